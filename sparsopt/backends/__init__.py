@@ -1,0 +1,32 @@
+"""Kernel dispatch: one op name, one kernel per backend (numpy, numba, cupy).
+
+See :func:`dispatch` and the contributors' architecture page.
+"""
+
+from ._registry import (
+    BACKENDS,
+    array_backend,
+    backend_info,
+    cupy_available,
+    dispatch,
+    get_kernel,
+    has_kernel,
+    is_cupy_array,
+    list_kernels,
+    register_kernel,
+    resolve_backend,
+)
+
+__all__ = [
+    "BACKENDS",
+    "array_backend",
+    "backend_info",
+    "cupy_available",
+    "dispatch",
+    "get_kernel",
+    "has_kernel",
+    "is_cupy_array",
+    "list_kernels",
+    "register_kernel",
+    "resolve_backend",
+]

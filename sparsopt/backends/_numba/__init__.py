@@ -1,0 +1,7 @@
+"""Numba kernels (CPU default). Imported lazily by the dispatcher."""
+
+from ._cache import configure_cache
+
+configure_cache()
+
+from . import prox  # noqa: E402,F401  (registers kernels)

@@ -1,0 +1,116 @@
+"""Base class of all penalties: parameters, validation, dispatch of the prox kernel."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..backends import dispatch
+from ..utils._params import ParamsMixin
+from ..utils.validation import check_scalar as _check_scalar
+
+
+def _as_float_array(x):
+    """Return ``x`` as a float32/float64 array (keeping float32, upcasting the rest)."""
+    arr = x if hasattr(x, "dtype") and hasattr(x, "shape") else np.asarray(x)
+    if arr.dtype not in (np.float32, np.float64):
+        arr = arr.astype(np.float64)
+    return arr
+
+
+class Penalty(ParamsMixin):
+    """Base class of penalties ``alpha * pen(x)``.
+
+    Conventions shared by every penalty:
+
+    * the objective is ``E(x) = loss(x) + value(x)``, where ``value`` already
+      contains the regularization strength ``alpha``;
+    * ``prox(t, step) = argmin_x 1/2 ||x - t||^2 + step * value(x)``;
+    * arrays of any shape are accepted; non-separable penalties act on the last axis
+      (each row of a 2-D batch of codes is penalized independently).
+
+    Subclasses list their constructor parameters in ``__init__`` (scikit-learn
+    style), implement ``_validate``, ``_value_rows`` and ``_prox``, and set the
+    class attributes describing their capabilities.
+    """
+
+    #: the penalty is convex (proximal gradient converges to a global minimum)
+    is_convex = True
+    #: the penalty is a sum of one-dimensional terms (coordinate-wise prox)
+    is_separable = True
+    #: methods a solver can rely on
+    capabilities = frozenset({"value", "prox", "prox_1d"})
+
+    def _validate(self):  # pragma: no cover - overridden
+        pass
+
+    # ------------------------------------------------------------------ interface
+    def value(self, x, per_row=False):
+        """Penalty value ``alpha * pen(x)``.
+
+        Parameters
+        ----------
+        x : ndarray of shape (..., n_features)
+            Coefficients. For a 2-D batch, row ``i`` is one vector of coefficients.
+        per_row : bool, default=False
+            If True, return one value per vector (summing over the last axis only).
+
+        Returns
+        -------
+        value : float or ndarray of shape (...)
+            Total value, or one value per row if ``per_row``. ``inf`` outside
+            the domain of constraint penalties.
+        """
+        x = _as_float_array(x)
+        x2 = x.reshape(-1, x.shape[-1]) if x.ndim else x.reshape(1, 1)
+        rows = np.asarray(self._value_rows(x2), dtype=np.float64)
+        if per_row:
+            return rows.reshape(x.shape[:-1]) if x.ndim else float(rows[0])
+        return float(rows.sum())
+
+    def prox(self, x, step=1.0, engine=None):
+        """Proximal operator ``argmin_z 1/2 ||z - x||^2 + step * value(z)``.
+
+        Parameters
+        ----------
+        x : ndarray of shape (..., n_features)
+            Point at which the prox is evaluated. float32 stays float32.
+        step : float, default=1.0
+            Step size (positive).
+        engine : {"auto", "numpy", "numba", "cupy"} or None
+            Kernel backend; ``None`` uses the global configuration.
+
+        Returns
+        -------
+        z : ndarray of the same shape and dtype as ``x``
+        """
+        step = _check_scalar(step, "step", type(self).__name__, lower=0.0,
+                             lower_inclusive=False)
+        self.check_step(step)
+        x = _as_float_array(x)
+        shape = x.shape
+        if self.is_separable:
+            flat = np.ascontiguousarray(x).reshape(-1)
+        else:
+            if x.ndim == 0:
+                raise ValueError(f"{type(self).__name__}: x must have at least one dimension.")
+            flat = np.ascontiguousarray(x).reshape(-1, shape[-1])
+        out = self._prox(flat, step, engine)
+        return out.reshape(shape)
+
+    def prox_1d(self, t, step=1.0):
+        """Scalar prox (for coordinate descent); separable penalties only."""
+        if not self.is_separable:
+            raise TypeError(f"{type(self).__name__} is not separable: it has no prox_1d.")
+        return float(self.prox(np.array([float(t)]), step, engine="numpy")[0])
+
+    def check_step(self, step):
+        """Raise ``ValueError`` if the prox with this step is not well defined.
+
+        Nonconvex penalties need the step small enough for the prox objective to be
+        well posed (e.g. ``CEL0`` needs ``a^2 step < 1``); convex ones accept any
+        positive step.
+        """
+        return None
+
+    def _dispatch(self, op, *args, engine=None):
+        return dispatch(op, *args, engine=engine)

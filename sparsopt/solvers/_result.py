@@ -1,0 +1,86 @@
+"""Result and state objects shared by all solvers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+
+@dataclass(frozen=True)
+class SolverResult:
+    """What every sparsopt solver returns.
+
+    Attributes
+    ----------
+    x : ndarray
+        Final iterate (the last finite one if the run was rolled back).
+    n_iter : int
+        Iterations performed.
+    converged : bool
+        Whether the stopping criterion fell below the tolerance.
+    stop_crit : float
+        Last value of the stopping criterion.
+    history : tuple of dict
+        One record per check: ``iteration``, ``stop_crit``, ``objective`` (or
+        ``None``), ``time`` (seconds since the start).
+    info : mapping
+        Solver-specific extras (step size, criterion name, ``stopped_by``...).
+
+    Notes
+    -----
+    ``x, result = solver(...)`` unpacks into the solution and the full result.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sparsopt.solvers import SolverResult
+    >>> res = SolverResult(x=np.zeros(2), n_iter=3, converged=True, stop_crit=0.0)
+    >>> x, info = res
+    >>> info.n_iter
+    3
+    """
+
+    x: Any
+    n_iter: int
+    converged: bool
+    stop_crit: float
+    history: tuple = ()
+    info: Any = field(default_factory=dict)
+
+    def __post_init__(self):
+        object.__setattr__(self, "history", tuple(self.history))
+        object.__setattr__(self, "info", MappingProxyType(dict(self.info)))
+
+    def __iter__(self):
+        return iter((self.x, self))
+
+    @property
+    def objective(self):
+        """Last recorded objective value, or ``None`` if the solver recorded none."""
+        for rec in reversed(self.history):
+            if rec.get("objective") is not None:
+                return rec["objective"]
+        return None
+
+
+@dataclass(frozen=True)
+class SolverState:
+    """What a callback receives at each check of the stopping criterion.
+
+    Attributes
+    ----------
+    iteration : int
+    x : ndarray
+        Current iterate. Read it, do not modify it.
+    stop_crit : float
+    objective : float or None
+    elapsed : float
+        Seconds since the solver started.
+    """
+
+    iteration: int
+    x: Any
+    stop_crit: float
+    objective: Any
+    elapsed: float

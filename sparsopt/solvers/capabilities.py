@@ -1,0 +1,32 @@
+"""Capability checks: a solver states what it needs from a penalty or a loss."""
+
+
+def require(obj, needed, *, solver):
+    """Raise ``TypeError`` if ``obj`` lacks any capability in ``needed``.
+
+    Parameters
+    ----------
+    obj : Penalty or Loss
+        Object with a ``capabilities`` frozenset.
+    needed : set of str
+        Capabilities the solver uses (e.g. ``{"prox"}`` or ``{"prox_1d"}``).
+    solver : str
+        Solver name for the message.
+
+    Examples
+    --------
+    >>> from sparsopt.penalties import GroupL21
+    >>> from sparsopt.solvers.capabilities import require
+    >>> require(GroupL21(), {"prox_1d"}, solver="cd")
+    Traceback (most recent call last):
+    ...
+    TypeError: cd needs prox_1d from its penalty, but GroupL21 provides only ['prox', 'value'].
+    """
+    have = getattr(obj, "capabilities", frozenset())
+    missing = set(needed) - set(have)
+    if missing:
+        kind = "penalty" if hasattr(obj, "prox") else "loss"
+        raise TypeError(
+            f"{solver} needs {', '.join(sorted(missing))} from its {kind}, but "
+            f"{type(obj).__name__} provides only {sorted(have)}."
+        )
