@@ -238,7 +238,7 @@ class KSupport(_GroupPenalty):
     >>> float(KSupport(alpha=2.0, k=1).value(x))  # = ||x||_1^2 for alpha=2, k=1
     20.25
     >>> KSupport(alpha=0.1, k=1).prox(x).round(3)
-    array([ 2.596, -0.596,  0.096])
+    array([ 2.654, -0.654,  0.154])
     """
 
     def __init__(self, alpha=1.0, k=1, groups=None, weights=None):
@@ -300,5 +300,5 @@ class WGSEF(KSupport):
     >>> from sparsopt.penalties import WGSEF
     >>> pen = WGSEF(alpha=0.5, k=1, groups=[[0, 1], [2, 3]])
     >>> pen.prox(np.array([3.0, 4.0, 0.3, 0.4])).round(3)
-    array([1.857, 2.476, 0.   , 0.   ])
+    array([2.   , 2.667, 0.   , 0.   ])
     """

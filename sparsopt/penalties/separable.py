@@ -109,7 +109,7 @@ class Lq(Penalty):
     >>> import numpy as np
     >>> from sparsopt.penalties import Lq
     >>> Lq(alpha=0.5, q=0.5).prox(np.array([0.3, 2.0])).round(4)
-    array([0.    , 1.8139])
+    array([0.    , 1.8144])
     """
 
     is_convex = False
@@ -359,7 +359,7 @@ class Log(Penalty):
     >>> import numpy as np
     >>> from sparsopt.penalties import Log
     >>> Log(alpha=0.5, eps=1.0).prox(np.array([0.2, 3.0])).round(4)
-    array([0.    , 2.8508])
+    array([0.    , 2.8708])
     """
 
     is_convex = False
@@ -403,7 +403,7 @@ class ElasticNet(Penalty):
     >>> import numpy as np
     >>> from sparsopt.penalties import ElasticNet
     >>> ElasticNet(alpha=1.0, l1_ratio=0.5).prox(np.array([-2.0, 0.2, 3.0]))
-    array([-1.2,  0. ,  2. ])
+    array([-1.        ,  0.        ,  1.66666667])
     """
 
     def __init__(self, alpha=1.0, l1_ratio=0.5):

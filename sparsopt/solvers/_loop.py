@@ -83,7 +83,9 @@ def run_iterations(step, state, *, stop_crit, max_iter, tol, check_every=1, obje
     for it in range(1, max_iter + 1):
         check = it % check_every == 0 or it == max_iter
         x_prev = state.x.copy() if check else None
-        step(state, it)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            # overflow is caught below by the finiteness guard, with one clear warning
+            step(state, it)
         if not check:
             continue
         if not _all_finite(state.x):
@@ -98,8 +100,9 @@ def run_iterations(step, state, *, stop_crit, max_iter, tol, check_every=1, obje
             stopped_by = "nonfinite"
             it = last_good_iter
             break
-        crit = float(stop_crit(state, x_prev))
-        obj = float(objective(state)) if objective is not None else None
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            crit = float(stop_crit(state, x_prev))
+            obj = float(objective(state)) if objective is not None else None
         elapsed = time.perf_counter() - t0
         history.append({"iteration": it, "stop_crit": crit, "objective": obj, "time": elapsed})
         if verbose:

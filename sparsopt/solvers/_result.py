@@ -55,6 +55,10 @@ class SolverResult:
     def __iter__(self):
         return iter((self.x, self))
 
+    def __reduce__(self):
+        return (type(self), (self.x, self.n_iter, self.converged, self.stop_crit,
+                             self.history, dict(self.info)))
+
     @property
     def objective(self):
         """Last recorded objective value, or ``None`` if the solver recorded none."""

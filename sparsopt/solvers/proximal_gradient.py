@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from types import SimpleNamespace
 
 import numpy as np
@@ -149,12 +150,13 @@ def proximal_gradient(A, y, *, loss="quadratic", penalty=None, x0=None, step=Non
     def one_step(s, it):
         x_new = prox(s.y - step * grad(s.y))
         if accelerated:
-            if restart and np.vdot(s.y - x_new, x_new - s.x) > 0:
+            if restart and float(np.vdot(s.y - x_new, x_new - s.x)) > 0:
                 s.t = 1.0
                 s.y = x_new
                 s.restarts += 1
             else:
-                t_new = 0.5 * (1.0 + np.sqrt(1.0 + 4.0 * s.t * s.t))
+                # math.sqrt gives a Python float, which keeps float32 iterates float32
+                t_new = 0.5 * (1.0 + math.sqrt(1.0 + 4.0 * s.t * s.t))
                 s.y = x_new + ((s.t - 1.0) / t_new) * (x_new - s.x)
                 s.t = t_new
         else:

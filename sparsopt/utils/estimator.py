@@ -21,9 +21,9 @@ import numpy as np
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ..penalties import Penalty, get_penalty
 from ..penalties import _CONSTRAINTS as _CONSTRAINT_NAMES
 from ..penalties import _NAMES as _PENALTY_NAMES
+from ..penalties import Penalty, get_penalty
 from .validation import FLOAT_DTYPES
 
 
@@ -41,14 +41,16 @@ def penalty_constraint():
 class SparsoptEstimatorMixin:
     """Shared estimator plumbing: float-preserving validation, penalties, solver results."""
 
-    def _validate_input(self, X, y=None, *, reset=True, **kwargs):
+    def _validate_input(self, X, y="no_validation", *, reset=True, **kwargs):
         """``validate_data`` with float32/float64 preserved and finiteness checked.
 
-        Returns ``X`` or ``(X, y)`` like scikit-learn's ``validate_data``.
+        Returns ``X`` or ``(X, y)`` like scikit-learn's ``validate_data``; pass
+        ``y`` (even ``None``) for supervised estimators so a missing target gets
+        scikit-learn's standard error.
         """
         kwargs.setdefault("dtype", list(FLOAT_DTYPES))
         kwargs.setdefault("ensure_all_finite", True)
-        if y is None:
+        if isinstance(y, str) and y == "no_validation":
             return validate_data(self, X, reset=reset, **kwargs)
         kwargs.setdefault("y_numeric", True)
         return validate_data(self, X, y, reset=reset, **kwargs)

@@ -45,7 +45,10 @@ def check_scalar(value, name, owner, *, lower=None, upper=None, lower_inclusive=
     """
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{owner}: {name} must be a real number, got {value!r}.")
-    v = float(value)
+    try:
+        v = float(value)
+    except OverflowError:
+        v = float("inf")
     if not np.isfinite(v):
         raise ValueError(f"{owner}: {name} must be finite, got {value!r}.")
     if lower is not None and (v < lower or (v == lower and not lower_inclusive)):

@@ -1,0 +1,6 @@
+"""Small generators and loaders of built-in data (no network access needed)."""
+
+from .generators import make_sparse_coding_problem, make_sparse_signal
+from .images import load_image_patches
+
+__all__ = ["load_image_patches", "make_sparse_coding_problem", "make_sparse_signal"]

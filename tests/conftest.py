@@ -1,0 +1,12 @@
+import pytest
+
+
+def pytest_collection_modifyitems(config, items):
+    from sparsopt.backends import cupy_available
+
+    if cupy_available():
+        return
+    skip = pytest.mark.skip(reason="needs CuPy and a CUDA device")
+    for item in items:
+        if "gpu" in item.keywords:
+            item.add_marker(skip)

@@ -1,0 +1,80 @@
+"""scikit-learn's estimator checks over every public sparsopt estimator.
+
+Estimators are discovered by walking the package, so a new estimator is checked
+without editing this file.
+"""
+
+import importlib
+import inspect
+import pkgutil
+import warnings
+
+from sklearn.base import BaseEstimator
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+import sparsopt
+from tests._toy_estimator import ToyProxRegressor
+
+
+def discover_estimators(package=sparsopt):
+    """Public classes of ``package`` that are scikit-learn estimators with ``fit``."""
+    found = {}
+    for mod in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
+        name = mod.name
+        if any(part.startswith("_") for part in name.split(".")[1:]):
+            continue
+        if name.endswith("__main__"):
+            continue
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                module = importlib.import_module(name)
+        except ImportError:  # optional dependency (cupy, dask) missing
+            continue
+        for cname, cls in inspect.getmembers(module, inspect.isclass):
+            if (issubclass(cls, BaseEstimator) and not cname.startswith("_")
+                    and cls.__module__.startswith(package.__name__) and hasattr(cls, "fit")
+                    and not inspect.isabstract(cls)):
+                found[f"{cls.__module__}.{cname}"] = cls
+    return [found[k] for k in sorted(found)]
+
+
+def _instances():
+    return [cls() for cls in discover_estimators()] + [ToyProxRegressor()]
+
+
+@parametrize_with_checks(_instances())
+def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)
+
+
+def test_discovery_finds_public_estimators_only(tmp_path, monkeypatch):
+    pkg = tmp_path / "fakepkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "models.py").write_text(
+        "from sklearn.base import BaseEstimator\n"
+        "class Visible(BaseEstimator):\n    def fit(self, X, y=None):\n        return self\n"
+        "class _Hidden(BaseEstimator):\n    def fit(self, X, y=None):\n        return self\n"
+        "class NoFit(BaseEstimator):\n    pass\n"
+    )
+    (pkg / "_private.py").write_text(
+        "from sklearn.base import BaseEstimator\n"
+        "class Inner(BaseEstimator):\n    def fit(self, X, y=None):\n        return self\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    fakepkg = importlib.import_module("fakepkg")
+    assert [c.__name__ for c in discover_estimators(fakepkg)] == ["Visible"]
+
+
+def test_toy_estimator_matches_sklearn_lasso():
+    import numpy as np
+    from sklearn.linear_model import Lasso
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((60, 15))
+    y = X[:, :3] @ np.array([1.0, -2.0, 0.5]) + 0.01 * rng.standard_normal(60) + 3.0
+    ours = ToyProxRegressor(alpha=0.05, tol=1e-10, max_iter=20000).fit(X, y)
+    ref = Lasso(alpha=0.05, tol=1e-12, max_iter=100000).fit(X, y)
+    np.testing.assert_allclose(ours.coef_, ref.coef_, atol=1e-6)
+    np.testing.assert_allclose(ours.intercept_, ref.intercept_, atol=1e-6)

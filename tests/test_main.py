@@ -1,0 +1,50 @@
+import os
+import subprocess
+import sys
+
+import numpy as np
+
+import sparsopt
+from sparsopt._demo import run_demo
+
+
+def test_demo_quick_runs_every_task_and_writes_plots(tmp_path, capsys):
+    rows = run_demo(out=str(tmp_path), quick=True)
+    tasks = {r[0] for r in rows}
+    assert len(tasks) == 3
+    out = capsys.readouterr().out
+    assert "task" in out and "quality" in out and "[5/5]" in out
+    assert sorted(os.listdir(tmp_path)) == ["denoising.png", "logistic_digits.png", "recovery.png"]
+    # denoising must actually improve on the noisy input
+    psnr = {r[1]: float(r[2].split()[1]) for r in rows if r[0].startswith("denoise")}
+    noisy = psnr.pop("noisy input")
+    assert all(p > noisy for p in psnr.values())
+    assert psnr[next(k for k in psnr if k.startswith("prox l1 (soft)"))] > noisy + 1.0
+    # nonconvex penalties recover the support exactly on this easy problem
+    rec = [r for r in rows if r[0].startswith("recover") and "mcp" in r[1]]
+    assert "support F1 1.00" in rec[0][2]
+
+
+def test_warmup_compiles_both_dtypes():
+    t = sparsopt.warmup(dtypes=("float32", "float64"))
+    assert {k[1] for k in t} == {"float32", "float64"}
+    import pytest
+
+    with pytest.raises(ValueError, match="dtypes"):
+        sparsopt.warmup(dtypes=("int8",))
+
+
+def test_cli_versions_and_warmup():
+    out = subprocess.run([sys.executable, "-m", "sparsopt", "versions"], capture_output=True,
+                         text=True, check=True).stdout
+    assert "backends:" in out
+    out = subprocess.run([sys.executable, "-m", "sparsopt", "warmup", "--dtypes", "float64"],
+                         capture_output=True, text=True, check=True).stdout
+    assert "kernel signatures ready" in out
+
+
+def test_cli_unknown_bench_fails_cleanly():
+    res = subprocess.run([sys.executable, "-m", "sparsopt", "bench", "nope"],
+                         capture_output=True, text=True)
+    assert res.returncode != 0 and "No benchmark" in res.stderr
+    assert np.isfinite(1.0)
