@@ -121,6 +121,25 @@ def is_cupy_array(x):
     return type(x).__module__.split(".")[0] == "cupy"
 
 
+def get_namespace(x):
+    """The array module of ``x``: ``cupy`` for CuPy arrays, ``numpy`` otherwise.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sparsopt.backends import get_namespace
+    >>> get_namespace(np.ones(2)) is np
+    True
+    """
+    if is_cupy_array(x):
+        import cupy
+
+        return cupy
+    import numpy
+
+    return numpy
+
+
 def array_backend(*arrays):
     """Return ``"cupy"`` or ``"numpy"`` from the arrays' types.
 

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..backends import dispatch
+from ..backends import dispatch, get_namespace
 from ..utils._params import ParamsMixin
 from ..utils.validation import check_scalar as _check_scalar
 
 
 def _as_float_array(x):
-    """Return ``x`` as a float32/float64 array (keeping float32, upcasting the rest)."""
+    """Return ``x`` as a float32/float64 array of its own namespace (NumPy or CuPy).
+
+    float32 stays float32; anything else becomes float64.
+    """
     arr = x if hasattr(x, "dtype") and hasattr(x, "shape") else np.asarray(x)
     if arr.dtype not in (np.float32, np.float64):
         arr = arr.astype(np.float64)
@@ -88,12 +91,13 @@ class Penalty(ParamsMixin):
         self.check_step(step)
         x = _as_float_array(x)
         shape = x.shape
+        xp = get_namespace(x)
         if self.is_separable:
-            flat = np.ascontiguousarray(x).reshape(-1)
+            flat = xp.ascontiguousarray(x).reshape(-1)
         else:
             if x.ndim == 0:
                 raise ValueError(f"{type(self).__name__}: x must have at least one dimension.")
-            flat = np.ascontiguousarray(x).reshape(-1, shape[-1])
+            flat = xp.ascontiguousarray(x).reshape(-1, shape[-1])
         out = self._prox(flat, step, engine)
         return out.reshape(shape)
 

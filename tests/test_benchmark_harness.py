@@ -1,0 +1,160 @@
+"""Fast tests of benchmarks/_harness.py, a smoke run of bench_prox.py and of gpu/bench_gpu.py."""
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BENCH = os.path.join(ROOT, "benchmarks")
+sys.path.insert(0, BENCH)
+
+import _harness as H  # noqa: E402
+
+
+class FakeClock:
+    """Stands in for time.perf_counter: each call of ``fn`` advances it by the next duration."""
+
+    def __init__(self, durations):
+        self.now = 0.0
+        self.durations = list(durations)
+
+    def perf_counter(self):
+        return self.now
+
+    def fn(self, data):
+        self.now += self.durations.pop(0)
+        return data
+
+
+def test_median_min_max_and_warmup_with_fake_clock(monkeypatch):
+    clock = FakeClock([10.0, 3.0, 1.0, 2.0, 5.0, 4.0])
+    monkeypatch.setattr(H.time, "perf_counter", clock.perf_counter)
+    rows = H.run_cases([H.Case("c", lambda: 7)], [H.Impl("ours", clock.fn)], repeat=5,
+                       verbose=False)
+    (r,) = rows
+    assert (r.median, r.min, r.max, r.warmup) == (3.0, 1.0, 5.0, 10.0)
+    assert r.times == [3.0, 1.0, 2.0, 5.0, 4.0]
+    assert r.quality is None and r.ratio is None
+
+
+def test_compute_ratios():
+    medians = [("a", "ours", 1.0), ("a", "peer", 3.0), ("b", "ours", 2.0), ("b", "peer", 1.0),
+               ("c", "ours", 1.0)]
+    rows = [H.Row(c, i, m, m, m, 0.0, None) for c, i, m in medians]
+    H.compute_ratios(rows, "peer")
+    assert [r.ratio for r in rows] == [3.0, 1.0, 0.5, 1.0, None]  # peer / ours: >1 = faster
+
+
+def test_warmup_excluded_from_timings():
+    calls = []
+
+    def slow_first(data):
+        if not calls:
+            time.sleep(0.2)  # stands for JIT compilation
+        calls.append(1)
+        return data
+
+    (r,) = H.run_cases([H.Case("c", lambda: 0)], [H.Impl("jit", slow_first)], repeat=3,
+                       verbose=False)
+    assert len(calls) == 4
+    assert r.warmup >= 0.2
+    assert r.median < 0.05 and r.max < 0.1
+
+    warmup, times, result = H.time_callable(lambda: calls.append(1) or 5, repeat=2)
+    assert len(times) == 2 and result == 5
+
+
+def test_quality_on_returned_object_check_and_only():
+    seen = {}
+
+    def check(outputs, data):
+        seen.update(outputs)
+
+    cases = [H.Case("c1", lambda: np.arange(3.0), check), H.Case("c2", lambda: np.ones(2))]
+    impls = [H.Impl("double", lambda d: 2 * d, lambda out, d: float(np.abs(out - 2 * d).max())),
+             H.Impl("plus", lambda d: d + 1, lambda out, d: float(out.sum()), only=("c1",))]
+    rows = H.run_cases(cases, impls, repeat=2, peer="double", verbose=False)
+    assert [(r.case, r.impl) for r in rows] == [("c1", "double"), ("c1", "plus"),
+                                               ("c2", "double")]
+    assert rows[0].quality == 0.0 and rows[1].quality == 6.0
+    assert set(seen) == {"double", "plus"}
+    assert rows[0].ratio == 1.0 and rows[2].ratio == 1.0
+
+    def failing(outputs, data):
+        raise AssertionError("outputs differ")
+
+    with pytest.raises(AssertionError, match="outputs differ"):
+        H.run_cases([H.Case("c", lambda: 1, failing)], impls[:1], verbose=False)
+
+
+def test_table_has_the_columns(capsys):
+    rows = [H.Row("case A", "ours", 0.002, 0.001, 0.003, 0.5, 1e-15, ratio=2.0),
+            H.Row("case A", "peer", 0.004, 0.004, 0.005, 1.5, None, ratio=1.0)]
+    lines = H.table_lines(rows, peer="peer")
+    for col in ("case", "implementation", "median", "min–max", "warm-up", "quality",
+                "peer/this"):
+        assert col in lines[0]
+    assert "2 ms" in lines[2] and "1 ms–3 ms" in lines[2] and "2.00" in lines[2]
+    assert len({len(line) for line in lines[:2]}) == 1  # header and rule aligned
+    md = H.table_lines(rows, peer="peer", markdown=True)
+    assert all(line.startswith("|") for line in md) and md[1].startswith("|---")
+    H.print_table(rows, peer="peer", notes=["hello"])
+    out = capsys.readouterr().out
+    assert ">1: faster than peer" in out and "note: hello" in out
+
+
+def test_fmt_time_units():
+    assert H.fmt_time(2.5) == "2.5 s"
+    assert H.fmt_time(0.0123) == "12.3 ms"
+    assert H.fmt_time(4.2e-6) == "4.2 µs"
+
+
+def test_parse_args_and_threads(tmp_path):
+    args = H.parse_args("x", [])
+    assert (args.threads, args.repeat, args.quick, args.markdown, args.json) == (2, 5, False,
+                                                                                 False, None)
+    args = H.parse_args("x", ["--threads", "4", "--repeat", "3", "--quick", "--markdown",
+                              "--json", "o.json"])
+    assert (args.threads, args.repeat, args.quick, args.markdown, args.json) == (4, 3, True,
+                                                                                 True, "o.json")
+    assert H._threads_from_argv(["p", "--threads", "3"]) == 3
+    assert H._threads_from_argv(["p", "--threads=5"]) == 5
+    assert H._threads_from_argv(["p"]) == H.DEFAULT_THREADS == 2
+    path = tmp_path / "r.json"
+    H.write_json(str(path), [H.Row("c", "i", 1.0, 1.0, 1.0, 2.0, 0.0, [1.0])], args)
+    payload = json.loads(path.read_text())
+    assert payload["rows"][0]["warmup"] == 2.0 and payload["environment"]["threads"] == 4
+
+
+def _run(cmd, cwd, env=None, timeout=60):
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout,
+                          env=dict(os.environ, **(env or {})))
+    return proc, time.perf_counter() - t0
+
+
+def test_bench_prox_quick_smoke(tmp_path):
+    out_json = tmp_path / "prox.json"
+    proc, elapsed = _run([sys.executable, os.path.join(BENCH, "bench_prox.py"), "--quick",
+                          "--repeat", "1", "--json", str(out_json)], cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert elapsed < 60
+    for text in ("skglm/this", "sparsopt numba", "sparsopt numpy", "SCAD", "warm-up",
+                 "@njit loop"):
+        assert text in proc.stdout
+    rows = json.loads(out_json.read_text())["rows"]
+    assert len(rows) == 18
+    assert all(r["quality"] < 1e-12 for r in rows)
+    assert all(r["impl"] != "skglm" or r["ratio"] == 1.0 for r in rows)
+
+
+def test_bench_gpu_without_cupy_exits_zero(tmp_path):
+    proc, _ = _run([sys.executable, os.path.join(ROOT, "gpu", "bench_gpu.py"), "--quick"],
+                   cwd=tmp_path, env={"SPARSOPT_DISABLE_CUPY": "1"})
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "SPARSOPT_DISABLE_CUPY" in proc.stdout
