@@ -8,4 +8,4 @@ PY=${PYTHON:-python3}
 . .venv/bin/activate
 python -m pip install -q --disable-pip-version-check --upgrade pip
 python -m pip install -q --disable-pip-version-check -e ".[test]"
-python -m pytest --doctest-modules sparsopt tests -p no:cacheprovider "$@"
+python -m pytest --doctest-modules sparsopt tests --doctest-glob="*.rst" docs/user_guide -p no:cacheprovider "$@"

@@ -258,7 +258,8 @@ def dispatch(op, *args, engine=None, **kwargs):
     --------
     >>> import numpy as np
     >>> from sparsopt.backends import dispatch
-    >>> dispatch("prox_l1", np.array([-2.0, 0.5, 3.0]), 1.0, engine="numpy")
+    >>> x = np.array([-2.0, 0.5, 3.0])
+    >>> dispatch("prox_l1", x, 1.0, np.empty_like(x), engine="numpy")
     array([-1.,  0.,  2.])
     """
     backend = resolve_backend(op, *args, engine=engine)

@@ -70,7 +70,7 @@ class Penalty(ParamsMixin):
             return rows.reshape(x.shape[:-1]) if x.ndim else float(rows[0])
         return float(rows.sum())
 
-    def prox(self, x, step=1.0, engine=None):
+    def prox(self, x, step=1.0, engine=None, out=None):
         """Proximal operator ``argmin_z 1/2 ||z - x||^2 + step * value(z)``.
 
         Parameters
@@ -81,10 +81,14 @@ class Penalty(ParamsMixin):
             Step size (positive).
         engine : {"auto", "numpy", "numba", "cupy"} or None
             Kernel backend; ``None`` uses the global configuration.
+        out : ndarray or None, default=None
+            C-contiguous array of the same shape and dtype as ``x`` to write the
+            result into (it may be ``x`` itself). Solvers pass a buffer to avoid an
+            allocation per iteration.
 
         Returns
         -------
-        z : ndarray of the same shape and dtype as ``x``
+        z : ndarray of the same shape and dtype as ``x`` (``out`` if given)
         """
         step = _check_scalar(step, "step", type(self).__name__, lower=0.0,
                              lower_inclusive=False)
@@ -92,14 +96,21 @@ class Penalty(ParamsMixin):
         x = _as_float_array(x)
         shape = x.shape
         xp = get_namespace(x)
-        if self.is_separable:
-            flat = xp.ascontiguousarray(x).reshape(-1)
+        if not self.is_separable and x.ndim == 0:
+            raise ValueError(f"{type(self).__name__}: x must have at least one dimension.")
+        flat_shape = (-1,) if self.is_separable else (-1, shape[-1] if shape else 1)
+        flat = xp.ascontiguousarray(x).reshape(flat_shape)
+        if out is None:
+            res = xp.empty_like(flat)
         else:
-            if x.ndim == 0:
-                raise ValueError(f"{type(self).__name__}: x must have at least one dimension.")
-            flat = xp.ascontiguousarray(x).reshape(-1, shape[-1])
-        out = self._prox(flat, step, engine)
-        return out.reshape(shape)
+            if out.shape != shape or out.dtype != x.dtype or not out.flags.c_contiguous:
+                raise ValueError(
+                    f"{type(self).__name__}.prox: out must be C-contiguous with shape {shape} "
+                    f"and dtype {x.dtype}, got shape {out.shape} and dtype {out.dtype}."
+                )
+            res = out.reshape(flat_shape)
+        self._prox(flat, step, engine, res)
+        return out if out is not None else res.reshape(shape)
 
     def prox_1d(self, t, step=1.0):
         """Scalar prox (for coordinate descent); separable penalties only."""

@@ -45,9 +45,9 @@ class Box(Penalty):
         inside = np.all((x >= self.lower) & (x <= self.upper), axis=1)
         return np.where(inside, 0.0, np.inf)
 
-    def _prox(self, x, step, engine):
+    def _prox(self, x, step, engine, out):
         return self._dispatch("prox_box", x, float(self.lower), float(self.upper),
-                              engine=engine)
+                              out, engine=engine)
 
 
 class Positive(Box):

@@ -164,10 +164,10 @@ class GroupL21(_GroupPenalty):
         norms, w = self._group_norms(x)
         return self.alpha * norms @ w
 
-    def _prox(self, x, step, engine):
+    def _prox(self, x, step, engine, out):
         indptr, indices, w = self._structure(x.shape[-1])
         thresh = np.ascontiguousarray(step * float(self.alpha) * w)
-        return self._dispatch("prox_group_l2", x, indptr, indices, thresh, engine=engine)
+        return self._dispatch("prox_group_l2", x, indptr, indices, thresh, out, engine=engine)
 
 
 def ksupport_squared(z, k):
@@ -263,15 +263,16 @@ class KSupport(_GroupPenalty):
         norms, w = self._group_norms(x)
         return 0.5 * self.alpha * ksupport_squared(norms * np.sqrt(w), int(self.k))
 
-    def _prox(self, x, step, engine):
+    def _prox(self, x, step, engine, out):
         indptr, indices, w = self._structure(x.shape[-1])
         if np.any(w <= 0):
             raise ValueError(f"{type(self).__name__}: weights must be > 0.")
         lam = step * float(self.alpha)
         if lam == 0.0:
-            return x.copy()
+            out[...] = x
+            return out
         return self._dispatch("prox_ksupport", x, indptr, indices, w, int(self.k), lam,
-                              engine=engine)
+                              out, engine=engine)
 
 
 class WGSEF(KSupport):

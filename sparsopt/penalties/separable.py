@@ -38,8 +38,8 @@ class L1(Penalty):
     def _value_rows(self, x):
         return self.alpha * np.abs(x).sum(axis=1)
 
-    def _prox(self, x, step, engine):
-        return self._dispatch("prox_l1", x, step * float(self.alpha), engine=engine)
+    def _prox(self, x, step, engine, out):
+        return self._dispatch("prox_l1", x, step * float(self.alpha), out, engine=engine)
 
 
 class L0(Penalty):
@@ -77,9 +77,9 @@ class L0(Penalty):
     def _value_rows(self, x):
         return self.alpha * np.count_nonzero(x, axis=1).astype(np.float64)
 
-    def _prox(self, x, step, engine):
+    def _prox(self, x, step, engine, out):
         return self._dispatch("prox_l0", x, float(np.sqrt(2.0 * step * self.alpha)),
-                              engine=engine)
+                              out, engine=engine)
 
 
 class Lq(Penalty):
@@ -127,14 +127,14 @@ class Lq(Penalty):
     def _value_rows(self, x):
         return self.alpha * (np.abs(x) ** float(self.q)).sum(axis=1)
 
-    def _prox(self, x, step, engine):
+    def _prox(self, x, step, engine, out):
         c = step * float(self.alpha)
         q = float(self.q)
         if np.isclose(q, 0.5, rtol=0, atol=1e-12):
-            return self._dispatch("prox_lhalf", x, c, engine=engine)
+            return self._dispatch("prox_lhalf", x, c, out, engine=engine)
         if np.isclose(q, 2.0 / 3.0, rtol=0, atol=1e-12):
-            return self._dispatch("prox_ltwothirds", x, c, engine=engine)
-        return self._dispatch("prox_lq", x, c, q, engine=engine)
+            return self._dispatch("prox_ltwothirds", x, c, out, engine=engine)
+        return self._dispatch("prox_lq", x, c, q, out, engine=engine)
 
 
 class CEL0(Penalty):
@@ -142,9 +142,12 @@ class CEL0(Penalty):
 
     ``value(x) = sum_i phi(a_i, alpha; x_i)`` with
     ``phi(a, lam; u) = lam - a^2/2 (|u| - sqrt(2 lam)/a)^2 1{|u| <= sqrt(2 lam)/a}``.
-    With ``a_i`` the norms of the dictionary atoms (columns of the operator), the
-    relaxed objective ``1/2 ||y - A x||^2 + value(x)`` has the same global minimizers
-    as ``1/2 ||y - A x||^2 + alpha ||x||_0``.
+    With ``a_i`` the norms of the columns of the operator ``A``, the relaxed objective
+    ``G(x) = 1/2 ||y - A x||^2 + value(x)`` is an exact relaxation of
+    ``1/2 ||y - A x||^2 + alpha ||x||_0``: both have the same minimum value, every
+    global minimizer of the l0 objective minimizes ``G``, and a minimizer of ``G``
+    becomes an l0 minimizer after zeroing its entries with
+    ``0 < |x_i| < sqrt(2 alpha) / a_i``.
 
     Parameters
     ----------
@@ -208,22 +211,22 @@ class CEL0(Penalty):
         inside = u <= b
         return np.where(inside, lam - 0.5 * a * a * (u - b) ** 2, lam).sum(axis=1)
 
-    def _prox(self, x, step, engine):
+    def _prox(self, x, step, engine, out):
         a = self._a_array()
         if a.size > 1 and x.size % a.size:
             raise ValueError(
                 f"CEL0: a has {a.size} entries but x's last axis does not match it."
             )
-        return self._dispatch("prox_cel0", x, a, float(self.alpha), step, engine=engine)
+        return self._dispatch("prox_cel0", x, a, float(self.alpha), step, out, engine=engine)
 
-    def prox(self, x, step=1.0, engine=None):  # noqa: D102 - shape check, then base
+    def prox(self, x, step=1.0, engine=None, out=None):  # noqa: D102 - shape check, then base
         a = np.asarray(self.a)
-        if a.ndim == 1 and a.size > 1 and np.shape(x)[-1] != a.size:
+        if a.ndim == 1 and a.size > 1 and (np.ndim(x) == 0 or np.shape(x)[-1] != a.size):
             raise ValueError(
-                f"CEL0: a has {a.size} entries but x has {np.shape(x)[-1]} features on its "
-                "last axis."
+                f"CEL0: a has {a.size} entries but x has shape {np.shape(x)}; its last axis "
+                "must match a."
             )
-        return super().prox(x, step, engine)
+        return super().prox(x, step, engine, out)
 
     prox.__doc__ = Penalty.prox.__doc__
 
@@ -277,9 +280,9 @@ class MCP(Penalty):
         u = np.abs(x)
         return np.where(u <= g * lam, lam * u - u * u / (2 * g), 0.5 * g * lam * lam).sum(axis=1)
 
-    def _prox(self, x, step, engine):
+    def _prox(self, x, step, engine, out):
         return self._dispatch("prox_mcp", x, float(self.alpha), float(self.gamma), step,
-                              engine=engine)
+                              out, engine=engine)
 
 
 class SCAD(Penalty):
@@ -334,9 +337,9 @@ class SCAD(Penalty):
         val = np.where(u <= lam, lam * u, np.where(u <= a * lam, mid, lam * lam * (a + 1) / 2))
         return val.sum(axis=1)
 
-    def _prox(self, x, step, engine):
+    def _prox(self, x, step, engine, out):
         return self._dispatch("prox_scad", x, float(self.alpha), float(self.gamma), step,
-                              engine=engine)
+                              out, engine=engine)
 
 
 class Log(Penalty):
@@ -376,9 +379,9 @@ class Log(Penalty):
     def _value_rows(self, x):
         return self.alpha * np.log1p(np.abs(x) / self.eps).sum(axis=1)
 
-    def _prox(self, x, step, engine):
+    def _prox(self, x, step, engine, out):
         return self._dispatch("prox_log", x, step * float(self.alpha), float(self.eps),
-                              engine=engine)
+                              out, engine=engine)
 
 
 class ElasticNet(Penalty):
@@ -419,7 +422,7 @@ class ElasticNet(Penalty):
         r = float(self.l1_ratio)
         return self.alpha * (r * np.abs(x).sum(axis=1) + 0.5 * (1 - r) * (x * x).sum(axis=1))
 
-    def _prox(self, x, step, engine):
+    def _prox(self, x, step, engine, out):
         a, r = float(self.alpha), float(self.l1_ratio)
         return self._dispatch("prox_elasticnet", x, step * a * r, 1.0 + step * a * (1.0 - r),
-                              engine=engine)
+                              out, engine=engine)

@@ -8,6 +8,7 @@ import warnings
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
+from .._config import get_config
 from ..exceptions import NonFiniteIterateWarning
 from ._result import SolverResult, SolverState
 
@@ -20,7 +21,7 @@ def _all_finite(x):
 
 
 def run_iterations(step, state, *, stop_crit, max_iter, tol, check_every=1, objective=None,
-                   callback=None, verbose=0, solver="solver", criterion="stopping criterion",
+                   callback=None, verbose=None, solver="solver", criterion="stopping criterion",
                    hint="", info=None):
     """Drive an iterative solver and package its :class:`SolverResult`.
 
@@ -44,8 +45,9 @@ def run_iterations(step, state, *, stop_crit, max_iter, tol, check_every=1, obje
         Recorded in the history at each check when given.
     callback : callable ``callback(SolverState) -> bool | None`` or None
         Called at each check; returning True stops the solver (not a failure).
-    verbose : int, default=0
-        Print one line per check when > 0.
+    verbose : int or None, default=None
+        Print one line per check when > 0; ``None`` uses
+        ``sparsopt.get_config()["verbose"]``.
     solver : str
         Name used in messages.
     criterion : str
@@ -70,6 +72,8 @@ def run_iterations(step, state, *, stop_crit, max_iter, tol, check_every=1, obje
         raise ValueError(f"{solver}: max_iter must be >= 1, got {max_iter}.")
     if check_every < 1:
         raise ValueError(f"{solver}: check_every must be >= 1, got {check_every}.")
+    if verbose is None:
+        verbose = get_config()["verbose"]
     history = []
     last_good = state.x.copy()
     last_good_iter = 0

@@ -16,7 +16,7 @@ from .capabilities import require
 
 def proximal_gradient(A, y, *, loss="quadratic", penalty=None, x0=None, step=None,
                       accelerated="auto", restart=True, sample_weight=None, max_iter=1000,
-                      tol=1e-6, check_every=5, callback=None, verbose=0, engine=None):
+                      tol=1e-6, check_every=5, callback=None, verbose=None, engine=None):
     """Minimize ``loss(y, A x) + penalty(x)`` by proximal gradient descent.
 
     ISTA takes ``x <- prox_{s penalty}(x - s grad f(x))``; FISTA adds Nesterov
@@ -56,8 +56,9 @@ def proximal_gradient(A, y, *, loss="quadratic", penalty=None, x0=None, step=Non
         Evaluate the criterion, the objective and the callback every this many iterations.
     callback : callable, default=None
         ``callback(state) -> bool``; returning True stops the solver.
-    verbose : int, default=0
-        Print the criterion and objective at each check.
+    verbose : int or None, default=None
+        Print the criterion and objective at each check; ``None`` uses
+        ``sparsopt.get_config()["verbose"]``.
     engine : {"auto", "numpy", "numba", "cupy"}, default=None
         Backend of the prox kernels.
 

@@ -28,7 +28,7 @@ from .validation import FLOAT_DTYPES
 
 
 def penalty_constraint():
-    """Parameter constraints accepting a penalty name or a :class:`Penalty` instance.
+    """Parameter constraints accepting a penalty name or a :class:`~sparsopt.penalties.Penalty`.
 
     Returns
     -------
@@ -39,7 +39,39 @@ def penalty_constraint():
 
 
 class SparsoptEstimatorMixin:
-    """Shared estimator plumbing: float-preserving validation, penalties, solver results."""
+    """Shared estimator plumbing: float-preserving validation, penalties, solver results.
+
+    Put it left of :class:`sklearn.base.BaseEstimator`. It provides
+
+    * ``_validate_input(X, y=...)``: scikit-learn's ``validate_data`` with
+      float32/float64 preserved and NaN/inf refused;
+    * ``_make_penalty()``: the penalty object built from ``self.penalty`` (a name or a
+      :class:`~sparsopt.penalties.Penalty`, cloned, never mutated) and ``self.alpha``;
+    * ``_store_result(result)``: ``n_iter_``, ``converged_`` and ``objective_history_``
+      from a :class:`~sparsopt.solvers.SolverResult`;
+    * tags declaring that NaN is not allowed.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.base import BaseEstimator, RegressorMixin
+    >>> from sparsopt.solvers import proximal_gradient
+    >>> from sparsopt.utils import SparsoptEstimatorMixin
+    >>> class TinyLasso(SparsoptEstimatorMixin, RegressorMixin, BaseEstimator):
+    ...     def __init__(self, penalty="l1", alpha=0.1):
+    ...         self.penalty, self.alpha = penalty, alpha
+    ...     def fit(self, X, y):
+    ...         X, y = self._validate_input(X, y)
+    ...         res = proximal_gradient(X, y, penalty=self._make_penalty(), tol=1e-8)
+    ...         self.coef_ = res.x
+    ...         return self._store_result(res)
+    ...     def predict(self, X):
+    ...         return self._validate_input(X, reset=False) @ self.coef_
+    >>> X = np.eye(3, dtype=np.float32)
+    >>> est = TinyLasso(alpha=0.5).fit(X, np.array([2.0, 0.2, -1.0], dtype=np.float32))
+    >>> est.coef_, est.coef_.dtype
+    (array([ 1.5,  0. , -0.5], dtype=float32), dtype('float32'))
+    """
 
     def _validate_input(self, X, y="no_validation", *, reset=True, **kwargs):
         """``validate_data`` with float32/float64 preserved and finiteness checked.

@@ -119,3 +119,15 @@ def test_result_fields_survive_copy():
 
     res = SolverResult(x=np.ones(2), n_iter=1, converged=True, stop_crit=0.0, info={"a": 1})
     assert dict(copy.copy(res).info) == {"a": 1}
+
+
+def test_verbose_defaults_to_config(capsys):
+    import sparsopt
+
+    state, step, crit = _halving_problem()
+    with sparsopt.config_context(verbose=1):
+        run_iterations(step, state, stop_crit=crit, max_iter=50, tol=1e-3, solver="cfg")
+    assert "cfg:" in capsys.readouterr().out
+    state, step, crit = _halving_problem()
+    run_iterations(step, state, stop_crit=crit, max_iter=50, tol=1e-3, solver="cfg")
+    assert capsys.readouterr().out == ""

@@ -157,3 +157,20 @@ def test_sample_weight_equals_repetition(problem):
     a = proximal_gradient(A, y, penalty=L1(0.05), sample_weight=w, tol=1e-11, max_iter=50000)
     b = proximal_gradient(Ar, yr, penalty=L1(0.05), tol=1e-11, max_iter=50000)
     np.testing.assert_allclose(a.x, b.x, atol=1e-7)
+
+
+def test_prox_out_buffer_is_reused_for_every_penalty():
+    from sparsopt.penalties import CEL0, L1, MCP, GroupL21, KSupport
+
+    x = np.linspace(-2, 2, 12).reshape(3, 4)
+    for pen in [L1(0.3), CEL0(0.2, a=np.ones(4)), MCP(0.3), GroupL21(0.3, groups=2),
+                KSupport(0.3, k=2)]:
+        buf = np.empty_like(x)
+        got = pen.prox(x, 0.5, out=buf)
+        assert got is buf
+        np.testing.assert_array_equal(buf, pen.prox(x, 0.5))
+        inplace = x.copy()
+        pen.prox(inplace, 0.5, out=inplace)
+        np.testing.assert_array_equal(inplace, buf)
+    with pytest.raises(ValueError, match="out must be"):
+        L1(0.1).prox(x, 0.5, out=np.empty(3))

@@ -1,9 +1,10 @@
 """Numba proximal operators, mirroring :mod:`sparsopt.backends._numpy.prox`.
 
-Scalar ``*_scalar`` functions hold the formulas so that later kernels (coordinate
-descent, batched proximal gradient) can inline the same prox; the array kernels
-loop over a flat array. All kernels are ``nogil`` so that estimators can run them
-from several threads.
+Each formula lives once, in a scalar ``*_apply`` function taking constants that
+``*_consts`` computes from the penalty parameters and the step; the array
+kernels compute the constants once per call and loop. Coordinate-descent
+kernels reuse the same pair (constants per coordinate). Kernels take an ``out``
+array (which may be ``x`` itself) and return it; all are ``nogil``.
 """
 
 import math
@@ -13,123 +14,151 @@ from numba import njit
 
 from .._registry import register_kernel
 
-_opts = dict(cache=True, nogil=True, fastmath=False)
+_opts = dict(cache=True, nogil=True)
+
+
+# ----------------------------------------------------------------------------- scalar formulas
 
 
 @njit(**_opts)
-def _sign(t):
-    return 1.0 if t > 0 else (-1.0 if t < 0 else 0.0)
+def l1_apply(t, thresh):
+    v = abs(t) - thresh
+    return math.copysign(v, t) if v > 0.0 else 0.0
 
 
 @njit(**_opts)
-def l1_scalar(t, thresh):
-    a = abs(t) - thresh
-    return _sign(t) * a if a > 0 else 0.0
-
-
-@njit(**_opts)
-def l0_scalar(t, thresh):
+def l0_apply(t, thresh):
     return t if abs(t) > thresh else 0.0
 
 
 @njit(**_opts)
-def lhalf_scalar(t, c):
-    if c == 0.0:
-        return t
-    at = abs(t)
+def lhalf_consts(c):
     ell = 2.0 * c
-    thr = (54.0 ** (1.0 / 3.0) / 4.0) * ell ** (2.0 / 3.0)
-    if at <= thr:
-        return 0.0
-    arg = (ell / 8.0) * (at / 3.0) ** -1.5
-    arg = min(max(arg, -1.0), 1.0)
-    phi = math.acos(arg)
-    return _sign(t) * (2.0 / 3.0) * at * (1.0 + math.cos(2.0 * math.pi / 3.0 - (2.0 / 3.0) * phi))
+    # arg = (ell/8) (|t|/3)^(-3/2) = c1 / (|t| sqrt|t|): avoids a pow per element
+    c1 = (ell / 8.0) * 3.0 * math.sqrt(3.0)
+    return c1, (54.0 ** (1.0 / 3.0) / 4.0) * ell ** (2.0 / 3.0)
 
 
 @njit(**_opts)
-def ltwothirds_scalar(t, c):
-    if c == 0.0:
-        return t
+def lhalf_apply(t, c1, thr):
     at = abs(t)
-    if at == 0.0:
+    if at <= thr:
         return 0.0
-    k = (2.0 / 3.0) * c
-    arg = 3.0 * math.sqrt(3.0) * at * at / (16.0 * k**1.5)
-    base = 2.0 * math.sqrt(k / 3.0)
+    arg = min(c1 / (at * math.sqrt(at)), 1.0)
+    phi = math.acos(arg)
+    return math.copysign((2.0 / 3.0) * at * (1.0 + math.cos(2.0 * math.pi / 3.0
+                                                              - (2.0 / 3.0) * phi)), t)
+
+
+# Scaling law used for the l_q proxes: with s = c^(1/(2-q)),
+# prox_{c |.|^q}(t) = s * prox_{|.|^q}(t / s), so the formulas only run at c = 1
+# (no under/overflow of c-dependent constants for extreme alphas).
+_LTT_K = 2.0 / 3.0  # k = (2/3) c at c = 1
+_LTT_COEF = 3.0 * math.sqrt(3.0) / (16.0 * _LTT_K**1.5)
+_LTT_BASE = 2.0 * math.sqrt(_LTT_K / 3.0)
+_LTT_THR = 2.0 * _LTT_K**0.75  # below this (at c = 1) the prox is exactly 0
+_BIG = 1e150  # |t| / s beyond this: the shrinkage is below rounding, return t
+
+
+@njit(**_opts)
+def ltwothirds_apply(t, inv_s):
+    at = abs(t) * inv_s
+    if at < _LTT_THR:
+        return 0.0
+    if at > _BIG:
+        return t
+    arg = _LTT_COEF * at * at
     if arg >= 1.0:
-        m = base * math.cosh(math.acosh(arg) / 3.0)
+        m = _LTT_BASE * math.cosh(math.acosh(arg) / 3.0)
     else:
-        m = base * math.cos(math.acos(arg) / 3.0)
-    s = math.sqrt(2.0 * m)
-    disc = 2.0 * at / s - 2.0 * m
+        m = _LTT_BASE * math.cos(math.acos(arg) / 3.0)
+    r = math.sqrt(2.0 * m)
+    disc = 2.0 * at / r - 2.0 * m
     if disc < 0.0:
         return 0.0
-    z = 0.5 * (s + math.sqrt(disc))
+    z = 0.5 * (r + math.sqrt(disc))
     cand = z * z * z
-    obj = 0.5 * (cand - at) ** 2 + c * z * z
-    if obj < 0.5 * at * at:
-        return _sign(t) * cand
+    if 0.5 * (cand - at) ** 2 + z * z < 0.5 * at * at:
+        return math.copysign(cand / inv_s, t)
     return 0.0
 
 
 @njit(**_opts)
-def lq_scalar(t, c, q):
-    if c == 0.0:
-        return t
-    at = abs(t)
-    xs = (c * q * (1.0 - q)) ** (1.0 / (2.0 - q))
-    gmin = xs + c * q * xs ** (q - 1.0)
+def lq_consts(q):
+    xs = (q * (1.0 - q)) ** (1.0 / (2.0 - q))
+    return xs + q * xs ** (q - 1.0)
+
+
+@njit(**_opts)
+def lq_apply(t, q, inv_s, gmin):
+    at = abs(t) * inv_s
     if at <= gmin:
         return 0.0
+    if at > _BIG:
+        return t
     z = at
     tol = 1e-15 * max(at, 1.0)
     for _ in range(100):
-        h = z + c * q * z ** (q - 1.0) - at
-        dh = 1.0 - c * q * (1.0 - q) * z ** (q - 2.0)
+        h = z + q * z ** (q - 1.0) - at
+        dh = 1.0 - q * (1.0 - q) * z ** (q - 2.0)
         step = h / dh
         z -= step
         if abs(step) <= tol:
             break
-    obj = 0.5 * (z - at) ** 2 + c * z**q
-    if obj < 0.5 * at * at:
-        return _sign(t) * z
+    if 0.5 * (z - at) ** 2 + z**q < 0.5 * at * at:
+        return math.copysign(z / inv_s, t)
     return 0.0
 
 
 @njit(**_opts)
-def cel0_scalar(t, a, lam, step):
+def cel0_consts(a, lam, step):
+    return math.sqrt(2.0 * lam) * a * step, 1.0 / (1.0 - a * a * step)
+
+
+@njit(**_opts)
+def cel0_apply(t, thr, scale):
     at = abs(t)
-    v = at - math.sqrt(2.0 * lam) * a * step
+    v = at - thr
     if v <= 0.0:
         return 0.0
-    v = v / (1.0 - a * a * step)
-    return _sign(t) * min(at, v)
+    return math.copysign(min(at, v * scale), t)
 
 
 @njit(**_opts)
-def mcp_scalar(t, lam, gamma, step):
+def mcp_consts(lam, gamma, step):
+    return step * lam, gamma * lam, 1.0 / (1.0 - step / gamma)
+
+
+@njit(**_opts)
+def mcp_apply(t, lo, hi, scale):
     at = abs(t)
-    if at <= step * lam:
+    if at <= lo:
         return 0.0
-    if at <= gamma * lam:
-        return _sign(t) * (at - step * lam) / (1.0 - step / gamma)
+    if at <= hi:
+        return math.copysign((at - lo) * scale, t)
     return t
 
 
 @njit(**_opts)
-def scad_scalar(t, lam, a, step):
+def scad_consts(lam, a, step):
+    # regions: |t| <= lam (1 + step) soft; <= a lam linear; identity beyond
+    den = a - 1.0 - step
+    return step * lam, lam * (1.0 + step), a * lam, (a - 1.0) / den, a * step * lam / den
+
+
+@njit(**_opts)
+def scad_apply(t, lo, mid, hi, slope, shift):
     at = abs(t)
-    if at <= lam * (1.0 + step):
-        v = at - step * lam
-        return _sign(t) * v if v > 0 else 0.0
-    if at <= a * lam:
-        return ((a - 1.0) * t - _sign(t) * a * step * lam) / (a - 1.0 - step)
+    if at <= mid:
+        v = at - lo
+        return math.copysign(v, t) if v > 0.0 else 0.0
+    if at <= hi:
+        return math.copysign(slope * at - shift, t)
     return t
 
 
 @njit(**_opts)
-def log_scalar(t, c, eps):
+def log_apply(t, c, eps):
     at = abs(t)
     disc = (at + eps) ** 2 - 4.0 * c
     if disc < 0.0:
@@ -137,9 +166,8 @@ def log_scalar(t, c, eps):
     xp = 0.5 * ((at - eps) + math.sqrt(disc))
     if xp <= 0.0:
         return 0.0
-    obj = 0.5 * (xp - at) ** 2 + c * math.log1p(xp / eps)
-    if obj < 0.5 * at * at:
-        return _sign(t) * xp
+    if 0.5 * (xp - at) ** 2 + c * math.log1p(xp / eps) < 0.5 * at * at:
+        return math.copysign(xp, t)
     return 0.0
 
 
@@ -148,99 +176,109 @@ def log_scalar(t, c, eps):
 
 @register_kernel("prox_l1", "numba")
 @njit(**_opts)
-def prox_l1(x, thresh):
-    out = np.empty_like(x)
+def prox_l1(x, thresh, out):
     for i in range(x.size):
-        out[i] = l1_scalar(x[i], thresh)
+        out[i] = l1_apply(x[i], thresh)
     return out
 
 
 @register_kernel("prox_l0", "numba")
 @njit(**_opts)
-def prox_l0(x, thresh):
-    out = np.empty_like(x)
+def prox_l0(x, thresh, out):
     for i in range(x.size):
-        out[i] = l0_scalar(x[i], thresh)
+        out[i] = l0_apply(x[i], thresh)
     return out
 
 
 @register_kernel("prox_elasticnet", "numba")
 @njit(**_opts)
-def prox_elasticnet(x, thresh, scale):
-    out = np.empty_like(x)
+def prox_elasticnet(x, thresh, scale, out):
+    inv = 1.0 / scale
     for i in range(x.size):
-        out[i] = l1_scalar(x[i], thresh) / scale
+        out[i] = l1_apply(x[i], thresh) * inv
     return out
 
 
 @register_kernel("prox_lhalf", "numba")
 @njit(**_opts)
-def prox_lhalf(x, c):
-    out = np.empty_like(x)
+def prox_lhalf(x, c, out):
+    if c == 0.0:
+        out[:] = x
+        return out
+    c1, thr = lhalf_consts(c)
     for i in range(x.size):
-        out[i] = lhalf_scalar(x[i], c)
+        out[i] = lhalf_apply(x[i], c1, thr)
     return out
 
 
 @register_kernel("prox_ltwothirds", "numba")
 @njit(**_opts)
-def prox_ltwothirds(x, c):
-    out = np.empty_like(x)
+def prox_ltwothirds(x, c, out):
+    if c == 0.0:
+        out[:] = x
+        return out
+    inv_s = 1.0 / c**0.75
     for i in range(x.size):
-        out[i] = ltwothirds_scalar(x[i], c)
+        out[i] = ltwothirds_apply(x[i], inv_s)
     return out
 
 
 @register_kernel("prox_lq", "numba")
 @njit(**_opts)
-def prox_lq(x, c, q):
-    out = np.empty_like(x)
+def prox_lq(x, c, q, out):
+    if c == 0.0:
+        out[:] = x
+        return out
+    inv_s = 1.0 / c ** (1.0 / (2.0 - q))
+    gmin = lq_consts(q)
     for i in range(x.size):
-        out[i] = lq_scalar(x[i], c, q)
+        out[i] = lq_apply(x[i], q, inv_s, gmin)
     return out
 
 
 @register_kernel("prox_cel0", "numba")
 @njit(**_opts)
-def prox_cel0(x, a, lam, step):
-    out = np.empty_like(x)
+def prox_cel0(x, a, lam, step, out):
     n = a.size
+    thr = np.empty(n)
+    scale = np.empty(n)
+    for j in range(n):
+        thr[j], scale[j] = cel0_consts(a[j], lam, step)
     for i in range(x.size):
-        out[i] = cel0_scalar(x[i], a[i % n], lam, step)
+        j = i % n
+        out[i] = cel0_apply(x[i], thr[j], scale[j])
     return out
 
 
 @register_kernel("prox_mcp", "numba")
 @njit(**_opts)
-def prox_mcp(x, lam, gamma, step):
-    out = np.empty_like(x)
+def prox_mcp(x, lam, gamma, step, out):
+    lo, hi, scale = mcp_consts(lam, gamma, step)
     for i in range(x.size):
-        out[i] = mcp_scalar(x[i], lam, gamma, step)
+        out[i] = mcp_apply(x[i], lo, hi, scale)
     return out
 
 
 @register_kernel("prox_scad", "numba")
 @njit(**_opts)
-def prox_scad(x, lam, a, step):
-    out = np.empty_like(x)
+def prox_scad(x, lam, a, step, out):
+    lo, mid, hi, slope, shift = scad_consts(lam, a, step)
     for i in range(x.size):
-        out[i] = scad_scalar(x[i], lam, a, step)
+        out[i] = scad_apply(x[i], lo, mid, hi, slope, shift)
     return out
 
 
 @register_kernel("prox_log", "numba")
 @njit(**_opts)
-def prox_log(x, c, eps):
-    out = np.empty_like(x)
+def prox_log(x, c, eps, out):
     for i in range(x.size):
-        out[i] = log_scalar(x[i], c, eps)
+        out[i] = log_apply(x[i], c, eps)
     return out
 
 
 @register_kernel("prox_box", "numba")
 @njit(**_opts)
-def prox_box(x, lower, upper):
-    out = np.empty_like(x)
+def prox_box(x, lower, upper, out):
     for i in range(x.size):
         out[i] = min(max(x[i], lower), upper)
     return out
@@ -248,8 +286,8 @@ def prox_box(x, lower, upper):
 
 @register_kernel("prox_group_l2", "numba")
 @njit(**_opts)
-def prox_group_l2(x, indptr, indices, thresh):
-    out = x.copy()
+def prox_group_l2(x, indptr, indices, thresh, out):
+    out[:] = x  # features in no group are not penalized (a no-op when out is x)
     n_groups = indptr.size - 1
     for i in range(x.shape[0]):
         for g in range(n_groups):
@@ -266,8 +304,8 @@ def prox_group_l2(x, indptr, indices, thresh):
 
 @register_kernel("prox_ksupport", "numba")
 @njit(**_opts)
-def prox_ksupport(x, indptr, indices, weights, k, lam):
-    out = x.copy()
+def prox_ksupport(x, indptr, indices, weights, k, lam, out):
+    out[:] = x
     n_groups = indptr.size - 1
     u = np.empty(n_groups)
     a = np.empty(n_groups)

@@ -1,7 +1,8 @@
 """NumPy reference proximal operators.
 
 Every function takes a C-contiguous 1-D array ``x`` (2-D ``(n_rows, n)`` for the
-group ops) and scalars, and returns a new array of the same dtype. Conventions:
+group ops), scalars, and an output array ``out`` of the same shape and dtype
+(which may be ``x`` itself); it fills ``out`` and returns it. Conventions:
 ``prox(t) = argmin_x 1/2 (x - t)^2 + c * pen(x)`` where the scalar arguments are
 already multiplied by the step (``c = step * alpha``), except where noted.
 Formulas: ``shared/specs/sparse_coding.md`` (sections 1b and 5) and the
@@ -13,94 +14,107 @@ import numpy as np
 from .._registry import register_kernel
 
 
-def _out(x, values):
-    return np.asarray(values, dtype=x.dtype)
+def _out(out, values):
+    out[...] = values
+    return out
 
 
 @register_kernel("prox_l1", "numpy")
-def prox_l1(x, thresh):
+def prox_l1(x, thresh, out):
     """Soft thresholding ``sign(x) max(|x| - thresh, 0)``."""
-    return _out(x, np.sign(x) * np.maximum(np.abs(x) - thresh, 0.0))
+    return _out(out, np.sign(x) * np.maximum(np.abs(x) - thresh, 0.0))
 
 
 @register_kernel("prox_l0", "numpy")
-def prox_l0(x, thresh):
+def prox_l0(x, thresh, out):
     """Hard thresholding: keep entries with ``|x| > thresh``."""
-    return _out(x, np.where(np.abs(x) > thresh, x, 0.0))
+    return _out(out, np.where(np.abs(x) > thresh, x, 0.0))
 
 
 @register_kernel("prox_elasticnet", "numpy")
-def prox_elasticnet(x, thresh, scale):
+def prox_elasticnet(x, thresh, scale, out):
     """``soft(x, thresh) / scale``."""
-    return _out(x, np.sign(x) * np.maximum(np.abs(x) - thresh, 0.0) / scale)
+    return _out(out, np.sign(x) * np.maximum(np.abs(x) - thresh, 0.0) / scale)
 
 
 @register_kernel("prox_lhalf", "numpy")
-def prox_lhalf(x, c):
+def prox_lhalf(x, c, out):
     """Prox of ``c * sum |x|^(1/2)`` (half thresholding, Xu et al. 2012)."""
+    if c == 0:
+        return _out(out, x)
     t = np.abs(x).astype(np.float64)
     ell = 2.0 * c  # argmin (x - t)^2 + ell sqrt|x|
     thr = (54.0 ** (1.0 / 3.0) / 4.0) * ell ** (2.0 / 3.0)
-    out = np.zeros_like(t)
+    res = np.zeros_like(t)
     m = t > thr
-    if c == 0:
-        return x.copy()
     tm = t[m]
     phi = np.arccos(np.clip((ell / 8.0) * (tm / 3.0) ** -1.5, -1.0, 1.0))
-    out[m] = (2.0 / 3.0) * tm * (1.0 + np.cos(2.0 * np.pi / 3.0 - (2.0 / 3.0) * phi))
-    return _out(x, np.sign(x) * out)
+    res[m] = (2.0 / 3.0) * tm * (1.0 + np.cos(2.0 * np.pi / 3.0 - (2.0 / 3.0) * phi))
+    return _out(out, np.sign(x) * res)
+
+
+_BIG = 1e150  # |t| / s beyond this the shrinkage is below rounding: return t
 
 
 @register_kernel("prox_ltwothirds", "numpy")
-def prox_ltwothirds(x, c):
-    """Prox of ``c * sum |x|^(2/3)`` in closed form (quartic via Ferrari)."""
+def prox_ltwothirds(x, c, out):
+    """Prox of ``c * sum |x|^(2/3)`` in closed form (quartic via Ferrari).
+
+    Computed at ``c = 1`` through the scaling law ``prox_c(t) = s prox_1(t / s)``
+    with ``s = c^(3/4)``; exactly 0 below ``|t| / s < 2 (2/3)^(3/4)``.
+    """
     if c == 0:
-        return x.copy()
-    t = np.abs(x).astype(np.float64)
-    k = (2.0 / 3.0) * c
-    arg = 3.0 * np.sqrt(3.0) * t * t / (16.0 * k**1.5)
-    base = 2.0 * np.sqrt(k / 3.0)
-    with np.errstate(invalid="ignore", divide="ignore"):
+        return _out(out, x)
+    s = c**0.75
+    t = np.abs(x).astype(np.float64) / s
+    k = 2.0 / 3.0
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        arg = 3.0 * np.sqrt(3.0) * t * t / (16.0 * k**1.5)
+        base = 2.0 * np.sqrt(k / 3.0)
         m = np.where(
             arg >= 1.0,
             base * np.cosh(np.arccosh(np.maximum(arg, 1.0)) / 3.0),
             base * np.cos(np.arccos(np.minimum(arg, 1.0)) / 3.0),
         )
-        s = np.sqrt(2.0 * m)
-        disc = 2.0 * t / s - 2.0 * m
-        z = 0.5 * (s + np.sqrt(np.maximum(disc, 0.0)))
+        r = np.sqrt(2.0 * m)
+        disc = 2.0 * t / r - 2.0 * m
+        z = 0.5 * (r + np.sqrt(np.maximum(disc, 0.0)))
         cand = z**3
-        keep = (disc >= 0) & (t > 0)
-        obj = 0.5 * (cand - t) ** 2 + c * np.cbrt(cand) ** 2
-        keep &= obj < 0.5 * t * t
-    return _out(x, np.where(keep, np.sign(x) * cand, 0.0))
+        keep = (disc >= 0) & (t >= 2.0 * k**0.75)
+        keep &= 0.5 * (cand - t) ** 2 + z * z < 0.5 * t * t
+        res = np.where(keep, np.sign(x) * cand * s, 0.0)
+    return _out(out, np.where(t > _BIG, x, res))
 
 
 @register_kernel("prox_lq", "numpy")
-def prox_lq(x, c, q):
-    """Prox of ``c * sum |x|^q`` for ``0 < q < 1`` (Newton on the stationarity equation)."""
+def prox_lq(x, c, q, out):
+    """Prox of ``c * sum |x|^q`` for ``0 < q < 1`` (Newton on the stationarity equation).
+
+    Computed at ``c = 1`` through ``prox_c(t) = s prox_1(t / s)``, ``s = c^(1/(2-q))``.
+    """
     if c == 0:
-        return x.copy()
-    t = np.abs(x).astype(np.float64)
-    xs = (c * q * (1.0 - q)) ** (1.0 / (2.0 - q))
-    gmin = xs + c * q * xs ** (q - 1.0)
-    act = t > gmin
-    z = t.copy()
+        return _out(out, x)
+    s = c ** (1.0 / (2.0 - q))
+    t = np.abs(x).astype(np.float64) / s
+    xs = (q * (1.0 - q)) ** (1.0 / (2.0 - q))
+    gmin = xs + q * xs ** (q - 1.0)
+    act = (t > gmin) & (t <= _BIG)
+    z = np.where(act, t, 1.0)
     for _ in range(100):
-        zq = np.where(act, z, 1.0)
-        h = zq + c * q * zq ** (q - 1.0) - t
-        dh = 1.0 - c * q * (1.0 - q) * zq ** (q - 2.0)
+        h = z + q * z ** (q - 1.0) - t
+        dh = 1.0 - q * (1.0 - q) * z ** (q - 2.0)
         step = np.where(act, h / dh, 0.0)
         z = z - step
         if np.all(np.abs(step) <= 1e-15 * np.maximum(t, 1.0)):
             break
-    obj = 0.5 * (z - t) ** 2 + c * np.where(act, np.abs(z), 0.0) ** q
-    keep = act & (obj < 0.5 * t * t)
-    return _out(x, np.where(keep, np.sign(x) * z, 0.0))
+    with np.errstate(over="ignore", invalid="ignore"):  # t > _BIG entries are replaced below
+        keep = act & (0.5 * (z - t) ** 2 + np.abs(z) ** q < 0.5 * t * t)
+        res = np.where(keep, np.sign(x) * z * s, 0.0)
+    return _out(out, np.where(t > _BIG, x, res))
 
 
 @register_kernel("prox_cel0", "numpy")
-def prox_cel0(x, a, lam, step):
+def prox_cel0(x, a, lam, step, out):
     """CEL0 prox with per-column norms ``a`` (length 1 or ``x.size // n_rows``).
 
     ``lam`` is the penalty weight (alpha) and ``step`` the step; requires
@@ -112,31 +126,31 @@ def prox_cel0(x, a, lam, step):
     thr = np.sqrt(2.0 * lam) * a * step
     v = np.maximum(t - thr, 0.0) / (1.0 - a * a * step)
     res = np.sign(xv) * np.minimum(t, v)
-    return _out(x, res.reshape(x.shape))
+    return _out(out, res.reshape(x.shape))
 
 
 @register_kernel("prox_mcp", "numpy")
-def prox_mcp(x, lam, gamma, step):
+def prox_mcp(x, lam, gamma, step, out):
     """MCP prox (firm thresholding); requires ``gamma > step``."""
     t = np.abs(x).astype(np.float64)
     mid = np.sign(x) * (t - step * lam) / (1.0 - step / gamma)
     res = np.where(t <= step * lam, 0.0, np.where(t <= gamma * lam, mid, x))
-    return _out(x, res)
+    return _out(out, res)
 
 
 @register_kernel("prox_scad", "numpy")
-def prox_scad(x, lam, a, step):
+def prox_scad(x, lam, a, step, out):
     """SCAD prox; requires ``a > 1 + step``."""
     t = np.abs(x).astype(np.float64)
     s = np.sign(x)
     low = s * np.maximum(t - step * lam, 0.0)
     mid = ((a - 1.0) * x - s * a * step * lam) / (a - 1.0 - step)
     res = np.where(t <= lam * (1.0 + step), low, np.where(t <= a * lam, mid, x))
-    return _out(x, res)
+    return _out(out, res)
 
 
 @register_kernel("prox_log", "numpy")
-def prox_log(x, c, eps):
+def prox_log(x, c, eps, out):
     """Prox of ``c * sum log(1 + |x| / eps)``: best of 0 and the larger stationary point."""
     t = np.abs(x).astype(np.float64)
     disc = (t + eps) ** 2 - 4.0 * c
@@ -146,22 +160,23 @@ def prox_log(x, c, eps):
     xp = np.where(ok, xp, 0.0)
     obj = 0.5 * (xp - t) ** 2 + c * np.log1p(xp / eps)
     keep = ok & (obj < 0.5 * t * t)
-    return _out(x, np.where(keep, np.sign(x) * xp, 0.0))
+    return _out(out, np.where(keep, np.sign(x) * xp, 0.0))
 
 
 @register_kernel("prox_box", "numpy")
-def prox_box(x, lower, upper):
+def prox_box(x, lower, upper, out):
     """Projection onto ``[lower, upper]``."""
-    return _out(x, np.clip(x, lower, upper))
+    return _out(out, np.clip(x, lower, upper))
 
 
 @register_kernel("prox_group_l2", "numpy")
-def prox_group_l2(x, indptr, indices, thresh):
+def prox_group_l2(x, indptr, indices, thresh, out):
     """Block soft thresholding, row by row, of the groups ``indices[indptr[g]:indptr[g+1]]``.
 
     ``thresh[g]`` is the threshold of group ``g``; features in no group are unchanged.
     """
-    out = x.copy()
+    x = x.copy()  # out may alias x
+    out[...] = x
     for g in range(len(indptr) - 1):
         idx = indices[indptr[g] : indptr[g + 1]]
         block = x[:, idx].astype(np.float64)
@@ -173,7 +188,7 @@ def prox_group_l2(x, indptr, indices, thresh):
 
 
 @register_kernel("prox_ksupport", "numpy")
-def prox_ksupport(x, indptr, indices, weights, k, lam):
+def prox_ksupport(x, indptr, indices, weights, k, lam, out):
     """Prox of ``lam * 1/2 ||(sqrt(w_g) ||x_g||)_g||_{k-sp}^2`` (group k-support / WGSEF).
 
     Uses the variational form: ``x_g = theta_g / (theta_g + lam w_g) v_g`` with
@@ -181,7 +196,8 @@ def prox_ksupport(x, indptr, indices, weights, k, lam):
     root of ``sum_g theta_g = k`` (found exactly on the sorted breakpoints).
     """
     n_groups = len(indptr) - 1
-    out = x.copy()
+    x = x.copy()  # out may alias x
+    out[...] = x
     a = lam * np.asarray(weights, dtype=np.float64)
     for i in range(x.shape[0]):
         u = np.array(
