@@ -43,7 +43,10 @@ def test_engine_override_and_config():
     with sparsopt.config_context(engine="numpy"):
         assert resolve_backend("prox_l1", x) == "numpy"
     assert resolve_backend("prox_l1", x, engine="numpy") == "numpy"
-    np.testing.assert_array_equal(dispatch("prox_l1", x, 1.0, engine="numba"), [-1.0, 0.0, 2.0])
+    out = np.empty_like(x)
+    res = dispatch("prox_l1", x, 1.0, out, engine="numba")
+    assert res is out
+    np.testing.assert_array_equal(out, [-1.0, 0.0, 2.0])
 
 
 def test_cupy_arrays_route_to_cupy_backend():
