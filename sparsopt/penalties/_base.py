@@ -47,7 +47,15 @@ class Penalty(ParamsMixin):
         pass
 
     # ------------------------------------------------------------------ interface
-    def value(self, x, per_row=False):
+    def _check_finite(self, x, where):
+        xp = get_namespace(x)
+        if not bool(xp.isfinite(x).all()):
+            raise ValueError(
+                f"{type(self).__name__}.{where}: x contains NaN or infinity. Remove or impute "
+                "them, or pass check_finite=False if you handle them yourself."
+            )
+
+    def value(self, x, per_row=False, check_finite=True):
         """Penalty value ``alpha * pen(x)``.
 
         Parameters
@@ -56,6 +64,8 @@ class Penalty(ParamsMixin):
             Coefficients. For a 2-D batch, row ``i`` is one vector of coefficients.
         per_row : bool, default=False
             If True, return one value per vector (summing over the last axis only).
+        check_finite : bool, default=True
+            Raise ``ValueError`` if ``x`` contains NaN or infinity.
 
         Returns
         -------
@@ -64,13 +74,15 @@ class Penalty(ParamsMixin):
             the domain of constraint penalties.
         """
         x = _as_float_array(x)
+        if check_finite:
+            self._check_finite(x, "value")
         x2 = x.reshape(-1, x.shape[-1]) if x.ndim else x.reshape(1, 1)
         rows = np.asarray(self._value_rows(x2), dtype=np.float64)
         if per_row:
             return rows.reshape(x.shape[:-1]) if x.ndim else float(rows[0])
         return float(rows.sum())
 
-    def prox(self, x, step=1.0, engine=None, out=None):
+    def prox(self, x, step=1.0, engine=None, out=None, check_finite=True):
         """Proximal operator ``argmin_z 1/2 ||z - x||^2 + step * value(z)``.
 
         Parameters
@@ -85,6 +97,9 @@ class Penalty(ParamsMixin):
             C-contiguous array of the same shape and dtype as ``x`` to write the
             result into (it may be ``x`` itself). Solvers pass a buffer to avoid an
             allocation per iteration.
+        check_finite : bool, default=True
+            Raise ``ValueError`` if ``x`` contains NaN or infinity. Solvers that
+            validated their inputs pass ``False`` in their inner loops.
 
         Returns
         -------
@@ -94,6 +109,8 @@ class Penalty(ParamsMixin):
                              lower_inclusive=False)
         self.check_step(step)
         x = _as_float_array(x)
+        if check_finite:
+            self._check_finite(x, "prox")
         shape = x.shape
         xp = get_namespace(x)
         if not self.is_separable and x.ndim == 0:

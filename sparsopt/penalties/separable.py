@@ -219,14 +219,14 @@ class CEL0(Penalty):
             )
         return self._dispatch("prox_cel0", x, a, float(self.alpha), step, out, engine=engine)
 
-    def prox(self, x, step=1.0, engine=None, out=None):  # noqa: D102 - shape check, then base
+    def prox(self, x, step=1.0, engine=None, out=None, check_finite=True):  # noqa: D102
         a = np.asarray(self.a)
         if a.ndim == 1 and a.size > 1 and (np.ndim(x) == 0 or np.shape(x)[-1] != a.size):
             raise ValueError(
                 f"CEL0: a has {a.size} entries but x has shape {np.shape(x)}; its last axis "
                 "must match a."
             )
-        return super().prox(x, step, engine, out)
+        return super().prox(x, step, engine, out, check_finite)
 
     prox.__doc__ = Penalty.prox.__doc__
 

@@ -138,13 +138,14 @@ def proximal_gradient(A, y, *, loss="quadratic", penalty=None, x0=None, step=Non
         return np.asarray(A.T @ loss.grad(y, A @ x, sample_weight), dtype=dtype)
 
     def obj(x):
-        return loss.value(y, A @ x, sample_weight) + penalty.value(x)
+        return loss.value(y, A @ x, sample_weight) + penalty.value(x, check_finite=False)
 
     scale = float(np.max(np.abs(grad(np.zeros(shape, dtype=dtype)))))
     scale = scale if scale > 0 else 1.0
 
     def prox(v):
-        return penalty.prox(v, step, engine=engine)
+        # inputs were validated; non-finite iterates are caught by the loop's guard
+        return penalty.prox(v, step, engine=engine, check_finite=False)
 
     state = SimpleNamespace(x=x0, y=x0.copy(), t=1.0, restarts=0)
 

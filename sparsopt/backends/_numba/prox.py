@@ -23,12 +23,12 @@ _opts = dict(cache=True, nogil=True)
 @njit(**_opts)
 def l1_apply(t, thresh):
     v = abs(t) - thresh
-    return math.copysign(v, t) if v > 0.0 else 0.0
+    return 0.0 if v <= 0.0 else math.copysign(v, t)  # NaN propagates
 
 
 @njit(**_opts)
 def l0_apply(t, thresh):
-    return t if abs(t) > thresh else 0.0
+    return 0.0 if abs(t) <= thresh else t
 
 
 @njit(**_opts)
@@ -78,9 +78,9 @@ def ltwothirds_apply(t, inv_s):
         return 0.0
     z = 0.5 * (r + math.sqrt(disc))
     cand = z * z * z
-    if 0.5 * (cand - at) ** 2 + z * z < 0.5 * at * at:
-        return math.copysign(cand / inv_s, t)
-    return 0.0
+    if 0.5 * (cand - at) ** 2 + z * z >= 0.5 * at * at:
+        return 0.0
+    return math.copysign(cand / inv_s, t)
 
 
 @njit(**_opts)
@@ -105,9 +105,9 @@ def lq_apply(t, q, inv_s, gmin):
         z -= step
         if abs(step) <= tol:
             break
-    if 0.5 * (z - at) ** 2 + z**q < 0.5 * at * at:
-        return math.copysign(z / inv_s, t)
-    return 0.0
+    if 0.5 * (z - at) ** 2 + z**q >= 0.5 * at * at:
+        return 0.0
+    return math.copysign(z / inv_s, t)
 
 
 @njit(**_opts)
@@ -151,7 +151,7 @@ def scad_apply(t, lo, mid, hi, slope, shift):
     at = abs(t)
     if at <= mid:
         v = at - lo
-        return math.copysign(v, t) if v > 0.0 else 0.0
+        return 0.0 if v <= 0.0 else math.copysign(v, t)
     if at <= hi:
         return math.copysign(slope * at - shift, t)
     return t
@@ -166,9 +166,9 @@ def log_apply(t, c, eps):
     xp = 0.5 * ((at - eps) + math.sqrt(disc))
     if xp <= 0.0:
         return 0.0
-    if 0.5 * (xp - at) ** 2 + c * math.log1p(xp / eps) < 0.5 * at * at:
-        return math.copysign(xp, t)
-    return 0.0
+    if 0.5 * (xp - at) ** 2 + c * math.log1p(xp / eps) >= 0.5 * at * at:
+        return 0.0
+    return math.copysign(xp, t)
 
 
 # ----------------------------------------------------------------------------- array kernels
@@ -296,7 +296,7 @@ def prox_group_l2(x, indptr, indices, thresh, out):
                 v = x[i, indices[p]]
                 nrm2 += v * v
             nrm = math.sqrt(nrm2)
-            scale = 1.0 - thresh[g] / nrm if nrm > thresh[g] else 0.0
+            scale = 0.0 if nrm <= thresh[g] else 1.0 - thresh[g] / nrm  # NaN propagates
             for p in range(indptr[g], indptr[g + 1]):
                 out[i, indices[p]] = x[i, indices[p]] * scale
     return out
@@ -316,6 +316,7 @@ def prox_ksupport(x, indptr, indices, weights, k, lam, out):
         a[g] = lam * weights[g]
     for i in range(x.shape[0]):
         n_pos = 0
+        has_nan = False
         for g in range(n_groups):
             s = 0.0
             for p in range(indptr[g], indptr[g + 1]):
@@ -324,6 +325,13 @@ def prox_ksupport(x, indptr, indices, weights, k, lam, out):
             u[g] = math.sqrt(s)
             if u[g] > 0:
                 n_pos += 1
+            elif u[g] != u[g]:  # NaN in the row: propagate instead of zeroing
+                has_nan = True
+        if has_nan:
+            for g in range(n_groups):
+                for p in range(indptr[g], indptr[g + 1]):
+                    out[i, indices[p]] = np.nan
+            continue
         if n_pos <= k:
             for g in range(n_groups):
                 theta[g] = 1.0 if u[g] > 0 else 0.0

@@ -14,7 +14,10 @@ import numpy as np
 from .._registry import register_kernel
 
 
-def _out(out, values):
+def _out(out, values, x=None):
+    """Write ``values`` into ``out``; NaN entries of ``x`` stay NaN (never masked to 0)."""
+    if x is not None:
+        values = np.where(np.isnan(x), np.nan, values)
     out[...] = values
     return out
 
@@ -28,7 +31,7 @@ def prox_l1(x, thresh, out):
 @register_kernel("prox_l0", "numpy")
 def prox_l0(x, thresh, out):
     """Hard thresholding: keep entries with ``|x| > thresh``."""
-    return _out(out, np.where(np.abs(x) > thresh, x, 0.0))
+    return _out(out, np.where(np.abs(x) > thresh, x, 0.0), x)
 
 
 @register_kernel("prox_elasticnet", "numpy")
@@ -83,7 +86,7 @@ def prox_ltwothirds(x, c, out):
         keep = (disc >= 0) & (t >= 2.0 * k**0.75)
         keep &= 0.5 * (cand - t) ** 2 + z * z < 0.5 * t * t
         res = np.where(keep, np.sign(x) * cand * s, 0.0)
-    return _out(out, np.where(t > _BIG, x, res))
+    return _out(out, np.where(t > _BIG, x, res), x)
 
 
 @register_kernel("prox_lq", "numpy")
@@ -110,7 +113,7 @@ def prox_lq(x, c, q, out):
     with np.errstate(over="ignore", invalid="ignore"):  # t > _BIG entries are replaced below
         keep = act & (0.5 * (z - t) ** 2 + np.abs(z) ** q < 0.5 * t * t)
         res = np.where(keep, np.sign(x) * z * s, 0.0)
-    return _out(out, np.where(t > _BIG, x, res))
+    return _out(out, np.where(t > _BIG, x, res), x)
 
 
 @register_kernel("prox_cel0", "numpy")
@@ -126,7 +129,7 @@ def prox_cel0(x, a, lam, step, out):
     thr = np.sqrt(2.0 * lam) * a * step
     v = np.maximum(t - thr, 0.0) / (1.0 - a * a * step)
     res = np.sign(xv) * np.minimum(t, v)
-    return _out(out, res.reshape(x.shape))
+    return _out(out, res.reshape(x.shape), x)
 
 
 @register_kernel("prox_mcp", "numpy")
@@ -135,7 +138,7 @@ def prox_mcp(x, lam, gamma, step, out):
     t = np.abs(x).astype(np.float64)
     mid = np.sign(x) * (t - step * lam) / (1.0 - step / gamma)
     res = np.where(t <= step * lam, 0.0, np.where(t <= gamma * lam, mid, x))
-    return _out(out, res)
+    return _out(out, res, x)
 
 
 @register_kernel("prox_scad", "numpy")
@@ -146,7 +149,7 @@ def prox_scad(x, lam, a, step, out):
     low = s * np.maximum(t - step * lam, 0.0)
     mid = ((a - 1.0) * x - s * a * step * lam) / (a - 1.0 - step)
     res = np.where(t <= lam * (1.0 + step), low, np.where(t <= a * lam, mid, x))
-    return _out(out, res)
+    return _out(out, res, x)
 
 
 @register_kernel("prox_log", "numpy")
@@ -160,7 +163,7 @@ def prox_log(x, c, eps, out):
     xp = np.where(ok, xp, 0.0)
     obj = 0.5 * (xp - t) ** 2 + c * np.log1p(xp / eps)
     keep = ok & (obj < 0.5 * t * t)
-    return _out(out, np.where(keep, np.sign(x) * xp, 0.0))
+    return _out(out, np.where(keep, np.sign(x) * xp, 0.0), x)
 
 
 @register_kernel("prox_box", "numpy")
@@ -182,7 +185,7 @@ def prox_group_l2(x, indptr, indices, thresh, out):
         block = x[:, idx].astype(np.float64)
         nrm = np.sqrt(np.sum(block * block, axis=1))
         with np.errstate(divide="ignore", invalid="ignore"):
-            scale = np.where(nrm > thresh[g], 1.0 - thresh[g] / nrm, 0.0)
+            scale = np.where(nrm <= thresh[g], 0.0, 1.0 - thresh[g] / nrm)  # NaN propagates
         out[:, idx] = (block * scale[:, None]).astype(x.dtype)
     return out
 
@@ -205,6 +208,10 @@ def prox_ksupport(x, indptr, indices, weights, k, lam, out):
              for g in range(n_groups)]
         )
         pos = u > 0
+        if np.isnan(u).any():  # propagate NaN instead of treating the group as zero
+            for g in range(n_groups):
+                out[i, indices[indptr[g] : indptr[g + 1]]] = np.nan
+            continue
         if pos.sum() <= k:
             theta = pos.astype(np.float64)
         else:
