@@ -112,7 +112,7 @@ class Multinomial(Loss):
         return y.astype(np.int64)
 
     def _idx(self, y, z):
-        y = np.asarray(y, dtype=np.int64)
+        y = self.check_target(y)
         if y.max(initial=0) >= z.shape[1]:
             raise ValueError(
                 f"Multinomial: class index {y.max()} >= n_classes = {z.shape[1]} (columns of z)."

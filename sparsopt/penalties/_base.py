@@ -76,8 +76,11 @@ class Penalty(ParamsMixin):
         x = _as_float_array(x)
         if check_finite:
             self._check_finite(x, "value")
-        x2 = x.reshape(-1, x.shape[-1]) if x.ndim else x.reshape(1, 1)
-        rows = np.asarray(self._value_rows(x2), dtype=np.float64)
+        if x.ndim and x.shape[-1] == 0:  # no coefficients: the penalty is 0
+            rows = np.zeros(int(np.prod(x.shape[:-1])))
+        else:
+            x2 = x.reshape(-1, x.shape[-1]) if x.ndim else x.reshape(1, 1)
+            rows = np.asarray(self._value_rows(x2), dtype=np.float64)
         if per_row:
             return rows.reshape(x.shape[:-1]) if x.ndim else float(rows[0])
         return float(rows.sum())
@@ -113,6 +116,9 @@ class Penalty(ParamsMixin):
             self._check_finite(x, "prox")
         shape = x.shape
         xp = get_namespace(x)
+        if x.size == 0:
+            res = xp.empty_like(x) if out is None else out
+            return res
         if not self.is_separable and x.ndim == 0:
             raise ValueError(f"{type(self).__name__}: x must have at least one dimension.")
         flat_shape = (-1,) if self.is_separable else (-1, shape[-1] if shape else 1)

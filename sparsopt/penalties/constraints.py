@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import _kinds
 from ._base import Penalty
 
 
@@ -40,6 +41,9 @@ class Box(Penalty):
                 raise ValueError(f"{name}: {key} must not be NaN.")
         if self.lower > self.upper:
             raise ValueError(f"{name}: lower={self.lower} must be <= upper={self.upper}.")
+
+    def _kernel_spec(self):
+        return _kinds.KIND_BOX, (float(self.lower), float(self.upper))
 
     def _value_rows(self, x):
         inside = np.all((x >= self.lower) & (x <= self.upper), axis=1)

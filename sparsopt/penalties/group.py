@@ -81,7 +81,8 @@ class _GroupPenalty(Penalty):
             )
 
     def _structure(self, n_features):
-        key = n_features
+        # keyed on the parameter objects too: assigning pen.groups/pen.weights rebuilds
+        key = (n_features, id(self.groups), id(self.weights))
         cache = self.__dict__.setdefault("_struct_cache", {})
         if key not in cache:
             indptr, indices = make_groups(self.groups, n_features, type(self).__name__)

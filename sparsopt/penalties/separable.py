@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import _kinds
 from ._base import Penalty, _check_scalar
 
 
@@ -34,6 +35,9 @@ class L1(Penalty):
 
     def _validate(self):
         _check_scalar(self.alpha, "alpha", "L1", lower=0.0)
+
+    def _kernel_spec(self):
+        return _kinds.KIND_L1, (float(self.alpha),)
 
     def _value_rows(self, x):
         return self.alpha * np.abs(x).sum(axis=1)
@@ -73,6 +77,9 @@ class L0(Penalty):
 
     def _validate(self):
         _check_scalar(self.alpha, "alpha", "L0", lower=0.0)
+
+    def _kernel_spec(self):
+        return _kinds.KIND_L0, (float(self.alpha),)
 
     def _value_rows(self, x):
         return self.alpha * np.count_nonzero(x, axis=1).astype(np.float64)
@@ -123,6 +130,14 @@ class Lq(Penalty):
         _check_scalar(self.alpha, "alpha", "Lq", lower=0.0)
         _check_scalar(self.q, "q", "Lq", lower=0.0, upper=1.0, lower_inclusive=False,
                       upper_inclusive=False)
+
+    def _kernel_spec(self):
+        q = float(self.q)
+        if np.isclose(q, 0.5, rtol=0, atol=1e-12):
+            return _kinds.KIND_LHALF, (float(self.alpha),)
+        if np.isclose(q, 2.0 / 3.0, rtol=0, atol=1e-12):
+            return _kinds.KIND_LTWOTHIRDS, (float(self.alpha),)
+        return _kinds.KIND_LQ, (float(self.alpha), q)
 
     def _value_rows(self, x):
         return self.alpha * (np.abs(x) ** float(self.q)).sum(axis=1)
@@ -203,13 +218,17 @@ class CEL0(Penalty):
                 "(e.g. 0.9 / ||A||_2**2 with unit-norm columns)."
             )
 
+    def _kernel_spec(self):
+        return _kinds.KIND_CEL0, (float(self.alpha),)
+
     def _value_rows(self, x):
         a = self._a_array()
         lam = float(self.alpha)
         u = np.abs(x)
         b = np.sqrt(2.0 * lam) / a
-        inside = u <= b
-        return np.where(inside, lam - 0.5 * a * a * (u - b) ** 2, lam).sum(axis=1)
+        # lam - a^2/2 (u - b)^2 expanded, exact 0 at u = 0
+        inside_val = a * np.sqrt(2.0 * lam) * u - 0.5 * a * a * u * u
+        return np.where(u <= b, inside_val, lam).sum(axis=1)
 
     def _prox(self, x, step, engine, out):
         a = self._a_array()
@@ -275,6 +294,9 @@ class MCP(Penalty):
                 " Increase gamma or decrease the step."
             )
 
+    def _kernel_spec(self):
+        return _kinds.KIND_MCP, (float(self.alpha), float(self.gamma))
+
     def _value_rows(self, x):
         lam, g = float(self.alpha), float(self.gamma)
         u = np.abs(x)
@@ -330,6 +352,9 @@ class SCAD(Penalty):
                 f"step={step:.4g}. Increase gamma or decrease the step."
             )
 
+    def _kernel_spec(self):
+        return _kinds.KIND_SCAD, (float(self.alpha), float(self.gamma))
+
     def _value_rows(self, x):
         lam, a = float(self.alpha), float(self.gamma)
         u = np.abs(x)
@@ -376,6 +401,9 @@ class Log(Penalty):
         _check_scalar(self.alpha, "alpha", "Log", lower=0.0)
         _check_scalar(self.eps, "eps", "Log", lower=0.0, lower_inclusive=False)
 
+    def _kernel_spec(self):
+        return _kinds.KIND_LOG, (float(self.alpha), float(self.eps))
+
     def _value_rows(self, x):
         return self.alpha * np.log1p(np.abs(x) / self.eps).sum(axis=1)
 
@@ -417,6 +445,9 @@ class ElasticNet(Penalty):
     def _validate(self):
         _check_scalar(self.alpha, "alpha", "ElasticNet", lower=0.0)
         _check_scalar(self.l1_ratio, "l1_ratio", "ElasticNet", lower=0.0, upper=1.0)
+
+    def _kernel_spec(self):
+        return _kinds.KIND_ELASTICNET, (float(self.alpha), float(self.l1_ratio))
 
     def _value_rows(self, x):
         r = float(self.l1_ratio)

@@ -1,8 +1,29 @@
-"""Solvers: plain functions returning a :class:`SolverResult`."""
+"""Solvers: plain functions returning a :class:`SolverResult`.
+
+Generic: :func:`proximal_gradient` (any loss, any penalty with a prox). Batched sparse
+coding (rows of ``X`` against a dictionary): :func:`ista`, :func:`fista`, :func:`lca`,
+:func:`iht`, :func:`omp`, :func:`cd`.
+"""
 
 from ._loop import run_iterations
 from ._result import SolverResult, SolverState
 from .capabilities import require
+from .cd import cd
+from .iht import iht
+from .ista import fista, ista, lca
+from .omp import omp
 from .proximal_gradient import proximal_gradient
 
-__all__ = ["SolverResult", "SolverState", "proximal_gradient", "require", "run_iterations"]
+__all__ = [
+    "SolverResult",
+    "SolverState",
+    "cd",
+    "fista",
+    "iht",
+    "ista",
+    "lca",
+    "omp",
+    "proximal_gradient",
+    "require",
+    "run_iterations",
+]

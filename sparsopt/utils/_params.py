@@ -31,13 +31,20 @@ class ParamsMixin:
     def set_params(self, **params):
         """Set parameters, re-validate them and return ``self``."""
         valid = self._get_param_names()
-        for key, value in params.items():
+        for key in params:
             if key not in valid:
                 raise ValueError(
                     f"Invalid parameter {key!r} for {type(self).__name__}; valid: {valid}."
                 )
+        old = {key: getattr(self, key) for key in params}
+        for key, value in params.items():
             setattr(self, key, value)
-        self._validate()
+        try:
+            self._validate()
+        except (TypeError, ValueError):
+            for key, value in old.items():  # leave the object as it was
+                setattr(self, key, value)
+            raise
         return self
 
     def _validate(self):

@@ -41,7 +41,7 @@ def lhalf_consts(c):
 
 @njit(**_opts)
 def lhalf_apply(t, c1, thr):
-    at = abs(t)
+    at = abs(np.float64(t))  # float64 for float32 t too: at * sqrt(at) must not underflow
     if at <= thr:
         return 0.0
     arg = min(c1 / (at * math.sqrt(at)), 1.0)
@@ -372,3 +372,82 @@ def prox_ksupport(x, indptr, indices, weights, k, lam, out):
             for p in range(indptr[g], indptr[g + 1]):
                 out[i, indices[p]] = x[i, indices[p]] * shrink
     return out
+
+
+# ----------------------------------------------------------------------------- scalar dispatch
+# Separable penalties expose ``_kernel_spec() -> (kind, params)``; coordinate-wise solvers
+# compute per-coordinate constants once with ``prox_consts`` and apply ``prox_apply``.
+KIND_L1, KIND_L0, KIND_LHALF, KIND_LTWOTHIRDS, KIND_LQ = 0, 1, 2, 3, 4
+KIND_CEL0, KIND_MCP, KIND_SCAD, KIND_LOG, KIND_ELASTICNET, KIND_BOX = 5, 6, 7, 8, 9, 10
+N_CONSTS = 5
+
+
+@njit(**_opts)
+def prox_consts(kind, p, step, aj, c):
+    """Fill ``c`` (length N_CONSTS) with the constants of the prox of ``step * pen``.
+
+    ``p`` holds the penalty's parameters (alpha first), ``aj`` the CEL0 column norm.
+    """
+    c[:] = 0.0
+    if kind == KIND_L1:
+        c[0] = step * p[0]
+    elif kind == KIND_L0:
+        c[0] = math.sqrt(2.0 * step * p[0])
+    elif kind == KIND_LHALF:
+        cc = step * p[0]
+        c[2] = cc
+        if cc > 0.0:
+            c[0], c[1] = lhalf_consts(cc)
+    elif kind == KIND_LTWOTHIRDS:
+        cc = step * p[0]
+        c[1] = cc
+        c[0] = 1.0 / cc**0.75 if cc > 0.0 else 0.0
+    elif kind == KIND_LQ:
+        cc = step * p[0]
+        q = p[1]
+        c[3] = cc
+        c[0] = q
+        if cc > 0.0:
+            c[1] = 1.0 / cc ** (1.0 / (2.0 - q))
+            c[2] = lq_consts(q)
+    elif kind == KIND_CEL0:
+        c[0], c[1] = cel0_consts(aj, p[0], step)
+    elif kind == KIND_MCP:
+        c[0], c[1], c[2] = mcp_consts(p[0], p[1], step)
+    elif kind == KIND_SCAD:
+        c[0], c[1], c[2], c[3], c[4] = scad_consts(p[0], p[1], step)
+    elif kind == KIND_LOG:
+        c[0] = step * p[0]
+        c[1] = p[1]
+    elif kind == KIND_ELASTICNET:
+        c[0] = step * p[0] * p[1]
+        c[1] = 1.0 / (1.0 + step * p[0] * (1.0 - p[1]))
+    elif kind == KIND_BOX:
+        c[0] = p[0]
+        c[1] = p[1]
+
+
+@njit(**_opts)
+def prox_apply(kind, t, c):
+    """Scalar prox with constants from :func:`prox_consts`."""
+    if kind == KIND_L1:
+        return l1_apply(t, c[0])
+    if kind == KIND_L0:
+        return l0_apply(t, c[0])
+    if kind == KIND_LHALF:
+        return lhalf_apply(t, c[0], c[1]) if c[2] > 0.0 else t
+    if kind == KIND_LTWOTHIRDS:
+        return ltwothirds_apply(t, c[0]) if c[1] > 0.0 else t
+    if kind == KIND_LQ:
+        return lq_apply(t, c[0], c[1], c[2]) if c[3] > 0.0 else t
+    if kind == KIND_CEL0:
+        return cel0_apply(t, c[0], c[1])
+    if kind == KIND_MCP:
+        return mcp_apply(t, c[0], c[1], c[2])
+    if kind == KIND_SCAD:
+        return scad_apply(t, c[0], c[1], c[2], c[3], c[4])
+    if kind == KIND_LOG:
+        return log_apply(t, c[0], c[1])
+    if kind == KIND_ELASTICNET:
+        return l1_apply(t, c[0]) * c[1]
+    return min(max(t, c[0]), c[1])  # KIND_BOX

@@ -24,20 +24,22 @@ def _out(out, values, x=None):
 
 @register_kernel("prox_l1", "numpy")
 def prox_l1(x, thresh, out):
-    """Soft thresholding ``sign(x) max(|x| - thresh, 0)``."""
-    return _out(out, np.sign(x) * np.maximum(np.abs(x) - thresh, 0.0))
+    """Soft thresholding ``sign(x) max(|x| - thresh, 0)`` (computed in float64)."""
+    t = np.abs(x).astype(np.float64)
+    return _out(out, np.sign(x) * np.maximum(t - thresh, 0.0))
 
 
 @register_kernel("prox_l0", "numpy")
 def prox_l0(x, thresh, out):
     """Hard thresholding: keep entries with ``|x| > thresh``."""
-    return _out(out, np.where(np.abs(x) > thresh, x, 0.0), x)
+    return _out(out, np.where(np.abs(x).astype(np.float64) > thresh, x, 0.0), x)
 
 
 @register_kernel("prox_elasticnet", "numpy")
 def prox_elasticnet(x, thresh, scale, out):
     """``soft(x, thresh) / scale``."""
-    return _out(out, np.sign(x) * np.maximum(np.abs(x) - thresh, 0.0) / scale)
+    t = np.abs(x).astype(np.float64)
+    return _out(out, np.sign(x) * np.maximum(t - thresh, 0.0) / scale)
 
 
 @register_kernel("prox_lhalf", "numpy")
@@ -147,7 +149,7 @@ def prox_scad(x, lam, a, step, out):
     t = np.abs(x).astype(np.float64)
     s = np.sign(x)
     low = s * np.maximum(t - step * lam, 0.0)
-    mid = ((a - 1.0) * x - s * a * step * lam) / (a - 1.0 - step)
+    mid = s * ((a - 1.0) * t - a * step * lam) / (a - 1.0 - step)
     res = np.where(t <= lam * (1.0 + step), low, np.where(t <= a * lam, mid, x))
     return _out(out, res, x)
 

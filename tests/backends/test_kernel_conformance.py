@@ -1,0 +1,529 @@
+"""Conformance of every Numba kernel with its NumPy reference.
+
+Each op registered on the ``"numba"`` backend has an entry in ``CASES``: a
+hypothesis strategy, a fixed example and a check that runs the op on both
+backends. For the prox ops the strategy draws a penalty that dispatches to this
+op, a valid step and an input array (float32 or float64, finite entries in
+[-1e3, 1e3], 0 to 50 entries) and the check compares
+``penalty.prox(x, step, engine="numpy")`` with ``engine="numba"``: same dtype,
+shape and values. ``cd_gram`` is driven through the coordinate-descent solver
+(a fixed number of epochs), ``topk_threshold`` and ``omp_gram`` through
+``dispatch`` (``omp_gram`` on generic Gaussian data: with exactly tied
+correlations the two implementations may legitimately select different atoms).
+
+Tolerances: ``rtol`` 1e-6 (float64) / 1e-5 (float32) and an ``atol`` of a few units
+in the last place of the input scale ``max(1, max|x|)``: the NumPy kernels of
+soft thresholding round the threshold to float32 for float32 inputs while Numba
+works in float64, which can differ by one ulp of ``|x|`` after cancellation.
+
+Exact ties: at a jump of a discontinuous prox (hard, half or log thresholding),
+both branches minimize the prox objective and the two backends may pick different
+ones through rounding alone. An element (a row for group penalties) on which the
+backends disagree is accepted only if both outputs have the same prox objective up
+to rounding; the test records how often that happens (see ``TIES``). For
+``omp_gram`` only the reported stop reason may differ, and only at a tie of the
+stopping rules (residual at ``tol``, or zero).
+
+A meta-test checks that every registered Numba op has an entry in ``CASES``, so
+that a new kernel cannot be added without a conformance test.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from sparsopt.backends import _registry, dispatch, list_kernels
+from sparsopt.penalties import (
+    CEL0,
+    L0,
+    L1,
+    MCP,
+    SCAD,
+    WGSEF,
+    Box,
+    ElasticNet,
+    GroupL21,
+    KSupport,
+    Log,
+    Lq,
+    Positive,
+)
+
+#: raise for a deeper search, e.g. SPARSOPT_CONFORMANCE_EXAMPLES=2000
+MAX_EXAMPLES = int(os.environ.get("SPARSOPT_CONFORMANCE_EXAMPLES", "40"))
+DTYPES = (np.float32, np.float64)
+RTOL = {np.float32: 1e-5, np.float64: 1e-6}
+ULPS = 8  # atol = ULPS * eps(dtype) * max(1, max|x|)
+
+#: per op: how many elements/rows were accepted as exact ties (for the report)
+TIES: dict[str, int] = {}
+
+# ----------------------------------------------------------------------------- strategies
+
+
+def _floats(lo, hi, **kw):
+    return st.floats(min_value=lo, max_value=hi, allow_nan=False, allow_infinity=False, **kw)
+
+
+@st.composite
+def _separable_input(draw, n_max=50):
+    dtype = draw(st.sampled_from(DTYPES))
+    width = 32 if dtype is np.float32 else 64
+    n = draw(st.integers(0, n_max))
+    elements = _floats(-1e3, 1e3, width=width)
+    x = draw(hnp.arrays(dtype, n, elements=elements))
+    return x
+
+
+@st.composite
+def _matrix_input(draw, n_features=None, max_size=50):
+    """2-D input ``(n_rows, n_features)`` with at most ``max_size`` entries."""
+    dtype = draw(st.sampled_from(DTYPES))
+    width = 32 if dtype is np.float32 else 64
+    if n_features is None:
+        n_features = draw(st.integers(1, 12))
+    n_rows = draw(st.integers(0, max_size // n_features))
+    elements = _floats(-1e3, 1e3, width=width)
+    return draw(hnp.arrays(dtype, (n_rows, n_features), elements=elements))
+
+
+# the full range down to subnormal alphas: it caught an underflow (ZeroDivisionError)
+# of the Numba half-thresholding kernel for float32 inputs
+_alpha = _floats(0.0, 10.0)
+_step = _floats(1e-3, 10.0)
+
+
+@st.composite
+def _case_l1(draw):
+    return L1(alpha=draw(_alpha)), draw(_step), draw(_separable_input())
+
+
+@st.composite
+def _case_l0(draw):
+    return L0(alpha=draw(_alpha)), draw(_step), draw(_separable_input())
+
+
+@st.composite
+def _case_elasticnet(draw):
+    pen = ElasticNet(alpha=draw(_alpha), l1_ratio=draw(_floats(0.0, 1.0)))
+    return pen, draw(_step), draw(_separable_input())
+
+
+@st.composite
+def _case_lhalf(draw):
+    return Lq(alpha=draw(_alpha), q=0.5), draw(_step), draw(_separable_input())
+
+
+@st.composite
+def _case_ltwothirds(draw):
+    return Lq(alpha=draw(_alpha), q=2.0 / 3.0), draw(_step), draw(_separable_input())
+
+
+@st.composite
+def _case_lq(draw):
+    q = draw(_floats(0.05, 0.95).filter(lambda q: abs(q - 0.5) > 1e-6 and abs(q - 2 / 3) > 1e-6))
+    return Lq(alpha=draw(_alpha), q=q), draw(_step), draw(_separable_input())
+
+
+@st.composite
+def _case_cel0(draw):
+    per_column = draw(st.booleans())
+    if per_column:
+        x = draw(_matrix_input())
+        a = draw(hnp.arrays(np.float64, x.shape[1], elements=_floats(0.05, 5.0)))
+        amax = float(a.max())
+    else:
+        x = draw(_separable_input())
+        a = draw(_floats(0.05, 5.0))
+        amax = a
+    step = draw(_floats(0.01, 0.99)) / amax**2
+    return CEL0(alpha=draw(_alpha), a=a), step, x
+
+
+@st.composite
+def _case_mcp(draw):
+    step = draw(_step)
+    gamma = max(1.0, step) + draw(_floats(1e-2, 10.0))
+    return MCP(alpha=draw(_alpha), gamma=gamma), step, draw(_separable_input())
+
+
+@st.composite
+def _case_scad(draw):
+    step = draw(_step)
+    gamma = max(2.0, 1.0 + step) + draw(_floats(1e-2, 10.0))
+    return SCAD(alpha=draw(_alpha), gamma=gamma), step, draw(_separable_input())
+
+
+@st.composite
+def _case_log(draw):
+    pen = Log(alpha=draw(_alpha), eps=draw(_floats(1e-3, 10.0)))
+    return pen, draw(_step), draw(_separable_input())
+
+
+@st.composite
+def _case_box(draw):
+    if draw(st.booleans()):
+        return Positive(), draw(_step), draw(_separable_input())
+    lower = draw(_floats(-1e3, 1e3) | st.just(-np.inf))
+    upper = draw(st.just(np.inf) | _floats(0.0, 2e3).map(lambda d: max(lower, -1e3) + d))
+    return Box(lower=lower, upper=upper), draw(_step), draw(_separable_input())
+
+
+@st.composite
+def _groups(draw, n_features):
+    """None, a group size, or explicit disjoint groups (possibly leaving features out)."""
+    kind = draw(st.sampled_from(["none", "size", "explicit"]))
+    if kind == "none":
+        return None
+    if kind == "size":
+        return draw(st.integers(1, n_features))
+    perm = draw(st.permutations(range(n_features)))
+    n_used = draw(st.integers(1, n_features))
+    cuts = sorted(draw(st.sets(st.integers(1, max(n_used - 1, 1)), max_size=n_used - 1)))
+    used = list(perm[:n_used])
+    bounds = [0, *[c for c in cuts if c < n_used], n_used]
+    return [used[b0:b1] for b0, b1 in zip(bounds[:-1], bounds[1:]) if b1 > b0]
+
+
+def _n_groups(groups, n_features):
+    if groups is None:
+        return n_features
+    if isinstance(groups, int):
+        return -(-n_features // groups)
+    return len(groups)
+
+
+@st.composite
+def _case_group_l2(draw):
+    x = draw(_matrix_input())
+    groups = draw(_groups(x.shape[1]))
+    if groups is None:
+        groups = 1  # GroupL21 has no "None": one feature per group
+    weights = None
+    if draw(st.booleans()):
+        n_groups = _n_groups(groups, x.shape[1])
+        weights = draw(hnp.arrays(np.float64, n_groups, elements=_floats(0.0, 5.0)))
+    return GroupL21(alpha=draw(_alpha), groups=groups, weights=weights), draw(_step), x
+
+
+@st.composite
+def _case_ksupport(draw):
+    x = draw(_matrix_input())
+    groups = draw(_groups(x.shape[1]))
+    n_groups = _n_groups(groups, x.shape[1])
+    weights = None
+    if draw(st.booleans()):
+        weights = draw(hnp.arrays(np.float64, n_groups, elements=_floats(0.05, 5.0)))
+    k = draw(st.integers(1, n_groups + 1))
+    cls = draw(st.sampled_from([KSupport, WGSEF]))
+    alpha = draw(_floats(1e-3, 10.0))  # alpha = 0 returns a copy without dispatching
+    return cls(alpha=alpha, k=k, groups=groups, weights=weights), draw(_step), x
+
+
+@st.composite
+def _case_topk(draw):
+    x = draw(_matrix_input())
+    if draw(st.booleans()) and x.size:  # ties in magnitude: the lower index must win
+        x[:, -1] = -x[:, 0]
+    return x, draw(st.integers(0, x.shape[1] + 1))
+
+
+_CD_PENALTIES = [
+    lambda alpha, g: L1(alpha=alpha),
+    lambda alpha, g: L0(alpha=alpha),
+    lambda alpha, g: Lq(alpha=alpha, q=0.5),
+    lambda alpha, g: Lq(alpha=alpha, q=2.0 / 3.0),
+    lambda alpha, g: Lq(alpha=alpha, q=0.3),
+    lambda alpha, g: CEL0(alpha=alpha, a=np.sqrt(np.diag(g))),
+    lambda alpha, g: MCP(alpha=alpha, gamma=1.5 + 1.0 / np.diag(g).min()),
+    lambda alpha, g: SCAD(alpha=alpha, gamma=2.5 + 1.0 / np.diag(g).min()),
+    lambda alpha, g: Log(alpha=alpha, eps=0.5),
+    lambda alpha, g: ElasticNet(alpha=alpha, l1_ratio=0.7),
+    lambda alpha, g: Box(lower=-alpha, upper=2 * alpha),
+    lambda alpha, g: Positive(),
+]
+
+
+@st.composite
+def _case_cd_gram(draw):
+    """Inputs of the coordinate-descent solver (which runs the cd_gram kernel)."""
+    dtype = draw(st.sampled_from(DTYPES))
+    width = 32 if dtype is np.float32 else 64
+    n_samples = draw(st.integers(1, 6))  # the solver refuses an empty X
+    n_components = draw(st.integers(1, 6))
+    n_features = draw(st.integers(1, 8))
+    D = draw(hnp.arrays(dtype, (n_components, n_features), elements=_floats(-3, 3, width=width)))
+    gram = D.astype(np.float64) @ D.astype(np.float64).T
+    assume(np.diag(gram).min() >= 0.25)  # every atom has a usable step 1 / ||d_j||^2
+    X = draw(hnp.arrays(dtype, (n_samples, n_features), elements=_floats(-10, 10, width=width)))
+    alpha = draw(_floats(0.0, 3.0))
+    pen = draw(st.sampled_from(_CD_PENALTIES))(alpha, gram)
+    positive = draw(st.booleans())
+    max_iter = draw(st.integers(1, 4))
+    return X, D, pen, positive, max_iter
+
+
+def _run_cd(X, D, pen, positive, max_iter, engine):
+    from sparsopt.solvers.cd import cd
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # tol=0: a fixed number of epochs, no convergence
+        return cd(X, D, penalty=pen, positive=positive, max_iter=max_iter, tol=0.0,
+                  engine=engine).x
+
+
+def _check_cd_gram(op, case):
+    X, D, pen, positive, max_iter = case
+    out_np = _run_cd(X, D, pen, positive, max_iter, "numpy")
+    out_nb = _run_cd(X, D, pen, positive, max_iter, "numba")
+    shape = (X.shape[0], D.shape[0])
+    assert out_np.dtype == out_nb.dtype == X.dtype
+    assert out_np.shape == out_nb.shape == shape
+    if out_np.size == 0:
+        return
+    eps = float(np.finfo(X.dtype).eps)
+    # a few epochs of CD accumulate rounding: scale the atol by the problem size
+    scale = max(1.0, float(np.abs(out_np).max()), float(np.abs(X).max()))
+    np.testing.assert_allclose(out_nb, out_np, rtol=RTOL[X.dtype.type],
+                               atol=ULPS * max_iter * D.shape[0] * eps * scale,
+                               err_msg=f"cd_gram differs for {pen!r}, positive={positive}")
+
+
+def _check_topk(op, case):
+    x, k = case
+    out_np = dispatch("topk_threshold", x, k, np.empty_like(x), engine="numpy")
+    out_nb = dispatch("topk_threshold", x, k, np.empty_like(x), engine="numba")
+    assert out_np.dtype == out_nb.dtype == x.dtype
+    np.testing.assert_array_equal(out_nb, out_np)  # a selection: exactly equal
+    assert np.all(np.count_nonzero(out_np, axis=1) <= min(k, x.shape[1]))
+
+
+@st.composite
+def _case_omp_gram(draw):
+    """Batch-OMP inputs from generic (random Gaussian) data: no exact ties."""
+    dtype = draw(st.sampled_from(DTYPES))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    n_samples = draw(st.integers(0, 6))
+    n_components = draw(st.integers(1, 8))
+    n_features = draw(st.integers(1, 10))
+    D = rng.standard_normal((n_components, n_features)).astype(dtype)
+    X = (draw(_floats(0.01, 100.0)) * rng.standard_normal((n_samples, n_features))).astype(dtype)
+    n_nonzero = draw(st.integers(0, n_components + 1))
+    tol = draw(st.just(-1.0) | _floats(0.0, 1.0).map(
+        lambda f: f * float((X.astype(np.float64) ** 2).sum(axis=1).max(initial=0.0))))
+    return X, D, n_nonzero, tol
+
+
+def _check_omp_gram(op, case):
+    X, D, n_nonzero, tol = case
+    G = D @ D.T
+    B = X @ D.T
+    norms_sq = (X.astype(np.float64) ** 2).sum(axis=1)
+    res = {}
+    for engine in ("numpy", "numba"):
+        out = np.empty((X.shape[0], D.shape[0]), dtype=X.dtype)
+        n_active, reason, resid = dispatch("omp_gram", G, B, norms_sq, n_nonzero, tol, out,
+                                           engine=engine)
+        res[engine] = (out, np.asarray(n_active), np.asarray(reason), np.asarray(resid))
+    (c_np, k_np, r_np, e_np), (c_nb, k_nb, r_nb, e_nb) = res["numpy"], res["numba"]
+    assert c_np.dtype == c_nb.dtype == X.dtype
+    np.testing.assert_array_equal(k_nb, k_np)
+    if X.shape[0] == 0:
+        return
+    eps = float(np.finfo(X.dtype).eps)
+    cond = np.linalg.cond(G.astype(np.float64)) if D.shape[0] <= D.shape[1] else 1e3
+    e_atol = ULPS * eps * max(1.0, cond) * max(1.0, norms_sq.max())
+    np.testing.assert_allclose(e_nb, e_np, rtol=0, atol=e_atol)
+    # Exact ties of the stopping rules (same atoms selected, only the reported reason
+    # differs): the residual is at tol (e.g. a perfect fit with tol = 0: "tol" vs
+    # "n_nonzero"), or it is 0 and the next atom has both a zero correlation and a zero
+    # Cholesky pivot ("zero_correlation" vs "linear_dependence").
+    differ = r_nb != r_np
+    tie = differ & ((np.abs(e_np - tol) <= e_atol) | (np.abs(e_np) <= e_atol))
+    np.testing.assert_array_equal(r_nb[~tie], r_np[~tie])
+    if tie.any():
+        TIES[op] = TIES.get(op, 0) + int(tie.sum())
+    scale = max(1.0, float(np.abs(c_np).max()))
+    np.testing.assert_allclose(c_nb, c_np, rtol=RTOL[X.dtype.type] * max(1.0, cond / 10),
+                               atol=ULPS * eps * scale * max(1.0, cond))
+
+
+def _check_prox(op, case):
+    _assert_conform(op, *case)
+
+
+#: op -> (hypothesis strategy of a case, a fixed example, the check of a case)
+CASES = {
+    "prox_l1": (_case_l1(), lambda: (L1(0.5), 1.0, np.linspace(-2, 2, 9)), _check_prox),
+    "prox_l0": (_case_l0(), lambda: (L0(0.5), 1.0, np.linspace(-2, 2, 9)), _check_prox),
+    "prox_elasticnet": (_case_elasticnet(),
+                        lambda: (ElasticNet(1.0, 0.5), 1.0, np.linspace(-2, 2, 9)), _check_prox),
+    "prox_lhalf": (_case_lhalf(),
+                   lambda: (Lq(0.5, q=0.5), 1.0, np.linspace(-2, 2, 9)), _check_prox),
+    "prox_ltwothirds": (_case_ltwothirds(),
+                        lambda: (Lq(0.5, q=2 / 3), 1.0, np.linspace(-2, 2, 9)), _check_prox),
+    "prox_lq": (_case_lq(), lambda: (Lq(0.5, q=0.3), 1.0, np.linspace(-2, 2, 9)), _check_prox),
+    "prox_cel0": (_case_cel0(),
+                  lambda: (CEL0(0.5, a=[0.5, 1.0, 1.5]), 0.3,
+                           np.linspace(-2, 2, 12).reshape(4, 3)), _check_prox),
+    "prox_mcp": (_case_mcp(), lambda: (MCP(1.0, 3.0), 1.0, np.linspace(-4, 4, 9)), _check_prox),
+    "prox_scad": (_case_scad(),
+                  lambda: (SCAD(1.0, 3.7), 1.0, np.linspace(-5, 5, 11)), _check_prox),
+    "prox_log": (_case_log(), lambda: (Log(1.0, 0.5), 1.0, np.linspace(-3, 3, 13)), _check_prox),
+    "prox_box": (_case_box(), lambda: (Box(-1.0, 0.5), 1.0, np.linspace(-2, 2, 9)), _check_prox),
+    "prox_group_l2": (_case_group_l2(),
+                      lambda: (GroupL21(0.5, groups=2), 1.0,
+                               np.linspace(-2, 2, 12).reshape(3, 4)), _check_prox),
+    "prox_ksupport": (_case_ksupport(),
+                      lambda: (KSupport(0.5, k=2), 1.0,
+                               np.linspace(-2, 2, 12).reshape(3, 4)), _check_prox),
+    "cd_gram": (_case_cd_gram(),
+                lambda: (np.linspace(-2, 2, 24).reshape(4, 6), np.eye(3, 6) + 0.1, L1(0.3),
+                         False, 3), _check_cd_gram),
+    "omp_gram": (_case_omp_gram(),
+                 lambda: (np.linspace(-2, 2, 24).reshape(4, 6), np.eye(3, 6) + 0.1, 2, -1.0),
+                 _check_omp_gram),
+    "topk_threshold": (_case_topk(),
+                       lambda: (np.linspace(-2, 2, 12).reshape(3, 4), 2), _check_topk),
+}
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def _prox_objective(pen, step, z, x):
+    """``1/2 ||z - x||^2 + step * value(z)`` per element (separable) or per row (group)."""
+    z64 = np.asarray(z, dtype=np.float64)
+    x64 = np.asarray(x, dtype=np.float64)
+    if pen.is_separable:
+        vals = pen.value(z64.reshape(-1, 1), per_row=True)
+        return 0.5 * (z64.ravel() - x64.ravel()) ** 2 + step * vals
+    z2 = z64.reshape(-1, z64.shape[-1])
+    x2 = x64.reshape(-1, x64.shape[-1])
+    return 0.5 * ((z2 - x2) ** 2).sum(axis=1) + step * pen.value(z2, per_row=True)
+
+
+def _assert_conform(op, pen, step, x):
+    out_np = pen.prox(x, step, engine="numpy")
+    out_nb = pen.prox(x, step, engine="numba")
+    assert out_np.dtype == x.dtype, f"numpy kernel returned {out_np.dtype} for {x.dtype}"
+    assert out_nb.dtype == x.dtype, f"numba kernel returned {out_nb.dtype} for {x.dtype}"
+    assert out_np.shape == x.shape and out_nb.shape == x.shape
+    if x.size == 0:
+        return
+    dtype = x.dtype.type
+    eps = float(np.finfo(dtype).eps)
+    scale = max(1.0, float(np.max(np.abs(x))))
+    atol = ULPS * eps * scale
+    close = np.isclose(out_nb.astype(np.float64), out_np.astype(np.float64),
+                       rtol=RTOL[dtype], atol=atol)
+    if close.all():
+        return
+    # Disagreement: accept only exact ties of the prox objective (both outputs optimal).
+    f_np = _prox_objective(pen, step, out_np, x)
+    f_nb = _prox_objective(pen, step, out_nb, x)
+    x64 = np.asarray(x, dtype=np.float64)
+    if pen.is_separable:
+        bad = ~close.ravel()
+        f_scale = 1.0 + 0.5 * x64.ravel() ** 2
+    else:
+        bad = ~close.reshape(-1, x.shape[-1]).all(axis=1)
+        f_scale = 1.0 + 0.5 * (x64.reshape(-1, x.shape[-1]) ** 2).sum(axis=1)
+    tie = np.abs(f_np - f_nb) <= 16 * eps * f_scale
+    not_tie = bad & ~tie
+    if not_tie.any():
+        i = int(np.flatnonzero(not_tie)[0])
+        flat_x = x64.reshape(len(bad), -1)
+        raise AssertionError(
+            f"{op}: numba and numpy kernels differ for {pen!r}, step={step!r}, "
+            f"dtype={x.dtype}, at input {flat_x[i]!r}: numpy -> "
+            f"{out_np.reshape(len(bad), -1)[i]!r}, numba -> {out_nb.reshape(len(bad), -1)[i]!r}"
+            f" (prox objectives {f_np[i]!r} vs {f_nb[i]!r})"
+        )
+    TIES[op] = TIES.get(op, 0) + int(bad.sum())
+
+
+# ----------------------------------------------------------------------------- tests
+
+
+def test_every_numba_kernel_has_a_conformance_case():
+    ops = set(list_kernels("numba"))
+    assert ops, "no Numba kernel registered"
+    missing = ops - set(CASES)
+    assert not missing, (
+        f"Numba kernels without a conformance case in {__file__}: {sorted(missing)}. "
+        "Add an entry to CASES."
+    )
+
+
+@pytest.mark.parametrize("op", sorted(CASES))
+def test_case_dispatches_to_its_op(op, monkeypatch):
+    """The fixed example of each case really runs the kernel it claims to test."""
+    calls = []
+    real = _registry.get_kernel
+
+    def spy(name, backend):
+        calls.append((name, backend))
+        return real(name, backend)
+
+    monkeypatch.setattr(_registry, "get_kernel", spy)
+    _, example, check = CASES[op]
+    check(op, example())
+    assert {name for name, _ in calls} == {op}, calls
+    assert {backend for _, backend in calls} == {"numpy", "numba"}
+
+
+@pytest.mark.parametrize("op", sorted(CASES))
+@settings(max_examples=MAX_EXAMPLES, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(data=st.data())
+def test_numba_kernel_matches_numpy_reference(op, data):
+    strategy, _, check = CASES[op]
+    check(op, data.draw(strategy, label="case"))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("pen, step", [
+    (L0(0.3), 1.0),       # hard threshold sqrt(0.6) is not a float32
+    (Lq(0.3, q=0.5), 0.7),
+    (Log(2.0, 0.1), 0.5),
+])
+def test_inputs_at_a_jump_are_ties_not_errors(pen, step, dtype):
+    """At the jump of a discontinuous prox both backends return an optimal point.
+
+    The inputs are the floats of ``dtype`` around the jump threshold, located by
+    bisection on the NumPy kernel; whichever branch each backend picks there, the
+    prox objective of its output must be minimal up to rounding.
+    """
+    lo, hi = 1e-6, 10.0
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        if pen.prox(np.array([mid]), step, engine="numpy")[0] == 0.0:
+            lo = mid
+        else:
+            hi = mid
+    t = np.asarray(lo, dtype=dtype)
+    xs = [t]
+    for _ in range(3):
+        xs.append(np.nextafter(xs[-1], dtype(np.inf)))
+        xs.insert(0, np.nextafter(xs[0], dtype(0)))
+    x = np.array(xs, dtype=dtype)
+    x = np.concatenate([x, -x])
+    op = {L0: "prox_l0", Lq: "prox_lhalf", Log: "prox_log"}[type(pen)]
+    _assert_conform(op, pen, step, x)  # disagreements there must be exact ties
+    for engine in ("numpy", "numba"):
+        out = pen.prox(x, step, engine=engine)
+        f = _prox_objective(pen, step, out, x)
+        x64 = x.astype(np.float64)
+        f_zero = 0.5 * x64**2
+        # the better of the two branches, evaluated in float64 at each input
+        f_keep = _prox_objective(pen, step, pen.prox(x64, step, engine="numpy"), x64)
+        best = np.minimum(f_zero, f_keep)
+        eps = float(np.finfo(dtype).eps)
+        assert np.all(f <= best + 16 * eps * (1 + f_zero)), (engine, x, out)
