@@ -64,4 +64,31 @@ def warmup(dtypes=("float32", "float64"), verbose=False):
             )
             if verbose:
                 print(f"warmup: {pen!r:<45} {dtype.name:<8} {timings[list(timings)[-1]]:.3f}s")
+        timings.update(_warm_coding(dtype, verbose))
     return timings
+
+
+def _warm_coding(dtype, verbose):
+    """Compile the sparse-coding kernels (cd_gram, topk_threshold, omp_gram)."""
+    import warnings
+
+    import numpy as np
+
+    from .penalties import L1
+    from .solvers import cd, iht, omp
+
+    rng = np.random.default_rng(0)
+    D = rng.standard_normal((6, 4)).astype(dtype)
+    X = rng.standard_normal((3, 4)).astype(dtype)
+    out = {}
+    for name, run in [("cd_gram", lambda: cd(X, D, penalty=L1(0.1), max_iter=2)),
+                      ("topk_threshold", lambda: iht(X, D, n_nonzero_coefs=2, max_iter=2)),
+                      ("omp_gram", lambda: omp(X, D, n_nonzero_coefs=2))]:
+        t0 = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            run()
+        out[(name, dtype.name)] = time.perf_counter() - t0
+        if verbose:
+            print(f"warmup: {name:<45} {dtype.name:<8} {out[(name, dtype.name)]:.3f}s")
+    return out

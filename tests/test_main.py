@@ -11,10 +11,15 @@ from sparsopt._demo import run_demo
 def test_demo_quick_runs_every_task_and_writes_plots(tmp_path, capsys):
     rows = run_demo(out=str(tmp_path), quick=True)
     tasks = {r[0] for r in rows}
-    assert len(tasks) == 3
+    assert len(tasks) == 4
     out = capsys.readouterr().out
-    assert "task" in out and "quality" in out and "[5/5]" in out
-    assert sorted(os.listdir(tmp_path)) == ["denoising.png", "logistic_digits.png", "recovery.png"]
+    assert "task" in out and "quality" in out and "[6/6]" in out
+    assert sorted(os.listdir(tmp_path)) == ["denoising.png", "logistic_digits.png",
+                                            "recovery.png", "sparse_coding.png"]
+    # beyond l1: at matched sparsity the nonconvex codes reconstruct better than l1
+    err = {r[1]: float(r[2].split()[1]) for r in rows if r[0].startswith("code china")}
+    assert err["SparseCoder(cel0)"] < err["SparseCoder(l1)"]
+    assert err["SparseCoder(l1/2)"] < err["SparseCoder(l1)"]
     # denoising must actually improve on the noisy input
     psnr = {r[1]: float(r[2].split()[1]) for r in rows if r[0].startswith("denoise")}
     noisy = psnr.pop("noisy input")

@@ -20,8 +20,7 @@ from sparsopt.backends._numpy.omp import (
     STOP_ZERO_CORR,
 )
 from sparsopt.datasets import load_image_patches, make_sparse_coding_problem
-from sparsopt.solvers import SolverResult
-from sparsopt.solvers.omp import omp
+from sparsopt.solvers import SolverResult, omp
 
 ENGINES = ("numpy", "numba")
 MAX_EXAMPLES = int(os.environ.get("SPARSOPT_CONFORMANCE_EXAMPLES", "40"))

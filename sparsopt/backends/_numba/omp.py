@@ -41,6 +41,11 @@ _opts = dict(cache=True, nogil=True)
 @register_kernel("omp_gram", "numba")
 @njit(**_opts)
 def omp_gram(G, B, norms_sq, n_nonzero, tol, out):
+    """Batch-OMP codes of every row of ``B`` into ``out``.
+
+    Same arguments and returns ``(n_active, stop_reason, residual_sq)`` as the NumPy
+    reference :func:`sparsopt.backends._numpy.omp.omp_gram`.
+    """
     n, K = B.shape
     kmax = max(0, min(n_nonzero, K))
     corr_rtol = CORR_RTOL_F32 if B.itemsize == 4 else CORR_RTOL_F64

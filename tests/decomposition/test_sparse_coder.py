@@ -1,0 +1,144 @@
+import pickle
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+
+from sparsopt.datasets import make_sparse_coding_problem
+from sparsopt.decomposition import SparseCoder, sparse_encode
+from sparsopt.penalties import L1, MCP
+
+
+@pytest.fixture(scope="module")
+def data():
+    X, D, C = make_sparse_coding_problem(60, 16, 32, 3, noise=0.05, random_state=0)
+    return X, D, C
+
+
+def test_transform_matches_sparse_encode_and_sklearn_objective(data):
+    from sklearn.decomposition import SparseCoder as SkCoder
+
+    X, D, _ = data
+    ours = SparseCoder(D, alpha=0.1, tol=1e-12).fit_transform(X)
+    ref = SkCoder(D, transform_algorithm="lasso_cd", transform_alpha=0.1,
+                  transform_max_iter=100000).fit_transform(X)
+
+    def f(C):
+        return 0.5 * np.sum((X - C @ D) ** 2) + 0.1 * np.abs(C).sum()
+
+    assert f(ours) <= f(ref) * (1 + 1e-7)
+    np.testing.assert_allclose(ours, sparse_encode(X, D, alpha=0.1, tol=1e-12), atol=1e-12)
+
+
+def test_fit_records_report_and_transform_is_stateless(data):
+    X, D, _ = data
+    coder = SparseCoder(D, penalty="mcp", alpha=0.1).fit(X)
+    assert coder.n_components_ == 32 and coder.n_iter_ >= 1 and coder.converged_
+    state = dict(coder.__dict__)
+    coder.transform(X[:5])
+    assert coder.__dict__.keys() == state.keys() and coder.objective_ == state["objective_"]
+    codes, res = coder.encode(X[:5])
+    np.testing.assert_allclose(np.mean(res.info["objective_per_sample"]),
+                               np.mean(0.5 * np.sum((X[:5] - codes @ D) ** 2, axis=1)
+                                       + MCP(0.1).value(codes, per_row=True)))
+
+
+def test_inverse_transform_and_components(data):
+    X, D, _ = data
+    coder = SparseCoder(D, alpha=0.01).fit(X)
+    codes = coder.transform(X)
+    np.testing.assert_allclose(coder.inverse_transform(codes), codes @ D)
+    assert coder.components_ is not None and coder.components_.shape == D.shape
+    rel = np.linalg.norm(X - coder.inverse_transform(codes)) / np.linalg.norm(X)
+    assert rel < 0.2
+    with pytest.raises(ValueError, match="n_components_"):
+        coder.inverse_transform(codes[:, :3])
+
+
+@pytest.mark.parametrize("solver", ["cd", "fista", "ista", "lca", "iht", "omp"])
+def test_every_solver_through_the_estimator(data, solver):
+    X, D, C = data
+    kw = {"n_nonzero_coefs": 3} if solver in ("iht", "omp") else {"alpha": 0.05}
+    Dl = D / 1.5 if solver == "lca" else D
+    coder = SparseCoder(Dl, solver=solver, max_iter=5000, tol=1e-8, **kw)
+    codes = coder.fit_transform(X)
+    assert codes.shape == (60, 32) and np.all(np.isfinite(codes))
+    if solver in ("iht", "omp"):
+        assert np.all(np.count_nonzero(codes, axis=1) <= 3)
+
+
+def test_float32_preserved_and_n_jobs_identical(data):
+    X, D, _ = data
+    X32, D32 = X.astype(np.float32), D.astype(np.float32)
+    for solver in ("cd", "fista"):
+        a = SparseCoder(D32, alpha=0.1, solver=solver).fit_transform(X32)
+        b = SparseCoder(D32, alpha=0.1, solver=solver, n_jobs=2).fit_transform(X32)
+        assert a.dtype == b.dtype == np.float32
+        if solver == "cd":  # rows are independent: identical
+            np.testing.assert_array_equal(a, b)
+        else:  # each row block stops on its own criterion: equal to the tolerance
+            np.testing.assert_allclose(a, b, atol=1e-4)
+
+
+def test_positive_codes(data):
+    X, D, _ = data
+    codes = SparseCoder(D, alpha=0.05, positive=True).fit_transform(X)
+    assert np.all(codes >= 0) and np.any(codes > 0)
+
+
+def test_pipeline_gridsearch_clone_pickle(data):
+    X, D, C = data
+    y = (C[:, 0] != 0).astype(int)
+    pipe = make_pipeline(SparseCoder(D, penalty="l1", alpha=0.1), LogisticRegression())
+    search = GridSearchCV(pipe, {"sparsecoder__alpha": [0.01, 0.1],
+                                 "sparsecoder__penalty": ["l1", MCP(0.05)]}, cv=3)
+    search.fit(X, y)
+    assert search.best_score_ > 0.6
+    restored = pickle.loads(pickle.dumps(search.best_estimator_))
+    np.testing.assert_array_equal(restored.predict(X), search.best_estimator_.predict(X))
+    c = clone(SparseCoder(D, penalty=L1(0.2)))
+    assert c.penalty == L1(0.2) and c.penalty is not None
+
+
+def test_set_output_pandas(data):
+    pd = pytest.importorskip("pandas")
+    X, D, _ = data
+    coder = SparseCoder(D, alpha=0.1).set_output(transform="pandas")
+    df = coder.fit_transform(pd.DataFrame(X, columns=[f"f{i}" for i in range(16)]))
+    assert isinstance(df, pd.DataFrame) and list(df.columns[:2]) == ["sparsecoder0",
+                                                                      "sparsecoder1"]
+    assert isinstance(coder.transform(X), pd.DataFrame)
+
+
+@pytest.mark.parametrize("kwargs, X_mod, match", [
+    ({"alpha": -1.0}, None, "alpha"),
+    ({"penalty": "l7"}, None, "penalty"),
+    ({"solver": "newton"}, None, "solver"),
+    ({}, "nan", "NaN"),
+    ({}, "width", "features but the dictionary"),
+    ({"dictionary": "1d"}, None, "dictionary must be 2-D"),
+])
+def test_bad_input_is_named(data, kwargs, X_mod, match):
+    X, D, _ = data
+    params = {"dictionary": D}
+    params.update(kwargs)
+    if isinstance(params["dictionary"], str):
+        params["dictionary"] = D[0]
+    if X_mod == "nan":
+        X = X.copy()
+        X[0, 0] = np.nan
+    elif X_mod == "width":
+        X = X[:, :-1]
+    with pytest.raises((ValueError, TypeError), match=match):
+        SparseCoder(**params).fit(X)
+
+
+def test_cel0_by_name_gets_atom_norms(data):
+    X, D, _ = data
+    Ds = D * np.linspace(0.5, 1.5, D.shape[0])[:, None]  # unequal atom norms
+    codes, res = sparse_encode(X, Ds, penalty="cel0", alpha=0.01, return_result=True,
+                               max_iter=5000)
+    assert np.all(np.isfinite(codes)) and res.info["objective_per_sample"].shape == (60,)
