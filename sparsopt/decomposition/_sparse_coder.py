@@ -190,11 +190,7 @@ class SparseCoder(SparsoptEstimatorMixin, ClassNamePrefixFeaturesOutMixin, Trans
         -------
         codes : ndarray of shape (n_samples, n_components)
         """
-        check_is_fitted(self, "n_components_")
-        X = self._validate_input(X, reset=False)
-        if X.shape[1] != np.shape(self.dictionary)[1]:
-            self._check_dictionary(X.shape[1])
-        return self._encode(X)[0]
+        return self.encode(X)[0]
 
     def encode(self, X):
         """Codes of ``X`` with this call's solver report.
@@ -212,6 +208,8 @@ class SparseCoder(SparsoptEstimatorMixin, ClassNamePrefixFeaturesOutMixin, Trans
         """
         check_is_fitted(self, "n_components_")
         X = self._validate_input(X, reset=False)
+        if X.shape[1] != np.shape(self.dictionary)[1]:  # dictionary replaced after fit
+            self._check_dictionary(X.shape[1])
         return self._encode(X)
 
     def inverse_transform(self, X):
