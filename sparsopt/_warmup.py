@@ -69,19 +69,20 @@ def warmup(dtypes=("float32", "float64"), verbose=False):
 
 
 def _warm_coding(dtype, verbose):
-    """Compile the sparse-coding kernels (cd_gram, topk_threshold, omp_gram)."""
+    """Compile the sparse-coding kernels (cd_gram(_l1), topk_threshold, omp_gram)."""
     import warnings
 
     import numpy as np
 
-    from .penalties import L1
+    from .penalties import L1, MCP
     from .solvers import cd, iht, omp
 
     rng = np.random.default_rng(0)
     D = rng.standard_normal((6, 4)).astype(dtype)
     X = rng.standard_normal((3, 4)).astype(dtype)
     out = {}
-    for name, run in [("cd_gram", lambda: cd(X, D, penalty=L1(0.1), max_iter=2)),
+    for name, run in [("cd_gram_l1", lambda: cd(X, D, penalty=L1(0.1), max_iter=2)),
+                      ("cd_gram", lambda: cd(X, D, penalty=MCP(0.1), max_iter=2)),
                       ("topk_threshold", lambda: iht(X, D, n_nonzero_coefs=2, max_iter=2)),
                       ("omp_gram", lambda: omp(X, D, n_nonzero_coefs=2))]:
         t0 = time.perf_counter()

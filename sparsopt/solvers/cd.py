@@ -8,7 +8,7 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 from ..backends import dispatch
-from ..penalties import CEL0
+from ..penalties import CEL0, _kinds
 from ..utils.parallel import map_row_blocks
 from ..utils.validation import check_int, check_scalar
 from ._coding import CodingProblem, make_penalty
@@ -109,6 +109,10 @@ def cd(X, dictionary, *, penalty="l1", alpha=1.0, codes0=None, max_iter=1000, to
     n_iter = np.zeros(C.shape[0], dtype=np.int64)
 
     def block(start, stop):
+        if kind == _kinds.KIND_L1:  # specialised kernel: same iterates, no penalty dispatch
+            dispatch("cd_gram_l1", prob.G, prob.B[start:stop], C[start:stop], float(params[0]),
+                     bool(positive), max_iter, tol, n_iter[start:stop], engine=engine)
+            return
         dispatch("cd_gram", prob.G, prob.B[start:stop], C[start:stop], int(kind), params, a,
                  step_scale, bool(positive), max_iter, tol, n_iter[start:stop], engine=engine)
 

@@ -82,3 +82,23 @@ def test_penalty_kind_codes_match_numba(name):
     from sparsopt.penalties import _kinds
 
     assert getattr(_kinds, name) == getattr(nb, name)
+
+
+@given(st.integers(0, 2**31 - 1), st.sampled_from([np.float32, np.float64]), st.booleans(),
+       st.floats(0.0, 2.0))
+@settings(max_examples=40, deadline=None)
+def test_l1_specialised_kernel_equals_generic_kernel(seed, dtype, positive, alpha):
+    from sparsopt.penalties import _kinds
+
+    rng = np.random.default_rng(seed)
+    D = rng.standard_normal((10, 8))
+    D /= np.linalg.norm(D, axis=1, keepdims=True)
+    X = rng.standard_normal((4, 8))
+    G, B = (D @ D.T).astype(dtype), (X @ D.T).astype(dtype)
+    C1, C2 = np.zeros_like(B), np.zeros_like(B)
+    it1, it2 = np.zeros(4, np.int64), np.zeros(4, np.int64)
+    get_kernel("cd_gram", "numba")(G, B, C1, _kinds.KIND_L1, np.array([alpha]), np.ones(1),
+                                   1.0, positive, 50, 1e-10, it1)
+    get_kernel("cd_gram_l1", "numba")(G, B, C2, alpha, positive, 50, 1e-10, it2)
+    np.testing.assert_array_equal(C1, C2)
+    np.testing.assert_array_equal(it1, it2)

@@ -384,9 +384,15 @@ CASES = {
     "prox_ksupport": (_case_ksupport(),
                       lambda: (KSupport(0.5, k=2), 1.0,
                                np.linspace(-2, 2, 12).reshape(3, 4)), _check_prox),
-    "cd_gram": (_case_cd_gram(),
-                lambda: (np.linspace(-2, 2, 24).reshape(4, 6), np.eye(3, 6) + 0.1, L1(0.3),
-                         False, 3), _check_cd_gram),
+    # L1 runs the specialised cd_gram_l1 kernel; every other separable penalty cd_gram
+    "cd_gram": (_case_cd_gram().filter(lambda c: not isinstance(c[2], L1)),
+                lambda: (np.linspace(-2, 2, 24).reshape(4, 6), np.eye(3, 6) + 0.1,
+                         MCP(0.3, gamma=3.0), False, 3), _check_cd_gram),
+    "cd_gram_l1": (_case_cd_gram().map(
+                       lambda c: (c[0], c[1], L1(float(getattr(c[2], "alpha", 0.5))), c[3],
+                                  c[4])),
+                   lambda: (np.linspace(-2, 2, 24).reshape(4, 6), np.eye(3, 6) + 0.1, L1(0.3),
+                            False, 3), _check_cd_gram),
     "omp_gram": (_case_omp_gram(),
                  lambda: (np.linspace(-2, 2, 24).reshape(4, 6), np.eye(3, 6) + 0.1, 2, -1.0),
                  _check_omp_gram),

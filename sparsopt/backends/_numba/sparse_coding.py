@@ -1,5 +1,7 @@
 """Numba kernels for batched sparse coding, mirroring ``_numpy/sparse_coding.py``."""
 
+import math
+
 import numpy as np
 from numba import njit
 
@@ -73,3 +75,57 @@ def topk_threshold(V, k, out):
     return out
 
 
+
+
+@register_kernel("cd_gram_l1", "numba")
+@njit(**_opts)
+def cd_gram_l1(G, B, C, alpha, positive, max_iter, tol, n_iter):
+    """``cd_gram`` specialised to ``alpha * ||c||_1`` (the common case).
+
+    Same iterates as ``cd_gram`` with the L1 penalty and unit step scale; the soft
+    threshold is inlined with per-atom constants, which removes the generic
+    penalty dispatch from the innermost loop (about 2x faster).
+    """
+    n, k = B.shape
+    inv = np.zeros(k)
+    thr = np.zeros(k)
+    for j in range(k):
+        if G[j, j] > 0.0:
+            inv[j] = 1.0 / G[j, j]
+            thr[j] = alpha * inv[j]
+    q = np.empty(k)
+    for i in range(n):
+        for l in range(k):
+            q[l] = B[i, l]
+        for j in range(k):
+            cj = C[i, j]
+            if cj != 0.0:
+                for l in range(k):
+                    q[l] -= cj * G[j, l]
+        it = 0
+        for it in range(1, max_iter + 1):  # noqa: B007 (it is read after the loop)
+            max_change = 0.0
+            max_abs = 0.0
+            for j in range(k):
+                if inv[j] == 0.0:
+                    continue
+                cj = C[i, j]
+                z = cj + inv[j] * q[j]
+                v = abs(z) - thr[j]
+                if v <= 0.0 or (positive and z < 0.0):
+                    C[i, j] = 0.0
+                else:
+                    C[i, j] = math.copysign(v, z)
+                new = C[i, j]
+                d = new - cj
+                if d != 0.0:
+                    for l in range(k):
+                        q[l] -= d * G[j, l]
+                    if abs(d) > max_change:
+                        max_change = abs(d)
+                if abs(new) > max_abs:
+                    max_abs = abs(new)
+            if max_change <= tol * max_abs:
+                break
+        n_iter[i] = it
+    return C

@@ -80,6 +80,13 @@ def cd_gram(G, B, C, kind, params, a, step_scale, positive, max_iter, tol, n_ite
     return C
 
 
+@register_kernel("cd_gram_l1", "numpy")
+def cd_gram_l1(G, B, C, alpha, positive, max_iter, tol, n_iter):
+    """Reference of the L1-specialised kernel: ``cd_gram`` with the L1 penalty."""
+    return cd_gram(G, B, C, K.KIND_L1, np.array([alpha]), np.ones(1), 1.0, positive,
+                   max_iter, tol, n_iter)
+
+
 @register_kernel("topk_threshold", "numpy")
 def topk_threshold(V, k, out):
     """Keep the ``k`` largest-magnitude entries of each row (ties: lower index wins)."""
