@@ -1,7 +1,13 @@
 import numpy as np
 import pytest
 
-from sparsopt.datasets import load_image_patches, make_sparse_coding_problem, make_sparse_signal
+from sparsopt.datasets import (
+    generators,
+    images,
+    load_image_patches,
+    make_sparse_coding_problem,
+    make_sparse_signal,
+)
 
 
 def test_sparse_signal_properties():
@@ -42,3 +48,9 @@ def test_image_patches():
     assert 0.0 <= img.min() and img.max() <= 1.0
     with pytest.raises(ValueError, match="image must be one of"):
         load_image_patches("lena")
+
+
+def test_public_names_come_from_their_modules():
+    assert make_sparse_signal is generators.make_sparse_signal
+    assert make_sparse_coding_problem is generators.make_sparse_coding_problem
+    assert load_image_patches is images.load_image_patches

@@ -11,6 +11,19 @@ from .prox import N_CONSTS, prox_apply, prox_consts
 _opts = dict(cache=True, nogil=True)
 
 
+@njit(**_opts)
+def _init_q(G, B, C, i, q):
+    """``q = B_i - C_i G`` using the non-zeros of row ``i`` of the codes."""
+    k = q.size
+    for l in range(k):
+        q[l] = B[i, l]
+    for j in range(k):
+        cj = C[i, j]
+        if cj != 0.0:
+            for l in range(k):
+                q[l] -= cj * G[j, l]
+
+
 @register_kernel("cd_gram", "numba")
 @njit(**_opts)
 def cd_gram(G, B, C, kind, params, a, step_scale, positive, max_iter, tol, n_iter):
@@ -25,13 +38,7 @@ def cd_gram(G, B, C, kind, params, a, step_scale, positive, max_iter, tol, n_ite
             prox_consts(kind, params, steps[j], a[j % na], consts[j])
     q = np.empty(k)
     for i in range(n):
-        for l in range(k):
-            q[l] = B[i, l]
-        for j in range(k):
-            cj = C[i, j]
-            if cj != 0.0:
-                for l in range(k):
-                    q[l] -= cj * G[j, l]
+        _init_q(G, B, C, i, q)
         it = 0
         for it in range(1, max_iter + 1):  # noqa: B007 (it is read after the loop)
             max_change = 0.0
@@ -95,13 +102,7 @@ def cd_gram_l1(G, B, C, alpha, positive, max_iter, tol, n_iter):
             thr[j] = alpha * inv[j]
     q = np.empty(k)
     for i in range(n):
-        for l in range(k):
-            q[l] = B[i, l]
-        for j in range(k):
-            cj = C[i, j]
-            if cj != 0.0:
-                for l in range(k):
-                    q[l] -= cj * G[j, l]
+        _init_q(G, B, C, i, q)
         it = 0
         for it in range(1, max_iter + 1):  # noqa: B007 (it is read after the loop)
             max_change = 0.0
