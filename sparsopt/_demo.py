@@ -196,16 +196,16 @@ def task_sparse_coding(rows, figs, quick):
     curves = {}
     # alpha grids bracketing ~3-12 active atoms (small alphas on this coherent
     # overcomplete dictionary need hundreds of epochs and tell nothing more)
-    for name, pen, grid, extra in [
-        ("l1", "l1", np.geomspace(0.9, 3.0, 4), {}),
-        ("l1/2", "l1/2", np.geomspace(0.3, 1.8, 4), {}),
-        ("mcp", "mcp", np.geomspace(0.8, 3.0, 4), {}),
-        ("cel0", "cel0", np.geomspace(0.3, 1.5, 4), {}),
+    for name, grid in [
+        ("l1", np.geomspace(0.9, 3.0, 4)),
+        ("l1/2", np.geomspace(0.3, 1.8, 4)),
+        ("mcp", np.geomspace(0.8, 3.0, 4)),
+        ("cel0", np.geomspace(0.3, 1.5, 4)),
     ]:
         t0 = time.perf_counter()
         pts = []
         for alpha in grid:
-            coder = SparseCoder(D, penalty=pen, alpha=alpha, max_iter=300, tol=1e-4, **extra)
+            coder = SparseCoder(D, penalty=name, alpha=alpha, max_iter=300, tol=1e-4)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 codes = coder.fit_transform(X)

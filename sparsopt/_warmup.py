@@ -59,11 +59,10 @@ def warmup(dtypes=("float32", "float64"), verbose=False):
         for pen in _default_penalties():
             t0 = time.perf_counter()
             pen.prox(x2 if not pen.is_separable else x1, 0.5, engine="numba")
-            timings[(type(pen).__name__ + repr(getattr(pen, "q", "")), dtype.name)] = (
-                time.perf_counter() - t0
-            )
+            key = (repr(pen), dtype.name)
+            timings[key] = time.perf_counter() - t0
             if verbose:
-                print(f"warmup: {pen!r:<45} {dtype.name:<8} {timings[list(timings)[-1]]:.3f}s")
+                print(f"warmup: {key[0]:<45} {key[1]:<8} {timings[key]:.3f}s")
         timings.update(_warm_coding(dtype, verbose))
     return timings
 

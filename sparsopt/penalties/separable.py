@@ -131,25 +131,33 @@ class Lq(Penalty):
         _check_scalar(self.q, "q", "Lq", lower=0.0, upper=1.0, lower_inclusive=False,
                       upper_inclusive=False)
 
-    def _kernel_spec(self):
+    def _variant(self):
+        """``"half"`` or ``"twothirds"`` for the closed-form exponents, else ``"generic"``."""
         q = float(self.q)
         if np.isclose(q, 0.5, rtol=0, atol=1e-12):
-            return _kinds.KIND_LHALF, (float(self.alpha),)
+            return "half"
         if np.isclose(q, 2.0 / 3.0, rtol=0, atol=1e-12):
-            return _kinds.KIND_LTWOTHIRDS, (float(self.alpha),)
-        return _kinds.KIND_LQ, (float(self.alpha), q)
+            return "twothirds"
+        return "generic"
+
+    def _kernel_spec(self):
+        kind = {"half": _kinds.KIND_LHALF, "twothirds": _kinds.KIND_LTWOTHIRDS,
+                "generic": _kinds.KIND_LQ}[self._variant()]
+        if kind == _kinds.KIND_LQ:
+            return kind, (float(self.alpha), float(self.q))
+        return kind, (float(self.alpha),)
 
     def _value_rows(self, x):
         return self.alpha * (np.abs(x) ** float(self.q)).sum(axis=1)
 
     def _prox(self, x, step, engine, out):
         c = step * float(self.alpha)
-        q = float(self.q)
-        if np.isclose(q, 0.5, rtol=0, atol=1e-12):
+        variant = self._variant()
+        if variant == "half":
             return self._dispatch("prox_lhalf", x, c, out, engine=engine)
-        if np.isclose(q, 2.0 / 3.0, rtol=0, atol=1e-12):
+        if variant == "twothirds":
             return self._dispatch("prox_ltwothirds", x, c, out, engine=engine)
-        return self._dispatch("prox_lq", x, c, q, out, engine=engine)
+        return self._dispatch("prox_lq", x, c, float(self.q), out, engine=engine)
 
 
 class CEL0(Penalty):

@@ -55,6 +55,13 @@ class SolverResult:
     def __iter__(self):
         return iter((self.x, self))
 
+    def with_info(self, **extra):
+        """A copy with ``extra`` entries added to ``info`` (solvers add their own details)."""
+        info = dict(self.info)
+        info.update(extra)
+        return type(self)(x=self.x, n_iter=self.n_iter, converged=self.converged,
+                          stop_crit=self.stop_crit, history=self.history, info=info)
+
     def __reduce__(self):
         return (type(self), (self.x, self.n_iter, self.converged, self.stop_crit,
                              self.history, dict(self.info)))

@@ -160,8 +160,5 @@ def iht(X, dictionary, *, n_nonzero_coefs=None, alpha=None, step="normalized", c
                          criterion="max relative change of the codes",
                          info={"n_nonzero_coefs": k, "step": "normalized" if normalized
                                else step})
-    info = dict(res.info)
-    info["objective_per_sample"] = prob.objectives(res.x, pen)
-    info["backtracks"] = state.backtracks
-    return type(res)(x=res.x, n_iter=res.n_iter, converged=res.converged,
-                     stop_crit=res.stop_crit, history=res.history, info=info)
+    return res.with_info(objective_per_sample=prob.objectives(res.x, pen),
+                         backtracks=state.backtracks)

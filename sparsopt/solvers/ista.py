@@ -32,11 +32,8 @@ def _prox(pen, V, step, engine, out, positive):
     return out
 
 
-def _finish(res, prob, pen):
-    info = dict(res.info)
-    info["objective_per_sample"] = prob.objectives(res.x, pen)
-    return type(res)(x=res.x, n_iter=res.n_iter, converged=res.converged,
-                     stop_crit=res.stop_crit, history=res.history, info=info)
+def _finish(res, prob, pen, **extra):
+    return res.with_info(objective_per_sample=prob.objectives(res.x, pen), **extra)
 
 
 _COMMON_DOC = """
@@ -195,11 +192,7 @@ def fista(X, dictionary, *, penalty="l1", alpha=1.0, step=None, codes0=None, res
                          callback=callback, verbose=verbose, solver=name,
                          criterion="max relative change of the codes",
                          info={"step": step})
-    res = _finish(res, prob, pen)
-    info = dict(res.info)
-    info["restarts"] = state.restarts
-    return type(res)(x=res.x, n_iter=res.n_iter, converged=res.converged,
-                     stop_crit=res.stop_crit, history=res.history, info=info)
+    return _finish(res, prob, pen, restarts=state.restarts)
 
 
 def lca(X, dictionary, *, penalty="l1", alpha=1.0, eta=0.1, codes0=None, max_iter=1000,
@@ -261,11 +254,7 @@ def lca(X, dictionary, *, penalty="l1", alpha=1.0, eta=0.1, codes0=None, max_ite
                          callback=callback, verbose=verbose, solver=name,
                          criterion="max relative change of the activations",
                          hint="a larger eta converges faster", info={"eta": eta})
-    res = _finish(res, prob, pen)
-    info = dict(res.info)
-    info["potentials"] = state.u
-    return type(res)(x=res.x, n_iter=res.n_iter, converged=res.converged,
-                     stop_crit=res.stop_crit, history=res.history, info=info)
+    return _finish(res, prob, pen, potentials=state.u)
 
 
 for _f in (ista, fista, lca):

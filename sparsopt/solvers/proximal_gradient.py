@@ -176,7 +176,4 @@ def proximal_gradient(A, y, *, loss="quadratic", penalty=None, x0=None, step=Non
         hint="for nonconvex penalties a smaller step can help",
         info={"step": step, "lipschitz": lipschitz, "accelerated": accelerated},
     )
-    info = dict(result.info)
-    info["restarts"] = state.restarts
-    return type(result)(x=result.x, n_iter=result.n_iter, converged=result.converged,
-                        stop_crit=result.stop_crit, history=result.history, info=info)
+    return result.with_info(restarts=state.restarts)
