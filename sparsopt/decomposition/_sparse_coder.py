@@ -30,11 +30,12 @@ class SparseCoder(SparsoptEstimatorMixin, ClassNamePrefixFeaturesOutMixin, Trans
         Regularizer (see :func:`~sparsopt.decomposition.sparse_encode`).
     alpha : float, default=1.0
         Regularization strength when ``penalty`` is a name.
-    solver : {"auto", "cd", "fista", "ista", "lca", "iht", "omp"}, default="auto"
-        Algorithm (``"auto"``: OMP if ``n_nonzero_coefs`` is set, coordinate descent for
-        separable penalties, FISTA otherwise).
+    solver : {"auto", "lars", "cd", "fista", "ista", "lca", "iht", "omp"}, default="auto"
+        Algorithm (``"auto"``: OMP if ``n_nonzero_coefs`` is set, the exact homotopy
+        ``"lars"`` for l1, coordinate descent for the other separable penalties, FISTA
+        otherwise; see :func:`~sparsopt.decomposition.sparse_encode`).
     max_iter : int, default=1000
-        Iterations (epochs for ``"cd"``).
+        Iterations (epochs for ``"cd"``, path steps for ``"lars"``).
     tol : float, default=1e-6
         Tolerance of the solver's stopping criterion.
     positive : bool, default=False

@@ -2,7 +2,7 @@
 
 Generic: :func:`proximal_gradient` (any loss, any penalty with a prox). Batched sparse
 coding (rows of ``X`` against a dictionary): :func:`ista`, :func:`fista`, :func:`lca`,
-:func:`iht`, :func:`omp`, :func:`cd`.
+:func:`iht`, :func:`omp`, :func:`cd`, :func:`lars`.
 """
 
 from ._loop import run_iterations
@@ -10,6 +10,7 @@ from ._result import SolverResult, SolverState
 from .capabilities import require
 from .cd import cd
 from .iht import iht
+from .lars import lars
 from .ista import fista, ista, lca
 from .omp import omp
 from .proximal_gradient import proximal_gradient
@@ -21,6 +22,7 @@ __all__ = [
     "fista",
     "iht",
     "ista",
+    "lars",
     "lca",
     "omp",
     "proximal_gradient",

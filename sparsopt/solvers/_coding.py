@@ -60,7 +60,7 @@ class CodingProblem:
     def objectives(self, C, penalty):
         """Per-sample objectives ``1/2 ||x - c D||^2 + pen(c)`` (float64)."""
         C64 = C.astype(np.float64, copy=False)
-        quad = 0.5 * np.einsum("ij,ij->i", C64 @ self.G.astype(np.float64), C64)
+        quad = 0.5 * np.einsum("ij,ij->i", codes_gram(C64, self.G.astype(np.float64)), C64)
         lin = np.einsum("ij,ij->i", C64, self.B.astype(np.float64))
         fit = np.maximum(0.5 * self.norms_sq - lin + quad, 0.0)
         return fit + penalty.value(C64, per_row=True, check_finite=False)

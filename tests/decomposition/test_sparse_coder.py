@@ -58,7 +58,7 @@ def test_inverse_transform_and_components(data):
         coder.inverse_transform(codes[:, :3])
 
 
-@pytest.mark.parametrize("solver", ["cd", "fista", "ista", "lca", "iht", "omp"])
+@pytest.mark.parametrize("solver", ["lars", "cd", "fista", "ista", "lca", "iht", "omp"])
 def test_every_solver_through_the_estimator(data, solver):
     X, D, C = data
     kw = {"n_nonzero_coefs": 3} if solver in ("iht", "omp") else {"alpha": 0.05}
@@ -73,11 +73,11 @@ def test_every_solver_through_the_estimator(data, solver):
 def test_float32_preserved_and_n_jobs_identical(data):
     X, D, _ = data
     X32, D32 = X.astype(np.float32), D.astype(np.float32)
-    for solver in ("cd", "fista"):
+    for solver in ("lars", "cd", "fista"):
         a = SparseCoder(D32, alpha=0.1, solver=solver).fit_transform(X32)
         b = SparseCoder(D32, alpha=0.1, solver=solver, n_jobs=2).fit_transform(X32)
         assert a.dtype == b.dtype == np.float32
-        if solver == "cd":  # rows are independent: identical
+        if solver in ("lars", "cd"):  # rows are independent: identical
             np.testing.assert_array_equal(a, b)
         else:  # each row block stops on its own criterion: equal to the tolerance
             np.testing.assert_allclose(a, b, atol=1e-4)

@@ -1,0 +1,212 @@
+"""Numba Lasso homotopy (LARS with the lasso modification), mirroring ``_numpy/lars.py``.
+
+Same path, events and statuses as the NumPy reference (see its module docstring). The
+reference solves ``G_AA w = s_A`` from scratch at every step; here the inverse of
+``G_AA`` is kept up to date instead: bordering when an atom joins (``O(m^2)``, with the
+Schur complement ``d = G_jj - g^T G_AA^{-1} g`` as the dependence test) and the
+rank-one downdate of the inverse when an atom leaves. A step then costs ``m^2`` for
+``w``, ``m k`` for ``a = G_{:,A} w`` and ``k`` for the event search. Work buffers are
+allocated once per call. ``nogil``.
+"""
+
+import numpy as np
+from numba import njit
+
+from .._numpy.lars import DEP_RTOL, KKT_RTOL, STATUS_DEPENDENT, STATUS_KKT, STATUS_MAX_STEPS
+from .._registry import register_kernel
+
+_opts = dict(cache=True, nogil=True)
+
+
+@njit(**_opts)
+def _inv_add(G, idx, m, Inv, j, u, gv):
+    """Border ``Inv = G_AA^{-1}`` (size ``m``) with atom ``j``; False if ``j`` is dependent."""
+    for b in range(m):
+        gv[b] = G[j, idx[b]]
+    for a in range(m):
+        v = 0.0
+        for b in range(m):
+            v += Inv[a, b] * gv[b]
+        u[a] = v
+    d = float(G[j, j])
+    for a in range(m):
+        d -= gv[a] * u[a]
+    if not d > DEP_RTOL * G[j, j]:
+        return False
+    inv_d = 1.0 / d
+    for a in range(m):
+        ua = u[a] * inv_d
+        for b in range(m):
+            Inv[a, b] += ua * u[b]
+        Inv[a, m] = -ua
+        Inv[m, a] = -ua
+    Inv[m, m] = inv_d
+    return True
+
+
+@njit(**_opts)
+def _inv_remove(Inv, m, p):
+    """Drop row and column ``p`` of the inverse of ``G_AA`` (size ``m``) in place."""
+    ipp = 1.0 / Inv[p, p]
+    for a in range(m):
+        if a != p:
+            f = Inv[a, p] * ipp
+            for b in range(m):
+                Inv[a, b] -= f * Inv[p, b]
+    for a in range(p, m - 1):
+        for b in range(m):
+            Inv[a, b] = Inv[a + 1, b]
+    for a in range(m - 1):
+        for b in range(p, m - 1):
+            Inv[a, b] = Inv[a, b + 1]
+
+
+@register_kernel("lars_gram", "numba")
+@njit(**_opts)
+def lars_gram(G, B, C, alpha, positive, max_steps, n_steps, status):
+    n, k = B.shape
+    corr = np.empty(k)
+    a = np.empty(k)
+    w = np.empty(k)
+    u = np.empty(k)
+    gv = np.empty(k)
+    s = np.empty(k)
+    cA = np.empty(k)
+    Inv = np.zeros((k, k))
+    idx = np.empty(k, np.int64)
+    excluded = np.zeros(k, np.bool_)
+    dead = np.zeros(k, np.bool_)
+    for j in range(k):
+        dead[j] = not G[j, j] > 0.0
+    for i in range(n):
+        lam = 0.0
+        jb = -1
+        bmax = 0.0
+        for j in range(k):
+            cj = float(B[i, j])
+            corr[j] = cj
+            excluded[j] = dead[j]
+            C[i, j] = 0.0
+            bmax = max(bmax, abs(cj))
+            v = cj if positive else abs(cj)
+            if v > lam and not dead[j]:
+                lam = v
+                jb = j
+        n_steps[i] = 0
+        status[i] = 0
+        if lam <= alpha:
+            continue
+        m = 0
+        _inv_add(G, idx, 0, Inv, jb, u, gv)
+        idx[0] = jb
+        s[0] = 1.0 if corr[jb] > 0.0 else -1.0
+        cA[0] = 0.0
+        excluded[jb] = True
+        m = 1
+        steps = 0
+        last_drop = -1
+        while True:
+            if steps >= max_steps:
+                status[i] = STATUS_MAX_STEPS
+                break
+            steps += 1
+            # direction: G_AA w = s_A; correlations move by a = G_{:,A} w
+            for r in range(m):
+                v = 0.0
+                for b in range(m):
+                    v += Inv[r, b] * s[b]
+                w[r] = v
+            for j in range(k):
+                a[j] = 0.0
+            b = 0
+            while b + 1 < m:
+                w0 = w[b]
+                w1 = w[b + 1]
+                i0 = idx[b]
+                i1 = idx[b + 1]
+                for j in range(k):
+                    a[j] += w0 * G[i0, j] + w1 * G[i1, j]
+                b += 2
+            if b < m:
+                w0 = w[b]
+                i0 = idx[b]
+                for j in range(k):
+                    a[j] += w0 * G[i0, j]
+            # next event: end (lam reaches alpha), drop (an active code hits 0), join
+            gamma = lam - alpha
+            ev = 0
+            evj = -1
+            for r in range(m):
+                if w[r] != 0.0:
+                    g = -cA[r] / w[r]
+                    if g > 0.0 and g < gamma:
+                        gamma = g
+                        ev = 2
+                        evj = r
+            for j in range(k):
+                if excluded[j] or j == last_drop:
+                    continue
+                aj = a[j]
+                cj = corr[j]
+                den = 1.0 - aj
+                if den > 1e-12 and lam - cj < gamma * den:
+                    gamma = max((lam - cj) / den, 0.0)
+                    ev = 1
+                    evj = j
+                if not positive:
+                    den = 1.0 + aj
+                    if den > 1e-12 and lam + cj < gamma * den:
+                        gamma = max((lam + cj) / den, 0.0)
+                        ev = 1
+                        evj = j
+            for r in range(m):
+                cA[r] += gamma * w[r]
+            for j in range(k):
+                corr[j] -= gamma * a[j]
+            lam -= gamma
+            last_drop = -1
+            if ev == 0:
+                break
+            if ev == 2:
+                jd = idx[evj]
+                excluded[jd] = False
+                last_drop = jd
+                _inv_remove(Inv, m, evj)
+                for r in range(evj, m - 1):
+                    idx[r] = idx[r + 1]
+                    s[r] = s[r + 1]
+                    cA[r] = cA[r + 1]
+                m -= 1
+            else:
+                if not _inv_add(G, idx, m, Inv, evj, u, gv):
+                    status[i] = STATUS_DEPENDENT
+                    break
+                idx[m] = evj
+                s[m] = 1.0 if corr[evj] > 0.0 else -1.0
+                cA[m] = 0.0
+                excluded[evj] = True
+                m += 1
+        n_steps[i] = steps
+        for r in range(m):
+            C[i, idx[r]] = cA[r]
+        if status[i] != 0:
+            continue
+        # certificate: signs of the active codes and |q_j| <= alpha off the support, with
+        # q = B_i - c G recomputed from the codes as stored (drift-free)
+        for j in range(k):
+            corr[j] = B[i, j]
+        for r in range(m):
+            c = float(C[i, idx[r]])
+            if c == 0.0 or (c > 0.0) != (s[r] > 0.0):
+                status[i] = STATUS_KKT
+            for j in range(k):
+                corr[j] -= c * G[idx[r], j]
+        lim = alpha * (1.0 + KKT_RTOL) + KKT_RTOL * bmax
+        for j in range(k):
+            if dead[j] or C[i, j] != 0.0:
+                continue
+            v = corr[j] if positive else abs(corr[j])
+            if v > lim:
+                status[i] = STATUS_KKT
+    return C
+
