@@ -10,8 +10,8 @@ from ._result import SolverResult, SolverState
 from .capabilities import require
 from .cd import cd
 from .iht import iht
-from .lars import lars
 from .ista import fista, ista, lca
+from .lars import lars
 from .omp import omp
 from .proximal_gradient import proximal_gradient
 
