@@ -10,6 +10,8 @@ shape and values. ``cd_gram`` is driven through the coordinate-descent solver
 (a fixed number of epochs), ``topk_threshold`` and ``omp_gram`` through
 ``dispatch`` (``omp_gram`` on generic Gaussian data: with exactly tied
 correlations the two implementations may legitimately select different atoms).
+``lars_gram`` runs through ``dispatch`` on well-conditioned Gram matrices
+(smallest eigenvalue >= 0.05 x largest: a unique Lasso solution), same status.
 
 Tolerances: ``rtol`` 1e-6 (float64) / 1e-5 (float32) and an ``atol`` of a few units
 in the last place of the input scale ``max(1, max|x|)``: the NumPy kernels of
@@ -355,6 +357,79 @@ def _check_omp_gram(op, case):
                                atol=ULPS * eps * scale * max(1.0, cond))
 
 
+@st.composite
+def _case_lars_gram(draw):
+    """Lasso-homotopy inputs with a well-conditioned Gram matrix (unique solution)."""
+    dtype = draw(st.sampled_from(DTYPES))
+    width = 32 if dtype is np.float32 else 64
+    n_samples = draw(st.integers(1, 6))
+    n_components = draw(st.integers(1, 6))
+    n_features = n_components + draw(st.integers(0, 4))
+    D = draw(hnp.arrays(dtype, (n_components, n_features), elements=_floats(-3, 3, width=width)))
+    gram = D.astype(np.float64) @ D.astype(np.float64).T
+    eig = np.linalg.eigvalsh(gram)
+    assume(np.diag(gram).min() >= 0.25 and eig[0] >= 0.05 * eig[-1])
+    X = draw(hnp.arrays(dtype, (n_samples, n_features), elements=_floats(-10, 10, width=width)))
+    return X, D, draw(_floats(0.0, 3.0)), draw(st.booleans()), 100
+
+
+def _lasso_kkt_ok(G, B, C, alpha, positive, atol):
+    """Whether the codes ``C`` satisfy the Lasso optimality conditions up to ``atol``."""
+    G64, C64 = G.astype(np.float64), C.astype(np.float64)
+    q = B.astype(np.float64) - C64 @ G64
+    on = C64 != 0
+    if positive and np.any(C64 < 0):
+        return False
+    viol = q[~on] if positive else np.abs(q[~on])
+    return bool(np.all(viol <= alpha + atol)
+                and np.all(np.abs(q[on] - alpha * np.sign(C64[on])) <= atol))
+
+
+def _check_lars_gram(op, case):
+    X, D, alpha, positive, max_steps = case
+    G = D @ D.T
+    B = X @ D.T
+    res = {}
+    for engine in ("numpy", "numba"):
+        C = np.full(B.shape, np.nan, dtype=X.dtype)  # the kernel must write every entry
+        n_steps = np.full(X.shape[0], -1, dtype=np.int64)
+        status = np.full(X.shape[0], -1, dtype=np.int64)
+        out = dispatch("lars_gram", G, B, C, alpha, positive, max_steps, n_steps, status,
+                       engine=engine)
+        assert np.shares_memory(out, C)  # the codes are written in place and returned
+        res[engine] = (C, n_steps, status)
+    (c_np, k_np, s_np), (c_nb, k_nb, s_nb) = res["numpy"], res["numba"]
+    assert c_np.dtype == c_nb.dtype == X.dtype
+    assert c_np.shape == c_nb.shape == B.shape
+    assert np.all((k_np >= 0) & (k_np <= max_steps)) and np.all((s_np >= 0) & (s_np <= 3))
+    assert np.all(np.isfinite(c_np)) and np.all(np.isfinite(c_nb))
+    eps = float(np.finfo(X.dtype).eps)
+    cond = float(np.linalg.cond(G.astype(np.float64)))  # <= 20 by construction
+    scale = max(1.0, float(np.abs(c_np).max()), float(np.abs(X).max()))
+    atol = ULPS * D.shape[0] * cond * eps * scale
+    if positive:  # certified rows: joins are on the +lam side only, codes certified > 0
+        assert np.all(c_np[s_np == 0] >= 0) and np.all(c_nb[s_nb == 0] >= 0)
+    rtol = 1e-4 if X.dtype == np.float32 else 1e-6
+    np.testing.assert_allclose(c_nb, c_np, rtol=rtol, atol=atol,
+                               err_msg=f"lars_gram differs (alpha={alpha!r}, "
+                                       f"positive={positive})")
+    # Exact ties of events (a join exactly at alpha, several atoms reaching +-lam at
+    # once): rounding decides the order, and one backend may take an extra zero-length
+    # step, ending with an active code of exactly 0 that fails the certificate. The
+    # status may differ only there: same codes, and both optimal.
+    differ = s_nb != s_np
+    if differ.any():
+        g_scale = max(1.0, float(np.abs(G).max()))
+        q_atol = ULPS * D.shape[0] * cond * eps * scale * g_scale * max(1.0, float(
+            np.abs(B).max()))
+        for c in (c_np, c_nb):
+            assert _lasso_kkt_ok(G, B[differ], c[differ], alpha, positive, q_atol), (
+                f"lars_gram status differs (numpy {s_np[differ]}, numba {s_nb[differ]}) "
+                "away from a tie")
+    if np.any(differ | (k_nb != k_np)):
+        TIES[op] = TIES.get(op, 0) + int(np.sum(differ | (k_nb != k_np)))
+
+
 def _check_prox(op, case):
     _assert_conform(op, *case)
 
@@ -396,6 +471,9 @@ CASES = {
     "omp_gram": (_case_omp_gram(),
                  lambda: (np.linspace(-2, 2, 24).reshape(4, 6), np.eye(3, 6) + 0.1, 2, -1.0),
                  _check_omp_gram),
+    "lars_gram": (_case_lars_gram(),
+                  lambda: (np.linspace(-2, 2, 24).reshape(4, 6), np.eye(3, 6) + 0.1, 0.3, False,
+                           100), _check_lars_gram),
     "topk_threshold": (_case_topk(),
                        lambda: (np.linspace(-2, 2, 12).reshape(3, 4), 2), _check_topk),
 }

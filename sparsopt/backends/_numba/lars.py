@@ -104,7 +104,8 @@ def lars_gram(G, B, C, alpha, positive, max_steps, n_steps, status):
         excluded[jb] = True
         m = 1
         steps = 0
-        last_drop = -1
+        last_drop = -1  # the atom that just left, blocked on the side it left by (drop_side)
+        drop_side = 0.0
         while True:
             if steps >= max_steps:
                 status[i] = STATUS_MAX_STEPS
@@ -136,6 +137,7 @@ def lars_gram(G, B, C, alpha, positive, max_steps, n_steps, status):
             gamma = lam - alpha
             ev = 0
             evj = -1
+            evs = 0.0
             for r in range(m):
                 if w[r] != 0.0:
                     g = -cA[r] / w[r]
@@ -144,21 +146,25 @@ def lars_gram(G, B, C, alpha, positive, max_steps, n_steps, status):
                         ev = 2
                         evj = r
             for j in range(k):
-                if excluded[j] or j == last_drop:
+                if excluded[j]:
                     continue
                 aj = a[j]
                 cj = corr[j]
                 den = 1.0 - aj
-                if den > 1e-12 and lam - cj < gamma * den:
+                if den > 1e-12 and lam - cj < gamma * den and not (
+                        j == last_drop and drop_side > 0.0):
                     gamma = max((lam - cj) / den, 0.0)
                     ev = 1
                     evj = j
+                    evs = 1.0
                 if not positive:
                     den = 1.0 + aj
-                    if den > 1e-12 and lam + cj < gamma * den:
+                    if den > 1e-12 and lam + cj < gamma * den and not (
+                            j == last_drop and drop_side < 0.0):
                         gamma = max((lam + cj) / den, 0.0)
                         ev = 1
                         evj = j
+                        evs = -1.0
             for r in range(m):
                 cA[r] += gamma * w[r]
             for j in range(k):
@@ -171,6 +177,7 @@ def lars_gram(G, B, C, alpha, positive, max_steps, n_steps, status):
                 jd = idx[evj]
                 excluded[jd] = False
                 last_drop = jd
+                drop_side = s[evj]
                 _inv_remove(Inv, m, evj)
                 for r in range(evj, m - 1):
                     idx[r] = idx[r + 1]
@@ -182,7 +189,7 @@ def lars_gram(G, B, C, alpha, positive, max_steps, n_steps, status):
                     status[i] = STATUS_DEPENDENT
                     break
                 idx[m] = evj
-                s[m] = 1.0 if corr[evj] > 0.0 else -1.0
+                s[m] = evs  # the side it joins on (always +1 with positive)
                 cA[m] = 0.0
                 excluded[evj] = True
                 m += 1
@@ -191,8 +198,9 @@ def lars_gram(G, B, C, alpha, positive, max_steps, n_steps, status):
             C[i, idx[r]] = cA[r]
         if status[i] != 0:
             continue
-        # certificate: signs of the active codes and |q_j| <= alpha off the support, with
-        # q = B_i - c G recomputed from the codes as stored (drift-free)
+        # certificate, with q = B_i - c G recomputed from the codes as stored (drift-free):
+        # active codes non-zero with the path's signs and q_j = alpha s_j there, and
+        # |q_j| <= alpha (q_j <= alpha with positive) off the support
         for j in range(k):
             corr[j] = B[i, j]
         for r in range(m):
@@ -201,7 +209,11 @@ def lars_gram(G, B, C, alpha, positive, max_steps, n_steps, status):
                 status[i] = STATUS_KKT
             for j in range(k):
                 corr[j] -= c * G[idx[r], j]
-        lim = alpha * (1.0 + KKT_RTOL) + KKT_RTOL * bmax
+        slack = KKT_RTOL * (alpha + bmax)
+        lim = alpha + slack
+        for r in range(m):
+            if abs(corr[idx[r]] - alpha * s[r]) > slack:
+                status[i] = STATUS_KKT
         for j in range(k):
             if dead[j] or C[i, j] != 0.0:
                 continue

@@ -10,10 +10,11 @@ for a step ``gamma``, ``c_A += gamma w``, ``q -= gamma a`` with ``a = G_{:,A} w`
 
 * end: ``lam`` reaches ``alpha`` (``gamma = lam - alpha``);
 * drop: an active code reaches zero (``gamma = -c_r / w_r > 0``); the atom leaves
-  and cannot re-enter at the very next step (it sits exactly on the boundary);
+  and, at the very next step, cannot re-enter on the side it left by (it sits exactly
+  on that boundary) but can on the other side;
 * join: an inactive atom's correlation reaches ``+-lam``:
   ``gamma = (lam - q_j) / (1 - a_j)`` (``1 - a_j > 1e-12``) or, unless ``positive``,
-  ``gamma = (lam + q_j) / (1 + a_j)``, clipped at 0.
+  ``gamma = (lam + q_j) / (1 + a_j)``, clipped at 0; its sign is the side it joins on.
 
 Ties go to the end event, then to drops, then to joins, lowest index first. At
 ``alpha`` the codes are exact up to rounding: no tolerance, no epochs. ``positive``
@@ -23,11 +24,11 @@ Statuses per row (``status``): 0 exact and certified; ``STATUS_MAX_STEPS`` the p
 not reach ``alpha`` within ``max_steps`` steps; ``STATUS_DEPENDENT`` the joining atom is
 (numerically) a combination of the active ones (relative Schur complement below
 ``DEP_RTOL``: duplicated atoms, or more active atoms than the rank of ``G``);
-``STATUS_KKT`` the certificate failed (an active code with the wrong sign, or
-``|q_j| > alpha (1 + KKT_RTOL) + KKT_RTOL max|b|`` off the support, ``q`` recomputed
-from the stored codes). A row that did not reach status 0 holds the point where the
-path stopped (a valid, sign-consistent point); the solver finishes it with coordinate
-descent.
+``STATUS_KKT`` the certificate failed: with ``q`` recomputed from the stored codes and
+``slack = KKT_RTOL (alpha + max|b|)``, an active code is zero or has the wrong sign, or
+``|q_j - alpha s_j| > slack`` on the support, or ``|q_j| > alpha + slack`` off it
+(``q_j`` with ``positive``). A row that did not reach status 0 holds the point where the
+path stopped; the solver finishes it with coordinate descent from there.
 """
 
 import numpy as np
@@ -68,7 +69,7 @@ def lars_gram(G, B, C, alpha, positive, max_steps, n_steps, status):
         signs = [1.0 if q[jb] > 0.0 else -1.0]
         cA = np.zeros(1)
         steps = 0
-        last_drop = -1
+        last_drop, drop_side = -1, 0.0  # the atom that just left, and the side it left by
         while True:
             if steps >= max_steps:
                 status[i] = STATUS_MAX_STEPS
@@ -87,20 +88,23 @@ def lars_gram(G, B, C, alpha, positive, max_steps, n_steps, status):
                 gamma, ev, evj = float(g_drop[r]), 2, r
             cand = ~dead
             cand[A] = False
-            if last_drop >= 0:
-                cand[last_drop] = False
-            g_join = np.full(k, np.inf)
+            g_plus = np.full(k, np.inf)  # correlation reaches +lam
+            g_minus = np.full(k, np.inf)  # correlation reaches -lam
             with np.errstate(divide="ignore", invalid="ignore"):
                 den = 1.0 - a
                 ok = cand & (den > 1e-12)
-                g_join[ok] = np.maximum((lam - q[ok]) / den[ok], 0.0)
+                g_plus[ok] = np.maximum((lam - q[ok]) / den[ok], 0.0)
                 if not positive:
                     den = 1.0 + a
                     ok = cand & (den > 1e-12)
-                    g_join[ok] = np.minimum(g_join[ok], np.maximum((lam + q[ok]) / den[ok], 0.0))
+                    g_minus[ok] = np.maximum((lam + q[ok]) / den[ok], 0.0)
+            if last_drop >= 0:  # it sits on the boundary it left by: not back through it
+                (g_plus if drop_side > 0.0 else g_minus)[last_drop] = np.inf
+            g_join = np.minimum(g_plus, g_minus)
             j = int(np.argmin(g_join))
             if g_join[j] < gamma:
                 gamma, ev, evj = float(g_join[j]), 1, j
+                side = -1.0 if g_minus[j] < g_plus[j] else 1.0
             cA = cA + gamma * w
             q -= gamma * a
             lam -= gamma
@@ -109,7 +113,7 @@ def lars_gram(G, B, C, alpha, positive, max_steps, n_steps, status):
                 break
             if ev == 2:
                 last_drop = active.pop(evj)
-                signs.pop(evj)
+                drop_side = signs.pop(evj)
                 cA = np.delete(cA, evj)
                 continue
             gv = G64[evj, A]
@@ -118,7 +122,7 @@ def lars_gram(G, B, C, alpha, positive, max_steps, n_steps, status):
                 status[i] = STATUS_DEPENDENT
                 break
             active.append(evj)
-            signs.append(1.0 if q[evj] > 0.0 else -1.0)
+            signs.append(side)  # the side it joins on (always +1 with positive)
             cA = np.append(cA, 0.0)
         n_steps[i] = steps
         if active:
@@ -128,10 +132,12 @@ def lars_gram(G, B, C, alpha, positive, max_steps, n_steps, status):
         c = C[i].astype(np.float64)
         cAs = c[np.asarray(active)]
         q = b - c @ G64
-        bad_sign = np.any((cAs == 0.0) | ((cAs > 0.0) != (np.asarray(signs) > 0.0)))
+        sA = np.asarray(signs)
+        bad_sign = np.any((cAs == 0.0) | ((cAs > 0.0) != (sA > 0.0)))
+        slack = KKT_RTOL * (alpha + float(np.abs(b).max()))
+        bad_active = np.any(np.abs(q[np.asarray(active)] - alpha * sA) > slack)
         off = (c == 0.0) & ~dead
         viol = q[off] if positive else np.abs(q[off])
-        lim = alpha * (1.0 + KKT_RTOL) + KKT_RTOL * float(np.abs(b).max())
-        if bad_sign or np.any(viol > lim):
+        if bad_sign or bad_active or np.any(viol > alpha + slack):
             status[i] = STATUS_KKT
     return C
