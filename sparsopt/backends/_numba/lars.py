@@ -75,6 +75,7 @@ def lars_gram(G, B, C, alpha, positive, max_steps, n_steps, status):
     Inv = np.zeros((k, k))
     idx = np.empty(k, np.int64)
     excluded = np.zeros(k, np.bool_)
+    flag = np.zeros(k, np.bool_)
     dead = np.zeros(k, np.bool_)
     for j in range(k):
         dead[j] = not G[j, j] > 0.0
@@ -145,8 +146,21 @@ def lars_gram(G, B, C, alpha, positive, max_steps, n_steps, status):
                         gamma = g
                         ev = 2
                         evj = r
+            # pass 1 (branch-free, vectorised): flag the atoms that could join before the
+            # current gamma; pass 2 runs the exact tests on the flagged ones only. A join
+            # passes ``lam - q_j < gamma den`` with gamma <= gamma0, so it is flagged.
+            gamma0 = gamma
+            if positive:
+                for j in range(k):
+                    flag[j] = (lam - corr[j]) - gamma0 * (1.0 - a[j]) < 0.0
+            else:
+                for j in range(k):
+                    aj = a[j]
+                    cj = corr[j]
+                    flag[j] = ((lam - cj) - gamma0 * (1.0 - aj) < 0.0) | (
+                        (lam + cj) - gamma0 * (1.0 + aj) < 0.0)
             for j in range(k):
-                if excluded[j]:
+                if not flag[j] or excluded[j]:
                     continue
                 aj = a[j]
                 cj = corr[j]
