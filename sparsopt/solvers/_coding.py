@@ -57,12 +57,19 @@ class CodingProblem:
             raise ValueError(f"{self.name}: codes0 must have shape {self.shape}, got {c.shape}.")
         return np.ascontiguousarray(c)
 
-    def objectives(self, C, penalty):
-        """Per-sample objectives ``1/2 ||x - c D||^2 + pen(c)`` (float64)."""
+    def objectives(self, C, penalty, quad=None, rows=None):
+        """Per-sample objectives ``1/2 ||x - c D||^2 + pen(c)`` (float64).
+
+        ``quad``: ``1/2 c G c - c . b`` per row when the kernel already has it (from its
+        final ``q = b - c G``); ``rows``: the rows of the problem that ``C`` holds.
+        """
         C64 = C.astype(np.float64, copy=False)
-        quad = 0.5 * np.einsum("ij,ij->i", codes_gram(C64, self.G.astype(np.float64)), C64)
-        lin = np.einsum("ij,ij->i", C64, self.B.astype(np.float64))
-        fit = np.maximum(0.5 * self.norms_sq - lin + quad, 0.0)
+        norms_sq = self.norms_sq if rows is None else self.norms_sq[rows]
+        if quad is None:
+            B = self.B if rows is None else self.B[rows]
+            quad = (0.5 * np.einsum("ij,ij->i", codes_gram(C64, self.G.astype(np.float64)), C64)
+                    - np.einsum("ij,ij->i", C64, B.astype(np.float64)))
+        fit = np.maximum(0.5 * norms_sq + quad, 0.0)
         return fit + penalty.value(C64, per_row=True, check_finite=False)
 
 

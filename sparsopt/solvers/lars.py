@@ -119,10 +119,12 @@ def lars(X, dictionary, *, penalty="l1", alpha=1.0, positive=False, max_iter=100
     n = C.shape[0]
     n_iter = np.zeros(n, dtype=np.int64)
     status = np.zeros(n, dtype=np.int64)
+    quad = np.empty(n, dtype=np.float64)  # 1/2 c G c - c . b of the certified rows
 
     def block(start, stop):
         dispatch("lars_gram", G, prob.B[start:stop], C[start:stop], weight, bool(positive),
-                 max_iter, n_iter[start:stop], status[start:stop], engine=engine)
+                 max_iter, n_iter[start:stop], status[start:stop], quad[start:stop],
+                 engine=engine)
 
     map_row_blocks(block, n, n_jobs)
     rows = np.flatnonzero(status != 0)
@@ -146,7 +148,11 @@ def lars(X, dictionary, *, penalty="l1", alpha=1.0, positive=False, max_iter=100
             )
     if not np.all(np.isfinite(C)):  # pragma: no cover - finite inputs give finite codes
         raise FloatingPointError(f"{name}: non-finite codes; check the dictionary scaling.")
-    obj = prob.objectives(C, pen)
+    if ridge > 0.0:  # quad used G + ridge I: its ridge part belongs to the penalty
+        quad -= 0.5 * ridge * np.einsum("ij,ij->i", C, C, dtype=np.float64)
+    obj = prob.objectives(C, pen, quad=quad)
+    if rows.size:
+        obj[rows] = prob.objectives(C[rows], pen, rows=rows)
     counts = np.bincount(status, minlength=len(STATUS_NAMES))
     iters = int(n_iter.max(initial=0))
     return SolverResult(

@@ -394,9 +394,19 @@ def _check_lars_gram(op, case):
         C = np.full(B.shape, np.nan, dtype=X.dtype)  # the kernel must write every entry
         n_steps = np.full(X.shape[0], -1, dtype=np.int64)
         status = np.full(X.shape[0], -1, dtype=np.int64)
+        quad = np.full(X.shape[0], -7.0)
         out = dispatch("lars_gram", G, B, C, alpha, positive, max_steps, n_steps, status,
-                       engine=engine)
+                       quad, engine=engine)
         assert np.shares_memory(out, C)  # the codes are written in place and returned
+        # quad = 1/2 c G c - c . b of the certified rows (NaN for the others)
+        C64, G64, B64 = C.astype(np.float64), G.astype(np.float64), B.astype(np.float64)
+        ref = 0.5 * np.einsum("ij,jk,ik->i", C64, G64, C64) - np.einsum("ij,ij->i", C64, B64)
+        ok = status == 0
+        assert np.all(np.isnan(quad[~ok]))
+        q_scale = max(1.0, float(np.abs(B64).max()) * max(1.0, float(np.abs(C64).max())))
+        np.testing.assert_allclose(quad[ok], ref[ok], rtol=1e-9,
+                                   atol=1e3 * float(np.finfo(np.float64).eps) * q_scale
+                                   * G.shape[0])
         res[engine] = (C, n_steps, status)
     (c_np, k_np, s_np), (c_nb, k_nb, s_nb) = res["numpy"], res["numba"]
     assert c_np.dtype == c_nb.dtype == X.dtype

@@ -263,7 +263,8 @@ def test_dropped_atom_may_reenter_with_opposite_sign(engine, problem):
     G, B = D @ D.T, X @ D.T
     C = np.zeros_like(B)
     n_steps, status = np.zeros(1, np.int64), np.zeros(1, np.int64)
-    dispatch("lars_gram", G, B, C, alpha, False, 100, n_steps, status, engine=engine)
+    dispatch("lars_gram", G, B, C, alpha, False, 100, n_steps, status, np.zeros(1),
+             engine=engine)
     np.testing.assert_allclose(C, _sk_lasso(X, D, alpha), rtol=0, atol=1e-9)
     assert status[0] == STATUS_EXACT, status
 

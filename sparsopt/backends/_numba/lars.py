@@ -6,7 +6,9 @@ reference solves ``G_AA w = s_A`` from scratch at every step; here the inverse o
 Schur complement ``d = G_jj - g^T G_AA^{-1} g`` as the dependence test) and the
 rank-one downdate of the inverse when an atom leaves. A step then costs ``m^2`` for
 ``w``, ``m k`` for ``a = G_{:,A} w`` and ``k`` for the event search. Work buffers are
-allocated once per call. ``nogil``.
+allocated once per call. ``nogil``. ``quad`` receives ``1/2 c G c - c . b`` of every
+certified row from the certificate's ``q`` (NaN for the others), so that the solver needs
+no ``C @ G`` product for the objectives.
 """
 
 import numpy as np
@@ -28,7 +30,7 @@ def _inv_add(G, idx, m, Inv, j, u, gv):
         for b in range(m):
             v += Inv[a, b] * gv[b]
         u[a] = v
-    d = float(G[j, j])
+    d = np.float64(G[j, j])
     for a in range(m):
         d -= gv[a] * u[a]
     if not d > DEP_RTOL * G[j, j]:
@@ -63,7 +65,7 @@ def _inv_remove(Inv, m, p):
 
 @register_kernel("lars_gram", "numba")
 @njit(**_opts)
-def lars_gram(G, B, C, alpha, positive, max_steps, n_steps, status):
+def lars_gram(G, B, C, alpha, positive, max_steps, n_steps, status, quad):
     n, k = B.shape
     corr = np.empty(k)
     a = np.empty(k)
@@ -84,7 +86,7 @@ def lars_gram(G, B, C, alpha, positive, max_steps, n_steps, status):
         jb = -1
         bmax = 0.0
         for j in range(k):
-            cj = float(B[i, j])
+            cj = np.float64(B[i, j])
             corr[j] = cj
             excluded[j] = dead[j]
             C[i, j] = 0.0
@@ -95,6 +97,7 @@ def lars_gram(G, B, C, alpha, positive, max_steps, n_steps, status):
                 jb = j
         n_steps[i] = 0
         status[i] = 0
+        quad[i] = 0.0
         if lam <= alpha:
             continue
         m = 0
@@ -211,6 +214,7 @@ def lars_gram(G, B, C, alpha, positive, max_steps, n_steps, status):
         for r in range(m):
             C[i, idx[r]] = cA[r]
         if status[i] != 0:
+            quad[i] = np.nan
             continue
         # certificate, with q = B_i - c G recomputed from the codes as stored (drift-free):
         # active codes non-zero with the path's signs and q_j = alpha s_j there, and
@@ -218,21 +222,25 @@ def lars_gram(G, B, C, alpha, positive, max_steps, n_steps, status):
         for j in range(k):
             corr[j] = B[i, j]
         for r in range(m):
-            c = float(C[i, idx[r]])
+            c = np.float64(C[i, idx[r]])  # float() keeps float32 in Numba
             if c == 0.0 or (c > 0.0) != (s[r] > 0.0):
                 status[i] = STATUS_KKT
             for j in range(k):
                 corr[j] -= c * G[idx[r], j]
         slack = KKT_RTOL * (alpha + bmax)
         lim = alpha + slack
+        h = 0.0
         for r in range(m):
-            if abs(corr[idx[r]] - alpha * s[r]) > slack:
+            j = idx[r]
+            if abs(corr[j] - alpha * s[r]) > slack:
                 status[i] = STATUS_KKT
+            h -= 0.5 * np.float64(C[i, j]) * (B[i, j] + corr[j])
         for j in range(k):
             if dead[j] or C[i, j] != 0.0:
                 continue
             v = corr[j] if positive else abs(corr[j])
             if v > lim:
                 status[i] = STATUS_KKT
+        quad[i] = h if status[i] == 0 else np.nan
     return C
 

@@ -43,12 +43,14 @@ KKT_RTOL = 1e-7
 
 
 @register_kernel("lars_gram", "numpy")
-def lars_gram(G, B, C, alpha, positive, max_steps, n_steps, status):
+def lars_gram(G, B, C, alpha, positive, max_steps, n_steps, status, quad):
     """Lasso homotopy for every row of ``B``; writes the codes into ``C`` (returned).
 
     ``G`` (k, k), ``B`` (n, k) and ``C`` (n, k) share a dtype; the path is computed in
     float64. ``n_steps`` and ``status`` (int64, length n) receive the steps taken and
-    the status of each row (see the module docstring).
+    the status of each row (see the module docstring). ``quad`` (float64, length n)
+    receives ``1/2 c G c - c . b = -1/2 c . (b + q)`` of every certified row (the smooth
+    part of the objective minus ``1/2 ||x||^2``), NaN for the other rows.
     """
     n, k = B.shape
     G64 = np.asarray(G, dtype=np.float64)
@@ -63,6 +65,7 @@ def lars_gram(G, B, C, alpha, positive, max_steps, n_steps, status):
         lam = float(score[jb]) if k else 0.0
         n_steps[i] = 0
         status[i] = STATUS_EXACT
+        quad[i] = 0.0
         if not lam > alpha:
             continue
         active = [jb]
@@ -128,6 +131,7 @@ def lars_gram(G, B, C, alpha, positive, max_steps, n_steps, status):
         if active:
             C[i, np.asarray(active)] = cA
         if status[i] != STATUS_EXACT:
+            quad[i] = np.nan
             continue
         c = C[i].astype(np.float64)
         cAs = c[np.asarray(active)]
@@ -140,4 +144,5 @@ def lars_gram(G, B, C, alpha, positive, max_steps, n_steps, status):
         viol = q[off] if positive else np.abs(q[off])
         if bad_sign or bad_active or np.any(viol > alpha + slack):
             status[i] = STATUS_KKT
+        quad[i] = -0.5 * float(c @ (b + q)) if status[i] == STATUS_EXACT else np.nan
     return C
