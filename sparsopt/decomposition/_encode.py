@@ -5,23 +5,11 @@ from __future__ import annotations
 import numpy as np
 
 from ..penalties import CEL0, L0, L1, Penalty, get_penalty
-from ..solvers import cd, fista, iht, ista, lca
+from ..solvers import cd, fista, iht, ista, lars, lca, omp
 from ..solvers._result import SolverResult
 from ..utils.parallel import effective_n_jobs, map_row_blocks
 
 SOLVERS = ("auto", "lars", "cd", "fista", "ista", "lca", "iht", "omp")
-
-
-def _omp(*args, **kwargs):
-    from ..solvers.omp import omp
-
-    return omp(*args, **kwargs)
-
-
-def _lars(*args, **kwargs):
-    from ..solvers.lars import lars
-
-    return lars(*args, **kwargs)
 
 
 def _resolve_solver(solver, pen, n_nonzero_coefs, init=None):
@@ -138,14 +126,14 @@ def sparse_encode(X, dictionary, *, penalty="l1", alpha=1.0, solver="auto", max_
         gram = Dd.astype(dt) @ Dd.astype(dt).T
 
     if solver == "lars":
-        res = _lars(X, dictionary, penalty=pen, max_iter=max_iter, tol=tol, positive=positive,
-                    gram=gram, n_jobs=n_jobs, engine=engine)
+        res = lars(X, dictionary, penalty=pen, max_iter=max_iter, tol=tol, positive=positive,
+                   gram=gram, n_jobs=n_jobs, engine=engine)
     elif solver == "cd":
         res = cd(X, dictionary, penalty=pen, codes0=init, max_iter=max_iter, tol=tol,
                  positive=positive, gram=gram, n_jobs=n_jobs, engine=engine)
     elif solver == "omp":
-        res = _omp(X, dictionary, n_nonzero_coefs=n_nonzero_coefs, gram=gram, n_jobs=n_jobs,
-                   engine=engine)
+        res = omp(X, dictionary, n_nonzero_coefs=n_nonzero_coefs, gram=gram, n_jobs=n_jobs,
+                  engine=engine)
     else:
         if solver == "iht":
             if n_nonzero_coefs is None and not isinstance(pen, L0):
