@@ -5,10 +5,13 @@ reference solves ``G_AA w = s_A`` from scratch at every step; here the inverse o
 ``G_AA`` is kept up to date instead: bordering when an atom joins (``O(m^2)``, with the
 Schur complement ``d = G_jj - g^T G_AA^{-1} g`` as the dependence test) and the
 rank-one downdate of the inverse when an atom leaves. A step then costs ``m^2`` for
-``w``, ``m k`` for ``a = G_{:,A} w`` and ``k`` for the event search. Work buffers are
-allocated once per call. ``nogil``. ``quad`` receives ``1/2 c G c - c . b`` of every
-certified row from the certificate's ``q`` (NaN for the others), so that the solver needs
-no ``C @ G`` product for the objectives.
+``w``, ``m k`` for ``a = G_{:,A} w`` (up to four rows of ``G`` per sweep) and ``k``
+for the event search (a branch-free pass that lists the candidates, then exact tests on
+those). Work buffers are allocated once per call. ``nogil``; ``fastmath`` limited to
+``reassoc`` and ``contract`` (no NaN/Inf assumptions: the certificate relies on them).
+``quad`` receives ``1/2 c G c - c . b`` of every certified row from the certificate's
+``q`` (NaN for the others), so that the solver needs no ``C @ G`` product for the
+objectives.
 """
 
 import numpy as np
@@ -17,7 +20,7 @@ from numba import njit
 from .._numpy.lars import DEP_RTOL, KKT_RTOL, STATUS_DEPENDENT, STATUS_KKT, STATUS_MAX_STEPS
 from .._registry import register_kernel
 
-_opts = dict(cache=True, nogil=True)
+_opts = dict(cache=True, nogil=True, fastmath={'reassoc', 'contract'})
 
 
 @njit(**_opts)
@@ -77,7 +80,7 @@ def lars_gram(G, B, C, alpha, positive, max_steps, n_steps, status, quad):
     Inv = np.zeros((k, k))
     idx = np.empty(k, np.int64)
     excluded = np.zeros(k, np.bool_)
-    flag = np.zeros(k, np.bool_)
+    cand = np.empty(k, np.int64)
     dead = np.zeros(k, np.bool_)
     for j in range(k):
         dead[j] = not G[j, j] > 0.0
@@ -121,9 +124,34 @@ def lars_gram(G, B, C, alpha, positive, max_steps, n_steps, status, quad):
                 for b in range(m):
                     v += Inv[r, b] * s[b]
                 w[r] = v
-            for j in range(k):
-                a[j] = 0.0
+            # a = G_{:,A} w, four rows at a time (the first block assigns)
             b = 0
+            if m >= 2:
+                w0 = w[0]
+                w1 = w[1]
+                i0 = idx[0]
+                i1 = idx[1]
+                for j in range(k):
+                    a[j] = w0 * G[i0, j] + w1 * G[i1, j]
+                b = 2
+            else:
+                w0 = w[0]
+                i0 = idx[0]
+                for j in range(k):
+                    a[j] = w0 * G[i0, j]
+                b = 1
+            while b + 3 < m:
+                w0 = w[b]
+                w1 = w[b + 1]
+                w2 = w[b + 2]
+                w3 = w[b + 3]
+                i0 = idx[b]
+                i1 = idx[b + 1]
+                i2 = idx[b + 2]
+                i3 = idx[b + 3]
+                for j in range(k):
+                    a[j] += (w0 * G[i0, j] + w1 * G[i1, j]) + (w2 * G[i2, j] + w3 * G[i3, j])
+                b += 4
             while b + 1 < m:
                 w0 = w[b]
                 w1 = w[b + 1]
@@ -149,22 +177,26 @@ def lars_gram(G, B, C, alpha, positive, max_steps, n_steps, status, quad):
                         gamma = g
                         ev = 2
                         evj = r
-            # pass 1 (branch-free, vectorised): flag the atoms that could join before the
-            # current gamma; pass 2 runs the exact tests on the flagged ones only. A join
-            # passes ``lam - q_j < gamma den`` with gamma <= gamma0, so it is flagged.
+            # pass 1 (branch-free): list the atoms that could join before the current gamma
+            # (a store at ``cand[nc]`` per atom, ``nc`` advanced by the test, so there is no
+            # branch to mispredict); pass 2 runs the exact tests on the listed ones only. A
+            # join passes ``lam - q_j < gamma den`` with gamma <= gamma0, so it is listed (a
+            # rounding-level miss is caught by the certificate).
             gamma0 = gamma
+            nc = 0
             if positive:
                 for j in range(k):
-                    flag[j] = (lam - corr[j]) - gamma0 * (1.0 - a[j]) < 0.0
+                    cand[nc] = j
+                    nc += ((lam - corr[j]) - gamma0 * (1.0 - a[j]) < 0.0) & ~excluded[j]
             else:
                 for j in range(k):
                     aj = a[j]
                     cj = corr[j]
-                    flag[j] = ((lam - cj) - gamma0 * (1.0 - aj) < 0.0) | (
-                        (lam + cj) - gamma0 * (1.0 + aj) < 0.0)
-            for j in range(k):
-                if not flag[j] or excluded[j]:
-                    continue
+                    cand[nc] = j
+                    nc += (((lam - cj) - gamma0 * (1.0 - aj) < 0.0) | (
+                        (lam + cj) - gamma0 * (1.0 + aj) < 0.0)) & ~excluded[j]
+            for t in range(nc):
+                j = cand[t]
                 aj = a[j]
                 cj = corr[j]
                 den = 1.0 - aj
@@ -219,28 +251,45 @@ def lars_gram(G, B, C, alpha, positive, max_steps, n_steps, status, quad):
         # certificate, with q = B_i - c G recomputed from the codes as stored (drift-free):
         # active codes non-zero with the path's signs and q_j = alpha s_j there, and
         # |q_j| <= alpha (q_j <= alpha with positive) off the support
-        for j in range(k):
-            corr[j] = B[i, j]
+        ok = True
         for r in range(m):
             c = np.float64(C[i, idx[r]])  # float() keeps float32 in Numba
+            cA[r] = c
             if c == 0.0 or (c > 0.0) != (s[r] > 0.0):
-                status[i] = STATUS_KKT
+                ok = False
+        for j in range(k):
+            corr[j] = B[i, j]
+        b = 0
+        while b + 1 < m:
+            c0 = cA[b]
+            c1 = cA[b + 1]
+            i0 = idx[b]
+            i1 = idx[b + 1]
             for j in range(k):
-                corr[j] -= c * G[idx[r], j]
+                corr[j] -= c0 * G[i0, j] + c1 * G[i1, j]
+            b += 2
+        if b < m:
+            c0 = cA[b]
+            i0 = idx[b]
+            for j in range(k):
+                corr[j] -= c0 * G[i0, j]
         slack = KKT_RTOL * (alpha + bmax)
         lim = alpha + slack
         h = 0.0
         for r in range(m):
             j = idx[r]
             if abs(corr[j] - alpha * s[r]) > slack:
-                status[i] = STATUS_KKT
-            h -= 0.5 * np.float64(C[i, j]) * (B[i, j] + corr[j])
-        for j in range(k):
-            if dead[j] or C[i, j] != 0.0:
-                continue
-            v = corr[j] if positive else abs(corr[j])
-            if v > lim:
-                status[i] = STATUS_KKT
+                ok = False
+            h -= 0.5 * cA[r] * (B[i, j] + corr[j])
+        viol = False
+        if positive:
+            for j in range(k):
+                viol |= (corr[j] > lim) & ~excluded[j]
+        else:
+            for j in range(k):
+                viol |= (abs(corr[j]) > lim) & ~excluded[j]
+        if viol or not ok:
+            status[i] = STATUS_KKT
         quad[i] = h if status[i] == 0 else np.nan
     return C
 
