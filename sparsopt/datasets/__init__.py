@@ -1,6 +1,11 @@
 """Small generators and loaders of built-in data (no network access needed)."""
 
-from .generators import make_sparse_coding_problem, make_sparse_signal
+from .generators import make_kronecker_problem, make_sparse_coding_problem, make_sparse_signal
 from .images import load_image_patches
 
-__all__ = ["load_image_patches", "make_sparse_coding_problem", "make_sparse_signal"]
+__all__ = [
+    "load_image_patches",
+    "make_kronecker_problem",
+    "make_sparse_coding_problem",
+    "make_sparse_signal",
+]

@@ -128,3 +128,93 @@ def make_sparse_coding_problem(n_samples=500, n_features=64, n_components=256, n
     clean = codes @ phi.T
     X = clean + noise * clean.std() * rng.standard_normal(clean.shape)
     return X.astype(dtype), np.ascontiguousarray(phi.T).astype(dtype), codes.astype(dtype)
+
+
+def make_kronecker_problem(measurements=(8, 12, 15), unknowns=(15, 15, 15), n_nonzero=3, *,
+                           snr=20.0, n_snapshots=None, complex=False, random_state=None,
+                           return_noise_variance=False):
+    """A Kronecker-structured sparse recovery problem ``y = (A_1 ⊗ ... ⊗ A_I) x + n``.
+
+    The KroSBL paper's synthetic set-up: i.i.d. standard normal factors ``A_i`` of shape
+    ``(m_i, n_i)``, a Kronecker-supported signal ``x = x_1 ⊗ ... ⊗ x_I`` with
+    ``n_nonzero`` standard normal entries per factor (``n_nonzero^I`` non-zeros in ``x``),
+    and white noise of variance ``sigma^2 = (||A x||^2 / M) / 10^(snr / 10)``.
+
+    Parameters
+    ----------
+    measurements : sequence of int, default=(8, 12, 15)
+        ``m_i``, rows of each factor (``M = prod m_i``).
+    unknowns : sequence of int, default=(15, 15, 15)
+        ``n_i``, columns of each factor (``N = prod n_i``).
+    n_nonzero : int, default=3
+        Non-zeros per factor signal ``x_i``.
+    snr : float or None, default=20.0
+        Signal-to-noise ratio in dB (None: noiseless).
+    n_snapshots : int or None, default=None
+        With an int ``L``, ``L`` snapshots sharing the support (``y`` and ``x`` 2-D).
+    complex : bool, default=False
+        Circularly-symmetric complex Gaussian factors, signal and noise.
+    random_state : int, RandomState instance or None, default=None
+    return_noise_variance : bool, default=False
+        Also return ``sigma^2``.
+
+    Returns
+    -------
+    factors : list of ndarray
+    y : ndarray of shape (M,) or (M, L)
+    x : ndarray of shape (N,) or (N, L)
+    noise_variance : float
+        Only with ``return_noise_variance``.
+
+    Examples
+    --------
+    >>> from sparsopt.datasets import make_kronecker_problem
+    >>> factors, y, x = make_kronecker_problem(random_state=0)
+    >>> [f.shape for f in factors], y.shape, x.shape, int((x != 0).sum())
+    ([(8, 15), (12, 15), (15, 15)], (1440,), (3375,), 27)
+    """
+    name = "make_kronecker_problem"
+    ms = [check_int(m, "measurements", name, lower=1) for m in measurements]
+    ns = [check_int(n, "unknowns", name, lower=1) for n in unknowns]
+    if len(ms) != len(ns) or not ms:
+        raise ValueError(f"{name}: measurements and unknowns must have the same (non-zero) "
+                         f"length, got {len(ms)} and {len(ns)}.")
+    k = check_int(n_nonzero, "n_nonzero", name, lower=1)
+    if k > min(ns):
+        raise ValueError(f"{name}: n_nonzero = {k} exceeds the smallest factor size {min(ns)}.")
+    rng = check_random_state(random_state)
+
+    def gauss(*shape):
+        if complex:
+            return (rng.standard_normal(shape) + 1j * rng.standard_normal(shape)) / np.sqrt(2)
+        return rng.standard_normal(shape)
+
+    factors = [gauss(m, n) for m, n in zip(ms, ns)]
+    L = 1 if n_snapshots is None else check_int(n_snapshots, "n_snapshots", name, lower=1)
+    supports = [np.sort(rng.choice(n, k, replace=False)) for n in ns]
+    x = np.zeros((int(np.prod(ns)), L), dtype=np.complex128 if complex else np.float64)
+    for col in range(L):
+        parts = []
+        for n, s in zip(ns, supports):
+            v = np.zeros(n, dtype=x.dtype)
+            v[s] = gauss(k)
+            parts.append(v)
+        xv = parts[0]
+        for v in parts[1:]:
+            xv = np.kron(xv, v)
+        x[:, col] = xv
+    from ..linalg import kron_apply
+
+    y0 = kron_apply(factors, x)
+    M = y0.shape[0]
+    if snr is None:
+        sigma2 = 0.0
+    else:
+        snr = check_scalar(snr, "snr", name)
+        sigma2 = float(np.real(np.vdot(y0, y0))) / (M * L) / 10 ** (snr / 10)
+    y = y0 + np.sqrt(sigma2) * gauss(*y0.shape)
+    if n_snapshots is None:
+        y, x = y[:, 0], x[:, 0]
+    if return_noise_variance:
+        return factors, y, x, sigma2
+    return factors, y, x

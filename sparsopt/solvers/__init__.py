@@ -2,7 +2,8 @@
 
 Generic: :func:`proximal_gradient` (any loss, any penalty with a prox). Batched sparse
 coding (rows of ``X`` against a dictionary): :func:`ista`, :func:`fista`, :func:`lca`,
-:func:`iht`, :func:`omp`, :func:`cd`, :func:`lars`.
+:func:`iht`, :func:`omp`, :func:`cd`, :func:`lars`. Sparse Bayesian learning:
+:func:`sbl` (dense dictionary), :func:`kronecker_sbl` (Kronecker dictionary and prior).
 """
 
 from ._loop import run_iterations
@@ -11,9 +12,11 @@ from .capabilities import require
 from .cd import cd
 from .iht import iht
 from .ista import fista, ista, lca
+from .kronecker_sbl import kronecker_sbl
 from .lars import lars
 from .omp import omp
 from .proximal_gradient import proximal_gradient
+from .sbl import sbl
 
 __all__ = [
     "SolverResult",
@@ -21,6 +24,7 @@ __all__ = [
     "cd",
     "fista",
     "iht",
+    "kronecker_sbl",
     "ista",
     "lars",
     "lca",
@@ -28,4 +32,5 @@ __all__ = [
     "proximal_gradient",
     "require",
     "run_iterations",
+    "sbl",
 ]

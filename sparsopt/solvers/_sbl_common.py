@@ -1,0 +1,84 @@
+"""Pieces shared by the dense and the Kronecker sparse Bayesian learning solvers."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..utils.validation import check_scalar
+
+UPDATES = ("em", "mackay")
+STOPS = ("gamma", "coef")
+_TINY = np.finfo(np.float64).tiny
+
+
+def check_targets(y, n_rows, name):
+    """``y`` as a 2-D finite array (M, L) and whether it was 1-D."""
+    y = np.asarray(y)
+    if y.ndim not in (1, 2):
+        raise ValueError(f"{name}: y must be 1-D (M,) or 2-D (M, n_snapshots), got shape "
+                         f"{y.shape}.")
+    if y.shape[0] != n_rows:
+        raise ValueError(f"{name}: y has {y.shape[0]} rows but the dictionary has {n_rows} "
+                         "rows (measurements).")
+    if not np.issubdtype(y.dtype, np.number) or np.issubdtype(y.dtype, np.bool_):
+        raise TypeError(f"{name}: y must be numeric, got dtype {y.dtype}.")
+    if not np.all(np.isfinite(y)):
+        raise ValueError(f"{name}: y contains NaN or infinity.")
+    return (y[:, None] if y.ndim == 1 else y), y.ndim == 1
+
+
+def check_common(name, update, noise_variance, learn_noise, max_iter, tol, stop, priors):
+    if update not in UPDATES:
+        raise ValueError(f"{name}: update must be one of {UPDATES}, got {update!r}.")
+    if stop not in STOPS:
+        raise ValueError(f"{name}: stop must be one of {STOPS}, got {stop!r}.")
+    if not isinstance(max_iter, (int, np.integer)) or isinstance(max_iter, bool) or max_iter < 1:
+        raise ValueError(f"{name}: max_iter must be an integer >= 1, got {max_iter!r}.")
+    check_scalar(tol, "tol", name, lower=0.0)
+    if noise_variance is not None:
+        check_scalar(noise_variance, "noise_variance", name, lower=0.0, lower_inclusive=False)
+    elif not learn_noise:
+        raise ValueError(f"{name}: learn_noise=False needs the known noise_variance (> 0).")
+    for key, val in priors.items():
+        check_scalar(val, key, name, lower=0.0)
+
+
+def initial_noise(Y, noise_variance):
+    """The user's value, else the variance of the targets (scikit-learn's ARD start)."""
+    if noise_variance is not None:
+        return float(noise_variance)
+    return float(np.mean(np.abs(Y - Y.mean(axis=0)) ** 2)) + np.finfo(np.float64).eps
+
+
+def gamma_update(update, second_moment, sdiag, gamma, lambda_1, lambda_2):
+    """M-step for the (unstructured) prior variances.
+
+    EM: ``gamma = (E|x|^2 + 2 lambda_2) / (1 + 2 lambda_1)`` with ``E|x|^2 = |mu|^2 + Sigma_jj``;
+    MacKay: ``gamma = (|mu|^2 + 2 lambda_2) / (g + 2 lambda_1)``, ``g = 1 - Sigma_jj / gamma``
+    (the Gamma hyperpriors on the precisions 1/gamma as in scikit-learn's ARDRegression).
+    """
+    if update == "em":
+        return (second_moment + sdiag + 2.0 * lambda_2) / (1.0 + 2.0 * lambda_1)
+    g = np.maximum(1.0 - sdiag / gamma, 0.0)
+    return (second_moment + 2.0 * lambda_2) / np.maximum(g + 2.0 * lambda_1, _TINY)
+
+
+def noise_update(update, rss, n_rows, sum_g, sigma2, alpha_1, alpha_2):
+    """M-step for the noise variance; ``rss`` per snapshot, ``sum_g = sum_j 1 - Sigma_jj/gamma_j``
+    with the E-step's gamma (not the one just updated)."""
+    if update == "em":
+        val = (rss + sigma2 * sum_g + 2.0 * alpha_2) / (n_rows + 2.0 * alpha_1)
+    else:
+        val = (rss + 2.0 * alpha_2) / max(n_rows - sum_g + 2.0 * alpha_1, _TINY)
+    return float(val)
+
+
+def noise_floor(Y):
+    """Smallest learned noise variance: 1e-12 of the data's power (noiseless data would
+    otherwise drive sigma^2 to 0 and the E-step to a singular system)."""
+    return 1e-12 * max(float(np.mean(np.abs(Y) ** 2)), _TINY)
+
+
+def relative_change(new, old):
+    den = float(np.linalg.norm(old))
+    return float(np.linalg.norm(new - old)) / den if den > 0 else float(np.linalg.norm(new))
