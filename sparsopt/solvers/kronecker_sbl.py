@@ -18,6 +18,7 @@ squares inside the AM sweep.
 
 from __future__ import annotations
 
+import time
 import warnings
 from functools import reduce
 
@@ -215,7 +216,8 @@ def kronecker_sbl(factors, y, *, solver="svd", coupling=None, noise_variance=Non
         Per factor, prune entry ``j`` when ``gamma_i[j] < prune_rtol * max(gamma_i)``; None
         takes the reference code's value (1e-3 for "svd", 1e-2 for "am").
     prune_atol : float, default=0.0
-        Also prune ``gamma_i[j] < prune_atol``.
+        Also prune ``gamma_i[j] < prune_atol`` (on the factor entries after the scale
+        normalisation, as the reference code; not on ``⊗ gamma``).
     max_iter : int, default=150
     tol : float, default=1e-4
         Stop when ``||gamma_new - gamma_old|| / ||gamma_old|| < tol`` (full-length ``⊗ gamma``,
@@ -223,7 +225,8 @@ def kronecker_sbl(factors, y, *, solver="svd", coupling=None, noise_variance=Non
     am_tol, am_max_iter : float, int, default=1e-5, 100
         Inner AM sweeps stop at this relative change of ``⊗ gamma_i``.
     callback : callable, default=None
-        ``callback(iteration, gamma_factors, mu)``; returning True stops.
+        ``callback(iteration, gamma_factors, mu)`` after each iteration (full-length factors
+        and ``mu``); returning True stops (no ``ConvergenceWarning`` then).
     verbose : int, default=0
 
     Returns
@@ -232,7 +235,7 @@ def kronecker_sbl(factors, y, *, solver="svd", coupling=None, noise_variance=Non
         ``x`` the posterior mean, ``(N,)`` or ``(N, L)``, zero at pruned entries;
         ``info``: ``gamma`` (N,), ``gamma_factors`` (full-length factor vectors, zeros at
         pruned entries), ``sigma_diag`` (N,), ``noise_variance``, ``active_factors`` (masks),
-        ``n_active``. ``history`` holds the SBL cost per iteration.
+        ``n_active``, ``stopped_by``. ``history`` holds the SBL cost per iteration.
 
     References
     ----------
@@ -308,9 +311,16 @@ def kronecker_sbl(factors, y, *, solver="svd", coupling=None, noise_variance=Non
     gamma_full = _kron(full_factors())
     history = []
     converged = False
+    stopped_by = "max_iter"
     crit = np.inf
     it = 0
-    for it in range(1, max_iter + 1):
+    t0 = time.perf_counter()
+    zero = not np.any(Y)  # y = 0: the evidence is maximal at gamma = 0, x = 0
+    if zero:
+        keep = [k[:0] for k in keep]
+        gammas = [g[:0] for g in gammas]
+        converged, stopped_by, crit = True, "zero_targets", 0.0
+    for it in range(1, 1 if zero else max_iter + 1):
         # prune each factor (relative and absolute rules), with its coupling matrix
         for i in range(I):
             g = gammas[i]
@@ -321,10 +331,10 @@ def kronecker_sbl(factors, y, *, solver="svd", coupling=None, noise_variance=Non
                 if cmats[i] is not None:
                     cmats[i] = cmats[i][np.ix_(sel, sel)]
         if any(k.size == 0 for k in keep):
-            gamma_full = np.zeros(N)
-            converged = True
+            converged, stopped_by = True, "all_pruned"
             break
         Fa = [f[:, k] for f, k in zip(facs, keep)]
+        keep_e = list(keep)  # the E-step's indices (mu lives on them)
         mu, sdiag, logdet = kronecker_posterior(Fa, gammas, Y, sigma2)
         g_e = _kron(gammas)
         R = Y - kron_apply(Fa, mu)
@@ -345,14 +355,19 @@ def kronecker_sbl(factors, y, *, solver="svd", coupling=None, noise_variance=Non
         gamma_full = new_full
         history.append({"iteration": it, "stop_crit": crit, "objective": cost,
                         "noise_variance": sigma2,
-                        "n_active": int(np.prod([k.size for k in keep])), "time": None})
+                        "n_active": int(np.prod([k.size for k in keep])),
+                        "time": time.perf_counter() - t0})
         if verbose:
             print(f"{name}: iter {it:4d}  cost {cost: .6e}  crit {crit:.3e}  "
                   f"active {[k.size for k in keep]}  sigma2 {sigma2:.3e}")
-        if callback is not None and callback(it, full_factors(), mu):
-            break
+        if callback is not None:
+            mu_cb = np.zeros((N, L), dtype=work)
+            mu_cb[np.ravel_multi_index(np.ix_(*keep_e), ns).reshape(-1)] = mu
+            if callback(it, full_factors(), mu_cb):
+                stopped_by = "callback"
+                break
         if crit < tol:
-            converged = True
+            converged, stopped_by = True, "tol"
             break
     # final E-step with the last gamma: mu and Sigma on the kept indices, scattered to N
     mu_full = np.zeros((N, L), dtype=work)
@@ -364,7 +379,7 @@ def kronecker_sbl(factors, y, *, solver="svd", coupling=None, noise_variance=Non
         mu_full[flat] = mu
         sd_full[flat] = sdiag
     gamma_full = _kron(full_factors())
-    if not converged:
+    if not converged and stopped_by == "max_iter":
         warnings.warn(
             f"{name}: did not converge after max_iter = {max_iter} iterations (relative change "
             f"of gamma = {crit:.2e} > tol = {tol:.1e}). Increase max_iter or tol.",
@@ -385,5 +400,6 @@ def kronecker_sbl(factors, y, *, solver="svd", coupling=None, noise_variance=Non
         info={"gamma": gamma_full, "gamma_factors": full_factors(), "sigma_diag": sd_full,
               "noise_variance": sigma2, "active_factors": actives,
               "n_active": int(np.prod([k.size for k in keep])), "solver": solver,
-              "criterion": "relative change of gamma", "tol": tol},
+              "criterion": "relative change of gamma", "tol": tol,
+              "stopped_by": stopped_by},
     )

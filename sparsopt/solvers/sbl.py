@@ -11,6 +11,7 @@ Gamma^{-1}``; only ``diag(Sigma)`` is formed.
 
 from __future__ import annotations
 
+import time
 import warnings
 
 import numpy as np
@@ -171,7 +172,8 @@ def sbl(A, y, *, update="em", noise_variance=None, learn_noise=True, prune_rtol=
     gamma_init : ndarray of shape (N,), default=None
         Starting prior variances (default ones).
     callback : callable, default=None
-        ``callback(iteration, gamma, mu)``; returning True stops.
+        ``callback(iteration, gamma, mu)`` after each iteration (full-length ``gamma`` and
+        ``mu``); returning True stops (no ``ConvergenceWarning`` then).
     verbose : int, default=0
 
     Returns
@@ -179,8 +181,9 @@ def sbl(A, y, *, update="em", noise_variance=None, learn_noise=True, prune_rtol=
     result : SolverResult
         ``x`` the posterior mean (shape of ``y``'s columns: ``(N,)`` or ``(N, L)``), zero at
         pruned entries; ``info``: ``gamma`` (N,), ``sigma_diag`` (N,) the posterior
-        variances, ``noise_variance``, ``active`` (mask), ``n_active``. ``history`` holds
-        the cost per iteration.
+        variances, ``noise_variance``, ``active`` (mask), ``n_active``, ``stopped_by``
+        (``"tol"``, ``"max_iter"``, ``"callback"``, ``"all_pruned"`` or ``"zero_targets"``).
+        ``history`` holds the cost per iteration.
 
     References
     ----------
@@ -233,9 +236,15 @@ def sbl(A, y, *, update="em", noise_variance=None, learn_noise=True, prune_rtol=
     sdiag_full = np.zeros(N)
     history = []
     converged = False
+    stopped_by = "max_iter"
     crit = np.inf
     it = 0
-    for it in range(1, max_iter + 1):
+    t0 = time.perf_counter()
+    if not np.any(Y):  # y = 0: the evidence is maximal at gamma = 0, x = 0
+        active[:] = False
+        gamma[:] = 0.0
+        converged, stopped_by, crit = True, "zero_targets", 0.0
+    for it in range(1, max_iter + 1 if active.any() else 1):
         idx = np.flatnonzero(active)
         Aa = A[:, idx]
         g_a = gamma[idx]
@@ -267,17 +276,18 @@ def sbl(A, y, *, update="em", noise_variance=None, learn_noise=True, prune_rtol=
             crit = float(np.sum(np.abs(mu_full - mu_old))) if it > 1 else np.inf
         history.append({"iteration": it, "stop_crit": crit, "objective": cost,
                         "noise_variance": sigma2, "n_active": int(active.sum()),
-                        "time": None})
+                        "time": time.perf_counter() - t0})
         if verbose:
             print(f"{name}: iter {it:4d}  cost {cost: .6e}  crit {crit:.3e}  "
                   f"active {int(active.sum())}  sigma2 {sigma2:.3e}")
         if callback is not None and callback(it, gamma, mu_full):
+            stopped_by = "callback"
             break
         if crit < tol:
-            converged = True
+            converged, stopped_by = True, "tol"
             break
         if not active.any():
-            converged = True
+            converged, stopped_by = True, "all_pruned"
             break
     # final E-step with the last gamma (and sigma^2)
     idx = np.flatnonzero(active)
@@ -290,7 +300,7 @@ def sbl(A, y, *, update="em", noise_variance=None, learn_noise=True, prune_rtol=
         sdiag_full[idx] = sdiag
     if not np.all(np.isfinite(mu_full)):  # pragma: no cover - guarded by the checks above
         raise FloatingPointError(f"{name}: non-finite posterior mean.")
-    if not converged:
+    if not converged and stopped_by == "max_iter":
         warnings.warn(
             f"{name}: did not converge after max_iter = {max_iter} iterations (criterion "
             f"'{stop}' = {crit:.2e} > tol = {tol:.1e}). Increase max_iter or tol.",
@@ -303,5 +313,5 @@ def sbl(A, y, *, update="em", noise_variance=None, learn_noise=True, prune_rtol=
         x=x, n_iter=it, converged=converged, stop_crit=crit, history=history,
         info={"gamma": gamma, "sigma_diag": sdiag_full, "noise_variance": sigma2,
               "active": active.copy(), "n_active": int(active.sum()), "update": update,
-              "criterion": stop, "tol": tol},
+              "criterion": stop, "tol": tol, "stopped_by": stopped_by},
     )
