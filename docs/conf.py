@@ -60,6 +60,18 @@ autosummary_generate_overwrite = True
 autodoc_typehints = "none"
 autodoc_member_order = "groupwise"
 
+
+def _skip_metadata_request_methods(app, what, name, obj, skip, options):
+    """scikit-learn generates ``set_<method>_request`` on estimators whose methods take
+    metadata (``score(..., sample_weight)``); their docstrings cite scikit-learn pages."""
+    if name.startswith("set_") and name.endswith("_request"):
+        return True
+    return None
+
+
+def setup(app):
+    app.connect("autodoc-skip-member", _skip_metadata_request_methods)
+
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
 numpydoc_attributes_as_param_list = True

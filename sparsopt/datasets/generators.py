@@ -133,7 +133,7 @@ def make_sparse_coding_problem(n_samples=500, n_features=64, n_components=256, n
 def make_kronecker_problem(measurements=(8, 12, 15), unknowns=(15, 15, 15), n_nonzero=3, *,
                            snr=20.0, n_snapshots=None, complex=False, random_state=None,
                            return_noise_variance=False):
-    """A Kronecker-structured sparse recovery problem ``y = (A_1 ⊗ ... ⊗ A_I) x + n``.
+    """A Kronecker-structured sparse recovery problem ``y = (A_1 ⊗ … ⊗ A_I) x + n``.
 
     The KroSBL paper's synthetic set-up: i.i.d. standard normal factors ``A_i`` of shape
     ``(m_i, n_i)``, a Kronecker-supported signal ``x = x_1 ⊗ ... ⊗ x_I`` with

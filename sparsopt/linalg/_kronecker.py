@@ -16,7 +16,7 @@ from scipy.sparse.linalg import LinearOperator
 
 
 def kron_apply(factors, x):
-    """``(A_1 ⊗ ... ⊗ A_I) @ x`` by mode products, without forming the product.
+    """Apply the Kronecker product of ``factors`` to ``x`` by mode products, without forming it.
 
     Parameters
     ----------
@@ -47,7 +47,9 @@ def kron_apply(factors, x):
 
 
 class KroneckerOperator(LinearOperator):
-    """The Kronecker product ``A_1 ⊗ A_2 ⊗ ... ⊗ A_I`` as a SciPy ``LinearOperator``.
+    """The Kronecker product of factor matrices as a SciPy ``LinearOperator``.
+
+    ``A = A_1 ⊗ A_2 ⊗ … ⊗ A_I``.
 
     ``matvec``/``rmatvec``/``matmat`` apply the factors mode by mode (C-order tensor view
     of the vector, first factor slowest, as :func:`numpy.kron`); the full matrix is only

@@ -81,7 +81,7 @@ class SBLRegressor(SparsoptEstimatorMixin, RegressorMixin, BaseEstimator):
     objective_history_ : ndarray
         SBL cost ``log det C + y^T C^{-1} y`` per iteration.
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
 
     See Also
     --------
@@ -242,7 +242,8 @@ class KroneckerSBL(SparsoptEstimatorMixin, RegressorMixin, BaseEstimator):
     prune_rtol : float or None, default=None
         Per-factor relative pruning threshold (None: 1e-3 for "svd", 1e-2 for "am").
     prune_atol : float, default=0.0
-    max_iter : int, default=150
+    max_iter : int, default=500
+        (The reference code uses 150; AM often needs more.)
     tol : float, default=1e-4
         On the relative change of the full ``gamma``.
     am_tol : float, default=1e-5
@@ -303,7 +304,7 @@ class KroneckerSBL(SparsoptEstimatorMixin, RegressorMixin, BaseEstimator):
     }
 
     def __init__(self, solver="svd", *, coupling=None, noise_variance=None, learn_noise=True,
-                 prune_rtol=None, prune_atol=0.0, max_iter=150, tol=1e-4, am_tol=1e-5,
+                 prune_rtol=None, prune_atol=0.0, max_iter=500, tol=1e-4, am_tol=1e-5,
                  am_max_iter=100, verbose=0):
         self.solver = solver
         self.coupling = coupling

@@ -12,11 +12,11 @@ from .capabilities import require
 from .cd import cd
 from .iht import iht
 from .ista import fista, ista, lca
-from .kronecker_sbl import kronecker_sbl
+from .kronecker_sbl import kronecker_posterior, kronecker_sbl
 from .lars import lars
 from .omp import omp
 from .proximal_gradient import proximal_gradient
-from .sbl import sbl
+from .sbl import sbl, sbl_posterior
 
 __all__ = [
     "SolverResult",
@@ -24,6 +24,7 @@ __all__ = [
     "cd",
     "fista",
     "iht",
+    "kronecker_posterior",
     "kronecker_sbl",
     "ista",
     "lars",
@@ -33,4 +34,5 @@ __all__ = [
     "require",
     "run_iterations",
     "sbl",
+    "sbl_posterior",
 ]

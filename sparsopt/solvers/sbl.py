@@ -80,7 +80,7 @@ def sbl_posterior(A, Y, gamma, sigma2, *, gram=None, full=False):
     Examples
     --------
     >>> import numpy as np
-    >>> from sparsopt.solvers.sbl import sbl_posterior
+    >>> from sparsopt.solvers import sbl_posterior
     >>> A = np.eye(2); Y = np.ones((2, 1))
     >>> mu, sdiag, _ = sbl_posterior(A, Y, np.ones(2), 1.0)
     >>> mu.ravel(), sdiag
