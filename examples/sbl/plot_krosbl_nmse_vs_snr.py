@@ -80,7 +80,7 @@ def nmse(x_hat, x):
 # NMSE against SNR
 # ----------------
 # Three trials per SNR (the paper runs 200 at larger sizes): a new problem each time, the
-# same problem for the three methods. The estimators stop after at most 150 (KroSBL) or
+# same problem for the three methods. The estimators stop after at most 500 (KroSBL) or
 # 300 (classical SBL) iterations by default; at low SNR the AM variant may still be
 # moving then, so we silence the :class:`~sparsopt.exceptions.ConvergenceWarning`. As in
 # the paper, the linear NMSE is averaged over the trials. Every method runs on a single

@@ -9,6 +9,7 @@ length ``N = n_1 n_2 ... n_I`` through the C-order tensor view ``x.reshape(n_1, 
 
 from __future__ import annotations
 
+import math
 from functools import reduce
 
 import numpy as np
@@ -37,12 +38,22 @@ def kron_apply(factors, x):
     True
     """
     x = np.asarray(x)
-    ns = [f.shape[1] for f in factors]
     tail = x.shape[1:]
-    T = x.reshape(*ns, *tail)
+    dims = [f.shape[1] for f in factors]
+    L = int(np.prod(tail)) if tail else 1
+    T = x
     for i, f in enumerate(factors):
-        # contract mode i with the factor's columns; the new axis lands first, move it back
-        T = np.moveaxis(np.tensordot(f, T, axes=([1], [i])), 0, i)
+        # mode i of the C-order tensor (a, n_i, b): one GEMM when a or b is 1, else a
+        # batched matmul; no transposes are materialised
+        a = math.prod(dims[:i])
+        b = math.prod(dims[i + 1:]) * L
+        if b == 1:
+            T = T.reshape(a, dims[i]) @ f.T
+        elif a == 1:
+            T = f @ T.reshape(dims[i], b)
+        else:
+            T = np.matmul(f, T.reshape(a, dims[i], b))
+        dims[i] = f.shape[0]
     return T.reshape(-1, *tail)
 
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import time
 import warnings
-from functools import reduce
 
 import numpy as np
 from scipy.optimize import nnls
@@ -42,10 +41,14 @@ SMALL_FACTOR = 512  # factors up to this size run their BLAS/LAPACK calls on one
 
 
 def _kron(vectors):
-    return reduce(np.kron, vectors)
+    """``v_1 ⊗ ... ⊗ v_I`` of vectors (outer products; ``np.kron`` is much slower)."""
+    out = vectors[0]
+    for v in vectors[1:]:
+        out = np.multiply.outer(out, v).reshape(-1)
+    return out
 
 
-def kronecker_posterior(factors, gammas, Y, sigma2):
+def kronecker_posterior(factors, gammas, Y, sigma2, *, return_rss=False):
     """Kronecker E-step: posterior mean, covariance diagonal and ``log det C``.
 
     Parameters
@@ -56,6 +59,9 @@ def kronecker_posterior(factors, gammas, Y, sigma2):
     Y : ndarray of shape (m_1 ... m_I, L)
     sigma2 : float
         Noise variance (> 0).
+    return_rss : bool, default=False
+        Also return ``||Y - A mu||_F^2``, free here: the residual is
+        ``sigma^2 (⊗ U_i) [d ⊙ (⊗ U_i)^H y]`` and the ``U_i`` are unitary.
 
     Returns
     -------
@@ -63,6 +69,8 @@ def kronecker_posterior(factors, gammas, Y, sigma2):
     sdiag : ndarray of shape (n_1 ... n_I,)
     logdet_c : float
         ``log det(sigma^2 I + A Gamma A^H)``.
+    rss : float
+        Only with ``return_rss``.
 
     Examples
     --------
@@ -90,7 +98,11 @@ def kronecker_posterior(factors, gammas, Y, sigma2):
     z = kron_apply([U.conj().T for U in Us], Y) * d[:, None]
     mu = kron_apply(Bs, z)
     sdiag = _kron(gammas) - np.real(kron_apply([np.abs(B) ** 2 for B in Bs], d))
-    return mu, np.maximum(sdiag, 0.0), float(np.sum(np.log(s)))
+    logdet = float(np.sum(np.log(s)))
+    if return_rss:
+        rss = sigma2 ** 2 * float(np.real(np.vdot(z, z)))
+        return mu, np.maximum(sdiag, 0.0), logdet, rss
+    return mu, np.maximum(sdiag, 0.0), logdet
 
 
 def _tridiag(n, c):
@@ -384,10 +396,9 @@ def _kronecker_sbl(factors, y, *, solver, coupling, noise_variance, learn_noise,
             break
         Fa = [f[:, k] for f, k in zip(facs, keep)]
         keep_e = list(keep)  # the E-step's indices (mu lives on them)
-        mu, sdiag, logdet = kronecker_posterior(Fa, gammas, Y, sigma2)
+        mu, sdiag, logdet, rss = kronecker_posterior(Fa, gammas, Y, sigma2, return_rss=True)
+        rss /= L
         g_e = _kron(gammas)
-        R = Y - kron_apply(Fa, mu)
-        rss = float(np.real(np.vdot(R, R))) / L
         m2 = np.mean(np.abs(mu) ** 2, axis=1)
         pos = g_e > 0
         cost = logdet + rss / sigma2 + float(np.sum(m2[pos] / g_e[pos]))

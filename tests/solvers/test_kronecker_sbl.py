@@ -601,3 +601,14 @@ def test_callback_receives_full_length_mu():
         warnings.simplefilter("ignore")
         kronecker_sbl(factors, y, solver="am", max_iter=5, tol=0.0, callback=cb)
     assert shapes and all(s == ((30, 1), [(5,), (6,)]) for s in shapes)
+
+
+def test_posterior_rss_equals_explicit_residual():
+    rng = np.random.default_rng(5)
+    F = [rng.standard_normal((3, 5)) + 1j * rng.standard_normal((3, 5)),
+         rng.standard_normal((4, 6))]
+    g = [rng.random(5) + 0.1, rng.random(6) + 0.1]
+    Y = rng.standard_normal((12, 2)) + 1j * rng.standard_normal((12, 2))
+    mu, _, _, rss = kronecker_posterior(F, g, Y, 0.7, return_rss=True)
+    R = Y - np.kron(F[0], F[1]) @ mu
+    np.testing.assert_allclose(rss, np.real(np.vdot(R, R)), rtol=1e-10)
