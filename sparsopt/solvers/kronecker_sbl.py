@@ -86,13 +86,16 @@ def kronecker_posterior(factors, gammas, Y, sigma2, *, return_rss=False):
     >>> bool(np.allclose(mu, mu_d) and np.allclose(sd, sd_d))
     True
     """
-    Us, ps, Bs = [], [], []
-    for A_i, g_i in zip(factors, gammas):
-        C_i = (A_i * g_i) @ A_i.conj().T
-        p_i, U_i = np.linalg.eigh(C_i)
-        ps.append(np.maximum(p_i, 0.0))  # eigh may return tiny negatives
-        Us.append(U_i)
-        Bs.append((g_i[:, None] * A_i.conj().T) @ U_i)
+    AGs = [A_i * g_i for A_i, g_i in zip(factors, gammas)]
+    Cs = [AG @ A_i.conj().T for AG, A_i in zip(AGs, factors)]
+    if len(Cs) > 1 and all(C.shape == Cs[0].shape for C in Cs):
+        P, U = np.linalg.eigh(np.stack(Cs))  # one stacked call for equal factor sizes
+        ps, Us = list(P), list(U)
+    else:
+        eig = [np.linalg.eigh(C) for C in Cs]
+        ps, Us = [e[0] for e in eig], [e[1] for e in eig]
+    ps = [np.maximum(p, 0.0) for p in ps]  # eigh may return tiny negatives
+    Bs = [AG.conj().T @ U for AG, U in zip(AGs, Us)]  # diag(gamma_i) A_i^H U_i
     s = sigma2 + _kron(ps)
     d = 1.0 / s
     z = kron_apply([U.conj().T for U in Us], Y) * d[:, None]
