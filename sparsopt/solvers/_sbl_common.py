@@ -27,13 +27,11 @@ def check_targets(y, n_rows, name):
     return (y[:, None] if y.ndim == 1 else y), y.ndim == 1
 
 
-def check_common(name, update, noise_variance, learn_noise, max_iter, tol, stop, priors):
+def check_common(name, update, noise_variance, learn_noise, tol, stop, priors):
     if update not in UPDATES:
         raise ValueError(f"{name}: update must be one of {UPDATES}, got {update!r}.")
     if stop not in STOPS:
         raise ValueError(f"{name}: stop must be one of {STOPS}, got {stop!r}.")
-    if not isinstance(max_iter, (int, np.integer)) or isinstance(max_iter, bool) or max_iter < 1:
-        raise ValueError(f"{name}: max_iter must be an integer >= 1, got {max_iter!r}.")
     check_scalar(tol, "tol", name, lower=0.0)
     if noise_variance is not None:
         check_scalar(noise_variance, "noise_variance", name, lower=0.0, lower_inclusive=False)

@@ -18,12 +18,13 @@ squares inside the AM sweep.
 
 from __future__ import annotations
 
+import math
 import time
 import warnings
 
 import numpy as np
 from scipy.optimize import nnls
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from ..exceptions import ConvergenceWarning
 from ..linalg import KroneckerOperator, kron_apply
@@ -217,6 +218,17 @@ def check_coupling(coupling, n_factors, solver, name):
     return c
 
 
+_CONTROLLER = []
+
+
+def _blas_controller():
+    """One ``ThreadpoolController`` per process (building it scans the loaded libraries,
+    ~6 ms, more than a small fit's iterations)."""
+    if not _CONTROLLER:
+        _CONTROLLER.append(ThreadpoolController())
+    return _CONTROLLER[0]
+
+
 def _max_factor_dim(factors):
     try:
         if isinstance(factors, KroneckerOperator):
@@ -308,7 +320,7 @@ def kronecker_sbl(factors, y, *, solver="svd", coupling=None, noise_variance=Non
                               callback=callback, verbose=verbose)
     # hundreds of tiny eigh/svd/tensordot calls: threads only add overhead (and stall
     # badly when the cores are shared), so run them on one BLAS thread
-    with threadpool_limits(limits=1, user_api="blas"):
+    with _blas_controller().limit(limits=1, user_api="blas"):
         return _kronecker_sbl(factors, y, solver=solver, coupling=coupling,
                               noise_variance=noise_variance, learn_noise=learn_noise,
                               prune_rtol=prune_rtol, prune_atol=prune_atol, max_iter=max_iter,
@@ -418,7 +430,7 @@ def _kronecker_sbl(factors, y, *, solver, coupling, noise_variance, learn_noise,
         gamma_full = new_full
         history.append({"iteration": it, "stop_crit": crit, "objective": cost,
                         "noise_variance": sigma2,
-                        "n_active": int(np.prod([k.size for k in keep])),
+                        "n_active": math.prod(k.size for k in keep),
                         "time": time.perf_counter() - t0})
         if verbose:
             print(f"{name}: iter {it:4d}  cost {cost: .6e}  crit {crit:.3e}  "

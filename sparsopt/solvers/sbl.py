@@ -212,7 +212,7 @@ def sbl(A, y, *, update="em", noise_variance=None, learn_noise=True, prune_rtol=
         raise ValueError(f"{name}: A contains NaN or infinity.")
     Y, was_1d = check_targets(y, A.shape[0], name)
     priors = dict(alpha_1=alpha_1, alpha_2=alpha_2, lambda_1=lambda_1, lambda_2=lambda_2)
-    check_common(name, update, noise_variance, learn_noise, max_iter, tol, stop, priors)
+    check_common(name, update, noise_variance, learn_noise, tol, stop, priors)
     check_scalar(prune_rtol, "prune_rtol", name, lower=0.0, upper=1.0)
     check_scalar(prune_atol, "prune_atol", name, lower=0.0)
     max_iter = check_int(max_iter, "max_iter", name, lower=1)
