@@ -80,3 +80,12 @@ def noise_floor(Y):
 def relative_change(new, old):
     den = float(np.linalg.norm(old))
     return float(np.linalg.norm(new - old)) / den if den > 0 else float(np.linalg.norm(new))
+
+
+def shape_output(mu_full, was_1d, out_dtype):
+    """The posterior mean as returned: 1-D for a 1-D ``y``, in the inputs' precision (complex
+    when the data are)."""
+    x = mu_full[:, 0] if was_1d else mu_full
+    if np.iscomplexobj(x):
+        return x.astype(np.result_type(out_dtype, np.complex64), copy=False)
+    return x.astype(out_dtype, copy=False)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 import time
 import warnings
+from contextlib import nullcontext
 
 import numpy as np
 from scipy.optimize import nnls
@@ -30,7 +31,14 @@ from ..exceptions import ConvergenceWarning
 from ..linalg import KroneckerOperator, kron_apply
 from ..utils.validation import check_int, check_scalar
 from ._result import SolverResult
-from ._sbl_common import check_targets, initial_noise, noise_floor, noise_update, relative_change
+from ._sbl_common import (
+    check_targets,
+    initial_noise,
+    noise_floor,
+    noise_update,
+    relative_change,
+    shape_output,
+)
 
 __all__ = ["kronecker_sbl", "kronecker_posterior"]
 
@@ -312,15 +320,10 @@ def kronecker_sbl(factors, y, *, solver="svd", coupling=None, noise_variance=Non
     True
     """
     big = _max_factor_dim(factors)
-    if big is None or big > SMALL_FACTOR:
-        return _kronecker_sbl(factors, y, solver=solver, coupling=coupling,
-                              noise_variance=noise_variance, learn_noise=learn_noise,
-                              prune_rtol=prune_rtol, prune_atol=prune_atol, max_iter=max_iter,
-                              tol=tol, am_tol=am_tol, am_max_iter=am_max_iter,
-                              callback=callback, verbose=verbose)
-    # hundreds of tiny eigh/svd/tensordot calls: threads only add overhead (and stall
-    # badly when the cores are shared), so run them on one BLAS thread
-    with _blas_controller().limit(limits=1, user_api="blas"):
+    # hundreds of tiny eigh/svd/GEMM calls: threads only add overhead (and stall badly when
+    # the cores are shared), so small factors run on one BLAS thread
+    small = big is not None and big <= SMALL_FACTOR
+    with _blas_controller().limit(limits=1, user_api="blas") if small else nullcontext():
         return _kronecker_sbl(factors, y, solver=solver, coupling=coupling,
                               noise_variance=noise_variance, learn_noise=learn_noise,
                               prune_rtol=prune_rtol, prune_atol=prune_atol, max_iter=max_iter,
@@ -460,11 +463,7 @@ def _kronecker_sbl(factors, y, *, solver, coupling, noise_variance, learn_noise,
             f"of gamma = {crit:.2e} > tol = {tol:.1e}). Increase max_iter or tol.",
             ConvergenceWarning, stacklevel=3,
         )
-    x = mu_full[:, 0] if was_1d else mu_full
-    if cplx:
-        x = x.astype(np.result_type(out_dtype, np.complex64), copy=False)
-    else:
-        x = x.astype(out_dtype, copy=False)
+    x = shape_output(mu_full, was_1d, out_dtype)
     actives = []
     for n, k in zip(ns, keep):
         a = np.zeros(n, dtype=bool)

@@ -28,6 +28,7 @@ from ._sbl_common import (
     noise_floor,
     noise_update,
     relative_change,
+    shape_output,
 )
 
 __all__ = ["sbl", "sbl_posterior"]
@@ -306,9 +307,7 @@ def sbl(A, y, *, update="em", noise_variance=None, learn_noise=True, prune_rtol=
             f"'{stop}' = {crit:.2e} > tol = {tol:.1e}). Increase max_iter or tol.",
             ConvergenceWarning, stacklevel=2,
         )
-    x = mu_full[:, 0] if was_1d else mu_full
-    x = x.astype(out_dtype, copy=False) if not np.iscomplexobj(x) else x.astype(
-        np.result_type(out_dtype, np.complex64), copy=False)
+    x = shape_output(mu_full, was_1d, out_dtype)
     return SolverResult(
         x=x, n_iter=it, converged=converged, stop_crit=crit, history=history,
         info={"gamma": gamma, "sigma_diag": sdiag_full, "noise_variance": sigma2,
