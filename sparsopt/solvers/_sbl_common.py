@@ -27,16 +27,21 @@ def check_targets(y, n_rows, name):
     return (y[:, None] if y.ndim == 1 else y), y.ndim == 1
 
 
+def check_noise(name, noise_variance, learn_noise):
+    """A positive ``noise_variance``, required when the noise is not learned."""
+    if noise_variance is not None:
+        check_scalar(noise_variance, "noise_variance", name, lower=0.0, lower_inclusive=False)
+    elif not learn_noise:
+        raise ValueError(f"{name}: learn_noise=False needs the known noise_variance (> 0).")
+
+
 def check_common(name, update, noise_variance, learn_noise, tol, stop, priors):
     if update not in UPDATES:
         raise ValueError(f"{name}: update must be one of {UPDATES}, got {update!r}.")
     if stop not in STOPS:
         raise ValueError(f"{name}: stop must be one of {STOPS}, got {stop!r}.")
     check_scalar(tol, "tol", name, lower=0.0)
-    if noise_variance is not None:
-        check_scalar(noise_variance, "noise_variance", name, lower=0.0, lower_inclusive=False)
-    elif not learn_noise:
-        raise ValueError(f"{name}: learn_noise=False needs the known noise_variance (> 0).")
+    check_noise(name, noise_variance, learn_noise)
     for key, val in priors.items():
         check_scalar(val, key, name, lower=0.0)
 

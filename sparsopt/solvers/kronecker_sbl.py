@@ -32,6 +32,7 @@ from ..linalg import KroneckerOperator, kron_apply
 from ..utils.validation import check_int, check_scalar
 from ._result import SolverResult
 from ._sbl_common import (
+    check_noise,
     check_targets,
     initial_noise,
     noise_floor,
@@ -346,10 +347,7 @@ def _kronecker_sbl(factors, y, *, solver, coupling, noise_variance, learn_noise,
     N = int(np.prod(ns))
     Y, was_1d = check_targets(y, M, name)
     coupling = check_coupling(coupling, I, solver, name)
-    if noise_variance is not None:
-        check_scalar(noise_variance, "noise_variance", name, lower=0.0, lower_inclusive=False)
-    elif not learn_noise:
-        raise ValueError(f"{name}: learn_noise=False needs the known noise_variance (> 0).")
+    check_noise(name, noise_variance, learn_noise)
     rtol = PRUNE_RTOL[solver] if prune_rtol is None else check_scalar(
         prune_rtol, "prune_rtol", name, lower=0.0, upper=1.0)
     check_scalar(prune_atol, "prune_atol", name, lower=0.0)
