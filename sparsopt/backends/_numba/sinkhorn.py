@@ -1,0 +1,244 @@
+"""Numba kernels of entropic optimal transport, mirroring :mod:`.._numpy.sinkhorn`.
+
+Same arguments, returns and stopping rules as the NumPy reference. What makes them
+fast:
+
+* Every log-sum-exp is max-shifted and traverses ``K`` row by row (contiguous): the
+  column log-sum-exp keeps one running maximum and one running sum per column, in two
+  passes (maximum, then sum of exponentials), so both half-sweeps vectorise.
+* ``exp`` is a branch-free vectorisable implementation (:func:`_exp_inplace`): Cody-Waite
+  reduction ``x = k ln2 + r`` with ``|r| <= ln2 / 2``, a degree-13 Taylor polynomial
+  (truncation below 4e-18 relative) and ``2**k`` assembled from its exponent bits.
+  Arguments are clipped to ``[-708, 709]``: below, the true value is < 1e-307 and only
+  ever added to a sum holding a term equal to 1; above, it overflows anyway. Measured
+  relative error against ``np.exp`` on ``[-40, 0]``: below 1e-15. Without Intel SVML
+  (not shipped with Numba wheels) ``np.exp`` inside a Numba loop is a scalar libm call,
+  about 7x slower on the reference machine.
+"""
+
+import numpy as np
+from numba import njit
+
+from .._registry import register_kernel
+
+_opts = dict(cache=True, nogil=True)
+# reductions (max, sum) may be reassociated so that they vectorise
+_fast = dict(cache=True, nogil=True, fastmath={"reassoc", "contract"})
+
+_LOG2E = 1.4426950408889634
+_LN2_HI = 0.6931471803691238  # fdlibm split: k * _LN2_HI is exact for |k| < 2**20
+_LN2_LO = 1.9082149292705877e-10
+
+
+@njit(cache=True, nogil=True, fastmath={"contract"})
+def _exp_inplace(x, kbits, n):
+    """``x[:n] = exp(x[:n])`` (see the module docstring); ``kbits`` is int64 scratch."""
+    for i in range(n):
+        t = min(max(x[i], -708.0), 709.0)
+        k = np.floor(t * _LOG2E + 0.5)
+        r = (t - k * _LN2_HI) - k * _LN2_LO
+        p = 1.6059043836821613e-10
+        p = p * r + 2.08767569878681e-09
+        p = p * r + 2.505210838544172e-08
+        p = p * r + 2.755731922398589e-07
+        p = p * r + 2.7557319223985893e-06
+        p = p * r + 2.48015873015873e-05
+        p = p * r + 0.0001984126984126984
+        p = p * r + 0.001388888888888889
+        p = p * r + 0.008333333333333333
+        p = p * r + 0.041666666666666664
+        p = p * r + 0.16666666666666666
+        p = p * r + 0.5
+        p = p * r + 1.0
+        p = p * r + 1.0
+        x[i] = p
+        kbits[i] = (np.int64(k) + 1023) << 52
+    scale = kbits.view(np.float64)
+    for i in range(n):
+        x[i] *= scale[i]
+
+
+@njit(**_fast)
+def _row_lse(K, w, buf, kbits, out):
+    """``out_i = log sum_j exp(w_j + K_ij)`` (max-shifted)."""
+    n, m = K.shape
+    for i in range(n):
+        mx = -np.inf
+        for j in range(m):
+            t = w[j] + K[i, j]
+            buf[j] = t
+            mx = max(mx, t)
+        if not np.isfinite(mx):
+            out[i] = mx
+            continue
+        for j in range(m):
+            buf[j] -= mx
+        _exp_inplace(buf, kbits, m)
+        s = 0.0
+        for j in range(m):
+            s += buf[j]
+        out[i] = mx + np.log(s)
+
+
+@njit(**_fast)
+def _col_lse(K, w, buf, kbits, mx, out):
+    """``out_j = log sum_i exp(w_i + K_ij)`` (max-shifted), traversing ``K`` by rows."""
+    n, m = K.shape
+    for j in range(m):
+        mx[j] = -np.inf
+        out[j] = 0.0
+    for i in range(n):
+        wi = w[i]
+        for j in range(m):
+            mx[j] = max(mx[j], wi + K[i, j])
+    for j in range(m):
+        if not np.isfinite(mx[j]):
+            mx[j] = 0.0
+    for i in range(n):
+        wi = w[i]
+        for j in range(m):
+            buf[j] = wi + K[i, j] - mx[j]
+        _exp_inplace(buf, kbits, m)
+        for j in range(m):
+            out[j] += buf[j]
+    for j in range(m):
+        out[j] = mx[j] + np.log(out[j])
+
+
+@register_kernel("sinkhorn_log_iterations", "numba")
+@njit(**_fast)
+def sinkhorn_log_iterations(K, u, v, loga, logb, a, tau_a, tau_b, n_iter, tol):
+    """Log-domain Sinkhorn sweeps; same contract as the NumPy reference."""
+    n, m = K.shape
+    w = max(n, m)
+    buf = np.empty(w)
+    kbits = np.empty(w, dtype=np.int64)
+    lse = np.empty(n)
+    lse_c = np.empty(m)
+    mx = np.empty(m)
+    err = np.inf
+    for it in range(n_iter):
+        _row_lse(K, v, buf, kbits, lse)
+        for i in range(n):
+            buf[i] = u[i] + lse[i]
+        _exp_inplace(buf, kbits, n)
+        err = 0.0
+        for i in range(n):
+            err += abs(buf[i] - a[i])
+        if err <= tol:
+            return it, err
+        for i in range(n):
+            u[i] = tau_a * (loga[i] - lse[i])
+        _col_lse(K, u, buf, kbits, mx, lse_c)
+        for j in range(m):
+            v[j] = tau_b * (logb[j] - lse_c[j])
+    return n_iter, err
+
+
+@register_kernel("ot_plan", "numba")
+@njit(**_fast)
+def ot_plan(K, u, v, out):
+    """``out = exp(u_i + v_j + K_ij)``; returns the row and column sums."""
+    n, m = K.shape
+    kbits = np.empty(m, dtype=np.int64)
+    rows = np.empty(n)
+    cols = np.zeros(m)
+    for i in range(n):
+        row = out[i]
+        ui = u[i]
+        for j in range(m):
+            row[j] = ui + v[j] + K[i, j]
+        _exp_inplace(row, kbits, m)
+        s = 0.0
+        for j in range(m):
+            s += row[j]
+            cols[j] += row[j]
+        rows[i] = s
+    return rows, cols
+
+
+@register_kernel("ot_sparsify", "numba")
+@njit(**_opts)
+def ot_sparsify(P, thresh):
+    """Entries ``P_ij >= thresh`` as CSR arrays (two passes: count, then fill)."""
+    n, m = P.shape
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    for i in range(n):
+        c = 0
+        for j in range(m):
+            c += P[i, j] >= thresh
+        indptr[i + 1] = indptr[i] + c
+    nnz = indptr[n]
+    indices = np.empty(nnz, dtype=np.int64)
+    data = np.empty(nnz)
+    for i in range(n):
+        pos = indptr[i]
+        if pos == indptr[i + 1]:
+            continue
+        for j in range(m):
+            if P[i, j] >= thresh:
+                indices[pos] = j
+                data[pos] = P[i, j]
+                pos += 1
+    return indptr, indices, data
+
+
+@njit(**_opts)
+def _matvec(indptr, indices, data, r, c, xa, xb, ya, yb):
+    n = r.shape[0]
+    for j in range(c.shape[0]):
+        yb[j] = c[j] * xb[j]
+    for i in range(n):
+        s = r[i] * xa[i]
+        xi = xa[i]
+        for p in range(indptr[i], indptr[i + 1]):
+            j = indices[p]
+            s += data[p] * xb[j]
+            yb[j] += data[p] * xi
+        ya[i] = s
+
+
+@register_kernel("ot_newton_cg", "numba")
+@njit(**_opts)
+def ot_newton_cg(indptr, indices, data, r, c, ga, gb, rtol, maxiter):
+    """Jacobi-preconditioned CG on the sparsified Newton system (NumPy-reference rules)."""
+    n = r.shape[0]
+    m = c.shape[0]
+    da = np.zeros(n)
+    db = np.zeros(m)
+    ra = ga.copy()
+    rb = gb.copy()
+    za = ra / r
+    zb = rb / c
+    pa = za.copy()
+    pb = zb.copy()
+    qa = np.empty(n)
+    qb = np.empty(m)
+    rz = np.dot(ra, za) + np.dot(rb, zb)
+    target = rtol * np.sqrt(np.dot(ga, ga) + np.dot(gb, gb))
+    it = 0
+    while it < maxiter:
+        if np.sqrt(np.dot(ra, ra) + np.dot(rb, rb)) <= target:
+            break
+        _matvec(indptr, indices, data, r, c, pa, pb, qa, qb)
+        pq = np.dot(pa, qa) + np.dot(pb, qb)
+        if not pq > 0.0:
+            break
+        alpha = rz / pq
+        for i in range(n):
+            da[i] += alpha * pa[i]
+            ra[i] -= alpha * qa[i]
+            za[i] = ra[i] / r[i]
+        for j in range(m):
+            db[j] += alpha * pb[j]
+            rb[j] -= alpha * qb[j]
+            zb[j] = rb[j] / c[j]
+        rz_new = np.dot(ra, za) + np.dot(rb, zb)
+        beta = rz_new / rz
+        rz = rz_new
+        for i in range(n):
+            pa[i] = za[i] + beta * pa[i]
+        for j in range(m):
+            pb[j] = zb[j] + beta * pb[j]
+        it += 1
+    return da, db, it

@@ -1,0 +1,17 @@
+"""Entropic optimal transport: log-domain Sinkhorn and Sinkhorn-Newton-Sparse.
+
+Functions take marginals ``a``, ``b``, a ground cost ``M`` (or a batch of costs of
+shape ``(B, n, m)``) and the regularisation ``reg``, and return an :class:`OTResult`.
+"""
+
+from ._result import OTResult
+from ._sinkhorn import sinkhorn, sinkhorn_knopp_scaling, sinkhorn_unbalanced
+from ._sns import sinkhorn_newton_sparse
+
+__all__ = [
+    "OTResult",
+    "sinkhorn",
+    "sinkhorn_knopp_scaling",
+    "sinkhorn_newton_sparse",
+    "sinkhorn_unbalanced",
+]
