@@ -4,14 +4,19 @@ Functions take marginals ``a``, ``b``, a ground cost ``M`` (or a batch of costs 
 shape ``(B, n, m)``) and the regularisation ``reg``, and return an :class:`OTResult`.
 """
 
+from ._distance import cost_matrix, wasserstein_distance
 from ._result import OTResult
 from ._sinkhorn import sinkhorn, sinkhorn_knopp_scaling, sinkhorn_unbalanced
 from ._sns import sinkhorn_newton_sparse
+from ._transport import SinkhornTransport
 
 __all__ = [
     "OTResult",
+    "SinkhornTransport",
+    "cost_matrix",
     "sinkhorn",
     "sinkhorn_knopp_scaling",
     "sinkhorn_newton_sparse",
     "sinkhorn_unbalanced",
+    "wasserstein_distance",
 ]

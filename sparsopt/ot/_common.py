@@ -22,6 +22,7 @@ class Tracker:
         self.callback = callback
         self.verbose = verbose
         self.history = []
+        self.stop_requested = False
         self.t0 = time.perf_counter()
 
     def record(self, iteration, stage, err, u=None, v=None, reg=None):
@@ -36,15 +37,19 @@ class Tracker:
             if u is not None:
                 state["f"] = reg * u
                 state["g"] = reg * v
-            return bool(self.callback(state))
+            self.stop_requested = bool(self.callback(state))
+            return self.stop_requested
         return False
 
 
 def warm_potentials(warm_start, a, b, reg, k, batched, owner):
-    """Scaled potentials ``(u, v)`` from ``warm_start=(f, g)`` or an OTResult, else zeros."""
+    """Scaled potentials ``(u, v)`` from ``warm_start=(f, g)`` or an OTResult, else ``log a, log b``."""
     n, m = a.size, b.size
     if warm_start is None:
-        return np.zeros(n), np.zeros(m)
+        # P0 = a b^T exp(-M / reg): iterates are then equivariant under splitting a
+        # sample into copies (the potentials shift by reg log(copies), the plan and the
+        # entropic map do not change)
+        return np.log(a), np.log(b)
     if isinstance(warm_start, OTResult):
         f, g = warm_start.f, warm_start.g
     else:

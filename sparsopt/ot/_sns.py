@@ -13,6 +13,9 @@ from ._sinkhorn import log_sweeps
 from ._validation import check_problem
 
 _EPS = np.finfo(np.float64).eps
+SLOW_RATIO = 0.5  # an accepted step keeping more than this share of the error is slow...
+AUTO_EPS_RATIO, AUTO_EPS_FACTOR = 3000.0, 10.0  # eps_scaling="auto"
+LOCAL = 1e-2  # ...once the marginal error is below LOCAL * mass (the Newton regime)
 
 
 def _threshold(P, k):
@@ -31,10 +34,13 @@ def _newton_stage(a, b, K, u, v, reg, *, tol, max_iter, density, cg_rtol, cg_max
     P, r, c = plan(K, u, v, engine)
     err = float(np.abs(r - a).sum() + np.abs(c - b).sum())
     D = dot_ab(u, v) - float(r.sum())
-    stats = dict(n_newton=0, n_cg=0, n_plan_evals=1, n_fallback_sweeps=0, densities=[])
-    it = 0
-    stopped = tracker.record(start, "newton", err, u, v, reg)
+    stats = dict(n_newton=0, n_cg=0, n_plan_evals=1, n_fallback_sweeps=0, n_failed=0,
+                 densities=[])
+    it = 0  # Newton attempts, accepted or not
+    count = start  # iterations so far: Sinkhorn sweeps plus accepted Newton steps
+    stopped = False
     tiny = np.finfo(np.float64).tiny
+    streak = 0  # consecutive failed Newton steps
     while not stopped and err > tol and it < max_iter:
         k = max(1, math.ceil(density * n * m))
         stats["densities"].append(density)
@@ -51,11 +57,13 @@ def _newton_stage(a, b, K, u, v, reg, *, tol, max_iter, density, cg_rtol, cg_max
         if slope > 0 and np.all(np.isfinite(da)) and np.all(np.isfinite(db)):
             for _ in range(max_linesearch):
                 ut, vt = u + alpha * da, v + alpha * db
-                Pt, rt, ct = plan(K, ut, vt, engine)
+                with np.errstate(over="ignore", invalid="ignore"):
+                    Pt, rt, ct = plan(K, ut, vt, engine)
                 stats["n_plan_evals"] += 1
-                St = float(rt.sum())
-                Dt = dot_ab(ut, vt) - St
-                err_t = float(np.abs(rt - a).sum() + np.abs(ct - b).sum())
+                with np.errstate(over="ignore", invalid="ignore"):
+                    St = float(rt.sum())
+                    Dt = dot_ab(ut, vt) - St
+                    err_t = float(np.abs(rt - a).sum() + np.abs(ct - b).sum())
                 # Armijo for ascent, with slack for round-off in D near the optimum, or a
                 # decrease of the marginal error once D cannot resolve the progress
                 slack = 8 * _EPS * (abs(float(a @ ut)) + abs(float(b @ vt)) + St)
@@ -66,27 +74,39 @@ def _newton_stage(a, b, K, u, v, reg, *, tol, max_iter, density, cg_rtol, cg_max
                 alpha *= 0.5
         it += 1
         if accepted:
-            if err_t > err:
+            # damped Newton ascent: the dual increases even when the marginal error does
+            # not (far from the optimum it can grow for a few steps)
+            if err_t > SLOW_RATIO * err and err <= LOCAL * mass:
+                # linear rather than quadratic progress near the optimum: the sparsified
+                # Hessian misses too much of the plan's mass
                 density = min(1.0, 2.0 * density)
             u, v, P, r, c, D, err = ut, vt, Pt, rt, ct, Dt, err_t
             stats["n_newton"] += 1
-            stopped = tracker.record(start + it, "newton", err, u, v, reg)
+            streak = 0
+            count += 1
+            stopped = tracker.record(count, "newton", err, u, v, reg)
         else:
-            # no ascent along the sparse Newton direction: denser Hessian, Sinkhorn sweeps
+            # no ascent along the sparse Newton direction: a denser Hessian and Sinkhorn
+            # sweeps, more of them after each consecutive failure
             density = min(1.0, 2.0 * density)
-            done, stopped = log_sweeps(K, u, v, a, b, tol, n_fallback, n_fallback, tracker,
-                                       reg, engine, start=start + it, stage="fallback")
+            n_sweeps = n_fallback * 2 ** min(streak, 6)
+            streak += 1
+            stats["n_failed"] += 1
+            done, stopped = log_sweeps(K, u, v, a, b, tol, n_sweeps, n_sweeps, tracker,
+                                       reg, engine, start=count, stage="fallback")
             stats["n_fallback_sweeps"] += done
+            count += done
             P, r, c = plan(K, u, v, engine)
             stats["n_plan_evals"] += 1
             err = float(np.abs(r - a).sum() + np.abs(c - b).sum())
             D = dot_ab(u, v) - float(r.sum())
-    return u, v, P, r, c, it, stats
+    return u, v, P, r, c, count, stats
 
 
 def sinkhorn_newton_sparse(a, b, M, reg, *, n_sinkhorn=20, density=None, tol=1e-12,
-                           max_iter=50, cg_rtol=1e-10, cg_maxiter=None, armijo=1e-4,
-                           max_linesearch=30, n_fallback=10, warm_start=None, callback=None,
+                           max_iter=100, eps_scaling="auto", cg_rtol=1e-10, cg_maxiter=None,
+                           armijo=1e-4, max_linesearch=30, n_fallback=10, warm_start=None,
+                           callback=None,
                            verbose=False, n_jobs=None, engine=None):
     r"""Entropic optimal transport by Sinkhorn-Newton-Sparse (SNS).
 
@@ -97,10 +117,13 @@ def sinkhorn_newton_sparse(a, b, M, reg, *, n_sinkhorn=20, density=None, tol=1e-
     the Hessian's diagonal blocks and only its ``density * n * m`` largest entries
     off the diagonal, solves the sparse system by Jacobi-preconditioned conjugate
     gradients (``O(nnz)`` per product), and takes the largest step ``2**-j`` passing an
-    Armijo test. Near the optimum the dual value cannot resolve the progress in
-    float64, so a step that lowers the marginal error is then accepted too. A step
-    that raises the marginal error doubles the density; a failed line search doubles
-    it and falls back to ``n_fallback`` Sinkhorn sweeps.
+    Armijo test on the dual (damped Newton ascent: far from the optimum the marginal
+    error may grow for a few steps while the dual increases). Near the optimum the
+    dual value cannot resolve the progress in float64, so a step that lowers the
+    marginal error is then accepted too. Once the error is below 1% of the mass, a
+    step that fails to halve it (linear rather than quadratic progress) doubles the
+    density; a failed line search doubles it and falls back to Sinkhorn sweeps
+    (``n_fallback``, doubling after each consecutive failure).
 
     Parameters
     ----------
@@ -115,8 +138,14 @@ def sinkhorn_newton_sparse(a, b, M, reg, *, n_sinkhorn=20, density=None, tol=1e-
     tol : float, default=1e-12
         Stop when the L1 marginal error of the current plan is at most ``tol``.
         Checked on the returned plan.
-    max_iter : int, default=50
-        Maximum number of Newton steps.
+    max_iter : int, default=100
+        Maximum number of Newton steps (attempts, per ``eps_scaling`` stage).
+    eps_scaling : float > 1, "auto" or None, default="auto"
+        If a float, solve first with ``reg * eps_scaling**s`` (from the cost range
+        down to ``reg``) to a marginal error of 1e-6, each stage warm-starting the
+        next. This is needed at extreme ``(max(M) - min(M)) / reg``, where 20 sweeps
+        leave the Newton stage far from the optimum. ``"auto"`` uses 10 when that
+        ratio exceeds 3000 and nothing otherwise; ``None`` never scales.
     cg_rtol : float, default=1e-10
         Relative residual at which CG stops.
     cg_maxiter : int or None, default=None
@@ -137,7 +166,9 @@ def sinkhorn_newton_sparse(a, b, M, reg, *, n_sinkhorn=20, density=None, tol=1e-
         With ``info`` holding ``n_sinkhorn`` (sweeps done), ``n_newton``, ``n_cg``
         (CG matrix-vector products), ``n_plan_evals`` (``O(nm)`` plan formations,
         line-search trials included), ``n_fallback_sweeps`` and ``densities`` (one
-        per Newton step). ``n_iter`` is sweeps plus Newton iterations.
+        per Newton attempt), ``n_failed`` (Newton attempts without ascent).
+        ``n_iter`` counts Sinkhorn sweeps (warm-up and fallback) plus accepted Newton
+        steps.
 
     Warns
     -----
@@ -186,6 +217,10 @@ def sinkhorn_newton_sparse(a, b, M, reg, *, n_sinkhorn=20, density=None, tol=1e-
     if density is not None:
         density = check_scalar(density, "density", owner, lower=0.0, upper=1.0,
                                lower_inclusive=False)
+    if eps_scaling is not None and not (isinstance(eps_scaling, str)
+                                        and eps_scaling == "auto"):
+        eps_scaling = check_scalar(eps_scaling, "eps_scaling", owner, lower=1.0,
+                                   lower_inclusive=False)
     if cg_maxiter is not None:
         cg_maxiter = check_int(cg_maxiter, "cg_maxiter", owner, lower=1)
     problems, batched, dtype, reg = check_problem(a, b, M, reg, owner)
@@ -194,20 +229,39 @@ def sinkhorn_newton_sparse(a, b, M, reg, *, n_sinkhorn=20, density=None, tol=1e-
         n, m = M.shape
         tracker = Tracker(owner, callback, verbose)
         u, v = warm_potentials(warm_start, a, b, reg, k, batched, owner)
-        K = M * (-1.0 / reg)
         dens = density if density is not None else min(1.0, 5.0 / min(n, m))
-        n_sk, stopped = (0, False)
-        if n_sinkhorn:
-            n_sk, stopped = log_sweeps(K, u, v, a, b, tol, n_sinkhorn, n_sinkhorn, tracker,
-                                       reg, engine)
-        u, v, P, r, c, n_newton, stats = _newton_stage(
-            a, b, K, u, v, reg, tol=tol, max_iter=0 if stopped else max_iter, density=dens,
-            cg_rtol=cg_rtol, cg_maxiter=cg_maxiter or 10 * (n + m), c1=armijo,
-            max_linesearch=max_linesearch, n_fallback=n_fallback, tracker=tracker,
-            start=n_sk, engine=engine)
-        info = {"method": "sns", "n_sinkhorn": n_sk, **stats}
-        info["densities"] = tuple(info["densities"])
-        return make_result(M, a, b, u, v, P, r, c, reg, dtype, n_sk + n_newton, tol,
+        regs = [reg]
+        spread = float(M.max() - M.min())
+        factor = eps_scaling
+        if isinstance(factor, str):
+            factor = AUTO_EPS_FACTOR if spread / reg > AUTO_EPS_RATIO else None
+        if factor is not None:
+            n_stages = max(0, math.ceil(math.log(max(spread, reg) / reg) / math.log(factor)))
+            regs = [reg * factor ** s for s in range(n_stages, 0, -1)] + [reg]
+        n_iter, n_sk, stopped = 0, 0, False
+        info = {"method": "sns", "n_sinkhorn": 0, "n_newton": 0, "n_cg": 0, "n_plan_evals": 0,
+                "n_fallback_sweeps": 0, "n_failed": 0, "densities": ()}
+        u, v = u * reg / regs[0], v * reg / regs[0]
+        for s, reg_s in enumerate(regs):
+            if s:
+                u, v = u * regs[s - 1] / reg_s, v * regs[s - 1] / reg_s
+            final = s == len(regs) - 1
+            tol_s = tol if final else max(tol, 1e-6 * float(a.sum()))
+            K = M * (-1.0 / reg_s)
+            if n_sinkhorn:
+                n_sk, stopped = log_sweeps(K, u, v, a, b, tol_s, n_sinkhorn, n_sinkhorn,
+                                           tracker, reg_s, engine, start=n_iter)
+                info["n_sinkhorn"] += n_sk
+            u, v, P, r, c, n_iter, stats = _newton_stage(
+                a, b, K, u, v, reg_s, tol=tol_s, max_iter=0 if stopped else max_iter,
+                density=dens, cg_rtol=cg_rtol, cg_maxiter=cg_maxiter or 10 * (n + m),
+                c1=armijo, max_linesearch=max_linesearch, n_fallback=n_fallback,
+                tracker=tracker, start=n_iter + n_sk, engine=engine)
+            for key, val in stats.items():
+                info[key] = info[key] + (tuple(val) if key == "densities" else val)
+            if tracker.stop_requested:
+                break
+        return make_result(M, a, b, u, v, P, r, c, reg, dtype, n_iter, tol,
                            tracker.history, info)
 
     return solve_problems(single, problems, batched, dtype, n_jobs, owner,
