@@ -43,7 +43,7 @@ class Tracker:
 
 
 def warm_potentials(warm_start, a, b, reg, k, batched, owner):
-    """Scaled potentials ``(u, v)`` from ``warm_start=(f, g)`` or an OTResult, else ``log a, log b``."""
+    """Scaled potentials ``(u, v)``: from ``warm_start`` ((f, g) or an OTResult), else log a, b."""
     n, m = a.size, b.size
     if warm_start is None:
         # P0 = a b^T exp(-M / reg): iterates are then equivariant under splitting a

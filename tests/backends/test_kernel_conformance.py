@@ -440,6 +440,196 @@ def _check_lars_gram(op, case):
         TIES[op] = TIES.get(op, 0) + int(np.sum(differ | (k_nb != k_np)))
 
 
+# ----------------------------------------------------------------------------- optimal transport
+# Inputs of the log-domain OT kernels: a cost M in [0, 1], the log kernel K = -M / reg with
+# reg down to 1e-3 (K down to -1000) and finite scaled potentials u = f / reg, v = g / reg.
+
+_OT_REG = st.sampled_from([1e-3, 2e-3, 1e-2]) | _floats(1e-3, 1.0)
+
+
+@st.composite
+def _ot_log_kernel(draw, max_n=8):
+    n = draw(st.integers(1, max_n))
+    m = draw(st.integers(1, max_n))
+    M = draw(hnp.arrays(np.float64, (n, m), elements=_floats(0.0, 1.0)))
+    reg = draw(_OT_REG)
+    return M * (-1.0 / reg), reg
+
+
+def _cap_exponent(K, u, v, top):
+    """Shift ``u`` so that ``max(u_i + v_j + K_ij) = top``.
+
+    Plans of an OT solve have entries <= 1 (exponents <= 0); far above, ``exp`` overflows,
+    where the NumPy reference gives ``inf`` and the clipped Numba exp ``exp(709)``.
+    """
+    return u + (top - float((u[:, None] + v[None, :] + K).max())), v
+
+
+@st.composite
+def _case_sinkhorn_log_iterations(draw):
+    K, reg = draw(_ot_log_kernel())
+    n, m = K.shape
+    a = draw(hnp.arrays(np.float64, n, elements=_floats(1e-3, 1.0)))
+    b = draw(hnp.arrays(np.float64, m, elements=_floats(1e-3, 1.0)))
+    a, b = a / a.sum(), b / b.sum()
+    # potentials: small, or of the size of the log kernel (the regime of small reg)
+    lim = draw(st.sampled_from([1.0, 1.0 / reg]))
+    u = draw(hnp.arrays(np.float64, n, elements=_floats(-lim, lim)))
+    v = draw(hnp.arrays(np.float64, m, elements=_floats(-lim, lim)))
+    u, v = _cap_exponent(K, u, v, draw(_floats(-50.0, 5.0)))
+    tau = draw(st.just(1.0) | _floats(0.5, 1.0))  # tau < 1: the unbalanced damping
+    n_iter = draw(st.integers(0, 6))
+    tol = draw(st.just(-1.0) | _floats(0.0, 0.5))
+    return K, u, v, a, b, tau, n_iter, tol
+
+
+def _check_sinkhorn_log_iterations(op, case):
+    K, u0, v0, a, b, tau, n_iter, tol = case
+    res = {}
+    for engine in ("numpy", "numba"):
+        u, v = u0.copy(), v0.copy()
+        done, err = dispatch(op, K, u, v, np.log(a), np.log(b), a, tau, tau, n_iter, tol,
+                             engine=engine)
+        res[engine] = (u, v, int(done), float(err))
+    (u_np, v_np, k_np, e_np), (u_nb, v_nb, k_nb, e_nb) = res["numpy"], res["numba"]
+    assert 0 <= k_np <= n_iter and 0 <= k_nb <= n_iter
+    if k_np != k_nb:
+        # early stop decided by rounding alone: the error of that iterate is at tol
+        TIES[op] = TIES.get(op, 0) + 1
+        assert min(abs(e_np - tol), abs(e_nb - tol)) <= 1e-9, (k_np, k_nb, e_np, e_nb, tol)
+        return
+    # u and v are log-sum-exps of terms of size |K| + |u| + |v|: rounding is relative to that
+    scale = max(1.0, float(np.abs(K).max()), float(np.abs(u0).max()),
+                float(np.abs(v0).max()))
+    np.testing.assert_allclose(u_nb, u_np, rtol=1e-10, atol=1e-12 * scale)
+    np.testing.assert_allclose(v_nb, v_np, rtol=1e-10, atol=1e-12 * scale)
+    if n_iter == 0:
+        assert e_np == e_nb == np.inf
+    else:
+        # err = sum |exp(u + lse) - a|: a relative rounding of the exponent, times the mass
+        e_scale = max(1.0, e_np)
+        np.testing.assert_allclose(e_nb, e_np, rtol=1e-10, atol=1e-12 * scale * e_scale)
+    if 0 < k_np < n_iter:  # stopped early: the error of that iterate was at most tol
+        assert e_np <= tol and e_nb <= tol
+
+
+@st.composite
+def _case_ot_plan(draw):
+    K, reg = draw(_ot_log_kernel())
+    n, m = K.shape
+    lim = draw(st.sampled_from([1.0, 1.0 / reg]))
+    u = draw(hnp.arrays(np.float64, n, elements=_floats(-lim, lim)))
+    v = draw(hnp.arrays(np.float64, m, elements=_floats(-lim, lim)))
+    return K, *_cap_exponent(K, u, v, draw(_floats(-50.0, 5.0)))
+
+
+def _check_ot_plan(op, case):
+    K, u, v = case
+    res = {}
+    for engine in ("numpy", "numba"):
+        out = np.full(K.shape, np.nan)
+        r, c = dispatch(op, K, u, v, out, engine=engine)
+        assert not np.isnan(out).any()  # the kernel writes every entry
+        res[engine] = (out, np.asarray(r), np.asarray(c))
+    (P_np, r_np, c_np), (P_nb, r_nb, c_nb) = res["numpy"], res["numba"]
+    # the exponent u_i + v_j + K_ij carries a rounding relative to its terms; the numba exp
+    # clips arguments below -708 (values < 1e-307 instead of 0 or subnormal)
+    scale = max(1.0, float(np.abs(K).max()), float(np.abs(u).max()), float(np.abs(v).max()))
+    rtol = 1e-13 + 8 * np.finfo(np.float64).eps * scale
+    np.testing.assert_allclose(P_nb, P_np, rtol=rtol, atol=1e-300)
+    assert np.all(np.isfinite(P_nb) | np.isinf(P_np))  # inf only where the true value is
+    np.testing.assert_allclose(r_nb, r_np, rtol=rtol, atol=1e-300)
+    np.testing.assert_allclose(c_nb, c_np, rtol=rtol, atol=1e-300)
+    # the returned sums are those of the plan written to ``out``
+    np.testing.assert_allclose(r_nb, P_nb.sum(axis=1), rtol=1e-13, atol=1e-300)
+    np.testing.assert_allclose(c_nb, P_nb.sum(axis=0), rtol=1e-13, atol=1e-300)
+
+
+@st.composite
+def _case_ot_sparsify(draw):
+    n = draw(st.integers(1, 8))
+    m = draw(st.integers(1, 8))
+    # few distinct values: ties with the threshold are common
+    P = draw(hnp.arrays(np.float64, (n, m),
+                        elements=st.sampled_from([0.0, 1e-300, 1e-5, 0.25, 0.5, 1.0])
+                        | _floats(0.0, 1.0)))
+    thresh = draw(st.sampled_from(sorted(set(P.ravel().tolist())))
+                  | _floats(0.0, 1.5) | st.just(0.0))
+    return P, thresh
+
+
+def _check_ot_sparsify(op, case):
+    P, thresh = case
+    res = {e: dispatch(op, P, thresh, engine=e) for e in ("numpy", "numba")}
+    for (x_np, x_nb), dt in zip(zip(res["numpy"], res["numba"]),
+                                (np.int64, np.int64, np.float64)):
+        assert np.asarray(x_np).dtype == np.asarray(x_nb).dtype == dt
+        np.testing.assert_array_equal(x_nb, x_np)  # a selection: exactly equal
+    indptr, indices, data = res["numba"]
+    dense = np.zeros_like(P)
+    for i in range(P.shape[0]):
+        dense[i, indices[indptr[i]:indptr[i + 1]]] = data[indptr[i]:indptr[i + 1]]
+    np.testing.assert_array_equal(dense, np.where(P >= thresh, P, 0.0))
+    assert indptr[-1] == np.count_nonzero(P >= thresh)
+
+
+@st.composite
+def _case_ot_newton_cg(draw):
+    """A sparsified plan S with diagonals above its row/column sums: SPD, well conditioned."""
+    n = draw(st.integers(1, 8))
+    m = draw(st.integers(1, 8))
+    P = draw(hnp.arrays(np.float64, (n, m), elements=_floats(0.0, 1.0)))
+    keep = draw(hnp.arrays(np.bool_, (n, m)))
+    S = np.where(keep, P, 0.0)
+    margin = draw(_floats(0.05, 1.0))
+    r = P.sum(axis=1) + margin
+    c = P.sum(axis=0) + margin
+    ga = draw(hnp.arrays(np.float64, n, elements=_floats(-1.0, 1.0)))
+    gb = draw(hnp.arrays(np.float64, m, elements=_floats(-1.0, 1.0)))
+    rtol = draw(st.sampled_from([1e-12, 1e-10, 1e-8, 1e-6]))
+    maxiter = draw(st.integers(0, 3 * (n + m)))
+    return S, r, c, ga, gb, rtol, maxiter
+
+
+def _csr(S):
+    rows, cols = np.nonzero(S)
+    indptr = np.zeros(S.shape[0] + 1, dtype=np.int64)
+    np.cumsum(np.count_nonzero(S, axis=1), out=indptr[1:])
+    return indptr, cols.astype(np.int64), S[rows, cols]
+
+
+def _check_ot_newton_cg(op, case):
+    S, r, c, ga, gb, rtol, maxiter = case
+    n, m = S.shape
+    indptr, indices, data = _csr(S)
+    res = {}
+    for engine in ("numpy", "numba"):
+        da, db, it = dispatch(op, indptr, indices, data, r, c, ga, gb, rtol, maxiter,
+                              engine=engine)
+        assert da.shape == (n,) and db.shape == (m,)
+        assert 0 <= int(it) <= maxiter
+        res[engine] = (np.concatenate([da, db]), int(it))
+    (x_np, k_np), (x_nb, k_nb) = res["numpy"], res["numba"]
+    H = np.block([[np.diag(r), S], [S.T, np.diag(c)]])
+    g = np.concatenate([ga, gb])
+    x_ref = np.linalg.solve(H, g)
+    cond = float(np.linalg.cond(H))  # <= (1 + 2 max sum) / margin: moderate
+    if k_np == maxiter or k_nb == maxiter:
+        # capped (or converged exactly at the cap): the same iterates up to rounding
+        if k_np == k_nb:
+            np.testing.assert_allclose(x_nb, x_np, rtol=1e-8,
+                                       atol=1e-10 * max(1.0, np.abs(x_np).max()))
+        return
+    # both stopped at the residual test: each within rtol (times cond) of the solution
+    g_norm = float(np.linalg.norm(g))
+    for x in (x_np, x_nb):
+        assert np.linalg.norm(H @ x - g) <= rtol * g_norm * (1 + 1e-6) + 1e-14
+    tol_x = 2 * cond * rtol * np.linalg.norm(x_ref) + 1e-13
+    assert np.linalg.norm(x_nb - x_ref) <= tol_x
+    assert np.linalg.norm(x_nb - x_np) <= 2 * tol_x
+    assert abs(k_nb - k_np) <= 1  # the same iteration up to a tie at the residual test
+
+
 def _check_prox(op, case):
     _assert_conform(op, *case)
 
@@ -486,6 +676,20 @@ CASES = {
                            100), _check_lars_gram),
     "topk_threshold": (_case_topk(),
                        lambda: (np.linspace(-2, 2, 12).reshape(3, 4), 2), _check_topk),
+    "sinkhorn_log_iterations": (
+        _case_sinkhorn_log_iterations(),
+        lambda: (np.linspace(0.0, 1.0, 12).reshape(3, 4) * -1e3, np.zeros(3), np.zeros(4),
+                 np.full(3, 1 / 3), np.full(4, 1 / 4), 1.0, 5, -1.0),
+        _check_sinkhorn_log_iterations),
+    "ot_plan": (_case_ot_plan(),
+                lambda: (np.linspace(0.0, 1.0, 12).reshape(3, 4) * -1e3, np.linspace(0, 5, 3),
+                         np.linspace(-1, 1, 4)), _check_ot_plan),
+    "ot_sparsify": (_case_ot_sparsify(),
+                    lambda: (np.linspace(0.0, 1.0, 12).reshape(3, 4), 0.5), _check_ot_sparsify),
+    "ot_newton_cg": (_case_ot_newton_cg(),
+                     lambda: (np.eye(3, 4) * 0.5, np.full(3, 1.0), np.full(4, 0.75),
+                              np.linspace(-1, 1, 3), np.linspace(1, -1, 4), 1e-10, 50),
+                     _check_ot_newton_cg),
 }
 
 # ----------------------------------------------------------------------------- helpers
