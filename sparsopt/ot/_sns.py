@@ -15,6 +15,7 @@ from ._validation import check_problem
 _EPS = np.finfo(np.float64).eps
 SLOW_RATIO = 0.5  # an accepted step keeping more than this share of the error is slow...
 AUTO_EPS_RATIO, AUTO_EPS_FACTOR = 3000.0, 10.0  # eps_scaling="auto"
+STALL_WINDOW, STALL_RATIO = 5, 0.5  # 5 damped steps must halve the error...
 LOCAL = 1e-2  # ...once the marginal error is below LOCAL * mass (the Newton regime)
 
 
@@ -40,7 +41,7 @@ def _newton_stage(a, b, K, u, v, reg, *, tol, max_iter, density, cg_rtol, cg_max
     count = start  # iterations so far: Sinkhorn sweeps plus accepted Newton steps
     stopped = False
     tiny = np.finfo(np.float64).tiny
-    streak = 0  # consecutive failed Newton steps
+    since, err_mark, stalled = 0, err, False  # stall detection over STALL_WINDOW steps
     while not stopped and err > tol and it < max_iter:
         k = max(1, math.ceil(density * n * m))
         stats["densities"].append(density)
@@ -82,15 +83,19 @@ def _newton_stage(a, b, K, u, v, reg, *, tol, max_iter, density, cg_rtol, cg_max
                 density = min(1.0, 2.0 * density)
             u, v, P, r, c, D, err = ut, vt, Pt, rt, ct, Dt, err_t
             stats["n_newton"] += 1
-            streak = 0
             count += 1
             stopped = tracker.record(count, "newton", err, u, v, reg)
-        else:
-            # no ascent along the sparse Newton direction: a denser Hessian and Sinkhorn
-            # sweeps, more of them after each consecutive failure
+            since += 1
+            stalled = (since >= STALL_WINDOW and err > LOCAL * mass
+                       and err > STALL_RATIO * err_mark)
+            if since >= STALL_WINDOW:
+                since, err_mark = 0, err
+        if not accepted or (stalled and not stopped and err > tol):
+            # no ascent along the sparse Newton direction, or damped steps that stall far
+            # from the optimum: a denser Hessian and Sinkhorn sweeps, more of them after
+            # each consecutive failure
             density = min(1.0, 2.0 * density)
-            n_sweeps = n_fallback * 2 ** min(streak, 6)
-            streak += 1
+            n_sweeps = n_fallback * 2 ** min(stats["n_failed"], 6)
             stats["n_failed"] += 1
             done, stopped = log_sweeps(K, u, v, a, b, tol, n_sweeps, n_sweeps, tracker,
                                        reg, engine, start=count, stage="fallback")
@@ -100,6 +105,7 @@ def _newton_stage(a, b, K, u, v, reg, *, tol, max_iter, density, cg_rtol, cg_max
             stats["n_plan_evals"] += 1
             err = float(np.abs(r - a).sum() + np.abs(c - b).sum())
             D = dot_ab(u, v) - float(r.sum())
+            since, err_mark, stalled = 0, err, False
     return u, v, P, r, c, count, stats
 
 

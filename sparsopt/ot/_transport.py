@@ -35,6 +35,17 @@ def _entropic_map(X, Y, pot, reg, scale, metric, out_dtype):
     return out
 
 
+def _weights(w, X, name):
+    try:
+        w = _check_sample_weight(w, X, dtype=np.float64)
+    except ValueError as exc:
+        raise ValueError(f"SinkhornTransport: {name}: {exc}") from exc
+    if np.any(w < 0) or not w.sum() > 0:
+        raise ValueError(f"SinkhornTransport: {name} must be non-negative with a positive "
+                         "sum.")
+    return w
+
+
 class SinkhornTransport(SparsoptEstimatorMixin, OneToOneFeatureMixin, TransformerMixin,
                         BaseEstimator):
     """Map source samples onto a target domain with an entropic transport plan.
@@ -173,18 +184,13 @@ class SinkhornTransport(SparsoptEstimatorMixin, OneToOneFeatureMixin, Transforme
             Fitted estimator.
         """
         X = self._validate_input(X)
-        a = _check_sample_weight(sample_weight, X, dtype=np.float64)
+        a = _weights(sample_weight, X, "sample_weight")
         if Xt is None:
             Xt_ = X
-            b = a if target_weight is None else _check_sample_weight(target_weight, X,
-                                                                     dtype=np.float64)
+            b = a if target_weight is None else _weights(target_weight, X, "target_weight")
         else:
             Xt_ = self._validate_input(Xt, reset=False)
-            b = _check_sample_weight(target_weight, Xt_, dtype=np.float64)
-        for w, name in ((a, "sample_weight"), (b, "target_weight")):
-            if np.any(w < 0) or not w.sum() > 0:
-                raise ValueError(f"SinkhornTransport: {name} must be non-negative with a "
-                                 "positive sum.")
+            b = _weights(target_weight, Xt_, "target_weight")
         a = a / a.sum()
         b = b / b.sum()
         xs = np.asarray(X, dtype=np.float64)
