@@ -3,9 +3,11 @@
 Same arguments, returns and stopping rules as the NumPy reference. What makes them
 fast:
 
-* Every log-sum-exp is max-shifted and traverses ``K`` row by row (contiguous): the
-  column log-sum-exp keeps one running maximum and one running sum per column, in two
-  passes (maximum, then sum of exponentials), so both half-sweeps vectorise.
+* A half-sweep is one pass over ``K``, row by row (contiguous, vectorised): the current
+  potentials shift the exponentials (after a column update ``P_ij <= b_j``, so nothing
+  overflows), and the column sums accumulate in one vector. Rows or columns whose sums
+  leave ``[1e-280, 1e280]`` (early sweeps at small ``reg``, warm starts) are redone with
+  the exact two-pass max-shifted log-sum-exp.
 * ``exp`` is a branch-free vectorisable implementation (:func:`_exp_inplace`): Cody-Waite
   reduction ``x = k ln2 + r`` with ``|r| <= ln2 / 2``, a degree-13 Taylor polynomial
   (truncation below 4e-18 relative) and ``2**k`` assembled from its exponent bits.
@@ -59,28 +61,6 @@ def _exp_inplace(x, kbits, n):
 
 
 @njit(**_fast)
-def _row_lse(K, w, buf, kbits, out):
-    """``out_i = log sum_j exp(w_j + K_ij)`` (max-shifted)."""
-    n, m = K.shape
-    for i in range(n):
-        mx = -np.inf
-        for j in range(m):
-            t = w[j] + K[i, j]
-            buf[j] = t
-            mx = max(mx, t)
-        if not np.isfinite(mx):
-            out[i] = mx
-            continue
-        for j in range(m):
-            buf[j] -= mx
-        _exp_inplace(buf, kbits, m)
-        s = 0.0
-        for j in range(m):
-            s += buf[j]
-        out[i] = mx + np.log(s)
-
-
-@njit(**_fast)
 def _col_lse(K, w, buf, kbits, mx, out):
     """``out_j = log sum_i exp(w_i + K_ij)`` (max-shifted), traversing ``K`` by rows."""
     n, m = K.shape
@@ -105,34 +85,93 @@ def _col_lse(K, w, buf, kbits, mx, out):
         out[j] = mx[j] + np.log(out[j])
 
 
+_SAFE_LO, _SAFE_HI = 1e-280, 1e280  # sums in this range need no max shift
+
+
 @register_kernel("sinkhorn_log_iterations", "numba")
 @njit(**_fast)
 def sinkhorn_log_iterations(K, u, v, loga, logb, a, tau_a, tau_b, n_iter, tol):
-    """Log-domain Sinkhorn sweeps; same contract as the NumPy reference."""
+    """Log-domain Sinkhorn sweeps; same contract as the NumPy reference.
+
+    One pass over ``K`` per half-sweep: the current potentials are the shift. After a
+    column update every ``P_ij <= b_j`` (and after a row update ``P_ij <= a_i``), so the
+    shifted exponentials cannot overflow; a row or column whose sum leaves
+    ``[1e-280, 1e280]`` (far from convergence, or after a warm start) is redone with
+    the two-pass max-shifted log-sum-exp.
+    """
     n, m = K.shape
     w = max(n, m)
     buf = np.empty(w)
     kbits = np.empty(w, dtype=np.int64)
     lse = np.empty(n)
     lse_c = np.empty(m)
+    col = np.empty(m)
     mx = np.empty(m)
     err = np.inf
     for it in range(n_iter):
-        _row_lse(K, v, buf, kbits, lse)
-        for i in range(n):
-            buf[i] = u[i] + lse[i]
-        _exp_inplace(buf, kbits, n)
+        # rows: lse_i = log sum_j exp(v_j + K_ij), shifted by u_i
         err = 0.0
         for i in range(n):
-            err += abs(buf[i] - a[i])
+            ui = u[i]
+            for j in range(m):
+                buf[j] = ui + v[j] + K[i, j]
+            _exp_inplace(buf, kbits, m)
+            s = 0.0
+            for j in range(m):
+                s += buf[j]
+            if s > _SAFE_LO and s < _SAFE_HI:
+                lse[i] = np.log(s) - ui
+                err += abs(s - a[i])
+            else:
+                lse[i] = _row_lse_one(K, i, v, buf, kbits)
+                err += abs(np.exp(ui + lse[i]) - a[i])
         if err <= tol:
             return it, err
         for i in range(n):
             u[i] = tau_a * (loga[i] - lse[i])
-        _col_lse(K, u, buf, kbits, mx, lse_c)
+        # columns: lse_c_j = log sum_i exp(u_i + K_ij), shifted by v_j
         for j in range(m):
-            v[j] = tau_b * (logb[j] - lse_c[j])
+            col[j] = 0.0
+        for i in range(n):
+            ui = u[i]
+            for j in range(m):
+                buf[j] = ui + v[j] + K[i, j]
+            _exp_inplace(buf, kbits, m)
+            for j in range(m):
+                col[j] += buf[j]
+        safe = True
+        for j in range(m):
+            if not (col[j] > _SAFE_LO and col[j] < _SAFE_HI):
+                safe = False
+                break
+        if safe:
+            for j in range(m):
+                v[j] = tau_b * (logb[j] - (np.log(col[j]) - v[j]))
+        else:
+            _col_lse(K, u, buf, kbits, mx, lse_c)
+            for j in range(m):
+                v[j] = tau_b * (logb[j] - lse_c[j])
     return n_iter, err
+
+
+@njit(**_fast)
+def _row_lse_one(K, i, w, buf, kbits):
+    """``log sum_j exp(w_j + K_ij)`` for one row (two passes, max-shifted)."""
+    m = K.shape[1]
+    mx = -np.inf
+    for j in range(m):
+        t = w[j] + K[i, j]
+        buf[j] = t
+        mx = max(mx, t)
+    if not np.isfinite(mx):
+        return mx
+    for j in range(m):
+        buf[j] -= mx
+    _exp_inplace(buf, kbits, m)
+    s = 0.0
+    for j in range(m):
+        s += buf[j]
+    return mx + np.log(s)
 
 
 @register_kernel("ot_plan", "numba")
