@@ -9,11 +9,14 @@ from sparsopt._demo import run_demo
 def test_demo_quick_runs_every_task_and_writes_plots(tmp_path, capsys):
     rows = run_demo(out=str(tmp_path), quick=True)
     tasks = {r[0] for r in rows}
-    assert len(tasks) == 4
+    assert len(tasks) == 5
     out = capsys.readouterr().out
-    assert "task" in out and "quality" in out and "[6/6]" in out
+    assert "task" in out and "quality" in out and "[7/7]" in out
     assert sorted(os.listdir(tmp_path)) == ["denoising.png", "logistic_digits.png",
-                                            "recovery.png", "sparse_coding.png"]
+                                            "recovery.png", "sparse_coding.png", "transport.png"]
+    # small-reg OT: Sinkhorn-Newton-Sparse reaches machine precision, Sinkhorn does not
+    ot = {r[1]: float(r[2].split()[2]) for r in rows if r[0].startswith("entropic OT")}
+    assert ot["sinkhorn_newton_sparse"] <= 1e-12 < 1e-6 <= ot["sinkhorn (log, 1000 sweeps)"]
     # beyond l1: at matched sparsity the nonconvex codes reconstruct better than l1
     err = {r[1]: float(r[2].split()[1]) for r in rows if r[0].startswith("code china")}
     assert err["SparseCoder(cel0)"] < err["SparseCoder(l1)"]

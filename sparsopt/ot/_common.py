@@ -42,7 +42,7 @@ class Tracker:
         return False
 
 
-def warm_potentials(warm_start, a, b, reg, k, batched, owner):
+def warm_potentials(warm_start, a, b, reg, k, batched, owner, support=(None, None)):
     """Scaled potentials ``(u, v)``: from ``warm_start`` ((f, g) or an OTResult), else log a, b."""
     n, m = a.size, b.size
     if warm_start is None:
@@ -62,6 +62,11 @@ def warm_potentials(warm_start, a, b, reg, k, batched, owner):
     g = np.asarray(g, dtype=np.float64)
     if batched:
         f, g = f[k], g[k]
+    rows, cols = support
+    if rows is not None and f.ndim == g.ndim == 1 and (f.size, g.size) != (n, m):
+        # potentials of the full problem (-inf on zero-mass entries): keep the support
+        if f.size > rows.max(initial=-1) and g.size > cols.max(initial=-1):
+            f, g = f[rows], g[cols]
     if f.shape != (n,) or g.shape != (m,):
         raise ValueError(f"{owner}: warm_start potentials have shapes {f.shape} and {g.shape}; "
                          f"expected ({n},) and ({m},) (after dropping zero-mass entries).")
@@ -73,9 +78,12 @@ def warm_potentials(warm_start, a, b, reg, k, batched, owner):
     return u, v
 
 
-def make_result(M, a, b, u, v, P, r, c, reg, dtype, n_iter, tol, history, info):
+def make_result(M, a, b, u, v, P, r, c, reg, dtype, n_iter, tol, tracker, info):
     """Assemble an :class:`OTResult` for a solved (reduced) problem."""
+    err64 = float(np.abs(r - a).sum() + np.abs(c - b).sum())
     if dtype == np.float32:
+        # the float32 plan carries its own rounding (~1e-7 relative): measured on it,
+        # while ``converged`` refers to the float64 solve
         P = P.astype(np.float32)
         r = P.sum(axis=1, dtype=np.float64)
         c = P.sum(axis=0, dtype=np.float64)
@@ -83,10 +91,12 @@ def make_result(M, a, b, u, v, P, r, c, reg, dtype, n_iter, tol, history, info):
     cost = float(np.vdot(M, P))
     # reg * sum P (log P - 1) with log P = u_i + v_j - M_ij / reg
     objective = float(reg * (r @ u + c @ v - r.sum()))
-    converged = bool(info.pop("converged", err <= tol))
+    converged = bool(info.pop("converged", err64 <= tol))
+    if tracker.stop_requested:
+        info["stopped_by"] = "callback"
     return OTResult(plan=P, cost=cost, f=reg * u, g=reg * v, n_iter=int(n_iter),
                     marginal_error=err, converged=converged, objective=objective, reg=reg,
-                    history=history, info=info)
+                    history=tracker.history, info=info)
 
 
 def solve_problems(single, problems, batched, dtype, n_jobs, owner, criterion):
@@ -95,7 +105,7 @@ def solve_problems(single, problems, batched, dtype, n_jobs, owner, criterion):
         a, b, M = problems[k]
         n, m = M.shape
         ar, br, Mr, rows, cols = reduce_support(a, b, M)
-        res = single(ar, br, Mr, k, dtype)
+        res = single(ar, br, Mr, k, dtype, (rows, cols))
         if rows is not None:
             P, f, g = expand_support(res.plan, res.f, res.g, (n, m), rows, cols)
             res = OTResult(plan=P, cost=res.cost, f=f, g=g, n_iter=res.n_iter,
@@ -112,13 +122,18 @@ def solve_problems(single, problems, batched, dtype, n_jobs, owner, criterion):
             results = list(pool.map(run, range(len(problems))))
     else:
         results = [run(k) for k in range(len(problems))]
-    bad = [k for k, r in enumerate(results) if not r.converged]
+    # results whose solver already warned (e.g. a rolled-back overflow) are not repeated
+    # and a callback's stop is the user's decision, not a failure
+    bad = [k for k, r in enumerate(results) if not r.converged and not r.info.get("warned")
+           and r.info.get("stopped_by") != "callback"]
     if bad:
         worst = max(results[k].marginal_error for k in bad)
         which = f"{len(bad)} of {len(results)} problems" if batched else "the problem"
+        iters = sorted({int(results[k].n_iter) for k in bad})
         warnings.warn(
             f"{owner} did not converge on {which}: {criterion} (largest L1 marginal error "
-            f"{worst:.3g}). Increase max_iter, loosen tol"
+            f"{worst:.3g}, iterations {', '.join(map(str, iters[:5]))}). Increase max_iter, "
+            "loosen tol"
             + (", or use sinkhorn_newton_sparse at small reg." if "newton" not in owner else
                ", or raise density / n_sinkhorn."),
             ConvergenceWarning, stacklevel=3,

@@ -231,10 +231,10 @@ def sinkhorn_newton_sparse(a, b, M, reg, *, n_sinkhorn=20, density=None, tol=1e-
         cg_maxiter = check_int(cg_maxiter, "cg_maxiter", owner, lower=1)
     problems, batched, dtype, reg = check_problem(a, b, M, reg, owner)
 
-    def single(a, b, M, k, dtype):
+    def single(a, b, M, k, dtype, support):
         n, m = M.shape
         tracker = Tracker(owner, callback, verbose)
-        u, v = warm_potentials(warm_start, a, b, reg, k, batched, owner)
+        u, v = warm_potentials(warm_start, a, b, reg, k, batched, owner, support)
         dens = density if density is not None else min(1.0, 5.0 / min(n, m))
         regs = [reg]
         spread = float(M.max() - M.min())
@@ -268,8 +268,8 @@ def sinkhorn_newton_sparse(a, b, M, reg, *, n_sinkhorn=20, density=None, tol=1e-
             if tracker.stop_requested:
                 break
         return make_result(M, a, b, u, v, P, r, c, reg, dtype, n_iter, tol,
-                           tracker.history, info)
+                           tracker, info)
 
     return solve_problems(single, problems, batched, dtype, n_jobs, owner,
-                          f"L1 marginal error > tol={tol:g} after max_iter={max_iter} "
+                          f"L1 marginal error > tol={tol:g} with max_iter={max_iter} "
                           "Newton steps")

@@ -13,6 +13,15 @@ correlations the two implementations may legitimately select different atoms).
 ``lars_gram`` runs through ``dispatch`` on well-conditioned Gram matrices
 (smallest eigenvalue >= 0.05 x largest: a unique Lasso solution), same status.
 
+The optimal-transport ops (``sinkhorn_log_iterations``, ``ot_plan``, ``ot_sparsify``,
+``ot_newton_cg``) run through ``dispatch`` on float64 inputs: a log kernel
+``K = -M / reg`` with ``M`` in [0, 1] and ``reg`` down to 1e-3, finite potentials shifted
+so that the largest plan exponent is at most 5 (beyond ~709 the NumPy reference
+overflows to ``inf`` while the clipped Numba exp returns ``exp(709)``). Sweeps compare
+``u``, ``v``, the count and the error to ``rtol`` 1e-10; plans to a few ulps of the
+exponent's scale; the CSR selection exactly; CG solutions of strictly diagonally
+dominant systems to ``cond * rtol`` of the exact solution.
+
 Tolerances: ``rtol`` 1e-6 (float64) / 1e-5 (float32) and an ``atol`` of a few units
 in the last place of the input scale ``max(1, max|x|)``: the NumPy kernels of
 soft thresholding round the threshold to float32 for float32 inputs while Numba
