@@ -40,8 +40,11 @@ class OTResult:
     reg : float
         Entropic regularisation used.
     history : tuple of dict
-        One record per check: ``iteration``, ``stage`` (``"sinkhorn"`` or
-        ``"newton"``), ``marginal_error``, ``time`` (seconds since the start).
+        One record per check: ``iteration`` (iterations done), ``stage`` (``"sinkhorn"``, ``"newton"``, ``"fallback"``,
+        ``"scaling"`` or ``"eps=<reg>"`` for an eps-scaling stage), ``marginal_error``,
+        ``time`` (seconds since the start). In log-domain Sinkhorn stages the error
+        comes free from the last sweep's row log-sum-exp, so it is that of the iterate
+        one sweep earlier (the final ``marginal_error`` is measured on the plan).
     info : mapping
         Solver details: ``method``, and for Sinkhorn-Newton-Sparse ``n_sinkhorn``,
         ``n_newton``, ``n_cg`` (matrix-vector products in CG), ``n_plan_evals``
@@ -83,7 +86,7 @@ class OTResult:
 
     @property
     def potentials(self):
-        """``(f, g)``, as in POT's ``res.potentials``."""
+        """``(f, g)``; POT's ``ot.solve(...).potentials`` are these divided by ``reg``."""
         return self.f, self.g
 
     @classmethod

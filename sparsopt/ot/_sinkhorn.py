@@ -136,8 +136,10 @@ def sinkhorn(a, b, M, reg, *, method="log", tol=1e-9, max_iter=1000, eps_scaling
     method : {"log", "scaling"}, default="log"
         ``"log"``: log-domain sweeps with max-shifted log-sum-exps, stable at any
         ``reg``. ``"scaling"``: the classical Sinkhorn-Knopp matrix scaling with
-        ``exp(-M / reg)`` (BLAS matrix-vector products, fast per iteration, but it
-        underflows once ``max(M) / reg`` exceeds about 700: an error then says so).
+        ``exp(-M / reg)`` (BLAS matrix-vector products, fast per iteration). Entries
+        of ``exp(-M / reg)`` underflow once ``M_ij / reg`` exceeds about 745: if a whole
+        row or column vanishes a ValueError says so, and if the scalings overflow the
+        last finite iterate is returned with one ConvergenceWarning.
     tol : float, default=1e-9
         Stop when the L1 marginal error ``||P1 - a||_1 + ||P^T 1 - b||_1`` of the
         current plan is at most ``tol``. Checked on the returned plan.

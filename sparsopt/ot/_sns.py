@@ -172,7 +172,8 @@ def sinkhorn_newton_sparse(a, b, M, reg, *, n_sinkhorn=20, density=None, tol=1e-
         With ``info`` holding ``n_sinkhorn`` (sweeps done), ``n_newton``, ``n_cg``
         (CG matrix-vector products), ``n_plan_evals`` (``O(nm)`` plan formations,
         line-search trials included), ``n_fallback_sweeps`` and ``densities`` (one
-        per Newton attempt), ``n_failed`` (Newton attempts without ascent).
+        per Newton attempt), ``n_failed`` (fallbacks to Sinkhorn sweeps: a Newton
+        attempt without ascent, or five damped steps that did not halve the error).
         ``n_iter`` counts Sinkhorn sweeps (warm-up and fallback) plus accepted Newton
         steps.
 
