@@ -40,8 +40,9 @@ class OTResult:
     reg : float
         Entropic regularisation used.
     history : tuple of dict
-        One record per check: ``iteration`` (iterations done), ``stage`` (``"sinkhorn"``, ``"newton"``, ``"fallback"``,
-        ``"scaling"`` or ``"eps=<reg>"`` for an eps-scaling stage), ``marginal_error``,
+        One record per check: ``iteration`` (iterations done), ``stage``
+        (``"sinkhorn"``, ``"newton"``, ``"fallback"``, ``"scaling"`` or
+        ``"eps=<reg>"`` for an eps-scaling stage), ``marginal_error``,
         ``time`` (seconds since the start). In log-domain Sinkhorn stages the error
         comes free from the last sweep's row log-sum-exp, so it is that of the iterate
         one sweep earlier (the final ``marginal_error`` is measured on the plan).
