@@ -267,3 +267,17 @@ def parse_args(description, argv=None, add_arguments=None):
     if args.repeat < 1 or args.threads < 1:
         p.error("--repeat and --threads must be >= 1")
     return args
+
+
+def grid(head, body, markdown, right):
+    """Text (or markdown) table lines; columns in ``right`` are right-aligned."""
+    if markdown:
+        lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
+        return lines + ["| " + " | ".join(b) + " |" for b in body]
+    widths = [max(len(x) for x in col) for col in zip(head, *body)]
+
+    def fmt(cells):
+        return "  ".join(c.rjust(w) if i in right else c.ljust(w)
+                         for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+
+    return [fmt(head), "  ".join("-" * w for w in widths)] + [fmt(b) for b in body]

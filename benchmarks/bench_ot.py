@@ -53,7 +53,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 # _harness first: it pins the thread-count environment variables before numpy/numba load
 from _harness import (  # noqa: I001
-    Row, _pin_numba, compute_ratios, fmt_time, parse_args, print_table, time_runs, write_json,
+    Row, _pin_numba, compute_ratios, fmt_time, grid, parse_args, print_table, time_runs,
+    write_json,
 )
 
 import math
@@ -383,19 +384,6 @@ def time_to_eps(d, solver, runs, eps):
 
 
 # ----------------------------------------------------------------------------- report
-def grid_lines(head, body, markdown, right):
-    if markdown:
-        lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
-        return lines + ["| " + " | ".join(b) + " |" for b in body]
-    widths = [max(len(x) for x in col) for col in zip(head, *body)]
-
-    def fmt(cells):
-        return "  ".join(c.rjust(w) if i in right else c.ljust(w)
-                         for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
-
-    return [fmt(head), "  ".join("-" * w for w in widths)] + [fmt(b) for b in body]
-
-
 def fmt_ratio(x):
     return f"{x:.3g}" if x < 1000 else f"{x:.0f}"
 
@@ -408,7 +396,7 @@ def eps_table(results, markdown):
             cells = [next(r for r in results if r.case == case and r.solver == solver
                           and r.eps == e).label for e in EPSILONS]
             body.append([case, solver] + cells)
-    return grid_lines(head, body, markdown, right=set())
+    return grid(head, body, markdown, right=set())
 
 
 def pot_best(results, case, eps):
@@ -466,7 +454,7 @@ def headline(results, markdown):
                 else:
                     verdict = "NOT met"
                 goals.append(f"  {case:<22}eps={eps:.0e}  POT/SNS = {sns_cell:<9} {verdict}")
-    return grid_lines(head, body, markdown, right={2, 3, 4, 5, 6}), goals
+    return grid(head, body, markdown, right={2, 3, 4, 5, 6}), goals
 
 
 def sns_count_lines(runs):

@@ -63,7 +63,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 # _harness first: it pins the thread-count environment variables before numpy/numba load
-from _harness import Row, fmt_time, parse_args, time_runs, write_json  # noqa: I001
+from _harness import Row, fmt_time, grid, parse_args, time_runs, write_json  # noqa: I001
 
 import math
 import statistics
@@ -309,19 +309,6 @@ def robust_rows(prob, n_seeds):
 
 
 # ----------------------------------------------------------------------------- printing
-def grid(head, body, markdown, right):
-    if markdown:
-        lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
-        return lines + ["| " + " | ".join(b) + " |" for b in body]
-    widths = [max(len(x) for x in col) for col in zip(head, *body)]
-
-    def fmt(cells):
-        return "  ".join(c.rjust(w) if i in right else c.ljust(w)
-                         for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
-
-    return [fmt(head), "  ".join("-" * w for w in widths)] + [fmt(b) for b in body]
-
-
 def fmt_ratio(ratio):
     if ratio is None:
         return "-"

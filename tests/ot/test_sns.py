@@ -16,28 +16,9 @@ import pytest
 from sklearn.exceptions import ConvergenceWarning
 
 from sparsopt.ot import OTResult, sinkhorn, sinkhorn_newton_sparse
+from tests.ot._helpers import _entropic_objective, _l1_error, _problem
 
 # ----------------------------------------------------------------------------- helpers
-
-
-def _problem(n, m, seed, batch=None):
-    rng = np.random.default_rng(seed)
-    shape = (n, m) if batch is None else (batch, n, m)
-    M = rng.random(shape)
-    a = rng.random(n) + 0.1
-    b = rng.random(m) + 0.1
-    return a / a.sum(), b / b.sum(), M
-
-
-def _l1_error(P, a, b):
-    P = np.asarray(P, dtype=np.float64)
-    return float(np.abs(P.sum(axis=1) - a).sum() + np.abs(P.sum(axis=0) - b).sum())
-
-
-def _entropic_objective(P, M, reg):
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ent = np.where(P > 0, P * (np.log(P) - 1.0), 0.0)
-    return float((M * P).sum() + reg * ent.sum())
 
 
 class _Recorder:
