@@ -29,6 +29,11 @@ def cost_matrix(Xs, Xt, metric="sqeuclidean", *, normalize=None):
     M : ndarray of shape (n, m)
         float64 costs.
 
+    References
+    ----------
+    .. [1] G. Peyré and M. Cuturi, "Computational optimal transport", Foundations and
+       Trends in Machine Learning 11(5-6), 2019, section 2.4 (ground costs).
+
     Examples
     --------
     >>> import numpy as np
@@ -55,14 +60,15 @@ def cost_matrix(Xs, Xt, metric="sqeuclidean", *, normalize=None):
             M = cdist(Xs, Xt, metric=metric)
         except ValueError as exc:
             raise ValueError(f"{owner}: unknown or invalid metric {metric!r}: {exc}") from exc
-    return _normalize(M, normalize)
+    return M / cost_scale(M, normalize)
 
 
-def _normalize(M, normalize):
+def cost_scale(M, normalize):
+    """Factor :func:`cost_matrix` divides by: the max or median cost (1 if None or zero)."""
     if normalize is None:
-        return M
+        return 1.0
     scale = float(M.max() if normalize == "max" else np.median(M))
-    return M / scale if scale > 0 else M
+    return scale if scale > 0 else 1.0
 
 
 def wasserstein_distance(a, b, M, reg, *, p=1, method="sns", return_result=False, **kwargs):

@@ -11,7 +11,7 @@ from sklearn.exceptions import ConvergenceWarning
 from ..backends import dispatch
 from ..utils.validation import check_array, check_int, check_scalar
 from ._common import Tracker, make_result, plan, solve_problems, warm_potentials
-from ._validation import check_problem
+from ._validation import MASS_RTOL, check_problem
 
 _METHODS = ("log", "scaling")
 
@@ -407,7 +407,7 @@ def sinkhorn_knopp_scaling(K, *, a=None, b=None, tol=1e-12, max_iter=10000,
                          f"{a.shape} and {b.shape}.")
     if np.any(a <= 0) or np.any(b <= 0):
         raise ValueError(f"{owner}: the target sums a and b must be positive.")
-    if abs(a.sum() - b.sum()) > MASS_RTOL_SK * max(a.sum(), b.sum()):
+    if abs(a.sum() - b.sum()) > MASS_RTOL * max(a.sum(), b.sum()):
         raise ValueError(f"{owner}: sum(a) = {a.sum():.6g} and sum(b) = {b.sum():.6g} "
                          "differ; no matrix has both.")
     x, y = np.ones(n), np.ones(m)
@@ -430,5 +430,3 @@ def sinkhorn_knopp_scaling(K, *, a=None, b=None, tol=1e-12, max_iter=10000,
         )
     return (P, x, y) if return_scalings else P
 
-
-MASS_RTOL_SK = 1e-9

@@ -11,7 +11,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
 from ..utils.estimator import SparsoptEstimatorMixin
-from ._distance import cost_matrix
+from ._distance import cost_matrix, cost_scale
 from ._sinkhorn import sinkhorn
 from ._sns import sinkhorn_newton_sparse
 
@@ -196,10 +196,7 @@ class SinkhornTransport(SparsoptEstimatorMixin, OneToOneFeatureMixin, Transforme
         xs = np.asarray(X, dtype=np.float64)
         xt = np.asarray(Xt_, dtype=np.float64)
         C = cost_matrix(xs, xt, self.metric)
-        scale = 1.0
-        if self.normalize_cost is not None:
-            s = float(C.max() if self.normalize_cost == "max" else np.median(C))
-            scale = s if s > 0 else 1.0
+        scale = cost_scale(C, self.normalize_cost)
         C /= scale
         kwargs = dict(tol=self.tol, verbose=bool(self.verbose))
         if self.max_iter is not None:

@@ -1,6 +1,9 @@
 """Helpers shared by the transport tests: random problems and outside measurements."""
 
+import warnings
+
 import numpy as np
+from sklearn.exceptions import ConvergenceWarning
 
 
 def _problem(n, m, seed, batch=None):
@@ -25,3 +28,24 @@ def _entropic_objective(P, M, reg):
     with np.errstate(divide="ignore", invalid="ignore"):
         ent = np.where(P > 0, P * (np.log(P) - 1.0), 0.0)
     return float((M * P).sum() + reg * ent.sum())
+
+
+class _Recorder:
+    """``with _Recorder() as rec``: every warning; ``rec.convergence`` and ``rec.runtime``."""
+
+    def __enter__(self):
+        self._cm = warnings.catch_warnings(record=True)
+        self.all = self._cm.__enter__()
+        warnings.simplefilter("always")
+        return self
+
+    def __exit__(self, *exc):
+        return self._cm.__exit__(*exc)
+
+    @property
+    def convergence(self):
+        return [w for w in self.all if issubclass(w.category, ConvergenceWarning)]
+
+    @property
+    def runtime(self):
+        return [w for w in self.all if issubclass(w.category, RuntimeWarning)]

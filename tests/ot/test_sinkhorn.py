@@ -8,12 +8,9 @@ Accuracy is always measured here, outside the library, on the returned plan:
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import ot
 import pytest
-from sklearn.exceptions import ConvergenceWarning
 
 from sparsopt.backends._numba.sinkhorn import _exp_inplace
 from sparsopt.ot import (
@@ -23,7 +20,7 @@ from sparsopt.ot import (
     sinkhorn_newton_sparse,
     sinkhorn_unbalanced,
 )
-from tests.ot._helpers import _entropic_objective, _l1_error, _problem
+from tests.ot._helpers import _entropic_objective, _l1_error, _problem, _Recorder
 
 # ----------------------------------------------------------------------------- helpers
 
@@ -32,23 +29,6 @@ def _pot_log(a, b, M, reg):
     P, log = ot.sinkhorn(a, b, M, reg, method="sinkhorn_log", stopThr=1e-13,
                          numItermax=200_000, log=True)
     return P, log
-
-
-class _Recorder:
-    """``with _Recorder() as rec``: every warning, ``rec.convergence`` the ConvergenceWarnings."""
-
-    def __enter__(self):
-        self._cm = warnings.catch_warnings(record=True)
-        self.all = self._cm.__enter__()
-        warnings.simplefilter("always")
-        return self
-
-    def __exit__(self, *exc):
-        return self._cm.__exit__(*exc)
-
-    @property
-    def convergence(self):
-        return [w for w in self.all if issubclass(w.category, ConvergenceWarning)]
 
 
 # ----------------------------------------------------------------------------- exp kernel

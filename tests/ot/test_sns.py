@@ -8,36 +8,14 @@ Accuracy is measured outside the library on the returned plan,
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import ot
 import pytest
-from sklearn.exceptions import ConvergenceWarning
 
 from sparsopt.ot import OTResult, sinkhorn, sinkhorn_newton_sparse
-from tests.ot._helpers import _entropic_objective, _l1_error, _problem
+from tests.ot._helpers import _entropic_objective, _l1_error, _problem, _Recorder
 
 # ----------------------------------------------------------------------------- helpers
-
-
-class _Recorder:
-    def __enter__(self):
-        self._cm = warnings.catch_warnings(record=True)
-        self.all = self._cm.__enter__()
-        warnings.simplefilter("always")
-        return self
-
-    def __exit__(self, *exc):
-        return self._cm.__exit__(*exc)
-
-    @property
-    def convergence(self):
-        return [w for w in self.all if issubclass(w.category, ConvergenceWarning)]
-
-    @property
-    def runtime(self):
-        return [w for w in self.all if issubclass(w.category, RuntimeWarning)]
 
 
 def _check_info(res):
