@@ -8,31 +8,69 @@ import numpy as np
 
 from ..backends import dispatch
 from ..utils.validation import check_int, check_scalar
-from ._common import Tracker, make_result, plan, solve_problems, warm_potentials
+from ._common import Tracker, make_result, solve_problems, warm_potentials
+from ._scaled import ScaledKernel
 from ._sinkhorn import log_sweeps
 from ._validation import check_problem
 
 _EPS = np.finfo(np.float64).eps
-SLOW_RATIO = 0.5  # an accepted step keeping more than this share of the error is slow...
+SLOW_RATIO = 0.1  # an accepted step keeping more than this share of the error is slow...
+SLOW_GROWTH = 8.0  # ...and doubles the density, up to this factor of the initial density
+REUSE_STEP = 0.05  # after steps moving no potential more than this, keep the Hessian's pattern
 AUTO_EPS_RATIO, AUTO_EPS_FACTOR = 3000.0, 10.0  # eps_scaling="auto"
 STALL_WINDOW, STALL_RATIO = 5, 0.5  # 5 damped steps must halve the error...
 LOCAL = 1e-2  # ...once the marginal error is below LOCAL * mass (the Newton regime)
 
 
-def _threshold(P, k):
-    """Value of the ``k``-th largest entry of ``P`` (``O(nm)`` selection)."""
-    flat = P.ravel()
-    if k >= flat.size:
+SAMPLE = 1 << 15  # plan entries sampled to place the sparsification threshold
+
+
+def _threshold(kern, k):
+    """About the ``k``-th largest plan entry: exact for small plans, else from a sample.
+
+    The density is a heuristic, so a threshold from ``SAMPLE`` entries on a fixed
+    stride (relative error of the count about ``1 / sqrt(k * SAMPLE / (n m))``) is as
+    good as an exact ``O(nm)`` selection and needs no copy of the plan.
+    """
+    n, m = kern.Kt.shape
+    total = n * m
+    if k >= total:
         return 0.0
-    return float(np.partition(flat, flat.size - k)[flat.size - k])
+    vals = kern.sample(SAMPLE)
+    kk = min(vals.size, max(1, round(k * vals.size / total)))
+    return float(np.partition(vals, vals.size - kk)[vals.size - kk])
 
 
-def _newton_stage(a, b, K, u, v, reg, *, tol, max_iter, density, cg_rtol, cg_maxiter, c1,
+def _sweeps(kern, a, b, tol, n_sweeps, tracker, reg, start, stage, check_every=10):
+    """Scaling-domain sweeps (log-domain where the scalings cannot represent the plan)."""
+    done = 0
+    while done < n_sweeps:
+        chunk = min(check_every, n_sweeps - done)
+        k, err, ok = kern.sweeps(a, b, chunk, tol)
+        if not ok:  # a row or column of the absorbed kernel underflows entirely
+            u, v = kern.potentials()
+            u, v = np.where(np.isfinite(u), u, kern.u0), np.where(np.isfinite(v), v, kern.v0)
+            k2, stopped = log_sweeps(kern.K, u, v, a, b, tol, chunk - k, chunk - k,
+                                     tracker, reg, kern.engine, start=start + done + k,
+                                     stage=stage)
+            kern.absorb(u, v)
+            done += k + k2
+            if stopped:
+                return done, True
+            continue
+        done += k
+        if tracker.record(start + done, stage, err, *kern.potentials(), reg) or err <= tol:
+            return done, True
+    return done, False
+
+
+def _newton_stage(a, b, kern, reg, *, tol, max_iter, density, cg_rtol, cg_maxiter, c1,
                   max_linesearch, n_fallback, tracker, start, engine):
-    n, m = K.shape
+    n, m = kern.K.shape
     mass = a.sum()
     dot_ab = lambda u, v: float(a @ u + b @ v)  # noqa: E731
-    P, r, c = plan(K, u, v, engine)
+    u, v = kern.potentials()
+    r, c = kern.marginals()
     err = float(np.abs(r - a).sum() + np.abs(c - b).sum())
     D = dot_ab(u, v) - float(r.sum())
     stats = dict(n_newton=0, n_cg=0, n_plan_evals=1, n_fallback_sweeps=0, n_failed=0,
@@ -42,11 +80,19 @@ def _newton_stage(a, b, K, u, v, reg, *, tol, max_iter, density, cg_rtol, cg_max
     stopped = False
     tiny = np.finfo(np.float64).tiny
     since, err_mark, stalled = 0, err, False  # stall detection over STALL_WINDOW steps
+    slow_cap = min(1.0, SLOW_GROWTH * density)
+    pattern = None  # (density, indptr, indices, row of each entry) of the last sparsification
     while not stopped and err > tol and it < max_iter:
         k = max(1, math.ceil(density * n * m))
         stats["densities"].append(density)
-        thresh = _threshold(P, k)
-        indptr, indices, data = dispatch("ot_sparsify", P, thresh, engine=engine)
+        if pattern is not None and pattern[0] == density:
+            # small steps change every entry by a factor exp(+-2 REUSE_STEP) at most: the
+            # same entries stay the largest, only their values are refreshed (O(nnz))
+            _, indptr, indices, rows = pattern
+            data = kern.Kt[rows, indices] * kern.alpha[rows] * kern.beta[indices]
+        else:
+            indptr, indices, data = kern.sparsify(_threshold(kern, k))
+            pattern = (density, indptr, indices, np.repeat(np.arange(n), np.diff(indptr)))
         ga, gb = a - r, b - c
         rr, cc = np.maximum(r, tiny), np.maximum(c, tiny)
         da, db, n_cg = dispatch("ot_newton_cg", indptr, indices, data, rr, cc, ga, gb,
@@ -58,8 +104,7 @@ def _newton_stage(a, b, K, u, v, reg, *, tol, max_iter, density, cg_rtol, cg_max
         if slope > 0 and np.all(np.isfinite(da)) and np.all(np.isfinite(db)):
             for _ in range(max_linesearch):
                 ut, vt = u + alpha * da, v + alpha * db
-                with np.errstate(over="ignore", invalid="ignore"):
-                    Pt, rt, ct = plan(K, ut, vt, engine)
+                rt, ct, absorbed = kern.trial(ut, vt)
                 stats["n_plan_evals"] += 1
                 with np.errstate(over="ignore", invalid="ignore"):
                     St = float(rt.sum())
@@ -80,8 +125,14 @@ def _newton_stage(a, b, K, u, v, reg, *, tol, max_iter, density, cg_rtol, cg_max
             if err_t > SLOW_RATIO * err and err <= LOCAL * mass:
                 # linear rather than quadratic progress near the optimum: the sparsified
                 # Hessian misses too much of the plan's mass
-                density = min(1.0, 2.0 * density)
-            u, v, P, r, c, D, err = ut, vt, Pt, rt, ct, Dt, err_t
+                density = max(density, min(slow_cap, 2.0 * density))
+            if alpha * max(np.abs(da).max(), np.abs(db).max()) > REUSE_STEP:
+                pattern = None
+            if absorbed is not None:
+                kern.adopt(absorbed)
+            else:
+                kern.set_point(ut, vt)
+            u, v, r, c, D, err = ut, vt, rt, ct, Dt, err_t
             stats["n_newton"] += 1
             count += 1
             stopped = tracker.record(count, "newton", err, u, v, reg)
@@ -97,16 +148,19 @@ def _newton_stage(a, b, K, u, v, reg, *, tol, max_iter, density, cg_rtol, cg_max
             density = min(1.0, 2.0 * density)
             n_sweeps = n_fallback * 2 ** min(stats["n_failed"], 6)
             stats["n_failed"] += 1
-            done, stopped = log_sweeps(K, u, v, a, b, tol, n_sweeps, n_sweeps, tracker,
-                                       reg, engine, start=count, stage="fallback")
+            done, stopped = _sweeps(kern, a, b, tol, n_sweeps, tracker, reg, count,
+                                    "fallback")
             stats["n_fallback_sweeps"] += done
             count += done
-            P, r, c = plan(K, u, v, engine)
+            pattern = None
+            u, v = kern.potentials()
+            r, c = kern.marginals()
             stats["n_plan_evals"] += 1
             err = float(np.abs(r - a).sum() + np.abs(c - b).sum())
             D = dot_ab(u, v) - float(r.sum())
             since, err_mark, stalled = 0, err, False
-    return u, v, P, r, c, count, stats
+    stats["n_absorb"] = kern.n_absorb
+    return u, v, count, stats
 
 
 def sinkhorn_newton_sparse(a, b, M, reg, *, n_sinkhorn=20, density=None, tol=1e-12,
@@ -116,20 +170,29 @@ def sinkhorn_newton_sparse(a, b, M, reg, *, n_sinkhorn=20, density=None, tol=1e-
                            verbose=False, n_jobs=None, engine=None):
     r"""Entropic optimal transport by Sinkhorn-Newton-Sparse (SNS).
 
-    Runs ``n_sinkhorn`` log-domain Sinkhorn sweeps, then Newton ascent steps on the
-    concave dual :math:`D(f, g) = \langle a, f\rangle + \langle b, g\rangle -
-    \mathrm{reg}\sum_{ij} e^{(f_i + g_j - M_{ij})/\mathrm{reg}}`. Each Newton step
-    forms the plan ``P`` (``O(nm)``), keeps the exact row and column sums of ``P`` as
-    the Hessian's diagonal blocks and only its ``density * n * m`` largest entries
-    off the diagonal, solves the sparse system by Jacobi-preconditioned conjugate
-    gradients (``O(nnz)`` per product), and takes the largest step ``2**-j`` passing an
-    Armijo test on the dual (damped Newton ascent: far from the optimum the marginal
-    error may grow for a few steps while the dual increases). Near the optimum the
-    dual value cannot resolve the progress in float64, so a step that lowers the
-    marginal error is then accepted too. Once the error is below 1% of the mass, a
-    step that fails to halve it (linear rather than quadratic progress) doubles the
-    density; a failed line search doubles it and falls back to Sinkhorn sweeps
-    (``n_fallback``, doubling after each consecutive failure).
+    Runs ``n_sinkhorn`` Sinkhorn sweeps, then Newton ascent steps on the concave dual
+    :math:`D(f, g) = \langle a, f\rangle + \langle b, g\rangle -
+    \mathrm{reg}\sum_{ij} e^{(f_i + g_j - M_{ij})/\mathrm{reg}}`. Each Newton step keeps
+    the exact row and column sums of the plan ``P`` as the Hessian's diagonal blocks and
+    only its ``density * n * m`` largest entries off the diagonal, solves the sparse
+    system by Jacobi-preconditioned conjugate gradients (``O(nnz)`` per product), and
+    takes the largest step ``2**-j`` passing an Armijo test on the dual (damped Newton
+    ascent: far from the optimum the marginal error may grow for a few steps while the
+    dual increases). Near the optimum the dual value cannot resolve the progress in
+    float64, so a step that lowers the marginal error is then accepted too. Once the
+    error is below 1% of the mass, a step that does not divide it by 10 (linear rather
+    than quadratic progress) doubles the density, up to 8 times the initial one; a
+    failed line search doubles it and falls back to Sinkhorn sweeps (``n_fallback``,
+    doubling after each consecutive failure).
+
+    The work runs in a stabilized scaling domain (Schmitzer, 2019): the plan is
+    ``diag(alpha) Kt diag(beta)`` with ``Kt = exp((f0_i + g0_j - M_ij) / reg)`` formed
+    at reference potentials, so a sweep, and the marginals of a line-search trial, are
+    two BLAS matrix-vector products, and a Newton step selects its entries in one pass
+    over ``Kt`` (no exponential). The scalings are absorbed into a new ``Kt`` whenever
+    ``|log alpha|`` or ``|log beta|`` exceeds 30, so nothing overflows and what
+    underflows is below ``1e-290`` times the plan's scale. Small steps keep the
+    previous sparsity pattern and only refresh its values.
 
     Parameters
     ----------
@@ -162,16 +225,20 @@ def sinkhorn_newton_sparse(a, b, M, reg, *, n_sinkhorn=20, density=None, tol=1e-
         Maximum number of step halvings.
     n_fallback : int, default=10
         Sinkhorn sweeps after a failed Newton step.
-    warm_start, callback, verbose, n_jobs, engine
-        As in :func:`sinkhorn` (the callback runs after the warm-up and after every
+    warm_start, callback, verbose, engine
+        As in :func:`sinkhorn` (the callback runs every 10 sweeps and after every
         Newton step; its ``stage`` is ``"sinkhorn"``, ``"newton"`` or ``"fallback"``).
+    n_jobs : int or None, default=None
+        Threads: over the problems of a batch, or, for one problem, over row blocks of
+        the ``O(nm)`` exponential passes (the matrix-vector products use BLAS threads).
 
     Returns
     -------
     result : OTResult
         With ``info`` holding ``n_sinkhorn`` (sweeps done), ``n_newton``, ``n_cg``
-        (CG matrix-vector products), ``n_plan_evals`` (``O(nm)`` plan formations,
-        line-search trials included), ``n_fallback_sweeps`` and ``densities`` (one
+        (CG matrix-vector products), ``n_plan_evals`` (``O(nm)`` marginal
+        evaluations, line-search trials included), ``n_absorb`` (``O(nm)`` passes of
+        exponentials), ``n_fallback_sweeps`` and ``densities`` (one
         per Newton attempt), ``n_failed`` (fallbacks to Sinkhorn sweeps: a Newton
         attempt without ascent, or five damped steps that did not halve the error).
         ``n_iter`` counts Sinkhorn sweeps (warm-up and fallback) plus accepted Newton
@@ -193,14 +260,16 @@ def sinkhorn_newton_sparse(a, b, M, reg, *, n_sinkhorn=20, density=None, tol=1e-
     ``P_s`` the sparsified plan: keeping the full row and column sums on the diagonal
     makes the matrix diagonally dominant, hence positive (semi)definite, and CG well
     defined. The ``reg`` factor cancels. The scaled potentials are the Newton
-    variables, the plan stays in log form until it is exponentiated by the same
-    vectorised kernel as :func:`sinkhorn`.
+    variables. Rows or columns of ``Kt`` that underflow entirely (extreme warm starts)
+    are swept in the log domain instead.
 
     References
     ----------
     .. [1] X. Tang, M. Shavlovsky, H. Rahmanian, E. Tardini, K. K. Thekumparampil,
        T. Xiao and L. Ying, "Accelerating Sinkhorn algorithm with sparse Newton
        iterations", ICLR 2024 (arXiv:2401.12253).
+    .. [2] B. Schmitzer, "Stabilized sparse scaling algorithms for entropy regularized
+       transport problems", SIAM J. Sci. Comput. 41(3), 2019.
 
     Examples
     --------
@@ -231,6 +300,8 @@ def sinkhorn_newton_sparse(a, b, M, reg, *, n_sinkhorn=20, density=None, tol=1e-
     if cg_maxiter is not None:
         cg_maxiter = check_int(cg_maxiter, "cg_maxiter", owner, lower=1)
     problems, batched, dtype, reg = check_problem(a, b, M, reg, owner)
+    # threads go over the problems of a batch, or over row blocks of a single one
+    inner_jobs = n_jobs if len(problems) == 1 else None
 
     def single(a, b, M, k, dtype, support):
         n, m = M.shape
@@ -247,20 +318,20 @@ def sinkhorn_newton_sparse(a, b, M, reg, *, n_sinkhorn=20, density=None, tol=1e-
             regs = [reg * factor ** s for s in range(n_stages, 0, -1)] + [reg]
         n_iter, n_sk, stopped = 0, 0, False
         info = {"method": "sns", "n_sinkhorn": 0, "n_newton": 0, "n_cg": 0, "n_plan_evals": 0,
-                "n_fallback_sweeps": 0, "n_failed": 0, "densities": ()}
+                "n_fallback_sweeps": 0, "n_failed": 0, "n_absorb": 0, "densities": ()}
         u, v = u * reg / regs[0], v * reg / regs[0]
         for s, reg_s in enumerate(regs):
             if s:
                 u, v = u * regs[s - 1] / reg_s, v * regs[s - 1] / reg_s
             final = s == len(regs) - 1
             tol_s = tol if final else max(tol, 1e-6 * float(a.sum()))
-            K = M * (-1.0 / reg_s)
+            kern = ScaledKernel(M * (-1.0 / reg_s), u, v, engine, inner_jobs)
             if n_sinkhorn:
-                n_sk, stopped = log_sweeps(K, u, v, a, b, tol_s, n_sinkhorn, n_sinkhorn,
-                                           tracker, reg_s, engine, start=n_iter)
+                n_sk, stopped = _sweeps(kern, a, b, tol_s, n_sinkhorn, tracker, reg_s, n_iter,
+                                        "sinkhorn")
                 info["n_sinkhorn"] += n_sk
-            u, v, P, r, c, n_iter, stats = _newton_stage(
-                a, b, K, u, v, reg_s, tol=tol_s, max_iter=0 if stopped else max_iter,
+            u, v, n_iter, stats = _newton_stage(
+                a, b, kern, reg_s, tol=tol_s, max_iter=0 if stopped else max_iter,
                 density=dens, cg_rtol=cg_rtol, cg_maxiter=cg_maxiter or 10 * (n + m),
                 c1=armijo, max_linesearch=max_linesearch, n_fallback=n_fallback,
                 tracker=tracker, start=n_iter + n_sk, engine=engine)
@@ -268,6 +339,8 @@ def sinkhorn_newton_sparse(a, b, M, reg, *, n_sinkhorn=20, density=None, tol=1e-
                 info[key] = info[key] + (tuple(val) if key == "densities" else val)
             if tracker.stop_requested:
                 break
+        P, r, c = kern.plan()
+        u, v = u * (reg_s / reg), v * (reg_s / reg)  # a callback may stop an earlier stage
         return make_result(M, a, b, u, v, P, r, c, reg, dtype, n_iter, tol,
                            tracker, info)
 

@@ -14,12 +14,12 @@ correlations the two implementations may legitimately select different atoms).
 (smallest eigenvalue >= 0.05 x largest: a unique Lasso solution), same status.
 
 The optimal-transport ops (``sinkhorn_log_iterations``, ``ot_plan``, ``ot_sparsify``,
-``ot_newton_cg``) run through ``dispatch`` on float64 inputs: a log kernel
-``K = -M / reg`` with ``M`` in [0, 1] and ``reg`` down to 1e-3, finite potentials shifted
-so that the largest plan exponent is at most 5 (beyond ~709 the NumPy reference
-overflows to ``inf`` while the clipped Numba exp returns ``exp(709)``). Sweeps compare
-``u``, ``v``, the count and the error to ``rtol`` 1e-10; plans to a few ulps of the
-exponent's scale; the CSR selection exactly; CG solutions of strictly diagonally
+``ot_sparsify_scaled``, ``ot_scale_plan``, ``ot_newton_cg``) run through ``dispatch`` on
+float64 inputs: a log kernel ``K = -M / reg`` with ``M`` in [0, 1] and ``reg`` down to 1e-3,
+finite potentials shifted so that the largest plan exponent is at most 5 (beyond ~709 the
+NumPy reference overflows to ``inf`` while the clipped Numba exp returns ``exp(709)``).
+Sweeps compare ``u``, ``v``, the count and the error to ``rtol`` 1e-10; plans to a few ulps
+of the exponent's scale; the CSR selection exactly; CG solutions of strictly diagonally
 dominant systems to ``cond * rtol`` of the exact solution.
 
 Tolerances: ``rtol`` 1e-6 (float64) / 1e-5 (float32) and an ``atol`` of a few units
@@ -583,6 +583,39 @@ def _check_ot_sparsify(op, case):
 
 
 @st.composite
+def _case_ot_sparsify_scaled(draw):
+    P, thresh = draw(_case_ot_sparsify())
+    n, m = P.shape
+    alpha = draw(hnp.arrays(np.float64, n, elements=st.sampled_from([1.0, 0.5, 2.0])
+                            | _floats(1e-3, 1e3)))
+    beta = draw(hnp.arrays(np.float64, m, elements=st.sampled_from([1.0, 0.5, 2.0])
+                           | _floats(1e-3, 1e3)))
+    return P, alpha, beta, thresh
+
+
+def _check_ot_sparsify_scaled(op, case):
+    Kt, alpha, beta, thresh = case
+    res = {e: dispatch(op, Kt, alpha, beta, thresh, engine=e) for e in ("numpy", "numba")}
+    for x_np, x_nb in zip(res["numpy"], res["numba"]):
+        np.testing.assert_array_equal(x_nb, x_np)  # same products, same selection
+    P = alpha[:, None] * Kt * beta[None, :]
+    np.testing.assert_array_equal(np.diff(res["numba"][0]), (P >= thresh).sum(axis=1))
+
+
+def _check_ot_scale_plan(op, case):
+    Kt, alpha, beta, _ = case
+    res = {}
+    for e in ("numpy", "numba"):
+        out = Kt.copy()
+        r, c = dispatch(op, out, alpha, beta, engine=e)
+        res[e] = (out, r, c)
+    np.testing.assert_array_equal(res["numba"][0], alpha[:, None] * Kt * beta[None, :])
+    np.testing.assert_array_equal(res["numpy"][0], res["numba"][0])
+    for x_np, x_nb in zip(res["numpy"][1:], res["numba"][1:]):
+        np.testing.assert_allclose(x_nb, x_np, rtol=1e-13, atol=1e-300)  # summation order
+
+
+@st.composite
 def _case_ot_newton_cg(draw):
     """A sparsified plan S with diagonals above its row/column sums: SPD, well conditioned."""
     n = draw(st.integers(1, 8))
@@ -695,6 +728,12 @@ CASES = {
                          np.linspace(-1, 1, 4)), _check_ot_plan),
     "ot_sparsify": (_case_ot_sparsify(),
                     lambda: (np.linspace(0.0, 1.0, 12).reshape(3, 4), 0.5), _check_ot_sparsify),
+    "ot_sparsify_scaled": (_case_ot_sparsify_scaled(),
+                           lambda: (np.linspace(0.0, 1.0, 12).reshape(3, 4), np.ones(3),
+                                    np.full(4, 2.0), 0.5), _check_ot_sparsify_scaled),
+    "ot_scale_plan": (_case_ot_sparsify_scaled(),
+                      lambda: (np.linspace(0.0, 1.0, 12).reshape(3, 4), np.ones(3),
+                               np.full(4, 2.0), 0.5), _check_ot_scale_plan),
     "ot_newton_cg": (_case_ot_newton_cg(),
                      lambda: (np.eye(3, 4) * 0.5, np.full(3, 1.0), np.full(4, 0.75),
                               np.linspace(-1, 1, 3), np.linspace(1, -1, 4), 1e-10, 50),

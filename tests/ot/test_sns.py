@@ -274,3 +274,40 @@ def test_sns_emits_no_runtime_warnings_at_small_reg(n):
         res = sinkhorn_newton_sparse(None, None, C, 1 / 1200)
     assert rec.runtime == []
     assert res.converged and _l1_error(res.plan, np.full(n, 1 / n), np.full(n, 1 / n)) <= 1e-12
+
+
+@pytest.mark.parametrize("shift", [-0.9, 0.9, 5.0])
+def test_sns_recovers_from_warm_starts_that_under_or_overflow_the_scaled_kernel(shift):
+    # f0 + g0 - M far from 0 at reg = 1/1200: exp underflows (or overflows) for every
+    # entry of the absorbed kernel, so the sweeps must go through the log domain
+    a, b, M = _problem(60, 50, 3)
+    reg = 1 / 1200
+    ref = sinkhorn_newton_sparse(a, b, M, reg, tol=1e-12)
+    f0 = np.full(a.size, shift)
+    g0 = np.zeros(b.size)
+    with _Recorder() as rec:
+        res = sinkhorn_newton_sparse(a, b, M, reg, tol=1e-12, warm_start=(f0, g0))
+    assert not rec.runtime and not rec.convergence
+    assert res.converged and _l1_error(res.plan, a, b) <= 1e-12
+    np.testing.assert_allclose(res.plan, ref.plan, atol=1e-10)
+
+
+def test_sns_absorbs_drifting_scalings():
+    # potentials move by far more than the absorption bound (30 / reg units) from the
+    # default start: the scalings are absorbed again, and the plan is still exact
+    a, b, M = _problem(80, 80, 4)
+    M = M * 40.0  # costs up to 40: f, g of order 40, i.e. 40 / reg = 800 in u, v
+    reg = 0.05
+    res = sinkhorn_newton_sparse(a, b, M, reg, tol=1e-12)
+    assert res.info["n_absorb"] >= 2
+    assert res.converged and _l1_error(res.plan, a, b) <= 1e-12
+    ref = sinkhorn(a, b, M, reg, tol=1e-13, max_iter=100_000)  # log domain throughout
+    np.testing.assert_allclose(res.plan, ref.plan, atol=1e-12)
+
+
+def test_sns_threads_over_row_blocks_of_one_problem():
+    a, b, M = _problem(300, 280, 5)
+    one = sinkhorn_newton_sparse(a, b, M, 1 / 500, tol=1e-12)
+    two = sinkhorn_newton_sparse(a, b, M, 1 / 500, tol=1e-12, n_jobs=2)
+    assert two.converged and _l1_error(two.plan, a, b) <= 1e-12
+    np.testing.assert_allclose(two.plan, one.plan, atol=1e-13)

@@ -197,6 +197,25 @@ def ot_plan(K, u, v, out):
     return rows, cols
 
 
+@register_kernel("ot_scale_plan", "numba")
+@njit(**_fast)
+def ot_scale_plan(Kt, alpha, beta):
+    """``Kt = diag(alpha) Kt diag(beta)`` in place; returns the row and column sums."""
+    n, m = Kt.shape
+    rows = np.empty(n)
+    cols = np.zeros(m)
+    for i in range(n):
+        ai = alpha[i]
+        s = 0.0
+        for j in range(m):
+            p = ai * Kt[i, j] * beta[j]
+            Kt[i, j] = p
+            s += p
+            cols[j] += p
+        rows[i] = s
+    return rows, cols
+
+
 @register_kernel("ot_sparsify", "numba")
 @njit(**_opts)
 def ot_sparsify(P, thresh):
@@ -219,6 +238,35 @@ def ot_sparsify(P, thresh):
             if P[i, j] >= thresh:
                 indices[pos] = j
                 data[pos] = P[i, j]
+                pos += 1
+    return indptr, indices, data
+
+
+@register_kernel("ot_sparsify_scaled", "numba")
+@njit(**_opts)
+def ot_sparsify_scaled(Kt, alpha, beta, thresh):
+    """Entries of ``P = diag(alpha) Kt diag(beta)`` with ``P_ij >= thresh``, as CSR arrays."""
+    n, m = Kt.shape
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    for i in range(n):
+        ai = alpha[i]
+        c = 0
+        for j in range(m):
+            c += ai * Kt[i, j] * beta[j] >= thresh
+        indptr[i + 1] = indptr[i] + c
+    nnz = indptr[n]
+    indices = np.empty(nnz, dtype=np.int64)
+    data = np.empty(nnz)
+    for i in range(n):
+        pos = indptr[i]
+        if pos == indptr[i + 1]:
+            continue
+        ai = alpha[i]
+        for j in range(m):
+            p = ai * Kt[i, j] * beta[j]
+            if p >= thresh:
+                indices[pos] = j
+                data[pos] = p
                 pos += 1
     return indptr, indices, data
 

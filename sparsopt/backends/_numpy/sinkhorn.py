@@ -51,6 +51,13 @@ def ot_plan(K, u, v, out):
     return out.sum(axis=1), out.sum(axis=0)
 
 
+@register_kernel("ot_scale_plan", "numpy")
+def ot_scale_plan(Kt, alpha, beta):
+    """``Kt = diag(alpha) Kt diag(beta)`` in place; returns ``(Kt.sum(1), Kt.sum(0))``."""
+    np.multiply(alpha[:, None] * Kt, beta[None, :], out=Kt)
+    return Kt.sum(axis=1), Kt.sum(axis=0)
+
+
 @register_kernel("ot_sparsify", "numpy")
 def ot_sparsify(P, thresh):
     """Entries ``P_ij >= thresh`` as CSR arrays ``(indptr, indices, data)`` (int64, float64)."""
@@ -60,6 +67,12 @@ def ot_sparsify(P, thresh):
     np.cumsum(counts, out=indptr[1:])
     rows, cols = np.nonzero(mask)
     return indptr, cols.astype(np.int64), P[rows, cols].astype(np.float64)
+
+
+@register_kernel("ot_sparsify_scaled", "numpy")
+def ot_sparsify_scaled(Kt, alpha, beta, thresh):
+    """Entries of ``P = diag(alpha) Kt diag(beta)`` with ``P_ij >= thresh``, as CSR arrays."""
+    return ot_sparsify(alpha[:, None] * Kt * beta[None, :], thresh)
 
 
 def _matvec(indptr, indices, data, r, c, xa, xb):
