@@ -1,11 +1,13 @@
 """Small generators and loaders of built-in data (no network access needed)."""
 
+from ._orthogonal_problem import make_orthogonal_dictionary_problem
 from .generators import make_kronecker_problem, make_sparse_coding_problem, make_sparse_signal
 from .images import load_image_patches
 
 __all__ = [
     "load_image_patches",
     "make_kronecker_problem",
+    "make_orthogonal_dictionary_problem",
     "make_sparse_coding_problem",
     "make_sparse_signal",
 ]
