@@ -843,7 +843,7 @@ class SupervisedDictionaryLearning(SparsoptEstimatorMixin, ClassNamePrefixFeatur
         Iterations of the solver (LPGD steps after the warm start for ``"lpgd"``).
     converged_ : bool
         Whether the objective criterion met ``tol``.
-    objective_history_ : ndarray of shape (n_iter_ + 1,)
+    objective_history_ : ndarray of shape (`n_iter_` + 1,)
         Objective from the initial point on (lifted objective for ``"lpgd"``).
     stationarity_ : float
         ``"lpgd"``: norm of the projected-gradient mapping at the last step;
