@@ -91,6 +91,15 @@ sphinx_gallery_conf = {
     "reference_url": {"sparsopt": None},
     "remove_config_comments": True,
     "within_subsection_order": "FileNameSortKey",
+    # the families in the order of the user guide
+    "subsection_order": [
+        "../examples/penalties",
+        "../examples/sparse_coding",
+        "../examples/dictionary_learning",
+        "../examples/sbl",
+        "../examples/optimal_transport",
+        "*",
+    ],
     "download_all_examples": False,
     "show_memory": False,
     "plot_gallery": "True",

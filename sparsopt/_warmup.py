@@ -89,7 +89,8 @@ def _warm_ot(verbose):
 
 
 def _warm_coding(dtype, verbose):
-    """Compile the sparse-coding kernels (cd_gram(_l1), topk_threshold, omp_gram)."""
+    """Compile the sparse-coding and dictionary kernels (cd_gram(_l1), topk_threshold,
+    omp_gram, dict_bcd_sweep, dict_stats_update)."""
     import warnings
 
     import numpy as np
@@ -104,7 +105,8 @@ def _warm_coding(dtype, verbose):
     for name, run in [("cd_gram_l1", lambda: cd(X, D, penalty=L1(0.1), max_iter=2)),
                       ("cd_gram", lambda: cd(X, D, penalty=MCP(0.1), max_iter=2)),
                       ("topk_threshold", lambda: iht(X, D, n_nonzero_coefs=2, max_iter=2)),
-                      ("omp_gram", lambda: omp(X, D, n_nonzero_coefs=2))]:
+                      ("omp_gram", lambda: omp(X, D, n_nonzero_coefs=2)),
+                      ("dict_bcd_sweep, dict_stats_update", lambda: _warm_dictionary(D, X))]:
         t0 = time.perf_counter()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -113,3 +115,18 @@ def _warm_coding(dtype, verbose):
         if verbose:
             print(f"warmup: {name:<45} {dtype.name:<8} {out[(name, dtype.name)]:.3f}s")
     return out
+
+
+def _warm_dictionary(D, X):
+    """One call of each dictionary-learning kernel (atom sweep, online statistics)."""
+    import numpy as np
+
+    from .backends import dispatch
+
+    k, f = D.shape
+    C = np.zeros((X.shape[0], k), dtype=D.dtype)
+    A = np.eye(k, dtype=D.dtype)
+    Bt = np.zeros((k, f), dtype=D.dtype)
+    dispatch("dict_stats_update", A, Bt, C, X, 0.5, 1.0, np.empty(k, dtype=np.int64))
+    dispatch("dict_bcd_sweep", D.copy(), A, Bt, np.zeros(k, dtype=bool), False, False,
+             np.empty(f))

@@ -66,7 +66,8 @@ def sparse_encode(X, dictionary, *, penalty="l1", alpha=1.0, solver="auto", max_
         Tolerance of the solver's stopping criterion (``"lars"`` has none; it is used
         by the coordinate descent that finishes the rare rows whose path cannot).
     positive : bool, default=False
-        Non-negative codes (``"lars"``, ``"cd"``, ``"ista"``, ``"fista"``, ``"lca"``).
+        Non-negative codes (``"lars"``, ``"cd"``, ``"ista"``, ``"fista"``, ``"lca"``;
+        ``"omp"`` and ``"iht"`` refuse it).
     n_nonzero_coefs : int, default=None
         Sparsity of ``"omp"`` and fixed-sparsity ``"iht"``.
     init : ndarray of shape (n_samples, n_components), default=None
@@ -116,6 +117,10 @@ def sparse_encode(X, dictionary, *, penalty="l1", alpha=1.0, solver="auto", max_
     else:
         raise ValueError(f"{name}: penalty must be a name or a Penalty, got {penalty!r}.")
     solver = _resolve_solver(solver, pen, n_nonzero_coefs, init)
+    if positive and solver in ("omp", "iht"):
+        raise ValueError(f"{name}: positive=True is not supported by solver={solver!r} (its "
+                         "greedy selection is sign-free); use solver='lars', 'cd' or 'fista' "
+                         "with a penalty for non-negative codes.")
     X_arr = np.asarray(X)
     if X_arr.ndim != 2:
         raise ValueError(f"{name}: X must be 2-D (n_samples, n_features), got shape "

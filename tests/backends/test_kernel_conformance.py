@@ -616,6 +616,70 @@ def _check_ot_scale_plan(op, case):
 
 
 @st.composite
+def _case_dict_bcd_sweep(draw):
+    """Statistics A = C^T C, Bt = C^T X of random codes, a dictionary, some atoms skipped."""
+    dtype = draw(st.sampled_from(DTYPES))
+    n = draw(st.integers(1, 10))
+    k = draw(st.integers(1, 6))
+    f = draw(st.integers(1, 6))
+    C = draw(hnp.arrays(np.float64, (n, k), elements=st.sampled_from([0.0]) | _floats(-2, 2)))
+    X = draw(hnp.arrays(np.float64, (n, f), elements=_floats(-2, 2)))
+    D = draw(hnp.arrays(np.float64, (k, f), elements=_floats(-1, 1)))
+    A = C.T @ C + np.eye(k) * draw(_floats(0.1, 1.0))
+    skip = draw(hnp.arrays(np.bool_, k))
+    positive = draw(st.booleans())
+    unit = draw(st.booleans())
+    return (D.astype(dtype), A.astype(dtype), (C.T @ X).astype(dtype), skip, positive, unit)
+
+
+def _check_dict_bcd_sweep(op, case):
+    D, A, Bt, skip, positive, unit = case
+    out = {}
+    for e in ("numpy", "numba"):
+        Dc = D.copy()
+        dispatch(op, Dc, A, Bt, skip, positive, unit, np.empty(D.shape[1]), engine=e)
+        out[e] = Dc
+    assert out["numba"].dtype == D.dtype
+    rtol = 1e-10 if D.dtype == np.float64 else 2e-5
+    rows = ~skip
+    if unit:
+        # an atom whose update cancels to (round-off of) zero has no direction to
+        # normalise: the two kernels may legitimately differ there
+        rows &= np.linalg.norm(out["numpy"].astype(np.float64), axis=1) > 0
+    np.testing.assert_allclose(out["numba"][rows], out["numpy"][rows], rtol=rtol, atol=rtol)
+    np.testing.assert_array_equal(out["numba"][skip], D[skip])  # skipped atoms untouched
+    norms = np.linalg.norm(out["numba"][~skip].astype(np.float64), axis=1)
+    assert np.all(norms <= 1 + 1e-5)
+
+
+@st.composite
+def _case_dict_stats_update(draw):
+    dtype = draw(st.sampled_from(DTYPES))
+    n = draw(st.integers(1, 10))
+    k = draw(st.integers(1, 6))
+    f = draw(st.integers(1, 6))
+    A = draw(hnp.arrays(np.float64, (k, k), elements=_floats(-2, 2)))
+    Bt = draw(hnp.arrays(np.float64, (k, f), elements=_floats(-2, 2)))
+    C = draw(hnp.arrays(np.float64, (n, k), elements=st.sampled_from([0.0]) | _floats(-2, 2)))
+    X = draw(hnp.arrays(np.float64, (n, f), elements=_floats(-2, 2)))
+    beta = draw(_floats(0.0, 1.0))
+    scale = draw(_floats(1e-3, 1.0))
+    return tuple(x.astype(dtype) for x in (A, Bt, C, X)) + (beta, scale)
+
+
+def _check_dict_stats_update(op, case):
+    A, Bt, C, X, beta, scale = case
+    out = {}
+    for e in ("numpy", "numba"):
+        Ac, Bc = A.copy(), Bt.copy()
+        dispatch(op, Ac, Bc, C, X, beta, scale, np.empty(A.shape[0], dtype=np.int64), engine=e)
+        out[e] = (Ac, Bc)
+    rtol = 1e-12 if A.dtype == np.float64 else 1e-5
+    for x_np, x_nb in zip(out["numpy"], out["numba"]):
+        np.testing.assert_allclose(x_nb, x_np, rtol=rtol, atol=10 * rtol)
+
+
+@st.composite
 def _case_ot_newton_cg(draw):
     """A sparsified plan S with diagonals above its row/column sums: SPD, well conditioned."""
     n = draw(st.integers(1, 8))
@@ -734,6 +798,12 @@ CASES = {
     "ot_scale_plan": (_case_ot_sparsify_scaled(),
                       lambda: (np.linspace(0.0, 1.0, 12).reshape(3, 4), np.ones(3),
                                np.full(4, 2.0), 0.5), _check_ot_scale_plan),
+    "dict_bcd_sweep": (_case_dict_bcd_sweep(),
+                       lambda: (np.eye(2, 3) * 0.5, np.eye(2) * 2.0, np.ones((2, 3)),
+                                np.array([False, True]), False, False), _check_dict_bcd_sweep),
+    "dict_stats_update": (_case_dict_stats_update(),
+                          lambda: (np.eye(2), np.ones((2, 3)), np.eye(3, 2), np.ones((3, 3)),
+                                   0.5, 0.25), _check_dict_stats_update),
     "ot_newton_cg": (_case_ot_newton_cg(),
                      lambda: (np.eye(3, 4) * 0.5, np.full(3, 1.0), np.full(4, 0.75),
                               np.linspace(-1, 1, 3), np.linspace(1, -1, 4), 1e-10, 50),

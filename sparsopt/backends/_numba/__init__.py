@@ -4,4 +4,4 @@ from ._cache import configure_cache
 
 configure_cache()
 
-from . import lars, omp, prox, sinkhorn, sparse_coding  # noqa: E402,F401  (registers kernels)
+from . import dictionary, lars, omp, prox, sinkhorn, sparse_coding  # noqa: E402,F401  (registers kernels)

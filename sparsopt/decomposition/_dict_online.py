@@ -1,0 +1,627 @@
+"""Online (mini-batch) dictionary learning: ``dict_learning_online`` and
+``MiniBatchDictionaryLearning`` (Mairal, Bach, Ponce and Sapiro 2010)."""
+
+from __future__ import annotations
+
+import math
+import time
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval
+
+from ..solvers._result import SolverResult
+from ._dict_learning import (
+    _COMMON_CONSTRAINTS,
+    _BaseDictionaryLearning,
+    _check_dict_init,
+    _check_int,
+    _check_n_components,
+    _check_real,
+    _check_X,
+    _coding_spec,
+    _encode,
+    _fix_atoms,
+)
+from ._dict_update import DEAD_TOL, _bcd_update, _kernel
+
+
+def _forgetting_factor(step, b):
+    """``beta`` of Mairal et al.'s schedule for the (0-based) ``step`` and batch size ``b``.
+
+    ``theta = (step + 1) b`` while ``step < b - 1``, then ``b^2 + step + 1 - b``;
+    ``beta = (theta + 1 - b) / (theta + 1)`` (scikit-learn's choice, spec 3.1).
+    """
+    theta = (step + 1) * b if step < b - 1 else b * b + step + 1 - b
+    return (theta + 1.0 - b) / (theta + 1.0)
+
+
+def _init_dictionary(X, k, dict_init, rng, owner):
+    """``dict_init``, else scikit-learn's ``S V^T`` of the top singular triplets of ``X``.
+
+    scikit-learn uses a randomized SVD; when ``n_features`` is small next to the number
+    of atoms (8x8 patches: 64 features, 100 atoms) the exact one from the eigenvectors of
+    ``X^T X`` is both cheaper (``n f^2`` flops against ~``16 n f (k + 10)``) and exact.
+    Rows beyond the rank are zero (they are resampled). Signs as ``svd_flip`` on ``V``.
+    """
+    n, f = X.shape
+    if dict_init is not None:
+        return _check_dict_init(dict_init, k, f, X.dtype, owner)
+    if f <= 16 * (k + 10):
+        X64 = X.astype(np.float64, copy=False)
+        w, V = np.linalg.eigh(X64.T @ X64)
+        order = np.argsort(w)[::-1][:min(n, f, k)]
+        S = np.sqrt(np.maximum(w[order], 0.0))
+        Vt = V[:, order].T
+        signs = np.sign(Vt[np.arange(Vt.shape[0]), np.argmax(np.abs(Vt), axis=1)])
+        Vt *= np.where(signs == 0, 1.0, signs)[:, None]
+    else:
+        from sklearn.utils.extmath import randomized_svd
+
+        _, S, Vt = randomized_svd(X, k, random_state=rng)
+    D = S[:, None] * Vt
+    if D.shape[0] < k:
+        D = np.vstack([D, np.zeros((k - D.shape[0], f), dtype=D.dtype)])
+    return np.ascontiguousarray(D[:k], dtype=X.dtype)
+
+
+class _EarlyStopping:
+    """scikit-learn's rule: EWA of the batch cost, and the change of the dictionary."""
+
+    def __init__(self, n_samples, batch_size, n_components, tol, max_no_improvement):
+        self.n_samples, self.batch_size = n_samples, batch_size
+        self.n_components = n_components
+        self.tol, self.max_no_improvement = tol, max_no_improvement
+        self.ewa = self.ewa_min = None
+        self.no_improvement = 0
+        self.dict_change = float("inf")
+
+    def __call__(self, step, cost, b, D, D_old):
+        """``step`` counts from 1 in this fit; returns the stopping reason or None."""
+        if step <= min(100, self.n_samples / b):
+            return None  # ignore the first steps (bad initial costs)
+        if self.ewa is None:
+            self.ewa = cost
+        else:
+            w = min(b / (self.n_samples + 1), 1.0)
+            self.ewa = self.ewa * (1.0 - w) + cost * w
+        self.dict_change = float(np.linalg.norm(D - D_old)) / self.n_components
+        if self.tol > 0 and self.dict_change <= self.tol:
+            return "tol"
+        if self.ewa_min is None or self.ewa < self.ewa_min:
+            self.no_improvement, self.ewa_min = 0, self.ewa
+        else:
+            self.no_improvement += 1
+        if self.max_no_improvement is not None \
+                and self.no_improvement >= self.max_no_improvement:
+            return "max_no_improvement"
+        return None
+
+
+class _LarsBuffers:
+    """Work arrays of the direct l1 homotopy call (one set per fit, reused by every batch)."""
+
+    def __init__(self, spec, n_rows, k, dtype):
+        from ..backends import dispatch
+        from ..penalties import L1, get_penalty
+        from ..utils.parallel import effective_n_jobs
+
+        pen = get_penalty(spec.penalty, alpha=spec.alpha)
+        self.ok = (spec.solver == "lars" and type(pen) is L1
+                   and effective_n_jobs(spec.n_jobs) == 1)
+        self.alpha = float(pen.alpha) if self.ok else 0.0
+        self.dispatch = dispatch
+        self.C = np.empty((n_rows, k), dtype=dtype)
+        self.B = np.empty((n_rows, k), dtype=dtype)
+        self.n_steps = np.zeros(n_rows, dtype=np.int64)
+        self.status = np.zeros(n_rows, dtype=np.int64)
+        self.quad = np.empty(n_rows, dtype=np.float64)
+
+
+def _encode_batch(Xb, D, G, spec, buf):
+    """Codes of a mini-batch and their summed objective; ``(codes, objective, n_warn)``.
+
+    For l1 with the homotopy (the default) the compiled path kernel is called directly on
+    preallocated buffers, which is what :func:`~sparsopt.solvers.lars` does minus its
+    per-call validation and bookkeeping (a third of the time of a 256-sample batch).
+    Rows whose path does not finish exactly (status != 0) are recomputed through
+    :func:`~sparsopt.decomposition.sparse_encode`, which finishes them by coordinate
+    descent, so the codes are those of ``sparse_encode`` in every case.
+    """
+    if buf is None or not buf.ok:
+        return _encode(Xb, D, spec, gram=G, with_objective=True)
+    b = Xb.shape[0]
+    Bm, C = buf.B[:b], buf.C[:b]
+    np.dot(Xb, D.T, out=Bm)
+    status, quad = buf.status[:b], buf.quad[:b]
+    buf.dispatch("lars_gram", G, Bm, C, buf.alpha, spec.positive, spec.max_iter,
+                 buf.n_steps[:b], status, quad)
+    fit = 0.5 * np.einsum("ij,ij->i", Xb, Xb, dtype=np.float64) + quad
+    bad = np.flatnonzero(status)
+    n_warn = 0
+    if bad.size:
+        Cb, obj_bad, n_warn = _encode(np.ascontiguousarray(Xb[bad]), D, spec, gram=G,
+                                      with_objective=True)
+        C[bad] = Cb
+        fit[bad] = 0.0
+    else:
+        obj_bad = 0.0
+    l1 = buf.alpha * float(np.abs(C).sum(dtype=np.float64))
+    if bad.size:
+        l1 -= buf.alpha * float(np.abs(C[bad]).sum(dtype=np.float64))
+    return C, float(np.maximum(fit, 0.0).sum()) + l1 + obj_bad, n_warn
+
+
+def _minibatch_steps(X, starts, batch_size, D, A, Bt, step0, spec, positive_dict, rng,
+                     history, stopper=None, callback=None, t0=None, max_steps=None):
+    """Run the mini-batches ``X[s:s + batch_size]`` for ``s`` in ``starts``, in place.
+
+    ``A`` (k, k) and ``Bt`` (k, f) are the sufficient statistics ``sum beta C^T C / b`` and
+    ``sum beta C^T X / b``; ``history`` receives the mean objective of each batch (codes
+    against the dictionary before its update). Returns ``(steps_done, stopped_by,
+    coder_warnings, n_resampled)``.
+    """
+    k, f = D.shape
+    u = np.empty(f, dtype=np.float64)
+    D_old = np.empty_like(D) if stopper is not None else None
+    idx = np.empty(k, dtype=np.int64)
+    stats = _kernel(None, "stats")
+    buf = _LarsBuffers(spec, batch_size, k, D.dtype)
+    n_warn = n_res = done = 0
+    stopped_by = None
+    t0 = time.perf_counter() if t0 is None else t0
+    for start in starts:
+        if max_steps is not None and done >= max_steps:
+            break
+        Xb = X[start:start + batch_size]
+        b = Xb.shape[0]
+        step = step0 + done
+        C, obj, w = _encode_batch(Xb, D, D @ D.T, spec, buf)
+        n_warn += w
+        cost = obj / b
+        beta = _forgetting_factor(step, b)
+        stats(A, Bt, C, Xb, beta, 1.0 / b, idx)
+        if D_old is not None:
+            D_old[...] = D
+        dead = _bcd_update(D, A, Bt, Xb, positive_dict, spec.scale_invariant, rng, DEAD_TOL,
+                           None, u)
+        n_res += dead.size
+        history.append(cost)
+        done += 1
+        if callback is not None and callback({
+                "step": step + 1, "dictionary": D, "batch_cost": cost,
+                "ewa_cost": None if stopper is None else stopper.ewa,
+                "objective_history": history, "inner_stats": (A, Bt.T),
+                "elapsed": time.perf_counter() - t0}):
+            stopped_by = "callback"
+            break
+        if stopper is not None:
+            stopped_by = stopper(done, cost, b, D, D_old)
+            if stopped_by is not None:
+                break
+    return done, stopped_by, n_warn, n_res
+
+
+def _online_fit(X, k, spec, *, batch_size, max_iter, shuffle, tol, max_no_improvement,
+                dict_init, positive_dict, callback, rng, owner):
+    """The fit of :func:`dict_learning_online`; returns the state and a SolverResult."""
+    n, f = X.shape
+    D = _init_dictionary(X, k, dict_init, rng, owner)
+    _fix_atoms(D, X, rng, spec, positive_dict)
+    b = min(batch_size, n)
+    A = np.zeros((k, k), dtype=X.dtype)
+    B = np.zeros((f, k), dtype=X.dtype, order="F")  # B = X^T C; B.T is C-contiguous
+    Xs = X[rng.permutation(n)] if shuffle else X
+    per_epoch = math.ceil(n / b)
+    n_steps = max_iter * per_epoch
+    starts = (s for _ in range(max_iter) for s in range(0, n, b))
+    stopper = _EarlyStopping(n, b, k, tol, max_no_improvement)
+    history = []
+    t0 = time.perf_counter()
+    done, stopped_by, n_warn, n_res = _minibatch_steps(
+        Xs, starts, b, D, A, B.T, 0, spec, positive_dict, rng, history, stopper=stopper,
+        callback=callback, t0=t0, max_steps=n_steps)
+    early = stopped_by in ("tol", "max_no_improvement")
+    msg = []
+    if stopped_by is None and n_steps > 0 and (tol > 0 or max_no_improvement is not None):
+        msg.append(f"no early-stopping criterion was met in max_iter = {max_iter} epochs "
+                   f"({n_steps} mini-batches): dictionary change per atom "
+                   f"{stopper.dict_change:.2e} > tol = {tol:.1e} and the smoothed batch cost "
+                   f"still improved within max_no_improvement = {max_no_improvement} steps; "
+                   "increase max_iter (or tol)")
+    if n_warn:
+        msg.append(f"the sparse coder ({spec.solver}) did not converge in {n_warn} of {done} "
+                   "mini-batches; increase coding_max_iter (or coding_tol)")
+    if msg:
+        warnings.warn(f"{owner}: " + "; ".join(msg) + ".", ConvergenceWarning, stacklevel=3)
+    if not np.all(np.isfinite(D)):  # pragma: no cover - finite data give finite atoms
+        raise FloatingPointError(f"{owner}: non-finite dictionary; check the scaling of X.")
+    hist = np.asarray(history)
+    result = SolverResult(
+        x=D, n_iter=math.ceil(done / per_epoch) if per_epoch else 0, converged=early,
+        stop_crit=stopper.dict_change,
+        history=({"iteration": done, "stop_crit": stopper.dict_change,
+                  "objective": float(hist[-1]) if hist.size else None,
+                  "time": time.perf_counter() - t0},),
+        info={"objective_history": hist, "n_steps": done, "stopped_by": stopped_by or
+              "max_iter", "ewa_cost": stopper.ewa, "coder_warnings": n_warn,
+              "n_resampled": n_res, "coding_solver": spec.solver, "batch_size": b,
+              "criterion": "EWA of the batch cost (max_no_improvement) or dictionary "
+                           "change per atom (tol)"},
+    )
+    return D, A, B, done, result
+
+
+def dict_learning_online(X, n_components=None, *, penalty="l1", alpha=1.0, batch_size=256,
+                         max_iter=100, shuffle=True, tol=1e-3, max_no_improvement=10,
+                         coding_solver="auto", n_nonzero_coefs=None, dict_init=None,
+                         positive_code=False, positive_dict=False, coding_max_iter=1000,
+                         coding_tol=1e-6, callback=None, random_state=None, n_jobs=None,
+                         return_code=False, return_result=False):
+    r"""Online dictionary learning (Mairal et al. 2010) over mini-batches.
+
+    Same model as :func:`dict_learning`, ``min 1/2 ||X - U V||_F^2 + alpha pen(U)`` with
+    ``||V_k||_2 <= 1``, but the atoms are updated after every mini-batch of ``b`` samples
+    from the averaged sufficient statistics
+
+    .. math::
+        A \leftarrow \beta_t A + C_t^T C_t / b, \qquad
+        B \leftarrow \beta_t B + X_t^T C_t / b,
+
+    with the forgetting factor ``beta_t = (theta + 1 - b) / (theta + 1)``,
+    ``theta = (t + 1) b`` for ``t < b - 1`` and ``b^2 + t + 1 - b`` after (scikit-learn's
+    schedule), by one block-coordinate-descent sweep (unused atoms, ``A[k, k] < 1e-6``,
+    are replaced by a random row of the batch plus 1% noise). Codes come from
+    :func:`~sparsopt.decomposition.sparse_encode` on the batch with its Gram matrix
+    computed once: the exact compiled homotopy for l1 (no joblib, no per-sample Python
+    loop), any other penalty or OMP otherwise. float32 data stay float32.
+
+    Stops early (scikit-learn's rule) when the dictionary change per atom
+    ``||V_t - V_{t-1}||_F / n_components`` is at most ``tol``, or when an exponentially
+    weighted average of the batch cost (weight ``b / (n_samples + 1)``, started after
+    ``min(100, n_samples / b)`` steps) has not improved for ``max_no_improvement`` steps.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+        Data.
+    n_components : int, default=None
+        Number of atoms; ``None``: ``n_features``.
+    penalty : str or Penalty, default="l1"
+        Penalty of the codes.
+    alpha : float, default=1.0
+        Its strength (scikit-learn's ``alpha``).
+    batch_size : int, default=256
+        Samples per mini-batch (at most ``n_samples``).
+    max_iter : int, default=100
+        Maximum number of epochs (passes over the data).
+    shuffle : bool, default=True
+        Shuffle the samples (once) before cutting the batches.
+    tol : float, default=1e-3
+        Early stopping on the dictionary change per atom (0 disables).
+    max_no_improvement : int or None, default=10
+        Early stopping on the smoothed batch cost (``None`` disables).
+    coding_solver : str, default="auto"
+        Sparse coder (see :func:`dict_learning`).
+    n_nonzero_coefs : int, default=None
+        Non-zeros per code for OMP/IHT.
+    dict_init : array-like of shape (n_components, n_features), default=None
+        Initial dictionary; default: ``S V^T`` of a randomized SVD of ``X`` (missing
+        atoms drawn from the data).
+    positive_code : bool, default=False
+        Non-negative codes (not with OMP/IHT).
+    positive_dict : bool, default=False
+        Non-negative atoms.
+    coding_max_iter : int, default=1000
+        ``max_iter`` of the coder.
+    coding_tol : float, default=1e-6
+        ``tol`` of the coder.
+    callback : callable, default=None
+        Called after every mini-batch with a dict ``state`` (``step``, ``dictionary``,
+        ``batch_cost``, ``ewa_cost``, ``objective_history`` (the batch costs so far),
+        ``inner_stats`` ``(A, B)``, ``elapsed``); returning True stops. Do not modify
+        the arrays.
+    random_state : int, RandomState instance or None, default=None
+        Seed of the initialisation, the shuffling and the resampling.
+    n_jobs : int or None, default=None
+        Threads of the coder over blocks of the batch (worth it for large batches only).
+    return_code : bool, default=False
+        Also return the codes of ``X`` against the final dictionary.
+    return_result : bool, default=False
+        Also return a :class:`~sparsopt.solvers.SolverResult` (``info``:
+        ``objective_history`` (batch costs), ``n_steps``, ``stopped_by``...).
+
+    Returns
+    -------
+    code : ndarray of shape (n_samples, n_components)
+        Only if ``return_code``.
+    dictionary : ndarray of shape (n_components, n_features)
+        The atoms, dtype of ``X``.
+    result : SolverResult
+        Only if ``return_result``.
+
+    Warns
+    -----
+    ConvergenceWarning
+        Once, if ``max_iter`` epochs ran without meeting an enabled early-stopping
+        criterion (or the coder did not converge on some batch).
+
+    References
+    ----------
+    .. [1] J. Mairal, F. Bach, J. Ponce and G. Sapiro, "Online learning for matrix
+       factorization and sparse coding", JMLR 11, 2010.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sparsopt.datasets import make_sparse_coding_problem
+    >>> from sparsopt.decomposition._dict_online import dict_learning_online
+    >>> X, _, _ = make_sparse_coding_problem(500, 16, 12, 2, noise=0.01)
+    >>> D = dict_learning_online(X, 12, alpha=0.1, batch_size=50, max_iter=3, tol=0,
+    ...                          max_no_improvement=None, random_state=0)
+    >>> D.shape, bool(np.all(np.linalg.norm(D, axis=1) <= 1 + 1e-12))
+    ((12, 16), True)
+    """
+    owner = "dict_learning_online"
+    X = _check_X(X, owner)
+    n, f = X.shape
+    k = _check_n_components(n_components, f, owner)
+    batch_size = _check_int(batch_size, "batch_size", owner, 1)
+    max_iter = _check_int(max_iter, "max_iter", owner, 0)
+    tol = _check_real(tol, "tol", owner)
+    if max_no_improvement is not None:
+        max_no_improvement = _check_int(max_no_improvement, "max_no_improvement", owner, 1)
+    alpha = _check_real(alpha, "alpha", owner)
+    spec = _coding_spec(penalty, alpha, coding_solver, n_nonzero_coefs, positive_code,
+                        _check_int(coding_max_iter, "coding_max_iter", owner, 1),
+                        _check_real(coding_tol, "coding_tol", owner), n_jobs, owner)
+    if callback is not None and not callable(callback):
+        raise TypeError(f"{owner}: callback must be callable or None, got {callback!r}.")
+    rng = check_random_state(random_state)
+    D, _, _, _, result = _online_fit(
+        X, k, spec, batch_size=batch_size, max_iter=max_iter, shuffle=shuffle, tol=tol,
+        max_no_improvement=max_no_improvement, dict_init=dict_init,
+        positive_dict=positive_dict, callback=callback, rng=rng, owner=owner)
+    out = (D,)
+    if return_code:
+        code, _, _ = _encode(X, D, spec)
+        out = (code, D)
+    if return_result:
+        out = out + (result,)
+    return out[0] if len(out) == 1 else out
+
+
+class MiniBatchDictionaryLearning(_BaseDictionaryLearning):
+    """Online dictionary learning over mini-batches, with ``partial_fit``.
+
+    Learns atoms ``V`` (``components_``) for ``1/2 ||X - U V||_F^2 + alpha * pen(U)``,
+    ``||V_k||_2 <= 1``, by the online algorithm of Mairal et al. (see
+    :func:`dict_learning_online`): code a mini-batch, update the averaged sufficient
+    statistics, one BCD sweep over the atoms. A drop-in for
+    :class:`sklearn.decomposition.MiniBatchDictionaryLearning` (same model, scaling,
+    forgetting schedule and early stopping) that codes each batch with the compiled exact
+    homotopy (or any penalty/solver of :func:`~sparsopt.decomposition.sparse_encode`) and
+    updates the atoms in a compiled kernel, float32 end to end.
+
+    Parameters
+    ----------
+    n_components : int, default=None
+        Number of atoms; ``None``: ``n_features``.
+    penalty : str or Penalty, default="l1"
+        Penalty of the codes during the fit.
+    alpha : float, default=1.0
+        Its strength.
+    batch_size : int, default=256
+        Samples per mini-batch.
+    max_iter : int, default=1000
+        Maximum number of epochs of :meth:`fit` (it usually stops early).
+    shuffle : bool, default=True
+        Shuffle the samples (once per :meth:`fit`).
+    tol : float, default=1e-3
+        Early stopping on the dictionary change per atom (0 disables).
+    max_no_improvement : int or None, default=10
+        Early stopping on the smoothed batch cost (``None`` disables).
+    coding_solver : str, default="auto"
+        Sparse coder during the fit.
+    n_nonzero_coefs : int, default=None
+        Non-zeros per code for OMP/IHT during the fit.
+    transform_penalty, transform_alpha, transform_solver, transform_n_nonzero_coefs : \
+default=None
+        Coder of :meth:`transform`; each ``None`` takes its fit counterpart.
+    transform_max_iter : int, default=1000
+        ``max_iter`` of the iterative coders (fit and transform, as scikit-learn).
+    callback : callable, default=None
+        ``callback(state)`` after every mini-batch of :meth:`fit` (see
+        :func:`dict_learning_online`); True stops.
+    positive_code : bool, default=False
+        Non-negative codes.
+    positive_dict : bool, default=False
+        Non-negative atoms.
+    dict_init : array-like of shape (n_components, n_features), default=None
+        Initial dictionary (default: randomized SVD of the first data seen).
+    random_state : int, RandomState instance or None, default=None
+        Seed of the initialisation, shuffling and resampling.
+    n_jobs : int or None, default=None
+        Threads of the coder.
+
+    Attributes
+    ----------
+    components_ : ndarray of shape (n_components, n_features)
+        The atoms, dtype of the training data.
+    inner_stats_ : tuple of ndarray
+        ``(A, B)``: ``A`` of shape (n_components, n_components) and ``B = X^T C`` of shape
+        (n_features, n_components), averaged as above; :meth:`partial_fit` continues
+        from them.
+    n_steps_ : int
+        Mini-batches processed (across :meth:`partial_fit` calls).
+    n_iter_ : int
+        Epochs started by :meth:`fit`.
+    objective_history_ : ndarray of shape (n_steps_,)
+        Mean objective of each mini-batch (its codes against the dictionary before the
+        update), appended to by :meth:`partial_fit`.
+    converged_ : bool
+        Whether :meth:`fit` stopped early on ``tol`` or ``max_no_improvement``.
+    n_features_in_ : int
+        Number of features seen during ``fit``.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of the features, when ``X`` has string column names.
+
+    See Also
+    --------
+    DictionaryLearning : the batch algorithm.
+
+    References
+    ----------
+    .. [1] J. Mairal, F. Bach, J. Ponce and G. Sapiro, "Online learning for matrix
+       factorization and sparse coding", JMLR 11, 2010.
+
+    Examples
+    --------
+    >>> from sparsopt.datasets import make_sparse_coding_problem
+    >>> from sparsopt.decomposition._dict_online import MiniBatchDictionaryLearning
+    >>> X, _, _ = make_sparse_coding_problem(400, 16, 12, 2, noise=0.01)
+    >>> dl = MiniBatchDictionaryLearning(12, alpha=0.1, batch_size=40, max_iter=5,
+    ...                                  random_state=0).fit(X)
+    >>> dl.components_.shape, dl.transform(X[:3]).shape, dl.n_steps_ > 0
+    ((12, 16), (3, 12), True)
+    """
+
+    _parameter_constraints = {
+        **_COMMON_CONSTRAINTS,
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "max_iter": [Interval(Integral, 0, None, closed="left")],
+        "shuffle": ["boolean"],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "max_no_improvement": [Interval(Integral, 1, None, closed="left"), None],
+    }
+
+    def __init__(self, n_components=None, *, penalty="l1", alpha=1.0, batch_size=256,
+                 max_iter=1000, shuffle=True, tol=1e-3, max_no_improvement=10,
+                 coding_solver="auto", n_nonzero_coefs=None, transform_penalty=None,
+                 transform_alpha=None, transform_solver=None, transform_n_nonzero_coefs=None,
+                 transform_max_iter=1000, callback=None, positive_code=False,
+                 positive_dict=False, dict_init=None, random_state=None, n_jobs=None):
+        self.n_components = n_components
+        self.penalty = penalty
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.tol = tol
+        self.max_no_improvement = max_no_improvement
+        self.coding_solver = coding_solver
+        self.n_nonzero_coefs = n_nonzero_coefs
+        self.transform_penalty = transform_penalty
+        self.transform_alpha = transform_alpha
+        self.transform_solver = transform_solver
+        self.transform_n_nonzero_coefs = transform_n_nonzero_coefs
+        self.transform_max_iter = transform_max_iter
+        self.callback = callback
+        self.positive_code = positive_code
+        self.positive_dict = positive_dict
+        self.dict_init = dict_init
+        self.random_state = random_state
+        self.n_jobs = n_jobs
+
+    def fit(self, X, y=None):
+        """Learn the dictionary from ``X`` (resets any previous state).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data.
+        y : Ignored
+            Not used, present for API consistency.
+
+        Returns
+        -------
+        self : MiniBatchDictionaryLearning
+        """
+        self._validate_params()
+        X = np.ascontiguousarray(self._validate_input(X))
+        spec = self._fit_spec()
+        self._transform_spec()
+        k = _check_n_components(self.n_components, X.shape[1], type(self).__name__)
+        self._random_state = check_random_state(self.random_state)
+        D, A, B, done, res = _online_fit(
+            X, k, spec, batch_size=self.batch_size, max_iter=self.max_iter,
+            shuffle=self.shuffle, tol=self.tol, max_no_improvement=self.max_no_improvement,
+            dict_init=self.dict_init, positive_dict=self.positive_dict,
+            callback=self.callback, rng=self._random_state, owner=type(self).__name__)
+        self.components_ = D
+        self.inner_stats_ = (A, B)
+        self.n_steps_ = int(done)
+        self.n_iter_ = int(res.n_iter)
+        self.converged_ = bool(res.converged)
+        self.objective_history_ = np.asarray(res.info["objective_history"])
+        return self
+
+    def partial_fit(self, X, y=None):
+        """Update the model with the chunk ``X``, in mini-batches of ``batch_size``.
+
+        The chunk is cut in order (no shuffling) into batches of ``batch_size`` samples
+        (the last one may be smaller), each processed as in :meth:`fit`; the statistics
+        ``inner_stats_`` and the step counter ``n_steps_`` (which drives the forgetting
+        schedule) continue across calls, so feeding a data set in chunks that are
+        multiples of ``batch_size`` gives the same model as one call with all of it. The
+        first call initialises the dictionary (``dict_init``, else a randomized SVD of the
+        chunk). No early stopping, no ``callback``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            A chunk of data.
+        y : Ignored
+            Not used, present for API consistency.
+
+        Returns
+        -------
+        self : MiniBatchDictionaryLearning
+        """
+        first = not hasattr(self, "components_")
+        if first:
+            self._validate_params()
+        X = np.ascontiguousarray(self._validate_input(X, reset=first))
+        owner = type(self).__name__
+        spec = self._fit_spec()
+        if first:
+            self._transform_spec()
+            k = _check_n_components(self.n_components, X.shape[1], owner)
+            self._random_state = check_random_state(self.random_state)
+            D = _init_dictionary(X, k, self.dict_init, self._random_state, owner)
+            _fix_atoms(D, X, self._random_state, spec, self.positive_dict)
+            A = np.zeros((k, k), dtype=X.dtype)
+            B = np.zeros((X.shape[1], k), dtype=X.dtype, order="F")
+            self.n_steps_, self.n_iter_, self.converged_ = 0, 0, False
+            history = []
+        else:
+            D = self.components_
+            A, B = self.inner_stats_
+            if D.dtype != X.dtype:  # keep the dtype of the first chunk
+                X = X.astype(D.dtype)
+            history = list(self.objective_history_)
+        b = self.batch_size
+        done, _, n_warn, _ = _minibatch_steps(
+            X, range(0, X.shape[0], b), b, D, A, B.T, self.n_steps_, spec,
+            self.positive_dict, self._random_state, history)
+        if not np.all(np.isfinite(D)):  # pragma: no cover - finite data give finite atoms
+            raise FloatingPointError(f"{owner}.partial_fit: non-finite dictionary; check the "
+                                     "scaling of X.")
+        if n_warn:
+            warnings.warn(f"{owner}.partial_fit: the sparse coder ({spec.solver}) did not "
+                          f"converge in {n_warn} of {done} mini-batches; increase "
+                          "transform_max_iter.", ConvergenceWarning, stacklevel=2)
+        self.components_ = D
+        self.inner_stats_ = (A, B)
+        self.n_steps_ += done
+        self.objective_history_ = np.asarray(history)
+        return self
+
+    @classmethod
+    def _test_params(cls, check_name):
+        """Constructor parameters for scikit-learn's estimator checks (tests only)."""
+        return {"n_components": 3, "alpha": 0.1, "batch_size": 8, "max_iter": 3,
+                "random_state": 0}
