@@ -9,11 +9,16 @@ from sparsopt._demo import run_demo
 def test_demo_quick_runs_every_task_and_writes_plots(tmp_path, capsys):
     rows = run_demo(out=str(tmp_path), quick=True)
     tasks = {r[0] for r in rows}
-    assert len(tasks) == 5
+    assert len(tasks) == 6
     out = capsys.readouterr().out
-    assert "task" in out and "quality" in out and "[7/7]" in out
-    assert sorted(os.listdir(tmp_path)) == ["denoising.png", "logistic_digits.png",
-                                            "recovery.png", "sparse_coding.png", "transport.png"]
+    assert "task" in out and "quality" in out and "[8/8]" in out
+    assert sorted(os.listdir(tmp_path)) == ["denoising.png", "dictionary.png",
+                                            "logistic_digits.png", "recovery.png",
+                                            "sparse_coding.png", "transport.png"]
+    # a dictionary learned on the image beats the fixed DCT at equal sparsity
+    dl = [(r[1], float(r[2].split()[1])) for r in rows if r[0].startswith("learn")]
+    learned = next(e for m, e in dl if m.startswith("MiniBatchDictionaryLearning"))
+    assert learned < next(e for m, e in dl if m.startswith("overcomplete DCT"))
     # small-reg OT: Sinkhorn-Newton-Sparse reaches machine precision, Sinkhorn does not
     ot = {r[1]: float(r[2].split()[2]) for r in rows if r[0].startswith("entropic OT")}
     assert ot["sinkhorn_newton_sparse"] <= 1e-12 < 1e-6 <= ot["sinkhorn (log, 1000 sweeps)"]
