@@ -522,14 +522,7 @@ class _BaseDictionaryLearning(SparsoptEstimatorMixin, ClassNamePrefixFeaturesOut
         X_original : ndarray of shape (n_samples, n_features)
         """
         check_is_fitted(self, "components_")
-        from sklearn.utils import check_array as sk_check_array
-
-        codes = sk_check_array(X, dtype=[np.float64, np.float32])
-        k = self.components_.shape[0]
-        if codes.shape[1] != k:
-            raise ValueError(f"{type(self).__name__}: codes have {codes.shape[1]} columns, "
-                             f"expected n_components={k}.")
-        return codes @ self.components_.astype(codes.dtype, copy=False)
+        return self._signals_from_codes(X, self.components_)
 
     def score(self, X, y=None):
         """Negative mean per-sample objective ``-(1/2 ||x - u V||^2 + alpha pen(u))``.

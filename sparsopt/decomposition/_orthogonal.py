@@ -746,13 +746,7 @@ class OrthogonalDictionaryLearning(SparsoptEstimatorMixin, ClassNamePrefixFeatur
         X_original : ndarray of shape (n_samples, n_features)
         """
         check_is_fitted(self, "components_")
-        from sklearn.utils import check_array as sk_check_array
-
-        codes = sk_check_array(X, dtype=[np.float64, np.float32])
-        if codes.shape[1] != self.n_components_:
-            raise ValueError(f"{type(self).__name__}: codes have {codes.shape[1]} columns, "
-                             f"expected n_components_={self.n_components_}.")
-        return codes @ self.components_.astype(codes.dtype, copy=False)
+        return self._signals_from_codes(X, self.components_)
 
     @property
     def _n_features_out(self):

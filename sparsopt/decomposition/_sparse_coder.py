@@ -226,13 +226,7 @@ class SparseCoder(SparsoptEstimatorMixin, ClassNamePrefixFeaturesOutMixin, Trans
         X_original : ndarray of shape (n_samples, n_features)
         """
         check_is_fitted(self, "n_components_")
-        from sklearn.utils import check_array
-
-        codes = check_array(X, dtype=[np.float64, np.float32])
-        if codes.shape[1] != self.n_components_:
-            raise ValueError(f"SparseCoder: codes have {codes.shape[1]} columns, expected "
-                             f"n_components_={self.n_components_}.")
-        return codes @ np.asarray(self.dictionary, dtype=codes.dtype)
+        return self._signals_from_codes(X, self.dictionary)
 
     @property
     def components_(self):

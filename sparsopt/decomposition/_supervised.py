@@ -1035,12 +1035,7 @@ class SupervisedDictionaryLearning(SparsoptEstimatorMixin, ClassNamePrefixFeatur
         -------
         proba : ndarray of shape (n_samples, n_classes)
         """
-        S = self.decision_function(X)
-        if S.ndim == 1:
-            S = np.column_stack([np.zeros_like(S), S])
-        S = S - S.max(axis=1, keepdims=True)
-        E = np.exp(S)
-        return E / E.sum(axis=1, keepdims=True)
+        return np.exp(self.predict_log_proba(X))
 
     def predict_log_proba(self, X):
         """Logarithm of :meth:`predict_proba`, computed stably.

@@ -87,6 +87,17 @@ class SparsoptEstimatorMixin:
         kwargs.setdefault("y_numeric", True)
         return validate_data(self, X, y, reset=reset, **kwargs)
 
+    def _signals_from_codes(self, X, components):
+        """``codes @ components`` for ``inverse_transform``, after checking the codes' width."""
+        from sklearn.utils import check_array
+
+        codes = check_array(X, dtype=[np.float64, np.float32])
+        k = np.shape(components)[0]
+        if codes.shape[1] != k:
+            raise ValueError(f"{type(self).__name__}: codes have {codes.shape[1]} columns, "
+                             f"expected n_components_={k}.")
+        return codes @ np.asarray(components, dtype=codes.dtype)
+
     def _make_penalty(self, penalty=None, alpha=None, **params):
         """Penalty object from ``self.penalty``/``self.alpha`` (never mutating them)."""
         penalty = self.penalty if penalty is None else penalty
