@@ -41,6 +41,7 @@ that a new kernel cannot be added without a conformance test.
 
 from __future__ import annotations
 
+import importlib
 import os
 import warnings
 
@@ -876,6 +877,11 @@ def test_every_numba_kernel_has_a_conformance_case():
         f"Numba kernels without a conformance case in {__file__}: {sorted(missing)}. "
         "Add an entry to CASES."
     )
+
+
+# each kernel family may keep its cases in tests/backends/_cases_<family>.py
+for _family in ("bcd", "glm_cd", "prox_newton", "trees"):
+    CASES.update(importlib.import_module(f"tests.backends._cases_{_family}").CASES)
 
 
 @pytest.mark.parametrize("op", sorted(CASES))

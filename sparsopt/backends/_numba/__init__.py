@@ -4,4 +4,15 @@ from ._cache import configure_cache
 
 configure_cache()
 
-from . import dictionary, lars, omp, prox, sinkhorn, sparse_coding  # noqa: E402,F401  (registers kernels)
+from . import (  # noqa: E402,F401  (registers kernels)
+    bcd,
+    dictionary,
+    glm_cd,
+    lars,
+    omp,
+    prox,
+    prox_newton,
+    sinkhorn,
+    sparse_coding,
+    trees,
+)

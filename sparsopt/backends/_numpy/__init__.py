@@ -1,3 +1,14 @@
 """NumPy reference kernels: the oracle every other backend is tested against."""
 
-from . import dictionary, lars, omp, prox, sinkhorn, sparse_coding  # noqa: F401  (registers kernels)
+from . import (  # noqa: F401  (registers kernels)
+    bcd,
+    dictionary,
+    glm_cd,
+    lars,
+    omp,
+    prox,
+    prox_newton,
+    sinkhorn,
+    sparse_coding,
+    trees,
+)

@@ -1,0 +1,1 @@
+"""Numba kernels: Block coordinate descent with greedy rules (solver ``sparsopt.solvers.bcd``)."""

@@ -1,0 +1,2 @@
+"""Numba kernels:
+Working-set coordinate descent for the sparse linear models (Lasso, ElasticNet)."""

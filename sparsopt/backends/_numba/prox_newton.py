@@ -1,0 +1,1 @@
+"""Numba kernels: Proximal Newton for the sparse logistic and multinomial models."""

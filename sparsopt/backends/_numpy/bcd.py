@@ -1,0 +1,2 @@
+"""NumPy references:
+Block coordinate descent with greedy rules (solver ``sparsopt.solvers.bcd``)."""

@@ -1,0 +1,1 @@
+"""NumPy references: Proximal Newton for the sparse logistic and multinomial models."""

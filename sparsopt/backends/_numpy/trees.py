@@ -1,0 +1,2 @@
+"""NumPy references:
+Message passing on forests: exact tree solves for sparse quadratics (label propagation)."""

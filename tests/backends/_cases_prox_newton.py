@@ -1,0 +1,4 @@
+"""Conformance cases of the ``prox_newton`` kernels (merged into the CASES of
+``test_kernel_conformance.py``): ``CASES = {op: (strategy, example, check)}``."""
+
+CASES = {}
