@@ -65,7 +65,28 @@ def warmup(dtypes=("float32", "float64"), verbose=False):
                 print(f"warmup: {key[0]:<45} {key[1]:<8} {timings[key]:.3f}s")
         timings.update(_warm_coding(dtype, verbose))
     timings.update(_warm_ot(verbose))
+    timings.update(_warm_trees(verbose))
     return timings
+
+
+def _warm_trees(verbose):
+    """Compile the tree kernels of label propagation (float64: the solver's only dtype)."""
+    import warnings
+
+    from .datasets import make_lattice_label_problem
+    from .solvers import label_propagation_bcd
+
+    A, b, _ = make_lattice_label_problem(4, 4, 2, random_state=0)
+    t0 = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for blocks in ("greedy_tree", "tree_partition", "red_black"):
+            label_propagation_bcd(A, b, blocks=blocks, max_iter=2, tol=0)
+    key = ("tree_block_solve, greedy_forest, forest_partition, greedy_coloring", "float64")
+    out = {key: time.perf_counter() - t0}
+    if verbose:
+        print(f"warmup: {key[0]:<45} {key[1]:<8} {out[key]:.3f}s")
+    return out
 
 
 def _warm_ot(verbose):

@@ -1,5 +1,6 @@
 """Linear models: sparse Bayesian learning (:class:`SBLRegressor`, :class:`KroneckerSBL`)."""
 
+from ._label_propagation import GraphLabelPropagation
 from ._sbl import KroneckerSBL, SBLRegressor
 
-__all__ = ["KroneckerSBL", "SBLRegressor"]
+__all__ = ["GraphLabelPropagation", "KroneckerSBL", "SBLRegressor"]

@@ -6,6 +6,15 @@ coding (rows of ``X`` against a dictionary): :func:`ista`, :func:`fista`, :func:
 :func:`sbl` (dense dictionary), :func:`kronecker_sbl` (Kronecker dictionary and prior).
 """
 
+from ._bcd_trees import (
+    greedy_tree_block,
+    is_forest,
+    label_propagation_bcd,
+    lattice_blocks,
+    red_black_blocks,
+    solve_tree_block,
+    tree_partition_blocks,
+)
 from ._loop import run_iterations
 from ._result import SolverResult, SolverState
 from .capabilities import require
@@ -23,16 +32,23 @@ __all__ = [
     "SolverState",
     "cd",
     "fista",
+    "greedy_tree_block",
+    "is_forest",
     "iht",
     "kronecker_posterior",
     "kronecker_sbl",
+    "label_propagation_bcd",
+    "lattice_blocks",
     "ista",
     "lars",
     "lca",
     "omp",
     "proximal_gradient",
+    "red_black_blocks",
     "require",
     "run_iterations",
     "sbl",
     "sbl_posterior",
+    "solve_tree_block",
+    "tree_partition_blocks",
 ]
