@@ -236,8 +236,7 @@ def dict_learning(X, n_components=None, *, penalty="l1", alpha=1.0, fit_algorith
         per iteration, as scikit-learn; unused atoms are resampled), the method of optimal
         directions (least squares, then unit atoms; rescales the codes) or approximate
         K-SVD (one rank-1 power step per atom; also updates the non-zero codes).
-    coding_solver : {"auto", "lars", "cd", "fista", "ista", "lca", "iht", "omp"}, \
-default="auto"
+    coding_solver : {"auto", "lars", "cd", "fista", "ista", "lca", "iht", "omp"}, default="auto"
         Sparse coder (``"auto"``: OMP if ``n_nonzero_coefs`` is set, the exact homotopy
         ``"lars"`` for l1, coordinate descent for other separable penalties, FISTA for
         CEL0 and group penalties). Iterative coders are warm-started from the previous
@@ -276,7 +275,8 @@ default="auto"
     return_result : bool, default=False
         Also return a :class:`~sparsopt.solvers.SolverResult` (``x``: the dictionary;
         ``history``: one record per iteration with its ``objective``; ``info``:
-        ``objective_history``, ``n_resampled``, ``stopped_by``, ``coder_warnings``).
+        ``objective_history``, ``n_resampled`` (resampling events: an atom that stays unused
+        is counted at every step), ``stopped_by``, ``coder_warnings``).
 
     Returns
     -------
@@ -313,7 +313,7 @@ default="auto"
     --------
     >>> import numpy as np
     >>> from sparsopt.datasets import make_sparse_coding_problem
-    >>> from sparsopt.decomposition._dict_learning import dict_learning
+    >>> from sparsopt.decomposition import dict_learning
     >>> X, D_true, _ = make_sparse_coding_problem(200, 16, 8, 2, noise=0.01)
     >>> code, D, res = dict_learning(X, 8, alpha=0.1, max_iter=100, tol=1e-3,
     ...                              random_state=0, return_result=True)
@@ -580,8 +580,7 @@ class DictionaryLearning(_BaseDictionaryLearning):
         Strength of the penalty.
     fit_algorithm : {"bcd", "mod", "ksvd"}, default="bcd"
         Atom update (see :func:`dict_learning`).
-    coding_solver : {"auto", "lars", "cd", "fista", "ista", "lca", "iht", "omp"}, \
-default="auto"
+    coding_solver : {"auto", "lars", "cd", "fista", "ista", "lca", "iht", "omp"}, default="auto"
         Sparse coder during the fit.
     n_nonzero_coefs : int, default=None
         Non-zeros per code for OMP/IHT during the fit.
@@ -622,9 +621,9 @@ default="auto"
         Iterations run.
     converged_ : bool
         Whether the tolerance was reached.
-    objective_history_ : ndarray of shape (n_iter_,)
+    objective_history_ : ndarray of shape (`n_iter_`,)
         Objective after each iteration.
-    error_ : ndarray of shape (n_iter_,)
+    error_ : ndarray of shape (`n_iter_`,)
         Same as ``objective_history_`` (scikit-learn's name).
     n_features_in_ : int
         Number of features seen during ``fit``.
@@ -646,7 +645,7 @@ default="auto"
     Examples
     --------
     >>> from sparsopt.datasets import make_sparse_coding_problem
-    >>> from sparsopt.decomposition._dict_learning import DictionaryLearning
+    >>> from sparsopt.decomposition import DictionaryLearning
     >>> X, _, _ = make_sparse_coding_problem(100, 16, 8, 2, noise=0.01)
     >>> dl = DictionaryLearning(8, alpha=0.1, max_iter=100, tol=1e-3, random_state=0)
     >>> codes = dl.fit_transform(X)

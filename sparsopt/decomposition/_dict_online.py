@@ -309,8 +309,8 @@ def dict_learning_online(X, n_components=None, *, penalty="l1", alpha=1.0, batch
     n_nonzero_coefs : int, default=None
         Non-zeros per code for OMP/IHT.
     dict_init : array-like of shape (n_components, n_features), default=None
-        Initial dictionary; default: ``S V^T`` of a randomized SVD of ``X`` (missing
-        atoms drawn from the data).
+        Initial dictionary; default: ``S V^T`` of an SVD of ``X`` (randomized unless
+        ``n_features`` is small; missing atoms drawn from the data).
     positive_code : bool, default=False
         Non-negative codes (not with OMP/IHT).
     positive_dict : bool, default=False
@@ -358,7 +358,7 @@ def dict_learning_online(X, n_components=None, *, penalty="l1", alpha=1.0, batch
     --------
     >>> import numpy as np
     >>> from sparsopt.datasets import make_sparse_coding_problem
-    >>> from sparsopt.decomposition._dict_online import dict_learning_online
+    >>> from sparsopt.decomposition import dict_learning_online
     >>> X, _, _ = make_sparse_coding_problem(500, 16, 12, 2, noise=0.01)
     >>> D = dict_learning_online(X, 12, alpha=0.1, batch_size=50, max_iter=3, tol=0,
     ...                          max_no_improvement=None, random_state=0)
@@ -441,7 +441,8 @@ default=None
     positive_dict : bool, default=False
         Non-negative atoms.
     dict_init : array-like of shape (n_components, n_features), default=None
-        Initial dictionary (default: randomized SVD of the first data seen).
+        Initial dictionary (default: an SVD of the first data seen, randomized unless
+        ``n_features`` is small).
     random_state : int, RandomState instance or None, default=None
         Seed of the initialisation, shuffling and resampling.
     n_jobs : int or None, default=None
@@ -459,7 +460,7 @@ default=None
         Mini-batches processed (across :meth:`partial_fit` calls).
     n_iter_ : int
         Epochs started by :meth:`fit`.
-    objective_history_ : ndarray of shape (n_steps_,)
+    objective_history_ : ndarray of shape (`n_steps_`,)
         Mean objective of each mini-batch (its codes against the dictionary before the
         update), appended to by :meth:`partial_fit`.
     converged_ : bool
@@ -481,7 +482,7 @@ default=None
     Examples
     --------
     >>> from sparsopt.datasets import make_sparse_coding_problem
-    >>> from sparsopt.decomposition._dict_online import MiniBatchDictionaryLearning
+    >>> from sparsopt.decomposition import MiniBatchDictionaryLearning
     >>> X, _, _ = make_sparse_coding_problem(400, 16, 12, 2, noise=0.01)
     >>> dl = MiniBatchDictionaryLearning(12, alpha=0.1, batch_size=40, max_iter=5,
     ...                                  random_state=0).fit(X)
@@ -567,7 +568,7 @@ default=None
         ``inner_stats_`` and the step counter ``n_steps_`` (which drives the forgetting
         schedule) continue across calls, so feeding a data set in chunks that are
         multiples of ``batch_size`` gives the same model as one call with all of it. The
-        first call initialises the dictionary (``dict_init``, else a randomized SVD of the
+        first call initialises the dictionary (``dict_init``, else an SVD of the
         chunk). No early stopping, no ``callback``.
 
         Parameters
