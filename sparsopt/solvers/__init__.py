@@ -1,6 +1,8 @@
 """Solvers: plain functions returning a :class:`SolverResult`.
 
-Generic: :func:`proximal_gradient` (any loss, any penalty with a prox). Batched sparse
+Generic: :func:`proximal_gradient` (any loss, any penalty with a prox). Block coordinate
+descent with greedy rules: :func:`bcd`; message passing on tree blocks for sparse
+quadratics: :func:`label_propagation_bcd`. Batched sparse
 coding (rows of ``X`` against a dictionary): :func:`ista`, :func:`fista`, :func:`lca`,
 :func:`iht`, :func:`omp`, :func:`cd`, :func:`lars`. Sparse Bayesian learning:
 :func:`sbl` (dense dictionary), :func:`kronecker_sbl` (Kronecker dictionary and prior).
@@ -17,6 +19,7 @@ from ._bcd_trees import (
 )
 from ._loop import run_iterations
 from ._result import SolverResult, SolverState
+from .bcd import bcd
 from .capabilities import require
 from .cd import cd
 from .iht import iht
@@ -30,6 +33,7 @@ from .sbl import sbl, sbl_posterior
 __all__ = [
     "SolverResult",
     "SolverState",
+    "bcd",
     "cd",
     "fista",
     "greedy_tree_block",

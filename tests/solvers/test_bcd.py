@@ -1,0 +1,459 @@
+"""Tests of the block coordinate descent engine ``sparsopt.solvers.bcd``.
+
+Reproduction targets of ``specs/bcd.md`` at CI size (dataset A re-generated with
+``make_bcd_problem``):
+
+* R1-a: greedy Lipschitz-aware rules >> cyclic; variable blocks + matrix updates +
+  GSQ (IHT) >> fixed-block GS.
+* R1-b: L1-NNLS with the GS-q rule on variable blocks of 50 and projected Newton
+  identifies the support and reaches F - F* < 1e-8 within 10 iterations.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn.exceptions import ConvergenceWarning
+
+from sparsopt.datasets._bcd_problems import make_bcd_problem
+from sparsopt.penalties import MCP, GroupL21
+from sparsopt.solvers._bcd_rules import PARTITIONS, SELECTIONS
+from sparsopt.solvers.bcd import LOSSES, UPDATES, bcd
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _quiet(**kw):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return bcd(**kw)
+
+
+def _objectives(res):
+    return np.array([h["objective"] for h in res.history])
+
+
+@pytest.fixture(scope="module")
+def data_a():
+    """Dataset A at CI size: 200 x 2000 (the paper: 1000 x 10000)."""
+    return make_bcd_problem("ls", 200, 2000, random_state=0)
+
+
+# --------------------------------------------------------------------------- R1-a
+
+#: dataset A at half the paper's size in each dimension (500 x 5000, CSC) and half its
+#: budget: 250 iterations of blocks of 5 = 0.25 effective passes, as in the paper
+R1A_ITERS = 250
+
+
+@pytest.fixture(scope="module")
+def data_a_half():
+    """Dataset A at half the paper's size in each dimension: 500 x 5000, CSC."""
+    A, y, _ = make_bcd_problem("ls", 500, 5000, random_state=0, sparse=True)
+    return A, y
+
+
+@pytest.fixture(scope="module")
+def r1a(data_a_half):
+    A, y = data_a_half
+    runs = {
+        "cyclic-FB": dict(selection="cyclic", update="lipschitz"),
+        "GS-FB": dict(selection="gs", update="lipschitz"),
+        "GSL-FB": dict(selection="gsl", update="lipschitz"),
+        "GSQ-VB-Hb": dict(selection="gsq", partition="variable", update="matrix"),
+    }
+    out = {}
+    for name, kw in runs.items():
+        kw.setdefault("partition", "sort")
+        res = _quiet(X=A, y=y, block_size=5, max_iter=R1A_ITERS, tol=0.0, random_state=0,
+                     **kw)
+        out[name] = _objectives(res)
+    return out
+
+
+def test_r1a_greedy_lipschitz_rules_beat_cyclic(r1a):
+    # f* = 0: the system is underdetermined and consistent
+    ratio = r1a["cyclic-FB"][-1] / r1a["GSL-FB"][-1]
+    assert ratio >= 30, ratio
+
+
+def test_r1a_variable_gsq_matrix_beats_fixed_gs(r1a):
+    ratio = r1a["GS-FB"][-1] / max(r1a["GSQ-VB-Hb"][-1], 1e-300)
+    assert ratio >= 1e5, ratio
+
+
+def test_r1a_runs_are_monotone(r1a):
+    for name, f in r1a.items():
+        assert np.all(np.diff(f) <= 1e-9 * f[0]), name
+
+
+# --------------------------------------------------------------------------- R1-b
+
+
+@pytest.fixture(scope="module")
+def nnls_problem(data_a_half):
+    """A-lsl1nn at half size; lambda = 3.3e4 gives |supp x*| = 50 (paper: 5e4, 51)."""
+    A, y = data_a_half
+    lam = 3.3e4
+    ref = _quiet(X=A, y=y, alpha=lam, penalty="l1_positive", partition="variable",
+                 selection="gs-q", update="projected_newton", block_size=100, max_iter=200,
+                 tol=1e-14)
+    assert ref.converged
+    return A, y, lam, ref
+
+
+def test_r1b_projected_newton_identifies_support_fast(nnls_problem):
+    A, y, lam, ref = nnls_problem
+    f_star = ref.objective
+    x_star = ref.x
+    assert 40 <= np.count_nonzero(x_star) <= 50
+    res = bcd(A, y, alpha=lam, penalty="l1_positive", partition="variable", selection="gs-q",
+              update="projected_newton", block_size=50, max_iter=10, tol=1e-8, f_star=f_star)
+    assert res.converged
+    assert res.n_iter <= 10
+    np.testing.assert_array_equal(res.x != 0, x_star != 0)
+    assert res.info["support_stable_iter"] <= res.n_iter
+    # KKT of the L1-NNLS optimum: g + lam >= 0 everywhere, = 0 on the support
+    g = A.T @ (A @ x_star - y) + lam
+    assert np.all(x_star >= 0)
+    assert np.all(g >= -1e-6 * lam)
+    assert np.all(np.abs(g[x_star > 0]) <= 1e-6 * lam)
+
+
+def test_r1b_ordering_small_blocks(nnls_problem):
+    """|b| = 5: PN needs far fewer iterations than PG (paper fig 7: ~60 vs ~160)."""
+    A, y, lam, ref = nnls_problem
+    iters = {}
+    for update in ("projected_newton", "lipschitz", "tmp"):
+        res = _quiet(X=A, y=y, alpha=lam, penalty="l1_positive", partition="variable",
+                     selection="gs-q", update=update, block_size=5, max_iter=400, tol=1e-8,
+                     f_star=ref.objective)
+        assert res.converged, update
+        iters[update] = res.n_iter
+    assert iters["projected_newton"] < 0.75 * iters["lipschitz"], iters
+    assert iters["tmp"] < 0.75 * iters["lipschitz"], iters
+    # PG with blocks of 50 is still far away after 10 iterations
+    res = _quiet(X=A, y=y, alpha=lam, penalty="l1_positive", partition="variable",
+                 selection="gs-q", update="lipschitz", block_size=50, max_iter=10, tol=1e-8,
+                 f_star=ref.objective)
+    assert not res.converged
+
+
+# --------------------------------------------------------------------------- GLMs
+
+
+@pytest.mark.parametrize("update", ["lipschitz", "line_search"])
+@pytest.mark.parametrize("selection, partition", [("gsl", "sort"), ("gs", "variable"),
+                                                  ("random", "variable")])
+def test_logistic_decreases_monotonically(update, selection, partition):
+    A, y, _ = make_bcd_problem("logistic", 80, 200, random_state=2)
+    res = _quiet(X=A, y=y, loss="logistic", alpha=1.0, selection=selection,
+                 partition=partition, update=update, block_size=5, max_iter=60,
+                 random_state=0)
+    f = _objectives(res)
+    assert np.all(np.diff(f) <= 1e-10 * f[0])
+    assert f[-1] < 0.9 * res.info["initial_objective"]
+
+
+@pytest.mark.parametrize("update", ["lipschitz", "line_search", "newton"])
+def test_softmax_decreases_monotonically(update):
+    A, y, _ = make_bcd_problem("softmax", 60, 20, n_classes=4, random_state=3)
+    sel = "gsq" if update == "newton" else "gsl"
+    res = _quiet(X=A, y=y, loss="multinomial", selection=sel, partition="variable",
+                 update=update, block_size=4, max_iter=40, random_state=0)
+    f = _objectives(res)
+    assert res.x.shape == (20, 4)
+    assert np.all(np.diff(f) <= 1e-10 * f[0])
+    assert f[-1] < 0.9 * res.info["initial_objective"]
+
+
+def test_logistic_l1_matches_sklearn():
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(0)
+    A = rng.standard_normal((60, 12))
+    y = np.where(A[:, 0] - A[:, 1] + 0.5 * rng.standard_normal(60) > 0, 1.0, -1.0)
+    C = 0.5
+    res = bcd(A, y, loss="logistic", alpha=1.0 / C, selection="gs-q", partition="variable",
+              block_size=4, update="projected_newton", max_iter=300, tol=1e-10)
+    clf = LogisticRegression(l1_ratio=1.0, C=C, solver="liblinear", fit_intercept=False,
+                             tol=1e-12, max_iter=10000).fit(A, y)
+    w = clf.coef_.ravel()
+
+    def F(x):
+        return np.logaddexp(0, -y * (A @ x)).sum() + np.abs(x).sum() / C
+
+    assert res.converged
+    assert F(res.x) <= F(w) + 1e-7 * F(w)
+
+
+# --------------------------------------------------------------------------- correctness
+
+
+@pytest.mark.parametrize("selection, partition, update", [
+    ("cyclic", "order", "lipschitz"),
+    ("gsd", "avg", "lipschitz"),
+    ("gs-s", "variable", "lipschitz"),
+    ("gs-r", "sort", "line_search"),
+    ("gsq", "sort", "matrix"),
+    ("gsl", "variable", "matrix"),
+])
+def test_lasso_matches_sklearn(selection, partition, update):
+    from sklearn.linear_model import Lasso
+
+    rng = np.random.default_rng(1)
+    A = rng.standard_normal((40, 20))
+    y = A @ np.r_[2.0, -1.0, 0.5, np.zeros(17)] + 0.1 * rng.standard_normal(40)
+    alpha = 2.0
+    res = _quiet(X=A, y=y, alpha=alpha, selection=selection, partition=partition,
+                 update=update, block_size=4, max_iter=3000, tol=1e-10, random_state=0)
+    ref = Lasso(alpha=alpha / 40, fit_intercept=False, tol=1e-14, max_iter=100000).fit(A, y)
+
+    def F(x):
+        return 0.5 * np.sum((A @ x - y) ** 2) + alpha * np.abs(x).sum()
+
+    assert res.converged
+    assert abs(F(res.x) - F(ref.coef_)) <= 1e-8 * F(ref.coef_)
+
+
+def test_elasticnet_and_tmp():
+    from sklearn.linear_model import ElasticNet
+
+    rng = np.random.default_rng(4)
+    A = rng.standard_normal((30, 10))
+    y = A @ rng.standard_normal(10)
+    res = bcd(A, y, alpha=3.0, penalty="elasticnet", l1_ratio=0.7, selection="gsq",
+              partition="sort", update="matrix", block_size=5, max_iter=500, tol=1e-10)
+    ref = ElasticNet(alpha=3.0 / 30, l1_ratio=0.7, fit_intercept=False, tol=1e-14,
+                     max_iter=100000).fit(A, y)
+    np.testing.assert_allclose(res.x, ref.coef_, atol=1e-6)
+    # two-metric projection on NNLS converges to the x >= 0 optimum
+    res_tmp = bcd(A, y, penalty="positive", selection="gs-q", partition="variable",
+                  update="tmp", block_size=5, max_iter=300, tol=1e-8)
+    from scipy.optimize import nnls
+
+    np.testing.assert_allclose(res_tmp.x, nnls(A, y)[0], atol=1e-5)
+
+
+def test_quadratic_exact_and_sparse():
+    n = 30
+    main = np.full(n, 2.5)
+    off = -np.ones(n - 1)
+    Asp = sp.diags([off, main, off], [-1, 0, 1], format="csc")
+    b = np.linspace(-1, 1, n)
+    x_ref = np.linalg.solve(Asp.toarray(), b)
+    for X in (Asp, Asp.toarray()):
+        res = bcd(X, b, loss="quadratic", selection="gsl", partition="variable", update="exact",
+                  block_size=6, max_iter=500, tol=1e-12)
+        assert res.converged
+        np.testing.assert_allclose(res.x, x_ref, atol=1e-9)
+
+
+def test_dense_equals_csc(data_a):
+    A, y, _ = data_a
+    A = A[:100, :400]
+    y = y[:100]
+    kw = dict(alpha=50.0, selection="gsl", partition="variable", update="matrix",
+              block_size=5, max_iter=30, tol=0.0)
+    r_dense = _quiet(X=A, y=y, **kw)
+    r_csc = _quiet(X=sp.csc_matrix(A), y=y, **kw)
+    r_csr = _quiet(X=sp.csr_matrix(A), y=y, **kw)
+    np.testing.assert_allclose(r_csc.x, r_dense.x, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(r_csr.x, r_dense.x, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(_objectives(r_csc), _objectives(r_dense), rtol=1e-10)
+
+
+def test_engines_agree():
+    A, y, _ = make_bcd_problem("ls", 40, 100, random_state=5, sparse=True)
+    kw = dict(alpha=100.0, penalty="l1_positive", selection="gs-q", partition="variable",
+              update="projected_newton", block_size=10, max_iter=20, tol=0.0)
+    a = _quiet(X=A, y=y, engine="numpy", **kw)
+    b = _quiet(X=A, y=y, engine="numba", **kw)
+    np.testing.assert_allclose(a.x, b.x, rtol=1e-9, atol=1e-9)
+
+
+def test_generic_penalty_mcp():
+    rng = np.random.default_rng(6)
+    A = rng.standard_normal((40, 20))
+    y = A @ np.r_[3.0, -3.0, np.zeros(18)]
+    res = _quiet(X=A, y=y, penalty=MCP(alpha=1.0, gamma=3.0), selection="gsl",
+                 partition="sort", update="lipschitz", block_size=5, max_iter=300)
+    f = _objectives(res)
+    assert np.all(np.diff(f) <= 1e-10 * f[0])
+    assert set(np.flatnonzero(np.abs(res.x) > 1e-3)) == {0, 1}
+
+
+def test_float32_in_float32_out():
+    A, y, _ = make_bcd_problem("ls", 30, 60, random_state=7)
+    res = _quiet(X=A.astype(np.float32), y=y.astype(np.float32), alpha=10.0, max_iter=20)
+    assert res.x.dtype == np.float32
+    ref = _quiet(X=A.astype(np.float32).astype(np.float64), y=y.astype(np.float32),
+                 alpha=10.0, max_iter=20)
+    np.testing.assert_allclose(res.x, ref.x, rtol=1e-5, atol=1e-5)
+
+
+def test_info_fields(data_a):
+    A, y, _ = data_a
+    res = _quiet(X=A[:50, :100], y=y[:50], alpha=1.0, block_size=5, max_iter=12,
+                 selection="cyclic", partition="order")
+    assert res.info["coordinate_updates"] == 60
+    assert res.info["effective_passes"] == pytest.approx(0.6)
+    assert res.info["n_selected"].sum() == 60
+    assert res.info["n_selected"][:60].tolist() == [1] * 60
+    assert len(res.history) == 12
+    assert res.info["blocks"].shape == (20, 5)
+    assert res.info["block_counts"].tolist() == [1] * 12 + [0] * 8
+
+
+def test_warm_start_from_solution():
+    rng = np.random.default_rng(11)
+    A = rng.standard_normal((40, 30))
+    y = A @ np.r_[1.0, -1.0, 2.0, np.zeros(27)] + 0.1 * rng.standard_normal(40)
+    kw = dict(alpha=2.0, selection="gs-q", partition="variable", update="projected_newton",
+              block_size=10, tol=1e-9)
+    res = bcd(A, y, max_iter=300, **kw)
+    assert res.converged
+    again = bcd(A, y, max_iter=300, x0=res.x, **kw)
+    assert again.n_iter == 1
+    np.testing.assert_allclose(again.x, res.x, atol=1e-12)
+
+
+_TINY = {}
+
+
+def _tiny(loss):
+    if not _TINY:
+        rng = np.random.default_rng(0)
+        A = rng.standard_normal((12, 8))
+        _TINY.update(squared=(A, rng.standard_normal(12)),
+                     logistic=(A, np.sign(rng.standard_normal(12))),
+                     multinomial=(A, rng.integers(0, 3, 12)),
+                     quadratic=(A.T @ A + np.eye(8), rng.standard_normal(8)))
+    return _TINY[loss]
+
+
+@settings(max_examples=80, deadline=None)
+@given(loss=st.sampled_from(LOSSES), partition=st.sampled_from(PARTITIONS),
+       selection=st.sampled_from(SELECTIONS), update=st.sampled_from(UPDATES),
+       pen=st.sampled_from([{}, {"alpha": 0.5}, {"penalty": "positive"},
+                            {"alpha": 0.5, "penalty": "l1_positive"},
+                            {"alpha": 0.5, "penalty": "elasticnet"}]),
+       sparse=st.booleans())
+def test_every_combination_is_monotone_or_refused(loss, partition, selection, update, pen,
+                                                  sparse):
+    """Each valid (loss, partition, rule, update, penalty) decreases F monotonically;
+    an invalid one raises a ValueError naming the parameters."""
+    X, y = _tiny(loss)
+    if sparse:
+        X = sp.csc_matrix(X)
+    try:
+        res = _quiet(X=X, y=y, loss=loss, partition=partition, selection=selection,
+                     update=update, block_size=4, max_iter=15, random_state=0, **pen)
+    except ValueError as exc:
+        assert "bcd:" in str(exc)
+        return
+    f = np.r_[res.info["initial_objective"], _objectives(res)]
+    assert np.all(np.isfinite(f))
+    assert np.all(np.diff(f) <= 1e-9 * max(1.0, abs(f[0])))
+
+
+# --------------------------------------------------------------------------- control flow
+
+
+def test_callback_stops():
+    A, y, _ = make_bcd_problem("ls", 30, 60, random_state=8)
+    seen = []
+
+    def cb(state):
+        seen.append(state.iteration)
+        return state.iteration >= 3
+
+    res = bcd(A, y, max_iter=100, callback=cb)
+    assert res.n_iter == 3 and seen == [1, 2, 3]
+    assert res.info["stopped_by"] == "callback"
+
+
+def test_exactly_one_convergence_warning():
+    A, y, _ = make_bcd_problem("ls", 30, 60, random_state=9)
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        res = bcd(A, y, max_iter=5, tol=1e-12)
+    conv = [w for w in rec if issubclass(w.category, ConvergenceWarning)]
+    assert len(conv) == 1 and not res.converged
+    msg = str(conv[0].message)
+    assert "max_iter" in msg and "tol" in msg and "fixed-point residual" in msg
+
+
+def test_f_star_stopping():
+    A, y, _ = make_bcd_problem("ls", 20, 60, random_state=10)
+    res = bcd(A, y, selection="gsq", partition="variable", update="matrix", block_size=20,
+              max_iter=500, tol=1e-6, f_star=0.0)
+    assert res.converged and res.objective <= 1e-6
+    assert res.info["criterion"] == "F(x) - f_star"
+
+
+# --------------------------------------------------------------------------- errors
+
+
+@pytest.mark.parametrize("kw, words", [
+    (dict(selection="gsq", update="lipschitz"), ["gsq", "lipschitz"]),
+    (dict(selection="gsq", update="line_search"), ["gsq", "line_search"]),
+    (dict(selection="gsd", partition="variable", update="lipschitz"), ["gsd", "lipschitz"]),
+    (dict(update="projected_newton"), ["projected_newton", "none"]),
+    (dict(update="tmp", alpha=1.0), ["tmp", "l1"]),
+    (dict(update="newton", alpha=1.0), ["newton", "l1"]),
+    (dict(update="exact", loss="logistic"), ["exact", "logistic"]),
+    (dict(update="matrix", penalty=MCP(1.0, 3.0)), ["matrix", "MCP"]),
+    (dict(selection="gs-q", penalty=MCP(1.0, 3.0)), ["gs-q", "MCP"]),
+    (dict(penalty=GroupL21(1.0, groups=2)), ["separable"]),
+    (dict(selection="gsx"), ["selection"]),
+    (dict(update="steepest"), ["update"]),
+    (dict(partition="rows"), ["partition"]),
+    (dict(block_size=7), ["multiple", "block_size"]),
+    (dict(block_size=100), ["block_size"]),
+    (dict(penalty="positive", alpha=1.0), ["l1_positive"]),
+    (dict(block_norm="linf"), ["block_norm"]),
+])
+def test_invalid_combinations_raise(kw, words):
+    rng = np.random.default_rng(0)
+    A = rng.standard_normal((10, 20))
+    y = np.sign(rng.standard_normal(10))
+    with pytest.raises(ValueError) as exc:
+        bcd(A, y, **kw)
+    for w in words:
+        assert w in str(exc.value)
+
+
+@settings(max_examples=25, deadline=None)
+@given(alpha=st.floats(max_value=-1e-300, allow_nan=False, allow_infinity=False))
+def test_negative_alpha_raises(alpha):
+    A = np.eye(4)
+    with pytest.raises(ValueError, match="alpha"):
+        bcd(A, np.ones(4), alpha=alpha, block_size=2)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_nonfinite_inputs_raise(bad):
+    A = np.eye(4)
+    y = np.ones(4)
+    y[1] = bad
+    with pytest.raises(ValueError, match="y contains NaN"):
+        bcd(A, y, block_size=2)
+    A2 = A.copy()
+    A2[0, 0] = bad
+    with pytest.raises(ValueError, match="X contains NaN"):
+        bcd(A2, np.ones(4), block_size=2)
+
+
+def test_shape_errors():
+    with pytest.raises(ValueError, match="rows"):
+        bcd(np.eye(4), np.ones(3), block_size=2)
+    with pytest.raises(ValueError, match="square"):
+        bcd(np.ones((4, 2)), np.ones(4), loss="quadratic", block_size=2)
+    with pytest.raises(ValueError, match="2 distinct"):
+        bcd(np.eye(4), np.arange(4.0), loss="logistic", block_size=2)
+    with pytest.raises(ValueError, match="x0"):
+        bcd(np.eye(4), np.ones(4), block_size=2, x0=np.ones(3))
