@@ -96,6 +96,7 @@ sphinx_gallery_conf = {
         "../examples/penalties",
         "../examples/sparse_coding",
         "../examples/dictionary_learning",
+        "../examples/bcd",
         "../examples/sbl",
         "../examples/optimal_transport",
         "*",
