@@ -67,7 +67,7 @@ def make_bcd_problem(kind="ls", n_samples=1000, n_features=None, *, n_classes=50
 
     Examples
     --------
-    >>> from sparsopt.datasets._bcd_problems import make_bcd_problem
+    >>> from sparsopt.datasets import make_bcd_problem
     >>> A, y, w = make_bcd_problem("ls", 50, 200, random_state=0)
     >>> A.shape, y.shape, w.shape
     ((50, 200), (50,), (200,))

@@ -38,7 +38,7 @@ def harmonic_system(W, labeled, y_labeled):
     Examples
     --------
     >>> import numpy as np
-    >>> from sparsopt.datasets._graph_problems import harmonic_system
+    >>> from sparsopt.datasets import harmonic_system
     >>> W = np.array([[0, 1, 0], [1, 0, 1], [0, 1, 0]])
     >>> A, b, u = harmonic_system(W, np.array([0, 2]), np.array([0.0, 1.0]))
     >>> A.toarray(), b, u
@@ -96,7 +96,7 @@ def make_lattice_label_problem(rows=50, cols=50, n_labeled=100, *, weight=1e5, l
 
     Examples
     --------
-    >>> from sparsopt.datasets._graph_problems import make_lattice_label_problem
+    >>> from sparsopt.datasets import make_lattice_label_problem
     >>> A, b, info = make_lattice_label_problem(5, 4, 3, random_state=0)
     >>> A.shape, b.shape, info.unlabeled.size
     ((17, 17), (17,), 17)
@@ -169,7 +169,7 @@ def make_knn_label_problem(n_samples=2000, n_labeled=100, *, n_neighbors=5, nois
 
     Examples
     --------
-    >>> from sparsopt.datasets._graph_problems import make_knn_label_problem
+    >>> from sparsopt.datasets import make_knn_label_problem
     >>> A, b, info = make_knn_label_problem(200, 20, random_state=0)
     >>> A.shape, info.X.shape
     ((180, 180), (200, 2))

@@ -33,7 +33,7 @@ class GraphLabelPropagation(SparsoptEstimatorMixin, ClassifierMixin, BaseEstimat
     ``1/2 sum_ij W_ij (F_ic - F_jc)^2``, i.e. solve the sparse SPD system
     ``(D - W)_uu F_uc = W_ul Y_lc`` (the fixed point of scikit-learn's
     :class:`~sklearn.semi_supervised.LabelPropagation`). All classes are solved together
-    by :func:`~sparsopt.solvers._bcd_trees.label_propagation_bcd`: block coordinate
+    by :func:`~sparsopt.solvers.label_propagation_bcd`: block coordinate
     descent with exact message-passing solves on forest-shaped blocks, which cost
     ``O(|block|)`` per iteration on sparse graphs. The default, a fixed partition into
     forests with Anderson acceleration, was the fastest in wall time in our runs (about
@@ -54,7 +54,7 @@ class GraphLabelPropagation(SparsoptEstimatorMixin, ClassifierMixin, BaseEstimat
     blocks : {"tree_partition", "greedy_tree", "greedy_tree_lipschitz", "red_black", \
 "random_tree", "general"}, default="tree_partition"
         Block rule of the BCD solver (see
-        :func:`~sparsopt.solvers._bcd_trees.label_propagation_bcd`).
+        :func:`~sparsopt.solvers.label_propagation_bcd`).
     anderson : int, default=5
         Memory of the Anderson acceleration of the BCD iterates (0: plain BCD).
     max_iter : int, default=1000
@@ -112,7 +112,7 @@ class GraphLabelPropagation(SparsoptEstimatorMixin, ClassifierMixin, BaseEstimat
     --------
     >>> import numpy as np
     >>> from sklearn.datasets import make_moons
-    >>> from sparsopt.linear_model._label_propagation import GraphLabelPropagation
+    >>> from sparsopt.linear_model import GraphLabelPropagation
     >>> X, y_true = make_moons(200, noise=0.05, random_state=0)
     >>> y = np.full(200, -1)
     >>> y[:10] = y_true[:10]

@@ -119,7 +119,7 @@ def is_forest(A, nodes):
     Examples
     --------
     >>> import numpy as np
-    >>> from sparsopt.solvers._bcd_trees import is_forest
+    >>> from sparsopt.solvers import is_forest
     >>> ring = np.eye(4) * 3 - np.roll(np.eye(4), 1, axis=1) - np.roll(np.eye(4), -1, axis=1)
     >>> is_forest(ring, [0, 1, 2]), is_forest(ring, [0, 1, 2, 3])
     (True, False)
@@ -170,7 +170,7 @@ def greedy_tree_block(A, scores, *, engine=None):
     Examples
     --------
     >>> import numpy as np
-    >>> from sparsopt.solvers._bcd_trees import greedy_tree_block
+    >>> from sparsopt.solvers import greedy_tree_block
     >>> ring = np.eye(4) * 3 - np.roll(np.eye(4), 1, axis=1) - np.roll(np.eye(4), -1, axis=1)
     >>> greedy_tree_block(ring, np.array([4.0, 3.0, 2.0, 1.0]))
     array([0, 1, 2])
@@ -212,7 +212,7 @@ def tree_partition_blocks(A, *, order="lipschitz", engine=None):
     Examples
     --------
     >>> import numpy as np
-    >>> from sparsopt.solvers._bcd_trees import tree_partition_blocks
+    >>> from sparsopt.solvers import tree_partition_blocks
     >>> ring = np.eye(4) * 3 - np.roll(np.eye(4), 1, axis=1) - np.roll(np.eye(4), -1, axis=1)
     >>> tree_partition_blocks(ring, order="natural")
     (array([0, 1, 2]), array([3]))
@@ -251,7 +251,7 @@ def red_black_blocks(A, *, order="lipschitz", engine=None):
     Examples
     --------
     >>> import numpy as np
-    >>> from sparsopt.solvers._bcd_trees import red_black_blocks
+    >>> from sparsopt.solvers import red_black_blocks
     >>> ring = np.eye(4) * 3 - np.roll(np.eye(4), 1, axis=1) - np.roll(np.eye(4), -1, axis=1)
     >>> red_black_blocks(ring, order="natural")
     (array([0, 2]), array([1, 3]))
@@ -292,7 +292,7 @@ def lattice_blocks(rows, cols, kind="tree_partition", nodes=None):
 
     Examples
     --------
-    >>> from sparsopt.solvers._bcd_trees import lattice_blocks
+    >>> from sparsopt.solvers import lattice_blocks
     >>> lattice_blocks(3, 3)
     (array([0, 1, 2, 3, 5]), array([4, 6, 7, 8]))
     """
@@ -352,7 +352,7 @@ def solve_tree_block(A, b, x, block, *, engine=None):
     Examples
     --------
     >>> import numpy as np
-    >>> from sparsopt.solvers._bcd_trees import solve_tree_block
+    >>> from sparsopt.solvers import solve_tree_block
     >>> A = np.array([[2.0, -1, 0], [-1, 2, -1], [0, -1, 2]])
     >>> solve_tree_block(A, np.ones(3), np.zeros(3), [0, 1, 2])
     array([1.5, 2. , 1.5])
@@ -503,8 +503,8 @@ def label_propagation_bcd(A, b, *, blocks="greedy_tree", x0=None, max_iter=500, 
     Examples
     --------
     >>> import numpy as np
-    >>> from sparsopt.datasets._graph_problems import make_lattice_label_problem
-    >>> from sparsopt.solvers._bcd_trees import label_propagation_bcd
+    >>> from sparsopt.datasets import make_lattice_label_problem
+    >>> from sparsopt.solvers import label_propagation_bcd
     >>> A, b, info = make_lattice_label_problem(10, 10, 10, random_state=0)
     >>> res = label_propagation_bcd(A, b, blocks="greedy_tree", tol=1e-10)
     >>> bool(res.converged), bool(np.allclose(A @ res.x, b, rtol=0, atol=1e-6 * abs(b).max()))

@@ -303,7 +303,7 @@ def bcd(X, y, *, loss="squared", alpha=0.0, penalty=None, l1_ratio=0.5, partitio
     Examples
     --------
     >>> import numpy as np
-    >>> from sparsopt.solvers.bcd import bcd
+    >>> from sparsopt.solvers import bcd
     >>> rng = np.random.default_rng(0)
     >>> X = rng.standard_normal((30, 20))
     >>> y = X @ np.r_[1.0, -2.0, np.zeros(18)]
