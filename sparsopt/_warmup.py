@@ -71,13 +71,13 @@ def warmup(dtypes=("float32", "float64"), verbose=False):
 
 
 def _warm_bcd(verbose):
-    """Compile the BCD kernels (exact non-negative block QP, CSC column products)."""
+    """Compile the BCD and proximal-Newton kernels (block QP, CSC products, CD passes)."""
     import warnings
 
     import numpy as np
     import scipy.sparse as sp
 
-    from .solvers import bcd
+    from .solvers import bcd, prox_newton
 
     rng = np.random.default_rng(0)
     out = {}
@@ -89,7 +89,12 @@ def _warm_bcd(verbose):
             y = rng.standard_normal(8).astype(dtype)
             bcd(X, y, alpha=0.1, penalty="l1_positive", selection="gs-q", partition="variable",
                 update="projected_newton", block_size=5, max_iter=2)
-    key = ("bcd_nnqp, bcd_csc_cols_axpy, bcd_csc_gather", "float64/32")
+        X = rng.standard_normal((12, 6))
+        y = np.where(X[:, 0] > 0, 1.0, -1.0)
+        for A in (X, sp.csc_matrix(X)):
+            prox_newton(A, y, alpha=0.01, max_iter=2)
+            prox_newton(A, np.arange(12) % 3, alpha=0.01, loss="multinomial", max_iter=2)
+    key = ("bcd_nnqp, bcd_csc_*, pn_cd_*, pn_xt_dot", "float64/32")
     out[key] = time.perf_counter() - t0
     if verbose:
         print(f"warmup: {key[0]:<45} {key[1]:<8} {out[key]:.3f}s")

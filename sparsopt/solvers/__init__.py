@@ -27,6 +27,7 @@ from .ista import fista, ista, lca
 from .kronecker_sbl import kronecker_posterior, kronecker_sbl
 from .lars import lars
 from .omp import omp
+from .prox_newton import logistic_alpha_max, prox_newton
 from .proximal_gradient import proximal_gradient
 from .sbl import sbl, sbl_posterior
 
@@ -46,7 +47,9 @@ __all__ = [
     "ista",
     "lars",
     "lca",
+    "logistic_alpha_max",
     "omp",
+    "prox_newton",
     "proximal_gradient",
     "red_black_blocks",
     "require",

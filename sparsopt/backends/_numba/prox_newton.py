@@ -1,1 +1,425 @@
-"""Numba kernels: Proximal Newton for the sparse logistic and multinomial models."""
+"""Numba kernels: Proximal Newton for the sparse logistic and multinomial models.
+
+Each kernel runs weighted coordinate-descent epochs on the quadratic model of one
+proximal Newton step, restricted to a working set (the columns of the matrix it is
+given), and mirrors the NumPy reference of the same op in ``_numpy/prox_newton.py``
+(same iterates, same order of updates). Float64 only: the solver computes in float64.
+"""
+
+import numpy as np
+from numba import njit
+
+from .._registry import register_kernel
+
+_opts = dict(cache=True, nogil=True)
+
+
+@njit(**_opts)
+def _st(x, t):
+    if x > t:
+        return x - t
+    if x < -t:
+        return x + t
+    return 0.0
+
+
+@register_kernel("pn_xt_dot", "numba")
+@njit(**_opts)
+def pn_xt_dot(XT, RT, out):
+    # single-threaded dot products of contiguous rows: on a few shared cores this beats a
+    # multi-threaded BLAS gemv by 3-5x for the gradients X^T R of the solver
+    p = XT.shape[0]
+    K = RT.shape[0]
+    for j in range(p):
+        xj = XT[j]
+        for k in range(K):
+            out[j, k] = np.dot(xj, RT[k])
+    return out
+
+
+@njit(**_opts)
+def _bin_dense_pass(XT, h, grad, w, alpha, lips, d, Xd, v, fit_intercept, l_int, grad_int,
+                    all_coords):
+    """One CD pass (all coordinates, or only the non-zero ones) plus the intercept step."""
+    m, n = XT.shape
+    crit = 0.0
+    for j in range(m):
+        L = lips[j]
+        if L <= 0.0:
+            continue
+        old = w[j] + d[j]
+        if not all_coords and old == 0.0:
+            continue
+        xj = XT[j]
+        g = grad[j] + np.dot(xj, v)
+        new = _st(old - g / L, alpha / L)
+        delta = new - old
+        if delta != 0.0:
+            d[j] = new - w[j]
+            for i in range(n):
+                Xd[i] += delta * xj[i]
+                v[i] += delta * xj[i] * h[i]
+            a = abs(delta) * L
+            if a > crit:
+                crit = a
+    if fit_intercept and l_int > 0.0:
+        g = grad_int
+        for i in range(n):
+            g += v[i]
+        delta = -g / l_int
+        d[m] += delta
+        for i in range(n):
+            Xd[i] += delta
+            v[i] += delta * h[i]
+        if abs(g) > crit:
+            crit = abs(g)
+    return crit
+
+
+@register_kernel("pn_cd_binary_dense", "numba")
+@njit(**_opts)
+def pn_cd_binary_dense(XT, h, grad, w, alpha, fit_intercept, grad_int, max_epochs, tol, d, Xd):
+    # XT is the transposed (m, n) matrix: rows are the working-set columns, contiguous, so
+    # that the coordinate gradients are BLAS dot products with v = h * Xd (kept up to date)
+    m, n = XT.shape
+    v = np.zeros(n)
+    for i in range(n):
+        Xd[i] = 0.0
+    for j in range(m + 1):
+        d[j] = 0.0
+    lips = np.zeros(m)
+    for j in range(m):
+        s = 0.0
+        for i in range(n):
+            s += h[i] * XT[j, i] * XT[j, i]
+        lips[j] = s
+    l_int = 0.0
+    for i in range(n):
+        l_int += h[i]
+    crit = np.inf
+    ep = 0
+    while ep < max_epochs:
+        ep += 1
+        crit = _bin_dense_pass(XT, h, grad, w, alpha, lips, d, Xd, v, fit_intercept, l_int,
+                               grad_int, True)
+        if crit <= tol:
+            break
+        while ep < max_epochs:  # passes over the non-zero coordinates until they settle
+            ep += 1
+            if _bin_dense_pass(XT, h, grad, w, alpha, lips, d, Xd, v, fit_intercept, l_int,
+                               grad_int, False) <= tol:
+                break
+    return ep, crit
+
+
+@njit(**_opts)
+def _bin_csc_pass(data, indices, indptr, h, grad, w, alpha, lips, d, Xd, fit_intercept, l_int,
+                  grad_int, all_coords):
+    """One CD pass (all coordinates, or only the non-zero ones) plus the intercept step."""
+    n = h.size
+    m = indptr.size - 1
+    crit = 0.0
+    for j in range(m):
+        L = lips[j]
+        if L <= 0.0:
+            continue
+        old = w[j] + d[j]
+        if not all_coords and old == 0.0:
+            continue
+        g = grad[j]
+        for q in range(indptr[j], indptr[j + 1]):
+            i = indices[q]
+            g += data[q] * h[i] * Xd[i]
+        new = _st(old - g / L, alpha / L)
+        delta = new - old
+        if delta != 0.0:
+            d[j] = new - w[j]
+            for q in range(indptr[j], indptr[j + 1]):
+                Xd[indices[q]] += delta * data[q]
+            a = abs(delta) * L
+            if a > crit:
+                crit = a
+    if fit_intercept and l_int > 0.0:
+        g = grad_int
+        for i in range(n):
+            g += h[i] * Xd[i]
+        delta = -g / l_int
+        d[m] += delta
+        for i in range(n):
+            Xd[i] += delta
+        if abs(g) > crit:
+            crit = abs(g)
+    return crit
+
+
+@register_kernel("pn_cd_binary_csc", "numba")
+@njit(**_opts)
+def pn_cd_binary_csc(data, indices, indptr, h, grad, w, alpha, fit_intercept, grad_int,
+                     max_epochs, tol, d, Xd):
+    n = h.size
+    m = indptr.size - 1
+    for i in range(n):
+        Xd[i] = 0.0
+    for j in range(m + 1):
+        d[j] = 0.0
+    lips = np.zeros(m)
+    for j in range(m):
+        s = 0.0
+        for q in range(indptr[j], indptr[j + 1]):
+            s += h[indices[q]] * data[q] * data[q]
+        lips[j] = s
+    l_int = 0.0
+    for i in range(n):
+        l_int += h[i]
+    crit = np.inf
+    ep = 0
+    while ep < max_epochs:
+        ep += 1
+        crit = _bin_csc_pass(data, indices, indptr, h, grad, w, alpha, lips, d, Xd,
+                             fit_intercept, l_int, grad_int, True)
+        if crit <= tol:
+            break
+        while ep < max_epochs:  # passes over the non-zero coordinates until they settle
+            ep += 1
+            if _bin_csc_pass(data, indices, indptr, h, grad, w, alpha, lips, d, Xd,
+                             fit_intercept, l_int, grad_int, False) <= tol:
+                break
+    return ep, crit
+
+
+@njit(**_opts)
+def _multi_setup(P, sw, group, D, M, s):
+    """Zero the outputs; ``Q = sw * P``, per-sample curvatures ``c`` (for the group bound)."""
+    n, K = P.shape
+    Q = np.empty((n, K))
+    c = np.empty(n)
+    for i in range(n):
+        s[i] = 0.0
+        pmax = 0.0
+        vmax = 0.0
+        for k in range(K):
+            M[i, k] = 0.0
+            Q[i, k] = sw[i] * P[i, k]
+            if P[i, k] > pmax:
+                pmax = P[i, k]
+            v = 2.0 * P[i, k] * (1.0 - P[i, k])
+            if v > vmax:
+                vmax = v
+        c[i] = sw[i] * min(pmax, vmax)
+    for j in range(D.shape[0]):
+        for k in range(K):
+            D[j, k] = 0.0
+    return Q, c
+
+
+@njit(**_opts)
+def _multi_intercept(P, sw, Q, G_int, D, M, s, m):
+    """Exact coordinate steps on the (unpenalised) intercepts; returns the largest |gradient|."""
+    n, K = P.shape
+    crit = 0.0
+    for k in range(K):
+        L = 0.0
+        g = G_int[k]
+        for i in range(n):
+            L += sw[i] * P[i, k] * (1.0 - P[i, k])
+            g += Q[i, k] * (M[i, k] - s[i])
+        if L <= 0.0:
+            continue
+        delta = -g / L
+        D[m, k] += delta
+        for i in range(n):
+            M[i, k] += delta
+            s[i] += delta * P[i, k]
+        if abs(g) > crit:
+            crit = abs(g)
+    return crit
+
+
+@register_kernel("pn_cd_multi_dense", "numba")
+@njit(**_opts)
+def pn_cd_multi_dense(X, P, sw, G, W, alpha, group, fit_intercept, G_int, max_epochs, tol,
+                      D, M, s):
+    n, m = X.shape
+    K = P.shape[1]
+    Q, c = _multi_setup(P, sw, group, D, M, s)
+    lips = np.zeros((m, K))
+    for j in range(m):
+        if group:
+            acc = 0.0
+            for i in range(n):
+                acc += X[i, j] * X[i, j] * c[i]
+            for k in range(K):
+                lips[j, k] = acc
+        else:
+            for k in range(K):
+                acc = 0.0
+                for i in range(n):
+                    acc += X[i, j] * X[i, j] * sw[i] * P[i, k] * (1.0 - P[i, k])
+                lips[j, k] = acc
+    gvec = np.empty(K)
+    u = np.empty(K)
+    crit = np.inf
+    ep = 0
+    for ep in range(1, max_epochs + 1):  # noqa: B007 (read after the loop)
+        crit = 0.0
+        for j in range(m):
+            if group:
+                L = lips[j, 0]
+                if L <= 0.0:
+                    continue
+                for k in range(K):
+                    g = G[j, k]
+                    for i in range(n):
+                        g += X[i, j] * Q[i, k] * (M[i, k] - s[i])
+                    gvec[k] = g
+                nrm = 0.0
+                for k in range(K):
+                    u[k] = W[j, k] + D[j, k] - gvec[k] / L
+                    nrm += u[k] * u[k]
+                nrm = np.sqrt(nrm)
+                scale = 0.0
+                if nrm > alpha / L:
+                    scale = 1.0 - (alpha / L) / nrm
+                change = 0.0
+                for k in range(K):
+                    old = W[j, k] + D[j, k]
+                    delta = scale * u[k] - old
+                    gvec[k] = delta
+                    change += delta * delta
+                if change > 0.0:
+                    for k in range(K):
+                        D[j, k] += gvec[k]
+                    for i in range(n):
+                        xij = X[i, j]
+                        if xij != 0.0:
+                            acc = 0.0
+                            for k in range(K):
+                                M[i, k] += gvec[k] * xij
+                                acc += gvec[k] * P[i, k]
+                            s[i] += acc * xij
+                    v = np.sqrt(change) * L
+                    if v > crit:
+                        crit = v
+            else:
+                for k in range(K):
+                    L = lips[j, k]
+                    if L <= 0.0:
+                        continue
+                    g = G[j, k]
+                    for i in range(n):
+                        g += X[i, j] * Q[i, k] * (M[i, k] - s[i])
+                    old = W[j, k] + D[j, k]
+                    new = _st(old - g / L, alpha / L)
+                    delta = new - old
+                    if delta != 0.0:
+                        D[j, k] = new - W[j, k]
+                        for i in range(n):
+                            M[i, k] += delta * X[i, j]
+                            s[i] += delta * X[i, j] * P[i, k]
+                        v = abs(delta) * L
+                        if v > crit:
+                            crit = v
+        if fit_intercept:
+            v = _multi_intercept(P, sw, Q, G_int, D, M, s, m)
+            if v > crit:
+                crit = v
+        if crit <= tol:
+            break
+    return ep, crit
+
+
+@register_kernel("pn_cd_multi_csc", "numba")
+@njit(**_opts)
+def pn_cd_multi_csc(data, indices, indptr, P, sw, G, W, alpha, group, fit_intercept, G_int,
+                    max_epochs, tol, D, M, s):
+    K = P.shape[1]
+    m = indptr.size - 1
+    Q, c = _multi_setup(P, sw, group, D, M, s)
+    lips = np.zeros((m, K))
+    for j in range(m):
+        if group:
+            acc = 0.0
+            for q in range(indptr[j], indptr[j + 1]):
+                acc += data[q] * data[q] * c[indices[q]]
+            for k in range(K):
+                lips[j, k] = acc
+        else:
+            for k in range(K):
+                acc = 0.0
+                for q in range(indptr[j], indptr[j + 1]):
+                    i = indices[q]
+                    acc += data[q] * data[q] * sw[i] * P[i, k] * (1.0 - P[i, k])
+                lips[j, k] = acc
+    gvec = np.empty(K)
+    u = np.empty(K)
+    crit = np.inf
+    ep = 0
+    for ep in range(1, max_epochs + 1):  # noqa: B007 (read after the loop)
+        crit = 0.0
+        for j in range(m):
+            if group:
+                L = lips[j, 0]
+                if L <= 0.0:
+                    continue
+                for k in range(K):
+                    g = G[j, k]
+                    for q in range(indptr[j], indptr[j + 1]):
+                        i = indices[q]
+                        g += data[q] * Q[i, k] * (M[i, k] - s[i])
+                    gvec[k] = g
+                nrm = 0.0
+                for k in range(K):
+                    u[k] = W[j, k] + D[j, k] - gvec[k] / L
+                    nrm += u[k] * u[k]
+                nrm = np.sqrt(nrm)
+                scale = 0.0
+                if nrm > alpha / L:
+                    scale = 1.0 - (alpha / L) / nrm
+                change = 0.0
+                for k in range(K):
+                    old = W[j, k] + D[j, k]
+                    delta = scale * u[k] - old
+                    gvec[k] = delta
+                    change += delta * delta
+                if change > 0.0:
+                    for k in range(K):
+                        D[j, k] += gvec[k]
+                    for q in range(indptr[j], indptr[j + 1]):
+                        i = indices[q]
+                        xij = data[q]
+                        acc = 0.0
+                        for k in range(K):
+                            M[i, k] += gvec[k] * xij
+                            acc += gvec[k] * P[i, k]
+                        s[i] += acc * xij
+                    v = np.sqrt(change) * L
+                    if v > crit:
+                        crit = v
+            else:
+                for k in range(K):
+                    L = lips[j, k]
+                    if L <= 0.0:
+                        continue
+                    g = G[j, k]
+                    for q in range(indptr[j], indptr[j + 1]):
+                        i = indices[q]
+                        g += data[q] * Q[i, k] * (M[i, k] - s[i])
+                    old = W[j, k] + D[j, k]
+                    new = _st(old - g / L, alpha / L)
+                    delta = new - old
+                    if delta != 0.0:
+                        D[j, k] = new - W[j, k]
+                        for q in range(indptr[j], indptr[j + 1]):
+                            i = indices[q]
+                            M[i, k] += delta * data[q]
+                            s[i] += delta * data[q] * P[i, k]
+                        v = abs(delta) * L
+                        if v > crit:
+                            crit = v
+        if fit_intercept:
+            v = _multi_intercept(P, sw, Q, G_int, D, M, s, m)
+            if v > crit:
+                crit = v
+        if crit <= tol:
+            break
+    return ep, crit
