@@ -77,7 +77,7 @@ def _warm_bcd(verbose):
     import numpy as np
     import scipy.sparse as sp
 
-    from .solvers import bcd, prox_newton
+    from .solvers import bcd, lasso_cd, prox_newton
 
     rng = np.random.default_rng(0)
     out = {}
@@ -94,7 +94,12 @@ def _warm_bcd(verbose):
         for A in (X, sp.csc_matrix(X)):
             prox_newton(A, y, alpha=0.01, max_iter=2)
             prox_newton(A, np.arange(12) % 3, alpha=0.01, loss="multinomial", max_iter=2)
-    key = ("bcd_nnqp, bcd_csc_*, pn_cd_*, pn_xt_dot", "float64/32")
+        for dtype in (np.float64, np.float32):
+            X = rng.standard_normal((12, 6)).astype(dtype)
+            y = X[:, 0].copy()
+            for A in (X, sp.csc_matrix(X)):
+                lasso_cd(A, y, alpha=0.01, max_iter=2)
+    key = ("bcd_nnqp, bcd_csc_*, pn_*, glm_cd_*", "float64/32")
     out[key] = time.perf_counter() - t0
     if verbose:
         print(f"warmup: {key[0]:<45} {key[1]:<8} {out[key]:.3f}s")

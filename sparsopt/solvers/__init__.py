@@ -22,6 +22,7 @@ from ._result import SolverResult, SolverState
 from .bcd import bcd
 from .capabilities import require
 from .cd import cd
+from .glm_cd import lasso_cd, lasso_cd_path
 from .iht import iht
 from .ista import fista, ista, lca
 from .kronecker_sbl import kronecker_posterior, kronecker_sbl
@@ -46,6 +47,8 @@ __all__ = [
     "lattice_blocks",
     "ista",
     "lars",
+    "lasso_cd",
+    "lasso_cd_path",
     "lca",
     "logistic_alpha_max",
     "omp",

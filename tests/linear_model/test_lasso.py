@@ -1,0 +1,375 @@
+"""Lasso, ElasticNet, LassoCV and the working-set solver ``solvers.glm_cd.lasso_cd``."""
+
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+import sklearn.linear_model as sklm
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import KFold
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from sparsopt.linear_model._lasso import ElasticNet, Lasso, LassoCV
+from sparsopt.solvers.glm_cd import alpha_max, duality_gap, lasso_cd, lasso_cd_path
+
+
+def correlated(n=100, p=300, rho=0.6, k=10, snr=3.0, seed=0):
+    """Gaussian design with Toeplitz correlation rho^|i-j| and a k-sparse truth."""
+    rng = np.random.default_rng(seed)
+    Z = rng.standard_normal((n, p))
+    X = np.empty((n, p))
+    X[:, 0] = Z[:, 0]
+    for j in range(1, p):  # AR(1) columns: corr(X_i, X_j) = rho^|i-j|
+        X[:, j] = rho * X[:, j - 1] + np.sqrt(1 - rho ** 2) * Z[:, j]
+    w = np.zeros(p)
+    k = min(k, p)
+    w[rng.choice(p, k, replace=False)] = rng.standard_normal(k)
+    y = X @ w
+    y += rng.standard_normal(n) * np.linalg.norm(y) / (snr * np.sqrt(n))
+    return X, y
+
+
+def enet_objective(X, y, w, b, alpha, l1_ratio, sw=None):
+    r = y - X @ w - b
+    n = X.shape[0]
+    sw = np.ones(n) if sw is None else sw * n / sw.sum()
+    return (0.5 / n * np.sum(sw * r ** 2) + alpha * l1_ratio * np.abs(w).sum()
+            + 0.5 * alpha * (1 - l1_ratio) * w @ w)
+
+
+# ----------------------------------------------------------------------------- scikit-learn
+
+
+@pytest.mark.parametrize("l1_ratio", [1.0, 0.5, 0.0])
+@pytest.mark.parametrize("fit_intercept", [False, True])
+@pytest.mark.parametrize("positive", [False, True])
+def test_objective_matches_sklearn_dense(l1_ratio, fit_intercept, positive):
+    X, y = correlated(80, 200, seed=1)
+    y = y + 2.0
+    a_max = alpha_max(X, y, fit_intercept=fit_intercept)
+    alpha = a_max / 20
+    ours = ElasticNet(alpha=alpha, l1_ratio=l1_ratio, fit_intercept=fit_intercept,
+                      positive=positive, tol=1e-12, max_iter=100_000).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ref = sklm.ElasticNet(alpha=alpha, l1_ratio=l1_ratio, fit_intercept=fit_intercept,
+                              positive=positive, tol=1e-12, max_iter=100_000).fit(X, y)
+    f_ours = enet_objective(X, y, ours.coef_, ours.intercept_, alpha, l1_ratio)
+    f_ref = enet_objective(X, y, ref.coef_, ref.intercept_, alpha, l1_ratio)
+    assert ours.converged_
+    assert f_ours <= f_ref + 1e-10 * abs(f_ref)
+    assert abs(f_ours - f_ref) <= 1e-9 * abs(f_ref)
+    np.testing.assert_allclose(ours.predict(X), ref.predict(X), rtol=1e-5, atol=1e-6)
+    if positive:
+        assert np.all(ours.coef_ >= 0)
+
+
+def test_lasso_matches_sklearn_with_sample_weight_and_intercept():
+    X, y = correlated(60, 40, seed=2)
+    sw = np.random.default_rng(0).uniform(0.1, 3.0, X.shape[0])
+    alpha = alpha_max(X, y, fit_intercept=True, sample_weight=sw) / 10
+    ours = Lasso(alpha=alpha, tol=1e-12, max_iter=100_000).fit(X, y, sample_weight=sw)
+    ref = sklm.Lasso(alpha=alpha, tol=1e-12, max_iter=100_000).fit(X, y, sample_weight=sw)
+    np.testing.assert_allclose(ours.coef_, ref.coef_, atol=1e-7)
+    assert ours.intercept_ == pytest.approx(ref.intercept_, abs=1e-7)
+    f_ours = enet_objective(X, y, ours.coef_, ours.intercept_, alpha, 1.0, sw)
+    f_ref = enet_objective(X, y, ref.coef_, ref.intercept_, alpha, 1.0, sw)
+    assert f_ours == pytest.approx(f_ref, rel=1e-10)
+
+
+def test_peer_check_same_support_and_objective_as_skglm_and_sklearn():
+    """Spec bcd.md §1(e) "measured peer check" at CI size: correlated data (rho 0.5, SNR 3),
+    alpha = alpha_max / 20, fit_intercept=False; the three solvers agree on the support and
+    our objective at tol=1e-10 is within 1e-10 (relative to F(0)) of the best tight run."""
+    skglm = pytest.importorskip("skglm")
+    from skglm.utils.data import make_correlated_data
+
+    X, y, _ = make_correlated_data(n_samples=200, n_features=1000, rho=0.5, snr=3,
+                                   random_state=0)
+    alpha = np.max(np.abs(X.T @ y)) / len(y) / 20
+    ours = Lasso(alpha=alpha, fit_intercept=False, tol=1e-10, max_iter=10**6).fit(X, y)
+    sk = sklm.Lasso(alpha=alpha, fit_intercept=False, tol=1e-12, max_iter=10**6).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        gl = skglm.Lasso(alpha=alpha, fit_intercept=False, tol=1e-12).fit(X, y)
+    f = {name: enet_objective(X, y, m.coef_, 0.0, alpha, 1.0)
+         for name, m in (("ours", ours), ("sklearn", sk), ("skglm", gl))}
+    f0 = 0.5 * y @ y / len(y)
+    assert (f["ours"] - min(f.values())) / f0 <= 1e-10
+    supp = np.flatnonzero(ours.coef_)
+    np.testing.assert_array_equal(supp, np.flatnonzero(np.abs(gl.coef_) > 1e-10))
+    np.testing.assert_array_equal(supp, np.flatnonzero(np.abs(sk.coef_) > 1e-10))
+    # the working sets never come close to the 1000 features
+    assert ours.n_iter_ < 2000
+
+
+def test_dual_gap_has_sklearn_scale():
+    """``dual_gap_`` is the gap of the 1/n-scaled objective, like scikit-learn's."""
+    X, y = correlated(50, 80, seed=3)
+    alpha = alpha_max(X, y) / 5
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ref = sklm.Lasso(alpha=alpha, fit_intercept=False, tol=0.0, max_iter=3).fit(X, y)
+    R = y - X @ ref.coef_
+    G = X.T @ R / X.shape[0]
+    gap, _, _ = duality_gap(R, G, ref.coef_, y, alpha, 0.0, False, X.shape[0])
+    assert gap == pytest.approx(ref.dual_gap_, rel=1e-6)
+
+
+def test_tol_is_the_sklearn_gap_criterion():
+    X, y = correlated(60, 100, seed=4)
+    alpha = alpha_max(X, y) / 10
+    for tol in (1e-2, 1e-4, 1e-8):
+        res = lasso_cd(X, y, alpha=alpha, tol=tol)
+        assert res.converged
+        assert res.info["dual_gap"] <= tol * (y @ y) / X.shape[0]
+        assert res.info["tol_scaled"] == pytest.approx(tol * (y @ y) / X.shape[0])
+
+
+# ----------------------------------------------------------------------------- sparse input
+
+
+@pytest.mark.parametrize("fit_intercept", [False, True])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_sparse_input_matches_dense(fit_intercept, weighted):
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((70, 120)) * (rng.random((70, 120)) < 0.1)
+    X[:, 3] += 1.0  # a column with a large mean: implicit centring matters
+    y = X[:, :5] @ rng.standard_normal(5) + 0.1 * rng.standard_normal(70) + 1.5
+    sw = rng.uniform(0.2, 2.0, 70) if weighted else None
+    alpha = alpha_max(X, y, fit_intercept=fit_intercept, sample_weight=sw) / 10
+    dense = Lasso(alpha=alpha, fit_intercept=fit_intercept, tol=1e-12, max_iter=50_000)
+    dense.fit(X, y, sample_weight=sw)
+    spr = clone(dense).fit(sp.csc_matrix(X), y, sample_weight=sw)
+    np.testing.assert_allclose(spr.coef_, dense.coef_, atol=1e-8)
+    assert spr.intercept_ == pytest.approx(dense.intercept_, abs=1e-8)
+    ref = sklm.Lasso(alpha=alpha, fit_intercept=fit_intercept, tol=1e-12, max_iter=50_000)
+    ref.fit(sp.csc_matrix(X), y, sample_weight=sw)
+    np.testing.assert_allclose(spr.coef_, ref.coef_, atol=1e-6)
+    np.testing.assert_allclose(spr.predict(sp.csr_matrix(X)), dense.predict(X), atol=1e-7)
+
+
+def test_sparse_input_is_not_modified_or_densified():
+    rng = np.random.default_rng(6)
+    X = sp.random(50, 400, density=0.02, format="csc", random_state=6)
+    y = rng.standard_normal(50)
+    before = X.copy()
+    Lasso(alpha=0.01).fit(X, y)
+    assert (X != before).nnz == 0
+
+
+# ----------------------------------------------------------------------------- dtypes, warm start
+
+
+def test_float32_kept_and_close_to_float64():
+    X, y = correlated(60, 100, seed=7)
+    r64 = Lasso(alpha=0.05, tol=1e-8).fit(X, y)
+    r32 = Lasso(alpha=0.05, tol=1e-6).fit(X.astype(np.float32), y.astype(np.float32))
+    assert r32.coef_.dtype == np.float32
+    assert r32.predict(X.astype(np.float32)).dtype == np.float32
+    np.testing.assert_allclose(r32.coef_, r64.coef_, atol=2e-3)
+    Xs = sp.csc_matrix(X.astype(np.float32))
+    r32s = Lasso(alpha=0.05, tol=1e-6).fit(Xs, y.astype(np.float32))
+    assert r32s.coef_.dtype == np.float32
+    np.testing.assert_allclose(r32s.coef_, r64.coef_, atol=2e-3)
+
+
+def test_warm_start_reuses_coef():
+    X, y = correlated(80, 200, seed=8)
+    est = Lasso(alpha=0.02, tol=1e-10, warm_start=True).fit(X, y)
+    first = est.n_iter_
+    coef = est.coef_.copy()
+    est.fit(X, y)
+    assert est.n_iter_ < first
+    np.testing.assert_allclose(est.coef_, coef, atol=1e-8)
+    cold = Lasso(alpha=0.02, tol=1e-10).fit(X, y)
+    assert cold.n_iter_ == first
+
+
+# ----------------------------------------------------------------------------- solver options
+
+
+@pytest.mark.parametrize("ws_strategy", ["gs-r", "gs-s", "gap"])
+@pytest.mark.parametrize("anderson", [True, False])
+@pytest.mark.parametrize("screening", [True, False])
+def test_solver_options_reach_the_same_optimum(ws_strategy, anderson, screening):
+    X, y = correlated(80, 250, seed=9)
+    alpha = alpha_max(X, y) / 20
+    ref = lasso_cd(X, y, alpha=alpha, tol=1e-13)
+    res = lasso_cd(X, y, alpha=alpha, tol=1e-12, ws_strategy=ws_strategy, anderson=anderson,
+                   screening=screening)
+    assert res.converged
+    np.testing.assert_allclose(res.x, ref.x, atol=1e-6)
+
+
+def test_screening_discards_features_and_keeps_solution():
+    X, y = correlated(80, 400, seed=10)
+    alpha = alpha_max(X, y) / 3
+    on = lasso_cd(X, y, alpha=alpha, tol=1e-12, screening=True)
+    off = lasso_cd(X, y, alpha=alpha, tol=1e-12, screening=False)
+    assert on.info["n_screened"] > 300
+    assert off.info["n_screened"] == 0
+    np.testing.assert_allclose(on.x, off.x, atol=1e-9)
+
+
+def test_numpy_engine_matches_numba():
+    X, y = correlated(20, 30, seed=11)
+    alpha = alpha_max(X, y) / 5
+    a = lasso_cd(X, y, alpha=alpha, tol=1e-10, engine="numpy")
+    b = lasso_cd(X, y, alpha=alpha, tol=1e-10, engine="numba")
+    np.testing.assert_allclose(a.x, b.x, atol=1e-8)
+
+
+def test_working_sets_stay_small_on_sparse_solutions():
+    """Reproduction of the peers' behaviour: with a sparse solution the working set is a
+    small multiple of the support, and far fewer coordinates are updated than by plain CD."""
+    X, y = correlated(100, 1000, seed=12)
+    alpha = alpha_max(X, y) / 10
+    res = lasso_cd(X, y, alpha=alpha, tol=1e-8)
+    support = np.count_nonzero(res.x)
+    sizes = [h["ws_size"] for h in res.history if "ws_size" in h]
+    assert max(sizes) <= max(10, 2 * support) * 2
+    # coordinate updates in units of full passes over the 1000 features
+    assert res.n_iter * max(sizes) / X.shape[1] < 200
+
+
+def test_path_is_warm_started_and_matches_single_fits():
+    X, y = correlated(60, 80, seed=13)
+    a_max = alpha_max(X, y, fit_intercept=True)
+    alphas = a_max * np.array([0.5, 0.1, 0.02])
+    out_alphas, coefs, icpt, gaps, n_iters = lasso_cd_path(X, y, alphas=alphas[::-1],
+                                                           fit_intercept=True, tol=1e-12)
+    np.testing.assert_array_equal(out_alphas, alphas)
+    for k, a in enumerate(alphas):
+        single = Lasso(alpha=a, tol=1e-12, max_iter=50_000).fit(X, y)
+        np.testing.assert_allclose(coefs[:, k], single.coef_, atol=1e-8)
+        assert icpt[k] == pytest.approx(single.intercept_, abs=1e-8)
+    assert np.all(gaps >= 0)
+
+
+def test_alpha_above_alpha_max_gives_zero_in_no_epoch():
+    X, y = correlated(30, 50, seed=14)
+    res = lasso_cd(X, y, alpha=1.01 * alpha_max(X, y), tol=1e-12)
+    assert res.converged and res.n_iter == 0 and not np.any(res.x)
+
+
+def test_callback_can_stop():
+    X, y = correlated(60, 100, seed=15)
+    calls = []
+    res = lasso_cd(X, y, alpha=0.01, tol=1e-14,
+                   callback=lambda s: calls.append(s.iteration) or len(calls) >= 2)
+    assert len(calls) == 2 and res.info["stopped_by"] == "callback" and not res.converged
+
+
+# ----------------------------------------------------------------------------- errors, warnings
+
+
+def test_one_convergence_warning_naming_the_parameter():
+    X, y = correlated(60, 200, seed=16)
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        est = Lasso(alpha=1e-4, tol=1e-14, max_iter=3).fit(X, y)
+    conv = [w for w in rec if issubclass(w.category, ConvergenceWarning)]
+    assert len(conv) == 1
+    msg = str(conv[0].message)
+    assert "max_iter" in msg and "duality gap" in msg
+    assert not est.converged_ and np.all(np.isfinite(est.coef_))
+
+
+@pytest.mark.parametrize("params, match", [
+    ({"alpha": -1.0}, "alpha"),
+    ({"l1_ratio": 1.5}, "l1_ratio"),
+    ({"l1_ratio": -0.1}, "l1_ratio"),
+    ({"max_iter": 0}, "max_iter"),
+    ({"ws_strategy": "nope"}, "ws_strategy"),
+])
+def test_bad_parameters_raise(params, match):
+    X, y = correlated(20, 10, seed=17)
+    with pytest.raises(ValueError, match=match):
+        ElasticNet(**params).fit(X, y)
+
+
+@pytest.mark.parametrize("where", ["X", "y"])
+def test_nan_input_raises(where):
+    X, y = correlated(20, 10, seed=18)
+    if where == "X":
+        X[3, 2] = np.nan
+    else:
+        y[5] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        Lasso().fit(X, y)
+    with pytest.raises(ValueError, match="NaN"):
+        lasso_cd(X, y, alpha=0.1)
+
+
+def test_solver_errors_name_the_parameter():
+    X, y = correlated(20, 10, seed=19)
+    with pytest.raises(ValueError, match="alpha"):
+        lasso_cd(X, y, alpha=-0.5)
+    with pytest.raises(ValueError, match="l1_ratio"):
+        lasso_cd(X, y, alpha=0.1, l1_ratio=2.0)
+    with pytest.raises(ValueError, match="y has"):
+        lasso_cd(X, y[:-1], alpha=0.1)
+    with pytest.raises(ValueError, match="sample_weight"):
+        lasso_cd(X, y, alpha=0.1, sample_weight=-np.ones(20))
+    with pytest.raises(ValueError, match="w0"):
+        lasso_cd(X, y, alpha=0.1, w0=np.ones(3))
+
+
+@settings(max_examples=25, deadline=None)
+@given(alpha=st.floats(allow_nan=True, allow_infinity=True),
+       l1_ratio=st.floats(allow_nan=True, allow_infinity=True))
+def test_solver_validates_scalars(alpha, l1_ratio):
+    X, y = correlated(15, 6, seed=20)
+    valid = np.isfinite(alpha) and alpha >= 0 and np.isfinite(l1_ratio) and 0 <= l1_ratio <= 1
+    if valid:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            res = lasso_cd(X, y, alpha=alpha, l1_ratio=l1_ratio, max_epochs=50)
+        assert np.all(np.isfinite(res.x))
+    else:
+        with pytest.raises(ValueError, match="alpha|l1_ratio"):
+            lasso_cd(X, y, alpha=alpha, l1_ratio=l1_ratio)
+
+
+# ----------------------------------------------------------------------------- LassoCV
+
+
+def test_lassocv_matches_sklearn():
+    X, y = correlated(90, 60, seed=21)
+    cv = KFold(3)
+    ours = LassoCV(n_alphas=15, cv=cv, tol=1e-10, max_iter=50_000).fit(X, y)
+    ref = sklm.LassoCV(alphas=15, cv=cv, tol=1e-10, max_iter=50_000).fit(X, y)
+    np.testing.assert_allclose(ours.alphas_, ref.alphas_, rtol=1e-10)
+    np.testing.assert_allclose(ours.mse_path_, ref.mse_path_, rtol=1e-5)
+    assert ours.alpha_ == pytest.approx(ref.alpha_)
+    np.testing.assert_allclose(ours.coef_, ref.coef_, atol=1e-6)
+
+
+def test_lassocv_threads_give_same_result_and_sparse_works():
+    X, y = correlated(60, 40, seed=22)
+    a = LassoCV(n_alphas=8, cv=3, tol=1e-10, n_jobs=1, max_iter=50_000).fit(X, y)
+    b = LassoCV(n_alphas=8, cv=3, tol=1e-10, n_jobs=2, max_iter=50_000).fit(X, y)
+    np.testing.assert_allclose(a.mse_path_, b.mse_path_, rtol=1e-12)
+    c = LassoCV(n_alphas=8, cv=3, tol=1e-10, max_iter=50_000).fit(sp.csc_matrix(X), y)
+    np.testing.assert_allclose(a.mse_path_, c.mse_path_, rtol=1e-6)
+    d = LassoCV(alphas=[0.1, 0.01], cv=3).fit(X, y)
+    assert d.alphas_.tolist() == [0.1, 0.01] and d.alpha_ in (0.1, 0.01)
+    with pytest.warns(ConvergenceWarning, match="LassoCV.*max_iter") as rec:
+        LassoCV(n_alphas=8, cv=3, tol=1e-12, max_iter=20).fit(X, y)
+    assert sum(issubclass(w.category, ConvergenceWarning) and "fits did not" in str(w.message)
+               for w in rec) == 1
+
+
+# ----------------------------------------------------------------------------- estimator checks
+
+
+@parametrize_with_checks([Lasso(**Lasso._test_params("")),
+                          ElasticNet(**ElasticNet._test_params("")),
+                          LassoCV(**LassoCV._test_params(""))])
+def test_sklearn_estimator_checks(estimator, check):
+    check(estimator)
