@@ -59,7 +59,7 @@ def make_orthogonal_dictionary_problem(n_samples=1000, n_features=10, *, theta=0
     Examples
     --------
     >>> import numpy as np
-    >>> from sparsopt.datasets._orthogonal_problem import make_orthogonal_dictionary_problem
+    >>> from sparsopt.datasets import make_orthogonal_dictionary_problem
     >>> X, D, C = make_orthogonal_dictionary_problem(500, 6, theta=0.2, random_state=0)
     >>> X.shape, D.shape, C.shape
     ((500, 6), (6, 6), (500, 6))

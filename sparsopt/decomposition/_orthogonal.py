@@ -443,8 +443,8 @@ def orthogonal_dictionary_learning(X, n_components=None, *, p=3, solver="gpm", m
     Examples
     --------
     >>> import numpy as np
-    >>> from sparsopt.datasets._orthogonal_problem import make_orthogonal_dictionary_problem
-    >>> from sparsopt.decomposition._orthogonal import orthogonal_dictionary_learning
+    >>> from sparsopt.datasets import make_orthogonal_dictionary_problem
+    >>> from sparsopt.decomposition import orthogonal_dictionary_learning
     >>> from sparsopt.metrics import dictionary_recovery_error
     >>> X, D, C = make_orthogonal_dictionary_problem(3000, 8, theta=0.3, random_state=0)
     >>> A = orthogonal_dictionary_learning(X, random_state=0)
@@ -582,8 +582,8 @@ class OrthogonalDictionaryLearning(SparsoptEstimatorMixin, ClassNamePrefixFeatur
     Examples
     --------
     >>> import numpy as np
-    >>> from sparsopt.datasets._orthogonal_problem import make_orthogonal_dictionary_problem
-    >>> from sparsopt.decomposition._orthogonal import OrthogonalDictionaryLearning
+    >>> from sparsopt.datasets import make_orthogonal_dictionary_problem
+    >>> from sparsopt.decomposition import OrthogonalDictionaryLearning
     >>> from sparsopt.metrics import dictionary_recovery_error
     >>> X, D, C = make_orthogonal_dictionary_problem(3000, 8, random_state=0)
     >>> odl = OrthogonalDictionaryLearning(random_state=0).fit(X)

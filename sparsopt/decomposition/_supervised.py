@@ -663,7 +663,7 @@ def supervised_dictionary_learning(X, y, *, n_components, xi=1.0, mode="filter",
     Examples
     --------
     >>> import numpy as np
-    >>> from sparsopt.decomposition._supervised import supervised_dictionary_learning
+    >>> from sparsopt.decomposition import supervised_dictionary_learning
     >>> rng = np.random.default_rng(0)
     >>> X = rng.normal(size=(60, 5))
     >>> y = (X[:, 0] + 0.1 * rng.normal(size=60) > 0).astype(int)
@@ -871,7 +871,7 @@ class SupervisedDictionaryLearning(SparsoptEstimatorMixin, ClassNamePrefixFeatur
     Examples
     --------
     >>> import numpy as np
-    >>> from sparsopt.decomposition._supervised import SupervisedDictionaryLearning
+    >>> from sparsopt.decomposition import SupervisedDictionaryLearning
     >>> rng = np.random.default_rng(0)
     >>> X = rng.normal(size=(80, 6))
     >>> y = np.where(X[:, 0] - X[:, 1] > 0, "yes", "no")
