@@ -235,6 +235,27 @@ def _multi_intercept(P, sw, Q, G_int, D, M, s, m):
     return crit
 
 
+@njit(**_opts)
+def _group_step(W, D, j, gvec, u, L, alpha):
+    """Block soft-threshold of row ``j`` at step ``1/L``: ``gvec`` <- the change of
+    ``W[j] + D[j]``; returns its squared norm (shared by the dense and CSC kernels)."""
+    K = W.shape[1]
+    nrm = 0.0
+    for k in range(K):
+        u[k] = W[j, k] + D[j, k] - gvec[k] / L
+        nrm += u[k] * u[k]
+    nrm = np.sqrt(nrm)
+    scale = 0.0
+    if nrm > alpha / L:
+        scale = 1.0 - (alpha / L) / nrm
+    change = 0.0
+    for k in range(K):
+        delta = scale * u[k] - (W[j, k] + D[j, k])
+        gvec[k] = delta
+        change += delta * delta
+    return change
+
+
 @register_kernel("pn_cd_multi_dense", "numba")
 @njit(**_opts)
 def pn_cd_multi_dense(X, P, sw, G, W, alpha, group, fit_intercept, G_int, max_epochs, tol,
@@ -272,20 +293,7 @@ def pn_cd_multi_dense(X, P, sw, G, W, alpha, group, fit_intercept, G_int, max_ep
                     for i in range(n):
                         g += X[i, j] * Q[i, k] * (M[i, k] - s[i])
                     gvec[k] = g
-                nrm = 0.0
-                for k in range(K):
-                    u[k] = W[j, k] + D[j, k] - gvec[k] / L
-                    nrm += u[k] * u[k]
-                nrm = np.sqrt(nrm)
-                scale = 0.0
-                if nrm > alpha / L:
-                    scale = 1.0 - (alpha / L) / nrm
-                change = 0.0
-                for k in range(K):
-                    old = W[j, k] + D[j, k]
-                    delta = scale * u[k] - old
-                    gvec[k] = delta
-                    change += delta * delta
+                change = _group_step(W, D, j, gvec, u, L, alpha)
                 if change > 0.0:
                     for k in range(K):
                         D[j, k] += gvec[k]
@@ -367,20 +375,7 @@ def pn_cd_multi_csc(data, indices, indptr, P, sw, G, W, alpha, group, fit_interc
                         i = indices[q]
                         g += data[q] * Q[i, k] * (M[i, k] - s[i])
                     gvec[k] = g
-                nrm = 0.0
-                for k in range(K):
-                    u[k] = W[j, k] + D[j, k] - gvec[k] / L
-                    nrm += u[k] * u[k]
-                nrm = np.sqrt(nrm)
-                scale = 0.0
-                if nrm > alpha / L:
-                    scale = 1.0 - (alpha / L) / nrm
-                change = 0.0
-                for k in range(K):
-                    old = W[j, k] + D[j, k]
-                    delta = scale * u[k] - old
-                    gvec[k] = delta
-                    change += delta * delta
+                change = _group_step(W, D, j, gvec, u, L, alpha)
                 if change > 0.0:
                     for k in range(K):
                         D[j, k] += gvec[k]
