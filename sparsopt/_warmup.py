@@ -88,6 +88,8 @@ def _warm_bcd(dtype, verbose):
         y = rng.standard_normal(8).astype(dtype)
         bcd(X, y, alpha=0.1, penalty="l1_positive", selection="gs-q", partition="variable",
             update="projected_newton", block_size=5, max_iter=2)
+        bcd(X, np.arange(8) % 3, loss="multinomial", alpha=0.1, partition="sort", block_size=5,
+            max_iter=2)
         X = rng.standard_normal((12, 6)).astype(dtype)
         for A in (X, sp.csc_matrix(X)):
             lasso_cd(A, X[:, 0].copy(), alpha=0.01, max_iter=2)

@@ -13,18 +13,22 @@ from ._bcd_updates import EPS_REG
 
 SELECTIONS = ("cyclic", "random", "lipschitz", "gs", "gsl", "gsd", "gsq", "gs-q", "gs-s", "gs-r")
 PROXIMAL = ("gs-q", "gs-s", "gs-r")
-PARTITIONS = ("sort", "order", "avg", "variable")
+PARTITIONS = ("sort", "order", "avg", "hsort", "havg", "variable")
 IHT_ITERS = 10
 
 
-def make_partition(kind, L, block_size):
+def make_partition(kind, L, block_size, H_rows=None):
     """Fixed blocks as an int array of shape ``(n_blocks, block_size)``.
 
     ``"order"``: contiguous blocks; ``"sort"``: coordinates sorted by ``L_i``
     (descending) cut into consecutive blocks (similar constants in each block);
     ``"avg"``: the sorted order interleaved largest/smallest before cutting, so that
-    every block has a similar average constant.
+    every block has a similar average constant. ``"hsort"`` / ``"havg"``: the same
+    two constructions keyed on the Hessian row sums ``H_rows[i] >= sum_j |H_ij|``
+    instead of ``L_i`` (coupling to the other coordinates, not only curvature).
     """
+    if kind in ("hsort", "havg"):
+        L, kind = H_rows, kind[1:]
     m = L.size
     if kind == "order":
         order = np.arange(m)
@@ -220,7 +224,7 @@ def block_cache(blocks, oracle, selection, update):
     if blocks.shape[1] == 1 and not need_H:
         cache["Lb"] = oracle.L[blocks[:, 0]].copy()
         return cache
-    H = np.stack([oracle.hess_bound(b) for b in blocks])
+    H = oracle.hess_bound_blocks(blocks)
     if need_Lb:
         cache["Lb"] = np.linalg.eigvalsh(H)[:, -1]
     if need_H:

@@ -6,13 +6,22 @@ Coordinates: for ``loss="multinomial"`` the unknown is ``W`` of shape
 ``(n_features, n_classes)`` and coordinate ``j`` is ``W.ravel()[j]``, i.e. feature
 ``j // n_classes`` of class ``j % n_classes``; otherwise coordinate ``j`` is feature ``j``.
 
-Gradient maintenance: the GLM losses keep the margins ``z = A x`` (``Z = A W``)
-up to date after every block update (``z += A_b d``, ``O(nnz(A_b))``) and recompute
-the full gradient ``A^T phi'(z)`` with one (sparse) matrix-vector product per
-iteration, ``O(nnz(A))`` — the greedy rules need all of it and an incremental
-``g += A^T (A_b d)`` costs the same product. For ``loss="quadratic"`` (``X`` is the
-SPD matrix) the gradient ``A x - b`` is maintained incrementally,
-``g += A[:, b] d``, ``O(nnz(A[:, b]))``.
+Gradient maintenance (the spec's pitfall: greedy rules win on wall time only when the
+gradient is not recomputed every iteration):
+
+* sparse ``A`` (CSC, plus a CSR copy): a block update touches the rows ``R`` of
+  ``A_b``; the margins, the loss and ``phi'`` change on ``R`` only, and the gradient is
+  updated by ``g += A[R, :]^T (phi'_new - phi'_old)[R]``, ``O(nnz(A[R, :]))``, when
+  that is cheaper than the full product ``A^T phi'`` (otherwise the full product);
+* dense ``A`` with the squared loss and ``n_features <= n_samples`` (and at most
+  ``GRAM_MAX_FEATURES``): ``g += (A^T A)[:, b] d`` from the Gram matrix, ``O(p |b|)``;
+* other dense GLMs: every row is touched, the gradient is recomputed,
+  ``O(n p)`` (the same cost as an incremental update);
+* ``loss="quadratic"`` (``X`` is the SPD matrix): ``g += A[:, b] d``,
+  ``O(nnz(A[:, b]))``.
+
+The incremental state is recomputed exactly from the margins once the incremental work
+exceeds a few full products (rounding drift stays at the level of one product).
 """
 
 from __future__ import annotations
@@ -30,6 +39,13 @@ ARMIJO_C = 1e-10
 _EPS = float(np.finfo(np.float64).eps)
 #: activity threshold of the two-metric projection
 TMP_ACTIVE = 1e-4
+#: dense squared loss: largest number of features for which the Gram matrix is kept
+GRAM_MAX_FEATURES = 4096
+#: refresh the incremental gradient after this many full products' worth of updates
+_REFRESH_WORK = 4
+#: cost of one entry of the row-wise incremental product relative to one entry of the
+#: full sparse product (measured: 1.7 vs 0.8 ns): incremental only when cheaper
+_INCR_COST = 2.0
 
 
 # ----------------------------------------------------------------------------- penalties
@@ -150,16 +166,35 @@ class Oracle:
     def __init__(self, loss, X, y, n_classes, engine):
         self.loss = loss
         self.X = X
+        self.engine = engine
         self.sparse = sp.issparse(X)
         self.y = y
         self.k = n_classes if loss == "multinomial" else 1
         self.p = X.shape[1]
         self.m = self.p * self.k
+        n = X.shape[0]
+        self.csr = self.gram = None
         if self.sparse:
             self._axpy = get_kernel("bcd_csc_cols_axpy",
                                     resolve_backend("bcd_csc_cols_axpy", X.data, engine=engine))
             self._gather = get_kernel("bcd_csc_gather",
                                       resolve_backend("bcd_csc_gather", X.data, engine=engine))
+            if loss != "quadratic":
+                self._rows_of = get_kernel(
+                    "bcd_csc_cols_rows", resolve_backend("bcd_csc_cols_rows", X.data,
+                                                         engine=engine))
+                self._tmatvec = get_kernel(
+                    "bcd_csr_rows_tmatvec", resolve_backend("bcd_csr_rows_tmatvec", X.data,
+                                                            engine=engine))
+                self.csr = X.tocsr()
+                self.csr.sort_indices()
+                self._rowlen = np.diff(self.csr.indptr)
+                self._mark = np.full(n, -1, dtype=np.int64)
+                self._rows = np.empty(n, dtype=np.int64)
+                self._vals = np.empty((n, self.k))
+        elif loss == "squared" and self.p <= min(n, GRAM_MAX_FEATURES):
+            self.gram = X.T @ X
+        self._full_work = max(X.nnz if self.sparse else X.size, 1)
         if loss == "quadratic":
             diag = X.diagonal() if self.sparse else np.diag(X).copy()
             self.colsq = np.asarray(diag, dtype=np.float64)
@@ -179,34 +214,63 @@ class Oracle:
         self.x = x
         if self.loss == "quadratic":
             self.g = np.asarray(self.X @ x).ravel() - self.y
-        elif self.loss == "multinomial":
+            return
+        if self.loss == "multinomial":
             self.z = np.asarray(self.X @ x.reshape(self.p, self.k))
         else:
             self.z = np.asarray(self.X @ x).ravel()
+        self._refresh()
 
-    def value(self):
-        return self._value_at(self.z) if self.loss != "quadratic" else \
-            0.5 * float(self.x @ (self.g - self.y))
+    def _refresh(self):
+        """Exact ``phi'(z)``, loss value and gradient from the margins."""
+        self.dphi = self._dphi(self.z, slice(None))
+        self.fval = self._loss(self.z, slice(None))
+        self.g = np.ascontiguousarray(np.asarray(self.X.T @ self.dphi)).ravel()
+        self._work = 0
 
-    def _value_at(self, z):
+    def _loss(self, z, rows):
+        """Sum of the per-sample losses over ``rows`` (margins ``z`` of those rows)."""
         if self.loss == "squared":
-            r = z - self.y
+            r = z - self.y[rows]
             return 0.5 * float(r @ r)
         if self.loss == "logistic":
-            return float(np.logaddexp(0.0, -self.y * z).sum())
-        return float((logsumexp(z, axis=1) - (z * self.Y).sum(axis=1)).sum())
+            return float(np.logaddexp(0.0, -self.y[rows] * z).sum())
+        return float((logsumexp(z, axis=1) - (z * self.Y[rows]).sum(axis=1)).sum())
+
+    def _dphi(self, z, rows):
+        """Derivative of the per-sample losses at the margins ``z`` of ``rows``."""
+        if self.loss == "squared":
+            return z - self.y[rows]
+        if self.loss == "logistic":
+            yr = self.y[rows]
+            return -yr * expit(-yr * z)
+        return softmax(z, axis=1) - self.Y[rows]
+
+    def value(self):
+        if self.loss == "quadratic":
+            return 0.5 * float(self.x @ (self.g - self.y))
+        return self.fval
+
+    def _value_at(self, z):
+        return self._loss(z, slice(None))
 
     def grad(self):
-        """The full gradient (recomputed for GLMs, maintained for quadratics)."""
-        if self.loss == "quadratic":
-            return self.g
-        if self.loss == "squared":
-            dz = self.z - self.y
-        elif self.loss == "logistic":
-            dz = -self.y * expit(-self.y * self.z)
+        """The full gradient (maintained incrementally, see the module notes)."""
+        return self.g
+
+    def _touched(self, b, d):
+        """Rows touched by ``A_b`` (sparse ``A``) and their margin changes."""
+        X = self.X
+        if self.k > 1:
+            D = np.zeros((b.size, self.k))
+            D[np.arange(b.size), b % self.k] = d
         else:
-            dz = softmax(self.z, axis=1) - self.Y
-        return np.asarray(self.X.T @ dz).ravel()
+            D = np.ascontiguousarray(d, dtype=np.float64).reshape(-1, 1)
+        cnt = self._rows_of(X.indptr, X.indices, X.data, np.ascontiguousarray(self.feats(b)),
+                            D, self._mark, self._rows, self._vals)
+        rows = self._rows[:cnt]
+        dz = self._vals[:cnt] if self.k > 1 else self._vals[:cnt, 0]
+        return rows, dz
 
     # -- blocks --------------------------------------------------------------------
     def feats(self, b):
@@ -243,6 +307,34 @@ class Oracle:
         s = np.where(same, 0.5 * (1.0 - 1.0 / kp), -0.5 / kp)
         return s * G
 
+    def hess_bound_blocks(self, blocks):
+        """``hess_bound`` of every block of a fixed partition, shape (n_blocks, bs, bs)."""
+        if self.loss == "quadratic":
+            return np.stack([self.hess_bound(b) for b in blocks])
+        f = self.feats(blocks)
+        if self.sparse:
+            X = self.X
+            kern = get_kernel("bcd_csc_block_grams",
+                              resolve_backend("bcd_csc_block_grams", X.data, engine=self.engine))
+            G = kern(X.indptr, X.indices, X.data, np.ascontiguousarray(f, dtype=np.int64),
+                     np.zeros(X.shape[0]), np.empty(f.shape + (f.shape[1],)))
+        else:
+            G = np.empty(f.shape + (f.shape[1],))
+            step = max(1, 2_000_000 // max(1, self.X.shape[0] * f.shape[1]))
+            for i in range(0, f.shape[0], step):  # bounded memory: a few blocks at a time
+                Ab = self.X[:, f[i:i + step]]
+                G[i:i + step] = np.einsum("nia,nib->iab", Ab, Ab, optimize=True)
+        if self.loss == "squared":
+            return G
+        if self.loss == "logistic":
+            return 0.25 * G
+        c = blocks % self.k
+        same = c[:, :, None] == c[:, None, :]
+        cs = np.sort(c, axis=1)
+        n_distinct = 1 + (np.diff(cs, axis=1) != 0).sum(axis=1)
+        kp = np.minimum(self.k, n_distinct + 1)[:, None, None]
+        return np.where(same, 0.5 * (1.0 - 1.0 / kp), -0.5 / kp) * G
+
     def hess(self, b, Ab=None):
         """Exact block Hessian ``nabla^2_bb f(x)`` at the current iterate."""
         Ab = self.block_cols(b) if Ab is None else Ab
@@ -275,10 +367,14 @@ class Oracle:
         if self.loss == "quadratic":
             gb = self.g[b]
             return self.value() + float(gb @ d) + 0.5 * float(d @ (Ab @ d))
+        if self.sparse:
+            rows, dz = self._touched(b, d)
+            zr = self.z[rows]
+            return self.fval + (self._loss(zr + dz, rows) - self._loss(zr, rows))
         return self._value_at(self.z + self._dz(b, d, Ab))
 
     def apply(self, b, d, Ab=None):
-        """``x_b += d`` and update the margins (GLMs) or the gradient (quadratic)."""
+        """``x_b += d`` and update the margins, loss value and gradient."""
         self.x[b] += d
         if self.loss == "quadratic":
             if self.sparse:
@@ -286,12 +382,35 @@ class Oracle:
             else:
                 self.g += self.X[:, b] @ d
             return
-        if self.sparse and self.k == 1 and Ab is None:
-            self._axpy(self.X.indptr, self.X.indices, self.X.data, b, d, self.z)
-            return
-        if Ab is None:
-            Ab = self.block_cols(b)
-        self.z += self._dz(b, d, Ab)
+        if self.sparse:
+            rows, dz = self._touched(b, d)
+            rows = rows.copy()
+            z_old = self.z[rows]
+            z_new = z_old + dz
+            self.z[rows] = z_new
+            self.fval += self._loss(z_new, rows) - self._loss(z_old, rows)
+            new = self._dphi(z_new, rows)
+            work = int(self._rowlen[rows].sum())
+            if _INCR_COST * work >= self._full_work:  # most rows touched: one full product
+                self._refresh()
+                return
+            delta = (new - self.dphi[rows]).reshape(rows.size, self.k)
+            self.dphi[rows] = new
+            C = self.csr
+            self._work += self._tmatvec(C.indptr, C.indices, C.data, rows, delta,
+                                        self.g.reshape(self.p, self.k))
+        else:
+            if Ab is None:
+                Ab = self.block_cols(b)
+            self.z += self._dz(b, d, Ab)
+            if self.gram is None:
+                self._refresh()
+                return
+            self.g += self.gram[:, b] @ d
+            self.fval = self._value_at(self.z)
+            self._work += self.p * b.size
+        if self._work > _REFRESH_WORK * self._full_work:
+            self._refresh()
 
     # -- global quantities for the variable-block greedy rules ----------------------
     def gershgorin(self):
@@ -392,6 +511,33 @@ def block_qp(H, gb, xb, pen, nnqp):
 # ----------------------------------------------------------------------------- update rules
 
 
+def _interpolate_step(f0, slope, t, ft, t_prev, f_prev):
+    """Minimiser of the interpolant of ``phi(s) = F(x + s d)`` (unsafeguarded).
+
+    Quadratic through ``phi(0) = f0``, ``phi'(0) = slope`` and ``phi(t) = ft`` on the
+    first backtrack; cubic through the same and ``phi(t_prev) = f_prev`` afterwards
+    (Nocedal and Wright, eq. 3.58-3.59). Falls back to ``t / 2`` when the interpolant
+    has no minimiser.
+    """
+    if not np.isfinite(ft):
+        return 0.5 * t
+    r1 = ft - f0 - slope * t
+    if t_prev is None or not np.isfinite(f_prev):
+        return -slope * t * t / (2.0 * r1) if r1 > 0 else 0.5 * t
+    r0 = f_prev - f0 - slope * t_prev
+    den = t_prev * t_prev * t * t * (t - t_prev)
+    if den == 0.0:
+        return 0.5 * t
+    a = (t_prev * t_prev * r1 - t * t * r0) / den
+    bb = (-t_prev ** 3 * r1 + t ** 3 * r0) / den
+    if a == 0.0:
+        return -slope / (2.0 * bb) if bb > 0 else 0.5 * t
+    disc = bb * bb - 3.0 * a * slope
+    if disc < 0.0:
+        return 0.5 * t
+    return (-bb + np.sqrt(disc)) / (3.0 * a)
+
+
 class Updater:
     """Applies one update rule to a selected block (state lives in the oracle)."""
 
@@ -459,13 +605,15 @@ class Updater:
         return d
 
     def _armijo(self, b, gb, xb, d, Ab):
-        """Backtracking (quadratic interpolation, safeguarded) on ``F`` along ``d``."""
+        """Backtracking on ``F`` along ``d``: a quadratic-interpolation first backtrack,
+        then cubic interpolation through the last two trials (safeguarded to
+        ``[0.1 t, 0.5 t]``), as in the reference code."""
         o = self.o
         f0 = o.value()
         delta = float(gb @ d) + self._F_delta(b, xb, d)
         if delta >= 0.0:
             return None
-        t = 1.0
+        t, t_prev, f_prev = 1.0, None, None
         for _ in range(60):
             self.n_ls += 1
             ft = o.trial(b, t * d, Ab) + self._F_delta(b, xb, t * d)
@@ -473,9 +621,8 @@ class Updater:
             # whose change is within a few ulps of F rather than stall
             if ft <= f0 + ARMIJO_C * t * delta + 8 * _EPS * max(abs(f0), 1.0):
                 return t * d
-            # minimiser of the quadratic through f0, slope delta, and (t, ft), safeguarded
-            denom = 2.0 * (ft - f0 - t * delta)
-            t_new = -delta * t * t / denom if denom > 0 else 0.5 * t
+            t_new = _interpolate_step(f0, delta, t, ft, t_prev, f_prev)
+            t_prev, f_prev = t, ft
             t = min(max(t_new, 0.1 * t), 0.5 * t)
         return None
 

@@ -110,6 +110,86 @@ def _check_gather(op, case):
     np.testing.assert_array_equal(res["numba"], expected)
 
 
+@st.composite
+def _case_cols_rows(draw):
+    A, cols, _, _ = draw(_case_axpy())
+    k = draw(st.integers(1, 3))
+    D = draw(hnp.arrays(np.float64, (cols.size, k), elements=_floats(-5, 5)))
+    return A, cols, D
+
+
+def _check_cols_rows(op, case):
+    A, cols, D = case
+    n, k = A.shape[0], D.shape[1]
+    dense = A.toarray().astype(np.float64)
+    expected = dense[:, cols] @ D
+    touched = np.flatnonzero(np.abs(dense[:, cols]).sum(axis=1)).tolist() if cols.size else []
+    res = {}
+    for e in ("numpy", "numba"):
+        mark = np.full(n, -1, dtype=np.int64)
+        rows = np.full(n, -7, dtype=np.int64)
+        vals = np.full((n, k), np.nan)
+        cnt = dispatch(op, A.indptr, A.indices, A.data, cols, D, mark, rows, vals, engine=e)
+        assert np.all(mark == -1)
+        assert sorted(rows[:cnt].tolist()) == touched
+        np.testing.assert_allclose(vals[:cnt], expected[rows[:cnt]], rtol=1e-12, atol=1e-10)
+        res[e] = (rows[:cnt].copy(), vals[:cnt].copy())
+    np.testing.assert_array_equal(res["numba"][0], res["numpy"][0])
+    np.testing.assert_allclose(res["numba"][1], res["numpy"][1], rtol=1e-12, atol=1e-10)
+
+
+@st.composite
+def _case_tmatvec(draw):
+    A, _, _, _ = draw(_case_axpy())
+    A = sp.csr_matrix(A)
+    A.sort_indices()
+    k = draw(st.integers(1, 3))
+    rows = np.asarray(draw(st.lists(st.integers(0, A.shape[0] - 1), max_size=6, unique=True)),
+                      dtype=np.int64)
+    vals = draw(hnp.arrays(np.float64, (rows.size, k), elements=_floats(-5, 5)))
+    out = draw(hnp.arrays(np.float64, (A.shape[1], k), elements=_floats(-5, 5)))
+    return A, rows, vals, out
+
+
+def _check_tmatvec(op, case):
+    A, rows, vals, out0 = case
+    dense = A.toarray().astype(np.float64)
+    expected = out0 + dense[rows].T @ vals
+    work = int(np.diff(A.indptr)[rows].sum())
+    res = {}
+    for e in ("numpy", "numba"):
+        out = out0.copy()
+        assert dispatch(op, A.indptr, A.indices, A.data, rows, vals, out, engine=e) == work
+        res[e] = out
+    np.testing.assert_allclose(res["numpy"], expected, rtol=1e-12, atol=1e-10)
+    np.testing.assert_allclose(res["numba"], res["numpy"], rtol=1e-12, atol=1e-10)
+
+
+@st.composite
+def _case_block_grams(draw):
+    A, _, _, _ = draw(_case_axpy())
+    p = A.shape[1]
+    bs = draw(st.integers(1, 3))
+    nb = draw(st.integers(1, 4))
+    blocks = np.asarray(draw(hnp.arrays(np.int64, (nb, bs), elements=st.integers(0, p - 1))))
+    return A, blocks
+
+
+def _check_block_grams(op, case):
+    A, blocks = case
+    dense = A.toarray().astype(np.float64)
+    expected = np.stack([dense[:, b].T @ dense[:, b] for b in blocks])
+    res = {}
+    for e in ("numpy", "numba"):
+        w = np.zeros(A.shape[0])
+        out = np.full(expected.shape, np.nan)
+        dispatch(op, A.indptr, A.indices, A.data, blocks, w, out, engine=e)
+        assert np.all(w == 0.0)
+        res[e] = out
+    np.testing.assert_allclose(res["numpy"], expected, rtol=1e-12, atol=1e-9)
+    np.testing.assert_allclose(res["numba"], res["numpy"], rtol=1e-12, atol=1e-9)
+
+
 CASES = {
     "bcd_nnqp": (_case_nnqp(),
                  lambda: (np.array([[2.0, 0.5], [0.5, 1.0]]), np.array([-1.0, 1.0])),
@@ -123,4 +203,16 @@ CASES = {
                        lambda: (sp.csc_matrix(np.array([[1.0, 0.0], [2.0, 3.0]])),
                                 np.array([1, 0, 1])),
                        _check_gather),
+    "bcd_csc_cols_rows": (_case_cols_rows(),
+                          lambda: (sp.csc_matrix(np.array([[1.0, 0.0], [0.0, 3.0], [2.0, 0.0]])),
+                                   np.array([1, 0, 1]), np.ones((3, 2))),
+                          _check_cols_rows),
+    "bcd_csr_rows_tmatvec": (_case_tmatvec(),
+                             lambda: (sp.csr_matrix(np.array([[1.0, 0.0], [2.0, 3.0]])),
+                                      np.array([1]), np.ones((1, 2)), np.zeros((2, 2))),
+                             _check_tmatvec),
+    "bcd_csc_block_grams": (_case_block_grams(),
+                            lambda: (sp.csc_matrix(np.array([[1.0, 0.0], [2.0, 3.0]])),
+                                     np.array([[0, 1], [1, 1]])),
+                            _check_block_grams),
 }

@@ -101,3 +101,74 @@ def bcd_csc_gather(indptr, indices, data, cols, out):
         for q in range(indptr[c], indptr[c + 1]):
             out[indices[q], a] = data[q]
     return out
+
+
+@register_kernel("bcd_csc_cols_rows", "numba")
+@njit(**_opts)
+def bcd_csc_cols_rows(indptr, indices, data, cols, D, mark, rows, vals):
+    k = D.shape[1]
+    cnt = 0
+    for a in range(cols.shape[0]):
+        c = cols[a]
+        for q in range(indptr[c], indptr[c + 1]):
+            r = indices[q]
+            pos = mark[r]
+            if pos < 0:
+                pos = cnt
+                mark[r] = cnt
+                rows[cnt] = r
+                for t in range(k):
+                    vals[cnt, t] = 0.0
+                cnt += 1
+            v = float(data[q])
+            for t in range(k):
+                vals[pos, t] += v * D[a, t]
+    for s in range(cnt):
+        mark[rows[s]] = -1
+    return cnt
+
+
+@register_kernel("bcd_csr_rows_tmatvec", "numba")
+@njit(**_opts)
+def bcd_csr_rows_tmatvec(indptr, indices, data, rows, vals, out):
+    k = vals.shape[1]
+    work = 0
+    if k == 1:
+        for s in range(rows.shape[0]):
+            r = rows[s]
+            v = vals[s, 0]
+            lo, hi = indptr[r], indptr[r + 1]
+            for q in range(lo, hi):
+                out[indices[q], 0] += data[q] * v
+            work += hi - lo
+        return work
+    for s in range(rows.shape[0]):
+        r = rows[s]
+        for q in range(indptr[r], indptr[r + 1]):
+            v = float(data[q])
+            j = indices[q]
+            for t in range(k):
+                out[j, t] += v * vals[s, t]
+        work += indptr[r + 1] - indptr[r]
+    return work
+
+
+@register_kernel("bcd_csc_block_grams", "numba")
+@njit(**_opts)
+def bcd_csc_block_grams(indptr, indices, data, blocks, w, out):
+    n_blocks, bs = blocks.shape
+    for i in range(n_blocks):
+        for a in range(bs):
+            c = blocks[i, a]
+            for q in range(indptr[c], indptr[c + 1]):
+                w[indices[q]] = data[q]
+            for e in range(a, bs):
+                c2 = blocks[i, e]
+                s = 0.0
+                for q in range(indptr[c2], indptr[c2 + 1]):
+                    s += float(data[q]) * w[indices[q]]
+                out[i, a, e] = s
+                out[i, e, a] = s
+            for q in range(indptr[c], indptr[c + 1]):
+                w[indices[q]] = 0.0
+    return out
