@@ -116,6 +116,30 @@ def anderson_coefs(bw, K, c, M):
 
 
 @njit(**_opts)
+def _anderson_extrapolate(bw, br, K, cvec, M, wacc, racc, alpha1, alpha2, positive):
+    """Extrapolated coefficients ``wacc`` and residual state ``racc`` from the stored
+    iterates (rows of ``bw`` / ``br``); return their penalty, or -1 when the Anderson
+    weights fail or the extrapolation leaves the constraint ``w >= 0``."""
+    if not anderson_coefs(bw, K, cvec, M):
+        return -1.0
+    pen_acc = 0.0
+    for t in range(wacc.size):
+        s = 0.0
+        for k in range(K):
+            s += cvec[k] * bw[k + 1, t]
+        wacc[t] = s
+        if positive and s < 0.0:
+            return -1.0
+        pen_acc += alpha1 * abs(s) + 0.5 * alpha2 * s * s
+    for i in range(racc.size):
+        s = 0.0
+        for k in range(K):
+            s += cvec[k] * br[k + 1, i]
+        racc[i] = s
+    return pen_acc
+
+
+@njit(**_opts)
 def _penalty(w, ws, alpha1, alpha2):
     s = 0.0
     for t in range(ws.size):
@@ -158,34 +182,21 @@ def glm_cd_ws_dense(Xt, w, R, ws, lc, alpha1, alpha2, positive, max_epochs, tol,
             cnt += 1
             if cnt == K + 1:
                 cnt = 0
-                if anderson_coefs(bw, K, cvec, M):
-                    ok = True
-                    pen_acc = 0.0
-                    for t in range(m):
-                        s = 0.0
-                        for k in range(K):
-                            s += cvec[k] * bw[k + 1, t]
-                        wacc[t] = s
-                        if positive and s < 0.0:
-                            ok = False
-                        pen_acc += alpha1 * abs(s) + 0.5 * alpha2 * s * s
-                    if ok:
-                        r2acc = 0.0
-                        r2cur = 0.0
+                pen_acc = _anderson_extrapolate(bw, br, K, cvec, M, wacc, racc, alpha1,
+                                                alpha2, positive)
+                if pen_acc >= 0.0:
+                    r2acc = 0.0
+                    r2cur = 0.0
+                    for i in range(n):
+                        r2acc += racc[i] * racc[i]
+                        r2cur += np.float64(R[i]) * R[i]
+                    f_acc = 0.5 * inv_n * r2acc + pen_acc
+                    f_cur = 0.5 * inv_n * r2cur + _penalty(w, ws, alpha1, alpha2)
+                    if f_acc < f_cur:
+                        for t in range(m):
+                            w[ws[t]] = wacc[t]
                         for i in range(n):
-                            s = 0.0
-                            for k in range(K):
-                                s += cvec[k] * br[k + 1, i]
-                            racc[i] = s
-                            r2acc += s * s
-                            r2cur += np.float64(R[i]) * R[i]
-                        f_acc = 0.5 * inv_n * r2acc + pen_acc
-                        f_cur = 0.5 * inv_n * r2cur + _penalty(w, ws, alpha1, alpha2)
-                        if f_acc < f_cur:
-                            for t in range(m):
-                                w[ws[t]] = wacc[t]
-                            for i in range(n):
-                                R[i] = racc[i]
+                            R[i] = racc[i]
         if ep % CHECK_EVERY == 0 or ep == max_epochs:
             crit = 0.0
             for t in range(m):
@@ -252,45 +263,31 @@ def glm_cd_ws_sparse(data, indices, indptr, n, center, mu, v, xv, vv, w, Rs, c_a
             cnt += 1
             if cnt == K + 1:
                 cnt = 0
-                if anderson_coefs(bw, K, cvec, M):
-                    ok = True
-                    pen_acc = 0.0
-                    for t in range(m):
-                        s = 0.0
-                        for k in range(K):
-                            s += cvec[k] * bw[k + 1, t]
-                        wacc[t] = s
-                        if positive and s < 0.0:
-                            ok = False
-                        pen_acc += alpha1 * abs(s) + 0.5 * alpha2 * s * s
-                    if ok:
-                        for i in range(n + 1):
-                            s = 0.0
-                            for k in range(K):
-                                s += cvec[k] * br[k + 1, i]
-                            racc[i] = s
-                        r2acc = 0.0
-                        r2cur = 0.0
+                pen_acc = _anderson_extrapolate(bw, br, K, cvec, M, wacc, racc, alpha1,
+                                                alpha2, positive)
+                if pen_acc >= 0.0:
+                    r2acc = 0.0
+                    r2cur = 0.0
+                    for i in range(n):
+                        a = racc[i]
+                        b = np.float64(Rs[i])
+                        if center:
+                            a += racc[n] * v[i]
+                            b += cR * v[i]
+                        r2acc += a * a
+                        r2cur += b * b
+                    f_acc = 0.5 * inv_n * r2acc + pen_acc
+                    f_cur = 0.5 * inv_n * r2cur + _penalty(w, ws, alpha1, alpha2)
+                    if f_acc < f_cur:
+                        for t in range(m):
+                            w[ws[t]] = wacc[t]
                         for i in range(n):
-                            a = racc[i]
-                            b = np.float64(Rs[i])
-                            if center:
-                                a += racc[n] * v[i]
-                                b += cR * v[i]
-                            r2acc += a * a
-                            r2cur += b * b
-                        f_acc = 0.5 * inv_n * r2acc + pen_acc
-                        f_cur = 0.5 * inv_n * r2cur + _penalty(w, ws, alpha1, alpha2)
-                        if f_acc < f_cur:
-                            for t in range(m):
-                                w[ws[t]] = wacc[t]
+                            Rs[i] = racc[i]
+                        if center:
+                            cR = racc[n]
+                            sR = 0.0
                             for i in range(n):
-                                Rs[i] = racc[i]
-                            if center:
-                                cR = racc[n]
-                                sR = 0.0
-                                for i in range(n):
-                                    sR += np.float64(v[i]) * Rs[i]
+                                sR += np.float64(v[i]) * Rs[i]
         if ep % CHECK_EVERY == 0 or ep == max_epochs:
             crit = 0.0
             for t in range(m):
