@@ -49,13 +49,14 @@ runs = {
                                          update="matrix"),
 }
 
-curves = {}
+curves, times = {}, {}
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", ConvergenceWarning)  # fixed budget of iterations
     for name, kw in runs.items():
         res = bcd(A, y, block_size=5, max_iter=n_iter, tol=0.0, random_state=0, **kw)
         f = [res.info["initial_objective"]] + [h["objective"] for h in res.history]
         curves[name] = np.maximum(np.array(f), 1e-16)  # f* = 0
+        times[name] = np.r_[0.0, [h["time"] for h in res.history]]
 
 # %%
 # Convergence per iteration
@@ -66,6 +67,25 @@ for name, f in curves.items():
 ax.set_xlabel("iteration (one block of 5 coordinates)")
 ax.set_ylabel("f(x) - f*")
 ax.set_title("Least squares, dataset A (200 x 2000)")
+ax.legend(fontsize=8)
+fig.tight_layout()
+plt.show()
+
+# %%
+# Convergence per second
+# ----------------------
+# The greedy rules need the whole gradient at every iteration. The solver keeps it up
+# to date incrementally (only the rows of ``A`` touched by the block), so a greedy
+# iteration costs little more than a cyclic one and the advantage survives on wall
+# time. The GSQ rules pay for their block solves (and IHT for its Hessian products):
+# they win per iteration by far, and on time whenever high accuracy is the goal.
+fig, ax = plt.subplots(figsize=(7, 4.5))
+for name, f in curves.items():
+    ax.semilogy(1e3 * times[name], f, label=name,
+                lw=2 if "GSQ" in name or "GSL" in name else 1.2)
+ax.set_xlabel("wall time (ms)")
+ax.set_ylabel("f(x) - f*")
+ax.set_title("The same runs against time")
 ax.legend(fontsize=8)
 fig.tight_layout()
 plt.show()
