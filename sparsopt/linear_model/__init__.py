@@ -1,16 +1,19 @@
 """Linear models: sparse Bayesian learning (:class:`SBLRegressor`, :class:`KroneckerSBL`),
-Lasso-type models (:class:`Lasso`, :class:`ElasticNet`, :class:`LassoCV`),
+Lasso-type models (:class:`Lasso`, :class:`ElasticNet`, :class:`LassoCV`,
+:class:`ElasticNetCV`),
 sparse logistic models (:class:`SparseLogisticRegression`,
 :class:`MultinomialLogisticRegression`) and graph label propagation
 (:class:`GraphLabelPropagation`)."""
 
 from ._label_propagation import GraphLabelPropagation
-from ._lasso import ElasticNet, Lasso, LassoCV
+from ._lasso import ElasticNet, Lasso
+from ._lasso_cv import ElasticNetCV, LassoCV
 from ._logistic import MultinomialLogisticRegression, SparseLogisticRegression
 from ._sbl import KroneckerSBL, SBLRegressor
 
 __all__ = [
     "ElasticNet",
+    "ElasticNetCV",
     "GraphLabelPropagation",
     "KroneckerSBL",
     "Lasso",

@@ -1,23 +1,21 @@
-"""Lasso, ElasticNet and LassoCV on the working-set coordinate descent of ``solvers.glm_cd``."""
+"""Lasso and ElasticNet (single and multi-target) on the working-set coordinate descent of
+``solvers.glm_cd``; the cross-validated models are in ``_lasso_cv.py``."""
 
 from __future__ import annotations
 
 import warnings
-from concurrent.futures import ThreadPoolExecutor
 from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import check_cv
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
-from ..solvers.glm_cd import WS_STRATEGIES, _alpha_max, _path, _Problem, _solve
+from ..solvers.glm_cd import WS_STRATEGIES, lasso_cd
 from ..utils.estimator import SparsoptEstimatorMixin
-from ..utils.parallel import effective_n_jobs
 
 _COMMON_CONSTRAINTS = {
     "fit_intercept": ["boolean"],
@@ -32,11 +30,73 @@ _COMMON_CONSTRAINTS = {
 }
 
 
+def _weighted_tol_scale(y, sample_weight, fit_intercept):
+    """``||y||^2 / n`` of the centred, weighted target (weights rescaled to sum to ``n``):
+    the scale of the solver's stopping criterion ``gap <= tol * ||y||^2 / n``."""
+    y = np.asarray(y, dtype=np.float64)
+    n = y.shape[0]
+    sw = None if sample_weight is None else \
+        np.asarray(sample_weight, dtype=np.float64) * (n / np.sum(sample_weight))
+    yc = y - np.average(y, weights=sw) if fit_intercept else y
+    return float(np.sum(yc * yc if sw is None else sw * yc * yc)) / n
+
+
+def _fit_targets(owner, X, Y, sample_weight, *, alpha, l1_ratio, fit_intercept, positive,
+                 max_iter, tol, p0, ws_strategy, coef_init=None, stacklevel=3):
+    """Solve one elastic net per column of ``Y`` (shape (n_samples, n_targets)) with
+    :func:`~sparsopt.solvers.glm_cd.lasso_cd`; emit at most one ConvergenceWarning that
+    names ``owner``'s parameters.
+
+    Returns ``(coef, intercept, dual_gaps, n_iters, results)`` with ``coef`` of shape
+    (n_targets, n_features) in the dtype of ``X``.
+    """
+    n_targets = Y.shape[1]
+    coef = np.empty((n_targets, X.shape[1]), dtype=X.dtype)
+    intercept = np.empty(n_targets, dtype=X.dtype)
+    gaps = np.empty(n_targets, dtype=X.dtype)
+    results = []
+    for k in range(n_targets):
+        w0 = None if coef_init is None else coef_init[k]
+        with warnings.catch_warnings():
+            # the solver's warning names its own budgets (max_epochs): one warning below
+            # names the estimator's parameter instead
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            res = lasso_cd(X, Y[:, k], alpha=alpha, l1_ratio=l1_ratio,
+                           sample_weight=sample_weight, fit_intercept=fit_intercept,
+                           positive=positive, w0=w0, max_iter=max_iter, max_epochs=max_iter,
+                           tol=tol, p0=p0, ws_strategy=ws_strategy)
+        coef[k] = res.x
+        intercept[k] = res.info["intercept"]
+        gaps[k] = res.info["dual_gap"]
+        results.append(res)
+    bad = [k for k, r in enumerate(results) if not r.converged]
+    if bad:
+        which = "" if n_targets == 1 else f" for {len(bad)} of {n_targets} targets"
+        r = results[bad[0]]
+        gap, tol_s = r.info["dual_gap"], r.info["tol_scaled"]
+        if r.info["stopped_by"] == "stagnation":
+            warnings.warn(
+                f"{owner} did not converge{which}: the duality gap stagnates at {gap:.3e} > "
+                f"tol * ||y||^2 / n = {tol_s:.3e}, below what {np.dtype(X.dtype).name} "
+                "rounding allows. Increase tol (or use float64 data).",
+                ConvergenceWarning, stacklevel=stacklevel)
+        elif r.info["stopped_by"] != "nonfinite":
+            warnings.warn(
+                f"{owner} did not converge{which}: duality gap = {gap:.3e} > tol * ||y||^2 / "
+                f"n = {tol_s:.3e} after max_iter = {max_iter} coordinate-descent epochs. "
+                "Increase max_iter or tol.", ConvergenceWarning, stacklevel=stacklevel)
+    n_iters = [int(r.n_iter) for r in results]
+    return coef, intercept, gaps, n_iters, results
+
+
 class _GLMBase(SparsoptEstimatorMixin, RegressorMixin, BaseEstimator):
     """Shared validation, prediction and tags of the sparse linear models."""
 
+    _multi_output = False
+
     def _validate_xy(self, X, y, sample_weight, reset=True):
-        X, y = self._validate_input(X, y, accept_sparse="csc", reset=reset)
+        X, y = self._validate_input(X, y, accept_sparse="csc", reset=reset,
+                                    multi_output=self._multi_output)
         y = np.asarray(y, dtype=X.dtype)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64,
@@ -45,10 +105,6 @@ class _GLMBase(SparsoptEstimatorMixin, RegressorMixin, BaseEstimator):
                 raise ValueError(f"{type(self).__name__}: sample_weight must have a positive "
                                  "sum.")
         return X, y, sample_weight
-
-    def _solver_kwargs(self):
-        return dict(max_iter=self.max_iter, max_epochs=self.max_iter, tol=self.tol, p0=self.p0,
-                    ws_strategy=self.ws_strategy)
 
     def predict(self, X):
         """Predict with the fitted linear model.
@@ -60,22 +116,29 @@ class _GLMBase(SparsoptEstimatorMixin, RegressorMixin, BaseEstimator):
 
         Returns
         -------
-        y_pred : ndarray of shape (n_samples,)
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_targets)
+            In the dtype of ``X``; 2-D when the model was fitted on several targets.
         """
         check_is_fitted(self, "coef_")
         X = self._validate_input(X, accept_sparse=["csr", "csc", "coo"], reset=False)
-        return np.asarray(safe_sparse_dot(X, self.coef_.astype(X.dtype, copy=False))).ravel() \
-            + X.dtype.type(self.intercept_)
+        coef = np.asarray(self.coef_, dtype=X.dtype)
+        intercept = np.asarray(self.intercept_, dtype=X.dtype)
+        if coef.ndim == 1:
+            return np.asarray(safe_sparse_dot(X, coef)).reshape(-1) + intercept
+        return np.asarray(safe_sparse_dot(X, coef.T)) + intercept
 
     @property
     def sparse_coef_(self):
-        """``coef_`` as a SciPy CSR matrix of shape (1, n_features)."""
+        """``coef_`` as a SciPy CSR matrix of shape (1, n_features) or (n_targets,
+        n_features)."""
         check_is_fitted(self, "coef_")
-        return sp.csr_matrix(self.coef_[None, :])
+        return sp.csr_matrix(np.atleast_2d(self.coef_))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
+        if self._multi_output:
+            tags.target_tags.multi_output = True
         return tags
 
 
@@ -110,7 +173,8 @@ class ElasticNet(_GLMBase):
     copy_X : bool, default=True
         Accepted for compatibility; ``X`` is never modified.
     warm_start : bool, default=False
-        Start from the previous ``coef_``.
+        Start from the previous ``coef_`` (per target; ignored when the number of targets
+        or features changed).
     positive : bool, default=False
         Force the coefficients to be non-negative.
     random_state : int, RandomState instance or None, default=None
@@ -125,16 +189,23 @@ class ElasticNet(_GLMBase):
 
     Attributes
     ----------
-    coef_ : ndarray of shape (n_features,)
-        Coefficients, in the dtype of ``X`` (float32 stays float32).
-    intercept_ : float
-        Intercept (0.0 without ``fit_intercept``).
-    dual_gap_ : float
-        Duality gap at the end, in the objective's scale (as scikit-learn's).
-    n_iter_ : int
-        Coordinate-descent epochs run (over the working sets).
+    coef_ : ndarray of shape (n_features,) or (n_targets, n_features)
+        Coefficients, in the dtype of ``X`` (float32 stays float32); 2-D when ``y`` has
+        several columns (a one-column ``y`` gives shape (n_features,), as scikit-learn).
+    intercept_ : float or ndarray of shape (n_targets,)
+        Intercept; an array for a 2-D ``y`` (the float 0.0 without ``fit_intercept``, as
+        scikit-learn).
+    dual_gap_ : float or ndarray of shape (n_targets,)
+        Duality gap at the end, in the objective's scale (as scikit-learn's), per target
+        for several targets.
+    n_iter_ : int or list of int
+        Coordinate-descent epochs run (over the working sets), per target for several
+        targets.
     converged_ : bool
-        Whether ``dual_gap_ <= tol * ||y||^2 / n_samples``.
+        Whether ``dual_gap_ <= tol * ||y||^2 / n_samples`` (for every target).
+    objective_history_ : ndarray of shape (n_outer,) or list of such arrays
+        Objective at each working-set iteration (one array per target for several
+        targets).
     n_features_in_ : int
         Number of features seen during ``fit``.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -142,13 +213,16 @@ class ElasticNet(_GLMBase):
 
     Notes
     -----
-    Single-target only (``y`` of shape (n_samples,)). ``precompute`` is not offered: the
-    working sets keep epochs cheap without a Gram matrix.
+    A 2-D ``y`` of shape (n_samples, n_targets) is solved target by target (independent
+    problems sharing ``X``, as scikit-learn does; for a penalty coupling the targets use a
+    group penalty). ``precompute`` is not offered: the working sets keep epochs cheap
+    without a Gram matrix.
 
     See Also
     --------
     Lasso : ``l1_ratio = 1``.
     LassoCV : Lasso with ``alpha`` chosen by cross-validation.
+    ElasticNetCV : ``alpha`` and ``l1_ratio`` chosen by cross-validation.
 
     References
     ----------
@@ -177,6 +251,7 @@ class ElasticNet(_GLMBase):
         "warm_start": ["boolean"],
         **_COMMON_CONSTRAINTS,
     }
+    _multi_output = True
 
     def __init__(self, alpha=1.0, *, l1_ratio=0.5, fit_intercept=True, max_iter=1000,
                  tol=1e-4, copy_X=True, warm_start=False, positive=False, random_state=None,
@@ -199,14 +274,15 @@ class ElasticNet(_GLMBase):
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
-        """Fit the model by working-set coordinate descent.
+        """Fit the model by working-set coordinate descent, one target at a time.
 
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Training data (sparse input is used as CSC, never densified).
-        y : array-like of shape (n_samples,)
-            Target.
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Target(s). Each column of a 2-D ``y`` is an independent problem on the same
+            ``X`` (as in scikit-learn, not the row-sparse multi-task penalty).
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weights, rescaled internally to sum to ``n_samples``.
 
@@ -220,18 +296,35 @@ class ElasticNet(_GLMBase):
             warnings.warn(f"{name}: with alpha=0 the problem is least squares and the "
                           "duality gap is not a useful criterion; use "
                           "sklearn.linear_model.LinearRegression.", UserWarning, stacklevel=2)
-        w0 = None
-        if self.warm_start and getattr(self, "coef_", None) is not None \
-                and np.shape(self.coef_) == (X.shape[1],):
-            w0 = self.coef_
-        prob = _Problem(X, y, sample_weight, self.fit_intercept, name)
-        res = _solve(prob, float(self.alpha), float(self._get_l1_ratio()),
-                     positive=self.positive, w0=w0, owner=name, budget_name="max_iter",
-                     **self._solver_kwargs())
-        self.coef_ = res.x
-        self.intercept_ = res.info["intercept"]
-        self.dual_gap_ = res.info["dual_gap"]
-        self._store_result(res)
+        Y = y[:, None] if y.ndim == 1 else y
+        n_targets, p = Y.shape[1], X.shape[1]
+        coef_init = None
+        if self.warm_start and getattr(self, "coef_", None) is not None:
+            prev = np.atleast_2d(np.asarray(self.coef_))
+            if prev.shape == (n_targets, p):
+                coef_init = prev
+        coef, intercept, gaps, n_iters, results = _fit_targets(
+            name, X, Y, sample_weight, alpha=float(self.alpha),
+            l1_ratio=float(self._get_l1_ratio()), fit_intercept=self.fit_intercept,
+            positive=self.positive, max_iter=self.max_iter, tol=self.tol, p0=self.p0,
+            ws_strategy=self.ws_strategy, coef_init=coef_init)
+        if not self.fit_intercept:
+            intercept = 0.0  # scikit-learn: a float 0.0 without intercept, whatever y
+        if n_targets == 1:
+            self.coef_ = coef[0]
+            self._store_result(results[0])
+            self.dual_gap_ = float(gaps[0])
+            # scikit-learn: a float for 1-D y, an array of shape (1,) for a one-column y
+            self.intercept_ = (intercept if not self.fit_intercept
+                               else float(intercept[0]) if y.ndim == 1 else intercept)
+        else:
+            self.coef_ = coef
+            self.intercept_ = intercept
+            self.dual_gap_ = gaps
+            self.n_iter_ = n_iters
+            self.converged_ = all(r.converged for r in results)
+            self.objective_history_ = [
+                np.array([h["objective"] for h in r.history]) for r in results]
         return self
 
     @classmethod
@@ -278,24 +371,30 @@ class Lasso(ElasticNet):
 
     Attributes
     ----------
-    coef_ : ndarray of shape (n_features,)
-        Coefficients, in the dtype of ``X``.
-    intercept_ : float
-        Intercept.
-    dual_gap_ : float
-        Final duality gap (objective scale).
-    n_iter_ : int
-        Coordinate-descent epochs run.
+    coef_ : ndarray of shape (n_features,) or (n_targets, n_features)
+        Coefficients, in the dtype of ``X``; 2-D for a ``y`` with several columns.
+    intercept_ : float or ndarray of shape (n_targets,)
+        Intercept; an array for a 2-D ``y`` (0.0 without ``fit_intercept``).
+    dual_gap_ : float or ndarray of shape (n_targets,)
+        Final duality gap (objective scale), per target for several targets.
+    n_iter_ : int or list of int
+        Coordinate-descent epochs run, per target for several targets.
     converged_ : bool
-        Whether the gap criterion was met.
+        Whether the gap criterion was met (for every target).
+    objective_history_ : ndarray of shape (n_outer,) or list of such arrays
+        Objective at each working-set iteration (one array per target).
     n_features_in_ : int
         Number of features seen during ``fit``.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during ``fit``, when they are all strings.
 
+    Notes
+    -----
+    A 2-D ``y`` is solved target by target, as in scikit-learn.
+
     See Also
     --------
-    ElasticNet, LassoCV
+    ElasticNet, LassoCV, ElasticNetCV
 
     References
     ----------
@@ -313,6 +412,13 @@ class Lasso(ElasticNet):
     >>> reg = Lasso(alpha=0.1).fit([[0, 0], [1, 1], [2, 2]], [0, 1, 2])
     >>> reg.coef_.round(2).tolist(), round(reg.intercept_, 2)
     ([0.85, 0.0], 0.15)
+
+    Several targets are solved column by column:
+
+    >>> Y = np.array([[0, 0], [1, 2], [2, 4]])
+    >>> reg = Lasso(alpha=0.1).fit([[0, 0], [1, 1], [2, 2]], Y)
+    >>> reg.coef_.shape, reg.intercept_.shape, reg.predict([[1, 1]]).shape
+    ((2, 2), (2,), (1, 2))
     """
 
     _parameter_constraints = {
@@ -331,207 +437,4 @@ class Lasso(ElasticNet):
         return 1.0
 
 
-class LassoCV(_GLMBase):
-    """Lasso with ``alpha`` chosen by cross-validation over a warm-started path.
-
-    The grid is scikit-learn's: ``n_alphas`` values log-spaced from ``alpha_max`` (the
-    smallest ``alpha`` giving ``w = 0`` on the whole data) down to ``eps * alpha_max``. Each
-    fold solves the path in decreasing ``alpha`` with warm starts; folds run in parallel
-    threads (``n_jobs``; the kernels release the GIL). The model is then refit on all the
-    data at the ``alpha`` with the smallest mean held-out mean squared error.
-
-    Parameters
-    ----------
-    eps : float, default=1e-3
-        ``alpha_min / alpha_max``.
-    n_alphas : int, default=100
-        Number of alphas when ``alphas`` is None.
-    alphas : int or array-like or None, default=None
-        An int is a number of alphas (scikit-learn >= 1.7 style); an array the grid itself.
-    fit_intercept : bool, default=True
-        Fit an intercept.
-    max_iter : int, default=1000
-        Epoch budget per ``alpha``.
-    tol : float, default=1e-4
-        Duality-gap tolerance, as in :class:`Lasso`.
-    copy_X : bool, default=True
-        Accepted for compatibility; ``X`` is never modified.
-    cv : int, cross-validation generator or iterable, default=None
-        As in scikit-learn (None: 5-fold).
-    verbose : bool or int, default=False
-        Print the best alpha.
-    n_jobs : int or None, default=None
-        Threads over folds.
-    positive : bool, default=False
-        Non-negative coefficients.
-    random_state : int, RandomState instance or None, default=None
-        Accepted for compatibility.
-    selection : {"cyclic", "random"}, default="cyclic"
-        Accepted for compatibility.
-    p0 : int, default=10
-        Size of the first working set.
-    ws_strategy : {"gs-r", "gs-s", "gap"}, default="gs-r"
-        Greedy score ranking the features.
-
-    Attributes
-    ----------
-    alpha_ : float
-        Selected ``alpha``.
-    alphas_ : ndarray of shape (n_alphas,)
-        The grid, decreasing.
-    mse_path_ : ndarray of shape (n_alphas, n_folds)
-        Held-out mean squared error per alpha and fold.
-    coef_ : ndarray of shape (n_features,)
-        Coefficients of the refit.
-    intercept_ : float
-        Intercept of the refit.
-    dual_gap_ : float
-        Duality gap of the refit.
-    n_iter_ : int
-        Epochs of the refit.
-    converged_ : bool
-        Whether the refit converged.
-    n_features_in_ : int
-        Number of features seen during ``fit``.
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during ``fit``, when they are all strings.
-
-    Notes
-    -----
-    ``sample_weight`` is not supported (fit :class:`Lasso` with weights at a chosen
-    ``alpha``); single-target only.
-
-    See Also
-    --------
-    Lasso, sparsopt.solvers.glm_cd.lasso_cd_path
-
-    References
-    ----------
-    .. [1] J. Friedman, T. Hastie and R. Tibshirani, "Regularization paths for generalized
-       linear models via coordinate descent", J. Stat. Softw. 33(1), 2010.
-    .. [2] Q. Bertrand, Q. Klopfenstein, P.-A. Bannier, G. Gidel and M. Massias, "Beyond L1:
-       faster and better sparse models with skglm", NeurIPS 2022.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from sparsopt.linear_model import LassoCV
-    >>> rng = np.random.default_rng(0)
-    >>> X = rng.standard_normal((60, 10))
-    >>> y = X[:, 0] - 2 * X[:, 1] + 0.1 * rng.standard_normal(60)
-    >>> reg = LassoCV(n_alphas=20, cv=3).fit(X, y)
-    >>> reg.mse_path_.shape, np.flatnonzero(np.abs(reg.coef_) > 0.1).tolist()
-    ((20, 3), [0, 1])
-    """
-
-    _parameter_constraints = {
-        "eps": [Interval(Real, 0, None, closed="neither")],
-        "n_alphas": [Interval(Integral, 1, None, closed="left")],
-        "alphas": [Interval(Integral, 1, None, closed="left"), "array-like", None],
-        "cv": ["cv_object"],
-        "verbose": ["verbose"],
-        "n_jobs": [Integral, None],
-        **_COMMON_CONSTRAINTS,
-    }
-
-    def __init__(self, *, eps=1e-3, n_alphas=100, alphas=None, fit_intercept=True,
-                 max_iter=1000, tol=1e-4, copy_X=True, cv=None, verbose=False, n_jobs=None,
-                 positive=False, random_state=None, selection="cyclic", p0=10,
-                 ws_strategy="gs-r"):
-        self.eps = eps
-        self.n_alphas = n_alphas
-        self.alphas = alphas
-        self.fit_intercept = fit_intercept
-        self.max_iter = max_iter
-        self.tol = tol
-        self.copy_X = copy_X
-        self.cv = cv
-        self.verbose = verbose
-        self.n_jobs = n_jobs
-        self.positive = positive
-        self.random_state = random_state
-        self.selection = selection
-        self.p0 = p0
-        self.ws_strategy = ws_strategy
-
-    def _grid(self, X, y, sample_weight):
-        if self.alphas is not None and not isinstance(self.alphas, Integral):
-            alphas = np.sort(np.asarray(self.alphas, dtype=np.float64).ravel())[::-1]
-            if alphas.size == 0 or not np.all(np.isfinite(alphas)) or np.any(alphas < 0):
-                raise ValueError("LassoCV: alphas must be finite values >= 0.")
-            return alphas
-        n_alphas = self.n_alphas if self.alphas is None else int(self.alphas)
-        prob = _Problem(X, y, sample_weight, self.fit_intercept, "LassoCV")
-        a_max = _alpha_max(prob, 1.0, self.positive)
-        if a_max <= np.finfo(float).resolution:
-            return np.full(n_alphas, np.finfo(float).resolution)
-        return np.geomspace(a_max, a_max * self.eps, num=n_alphas)
-
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
-        """Cross-validate the path, then refit at the best ``alpha``.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training data.
-        y : array-like of shape (n_samples,)
-            Target.
-
-        Returns
-        -------
-        self : object
-        """
-        X, y, _ = self._validate_xy(X, y, None)
-        effective_n_jobs(self.n_jobs)  # validates
-        alphas = self._grid(X, y, None)
-        folds = list(check_cv(self.cv).split(X, y))
-        Xr = X.tocsr() if sp.issparse(X) else X
-        kw = dict(positive=self.positive, owner="LassoCV", **self._solver_kwargs())
-
-        def run_fold(train_test):
-            train, test = train_test
-            Xtr, Xte = Xr[train], Xr[test]
-            if sp.issparse(Xtr):
-                Xtr = Xtr.tocsc()
-            prob = _Problem(Xtr, y[train], None, self.fit_intercept, "LassoCV")
-            coefs, icpt, _, _, bad = _path(prob, alphas, 1.0, **kw)
-            pred = np.asarray(safe_sparse_dot(Xte, coefs.astype(np.float64))) + icpt[None, :]
-            mse = ((y[test].astype(np.float64)[:, None] - pred) ** 2).mean(axis=0)
-            return mse, bad
-
-        n_threads = min(effective_n_jobs(self.n_jobs), len(folds))
-        if n_threads > 1:
-            with ThreadPoolExecutor(max_workers=n_threads) as pool:
-                out = list(pool.map(run_fold, folds))
-        else:
-            out = [run_fold(f) for f in folds]
-        self.mse_path_ = np.stack([o[0] for o in out], axis=1)
-        n_bad = sum(len(o[1]) for o in out)
-        if n_bad:
-            warnings.warn(
-                f"LassoCV: {n_bad} of {alphas.size * len(folds)} (alpha, fold) fits did not "
-                f"converge (smallest alpha {min(min(o[1]) for o in out if o[1]):.3e}): the "
-                f"duality gap stayed above tol * ||y||^2 / n after max_iter = {self.max_iter}"
-                " epochs. Increase max_iter or tol.", ConvergenceWarning, stacklevel=2)
-        self.alphas_ = alphas
-        best = int(np.argmin(self.mse_path_.mean(axis=1)))
-        self.alpha_ = float(alphas[best])
-        if self.verbose:
-            print(f"LassoCV: alpha_ = {self.alpha_:.4e} (index {best} of {alphas.size})")
-        prob = _Problem(X, y, None, self.fit_intercept, "LassoCV")
-        res = _solve(prob, self.alpha_, 1.0, positive=self.positive, owner="LassoCV",
-                     budget_name="max_iter", **self._solver_kwargs())
-        self.coef_ = res.x
-        self.intercept_ = res.info["intercept"]
-        self.dual_gap_ = res.info["dual_gap"]
-        self._store_result(res)
-        return self
-
-    @classmethod
-    def _test_params(cls, check_name):
-        """Constructor parameters for scikit-learn's estimator checks (tests only)."""
-        return {"n_alphas": 5, "cv": 3, "tol": 1e-8, "max_iter": 5000}
-
-
-__all__ = ["ElasticNet", "Lasso", "LassoCV"]
+__all__ = ["ElasticNet", "Lasso"]

@@ -1,4 +1,5 @@
-"""Lasso, ElasticNet, LassoCV and the working-set solver ``solvers.glm_cd.lasso_cd``."""
+"""Lasso, ElasticNet (single and multi-target) and the working-set solver
+``solvers.glm_cd.lasso_cd``; the CV models are tested in ``test_lasso_cv.py``."""
 
 import warnings
 
@@ -10,10 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import KFold
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sparsopt.linear_model._lasso import ElasticNet, Lasso, LassoCV
+from sparsopt.linear_model._lasso import ElasticNet, Lasso
 from sparsopt.solvers.glm_cd import alpha_max, duality_gap, lasso_cd, lasso_cd_path
 
 
@@ -336,40 +336,122 @@ def test_solver_validates_scalars(alpha, l1_ratio):
             lasso_cd(X, y, alpha=alpha, l1_ratio=l1_ratio)
 
 
-# ----------------------------------------------------------------------------- LassoCV
+# ----------------------------------------------------------------------------- multi-target
 
 
-def test_lassocv_matches_sklearn():
-    X, y = correlated(90, 60, seed=21)
-    cv = KFold(3)
-    ours = LassoCV(n_alphas=15, cv=cv, tol=1e-10, max_iter=50_000).fit(X, y)
-    ref = sklm.LassoCV(alphas=15, cv=cv, tol=1e-10, max_iter=50_000).fit(X, y)
-    np.testing.assert_allclose(ours.alphas_, ref.alphas_, rtol=1e-10)
-    np.testing.assert_allclose(ours.mse_path_, ref.mse_path_, rtol=1e-5)
-    assert ours.alpha_ == pytest.approx(ref.alpha_)
-    np.testing.assert_allclose(ours.coef_, ref.coef_, atol=1e-6)
+def multi_target(n=60, p=50, n_targets=3, seed=30):
+    X, _ = correlated(n, p, seed=seed)
+    rng = np.random.default_rng(seed)
+    W = rng.standard_normal((p, n_targets)) * (rng.random((p, n_targets)) < 0.1)
+    Y = X @ W + 0.3 * rng.standard_normal((n, n_targets)) + np.arange(n_targets)
+    return X, Y
 
 
-def test_lassocv_threads_give_same_result_and_sparse_works():
-    X, y = correlated(60, 40, seed=22)
-    a = LassoCV(n_alphas=8, cv=3, tol=1e-10, n_jobs=1, max_iter=50_000).fit(X, y)
-    b = LassoCV(n_alphas=8, cv=3, tol=1e-10, n_jobs=2, max_iter=50_000).fit(X, y)
-    np.testing.assert_allclose(a.mse_path_, b.mse_path_, rtol=1e-12)
-    c = LassoCV(n_alphas=8, cv=3, tol=1e-10, max_iter=50_000).fit(sp.csc_matrix(X), y)
-    np.testing.assert_allclose(a.mse_path_, c.mse_path_, rtol=1e-6)
-    d = LassoCV(alphas=[0.1, 0.01], cv=3).fit(X, y)
-    assert d.alphas_.tolist() == [0.1, 0.01] and d.alpha_ in (0.1, 0.01)
-    with pytest.warns(ConvergenceWarning, match="LassoCV.*max_iter") as rec:
-        LassoCV(n_alphas=8, cv=3, tol=1e-12, max_iter=20).fit(X, y)
-    assert sum(issubclass(w.category, ConvergenceWarning) and "fits did not" in str(w.message)
-               for w in rec) == 1
+@pytest.mark.parametrize("l1_ratio", [1.0, 0.5])
+@pytest.mark.parametrize("fit_intercept", [False, True])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("sparse", [False, True])
+def test_multitarget_matches_sklearn(l1_ratio, fit_intercept, weighted, sparse):
+    X, Y = multi_target()
+    if sparse:
+        X = X * (np.random.default_rng(31).random(X.shape) < 0.3)
+    sw = np.random.default_rng(32).uniform(0.2, 3.0, X.shape[0]) if weighted else None
+    alpha = 0.05
+    Xin = sp.csc_matrix(X) if sparse else X
+    ours = ElasticNet(alpha=alpha, l1_ratio=l1_ratio, fit_intercept=fit_intercept,
+                      tol=1e-12, max_iter=100_000).fit(Xin, Y, sample_weight=sw)
+    ref = sklm.ElasticNet(alpha=alpha, l1_ratio=l1_ratio, fit_intercept=fit_intercept,
+                          tol=1e-12, max_iter=100_000).fit(Xin, Y, sample_weight=sw)
+    T, p = Y.shape[1], X.shape[1]
+    assert ours.coef_.shape == ref.coef_.shape == (T, p)
+    assert np.shape(ours.intercept_) == np.shape(ref.intercept_) == ((T,) if fit_intercept
+                                                                     else ())
+    assert ours.dual_gap_.shape == (T,) and isinstance(ours.n_iter_, list)
+    assert len(ours.n_iter_) == T and ours.converged_
+    assert len(ours.objective_history_) == T
+    np.testing.assert_allclose(ours.coef_, ref.coef_, atol=1e-7)
+    np.testing.assert_allclose(ours.intercept_, ref.intercept_, atol=1e-7)
+    b_ours = np.broadcast_to(ours.intercept_, T)
+    b_ref = np.broadcast_to(ref.intercept_, T)
+    for k in range(T):
+        f_ours = enet_objective(X, Y[:, k], ours.coef_[k], b_ours[k], alpha, l1_ratio, sw)
+        f_ref = enet_objective(X, Y[:, k], ref.coef_[k], b_ref[k], alpha, l1_ratio, sw)
+        assert f_ours <= f_ref + 1e-10 * abs(f_ref)
+        # each column is exactly the single-target fit
+        single = clone(ours).fit(Xin, Y[:, k], sample_weight=sw)
+        np.testing.assert_allclose(ours.coef_[k], single.coef_, atol=1e-10)
+    pred = ours.predict(Xin)
+    assert pred.shape == (X.shape[0], T)
+    np.testing.assert_allclose(pred, ref.predict(Xin), atol=1e-6)
+    assert ours.sparse_coef_.shape == (T, p)
+
+
+def test_one_column_y_has_sklearn_shapes():
+    X, Y = multi_target(n_targets=1)
+    ours = Lasso(alpha=0.05, tol=1e-12).fit(X, Y)
+    ref = sklm.Lasso(alpha=0.05, tol=1e-12).fit(X, Y)
+    assert ours.coef_.shape == ref.coef_.shape == (X.shape[1],)
+    assert np.shape(ours.intercept_) == np.shape(ref.intercept_) == (1,)
+    assert np.ndim(ours.dual_gap_) == np.ndim(ref.dual_gap_) == 0
+    assert isinstance(ours.n_iter_, int)
+    assert ours.predict(X).shape == ref.predict(X).shape == (X.shape[0],)
+    np.testing.assert_allclose(ours.coef_, ref.coef_, atol=1e-8)
+    one_d = Lasso(alpha=0.05, tol=1e-12).fit(X, Y[:, 0])
+    assert isinstance(one_d.intercept_, float)
+    np.testing.assert_allclose(one_d.coef_, ours.coef_, atol=1e-12)
+
+
+def test_multitarget_positive_float32_and_warm_start():
+    X, Y = multi_target(seed=33)
+    pos = Lasso(alpha=0.02, positive=True, tol=1e-10).fit(X, Y)
+    ref = sklm.Lasso(alpha=0.02, positive=True, tol=1e-10, max_iter=100_000).fit(X, Y)
+    assert np.all(pos.coef_ >= 0)
+    np.testing.assert_allclose(pos.coef_, ref.coef_, atol=1e-6)
+
+    r32 = Lasso(alpha=0.02, tol=1e-6).fit(X.astype(np.float32), Y.astype(np.float32))
+    r64 = Lasso(alpha=0.02, tol=1e-10).fit(X, Y)
+    assert r32.coef_.dtype == np.float32 and r32.intercept_.dtype == np.float32
+    assert r32.predict(X.astype(np.float32)).dtype == np.float32
+    np.testing.assert_allclose(r32.coef_, r64.coef_, atol=2e-3)
+
+    est = Lasso(alpha=0.02, tol=1e-10, warm_start=True).fit(X, Y)
+    first = list(est.n_iter_)
+    est.fit(X, Y)
+    assert all(b < a for a, b in zip(first, est.n_iter_))
+    np.testing.assert_allclose(est.coef_, r64.coef_, atol=1e-8)
+    # a different number of targets restarts from zero instead of failing
+    est.fit(X, Y[:, :2])
+    assert est.coef_.shape == (2, X.shape[1])
+
+
+def test_multitarget_one_convergence_warning():
+    X, Y = multi_target(seed=34)
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        est = Lasso(alpha=1e-4, tol=1e-14, max_iter=2).fit(X, Y)
+    conv = [w for w in rec if issubclass(w.category, ConvergenceWarning)]
+    assert len(conv) == 1
+    msg = str(conv[0].message)
+    assert "Lasso" in msg and "targets" in msg and "max_iter" in msg
+    assert not est.converged_ and np.all(np.isfinite(est.coef_))
+
+
+def test_multitarget_bad_input():
+    X, Y = multi_target(seed=35)
+    Y[4, 1] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        Lasso().fit(X, Y)
+    Y[4, 1] = 0.0
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        Lasso().fit(X, Y[:-1])
+    with pytest.raises(ValueError, match="sample_weight"):
+        Lasso().fit(X, Y, sample_weight=np.ones(3))
 
 
 # ----------------------------------------------------------------------------- estimator checks
 
 
 @parametrize_with_checks([Lasso(**Lasso._test_params("")),
-                          ElasticNet(**ElasticNet._test_params("")),
-                          LassoCV(**LassoCV._test_params(""))])
+                          ElasticNet(**ElasticNet._test_params(""))])
 def test_sklearn_estimator_checks(estimator, check):
     check(estimator)
