@@ -349,7 +349,13 @@ def _solve(prob, alpha, l1_ratio, *, positive=False, w0=None, max_iter=100, max_
         else:
             ws = np.arange(p)
         ws = np.sort(ws).astype(np.int64)
-        inner_tol = INNER_FRACTION * kkt_max
+        # the kernel's gradients carry the rounding of X's dtype: never ask for less
+        # (a float32 working set would otherwise run its whole epoch budget)
+        # (rounding of the dot products, and one ulp of a coefficient times its curvature)
+        inner_tol = max(INNER_FRACTION * kkt_max,
+                        8.0 * float(np.finfo(dtype).eps)
+                        * (float(norms.max()) * float(np.linalg.norm(Rt)) / n
+                           + float(np.max(lc64 * np.abs(w64)))))
         budget = max_epochs - n_epochs
         if prob.sparse:
             ep = kern(prob.data, prob.indices, prob.indptr, n, prob.fit_intercept, prob.mu,
