@@ -22,6 +22,7 @@ __all__ = ["MultinomialLogisticRegression", "SparseLogisticRegression"]
 _COMMON = {
     "alpha": [Interval(Real, 0, None, closed="left")],
     "fit_intercept": ["boolean"],
+    "positive": ["boolean"],
     "tol": [Interval(Real, 0, None, closed="left")],
     "max_iter": [Interval(Integral, 1, None, closed="left")],
     "max_pn_iter": [Interval(Integral, 1, None, closed="left")],
@@ -92,7 +93,8 @@ class _SparseLogisticBase(SparsoptEstimatorMixin, LinearClassifierMixin, BaseEst
         target = yi if multi else np.where(yi == 1, 1.0, -1.0)
         res = prox_newton(
             X, target, alpha=self.alpha, loss="multinomial" if multi else "logistic",
-            penalty=self._penalty_name(), n_classes=K if multi else None,
+            penalty=self._penalty_name(), positive=self.positive,
+            n_classes=K if multi else None,
             fit_intercept=self.fit_intercept, sample_weight=sw, coef_init=coef_init,
             intercept_init=intercept_init, tol=self.tol, max_iter=self.max_iter,
             max_pn_iter=self.max_pn_iter, p0=self.p0, ws_strategy=self.ws_strategy,
@@ -103,6 +105,7 @@ class _SparseLogisticBase(SparsoptEstimatorMixin, LinearClassifierMixin, BaseEst
         self.coef_ = (W.T if multi else W[None, :]).astype(dtype)
         self.intercept_ = np.atleast_1d(np.asarray(res.info["intercept"])).astype(dtype)
         self.kkt_violation_ = float(res.stop_crit)
+        self.dual_gap_ = float(res.info["dual_gap"])
         self.objective_ = float(res.info["objective"])
         return self._store_result(res)
 
@@ -123,6 +126,8 @@ class _SparseLogisticBase(SparsoptEstimatorMixin, LinearClassifierMixin, BaseEst
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         tags.classifier_tags.multi_class = self._multi
+        # non-negative coefficients cannot fit a class that decreases with a feature
+        tags.classifier_tags.poor_score = bool(self.positive)
         return tags
 
 
@@ -156,6 +161,10 @@ class SparseLogisticRegression(_SparseLogisticBase):
         :func:`sparsopt.solvers.prox_newton.logistic_alpha_max`).
     fit_intercept : bool, default=True
         Fit an unpenalised intercept.
+    positive : bool, default=False
+        Constrain the coefficients to be non-negative (the intercept stays free). The
+        KKT criterion and the working-set scores then use the constrained
+        subdifferential: a zero coefficient is optimal when its gradient is ``>= -alpha``.
     tol : float, default=1e-4
         Tolerance on the largest KKT violation (skglm's criterion).
     max_iter : int, default=50
@@ -181,6 +190,13 @@ class SparseLogisticRegression(_SparseLogisticBase):
     converged_ : bool
     kkt_violation_ : float
         Final largest KKT violation (the stopping criterion).
+    dual_gap_ : float
+        Duality gap of the final coefficients for the problem in ``coef_`` with the
+        intercept held fixed at ``intercept_`` (with ``fit_intercept=False``: the whole
+        problem): the objective minus the Fenchel dual objective at the dual point built
+        from the loss gradient at the fitted margins, rescaled to be dual feasible. It is
+        ``>= 0`` up to rounding, bounds ``objective_`` minus the optimum of that problem,
+        and tends to 0 as ``tol`` does; ``kkt_violation_`` remains the stopping criterion.
     objective_ : float
         Final objective value.
     objective_history_ : ndarray
@@ -212,14 +228,20 @@ class SparseLogisticRegression(_SparseLogisticBase):
     >>> clf = SparseLogisticRegression(alpha=0.05).fit(X, y)
     >>> np.flatnonzero(clf.coef_).tolist(), clf.score(X, y) > 0.9
     ([0, 3], True)
+    >>> bool(0 <= clf.dual_gap_ < 1e-4)
+    True
+    >>> pos = SparseLogisticRegression(alpha=0.05, positive=True).fit(X, y)
+    >>> bool(pos.coef_.min() >= 0), float(pos.coef_[0, 3])  # feature 3 has a negative effect
+    (True, 0.0)
     """
 
     _parameter_constraints = dict(_COMMON)
 
-    def __init__(self, alpha=1.0, *, fit_intercept=True, tol=1e-4, max_iter=50,
+    def __init__(self, alpha=1.0, *, fit_intercept=True, positive=False, tol=1e-4, max_iter=50,
                  max_pn_iter=50, p0=10, ws_strategy="subdiff", warm_start=False, verbose=0):
         self.alpha = alpha
         self.fit_intercept = fit_intercept
+        self.positive = positive
         self.tol = tol
         self.max_iter = max_iter
         self.max_pn_iter = max_pn_iter
@@ -275,6 +297,12 @@ class MultinomialLogisticRegression(_SparseLogisticBase):
     penalty : {"l1", "group"}, default="l1"
     fit_intercept : bool, default=True
         Fit one unpenalised intercept per class.
+    positive : bool, default=False
+        Constrain all the coefficients to be non-negative (the intercepts stay free). With
+        ``penalty="group"`` each row step shrinks the row's projection onto the orthant,
+        the exact prox of the row norm plus the constraint. Note that, unlike the
+        unconstrained model, the constrained one is not invariant to adding a constant to
+        every class's coefficients of a feature.
     tol : float, default=1e-4
         Tolerance on the largest KKT violation.
     max_iter : int, default=50
@@ -299,6 +327,14 @@ class MultinomialLogisticRegression(_SparseLogisticBase):
     n_iter_ : int
     converged_ : bool
     kkt_violation_ : float
+        Final largest KKT violation (the stopping criterion).
+    dual_gap_ : float
+        Duality gap of the final coefficients for the problem in ``coef_`` with the
+        intercept held fixed at ``intercept_`` (with ``fit_intercept=False``: the whole
+        problem): the objective minus the Fenchel dual objective at the dual point built
+        from the loss gradient at the fitted margins, rescaled to be dual feasible. It is
+        ``>= 0`` up to rounding, bounds ``objective_`` minus the optimum of that problem,
+        and tends to 0 as ``tol`` does; ``kkt_violation_`` remains the stopping criterion.
     objective_ : float
     objective_history_ : ndarray
     n_features_in_ : int
@@ -333,11 +369,13 @@ class MultinomialLogisticRegression(_SparseLogisticBase):
     _multi = True
     _parameter_constraints = {**_COMMON, "penalty": [StrOptions({"l1", "group"})]}
 
-    def __init__(self, alpha=1.0, *, penalty="l1", fit_intercept=True, tol=1e-4, max_iter=50,
-                 max_pn_iter=50, p0=10, ws_strategy="subdiff", warm_start=False, verbose=0):
+    def __init__(self, alpha=1.0, *, penalty="l1", fit_intercept=True, positive=False,
+                 tol=1e-4, max_iter=50, max_pn_iter=50, p0=10, ws_strategy="subdiff",
+                 warm_start=False, verbose=0):
         self.alpha = alpha
         self.penalty = penalty
         self.fit_intercept = fit_intercept
+        self.positive = positive
         self.tol = tol
         self.max_iter = max_iter
         self.max_pn_iter = max_pn_iter

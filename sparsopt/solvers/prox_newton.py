@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.special import expit, log_softmax, logsumexp
+from scipy.special import expit, log_softmax, logsumexp, xlogy
 
 from ..backends import get_kernel, resolve_backend
 from ..utils.validation import check_int, check_scalar
@@ -162,32 +162,48 @@ def _pen_change(W, D, t, alpha, group):
     return alpha * float(np.sum(np.where(keep, sw * tD, np.abs(V) - np.abs(W))))
 
 
-def _scores(W, G, alpha, group):
+def _scores(W, G, alpha, group, positive=False):
     """Distance of ``-G`` to ``alpha * subdifferential`` per feature (GS-s scores).
 
-    For 2-D coefficients, the row's l2 distance (group) or its largest entry (l1).
+    For 2-D coefficients, the row's l2 distance (group) or its largest entry (l1). With
+    ``positive`` the subdifferential is that of ``pen + indicator(W >= 0)``: for l1 the
+    optimality conditions are ``G_j + alpha = 0`` where ``W_j > 0`` and ``G_j + alpha >= 0``
+    where ``W_j = 0`` (violation ``max(0, -G_j - alpha)``); for a group row at zero,
+    ``||max(-G_j, 0)||_2 <= alpha``, and for a non-zero row ``G_jk + alpha W_jk / ||W_j|| = 0``
+    where ``W_jk > 0`` and ``G_jk >= 0`` where ``W_jk = 0``.
     """
     if W.ndim == 2 and group:
         nw = np.sqrt((W * W).sum(axis=1))
         nz = nw > 0
-        out = np.maximum(np.sqrt((G * G).sum(axis=1)) - alpha, 0.0)
+        Gz = np.maximum(-G, 0.0) if positive else G
+        out = np.maximum(np.sqrt((Gz * Gz).sum(axis=1)) - alpha, 0.0)
         if np.any(nz):
             U = G[nz] + alpha * W[nz] / nw[nz, None]
+            if positive:
+                U = np.where(W[nz] > 0, U, np.maximum(-G[nz], 0.0))
             out[nz] = np.sqrt((U * U).sum(axis=1))
         return out
-    d = np.where(W != 0, np.abs(G + alpha * np.sign(W)), np.maximum(np.abs(G) - alpha, 0.0))
+    if positive:
+        d = np.where(W > 0, np.abs(G + alpha), np.maximum(-G - alpha, 0.0))
+    else:
+        d = np.where(W != 0, np.abs(G + alpha * np.sign(W)),
+                     np.maximum(np.abs(G) - alpha, 0.0))
     return d.max(axis=1) if d.ndim == 2 else d
 
 
-def _fixpoint_scores(W, G, L, alpha, group):
+def _fixpoint_scores(W, G, L, alpha, group, positive=False):
     """``L_j |W_j - prox_{pen / L_j}(W_j - G_j / L_j)|`` per feature (GS-r scores).
 
     ``L`` holds the coordinate (l1) or row (group, shape ``(p,)``) curvatures; zero
-    curvatures (empty columns) score zero.
+    curvatures (empty columns) score zero. With ``positive`` the prox is that of
+    ``pen + indicator(W >= 0)``: ``max(u - alpha / L, 0)`` (l1), the row shrink of
+    ``max(u, 0)`` (group).
     """
     safe = np.where(L > 0, L, 1.0)
     if W.ndim == 2 and group:
         U = W - G / safe[:, None]
+        if positive:
+            U = np.maximum(U, 0.0)
         nu = np.sqrt((U * U).sum(axis=1))
         thr = alpha / safe
         shrink = np.where(nu > thr, 1.0 - thr / np.where(nu > 0, nu, 1.0), 0.0)
@@ -195,9 +211,50 @@ def _fixpoint_scores(W, G, L, alpha, group):
         out = L * np.sqrt((step * step).sum(axis=1))
         return np.where(L > 0, out, 0.0)
     U = W - G / safe
-    out = np.where(L > 0, L * np.abs(W - np.sign(U) * np.maximum(np.abs(U) - alpha / safe, 0.0)),
-                   0.0)
+    if positive:
+        new = np.maximum(U - alpha / safe, 0.0)
+    else:
+        new = np.sign(U) * np.maximum(np.abs(U) - alpha / safe, 0.0)
+    out = np.where(L > 0, L * np.abs(W - new), 0.0)
     return out.max(axis=1) if out.ndim == 2 else out
+
+
+def _dual_norm(G, group, positive):
+    """Smallest ``a`` such that ``theta`` with ``X^T theta = G`` is feasible for ``alpha = a``.
+
+    The dual of ``min_W F(X W + b) + alpha pen(W)`` is ``max_theta -F^*(theta) + <theta, b>``
+    subject to ``-X^T theta`` in the dual ball of ``alpha pen``: ``||G||_inf <= alpha``
+    (l1), ``max_j ||G_j||_2 <= alpha`` (group). With the positivity constraint the
+    condition is one-sided, ``min_W>=0 <G, W> + alpha pen(W) = 0``: ``max_j (-G_j) <=
+    alpha`` (l1), ``max_j ||max(-G_j, 0)||_2 <= alpha`` (group).
+    """
+    if positive:
+        G = np.maximum(-G, 0.0)
+    if G.ndim == 2 and group:
+        return float(np.sqrt((G * G).sum(axis=1)).max(initial=0.0))
+    return float(np.abs(G).max(initial=0.0))
+
+
+def _dual_gap(model, Z, R, G, b, primal, alpha, group, positive):
+    """Duality gap at the dual point ``theta = c R`` (``R`` the loss gradient at the margins
+    ``Z``, ``G = X^T R``), ``c <= 1`` the largest scale that makes it feasible.
+
+    The conjugates are ``sum_i s_i [q_i log q_i + (1 - q_i) log(1 - q_i)]`` with ``q_i = c
+    sigmoid(-y_i z_i)`` (binary) and ``sum_i s_i sum_k Q_ik log Q_ik`` with ``Q_i = c P_i +
+    (1 - c) Y_i`` in the simplex (multinomial). ``b`` is the intercept, held fixed.
+    """
+    nrm = _dual_norm(G, group, positive)
+    c = 1.0 if nrm <= alpha else alpha / nrm
+    if model.multi:
+        P = np.exp(log_softmax(Z, axis=1))
+        Q = c * P + (1.0 - c) * model.Y
+        conj = float(model.sw @ xlogy(Q, Q).sum(axis=1))
+        lin = c * float(R.sum(axis=0) @ b)
+    else:
+        q = c * expit(-model.y * Z)
+        conj = float(model.sw @ (xlogy(q, q) + xlogy(1.0 - q, 1.0 - q)))
+        lin = c * float(R.sum()) * float(b[0])
+    return primal - (lin - conj)
 
 
 def _support(W):
@@ -265,7 +322,7 @@ class _State:
     pass
 
 
-def prox_newton(X, y, *, alpha, loss="logistic", penalty="l1", n_classes=None,
+def prox_newton(X, y, *, alpha, loss="logistic", penalty="l1", positive=False, n_classes=None,
                 fit_intercept=True, sample_weight=None, coef_init=None, intercept_init=None,
                 tol=1e-4, max_iter=50, max_pn_iter=50, max_cd_epochs=20, p0=10,
                 ws_strategy="subdiff", verbose=None, callback=None, engine=None):
@@ -306,6 +363,15 @@ def prox_newton(X, y, *, alpha, loss="logistic", penalty="l1", n_classes=None,
     loss : {"logistic", "multinomial"}, default="logistic"
     penalty : {"l1", "group"}, default="l1"
         ``"group"`` (row-wise l2,1 norm) needs ``loss="multinomial"``.
+    positive : bool, default=False
+        Constrain the coefficients to be non-negative (the intercept stays free). The
+        coordinate steps become ``max(0, u - alpha / L)``; for the group penalty the row
+        step shrinks the projection of the row onto the orthant, which is exactly the
+        prox of ``alpha ||.||_2 + indicator(. >= 0)``. The working-set scores and the KKT
+        criterion use the subdifferential of ``pen + indicator(W >= 0)``: a zero entry
+        is optimal when ``grad_j + alpha >= 0`` (l1), a zero row when
+        ``||max(-grad_j, 0)||_2 <= alpha`` (group). Negative entries of ``coef_init`` are
+        set to zero.
     n_classes : int, default=None
         Number of classes K of the multinomial model (default ``max(y) + 1``).
     fit_intercept : bool, default=True
@@ -346,9 +412,19 @@ def prox_newton(X, y, *, alpha, loss="logistic", penalty="l1", n_classes=None,
     result : SolverResult
         ``x`` the coefficients, shape ``(n_features,)`` or ``(n_features, K)``;
         ``stop_crit`` the final KKT violation; ``info`` holds ``intercept`` (float or
-        ``(K,)``), ``objective``, ``n_pn_iter`` (Newton steps in all), ``ws_sizes`` and
-        ``criterion``. A ``ConvergenceWarning`` is raised if ``max_iter`` outer
-        iterations end with a violation above ``tol``.
+        ``(K,)``), ``objective``, ``dual_gap``, ``n_pn_iter`` (Newton steps in all),
+        ``ws_sizes`` and ``criterion``. ``dual_gap`` is the duality gap of the final
+        iterate for the problem in ``W`` with the intercept fixed at its returned value:
+        the primal objective minus the Fenchel dual objective at the dual point built
+        from the loss gradient at the margins, ``theta = c grad F(X W + b)``, rescaled by
+        the largest ``c <= 1`` that makes it dual feasible (``||X^T theta||_inf <= alpha``
+        for l1, ``max_j ||(X^T theta)_j||_2 <= alpha`` for group, the one-sided
+        ``max_j (-X^T theta)_j <= alpha`` with ``positive``, and for the group penalty with
+        ``positive`` ``max_j ||max(-(X^T theta)_j, 0)||_2 <= alpha``). It is ``>= 0`` up to
+        rounding, bounds the suboptimality of ``W`` and vanishes at the optimum; it reuses
+        the gradient of the last stopping test (no extra pass over ``X``). A
+        ``ConvergenceWarning`` is raised if ``max_iter`` outer iterations end with a
+        violation above ``tol``.
 
     References
     ----------
@@ -371,6 +447,11 @@ def prox_newton(X, y, *, alpha, loss="logistic", penalty="l1", n_classes=None,
     >>> res = prox_newton(X, y, alpha=0.05, tol=1e-8)
     >>> res.converged, np.flatnonzero(res.x).tolist()
     (True, [0, 1])
+    >>> bool(0 <= res.info["dual_gap"] < 1e-8)
+    True
+    >>> pos = prox_newton(X, y, alpha=0.05, positive=True, tol=1e-8)
+    >>> bool(pos.x.min() >= 0), float(pos.x[1])  # feature 1 has a negative effect
+    (True, 0.0)
     """
     if loss not in ("logistic", "multinomial"):
         raise ValueError(f"{_OWNER}: loss must be 'logistic' or 'multinomial', got {loss!r}.")
@@ -382,6 +463,9 @@ def prox_newton(X, y, *, alpha, loss="logistic", penalty="l1", n_classes=None,
     if ws_strategy not in ("subdiff", "fixpoint"):
         raise ValueError(f"{_OWNER}: ws_strategy must be 'subdiff' or 'fixpoint', got "
                          f"{ws_strategy!r}.")
+    if not isinstance(positive, (bool, np.bool_)):
+        raise TypeError(f"{_OWNER}: positive must be a bool, got {positive!r}.")
+    positive = bool(positive)
     alpha = check_scalar(alpha, "alpha", _OWNER, lower=0.0)
     tol = check_scalar(tol, "tol", _OWNER, lower=0.0)
     max_iter = check_int(max_iter, "max_iter", _OWNER, lower=1)
@@ -407,6 +491,8 @@ def prox_newton(X, y, *, alpha, loss="logistic", penalty="l1", n_classes=None,
             raise ValueError(f"{_OWNER}: coef_init must have shape {wshape}, got {W.shape}.")
         if not np.all(np.isfinite(W)):
             raise ValueError(f"{_OWNER}: coef_init contains NaN or infinity.")
+        if positive:
+            W = np.maximum(W, 0.0)
     nb = K if multi else 1
     if not fit_intercept:
         b = np.zeros(nb)
@@ -447,7 +533,7 @@ def prox_newton(X, y, *, alpha, loss="logistic", penalty="l1", n_classes=None,
                 L = np.asarray(X2.T @ c)
             else:
                 L = np.asarray(X2.T @ (swv[:, None] * P * (1.0 - P)))
-        return _fixpoint_scores(s.x, s.G, L, alpha, group)
+        return _fixpoint_scores(s.x, s.G, L, alpha, group, positive)
 
     xt_dot = None if sparse else get_kernel("pn_xt_dot", backend)
 
@@ -470,8 +556,9 @@ def prox_newton(X, y, *, alpha, loss="logistic", penalty="l1", n_classes=None,
     def evaluate(s):
         """Full gradient, scores and KKT violation at the current point."""
         R = model.raw_grad(s.Z)
+        s.R = R
         s.G = rmatvec(X, R)
-        s.scores = _scores(s.x, s.G, alpha, group)
+        s.scores = _scores(s.x, s.G, alpha, group, positive)
         crit = float(s.scores.max(initial=0.0))
         if fit_intercept:
             crit = max(crit, float(np.abs(R.sum(axis=0)).max()))
@@ -537,7 +624,7 @@ def prox_newton(X, y, *, alpha, loss="logistic", penalty="l1", n_classes=None,
             else:
                 R = model.raw_grad(s.Z)
             g_int = R.sum(axis=0)
-            crit_in = float(_scores(s.x[ws], G_ws, alpha, group).max(initial=0.0))
+            crit_in = float(_scores(s.x[ws], G_ws, alpha, group, positive).max(initial=0.0))
             if fit_intercept:
                 crit_in = max(crit_in, float(np.max(np.abs(g_int))))
             if crit_in <= tol_in:
@@ -545,10 +632,10 @@ def prox_newton(X, y, *, alpha, loss="logistic", penalty="l1", n_classes=None,
             curv = model.curvature(s.Z)
             W_ws = np.ascontiguousarray(s.x[ws])
             if multi:
-                kernel(*xargs, *curv, G_ws, W_ws, alpha, group, fit_intercept, g_int,
+                kernel(*xargs, *curv, G_ws, W_ws, alpha, positive, group, fit_intercept, g_int,
                        max_cd_epochs, EPS_TOL * tol_in, D, M, sbuf)
             else:
-                kernel(*xargs, *curv, G_ws, W_ws, alpha, fit_intercept, float(g_int),
+                kernel(*xargs, *curv, G_ws, W_ws, alpha, positive, fit_intercept, float(g_int),
                        max_cd_epochs, EPS_TOL * tol_in, D, M)
             s.n_pn += 1
             if not np.any(D):
@@ -566,5 +653,16 @@ def prox_newton(X, y, *, alpha, loss="logistic", penalty="l1", n_classes=None,
     )
     b_out = st.b - x_mean @ st.x if x_mean is not None else st.b
     intercept = b_out.copy() if multi else float(b_out[0])
-    return res.with_info(intercept=intercept, objective=objective(st), n_pn_iter=st.n_pn,
-                         ws_sizes=tuple(st.ws_sizes), backend=backend, ws_strategy=ws_strategy)
+    primal = objective(st)
+    # the gap of the problem in W with the intercept fixed at b_out, in the original
+    # (uncentred) variables: X^T R = Xc^T R + x_mean (1^T R). The last stopping test ran
+    # at the final iterate, so its gradient X^T R is reused (no extra pass over X).
+    R, G = st.R, st.G
+    if x_mean is not None:
+        G = G + (np.outer(x_mean, R.sum(axis=0)) if multi else x_mean * R.sum())
+    gap = _dual_gap(model, st.Z, R, G, b_out, primal, alpha, group, positive)
+    if not np.isfinite(gap):  # only after a non-finite iterate (already warned about)
+        gap = np.inf
+    return res.with_info(intercept=intercept, objective=primal, dual_gap=gap,
+                         n_pn_iter=st.n_pn, ws_sizes=tuple(st.ws_sizes), backend=backend,
+                         ws_strategy=ws_strategy)

@@ -23,9 +23,10 @@ CASES = {
 The four kernels (binary / multinomial quadratic models, dense / CSC matrices) run
 coordinate-descent epochs on the model of one proximal Newton step; they are float64
 only (the solver computes in float64). Hypothesis draws the shapes, the flags (intercept,
-group penalty), the number of epochs, the penalty level and the sparsity pattern; the
-values come from a NumPy generator seeded by hypothesis, so that no exact ties of the soft
-threshold occur (at a tie the two backends may legitimately round to different sides).
+group penalty, positivity constraint), the number of epochs, the penalty level and the
+sparsity pattern; the values come from a NumPy generator seeded by hypothesis, so that
+no exact ties of the soft threshold occur (at a tie the two backends may legitimately
+round to different sides).
 Both backends must return the same direction ``d``/``D`` and ``X d``/``M`` to 1e-9
 (relative), the same number of epochs (the epochs stop at a criterion of 1e-10, above the
 rounding noise of an exact coordinate minimum) and the same final criterion.
@@ -54,10 +55,13 @@ def _problem(draw, multi, sparse):
     group = draw(st.booleans()) if multi else False
     epochs = draw(st.integers(1, 5))
     alpha = draw(st.sampled_from([0.0, 1e-3, 0.05, 0.3]))
-    return _make(n, m, K, seed, density, fit_intercept, group, epochs, alpha, multi, sparse)
+    positive = draw(st.booleans())
+    return _make(n, m, K, seed, density, fit_intercept, group, epochs, alpha, multi, sparse,
+                 positive)
 
 
-def _make(n, m, K, seed, density, fit_intercept, group, epochs, alpha, multi, sparse):
+def _make(n, m, K, seed, density, fit_intercept, group, epochs, alpha, multi, sparse,
+          positive=False):
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((n, m)) * (rng.random((n, m)) < density)
     if multi:
@@ -68,12 +72,16 @@ def _make(n, m, K, seed, density, fit_intercept, group, epochs, alpha, multi, sp
         sw /= sw.sum()
         G = 0.3 * rng.standard_normal((m, K))
         W = rng.standard_normal((m, K)) * (rng.random((m, 1)) < 0.5)
+        if positive:  # the solver's iterates are feasible
+            W = np.abs(W)
         curv = (P, sw)
         g_int = 0.1 * rng.standard_normal(K)
     else:
         h = 0.25 * rng.random(n) / n
         G = 0.3 * rng.standard_normal(m)
         W = rng.standard_normal(m) * (rng.random(m) < 0.5)
+        if positive:
+            W = np.abs(W)
         curv = (h,)
         g_int = float(0.1 * rng.standard_normal())
     if sparse:
@@ -85,19 +93,19 @@ def _make(n, m, K, seed, density, fit_intercept, group, epochs, alpha, multi, sp
         xargs = (np.ascontiguousarray(X.T),)
     return dict(xargs=xargs, curv=curv, G=G, W=W, alpha=alpha, group=group,
                 fit_intercept=fit_intercept, g_int=g_int, epochs=epochs, multi=multi, n=n,
-                m=m, K=K)
+                m=m, K=K, positive=positive)
 
 
 def _run(op, c, engine):
     n, m, K = c["n"], c["m"], c["K"]
     if c["multi"]:
         D, M, s = np.full((m + 1, K), np.nan), np.full((n, K), np.nan), np.full(n, np.nan)
-        ep, crit = dispatch(op, *c["xargs"], *c["curv"], c["G"], c["W"], c["alpha"], c["group"],
-                            c["fit_intercept"], c["g_int"], c["epochs"], TOL, D, M, s,
+        ep, crit = dispatch(op, *c["xargs"], *c["curv"], c["G"], c["W"], c["alpha"], c["positive"],
+                            c["group"], c["fit_intercept"], c["g_int"], c["epochs"], TOL, D, M, s,
                             engine=engine)
         return ep, crit, (D, M, s)
     d, Xd = np.full(m + 1, np.nan), np.full(n, np.nan)
-    ep, crit = dispatch(op, *c["xargs"], *c["curv"], c["G"], c["W"], c["alpha"],
+    ep, crit = dispatch(op, *c["xargs"], *c["curv"], c["G"], c["W"], c["alpha"], c["positive"],
                         c["fit_intercept"], c["g_int"], c["epochs"], TOL, d, Xd, engine=engine)
     return ep, crit, (d, Xd)
 
@@ -114,10 +122,13 @@ def _check(op, c):
         np.testing.assert_allclose(a_nb, a_np, rtol=RTOL, atol=RTOL * scale)
     if not c["multi"] and not c["fit_intercept"]:
         assert arrs_nb[0][-1] == 0.0  # no intercept direction
+    if c["positive"]:  # the new coefficients stay in the orthant
+        assert np.all(c["W"] + arrs_nb[0][:-1] >= 0.0)
 
 
 def _example(multi, sparse):
-    return lambda: _make(8, 5, 3 if multi else 1, 0, 0.5, True, multi, 3, 0.05, multi, sparse)
+    return lambda: _make(8, 5, 3 if multi else 1, 0, 0.5, True, multi, 3, 0.05, multi, sparse,
+                         True)
 
 
 @st.composite

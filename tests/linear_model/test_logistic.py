@@ -7,7 +7,7 @@ import pytest
 import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from scipy.special import log_softmax, logsumexp
+from scipy.special import expit, log_softmax, logsumexp
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils.estimator_checks import parametrize_with_checks
@@ -375,7 +375,290 @@ def test_estimator_errors():
 
 
 @parametrize_with_checks([SparseLogisticRegression(alpha=1e-3, tol=1e-8),
+                          SparseLogisticRegression(alpha=1e-3, tol=1e-8, positive=True),
                           MultinomialLogisticRegression(alpha=1e-3, tol=1e-8),
                           MultinomialLogisticRegression(alpha=1e-3, penalty="group", tol=1e-8)])
 def test_sklearn_compatible(estimator, check):
     check(estimator)
+
+
+# ----------------------------------------------------------------------------- positive
+
+
+def _lbfgsb_reference(X, y, alpha, *, loss="logistic", K=1, positive=True, fit_intercept=True,
+                      intercept=None):
+    """Smooth bound-constrained reformulation solved by L-BFGS-B (the l1 penalty is linear on
+    the orthant): ``w = u`` with ``u >= 0`` (positive) or ``w = u - v`` with ``u, v >= 0``.
+    ``intercept`` fixes the intercept (then ``fit_intercept`` is ignored). Returns the
+    optimal objective."""
+    from scipy.optimize import minimize
+
+    n, p = X.shape
+    nw = p * K
+    nvar = nw if positive else 2 * nw
+    nb = K if loss == "multinomial" else 1
+    free_b = intercept is None and fit_intercept
+    Y = np.eye(K)[y] if loss == "multinomial" else None
+
+    def unpack(v):
+        w = v[:nw] if positive else v[:nw] - v[nw:nvar]
+        if intercept is not None:
+            b = np.atleast_1d(intercept)
+        else:
+            b = v[nvar:] if free_b else np.zeros(nb)
+        return w, b
+
+    def fun(v):
+        w, b = unpack(v)
+        pen = alpha * v[:nvar].sum()
+        if loss == "multinomial":
+            W = w.reshape(p, K)
+            Z = X @ W + b
+            lse = logsumexp(Z, axis=1)
+            f = np.mean(lse - Z[np.arange(n), y]) + pen
+            R = (np.exp(Z - lse[:, None]) - Y) / n
+            gw, gb = (X.T @ R).ravel(), R.sum(axis=0)
+        else:
+            z = X @ w + b[0]
+            f = np.mean(np.logaddexp(0, -y * z)) + pen
+            r = -y * expit(-y * z) / n
+            gw, gb = X.T @ r, np.array([r.sum()])
+        g = gw if positive else np.concatenate([gw, -gw])
+        g = g + alpha
+        return f, np.concatenate([g, gb]) if free_b else g
+
+    x0 = np.zeros(nvar + (nb if free_b else 0))
+    bounds = [(0, None)] * nvar + [(None, None)] * (nb if free_b else 0)
+    res = minimize(fun, x0, jac=True, method="L-BFGS-B", bounds=bounds,
+                   options=dict(maxiter=20000, maxfun=40000, ftol=1e-16, gtol=1e-12))
+    return float(res.fun)
+
+
+@pytest.mark.parametrize("fit_intercept", [False, True])
+def test_positive_binary_matches_lbfgsb(fit_intercept):
+    X, y = _binary_data(n=100, p=20, seed=3)
+    alpha = logistic_alpha_max(X, y, fit_intercept=fit_intercept) / 20
+    res = prox_newton(X, y, alpha=alpha, positive=True, fit_intercept=fit_intercept,
+                      tol=1e-10)
+    assert res.converged and res.x.min() >= 0.0
+    b = res.info["intercept"]
+    ours = _obj_binary(X, y, res.x, b, alpha)
+    assert ours == pytest.approx(res.info["objective"], rel=1e-12)
+    ref = _lbfgsb_reference(X, y, alpha, fit_intercept=fit_intercept)
+    assert ours <= ref + 1e-12  # L-BFGS-B stops a hair above the optimum
+    assert ours == pytest.approx(ref, rel=1e-8)
+    # the constraint is active: the unconstrained solution has negative entries
+    free = prox_newton(X, y, alpha=alpha, fit_intercept=fit_intercept, tol=1e-10)
+    assert free.x.min() < 0 and free.info["objective"] < ours - 1e-6
+    # the constrained KKT conditions hold
+    z = X @ res.x + b
+    g = X.T @ (-y * expit(-y * z)) / len(y)
+    on = res.x > 0
+    np.testing.assert_allclose(g[on], -alpha, atol=1e-9)
+    assert np.all(g[~on] >= -alpha - 1e-9)
+
+
+@pytest.mark.parametrize("fit_intercept", [False, True])
+def test_positive_binary_matches_skglm(fit_intercept):
+    skglm = pytest.importorskip("skglm")
+    from skglm.datafits import Logistic
+    from skglm.penalties import L1
+    from skglm.solvers import ProxNewton
+
+    X, y = _binary_data(n=100, p=20, seed=4)
+    alpha = logistic_alpha_max(X, y, fit_intercept=fit_intercept) / 20
+    clf = skglm.GeneralizedLinearEstimator(
+        Logistic(), L1(alpha, positive=True),
+        ProxNewton(tol=1e-12, max_iter=100, fit_intercept=fit_intercept))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf.fit(X, y)
+    est = SparseLogisticRegression(alpha=alpha, positive=True, tol=1e-12,
+                                   fit_intercept=fit_intercept).fit(X, y)
+    b_sk = float(np.atleast_1d(clf.intercept_)[0]) if fit_intercept else 0.0
+    theirs = _obj_binary(X, y, np.ravel(clf.coef_), b_sk, alpha)
+    ours = _obj_binary(X, y, est.coef_[0], est.intercept_[0], alpha)
+    assert ours == pytest.approx(theirs, rel=1e-10, abs=1e-12)
+    np.testing.assert_allclose(est.coef_[0], np.ravel(clf.coef_), atol=1e-7)
+
+
+def test_positive_multinomial_l1_matches_lbfgsb():
+    X, y = _multi_data(n=90, p=8, K=3, seed=5)
+    alpha = 0.02
+    res = prox_newton(X, y, alpha=alpha, loss="multinomial", positive=True, tol=1e-10)
+    assert res.converged and res.x.min() >= 0.0
+    ours = _obj_multi(X, y, res.x, res.info["intercept"], alpha)
+    ref = _lbfgsb_reference(X, y, alpha, loss="multinomial", K=3)
+    assert ours <= ref + 1e-12
+    assert ours == pytest.approx(ref, rel=1e-8)
+
+
+def test_positive_group_matches_projected_proximal_gradient():
+    """Group penalty with positive=True: the row step shrinks the projection onto the
+    orthant (the exact prox of alpha ||.||_2 + indicator(>= 0)); a long FISTA run with the
+    same prox is the reference, and the constrained KKT conditions hold."""
+    X, y = _multi_data(n=90, p=8, K=3, seed=6)
+    n, p = X.shape
+    alpha = 0.02
+    res = prox_newton(X, y, alpha=alpha, loss="multinomial", penalty="group", positive=True,
+                      fit_intercept=False, tol=1e-10)
+    assert res.converged and res.x.min() >= 0.0
+    W = res.x
+    Y = np.eye(3)[y]
+
+    def grad(V):
+        Z = X @ V
+        return X.T @ (np.exp(log_softmax(Z, axis=1)) - Y) / n
+
+    def prox(U, t):
+        U = np.maximum(U, 0.0)
+        nu = np.linalg.norm(U, axis=1, keepdims=True)
+        return U * np.maximum(1 - t * alpha / np.where(nu > 0, nu, 1.0), 0.0)
+
+    step = 1.0 / (0.5 * np.linalg.norm(X, 2) ** 2 / n)
+    V = Wf = np.zeros((p, 3))
+    tk = 1.0
+    for _ in range(3000):
+        Wn = prox(V - step * grad(V), step)
+        tn = (1 + np.sqrt(1 + 4 * tk * tk)) / 2
+        V = Wn + (tk - 1) / tn * (Wn - Wf)
+        Wf, tk = Wn, tn
+    ours = _obj_multi(X, y, W, 0.0, alpha, group=True)
+    ref = _obj_multi(X, y, Wf, 0.0, alpha, group=True)
+    assert ours <= ref + 1e-12
+    assert ours == pytest.approx(ref, rel=1e-8)
+    # constrained KKT: zero rows ||max(-G, 0)|| <= alpha; active entries G = -alpha W/||W||
+    G = grad(W)
+    nw = np.linalg.norm(W, axis=1)
+    rows = nw > 0
+    assert rows.any() and not rows.all()
+    assert np.all(np.linalg.norm(np.maximum(-G[~rows], 0), axis=1) <= alpha + 1e-9)
+    on = W > 0
+    U = -alpha * W / np.where(nw > 0, nw, 1.0)[:, None]
+    np.testing.assert_allclose(G[on], U[on], atol=1e-9)
+    assert np.all(G[rows[:, None] & ~on] >= -1e-9)
+
+
+@pytest.mark.parametrize("loss, penalty", [("logistic", "l1"), ("multinomial", "l1"),
+                                           ("multinomial", "group")])
+def test_positive_sparse_fixpoint_and_numpy_engine_agree(loss, penalty):
+    X, y = (_binary_data(n=60, p=15, seed=7) if loss == "logistic"
+            else _multi_data(n=60, p=10, seed=7))
+    X[np.abs(X) < 0.5] = 0.0
+    kw = dict(alpha=0.02, loss=loss, penalty=penalty, positive=True, tol=1e-10)
+    ref = prox_newton(X, y, **kw)
+    for other in (prox_newton(sp.csc_matrix(X), y, **kw),
+                  prox_newton(X, y, ws_strategy="fixpoint", **kw),
+                  prox_newton(X, y, engine="numpy", **kw)):
+        assert other.converged
+        np.testing.assert_allclose(other.x, ref.x, atol=1e-7)
+        assert other.info["objective"] == pytest.approx(ref.info["objective"], rel=1e-11)
+
+
+def test_positive_estimators_float32_warm_start_and_errors():
+    X, y = _binary_data(n=80, p=12, seed=8)
+    clf = SparseLogisticRegression(alpha=0.01, positive=True, tol=1e-8).fit(
+        X.astype(np.float32), y)
+    assert clf.coef_.dtype == np.float32 and clf.coef_.min() >= 0
+    assert clf.intercept_.dtype == np.float32
+    # warm start from an unconstrained fit: the negative entries are projected away
+    ws = SparseLogisticRegression(alpha=0.01, tol=1e-8, warm_start=True).fit(X, y)
+    assert ws.coef_.min() < 0
+    ws.set_params(positive=True).fit(X, y)
+    assert ws.coef_.min() >= 0
+    np.testing.assert_allclose(ws.coef_, clf.coef_, atol=1e-4)
+    Xm, ym = _multi_data(n=90, p=8)
+    m = MultinomialLogisticRegression(alpha=0.01, positive=True, penalty="group").fit(Xm, ym)
+    assert m.coef_.min() >= 0 and m.dual_gap_ >= -1e-12
+    with pytest.raises(ValueError, match="positive"):
+        SparseLogisticRegression(positive="yes").fit(X, y)
+    with pytest.raises(TypeError, match="positive"):
+        prox_newton(X, y, alpha=0.1, positive=1)
+
+
+# ----------------------------------------------------------------------------- dual gap
+
+
+def _gap_problem(seed, loss, penalty, positive, fit_intercept, frac, sparse_X, weighted):
+    rng = np.random.default_rng(seed)
+    n, p = int(rng.integers(5, 40)), int(rng.integers(1, 15))
+    X = rng.standard_normal((n, p)) * rng.uniform(0.1, 3.0)
+    if sparse_X:
+        X = sp.csc_matrix(X * (rng.random((n, p)) < 0.4))
+    if loss == "logistic":
+        y = np.where(rng.random(n) < 0.5, 1.0, -1.0)
+    else:
+        y = rng.integers(0, 3, n)
+    sw = rng.random(n) + 0.05 if weighted else None
+    amax = logistic_alpha_max(X, y, loss=loss, penalty=penalty, fit_intercept=fit_intercept,
+                              sample_weight=sw)
+    return X, y, sw, frac * amax
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1),
+       kind=st.sampled_from([("logistic", "l1"), ("multinomial", "l1"),
+                             ("multinomial", "group")]),
+       positive=st.booleans(), fit_intercept=st.booleans(),
+       frac=st.sampled_from([0.0, 0.01, 0.3, 1.5]), max_iter=st.integers(1, 3),
+       sparse_X=st.booleans(), weighted=st.booleans())
+def test_dual_gap_is_nonnegative(seed, kind, positive, fit_intercept, frac, max_iter,
+                                 sparse_X, weighted):
+    loss, penalty = kind
+    X, y, sw, alpha = _gap_problem(seed, loss, penalty, positive, fit_intercept, frac,
+                                   sparse_X, weighted)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        res = prox_newton(X, y, alpha=alpha, loss=loss, penalty=penalty, positive=positive,
+                          fit_intercept=fit_intercept, sample_weight=sw, max_iter=max_iter,
+                          tol=1e-12)
+    gap = res.info["dual_gap"]
+    assert np.isfinite(gap) and gap >= -1e-12
+
+
+@pytest.mark.parametrize("positive", [False, True])
+@pytest.mark.parametrize("loss, penalty", [("logistic", "l1"), ("multinomial", "l1"),
+                                           ("multinomial", "group")])
+def test_dual_gap_vanishes_at_convergence_and_is_large_early(loss, penalty, positive):
+    X, y = (_binary_data(n=100, p=30, seed=9) if loss == "logistic"
+            else _multi_data(n=100, p=15, seed=9))
+    Est = SparseLogisticRegression if loss == "logistic" else MultinomialLogisticRegression
+    kw = {} if loss == "logistic" else {"penalty": penalty}
+    alpha = logistic_alpha_max(X, y, loss=loss, penalty=penalty) / 20
+    est = Est(alpha=alpha, positive=positive, tol=1e-10, **kw).fit(X, y)
+    assert est.converged_
+    assert -1e-12 <= est.dual_gap_ <= 1e-8
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        early = Est(alpha=alpha, positive=positive, max_iter=1, max_pn_iter=1, tol=1e-10,
+                    **kw).fit(X, y)
+    assert early.dual_gap_ > 1e-4 and early.dual_gap_ > 1e4 * max(est.dual_gap_, 1e-12)
+    # a valid bound on the suboptimality (here the intercept is re-optimised by the
+    # converged fit, so its objective is at most the optimum with the early intercept)
+    assert early.objective_ - est.objective_ <= early.dual_gap_ + 1e-10
+
+
+@pytest.mark.parametrize("positive", [False, True])
+def test_dual_gap_bounds_suboptimality_with_fixed_intercept(positive):
+    """With fit_intercept=True the gap is that of the problem in w with the intercept held
+    at its fitted value: check it against that problem solved by L-BFGS-B."""
+    X, y = _binary_data(n=80, p=15, seed=10)
+    alpha = logistic_alpha_max(X, y) / 10
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        res = prox_newton(X, y, alpha=alpha, positive=positive, max_iter=1, max_pn_iter=1,
+                          tol=1e-12)
+    b = res.info["intercept"]
+    fstar = _lbfgsb_reference(X, y, alpha, positive=positive, intercept=b)
+    subopt = res.info["objective"] - fstar
+    gap = res.info["dual_gap"]
+    assert subopt > 0 and gap >= subopt - 1e-10
+    # and the gap is exactly P - D computed here from its definition
+    z = X @ res.x + b
+    r = -y * expit(-y * z) / len(y)
+    G = X.T @ r
+    nrm = np.maximum(-G, 0).max() if positive else np.abs(G).max()
+    c = min(1.0, alpha / nrm)
+    q = c * expit(-y * z)
+    conj = np.mean(q * np.log(q) + (1 - q) * np.log1p(-q))
+    assert gap == pytest.approx(res.info["objective"] - (c * r.sum() * b - conj), rel=1e-10)

@@ -23,6 +23,14 @@ def _st(x, t):
     return 0.0
 
 
+@njit(**_opts)
+def _stp(x, t, positive):
+    """Soft threshold, or with ``positive`` the prox of ``t x + indicator(x >= 0)``."""
+    if positive:
+        return x - t if x > t else 0.0
+    return _st(x, t)
+
+
 @register_kernel("pn_xt_dot", "numba")
 @njit(**_opts)
 def pn_xt_dot(XT, RT, out):
@@ -38,8 +46,8 @@ def pn_xt_dot(XT, RT, out):
 
 
 @njit(**_opts)
-def _bin_dense_pass(XT, h, grad, w, alpha, lips, d, Xd, v, fit_intercept, l_int, grad_int,
-                    all_coords):
+def _bin_dense_pass(XT, h, grad, w, alpha, positive, lips, d, Xd, v, fit_intercept, l_int,
+                    grad_int, all_coords):
     """One CD pass (all coordinates, or only the non-zero ones) plus the intercept step."""
     m, n = XT.shape
     crit = 0.0
@@ -52,7 +60,7 @@ def _bin_dense_pass(XT, h, grad, w, alpha, lips, d, Xd, v, fit_intercept, l_int,
             continue
         xj = XT[j]
         g = grad[j] + np.dot(xj, v)
-        new = _st(old - g / L, alpha / L)
+        new = _stp(old - g / L, alpha / L, positive)
         delta = new - old
         if delta != 0.0:
             d[j] = new - w[j]
@@ -78,7 +86,8 @@ def _bin_dense_pass(XT, h, grad, w, alpha, lips, d, Xd, v, fit_intercept, l_int,
 
 @register_kernel("pn_cd_binary_dense", "numba")
 @njit(**_opts)
-def pn_cd_binary_dense(XT, h, grad, w, alpha, fit_intercept, grad_int, max_epochs, tol, d, Xd):
+def pn_cd_binary_dense(XT, h, grad, w, alpha, positive, fit_intercept, grad_int, max_epochs,
+                       tol, d, Xd):
     # XT is the transposed (m, n) matrix: rows are the working-set columns, contiguous, so
     # that the coordinate gradients are BLAS dot products with v = h * Xd (kept up to date)
     m, n = XT.shape
@@ -100,21 +109,21 @@ def pn_cd_binary_dense(XT, h, grad, w, alpha, fit_intercept, grad_int, max_epoch
     ep = 0
     while ep < max_epochs:
         ep += 1
-        crit = _bin_dense_pass(XT, h, grad, w, alpha, lips, d, Xd, v, fit_intercept, l_int,
-                               grad_int, True)
+        crit = _bin_dense_pass(XT, h, grad, w, alpha, positive, lips, d, Xd, v, fit_intercept,
+                               l_int, grad_int, True)
         if crit <= tol:
             break
         while ep < max_epochs:  # passes over the non-zero coordinates until they settle
             ep += 1
-            if _bin_dense_pass(XT, h, grad, w, alpha, lips, d, Xd, v, fit_intercept, l_int,
-                               grad_int, False) <= tol:
+            if _bin_dense_pass(XT, h, grad, w, alpha, positive, lips, d, Xd, v, fit_intercept,
+                               l_int, grad_int, False) <= tol:
                 break
     return ep, crit
 
 
 @njit(**_opts)
-def _bin_csc_pass(data, indices, indptr, h, grad, w, alpha, lips, d, Xd, fit_intercept, l_int,
-                  grad_int, all_coords):
+def _bin_csc_pass(data, indices, indptr, h, grad, w, alpha, positive, lips, d, Xd,
+                  fit_intercept, l_int, grad_int, all_coords):
     """One CD pass (all coordinates, or only the non-zero ones) plus the intercept step."""
     n = h.size
     m = indptr.size - 1
@@ -130,7 +139,7 @@ def _bin_csc_pass(data, indices, indptr, h, grad, w, alpha, lips, d, Xd, fit_int
         for q in range(indptr[j], indptr[j + 1]):
             i = indices[q]
             g += data[q] * h[i] * Xd[i]
-        new = _st(old - g / L, alpha / L)
+        new = _stp(old - g / L, alpha / L, positive)
         delta = new - old
         if delta != 0.0:
             d[j] = new - w[j]
@@ -154,7 +163,7 @@ def _bin_csc_pass(data, indices, indptr, h, grad, w, alpha, lips, d, Xd, fit_int
 
 @register_kernel("pn_cd_binary_csc", "numba")
 @njit(**_opts)
-def pn_cd_binary_csc(data, indices, indptr, h, grad, w, alpha, fit_intercept, grad_int,
+def pn_cd_binary_csc(data, indices, indptr, h, grad, w, alpha, positive, fit_intercept, grad_int,
                      max_epochs, tol, d, Xd):
     n = h.size
     m = indptr.size - 1
@@ -175,13 +184,13 @@ def pn_cd_binary_csc(data, indices, indptr, h, grad, w, alpha, fit_intercept, gr
     ep = 0
     while ep < max_epochs:
         ep += 1
-        crit = _bin_csc_pass(data, indices, indptr, h, grad, w, alpha, lips, d, Xd,
+        crit = _bin_csc_pass(data, indices, indptr, h, grad, w, alpha, positive, lips, d, Xd,
                              fit_intercept, l_int, grad_int, True)
         if crit <= tol:
             break
         while ep < max_epochs:  # passes over the non-zero coordinates until they settle
             ep += 1
-            if _bin_csc_pass(data, indices, indptr, h, grad, w, alpha, lips, d, Xd,
+            if _bin_csc_pass(data, indices, indptr, h, grad, w, alpha, positive, lips, d, Xd,
                              fit_intercept, l_int, grad_int, False) <= tol:
                 break
     return ep, crit
@@ -236,13 +245,17 @@ def _multi_intercept(P, sw, Q, G_int, D, M, s, m):
 
 
 @njit(**_opts)
-def _group_step(W, D, j, gvec, u, L, alpha):
+def _group_step(W, D, j, gvec, u, L, alpha, positive):
     """Block soft-threshold of row ``j`` at step ``1/L``: ``gvec`` <- the change of
-    ``W[j] + D[j]``; returns its squared norm (shared by the dense and CSC kernels)."""
+    ``W[j] + D[j]``; returns its squared norm (shared by the dense and CSC kernels).
+    With ``positive`` the point is first projected onto the orthant (exactly the prox of
+    the row norm plus the indicator of ``x >= 0``)."""
     K = W.shape[1]
     nrm = 0.0
     for k in range(K):
         u[k] = W[j, k] + D[j, k] - gvec[k] / L
+        if positive and u[k] < 0.0:
+            u[k] = 0.0
         nrm += u[k] * u[k]
     nrm = np.sqrt(nrm)
     scale = 0.0
@@ -258,7 +271,7 @@ def _group_step(W, D, j, gvec, u, L, alpha):
 
 @register_kernel("pn_cd_multi_dense", "numba")
 @njit(**_opts)
-def pn_cd_multi_dense(X, P, sw, G, W, alpha, group, fit_intercept, G_int, max_epochs, tol,
+def pn_cd_multi_dense(X, P, sw, G, W, alpha, positive, group, fit_intercept, G_int, max_epochs, tol,
                       D, M, s):
     n, m = X.shape
     K = P.shape[1]
@@ -293,7 +306,7 @@ def pn_cd_multi_dense(X, P, sw, G, W, alpha, group, fit_intercept, G_int, max_ep
                     for i in range(n):
                         g += X[i, j] * Q[i, k] * (M[i, k] - s[i])
                     gvec[k] = g
-                change = _group_step(W, D, j, gvec, u, L, alpha)
+                change = _group_step(W, D, j, gvec, u, L, alpha, positive)
                 if change > 0.0:
                     for k in range(K):
                         D[j, k] += gvec[k]
@@ -317,7 +330,7 @@ def pn_cd_multi_dense(X, P, sw, G, W, alpha, group, fit_intercept, G_int, max_ep
                     for i in range(n):
                         g += X[i, j] * Q[i, k] * (M[i, k] - s[i])
                     old = W[j, k] + D[j, k]
-                    new = _st(old - g / L, alpha / L)
+                    new = _stp(old - g / L, alpha / L, positive)
                     delta = new - old
                     if delta != 0.0:
                         D[j, k] = new - W[j, k]
@@ -338,8 +351,8 @@ def pn_cd_multi_dense(X, P, sw, G, W, alpha, group, fit_intercept, G_int, max_ep
 
 @register_kernel("pn_cd_multi_csc", "numba")
 @njit(**_opts)
-def pn_cd_multi_csc(data, indices, indptr, P, sw, G, W, alpha, group, fit_intercept, G_int,
-                    max_epochs, tol, D, M, s):
+def pn_cd_multi_csc(data, indices, indptr, P, sw, G, W, alpha, positive, group, fit_intercept,
+                    G_int, max_epochs, tol, D, M, s):
     K = P.shape[1]
     m = indptr.size - 1
     Q, c = _multi_setup(P, sw, group, D, M, s)
@@ -375,7 +388,7 @@ def pn_cd_multi_csc(data, indices, indptr, P, sw, G, W, alpha, group, fit_interc
                         i = indices[q]
                         g += data[q] * Q[i, k] * (M[i, k] - s[i])
                     gvec[k] = g
-                change = _group_step(W, D, j, gvec, u, L, alpha)
+                change = _group_step(W, D, j, gvec, u, L, alpha, positive)
                 if change > 0.0:
                     for k in range(K):
                         D[j, k] += gvec[k]
@@ -400,7 +413,7 @@ def pn_cd_multi_csc(data, indices, indptr, P, sw, G, W, alpha, group, fit_interc
                         i = indices[q]
                         g += data[q] * Q[i, k] * (M[i, k] - s[i])
                     old = W[j, k] + D[j, k]
-                    new = _st(old - g / L, alpha / L)
+                    new = _stp(old - g / L, alpha / L, positive)
                     delta = new - old
                     if delta != 0.0:
                         D[j, k] = new - W[j, k]

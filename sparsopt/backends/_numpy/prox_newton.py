@@ -20,6 +20,12 @@ normalised sample weights, ``M = X D_w + 1 d_int``)::
 block step per row with the bound ``sum_i sw_i X_ij^2 min(max_k P_ik, 2 max_k
 P_ik (1 - P_ik))`` on the row's Hessian). The intercepts take exact coordinate steps.
 
+With ``positive=True`` the coefficients ``w + d_w`` are kept ``>= 0`` (the penalty gains
+the indicator of the orthant): the l1 coordinate step becomes ``max(0, u - alpha / L)``
+and the group block step shrinks the projection ``max(u, 0)`` of the row onto the
+orthant, which is exactly the prox of ``alpha ||.||_2 + indicator(. >= 0)``. The
+intercepts stay unconstrained.
+
 ``pn_cd_binary_dense`` takes the transposed matrix ``XT`` of shape ``(m, n_samples)``
 (C-contiguous rows), the other dense op ``X`` of shape ``(n_samples, m)``. Every op writes
 the direction into ``d``/``D`` and ``X d`` into ``Xd``/``M`` (``s``
@@ -33,7 +39,9 @@ import numpy as np
 from .._registry import register_kernel
 
 
-def _st(x, t):
+def _st(x, t, positive=False):
+    if positive:
+        return float(max(x - t, 0.0))
     return float(np.sign(x) * max(abs(x) - t, 0.0))
 
 
@@ -45,7 +53,8 @@ def pn_xt_dot(XT, RT, out):
     return out
 
 
-def _bin_pass(XT, h, grad, w, alpha, lips, d, Xd, fit_intercept, l_int, grad_int, all_coords):
+def _bin_pass(XT, h, grad, w, alpha, positive, lips, d, Xd, fit_intercept, l_int, grad_int,
+              all_coords):
     m = XT.shape[0]
     crit = 0.0
     for j in range(m):
@@ -56,7 +65,7 @@ def _bin_pass(XT, h, grad, w, alpha, lips, d, Xd, fit_intercept, l_int, grad_int
         if not all_coords and old == 0.0:
             continue
         g = grad[j] + XT[j] @ (h * Xd)
-        new = _st(old - g / L, alpha / L)
+        new = _st(old - g / L, alpha / L, positive)
         delta = new - old
         if delta != 0.0:
             d[j] = new - w[j]
@@ -72,7 +81,8 @@ def _bin_pass(XT, h, grad, w, alpha, lips, d, Xd, fit_intercept, l_int, grad_int
 
 
 @register_kernel("pn_cd_binary_dense", "numpy")
-def pn_cd_binary_dense(XT, h, grad, w, alpha, fit_intercept, grad_int, max_epochs, tol, d, Xd):
+def pn_cd_binary_dense(XT, h, grad, w, alpha, positive, fit_intercept, grad_int, max_epochs,
+                       tol, d, Xd):
     """Weighted CD epochs on the binary quadratic model (see the module docstring).
 
     ``XT`` is the transposed matrix, of shape ``(m, n_samples)``: one row per column of
@@ -85,7 +95,7 @@ def pn_cd_binary_dense(XT, h, grad, w, alpha, fit_intercept, grad_int, max_epoch
     d[:] = 0.0
     lips = (XT * XT) @ h if m else np.zeros(0)
     l_int = float(h.sum())
-    args = (XT, h, grad, w, alpha, lips, d, Xd, fit_intercept, l_int, grad_int)
+    args = (XT, h, grad, w, alpha, positive, lips, d, Xd, fit_intercept, l_int, grad_int)
     crit = np.inf
     ep = 0
     while ep < max_epochs:
@@ -107,16 +117,17 @@ def _dense(data, indices, indptr, n):
 
 
 @register_kernel("pn_cd_binary_csc", "numpy")
-def pn_cd_binary_csc(data, indices, indptr, h, grad, w, alpha, fit_intercept, grad_int,
+def pn_cd_binary_csc(data, indices, indptr, h, grad, w, alpha, positive, fit_intercept, grad_int,
                      max_epochs, tol, d, Xd):
     """``pn_cd_binary_dense`` on a CSC matrix ``(data, indices, indptr)``."""
     X = _dense(data, indices, indptr, h.size)
-    return pn_cd_binary_dense(np.ascontiguousarray(X.T), h, grad, w, alpha, fit_intercept,
+    return pn_cd_binary_dense(np.ascontiguousarray(X.T), h, grad, w, alpha, positive,
+                              fit_intercept,
                               grad_int, max_epochs, tol, d, Xd)
 
 
 @register_kernel("pn_cd_multi_dense", "numpy")
-def pn_cd_multi_dense(X, P, sw, G, W, alpha, group, fit_intercept, G_int, max_epochs, tol,
+def pn_cd_multi_dense(X, P, sw, G, W, alpha, positive, group, fit_intercept, G_int, max_epochs, tol,
                       D, M, s):
     """CD epochs on the multinomial quadratic model (see the module docstring)."""
     n, m = X.shape
@@ -143,6 +154,8 @@ def pn_cd_multi_dense(X, P, sw, G, W, alpha, group, fit_intercept, G_int, max_ep
                     continue
                 gvec = G[j] + xj @ (Q * (M - s[:, None]))
                 u = W[j] + D[j] - gvec / L
+                if positive:
+                    u = np.maximum(u, 0.0)
                 nrm = np.sqrt(u @ u)
                 scale = 1.0 - (alpha / L) / nrm if nrm > alpha / L else 0.0
                 delta = scale * u - (W[j] + D[j])
@@ -159,7 +172,7 @@ def pn_cd_multi_dense(X, P, sw, G, W, alpha, group, fit_intercept, G_int, max_ep
                         continue
                     g = G[j, k] + xj @ (Q[:, k] * (M[:, k] - s))
                     old = W[j, k] + D[j, k]
-                    new = _st(old - g / L, alpha / L)
+                    new = _st(old - g / L, alpha / L, positive)
                     delta = new - old
                     if delta != 0.0:
                         D[j, k] = new - W[j, k]
@@ -183,9 +196,9 @@ def pn_cd_multi_dense(X, P, sw, G, W, alpha, group, fit_intercept, G_int, max_ep
 
 
 @register_kernel("pn_cd_multi_csc", "numpy")
-def pn_cd_multi_csc(data, indices, indptr, P, sw, G, W, alpha, group, fit_intercept, G_int,
-                    max_epochs, tol, D, M, s):
+def pn_cd_multi_csc(data, indices, indptr, P, sw, G, W, alpha, positive, group, fit_intercept,
+                    G_int, max_epochs, tol, D, M, s):
     """``pn_cd_multi_dense`` on a CSC matrix ``(data, indices, indptr)``."""
     X = _dense(data, indices, indptr, P.shape[0])
-    return pn_cd_multi_dense(X, P, sw, G, W, alpha, group, fit_intercept, G_int, max_epochs,
-                             tol, D, M, s)
+    return pn_cd_multi_dense(X, P, sw, G, W, alpha, positive, group, fit_intercept, G_int,
+                             max_epochs, tol, D, M, s)
