@@ -384,16 +384,15 @@ class Oracle:
             return
         if self.sparse:
             rows, dz = self._touched(b, d)
-            rows = rows.copy()
+            if _INCR_COST * int(self._rowlen[rows].sum()) >= self._full_work:
+                self.z[rows] += dz  # most rows touched: one full product is cheaper
+                self._refresh()
+                return
             z_old = self.z[rows]
             z_new = z_old + dz
             self.z[rows] = z_new
             self.fval += self._loss(z_new, rows) - self._loss(z_old, rows)
             new = self._dphi(z_new, rows)
-            work = int(self._rowlen[rows].sum())
-            if _INCR_COST * work >= self._full_work:  # most rows touched: one full product
-                self._refresh()
-                return
             delta = (new - self.dphi[rows]).reshape(rows.size, self.k)
             self.dphi[rows] = new
             C = self.csr
