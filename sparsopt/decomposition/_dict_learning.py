@@ -20,7 +20,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ..penalties import CEL0, L0, L1, ElasticNet, Penalty, get_penalty
-from ..solvers._result import SolverResult
+from .._core.result import SolverResult
 from ..utils.estimator import SparsoptEstimatorMixin, penalty_constraint
 from ..utils.validation import check_array
 from ._dict_update import (

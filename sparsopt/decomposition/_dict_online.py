@@ -13,7 +13,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 
-from ..solvers._result import SolverResult
+from .._core.result import SolverResult
 from ._dict_learning import (
     _COMMON_CONSTRAINTS,
     _BaseDictionaryLearning,
@@ -125,7 +125,7 @@ def _encode_batch(Xb, D, G, spec, buf):
     """Codes of a mini-batch and their summed objective; ``(codes, objective, n_warn)``.
 
     For l1 with the homotopy (the default) the compiled path kernel is called directly on
-    preallocated buffers, which is what :func:`~sparsopt.solvers.lars` does minus its
+    preallocated buffers, which is what :func:`~sparsopt.solvers.coding.lars` does minus its
     per-call validation and bookkeeping (a third of the time of a 256-sample batch).
     Rows whose path does not finish exactly (status != 0) are recomputed through
     :func:`~sparsopt.decomposition.sparse_encode`, which finishes them by coordinate

@@ -6,7 +6,7 @@ import numpy as np
 
 from ..penalties import CEL0, L0, L1, Penalty, get_penalty
 from ..solvers import cd, fista, iht, ista, lars, lca, omp
-from ..solvers._result import SolverResult
+from .._core.result import SolverResult
 from ..utils.parallel import effective_n_jobs, map_row_blocks
 
 SOLVERS = ("auto", "lars", "cd", "fista", "ista", "lca", "iht", "omp")

@@ -29,7 +29,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ..solvers._loop import run_iterations
+from .._core.loop import run_iterations
 from ..utils.estimator import SparsoptEstimatorMixin
 from ..utils.validation import check_array, check_int, check_scalar
 
@@ -233,7 +233,7 @@ def _online_steps(X, A, G, t, *, p, batch_size, rho_fn, gamma_fn, clip_rho, repr
 
 
 class _State:
-    """Mutable solver state for :func:`~sparsopt.solvers._loop.run_iterations`."""
+    """Mutable solver state for :func:`~sparsopt._core.loop.run_iterations`."""
 
 
 def _gpm(X, A0, *, p, max_iter, tol, callback, owner):

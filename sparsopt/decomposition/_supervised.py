@@ -40,7 +40,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
 from ..exceptions import NonFiniteIterateWarning
-from ..solvers._result import SolverResult
+from .._core.result import SolverResult
 from ..utils.estimator import SparsoptEstimatorMixin
 from ..utils.validation import check_int, check_scalar
 from ._encode import sparse_encode

@@ -16,7 +16,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
 from ..datasets._graph_problems import harmonic_system
-from ..solvers._bcd_trees import BLOCK_RULES, label_propagation_bcd
+from ..solvers.blockcd.trees import BLOCK_RULES, label_propagation_bcd
 from ..utils.estimator import SparsoptEstimatorMixin
 
 __all__ = ["GraphLabelPropagation"]

@@ -14,7 +14,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
-from ..solvers.glm_cd import WS_STRATEGIES, lasso_cd
+from ..solvers.glm.working_set_cd import WS_STRATEGIES, lasso_cd
 from ..utils.estimator import SparsoptEstimatorMixin
 
 _COMMON_CONSTRAINTS = {
@@ -44,7 +44,7 @@ def _weighted_tol_scale(y, sample_weight, fit_intercept):
 def _fit_targets(owner, X, Y, sample_weight, *, alpha, l1_ratio, fit_intercept, positive,
                  max_iter, tol, p0, ws_strategy, coef_init=None, stacklevel=3):
     """Solve one elastic net per column of ``Y`` (shape (n_samples, n_targets)) with
-    :func:`~sparsopt.solvers.glm_cd.lasso_cd`; emit at most one ConvergenceWarning that
+    :func:`~sparsopt.solvers.glm.working_set_cd.lasso_cd`; emit at most one ConvergenceWarning that
     names ``owner``'s parameters.
 
     Returns ``(coef, intercept, dual_gaps, n_iters, results)`` with ``coef`` of shape
@@ -153,7 +153,7 @@ class ElasticNet(_GLMBase):
     with working-set coordinate descent: the support plus the features with the largest
     greedy scores (GS-r by default) are solved by cyclic coordinate descent with Anderson
     acceleration in a Numba kernel, and the working set grows until the duality gap is small
-    (see :func:`sparsopt.solvers.glm_cd.lasso_cd`).
+    (see :func:`sparsopt.solvers.glm.working_set_cd.lasso_cd`).
 
     Parameters
     ----------
@@ -185,7 +185,7 @@ class ElasticNet(_GLMBase):
     p0 : int, default=10
         Size of the first working set.
     ws_strategy : {"gs-r", "gs-s", "gap"}, default="gs-r"
-        Greedy score ranking the features (see :func:`~sparsopt.solvers.glm_cd.lasso_cd`).
+        Greedy score ranking the features (see :func:`~sparsopt.solvers.glm.working_set_cd.lasso_cd`).
 
     Attributes
     ----------
@@ -341,7 +341,7 @@ class Lasso(ElasticNet):
         1 / (2 * n_samples) * ||y - Xw||^2_2 + alpha * ||w||_1
 
     by working-set coordinate descent with Anderson acceleration and gap-safe screening
-    (see :class:`ElasticNet` and :func:`sparsopt.solvers.glm_cd.lasso_cd`).
+    (see :class:`ElasticNet` and :func:`sparsopt.solvers.glm.working_set_cd.lasso_cd`).
 
     Parameters
     ----------

@@ -14,7 +14,7 @@ from sklearn.model_selection import check_cv
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.extmath import safe_sparse_dot
 
-from ..solvers.glm_cd import alpha_max, lasso_cd_path
+from ..solvers.glm.working_set_cd import alpha_max, lasso_cd_path
 from ..utils.parallel import effective_n_jobs
 from ._lasso import _COMMON_CONSTRAINTS, _fit_targets, _GLMBase, _weighted_tol_scale
 
@@ -147,7 +147,7 @@ class LassoCV(_LinearModelCV):
     The grid is scikit-learn's: ``n_alphas`` values log-spaced from ``alpha_max`` (the
     smallest ``alpha`` giving ``w = 0`` on the whole data, with the sample weights) down to
     ``eps * alpha_max``. Each fold solves the path in decreasing ``alpha`` with warm starts
-    (:func:`~sparsopt.solvers.glm_cd.lasso_cd_path`); folds run in parallel threads
+    (:func:`~sparsopt.solvers.glm.working_set_cd.lasso_cd_path`); folds run in parallel threads
     (``n_jobs``; the kernels release the GIL). The model is then refit on all the data at
     the ``alpha`` with the smallest mean held-out (weighted) mean squared error.
 
@@ -213,7 +213,7 @@ class LassoCV(_LinearModelCV):
 
     See Also
     --------
-    Lasso, ElasticNetCV, sparsopt.solvers.glm_cd.lasso_cd_path
+    Lasso, ElasticNetCV, sparsopt.solvers.glm.working_set_cd.lasso_cd_path
 
     References
     ----------
@@ -293,7 +293,7 @@ class ElasticNetCV(_LinearModelCV):
     For each ``l1_ratio`` the grid is scikit-learn's: ``n_alphas`` values log-spaced from
     ``alpha_max / l1_ratio`` (the smallest ``alpha`` giving ``w = 0``) down to ``eps``
     times it. Every (fold, ``l1_ratio``) pair solves its path in decreasing ``alpha`` with
-    warm starts (:func:`~sparsopt.solvers.glm_cd.lasso_cd_path`); the pairs run in
+    warm starts (:func:`~sparsopt.solvers.glm.working_set_cd.lasso_cd_path`); the pairs run in
     parallel threads (``n_jobs``). The model is refit on all the data at the pair with the
     smallest mean held-out (weighted) mean squared error. Minimises, per fit, the objective
     of :class:`ElasticNet`::
@@ -370,7 +370,7 @@ class ElasticNetCV(_LinearModelCV):
 
     See Also
     --------
-    ElasticNet, LassoCV, sparsopt.solvers.glm_cd.lasso_cd_path
+    ElasticNet, LassoCV, sparsopt.solvers.glm.working_set_cd.lasso_cd_path
 
     References
     ----------

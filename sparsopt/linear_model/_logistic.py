@@ -14,7 +14,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
-from ..solvers.prox_newton import prox_newton
+from ..solvers.glm.prox_newton import prox_newton
 from ..utils.estimator import SparsoptEstimatorMixin
 
 __all__ = ["MultinomialLogisticRegression", "SparseLogisticRegression"]
@@ -147,7 +147,7 @@ class SparseLogisticRegression(_SparseLogisticBase):
     ``LogisticRegression(C)`` converts likewise, skglm's ``SparseLogisticRegression(alpha)``
     is the same objective.
 
-    The solver (:func:`sparsopt.solvers.prox_newton.prox_newton`) grows a working set
+    The solver (:func:`sparsopt.solvers.glm.prox_newton.prox_newton`) grows a working set
     from the greedy GS-s scores (distance of the gradient to the subdifferential), takes
     proximal Newton steps on it (weighted coordinate descent on the quadratic model in a
     compiled kernel, backtracking line search), and stops when the largest KKT violation
@@ -158,7 +158,7 @@ class SparseLogisticRegression(_SparseLogisticBase):
     alpha : float, default=1.0
         Penalty strength (``>= 0``). The coefficients are all zero for ``alpha >=
         ||X^T r||_inf``, ``r`` the gradient of the intercept-only model (see
-        :func:`sparsopt.solvers.prox_newton.logistic_alpha_max`).
+        :func:`sparsopt.solvers.glm.prox_newton.logistic_alpha_max`).
     fit_intercept : bool, default=True
         Fit an unpenalised intercept.
     positive : bool, default=False
@@ -286,7 +286,7 @@ class MultinomialLogisticRegression(_SparseLogisticBase):
     ``C = 1 / (n_samples * alpha)``.
 
     Solved by proximal Newton with working sets of features
-    (:func:`sparsopt.solvers.prox_newton.prox_newton`): the quadratic model uses the full
+    (:func:`sparsopt.solvers.glm.prox_newton.prox_newton`): the quadratic model uses the full
     class-coupled Hessian ``diag(p_i) - p_i p_i^T``; its minimisation is coordinate descent
     on the entries (l1) or block steps on the rows (group).
 

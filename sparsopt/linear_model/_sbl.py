@@ -10,8 +10,8 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ..linalg import KroneckerOperator, kron_apply
-from ..solvers.kronecker_sbl import kronecker_sbl
-from ..solvers.sbl import sbl, sbl_posterior
+from ..solvers.bayes.kronecker_sbl import kronecker_sbl
+from ..solvers.bayes.sbl import sbl, sbl_posterior
 from ..utils.estimator import SparsoptEstimatorMixin
 
 __all__ = ["KroneckerSBL", "SBLRegressor"]

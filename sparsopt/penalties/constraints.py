@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _kinds
+from ..backends import _kinds
 from ._base import Penalty
 
 

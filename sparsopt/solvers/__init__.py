@@ -1,14 +1,30 @@
-"""Solvers: plain functions returning a :class:`SolverResult`.
+"""Solvers: plain functions returning a :class:`SolverResult`, grouped by family.
 
-Generic: :func:`proximal_gradient` (any loss, any penalty with a prox). Block coordinate
-descent with greedy rules: :func:`bcd`; message passing on tree blocks for sparse
-quadratics: :func:`label_propagation_bcd`. Batched sparse
-coding (rows of ``X`` against a dictionary): :func:`ista`, :func:`fista`, :func:`lca`,
-:func:`iht`, :func:`omp`, :func:`cd`, :func:`lars`. Sparse Bayesian learning:
-:func:`sbl` (dense dictionary), :func:`kronecker_sbl` (Kronecker dictionary and prior).
+The public import path is ``sparsopt.solvers`` for every family; the code of a family
+lives in its own sub-package:
+
+* generic: :func:`proximal_gradient` (any loss, any penalty with a prox);
+* ``coding/``: batched sparse coding of the rows of ``X`` against a dictionary:
+  :func:`ista`, :func:`fista`, :func:`lca`, :func:`iht`, :func:`omp`, :func:`cd`,
+  :func:`lars`;
+* ``glm/``: regression and classification on ``(X, y)`` with scikit-learn's mean datafit:
+  working-set coordinate descent (:func:`lasso_cd`, :func:`lasso_cd_path`) and proximal
+  Newton (:func:`prox_newton`);
+* ``blockcd/``: block coordinate descent with greedy rules (:func:`bcd`) and message
+  passing on tree blocks (:func:`label_propagation_bcd` and the block builders);
+* ``bayes/``: sparse Bayesian learning (:func:`sbl`, :func:`kronecker_sbl`).
+
+Optimal transport is its own public namespace, :mod:`sparsopt.ot`. The loop, state and
+result protocol every family shares lives in ``sparsopt._core`` and is re-exported here.
 """
 
-from ._bcd_trees import (
+from .._core.capabilities import require
+from .._core.loop import run_iterations
+from .._core.result import SolverResult, SolverState
+from .bayes.kronecker_sbl import kronecker_posterior, kronecker_sbl
+from .bayes.sbl import sbl, sbl_posterior
+from .blockcd.engine import bcd
+from .blockcd.trees import (
     greedy_tree_block,
     is_forest,
     label_propagation_bcd,
@@ -17,20 +33,14 @@ from ._bcd_trees import (
     solve_tree_block,
     tree_partition_blocks,
 )
-from ._loop import run_iterations
-from ._result import SolverResult, SolverState
-from .bcd import bcd
-from .capabilities import require
-from .cd import cd
-from .glm_cd import lasso_cd, lasso_cd_path
-from .iht import iht
-from .ista import fista, ista, lca
-from .kronecker_sbl import kronecker_posterior, kronecker_sbl
-from .lars import lars
-from .omp import omp
-from .prox_newton import logistic_alpha_max, prox_newton
+from .coding.cd import cd
+from .coding.iht import iht
+from .coding.ista import fista, ista, lca
+from .coding.lars import lars
+from .coding.omp import omp
+from .glm.prox_newton import logistic_alpha_max, prox_newton
+from .glm.working_set_cd import lasso_cd, lasso_cd_path
 from .proximal_gradient import proximal_gradient
-from .sbl import sbl, sbl_posterior
 
 __all__ = [
     "SolverResult",

@@ -74,21 +74,11 @@ def test_topk_tie_break_is_lowest_index():
     np.testing.assert_array_equal(out, [[1.0, -1.0, 0.0, 0.0]])
 
 
-@pytest.mark.parametrize("name", ["KIND_L1", "KIND_L0", "KIND_LHALF", "KIND_LTWOTHIRDS",
-                                  "KIND_LQ", "KIND_CEL0", "KIND_MCP", "KIND_SCAD", "KIND_LOG",
-                                  "KIND_ELASTICNET", "KIND_BOX"])
-def test_penalty_kind_codes_match_numba(name):
-    from sparsopt.backends._numba import prox as nb
-    from sparsopt.penalties import _kinds
-
-    assert getattr(_kinds, name) == getattr(nb, name)
-
-
 @given(st.integers(0, 2**31 - 1), st.sampled_from([np.float32, np.float64]), st.booleans(),
        st.floats(0.0, 2.0))
 @settings(max_examples=40, deadline=None)
 def test_l1_specialised_kernel_equals_generic_kernel(seed, dtype, positive, alpha):
-    from sparsopt.penalties import _kinds
+    from sparsopt.backends import _kinds
 
     rng = np.random.default_rng(seed)
     D = rng.standard_normal((10, 8))

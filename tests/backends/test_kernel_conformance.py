@@ -283,7 +283,7 @@ def _case_cd_gram(draw):
 
 
 def _run_cd(X, D, pen, positive, max_iter, engine):
-    from sparsopt.solvers.cd import cd
+    from sparsopt.solvers.coding.cd import cd
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # tol=0: a fixed number of epochs, no convergence

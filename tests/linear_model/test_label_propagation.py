@@ -13,7 +13,7 @@ from sklearn.semi_supervised import LabelPropagation
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sparsopt.linear_model._label_propagation import GraphLabelPropagation
-from sparsopt.solvers._bcd_trees import BLOCK_RULES
+from sparsopt.solvers.blockcd.trees import BLOCK_RULES
 
 
 def _moons(n=150, n_labeled=12, noise=0.08, seed=0):

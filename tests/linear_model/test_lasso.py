@@ -14,7 +14,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sparsopt.linear_model._lasso import ElasticNet, Lasso
-from sparsopt.solvers.glm_cd import alpha_max, duality_gap, lasso_cd, lasso_cd_path
+from sparsopt.solvers.glm.working_set_cd import alpha_max, duality_gap, lasso_cd, lasso_cd_path
 
 
 def correlated(n=100, p=300, rho=0.6, k=10, snr=3.0, seed=0):

@@ -13,7 +13,7 @@ from sklearn.model_selection import KFold
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sparsopt.linear_model._lasso_cv import ElasticNetCV, LassoCV
-from sparsopt.solvers.glm_cd import alpha_max
+from sparsopt.solvers.glm.working_set_cd import alpha_max
 
 TIGHT = dict(tol=1e-12, max_iter=100_000)
 

@@ -16,7 +16,7 @@ from sparsopt.linear_model._logistic import (
     MultinomialLogisticRegression,
     SparseLogisticRegression,
 )
-from sparsopt.solvers.prox_newton import logistic_alpha_max, prox_newton
+from sparsopt.solvers.glm.prox_newton import logistic_alpha_max, prox_newton
 
 # ----------------------------------------------------------------------------- helpers
 

@@ -20,8 +20,8 @@ from sklearn.exceptions import ConvergenceWarning
 
 from sparsopt.datasets._bcd_problems import make_bcd_problem
 from sparsopt.penalties import MCP, GroupL21
-from sparsopt.solvers._bcd_rules import PARTITIONS, SELECTIONS
-from sparsopt.solvers.bcd import LOSSES, UPDATES, bcd
+from sparsopt.solvers.blockcd.rules import PARTITIONS, SELECTIONS
+from sparsopt.solvers.blockcd.engine import LOSSES, UPDATES, bcd
 
 # --------------------------------------------------------------------------- helpers
 
@@ -465,7 +465,7 @@ def test_shape_errors():
 def test_incremental_gradient_matches_recomputed(loss, k, sparse):
     """The maintained gradient / loss equal a from-scratch evaluation after many updates,
     and the batched block bounds equal the per-block ones."""
-    from sparsopt.solvers._bcd_updates import Oracle
+    from sparsopt.solvers.blockcd.updates import Oracle
 
     rng = np.random.default_rng(3)
     X = rng.standard_normal((40, 12)) * (rng.random((40, 12)) < 0.15)
@@ -488,7 +488,7 @@ def test_incremental_gradient_matches_recomputed(loss, k, sparse):
 
 def test_h_partitions_key_on_hessian_row_sums():
     """hsort cuts the coordinates sorted by sum_j |H_ij| (a valid bound), havg balances it."""
-    from sparsopt.solvers._bcd_rules import make_partition
+    from sparsopt.solvers.blockcd.rules import make_partition
 
     rng = np.random.default_rng(0)
     A = rng.standard_normal((30, 12)) * rng.uniform(0.1, 5.0, 12)
@@ -506,7 +506,7 @@ def test_h_partitions_key_on_hessian_row_sums():
 
 
 def test_line_search_interpolation_is_exact_on_quadratics_and_cubics():
-    from sparsopt.solvers._bcd_updates import _interpolate_step
+    from sparsopt.solvers.blockcd.updates import _interpolate_step
 
     q = lambda s: 2.0 * (s - 0.3) ** 2  # noqa: E731
     assert _interpolate_step(q(0), -1.2, 1.0, q(1.0), None, None) == pytest.approx(0.3)

@@ -15,7 +15,7 @@ from sparsopt.datasets._graph_problems import (
     make_knn_label_problem,
     make_lattice_label_problem,
 )
-from sparsopt.solvers._bcd_trees import (
+from sparsopt.solvers.blockcd.trees import (
     BLOCK_RULES,
     greedy_tree_block,
     is_forest,

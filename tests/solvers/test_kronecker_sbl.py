@@ -19,8 +19,8 @@ from sparsopt.datasets import make_kronecker_problem
 from sparsopt.exceptions import ConvergenceWarning
 from sparsopt.linalg import KroneckerOperator, kron_apply
 from sparsopt.solvers import kronecker_sbl, sbl
-from sparsopt.solvers.kronecker_sbl import kronecker_posterior
-from sparsopt.solvers.sbl import sbl_posterior
+from sparsopt.solvers.bayes.kronecker_sbl import kronecker_posterior
+from sparsopt.solvers.bayes.sbl import sbl_posterior
 
 
 def _nmse(x_hat, x):

@@ -9,7 +9,7 @@ import pytest
 
 from sparsopt.exceptions import ConvergenceWarning
 from sparsopt.solvers import SolverResult, sbl
-from sparsopt.solvers.sbl import sbl_posterior
+from sparsopt.solvers.bayes.sbl import sbl_posterior
 
 
 def _problem(M=40, N=80, k=4, snr=30.0, L=None, is_complex=False, seed=0):

@@ -1,7 +1,7 @@
 """Numba kernels:
 Working-set coordinate descent for the sparse linear models (Lasso, ElasticNet).
 
-Both kernels run the *inner* solver of :func:`sparsopt.solvers.glm_cd.lasso_cd`: cyclic
+Both kernels run the *inner* solver of :func:`sparsopt.solvers.glm.working_set_cd.lasso_cd`: cyclic
 proximal coordinate-descent epochs restricted to a working set, with Anderson acceleration of
 the iterates (accepted only when the primal objective decreases) and a stopping test on the
 working set's largest subdifferential distance every 10 epochs. They mirror

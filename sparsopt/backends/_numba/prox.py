@@ -377,8 +377,20 @@ def prox_ksupport(x, indptr, indices, weights, k, lam, out):
 # ----------------------------------------------------------------------------- scalar dispatch
 # Separable penalties expose ``_kernel_spec() -> (kind, params)``; coordinate-wise solvers
 # compute per-coordinate constants once with ``prox_consts`` and apply ``prox_apply``.
-KIND_L1, KIND_L0, KIND_LHALF, KIND_LTWOTHIRDS, KIND_LQ = 0, 1, 2, 3, 4
-KIND_CEL0, KIND_MCP, KIND_SCAD, KIND_LOG, KIND_ELASTICNET, KIND_BOX = 5, 6, 7, 8, 9, 10
+from .._kinds import (  # noqa: E402  (one definition, shared with the penalties)
+    KIND_BOX,
+    KIND_CEL0,
+    KIND_ELASTICNET,
+    KIND_L0,
+    KIND_L1,
+    KIND_LHALF,
+    KIND_LOG,
+    KIND_LQ,
+    KIND_LTWOTHIRDS,
+    KIND_MCP,
+    KIND_SCAD,
+)
+
 N_CONSTS = 5
 
 

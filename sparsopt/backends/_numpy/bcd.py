@@ -1,5 +1,5 @@
 """NumPy references:
-Block coordinate descent with greedy rules (solver ``sparsopt.solvers.bcd``).
+Block coordinate descent with greedy rules (solver ``sparsopt.solvers.blockcd.engine``).
 
 * ``bcd_nnqp``: exact solution of a small non-negative quadratic program
   ``min_{z >= 0} 1/2 z^T Q z + c^T z`` (``Q`` positive definite) by the primal

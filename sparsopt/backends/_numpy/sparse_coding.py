@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from ...penalties import _kinds as K
+from .. import _kinds as K
 from .._registry import register_kernel
 from . import prox as P
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..utils.validation import check_scalar
+from ...utils.validation import check_scalar
 
 UPDATES = ("em", "mackay")
 STOPS = ("gamma", "coef")

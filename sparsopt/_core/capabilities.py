@@ -16,7 +16,7 @@ def require(obj, needed, *, solver):
     Examples
     --------
     >>> from sparsopt.penalties import GroupL21
-    >>> from sparsopt.solvers.capabilities import require
+    >>> from sparsopt._core.capabilities import require
     >>> require(GroupL21(), {"prox_1d"}, solver="cd")
     Traceback (most recent call last):
     ...

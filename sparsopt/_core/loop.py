@@ -10,7 +10,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from .._config import get_config
 from ..exceptions import NonFiniteIterateWarning
-from ._result import SolverResult, SolverState
+from .result import SolverResult, SolverState
 
 
 def _all_finite(x):

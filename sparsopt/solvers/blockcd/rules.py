@@ -1,7 +1,7 @@
-"""Partitions and block-selection rules of :func:`sparsopt.solvers.bcd`.
+"""Partitions and block-selection rules of :func:`sparsopt.solvers.blockcd.engine`.
 
 Internal module. Fixed blocks (FB) come from :func:`make_partition`; variable
-blocks (VB) are drawn afresh every iteration. See :func:`sparsopt.solvers.bcd` for
+blocks (VB) are drawn afresh every iteration. See :func:`sparsopt.solvers.blockcd.engine` for
 the rules and Nutini, Laradji and Schmidt (2022) for their analysis.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._bcd_updates import EPS_REG
+from .updates import EPS_REG
 
 SELECTIONS = ("cyclic", "random", "lipschitz", "gs", "gsl", "gsd", "gsq", "gs-q", "gs-s", "gs-r")
 PROXIMAL = ("gs-q", "gs-s", "gs-r")

@@ -7,12 +7,13 @@ import warnings
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-from ..backends import dispatch
-from ..penalties import CEL0, _kinds
-from ..utils.parallel import map_row_blocks
-from ..utils.validation import check_int, check_scalar
-from ._coding import CodingProblem, make_penalty
-from ._result import SolverResult
+from ...backends import dispatch
+from ...backends import _kinds
+from ...penalties import CEL0
+from ...utils.parallel import map_row_blocks
+from ...utils.validation import check_int, check_scalar
+from ._common import CodingProblem, make_penalty
+from ..._core.result import SolverResult
 
 
 def cd(X, dictionary, *, penalty="l1", alpha=1.0, codes0=None, max_iter=1000, tol=1e-6,

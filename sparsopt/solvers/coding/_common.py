@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..penalties import L1, get_penalty
-from ..utils.validation import check_array
+from ...penalties import L1, get_penalty
+from ...utils.validation import check_array
 
 
 class CodingProblem:

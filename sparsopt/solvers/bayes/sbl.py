@@ -17,10 +17,10 @@ import warnings
 import numpy as np
 from scipy import linalg as sla
 
-from ..exceptions import ConvergenceWarning
-from ..utils.validation import check_int, check_scalar
-from ._result import SolverResult
-from ._sbl_common import (
+from ...exceptions import ConvergenceWarning
+from ...utils.validation import check_int, check_scalar
+from ..._core.result import SolverResult
+from ._common import (
     check_common,
     check_targets,
     gamma_update,

@@ -8,10 +8,10 @@ from types import SimpleNamespace
 import numpy as np
 import scipy.sparse as sp
 
-from ..backends import get_kernel, resolve_backend
-from ..penalties import L1, ElasticNet, Penalty, Positive
-from ..utils.validation import check_array, check_int, check_scalar
-from ._bcd_rules import (
+from ...backends import get_kernel, resolve_backend
+from ...penalties import L1, ElasticNet, Penalty, Positive
+from ...utils.validation import check_array, check_int, check_scalar
+from .rules import (
     PARTITIONS,
     PROXIMAL,
     SELECTIONS,
@@ -19,8 +19,8 @@ from ._bcd_rules import (
     block_cache,
     make_partition,
 )
-from ._bcd_updates import BlockPenalty, Oracle, Updater
-from ._loop import run_iterations
+from .updates import BlockPenalty, Oracle, Updater
+from ..._core.loop import run_iterations
 
 LOSSES = ("squared", "logistic", "multinomial", "quadratic")
 UPDATES = ("lipschitz", "line_search", "matrix", "newton", "projected_newton", "tmp", "exact")

@@ -1,7 +1,8 @@
 """Integer codes of the separable penalties for coordinate-wise kernels.
 
-Must match the ``KIND_*`` constants of :mod:`sparsopt.backends._numba.prox` (a test
-checks it); kept here so that penalties do not import Numba.
+The one definition: penalties report them in their kernel spec
+(:meth:`sparsopt.penalties.Penalty.spec`), and the Numba and NumPy kernels branch on them.
+This module imports nothing, so that penalties do not import Numba.
 """
 
 KIND_L1, KIND_L0, KIND_LHALF, KIND_LTWOTHIRDS, KIND_LQ = 0, 1, 2, 3, 4

@@ -1,6 +1,6 @@
 """Losses (the smooth part's oracle), penalties and block update rules of :func:`bcd`.
 
-Internal module of :mod:`sparsopt.solvers.bcd`. Everything is computed in float64.
+Internal module of :mod:`sparsopt.solvers.blockcd.engine`. Everything is computed in float64.
 
 Coordinates: for ``loss="multinomial"`` the unknown is ``W`` of shape
 ``(n_features, n_classes)`` and coordinate ``j`` is ``W.ravel()[j]``, i.e. feature
@@ -30,7 +30,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.special import expit, logsumexp, softmax
 
-from ..backends import get_kernel, resolve_backend
+from ...backends import get_kernel, resolve_backend
 
 #: regulariser added to block matrices before inverting them (the reference code's 1e-10 I)
 EPS_REG = 1e-10

@@ -27,11 +27,11 @@ import numpy as np
 from scipy.optimize import nnls
 from threadpoolctl import ThreadpoolController
 
-from ..exceptions import ConvergenceWarning
-from ..linalg import KroneckerOperator, kron_apply
-from ..utils.validation import check_int, check_scalar
-from ._result import SolverResult
-from ._sbl_common import (
+from ...exceptions import ConvergenceWarning
+from ...linalg import KroneckerOperator, kron_apply
+from ...utils.validation import check_int, check_scalar
+from ..._core.result import SolverResult
+from ._common import (
     check_noise,
     check_targets,
     initial_noise,

@@ -18,11 +18,11 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 
-from .._config import get_config
-from ..backends import get_kernel, resolve_backend
-from ..exceptions import NonFiniteIterateWarning
-from ..utils.validation import check_array, check_int, check_scalar
-from ._result import SolverResult, SolverState
+from ..._config import get_config
+from ...backends import get_kernel, resolve_backend
+from ...exceptions import NonFiniteIterateWarning
+from ...utils.validation import check_array, check_int, check_scalar
+from ..._core.result import SolverResult, SolverState
 
 WS_STRATEGIES = ("gs-s", "gs-r", "gap")  # codes 0, 1, 2 of the glm_cd_scores kernel
 
@@ -525,7 +525,7 @@ def alpha_max(X, y, *, l1_ratio=1.0, sample_weight=None, fit_intercept=False, po
     Examples
     --------
     >>> import numpy as np
-    >>> from sparsopt.solvers.glm_cd import alpha_max
+    >>> from sparsopt.solvers.glm.working_set_cd import alpha_max
     >>> alpha_max(np.eye(2), np.array([2.0, -4.0]))
     2.0
     """

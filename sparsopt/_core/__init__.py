@@ -1,0 +1,1 @@
+"""The protocol every family shares: the loop, its state, the result, capability checks."""

@@ -1,0 +1,1 @@
+"""bayes family (see :mod:`sparsopt.solvers`)."""

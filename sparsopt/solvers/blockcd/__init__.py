@@ -1,0 +1,1 @@
+"""blockcd family (see :mod:`sparsopt.solvers`)."""

@@ -1,0 +1,1 @@
+"""coding family (see :mod:`sparsopt.solvers`)."""

@@ -1,0 +1,1 @@
+"""glm family (see :mod:`sparsopt.solvers`)."""
