@@ -18,7 +18,8 @@ class SolverResult:
     n_iter : int
         Iterations performed.
     converged : bool
-        Whether the stopping criterion fell below the tolerance.
+        Whether the stopping criterion fell below the tolerance. ``False`` when a callback
+        stopped the run (see :attr:`stopped_by`).
     stop_crit : float
         Last value of the stopping criterion.
     history : tuple of dict
@@ -55,16 +56,20 @@ class SolverResult:
     def __iter__(self):
         return iter((self.x, self))
 
+    def _fields(self):
+        """Constructor arguments of this result (subclasses with more fields extend it)."""
+        return dict(x=self.x, n_iter=self.n_iter, converged=self.converged,
+                    stop_crit=self.stop_crit, history=self.history, info=dict(self.info))
+
     def with_info(self, **extra):
         """A copy with ``extra`` entries added to ``info`` (solvers add their own details)."""
-        info = dict(self.info)
-        info.update(extra)
-        return type(self)(x=self.x, n_iter=self.n_iter, converged=self.converged,
-                          stop_crit=self.stop_crit, history=self.history, info=info)
+        fields = self._fields()
+        fields["info"].update(extra)
+        return type(self)(**fields)
 
     def __reduce__(self):
-        return (type(self), (self.x, self.n_iter, self.converged, self.stop_crit,
-                             self.history, dict(self.info)))
+        fields = self._fields()
+        return (_rebuild, (type(self), fields))
 
     @property
     def objective(self):
@@ -74,10 +79,24 @@ class SolverResult:
                 return rec["objective"]
         return None
 
+    @property
+    def stopped_by(self):
+        """Why the run ended: ``"tol"``, ``"max_iter"``, ``"callback"``, ``"nonfinite"``
+        (or a solver-specific reason recorded in ``info``)."""
+        return self.info.get("stopped_by")
+
+
+def _rebuild(cls, fields):
+    return cls(**fields)
+
 
 @dataclass(frozen=True)
 class SolverState:
     """What a callback receives at each check of the stopping criterion.
+
+    Every iterative solver of every family calls ``callback(state)`` with one of these;
+    returning True stops the run (``result.converged`` is then False and
+    ``result.stopped_by == "callback"``).
 
     Attributes
     ----------
@@ -88,6 +107,9 @@ class SolverState:
     objective : float or None
     elapsed : float
         Seconds since the solver started.
+    info : mapping
+        Solver-specific extras (for instance the current dictionary of a dictionary
+        learner, or the dual potentials of an optimal-transport solver).
     """
 
     iteration: int
@@ -95,3 +117,4 @@ class SolverState:
     stop_crit: float
     objective: Any
     elapsed: float
+    info: Any = field(default_factory=dict)

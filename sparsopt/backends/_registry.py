@@ -235,6 +235,24 @@ def get_kernel(op, backend):
         ) from None
 
 
+def kernel_for(op, *arrays, engine=None):
+    """The kernel ``dispatch`` would run on these inputs, to call it many times.
+
+    ``kernel_for(op, x, engine=e)`` is ``kernel_for(op, x, engine=e)``:
+    the one call a solver makes before its loop, so that the loop calls the kernel
+    directly.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sparsopt.backends import kernel_for
+    >>> kern = kernel_for("prox_l1", np.zeros(3), engine="numpy")
+    >>> kern(np.array([-2.0, 0.5, 3.0]), 1.0, np.empty(3))
+    array([-1.,  0.,  2.])
+    """
+    return get_kernel(op, resolve_backend(op, *arrays, engine=engine))
+
+
 def dispatch(op, *args, engine=None, **kwargs):
     """Run the kernel of ``op`` on the backend chosen from the inputs.
 

@@ -14,13 +14,13 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ..penalties import CEL0, L0, L1, ElasticNet, Penalty, get_penalty
 from .._core.result import SolverResult
+from ..exceptions import ConvergenceWarning
+from ..penalties import CEL0, L0, L1, ElasticNet, Penalty, get_penalty
 from ..utils.estimator import SparsoptEstimatorMixin, penalty_constraint
 from ..utils.validation import check_array
 from ._dict_update import (

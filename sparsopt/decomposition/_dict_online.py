@@ -9,11 +9,11 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 
 from .._core.result import SolverResult
+from ..exceptions import ConvergenceWarning
 from ._dict_learning import (
     _COMMON_CONSTRAINTS,
     _BaseDictionaryLearning,

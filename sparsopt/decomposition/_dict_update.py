@@ -25,7 +25,7 @@ import math
 import numpy as np
 from sklearn.utils import check_random_state
 
-from ..backends import get_kernel, resolve_backend
+from ..backends import kernel_for
 
 DEAD_TOL = 1e-6  # A[k, k] below this: the atom is unused (scikit-learn's and SPAMS' threshold)
 
@@ -40,7 +40,7 @@ def _kernel(engine=None, name="bcd"):
     per-batch calls skip the dispatcher.
     """
     op = _OPS[name]
-    return get_kernel(op, resolve_backend(op, _PROBE, engine=engine))
+    return kernel_for(op, _PROBE, engine=engine)
 
 
 _PROBE = np.empty(0)

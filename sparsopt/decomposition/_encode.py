@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._core.result import SolverResult
 from ..penalties import CEL0, L0, L1, Penalty, get_penalty
 from ..solvers import cd, fista, iht, ista, lars, lca, omp
-from .._core.result import SolverResult
 from ..utils.parallel import effective_n_jobs, map_row_blocks
 
 SOLVERS = ("auto", "lars", "cd", "fista", "ista", "lca", "iht", "omp")

@@ -14,7 +14,6 @@ Stationarity is measured by the Frank-Wolfe gap over the spectral-norm ball
 
 from __future__ import annotations
 
-import contextlib
 import math
 import numbers
 
@@ -31,6 +30,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._core.loop import run_iterations
 from ..utils.estimator import SparsoptEstimatorMixin
+from ..utils.parallel import blas_limits
 from ..utils.validation import check_array, check_int, check_scalar
 
 SOLVERS = ("gpm", "msp", "online_fw")
@@ -187,23 +187,6 @@ def _initial_dictionary(dict_init, n_components, n_features, dtype, rng, owner):
     return np.ascontiguousarray(A.astype(dtype))
 
 
-_CONTROLLER = []
-
-
-def _blas_limits(work):
-    """One BLAS thread for latency-bound small matmuls/SVDs (see _SMALL_BLAS_WORK).
-
-    The ThreadpoolController is created once (NumPy's BLAS is loaded by then):
-    ``threadpool_limits`` rescans the loaded libraries at every call, 0.3-4 ms, which
-    dominated one-step ``partial_fit`` calls; a cached controller costs ~15 us.
-    """
-    if work >= _SMALL_BLAS_WORK:
-        return contextlib.nullcontext()
-    if not _CONTROLLER:
-        from threadpoolctl import ThreadpoolController
-
-        _CONTROLLER.append(ThreadpoolController())
-    return _CONTROLLER[0].limit(limits=1, user_api="blas")
 
 
 def _online_steps(X, A, G, t, *, p, batch_size, rho_fn, gamma_fn, clip_rho, reproject,
@@ -471,11 +454,12 @@ def orthogonal_dictionary_learning(X, n_components=None, *, p=3, solver="gpm", m
     A0 = _initial_dictionary(dict_init, n_components, n_features, X.dtype, rng, owner)
     if solver == "gpm":
         work = min(n_samples, _CHUNK_ELEMENTS // n_features) * n_features * n_components
-        with _blas_limits(work):
+        with blas_limits(work, _SMALL_BLAS_WORK):
             res = _gpm(X, A0, p=p, max_iter=max_iter, tol=tol, callback=callback, owner=owner)
         res = res.with_info(n_steps=0)
     else:
-        with _blas_limits(min(batch_size, n_samples) * n_features * n_components):
+        work = min(batch_size, n_samples) * n_features * n_components
+        with blas_limits(work, _SMALL_BLAS_WORK):
             res = _online_fit(X, A0, p=p, max_iter=max_iter, tol=tol, batch_size=batch_size,
                               shuffle=bool(shuffle), rho_fn=rho_fn, gamma_fn=gamma_fn,
                               clip_rho=bool(clip_rho), reproject=bool(reproject), rng=rng,
@@ -700,7 +684,8 @@ class OrthogonalDictionaryLearning(SparsoptEstimatorMixin, ClassNamePrefixFeatur
             A, G, t = self.components_, self.grad_avg_, self.n_steps_
         X = np.ascontiguousarray(X, dtype=A.dtype)
         batch_objective = []
-        with _blas_limits(min(self.batch_size, X.shape[0]) * X.shape[1] * A.shape[0]):
+        work = min(self.batch_size, X.shape[0]) * X.shape[1] * A.shape[0]
+        with blas_limits(work, _SMALL_BLAS_WORK):
             A, G, t = _online_steps(
                 X, A, G, t, p=p, batch_size=self.batch_size, rho_fn=_xue_lau_rho,
                 gamma_fn=_xue_lau_gamma, clip_rho=self.clip_rho, reproject=True,

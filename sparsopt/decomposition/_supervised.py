@@ -32,15 +32,14 @@ from sklearn.base import (
     TransformerMixin,
     _fit_context,
 )
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
-from ..exceptions import NonFiniteIterateWarning
 from .._core.result import SolverResult
+from ..exceptions import ConvergenceWarning, NonFiniteIterateWarning
 from ..utils.estimator import SparsoptEstimatorMixin
 from ..utils.validation import check_int, check_scalar
 from ._encode import sparse_encode

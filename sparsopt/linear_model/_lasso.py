@@ -9,11 +9,11 @@ from numbers import Integral, Real
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
+from ..exceptions import ConvergenceWarning
 from ..solvers.glm.working_set_cd import WS_STRATEGIES, lasso_cd
 from ..utils.estimator import SparsoptEstimatorMixin
 
@@ -185,7 +185,7 @@ class ElasticNet(_GLMBase):
     p0 : int, default=10
         Size of the first working set.
     ws_strategy : {"gs-r", "gs-s", "gap"}, default="gs-r"
-        Greedy score ranking the features (see :func:`~sparsopt.solvers.glm.working_set_cd.lasso_cd`).
+        Greedy score ranking the features (see :func:`~sparsopt.solvers.lasso_cd`).
 
     Attributes
     ----------

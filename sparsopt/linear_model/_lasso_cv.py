@@ -9,11 +9,11 @@ from numbers import Integral, Real
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import _fit_context
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import check_cv
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.extmath import safe_sparse_dot
 
+from ..exceptions import ConvergenceWarning
 from ..solvers.glm.working_set_cd import alpha_max, lasso_cd_path
 from ..utils.parallel import effective_n_jobs
 from ._lasso import _COMMON_CONSTRAINTS, _fit_targets, _GLMBase, _weighted_tol_scale

@@ -6,9 +6,9 @@ import time
 import warnings
 
 import numpy as np
-from sklearn.exceptions import ConvergenceWarning
 
 from ..backends import dispatch
+from ..exceptions import ConvergenceWarning
 from ..utils.parallel import effective_n_jobs
 from ._result import OTResult
 from ._validation import expand_support, reduce_support

@@ -6,9 +6,9 @@ import math
 import warnings
 
 import numpy as np
-from sklearn.exceptions import ConvergenceWarning
 
 from ..backends import dispatch
+from ..exceptions import ConvergenceWarning
 from ..utils.validation import check_array, check_int, check_scalar
 from ._common import Tracker, make_result, plan, solve_problems, warm_potentials
 from ._validation import MASS_RTOL, check_problem

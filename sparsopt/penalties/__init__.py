@@ -5,8 +5,8 @@ Every penalty follows one convention: the objective is ``loss(x) + value(x)``
 step * value(x)``.
 """
 
-from ._base import Penalty
-from .constraints import Box, Positive
+from ._base import Penalty, PenaltySpec
+from .constraints import Box, Constrained, Positive
 from .group import WGSEF, GroupL21, KSupport, ksupport_squared, make_groups
 from .separable import CEL0, L0, L1, MCP, SCAD, ElasticNet, Log, Lq
 
@@ -30,7 +30,7 @@ _NAMES = {
 _CONSTRAINTS = {"positive": Positive, "box": Box}
 
 
-def get_penalty(penalty, alpha=1.0, **params):
+def get_penalty(penalty, alpha=1.0, *, positive=False, **params):
     """Build a penalty from a name, or validate a penalty object.
 
     Parameters
@@ -44,6 +44,10 @@ def get_penalty(penalty, alpha=1.0, **params):
     alpha : float, default=1.0
         Regularization strength used when ``penalty`` is a name (ignored by the
         constraints ``"positive"`` and ``"box"``).
+    positive : bool, default=False
+        Add the constraint ``x >= 0`` (``penalty + Positive()``). This is the one place
+        where the ``positive=`` spelling of scikit-learn's estimators becomes a
+        constraint; solvers take constrained penalties and have no such flag.
     **params
         Other constructor parameters (``q``, ``gamma``, ``a``, ``k``, ``groups``...).
 
@@ -56,25 +60,33 @@ def get_penalty(penalty, alpha=1.0, **params):
     >>> from sparsopt.penalties import get_penalty
     >>> get_penalty("mcp", alpha=0.1, gamma=4.0)
     MCP(alpha=0.1, gamma=4.0)
+    >>> get_penalty("l1", alpha=0.5, positive=True)
+    Constrained(constraint=Positive(), penalty=L1(alpha=0.5))
     """
+    pen = None
     if isinstance(penalty, Penalty):
-        return penalty
-    if isinstance(penalty, str):
+        pen = penalty
+    elif isinstance(penalty, str):
         key = penalty.strip().lower()
         if key in _NAMES:
-            return _NAMES[key](alpha=alpha, **params)
-        if key in _CONSTRAINTS:
-            return _CONSTRAINTS[key](**params)
-    names = sorted(_NAMES) + sorted(_CONSTRAINTS)
-    raise ValueError(
-        f"Unknown penalty {penalty!r}. Pass a sparsopt.penalties.Penalty instance or one of "
-        f"{names}."
-    )
+            pen = _NAMES[key](alpha=alpha, **params)
+        elif key in _CONSTRAINTS:
+            pen = _CONSTRAINTS[key](**params)
+    if pen is None:
+        names = sorted(_NAMES) + sorted(_CONSTRAINTS)
+        raise ValueError(
+            f"Unknown penalty {penalty!r}. Pass a sparsopt.penalties.Penalty instance or one "
+            f"of {names}."
+        )
+    if positive and not (isinstance(pen, (Box, Constrained)) and pen._bounds()[0] >= 0.0):
+        pen = pen + Positive()
+    return pen
 
 
 __all__ = [
     "Box",
     "CEL0",
+    "Constrained",
     "ElasticNet",
     "GroupL21",
     "KSupport",
@@ -84,6 +96,7 @@ __all__ = [
     "Lq",
     "MCP",
     "Penalty",
+    "PenaltySpec",
     "Positive",
     "SCAD",
     "WGSEF",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from ..backends import dispatch, get_namespace
@@ -18,6 +20,33 @@ def _as_float_array(x):
     if arr.dtype not in (np.float32, np.float64):
         arr = arr.astype(np.float64)
     return arr
+
+
+class PenaltySpec(NamedTuple):
+    """What a coordinate-wise kernel needs to know about a separable penalty.
+
+    The one channel from a penalty to the kernels: a solver asks
+    :meth:`Penalty.spec` and passes ``kind``, ``params`` and the bounds to its kernel,
+    which applies the scalar prox of that kind (``backends._numba.prox.prox_apply``)
+    and clips to ``[lower, upper]``. No solver branches on penalty classes.
+
+    Attributes
+    ----------
+    kind : int
+        One of the ``KIND_*`` codes of :mod:`sparsopt.backends._kinds`.
+    params : ndarray of shape (n_params,)
+        float64 parameters of that kind, ``alpha`` first.
+    lower, upper : float
+        Box constraint composed with the penalty (``-inf``/``inf`` when none).
+    is_convex : bool
+        Whether the penalty (with its constraint) is convex.
+    """
+
+    kind: int
+    params: np.ndarray
+    lower: float
+    upper: float
+    is_convex: bool
 
 
 class Penalty(ParamsMixin):
@@ -149,6 +178,64 @@ class Penalty(ParamsMixin):
         positive step.
         """
         return None
+
+    def spec(self, solver="this solver"):
+        """The kernel spec of a separable penalty (see :class:`PenaltySpec`).
+
+        Parameters
+        ----------
+        solver : str
+            Name of the asking solver, for the error message.
+
+        Returns
+        -------
+        spec : PenaltySpec
+
+        Raises
+        ------
+        TypeError
+            If the penalty has no coordinate-wise kernel (it is not separable): the
+            message names the penalty, the solver and the solvers that only need a prox.
+
+        Examples
+        --------
+        >>> from sparsopt.penalties import MCP, Positive
+        >>> s = (MCP(alpha=0.1, gamma=3.0) + Positive()).spec()
+        >>> s.params.tolist(), s.lower, s.upper, s.is_convex
+        ([0.1, 3.0], 0.0, inf, False)
+        """
+        kernel_spec = getattr(self, "_kernel_spec", None)
+        if not self.is_separable or kernel_spec is None:
+            raise TypeError(
+                f"{solver} needs a separable penalty with a coordinate-wise kernel (l1, l0, "
+                f"lq, cel0, mcp, scad, log, elasticnet, optionally + Positive() or Box()); "
+                f"{type(self).__name__} is not separable. Use proximal_gradient, which only "
+                "needs its prox."
+            )
+        kind, params = kernel_spec()
+        lower, upper = self._bounds()
+        return PenaltySpec(int(kind), np.asarray(params, dtype=np.float64), lower, upper,
+                           bool(self.is_convex))
+
+    def _bounds(self):
+        """Box constraint composed with the penalty (none by default)."""
+        return -np.inf, np.inf
+
+    def __add__(self, other):
+        """``penalty + Positive()`` (or ``+ Box(...)``): the penalty under a constraint."""
+        from .constraints import Box, Constrained
+
+        if isinstance(other, Box) and not isinstance(self, (Box, Constrained)):
+            return Constrained(self, other)
+        if isinstance(self, Box) and isinstance(other, Penalty) \
+                and not isinstance(other, (Box, Constrained)):
+            return Constrained(other, self)
+        raise TypeError(
+            f"Only a constraint (Positive, Box) can be added to a penalty, once; got "
+            f"{type(self).__name__} + {type(other).__name__}."
+        )
+
+    __radd__ = __add__
 
     def _dispatch(self, op, *args, engine=None):
         return dispatch(op, *args, engine=engine)

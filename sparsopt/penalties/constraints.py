@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..backends import _kinds
-from ._base import Penalty
+from ._base import Penalty, _as_float_array
 
 
 class Box(Penalty):
@@ -45,6 +45,9 @@ class Box(Penalty):
     def _kernel_spec(self):
         return _kinds.KIND_BOX, (float(self.lower), float(self.upper))
 
+    def _bounds(self):
+        return float(self.lower), float(self.upper)
+
     def _value_rows(self, x):
         inside = np.all((x >= self.lower) & (x <= self.upper), axis=1)
         return np.where(inside, 0.0, np.inf)
@@ -70,3 +73,109 @@ class Positive(Box):
 
     lower = 0.0
     upper = np.inf
+
+
+class Constrained(Penalty):
+    """A penalty under a box constraint: ``penalty.value(x) + indicator(lower <= x <= upper)``.
+
+    Built by adding a constraint to a penalty, ``L1(0.1) + Positive()``; every solver that
+    takes a penalty takes this one, so no solver needs a ``positive=`` flag. The prox is
+    exact:
+
+    * orthant constraints (``Positive()``, or ``Box(-inf, 0)``) with any penalty that is
+      even and non-decreasing in ``|x|`` (all of sparsopt's): ``prox(t) =
+      penalty.prox(max(t, 0))`` (the separable kernels clip ``prox(t)`` at 0, which is
+      the same);
+    * any other box with a convex separable penalty: ``clip(penalty.prox(t), lower, upper)``
+      (exact for a convex function of one variable).
+
+    Other combinations (a non-convex penalty or a group penalty under a box with a finite
+    non-zero bound) have no such closed form and are refused.
+
+    Parameters
+    ----------
+    penalty : Penalty
+        The penalty (not a constraint).
+    constraint : Box, default=Positive()
+        The box.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sparsopt.penalties import L1, Positive
+    >>> pen = L1(alpha=1.0) + Positive()
+    >>> pen
+    Constrained(constraint=Positive(), penalty=L1(alpha=1.0))
+    >>> pen.prox(np.array([-3.0, 0.5, 3.0]))
+    array([0., 0., 2.])
+    """
+
+    def __init__(self, penalty=None, constraint=None):
+        self.penalty = penalty
+        self.constraint = constraint
+        self._validate()
+
+    def _box(self):
+        return Positive() if self.constraint is None else self.constraint
+
+    def _validate(self):
+        pen, box = self.penalty, self._box()
+        if not isinstance(pen, Penalty) or isinstance(pen, (Box, Constrained)):
+            raise TypeError(f"Constrained: penalty must be a penalty that is not a constraint, "
+                            f"got {pen!r}.")
+        if not isinstance(box, Box):
+            raise TypeError(f"Constrained: constraint must be a Box or Positive, got {box!r}.")
+        lo, hi = float(box.lower), float(box.upper)
+        orthant = (lo == 0.0 and hi == np.inf) or (lo == -np.inf and hi == 0.0)
+        if not orthant and not (pen.is_convex and pen.is_separable):
+            raise ValueError(
+                f"Constrained: {type(pen).__name__} under Box({lo}, {hi}) has no exact prox "
+                "here; a non-convex or group penalty takes an orthant constraint only "
+                "(Positive() or Box(-inf, 0))."
+            )
+        self._orthant = orthant
+        # what solvers read: the inner penalty's nature, the box's bounds
+        self.is_convex = pen.is_convex
+        self.is_separable = pen.is_separable
+        self.capabilities = pen.capabilities
+
+    def _kernel_spec(self):
+        spec = getattr(self.penalty, "_kernel_spec", None)
+        return None if spec is None else spec()
+
+    def spec(self, solver="this solver"):  # noqa: D102
+        if getattr(self.penalty, "_kernel_spec", None) is None or not self.is_separable:
+            return self.penalty.spec(solver)  # raises the one error
+        return super().spec(solver)
+
+    spec.__doc__ = Penalty.spec.__doc__
+
+    def _bounds(self):
+        box = self._box()
+        return float(box.lower), float(box.upper)
+
+    def check_step(self, step):
+        return self.penalty.check_step(step)
+
+    def _value_rows(self, x):
+        return self.penalty._value_rows(x) + self._box()._value_rows(x)
+
+    def prox(self, x, step=1.0, engine=None, out=None, check_finite=True):  # noqa: D102
+        from ..backends import get_namespace
+
+        lo, hi = self._bounds()
+        x = _as_float_array(x)
+        if check_finite:
+            self._check_finite(x, "prox")
+        if self._orthant:
+            xp = get_namespace(x)
+            t = xp.maximum(x, 0) if lo == 0.0 else xp.minimum(x, 0)
+            return self.penalty.prox(t, step, engine=engine, out=out, check_finite=False)
+        z = self.penalty.prox(x, step, engine=engine, out=out, check_finite=False)
+        get_namespace(z).clip(z, lo, hi, out=z)
+        return z
+
+    prox.__doc__ = Penalty.prox.__doc__
+
+    def prox_1d(self, t, step=1.0):  # noqa: D102
+        return float(self.prox(np.array([float(t)]), step, engine="numpy")[0])

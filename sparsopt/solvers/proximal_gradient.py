@@ -7,11 +7,11 @@ from types import SimpleNamespace
 
 import numpy as np
 
+from .._core.capabilities import require
+from .._core.loop import run_iterations
 from ..losses import Multinomial, get_loss
 from ..penalties import L1, get_penalty
 from ..utils.validation import check_array, check_int, check_scalar
-from .._core.loop import run_iterations
-from .._core.capabilities import require
 
 
 def proximal_gradient(A, y, *, loss="quadratic", penalty=None, x0=None, step=None,

@@ -21,10 +21,10 @@ import numpy as np
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ..penalties import _CONSTRAINTS as _CONSTRAINT_NAMES
-from ..penalties import _NAMES as _PENALTY_NAMES
-from ..penalties import Penalty, get_penalty
 from .validation import FLOAT_DTYPES
+
+# ``penalties`` imports ``utils`` (validation, parameters): the estimator helpers import
+# ``penalties`` inside their functions, so the two packages do not import each other.
 
 
 def penalty_constraint():
@@ -35,7 +35,9 @@ def penalty_constraint():
     constraints : list
         For use in ``_parameter_constraints = {"penalty": penalty_constraint()}``.
     """
-    return [StrOptions(set(_PENALTY_NAMES) | set(_CONSTRAINT_NAMES)), Penalty]
+    from ..penalties import _CONSTRAINTS, _NAMES, Penalty
+
+    return [StrOptions(set(_NAMES) | set(_CONSTRAINTS)), Penalty]
 
 
 class SparsoptEstimatorMixin:
@@ -98,15 +100,23 @@ class SparsoptEstimatorMixin:
                              f"expected n_components_={k}.")
         return codes @ np.asarray(components, dtype=codes.dtype)
 
-    def _make_penalty(self, penalty=None, alpha=None, **params):
-        """Penalty object from ``self.penalty``/``self.alpha`` (never mutating them)."""
+    def _make_penalty(self, penalty=None, alpha=None, positive=None, **params):
+        """Penalty object from ``self.penalty``/``self.alpha`` (never mutating them).
+
+        ``positive`` (default: ``self.positive`` when the estimator has it) adds the
+        constraint ``x >= 0``: this is where scikit-learn's ``positive=`` spelling becomes
+        a constrained penalty, in one place for every estimator.
+        """
+        from sklearn.base import clone
+
+        from ..penalties import Penalty, get_penalty
+
         penalty = self.penalty if penalty is None else penalty
         alpha = getattr(self, "alpha", 1.0) if alpha is None else alpha
+        positive = bool(getattr(self, "positive", False)) if positive is None else positive
         if isinstance(penalty, Penalty):
-            from sklearn.base import clone
-
-            return clone(penalty)
-        return get_penalty(penalty, alpha=alpha, **params)
+            penalty = clone(penalty)
+        return get_penalty(penalty, alpha=alpha, positive=positive, **params)
 
     def _store_result(self, result, objective=True):
         """Copy ``n_iter_``, ``converged_`` and ``objective_history_`` from a SolverResult."""

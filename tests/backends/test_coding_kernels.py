@@ -1,7 +1,6 @@
 """Conformance of the sparse-coding kernels (cd_gram, topk_threshold) with the NumPy reference."""
 
 import numpy as np
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

@@ -20,8 +20,8 @@ from sklearn.exceptions import ConvergenceWarning
 
 from sparsopt.datasets._bcd_problems import make_bcd_problem
 from sparsopt.penalties import MCP, GroupL21
-from sparsopt.solvers.blockcd.rules import PARTITIONS, SELECTIONS
 from sparsopt.solvers.blockcd.engine import LOSSES, UPDATES, bcd
+from sparsopt.solvers.blockcd.rules import PARTITIONS, SELECTIONS
 
 # --------------------------------------------------------------------------- helpers
 

@@ -1,4 +1,4 @@
-"""Numba kernels: Block coordinate descent with greedy rules (solver ``sparsopt.solvers.blockcd.engine``).
+"""Numba kernels: block coordinate descent with greedy rules (``solvers.blockcd``).
 
 Mirrors ``sparsopt/backends/_numpy/bcd.py`` (see there for the semantics).
 """

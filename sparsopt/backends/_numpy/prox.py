@@ -237,3 +237,45 @@ def prox_ksupport(x, indptr, indices, weights, k, lam, out):
             shrink = theta[g] / (theta[g] + a[g]) if theta[g] > 0 else 0.0
             out[i, idx] = (x[i, idx] * shrink).astype(x.dtype)
     return out
+
+
+def subdiff_distance(kind, w, g, p, lower, upper):
+    """Reference of the Numba scalar ``subdiff_distance`` on arrays ``w`` and ``g``.
+
+    Distance of ``g = -grad f(w)`` to the subdifferential of the penalty ``kind`` (with
+    parameters ``p``) plus the normal cone of ``[lower, upper]``; ``-1`` where the kind
+    has no closed form (CEL0, generic lq).
+    """
+    from .. import _kinds as K
+
+    w = np.asarray(w, dtype=np.float64)
+    g = np.asarray(g, dtype=np.float64)
+    s, aw, zero = np.sign(w), np.abs(w), w == 0
+    if kind in (K.KIND_CEL0, K.KIND_LQ):
+        return np.full(w.shape, -1.0)
+    lam = p[0]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if kind == K.KIND_L1:
+            val, lo0 = s * lam, lam
+        elif kind == K.KIND_ELASTICNET:
+            val, lo0 = s * lam * p[1] + lam * (1 - p[1]) * w, lam * p[1]
+        elif kind == K.KIND_MCP:
+            val, lo0 = np.where(aw < p[1] * lam, s * lam - w / p[1], 0.0), lam
+        elif kind == K.KIND_SCAD:
+            val = np.where(aw <= lam, s * lam,
+                           np.where(aw <= p[1] * lam, s * (p[1] * lam - aw) / (p[1] - 1), 0.0))
+            lo0 = lam
+        elif kind == K.KIND_LOG:
+            val, lo0 = s * lam / (p[1] + aw), lam / p[1]
+        elif kind == K.KIND_L0:
+            val, lo0 = np.zeros_like(w), np.inf
+        elif kind in (K.KIND_LHALF, K.KIND_LTWOTHIRDS):
+            q = 0.5 if kind == K.KIND_LHALF else 2.0 / 3.0
+            val, lo0 = np.where(zero, 0.0, s * lam * q * aw ** (q - 1)), np.inf
+        else:  # KIND_BOX
+            val, lo0 = np.zeros_like(w), 0.0
+    a = np.where(zero, -lo0, val)
+    b = np.where(zero, lo0, val)
+    a = np.where(w <= lower, -np.inf, a)
+    b = np.where(w >= upper, np.inf, b)
+    return np.maximum(a - g, 0.0) + np.maximum(g - b, 0.0)

@@ -27,10 +27,10 @@ import numpy as np
 from scipy.optimize import nnls
 from threadpoolctl import ThreadpoolController
 
+from ..._core.result import SolverResult
 from ...exceptions import ConvergenceWarning
 from ...linalg import KroneckerOperator, kron_apply
 from ...utils.validation import check_int, check_scalar
-from ..._core.result import SolverResult
 from ._common import (
     check_noise,
     check_targets,

@@ -17,9 +17,9 @@ import warnings
 import numpy as np
 from scipy import linalg as sla
 
+from ..._core.result import SolverResult
 from ...exceptions import ConvergenceWarning
 from ...utils.validation import check_int, check_scalar
-from ..._core.result import SolverResult
 from ._common import (
     check_common,
     check_targets,

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import contextlib
 from types import SimpleNamespace
 
 import numpy as np
 import scipy.sparse as sp
 
-from ...backends import get_kernel, resolve_backend
+from ..._core.loop import run_iterations
+from ...backends import kernel_for
 from ...penalties import L1, ElasticNet, Penalty, Positive
+from ...utils.parallel import blas_limits
 from ...utils.validation import check_array, check_int, check_scalar
 from .rules import (
     PARTITIONS,
@@ -20,7 +21,6 @@ from .rules import (
     make_partition,
 )
 from .updates import BlockPenalty, Oracle, Updater
-from ..._core.loop import run_iterations
 
 LOSSES = ("squared", "logistic", "multinomial", "quadratic")
 UPDATES = ("lipschitz", "line_search", "matrix", "newton", "projected_newton", "tmp", "exact")
@@ -28,25 +28,6 @@ _MATRIX_UPDATES = ("matrix", "exact", "newton", "projected_newton")
 _OWNER = "bcd"
 
 
-#: below this many stored entries of X the per-iteration products are latency bound:
-#: one BLAS thread is faster (and much faster on a loaded machine)
-_SMALL_BLAS_WORK = 4_000_000
-_CONTROLLER = []
-
-
-def _blas_limits(work):
-    """One BLAS thread for the small, latency-bound products of the BCD loop.
-
-    The ThreadpoolController is created once (``threadpool_limits`` rescans the loaded
-    libraries at every call).
-    """
-    if work >= _SMALL_BLAS_WORK:
-        return contextlib.nullcontext()
-    if not _CONTROLLER:
-        from threadpoolctl import ThreadpoolController
-
-        _CONTROLLER.append(ThreadpoolController())
-    return _CONTROLLER[0].limit(limits=1, user_api="blas")
 
 
 def _choice(value, name, options):
@@ -363,7 +344,7 @@ def bcd(X, y, *, loss="squared", alpha=0.0, penalty=None, l1_ratio=0.5, partitio
                                                                  block_size, H_rows)
     cache = block_cache(blocks, oracle, selection, update) if blocks is not None else {}
     selector = Selector(selection, blocks, block_size, oracle, pen, block_norm, rng, cache)
-    nnqp = get_kernel("bcd_nnqp", resolve_backend("bcd_nnqp", x, engine=engine))
+    nnqp = kernel_for("bcd_nnqp", x, engine=engine)
     updater = Updater(update, oracle, pen, nnqp, cache)
 
     L_safe = np.where(oracle.L > 0, oracle.L, 1.0)
@@ -415,7 +396,7 @@ def bcd(X, y, *, loss="squared", alpha=0.0, penalty=None, l1_ratio=0.5, partitio
             return kkt(state) / kkt_scale
         criterion = "relative fixed-point residual max_i L_i |x_i - prox(x_i - g_i / L_i)|"
 
-    with _blas_limits(X.nnz if sp.issparse(X) else X.size):
+    with blas_limits(X.nnz if sp.issparse(X) else X.size):
         result = run_iterations(
             step, state, stop_crit=stop_crit, max_iter=max_iter, tol=tol, check_every=1,
             objective=lambda s: s.F, callback=callback, verbose=verbose, solver=_OWNER,

@@ -22,9 +22,9 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 from sklearn.utils import check_random_state
 
+from ..._core.loop import run_iterations
 from ...backends import get_kernel, resolve_backend
 from ...utils.validation import check_int, check_scalar
-from ..._core.loop import run_iterations
 
 __all__ = [
     "greedy_tree_block",

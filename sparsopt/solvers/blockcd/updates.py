@@ -30,7 +30,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.special import expit, logsumexp, softmax
 
-from ...backends import get_kernel, resolve_backend
+from ...backends import kernel_for
 
 #: regulariser added to block matrices before inverting them (the reference code's 1e-10 I)
 EPS_REG = 1e-10
@@ -175,17 +175,13 @@ class Oracle:
         n = X.shape[0]
         self.csr = self.gram = None
         if self.sparse:
-            self._axpy = get_kernel("bcd_csc_cols_axpy",
-                                    resolve_backend("bcd_csc_cols_axpy", X.data, engine=engine))
-            self._gather = get_kernel("bcd_csc_gather",
-                                      resolve_backend("bcd_csc_gather", X.data, engine=engine))
+            self._axpy = kernel_for("bcd_csc_cols_axpy", X.data, engine=engine)
+            self._gather = kernel_for("bcd_csc_gather", X.data, engine=engine)
             if loss != "quadratic":
-                self._rows_of = get_kernel(
-                    "bcd_csc_cols_rows", resolve_backend("bcd_csc_cols_rows", X.data,
-                                                         engine=engine))
-                self._tmatvec = get_kernel(
-                    "bcd_csr_rows_tmatvec", resolve_backend("bcd_csr_rows_tmatvec", X.data,
-                                                            engine=engine))
+                self._rows_of = kernel_for("bcd_csc_cols_rows", X.data,
+                                                         engine=engine)
+                self._tmatvec = kernel_for("bcd_csr_rows_tmatvec", X.data,
+                                                            engine=engine)
                 self.csr = X.tocsr()
                 self.csr.sort_indices()
                 self._rowlen = np.diff(self.csr.indptr)
@@ -314,8 +310,7 @@ class Oracle:
         f = self.feats(blocks)
         if self.sparse:
             X = self.X
-            kern = get_kernel("bcd_csc_block_grams",
-                              resolve_backend("bcd_csc_block_grams", X.data, engine=self.engine))
+            kern = kernel_for("bcd_csc_block_grams", X.data, engine=self.engine)
             G = kern(X.indptr, X.indices, X.data, np.ascontiguousarray(f, dtype=np.int64),
                      np.zeros(X.shape[0]), np.empty(f.shape + (f.shape[1],)))
         else:

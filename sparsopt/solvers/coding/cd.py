@@ -5,15 +5,14 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-from sklearn.exceptions import ConvergenceWarning
 
-from ...backends import dispatch
-from ...backends import _kinds
+from ..._core.result import SolverResult
+from ...backends import _kinds, dispatch
+from ...exceptions import ConvergenceWarning
 from ...penalties import CEL0
 from ...utils.parallel import map_row_blocks
 from ...utils.validation import check_int, check_scalar
 from ._common import CodingProblem, make_penalty
-from ..._core.result import SolverResult
 
 
 def cd(X, dictionary, *, penalty="l1", alpha=1.0, codes0=None, max_iter=1000, tol=1e-6,

@@ -6,11 +6,11 @@ from types import SimpleNamespace
 
 import numpy as np
 
+from ..._core.loop import run_iterations
 from ...backends import dispatch
 from ...penalties import L0
 from ...utils.validation import check_int, check_scalar
 from ._common import CodingProblem, codes_gram, rel_change
-from ..._core.loop import run_iterations
 from .ista import ista
 
 

@@ -6,10 +6,10 @@ from types import SimpleNamespace
 
 import numpy as np
 
+from ..._core.capabilities import require
+from ..._core.loop import run_iterations
 from ...utils.validation import check_int, check_scalar
 from ._common import CodingProblem, codes_gram, make_penalty, rel_change
-from ..._core.loop import run_iterations
-from ..._core.capabilities import require
 
 
 def _setup(X, dictionary, penalty, alpha, step, codes0, max_iter, tol, check_every, name,

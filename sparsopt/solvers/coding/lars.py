@@ -5,15 +5,15 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-from sklearn.exceptions import ConvergenceWarning
 
+from ..._core.result import SolverResult
 from ...backends import dispatch
 from ...backends._numpy.lars import STATUS_NAMES
+from ...exceptions import ConvergenceWarning
 from ...penalties import L1, ElasticNet
 from ...utils.parallel import map_row_blocks
 from ...utils.validation import check_int, check_scalar
 from ._common import CodingProblem, make_penalty
-from ..._core.result import SolverResult
 
 
 def lars(X, dictionary, *, penalty="l1", alpha=1.0, positive=False, max_iter=1000, tol=1e-6,

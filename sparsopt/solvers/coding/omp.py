@@ -6,12 +6,12 @@ import time
 
 import numpy as np
 
+from ..._core.result import SolverResult
 from ...backends import get_kernel, resolve_backend
 from ...backends._numpy.omp import STOP_DEPENDENT, STOP_NAMES
 from ...utils.parallel import effective_n_jobs, map_row_blocks
 from ...utils.validation import check_int, check_scalar
 from ._common import CodingProblem
-from ..._core.result import SolverResult
 
 
 def omp(X, dictionary, *, n_nonzero_coefs=None, tol=None, gram=None, n_jobs=None,

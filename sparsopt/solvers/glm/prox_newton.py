@@ -6,9 +6,9 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.special import expit, log_softmax, logsumexp, xlogy
 
+from ..._core.loop import run_iterations
 from ...backends import get_kernel, resolve_backend
 from ...utils.validation import check_int, check_scalar
-from ..._core.loop import run_iterations
 
 __all__ = ["logistic_alpha_max", "prox_newton"]
 

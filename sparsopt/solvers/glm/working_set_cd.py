@@ -16,13 +16,12 @@ import warnings
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.exceptions import ConvergenceWarning
 
 from ..._config import get_config
-from ...backends import get_kernel, resolve_backend
-from ...exceptions import NonFiniteIterateWarning
-from ...utils.validation import check_array, check_int, check_scalar
 from ..._core.result import SolverResult, SolverState
+from ...backends import kernel_for
+from ...exceptions import ConvergenceWarning, NonFiniteIterateWarning
+from ...utils.validation import check_array, check_int, check_scalar
 
 WS_STRATEGIES = ("gs-s", "gs-r", "gap")  # codes 0, 1, 2 of the glm_cd_scores kernel
 
@@ -251,9 +250,9 @@ def _solve(prob, alpha, l1_ratio, *, positive=False, w0=None, max_iter=100, max_
             w = np.maximum(w, 0).astype(dtype)
     R, c = prob.residual(w)
     op = "glm_cd_ws_sparse" if prob.sparse else "glm_cd_ws_dense"
-    kern = get_kernel(op, resolve_backend(op, w, engine=engine))
+    kern = kernel_for(op, w, engine=engine)
     K = 5 if anderson else 0
-    score_kernel = get_kernel("glm_cd_scores", resolve_backend("glm_cd_scores", w, engine=engine))
+    score_kernel = kernel_for("glm_cd_scores", w, engine=engine)
     strategy = WS_STRATEGIES.index(ws_strategy)
     score = np.empty(p)
     tol_s = tol * prob.yn2 / n
