@@ -473,14 +473,15 @@ def _kronecker_sbl(factors, y, *, solver, coupling, noise_variance, learn_noise,
                 gammas = _m_step_svd(Lam)
             else:
                 gammas, sweeps = _m_step_am(Lam, gammas, cmats, am_tol, am_max_iter)
-        if not (all_finite((mu, *gammas)) and np.isfinite(cost) and np.isfinite(sigma2)):
+            factors_now = full_factors(gammas, keep)
+            new_full = _kron(factors_now)
+            crit = relative_change(new_full, gamma_full)
+        # scalar guards: a NaN or inf in mu reaches the cost, one in gamma the criterion
+        if not (math.isfinite(cost) and math.isfinite(crit) and math.isfinite(sigma2)):
             gammas, keep, cmats, sigma2 = good  # roll back to the last check's state
             mon.n_iter, mon.stopped_by = it, "nonfinite"
             break
         am_total += sweeps
-        factors_now = full_factors(gammas, keep)
-        new_full = _kron(factors_now)
-        crit = relative_change(new_full, gamma_full)
         gamma_full = new_full
         if callback is not None:  # the full-length mean, only for the callback
             x_now = np.zeros((N, L), dtype=work)

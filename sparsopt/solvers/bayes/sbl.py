@@ -11,6 +11,8 @@ Gamma^{-1}``; only ``diag(Sigma)`` is formed.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from scipy import linalg as sla
 
@@ -276,12 +278,13 @@ def sbl(X, y, *, solver="em", noise_variance=None, learn_noise=True, prune_rtol=
             if learn_noise:
                 sigma2_new = max(noise_update(solver, rss, M, sum_g, sigma2, alpha_1, alpha_2),
                                  floor)
-        if not (all_finite((mu, gamma_new)) and np.isfinite(cost) and np.isfinite(sigma2_new)):
+            gmax = float(gamma_new.max(initial=0.0))
+        # scalar guards: a NaN or inf in mu reaches the cost, one in gamma its maximum
+        if not (math.isfinite(cost) and math.isfinite(gmax) and math.isfinite(sigma2_new)):
             # roll back: gamma, sigma^2 and the active set stay those of the last check
             mon.n_iter, mon.stopped_by = it, "nonfinite"
             break
         mu_old = mu_full.copy() if stop == "coef" else None
-        gmax = float(gamma_new.max(initial=0.0))
         keep = active & (gamma_new > prune_atol) & (gamma_new >= prune_rtol * gmax) \
             & (gamma_new > 0)
         gamma_new[~keep] = 0.0
