@@ -545,7 +545,7 @@ def test_callback_true_on_first_call_stops_after_one_check():
         assert len(calls) == 1 and isinstance(calls[0], SolverState)
         assert isinstance(res, SolverResult) and not res.converged and res.n_iter == 1
         assert res.stopped_by == "callback"
-        assert calls[0].x.shape == (30, 1)
+        assert calls[0].x.shape == (30,)
         assert set(calls[0].info) >= {"gamma_factors", "noise_variance", "n_active"}
 
 
@@ -734,7 +734,7 @@ def test_callback_receives_full_length_mu():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         kronecker_sbl(factors, y, solver="am", max_iter=5, tol=0.0, callback=cb)
-    assert shapes and all(s == ((30, 1), [(5,), (6,)]) for s in shapes)
+    assert shapes and all(s == ((30,), [(5,), (6,)]) for s in shapes)
 
 
 def test_posterior_rss_equals_explicit_residual():

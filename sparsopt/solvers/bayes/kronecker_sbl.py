@@ -297,8 +297,8 @@ def kronecker_sbl(factors, y, *, solver="svd", coupling=None, noise_variance=Non
         factors ``1e-5 + C_i gamma_i`` of that start).
     callback : callable, default=None
         ``callback(state)`` with a :class:`~sparsopt.solvers.SolverState` after each
-        iteration: ``state.x`` the posterior mean of that iteration's E-step (full length
-        ``(N, L)``, zero at pruned entries), ``state.objective`` the SBL cost,
+        iteration: ``state.x`` the posterior mean of that iteration's E-step (full length,
+        zero at pruned entries, shaped as the result's ``x``), ``state.objective`` the SBL cost,
         ``state.info``: ``gamma_factors`` (the updated full-length factors, zeros at pruned
         entries), ``noise_variance``, ``n_active``. Returning True stops the run
         (``converged=False``, ``stopped_by="callback"``, no ``ConvergenceWarning``).
@@ -483,9 +483,10 @@ def _kronecker_sbl(factors, y, *, solver, coupling, noise_variance, learn_noise,
             break
         am_total += sweeps
         gamma_full = new_full
-        if callback is not None:  # the full-length mean, only for the callback
+        if callback is not None:  # the full-length mean, shaped as x, only for the callback
             x_now = np.zeros((N, L), dtype=work)
             x_now[np.ravel_multi_index(np.ix_(*keep_e), ns).reshape(-1)] = mu
+            x_now = x_now[:, 0] if was_1d else x_now
         else:
             x_now = mu
         if mon.check(it, x_now, crit, cost, gamma_factors=factors_now, noise_variance=sigma2,
