@@ -85,12 +85,17 @@ def test_kronecker_estep_equals_dense_estep_any_shapes(shapes, is_complex, seed,
     gammas = [rng.uniform(0.05, 2.0, n) for _, n in shapes]
     M = int(np.prod([m for m, _ in shapes]))
     Y = rng.standard_normal((M, 2))
-    mu_d, sd_d, ld_d = sbl_posterior(reduce(np.kron, factors), Y, reduce(np.kron, gammas),
-                                     sigma2)[:3]
-    mu_k, sd_k, ld_k = kronecker_posterior(factors, gammas, Y, sigma2)[:3]
+    A = reduce(np.kron, factors)
+    mu_d, sd_d, ld_d, rss_d, _ = sbl_posterior(A, Y, reduce(np.kron, gammas), sigma2)
+    mu_k, sd_k, ld_k, rss_k, _ = kronecker_posterior(factors, gammas, Y, sigma2)
     np.testing.assert_allclose(mu_k, mu_d, rtol=1e-9, atol=1e-10)
     np.testing.assert_allclose(sd_k, sd_d, rtol=1e-9, atol=1e-10)
     assert ld_k == pytest.approx(ld_d, rel=1e-10, abs=1e-10)
+    # both residuals equal the explicit ||Y - A mu||^2 (each computed without forming it)
+    R = Y - A @ mu_k
+    rss = float(np.real(np.vdot(R, R)))
+    assert rss_k == pytest.approx(rss, rel=1e-8, abs=1e-10)
+    assert rss_d == pytest.approx(rss, rel=1e-8, abs=1e-10)
 
 
 def test_t3a_zero_factor_entries_give_zero_posterior():
