@@ -22,7 +22,7 @@ from .._core.capabilities import require
 from .._core.loop import run_iterations
 from .._core.result import SolverResult, SolverState
 from .bayes.kronecker_sbl import kronecker_posterior, kronecker_sbl
-from .bayes.sbl import sbl, sbl_posterior
+from .bayes.sbl import SBLPosterior, sbl, sbl_posterior
 from .blockcd.engine import bcd
 from .blockcd.trees import (
     greedy_tree_block,
@@ -43,6 +43,7 @@ from .glm.working_set_cd import lasso_cd, lasso_cd_path
 from .proximal_gradient import proximal_gradient
 
 __all__ = [
+    "SBLPosterior",
     "SolverResult",
     "SolverState",
     "bcd",
