@@ -233,7 +233,7 @@ class LoopMonitor:
         """
         n_iter = self.n_iter
         if self.stopped_by == "nonfinite":
-            if self.keep_finite or x is None:
+            if self.keep_finite or x is None or not all_finite(x):
                 x = self.last_finite  # else: the solver restored its own finite iterate
             if x is None:
                 raise FloatingPointError(
