@@ -4,11 +4,22 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._core.loop import LoopMonitor, warn_nonfinite, warn_not_converged
+from .._config import get_config
+from .._core.loop import LoopMonitor, resolve_verbose, warn_nonfinite, warn_not_converged
 from ..backends import dispatch
 from ..utils.parallel import effective_n_jobs
 from ._result import OTResult
 from ._validation import expand_support, reduce_support
+
+
+def caller_config(verbose, engine):
+    """``(verbose, engine)`` resolved in the caller's thread.
+
+    The configuration is thread-local: the worker threads of a batch (``n_jobs``) or of
+    row blocks would otherwise read the defaults instead of the caller's
+    ``sparsopt.config_context``.
+    """
+    return resolve_verbose(verbose), engine or get_config()["engine"]
 
 
 class Tracker:

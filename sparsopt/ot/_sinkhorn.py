@@ -11,7 +11,14 @@ from .._core.result import SolverResult
 from ..backends import dispatch
 from ..utils.parallel import map_row_blocks
 from ..utils.validation import check_array, check_int, check_scalar
-from ._common import Tracker, init_potentials, make_result, plan, solve_problems
+from ._common import (
+    Tracker,
+    caller_config,
+    init_potentials,
+    make_result,
+    plan,
+    solve_problems,
+)
 from ._validation import MASS_RTOL, check_problem
 
 _SOLVERS = ("log", "scaling")
@@ -64,14 +71,16 @@ def _sinkhorn_log(a, b, M, reg, tol, max_iter, eps_scaling, u, v, check_every, t
     # rounding, so if the plan misses tol by that much, sweep on with a tighter test
     sweep_tol = tol
     while True:
+        done = 0
         if not tracker.stop_requested:
             done, _ = log_sweeps(K, u, v, a, b, sweep_tol, max_iter - n_iter, check_every,
                                  tracker, reg, engine, start=n_iter)
             n_iter += done
         P, r, c = plan(K, u, v, engine)
         err = float(np.abs(r - a).sum() + np.abs(c - b).sum())
+        # (tol = 0 cannot tighten: a retry that swept nothing would never end)
         if (err <= tol or n_iter >= max_iter or tracker.stop_requested
-                or sweep_tol < 1e-3 * tol):
+                or sweep_tol < 1e-3 * tol or (done == 0 and sweep_tol == 0.0)):
             return u, v, P, r, c, n_iter
         sweep_tol *= 0.5
 
@@ -231,6 +240,7 @@ def sinkhorn(a, b, M, reg, *, solver="log", tol=1e-9, max_iter=1000, eps_scaling
         if solver != "log":
             raise ValueError(f"{owner}: eps_scaling needs solver='log'.")
     problems, batched, dtype, reg = check_problem(a, b, M, reg, owner)
+    verbose, engine = caller_config(verbose, engine)
 
     def single(a, b, M, k, dtype, support):
         u, v = init_potentials(init, a, b, reg, k, batched, owner, support)
@@ -304,6 +314,7 @@ def sinkhorn_unbalanced(a, b, M, reg, reg_m, *, tol=1e-9, max_iter=1000, init=No
     tol, max_iter, check_every = _check_common(tol, max_iter, check_every, owner)
     reg_m = check_scalar(reg_m, "reg_m", owner, lower=0.0, lower_inclusive=False)
     problems, batched, dtype, reg = check_problem(a, b, M, reg, owner, balanced=False)
+    verbose, engine = caller_config(verbose, engine)
     tau = reg_m / (reg_m + reg)
 
     def single(a, b, M, k, dtype, support):
@@ -439,6 +450,7 @@ def sinkhorn_knopp_scaling(K, *, a=None, b=None, tol=1e-12, max_iter=10000, init
             raise ValueError(f"{owner}: init must be a positive column scaling of shape "
                              f"({m},); got shape {y.shape}.")
     x = np.ones(n)
+    verbose, engine = caller_config(verbose, engine)
     mon = LoopMonitor(owner, max_iter=max_iter, tol=tol, callback=callback, verbose=verbose,
                       criterion="max-abs deviation of the row sums", x0=(x, y))
     with np.errstate(all="ignore"):
@@ -459,7 +471,7 @@ def sinkhorn_knopp_scaling(K, *, a=None, b=None, tol=1e-12, max_iter=10000, init
     dev = float(max(np.abs(r - a).max(), np.abs(c - b).max()))
     stopped_by = mon.stopped_by
     if stopped_by == "nonfinite":
-        warn_nonfinite(owner, mon.n_iter, mon.last_finite_iter)
+        warn_nonfinite(owner, mon.n_iter, mon.last_finite_iter, stacklevel=2)
         converged = False
     elif stopped_by == "callback":
         converged = False
@@ -470,7 +482,7 @@ def sinkhorn_knopp_scaling(K, *, a=None, b=None, tol=1e-12, max_iter=10000, init
         # the exactness check of the returned matrix, rows and columns
         warn_not_converged(owner, "max-abs deviation of the sums", dev, tol, max_iter,
                            "if K has zeros, it may lack total support (then no exact "
-                           "scaling exists)")
+                           "scaling exists)", stacklevel=2)
     n_iter = mon.last_finite_iter if mon.stopped_by == "nonfinite" else mon.n_iter
     return SolverResult(x=P, n_iter=n_iter, converged=converged, stop_crit=dev,
                         history=mon.history,

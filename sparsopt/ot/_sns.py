@@ -8,7 +8,7 @@ import numpy as np
 
 from ..backends import dispatch
 from ..utils.validation import check_int, check_scalar
-from ._common import Tracker, init_potentials, make_result, solve_problems
+from ._common import Tracker, caller_config, init_potentials, make_result, solve_problems
 from ._scaled import ScaledKernel
 from ._sinkhorn import log_sweeps
 from ._validation import check_problem
@@ -318,6 +318,7 @@ def sinkhorn_newton_sparse(a, b, M, reg, *, n_sinkhorn=20, density=None, tol=1e-
     if cg_maxiter is not None:
         cg_maxiter = check_int(cg_maxiter, "cg_maxiter", owner, lower=1)
     problems, batched, dtype, reg = check_problem(a, b, M, reg, owner)
+    verbose, engine = caller_config(verbose, engine)
     # threads go over the problems of a batch, or over row blocks of a single one
     inner_jobs = n_jobs if len(problems) == 1 else None
 
