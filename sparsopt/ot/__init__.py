@@ -9,11 +9,11 @@ is its marginal error. They follow the library's loop protocol: ``init`` (potent
 ``verbose=None`` (the configuration), ``n_jobs`` (threads over a batch) and ``engine``.
 """
 
-from ._distance import cost_matrix, wasserstein_distance
-from ._result import OTResult
-from ._sinkhorn import sinkhorn, sinkhorn_knopp_scaling, sinkhorn_unbalanced
-from ._sns import sinkhorn_newton_sparse
-from ._transport import SinkhornTransport
+from .distance import cost_matrix, wasserstein_distance
+from .result import OTResult
+from .sinkhorn_solvers import sinkhorn, sinkhorn_knopp_scaling, sinkhorn_unbalanced
+from .sns import sinkhorn_newton_sparse
+from .transport import SinkhornTransport
 
 __all__ = [
     "OTResult",

@@ -8,8 +8,8 @@ from .._config import get_config
 from .._core.loop import LoopMonitor, resolve_verbose, warn_nonfinite, warn_not_converged
 from ..backends import dispatch
 from ..utils.parallel import effective_n_jobs
-from ._result import OTResult
 from ._validation import expand_support, reduce_support
+from .result import OTResult
 
 
 def caller_config(verbose, engine):
@@ -204,6 +204,25 @@ def solve_problems(single, problems, batched, dtype, n_jobs, owner, tol, max_ite
         warn_not_converged(which(bad), results[bad[0]].info["criterion"], worst, tol,
                            max_iter, hint, stacklevel=3)
     return OTResult.stack(results) if batched else results[0]
+
+
+def log_sweeps(K, u, v, a, b, tol, max_iter, check_every, tracker, reg, engine,
+               start=0, stage="sinkhorn", tau=1.0):
+    """Log-domain sweeps in chunks of ``check_every``; returns ``(sweeps, stopped)``.
+
+    ``stopped`` is True when the row-marginal error of an iterate fell to ``tol`` (or
+    the callback asked to stop).
+    """
+    loga, logb = np.log(a), np.log(b)
+    it = 0
+    while it < max_iter:
+        chunk = min(check_every, max_iter - it)
+        done, err = dispatch("sinkhorn_log_iterations", K, u, v, loga, logb, a, tau, tau,
+                             chunk, tol, engine=engine)
+        it += done
+        if tracker.record(start + it, stage, err, u, v, reg) or done < chunk:
+            return it, True
+    return it, False
 
 
 def plan(K, u, v, engine):

@@ -112,8 +112,8 @@ def wasserstein_distance(a, b, M, reg, *, p=1, solver="sns", **kwargs):
     >>> round(float(wasserstein_distance(None, None, M, reg=1e-3, p=2)), 3)
     0.5
     """
-    from ._sinkhorn import sinkhorn
-    from ._sns import sinkhorn_newton_sparse
+    from .sinkhorn_solvers import sinkhorn
+    from .sns import sinkhorn_newton_sparse
 
     p = check_scalar(p, "p", "wasserstein_distance", lower=0.0, lower_inclusive=False)
     solvers = {"sns": sinkhorn_newton_sparse, "sinkhorn": sinkhorn}

@@ -8,9 +8,15 @@ import numpy as np
 
 from ..backends import dispatch
 from ..utils.validation import check_int, check_scalar
-from ._common import Tracker, caller_config, init_potentials, make_result, solve_problems
+from ._common import (
+    Tracker,
+    caller_config,
+    init_potentials,
+    log_sweeps,
+    make_result,
+    solve_problems,
+)
 from ._scaled import ScaledKernel
-from ._sinkhorn import log_sweeps
 from ._validation import check_problem
 
 _EPS = np.finfo(np.float64).eps

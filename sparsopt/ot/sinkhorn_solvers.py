@@ -15,6 +15,7 @@ from ._common import (
     Tracker,
     caller_config,
     init_potentials,
+    log_sweeps,
     make_result,
     plan,
     solve_problems,
@@ -29,25 +30,6 @@ def _check_common(tol, max_iter, check_every, owner):
     max_iter = check_int(max_iter, "max_iter", owner, lower=0)
     check_every = check_int(check_every, "check_every", owner, lower=1)
     return tol, max_iter, check_every
-
-
-def log_sweeps(K, u, v, a, b, tol, max_iter, check_every, tracker, reg, engine,
-               start=0, stage="sinkhorn", tau=1.0):
-    """Log-domain sweeps in chunks of ``check_every``; returns ``(sweeps, stopped)``.
-
-    ``stopped`` is True when the row-marginal error of an iterate fell to ``tol`` (or
-    the callback asked to stop).
-    """
-    loga, logb = np.log(a), np.log(b)
-    it = 0
-    while it < max_iter:
-        chunk = min(check_every, max_iter - it)
-        done, err = dispatch("sinkhorn_log_iterations", K, u, v, loga, logb, a, tau, tau,
-                             chunk, tol, engine=engine)
-        it += done
-        if tracker.record(start + it, stage, err, u, v, reg) or done < chunk:
-            return it, True
-    return it, False
 
 
 def _sinkhorn_log(a, b, M, reg, tol, max_iter, eps_scaling, u, v, check_every, tracker,
