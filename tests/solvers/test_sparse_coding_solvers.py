@@ -6,8 +6,19 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import Lasso
 
 from sparsopt.datasets import make_sparse_coding_problem
-from sparsopt.penalties import CEL0, L0, L1, MCP, SCAD, ElasticNet, GroupL21, Log, Lq
-from sparsopt.solvers import cd, fista, iht, ista, lca
+from sparsopt.penalties import (
+    CEL0,
+    L0,
+    L1,
+    MCP,
+    SCAD,
+    ElasticNet,
+    GroupL21,
+    Log,
+    Lq,
+    Positive,
+)
+from sparsopt.solvers import cd, encode, fista, iht, ista, lca
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +60,7 @@ def test_positive_matches_sklearn(data):
     X, D, _ = data
     ref = sklearn_lasso_codes(X, D, 0.1, positive=True)
     for solver in (cd, fista):
-        res = solver(X, D, penalty="l1", alpha=0.1, positive=True, tol=1e-12, max_iter=50000)
+        res = solver(X, D, penalty=L1(0.1) + Positive(), tol=1e-12, max_iter=50000)
         assert np.all(res.x >= 0)
         np.testing.assert_allclose(objective(X, D, res.x, L1(0.1)),
                                    objective(X, D, ref, L1(0.1)), rtol=1e-8)
@@ -85,8 +96,10 @@ def test_cel0_auto_uses_gradient_steps_which_beat_exact_coordinate_steps():
 
     X, D, _ = make_sparse_coding_problem(100, 64, 256, 8, noise=0.1, random_state=0)
     pen = CEL0(0.0105, a=np.linalg.norm(D, axis=1))
-    _, res = sparse_encode(X, D, penalty=pen, return_result=True, max_iter=3000, tol=1e-8)
-    assert "restarts" in res.info  # FISTA ran
+    res = encode(X, D, penalty=pen, max_iter=3000, tol=1e-8)
+    assert "restarts" in res.info and res.info["solver"] == "fista"
+    np.testing.assert_array_equal(
+        res.x, sparse_encode(X, D, penalty=pen, max_iter=3000, tol=1e-8))
     r_cd = cd(X, D, penalty=pen, tol=1e-8, max_iter=3000)
     assert objective(X, D, res.x, pen).sum() < 0.7 * objective(X, D, r_cd.x, pen).sum()
 
@@ -148,7 +161,7 @@ def test_nonconvergence_warns_once(data):
     (lambda X, D: iht(X, D, n_nonzero_coefs=3, alpha=0.1), "not both"),
     (lambda X, D: iht(X, D, n_nonzero_coefs=10**6), "exceeds n_components"),
     (lambda X, D: iht(X, D, step="fast"), "step must be"),
-    (lambda X, D: cd(X, D, codes0=np.zeros((2, 2))), "codes0 must have shape"),
+    (lambda X, D: cd(X, D, init=np.zeros((2, 2))), "init must have shape"),
     (lambda X, D: cd(X, D, gram=np.eye(3)), "gram must have shape"),
     (lambda X, D: cd(X, D, penalty=CEL0(0.1, a=3.0)), "atoms"),
     (lambda X, D: fista(X[0], D), "X must have 2"),
@@ -162,5 +175,5 @@ def test_bad_input_names_the_parameter(data, call, match):
 def test_warm_start_converges_immediately(data):
     X, D, _ = data
     first = cd(X, D, alpha=0.2, tol=1e-12)
-    again = cd(X, D, alpha=0.2, tol=1e-12, codes0=first.x)
+    again = cd(X, D, alpha=0.2, tol=1e-12, init=first.x)
     assert again.n_iter <= 2
