@@ -21,7 +21,8 @@ from sparsopt.backends._numpy.lars import (
 )
 from sparsopt.datasets import make_sparse_coding_problem
 from sparsopt.decomposition import sparse_encode
-from sparsopt.penalties import L1, ElasticNet, Positive
+from sparsopt.exceptions import NonFiniteIterateWarning
+from sparsopt.penalties import L1, MCP, Box, ElasticNet, GroupL21, Positive
 from sparsopt.solvers import SolverResult, cd, encode, lars
 
 ENGINES = ("numpy", "numba")
@@ -516,3 +517,43 @@ def test_sparse_encode_auto_with_init_uses_cd(data):
     # other penalties than l1 do not go to lars
     res = encode(X, D, penalty="elasticnet", alpha=0.1)
     assert "status_per_sample" not in res.info
+
+
+# ----------------------------------------------------------------------------- one road
+
+
+@pytest.mark.parametrize("pen", [MCP(0.1, gamma=3.0), L1(0.1) + Box(-1.0, 1.0),
+                                 GroupL21(0.1, groups=4)])
+def test_lars_refuses_other_penalties_with_one_error(data, pen):
+    X, D = data
+    with pytest.raises(TypeError, match="lars solves l1 and elastic-net.*cd.*fista"):
+        lars(X, D, penalty=pen)
+
+
+def test_lars_positive_elastic_net_matches_tight_cd(data):
+    X, D = data
+    pen = ElasticNet(0.2, l1_ratio=0.5) + Positive()
+    res = lars(X, D, penalty=pen)
+    assert np.all(res.x >= 0)
+    np.testing.assert_allclose(res.x, _tight_cd(X, D, penalty=pen).x, atol=1e-9)
+
+
+def test_lars_nonfinite_rows_roll_back_to_zero(data, monkeypatch):
+    import sparsopt.solvers.coding.lars as lars_module
+
+    real = lars_module.dispatch
+
+    def nan_first_row(op, G, B, C, *args, engine=None):
+        out = real(op, G, B, C, *args, engine=engine)
+        if op == "lars_gram":
+            C[0] = np.nan
+        return out
+
+    X, D = data
+    ref = lars(X[1:], D, alpha=0.1).x
+    monkeypatch.setattr(lars_module, "dispatch", nan_first_row)
+    with pytest.warns(NonFiniteIterateWarning):
+        res = lars(X, D, alpha=0.1)
+    assert res.info["n_nonfinite"] == 1 and np.all(res.x[0] == 0)
+    np.testing.assert_allclose(res.info["objective_per_sample"][0], 0.5 * X[0] @ X[0])
+    np.testing.assert_array_equal(res.x[1:], ref)

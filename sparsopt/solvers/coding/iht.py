@@ -11,7 +11,7 @@ from ...backends import dispatch
 from ...penalties import L0
 from ...utils.validation import check_int, check_scalar
 from ._common import CodingProblem, codes_gram, rel_change, solve_row_blocks
-from .ista import ista
+from .ista import ista_run
 
 
 def iht(X, dictionary, *, n_nonzero_coefs=None, alpha=None, step="normalized", init=None,
@@ -96,10 +96,10 @@ def iht(X, dictionary, *, n_nonzero_coefs=None, alpha=None, step="normalized", i
                          "(penalized l0), not both.")
     if alpha is not None:
         alpha = check_scalar(alpha, "alpha", name, lower=0.0)
-        return ista(X, dictionary, penalty=L0(alpha),
-                    step=None if isinstance(step, str) else step, init=init,
-                    max_iter=max_iter, tol=tol, check_every=check_every, gram=gram,
-                    n_jobs=n_jobs, engine=engine, callback=callback, verbose=verbose)
+        return ista_run(name, X, dictionary, penalty=L0(alpha), alpha=alpha,
+                        step=None if isinstance(step, str) else step, init=init,
+                        max_iter=max_iter, tol=tol, check_every=check_every, gram=gram,
+                        n_jobs=n_jobs, engine=engine, callback=callback, verbose=verbose)
     prob = CodingProblem(X, dictionary, name, gram=gram)
     n_comp = prob.shape[1]
     if n_nonzero_coefs is None:

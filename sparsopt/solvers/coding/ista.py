@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from types import SimpleNamespace
 
 import numpy as np
@@ -116,14 +117,22 @@ def ista(X, dictionary, *, penalty="l1", alpha=1.0, step=None, init=None, max_it
     >>> res.x.shape, res.converged
     ((20, 32), True)
     """
-    name = "ista"
+    return ista_run("ista", X, dictionary, penalty=penalty, alpha=alpha, step=step, init=init,
+                    max_iter=max_iter, tol=tol, check_every=check_every, gram=gram,
+                    n_jobs=n_jobs, engine=engine, callback=callback, verbose=verbose)
+
+
+def ista_run(name, X, dictionary, *, penalty, alpha, step, init, max_iter, tol, check_every,
+             gram, n_jobs, engine, callback, verbose):
+    """:func:`ista` under another solver's name (messages, verbose lines): penalized IHT."""
     prob, pen, tol, C = _setup(X, dictionary, penalty, alpha, init, max_iter, tol,
                                check_every, name, gram)
     step = 0.99 / prob.lipschitz() if step is None else check_scalar(
         step, "step", name, lower=0.0, lower_inclusive=False)
     pen.check_step(step)
-    split = _split(ista, dict(penalty=pen, step=step, max_iter=max_iter, tol=tol,
-                              check_every=check_every, engine=engine),
+    split = _split(partial(ista_run, name),
+                   dict(penalty=pen, alpha=1.0, step=step, max_iter=max_iter, tol=tol,
+                        check_every=check_every, engine=engine, callback=None, verbose=None),
                    prob, init, n_jobs, callback, verbose, name)
     if split is not None:
         return split
