@@ -132,12 +132,18 @@ def uses_atom_parameter(spec):
     return spec.kind == _kinds.KIND_CEL0
 
 
+def spec_or_none(pen, name="encode"):
+    """The penalty's kernel spec, or ``None`` when it has none (group penalties...)."""
+    try:
+        return pen.spec(solver=name)
+    except TypeError:
+        return None
+
+
 def has_bounds(pen):
     """Whether the penalty carries a box constraint (``pen + Positive()``...)."""
-    if not pen.is_separable or getattr(pen, "_kernel_spec", None) is None:
-        return False
-    spec = pen.spec()
-    return bool(np.isfinite(spec.lower) or np.isfinite(spec.upper))
+    spec = spec_or_none(pen)
+    return spec is not None and bool(np.isfinite(spec.lower) or np.isfinite(spec.upper))
 
 
 def solve_row_blocks(solve, X, init, n_jobs, callback, verbose, name):

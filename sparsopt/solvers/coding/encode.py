@@ -6,7 +6,7 @@ import numpy as np
 
 from ...backends import _kinds
 from ...penalties import Penalty, get_penalty
-from ._common import has_bounds
+from ._common import has_bounds, spec_or_none
 from .cd import cd
 from .iht import iht
 from .ista import fista, ista, lca
@@ -14,13 +14,6 @@ from .lars import lars
 from .omp import omp
 
 SOLVERS = ("auto", "lars", "cd", "fista", "ista", "lca", "iht", "omp")
-
-
-def _spec_or_none(pen):
-    """The penalty's kernel spec, or ``None`` when it has none (group penalties)."""
-    if pen.is_separable and getattr(pen, "_kernel_spec", None) is not None:
-        return pen.spec(solver="encode")
-    return None
 
 
 def resolve_solver(solver, pen, n_nonzero_coefs=None, init=None):
@@ -44,7 +37,7 @@ def resolve_solver(solver, pen, n_nonzero_coefs=None, init=None):
         return solver
     if n_nonzero_coefs is not None:
         return "omp"
-    spec = _spec_or_none(pen)
+    spec = spec_or_none(pen)
     if spec is None:
         return "fista"
     if spec.kind == _kinds.KIND_CEL0:
@@ -180,7 +173,7 @@ def encode(X, dictionary, *, penalty="l1", alpha=1.0, solver="auto", max_iter=10
             res = iht(X, dictionary, n_nonzero_coefs=n_nonzero_coefs, init=init, **loop,
                       **common)
         else:
-            spec = _spec_or_none(pen)
+            spec = spec_or_none(pen)
             if spec is None or spec.kind != _kinds.KIND_L0:
                 raise ValueError(f"{name}: solver='iht' needs n_nonzero_coefs or "
                                  f"penalty='l0', got {pen!r}.")

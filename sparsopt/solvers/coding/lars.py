@@ -13,7 +13,7 @@ from ...backends._numpy.lars import STATUS_NAMES
 from ...exceptions import ConvergenceWarning
 from ...utils.parallel import map_row_blocks
 from ...utils.validation import check_int, check_scalar
-from ._common import CodingProblem, make_penalty
+from ._common import CodingProblem, make_penalty, spec_or_none
 
 
 def homotopy_problem(pen, name="lars"):
@@ -31,9 +31,7 @@ def homotopy_problem(pen, name="lars"):
     >>> homotopy_problem(L1(0.5) + Positive())
     (0.5, 0.0, True)
     """
-    spec = None
-    if pen.is_separable and getattr(pen, "_kernel_spec", None) is not None:
-        spec = pen.spec(solver=name)
+    spec = spec_or_none(pen, name)
     orthant = spec is not None and spec.upper == np.inf and spec.lower in (0.0, -np.inf)
     if spec is None or not orthant or spec.kind not in (_kinds.KIND_L1,
                                                         _kinds.KIND_ELASTICNET):
