@@ -18,7 +18,7 @@ from ._common import (
     uses_atom_parameter,
 )
 
-CRITERION = "samples whose largest coordinate change in an epoch exceeds tol x max|c|"
+CRITERION = "number of samples whose largest coordinate change per epoch exceeds tol x max|c|"
 
 
 def cd(X, dictionary, *, penalty="l1", alpha=1.0, init=None, max_iter=1000, tol=1e-6,
@@ -123,12 +123,12 @@ def cd(X, dictionary, *, penalty="l1", alpha=1.0, init=None, max_iter=1000, tol=
     n = C.shape[0]
     n_iter = np.zeros(n, dtype=np.int64)
     # the monitor counts unconverged samples: it has converged at 0 (its tol); the
-    # per-sample tolerance is the kernel's
     # per-sample tolerance is the kernel's. The fast path has one check, after the run:
     # its only earlier finite iterate is the init (kept once, no copy at the check).
     fast = callback is None and not resolve_verbose(verbose)
     mon = LoopMonitor(name, max_iter=max_iter, tol=0.0, callback=callback, verbose=verbose,
-                      criterion=CRITERION, hint=f"per-sample tol = {tol:.1e}", x0=C,
+                      criterion=CRITERION,
+                      hint=f"tol = {tol:.1e} is per sample (0 above: no sample left)", x0=C,
                       keep_finite=not fast)
 
     def objective():
