@@ -5,8 +5,8 @@ lives in its own sub-package:
 
 * generic: :func:`proximal_gradient` (any loss, any penalty with a prox);
 * ``coding/``: batched sparse coding of the rows of ``X`` against a dictionary:
-  :func:`ista`, :func:`fista`, :func:`lca`, :func:`iht`, :func:`omp`, :func:`cd`,
-  :func:`lars`;
+  :func:`encode` (the dispatcher), :func:`ista`, :func:`fista`, :func:`lca`, :func:`iht`,
+  :func:`omp`, :func:`cd`, :func:`lars`;
 * ``glm/``: regression and classification on ``(X, y)`` with scikit-learn's mean datafit:
   working-set coordinate descent (:func:`lasso_cd`, :func:`lasso_cd_path`) and proximal
   Newton (:func:`prox_newton`);
@@ -34,6 +34,7 @@ from .blockcd.trees import (
     tree_partition_blocks,
 )
 from .coding.cd import cd
+from .coding.encode import encode
 from .coding.iht import iht
 from .coding.ista import fista, ista, lca
 from .coding.lars import lars
@@ -48,6 +49,7 @@ __all__ = [
     "SolverState",
     "bcd",
     "cd",
+    "encode",
     "fista",
     "greedy_tree_block",
     "is_forest",
