@@ -3,12 +3,55 @@
 Mirrors ``sparsopt/backends/_numpy/bcd.py`` (see there for the semantics).
 """
 
+import math
+
 import numpy as np
 from numba import njit
 
 from .._registry import register_kernel
+from .prox import N_CONSTS, prox_apply_clip, prox_consts, subdiff_distance
 
 _opts = dict(cache=True, nogil=True)
+
+
+@register_kernel("bcd_prox_steps", "numba")
+@njit(**_opts)
+def bcd_prox_steps(kind, params, lower, upper, a, v, steps, out):
+    c = np.zeros(N_CONSTS)
+    na = a.shape[0]
+    last_s = -1.0
+    last_a = -1.0
+    for i in range(v.shape[0]):
+        s = steps[i]
+        aj = a[i % na]
+        if s != last_s or aj != last_a:  # constants once per distinct step
+            prox_consts(kind, params, s, aj, c)
+            last_s = s
+            last_a = aj
+        out[i] = prox_apply_clip(kind, v[i], c, lower, upper)
+    return out
+
+
+@register_kernel("bcd_subdiff_scores", "numba")
+@njit(**_opts)
+def bcd_subdiff_scores(kind, params, lower, upper, a, x, g, L, signed, out):
+    c = np.zeros(N_CONSTS)
+    na = a.shape[0]
+    for i in range(x.shape[0]):
+        xi = x[i]
+        gi = g[i]
+        dist = subdiff_distance(kind, xi, -gi, params, lower, upper)
+        if dist < 0.0 or signed:
+            li = L[i]
+            prox_consts(kind, params, 1.0 / li, a[i % na], c)
+            gm = li * (xi - prox_apply_clip(kind, xi - gi / li, c, lower, upper))
+            if dist < 0.0:
+                dist = abs(gm)
+            if signed:
+                sgn = gm if gm != 0.0 else gi
+                dist = math.copysign(dist, sgn) if sgn != 0.0 else 0.0
+        out[i] = dist
+    return out
 
 
 @register_kernel("bcd_nnqp", "numba")

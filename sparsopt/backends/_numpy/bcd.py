@@ -16,12 +16,102 @@ Block coordinate descent with greedy rules (solver ``sparsopt.solvers.blockcd.en
 * ``bcd_csr_rows_tmatvec``: ``out += A[rows, :]^T @ vals`` for ``A`` in CSR form
   (incremental gradients: only the touched rows).
 
+* ``bcd_prox_steps``: the prox of a separable penalty given by its kernel spec
+  (``kind``, ``params``, box ``[lower, upper]``), one step per coordinate (the
+  block updates and the greedy proximal rules).
+* ``bcd_subdiff_scores``: distance of ``-g_i`` to the subdifferential of the penalty
+  plus the normal cone of the box at ``x_i`` (the GS-s score), with the fixed-point
+  violation ``L_i |x_i - prox(x_i - g_i / L_i)|`` where it has no closed form;
+  optionally signed like the gradient mapping (the minimum-norm subgradient scored by
+  the non-proximal greedy rules).
+
 CSC indices must be sorted without duplicates (``sort_indices``; the solver does it).
 """
 
+import math
+
 import numpy as np
 
+from .. import _kinds as K
 from .._registry import register_kernel
+from . import prox as P
+
+
+def _prox_scalar_step(kind, p, t, step, a):
+    """Prox of ``step * pen`` (spec ``kind``, ``p``) on the array ``t`` (one step)."""
+    out = np.empty_like(t)
+    if kind == K.KIND_L1:
+        return P.prox_l1(t, step * p[0], out)
+    if kind == K.KIND_L0:
+        return P.prox_l0(t, math.sqrt(2.0 * step * p[0]), out)
+    if kind == K.KIND_LHALF:
+        return P.prox_lhalf(t, step * p[0], out)
+    if kind == K.KIND_LTWOTHIRDS:
+        return P.prox_ltwothirds(t, step * p[0], out)
+    if kind == K.KIND_LQ:
+        return P.prox_lq(t, step * p[0], p[1], out)
+    if kind == K.KIND_CEL0:
+        return P.prox_cel0(t, np.asarray(a, dtype=np.float64), p[0], step, out)
+    if kind == K.KIND_MCP:
+        return P.prox_mcp(t, p[0], p[1], step, out)
+    if kind == K.KIND_SCAD:
+        return P.prox_scad(t, p[0], p[1], step, out)
+    if kind == K.KIND_LOG:
+        return P.prox_log(t, step * p[0], p[1], out)
+    if kind == K.KIND_ELASTICNET:
+        return P.prox_elasticnet(t, step * p[0] * p[1], 1.0 + step * p[0] * (1.0 - p[1]), out)
+    return P.prox_box(t, p[0], p[1], out)
+
+
+@register_kernel("bcd_prox_steps", "numpy")
+def bcd_prox_steps(kind, params, lower, upper, a, v, steps, out):
+    """``out_i = clip(prox_{steps_i pen}(v_i), lower, upper)`` for the spec of a penalty.
+
+    Parameters
+    ----------
+    kind : int
+        ``KIND_*`` code of the penalty (:class:`~sparsopt.penalties.PenaltySpec`).
+    params : ndarray of float64
+        Its parameters, ``alpha`` first.
+    lower, upper : float
+        The box composed with the penalty.
+    a : ndarray of shape (1,) or (n,), float64
+        CEL0 column norms (cycled; ignored by the other kinds).
+    v, steps, out : ndarray of shape (n,), float64
+        Points, positive steps, and the output (may be ``v``).
+    """
+    v = np.array(v, dtype=np.float64)
+    steps = np.asarray(steps, dtype=np.float64)
+    aa = np.resize(np.asarray(a, dtype=np.float64), v.shape[0]) if v.shape[0] else a
+    res = np.empty_like(v)
+    keys = np.stack([steps, aa]) if v.shape[0] else np.empty((2, 0))
+    for s, aj in {(float(s), float(aj)) for s, aj in keys.T}:
+        sel = (steps == s) & (aa == aj)
+        res[sel] = _prox_scalar_step(kind, params, v[sel], s, np.array([aj]))
+    out[:] = np.clip(res, lower, upper)
+    return out
+
+
+@register_kernel("bcd_subdiff_scores", "numpy")
+def bcd_subdiff_scores(kind, params, lower, upper, a, x, g, L, signed, out):
+    """GS-s scores: distance of ``-g`` to the subdifferential (+ normal cone) at ``x``.
+
+    ``-1`` distances of :func:`~sparsopt.backends._numpy.prox.subdiff_distance` (no
+    closed form) become the fixed-point violation ``L |x - prox(x - g / L)|``; with
+    ``signed`` the distance takes the sign of that gradient mapping (of ``g`` where the
+    mapping is 0). ``L`` holds positive per-coordinate curvatures.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    g = np.asarray(g, dtype=np.float64)
+    dist = P.subdiff_distance(kind, x, -g, params, lower, upper)
+    z = bcd_prox_steps(kind, params, lower, upper, a, x - g / L, 1.0 / L, np.empty_like(x))
+    gm = L * (x - z)
+    dist = np.where(dist < 0.0, np.abs(gm), dist)
+    if signed:
+        sgn = np.where(gm != 0.0, np.sign(gm), np.sign(g))
+        dist = sgn * dist
+    out[:] = dist
+    return out
 
 
 @register_kernel("bcd_nnqp", "numpy")
