@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 from sparsopt.datasets._bcd_problems import make_bcd_problem
 from sparsopt.exceptions import ConvergenceWarning
-from sparsopt.penalties import MCP, SCAD, ElasticNet, GroupL21, L1, Positive, get_penalty
+from sparsopt.penalties import L1, MCP, SCAD, ElasticNet, GroupL21, Positive, get_penalty
 from sparsopt.solvers.blockcd.engine import LOSSES, UPDATES, bcd
 from sparsopt.solvers.blockcd.rules import PARTITIONS, SELECTIONS
 
@@ -592,12 +592,13 @@ def test_l1_plus_positive_is_the_old_l1_positive():
 def test_proximal_rules_take_any_separable_penalty(pen, selection):
     rng = np.random.default_rng(14)
     A = rng.standard_normal((40, 20))
-    y = A @ np.r_[2.0, -2.0, np.zeros(18)]
+    y = A @ np.r_[2.0, 1.5, np.zeros(18)]  # non-negative: L1 + Positive() fits it too
     res = _quiet(X=A, y=y, penalty=pen, selection=selection, partition="variable",
                  update="lipschitz", block_size=4, max_iter=400, tol=1e-10)
     f = _objectives(res)
     assert np.all(np.diff(f) <= 1e-12 * f[0])
-    assert f[-1] < 0.05 * res.info["initial_objective"]
+    assert res.converged  # a stationary point: fixed-point residual <= 1e-10
+    assert f[-1] < 0.2 * res.info["initial_objective"]
 
 
 @pytest.mark.parametrize("update", ["matrix", "exact", "newton", "projected_newton", "tmp"])

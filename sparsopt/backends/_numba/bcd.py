@@ -8,6 +8,18 @@ import math
 import numpy as np
 from numba import njit
 
+from .._kinds import (
+    KIND_CEL0,
+    KIND_ELASTICNET,
+    KIND_L0,
+    KIND_L1,
+    KIND_LHALF,
+    KIND_LOG,
+    KIND_LQ,
+    KIND_LTWOTHIRDS,
+    KIND_MCP,
+    KIND_SCAD,
+)
 from .._registry import register_kernel
 from .prox import N_CONSTS, prox_apply_clip, prox_consts, subdiff_distance
 
@@ -29,6 +41,85 @@ def bcd_prox_steps(kind, params, lower, upper, a, v, steps, out):
             last_s = s
             last_a = aj
         out[i] = prox_apply_clip(kind, v[i], c, lower, upper)
+    return out
+
+
+@njit(**_opts)
+def _pen_u(kind, p, u, aj):
+    """Penalty value at ``|t| = u`` (0 for the box: the points are feasible)."""
+    if kind == KIND_L1:
+        return p[0] * u
+    if kind == KIND_ELASTICNET:
+        return p[0] * (p[1] * u + 0.5 * (1.0 - p[1]) * u * u)
+    if kind == KIND_MCP:
+        lam, gam = p[0], p[1]
+        return lam * u - u * u / (2.0 * gam) if u <= gam * lam else 0.5 * gam * lam * lam
+    if kind == KIND_SCAD:
+        lam, gam = p[0], p[1]
+        if u <= lam:
+            return lam * u
+        if u <= gam * lam:
+            return (2.0 * gam * lam * u - u * u - lam * lam) / (2.0 * (gam - 1.0))
+        return lam * lam * (gam + 1.0) / 2.0
+    if kind == KIND_LOG:
+        return p[0] * math.log1p(u / p[1])
+    if kind == KIND_L0:
+        return p[0] if u != 0.0 else 0.0
+    if kind == KIND_LHALF:
+        return p[0] * math.sqrt(u)
+    if kind == KIND_LTWOTHIRDS:
+        return p[0] * u ** (2.0 / 3.0)
+    if kind == KIND_LQ:
+        return p[0] * u ** p[1]
+    if kind == KIND_CEL0:
+        r = math.sqrt(2.0 * p[0])
+        if u <= r / aj:
+            return aj * r * u - 0.5 * aj * aj * u * u
+        return p[0]
+    return 0.0
+
+
+@njit(**_opts)
+def _pen_delta(kind, p, x, z, aj):
+    """``pen(z) - pen(x)`` for one coordinate, factored by ``|z| - |x|`` on a piece."""
+    ux = abs(x)
+    uz = abs(z)
+    du = uz - ux
+    if du == 0.0:
+        return 0.0
+    if kind == KIND_L1:
+        return p[0] * du
+    if kind == KIND_ELASTICNET:
+        return p[0] * (p[1] * du + 0.5 * (1.0 - p[1]) * du * (uz + ux))
+    if kind == KIND_MCP:
+        top = p[1] * p[0]
+        if uz <= top and ux <= top:
+            return du * (p[0] - (uz + ux) / (2.0 * p[1]))
+        if uz > top and ux > top:
+            return 0.0
+    elif kind == KIND_SCAD:
+        lam, gam = p[0], p[1]
+        if uz <= lam and ux <= lam:
+            return lam * du
+        if lam < uz <= gam * lam and lam < ux <= gam * lam:
+            return du * (2.0 * gam * lam - (uz + ux)) / (2.0 * (gam - 1.0))
+        if uz > gam * lam and ux > gam * lam:
+            return 0.0
+    elif kind == KIND_LOG:
+        return p[0] * math.log1p(du / (p[1] + ux))
+    elif kind == KIND_CEL0:
+        r = math.sqrt(2.0 * p[0])
+        if uz <= r / aj and ux <= r / aj:
+            return du * (aj * r - 0.5 * aj * aj * (uz + ux))
+    return _pen_u(kind, p, uz, aj) - _pen_u(kind, p, ux, aj)
+
+
+@register_kernel("bcd_value_delta", "numba")
+@njit(**_opts)
+def bcd_value_delta(kind, params, a, x, z, out):
+    na = a.shape[0]
+    for i in range(x.shape[0]):
+        out[i] = _pen_delta(kind, params, x[i], z[i], a[i % na])
     return out
 
 

@@ -127,7 +127,7 @@ class Selector:
             if self.sel == "gs-r":
                 s = np.abs(d)
             else:  # gs-q: minus the model decrease of a coordinate step (>= 0)
-                dpen = pen.coord_values(z) - pen.coord_values(x)
+                dpen = pen.coord_delta(x, z)
                 s = -(g * d + 0.5 * L * d * d + dpen)
         return np.where(self.live, s, 0.0)
 

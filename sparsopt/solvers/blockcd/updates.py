@@ -81,6 +81,7 @@ class BlockPenalty:
             probe = np.zeros(1)
             self._prox_k = kernel_for("bcd_prox_steps", probe, engine=engine)
             self._score_k = kernel_for("bcd_subdiff_scores", probe, engine=engine)
+            self._delta_k = kernel_for("bcd_value_delta", probe, engine=engine)
         self.lam1, self.lam2, self.positive, self.qp = self.qp_form()
         self.smooth = self.qp and self.lam1 == 0.0 and not self.positive
         self.L_floor = self._curvature_floor()
@@ -148,22 +149,25 @@ class BlockPenalty:
         return np.maximum(L, self.L_floor) if self.L_floor else L
 
     # ------------------------------------------------------------------ values
-    def coord_values(self, x):
-        """Per-coordinate values ``pen(x_i)`` (separable penalties)."""
-        if self.obj is None:
-            return np.zeros_like(x)
-        return self.obj.value(np.reshape(x, (-1, 1)), per_row=True, check_finite=False)
-
     def value(self, x):
         if self.obj is None:
             return 0.0
         return float(self.obj.value(x, check_finite=False))
 
+    def coord_delta(self, x, z):
+        """Per-coordinate ``pen(z_i) - pen(x_i)``, without cancellation (factored by
+        ``|z_i| - |x_i|`` on a piece of the penalty: kernel ``bcd_value_delta``)."""
+        if self.obj is None:
+            return np.zeros(np.shape(x))
+        x = np.ascontiguousarray(x, dtype=np.float64)
+        z = np.ascontiguousarray(z, dtype=np.float64)
+        return self._delta_k(self.kind, self.params, self.a, x, z, np.empty_like(x))
+
     def delta(self, x, d):
         """``pen(x + d) - pen(x)``, summed elementwise (no cancellation between sums)."""
         if self.obj is None:
             return 0.0
-        return float(np.sum(self.coord_values(x + d) - self.coord_values(x)))
+        return float(np.sum(self.coord_delta(x, x + d)))
 
     # ------------------------------------------------------------------ prox and scores
     def prox(self, v, step):
