@@ -43,7 +43,7 @@ def _objectives(res):
 @pytest.fixture(scope="module")
 def data_a():
     """Dataset A at CI size: 200 x 2000 (the paper: 1000 x 10000)."""
-    return make_bcd_problem("ls", 200, 2000, random_state=0)
+    return make_bcd_problem("squared", 200, 2000, random_state=0)
 
 
 def _l1_pos(lam, A):
@@ -61,7 +61,7 @@ R1A_ITERS = 250
 @pytest.fixture(scope="module")
 def data_a_half():
     """Dataset A at half the paper's size in each dimension: 500 x 5000, CSC."""
-    A, y, _ = make_bcd_problem("ls", 500, 5000, random_state=0, sparse=True)
+    A, y, _ = make_bcd_problem("squared", 500, 5000, random_state=0, sparse=True)
     return A, y
 
 
@@ -172,7 +172,7 @@ def test_logistic_decreases_monotonically(update, selection, partition):
 
 @pytest.mark.parametrize("update", ["lipschitz", "line_search", "newton"])
 def test_softmax_decreases_monotonically(update):
-    A, y, _ = make_bcd_problem("softmax", 60, 20, n_classes=4, random_state=3)
+    A, y, _ = make_bcd_problem("multinomial", 60, 20, n_classes=4, random_state=3)
     sel = "gsq" if update == "newton" else "gsl"
     res = _quiet(X=A, y=y, loss="multinomial", selection=sel, partition="variable",
                  update=update, block_size=4, max_iter=40, random_state=0)
@@ -281,7 +281,7 @@ def test_dense_equals_csc(data_a):
 
 
 def test_engines_agree():
-    A, y, _ = make_bcd_problem("ls", 40, 100, random_state=5, sparse=True)
+    A, y, _ = make_bcd_problem("squared", 40, 100, random_state=5, sparse=True)
     kw = dict(penalty=L1(2.5) + Positive(), selection="gs-q", partition="variable",
               update="projected_newton", block_size=10, max_iter=20, tol=0.0)
     a = _quiet(X=A, y=y, engine="numpy", **kw)
@@ -301,7 +301,7 @@ def test_generic_penalty_mcp():
 
 
 def test_float32_in_float32_out():
-    A, y, _ = make_bcd_problem("ls", 30, 60, random_state=7)
+    A, y, _ = make_bcd_problem("squared", 30, 60, random_state=7)
     res = _quiet(X=A.astype(np.float32), y=y.astype(np.float32), penalty="l1", alpha=0.3,
                  max_iter=20)
     assert res.x.dtype == np.float32
@@ -382,7 +382,7 @@ def test_every_combination_is_monotone_or_refused(loss, partition, selection, up
 
 
 def test_callback_stops():
-    A, y, _ = make_bcd_problem("ls", 30, 60, random_state=8)
+    A, y, _ = make_bcd_problem("squared", 30, 60, random_state=8)
     seen = []
 
     def cb(state):
@@ -395,7 +395,7 @@ def test_callback_stops():
 
 
 def test_exactly_one_convergence_warning():
-    A, y, _ = make_bcd_problem("ls", 30, 60, random_state=9)
+    A, y, _ = make_bcd_problem("squared", 30, 60, random_state=9)
     with warnings.catch_warnings(record=True) as rec:
         warnings.simplefilter("always")
         res = bcd(A, y, max_iter=5, tol=1e-12)
@@ -406,7 +406,7 @@ def test_exactly_one_convergence_warning():
 
 
 def test_f_star_stopping():
-    A, y, _ = make_bcd_problem("ls", 20, 60, random_state=10)
+    A, y, _ = make_bcd_problem("squared", 20, 60, random_state=10)
     res = bcd(A, y, selection="gsq", partition="variable", update="matrix", block_size=20,
               max_iter=500, tol=1e-6 / 20, f_star=0.0)
     assert res.converged and res.objective <= 1e-6 / 20
@@ -624,7 +624,7 @@ def test_non_separable_penalty_raises_type_error():
 
 
 def test_callback_true_first_call_stops_after_one_check():
-    A, y, _ = make_bcd_problem("ls", 30, 60, random_state=8)
+    A, y, _ = make_bcd_problem("squared", 30, 60, random_state=8)
     calls = []
 
     def cb(state):
@@ -639,7 +639,7 @@ def test_callback_true_first_call_stops_after_one_check():
 
 
 def test_penalty_none_ignores_alpha_and_init_is_projected():
-    A, y, _ = make_bcd_problem("ls", 20, 40, random_state=1)
+    A, y, _ = make_bcd_problem("squared", 20, 40, random_state=1)
     a = _quiet(X=A, y=y, max_iter=5)
     b = _quiet(X=A, y=y, alpha=123.0, max_iter=5)
     np.testing.assert_array_equal(a.x, b.x)
