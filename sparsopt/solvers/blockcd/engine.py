@@ -290,6 +290,16 @@ def bcd(X, y, *, loss="squared", penalty=None, alpha=1.0, partition="sort", bloc
     ``1e-10 I``) are computed once for all blocks; variable-block ones every
     iteration.
 
+    Penalties reach the solver only through ``penalty.spec()``: the proximal steps
+    and the GS-s/r/q scores use the per-coordinate prox and subdifferential kernels
+    of the spec (the minimum-norm subgradient replaces the gradient in the GS, GSL,
+    GSD and GSQ scores of a nonsmooth problem). A non-convex penalty whose prox needs a
+    bounded step (MCP, SCAD, CEL0) gets curvatures ``max(L, L_min)``, ``L_min`` the
+    smallest curvature its ``check_step`` accepts: still a majorisation, so the
+    objective decreases monotonically. The block solves (matrix, exact, Newton,
+    projected Newton, two-metric) need the QP form ``lam1 |x| + lam2 / 2 x^2``
+    (optionally with ``x >= 0``): ``None``, ``L1``, ``ElasticNet``, ``Positive()``.
+
     References
     ----------
     .. [1] J. Nutini, I. Laradji and M. Schmidt, "Let's Make Block Coordinate Descent

@@ -22,6 +22,17 @@ gradient is not recomputed every iteration):
 
 The incremental state is recomputed exactly from the margins once the incremental work
 exceeds a few full products (rounding drift stays at the level of one product).
+
+Objective scale: the GLM losses are scikit-learn's means (``Oracle.c = 1 / n_samples``
+multiplies every per-sample quantity); the constants that the reference code sets on its
+sum objective (the line search's first ``L``, the block QP's regulariser and tolerance,
+the Armijo slack, the IHT start) are set relative to ``c``, so the iterates are those of
+the sum objective with ``alpha * n``.
+
+Penalties: :class:`BlockPenalty` reaches a penalty only through ``Penalty.spec()`` and
+the kernels ``bcd_prox_steps`` / ``bcd_subdiff_scores`` / ``bcd_value_delta``;
+:meth:`BlockPenalty.qp_form` is the one place that reads the spec's kind, for the block
+solves that exist only for the l1 / elastic-net / ``x >= 0`` family.
 """
 
 from __future__ import annotations
