@@ -646,3 +646,19 @@ def test_penalty_none_ignores_alpha_and_init_is_projected():
     res = _quiet(X=A, y=y, penalty=Positive(), init=-np.ones(40), max_iter=1)
     assert res.x.min() >= 0.0
     assert res.info["initial_objective"] == pytest.approx(0.5 * np.mean(y ** 2))
+
+
+@pytest.mark.parametrize("selection", ["gs", "gsl", "gsd", "gsq", "cyclic"])
+def test_greedy_rules_reach_the_optimum_with_a_ridge_penalty(selection):
+    # a smooth penalty's gradient is part of what the greedy rules score (they stalled at
+    # F = 0.2417 against 0.2124 when they looked at the loss's gradient only)
+    from sparsopt.penalties import ElasticNet
+
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((50, 20)), rng.standard_normal(50)
+    lam = 0.5
+    w = np.linalg.solve(X.T @ X / 50 + lam * np.eye(20), X.T @ y / 50)
+    update = "matrix" if selection == "gsq" else "lipschitz"
+    res = bcd(X, y, penalty=ElasticNet(lam, 0.0), selection=selection, update=update,
+              tol=1e-10, max_iter=20_000)
+    np.testing.assert_allclose(res.x, w, atol=1e-6)

@@ -77,7 +77,7 @@ def _check_update_penalty(update, pen):
         alt = "lipschitz"
     raise ValueError(
         f"{_OWNER}: update={update!r} does not handle penalty={pen!r}: it needs {need}; "
-        f"use update={alt!r} (or 'line_search'), which take any separable penalty."
+        f"use update={alt!r} ('lipschitz' and 'line_search' take any separable penalty)."
     )
 
 

@@ -100,7 +100,9 @@ class Selector:
 
     def __call__(self, k, g):
         """Return ``(block, block_id)`` (``block_id`` is ``None`` for variable blocks)."""
-        if self.sel in ("gs", "gsl", "gsd", "gsq") and not self.pen.smooth:
+        if self.sel in ("gs", "gsl", "gsd", "gsq") and self.pen.obj is not None:
+            # the penalty's (sub)gradient counts too: a smooth ridge term as well, else the
+            # rules stall on coordinates its gradient holds at the optimum
             g = self._free_grad(g)
         if self.blocks is not None:
             bid = self._fixed(k, g)

@@ -208,7 +208,7 @@ class BlockPenalty:
         """Signed minimum-norm element of ``g + d pen(x)`` (+ normal cone).
 
         Zero exactly at the coordinates that satisfy their optimality condition; the
-        non-proximal greedy rules score it instead of ``g`` for nonsmooth penalties.
+        non-proximal greedy rules score it instead of ``g`` whenever there is a penalty.
         """
         if self.obj is None:
             return g
