@@ -19,7 +19,6 @@ from a few BCD sweeps.
 
 from __future__ import annotations
 
-import time
 import warnings
 from numbers import Integral, Real
 
@@ -38,8 +37,9 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
-from .._core.result import SolverResult
-from ..exceptions import ConvergenceWarning, NonFiniteIterateWarning
+from .._core.loop import LoopMonitor
+from ..exceptions import ConvergenceWarning
+from ..penalties import get_penalty
 from ..utils.estimator import SparsoptEstimatorMixin
 from ..utils.validation import check_int, check_scalar
 from ._encode import sparse_encode
@@ -198,12 +198,12 @@ def _factor_objective(data, mode, D, C, beta, gam):
 
 
 def _prox(V, thresh, positive):
-    """Prox of ``thresh * ||.||_1`` (plus the non-negativity constraint)."""
-    if positive:
-        return np.maximum(V - thresh, 0.0)
+    """Prox of ``thresh * ||.||_1`` (plus the non-negativity constraint): the prox of
+    ``get_penalty("l1", positive=positive)`` with step ``thresh``."""
     if thresh > 0:
-        return np.sign(V) * np.maximum(np.abs(V) - thresh, 0.0)
-    return V
+        return get_penalty("l1", alpha=1.0, positive=positive).prox(V, thresh,
+                                                                    check_finite=False)
+    return np.maximum(V, 0.0) if positive else V
 
 
 def _unit_ball_rows(D):
@@ -351,13 +351,19 @@ def _init_factors(data, mode, n_components, random_state, init="auto"):
     return best[2], best[1]
 
 
-def _bcd(data, mode, state, *, max_iter, tol, eta, step_decay, record, t0):
-    """Block coordinate descent sweeps: classifier, dictionary, codes."""
+def _bcd(data, mode, state, *, max_iter, tol, eta, step_decay, mon=None):
+    """Block coordinate descent sweeps: classifier, dictionary, codes.
+
+    With a :class:`~sparsopt._core.loop.LoopMonitor` every sweep is one check
+    (callback, verbose, non-finite guard); without one (the warm start of ``"lpgd"``)
+    the sweeps stop at ``tol`` or at a non-finite objective, silently.
+    """
     D, C, beta, gam = state
     F_prev = _factor_objective(data, mode, D, C, beta, gam)
-    history = [{"iteration": 0, "objective": F_prev, "stop_crit": np.inf,
-                "time": time.perf_counter() - t0}] if record else []
-    crit, converged, it, rolled_back = np.inf, False, 0, False
+    if mon is not None:  # the starting point is the record of iteration 0
+        mon.history.append({"iteration": 0, "objective": F_prev, "stop_crit": np.inf,
+                            "time": mon.elapsed})
+    it = 0
     for it in range(1, max_iter + 1):
         eta_t = eta * (it + 9.0) ** (-step_decay) if step_decay else eta
         feats = data.Xd @ D.T if mode == "filter" else C
@@ -366,19 +372,19 @@ def _bcd(data, mode, state, *, max_iter, tol, eta, step_decay, record, t0):
         C_n = _code_step(data, mode, D_n, C, beta_n, gam_n, eta_t)
         F = _factor_objective(data, mode, D_n, C_n, beta_n, gam_n)
         if not np.isfinite(F):
-            rolled_back = True
+            if mon is not None:
+                mon.check(it, D_n, np.nan)  # rolls back to the last finite iterate
             it -= 1
             break
         D, C, beta, gam = D_n, C_n, beta_n, gam_n
         crit = abs(F_prev - F) / max(abs(F), np.finfo(float).tiny)
-        if record:
-            history.append({"iteration": it, "objective": F, "stop_crit": crit,
-                            "step_scale": eta_t, "time": time.perf_counter() - t0})
         F_prev = F
-        if crit <= tol:
-            converged = True
+        if mon is None:
+            if crit <= tol:
+                break
+        elif mon.check(it, D, crit, F, step_scale=eta_t):
             break
-    return (D, C, beta, gam), it, converged, crit, history, rolled_back
+    return (D, C, beta, gam), it
 
 
 # ---------------------------------------------------------------------------------------
@@ -481,17 +487,17 @@ def _lpgd_steps(data, mode, block_scale, eta):
     return tau_B / s ** 2, tau_B, eta / L_G, s
 
 
-def _lpgd(data, mode, r, state, *, max_iter, tol, eta, step_decay, block_scale, t0):
+def _lpgd(data, mode, r, state, *, eta, step_decay, block_scale, mon):
     D, C, beta, gam = state
     k = data.k
     A, B = _lifted_from_factors(mode, D, C, beta)
     tau_A, tau_B, tau_G, s = _lpgd_steps(data, mode, block_scale, eta)
     F, P = _lifted_objective(data, mode, A, B, gam)
-    history = [{"iteration": 0, "objective": F, "stop_crit": np.inf, "stationarity": None,
-                "time": time.perf_counter() - t0}]
-    crit, stat, converged, it, rolled_back = np.inf, np.inf, False, 0, False
+    mon.history.append({"iteration": 0, "objective": F, "stop_crit": np.inf,
+                        "stationarity": None, "time": mon.elapsed})
+    stat = np.inf
     T_old = _stack(mode, A, B, s)
-    for it in range(1, max_iter + 1):
+    for it in range(1, mon.max_iter + 1):
         dec = (it + 9.0) ** (-step_decay) if step_decay else 1.0
         R = P - data.Y
         gA = (data.Xd.T @ R if mode == "filter" else R) + data.nu * A
@@ -502,30 +508,24 @@ def _lpgd(data, mode, r, state, *, max_iter, tol, eta, step_decay, block_scale, 
         gam_n = gam - dec * tau_G * gG
         T_half = _stack(mode, A_h, B_h, s)
         if not (np.all(np.isfinite(T_half)) and np.all(np.isfinite(gam_n))):
-            rolled_back = True
-            it -= 1
+            mon.check(it, T_half, np.nan)  # the last finite iterate is kept below
             break
         T_new = _truncate(T_half, r)[0]
         A_n, B_n = _unstack(mode, T_new, k, s)
         F_n, P_n = _lifted_objective(data, mode, A_n, B_n, gam_n)
         if not np.isfinite(F_n):
-            rolled_back = True
-            it -= 1
+            mon.check(it, T_new, np.nan)
             break
         # norm of the projected-gradient mapping (in the scaled variables)
         stat = float(np.sqrt(np.sum((T_new - T_old) ** 2) / (dec * tau_B) ** 2
                              + np.sum((gam_n - gam) ** 2) / (dec * tau_G) ** 2))
         crit = abs(F - F_n) / max(abs(F_n), np.finfo(float).tiny)
         A, B, gam, F, P, T_old = A_n, B_n, gam_n, F_n, P_n, T_new
-        history.append({"iteration": it, "objective": F, "stop_crit": crit,
-                        "stationarity": stat, "step_scale": eta * dec,
-                        "time": time.perf_counter() - t0})
-        if crit <= tol:
-            converged = True
+        if mon.check(it, T_new, crit, F, stationarity=stat, step_scale=eta * dec):
             break
     D, C, beta = _factors_from_lifted(data, mode, A, B, r, s)
     info = {"block_scale": s, "step_sizes": (tau_A, tau_B, tau_G), "stationarity": stat}
-    return (D, C, beta, gam), it, converged, crit, history, rolled_back, info
+    return (D, C, beta, gam), info
 
 
 # ---------------------------------------------------------------------------------------
@@ -538,7 +538,7 @@ def supervised_dictionary_learning(X, y, *, n_components, xi=1.0, mode="filter",
                                    l2_reg=0.0, positive_code=False, positive_dict=False,
                                    max_iter=200, tol=1e-4, step_size="auto", step_decay=0.0,
                                    block_scale="auto", warm_start_iter=None, init="auto",
-                                   random_state=None):
+                                   random_state=None, callback=None, verbose=None):
     """Supervised matrix factorization: a dictionary learned jointly with a classifier.
 
     With ``X_d`` the dictionary columns of ``X``, ``z`` its auxiliary columns, codes
@@ -617,15 +617,24 @@ def supervised_dictionary_learning(X, y, *, n_components, xi=1.0, mode="filter",
         iterates can stay at the PCA dictionary for many iterations.
     random_state : int, RandomState instance or None, default=None
         Seeds the atoms beyond the rank of ``X_d`` (the others come from its SVD).
+    callback : callable or None, default=None
+        ``callback(state)`` with a :class:`~sparsopt.solvers.SolverState` after every
+        iteration: ``x`` is the dictionary for ``"bcd"`` and the stacked lifted iterate
+        ``[s A, B]`` for ``"lpgd"`` (the factors are extracted at the end only),
+        ``objective`` and ``stop_crit`` as in ``history``, ``info["step_scale"]`` (and
+        ``info["stationarity"]`` for ``"lpgd"``). Returning True stops
+        (``converged=False``, ``stopped_by == "callback"``).
+    verbose : int, bool or None, default=None
+        One line per iteration when > 0; ``None`` reads :func:`sparsopt.get_config`.
 
     Returns
     -------
-    components : ndarray of shape (n_components, n_features_dict)
-        The atoms ``D = W^T`` (unit l2 norm or less; orthonormal with ``"lpgd"``).
     result : SolverResult
-        ``n_iter``, ``converged``, ``stop_crit`` and ``history`` (one record per
-        iteration with ``objective``: the factorized objective for ``"bcd"``, the lifted
-        one for ``"lpgd"``, starting from the initial point), and ``info`` with
+        ``x``: the atoms ``D = W^T`` of shape (n_components, n_features_dict) (unit l2
+        norm or less; orthonormal with ``"lpgd"``); ``n_iter``, ``converged``,
+        ``stop_crit`` and ``history`` (one record per iteration with ``objective``: the
+        factorized objective for ``"bcd"``, the lifted one for ``"lpgd"``, starting from
+        the initial point), and ``info`` with
         ``coef`` (n_classes - 1, n_components), ``intercept`` (n_classes - 1,),
         ``aux_coef`` (n_classes - 1, n_aux), ``classes``, ``codes`` (n_samples,
         n_components), ``dict_features``, ``aux_features``, and for LPGD
@@ -671,7 +680,6 @@ def supervised_dictionary_learning(X, y, *, n_components, xi=1.0, mode="filter",
     ...                                       <= res.history[0]["objective"])
     ((2, 5), (1, 2), True)
     """
-    t0 = time.perf_counter()
     owner = _OWNER
     X = np.asarray(X)
     if X.ndim != 2:
@@ -725,40 +733,42 @@ def supervised_dictionary_learning(X, y, *, n_components, xi=1.0, mode="filter",
 
     data = _Data(X[:, dict_idx], X[:, aux_idx], yidx.ravel(), classes.size, xi, nu,
                  alpha_code, alpha_dict, bool(positive_code), bool(positive_dict))
-    # overflow is caught below (roll back to the last finite iterate), not warned twice
+    name = f"{owner} (solver={solver!r})"
+    if callback is not None and not callable(callback):
+        raise TypeError(f"{owner}: callback must be callable or None, got {callback!r}.")
+    # overflow is caught by the monitor (roll back to the last finite iterate), not warned
     with np.errstate(over="ignore", invalid="ignore"):
         state, init_name = _init_factors(data, mode, n_components, random_state, init)
         info = {"init": init_name}
         if solver == "bcd":
-            state, n_iter, converged, crit, history, rolled_back = _bcd(
-                data, mode, state, max_iter=max_iter, tol=tol, eta=eta, step_decay=step_decay,
-                record=True, t0=t0)
+            mon = LoopMonitor(name, max_iter=max_iter, tol=tol, callback=callback,
+                              verbose=verbose, criterion="relative objective change",
+                              hint="if the objective oscillates, lower step_size", x0=state[0])
+            state, _ = _bcd(data, mode, state, max_iter=max_iter, tol=tol, eta=eta,
+                            step_decay=step_decay, mon=mon)
         else:
             n_warm = 0
             if warm_start_iter:
-                state, n_warm, _, _, _, _ = _bcd(
-                    data, mode, state, max_iter=warm_start_iter, tol=tol, eta=min(eta, 1.0),
-                    step_decay=0.0, record=False, t0=t0)
-            state, n_iter, converged, crit, history, rolled_back, lp_info = _lpgd(
-                data, mode, n_components, state, max_iter=max_iter, tol=tol, eta=eta,
-                step_decay=step_decay, block_scale=block_scale, t0=t0)
+                state, n_warm = _bcd(data, mode, state, max_iter=warm_start_iter, tol=tol,
+                                     eta=min(eta, 1.0), step_decay=0.0)
+            mon = LoopMonitor(name, max_iter=max_iter, tol=tol, callback=callback,
+                              verbose=verbose, criterion="relative objective change",
+                              hint="if the objective oscillates, lower step_size", keep_finite=False, x0=())
+            state, lp_info = _lpgd(data, mode, n_components, state, eta=eta,
+                                   step_decay=step_decay, block_scale=block_scale, mon=mon)
             info.update(lp_info, n_iter_warm_start=n_warm)
-    name = f"{owner} (solver={solver!r})"
-    if rolled_back:
-        warnings.warn(f"{name}: the objective became non-finite at iteration {n_iter + 1}; "
-                      "returned the last finite iterate. Lower step_size.",
-                      NonFiniteIterateWarning, stacklevel=2)
-    elif not converged:
-        warnings.warn(f"{name} did not converge: the relative objective change "
-                      f"{crit:.2e} is above tol={tol:g} after max_iter={max_iter} iterations."
-                      " Increase max_iter (or tol).", ConvergenceWarning, stacklevel=2)
     D, C, beta, gam = state
     info.update(coef=beta.astype(out_dtype), intercept=gam[:, 0].astype(out_dtype),
                 aux_coef=gam[:, 1:].astype(out_dtype), classes=classes,
                 codes=C.astype(out_dtype), dict_features=dict_idx, aux_features=aux_idx,
                 objective_kind="factorized" if solver == "bcd" else "lifted")
-    return SolverResult(x=np.ascontiguousarray(D, dtype=out_dtype), n_iter=n_iter,
-                        converged=converged, stop_crit=float(crit), history=history, info=info)
+    D_out = np.ascontiguousarray(D, dtype=out_dtype)
+    # the factors kept by the loops are the last finite ones; the monitor's ``x`` (the
+    # lifted iterate for "lpgd") is replaced by the dictionary
+    res = mon.result(D_out, stacklevel=2, **info)
+    fields = res._fields()
+    fields["x"] = D_out
+    return type(res)(**fields)
 
 
 # ---------------------------------------------------------------------------------------

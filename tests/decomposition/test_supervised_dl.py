@@ -311,14 +311,14 @@ def test_one_convergence_warning(small):
         warnings.simplefilter("always")
         sdl = SDL(2, xi=0.5, max_iter=2, tol=0.0).fit(X, y)
     conv = [w for w in rec if issubclass(w.category, ConvergenceWarning)]
-    assert len(conv) == 1 and "tol=0" in str(conv[0].message)
+    assert len(conv) == 1 and "tol = 0.0e+00" in str(conv[0].message)
     assert "max_iter" in str(conv[0].message)
     assert not sdl.converged_ and sdl.n_iter_ == 2 and sdl.objective_history_.shape == (3,)
 
 
 def test_divergent_step_rolls_back_to_finite_iterate(small):
     X, y = small
-    with pytest.warns(NonFiniteIterateWarning, match="step_size"):
+    with pytest.warns(NonFiniteIterateWarning, match="step size"):
         D, res = supervised_dictionary_learning(X, y, n_components=2, xi=1.0, solver="lpgd",
                                                 step_size=1e3, max_iter=400, tol=0.0)
     assert np.all(np.isfinite(D)) and np.all(np.isfinite(res.info["coef"]))
