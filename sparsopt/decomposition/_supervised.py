@@ -39,6 +39,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._core.loop import LoopMonitor
 from ..exceptions import ConvergenceWarning
+from ..losses import Multinomial
 from ..penalties import get_penalty
 from ..utils.estimator import SparsoptEstimatorMixin
 from ..utils.validation import check_int, check_scalar
@@ -49,6 +50,7 @@ MODES = ("filter", "feature")
 SOLVERS = ("bcd", "lpgd")
 _N_INNER = 5  # projected-gradient sub-steps per block (dictionary; feature-mode codes)
 _CLF_MAXITER = 50  # L-BFGS iterations of the classifier block per BCD sweep
+_MULTINOMIAL = Multinomial()
 
 
 # ---------------------------------------------------------------------------------------
@@ -128,18 +130,17 @@ def _logistic(S, yidx):
     """Loss ``sum_i l(y_i, s_i)`` and probabilities of classes 1..K-1.
 
     ``S`` has shape (n, K-1): the logits of classes 1..K-1; class 0 has logit 0. For
-    two classes this is ``log(1 + e^s) - y s``.
+    two classes this is ``log(1 + e^s) - y s``. The loss and its gradient are those of
+    :class:`sparsopt.losses.Multinomial` on the logits ``[0, S]``.
     """
-    n, k = S.shape
-    m = np.maximum(S.max(axis=1), 0.0)
-    e = np.exp(S - m[:, None])
-    z = np.exp(-m) + e.sum(axis=1)
-    lse = m + np.log(z)
-    P = e / z[:, None]
-    picked = np.zeros(n)
-    pos = yidx > 0
-    picked[pos] = S[pos, yidx[pos] - 1]
-    return float(np.sum(lse - picked)), P
+    n = S.shape[0]
+    Z = np.empty((n, S.shape[1] + 1))
+    Z[:, 0] = 0.0
+    Z[:, 1:] = S
+    P = _MULTINOMIAL.grad(yidx, Z)[:, 1:]  # softmax - one-hot, classes 1..K-1
+    pos = np.flatnonzero(yidx > 0)
+    P[pos, yidx[pos] - 1] += 1.0
+    return float(_MULTINOMIAL.value(yidx, Z)), P
 
 
 def _one_hot(yidx, n_classes):
@@ -753,7 +754,8 @@ def supervised_dictionary_learning(X, y, *, n_components, xi=1.0, mode="filter",
                                      eta=min(eta, 1.0), step_decay=0.0)
             mon = LoopMonitor(name, max_iter=max_iter, tol=tol, callback=callback,
                               verbose=verbose, criterion="relative objective change",
-                              hint="if the objective oscillates, lower step_size", keep_finite=False, x0=())
+                              hint="if the objective oscillates, lower step_size",
+                              keep_finite=False, x0=())
             state, lp_info = _lpgd(data, mode, n_components, state, eta=eta,
                                    step_decay=step_decay, block_scale=block_scale, mon=mon)
             info.update(lp_info, n_iter_warm_start=n_warm)
