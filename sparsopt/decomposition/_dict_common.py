@@ -291,6 +291,7 @@ COMMON_CONSTRAINTS = {
     "positive_dict": ["boolean"],
     "dict_init": ["array-like", None],
     "callback": [callable, None],
+    "verbose": ["verbose", None],
     "n_jobs": [Integral, None],
     "random_state": ["random_state"],
 }

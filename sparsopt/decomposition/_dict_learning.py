@@ -33,7 +33,7 @@ from ._dict_common import (
     objective_per_sample,
     svd_init,
 )
-from ._dict_update import DEAD_TOL, _bcd_update, update_dict_ksvd, update_dict_mod
+from ._dict_update import DEAD_TOL, bcd_sweep, update_dict_ksvd, update_dict_mod
 
 _CRITERION = "relative decrease of the objective |E_prev - E| / E"
 
@@ -83,7 +83,7 @@ def _batch_fit(X, k, spec, *, update, max_iter, tol, dict_init, code_init, posit
         if update == "bcd":
             A = code.T @ code
             Bt = code.T @ X
-            dead = _bcd_update(D, A, Bt, X, positive_dict, spec.scale_invariant, rng,
+            dead = bcd_sweep(D, A, Bt, X, positive_dict, spec.scale_invariant, rng,
                                DEAD_TOL, None)
             code[:, dead] = 0
         elif update == "mod":
@@ -447,6 +447,8 @@ class DictionaryLearning(BaseDictionaryLearning):
         Warm start of the first coding step.
     callback : callable, default=None
         ``callback(state)`` after each iteration (see :func:`learn_dictionary`); True stops.
+    verbose : int, bool or None, default=None
+        One line per iteration when > 0; ``None`` reads :func:`sparsopt.get_config`.
     n_jobs : int or None, default=None
         Threads of the coder.
     random_state : int, RandomState instance or None, default=None
@@ -505,7 +507,7 @@ class DictionaryLearning(BaseDictionaryLearning):
                  transform_alpha=None, transform_solver=None, transform_n_nonzero_coefs=None,
                  transform_max_iter=1000, max_iter=1000, tol=1e-8, positive_code=False,
                  positive_dict=False, dict_init=None, code_init=None, callback=None,
-                 n_jobs=None, random_state=None):
+                 verbose=None, n_jobs=None, random_state=None):
         self.n_components = n_components
         self.penalty = penalty
         self.alpha = alpha
@@ -524,6 +526,7 @@ class DictionaryLearning(BaseDictionaryLearning):
         self.dict_init = dict_init
         self.code_init = code_init
         self.callback = callback
+        self.verbose = verbose
         self.n_jobs = n_jobs
         self.random_state = random_state
 
@@ -551,7 +554,8 @@ class DictionaryLearning(BaseDictionaryLearning):
             n_nonzero_coefs=self.n_nonzero_coefs, max_iter=self.max_iter, tol=self.tol,
             dict_init=self.dict_init, code_init=self.code_init,
             positive_dict=self.positive_dict, coding_max_iter=self.transform_max_iter,
-            callback=self.callback, random_state=self.random_state, n_jobs=self.n_jobs,
+            callback=self.callback, verbose=self.verbose, random_state=self.random_state,
+            n_jobs=self.n_jobs,
         )
         D = res.x
         self.components_ = D

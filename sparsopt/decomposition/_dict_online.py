@@ -30,7 +30,7 @@ from ._dict_common import (
     encode_codes,
     fix_atoms,
 )
-from ._dict_update import DEAD_TOL, _bcd_update, _kernel
+from ._dict_update import DEAD_TOL, bcd_sweep, dictionary_kernel
 
 _CRITERION = ("dictionary change per atom ||V_t - V_{t-1}||_F / n_components (tol), or "
               "no improvement of the smoothed batch cost (max_no_improvement)")
@@ -181,7 +181,7 @@ def _minibatch_steps(X, starts, batch_size, D, A, Bt, step0, spec, positive_dict
     u = np.empty(f, dtype=np.float64)
     D_old = np.empty_like(D) if stopper is not None else None
     idx = np.empty(k, dtype=np.int64)
-    stats = _kernel(None, "stats")
+    stats = dictionary_kernel(None, "stats")
     buf = _LarsBuffers(spec, batch_size, k, D.dtype)
     n_warn = n_res = done = 0
     for start in starts:
@@ -197,7 +197,7 @@ def _minibatch_steps(X, starts, batch_size, D, A, Bt, step0, spec, positive_dict
         stats(A, Bt, C, Xb, beta, 1.0 / b, idx)
         if D_old is not None:
             D_old[...] = D
-        dead = _bcd_update(D, A, Bt, Xb, positive_dict, spec.scale_invariant, rng, DEAD_TOL,
+        dead = bcd_sweep(D, A, Bt, Xb, positive_dict, spec.scale_invariant, rng, DEAD_TOL,
                            None, u)
         n_res += dead.size
         history.append(cost)
@@ -562,7 +562,10 @@ default=None
         ``max_iter`` of the iterative coders (fit and transform, as scikit-learn).
     callback : callable, default=None
         ``callback(state)`` after every mini-batch of :meth:`fit` (see
-        :func:`dict_learning_online`); True stops.
+        :func:`learn_dictionary_online`); True stops.
+    verbose : int, bool or None, default=None
+        One line per mini-batch of :meth:`fit` when > 0; ``None`` reads
+        :func:`sparsopt.get_config`.
     positive_code : bool, default=False
         Non-negative codes.
     positive_dict : bool, default=False
@@ -630,7 +633,7 @@ default=None
                  max_iter=1000, shuffle=True, tol=1e-3, max_no_improvement=10,
                  coding_solver="auto", n_nonzero_coefs=None, transform_penalty=None,
                  transform_alpha=None, transform_solver=None, transform_n_nonzero_coefs=None,
-                 transform_max_iter=1000, callback=None, positive_code=False,
+                 transform_max_iter=1000, callback=None, verbose=None, positive_code=False,
                  positive_dict=False, dict_init=None, random_state=None, n_jobs=None):
         self.n_components = n_components
         self.penalty = penalty
@@ -648,6 +651,7 @@ default=None
         self.transform_n_nonzero_coefs = transform_n_nonzero_coefs
         self.transform_max_iter = transform_max_iter
         self.callback = callback
+        self.verbose = verbose
         self.positive_code = positive_code
         self.positive_dict = positive_dict
         self.dict_init = dict_init
@@ -680,7 +684,7 @@ default=None
             coding_solver=self.coding_solver, n_nonzero_coefs=self.n_nonzero_coefs,
             dict_init=self.dict_init, positive_dict=self.positive_dict,
             coding_max_iter=self.transform_max_iter, n_jobs=self.n_jobs,
-            random_state=self._random_state, callback=self.callback)
+            random_state=self._random_state, callback=self.callback, verbose=self.verbose)
         D, (A, B), done = res.x, res.info["inner_stats"], res.info["n_steps"]
         self.components_ = D
         self.inner_stats_ = (A, B)

@@ -19,14 +19,14 @@ from sparsopt.decomposition._dict_learning import (
     learn_dictionary,
 )
 from sparsopt.decomposition._dict_update import (
-    _kernel,
+    dictionary_kernel,
     resample_dead_atoms,
     update_dict_bcd,
     update_dict_ksvd,
     update_dict_mod,
 )
 
-_bcd_sweep_numpy = _kernel("numpy", "bcd")
+_bcd_sweep_numpy = dictionary_kernel("numpy", "bcd")
 
 # the fits below are short on purpose; tests of the warning itself record it explicitly
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -80,7 +80,7 @@ def test_bcd_kernel_matches_numpy_reference(seed, k, f, n, positive, unit, dtype
     A, Bt = C.T @ C, C.T @ X
     skip = np.diagonal(A) < 1e-6
     D1, D2 = D.copy(), D.copy()
-    _kernel()(D1, A, Bt, skip, positive, unit, np.empty(f))
+    dictionary_kernel()(D1, A, Bt, skip, positive, unit, np.empty(f))
     _bcd_sweep_numpy(D2, A, Bt, skip, positive, unit)
     assert D1.dtype == dtype
     np.testing.assert_allclose(D1, D2, rtol=1e-4 if dtype == np.float32 else 1e-10,

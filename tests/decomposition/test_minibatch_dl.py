@@ -22,9 +22,9 @@ from sparsopt.decomposition._dict_online import (
     dict_learning_online,
     learn_dictionary_online,
 )
-from sparsopt.decomposition._dict_update import _kernel
+from sparsopt.decomposition._dict_update import dictionary_kernel
 
-_stats_update_numpy = _kernel("numpy", "stats")
+_stats_update_numpy = dictionary_kernel("numpy", "stats")
 
 # short fits on purpose; the tests of the warning record it explicitly
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -74,7 +74,7 @@ def test_stats_kernel_matches_numpy_reference(seed, k, f, n, beta, dtype):
     A0 = rng.normal(size=(k, k)).astype(dtype)
     B0 = rng.normal(size=(k, f)).astype(dtype)
     A1, B1, A2, B2 = A0.copy(), B0.copy(), A0.copy(), B0.copy()
-    _kernel(None, "stats")(A1, B1, C, X, beta, 1.0 / n, np.empty(k, dtype=np.int64))
+    dictionary_kernel(None, "stats")(A1, B1, C, X, beta, 1.0 / n, np.empty(k, dtype=np.int64))
     _stats_update_numpy(A2, B2, C, X, beta, 1.0 / n)
     tol = 1e-5 if dtype == np.float32 else 1e-12
     np.testing.assert_allclose(A1, A2, rtol=tol, atol=tol)

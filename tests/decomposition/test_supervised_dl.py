@@ -422,3 +422,29 @@ _P = SDL._test_params("")
 @parametrize_with_checks([SDL(**_P), SDL(**_P, mode="feature"), SDL(**_P, solver="lpgd")])
 def test_sklearn_estimator_checks(estimator, check):
     check(estimator)
+
+
+# ----------------------------------------------------------------------------- one road
+@pytest.mark.parametrize("solver", ["bcd", "lpgd"])
+def test_callback_true_stops_after_one_check(small, solver):
+    X, y = small
+    seen = []
+
+    def cb(state):
+        seen.append((state.iteration, state.objective, state.info["step_scale"]))
+        return True
+
+    res = supervised_dictionary_learning(X, y, n_components=2, xi=0.5, solver=solver,
+                                         max_iter=50, tol=0.0, callback=cb)
+    assert len(seen) == 1 and seen[0][0] == 1
+    assert res.n_iter == 1 and not res.converged and res.stopped_by == "callback"
+    assert res.x.shape == (2, X.shape[1])  # the dictionary, also for the lifted solver
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")  # tol=0
+def test_verbose_prints_one_line_per_iteration(small, capsys):
+    X, y = small
+    supervised_dictionary_learning(X, y, n_components=2, xi=0.5, max_iter=3, tol=0.0,
+                                   verbose=1)
+    out = [ln for ln in capsys.readouterr().out.splitlines() if "supervised" in ln]
+    assert len(out) == 4  # header + 3 iterations
