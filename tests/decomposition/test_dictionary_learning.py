@@ -508,3 +508,23 @@ def test_verbose_prints_one_line_per_iteration(small, capsys):
     learn_dictionary(small, 4, alpha=0.1, max_iter=3, tol=0.0, random_state=0, verbose=1)
     lines = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("learn_")]
     assert len(lines) == 4  # header + 3 iterations
+
+
+def test_nonfinite_objective_rolls_back_to_last_finite_dictionary(small, monkeypatch):
+    import sparsopt.decomposition._dict_learning as mod
+    from sparsopt.exceptions import NonFiniteIterateWarning
+
+    ref = learn_dictionary(small, 4, alpha=0.1, max_iter=2, tol=0.0, random_state=0)
+    real, calls = mod.objective_per_sample, []
+
+    def overflowing(*args):
+        calls.append(1)
+        out = real(*args)
+        return out * np.inf if len(calls) == 3 else out
+
+    monkeypatch.setattr(mod, "objective_per_sample", overflowing)
+    with pytest.warns(NonFiniteIterateWarning, match="last finite iterate"):
+        res = learn_dictionary(small, 4, alpha=0.1, max_iter=10, tol=0.0, random_state=0)
+    assert res.stopped_by == "nonfinite" and res.n_iter == 2 and not res.converged
+    np.testing.assert_array_equal(res.x, ref.x)
+    np.testing.assert_array_equal(res.info["codes"], ref.info["codes"])
