@@ -17,7 +17,7 @@ Solvers:
   (Sinkhorn-Knopp in the scaling domain, K = exp(-C/reg) and BLAS matrix-vector products).
 * ``POT sinkhorn_log``: the same with ``method="sinkhorn_log"`` (log domain,
   ``scipy.special.logsumexp``).
-* ``sparsopt sinkhorn``: ``sparsopt.ot.sinkhorn(a, b, C, reg, method="log", tol, max_iter)``.
+* ``sparsopt sinkhorn``: ``sparsopt.ot.sinkhorn(a, b, C, reg, solver="log", tol, max_iter)``.
 * ``sparsopt SNS``: ``sparsopt.ot.sinkhorn_newton_sparse(a, b, C, reg, tol,
   max_iter=100, n_jobs=threads)`` (20 Sinkhorn sweeps, then sparse Newton steps; default
   density 5/n; ``n_jobs`` threads its passes of exponentials, as BLAS threads POT's products).
@@ -38,7 +38,7 @@ max_iter = 100 Newton steps.
 
 Headline: for each (n, reg, eps) the time of POT's fastest method that reached eps divided by
 sparsopt's times (SNS, and log-domain Sinkhorn); where neither POT method reached eps the
-ratio is a lower bound ("> r"). A per-iteration table times ``sinkhorn(method="log", tol=0,
+ratio is a lower bound ("> r"). A per-iteration table times ``sinkhorn(solver="log", tol=0,
 max_iter=N)`` against POT ``sinkhorn_log(numItermax=N, stopThr=0)`` (and POT's scaling-domain
 ``sinkhorn`` for context), median of ``--repeat`` (5) calls after a 2-iteration warm-up call,
 per iteration (call time / N).
@@ -191,7 +191,7 @@ def _deadline(seconds):
 
 
 def _so_log(d, tol, seconds):
-    res = sinkhorn(d.a, d.b, d.M, d.reg, method="log", tol=tol, max_iter=SO_MAX_ITER,
+    res = sinkhorn(d.a, d.b, d.M, d.reg, solver="log", tol=tol, max_iter=SO_MAX_ITER,
                    callback=_deadline(seconds))
     return Out(res.plan, int(res.n_iter), capped=not res.converged,
                lib_err=float(res.marginal_error))
@@ -239,7 +239,7 @@ def jit_warmup():
     M = np.random.default_rng(1).random((64, 64))
     a = np.full(64, 1 / 64)
     out = {}
-    for name, fn in ((SO_LOG, lambda: sinkhorn(a, a, M, 0.01, method="log", tol=1e-9,
+    for name, fn in ((SO_LOG, lambda: sinkhorn(a, a, M, 0.01, solver="log", tol=1e-9,
                                                  max_iter=2000)),
                      (SO_SNS, lambda: sinkhorn_newton_sparse(a, a, M, 0.005))):
         t0 = time.perf_counter()
@@ -254,7 +254,7 @@ def jit_warmup():
 
 # ----------------------------------------------------------------------------- per iteration
 FIXED_ITERS = {  # exactly k iterations, no stopping test that can fire (tol = stopThr = 0)
-    SO_LOG: lambda d, k: sinkhorn(d.a, d.b, d.M, d.reg, method="log", tol=0.0,
+    SO_LOG: lambda d, k: sinkhorn(d.a, d.b, d.M, d.reg, solver="log", tol=0.0,
                                   max_iter=k).plan,
     POT_LOG: lambda d, k: ot.sinkhorn(d.a, d.b, d.M, d.reg, method="sinkhorn_log",
                                       numItermax=k, stopThr=0.0, warn=False),
@@ -623,7 +623,7 @@ def main(argv=None):
         f"{load1[0]:.2f} at end ({os.cpu_count()} CPUs).",
     ] + consistency_notes(runs) + underflow
 
-    print(f"(a) per iteration: sparsopt sinkhorn(method='log', tol=0, max_iter=N) vs POT "
+    print(f"(a) per iteration: sparsopt sinkhorn(solver='log', tol=0, max_iter=N) vs POT "
           f"sinkhorn_log(numItermax=N, stopThr=0), N = {args.iters}, median of {args.repeat}")
     print_table(iter_rows, peer=POT_LOG, markdown=args.markdown)
     print(f"\ngoal (>= {GOAL_ITER:g}x faster per iteration than POT sinkhorn_log):")

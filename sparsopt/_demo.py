@@ -99,6 +99,7 @@ def task_recovery(rows, figs, quick):
     lmax = float(np.max(np.abs(A.T @ y)))
     step = 0.95 / spectral_norm_sq(A)
     a = np.linalg.norm(A, axis=0)
+    rn = np.sqrt(A.shape[0])
     pens = [
         ("l1", lambda f: L1(f * lmax)),
         ("mcp", lambda f: MCP(f * lmax, gamma=3.0)),
@@ -117,8 +118,11 @@ def task_recovery(rows, figs, quick):
         for f in fracs:
             with warnings.catch_warnings(record=True) as w:
                 warnings.simplefilter("always", ConvergenceWarning)
-                res = proximal_gradient(A, y, penalty=make(f), step=step, max_iter=3000,
-                                        tol=1e-7)
+                # proximal_gradient minimises the mean datafit 1/(2n)||y - X x||^2: scaling X
+                # and y by sqrt(n) makes it the per-signal 1/2||y - A x||^2 these penalties
+                # (and CEL0's column norms a) are written for, with the same step
+                res = proximal_gradient(A * rn, y * rn, penalty=make(f), step=step,
+                                        max_iter=3000, tol=1e-7)
             n_warn += sum(issubclass(x.category, ConvergenceWarning) for x in w)
             err = np.linalg.norm(res.x - x_true) / np.linalg.norm(x_true)
             if err < best[0]:
@@ -151,7 +155,7 @@ def task_logistic(rows, figs, quick):
                                                   stratify=y_tr)
     sc = StandardScaler().fit(X_fit)
     Xf, Xv, Xt = (np.hstack([sc.transform(Z), np.ones((len(Z), 1))]) for Z in (X_fit, X_val, X_te))
-    lmax = float(np.max(np.abs(Xf.T @ y_fit))) / 2
+    lmax = float(np.max(np.abs(Xf.T @ y_fit))) / (2 * len(y_fit))  # mean logistic datafit
     coefs = {}
     for name, make in [("l1", lambda a: L1(a)), ("mcp", lambda a: MCP(a, gamma=3.0))]:
         t0 = time.perf_counter()

@@ -78,6 +78,7 @@ def _warm_bcd(dtype, verbose):
     import numpy as np
     import scipy.sparse as sp
 
+    from .penalties import L1, MCP, Positive
     from .solvers import bcd, lasso_cd, prox_newton
 
     rng = np.random.default_rng(0)
@@ -86,9 +87,11 @@ def _warm_bcd(dtype, verbose):
         warnings.simplefilter("ignore")
         X = sp.random(8, 10, density=0.5, format="csc", random_state=0, dtype=dtype)
         y = rng.standard_normal(8).astype(dtype)
-        bcd(X, y, alpha=0.1, penalty="l1_positive", selection="gs-q", partition="variable",
+        bcd(X, y, penalty=L1(0.1) + Positive(), selection="gs-q", partition="variable",
             update="projected_newton", block_size=5, max_iter=2)
-        bcd(X, np.arange(8) % 3, loss="multinomial", alpha=0.1, partition="sort", block_size=5,
+        bcd(X, y, penalty=MCP(0.1), selection="gs-s", partition="variable", block_size=5,
+            max_iter=2)
+        bcd(X, np.arange(8) % 3, loss="multinomial", partition="sort", block_size=5,
             max_iter=2)
         X = rng.standard_normal((12, 6)).astype(dtype)
         for A in (X, sp.csc_matrix(X)):

@@ -32,7 +32,7 @@ class ToyProxRegressor(SparsoptEstimatorMixin, RegressorMixin, BaseEstimator):
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
         X, y = self._validate_input(X, y)
-        pen = self._make_penalty(alpha=self.alpha * X.shape[0])
+        pen = self._make_penalty()
         self.intercept_ = y.mean().astype(X.dtype)
         Xc = X - X.mean(axis=0)
         res = proximal_gradient(Xc, (y - self.intercept_).astype(X.dtype), penalty=pen,

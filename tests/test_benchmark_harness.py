@@ -4,7 +4,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
@@ -50,23 +49,19 @@ def test_compute_ratios():
     assert [r.ratio for r in rows] == [3.0, 1.0, 0.5, 1.0, None]  # peer / ours: >1 = faster
 
 
-def test_warmup_excluded_from_timings():
-    calls = []
-
-    def slow_first(data):
-        if not calls:
-            time.sleep(0.2)  # stands for JIT compilation
-        calls.append(1)
-        return data
-
-    (r,) = H.run_cases([H.Case("c", lambda: 0)], [H.Impl("jit", slow_first)], repeat=3,
+def test_warmup_excluded_from_timings(monkeypatch):
+    # the first call stands for JIT compilation: 0.2 s on the fake clock, then 0.01 s each
+    clock = FakeClock([0.2, 0.01, 0.01, 0.01])
+    monkeypatch.setattr(H.time, "perf_counter", clock.perf_counter)
+    (r,) = H.run_cases([H.Case("c", lambda: 0)], [H.Impl("jit", clock.fn)], repeat=3,
                        verbose=False)
-    assert len(calls) == 4
-    assert r.warmup >= 0.2
-    assert r.median < 0.05 and r.max < 0.1
+    assert not clock.durations  # one warm-up call plus three timed calls
+    assert r.warmup == pytest.approx(0.2)
+    assert r.times == pytest.approx([0.01, 0.01, 0.01])
 
+    calls = []
     warmup, times, result = H.time_callable(lambda: calls.append(1) or 5, repeat=2)
-    assert len(times) == 2 and result == 5
+    assert len(times) == 2 and result == 5 and len(calls) == 3
 
 
 def test_quality_on_returned_object_check_and_only():
@@ -131,19 +126,17 @@ def test_parse_args_and_threads(tmp_path):
     assert payload["rows"][0]["warmup"] == 2.0 and payload["environment"]["threads"] == 4
 
 
-def _run(cmd, cwd, env=None, timeout=60):
-    t0 = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout,
+def _run(cmd, cwd, env=None, timeout=600):
+    # the timeout only guards against a hang (no timing is asserted: CI is shared and noisy)
+    return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout,
                           env=dict(os.environ, **(env or {})))
-    return proc, time.perf_counter() - t0
 
 
 def test_bench_prox_quick_smoke(tmp_path):
     out_json = tmp_path / "prox.json"
-    proc, elapsed = _run([sys.executable, os.path.join(BENCH, "bench_prox.py"), "--quick",
-                          "--repeat", "1", "--json", str(out_json)], cwd=tmp_path)
+    proc = _run([sys.executable, os.path.join(BENCH, "bench_prox.py"), "--quick",
+                 "--repeat", "1", "--json", str(out_json)], cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert elapsed < 60
     for text in ("skglm/this", "sparsopt numba", "sparsopt numpy", "SCAD", "warm-up",
                  "@njit loop"):
         assert text in proc.stdout
@@ -154,7 +147,7 @@ def test_bench_prox_quick_smoke(tmp_path):
 
 
 def test_bench_gpu_without_cupy_exits_zero(tmp_path):
-    proc, _ = _run([sys.executable, os.path.join(ROOT, "gpu", "bench_gpu.py"), "--quick"],
+    proc = _run([sys.executable, os.path.join(ROOT, "gpu", "bench_gpu.py"), "--quick"],
                    cwd=tmp_path, env={"SPARSOPT_DISABLE_CUPY": "1"})
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "SPARSOPT_DISABLE_CUPY" in proc.stdout

@@ -3,7 +3,8 @@
 Exact ℓ1 codes: the homotopy path against a tolerance
 =====================================================
 
-For the ℓ1 penalty, :func:`~sparsopt.decomposition.sparse_encode` uses the Lasso
+For the ℓ1 penalty, :func:`~sparsopt.solvers.encode` (and its scikit-learn spelling
+:func:`~sparsopt.decomposition.sparse_encode`) uses the Lasso
 homotopy by default (``solver="lars"``): for each signal it follows the
 piecewise-linear path of solutions from ``alpha_max = max_j |d_j . x|`` down to
 ``alpha``, one step per atom that joins or leaves the support, and lands on the exact
@@ -27,7 +28,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from sparsopt.datasets import load_image_patches
-from sparsopt.decomposition import sparse_encode
+from sparsopt.solvers import encode
 
 X = load_image_patches("china", (8, 8), n_patches=2000, random_state=0)
 X /= X.std()
@@ -45,10 +46,10 @@ def objective(C):
 
 
 def timed(**kw):
-    sparse_encode(X[:20], D, alpha=alpha, gram=G, **kw)  # compile before timing
+    encode(X[:20], D, alpha=alpha, gram=G, **kw)  # compile before timing
     t0 = time.perf_counter()
-    C, res = sparse_encode(X, D, alpha=alpha, gram=G, return_result=True, **kw)
-    return C, res, time.perf_counter() - t0
+    res = encode(X, D, alpha=alpha, gram=G, **kw)
+    return res.x, res, time.perf_counter() - t0
 
 
 # %%

@@ -9,7 +9,8 @@ def require(obj, needed, *, solver):
     obj : Penalty or Loss
         Object with a ``capabilities`` frozenset.
     needed : set of str
-        Capabilities the solver uses (e.g. ``{"prox"}`` or ``{"prox_1d"}``).
+        Capabilities the solver uses (e.g. ``{"prox"}``, or ``{"spec"}`` for a
+        coordinate-wise kernel, see :meth:`sparsopt.penalties.Penalty.spec`).
     solver : str
         Solver name for the message.
 
@@ -17,10 +18,10 @@ def require(obj, needed, *, solver):
     --------
     >>> from sparsopt.penalties import GroupL21
     >>> from sparsopt._core.capabilities import require
-    >>> require(GroupL21(), {"prox_1d"}, solver="cd")
+    >>> require(GroupL21(), {"spec"}, solver="cd")
     Traceback (most recent call last):
     ...
-    TypeError: cd needs prox_1d from its penalty, but GroupL21 provides only ['prox', 'value'].
+    TypeError: cd needs spec from its penalty, but GroupL21 provides only ['prox', 'value'].
     """
     have = getattr(obj, "capabilities", frozenset())
     missing = set(needed) - set(have)

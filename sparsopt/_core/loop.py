@@ -219,8 +219,9 @@ class LoopMonitor:
         Parameters
         ----------
         x : ndarray or None
-            The final iterate (ignored after a non-finite check: the last finite one is
-            returned). ``None`` uses the last finite iterate kept by the monitor.
+            The final iterate. After a non-finite check, the last finite iterate kept by
+            the monitor is returned instead (with ``keep_finite=False`` the solver passes
+            the finite iterate it restored itself). ``None`` uses the monitor's copy.
         result_cls : type, default=SolverResult
             A subclass to build instead.
         warn : bool, default=True
@@ -232,13 +233,14 @@ class LoopMonitor:
         """
         n_iter = self.n_iter
         if self.stopped_by == "nonfinite":
-            if self.last_finite is None:
+            if self.keep_finite or x is None or not all_finite(x):
+                x = self.last_finite  # else: the solver restored its own finite iterate
+            if x is None:
                 raise FloatingPointError(
                     f"{self.solver}: the iterate became NaN or infinite before any finite "
                     "iterate was recorded. Check the input scaling and the step size.")
             warn_nonfinite(self.solver, self.n_iter, self.last_finite_iter,
                            stacklevel=stacklevel + 1)
-            x = self.last_finite
             n_iter = self.last_finite_iter
         elif x is None:
             x = self.last_finite

@@ -9,8 +9,8 @@ from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, Transfo
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from ..solvers.coding.encode import SOLVERS, encode
 from ..utils.estimator import SparsoptEstimatorMixin, penalty_constraint
-from ._encode import SOLVERS, sparse_encode
 
 
 class SparseCoder(SparsoptEstimatorMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin,
@@ -20,7 +20,8 @@ class SparseCoder(SparsoptEstimatorMixin, ClassNamePrefixFeaturesOutMixin, Trans
     A drop-in for :class:`sklearn.decomposition.SparseCoder` that adds the nonconvex
     penalties (l0, l1/2, l2/3, CEL0, MCP, SCAD, log), group penalties and fast batched
     solvers. Each row ``x`` of ``X`` is encoded as
-    ``c = argmin 1/2 ||x - c D||^2 + alpha * pen(c)``.
+    ``c = argmin 1/2 ||x - c D||^2 + pen(c)`` (per-signal sum convention; ``pen``
+    contains ``alpha``) by :func:`sparsopt.solvers.encode`.
 
     Parameters
     ----------
@@ -39,7 +40,7 @@ class SparseCoder(SparsoptEstimatorMixin, ClassNamePrefixFeaturesOutMixin, Trans
     tol : float, default=1e-6
         Tolerance of the solver's stopping criterion.
     positive : bool, default=False
-        Non-negative codes.
+        Non-negative codes (the penalty becomes ``penalty + Positive()``).
     n_nonzero_coefs : int, default=None
         Sparsity for ``"omp"`` and ``"iht"``.
     n_jobs : int or None, default=None
@@ -63,7 +64,8 @@ class SparseCoder(SparsoptEstimatorMixin, ClassNamePrefixFeaturesOutMixin, Trans
 
     See Also
     --------
-    sparsopt.decomposition.sparse_encode : the function behind :meth:`transform`.
+    sparsopt.solvers.encode : the function behind :meth:`transform`.
+    sparsopt.decomposition.sparse_encode : its scikit-learn spelling.
 
     References
     ----------
@@ -172,12 +174,14 @@ class SparseCoder(SparsoptEstimatorMixin, ClassNamePrefixFeaturesOutMixin, Trans
         return D
 
     def _encode(self, X):
-        D = np.asarray(self.dictionary)
-        return sparse_encode(
-            X, D.astype(X.dtype, copy=False), penalty=self.penalty, alpha=self.alpha,
-            solver=self.solver, max_iter=self.max_iter, tol=self.tol, positive=self.positive,
-            n_nonzero_coefs=self.n_nonzero_coefs, n_jobs=self.n_jobs, return_result=True,
-        )
+        D = np.asarray(self.dictionary).astype(X.dtype, copy=False)
+        extra = {}
+        if isinstance(self.penalty, str) and self.penalty.strip().lower() == "cel0":
+            extra["a"] = np.linalg.norm(D.astype(np.float64), axis=1)  # CEL0 of this D
+        res = encode(X, D, penalty=self._make_penalty(**extra), solver=self.solver,
+                     max_iter=self.max_iter, tol=self.tol,
+                     n_nonzero_coefs=self.n_nonzero_coefs, n_jobs=self.n_jobs)
+        return res.x, res
 
     def transform(self, X):
         """Sparse codes of ``X`` (stateless: the estimator is not modified).

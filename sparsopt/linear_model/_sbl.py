@@ -38,15 +38,15 @@ class SBLRegressor(SparsoptEstimatorMixin, RegressorMixin, BaseEstimator):
 
     Parameters
     ----------
-    update : {"em", "mackay"}, default="em"
-        ``gamma_j <- mu_j^2 + Sigma_jj`` (EM; decreases the SBL cost monotonically) or
-        ``gamma_j <- mu_j^2 / (1 - Sigma_jj / gamma_j)`` (MacKay, scikit-learn's
-        ``ARDRegression``; usually fewer iterations).
+    solver : {"em", "mackay"}, default="em"
+        The update of the prior variances: ``gamma_j <- mu_j^2 + Sigma_jj`` (EM; decreases
+        the SBL cost monotonically) or ``gamma_j <- mu_j^2 / (1 - Sigma_jj / gamma_j)``
+        (MacKay, scikit-learn's ``ARDRegression``; usually fewer iterations).
     noise_variance : float or None, default=None
         Known noise variance (with ``learn_noise=False``) or its starting value (default:
         the variance of ``y``).
     learn_noise : bool, default=True
-        Update the noise variance (EM or MacKay, following ``update``).
+        Update the noise variance (EM or MacKay, following ``solver``).
     prune_rtol : float, default=1e-3
         Prune ``j`` when ``gamma_j < prune_rtol * max(gamma)``.
     prune_atol : float, default=0.0
@@ -109,7 +109,7 @@ class SBLRegressor(SparsoptEstimatorMixin, RegressorMixin, BaseEstimator):
     """
 
     _parameter_constraints = {
-        "update": [StrOptions({"em", "mackay"})],
+        "solver": [StrOptions({"em", "mackay"})],
         "prune_rtol": [Interval(Real, 0, 1, closed="both")],
         "stop": [StrOptions({"gamma", "coef"})],
         "alpha_1": [Interval(Real, 0, None, closed="left")],
@@ -120,10 +120,10 @@ class SBLRegressor(SparsoptEstimatorMixin, RegressorMixin, BaseEstimator):
         **_COMMON,
     }
 
-    def __init__(self, update="em", *, noise_variance=None, learn_noise=True, prune_rtol=1e-3,
+    def __init__(self, solver="em", *, noise_variance=None, learn_noise=True, prune_rtol=1e-3,
                  prune_atol=0.0, max_iter=300, tol=1e-4, stop="gamma", alpha_1=0.0,
                  alpha_2=0.0, lambda_1=0.0, lambda_2=0.0, fit_intercept=True, verbose=0):
-        self.update = update
+        self.solver = solver
         self.noise_variance = noise_variance
         self.learn_noise = learn_noise
         self.prune_rtol = prune_rtol
@@ -163,7 +163,7 @@ class SBLRegressor(SparsoptEstimatorMixin, RegressorMixin, BaseEstimator):
         else:
             x_off = np.zeros(Xw.shape[1])
             y_off = 0.0
-        res = sbl(Xw, yw, update=self.update, noise_variance=self.noise_variance,
+        res = sbl(Xw, yw, solver=self.solver, noise_variance=self.noise_variance,
                   learn_noise=self.learn_noise, prune_rtol=self.prune_rtol,
                   prune_atol=self.prune_atol, max_iter=self.max_iter, tol=self.tol,
                   stop=self.stop, alpha_1=self.alpha_1, alpha_2=self.alpha_2,
@@ -178,8 +178,8 @@ class SBLRegressor(SparsoptEstimatorMixin, RegressorMixin, BaseEstimator):
         self.X_offset_ = x_off.astype(dtype)
         idx = np.flatnonzero(self.active_)
         if idx.size:  # posterior covariance of the kept weights, for predict(return_std)
-            *_, cov = sbl_posterior(Xw[:, idx], yw[:, None], info["gamma"][idx],
-                                    self.noise_variance_, full=True)
+            cov = sbl_posterior(Xw[:, idx], yw[:, None], info["gamma"][idx],
+                                self.noise_variance_, full=True).cov
         else:
             cov = np.zeros((0, 0))
         self._cov_active = cov

@@ -6,6 +6,6 @@ and :meth:`Loss.lipschitz_constant` for the composite ``x -> loss(y, A x)``.
 """
 
 from ._base import Loss
-from .glm import Huber, Logistic, Multinomial, Quadratic, get_loss
+from .glm import Huber, Logistic, Multinomial, Squared, get_loss
 
-__all__ = ["Huber", "Logistic", "Loss", "Multinomial", "Quadratic", "get_loss"]
+__all__ = ["Huber", "Logistic", "Loss", "Multinomial", "Squared", "get_loss"]

@@ -1,4 +1,4 @@
-"""Losses of generalized linear models: quadratic, logistic, multinomial, Huber."""
+"""Losses of generalized linear models: squared (least squares), logistic, multinomial, Huber."""
 
 from __future__ import annotations
 
@@ -8,14 +8,17 @@ from ..utils.validation import check_scalar
 from ._base import Loss, _weighted, _weighted_sum
 
 
-class Quadratic(Loss):
-    """Least squares ``1/2 sum_i (y_i - z_i)^2``.
+class Squared(Loss):
+    """Least squares ``1/2 sum_i (y_i - z_i)^2`` (the name ``"squared"``).
+
+    The library's one name for least squares (``"quadratic"`` is reserved for the form
+    ``1/2 x^T A x - b^T x`` of :func:`sparsopt.solvers.bcd`).
 
     Examples
     --------
     >>> import numpy as np
-    >>> from sparsopt.losses import Quadratic
-    >>> Quadratic().value(np.array([1.0, 2.0]), np.array([0.0, 2.0]))
+    >>> from sparsopt.losses import Squared
+    >>> Squared().value(np.array([1.0, 2.0]), np.array([0.0, 2.0]))
     0.5
     """
 
@@ -179,7 +182,7 @@ class Huber(Loss):
         return _weighted(np.clip(z - y, -d, d), sample_weight)
 
 
-_LOSSES = {"quadratic": Quadratic, "logistic": Logistic, "multinomial": Multinomial,
+_LOSSES = {"squared": Squared, "logistic": Logistic, "multinomial": Multinomial,
            "huber": Huber}
 
 
@@ -188,7 +191,7 @@ def get_loss(loss):
 
     Parameters
     ----------
-    loss : {"quadratic", "logistic", "multinomial", "huber"} or Loss
+    loss : {"squared", "logistic", "multinomial", "huber"} or Loss
 
     Returns
     -------

@@ -1,14 +1,19 @@
 """Entropic optimal transport: log-domain Sinkhorn and Sinkhorn-Newton-Sparse.
 
 Functions take marginals ``a``, ``b``, a ground cost ``M`` (or a batch of costs of
-shape ``(B, n, m)``) and the regularisation ``reg``, and return an :class:`OTResult`.
+shape ``(B, n, m)``) and the regularisation ``reg``, and return an :class:`OTResult`: a
+:class:`~sparsopt.solvers.SolverResult` whose ``x`` is the plan and whose ``stop_crit``
+is its marginal error. They follow the library's loop protocol: ``init`` (potentials
+``(f, g)`` or an earlier result), ``solver`` (the algorithm where there is a choice),
+``callback(SolverState)`` with ``state.x = (f, g)`` (True stops after that check),
+``verbose=None`` (the configuration), ``n_jobs`` (threads over a batch) and ``engine``.
 """
 
-from ._distance import cost_matrix, wasserstein_distance
-from ._result import OTResult
-from ._sinkhorn import sinkhorn, sinkhorn_knopp_scaling, sinkhorn_unbalanced
-from ._sns import sinkhorn_newton_sparse
-from ._transport import SinkhornTransport
+from .distance import cost_matrix, wasserstein_distance
+from .result import OTResult
+from .sinkhorn_solvers import sinkhorn, sinkhorn_knopp_scaling, sinkhorn_unbalanced
+from .sns import sinkhorn_newton_sparse
+from .transport import SinkhornTransport
 
 __all__ = [
     "OTResult",

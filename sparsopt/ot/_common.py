@@ -1,63 +1,105 @@
-"""Pieces shared by the transport solvers: result assembly, batching, warnings."""
+"""Pieces shared by the transport solvers: the loop protocol, result assembly, batching."""
 
 from __future__ import annotations
 
-import time
-import warnings
-
 import numpy as np
 
+from .._config import get_config
+from .._core.loop import LoopMonitor, resolve_verbose, warn_nonfinite, warn_not_converged
 from ..backends import dispatch
-from ..exceptions import ConvergenceWarning
 from ..utils.parallel import effective_n_jobs
-from ._result import OTResult
 from ._validation import expand_support, reduce_support
+from .result import OTResult
+
+
+def caller_config(verbose, engine):
+    """``(verbose, engine)`` resolved in the caller's thread.
+
+    The configuration is thread-local: the worker threads of a batch (``n_jobs``) or of
+    row blocks would otherwise read the defaults instead of the caller's
+    ``sparsopt.config_context``.
+    """
+    return resolve_verbose(verbose), engine or get_config()["engine"]
 
 
 class Tracker:
-    """History, timing, verbose printing and the user callback of one solve."""
+    """The loop protocol of one transport solve, across its stages.
 
-    def __init__(self, owner, callback, verbose):
-        self.owner = owner
-        self.callback = callback
-        self.verbose = verbose
-        self.history = []
-        self.stop_requested = False
-        self.t0 = time.perf_counter()
+    One :class:`~sparsopt._core.loop.LoopMonitor` serves every stage (eps-scaling
+    stages, Sinkhorn warm-up, Newton steps, fallback sweeps): it keeps the history,
+    calls ``callback(SolverState)`` (``state.x`` is the pair of potentials ``(f, g)``;
+    ``state.info`` holds ``stage``, the ``marginal_error`` (or ``potential_change``),
+    ``f``, ``g`` and ``reg``), prints when verbose and keeps the last finite potentials
+    for the non-finite roll back. The stage logic (a stage's own tolerance, the final
+    error measured on the plan) stays with the solver; the ConvergenceWarning is
+    emitted once per call by :func:`solve_problems`.
+    """
 
-    def record(self, iteration, stage, err, u=None, v=None, reg=None):
-        """Store a record; returns True when the callback asks to stop."""
-        rec = dict(iteration=int(iteration), stage=stage, marginal_error=float(err),
-                   time=time.perf_counter() - self.t0)
-        self.history.append(rec)
-        if self.verbose:
-            print(f"[{self.owner}] {stage:>8s} it {iteration:5d}  marginal error {err:.3e}")
-        if self.callback is not None:
-            state = dict(rec)
-            if u is not None:
-                state["f"] = reg * u
-                state["g"] = reg * v
-            self.stop_requested = bool(self.callback(state))
-            return self.stop_requested
-        return False
+    def __init__(self, owner, callback, verbose, tol, max_iter, u, v, reg,
+                 criterion="L1 marginal error", key="marginal_error"):
+        # max_iter may be 0 for the transport solvers (return the initial plan): the
+        # monitor only validates it as a cap and names it in messages
+        self.mon = LoopMonitor(owner, max_iter=max(1, max_iter), tol=tol, callback=callback,
+                               verbose=verbose, criterion=criterion,
+                               x0=(reg * u, reg * v))
+        self.key = key
+
+    @property
+    def history(self):
+        return self.mon.history
+
+    @property
+    def stop_requested(self):
+        """True once the callback asked to stop or the potentials became non-finite."""
+        return self.mon.stopped_by in ("callback", "nonfinite")
+
+    @property
+    def nonfinite(self):
+        return self.mon.stopped_by == "nonfinite"
+
+    def record(self, iteration, stage, err, u, v, reg):
+        """One check of the loop protocol; True means stop (tol, callback or non-finite).
+
+        After a non-finite check the last finite potentials are written back into
+        ``u`` and ``v`` (in place), scaled for ``reg``.
+        """
+        mon = self.mon
+        f, g = reg * u, reg * v
+        n_rec = len(mon.history)
+        with np.errstate(invalid="ignore"):
+            stop = mon.check(iteration, (f, g), err, stage=stage, **{self.key: float(err)},
+                             f=f, g=g, reg=reg)
+        if len(mon.history) > n_rec:
+            # the potentials go to the callback, not into every history record
+            rec = mon.history[-1]
+            for k in ("f", "g", "reg"):
+                rec.pop(k, None)
+        if self.nonfinite:
+            u[...], v[...] = self.last_potentials(reg)
+        return stop
+
+    def last_potentials(self, reg):
+        """Scaled potentials ``(u, v)`` of the last finite check (or of the start)."""
+        f, g = self.mon.last_finite
+        return f / reg, g / reg
 
 
-def warm_potentials(warm_start, a, b, reg, k, batched, owner, support=(None, None)):
-    """Scaled potentials ``(u, v)``: from ``warm_start`` ((f, g) or an OTResult), else log a, b."""
+def init_potentials(init, a, b, reg, k, batched, owner, support=(None, None)):
+    """Scaled potentials ``(u, v)``: from ``init`` ((f, g) or an OTResult), else log a, b."""
     n, m = a.size, b.size
-    if warm_start is None:
+    if init is None:
         # P0 = a b^T exp(-M / reg): iterates are then equivariant under splitting a
         # sample into copies (the potentials shift by reg log(copies), the plan and the
         # entropic map do not change)
         return np.log(a), np.log(b)
-    if isinstance(warm_start, OTResult):
-        f, g = warm_start.f, warm_start.g
+    if isinstance(init, OTResult):
+        f, g = init.f, init.g
     else:
         try:
-            f, g = warm_start
+            f, g = init
         except (TypeError, ValueError) as exc:
-            raise TypeError(f"{owner}: warm_start must be None, an OTResult or a pair "
-                            f"(f, g) of potentials; got {type(warm_start).__name__}.") from exc
+            raise TypeError(f"{owner}: init must be None, an OTResult or a pair "
+                            f"(f, g) of potentials; got {type(init).__name__}.") from exc
     f = np.asarray(f, dtype=np.float64)
     g = np.asarray(g, dtype=np.float64)
     if batched:
@@ -68,18 +110,25 @@ def warm_potentials(warm_start, a, b, reg, k, batched, owner, support=(None, Non
         if f.size > rows.max(initial=-1) and g.size > cols.max(initial=-1):
             f, g = f[rows], g[cols]
     if f.shape != (n,) or g.shape != (m,):
-        raise ValueError(f"{owner}: warm_start potentials have shapes {f.shape} and {g.shape}; "
+        raise ValueError(f"{owner}: init potentials have shapes {f.shape} and {g.shape}; "
                          f"expected ({n},) and ({m},) (after dropping zero-mass entries).")
     u = f / reg
     v = g / reg
     if not (np.all(np.isfinite(u)) and np.all(np.isfinite(v))):
-        raise ValueError(f"{owner}: warm_start potentials must be finite on the support of "
+        raise ValueError(f"{owner}: init potentials must be finite on the support of "
                          "the marginals.")
     return u, v
 
 
-def make_result(M, a, b, u, v, P, r, c, reg, dtype, n_iter, tol, tracker, info):
-    """Assemble an :class:`OTResult` for a solved (reduced) problem."""
+def make_result(M, a, b, u, v, P, r, c, reg, dtype, n_iter, tol, tracker, info,
+                stop_crit=None):
+    """Assemble an :class:`OTResult` for a solved (reduced) problem.
+
+    ``stop_crit`` is the criterion compared with ``tol`` (default: the float64 L1
+    marginal error of the plan). ``converged`` follows it, unless a callback stopped
+    the run or the potentials were rolled back after a non-finite check.
+    """
+    mon = tracker.mon
     err64 = float(np.abs(r - a).sum() + np.abs(c - b).sum())
     if dtype == np.float32:
         # the float32 plan carries its own rounding (~1e-7 relative): measured on it,
@@ -91,16 +140,36 @@ def make_result(M, a, b, u, v, P, r, c, reg, dtype, n_iter, tol, tracker, info):
     cost = float(np.vdot(M, P))
     # reg * sum P (log P - 1) with log P = u_i + v_j - M_ij / reg
     objective = float(reg * (r @ u + c @ v - r.sum()))
-    converged = bool(info.pop("converged", err64 <= tol))
-    if tracker.stop_requested:
-        info["stopped_by"] = "callback"
-    return OTResult(plan=P, cost=cost, f=reg * u, g=reg * v, n_iter=int(n_iter),
-                    marginal_error=err, converged=converged, objective=objective, reg=reg,
-                    history=tracker.history, info=info)
+    crit = err64 if stop_crit is None else float(stop_crit)
+    stopped_by = mon.stopped_by
+    if stopped_by == "nonfinite":
+        if stop_crit is not None:
+            crit = mon.stop_crit  # that of the last finite check
+        # the solver already went back to the last finite potentials (warned once per
+        # call by solve_problems)
+        info["nonfinite_at"] = (mon.n_iter, mon.last_finite_iter)
+        n_iter = mon.last_finite_iter
+        converged = False
+    elif stopped_by == "callback":
+        converged = False
+    else:
+        converged = crit <= tol
+        stopped_by = "tol" if converged else "max_iter"
+    info.update(stopped_by=stopped_by, criterion=mon.criterion, tol=tol)
+    return OTResult(x=P, n_iter=int(n_iter), converged=converged, stop_crit=crit,
+                    history=mon.history, info=info, plan=P, cost=cost, f=reg * u,
+                    g=reg * v, marginal_error=err, objective=objective, reg=reg)
 
 
-def solve_problems(single, problems, batched, dtype, n_jobs, owner, criterion):
-    """Run ``single(a, b, M, k)`` per problem (threads over the batch), then one warning."""
+def solve_problems(single, problems, batched, dtype, n_jobs, owner, tol, max_iter, hint,
+                   nonfinite_hint=""):
+    """Run ``single(a, b, M, k)`` per problem (threads over the batch), then warn once.
+
+    At most one :class:`~sparsopt.exceptions.NonFiniteIterateWarning` and one
+    :class:`~sparsopt.exceptions.ConvergenceWarning` per call (a batch included), from
+    the caller's thread: a callback's stop is the user's decision, not a failure, and a
+    rolled-back run has its own warning.
+    """
     def run(k):
         a, b, M = problems[k]
         n, m = M.shape
@@ -108,10 +177,9 @@ def solve_problems(single, problems, batched, dtype, n_jobs, owner, criterion):
         res = single(ar, br, Mr, k, dtype, (rows, cols))
         if rows is not None:
             P, f, g = expand_support(res.plan, res.f, res.g, (n, m), rows, cols)
-            res = OTResult(plan=P, cost=res.cost, f=f, g=g, n_iter=res.n_iter,
-                           marginal_error=res.marginal_error, converged=res.converged,
-                           objective=res.objective, reg=res.reg, history=res.history,
-                           info=dict(res.info))
+            fields = res._fields()
+            fields.update(x=P, plan=P, f=f, g=g)
+            res = OTResult(**fields)
         return res
 
     n_threads = min(effective_n_jobs(n_jobs), len(problems))
@@ -122,23 +190,39 @@ def solve_problems(single, problems, batched, dtype, n_jobs, owner, criterion):
             results = list(pool.map(run, range(len(problems))))
     else:
         results = [run(k) for k in range(len(problems))]
-    # results whose solver already warned (e.g. a rolled-back overflow) are not repeated
-    # and a callback's stop is the user's decision, not a failure
-    bad = [k for k, r in enumerate(results) if not r.converged and not r.info.get("warned")
-           and r.info.get("stopped_by") != "callback"]
+
+    def which(ks):
+        return f"{owner} ({len(ks)} of {len(results)} problems)" if batched else owner
+
+    rolled = [k for k, r in enumerate(results) if r.stopped_by == "nonfinite"]
+    if rolled:
+        at, good = results[rolled[0]].info["nonfinite_at"]
+        warn_nonfinite(which(rolled) + nonfinite_hint, at, good, stacklevel=3)
+    bad = [k for k, r in enumerate(results) if r.stopped_by == "max_iter"]
     if bad:
-        worst = max(results[k].marginal_error for k in bad)
-        which = f"{len(bad)} of {len(results)} problems" if batched else "the problem"
-        iters = sorted({int(results[k].n_iter) for k in bad})
-        warnings.warn(
-            f"{owner} did not converge on {which}: {criterion} (largest L1 marginal error "
-            f"{worst:.3g}, iterations {', '.join(map(str, iters[:5]))}). Increase max_iter, "
-            "loosen tol"
-            + (", or use sinkhorn_newton_sparse at small reg." if "newton" not in owner else
-               ", or raise density / n_sinkhorn."),
-            ConvergenceWarning, stacklevel=3,
-        )
+        worst = max(float(results[k].stop_crit) for k in bad)
+        warn_not_converged(which(bad), results[bad[0]].info["criterion"], worst, tol,
+                           max_iter, hint, stacklevel=3)
     return OTResult.stack(results) if batched else results[0]
+
+
+def log_sweeps(K, u, v, a, b, tol, max_iter, check_every, tracker, reg, engine,
+               start=0, stage="sinkhorn", tau=1.0):
+    """Log-domain sweeps in chunks of ``check_every``; returns ``(sweeps, stopped)``.
+
+    ``stopped`` is True when the row-marginal error of an iterate fell to ``tol`` (or
+    the callback asked to stop).
+    """
+    loga, logb = np.log(a), np.log(b)
+    it = 0
+    while it < max_iter:
+        chunk = min(check_every, max_iter - it)
+        done, err = dispatch("sinkhorn_log_iterations", K, u, v, loga, logb, a, tau, tau,
+                             chunk, tol, engine=engine)
+        it += done
+        if tracker.record(start + it, stage, err, u, v, reg) or done < chunk:
+            return it, True
+    return it, False
 
 
 def plan(K, u, v, engine):

@@ -70,7 +70,7 @@ class Penalty(ParamsMixin):
     #: the penalty is a sum of one-dimensional terms (coordinate-wise prox)
     is_separable = True
     #: methods a solver can rely on
-    capabilities = frozenset({"value", "prox", "prox_1d"})
+    capabilities = frozenset({"value", "prox", "spec"})
 
     def _validate(self):  # pragma: no cover - overridden
         pass
@@ -163,12 +163,6 @@ class Penalty(ParamsMixin):
             res = out.reshape(flat_shape)
         self._prox(flat, step, engine, res)
         return out if out is not None else res.reshape(shape)
-
-    def prox_1d(self, t, step=1.0):
-        """Scalar prox (for coordinate descent); separable penalties only."""
-        if not self.is_separable:
-            raise TypeError(f"{type(self).__name__} is not separable: it has no prox_1d.")
-        return float(self.prox(np.array([float(t)]), step, engine="numpy")[0])
 
     def check_step(self, step):
         """Raise ``ValueError`` if the prox with this step is not well defined.

@@ -176,6 +176,3 @@ class Constrained(Penalty):
         return z
 
     prox.__doc__ = Penalty.prox.__doc__
-
-    def prox_1d(self, t, step=1.0):  # noqa: D102
-        return float(self.prox(np.array([float(t)]), step, engine="numpy")[0])

@@ -5,8 +5,8 @@ lives in its own sub-package:
 
 * generic: :func:`proximal_gradient` (any loss, any penalty with a prox);
 * ``coding/``: batched sparse coding of the rows of ``X`` against a dictionary:
-  :func:`ista`, :func:`fista`, :func:`lca`, :func:`iht`, :func:`omp`, :func:`cd`,
-  :func:`lars`;
+  :func:`encode` (the dispatcher), :func:`ista`, :func:`fista`, :func:`lca`, :func:`iht`,
+  :func:`omp`, :func:`cd`, :func:`lars`;
 * ``glm/``: regression and classification on ``(X, y)`` with scikit-learn's mean datafit:
   working-set coordinate descent (:func:`lasso_cd`, :func:`lasso_cd_path`) and proximal
   Newton (:func:`prox_newton`);
@@ -22,7 +22,7 @@ from .._core.capabilities import require
 from .._core.loop import run_iterations
 from .._core.result import SolverResult, SolverState
 from .bayes.kronecker_sbl import kronecker_posterior, kronecker_sbl
-from .bayes.sbl import sbl, sbl_posterior
+from .bayes.sbl import SBLPosterior, sbl, sbl_posterior
 from .blockcd.engine import bcd
 from .blockcd.trees import (
     greedy_tree_block,
@@ -34,6 +34,7 @@ from .blockcd.trees import (
     tree_partition_blocks,
 )
 from .coding.cd import cd
+from .coding.encode import encode
 from .coding.iht import iht
 from .coding.ista import fista, ista, lca
 from .coding.lars import lars
@@ -43,10 +44,12 @@ from .glm.working_set_cd import lasso_cd, lasso_cd_path
 from .proximal_gradient import proximal_gradient
 
 __all__ = [
+    "SBLPosterior",
     "SolverResult",
     "SolverState",
     "bcd",
     "cd",
+    "encode",
     "fista",
     "greedy_tree_block",
     "is_forest",

@@ -10,31 +10,44 @@ import numpy as np
 from .._core.capabilities import require
 from .._core.loop import run_iterations
 from ..losses import Multinomial, get_loss
-from ..penalties import L1, get_penalty
+from ..penalties import get_penalty
 from ..utils.validation import check_array, check_int, check_scalar
 
 
-def proximal_gradient(A, y, *, loss="quadratic", penalty=None, x0=None, step=None,
+def proximal_gradient(X, y, *, loss="squared", penalty="l1", alpha=1.0, init=None, step=None,
                       accelerated="auto", restart=True, sample_weight=None, max_iter=1000,
                       tol=1e-6, check_every=5, callback=None, verbose=None, engine=None):
-    """Minimize ``loss(y, A x) + penalty(x)`` by proximal gradient descent.
+    """Minimize ``mean_i loss(y_i, x_i^T w) + penalty(w)`` by proximal gradient descent.
 
     ISTA takes ``x <- prox_{s penalty}(x - s grad f(x))``; FISTA adds Nesterov
     momentum and, with ``restart=True``, the gradient-based adaptive restart of
     O'Donoghue and Candès, which keeps it monotone-ish on nonconvex-looking
     landscapes and fast on strongly convex ones.
 
+    Objective (scikit-learn's regression convention, the same as :func:`working_set_cd`,
+    :func:`prox_newton` and :func:`bcd` on ``(X, y)``)::
+
+        F(w) = 1/sum(s) * sum_i s_i loss(y_i, x_i^T w) + penalty.value(w)
+
+    with ``s`` the sample weights (ones by default; only their ratios matter, as in
+    scikit-learn, where they are rescaled to sum to ``n_samples``). For ``loss="squared"``
+    this is ``1/(2n) ||y - X w||^2 + penalty(w)``, scikit-learn's ``Lasso`` objective.
+
     Parameters
     ----------
-    A : ndarray or sparse matrix of shape (n_samples, n_features)
-        Design matrix / dictionary. float32 stays float32.
+    X : ndarray or sparse matrix of shape (n_samples, n_features)
+        Design matrix. float32 stays float32.
     y : ndarray of shape (n_samples,) or (n_samples, n_targets)
         Target (class indices for ``loss="multinomial"``, -1/+1 for ``"logistic"``).
-    loss : str or Loss, default="quadratic"
+    loss : str or Loss, default="squared"
         Data fit; see :mod:`sparsopt.losses`.
-    penalty : Penalty or str or None, default=None
-        Regularizer with a ``prox``; ``None`` means ``L1(alpha=1.0)``.
-    x0 : ndarray of shape (n_features,) or (n_features, n_targets), default=None
+    penalty : str or Penalty, default="l1"
+        Regularizer with a ``prox``: a name of :func:`sparsopt.penalties.get_penalty` (built
+        with ``alpha``) or a penalty object (its own ``alpha`` is used), possibly
+        constrained (``L1(0.1) + Positive()``).
+    alpha : float, default=1.0
+        Regularization strength when ``penalty`` is a name.
+    init : ndarray of shape (n_features,) or (n_features, n_targets), default=None
         Starting point (zeros by default).
     step : float, default=None
         Step size; ``None`` uses ``1 / L`` with ``L`` the Lipschitz constant of the
@@ -45,7 +58,7 @@ def proximal_gradient(A, y, *, loss="quadratic", penalty=None, x0=None, step=Non
     restart : bool, default=True
         Adaptive restart of the momentum (only with acceleration).
     sample_weight : ndarray of shape (n_samples,), default=None
-        Non-negative weights of the samples in the loss.
+        Non-negative weights of the samples in the mean (not all zero).
     max_iter : int, default=1000
         Hard cap on iterations.
     tol : float, default=1e-6
@@ -81,43 +94,48 @@ def proximal_gradient(A, y, *, loss="quadratic", penalty=None, x0=None, step=Non
     >>> from sparsopt.penalties import L1
     >>> from sparsopt.solvers import proximal_gradient
     >>> rng = np.random.default_rng(0)
-    >>> A = rng.standard_normal((50, 20))
-    >>> x_true = np.zeros(20); x_true[:3] = [2.0, -1.0, 1.5]
-    >>> res = proximal_gradient(A, A @ x_true, penalty=L1(alpha=1.0), tol=1e-8, max_iter=5000)
+    >>> X = rng.standard_normal((50, 20))
+    >>> w_true = np.zeros(20); w_true[:3] = [2.0, -1.0, 1.5]
+    >>> res = proximal_gradient(X, X @ w_true, penalty=L1(alpha=0.02), tol=1e-8, max_iter=5000)
     >>> res.converged, np.flatnonzero(np.abs(res.x) > 1e-6).tolist()
     (True, [0, 1, 2])
     """
     name = "proximal_gradient"
-    A = check_array(A, "A", name, ndim=2, allow_sparse=True)
+    A = check_array(X, "X", name, ndim=2, allow_sparse=True)
     dtype = A.dtype
     loss = get_loss(loss)
-    penalty = L1(alpha=1.0) if penalty is None else get_penalty(penalty)
+    penalty = get_penalty(penalty, alpha=alpha)
     require(penalty, {"prox", "value"}, solver=name)
     require(loss, {"value", "grad", "lipschitz"}, solver=name)
     if isinstance(loss, Multinomial):
         y = loss.check_target(np.asarray(y))
-        n_out = int(y.max()) + 1 if x0 is None else np.shape(x0)[1]
+        n_out = int(y.max()) + 1 if init is None else np.shape(init)[1]
     else:
         y = check_array(y, "y", name, ndim=(1, 2))
         y = loss.check_target(y).astype(dtype, copy=False)
         n_out = None if y.ndim == 1 else y.shape[1]
     if y.shape[0] != A.shape[0]:
         raise ValueError(
-            f"{name}: y has {y.shape[0]} samples but A has {A.shape[0]} rows."
+            f"{name}: y has {y.shape[0]} samples but X has {A.shape[0]} rows."
         )
     if sample_weight is not None:
         sample_weight = check_array(sample_weight, "sample_weight", name, ndim=1)
-        if sample_weight.shape[0] != A.shape[0] or np.any(sample_weight < 0):
+        if sample_weight.shape[0] != A.shape[0] or np.any(sample_weight < 0) \
+                or not sample_weight.sum() > 0:
             raise ValueError(
-                f"{name}: sample_weight must be non-negative with one entry per sample."
+                f"{name}: sample_weight must be non-negative, not all zero, with one entry "
+                "per sample."
             )
+        weights = (sample_weight / sample_weight.sum()).astype(dtype)
+    else:
+        weights = np.full(A.shape[0], 1.0 / A.shape[0], dtype=dtype)
     shape = (A.shape[1],) if n_out is None else (A.shape[1], n_out)
-    if x0 is None:
+    if init is None:
         x0 = np.zeros(shape, dtype=dtype)
     else:
-        x0 = check_array(x0, "x0", name, copy=True).astype(dtype, copy=False)
+        x0 = check_array(init, "init", name, copy=True).astype(dtype, copy=False)
         if x0.shape != shape:
-            raise ValueError(f"{name}: x0 must have shape {shape}, got {x0.shape}.")
+            raise ValueError(f"{name}: init must have shape {shape}, got {x0.shape}.")
     max_iter = check_int(max_iter, "max_iter", name, lower=1)
     check_every = check_int(check_every, "check_every", name, lower=1)
     tol = check_scalar(tol, "tol", name, lower=0.0)
@@ -126,19 +144,19 @@ def proximal_gradient(A, y, *, loss="quadratic", penalty=None, x0=None, step=Non
     elif not isinstance(accelerated, (bool, np.bool_)):
         raise ValueError(f"{name}: accelerated must be True, False or 'auto', got {accelerated!r}.")
 
-    lipschitz = loss.lipschitz_constant(A, sample_weight)
+    lipschitz = loss.lipschitz_constant(A, weights)
     if step is None:
         if lipschitz == 0:
-            raise ValueError(f"{name}: A is zero, so the step 1/L is undefined; pass step.")
+            raise ValueError(f"{name}: X is zero, so the step 1/L is undefined; pass step.")
         step = 1.0 / lipschitz
     step = check_scalar(step, "step", name, lower=0.0, lower_inclusive=False)
     penalty.check_step(step)
 
     def grad(x):
-        return np.asarray(A.T @ loss.grad(y, A @ x, sample_weight), dtype=dtype)
+        return np.asarray(A.T @ loss.grad(y, A @ x, weights), dtype=dtype)
 
     def obj(x):
-        return loss.value(y, A @ x, sample_weight) + penalty.value(x, check_finite=False)
+        return loss.value(y, A @ x, weights) + penalty.value(x, check_finite=False)
 
     scale = float(np.max(np.abs(grad(np.zeros(shape, dtype=dtype)))))
     scale = scale if scale > 0 else 1.0

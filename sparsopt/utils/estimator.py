@@ -70,9 +70,9 @@ class SparsoptEstimatorMixin:
     ...     def predict(self, X):
     ...         return self._validate_input(X, reset=False) @ self.coef_
     >>> X = np.eye(3, dtype=np.float32)
-    >>> est = TinyLasso(alpha=0.5).fit(X, np.array([2.0, 0.2, -1.0], dtype=np.float32))
+    >>> est = TinyLasso(alpha=0.1).fit(X, np.array([2.0, 0.2, -1.0], dtype=np.float32))
     >>> est.coef_, est.coef_.dtype
-    (array([ 1.5,  0. , -0.5], dtype=float32), dtype('float32'))
+    (array([ 1.7,  0. , -0.7], dtype=float32), dtype('float32'))
     """
 
     def _validate_input(self, X, y="no_validation", *, reset=True, **kwargs):

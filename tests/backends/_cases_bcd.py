@@ -24,6 +24,12 @@ positive definite ``Q = M^T M + delta I`` (smallest eigenvalue >= delta >= 0.05)
 non-negative QP has a unique solution; both backends must return it to 1e-8 relative.
 ``bcd_csc_cols_axpy`` and ``bcd_csc_gather`` take CSC data of both float dtypes, column
 lists with repeats and a float64 output.
+
+The penalty kernels (``bcd_prox_steps``, ``bcd_subdiff_scores``, ``bcd_value_delta``) take
+the kernel spec of a penalty drawn from every separable kind, alone and under
+``Positive()``: the prox is checked against the penalty's own ``prox`` by the value of the
+prox objective (ties at a jump of a non-convex prox are equally good), the value
+differences against ``value``, and the two backends against each other.
 """
 
 import numpy as np
@@ -32,6 +38,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from sparsopt.backends import dispatch
+from sparsopt.penalties import CEL0, L0, L1, MCP, SCAD, ElasticNet, Log, Lq, Positive
 
 
 def _floats(lo, hi, **kw):
@@ -190,7 +197,98 @@ def _check_block_grams(op, case):
     np.testing.assert_allclose(res["numba"], res["numpy"], rtol=1e-12, atol=1e-9)
 
 
+_PENS = [L1(0.7), ElasticNet(0.5, 0.3), MCP(0.6, 3.0), SCAD(0.5, 3.7), Log(0.4, 1.0),
+         L0(0.3), Lq(0.3, 0.5), Lq(0.3, 2.0 / 3.0), Lq(0.3, 0.4), CEL0(0.5, a=1.0), Positive(),
+         L1(0.7) + Positive(), MCP(0.6, 3.0) + Positive(), ElasticNet(0.5, 0.3) + Positive()]
+
+
+def _spec_args(pen):
+    s = pen.spec()
+    a = np.atleast_1d(np.asarray(getattr(getattr(pen, "penalty", pen), "a", 1.0), dtype=float))
+    return s.kind, s.params, s.lower, s.upper, np.ascontiguousarray(a)
+
+
+@st.composite
+def _case_pen(draw):
+    pen = draw(st.sampled_from(_PENS))
+    n = draw(st.integers(1, 8))
+    v = draw(hnp.arrays(np.float64, n, elements=st.sampled_from([0.0]) | _floats(-4, 4)))
+    w = draw(hnp.arrays(np.float64, n, elements=st.sampled_from([0.0]) | _floats(-4, 4)))
+    steps = draw(hnp.arrays(np.float64, n, elements=st.sampled_from([0.5]) | _floats(0.01, 0.9)))
+    lo, hi = pen.spec().lower, pen.spec().upper
+    return pen, np.clip(v, lo, hi), np.clip(w, lo, hi), steps
+
+
+def _prox_obj(pen, z, v, s):
+    return 0.5 * (z - v) ** 2 + s * pen.value(np.reshape(z, (-1, 1)), per_row=True)
+
+
+def _check_prox_steps(op, case):
+    pen, v, _, steps = case
+    lo, hi = pen.spec().lower, pen.spec().upper
+    for e in ("numpy", "numba"):
+        z = dispatch(op, *_spec_args(pen), v, steps, np.full(v.size, np.nan), engine=e)
+        assert np.all(np.isfinite(z)) and np.all((z >= lo) & (z <= hi)), e
+        got = _prox_obj(pen, z, v, steps)
+        for i in range(v.size):  # no point of a fine grid (plus 0 and v) does better
+            grid = np.clip(np.r_[np.linspace(v[i] - 5.0, v[i] + 5.0, 4001), 0.0, v[i]], lo, hi)
+            best = _prox_obj(pen, grid, np.full(grid.size, v[i]), steps[i]).min()
+            assert got[i] <= best + 1e-9 * (1.0 + abs(best)), (e, i, z[i], v[i])
+
+
+def _check_subdiff_scores(op, case):
+    from sparsopt.backends._numpy.bcd import bcd_prox_steps as prox_ref
+
+    pen, w, g, L = case
+    L = 1.0 / L  # curvatures in [1.1, 100]: steps within the prox's domain
+    out = {}
+    for e in ("numpy", "numba"):
+        for signed in (False, True):
+            out[e, signed] = dispatch(op, *_spec_args(pen), w, g, L, signed,
+                                      np.full(w.size, np.nan), engine=e)
+    np.testing.assert_allclose(out["numba", False], out["numpy", False], rtol=1e-9, atol=1e-9)
+    assert np.all(out["numpy", False] >= 0.0)
+    for e in ("numpy", "numba"):
+        np.testing.assert_allclose(np.abs(out[e, True]), out[e, False], rtol=1e-12, atol=0)
+    if not pen.is_convex:  # a non-convex prox jumps: the sign of a tie is arbitrary
+        return
+    nz = (out["numpy", True] != 0) & (out["numba", True] != 0)
+    np.testing.assert_array_equal(np.sign(out["numba", True][nz]), np.sign(out["numpy", True][nz]))
+    # zero at a stationary coordinate: x = prox(x - g / L)
+    zz = prox_ref(*_spec_args(pen), w - g / L, 1.0 / L, np.empty(w.size))
+    gs = L * (zz - (w - g / L))  # the gradient for which zz is stationary
+    d0 = dispatch(op, *_spec_args(pen), zz, gs, L, False, np.empty(w.size), engine="numba")
+    np.testing.assert_allclose(d0, 0.0, atol=1e-9 * (1.0 + np.abs(gs).max()))
+    d1 = dispatch(op, *_spec_args(pen), zz, gs, L, False, np.empty(w.size), engine="numpy")
+    np.testing.assert_allclose(d1, 0.0, atol=1e-9 * (1.0 + np.abs(gs).max()))
+
+
+def _check_value_delta(op, case):
+    pen, x, z, _ = case
+    kind, params, _, _, a = _spec_args(pen)
+    expected = (pen.value(np.reshape(z, (-1, 1)), per_row=True)
+                - pen.value(np.reshape(x, (-1, 1)), per_row=True))
+    scale = 1.0 + np.abs(pen.value(np.reshape(x, (-1, 1)), per_row=True))
+    for e in ("numpy", "numba"):
+        out = dispatch(op, kind, params, a, x, z, np.full(x.size, np.nan), engine=e)
+        np.testing.assert_allclose(out, expected, rtol=1e-9, atol=1e-12 * scale.max(),
+                                   err_msg=e)
+        assert np.all(out[x == z] == 0.0)
+
+
 CASES = {
+    "bcd_prox_steps": (_case_pen(),
+                       lambda: (MCP(0.6, 3.0) + Positive(), np.array([-1.0, 0.3, 2.5]),
+                                np.zeros(3), np.array([0.5, 0.5, 0.2])),
+                       _check_prox_steps),
+    "bcd_subdiff_scores": (_case_pen(),
+                           lambda: (L1(0.7), np.array([0.0, 1.0, -2.0]),
+                                    np.array([0.3, -1.0, 2.0]), np.array([0.5, 0.5, 0.2])),
+                           _check_subdiff_scores),
+    "bcd_value_delta": (_case_pen(),
+                        lambda: (SCAD(0.5, 3.7), np.array([0.0, 0.3, 2.5]),
+                                 np.array([0.1, 0.3, 0.4]), np.ones(3)),
+                        _check_value_delta),
     "bcd_nnqp": (_case_nnqp(),
                  lambda: (np.array([[2.0, 0.5], [0.5, 1.0]]), np.array([-1.0, 1.0])),
                  _check_nnqp),

@@ -5,13 +5,25 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sparsopt.backends import get_kernel
-from sparsopt.penalties import CEL0, L0, L1, MCP, SCAD, Box, ElasticNet, Log, Lq
+from sparsopt.penalties import (
+    CEL0,
+    L0,
+    L1,
+    MCP,
+    SCAD,
+    Box,
+    Constrained,
+    ElasticNet,
+    Log,
+    Lq,
+    Positive,
+)
 
 PENALTIES = [
     lambda a: L1(a), lambda a: L0(a / 10), lambda a: Lq(a, q=0.5), lambda a: Lq(a, q=2 / 3),
     lambda a: Lq(a, q=0.3), lambda a: CEL0(a / 10, a=0.9), lambda a: MCP(a, gamma=3.0),
     lambda a: SCAD(a), lambda a: Log(a, eps=0.5), lambda a: ElasticNet(a, l1_ratio=0.5),
-    lambda a: Box(-a, a),
+    lambda a: Box(-a, a), lambda a: ElasticNet(a, l1_ratio=0.5) + Box(-a / 2, a),
 ]
 
 
@@ -24,6 +36,8 @@ def coding_case(draw):
     dtype = draw(st.sampled_from([np.float32, np.float64]))
     pen = draw(st.sampled_from(PENALTIES))(draw(st.floats(0.01, 1.0)))
     positive = draw(st.booleans())
+    if positive and not isinstance(pen, (Box, Constrained)):
+        pen = pen + Positive()  # positivity is a constraint composed with the penalty
     rng = np.random.default_rng(seed)
     D = rng.standard_normal((k, m))
     D /= np.linalg.norm(D, axis=1, keepdims=True)
@@ -37,21 +51,23 @@ def test_cd_gram_numba_matches_numpy(case):
     X, D, pen, positive = case
     G = np.ascontiguousarray(D @ D.T)
     B = np.ascontiguousarray(X @ D.T)
-    kind, params = pen._kernel_spec()
-    params = np.asarray(params, dtype=np.float64)
-    a = pen._a_array() if isinstance(pen, CEL0) else np.ones(1)
-    scale = 0.99 if isinstance(pen, CEL0) else 1.0
+    spec = pen.spec()
+    inner = getattr(pen, "penalty", pen)
+    a = np.atleast_1d(np.asarray(inner.a, dtype=np.float64)) if isinstance(inner, CEL0) \
+        else np.ones(1)
+    scale = 0.99 if isinstance(inner, CEL0) else 1.0
     out = {}
     for backend in ("numpy", "numba"):
         C = np.zeros_like(B)
         it = np.zeros(B.shape[0], dtype=np.int64)
-        get_kernel("cd_gram", backend)(G, B, C, kind, params, a, scale, positive, 60, 1e-9, it)
+        get_kernel("cd_gram", backend)(G, B, C, spec.kind, spec.params, a, scale, spec.lower,
+                                       spec.upper, 60, 1e-9, it)
         out[backend] = (C, it)
     tol = 1e-4 if X.dtype == np.float32 else 1e-9
     assert out["numba"][0].dtype == X.dtype
     np.testing.assert_allclose(out["numba"][0], out["numpy"][0], rtol=tol, atol=tol)
-    if positive:
-        assert np.all(out["numba"][0] >= 0)
+    # the codes stay in the spec's box
+    assert np.all(out["numba"][0] >= spec.lower) and np.all(out["numba"][0] <= spec.upper)
 
 
 @given(st.integers(1, 5), st.integers(1, 15), st.integers(0, 20), st.integers(0, 2**31 - 1),
@@ -87,7 +103,7 @@ def test_l1_specialised_kernel_equals_generic_kernel(seed, dtype, positive, alph
     C1, C2 = np.zeros_like(B), np.zeros_like(B)
     it1, it2 = np.zeros(4, np.int64), np.zeros(4, np.int64)
     get_kernel("cd_gram", "numba")(G, B, C1, _kinds.KIND_L1, np.array([alpha]), np.ones(1),
-                                   1.0, positive, 50, 1e-10, it1)
+                                   1.0, 0.0 if positive else -np.inf, np.inf, 50, 1e-10, it1)
     get_kernel("cd_gram_l1", "numba")(G, B, C2, alpha, positive, 50, 1e-10, it2)
     np.testing.assert_array_equal(C1, C2)
     np.testing.assert_array_equal(it1, it2)

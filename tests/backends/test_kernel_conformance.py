@@ -283,12 +283,14 @@ def _case_cd_gram(draw):
 
 
 def _run_cd(X, D, pen, positive, max_iter, engine):
+    from sparsopt.penalties import Box, Positive
     from sparsopt.solvers.coding.cd import cd
 
+    if positive and not isinstance(pen, Box):
+        pen = pen + Positive()  # positivity is a constraint composed with the penalty
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # tol=0: a fixed number of epochs, no convergence
-        return cd(X, D, penalty=pen, positive=positive, max_iter=max_iter, tol=0.0,
-                  engine=engine).x
+        return cd(X, D, penalty=pen, max_iter=max_iter, tol=0.0, engine=engine).x
 
 
 def _check_cd_gram(op, case):

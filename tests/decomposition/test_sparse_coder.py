@@ -10,6 +10,7 @@ from sklearn.pipeline import make_pipeline
 from sparsopt.datasets import make_sparse_coding_problem
 from sparsopt.decomposition import SparseCoder, sparse_encode
 from sparsopt.penalties import L1, MCP
+from sparsopt.solvers import encode
 
 
 @pytest.fixture(scope="module")
@@ -139,6 +140,6 @@ def test_bad_input_is_named(data, kwargs, X_mod, match):
 def test_cel0_by_name_gets_atom_norms(data):
     X, D, _ = data
     Ds = D * np.linspace(0.5, 1.5, D.shape[0])[:, None]  # unequal atom norms
-    codes, res = sparse_encode(X, Ds, penalty="cel0", alpha=0.01, return_result=True,
-                               max_iter=5000)
+    res = encode(X, Ds, penalty="cel0", alpha=0.01, max_iter=5000)
+    codes = res.x
     assert np.all(np.isfinite(codes)) and res.info["objective_per_sample"].shape == (60,)

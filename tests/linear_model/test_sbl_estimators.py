@@ -16,7 +16,7 @@ from sparsopt.linalg import KroneckerOperator, kron_apply
 from sparsopt.linear_model import KroneckerSBL, SBLRegressor
 
 #: SBLRegressor options that reproduce ARDRegression's defaults
-ARD_LIKE = dict(update="mackay", stop="coef", prune_rtol=0.0, prune_atol=1e-4, alpha_1=1e-6,
+ARD_LIKE = dict(solver="mackay", stop="coef", prune_rtol=0.0, prune_atol=1e-4, alpha_1=1e-6,
                 alpha_2=1e-6, lambda_1=1e-6, lambda_2=1e-6)
 
 
@@ -143,7 +143,7 @@ def test_fit_intercept_recovers_offset_and_sparse_weights():
 
 def test_fitted_attributes():
     X, y, _ = _regression(40, 12, 6)
-    reg = SBLRegressor(update="em").fit(X, y)
+    reg = SBLRegressor(solver="em").fit(X, y)
     assert reg.coef_.shape == reg.gamma_.shape == reg.sigma_.shape == (12,)
     assert reg.active_.dtype == bool
     np.testing.assert_array_equal(reg.coef_ != 0, reg.active_)
@@ -172,8 +172,8 @@ def test_known_noise_is_kept():
 
 def test_sblregressor_parameter_errors():
     X, y, _ = _regression(20, 8, 0)
-    with pytest.raises(ValueError, match="update"):
-        SBLRegressor(update="newton").fit(X, y)
+    with pytest.raises(ValueError, match="solver"):
+        SBLRegressor(solver="newton").fit(X, y)
     with pytest.raises(ValueError, match="prune_rtol"):
         SBLRegressor(prune_rtol=2.0).fit(X, y)
     with pytest.raises(ValueError, match="learn_noise=False needs the known noise_variance"):

@@ -9,7 +9,7 @@ import pytest
 import scipy.sparse as sp
 from sklearn.base import clone
 
-from sparsopt.losses import Huber, Logistic, Loss, Multinomial, Quadratic, get_loss
+from sparsopt.losses import Huber, Logistic, Loss, Multinomial, Squared, get_loss
 
 N_CLASSES = 4
 
@@ -30,7 +30,7 @@ def _problem(loss, n=7, seed=0):
     return y, z
 
 
-LOSSES = [Quadratic(), Logistic(), Multinomial(), Huber(delta=1.0), Huber(delta=0.3)]
+LOSSES = [Squared(), Logistic(), Multinomial(), Huber(delta=1.0), Huber(delta=0.3)]
 IDS = [repr(loss) for loss in LOSSES]
 
 
@@ -58,10 +58,10 @@ def test_grad_matches_finite_differences(loss, weighted):
     np.testing.assert_allclose(g, num, rtol=1e-6, atol=1e-7)
 
 
-def test_quadratic_and_huber_accept_2d_targets():
+def test_squared_and_huber_accept_2d_targets():
     rng = np.random.default_rng(2)
     y, z = rng.standard_normal((2, 5, 3))
-    for loss in (Quadratic(), Huber(delta=0.5)):
+    for loss in (Squared(), Huber(delta=0.5)):
         num = _num_grad(lambda zz, loss=loss: loss.value(y, zz), z)
         np.testing.assert_allclose(loss.grad(y, z), num, rtol=1e-6, atol=1e-7)
         sw = rng.uniform(0.5, 2.0, 5)
@@ -72,7 +72,7 @@ def test_quadratic_and_huber_accept_2d_targets():
 
 
 def test_closed_form_values():
-    assert Quadratic().value(np.array([1.0, 2.0]), np.array([0.0, 4.0])) == pytest.approx(2.5)
+    assert Squared().value(np.array([1.0, 2.0]), np.array([0.0, 4.0])) == pytest.approx(2.5)
     n = 6
     y = np.where(np.arange(n) % 2, 1.0, -1.0)
     assert Logistic().value(y, np.zeros(n)) == pytest.approx(n * np.log(2))
@@ -193,11 +193,11 @@ def test_lipschitz_constant_bounds_the_hessian(loss, weighted):
         assert np.linalg.eigvalsh(H).max() <= L * (1 + 1e-6) + 1e-6
 
 
-def test_lipschitz_constant_is_tight_for_quadratic():
+def test_lipschitz_constant_is_tight_for_squared():
     A = np.diag([3.0, 1.0, 0.5])
-    assert Quadratic().lipschitz_constant(A) == pytest.approx(9.0, rel=1e-5)
+    assert Squared().lipschitz_constant(A) == pytest.approx(9.0, rel=1e-5)
     assert Logistic().lipschitz_constant(A) == pytest.approx(9.0 / 4, rel=1e-5)
-    assert Quadratic().lipschitz_constant(A, sample_weight=[0.0, 4.0, 1.0]) == pytest.approx(
+    assert Squared().lipschitz_constant(A, sample_weight=[0.0, 4.0, 1.0]) == pytest.approx(
         4.0, rel=1e-5)
 
 
@@ -297,9 +297,9 @@ def test_clone_and_pickle(loss):
     assert {"value", "grad", "lipschitz"} <= set(loss.capabilities)
 
 
-@pytest.mark.parametrize("name, cls", [("quadratic", Quadratic), ("logistic", Logistic),
+@pytest.mark.parametrize("name, cls", [("squared", Squared), ("logistic", Logistic),
                                        ("multinomial", Multinomial), ("huber", Huber),
-                                       ("Huber", Huber), ("QUADRATIC", Quadratic)])
+                                       ("Huber", Huber), ("SQUARED", Squared)])
 def test_get_loss_names(name, cls):
     assert type(get_loss(name)) is cls
 
@@ -311,5 +311,5 @@ def test_get_loss_instances_and_errors():
     for bad in ("squared", "", None, 3, Huber):
         with pytest.raises(ValueError) as info:
             get_loss(bad)
-        for name in ("quadratic", "logistic", "multinomial", "huber"):
+        for name in ("squared", "logistic", "multinomial", "huber"):
             assert name in str(info.value)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy.spatial.distance import cdist
 
-from sparsopt.ot import cost_matrix, sinkhorn, wasserstein_distance
+from sparsopt.ot import cost_matrix, sinkhorn, sinkhorn_newton_sparse, wasserstein_distance
 
 
 @pytest.mark.parametrize("metric", ["sqeuclidean", "euclidean", "cityblock", "cosine"])
@@ -45,11 +45,13 @@ def test_1d_w1_matches_scipy():
     assert d == pytest.approx(w1(u, v), abs=5e-3)
 
 
-def test_methods_agree_and_result_returned():
+def test_solvers_agree_and_match_the_result_cost():
     rng = np.random.default_rng(0)
     M = rng.random((30, 20))
-    d1, res = wasserstein_distance(None, None, M, reg=0.02, return_result=True)
-    d2 = wasserstein_distance(None, None, M, reg=0.02, method="sinkhorn", tol=1e-12,
+    d1 = wasserstein_distance(None, None, M, reg=0.02)
+    assert isinstance(d1, float)
+    res = sinkhorn_newton_sparse(None, None, M, 0.02)
+    d2 = wasserstein_distance(None, None, M, reg=0.02, solver="sinkhorn", tol=1e-12,
                               max_iter=10000)
     assert d1 == pytest.approx(d2, rel=1e-9)
     assert d1 == pytest.approx(res.cost)
@@ -68,7 +70,9 @@ def test_batched_distances():
 
 def test_bad_arguments():
     M = np.ones((3, 3))
-    with pytest.raises(ValueError, match="method"):
-        wasserstein_distance(None, None, M, reg=0.1, method="emd")
+    with pytest.raises(ValueError, match="solver must be one of"):
+        wasserstein_distance(None, None, M, reg=0.1, solver="emd")
+    with pytest.raises(TypeError, match="return_result"):
+        wasserstein_distance(None, None, M, reg=0.1, return_result=True)
     with pytest.raises(ValueError, match="p"):
         wasserstein_distance(None, None, M, reg=0.1, p=0)

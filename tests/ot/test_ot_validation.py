@@ -183,10 +183,10 @@ def test_empty_marginal_means_uniform():
 # ----------------------------------------------------------------------------- options
 
 
-@pytest.mark.parametrize("method", ["sinkhorn", "LOG", "", None, "sinkhorn_log"])
-def test_bad_method(method):
-    with pytest.raises(ValueError, match="method must be one of"):
-        sinkhorn(A0, B0, M0, 0.1, method=method)
+@pytest.mark.parametrize("solver", ["sinkhorn", "LOG", "", None, "sinkhorn_log"])
+def test_bad_solver(solver):
+    with pytest.raises(ValueError, match="solver must be one of"):
+        sinkhorn(A0, B0, M0, 0.1, solver=solver)
 
 
 @_settings
@@ -197,9 +197,9 @@ def test_bad_eps_scaling(eps):
             fn(A0, B0, M0, 0.1, eps_scaling=eps)
 
 
-def test_eps_scaling_needs_the_log_method():
-    with pytest.raises(ValueError, match="eps_scaling needs method='log'"):
-        sinkhorn(A0, B0, M0, 0.1, eps_scaling=2.0, method="scaling")
+def test_eps_scaling_needs_the_log_solver():
+    with pytest.raises(ValueError, match="eps_scaling needs solver='log'"):
+        sinkhorn(A0, B0, M0, 0.1, eps_scaling=2.0, solver="scaling")
 
 
 @_settings
@@ -254,15 +254,15 @@ def test_bad_sns_parameters(kwargs, exc, match):
 
 
 @pytest.mark.parametrize("warm, exc, match", [
-    ((np.zeros(2), np.zeros(4)), ValueError, r"warm_start potentials have shapes \(2,\)"),
-    ((np.zeros(3),), TypeError, "warm_start must be None, an OTResult or a pair"),
-    (3.0, TypeError, "warm_start must be None, an OTResult or a pair"),
-    ((np.full(3, np.nan), np.zeros(4)), ValueError, "warm_start potentials must be finite"),
+    ((np.zeros(2), np.zeros(4)), ValueError, r"init potentials have shapes \(2,\)"),
+    ((np.zeros(3),), TypeError, "init must be None, an OTResult or a pair"),
+    (3.0, TypeError, "init must be None, an OTResult or a pair"),
+    ((np.full(3, np.nan), np.zeros(4)), ValueError, "init potentials must be finite"),
 ])
-def test_bad_warm_start(solver, warm, exc, match):
+def test_bad_init(solver, warm, exc, match):
     _, fn = solver
     with pytest.raises(exc, match=match):
-        fn(A0, B0, M0, 0.1, warm_start=warm)
+        fn(A0, B0, M0, 0.1, init=warm)
 
 
 def test_errors_name_their_function():

@@ -12,7 +12,9 @@ import numpy as np
 import ot
 import pytest
 
+from sparsopt._core.result import SolverResult, SolverState
 from sparsopt.backends._numba.sinkhorn import _exp_inplace
+from sparsopt.exceptions import NonFiniteIterateWarning
 from sparsopt.ot import (
     OTResult,
     sinkhorn,
@@ -66,13 +68,13 @@ def test_numba_exp_is_finite_and_clipped_at_extreme_arguments():
 # ----------------------------------------------------------------------------- agreement with POT
 
 
-@pytest.mark.parametrize("method", ["log", "scaling"])
+@pytest.mark.parametrize("solver", ["log", "scaling"])
 @pytest.mark.parametrize("reg", [0.05, 0.01])
 @pytest.mark.parametrize("shape", [(7, 7), (5, 9), (9, 4)])
-def test_sinkhorn_matches_pot(method, reg, shape):
+def test_sinkhorn_matches_pot(solver, reg, shape):
     a, b, M = _problem(*shape, seed=shape[0] * 10 + shape[1])
     P_ref, log = _pot_log(a, b, M, reg)
-    res = sinkhorn(a, b, M, reg, method=method, tol=1e-12, max_iter=100_000)
+    res = sinkhorn(a, b, M, reg, solver=solver, tol=1e-12, max_iter=100_000)
     assert res.converged and res.marginal_error <= 1e-12
     assert res.plan.shape == shape and res.plan.dtype == np.float64
     np.testing.assert_allclose(res.plan, P_ref, rtol=1e-9, atol=1e-13)
@@ -119,11 +121,11 @@ def test_masses_other_than_one():
 
 
 @pytest.mark.parametrize("kwargs", [
-    dict(method="log", tol=1e-9),
-    dict(method="log", tol=1e-3),
-    dict(method="scaling", tol=1e-9),
-    dict(method="log", tol=1e-9, eps_scaling=3.0),
-    dict(method="log", tol=1e-9, check_every=1),
+    dict(solver="log", tol=1e-9),
+    dict(solver="log", tol=1e-3),
+    dict(solver="scaling", tol=1e-9),
+    dict(solver="log", tol=1e-9, eps_scaling=3.0),
+    dict(solver="log", tol=1e-9, check_every=1),
 ])
 def test_marginal_error_is_that_of_the_returned_plan(kwargs):
     a, b, M = _problem(6, 5, seed=6)
@@ -137,14 +139,14 @@ def test_marginal_error_is_that_of_the_returned_plan(kwargs):
     assert res.n_iter < 1000
 
 
-@pytest.mark.parametrize("method", ["log", "scaling"])
-def test_exactly_one_convergence_warning_when_max_iter_is_too_small(method):
+@pytest.mark.parametrize("solver", ["log", "scaling"])
+def test_exactly_one_convergence_warning_when_max_iter_is_too_small(solver):
     a, b, M = _problem(6, 5, seed=7)
     with _Recorder() as rec:
-        res = sinkhorn(a, b, M, 0.01, method=method, max_iter=7)
+        res = sinkhorn(a, b, M, 0.01, solver=solver, max_iter=7)
     assert len(rec.convergence) == 1
     msg = str(rec.convergence[0].message)
-    assert "max_iter=7" in msg and "tol=1e-09" in msg
+    assert "max_iter = 7" in msg and "tol = 1.0e-09" in msg
     assert res.n_iter == 7
     assert not res.converged
     err = _l1_error(res.plan, a, b)
@@ -198,18 +200,18 @@ def test_history_records_the_error_of_the_iterates():
 # ----------------------------------------------------------------------------- zero masses, float32
 
 
-@pytest.mark.parametrize("method", ["log", "scaling"])
-def test_zero_entries_of_the_marginals_are_exact(method):
+@pytest.mark.parametrize("solver", ["log", "scaling"])
+def test_zero_entries_of_the_marginals_are_exact(solver):
     a, b, M = _problem(6, 7, seed=10)
     a[[1, 4]] = 0.0
     b[[0, 6]] = 0.0
     b *= a.sum() / b.sum()
-    res = sinkhorn(a, b, M, 0.03, method=method, tol=1e-12)
+    res = sinkhorn(a, b, M, 0.03, solver=solver, tol=1e-12)
     rows, cols = np.flatnonzero(a), np.flatnonzero(b)
     assert np.all(res.plan[[1, 4], :] == 0.0) and np.all(res.plan[:, [0, 6]] == 0.0)
     assert np.all(res.f[[1, 4]] == -np.inf) and np.all(res.g[[0, 6]] == -np.inf)
     assert np.all(np.isfinite(res.f[rows])) and np.all(np.isfinite(res.g[cols]))
-    red = sinkhorn(a[rows], b[cols], M[np.ix_(rows, cols)], 0.03, method=method, tol=1e-12)
+    red = sinkhorn(a[rows], b[cols], M[np.ix_(rows, cols)], 0.03, solver=solver, tol=1e-12)
     np.testing.assert_allclose(res.plan[np.ix_(rows, cols)], red.plan, rtol=1e-12, atol=1e-15)
     np.testing.assert_allclose(res.f[rows], red.f, rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(res.g[cols], red.g, rtol=1e-12, atol=1e-14)
@@ -219,12 +221,12 @@ def test_zero_entries_of_the_marginals_are_exact(method):
     assert res.marginal_error == pytest.approx(_l1_error(res.plan, a, b), abs=1e-15)
 
 
-def test_warm_start_from_a_result_with_zero_marginal_entries():
+def test_init_from_a_result_with_zero_marginal_entries():
     a, b, M = _problem(5, 6, seed=11)
     a[2] = 0.0
     a /= a.sum()
     first = sinkhorn(a, b, M, 0.05, tol=1e-12)
-    again = sinkhorn(a, b, M, 0.05, tol=1e-12, warm_start=first)
+    again = sinkhorn(a, b, M, 0.05, tol=1e-12, init=first)
     assert again.n_iter <= 1
     np.testing.assert_allclose(again.plan, first.plan, atol=1e-12)
 
@@ -285,7 +287,7 @@ def test_batch_equals_per_problem_solves(a_batched):
     for key in ("cost", "n_iter", "marginal_error", "converged", "objective"):
         np.testing.assert_array_equal(getattr(res, key), getattr(stacked, key))
         assert np.shape(getattr(res, key)) == (3,)
-    assert res.info["method"] == ("log",) * 3
+    assert res.info["solver"] == ("log",) * 3
     assert len(res.history) == 3
     assert [len(h) for h in res.history] == [len(r.history) for r in singles]
     # n_jobs=2: the same results
@@ -313,7 +315,7 @@ def test_batch_one_warning_counting_the_failed_problems():
     msg = str(rec.convergence[0].message)
     assert "2 of 3 problems" in msg
     worst = max(_l1_error(res.plan[k], a, b) for k in (0, 2))
-    assert f"{worst:.3g}" in msg
+    assert f"{worst:.3e}" in msg
     for k in range(3):
         assert res.marginal_error[k] == pytest.approx(_l1_error(res.plan[k], a, b), rel=1e-9,
                                                       abs=1e-15)
@@ -344,27 +346,27 @@ def test_eps_scaling_reaches_the_same_plan():
     assert res.n_iter == res.history[-1]["iteration"]
 
 
-def test_warm_start_converges_in_fewer_sweeps():
+def test_init_converges_in_fewer_sweeps():
     a, b, M = _problem(8, 8, seed=21)
     cold = sinkhorn(a, b, M, 0.01, tol=1e-11, max_iter=10_000)
     M2 = M + 0.02 * np.random.default_rng(22).random(M.shape)
     cold2 = sinkhorn(a, b, M2, 0.01, tol=1e-11, max_iter=10_000)
-    warm = sinkhorn(a, b, M2, 0.01, tol=1e-11, max_iter=10_000, warm_start=cold)
+    warm = sinkhorn(a, b, M2, 0.01, tol=1e-11, max_iter=10_000, init=cold)
     warm_tuple = sinkhorn(a, b, M2, 0.01, tol=1e-11, max_iter=10_000,
-                          warm_start=(cold.f, cold.g))
+                          init=(cold.f, cold.g))
     assert warm.converged and warm.n_iter < cold2.n_iter
     assert warm_tuple.n_iter == warm.n_iter
     np.testing.assert_allclose(warm.plan, cold2.plan, rtol=1e-7, atol=1e-11)
     # restarting from the solution itself: no sweep needed
-    same = sinkhorn(a, b, M, 0.01, tol=1e-11, warm_start=cold)
+    same = sinkhorn(a, b, M, 0.01, tol=1e-11, init=cold)
     assert same.n_iter == 0 and same.converged
     np.testing.assert_allclose(same.plan, cold.plan, rtol=1e-12, atol=1e-15)
 
 
-def test_warm_start_with_the_scaling_method():
+def test_init_with_the_scaling_solver():
     a, b, M = _problem(6, 6, seed=23)
-    cold = sinkhorn(a, b, M, 0.05, tol=1e-11, method="scaling")
-    same = sinkhorn(a, b, M, 0.05, tol=1e-11, method="scaling", warm_start=cold)
+    cold = sinkhorn(a, b, M, 0.05, tol=1e-11, solver="scaling")
+    same = sinkhorn(a, b, M, 0.05, tol=1e-11, solver="scaling", init=cold)
     assert same.n_iter <= 10 and same.converged  # one check of check_every sweeps at most
 
 
@@ -379,12 +381,16 @@ def test_callback_returning_true_stops_early():
     with _Recorder():
         res = sinkhorn(a, b, M, 0.001, callback=cb, check_every=5)
     assert len(calls) == 3 and res.n_iter == 15
-    assert [c["iteration"] for c in calls] == [5, 10, 15]
-    assert {"iteration", "stage", "marginal_error", "time", "f", "g"} <= set(calls[0])
-    # the potentials handed to the callback are those of the iterate
-    assert calls[-1]["f"].shape == (6,) and np.all(np.isfinite(calls[-1]["f"]))
-    np.testing.assert_allclose(calls[-1]["f"], res.f)
-    assert not res.converged
+    assert all(isinstance(c, SolverState) for c in calls)
+    assert [c.iteration for c in calls] == [5, 10, 15]
+    assert {"stage", "marginal_error", "f", "g", "reg"} <= set(calls[0].info)
+    assert calls[0].stop_crit == calls[0].info["marginal_error"] and calls[0].elapsed >= 0
+    # the potentials handed to the callback are those of the iterate: state.x = (f, g)
+    f, g = calls[-1].x
+    assert f is calls[-1].info["f"] and g is calls[-1].info["g"]
+    assert f.shape == (6,) and np.all(np.isfinite(f))
+    np.testing.assert_allclose(f, res.f)
+    assert not res.converged and res.stopped_by == "callback"
 
 
 def test_callback_false_does_not_stop():
@@ -392,28 +398,35 @@ def test_callback_false_does_not_stop():
     seen = []
     res = sinkhorn(a, b, M, 0.05, tol=1e-10, callback=lambda s: seen.append(1) and False)
     ref = sinkhorn(a, b, M, 0.05, tol=1e-10)
-    assert res.n_iter == ref.n_iter and len(seen) == len(ref.history)
+    # the loop protocol: every check calls the callback except the one that converges
+    assert res.n_iter == ref.n_iter and len(seen) == len(ref.history) - 1
+    np.testing.assert_array_equal(res.plan, ref.plan)
 
 
-def test_scaling_method_refuses_an_underflowing_kernel():
+def test_scaling_solver_refuses_an_underflowing_kernel():
     # reg = 1/1200, C in [0, 1]: exp(-C / reg) underflows to 0 on the last row
     M = np.array([[0.0, 0.2, 0.4], [0.3, 0.0, 0.5], [0.7, 0.8, 0.9]])
-    with pytest.raises(ValueError, match=r"underflow.*method='log'"):
-        sinkhorn(None, None, M, 1 / 1200, method="scaling")
+    with pytest.raises(ValueError, match=r"underflow.*solver='log'"):
+        sinkhorn(None, None, M, 1 / 1200, solver="scaling")
     # the log-domain solvers represent it
     res = sinkhorn_newton_sparse(None, None, M, 1 / 1200)
     assert _l1_error(res.plan, np.full(3, 1 / 3), np.full(3, 1 / 3)) <= 1e-12
 
 
-def test_scaling_method_overflowing_iterates_warn_once_and_roll_back():
+def test_scaling_solver_overflowing_iterates_warn_once_and_roll_back():
     # exp(-M / reg) keeps a positive entry in every row and column, but the scalings
-    # overflow: one ConvergenceWarning pointing at method='log', no numpy warnings
+    # overflow: one NonFiniteIterateWarning pointing at solver='log', no numpy warnings
     M = np.array([[0.0, 0.55], [0.6, 0.7]])
     with _Recorder() as rec:
-        res = sinkhorn(None, None, M, 1 / 1200, method="scaling")
-    assert len(rec.convergence) == 1 and "method='log'" in str(rec.convergence[0].message)
-    assert len(rec.all) == 1
+        res = sinkhorn(None, None, M, 1 / 1200, solver="scaling")
+    assert len(rec.all) == 1 and issubclass(rec.all[0].category, NonFiniteIterateWarning)
+    assert "solver='log'" in str(rec.all[0].message)
+    assert rec.all[0].filename == __file__
     assert not res.converged and np.all(np.isfinite(res.plan))
+    assert res.stopped_by == "nonfinite" and np.all(np.isfinite(res.f))
+    # the returned plan is that of the last finite check's potentials
+    np.testing.assert_allclose(res.plan, np.exp((res.f[:, None] + res.g[None, :] - M) * 1200),
+                               rtol=1e-12)
     assert sinkhorn_newton_sparse(None, None, M, 1 / 1200).converged
 
 
@@ -438,7 +451,7 @@ def test_unbalanced_accepts_different_masses_and_reports_its_objective():
     a, b, M = _problem(4, 6, seed=27)
     reg, reg_m = 0.1, 0.5
     res = sinkhorn_unbalanced(a, 2.0 * b, M, reg, reg_m, tol=1e-11, max_iter=10_000)
-    assert res.converged and res.info["method"] == "unbalanced"
+    assert res.converged and res.info["solver"] == "unbalanced"
     P = res.plan
     assert 1.0 < P.sum() < 2.0
     assert res.marginal_error == pytest.approx(_l1_error(P, a, 2.0 * b), rel=1e-9)
@@ -482,7 +495,9 @@ def test_unbalanced_warns_once_without_convergence():
 def test_knopp_positive_square_matrix_becomes_doubly_stochastic():
     K = np.random.default_rng(30).random((6, 6)) + 0.05
     with _Recorder() as rec:
-        P, x, y = sinkhorn_knopp_scaling(K, return_scalings=True)
+        res = sinkhorn_knopp_scaling(K)
+    P, x, y = res.x, res.info["row_scaling"], res.info["col_scaling"]
+    assert isinstance(res, SolverResult) and res.converged and res.stop_crit <= 1e-12
     assert rec.convergence == []
     assert np.abs(P.sum(axis=0) - 1).max() <= 1e-12
     assert np.abs(P.sum(axis=1) - 1).max() <= 1e-12
@@ -496,18 +511,20 @@ def test_knopp_rectangular_with_given_sums():
     a = rng.random(4) + 0.5
     b = rng.random(7) + 0.5
     b *= a.sum() / b.sum()
-    P = sinkhorn_knopp_scaling(K, a=a, b=b)
+    P = sinkhorn_knopp_scaling(K, a=a, b=b).x
     assert np.abs(P.sum(axis=1) - a).max() <= 1e-12
     assert np.abs(P.sum(axis=0) - b).max() <= 1e-12
     # default b for a rectangular matrix: n / m
-    P = sinkhorn_knopp_scaling(K)
+    P = sinkhorn_knopp_scaling(K).x
     np.testing.assert_allclose(P.sum(axis=0), 4 / 7, atol=1e-12)
     np.testing.assert_allclose(P.sum(axis=1), 1.0, atol=1e-12)
 
 
 def test_knopp_without_total_support_warns():
     with _Recorder() as rec:
-        P = sinkhorn_knopp_scaling(np.array([[1.0, 1.0], [0.0, 1.0]]))
+        res = sinkhorn_knopp_scaling(np.array([[1.0, 1.0], [0.0, 1.0]]))
+    P = res.x
+    assert not res.converged and res.stop_crit > 1e-12
     assert len(rec.convergence) == 1
     assert "total support" in str(rec.convergence[0].message)
     # the limit is the identity, reached only slowly (P_12 ~ 1 / iterations)
@@ -518,7 +535,7 @@ def test_knopp_without_total_support_warns():
 def test_knopp_matrix_with_zeros_but_total_support_scales_exactly():
     K = np.array([[1.0, 2.0, 0.0], [0.0, 1.0, 3.0], [4.0, 0.0, 1.0]])
     with _Recorder() as rec:
-        P = sinkhorn_knopp_scaling(K)
+        P = sinkhorn_knopp_scaling(K).x
     assert rec.convergence == []
     assert np.abs(P.sum(0) - 1).max() <= 1e-12 and np.abs(P.sum(1) - 1).max() <= 1e-12
     assert np.all(P[K == 0] == 0)

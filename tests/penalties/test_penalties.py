@@ -337,23 +337,41 @@ def test_bad_step_raises(pen, step):
         pen.prox(np.ones(N_FEATURES), step)
 
 
-# ----------------------------------------------------------------------------- prox_1d
+# ----------------------------------------------------------------------------- spec
 
 
 @pytest.mark.parametrize("pen", SCALAR_SEPARABLE, ids=str)
-def test_prox_1d_matches_prox(pen):
-    ts = [-3.0, -1.0, -0.31, 0.0, 0.2, 0.77, 1.5, 4.0]
-    expected = pen.prox(np.array(ts), STEP)
-    got = [pen.prox_1d(t, STEP) for t in ts]
-    assert all(isinstance(g, float) for g in got)
-    np.testing.assert_allclose(got, expected, rtol=1e-14, atol=1e-15)
+def test_spec_scalar_prox_matches_prox(pen):
+    # the one channel to the coordinate-wise kernels: prox_consts/prox_apply on the spec
+    # reproduce the penalty's own prox
+    from sparsopt.backends._numba.prox import N_CONSTS, prox_apply_clip, prox_consts
+
+    spec = pen.spec()
+    ts = np.array([-3.0, -1.0, -0.31, 0.0, 0.2, 0.77, 1.5, 4.0])
+    c = np.empty(N_CONSTS)
+    a = float(np.atleast_1d(getattr(pen, "a", 1.0))[0])
+    prox_consts(spec.kind, spec.params, STEP, a, c)
+    got = [prox_apply_clip(spec.kind, t, c, spec.lower, spec.upper) for t in ts]
+    np.testing.assert_allclose(got, pen.prox(ts, STEP), rtol=1e-12, atol=1e-14)
+    assert "spec" in pen.capabilities
 
 
 @pytest.mark.parametrize("pen", [p for p in ALL if not p.is_separable], ids=str)
-def test_prox_1d_refused_by_group_penalties(pen):
-    with pytest.raises(TypeError, match="separable"):
-        pen.prox_1d(1.0, STEP)
-    assert "prox_1d" not in pen.capabilities
+def test_spec_refused_by_group_penalties(pen):
+    with pytest.raises(TypeError, match="not separable"):
+        pen.spec(solver="some_cd")
+    assert "spec" not in pen.capabilities
+
+
+@pytest.mark.parametrize("pen", [p for p in SCALAR_SEPARABLE if p.spec().kind != 10], ids=str)
+def test_positive_composition_prox_and_spec(pen):
+    from sparsopt.penalties import Positive
+
+    con = pen + Positive()
+    ts = np.array([-3.0, -0.2, 0.0, 0.4, 2.5])
+    np.testing.assert_allclose(con.prox(ts, STEP), np.maximum(pen.prox(ts, STEP), 0.0))
+    assert con.spec().lower == 0.0 and con.spec().kind == pen.spec().kind
+    assert con.value(np.array([-1.0])) == np.inf
 
 
 # ----------------------------------------------------------------------------- value

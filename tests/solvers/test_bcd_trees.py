@@ -8,13 +8,13 @@ import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.sparse.linalg import spsolve
-from sklearn.exceptions import ConvergenceWarning
 
 from sparsopt.datasets._graph_problems import (
     harmonic_system,
     make_knn_label_problem,
     make_lattice_label_problem,
 )
+from sparsopt.exceptions import ConvergenceWarning
 from sparsopt.solvers.blockcd.trees import (
     BLOCK_RULES,
     greedy_tree_block,
@@ -234,9 +234,9 @@ def test_dtype_shape_and_engine_agreement():
             c = label_propagation_bcd(A, b, blocks=blocks, max_iter=n_it, tol=0.0,
                                       engine="numpy")
             np.testing.assert_allclose(a.x, c.x, rtol=1e-9, atol=1e-9)
-    # x0 warm start at the solution converges at once
+    # init (warm start) at the solution converges at once
     x_star = spsolve(A.tocsc(), b)
-    res = label_propagation_bcd(A, b, x0=x_star, tol=1e-8)
+    res = label_propagation_bcd(A, b, init=x_star, tol=1e-8)
     assert res.converged and res.n_iter == 1
 
 
@@ -354,3 +354,18 @@ def test_knn_dataset():
         make_knn_label_problem(200, 1, n_neighbors=1, random_state=0)
     with pytest.raises(ValueError, match="n_neighbors"):
         make_knn_label_problem(10, 2, n_neighbors=10)
+
+
+def test_callback_true_first_call_stops_after_one_check():
+    A, b, _ = make_lattice_label_problem(8, 8, 6, random_state=0)
+    calls = []
+
+    def cb(state):
+        calls.append(state.iteration)
+        return True
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        res = label_propagation_bcd(A, b, callback=cb, max_iter=50)
+    assert calls == [1] and res.n_iter == 1 and not res.converged
+    assert res.info["stopped_by"] == "callback"

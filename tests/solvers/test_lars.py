@@ -21,8 +21,9 @@ from sparsopt.backends._numpy.lars import (
 )
 from sparsopt.datasets import make_sparse_coding_problem
 from sparsopt.decomposition import sparse_encode
-from sparsopt.penalties import L1, ElasticNet
-from sparsopt.solvers import SolverResult, cd, lars
+from sparsopt.exceptions import NonFiniteIterateWarning
+from sparsopt.penalties import L1, MCP, Box, ElasticNet, GroupL21, Positive
+from sparsopt.solvers import SolverResult, cd, encode, lars
 
 ENGINES = ("numpy", "numba")
 #: raise for a deeper search, e.g. SPARSOPT_CONFORMANCE_EXAMPLES=2000
@@ -44,11 +45,17 @@ def _objective(X, D, C, alpha, l2=0.0):
             + 0.5 * l2 * np.sum(C**2, axis=1))
 
 
-def _tight_cd(X, D, **kw):
+def _l1(alpha, positive=False):
+    """``L1(alpha)``, non-negative with ``positive`` (``+ Positive()``)."""
+    return L1(alpha) + Positive() if positive else L1(alpha)
+
+
+def _tight_cd(X, D, alpha=1.0, positive=False, penalty=None, **kw):
     """Coordinate descent run to (near) machine precision: the reference optimum."""
+    pen = _l1(alpha, positive) if penalty is None else penalty
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        return cd(X, D, tol=1e-13, max_iter=100000, **kw)
+        return cd(X, D, penalty=pen, tol=1e-13, max_iter=100000, **kw)
 
 
 def _sk_lasso(X, D, alpha, positive=False):
@@ -99,7 +106,7 @@ def test_l1_matches_sklearn_lasso_and_tight_cd(data, engine, alpha):
 def test_positive_matches_sklearn_positive_lasso(data, engine):
     X, D = data
     alpha = 0.1
-    res = lars(X, D, alpha=alpha, positive=True, engine=engine)
+    res = lars(X, D, penalty=_l1(alpha, True), engine=engine)
     assert np.all(res.x >= 0) and res.info["n_finished_by_cd"] == 0
     f = _objective(X, D, res.x, alpha)
     f_sk = _objective(X, D, _sk_lasso(X, D, alpha, positive=True), alpha)
@@ -141,7 +148,7 @@ def test_alpha_above_alpha_max_gives_zero_codes_without_steps(data, engine):
     np.testing.assert_allclose(res.info["objective_per_sample"], 0.5 * np.sum(X**2, axis=1))
     # per row: positive=True only looks at the positive correlations
     alpha = float(np.median(B.max(axis=1)))
-    res = lars(X, D, alpha=alpha, positive=True, engine=engine)
+    res = lars(X, D, penalty=_l1(alpha, True), engine=engine)
     quiet = B.max(axis=1) <= alpha
     assert quiet.any() and (~quiet).any()
     assert np.all(res.x[quiet] == 0) and np.all(res.info["n_iter_per_sample"][quiet] == 0)
@@ -282,7 +289,7 @@ def test_certified_rows_are_optimal_after_a_reentry(engine):
 
 def test_positive_codes_are_never_negative_at_alpha_zero():
     D = np.array([[0.0, -0.5, 0.0], [0.6875, 0.125, 0.0]])
-    res = lars(D[1:], D, alpha=0.0, positive=True, engine="numpy")  # x = d_1: c = [0, 1]
+    res = lars(D[1:], D, penalty=_l1(0.0, True), engine="numpy")  # x = d_1: c = [0, 1]
     np.testing.assert_allclose(res.x, [[0.0, 1.0]], atol=1e-12)
     assert np.all(res.x >= 0), res.x
 
@@ -361,8 +368,8 @@ def test_n_jobs_gives_identical_codes(data, engine):
 @pytest.mark.parametrize("alpha", [0.01, 0.3])
 def test_numpy_and_numba_engines_agree(data, alpha, positive):
     X, D = data
-    a = lars(X, D, alpha=alpha, positive=positive, engine="numpy")
-    b = lars(X, D, alpha=alpha, positive=positive, engine="numba")
+    a = lars(X, D, penalty=_l1(alpha, positive), engine="numpy")
+    b = lars(X, D, penalty=_l1(alpha, positive), engine="numba")
     np.testing.assert_allclose(b.x, a.x, rtol=0, atol=1e-10)
     np.testing.assert_array_equal(b.info["status_per_sample"], a.info["status_per_sample"])
     np.testing.assert_array_equal(b.info["n_iter_per_sample"], a.info["n_iter_per_sample"])
@@ -456,7 +463,7 @@ def _problems(draw):
 @given(problem=_problems())
 def test_codes_satisfy_lasso_optimality(problem):
     X, D, alpha, positive, engine = problem
-    res = lars(X, D, alpha=alpha, positive=positive, tol=1e-13, max_iter=100000,
+    res = lars(X, D, penalty=_l1(alpha, positive), tol=1e-13, max_iter=100000,
                engine=engine)
     C = res.x
     assert np.all(np.isfinite(C))
@@ -482,12 +489,15 @@ def test_codes_satisfy_lasso_optimality(problem):
 
 def test_sparse_encode_auto_uses_lars(data):
     X, D = data
-    codes, res = sparse_encode(X, D, alpha=0.1, return_result=True)
+    res = encode(X, D, alpha=0.1)
+    codes = res.x
+    assert res.info["solver"] == "lars"
+    np.testing.assert_array_equal(codes, sparse_encode(X, D, alpha=0.1))
     assert "status_per_sample" in res.info and res.info["n_finished_by_cd"] == 0
     np.testing.assert_array_equal(codes, lars(X, D, alpha=0.1).x)
     np.testing.assert_array_equal(
         sparse_encode(X, D, alpha=0.1, solver="lars", positive=True),
-        lars(X, D, alpha=0.1, positive=True).x)
+        lars(X, D, penalty=_l1(0.1, True)).x)
     # float32 stays float32 through sparse_encode too
     assert sparse_encode(X.astype(np.float32), D.astype(np.float32), alpha=0.1).dtype == \
         np.float32
@@ -496,7 +506,8 @@ def test_sparse_encode_auto_uses_lars(data):
 def test_sparse_encode_auto_with_init_uses_cd(data):
     X, D = data
     exact = lars(X, D, alpha=0.1).x
-    codes, res = sparse_encode(X, D, alpha=0.1, init=exact, tol=1e-12, return_result=True)
+    res = encode(X, D, alpha=0.1, init=exact, tol=1e-12)
+    codes = res.x
     assert "status_per_sample" not in res.info  # a cd result, not a lars one
     assert np.all(res.info["n_iter_per_sample"] <= 2)  # warm start at the optimum
     np.testing.assert_allclose(codes, exact, rtol=0, atol=1e-10)
@@ -504,5 +515,45 @@ def test_sparse_encode_auto_with_init_uses_cd(data):
     np.testing.assert_array_equal(
         sparse_encode(X, D, alpha=0.1, solver="lars", init=np.ones_like(exact)), exact)
     # other penalties than l1 do not go to lars
-    _, res = sparse_encode(X, D, penalty="elasticnet", alpha=0.1, return_result=True)
+    res = encode(X, D, penalty="elasticnet", alpha=0.1)
     assert "status_per_sample" not in res.info
+
+
+# ----------------------------------------------------------------------------- one road
+
+
+@pytest.mark.parametrize("pen", [MCP(0.1, gamma=3.0), L1(0.1) + Box(-1.0, 1.0),
+                                 GroupL21(0.1, groups=4)])
+def test_lars_refuses_other_penalties_with_one_error(data, pen):
+    X, D = data
+    with pytest.raises(TypeError, match="lars solves l1 and elastic-net.*cd.*fista"):
+        lars(X, D, penalty=pen)
+
+
+def test_lars_positive_elastic_net_matches_tight_cd(data):
+    X, D = data
+    pen = ElasticNet(0.2, l1_ratio=0.5) + Positive()
+    res = lars(X, D, penalty=pen)
+    assert np.all(res.x >= 0)
+    np.testing.assert_allclose(res.x, _tight_cd(X, D, penalty=pen).x, atol=1e-9)
+
+
+def test_lars_nonfinite_rows_roll_back_to_zero(data, monkeypatch):
+    import sparsopt.solvers.coding.lars as lars_module
+
+    real = lars_module.dispatch
+
+    def nan_first_row(op, G, B, C, *args, engine=None):
+        out = real(op, G, B, C, *args, engine=engine)
+        if op == "lars_gram":
+            C[0] = np.nan
+        return out
+
+    X, D = data
+    ref = lars(X[1:], D, alpha=0.1).x
+    monkeypatch.setattr(lars_module, "dispatch", nan_first_row)
+    with pytest.warns(NonFiniteIterateWarning):
+        res = lars(X, D, alpha=0.1)
+    assert res.info["n_nonfinite"] == 1 and np.all(res.x[0] == 0)
+    np.testing.assert_allclose(res.info["objective_per_sample"][0], 0.5 * X[0] @ X[0])
+    np.testing.assert_array_equal(res.x[1:], ref)

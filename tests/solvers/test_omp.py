@@ -20,6 +20,7 @@ from sparsopt.backends._numpy.omp import (
     STOP_ZERO_CORR,
 )
 from sparsopt.datasets import load_image_patches, make_sparse_coding_problem
+from sparsopt.exceptions import NonFiniteIterateWarning
 from sparsopt.solvers import SolverResult, omp
 
 ENGINES = ("numpy", "numba")
@@ -355,3 +356,28 @@ def test_n_jobs_gives_identical_results(engine, tol):
         np.testing.assert_array_equal(b.x, a.x)
         for key in ("n_active", "residual_sq", "stop_reason"):
             np.testing.assert_array_equal(b.info[key], a.info[key])
+
+
+def test_nonfinite_rows_roll_back_to_zero(monkeypatch):
+    import sparsopt.solvers.coding.omp as omp_module
+
+    real = omp_module.get_kernel
+
+    def nan_kernel(op, backend):
+        kernel = real(op, backend)
+
+        def run(G, B, norms_sq, cap, tol, out):
+            na, sr, rs = kernel(G, B, norms_sq, cap, tol, out)
+            out[0] = np.nan
+            return na, sr, rs
+
+        return run
+
+    X, D, _ = make_sparse_coding_problem(6, 20, 40, 3, noise=0.0, random_state=0)
+    monkeypatch.setattr(omp_module, "get_kernel", nan_kernel)
+    with pytest.warns(NonFiniteIterateWarning):
+        res = omp(X, D, n_nonzero_coefs=3)
+    assert res.info["n_nonfinite"] == 1 and np.all(res.x[0] == 0)
+    assert res.info["n_active"][0] == 0 and res.stopped_by == "finite"
+    np.testing.assert_allclose(res.info["residual_sq"][0], X[0] @ X[0])
+    assert np.all(np.isfinite(res.x))

@@ -7,8 +7,10 @@ import warnings
 import numpy as np
 import pytest
 
-from sparsopt.exceptions import ConvergenceWarning
-from sparsopt.solvers import SolverResult, sbl
+import sparsopt
+from sparsopt.exceptions import ConvergenceWarning, NonFiniteIterateWarning
+from sparsopt.solvers import SBLPosterior, SolverResult, SolverState, sbl
+from sparsopt.solvers.bayes import sbl as sbl_module
 from sparsopt.solvers.bayes.sbl import sbl_posterior
 
 
@@ -59,14 +61,19 @@ def test_posterior_both_branches_match_explicit_formula(shape, is_complex, L):
     gamma = rng.uniform(0.1, 2.0, N)
     sigma2 = 0.3
     mu_ref, Sigma_ref, logdet_ref = _explicit(A, Y, gamma, sigma2)
-    mu, sdiag, logdet, Sigma = sbl_posterior(A, Y, gamma, sigma2, full=True)
+    post = sbl_posterior(A, Y, gamma, sigma2, full=True)
+    assert isinstance(post, SBLPosterior)
+    mu, sdiag, logdet, rss, Sigma = post
     assert mu.shape == (N, L) and sdiag.shape == (N,)
     assert np.isrealobj(sdiag)
     np.testing.assert_allclose(mu, mu_ref, rtol=0, atol=1e-10)
     np.testing.assert_allclose(sdiag, np.real(np.diag(Sigma_ref)), rtol=0, atol=1e-10)
     np.testing.assert_allclose(Sigma, Sigma_ref, rtol=0, atol=1e-10)
     assert logdet == pytest.approx(logdet_ref, abs=1e-10)
-    mu2, sdiag2, logdet2 = sbl_posterior(A, Y, gamma, sigma2)
+    R = Y - A @ mu_ref
+    assert rss == pytest.approx(float(np.real(np.vdot(R, R))), rel=1e-9)
+    mu2, sdiag2, logdet2, rss2, cov2 = sbl_posterior(A, Y, gamma, sigma2)
+    assert cov2 is None and rss2 == pytest.approx(rss, rel=1e-10)
     np.testing.assert_allclose(mu2, mu, rtol=0, atol=1e-12)
     np.testing.assert_allclose(sdiag2, sdiag, rtol=0, atol=1e-12)
     assert logdet2 == pytest.approx(logdet, abs=1e-12)
@@ -80,13 +87,14 @@ def test_posterior_woodbury_and_direct_agree_on_the_same_problem():
     Y = rng.standard_normal((5, 2))
     gamma = rng.uniform(0.2, 1.5, 8)
     s2 = 0.7
-    mu_w, sd_w, ld_w = sbl_posterior(A, Y, gamma, s2)
+    mu_w, sd_w, ld_w, rss_w, _ = sbl_posterior(A, Y, gamma, s2)
     A_pad = np.vstack([A, np.zeros((3, 8))])
     Y_pad = np.vstack([Y, np.zeros((3, 2))])
-    mu_d, sd_d, ld_d = sbl_posterior(A_pad, Y_pad, gamma, s2)
+    mu_d, sd_d, ld_d, rss_d, _ = sbl_posterior(A_pad, Y_pad, gamma, s2)
     np.testing.assert_allclose(mu_w, mu_d, rtol=0, atol=1e-10)
     np.testing.assert_allclose(sd_w, sd_d, rtol=0, atol=1e-10)
     assert ld_d == pytest.approx(ld_w + 3 * np.log(s2), abs=1e-10)
+    assert rss_d == pytest.approx(rss_w, rel=1e-9)  # the padded rows fit exactly
 
 
 def test_posterior_precomputed_gram_is_used_consistently():
@@ -96,8 +104,9 @@ def test_posterior_precomputed_gram_is_used_consistently():
     gamma = rng.uniform(0.5, 1.0, 5)
     ref = sbl_posterior(A, Y, gamma, 0.2)
     got = sbl_posterior(A, Y, gamma, 0.2, gram=A.T @ A)
-    for a, b in zip(ref, got):
+    for a, b in zip(ref[:4], got[:4]):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+    assert ref.cov is None and got.cov is None
 
 
 # ----------------------------------------------------------------------------- the solver
@@ -109,7 +118,7 @@ def test_em_cost_is_monotone_with_known_noise_and_no_pruning(L, is_complex):
     A, y, _, _, s2 = _problem(M=30, N=50, k=4, snr=15, L=L, is_complex=is_complex, seed=1)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        res = sbl(A, y, update="em", noise_variance=s2, learn_noise=False, prune_rtol=0.0,
+        res = sbl(A, y, solver="em", noise_variance=s2, learn_noise=False, prune_rtol=0.0,
                   prune_atol=0.0, max_iter=150, tol=1e-12)
     cost = np.array([h["objective"] for h in res.history])
     assert cost.size == res.n_iter > 20
@@ -134,34 +143,34 @@ def test_history_cost_is_the_sbl_cost_of_the_estep_gamma(L):
                                                         rel=1e-10)
 
 
-@pytest.mark.parametrize("update", ["em", "mackay"])
-def test_first_noise_update_uses_the_estep_gamma(update):
+@pytest.mark.parametrize("solver", ["em", "mackay"])
+def test_first_noise_update_uses_the_estep_gamma(solver):
     # sigma^2 starts at var(y); after one iteration (gamma = 1 in the E-step):
     # EM: (||y - A mu||^2 + s2 sum_j (1 - Sigma_jj / gamma_j)) / M
     # MacKay: ||y - A mu||^2 / (M - sum_j (1 - Sigma_jj / gamma_j))
     A, y, _, _, _ = _problem(M=25, N=40, k=3, snr=10, seed=9)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        res = sbl(A, y, update=update, max_iter=1, tol=0.0, prune_rtol=0.0)
+        res = sbl(A, y, solver=solver, max_iter=1, tol=0.0, prune_rtol=0.0)
     s0 = np.var(y) + np.finfo(np.float64).eps
     gamma = np.ones(40)
     Sigma = np.linalg.inv(A.T @ A / s0 + np.eye(40))
     mu = Sigma @ A.T @ y / s0
     rss = np.sum((y - A @ mu) ** 2)
     sum_g = np.sum(1 - np.diag(Sigma) / gamma)
-    expected = (rss + s0 * sum_g) / 25 if update == "em" else rss / (25 - sum_g)
+    expected = (rss + s0 * sum_g) / 25 if solver == "em" else rss / (25 - sum_g)
     assert res.history[0]["noise_variance"] == pytest.approx(expected, rel=1e-10)
     # and the M-step of gamma: EM mu^2 + Sigma_jj, MacKay mu^2 / (1 - Sigma_jj / gamma_j)
-    g_exp = (mu**2 + np.diag(Sigma) if update == "em"
+    g_exp = (mu**2 + np.diag(Sigma) if solver == "em"
              else mu**2 / (1 - np.diag(Sigma) / gamma))
     np.testing.assert_allclose(res.info["gamma"], g_exp, rtol=1e-10)
 
 
-@pytest.mark.parametrize("update", ["em", "mackay"])
+@pytest.mark.parametrize("solver", ["em", "mackay"])
 @pytest.mark.parametrize("learn_noise", [False, True])
-def test_support_recovery_easy_problem(update, learn_noise):
+def test_support_recovery_easy_problem(solver, learn_noise):
     A, y, x, support, s2 = _problem(M=40, N=80, k=4, snr=30, seed=3)
-    res = sbl(A, y, update=update, noise_variance=s2 if not learn_noise else None,
+    res = sbl(A, y, solver=solver, noise_variance=s2 if not learn_noise else None,
               learn_noise=learn_noise)
     assert isinstance(res, SolverResult) and res.converged
     assert res.x.shape == (80,) and res.x.dtype == np.float64
@@ -179,10 +188,10 @@ def test_support_recovery_easy_problem(update, learn_noise):
         assert res.info["noise_variance"] == s2
 
 
-@pytest.mark.parametrize("update", ["em", "mackay"])
-def test_learned_noise_is_close_to_truth(update):
+@pytest.mark.parametrize("solver", ["em", "mackay"])
+def test_learned_noise_is_close_to_truth(solver):
     A, y, _, _, s2 = _problem(M=200, N=100, k=5, snr=10, seed=8)
-    res = sbl(A, y, update=update)
+    res = sbl(A, y, solver=solver)
     assert res.info["noise_variance"] == pytest.approx(s2, rel=0.3)
 
 
@@ -220,7 +229,7 @@ def test_float32_in_float32_out():
 
 def test_relative_and_absolute_pruning_rules():
     A, y, _, support, s2 = _problem(M=40, N=80, k=4, snr=30, seed=3)
-    res = sbl(A, y, update="mackay", noise_variance=s2, learn_noise=False, prune_rtol=0.0,
+    res = sbl(A, y, solver="mackay", noise_variance=s2, learn_noise=False, prune_rtol=0.0,
               prune_atol=1e-4)
     gamma = res.info["gamma"]
     assert np.all(gamma[res.info["active"]] > 1e-4)
@@ -231,37 +240,114 @@ def test_relative_and_absolute_pruning_rules():
     assert np.all(gamma[res.info["active"]] >= 0.5 * gamma.max())
 
 
-def test_gamma_init_and_callback():
+def test_init_and_callback():
     A, y, _, support, s2 = _problem(seed=3)
-    res = sbl(A, y, noise_variance=s2, learn_noise=False, gamma_init=np.full(80, 2.0))
+    res = sbl(A, y, noise_variance=s2, learn_noise=False, init=np.full(80, 2.0))
     np.testing.assert_array_equal(np.flatnonzero(res.x), support)
     seen = []
 
-    def cb(it, gamma, mu):
-        seen.append((it, gamma.shape, mu.shape))
-        return it == 3
+    def cb(state):
+        assert isinstance(state, SolverState)
+        seen.append((state.iteration, state.info["gamma"].shape, state.x.shape))
+        return state.iteration == 3
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         res = sbl(A, y, noise_variance=s2, learn_noise=False, callback=cb, tol=0.0)
-    assert res.n_iter == 3 and seen == [(i, (80,), (80, 1)) for i in (1, 2, 3)]
-    assert not res.converged
+    assert res.n_iter == 3 and seen == [(i, (80,), (80,)) for i in (1, 2, 3)]
+    assert not res.converged and res.stopped_by == "callback"
 
 
-def test_callback_stop_gives_no_convergence_warning():
+def test_init_is_the_first_estep_gamma():
+    # with init = c, the first record is the SBL cost of gamma = c (not of the default 1)
+    A, y, _, _, s2 = _problem(M=20, N=30, k=3, seed=4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        res = sbl(A, y, noise_variance=s2, learn_noise=False, max_iter=1, tol=0.0,
+                  init=np.full(30, 0.5))
+    C = s2 * np.eye(20) + 0.5 * A @ A.T
+    cost = np.linalg.slogdet(C)[1] + y @ np.linalg.solve(C, y)
+    assert res.history[0]["objective"] == pytest.approx(cost, rel=1e-10)
+
+
+def test_callback_true_on_first_call_stops_after_one_check():
+    A, y, _, _, s2 = _problem(seed=3)
+    calls = []
+
+    def cb(state):
+        calls.append(state)
+        return True
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        res = sbl(A, y, callback=cb, tol=0.0)
+    assert len(calls) == 1 and calls[0].iteration == 1
+    assert isinstance(res, SolverResult) and not res.converged and res.n_iter == 1
+    assert res.stopped_by == "callback" and res.info["stopped_by"] == "callback"
+    assert set(calls[0].info) >= {"gamma", "noise_variance", "n_active"}
+    assert calls[0].objective == res.history[0]["objective"]
+    # the history records carry no N-vector per iteration
+    assert "gamma" not in res.history[0]
+
+
+@pytest.mark.parametrize("config_verbose, expected_lines", [(0, 0), (1, 4)])
+def test_verbose_none_reads_the_config(capsys, config_verbose, expected_lines):
     A, y, _, _, s2 = _problem(seed=3)
     with warnings.catch_warnings():
-        warnings.simplefilter("error", ConvergenceWarning)
-        res = sbl(A, y, noise_variance=s2, learn_noise=False, tol=0.0,
-                  callback=lambda it, gamma, mu: it == 3)
-    assert res.n_iter == 3
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        with sparsopt.config_context(verbose=config_verbose):
+            sbl(A, y, noise_variance=s2, learn_noise=False, max_iter=3, tol=0.0)
+    out = capsys.readouterr().out
+    assert len([line for line in out.splitlines() if line.startswith("sbl:")]) == expected_lines
+    # an explicit verbose wins over the configuration
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        with sparsopt.config_context(verbose=1):
+            sbl(A, y, noise_variance=s2, learn_noise=False, max_iter=3, tol=0.0, verbose=0)
+    assert capsys.readouterr().out == ""
+
+
+def test_nonfinite_iteration_rolls_back_to_the_last_finite_prior(monkeypatch):
+    A, y, _, _, s2 = _problem(seed=3)
+    ref = sbl(A, y, noise_variance=s2, learn_noise=False, max_iter=3, tol=0.0,
+              callback=lambda state: state.iteration == 3)
+    calls = []
+    real = sbl_module.gamma_update
+
+    def flaky(*args):
+        calls.append(1)
+        out = real(*args)
+        return out * np.nan if len(calls) == 4 else out
+
+    monkeypatch.setattr(sbl_module, "gamma_update", flaky)
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        res = sbl(A, y, noise_variance=s2, learn_noise=False, tol=0.0)
+    assert [w.category for w in rec] == [NonFiniteIterateWarning]
+    assert res.stopped_by == "nonfinite" and not res.converged and res.n_iter == 3
+    # the posterior of the third iteration's gamma, as a run stopped there
+    np.testing.assert_allclose(res.x, ref.x, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(res.info["gamma"], ref.info["gamma"], rtol=1e-12)
+    assert np.all(np.isfinite(res.x)) and np.all(np.isfinite(res.info["sigma_diag"]))
+
+
+def test_nonfinite_estep_without_a_finite_prior_raises(monkeypatch):
+    A, y, _, _, s2 = _problem(seed=3)
+
+    def broken(X, y, gamma, sigma2, **kw):
+        post = sbl_posterior(X, y, gamma, sigma2, **kw)
+        return post._replace(mean=post.mean * np.nan)
+
+    monkeypatch.setattr(sbl_module, "sbl_posterior", broken)
+    with pytest.raises(FloatingPointError, match="sbl"):
+        sbl(A, y, noise_variance=s2, learn_noise=False)
 
 
 def test_stop_on_coefficients():
     A, y, _, support, s2 = _problem(seed=3)
     res = sbl(A, y, noise_variance=s2, learn_noise=False, stop="coef", tol=1e-6)
     assert res.converged and res.stop_crit < 1e-6
-    assert res.info["criterion"] == "coef"
+    assert res.info["stop"] == "coef" and "coef" in res.info["criterion"]
     np.testing.assert_array_equal(np.flatnonzero(res.x), support)
 
 
@@ -282,7 +368,7 @@ def test_convergence_warning_exactly_once():
 @pytest.mark.parametrize(
     "kwargs, exc, match",
     [
-        (dict(update="newton"), ValueError, "update must be one of"),
+        (dict(solver="newton"), ValueError, "solver must be one of"),
         (dict(stop="objective"), ValueError, "stop must be one of"),
         (dict(learn_noise=False), ValueError, "learn_noise=False needs the known noise_variance"),
         (dict(tol=-1e-3), ValueError, "tol must be >= 0"),
@@ -292,8 +378,8 @@ def test_convergence_warning_exactly_once():
         (dict(prune_rtol=1.5), ValueError, "prune_rtol must be <= 1"),
         (dict(prune_atol=-1.0), ValueError, "prune_atol must be >= 0"),
         (dict(lambda_1=-1.0), ValueError, "lambda_1 must be >= 0"),
-        (dict(gamma_init=np.ones(7)), ValueError, "gamma_init must hold 80"),
-        (dict(gamma_init=-np.ones(80)), ValueError, "gamma_init must hold 80 positive"),
+        (dict(init=np.ones(7)), ValueError, "init .*must hold 80"),
+        (dict(init=-np.ones(80)), ValueError, "init .*must hold 80 positive"),
     ],
 )
 def test_parameter_errors_name_the_parameter(kwargs, exc, match):
@@ -308,7 +394,7 @@ def test_input_errors():
         sbl(A, y[:-1])
     bad = A.copy()
     bad[3, 4] = np.nan
-    with pytest.raises(ValueError, match="A contains NaN"):
+    with pytest.raises(ValueError, match="X contains NaN"):
         sbl(bad, y)
     bad_y = y.copy()
     bad_y[0] = np.nan
@@ -317,11 +403,11 @@ def test_input_errors():
     bad_y[0] = np.inf
     with pytest.raises(ValueError, match="y contains NaN or infinity"):
         sbl(A, bad_y)
-    with pytest.raises(ValueError, match="A must be a non-empty 2-D"):
+    with pytest.raises(ValueError, match="X must be a non-empty 2-D"):
         sbl(A[0], y)
     with pytest.raises(ValueError, match="y must be 1-D"):
         sbl(A, y[:, None, None])
-    with pytest.raises(TypeError, match="A must be numeric"):
+    with pytest.raises(TypeError, match="X must be numeric"):
         sbl(A.astype(str), y)
 
 

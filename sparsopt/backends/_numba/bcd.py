@@ -3,12 +3,204 @@
 Mirrors ``sparsopt/backends/_numpy/bcd.py`` (see there for the semantics).
 """
 
+import math
+
 import numpy as np
 from numba import njit
 
+from .._kinds import (
+    KIND_BOX,
+    KIND_CEL0,
+    KIND_ELASTICNET,
+    KIND_L0,
+    KIND_L1,
+    KIND_LHALF,
+    KIND_LOG,
+    KIND_LQ,
+    KIND_LTWOTHIRDS,
+    KIND_MCP,
+    KIND_SCAD,
+)
 from .._registry import register_kernel
+from .prox import N_CONSTS, prox_apply_clip, prox_consts, subdiff_distance
 
 _opts = dict(cache=True, nogil=True)
+
+
+@njit(**_opts)
+def _clip(z, lower, upper):
+    if z < lower:
+        return lower
+    if z > upper:
+        return upper
+    return z
+
+
+@njit(**_opts)
+def _en_params(kind, params):
+    """``(l1, l2)`` of the l1 / elastic-net / box kinds (the loops specialised below)."""
+    if kind == KIND_L1:
+        return params[0], 0.0
+    if kind == KIND_ELASTICNET:
+        return params[0] * params[1], params[0] * (1.0 - params[1])
+    return 0.0, 0.0  # KIND_BOX: the bounds are the spec's lower / upper
+
+
+@register_kernel("bcd_prox_steps", "numba")
+@njit(**_opts)
+def bcd_prox_steps(kind, params, lower, upper, a, v, steps, out):
+    n = v.shape[0]
+    if kind == KIND_L1 or kind == KIND_ELASTICNET or kind == KIND_BOX:
+        # the common kinds in one branch-free loop (prox_apply's dispatch per element
+        # costs more than the prox itself)
+        l1, l2 = _en_params(kind, params)
+        for i in range(n):
+            t = v[i]
+            s = steps[i]
+            z = abs(t) - s * l1
+            z = 0.0 if z <= 0.0 else math.copysign(z, t) / (1.0 + s * l2)
+            out[i] = _clip(z, lower, upper)
+        return out
+    c = np.zeros(N_CONSTS)
+    na = a.shape[0]
+    last_s = -1.0
+    last_a = -1.0
+    for i in range(n):
+        s = steps[i]
+        aj = a[i % na]
+        if s != last_s or aj != last_a:  # constants once per distinct step
+            prox_consts(kind, params, s, aj, c)
+            last_s = s
+            last_a = aj
+        out[i] = prox_apply_clip(kind, v[i], c, lower, upper)
+    return out
+
+
+@njit(**_opts)
+def _pen_u(kind, p, u, aj):
+    """Penalty value at ``|t| = u`` (0 for the box: the points are feasible)."""
+    if kind == KIND_L1:
+        return p[0] * u
+    if kind == KIND_ELASTICNET:
+        return p[0] * (p[1] * u + 0.5 * (1.0 - p[1]) * u * u)
+    if kind == KIND_MCP:
+        lam, gam = p[0], p[1]
+        return lam * u - u * u / (2.0 * gam) if u <= gam * lam else 0.5 * gam * lam * lam
+    if kind == KIND_SCAD:
+        lam, gam = p[0], p[1]
+        if u <= lam:
+            return lam * u
+        if u <= gam * lam:
+            return (2.0 * gam * lam * u - u * u - lam * lam) / (2.0 * (gam - 1.0))
+        return lam * lam * (gam + 1.0) / 2.0
+    if kind == KIND_LOG:
+        return p[0] * math.log1p(u / p[1])
+    if kind == KIND_L0:
+        return p[0] if u != 0.0 else 0.0
+    if kind == KIND_LHALF:
+        return p[0] * math.sqrt(u)
+    if kind == KIND_LTWOTHIRDS:
+        return p[0] * u ** (2.0 / 3.0)
+    if kind == KIND_LQ:
+        return p[0] * u ** p[1]
+    if kind == KIND_CEL0:
+        r = math.sqrt(2.0 * p[0])
+        if u <= r / aj:
+            return aj * r * u - 0.5 * aj * aj * u * u
+        return p[0]
+    return 0.0
+
+
+@njit(**_opts)
+def _pen_delta(kind, p, x, z, aj):
+    """``pen(z) - pen(x)`` for one coordinate, factored by ``|z| - |x|`` on a piece."""
+    ux = abs(x)
+    uz = abs(z)
+    du = uz - ux
+    if du == 0.0:
+        return 0.0
+    if kind == KIND_L1:
+        return p[0] * du
+    if kind == KIND_ELASTICNET:
+        return p[0] * (p[1] * du + 0.5 * (1.0 - p[1]) * du * (uz + ux))
+    if kind == KIND_MCP:
+        top = p[1] * p[0]
+        if uz <= top and ux <= top:
+            return du * (p[0] - (uz + ux) / (2.0 * p[1]))
+        if uz > top and ux > top:
+            return 0.0
+    elif kind == KIND_SCAD:
+        lam, gam = p[0], p[1]
+        if uz <= lam and ux <= lam:
+            return lam * du
+        if lam < uz <= gam * lam and lam < ux <= gam * lam:
+            return du * (2.0 * gam * lam - (uz + ux)) / (2.0 * (gam - 1.0))
+        if uz > gam * lam and ux > gam * lam:
+            return 0.0
+    elif kind == KIND_LOG:
+        return p[0] * math.log1p(du / (p[1] + ux))
+    elif kind == KIND_CEL0:
+        r = math.sqrt(2.0 * p[0])
+        if uz <= r / aj and ux <= r / aj:
+            return du * (aj * r - 0.5 * aj * aj * (uz + ux))
+    return _pen_u(kind, p, uz, aj) - _pen_u(kind, p, ux, aj)
+
+
+@register_kernel("bcd_value_delta", "numba")
+@njit(**_opts)
+def bcd_value_delta(kind, params, a, x, z, out):
+    if kind == KIND_L1 or kind == KIND_ELASTICNET or kind == KIND_BOX:
+        l1, l2 = _en_params(kind, params)
+        for i in range(x.shape[0]):
+            ux = abs(x[i])
+            uz = abs(z[i])
+            du = uz - ux
+            out[i] = 0.0 if du == 0.0 else du * (l1 + 0.5 * l2 * (uz + ux))
+        return out
+    na = a.shape[0]
+    for i in range(x.shape[0]):
+        out[i] = _pen_delta(kind, params, x[i], z[i], a[i % na])
+    return out
+
+
+@register_kernel("bcd_subdiff_scores", "numba")
+@njit(**_opts)
+def bcd_subdiff_scores(kind, params, lower, upper, a, x, g, L, signed, out):
+    n = x.shape[0]
+    if kind == KIND_L1 or kind == KIND_ELASTICNET or kind == KIND_BOX:
+        # convex: the minimum-norm element e = g + clip(-g, lo, hi) of g + d pen(x) + N(x),
+        # signed as the gradient mapping (|e| is the subdiff distance)
+        l1, l2 = _en_params(kind, params)
+        for i in range(n):
+            xi = x[i]
+            if xi == 0.0:
+                lo, hi = -l1, l1
+            else:
+                lo = hi = math.copysign(l1, xi) + l2 * xi
+            if xi <= lower:
+                lo = -math.inf
+            if xi >= upper:
+                hi = math.inf
+            e = g[i] + _clip(-g[i], lo, hi)
+            out[i] = e if signed else abs(e)
+        return out
+    c = np.zeros(N_CONSTS)
+    na = a.shape[0]
+    for i in range(n):
+        xi = x[i]
+        gi = g[i]
+        dist = subdiff_distance(kind, xi, -gi, params, lower, upper)
+        if dist < 0.0 or signed:
+            li = L[i]
+            prox_consts(kind, params, 1.0 / li, a[i % na], c)
+            gm = li * (xi - prox_apply_clip(kind, xi - gi / li, c, lower, upper))
+            if dist < 0.0:
+                dist = abs(gm)
+            if signed:
+                sgn = gm if gm != 0.0 else gi
+                dist = math.copysign(dist, sgn) if sgn != 0.0 else 0.0
+        out[i] = dist
+    return out
 
 
 @register_kernel("bcd_nnqp", "numba")

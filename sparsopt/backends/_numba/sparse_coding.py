@@ -6,7 +6,7 @@ import numpy as np
 from numba import njit
 
 from .._registry import register_kernel
-from .prox import N_CONSTS, prox_apply, prox_consts
+from .prox import N_CONSTS, prox_apply_clip, prox_consts
 
 _opts = dict(cache=True, nogil=True)
 
@@ -26,7 +26,9 @@ def _init_q(G, B, C, i, q):
 
 @register_kernel("cd_gram", "numba")
 @njit(**_opts)
-def cd_gram(G, B, C, kind, params, a, step_scale, positive, max_iter, tol, n_iter):
+def cd_gram(G, B, C, kind, params, a, step_scale, lower, upper, max_iter, tol, n_iter):
+    """Proximal coordinate descent per row; the penalty is a :class:`PenaltySpec`
+    (``kind``, ``params``) under the box ``[lower, upper]`` (see the NumPy reference)."""
     n, k = B.shape
     consts = np.zeros((k, N_CONSTS))
     steps = np.zeros(k)
@@ -48,8 +50,7 @@ def cd_gram(G, B, C, kind, params, a, step_scale, positive, max_iter, tol, n_ite
                 if step == 0.0:
                     continue
                 cj = C[i, j]
-                v = prox_apply(kind, cj + step * q[j], consts[j])
-                C[i, j] = 0.0 if positive and v < 0.0 else v
+                C[i, j] = prox_apply_clip(kind, cj + step * q[j], consts[j], lower, upper)
                 new = C[i, j]  # read back in the array's dtype (float32 stays float32)
                 d = new - cj
                 if d != 0.0:
@@ -80,8 +81,6 @@ def topk_threshold(V, k, out):
             j = order[r]
             out[i, j] = V[i, j]
     return out
-
-
 
 
 @register_kernel("cd_gram_l1", "numba")

@@ -39,14 +39,16 @@ def prox_scalar(kind, p, step, aj, t):
 
 
 @register_kernel("cd_gram", "numpy")
-def cd_gram(G, B, C, kind, params, a, step_scale, positive, max_iter, tol, n_iter):
+def cd_gram(G, B, C, kind, params, a, step_scale, lower, upper, max_iter, tol, n_iter):
     """Proximal coordinate descent on ``1/2 ||x_i - c_i D||^2 + pen(c_i)``, row by row.
 
     Works on the Gram matrix ``G = D D^T`` and correlations ``B = X D^T`` only. Each
     coordinate takes the step ``step_scale / G_jj`` (1 = exact minimization for
-    convex penalties), keeping ``q = B_i - c_i G`` up to date. With ``positive`` the
-    coordinate prox is that of ``pen + indicator(x >= 0)``, i.e. ``max(prox, 0)`` for
-    the symmetric penalties. A row stops when its
+    convex penalties), keeping ``q = B_i - c_i G`` up to date. The penalty is a
+    :class:`~sparsopt.penalties.PenaltySpec`: ``kind`` and ``params``, under the box
+    ``[lower, upper]`` (``-inf``/``inf`` when none): the coordinate prox is
+    ``clip(prox(t), lower, upper)``, exact for the boxes
+    :class:`~sparsopt.penalties.Constrained` accepts. A row stops when its
     largest coordinate change is ``<= tol * max_j |c_ij|`` (or after ``max_iter``
     epochs). ``C`` holds the starting codes and receives the result; ``n_iter``
     receives the epochs used per row. Returns ``C``.
@@ -65,8 +67,7 @@ def cd_gram(G, B, C, kind, params, a, step_scale, positive, max_iter, tol, n_ite
                 step = step_scale / diag[j]
                 cj = float(C[i, j])
                 new = prox_scalar(kind, params, step, a[j % a.size], cj + step * q[j])
-                if positive and new < 0.0:
-                    new = 0.0
+                new = min(max(new, lower), upper)
                 new = float(C.dtype.type(new))
                 d = new - cj
                 if d != 0.0:
@@ -83,8 +84,8 @@ def cd_gram(G, B, C, kind, params, a, step_scale, positive, max_iter, tol, n_ite
 @register_kernel("cd_gram_l1", "numpy")
 def cd_gram_l1(G, B, C, alpha, positive, max_iter, tol, n_iter):
     """Reference of the L1-specialised kernel: ``cd_gram`` with the L1 penalty."""
-    return cd_gram(G, B, C, K.KIND_L1, np.array([alpha]), np.ones(1), 1.0, positive,
-                   max_iter, tol, n_iter)
+    return cd_gram(G, B, C, K.KIND_L1, np.array([alpha]), np.ones(1), 1.0,
+                   0.0 if positive else -np.inf, np.inf, max_iter, tol, n_iter)
 
 
 @register_kernel("topk_threshold", "numpy")

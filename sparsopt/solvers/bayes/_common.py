@@ -2,13 +2,44 @@
 
 from __future__ import annotations
 
+from typing import Any, NamedTuple
+
 import numpy as np
 
 from ...utils.validation import check_scalar
 
-UPDATES = ("em", "mackay")
+SOLVERS = ("em", "mackay")
 STOPS = ("gamma", "coef")
+#: the stopping criteria's names, as the ConvergenceWarning and ``result.info["criterion"]``
+#: spell them
+CRITERIA = {"gamma": "relative change of gamma", "coef": "coef change sum |x_new - x_old|"}
 _TINY = np.finfo(np.float64).tiny
+
+
+class SBLPosterior(NamedTuple):
+    """The E-step of sparse Bayesian learning (what :func:`sbl_posterior` and
+    :func:`kronecker_posterior` return).
+
+    Attributes
+    ----------
+    mean : ndarray of shape (n_features, n_snapshots)
+        Posterior mean ``mu``.
+    sdiag : ndarray of shape (n_features,)
+        Real diagonal of the posterior covariance ``Sigma``.
+    logdet : float
+        ``log det(sigma^2 I + X Gamma X^H)`` (for the evidence).
+    rss : float
+        ``||y - X mu||_F^2``, summed over the snapshots.
+    cov : ndarray of shape (n_features, n_features) or None
+        The full posterior covariance, only when asked for (``full=True`` of
+        :func:`sbl_posterior`); ``None`` otherwise.
+    """
+
+    mean: Any
+    sdiag: Any
+    logdet: float
+    rss: float
+    cov: Any = None
 
 
 def check_targets(y, n_rows, name):
@@ -35,9 +66,9 @@ def check_noise(name, noise_variance, learn_noise):
         raise ValueError(f"{name}: learn_noise=False needs the known noise_variance (> 0).")
 
 
-def check_common(name, update, noise_variance, learn_noise, tol, stop, priors):
-    if update not in UPDATES:
-        raise ValueError(f"{name}: update must be one of {UPDATES}, got {update!r}.")
+def check_common(name, solver, noise_variance, learn_noise, tol, stop, priors):
+    if solver not in SOLVERS:
+        raise ValueError(f"{name}: solver must be one of {SOLVERS}, got {solver!r}.")
     if stop not in STOPS:
         raise ValueError(f"{name}: stop must be one of {STOPS}, got {stop!r}.")
     check_scalar(tol, "tol", name, lower=0.0)
@@ -53,23 +84,23 @@ def initial_noise(Y, noise_variance):
     return float(np.mean(np.abs(Y - Y.mean(axis=0)) ** 2)) + np.finfo(np.float64).eps
 
 
-def gamma_update(update, second_moment, sdiag, gamma, lambda_1, lambda_2):
+def gamma_update(solver, second_moment, sdiag, gamma, lambda_1, lambda_2):
     """M-step for the (unstructured) prior variances.
 
     EM: ``gamma = (E|x|^2 + 2 lambda_2) / (1 + 2 lambda_1)`` with ``E|x|^2 = |mu|^2 + Sigma_jj``;
     MacKay: ``gamma = (|mu|^2 + 2 lambda_2) / (g + 2 lambda_1)``, ``g = 1 - Sigma_jj / gamma``
     (the Gamma hyperpriors on the precisions 1/gamma as in scikit-learn's ARDRegression).
     """
-    if update == "em":
+    if solver == "em":
         return (second_moment + sdiag + 2.0 * lambda_2) / (1.0 + 2.0 * lambda_1)
     g = np.maximum(1.0 - sdiag / gamma, 0.0)
     return (second_moment + 2.0 * lambda_2) / np.maximum(g + 2.0 * lambda_1, _TINY)
 
 
-def noise_update(update, rss, n_rows, sum_g, sigma2, alpha_1, alpha_2):
+def noise_update(solver, rss, n_rows, sum_g, sigma2, alpha_1, alpha_2):
     """M-step for the noise variance; ``rss`` per snapshot, ``sum_g = sum_j 1 - Sigma_jj/gamma_j``
     with the E-step's gamma (not the one just updated)."""
-    if update == "em":
+    if solver == "em":
         val = (rss + sigma2 * sum_g + 2.0 * alpha_2) / (n_rows + 2.0 * alpha_1)
     else:
         val = (rss + 2.0 * alpha_2) / max(n_rows - sum_g + 2.0 * alpha_1, _TINY)

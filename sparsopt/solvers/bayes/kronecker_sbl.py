@@ -19,19 +19,18 @@ squares inside the AM sweep.
 from __future__ import annotations
 
 import math
-import time
-import warnings
 from contextlib import nullcontext
 
 import numpy as np
 from scipy.optimize import nnls
 from threadpoolctl import ThreadpoolController
 
-from ..._core.result import SolverResult
-from ...exceptions import ConvergenceWarning
+from ..._core.loop import LoopMonitor, all_finite
 from ...linalg import KroneckerOperator, kron_apply
 from ...utils.validation import check_int, check_scalar
 from ._common import (
+    CRITERIA,
+    SBLPosterior,
     check_noise,
     check_targets,
     initial_noise,
@@ -58,42 +57,37 @@ def _kron(vectors):
     return out
 
 
-def kronecker_posterior(factors, gammas, Y, sigma2, *, return_rss=False):
-    """Kronecker E-step: posterior mean, covariance diagonal and ``log det C``.
+def kronecker_posterior(factors, gammas, y, sigma2):
+    """Kronecker E-step: posterior mean, covariance diagonal, ``log det C`` and residual.
 
     Parameters
     ----------
     factors : sequence of ndarray, each of shape (m_i, n_i)
     gammas : sequence of ndarray, each of shape (n_i,)
         Non-negative factor prior variances (``gamma = gamma_1 ⊗ ... ⊗ gamma_I``).
-    Y : ndarray of shape (m_1 ... m_I, L)
+    y : ndarray of shape (m_1 ... m_I, L)
     sigma2 : float
         Noise variance (> 0).
-    return_rss : bool, default=False
-        Also return ``||Y - A mu||_F^2``, free here: the residual is
-        ``sigma^2 (⊗ U_i) [d ⊙ (⊗ U_i)^H y]`` and the ``U_i`` are unitary.
 
     Returns
     -------
-    mu : ndarray of shape (n_1 ... n_I, L)
-    sdiag : ndarray of shape (n_1 ... n_I,)
-    logdet_c : float
-        ``log det(sigma^2 I + A Gamma A^H)``.
-    rss : float
-        Only with ``return_rss``.
+    posterior : SBLPosterior
+        ``mean`` (n_1 ... n_I, L), ``sdiag`` (n_1 ... n_I,), ``logdet``
+        ``log det(sigma^2 I + A Gamma A^H)``, ``rss`` ``||y - A mean||_F^2`` (free here: the
+        residual is ``sigma^2 (⊗ U_i) [d ⊙ (⊗ U_i)^H y]`` and the ``U_i`` are unitary), and
+        ``cov`` ``None`` (the full covariance is never formed).
 
     Examples
     --------
     >>> import numpy as np
-    >>> from sparsopt.solvers import kronecker_posterior
-    >>> from sparsopt.solvers import sbl_posterior
+    >>> from sparsopt.solvers import kronecker_posterior, sbl_posterior
     >>> rng = np.random.default_rng(0)
     >>> F = [rng.standard_normal((3, 5)), rng.standard_normal((4, 6))]
     >>> g = [rng.random(5) + 0.1, rng.random(6) + 0.1]
-    >>> Y = rng.standard_normal((12, 1))
-    >>> mu, sd, _ = kronecker_posterior(F, g, Y, 0.3)
-    >>> mu_d, sd_d, _ = sbl_posterior(np.kron(*F), Y, np.kron(*g), 0.3)
-    >>> bool(np.allclose(mu, mu_d) and np.allclose(sd, sd_d))
+    >>> y = rng.standard_normal((12, 1))
+    >>> post = kronecker_posterior(F, g, y, 0.3)
+    >>> dense = sbl_posterior(np.kron(*F), y, np.kron(*g), 0.3)
+    >>> bool(np.allclose(post.mean, dense.mean) and np.allclose(post.sdiag, dense.sdiag))
     True
     """
     AGs = [A_i * g_i for A_i, g_i in zip(factors, gammas)]
@@ -108,14 +102,12 @@ def kronecker_posterior(factors, gammas, Y, sigma2, *, return_rss=False):
     Bs = [AG.conj().T @ U for AG, U in zip(AGs, Us)]  # diag(gamma_i) A_i^H U_i
     s = sigma2 + _kron(ps)
     d = 1.0 / s
-    z = kron_apply([U.conj().T for U in Us], Y) * d[:, None]
+    z = kron_apply([U.conj().T for U in Us], y) * d[:, None]
     mu = kron_apply(Bs, z)
     sdiag = _kron(gammas) - np.real(kron_apply([np.abs(B) ** 2 for B in Bs], d))
     logdet = float(np.sum(np.log(s)))
-    if return_rss:
-        rss = sigma2 ** 2 * float(np.real(np.vdot(z, z)))
-        return mu, np.maximum(sdiag, 0.0), logdet, rss
-    return mu, np.maximum(sdiag, 0.0), logdet
+    rss = sigma2 ** 2 * float(np.real(np.vdot(z, z)))
+    return SBLPosterior(mu, np.maximum(sdiag, 0.0), logdet, rss, None)
 
 
 def _tridiag(n, c):
@@ -154,9 +146,11 @@ def _normalise(gammas):
 
 
 def _m_step_am(Lam, gammas, coupling_mats, am_tol, am_max_iter):
+    """AM sweeps (hard cap ``am_max_iter``); returns the factors and the sweeps done."""
     gammas = [g.copy() for g in gammas]
     old = _kron(gammas)
-    for _ in range(am_max_iter):
+    sweeps = 0
+    for sweeps in range(1, am_max_iter + 1):  # noqa: B007 - the count is returned
         for i in range(len(gammas)):
             rhs = _am_factor(Lam, gammas, i)
             if coupling_mats[i] is not None:
@@ -169,7 +163,7 @@ def _m_step_am(Lam, gammas, coupling_mats, am_tol, am_max_iter):
         if relative_change(new, old) < am_tol:
             break
         old = new
-    return gammas
+    return gammas, sweeps
 
 
 def _top_singular(R):
@@ -253,8 +247,12 @@ def _max_factor_dim(factors):
 
 def kronecker_sbl(factors, y, *, solver="svd", coupling=None, noise_variance=None,
                   learn_noise=True, prune_rtol=None, prune_atol=0.0, max_iter=500, tol=1e-4,
-                  am_tol=1e-5, am_max_iter=100, callback=None, verbose=0):
+                  am_tol=1e-5, am_max_iter=100, init=None, callback=None, verbose=None):
     """Sparse Bayesian learning with a Kronecker dictionary and a Kronecker prior (KroSBL).
+
+    Objective: the SBL cost ``log det C + y^H C^{-1} y`` (per snapshot, averaged over the
+    snapshots), ``C = sigma^2 I + A Gamma A^H``, over ``gamma = gamma_1 ⊗ ... ⊗ gamma_I``;
+    recorded in ``history`` for the ``gamma`` of each E-step.
 
     Parameters
     ----------
@@ -282,26 +280,49 @@ def kronecker_sbl(factors, y, *, solver="svd", coupling=None, noise_variance=Non
         Also prune ``gamma_i[j] < prune_atol`` (on the factor entries after the scale
         normalisation, as the reference code; not on ``⊗ gamma``).
     max_iter : int, default=500
-        The reference code stops at 150; AM often needs 200-300 iterations when the
-        factors are far from square (m_i ~ n_i / 2), and stopping it early leaves dense,
-        poor estimates. SVD usually converges in 20-100.
+        Hard cap on the iterations. The reference code stops at 150; AM often needs
+        200-300 iterations when the factors are far from square (m_i ~ n_i / 2), and
+        stopping it early leaves dense, poor estimates. SVD usually converges in 20-100.
     tol : float, default=1e-4
-        Stop when ``||gamma_new - gamma_old|| / ||gamma_old|| < tol`` (full-length ``⊗ gamma``,
-        zeros at pruned entries).
+        Stop when ``||gamma_new - gamma_old|| / ||gamma_old||`` falls to ``tol`` (full-length
+        ``⊗ gamma``, zeros at pruned entries).
     am_tol, am_max_iter : float, int, default=1e-5, 100
-        Inner AM sweeps stop at this relative change of ``⊗ gamma_i``.
+        The inner AM sweeps of each M-step stop at this relative change of ``⊗ gamma_i``,
+        or after ``am_max_iter`` sweeps (a hard cap; the sweeps done are counted in
+        ``history`` and ``info["am_sweeps"]``, an inner stop at the cap is not a warning).
+    init : sequence of ndarray, each of shape (n_i,), default=None
+        Initial factor prior variances ``gamma_i`` (positive), used as given in the first
+        E-step (only rescaled: all but the last to unit norm, the last takes the scale, so
+        ``⊗ gamma_i`` is unchanged). Default: ``⊗ gamma_i = 1`` (with coupling, the coupled
+        factors ``1e-5 + C_i gamma_i`` of that start).
     callback : callable, default=None
-        ``callback(iteration, gamma_factors, mu)`` after each iteration (full-length factors
-        and ``mu``); returning True stops (no ``ConvergenceWarning`` then).
-    verbose : int, default=0
+        ``callback(state)`` with a :class:`~sparsopt.solvers.SolverState` after each
+        iteration: ``state.x`` the posterior mean of that iteration's E-step (full length,
+        zero at pruned entries, shaped as the result's ``x``), ``state.objective`` the SBL cost,
+        ``state.info``: ``gamma_factors`` (the updated full-length factors, zeros at pruned
+        entries), ``noise_variance``, ``n_active``. Returning True stops the run
+        (``converged=False``, ``stopped_by="callback"``, no ``ConvergenceWarning``).
+    verbose : int or None, default=None
+        One line per iteration when > 0; ``None`` reads ``sparsopt.get_config()``.
 
     Returns
     -------
     result : SolverResult
-        ``x`` the posterior mean, ``(N,)`` or ``(N, L)``, zero at pruned entries;
-        ``info``: ``gamma`` (N,), ``gamma_factors`` (full-length factor vectors, zeros at
-        pruned entries), ``sigma_diag`` (N,), ``noise_variance``, ``active_factors`` (masks),
-        ``n_active``, ``stopped_by``. ``history`` holds the SBL cost per iteration.
+        ``x`` the posterior mean for the final ``gamma``, ``(N,)`` or ``(N, L)``, zero at
+        pruned entries; ``info``: ``gamma`` (N,), ``gamma_factors`` (full-length factor
+        vectors, zeros at pruned entries), ``sigma_diag`` (N,), ``noise_variance``,
+        ``active_factors`` (masks), ``n_active``, ``solver``, ``am_sweeps`` (total inner AM
+        sweeps, 0 for "svd"), ``stopped_by`` (``"tol"``, ``"max_iter"``, ``"callback"``,
+        ``"nonfinite"``, ``"all_pruned"`` or ``"zero_targets"``). ``history`` holds the SBL
+        cost, ``noise_variance``, ``n_active`` and ``am_sweeps`` per iteration.
+
+    Warns
+    -----
+    ConvergenceWarning
+        Once, when ``max_iter`` is reached before the criterion falls to ``tol``.
+    NonFiniteIterateWarning
+        When an iteration produced NaN or infinity: the result is the posterior of the last
+        finite prior and noise variance.
 
     References
     ----------
@@ -328,12 +349,27 @@ def kronecker_sbl(factors, y, *, solver="svd", coupling=None, noise_variance=Non
         return _kronecker_sbl(factors, y, solver=solver, coupling=coupling,
                               noise_variance=noise_variance, learn_noise=learn_noise,
                               prune_rtol=prune_rtol, prune_atol=prune_atol, max_iter=max_iter,
-                              tol=tol, am_tol=am_tol, am_max_iter=am_max_iter,
+                              tol=tol, am_tol=am_tol, am_max_iter=am_max_iter, init=init,
                               callback=callback, verbose=verbose)
 
 
+def _check_init(init, ns, name):
+    """``init`` as a list of positive finite float64 factor vectors of lengths ``ns``."""
+    try:
+        gs = [np.array(g, dtype=np.float64).reshape(-1) for g in init]
+    except (TypeError, ValueError):
+        raise TypeError(f"{name}: init must be a sequence of {len(ns)} vectors (one per "
+                        f"factor), got {type(init).__name__}.") from None
+    if len(gs) != len(ns) or any(g.shape != (n,) for g, n in zip(gs, ns)) \
+            or not all(np.all(np.isfinite(g)) and np.all(g > 0) for g in gs):
+        raise ValueError(f"{name}: init (the initial factor prior variances) must hold "
+                         f"{len(ns)} vectors of positive finite values, of lengths "
+                         f"{tuple(ns)}.")
+    return gs
+
+
 def _kronecker_sbl(factors, y, *, solver, coupling, noise_variance, learn_noise, prune_rtol,
-                   prune_atol, max_iter, tol, am_tol, am_max_iter, callback, verbose):
+                   prune_atol, max_iter, tol, am_tol, am_max_iter, init, callback, verbose):
     name = "kronecker_sbl"
     if solver not in SOLVERS:
         raise ValueError(f"{name}: solver must be one of {SOLVERS}, got {solver!r}.")
@@ -351,10 +387,15 @@ def _kronecker_sbl(factors, y, *, solver, coupling, noise_variance, learn_noise,
     rtol = PRUNE_RTOL[solver] if prune_rtol is None else check_scalar(
         prune_rtol, "prune_rtol", name, lower=0.0, upper=1.0)
     check_scalar(prune_atol, "prune_atol", name, lower=0.0)
-    max_iter = check_int(max_iter, "max_iter", name, lower=1)
     am_max_iter = check_int(am_max_iter, "am_max_iter", name, lower=1)
     check_scalar(tol, "tol", name, lower=0.0)
     check_scalar(am_tol, "am_tol", name, lower=0.0)
+    max_iter = check_int(max_iter, "max_iter", name, lower=1)
+    if init is not None:
+        init = _check_init(init, ns, name)
+    mon = LoopMonitor(name, max_iter=max_iter, tol=tol, callback=callback, verbose=verbose,
+                      criterion=CRITERIA["gamma"], keep_finite=False,
+                      hint="AM often needs 200-300 iterations" if solver == "am" else "")
     dtypes = [f.dtype for f in facs] + [Y.dtype]
     cplx = any(np.issubdtype(t, np.complexfloating) for t in dtypes)
     work = np.complex128 if cplx else np.float64
@@ -363,21 +404,27 @@ def _kronecker_sbl(factors, y, *, solver, coupling, noise_variance, learn_noise,
     Y = np.asarray(Y, dtype=work)
     L = Y.shape[1]
 
-    # initial factors: 1/sqrt(n_i) for all but the last, the last carries the scale: ⊗ = 1
-    gammas = [np.full(n, 1.0 / np.sqrt(n)) for n in ns[:-1]]
-    gammas.append(np.full(ns[-1], float(np.sqrt(np.prod(ns[:-1])))))
     cmats = [None] * I
     if coupling is not None:
         for i, c in enumerate(coupling):
             if c > 0:
                 cmats[i] = _tridiag(ns[i], c)
-                gammas[i] = COUPLING_OFFSET + cmats[i] @ gammas[i]
-        gammas = _normalise(gammas)
+    if init is not None:
+        gammas = _normalise(init)
+    else:
+        # initial factors: 1/sqrt(n_i) for all but the last, the last carries the scale: ⊗ = 1
+        gammas = [np.full(n, 1.0 / np.sqrt(n)) for n in ns[:-1]]
+        gammas.append(np.full(ns[-1], float(np.sqrt(np.prod(ns[:-1])))))
+        if coupling is not None:
+            for i in range(I):
+                if cmats[i] is not None:
+                    gammas[i] = COUPLING_OFFSET + cmats[i] @ gammas[i]
+            gammas = _normalise(gammas)
     keep = [np.arange(n) for n in ns]  # kept (absolute) indices per factor
     sigma2 = initial_noise(Y, noise_variance)
     floor = noise_floor(Y)
 
-    def full_factors():
+    def full_factors(gammas, keep):
         out = []
         for n, k, g in zip(ns, keep, gammas):
             v = np.zeros(n)
@@ -385,20 +432,17 @@ def _kronecker_sbl(factors, y, *, solver, coupling, noise_variance, learn_noise,
             out.append(v)
         return out
 
-    gamma_full = _kron(full_factors())
-    history = []
-    converged = False
-    stopped_by = "max_iter"
-    crit = np.inf
-    it = 0
-    t0 = time.perf_counter()
-    zero = not np.any(Y)  # y = 0: the evidence is maximal at gamma = 0, x = 0
-    if zero:
+    gamma_full = _kron(full_factors(gammas, keep))
+    am_total = 0
+    if not np.any(Y):  # y = 0: the evidence is maximal at gamma = 0, x = 0
         keep = [k[:0] for k in keep]
         gammas = [g[:0] for g in gammas]
-        converged, stopped_by, crit = True, "zero_targets", 0.0
-    for it in range(1, 1 if zero else max_iter + 1):
+        mon.converged, mon.stopped_by, mon.stop_crit = True, "zero_targets", 0.0
+    for it in range(1, 1 if mon.stopped_by == "zero_targets" else mon.max_iter + 1):
+        good = (gammas, keep, list(cmats), sigma2)  # the state to roll back to
         # prune each factor (relative and absolute rules), with its coupling matrix
+        keep, cmats = list(keep), list(cmats)
+        gammas = list(gammas)
         for i in range(I):
             g = gammas[i]
             sel = (g >= rtol * g.max()) & (g >= prune_atol) & (g > 0)
@@ -408,70 +452,69 @@ def _kronecker_sbl(factors, y, *, solver, coupling, noise_variance, learn_noise,
                 if cmats[i] is not None:
                     cmats[i] = cmats[i][np.ix_(sel, sel)]
         if any(k.size == 0 for k in keep):
-            converged, stopped_by = True, "all_pruned"
+            mon.converged, mon.stopped_by = True, "all_pruned"
             break
         Fa = [f[:, k] for f, k in zip(facs, keep)]
         keep_e = list(keep)  # the E-step's indices (mu lives on them)
-        mu, sdiag, logdet, rss = kronecker_posterior(Fa, gammas, Y, sigma2, return_rss=True)
-        rss /= L
-        g_e = _kron(gammas)
-        m2 = np.mean(np.abs(mu) ** 2, axis=1)
-        pos = g_e > 0
-        cost = logdet + rss / sigma2 + float(np.sum(m2[pos] / g_e[pos]))
-        if learn_noise:  # EM, with the E-step's gamma (sum_j 1 - Sigma_jj / gamma_j)
-            sum_g = float(np.sum(1.0 - sdiag[pos] / g_e[pos]))
-            sigma2 = max(noise_update("em", rss, M, sum_g, sigma2, 0.0, 0.0), floor)
-        Lam = (m2 + sdiag).reshape([k.size for k in keep])
-        if solver == "svd":
-            gammas = _m_step_svd(Lam)
-        else:
-            gammas = _m_step_am(Lam, gammas, cmats, am_tol, am_max_iter)
-        new_full = _kron(full_factors())
-        crit = relative_change(new_full, gamma_full)
-        gamma_full = new_full
-        history.append({"iteration": it, "stop_crit": crit, "objective": cost,
-                        "noise_variance": sigma2,
-                        "n_active": math.prod(k.size for k in keep),
-                        "time": time.perf_counter() - t0})
-        if verbose:
-            print(f"{name}: iter {it:4d}  cost {cost: .6e}  crit {crit:.3e}  "
-                  f"active {[k.size for k in keep]}  sigma2 {sigma2:.3e}")
-        if callback is not None:
-            mu_cb = np.zeros((N, L), dtype=work)
-            mu_cb[np.ravel_multi_index(np.ix_(*keep_e), ns).reshape(-1)] = mu
-            if callback(it, full_factors(), mu_cb):
-                stopped_by = "callback"
-                break
-        if crit < tol:
-            converged, stopped_by = True, "tol"
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            # overflow is caught by the finiteness guard below, with one clear warning
+            mu, sdiag, logdet, rss, _ = kronecker_posterior(Fa, gammas, Y, sigma2)
+            rss /= L
+            g_e = _kron(gammas)
+            m2 = np.mean(np.abs(mu) ** 2, axis=1)
+            pos = g_e > 0
+            cost = logdet + rss / sigma2 + float(np.sum(m2[pos] / g_e[pos]))
+            if learn_noise:  # EM, with the E-step's gamma (sum_j 1 - Sigma_jj / gamma_j)
+                sum_g = float(np.sum(1.0 - sdiag[pos] / g_e[pos]))
+                sigma2 = max(noise_update("em", rss, M, sum_g, sigma2, 0.0, 0.0), floor)
+            Lam = (m2 + sdiag).reshape([k.size for k in keep])
+            sweeps = 0
+            if solver == "svd":
+                gammas = _m_step_svd(Lam)
+            else:
+                gammas, sweeps = _m_step_am(Lam, gammas, cmats, am_tol, am_max_iter)
+            factors_now = full_factors(gammas, keep)
+            new_full = _kron(factors_now)
+            crit = relative_change(new_full, gamma_full)
+        # scalar guards: a NaN or inf in mu reaches the cost, one in gamma the criterion
+        if not (math.isfinite(cost) and math.isfinite(crit) and math.isfinite(sigma2)):
+            gammas, keep, cmats, sigma2 = good  # roll back to the last check's state
+            mon.n_iter, mon.stopped_by = it, "nonfinite"
             break
-    # final E-step with the last gamma: mu and Sigma on the kept indices, scattered to N
+        am_total += sweeps
+        gamma_full = new_full
+        if callback is not None:  # the full-length mean, shaped as x, only for the callback
+            x_now = np.zeros((N, L), dtype=work)
+            x_now[np.ravel_multi_index(np.ix_(*keep_e), ns).reshape(-1)] = mu
+            x_now = x_now[:, 0] if was_1d else x_now
+        else:
+            x_now = mu
+        if mon.check(it, x_now, crit, cost, gamma_factors=factors_now, noise_variance=sigma2,
+                     n_active=math.prod(k.size for k in keep), am_sweeps=sweeps):
+            break
+    # final E-step with the last (finite) gamma: mu and Sigma on the kept indices, scattered
     mu_full = np.zeros((N, L), dtype=work)
     sd_full = np.zeros(N)
     if all(k.size for k in keep):
         Fa = [f[:, k] for f, k in zip(facs, keep)]
-        mu, sdiag, _ = kronecker_posterior(Fa, gammas, Y, sigma2)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            post = kronecker_posterior(Fa, gammas, Y, sigma2)
         flat = np.ravel_multi_index(np.ix_(*keep), ns).reshape(-1)
-        mu_full[flat] = mu
-        sd_full[flat] = sdiag
-    gamma_full = _kron(full_factors())
-    if not converged and stopped_by == "max_iter":
-        warnings.warn(
-            f"{name}: did not converge after max_iter = {max_iter} iterations (relative change "
-            f"of gamma = {crit:.2e} > tol = {tol:.1e}). Increase max_iter or tol.",
-            ConvergenceWarning, stacklevel=3,
-        )
+        mu_full[flat] = post.mean
+        sd_full[flat] = post.sdiag
+    gamma_factors = full_factors(gammas, keep)
     x = shape_output(mu_full, was_1d, out_dtype)
+    if mon.stopped_by == "nonfinite":
+        # the monitor returns its last finite iterate: the posterior of the last finite prior
+        # (the initial one when the first iteration failed); none if that E-step fails too
+        mon.last_finite = x if all_finite((x, sd_full)) else None
     actives = []
     for n, k in zip(ns, keep):
         a = np.zeros(n, dtype=bool)
         a[k] = True
         actives.append(a)
-    return SolverResult(
-        x=x, n_iter=it, converged=converged, stop_crit=crit, history=history,
-        info={"gamma": gamma_full, "gamma_factors": full_factors(), "sigma_diag": sd_full,
-              "noise_variance": sigma2, "active_factors": actives,
-              "n_active": int(np.prod([k.size for k in keep])), "solver": solver,
-              "criterion": "relative change of gamma", "tol": tol,
-              "stopped_by": stopped_by},
+    return mon.result(
+        x, stacklevel=3, gamma=_kron(gamma_factors), gamma_factors=gamma_factors,
+        sigma_diag=sd_full, noise_variance=sigma2, active_factors=actives,
+        n_active=int(np.prod([k.size for k in keep])), solver=solver, am_sweeps=am_total,
     )

@@ -9,12 +9,11 @@ import scipy.sparse as sp
 
 from ..._core.loop import run_iterations
 from ...backends import kernel_for
-from ...penalties import L1, ElasticNet, Penalty, Positive
+from ...penalties import get_penalty
 from ...utils.parallel import blas_limits
 from ...utils.validation import check_array, check_int, check_scalar
 from .rules import (
     PARTITIONS,
-    PROXIMAL,
     SELECTIONS,
     Selector,
     block_cache,
@@ -36,36 +35,50 @@ def _choice(value, name, options):
     return value
 
 
-def _make_penalty(penalty, alpha, l1_ratio):
-    if isinstance(penalty, Penalty):
-        if alpha != 0.0:
-            raise ValueError(f"{_OWNER}: alpha={alpha!r} is ignored when penalty is a Penalty "
-                             "object; set the strength inside the object (e.g. L1(alpha=...)).")
-        if not penalty.is_separable:
-            raise ValueError(f"{_OWNER}: penalty={penalty!r} is not separable; block coordinate "
-                             "descent needs a separable penalty.")
-        if type(penalty) is L1:
-            return BlockPenalty("l1", penalty.alpha)
-        if type(penalty) is ElasticNet:
-            return BlockPenalty("elasticnet", penalty.alpha, penalty.l1_ratio)
-        if type(penalty) is Positive:
-            return BlockPenalty("positive", positive=True)
-        return BlockPenalty("generic", obj=penalty)
+def _build_penalty(penalty, alpha, engine):
+    """The penalty as a :class:`BlockPenalty` (``None``: a smooth problem)."""
     if penalty is None:
-        return BlockPenalty("l1", alpha) if alpha > 0 else BlockPenalty("none")
-    _choice(penalty, "penalty", ("l1", "elasticnet", "positive", "l1_positive"))
-    if penalty == "positive":
-        if alpha != 0.0:
-            raise ValueError(f"{_OWNER}: penalty='positive' is the constraint x >= 0 alone; for "
-                             f"alpha={alpha!r} times the l1 norm with x >= 0 use "
-                             "penalty='l1_positive'.")
-        return BlockPenalty("positive", positive=True)
-    if penalty == "l1":
-        return BlockPenalty("l1", alpha)
-    if penalty == "l1_positive":
-        return BlockPenalty("l1_positive", alpha, positive=True)
-    l1_ratio = check_scalar(l1_ratio, "l1_ratio", _OWNER, lower=0.0, upper=1.0)
-    return BlockPenalty("elasticnet", alpha, l1_ratio)
+        return BlockPenalty(None)
+    try:
+        pen = get_penalty(penalty, alpha)
+    except ValueError as exc:
+        raise ValueError(f"{_OWNER}: {exc}") from None
+    return BlockPenalty(pen, engine=engine, solver=f"{_OWNER}")
+
+
+#: what each block solve needs from the penalty, and an update that works instead
+_UPDATE_NEEDS = {
+    "matrix": ("an exact block QP, which exists for the l1, elastic-net and x >= 0 "
+               "penalties (optionally combined)", "lipschitz"),
+    "exact": ("an exact block QP, which exists for the l1, elastic-net and x >= 0 "
+              "penalties (optionally combined)", "lipschitz"),
+    "projected_newton": ("a nonsmooth l1, elastic-net or x >= 0 penalty (projected "
+                         "Newton solves a block QP with the true Hessian)", None),
+    "newton": ("a smooth problem (penalty=None or an elastic net with l1_ratio=0)",
+               "projected_newton"),
+    "tmp": ("the constraint x >= 0 (Positive(), or L1/ElasticNet + Positive())",
+            "projected_newton"),
+}
+
+
+def _check_update_penalty(update, pen):
+    """The one check of an update rule against the penalty (``ValueError`` if invalid)."""
+    if update not in _UPDATE_NEEDS:  # lipschitz, line_search: any separable penalty
+        return
+    ok = {"matrix": pen.qp, "exact": pen.qp, "newton": pen.qp and pen.smooth,
+          "projected_newton": pen.qp and not pen.smooth,
+          "tmp": pen.qp and pen.positive}[update]
+    if ok:
+        return
+    need, alt = _UPDATE_NEEDS[update]
+    if alt is None:
+        alt = "newton" if pen.smooth else "lipschitz"
+    elif alt == "projected_newton" and not pen.qp:
+        alt = "lipschitz"
+    raise ValueError(
+        f"{_OWNER}: update={update!r} does not handle penalty={pen!r}: it needs {need}; "
+        f"use update={alt!r} (or 'line_search'), which take any separable penalty."
+    )
 
 
 def _check_pairs(loss, pen, partition, selection, update):
@@ -87,33 +100,7 @@ def _check_pairs(loss, pen, partition, selection, update):
     if update == "exact" and loss not in ("squared", "quadratic"):
         raise ValueError(f"{_OWNER}: update='exact' with loss={loss!r}: exact block minimisation "
                          "needs loss='squared' or 'quadratic'; use update='newton'.")
-    if update in ("matrix", "exact", "newton", "projected_newton", "tmp") and not pen.builtin:
-        raise ValueError(
-            f"{_OWNER}: update={update!r} with penalty {pen.obj!r}: the block solves handle "
-            "only the l1, elastic-net and x >= 0 penalties; use update='lipschitz' or "
-            "'line_search'."
-        )
-    if selection in PROXIMAL and not pen.builtin:
-        raise ValueError(
-            f"{_OWNER}: selection={selection!r} with penalty {pen.obj!r}: the proximal greedy "
-            "rules need per-coordinate prox steps of the built-in l1 / elastic-net / x >= 0 "
-            "penalties; use selection='gs' or 'gsl'."
-        )
-    if update == "newton" and not pen.smooth:
-        raise ValueError(
-            f"{_OWNER}: update='newton' with penalty={pen.kind!r}: Newton with line search is "
-            "for smooth problems; use update='projected_newton' with l1 or x >= 0 penalties."
-        )
-    if update == "projected_newton" and pen.smooth:
-        raise ValueError(
-            f"{_OWNER}: update='projected_newton' with penalty={pen.kind!r}: projected Newton "
-            "needs an l1 or x >= 0 penalty; use update='newton'."
-        )
-    if update == "tmp" and not pen.positive:
-        raise ValueError(
-            f"{_OWNER}: update='tmp' with penalty={pen.kind!r}: the two-metric projection is "
-            "for x >= 0; use penalty='positive' or 'l1_positive'."
-        )
+    _check_update_penalty(update, pen)
 
 
 def _prepare_xy(X, y, loss):
@@ -156,23 +143,31 @@ def _prepare_xy(X, y, loss):
     return X, y, n_classes, classes, in_dtype
 
 
-def bcd(X, y, *, loss="squared", alpha=0.0, penalty=None, l1_ratio=0.5, partition="sort",
-        block_size=5, selection="gsl", update="lipschitz", block_norm="l2", x0=None,
-        max_iter=500, tol=1e-6, f_star=None, callback=None, verbose=None, random_state=None,
-        engine=None):
+def bcd(X, y, *, loss="squared", penalty=None, alpha=1.0, partition="sort", block_size=5,
+        selection="gsl", update="lipschitz", block_norm="l2", init=None, max_iter=500,
+        tol=1e-6, f_star=None, callback=None, verbose=None, random_state=None, engine=None):
     """Block coordinate descent with greedy, Lipschitz-aware selection rules.
 
     Minimises ``F(x) = f(x) + pen(x)`` one block of coordinates at a time, with the
     partitions, selection rules and update rules of Nutini, Laradji and Schmidt
-    (2022). The smooth part ``f`` is a *sum* (not a mean) over samples:
+    (2022).
 
-    * ``"squared"``: ``1/2 ||X x - y||^2``;
-    * ``"logistic"``: ``sum_i log(1 + exp(-y_i x_i^T x))`` (``y`` with two values,
-      mapped to -1/+1);
-    * ``"multinomial"``: ``sum_i logsumexp(x_i^T W) - x_i^T W[:, y_i]`` with ``W`` of
-      shape ``(n_features, n_classes)``;
+    **Objective.** With a regression or classification loss on ``(X, y)`` the smooth
+    part is scikit-learn's *mean* over the ``n_samples`` rows:
+
+    * ``"squared"``: ``1/(2 n) ||X x - y||^2``;
+    * ``"logistic"``: ``(1/n) sum_i log(1 + exp(-y_i x_i^T x))`` (``y`` with two
+      values, mapped to -1/+1);
+    * ``"multinomial"``: ``(1/n) sum_i logsumexp(x_i^T W) - x_i^T W[:, y_i]`` with
+      ``W`` of shape ``(n_features, n_classes)``;
     * ``"quadratic"``: ``1/2 x^T A x - b^T x`` with ``A = X`` symmetric positive
-      definite and ``b = y``.
+      definite and ``b = y`` (no mean).
+
+    ``pen(x)`` is ``penalty.value(x)`` (0 for ``penalty=None``), so with
+    ``penalty="l1"`` and ``loss="squared"`` this is scikit-learn's ``Lasso(alpha)``
+    objective without intercept. The paper's sum objective ``1/2 ||X x - y||^2 +
+    lambda ||x||_1`` is this one times ``n`` with ``alpha = lambda / n``: the same
+    iterates, and ``F`` and ``f_star`` divided by ``n``.
 
     Parameters
     ----------
@@ -183,16 +178,17 @@ def bcd(X, y, *, loss="squared", alpha=0.0, penalty=None, l1_ratio=0.5, partitio
         Targets (class labels for the classification losses, ``b`` for quadratics).
     loss : {"squared", "logistic", "multinomial", "quadratic"}, default="squared"
         The smooth part, see above.
-    alpha : float, default=0.0
-        Strength of the l1 penalty (``penalty=None`` with ``alpha > 0`` means l1).
-    penalty : {None, "l1", "elasticnet", "positive", "l1_positive"} or Penalty, default=None
-        ``"elasticnet"`` is ``alpha (l1_ratio ||x||_1 + (1 - l1_ratio)/2 ||x||^2)``;
-        ``"positive"`` the constraint ``x >= 0``; ``"l1_positive"`` ``alpha ||x||_1``
-        with ``x >= 0``. A separable :class:`~sparsopt.penalties.Penalty` object
-        (e.g. ``MCP``, ``SCAD``) works with the ``"lipschitz"`` and ``"line_search"``
-        updates and the non-proximal rules.
-    l1_ratio : float, default=0.5
-        Mix of the elastic net (only with ``penalty="elasticnet"``).
+    penalty : None, str or Penalty, default=None
+        ``None``: a smooth problem. A name (``"l1"``, ``"elasticnet"``, ``"mcp"``,
+        ``"scad"``, ``"l0"``, ``"lq"``, ``"log"``, ``"cel0"``, ``"positive"``, ...;
+        see :func:`~sparsopt.penalties.get_penalty`) built with strength ``alpha``, or
+        any separable :class:`~sparsopt.penalties.Penalty`, including a constrained one
+        such as ``L1(alpha) + Positive()`` or ``ElasticNet(alpha, l1_ratio)``. The
+        proximal updates (``"lipschitz"``, ``"line_search"``) and every selection rule
+        take any separable penalty (through its kernel spec; a non-convex one uses steps
+        within its prox's domain); the block solves need a QP form, see ``update``.
+    alpha : float, default=1.0
+        Strength of a penalty given by name (ignored otherwise).
     partition : {"sort", "order", "avg", "hsort", "havg", "variable"}, default="sort"
         Fixed blocks (``n_coordinates`` must be a multiple of ``block_size``):
         contiguous (``"order"``), sorted by ``L_i`` (``"sort"``), or balancing the
@@ -211,19 +207,22 @@ def bcd(X, y, *, loss="squared", alpha=0.0, penalty=None, l1_ratio=0.5, partitio
         the coordinate-wise proximal model), ``"gs-s"`` (minimum-norm subgradient),
         ``"gs-r"`` (largest proximal step).
     update : str, default="lipschitz"
-        ``"lipschitz"`` (proximal gradient step ``1/L_b``), ``"line_search"``
-        (backtracking on ``L_b``, remembered per coordinate), ``"matrix"``
-        (``x_b - H_b^-1 g_b`` with the fixed bound ``H_b``; with l1 / ``x >= 0`` the
-        block QP is solved exactly), ``"newton"`` (Newton with Armijo line search,
-        smooth problems), ``"projected_newton"`` (exact block QP with the true
-        Hessian plus line search; l1 / ``x >= 0``), ``"tmp"`` (two-metric
-        projection, ``x >= 0``), ``"exact"`` (exact block minimisation, squared and
-        quadratic losses).
+        ``"lipschitz"`` (proximal gradient step ``1/L_b``, any separable penalty),
+        ``"line_search"`` (backtracking on ``L_b``, remembered per coordinate, any
+        separable penalty), ``"matrix"`` (``x_b - H_b^-1 g_b`` with the fixed bound
+        ``H_b``; with l1 / ``x >= 0`` the block QP is solved exactly), ``"newton"``
+        (Newton with Armijo line search, smooth problems), ``"projected_newton"``
+        (exact block QP with the true Hessian plus line search; l1 / elastic net /
+        ``x >= 0``), ``"tmp"`` (two-metric projection, ``x >= 0``), ``"exact"``
+        (exact block minimisation, squared and quadratic losses). The block solves
+        (all but the first two) take the penalties with a QP form: ``None``, ``L1``,
+        ``ElasticNet``, ``Positive()`` and their ``+ Positive()``; another penalty
+        raises one ``ValueError`` naming the update and an update that works.
     block_norm : {"l2", "l1"}, default="l2"
         Norm of the block gradient in the fixed-block GS/GSL/GSD scores: the
         paper's ``"l2"``, or ``"l1"`` as in the authors' code (exact reproduction).
-    x0 : ndarray of shape (n_features,) or (n_features, n_classes), default=None
-        Starting point (zeros by default).
+    init : ndarray of shape (n_features,) or (n_features, n_classes), default=None
+        Starting point (zeros by default; clipped to the penalty's box).
     max_iter : int, default=500
         Number of block updates (iterations).
     tol : float, default=1e-6
@@ -231,11 +230,14 @@ def bcd(X, y, *, loss="squared", alpha=0.0, penalty=None, l1_ratio=0.5, partitio
         relative fixed-point residual ``max_i L_i |x_i - prox(x_i - g_i / L_i)|``
         (divided by its value at ``x = 0``) is ``<= tol``.
     f_star : float, default=None
-        Optimal value, for benchmark-style stopping on ``F - f_star``.
+        Optimal value of ``F`` (the mean objective above), for benchmark-style stopping
+        on ``F - f_star``.
     callback : callable, default=None
-        ``callback(SolverState) -> bool``, called every iteration; True stops.
+        ``callback(SolverState) -> bool``, called after every iteration; True stops
+        (``converged=False``, ``info["stopped_by"] == "callback"``).
     verbose : int or None, default=None
-        Print one line per iteration when > 0.
+        Print one line per iteration when > 0; ``None`` reads
+        ``sparsopt.get_config()["verbose"]``.
     random_state : int, Generator or None, default=None
         Seed of the random rules and of the ``lambda_max`` estimate of IHT.
     engine : {"auto", "numpy", "numba"} or None, default=None
@@ -252,7 +254,7 @@ def bcd(X, y, *, loss="squared", alpha=0.0, penalty=None, l1_ratio=0.5, partitio
         was selected),
         ``coordinate_updates``, ``effective_passes`` (updates / n_coordinates),
         ``support_stable_iter`` (first iteration from which the support never
-        changed again), ``n_line_search_evals``, ``initial_objective`` (``F(x0)``),
+        changed again), ``n_line_search_evals``, ``initial_objective`` (``F(init)``),
         ``classes`` (multinomial), and the rules used.
 
     Raises
@@ -261,12 +263,18 @@ def bcd(X, y, *, loss="squared", alpha=0.0, penalty=None, l1_ratio=0.5, partitio
         Bad shapes, NaN/inf, ``alpha < 0``, unknown names, a partition that does
         not divide the coordinates, and invalid rule/update/penalty pairs (for
         instance GSQ with a gradient update, variable-block GSD with a gradient
-        update, projected Newton without an l1 or ``x >= 0`` penalty).
+        update, projected Newton without an l1 or ``x >= 0`` penalty, a matrix update
+        with MCP).
+    TypeError
+        A penalty that is not separable (e.g. ``GroupL21``): use
+        :func:`~sparsopt.solvers.proximal_gradient`.
 
     Warns
     -----
     ConvergenceWarning
         Once, when ``max_iter`` is reached before the criterion falls below ``tol``.
+    NonFiniteIterateWarning
+        When an iterate becomes NaN or infinite: the last finite one is returned.
 
     Notes
     -----
@@ -282,6 +290,16 @@ def bcd(X, y, *, loss="squared", alpha=0.0, penalty=None, l1_ratio=0.5, partitio
     ``1e-10 I``) are computed once for all blocks; variable-block ones every
     iteration.
 
+    Penalties reach the solver only through ``penalty.spec()``: the proximal steps
+    and the GS-s/r/q scores use the per-coordinate prox and subdifferential kernels
+    of the spec (the minimum-norm subgradient replaces the gradient in the GS, GSL,
+    GSD and GSQ scores of a nonsmooth problem). A non-convex penalty whose prox needs a
+    bounded step (MCP, SCAD, CEL0) gets curvatures ``max(L, L_min)``, ``L_min`` the
+    smallest curvature its ``check_step`` accepts: still a majorisation, so the
+    objective decreases monotonically. The block solves (matrix, exact, Newton,
+    projected Newton, two-metric) need the QP form ``lam1 |x| + lam2 / 2 x^2``
+    (optionally with ``x >= 0``): ``None``, ``L1``, ``ElasticNet``, ``Positive()``.
+
     References
     ----------
     .. [1] J. Nutini, I. Laradji and M. Schmidt, "Let's Make Block Coordinate Descent
@@ -295,10 +313,18 @@ def bcd(X, y, *, loss="squared", alpha=0.0, penalty=None, l1_ratio=0.5, partitio
     >>> rng = np.random.default_rng(0)
     >>> X = rng.standard_normal((30, 20))
     >>> y = X @ np.r_[1.0, -2.0, np.zeros(18)]
-    >>> res = bcd(X, y, alpha=1.0, selection="gs-q", partition="variable", block_size=4,
-    ...           update="projected_newton", tol=1e-10, max_iter=200)
+    >>> res = bcd(X, y, penalty="l1", alpha=0.05, selection="gs-q", partition="variable",
+    ...           block_size=4, update="projected_newton", tol=1e-10, max_iter=200)
     >>> res.converged, np.flatnonzero(res.x).tolist()
     (True, [0, 1])
+
+    Any separable penalty, e.g. MCP under ``x >= 0``, with the proximal update:
+
+    >>> from sparsopt.penalties import MCP, Positive
+    >>> res = bcd(X, np.abs(y), penalty=MCP(0.1, gamma=3.0) + Positive(), block_size=4,
+    ...           partition="order", selection="gs-s", max_iter=500, tol=1e-8)
+    >>> bool(res.converged), bool(res.x.min() >= 0)
+    (True, True)
     """
     loss = _choice(loss, "loss", LOSSES)
     alpha = check_scalar(alpha, "alpha", _OWNER, lower=0.0)
@@ -311,7 +337,7 @@ def bcd(X, y, *, loss="squared", alpha=0.0, penalty=None, l1_ratio=0.5, partitio
     tol = check_scalar(tol, "tol", _OWNER, lower=0.0)
     if f_star is not None:
         f_star = check_scalar(f_star, "f_star", _OWNER)
-    pen = _make_penalty(penalty, alpha, l1_ratio)
+    pen = _build_penalty(penalty, alpha, engine)
     _check_pairs(loss, pen, partition, selection, update)
     X, y, n_classes, classes, in_dtype = _prepare_xy(X, y, loss)
     rng = np.random.default_rng(random_state)
@@ -328,15 +354,13 @@ def bcd(X, y, *, loss="squared", alpha=0.0, penalty=None, l1_ratio=0.5, partitio
             "partition='variable'."
         )
     shape = (oracle.p, n_classes) if loss == "multinomial" else (oracle.p,)
-    if x0 is None:
+    if init is None:
         x = np.zeros(m)
     else:
-        x0 = check_array(x0, "x0", _OWNER)
-        if x0.shape != shape:
-            raise ValueError(f"{_OWNER}: x0 must have shape {shape}, got {x0.shape}.")
-        x = np.array(x0, dtype=np.float64).ravel()
-        if pen.positive:
-            x = np.maximum(x, 0.0)
+        init = check_array(init, "init", _OWNER)
+        if init.shape != shape:
+            raise ValueError(f"{_OWNER}: init must have shape {shape}, got {init.shape}.")
+        x = pen.project(np.array(init, dtype=np.float64).ravel())
     oracle.init(x)
 
     H_rows = oracle.gershgorin() if partition in ("hsort", "havg") else None
@@ -347,25 +371,23 @@ def bcd(X, y, *, loss="squared", alpha=0.0, penalty=None, l1_ratio=0.5, partitio
     nnqp = kernel_for("bcd_nnqp", x, engine=engine)
     updater = Updater(update, oracle, pen, nnqp, cache)
 
-    L_safe = np.where(oracle.L > 0, oracle.L, 1.0)
-    L_max = float(oracle.L.max()) if oracle.L.max() > 0 else 1.0
+    # per-coordinate curvatures of the criterion (raised to the prox's domain)
+    L_crit = pen.curv(np.where(oracle.L > 0, oracle.L, 1.0))
+    L_live = np.where(oracle.L > 0, L_crit, 0.0)
 
     def kkt(state):
         xx, g = oracle.x, state.g
-        if pen.builtin:
-            r = oracle.L * np.abs(pen.prox(xx - g / L_safe, 1.0 / L_safe) - xx)
-        else:
-            r = L_max * np.abs(pen.prox(xx - g / L_max, 1.0 / L_max) - xx)
+        r = L_live * np.abs(pen.prox(xx - g / L_crit, 1.0 / L_crit) - xx)
         return float(r.max()) if r.size else 0.0
 
-    if x0 is not None:  # the criterion's scale: its value at x = 0 (not at x0)
+    if init is not None:  # the criterion's scale: its value at x = 0 (not at init)
         oracle.init(np.zeros(m))
         kkt_zero = kkt(SimpleNamespace(g=oracle.grad()))
         oracle.init(x)
     state = SimpleNamespace(x=oracle.x, g=oracle.grad().copy())
     state.F = oracle.value() + pen.value(oracle.x)
     kkt0 = kkt(state)
-    if x0 is None:
+    if init is None:
         kkt_zero = kkt0
     kkt_scale = kkt_zero if kkt_zero > 0 else (kkt0 if kkt0 > 0 else 1.0)
     F0 = float(state.F)

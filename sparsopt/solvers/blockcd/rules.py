@@ -60,6 +60,7 @@ class Selector:
     block_size : int
     oracle : Oracle
     pen : BlockPenalty
+        The penalty, read through its spec.
     block_norm : {"l2", "l1"}
     rng : numpy.random.Generator
     cache : dict
@@ -78,7 +79,7 @@ class Selector:
         L = oracle.L
         self.L_safe = np.where(L > 0.0, L, 1.0)
         self.live = L > 0.0  # zero columns have no gradient and are never worth selecting
-        self.L_max = float(L.max()) if L.size and L.max() > 0 else 1.0
+        self.L_prox = np.ascontiguousarray(pen.curv(self.L_safe), dtype=np.float64)
         self._perm = None
         self._pos = 0
         if blocks is not None:
@@ -110,28 +111,23 @@ class Selector:
     def _free_grad(self, g):
         """What the non-proximal greedy rules score when the penalty is nonsmooth.
 
-        The plain gradient stalls on coordinates held at zero by the penalty; use the
-        minimum-norm subgradient (built-in penalties) or the gradient mapping
-        ``L (x - prox(x - g / L))`` with ``L = max_i L_i`` (other penalties).
+        The plain gradient stalls on coordinates held at zero by the penalty; score the
+        signed minimum-norm element of ``g + d pen(x)`` instead (from the penalty's spec).
         """
-        x, pen = self.o.x, self.pen
-        if pen.builtin:
-            return pen.min_norm_subgrad(x, g)
-        Lm = self.L_max
-        return Lm * (x - pen.prox(x - g / Lm, 1.0 / Lm))
+        return self.pen.min_norm_subgrad(self.o.x, g, self.L_prox)
 
     def _prox_scores(self, g):
         """Per-coordinate scores of the proximal rules (larger is better)."""
-        x, pen, L = self.o.x, self.pen, self.L_safe
+        x, pen, L = self.o.x, self.pen, self.L_prox
         if self.sel == "gs-s":
-            s = pen.subdiff_dist(x, g)
+            s = pen.subdiff_dist(x, g, L)
         else:
             z = pen.prox(x - g / L, 1.0 / L)
             d = z - x
             if self.sel == "gs-r":
                 s = np.abs(d)
             else:  # gs-q: minus the model decrease of a coordinate step (>= 0)
-                dpen = pen.lam1 * (np.abs(z) - np.abs(x)) + 0.5 * pen.lam2 * (z * z - x * x)
+                dpen = pen.coord_delta(x, z)
                 s = -(g * d + 0.5 * L * d * d + dpen)
         return np.where(self.live, s, 0.0)
 
@@ -199,7 +195,8 @@ class Selector:
     def _iht(self, g):
         """IHT approximation of variable-block GSQ: support of a tau-sparse ``-H^-1 g``."""
         o, tau, mu = self.o, self.tau, self.mu
-        d = np.where(self.live, g / np.sqrt(self.L_safe), 0.0)
+        # the reference code's start g / sqrt(L) on its sum objective (scale-free here)
+        d = np.where(self.live, g / np.sqrt(self.L_safe * o.c), 0.0)
         supp = None
         for _ in range(IHT_ITERS):
             d_old = d

@@ -413,7 +413,7 @@ def _raise_status(status, owner):
 # ----------------------------------------------------------------------------- the solver
 
 
-def label_propagation_bcd(A, b, *, blocks="greedy_tree", x0=None, max_iter=500, tol=1e-8,
+def label_propagation_bcd(A, b, *, blocks="greedy_tree", init=None, max_iter=500, tol=1e-8,
                           order="lipschitz", block_size=None, anderson=0, callback=None,
                           verbose=None, random_state=None, engine=None):
     """Block coordinate descent with tree blocks for ``min 1/2 x'Ax - b'x``.
@@ -424,6 +424,10 @@ def label_propagation_bcd(A, b, *, blocks="greedy_tree", x0=None, max_iter=500, 
     induce forests are solved by message passing (two-pass elimination) in ``O(|b|)``,
     the gradient ``g = Ax - b`` is updated incrementally (``g += A[:, b] d``) and
     recomputed exactly every 100 iterations and before declaring convergence.
+
+    **Objective.** ``f(x) = 1/2 x'Ax - b'x`` (summed over the columns of ``b``), the
+    quadratic form of :func:`bcd`'s ``loss="quadratic"``: no mean over samples, ``A``
+    and ``b`` are a linear system, not a data matrix and targets.
 
     Parameters
     ----------
@@ -445,7 +449,7 @@ def label_propagation_bcd(A, b, *, blocks="greedy_tree", x0=None, max_iter=500, 
         * ``"general"``: the ``block_size`` largest ``||grad_i||``, solved densely;
         * a sequence of blocks (e.g. :func:`lattice_blocks`), cycled; each must induce
           a forest and together they must cover every node.
-    x0 : ndarray of the shape of ``b``, default=None
+    init : ndarray of the shape of ``b``, default=None
         Starting point (zeros).
     max_iter : int, default=500
         Number of block updates at most.
@@ -463,9 +467,11 @@ def label_propagation_bcd(A, b, *, blocks="greedy_tree", x0=None, max_iter=500, 
         extrapolation (Anderson's ``min ||sum_i c_i (x_{i+1} - x_i)||``, ``sum c = 1``)
         replaces ``x`` when it lowers ``f``; one sparse product with ``A`` per attempt.
     callback : callable, default=None
-        ``callback(state) -> bool`` after each iteration; True stops.
+        ``callback(SolverState) -> bool`` after each iteration; True stops
+        (``converged=False``, ``info["stopped_by"] == "callback"``).
     verbose : int or None, default=None
-        Print one line per iteration.
+        Print one line per iteration when > 0; ``None`` reads
+        ``sparsopt.get_config()["verbose"]``.
     random_state : int, RandomState instance or None, default=None
         Seed of ``"random_tree"``.
     engine : {"auto", "numpy", "numba"}, default=None
@@ -488,7 +494,9 @@ def label_propagation_bcd(A, b, *, blocks="greedy_tree", x0=None, max_iter=500, 
     Warns
     -----
     ConvergenceWarning
-        If ``max_iter`` iterations leave the relative residual above ``tol``.
+        Once, if ``max_iter`` iterations leave the relative residual above ``tol``.
+    NonFiniteIterateWarning
+        If an iterate becomes NaN or infinite: the last finite one is returned.
 
     References
     ----------
@@ -515,12 +523,13 @@ def label_propagation_bcd(A, b, *, blocks="greedy_tree", x0=None, max_iter=500, 
     n = M.shape[0]
     out_dtype = np.float32 if np.asarray(b).dtype == np.float32 else np.float64
     b2, one_d = _as_targets(b, "b", n, owner)
-    if x0 is None:
+    if init is None:
         x = np.zeros_like(b2)
     else:
-        x, _ = _as_targets(x0, "x0", n, owner)
+        x, _ = _as_targets(init, "init", n, owner)
         if x.shape != b2.shape:
-            raise ValueError(f"{owner}: x0 has shape {np.shape(x0)}, expected {np.shape(b)}.")
+            raise ValueError(f"{owner}: init has shape {np.shape(init)}, expected "
+                             f"{np.shape(b)}.")
         x = x.copy()
     max_iter = check_int(max_iter, "max_iter", owner, lower=1)
     tol = check_scalar(tol, "tol", owner, lower=0.0)

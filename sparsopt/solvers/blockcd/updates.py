@@ -22,6 +22,17 @@ gradient is not recomputed every iteration):
 
 The incremental state is recomputed exactly from the margins once the incremental work
 exceeds a few full products (rounding drift stays at the level of one product).
+
+Objective scale: the GLM losses are scikit-learn's means (``Oracle.c = 1 / n_samples``
+multiplies every per-sample quantity); the constants that the reference code sets on its
+sum objective (the line search's first ``L``, the block QP's regulariser and tolerance,
+the Armijo slack, the IHT start) are set relative to ``c``, so the iterates are those of
+the sum objective with ``alpha * n``.
+
+Penalties: :class:`BlockPenalty` reaches a penalty only through ``Penalty.spec()`` and
+the kernels ``bcd_prox_steps`` / ``bcd_subdiff_scores`` / ``bcd_value_delta``;
+:meth:`BlockPenalty.qp_form` is the one place that reads the spec's kind, for the block
+solves that exist only for the l1 / elastic-net / ``x >= 0`` family.
 """
 
 from __future__ import annotations
@@ -30,7 +41,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.special import expit, logsumexp, softmax
 
-from ...backends import kernel_for
+from ...backends import _kinds, kernel_for
 
 #: regulariser added to block matrices before inverting them (the reference code's 1e-10 I)
 EPS_REG = 1e-10
@@ -52,98 +63,165 @@ _INCR_COST = 2.0
 
 
 class BlockPenalty:
-    """Separable penalty with per-coordinate steps for the built-in kinds.
+    """The penalty as the block updates see it: built from its kernel spec.
 
-    ``kind`` is one of ``"none"``, ``"l1"``, ``"positive"``, ``"l1_positive"``,
-    ``"elasticnet"`` (``alpha (l1_ratio |x| + (1 - l1_ratio)/2 x^2)``, optionally with
-    ``x >= 0``) or ``"generic"`` (a separable :class:`~sparsopt.penalties.Penalty`
-    object, used with scalar steps only).
+    ``pen`` is ``None`` (a smooth problem) or a separable
+    :class:`~sparsopt.penalties.Penalty` (with its box, e.g. ``L1(a) + Positive()``);
+    everything coordinate-wise goes through ``pen.spec()`` and the kernels
+    ``bcd_prox_steps`` / ``bcd_subdiff_scores``, so any separable penalty works with the
+    proximal updates and rules. The block solves (QP, Newton, two-metric) need more
+    structure; :meth:`qp_form` is the one place that reads it from the spec.
+
+    Parameters
+    ----------
+    pen : Penalty or None
+    engine : str or None
+    solver : str
+        Name in the error message of a non-separable penalty.
     """
 
-    def __init__(self, kind, alpha=0.0, l1_ratio=1.0, positive=False, obj=None):
-        self.kind = kind
-        self.alpha = float(alpha)
-        self.l1_ratio = float(l1_ratio)
-        self.positive = bool(positive)
-        self.obj = obj
+    def __init__(self, pen, engine=None, solver="bcd"):
+        self.obj = pen
+        self.lower, self.upper = -np.inf, np.inf
+        self.convex = True
+        if pen is not None:
+            spec = pen.spec(solver=solver)  # the one TypeError for non-separable penalties
+            self.kind, self.params = spec.kind, spec.params
+            self.lower, self.upper, self.convex = spec.lower, spec.upper, spec.is_convex
+            self.a = self._cel0_norms(pen) if spec.kind == _kinds.KIND_CEL0 else np.ones(1)
+            probe = np.zeros(1)
+            self._prox_k = kernel_for("bcd_prox_steps", probe, engine=engine)
+            self._score_k = kernel_for("bcd_subdiff_scores", probe, engine=engine)
+            self._delta_k = kernel_for("bcd_value_delta", probe, engine=engine)
+        self.lam1, self.lam2, self.positive, self.qp = self.qp_form()
+        self.smooth = self.qp and self.lam1 == 0.0 and not self.positive
+        self.L_floor = self._curvature_floor()
 
-    @property
-    def builtin(self):
-        return self.kind != "generic"
+    @staticmethod
+    def _cel0_norms(pen):
+        inner = getattr(pen, "penalty", None) or pen  # Constrained wraps the penalty
+        return np.ascontiguousarray(np.atleast_1d(np.asarray(inner.a, dtype=np.float64)))
 
-    @property
-    def smooth(self):
-        return self.kind == "none" or (self.kind == "elasticnet" and self.lam1 == 0.0
-                                       and not self.positive)
+    def qp_form(self):
+        """``(lam1, lam2, positive, ok)``: the penalty as ``lam1 |x| + lam2/2 x^2`` on
+        ``x >= 0`` (``positive``) or on the whole line, when it is one (``ok``).
 
-    @property
-    def lam1(self):
-        return self.alpha * self.l1_ratio if self.kind in ("l1", "l1_positive", "elasticnet") \
-            else 0.0
+        The kernel-selection helper of the block solves (exact block QP, Newton,
+        two-metric projection): it reads the spec's kind, because those solves exist in
+        closed form only for the l1 / elastic-net / ``x >= 0`` family.
+        """
+        if self.obj is None:
+            return 0.0, 0.0, False, True
+        free = self.lower == -np.inf and self.upper == np.inf
+        positive = self.lower == 0.0 and self.upper == np.inf
+        if not (free or positive):
+            return 0.0, 0.0, False, False
+        p = self.params
+        if self.kind == _kinds.KIND_L1:
+            return float(p[0]), 0.0, positive, True
+        if self.kind == _kinds.KIND_ELASTICNET:
+            return float(p[0] * p[1]), float(p[0] * (1.0 - p[1])), positive, True
+        if self.kind == _kinds.KIND_BOX:
+            return 0.0, 0.0, positive, True
+        return 0.0, 0.0, False, False
 
-    @property
-    def lam2(self):
-        return self.alpha * (1.0 - self.l1_ratio) if self.kind == "elasticnet" else 0.0
+    def _curvature_floor(self):
+        """Smallest curvature ``L`` for which the prox with step ``1 / L`` is defined.
 
-    def value(self, x):
-        if self.kind == "none" or self.kind == "positive":
+        Non-convex penalties (MCP, SCAD, CEL0) need a small enough step; a block update
+        with ``max(L_b, floor)`` is still a valid majorisation. 0 for convex penalties.
+        """
+        pen = self.obj
+        if pen is None or self.convex:
             return 0.0
-        if self.kind == "generic":
-            return float(self.obj.value(x))
-        return self.lam1 * float(np.abs(x).sum()) + 0.5 * self.lam2 * float(x @ x)
 
-    def prox(self, v, step):
-        """``argmin_z 1/2 (z - v)^2 / step + pen(z)`` elementwise; ``step`` scalar or array."""
-        if self.kind == "none":
-            return v.copy()
-        if self.kind == "generic":
-            return np.asarray(self.obj.prox(v, float(step)), dtype=np.float64)
-        t = self.lam1 * step
-        if self.positive:
-            z = np.maximum(v - t, 0.0)
-        else:
-            z = np.sign(v) * np.maximum(np.abs(v) - t, 0.0)
-        if self.lam2:
-            z = z / (1.0 + self.lam2 * step)
-        return z
+        def ok(L):
+            try:
+                pen.check_step(1.0 / L)
+            except ValueError:
+                return False
+            return True
+
+        hi = 1.0
+        while not ok(hi) and hi < 1e300:
+            hi *= 2.0
+        lo = hi
+        while ok(lo) and lo > 1e-300:
+            lo *= 0.5
+        if ok(lo):
+            return 0.0
+        for _ in range(60):  # bisection: ok(hi), not ok(lo)
+            mid = 0.5 * (lo + hi)
+            lo, hi = (lo, mid) if ok(mid) else (mid, hi)
+        return hi
+
+    def curv(self, L):
+        """``L`` raised to the curvature floor (scalar or array)."""
+        return np.maximum(L, self.L_floor) if self.L_floor else L
+
+    # ------------------------------------------------------------------ values
+    def value(self, x):
+        if self.obj is None:
+            return 0.0
+        return float(self.obj.value(x, check_finite=False))
+
+    def coord_delta(self, x, z):
+        """Per-coordinate ``pen(z_i) - pen(x_i)``, without cancellation (factored by
+        ``|z_i| - |x_i|`` on a piece of the penalty: kernel ``bcd_value_delta``)."""
+        if self.obj is None:
+            return np.zeros(np.shape(x))
+        x = np.ascontiguousarray(x, dtype=np.float64)
+        z = np.ascontiguousarray(z, dtype=np.float64)
+        return self._delta_k(self.kind, self.params, self.a, x, z, np.empty_like(x))
 
     def delta(self, x, d):
         """``pen(x + d) - pen(x)``, summed elementwise (no cancellation between sums)."""
-        if self.kind == "none" or self.kind == "positive":
+        if self.obj is None:
             return 0.0
-        if self.kind == "generic":
-            return self.value(x + d) - self.value(x)
-        z = x + d
-        out = self.lam1 * float(np.sum(np.abs(z) - np.abs(x)))
-        if self.lam2:
-            out += 0.5 * self.lam2 * float(np.sum(d * (z + x)))
-        return out
+        return float(np.sum(self.coord_delta(x, x + d)))
 
-    def min_norm_subgrad(self, x, g):
-        """Signed minimum-norm element of ``g + d pen(x)`` (built-in kinds).
+    # ------------------------------------------------------------------ prox and scores
+    def prox(self, v, step):
+        """``argmin_z 1/2 (z - v)^2 / step + pen(z)`` elementwise; ``step`` scalar or array.
+
+        Callers pass steps ``1 / curv(L)``, within the domain of the prox.
+        """
+        v = np.ascontiguousarray(v, dtype=np.float64)
+        if self.obj is None:
+            return v.copy()
+        steps = np.ascontiguousarray(np.broadcast_to(np.asarray(step, dtype=np.float64),
+                                                     v.shape))
+        return self._prox_k(self.kind, self.params, self.lower, self.upper, self.a, v,
+                            steps, np.empty_like(v))
+
+    def subdiff_dist(self, x, g, L):
+        """Distance of ``-g_i`` to ``d pen(x_i)`` plus the box's normal cone: the GS-s
+        score (the fixed-point violation ``L_i |x_i - prox(x_i - g_i / L_i)|`` for kinds
+        without a closed form). ``L`` is a positive curvature per coordinate."""
+        if self.obj is None:
+            return np.abs(g)
+        return self._score_k(self.kind, self.params, self.lower, self.upper, self.a,
+                             np.ascontiguousarray(x), np.ascontiguousarray(g),
+                             np.ascontiguousarray(L), False, np.empty(x.shape[0]))
+
+    def min_norm_subgrad(self, x, g, L):
+        """Signed minimum-norm element of ``g + d pen(x)`` (+ normal cone).
 
         Zero exactly at the coordinates that satisfy their optimality condition; the
         non-proximal greedy rules score it instead of ``g`` for nonsmooth penalties.
         """
-        g = g + self.lam2 * x
-        lam = self.lam1
-        if self.positive:
-            return np.where(x > 0.0, g + lam, np.minimum(g + lam, 0.0))
-        if lam == 0.0:
+        if self.obj is None:
             return g
-        return np.where(x != 0.0, g + lam * np.sign(x),
-                        np.sign(g) * np.maximum(np.abs(g) - lam, 0.0))
+        return self._score_k(self.kind, self.params, self.lower, self.upper, self.a,
+                             np.ascontiguousarray(x), np.ascontiguousarray(g),
+                             np.ascontiguousarray(L), True, np.empty(x.shape[0]))
 
-    def subdiff_dist(self, x, g):
-        """Distance of ``-g_i`` to ``d pen(x_i)``: the GS-s score (built-in kinds)."""
-        g = g + self.lam2 * x
-        lam = self.lam1
-        if self.positive:
-            at0 = np.maximum(-(g + lam), 0.0)
-            return np.where(x > 0.0, np.abs(g + lam), at0)
-        if lam == 0.0:
-            return np.abs(g)
-        return np.where(x != 0.0, np.abs(g + lam * np.sign(x)), np.maximum(np.abs(g) - lam, 0.0))
+    def project(self, x):
+        """``x`` clipped to the penalty's box (a feasible starting point)."""
+        return np.clip(x, self.lower, self.upper)
+
+    def __repr__(self):
+        return "None" if self.obj is None else repr(self.obj)
 
 
 # ----------------------------------------------------------------------------- losses
@@ -151,6 +229,11 @@ class BlockPenalty:
 
 class Oracle:
     """The smooth part ``f``: value, gradient, block matrices and block updates.
+
+    The GLM losses are means over the samples (scikit-learn's convention): every
+    per-sample quantity carries the factor ``c = 1 / n_samples`` (``c = 1`` for the
+    quadratic), so ``value``, ``grad``, ``L``, the block bounds and Hessians are those of
+    ``(1/n) sum_i loss_i``.
 
     Parameters
     ----------
@@ -173,6 +256,8 @@ class Oracle:
         self.p = X.shape[1]
         self.m = self.p * self.k
         n = X.shape[0]
+        #: objective scale: the mean over the samples (1 for the quadratic)
+        self.c = 1.0 if loss == "quadratic" else 1.0 / max(n, 1)
         self.csr = self.gram = None
         if self.sparse:
             self._axpy = kernel_for("bcd_csc_cols_axpy", X.data, engine=engine)
@@ -189,7 +274,7 @@ class Oracle:
                 self._rows = np.empty(n, dtype=np.int64)
                 self._vals = np.empty((n, self.k))
         elif loss == "squared" and self.p <= min(n, GRAM_MAX_FEATURES):
-            self.gram = X.T @ X
+            self.gram = self.c * (X.T @ X)
         self._full_work = max(X.nnz if self.sparse else X.size, 1)
         if loss == "quadratic":
             diag = X.diagonal() if self.sparse else np.diag(X).copy()
@@ -199,7 +284,7 @@ class Oracle:
         else:
             self.colsq = np.einsum("ij,ij->j", X, X)
         scale = {"squared": 1.0, "logistic": 0.25, "multinomial": 0.25, "quadratic": 1.0}[loss]
-        self.L = np.repeat(scale * self.colsq, self.k)
+        self.L = np.repeat(scale * self.c * self.colsq, self.k)
         if loss == "multinomial":
             self.Y = np.zeros((X.shape[0], self.k))
             self.Y[np.arange(X.shape[0]), y] = 1.0
@@ -225,22 +310,22 @@ class Oracle:
         self._work = 0
 
     def _loss(self, z, rows):
-        """Sum of the per-sample losses over ``rows`` (margins ``z`` of those rows)."""
+        """``c`` times the sum of the per-sample losses over ``rows`` (margins ``z``)."""
         if self.loss == "squared":
             r = z - self.y[rows]
-            return 0.5 * float(r @ r)
+            return 0.5 * self.c * float(r @ r)
         if self.loss == "logistic":
-            return float(np.logaddexp(0.0, -self.y[rows] * z).sum())
-        return float((logsumexp(z, axis=1) - (z * self.Y[rows]).sum(axis=1)).sum())
+            return self.c * float(np.logaddexp(0.0, -self.y[rows] * z).sum())
+        return self.c * float((logsumexp(z, axis=1) - (z * self.Y[rows]).sum(axis=1)).sum())
 
     def _dphi(self, z, rows):
-        """Derivative of the per-sample losses at the margins ``z`` of ``rows``."""
+        """``c`` times the derivative of the per-sample losses at the margins ``z``."""
         if self.loss == "squared":
-            return z - self.y[rows]
+            return self.c * (z - self.y[rows])
         if self.loss == "logistic":
             yr = self.y[rows]
-            return -yr * expit(-yr * z)
-        return softmax(z, axis=1) - self.Y[rows]
+            return -self.c * yr * expit(-yr * z)
+        return self.c * (softmax(z, axis=1) - self.Y[rows])
 
     def value(self):
         if self.loss == "quadratic":
@@ -293,7 +378,7 @@ class Oracle:
         Ab = self.block_cols(b) if Ab is None else Ab
         if self.loss == "quadratic":
             return np.array(Ab, dtype=np.float64)
-        G = Ab.T @ Ab
+        G = self.c * (Ab.T @ Ab)
         if self.loss == "squared":
             return G
         if self.loss == "logistic":
@@ -319,6 +404,7 @@ class Oracle:
             for i in range(0, f.shape[0], step):  # bounded memory: a few blocks at a time
                 Ab = self.X[:, f[i:i + step]]
                 G[i:i + step] = np.einsum("nia,nib->iab", Ab, Ab, optimize=True)
+        G *= self.c
         if self.loss == "squared":
             return G
         if self.loss == "logistic":
@@ -338,11 +424,11 @@ class Oracle:
         if self.loss == "logistic":
             s = expit(self.z)
             w = s * (1.0 - s)
-            return Ab.T @ (Ab * w[:, None])
+            return self.c * (Ab.T @ (Ab * w[:, None]))
         P = softmax(self.z, axis=1)
         c, same = self._class_mask(b)
         M = Ab * P[:, c]
-        return (M.T @ Ab) * same - M.T @ M
+        return self.c * ((M.T @ Ab) * same - M.T @ M)
 
     def lmax_bound(self, b, Ab=None):
         """``L_b``: largest eigenvalue of the block bound (``L_i`` for a single coordinate)."""
@@ -416,7 +502,7 @@ class Oracle:
         else:
             d = np.asarray(absX.T @ np.asarray(absX.sum(axis=1)).ravel()).ravel()
             # squared: A^T A; logistic: A^T A / 4; multinomial (Bohning): 1/2 I (x) A^T A
-            d = d * {"squared": 1.0, "logistic": 0.25, "multinomial": 0.5}[self.loss]
+            d = d * {"squared": 1.0, "logistic": 0.25, "multinomial": 0.5}[self.loss] * self.c
         return np.repeat(d, self.k)
 
     def hvp_bound(self, v):
@@ -425,8 +511,8 @@ class Oracle:
             return np.asarray(self.X @ v).ravel()
         if self.k > 1:
             V = v.reshape(self.p, self.k)
-            return 0.5 * np.asarray(self.X.T @ (self.X @ V)).ravel()
-        scale = 1.0 if self.loss == "squared" else 0.25
+            return 0.5 * self.c * np.asarray(self.X.T @ (self.X @ V)).ravel()
+        scale = self.c if self.loss == "squared" else 0.25 * self.c
         return scale * np.asarray(self.X.T @ np.asarray(self.X @ v).ravel()).ravel()
 
     def hvp_bound_support(self, supp, vals):
@@ -440,7 +526,7 @@ class Oracle:
             u = self._axpy(X.indptr, X.indices, X.data, supp, vals, np.zeros(X.shape[0]))
         else:
             u = self.X[:, supp] @ vals
-        scale = 1.0 if self.loss == "squared" else 0.25
+        scale = self.c if self.loss == "squared" else 0.25 * self.c
         return scale * np.asarray(self.X.T @ u).ravel()
 
     def lmax_global(self, random_state):
@@ -469,23 +555,25 @@ class Oracle:
 # ----------------------------------------------------------------------------- QP block solve
 
 
-def block_qp(H, gb, xb, pen, nnqp):
+def block_qp(H, gb, xb, pen, nnqp, scale=1.0):
     """New block ``z = argmin_z g_b^T (z - x_b) + 1/2 (z - x_b)^T H (z - x_b) + pen(z)``.
 
-    For the l1 / x >= 0 / elastic-net penalties. ``H`` gets ``EPS_REG * (1 + max
+    For the penalties with a QP form (:meth:`BlockPenalty.qp_form`: l1 / x >= 0 /
+    elastic net). ``scale`` is the objective's scale (``Oracle.c``), which makes the
+    regularisation and the tolerance scale-free. ``H`` gets ``EPS_REG * (scale + max
     diag)`` on its diagonal (a regularised *step*, so that the fixed points are exact
     stationary points). With a sign constraint this is one non-negative QP; plain l1
     is split as ``z = u - v`` with ``u, v >= 0`` (a QP of twice the size).
     """
     m = gb.size
     Q = np.array(H, dtype=np.float64)
-    reg = EPS_REG * (1.0 + float(np.max(np.abs(np.diag(Q))))) if m else 0.0
+    reg = EPS_REG * (scale + float(np.max(np.abs(np.diag(Q))))) if m else 0.0
     Q[np.diag_indices(m)] += reg
     c = gb - Q @ xb
     Q[np.diag_indices(m)] += pen.lam2
     lam = pen.lam1
-    tol = 1e-13 * (1.0 + float(np.max(np.abs(c)))) if m else 0.0
-    if pen.kind == "none" or (pen.kind == "elasticnet" and lam == 0.0 and not pen.positive):
+    tol = 1e-13 * (scale + float(np.max(np.abs(c)))) if m else 0.0
+    if pen.smooth:
         return np.linalg.solve(Q, -c)
     if pen.positive:
         z = np.empty(m)
@@ -541,7 +629,9 @@ class Updater:
         self.pen = pen
         self.nnqp = nnqp
         self.cache = block_cache  # FB: {"Lb": ..., "Hinv"/"H": ...} per block id
-        self.L_hat = np.ones(oracle.m)  # line_search memory
+        # line_search memory; the reference code starts at L = 1 on its sum objective,
+        # i.e. at the objective scale c on the mean
+        self.L_hat = np.full(oracle.m, oracle.c)
         self.n_ls = 0  # objective evaluations in line searches
 
     def _F_delta(self, b, xb, d):
@@ -562,6 +652,7 @@ class Updater:
                 Lb = o.lmax_bound(b, Ab)
             if Lb <= 0.0:
                 return
+            Lb = pen.curv(Lb)
             d = pen.prox(xb - gb / Lb, 1.0 / Lb) - xb
         elif rule == "line_search":
             d = self._line_search_L(b, gb, xb, Ab)
@@ -570,10 +661,10 @@ class Updater:
                 H = self.cache["H"][block_id]
             else:
                 H = o.hess_bound(b, Ab)
-            d = block_qp(H, gb, xb, pen, self.nnqp) - xb
+            d = block_qp(H, gb, xb, pen, self.nnqp, o.c) - xb
         elif rule in ("newton", "projected_newton"):
             H = o.hess(b, Ab)
-            d = block_qp(H, gb, xb, pen, self.nnqp) - xb
+            d = block_qp(H, gb, xb, pen, self.nnqp, o.c) - xb
             d = self._armijo(b, gb, xb, d, Ab)
         elif rule == "tmp":
             d = self._tmp(b, gb, xb, Ab)
@@ -586,7 +677,7 @@ class Updater:
     # LA: backtracking on the block constant, remembered per coordinate
     def _line_search_L(self, b, gb, xb, Ab):
         o, pen = self.o, self.pen
-        L = float(np.max(self.L_hat[b]))
+        L = float(pen.curv(np.max(self.L_hat[b])))
         f0 = o.value()
         for _ in range(100):
             d = pen.prox(xb - gb / L, 1.0 / L) - xb
@@ -613,7 +704,7 @@ class Updater:
             ft = o.trial(b, t * d, Ab) + self._F_delta(b, xb, t * d)
             # near the optimum the decrease drops below the rounding of F: accept a step
             # whose change is within a few ulps of F rather than stall
-            if ft <= f0 + ARMIJO_C * t * delta + 8 * _EPS * max(abs(f0), 1.0):
+            if ft <= f0 + ARMIJO_C * t * delta + 8 * _EPS * max(abs(f0), o.c):
                 return t * d
             t_new = _interpolate_step(f0, delta, t, ft, t_prev, f_prev)
             t_prev, f_prev = t, ft
@@ -631,7 +722,7 @@ class Updater:
             d[act] = -gh[act] / float(np.sum(o.L[b[act]]))
         if free.any():
             H = o.hess(b, Ab)[np.ix_(free, free)]
-            H[np.diag_indices(H.shape[0])] += pen.lam2 + EPS_REG * (1.0 + np.abs(H).max())
+            H[np.diag_indices(H.shape[0])] += pen.lam2 + EPS_REG * (o.c + np.abs(H).max())
             d[free] = -np.linalg.solve(H, gh[free])
         f0 = o.value()
         t = 1.0
@@ -639,7 +730,7 @@ class Updater:
             self.n_ls += 1
             step = np.maximum(xb + t * d, 0.0) - xb
             ft = o.trial(b, step, Ab) + self._F_delta(b, xb, step)
-            slack = 8 * _EPS * max(abs(f0), 1.0)
+            slack = 8 * _EPS * max(abs(f0), o.c)
             if ft <= f0 + ARMIJO_C * float(gh @ step) + slack and ft <= f0 + slack:
                 return step
             t *= 0.5

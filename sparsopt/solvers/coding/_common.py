@@ -3,14 +3,21 @@
 Layout (scikit-learn's): ``X`` (n_samples, n_features), ``dictionary`` (n_components,
 n_features) with atoms as rows, codes (n_samples, n_components), ``X ~ codes @
 dictionary``. Every solver works on ``G = D D^T`` and ``B = X D^T`` only; the
-per-sample objective is ``1/2 ||x - c D||^2 + pen(c)``.
+per-sample objective is ``1/2 ||x - c D||^2 + pen(c)`` (the per-signal SUM convention).
 """
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
-from ...penalties import L1, get_penalty
+from ..._core.loop import resolve_verbose
+from ..._core.result import SolverResult
+from ...backends import _kinds
+from ...exceptions import ConvergenceWarning
+from ...penalties import get_penalty
+from ...utils.parallel import effective_n_jobs, map_row_blocks
 from ...utils.validation import check_array
 
 
@@ -49,12 +56,13 @@ class CodingProblem:
         """``||D||_2^2``, the Lipschitz constant of the batched gradient ``C G - B``."""
         return float(np.linalg.eigvalsh(self.G.astype(np.float64))[-1]) * (1.0 + 1e-6)
 
-    def init_codes(self, codes0):
-        if codes0 is None:
+    def init_codes(self, init):
+        """Starting codes: a validated copy of ``init`` (zeros when ``None``)."""
+        if init is None:
             return np.zeros(self.shape, dtype=self.dtype)
-        c = check_array(codes0, "codes0", self.name, ndim=2).astype(self.dtype, copy=True)
+        c = check_array(init, "init", self.name, ndim=2).astype(self.dtype, copy=True)
         if c.shape != self.shape:
-            raise ValueError(f"{self.name}: codes0 must have shape {self.shape}, got {c.shape}.")
+            raise ValueError(f"{self.name}: init must have shape {self.shape}, got {c.shape}.")
         return np.ascontiguousarray(c)
 
     def objectives(self, C, penalty, quad=None, rows=None):
@@ -88,10 +96,106 @@ def codes_gram(C, G, density=0.1):
 
 
 def make_penalty(penalty, alpha, name):
-    """Penalty object from a name or instance (``None`` means L1)."""
-    if penalty is None:
-        return L1(alpha)
-    return get_penalty(penalty, alpha=alpha)
+    """Penalty object from a name or instance (``None`` means ``"l1"``)."""
+    return get_penalty("l1" if penalty is None else penalty, alpha=alpha)
+
+
+def coding_spec(pen, name):
+    """The :class:`~sparsopt.penalties.PenaltySpec` of a separable penalty, or the one
+    error (naming the penalty, the solver and the alternative) for the others."""
+    try:
+        return pen.spec(solver=name)
+    except TypeError:
+        raise TypeError(
+            f"{name} needs a separable penalty with a coordinate-wise kernel (l1, l0, lq, "
+            f"cel0, mcp, scad, log, elasticnet, optionally + Positive() or Box()), got "
+            f"{pen!r}; use solver='fista' (any penalty with a prox) instead."
+        ) from None
+
+
+def atom_parameter(pen):
+    """Per-atom parameter ``a`` of the penalties whose prox depends on the atom's norm
+    (CEL0's ``a``), as a float64 array; ``ones(1)`` for the others.
+
+    Read through the ``a`` attribute of the (inner, for a constrained penalty) penalty:
+    only ask it when the spec's kind says the kernel uses it.
+    """
+    inner = getattr(pen, "penalty", pen)  # Constrained keeps the penalty it constrains
+    a = getattr(inner, "a", None)
+    if a is None:
+        return np.ones(1)
+    return np.ascontiguousarray(np.atleast_1d(np.asarray(a, dtype=np.float64)))
+
+
+def uses_atom_parameter(spec):
+    """Whether the scalar prox of this spec reads the per-atom ``a`` (CEL0 only)."""
+    return spec.kind == _kinds.KIND_CEL0
+
+
+def spec_or_none(pen, name="encode"):
+    """The penalty's kernel spec, or ``None`` when it has none (group penalties...)."""
+    try:
+        return pen.spec(solver=name)
+    except TypeError:
+        return None
+
+
+def has_bounds(pen):
+    """Whether the penalty carries a box constraint (``pen + Positive()``...)."""
+    spec = spec_or_none(pen)
+    return spec is not None and bool(np.isfinite(spec.lower) or np.isfinite(spec.upper))
+
+
+def solve_row_blocks(solve, X, init, n_jobs, callback, verbose, name):
+    """Solve row blocks of ``X`` in ``n_jobs`` threads (rows are independent) and merge.
+
+    ``solve(X_block, init_block) -> SolverResult``. Returns ``None`` when one block is
+    run instead: one thread, fewer than two rows, or a callback / verbose output (they
+    see the whole batch, so the loop is not split). The blocks' ConvergenceWarnings are
+    merged into one.
+    """
+    n = X.shape[0]
+    if (effective_n_jobs(n_jobs) == 1 or n < 2 or callback is not None
+            or resolve_verbose(verbose)):
+        return None
+    # the worker threads warn while this (main) thread waits inside the block: record
+    # them here and re-emit one ConvergenceWarning for the whole batch
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        parts = map_row_blocks(
+            lambda a, b: solve(X[a:b], None if init is None else init[a:b]), n, n_jobs)
+    conv = [w for w in caught if issubclass(w.category, ConvergenceWarning)]
+    others = [w for w in caught if not issubclass(w.category, ConvergenceWarning)]
+    for w in others:
+        warnings.warn(w.message, w.category, stacklevel=3)
+    if conv:
+        warnings.warn(f"{conv[0].message} ({len(conv)} of {len(parts)} row blocks did not "
+                      "converge.)", ConvergenceWarning, stacklevel=3)
+    return concat_results(parts)
+
+
+def concat_results(parts):
+    """Merge the results of row blocks into one SolverResult."""
+    info = dict(parts[0].info)
+    info["blocks"] = len(parts)
+    for key, val in parts[0].info.items():
+        if isinstance(val, np.ndarray) and val.ndim >= 1 and all(
+                isinstance(p.info.get(key), np.ndarray) for p in parts):
+            info[key] = np.concatenate([p.info[key] for p in parts], axis=0)
+    for key in ("restarts", "backtracks"):
+        if all(key in p.info for p in parts):
+            info[key] = sum(p.info[key] for p in parts)
+    converged = all(p.converged for p in parts)
+    info["stopped_by"] = "tol" if converged else next(
+        p.stopped_by for p in parts if not p.converged)
+    return SolverResult(
+        x=np.concatenate([p.x for p in parts], axis=0),
+        n_iter=max(p.n_iter for p in parts),
+        converged=converged,
+        stop_crit=max(p.stop_crit for p in parts),
+        history=(),
+        info=info,
+    )
 
 
 def rel_change(C_new, C_old):

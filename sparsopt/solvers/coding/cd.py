@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
-import warnings
+from functools import partial
 
 import numpy as np
 
-from ..._core.result import SolverResult
+from ..._core.loop import LoopMonitor, resolve_verbose
 from ...backends import _kinds, dispatch
-from ...exceptions import ConvergenceWarning
-from ...penalties import CEL0
 from ...utils.parallel import map_row_blocks
 from ...utils.validation import check_int, check_scalar
-from ._common import CodingProblem, make_penalty
+from ._common import (
+    CodingProblem,
+    atom_parameter,
+    coding_spec,
+    make_penalty,
+    uses_atom_parameter,
+)
+
+CRITERION = "number of samples whose largest coordinate change per epoch exceeds tol x max|c|"
 
 
-def cd(X, dictionary, *, penalty="l1", alpha=1.0, codes0=None, max_iter=1000, tol=1e-6,
-       positive=False, gram=None, n_jobs=None, engine=None):
+def cd(X, dictionary, *, penalty="l1", alpha=1.0, init=None, max_iter=1000, tol=1e-6,
+       check_every=10, gram=None, n_jobs=None, engine=None, callback=None, verbose=None):
     """Batched proximal coordinate descent for sparse coding with separable penalties.
 
     For every row ``x_i`` of ``X``, cycles over the atoms and minimizes
@@ -27,8 +33,20 @@ def cd(X, dictionary, *, penalty="l1", alpha=1.0, codes0=None, max_iter=1000, to
     ``n_jobs`` threads share them (the kernel releases the GIL).
 
     This is the algorithm behind scikit-learn's ``lasso_cd`` with a precomputed
-    Gram, without the per-sample Python overhead, and for every separable penalty.
-    CEL0 uses steps ``0.99 / G_jj`` (its prox needs ``a_j^2 step < 1``).
+    Gram, without the per-sample Python overhead, and for every separable penalty,
+    optionally under a box (``penalty + Positive()``: non-negative codes). CEL0 uses
+    steps ``0.99 / G_jj`` (its prox needs ``a_j^2 step < 1``).
+
+    **Objective** (per-signal sum convention): each row ``x_i`` gets
+    ``min_c 1/2 ||x_i - c D||_2^2 + pen(c)``; ``pen`` contains ``alpha``.
+
+    **Loop.** Without ``callback`` and ``verbose`` each block of rows runs all its
+    epochs in one compiled call (the fast path). With either, the kernel runs in chunks
+    of ``check_every`` epochs, resuming from the codes, and the check between chunks
+    evaluates the objective, prints and calls ``callback(SolverState)``; True stops
+    (``converged=False``, ``info["stopped_by"] == "callback"``). The criterion is the
+    number of samples not yet converged (``state.stop_crit``); a sample has converged
+    when its largest coordinate change in an epoch is at most ``tol * max_j |c_j|``.
 
     Parameters
     ----------
@@ -37,30 +55,45 @@ def cd(X, dictionary, *, penalty="l1", alpha=1.0, codes0=None, max_iter=1000, to
     dictionary : ndarray of shape (n_components, n_features)
         Atoms as rows.
     penalty : str or Penalty, default="l1"
-        A separable penalty (L1, L0, Lq, CEL0, MCP, SCAD, Log, ElasticNet, Box).
+        A separable penalty (L1, L0, Lq, CEL0, MCP, SCAD, Log, ElasticNet, Box),
+        optionally under a constraint (``L1(0.1) + Positive()``).
     alpha : float, default=1.0
         Strength used when ``penalty`` is a name.
-    codes0 : ndarray of shape (n_samples, n_components), default=None
-        Warm start (zeros by default).
+    init : ndarray of shape (n_samples, n_components), default=None
+        Starting codes (zeros by default).
     max_iter : int, default=1000
         Maximum number of epochs (passes over the atoms) per sample.
     tol : float, default=1e-6
         A sample stops when its largest coordinate change in an epoch is at most
         ``tol * max_j |c_j|``.
-    positive : bool, default=False
-        Constrain the codes to be non-negative.
+    check_every : int, default=10
+        Epochs between two checks when a ``callback`` or ``verbose`` is given.
     gram : ndarray of shape (n_components, n_components), default=None
         Precomputed ``dictionary @ dictionary.T``.
     n_jobs : int or None, default=None
         Threads over blocks of samples (``-1``: all cores).
     engine : {"auto", "numpy", "numba"}, default=None
         Kernel backend (the NumPy reference is slow; use it for testing).
+    callback : callable, default=None
+        ``callback(state) -> bool`` at each check (every ``check_every`` epochs);
+        True stops.
+    verbose : int or None, default=None
+        Print a line per check (``None``: the global configuration).
 
     Returns
     -------
     result : SolverResult
-        ``x`` the codes; ``n_iter`` the largest number of epochs used;
-        ``info["n_iter_per_sample"]`` and ``info["objective_per_sample"]``.
+        ``x`` the codes; ``n_iter`` the largest number of epochs used; ``stop_crit``
+        the number of samples that did not converge; ``info["n_iter_per_sample"]`` and
+        ``info["objective_per_sample"]``.
+
+    Warns
+    -----
+    ConvergenceWarning
+        Once, when some samples reach ``max_iter`` epochs.
+    NonFiniteIterateWarning
+        When the codes become NaN or infinite: the last finite codes (the ``init``)
+        are returned.
 
     References
     ----------
@@ -81,62 +114,100 @@ def cd(X, dictionary, *, penalty="l1", alpha=1.0, codes0=None, max_iter=1000, to
     name = "cd"
     prob = CodingProblem(X, dictionary, name, gram=gram)
     pen = make_penalty(penalty, alpha, name)
-    if not pen.is_separable or not hasattr(pen, "_kernel_spec"):
-        raise TypeError(
-            f"{name} needs a separable penalty with a scalar prox, got {pen!r}; use "
-            "solver='fista' for group penalties."
-        )
+    spec = coding_spec(pen, name)
     max_iter = check_int(max_iter, "max_iter", name, lower=1)
     tol = check_scalar(tol, "tol", name, lower=0.0)
+    check_every = check_int(check_every, "check_every", name, lower=1)
+    run_block = _kernel(prob, pen, spec, tol, engine, name)
+    C = prob.init_codes(init)
+    n = C.shape[0]
+    n_iter = np.zeros(n, dtype=np.int64)
+    # the monitor counts unconverged samples: it has converged at 0 (its tol); the
+    # per-sample tolerance is the kernel's. The fast path has one check, after the run:
+    # its only earlier finite iterate is the init (kept once, no copy at the check).
+    fast = callback is None and not resolve_verbose(verbose)
+    mon = LoopMonitor(name, max_iter=max_iter, tol=0.0, callback=callback, verbose=verbose,
+                      criterion=CRITERION,
+                      hint=f"tol = {tol:.1e} is per sample (0 above: no sample left)", x0=C,
+                      keep_finite=not fast)
+
+    def objective():
+        return float(prob.objectives(C, pen).sum())
+
+    if fast:  # one compiled call per block of rows
+        map_row_blocks(lambda a, b: run_block(C, n_iter, a, b, max_iter, None), n, n_jobs)
+        n_bad = int(np.sum(n_iter >= max_iter))
+        mon.check(int(n_iter.max(initial=0)), C, n_bad, None)
+    else:
+        active = np.arange(n)
+        done = 0
+        while True:
+            chunk = min(check_every, max_iter - done)
+            epochs = np.zeros(active.size, dtype=np.int64)
+            whole = active.size == n
+            Ca = C if whole else np.ascontiguousarray(C[active])
+            rows = None if whole else active
+            map_row_blocks(partial(_run_rows, run_block, Ca, epochs, chunk, rows),
+                           active.size, n_jobs)
+            if not whole:
+                C[active] = Ca
+            n_iter[active] += epochs
+            done += chunk
+            # a sample that used the whole chunk may not have converged: resume it
+            active = active[epochs >= chunk]
+            n_bad = active.size if done < max_iter else int(np.sum(n_iter >= max_iter))
+            if mon.check(done, C, n_bad, objective()) or done >= max_iter:
+                break
+    res = mon.result(C, stacklevel=2, tol=tol, n_iter_per_sample=n_iter)
+    obj = prob.objectives(res.x, pen)
+    fields = res._fields()
+    if mon.stopped_by != "nonfinite":
+        fields["n_iter"] = int(n_iter.max(initial=0))
+        if fast and fields["history"]:  # the objective of the one check, computed once
+            fields["history"] = ({**fields["history"][-1], "objective": float(obj.sum())},)
+    fields["info"]["objective_per_sample"] = obj
+    return type(res)(**fields)
+
+
+def _run_rows(run_block, C, n_iter, iters, rows, start, stop):
+    run_block(C, n_iter, start, stop, iters, rows)
+
+
+def _kernel(prob, pen, spec, tol, engine, name):
+    """The kernel-selection helper: ``run(C, n_iter, start, stop, max_iter, rows)`` runs
+    ``max_iter`` epochs on rows ``start:stop`` of ``C`` (rows ``rows[start:stop]`` of the
+    problem when ``rows`` is given)."""
     diag = np.diag(prob.G).astype(np.float64)
     live = diag > 0
     step_scale = 1.0
-    if isinstance(pen, CEL0):
+    a = np.ones(1)
+    if uses_atom_parameter(spec):
+        # CEL0's prox at step s needs a_j^2 s < 1; at s = 1 / G_jj with a_j = ||d_j|| the
+        # coordinate problem is flat, so 0.99 keeps it strictly convex
         step_scale = 0.99
-        a = np.broadcast_to(pen._a_array(), diag.shape)
-        if np.any(a[live] ** 2 * step_scale / diag[live] >= 1.0):
+        a = atom_parameter(pen)
+        ab = np.broadcast_to(a, diag.shape)
+        if np.any(ab[live] ** 2 * step_scale / diag[live] >= 1.0):
             raise ValueError(
                 f"{name}: CEL0 needs a_j <= ||d_j|| (the norms of the atoms); pass "
                 "a=np.linalg.norm(dictionary, axis=1)."
             )
     elif live.any():
         pen.check_step(step_scale / diag[live].min())
-    kind, params = pen._kernel_spec()
-    params = np.asarray(params, dtype=np.float64)
-    a = np.ascontiguousarray(
-        pen._a_array() if isinstance(pen, CEL0) else np.ones(1), dtype=np.float64)
-    C = prob.init_codes(codes0)
-    n_iter = np.zeros(C.shape[0], dtype=np.int64)
+    lower, upper = float(spec.lower), float(spec.upper)
+    # specialised kernel for l1, free or on the non-negative orthant: the same iterates,
+    # the soft threshold inlined (no penalty dispatch in the innermost loop)
+    l1_fast = spec.kind == _kinds.KIND_L1 and upper == np.inf and lower in (0.0, -np.inf)
+    G, B = prob.G, prob.B
+    kind, params = int(spec.kind), spec.params
 
-    def block(start, stop):
-        if kind == _kinds.KIND_L1:  # specialised kernel: same iterates, no penalty dispatch
-            dispatch("cd_gram_l1", prob.G, prob.B[start:stop], C[start:stop], float(params[0]),
-                     bool(positive), max_iter, tol, n_iter[start:stop], engine=engine)
-            return
-        dispatch("cd_gram", prob.G, prob.B[start:stop], C[start:stop], int(kind), params, a,
-                 step_scale, bool(positive), max_iter, tol, n_iter[start:stop], engine=engine)
+    def run(C, n_iter, start, stop, iters, rows):
+        Bb = B[start:stop] if rows is None else np.ascontiguousarray(B[rows[start:stop]])
+        if l1_fast:
+            dispatch("cd_gram_l1", G, Bb, C[start:stop], float(params[0]), lower == 0.0,
+                     iters, tol, n_iter[start:stop], engine=engine)
+        else:
+            dispatch("cd_gram", G, Bb, C[start:stop], kind, params, a, step_scale, lower,
+                     upper, iters, tol, n_iter[start:stop], engine=engine)
 
-    map_row_blocks(block, C.shape[0], n_jobs)
-    return _result(prob, pen, C, n_iter, max_iter, tol, name)
-
-
-def _result(prob, pen, C, n_iter, max_iter, tol, name):
-    if not np.all(np.isfinite(C)):  # pragma: no cover - finite inputs give finite codes
-        raise FloatingPointError(f"{name}: non-finite codes; check the dictionary scaling.")
-    n_bad = int(np.sum(n_iter >= max_iter))
-    if n_bad:
-        warnings.warn(
-            f"{name} did not converge for {n_bad} of {C.shape[0]} samples: the largest "
-            f"coordinate change stayed above tol = {tol:.1e} x max|c| after max_iter = "
-            f"{max_iter} epochs. Increase max_iter or tol.",
-            ConvergenceWarning, stacklevel=3,
-        )
-    obj = prob.objectives(C, pen)
-    return SolverResult(
-        x=C, n_iter=int(n_iter.max(initial=0)), converged=n_bad == 0, stop_crit=float(n_bad),
-        history=({"iteration": int(n_iter.max(initial=0)), "stop_crit": float(n_bad),
-                  "objective": float(obj.sum()), "time": None},),
-        info={"n_iter_per_sample": n_iter, "objective_per_sample": obj,
-              "criterion": "max coordinate change / max|c| per sample", "tol": tol,
-              "stopped_by": "tol" if n_bad == 0 else "max_iter"},
-    )
+    return run

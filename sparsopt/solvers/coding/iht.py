@@ -10,13 +10,13 @@ from ..._core.loop import run_iterations
 from ...backends import dispatch
 from ...penalties import L0
 from ...utils.validation import check_int, check_scalar
-from ._common import CodingProblem, codes_gram, rel_change
-from .ista import ista
+from ._common import CodingProblem, codes_gram, rel_change, solve_row_blocks
+from .ista import ista_run
 
 
-def iht(X, dictionary, *, n_nonzero_coefs=None, alpha=None, step="normalized", codes0=None,
-        max_iter=1000, tol=1e-6, check_every=1, gram=None, callback=None, verbose=None,
-        engine=None):
+def iht(X, dictionary, *, n_nonzero_coefs=None, alpha=None, step="normalized", init=None,
+        max_iter=1000, tol=1e-6, check_every=1, gram=None, n_jobs=None, engine=None,
+        callback=None, verbose=None):
     """Batched iterative hard thresholding (IHT).
 
     Two modes, one per row of ``X``:
@@ -28,6 +28,10 @@ def iht(X, dictionary, *, n_nonzero_coefs=None, alpha=None, step="normalized", c
       break the descent condition, which makes IHT converge without rescaling ``D``.
     * **penalized l0** (``alpha``): hard thresholding at ``sqrt(2 mu alpha)``, i.e.
       :func:`ista` with ``L0(alpha)`` and step ``0.99 / ||D||_2^2`` unless given.
+
+    **Objective** (per-signal sum convention): each row ``x_i`` gets
+    ``min_c 1/2 ||x_i - c D||_2^2`` s.t. ``||c||_0 <= k`` (fixed sparsity; the recorded
+    objective is the data fit), or ``min_c 1/2 ||x_i - c D||_2^2 + alpha ||c||_0``.
 
     Parameters
     ----------
@@ -43,8 +47,8 @@ def iht(X, dictionary, *, n_nonzero_coefs=None, alpha=None, step="normalized", c
     step : "normalized" or float, default="normalized"
         Step rule of the fixed-sparsity mode (a float is a constant step, which should
         be below ``1 / ||D||_2^2``); in penalized mode a float step or the default.
-    codes0 : ndarray of shape (n_samples, n_components), default=None
-        Starting codes (zeros by default).
+    init : ndarray of shape (n_samples, n_components), default=None
+        Starting codes (zeros by default; kept to its ``k`` largest entries).
     max_iter : int, default=1000
         Hard cap on iterations.
     tol : float, default=1e-6
@@ -53,12 +57,16 @@ def iht(X, dictionary, *, n_nonzero_coefs=None, alpha=None, step="normalized", c
         Evaluate the criterion every this many iterations.
     gram : ndarray of shape (n_components, n_components), default=None
         Precomputed ``dictionary @ dictionary.T``.
-    callback : callable, default=None
-        ``callback(state) -> bool``; True stops.
-    verbose : int or None, default=None
-        Print a line per check.
+    n_jobs : int or None, default=None
+        Threads over blocks of rows (rows are independent), each block with its own
+        loop. Not used with a ``callback`` or ``verbose`` output.
     engine : {"auto", "numpy", "numba", "cupy"}, default=None
         Kernel backend.
+    callback : callable, default=None
+        ``callback(state) -> bool`` with a :class:`~sparsopt.solvers.SolverState` at
+        each check; True stops (``converged=False``, ``stopped_by == "callback"``).
+    verbose : int or None, default=None
+        Print a line per check (``None``: the global configuration).
 
     Returns
     -------
@@ -88,10 +96,10 @@ def iht(X, dictionary, *, n_nonzero_coefs=None, alpha=None, step="normalized", c
                          "(penalized l0), not both.")
     if alpha is not None:
         alpha = check_scalar(alpha, "alpha", name, lower=0.0)
-        return ista(X, dictionary, penalty=L0(alpha),
-                    step=None if isinstance(step, str) else step, codes0=codes0,
-                    max_iter=max_iter, tol=tol, check_every=check_every, gram=gram,
-                    callback=callback, verbose=verbose, engine=engine)
+        return ista_run(name, X, dictionary, penalty=L0(alpha), alpha=alpha,
+                        step=None if isinstance(step, str) else step, init=init,
+                        max_iter=max_iter, tol=tol, check_every=check_every, gram=gram,
+                        n_jobs=n_jobs, engine=engine, callback=callback, verbose=verbose)
     prob = CodingProblem(X, dictionary, name, gram=gram)
     n_comp = prob.shape[1]
     if n_nonzero_coefs is None:
@@ -106,10 +114,20 @@ def iht(X, dictionary, *, n_nonzero_coefs=None, alpha=None, step="normalized", c
         raise ValueError(f"{name}: step must be 'normalized' or a positive float, got {step!r}.")
     if not normalized:
         step = check_scalar(step, "step", name, lower=0.0, lower_inclusive=False)
+    check_int(check_every, "check_every", name, lower=1)
+    if n_jobs is not None and n_jobs != 1:
+        split = solve_row_blocks(
+            lambda Xb, ib: iht(Xb, prob.D, n_nonzero_coefs=k, step=step, init=ib,
+                               max_iter=max_iter, tol=tol, check_every=check_every,
+                               gram=prob.G, engine=engine),
+            prob.X, None if init is None else prob.init_codes(init), n_jobs, callback,
+            verbose, name)
+        if split is not None:
+            return split
     G, B = prob.G, prob.B
     fallback = 1.0 / prob.lipschitz()
-    C = prob.init_codes(codes0)
-    if codes0 is not None:
+    C = prob.init_codes(init)
+    if init is not None:
         C = dispatch("topk_threshold", C, k, np.empty_like(C), engine=engine)
 
     def hk(V):

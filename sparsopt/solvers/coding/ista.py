@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from types import SimpleNamespace
 
 import numpy as np
@@ -9,27 +10,31 @@ import numpy as np
 from ..._core.capabilities import require
 from ..._core.loop import run_iterations
 from ...utils.validation import check_int, check_scalar
-from ._common import CodingProblem, codes_gram, make_penalty, rel_change
+from ._common import CodingProblem, codes_gram, make_penalty, rel_change, solve_row_blocks
 
 
-def _setup(X, dictionary, penalty, alpha, step, codes0, max_iter, tol, check_every, name,
-           positive, gram):
+def _setup(X, dictionary, penalty, alpha, init, max_iter, tol, check_every, name, gram):
     prob = CodingProblem(X, dictionary, name, gram=gram)
     pen = make_penalty(penalty, alpha, name)
     require(pen, {"prox", "value"}, solver=name)
     check_int(max_iter, "max_iter", name, lower=1)
     check_int(check_every, "check_every", name, lower=1)
     tol = check_scalar(tol, "tol", name, lower=0.0)
-    if positive and not pen.is_separable:
-        raise ValueError(f"{name}: positive=True needs a separable penalty, got {pen!r}.")
-    return prob, pen, tol, prob.init_codes(codes0)
+    return prob, pen, tol, prob.init_codes(init)
 
 
-def _prox(pen, V, step, engine, out, positive):
-    pen.prox(V, step, engine=engine, out=out, check_finite=False)
-    if positive:  # prox of a symmetric penalty + indicator(x >= 0)
-        np.maximum(out, 0, out=out)
-    return out
+def _split(fn, kwargs, prob, init, n_jobs, callback, verbose, name):
+    """Row blocks of ``fn`` in threads (one Gram for all), or ``None`` for one block."""
+    if n_jobs is None or n_jobs == 1:
+        return None
+    kw = dict(kwargs, gram=prob.G, n_jobs=1)
+    return solve_row_blocks(lambda Xb, ib: fn(Xb, prob.D, init=ib, **kw), prob.X,
+                            None if init is None else prob.init_codes(init), n_jobs,
+                            callback, verbose, name)
+
+
+def _prox(pen, V, step, engine, out):
+    return pen.prox(V, step, engine=engine, out=out, check_finite=False)
 
 
 def _finish(res, prob, pen, **extra):
@@ -45,7 +50,7 @@ _COMMON_DOC = """
         Regularizer; any penalty with a prox (see :mod:`sparsopt.penalties`).
     alpha : float, default=1.0
         Strength used when ``penalty`` is a name.
-    codes0 : ndarray of shape (n_samples, n_components), default=None
+    init : ndarray of shape (n_samples, n_components), default=None
         Starting codes (zeros by default).
     max_iter : int, default=1000
         Hard cap on iterations.
@@ -53,27 +58,36 @@ _COMMON_DOC = """
         Stop when ``max_i ||c_i^{k+1} - c_i^k||_inf / ||c_i^{k+1}||_inf <= tol``.
     check_every : int, default=10
         Evaluate the criterion, the objective and the callback every this many iterations.
-    positive : bool, default=False
-        Constrain the codes to be non-negative (separable penalties).
     gram : ndarray of shape (n_components, n_components), default=None
         Precomputed ``dictionary @ dictionary.T``.
-    callback : callable, default=None
-        ``callback(state) -> bool``; True stops.
-    verbose : int or None, default=None
-        Print a line per check (``None``: the global configuration).
+    n_jobs : int or None, default=None
+        Threads over blocks of rows (rows are independent), each block with its own
+        loop and stopping test. Not used with a ``callback`` or ``verbose`` output
+        (they see the whole batch).
     engine : {"auto", "numpy", "numba", "cupy"}, default=None
-        Backend of the prox kernels."""
+        Backend of the prox kernels.
+    callback : callable, default=None
+        ``callback(state) -> bool`` with a :class:`~sparsopt.solvers.SolverState` at
+        each check; True stops (``converged=False``, ``stopped_by == "callback"``).
+    verbose : int or None, default=None
+        Print a line per check (``None``: the global configuration)."""
+
+_OBJECTIVE_DOC = """**Objective** (per-signal sum convention): each row ``x_i`` of ``X`` gets
+    ``min_c 1/2 ||x_i - c D||_2^2 + pen(c)``; ``pen`` contains ``alpha`` (non-negative
+    codes: ``penalty=L1(alpha) + Positive()``)."""
 
 
-def ista(X, dictionary, *, penalty="l1", alpha=1.0, step=None, codes0=None, max_iter=1000,
-         tol=1e-6, check_every=10, positive=False, gram=None, callback=None, verbose=None,
-         engine=None):
+def ista(X, dictionary, *, penalty="l1", alpha=1.0, step=None, init=None, max_iter=1000,
+         tol=1e-6, check_every=10, gram=None, n_jobs=None, engine=None, callback=None,
+         verbose=None):
     """Batched iterative shrinkage-thresholding: ``C <- prox(C - step (C G - B))``.
 
     Solves ``min_c 1/2 ||x_i - c D||^2 + pen(c)`` for every row ``x_i`` of ``X`` at once
     with one matrix product per iteration. Monotone for every penalty whose prox is
     exact at the step, including the nonconvex ones (the scheme of Rentzeperis et al.
     2023 for l0, l1/2 and CEL0).
+
+    %(objective)s
 
     Parameters
     ----------
@@ -103,18 +117,31 @@ def ista(X, dictionary, *, penalty="l1", alpha=1.0, step=None, codes0=None, max_
     >>> res.x.shape, res.converged
     ((20, 32), True)
     """
-    name = "ista"
-    prob, pen, tol, C = _setup(X, dictionary, penalty, alpha, step, codes0, max_iter, tol,
-                               check_every, name, positive, gram)
+    return ista_run("ista", X, dictionary, penalty=penalty, alpha=alpha, step=step, init=init,
+                    max_iter=max_iter, tol=tol, check_every=check_every, gram=gram,
+                    n_jobs=n_jobs, engine=engine, callback=callback, verbose=verbose)
+
+
+def ista_run(name, X, dictionary, *, penalty, alpha, step, init, max_iter, tol, check_every,
+             gram, n_jobs, engine, callback, verbose):
+    """:func:`ista` under another solver's name (messages, verbose lines): penalized IHT."""
+    prob, pen, tol, C = _setup(X, dictionary, penalty, alpha, init, max_iter, tol,
+                               check_every, name, gram)
     step = 0.99 / prob.lipschitz() if step is None else check_scalar(
         step, "step", name, lower=0.0, lower_inclusive=False)
     pen.check_step(step)
+    split = _split(partial(ista_run, name),
+                   dict(penalty=pen, alpha=1.0, step=step, max_iter=max_iter, tol=tol,
+                        check_every=check_every, engine=engine, callback=None, verbose=None),
+                   prob, init, n_jobs, callback, verbose, name)
+    if split is not None:
+        return split
     G, B = prob.G, prob.B
     state = SimpleNamespace(x=C, buf=np.empty_like(C))
 
     def one(s, it):
         V = s.x - step * (codes_gram(s.x, G) - B)
-        s.x = _prox(pen, V, step, engine, s.buf, positive)
+        s.x = _prox(pen, V, step, engine, s.buf)
         s.buf = V  # reuse the freed array as the next output buffer
 
     res = run_iterations(one, state, stop_crit=lambda s, p: rel_change(s.x, p),
@@ -126,14 +153,16 @@ def ista(X, dictionary, *, penalty="l1", alpha=1.0, step=None, codes0=None, max_
     return _finish(res, prob, pen)
 
 
-def fista(X, dictionary, *, penalty="l1", alpha=1.0, step=None, codes0=None, restart=True,
-          max_iter=1000, tol=1e-6, check_every=10, positive=False, gram=None, callback=None,
-          verbose=None, engine=None):
+def fista(X, dictionary, *, penalty="l1", alpha=1.0, step=None, init=None, restart=True,
+          max_iter=1000, tol=1e-6, check_every=10, gram=None, n_jobs=None, engine=None,
+          callback=None, verbose=None):
     """Batched FISTA with per-sample adaptive restart.
 
     Nesterov momentum on top of :func:`ista`; with ``restart=True`` each sample's
     momentum is reset when it stops decreasing (gradient restart of O'Donoghue and
     Candès), which keeps the iteration monotone-ish on nonconvex penalties too.
+
+    %(objective)s
 
     Parameters
     ----------
@@ -164,17 +193,22 @@ def fista(X, dictionary, *, penalty="l1", alpha=1.0, step=None, codes0=None, res
     True
     """
     name = "fista"
-    prob, pen, tol, C = _setup(X, dictionary, penalty, alpha, step, codes0, max_iter, tol,
-                               check_every, name, positive, gram)
+    prob, pen, tol, C = _setup(X, dictionary, penalty, alpha, init, max_iter, tol,
+                               check_every, name, gram)
     step = 1.0 / prob.lipschitz() if step is None else check_scalar(
         step, "step", name, lower=0.0, lower_inclusive=False)
     pen.check_step(step)
+    split = _split(fista, dict(penalty=pen, step=step, restart=restart, max_iter=max_iter,
+                               tol=tol, check_every=check_every, engine=engine),
+                   prob, init, n_jobs, callback, verbose, name)
+    if split is not None:
+        return split
     G, B = prob.G, prob.B
     state = SimpleNamespace(x=C, y=C.copy(), t=np.ones((C.shape[0], 1)), restarts=0)
 
     def one(s, it):
         V = s.y - step * (codes_gram(s.y, G) - B)
-        new = _prox(pen, V, step, engine, V, positive)
+        new = _prox(pen, V, step, engine, V)
         t_new = 0.5 * (1.0 + np.sqrt(1.0 + 4.0 * s.t * s.t))
         mom = ((s.t - 1.0) / t_new).astype(C.dtype)
         if restart:
@@ -195,15 +229,17 @@ def fista(X, dictionary, *, penalty="l1", alpha=1.0, step=None, codes0=None, res
     return _finish(res, prob, pen, restarts=state.restarts)
 
 
-def lca(X, dictionary, *, penalty="l1", alpha=1.0, eta=0.1, codes0=None, max_iter=1000,
-        tol=1e-6, check_every=10, positive=False, gram=None, callback=None, verbose=None,
-        engine=None):
+def lca(X, dictionary, *, penalty="l1", alpha=1.0, eta=0.1, init=None, max_iter=1000,
+        tol=1e-6, check_every=10, gram=None, n_jobs=None, engine=None, callback=None,
+        verbose=None):
     """Locally competitive algorithm (Rozell et al. 2008), Euler-discretized.
 
     Membrane potentials ``u`` follow ``u <- (1 - eta) u + eta (B - C (G - I))`` with
     activations ``C = T(u)``, where ``T`` is the penalty's prox at step 1 (soft
     thresholding gives the Lasso). Its fixed points are those of ISTA with unit step,
     so the penalty must admit step 1 (CEL0 with unit-norm atoms does not).
+
+    %(objective)s
 
     Parameters
     ----------
@@ -234,19 +270,24 @@ def lca(X, dictionary, *, penalty="l1", alpha=1.0, eta=0.1, codes0=None, max_ite
     True
     """
     name = "lca"
-    prob, pen, tol, C = _setup(X, dictionary, penalty, alpha, 1.0, codes0, max_iter, tol,
-                               check_every, name, positive, gram)
+    prob, pen, tol, C = _setup(X, dictionary, penalty, alpha, init, max_iter, tol,
+                               check_every, name, gram)
     eta = check_scalar(eta, "eta", name, lower=0.0, upper=1.0, lower_inclusive=False)
     pen.check_step(1.0)
+    split = _split(lca, dict(penalty=pen, eta=eta, max_iter=max_iter, tol=tol,
+                             check_every=check_every, engine=engine),
+                   prob, init, n_jobs, callback, verbose, name)
+    if split is not None:
+        return split
     G, B = prob.G, prob.B
     # potentials consistent with the starting codes: u = C + (B - C G) is ISTA's argument
     state = SimpleNamespace(x=C, u=C + (B - C @ G))
-    state.x = _prox(pen, state.u, 1.0, engine, np.empty_like(C), positive)
+    state.x = _prox(pen, state.u, 1.0, engine, np.empty_like(C))
 
     def one(s, it):
         drive = B - codes_gram(s.x, G) + s.x  # B - C (G - I)
         s.u = (1.0 - eta) * s.u + eta * drive
-        s.x = _prox(pen, s.u, 1.0, engine, np.empty_like(s.u), positive)
+        s.x = _prox(pen, s.u, 1.0, engine, np.empty_like(s.u))
 
     res = run_iterations(one, state, stop_crit=lambda s, p: rel_change(s.x, p),
                          max_iter=max_iter, tol=tol, check_every=check_every,
@@ -258,4 +299,5 @@ def lca(X, dictionary, *, penalty="l1", alpha=1.0, eta=0.1, codes0=None, max_ite
 
 
 for _f in (ista, fista, lca):
-    _f.__doc__ = _f.__doc__.replace("%(common)s", _COMMON_DOC.strip("\n").lstrip())
+    _f.__doc__ = _f.__doc__.replace("%(common)s", _COMMON_DOC.strip("\n").lstrip()).replace(
+        "%(objective)s", _OBJECTIVE_DOC)

@@ -6,18 +6,50 @@ import warnings
 
 import numpy as np
 
+from ..._core.loop import warn_nonfinite
 from ..._core.result import SolverResult
-from ...backends import dispatch
+from ...backends import _kinds, dispatch
 from ...backends._numpy.lars import STATUS_NAMES
 from ...exceptions import ConvergenceWarning
-from ...penalties import L1, ElasticNet
 from ...utils.parallel import map_row_blocks
 from ...utils.validation import check_int, check_scalar
-from ._common import CodingProblem, make_penalty
+from ._common import CodingProblem, make_penalty, spec_or_none
 
 
-def lars(X, dictionary, *, penalty="l1", alpha=1.0, positive=False, max_iter=1000, tol=1e-6,
-         gram=None, n_jobs=None, engine=None):
+def homotopy_problem(pen, name="lars"):
+    """``(weight, ridge, positive)`` of the problem the homotopy solves exactly.
+
+    The one check of what :func:`lars` accepts, read from the penalty's
+    :class:`~sparsopt.penalties.PenaltySpec`: the l1 norm (weight ``alpha``) or the
+    elastic net (a Lasso on ``G + alpha (1 - l1_ratio) I`` with weight
+    ``alpha * l1_ratio``), free or on the non-negative orthant (``+ Positive()``).
+
+    Examples
+    --------
+    >>> from sparsopt.penalties import L1, Positive
+    >>> from sparsopt.solvers.coding.lars import homotopy_problem
+    >>> homotopy_problem(L1(0.5) + Positive())
+    (0.5, 0.0, True)
+    """
+    spec = spec_or_none(pen, name)
+    orthant = spec is not None and spec.upper == np.inf and spec.lower in (0.0, -np.inf)
+    if spec is None or not orthant or spec.kind not in (_kinds.KIND_L1,
+                                                        _kinds.KIND_ELASTICNET):
+        raise TypeError(
+            f"{name} solves l1 and elastic-net problems (optionally + Positive()) only, "
+            f"got {pen!r}; use solver='cd' (separable penalties) or 'fista' (any penalty "
+            "with a prox)."
+        )
+    p = spec.params
+    if spec.kind == _kinds.KIND_L1:
+        weight, ridge = float(p[0]), 0.0
+    else:
+        weight, ridge = float(p[0]) * float(p[1]), float(p[0]) * (1.0 - float(p[1]))
+    return weight, ridge, spec.lower == 0.0
+
+
+def lars(X, dictionary, *, penalty="l1", alpha=1.0, max_iter=1000, tol=1e-6, gram=None,
+         n_jobs=None, engine=None):
     r"""Exact Lasso codes of every row of ``X`` by the homotopy (LARS-lasso) path.
 
     For each signal ``x`` it solves
@@ -41,6 +73,14 @@ def lars(X, dictionary, *, penalty="l1", alpha=1.0, positive=False, max_iter=100
     or a failed certificate) are finished by coordinate descent (:func:`cd`) from the
     point where the path stopped, with ``tol`` and ``max_iter``; ``info`` counts them.
 
+    **Not iterative: no callback.** The homotopy is a finite (direct) algorithm; it
+    returns a :class:`SolverResult` like the iterative solvers (``stopped_by`` is
+    ``"path"``, or ``"path+cd"`` when some rows were finished by coordinate descent).
+
+    **Objective** (per-signal sum convention): each row ``x_i`` gets
+    ``min_c 1/2 ||x_i - c D||_2^2 + alpha ||c||_1`` (the elastic net adds
+    ``alpha (1 - l1_ratio) / 2 ||c||_2^2`` and uses ``alpha * l1_ratio`` for the l1 part).
+
     This is the algorithm of scikit-learn's ``lasso_lars`` (``LassoLars`` on the
     precomputed Gram, one Python call per sample there), batched and compiled. It gives
     the same codes as a fully converged ``lasso_cd``.
@@ -54,10 +94,10 @@ def lars(X, dictionary, *, penalty="l1", alpha=1.0, positive=False, max_iter=100
     penalty : {"l1", "elasticnet"} or L1 or ElasticNet, default="l1"
         ``ElasticNet(alpha, l1_ratio)`` is solved exactly as a Lasso on the Gram
         matrix ``G + alpha (1 - l1_ratio) I`` with weight ``alpha * l1_ratio``.
+        ``L1(alpha) + Positive()`` gives non-negative codes (the path of the
+        non-negative Lasso). Other penalties raise ``TypeError``.
     alpha : float, default=1.0
         Strength when ``penalty`` is a name (sparsopt's scaling, no ``1/n_features``).
-    positive : bool, default=False
-        Non-negative codes (the path of the non-negative Lasso).
     max_iter : int, default=1000
         Maximum number of path steps per sample, and of epochs of the coordinate
         descent that finishes the rows the path could not.
@@ -76,6 +116,12 @@ def lars(X, dictionary, *, penalty="l1", alpha=1.0, positive=False, max_iter=100
         ``x`` the codes; ``n_iter`` the largest number of steps (plus epochs) used;
         ``info["n_iter_per_sample"]``, ``info["objective_per_sample"]``,
         ``info["status_per_sample"]`` (0: exact path) and ``info["n_finished_by_cd"]``.
+
+    Warns
+    -----
+    NonFiniteIterateWarning
+        When the codes of some rows are NaN or infinite: those rows are returned as
+        zeros (the path's finite starting point).
 
     See Also
     --------
@@ -100,16 +146,7 @@ def lars(X, dictionary, *, penalty="l1", alpha=1.0, positive=False, max_iter=100
     name = "lars"
     prob = CodingProblem(X, dictionary, name, gram=gram)
     pen = make_penalty(penalty, alpha, name)
-    if type(pen) is L1:
-        weight, ridge = float(pen.alpha), 0.0
-    elif type(pen) is ElasticNet:
-        weight = float(pen.alpha) * float(pen.l1_ratio)
-        ridge = float(pen.alpha) * (1.0 - float(pen.l1_ratio))
-    else:
-        raise TypeError(
-            f"{name} solves l1 (and elastic-net) problems only, got {pen!r}; use "
-            "solver='cd' or 'fista' for other penalties."
-        )
+    weight, ridge, positive = homotopy_problem(pen, name)
     max_iter = check_int(max_iter, "max_iter", name, lower=1)
     tol = check_scalar(tol, "tol", name, lower=0.0)
     G = prob.G
@@ -146,8 +183,11 @@ def lars(X, dictionary, *, penalty="l1", alpha=1.0, positive=False, max_iter=100
                 f"{max_iter} epochs). Increase max_iter or tol.",
                 ConvergenceWarning, stacklevel=2,
             )
-    if not np.all(np.isfinite(C)):  # pragma: no cover - finite inputs give finite codes
-        raise FloatingPointError(f"{name}: non-finite codes; check the dictionary scaling.")
+    bad_rows = ~np.isfinite(C).all(axis=1)
+    if bad_rows.any():  # roll back to the finite starting point of the path
+        C[bad_rows] = 0
+        quad[bad_rows] = 0.0
+        warn_nonfinite(name, int(n_iter.max(initial=0)), 0, stacklevel=2)
     if ridge > 0.0:  # quad used G + ridge I: its ridge part belongs to the penalty
         quad -= 0.5 * ridge * np.einsum("ij,ij->i", C, C, dtype=np.float64)
     obj = prob.objectives(C, pen, quad=quad)
@@ -163,5 +203,6 @@ def lars(X, dictionary, *, penalty="l1", alpha=1.0, positive=False, max_iter=100
               "status_per_sample": status, "n_finished_by_cd": int(rows.size),
               "status_counts": {STATUS_NAMES[s]: int(c) for s, c in enumerate(counts)},
               "criterion": "exact homotopy path (certified); cd tol for the other rows",
-              "tol": tol, "stopped_by": "path" if rows.size == 0 else "path+cd"},
+              "tol": tol, "n_nonfinite": int(bad_rows.sum()),
+              "stopped_by": "path" if rows.size == 0 else "path+cd"},
     )

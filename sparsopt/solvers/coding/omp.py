@@ -6,6 +6,7 @@ import time
 
 import numpy as np
 
+from ..._core.loop import warn_nonfinite
 from ..._core.result import SolverResult
 from ...backends import get_kernel, resolve_backend
 from ...backends._numpy.omp import STOP_DEPENDENT, STOP_NAMES
@@ -33,6 +34,13 @@ def omp(X, dictionary, *, n_nonzero_coefs=None, tol=None, gram=None, n_jobs=None
     kernel per block of samples. The codes equal scikit-learn's ``orthogonal_mp`` (and
     ``sparse_encode(algorithm="omp")``). As there, the atom is selected on the raw
     correlation ``|d_j . r|``, so the atoms should have unit norm.
+
+    **Not iterative: no callback.** OMP is a finite (direct) procedure of at most
+    ``n_nonzero_coefs`` steps; it returns a :class:`SolverResult` like the iterative
+    solvers (``converged`` is always True, ``stopped_by`` is ``"finite"``).
+
+    **Objective** (per-signal sum convention): the recorded objective is the sum over
+    the rows of ``1/2 ||x_i - c_i D||_2^2`` under the sparsity constraint.
 
     A sample stops when it has ``n_nonzero_coefs`` atoms, when its residual energy is
     at most ``tol`` (tol mode; checked before the first atom too, so a signal with
@@ -83,7 +91,13 @@ def omp(X, dictionary, *, n_nonzero_coefs=None, tol=None, gram=None, n_jobs=None
         dependence), ``stop_reason`` (per-sample code, an index into
         ``info["stop_reasons"]`` = ``("n_nonzero", "tol", "zero_correlation",
         "linear_dependence")``), ``n_nonzero_coefs`` (the cap used), ``tol``,
-        ``engine`` (the backend that ran).
+        ``engine`` (the backend that ran), ``n_nonfinite``.
+
+    Warns
+    -----
+    NonFiniteIterateWarning
+        When the codes of some rows are NaN or infinite: those rows are returned as
+        zeros (the finite starting point) with their residual ``||x||^2``.
 
     See Also
     --------
@@ -163,8 +177,12 @@ def omp(X, dictionary, *, n_nonzero_coefs=None, tol=None, gram=None, n_jobs=None
 
     map_row_blocks(block, n_samples, n_jobs)
     np.maximum(residual_sq, 0.0, out=residual_sq)  # rounding below 0 after an exact fit
-    if not np.all(np.isfinite(codes)):  # pragma: no cover - finite inputs give finite codes
-        raise FloatingPointError(f"{name}: non-finite codes; check the dictionary scaling.")
+    bad_rows = ~(np.isfinite(codes).all(axis=1) & np.isfinite(residual_sq))
+    if bad_rows.any():  # roll back those rows to the finite starting point, zero codes
+        codes[bad_rows] = 0
+        n_active[bad_rows] = 0
+        residual_sq[bad_rows] = prob.norms_sq[bad_rows]
+        warn_nonfinite(name, int(n_active.max(initial=0)), 0, stacklevel=2)
     tiny = np.finfo(np.float64).tiny
     rel = residual_sq / np.maximum(prob.norms_sq, tiny)
     stop_crit = float(rel.max(initial=0.0))
@@ -178,5 +196,6 @@ def omp(X, dictionary, *, n_nonzero_coefs=None, tol=None, gram=None, n_jobs=None
               "n_dependent": int(np.sum(stop_reason == STOP_DEPENDENT)),
               "stop_reason": stop_reason, "stop_reasons": STOP_NAMES,
               "n_nonzero_coefs": cap, "tol": tol, "engine": backend,
+              "n_nonfinite": int(bad_rows.sum()), "stopped_by": "finite",
               "criterion": "max relative residual energy ||x - c D||^2 / ||x||^2"},
     )

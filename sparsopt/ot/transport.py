@@ -11,9 +11,9 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
 from ..utils.estimator import SparsoptEstimatorMixin
-from ._distance import cost_matrix, cost_scale
-from ._sinkhorn import sinkhorn
-from ._sns import sinkhorn_newton_sparse
+from .distance import cost_matrix, cost_scale
+from .sinkhorn_solvers import sinkhorn
+from .sns import sinkhorn_newton_sparse
 
 __all__ = ["SinkhornTransport"]
 

@@ -71,7 +71,7 @@ def cost_scale(M, normalize):
     return scale if scale > 0 else 1.0
 
 
-def wasserstein_distance(a, b, M, reg, *, p=1, method="sns", return_result=False, **kwargs):
+def wasserstein_distance(a, b, M, reg, *, p=1, solver="sns", **kwargs):
     r"""Entropic Wasserstein distance ``<M, P>**(1/p)`` of the optimal entropic plan.
 
     Parameters
@@ -86,18 +86,18 @@ def wasserstein_distance(a, b, M, reg, *, p=1, method="sns", return_result=False
         ``reg -> 0`` (bias ``O(reg log(1/reg))``).
     p : float, default=1
         Order: the result is ``<M, P>**(1 / p)``.
-    method : {"sns", "sinkhorn"}, default="sns"
+    solver : {"sns", "sinkhorn"}, default="sns"
         :func:`sinkhorn_newton_sparse` or log-domain :func:`sinkhorn`.
-    return_result : bool, default=False
-        Also return the :class:`OTResult`.
     **kwargs
-        Passed to the solver (``tol``, ``max_iter``, ``n_jobs``...).
+        Passed to the solver (``tol``, ``max_iter``, ``init``, ``callback``,
+        ``n_jobs``, ``engine``...).
 
     Returns
     -------
     distance : float or ndarray of shape (B,)
-    result : OTResult
-        If ``return_result``.
+        Only the distance: call :func:`sinkhorn_newton_sparse` or :func:`sinkhorn`
+        for the :class:`OTResult` (plan, potentials, convergence); the distance is
+        then ``result.cost ** (1 / p)``.
 
     References
     ----------
@@ -112,16 +112,16 @@ def wasserstein_distance(a, b, M, reg, *, p=1, method="sns", return_result=False
     >>> round(float(wasserstein_distance(None, None, M, reg=1e-3, p=2)), 3)
     0.5
     """
-    from ._sinkhorn import sinkhorn
-    from ._sns import sinkhorn_newton_sparse
+    from .sinkhorn_solvers import sinkhorn
+    from .sns import sinkhorn_newton_sparse
 
     p = check_scalar(p, "p", "wasserstein_distance", lower=0.0, lower_inclusive=False)
     solvers = {"sns": sinkhorn_newton_sparse, "sinkhorn": sinkhorn}
-    if method not in solvers:
-        raise ValueError(f"wasserstein_distance: method must be one of {tuple(solvers)}, "
-                         f"got {method!r}.")
-    res = solvers[method](a, b, M, reg, **kwargs)
+    if not (isinstance(solver, str) and solver in solvers):
+        raise ValueError(f"wasserstein_distance: solver must be one of {tuple(solvers)}, "
+                         f"got {solver!r}.")
+    res = solvers[solver](a, b, M, reg, **kwargs)
     cost = np.maximum(np.asarray(res.cost, dtype=np.float64), 0.0)
     dist = cost ** (1.0 / p)
     dist = float(dist) if dist.ndim == 0 else dist
-    return (dist, res) if return_result else dist
+    return dist

@@ -8,9 +8,15 @@ import numpy as np
 
 from ..backends import dispatch
 from ..utils.validation import check_int, check_scalar
-from ._common import Tracker, make_result, solve_problems, warm_potentials
+from ._common import (
+    Tracker,
+    caller_config,
+    init_potentials,
+    log_sweeps,
+    make_result,
+    solve_problems,
+)
 from ._scaled import ScaledKernel
-from ._sinkhorn import log_sweeps
 from ._validation import check_problem
 
 _EPS = np.finfo(np.float64).eps
@@ -59,7 +65,10 @@ def _sweeps(kern, a, b, tol, n_sweeps, tracker, reg, start, stage, check_every=1
                 return done, True
             continue
         done += k
-        if tracker.record(start + done, stage, err, *kern.potentials(), reg) or err <= tol:
+        u, v = kern.potentials()
+        if tracker.record(start + done, stage, err, u, v, reg) or err <= tol:
+            if tracker.nonfinite:  # record wrote the last finite potentials into (u, v)
+                kern.absorb(u, v)
             return done, True
     return done, False
 
@@ -136,6 +145,11 @@ def _newton_stage(a, b, kern, reg, *, tol, max_iter, density, cg_rtol, cg_maxite
             stats["n_newton"] += 1
             count += 1
             stopped = tracker.record(count, "newton", err, u, v, reg)
+            if tracker.nonfinite:  # record wrote the last finite potentials into (u, v)
+                kern.absorb(u, v)
+                r, c = kern.marginals()
+                err = float(np.abs(r - a).sum() + np.abs(c - b).sum())
+                break
             since += 1
             stalled = (since >= STALL_WINDOW and err > LOCAL * mass
                        and err > STALL_RATIO * err_mark)
@@ -165,9 +179,8 @@ def _newton_stage(a, b, kern, reg, *, tol, max_iter, density, cg_rtol, cg_maxite
 
 def sinkhorn_newton_sparse(a, b, M, reg, *, n_sinkhorn=20, density=None, tol=1e-12,
                            max_iter=100, eps_scaling="auto", cg_rtol=1e-10, cg_maxiter=None,
-                           armijo=1e-4, max_linesearch=30, n_fallback=10, warm_start=None,
-                           callback=None,
-                           verbose=False, n_jobs=None, engine=None):
+                           armijo=1e-4, max_linesearch=30, n_fallback=10, init=None,
+                           callback=None, verbose=None, n_jobs=None, engine=None):
     r"""Entropic optimal transport by Sinkhorn-Newton-Sparse (SNS).
 
     Runs ``n_sinkhorn`` Sinkhorn sweeps, then Newton ascent steps on the concave dual
@@ -225,9 +238,15 @@ def sinkhorn_newton_sparse(a, b, M, reg, *, n_sinkhorn=20, density=None, tol=1e-
         Maximum number of step halvings.
     n_fallback : int, default=10
         Sinkhorn sweeps after a failed Newton step.
-    warm_start, callback, verbose, engine
-        As in :func:`sinkhorn` (the callback runs every 10 sweeps and after every
-        Newton step; its ``stage`` is ``"sinkhorn"``, ``"newton"`` or ``"fallback"``).
+    init, verbose, engine
+        As in :func:`sinkhorn`.
+    callback : callable or None, default=None
+        Called every 10 sweeps and after every accepted Newton step, across all
+        stages, with a :class:`~sparsopt.solvers.SolverState` whose ``x`` is the pair
+        of current potentials ``(f, g)`` and whose ``info`` holds ``stage``
+        (``"sinkhorn"``, ``"newton"`` or ``"fallback"``), ``marginal_error``, ``f``,
+        ``g`` and ``reg`` (that of the current eps-scaling stage). Returning True
+        stops the run: ``converged=False``, ``stopped_by="callback"``.
     n_jobs : int or None, default=None
         Threads: over the problems of a batch, or, for one problem, over row blocks of
         the ``O(nm)`` exponential passes (the matrix-vector products use BLAS threads).
@@ -235,7 +254,8 @@ def sinkhorn_newton_sparse(a, b, M, reg, *, n_sinkhorn=20, density=None, tol=1e-
     Returns
     -------
     result : OTResult
-        With ``info`` holding ``n_sinkhorn`` (sweeps done), ``n_newton``, ``n_cg``
+        Plan (``result.x``) and marginal error (``result.stop_crit``), with ``info``
+        holding ``n_sinkhorn`` (sweeps done), ``n_newton``, ``n_cg``
         (CG matrix-vector products), ``n_plan_evals`` (``O(nm)`` marginal
         evaluations, line-search trials included), ``n_absorb`` (``O(nm)`` passes of
         exponentials), ``n_fallback_sweeps`` and ``densities`` (one
@@ -247,7 +267,11 @@ def sinkhorn_newton_sparse(a, b, M, reg, *, n_sinkhorn=20, density=None, tol=1e-
     Warns
     -----
     ConvergenceWarning
-        When ``tol`` is not reached within ``max_iter`` Newton steps.
+        Once per call (a batch included), when ``tol`` is not reached within
+        ``max_iter`` Newton steps.
+    NonFiniteIterateWarning
+        If the potentials become non-finite: those of the last finite check are
+        returned.
 
     See Also
     --------
@@ -300,13 +324,14 @@ def sinkhorn_newton_sparse(a, b, M, reg, *, n_sinkhorn=20, density=None, tol=1e-
     if cg_maxiter is not None:
         cg_maxiter = check_int(cg_maxiter, "cg_maxiter", owner, lower=1)
     problems, batched, dtype, reg = check_problem(a, b, M, reg, owner)
+    verbose, engine = caller_config(verbose, engine)
     # threads go over the problems of a batch, or over row blocks of a single one
     inner_jobs = n_jobs if len(problems) == 1 else None
 
     def single(a, b, M, k, dtype, support):
         n, m = M.shape
-        tracker = Tracker(owner, callback, verbose)
-        u, v = warm_potentials(warm_start, a, b, reg, k, batched, owner, support)
+        u, v = init_potentials(init, a, b, reg, k, batched, owner, support)
+        tracker = Tracker(owner, callback, verbose, tol, max_iter, u, v, reg)
         dens = density if density is not None else min(1.0, 5.0 / min(n, m))
         regs = [reg]
         spread = float(M.max() - M.min())
@@ -317,7 +342,7 @@ def sinkhorn_newton_sparse(a, b, M, reg, *, n_sinkhorn=20, density=None, tol=1e-
             n_stages = max(0, math.ceil(math.log(max(spread, reg) / reg) / math.log(factor)))
             regs = [reg * factor ** s for s in range(n_stages, 0, -1)] + [reg]
         n_iter, n_sk, stopped = 0, 0, False
-        info = {"method": "sns", "n_sinkhorn": 0, "n_newton": 0, "n_cg": 0, "n_plan_evals": 0,
+        info = {"solver": "sns", "n_sinkhorn": 0, "n_newton": 0, "n_cg": 0, "n_plan_evals": 0,
                 "n_fallback_sweeps": 0, "n_failed": 0, "n_absorb": 0, "densities": ()}
         u, v = u * reg / regs[0], v * reg / regs[0]
         for s, reg_s in enumerate(regs):
@@ -344,6 +369,5 @@ def sinkhorn_newton_sparse(a, b, M, reg, *, n_sinkhorn=20, density=None, tol=1e-
         return make_result(M, a, b, u, v, P, r, c, reg, dtype, n_iter, tol,
                            tracker, info)
 
-    return solve_problems(single, problems, batched, dtype, n_jobs, owner,
-                          f"L1 marginal error > tol={tol:g} with max_iter={max_iter} "
-                          "Newton steps")
+    return solve_problems(single, problems, batched, dtype, n_jobs, owner, tol, max_iter,
+                          "or raise density / n_sinkhorn (max_iter counts Newton steps)")

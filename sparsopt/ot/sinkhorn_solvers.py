@@ -3,17 +3,26 @@
 from __future__ import annotations
 
 import math
-import warnings
 
 import numpy as np
 
+from .._core.loop import LoopMonitor, warn_nonfinite, warn_not_converged
+from .._core.result import SolverResult
 from ..backends import dispatch
-from ..exceptions import ConvergenceWarning
+from ..utils.parallel import map_row_blocks
 from ..utils.validation import check_array, check_int, check_scalar
-from ._common import Tracker, make_result, plan, solve_problems, warm_potentials
+from ._common import (
+    Tracker,
+    caller_config,
+    init_potentials,
+    log_sweeps,
+    make_result,
+    plan,
+    solve_problems,
+)
 from ._validation import MASS_RTOL, check_problem
 
-_METHODS = ("log", "scaling")
+_SOLVERS = ("log", "scaling")
 
 
 def _check_common(tol, max_iter, check_every, owner):
@@ -21,25 +30,6 @@ def _check_common(tol, max_iter, check_every, owner):
     max_iter = check_int(max_iter, "max_iter", owner, lower=0)
     check_every = check_int(check_every, "check_every", owner, lower=1)
     return tol, max_iter, check_every
-
-
-def log_sweeps(K, u, v, a, b, tol, max_iter, check_every, tracker, reg, engine,
-               start=0, stage="sinkhorn", tau=1.0):
-    """Log-domain sweeps in chunks of ``check_every``; returns ``(sweeps, stopped)``.
-
-    ``stopped`` is True when the row-marginal error of an iterate fell to ``tol`` (or
-    the callback asked to stop).
-    """
-    loga, logb = np.log(a), np.log(b)
-    it = 0
-    while it < max_iter:
-        chunk = min(check_every, max_iter - it)
-        done, err = dispatch("sinkhorn_log_iterations", K, u, v, loga, logb, a, tau, tau,
-                             chunk, tol, engine=engine)
-        it += done
-        if tracker.record(start + it, stage, err, u, v, reg) or done < chunk:
-            return it, True
-    return it, False
 
 
 def _sinkhorn_log(a, b, M, reg, tol, max_iter, eps_scaling, u, v, check_every, tracker,
@@ -56,18 +46,23 @@ def _sinkhorn_log(a, b, M, reg, tol, max_iter, eps_scaling, u, v, check_every, t
                                  start=n_iter, stage=f"eps={reg_s:.2g}")
             n_iter += done
             u, v = us * (reg_s / reg), vs * (reg_s / reg)
+            if tracker.stop_requested:
+                break
     K = M * (-1.0 / reg)
     # the sweeps stop on the row error of an iterate; the plan's error adds the column
     # rounding, so if the plan misses tol by that much, sweep on with a tighter test
     sweep_tol = tol
     while True:
-        done, _ = log_sweeps(K, u, v, a, b, sweep_tol, max_iter - n_iter, check_every,
-                             tracker, reg, engine, start=n_iter)
-        n_iter += done
+        done = 0
+        if not tracker.stop_requested:
+            done, _ = log_sweeps(K, u, v, a, b, sweep_tol, max_iter - n_iter, check_every,
+                                 tracker, reg, engine, start=n_iter)
+            n_iter += done
         P, r, c = plan(K, u, v, engine)
         err = float(np.abs(r - a).sum() + np.abs(c - b).sum())
+        # (tol = 0 cannot tighten: a retry that swept nothing would never end)
         if (err <= tol or n_iter >= max_iter or tracker.stop_requested
-                or sweep_tol < 1e-3 * tol):
+                or sweep_tol < 1e-3 * tol or (done == 0 and sweep_tol == 0.0)):
             return u, v, P, r, c, n_iter
         sweep_tol *= 0.5
 
@@ -77,16 +72,14 @@ def _sinkhorn_scaling(a, b, M, reg, tol, max_iter, u, v, check_every, tracker, o
     if np.any(Kexp.max(axis=1) == 0.0) or np.any(Kexp.max(axis=0) == 0.0):
         raise ValueError(
             f"{owner}: exp(-M / reg) underflows to an all-zero row or column at reg={reg:g} "
-            f"(max M / reg = {float(M.max()) / reg:.3g}); the scaling-domain method cannot "
-            "represent this problem. Use method='log' or sinkhorn_newton_sparse."
+            f"(max M / reg = {float(M.max()) / reg:.3g}); the scaling-domain solver cannot "
+            "represent this problem. Use solver='log' or sinkhorn_newton_sparse."
         )
     su, sv = np.exp(u), np.exp(v)
     if not (np.all(np.isfinite(su)) and np.all(np.isfinite(sv))):
-        raise ValueError(f"{owner}: the warm-start potentials overflow exp(f / reg); use "
-                         "method='log'.")
-    it, err = 0, np.inf
-    last = (su.copy(), sv.copy())
-    broke = False
+        raise ValueError(f"{owner}: the init potentials overflow exp(f / reg); use "
+                         "solver='log'.")
+    it = 0
     while it < max_iter:
         with np.errstate(all="ignore"):
             for _ in range(min(check_every, max_iter - it)):
@@ -94,26 +87,20 @@ def _sinkhorn_scaling(a, b, M, reg, tol, max_iter, u, v, check_every, tracker, o
                 sv = b / (Kexp.T @ su)
                 it += 1
             err = float(np.abs(su * (Kexp @ sv) - a).sum())
-        if not (np.isfinite(err) and np.all(np.isfinite(su)) and np.all(np.isfinite(sv))):
-            su, sv = last
-            broke = True
-            warnings.warn(
-                f"{owner}: the scaling-domain iterates overflowed at iteration {it} "
-                f"(reg={reg:g}); returning the last finite iterate. Use method='log'.",
-                ConvergenceWarning, stacklevel=4,
-            )
-            break
-        last = (su.copy(), sv.copy())
-        if tracker.record(it, "scaling", err, np.log(su), np.log(sv), reg) or err <= tol:
+            u, v = np.log(su), np.log(sv)
+        # a non-finite check rolls (u, v) back to the last finite potentials
+        if tracker.record(it, "scaling", err, u, v, reg):
+            if tracker.nonfinite:
+                su, sv = np.exp(u), np.exp(v)
             break
     with np.errstate(divide="ignore"):
         u, v = np.log(su), np.log(sv)
     P = su[:, None] * Kexp * sv[None, :]
-    return u, v, P, P.sum(axis=1), P.sum(axis=0), it, broke
+    return u, v, P, P.sum(axis=1), P.sum(axis=0), it
 
 
-def sinkhorn(a, b, M, reg, *, method="log", tol=1e-9, max_iter=1000, eps_scaling=None,
-             warm_start=None, check_every=10, callback=None, verbose=False, n_jobs=None,
+def sinkhorn(a, b, M, reg, *, solver="log", tol=1e-9, max_iter=1000, eps_scaling=None,
+             init=None, check_every=10, callback=None, verbose=None, n_jobs=None,
              engine=None):
     r"""Entropic optimal transport by Sinkhorn's algorithm.
 
@@ -133,13 +120,14 @@ def sinkhorn(a, b, M, reg, *, method="log", tol=1e-9, max_iter=1000, eps_scaling
         (in ``n_jobs`` threads) and returned stacked.
     reg : float
         Entropic regularisation (> 0), in the units of ``M``.
-    method : {"log", "scaling"}, default="log"
+    solver : {"log", "scaling"}, default="log"
         ``"log"``: log-domain sweeps with max-shifted log-sum-exps, stable at any
         ``reg``. ``"scaling"``: the classical Sinkhorn-Knopp matrix scaling with
         ``exp(-M / reg)`` (BLAS matrix-vector products, fast per iteration). Entries
         of ``exp(-M / reg)`` underflow once ``M_ij / reg`` exceeds about 745: if a whole
         row or column vanishes a ValueError says so, and if the scalings overflow the
-        last finite iterate is returned with one ConvergenceWarning.
+        potentials of the last finite check are returned with one
+        NonFiniteIterateWarning.
     tol : float, default=1e-9
         Stop when the L1 marginal error ``||P1 - a||_1 + ||P^T 1 - b||_1`` of the
         current plan is at most ``tol``. Checked on the returned plan.
@@ -147,17 +135,21 @@ def sinkhorn(a, b, M, reg, *, method="log", tol=1e-9, max_iter=1000, eps_scaling
         Maximum number of sweeps (one sweep updates ``f`` then ``g``).
     eps_scaling : float > 1 or None, default=None
         If given, solve a decreasing sequence ``reg * eps_scaling**s`` (from the cost
-        range down to ``reg``), each stage warm-starting the next. Log method only.
-    warm_start : OTResult or tuple (f, g) or None, default=None
-        Initial potentials, in the convention of :class:`OTResult`.
+        range down to ``reg``), each stage warm-starting the next. ``solver="log"`` only.
+    init : OTResult or tuple (f, g) or None, default=None
+        Initial potentials, in the convention of :class:`OTResult` (``None``: the
+        plan ``a b^T exp(-M / reg)``).
     check_every : int, default=10
-        Sweeps between history records and callback calls (the error test itself is
-        free and runs every sweep in the log method).
+        Sweeps between checks: history records and callback calls (the error test
+        itself is free and runs every sweep with ``solver="log"``).
     callback : callable or None, default=None
-        Called with a dict (``iteration``, ``stage``, ``marginal_error``, ``time``,
-        ``f``, ``g``) every ``check_every`` sweeps; returning True stops.
-    verbose : bool, default=False
-        Print the error at each check.
+        Called at each check with a :class:`~sparsopt.solvers.SolverState` whose ``x``
+        is the pair of current potentials ``(f, g)`` (not the plan, which is only
+        formed at the end) and whose ``info`` holds ``stage``, ``marginal_error``,
+        ``f``, ``g`` and ``reg``. Returning True stops the run: the result holds the
+        plan of those potentials, ``converged=False`` and ``stopped_by="callback"``.
+    verbose : int, bool or None, default=None
+        Print the error at each check; ``None`` reads ``sparsopt.get_config()``.
     n_jobs : int or None, default=None
         Threads over the problems of a batch.
     engine : {"numba", "numpy"} or None, default=None
@@ -166,7 +158,8 @@ def sinkhorn(a, b, M, reg, *, method="log", tol=1e-9, max_iter=1000, eps_scaling
     Returns
     -------
     result : OTResult
-        Plan, potentials, cost, iterations and the marginal error of the plan.
+        Plan (``result.x``), potentials, cost, iterations and the marginal error of
+        the plan (``result.stop_crit``).
 
     Raises
     ------
@@ -177,7 +170,11 @@ def sinkhorn(a, b, M, reg, *, method="log", tol=1e-9, max_iter=1000, eps_scaling
     Warns
     -----
     ConvergenceWarning
-        When ``tol`` is not reached within ``max_iter`` sweeps.
+        Once per call (a batch included), when ``tol`` is not reached within
+        ``max_iter`` sweeps.
+    NonFiniteIterateWarning
+        When the iterates overflow (``solver="scaling"``): the potentials of the
+        last finite check are returned.
 
     See Also
     --------
@@ -216,39 +213,37 @@ def sinkhorn(a, b, M, reg, *, method="log", tol=1e-9, max_iter=1000, eps_scaling
     ((4, 5), True)
     """
     owner = "sinkhorn"
-    if method not in _METHODS:
-        raise ValueError(f"{owner}: method must be one of {_METHODS}, got {method!r}.")
+    if not (isinstance(solver, str) and solver in _SOLVERS):
+        raise ValueError(f"{owner}: solver must be one of {_SOLVERS}, got {solver!r}.")
     tol, max_iter, check_every = _check_common(tol, max_iter, check_every, owner)
     if eps_scaling is not None:
         eps_scaling = check_scalar(eps_scaling, "eps_scaling", owner, lower=1.0,
                                    lower_inclusive=False)
-        if method != "log":
-            raise ValueError(f"{owner}: eps_scaling needs method='log'.")
+        if solver != "log":
+            raise ValueError(f"{owner}: eps_scaling needs solver='log'.")
     problems, batched, dtype, reg = check_problem(a, b, M, reg, owner)
+    verbose, engine = caller_config(verbose, engine)
 
     def single(a, b, M, k, dtype, support):
-        tracker = Tracker(owner, callback, verbose)
-        u, v = warm_potentials(warm_start, a, b, reg, k, batched, owner, support)
-        info = {"method": method}
-        if method == "log":
+        u, v = init_potentials(init, a, b, reg, k, batched, owner, support)
+        tracker = Tracker(owner, callback, verbose, tol, max_iter, u, v, reg)
+        if solver == "log":
             u, v, P, r, c, n_iter = _sinkhorn_log(a, b, M, reg, tol, max_iter, eps_scaling,
                                                   u, v, check_every, tracker, engine)
         else:
-            u, v, P, r, c, n_iter, broke = _sinkhorn_scaling(a, b, M, reg, tol, max_iter,
-                                                             u, v, check_every, tracker,
-                                                             owner)
-            if broke:
-                info["converged"] = False
-                info["warned"] = True
+            u, v, P, r, c, n_iter = _sinkhorn_scaling(a, b, M, reg, tol, max_iter, u, v,
+                                                      check_every, tracker, owner)
         return make_result(M, a, b, u, v, P, r, c, reg, dtype, n_iter, tol, tracker,
-                           info)
+                           {"solver": solver})
 
-    return solve_problems(single, problems, batched, dtype, n_jobs, owner,
-                          f"L1 marginal error > tol={tol:g} with max_iter={max_iter} sweeps")
+    return solve_problems(
+        single, problems, batched, dtype, n_jobs, owner, tol, max_iter,
+        "or use sinkhorn_newton_sparse at small reg (max_iter counts sweeps)",
+        nonfinite_hint=" with solver='scaling' (solver='log' cannot overflow)")
 
 
-def sinkhorn_unbalanced(a, b, M, reg, reg_m, *, tol=1e-9, max_iter=1000, warm_start=None,
-                        check_every=10, callback=None, verbose=False, n_jobs=None,
+def sinkhorn_unbalanced(a, b, M, reg, reg_m, *, tol=1e-9, max_iter=1000, init=None,
+                        check_every=10, callback=None, verbose=None, n_jobs=None,
                         engine=None):
     r"""Unbalanced entropic transport with KL-relaxed marginals (log domain).
 
@@ -267,14 +262,21 @@ def sinkhorn_unbalanced(a, b, M, reg, reg_m, *, tol=1e-9, max_iter=1000, warm_st
     tol : float, default=1e-9
         Stop when the largest change of the potentials over one sweep, divided by
         ``reg``, is at most ``tol``.
-    max_iter, warm_start, check_every, callback, verbose, n_jobs, engine
-        As in :func:`sinkhorn`.
+    max_iter, init, check_every, callback, verbose, n_jobs, engine
+        As in :func:`sinkhorn` (``state.info`` holds ``potential_change`` instead of
+        ``marginal_error``).
 
     Returns
     -------
     result : OTResult
-        ``marginal_error`` is the (non-zero, by design) L1 deviation from ``a`` and
+        ``stop_crit`` is the potentials' change of the last sweep (the criterion),
+        ``marginal_error`` the (non-zero, by design) L1 deviation from ``a`` and
         ``b``; ``objective`` includes the two KL terms.
+
+    Warns
+    -----
+    ConvergenceWarning
+        Once per call, when ``tol`` is not reached within ``max_iter`` sweeps.
 
     References
     ----------
@@ -294,11 +296,13 @@ def sinkhorn_unbalanced(a, b, M, reg, reg_m, *, tol=1e-9, max_iter=1000, warm_st
     tol, max_iter, check_every = _check_common(tol, max_iter, check_every, owner)
     reg_m = check_scalar(reg_m, "reg_m", owner, lower=0.0, lower_inclusive=False)
     problems, batched, dtype, reg = check_problem(a, b, M, reg, owner, balanced=False)
+    verbose, engine = caller_config(verbose, engine)
     tau = reg_m / (reg_m + reg)
 
     def single(a, b, M, k, dtype, support):
-        tracker = Tracker(owner, callback, verbose)
-        u, v = warm_potentials(warm_start, a, b, reg, k, batched, owner, support)
+        u, v = init_potentials(init, a, b, reg, k, batched, owner, support)
+        tracker = Tracker(owner, callback, verbose, tol, max_iter, u, v, reg,
+                          criterion="potential change", key="potential_change")
         K = M * (-1.0 / reg)
         loga, logb = np.log(a), np.log(b)
         it, change = 0, np.inf
@@ -312,17 +316,19 @@ def sinkhorn_unbalanced(a, b, M, reg, reg_m, *, tol=1e-9, max_iter=1000, warm_st
                      engine=engine)
             it += chunk
             change = float(max(np.abs(u - u0).max(), np.abs(v - v0).max()))
-            if tracker.record(it, "sinkhorn", change, u, v, reg) or change <= tol:
+            if tracker.record(it, "sinkhorn", change, u, v, reg):
                 break
         P, r, c = plan(K, u, v, engine)
         res = make_result(M, a, b, u, v, P, r, c, reg, dtype, it, tol, tracker,
-                          {"method": "unbalanced", "converged": change <= tol,
-                           "potential_change": change})
+                          {"solver": "unbalanced", "potential_change": change},
+                          stop_crit=change)
         kl = _kl(r, a) + _kl(c, b)
-        return type(res)(**{**_fields(res), "objective": res.objective + reg_m * kl})
+        fields = res._fields()
+        fields["objective"] = res.objective + reg_m * kl
+        return type(res)(**fields)
 
-    return solve_problems(single, problems, batched, dtype, n_jobs, owner,
-                          f"potential change > tol={tol:g} with max_iter={max_iter} sweeps")
+    return solve_problems(single, problems, batched, dtype, n_jobs, owner, tol, max_iter,
+                          "max_iter counts sweeps")
 
 
 def _kl(x, y):
@@ -331,14 +337,8 @@ def _kl(x, y):
     return float(t.sum() - x.sum() + y.sum())
 
 
-def _fields(res):
-    return {k: getattr(res, k) for k in ("plan", "cost", "f", "g", "n_iter", "marginal_error",
-                                         "converged", "objective", "reg", "history")} | {
-        "info": dict(res.info)}
-
-
-def sinkhorn_knopp_scaling(K, *, a=None, b=None, tol=1e-12, max_iter=10000,
-                           return_scalings=False):
+def sinkhorn_knopp_scaling(K, *, a=None, b=None, tol=1e-12, max_iter=10000, init=None,
+                           callback=None, verbose=None, n_jobs=None, engine=None):
     r"""Scale a non-negative matrix to prescribed row and column sums (Sinkhorn-Knopp).
 
     Finds positive diagonal scalings with ``P = diag(x) K diag(y)``, ``P 1 = a`` and
@@ -360,21 +360,34 @@ def sinkhorn_knopp_scaling(K, *, a=None, b=None, tol=1e-12, max_iter=10000,
         Required max-abs deviation of the row and column sums.
     max_iter : int, default=10000
         Maximum number of alternating scalings.
-    return_scalings : bool, default=False
-        Also return ``x`` and ``y``.
+    init : ndarray of shape (m,) or None, default=None
+        Initial column scaling ``y`` (positive; default: ones).
+    callback : callable or None, default=None
+        Called every 10 scalings with a :class:`~sparsopt.solvers.SolverState` whose
+        ``x`` is the pair of current scalings ``(x, y)`` (not the scaled matrix) and
+        whose ``stop_crit`` is the max-abs deviation of the row sums; True stops.
+    verbose : int, bool or None, default=None
+        Print the deviation at each check; ``None`` reads ``sparsopt.get_config()``.
+    n_jobs : int or None, default=None
+        Threads over row blocks of the final ``O(nm)`` scaling pass (the
+        matrix-vector products use BLAS threads).
+    engine : {"numba", "numpy"} or None, default=None
+        Kernel backend of that pass (default: the configured one).
 
     Returns
     -------
-    P : ndarray of shape (n, m)
-        Scaled matrix.
-    x, y : ndarray of shape (n,) and (m,)
-        Scalings, if ``return_scalings``.
+    result : SolverResult
+        ``result.x`` is the scaled matrix ``P``, ``result.stop_crit`` the max-abs
+        deviation of its row and column sums, ``result.info["row_scaling"]`` and
+        ``result.info["col_scaling"]`` the scalings ``x`` and ``y``.
 
     Warns
     -----
     ConvergenceWarning
         Exactness check: when the returned ``P`` misses the prescribed sums by more
         than ``tol`` (max-abs), with the deviation and the likely cause.
+    NonFiniteIterateWarning
+        When the scalings overflow: those of the last finite check are used.
 
     References
     ----------
@@ -385,9 +398,10 @@ def sinkhorn_knopp_scaling(K, *, a=None, b=None, tol=1e-12, max_iter=10000,
     --------
     >>> import numpy as np
     >>> from sparsopt.ot import sinkhorn_knopp_scaling
-    >>> P = sinkhorn_knopp_scaling(np.array([[1.0, 2.0], [3.0, 4.0]]))
-    >>> np.allclose(P.sum(0), 1) and np.allclose(P.sum(1), 1)
-    True
+    >>> res = sinkhorn_knopp_scaling(np.array([[1.0, 2.0], [3.0, 4.0]]))
+    >>> P = res.x
+    >>> np.allclose(P.sum(0), 1) and np.allclose(P.sum(1), 1), bool(res.converged)
+    (True, True)
     """
     owner = "sinkhorn_knopp_scaling"
     K = check_array(K, "K", owner, ndim=2).astype(np.float64)
@@ -410,23 +424,49 @@ def sinkhorn_knopp_scaling(K, *, a=None, b=None, tol=1e-12, max_iter=10000,
     if abs(a.sum() - b.sum()) > MASS_RTOL * max(a.sum(), b.sum()):
         raise ValueError(f"{owner}: sum(a) = {a.sum():.6g} and sum(b) = {b.sum():.6g} "
                          "differ; no matrix has both.")
-    x, y = np.ones(n), np.ones(m)
-    dev = np.inf
-    for it in range(max_iter):
-        x = a / (K @ y)
-        y = b / (K.T @ x)
-        if it % 10 == 9 or it == max_iter - 1:
-            dev = float(np.abs(x * (K @ y) - a).max())
-            if dev <= tol or not np.isfinite(dev):
+    if init is None:
+        y = np.ones(m)
+    else:
+        y = check_array(init, "init", owner, ndim=1).astype(np.float64)
+        if y.shape != (m,) or np.any(y <= 0):
+            raise ValueError(f"{owner}: init must be a positive column scaling of shape "
+                             f"({m},); got shape {y.shape}.")
+    x = np.ones(n)
+    verbose, engine = caller_config(verbose, engine)
+    mon = LoopMonitor(owner, max_iter=max_iter, tol=tol, callback=callback, verbose=verbose,
+                      criterion="max-abs deviation of the row sums", x0=(x, y))
+    with np.errstate(all="ignore"):
+        for it in range(1, max_iter + 1):
+            x = a / (K @ y)
+            y = b / (K.T @ x)
+            if (it % 10 == 0 or it == max_iter) and mon.check(
+                    it, (x, y), float(np.abs(x * (K @ y) - a).max())):
                 break
-    P = x[:, None] * K * y[None, :]
-    dev = float(max(np.abs(P.sum(axis=1) - a).max(), np.abs(P.sum(axis=0) - b).max()))
-    if not dev <= tol:
-        warnings.warn(
-            f"{owner}: the scaled matrix misses the prescribed sums by {dev:.3g} "
-            f"(max-abs) > tol={tol:g} after {it + 1} iterations. Increase max_iter; if K "
-            "has zeros, it may lack total support (then no exact scaling exists).",
-            ConvergenceWarning, stacklevel=2,
-        )
-    return (P, x, y) if return_scalings else P
-
+    if mon.stopped_by == "nonfinite":
+        x, y = mon.last_finite
+    P = K  # K is a private float64 copy: scaled in place, in threads over row blocks
+    parts = map_row_blocks(
+        lambda s, e: dispatch("ot_scale_plan", P[s:e], x[s:e], y, engine=engine),
+        n, n_jobs if n >= 256 else None)
+    r = np.concatenate([p[0] for p in parts])
+    c = sum(p[1] for p in parts)
+    dev = float(max(np.abs(r - a).max(), np.abs(c - b).max()))
+    stopped_by = mon.stopped_by
+    if stopped_by == "nonfinite":
+        warn_nonfinite(owner, mon.n_iter, mon.last_finite_iter, stacklevel=2)
+        converged = False
+    elif stopped_by == "callback":
+        converged = False
+    else:
+        converged = dev <= tol
+        stopped_by = "tol" if converged else "max_iter"
+    if stopped_by == "max_iter":
+        # the exactness check of the returned matrix, rows and columns
+        warn_not_converged(owner, "max-abs deviation of the sums", dev, tol, max_iter,
+                           "if K has zeros, it may lack total support (then no exact "
+                           "scaling exists)", stacklevel=2)
+    n_iter = mon.last_finite_iter if mon.stopped_by == "nonfinite" else mon.n_iter
+    return SolverResult(x=P, n_iter=n_iter, converged=converged, stop_crit=dev,
+                        history=mon.history,
+                        info=dict(stopped_by=stopped_by, criterion=mon.criterion, tol=tol,
+                                  row_scaling=x, col_scaling=y))
