@@ -57,7 +57,7 @@ from threadpoolctl import threadpool_limits
 import sparsopt
 from sparsopt.datasets import load_image_patches
 from sparsopt.decomposition import sparse_encode
-from sparsopt.decomposition._dict_online import MiniBatchDictionaryLearning
+from sparsopt.decomposition import MiniBatchDictionaryLearning
 
 ALPHA = 1.0
 N_COMPONENTS = 100
@@ -135,9 +135,9 @@ def time_to_target(X, target, every, repeat, max_iter):
         t_start = time.perf_counter()
 
         def cb(state, snaps=snaps, t_start=t_start):
-            if state["step"] % every == 0:
-                snaps.append((state["step"], time.perf_counter() - t_start,
-                              state["dictionary"].copy()))
+            if state.iteration % every == 0:
+                snaps.append((state.iteration, time.perf_counter() - t_start,
+                              state.x.copy()))
 
         model = fit_ours(X, max_iter, callback=cb, early_stopping=False)
         snaps.append((model.n_steps_, time.perf_counter() - t_start, model.components_))

@@ -40,7 +40,11 @@ from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import threadpool_limits
 
 from sparsopt.datasets import load_image_patches
-from sparsopt.decomposition import MiniBatchDictionaryLearning, dict_learning_online, sparse_encode
+from sparsopt.decomposition import (
+    MiniBatchDictionaryLearning,
+    learn_dictionary_online,
+    sparse_encode,
+)
 
 blas = threadpool_limits(limits=1, user_api="blas")
 raw = load_image_patches("china", (8, 8), n_patches=20_000, center=False, random_state=0)
@@ -71,7 +75,7 @@ print(f"l1 dictionary: {l1.n_steps_} mini-batches, {time.perf_counter() - start:
 # every step; coordinate descent (``coding_solver="cd"``) codes each batch much faster
 # than the default FISTA for this separable penalty. We run one epoch (79 mini-batches)
 # without early stopping (``tol=0``, ``max_no_improvement=None``) with the function
-# :func:`~sparsopt.decomposition.dict_learning_online`, whose report counts the
+# :func:`~sparsopt.decomposition.learn_dictionary_online`, whose result counts the
 # resamplings of unused atoms. Coordinate descent on the nonconvex CEL0 objective does not meet
 # its tolerance on a few patches of some mini-batches; we silence the
 # :class:`~sklearn.exceptions.ConvergenceWarning` that says so.
@@ -89,17 +93,17 @@ replaced = set()
 
 
 def record_unused_atoms(state):
-    A = state["inner_stats"][0]
+    A = state.info["inner_stats"][0]
     replaced.update(np.flatnonzero(np.diag(A) < 1e-6).tolist())
 
 
 start = time.perf_counter()
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", ConvergenceWarning)
-    D_cel0, report = dict_learning_online(
+    D_cel0, report = learn_dictionary_online(
         X, 100, penalty="cel0", alpha=0.2, coding_solver="cd", max_iter=1, tol=0.0,
         max_no_improvement=None, dict_init=l1.components_, callback=record_unused_atoms,
-        random_state=0, return_result=True)
+        random_state=0)
 D_l1 = l1.components_
 kept = np.abs(np.sum(D_cel0 * D_l1, axis=1)) / (np.linalg.norm(D_cel0, axis=1)
                                                 * np.linalg.norm(D_l1, axis=1))

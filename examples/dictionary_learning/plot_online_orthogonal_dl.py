@@ -108,7 +108,7 @@ def convex_sfw(X, D, seed):
     for n in sfw_checkpoints:
         A = orthogonal_dictionary_learning(
             X[:n], solver="online_fw", batch_size=batch_size, shuffle=False, tol=1.0,
-            rho="mokhtari", gamma="mokhtari", reproject=False, random_state=seed)
+            rho="mokhtari", gamma="mokhtari", reproject=False, random_state=seed).x
         errors.append(dictionary_recovery_error(A, D))
     return np.array(errors)
 
@@ -125,8 +125,7 @@ for seed in seeds:
         results[f"online FW, l{p}"].append(err)
         gaps[f"online FW, l{p}"].append(gap)
     results["convex SFW schedule, l3"].append(convex_sfw(X, D, seed))
-    A, res = orthogonal_dictionary_learning(X, p=3, tol=1e-10, random_state=seed,
-                                            return_result=True)
+    A, res = orthogonal_dictionary_learning(X, p=3, tol=1e-10, random_state=seed)
     gpm.append(dictionary_recovery_error(A, D))
     print(f"seed {seed}: GPM l3 converged in {res.n_iter} iterations")
 print(f"all runs: {time.perf_counter() - start_time:.1f} s\n")

@@ -1,8 +1,12 @@
 """Sparse coding against a dictionary, and dictionary learning (batch, online, orthogonal,
 supervised)."""
 
-from ._dict_learning import DictionaryLearning, dict_learning
-from ._dict_online import MiniBatchDictionaryLearning, dict_learning_online
+from ._dict_learning import DictionaryLearning, dict_learning, learn_dictionary
+from ._dict_online import (
+    MiniBatchDictionaryLearning,
+    dict_learning_online,
+    learn_dictionary_online,
+)
 from ._encode import SOLVERS, sparse_encode
 from ._orthogonal import OrthogonalDictionaryLearning, orthogonal_dictionary_learning
 from ._sparse_coder import SparseCoder
@@ -17,6 +21,8 @@ __all__ = [
     "SupervisedDictionaryLearning",
     "dict_learning",
     "dict_learning_online",
+    "learn_dictionary",
+    "learn_dictionary_online",
     "orthogonal_dictionary_learning",
     "sparse_encode",
     "supervised_dictionary_learning",

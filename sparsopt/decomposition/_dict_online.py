@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
-import time
 import warnings
 from numbers import Integral, Real
 
@@ -12,21 +12,28 @@ import numpy as np
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 
-from .._core.result import SolverResult
+from .._core.loop import LoopMonitor, warn_not_converged
+from ..backends import _kinds, dispatch
 from ..exceptions import ConvergenceWarning
-from ._dict_learning import (
-    _COMMON_CONSTRAINTS,
-    _BaseDictionaryLearning,
-    _check_dict_init,
-    _check_int,
-    _check_n_components,
-    _check_real,
-    _check_X,
-    _coding_spec,
-    _encode,
-    _fix_atoms,
+from ..penalties import get_penalty
+from ..utils.parallel import effective_n_jobs
+from ._dict_common import (
+    COMMON_CONSTRAINTS,
+    BaseDictionaryLearning,
+    check_dict_init,
+    check_int_param,
+    check_n_components,
+    check_real_param,
+    check_X,
+    coder_note,
+    coding_spec,
+    encode_codes,
+    fix_atoms,
 )
-from ._dict_update import DEAD_TOL, _bcd_update, _kernel
+from ._dict_update import DEAD_TOL, bcd_sweep, dictionary_kernel
+
+_CRITERION = ("dictionary change per atom ||V_t - V_{t-1}||_F / n_components (tol), or "
+              "no improvement of the smoothed batch cost (max_no_improvement)")
 
 
 def _forgetting_factor(step, b):
@@ -49,7 +56,7 @@ def _init_dictionary(X, k, dict_init, rng, owner):
     """
     n, f = X.shape
     if dict_init is not None:
-        return _check_dict_init(dict_init, k, f, X.dtype, owner)
+        return check_dict_init(dict_init, k, f, X.dtype, owner)
     if f <= 16 * (k + 10):
         X64 = X.astype(np.float64, copy=False)
         w, V = np.linalg.eigh(X64.T @ X64)
@@ -102,18 +109,22 @@ class _EarlyStopping:
 
 
 class _LarsBuffers:
-    """Work arrays of the direct l1 homotopy call (one set per fit, reused by every batch)."""
+    """Work arrays of the direct l1 homotopy call (one set per fit, reused by every batch).
+
+    The specialised kernel is used for the l1 penalty (also under ``+ Positive()``) with
+    the ``"lars"`` coder on one thread; the choice reads the penalty's kernel spec.
+    """
 
     def __init__(self, spec, n_rows, k, dtype):
-        from ..backends import dispatch
-        from ..penalties import L1, get_penalty
-        from ..utils.parallel import effective_n_jobs
-
-        pen = get_penalty(spec.penalty, alpha=spec.alpha)
-        self.ok = (spec.solver == "lars" and type(pen) is L1
-                   and effective_n_jobs(spec.n_jobs) == 1)
-        self.alpha = float(pen.alpha) if self.ok else 0.0
-        self.dispatch = dispatch
+        pen = get_penalty(spec.penalty, alpha=spec.alpha, positive=spec.positive)
+        ok = spec.solver == "lars" and effective_n_jobs(spec.n_jobs) == 1
+        if ok:
+            ps = pen.spec(solver="lars")
+            ok = (ps.kind == _kinds.KIND_L1 and ps.upper == np.inf
+                  and ps.lower in (0.0, -np.inf))
+        self.ok = ok
+        self.alpha = float(ps.params[0]) if ok else 0.0
+        self.positive = bool(ok and ps.lower == 0.0)
         self.C = np.empty((n_rows, k), dtype=dtype)
         self.B = np.empty((n_rows, k), dtype=dtype)
         self.n_steps = np.zeros(n_rows, dtype=np.int64)
@@ -128,22 +139,22 @@ def _encode_batch(Xb, D, G, spec, buf):
     preallocated buffers, which is what :func:`~sparsopt.solvers.coding.lars` does minus its
     per-call validation and bookkeeping (a third of the time of a 256-sample batch).
     Rows whose path does not finish exactly (status != 0) are recomputed through
-    :func:`~sparsopt.decomposition.sparse_encode`, which finishes them by coordinate
-    descent, so the codes are those of ``sparse_encode`` in every case.
+    :func:`sparsopt.solvers.encode`, which finishes them by coordinate descent, so the
+    codes are those of ``encode`` in every case.
     """
     if buf is None or not buf.ok:
-        return _encode(Xb, D, spec, gram=G, with_objective=True)
+        return encode_codes(Xb, D, spec, gram=G, with_objective=True)
     b = Xb.shape[0]
     Bm, C = buf.B[:b], buf.C[:b]
     np.dot(Xb, D.T, out=Bm)
     status, quad = buf.status[:b], buf.quad[:b]
-    buf.dispatch("lars_gram", G, Bm, C, buf.alpha, spec.positive, spec.max_iter,
-                 buf.n_steps[:b], status, quad)
+    dispatch("lars_gram", G, Bm, C, buf.alpha, buf.positive, spec.max_iter,
+             buf.n_steps[:b], status, quad)
     fit = 0.5 * np.einsum("ij,ij->i", Xb, Xb, dtype=np.float64) + quad
     bad = np.flatnonzero(status)
     n_warn = 0
     if bad.size:
-        Cb, obj_bad, n_warn = _encode(np.ascontiguousarray(Xb[bad]), D, spec, gram=G,
+        Cb, obj_bad, n_warn = encode_codes(np.ascontiguousarray(Xb[bad]), D, spec, gram=G,
                                       with_objective=True)
         C[bad] = Cb
         fit[bad] = 0.0
@@ -156,23 +167,23 @@ def _encode_batch(Xb, D, G, spec, buf):
 
 
 def _minibatch_steps(X, starts, batch_size, D, A, Bt, step0, spec, positive_dict, rng,
-                     history, stopper=None, callback=None, t0=None, max_steps=None):
+                     history, stopper=None, monitor=None, current=None, max_steps=None):
     """Run the mini-batches ``X[s:s + batch_size]`` for ``s`` in ``starts``, in place.
 
     ``A`` (k, k) and ``Bt`` (k, f) are the sufficient statistics ``sum beta C^T C / b`` and
     ``sum beta C^T X / b``; ``history`` receives the mean objective of each batch (codes
-    against the dictionary before its update). Returns ``(steps_done, stopped_by,
-    coder_warnings, n_resampled)``.
+    against the dictionary before its update). With a ``monitor`` (a
+    :class:`~sparsopt._core.loop.LoopMonitor`) each mini-batch is one check (early
+    stopping, callback, finiteness); ``current`` holds what the callback sees in
+    ``state.info``. Returns ``(steps_done, coder_warnings, n_resampled)``.
     """
     k, f = D.shape
     u = np.empty(f, dtype=np.float64)
     D_old = np.empty_like(D) if stopper is not None else None
     idx = np.empty(k, dtype=np.int64)
-    stats = _kernel(None, "stats")
+    stats = dictionary_kernel(None, "stats")
     buf = _LarsBuffers(spec, batch_size, k, D.dtype)
     n_warn = n_res = done = 0
-    stopped_by = None
-    t0 = time.perf_counter() if t0 is None else t0
     for start in starts:
         if max_steps is not None and done >= max_steps:
             break
@@ -186,31 +197,31 @@ def _minibatch_steps(X, starts, batch_size, D, A, Bt, step0, spec, positive_dict
         stats(A, Bt, C, Xb, beta, 1.0 / b, idx)
         if D_old is not None:
             D_old[...] = D
-        dead = _bcd_update(D, A, Bt, Xb, positive_dict, spec.scale_invariant, rng, DEAD_TOL,
+        dead = bcd_sweep(D, A, Bt, Xb, positive_dict, spec.scale_invariant, rng, DEAD_TOL,
                            None, u)
         n_res += dead.size
         history.append(cost)
         done += 1
-        if callback is not None and callback({
-                "step": step + 1, "dictionary": D, "batch_cost": cost,
-                "ewa_cost": None if stopper is None else stopper.ewa,
-                "objective_history": history, "inner_stats": (A, Bt.T),
-                "elapsed": time.perf_counter() - t0}):
-            stopped_by = "callback"
+        if monitor is None:
+            continue
+        reason = stopper(done, cost, b, D, D_old)
+        current.update(batch_cost=cost, ewa_cost=stopper.ewa, inner_stats=(A, Bt.T),
+                       objective_history=history)
+        crit = stopper.dict_change if stopper.tol > 0 else np.inf
+        if monitor.check(step + 1, D, crit if np.isfinite(cost) else np.nan, cost):
             break
-        if stopper is not None:
-            stopped_by = stopper(done, cost, b, D, D_old)
-            if stopped_by is not None:
-                break
-    return done, stopped_by, n_warn, n_res
+        if reason == "max_no_improvement":  # scikit-learn's second rule: a converged fit
+            monitor.converged, monitor.stopped_by = True, reason
+            break
+    return done, n_warn, n_res
 
 
 def _online_fit(X, k, spec, *, batch_size, max_iter, shuffle, tol, max_no_improvement,
-                dict_init, positive_dict, callback, rng, owner):
-    """The fit of :func:`dict_learning_online`; returns the state and a SolverResult."""
+                dict_init, positive_dict, callback, verbose, rng, owner):
+    """The fit of the online learner; returns a SolverResult (``x``: the dictionary)."""
     n, f = X.shape
     D = _init_dictionary(X, k, dict_init, rng, owner)
-    _fix_atoms(D, X, rng, spec, positive_dict)
+    fix_atoms(D, X, rng, spec, positive_dict)
     b = min(batch_size, n)
     A = np.zeros((k, k), dtype=X.dtype)
     B = np.zeros((f, k), dtype=X.dtype, order="F")  # B = X^T C; B.T is C-contiguous
@@ -219,53 +230,64 @@ def _online_fit(X, k, spec, *, batch_size, max_iter, shuffle, tol, max_no_improv
     n_steps = max_iter * per_epoch
     starts = (s for _ in range(max_iter) for s in range(0, n, b))
     stopper = _EarlyStopping(n, b, k, tol, max_no_improvement)
+    current = {}
+
+    def monitor_callback(state):
+        # the batch statistics go to the callback, not into every history record
+        return callback(dataclasses.replace(state, info={**state.info, **current}))
+
+    mon = LoopMonitor(owner, max_iter=max(n_steps, 1), tol=tol,
+                      callback=None if callback is None else monitor_callback,
+                      verbose=verbose, criterion=_CRITERION, x0=D)
     history = []
-    t0 = time.perf_counter()
-    done, stopped_by, n_warn, n_res = _minibatch_steps(
+    done, n_warn, n_res = _minibatch_steps(
         Xs, starts, b, D, A, B.T, 0, spec, positive_dict, rng, history, stopper=stopper,
-        callback=callback, t0=t0, max_steps=n_steps)
-    early = stopped_by in ("tol", "max_no_improvement")
-    msg = []
-    if stopped_by is None and n_steps > 0 and (tol > 0 or max_no_improvement is not None):
-        msg.append(f"no early-stopping criterion was met in max_iter = {max_iter} epochs "
-                   f"({n_steps} mini-batches): dictionary change per atom "
-                   f"{stopper.dict_change:.2e} > tol = {tol:.1e} and the smoothed batch cost "
-                   f"still improved within max_no_improvement = {max_no_improvement} steps; "
-                   "increase max_iter (or tol)")
-    if n_warn:
-        msg.append(f"the sparse coder ({spec.solver}) did not converge in {n_warn} of {done} "
-                   "mini-batches; increase coding_max_iter (or coding_tol)")
-    if msg:
-        warnings.warn(f"{owner}: " + "; ".join(msg) + ".", ConvergenceWarning, stacklevel=3)
-    if not np.all(np.isfinite(D)):  # pragma: no cover - finite data give finite atoms
-        raise FloatingPointError(f"{owner}: non-finite dictionary; check the scaling of X.")
-    hist = np.asarray(history)
-    result = SolverResult(
-        x=D, n_iter=math.ceil(done / per_epoch) if per_epoch else 0, converged=early,
-        stop_crit=stopper.dict_change,
-        history=({"iteration": done, "stop_crit": stopper.dict_change,
-                  "objective": float(hist[-1]) if hist.size else None,
-                  "time": time.perf_counter() - t0},),
-        info={"objective_history": hist, "n_steps": done, "stopped_by": stopped_by or
-              "max_iter", "ewa_cost": stopper.ewa, "coder_warnings": n_warn,
-              "n_resampled": n_res, "coding_solver": spec.solver, "batch_size": b,
-              "criterion": "EWA of the batch cost (max_no_improvement) or dictionary "
-                           "change per atom (tol)"},
-    )
-    return D, A, B, done, result
+        monitor=mon, current=current, max_steps=n_steps)
+    note = coder_note(spec, n_warn, done, "mini-batches")
+    if mon.stopped_by == "max_iter" and n_steps > 0 and (tol > 0
+                                                         or max_no_improvement is not None):
+        hint = (f"max_iter counts epochs: {max_iter} epochs = {n_steps} mini-batches"
+                + (f"; {note}" if note else ""))
+        warn_not_converged(owner, _CRITERION, stopper.dict_change, tol, n_steps, hint,
+                           stacklevel=3)
+    elif note:
+        warnings.warn(f"{owner}: {note}.", ConvergenceWarning, stacklevel=3)
+    if mon.stopped_by == "nonfinite":
+        A = B = None  # the statistics belong to the non-finite step
+    res = mon.result(D, warn=False, stacklevel=3, objective_history=np.asarray(history),
+                     n_steps=done, n_epochs=math.ceil(done / per_epoch) if per_epoch else 0,
+                     ewa_cost=stopper.ewa, inner_stats=(A, B), coder_warnings=n_warn,
+                     n_resampled=n_res, coding_solver=spec.solver, batch_size=b)
+    return res
 
 
-def dict_learning_online(X, n_components=None, *, penalty="l1", alpha=1.0, batch_size=256,
-                         max_iter=100, shuffle=True, tol=1e-3, max_no_improvement=10,
-                         coding_solver="auto", n_nonzero_coefs=None, dict_init=None,
-                         positive_code=False, positive_dict=False, coding_max_iter=1000,
-                         coding_tol=1e-6, callback=None, random_state=None, n_jobs=None,
-                         return_code=False, return_result=False):
+def _validate_online(X, n_components, alpha, batch_size, max_iter, tol, max_no_improvement,
+                     callback, owner):
+    X = check_X(X, owner)
+    k = check_n_components(n_components, X.shape[1], owner)
+    batch_size = check_int_param(batch_size, "batch_size", owner, 1)
+    max_iter = check_int_param(max_iter, "max_iter", owner, 0)
+    tol = check_real_param(tol, "tol", owner)
+    if max_no_improvement is not None:
+        max_no_improvement = check_int_param(max_no_improvement, "max_no_improvement", owner,
+                                             1)
+    alpha = check_real_param(alpha, "alpha", owner)
+    if callback is not None and not callable(callback):
+        raise TypeError(f"{owner}: callback must be callable or None, got {callback!r}.")
+    return X, k, batch_size, max_iter, tol, max_no_improvement, alpha
+
+
+def learn_dictionary_online(X, n_components=None, *, penalty="l1", alpha=1.0, batch_size=256,
+                            max_iter=100, shuffle=True, tol=1e-3, max_no_improvement=10,
+                            coding_solver="auto", n_nonzero_coefs=None, dict_init=None,
+                            positive_dict=False, coding_max_iter=1000, coding_tol=1e-6,
+                            n_jobs=None, random_state=None, callback=None, verbose=None):
     r"""Online dictionary learning (Mairal et al. 2010) over mini-batches.
 
-    Same model as :func:`dict_learning`, ``min 1/2 ||X - U V||_F^2 + alpha pen(U)`` with
-    ``||V_k||_2 <= 1``, but the atoms are updated after every mini-batch of ``b`` samples
-    from the averaged sufficient statistics
+    Same model as :func:`~sparsopt.decomposition.learn_dictionary`,
+    ``min 1/2 ||X - U V||_F^2 + pen(U)`` with ``||V_k||_2 <= 1``, but the atoms are
+    updated after every mini-batch of ``b`` samples from the averaged sufficient
+    statistics
 
     .. math::
         A \leftarrow \beta_t A + C_t^T C_t / b, \qquad
@@ -275,14 +297,132 @@ def dict_learning_online(X, n_components=None, *, penalty="l1", alpha=1.0, batch
     ``theta = (t + 1) b`` for ``t < b - 1`` and ``b^2 + t + 1 - b`` after (scikit-learn's
     schedule), by one block-coordinate-descent sweep (unused atoms, ``A[k, k] < 1e-6``,
     are replaced by a random row of the batch plus 1% noise). Codes come from
-    :func:`~sparsopt.decomposition.sparse_encode` on the batch with its Gram matrix
-    computed once: the exact compiled homotopy for l1 (no joblib, no per-sample Python
-    loop), any other penalty or OMP otherwise. float32 data stay float32.
+    :func:`sparsopt.solvers.encode` on the batch with its Gram matrix computed once: the
+    exact compiled homotopy for l1 (no joblib, no per-sample Python loop), any other
+    penalty or OMP otherwise. float32 data stay float32.
 
     Stops early (scikit-learn's rule) when the dictionary change per atom
     ``||V_t - V_{t-1}||_F / n_components`` is at most ``tol``, or when an exponentially
     weighted average of the batch cost (weight ``b / (n_samples + 1)``, started after
     ``min(100, n_samples / b)`` steps) has not improved for ``max_no_improvement`` steps.
+
+    Objective: the mean per-signal objective ``1/2 ||x - u V||^2 + pen(u)`` of each
+    mini-batch (its codes against the dictionary before the update).
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+        Data.
+    n_components : int, default=None
+        Number of atoms; ``None``: ``n_features``.
+    penalty : str or Penalty, default="l1"
+        Penalty of the codes; non-negative codes: ``L1(alpha) + Positive()``.
+    alpha : float, default=1.0
+        Its strength when ``penalty`` is a name (scikit-learn's ``alpha``).
+    batch_size : int, default=256
+        Samples per mini-batch (at most ``n_samples``).
+    max_iter : int, default=100
+        Hard cap on the epochs (passes over the data); 0 returns the initial dictionary.
+    shuffle : bool, default=True
+        Shuffle the samples (once) before cutting the batches.
+    tol : float, default=1e-3
+        Early stopping on the dictionary change per atom (0 disables).
+    max_no_improvement : int or None, default=10
+        Early stopping on the smoothed batch cost (``None`` disables).
+    coding_solver : str, default="auto"
+        Sparse coder (see :func:`~sparsopt.decomposition.learn_dictionary`).
+    n_nonzero_coefs : int, default=None
+        Non-zeros per code for OMP/IHT.
+    dict_init : array-like of shape (n_components, n_features), default=None
+        Initial dictionary; default: ``S V^T`` of an SVD of ``X`` (randomized unless
+        ``n_features`` is small; missing atoms drawn from the data).
+    positive_dict : bool, default=False
+        Non-negative atoms.
+    coding_max_iter : int, default=1000
+        ``max_iter`` of the coder.
+    coding_tol : float, default=1e-6
+        ``tol`` of the coder.
+    n_jobs : int or None, default=None
+        Threads of the coder over blocks of the batch (worth it for large batches only).
+    random_state : int, RandomState instance or None, default=None
+        Seed of the initialisation, the shuffling and the resampling.
+    callback : callable, default=None
+        ``callback(state)`` after every mini-batch with a
+        :class:`~sparsopt.solvers.SolverState`: ``iteration`` is the mini-batch count,
+        ``x`` the dictionary, ``objective`` the batch cost, ``stop_crit`` the dictionary
+        change per atom (``inf`` during the first steps), ``info``: ``batch_cost``,
+        ``ewa_cost``, ``objective_history`` (the batch costs so far), ``inner_stats``
+        ``(A, B)``. Returning True stops. Do not modify the arrays.
+    verbose : int, bool or None, default=None
+        One line per mini-batch when > 0; ``None`` reads :func:`sparsopt.get_config`.
+
+    Returns
+    -------
+    result : SolverResult
+        ``x``: the atoms, dtype of ``X``; ``n_iter``: mini-batches processed;
+        ``converged``: an early-stopping rule fired (``stopped_by`` ``"tol"`` or
+        ``"max_no_improvement"``); ``info``: ``objective_history`` (batch costs),
+        ``n_steps``, ``n_epochs``, ``ewa_cost``, ``inner_stats`` ``(A, B)``,
+        ``coder_warnings``, ``n_resampled``, ``coding_solver``, ``batch_size``.
+
+    Warns
+    -----
+    ConvergenceWarning
+        Once, if ``max_iter`` epochs ran without meeting an enabled early-stopping
+        criterion (or the coder did not converge on some batch).
+
+    See Also
+    --------
+    dict_learning_online : scikit-learn's function (returns the dictionary, or the codes
+        and the dictionary).
+    MiniBatchDictionaryLearning : the estimator, with ``partial_fit``.
+
+    References
+    ----------
+    .. [1] J. Mairal, F. Bach, J. Ponce and G. Sapiro, "Online learning for matrix
+       factorization and sparse coding", JMLR 11, 2010.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sparsopt.datasets import make_sparse_coding_problem
+    >>> from sparsopt.decomposition import learn_dictionary_online
+    >>> X, _, _ = make_sparse_coding_problem(500, 16, 12, 2, noise=0.01)
+    >>> res = learn_dictionary_online(X, 12, alpha=0.1, batch_size=50, max_iter=3, tol=0,
+    ...                               max_no_improvement=None, random_state=0)
+    >>> res.x.shape, res.n_iter, bool(np.all(np.linalg.norm(res.x, axis=1) <= 1 + 1e-12))
+    ((12, 16), 30, True)
+    """
+    owner = "learn_dictionary_online"
+    X, k, batch_size, max_iter, tol, max_no_improvement, alpha = _validate_online(
+        X, n_components, alpha, batch_size, max_iter, tol, max_no_improvement, callback,
+        owner)
+    spec = coding_spec(penalty, alpha, coding_solver, n_nonzero_coefs,
+                       check_int_param(coding_max_iter, "coding_max_iter", owner, 1),
+                       check_real_param(coding_tol, "coding_tol", owner), n_jobs, owner,
+                       names=("penalty", "coding_solver", "penalty", "n_nonzero_coefs"))
+    return _online_fit(
+        X, k, spec, batch_size=batch_size, max_iter=max_iter, shuffle=shuffle, tol=tol,
+        max_no_improvement=max_no_improvement, dict_init=dict_init,
+        positive_dict=positive_dict, callback=callback, verbose=verbose,
+        rng=check_random_state(random_state), owner=owner)
+
+
+def dict_learning_online(X, n_components=None, *, penalty="l1", alpha=1.0, max_iter=100,
+                         return_code=True, dict_init=None, callback=None, batch_size=256,
+                         verbose=None, shuffle=True, n_jobs=None, coding_solver="auto",
+                         n_nonzero_coefs=None, random_state=None, positive_dict=False,
+                         positive_code=False, coding_max_iter=1000, coding_tol=1e-6,
+                         tol=1e-3, max_no_improvement=10):
+    r"""Online dictionary learning, with scikit-learn's return values.
+
+    The algorithm of :func:`learn_dictionary_online` (see it for the model, the
+    forgetting schedule and the early stopping), spelled as
+    :func:`sklearn.decomposition.dict_learning_online`: ``positive_code`` for
+    non-negative codes, and returning ``(code, dictionary)`` if ``return_code`` (the
+    default, as scikit-learn; the codes of ``X`` against the final dictionary) else the
+    dictionary. Use :func:`learn_dictionary_online` for the full
+    :class:`~sparsopt.solvers.SolverResult`.
 
     Parameters
     ----------
@@ -294,45 +434,42 @@ def dict_learning_online(X, n_components=None, *, penalty="l1", alpha=1.0, batch
         Penalty of the codes.
     alpha : float, default=1.0
         Its strength (scikit-learn's ``alpha``).
-    batch_size : int, default=256
-        Samples per mini-batch (at most ``n_samples``).
     max_iter : int, default=100
         Maximum number of epochs (passes over the data).
+    return_code : bool, default=True
+        Also return the codes of ``X`` against the final dictionary.
+    dict_init : array-like of shape (n_components, n_features), default=None
+        Initial dictionary; default: ``S V^T`` of an SVD of ``X``.
+    callback : callable, default=None
+        ``callback(state)`` with a :class:`~sparsopt.solvers.SolverState` after every
+        mini-batch (see :func:`learn_dictionary_online`); True stops.
+    batch_size : int, default=256
+        Samples per mini-batch (at most ``n_samples``).
+    verbose : int, bool or None, default=None
+        One line per mini-batch when > 0; ``None`` reads :func:`sparsopt.get_config`.
     shuffle : bool, default=True
         Shuffle the samples (once) before cutting the batches.
+    n_jobs : int or None, default=None
+        Threads of the coder.
+    coding_solver : str, default="auto"
+        Sparse coder (scikit-learn's ``method``; see
+        :func:`~sparsopt.decomposition.learn_dictionary`).
+    n_nonzero_coefs : int, default=None
+        Non-zeros per code for OMP/IHT.
+    random_state : int, RandomState instance or None, default=None
+        Seed of the initialisation, the shuffling and the resampling.
+    positive_dict : bool, default=False
+        Non-negative atoms.
+    positive_code : bool, default=False
+        Non-negative codes (the penalty gets ``+ Positive()``; not with OMP/IHT).
+    coding_max_iter : int, default=1000
+        ``max_iter`` of the coder (scikit-learn's ``method_max_iter``).
+    coding_tol : float, default=1e-6
+        ``tol`` of the coder.
     tol : float, default=1e-3
         Early stopping on the dictionary change per atom (0 disables).
     max_no_improvement : int or None, default=10
         Early stopping on the smoothed batch cost (``None`` disables).
-    coding_solver : str, default="auto"
-        Sparse coder (see :func:`dict_learning`).
-    n_nonzero_coefs : int, default=None
-        Non-zeros per code for OMP/IHT.
-    dict_init : array-like of shape (n_components, n_features), default=None
-        Initial dictionary; default: ``S V^T`` of an SVD of ``X`` (randomized unless
-        ``n_features`` is small; missing atoms drawn from the data).
-    positive_code : bool, default=False
-        Non-negative codes (not with OMP/IHT).
-    positive_dict : bool, default=False
-        Non-negative atoms.
-    coding_max_iter : int, default=1000
-        ``max_iter`` of the coder.
-    coding_tol : float, default=1e-6
-        ``tol`` of the coder.
-    callback : callable, default=None
-        Called after every mini-batch with a dict ``state`` (``step``, ``dictionary``,
-        ``batch_cost``, ``ewa_cost``, ``objective_history`` (the batch costs so far),
-        ``inner_stats`` ``(A, B)``, ``elapsed``); returning True stops. Do not modify
-        the arrays.
-    random_state : int, RandomState instance or None, default=None
-        Seed of the initialisation, the shuffling and the resampling.
-    n_jobs : int or None, default=None
-        Threads of the coder over blocks of the batch (worth it for large batches only).
-    return_code : bool, default=False
-        Also return the codes of ``X`` against the final dictionary.
-    return_result : bool, default=False
-        Also return a :class:`~sparsopt.solvers.SolverResult` (``info``:
-        ``objective_history`` (batch costs), ``n_steps``, ``stopped_by``...).
 
     Returns
     -------
@@ -340,8 +477,6 @@ def dict_learning_online(X, n_components=None, *, penalty="l1", alpha=1.0, batch
         Only if ``return_code``.
     dictionary : ndarray of shape (n_components, n_features)
         The atoms, dtype of ``X``.
-    result : SolverResult
-        Only if ``return_result``.
 
     Warns
     -----
@@ -349,10 +484,10 @@ def dict_learning_online(X, n_components=None, *, penalty="l1", alpha=1.0, batch
         Once, if ``max_iter`` epochs ran without meeting an enabled early-stopping
         criterion (or the coder did not converge on some batch).
 
-    References
-    ----------
-    .. [1] J. Mairal, F. Bach, J. Ponce and G. Sapiro, "Online learning for matrix
-       factorization and sparse coding", JMLR 11, 2010.
+    See Also
+    --------
+    learn_dictionary_online : the native function (a SolverResult).
+    MiniBatchDictionaryLearning : the estimator.
 
     Examples
     --------
@@ -361,40 +496,32 @@ def dict_learning_online(X, n_components=None, *, penalty="l1", alpha=1.0, batch
     >>> from sparsopt.decomposition import dict_learning_online
     >>> X, _, _ = make_sparse_coding_problem(500, 16, 12, 2, noise=0.01)
     >>> D = dict_learning_online(X, 12, alpha=0.1, batch_size=50, max_iter=3, tol=0,
-    ...                          max_no_improvement=None, random_state=0)
+    ...                          max_no_improvement=None, random_state=0,
+    ...                          return_code=False)
     >>> D.shape, bool(np.all(np.linalg.norm(D, axis=1) <= 1 + 1e-12))
     ((12, 16), True)
     """
     owner = "dict_learning_online"
-    X = _check_X(X, owner)
-    n, f = X.shape
-    k = _check_n_components(n_components, f, owner)
-    batch_size = _check_int(batch_size, "batch_size", owner, 1)
-    max_iter = _check_int(max_iter, "max_iter", owner, 0)
-    tol = _check_real(tol, "tol", owner)
-    if max_no_improvement is not None:
-        max_no_improvement = _check_int(max_no_improvement, "max_no_improvement", owner, 1)
-    alpha = _check_real(alpha, "alpha", owner)
-    spec = _coding_spec(penalty, alpha, coding_solver, n_nonzero_coefs, positive_code,
-                        _check_int(coding_max_iter, "coding_max_iter", owner, 1),
-                        _check_real(coding_tol, "coding_tol", owner), n_jobs, owner)
-    if callback is not None and not callable(callback):
-        raise TypeError(f"{owner}: callback must be callable or None, got {callback!r}.")
-    rng = check_random_state(random_state)
-    D, _, _, _, result = _online_fit(
+    X, k, batch_size, max_iter, tol, max_no_improvement, alpha = _validate_online(
+        X, n_components, alpha, batch_size, max_iter, tol, max_no_improvement, callback,
+        owner)
+    spec = coding_spec(penalty, alpha, coding_solver, n_nonzero_coefs,
+                       check_int_param(coding_max_iter, "coding_max_iter", owner, 1),
+                       check_real_param(coding_tol, "coding_tol", owner), n_jobs, owner,
+                       positive=positive_code)
+    res = _online_fit(
         X, k, spec, batch_size=batch_size, max_iter=max_iter, shuffle=shuffle, tol=tol,
         max_no_improvement=max_no_improvement, dict_init=dict_init,
-        positive_dict=positive_dict, callback=callback, rng=rng, owner=owner)
-    out = (D,)
+        positive_dict=positive_dict, callback=callback, verbose=verbose,
+        rng=check_random_state(random_state), owner=owner)
+    D = res.x
     if return_code:
-        code, _, _ = _encode(X, D, spec)
-        out = (code, D)
-    if return_result:
-        out = out + (result,)
-    return out[0] if len(out) == 1 else out
+        code, _, _ = encode_codes(X, D, spec)
+        return code, D
+    return D
 
 
-class MiniBatchDictionaryLearning(_BaseDictionaryLearning):
+class MiniBatchDictionaryLearning(BaseDictionaryLearning):
     """Online dictionary learning over mini-batches, with ``partial_fit``.
 
     Learns atoms ``V`` (``components_``) for ``1/2 ||X - U V||_F^2 + alpha * pen(U)``,
@@ -435,7 +562,10 @@ default=None
         ``max_iter`` of the iterative coders (fit and transform, as scikit-learn).
     callback : callable, default=None
         ``callback(state)`` after every mini-batch of :meth:`fit` (see
-        :func:`dict_learning_online`); True stops.
+        :func:`learn_dictionary_online`); True stops.
+    verbose : int, bool or None, default=None
+        One line per mini-batch of :meth:`fit` when > 0; ``None`` reads
+        :func:`sparsopt.get_config`.
     positive_code : bool, default=False
         Non-negative codes.
     positive_dict : bool, default=False
@@ -491,7 +621,7 @@ default=None
     """
 
     _parameter_constraints = {
-        **_COMMON_CONSTRAINTS,
+        **COMMON_CONSTRAINTS,
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "max_iter": [Interval(Integral, 0, None, closed="left")],
         "shuffle": ["boolean"],
@@ -503,7 +633,7 @@ default=None
                  max_iter=1000, shuffle=True, tol=1e-3, max_no_improvement=10,
                  coding_solver="auto", n_nonzero_coefs=None, transform_penalty=None,
                  transform_alpha=None, transform_solver=None, transform_n_nonzero_coefs=None,
-                 transform_max_iter=1000, callback=None, positive_code=False,
+                 transform_max_iter=1000, callback=None, verbose=None, positive_code=False,
                  positive_dict=False, dict_init=None, random_state=None, n_jobs=None):
         self.n_components = n_components
         self.penalty = penalty
@@ -521,6 +651,7 @@ default=None
         self.transform_n_nonzero_coefs = transform_n_nonzero_coefs
         self.transform_max_iter = transform_max_iter
         self.callback = callback
+        self.verbose = verbose
         self.positive_code = positive_code
         self.positive_dict = positive_dict
         self.dict_init = dict_init
@@ -543,19 +674,22 @@ default=None
         """
         self._validate_params()
         X = np.ascontiguousarray(self._validate_input(X))
-        spec = self._fit_spec()
-        self._transform_spec()
-        k = _check_n_components(self.n_components, X.shape[1], type(self).__name__)
+        self._fit_spec()  # errors name the estimator's parameters
+        self._transform_spec()  # bad transform_* parameters fail before the fit
         self._random_state = check_random_state(self.random_state)
-        D, A, B, done, res = _online_fit(
-            X, k, spec, batch_size=self.batch_size, max_iter=self.max_iter,
-            shuffle=self.shuffle, tol=self.tol, max_no_improvement=self.max_no_improvement,
+        res = learn_dictionary_online(
+            X, self.n_components, penalty=self._code_penalty(), alpha=self.alpha,
+            batch_size=self.batch_size, max_iter=self.max_iter, shuffle=self.shuffle,
+            tol=self.tol, max_no_improvement=self.max_no_improvement,
+            coding_solver=self.coding_solver, n_nonzero_coefs=self.n_nonzero_coefs,
             dict_init=self.dict_init, positive_dict=self.positive_dict,
-            callback=self.callback, rng=self._random_state, owner=type(self).__name__)
+            coding_max_iter=self.transform_max_iter, n_jobs=self.n_jobs,
+            random_state=self._random_state, callback=self.callback, verbose=self.verbose)
+        D, (A, B), done = res.x, res.info["inner_stats"], res.info["n_steps"]
         self.components_ = D
         self.inner_stats_ = (A, B)
         self.n_steps_ = int(done)
-        self.n_iter_ = int(res.n_iter)
+        self.n_iter_ = int(res.info["n_epochs"])
         self.converged_ = bool(res.converged)
         self.objective_history_ = np.asarray(res.info["objective_history"])
         return self
@@ -590,10 +724,10 @@ default=None
         spec = self._fit_spec()
         if first:
             self._transform_spec()
-            k = _check_n_components(self.n_components, X.shape[1], owner)
+            k = check_n_components(self.n_components, X.shape[1], owner)
             self._random_state = check_random_state(self.random_state)
             D = _init_dictionary(X, k, self.dict_init, self._random_state, owner)
-            _fix_atoms(D, X, self._random_state, spec, self.positive_dict)
+            fix_atoms(D, X, self._random_state, spec, self.positive_dict)
             A = np.zeros((k, k), dtype=X.dtype)
             B = np.zeros((X.shape[1], k), dtype=X.dtype, order="F")
             self.n_steps_, self.n_iter_, self.converged_ = 0, 0, False
@@ -605,7 +739,7 @@ default=None
                 X = X.astype(D.dtype)
             history = list(self.objective_history_)
         b = self.batch_size
-        done, _, n_warn, _ = _minibatch_steps(
+        done, n_warn, _ = _minibatch_steps(
             X, range(0, X.shape[0], b), b, D, A, B.T, self.n_steps_, spec,
             self.positive_dict, self._random_state, history)
         if not np.all(np.isfinite(D)):  # pragma: no cover - finite data give finite atoms

@@ -33,8 +33,11 @@ DEAD_TOL = 1e-6  # A[k, k] below this: the atom is unused (scikit-learn's and SP
 _OPS = {"bcd": "dict_bcd_sweep", "stats": "dict_stats_update"}
 
 
-def _kernel(engine=None, name="bcd"):
+def dictionary_kernel(engine=None, name="bcd"):
     """Registered kernel ``name`` ("bcd" or "stats") for ``engine`` (host arrays).
+
+    Public inside the package: the batch and online learners look the kernels up here,
+    through :func:`sparsopt.backends.kernel_for`, never import them.
 
     ``None`` follows :func:`sparsopt.get_config`; resolved once per loop so that the
     per-batch calls skip the dispatcher.
@@ -193,13 +196,16 @@ def update_dict_bcd(dictionary, A, B, *, X=None, positive=False, unit_norm=False
         raise ValueError(f"{fn}: A must have shape {(k, k)}, got {A.shape}.")
     if B.shape != (f, k):
         raise ValueError(f"{fn}: B must have shape {(f, k)} (X^T C), got {B.shape}.")
-    return _bcd_update(D, np.ascontiguousarray(A, dtype=D.dtype),
+    return bcd_sweep(D, np.ascontiguousarray(A, dtype=D.dtype),
                        np.ascontiguousarray(B.T, dtype=D.dtype), X, positive, unit_norm,
                        random_state, dead_tol, engine)
 
 
-def _bcd_update(D, A, Bt, X, positive, unit, random_state, dead_tol, engine, u=None):
-    """:func:`update_dict_bcd` on validated arrays; ``Bt = C^T X`` of shape (k, f)."""
+def bcd_sweep(D, A, Bt, X, positive, unit, random_state, dead_tol, engine, u=None):
+    """:func:`update_dict_bcd` on validated arrays; ``Bt = C^T X`` of shape (k, f).
+
+    Public inside the package (the batch and online learners call it once per step).
+    """
     diag = np.diagonal(A)
     skip = diag < dead_tol
     dead = np.flatnonzero(skip)
@@ -207,7 +213,7 @@ def _bcd_update(D, A, Bt, X, positive, unit, random_state, dead_tol, engine, u=N
         resample_dead_atoms(D, X, dead, random_state=random_state, positive=positive)
     if u is None:
         u = np.empty(D.shape[1], dtype=np.float64)
-    _kernel(engine)(D, A, Bt, skip, bool(positive), bool(unit), u)
+    dictionary_kernel(engine)(D, A, Bt, skip, bool(positive), bool(unit), u)
     return dead if X is not None else dead[:0]
 
 

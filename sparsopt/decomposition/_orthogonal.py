@@ -219,7 +219,7 @@ class _State:
     """Mutable solver state for :func:`~sparsopt._core.loop.run_iterations`."""
 
 
-def _gpm(X, A0, *, p, max_iter, tol, callback, owner):
+def _gpm(X, A0, *, p, max_iter, tol, callback, verbose, owner):
     st = _State()
     st.x = A0
     st.G, st.obj = _grad_obj(A0, X, p, owner)
@@ -237,7 +237,7 @@ def _gpm(X, A0, *, p, max_iter, tol, callback, owner):
 
     res = run_iterations(
         step, st, stop_crit=crit, max_iter=max_iter, tol=tol, objective=lambda st: st.obj,
-        callback=callback, solver=f"{owner}(solver='gpm')",
+        callback=callback, verbose=verbose, solver=f"{owner}(solver='gpm')",
         criterion="relative Frank-Wolfe gap (||G||_* - <G, A>) / ||G||_*",
     )
     return res.with_info(fw_gap=st.gap, relative_fw_gap=res.stop_crit, objective=st.obj,
@@ -245,7 +245,7 @@ def _gpm(X, A0, *, p, max_iter, tol, callback, owner):
 
 
 def _online_fit(X, A0, *, p, max_iter, tol, batch_size, shuffle, rho_fn, gamma_fn, clip_rho,
-                reproject, rng, callback, owner):
+                reproject, rng, callback, verbose, owner):
     st = _State()
     st.x = A0
     st.G = np.zeros_like(A0)
@@ -264,7 +264,8 @@ def _online_fit(X, A0, *, p, max_iter, tol, batch_size, shuffle, rho_fn, gamma_f
 
     res = run_iterations(
         step, st, stop_crit=lambda st, x_prev: st.rel, max_iter=max_iter, tol=tol,
-        objective=lambda st: st.obj, callback=callback, solver=f"{owner}(solver='online_fw')",
+        objective=lambda st: st.obj, callback=callback, verbose=verbose,
+        solver=f"{owner}(solver='online_fw')",
         criterion="relative Frank-Wolfe gap (||G||_* - <G, A>) / ||G||_* on the training data "
                   "after a pass",
         hint="max_iter is the number of passes over the data for solver='online_fw'",
@@ -284,7 +285,7 @@ def orthogonal_dictionary_learning(X, n_components=None, *, p=3, solver="gpm", m
                                    tol=None, batch_size=256, shuffle=True, rho="xue_lau",
                                    gamma="xue_lau", clip_rho=True, reproject=True,
                                    dict_init=None, random_state=None, callback=None,
-                                   return_result=False):
+                                   verbose=None):
     r"""Learn an orthogonal dictionary by lp-norm maximization over O(N).
 
     Model: ``X = C @ D + noise`` with ``D`` orthogonal (``n_features`` atoms as rows) and
@@ -370,17 +371,15 @@ def orthogonal_dictionary_learning(X, n_components=None, *, p=3, solver="gpm", m
     callback : callable or None, default=None
         ``callback(state)`` with a :class:`~sparsopt.solvers.SolverState` (``x`` is the
         current dictionary) after every GPM iteration or every online pass; returning True
-        stops the solver.
-    return_result : bool, default=False
-        Also return the :class:`~sparsopt.solvers.SolverResult`.
+        stops the solver (``converged=False``, ``stopped_by == "callback"``).
+    verbose : int, bool or None, default=None
+        One line per check when > 0; ``None`` reads :func:`sparsopt.get_config`.
 
     Returns
     -------
-    components : ndarray of shape (n_components, n_features)
-        Learned dictionary with orthonormal rows (atoms; ``components @ components.T =
-        I``); the codes of ``X`` are ``X @ components.T``.
     result : SolverResult
-        Only if ``return_result``: ``n_iter`` (iterations, or passes for
+        ``x``: the learned dictionary with orthonormal rows (atoms; ``x @ x.T = I``); the
+        codes of ``X`` are ``X @ result.x.T``. ``n_iter`` (iterations, or passes for
         ``"online_fw"``), ``converged``, ``history`` (relative gap and objective per
         check), and in ``info``: ``fw_gap`` (absolute gap of ``components`` on ``X``),
         ``relative_fw_gap``, ``objective`` (``f(components)``), ``grad_avg`` (the
@@ -430,7 +429,7 @@ def orthogonal_dictionary_learning(X, n_components=None, *, p=3, solver="gpm", m
     >>> from sparsopt.decomposition import orthogonal_dictionary_learning
     >>> from sparsopt.metrics import dictionary_recovery_error
     >>> X, D, C = make_orthogonal_dictionary_problem(3000, 8, theta=0.3, random_state=0)
-    >>> A = orthogonal_dictionary_learning(X, random_state=0)
+    >>> A = orthogonal_dictionary_learning(X, random_state=0).x
     >>> A.shape, bool(abs(A @ A.T - np.eye(8)).max() < 1e-12)
     ((8, 8), True)
     >>> bool(dictionary_recovery_error(A, D) < 1e-2)
@@ -455,7 +454,8 @@ def orthogonal_dictionary_learning(X, n_components=None, *, p=3, solver="gpm", m
     if solver == "gpm":
         work = min(n_samples, _CHUNK_ELEMENTS // n_features) * n_features * n_components
         with blas_limits(work, _SMALL_BLAS_WORK):
-            res = _gpm(X, A0, p=p, max_iter=max_iter, tol=tol, callback=callback, owner=owner)
+            res = _gpm(X, A0, p=p, max_iter=max_iter, tol=tol, callback=callback,
+                       verbose=verbose, owner=owner)
         res = res.with_info(n_steps=0)
     else:
         work = min(batch_size, n_samples) * n_features * n_components
@@ -463,9 +463,8 @@ def orthogonal_dictionary_learning(X, n_components=None, *, p=3, solver="gpm", m
             res = _online_fit(X, A0, p=p, max_iter=max_iter, tol=tol, batch_size=batch_size,
                               shuffle=bool(shuffle), rho_fn=rho_fn, gamma_fn=gamma_fn,
                               clip_rho=bool(clip_rho), reproject=bool(reproject), rng=rng,
-                              callback=callback, owner=owner)
-    res = res.with_info(solver=solver, p=p)
-    return (res.x, res) if return_result else res.x
+                              callback=callback, verbose=verbose, owner=owner)
+    return res.with_info(solver=solver, p=p)
 
 
 # --------------------------------------------------------------------------------------
@@ -633,7 +632,7 @@ class OrthogonalDictionaryLearning(SparsoptEstimatorMixin, ClassNamePrefixFeatur
         A, res = orthogonal_dictionary_learning(
             X, n_components, p=self.p, solver=self.solver, max_iter=self.max_iter, tol=self.tol,
             batch_size=self.batch_size, shuffle=self.shuffle, clip_rho=self.clip_rho,
-            dict_init=self.dict_init, random_state=self.random_state, return_result=True,
+            dict_init=self.dict_init, random_state=self.random_state,
         )
         self.components_ = A
         self.n_components_ = n_components

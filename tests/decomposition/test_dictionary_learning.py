@@ -13,16 +13,20 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sparsopt.datasets import make_sparse_coding_problem
 from sparsopt.decomposition import sparse_encode
-from sparsopt.decomposition._dict_learning import DictionaryLearning, dict_learning
+from sparsopt.decomposition._dict_learning import (
+    DictionaryLearning,
+    dict_learning,
+    learn_dictionary,
+)
 from sparsopt.decomposition._dict_update import (
-    _kernel,
+    dictionary_kernel,
     resample_dead_atoms,
     update_dict_bcd,
     update_dict_ksvd,
     update_dict_mod,
 )
 
-_bcd_sweep_numpy = _kernel("numpy", "bcd")
+_bcd_sweep_numpy = dictionary_kernel("numpy", "bcd")
 
 # the fits below are short on purpose; tests of the warning itself record it explicitly
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -76,7 +80,7 @@ def test_bcd_kernel_matches_numpy_reference(seed, k, f, n, positive, unit, dtype
     A, Bt = C.T @ C, C.T @ X
     skip = np.diagonal(A) < 1e-6
     D1, D2 = D.copy(), D.copy()
-    _kernel()(D1, A, Bt, skip, positive, unit, np.empty(f))
+    dictionary_kernel()(D1, A, Bt, skip, positive, unit, np.empty(f))
     _bcd_sweep_numpy(D2, A, Bt, skip, positive, unit)
     assert D1.dtype == dtype
     np.testing.assert_allclose(D1, D2, rtol=1e-4 if dtype == np.float32 else 1e-10,
@@ -197,8 +201,8 @@ def test_ksvd_resamples_unused_atoms():
 # ----------------------------------------------------------------------------- dict_learning
 def test_objective_decreases_monotonically_bcd_exact_l1(planted):
     X, _, _ = planted
-    _, _, res = dict_learning(X, 24, alpha=0.2, max_iter=40, tol=0.0, random_state=0,
-                              dict_init=data_rows_init(X, 24), return_result=True)
+    res = learn_dictionary(X, 24, alpha=0.2, max_iter=40, tol=0.0, random_state=0,
+                           dict_init=data_rows_init(X, 24))
     hist = res.info["objective_history"]
     assert len(hist) == 40 and res.info["n_resampled"] == 0
     assert np.all(np.diff(hist) <= 1e-10 * hist[:-1])
@@ -235,7 +239,7 @@ def test_objective_level_agrees_with_sklearn_default_start(small):
 
 def test_recovers_planted_dictionary_l1(planted):
     X, D0, _ = planted
-    _, D = dict_learning(X, 24, alpha=0.2, max_iter=60, tol=1e-6, random_state=0)
+    _, D, _ = dict_learning(X, 24, alpha=0.2, max_iter=60, tol=1e-6, random_state=0)
     assert recovery(D0, D) >= 0.9
     np.testing.assert_array_less(np.linalg.norm(D, axis=1), 1 + 1e-12)
 
@@ -243,8 +247,8 @@ def test_recovers_planted_dictionary_l1(planted):
 @pytest.mark.parametrize("fit_algorithm", ["bcd", "ksvd"])
 def test_recovers_planted_dictionary_omp(planted, fit_algorithm):
     X, D0, _ = planted
-    code, D = dict_learning(X, 24, n_nonzero_coefs=3, fit_algorithm=fit_algorithm,
-                            max_iter=60, tol=1e-6, random_state=0)
+    code, D, _ = dict_learning(X, 24, n_nonzero_coefs=3, fit_algorithm=fit_algorithm,
+                               max_iter=60, tol=1e-6, random_state=0)
     assert np.all(np.count_nonzero(code, axis=1) <= 3)
     np.testing.assert_allclose(np.linalg.norm(D, axis=1), 1.0)  # scale-invariant coder
     assert recovery(D0, D) >= 0.85
@@ -259,12 +263,12 @@ def test_beyond_l1_loop_beats_l1_at_equal_sparsity(planted, penalty, alpha):
     and several times lower reconstruction error.
     """
     X, D0, _ = planted
-    C1, D1 = dict_learning(X, 24, alpha=0.2, max_iter=60, tol=1e-6, random_state=0)
+    C1, D1, _ = dict_learning(X, 24, alpha=0.2, max_iter=60, tol=1e-6, random_state=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        C, D, res = dict_learning(X, 24, penalty=penalty, alpha=alpha, max_iter=30, tol=1e-6,
-                                  dict_init=D1, coding_max_iter=300, random_state=0,
-                                  return_result=True)
+        res = learn_dictionary(X, 24, penalty=penalty, alpha=alpha, max_iter=30, tol=1e-6,
+                               dict_init=D1, coding_max_iter=300, random_state=0)
+    C, D = res.info["codes"], res.x
     assert res.info["coding_solver"] == ("cd" if penalty == "l0" else "fista")
     nnz1, nnz = (np.count_nonzero(c) / len(X) for c in (C1, C))
     err1, err = (np.sum((X - c @ d) ** 2) for c, d in ((C1, D1), (C, D)))
@@ -276,8 +280,9 @@ def test_beyond_l1_loop_beats_l1_at_equal_sparsity(planted, penalty, alpha):
 @pytest.mark.parametrize("fit_algorithm", ["mod", "ksvd"])
 def test_mod_and_ksvd_loops_learn(planted, fit_algorithm):
     X, _, _ = planted
-    code, D, res = dict_learning(X[:200], 24, alpha=0.2, fit_algorithm=fit_algorithm,
-                                 max_iter=20, tol=1e-6, random_state=0, return_result=True)
+    res = learn_dictionary(X[:200], 24, alpha=0.2, update=fit_algorithm, max_iter=20,
+                           tol=1e-6, random_state=0)
+    D = res.x
     hist = res.info["objective_history"]
     np.testing.assert_allclose(np.linalg.norm(D, axis=1), 1.0)
     assert hist[-1] < hist[0] and np.all(np.isfinite(hist))
@@ -339,8 +344,9 @@ def test_fit_attributes_callback_and_pickle(small):
     seen = []
 
     def cb(state):
-        seen.append(state["objective"])
-        return state["iteration"] == 3
+        seen.append(state.objective)
+        assert state.info["codes"].shape == (len(small), 6) and state.x.shape[0] == 6
+        return state.iteration == 3
 
     dl = DictionaryLearning(6, alpha=0.1, max_iter=50, callback=cb, random_state=0).fit(small)
     assert dl.n_iter_ == 3 and len(seen) == 3 and not dl.converged_
@@ -373,7 +379,7 @@ def test_exactly_one_convergence_warning(small):
 
 def test_overcomplete_and_rank_deficient_fill_atoms():
     X = np.random.default_rng(0).normal(size=(5, 4))
-    code, D = dict_learning(X, 9, alpha=0.01, max_iter=5, tol=1e-3, random_state=0)
+    code, D, _ = dict_learning(X, 9, alpha=0.01, max_iter=5, tol=1e-3, random_state=0)
     assert D.shape == (9, 4) and np.all(np.linalg.norm(D, axis=1) > 0)
     assert np.all(np.isfinite(code))
 
@@ -451,7 +457,7 @@ def test_dict_init_shape_checked(k, f):
 @pytest.mark.parametrize("solver", ["omp", "iht"])
 def test_sparse_encode_omp_positive_is_refused(solver):
     X, D, _ = make_sparse_coding_problem(20, 16, 32, 3, random_state=0)
-    with pytest.raises(ValueError, match="positive=True is not supported by solver"):
+    with pytest.raises(ValueError, match="not supported by solver"):
         sparse_encode(X, D, solver=solver, n_nonzero_coefs=3, positive=True)
 
 
@@ -461,3 +467,64 @@ def test_sklearn_compatible(estimator, check):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         check(estimator)
+
+
+# ----------------------------------------------------------------------------- one road
+def test_mirror_returns_scikit_learn_shapes(small):
+    out = dict_learning(small, 4, alpha=0.1, max_iter=5, tol=1e-3, random_state=0)
+    assert len(out) == 3 and isinstance(out[2], list)
+    code, D, errors, n_iter = dict_learning(small, 4, alpha=0.1, max_iter=5, tol=1e-3,
+                                            random_state=0, return_n_iter=True)
+    assert code.shape == (len(small), 4) and D.shape == (4, small.shape[1])
+    assert len(errors) == n_iter >= 1
+    res = learn_dictionary(small, 4, alpha=0.1, max_iter=5, tol=1e-3, random_state=0)
+    np.testing.assert_array_equal(res.x, D)
+    np.testing.assert_array_equal(res.info["codes"], code)
+    np.testing.assert_allclose(res.info["objective_history"], errors)
+
+
+def test_callback_true_stops_after_one_check(small):
+    calls = []
+    res = learn_dictionary(small, 4, alpha=0.1, max_iter=50, random_state=0,
+                           callback=lambda s: calls.append(s.iteration) or True)
+    assert calls == [1] and res.n_iter == 1 and not res.converged
+    assert res.stopped_by == "callback"
+
+
+def test_positive_codes_through_the_penalty(small):
+    from sparsopt.penalties import L1, Positive
+
+    res = learn_dictionary(small, 4, penalty=L1(0.1) + Positive(), max_iter=5, tol=1e-3,
+                           random_state=0)
+    code, D, _ = dict_learning(small, 4, alpha=0.1, positive_code=True, max_iter=5,
+                               tol=1e-3, random_state=0)
+    assert np.all(res.info["codes"] >= 0) and np.all(code >= 0)
+    np.testing.assert_allclose(res.x, D)
+    with pytest.raises(ValueError, match="OMP"):
+        learn_dictionary(small, 4, penalty=L1(0.1) + Positive(), n_nonzero_coefs=2)
+
+
+def test_verbose_prints_one_line_per_iteration(small, capsys):
+    learn_dictionary(small, 4, alpha=0.1, max_iter=3, tol=0.0, random_state=0, verbose=1)
+    lines = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("learn_")]
+    assert len(lines) == 4  # header + 3 iterations
+
+
+def test_nonfinite_objective_rolls_back_to_last_finite_dictionary(small, monkeypatch):
+    import sparsopt.decomposition._dict_learning as mod
+    from sparsopt.exceptions import NonFiniteIterateWarning
+
+    ref = learn_dictionary(small, 4, alpha=0.1, max_iter=2, tol=0.0, random_state=0)
+    real, calls = mod.objective_per_sample, []
+
+    def overflowing(*args):
+        calls.append(1)
+        out = real(*args)
+        return out * np.inf if len(calls) == 3 else out
+
+    monkeypatch.setattr(mod, "objective_per_sample", overflowing)
+    with pytest.warns(NonFiniteIterateWarning, match="last finite iterate"):
+        res = learn_dictionary(small, 4, alpha=0.1, max_iter=10, tol=0.0, random_state=0)
+    assert res.stopped_by == "nonfinite" and res.n_iter == 2 and not res.converged
+    np.testing.assert_array_equal(res.x, ref.x)
+    np.testing.assert_array_equal(res.info["codes"], ref.info["codes"])

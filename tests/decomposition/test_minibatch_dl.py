@@ -13,17 +13,18 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sparsopt.datasets import make_sparse_coding_problem
 from sparsopt.decomposition import sparse_encode
-from sparsopt.decomposition._dict_learning import _coding_spec
+from sparsopt.decomposition._dict_common import coding_spec
 from sparsopt.decomposition._dict_online import (
     MiniBatchDictionaryLearning,
     _encode_batch,
     _forgetting_factor,
     _LarsBuffers,
     dict_learning_online,
+    learn_dictionary_online,
 )
-from sparsopt.decomposition._dict_update import _kernel
+from sparsopt.decomposition._dict_update import dictionary_kernel
 
-_stats_update_numpy = _kernel("numpy", "stats")
+_stats_update_numpy = dictionary_kernel("numpy", "stats")
 
 # short fits on purpose; the tests of the warning record it explicitly
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -73,7 +74,7 @@ def test_stats_kernel_matches_numpy_reference(seed, k, f, n, beta, dtype):
     A0 = rng.normal(size=(k, k)).astype(dtype)
     B0 = rng.normal(size=(k, f)).astype(dtype)
     A1, B1, A2, B2 = A0.copy(), B0.copy(), A0.copy(), B0.copy()
-    _kernel(None, "stats")(A1, B1, C, X, beta, 1.0 / n, np.empty(k, dtype=np.int64))
+    dictionary_kernel(None, "stats")(A1, B1, C, X, beta, 1.0 / n, np.empty(k, dtype=np.int64))
     _stats_update_numpy(A2, B2, C, X, beta, 1.0 / n)
     tol = 1e-5 if dtype == np.float32 else 1e-12
     np.testing.assert_allclose(A1, A2, rtol=tol, atol=tol)
@@ -85,7 +86,7 @@ def test_stats_kernel_matches_numpy_reference(seed, k, f, n, beta, dtype):
 def test_direct_homotopy_path_equals_sparse_encode(planted, dtype, positive):
     X, D, _ = planted
     X, D = X[:200].astype(dtype), D.astype(dtype)
-    spec = _coding_spec("l1", 0.05, "auto", None, positive, 1000, 1e-6, None, "test")
+    spec = coding_spec("l1", 0.05, "auto", None, 1000, 1e-6, None, "test", positive=positive)
     buf = _LarsBuffers(spec, 256, D.shape[0], dtype)
     assert buf.ok
     C, obj, n_warn = _encode_batch(X, D, D @ D.T, spec, buf)
@@ -104,7 +105,7 @@ def test_direct_path_rows_that_stop_go_through_sparse_encode(planted):
     """Rows whose path stops early (here: the step cap) are finished by sparse_encode."""
     X, D, _ = planted
     X = X[:100]
-    spec = _coding_spec("l1", 0.01, "auto", None, False, 2, 1e-8, None, "test")
+    spec = coding_spec("l1", 0.01, "auto", None, 2, 1e-8, None, "test")
     buf = _LarsBuffers(spec, 128, D.shape[0], np.float64)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -195,7 +196,7 @@ def test_partial_fit_continues_after_pickling(planted):
 def test_recovers_planted_dictionary(planted):
     X, D0, _ = planted
     D = dict_learning_online(X, 24, alpha=0.2, batch_size=64, max_iter=50, random_state=1,
-                             **NO_STOP)
+                             return_code=False, **NO_STOP)
     assert recovery(D0, D) >= 0.9
     assert np.all(np.linalg.norm(D, axis=1) <= 1 + 1e-12)
 
@@ -208,9 +209,10 @@ def test_l0_online_from_l1_dictionary(planted):
     """
     X, D0, _ = planted
     D1 = dict_learning_online(X, 24, alpha=0.2, batch_size=64, max_iter=50, random_state=1,
-                              **NO_STOP)
-    D, res = dict_learning_online(X, 24, penalty="l0", alpha=0.02, batch_size=64, max_iter=10,
-                                  dict_init=D1, random_state=1, return_result=True, **NO_STOP)
+                              return_code=False, **NO_STOP)
+    res = learn_dictionary_online(X, 24, penalty="l0", alpha=0.02, batch_size=64, max_iter=10,
+                                  dict_init=D1, random_state=1, **NO_STOP)
+    D = res.x
     assert res.info["coding_solver"] == "cd"
     np.testing.assert_allclose(np.linalg.norm(D, axis=1), 1.0)  # l0 is scale invariant
     C1 = sparse_encode(X, D1, alpha=0.2)
@@ -224,9 +226,10 @@ def test_l0_online_from_l1_dictionary(planted):
 def test_cel0_and_omp_online_loops_run(planted):
     X = planted[0][:256]
     D_c = dict_learning_online(X, 24, penalty="cel0", alpha=0.02, batch_size=64, max_iter=1,
-                               coding_max_iter=50, random_state=0, **NO_STOP)
+                               coding_max_iter=50, random_state=0, return_code=False,
+                               **NO_STOP)
     code, D_o = dict_learning_online(X, 24, n_nonzero_coefs=3, batch_size=64, max_iter=2,
-                                     random_state=0, return_code=True, **NO_STOP)
+                                     random_state=0, **NO_STOP)
     assert np.all(np.isfinite(D_c)) and np.all(np.count_nonzero(code, axis=1) <= 3)
     np.testing.assert_allclose(np.linalg.norm(D_o, axis=1), 1.0)
 
@@ -234,12 +237,12 @@ def test_cel0_and_omp_online_loops_run(planted):
 def test_dead_atoms_are_resampled_when_rank_is_low():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(200, 3)) @ rng.normal(size=(3, 8))  # rank 3, 8 atoms asked
-    D, res = dict_learning_online(X, 8, alpha=0.1, batch_size=50, max_iter=2, random_state=0,
-                                  return_result=True, **NO_STOP)
-    assert np.all(np.linalg.norm(D, axis=1) > 0.5)
-    D2, res2 = dict_learning_online(X, 8, alpha=0.1, batch_size=50, max_iter=2,
-                                    random_state=0, return_result=True, **NO_STOP)
-    np.testing.assert_array_equal(D, D2)  # seeded
+    res = learn_dictionary_online(X, 8, alpha=0.1, batch_size=50, max_iter=2, random_state=0,
+                                  **NO_STOP)
+    assert np.all(np.linalg.norm(res.x, axis=1) > 0.5)
+    D2 = dict_learning_online(X, 8, alpha=0.1, batch_size=50, max_iter=2, random_state=0,
+                              return_code=False, **NO_STOP)
+    np.testing.assert_array_equal(res.x, D2)  # seeded; the mirror runs the same fit
     assert res.info["n_steps"] == 8
 
 
@@ -267,8 +270,8 @@ def test_early_stopping_and_single_warning(planted):
 
 def test_max_no_improvement_stops(planted):
     X = planted[0]
-    _, res = dict_learning_online(X, 24, alpha=0.2, batch_size=64, max_iter=100, tol=0.0,
-                                  max_no_improvement=3, random_state=0, return_result=True)
+    res = learn_dictionary_online(X, 24, alpha=0.2, batch_size=64, max_iter=100, tol=0.0,
+                                  max_no_improvement=3, random_state=0)
     assert res.info["stopped_by"] == "max_no_improvement" and res.converged
     assert res.info["ewa_cost"] is not None
 
@@ -278,8 +281,10 @@ def test_callback_sees_cost_history_and_can_stop(planted):
     seen = []
 
     def cb(state):
-        seen.append((state["step"], state["batch_cost"], len(state["objective_history"])))
-        return state["step"] == 5
+        seen.append((state.iteration, state.info["batch_cost"],
+                     len(state.info["objective_history"])))
+        assert state.objective == state.info["batch_cost"] and state.x.shape == (24, 16)
+        return state.iteration == 5
 
     dl = MiniBatchDictionaryLearning(24, alpha=0.2, batch_size=64, max_iter=10, callback=cb,
                                      random_state=0).fit(X)
@@ -382,3 +387,33 @@ def test_sklearn_compatible(estimator, check):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         check(estimator)
+
+
+# ----------------------------------------------------------------------------- one road
+def test_online_mirror_returns_scikit_learn_shapes(planted):
+    X = planted[0][:256]
+    code, D = dict_learning_online(X, 8, alpha=0.1, batch_size=64, max_iter=1,
+                                   random_state=0, **NO_STOP)
+    assert code.shape == (256, 8) and D.shape == (8, X.shape[1])
+    np.testing.assert_array_equal(code, sparse_encode(X, D, alpha=0.1))
+
+
+def test_online_callback_true_stops_after_one_check(planted):
+    X = planted[0][:256]
+    calls = []
+    res = learn_dictionary_online(X, 8, alpha=0.1, batch_size=64, max_iter=5,
+                                  random_state=0,
+                                  callback=lambda s: calls.append(s.iteration) or True)
+    assert calls == [1] and res.n_iter == 1 and not res.converged
+    assert res.stopped_by == "callback" and res.info["n_steps"] == 1
+
+
+def test_online_positive_codes_through_the_penalty(planted):
+    from sparsopt.penalties import L1, Positive
+
+    X = planted[0][:256]
+    res = learn_dictionary_online(X, 8, penalty=L1(0.1) + Positive(), batch_size=64,
+                                  max_iter=2, random_state=0, **NO_STOP)
+    D = dict_learning_online(X, 8, alpha=0.1, positive_code=True, batch_size=64, max_iter=2,
+                             random_state=0, return_code=False, **NO_STOP)
+    np.testing.assert_array_equal(res.x, D)

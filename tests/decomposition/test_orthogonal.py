@@ -14,13 +14,14 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sparsopt.datasets._orthogonal_problem import make_orthogonal_dictionary_problem
 from sparsopt.decomposition._orthogonal import (
+    _SMALL_BLAS_WORK,
     OrthogonalDictionaryLearning,
-    _blas_limits,
     _grad_obj,
     _signed_power,
     orthogonal_dictionary_learning,
 )
 from sparsopt.metrics import atom_matching_error, dictionary_recovery_error
+from sparsopt.utils.parallel import blas_limits
 
 ODL = OrthogonalDictionaryLearning
 odl = orthogonal_dictionary_learning
@@ -55,11 +56,11 @@ def test_reproduction_online_fw_l3_beats_l4_and_gpm_lower_bound(repro_data):
     for seed, (X, D, _) in enumerate(repro_data):
         for p in (3, 4):
             A, res = odl(X, p=p, solver="online_fw", batch_size=10, max_iter=1, tol=1e-3,
-                         random_state=seed, return_result=True)
+                         random_state=seed)
             assert res.n_iter == 1 and res.info["n_steps"] == 3000 and res.converged
             assert _orthonormal_rows(A, 1e-12)
             errs[f"l{p}"].append(dictionary_recovery_error(A, D))
-        A, res = odl(X, p=3, tol=1e-10, random_state=seed, return_result=True)
+        A, res = odl(X, p=3, tol=1e-10, random_state=seed)
         assert res.converged
         errs["gpm"].append(dictionary_recovery_error(A, D))
     l3, l4, gpm = (np.array(errs[k]) for k in ("l3", "l4", "gpm"))
@@ -73,15 +74,15 @@ def test_rho_clipping_and_reprojection_do_not_change_final_error(repro_data):
     """Spec pitfalls: unclipped rho (> 1 for t < 15) and no re-projection: same final error."""
     X, D, _ = repro_data[0]
     kw = dict(solver="online_fw", batch_size=10, shuffle=False, tol=1.0, random_state=0)
-    base = dictionary_recovery_error(odl(X, **kw), D)
+    base = dictionary_recovery_error(odl(X, **kw).x, D)
     for extra in ({"clip_rho": False}, {"reproject": False}):
-        A, res = odl(X, return_result=True, **kw, **extra)
+        A, res = odl(X, **kw, **extra)
         assert _orthonormal_rows(A, 1e-12)
         assert abs(dictionary_recovery_error(A, D) - base) < 0.05 * base
     # without re-projection the iterate itself stays (essentially) in conv O(N)
     assert np.linalg.norm(res.info["iterate"], 2) <= 1 + 1e-9
     # the convex-SFW schedule of Mokhtari et al. is clearly worse in this setting
-    sfw = odl(X, rho="mokhtari", gamma="mokhtari", reproject=False, **kw)
+    sfw = odl(X, rho="mokhtari", gamma="mokhtari", reproject=False, **kw).x
     assert dictionary_recovery_error(sfw, D) > 5 * base
 
 
@@ -116,7 +117,7 @@ def test_odd_p_uses_signed_power():
 
 def test_gpm_is_monotone_and_ends_at_a_fixed_point(small):
     X, D, _ = small
-    A, res = odl(X, tol=1e-12, random_state=0, return_result=True)
+    A, res = odl(X, tol=1e-12, random_state=0)
     hist = np.array([r["objective"] for r in res.history])
     assert np.all(np.diff(hist) >= -1e-12 * hist[-1])  # FW step 1 on a convex f: ascent
     assert res.converged and res.stop_crit <= 1e-12
@@ -131,15 +132,15 @@ def test_gpm_is_monotone_and_ends_at_a_fixed_point(small):
 
 def test_msp_is_an_alias_of_gpm(small):
     X, _, _ = small
-    np.testing.assert_array_equal(odl(X, solver="msp", p=4, random_state=3),
-                                  odl(X, solver="gpm", p=4, random_state=3))
+    np.testing.assert_array_equal(odl(X, solver="msp", p=4, random_state=3).x,
+                                  odl(X, solver="gpm", p=4, random_state=3).x)
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")  # tol=0
 def test_more_passes_lower_the_gap(small):
     X, D, _ = small
     gaps = [odl(X, solver="online_fw", batch_size=10, max_iter=m, tol=0.0, random_state=0,
-                return_result=True)[1].info["relative_fw_gap"] for m in (1, 4)]
+                ).info["relative_fw_gap"] for m in (1, 4)]
     assert gaps[1] < 0.5 * gaps[0]
 
 
@@ -152,7 +153,7 @@ def test_callback_can_stop_and_sees_the_dictionary(small):
         seen.append(state.iteration)
         return state.iteration == 3
 
-    _, res = odl(X, tol=0.0, callback=cb, random_state=0, return_result=True)
+    _, res = odl(X, tol=0.0, callback=cb, random_state=0)
     assert seen == [1, 2, 3] and res.n_iter == 3 and res.info["stopped_by"] == "callback"
 
 
@@ -204,10 +205,10 @@ def test_dict_init_is_projected_and_used(small):
 def test_blas_threads_limited_for_small_problems():
     from threadpoolctl import threadpool_info
 
-    with _blas_limits(10 * 10 * 10):
+    with blas_limits(10 * 10 * 10, _SMALL_BLAS_WORK):
         blas = [i for i in threadpool_info() if i["user_api"] == "blas"]
         assert all(i["num_threads"] == 1 for i in blas)
-    with _blas_limits(2**40) as ctx:
+    with blas_limits(2**40, _SMALL_BLAS_WORK) as ctx:
         assert ctx is None  # large problems keep the user's BLAS threads
 
 
@@ -215,8 +216,8 @@ def test_blas_threads_limited_for_small_problems():
 @given(scale=st.floats(1e-3, 1e3))
 def test_gpm_is_scale_invariant(scale):
     X, _, _ = make_orthogonal_dictionary_problem(300, 4, theta=0.3, random_state=0)
-    A1 = odl(X, tol=1e-12, random_state=0)
-    A2 = odl(scale * X, tol=1e-12, random_state=0)
+    A1 = odl(X, tol=1e-12, random_state=0).x
+    A2 = odl(scale * X, tol=1e-12, random_state=0).x
     np.testing.assert_allclose(A1, A2, atol=1e-6)
 
 
@@ -226,7 +227,7 @@ def test_partial_fit_continues_the_schedule_and_equals_one_pass(small):
     X, _, _ = small
     X = X[:2000]
     ref, res = odl(X, solver="online_fw", batch_size=10, shuffle=False, tol=1.0,
-                   random_state=7, return_result=True)
+                   random_state=7)
     est = ODL(solver="online_fw", batch_size=10, random_state=7)
     steps = []
     for chunk in (X[:300], X[300:800], X[800:]):  # chunk borders on batch borders
@@ -428,3 +429,11 @@ def test_make_orthogonal_dictionary_problem():
 ])
 def test_sklearn_compatible(estimator, check):
     check(estimator)
+
+
+def test_callback_true_stops_after_one_check_and_verbose(small, capsys):
+    X, _, _ = small
+    for solver in ("gpm", "online_fw"):
+        res = odl(X, solver=solver, callback=lambda s: True, random_state=0, verbose=1)
+        assert res.n_iter == 1 and not res.converged and res.stopped_by == "callback"
+    assert "orthogonal_dictionary_learning" in capsys.readouterr().out

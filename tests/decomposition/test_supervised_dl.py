@@ -311,14 +311,14 @@ def test_one_convergence_warning(small):
         warnings.simplefilter("always")
         sdl = SDL(2, xi=0.5, max_iter=2, tol=0.0).fit(X, y)
     conv = [w for w in rec if issubclass(w.category, ConvergenceWarning)]
-    assert len(conv) == 1 and "tol=0" in str(conv[0].message)
+    assert len(conv) == 1 and "tol = 0.0e+00" in str(conv[0].message)
     assert "max_iter" in str(conv[0].message)
     assert not sdl.converged_ and sdl.n_iter_ == 2 and sdl.objective_history_.shape == (3,)
 
 
 def test_divergent_step_rolls_back_to_finite_iterate(small):
     X, y = small
-    with pytest.warns(NonFiniteIterateWarning, match="step_size"):
+    with pytest.warns(NonFiniteIterateWarning, match="step size"):
         D, res = supervised_dictionary_learning(X, y, n_components=2, xi=1.0, solver="lpgd",
                                                 step_size=1e3, max_iter=400, tol=0.0)
     assert np.all(np.isfinite(D)) and np.all(np.isfinite(res.info["coef"]))
@@ -422,3 +422,29 @@ _P = SDL._test_params("")
 @parametrize_with_checks([SDL(**_P), SDL(**_P, mode="feature"), SDL(**_P, solver="lpgd")])
 def test_sklearn_estimator_checks(estimator, check):
     check(estimator)
+
+
+# ----------------------------------------------------------------------------- one road
+@pytest.mark.parametrize("solver", ["bcd", "lpgd"])
+def test_callback_true_stops_after_one_check(small, solver):
+    X, y = small
+    seen = []
+
+    def cb(state):
+        seen.append((state.iteration, state.objective, state.info["step_scale"]))
+        return True
+
+    res = supervised_dictionary_learning(X, y, n_components=2, xi=0.5, solver=solver,
+                                         max_iter=50, tol=0.0, callback=cb)
+    assert len(seen) == 1 and seen[0][0] == 1
+    assert res.n_iter == 1 and not res.converged and res.stopped_by == "callback"
+    assert res.x.shape == (2, X.shape[1])  # the dictionary, also for the lifted solver
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")  # tol=0
+def test_verbose_prints_one_line_per_iteration(small, capsys):
+    X, y = small
+    supervised_dictionary_learning(X, y, n_components=2, xi=0.5, max_iter=3, tol=0.0,
+                                   verbose=1)
+    out = [ln for ln in capsys.readouterr().out.splitlines() if "supervised" in ln]
+    assert len(out) == 4  # header + 3 iterations

@@ -1,0 +1,397 @@
+"""What the dictionary learners share: the coding set-up, the objective, the validation,
+the initialisation and the estimator base class.
+
+Public inside the package (no leading underscore): :mod:`._dict_learning` (batch) and
+:mod:`._dict_online` (mini-batch) import these names; nothing here is exported by
+:mod:`sparsopt.decomposition`.
+
+The codes reach the coders through one channel: a penalty object (built by
+:func:`penalty_for` with :func:`~sparsopt.penalties.get_penalty`, so scikit-learn's
+``positive_code=True`` becomes ``penalty + Positive()``) handed to
+:func:`sparsopt.solvers.encode`. Solver choices read the penalty's kernel spec
+(:func:`penalty_kind`), never its class.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
+
+from ..backends import _kinds
+from ..exceptions import ConvergenceWarning
+from ..penalties import Penalty, get_penalty
+from ..utils.estimator import SparsoptEstimatorMixin, penalty_constraint
+from ..utils.validation import check_array
+from ._dict_update import resample_dead_atoms
+from ._encode import SOLVERS, sparse_encode
+
+UPDATES = ("bcd", "mod", "ksvd")
+_WARM_SOLVERS = ("cd", "fista", "ista", "lca", "iht")
+
+
+# ----------------------------------------------------------------------------- coding set-up
+def penalty_kind(pen):
+    """The ``KIND_*`` code of a separable penalty with a coordinate kernel, else None.
+
+    The one place where the dictionary learners look at what a penalty is: through its
+    kernel spec (:meth:`~sparsopt.penalties.Penalty.spec`), never through its class.
+    """
+    try:
+        return pen.spec(solver="dictionary learning").kind
+    except TypeError:  # group penalties: no coordinate kernel
+        return None
+
+
+def _lower_bound(pen):
+    try:
+        return float(pen.spec(solver="dictionary learning").lower)
+    except TypeError:
+        return -np.inf
+
+
+def resolve_coding_solver(solver, pen, n_nonzero_coefs):
+    """``coding_solver="auto"`` made concrete (the kernel-selection helper of the family).
+
+    OMP when a number of non-zeros is given; FISTA for CEL0 (exact coordinate steps act
+    like l0 on it and lose the relaxation); the exact l1 homotopy (``"lars"``, the
+    specialised fast kernel: certified codes, and faster than coordinate descent at equal
+    objective) for l1, also under ``+ Positive()``; coordinate descent for the other
+    separable penalties; FISTA for group penalties.
+    """
+    if solver != "auto":
+        return solver
+    if n_nonzero_coefs is not None:
+        return "omp"
+    kind = penalty_kind(pen)
+    if kind == _kinds.KIND_CEL0:
+        return "fista"
+    if kind == _kinds.KIND_L1:
+        return "lars"
+    return "cd" if kind is not None else "fista"
+
+
+@dataclass(frozen=True)
+class CodingSpec:
+    """How the codes are computed (validated once per fit)."""
+
+    penalty: object  # name or Penalty, as given (``"cel0"`` gets the atom norms per call)
+    alpha: float
+    positive: bool  # add ``Positive()`` to the penalty (scikit-learn's ``positive_code``)
+    solver: str  # resolved: never "auto"
+    n_nonzero_coefs: object
+    max_iter: int
+    tol: float
+    n_jobs: object
+    constrained: bool  # sparsity constraint (omp, iht with k): objective = data term only
+    scale_invariant: bool  # l0 / constraint: atoms are kept at unit norm
+    nonneg: bool  # the codes are non-negative
+
+    @property
+    def warm(self):
+        return self.solver in _WARM_SOLVERS
+
+
+def coding_spec(penalty, alpha, solver, n_nonzero_coefs, max_iter, tol, n_jobs, owner, *,
+                positive=False,
+                names=("penalty", "coding_solver", "positive_code", "n_nonzero_coefs")):
+    """Validate a coder configuration; errors name the parameters of ``owner``.
+
+    ``positive`` adds ``Positive()`` to the penalty (the mirrors' and estimators'
+    ``positive_code``); the native functions pass a constrained penalty instead.
+    """
+    p_name, s_name, pos_name, k_name = names
+    if not isinstance(penalty, (str, Penalty)):
+        raise TypeError(f"{owner}: {p_name} must be a penalty name or a Penalty, got "
+                        f"{penalty!r}.")
+    try:
+        pen = get_penalty(penalty, alpha=alpha, positive=bool(positive))
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{owner}: invalid {p_name}={penalty!r} (alpha={alpha!r}): "
+                         f"{exc}") from exc
+    if solver not in SOLVERS:
+        raise ValueError(f"{owner}: {s_name} must be one of {SOLVERS}, got {solver!r}.")
+    if n_nonzero_coefs is not None and (isinstance(n_nonzero_coefs, bool)
+                                        or not isinstance(n_nonzero_coefs, Integral)
+                                        or n_nonzero_coefs < 1):
+        raise ValueError(f"{owner}: {k_name} must be a positive integer or None, got "
+                         f"{n_nonzero_coefs!r}.")
+    resolved = resolve_coding_solver(solver, pen, n_nonzero_coefs)
+    kind = penalty_kind(pen)
+    nonneg = _lower_bound(pen) >= 0.0
+    pos_spelling = f"{pos_name}=True" if positive else f"{p_name} + Positive()"
+    if resolved == "omp" and nonneg:
+        raise ValueError(f"{owner}: {pos_spelling} is not supported by the OMP coder "
+                         f"({s_name}='omp', or {k_name} set with {s_name}='auto'); use "
+                         f"penalty='l0' with {s_name}='cd' for non-negative sparse codes.")
+    if resolved == "iht" and nonneg:
+        raise ValueError(f"{owner}: {pos_spelling} is not supported by {s_name}='iht'; "
+                         f"use {s_name}='cd' or 'fista'.")
+    if resolved == "iht" and n_nonzero_coefs is None and kind != _kinds.KIND_L0:
+        raise ValueError(f"{owner}: {s_name}='iht' needs {k_name} or {p_name}='l0'.")
+    if resolved == "lars" and kind not in (_kinds.KIND_L1, _kinds.KIND_ELASTICNET):
+        raise ValueError(f"{owner}: {s_name}='lars' solves l1 and elastic-net problems only, "
+                         f"got {p_name}={penalty!r}; use {s_name}='cd' or 'fista'.")
+    constrained = resolved == "omp" or (resolved == "iht" and n_nonzero_coefs is not None)
+    return CodingSpec(
+        penalty=penalty, alpha=float(alpha), positive=bool(positive), solver=resolved,
+        n_nonzero_coefs=n_nonzero_coefs, max_iter=int(max_iter), tol=float(tol),
+        n_jobs=n_jobs, constrained=constrained,
+        scale_invariant=constrained or kind == _kinds.KIND_L0, nonneg=nonneg,
+    )
+
+
+def penalty_for(spec, D):
+    """The penalty object of ``spec`` for dictionary ``D`` (a ``"cel0"`` name gets the atom
+    norms as its ``a``; ``spec.positive`` adds ``Positive()``)."""
+    if isinstance(spec.penalty, str) and spec.penalty.strip().lower() == "cel0":
+        norms = np.linalg.norm(np.asarray(D, dtype=np.float64), axis=1)
+        pen = get_penalty("cel0", alpha=spec.alpha,
+                          a=np.maximum(norms, np.finfo(np.float64).tiny))
+    else:
+        pen = get_penalty(spec.penalty, alpha=spec.alpha)
+    return get_penalty(pen, positive=spec.positive)
+
+
+def objective_per_sample(X, C, D, spec):
+    """``1/2 ||x - c D||^2 + pen(c)`` per row (the data term only for a constraint)."""
+    C64 = np.asarray(C, dtype=np.float64)
+    R = np.asarray(X, dtype=np.float64) - C64 @ np.asarray(D, dtype=np.float64)
+    obj = 0.5 * np.einsum("ij,ij->i", R, R)
+    if not spec.constrained:
+        obj += penalty_for(spec, D).value(C64, per_row=True, check_finite=False)
+    return obj
+
+
+def encode_codes(X, D, spec, gram=None, init=None, with_objective=False):
+    """Codes of ``X`` (and their summed objective); coder ConvergenceWarnings are counted.
+
+    Calls :func:`sparsopt.solvers.encode` with the penalty of :func:`penalty_for`.
+    Returns ``(codes, objective_sum_or_None, n_convergence_warnings)``.
+    """
+    from ..solvers import encode
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        res = encode(
+            X, D, penalty=penalty_for(spec, D), alpha=spec.alpha, solver=spec.solver,
+            max_iter=spec.max_iter, tol=spec.tol, n_nonzero_coefs=spec.n_nonzero_coefs,
+            init=init if spec.warm else None, gram=gram, n_jobs=spec.n_jobs, verbose=0,
+        )
+    codes = res.x
+    n_warn = 0
+    for w in caught:
+        if issubclass(w.category, ConvergenceWarning):
+            n_warn += 1
+        else:  # pragma: no cover - nothing else is expected from the coders
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    obj = None
+    if with_objective:
+        per = None if spec.constrained else res.info.get("objective_per_sample")
+        if per is None:
+            obj = float(np.sum(objective_per_sample(X, codes, D, spec)))
+        else:
+            obj = float(np.sum(per))
+    return codes, obj, n_warn
+
+
+def coder_note(spec, n_warn, n_calls, what="coding steps"):
+    """The part of the ConvergenceWarning about the coder ("" when it always converged)."""
+    if not n_warn:
+        return ""
+    return (f"the sparse coder ({spec.solver}) did not converge in {n_warn} of {n_calls} "
+            f"{what}; increase coding_max_iter (or coding_tol)")
+
+
+# ----------------------------------------------------------------------------- validation
+def check_X(X, owner):
+    X = check_array(X, "X", owner, ndim=2)
+    return np.ascontiguousarray(X)
+
+
+def check_n_components(n_components, n_features, owner):
+    if n_components is None:
+        return n_features
+    if isinstance(n_components, bool) or not isinstance(n_components, Integral) \
+            or n_components < 1:
+        raise ValueError(f"{owner}: n_components must be a positive integer or None, got "
+                         f"{n_components!r}.")
+    return int(n_components)
+
+
+def check_dict_init(dict_init, k, f, dtype, owner):
+    D = check_array(dict_init, "dict_init", owner, ndim=2)
+    if D.shape != (k, f):
+        raise ValueError(f"{owner}: dict_init must have shape (n_components, n_features) = "
+                         f"{(k, f)}, got {D.shape}.")
+    return np.array(D, dtype=dtype, order="C", copy=True)
+
+
+def check_int_param(value, name, owner, lower):
+    if isinstance(value, bool) or not isinstance(value, Integral) or value < lower:
+        raise ValueError(f"{owner}: {name} must be an integer >= {lower}, got {value!r}.")
+    return int(value)
+
+
+def check_real_param(value, name, owner, lower=0.0):
+    if isinstance(value, bool) or not isinstance(value, Real) or not np.isfinite(value) \
+            or value < lower:
+        raise ValueError(f"{owner}: {name} must be a finite real >= {lower}, got {value!r}.")
+    return float(value)
+
+
+def fix_atoms(D, X, rng, spec, positive_dict):
+    """Replace zero (padding) atoms, and normalise for scale-invariant coders."""
+    norms = np.linalg.norm(D, axis=1)
+    zero = np.flatnonzero(~(norms > 1e-10 * max(float(norms.max(initial=0.0)), 1e-300)))
+    if zero.size:
+        resample_dead_atoms(D, X, zero, random_state=rng, positive=positive_dict)
+        norms = np.linalg.norm(D, axis=1)
+    if spec.scale_invariant:
+        D /= norms[:, None].astype(D.dtype)
+        return norms
+    return None
+
+
+def svd_init(X, k):
+    """scikit-learn's initialisation: ``D = S V^T`` (padded with zeros), ``code = U``."""
+    from scipy import linalg
+    from sklearn.utils.extmath import svd_flip
+
+    U, S, Vt = linalg.svd(X, full_matrices=False)
+    U, Vt = svd_flip(U, Vt)
+    D = S[:, None] * Vt
+    r = D.shape[0]
+    if k <= r:
+        U, D = U[:, :k], D[:k]
+    else:
+        U = np.hstack([U, np.zeros((U.shape[0], k - r), dtype=U.dtype)])
+        D = np.vstack([D, np.zeros((k - r, D.shape[1]), dtype=D.dtype)])
+    return (np.ascontiguousarray(D, dtype=X.dtype), np.ascontiguousarray(U, dtype=X.dtype))
+
+
+# ----------------------------------------------------------------------------- estimators
+COMMON_CONSTRAINTS = {
+    "n_components": [Interval(Integral, 1, None, closed="left"), None],
+    "penalty": penalty_constraint(),
+    "alpha": [Interval(Real, 0, None, closed="left")],
+    "coding_solver": [StrOptions(set(SOLVERS))],
+    "n_nonzero_coefs": [Interval(Integral, 1, None, closed="left"), None],
+    "transform_penalty": penalty_constraint() + [None],
+    "transform_alpha": [Interval(Real, 0, None, closed="left"), None],
+    "transform_solver": [StrOptions(set(SOLVERS)), None],
+    "transform_n_nonzero_coefs": [Interval(Integral, 1, None, closed="left"), None],
+    "transform_max_iter": [Interval(Integral, 1, None, closed="left")],
+    "positive_code": ["boolean"],
+    "positive_dict": ["boolean"],
+    "dict_init": ["array-like", None],
+    "callback": [callable, None],
+    "verbose": ["verbose", None],
+    "n_jobs": [Integral, None],
+    "random_state": ["random_state"],
+}
+
+
+class BaseDictionaryLearning(SparsoptEstimatorMixin, ClassNamePrefixFeaturesOutMixin,
+                             TransformerMixin, BaseEstimator):
+    """transform / inverse_transform / score shared by the dictionary learners."""
+
+    def _fit_spec(self):
+        return coding_spec(self.penalty, self.alpha, self.coding_solver,
+                           self.n_nonzero_coefs, self.transform_max_iter, 1e-6, self.n_jobs,
+                           type(self).__name__, positive=self.positive_code)
+
+    def _code_penalty(self):
+        """The fit's penalty for the native functions: ``positive_code`` adds
+        ``Positive()`` (a name stays a name otherwise, so ``"cel0"`` keeps its atom norms)."""
+        if self.positive_code:
+            return get_penalty(self.penalty, alpha=self.alpha, positive=True)
+        return self.penalty
+
+    def _transform_spec(self):
+        pen = self.penalty if self.transform_penalty is None else self.transform_penalty
+        alpha = self.alpha if self.transform_alpha is None else self.transform_alpha
+        solver = self.coding_solver if self.transform_solver is None else self.transform_solver
+        k = (self.n_nonzero_coefs if self.transform_n_nonzero_coefs is None
+             else self.transform_n_nonzero_coefs)
+        return coding_spec(pen, alpha, solver, k, self.transform_max_iter, 1e-6, self.n_jobs,
+                           type(self).__name__, positive=self.positive_code,
+                           names=("transform_penalty", "transform_solver", "positive_code",
+                                  "transform_n_nonzero_coefs"))
+
+    def transform(self, X):
+        """Sparse codes of ``X`` against the learned dictionary.
+
+        Uses the ``transform_*`` parameters (each defaults to its fit counterpart).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Signals.
+
+        Returns
+        -------
+        codes : ndarray of shape (n_samples, n_components)
+            dtype of ``X`` (float32 stays float32).
+        """
+        check_is_fitted(self, "components_")
+        X = self._validate_input(X, reset=False)
+        spec = self._transform_spec()
+        D = self.components_.astype(X.dtype, copy=False)
+        return sparse_encode(X, D, penalty=spec.penalty, alpha=spec.alpha, solver=spec.solver,
+                             max_iter=spec.max_iter, tol=spec.tol, positive=spec.positive,
+                             n_nonzero_coefs=spec.n_nonzero_coefs, n_jobs=spec.n_jobs)
+
+    def inverse_transform(self, X):
+        """Signals from codes: ``codes @ components_``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_components)
+            Codes.
+
+        Returns
+        -------
+        X_original : ndarray of shape (n_samples, n_features)
+        """
+        check_is_fitted(self, "components_")
+        return self._signals_from_codes(X, self.components_)
+
+    def score(self, X, y=None):
+        """Negative mean per-sample objective ``-(1/2 ||x - u V||^2 + alpha pen(u))``.
+
+        ``u`` are the codes of the fit's coder (``penalty``, ``alpha``,
+        ``coding_solver``), so that a larger score is a better model (what
+        ``GridSearchCV`` and dask-ml's ``Incremental`` maximise).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Signals.
+        y : Ignored
+            Not used, present for API consistency.
+
+        Returns
+        -------
+        score : float
+        """
+        check_is_fitted(self, "components_")
+        X = self._validate_input(X, reset=False)
+        spec = self._fit_spec()
+        D = self.components_.astype(X.dtype, copy=False)
+        codes, obj, _ = encode_codes(X, D, spec, with_objective=True)
+        return -obj / X.shape[0]
+
+    @property
+    def _n_features_out(self):
+        return self.components_.shape[0]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
