@@ -102,14 +102,44 @@ for _name, _make in _GLM.items():
     if hasattr(sol, _name):
         CASES[_name] = (getattr(sol, _name), _make)
 
+
+
+# dictionary learning (the natives; dict_learning / dict_learning_online are the mirrors)
+def _signals():
+    return _coding()[0]
+
+
+def _orthogonal():
+    from sparsopt.datasets import make_orthogonal_dictionary_problem
+
+    return make_orthogonal_dictionary_problem(200, 4, theta=0.3, random_state=0)[0]
+
+
+CASES.update({
+    "learn_dictionary": (dec.learn_dictionary,
+                         lambda: ((_signals(), 5), dict(alpha=0.1, tol=1e-14, random_state=0))),
+    "learn_dictionary_online": (dec.learn_dictionary_online,
+                                lambda: ((_signals(), 5),
+                                         dict(alpha=0.1, batch_size=4, tol=1e-14,
+                                              max_no_improvement=None, random_state=0))),
+    "orthogonal_dictionary_learning": (dec.orthogonal_dictionary_learning,
+                                       lambda: ((_orthogonal(),),
+                                                dict(tol=1e-14, random_state=0))),
+    "supervised_dictionary_learning": (dec.supervised_dictionary_learning,
+                                       lambda: (_classification(),
+                                                dict(n_components=2, tol=1e-14))),
+})
+
 #: iterating public functions that are not on the protocol, and why
 EXEMPT = {
     "lars": "finite (direct) algorithm: the exact homotopy takes a bounded number of steps",
     "omp": "finite (direct) algorithm: one atom per step, n_nonzero_coefs steps",
     "run_iterations": "the protocol itself",
     "sparse_encode": "mirror of scikit-learn's function (its native sibling is encode)",
-    "dict_learning": "mirror of scikit-learn's function (scikit-learn's callback semantics)",
-    "dict_learning_online": "mirror of scikit-learn's function (scikit-learn's semantics)",
+    "dict_learning": "mirror of scikit-learn's function and return shape (native sibling: "
+                     "learn_dictionary)",
+    "dict_learning_online": "mirror of scikit-learn's function and return shape (native "
+                            "sibling: learn_dictionary_online)",
     "lasso_cd_path": "a path: one working-set solve per alpha (the solve is on the protocol)",
     "working_set_cd_path": "a path: one working-set solve per alpha (the solve is on the "
                            "protocol)",
