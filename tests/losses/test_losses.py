@@ -308,7 +308,7 @@ def test_get_loss_instances_and_errors():
     h = Huber(delta=2.0)
     assert get_loss(h) is h
     assert get_loss("huber") == Huber()
-    for bad in ("squared", "", None, 3, Huber):
+    for bad in ("squared_error", "", None, 3, Huber):
         with pytest.raises(ValueError) as info:
             get_loss(bad)
         for name in ("squared", "logistic", "multinomial", "huber"):
