@@ -50,7 +50,7 @@ def _en_penalty(est, alpha, l1_ratio):
 
 
 def _fit_targets(owner, X, Y, sample_weight, *, penalty, fit_intercept, max_iter, tol, p0,
-                 ws_strategy, coef_init=None, stacklevel=3):
+                 ws_strategy, coef_init=None, stacklevel=3, verbose=0):
     """Solve one penalized least-squares problem per column of ``Y`` (shape (n_samples,
     n_targets)) with :func:`~sparsopt.solvers.glm.working_set_cd.working_set_cd`; emit at most
     one ConvergenceWarning that names ``owner``'s parameters.
@@ -71,7 +71,8 @@ def _fit_targets(owner, X, Y, sample_weight, *, penalty, fit_intercept, max_iter
             warnings.simplefilter("ignore", ConvergenceWarning)
             res = working_set_cd(X, Y[:, k], penalty=penalty, sample_weight=sample_weight,
                                  fit_intercept=fit_intercept, init=w0, max_iter=max_iter,
-                                 max_epochs=max_iter, tol=tol, p0=p0, ws_strategy=ws_strategy)
+                                 max_epochs=max_iter, tol=tol, p0=p0, ws_strategy=ws_strategy,
+                                 verbose=verbose)
         coef[k] = res.x
         intercept[k] = res.info["intercept"]
         gaps[k] = res.info["dual_gap"]

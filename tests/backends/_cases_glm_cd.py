@@ -107,7 +107,8 @@ def _problem(draw, sparse):
           else np.zeros(p))
     return dict(X=X.astype(dtype), y=y.astype(dtype), w=w.astype(dtype), ws=ws.astype(np.int64),
                 kind=int(kind), params=params, lower=float(lower), upper=float(upper),
-                epochs=epochs, K=K_, crit_mode=draw(st.integers(0, 1)), long_run=long_run,
+                epochs=epochs, K=K_, crit_mode=draw(st.integers(0, 1)),
+                check_offset=draw(st.integers(0, 1)), long_run=long_run,
                 center=center, v=v.astype(dtype), mu=mu.astype(dtype))
 
 
@@ -118,8 +119,8 @@ def _example(sparse):
         X[rng.random(X.shape) < 0.4] = 0.0
     return dict(X=X, y=rng.standard_normal(8), w=np.zeros(5), ws=np.array([0, 2, 3, 4]),
                 kind=K.KIND_ELASTICNET, params=np.array([0.3, 1.0 / 3.0]), lower=-np.inf,
-                upper=np.inf, epochs=60, K=5, crit_mode=0, long_run=True, center=sparse,
-                v=np.ones(8), mu=(rng.standard_normal(5) if sparse else np.zeros(5)))
+                upper=np.inf, epochs=60, K=5, crit_mode=0, check_offset=0, long_run=True,
+                center=sparse, v=np.ones(8), mu=(rng.standard_normal(5) if sparse else np.zeros(5)))
 
 
 def _objective(case, w, R_true):
@@ -165,7 +166,7 @@ def _check_dense(op, case):
         R = (case["y"] - X @ w).astype(X.dtype)
         ep = dispatch(op, np.ascontiguousarray(X.T), w, R, case["ws"], lc, case["kind"],
                       _fit_params(case, lc), case["lower"], case["upper"], case["epochs"], 0.0,
-                      case["K"], case["crit_mode"], engine=e)
+                      case["K"], case["crit_mode"], case["check_offset"], engine=e)
         out[e] = (w, R.astype(np.float64), int(ep), R.dtype)
     _compare(case, out)
 
@@ -191,7 +192,7 @@ def _check_sparse(op, case):
         ep = dispatch(op, data, indices, indptr, n, center, mu, v, xv, vv, w, Rs, c,
                       case["ws"], lc, case["kind"], _fit_params(case, lc), case["lower"],
                       case["upper"], case["epochs"], 0.0, case["K"], case["crit_mode"],
-                      engine=e)
+                      case["check_offset"], engine=e)
         R_true = Rs.astype(np.float64) + (float(c[0]) * v.astype(np.float64) if center else 0.0)
         out[e] = (w, R_true, int(ep), Rs.dtype)
     _compare(case, out)

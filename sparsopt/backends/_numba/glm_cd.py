@@ -23,9 +23,13 @@ step ``1 / L_j``, computed once per call (once per working set). For CEL0 the co
 then ``a_j^2 / L_j = 1`` and the firm threshold degenerates to the hard threshold at
 ``sqrt(2 alpha) / a_j`` (its limit), which :func:`ws_consts` sets directly.
 
-Stopping test ``crit_mode``: 0, the distance of ``g`` to the subdifferential
-(``prox.subdiff_distance``; the fixed-point violation ``|w_j - prox(w_j + g_j/L_j)| L_j`` where
-it has no closed form); 1, the fixed-point violation everywhere.
+The stopping test runs every 10 epochs: at epochs 10, 20, ... (``check_offset = 0``) or 1,
+11, 21, ... (``check_offset = 1``, skglm's schedule: a working set whose first epoch already
+reaches the inner tolerance is left at once, which for non-convex penalties lets the outer
+loop steer the iterates to better stationary points). Stopping test ``crit_mode``: 0, the
+distance of ``g`` to the subdifferential (``prox.subdiff_distance``; the fixed-point violation
+``|w_j - prox(w_j + g_j/L_j)| L_j`` where it has no closed form, the larger of the two at
+``w_j = 0``); 1, the fixed-point violation everywhere.
 """
 
 import math
@@ -242,7 +246,7 @@ def _coord(kind, p, lower, upper, wj, g, inv_lj, c):
 @register_kernel("glm_cd_ws_dense", "numba")
 @njit(**_opts)
 def glm_cd_ws_dense(Xt, w, R, ws, lc, kind, params, lower, upper, max_epochs, tol, n_anderson,
-                    crit_mode):
+                    crit_mode, check_offset):
     n = Xt.shape[1]
     m = ws.size
     inv_n = 1.0 / n
@@ -290,7 +294,7 @@ def glm_cd_ws_dense(Xt, w, R, ws, lc, kind, params, lower, upper, max_epochs, to
                             w[ws[t]] = wacc[t]
                         for i in range(n):
                             R[i] = racc[i]
-        if ep % CHECK_EVERY == 0 or ep == max_epochs:
+        if (ep - check_offset) % CHECK_EVERY == 0 or ep == max_epochs:
             crit = 0.0
             for t in range(m):
                 j = ws[t]
@@ -317,7 +321,8 @@ def _sparse_grad(data, indices, indptr, j, Rs, center, cR, sR, mu, xv, vv):
 @register_kernel("glm_cd_ws_sparse", "numba")
 @njit(**_opts)
 def glm_cd_ws_sparse(data, indices, indptr, n, center, mu, v, xv, vv, w, Rs, c_arr, ws, lc,
-                     kind, params, lower, upper, max_epochs, tol, n_anderson, crit_mode):
+                     kind, params, lower, upper, max_epochs, tol, n_anderson, crit_mode,
+                     check_offset):
     m = ws.size
     inv_n = 1.0 / n
     K = n_anderson
@@ -383,7 +388,7 @@ def glm_cd_ws_sparse(data, indices, indptr, n, center, mu, v, xv, vv, w, Rs, c_a
                             sR = 0.0
                             for i in range(n):
                                 sR += np.float64(v[i]) * Rs[i]
-        if ep % CHECK_EVERY == 0 or ep == max_epochs:
+        if (ep - check_offset) % CHECK_EVERY == 0 or ep == max_epochs:
             crit = 0.0
             for t in range(m):
                 j = ws[t]

@@ -5,9 +5,9 @@ Slow, readable versions of the Numba kernels (same arguments, same in-place upda
 return value), used as the oracle in the conformance tests and as the ``engine="numpy"`` path.
 
 ``glm_cd_ws_dense(Xt, w, R, ws, lc, kind, params, lower, upper, max_epochs, tol, n_anderson,
-crit_mode)`` (``Xt = X.T`` of shape (n_features, n_samples), C-contiguous, so feature ``j`` is
-``Xt[j]``) runs at most ``max_epochs`` cyclic epochs of exact coordinate minimisation over the
-indices ``ws`` of
+crit_mode, check_offset)`` (``Xt = X.T`` of shape (n_features, n_samples), C-contiguous, so
+feature ``j`` is ``Xt[j]``) runs at most ``max_epochs`` cyclic epochs of exact coordinate
+minimisation over the indices ``ws`` of
 
     1/(2n) ||R||^2 + sum_j pen(w_j)     (w_j in [lower, upper])
 
@@ -19,10 +19,11 @@ and ``L_j = lc[j]`` (CEL0 with ``a_j = sqrt(L_j)``: hard thresholding at
 ``sqrt(2 alpha / L_j)``). With ``n_anderson = K > 0`` every ``K + 1`` epochs the stored
 iterates are extrapolated by Anderson acceleration (Bertrand and Massias, 2021) and the
 extrapolated point replaces the current one when it stays in the box and its objective is
-lower. Every 10 epochs (and at the last one) the run stops if the largest violation on the
-working set is ``<= tol`` (``crit_mode`` 0: subdifferential distance, fixed-point violation
-``|w_j - prox(w_j + g_j / L_j)| L_j`` where it has no closed form and the larger of the two
-at ``w_j = 0``; 1: fixed-point violation).
+lower. Every 10 epochs (epochs 10, 20, ... with ``check_offset = 0``; 1, 11, 21, ... with
+``check_offset = 1``, skglm's schedule) and at the last one the run stops if the largest
+violation on the working set is ``<= tol`` (``crit_mode`` 0: subdifferential distance,
+fixed-point violation ``|w_j - prox(w_j + g_j / L_j)| L_j`` where it has no closed form and
+the larger of the two at ``w_j = 0``; 1: fixed-point violation).
 Returns the number of epochs run.
 
 ``glm_cd_ws_sparse(data, indices, indptr, n, center, mu, v, xv, vv, w, Rs, c_arr, ws, lc, ...)``
@@ -148,7 +149,8 @@ def anderson_coefs(bw):
     return c if np.abs(c).sum() <= MAX_WEIGHT else None
 
 
-def _run(n, w, ws, lc, kind, p, lower, upper, max_epochs, tol, K_, crit_mode, grad, update,
+def _run(n, w, ws, lc, kind, p, lower, upper, max_epochs, tol, K_, crit_mode, check_offset,
+         grad, update,
          get_r, set_r, r_true):
     """Shared driver: ``grad(j)``, ``update(j, d)``, residual snapshot accessors."""
     inv_n = 1.0 / n
@@ -182,7 +184,7 @@ def _run(n, w, ws, lc, kind, p, lower, upper, max_epochs, tol, K_, crit_mode, gr
                         if f_acc < f_cur:
                             w[ws] = wacc
                             set_r(racc)
-        if ep % CHECK_EVERY == 0 or ep == max_epochs:
+        if (ep - check_offset) % CHECK_EVERY == 0 or ep == max_epochs:
             crit = 0.0
             for j in ws:
                 crit = max(crit, violation(kind, p, lower, upper, float(w[j]), grad(j) * inv_n,
@@ -194,7 +196,7 @@ def _run(n, w, ws, lc, kind, p, lower, upper, max_epochs, tol, K_, crit_mode, gr
 
 @register_kernel("glm_cd_ws_dense", "numpy")
 def glm_cd_ws_dense(Xt, w, R, ws, lc, kind, params, lower, upper, max_epochs, tol, n_anderson,
-                    crit_mode):
+                    crit_mode, check_offset):
     n = Xt.shape[1]
 
     def grad(j):
@@ -210,12 +212,13 @@ def glm_cd_ws_dense(Xt, w, R, ws, lc, kind, params, lower, upper, max_epochs, to
         R[:] = r
 
     return _run(n, w, ws, lc, kind, params, lower, upper, max_epochs, tol, n_anderson,
-                crit_mode, grad, update, get_r, set_r, lambda r: r)
+                crit_mode, check_offset, grad, update, get_r, set_r, lambda r: r)
 
 
 @register_kernel("glm_cd_ws_sparse", "numpy")
 def glm_cd_ws_sparse(data, indices, indptr, n, center, mu, v, xv, vv, w, Rs, c_arr, ws, lc,
-                     kind, params, lower, upper, max_epochs, tol, n_anderson, crit_mode):
+                     kind, params, lower, upper, max_epochs, tol, n_anderson, crit_mode,
+                     check_offset):
     v64 = v.astype(np.float64)
     st = {"c": float(c_arr[0])}
 
@@ -250,7 +253,7 @@ def glm_cd_ws_sparse(data, indices, indptr, n, center, mu, v, xv, vv, w, Rs, c_a
         return r[:n] + r[n] * v64 if center else r[:n]
 
     ep = _run(n, w, ws, lc, kind, params, lower, upper, max_epochs, tol, n_anderson, crit_mode,
-              grad, update, get_r, set_r, r_true)
+              check_offset, grad, update, get_r, set_r, r_true)
     c_arr[0] = st["c"]
     return ep
 

@@ -314,6 +314,10 @@ def _solve(prob, pen, spec, *, init=None, max_iter=100, max_epochs=50_000, tol=1
     # violation (skglm's "fixpoint"); GS-s on the subdifferential distance. The l1/elastic
     # net keep the subdifferential distance inside the working sets (and the gap outside).
     crit_mode = 1 if (not use_gap and strategy == 1) else 0
+    # inner test after epochs 10, 20, ... (l1 / elastic net: unchanged iterates) or after
+    # epochs 1, 11, ... (skglm's schedule: quick working-set turnover, which steers non-convex
+    # problems to better stationary points)
+    check_offset = 0 if use_gap else 1
     score = np.empty(p)
     tol_s = tol * prob.yn2 / n if use_gap else tol
     criterion = ("duality gap (<= tol * ||y||^2 / n)" if use_gap else
@@ -406,10 +410,10 @@ def _solve(prob, pen, spec, *, init=None, max_iter=100, max_epochs=50_000, tol=1
         if prob.sparse:
             ep = kern(prob.data, prob.indices, prob.indptr, n, prob.fit_intercept, prob.mu,
                       prob.v, prob.xv, prob.vv, w, R, c, ws, prob.lc, kind, params, lower,
-                      upper, budget, inner_tol, K, crit_mode)
+                      upper, budget, inner_tol, K, crit_mode, check_offset)
         else:
             ep = kern(prob.X.T, w, R, ws, prob.lc, kind, params, lower, upper, budget,
-                      inner_tol, K, crit_mode)
+                      inner_tol, K, crit_mode, check_offset)
         n_epochs += int(ep)
         n_outer += 1
         ws_size = int(size)
