@@ -17,6 +17,7 @@ minimisation in ``w_j`` of the objective's quadratic model (exact for a squared 
 
     w_j <- prox_apply_clip(kind, w_j + g_j / L_j, consts_j, lower, upper)
 
+(:func:`prox_clip`, the same function inlined)
 with ``g_j = X_j^T R / n``, ``L_j = ||X_j||^2 / n`` and the prox constants ``consts_j`` of the
 step ``1 / L_j``, computed once per call (once per working set). For CEL0 the column norm is
 ``a_j = ||X_j|| / sqrt(n) = sqrt(L_j)`` (the exact-relaxation weight under the mean datafit):
@@ -28,7 +29,7 @@ The stopping test runs every 10 epochs: at epochs 10, 20, ... (``check_offset = 
 reaches the inner tolerance is left at once, which for non-convex penalties lets the outer
 loop steer the iterates to better stationary points). Stopping test ``crit_mode``: 0, the
 distance of ``g`` to the subdifferential (``prox.subdiff_distance``; the fixed-point violation
-``|w_j - prox(w_j + g_j/L_j)| L_j`` where it has no closed form, the larger of the two at
+``|w_j - prox(w_j + g_j/L_j)| L_j`` where it has no closed form, or where it is 0 at
 ``w_j = 0``); 1, the fixed-point violation everywhere.
 """
 
@@ -50,9 +51,12 @@ from .._kinds import (
     KIND_SCAD,
 )
 from .._registry import register_kernel
-from .prox import N_CONSTS, prox_apply_clip, prox_consts, subdiff_distance
+from . import prox as _prox
+from .prox import N_CONSTS
 
 _opts = dict(cache=True, nogil=True)
+# the per-coordinate helpers take arrays (params, prox constants): inlined at the Numba IR level,
+# else every call pays reference counting on its array arguments (~10x the cost of an update)
 
 #: epochs between two inner stopping tests
 CHECK_EVERY = 10
@@ -60,7 +64,26 @@ CHECK_EVERY = 10
 MAX_WEIGHT = 1e3
 
 
-@njit(**_opts)
+# prox.py's scalar dispatchers, compiled again from the same Python functions with
+# inline="always": a call to the cached originals with array arguments (the parameters, the
+# prox constants) costs several times a coordinate update; inlined, it costs nothing.
+_prox_apply = njit(inline="always")(_prox.prox_apply.py_func)
+_prox_consts = njit(inline="always")(_prox.prox_consts.py_func)
+_subdiff_distance = njit(inline="always")(_prox.subdiff_distance.py_func)
+
+
+@njit(inline="always", **_opts)
+def prox_clip(kind, t, c, lower, upper):
+    """``prox.prox_apply_clip(kind, t, c, lower, upper)``, inlined (the same formulas)."""
+    v = _prox_apply(kind, t, c)
+    if v < lower:
+        return lower
+    if v > upper:
+        return upper
+    return v
+
+
+@njit(inline="always", **_opts)
 def ws_consts(kind, p, lcj, c):
     """Prox constants of the coordinate step ``1 / lcj`` (``lcj > 0``) into ``c``."""
     if kind == KIND_CEL0:
@@ -70,10 +93,10 @@ def ws_consts(kind, p, lcj, c):
         c[0] = math.sqrt(2.0 * p[0] / lcj)
         c[1] = math.inf
     else:
-        prox_consts(kind, p, 1.0 / lcj, math.sqrt(lcj), c)
+        _prox_consts(kind, p, 1.0 / lcj, math.sqrt(lcj), c)
 
 
-@njit(**_opts)
+@njit(inline="always", **_opts)
 def pen_value(kind, p, aj, w):
     """Value of the penalty of kind ``kind`` at the scalar ``w`` (CEL0 with weight ``aj``)."""
     u = abs(w)
@@ -108,23 +131,22 @@ def pen_value(kind, p, aj, w):
     return 0.0  # KIND_BOX: inside the box
 
 
-@njit(**_opts)
+@njit(inline="always", **_opts)
 def violation(kind, p, lower, upper, wj, g, lcj, c, crit_mode):
-    """Optimality violation of coordinate ``j``: subdifferential distance (``crit_mode`` 0,
-    fixed-point violation where it has no closed form, the larger of the two at ``w_j = 0``)
-    or fixed-point violation (1).
+    """Optimality violation of coordinate ``j``: subdifferential distance (``crit_mode`` 0;
+    the fixed-point violation where it has no closed form or is 0 at ``w_j = 0``) or
+    fixed-point violation (1).
     ``c`` holds the prox constants of the step ``1 / lcj``."""
-    if lcj <= 0.0:
-        fix = abs(wj - min(max(0.0, lower), upper))
-    else:
-        fix = abs(wj - prox_apply_clip(kind, wj + g / lcj, c, lower, upper)) * lcj
     if crit_mode == 0:
-        d = subdiff_distance(kind, wj, g, p, lower, upper)
-        if d >= 0.0:
-            # at 0 the limiting subdifferential of l0 / lq is the whole line: also ask that
-            # the coordinate step leaves 0 in place (the same number for l1 / elastic net)
-            return max(d, fix) if wj == 0.0 else d
-    return fix
+        d = _subdiff_distance(kind, wj, g, p, lower, upper)
+        # at 0 the limiting subdifferential of l0 / lq is the whole line (d = 0 always):
+        # there, ask that the coordinate step leaves 0 in place (for l1, MCP, SCAD, log,
+        # d = 0 at 0 already implies it)
+        if d > 0.0 or (d == 0.0 and wj != 0.0):
+            return d
+    if lcj <= 0.0:
+        return abs(wj - min(max(0.0, lower), upper))
+    return abs(wj - prox_clip(kind, wj + g / lcj, c, lower, upper)) * lcj
 
 
 @njit(**_opts)
@@ -236,11 +258,11 @@ def _setup(ws, lc, kind, p):
     return consts, inv_l, aws
 
 
-@njit(**_opts)
+@njit(inline="always", **_opts)
 def _coord(kind, p, lower, upper, wj, g, inv_lj, c):
     if inv_lj == 0.0:  # zero column: only the penalty and the box depend on w_j
         return min(max(0.0, lower), upper)
-    return prox_apply_clip(kind, wj + g * inv_lj, c, lower, upper)
+    return prox_clip(kind, wj + g * inv_lj, c, lower, upper)
 
 
 @register_kernel("glm_cd_ws_dense", "numba")
@@ -252,6 +274,7 @@ def glm_cd_ws_dense(Xt, w, R, ws, lc, kind, params, lower, upper, max_epochs, to
     inv_n = 1.0 / n
     K = n_anderson
     consts, inv_l, aws = _setup(ws, lc, kind, params)
+    cj = np.empty(N_CONSTS)
     bw = np.empty((K + 1, m))
     br = np.empty((K + 1, n))  # Xt = X.T, C-contiguous: feature j is the row Xt[j]
     cvec = np.empty(max(K, 1))
@@ -265,8 +288,9 @@ def glm_cd_ws_dense(Xt, w, R, ws, lc, kind, params, lower, upper, max_epochs, to
             j = ws[t]
             old = w[j]
             g = np.float64(np.dot(Xt[j], R))  # BLAS on the contiguous column
-            w[j] = _coord(kind, params, lower, upper, np.float64(old), g * inv_n, inv_l[t],
-                          consts[t])
+            for q in range(N_CONSTS):  # a copy, not a view (no reference counting per update)
+                cj[q] = consts[t, q]
+            w[j] = _coord(kind, params, lower, upper, np.float64(old), g * inv_n, inv_l[t], cj)
             d = w[j] - old
             if d != 0.0:
                 for i in range(n):
@@ -299,8 +323,10 @@ def glm_cd_ws_dense(Xt, w, R, ws, lc, kind, params, lower, upper, max_epochs, to
             for t in range(m):
                 j = ws[t]
                 g = np.float64(np.dot(Xt[j], R))
+                for q in range(N_CONSTS):
+                    cj[q] = consts[t, q]
                 v = violation(kind, params, lower, upper, np.float64(w[j]), g * inv_n,
-                              np.float64(lc[j]), consts[t], crit_mode)
+                              np.float64(lc[j]), cj, crit_mode)
                 if v > crit:
                     crit = v
             if crit <= tol:
@@ -308,7 +334,7 @@ def glm_cd_ws_dense(Xt, w, R, ws, lc, kind, params, lower, upper, max_epochs, to
     return ep
 
 
-@njit(**_opts)
+@njit(inline="always", **_opts)
 def _sparse_grad(data, indices, indptr, j, Rs, center, cR, sR, mu, xv, vv):
     g = 0.0
     for k in range(indptr[j], indptr[j + 1]):
@@ -327,6 +353,7 @@ def glm_cd_ws_sparse(data, indices, indptr, n, center, mu, v, xv, vv, w, Rs, c_a
     inv_n = 1.0 / n
     K = n_anderson
     consts, inv_l, aws = _setup(ws, lc, kind, params)
+    cj = np.empty(N_CONSTS)
     bw = np.empty((K + 1, m))
     br = np.empty((K + 1, n + 1))
     cvec = np.empty(max(K, 1))
@@ -345,8 +372,9 @@ def glm_cd_ws_sparse(data, indices, indptr, n, center, mu, v, xv, vv, w, Rs, c_a
             j = ws[t]
             old = w[j]
             g = _sparse_grad(data, indices, indptr, j, Rs, center, cR, sR, mu, xv, vv)
-            w[j] = _coord(kind, params, lower, upper, np.float64(old), g * inv_n, inv_l[t],
-                          consts[t])
+            for q in range(N_CONSTS):  # a copy, not a view (no reference counting per update)
+                cj[q] = consts[t, q]
+            w[j] = _coord(kind, params, lower, upper, np.float64(old), g * inv_n, inv_l[t], cj)
             d = w[j] - old
             if d != 0.0:
                 for k in range(indptr[j], indptr[j + 1]):
@@ -393,8 +421,10 @@ def glm_cd_ws_sparse(data, indices, indptr, n, center, mu, v, xv, vv, w, Rs, c_a
             for t in range(m):
                 j = ws[t]
                 g = _sparse_grad(data, indices, indptr, j, Rs, center, cR, sR, mu, xv, vv)
+                for q in range(N_CONSTS):
+                    cj[q] = consts[t, q]
                 val = violation(kind, params, lower, upper, np.float64(w[j]), g * inv_n,
-                                np.float64(lc[j]), consts[t], crit_mode)
+                                np.float64(lc[j]), cj, crit_mode)
                 if val > crit:
                     crit = val
             if crit <= tol:
@@ -403,10 +433,53 @@ def glm_cd_ws_sparse(data, indices, indptr, n, center, mu, v, xv, vv, w, Rs, c_a
     return ep
 
 
+@njit(**_opts)
+def _scores_l1(w, G, lc, norms, alpha1, alpha2, positive, strategy, const, screened, score):
+    """Closed-form scores of l1 / elastic net (alone or under ``w >= 0``): the specialised
+    fast path of :func:`glm_cd_scores` (same values; no per-feature prox constants)."""
+    p = w.size
+    kmax = 0.0
+    nnz = 0
+    for j in range(p):
+        if screened[j]:
+            score[j] = -np.inf
+            continue
+        wj = w[j]
+        g = G[j]
+        if wj == 0.0:
+            k = g - alpha1 if positive else abs(g) - alpha1
+            k = k if k > 0.0 else 0.0
+        else:
+            k = abs(g - math.copysign(alpha1, wj) - alpha2 * wj)
+        if k > kmax:
+            kmax = k
+        if wj != 0.0:
+            score[j] = np.inf
+            nnz += 1
+        elif strategy == 0:
+            score[j] = k
+        elif strategy == 1:
+            den = lc[j] + alpha2
+            z = g - alpha1 if positive else abs(g) - alpha1
+            score[j] = z / den if (z > 0.0 and den > 0.0) else 0.0
+        elif norms[j] > 0.0:
+            corr = const * g if positive else const * abs(g)
+            score[j] = (corr - alpha1) / norms[j]
+        else:
+            score[j] = -1.7976931348623157e308
+    return kmax, nnz
+
+
 @register_kernel("glm_cd_scores", "numba")
 @njit(**_opts)
 def glm_cd_scores(w, G, lc, norms, kind, params, lower, upper, strategy, crit_mode, const,
                   screened, score):
+    if ((kind == KIND_L1 or kind == KIND_ELASTICNET) and crit_mode == 0 and upper == np.inf
+            and (lower == 0.0 or lower == -np.inf)):
+        # kernel selection: the convex l1 / elastic net have closed-form scores
+        l1r = 1.0 if kind == KIND_L1 else params[1]
+        return _scores_l1(w, G, lc, norms, params[0] * l1r, params[0] * (1.0 - l1r),
+                          lower == 0.0, strategy, const, screened, score)
     p = w.size
     kmax = 0.0
     nnz = 0
@@ -421,7 +494,8 @@ def glm_cd_scores(w, G, lc, norms, kind, params, lower, upper, strategy, crit_mo
         wj = w[j]
         g = G[j]
         lcj = lc[j]
-        if lcj > 0.0:
+        if lcj > 0.0 and (wj == 0.0 or crit_mode == 1 or kind == KIND_CEL0
+                          or kind == KIND_LQ):
             ws_consts(kind, params, lcj, c)
         k = violation(kind, params, lower, upper, wj, g, lcj, c, crit_mode)
         if k > kmax:

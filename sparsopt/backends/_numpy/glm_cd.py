@@ -22,8 +22,8 @@ extrapolated point replaces the current one when it stays in the box and its obj
 lower. Every 10 epochs (epochs 10, 20, ... with ``check_offset = 0``; 1, 11, 21, ... with
 ``check_offset = 1``, skglm's schedule) and at the last one the run stops if the largest
 violation on the working set is ``<= tol`` (``crit_mode`` 0: subdifferential distance,
-fixed-point violation ``|w_j - prox(w_j + g_j / L_j)| L_j`` where it has no closed form and
-the larger of the two at ``w_j = 0``; 1: fixed-point violation).
+fixed-point violation ``|w_j - prox(w_j + g_j / L_j)| L_j`` where it has no closed form or
+where it is 0 at ``w_j = 0``; 1: fixed-point violation).
 Returns the number of epochs run.
 
 ``glm_cd_ws_sparse(data, indices, indptr, n, center, mu, v, xv, vv, w, Rs, c_arr, ws, lc, ...)``
@@ -115,18 +115,16 @@ def pen_values(kind, p, a, w):
 
 
 def violation(kind, p, lower, upper, wj, g, lcj, crit_mode):
-    """Subdifferential distance (``crit_mode`` 0, with the fixed-point fallback, the larger
-    of the two at ``w_j = 0``) or fixed-point violation (1) of one coordinate."""
-    if lcj <= 0.0:
-        fix = abs(wj - float(np.clip(0.0, lower, upper)))
-    else:
-        fix = abs(wj - coord(kind, p, lower, upper, wj, g, lcj)) * lcj
+    """Subdifferential distance (``crit_mode`` 0; the fixed-point violation where it has no
+    closed form or is 0 at ``w_j = 0``) or fixed-point violation (1) of one coordinate."""
     if crit_mode == 0:
         d = float(_prox.subdiff_distance(kind, np.array([wj]), np.array([g]), p, lower,
                                          upper)[0])
-        if d >= 0.0:
-            return max(d, fix) if wj == 0.0 else d
-    return fix
+        if d > 0.0 or (d == 0.0 and wj != 0.0):
+            return d
+    if lcj <= 0.0:
+        return abs(wj - float(np.clip(0.0, lower, upper)))
+    return abs(wj - coord(kind, p, lower, upper, wj, g, lcj)) * lcj
 
 
 def anderson_coefs(bw):
