@@ -79,7 +79,7 @@ def _warm_bcd(dtype, verbose):
     import scipy.sparse as sp
 
     from .penalties import L1, MCP, Positive
-    from .solvers import bcd, lasso_cd, prox_newton
+    from .solvers import bcd, prox_newton, working_set_cd
 
     rng = np.random.default_rng(0)
     t0 = time.perf_counter()
@@ -95,7 +95,8 @@ def _warm_bcd(dtype, verbose):
             max_iter=2)
         X = rng.standard_normal((12, 6)).astype(dtype)
         for A in (X, sp.csc_matrix(X)):
-            lasso_cd(A, X[:, 0].copy(), alpha=0.01, max_iter=2)
+            working_set_cd(A, X[:, 0].copy(), alpha=0.01, max_iter=2)
+            working_set_cd(A, X[:, 0].copy(), penalty="mcp", alpha=0.01, max_iter=2)
             if dtype == np.float64:
                 prox_newton(A, np.where(X[:, 0] > 0, 1.0, -1.0), alpha=0.01, max_iter=2)
                 prox_newton(A, np.arange(12) % 3, alpha=0.01, loss="multinomial", max_iter=2)

@@ -12,7 +12,7 @@ path costs a few cheap epochs. Folds run in parallel threads with ``n_jobs``.
 
 We plot the held-out error of every fold against ``alpha`` (the cross-validation curve), the
 selected ``alpha_``, and the coefficient paths computed by
-:func:`~sparsopt.solvers.lasso_cd_path` on the diabetes data, augmented with 40 noise
+:func:`~sparsopt.solvers.working_set_cd_path` on the diabetes data, augmented with 40 noise
 features that the Lasso should leave out.
 """
 
@@ -28,7 +28,7 @@ from sklearn.datasets import load_diabetes
 from sklearn.preprocessing import StandardScaler
 
 from sparsopt.linear_model import LassoCV
-from sparsopt.solvers.glm.working_set_cd import lasso_cd_path
+from sparsopt.solvers.glm.working_set_cd import working_set_cd_path
 
 X, y = load_diabetes(return_X_y=True)
 rng = np.random.default_rng(0)
@@ -59,8 +59,8 @@ ax.legend()
 # Coefficient paths on the whole data
 # -----------------------------------
 
-alphas, coefs, _, _, _ = lasso_cd_path(X, y, alphas=model.alphas_, fit_intercept=True,
-                                       tol=1e-8)
+alphas, coefs, _, _, _ = working_set_cd_path(X, y, alphas=model.alphas_, fit_intercept=True,
+                                             tol=1e-8)
 ax = axes[1]
 ax.semilogx(alphas, coefs[10:].T, color="0.75", lw=0.8)
 ax.semilogx(alphas, coefs[:10].T, lw=1.5)

@@ -1,6 +1,7 @@
 """Linear models: sparse Bayesian learning (:class:`SBLRegressor`, :class:`KroneckerSBL`),
 Lasso-type models (:class:`Lasso`, :class:`ElasticNet`, :class:`LassoCV`,
-:class:`ElasticNetCV`),
+:class:`ElasticNetCV`), least squares with any separable penalty (:class:`SparseRegression`:
+MCP, SCAD, l0, lq, ...),
 sparse logistic models (:class:`SparseLogisticRegression`,
 :class:`MultinomialLogisticRegression`) and graph label propagation
 (:class:`GraphLabelPropagation`)."""
@@ -10,6 +11,7 @@ from ._lasso import ElasticNet, Lasso
 from ._lasso_cv import ElasticNetCV, LassoCV
 from ._logistic import MultinomialLogisticRegression, SparseLogisticRegression
 from ._sbl import KroneckerSBL, SBLRegressor
+from ._sparse_regression import SparseRegression
 
 __all__ = [
     "ElasticNet",
@@ -21,4 +23,5 @@ __all__ = [
     "MultinomialLogisticRegression",
     "SBLRegressor",
     "SparseLogisticRegression",
+    "SparseRegression",
 ]

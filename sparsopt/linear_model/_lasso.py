@@ -1,5 +1,5 @@
 """Lasso and ElasticNet (single and multi-target) on the working-set coordinate descent of
-``solvers.glm_cd``; the cross-validated models are in ``_lasso_cv.py``."""
+``solvers.glm.working_set_cd``; the cross-validated models are in ``_lasso_cv.py``."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
 from ..exceptions import ConvergenceWarning
-from ..solvers.glm.working_set_cd import WS_STRATEGIES, lasso_cd
+from ..solvers.glm.working_set_cd import WS_STRATEGIES, working_set_cd
 from ..utils.estimator import SparsoptEstimatorMixin
 
 _COMMON_CONSTRAINTS = {
@@ -41,11 +41,19 @@ def _weighted_tol_scale(y, sample_weight, fit_intercept):
     return float(np.sum(yc * yc if sw is None else sw * yc * yc)) / n
 
 
-def _fit_targets(owner, X, Y, sample_weight, *, alpha, l1_ratio, fit_intercept, positive,
-                 max_iter, tol, p0, ws_strategy, coef_init=None, stacklevel=3):
-    """Solve one elastic net per column of ``Y`` (shape (n_samples, n_targets)) with
-    :func:`~sparsopt.solvers.glm.working_set_cd.lasso_cd`; emit at most one ConvergenceWarning that
-    names ``owner``'s parameters.
+def _en_penalty(est, alpha, l1_ratio):
+    """The l1 (``l1_ratio == 1``) or elastic-net penalty of an estimator; its ``positive=``
+    becomes a constraint in the one place that does it (``_make_penalty`` -> ``get_penalty``)."""
+    if float(l1_ratio) == 1.0:
+        return est._make_penalty("l1", float(alpha))
+    return est._make_penalty("elasticnet", float(alpha), l1_ratio=float(l1_ratio))
+
+
+def _fit_targets(owner, X, Y, sample_weight, *, penalty, fit_intercept, max_iter, tol, p0,
+                 ws_strategy, coef_init=None, stacklevel=3, verbose=0):
+    """Solve one penalized least-squares problem per column of ``Y`` (shape (n_samples,
+    n_targets)) with :func:`~sparsopt.solvers.glm.working_set_cd.working_set_cd`; emit at most
+    one ConvergenceWarning that names ``owner``'s parameters.
 
     Returns ``(coef, intercept, dual_gaps, n_iters, results)`` with ``coef`` of shape
     (n_targets, n_features) in the dtype of ``X``.
@@ -61,10 +69,10 @@ def _fit_targets(owner, X, Y, sample_weight, *, alpha, l1_ratio, fit_intercept, 
             # the solver's warning names its own budgets (max_epochs): one warning below
             # names the estimator's parameter instead
             warnings.simplefilter("ignore", ConvergenceWarning)
-            res = lasso_cd(X, Y[:, k], alpha=alpha, l1_ratio=l1_ratio,
-                           sample_weight=sample_weight, fit_intercept=fit_intercept,
-                           positive=positive, w0=w0, max_iter=max_iter, max_epochs=max_iter,
-                           tol=tol, p0=p0, ws_strategy=ws_strategy)
+            res = working_set_cd(X, Y[:, k], penalty=penalty, sample_weight=sample_weight,
+                                 fit_intercept=fit_intercept, init=w0, max_iter=max_iter,
+                                 max_epochs=max_iter, tol=tol, p0=p0, ws_strategy=ws_strategy,
+                                 verbose=verbose)
         coef[k] = res.x
         intercept[k] = res.info["intercept"]
         gaps[k] = res.info["dual_gap"]
@@ -73,18 +81,17 @@ def _fit_targets(owner, X, Y, sample_weight, *, alpha, l1_ratio, fit_intercept, 
     if bad:
         which = "" if n_targets == 1 else f" for {len(bad)} of {n_targets} targets"
         r = results[bad[0]]
-        gap, tol_s = r.info["dual_gap"], r.info["tol_scaled"]
+        crit, tol_s, what = r.stop_crit, r.info["tol_scaled"], r.info["criterion"]
         if r.info["stopped_by"] == "stagnation":
             warnings.warn(
-                f"{owner} did not converge{which}: the duality gap stagnates at {gap:.3e} > "
-                f"tol * ||y||^2 / n = {tol_s:.3e}, below what {np.dtype(X.dtype).name} "
-                "rounding allows. Increase tol (or use float64 data).",
-                ConvergenceWarning, stacklevel=stacklevel)
-        elif r.info["stopped_by"] != "nonfinite":
+                f"{owner} did not converge{which}: the {what} stagnates at {crit:.3e} > "
+                f"{tol_s:.3e}, below what {np.dtype(X.dtype).name} rounding allows. Increase "
+                "tol (or use float64 data).", ConvergenceWarning, stacklevel=stacklevel)
+        elif r.info["stopped_by"] not in ("nonfinite", "callback"):
             warnings.warn(
-                f"{owner} did not converge{which}: duality gap = {gap:.3e} > tol * ||y||^2 / "
-                f"n = {tol_s:.3e} after max_iter = {max_iter} coordinate-descent epochs. "
-                "Increase max_iter or tol.", ConvergenceWarning, stacklevel=stacklevel)
+                f"{owner} did not converge{which}: {what} = {crit:.3e} > {tol_s:.3e} after "
+                f"max_iter = {max_iter} coordinate-descent epochs. Increase max_iter or tol.",
+                ConvergenceWarning, stacklevel=stacklevel)
     n_iters = [int(r.n_iter) for r in results]
     return coef, intercept, gaps, n_iters, results
 
@@ -153,7 +160,7 @@ class ElasticNet(_GLMBase):
     with working-set coordinate descent: the support plus the features with the largest
     greedy scores (GS-r by default) are solved by cyclic coordinate descent with Anderson
     acceleration in a Numba kernel, and the working set grows until the duality gap is small
-    (see :func:`sparsopt.solvers.glm.working_set_cd.lasso_cd`).
+    (see :func:`sparsopt.solvers.glm.working_set_cd.working_set_cd`).
 
     Parameters
     ----------
@@ -185,7 +192,7 @@ class ElasticNet(_GLMBase):
     p0 : int, default=10
         Size of the first working set.
     ws_strategy : {"gs-r", "gs-s", "gap"}, default="gs-r"
-        Greedy score ranking the features (see :func:`~sparsopt.solvers.lasso_cd`).
+        Greedy score ranking the features (see :func:`~sparsopt.solvers.working_set_cd`).
 
     Attributes
     ----------
@@ -303,11 +310,11 @@ class ElasticNet(_GLMBase):
             prev = np.atleast_2d(np.asarray(self.coef_))
             if prev.shape == (n_targets, p):
                 coef_init = prev
+        pen = _en_penalty(self, self.alpha, self._get_l1_ratio())
         coef, intercept, gaps, n_iters, results = _fit_targets(
-            name, X, Y, sample_weight, alpha=float(self.alpha),
-            l1_ratio=float(self._get_l1_ratio()), fit_intercept=self.fit_intercept,
-            positive=self.positive, max_iter=self.max_iter, tol=self.tol, p0=self.p0,
-            ws_strategy=self.ws_strategy, coef_init=coef_init)
+            name, X, Y, sample_weight, penalty=pen, fit_intercept=self.fit_intercept,
+            max_iter=self.max_iter, tol=self.tol, p0=self.p0, ws_strategy=self.ws_strategy,
+            coef_init=coef_init)
         if not self.fit_intercept:
             intercept = 0.0  # scikit-learn: a float 0.0 without intercept, whatever y
         if n_targets == 1:
@@ -341,7 +348,7 @@ class Lasso(ElasticNet):
         1 / (2 * n_samples) * ||y - Xw||^2_2 + alpha * ||w||_1
 
     by working-set coordinate descent with Anderson acceleration and gap-safe screening
-    (see :class:`ElasticNet` and :func:`sparsopt.solvers.glm.working_set_cd.lasso_cd`).
+    (see :class:`ElasticNet` and :func:`sparsopt.solvers.glm.working_set_cd.working_set_cd`).
 
     Parameters
     ----------

@@ -14,9 +14,15 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.extmath import safe_sparse_dot
 
 from ..exceptions import ConvergenceWarning
-from ..solvers.glm.working_set_cd import alpha_max, lasso_cd_path
+from ..solvers.glm.working_set_cd import alpha_max, working_set_cd_path
 from ..utils.parallel import effective_n_jobs
-from ._lasso import _COMMON_CONSTRAINTS, _fit_targets, _GLMBase, _weighted_tol_scale
+from ._lasso import (
+    _COMMON_CONSTRAINTS,
+    _en_penalty,
+    _fit_targets,
+    _GLMBase,
+    _weighted_tol_scale,
+)
 
 _CV_CONSTRAINTS = {
     "eps": [Interval(Real, 0, None, closed="neither")],
@@ -53,9 +59,9 @@ class _LinearModelCV(_GLMBase):
         grids = []
         res = np.finfo(np.float64).resolution
         # alpha_max of the l1 part; divided by each l1_ratio exactly as scikit-learn does
-        # (solvers.glm_cd.alpha_max caps 1 / l1_ratio at 1e3)
-        a_max_l1 = alpha_max(X, y, l1_ratio=1.0, sample_weight=sample_weight,
-                             fit_intercept=self.fit_intercept, positive=self.positive)
+        # (solvers.glm.working_set_cd.alpha_max caps 1 / l1_ratio at 1e3)
+        a_max_l1 = alpha_max(X, y, penalty=_en_penalty(self, 1.0, 1.0),
+                             sample_weight=sample_weight, fit_intercept=self.fit_intercept)
         for r in l1_ratios:
             a_max = a_max_l1 / float(r)
             if not np.isfinite(a_max):
@@ -77,7 +83,7 @@ class _LinearModelCV(_GLMBase):
         folds = list(check_cv(self.cv).split(X, y))
         Xr = X.tocsr() if sp.issparse(X) else X
         y64 = y.astype(np.float64)
-        kw = dict(positive=self.positive, max_iter=self.max_iter, max_epochs=self.max_iter,
+        kw = dict(max_iter=self.max_iter, max_epochs=self.max_iter,
                   tol=self.tol, p0=self.p0, ws_strategy=self.ws_strategy, warn=False)
 
         def run(job):
@@ -86,8 +92,9 @@ class _LinearModelCV(_GLMBase):
             if sp.issparse(Xtr):
                 Xtr = Xtr.tocsc()
             sw_tr = None if sample_weight is None else sample_weight[train]
-            _, coefs, icpt, gaps, _ = lasso_cd_path(
-                Xtr, y[train], alphas=grids[i_r], l1_ratio=float(l1_ratios[i_r]),
+            pen = _en_penalty(self, float(grids[i_r][0]), float(l1_ratios[i_r]))
+            _, coefs, icpt, gaps, _ = working_set_cd_path(
+                Xtr, y[train], alphas=grids[i_r], penalty=pen,
                 sample_weight=sw_tr, fit_intercept=self.fit_intercept, **kw)
             pred = np.asarray(safe_sparse_dot(Xte, coefs.astype(np.float64))) + icpt[None, :]
             sq = (y64[test][:, None] - pred) ** 2
@@ -131,9 +138,10 @@ class _LinearModelCV(_GLMBase):
             print(f"{name}: alpha_ = {self.alpha_:.4e}, l1_ratio_ = {self.l1_ratio_:g} "
                   f"(mean held-out MSE {best_mse:.4e})")
         coef, intercept, gaps, n_iters, results = _fit_targets(
-            name, X, y[:, None], sample_weight, alpha=self.alpha_, l1_ratio=self.l1_ratio_,
-            fit_intercept=self.fit_intercept, positive=self.positive, max_iter=self.max_iter,
-            tol=self.tol, p0=self.p0, ws_strategy=self.ws_strategy, stacklevel=5)
+            name, X, y[:, None], sample_weight,
+            penalty=_en_penalty(self, self.alpha_, self.l1_ratio_),
+            fit_intercept=self.fit_intercept, max_iter=self.max_iter, tol=self.tol, p0=self.p0,
+            ws_strategy=self.ws_strategy, stacklevel=5)
         self.coef_ = coef[0]
         self.intercept_ = float(intercept[0])
         self.dual_gap_ = float(gaps[0])
@@ -147,9 +155,9 @@ class LassoCV(_LinearModelCV):
     The grid is scikit-learn's: ``n_alphas`` values log-spaced from ``alpha_max`` (the
     smallest ``alpha`` giving ``w = 0`` on the whole data, with the sample weights) down to
     ``eps * alpha_max``. Each fold solves the path in decreasing ``alpha`` with warm starts
-    (:func:`~sparsopt.solvers.glm.working_set_cd.lasso_cd_path`); folds run in parallel threads
-    (``n_jobs``; the kernels release the GIL). The model is then refit on all the data at
-    the ``alpha`` with the smallest mean held-out (weighted) mean squared error.
+    (:func:`~sparsopt.solvers.glm.working_set_cd.working_set_cd_path`); folds run in parallel
+    threads (``n_jobs``; the kernels release the GIL). The model is then refit on all the data
+    at the ``alpha`` with the smallest mean held-out (weighted) mean squared error.
 
     Parameters
     ----------
@@ -213,7 +221,7 @@ class LassoCV(_LinearModelCV):
 
     See Also
     --------
-    Lasso, ElasticNetCV, sparsopt.solvers.glm.working_set_cd.lasso_cd_path
+    Lasso, ElasticNetCV, sparsopt.solvers.glm.working_set_cd.working_set_cd_path
 
     References
     ----------
@@ -293,7 +301,7 @@ class ElasticNetCV(_LinearModelCV):
     For each ``l1_ratio`` the grid is scikit-learn's: ``n_alphas`` values log-spaced from
     ``alpha_max / l1_ratio`` (the smallest ``alpha`` giving ``w = 0``) down to ``eps``
     times it. Every (fold, ``l1_ratio``) pair solves its path in decreasing ``alpha`` with
-    warm starts (:func:`~sparsopt.solvers.glm.working_set_cd.lasso_cd_path`); the pairs run in
+    warm starts (:func:`~sparsopt.solvers.glm.working_set_cd.working_set_cd_path`); the pairs run in
     parallel threads (``n_jobs``). The model is refit on all the data at the pair with the
     smallest mean held-out (weighted) mean squared error. Minimises, per fit, the objective
     of :class:`ElasticNet`::
@@ -370,7 +378,7 @@ class ElasticNetCV(_LinearModelCV):
 
     See Also
     --------
-    ElasticNet, LassoCV, sparsopt.solvers.glm.working_set_cd.lasso_cd_path
+    ElasticNet, LassoCV, sparsopt.solvers.glm.working_set_cd.working_set_cd_path
 
     References
     ----------

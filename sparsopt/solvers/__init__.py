@@ -8,8 +8,8 @@ lives in its own sub-package:
   :func:`encode` (the dispatcher), :func:`ista`, :func:`fista`, :func:`lca`, :func:`iht`,
   :func:`omp`, :func:`cd`, :func:`lars`;
 * ``glm/``: regression and classification on ``(X, y)`` with scikit-learn's mean datafit:
-  working-set coordinate descent (:func:`lasso_cd`, :func:`lasso_cd_path`) and proximal
-  Newton (:func:`prox_newton`);
+  working-set coordinate descent (:func:`working_set_cd`, :func:`working_set_cd_path`)
+  and proximal Newton (:func:`prox_newton`);
 * ``blockcd/``: block coordinate descent with greedy rules (:func:`bcd`) and message
   passing on tree blocks (:func:`label_propagation_bcd` and the block builders);
 * ``bayes/``: sparse Bayesian learning (:func:`sbl`, :func:`kronecker_sbl`).
@@ -40,7 +40,7 @@ from .coding.ista import fista, ista, lca
 from .coding.lars import lars
 from .coding.omp import omp
 from .glm.prox_newton import logistic_alpha_max, prox_newton
-from .glm.working_set_cd import lasso_cd, lasso_cd_path
+from .glm.working_set_cd import working_set_cd, working_set_cd_path
 from .proximal_gradient import proximal_gradient
 
 __all__ = [
@@ -60,8 +60,6 @@ __all__ = [
     "lattice_blocks",
     "ista",
     "lars",
-    "lasso_cd",
-    "lasso_cd_path",
     "lca",
     "logistic_alpha_max",
     "omp",
@@ -74,4 +72,6 @@ __all__ = [
     "sbl_posterior",
     "solve_tree_block",
     "tree_partition_blocks",
+    "working_set_cd",
+    "working_set_cd_path",
 ]

@@ -2,25 +2,66 @@
 ``test_kernel_conformance.py``): ``CASES = {op: (strategy, example, check)}``.
 
 Both working-set coordinate-descent kernels run on small random problems (float32 and
-float64, a random working set, l1 and l2 strengths, positivity, with and without Anderson
-acceleration). Short runs (1 or 3 epochs: no extrapolation yet) follow the same arithmetic
-and are compared tightly. Long runs (60 epochs, Anderson on) use a strictly convex objective
-(``alpha2 >= 0.1``), so that the two backends, even if rounding makes them take a different
-accept/reject decision for an extrapolated point, approach the same unique minimiser; they are
-compared loosely (float32: objectives only, to 1e-2), and their objectives must be within
-rounding of each other. The score
-kernel (float64 only: the solver passes float64 gradients) is compared to 1e-12.
+float64, a random working set, every separable penalty kind through its spec: l1, elastic
+net, MCP, SCAD, log, l0, l1/2, l2/3, lq, CEL0 and a box, alone or under the non-negative
+orthant, with and without Anderson acceleration, both stopping tests). Short runs (1 or 3
+epochs: no extrapolation yet) follow the same arithmetic and are compared tightly; the kinds
+with a discontinuous prox (l0, lq, CEL0, log) run in float64 only (a float32 rounding
+difference can flip a threshold decision). Long runs (60 epochs, Anderson on) use a strictly
+convex objective (elastic net with an l2 strength ``>= 0.1``), so that the two backends, even if
+rounding makes them take a different accept/reject decision for an extrapolated point,
+approach the same unique minimiser; they are compared loosely (float32: objectives only, to
+1e-2), and their objectives must be within rounding of each other. The score kernel (float64
+only: the solver passes float64 gradients) is compared to 1e-12.
 """
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from hypothesis import assume
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from sparsopt.backends import _kinds as K
 from sparsopt.backends import dispatch
+from sparsopt.backends._numpy.glm_cd import pen_values
 
 DTYPES = (np.float32, np.float64)
+CONTINUOUS = (K.KIND_L1, K.KIND_ELASTICNET, K.KIND_MCP, K.KIND_SCAD, K.KIND_BOX)
+DISCONTINUOUS = (K.KIND_L0, K.KIND_LHALF, K.KIND_LTWOTHIRDS, K.KIND_LQ, K.KIND_CEL0, K.KIND_LOG)
+
+
+@st.composite
+def _spec(draw, kind, lc_min=None):
+    """``(kind, params, lower, upper)`` of a random penalty of that kind."""
+    lam = draw(_floats(0.0, 1.0))
+    lower = draw(st.sampled_from([-np.inf, 0.0]))
+    upper = np.inf
+    if kind == K.KIND_ELASTICNET:
+        params = [lam, draw(_floats(0.0, 1.0))]
+    elif kind in (K.KIND_MCP, K.KIND_SCAD):
+        params = [lam, draw(_floats(2.5, 6.0))]  # made admissible for the steps in _fit_params
+    elif kind == K.KIND_LQ:
+        params = [lam, draw(st.sampled_from([0.3, 0.7, 0.9]))]
+    elif kind == K.KIND_LOG:
+        params = [lam, draw(_floats(0.1, 2.0))]
+    elif kind == K.KIND_BOX:
+        lo = draw(_floats(-1.0, 0.0))
+        params = [lo, lo + draw(_floats(0.0, 2.0))]
+        lower, upper = params
+    else:
+        params = [lam]
+    return kind, np.array(params, dtype=np.float64), float(lower), float(upper)
+
+
+def _fit_params(case, lc):
+    """Make MCP's ``gamma > 1 / L_j`` and SCAD's ``gamma > 1 + 1 / L_j`` hold."""
+    kind, params = case["kind"], case["params"].copy()
+    pos = np.asarray(lc, dtype=np.float64)
+    pos = pos[pos > 0]
+    if kind in (K.KIND_MCP, K.KIND_SCAD) and pos.size:
+        params[1] = max(params[1], 1.5 / pos.min() + 1.5)
+    return params
 
 
 def _floats(lo, hi):
@@ -36,6 +77,10 @@ def _problem(draw, sparse):
     p = draw(st.integers(1, 7))
     elem = st.sampled_from([0.0]) | _floats(-2, 2) if sparse else _floats(-2, 2)
     X = draw(hnp.arrays(np.float64, (n, p), elements=elem))
+    # a column of norm ~1e-16 turns one ulp of the residual into a coefficient of order 1:
+    # columns are zero or of reasonable norm (the solver's problems are scaled by n anyway)
+    sq = np.einsum("ij,ij->j", X, X)
+    assume(np.all((sq == 0) | (sq >= 1e-6)))
     y = draw(hnp.arrays(np.float64, n, elements=_floats(-3, 3)))
     w = draw(hnp.arrays(np.float64, p, elements=st.sampled_from([0.0]) | _floats(-1, 1)))
     mask = draw(hnp.arrays(np.bool_, p))
@@ -43,22 +88,28 @@ def _problem(draw, sparse):
     if ws.size == 0:
         ws = np.array([0])
     long_run = draw(st.booleans())
-    positive = draw(st.booleans())
-    if positive:
-        w = np.abs(w)
-    alpha1 = draw(_floats(0.0, 1.0))
-    if long_run:
-        alpha2, epochs, K = draw(_floats(0.1, 1.0)), 60, 5
+    if long_run:  # strictly convex: the elastic net with l2 strength >= 0.1
+        lam = draw(_floats(0.1, 2.0))
+        ratio = draw(_floats(0.0, 1.0 - 0.1 / float(lam)))
+        kind, params = K.KIND_ELASTICNET, np.array([lam, ratio])
+        lower, upper = draw(st.sampled_from([(-np.inf, np.inf), (0.0, np.inf)]))
+        epochs, K_ = 60, 5
     else:
-        alpha2 = draw(st.sampled_from([0.0]) | _floats(0.0, 1.0))
-        epochs, K = draw(st.sampled_from([1, 3])), draw(st.sampled_from([0, 5]))
+        kind = draw(st.sampled_from(CONTINUOUS + DISCONTINUOUS))
+        kind, params, lower, upper = draw(_spec(kind))
+        epochs, K_ = draw(st.sampled_from([1, 3])), draw(st.sampled_from([0, 5]))
+        if kind in DISCONTINUOUS:
+            dtype = np.float64
+    w = np.clip(w, lower, upper)
     center = sparse and draw(st.booleans())
     v = draw(hnp.arrays(np.float64, n, elements=_floats(0.5, 1.5))) if center else np.ones(n)
     mu = (draw(hnp.arrays(np.float64, p, elements=_floats(-1, 1))) if center
           else np.zeros(p))
     return dict(X=X.astype(dtype), y=y.astype(dtype), w=w.astype(dtype), ws=ws.astype(np.int64),
-                alpha1=float(alpha1), alpha2=float(alpha2), positive=positive, epochs=epochs,
-                K=K, long_run=long_run, center=center, v=v.astype(dtype), mu=mu.astype(dtype))
+                kind=int(kind), params=params, lower=float(lower), upper=float(upper),
+                epochs=epochs, K=K_, crit_mode=draw(st.integers(0, 1)),
+                check_offset=draw(st.integers(0, 1)), long_run=long_run,
+                center=center, v=v.astype(dtype), mu=mu.astype(dtype))
 
 
 def _example(sparse):
@@ -67,16 +118,16 @@ def _example(sparse):
     if sparse:
         X[rng.random(X.shape) < 0.4] = 0.0
     return dict(X=X, y=rng.standard_normal(8), w=np.zeros(5), ws=np.array([0, 2, 3, 4]),
-                alpha1=0.1, alpha2=0.2, positive=False, epochs=60, K=5, long_run=True,
-                center=sparse, v=np.ones(8), mu=(rng.standard_normal(5) if sparse
-                                                else np.zeros(5)))
+                kind=K.KIND_ELASTICNET, params=np.array([0.3, 1.0 / 3.0]), lower=-np.inf,
+                upper=np.inf, epochs=60, K=5, crit_mode=0, check_offset=0, long_run=True,
+                center=sparse, v=np.ones(8), mu=(rng.standard_normal(5) if sparse else np.zeros(5)))
 
 
 def _objective(case, w, R_true):
     n = case["X"].shape[0]
     w = w.astype(np.float64)
-    return (0.5 / n * float(R_true @ R_true) + case["alpha1"] * np.abs(w).sum()
-            + 0.5 * case["alpha2"] * float(w @ w))
+    return 0.5 / n * float(R_true @ R_true) + float(
+        pen_values(case["kind"], case["params"], np.ones_like(w), w).sum())
 
 
 def _compare(case, out):
@@ -99,8 +150,7 @@ def _compare(case, out):
         assert ep_np == ep_nb
     np.testing.assert_allclose(w_nb, w_np, rtol=tol, atol=tol * scale)
     np.testing.assert_allclose(r_nb, r_np, rtol=tol, atol=tol * scale * 10)
-    if case["positive"]:
-        assert np.all(w_nb >= 0)
+    assert np.all(w_nb >= case["lower"]) and np.all(w_nb <= case["upper"])
     # coordinates outside the working set are untouched
     off = np.setdiff1d(np.arange(w_np.size), case["ws"])
     np.testing.assert_array_equal(w_nb[off], case["w"][off])
@@ -114,8 +164,9 @@ def _check_dense(op, case):
     for e in ("numpy", "numba"):
         w = case["w"].copy()
         R = (case["y"] - X @ w).astype(X.dtype)
-        ep = dispatch(op, np.ascontiguousarray(X.T), w, R, case["ws"], lc, case["alpha1"],
-                      case["alpha2"], case["positive"], case["epochs"], 0.0, case["K"], engine=e)
+        ep = dispatch(op, np.ascontiguousarray(X.T), w, R, case["ws"], lc, case["kind"],
+                      _fit_params(case, lc), case["lower"], case["upper"], case["epochs"], 0.0,
+                      case["K"], case["crit_mode"], case["check_offset"], engine=e)
         out[e] = (w, R.astype(np.float64), int(ep), R.dtype)
     _compare(case, out)
 
@@ -139,8 +190,9 @@ def _check_sparse(op, case):
         Rs = (case["y"] - X @ w).astype(dtype)
         c = np.array([float(mu.astype(np.float64) @ w) if center else 0.0], dtype=dtype)
         ep = dispatch(op, data, indices, indptr, n, center, mu, v, xv, vv, w, Rs, c,
-                      case["ws"], lc, case["alpha1"], case["alpha2"], case["positive"],
-                      case["epochs"], 0.0, case["K"], engine=e)
+                      case["ws"], lc, case["kind"], _fit_params(case, lc), case["lower"],
+                      case["upper"], case["epochs"], 0.0, case["K"], case["crit_mode"],
+                      case["check_offset"], engine=e)
         R_true = Rs.astype(np.float64) + (float(c[0]) * v.astype(np.float64) if center else 0.0)
         out[e] = (w, R_true, int(ep), Rs.dtype)
     _compare(case, out)
@@ -159,21 +211,22 @@ def _scores_case(draw):
     w = draw(hnp.arrays(np.float64, p, elements=st.sampled_from([0.0]) | f))
     G = draw(hnp.arrays(np.float64, p, elements=f))
     lc = draw(hnp.arrays(np.float64, p, elements=st.sampled_from([0.0]) | _floats(0, 3)))
-    positive = draw(st.booleans())
-    if positive:
-        w = np.abs(w)
-    return dict(w=w, G=G, lc=lc, norms=np.sqrt(lc * 7.0), alpha1=draw(_floats(0, 2)),
-                alpha2=draw(st.sampled_from([0.0]) | _floats(0, 1)), positive=positive,
-                strategy=draw(st.integers(0, 2)), const=draw(_floats(0, 1)),
-                screened=draw(hnp.arrays(np.bool_, p)) & (w == 0))
+    kind, params, lower, upper = draw(_spec(draw(st.sampled_from(CONTINUOUS + DISCONTINUOUS))))
+    w = np.clip(w, lower, upper)
+    strategy = draw(st.integers(0, 2)) if kind in (K.KIND_L1, K.KIND_ELASTICNET) else \
+        draw(st.integers(0, 1))
+    return dict(w=w, G=G, lc=lc, norms=np.sqrt(lc * 7.0), kind=int(kind), params=params,
+                lower=lower, upper=upper, strategy=strategy, crit_mode=draw(st.integers(0, 1)),
+                const=draw(_floats(0, 1)), screened=draw(hnp.arrays(np.bool_, p)) & (w == 0))
 
 
 def _scores_example():
     rng = np.random.default_rng(1)
     w = rng.standard_normal(12) * (rng.random(12) < 0.4)
     lc = rng.random(12)
-    return dict(w=w, G=rng.standard_normal(12), lc=lc, norms=np.sqrt(lc), alpha1=0.5,
-                alpha2=0.1, positive=False, strategy=1, const=0.8,
+    return dict(w=w, G=rng.standard_normal(12), lc=lc, norms=np.sqrt(lc),
+                kind=K.KIND_ELASTICNET, params=np.array([0.6, 5.0 / 6.0]), lower=-np.inf,
+                upper=np.inf, strategy=1, crit_mode=0, const=0.8,
                 screened=(w == 0) & (rng.random(12) < 0.3))
 
 
@@ -181,13 +234,18 @@ def _check_scores(op, case):
     out = {}
     for e in ("numpy", "numba"):
         score = np.full(case["w"].size, np.nan)
-        res = dispatch(op, case["w"], case["G"], case["lc"], case["norms"], case["alpha1"],
-                       case["alpha2"], case["positive"], case["strategy"], case["const"],
-                       case["screened"], score, engine=e)
+        res = dispatch(op, case["w"], case["G"], case["lc"], case["norms"], case["kind"],
+                       _fit_params(case, case["lc"]), case["lower"], case["upper"],
+                       case["strategy"], case["crit_mode"], case["const"], case["screened"],
+                       score, engine=e)
         out[e] = (score, res)
     (s_np, (k_np, n_np)), (s_nb, (k_nb, n_nb)) = out["numpy"], out["numba"]
-    np.testing.assert_allclose(s_nb, s_np, rtol=1e-12, atol=1e-300)
-    assert k_nb == pytest.approx(k_np, rel=1e-12, abs=1e-300) and n_nb == n_np
+    # the fixed-point violation |w - prox(w + g / L)| L cancels: absolute rounding of w L
+    scale = max(float(np.max(np.abs(case["w"]) * case["lc"], initial=0.0)),
+                float(np.abs(case["G"]).max(initial=0.0)))
+    atol = 1e-12 * scale + 1e-300
+    np.testing.assert_allclose(s_nb, s_np, rtol=1e-12, atol=atol)
+    assert k_nb == pytest.approx(k_np, rel=1e-12, abs=atol) and n_nb == n_np
     assert np.all(s_nb[case["w"] != 0] == np.inf)
     assert np.all(s_nb[case["screened"]] == -np.inf)
 

@@ -1,5 +1,5 @@
 """Lasso, ElasticNet (single and multi-target) and the working-set solver
-``solvers.glm_cd.lasso_cd``; the CV models are tested in ``test_lasso_cv.py``."""
+``solvers.working_set_cd``; the CV models are tested in ``test_lasso_cv.py``."""
 
 import warnings
 
@@ -14,7 +14,13 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sparsopt.linear_model._lasso import ElasticNet, Lasso
-from sparsopt.solvers.glm.working_set_cd import alpha_max, duality_gap, lasso_cd, lasso_cd_path
+from sparsopt.penalties import ElasticNet as ENPenalty
+from sparsopt.solvers.glm.working_set_cd import (
+    alpha_max,
+    duality_gap,
+    working_set_cd,
+    working_set_cd_path,
+)
 
 
 def correlated(n=100, p=300, rho=0.6, k=10, snr=3.0, seed=0):
@@ -124,7 +130,7 @@ def test_tol_is_the_sklearn_gap_criterion():
     X, y = correlated(60, 100, seed=4)
     alpha = alpha_max(X, y) / 10
     for tol in (1e-2, 1e-4, 1e-8):
-        res = lasso_cd(X, y, alpha=alpha, tol=tol)
+        res = working_set_cd(X, y, alpha=alpha, tol=tol)
         assert res.converged
         assert res.info["dual_gap"] <= tol * (y @ y) / X.shape[0]
         assert res.info["tol_scaled"] == pytest.approx(tol * (y @ y) / X.shape[0])
@@ -199,8 +205,8 @@ def test_warm_start_reuses_coef():
 def test_solver_options_reach_the_same_optimum(ws_strategy, anderson, screening):
     X, y = correlated(80, 250, seed=9)
     alpha = alpha_max(X, y) / 20
-    ref = lasso_cd(X, y, alpha=alpha, tol=1e-13)
-    res = lasso_cd(X, y, alpha=alpha, tol=1e-12, ws_strategy=ws_strategy, anderson=anderson,
+    ref = working_set_cd(X, y, alpha=alpha, tol=1e-13)
+    res = working_set_cd(X, y, alpha=alpha, tol=1e-12, ws_strategy=ws_strategy, anderson=anderson,
                    screening=screening)
     assert res.converged
     np.testing.assert_allclose(res.x, ref.x, atol=1e-6)
@@ -209,8 +215,8 @@ def test_solver_options_reach_the_same_optimum(ws_strategy, anderson, screening)
 def test_screening_discards_features_and_keeps_solution():
     X, y = correlated(80, 400, seed=10)
     alpha = alpha_max(X, y) / 3
-    on = lasso_cd(X, y, alpha=alpha, tol=1e-12, screening=True)
-    off = lasso_cd(X, y, alpha=alpha, tol=1e-12, screening=False)
+    on = working_set_cd(X, y, alpha=alpha, tol=1e-12, screening=True)
+    off = working_set_cd(X, y, alpha=alpha, tol=1e-12, screening=False)
     assert on.info["n_screened"] > 300
     assert off.info["n_screened"] == 0
     np.testing.assert_allclose(on.x, off.x, atol=1e-9)
@@ -219,8 +225,8 @@ def test_screening_discards_features_and_keeps_solution():
 def test_numpy_engine_matches_numba():
     X, y = correlated(20, 30, seed=11)
     alpha = alpha_max(X, y) / 5
-    a = lasso_cd(X, y, alpha=alpha, tol=1e-10, engine="numpy")
-    b = lasso_cd(X, y, alpha=alpha, tol=1e-10, engine="numba")
+    a = working_set_cd(X, y, alpha=alpha, tol=1e-10, engine="numpy")
+    b = working_set_cd(X, y, alpha=alpha, tol=1e-10, engine="numba")
     np.testing.assert_allclose(a.x, b.x, atol=1e-8)
 
 
@@ -229,7 +235,7 @@ def test_working_sets_stay_small_on_sparse_solutions():
     small multiple of the support, and far fewer coordinates are updated than by plain CD."""
     X, y = correlated(100, 1000, seed=12)
     alpha = alpha_max(X, y) / 10
-    res = lasso_cd(X, y, alpha=alpha, tol=1e-8)
+    res = working_set_cd(X, y, alpha=alpha, tol=1e-8)
     support = np.count_nonzero(res.x)
     sizes = [h["ws_size"] for h in res.history if "ws_size" in h]
     assert max(sizes) <= max(10, 2 * support) * 2
@@ -241,8 +247,8 @@ def test_path_is_warm_started_and_matches_single_fits():
     X, y = correlated(60, 80, seed=13)
     a_max = alpha_max(X, y, fit_intercept=True)
     alphas = a_max * np.array([0.5, 0.1, 0.02])
-    out_alphas, coefs, icpt, gaps, n_iters = lasso_cd_path(X, y, alphas=alphas[::-1],
-                                                           fit_intercept=True, tol=1e-12)
+    out_alphas, coefs, icpt, gaps, n_iters = working_set_cd_path(X, y, alphas=alphas[::-1],
+                                                                 fit_intercept=True, tol=1e-12)
     np.testing.assert_array_equal(out_alphas, alphas)
     for k, a in enumerate(alphas):
         single = Lasso(alpha=a, tol=1e-12, max_iter=50_000).fit(X, y)
@@ -253,14 +259,14 @@ def test_path_is_warm_started_and_matches_single_fits():
 
 def test_alpha_above_alpha_max_gives_zero_in_no_epoch():
     X, y = correlated(30, 50, seed=14)
-    res = lasso_cd(X, y, alpha=1.01 * alpha_max(X, y), tol=1e-12)
+    res = working_set_cd(X, y, alpha=1.01 * alpha_max(X, y), tol=1e-12)
     assert res.converged and res.n_iter == 0 and not np.any(res.x)
 
 
 def test_callback_can_stop():
     X, y = correlated(60, 100, seed=15)
     calls = []
-    res = lasso_cd(X, y, alpha=0.01, tol=1e-14,
+    res = working_set_cd(X, y, alpha=0.01, tol=1e-14,
                    callback=lambda s: calls.append(s.iteration) or len(calls) >= 2)
     assert len(calls) == 2 and res.info["stopped_by"] == "callback" and not res.converged
 
@@ -303,21 +309,21 @@ def test_nan_input_raises(where):
     with pytest.raises(ValueError, match="NaN"):
         Lasso().fit(X, y)
     with pytest.raises(ValueError, match="NaN"):
-        lasso_cd(X, y, alpha=0.1)
+        working_set_cd(X, y, alpha=0.1)
 
 
 def test_solver_errors_name_the_parameter():
     X, y = correlated(20, 10, seed=19)
     with pytest.raises(ValueError, match="alpha"):
-        lasso_cd(X, y, alpha=-0.5)
+        working_set_cd(X, y, alpha=-0.5)
     with pytest.raises(ValueError, match="l1_ratio"):
-        lasso_cd(X, y, alpha=0.1, l1_ratio=2.0)
+        working_set_cd(X, y, penalty=ENPenalty(alpha=0.1, l1_ratio=2.0))
     with pytest.raises(ValueError, match="y has"):
-        lasso_cd(X, y[:-1], alpha=0.1)
+        working_set_cd(X, y[:-1], alpha=0.1)
     with pytest.raises(ValueError, match="sample_weight"):
-        lasso_cd(X, y, alpha=0.1, sample_weight=-np.ones(20))
-    with pytest.raises(ValueError, match="w0"):
-        lasso_cd(X, y, alpha=0.1, w0=np.ones(3))
+        working_set_cd(X, y, alpha=0.1, sample_weight=-np.ones(20))
+    with pytest.raises(ValueError, match="init"):
+        working_set_cd(X, y, alpha=0.1, init=np.ones(3))
 
 
 @settings(max_examples=25, deadline=None)
@@ -329,11 +335,12 @@ def test_solver_validates_scalars(alpha, l1_ratio):
     if valid:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
-            res = lasso_cd(X, y, alpha=alpha, l1_ratio=l1_ratio, max_epochs=50)
+            res = working_set_cd(X, y, penalty=ENPenalty(alpha=alpha, l1_ratio=l1_ratio),
+                                 max_epochs=50)
         assert np.all(np.isfinite(res.x))
     else:
         with pytest.raises(ValueError, match="alpha|l1_ratio"):
-            lasso_cd(X, y, alpha=alpha, l1_ratio=l1_ratio)
+            working_set_cd(X, y, penalty=ENPenalty(alpha=alpha, l1_ratio=l1_ratio))
 
 
 # ----------------------------------------------------------------------------- multi-target

@@ -1,17 +1,36 @@
 """Numba kernels:
-Working-set coordinate descent for the sparse linear models (Lasso, ElasticNet).
+Working-set coordinate descent for squared loss + any separable penalty.
 
-Both kernels run the *inner* solver of :func:`sparsopt.solvers.glm.working_set_cd.lasso_cd`: cyclic
-proximal coordinate-descent epochs restricted to a working set, with Anderson acceleration of
-the iterates (accepted only when the primal objective decreases) and a stopping test on the
-working set's largest subdifferential distance every 10 epochs. They mirror
-:mod:`sparsopt.backends._numpy.glm_cd` (the reference) operation by operation.
+Both kernels run the *inner* solver of
+:func:`sparsopt.solvers.glm.working_set_cd.working_set_cd`: cyclic proximal coordinate-descent
+epochs restricted to a working set, with Anderson acceleration of the iterates (accepted only
+when the objective decreases) and a stopping test on the working set every 10 epochs. They
+mirror :mod:`sparsopt.backends._numpy.glm_cd` (the reference) operation by operation.
 
-Objective (per coordinate ``j`` of the working set)::
+The penalty arrives as its :class:`~sparsopt.penalties.PenaltySpec` (``kind``, ``params``,
+``lower``, ``upper``). Objective of the working-set problem::
 
-    1/(2n) ||R||^2 + alpha1 |w_j| + alpha2 / 2 w_j^2   (+ indicator(w_j >= 0) if positive)
+    1/(2n) ||R||^2 + sum_j pen(w_j)        (w_j in [lower, upper])
 
-with ``R = y - X w`` kept up to date in place.
+with ``R = y - X w`` kept up to date in place. The coordinate update is the exact
+minimisation in ``w_j`` of the objective's quadratic model (exact for a squared loss)::
+
+    w_j <- prox_apply_clip(kind, w_j + g_j / L_j, consts_j, lower, upper)
+
+(:func:`prox_clip`, the same function inlined)
+with ``g_j = X_j^T R / n``, ``L_j = ||X_j||^2 / n`` and the prox constants ``consts_j`` of the
+step ``1 / L_j``, computed once per call (once per working set). For CEL0 the column norm is
+``a_j = ||X_j|| / sqrt(n) = sqrt(L_j)`` (the exact-relaxation weight under the mean datafit):
+then ``a_j^2 / L_j = 1`` and the firm threshold degenerates to the hard threshold at
+``sqrt(2 alpha) / a_j`` (its limit), which :func:`ws_consts` sets directly.
+
+The stopping test runs every 10 epochs: at epochs 10, 20, ... (``check_offset = 0``) or 1,
+11, 21, ... (``check_offset = 1``, skglm's schedule: a working set whose first epoch already
+reaches the inner tolerance is left at once, which for non-convex penalties lets the outer
+loop steer the iterates to better stationary points). Stopping test ``crit_mode``: 0, the
+distance of ``g`` to the subdifferential (``prox.subdiff_distance``; the fixed-point violation
+``|w_j - prox(w_j + g_j/L_j)| L_j`` where it has no closed form, or where it is 0 at
+``w_j = 0``); 1, the fixed-point violation everywhere.
 """
 
 import math
@@ -19,9 +38,25 @@ import math
 import numpy as np
 from numba import njit
 
+from .._kinds import (
+    KIND_CEL0,
+    KIND_ELASTICNET,
+    KIND_L0,
+    KIND_L1,
+    KIND_LHALF,
+    KIND_LOG,
+    KIND_LQ,
+    KIND_LTWOTHIRDS,
+    KIND_MCP,
+    KIND_SCAD,
+)
 from .._registry import register_kernel
+from . import prox as _prox
+from .prox import N_CONSTS
 
 _opts = dict(cache=True, nogil=True)
+# the per-coordinate helpers take arrays (params, prox constants): inlined at the Numba IR level,
+# else every call pays reference counting on its array arguments (~10x the cost of an update)
 
 #: epochs between two inner stopping tests
 CHECK_EVERY = 10
@@ -29,29 +64,89 @@ CHECK_EVERY = 10
 MAX_WEIGHT = 1e3
 
 
-@njit(**_opts)
-def cd_update(wj, g, lcj, alpha1, alpha2, positive):
-    """Exact minimiser in ``w_j`` given ``g = X_j^T R / n`` and ``lcj = ||X_j||^2 / n``."""
-    denom = lcj + alpha2
-    if denom <= 0.0:
-        return 0.0
-    z = wj * lcj + g
-    if positive:
-        v = z - alpha1 if z > alpha1 else 0.0
+# prox.py's scalar dispatchers, compiled again from the same Python functions with
+# inline="always": a call to the cached originals with array arguments (the parameters, the
+# prox constants) costs several times a coordinate update; inlined, it costs nothing.
+_prox_apply = njit(inline="always")(_prox.prox_apply.py_func)
+_prox_consts = njit(inline="always")(_prox.prox_consts.py_func)
+_subdiff_distance = njit(inline="always")(_prox.subdiff_distance.py_func)
+
+
+@njit(inline="always", **_opts)
+def prox_clip(kind, t, c, lower, upper):
+    """``prox.prox_apply_clip(kind, t, c, lower, upper)``, inlined (the same formulas)."""
+    v = _prox_apply(kind, t, c)
+    if v < lower:
+        return lower
+    if v > upper:
+        return upper
+    return v
+
+
+@njit(inline="always", **_opts)
+def ws_consts(kind, p, lcj, c):
+    """Prox constants of the coordinate step ``1 / lcj`` (``lcj > 0``) into ``c``."""
+    if kind == KIND_CEL0:
+        # a_j = sqrt(lcj): a_j^2 * step = 1, the limit of firm thresholding is the hard
+        # threshold at sqrt(2 alpha) / a_j (cel0_consts would divide by 1 - 1 = 0)
+        c[:] = 0.0
+        c[0] = math.sqrt(2.0 * p[0] / lcj)
+        c[1] = math.inf
     else:
-        a = abs(z) - alpha1
-        v = 0.0 if a <= 0.0 else math.copysign(a, z)
-    return v / denom
+        _prox_consts(kind, p, 1.0 / lcj, math.sqrt(lcj), c)
 
 
-@njit(**_opts)
-def subdiff_dist(wj, g, alpha1, alpha2, positive):
-    """Distance of ``g = -grad_j f`` to the subdifferential of the penalty at ``w_j`` (GS-s)."""
-    if wj == 0.0:
-        a = g - alpha1 if positive else abs(g) - alpha1
-        return a if a > 0.0 else 0.0
-    s = 1.0 if wj > 0.0 else -1.0
-    return abs(g - alpha1 * s - alpha2 * wj)
+@njit(inline="always", **_opts)
+def pen_value(kind, p, aj, w):
+    """Value of the penalty of kind ``kind`` at the scalar ``w`` (CEL0 with weight ``aj``)."""
+    u = abs(w)
+    lam = p[0]
+    if kind == KIND_L1:
+        return lam * u
+    if kind == KIND_ELASTICNET:
+        return lam * (p[1] * u + 0.5 * (1.0 - p[1]) * u * u)
+    if kind == KIND_MCP:
+        g = p[1]
+        return lam * u - u * u / (2.0 * g) if u <= g * lam else 0.5 * g * lam * lam
+    if kind == KIND_SCAD:
+        a = p[1]
+        if u <= lam:
+            return lam * u
+        if u <= a * lam:
+            return (2.0 * a * lam * u - u * u - lam * lam) / (2.0 * (a - 1.0))
+        return lam * lam * (a + 1.0) / 2.0
+    if kind == KIND_L0:
+        return lam if u != 0.0 else 0.0
+    if kind == KIND_LHALF:
+        return lam * math.sqrt(u)
+    if kind == KIND_LTWOTHIRDS:
+        return lam * u ** (2.0 / 3.0)
+    if kind == KIND_LQ:
+        return lam * u ** p[1]
+    if kind == KIND_LOG:
+        return lam * math.log1p(u / p[1])
+    if kind == KIND_CEL0:
+        b = math.sqrt(2.0 * lam) / aj if aj > 0.0 else math.inf
+        return aj * math.sqrt(2.0 * lam) * u - 0.5 * aj * aj * u * u if u <= b else lam
+    return 0.0  # KIND_BOX: inside the box
+
+
+@njit(inline="always", **_opts)
+def violation(kind, p, lower, upper, wj, g, lcj, c, crit_mode):
+    """Optimality violation of coordinate ``j``: subdifferential distance (``crit_mode`` 0;
+    the fixed-point violation where it has no closed form or is 0 at ``w_j = 0``) or
+    fixed-point violation (1).
+    ``c`` holds the prox constants of the step ``1 / lcj``."""
+    if crit_mode == 0:
+        d = _subdiff_distance(kind, wj, g, p, lower, upper)
+        # at 0 the limiting subdifferential of l0 / lq is the whole line (d = 0 always):
+        # there, ask that the coordinate step leaves 0 in place (for l1, MCP, SCAD, log,
+        # d = 0 at 0 already implies it)
+        if d > 0.0 or (d == 0.0 and wj != 0.0):
+            return d
+    if lcj <= 0.0:
+        return abs(wj - min(max(0.0, lower), upper))
+    return abs(wj - prox_clip(kind, wj + g / lcj, c, lower, upper)) * lcj
 
 
 @njit(**_opts)
@@ -116,10 +211,10 @@ def anderson_coefs(bw, K, c, M):
 
 
 @njit(**_opts)
-def _anderson_extrapolate(bw, br, K, cvec, M, wacc, racc, alpha1, alpha2, positive):
+def _anderson_extrapolate(bw, br, K, cvec, M, wacc, racc, kind, p, lower, upper, aws):
     """Extrapolated coefficients ``wacc`` and residual state ``racc`` from the stored
     iterates (rows of ``bw`` / ``br``); return their penalty, or -1 when the Anderson
-    weights fail or the extrapolation leaves the constraint ``w >= 0``."""
+    weights fail or the extrapolation leaves the box ``[lower, upper]``."""
     if not anderson_coefs(bw, K, cvec, M):
         return -1.0
     pen_acc = 0.0
@@ -128,9 +223,9 @@ def _anderson_extrapolate(bw, br, K, cvec, M, wacc, racc, alpha1, alpha2, positi
         for k in range(K):
             s += cvec[k] * bw[k + 1, t]
         wacc[t] = s
-        if positive and s < 0.0:
+        if s < lower or s > upper:
             return -1.0
-        pen_acc += alpha1 * abs(s) + 0.5 * alpha2 * s * s
+        pen_acc += pen_value(kind, p, aws[t], s)
     for i in range(racc.size):
         s = 0.0
         for k in range(K):
@@ -140,21 +235,46 @@ def _anderson_extrapolate(bw, br, K, cvec, M, wacc, racc, alpha1, alpha2, positi
 
 
 @njit(**_opts)
-def _penalty(w, ws, alpha1, alpha2):
+def _penalty(w, ws, kind, p, aws):
     s = 0.0
     for t in range(ws.size):
-        v = np.float64(w[ws[t]])
-        s += alpha1 * abs(v) + 0.5 * alpha2 * v * v
+        s += pen_value(kind, p, aws[t], np.float64(w[ws[t]]))
     return s
+
+
+@njit(**_opts)
+def _setup(ws, lc, kind, p):
+    """Per working-set constants: prox constants, ``1 / L_j`` and CEL0's ``a_j``."""
+    m = ws.size
+    consts = np.zeros((m, N_CONSTS))
+    inv_l = np.zeros(m)
+    aws = np.zeros(m)
+    for t in range(m):
+        lcj = np.float64(lc[ws[t]])
+        if lcj > 0.0:
+            ws_consts(kind, p, lcj, consts[t])
+            inv_l[t] = 1.0 / lcj
+            aws[t] = math.sqrt(lcj)
+    return consts, inv_l, aws
+
+
+@njit(inline="always", **_opts)
+def _coord(kind, p, lower, upper, wj, g, inv_lj, c):
+    if inv_lj == 0.0:  # zero column: only the penalty and the box depend on w_j
+        return min(max(0.0, lower), upper)
+    return prox_clip(kind, wj + g * inv_lj, c, lower, upper)
 
 
 @register_kernel("glm_cd_ws_dense", "numba")
 @njit(**_opts)
-def glm_cd_ws_dense(Xt, w, R, ws, lc, alpha1, alpha2, positive, max_epochs, tol, n_anderson):
+def glm_cd_ws_dense(Xt, w, R, ws, lc, kind, params, lower, upper, max_epochs, tol, n_anderson,
+                    crit_mode, check_offset):
     n = Xt.shape[1]
     m = ws.size
     inv_n = 1.0 / n
     K = n_anderson
+    consts, inv_l, aws = _setup(ws, lc, kind, params)
+    cj = np.empty(N_CONSTS)
     bw = np.empty((K + 1, m))
     br = np.empty((K + 1, n))  # Xt = X.T, C-contiguous: feature j is the row Xt[j]
     cvec = np.empty(max(K, 1))
@@ -168,8 +288,9 @@ def glm_cd_ws_dense(Xt, w, R, ws, lc, alpha1, alpha2, positive, max_epochs, tol,
             j = ws[t]
             old = w[j]
             g = np.float64(np.dot(Xt[j], R))  # BLAS on the contiguous column
-            w[j] = cd_update(np.float64(old), g * inv_n, np.float64(lc[j]), alpha1, alpha2,
-                             positive)
+            for q in range(N_CONSTS):  # a copy, not a view (no reference counting per update)
+                cj[q] = consts[t, q]
+            w[j] = _coord(kind, params, lower, upper, np.float64(old), g * inv_n, inv_l[t], cj)
             d = w[j] - old
             if d != 0.0:
                 for i in range(n):
@@ -182,8 +303,8 @@ def glm_cd_ws_dense(Xt, w, R, ws, lc, alpha1, alpha2, positive, max_epochs, tol,
             cnt += 1
             if cnt == K + 1:
                 cnt = 0
-                pen_acc = _anderson_extrapolate(bw, br, K, cvec, M, wacc, racc, alpha1,
-                                                alpha2, positive)
+                pen_acc = _anderson_extrapolate(bw, br, K, cvec, M, wacc, racc, kind, params,
+                                                lower, upper, aws)
                 if pen_acc >= 0.0:
                     r2acc = 0.0
                     r2cur = 0.0
@@ -191,18 +312,21 @@ def glm_cd_ws_dense(Xt, w, R, ws, lc, alpha1, alpha2, positive, max_epochs, tol,
                         r2acc += racc[i] * racc[i]
                         r2cur += np.float64(R[i]) * R[i]
                     f_acc = 0.5 * inv_n * r2acc + pen_acc
-                    f_cur = 0.5 * inv_n * r2cur + _penalty(w, ws, alpha1, alpha2)
+                    f_cur = 0.5 * inv_n * r2cur + _penalty(w, ws, kind, params, aws)
                     if f_acc < f_cur:
                         for t in range(m):
                             w[ws[t]] = wacc[t]
                         for i in range(n):
                             R[i] = racc[i]
-        if ep % CHECK_EVERY == 0 or ep == max_epochs:
+        if (ep - check_offset) % CHECK_EVERY == 0 or ep == max_epochs:
             crit = 0.0
             for t in range(m):
                 j = ws[t]
                 g = np.float64(np.dot(Xt[j], R))
-                v = subdiff_dist(np.float64(w[j]), g * inv_n, alpha1, alpha2, positive)
+                for q in range(N_CONSTS):
+                    cj[q] = consts[t, q]
+                v = violation(kind, params, lower, upper, np.float64(w[j]), g * inv_n,
+                              np.float64(lc[j]), cj, crit_mode)
                 if v > crit:
                     crit = v
             if crit <= tol:
@@ -210,7 +334,7 @@ def glm_cd_ws_dense(Xt, w, R, ws, lc, alpha1, alpha2, positive, max_epochs, tol,
     return ep
 
 
-@njit(**_opts)
+@njit(inline="always", **_opts)
 def _sparse_grad(data, indices, indptr, j, Rs, center, cR, sR, mu, xv, vv):
     g = 0.0
     for k in range(indptr[j], indptr[j + 1]):
@@ -223,10 +347,13 @@ def _sparse_grad(data, indices, indptr, j, Rs, center, cR, sR, mu, xv, vv):
 @register_kernel("glm_cd_ws_sparse", "numba")
 @njit(**_opts)
 def glm_cd_ws_sparse(data, indices, indptr, n, center, mu, v, xv, vv, w, Rs, c_arr, ws, lc,
-                     alpha1, alpha2, positive, max_epochs, tol, n_anderson):
+                     kind, params, lower, upper, max_epochs, tol, n_anderson, crit_mode,
+                     check_offset):
     m = ws.size
     inv_n = 1.0 / n
     K = n_anderson
+    consts, inv_l, aws = _setup(ws, lc, kind, params)
+    cj = np.empty(N_CONSTS)
     bw = np.empty((K + 1, m))
     br = np.empty((K + 1, n + 1))
     cvec = np.empty(max(K, 1))
@@ -245,8 +372,9 @@ def glm_cd_ws_sparse(data, indices, indptr, n, center, mu, v, xv, vv, w, Rs, c_a
             j = ws[t]
             old = w[j]
             g = _sparse_grad(data, indices, indptr, j, Rs, center, cR, sR, mu, xv, vv)
-            w[j] = cd_update(np.float64(old), g * inv_n, np.float64(lc[j]), alpha1, alpha2,
-                             positive)
+            for q in range(N_CONSTS):  # a copy, not a view (no reference counting per update)
+                cj[q] = consts[t, q]
+            w[j] = _coord(kind, params, lower, upper, np.float64(old), g * inv_n, inv_l[t], cj)
             d = w[j] - old
             if d != 0.0:
                 for k in range(indptr[j], indptr[j + 1]):
@@ -263,8 +391,8 @@ def glm_cd_ws_sparse(data, indices, indptr, n, center, mu, v, xv, vv, w, Rs, c_a
             cnt += 1
             if cnt == K + 1:
                 cnt = 0
-                pen_acc = _anderson_extrapolate(bw, br, K, cvec, M, wacc, racc, alpha1,
-                                                alpha2, positive)
+                pen_acc = _anderson_extrapolate(bw, br, K, cvec, M, wacc, racc, kind, params,
+                                                lower, upper, aws)
                 if pen_acc >= 0.0:
                     r2acc = 0.0
                     r2cur = 0.0
@@ -277,7 +405,7 @@ def glm_cd_ws_sparse(data, indices, indptr, n, center, mu, v, xv, vv, w, Rs, c_a
                         r2acc += a * a
                         r2cur += b * b
                     f_acc = 0.5 * inv_n * r2acc + pen_acc
-                    f_cur = 0.5 * inv_n * r2cur + _penalty(w, ws, alpha1, alpha2)
+                    f_cur = 0.5 * inv_n * r2cur + _penalty(w, ws, kind, params, aws)
                     if f_acc < f_cur:
                         for t in range(m):
                             w[ws[t]] = wacc[t]
@@ -288,12 +416,15 @@ def glm_cd_ws_sparse(data, indices, indptr, n, center, mu, v, xv, vv, w, Rs, c_a
                             sR = 0.0
                             for i in range(n):
                                 sR += np.float64(v[i]) * Rs[i]
-        if ep % CHECK_EVERY == 0 or ep == max_epochs:
+        if (ep - check_offset) % CHECK_EVERY == 0 or ep == max_epochs:
             crit = 0.0
             for t in range(m):
                 j = ws[t]
                 g = _sparse_grad(data, indices, indptr, j, Rs, center, cR, sR, mu, xv, vv)
-                val = subdiff_dist(np.float64(w[j]), g * inv_n, alpha1, alpha2, positive)
+                for q in range(N_CONSTS):
+                    cj[q] = consts[t, q]
+                val = violation(kind, params, lower, upper, np.float64(w[j]), g * inv_n,
+                                np.float64(lc[j]), cj, crit_mode)
                 if val > crit:
                     crit = val
             if crit <= tol:
@@ -302,9 +433,10 @@ def glm_cd_ws_sparse(data, indices, indptr, n, center, mu, v, xv, vv, w, Rs, c_a
     return ep
 
 
-@register_kernel("glm_cd_scores", "numba")
 @njit(**_opts)
-def glm_cd_scores(w, G, lc, norms, alpha1, alpha2, positive, strategy, const, screened, score):
+def _scores_l1(w, G, lc, norms, alpha1, alpha2, positive, strategy, const, screened, score):
+    """Closed-form scores of l1 / elastic net (alone or under ``w >= 0``): the specialised
+    fast path of :func:`glm_cd_scores` (same values; no per-feature prox constants)."""
     p = w.size
     kmax = 0.0
     nnz = 0
@@ -314,7 +446,11 @@ def glm_cd_scores(w, G, lc, norms, alpha1, alpha2, positive, strategy, const, sc
             continue
         wj = w[j]
         g = G[j]
-        k = subdiff_dist(wj, g, alpha1, alpha2, positive)
+        if wj == 0.0:
+            k = g - alpha1 if positive else abs(g) - alpha1
+            k = k if k > 0.0 else 0.0
+        else:
+            k = abs(g - math.copysign(alpha1, wj) - alpha2 * wj)
         if k > kmax:
             kmax = k
         if wj != 0.0:
@@ -323,10 +459,59 @@ def glm_cd_scores(w, G, lc, norms, alpha1, alpha2, positive, strategy, const, sc
         elif strategy == 0:
             score[j] = k
         elif strategy == 1:
-            score[j] = abs(cd_update(0.0, g, lc[j], alpha1, alpha2, positive))
+            den = lc[j] + alpha2
+            z = g - alpha1 if positive else abs(g) - alpha1
+            score[j] = z / den if (z > 0.0 and den > 0.0) else 0.0
         elif norms[j] > 0.0:
             corr = const * g if positive else const * abs(g)
             score[j] = (corr - alpha1) / norms[j]
         else:
             score[j] = -1.7976931348623157e308
     return kmax, nnz
+
+
+@register_kernel("glm_cd_scores", "numba")
+@njit(**_opts)
+def glm_cd_scores(w, G, lc, norms, kind, params, lower, upper, strategy, crit_mode, const,
+                  screened, score):
+    if ((kind == KIND_L1 or kind == KIND_ELASTICNET) and crit_mode == 0 and upper == np.inf
+            and (lower == 0.0 or lower == -np.inf)):
+        # kernel selection: the convex l1 / elastic net have closed-form scores
+        l1r = 1.0 if kind == KIND_L1 else params[1]
+        return _scores_l1(w, G, lc, norms, params[0] * l1r, params[0] * (1.0 - l1r),
+                          lower == 0.0, strategy, const, screened, score)
+    p = w.size
+    kmax = 0.0
+    nnz = 0
+    c = np.zeros(N_CONSTS)
+    a1 = params[0] if kind == KIND_L1 else (params[0] * params[1] if kind == KIND_ELASTICNET
+                                             else 0.0)
+    one_sided = lower >= 0.0
+    for j in range(p):
+        if screened[j]:
+            score[j] = -np.inf
+            continue
+        wj = w[j]
+        g = G[j]
+        lcj = lc[j]
+        if lcj > 0.0 and (wj == 0.0 or crit_mode == 1 or kind == KIND_CEL0
+                          or kind == KIND_LQ):
+            ws_consts(kind, params, lcj, c)
+        k = violation(kind, params, lower, upper, wj, g, lcj, c, crit_mode)
+        if k > kmax:
+            kmax = k
+        if wj != 0.0:
+            score[j] = np.inf
+            nnz += 1
+        elif strategy == 0:
+            score[j] = k
+        elif strategy == 1:
+            score[j] = abs(_coord(kind, params, lower, upper, 0.0, g,
+                                  1.0 / lcj if lcj > 0.0 else 0.0, c))
+        elif norms[j] > 0.0:  # celer's priority (L1 / elastic net only)
+            corr = const * g if one_sided else const * abs(g)
+            score[j] = (corr - a1) / norms[j]
+        else:
+            score[j] = -1.7976931348623157e308
+    return kmax, nnz
+

@@ -1,21 +1,30 @@
 """NumPy references:
-Working-set coordinate descent for the sparse linear models (Lasso, ElasticNet).
+Working-set coordinate descent for squared loss + any separable penalty.
 
 Slow, readable versions of the Numba kernels (same arguments, same in-place updates, same
 return value), used as the oracle in the conformance tests and as the ``engine="numpy"`` path.
 
-``glm_cd_ws_dense(Xt, w, R, ws, lc, alpha1, alpha2, positive, max_epochs, tol, n_anderson)``
-(``Xt = X.T`` of shape (n_features, n_samples), C-contiguous, so feature ``j`` is ``Xt[j]``)
-runs at most ``max_epochs`` cyclic epochs of exact coordinate minimisation over the indices
-``ws`` of
+``glm_cd_ws_dense(Xt, w, R, ws, lc, kind, params, lower, upper, max_epochs, tol, n_anderson,
+crit_mode, check_offset)`` (``Xt = X.T`` of shape (n_features, n_samples), C-contiguous, so
+feature ``j`` is ``Xt[j]``) runs at most ``max_epochs`` cyclic epochs of exact coordinate
+minimisation over the indices ``ws`` of
 
-    1/(2n) ||R||^2 + alpha1 ||w||_1 + alpha2 / 2 ||w||^2   (+ indicator(w >= 0) if positive)
+    1/(2n) ||R||^2 + sum_j pen(w_j)     (w_j in [lower, upper])
 
-where ``R = y - X w`` (updated in place with ``w``) and ``lc[j] = ||X_j||^2 / n``. With
-``n_anderson = K > 0`` every ``K + 1`` epochs the stored iterates are extrapolated by Anderson
-acceleration (Bertrand and Massias, 2021) and the extrapolated point replaces the current one
-when its objective is lower. Every 10 epochs (and at the last one) the run stops if the largest
-subdifferential distance on the working set is ``<= tol``. Returns the number of epochs run.
+where ``pen`` is the separable penalty of the :class:`~sparsopt.penalties.PenaltySpec`
+``(kind, params, lower, upper)``, ``R = y - X w`` (updated in place with ``w``) and
+``lc[j] = ||X_j||^2 / n``. The update of coordinate ``j`` is
+``w_j <- clip(prox_{pen / L_j}(w_j + g_j / L_j), lower, upper)`` with ``g_j = X_j^T R / n``
+and ``L_j = lc[j]`` (CEL0 with ``a_j = sqrt(L_j)``: hard thresholding at
+``sqrt(2 alpha / L_j)``). With ``n_anderson = K > 0`` every ``K + 1`` epochs the stored
+iterates are extrapolated by Anderson acceleration (Bertrand and Massias, 2021) and the
+extrapolated point replaces the current one when it stays in the box and its objective is
+lower. Every 10 epochs (epochs 10, 20, ... with ``check_offset = 0``; 1, 11, 21, ... with
+``check_offset = 1``, skglm's schedule) and at the last one the run stops if the largest
+violation on the working set is ``<= tol`` (``crit_mode`` 0: subdifferential distance,
+fixed-point violation ``|w_j - prox(w_j + g_j / L_j)| L_j`` where it has no closed form or
+where it is 0 at ``w_j = 0``; 1: fixed-point violation).
+Returns the number of epochs run.
 
 ``glm_cd_ws_sparse(data, indices, indptr, n, center, mu, v, xv, vv, w, Rs, c_arr, ws, lc, ...)``
 does the same for a CSC matrix ``Xs`` with implicit column centring: the columns are
@@ -25,30 +34,97 @@ does the same for a CSC matrix ``Xs`` with implicit column centring: the columns
 
 import numpy as np
 
+from .. import _kinds as K
 from .._registry import register_kernel
+from . import prox as _prox
 
 CHECK_EVERY = 10
 MAX_WEIGHT = 1e3  # larger Anderson weights amplify rounding: no extrapolation
 
 
-def cd_update(wj, g, lcj, alpha1, alpha2, positive):
-    """Exact minimiser in ``w_j`` given ``g = X_j^T R / n`` and ``lcj = ||X_j||^2 / n``."""
-    denom = lcj + alpha2
-    if denom <= 0.0:
-        return 0.0
-    z = wj * lcj + g
-    if positive:
-        v = max(z - alpha1, 0.0)
-    else:
-        v = np.sign(z) * max(abs(z) - alpha1, 0.0)
-    return v / denom
+def prox_step(kind, p, lcj, t):
+    """Scalar prox of ``pen / lcj`` at ``t`` (no box), through the array references."""
+    x = np.array([float(t)])
+    out = np.empty(1)
+    step = 1.0 / lcj
+    lam = p[0]
+    if kind == K.KIND_L1:
+        _prox.prox_l1(x, step * lam, out)
+    elif kind == K.KIND_ELASTICNET:
+        _prox.prox_elasticnet(x, step * lam * p[1], 1.0 + step * lam * (1.0 - p[1]), out)
+    elif kind == K.KIND_L0:
+        _prox.prox_l0(x, np.sqrt(2.0 * step * lam), out)
+    elif kind == K.KIND_CEL0:  # a_j^2 step = 1: hard threshold at sqrt(2 alpha) / a_j
+        _prox.prox_l0(x, np.sqrt(2.0 * lam / lcj), out)
+    elif kind == K.KIND_LHALF:
+        _prox.prox_lhalf(x, step * lam, out)
+    elif kind == K.KIND_LTWOTHIRDS:
+        _prox.prox_ltwothirds(x, step * lam, out)
+    elif kind == K.KIND_LQ:
+        _prox.prox_lq(x, step * lam, p[1], out)
+    elif kind == K.KIND_MCP:
+        _prox.prox_mcp(x, lam, p[1], step, out)
+    elif kind == K.KIND_SCAD:
+        _prox.prox_scad(x, lam, p[1], step, out)
+    elif kind == K.KIND_LOG:
+        _prox.prox_log(x, step * lam, p[1], out)
+    else:  # KIND_BOX
+        _prox.prox_box(x, p[0], p[1], out)
+    return float(out[0])
 
 
-def subdiff_dist(wj, g, alpha1, alpha2, positive):
-    """Distance of ``g`` (= minus the partial gradient) to the penalty's subdifferential."""
-    if wj == 0.0:
-        return max((g if positive else abs(g)) - alpha1, 0.0)
-    return abs(g - alpha1 * np.sign(wj) - alpha2 * wj)
+def coord(kind, p, lower, upper, wj, g, lcj):
+    """The coordinate update (``lcj = 0``: the penalty's minimiser in the box, 0 clipped)."""
+    if lcj <= 0.0:
+        return float(np.clip(0.0, lower, upper))
+    inv_l = 1.0 / lcj  # the kernels multiply by 1 / L_j (computed once per working set)
+    return float(np.clip(prox_step(kind, p, lcj, wj + g * inv_l), lower, upper))
+
+
+def pen_values(kind, p, a, w):
+    """Penalty value of each entry of ``w`` (CEL0 with the weights ``a``)."""
+    u = np.abs(np.asarray(w, dtype=np.float64))
+    lam = p[0]
+    if kind == K.KIND_L1:
+        return lam * u
+    if kind == K.KIND_ELASTICNET:
+        return lam * (p[1] * u + 0.5 * (1 - p[1]) * u * u)
+    if kind == K.KIND_MCP:
+        g = p[1]
+        return np.where(u <= g * lam, lam * u - u * u / (2 * g), 0.5 * g * lam * lam)
+    if kind == K.KIND_SCAD:
+        a_ = p[1]
+        mid = (2 * a_ * lam * u - u * u - lam * lam) / (2 * (a_ - 1))
+        return np.where(u <= lam, lam * u, np.where(u <= a_ * lam, mid, lam * lam * (a_ + 1) / 2))
+    if kind == K.KIND_L0:
+        return np.where(u != 0, lam, 0.0)
+    if kind == K.KIND_LHALF:
+        return lam * np.sqrt(u)
+    if kind == K.KIND_LTWOTHIRDS:
+        return lam * u ** (2.0 / 3.0)
+    if kind == K.KIND_LQ:
+        return lam * u ** p[1]
+    if kind == K.KIND_LOG:
+        return lam * np.log1p(u / p[1])
+    if kind == K.KIND_CEL0:
+        a = np.asarray(a, dtype=np.float64)
+        with np.errstate(divide="ignore"):
+            b = np.where(a > 0, np.sqrt(2 * lam) / np.where(a > 0, a, 1.0), np.inf)
+        return np.where(u <= b, a * np.sqrt(2 * lam) * u - 0.5 * a * a * u * u, lam)
+    return np.zeros_like(u)  # KIND_BOX (inside)
+
+
+def violation(kind, p, lower, upper, wj, g, lcj, crit_mode):
+    """Subdifferential distance (``crit_mode`` 0; the fixed-point violation where it has no
+    closed form or is 0 at ``w_j = 0``) or fixed-point violation (1) of one coordinate."""
+    if crit_mode == 0:
+        d = float(_prox.subdiff_distance(kind, np.array([wj]), np.array([g]), p, lower,
+                                         upper)[0])
+        if d > 0.0 or (d == 0.0 and wj != 0.0):
+            return d
+    if lcj <= 0.0:
+        return abs(wj - float(np.clip(0.0, lower, upper)))
+    return abs(wj - coord(kind, p, lower, upper, wj, g, lcj)) * lcj
 
 
 def anderson_coefs(bw):
@@ -71,53 +147,54 @@ def anderson_coefs(bw):
     return c if np.abs(c).sum() <= MAX_WEIGHT else None
 
 
-def _objective(R_true, wv, alpha1, alpha2, n):
-    return (0.5 / n * float(R_true @ R_true) + alpha1 * float(np.abs(wv).sum())
-            + 0.5 * alpha2 * float(wv @ wv))
-
-
-def _run(n, w, ws, lc, alpha1, alpha2, positive, max_epochs, tol, K, grad, update, get_r,
-         set_r, r_true):
+def _run(n, w, ws, lc, kind, p, lower, upper, max_epochs, tol, K_, crit_mode, check_offset,
+         grad, update,
+         get_r, set_r, r_true):
     """Shared driver: ``grad(j)``, ``update(j, d)``, residual snapshot accessors."""
     inv_n = 1.0 / n
+    aws = np.sqrt(np.maximum(np.asarray(lc, dtype=np.float64)[ws], 0.0))
+
+    def objective(R_true, wv):
+        return 0.5 / n * float(R_true @ R_true) + float(pen_values(kind, p, aws, wv).sum())
+
     bw, br = [], []
     ep = 0
     for ep in range(1, max_epochs + 1):
         for j in ws:
             old = w[j]
-            w[j] = cd_update(float(old), grad(j) * inv_n, float(lc[j]), alpha1, alpha2, positive)
+            w[j] = coord(kind, p, lower, upper, float(old), grad(j) * inv_n, float(lc[j]))
             d = w[j] - old
             if d != 0.0:
                 update(j, d)
-        if K > 0:
+        if K_ > 0:
             bw.append(w[ws].astype(np.float64))
             br.append(get_r())
-            if len(bw) == K + 1:
+            if len(bw) == K_ + 1:
                 c = anderson_coefs(np.array(bw))
                 B, Br = np.array(bw), np.array(br)
                 bw, br = [], []
                 if c is not None:
                     wacc = c @ B[1:]
-                    if not (positive and np.any(wacc < 0.0)):
+                    if not (np.any(wacc < lower) or np.any(wacc > upper)):
                         racc = c @ Br[1:]
-                        f_acc = _objective(r_true(racc), wacc, alpha1, alpha2, n)
-                        f_cur = _objective(r_true(get_r()), w[ws].astype(np.float64), alpha1,
-                                           alpha2, n)
+                        f_acc = objective(r_true(racc), wacc)
+                        f_cur = objective(r_true(get_r()), w[ws].astype(np.float64))
                         if f_acc < f_cur:
                             w[ws] = wacc
                             set_r(racc)
-        if ep % CHECK_EVERY == 0 or ep == max_epochs:
+        if (ep - check_offset) % CHECK_EVERY == 0 or ep == max_epochs:
             crit = 0.0
             for j in ws:
-                crit = max(crit, subdiff_dist(float(w[j]), grad(j) * inv_n, alpha1, alpha2,
-                                              positive))
+                crit = max(crit, violation(kind, p, lower, upper, float(w[j]), grad(j) * inv_n,
+                                           float(lc[j]), crit_mode))
             if crit <= tol:
                 break
     return ep
 
 
 @register_kernel("glm_cd_ws_dense", "numpy")
-def glm_cd_ws_dense(Xt, w, R, ws, lc, alpha1, alpha2, positive, max_epochs, tol, n_anderson):
+def glm_cd_ws_dense(Xt, w, R, ws, lc, kind, params, lower, upper, max_epochs, tol, n_anderson,
+                    crit_mode, check_offset):
     n = Xt.shape[1]
 
     def grad(j):
@@ -132,13 +209,14 @@ def glm_cd_ws_dense(Xt, w, R, ws, lc, alpha1, alpha2, positive, max_epochs, tol,
     def set_r(r):
         R[:] = r
 
-    return _run(n, w, ws, lc, alpha1, alpha2, positive, max_epochs, tol, n_anderson, grad,
-                update, get_r, set_r, lambda r: r)
+    return _run(n, w, ws, lc, kind, params, lower, upper, max_epochs, tol, n_anderson,
+                crit_mode, check_offset, grad, update, get_r, set_r, lambda r: r)
 
 
 @register_kernel("glm_cd_ws_sparse", "numpy")
 def glm_cd_ws_sparse(data, indices, indptr, n, center, mu, v, xv, vv, w, Rs, c_arr, ws, lc,
-                     alpha1, alpha2, positive, max_epochs, tol, n_anderson):
+                     kind, params, lower, upper, max_epochs, tol, n_anderson, crit_mode,
+                     check_offset):
     v64 = v.astype(np.float64)
     st = {"c": float(c_arr[0])}
 
@@ -172,41 +250,43 @@ def glm_cd_ws_sparse(data, indices, indptr, n, center, mu, v, xv, vv, w, Rs, c_a
     def r_true(r):
         return r[:n] + r[n] * v64 if center else r[:n]
 
-    ep = _run(n, w, ws, lc, alpha1, alpha2, positive, max_epochs, tol, n_anderson, grad, update,
-              get_r, set_r, r_true)
+    ep = _run(n, w, ws, lc, kind, params, lower, upper, max_epochs, tol, n_anderson, crit_mode,
+              check_offset, grad, update, get_r, set_r, r_true)
     c_arr[0] = st["c"]
     return ep
 
 
 @register_kernel("glm_cd_scores", "numpy")
-def glm_cd_scores(w, G, lc, norms, alpha1, alpha2, positive, strategy, const, screened, score):
+def glm_cd_scores(w, G, lc, norms, kind, params, lower, upper, strategy, crit_mode, const,
+                  screened, score):
     """Working-set scores of every feature (float64 arrays), in place in ``score``.
 
-    ``strategy`` 0 is GS-s (distance of ``G = X^T R / n`` to the subdifferential), 1 GS-r (length
-    of the coordinate prox step, ``|prox(G_j / lc_j)|`` at ``w_j = 0``), 2 celer's priority
-    ``(const |G_j| - alpha1) / norms_j``. The support gets ``+inf`` (forced into the working
-    set), screened features ``-inf``. Returns ``(largest subdifferential distance over the
-    unscreened features, support size)``.
+    ``strategy`` 0 is GS-s (the violation of :func:`violation` with ``crit_mode``), 1 GS-r
+    (length of the coordinate prox step at ``w_j = 0``, ``|prox(G_j / L_j)|``), 2 celer's
+    priority ``(const |G_j| - alpha l1_ratio) / norms_j`` (L1 and elastic net only). The
+    support gets ``+inf`` (forced into the working set), screened features ``-inf``. Returns
+    ``(largest violation over the unscreened features, support size)``.
     """
-    zero = w == 0
-    at0 = np.maximum((G if positive else np.abs(G)) - alpha1, 0.0)
-    off = np.abs(G - alpha1 * np.sign(w) - alpha2 * w)
-    kkt = np.where(zero, at0, off)
+    p = w.size
+    kkt = np.array([violation(kind, params, lower, upper, float(w[j]), float(G[j]),
+                              float(lc[j]), crit_mode) for j in range(p)])
     kkt[screened] = 0.0
+    zero = w == 0
     if strategy == 0:
         score[:] = kkt
     elif strategy == 1:
-        z = G
-        v = np.maximum(z - alpha1, 0.0) if positive else np.sign(z) * np.maximum(
-            np.abs(z) - alpha1, 0.0)
-        den = lc + alpha2
-        out = np.zeros_like(v)
-        np.divide(v, den, out=out, where=den > 0)
-        score[:] = np.abs(out)
+        score[:] = [abs(coord(kind, params, lower, upper, 0.0, float(G[j]), float(lc[j])))
+                    for j in range(p)]
     else:
-        corr = const * (G if positive else np.abs(G))
+        if kind == K.KIND_L1:
+            a1 = params[0]
+        elif kind == K.KIND_ELASTICNET:
+            a1 = params[0] * params[1]
+        else:
+            a1 = 0.0
+        corr = const * (G if lower >= 0 else np.abs(G))
         safe = np.where(norms > 0, norms, 1.0)
-        score[:] = np.where(norms > 0, (corr - alpha1) / safe, -np.finfo(np.float64).max)
+        score[:] = np.where(norms > 0, (corr - a1) / safe, -np.finfo(np.float64).max)
     score[~zero] = np.inf
     score[screened] = -np.inf
     return float(kkt.max(initial=0.0)), int(np.count_nonzero(~zero & ~screened))

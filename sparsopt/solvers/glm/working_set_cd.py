@@ -1,26 +1,28 @@
-"""Working-set coordinate descent for the Lasso and the elastic net (the skglm/celer recipe).
+"""Working-set coordinate descent for squared loss + any separable penalty (the skglm/celer
+recipe): :func:`working_set_cd`, :func:`working_set_cd_path`, :func:`alpha_max`.
 
-The objective is scikit-learn's, with the same scaling::
+The objective is scikit-learn's mean datafit plus the penalty's value::
 
-    1/(2n) ||y - X w||^2 + alpha * l1_ratio * ||w||_1 + alpha * (1 - l1_ratio) / 2 * ||w||^2
+    1/(2n) sum_i s_i (y_i - x_i^T w)^2 + pen.value(w)
 
-(``n`` = number of samples; with sample weights ``s`` rescaled to sum to ``n``, the data term
-is ``1/(2n) sum_i s_i (y_i - x_i w)^2``; with ``fit_intercept`` the data are centred first,
-implicitly for sparse ``X``).
+(``n`` = number of samples, sample weights ``s`` rescaled to sum to ``n``; with
+``fit_intercept`` the data are centred first, implicitly for sparse ``X``). With
+``pen = L1(alpha)`` this is exactly scikit-learn's Lasso, with ``ElasticNet(alpha, l1_ratio)``
+its elastic net.
 """
 
 from __future__ import annotations
 
-import time
+import copy
 import warnings
 
 import numpy as np
 import scipy.sparse as sp
 
-from ..._config import get_config
-from ..._core.result import SolverResult, SolverState
-from ...backends import kernel_for
-from ...exceptions import ConvergenceWarning, NonFiniteIterateWarning
+from ..._core.loop import LoopMonitor
+from ...backends import _kinds, kernel_for
+from ...exceptions import ConvergenceWarning
+from ...penalties import get_penalty
 from ...utils.validation import check_array, check_int, check_scalar
 
 WS_STRATEGIES = ("gs-s", "gs-r", "gap")  # codes 0, 1, 2 of the glm_cd_scores kernel
@@ -183,9 +185,7 @@ def _validate(X, y, sample_weight, owner):
     return X, y, sample_weight
 
 
-def _check_params(alpha, l1_ratio, max_iter, max_epochs, tol, p0, ws_strategy, owner):
-    alpha = check_scalar(alpha, "alpha", owner, lower=0.0)
-    l1_ratio = check_scalar(l1_ratio, "l1_ratio", owner, lower=0.0, upper=1.0)
+def _check_params(max_iter, max_epochs, tol, p0, ws_strategy, owner):
     max_iter = check_int(max_iter, "max_iter", owner, lower=1)
     max_epochs = check_int(max_epochs, "max_epochs", owner, lower=1)
     tol = check_scalar(tol, "tol", owner, lower=0.0)
@@ -193,7 +193,56 @@ def _check_params(alpha, l1_ratio, max_iter, max_epochs, tol, p0, ws_strategy, o
     if ws_strategy not in WS_STRATEGIES:
         raise ValueError(f"{owner}: ws_strategy must be one of {WS_STRATEGIES}, "
                          f"got {ws_strategy!r}.")
-    return alpha, l1_ratio, max_iter, max_epochs, tol, p0
+    return max_iter, max_epochs, tol, p0
+
+
+def _penalty(penalty, alpha, owner):
+    """The penalty object and its kernel spec (the one TypeError for a penalty without one)."""
+    if isinstance(penalty, str):
+        alpha = check_scalar(alpha, "alpha", owner, lower=0.0)
+    pen = get_penalty(penalty, alpha)
+    return pen, pen.spec(solver=owner)
+
+
+def _gap_terms(spec):
+    """Kernel-selection helper (the one place the solver looks at ``spec.kind``).
+
+    The duality gap, gap-safe screening and celer's ``"gap"`` scores exist in closed form
+    for the convex l1 and elastic-net penalties, alone or under the non-negative orthant:
+    return ``(alpha1, alpha2, positive)`` of ``alpha1 ||w||_1 + alpha2 / 2 ||w||^2`` then,
+    ``None`` for every other penalty (they stop on the largest optimality violation).
+    """
+    box_ok = spec.upper == np.inf and spec.lower in (-np.inf, 0.0)
+    if not box_ok:
+        return None
+    p = spec.params
+    if spec.kind == _kinds.KIND_L1:
+        return float(p[0]), 0.0, spec.lower == 0.0
+    if spec.kind == _kinds.KIND_ELASTICNET:
+        return float(p[0] * p[1]), float(p[0] * (1.0 - p[1])), spec.lower == 0.0
+    return None
+
+
+def _check_coordinate_steps(pen, spec, lc64, owner):
+    """The coordinate steps ``1 / L_j`` must make the penalty's prox well posed (MCP needs
+    ``gamma > 1 / L_j``, SCAD ``gamma > 1 + 1 / L_j``): one clear ValueError otherwise."""
+    if spec.kind == _kinds.KIND_CEL0:
+        # CEL0's weights are the column norms here, a_j^2 / L_j = 1 by construction: the
+        # kernels use the limit of its prox (hard thresholding), always well defined
+        return
+    pos = lc64[lc64 > 0]
+    if pos.size == 0:
+        return
+    j = int(np.argmin(np.where(lc64 > 0, lc64, np.inf)))
+    step = 1.0 / float(lc64[j])
+    try:
+        pen.check_step(step)
+    except ValueError as err:
+        raise ValueError(
+            f"{owner}: coordinate descent uses the steps 1 / L_j with L_j = ||X_j||^2 / n; "
+            f"column {j} has ||X_j|| / sqrt(n) = {np.sqrt(lc64[j]):.4g}, so its step is "
+            f"{step:.4g} and {err} (MCP needs gamma > n / ||X_j||^2 for every column: "
+            "increase gamma or standardise the columns of X.)") from None
 
 
 # ----------------------------------------------------------------------------- duality gap
@@ -229,49 +278,62 @@ def duality_gap(Rt, G, w, y, a1, a2, positive, n):
 # ----------------------------------------------------------------------------- the solver
 
 
-def _solve(prob, alpha, l1_ratio, *, positive=False, w0=None, max_iter=100, max_epochs=50_000,
-           tol=1e-4, p0=10, ws_strategy="gs-r", anderson=True, screening=True, verbose=None,
-           callback=None, engine=None, warn=True, owner="lasso_cd", budget_name="max_epochs"):
+def _solve(prob, pen, spec, *, init=None, max_iter=100, max_epochs=50_000, tol=1e-4, p0=10,
+           ws_strategy="gs-r", anderson=True, screening=True, verbose=None, callback=None,
+           engine=None, warn=True, owner="working_set_cd", budget_name="max_epochs"):
     n, p = prob.n, prob.p
     dtype = prob.dtype
-    a1 = alpha * l1_ratio
-    a2 = alpha * (1.0 - l1_ratio)
-    if verbose is None:
-        verbose = get_config()["verbose"]
-    if w0 is None:
+    gap_terms = _gap_terms(spec)
+    use_gap = gap_terms is not None
+    if ws_strategy == "gap" and not use_gap:
+        raise ValueError(f"{owner}: ws_strategy='gap' (celer's dual scores) needs the l1 or "
+                         f"elastic-net penalty; got {pen!r}. Use 'gs-r' or 'gs-s'.")
+    a1, a2, positive = gap_terms if use_gap else (0.0, 0.0, False)
+    kind, params = int(spec.kind), np.ascontiguousarray(spec.params, dtype=np.float64)
+    lower, upper = float(spec.lower), float(spec.upper)
+    lc64 = prob.norms2 / n
+    norms = np.sqrt(prob.norms2)
+    aj = np.sqrt(lc64)  # CEL0's weights under the mean datafit: ||X_j|| / sqrt(n)
+    _check_coordinate_steps(pen, spec, lc64, owner)
+    if init is None:
         w = np.zeros(p, dtype=dtype)
     else:
-        w = np.array(w0, dtype=dtype).ravel()
+        w = np.array(init, dtype=dtype).ravel()
         if w.shape != (p,):
-            raise ValueError(f"{owner}: w0 must have shape ({p},), got {np.shape(w0)}.")
+            raise ValueError(f"{owner}: init must have shape ({p},), got {np.shape(init)}.")
         if not np.all(np.isfinite(w)):
-            raise ValueError(f"{owner}: w0 contains NaN or infinity.")
-        if positive:
-            w = np.maximum(w, 0).astype(dtype)
+            raise ValueError(f"{owner}: init contains NaN or infinity.")
+        w = np.clip(w, lower, upper).astype(dtype)
     R, c = prob.residual(w)
     op = "glm_cd_ws_sparse" if prob.sparse else "glm_cd_ws_dense"
     kern = kernel_for(op, w, engine=engine)
     K = 5 if anderson else 0
     score_kernel = kernel_for("glm_cd_scores", w, engine=engine)
     strategy = WS_STRATEGIES.index(ws_strategy)
+    # optimality violation: GS-r ranks by the prox step, so it stops on the fixed-point
+    # violation (skglm's "fixpoint"); GS-s on the subdifferential distance. The l1/elastic
+    # net keep the subdifferential distance inside the working sets (and the gap outside).
+    crit_mode = 1 if (not use_gap and strategy == 1) else 0
+    # inner test after epochs 10, 20, ... (l1 / elastic net: unchanged iterates) or after
+    # epochs 1, 11, ... (skglm's schedule: quick working-set turnover, which steers non-convex
+    # problems to better stationary points)
+    check_offset = 0 if use_gap else 1
     score = np.empty(p)
-    tol_s = tol * prob.yn2 / n
-    norms = np.sqrt(prob.norms2)
-    lc64 = prob.norms2 / n
-    do_screen = bool(screening) and a1 > 0.0 and a2 == 0.0
+    tol_s = tol * prob.yn2 / n if use_gap else tol
+    criterion = ("duality gap (<= tol * ||y||^2 / n)" if use_gap else
+                 ("fixed-point violation" if crit_mode else "subdifferential distance"))
+    do_screen = bool(screening) and use_gap and a1 > 0.0 and a2 == 0.0
     screened = np.zeros(p, dtype=bool)
-    history = []
-    t0 = time.perf_counter()
+    mon = LoopMonitor(owner, max_iter=max_iter, tol=tol_s, callback=callback, verbose=verbose,
+                      criterion=criterion, x0=w)
     n_outer = n_epochs = 0
-    converged = False
-    stopped_by = "max_iter"
-    last_good = w.copy()
-    gap = best_gap = float("inf")
+    stopped_by = None
+    crit = best_crit = float("inf")
     best_at = 0
     best_dual = -float("inf")
     theta_corr = None
-    if verbose:
-        print(f"{owner}: {'iter':>5} {'epochs':>8} {'ws':>6} {'dual gap':>12} {'objective':>14}")
+    const = 1.0
+    ws_size = 0
     while True:
         if n_outer and dtype == np.float32:
             # fresh residual: no float32 drift from the kernels' updates and extrapolations
@@ -280,49 +342,38 @@ def _solve(prob, alpha, l1_ratio, *, positive=False, w0=None, max_iter=100, max_
             R, c = prob.residual(w)
         G, Rt = prob.neg_grad(R, c)
         w64 = np.asarray(w, dtype=np.float64)
-        if not (np.all(np.isfinite(w64)) and np.all(np.isfinite(G))):
-            warnings.warn(
-                f"{owner}: the coefficients became NaN or infinite; returning the last finite "
-                "iterate. Check the scaling of X and y.", NonFiniteIterateWarning, stacklevel=3)
-            w = last_good
-            R, c = prob.residual(w)
-            G, Rt = prob.neg_grad(R, c)
-            gap = duality_gap(Rt, G, w, prob.y, a1, a2, positive, n)[0]
-            stopped_by = "nonfinite"
-            break
-        last_good = w.copy()
-        gap, primal, const = duality_gap(Rt, G, w64, prob.y, a1, a2, positive, n)
-        # every dual point seen stays feasible: keep the best one (its value and, for the
-        # screening sphere, its correlations x_j^T theta)
-        dual = primal - gap
-        if dual >= best_dual:
-            best_dual = dual
-            theta_corr = const * G
-        gap = max(primal - best_dual, 0.0)
-        elapsed = time.perf_counter() - t0
-        history.append({"iteration": n_outer, "stop_crit": gap, "objective": primal,
-                        "time": elapsed, "n_epochs": n_epochs})
-        if verbose:
-            print(f"{owner}: {n_outer:5d} {n_epochs:8d} {'':>6} {gap:12.4e} {primal:14.6e}")
-        if gap <= tol_s:
-            converged = True
-            stopped_by = "tol"
-            break
-        if callback is not None and callback(SolverState(
-                iteration=n_outer, x=w, stop_crit=gap, objective=primal, elapsed=elapsed)):
-            stopped_by = "callback"
+        finite = bool(np.all(np.isfinite(G)))
+        if use_gap and finite:
+            gap, primal, const = duality_gap(Rt, G, w64, prob.y, a1, a2, positive, n)
+            # every dual point seen stays feasible: keep the best one (its value and, for the
+            # screening sphere, its correlations x_j^T theta)
+            dual = primal - gap
+            if dual >= best_dual:
+                best_dual = dual
+                theta_corr = const * G
+            crit = max(primal - best_dual, 0.0)
+            kkt_max = None
+        elif finite:
+            primal = 0.5 / n * _vdot(Rt, Rt) + float(
+                _pen_values(kind, params, aj, w64).sum())
+            kkt_max, n_supp = score_kernel(w64, G, lc64, norms, kind, params, lower, upper,
+                                           strategy, crit_mode, 1.0, screened, score)
+            crit = float(kkt_max)
+        else:
+            crit, primal = float("nan"), float("nan")
+        if mon.check(n_outer, w, crit, primal, n_epochs=n_epochs, ws_size=ws_size):
             break
         if n_outer >= max_iter or n_epochs >= max_epochs:
             stopped_by = "max_epochs" if n_epochs >= max_epochs else "max_iter"
             break
-        if gap < STAGNATION_DECREASE * best_gap:
-            best_gap, best_at = gap, n_outer
+        if crit < STAGNATION_DECREASE * best_crit:
+            best_crit, best_at = crit, n_outer
         elif n_outer - best_at >= STAGNATION_ITERS:
             stopped_by = "stagnation"
             break
         # gap-safe screening (Fercoq, Gramfort, Salmon 2015): |x_j^T theta| + ||x_j|| r < a1
         if do_screen:
-            radius = np.sqrt(2.0 * gap / n)
+            radius = np.sqrt(2.0 * crit / n)
             corr = theta_corr if positive else np.abs(theta_corr)
             new = (~screened) & (corr + norms * radius < a1)
             if new.any():
@@ -334,14 +385,14 @@ def _solve(prob, alpha, l1_ratio, *, positive=False, w0=None, max_iter=100, max_
                     G, Rt = prob.neg_grad(R, c)
                     w64 = w.astype(np.float64)
                     const = duality_gap(Rt, G, w64, prob.y, a1, a2, positive, n)[2]
+        if use_gap:
+            kkt_max, n_supp = score_kernel(w64, G, lc64, norms, kind, params, lower, upper,
+                                           strategy, crit_mode, float(const), screened, score)
         # working set: support forced in, then the largest scores
-        kkt_max, n_supp = score_kernel(w64, G, lc64, norms, a1, a2, bool(positive), strategy,
-                                       float(const), screened, score)
         n_free = p - int(screened.sum())
         size = min(max(p0, 2 * n_supp), n_free)
         if size <= 0:
-            stopped_by = "tol"
-            converged = True
+            mon.converged, mon.stopped_by = True, "tol"
             break
         if size < p:
             ws = np.argpartition(-score, size - 1)[:size]
@@ -351,61 +402,98 @@ def _solve(prob, alpha, l1_ratio, *, positive=False, w0=None, max_iter=100, max_
         # the kernel's gradients carry the rounding of X's dtype: never ask for less
         # (a float32 working set would otherwise run its whole epoch budget)
         # (rounding of the dot products, and one ulp of a coefficient times its curvature)
-        inner_tol = max(INNER_FRACTION * kkt_max,
+        inner_tol = max(INNER_FRACTION * float(kkt_max),
                         8.0 * float(np.finfo(dtype).eps)
                         * (float(norms.max()) * float(np.linalg.norm(Rt)) / n
                            + float(np.max(lc64 * np.abs(w64)))))
         budget = max_epochs - n_epochs
         if prob.sparse:
             ep = kern(prob.data, prob.indices, prob.indptr, n, prob.fit_intercept, prob.mu,
-                      prob.v, prob.xv, prob.vv, w, R, c, ws, prob.lc, a1, a2, bool(positive),
-                      budget, inner_tol, K)
+                      prob.v, prob.xv, prob.vv, w, R, c, ws, prob.lc, kind, params, lower,
+                      upper, budget, inner_tol, K, crit_mode, check_offset)
         else:
-            ep = kern(prob.X.T, w, R, ws, prob.lc, a1, a2, bool(positive), budget, inner_tol, K)
+            ep = kern(prob.X.T, w, R, ws, prob.lc, kind, params, lower, upper, budget,
+                      inner_tol, K, crit_mode, check_offset)
         n_epochs += int(ep)
         n_outer += 1
-        history[-1]["ws_size"] = int(size)
+        ws_size = int(size)
+    if stopped_by is not None:
+        mon.stopped_by = stopped_by
+    converged = mon.converged
+    stopped_by = mon.stopped_by
     if not converged and warn and stopped_by == "stagnation":
         warnings.warn(
-            f"{owner} did not converge: the duality gap stagnates at {gap:.3e} > tol * "
-            f"||y||^2 / n = {tol_s:.3e} ({STAGNATION_ITERS} working-set iterations without "
-            f"progress): the tolerance is below the rounding level of {np.dtype(dtype).name}. "
-            "Increase tol (or use float64 data).", ConvergenceWarning, stacklevel=3)
+            f"{owner} did not converge: the {criterion} stagnates at {crit:.3e} > "
+            f"{tol_s:.3e} ({STAGNATION_ITERS} working-set iterations without progress): the "
+            f"tolerance is below the rounding level of {np.dtype(dtype).name}. Increase tol "
+            "(or use float64 data).", ConvergenceWarning, stacklevel=3)
     elif not converged and warn and stopped_by in ("max_iter", "max_epochs"):
         limit = (f"{budget_name} = {max_epochs} epochs" if stopped_by == "max_epochs"
                  else f"{n_outer} working-set iterations")
         hint = budget_name if stopped_by == "max_epochs" else "max_iter"
         warnings.warn(
-            f"{owner} did not converge: duality gap = {gap:.3e} > tol * ||y||^2 / n = "
-            f"{tol_s:.3e} after {limit}. Increase {hint} or tol.",
-            ConvergenceWarning, stacklevel=3)
-    info = {"dual_gap": float(gap), "n_epochs": int(n_epochs), "n_outer": int(n_outer),
-            "criterion": "duality gap", "tol": tol, "tol_scaled": float(tol_s),
-            "n_screened": int(screened.sum()), "stopped_by": stopped_by,
-            "intercept": prob.intercept(w), "time": time.perf_counter() - t0}
-    return SolverResult(x=w, n_iter=n_epochs, converged=converged, stop_crit=float(gap),
-                        history=history, info=info)
+            f"{owner} did not converge: {criterion} = {crit:.3e} > {tol_s:.3e} after "
+            f"{limit}. Increase {hint} or tol.", ConvergenceWarning, stacklevel=3)
+    mon.n_iter = int(n_epochs)  # n_iter counts epochs (the budget), checks are outer
+    if mon.stopped_by == "nonfinite":
+        w = mon.last_finite  # what result() rolls back to
+    res = mon.result(w, warn=False, stacklevel=3, intercept=prob.intercept(w),
+                     dual_gap=float(mon.stop_crit) if use_gap else float("nan"),
+                     n_epochs=int(n_epochs), n_outer=int(n_outer), tol_scaled=float(tol_s),
+                     n_screened=int(screened.sum()))
+    return res
 
 
-def lasso_cd(X, y, *, alpha, l1_ratio=1.0, sample_weight=None, fit_intercept=False,
-             positive=False, w0=None, max_iter=100, max_epochs=50_000, tol=1e-4, p0=10,
-             ws_strategy="gs-r", anderson=True, screening=True, verbose=None, callback=None,
-             engine=None):
-    """Lasso / elastic net by working-set coordinate descent with Anderson acceleration.
+def _pen_values(kind, params, aj, w):
+    from ...backends._numpy.glm_cd import pen_values
 
-    Minimises scikit-learn's objective (same scaling, same parameter names)::
+    return pen_values(kind, params, aj, w)
 
-        1/(2n) ||y - X w||^2 + alpha * l1_ratio * ||w||_1
-                             + alpha * (1 - l1_ratio) / 2 * ||w||^2
 
-    (``+ indicator(w >= 0)`` with ``positive``). Each outer iteration computes the full
-    gradient, the duality gap (stop when ``gap <= tol * ||y||^2 / n``, scikit-learn's and
-    celer's criterion), discards features with the gap-safe sphere test (pure Lasso), and
-    builds a working set: the current support plus the features with the largest greedy
-    scores, ``max(p0, 2 |support|)`` in all. The working-set problem is solved by cyclic
-    proximal coordinate descent (a Numba kernel on dense Fortran columns or CSC columns) with
-    Anderson extrapolation every 6 epochs, accepted only if the objective decreases, until its
-    largest subdifferential distance is below 0.3 times the outer one.
+def working_set_cd(X, y, *, penalty="l1", alpha=1.0, sample_weight=None, fit_intercept=False,
+                   init=None, max_iter=100, max_epochs=50_000, tol=1e-4, p0=10,
+                   ws_strategy="gs-r", anderson=True, screening=True, callback=None,
+                   verbose=None, engine=None):
+    """Squared loss + any separable penalty by working-set coordinate descent.
+
+    Objective
+    ---------
+    scikit-learn's mean datafit plus the penalty::
+
+        1/(2n) sum_i s_i (y_i - x_i^T w)^2 + pen.value(w)
+
+    with the sample weights ``s`` rescaled to sum to ``n`` (ones by default); with
+    ``fit_intercept`` the data are centred first (implicitly for sparse ``X``). ``L1(alpha)``
+    gives scikit-learn's Lasso, ``ElasticNet(alpha, l1_ratio)`` its elastic net,
+    ``penalty + Positive()`` its ``positive=True``.
+
+    Each outer iteration computes the full gradient and an optimality measure, builds a
+    working set (the current support plus the features with the largest greedy scores,
+    ``max(p0, 2 |support|)`` in all) and solves the problem restricted to it by cyclic
+    proximal coordinate descent (a Numba kernel on dense Fortran columns or CSC columns)::
+
+        w_j <- clip(prox_{pen / L_j}(w_j + x_j^T r / (n L_j)), lower, upper),
+        L_j = ||x_j||^2 / n,
+
+    with Anderson extrapolation every 6 epochs, accepted only if the objective decreases,
+    until the working set's largest violation is below 0.3 times the outer one.
+
+    Stopping criteria:
+
+    * convex ``L1`` / ``ElasticNet`` (alone or ``+ Positive()``): the duality gap, ``gap <=
+      tol * ||y||^2 / n`` (scikit-learn's and celer's criterion), with gap-safe screening
+      (pure l1);
+    * every other penalty (MCP, SCAD, log, l0, lq, CEL0, boxes): the largest optimality
+      violation over all features ``<= tol`` (skglm's criterion): with ``ws_strategy="gs-r"``
+      the fixed-point violation ``|w_j - prox(w_j + g_j / L_j)| L_j``, with ``"gs-s"`` the
+      distance of ``g_j = x_j^T r / n`` to the (limiting) subdifferential (at ``w_j = 0`` the
+      larger of the two: the limiting subdifferential of l0 and lq at 0 is the whole line).
+      No screening (not valid for non-convex penalties).
+
+    For non-convex penalties the result is a stationary point (coordinate-wise minimum) that
+    depends on ``init``. CEL0 uses the column norms ``a_j = ||x_j|| / sqrt(n)`` as its weights
+    (its exact-relaxation weights under the mean datafit; the penalty's own ``a`` is not
+    used); the coordinate step then is hard thresholding at ``sqrt(2 alpha) / a_j``.
 
     Parameters
     ----------
@@ -413,42 +501,44 @@ def lasso_cd(X, y, *, alpha, l1_ratio=1.0, sample_weight=None, fit_intercept=Fal
         Design. float32 stays float32; sparse input is used as CSC without densifying.
     y : ndarray of shape (n_samples,)
         Target.
-    alpha : float
-        Regularization strength (>= 0).
-    l1_ratio : float, default=1.0
-        Mix between l1 (1.0, the Lasso) and squared l2 (0.0).
+    penalty : str or Penalty, default="l1"
+        A separable penalty with a kernel spec (``"l1"``, ``"elasticnet"``, ``"mcp"``,
+        ``"scad"``, ``"log"``, ``"l0"``, ``"l1/2"``, ``"l2/3"``, ``"lq"``, ``"cel0"``, an
+        instance such as ``MCP(alpha=0.1, gamma=3.0)``, optionally ``+ Positive()`` or
+        ``+ Box(...)``). Group and k-support penalties raise a TypeError (use
+        :func:`~sparsopt.solvers.proximal_gradient`).
+    alpha : float, default=1.0
+        Regularization strength when ``penalty`` is a name (ignored for an instance).
     sample_weight : ndarray of shape (n_samples,), default=None
         Non-negative weights, rescaled internally to sum to ``n_samples`` (as scikit-learn).
     fit_intercept : bool, default=False
         Centre the data (implicitly for sparse ``X``); the intercept is in
         ``result.info["intercept"]``.
-    positive : bool, default=False
-        Constrain the coefficients to be non-negative.
-    w0 : ndarray of shape (n_features,), default=None
-        Warm start.
+    init : ndarray of shape (n_features,), default=None
+        Initial coefficients (zeros by default); clipped to the penalty's box.
     max_iter : int, default=100
         Maximum number of outer (working-set) iterations.
     max_epochs : int, default=50000
         Budget of coordinate-descent epochs (passes over the working set), all outer
         iterations together.
     tol : float, default=1e-4
-        Stop when the duality gap is ``<= tol * ||y||^2 / n`` (``y`` centred and weighted),
-        the criterion of scikit-learn's coordinate descent and of celer.
+        Tolerance of the stopping criterion (see above).
     p0 : int, default=10
         Size of the first working set.
     ws_strategy : {"gs-r", "gs-s", "gap"}, default="gs-r"
         Greedy score that ranks features outside the support: ``"gs-r"`` the length of the
         coordinate prox-gradient step (skglm's ``fixpoint``), ``"gs-s"`` the distance of the
         negative gradient to the subdifferential (skglm's ``subdiff``), ``"gap"`` celer's
-        priority ``(alpha l1_ratio - |x_j^T theta|) / ||x_j||``.
+        priority ``(alpha1 - |x_j^T theta|) / ||x_j||`` (l1 and elastic net only).
     anderson : bool, default=True
         Anderson acceleration (K = 5) of the inner coordinate descent.
     screening : bool, default=True
-        Gap-safe screening (only used when ``l1_ratio == 1``).
+        Gap-safe screening (pure l1 only).
+    callback : callable ``callback(SolverState) -> bool`` or None, default=None
+        Called once per outer iteration; returning True stops the solver
+        (``converged=False``, ``info["stopped_by"] == "callback"``).
     verbose : int or None, default=None
         Print one line per outer iteration (``None``: the global config).
-    callback : callable ``callback(SolverState) -> bool`` or None, default=None
-        Called once per outer iteration; returning True stops the solver.
     engine : {"auto", "numpy", "numba"} or None, default=None
         Kernel backend (``"numpy"`` is the slow reference).
 
@@ -456,15 +546,28 @@ def lasso_cd(X, y, *, alpha, l1_ratio=1.0, sample_weight=None, fit_intercept=Fal
     -------
     result : SolverResult
         ``x`` the coefficients of shape (n_features,) in the dtype of ``X``; ``n_iter`` the
-        epochs used; ``stop_crit`` the final duality gap; ``history`` one record per outer
-        iteration (``objective``, ``stop_crit`` = gap, ``time``, ``n_epochs``, ``ws_size``);
-        ``info`` with ``dual_gap``, ``intercept``, ``n_epochs``, ``n_outer``, ``n_screened``,
-        ``tol_scaled``.
+        epochs used; ``stop_crit`` the final criterion; ``history`` one record per outer
+        iteration (``objective``, ``stop_crit``, ``time``, ``n_epochs``, ``ws_size``);
+        ``info`` with ``intercept``, ``dual_gap`` (NaN without a gap), ``n_epochs``,
+        ``n_outer``, ``n_screened``, ``tol_scaled``, ``stopped_by``, ``criterion``.
+
+    Raises
+    ------
+    TypeError
+        For a penalty without a coordinate-wise kernel (group, k-support).
+    ValueError
+        When a coordinate step ``1 / L_j`` makes the penalty's prox ill-posed (MCP needs
+        ``gamma > 1 / L_j``, SCAD ``gamma > 1 + 1 / L_j``).
 
     Warns
     -----
     ConvergenceWarning
-        Once, when the duality gap is still above the tolerance after the budget.
+        Once, when the criterion is still above the tolerance after the budget.
+
+    See Also
+    --------
+    sparsopt.linear_model.SparseRegression : the estimator.
+    sparsopt.solvers.proximal_gradient : any penalty with a prox (group, k-support).
 
     References
     ----------
@@ -476,46 +579,69 @@ def lasso_cd(X, y, *, alpha, l1_ratio=1.0, sample_weight=None, fit_intercept=Fal
        dual extrapolation", ICML 2018.
     .. [4] O. Fercoq, A. Gramfort and J. Salmon, "Mind the duality gap: safer rules for the
        Lasso", ICML 2015.
-    .. [5] J. Nutini, I. Laradji and M. Schmidt, "Let's make block coordinate descent
-       converge faster", JMLR 23(131), 2022.
+    .. [5] P. Breheny and J. Huang, "Coordinate descent algorithms for nonconvex penalized
+       regression, with applications to biological feature selection", Ann. Appl. Stat.
+       5(1), 2011.
 
     Examples
     --------
     >>> import numpy as np
-    >>> from sparsopt.solvers import lasso_cd
+    >>> from sparsopt.penalties import MCP
+    >>> from sparsopt.solvers import working_set_cd
     >>> rng = np.random.default_rng(0)
     >>> X = rng.standard_normal((50, 100))
     >>> w_true = np.zeros(100); w_true[:3] = [2.0, -1.0, 1.5]
     >>> y = X @ w_true
-    >>> res = lasso_cd(X, y, alpha=0.1, tol=1e-8)
+    >>> res = working_set_cd(X, y, alpha=0.1, tol=1e-8)
     >>> np.flatnonzero(res.x).tolist(), res.converged
     ([0, 1, 2], True)
+    >>> res = working_set_cd(X, y, penalty=MCP(alpha=0.1, gamma=3.0), tol=1e-10)
+    >>> np.round(res.x[:3], 6).tolist()  # MCP: no shrinkage of the large coefficients
+    [2.0, -1.0, 1.5]
     """
-    owner = "lasso_cd"
+    owner = "working_set_cd"
     X, y, sample_weight = _validate(X, y, sample_weight, owner)
-    alpha, l1_ratio, max_iter, max_epochs, tol, p0 = _check_params(
-        alpha, l1_ratio, max_iter, max_epochs, tol, p0, ws_strategy, owner)
+    pen, spec = _penalty(penalty, alpha, owner)
+    max_iter, max_epochs, tol, p0 = _check_params(max_iter, max_epochs, tol, p0, ws_strategy,
+                                                  owner)
     prob = _Problem(X, y, sample_weight, fit_intercept, owner)
-    return _solve(prob, alpha, l1_ratio, positive=positive, w0=w0, max_iter=max_iter,
-                  max_epochs=max_epochs, tol=tol, p0=p0, ws_strategy=ws_strategy,
-                  anderson=anderson, screening=screening, verbose=verbose, callback=callback,
-                  engine=engine, owner=owner)
+    return _solve(prob, pen, spec, init=init, max_iter=max_iter, max_epochs=max_epochs,
+                  tol=tol, p0=p0, ws_strategy=ws_strategy, anderson=anderson,
+                  screening=screening, verbose=verbose, callback=callback, engine=engine,
+                  owner=owner)
 
 
-def alpha_max(X, y, *, l1_ratio=1.0, sample_weight=None, fit_intercept=False, positive=False):
-    """Smallest ``alpha`` for which the (elastic-net) solution is zero.
+def _slope_at_zero(spec, owner):
+    """``pen'(0+) / alpha``: 0 is stationary iff ``max_j |g_j| <= alpha * slope`` (kinds with
+    a finite slope at 0 only; the kernel-selection helper's companion)."""
+    k, p = spec.kind, spec.params
+    if k in (_kinds.KIND_L1, _kinds.KIND_MCP, _kinds.KIND_SCAD):
+        return 1.0
+    if k == _kinds.KIND_ELASTICNET:
+        return max(float(p[1]), 1e-3)
+    if k == _kinds.KIND_LOG:
+        return 1.0 / float(p[1])
+    raise ValueError(
+        f"{owner}: alpha_max is not defined for this penalty (kind {k}): w = 0 is a "
+        "stationary point for every alpha (l0, lq, CEL0) or the penalty has no strength. "
+        "Use the l1 value, alpha_max(X, y), as a scale.")
 
-    ``max_j |x_j^T y| / (n * l1_ratio)`` on the centred, weighted data (one-sided with
-    ``positive``), as scikit-learn's path.
+
+def alpha_max(X, y, *, penalty="l1", sample_weight=None, fit_intercept=False):
+    """Smallest ``alpha`` for which ``w = 0`` is a solution (stationary point).
+
+    ``max_j |x_j^T y| / (n * pen'(0+) / alpha)`` on the centred, weighted data (one-sided
+    under ``Positive()``), as scikit-learn's path: ``/ l1_ratio`` for the elastic net,
+    ``* eps`` for the log penalty, the l1 value for MCP and SCAD.
 
     Parameters
     ----------
     X : {ndarray, sparse matrix} of shape (n_samples, n_features)
     y : ndarray of shape (n_samples,)
-    l1_ratio : float, default=1.0
+    penalty : str or Penalty, default="l1"
+        Its parameters other than ``alpha`` (``l1_ratio``, ``eps``, the constraint) are used.
     sample_weight : ndarray of shape (n_samples,), default=None
     fit_intercept : bool, default=False
-    positive : bool, default=False
 
     Returns
     -------
@@ -524,29 +650,41 @@ def alpha_max(X, y, *, l1_ratio=1.0, sample_weight=None, fit_intercept=False, po
     Examples
     --------
     >>> import numpy as np
+    >>> from sparsopt.penalties import ElasticNet
     >>> from sparsopt.solvers.glm.working_set_cd import alpha_max
     >>> alpha_max(np.eye(2), np.array([2.0, -4.0]))
     2.0
+    >>> alpha_max(np.eye(2), np.array([2.0, -4.0]), penalty=ElasticNet(l1_ratio=0.5))
+    4.0
     """
     X, y, sample_weight = _validate(X, y, sample_weight, "alpha_max")
+    pen, spec = _penalty(penalty, 1.0, "alpha_max")
     prob = _Problem(X, y, sample_weight, fit_intercept, "alpha_max")
-    return _alpha_max(prob, l1_ratio, positive)
+    return _alpha_max(prob, spec, "alpha_max")
 
 
-def _alpha_max(prob, l1_ratio, positive):
+def _alpha_max(prob, spec, owner="alpha_max"):
+    slope = _slope_at_zero(spec, owner)
     R, c = prob.residual(np.zeros(prob.p, dtype=prob.dtype))
     G, _ = prob.neg_grad(R, c)
-    m = float(np.max(G)) if positive else float(np.max(np.abs(G)))
-    return max(m, 0.0) / max(l1_ratio, 1e-3)
+    if spec.lower >= 0.0:
+        m = float(np.max(G))
+    elif spec.upper <= 0.0:
+        m = float(np.max(-G))
+    else:
+        m = float(np.max(np.abs(G)))
+    return max(m, 0.0) / slope
 
 
-def lasso_cd_path(X, y, *, alphas, l1_ratio=1.0, sample_weight=None, fit_intercept=False,
-                  positive=False, w0=None, max_iter=100, max_epochs=50_000, tol=1e-4, p0=10,
-                  ws_strategy="gs-r", anderson=True, screening=True, engine=None, warn=True):
-    """Warm-started regularisation path of :func:`lasso_cd`.
+def working_set_cd_path(X, y, *, alphas, penalty="l1", sample_weight=None, fit_intercept=False,
+                        init=None, max_iter=100, max_epochs=50_000, tol=1e-4, p0=10,
+                        ws_strategy="gs-r", anderson=True, screening=True, engine=None,
+                        warn=True):
+    """Warm-started regularisation path of :func:`working_set_cd`.
 
     The data are centred and weighted once; each ``alpha`` (solved in decreasing order)
-    starts from the previous solution.
+    starts from the previous solution. The penalty at each ``alpha`` is ``penalty`` with its
+    ``alpha`` replaced (its other parameters and its constraint kept).
 
     Parameters
     ----------
@@ -554,9 +692,9 @@ def lasso_cd_path(X, y, *, alphas, l1_ratio=1.0, sample_weight=None, fit_interce
     y : ndarray of shape (n_samples,)
     alphas : array-like of shape (n_alphas,)
         Regularization strengths (sorted internally in decreasing order).
-    l1_ratio, sample_weight, fit_intercept, positive, w0, max_iter, max_epochs, tol, p0, \
+    penalty, sample_weight, fit_intercept, init, max_iter, max_epochs, tol, p0, \
 ws_strategy, anderson, screening, engine
-        As in :func:`lasso_cd` (``max_epochs`` is per ``alpha``).
+        As in :func:`working_set_cd` (``max_epochs`` is per ``alpha``).
     warn : bool, default=True
         Emit one ConvergenceWarning if some ``alpha`` did not converge.
 
@@ -566,61 +704,72 @@ ws_strategy, anderson, screening, engine
         Decreasing.
     coefs : ndarray of shape (n_features, n_alphas)
     intercepts : ndarray of shape (n_alphas,)
-    dual_gaps : ndarray of shape (n_alphas,)
+    stop_crits : ndarray of shape (n_alphas,)
+        Final stopping criterion per ``alpha`` (the duality gap for l1 / elastic net).
     n_iters : ndarray of shape (n_alphas,)
         Epochs per ``alpha``.
 
     Examples
     --------
     >>> import numpy as np
-    >>> from sparsopt.solvers import lasso_cd_path
+    >>> from sparsopt.solvers import working_set_cd_path
     >>> rng = np.random.default_rng(0)
     >>> X, y = rng.standard_normal((30, 8)), rng.standard_normal(30)
-    >>> alphas, coefs, _, gaps, _ = lasso_cd_path(X, y, alphas=[0.5, 0.1, 0.01])
+    >>> alphas, coefs, _, gaps, _ = working_set_cd_path(X, y, alphas=[0.5, 0.1, 0.01])
     >>> coefs.shape, [int(np.count_nonzero(c)) <= 8 for c in coefs.T]
     ((8, 3), [True, True, True])
     """
-    owner = "lasso_cd_path"
+    owner = "working_set_cd_path"
     X, y, sample_weight = _validate(X, y, sample_weight, owner)
     alphas = np.sort(np.asarray(alphas, dtype=np.float64).ravel())[::-1]
     if alphas.size == 0 or not np.all(np.isfinite(alphas)) or np.any(alphas < 0):
         raise ValueError(f"{owner}: alphas must be a non-empty array of finite values >= 0.")
-    _, l1_ratio, max_iter, max_epochs, tol, p0 = _check_params(
-        float(alphas[0]), l1_ratio, max_iter, max_epochs, tol, p0, ws_strategy, owner)
+    pen, _ = _penalty(penalty, float(alphas[0]), owner)
+    max_iter, max_epochs, tol, p0 = _check_params(max_iter, max_epochs, tol, p0, ws_strategy,
+                                                  owner)
     prob = _Problem(X, y, sample_weight, fit_intercept, owner)
     coefs, intercepts, gaps, n_iters, bad = _path(
-        prob, alphas, l1_ratio, positive=positive, w0=w0, max_iter=max_iter,
-        max_epochs=max_epochs, tol=tol, p0=p0, ws_strategy=ws_strategy, anderson=anderson,
-        screening=screening, engine=engine, owner=owner)
+        prob, pen, alphas, init=init, max_iter=max_iter, max_epochs=max_epochs, tol=tol, p0=p0,
+        ws_strategy=ws_strategy, anderson=anderson, screening=screening, engine=engine,
+        owner=owner)
     if bad and warn:
         warnings.warn(
             f"{owner} did not converge for {len(bad)} of {alphas.size} alphas (smallest "
-            f"{min(bad):.3e}): the duality gap stayed above tol * ||y||^2 / n after "
+            f"{min(bad):.3e}): the stopping criterion stayed above the tolerance after "
             f"max_epochs = {max_epochs}. Increase max_epochs (max_iter in the estimators) or "
             "tol.", ConvergenceWarning, stacklevel=2)
     return alphas, coefs, intercepts, gaps, n_iters
 
 
-def _path(prob, alphas, l1_ratio, *, w0=None, owner="lasso_cd_path", **kwargs):
+def _with_alpha(pen, alpha):
+    """``pen`` with its strength replaced (the inner penalty's, under a constraint)."""
+    if hasattr(pen, "penalty") and hasattr(pen, "constraint"):
+        return type(pen)(_with_alpha(pen.penalty, alpha), pen.constraint)
+    return pen.set_params(alpha=float(alpha)) if hasattr(pen, "set_params") else pen
+
+
+def _path(prob, pen, alphas, *, init=None, owner="working_set_cd_path", **kwargs):
     """Warm-started solves on a prepared problem; also returns the alphas that did not
     converge (no warning: the caller emits one)."""
     coefs = np.empty((prob.p, alphas.size), dtype=prob.dtype)
     intercepts = np.empty(alphas.size)
     gaps = np.empty(alphas.size)
     n_iters = np.empty(alphas.size, dtype=np.int64)
-    w = w0
+    w = init
     bad = []
+    pen = copy.deepcopy(pen)
     for k, a in enumerate(alphas):
-        res = _solve(prob, float(a), l1_ratio, w0=w, verbose=0, warn=False, owner=owner,
-                     **kwargs)
+        pen_a = _with_alpha(pen, a)
+        res = _solve(prob, pen_a, pen_a.spec(solver=owner), init=w, verbose=0, warn=False,
+                     owner=owner, **kwargs)
         w = res.x
         coefs[:, k] = w
         intercepts[k] = res.info["intercept"]
-        gaps[k] = res.info["dual_gap"]
+        gaps[k] = res.stop_crit
         n_iters[k] = res.n_iter
         if not res.converged:
             bad.append(float(a))
     return coefs, intercepts, gaps, n_iters, bad
 
 
-__all__ = ["alpha_max", "duality_gap", "lasso_cd", "lasso_cd_path"]
+__all__ = ["alpha_max", "duality_gap", "working_set_cd", "working_set_cd_path"]
