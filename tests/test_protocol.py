@@ -140,7 +140,6 @@ EXEMPT = {
                      "learn_dictionary)",
     "dict_learning_online": "mirror of scikit-learn's function and return shape (native "
                             "sibling: learn_dictionary_online)",
-    "lasso_cd_path": "a path: one working-set solve per alpha (the solve is on the protocol)",
     "working_set_cd_path": "a path: one working-set solve per alpha (the solve is on the "
                            "protocol)",
 }
