@@ -425,10 +425,10 @@ def _check_init(init, wshape, nb, lower, upper):
     tuple ``(coef, intercept)``; the coefficients are projected onto the penalty's box."""
     if init is None:
         return None, None
-    coef, intercept = (init if isinstance(init, tuple) else (init, None))
     if isinstance(init, tuple) and len(init) != 2:
         raise ValueError(f"{_OWNER}: init must be an array of shape {wshape} or a tuple "
                          f"(coef, intercept), got a tuple of length {len(init)}.")
+    coef, intercept = (init if isinstance(init, tuple) else (init, None))
     W = None
     if coef is not None:
         W = np.array(coef, dtype=np.float64)
