@@ -249,9 +249,14 @@ class SparseLogisticRegression(_SparseLogisticBase):
     >>> pos = SparseLogisticRegression(alpha=0.05, positive=True).fit(X, y)
     >>> bool(pos.coef_.min() >= 0), float(pos.coef_[0, 3])  # feature 3 has a negative effect
     (True, 0.0)
-    >>> mcp = SparseLogisticRegression(alpha=0.05, penalty="mcp").fit(X, y)
+    >>> noisy = np.where(X[:, 0] - X[:, 3] + rng.standard_normal(100) > 0, "yes", "no")
+    >>> mcp = SparseLogisticRegression(alpha=0.05, penalty="mcp").fit(X, noisy)
     >>> np.flatnonzero(mcp.coef_).tolist(), mcp.dual_gap_ is None
     ([0, 3], True)
+
+    With a non-convex penalty (MCP, SCAD, l0...) the fit is a stationary point; on
+    separable classes such penalties, which do not shrink large coefficients, have no
+    minimiser (the coefficients grow until ``max_iter``), so use them on noisy classes.
     """
 
     _parameter_constraints = {**_COMMON, "penalty": penalty_constraint()}

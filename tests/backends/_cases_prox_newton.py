@@ -26,9 +26,9 @@ only (the solver computes in float64 and converts float32 input). Hypothesis dra
 shapes, the flags (intercept, group penalty), the penalty (l1, elastic net, MCP, SCAD,
 log, l0, l1/2, generic lq, CEL0: through its ``PenaltySpec``, optionally under
 ``Positive()``, which also exercises the curvature floors of the non-convex proxes), the
-number of epochs, the penalty level and the sparsity pattern; the values come from a NumPy generator seeded by hypothesis, so that
-no exact ties of the soft threshold occur (at a tie the two backends may legitimately
-round to different sides).
+number of epochs, the penalty level and the sparsity pattern; the values come from a
+NumPy generator seeded by hypothesis, so that no exact ties of a threshold occur (at a
+tie the two backends may legitimately round to different sides).
 Both backends must return the same direction ``d``/``D`` and ``X d``/``M`` to 1e-9
 (relative), the same number of epochs (the epochs stop at a criterion of 1e-10, above the
 rounding noise of an exact coordinate minimum) and the same final criterion.

@@ -469,10 +469,10 @@ def prox_newton(X, y, *, penalty="l1", alpha=1.0, loss="logistic", n_classes=Non
     (the GS-s greedy score; the limiting subdifferential for a non-convex penalty, and the
     fixed-point violation ``L_j |w_j - prox_{pen/L_j}(w_j - grad_j / L_j)|``, ``L_j`` a
     bound on the coordinate curvature, where it has no closed form, CEL0 and generic lq,
-    or is the whole line at zero, l0, l1/2 and l2/3); the run stops when the largest of these (and the
-    intercept's gradient) is at most ``tol``. Otherwise the working set is the support
-    plus the highest scores, of size ``max(p0, 2 |support|)``, and proximal Newton steps
-    are taken on it until its own violation falls below ``0.3`` x the outer one. Each
+    or is the whole line at zero, l0, l1/2 and l2/3); the run stops when the largest of
+    these (and the intercept's gradient) is at most ``tol``. Otherwise the working set is
+    the support plus the highest scores, of size ``max(p0, 2 |support|)``, and proximal
+    Newton steps are taken on it until its own violation falls below ``0.3`` x the outer one. Each
     Newton direction minimises the quadratic model of the loss plus the penalty by
     weighted coordinate descent (coordinate steps ``prox_{pen/H_jj}(w_j - grad_j /
     H_jj)`` clipped to the constraint; a block step per row for the group penalty), at
