@@ -927,3 +927,15 @@ def test_estimator_penalty_parameter():
     assert m.converged_ and m.dual_gap_ is None
     with pytest.raises(ValueError, match="penalty"):
         SparseLogisticRegression(penalty="group").fit(X, y)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("loss", ["logistic", "multinomial"])
+def test_float32_input_is_solved_in_float64(loss):
+    X, y = _binary_data(n=60, p=10) if loss == "logistic" else _multi_data(n=60, p=10)
+    X32 = X.astype(np.float32)
+    a = prox_newton(X32, y, penalty="mcp", alpha=0.02, loss=loss, tol=1e-8, max_iter=5)
+    b = prox_newton(X32.astype(np.float64), y, penalty="mcp", alpha=0.02, loss=loss, tol=1e-8,
+                    max_iter=5)
+    assert a.x.dtype == np.float64
+    np.testing.assert_array_equal(a.x, b.x)
