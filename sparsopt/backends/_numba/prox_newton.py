@@ -19,9 +19,9 @@ The multinomial kernels also take the row-wise group penalty ``params[0] * ||W_j
 import numpy as np
 from numba import njit
 
-from .._kinds import KIND_CEL0, KIND_MCP, KIND_SCAD
+from .._kinds import KIND_CEL0, KIND_L1, KIND_MCP, KIND_SCAD
 from .._registry import register_kernel
-from .prox import N_CONSTS, prox_apply_clip, prox_consts
+from .prox import N_CONSTS, l1_apply, prox_apply, prox_apply_clip, prox_consts
 
 _opts = dict(cache=True, nogil=True)
 
@@ -57,6 +57,31 @@ def _coord_consts(kind, p, avec, lips, cst):
             prox_consts(kind, p, 1.0 / lips[j], avec[j], cst[j])
 
 
+@njit(**_opts)
+def _clip(v, lower, upper):
+    if v < lower:
+        return lower
+    if v > upper:
+        return upper
+    return v
+
+
+@njit(**_opts)
+def _coord_prox(kind, t, cst, j, lower, upper):
+    """``prox_apply_clip(kind, t, cst[j], lower, upper)``, with a fast path for l1 (the
+    default penalty): no row view of the constants per coordinate step, which costs as much
+    as the step itself on sparse columns. Same arithmetic as the generic path."""
+    if kind == KIND_L1:
+        v = l1_apply(t, cst[j, 0])
+    else:
+        v = prox_apply(kind, t, cst[j])
+    if v < lower:
+        return lower
+    if v > upper:
+        return upper
+    return v
+
+
 @register_kernel("pn_xt_dot", "numba")
 @njit(**_opts)
 def pn_xt_dot(XT, RT, out):
@@ -86,7 +111,7 @@ def _bin_dense_pass(XT, h, grad, w, kind, cst, lower, upper, lips, d, Xd, v, fit
             continue
         xj = XT[j]
         g = grad[j] + np.dot(xj, v)
-        new = prox_apply_clip(kind, old - g / L, cst[j], lower, upper)
+        new = _coord_prox(kind, old - g / L, cst, j, lower, upper)
         delta = new - old
         if delta != 0.0:
             d[j] = new - w[j]
@@ -108,6 +133,55 @@ def _bin_dense_pass(XT, h, grad, w, kind, cst, lower, upper, lips, d, Xd, v, fit
         if abs(g) > crit:
             crit = abs(g)
     return crit
+
+
+@njit(**_opts)
+def _bin_dense_pass_l1(XT, h, grad, w, kind, cst, lower, upper, lips, d, Xd, v, fit_intercept,
+                    l_int, grad_int, all_coords):
+    """``_bin_dense_pass`` for the l1 kind (see ``_bin_csc_pass_l1``)."""
+    m, n = XT.shape
+    crit = 0.0
+    for j in range(m):
+        L = lips[j]
+        if L <= 0.0:
+            continue
+        old = w[j] + d[j]
+        if not all_coords and old == 0.0:
+            continue
+        xj = XT[j]
+        g = grad[j] + np.dot(xj, v)
+        new = _clip(l1_apply(old - g / L, cst[j, 0]), lower, upper)
+        delta = new - old
+        if delta != 0.0:
+            d[j] = new - w[j]
+            for i in range(n):
+                Xd[i] += delta * xj[i]
+                v[i] += delta * xj[i] * h[i]
+            a = abs(delta) * L
+            if a > crit:
+                crit = a
+    if fit_intercept and l_int > 0.0:
+        g = grad_int
+        for i in range(n):
+            g += v[i]
+        delta = -g / l_int
+        d[m] += delta
+        for i in range(n):
+            Xd[i] += delta
+            v[i] += delta * h[i]
+        if abs(g) > crit:
+            crit = abs(g)
+    return crit
+
+
+@njit(**_opts)
+def _dense_pass(XT, h, grad, w, kind, cst, lower, upper, lips, d, Xd, v, fit_intercept, l_int,
+                grad_int, all_coords):
+    if kind == KIND_L1:
+        return _bin_dense_pass_l1(XT, h, grad, w, kind, cst, lower, upper, lips, d, Xd, v,
+                                  fit_intercept, l_int, grad_int, all_coords)
+    return _bin_dense_pass(XT, h, grad, w, kind, cst, lower, upper, lips, d, Xd, v,
+                           fit_intercept, l_int, grad_int, all_coords)
 
 
 @register_kernel("pn_cd_binary_dense", "numba")
@@ -137,14 +211,14 @@ def pn_cd_binary_dense(XT, h, grad, w, kind, params, lower, upper, avec, fit_int
     ep = 0
     while ep < max_epochs:
         ep += 1
-        crit = _bin_dense_pass(XT, h, grad, w, kind, cst, lower, upper, lips, d, Xd, v,
-                               fit_intercept, l_int, grad_int, True)
+        crit = _dense_pass(XT, h, grad, w, kind, cst, lower, upper, lips, d, Xd, v,
+                           fit_intercept, l_int, grad_int, True)
         if crit <= tol:
             break
         while ep < max_epochs:  # passes over the non-zero coordinates until they settle
             ep += 1
-            if _bin_dense_pass(XT, h, grad, w, kind, cst, lower, upper, lips, d, Xd, v,
-                               fit_intercept, l_int, grad_int, False) <= tol:
+            if _dense_pass(XT, h, grad, w, kind, cst, lower, upper, lips, d, Xd, v,
+                           fit_intercept, l_int, grad_int, False) <= tol:
                 break
     return ep, crit
 
@@ -167,7 +241,7 @@ def _bin_csc_pass(data, indices, indptr, h, grad, w, kind, cst, lower, upper, li
         for q in range(indptr[j], indptr[j + 1]):
             i = indices[q]
             g += data[q] * h[i] * Xd[i]
-        new = prox_apply_clip(kind, old - g / L, cst[j], lower, upper)
+        new = _coord_prox(kind, old - g / L, cst, j, lower, upper)
         delta = new - old
         if delta != 0.0:
             d[j] = new - w[j]
@@ -187,6 +261,59 @@ def _bin_csc_pass(data, indices, indptr, h, grad, w, kind, cst, lower, upper, li
         if abs(g) > crit:
             crit = abs(g)
     return crit
+
+
+@njit(**_opts)
+def _bin_csc_pass_l1(data, indices, indptr, h, grad, w, kind, cst, lower, upper, lips, d, Xd,
+                  fit_intercept, l_int, grad_int, all_coords):
+    """``_bin_csc_pass`` for the l1 kind: the soft threshold inline (the fast path of the
+    default penalty; same arithmetic as ``prox_apply_clip``)."""
+    n = h.size
+    m = indptr.size - 1
+    crit = 0.0
+    for j in range(m):
+        L = lips[j]
+        if L <= 0.0:
+            continue
+        old = w[j] + d[j]
+        if not all_coords and old == 0.0:
+            continue
+        g = grad[j]
+        for q in range(indptr[j], indptr[j + 1]):
+            i = indices[q]
+            g += data[q] * h[i] * Xd[i]
+        new = _clip(l1_apply(old - g / L, cst[j, 0]), lower, upper)
+        delta = new - old
+        if delta != 0.0:
+            d[j] = new - w[j]
+            for q in range(indptr[j], indptr[j + 1]):
+                Xd[indices[q]] += delta * data[q]
+            a = abs(delta) * L
+            if a > crit:
+                crit = a
+    if fit_intercept and l_int > 0.0:
+        g = grad_int
+        for i in range(n):
+            g += h[i] * Xd[i]
+        delta = -g / l_int
+        d[m] += delta
+        for i in range(n):
+            Xd[i] += delta
+        if abs(g) > crit:
+            crit = abs(g)
+    return crit
+
+
+@njit(**_opts)
+def _csc_pass(data, indices, indptr, h, grad, w, kind, cst, lower, upper, lips, d, Xd,
+              fit_intercept, l_int, grad_int, all_coords):
+    # the l1 kind (the default penalty) gets its own compiled pass: the generic prox
+    # dispatch in the innermost loop cost ~25% of the kernel time on sparse columns
+    if kind == KIND_L1:
+        return _bin_csc_pass_l1(data, indices, indptr, h, grad, w, kind, cst, lower, upper,
+                                lips, d, Xd, fit_intercept, l_int, grad_int, all_coords)
+    return _bin_csc_pass(data, indices, indptr, h, grad, w, kind, cst, lower, upper, lips, d,
+                         Xd, fit_intercept, l_int, grad_int, all_coords)
 
 
 @register_kernel("pn_cd_binary_csc", "numba")
@@ -214,14 +341,14 @@ def pn_cd_binary_csc(data, indices, indptr, h, grad, w, kind, params, lower, upp
     ep = 0
     while ep < max_epochs:
         ep += 1
-        crit = _bin_csc_pass(data, indices, indptr, h, grad, w, kind, cst, lower, upper, lips,
-                             d, Xd, fit_intercept, l_int, grad_int, True)
+        crit = _csc_pass(data, indices, indptr, h, grad, w, kind, cst, lower, upper, lips,
+                         d, Xd, fit_intercept, l_int, grad_int, True)
         if crit <= tol:
             break
         while ep < max_epochs:  # passes over the non-zero coordinates until they settle
             ep += 1
-            if _bin_csc_pass(data, indices, indptr, h, grad, w, kind, cst, lower, upper, lips,
-                             d, Xd, fit_intercept, l_int, grad_int, False) <= tol:
+            if _csc_pass(data, indices, indptr, h, grad, w, kind, cst, lower, upper, lips,
+                         d, Xd, fit_intercept, l_int, grad_int, False) <= tol:
                 break
     return ep, crit
 
@@ -374,7 +501,7 @@ def pn_cd_multi_dense(X, P, sw, G, W, kind, params, lower, upper, avec, group, f
                     for i in range(n):
                         g += X[i, j] * Q[i, k] * (M[i, k] - s[i])
                     old = W[j, k] + D[j, k]
-                    new = prox_apply_clip(kind, old - g / L, cst[j * K + k], lower, upper)
+                    new = _coord_prox(kind, old - g / L, cst, j * K + k, lower, upper)
                     delta = new - old
                     if delta != 0.0:
                         D[j, k] = new - W[j, k]
@@ -459,7 +586,7 @@ def pn_cd_multi_csc(data, indices, indptr, P, sw, G, W, kind, params, lower, upp
                         i = indices[q]
                         g += data[q] * Q[i, k] * (M[i, k] - s[i])
                     old = W[j, k] + D[j, k]
-                    new = prox_apply_clip(kind, old - g / L, cst[j * K + k], lower, upper)
+                    new = _coord_prox(kind, old - g / L, cst, j * K + k, lower, upper)
                     delta = new - old
                     if delta != 0.0:
                         D[j, k] = new - W[j, k]

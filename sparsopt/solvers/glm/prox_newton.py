@@ -152,6 +152,8 @@ class _PenaltyOps:
         self.group, self.is_convex, self.conj, self.multi = group, is_convex, conj, multi
         self.alpha = float(params[0])
         self.use_fix = False
+        # l1, free or under x >= 0: closed-form scores (the default penalty's fast path)
+        self.l1_fast = kind == KIND_L1 and lower in (-np.inf, 0.0) and upper == np.inf
         # the orthant of a group penalty, as a sign: +1 (W >= 0), -1 (W <= 0), 0 (none)
         self.orthant = 1.0 if lower == 0.0 else (-1.0 if upper == 0.0 else 0.0)
 
@@ -221,6 +223,12 @@ class _PenaltyOps:
             return _group_scores(W, G, self.alpha, self.orthant)
         if self.use_fix:
             d = fix()
+        elif self.l1_fast:  # the closed form of l1 (free or >= 0): fewer passes over W
+            a = self.alpha
+            if self.lower == 0.0:
+                d = np.where(W > 0, np.abs(G + a), np.maximum(-G - a, 0.0))
+            else:
+                d = np.where(W != 0, np.abs(G + a * np.sign(W)), np.maximum(np.abs(G) - a, 0.0))
         else:
             d = subdiff_distance(self.kind, W, -G, self.params, self.lower, self.upper)
         return d.max(axis=1) if d.ndim == 2 else d
