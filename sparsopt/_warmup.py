@@ -100,6 +100,9 @@ def _warm_bcd(dtype, verbose):
             if dtype == np.float64:
                 prox_newton(A, np.where(X[:, 0] > 0, 1.0, -1.0), alpha=0.01, max_iter=2)
                 prox_newton(A, np.arange(12) % 3, alpha=0.01, loss="multinomial", max_iter=2)
+                # the fixed-point scores (pn_fixpoint) of l0, lq and CEL0
+                prox_newton(A, np.where(X[:, 0] > 0, 1.0, -1.0), penalty="l0", alpha=0.01,
+                            max_iter=2)
     key = ("bcd_*, glm_cd_*, pn_* (float64)", dtype.name)
     out = {key: time.perf_counter() - t0}
     if verbose:

@@ -15,7 +15,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
 from ..solvers.glm.prox_newton import prox_newton
-from ..utils.estimator import SparsoptEstimatorMixin
+from ..utils.estimator import SparsoptEstimatorMixin, penalty_constraint
 
 __all__ = ["MultinomialLogisticRegression", "SparseLogisticRegression"]
 
@@ -38,8 +38,16 @@ class _SparseLogisticBase(SparsoptEstimatorMixin, LinearClassifierMixin, BaseEst
 
     _multi = False
 
-    def _penalty_name(self):
-        return "l1"
+    def _penalty(self, n_classes):
+        """The penalty object: ``self.penalty`` (name or object) with ``alpha``, under
+        ``positive`` (scikit-learn's spelling of the constraint ``+ Positive()``)."""
+        pen = self.penalty
+        if isinstance(pen, str) and pen == "group":
+            from ..penalties import GroupL21
+
+            # the row-wise l2 norm over the classes: one group of all the classes
+            pen = GroupL21(alpha=self.alpha, groups=n_classes, weights=[1.0])
+        return self._make_penalty(penalty=pen)
 
     def _encode(self, y):
         check_classification_targets(y)
@@ -82,30 +90,30 @@ class _SparseLogisticBase(SparsoptEstimatorMixin, LinearClassifierMixin, BaseEst
             sw = _check_sample_weight(sample_weight, X, dtype=np.float64)
         K = classes.size
         multi = self._multi
-        coef_init = intercept_init = None
+        init = None
         if self.warm_start and hasattr(self, "coef_"):
             shape = (K if multi else 1, X.shape[1])
             if self.coef_.shape == shape and np.array_equal(self.classes_, classes):
-                coef_init = np.asarray(self.coef_, dtype=np.float64).T
-                coef_init = coef_init if multi else coef_init[:, 0]
-                intercept_init = np.asarray(self.intercept_, dtype=np.float64)
-                intercept_init = intercept_init if multi else float(intercept_init[0])
+                coef = np.asarray(self.coef_, dtype=np.float64).T
+                coef = coef if multi else coef[:, 0]
+                intercept = np.asarray(self.intercept_, dtype=np.float64)
+                intercept = intercept if multi else float(intercept[0])
+                init = (coef, intercept if self.fit_intercept else None)
         target = yi if multi else np.where(yi == 1, 1.0, -1.0)
         res = prox_newton(
-            X, target, alpha=self.alpha, loss="multinomial" if multi else "logistic",
-            penalty=self._penalty_name(), positive=self.positive,
+            X, target, penalty=self._penalty(K), loss="multinomial" if multi else "logistic",
             n_classes=K if multi else None,
-            fit_intercept=self.fit_intercept, sample_weight=sw, coef_init=coef_init,
-            intercept_init=intercept_init, tol=self.tol, max_iter=self.max_iter,
-            max_pn_iter=self.max_pn_iter, p0=self.p0, ws_strategy=self.ws_strategy,
-            verbose=self.verbose)
+            fit_intercept=self.fit_intercept, sample_weight=sw, init=init, tol=self.tol,
+            max_iter=self.max_iter, max_pn_iter=self.max_pn_iter, p0=self.p0,
+            ws_strategy=self.ws_strategy, verbose=self.verbose)
         dtype = X.dtype
         W = np.asarray(res.x)
         self.classes_ = classes
         self.coef_ = (W.T if multi else W[None, :]).astype(dtype)
         self.intercept_ = np.atleast_1d(np.asarray(res.info["intercept"])).astype(dtype)
         self.kkt_violation_ = float(res.stop_crit)
-        self.dual_gap_ = float(res.info["dual_gap"])
+        gap = res.info["dual_gap"]
+        self.dual_gap_ = None if gap is None else float(gap)
         self.objective_ = float(res.info["objective"])
         return self._store_result(res)
 
@@ -132,13 +140,14 @@ class _SparseLogisticBase(SparsoptEstimatorMixin, LinearClassifierMixin, BaseEst
 
 
 class SparseLogisticRegression(_SparseLogisticBase):
-    """Binary logistic regression with an l1 penalty, by proximal Newton with working sets.
+    """Binary logistic regression with a sparse penalty, by proximal Newton with working sets.
 
-    Minimises the mean logistic loss plus an l1 penalty (skglm's scaling)::
+    Minimises the mean logistic loss plus a penalty, l1 by default (skglm's scaling)::
 
         1/n sum_i log(1 + exp(-y_i (x_i^T w + b))) + alpha * ||w||_1
 
-    with ``y_i`` in {-1, +1} (the second class of ``classes_`` is +1). With
+    with ``y_i`` in {-1, +1} (the second class of ``classes_`` is +1); ``penalty`` takes any
+    separable penalty (MCP, SCAD, elastic net...). With
     ``sample_weight`` the mean is weighted: ``sum_i s_i loss_i / sum_i s_i``. This is
     scikit-learn's ``LogisticRegression(penalty="l1", C=C)`` (``l1_ratio=1`` from
     scikit-learn 1.8 on), whose objective is ``C sum_i loss_i + ||w||_1``, for
@@ -156,15 +165,21 @@ class SparseLogisticRegression(_SparseLogisticBase):
     Parameters
     ----------
     alpha : float, default=1.0
-        Penalty strength (``>= 0``). The coefficients are all zero for ``alpha >=
-        ||X^T r||_inf``, ``r`` the gradient of the intercept-only model (see
+        Penalty strength (``>= 0``). For the l1 penalty the coefficients are all zero for
+        ``alpha >= ||X^T r||_inf``, ``r`` the gradient of the intercept-only model (see
         :func:`sparsopt.solvers.glm.prox_newton.logistic_alpha_max`).
+    penalty : str or Penalty, default="l1"
+        A penalty name of :func:`sparsopt.penalties.get_penalty` (built with ``alpha``) or
+        a separable penalty object (``L1``, ``ElasticNet``, ``MCP``, ``SCAD``, ``Log``,
+        ``L0``, ``Lq``, ``CEL0``; its own ``alpha`` then applies). With a non-convex
+        penalty the fit is a stationary point and ``dual_gap_`` is None.
     fit_intercept : bool, default=True
         Fit an unpenalised intercept.
     positive : bool, default=False
-        Constrain the coefficients to be non-negative (the intercept stays free). The
-        KKT criterion and the working-set scores then use the constrained
-        subdifferential: a zero coefficient is optimal when its gradient is ``>= -alpha``.
+        Constrain the coefficients to be non-negative (the intercept stays free): the
+        penalty becomes ``penalty + Positive()``. The KKT criterion and the working-set
+        scores then use the constrained subdifferential: for l1 a zero coefficient is
+        optimal when its gradient is ``>= -alpha``.
     tol : float, default=1e-4
         Tolerance on the largest KKT violation (skglm's criterion).
     max_iter : int, default=50
@@ -190,13 +205,14 @@ class SparseLogisticRegression(_SparseLogisticBase):
     converged_ : bool
     kkt_violation_ : float
         Final largest KKT violation (the stopping criterion).
-    dual_gap_ : float
+    dual_gap_ : float or None
         Duality gap of the final coefficients for the problem in ``coef_`` with the
         intercept held fixed at ``intercept_`` (with ``fit_intercept=False``: the whole
         problem): the objective minus the Fenchel dual objective at the dual point built
         from the loss gradient at the fitted margins, rescaled to be dual feasible. It is
         ``>= 0`` up to rounding, bounds ``objective_`` minus the optimum of that problem,
         and tends to 0 as ``tol`` does; ``kkt_violation_`` remains the stopping criterion.
+        None for the non-convex penalties.
     objective_ : float
         Final objective value.
     objective_history_ : ndarray
@@ -233,13 +249,23 @@ class SparseLogisticRegression(_SparseLogisticBase):
     >>> pos = SparseLogisticRegression(alpha=0.05, positive=True).fit(X, y)
     >>> bool(pos.coef_.min() >= 0), float(pos.coef_[0, 3])  # feature 3 has a negative effect
     (True, 0.0)
+    >>> noisy = np.where(X[:, 0] - X[:, 3] + rng.standard_normal(100) > 0, "yes", "no")
+    >>> mcp = SparseLogisticRegression(alpha=0.05, penalty="mcp").fit(X, noisy)
+    >>> np.flatnonzero(mcp.coef_).tolist(), mcp.dual_gap_ is None
+    ([0, 3], True)
+
+    With a non-convex penalty (MCP, SCAD, l0...) the fit is a stationary point; on
+    separable classes such penalties, which do not shrink large coefficients, have no
+    minimiser (the coefficients grow until ``max_iter``), so use them on noisy classes.
     """
 
-    _parameter_constraints = dict(_COMMON)
+    _parameter_constraints = {**_COMMON, "penalty": penalty_constraint()}
 
-    def __init__(self, alpha=1.0, *, fit_intercept=True, positive=False, tol=1e-4, max_iter=50,
-                 max_pn_iter=50, p0=10, ws_strategy="subdiff", warm_start=False, verbose=0):
+    def __init__(self, alpha=1.0, *, penalty="l1", fit_intercept=True, positive=False, tol=1e-4,
+                 max_iter=50, max_pn_iter=50, p0=10, ws_strategy="subdiff", warm_start=False,
+                 verbose=0):
         self.alpha = alpha
+        self.penalty = penalty
         self.fit_intercept = fit_intercept
         self.positive = positive
         self.tol = tol
@@ -294,7 +320,11 @@ class MultinomialLogisticRegression(_SparseLogisticBase):
     ----------
     alpha : float, default=1.0
         Penalty strength (``>= 0``).
-    penalty : {"l1", "group"}, default="l1"
+    penalty : str or Penalty, default="l1"
+        ``"group"`` (the row-wise l2 norm: ``GroupL21(alpha, groups=n_classes,
+        weights=[1.0])``), a penalty name of :func:`sparsopt.penalties.get_penalty` or a
+        separable penalty object applied to every entry of ``W`` (see
+        :class:`SparseLogisticRegression`).
     fit_intercept : bool, default=True
         Fit one unpenalised intercept per class.
     positive : bool, default=False
@@ -328,13 +358,14 @@ class MultinomialLogisticRegression(_SparseLogisticBase):
     converged_ : bool
     kkt_violation_ : float
         Final largest KKT violation (the stopping criterion).
-    dual_gap_ : float
+    dual_gap_ : float or None
         Duality gap of the final coefficients for the problem in ``coef_`` with the
         intercept held fixed at ``intercept_`` (with ``fit_intercept=False``: the whole
         problem): the objective minus the Fenchel dual objective at the dual point built
         from the loss gradient at the fitted margins, rescaled to be dual feasible. It is
         ``>= 0`` up to rounding, bounds ``objective_`` minus the optimum of that problem,
         and tends to 0 as ``tol`` does; ``kkt_violation_`` remains the stopping criterion.
+        None for the non-convex penalties.
     objective_ : float
     objective_history_ : ndarray
     n_features_in_ : int
@@ -367,7 +398,8 @@ class MultinomialLogisticRegression(_SparseLogisticBase):
     """
 
     _multi = True
-    _parameter_constraints = {**_COMMON, "penalty": [StrOptions({"l1", "group"})]}
+    _parameter_constraints = {**_COMMON,
+                              "penalty": [StrOptions({"group"}), *penalty_constraint()]}
 
     def __init__(self, alpha=1.0, *, penalty="l1", fit_intercept=True, positive=False,
                  tol=1e-4, max_iter=50, max_pn_iter=50, p0=10, ws_strategy="subdiff",
@@ -383,9 +415,6 @@ class MultinomialLogisticRegression(_SparseLogisticBase):
         self.ws_strategy = ws_strategy
         self.warm_start = warm_start
         self.verbose = verbose
-
-    def _penalty_name(self):
-        return self.penalty
 
     def _scores(self, X):
         check_is_fitted(self)

@@ -22,11 +22,13 @@ CASES = {
 
 The four kernels (binary / multinomial quadratic models, dense / CSC matrices) run
 coordinate-descent epochs on the model of one proximal Newton step; they are float64
-only (the solver computes in float64). Hypothesis draws the shapes, the flags (intercept,
-group penalty, positivity constraint), the number of epochs, the penalty level and the
-sparsity pattern; the values come from a NumPy generator seeded by hypothesis, so that
-no exact ties of the soft threshold occur (at a tie the two backends may legitimately
-round to different sides).
+only (the solver computes in float64 and converts float32 input). Hypothesis draws the
+shapes, the flags (intercept, group penalty), the penalty (l1, elastic net, MCP, SCAD,
+log, l0, l1/2, generic lq, CEL0: through its ``PenaltySpec``, optionally under
+``Positive()``, which also exercises the curvature floors of the non-convex proxes), the
+number of epochs, the penalty level and the sparsity pattern; the values come from a
+NumPy generator seeded by hypothesis, so that no exact ties of a threshold occur (at a
+tie the two backends may legitimately round to different sides).
 Both backends must return the same direction ``d``/``D`` and ``X d``/``M`` to 1e-9
 (relative), the same number of epochs (the epochs stop at a criterion of 1e-10, above the
 rounding noise of an exact coordinate minimum) and the same final criterion.
@@ -37,6 +39,27 @@ import scipy.sparse as sp
 from hypothesis import strategies as st
 
 from sparsopt.backends import dispatch
+from sparsopt.penalties import CEL0, L0, L1, MCP, SCAD, ElasticNet, Log, Lq, Positive
+
+#: penalties drawn for the coordinate steps (alpha is set per case)
+_PENALTIES = {
+    "l1": lambda a: L1(a),
+    "elasticnet": lambda a: ElasticNet(a, l1_ratio=0.6),
+    "mcp": lambda a: MCP(a, gamma=2.5),
+    "scad": lambda a: SCAD(a, gamma=3.7),
+    "log": lambda a: Log(a, eps=0.5),
+    "l0": lambda a: L0(a),
+    "lhalf": lambda a: Lq(a, q=0.5),
+    "lq": lambda a: Lq(a, q=0.3),
+    "cel0": lambda a: CEL0(a, a=0.8),
+}
+
+
+def _spec(name, alpha, positive):
+    pen = _PENALTIES[name](alpha)
+    if positive:
+        pen = pen + Positive()
+    return pen.spec()
 
 RTOL = 1e-9
 #: stopping tolerance of the epochs: above rounding noise (an exact coordinate minimum may
@@ -56,13 +79,16 @@ def _problem(draw, multi, sparse):
     epochs = draw(st.integers(1, 5))
     alpha = draw(st.sampled_from([0.0, 1e-3, 0.05, 0.3]))
     positive = draw(st.booleans())
+    pen = "l1" if group else draw(st.sampled_from(sorted(_PENALTIES)))
     return _make(n, m, K, seed, density, fit_intercept, group, epochs, alpha, multi, sparse,
-                 positive)
+                 positive, pen)
 
 
 def _make(n, m, K, seed, density, fit_intercept, group, epochs, alpha, multi, sparse,
-          positive=False):
+          positive=False, pen="l1"):
     rng = np.random.default_rng(seed)
+    spec = _spec(pen, alpha, positive)
+    avec = 0.5 + rng.random(m)
     X = rng.standard_normal((n, m)) * (rng.random((n, m)) < density)
     if multi:
         Z = rng.standard_normal((n, K))
@@ -91,7 +117,7 @@ def _make(n, m, K, seed, density, fit_intercept, group, epochs, alpha, multi, sp
         xargs = (np.asfortranarray(X),)
     else:  # the binary dense kernel takes the transposed matrix, rows contiguous
         xargs = (np.ascontiguousarray(X.T),)
-    return dict(xargs=xargs, curv=curv, G=G, W=W, alpha=alpha, group=group,
+    return dict(xargs=xargs, curv=curv, G=G, W=W, spec=spec, avec=avec, group=group,
                 fit_intercept=fit_intercept, g_int=g_int, epochs=epochs, multi=multi, n=n,
                 m=m, K=K, positive=positive)
 
@@ -100,13 +126,16 @@ def _run(op, c, engine):
     n, m, K = c["n"], c["m"], c["K"]
     if c["multi"]:
         D, M, s = np.full((m + 1, K), np.nan), np.full((n, K), np.nan), np.full(n, np.nan)
-        ep, crit = dispatch(op, *c["xargs"], *c["curv"], c["G"], c["W"], c["alpha"], c["positive"],
-                            c["group"], c["fit_intercept"], c["g_int"], c["epochs"], TOL, D, M, s,
-                            engine=engine)
+        sp_ = c["spec"]
+        ep, crit = dispatch(op, *c["xargs"], *c["curv"], c["G"], c["W"], sp_.kind, sp_.params,
+                            sp_.lower, sp_.upper, c["avec"], c["group"], c["fit_intercept"],
+                            c["g_int"], c["epochs"], TOL, D, M, s, engine=engine)
         return ep, crit, (D, M, s)
     d, Xd = np.full(m + 1, np.nan), np.full(n, np.nan)
-    ep, crit = dispatch(op, *c["xargs"], *c["curv"], c["G"], c["W"], c["alpha"], c["positive"],
-                        c["fit_intercept"], c["g_int"], c["epochs"], TOL, d, Xd, engine=engine)
+    sp_ = c["spec"]
+    ep, crit = dispatch(op, *c["xargs"], *c["curv"], c["G"], c["W"], sp_.kind, sp_.params,
+                        sp_.lower, sp_.upper, c["avec"], c["fit_intercept"], c["g_int"],
+                        c["epochs"], TOL, d, Xd, engine=engine)
     return ep, crit, (d, Xd)
 
 
@@ -129,6 +158,33 @@ def _check(op, c):
 def _example(multi, sparse):
     return lambda: _make(8, 5, 3 if multi else 1, 0, 0.5, True, multi, 3, 0.05, multi, sparse,
                          True)
+
+
+@st.composite
+def _fixpoint_case(draw):
+    m = draw(st.integers(0, 12))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    spec = _spec(draw(st.sampled_from(sorted(_PENALTIES))), draw(st.sampled_from([0.0, 0.05, 0.5])),
+                 draw(st.booleans()))
+    W = rng.standard_normal(m) * (rng.random(m) < 0.5)
+    if spec.lower == 0.0:
+        W = np.abs(W)
+    L = rng.random(m) * (rng.random(m) < 0.9)
+    return spec, 0.5 + rng.random(m), W, rng.standard_normal(m), L
+
+
+def _check_fixpoint(op, case):
+    spec, avec, W, G, L = case
+    out = {e: dispatch(op, spec.kind, spec.params, spec.lower, spec.upper, avec, W, G, L,
+                       np.full(W.size, np.nan), engine=e) for e in ("numpy", "numba")}
+    assert np.all(out["numba"] >= 0) and np.all(out["numba"][L == 0] == 0)
+    np.testing.assert_allclose(out["numba"], out["numpy"], rtol=1e-9, atol=1e-12)
+
+
+def _fixpoint_example():
+    spec = _spec("mcp", 0.1, True)
+    return spec, np.ones(4), np.array([0.0, 0.3, 1.0, 0.0]), np.array([0.5, -0.2, 0.1, -2.0]), \
+        np.array([0.1, 1.0, 0.0, 2.0])
 
 
 @st.composite
@@ -155,4 +211,5 @@ CASES = {
     "pn_cd_binary_csc": (_problem(False, True), _example(False, True), _check),
     "pn_cd_multi_dense": (_problem(True, False), _example(True, False), _check),
     "pn_cd_multi_csc": (_problem(True, True), _example(True, True), _check),
+    "pn_fixpoint": (_fixpoint_case(), _fixpoint_example, _check_fixpoint),
 }

@@ -8,23 +8,26 @@ matrix and call the dense ones (same arithmetic up to the order of the sums).
 Binary model (``pn_cd_binary_*``): minimise over the direction ``d`` (the last entry
 is the intercept's)::
 
-    grad^T d_w + grad_int d_int + 1/2 sum_i h_i (X d_w + d_int)_i^2 + alpha ||w + d_w||_1
+    grad^T d_w + grad_int d_int + 1/2 sum_i h_i (X d_w + d_int)_i^2 + pen(w + d_w)
 
 Multinomial model (``pn_cd_multi_*``, ``P`` the class probabilities, ``sw`` the
 normalised sample weights, ``M = X D_w + 1 d_int``)::
 
     <G, D_w> + <G_int, d_int> + 1/2 sum_i sw_i M_i^T (diag(P_i) - P_i P_i^T) M_i
-        + alpha pen(W + D_w),
+        + pen(W + D_w),
 
-``pen`` the l1 norm (exact coordinate steps) or the sum of the row l2 norms (one
+``pen`` a separable penalty (coordinate steps) or the sum of the row l2 norms (one
 block step per row with the bound ``sum_i sw_i X_ij^2 min(max_k P_ik, 2 max_k
 P_ik (1 - P_ik))`` on the row's Hessian). The intercepts take exact coordinate steps.
 
-With ``positive=True`` the coefficients ``w + d_w`` are kept ``>= 0`` (the penalty gains
-the indicator of the orthant): the l1 coordinate step becomes ``max(0, u - alpha / L)``
-and the group block step shrinks the projection ``max(u, 0)`` of the row onto the
-orthant, which is exactly the prox of ``alpha ||.||_2 + indicator(. >= 0)``. The
-intercepts stay unconstrained.
+The separable penalty is a :class:`~sparsopt.penalties.PenaltySpec` (``kind``, ``params``,
+``lower``, ``upper``; ``avec`` the per-column CEL0 constants): the coordinate step is the
+prox of ``pen / L_j`` at ``w_j - g_j / L_j`` clipped to ``[lower, upper]``, with ``L_j``
+raised to the curvature floor of a non-convex prox (:func:`pn_curvature_floor`). The
+group penalty (``group=True``, multinomial) is ``params[0] * sum_j ||W_j||_2``; its block
+step shrinks the row clipped to the orthant box ``[lower, upper]``, which is exactly the
+prox of the row norm plus the indicator of the orthant. The intercepts stay
+unconstrained.
 
 ``pn_cd_binary_dense`` takes the transposed matrix ``XT`` of shape ``(m, n_samples)``
 (C-contiguous rows), the other dense op ``X`` of shape ``(n_samples, m)``. Every op writes
@@ -36,13 +39,64 @@ is ``<= tol``.
 
 import numpy as np
 
+from .. import _kinds as K
 from .._registry import register_kernel
+from . import prox as _prox
+
+#: same margin as the Numba kernels
+FLOOR_MARGIN = 1.05
 
 
-def _st(x, t, positive=False):
-    if positive:
-        return float(max(x - t, 0.0))
-    return float(np.sign(x) * max(abs(x) - t, 0.0))
+def pn_curvature_floor(kind, p, aj):
+    """Reference of the Numba ``pn_curvature_floor``: the smallest coordinate curvature
+    for which the prox of ``pen / L`` is well posed (zero where any step is)."""
+    if kind == K.KIND_MCP:
+        return FLOOR_MARGIN / p[1]
+    if kind == K.KIND_SCAD:
+        return FLOOR_MARGIN / (p[1] - 1.0)
+    if kind == K.KIND_CEL0:
+        return FLOOR_MARGIN * aj * aj
+    return 0.0
+
+
+def prox_clip(kind, p, step, aj, t, lower, upper):
+    """Reference scalar prox of ``step * pen`` at ``t`` (penalty ``(kind, p)``), clipped to
+    ``[lower, upper]`` (the Numba ``prox_apply_clip`` with ``prox_consts``)."""
+    x = np.array([t], dtype=np.float64)
+    o = np.empty_like(x)
+    if kind == K.KIND_L1:
+        _prox.prox_l1(x, step * p[0], o)
+    elif kind == K.KIND_L0:
+        _prox.prox_l0(x, np.sqrt(2.0 * step * p[0]), o)
+    elif kind == K.KIND_LHALF:
+        _prox.prox_lhalf(x, step * p[0], o)
+    elif kind == K.KIND_LTWOTHIRDS:
+        _prox.prox_ltwothirds(x, step * p[0], o)
+    elif kind == K.KIND_LQ:
+        _prox.prox_lq(x, step * p[0], p[1], o)
+    elif kind == K.KIND_CEL0:
+        _prox.prox_cel0(x, np.array([aj]), p[0], step, o)
+    elif kind == K.KIND_MCP:
+        _prox.prox_mcp(x, p[0], p[1], step, o)
+    elif kind == K.KIND_SCAD:
+        _prox.prox_scad(x, p[0], p[1], step, o)
+    elif kind == K.KIND_LOG:
+        _prox.prox_log(x, step * p[0], p[1], o)
+    elif kind == K.KIND_ELASTICNET:
+        _prox.prox_elasticnet(x, step * p[0] * p[1], 1.0 + step * p[0] * (1.0 - p[1]), o)
+    else:  # KIND_BOX
+        _prox.prox_box(x, p[0], p[1], o)
+    return float(min(max(o[0], lower), upper))
+
+
+def _floored(kind, p, avec, lips):
+    """``lips`` raised to the curvature floors (a copy)."""
+    lips = np.array(lips, dtype=np.float64)
+    for j in range(lips.shape[0]):
+        floor = pn_curvature_floor(kind, p, avec[j])
+        if 0.0 < lips[j] < floor:
+            lips[j] = floor
+    return lips
 
 
 @register_kernel("pn_xt_dot", "numpy")
@@ -53,8 +107,9 @@ def pn_xt_dot(XT, RT, out):
     return out
 
 
-def _bin_pass(XT, h, grad, w, alpha, positive, lips, d, Xd, fit_intercept, l_int, grad_int,
+def _bin_pass(XT, h, grad, w, spec, lips, d, Xd, fit_intercept, l_int, grad_int,
               all_coords):
+    kind, params, lower, upper, avec = spec
     m = XT.shape[0]
     crit = 0.0
     for j in range(m):
@@ -65,7 +120,7 @@ def _bin_pass(XT, h, grad, w, alpha, positive, lips, d, Xd, fit_intercept, l_int
         if not all_coords and old == 0.0:
             continue
         g = grad[j] + XT[j] @ (h * Xd)
-        new = _st(old - g / L, alpha / L, positive)
+        new = prox_clip(kind, params, 1.0 / L, avec[j], old - g / L, lower, upper)
         delta = new - old
         if delta != 0.0:
             d[j] = new - w[j]
@@ -81,8 +136,8 @@ def _bin_pass(XT, h, grad, w, alpha, positive, lips, d, Xd, fit_intercept, l_int
 
 
 @register_kernel("pn_cd_binary_dense", "numpy")
-def pn_cd_binary_dense(XT, h, grad, w, alpha, positive, fit_intercept, grad_int, max_epochs,
-                       tol, d, Xd):
+def pn_cd_binary_dense(XT, h, grad, w, kind, params, lower, upper, avec, fit_intercept,
+                       grad_int, max_epochs, tol, d, Xd):
     """Weighted CD epochs on the binary quadratic model (see the module docstring).
 
     ``XT`` is the transposed matrix, of shape ``(m, n_samples)``: one row per column of
@@ -93,9 +148,10 @@ def pn_cd_binary_dense(XT, h, grad, w, alpha, positive, fit_intercept, grad_int,
     m, n = XT.shape
     Xd[:] = 0.0
     d[:] = 0.0
-    lips = (XT * XT) @ h if m else np.zeros(0)
+    lips = _floored(kind, params, avec, (XT * XT) @ h if m else np.zeros(0))
     l_int = float(h.sum())
-    args = (XT, h, grad, w, alpha, positive, lips, d, Xd, fit_intercept, l_int, grad_int)
+    spec = (kind, params, lower, upper, avec)
+    args = (XT, h, grad, w, spec, lips, d, Xd, fit_intercept, l_int, grad_int)
     crit = np.inf
     ep = 0
     while ep < max_epochs:
@@ -117,18 +173,17 @@ def _dense(data, indices, indptr, n):
 
 
 @register_kernel("pn_cd_binary_csc", "numpy")
-def pn_cd_binary_csc(data, indices, indptr, h, grad, w, alpha, positive, fit_intercept, grad_int,
-                     max_epochs, tol, d, Xd):
+def pn_cd_binary_csc(data, indices, indptr, h, grad, w, kind, params, lower, upper, avec,
+                     fit_intercept, grad_int, max_epochs, tol, d, Xd):
     """``pn_cd_binary_dense`` on a CSC matrix ``(data, indices, indptr)``."""
     X = _dense(data, indices, indptr, h.size)
-    return pn_cd_binary_dense(np.ascontiguousarray(X.T), h, grad, w, alpha, positive,
-                              fit_intercept,
-                              grad_int, max_epochs, tol, d, Xd)
+    return pn_cd_binary_dense(np.ascontiguousarray(X.T), h, grad, w, kind, params, lower, upper,
+                              avec, fit_intercept, grad_int, max_epochs, tol, d, Xd)
 
 
 @register_kernel("pn_cd_multi_dense", "numpy")
-def pn_cd_multi_dense(X, P, sw, G, W, alpha, positive, group, fit_intercept, G_int, max_epochs, tol,
-                      D, M, s):
+def pn_cd_multi_dense(X, P, sw, G, W, kind, params, lower, upper, avec, group, fit_intercept,
+                      G_int, max_epochs, tol, D, M, s):
     """CD epochs on the multinomial quadratic model (see the module docstring)."""
     n, m = X.shape
     K = P.shape[1]
@@ -142,6 +197,8 @@ def pn_cd_multi_dense(X, P, sw, G, W, alpha, positive, group, fit_intercept, G_i
         lips = np.repeat((X2.T @ c)[:, None], K, axis=1)
     else:
         lips = X2.T @ (sw[:, None] * P * (1.0 - P))
+        lips = _floored(kind, params, np.repeat(avec, K), lips.reshape(-1)).reshape(m, K)
+    alpha = params[0]
     crit = np.inf
     ep = 0
     for ep in range(1, max_epochs + 1):  # noqa: B007 (read after the loop)
@@ -153,9 +210,7 @@ def pn_cd_multi_dense(X, P, sw, G, W, alpha, positive, group, fit_intercept, G_i
                 if L <= 0.0:
                     continue
                 gvec = G[j] + xj @ (Q * (M - s[:, None]))
-                u = W[j] + D[j] - gvec / L
-                if positive:
-                    u = np.maximum(u, 0.0)
+                u = np.clip(W[j] + D[j] - gvec / L, lower, upper)
                 nrm = np.sqrt(u @ u)
                 scale = 1.0 - (alpha / L) / nrm if nrm > alpha / L else 0.0
                 delta = scale * u - (W[j] + D[j])
@@ -172,7 +227,7 @@ def pn_cd_multi_dense(X, P, sw, G, W, alpha, positive, group, fit_intercept, G_i
                         continue
                     g = G[j, k] + xj @ (Q[:, k] * (M[:, k] - s))
                     old = W[j, k] + D[j, k]
-                    new = _st(old - g / L, alpha / L, positive)
+                    new = prox_clip(kind, params, 1.0 / L, avec[j], old - g / L, lower, upper)
                     delta = new - old
                     if delta != 0.0:
                         D[j, k] = new - W[j, k]
@@ -196,9 +251,28 @@ def pn_cd_multi_dense(X, P, sw, G, W, alpha, positive, group, fit_intercept, G_i
 
 
 @register_kernel("pn_cd_multi_csc", "numpy")
-def pn_cd_multi_csc(data, indices, indptr, P, sw, G, W, alpha, positive, group, fit_intercept,
-                    G_int, max_epochs, tol, D, M, s):
+def pn_cd_multi_csc(data, indices, indptr, P, sw, G, W, kind, params, lower, upper, avec, group,
+                    fit_intercept, G_int, max_epochs, tol, D, M, s):
     """``pn_cd_multi_dense`` on a CSC matrix ``(data, indices, indptr)``."""
     X = _dense(data, indices, indptr, P.shape[0])
-    return pn_cd_multi_dense(X, P, sw, G, W, alpha, positive, group, fit_intercept, G_int,
-                             max_epochs, tol, D, M, s)
+    return pn_cd_multi_dense(X, P, sw, G, W, kind, params, lower, upper, avec, group,
+                             fit_intercept, G_int, max_epochs, tol, D, M, s)
+
+
+@register_kernel("pn_fixpoint", "numpy")
+def pn_fixpoint(kind, params, lower, upper, avec, W, G, L, out):
+    """Fixed-point violation ``L_i |w_i - prox_{pen / L_i}(w_i - g_i / L_i)|`` per entry.
+
+    Flat arrays; ``L_i`` is raised to :func:`pn_curvature_floor`; zero where ``L_i = 0``.
+    The working-set scores of the solver where the subdifferential has no closed form
+    (CEL0, generic lq) and its GS-r ranking.
+    """
+    for i in range(W.size):
+        Li = float(L[i])
+        if Li <= 0.0:
+            out[i] = 0.0
+            continue
+        Li = max(Li, pn_curvature_floor(kind, params, avec[i]))
+        new = prox_clip(kind, params, 1.0 / Li, avec[i], W[i] - G[i] / Li, lower, upper)
+        out[i] = Li * abs(W[i] - new)
+    return out
