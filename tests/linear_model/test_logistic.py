@@ -746,9 +746,9 @@ def test_nonconvex_matches_fine_proximal_gradient_with_intercept_free():
     pen = MCP(0.02, gamma=2.0)
     res = prox_newton(X, y, penalty=pen, fit_intercept=False, tol=1e-10)
     assert res.converged
-    n = len(y)  # proximal_gradient's loss is a sum: weights 1/n make it the mean
-    ref = proximal_gradient(X, y, loss="logistic", penalty=pen, x0=res.x, tol=1e-12,
-                            max_iter=20000, sample_weight=np.full(n, 1.0 / n))
+    # proximal_gradient uses the same mean datafit (the regression convention)
+    ref = proximal_gradient(X, y, loss="logistic", penalty=pen, init=res.x, tol=1e-12,
+                            max_iter=20000)
     np.testing.assert_allclose(ref.x, res.x, atol=1e-6)  # a fixed point of prox-gradient too
     assert _kkt_mcp(X, y, res.x, 0.0, 0.02, 2.0) <= 1e-9
 
