@@ -245,6 +245,30 @@ def check_real_param(value, name, owner, lower=0.0):
     return float(value)
 
 
+def check_callback(callback, owner):
+    if callback is not None and not callable(callback):
+        raise TypeError(f"{owner}: callback must be callable or None, got {callback!r}.")
+
+
+def function_coding_spec(penalty, alpha, coding_solver, n_nonzero_coefs, coding_max_iter,
+                         coding_tol, n_jobs, owner, *, positive_code=None):
+    """The coder of a learning function, with its ``coding_max_iter`` and ``coding_tol``
+    checked (in that order, before the coder itself).
+
+    ``positive_code=None``: a native function (``learn_dictionary*``), whose non-negative
+    codes come as ``penalty + Positive()`` (the errors spell them so); a bool: the
+    ``positive_code`` of a scikit-learn mirror (``dict_learning*``).
+    """
+    max_iter = check_int_param(coding_max_iter, "coding_max_iter", owner, 1)
+    tol = check_real_param(coding_tol, "coding_tol", owner)
+    if positive_code is None:
+        return coding_spec(penalty, alpha, coding_solver, n_nonzero_coefs, max_iter, tol,
+                           n_jobs, owner,
+                           names=("penalty", "coding_solver", "penalty", "n_nonzero_coefs"))
+    return coding_spec(penalty, alpha, coding_solver, n_nonzero_coefs, max_iter, tol, n_jobs,
+                       owner, positive=positive_code)
+
+
 def fix_atoms(D, X, rng, spec, positive_dict):
     """Replace zero (padding) atoms, and normalise for scale-invariant coders."""
     norms = np.linalg.norm(D, axis=1)

@@ -21,15 +21,16 @@ from ._dict_common import (
     COMMON_CONSTRAINTS,
     UPDATES,
     BaseDictionaryLearning,
+    check_callback,
     check_dict_init,
     check_int_param,
     check_n_components,
     check_real_param,
     check_X,
     coder_note,
-    coding_spec,
     encode_codes,
     fix_atoms,
+    function_coding_spec,
     objective_per_sample,
     svd_init,
 )
@@ -131,9 +132,18 @@ def _check_update(update, positive_dict, owner, name):
                          f"got {name}={update!r}.")
 
 
-def _check_callback(callback, owner):
-    if callback is not None and not callable(callback):
-        raise TypeError(f"{owner}: callback must be callable or None, got {callback!r}.")
+def _validate_batch(X, n_components, alpha, update, update_name, positive_dict, max_iter,
+                    tol, owner):
+    """The checks :func:`learn_dictionary` and :func:`dict_learning` share, in their order
+    (the coder and the callback come after: :func:`function_coding_spec`,
+    :func:`check_callback`)."""
+    X = check_X(X, owner)
+    k = check_n_components(n_components, X.shape[1], owner)
+    _check_update(update, positive_dict, owner, update_name)
+    max_iter = check_int_param(max_iter, "max_iter", owner, 0)
+    tol = check_real_param(tol, "tol", owner)
+    alpha = check_real_param(alpha, "alpha", owner)
+    return X, k, max_iter, tol, alpha
 
 
 # ----------------------------------------------------------------------------- natives
@@ -267,17 +277,11 @@ def learn_dictionary(X, n_components=None, *, penalty="l1", alpha=1.0, update="b
     True
     """
     owner = "learn_dictionary"
-    X = check_X(X, owner)
-    k = check_n_components(n_components, X.shape[1], owner)
-    _check_update(update, positive_dict, owner, "update")
-    max_iter = check_int_param(max_iter, "max_iter", owner, 0)
-    tol = check_real_param(tol, "tol", owner)
-    alpha = check_real_param(alpha, "alpha", owner)
-    spec = coding_spec(penalty, alpha, coding_solver, n_nonzero_coefs,
-                       check_int_param(coding_max_iter, "coding_max_iter", owner, 1),
-                       check_real_param(coding_tol, "coding_tol", owner), n_jobs, owner,
-                       names=("penalty", "coding_solver", "penalty", "n_nonzero_coefs"))
-    _check_callback(callback, owner)
+    X, k, max_iter, tol, alpha = _validate_batch(X, n_components, alpha, update, "update",
+                                                 positive_dict, max_iter, tol, owner)
+    spec = function_coding_spec(penalty, alpha, coding_solver, n_nonzero_coefs,
+                                coding_max_iter, coding_tol, n_jobs, owner)
+    check_callback(callback, owner)
     return _batch_fit(X, k, spec, update=update, max_iter=max_iter, tol=tol,
                       dict_init=dict_init, code_init=code_init, positive_dict=positive_dict,
                       callback=callback, verbose=verbose, rng=check_random_state(random_state),
@@ -378,17 +382,13 @@ def dict_learning(X, n_components=None, *, penalty="l1", alpha=1.0, fit_algorith
     ((200, 8), (8, 16), True)
     """
     owner = "dict_learning"
-    X = check_X(X, owner)
-    k = check_n_components(n_components, X.shape[1], owner)
-    _check_update(fit_algorithm, positive_dict, owner, "fit_algorithm")
-    max_iter = check_int_param(max_iter, "max_iter", owner, 0)
-    tol = check_real_param(tol, "tol", owner)
-    alpha = check_real_param(alpha, "alpha", owner)
-    spec = coding_spec(penalty, alpha, coding_solver, n_nonzero_coefs,
-                       check_int_param(coding_max_iter, "coding_max_iter", owner, 1),
-                       check_real_param(coding_tol, "coding_tol", owner), n_jobs, owner,
-                       positive=positive_code)
-    _check_callback(callback, owner)
+    X, k, max_iter, tol, alpha = _validate_batch(X, n_components, alpha, fit_algorithm,
+                                                 "fit_algorithm", positive_dict, max_iter,
+                                                 tol, owner)
+    spec = function_coding_spec(penalty, alpha, coding_solver, n_nonzero_coefs,
+                                coding_max_iter, coding_tol, n_jobs, owner,
+                                positive_code=positive_code)
+    check_callback(callback, owner)
     res = _batch_fit(X, k, spec, update=fit_algorithm, max_iter=max_iter, tol=tol,
                      dict_init=dict_init, code_init=code_init, positive_dict=positive_dict,
                      callback=callback, verbose=verbose, rng=check_random_state(random_state),

@@ -20,15 +20,16 @@ from ..utils.parallel import effective_n_jobs
 from ._dict_common import (
     COMMON_CONSTRAINTS,
     BaseDictionaryLearning,
+    check_callback,
     check_dict_init,
     check_int_param,
     check_n_components,
     check_real_param,
     check_X,
     coder_note,
-    coding_spec,
     encode_codes,
     fix_atoms,
+    function_coding_spec,
 )
 from ._dict_update import DEAD_TOL, bcd_sweep, dictionary_kernel
 
@@ -272,8 +273,7 @@ def _validate_online(X, n_components, alpha, batch_size, max_iter, tol, max_no_i
         max_no_improvement = check_int_param(max_no_improvement, "max_no_improvement", owner,
                                              1)
     alpha = check_real_param(alpha, "alpha", owner)
-    if callback is not None and not callable(callback):
-        raise TypeError(f"{owner}: callback must be callable or None, got {callback!r}.")
+    check_callback(callback, owner)
     return X, k, batch_size, max_iter, tol, max_no_improvement, alpha
 
 
@@ -397,10 +397,8 @@ def learn_dictionary_online(X, n_components=None, *, penalty="l1", alpha=1.0, ba
     X, k, batch_size, max_iter, tol, max_no_improvement, alpha = _validate_online(
         X, n_components, alpha, batch_size, max_iter, tol, max_no_improvement, callback,
         owner)
-    spec = coding_spec(penalty, alpha, coding_solver, n_nonzero_coefs,
-                       check_int_param(coding_max_iter, "coding_max_iter", owner, 1),
-                       check_real_param(coding_tol, "coding_tol", owner), n_jobs, owner,
-                       names=("penalty", "coding_solver", "penalty", "n_nonzero_coefs"))
+    spec = function_coding_spec(penalty, alpha, coding_solver, n_nonzero_coefs,
+                                coding_max_iter, coding_tol, n_jobs, owner)
     return _online_fit(
         X, k, spec, batch_size=batch_size, max_iter=max_iter, shuffle=shuffle, tol=tol,
         max_no_improvement=max_no_improvement, dict_init=dict_init,
@@ -505,10 +503,9 @@ def dict_learning_online(X, n_components=None, *, penalty="l1", alpha=1.0, max_i
     X, k, batch_size, max_iter, tol, max_no_improvement, alpha = _validate_online(
         X, n_components, alpha, batch_size, max_iter, tol, max_no_improvement, callback,
         owner)
-    spec = coding_spec(penalty, alpha, coding_solver, n_nonzero_coefs,
-                       check_int_param(coding_max_iter, "coding_max_iter", owner, 1),
-                       check_real_param(coding_tol, "coding_tol", owner), n_jobs, owner,
-                       positive=positive_code)
+    spec = function_coding_spec(penalty, alpha, coding_solver, n_nonzero_coefs,
+                                coding_max_iter, coding_tol, n_jobs, owner,
+                                positive_code=positive_code)
     res = _online_fit(
         X, k, spec, batch_size=batch_size, max_iter=max_iter, shuffle=shuffle, tol=tol,
         max_no_improvement=max_no_improvement, dict_init=dict_init,

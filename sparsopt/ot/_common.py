@@ -120,6 +120,17 @@ def init_potentials(init, a, b, reg, k, batched, owner, support=(None, None)):
     return u, v
 
 
+def final_verdict(stopped_by, crit, tol):
+    """``(converged, stopped_by)`` of a run whose criterion ``crit`` is measured on what
+    it returns, after the loop: a callback stop or a roll-back after a non-finite check
+    (``stopped_by`` of the :class:`LoopMonitor`) never converged; otherwise ``crit <= tol``
+    decides between ``"tol"`` and ``"max_iter"``."""
+    if stopped_by in ("nonfinite", "callback"):
+        return False, stopped_by
+    converged = crit <= tol
+    return converged, "tol" if converged else "max_iter"
+
+
 def make_result(M, a, b, u, v, P, r, c, reg, dtype, n_iter, tol, tracker, info,
                 stop_crit=None):
     """Assemble an :class:`OTResult` for a solved (reduced) problem.
@@ -141,7 +152,7 @@ def make_result(M, a, b, u, v, P, r, c, reg, dtype, n_iter, tol, tracker, info,
     # reg * sum P (log P - 1) with log P = u_i + v_j - M_ij / reg
     objective = float(reg * (r @ u + c @ v - r.sum()))
     crit = err64 if stop_crit is None else float(stop_crit)
-    stopped_by = mon.stopped_by
+    converged, stopped_by = final_verdict(mon.stopped_by, crit, tol)
     if stopped_by == "nonfinite":
         if stop_crit is not None:
             crit = mon.stop_crit  # that of the last finite check
@@ -149,12 +160,6 @@ def make_result(M, a, b, u, v, P, r, c, reg, dtype, n_iter, tol, tracker, info,
         # call by solve_problems)
         info["nonfinite_at"] = (mon.n_iter, mon.last_finite_iter)
         n_iter = mon.last_finite_iter
-        converged = False
-    elif stopped_by == "callback":
-        converged = False
-    else:
-        converged = crit <= tol
-        stopped_by = "tol" if converged else "max_iter"
     info.update(stopped_by=stopped_by, criterion=mon.criterion, tol=tol)
     return OTResult(x=P, n_iter=int(n_iter), converged=converged, stop_crit=crit,
                     history=mon.history, info=info, plan=P, cost=cost, f=reg * u,

@@ -14,6 +14,7 @@ from ..utils.validation import check_array, check_int, check_scalar
 from ._common import (
     Tracker,
     caller_config,
+    final_verdict,
     init_potentials,
     log_sweeps,
     make_result,
@@ -451,16 +452,10 @@ def sinkhorn_knopp_scaling(K, *, a=None, b=None, tol=1e-12, max_iter=10000, init
     r = np.concatenate([p[0] for p in parts])
     c = sum(p[1] for p in parts)
     dev = float(max(np.abs(r - a).max(), np.abs(c - b).max()))
-    stopped_by = mon.stopped_by
+    converged, stopped_by = final_verdict(mon.stopped_by, dev, tol)
     if stopped_by == "nonfinite":
         warn_nonfinite(owner, mon.n_iter, mon.last_finite_iter, stacklevel=2)
-        converged = False
-    elif stopped_by == "callback":
-        converged = False
-    else:
-        converged = dev <= tol
-        stopped_by = "tol" if converged else "max_iter"
-    if stopped_by == "max_iter":
+    elif stopped_by == "max_iter":
         # the exactness check of the returned matrix, rows and columns
         warn_not_converged(owner, "max-abs deviation of the sums", dev, tol, max_iter,
                            "if K has zeros, it may lack total support (then no exact "

@@ -203,3 +203,19 @@ def rel_change(C_new, C_old):
     num = np.max(np.abs(C_new - C_old), axis=1)
     den = np.maximum(np.max(np.abs(C_new), axis=1), np.finfo(np.float64).tiny)
     return float(np.max(num / den)) if num.size else 0.0
+
+
+def loop_options(prob, pen, name, max_iter, tol, check_every, callback, verbose):
+    """The :func:`~sparsopt._core.loop.run_iterations` options of the batched iterative
+    coders (ista, fista, lca, iht): :func:`rel_change` of the codes as the criterion, the
+    summed per-signal objective. (They call ``run_iterations`` themselves, so that its
+    warnings still point at their caller.)"""
+    return dict(stop_crit=lambda s, p: rel_change(s.x, p), max_iter=max_iter, tol=tol,
+                check_every=check_every,
+                objective=lambda s: float(prob.objectives(s.x, pen).sum()),
+                callback=callback, verbose=verbose, solver=name)
+
+
+def with_objectives(res, prob, pen, **extra):
+    """``res`` with ``info["objective_per_sample"]`` (and ``extra``) added."""
+    return res.with_info(objective_per_sample=prob.objectives(res.x, pen), **extra)

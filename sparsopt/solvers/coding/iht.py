@@ -10,7 +10,7 @@ from ..._core.loop import run_iterations
 from ...backends import dispatch
 from ...penalties import L0
 from ...utils.validation import check_int, check_scalar
-from ._common import CodingProblem, codes_gram, rel_change, solve_row_blocks
+from ._common import CodingProblem, codes_gram, loop_options, solve_row_blocks, with_objectives
 from .ista import ista_run
 
 
@@ -171,12 +171,9 @@ def iht(X, dictionary, *, n_nonzero_coefs=None, alpha=None, step="normalized", i
         s.x = new
 
     pen = L0(0.0)  # objective bookkeeping: pure data fit at fixed sparsity
-    res = run_iterations(one, state, stop_crit=lambda s, p: rel_change(s.x, p),
-                         max_iter=max_iter, tol=tol, check_every=check_every,
-                         objective=lambda s: float(prob.objectives(s.x, pen).sum()),
-                         callback=callback, verbose=verbose, solver=name,
+    res = run_iterations(one, state, **loop_options(prob, pen, name, max_iter, tol,
+                                                    check_every, callback, verbose),
                          criterion="max relative change of the codes",
                          info={"n_nonzero_coefs": k, "step": "normalized" if normalized
                                else step})
-    return res.with_info(objective_per_sample=prob.objectives(res.x, pen),
-                         backtracks=state.backtracks)
+    return with_objectives(res, prob, pen, backtracks=state.backtracks)

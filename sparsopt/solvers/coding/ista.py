@@ -10,7 +10,14 @@ import numpy as np
 from ..._core.capabilities import require
 from ..._core.loop import run_iterations
 from ...utils.validation import check_int, check_scalar
-from ._common import CodingProblem, codes_gram, make_penalty, rel_change, solve_row_blocks
+from ._common import (
+    CodingProblem,
+    codes_gram,
+    loop_options,
+    make_penalty,
+    solve_row_blocks,
+    with_objectives,
+)
 
 
 def _setup(X, dictionary, penalty, alpha, init, max_iter, tol, check_every, name, gram):
@@ -35,10 +42,6 @@ def _split(fn, kwargs, prob, init, n_jobs, callback, verbose, name):
 
 def _prox(pen, V, step, engine, out):
     return pen.prox(V, step, engine=engine, out=out, check_finite=False)
-
-
-def _finish(res, prob, pen, **extra):
-    return res.with_info(objective_per_sample=prob.objectives(res.x, pen), **extra)
 
 
 _COMMON_DOC = """
@@ -144,13 +147,11 @@ def ista_run(name, X, dictionary, *, penalty, alpha, step, init, max_iter, tol, 
         s.x = _prox(pen, V, step, engine, s.buf)
         s.buf = V  # reuse the freed array as the next output buffer
 
-    res = run_iterations(one, state, stop_crit=lambda s, p: rel_change(s.x, p),
-                         max_iter=max_iter, tol=tol, check_every=check_every,
-                         objective=lambda s: float(prob.objectives(s.x, pen).sum()),
-                         callback=callback, verbose=verbose, solver=name,
+    res = run_iterations(one, state, **loop_options(prob, pen, name, max_iter, tol,
+                                                    check_every, callback, verbose),
                          criterion="max relative change of the codes",
                          info={"step": step})
-    return _finish(res, prob, pen)
+    return with_objectives(res, prob, pen)
 
 
 def fista(X, dictionary, *, penalty="l1", alpha=1.0, step=None, init=None, restart=True,
@@ -220,13 +221,11 @@ def fista(X, dictionary, *, penalty="l1", alpha=1.0, step=None, init=None, resta
         s.y = new + mom * (new - s.x)
         s.x, s.t = new, t_new
 
-    res = run_iterations(one, state, stop_crit=lambda s, p: rel_change(s.x, p),
-                         max_iter=max_iter, tol=tol, check_every=check_every,
-                         objective=lambda s: float(prob.objectives(s.x, pen).sum()),
-                         callback=callback, verbose=verbose, solver=name,
+    res = run_iterations(one, state, **loop_options(prob, pen, name, max_iter, tol,
+                                                    check_every, callback, verbose),
                          criterion="max relative change of the codes",
                          info={"step": step})
-    return _finish(res, prob, pen, restarts=state.restarts)
+    return with_objectives(res, prob, pen, restarts=state.restarts)
 
 
 def lca(X, dictionary, *, penalty="l1", alpha=1.0, eta=0.1, init=None, max_iter=1000,
@@ -289,13 +288,11 @@ def lca(X, dictionary, *, penalty="l1", alpha=1.0, eta=0.1, init=None, max_iter=
         s.u = (1.0 - eta) * s.u + eta * drive
         s.x = _prox(pen, s.u, 1.0, engine, np.empty_like(s.u))
 
-    res = run_iterations(one, state, stop_crit=lambda s, p: rel_change(s.x, p),
-                         max_iter=max_iter, tol=tol, check_every=check_every,
-                         objective=lambda s: float(prob.objectives(s.x, pen).sum()),
-                         callback=callback, verbose=verbose, solver=name,
+    res = run_iterations(one, state, **loop_options(prob, pen, name, max_iter, tol,
+                                                    check_every, callback, verbose),
                          criterion="max relative change of the activations",
                          hint="a larger eta converges faster", info={"eta": eta})
-    return _finish(res, prob, pen, potentials=state.u)
+    return with_objectives(res, prob, pen, potentials=state.u)
 
 
 for _f in (ista, fista, lca):
