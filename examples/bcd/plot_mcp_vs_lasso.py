@@ -1,7 +1,7 @@
 """
-=============================================
+==========================================================
 MCP versus Lasso: paths and the bias of large coefficients
-=============================================
+==========================================================
 
 The Lasso's l1 penalty shrinks every non-zero coefficient by ``alpha``: to remove the noise
 features, ``alpha`` must be large, and then the large true coefficients are biased towards 0.

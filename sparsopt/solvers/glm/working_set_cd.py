@@ -456,9 +456,7 @@ def working_set_cd(X, y, *, penalty="l1", alpha=1.0, sample_weight=None, fit_int
                    verbose=None, engine=None):
     """Squared loss + any separable penalty by working-set coordinate descent.
 
-    Objective
-    ---------
-    scikit-learn's mean datafit plus the penalty::
+    **Objective**: scikit-learn's mean datafit plus the penalty::
 
         1/(2n) sum_i s_i (y_i - x_i^T w)^2 + pen.value(w)
 
