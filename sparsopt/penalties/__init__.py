@@ -5,7 +5,7 @@ Every penalty follows one convention: the objective is ``loss(x) + value(x)``
 step * value(x)``.
 """
 
-from ._base import Penalty, PenaltySpec
+from ._base import GroupSpec, Penalty, PenaltySpec
 from .constraints import Box, Constrained, Positive
 from .group import WGSEF, GroupL21, KSupport, ksupport_squared, make_groups
 from .separable import CEL0, L0, L1, MCP, SCAD, ElasticNet, Log, Lq
@@ -89,6 +89,7 @@ __all__ = [
     "Constrained",
     "ElasticNet",
     "GroupL21",
+    "GroupSpec",
     "KSupport",
     "L0",
     "L1",

@@ -49,6 +49,32 @@ class PenaltySpec(NamedTuple):
     is_convex: bool
 
 
+class GroupSpec(NamedTuple):
+    """What a block (group-wise) kernel needs to know about a group-separable penalty.
+
+    The penalty is ``sum_g thresholds[g] * ||x_g||_2`` over disjoint groups (group ``g``
+    holds the features ``indices[indptr[g]:indptr[g+1]]``; features in no group are not
+    penalized), optionally under the orthant constraint ``x >= 0`` (``lower == 0``). The
+    prox of one group with step ``s`` is block soft thresholding:
+    ``max(1 - s * thresholds[g] / ||v_g||, 0) * v_g`` (after ``max(v_g, 0)`` when
+    ``lower == 0``).
+
+    Attributes
+    ----------
+    indptr : ndarray of int64, shape (n_groups + 1,)
+    indices : ndarray of int64, shape (n_grouped_features,)
+    thresholds : ndarray of float64, shape (n_groups,)
+        ``alpha * w_g``.
+    lower : float
+        0.0 under ``Positive()``, ``-inf`` otherwise.
+    """
+
+    indptr: np.ndarray
+    indices: np.ndarray
+    thresholds: np.ndarray
+    lower: float
+
+
 class Penalty(ParamsMixin):
     """Base class of penalties ``alpha * pen(x)``.
 
@@ -210,6 +236,44 @@ class Penalty(ParamsMixin):
         lower, upper = self._bounds()
         return PenaltySpec(int(kind), np.asarray(params, dtype=np.float64), lower, upper,
                            bool(self.is_convex))
+
+    def group_spec(self, n_features, solver="this solver"):
+        """The block spec of a group-separable penalty (see :class:`GroupSpec`).
+
+        The group channel of block solvers (working-set block coordinate descent, block
+        coordinate descent with blocks equal to groups), as :meth:`spec` is the coordinate
+        channel. Only :class:`~sparsopt.penalties.GroupL21` (optionally ``+ Positive()``)
+        has one.
+
+        Parameters
+        ----------
+        n_features : int
+            Length of the coefficient vector (``groups`` given as a size are laid out on it).
+        solver : str
+            Name of the asking solver, for the error message.
+
+        Raises
+        ------
+        TypeError
+            If the penalty is not a sum of group norms over disjoint groups.
+
+        Examples
+        --------
+        >>> from sparsopt.penalties import GroupL21
+        >>> g = GroupL21(alpha=0.5, groups=2, weights=[1.0, 2.0]).group_spec(4)
+        >>> g.indptr.tolist(), g.indices.tolist(), g.thresholds.tolist(), g.lower
+        ([0, 2, 4], [0, 1, 2, 3], [0.5, 1.0], -inf)
+        """
+        group = getattr(self, "_group_spec", None)
+        if group is None:
+            raise TypeError(
+                f"{solver}: the group kernels need a sum of group norms over disjoint groups "
+                f"(GroupL21, optionally + Positive()); {type(self).__name__} is not one."
+            )
+        indptr, indices, thresholds = group(n_features)
+        lower = self._bounds()[0]
+        return GroupSpec(np.asarray(indptr, dtype=np.int64), np.asarray(indices, dtype=np.int64),
+                         np.asarray(thresholds, dtype=np.float64), float(lower))
 
     def _bounds(self):
         """Box constraint composed with the penalty (none by default)."""

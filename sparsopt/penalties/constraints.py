@@ -154,6 +154,17 @@ class Constrained(Penalty):
         box = self._box()
         return float(box.lower), float(box.upper)
 
+    def group_spec(self, n_features, solver="this solver"):  # noqa: D102
+        if self._group_spec is not None and self._bounds() != (0.0, np.inf):
+            raise TypeError(f"{solver}: a group penalty takes the constraint Positive() only.")
+        return Penalty.group_spec(self, n_features, solver)
+
+    group_spec.__doc__ = Penalty.group_spec.__doc__
+
+    @property
+    def _group_spec(self):
+        return getattr(self.penalty, "_group_spec", None)
+
     def check_step(self, step):
         return self.penalty.check_step(step)
 

@@ -170,6 +170,10 @@ class GroupL21(_GroupPenalty):
         thresh = np.ascontiguousarray(step * float(self.alpha) * w)
         return self._dispatch("prox_group_l2", x, indptr, indices, thresh, out, engine=engine)
 
+    def _group_spec(self, n_features):
+        indptr, indices, w = self._structure(n_features)
+        return indptr, indices, float(self.alpha) * w
+
 
 def ksupport_squared(z, k):
     """Squared k-support norm of each row of ``z`` (non-negative entries).

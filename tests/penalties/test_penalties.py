@@ -498,3 +498,24 @@ def test_get_penalty_unknown_lists_valid_names(bad):
     msg = str(info.value)
     for name in [*NAMES, "positive", "box"]:
         assert repr(name) in msg
+
+
+def test_group_spec_is_the_group_channel():
+    from sparsopt.penalties import L1, GroupL21, KSupport, Positive
+
+    pen = GroupL21(alpha=0.5, groups=[[0, 2], [1]], weights=[1.0, 2.0])
+    g = pen.group_spec(4)
+    assert g.indptr.tolist() == [0, 2, 3] and g.indices.tolist() == [0, 2, 1]
+    assert g.thresholds.tolist() == [0.5, 1.0] and g.lower == -np.inf
+    # the block soft threshold the spec describes is the penalty's prox
+    v = np.array([3.0, -1.0, 4.0, 7.0])
+    z = v.copy()
+    for k in range(2):
+        idx = g.indices[g.indptr[k]:g.indptr[k + 1]]
+        nv = np.linalg.norm(v[idx])
+        z[idx] = max(1 - 0.3 * g.thresholds[k] / nv, 0.0) * v[idx]
+    np.testing.assert_allclose(pen.prox(v, 0.3), z)
+    assert (pen + Positive()).group_spec(4).lower == 0.0
+    for bad in (L1(1.0), KSupport(1.0, k=2)):
+        with pytest.raises(TypeError, match="group norms"):
+            bad.group_spec(4, solver="some_bcd")
