@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 from sparsopt.datasets._bcd_problems import make_bcd_problem
 from sparsopt.exceptions import ConvergenceWarning
-from sparsopt.penalties import L1, MCP, SCAD, ElasticNet, GroupL21, Positive, get_penalty
+from sparsopt.penalties import L1, MCP, SCAD, ElasticNet, KSupport, Positive, get_penalty
 from sparsopt.solvers.blockcd.engine import LOSSES, UPDATES, bcd
 from sparsopt.solvers.blockcd.rules import PARTITIONS, SELECTIONS
 
@@ -618,9 +618,10 @@ def test_update_penalty_mismatch_one_clear_error(update, pen):
 
 
 def test_non_separable_penalty_raises_type_error():
+    # GroupL21 has a group channel (tests/solvers/test_bcd_group.py); KSupport has neither
     A = np.eye(4)
-    with pytest.raises(TypeError, match="bcd.*separable.*proximal_gradient"):
-        bcd(A, np.ones(4), penalty=GroupL21(1.0, groups=2), block_size=2)
+    with pytest.raises(TypeError, match="bcd.*group norms.*separable.*proximal_gradient"):
+        bcd(A, np.ones(4), penalty=KSupport(1.0, k=2), block_size=2)
 
 
 def test_callback_true_first_call_stops_after_one_check():

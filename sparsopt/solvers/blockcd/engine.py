@@ -12,6 +12,7 @@ from ...backends import kernel_for
 from ...penalties import get_penalty
 from ...utils.parallel import blas_limits
 from ...utils.validation import check_array, check_int, check_scalar
+from .groups import GroupBlockPenalty, GroupSelector, group_options_error
 from .rules import (
     PARTITIONS,
     SELECTIONS,
@@ -25,8 +26,8 @@ LOSSES = ("squared", "logistic", "multinomial", "quadratic")
 UPDATES = ("lipschitz", "line_search", "matrix", "newton", "projected_newton", "tmp", "exact")
 _MATRIX_UPDATES = ("matrix", "exact", "newton", "projected_newton")
 _OWNER = "bcd"
-
-
+#: coordinate blocks when ``block_size=None`` (a group penalty's blocks are its groups)
+DEFAULT_BLOCK_SIZE = 5
 
 
 def _choice(value, name, options):
@@ -36,13 +37,18 @@ def _choice(value, name, options):
 
 
 def _build_penalty(penalty, alpha, engine):
-    """The penalty as a :class:`BlockPenalty` (``None``: a smooth problem)."""
+    """The penalty as a :class:`BlockPenalty` (``None``: a smooth problem), or the
+    :class:`~sparsopt.penalties.Penalty` itself when it is not separable: it then goes
+    through the group channel once the number of coordinates is known
+    (:class:`~sparsopt.solvers.blockcd.groups.GroupBlockPenalty`)."""
     if penalty is None:
         return BlockPenalty(None)
     try:
         pen = get_penalty(penalty, alpha)
     except ValueError as exc:
         raise ValueError(f"{_OWNER}: {exc}") from None
+    if not pen.is_separable:
+        return pen
     return BlockPenalty(pen, engine=engine, solver=f"{_OWNER}")
 
 
@@ -143,7 +149,7 @@ def _prepare_xy(X, y, loss):
     return X, y, n_classes, classes, in_dtype
 
 
-def bcd(X, y, *, loss="squared", penalty=None, alpha=1.0, partition="sort", block_size=5,
+def bcd(X, y, *, loss="squared", penalty=None, alpha=1.0, partition="sort", block_size=None,
         selection="gsl", update="lipschitz", block_norm="l2", init=None, max_iter=500,
         tol=1e-6, f_star=None, callback=None, verbose=None, random_state=None, engine=None):
     """Block coordinate descent with greedy, Lipschitz-aware selection rules.
@@ -332,27 +338,43 @@ def bcd(X, y, *, loss="squared", penalty=None, alpha=1.0, partition="sort", bloc
     selection = _choice(selection, "selection", SELECTIONS)
     update = _choice(update, "update", UPDATES)
     block_norm = _choice(block_norm, "block_norm", ("l2", "l1"))
-    block_size = check_int(block_size, "block_size", _OWNER, lower=1)
+    if block_size is not None:
+        block_size = check_int(block_size, "block_size", _OWNER, lower=1)
     max_iter = check_int(max_iter, "max_iter", _OWNER, lower=1)
     tol = check_scalar(tol, "tol", _OWNER, lower=0.0)
     if f_star is not None:
         f_star = check_scalar(f_star, "f_star", _OWNER)
     pen = _build_penalty(penalty, alpha, engine)
-    _check_pairs(loss, pen, partition, selection, update)
+    grouped = not isinstance(pen, BlockPenalty)  # the group channel (pen.group_spec)
+    if grouped:
+        msg = group_options_error(_OWNER, pen, update, partition, selection, None, None)
+        if msg:
+            raise ValueError(msg)
+    else:
+        _check_pairs(loss, pen, partition, selection, update)
     X, y, n_classes, classes, in_dtype = _prepare_xy(X, y, loss)
     rng = np.random.default_rng(random_state)
 
     oracle = Oracle(loss, X, y, n_classes, engine)
     m = oracle.m
-    if block_size > m:
-        raise ValueError(f"{_OWNER}: block_size={block_size} exceeds the number of "
-                         f"coordinates ({m}).")
-    if partition != "variable" and m % block_size:
-        raise ValueError(
-            f"{_OWNER}: partition={partition!r} needs the number of coordinates ({m}) to be a "
-            f"multiple of block_size={block_size}; change block_size or use "
-            "partition='variable'."
-        )
+    if grouped:  # blocks = the groups of pen.group_spec (one TypeError if it has none)
+        pen = GroupBlockPenalty(pen, oracle, solver=_OWNER)
+        msg = group_options_error(_OWNER, pen, update, partition, selection, block_size,
+                                  pen.max_size)
+        if msg:
+            raise ValueError(msg)
+        block_size = pen.max_size
+    else:
+        block_size = DEFAULT_BLOCK_SIZE if block_size is None else block_size
+        if block_size > m:
+            raise ValueError(f"{_OWNER}: block_size={block_size} exceeds the number of "
+                             f"coordinates ({m}).")
+        if partition != "variable" and m % block_size:
+            raise ValueError(
+                f"{_OWNER}: partition={partition!r} needs the number of coordinates ({m}) to "
+                f"be a multiple of block_size={block_size}; change block_size or use "
+                "partition='variable'."
+            )
     shape = (oracle.p, n_classes) if loss == "multinomial" else (oracle.p,)
     if init is None:
         x = np.zeros(m)
@@ -363,22 +385,31 @@ def bcd(X, y, *, loss="squared", penalty=None, alpha=1.0, partition="sort", bloc
         x = pen.project(np.array(init, dtype=np.float64).ravel())
     oracle.init(x)
 
-    H_rows = oracle.gershgorin() if partition in ("hsort", "havg") else None
-    blocks = None if partition == "variable" else make_partition(partition, oracle.L,
-                                                                 block_size, H_rows)
-    cache = block_cache(blocks, oracle, selection, update) if blocks is not None else {}
-    selector = Selector(selection, blocks, block_size, oracle, pen, block_norm, rng, cache)
-    nnqp = kernel_for("bcd_nnqp", x, engine=engine)
-    updater = Updater(update, oracle, pen, nnqp, cache)
+    if grouped:
+        blocks, cache = pen.blocks, {"Lb": pen.Lb}
+        selector = GroupSelector(selection, pen, oracle, block_norm, rng)
+        updater = Updater(update, oracle, pen, None, cache)
 
-    # per-coordinate curvatures of the criterion (raised to the prox's domain)
-    L_crit = pen.curv(np.where(oracle.L > 0, oracle.L, 1.0))
-    L_live = np.where(oracle.L > 0, L_crit, 0.0)
+        def kkt(state):  # max_b L_b ||x_b - prox_b(x_b - g_b / L_b)||
+            return pen.fixed_point_residual(oracle.x, state.g)
+    else:
+        H_rows = oracle.gershgorin() if partition in ("hsort", "havg") else None
+        blocks = None if partition == "variable" else make_partition(partition, oracle.L,
+                                                                     block_size, H_rows)
+        cache = block_cache(blocks, oracle, selection, update) if blocks is not None else {}
+        selector = Selector(selection, blocks, block_size, oracle, pen, block_norm, rng,
+                            cache)
+        nnqp = kernel_for("bcd_nnqp", x, engine=engine)
+        updater = Updater(update, oracle, pen, nnqp, cache)
 
-    def kkt(state):
-        xx, g = oracle.x, state.g
-        r = L_live * np.abs(pen.prox(xx - g / L_crit, 1.0 / L_crit) - xx)
-        return float(r.max()) if r.size else 0.0
+        # per-coordinate curvatures of the criterion (raised to the prox's domain)
+        L_crit = pen.curv(np.where(oracle.L > 0, oracle.L, 1.0))
+        L_live = np.where(oracle.L > 0, L_crit, 0.0)
+
+        def kkt(state):
+            xx, g = oracle.x, state.g
+            r = L_live * np.abs(pen.prox(xx - g / L_crit, 1.0 / L_crit) - xx)
+            return float(r.max()) if r.size else 0.0
 
     if init is not None:  # the criterion's scale: its value at x = 0 (not at init)
         oracle.init(np.zeros(m))
@@ -392,7 +423,7 @@ def bcd(X, y, *, loss="squared", penalty=None, alpha=1.0, partition="sort", bloc
     kkt_scale = kkt_zero if kkt_zero > 0 else (kkt0 if kkt0 > 0 else 1.0)
     F0 = float(state.F)
     n_selected = np.zeros(m, dtype=np.int64)
-    block_counts = np.zeros(blocks.shape[0] if blocks is not None else 0, dtype=np.int64)
+    block_counts = np.zeros(len(blocks) if blocks is not None else 0, dtype=np.int64)
     track = SimpleNamespace(support=oracle.x != 0, last_change=0)
 
     def step(state, it):

@@ -194,6 +194,11 @@ class BlockPenalty:
         return self._prox_k(self.kind, self.params, self.lower, self.upper, self.a, v,
                             steps, np.empty_like(v))
 
+    def block_prox(self, v, step, block_id=None):
+        """The prox of a block (coordinate-wise here; ``block_id`` matters only to a
+        group penalty, see :class:`~sparsopt.solvers.blockcd.groups.GroupBlockPenalty`)."""
+        return self.prox(v, step)
+
     def subdiff_dist(self, x, g, L):
         """Distance of ``-g_i`` to ``d pen(x_i)`` plus the box's normal cone: the GS-s
         score (the fixed-point violation ``L_i |x_i - prox(x_i - g_i / L_i)|`` for kinds
@@ -653,9 +658,9 @@ class Updater:
             if Lb <= 0.0:
                 return
             Lb = pen.curv(Lb)
-            d = pen.prox(xb - gb / Lb, 1.0 / Lb) - xb
+            d = pen.block_prox(xb - gb / Lb, 1.0 / Lb, block_id) - xb
         elif rule == "line_search":
-            d = self._line_search_L(b, gb, xb, Ab)
+            d = self._line_search_L(b, gb, xb, Ab, block_id)
         elif rule in ("matrix", "exact"):
             if block_id is not None and self.cache is not None and "H" in self.cache:
                 H = self.cache["H"][block_id]
@@ -675,12 +680,12 @@ class Updater:
         o.apply(b, d, Ab)
 
     # LA: backtracking on the block constant, remembered per coordinate
-    def _line_search_L(self, b, gb, xb, Ab):
+    def _line_search_L(self, b, gb, xb, Ab, block_id=None):
         o, pen = self.o, self.pen
         L = float(pen.curv(np.max(self.L_hat[b])))
         f0 = o.value()
         for _ in range(100):
-            d = pen.prox(xb - gb / L, 1.0 / L) - xb
+            d = pen.block_prox(xb - gb / L, 1.0 / L, block_id) - xb
             self.n_ls += 1
             if o.trial(b, d, Ab) <= f0 + float(gb @ d) + 0.5 * L * float(d @ d) * (1 + 1e-12) \
                     + 1e-12 * abs(f0):
