@@ -37,19 +37,20 @@ def _choice(value, name, options):
 
 
 def _build_penalty(penalty, alpha, engine):
-    """The penalty as a :class:`BlockPenalty` (``None``: a smooth problem), or the
-    :class:`~sparsopt.penalties.Penalty` itself when it is not separable: it then goes
-    through the group channel once the number of coordinates is known
+    """``(pen, grouped)``: the penalty as a :class:`BlockPenalty` (``None``: a smooth
+    problem), or, when it is not separable (``grouped``), the
+    :class:`~sparsopt.penalties.Penalty` itself: it then goes through the group channel
+    once the number of coordinates is known
     (:class:`~sparsopt.solvers.blockcd.groups.GroupBlockPenalty`)."""
     if penalty is None:
-        return BlockPenalty(None)
+        return BlockPenalty(None), False
     try:
         pen = get_penalty(penalty, alpha)
     except ValueError as exc:
         raise ValueError(f"{_OWNER}: {exc}") from None
     if not pen.is_separable:
-        return pen
-    return BlockPenalty(pen, engine=engine, solver=f"{_OWNER}")
+        return pen, True
+    return BlockPenalty(pen, engine=engine, solver=f"{_OWNER}"), False
 
 
 #: what each block solve needs from the penalty, and an update that works instead
@@ -381,8 +382,7 @@ def bcd(X, y, *, loss="squared", penalty=None, alpha=1.0, partition="sort", bloc
     tol = check_scalar(tol, "tol", _OWNER, lower=0.0)
     if f_star is not None:
         f_star = check_scalar(f_star, "f_star", _OWNER)
-    pen = _build_penalty(penalty, alpha, engine)
-    grouped = not isinstance(pen, BlockPenalty)  # the group channel (pen.group_spec)
+    pen, grouped = _build_penalty(penalty, alpha, engine)  # grouped: pen.group_spec()
     if grouped:
         msg = group_options_error(_OWNER, pen, update, partition, selection, None, None)
         if msg:

@@ -75,11 +75,6 @@ class GroupBlockPenalty:
         Name in the error messages.
     """
 
-    grouped = True
-    qp = smooth = False
-    L_floor = 0.0
-    convex = True
-
     def __init__(self, pen, oracle, solver="bcd"):
         m = oracle.m
         try:
@@ -128,6 +123,7 @@ class GroupBlockPenalty:
         return v * np.repeat(f, self.sizes)
 
     def curv(self, L):
+        """The curvature the prox step uses (the block constant itself: convex)."""
         return L
 
     # ------------------------------------------------------------------ values
