@@ -172,3 +172,16 @@ def test_one_convergence_warning():
         res = bcd(X, y, penalty=GroupL21(0.1, groups=GROUPS), selection="cyclic", max_iter=3)
     assert not res.converged
     assert sum(issubclass(w.category, ConvergenceWarning) for w in rec) == 1
+
+
+def test_quadratic_loss_same_minimiser_as_squared():
+    """``1/2 x'Ax - b'x`` with ``A = X'X / n``, ``b = X'y / n`` is the squared loss up to a
+    constant: the same group-lasso minimiser."""
+    X, y = _problem("squared", seed=6)
+    n = X.shape[0]
+    pen = GroupL21(0.2, groups=GROUPS)
+    sq = bcd(X, y, penalty=pen, selection="gs-r", tol=1e-12, max_iter=5000)
+    qd = bcd(X.T @ X / n, X.T @ y / n, loss="quadratic", penalty=pen, selection="gs-r",
+             tol=1e-12, max_iter=5000)
+    assert sq.converged and qd.converged
+    np.testing.assert_allclose(qd.x, sq.x, atol=1e-8)
