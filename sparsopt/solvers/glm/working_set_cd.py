@@ -22,7 +22,7 @@ import scipy.sparse as sp
 from ..._core.loop import LoopMonitor
 from ...backends import _kinds, kernel_for
 from ...exceptions import ConvergenceWarning
-from ...penalties import get_penalty
+from ...penalties import GroupSpec, get_penalty
 from ...utils.validation import check_array, check_int, check_scalar
 
 WS_STRATEGIES = ("gs-s", "gs-r", "gap")  # codes 0, 1, 2 of the glm_cd_scores kernel
@@ -196,12 +196,28 @@ def _check_params(max_iter, max_epochs, tol, p0, ws_strategy, owner):
     return max_iter, max_epochs, tol, p0
 
 
-def _penalty(penalty, alpha, owner):
-    """The penalty object and its kernel spec (the one TypeError for a penalty without one)."""
+def _penalty(penalty, alpha, owner, n_features):
+    """The penalty object and its kernel spec: the coordinate channel ``pen.spec()`` for a
+    separable penalty, the group channel ``pen.group_spec(n_features)`` otherwise (the one
+    TypeError for a penalty with neither)."""
     if isinstance(penalty, str):
         alpha = check_scalar(alpha, "alpha", owner, lower=0.0)
     pen = get_penalty(penalty, alpha)
-    return pen, pen.spec(solver=owner)
+    return pen, _spec_of(pen, n_features, owner)
+
+
+def _spec_of(pen, n_features, owner):
+    if pen.is_separable:
+        return pen.spec(solver=owner)
+    try:
+        return pen.group_spec(n_features, solver=owner)
+    except TypeError as err:
+        raise TypeError(
+            f"{owner} needs a separable penalty with a coordinate-wise kernel (l1, l0, lq, "
+            "cel0, mcp, scad, log, elasticnet, optionally + Positive() or Box()) or a sum of "
+            "group norms over disjoint groups (GroupL21, optionally + Positive()); "
+            f"{type(pen).__name__} is neither ({err}). Use proximal_gradient, which only "
+            "needs its prox.") from None
 
 
 def _gap_terms(spec):
@@ -281,6 +297,11 @@ def duality_gap(Rt, G, w, y, a1, a2, positive, n):
 def _solve(prob, pen, spec, *, init=None, max_iter=100, max_epochs=50_000, tol=1e-4, p0=10,
            ws_strategy="gs-r", anderson=True, screening=True, verbose=None, callback=None,
            engine=None, warn=True, owner="working_set_cd", budget_name="max_epochs"):
+    if isinstance(spec, GroupSpec):  # the group channel: block coordinate descent
+        return _solve_group(prob, pen, spec, init=init, max_iter=max_iter,
+                            max_epochs=max_epochs, tol=tol, p0=p0, ws_strategy=ws_strategy,
+                            anderson=anderson, verbose=verbose, callback=callback,
+                            engine=engine, warn=warn, owner=owner, budget_name=budget_name)
     n, p = prob.n, prob.p
     dtype = prob.dtype
     gap_terms = _gap_terms(spec)
@@ -417,6 +438,16 @@ def _solve(prob, pen, spec, *, init=None, max_iter=100, max_epochs=50_000, tol=1
         n_epochs += int(ep)
         n_outer += 1
         ws_size = int(size)
+    return _finish(mon, w, stopped_by, warn, owner, criterion, crit, tol_s, budget_name,
+                   max_epochs, n_epochs, n_outer, dtype, prob,
+                   dual_gap=float(mon.stop_crit) if use_gap else float("nan"),
+                   n_screened=int(screened.sum()))
+
+
+def _finish(mon, w, stopped_by, warn, owner, criterion, crit, tol_s, budget_name, max_epochs,
+            n_epochs, n_outer, dtype, prob, stacklevel=4, **info):
+    """The one end of a working-set run: at most one ConvergenceWarning, the result
+    (``stacklevel`` points the warning at the public function's caller)."""
     if stopped_by is not None:
         mon.stopped_by = stopped_by
     converged = mon.converged
@@ -426,22 +457,236 @@ def _solve(prob, pen, spec, *, init=None, max_iter=100, max_epochs=50_000, tol=1
             f"{owner} did not converge: the {criterion} stagnates at {crit:.3e} > "
             f"{tol_s:.3e} ({STAGNATION_ITERS} working-set iterations without progress): the "
             f"tolerance is below the rounding level of {np.dtype(dtype).name}. Increase tol "
-            "(or use float64 data).", ConvergenceWarning, stacklevel=3)
+            "(or use float64 data).", ConvergenceWarning, stacklevel=stacklevel)
     elif not converged and warn and stopped_by in ("max_iter", "max_epochs"):
         limit = (f"{budget_name} = {max_epochs} epochs" if stopped_by == "max_epochs"
                  else f"{n_outer} working-set iterations")
         hint = budget_name if stopped_by == "max_epochs" else "max_iter"
         warnings.warn(
             f"{owner} did not converge: {criterion} = {crit:.3e} > {tol_s:.3e} after "
-            f"{limit}. Increase {hint} or tol.", ConvergenceWarning, stacklevel=3)
+            f"{limit}. Increase {hint} or tol.", ConvergenceWarning, stacklevel=stacklevel)
     mon.n_iter = int(n_epochs)  # n_iter counts epochs (the budget), checks are outer
     if mon.stopped_by == "nonfinite":
         w = mon.last_finite  # what result() rolls back to
-    res = mon.result(w, warn=False, stacklevel=3, intercept=prob.intercept(w),
-                     dual_gap=float(mon.stop_crit) if use_gap else float("nan"),
+    if "dual_gap" in info and np.isfinite(info["dual_gap"]):
+        info["dual_gap"] = float(mon.stop_crit)
+    res = mon.result(w, warn=False, stacklevel=stacklevel, intercept=prob.intercept(w),
                      n_epochs=int(n_epochs), n_outer=int(n_outer), tol_scaled=float(tol_s),
-                     n_screened=int(screened.sum()))
+                     **info)
     return res
+
+
+# ----------------------------------------------------------------------------- group lasso
+
+
+class _Groups:
+    """The group structure of a :class:`~sparsopt.penalties.GroupSpec` on a prepared problem.
+
+    Every feature is in exactly one block: the spec's groups, then each feature in no group
+    as an unpenalised singleton (threshold 0). ``lg[G] = ||X_G||_2^2 / n`` (squared spectral
+    norm of the group's centred, weighted columns under the mean datafit).
+    """
+
+    def __init__(self, prob, gspec):
+        p, n = prob.p, prob.n
+        covered = np.zeros(p, dtype=bool)
+        covered[gspec.indices] = True
+        free = np.flatnonzero(~covered).astype(np.int64)
+        n_pen = gspec.indptr.size - 1
+        self.gptr = np.ascontiguousarray(np.concatenate(
+            [gspec.indptr, gspec.indptr[-1] + np.arange(1, free.size + 1)]), dtype=np.int64)
+        self.gidx = np.ascontiguousarray(np.concatenate([gspec.indices, free]), dtype=np.int64)
+        self.thresh = np.ascontiguousarray(np.concatenate(
+            [gspec.thresholds, np.zeros(free.size)]), dtype=np.float64)
+        self.n_groups = self.gptr.size - 1
+        self.n_penalized = n_pen
+        self.sizes = np.diff(self.gptr)
+        self.label = np.repeat(np.arange(self.n_groups), self.sizes)
+        self.lower = float(gspec.lower)
+        self.positive = self.lower == 0.0
+        lg = np.empty(self.n_groups)
+        for G in range(self.n_groups):
+            idx = self.gidx[self.gptr[G]:self.gptr[G + 1]]
+            if idx.size == 0:
+                lg[G] = 0.0
+            elif idx.size == 1:
+                lg[G] = prob.norms2[idx[0]] / n
+            else:
+                lg[G] = _block_norm2(prob, idx) / n
+        self.lg = np.ascontiguousarray(lg)
+        self.lg_kernel = self.lg.astype(np.float64)
+        # the duality gap needs every group penalised (an unpenalised feature's dual
+        # constraint X_j^T theta = 0 cannot be met by rescaling the residual)
+        self.all_penalized = bool(np.all(self.thresh > 0.0))
+
+    def group_sums(self, values):
+        """``sum_{j in G} values_j`` for every group (values indexed by feature)."""
+        return np.bincount(self.label, weights=np.asarray(values)[self.gidx],
+                           minlength=self.n_groups)
+
+    def penalty(self, w):
+        w = np.asarray(w, dtype=np.float64)
+        return float(self.thresh @ np.sqrt(self.group_sums(w * w)))
+
+    def scores(self, w, G):
+        """Subdifferential distance of every group (GS-s), the length of the block
+        prox-gradient step from 0 (GS-r) and the group norms of ``G`` (under the orthant, of
+        ``max(G, 0)``)."""
+        w = np.asarray(w, dtype=np.float64)
+        Gp = np.maximum(G, 0.0) if self.positive else G
+        gn = np.sqrt(self.group_sums(Gp * Gp))
+        wn = np.sqrt(self.group_sums(w * w))
+        dist0 = np.maximum(gn - self.thresh, 0.0)
+        wn_f = wn[self.label]
+        inv = np.zeros(self.gidx.size)
+        nz_f = wn_f > 0
+        inv[nz_f] = 1.0 / wn_f[nz_f]
+        wf, gf = w[self.gidx], G[self.gidx]
+        r = gf - self.thresh[self.label] * wf * inv
+        if self.positive:
+            r = np.where(wf == 0.0, np.maximum(gf, 0.0), r)
+        distnz = np.sqrt(np.bincount(self.label, weights=r * r, minlength=self.n_groups))
+        kkt = np.where(wn > 0, distnz, dist0)
+        safe = np.where(self.lg > 0, self.lg, 1.0)
+        step0 = np.where(self.lg > 0, dist0 / safe, 0.0)
+        return kkt, step0, gn, wn
+
+
+def _block_norm2(prob, idx):
+    """``||X_G||_2^2`` of the centred, weighted columns ``idx`` (their Gram's top eigenvalue)."""
+    if prob.sparse:
+        A = prob.Xs[:, idx].toarray().astype(np.float64)
+        if prob.fit_intercept:
+            A -= np.outer(prob.v.astype(np.float64), prob.mu[idx].astype(np.float64))
+    else:
+        A = np.asarray(prob.X[:, idx], dtype=np.float64)
+    return float(np.linalg.eigvalsh(A.T @ A)[-1])
+
+
+def _group_gap(Rt, G, grp, w, y, n):
+    """Duality gap of the group lasso (all groups penalised): the dual point is
+    ``const * Rt / n`` with ``const = min(1, 1 / max_G ||X_G^T Rt / n|| / t_G)`` (one-sided
+    norms under the orthant). Returns ``(gap, primal)``."""
+    rn2 = _vdot(Rt, Rt)
+    ry = _vdot(Rt, y)
+    pen = grp.penalty(w)
+    primal = 0.5 / n * rn2 + pen
+    Gp = np.maximum(G, 0.0) if grp.positive else G
+    dn = float(np.max(np.sqrt(grp.group_sums(Gp * Gp)) / grp.thresh))
+    const = 1.0 / dn if dn > 1.0 else 1.0
+    gap = 0.5 / n * rn2 * (1.0 + const * const) + pen - const * ry / n
+    return max(gap, 0.0), primal
+
+
+def _solve_group(prob, pen, gspec, *, init=None, max_iter=100, max_epochs=50_000, tol=1e-4,
+                 p0=10, ws_strategy="gs-r", anderson=True, verbose=None, callback=None,
+                 engine=None, warn=True, owner="working_set_cd", budget_name="max_epochs"):
+    """Working-set block coordinate descent for the group lasso (the group channel)."""
+    n, p = prob.n, prob.p
+    dtype = prob.dtype
+    if ws_strategy == "gap":
+        raise ValueError(f"{owner}: ws_strategy='gap' (celer's dual scores) needs the l1 or "
+                         f"elastic-net penalty; got {pen!r}. Use 'gs-r' or 'gs-s'.")
+    grp = _Groups(prob, gspec)
+    lower = grp.lower
+    if init is None:
+        w = np.zeros(p, dtype=dtype)
+    else:
+        w = np.array(init, dtype=dtype).ravel()
+        if w.shape != (p,):
+            raise ValueError(f"{owner}: init must have shape ({p},), got {np.shape(init)}.")
+        if not np.all(np.isfinite(w)):
+            raise ValueError(f"{owner}: init contains NaN or infinity.")
+        w = np.maximum(w, lower).astype(dtype)
+    R, c = prob.residual(w)
+    op = "glm_bcd_ws_sparse" if prob.sparse else "glm_bcd_ws_dense"
+    kern = kernel_for(op, w, engine=engine)
+    K = 5 if anderson else 0
+    use_gap = grp.all_penalized
+    tol_s = tol * prob.yn2 / n if use_gap else tol
+    criterion = ("duality gap (<= tol * ||y||^2 / n)" if use_gap else
+                 "group subdifferential distance")
+    norms = np.sqrt(prob.norms2)
+    mon = LoopMonitor(owner, max_iter=max_iter, tol=tol_s, callback=callback, verbose=verbose,
+                      criterion=criterion, x0=w)
+    n_outer = n_epochs = 0
+    stopped_by = None
+    crit = best_crit = float("inf")
+    best_at = 0
+    best_dual = -float("inf")
+    ws_size = 0
+    while True:
+        if n_outer and dtype == np.float32:
+            R, c = prob.residual(w)  # fresh residual: no float32 drift
+        G, Rt = prob.neg_grad(R, c)
+        w64 = np.asarray(w, dtype=np.float64)
+        finite = bool(np.all(np.isfinite(G)))
+        if finite:
+            kkt, step0, _, wn = grp.scores(w64, G)
+            kkt_max = float(kkt.max(initial=0.0))
+            if use_gap:
+                gap, primal = _group_gap(Rt, G, grp, w64, prob.y, n)
+                best_dual = max(best_dual, primal - gap)  # every dual point stays feasible
+                crit = max(primal - best_dual, 0.0)
+            else:
+                primal = 0.5 / n * _vdot(Rt, Rt) + grp.penalty(w64)
+                crit = kkt_max
+        else:
+            crit, primal = float("nan"), float("nan")
+        if mon.check(n_outer, w, crit, primal, n_epochs=n_epochs, ws_size=ws_size):
+            break
+        if n_outer >= max_iter or n_epochs >= max_epochs:
+            stopped_by = "max_epochs" if n_epochs >= max_epochs else "max_iter"
+            break
+        if crit < STAGNATION_DECREASE * best_crit:
+            best_crit, best_at = crit, n_outer
+        elif n_outer - best_at >= STAGNATION_ITERS:
+            stopped_by = "stagnation"
+            break
+        # working set of GROUPS: the support forced in, then the largest scores
+        support = wn > 0
+        score = np.where(support, np.inf, kkt if ws_strategy == "gs-s" else step0)
+        n_supp = int(support.sum())
+        size = min(max(p0, 2 * n_supp), grp.n_groups)
+        if size < grp.n_groups:
+            ws = np.argpartition(-score, size - 1)[:size]
+        else:
+            ws = np.arange(grp.n_groups)
+        ws = np.sort(ws).astype(np.int64)
+        inner_tol = max(INNER_FRACTION * kkt_max,
+                        8.0 * float(np.finfo(dtype).eps)
+                        * (float(norms.max()) * float(np.linalg.norm(Rt)) / n
+                           + float(np.max(prob.norms2 / n * np.abs(w64)))))
+        budget = max_epochs - n_epochs
+        if prob.sparse:
+            ep = kern(prob.data, prob.indices, prob.indptr, n, prob.fit_intercept, prob.mu,
+                      prob.v, prob.xv, prob.vv, w, R, c, grp.gptr, grp.gidx, ws, grp.lg_kernel,
+                      grp.thresh, lower, budget, inner_tol, K, 0)
+        else:
+            ep = kern(prob.X.T, w, R, grp.gptr, grp.gidx, ws, grp.lg_kernel, grp.thresh, lower,
+                      budget, inner_tol, K, 0)
+        n_epochs += int(ep)
+        n_outer += 1
+        ws_size = int(size)
+    return _finish(mon, w, stopped_by, warn, owner, criterion, crit, tol_s, budget_name,
+                   max_epochs, n_epochs, n_outer, dtype, prob, stacklevel=5,
+                   dual_gap=float(mon.stop_crit) if use_gap else float("nan"),
+                   n_screened=0, n_groups=int(grp.n_penalized))
+
+
+def _alpha_max_group(prob, gspec1):
+    """``max_G ||X_G^T y|| / (n w_G)`` over the penalised groups (``gspec1``: thresholds at
+    alpha = 1, i.e. the weights; one-sided norms under the orthant)."""
+    R, c = prob.residual(np.zeros(prob.p, dtype=prob.dtype))
+    G, _ = prob.neg_grad(R, c)
+    if gspec1.lower == 0.0:
+        G = np.maximum(G, 0.0)
+    lab = np.repeat(np.arange(gspec1.indptr.size - 1), np.diff(gspec1.indptr))
+    gn = np.sqrt(np.bincount(lab, weights=G[gspec1.indices] ** 2,
+                             minlength=gspec1.indptr.size - 1))
+    wts = gspec1.thresholds
+    ratio = np.where(wts > 0, gn / np.where(wts > 0, wts, 1.0), 0.0)
+    return float(ratio.max(initial=0.0))
 
 
 def _pen_values(kind, params, aj, w):
@@ -599,7 +844,7 @@ def working_set_cd(X, y, *, penalty="l1", alpha=1.0, sample_weight=None, fit_int
     """
     owner = "working_set_cd"
     X, y, sample_weight = _validate(X, y, sample_weight, owner)
-    pen, spec = _penalty(penalty, alpha, owner)
+    pen, spec = _penalty(penalty, alpha, owner, X.shape[1])
     max_iter, max_epochs, tol, p0 = _check_params(max_iter, max_epochs, tol, p0, ws_strategy,
                                                   owner)
     prob = _Problem(X, y, sample_weight, fit_intercept, owner)
@@ -656,8 +901,10 @@ def alpha_max(X, y, *, penalty="l1", sample_weight=None, fit_intercept=False):
     4.0
     """
     X, y, sample_weight = _validate(X, y, sample_weight, "alpha_max")
-    pen, spec = _penalty(penalty, 1.0, "alpha_max")
+    pen, spec = _penalty(penalty, 1.0, "alpha_max", X.shape[1])
     prob = _Problem(X, y, sample_weight, fit_intercept, "alpha_max")
+    if isinstance(spec, GroupSpec):  # the group channel: thresholds at alpha = 1 (weights)
+        return _alpha_max_group(prob, _with_alpha(pen, 1.0).group_spec(prob.p, "alpha_max"))
     return _alpha_max(prob, spec, "alpha_max")
 
 
@@ -722,7 +969,7 @@ ws_strategy, anderson, screening, engine
     alphas = np.sort(np.asarray(alphas, dtype=np.float64).ravel())[::-1]
     if alphas.size == 0 or not np.all(np.isfinite(alphas)) or np.any(alphas < 0):
         raise ValueError(f"{owner}: alphas must be a non-empty array of finite values >= 0.")
-    pen, _ = _penalty(penalty, float(alphas[0]), owner)
+    pen, _ = _penalty(penalty, float(alphas[0]), owner, X.shape[1])
     max_iter, max_epochs, tol, p0 = _check_params(max_iter, max_epochs, tol, p0, ws_strategy,
                                                   owner)
     prob = _Problem(X, y, sample_weight, fit_intercept, owner)
@@ -758,7 +1005,8 @@ def _path(prob, pen, alphas, *, init=None, owner="working_set_cd_path", **kwargs
     pen = copy.deepcopy(pen)
     for k, a in enumerate(alphas):
         pen_a = _with_alpha(pen, a)
-        res = _solve(prob, pen_a, pen_a.spec(solver=owner), init=w, verbose=0, warn=False,
+        res = _solve(prob, pen_a, _spec_of(pen_a, prob.p, owner), init=w, verbose=0,
+                     warn=False,
                      owner=owner, **kwargs)
         w = res.x
         coefs[:, k] = w
