@@ -1,5 +1,6 @@
-"""Working-set coordinate descent for squared loss + any separable penalty (the skglm/celer
-recipe): :func:`working_set_cd`, :func:`working_set_cd_path`, :func:`alpha_max`.
+"""Working-set coordinate descent for squared loss + any separable penalty, and working-set
+block coordinate descent for the group lasso (the skglm/celer recipe): :func:`working_set_cd`,
+:func:`working_set_cd_path`, :func:`alpha_max`.
 
 The objective is scikit-learn's mean datafit plus the penalty's value::
 
@@ -699,7 +700,8 @@ def working_set_cd(X, y, *, penalty="l1", alpha=1.0, sample_weight=None, fit_int
                    init=None, max_iter=100, max_epochs=50_000, tol=1e-4, p0=10,
                    ws_strategy="gs-r", anderson=True, screening=True, callback=None,
                    verbose=None, engine=None):
-    """Squared loss + any separable penalty by working-set coordinate descent.
+    """Squared loss + any separable penalty (or the group lasso) by working-set coordinate
+    descent.
 
     **Objective**: scikit-learn's mean datafit plus the penalty::
 
@@ -733,6 +735,23 @@ def working_set_cd(X, y, *, penalty="l1", alpha=1.0, sample_weight=None, fit_int
       larger of the two: the limiting subdifferential of l0 and lq at 0 is the whole line).
       No screening (not valid for non-convex penalties).
 
+    **Group lasso** (``GroupL21(alpha, groups, weights)``, optionally ``+ Positive()``; the
+    penalty is reached through its group channel ``pen.group_spec(n_features)``): the
+    working sets hold GROUPS (features in no group are unpenalised singletons) and the inner
+    solver is cyclic block coordinate descent with the block soft threshold::
+
+        v = w_G + X_G^T r / (n L_G)        (max(v, 0) under Positive())
+        w_G <- max(1 - alpha w_g / (L_G ||v||), 0) v,    L_G = ||X_G||_2^2 / n
+
+    (``||X_G||_2`` the spectral norm of the group's centred, weighted columns), with the same
+    Anderson extrapolation. Scores: the group's subdifferential distance (``"gs-s"``:
+    ``max(||g_G|| - alpha w_g, 0)`` at a zero group, ``||g_G - alpha w_g w_G / ||w_G|| ||``
+    otherwise, one-sided under ``Positive()``) or the length of the block step from 0
+    (``"gs-r"``). Stopping: the duality gap ``<= tol * ||y||^2 / n`` (the dual point is the
+    residual rescaled so that ``max_g ||X_G^T theta|| / (alpha w_g) <= 1``) when every feature
+    is in a group of positive weight; otherwise the largest group subdifferential distance
+    ``<= tol``. No screening, no ``"gap"`` scores.
+
     For non-convex penalties the result is a stationary point (coordinate-wise minimum) that
     depends on ``init``. CEL0 uses the column norms ``a_j = ||x_j|| / sqrt(n)`` as its weights
     (its exact-relaxation weights under the mean datafit; the penalty's own ``a`` is not
@@ -748,7 +767,8 @@ def working_set_cd(X, y, *, penalty="l1", alpha=1.0, sample_weight=None, fit_int
         A separable penalty with a kernel spec (``"l1"``, ``"elasticnet"``, ``"mcp"``,
         ``"scad"``, ``"log"``, ``"l0"``, ``"l1/2"``, ``"l2/3"``, ``"lq"``, ``"cel0"``, an
         instance such as ``MCP(alpha=0.1, gamma=3.0)``, optionally ``+ Positive()`` or
-        ``+ Box(...)``). Group and k-support penalties raise a TypeError (use
+        ``+ Box(...)``), or the group lasso ``GroupL21(...)`` (optionally ``+ Positive()``).
+        Penalties with neither kernel (k-support, ...) raise a TypeError (use
         :func:`~sparsopt.solvers.proximal_gradient`).
     alpha : float, default=1.0
         Regularization strength when ``penalty`` is a name (ignored for an instance).
@@ -792,12 +812,13 @@ def working_set_cd(X, y, *, penalty="l1", alpha=1.0, sample_weight=None, fit_int
         epochs used; ``stop_crit`` the final criterion; ``history`` one record per outer
         iteration (``objective``, ``stop_crit``, ``time``, ``n_epochs``, ``ws_size``);
         ``info`` with ``intercept``, ``dual_gap`` (NaN without a gap), ``n_epochs``,
-        ``n_outer``, ``n_screened``, ``tol_scaled``, ``stopped_by``, ``criterion``.
+        ``n_outer``, ``n_screened``, ``tol_scaled``, ``stopped_by``, ``criterion`` (and
+        ``n_groups``, the number of penalised groups, for the group lasso).
 
     Raises
     ------
     TypeError
-        For a penalty without a coordinate-wise kernel (group, k-support).
+        For a penalty with neither a coordinate-wise nor a group kernel (k-support, ...).
     ValueError
         When a coordinate step ``1 / L_j`` makes the penalty's prox ill-posed (MCP needs
         ``gamma > 1 / L_j``, SCAD ``gamma > 1 + 1 / L_j``).
@@ -810,7 +831,7 @@ def working_set_cd(X, y, *, penalty="l1", alpha=1.0, sample_weight=None, fit_int
     See Also
     --------
     sparsopt.linear_model.SparseRegression : the estimator.
-    sparsopt.solvers.proximal_gradient : any penalty with a prox (group, k-support).
+    sparsopt.solvers.proximal_gradient : any penalty with a prox (k-support, ...).
 
     References
     ----------
@@ -825,6 +846,8 @@ def working_set_cd(X, y, *, penalty="l1", alpha=1.0, sample_weight=None, fit_int
     .. [5] P. Breheny and J. Huang, "Coordinate descent algorithms for nonconvex penalized
        regression, with applications to biological feature selection", Ann. Appl. Stat.
        5(1), 2011.
+    .. [6] M. Yuan and Y. Lin, "Model selection and estimation in regression with grouped
+       variables", J. R. Statist. Soc. B 68(1), 2006.
 
     Examples
     --------
@@ -841,6 +864,10 @@ def working_set_cd(X, y, *, penalty="l1", alpha=1.0, sample_weight=None, fit_int
     >>> res = working_set_cd(X, y, penalty=MCP(alpha=0.1, gamma=3.0), tol=1e-10)
     >>> np.round(res.x[:3], 6).tolist()  # MCP: no shrinkage of the large coefficients
     [2.0, -1.0, 1.5]
+    >>> from sparsopt.penalties import GroupL21
+    >>> res = working_set_cd(X, y, penalty=GroupL21(alpha=0.1, groups=5), tol=1e-8)
+    >>> np.flatnonzero(np.abs(res.x).reshape(20, 5).sum(axis=1)).tolist()  # groups in/out
+    [0]
     """
     owner = "working_set_cd"
     X, y, sample_weight = _validate(X, y, sample_weight, owner)
@@ -875,7 +902,11 @@ def alpha_max(X, y, *, penalty="l1", sample_weight=None, fit_intercept=False):
 
     ``max_j |x_j^T y| / (n * pen'(0+) / alpha)`` on the centred, weighted data (one-sided
     under ``Positive()``), as scikit-learn's path: ``/ l1_ratio`` for the elastic net,
-    ``* eps`` for the log penalty, the l1 value for MCP and SCAD.
+    ``* eps`` for the log penalty, the l1 value for MCP and SCAD. For the group lasso
+    ``GroupL21(groups=..., weights=w)``: ``max_g ||X_G^T y|| / (n w_g)`` over the groups of
+    positive weight (``||max(X_G^T y, 0)||`` under ``Positive()``); it assumes every feature is
+    penalised (features in no group or of weight 0 are ignored, while ``w = 0`` is then not
+    a solution unless they are already optimal at 0).
 
     Parameters
     ----------
@@ -899,6 +930,9 @@ def alpha_max(X, y, *, penalty="l1", sample_weight=None, fit_intercept=False):
     2.0
     >>> alpha_max(np.eye(2), np.array([2.0, -4.0]), penalty=ElasticNet(l1_ratio=0.5))
     4.0
+    >>> from sparsopt.penalties import GroupL21
+    >>> alpha_max(np.eye(2), np.array([6.0, -8.0]), penalty=GroupL21(groups=2, weights=[1.0]))
+    5.0
     """
     X, y, sample_weight = _validate(X, y, sample_weight, "alpha_max")
     pen, spec = _penalty(penalty, 1.0, "alpha_max", X.shape[1])
@@ -929,7 +963,8 @@ def working_set_cd_path(X, y, *, alphas, penalty="l1", sample_weight=None, fit_i
 
     The data are centred and weighted once; each ``alpha`` (solved in decreasing order)
     starts from the previous solution. The penalty at each ``alpha`` is ``penalty`` with its
-    ``alpha`` replaced (its other parameters and its constraint kept).
+    ``alpha`` replaced (its other parameters and its constraint kept). ``GroupL21`` works
+    too (its groups and weights kept).
 
     Parameters
     ----------
@@ -950,7 +985,8 @@ ws_strategy, anderson, screening, engine
     coefs : ndarray of shape (n_features, n_alphas)
     intercepts : ndarray of shape (n_alphas,)
     stop_crits : ndarray of shape (n_alphas,)
-        Final stopping criterion per ``alpha`` (the duality gap for l1 / elastic net).
+        Final stopping criterion per ``alpha`` (the duality gap for l1 / elastic net and the
+        group lasso with every feature penalised).
     n_iters : ndarray of shape (n_alphas,)
         Epochs per ``alpha``.
 
