@@ -144,9 +144,8 @@ def test_matches_proximal_gradient_on_a_convex_instance(pen):
     solvers reach the same unique minimiser."""
     X, y, _ = correlated(400, 8, rho=0.2, k=4, seed=4)
     ours = working_set_cd(X, y, penalty=pen, tol=1e-12)
-    n = X.shape[0]
-    ref = proximal_gradient(X / np.sqrt(n), y / np.sqrt(n), penalty=pen, tol=1e-12,
-                            max_iter=50_000)
+    # proximal_gradient uses the same mean datafit (1/(2n)) ||y - X w||^2
+    ref = proximal_gradient(X, y, penalty=pen, tol=1e-12, max_iter=50_000)
     np.testing.assert_allclose(ours.x, ref.x, atol=1e-6)
     assert objective(X, y, ours.x, pen) <= objective(X, y, ref.x, pen) + 1e-12
 
