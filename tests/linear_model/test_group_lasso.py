@@ -276,3 +276,28 @@ def test_sklearn_checks_with_the_group_lasso(estimator, check):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # float32 tolerances
         check(estimator)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("fit_intercept", [False, True])
+def test_block_lipschitz_constants(sparse, fit_intercept):
+    """L_G = ||X_G||_2^2 / n of the centred, weighted columns, for groups of mixed sizes
+    (batched by size; the sparse path of groups above 16 features too)."""
+    from sparsopt.solvers.glm.working_set_cd import _Groups, _Problem
+
+    rng = np.random.default_rng(15)
+    n, p = 40, 60
+    X = rng.standard_normal((n, p))
+    X[rng.random(X.shape) < 0.7] = 0.0
+    y, sw = rng.standard_normal(n), rng.uniform(0.5, 2.0, n)
+    groups = [[0, 2, 1], [5, 4], list(range(10, 30)), [31], list(range(32, 37)),
+              list(range(37, 42))]
+    prob = _Problem(sp.csc_matrix(X) if sparse else X, y, sw, fit_intercept, "test")
+    grp = _Groups(prob, GroupL21(alpha=1.0, groups=groups).group_spec(p))
+    s = sw * n / sw.sum()
+    Xc = X - np.average(X, axis=0, weights=s) if fit_intercept else X
+    Xc = Xc * np.sqrt(s)[:, None]
+    for G in range(grp.n_groups):
+        idx = grp.gidx[grp.gptr[G]:grp.gptr[G + 1]]
+        assert grp.lg[G] == pytest.approx(np.linalg.norm(Xc[:, idx], 2) ** 2 / n, rel=1e-12)
+    assert np.all(grp.thresh[len(groups):] == 0.0)  # features in no group: unpenalised

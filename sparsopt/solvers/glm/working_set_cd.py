@@ -505,16 +505,15 @@ class _Groups:
         self.label = np.repeat(np.arange(self.n_groups), self.sizes)
         self.lower = float(gspec.lower)
         self.positive = self.lower == 0.0
-        lg = np.empty(self.n_groups)
-        for G in range(self.n_groups):
-            idx = self.gidx[self.gptr[G]:self.gptr[G + 1]]
-            if idx.size == 0:
-                lg[G] = 0.0
-            elif idx.size == 1:
-                lg[G] = prob.norms2[idx[0]] / n
-            else:
-                lg[G] = _block_norm2(prob, idx) / n
-        self.lg = np.ascontiguousarray(lg)
+        # the block constants depend on the data and the groups only: computed once per
+        # problem (a path reuses them for every alpha)
+        key = (gspec.indptr.tobytes(), gspec.indices.tobytes())
+        cache = prob.__dict__.setdefault("_block_lipschitz", {})
+        if key not in cache:
+            lg = _block_norms2(prob, self.gptr, self.gidx) / n
+            cache.clear()
+            cache[key] = np.ascontiguousarray(lg)
+        self.lg = cache[key]
         self.lg_kernel = self.lg.astype(np.float64)
         # the duality gap needs every group penalised (an unpenalised feature's dual
         # constraint X_j^T theta = 0 cannot be met by rescaling the residual)
@@ -553,15 +552,41 @@ class _Groups:
         return kkt, step0, gn, wn
 
 
-def _block_norm2(prob, idx):
-    """``||X_G||_2^2`` of the centred, weighted columns ``idx`` (their Gram's top eigenvalue)."""
-    if prob.sparse:
-        A = prob.Xs[:, idx].toarray().astype(np.float64)
-        if prob.fit_intercept:
-            A -= np.outer(prob.v.astype(np.float64), prob.mu[idx].astype(np.float64))
-    else:
-        A = np.asarray(prob.X[:, idx], dtype=np.float64)
-    return float(np.linalg.eigvalsh(A.T @ A)[-1])
+def _block_norms2(prob, gptr, gidx):
+    """``||X_G||_2^2`` of every group's centred, weighted columns (the top eigenvalue of its
+    Gram matrix), batched over the groups of equal size."""
+    sizes = np.diff(gptr)
+    out = np.zeros(sizes.size)
+    one = sizes == 1
+    out[one] = prob.norms2[gidx[gptr[:-1][one]]]
+    for m in np.unique(sizes[sizes > 1]):
+        which = np.flatnonzero(sizes == m)
+        idx = gidx[gptr[which][:, None] + np.arange(m)]  # (n_groups_m, m) feature indices
+        gram = np.empty((which.size, m, m))
+        if prob.sparse:
+            if m <= 16:  # m^2 sparse products over all the groups of this size at once
+                A = prob.Xs[:, idx.ravel()].tocsc()
+                for a in range(m):
+                    Aa = A[:, a::m]
+                    for b in range(a, m):
+                        gram[:, a, b] = gram[:, b, a] = np.asarray(
+                            Aa.multiply(A[:, b::m]).sum(axis=0), dtype=np.float64).ravel()
+            else:
+                for k, cols in enumerate(idx):
+                    B = prob.Xs[:, cols].toarray().astype(np.float64)
+                    gram[k] = B.T @ B
+            if prob.fit_intercept:  # implicit centring: (Xs_j - mu_j v)^T (Xs_l - mu_l v)
+                mu = prob.mu.astype(np.float64)[idx]
+                xv = prob.xv.astype(np.float64)[idx]
+                gram -= mu[:, :, None] * xv[:, None, :] + xv[:, :, None] * mu[:, None, :]
+                gram += prob.vv * mu[:, :, None] * mu[:, None, :]
+        else:
+            Xg = np.asarray(prob.X[:, idx.ravel()], dtype=np.float64).reshape(prob.n,
+                                                                             which.size, m)
+            Xg = Xg.transpose(1, 0, 2)  # (n_groups_m, n, m)
+            gram = np.matmul(Xg.transpose(0, 2, 1), Xg)
+        out[which] = np.maximum(np.linalg.eigvalsh(gram)[:, -1], 0.0)
+    return out
 
 
 def _group_gap(Rt, G, grp, w, y, n):
