@@ -419,17 +419,17 @@ def glm_bcd_ws_sparse(data, indices, indptr, n, center, mu, v, xv, vv, w, Rs, c_
     def grad(j):
         idx, val = col(j)
         g = float(val.astype(np.float64) @ Rs[idx].astype(np.float64))
-        if center:
+        if center:  # float64 throughout (a Python float times a float32 scalar is float32)
             c = st["c"]
             s = float(v64 @ Rs.astype(np.float64))
-            g += c * xv[j] - mu[j] * (s + c * vv)
+            g += c * float(xv[j]) - float(mu[j]) * (s + c * vv)
         return g
 
     def update(j, d):
         idx, val = col(j)
         Rs[idx] = Rs[idx] - d * val
         if center:
-            st["c"] += float(d) * mu[j]
+            st["c"] += float(d) * float(mu[j])
 
     def get_r():
         return np.append(Rs.astype(np.float64), st["c"])
