@@ -78,7 +78,7 @@ def _warm_bcd(dtype, verbose):
     import numpy as np
     import scipy.sparse as sp
 
-    from .penalties import L1, MCP, Positive
+    from .penalties import L1, MCP, GroupL21, Positive
     from .solvers import bcd, prox_newton, working_set_cd
 
     rng = np.random.default_rng(0)
@@ -97,13 +97,14 @@ def _warm_bcd(dtype, verbose):
         for A in (X, sp.csc_matrix(X)):
             working_set_cd(A, X[:, 0].copy(), alpha=0.01, max_iter=2)
             working_set_cd(A, X[:, 0].copy(), penalty="mcp", alpha=0.01, max_iter=2)
+            working_set_cd(A, X[:, 0].copy(), penalty=GroupL21(0.01, groups=2), max_iter=2)
             if dtype == np.float64:
                 prox_newton(A, np.where(X[:, 0] > 0, 1.0, -1.0), alpha=0.01, max_iter=2)
                 prox_newton(A, np.arange(12) % 3, alpha=0.01, loss="multinomial", max_iter=2)
                 # the fixed-point scores (pn_fixpoint) of l0, lq and CEL0
                 prox_newton(A, np.where(X[:, 0] > 0, 1.0, -1.0), penalty="l0", alpha=0.01,
                             max_iter=2)
-    key = ("bcd_*, glm_cd_*, pn_* (float64)", dtype.name)
+    key = ("bcd_*, glm_cd_*, glm_bcd_*, pn_* (float64)", dtype.name)
     out = {key: time.perf_counter() - t0}
     if verbose:
         print(f"warmup: {key[0]:<45} {key[1]:<8} {out[key]:.3f}s")

@@ -1,5 +1,6 @@
-"""SparseRegression: least squares with any separable penalty (l1, MCP, SCAD, l0, lq, ...) on
-the working-set coordinate descent of :func:`sparsopt.solvers.working_set_cd`."""
+"""SparseRegression: least squares with any separable penalty (l1, MCP, SCAD, l0, lq, ...) or
+the group lasso, on the working-set coordinate descent of
+:func:`sparsopt.solvers.working_set_cd`."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from ._lasso import _fit_targets, _GLMBase
 
 
 class SparseRegression(_GLMBase):
-    """Least squares with any separable penalty, by working-set coordinate descent.
+    """Least squares with any separable penalty or the group lasso, by working-set
+    coordinate descent.
 
     Minimises scikit-learn's mean datafit plus the penalty::
 
@@ -27,7 +29,9 @@ class SparseRegression(_GLMBase):
     descent with Anderson acceleration in a Numba kernel (dense or sparse ``X``), and the
     working set grows until every feature is optimal to ``tol``. ``penalty="l1"`` is
     :class:`Lasso`; the non-convex penalties (MCP, SCAD, l0, lq, log, CEL0) remove the
-    Lasso's bias on large coefficients.
+    Lasso's bias on large coefficients. ``penalty=GroupL21(alpha, groups, weights)`` is the
+    group lasso (whole groups in or out), solved by working-set block coordinate descent
+    over the groups.
 
     Parameters
     ----------
@@ -35,8 +39,10 @@ class SparseRegression(_GLMBase):
         A separable penalty: a name (``"l1"``, ``"elasticnet"``, ``"mcp"``, ``"scad"``,
         ``"log"``, ``"l0"``, ``"l1/2"``, ``"l2/3"``, ``"lq"``, ``"cel0"``; built with
         ``alpha`` and the penalty's default parameters) or an instance such as
-        ``MCP(alpha=0.1, gamma=3.0)`` (its own ``alpha`` is used then). Group and k-support
-        penalties are not separable: use :func:`~sparsopt.solvers.proximal_gradient`.
+        ``MCP(alpha=0.1, gamma=3.0)`` (its own ``alpha`` is used then), or the group lasso
+        ``GroupL21(alpha=..., groups=..., weights=...)`` (groups given as a size are laid out
+        on the features; features in no group are not penalised). The k-support norm has no
+        coordinate or group kernel: use :func:`~sparsopt.solvers.proximal_gradient`.
     alpha : float, default=1.0
         Regularization strength when ``penalty`` is a name (``>= 0``).
     fit_intercept : bool, default=True
@@ -50,7 +56,10 @@ class SparseRegression(_GLMBase):
         ``<= tol * ||y||^2 / n_samples`` (scikit-learn's criterion); for the other
         penalties the largest optimality violation over the features (the fixed-point
         violation ``|w_j - prox(w_j + g_j / L_j)| L_j`` with ``ws_strategy="gs-r"``, the
-        distance to the subdifferential with ``"gs-s"``) must be ``<= tol`` (skglm's).
+        distance to the subdifferential with ``"gs-s"``) must be ``<= tol`` (skglm's); for
+        the group lasso the duality gap ``<= tol * ||y||^2 / n_samples`` when every feature
+        is in a group of positive weight, else the largest group subdifferential distance
+        ``<= tol``.
     warm_start : bool, default=False
         Start from the previous ``coef_`` (ignored when the number of features changed).
         For non-convex penalties the stationary point reached depends on the start.
@@ -58,7 +67,7 @@ class SparseRegression(_GLMBase):
         Size of the first working set.
     ws_strategy : {"gs-r", "gs-s", "gap"}, default="gs-r"
         Greedy score ranking the features (see :func:`~sparsopt.solvers.working_set_cd`;
-        ``"gap"`` for l1 / elastic net only).
+        ``"gap"`` for l1 / elastic net only; with ``GroupL21`` the scores rank groups).
     verbose : int, default=0
         Print one line per working-set iteration.
 
@@ -90,7 +99,9 @@ class SparseRegression(_GLMBase):
     or ``> 2`` (SCAD) works; ``fit`` raises a ValueError naming ``gamma`` and the column norm
     otherwise. CEL0's weights are the column norms ``||x_j|| / sqrt(n_samples)``. For
     non-convex penalties the result is a stationary point (a coordinate-wise minimum), not
-    necessarily the global minimum.
+    necessarily the global minimum. With ``GroupL21`` group ``G`` is updated by the block
+    soft threshold with step ``1 / L_G``, ``L_G = ||X_G||_2^2 / n_samples`` (squared spectral
+    norm of its columns).
 
     See Also
     --------
@@ -112,6 +123,8 @@ class SparseRegression(_GLMBase):
        dual extrapolation", ICML 2018.
     .. [6] M. Massias, S. Vaiter, A. Gramfort and J. Salmon, "Dual extrapolation for sparse
        generalized linear models", JMLR 21(234), 2020.
+    .. [7] M. Yuan and Y. Lin, "Model selection and estimation in regression with grouped
+       variables", J. R. Statist. Soc. B 68(1), 2006.
 
     Examples
     --------
@@ -127,6 +140,10 @@ class SparseRegression(_GLMBase):
     ([0, 1], [3.0, -2.0])
     >>> np.round(lasso.coef_[:2], 1).tolist()  # the l1 penalty shrinks them by ~alpha
     [2.8, -1.8]
+    >>> from sparsopt.penalties import GroupL21
+    >>> group = SparseRegression(penalty=GroupL21(alpha=0.2, groups=2)).fit(X, y)
+    >>> np.flatnonzero(group.coef_).tolist()  # the first group, as a whole
+    [0, 1]
     """
 
     _parameter_constraints = {
@@ -176,7 +193,7 @@ class SparseRegression(_GLMBase):
         Raises
         ------
         TypeError
-            For a penalty that is not separable (group, k-support).
+            For a penalty with neither a coordinate nor a group kernel (k-support).
         ValueError
             When the coordinate steps ``1 / L_j`` make the penalty's prox ill-posed (MCP:
             ``gamma <= n_samples / ||x_j||^2`` for some column).

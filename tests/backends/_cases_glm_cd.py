@@ -250,8 +250,156 @@ def _check_scores(op, case):
     assert np.all(s_nb[case["screened"]] == -np.inf)
 
 
+# ----------------------------------------------------------------------------- group kernels
+# glm_bcd_ws_dense / glm_bcd_ws_sparse: working-set block CD for the group lasso. A random
+# partition of the features into groups (some with threshold 0: unpenalised), free or under
+# the orthant, a random working set of groups; short runs (1 or 3 epochs, Anderson on or off)
+# compared tightly, long runs (60 epochs, Anderson on, float64) on their objectives.
+
+
+@st.composite
+def _group_problem(draw, sparse):
+    base = draw(_problem(sparse))
+    X = base["X"]
+    p = X.shape[1]
+    perm = np.asarray(draw(st.permutations(list(range(p)))), dtype=np.int64)
+    cuts = sorted(set(draw(st.lists(st.integers(1, max(p - 1, 1)), max_size=p))) - {p})
+    gptr = np.array([0] + [c for c in cuts if c < p] + [p], dtype=np.int64)
+    n_groups = gptr.size - 1
+    thresh = draw(hnp.arrays(np.float64, n_groups, elements=st.sampled_from([0.0])
+                             | _floats(0.0, 1.5)))
+    mask = draw(hnp.arrays(np.bool_, n_groups))
+    ws = np.flatnonzero(mask).astype(np.int64)
+    if ws.size == 0:
+        ws = np.array([0], dtype=np.int64)
+    lower = draw(st.sampled_from([-np.inf, 0.0]))
+    dtype = X.dtype
+    long_run = draw(st.booleans())
+    if long_run:
+        epochs, K_ = 60, 5
+        dtype = np.float64
+    else:
+        epochs, K_ = draw(st.sampled_from([1, 3])), draw(st.sampled_from([0, 5]))
+    w = np.maximum(base["w"].astype(np.float64), lower)
+    return dict(X=X.astype(dtype), y=base["y"].astype(dtype), w=w.astype(dtype), gptr=gptr,
+                gidx=perm, ws=ws, thresh=thresh, lower=float(lower), epochs=epochs, K=K_,
+                check_offset=draw(st.integers(0, 1)), long_run=long_run,
+                center=base["center"], v=base["v"].astype(dtype), mu=base["mu"].astype(dtype))
+
+
+def _group_example(sparse):
+    rng = np.random.default_rng(2)
+    X = rng.standard_normal((9, 7))
+    if sparse:
+        X[rng.random(X.shape) < 0.4] = 0.0
+    return dict(X=X, y=rng.standard_normal(9), w=np.zeros(7),
+                gptr=np.array([0, 3, 5, 6, 7]), gidx=np.array([4, 0, 2, 1, 6, 3, 5]),
+                ws=np.array([0, 1, 3]), thresh=np.array([0.3, 0.2, 0.1, 0.0]), lower=-np.inf,
+                epochs=60, K=5, check_offset=0, long_run=True, center=sparse, v=np.ones(9),
+                mu=(rng.standard_normal(7) if sparse else np.zeros(7)))
+
+
+def _group_tol(case):
+    """Inner tolerance of a group case. A block step of an unpenalised group can reach its
+    exact minimiser, whose criterion is then 0 in one backend and ~eps in the other (float32
+    dot products in Numba, float64 in NumPy; v^T R kept incrementally by the sparse kernel):
+    short runs (compared epoch by epoch) never stop early (tol < 0); long runs stop at 1e-10
+    (their epoch counts are not compared)."""
+    return 1e-10 if case["long_run"] else -1.0
+
+
+def _block_lipschitz(A, case):
+    n = A.shape[0]
+    lg = np.zeros(case["gptr"].size - 1)
+    for G in range(lg.size):
+        idx = case["gidx"][case["gptr"][G]:case["gptr"][G + 1]]
+        B = A[:, idx].astype(np.float64)
+        lg[G] = float(np.linalg.eigvalsh(B.T @ B)[-1]) / n
+    return lg
+
+
+def _group_objective(case, w, R_true):
+    n = case["X"].shape[0]
+    w = w.astype(np.float64)
+    pen = sum(t * np.linalg.norm(w[case["gidx"][a:b]])
+              for t, a, b in zip(case["thresh"], case["gptr"][:-1], case["gptr"][1:]))
+    return 0.5 / n * float(R_true @ R_true) + pen
+
+
+def _group_compare(case, out):
+    dtype = case["X"].dtype
+    (w_np, r_np, ep_np, _), (w_nb, r_nb, ep_nb, r_dtype) = out["numpy"], out["numba"]
+    assert w_nb.dtype == dtype and r_dtype == dtype
+    scale = max(1.0, float(np.abs(case["y"]).max(initial=0)), float(np.abs(w_np).max()))
+    if case["long_run"]:
+        f_np = _group_objective(case, w_np, r_np)
+        f_nb = _group_objective(case, w_nb, r_nb)
+        assert abs(f_np - f_nb) <= 1e-6 * max(1.0, abs(f_np)), (f_np, f_nb)
+    else:
+        tol = 1e-9 if dtype == np.float64 else 2e-4
+        assert ep_np == ep_nb
+        np.testing.assert_allclose(w_nb, w_np, rtol=tol, atol=tol * scale)
+        np.testing.assert_allclose(r_nb, r_np, rtol=tol, atol=tol * scale * 10)
+    if case["lower"] == 0.0:
+        assert np.all(w_nb >= 0.0)
+    # features outside the working set's groups are untouched
+    inside = np.concatenate([case["gidx"][case["gptr"][G]:case["gptr"][G + 1]]
+                             for G in case["ws"]])
+    off = np.setdiff1d(np.arange(w_np.size), inside)
+    np.testing.assert_array_equal(w_nb[off], case["w"][off])
+
+
+def _check_group_dense(op, case):
+    X = np.asfortranarray(case["X"])
+    lg = _block_lipschitz(X, case)
+    out = {}
+    for e in ("numpy", "numba"):
+        w = case["w"].copy()
+        R = (case["y"] - X @ w).astype(X.dtype)
+        ep = dispatch(op, np.ascontiguousarray(X.T), w, R, case["gptr"], case["gidx"],
+                      case["ws"], lg, case["thresh"], case["lower"], case["epochs"],
+                      _group_tol(case), case["K"], case["check_offset"], engine=e)
+        out[e] = (w, R.astype(np.float64), int(ep), R.dtype)
+    _group_compare(case, out)
+
+
+def _check_group_sparse(op, case):
+    X = case["X"]
+    dtype = X.dtype
+    n, p = X.shape
+    Xs = sp.csc_matrix(X)
+    data, indices = Xs.data.astype(dtype), Xs.indices.astype(np.int32)
+    indptr = Xs.indptr.astype(np.int32)
+    v, mu, center = case["v"], case["mu"], case["center"]
+    xv = (X.astype(np.float64).T @ v.astype(np.float64)).astype(dtype)
+    vv = float(v.astype(np.float64) @ v.astype(np.float64))
+    A = X.astype(np.float64) - np.outer(v, mu) if center else X.astype(np.float64)
+    lg = _block_lipschitz(A, case)
+    out = {}
+    for e in ("numpy", "numba"):
+        w = case["w"].copy()
+        Rs = (case["y"] - X @ w).astype(dtype)
+        c = np.array([float(mu.astype(np.float64) @ w) if center else 0.0], dtype=dtype)
+        ep = dispatch(op, data, indices, indptr, n, center, mu, v, xv, vv, w, Rs, c,
+                      case["gptr"], case["gidx"], case["ws"], lg, case["thresh"],
+                      case["lower"], case["epochs"], _group_tol(case), case["K"],
+                      case["check_offset"], engine=e)
+        R_true = Rs.astype(np.float64) + (float(c[0]) * v.astype(np.float64) if center else 0.0)
+        out[e] = (w, R_true, int(ep), Rs.dtype)
+    _group_compare(case, out)
+    w = out["numba"][0].astype(np.float64)
+    R_direct = case["y"].astype(np.float64) - A @ w
+    tol = 1e-8 if dtype == np.float64 else 1e-3
+    scale = max(1.0, float(np.abs(R_direct).max()))
+    np.testing.assert_allclose(out["numba"][1], R_direct, atol=tol * scale * 10)
+
+
 CASES = {
     "glm_cd_scores": (_scores_case(), _scores_example, _check_scores),
     "glm_cd_ws_dense": (_problem(False), lambda: _example(False), _check_dense),
     "glm_cd_ws_sparse": (_problem(True), lambda: _example(True), _check_sparse),
+    "glm_bcd_ws_dense": (_group_problem(False), lambda: _group_example(False),
+                         _check_group_dense),
+    "glm_bcd_ws_sparse": (_group_problem(True), lambda: _group_example(True),
+                          _check_group_sparse),
 }

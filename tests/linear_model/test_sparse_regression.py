@@ -11,7 +11,7 @@ import scipy.sparse as sp
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sparsopt.linear_model import Lasso, SparseRegression
-from sparsopt.penalties import CEL0, L0, L1, MCP, SCAD, GroupL21, Log, Lq, Positive
+from sparsopt.penalties import CEL0, L0, L1, MCP, SCAD, KSupport, Log, Lq, Positive
 from sparsopt.solvers import proximal_gradient, working_set_cd, working_set_cd_path
 from sparsopt.solvers.glm.working_set_cd import alpha_max
 
@@ -144,9 +144,8 @@ def test_matches_proximal_gradient_on_a_convex_instance(pen):
     solvers reach the same unique minimiser."""
     X, y, _ = correlated(400, 8, rho=0.2, k=4, seed=4)
     ours = working_set_cd(X, y, penalty=pen, tol=1e-12)
-    n = X.shape[0]
-    ref = proximal_gradient(X / np.sqrt(n), y / np.sqrt(n), penalty=pen, tol=1e-12,
-                            max_iter=50_000)
+    # proximal_gradient uses the same mean datafit (1/(2n)) ||y - X w||^2
+    ref = proximal_gradient(X, y, penalty=pen, tol=1e-12, max_iter=50_000)
     np.testing.assert_allclose(ours.x, ref.x, atol=1e-6)
     assert objective(X, y, ours.x, pen) <= objective(X, y, ref.x, pen) + 1e-12
 
@@ -315,10 +314,12 @@ def test_mcp_gamma_too_small_for_the_column_norms():
         SparseRegression(penalty="mcp", alpha=0.1).fit(X, y)
 
 
-def test_non_separable_penalty_raises_one_type_error():
+def test_penalty_without_a_kernel_raises_one_type_error():
+    # GroupL21 has the group channel (tests/linear_model/test_group_lasso.py); KSupport has
+    # neither a coordinate nor a group kernel
     X, y, _ = correlated(30, 10, seed=19)
     with pytest.raises(TypeError, match="working_set_cd.*proximal_gradient"):
-        working_set_cd(X, y, penalty=GroupL21(alpha=0.1, groups=[[0, 1], [2, 3]]))
+        working_set_cd(X, y, penalty=KSupport(alpha=0.1, k=2))
 
 
 def test_gap_strategy_needs_l1():

@@ -515,3 +515,302 @@ def glm_cd_scores(w, G, lc, norms, kind, params, lower, upper, strategy, crit_mo
             score[j] = -1.7976931348623157e308
     return kmax, nnz
 
+
+
+# ----------------------------------------------------------------------------- group kernels
+# Working-set BLOCK coordinate descent for squared loss + sum_G t_G ||w_G||_2 (the group
+# lasso, GroupSpec of the penalty), optionally under w >= 0 (``lower == 0``). The groups are
+# ``gidx[gptr[G]:gptr[G+1]]`` (disjoint; features in no group come as singletons with
+# ``t_G = 0``); ``ws`` holds GROUP indices; ``lg[G] = ||X_G||_2^2 / n`` (spectral norm). One
+# block update: ``v = w_G + X_G^T R / (n L_G)`` (``max(v, 0)`` under the orthant), then
+# ``w_G <- max(1 - t_G / (L_G ||v||), 0) v``; a group with ``L_G = 0`` (zero columns) is set
+# to 0. Anderson extrapolation as in the coordinate kernels (accepted only when the
+# objective decreases and the point stays in the orthant). Inner stop: the largest
+# subdifferential distance of a working-set group (:func:`group_dist`) ``<= tol``, tested at
+# epochs 10, 20, ... (``check_offset = 0``) or 1, 11, ... (1).
+
+
+@njit(inline="always", **_opts)
+def group_dist(wb, gb, m, t, positive):
+    """Distance of ``g_G`` (``gb[:m]``, the negative gradient) to the subdifferential of
+    ``t ||.||`` (+ the normal cone of the orthant when ``positive``) at ``w_G = wb[:m]``:
+    ``max(||g_G|| - t, 0)`` at 0 (``g`` replaced by ``max(g, 0)`` under the orthant),
+    ``||g_G - t w_G / ||w_G|| ||`` otherwise (``max(g_j, 0)`` for a zero ``w_j`` under it)."""
+    nw2 = 0.0
+    for k in range(m):
+        nw2 += wb[k] * wb[k]
+    s = 0.0
+    if nw2 == 0.0:
+        for k in range(m):
+            g = gb[k]
+            if positive and g < 0.0:
+                g = 0.0
+            s += g * g
+        d = math.sqrt(s) - t
+        return d if d > 0.0 else 0.0
+    nw = math.sqrt(nw2)
+    for k in range(m):
+        if positive and wb[k] == 0.0:
+            r = gb[k] if gb[k] > 0.0 else 0.0
+        else:
+            r = gb[k] - t * wb[k] / nw
+        s += r * r
+    return math.sqrt(s)
+
+
+@njit(inline="always", **_opts)
+def block_prox(wb, gb, m, lg, t, positive):
+    """Block prox-gradient step of one group into ``gb[:m]``: ``v = w + g / L`` (``max(v, 0)``
+    under the orthant), then ``max(1 - t / (L ||v||), 0) v``; 0 when ``L == 0``."""
+    if lg <= 0.0:
+        for k in range(m):
+            gb[k] = 0.0
+        return
+    nv2 = 0.0
+    for k in range(m):
+        v = wb[k] + gb[k] / lg
+        if positive and v < 0.0:
+            v = 0.0
+        gb[k] = v
+        nv2 += v * v
+    nv = math.sqrt(nv2)
+    scale = 1.0 - t / (lg * nv) if nv > 0.0 else 0.0
+    if scale < 0.0:
+        scale = 0.0
+    for k in range(m):
+        gb[k] *= scale
+
+
+@njit(**_opts)
+def _group_feats(gptr, gidx, ws):
+    """The features of the working-set groups (in group order) and the largest group size."""
+    nf = 0
+    mmax = 1
+    for t in range(ws.size):
+        m = gptr[ws[t] + 1] - gptr[ws[t]]
+        nf += m
+        if m > mmax:
+            mmax = m
+    feats = np.empty(nf, dtype=np.int64)
+    q = 0
+    for t in range(ws.size):
+        for k in range(gptr[ws[t]], gptr[ws[t] + 1]):
+            feats[q] = gidx[k]
+            q += 1
+    return feats, mmax
+
+
+@njit(**_opts)
+def _group_penalty(vals, ws, gptr, thresh):
+    """``sum_G t_G ||vals_G||`` with ``vals`` laid out as the working set's features."""
+    s = 0.0
+    q = 0
+    for t in range(ws.size):
+        G = ws[t]
+        nv2 = 0.0
+        for _k in range(gptr[G + 1] - gptr[G]):
+            x = np.float64(vals[q])
+            nv2 += x * x
+            q += 1
+        s += thresh[G] * math.sqrt(nv2)
+    return s
+
+
+@njit(**_opts)
+def _group_anderson(bw, br, K, cvec, M, wacc, racc, positive):
+    """Anderson point of the stored iterates; False when the weights fail or it leaves the
+    orthant (the coordinate kernels' :func:`anderson_coefs`)."""
+    if not anderson_coefs(bw, K, cvec, M):
+        return False
+    for t in range(wacc.size):
+        s = 0.0
+        for k in range(K):
+            s += cvec[k] * bw[k + 1, t]
+        wacc[t] = s
+        if positive and s < 0.0:
+            return False
+    for i in range(racc.size):
+        s = 0.0
+        for k in range(K):
+            s += cvec[k] * br[k + 1, i]
+        racc[i] = s
+    return True
+
+
+@register_kernel("glm_bcd_ws_dense", "numba")
+@njit(**_opts)
+def glm_bcd_ws_dense(Xt, w, R, gptr, gidx, ws, lg, thresh, lower, max_epochs, tol, n_anderson,
+                     check_offset):
+    n = Xt.shape[1]
+    inv_n = 1.0 / n
+    K = n_anderson
+    positive = lower == 0.0
+    feats, mmax = _group_feats(gptr, gidx, ws)
+    nf = feats.size
+    wb = np.empty(mmax)
+    gb = np.empty(mmax)
+    bw = np.empty((K + 1, nf))
+    br = np.empty((K + 1, n))
+    cvec = np.empty(max(K, 1))
+    M = np.empty((max(K, 1), max(K, 1)))
+    wacc = np.empty(nf)
+    racc = np.empty(n)
+    wcur = np.empty(nf)
+    cnt = 0
+    ep = 0
+    for ep in range(1, max_epochs + 1):
+        for t in range(ws.size):
+            G = ws[t]
+            a = gptr[G]
+            m = gptr[G + 1] - a
+            for k in range(m):
+                j = gidx[a + k]
+                wb[k] = w[j]
+                gb[k] = np.float64(np.dot(Xt[j], R)) * inv_n
+            block_prox(wb, gb, m, np.float64(lg[G]), thresh[G], positive)
+            for k in range(m):
+                j = gidx[a + k]
+                w[j] = gb[k]
+                d = np.float64(w[j]) - wb[k]
+                if d != 0.0:
+                    for i in range(n):
+                        R[i] -= d * Xt[j, i]
+        if K > 0:
+            for q in range(nf):
+                bw[cnt, q] = w[feats[q]]
+            for i in range(n):
+                br[cnt, i] = R[i]
+            cnt += 1
+            if cnt == K + 1:
+                cnt = 0
+                if _group_anderson(bw, br, K, cvec, M, wacc, racc, positive):
+                    r2acc = 0.0
+                    r2cur = 0.0
+                    for i in range(n):
+                        r2acc += racc[i] * racc[i]
+                        r2cur += np.float64(R[i]) * R[i]
+                    for q in range(nf):
+                        wcur[q] = w[feats[q]]
+                    f_acc = 0.5 * inv_n * r2acc + _group_penalty(wacc, ws, gptr, thresh)
+                    f_cur = 0.5 * inv_n * r2cur + _group_penalty(wcur, ws, gptr, thresh)
+                    if f_acc < f_cur:
+                        for q in range(nf):
+                            w[feats[q]] = wacc[q]
+                        for i in range(n):
+                            R[i] = racc[i]
+        if (ep - check_offset) % CHECK_EVERY == 0 or ep == max_epochs:
+            crit = 0.0
+            for t in range(ws.size):
+                G = ws[t]
+                a = gptr[G]
+                m = gptr[G + 1] - a
+                for k in range(m):
+                    j = gidx[a + k]
+                    wb[k] = w[j]
+                    gb[k] = np.float64(np.dot(Xt[j], R)) * inv_n
+                v = group_dist(wb, gb, m, thresh[G], positive)
+                if v > crit:
+                    crit = v
+            if crit <= tol:
+                break
+    return ep
+
+
+@register_kernel("glm_bcd_ws_sparse", "numba")
+@njit(**_opts)
+def glm_bcd_ws_sparse(data, indices, indptr, n, center, mu, v, xv, vv, w, Rs, c_arr, gptr, gidx,
+                      ws, lg, thresh, lower, max_epochs, tol, n_anderson, check_offset):
+    inv_n = 1.0 / n
+    K = n_anderson
+    positive = lower == 0.0
+    feats, mmax = _group_feats(gptr, gidx, ws)
+    nf = feats.size
+    wb = np.empty(mmax)
+    gb = np.empty(mmax)
+    bw = np.empty((K + 1, nf))
+    br = np.empty((K + 1, n + 1))
+    cvec = np.empty(max(K, 1))
+    M = np.empty((max(K, 1), max(K, 1)))
+    wacc = np.empty(nf)
+    racc = np.empty(n + 1)
+    wcur = np.empty(nf)
+    cR = np.float64(c_arr[0])
+    sR = 0.0
+    if center:
+        for i in range(n):
+            sR += np.float64(v[i]) * Rs[i]
+    cnt = 0
+    ep = 0
+    for ep in range(1, max_epochs + 1):
+        for t in range(ws.size):
+            G = ws[t]
+            a = gptr[G]
+            m = gptr[G + 1] - a
+            for k in range(m):
+                j = gidx[a + k]
+                wb[k] = w[j]
+                gb[k] = _sparse_grad(data, indices, indptr, j, Rs, center, cR, sR, mu, xv,
+                                     vv) * inv_n
+            block_prox(wb, gb, m, np.float64(lg[G]), thresh[G], positive)
+            for k in range(m):
+                j = gidx[a + k]
+                w[j] = gb[k]
+                d = np.float64(w[j]) - wb[k]
+                if d != 0.0:
+                    for q in range(indptr[j], indptr[j + 1]):
+                        Rs[indices[q]] -= d * data[q]
+                    if center:
+                        cR += d * mu[j]
+                        sR -= d * xv[j]
+        if K > 0:
+            for q in range(nf):
+                bw[cnt, q] = w[feats[q]]
+            for i in range(n):
+                br[cnt, i] = Rs[i]
+            br[cnt, n] = cR
+            cnt += 1
+            if cnt == K + 1:
+                cnt = 0
+                if _group_anderson(bw, br, K, cvec, M, wacc, racc, positive):
+                    r2acc = 0.0
+                    r2cur = 0.0
+                    for i in range(n):
+                        a_ = racc[i]
+                        b_ = np.float64(Rs[i])
+                        if center:
+                            a_ += racc[n] * v[i]
+                            b_ += cR * v[i]
+                        r2acc += a_ * a_
+                        r2cur += b_ * b_
+                    for q in range(nf):
+                        wcur[q] = w[feats[q]]
+                    f_acc = 0.5 * inv_n * r2acc + _group_penalty(wacc, ws, gptr, thresh)
+                    f_cur = 0.5 * inv_n * r2cur + _group_penalty(wcur, ws, gptr, thresh)
+                    if f_acc < f_cur:
+                        for q in range(nf):
+                            w[feats[q]] = wacc[q]
+                        for i in range(n):
+                            Rs[i] = racc[i]
+                        if center:
+                            cR = racc[n]
+                            sR = 0.0
+                            for i in range(n):
+                                sR += np.float64(v[i]) * Rs[i]
+        if (ep - check_offset) % CHECK_EVERY == 0 or ep == max_epochs:
+            crit = 0.0
+            for t in range(ws.size):
+                G = ws[t]
+                a = gptr[G]
+                m = gptr[G + 1] - a
+                for k in range(m):
+                    j = gidx[a + k]
+                    wb[k] = w[j]
+                    gb[k] = _sparse_grad(data, indices, indptr, j, Rs, center, cR, sR, mu, xv,
+                                         vv) * inv_n
+                val = group_dist(wb, gb, m, thresh[G], positive)
+                if val > crit:
+                    crit = val
+            if crit <= tol:
+                break
+    c_arr[0] = cR
+    return ep

@@ -1,5 +1,6 @@
-"""Working-set coordinate descent for squared loss + any separable penalty (the skglm/celer
-recipe): :func:`working_set_cd`, :func:`working_set_cd_path`, :func:`alpha_max`.
+"""Working-set coordinate descent for squared loss + any separable penalty, and working-set
+block coordinate descent for the group lasso (the skglm/celer recipe): :func:`working_set_cd`,
+:func:`working_set_cd_path`, :func:`alpha_max`.
 
 The objective is scikit-learn's mean datafit plus the penalty's value::
 
@@ -22,7 +23,7 @@ import scipy.sparse as sp
 from ..._core.loop import LoopMonitor
 from ...backends import _kinds, kernel_for
 from ...exceptions import ConvergenceWarning
-from ...penalties import get_penalty
+from ...penalties import GroupSpec, get_penalty
 from ...utils.validation import check_array, check_int, check_scalar
 
 WS_STRATEGIES = ("gs-s", "gs-r", "gap")  # codes 0, 1, 2 of the glm_cd_scores kernel
@@ -196,12 +197,28 @@ def _check_params(max_iter, max_epochs, tol, p0, ws_strategy, owner):
     return max_iter, max_epochs, tol, p0
 
 
-def _penalty(penalty, alpha, owner):
-    """The penalty object and its kernel spec (the one TypeError for a penalty without one)."""
+def _penalty(penalty, alpha, owner, n_features):
+    """The penalty object and its kernel spec: the coordinate channel ``pen.spec()`` for a
+    separable penalty, the group channel ``pen.group_spec(n_features)`` otherwise (the one
+    TypeError for a penalty with neither)."""
     if isinstance(penalty, str):
         alpha = check_scalar(alpha, "alpha", owner, lower=0.0)
     pen = get_penalty(penalty, alpha)
-    return pen, pen.spec(solver=owner)
+    return pen, _spec_of(pen, n_features, owner)
+
+
+def _spec_of(pen, n_features, owner):
+    if pen.is_separable:
+        return pen.spec(solver=owner)
+    try:
+        return pen.group_spec(n_features, solver=owner)
+    except TypeError as err:
+        raise TypeError(
+            f"{owner} needs a separable penalty with a coordinate-wise kernel (l1, l0, lq, "
+            "cel0, mcp, scad, log, elasticnet, optionally + Positive() or Box()) or a sum of "
+            "group norms over disjoint groups (GroupL21, optionally + Positive()); "
+            f"{type(pen).__name__} is neither ({err}). Use proximal_gradient, which only "
+            "needs its prox.") from None
 
 
 def _gap_terms(spec):
@@ -281,6 +298,11 @@ def duality_gap(Rt, G, w, y, a1, a2, positive, n):
 def _solve(prob, pen, spec, *, init=None, max_iter=100, max_epochs=50_000, tol=1e-4, p0=10,
            ws_strategy="gs-r", anderson=True, screening=True, verbose=None, callback=None,
            engine=None, warn=True, owner="working_set_cd", budget_name="max_epochs"):
+    if isinstance(spec, GroupSpec):  # the group channel: block coordinate descent
+        return _solve_group(prob, pen, spec, init=init, max_iter=max_iter,
+                            max_epochs=max_epochs, tol=tol, p0=p0, ws_strategy=ws_strategy,
+                            anderson=anderson, verbose=verbose, callback=callback,
+                            engine=engine, warn=warn, owner=owner, budget_name=budget_name)
     n, p = prob.n, prob.p
     dtype = prob.dtype
     gap_terms = _gap_terms(spec)
@@ -417,6 +439,16 @@ def _solve(prob, pen, spec, *, init=None, max_iter=100, max_epochs=50_000, tol=1
         n_epochs += int(ep)
         n_outer += 1
         ws_size = int(size)
+    return _finish(mon, w, stopped_by, warn, owner, criterion, crit, tol_s, budget_name,
+                   max_epochs, n_epochs, n_outer, dtype, prob,
+                   dual_gap=float(mon.stop_crit) if use_gap else float("nan"),
+                   n_screened=int(screened.sum()))
+
+
+def _finish(mon, w, stopped_by, warn, owner, criterion, crit, tol_s, budget_name, max_epochs,
+            n_epochs, n_outer, dtype, prob, stacklevel=4, **info):
+    """The one end of a working-set run: at most one ConvergenceWarning, the result
+    (``stacklevel`` points the warning at the public function's caller)."""
     if stopped_by is not None:
         mon.stopped_by = stopped_by
     converged = mon.converged
@@ -426,22 +458,261 @@ def _solve(prob, pen, spec, *, init=None, max_iter=100, max_epochs=50_000, tol=1
             f"{owner} did not converge: the {criterion} stagnates at {crit:.3e} > "
             f"{tol_s:.3e} ({STAGNATION_ITERS} working-set iterations without progress): the "
             f"tolerance is below the rounding level of {np.dtype(dtype).name}. Increase tol "
-            "(or use float64 data).", ConvergenceWarning, stacklevel=3)
+            "(or use float64 data).", ConvergenceWarning, stacklevel=stacklevel)
     elif not converged and warn and stopped_by in ("max_iter", "max_epochs"):
         limit = (f"{budget_name} = {max_epochs} epochs" if stopped_by == "max_epochs"
                  else f"{n_outer} working-set iterations")
         hint = budget_name if stopped_by == "max_epochs" else "max_iter"
         warnings.warn(
             f"{owner} did not converge: {criterion} = {crit:.3e} > {tol_s:.3e} after "
-            f"{limit}. Increase {hint} or tol.", ConvergenceWarning, stacklevel=3)
+            f"{limit}. Increase {hint} or tol.", ConvergenceWarning, stacklevel=stacklevel)
     mon.n_iter = int(n_epochs)  # n_iter counts epochs (the budget), checks are outer
     if mon.stopped_by == "nonfinite":
         w = mon.last_finite  # what result() rolls back to
-    res = mon.result(w, warn=False, stacklevel=3, intercept=prob.intercept(w),
-                     dual_gap=float(mon.stop_crit) if use_gap else float("nan"),
+    if "dual_gap" in info and np.isfinite(info["dual_gap"]):
+        info["dual_gap"] = float(mon.stop_crit)
+    res = mon.result(w, warn=False, stacklevel=stacklevel, intercept=prob.intercept(w),
                      n_epochs=int(n_epochs), n_outer=int(n_outer), tol_scaled=float(tol_s),
-                     n_screened=int(screened.sum()))
+                     **info)
     return res
+
+
+# ----------------------------------------------------------------------------- group lasso
+
+
+class _Groups:
+    """The group structure of a :class:`~sparsopt.penalties.GroupSpec` on a prepared problem.
+
+    Every feature is in exactly one block: the spec's groups, then each feature in no group
+    as an unpenalised singleton (threshold 0). ``lg[G] = ||X_G||_2^2 / n`` (squared spectral
+    norm of the group's centred, weighted columns under the mean datafit).
+    """
+
+    def __init__(self, prob, gspec):
+        p, n = prob.p, prob.n
+        covered = np.zeros(p, dtype=bool)
+        covered[gspec.indices] = True
+        free = np.flatnonzero(~covered).astype(np.int64)
+        n_pen = gspec.indptr.size - 1
+        self.gptr = np.ascontiguousarray(np.concatenate(
+            [gspec.indptr, gspec.indptr[-1] + np.arange(1, free.size + 1)]), dtype=np.int64)
+        self.gidx = np.ascontiguousarray(np.concatenate([gspec.indices, free]), dtype=np.int64)
+        self.thresh = np.ascontiguousarray(np.concatenate(
+            [gspec.thresholds, np.zeros(free.size)]), dtype=np.float64)
+        self.n_groups = self.gptr.size - 1
+        self.n_penalized = n_pen
+        self.sizes = np.diff(self.gptr)
+        self.label = np.repeat(np.arange(self.n_groups), self.sizes)
+        self.lower = float(gspec.lower)
+        self.positive = self.lower == 0.0
+        # the block constants depend on the data and the groups only: computed once per
+        # problem (a path reuses them for every alpha)
+        key = (gspec.indptr.tobytes(), gspec.indices.tobytes())
+        cache = prob.__dict__.setdefault("_block_lipschitz", {})
+        if key not in cache:
+            lg = _block_norms2(prob, self.gptr, self.gidx) / n
+            cache.clear()
+            cache[key] = np.ascontiguousarray(lg)
+        self.lg = cache[key]
+        self.lg_kernel = self.lg.astype(np.float64)
+        # the duality gap needs every group penalised (an unpenalised feature's dual
+        # constraint X_j^T theta = 0 cannot be met by rescaling the residual)
+        self.all_penalized = bool(np.all(self.thresh > 0.0))
+
+    def group_sums(self, values):
+        """``sum_{j in G} values_j`` for every group (values indexed by feature)."""
+        return np.bincount(self.label, weights=np.asarray(values)[self.gidx],
+                           minlength=self.n_groups)
+
+    def penalty(self, w):
+        w = np.asarray(w, dtype=np.float64)
+        return float(self.thresh @ np.sqrt(self.group_sums(w * w)))
+
+    def scores(self, w, G):
+        """Subdifferential distance of every group (GS-s), the length of the block
+        prox-gradient step from 0 (GS-r) and the group norms of ``G`` (under the orthant, of
+        ``max(G, 0)``)."""
+        w = np.asarray(w, dtype=np.float64)
+        Gp = np.maximum(G, 0.0) if self.positive else G
+        gn = np.sqrt(self.group_sums(Gp * Gp))
+        wn = np.sqrt(self.group_sums(w * w))
+        dist0 = np.maximum(gn - self.thresh, 0.0)
+        wn_f = wn[self.label]
+        inv = np.zeros(self.gidx.size)
+        nz_f = wn_f > 0
+        inv[nz_f] = 1.0 / wn_f[nz_f]
+        wf, gf = w[self.gidx], G[self.gidx]
+        r = gf - self.thresh[self.label] * wf * inv
+        if self.positive:
+            r = np.where(wf == 0.0, np.maximum(gf, 0.0), r)
+        distnz = np.sqrt(np.bincount(self.label, weights=r * r, minlength=self.n_groups))
+        kkt = np.where(wn > 0, distnz, dist0)
+        safe = np.where(self.lg > 0, self.lg, 1.0)
+        step0 = np.where(self.lg > 0, dist0 / safe, 0.0)
+        return kkt, step0, gn, wn
+
+
+def _block_norms2(prob, gptr, gidx):
+    """``||X_G||_2^2`` of every group's centred, weighted columns (the top eigenvalue of its
+    Gram matrix), batched over the groups of equal size."""
+    sizes = np.diff(gptr)
+    out = np.zeros(sizes.size)
+    one = sizes == 1
+    out[one] = prob.norms2[gidx[gptr[:-1][one]]]
+    for m in np.unique(sizes[sizes > 1]):
+        which = np.flatnonzero(sizes == m)
+        idx = gidx[gptr[which][:, None] + np.arange(m)]  # (n_groups_m, m) feature indices
+        gram = np.empty((which.size, m, m))
+        if prob.sparse:
+            if m <= 16:  # m^2 sparse products over all the groups of this size at once
+                A = prob.Xs[:, idx.ravel()].tocsc()
+                for a in range(m):
+                    Aa = A[:, a::m]
+                    for b in range(a, m):
+                        gram[:, a, b] = gram[:, b, a] = np.asarray(
+                            Aa.multiply(A[:, b::m]).sum(axis=0), dtype=np.float64).ravel()
+            else:
+                for k, cols in enumerate(idx):
+                    B = prob.Xs[:, cols].toarray().astype(np.float64)
+                    gram[k] = B.T @ B
+            if prob.fit_intercept:  # implicit centring: (Xs_j - mu_j v)^T (Xs_l - mu_l v)
+                mu = prob.mu.astype(np.float64)[idx]
+                xv = prob.xv.astype(np.float64)[idx]
+                gram -= mu[:, :, None] * xv[:, None, :] + xv[:, :, None] * mu[:, None, :]
+                gram += prob.vv * mu[:, :, None] * mu[:, None, :]
+        else:
+            Xg = np.asarray(prob.X[:, idx.ravel()], dtype=np.float64).reshape(prob.n,
+                                                                             which.size, m)
+            Xg = Xg.transpose(1, 0, 2)  # (n_groups_m, n, m)
+            gram = np.matmul(Xg.transpose(0, 2, 1), Xg)
+        out[which] = np.maximum(np.linalg.eigvalsh(gram)[:, -1], 0.0)
+    return out
+
+
+def _group_gap(Rt, G, grp, w, y, n):
+    """Duality gap of the group lasso (all groups penalised): the dual point is
+    ``const * Rt / n`` with ``const = min(1, 1 / max_G ||X_G^T Rt / n|| / t_G)`` (one-sided
+    norms under the orthant). Returns ``(gap, primal)``."""
+    rn2 = _vdot(Rt, Rt)
+    ry = _vdot(Rt, y)
+    pen = grp.penalty(w)
+    primal = 0.5 / n * rn2 + pen
+    Gp = np.maximum(G, 0.0) if grp.positive else G
+    dn = float(np.max(np.sqrt(grp.group_sums(Gp * Gp)) / grp.thresh))
+    const = 1.0 / dn if dn > 1.0 else 1.0
+    gap = 0.5 / n * rn2 * (1.0 + const * const) + pen - const * ry / n
+    return max(gap, 0.0), primal
+
+
+def _solve_group(prob, pen, gspec, *, init=None, max_iter=100, max_epochs=50_000, tol=1e-4,
+                 p0=10, ws_strategy="gs-r", anderson=True, verbose=None, callback=None,
+                 engine=None, warn=True, owner="working_set_cd", budget_name="max_epochs"):
+    """Working-set block coordinate descent for the group lasso (the group channel)."""
+    n, p = prob.n, prob.p
+    dtype = prob.dtype
+    if ws_strategy == "gap":
+        raise ValueError(f"{owner}: ws_strategy='gap' (celer's dual scores) needs the l1 or "
+                         f"elastic-net penalty; got {pen!r}. Use 'gs-r' or 'gs-s'.")
+    grp = _Groups(prob, gspec)
+    lower = grp.lower
+    if init is None:
+        w = np.zeros(p, dtype=dtype)
+    else:
+        w = np.array(init, dtype=dtype).ravel()
+        if w.shape != (p,):
+            raise ValueError(f"{owner}: init must have shape ({p},), got {np.shape(init)}.")
+        if not np.all(np.isfinite(w)):
+            raise ValueError(f"{owner}: init contains NaN or infinity.")
+        w = np.maximum(w, lower).astype(dtype)
+    R, c = prob.residual(w)
+    op = "glm_bcd_ws_sparse" if prob.sparse else "glm_bcd_ws_dense"
+    kern = kernel_for(op, w, engine=engine)
+    K = 5 if anderson else 0
+    use_gap = grp.all_penalized
+    tol_s = tol * prob.yn2 / n if use_gap else tol
+    criterion = ("duality gap (<= tol * ||y||^2 / n)" if use_gap else
+                 "group subdifferential distance")
+    norms = np.sqrt(prob.norms2)
+    mon = LoopMonitor(owner, max_iter=max_iter, tol=tol_s, callback=callback, verbose=verbose,
+                      criterion=criterion, x0=w)
+    n_outer = n_epochs = 0
+    stopped_by = None
+    crit = best_crit = float("inf")
+    best_at = 0
+    best_dual = -float("inf")
+    ws_size = 0
+    while True:
+        if n_outer and dtype == np.float32:
+            R, c = prob.residual(w)  # fresh residual: no float32 drift
+        G, Rt = prob.neg_grad(R, c)
+        w64 = np.asarray(w, dtype=np.float64)
+        finite = bool(np.all(np.isfinite(G)))
+        if finite:
+            kkt, step0, _, wn = grp.scores(w64, G)
+            kkt_max = float(kkt.max(initial=0.0))
+            if use_gap:
+                gap, primal = _group_gap(Rt, G, grp, w64, prob.y, n)
+                best_dual = max(best_dual, primal - gap)  # every dual point stays feasible
+                crit = max(primal - best_dual, 0.0)
+            else:
+                primal = 0.5 / n * _vdot(Rt, Rt) + grp.penalty(w64)
+                crit = kkt_max
+        else:
+            crit, primal = float("nan"), float("nan")
+        if mon.check(n_outer, w, crit, primal, n_epochs=n_epochs, ws_size=ws_size):
+            break
+        if n_outer >= max_iter or n_epochs >= max_epochs:
+            stopped_by = "max_epochs" if n_epochs >= max_epochs else "max_iter"
+            break
+        if crit < STAGNATION_DECREASE * best_crit:
+            best_crit, best_at = crit, n_outer
+        elif n_outer - best_at >= STAGNATION_ITERS:
+            stopped_by = "stagnation"
+            break
+        # working set of GROUPS: the support forced in, then the largest scores
+        support = wn > 0
+        score = np.where(support, np.inf, kkt if ws_strategy == "gs-s" else step0)
+        n_supp = int(support.sum())
+        size = min(max(p0, 2 * n_supp), grp.n_groups)
+        if size < grp.n_groups:
+            ws = np.argpartition(-score, size - 1)[:size]
+        else:
+            ws = np.arange(grp.n_groups)
+        ws = np.sort(ws).astype(np.int64)
+        inner_tol = max(INNER_FRACTION * kkt_max,
+                        8.0 * float(np.finfo(dtype).eps)
+                        * (float(norms.max()) * float(np.linalg.norm(Rt)) / n
+                           + float(np.max(prob.norms2 / n * np.abs(w64)))))
+        budget = max_epochs - n_epochs
+        if prob.sparse:
+            ep = kern(prob.data, prob.indices, prob.indptr, n, prob.fit_intercept, prob.mu,
+                      prob.v, prob.xv, prob.vv, w, R, c, grp.gptr, grp.gidx, ws, grp.lg_kernel,
+                      grp.thresh, lower, budget, inner_tol, K, 0)
+        else:
+            ep = kern(prob.X.T, w, R, grp.gptr, grp.gidx, ws, grp.lg_kernel, grp.thresh, lower,
+                      budget, inner_tol, K, 0)
+        n_epochs += int(ep)
+        n_outer += 1
+        ws_size = int(size)
+    return _finish(mon, w, stopped_by, warn, owner, criterion, crit, tol_s, budget_name,
+                   max_epochs, n_epochs, n_outer, dtype, prob, stacklevel=5,
+                   dual_gap=float(mon.stop_crit) if use_gap else float("nan"),
+                   n_screened=0, n_groups=int(grp.n_penalized))
+
+
+def _alpha_max_group(prob, gspec1):
+    """``max_G ||X_G^T y|| / (n w_G)`` over the penalised groups (``gspec1``: thresholds at
+    alpha = 1, i.e. the weights; one-sided norms under the orthant)."""
+    R, c = prob.residual(np.zeros(prob.p, dtype=prob.dtype))
+    G, _ = prob.neg_grad(R, c)
+    if gspec1.lower == 0.0:
+        G = np.maximum(G, 0.0)
+    lab = np.repeat(np.arange(gspec1.indptr.size - 1), np.diff(gspec1.indptr))
+    gn = np.sqrt(np.bincount(lab, weights=G[gspec1.indices] ** 2,
+                             minlength=gspec1.indptr.size - 1))
+    wts = gspec1.thresholds
+    ratio = np.where(wts > 0, gn / np.where(wts > 0, wts, 1.0), 0.0)
+    return float(ratio.max(initial=0.0))
 
 
 def _pen_values(kind, params, aj, w):
@@ -454,7 +725,8 @@ def working_set_cd(X, y, *, penalty="l1", alpha=1.0, sample_weight=None, fit_int
                    init=None, max_iter=100, max_epochs=50_000, tol=1e-4, p0=10,
                    ws_strategy="gs-r", anderson=True, screening=True, callback=None,
                    verbose=None, engine=None):
-    """Squared loss + any separable penalty by working-set coordinate descent.
+    """Squared loss + any separable penalty (or the group lasso) by working-set coordinate
+    descent.
 
     **Objective**: scikit-learn's mean datafit plus the penalty::
 
@@ -488,6 +760,23 @@ def working_set_cd(X, y, *, penalty="l1", alpha=1.0, sample_weight=None, fit_int
       larger of the two: the limiting subdifferential of l0 and lq at 0 is the whole line).
       No screening (not valid for non-convex penalties).
 
+    **Group lasso** (``GroupL21(alpha, groups, weights)``, optionally ``+ Positive()``; the
+    penalty is reached through its group channel ``pen.group_spec(n_features)``): the
+    working sets hold GROUPS (features in no group are unpenalised singletons) and the inner
+    solver is cyclic block coordinate descent with the block soft threshold::
+
+        v = w_G + X_G^T r / (n L_G)        (max(v, 0) under Positive())
+        w_G <- max(1 - alpha w_g / (L_G ||v||), 0) v,    L_G = ||X_G||_2^2 / n
+
+    (``||X_G||_2`` the spectral norm of the group's centred, weighted columns), with the same
+    Anderson extrapolation. Scores: the group's subdifferential distance (``"gs-s"``:
+    ``max(||g_G|| - alpha w_g, 0)`` at a zero group, ``||g_G - alpha w_g w_G / ||w_G|| ||``
+    otherwise, one-sided under ``Positive()``) or the length of the block step from 0
+    (``"gs-r"``). Stopping: the duality gap ``<= tol * ||y||^2 / n`` (the dual point is the
+    residual rescaled so that ``max_g ||X_G^T theta|| / (alpha w_g) <= 1``) when every feature
+    is in a group of positive weight; otherwise the largest group subdifferential distance
+    ``<= tol``. No screening, no ``"gap"`` scores.
+
     For non-convex penalties the result is a stationary point (coordinate-wise minimum) that
     depends on ``init``. CEL0 uses the column norms ``a_j = ||x_j|| / sqrt(n)`` as its weights
     (its exact-relaxation weights under the mean datafit; the penalty's own ``a`` is not
@@ -503,7 +792,8 @@ def working_set_cd(X, y, *, penalty="l1", alpha=1.0, sample_weight=None, fit_int
         A separable penalty with a kernel spec (``"l1"``, ``"elasticnet"``, ``"mcp"``,
         ``"scad"``, ``"log"``, ``"l0"``, ``"l1/2"``, ``"l2/3"``, ``"lq"``, ``"cel0"``, an
         instance such as ``MCP(alpha=0.1, gamma=3.0)``, optionally ``+ Positive()`` or
-        ``+ Box(...)``). Group and k-support penalties raise a TypeError (use
+        ``+ Box(...)``), or the group lasso ``GroupL21(...)`` (optionally ``+ Positive()``).
+        Penalties with neither kernel (k-support, ...) raise a TypeError (use
         :func:`~sparsopt.solvers.proximal_gradient`).
     alpha : float, default=1.0
         Regularization strength when ``penalty`` is a name (ignored for an instance).
@@ -547,12 +837,13 @@ def working_set_cd(X, y, *, penalty="l1", alpha=1.0, sample_weight=None, fit_int
         epochs used; ``stop_crit`` the final criterion; ``history`` one record per outer
         iteration (``objective``, ``stop_crit``, ``time``, ``n_epochs``, ``ws_size``);
         ``info`` with ``intercept``, ``dual_gap`` (NaN without a gap), ``n_epochs``,
-        ``n_outer``, ``n_screened``, ``tol_scaled``, ``stopped_by``, ``criterion``.
+        ``n_outer``, ``n_screened``, ``tol_scaled``, ``stopped_by``, ``criterion`` (and
+        ``n_groups``, the number of penalised groups, for the group lasso).
 
     Raises
     ------
     TypeError
-        For a penalty without a coordinate-wise kernel (group, k-support).
+        For a penalty with neither a coordinate-wise nor a group kernel (k-support, ...).
     ValueError
         When a coordinate step ``1 / L_j`` makes the penalty's prox ill-posed (MCP needs
         ``gamma > 1 / L_j``, SCAD ``gamma > 1 + 1 / L_j``).
@@ -565,7 +856,7 @@ def working_set_cd(X, y, *, penalty="l1", alpha=1.0, sample_weight=None, fit_int
     See Also
     --------
     sparsopt.linear_model.SparseRegression : the estimator.
-    sparsopt.solvers.proximal_gradient : any penalty with a prox (group, k-support).
+    sparsopt.solvers.proximal_gradient : any penalty with a prox (k-support, ...).
 
     References
     ----------
@@ -580,6 +871,8 @@ def working_set_cd(X, y, *, penalty="l1", alpha=1.0, sample_weight=None, fit_int
     .. [5] P. Breheny and J. Huang, "Coordinate descent algorithms for nonconvex penalized
        regression, with applications to biological feature selection", Ann. Appl. Stat.
        5(1), 2011.
+    .. [6] M. Yuan and Y. Lin, "Model selection and estimation in regression with grouped
+       variables", J. R. Statist. Soc. B 68(1), 2006.
 
     Examples
     --------
@@ -596,10 +889,14 @@ def working_set_cd(X, y, *, penalty="l1", alpha=1.0, sample_weight=None, fit_int
     >>> res = working_set_cd(X, y, penalty=MCP(alpha=0.1, gamma=3.0), tol=1e-10)
     >>> np.round(res.x[:3], 6).tolist()  # MCP: no shrinkage of the large coefficients
     [2.0, -1.0, 1.5]
+    >>> from sparsopt.penalties import GroupL21
+    >>> res = working_set_cd(X, y, penalty=GroupL21(alpha=0.1, groups=5), tol=1e-8)
+    >>> np.flatnonzero(np.abs(res.x).reshape(20, 5).sum(axis=1)).tolist()  # groups in/out
+    [0]
     """
     owner = "working_set_cd"
     X, y, sample_weight = _validate(X, y, sample_weight, owner)
-    pen, spec = _penalty(penalty, alpha, owner)
+    pen, spec = _penalty(penalty, alpha, owner, X.shape[1])
     max_iter, max_epochs, tol, p0 = _check_params(max_iter, max_epochs, tol, p0, ws_strategy,
                                                   owner)
     prob = _Problem(X, y, sample_weight, fit_intercept, owner)
@@ -630,7 +927,11 @@ def alpha_max(X, y, *, penalty="l1", sample_weight=None, fit_intercept=False):
 
     ``max_j |x_j^T y| / (n * pen'(0+) / alpha)`` on the centred, weighted data (one-sided
     under ``Positive()``), as scikit-learn's path: ``/ l1_ratio`` for the elastic net,
-    ``* eps`` for the log penalty, the l1 value for MCP and SCAD.
+    ``* eps`` for the log penalty, the l1 value for MCP and SCAD. For the group lasso
+    ``GroupL21(groups=..., weights=w)``: ``max_g ||X_G^T y|| / (n w_g)`` over the groups of
+    positive weight (``||max(X_G^T y, 0)||`` under ``Positive()``); it assumes every feature is
+    penalised (features in no group or of weight 0 are ignored, while ``w = 0`` is then not
+    a solution unless they are already optimal at 0).
 
     Parameters
     ----------
@@ -654,10 +955,15 @@ def alpha_max(X, y, *, penalty="l1", sample_weight=None, fit_intercept=False):
     2.0
     >>> alpha_max(np.eye(2), np.array([2.0, -4.0]), penalty=ElasticNet(l1_ratio=0.5))
     4.0
+    >>> from sparsopt.penalties import GroupL21
+    >>> alpha_max(np.eye(2), np.array([6.0, -8.0]), penalty=GroupL21(groups=2, weights=[1.0]))
+    5.0
     """
     X, y, sample_weight = _validate(X, y, sample_weight, "alpha_max")
-    pen, spec = _penalty(penalty, 1.0, "alpha_max")
+    pen, spec = _penalty(penalty, 1.0, "alpha_max", X.shape[1])
     prob = _Problem(X, y, sample_weight, fit_intercept, "alpha_max")
+    if isinstance(spec, GroupSpec):  # the group channel: thresholds at alpha = 1 (weights)
+        return _alpha_max_group(prob, _with_alpha(pen, 1.0).group_spec(prob.p, "alpha_max"))
     return _alpha_max(prob, spec, "alpha_max")
 
 
@@ -682,7 +988,8 @@ def working_set_cd_path(X, y, *, alphas, penalty="l1", sample_weight=None, fit_i
 
     The data are centred and weighted once; each ``alpha`` (solved in decreasing order)
     starts from the previous solution. The penalty at each ``alpha`` is ``penalty`` with its
-    ``alpha`` replaced (its other parameters and its constraint kept).
+    ``alpha`` replaced (its other parameters and its constraint kept). ``GroupL21`` works
+    too (its groups and weights kept).
 
     Parameters
     ----------
@@ -703,7 +1010,8 @@ ws_strategy, anderson, screening, engine
     coefs : ndarray of shape (n_features, n_alphas)
     intercepts : ndarray of shape (n_alphas,)
     stop_crits : ndarray of shape (n_alphas,)
-        Final stopping criterion per ``alpha`` (the duality gap for l1 / elastic net).
+        Final stopping criterion per ``alpha`` (the duality gap for l1 / elastic net and the
+        group lasso with every feature penalised).
     n_iters : ndarray of shape (n_alphas,)
         Epochs per ``alpha``.
 
@@ -722,7 +1030,7 @@ ws_strategy, anderson, screening, engine
     alphas = np.sort(np.asarray(alphas, dtype=np.float64).ravel())[::-1]
     if alphas.size == 0 or not np.all(np.isfinite(alphas)) or np.any(alphas < 0):
         raise ValueError(f"{owner}: alphas must be a non-empty array of finite values >= 0.")
-    pen, _ = _penalty(penalty, float(alphas[0]), owner)
+    pen, _ = _penalty(penalty, float(alphas[0]), owner, X.shape[1])
     max_iter, max_epochs, tol, p0 = _check_params(max_iter, max_epochs, tol, p0, ws_strategy,
                                                   owner)
     prob = _Problem(X, y, sample_weight, fit_intercept, owner)
@@ -758,7 +1066,8 @@ def _path(prob, pen, alphas, *, init=None, owner="working_set_cd_path", **kwargs
     pen = copy.deepcopy(pen)
     for k, a in enumerate(alphas):
         pen_a = _with_alpha(pen, a)
-        res = _solve(prob, pen_a, pen_a.spec(solver=owner), init=w, verbose=0, warn=False,
+        res = _solve(prob, pen_a, _spec_of(pen_a, prob.p, owner), init=w, verbose=0,
+                     warn=False,
                      owner=owner, **kwargs)
         w = res.x
         coefs[:, k] = w
