@@ -124,12 +124,13 @@ def cd(X, dictionary, *, penalty="l1", alpha=1.0, init=None, max_iter=1000, tol=
     n_iter = np.zeros(n, dtype=np.int64)
     # the monitor counts unconverged samples: it has converged at 0 (its tol); the
     # per-sample tolerance is the kernel's. The fast path has one check, after the run:
-    # its only earlier finite iterate is the init (kept once, no copy at the check).
+    # its only earlier finite iterate is the init, rebuilt if needed (no copy of the codes:
+    # a copy costs as much as a few epochs on large batches).
     fast = callback is None and not resolve_verbose(verbose)
     mon = LoopMonitor(name, max_iter=max_iter, tol=0.0, callback=callback, verbose=verbose,
                       criterion=CRITERION,
-                      hint=f"tol = {tol:.1e} is per sample (0 above: no sample left)", x0=C,
-                      keep_finite=not fast)
+                      hint=f"tol = {tol:.1e} is per sample (0 above: no sample left)",
+                      x0=None if fast else C, keep_finite=not fast)
 
     def objective():
         return float(prob.objectives(C, pen).sum())
@@ -158,7 +159,10 @@ def cd(X, dictionary, *, penalty="l1", alpha=1.0, init=None, max_iter=1000, tol=
             n_bad = active.size if done < max_iter else int(np.sum(n_iter >= max_iter))
             if mon.check(done, C, n_bad, objective()) or done >= max_iter:
                 break
-    res = mon.result(C, stacklevel=2, tol=tol, n_iter_per_sample=n_iter)
+    final = C
+    if fast and mon.stopped_by == "nonfinite":
+        final = prob.init_codes(init)  # the fast path's last finite iterate
+    res = mon.result(final, stacklevel=2, tol=tol, n_iter_per_sample=n_iter)
     obj = prob.objectives(res.x, pen)
     fields = res._fields()
     if mon.stopped_by != "nonfinite":
