@@ -280,3 +280,17 @@ def test_knopp_init_is_the_column_scaling():
     assert again.converged and again.n_iter <= 10
     with pytest.raises(ValueError, match="init must be a positive column scaling"):
         sinkhorn_knopp_scaling(K, init=-np.ones(5))
+
+
+def test_public_functions_are_the_solver_modules_functions():
+    # the modules lost their underscore (family layout); sparsopt.ot re-exports them
+    import sparsopt.ot as ot
+    from sparsopt.ot import distance, result, sinkhorn_solvers, sns, transport
+
+    assert ot.sinkhorn is sinkhorn_solvers.sinkhorn
+    assert ot.sinkhorn_unbalanced is sinkhorn_solvers.sinkhorn_unbalanced
+    assert ot.sinkhorn_knopp_scaling is sinkhorn_solvers.sinkhorn_knopp_scaling
+    assert ot.sinkhorn_newton_sparse is sns.sinkhorn_newton_sparse
+    assert ot.wasserstein_distance is distance.wasserstein_distance
+    assert ot.SinkhornTransport is transport.SinkhornTransport
+    assert ot.OTResult is result.OTResult
