@@ -36,6 +36,28 @@ STAGNATION_ITERS = 20
 STAGNATION_DECREASE = 0.99
 
 
+class _OuterStop:
+    """The outer loop's budget and stagnation stops, shared by the separable and group paths.
+
+    ``update(n_outer, n_epochs, crit)`` returns ``"max_iter"``, ``"max_epochs"``,
+    ``"stagnation"`` (no ``STAGNATION_DECREASE`` progress of ``crit`` in
+    ``STAGNATION_ITERS`` outer iterations) or ``None`` (go on).
+    """
+
+    def __init__(self, max_iter, max_epochs):
+        self.max_iter, self.max_epochs = max_iter, max_epochs
+        self.best, self.best_at = float("inf"), 0
+
+    def __call__(self, n_outer, n_epochs, crit):
+        if n_outer >= self.max_iter or n_epochs >= self.max_epochs:
+            return "max_epochs" if n_epochs >= self.max_epochs else "max_iter"
+        if crit < STAGNATION_DECREASE * self.best:
+            self.best, self.best_at = crit, n_outer
+        elif n_outer - self.best_at >= STAGNATION_ITERS:
+            return "stagnation"
+        return None
+
+
 # ----------------------------------------------------------------------------- problem set-up
 
 
@@ -350,8 +372,8 @@ def _solve(prob, pen, spec, *, init=None, max_iter=100, max_epochs=50_000, tol=1
                       criterion=criterion, x0=w)
     n_outer = n_epochs = 0
     stopped_by = None
-    crit = best_crit = float("inf")
-    best_at = 0
+    crit = float("inf")
+    outer_stop = _OuterStop(max_iter, max_epochs)
     best_dual = -float("inf")
     theta_corr = None
     const = 1.0
@@ -385,13 +407,8 @@ def _solve(prob, pen, spec, *, init=None, max_iter=100, max_epochs=50_000, tol=1
             crit, primal = float("nan"), float("nan")
         if mon.check(n_outer, w, crit, primal, n_epochs=n_epochs, ws_size=ws_size):
             break
-        if n_outer >= max_iter or n_epochs >= max_epochs:
-            stopped_by = "max_epochs" if n_epochs >= max_epochs else "max_iter"
-            break
-        if crit < STAGNATION_DECREASE * best_crit:
-            best_crit, best_at = crit, n_outer
-        elif n_outer - best_at >= STAGNATION_ITERS:
-            stopped_by = "stagnation"
+        stopped_by = outer_stop(n_outer, n_epochs, crit)
+        if stopped_by is not None:
             break
         # gap-safe screening (Fercoq, Gramfort, Salmon 2015): |x_j^T theta| + ||x_j|| r < a1
         if do_screen:
@@ -637,8 +654,8 @@ def _solve_group(prob, pen, gspec, *, init=None, max_iter=100, max_epochs=50_000
                       criterion=criterion, x0=w)
     n_outer = n_epochs = 0
     stopped_by = None
-    crit = best_crit = float("inf")
-    best_at = 0
+    crit = float("inf")
+    outer_stop = _OuterStop(max_iter, max_epochs)
     best_dual = -float("inf")
     ws_size = 0
     while True:
@@ -661,13 +678,8 @@ def _solve_group(prob, pen, gspec, *, init=None, max_iter=100, max_epochs=50_000
             crit, primal = float("nan"), float("nan")
         if mon.check(n_outer, w, crit, primal, n_epochs=n_epochs, ws_size=ws_size):
             break
-        if n_outer >= max_iter or n_epochs >= max_epochs:
-            stopped_by = "max_epochs" if n_epochs >= max_epochs else "max_iter"
-            break
-        if crit < STAGNATION_DECREASE * best_crit:
-            best_crit, best_at = crit, n_outer
-        elif n_outer - best_at >= STAGNATION_ITERS:
-            stopped_by = "stagnation"
+        stopped_by = outer_stop(n_outer, n_epochs, crit)
+        if stopped_by is not None:
             break
         # working set of GROUPS: the support forced in, then the largest scores
         support = wn > 0
