@@ -70,6 +70,7 @@ MAX_WEIGHT = 1e3
 _prox_apply = njit(inline="always")(_prox.prox_apply.py_func)
 _prox_consts = njit(inline="always")(_prox.prox_consts.py_func)
 _subdiff_distance = njit(inline="always")(_prox.subdiff_distance.py_func)
+_l1_apply = njit(inline="always")(_prox.l1_apply.py_func)
 
 
 @njit(inline="always", **_opts)
@@ -259,10 +260,29 @@ def _setup(ws, lc, kind, p):
 
 
 @njit(inline="always", **_opts)
-def _coord(kind, p, lower, upper, wj, g, inv_lj, c):
+def _coord(kind, p, lower, upper, wj, g, inv_lj, consts, t, cj):
+    """Coordinate update of working-set entry ``t``: prox of ``w_j + g / L_j``.
+
+    The l1 and elastic-net updates read their one or two constants in place (the hot case
+    of the Lasso); the other kinds copy the row ``consts[t]`` into ``cj`` (a copy, not a
+    view: no reference counting per update) for the generic dispatcher.
+    """
     if inv_lj == 0.0:  # zero column: only the penalty and the box depend on w_j
         return min(max(0.0, lower), upper)
-    return prox_clip(kind, wj + g * inv_lj, c, lower, upper)
+    z = wj + g * inv_lj
+    if kind == KIND_L1:
+        v = _l1_apply(z, consts[t, 0])
+    elif kind == KIND_ELASTICNET:
+        v = _l1_apply(z, consts[t, 0]) * consts[t, 1]
+    else:
+        for q in range(N_CONSTS):
+            cj[q] = consts[t, q]
+        v = _prox_apply(kind, z, cj)
+    if v < lower:
+        return lower
+    if v > upper:
+        return upper
+    return v
 
 
 @register_kernel("glm_cd_ws_dense", "numba")
@@ -288,9 +308,8 @@ def glm_cd_ws_dense(Xt, w, R, ws, lc, kind, params, lower, upper, max_epochs, to
             j = ws[t]
             old = w[j]
             g = np.float64(np.dot(Xt[j], R))  # BLAS on the contiguous column
-            for q in range(N_CONSTS):  # a copy, not a view (no reference counting per update)
-                cj[q] = consts[t, q]
-            w[j] = _coord(kind, params, lower, upper, np.float64(old), g * inv_n, inv_l[t], cj)
+            w[j] = _coord(kind, params, lower, upper, np.float64(old), g * inv_n, inv_l[t],
+                          consts, t, cj)
             d = w[j] - old
             if d != 0.0:
                 for i in range(n):
@@ -344,6 +363,36 @@ def _sparse_grad(data, indices, indptr, j, Rs, center, cR, sR, mu, xv, vv):
     return g
 
 
+@njit(inline="always", **_opts)
+def _sparse_epoch(data, indices, indptr, center, mu, xv, vv, w, Rs, ws, kind, params, lower,
+                  upper, consts, inv_l, cj, inv_n, cR, sR, soft):
+    """One epoch over the working set of the sparse kernel; returns the centring state.
+
+    ``soft`` (a literal at each call site): the penalty is l1 or the elastic net, whose
+    update is a soft threshold scaled by ``consts[t, 1]`` (elastic net only)."""
+    enet = kind == KIND_ELASTICNET
+    for t in range(ws.size):
+        j = ws[t]
+        old = np.float64(w[j])
+        g = _sparse_grad(data, indices, indptr, j, Rs, center, cR, sR, mu, xv, vv)
+        if soft and inv_l[t] != 0.0:
+            new = _l1_apply(old + g * inv_n * inv_l[t], consts[t, 0])
+            if enet:
+                new *= consts[t, 1]
+            new = min(max(new, lower), upper)
+        else:
+            new = _coord(kind, params, lower, upper, old, g * inv_n, inv_l[t], consts, t, cj)
+        w[j] = new
+        d = w[j] - old
+        if d != 0.0:
+            for k in range(indptr[j], indptr[j + 1]):
+                Rs[indices[k]] -= d * data[k]
+            if center:
+                cR += d * mu[j]
+                sR -= d * xv[j]
+    return cR, sR
+
+
 @register_kernel("glm_cd_ws_sparse", "numba")
 @njit(**_opts)
 def glm_cd_ws_sparse(data, indices, indptr, n, center, mu, v, xv, vv, w, Rs, c_arr, ws, lc,
@@ -367,21 +416,17 @@ def glm_cd_ws_sparse(data, indices, indptr, n, center, mu, v, xv, vv, w, Rs, c_a
             sR += np.float64(v[i]) * Rs[i]
     cnt = 0
     ep = 0
+    soft = kind == KIND_L1 or kind == KIND_ELASTICNET
     for ep in range(1, max_epochs + 1):
-        for t in range(m):
-            j = ws[t]
-            old = w[j]
-            g = _sparse_grad(data, indices, indptr, j, Rs, center, cR, sR, mu, xv, vv)
-            for q in range(N_CONSTS):  # a copy, not a view (no reference counting per update)
-                cj[q] = consts[t, q]
-            w[j] = _coord(kind, params, lower, upper, np.float64(old), g * inv_n, inv_l[t], cj)
-            d = w[j] - old
-            if d != 0.0:
-                for k in range(indptr[j], indptr[j + 1]):
-                    Rs[indices[k]] -= d * data[k]
-                if center:
-                    cR += np.float64(d) * mu[j]
-                    sR -= np.float64(d) * xv[j]
+        # the epoch is inlined twice, with ``soft`` a constant in each copy: the l1 /
+        # elastic-net copy is as tight as a dedicated Lasso loop (very sparse columns
+        # spend their time in the update, not in the gradient)
+        if soft:
+            cR, sR = _sparse_epoch(data, indices, indptr, center, mu, xv, vv, w, Rs, ws, kind,
+                                   params, lower, upper, consts, inv_l, cj, inv_n, cR, sR, True)
+        else:
+            cR, sR = _sparse_epoch(data, indices, indptr, center, mu, xv, vv, w, Rs, ws, kind,
+                                   params, lower, upper, consts, inv_l, cj, inv_n, cR, sR, False)
         if K > 0:
             for t in range(m):
                 bw[cnt, t] = w[ws[t]]
@@ -506,8 +551,8 @@ def glm_cd_scores(w, G, lc, norms, kind, params, lower, upper, strategy, crit_mo
         elif strategy == 0:
             score[j] = k
         elif strategy == 1:
-            score[j] = abs(_coord(kind, params, lower, upper, 0.0, g,
-                                  1.0 / lcj if lcj > 0.0 else 0.0, c))
+            score[j] = abs(prox_clip(kind, g / lcj, c, lower, upper) if lcj > 0.0
+                           else min(max(0.0, lower), upper))
         elif norms[j] > 0.0:  # celer's priority (L1 / elastic net only)
             corr = const * g if one_sided else const * abs(g)
             score[j] = (corr - a1) / norms[j]
