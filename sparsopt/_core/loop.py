@@ -162,7 +162,7 @@ class LoopMonitor:
         """Seconds since the monitor was created."""
         return time.perf_counter() - self.t0
 
-    def check(self, iteration, x, stop_crit, objective=None, **info):
+    def check(self, iteration, x, stop_crit, objective=None, *, finite=None, **info):
         """Record one check of the stopping criterion; True means: stop now.
 
         Parameters
@@ -175,6 +175,9 @@ class LoopMonitor:
             Current value of the stopping criterion.
         objective : float or None
             Recorded in the history when given.
+        finite : bool or None
+            True when the solver has just checked that ``x`` is finite (the monitor then
+            does not scan it again); None scans it.
         **info
             Extra entries for the history record and the callback's ``state.info``.
 
@@ -186,7 +189,7 @@ class LoopMonitor:
         """
         self.n_iter = int(iteration)
         crit = float(stop_crit)
-        if not all_finite(x) or math.isnan(crit):
+        if not (finite if finite is not None else all_finite(x)) or math.isnan(crit):
             self.stopped_by = "nonfinite"
             return True
         self.stop_crit = crit

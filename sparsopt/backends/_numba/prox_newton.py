@@ -96,10 +96,11 @@ def pn_xt_dot(XT, RT, out):
     return out
 
 
-@njit(**_opts)
+@njit(inline="always", **_opts)
 def _bin_dense_pass(XT, h, grad, w, kind, cst, lower, upper, lips, d, Xd, v, fit_intercept,
-                    l_int, grad_int, all_coords):
-    """One CD pass (all coordinates, or only the non-zero ones) plus the intercept step."""
+                    l_int, grad_int, all_coords, soft):
+    """One CD pass (all coordinates, or only the non-zero ones) plus the intercept step;
+    ``soft`` (a literal at each call site): the l1 soft threshold inline."""
     m, n = XT.shape
     crit = 0.0
     for j in range(m):
@@ -111,46 +112,10 @@ def _bin_dense_pass(XT, h, grad, w, kind, cst, lower, upper, lips, d, Xd, v, fit
             continue
         xj = XT[j]
         g = grad[j] + np.dot(xj, v)
-        new = _coord_prox(kind, old - g / L, cst, j, lower, upper)
-        delta = new - old
-        if delta != 0.0:
-            d[j] = new - w[j]
-            for i in range(n):
-                Xd[i] += delta * xj[i]
-                v[i] += delta * xj[i] * h[i]
-            a = abs(delta) * L
-            if a > crit:
-                crit = a
-    if fit_intercept and l_int > 0.0:
-        g = grad_int
-        for i in range(n):
-            g += v[i]
-        delta = -g / l_int
-        d[m] += delta
-        for i in range(n):
-            Xd[i] += delta
-            v[i] += delta * h[i]
-        if abs(g) > crit:
-            crit = abs(g)
-    return crit
-
-
-@njit(**_opts)
-def _bin_dense_pass_l1(XT, h, grad, w, kind, cst, lower, upper, lips, d, Xd, v, fit_intercept,
-                    l_int, grad_int, all_coords):
-    """``_bin_dense_pass`` for the l1 kind (see ``_bin_csc_pass_l1``)."""
-    m, n = XT.shape
-    crit = 0.0
-    for j in range(m):
-        L = lips[j]
-        if L <= 0.0:
-            continue
-        old = w[j] + d[j]
-        if not all_coords and old == 0.0:
-            continue
-        xj = XT[j]
-        g = grad[j] + np.dot(xj, v)
-        new = _clip(l1_apply(old - g / L, cst[j, 0]), lower, upper)
+        if soft:
+            new = _clip(l1_apply(old - g / L, cst[j, 0]), lower, upper)
+        else:
+            new = _coord_prox(kind, old - g / L, cst, j, lower, upper)
         delta = new - old
         if delta != 0.0:
             d[j] = new - w[j]
@@ -177,11 +142,13 @@ def _bin_dense_pass_l1(XT, h, grad, w, kind, cst, lower, upper, lips, d, Xd, v, 
 @njit(**_opts)
 def _dense_pass(XT, h, grad, w, kind, cst, lower, upper, lips, d, Xd, v, fit_intercept, l_int,
                 grad_int, all_coords):
+    # the pass is inlined twice: the l1 copy (the default penalty) has no prox dispatch in
+    # its innermost loop, which cost ~25% of the kernel time on sparse columns
     if kind == KIND_L1:
-        return _bin_dense_pass_l1(XT, h, grad, w, kind, cst, lower, upper, lips, d, Xd, v,
-                                  fit_intercept, l_int, grad_int, all_coords)
+        return _bin_dense_pass(XT, h, grad, w, kind, cst, lower, upper, lips, d, Xd, v,
+                               fit_intercept, l_int, grad_int, all_coords, True)
     return _bin_dense_pass(XT, h, grad, w, kind, cst, lower, upper, lips, d, Xd, v,
-                           fit_intercept, l_int, grad_int, all_coords)
+                           fit_intercept, l_int, grad_int, all_coords, False)
 
 
 @register_kernel("pn_cd_binary_dense", "numba")
@@ -223,10 +190,11 @@ def pn_cd_binary_dense(XT, h, grad, w, kind, params, lower, upper, avec, fit_int
     return ep, crit
 
 
-@njit(**_opts)
+@njit(inline="always", **_opts)
 def _bin_csc_pass(data, indices, indptr, h, grad, w, kind, cst, lower, upper, lips, d, Xd,
-                  fit_intercept, l_int, grad_int, all_coords):
-    """One CD pass (all coordinates, or only the non-zero ones) plus the intercept step."""
+                  fit_intercept, l_int, grad_int, all_coords, soft):
+    """One CD pass (all coordinates, or only the non-zero ones) plus the intercept step;
+    ``soft`` (a literal at each call site): the l1 soft threshold inline."""
     n = h.size
     m = indptr.size - 1
     crit = 0.0
@@ -241,48 +209,10 @@ def _bin_csc_pass(data, indices, indptr, h, grad, w, kind, cst, lower, upper, li
         for q in range(indptr[j], indptr[j + 1]):
             i = indices[q]
             g += data[q] * h[i] * Xd[i]
-        new = _coord_prox(kind, old - g / L, cst, j, lower, upper)
-        delta = new - old
-        if delta != 0.0:
-            d[j] = new - w[j]
-            for q in range(indptr[j], indptr[j + 1]):
-                Xd[indices[q]] += delta * data[q]
-            a = abs(delta) * L
-            if a > crit:
-                crit = a
-    if fit_intercept and l_int > 0.0:
-        g = grad_int
-        for i in range(n):
-            g += h[i] * Xd[i]
-        delta = -g / l_int
-        d[m] += delta
-        for i in range(n):
-            Xd[i] += delta
-        if abs(g) > crit:
-            crit = abs(g)
-    return crit
-
-
-@njit(**_opts)
-def _bin_csc_pass_l1(data, indices, indptr, h, grad, w, kind, cst, lower, upper, lips, d, Xd,
-                  fit_intercept, l_int, grad_int, all_coords):
-    """``_bin_csc_pass`` for the l1 kind: the soft threshold inline (the fast path of the
-    default penalty; same arithmetic as ``prox_apply_clip``)."""
-    n = h.size
-    m = indptr.size - 1
-    crit = 0.0
-    for j in range(m):
-        L = lips[j]
-        if L <= 0.0:
-            continue
-        old = w[j] + d[j]
-        if not all_coords and old == 0.0:
-            continue
-        g = grad[j]
-        for q in range(indptr[j], indptr[j + 1]):
-            i = indices[q]
-            g += data[q] * h[i] * Xd[i]
-        new = _clip(l1_apply(old - g / L, cst[j, 0]), lower, upper)
+        if soft:
+            new = _clip(l1_apply(old - g / L, cst[j, 0]), lower, upper)
+        else:
+            new = _coord_prox(kind, old - g / L, cst, j, lower, upper)
         delta = new - old
         if delta != 0.0:
             d[j] = new - w[j]
@@ -307,13 +237,12 @@ def _bin_csc_pass_l1(data, indices, indptr, h, grad, w, kind, cst, lower, upper,
 @njit(**_opts)
 def _csc_pass(data, indices, indptr, h, grad, w, kind, cst, lower, upper, lips, d, Xd,
               fit_intercept, l_int, grad_int, all_coords):
-    # the l1 kind (the default penalty) gets its own compiled pass: the generic prox
-    # dispatch in the innermost loop cost ~25% of the kernel time on sparse columns
+    # the pass is inlined twice, as _dense_pass
     if kind == KIND_L1:
-        return _bin_csc_pass_l1(data, indices, indptr, h, grad, w, kind, cst, lower, upper,
-                                lips, d, Xd, fit_intercept, l_int, grad_int, all_coords)
+        return _bin_csc_pass(data, indices, indptr, h, grad, w, kind, cst, lower, upper, lips,
+                             d, Xd, fit_intercept, l_int, grad_int, all_coords, True)
     return _bin_csc_pass(data, indices, indptr, h, grad, w, kind, cst, lower, upper, lips, d,
-                         Xd, fit_intercept, l_int, grad_int, all_coords)
+                         Xd, fit_intercept, l_int, grad_int, all_coords, False)
 
 
 @register_kernel("pn_cd_binary_csc", "numba")

@@ -834,7 +834,7 @@ def prox_newton(X, y, *, penalty="l1", alpha=1.0, loss="logistic", n_classes=Non
         _OWNER, max_iter=max_iter, tol=tol, callback=callback, verbose=verbose,
         criterion="max KKT violation (distance of the gradient to the subdifferential)",
         hint="the working-set problems are solved to 0.3 x the violation; raise "
-             "max_pn_iter if it stalls", x0=W)
+             "max_pn_iter if it stalls", x0=W, keep_finite=False)  # own snapshot: `good`
     evaluate(st)
     good = snapshot(st)
     for it in range(1, mon.max_iter + 1):
@@ -852,7 +852,7 @@ def prox_newton(X, y, *, penalty="l1", alpha=1.0, loss="logistic", n_classes=Non
             mon.n_iter, mon.stopped_by = it, "nonfinite"
             break
         b_now = st.b - x_mean @ st.x if x_mean is not None else st.b
-        if mon.check(it, st.x, crit, obj,
+        if mon.check(it, st.x, crit, obj, finite=True,
                      intercept=b_now.copy() if multi else float(b_now[0])):
             break
         good = snapshot(st)
