@@ -13,8 +13,8 @@ from sklearn.utils.validation import check_is_fitted
 from .._core.loop import resolve_verbose
 from .._core.progress import progress
 from ..linalg import KroneckerOperator, kron_apply
-from ..solvers.bayes.kronecker_sbl import kronecker_sbl
 from ..solvers.bayes._common import gamma_update, initial_noise
+from ..solvers.bayes.kronecker_sbl import kronecker_sbl
 from ..solvers.bayes.sbl import sbl, sbl_posterior
 from ..utils.estimator import SparsoptEstimatorMixin
 
