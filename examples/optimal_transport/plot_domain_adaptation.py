@@ -56,7 +56,8 @@ print(f"source only:           target accuracy {source_only.score(Xt, yt):.3f}")
 
 pipes = {}
 for reg in (1e-1, 1e-2, 1e-3):
-    pipe = make_pipeline(SinkhornTransport(reg=reg), KNeighborsClassifier(n_neighbors=5))
+    pipe = make_pipeline(SinkhornTransport(reg_e=reg, norm="max"),
+                         KNeighborsClassifier(n_neighbors=5))
     pipe.fit(Xs, ys, sinkhorntransport__Xt=Xt)
     ot = pipe[0]
     across = ot.coupling_[ys[:, None] != yt[None, :]].sum()
@@ -66,8 +67,8 @@ for reg in (1e-1, 1e-2, 1e-3):
     pipes[reg] = pipe
 
 # %%
-# ``reg`` is relative to the ground cost, which is divided by its maximum
-# (``normalize_cost="max"``). The smaller it is, the closer the plan is to the
+# ``reg`` (the estimator's ``reg_e``) is relative to the ground cost, which is divided
+# by its maximum (``norm="max"``). The smaller it is, the closer the plan is to the
 # unregularised transport, each source sample going to fewer target samples; the
 # larger, the more each transported sample is an average over a neighbourhood of the
 # target. Even the sharpest plan sends about a sixth of the mass to the wrong class:

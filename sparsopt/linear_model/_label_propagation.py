@@ -41,16 +41,26 @@ class GraphLabelPropagation(SparsoptEstimatorMixin, ClassifierMixin, BaseEstimat
 
     Parameters
     ----------
-    kernel : {"knn", "rbf", "precomputed"}, default="knn"
+    kernel : {"knn", "rbf", "precomputed"} or callable, default="knn"
         Graph: ``"knn"`` connects ``i`` and ``j`` (weight 1) when one is among the
-        ``n_neighbors`` nearest neighbours of the other; ``"rbf"`` uses
+        ``n_neighbors`` nearest neighbours of the other (scikit-learn's k-NN graph is
+        directed: ``i`` averages its own neighbours); ``"rbf"`` uses
         ``exp(-gamma ||x_i - x_j||^2)`` (a dense graph: small data only);
         ``"precomputed"``: ``X`` is the symmetric non-negative adjacency matrix of shape
-        (n_samples, n_samples), dense or sparse.
+        (n_samples, n_samples), dense or sparse; a callable ``kernel(A, B)`` returns the
+        non-negative weights between the rows of ``A`` and ``B``, shape
+        (n_samples_A, n_samples_B), dense or sparse, as in scikit-learn (its symmetric
+        part ``(K + K^T) / 2`` is the graph).
     gamma : float, default=20
         RBF kernel parameter.
     n_neighbors : int, default=7
         Neighbours of the k-NN graph (capped at ``n_samples - 1``).
+    n_jobs : int or None, default=None
+        Threads of the nearest-neighbour searches (``kernel="knn"``: the graph in
+        ``fit``, the neighbours of new samples in ``predict_proba``), passed to
+        :class:`~sklearn.neighbors.NearestNeighbors`; ``None`` means 1 unless in a
+        :func:`joblib.parallel_backend` context, ``-1`` all processors. The BCD solve is
+        sequential (its blocks depend on each other); the RBF kernel uses BLAS threads.
     blocks : {"tree_partition", "greedy_tree", "greedy_tree_lipschitz", "red_black", \
 "random_tree", "general"}, default="tree_partition"
         Block rule of the BCD solver (see
@@ -76,16 +86,20 @@ class GraphLabelPropagation(SparsoptEstimatorMixin, ClassifierMixin, BaseEstimat
         Class distribution of each training node (one-hot on labelled nodes).
     transduction_ : ndarray of shape (n_samples,)
         Label assigned to each training node.
-    X_fit_ : {ndarray, sparse matrix} of shape (n_samples, n_features)
-        Training data (not stored for ``kernel="precomputed"``).
+    X_ : {ndarray, sparse matrix} of shape (n_samples, n_features)
+        Training data (the adjacency matrix with ``kernel="precomputed"``).
     n_iter_ : int
-        BCD iterations; 1 when every sample is labelled (the labels are copied, nothing
-        is left to propagate).
+        BCD iterations (scikit-learn counts its power iterations, which are many more);
+        1 when every sample is labelled (the labels are copied, nothing is left to
+        propagate).
     converged_ : bool
+        Whether the BCD solver reached ``tol``.
     objective_history_ : ndarray
         Objective of the BCD solver after each iteration.
     n_features_in_ : int
+        Number of features seen in ``fit``.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen in ``fit`` (string column names only).
 
     Notes
     -----
@@ -122,9 +136,10 @@ class GraphLabelPropagation(SparsoptEstimatorMixin, ClassifierMixin, BaseEstimat
     """
 
     _parameter_constraints = {
-        "kernel": [StrOptions({"knn", "rbf", "precomputed"})],
+        "kernel": [StrOptions({"knn", "rbf", "precomputed"}), callable],
         "gamma": [Interval(Real, 0, None, closed="neither")],
         "n_neighbors": [Interval(Integral, 1, None, closed="left")],
+        "n_jobs": [Integral, None],
         "blocks": [StrOptions(set(BLOCK_RULES))],
         "anderson": [Interval(Integral, 0, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
@@ -133,11 +148,13 @@ class GraphLabelPropagation(SparsoptEstimatorMixin, ClassifierMixin, BaseEstimat
         "unlabeled_value": [Real, str, None],
     }
 
-    def __init__(self, kernel="knn", *, gamma=20.0, n_neighbors=7, blocks="tree_partition",
-                 anderson=5, max_iter=1000, tol=1e-6, random_state=None, unlabeled_value=-1):
+    def __init__(self, kernel="knn", *, gamma=20.0, n_neighbors=7, n_jobs=None,
+                 blocks="tree_partition", anderson=5, max_iter=1000, tol=1e-6,
+                 random_state=None, unlabeled_value=-1):
         self.kernel = kernel
         self.gamma = gamma
         self.n_neighbors = n_neighbors
+        self.n_jobs = n_jobs
         self.blocks = blocks
         self.anderson = anderson
         self.max_iter = max_iter
@@ -149,14 +166,22 @@ class GraphLabelPropagation(SparsoptEstimatorMixin, ClassifierMixin, BaseEstimat
 
     def _graph(self, X):
         n = X.shape[0]
-        if self.kernel == "precomputed":
-            if X.shape[0] != X.shape[1]:
+        if self.kernel == "precomputed" or callable(self.kernel):
+            what = "precomputed adjacency" if self.kernel == "precomputed" else "kernel"
+            if callable(self.kernel):
+                K = self.kernel(X, X)
+                if K.shape != (n, n):
+                    raise ValueError(f"GraphLabelPropagation: kernel(X, X) must have shape "
+                                     f"({n}, {n}), got {K.shape}.")
+                W = sp.csr_matrix(K, dtype=np.float64)
+                W = ((W + W.T) * 0.5).tocsr()
+            elif X.shape[0] != X.shape[1]:
                 raise ValueError("GraphLabelPropagation: with kernel='precomputed', X must be "
                                  f"a square adjacency matrix, got shape {X.shape}.")
-            W = sp.csr_matrix(X, dtype=np.float64)
+            else:
+                W = sp.csr_matrix(X, dtype=np.float64)
             if W.nnz and W.data.min() < 0:
-                raise ValueError("GraphLabelPropagation: the precomputed adjacency must be "
-                                 "non-negative.")
+                raise ValueError(f"GraphLabelPropagation: the {what} must be non-negative.")
             if abs(W - W.T).max() > 1e-12 * (abs(W).max() if W.nnz else 1.0):
                 raise ValueError("GraphLabelPropagation: the precomputed adjacency must be "
                                  "symmetric; use (W + W.T) / 2.")
@@ -164,7 +189,8 @@ class GraphLabelPropagation(SparsoptEstimatorMixin, ClassifierMixin, BaseEstimat
             W = sp.csr_matrix(rbf_kernel(X, gamma=self.gamma).astype(np.float64))
         else:
             k = min(self.n_neighbors, n - 1)
-            K = NearestNeighbors(n_neighbors=k).fit(X).kneighbors_graph(mode="connectivity")
+            K = NearestNeighbors(n_neighbors=k, n_jobs=self.n_jobs).fit(X).kneighbors_graph(
+                mode="connectivity")
             W = K.maximum(K.T).tocsr().astype(np.float64)
         W = W.tolil()
         W.setdiag(0.0)  # self-loops cancel in the Laplacian
@@ -242,9 +268,10 @@ class GraphLabelPropagation(SparsoptEstimatorMixin, ClassifierMixin, BaseEstimat
                 self._store_result(res)
         self.label_distributions_ = F.astype(dtype, copy=False)
         self.transduction_ = self.classes_[np.argmax(F, axis=1)]
-        self.X_fit_ = None if self.kernel == "precomputed" else X
+        self.X_ = X
         if self.kernel == "knn":
-            self._nn = NearestNeighbors(n_neighbors=min(self.n_neighbors, n)).fit(X)
+            self._nn = NearestNeighbors(n_neighbors=min(self.n_neighbors, n),
+                                        n_jobs=self.n_jobs).fit(X)
         return self
 
     # ------------------------------------------------------------------ predict
@@ -256,7 +283,8 @@ class GraphLabelPropagation(SparsoptEstimatorMixin, ClassifierMixin, BaseEstimat
         ----------
         X : {array-like, sparse matrix} of shape (n_queries, n_features)
             Samples, or affinities to the training nodes of shape (n_queries,
-            n_samples_fit) with ``kernel="precomputed"``.
+            n_samples_fit) with ``kernel="precomputed"`` (a callable kernel is called as
+            ``kernel(X_, X)``).
 
         Returns
         -------
@@ -270,7 +298,12 @@ class GraphLabelPropagation(SparsoptEstimatorMixin, ClassifierMixin, BaseEstimat
             idx = self._nn.kneighbors(X, return_distance=False)
             P = F[idx].sum(axis=1)
         elif self.kernel == "rbf":
-            P = rbf_kernel(X, self.X_fit_, gamma=self.gamma) @ F
+            P = rbf_kernel(X, self.X_, gamma=self.gamma) @ F
+        elif callable(self.kernel):
+            K = self.kernel(self.X_, X)  # scikit-learn's argument order
+            if (K.data if sp.issparse(K) else np.asarray(K)).min(initial=0.0) < 0:
+                raise ValueError("GraphLabelPropagation: the kernel must be non-negative.")
+            P = np.asarray(K.T @ F)
         else:
             if (X.data if sp.issparse(X) else X).min(initial=0.0) < 0:
                 raise ValueError("GraphLabelPropagation: precomputed affinities must be "
@@ -298,7 +331,7 @@ class GraphLabelPropagation(SparsoptEstimatorMixin, ClassifierMixin, BaseEstimat
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
-        tags.input_tags.pairwise = self.kernel == "precomputed"
+        tags.input_tags.pairwise = isinstance(self.kernel, str) and self.kernel == "precomputed"
         return tags
 
     @classmethod

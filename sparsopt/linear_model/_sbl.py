@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from numbers import Integral, Real
+from types import SimpleNamespace
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from .._core.loop import resolve_verbose
+from .._core.progress import progress
 from ..linalg import KroneckerOperator, kron_apply
+from ..solvers.bayes._common import gamma_update, initial_noise
 from ..solvers.bayes.kronecker_sbl import kronecker_sbl
 from ..solvers.bayes.sbl import sbl, sbl_posterior
 from ..utils.estimator import SparsoptEstimatorMixin
@@ -48,20 +52,40 @@ class SBLRegressor(SparsoptEstimatorMixin, RegressorMixin, BaseEstimator):
     learn_noise : bool, default=True
         Update the noise variance (EM or MacKay, following ``solver``).
     prune_rtol : float, default=1e-3
-        Prune ``j`` when ``gamma_j < prune_rtol * max(gamma)``.
-    prune_atol : float, default=0.0
-        Prune ``j`` when ``gamma_j <= prune_atol``; scikit-learn's ``threshold_lambda=1e4``
-        corresponds to ``prune_atol=1e-4`` with ``prune_rtol=0``.
+        Prune ``j`` when ``gamma_j < prune_rtol * max(gamma)`` (a scale-free rule; 0
+        disables it, as in scikit-learn's ``ARDRegression``, which has no relative rule).
+    threshold_lambda : float, default=np.inf
+        Prune ``j`` when its precision ``1 / gamma_j`` is at least ``threshold_lambda``
+        (scikit-learn's rule and spelling; scikit-learn's default is 1e4, which depends on
+        the scale of ``y`` and ``X``: here the relative rule ``prune_rtol`` prunes by
+        default).
     max_iter : int, default=300
+        Maximum number of iterations (E-step and M-step each).
     tol : float, default=1e-4
         Stopping tolerance on the criterion ``stop``.
     stop : {"gamma", "coef"}, default="gamma"
         Relative change of ``gamma`` or, as scikit-learn, ``sum |w_new - w_old|``.
-    alpha_1, alpha_2, lambda_1, lambda_2 : float, default=0.0
-        Gamma hyperpriors of scikit-learn's ``ARDRegression`` (which uses 1e-6).
+    alpha_1 : float, default=0.0
+        Shape of the Gamma hyperprior over the noise precision ``alpha_`` (scikit-learn's
+        ``ARDRegression`` uses 1e-6).
+    alpha_2 : float, default=0.0
+        Rate of the Gamma hyperprior over ``alpha_`` (scikit-learn: 1e-6).
+    lambda_1 : float, default=0.0
+        Shape of the Gamma hyperprior over the weight precisions ``lambda_``
+        (scikit-learn: 1e-6).
+    lambda_2 : float, default=0.0
+        Rate of the Gamma hyperprior over ``lambda_`` (scikit-learn: 1e-6).
+    compute_score : bool, default=False
+        Record the log marginal likelihood (with the hyperpriors) of each iteration in
+        ``scores_``, as scikit-learn's ``ARDRegression`` defines it.
     fit_intercept : bool, default=True
         Centre ``X`` and ``y`` and fit an intercept.
+    copy_X : bool, default=True
+        Accepted for scikit-learn compatibility: ``X`` is never modified in place (the
+        centred copy is always a new array), whatever its value.
     verbose : int, default=0
+        1: a progress bar (tqdm when installed, plain lines otherwise) over the
+        iterations, with the SBL cost; 2: also one line per iteration from the solver.
 
     Attributes
     ----------
@@ -70,14 +94,29 @@ class SBLRegressor(SparsoptEstimatorMixin, RegressorMixin, BaseEstimator):
     intercept_ : float
     sigma_ : ndarray of shape (n_features,)
         Posterior variances of the weights (the diagonal of the posterior covariance,
-        zero where pruned).
+        zero where pruned). scikit-learn's ``sigma_`` is the full covariance of the kept
+        weights, ``(n_kept, n_kept)``.
     gamma_ : ndarray of shape (n_features,)
-        Prior variances (zero where pruned); ``1 / gamma_`` is scikit-learn's ``lambda_``.
+        Prior variances (zero where pruned).
+    lambda_ : ndarray of shape (n_features,)
+        Precisions of the weights, ``1 / gamma_`` on the kept weights; a pruned weight
+        keeps the precision it had when it was pruned (scikit-learn's ``lambda_``), so
+        ``lambda_ < threshold_lambda`` is the kept set under the absolute rule.
     noise_variance_ : float
-        ``1 / noise_variance_`` is scikit-learn's ``alpha_``.
+        Noise variance.
+    alpha_ : float
+        Noise precision ``1 / noise_variance_`` (scikit-learn's ``alpha_``).
+    scores_ : ndarray of shape (n_iter_,)
+        With ``compute_score``, the log marginal likelihood after each iteration (to be
+        maximised; scikit-learn's formula, Gamma hyperpriors included); empty otherwise.
     active_ : ndarray of bool of shape (n_features,)
+        Kept weights.
+    X_offset_ : ndarray of shape (n_features,)
+        Mean of ``X`` subtracted before fitting (zeros without ``fit_intercept``).
     n_iter_ : int
+        Iterations run.
     converged_ : bool
+        Whether ``tol`` was reached.
     objective_history_ : ndarray
         SBL cost ``log det C + y^T C^{-1} y`` per iteration.
     n_features_in_ : int
@@ -111,23 +150,27 @@ class SBLRegressor(SparsoptEstimatorMixin, RegressorMixin, BaseEstimator):
     _parameter_constraints = {
         "solver": [StrOptions({"em", "mackay"})],
         "prune_rtol": [Interval(Real, 0, 1, closed="both")],
+        "threshold_lambda": [Interval(Real, 0, None, closed="right")],
         "stop": [StrOptions({"gamma", "coef"})],
         "alpha_1": [Interval(Real, 0, None, closed="left")],
         "alpha_2": [Interval(Real, 0, None, closed="left")],
         "lambda_1": [Interval(Real, 0, None, closed="left")],
         "lambda_2": [Interval(Real, 0, None, closed="left")],
+        "compute_score": ["boolean"],
         "fit_intercept": ["boolean"],
-        **_COMMON,
+        "copy_X": ["boolean"],
+        **{k: v for k, v in _COMMON.items() if k != "prune_atol"},
     }
 
     def __init__(self, solver="em", *, noise_variance=None, learn_noise=True, prune_rtol=1e-3,
-                 prune_atol=0.0, max_iter=300, tol=1e-4, stop="gamma", alpha_1=0.0,
-                 alpha_2=0.0, lambda_1=0.0, lambda_2=0.0, fit_intercept=True, verbose=0):
+                 threshold_lambda=np.inf, max_iter=300, tol=1e-4, stop="gamma", alpha_1=0.0,
+                 alpha_2=0.0, lambda_1=0.0, lambda_2=0.0, compute_score=False,
+                 fit_intercept=True, copy_X=True, verbose=0):
         self.solver = solver
         self.noise_variance = noise_variance
         self.learn_noise = learn_noise
         self.prune_rtol = prune_rtol
-        self.prune_atol = prune_atol
+        self.threshold_lambda = threshold_lambda
         self.max_iter = max_iter
         self.tol = tol
         self.stop = stop
@@ -135,7 +178,9 @@ class SBLRegressor(SparsoptEstimatorMixin, RegressorMixin, BaseEstimator):
         self.alpha_2 = alpha_2
         self.lambda_1 = lambda_1
         self.lambda_2 = lambda_2
+        self.compute_score = compute_score
         self.fit_intercept = fit_intercept
+        self.copy_X = copy_X
         self.verbose = verbose
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -163,16 +208,35 @@ class SBLRegressor(SparsoptEstimatorMixin, RegressorMixin, BaseEstimator):
         else:
             x_off = np.zeros(Xw.shape[1])
             y_off = 0.0
-        res = sbl(Xw, yw, solver=self.solver, noise_variance=self.noise_variance,
-                  learn_noise=self.learn_noise, prune_rtol=self.prune_rtol,
-                  prune_atol=self.prune_atol, max_iter=self.max_iter, tol=self.tol,
-                  stop=self.stop, alpha_1=self.alpha_1, alpha_2=self.alpha_2,
-                  lambda_1=self.lambda_1, lambda_2=self.lambda_2, verbose=self.verbose)
+        n_samples, n_features = Xw.shape
+        track = _ARDTracker(self, n_samples, n_features, initial_noise(yw[:, None],
+                                                                       self.noise_variance))
+        verbose = resolve_verbose(self.verbose)
+        with progress(self.max_iter, type(self).__name__, verbose) as bar:
+            def callback(state):
+                track.update(state)
+                bar.update(state.iteration - bar.n, objective=state.objective)
+
+            res = sbl(Xw, yw, solver=self.solver, noise_variance=self.noise_variance,
+                      learn_noise=self.learn_noise, prune_rtol=self.prune_rtol,
+                      prune_atol=1.0 / self.threshold_lambda, max_iter=self.max_iter,
+                      tol=self.tol, stop=self.stop, alpha_1=self.alpha_1,
+                      alpha_2=self.alpha_2, lambda_1=self.lambda_1, lambda_2=self.lambda_2,
+                      callback=callback, verbose=int(verbose >= 2))
+            track.finish(res, Xw, yw)
+            if res.n_iter > bar.n:
+                bar.update(res.n_iter - bar.n)
         info = res.info
         self.coef_ = np.asarray(res.x, dtype=dtype)
         self.gamma_ = info["gamma"].astype(dtype)
         self.sigma_ = info["sigma_diag"].astype(dtype)
         self.noise_variance_ = float(info["noise_variance"])
+        self.alpha_ = 1.0 / self.noise_variance_
+        lam = track.lambda_
+        kept = self.gamma_ > 0
+        lam[kept] = 1.0 / info["gamma"][kept]
+        self.lambda_ = lam.astype(dtype)
+        self.scores_ = np.asarray(track.scores, dtype=np.float64)
         self.active_ = info["active"]
         self.intercept_ = dtype.type(y_off - float(x_off @ self.coef_))
         self.X_offset_ = x_off.astype(dtype)
@@ -208,6 +272,79 @@ class SBLRegressor(SparsoptEstimatorMixin, RegressorMixin, BaseEstimator):
         Xa = (X - self.X_offset_)[:, self.active_].astype(np.float64)
         var = np.einsum("ij,jk,ik->i", Xa, self._cov_active, Xa) + self.noise_variance_
         return y_mean, np.sqrt(np.maximum(var, 0.0)).astype(X.dtype)
+
+
+def _progress_callback(bar):
+    """A solver callback advancing ``bar`` to the iteration it reports (never stops)."""
+    def callback(state):
+        bar.update(state.iteration - bar.n, objective=state.objective)
+    return callback
+
+
+class _ARDTracker:
+    """Follows the iterations of :func:`~sparsopt.solvers.sbl` for the attributes of
+    scikit-learn's ``ARDRegression``: the precision of each weight when it is pruned
+    (``lambda_``) and, with ``compute_score``, the log marginal likelihood per iteration
+    (``scores_``)."""
+
+    def __init__(self, est, n_samples, n_features, sigma2_init):
+        self.est = est
+        self.n_samples = n_samples
+        self.lambda_ = np.ones(n_features)
+        self.gamma = np.ones(n_features)  # the prior variances of the next E-step
+        self.sigma2 = float(sigma2_init)
+        self.scores = []
+        self.n_seen = 0
+
+    def finish(self, res, X, y):
+        """The check that met ``tol`` calls no callback: redo its E-step (one, with the
+        prior variances and noise it started from) for what the tracker needs."""
+        if res.info["stopped_by"] != "tol" or self.n_seen >= res.n_iter:
+            return
+        est = self.est
+        idx = np.flatnonzero(self.gamma > 0)
+        g_a = self.gamma[idx]
+        post = sbl_posterior(X[:, idx], y[:, None], g_a, self.sigma2)
+        unpruned = np.zeros_like(self.gamma)
+        unpruned[idx] = gamma_update(est.solver, np.abs(post.mean[:, 0]) ** 2, post.sdiag, g_a,
+                                     est.lambda_1, est.lambda_2)
+        gamma = res.info["gamma"]
+        x = np.zeros_like(self.gamma)
+        x[idx] = post.mean[:, 0]
+        x[gamma == 0] = 0.0
+        info = dict(gamma=gamma, gamma_unpruned=unpruned, logdet=post.logdet, rss=post.rss,
+                    noise_variance=res.info["noise_variance"])
+        self.update(SimpleNamespace(x=x, info=info))
+
+    def update(self, state):
+        self.n_seen += 1
+        info = state.info
+        was_active = self.gamma > 0
+        with np.errstate(divide="ignore"):
+            self.lambda_[was_active] = 1.0 / info["gamma_unpruned"][was_active]
+        if self.est.compute_score:
+            self.scores.append(self._score(state, was_active))
+        self.gamma = info["gamma"]
+        self.sigma2 = float(info["noise_variance"])
+
+    def _score(self, state, was_active):
+        """scikit-learn's objective: Gamma log-priors of the precisions, plus the Gaussian
+        log evidence terms ``(log det Sigma + n log alpha + sum log lambda - alpha sse -
+        sum lambda w^2) / 2``, with ``Sigma`` and ``sse`` those of the E-step."""
+        est, info = self.est, state.info
+        lam = self.lambda_
+        alpha = 1.0 / float(info["noise_variance"])
+        n = self.n_samples
+        # det(sigma^2 I + X Gamma X^T) = sigma^(2n) det(Gamma) / det(Sigma)
+        logdet_sigma = (n * np.log(self.sigma2) + float(np.sum(np.log(self.gamma[was_active])))
+                        - float(info["logdet"]))
+        coef = np.asarray(state.x, dtype=np.float64).reshape(-1)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            s = float(np.sum(est.lambda_1 * np.log(lam) - est.lambda_2 * lam))
+            s += est.alpha_1 * np.log(alpha) - est.alpha_2 * alpha
+            s += 0.5 * (logdet_sigma + n * np.log(alpha) + float(np.sum(np.log(lam))))
+            s -= 0.5 * (alpha * float(info["rss"]) + float(np.sum(lam * coef ** 2)))
+        return s
 
 
 def _operator_or_none(X):
@@ -249,6 +386,8 @@ class KroneckerSBL(SparsoptEstimatorMixin, RegressorMixin, BaseEstimator):
     am_tol : float, default=1e-5
     am_max_iter : int, default=100
     verbose : int, default=0
+        1: a progress bar over the iterations (tqdm when installed, plain lines
+        otherwise) showing the SBL cost; 2: also one line per iteration from the solver.
 
     Attributes
     ----------
@@ -362,11 +501,17 @@ class KroneckerSBL(SparsoptEstimatorMixin, RegressorMixin, BaseEstimator):
             self.n_features_in_ = op.shape[1]
             if hasattr(self, "feature_names_in_"):
                 del self.feature_names_in_
-        res = kronecker_sbl(factors, y, solver=self.solver, coupling=self.coupling,
-                            noise_variance=self.noise_variance, learn_noise=self.learn_noise,
-                            prune_rtol=self.prune_rtol, prune_atol=self.prune_atol,
-                            max_iter=self.max_iter, tol=self.tol, am_tol=self.am_tol,
-                            am_max_iter=self.am_max_iter, verbose=self.verbose)
+        verbose = resolve_verbose(self.verbose)
+        with progress(self.max_iter, type(self).__name__, verbose) as bar:
+            res = kronecker_sbl(
+                factors, y, solver=self.solver, coupling=self.coupling,
+                noise_variance=self.noise_variance, learn_noise=self.learn_noise,
+                prune_rtol=self.prune_rtol, prune_atol=self.prune_atol,
+                max_iter=self.max_iter, tol=self.tol, am_tol=self.am_tol,
+                am_max_iter=self.am_max_iter, verbose=int(verbose >= 2),
+                callback=_progress_callback(bar) if verbose else None)
+            if res.n_iter > bar.n:
+                bar.update(res.n_iter - bar.n)
         x = np.asarray(res.x)
         if not np.iscomplexobj(x):
             x = x.astype(dtype, copy=False)

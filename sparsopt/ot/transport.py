@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import warnings
 from numbers import Integral, Real
 
@@ -10,6 +11,8 @@ from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, 
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
+from .._core.loop import resolve_verbose
+from .._core.progress import progress
 from ..utils.estimator import SparsoptEstimatorMixin
 from .distance import cost_matrix, cost_scale
 from .sinkhorn_solvers import sinkhorn
@@ -22,17 +25,42 @@ _METRICS = {"sqeuclidean", "euclidean", "cityblock", "chebyshev", "cosine", "cor
 _BLOCK = 2048  # rows of new samples mapped at once (bounds the cost-matrix memory)
 
 
-def _entropic_map(X, Y, pot, reg, scale, metric, out_dtype):
-    """``sum_j w_j Y_j`` with ``w_j ∝ exp((pot_j - c(x, Y_j) / scale) / reg)``, per row of X."""
+def _normalize(C, norm, scale):
+    """POT's cost normalisation: divide by ``scale`` (max or median), or the log maps."""
+    if norm == "log":
+        return np.log1p(C)
+    if norm == "loglog":
+        return np.log1p(np.log1p(C))
+    return C / scale
+
+
+def _entropic_map(X, Y, pot, reg, scale, metric, norm, out_dtype):
+    """``sum_j w_j Y_j`` with ``w_j ∝ exp((pot_j - c(x, Y_j)) / reg)``, per row of X."""
     out = np.empty((X.shape[0], Y.shape[1]), dtype=out_dtype)
     for s in range(0, X.shape[0], _BLOCK):
-        C = cost_matrix(X[s:s + _BLOCK], Y, metric) / scale
+        C = _normalize(cost_matrix(X[s:s + _BLOCK], Y, metric), norm, scale)
         L = (pot[None, :] - C) / reg
         L -= L.max(axis=1, keepdims=True)
         W = np.exp(L)
         W /= W.sum(axis=1, keepdims=True)
         out[s:s + _BLOCK] = W @ Y
     return out
+
+
+def _nearest_shift(X, X_fit, mapped, out_dtype):
+    """Ferradans et al.'s out-of-sample map: ``mapped[k] + x - X_fit[k]``, ``k`` the fitted
+    sample nearest to ``x`` (squared Euclidean)."""
+    out = np.empty(X.shape, dtype=out_dtype)
+    for s in range(0, X.shape[0], _BLOCK):
+        k = np.argmin(cost_matrix(X[s:s + _BLOCK], X_fit, "sqeuclidean"), axis=1)
+        out[s:s + _BLOCK] = mapped[k] + X[s:s + _BLOCK] - X_fit[k]
+    return out
+
+
+def _masks(labels):
+    """One-hot masks of ``labels`` over their sorted unique values (POT's convention)."""
+    _, idx = np.unique(np.asarray(labels), return_inverse=True)
+    return np.eye(int(idx.max()) + 1)[idx.ravel()]
 
 
 def _weights(w, X, name):
@@ -51,51 +79,88 @@ class SinkhornTransport(SparsoptEstimatorMixin, OneToOneFeatureMixin, Transforme
     """Map source samples onto a target domain with an entropic transport plan.
 
     ``fit(Xs, Xt=Xt)`` solves entropic optimal transport between the two empirical
-    distributions (weights ``sample_weight`` and ``target_weight``, uniform by default)
-    with a normalised ground cost; ``transform(X)`` moves samples to the target
-    domain by the entropic map ``T(x) = sum_j w_j(x) Xt_j`` with
-    ``w_j(x) ∝ exp((g_j - c(x, Xt_j)) / reg)``. On the fitted source samples this is
-    the barycentric projection ``(P Xt) / (P 1)`` of the plan; it also extends to new
-    samples without refitting. ``inverse_transform`` maps target-domain samples back
-    with the source potential ``f``. In the spirit of POT's domain-adaptation classes.
+    distributions (weights ``sample_weight`` and ``target_weight``, or
+    ``distribution_estimation``, uniform by default) for the ground cost ``cost_``;
+    ``transform(Xs)`` moves samples to the target domain by the entropic map
+    ``T(x) = sum_j w_j(x) Xt_j`` with ``w_j(x) ∝ exp((g_j - c(x, Xt_j)) / reg_e)``. On the
+    fitted source samples this is the barycentric projection ``(P Xt) / (P 1)`` of the
+    plan; it also extends to new samples without refitting. ``inverse_transform`` maps
+    target-domain samples back with the source potential ``f``. The parameters, the
+    keywords of ``fit``, ``transform`` and ``inverse_transform`` and the attributes
+    ``coupling_``, ``cost_``, ``log_`` follow POT's ``ot.da.SinkhornTransport``.
 
     Parameters
     ----------
-    reg : float, default=1e-2
-        Entropic regularisation, relative to the normalised cost (see
-        ``normalize_cost``). Small values give a sharper (closer to unregularised)
-        transport; :func:`~sparsopt.ot.sinkhorn_newton_sparse` keeps them cheap.
+    reg_e : float, default=1.0
+        Entropic regularisation, in the units of the (normalised, see ``norm``) cost.
+        Small values give a sharper (closer to unregularised) transport;
+        :func:`~sparsopt.ot.sinkhorn_newton_sparse` keeps them cheap.
     solver : {"sns", "sinkhorn"}, default="sns"
-        Sinkhorn-Newton-Sparse or log-domain Sinkhorn.
-    metric : str, default="sqeuclidean"
-        Ground cost (see :func:`~sparsopt.ot.cost_matrix`).
-    normalize_cost : {"max", "median"} or None, default="max"
-        Divide the cost matrix by its maximum (or median) so that ``reg`` is
-        scale-free. The same factor applies to new samples in ``transform``.
-    tol : float, default=1e-9
-        L1 marginal error of the plan at which the solver stops.
+        Sinkhorn-Newton-Sparse or log-domain Sinkhorn (POT's ``method="sinkhorn_log"``).
     max_iter : int or None, default=None
         Solver iteration cap (``None``: 50 Newton steps for SNS, 1000 sweeps for
         Sinkhorn).
-    verbose : bool, default=False
-        Print solver progress.
+    tol : float, default=1e-9
+        L1 marginal error of the plan at which the solver stops.
+    verbose : int, default=0
+        1: a progress bar over the solver's checks (tqdm when installed, plain lines
+        otherwise) showing the marginal error; 2: also the solver's own lines.
+    log : bool, default=False
+        Accepted for POT compatibility: ``log_`` is always filled.
+    metric : str, default="sqeuclidean"
+        Ground cost (see :func:`~sparsopt.ot.cost_matrix`).
+    norm : {"max", "median", "log", "loglog"} or None, default=None
+        Normalisation of the cost matrix, as POT: divide it by its maximum (or median)
+        so that ``reg_e`` is scale-free, or take ``log(1 + C)`` (``"log"``) or
+        ``log(1 + log(1 + C))`` (``"loglog"``). New samples in ``transform`` get the same
+        normalisation (the fitted factor).
+    distribution_estimation : callable or None, default=None
+        ``distribution_estimation(X)`` returns the (non-negative) weights of the samples
+        of ``X``, used for the source and target weights not given to ``fit``; ``None``
+        means uniform weights (POT's ``distribution_estimation_uniform``).
+    out_of_sample_map : {"continuous", "ferradans"}, default="continuous"
+        How ``transform`` and ``inverse_transform`` map samples: the entropic map above
+        (``"continuous"``), or the barycentric projection of the fitted samples, moved
+        to a new sample from its nearest fitted sample (``"ferradans"``: ``T(x) =
+        T(x_k) + x - x_k``).
+    limit_max : float, default=np.inf
+        Semi-supervised mode (when ``fit`` gets the source labels ``ys`` and the target
+        labels ``yt``, ``-1`` marking unlabelled samples): the cost between labelled
+        samples of different classes is raised to ``limit_max * max(cost)``; an
+        infinite ``limit_max`` (default) uses ``max(cost) + 100 * reg_e`` instead of
+        POT's infinite cost (the solvers need finite costs), which weighs those pairs by
+        about ``e^-100``.
 
     Attributes
     ----------
     coupling_ : ndarray of shape (n_source, n_target)
         Transport plan (total mass 1).
+    cost_ : ndarray of shape (n_source, n_target)
+        The ground cost the plan was solved for (normalised, and with the label
+        correction of ``limit_max`` when labels were given).
+    log_ : dict
+        POT's log: ``"niter"`` (solver iterations), ``"err"`` (marginal error at each
+        check), ``"log_u"`` and ``"log_v"`` (the log-scalings ``f / reg_e`` and
+        ``g / reg_e``: the plan is ``exp(log_u_i - cost_ij / reg_e + log_v_j)``; POT's
+        may differ by a constant moved from one to the other), ``"u"``, ``"v"`` (their
+        exponentials).
     xs_ : ndarray of shape (n_source, n_features)
         Fitted source samples.
     xt_ : ndarray of shape (n_target, n_features)
         Target samples (the source samples themselves when ``Xt`` was not given).
+    mu_s_ : ndarray of shape (n_source,)
+        Source weights (mass 1); POT's ``mu_s``.
+    mu_t_ : ndarray of shape (n_target,)
+        Target weights (mass 1); POT's ``mu_t``.
     f_ : ndarray of shape (n_source,)
         Source potential (``-inf`` where the weight is zero).
     g_ : ndarray of shape (n_target,)
         Target potential.
     cost_scale_ : float
-        Factor the ground cost was divided by.
+        Factor the ground cost was divided by (1 for ``norm`` None, "log" or "loglog";
+        POT's ``norm_cost_``).
     transport_cost_ : float
-        ``<C, P>`` in normalised cost units.
+        ``<cost_, P>``.
     marginal_error_ : float
         L1 marginal error of ``coupling_``.
     n_iter_ : int
@@ -116,7 +181,9 @@ class SinkhornTransport(SparsoptEstimatorMixin, OneToOneFeatureMixin, Transforme
     ``fit`` takes the target samples as a keyword (``Xt``) so that the estimator
     sits in a :class:`~sklearn.pipeline.Pipeline` (``pipe.fit(Xs, ys,
     sinkhorntransport__Xt=Xt)``): the next step then learns on the transported source
-    samples. Without ``Xt`` the samples are transported onto themselves (an entropic
+    samples. POT's keyword calls work too: ``fit(Xs=Xs, ys=ys, Xt=Xt, yt=yt)``,
+    ``transform(Xs=X)``, ``fit_transform(Xs=Xs, Xt=Xt)``, ``inverse_transform(Xt=X)``.
+    Without ``Xt`` the samples are transported onto themselves (an entropic
     smoothing), which is mostly useful for testing. The cost matrix and plan are dense:
     memory grows as ``n_source * n_target``.
 
@@ -128,6 +195,8 @@ class SinkhornTransport(SparsoptEstimatorMixin, OneToOneFeatureMixin, Transforme
        maps", arXiv:2109.12004, 2021.
     .. [3] X. Tang et al., "Accelerating Sinkhorn algorithm with sparse Newton
        iterations", ICLR 2024.
+    .. [4] S. Ferradans, N. Papadakis, G. Peyré and J.-F. Aujol, "Regularized discrete
+       optimal transport", SIAM J. Imaging Sci. 7(3), 2014.
 
     Examples
     --------
@@ -136,43 +205,64 @@ class SinkhornTransport(SparsoptEstimatorMixin, OneToOneFeatureMixin, Transforme
     >>> rng = np.random.default_rng(0)
     >>> Xs = rng.normal(size=(100, 2))
     >>> Xt = Xs + np.array([5.0, 0.0])
-    >>> est = SinkhornTransport(reg=1e-3).fit(Xs, Xt=Xt)
-    >>> bool(np.abs(est.transform(Xs) - Xt).mean() < 0.05)
+    >>> est = SinkhornTransport(reg_e=1e-3, norm="max").fit(Xs=Xs, Xt=Xt)
+    >>> bool(np.abs(est.transform(Xs=Xs) - Xt).mean() < 0.05)
     True
     """
 
     _parameter_constraints = {
-        "reg": [Interval(Real, 0, None, closed="neither")],
+        "reg_e": [Interval(Real, 0, None, closed="neither")],
         "solver": [StrOptions({"sns", "sinkhorn"})],
-        "metric": [StrOptions(_METRICS)],
-        "normalize_cost": [StrOptions({"max", "median"}), None],
-        "tol": [Interval(Real, 0, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left"), None],
+        "tol": [Interval(Real, 0, None, closed="left")],
         "verbose": ["verbose"],
+        "log": ["boolean"],
+        "metric": [StrOptions(_METRICS)],
+        "norm": [StrOptions({"max", "median", "log", "loglog"}), None],
+        "distribution_estimation": [callable, None],
+        "out_of_sample_map": [StrOptions({"continuous", "ferradans"})],
+        "limit_max": [Interval(Real, 0, None, closed="right")],
     }
 
-    def __init__(self, reg=1e-2, *, solver="sns", metric="sqeuclidean", normalize_cost="max",
-                 tol=1e-9, max_iter=None, verbose=False):
-        self.reg = reg
+    def __init__(self, reg_e=1.0, *, solver="sns", max_iter=None, tol=1e-9, verbose=0,
+                 log=False, metric="sqeuclidean", norm=None, distribution_estimation=None,
+                 out_of_sample_map="continuous", limit_max=np.inf):
+        self.reg_e = reg_e
         self.solver = solver
-        self.metric = metric
-        self.normalize_cost = normalize_cost
-        self.tol = tol
         self.max_iter = max_iter
+        self.tol = tol
         self.verbose = verbose
+        self.log = log
+        self.metric = metric
+        self.norm = norm
+        self.distribution_estimation = distribution_estimation
+        self.out_of_sample_map = out_of_sample_map
+        self.limit_max = limit_max
+
+    def _sample_weights(self, w, X, name):
+        if w is None and self.distribution_estimation is not None:
+            w = np.asarray(self.distribution_estimation(X), dtype=np.float64).reshape(-1)
+        return _weights(w, X, name)
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None, *, Xt=None, sample_weight=None, target_weight=None):
-        """Solve the transport problem from the samples ``X`` to ``Xt``.
+    def fit(self, Xs=None, y=None, *, Xt=None, ys=None, yt=None, sample_weight=None,
+            target_weight=None):
+        """Solve the transport problem from the samples ``Xs`` to ``Xt``.
 
         Parameters
         ----------
-        X : array-like of shape (n_source, n_features)
+        Xs : array-like of shape (n_source, n_features)
             Source samples.
-        y : None
-            Ignored (labels of the source samples pass through a pipeline).
+        y : array-like of shape (n_source,) or None, default=None
+            Source labels (what a pipeline passes); only used with ``yt`` (see
+            ``limit_max``).
         Xt : array-like of shape (n_target, n_features) or None, default=None
-            Target samples; ``None`` transports ``X`` onto itself.
+            Target samples; ``None`` transports ``Xs`` onto itself.
+        ys : array-like of shape (n_source,) or None, default=None
+            POT's spelling of ``y`` (give one of the two).
+        yt : array-like of shape (n_target,) or None, default=None
+            Target labels, ``-1`` for unlabelled samples (POT's semi-supervised mode,
+            with ``ys`` and ``limit_max``).
         sample_weight : array-like of shape (n_source,) or None, default=None
             Source weights (non-negative; normalised to mass 1).
         target_weight : array-like of shape (n_target,) or None, default=None
@@ -183,29 +273,49 @@ class SinkhornTransport(SparsoptEstimatorMixin, OneToOneFeatureMixin, Transforme
         self : SinkhornTransport
             Fitted estimator.
         """
-        X = self._validate_input(X)
-        a = _weights(sample_weight, X, "sample_weight")
+        if Xs is None:
+            raise TypeError("SinkhornTransport.fit needs the source samples Xs.")
+        if y is not None and ys is not None:
+            raise TypeError("SinkhornTransport.fit: give the source labels as y or as ys "
+                            "(POT's spelling), not both.")
+        ys = y if ys is None else ys
+        X = self._validate_input(Xs)
+        a = self._sample_weights(sample_weight, X, "sample_weight")
         if Xt is None:
             Xt_ = X
             b = a if target_weight is None else _weights(target_weight, X, "target_weight")
         else:
             Xt_ = self._validate_input(Xt, reset=False)
-            b = _weights(target_weight, Xt_, "target_weight")
+            b = self._sample_weights(target_weight, Xt_, "target_weight")
         a = a / a.sum()
         b = b / b.sum()
         xs = np.asarray(X, dtype=np.float64)
         xt = np.asarray(Xt_, dtype=np.float64)
         C = cost_matrix(xs, xt, self.metric)
-        scale = cost_scale(C, self.normalize_cost)
-        C /= scale
-        kwargs = dict(tol=self.tol, verbose=bool(self.verbose))
+        scale = cost_scale(C, self.norm) if self.norm in ("max", "median") else 1.0
+        C = _normalize(C, self.norm, scale)
+        if ys is not None and yt is not None:
+            C = self._label_cost(C, ys, yt, xs.shape[0], xt.shape[0])
+        verbose = resolve_verbose(self.verbose)
+        kwargs = dict(tol=self.tol, verbose=int(verbose >= 2))
         if self.max_iter is not None:
             kwargs["max_iter"] = self.max_iter
         solve = sinkhorn_newton_sparse if self.solver == "sns" else sinkhorn
-        res = solve(a, b, C, self.reg, **kwargs)
+        errors = []
+
+        with progress(None, type(self).__name__, verbose) as bar:
+            def callback(state):
+                errors.append(float(state.info["marginal_error"]))
+                if verbose:
+                    bar.update(1, stage=state.info["stage"], err=errors[-1])
+
+            res = solve(a, b, C, self.reg_e, callback=callback, **kwargs)
         self.coupling_ = res.plan
+        self.cost_ = C
         self.xs_ = xs
         self.xt_ = xt
+        self.mu_s_ = a
+        self.mu_t_ = b
         self.f_ = res.f
         self.g_ = res.g
         self.cost_scale_ = scale
@@ -213,49 +323,132 @@ class SinkhornTransport(SparsoptEstimatorMixin, OneToOneFeatureMixin, Transforme
         self.marginal_error_ = float(res.marginal_error)
         self.n_iter_ = int(res.n_iter)
         self.converged_ = bool(res.converged)
+        errors.append(self.marginal_error_)
+        log_u, log_v = res.f / self.reg_e, res.g / self.reg_e
+        self.log_ = {"niter": self.n_iter_, "err": errors, "log_u": log_u, "log_v": log_v,
+                     "u": np.exp(log_u), "v": np.exp(log_v)}
         return self
 
-    def transform(self, X):
-        """Move samples to the target domain by the entropic map.
+    def _label_cost(self, C, ys, yt, n_s, n_t):
+        ys = np.asarray(ys).reshape(-1)
+        yt = np.asarray(yt).reshape(-1)
+        if ys.shape[0] != n_s or yt.shape[0] != n_t:
+            raise ValueError(f"SinkhornTransport: ys and yt must have {n_s} and {n_t} "
+                             f"labels, got {ys.shape[0]} and {yt.shape[0]}.")
+        top = float(C.max())
+        if np.isfinite(self.limit_max):
+            limit = self.limit_max * top
+        else:
+            limit = top + 100.0 * self.reg_e
+        wrong = (ys[:, None] != -1) & (yt[None, :] != -1) & (ys[:, None] != yt[None, :])
+        return np.where(wrong, np.maximum(C, limit), C)
+
+    def transform(self, Xs):
+        """Move samples to the target domain (``out_of_sample_map``).
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Source-domain samples (the fitted ones or new ones).
+        Xs : array-like of shape (n_samples, n_features)
+            Source-domain samples (the fitted ones or new ones); POT's keyword call
+            ``transform(Xs=X)`` works too.
 
         Returns
         -------
         X_new : ndarray of shape (n_samples, n_features)
-            Transported samples, in the dtype of ``X``.
+            Transported samples, in the dtype of ``Xs``.
         """
         check_is_fitted(self)
-        X = self._validate_input(X, reset=False)
-        return self._map(X, self.xt_, self.g_)
+        X = self._validate_input(Xs, reset=False)
+        return self._map(X, self.xs_, self.xt_, self.g_, self.coupling_)
 
-    def inverse_transform(self, X):
-        """Move target-domain samples back to the source domain (entropic map with ``f``).
+    def inverse_transform(self, Xt):
+        """Move target-domain samples back to the source domain (``out_of_sample_map``).
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        Xt : array-like of shape (n_samples, n_features)
             Target-domain samples.
 
         Returns
         -------
         X_source : ndarray of shape (n_samples, n_features)
-            Samples mapped onto the source domain, in the dtype of ``X``.
+            Samples mapped onto the source domain, in the dtype of ``Xt``.
         """
         check_is_fitted(self)
-        X = self._validate_input(X, reset=False)
-        return self._map(X, self.xs_, self.f_)
+        X = self._validate_input(Xt, reset=False)
+        return self._map(X, self.xt_, self.xs_, self.f_, self.coupling_.T)
 
-    def _map(self, X, Y, pot):
-        with warnings.catch_warnings():
+    def transform_labels(self, ys):
+        """Soft target labels: the source labels carried by the plan (POT's method).
+
+        Parameters
+        ----------
+        ys : array-like of shape (n_source,)
+            Labels of the fitted source samples.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_target, n_classes)
+            For each target sample, the plan's mass from each class (columns of the
+            plan normalised to 1), classes in sorted order.
+        """
+        check_is_fitted(self)
+        P = self.coupling_
+        return (P / P.sum(axis=0, keepdims=True)).T @ _masks(ys)
+
+    def inverse_transform_labels(self, yt):
+        """Soft source labels: the target labels carried back by the plan (POT's method).
+
+        Parameters
+        ----------
+        yt : array-like of shape (n_target,)
+            Labels of the fitted target samples.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_source, n_classes)
+            For each source sample, the plan's mass to each class (rows of the plan
+            normalised to 1), classes in sorted order.
+        """
+        check_is_fitted(self)
+        P = self.coupling_
+        return (P / P.sum(axis=1, keepdims=True)) @ _masks(yt)
+
+    def _map(self, X, X_fit, Y, pot, P):
+        Xf = np.asarray(X, dtype=np.float64)
+        with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
             warnings.simplefilter("ignore", RuntimeWarning)  # exp(-inf) for zero weights
-            return _entropic_map(np.asarray(X, dtype=np.float64), Y, pot, self.reg,
-                                 self.cost_scale_, self.metric, X.dtype)
+            if self.out_of_sample_map == "continuous":
+                return _entropic_map(Xf, Y, pot, self.reg_e, self.cost_scale_, self.metric,
+                                     self.norm, X.dtype)
+            mapped = np.nan_to_num((P @ Y) / P.sum(axis=1, keepdims=True), nan=0.0,
+                                   posinf=0.0, neginf=0.0)
+            if Xf.shape == X_fit.shape and np.array_equal(Xf, X_fit):
+                return mapped.astype(X.dtype, copy=False)
+            return _nearest_shift(Xf, X_fit, mapped, X.dtype)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
+
+
+def _pot_keyword(method, keyword):
+    """Let ``method`` (wrapped by scikit-learn's ``set_output`` machinery, whose wrapper
+    takes the samples positionally) also take them as POT's keyword ``keyword=``."""
+    inner = getattr(SinkhornTransport, method)
+
+    @functools.wraps(inner)
+    def call(self, *args, **kwargs):
+        if keyword in kwargs:
+            if args:
+                raise TypeError(f"SinkhornTransport.{method}: the samples were given twice "
+                                f"(positionally and as {keyword}=).")
+            args = (kwargs.pop(keyword),)
+        return inner(self, *args, **kwargs)
+
+    return call
+
+
+SinkhornTransport.transform = _pot_keyword("transform", "Xs")
+SinkhornTransport.fit_transform = _pot_keyword("fit_transform", "Xs")

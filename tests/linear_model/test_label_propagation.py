@@ -201,3 +201,33 @@ def test_pickle_and_clone_roundtrip():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         clone(model).fit(X, y)
+
+
+def test_callable_kernel_matches_rbf_and_sklearn():
+    from sklearn.metrics.pairwise import rbf_kernel
+
+    X, y, _ = _moons(n=60, n_labeled=8, noise=0.1, seed=1)
+
+    def kernel(A, B):
+        return rbf_kernel(A, B, gamma=5.0)
+
+    ours = GraphLabelPropagation(kernel=kernel, tol=1e-12, max_iter=5000).fit(X, y)
+    rbf = GraphLabelPropagation(kernel="rbf", gamma=5.0, tol=1e-12, max_iter=5000).fit(X, y)
+    ref = LabelPropagation(kernel=kernel, max_iter=200_000, tol=1e-13).fit(X, y)
+    np.testing.assert_allclose(ours.label_distributions_, rbf.label_distributions_, atol=1e-10)
+    np.testing.assert_allclose(ours.label_distributions_, ref.label_distributions_, atol=1e-6)
+    Xq = X[:5] + 0.05
+    np.testing.assert_allclose(ours.predict_proba(Xq), ref.predict_proba(Xq), atol=1e-6)
+    with pytest.raises(ValueError, match="kernel must be non-negative"):
+        GraphLabelPropagation(kernel=lambda A, B: -kernel(A, B)).fit(X, y)
+
+
+def test_x_attribute_and_n_jobs():
+    X, y, _ = _moons()
+    one = GraphLabelPropagation(n_neighbors=5).fit(X, y)
+    two = GraphLabelPropagation(n_neighbors=5, n_jobs=2).fit(X, y)
+    assert one.X_ is not None and one.X_.shape == X.shape
+    np.testing.assert_array_equal(one.X_, X)
+    np.testing.assert_array_equal(one.transduction_, two.transduction_)
+    np.testing.assert_array_equal(one.predict(X[:9] + 0.01), two.predict(X[:9] + 0.01))
+    assert not hasattr(one, "X_fit_")

@@ -16,8 +16,8 @@ from sparsopt.linalg import KroneckerOperator, kron_apply
 from sparsopt.linear_model import KroneckerSBL, SBLRegressor
 
 #: SBLRegressor options that reproduce ARDRegression's defaults
-ARD_LIKE = dict(solver="mackay", stop="coef", prune_rtol=0.0, prune_atol=1e-4, alpha_1=1e-6,
-                alpha_2=1e-6, lambda_1=1e-6, lambda_2=1e-6)
+ARD_LIKE = dict(solver="mackay", stop="coef", prune_rtol=0.0, threshold_lambda=1e4,
+                alpha_1=1e-6, alpha_2=1e-6, lambda_1=1e-6, lambda_2=1e-6)
 
 
 def _regression(n_samples, n_features, seed=0, intercept=0.3):
@@ -107,6 +107,64 @@ def test_ard_parity_with_default_tol_stops_at_the_same_iteration():
     ref = ARDRegression().fit(X, y)
     assert ours.n_iter_ == ref.n_iter_
     np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=0, atol=1e-10)
+
+
+@pytest.mark.parametrize("tol", [0.0, 1e-3])  # max_iter reached; tol met (no callback)
+def test_ard_parity_scores_lambda_alpha(tol):
+    X, y, _ = _regression(50, 10, 1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ours = SBLRegressor(**ARD_LIKE, max_iter=12, tol=tol, compute_score=True).fit(X, y)
+    ref = ARDRegression(max_iter=12, tol=tol, compute_score=True).fit(X, y)
+    assert ours.n_iter_ == ref.n_iter_ and ours.scores_.shape == (ref.n_iter_,)
+    np.testing.assert_allclose(ours.scores_, ref.scores_, rtol=1e-10)
+    # lambda_ everywhere, the pruned weights included (their precision when pruned)
+    assert not ours.active_.all()
+    np.testing.assert_allclose(ours.lambda_, ref.lambda_, rtol=1e-8)
+    np.testing.assert_array_equal(ours.lambda_ < ours.threshold_lambda, ours.active_)
+    assert ours.alpha_ == pytest.approx(ref.alpha_, rel=1e-10)
+    assert ours.alpha_ == 1.0 / ours.noise_variance_
+
+
+def test_scores_empty_without_compute_score_and_em_scores_finite():
+    X, y, _ = _regression(40, 8, 3)
+    assert SBLRegressor().fit(X, y).scores_.shape == (0,)
+    reg = SBLRegressor(compute_score=True, lambda_1=1e-6, lambda_2=1e-6).fit(X, y)
+    assert reg.scores_.shape == (reg.n_iter_,) and np.all(np.isfinite(reg.scores_))
+
+
+def test_threshold_lambda_prunes_by_precision_and_copy_x_keeps_x():
+    X, y, _ = _regression(40, 8, 3)
+    X0 = X.copy()
+    reg = SBLRegressor(prune_rtol=0.0, threshold_lambda=10.0, copy_X=False).fit(X, y)
+    np.testing.assert_array_equal(X, X0)
+    assert np.all(reg.lambda_[reg.active_] < 10.0)
+    assert np.all(reg.lambda_[~reg.active_] >= 10.0) and (~reg.active_).any()
+
+
+@pytest.mark.parametrize("Est", ["sbl", "kron"])
+def test_verbose_shows_progress(Est, capsys, monkeypatch):
+    import sparsopt._core.progress as prog
+
+    monkeypatch.setattr(prog.Progress, "__init__", _plain_init(prog.Progress.__init__))
+    if Est == "sbl":
+        X, y, _ = _regression(40, 8, 3)
+        est = SBLRegressor(verbose=1).fit(X, y)
+    else:
+        factors, y, _, s2 = make_kronecker_problem((5, 4), (8, 4), 2, snr=30, random_state=0,
+                                                   return_noise_variance=True)
+        est = KroneckerSBL(verbose=1, noise_variance=s2, learn_noise=False).fit(factors, y)
+    lines = capsys.readouterr().out.strip().splitlines()
+    name = type(est).__name__
+    assert lines and lines[-1].startswith(f"{name}: {est.n_iter_}/{est.max_iter}")
+    assert "objective=" in lines[-1]
+
+
+def _plain_init(init):
+    def plain(self, *args, **kwargs):
+        kwargs.update(use_tqdm=False, min_interval=0.0)
+        init(self, *args, **kwargs)
+    return plain
 
 
 # ----------------------------------------------------------------------------- SBLRegressor

@@ -183,7 +183,10 @@ def sbl(X, y, *, solver="em", noise_variance=None, learn_noise=True, prune_rtol=
         iteration: ``state.x`` the posterior mean of that iteration's E-step (full length,
         zero at pruned entries, shaped as the result's ``x``), ``state.objective`` the SBL
         cost, ``state.info``: ``gamma`` (N,) the updated prior variances,
-        ``noise_variance``, ``n_active``. Returning True stops the run (``converged=False``,
+        ``gamma_unpruned`` (N,) the same before pruning (the values of the entries this
+        iteration pruned), ``logdet`` and ``rss`` of the E-step (``log det C`` and
+        ``||y - X mu||^2`` per snapshot, for the ``gamma`` and ``sigma^2`` it started
+        from), ``noise_variance``, ``n_active``. Returning True stops the run (``converged=False``,
         ``stopped_by="callback"``, no ``ConvergenceWarning``).
     verbose : int or None, default=None
         One line per iteration when > 0; ``None`` reads ``sparsopt.get_config()``.
@@ -287,6 +290,7 @@ def sbl(X, y, *, solver="em", noise_variance=None, learn_noise=True, prune_rtol=
         mu_old = mu_full.copy() if stop == "coef" else None
         keep = active & (gamma_new > prune_atol) & (gamma_new >= prune_rtol * gmax) \
             & (gamma_new > 0)
+        gamma_raw = gamma_new.copy() if callback is not None else None
         gamma_new[~keep] = 0.0
         mu_full[:] = 0
         mu_full[idx] = mu
@@ -298,9 +302,11 @@ def sbl(X, y, *, solver="em", noise_variance=None, learn_noise=True, prune_rtol=
         gamma, sigma2, active = gamma_new, sigma2_new, keep
         n_active = int(active.sum())
         stop_now = mon.check(it, mu_full[:, 0] if was_1d else mu_full, crit, cost,
-                             gamma=gamma, noise_variance=sigma2, n_active=n_active)
+                             gamma=gamma, gamma_unpruned=gamma_raw, logdet=logdet, rss=rss,
+                             noise_variance=sigma2, n_active=n_active)
         if mon.history and mon.history[-1]["iteration"] == it:
-            del mon.history[-1]["gamma"]  # for the callback only: no N-vector per record
+            rec = mon.history[-1]  # for the callback only: no N-vector per record
+            del rec["gamma"], rec["gamma_unpruned"]
         if stop_now:
             break
         if not n_active:
