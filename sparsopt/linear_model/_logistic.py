@@ -41,9 +41,12 @@ def _fold_class_weight(class_weight, classes, y, yi, sample_weight):
     weighted class count)``, computed with the sample weights, as scikit-learn does)."""
     if class_weight is None:
         return sample_weight
-    cw = compute_class_weight(class_weight, classes=classes, y=y, sample_weight=sample_weight)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cw = compute_class_weight(class_weight, classes=classes, y=y,
+                                  sample_weight=sample_weight)
     sw = np.ones(yi.shape[0]) if sample_weight is None else sample_weight
-    return sw * np.asarray(cw, dtype=np.float64)[yi]
+    # a class whose samples all weigh 0 has an infinite "balanced" weight: they stay at 0
+    return np.where(sw > 0, sw * np.asarray(cw, dtype=np.float64)[yi], 0.0)
 
 
 class _SparseLogisticBase(SparsoptEstimatorMixin, LinearClassifierMixin, BaseEstimator):
