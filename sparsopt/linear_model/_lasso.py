@@ -9,12 +9,19 @@ from numbers import Integral, Real
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
+from sklearn.utils import check_array, check_consistent_length
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
 from ..exceptions import ConvergenceWarning
-from ..solvers.glm.working_set_cd import WS_STRATEGIES, working_set_cd
+from ..penalties import get_penalty
+from ..solvers.glm.working_set_cd import (
+    WS_STRATEGIES,
+    alpha_max,
+    working_set_cd,
+    working_set_cd_path,
+)
 from ..utils.estimator import SparsoptEstimatorMixin
 
 _COMMON_CONSTRAINTS = {
@@ -25,9 +32,67 @@ _COMMON_CONSTRAINTS = {
     "positive": ["boolean"],
     "random_state": ["random_state"],
     "selection": [StrOptions({"cyclic", "random"})],
+    "precompute": ["boolean", StrOptions({"auto"}), "array-like"],
     "p0": [Interval(Integral, 1, None, closed="left")],
     "ws_strategy": [StrOptions(set(WS_STRATEGIES))],
 }
+
+
+def _solver_kwargs(est):
+    """THE one place where the scikit-learn spellings of a Lasso-type estimator become the
+    keywords of :func:`~sparsopt.solvers.glm.working_set_cd.working_set_cd` (and of its path).
+
+    * ``max_iter`` (scikit-learn: coordinate-descent epochs) -> ``max_epochs`` and the outer
+      budget ``max_iter``;
+    * ``tol`` -> ``tol`` (the same duality-gap criterion, ``gap <= tol ||y||^2 / n``);
+    * ``positive`` -> a ``Positive()`` constraint on the penalty (in :func:`_en_penalty`);
+    * ``precompute``, ``check_input`` -> validated (see :func:`_check_gram`), not passed:
+      the working sets keep each epoch at ``O(n_samples |working set|)`` without a Gram;
+    * ``selection``, ``random_state`` -> validated, not passed: the working set is swept
+      cyclically (the greedy ranking already orders the features);
+    * ``copy_X`` -> not passed: ``X`` is never modified.
+    """
+    return dict(max_iter=est.max_iter, max_epochs=est.max_iter, tol=est.tol, p0=est.p0,
+                ws_strategy=est.ws_strategy)
+
+
+def _check_gram(precompute, X, sample_weight, fit_intercept, owner, check_gram=True):
+    """Validate scikit-learn's ``precompute`` against the problem the solver sees.
+
+    ``False``, ``True`` and ``"auto"`` are accepted (the solver does not use a Gram
+    matrix). An array must be ``X^T diag(s) X`` of shape (n_features, n_features), ``s``
+    the sample weights rescaled to sum to ``n_samples``: its shape is always checked and,
+    with ``check_gram``, one whole column is compared with the data (scikit-learn checks one
+    entry). As in scikit-learn, a Gram matrix is ignored with a UserWarning when
+    ``fit_intercept`` centres a non-centred ``X``, and silently for sparse ``X``.
+    """
+    if isinstance(precompute, (bool, np.bool_, str)):
+        return
+    G = np.asarray(precompute)
+    p = X.shape[1]
+    if G.shape != (p, p):
+        raise ValueError(f"{owner}: the Gram matrix passed as precompute must have shape "
+                         f"(n_features, n_features) = ({p}, {p}), got {G.shape}.")
+    if sp.issparse(X):
+        return  # scikit-learn: precompute is not used with sparse X
+    n = X.shape[0]
+    sw = None if sample_weight is None else \
+        np.asarray(sample_weight, dtype=np.float64) * (n / np.sum(sample_weight))
+    if fit_intercept:
+        offset = np.average(X, axis=0, weights=sw)
+        if not np.allclose(offset, 0.0):
+            warnings.warn(f"{owner}: a Gram matrix was provided but X is centred to fit the "
+                          "intercept: the Gram matrix is not used.", UserWarning, stacklevel=4)
+            return
+    if not check_gram:
+        return
+    j = p // 2
+    xj = X[:, j].astype(np.float64)
+    col = X.T @ (xj if sw is None else sw * xj)
+    rtol = 1e-4 if np.float32 in (X.dtype, G.dtype) else 1e-7
+    if not np.allclose(G[:, j], col, rtol=rtol, atol=1e-5):
+        raise ValueError(f"{owner}: the Gram matrix passed as precompute is not X^T X (with "
+                         f"the sample weights): its column {j} differs from the data's.")
 
 
 def _weighted_tol_scale(y, sample_weight, fit_intercept):
@@ -50,7 +115,7 @@ def _en_penalty(est, alpha, l1_ratio):
 
 
 def _fit_targets(owner, X, Y, sample_weight, *, penalty, fit_intercept, max_iter, tol, p0,
-                 ws_strategy, coef_init=None, stacklevel=3, verbose=0):
+                 ws_strategy, max_epochs=None, coef_init=None, stacklevel=3, verbose=0):
     """Solve one penalized least-squares problem per column of ``Y`` (shape (n_samples,
     n_targets)) with :func:`~sparsopt.solvers.glm.working_set_cd.working_set_cd`; emit at most
     one ConvergenceWarning that names ``owner``'s parameters.
@@ -58,6 +123,7 @@ def _fit_targets(owner, X, Y, sample_weight, *, penalty, fit_intercept, max_iter
     Returns ``(coef, intercept, dual_gaps, n_iters, results)`` with ``coef`` of shape
     (n_targets, n_features) in the dtype of ``X``.
     """
+    max_epochs = max_iter if max_epochs is None else max_epochs
     n_targets = Y.shape[1]
     coef = np.empty((n_targets, X.shape[1]), dtype=X.dtype)
     intercept = np.empty(n_targets, dtype=X.dtype)
@@ -71,7 +137,7 @@ def _fit_targets(owner, X, Y, sample_weight, *, penalty, fit_intercept, max_iter
             warnings.simplefilter("ignore", ConvergenceWarning)
             res = working_set_cd(X, Y[:, k], penalty=penalty, sample_weight=sample_weight,
                                  fit_intercept=fit_intercept, init=w0, max_iter=max_iter,
-                                 max_epochs=max_iter, tol=tol, p0=p0, ws_strategy=ws_strategy,
+                                 max_epochs=max_epochs, tol=tol, p0=p0, ws_strategy=ws_strategy,
                                  verbose=verbose)
         coef[k] = res.x
         intercept[k] = res.info["intercept"]
@@ -90,10 +156,232 @@ def _fit_targets(owner, X, Y, sample_weight, *, penalty, fit_intercept, max_iter
         elif r.info["stopped_by"] not in ("nonfinite", "callback"):
             warnings.warn(
                 f"{owner} did not converge{which}: {what} = {crit:.3e} > {tol_s:.3e} after "
-                f"max_iter = {max_iter} coordinate-descent epochs. Increase max_iter or tol.",
+                f"max_iter = {max_epochs} coordinate-descent epochs. Increase max_iter or tol.",
                 ConvergenceWarning, stacklevel=stacklevel)
     n_iters = [int(r.n_iter) for r in results]
     return coef, intercept, gaps, n_iters, results
+
+
+_PATH_PARAMS = ("sample_weight", "tol", "max_iter", "random_state", "selection",
+                "do_screening")
+
+
+def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, n_alphas=None, alphas=None,
+              precompute="auto", Xy=None, copy_X=True, coef_init=None, verbose=False,
+              return_n_iter=False, positive=False, check_input=True, **params):
+    """Elastic-net regularisation path, scikit-learn's ``enet_path`` on working sets.
+
+    Solves, for each ``alpha`` in decreasing order with warm starts (by
+    :func:`~sparsopt.solvers.glm.working_set_cd.working_set_cd_path`)::
+
+        1 / (2 * n_samples) * ||y - Xw||^2_2 + alpha * l1_ratio * ||w||_1
+        + 0.5 * alpha * (1 - l1_ratio) * ||w||^2_2
+
+    without intercept, as scikit-learn's path (centre ``X`` and ``y`` first to fit one).
+    The calls written for scikit-learn >= 1.9 run unchanged and return the same shapes.
+
+    Parameters
+    ----------
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        Training data (float32 stays float32; sparse input is used as CSC).
+    y : array-like of shape (n_samples,)
+        Target. A 2-D ``y`` (scikit-learn's multi-task path) is refused.
+    l1_ratio : float, default=0.5
+        Mixing parameter in [0, 1]; 1 is the Lasso.
+    eps : float, default=1e-3
+        ``alpha_min / alpha_max`` of the automatic grid.
+    n_alphas : int or None, default=None
+        Number of alphas of the automatic grid when ``alphas`` is None (deprecated in
+        scikit-learn 1.9; prefer ``alphas=int``).
+    alphas : int, array-like or None, default=None
+        An int is the number of alphas of the automatic grid (``alpha_max`` down to
+        ``eps * alpha_max``, log-spaced; 100 when None); an array is the grid itself
+        (sorted decreasing).
+    precompute : bool, "auto" or array-like of shape (n_features, n_features), \
+default="auto"
+        Accepted and validated as in :class:`ElasticNet` (a Gram matrix must be ``X^T X``),
+        not used.
+    Xy : array-like of shape (n_features,), default=None
+        scikit-learn's precomputed ``X^T y``: checked against the data (ValueError if it
+        differs), not used.
+    copy_X : bool, default=True
+        Accepted; ``X`` is never modified.
+    coef_init : array-like of shape (n_features,), default=None
+        Initial coefficients of the first ``alpha``.
+    verbose : bool or int, default=False
+        Print one line with the number of alphas that converged.
+    return_n_iter : bool, default=False
+        Also return the epochs per ``alpha``.
+    positive : bool, default=False
+        Force the coefficients to be non-negative.
+    check_input : bool, default=True
+        ``X`` and ``y`` are always validated; ``False`` only skips the comparison of a Gram
+        matrix with the data.
+    **params : dict
+        scikit-learn's ``sample_weight`` (rescaled to sum to ``n_samples``), ``tol``
+        (duality gap ``<= tol * ||y||^2 / n``, default 1e-4), ``max_iter`` (epochs per
+        ``alpha``, default 1000), ``random_state`` and ``selection`` (accepted, the
+        working sets are swept cyclically), ``do_screening`` (gap-safe screening, default
+        True). Anything else raises a ValueError (scikit-learn's private ``X_offset`` and
+        ``X_scale`` included: centre the data yourself).
+
+    Returns
+    -------
+    alphas : ndarray of shape (n_alphas,)
+        Decreasing.
+    coefs : ndarray of shape (n_features, n_alphas)
+        Coefficients along the path, in the dtype of ``X``.
+    dual_gaps : ndarray of shape (n_alphas,)
+        Duality gaps at the end of each fit (objective scale, as scikit-learn's).
+    n_iters : list of int
+        Epochs per ``alpha`` (only with ``return_n_iter=True``).
+
+    See Also
+    --------
+    lasso_path, ElasticNet, ElasticNetCV,
+    sparsopt.solvers.glm.working_set_cd.working_set_cd_path
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sparsopt.linear_model import enet_path
+    >>> rng = np.random.default_rng(0)
+    >>> X, y = rng.standard_normal((30, 5)), rng.standard_normal(30)
+    >>> alphas, coefs, gaps = enet_path(X, y, l1_ratio=0.8, alphas=4)
+    >>> alphas.shape, coefs.shape, gaps.shape, bool(np.all(coefs[:, 0] == 0))
+    ((4,), (5, 4), (4,), True)
+    """
+    owner = "enet_path"
+    params = dict(params)
+    unknown = sorted(set(params) - set(_PATH_PARAMS))
+    if unknown:
+        raise ValueError(f"{owner}: unexpected parameters in params: {unknown}; supported: "
+                         f"{list(_PATH_PARAMS)}.")
+    sample_weight = params.get("sample_weight")
+    tol = float(params.get("tol", 1e-4))
+    max_iter = int(params.get("max_iter", 1000))
+    if params.get("selection", "cyclic") not in ("cyclic", "random"):
+        raise ValueError(f"{owner}: selection must be 'cyclic' or 'random'.")
+    if not 0.0 <= float(l1_ratio) <= 1.0:
+        raise ValueError(f"{owner}: l1_ratio must be in [0, 1], got {l1_ratio!r}.")
+    X = check_array(X, accept_sparse="csc", dtype=[np.float64, np.float32])
+    y = check_array(y, ensure_2d=False, dtype=X.dtype)
+    if y.ndim != 1:
+        raise ValueError(f"{owner}: y must be 1-D; the multi-task path (2-D y) is not "
+                         "supported (fit each column, or use a GroupL21 penalty).")
+    check_consistent_length(X, y)
+    if sample_weight is not None:
+        sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64,
+                                             ensure_non_negative=True)
+    _check_gram(precompute, X, sample_weight, False, owner, check_gram=check_input)
+    n, p = X.shape
+    if Xy is not None:
+        Xy = np.asarray(Xy, dtype=np.float64).reshape(-1)
+        yw = y if sample_weight is None else y * sample_weight * (n / sample_weight.sum())
+        ref = np.asarray(safe_sparse_dot(X.T, yw.astype(np.float64))).reshape(-1)
+        if Xy.shape != (p,) or not np.allclose(Xy, ref, rtol=1e-4, atol=1e-5):
+            raise ValueError(f"{owner}: Xy must be X^T y (shape ({p},)), with the sample "
+                             "weights.")
+    if alphas is None or isinstance(alphas, Integral):
+        n_grid = int(alphas if alphas is not None else (n_alphas or 100))
+        if n_grid < 1:
+            raise ValueError(f"{owner}: the number of alphas must be >= 1.")
+        if float(l1_ratio) == 0.0:
+            raise ValueError(f"{owner}: the automatic alpha grid is not defined for "
+                             "l1_ratio=0; pass alphas=[...].")
+        a_max = alpha_max(X, y, penalty=get_penalty("l1", alpha=1.0),
+                          sample_weight=sample_weight, fit_intercept=False) / float(l1_ratio)
+        res = np.finfo(np.float64).resolution
+        grid = (np.full(n_grid, res) if a_max <= res
+                else np.geomspace(a_max, a_max * eps, num=n_grid))
+    else:
+        grid = np.asarray(alphas, dtype=np.float64).ravel()
+    pen = (get_penalty("l1", alpha=float(grid.max()), positive=bool(positive))
+           if float(l1_ratio) == 1.0 else
+           get_penalty("elasticnet", alpha=float(grid.max()), l1_ratio=float(l1_ratio),
+                       positive=bool(positive)))
+    init = None if coef_init is None else np.asarray(coef_init, dtype=np.float64).reshape(p)
+    grid, coefs, _, gaps, n_iters = working_set_cd_path(
+        X, y, alphas=grid, penalty=pen, sample_weight=sample_weight, fit_intercept=False,
+        init=init, max_iter=max_iter, max_epochs=max_iter, tol=tol,
+        screening=bool(params.get("do_screening", True)), warn=False)
+    tol_s = tol * _weighted_tol_scale(y, sample_weight, False)
+    bad = gaps > tol_s * (1 + 1e-6) + 1e-300
+    if np.any(bad):
+        warnings.warn(f"{owner}: {int(bad.sum())} of {grid.size} alphas did not converge "
+                      f"(smallest {grid[bad].min():.3e}): the duality gap stayed above tol * "
+                      f"||y||^2 / n after max_iter = {max_iter} epochs. Increase max_iter or "
+                      "tol.", ConvergenceWarning, stacklevel=2)
+    if verbose:
+        print(f"{owner}: {grid.size - int(bad.sum())} of {grid.size} alphas converged.")
+    gaps = gaps.astype(X.dtype)
+    if return_n_iter:
+        return grid, coefs, gaps, [int(k) for k in n_iters]
+    return grid, coefs, gaps
+
+
+def lasso_path(X, y, *, eps=1e-3, n_alphas=None, alphas=None, precompute="auto", Xy=None,
+               copy_X=True, coef_init=None, verbose=False, return_n_iter=False,
+               positive=False, **params):
+    """Lasso regularisation path, scikit-learn's ``lasso_path`` on working sets.
+
+    :func:`enet_path` with ``l1_ratio=1``: for each ``alpha`` (decreasing, warm-started)
+    minimises ``1 / (2 * n_samples) * ||y - Xw||^2_2 + alpha * ||w||_1`` without
+    intercept.
+
+    Parameters
+    ----------
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        Training data.
+    y : array-like of shape (n_samples,)
+        Target (1-D).
+    eps : float, default=1e-3
+        ``alpha_min / alpha_max``.
+    n_alphas : int or None, default=None
+        Grid size when ``alphas`` is None (prefer ``alphas=int``).
+    alphas : int, array-like or None, default=None
+        Number of alphas (100 when None) or the grid.
+    precompute : bool, "auto" or array-like, default="auto"
+        Accepted and validated, not used (see :func:`enet_path`).
+    Xy : array-like of shape (n_features,), default=None
+        Checked against ``X^T y``, not used.
+    copy_X : bool, default=True
+        Accepted; ``X`` is never modified.
+    coef_init : array-like of shape (n_features,), default=None
+        Initial coefficients.
+    verbose : bool or int, default=False
+        Print a one-line summary.
+    return_n_iter : bool, default=False
+        Also return the epochs per ``alpha``.
+    positive : bool, default=False
+        Force non-negative coefficients.
+    **params : dict
+        ``sample_weight``, ``tol``, ``max_iter``, ``random_state``, ``selection``,
+        ``do_screening``, ``check_input`` (see :func:`enet_path`).
+
+    Returns
+    -------
+    alphas : ndarray of shape (n_alphas,)
+    coefs : ndarray of shape (n_features, n_alphas)
+    dual_gaps : ndarray of shape (n_alphas,)
+    n_iters : list of int
+        Only with ``return_n_iter=True``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sparsopt.linear_model import lasso_path
+    >>> X = np.array([[1, 2, 3.1], [2.3, 5.4, 4.3]]).T
+    >>> y = np.array([1, 2, 3.1])
+    >>> alphas, coefs, _ = lasso_path(X, y, alphas=[5.0, 1.0, 0.5])
+    >>> coefs.round(2).tolist()
+    [[0.0, 0.0, 0.47], [0.22, 0.44, 0.24]]
+    """
+    check_input = params.pop("check_input", True)
+    return enet_path(X, y, l1_ratio=1.0, eps=eps, n_alphas=n_alphas, alphas=alphas,
+                     precompute=precompute, Xy=Xy, copy_X=copy_X, coef_init=coef_init,
+                     verbose=verbose, return_n_iter=return_n_iter, positive=positive,
+                     check_input=check_input, **params)
 
 
 class _GLMBase(SparsoptEstimatorMixin, RegressorMixin, BaseEstimator):
@@ -170,6 +458,15 @@ class ElasticNet(_GLMBase):
         Elastic-net mixing parameter in [0, 1]; 1 is the Lasso.
     fit_intercept : bool, default=True
         Fit an intercept (the data are centred, implicitly for sparse ``X``).
+    precompute : bool, "auto" or array-like of shape (n_features, n_features), \
+default=False
+        scikit-learn's Gram option, accepted and validated but not used: the working sets
+        keep each epoch at ``O(n_samples |working set|)`` without a Gram matrix. An array
+        must be ``X^T X`` (of ``X`` rescaled by the square roots of the sample weights,
+        normalised to sum to ``n_samples``): its shape is checked and, unless
+        ``check_input=False``, one column is compared with the data (ValueError if they
+        differ); with ``fit_intercept`` on a non-centred ``X`` it is ignored with a
+        UserWarning, as in scikit-learn.
     max_iter : int, default=1000
         Budget of coordinate-descent epochs. One epoch is a pass over the *working set*
         (scikit-learn's epochs pass over all features), so the same number allows more
@@ -213,6 +510,9 @@ class ElasticNet(_GLMBase):
     objective_history_ : ndarray of shape (n_outer,) or list of such arrays
         Objective at each working-set iteration (one array per target for several
         targets).
+    sparse_coef_ : scipy.sparse.csr_matrix of shape (1, n_features) or \
+(n_targets, n_features)
+        ``coef_`` as a sparse matrix (read-only property).
     n_features_in_ : int
         Number of features seen during ``fit``.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -222,8 +522,9 @@ class ElasticNet(_GLMBase):
     -----
     A 2-D ``y`` of shape (n_samples, n_targets) is solved target by target (independent
     problems sharing ``X``, as scikit-learn does; for a penalty coupling the targets use a
-    group penalty). ``precompute`` is not offered: the working sets keep epochs cheap
-    without a Gram matrix.
+    group penalty). ``precompute`` is validated but not used: the working sets keep epochs
+    cheap without a Gram matrix. ``ElasticNet.path`` is :func:`enet_path`, as in
+    scikit-learn.
 
     See Also
     --------
@@ -260,12 +561,15 @@ class ElasticNet(_GLMBase):
     }
     _multi_output = True
 
-    def __init__(self, alpha=1.0, *, l1_ratio=0.5, fit_intercept=True, max_iter=1000,
-                 tol=1e-4, copy_X=True, warm_start=False, positive=False, random_state=None,
-                 selection="cyclic", p0=10, ws_strategy="gs-r"):
+    path = staticmethod(enet_path)
+
+    def __init__(self, alpha=1.0, *, l1_ratio=0.5, fit_intercept=True, precompute=False,
+                 max_iter=1000, tol=1e-4, copy_X=True, warm_start=False, positive=False,
+                 random_state=None, selection="cyclic", p0=10, ws_strategy="gs-r"):
         self.alpha = alpha
         self.l1_ratio = l1_ratio
         self.fit_intercept = fit_intercept
+        self.precompute = precompute
         self.max_iter = max_iter
         self.tol = tol
         self.copy_X = copy_X
@@ -280,7 +584,7 @@ class ElasticNet(_GLMBase):
         return self.l1_ratio
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, check_input=True):
         """Fit the model by working-set coordinate descent, one target at a time.
 
         Parameters
@@ -290,8 +594,12 @@ class ElasticNet(_GLMBase):
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
             Target(s). Each column of a 2-D ``y`` is an independent problem on the same
             ``X`` (as in scikit-learn, not the row-sparse multi-task penalty).
-        sample_weight : array-like of shape (n_samples,), default=None
+        sample_weight : float or array-like of shape (n_samples,), default=None
             Non-negative weights, rescaled internally to sum to ``n_samples``.
+        check_input : bool, default=True
+            scikit-learn's switch to skip input checks. ``X`` and ``y`` are always
+            validated here (it costs little next to the fit); ``False`` only skips the
+            comparison of a ``precompute`` Gram matrix with the data.
 
         Returns
         -------
@@ -299,6 +607,8 @@ class ElasticNet(_GLMBase):
         """
         X, y, sample_weight = self._validate_xy(X, y, sample_weight)
         name = type(self).__name__
+        _check_gram(self.precompute, X, sample_weight, self.fit_intercept, name,
+                    check_gram=check_input)
         if self.alpha == 0:
             warnings.warn(f"{name}: with alpha=0 the problem is least squares and the "
                           "duality gap is not a useful criterion; use "
@@ -313,8 +623,7 @@ class ElasticNet(_GLMBase):
         pen = _en_penalty(self, self.alpha, self._get_l1_ratio())
         coef, intercept, gaps, n_iters, results = _fit_targets(
             name, X, Y, sample_weight, penalty=pen, fit_intercept=self.fit_intercept,
-            max_iter=self.max_iter, tol=self.tol, p0=self.p0, ws_strategy=self.ws_strategy,
-            coef_init=coef_init)
+            coef_init=coef_init, **_solver_kwargs(self))
         if not self.fit_intercept:
             intercept = 0.0  # scikit-learn: a float 0.0 without intercept, whatever y
         if n_targets == 1:
@@ -356,6 +665,9 @@ class Lasso(ElasticNet):
         Constant that multiplies the l1 term (>= 0).
     fit_intercept : bool, default=True
         Fit an intercept (the data are centred, implicitly for sparse ``X``).
+    precompute : bool, "auto" or array-like of shape (n_features, n_features), \
+default=False
+        Accepted and validated, not used (see :class:`ElasticNet`).
     max_iter : int, default=1000
         Budget of coordinate-descent epochs over the working sets.
     tol : float, default=1e-4
@@ -390,6 +702,9 @@ class Lasso(ElasticNet):
         Whether the gap criterion was met (for every target).
     objective_history_ : ndarray of shape (n_outer,) or list of such arrays
         Objective at each working-set iteration (one array per target).
+    sparse_coef_ : scipy.sparse.csr_matrix of shape (1, n_features) or \
+(n_targets, n_features)
+        ``coef_`` as a sparse matrix (read-only property).
     n_features_in_ : int
         Number of features seen during ``fit``.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -397,7 +712,9 @@ class Lasso(ElasticNet):
 
     Notes
     -----
-    A 2-D ``y`` is solved target by target, as in scikit-learn.
+    A 2-D ``y`` is solved target by target, as in scikit-learn. ``Lasso.path`` is
+    :func:`enet_path` (with its default ``l1_ratio=0.5``), exactly as in scikit-learn; call
+    :func:`lasso_path` for the Lasso path.
 
     See Also
     --------
@@ -432,16 +749,17 @@ class Lasso(ElasticNet):
         k: v for k, v in ElasticNet._parameter_constraints.items() if k != "l1_ratio"
     }
 
-    def __init__(self, alpha=1.0, *, fit_intercept=True, max_iter=1000, tol=1e-4, copy_X=True,
-                 warm_start=False, positive=False, random_state=None, selection="cyclic",
-                 p0=10, ws_strategy="gs-r"):
+    def __init__(self, alpha=1.0, *, fit_intercept=True, precompute=False, max_iter=1000,
+                 tol=1e-4, copy_X=True, warm_start=False, positive=False, random_state=None,
+                 selection="cyclic", p0=10, ws_strategy="gs-r"):
         super().__init__(alpha=alpha, l1_ratio=1.0, fit_intercept=fit_intercept,
-                         max_iter=max_iter, tol=tol, copy_X=copy_X, warm_start=warm_start,
-                         positive=positive, random_state=random_state, selection=selection,
-                         p0=p0, ws_strategy=ws_strategy)
+                         precompute=precompute, max_iter=max_iter, tol=tol, copy_X=copy_X,
+                         warm_start=warm_start, positive=positive,
+                         random_state=random_state, selection=selection, p0=p0,
+                         ws_strategy=ws_strategy)
 
     def _get_l1_ratio(self):
         return 1.0
 
 
-__all__ = ["ElasticNet", "Lasso"]
+__all__ = ["ElasticNet", "Lasso", "enet_path", "lasso_path"]

@@ -8,20 +8,27 @@ from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn import get_config
 from sklearn.base import _fit_context
 from sklearn.model_selection import check_cv
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.extmath import safe_sparse_dot
+from sklearn.utils.metadata_routing import MetadataRouter, MethodMapping, process_routing
 
+from .._core.progress import progress
 from ..exceptions import ConvergenceWarning
 from ..solvers.glm.working_set_cd import alpha_max, working_set_cd_path
 from ..utils.parallel import effective_n_jobs
 from ._lasso import (
     _COMMON_CONSTRAINTS,
+    _check_gram,
     _en_penalty,
     _fit_targets,
     _GLMBase,
+    _solver_kwargs,
     _weighted_tol_scale,
+    enet_path,
+    lasso_path,
 )
 
 _CV_CONSTRAINTS = {
@@ -74,17 +81,47 @@ class _LinearModelCV(_GLMBase):
                 grids.append(np.geomspace(a_max, a_max * self.eps, num=n_alphas))
         return np.array(grids)
 
-    def _cv_fit(self, X, y, sample_weight):
+    def _split_params(self, sample_weight, params):
+        """The metadata for ``cv.split``: routed by scikit-learn's metadata routing when it
+        is enabled (``sklearn.set_config(enable_metadata_routing=True)``); otherwise only
+        ``groups`` is accepted and passed to the splitter."""
+        if get_config().get("enable_metadata_routing", False):
+            routed = process_routing(self, "fit", sample_weight=sample_weight, **params)
+            return routed.splitter.split
+        unknown = sorted(set(params) - {"groups"})
+        if unknown:
+            raise ValueError(
+                f"{type(self).__name__}.fit got unexpected arguments {unknown}: only groups "
+                "is passed to the splitter without metadata routing; enable it with "
+                "sklearn.set_config(enable_metadata_routing=True) to route other metadata.")
+        return dict(params)
+
+    def get_metadata_routing(self):
+        """Metadata routing of this estimator: ``fit`` consumes ``sample_weight`` and routes
+        the splitter's metadata (``groups``) to ``cv.split``.
+
+        Returns
+        -------
+        routing : sklearn.utils.metadata_routing.MetadataRouter
+            The routing information (see scikit-learn's metadata routing user guide).
+        """
+        return (MetadataRouter(owner=self)
+                .add_self_request(self)
+                .add(splitter=check_cv(self.cv),
+                     method_mapping=MethodMapping().add(caller="fit", callee="split")))
+
+    def _cv_fit(self, X, y, sample_weight, params):
         name = type(self).__name__
         X, y, sample_weight = self._validate_xy(X, y, sample_weight)
+        _check_gram(self.precompute, X, sample_weight, self.fit_intercept, name)
         n_threads = effective_n_jobs(self.n_jobs)  # validates n_jobs
         l1_ratios = self._l1_ratios()
         grids = self._grids(X, y, sample_weight, l1_ratios)
-        folds = list(check_cv(self.cv).split(X, y))
+        split_params = self._split_params(sample_weight, params)
+        folds = list(check_cv(self.cv).split(X, y, **split_params))
         Xr = X.tocsr() if sp.issparse(X) else X
         y64 = y.astype(np.float64)
-        kw = dict(max_iter=self.max_iter, max_epochs=self.max_iter,
-                  tol=self.tol, p0=self.p0, ws_strategy=self.ws_strategy, warn=False)
+        kw = dict(_solver_kwargs(self), warn=False)
 
         def run(job):
             i_r, (train, test) = job
@@ -109,11 +146,19 @@ class _LinearModelCV(_GLMBase):
 
         jobs = [(i_r, f) for i_r in range(l1_ratios.size) for f in folds]
         n_threads = min(n_threads, len(jobs))
-        if n_threads > 1:
-            with ThreadPoolExecutor(max_workers=n_threads) as pool:
-                out = list(pool.map(run, jobs))
-        else:
-            out = [run(j) for j in jobs]
+        out = []
+        # one unit of progress per (l1_ratio, fold) path of grids.shape[1] alphas
+        with progress(len(jobs), f"{name} (paths of {grids.shape[1]} alphas)",
+                      self.verbose) as bar:
+            if n_threads > 1:
+                with ThreadPoolExecutor(max_workers=n_threads) as pool:
+                    for o in pool.map(run, jobs):
+                        out.append(o)
+                        bar.update(1)
+            else:
+                for j in jobs:
+                    out.append(run(j))
+                    bar.update(1)
         mse = np.array([o[0] for o in out]).reshape(l1_ratios.size, len(folds), -1)
         n_bad = sum(o[1].size for o in out)
         if n_bad:
@@ -140,8 +185,7 @@ class _LinearModelCV(_GLMBase):
         coef, intercept, gaps, n_iters, results = _fit_targets(
             name, X, y[:, None], sample_weight,
             penalty=_en_penalty(self, self.alpha_, self.l1_ratio_),
-            fit_intercept=self.fit_intercept, max_iter=self.max_iter, tol=self.tol, p0=self.p0,
-            ws_strategy=self.ws_strategy, stacklevel=5)
+            fit_intercept=self.fit_intercept, stacklevel=5, **_solver_kwargs(self))
         self.coef_ = coef[0]
         self.intercept_ = float(intercept[0])
         self.dual_gap_ = float(gaps[0])
@@ -169,6 +213,10 @@ class LassoCV(_LinearModelCV):
         An int is a number of alphas (scikit-learn >= 1.7 style); an array the grid itself.
     fit_intercept : bool, default=True
         Fit an intercept.
+    precompute : bool, "auto" or array-like of shape (n_features, n_features), \
+default="auto"
+        scikit-learn's Gram option, accepted and validated (an array must be ``X^T X`` of
+        the whole data, see :class:`ElasticNet`), not used.
     max_iter : int, default=1000
         Epoch budget per ``alpha``.
     tol : float, default=1e-4
@@ -178,7 +226,8 @@ class LassoCV(_LinearModelCV):
     cv : int, cross-validation generator or iterable, default=None
         As in scikit-learn (None: 5-fold).
     verbose : bool or int, default=False
-        Print the best alpha.
+        Show progress over the (fold) path fits (a tqdm bar when tqdm is installed, plain
+        lines otherwise) and print the best alpha.
     n_jobs : int or None, default=None
         Threads over folds.
     positive : bool, default=False
@@ -217,7 +266,11 @@ class LassoCV(_LinearModelCV):
 
     Notes
     -----
-    Single-target only, as scikit-learn's ``LassoCV``. ``precompute`` is not offered.
+    Single-target only, as scikit-learn's ``LassoCV``. ``precompute``, ``selection`` and
+    ``random_state`` are validated but not used. ``fit(X, y, groups=groups)`` passes
+    ``groups`` to the splitter (``cv=GroupKFold(...)``) with or without scikit-learn's
+    metadata routing (scikit-learn requires routing to be enabled). ``LassoCV.path`` is
+    :func:`lasso_path`, as in scikit-learn.
 
     See Also
     --------
@@ -243,15 +296,17 @@ class LassoCV(_LinearModelCV):
     """
 
     _parameter_constraints = dict(_CV_CONSTRAINTS)
+    path = staticmethod(lasso_path)
 
     def __init__(self, *, eps=1e-3, n_alphas=100, alphas=None, fit_intercept=True,
-                 max_iter=1000, tol=1e-4, copy_X=True, cv=None, verbose=False, n_jobs=None,
-                 positive=False, random_state=None, selection="cyclic", p0=10,
-                 ws_strategy="gs-r"):
+                 precompute="auto", max_iter=1000, tol=1e-4, copy_X=True, cv=None,
+                 verbose=False, n_jobs=None, positive=False, random_state=None,
+                 selection="cyclic", p0=10, ws_strategy="gs-r"):
         self.eps = eps
         self.n_alphas = n_alphas
         self.alphas = alphas
         self.fit_intercept = fit_intercept
+        self.precompute = precompute
         self.max_iter = max_iter
         self.tol = tol
         self.copy_X = copy_X
@@ -265,7 +320,7 @@ class LassoCV(_LinearModelCV):
         self.ws_strategy = ws_strategy
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, **params):
         """Cross-validate the path, then refit at the best ``alpha``.
 
         Parameters
@@ -278,12 +333,17 @@ class LassoCV(_LinearModelCV):
             Non-negative weights, used in the path fits (rescaled to sum to the number of
             training samples), in ``alpha_max`` and in the held-out MSE (a weighted
             average), as scikit-learn.
+        **params : dict
+            Metadata for the splitter: ``groups`` (for ``cv=GroupKFold(...)`` and the
+            like), with or without metadata routing; with
+            ``sklearn.set_config(enable_metadata_routing=True)`` whatever the splitter
+            requests is routed to ``cv.split``.
 
         Returns
         -------
         self : object
         """
-        self._cv_fit(X, y, sample_weight)
+        self._cv_fit(X, y, sample_weight, params)
         del self.l1_ratio_
         return self
 
@@ -323,6 +383,10 @@ class ElasticNetCV(_LinearModelCV):
         used for every ``l1_ratio``.
     fit_intercept : bool, default=True
         Fit an intercept.
+    precompute : bool, "auto" or array-like of shape (n_features, n_features), \
+default="auto"
+        scikit-learn's Gram option, accepted and validated (an array must be ``X^T X`` of
+        the whole data, see :class:`ElasticNet`), not used.
     max_iter : int, default=1000
         Epoch budget per ``alpha``.
     tol : float, default=1e-4
@@ -332,7 +396,8 @@ class ElasticNetCV(_LinearModelCV):
     copy_X : bool, default=True
         Accepted for compatibility; ``X`` is never modified.
     verbose : bool or int, default=0
-        Print the selected parameters.
+        Show progress over the (``l1_ratio``, fold) path fits (a tqdm bar when tqdm is
+        installed, plain lines otherwise) and print the selected parameters.
     n_jobs : int or None, default=None
         Threads over the (fold, ``l1_ratio``) pairs.
     positive : bool, default=False
@@ -374,7 +439,9 @@ class ElasticNetCV(_LinearModelCV):
 
     Notes
     -----
-    Single-target only, as scikit-learn's ``ElasticNetCV``. ``precompute`` is not offered.
+    Single-target only, as scikit-learn's ``ElasticNetCV``. ``precompute``, ``selection``
+    and ``random_state`` are validated but not used. ``groups`` reaches the splitter as in
+    :class:`LassoCV`. ``ElasticNetCV.path`` is :func:`enet_path`, as in scikit-learn.
 
     See Also
     --------
@@ -406,15 +473,18 @@ class ElasticNetCV(_LinearModelCV):
         **_CV_CONSTRAINTS,
     }
 
+    path = staticmethod(enet_path)
+
     def __init__(self, *, l1_ratio=0.5, eps=1e-3, n_alphas=100, alphas=None,
-                 fit_intercept=True, max_iter=1000, tol=1e-4, cv=None, copy_X=True,
-                 verbose=0, n_jobs=None, positive=False, random_state=None,
+                 fit_intercept=True, precompute="auto", max_iter=1000, tol=1e-4, cv=None,
+                 copy_X=True, verbose=0, n_jobs=None, positive=False, random_state=None,
                  selection="cyclic", p0=10, ws_strategy="gs-r"):
         self.l1_ratio = l1_ratio
         self.eps = eps
         self.n_alphas = n_alphas
         self.alphas = alphas
         self.fit_intercept = fit_intercept
+        self.precompute = precompute
         self.max_iter = max_iter
         self.tol = tol
         self.cv = cv
@@ -439,7 +509,7 @@ class ElasticNetCV(_LinearModelCV):
         return r
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, **params):
         """Cross-validate the paths for every ``l1_ratio``, then refit at the best pair.
 
         Parameters
@@ -451,12 +521,14 @@ class ElasticNetCV(_LinearModelCV):
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weights, used in the path fits, in ``alpha_max`` and in the
             held-out MSE (a weighted average), as scikit-learn.
+        **params : dict
+            Metadata for the splitter (``groups``), as in :meth:`LassoCV.fit`.
 
         Returns
         -------
         self : object
         """
-        return self._cv_fit(X, y, sample_weight)
+        return self._cv_fit(X, y, sample_weight, params)
 
     @classmethod
     def _test_params(cls, check_name):

@@ -6,11 +6,12 @@ from __future__ import annotations
 from numbers import Integral, Real
 
 import numpy as np
-from scipy.special import expit, log_softmax
+from scipy.special import log_softmax
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.linear_model._base import LinearClassifierMixin
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
@@ -30,7 +31,22 @@ _COMMON = {
     "ws_strategy": [StrOptions({"subdiff", "fixpoint"})],
     "warm_start": ["boolean"],
     "verbose": ["verbose"],
+    "class_weight": [dict, StrOptions({"balanced"}), None],
 }
+
+
+def _fold_class_weight(class_weight, classes, y, yi, sample_weight):
+    """scikit-learn's ``class_weight`` folded into the sample weights: each sample's weight
+    is multiplied by the weight of its class (``"balanced"``: ``n_samples / (n_classes *
+    weighted class count)``, computed with the sample weights, as scikit-learn does)."""
+    if class_weight is None:
+        return sample_weight
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cw = compute_class_weight(class_weight, classes=classes, y=y,
+                                  sample_weight=sample_weight)
+    sw = np.ones(yi.shape[0]) if sample_weight is None else sample_weight
+    # a class whose samples all weigh 0 has an infinite "balanced" weight: they stay at 0
+    return np.where(sw > 0, sw * np.asarray(cw, dtype=np.float64)[yi], 0.0)
 
 
 class _SparseLogisticBase(SparsoptEstimatorMixin, LinearClassifierMixin, BaseEstimator):
@@ -59,10 +75,6 @@ class _SparseLogisticBase(SparsoptEstimatorMixin, LinearClassifierMixin, BaseEst
             raise ValueError(
                 f"{name} needs samples of at least 2 classes in y; got 1 class "
                 f"({classes[0]!r}).")
-        if not self._multi and classes.size > 2:
-            raise ValueError(
-                f"Only binary classification is supported by {name}; y has {classes.size} "
-                "classes. Use MultinomialLogisticRegression for more than 2 classes.")
         return yi, classes
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -88,8 +100,11 @@ class _SparseLogisticBase(SparsoptEstimatorMixin, LinearClassifierMixin, BaseEst
         sw = None
         if sample_weight is not None:
             sw = _check_sample_weight(sample_weight, X, dtype=np.float64)
+        sw = _fold_class_weight(self.class_weight, classes, y, yi, sw)
         K = classes.size
-        multi = self._multi
+        # the softmax model for MultinomialLogisticRegression, and for more than two
+        # classes in SparseLogisticRegression (scikit-learn >= 1.5 is multinomial too)
+        multi = self._multi or K > 2
         init = None
         if self.warm_start and hasattr(self, "coef_"):
             shape = (K if multi else 1, X.shape[1])
@@ -115,7 +130,26 @@ class _SparseLogisticBase(SparsoptEstimatorMixin, LinearClassifierMixin, BaseEst
         gap = res.info["dual_gap"]
         self.dual_gap_ = None if gap is None else float(gap)
         self.objective_ = float(res.info["objective"])
-        return self._store_result(res)
+        self._store_result(res)
+        # scikit-learn's LogisticRegression: an int32 array of shape (1,)
+        self.n_iter_ = np.array([res.n_iter], dtype=np.int32)
+        return self
+
+    def predict_proba(self, X):
+        """Class probabilities: ``[1 - sigmoid(f), sigmoid(f)]`` for a binary model, the
+        softmax of the class scores otherwise (``f`` the decision function).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Columns in the order of ``classes_``.
+        """
+        return np.exp(self.predict_log_proba(X))
 
     def predict_log_proba(self, X):
         """Log of :meth:`predict_proba`.
@@ -128,25 +162,34 @@ class _SparseLogisticBase(SparsoptEstimatorMixin, LinearClassifierMixin, BaseEst
         -------
         log_proba : ndarray of shape (n_samples, n_classes)
         """
-        return np.log(self.predict_proba(X))
+        check_is_fitted(self)
+        Z = LinearClassifierMixin.decision_function(self, X)
+        if Z.ndim == 1:  # binary: log sigmoid of -f and f, computed stably
+            return -np.logaddexp(0, np.column_stack([Z, -Z]))
+        return log_softmax(Z, axis=1)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
-        tags.classifier_tags.multi_class = self._multi
+        tags.classifier_tags.multi_class = True
         # non-negative coefficients cannot fit a class that decreases with a feature
         tags.classifier_tags.poor_score = bool(self.positive)
         return tags
 
 
 class SparseLogisticRegression(_SparseLogisticBase):
-    """Binary logistic regression with a sparse penalty, by proximal Newton with working sets.
+    """Logistic regression with a sparse penalty, by proximal Newton with working sets.
 
-    Minimises the mean logistic loss plus a penalty, l1 by default (skglm's scaling)::
+    For two classes, minimises the mean logistic loss plus a penalty, l1 by default
+    (skglm's scaling)::
 
         1/n sum_i log(1 + exp(-y_i (x_i^T w + b))) + alpha * ||w||_1
 
-    with ``y_i`` in {-1, +1} (the second class of ``classes_`` is +1); ``penalty`` takes any
+    with ``y_i`` in {-1, +1} (the second class of ``classes_`` is +1). For more than two
+    classes the model is **multinomial** (softmax), as scikit-learn's
+    ``LogisticRegression`` since 1.5 (no one-vs-rest): the objective and the solver are
+    those of :class:`MultinomialLogisticRegression` (the penalty on every entry of the
+    ``(n_classes, n_features)`` coefficients). ``penalty`` takes any
     separable penalty (MCP, SCAD, elastic net...). With
     ``sample_weight`` the mean is weighted: ``sum_i s_i loss_i / sum_i s_i``. This is
     scikit-learn's ``LogisticRegression(penalty="l1", C=C)`` (``l1_ratio=1`` from
@@ -194,14 +237,23 @@ class SparseLogisticRegression(_SparseLogisticBase):
     warm_start : bool, default=False
         Start from the previous solution when the classes and shapes match.
     verbose : int, default=0
+        Print one line per outer iteration.
+    class_weight : dict, "balanced" or None, default=None
+        scikit-learn's class weights, folded into the sample weights: each sample's
+        weight is multiplied by its class's weight (``"balanced"``: ``n_samples /
+        (n_classes * count)``, the counts weighted by ``sample_weight``). The datafit being
+        the weighted *mean*, only the ratios of the weights matter (see Notes).
 
     Attributes
     ----------
-    coef_ : ndarray of shape (1, n_features)
-    intercept_ : ndarray of shape (1,)
-    classes_ : ndarray of shape (2,)
-    n_iter_ : int
-        Outer (working-set) iterations.
+    coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
+        One row for two classes (the +1 class is ``classes_[1]``), one row per class
+        otherwise, as scikit-learn.
+    intercept_ : ndarray of shape (1,) or (n_classes,)
+    classes_ : ndarray of shape (n_classes,)
+    n_iter_ : ndarray of shape (1,)
+        Outer (working-set) iterations, an int32 array as scikit-learn's
+        ``LogisticRegression``.
     converged_ : bool
     kkt_violation_ : float
         Final largest KKT violation (the stopping criterion).
@@ -220,10 +272,18 @@ class SparseLogisticRegression(_SparseLogisticBase):
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
 
+    Notes
+    -----
+    scikit-learn's objective is ``C sum_i s_i loss_i + pen(w)``; this one is ``sum_i s_i
+    loss_i / sum_i s_i + alpha pen(w)``: the same minimiser for ``alpha = 1 / (C sum_i
+    s_i)``, i.e. ``1 / (C n_samples)`` without weights and with
+    ``class_weight="balanced"`` (whose weights sum to ``n_samples``).
+
     See Also
     --------
-    MultinomialLogisticRegression : more than two classes, l1 or group penalty.
-    sklearn.linear_model.LogisticRegression : with ``penalty="l1"`` and ``C = 1 / (n alpha)``.
+    MultinomialLogisticRegression : the softmax model for any number of classes, l1 or
+        group penalty.
+    sklearn.linear_model.LogisticRegression : with ``l1_ratio=1`` and ``C = 1 / (n alpha)``.
 
     References
     ----------
@@ -263,7 +323,8 @@ class SparseLogisticRegression(_SparseLogisticBase):
 
     def __init__(self, alpha=1.0, *, penalty="l1", fit_intercept=True, positive=False, tol=1e-4,
                  max_iter=50, max_pn_iter=50, p0=10, ws_strategy="subdiff", warm_start=False,
-                 verbose=0):
+                 verbose=0, class_weight=None):
+        self.class_weight = class_weight
         self.alpha = alpha
         self.penalty = penalty
         self.fit_intercept = fit_intercept
@@ -275,21 +336,6 @@ class SparseLogisticRegression(_SparseLogisticBase):
         self.ws_strategy = ws_strategy
         self.warm_start = warm_start
         self.verbose = verbose
-
-    def predict_proba(self, X):
-        """Class probabilities ``[1 - sigmoid(f), sigmoid(f)]``, ``f`` the decision function.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, 2)
-        """
-        check_is_fitted(self)
-        p = expit(self.decision_function(X))
-        return np.column_stack([1 - p, p])
 
     @classmethod
     def _test_params(cls, check_name):
@@ -347,14 +393,21 @@ class MultinomialLogisticRegression(_SparseLogisticBase):
     warm_start : bool, default=False
         Start from the previous solution when the classes and shapes match.
     verbose : int, default=0
+        Print one line per outer iteration.
+    class_weight : dict, "balanced" or None, default=None
+        scikit-learn's class weights, folded into the sample weights (see
+        :class:`SparseLogisticRegression`).
 
     Attributes
     ----------
     coef_ : ndarray of shape (n_classes, n_features)
-        One row per class (also for two classes).
+        One row per class, also for two classes (unlike scikit-learn's binary
+        ``LogisticRegression``, whose one row is the binomial model: use
+        :class:`SparseLogisticRegression` for that).
     intercept_ : ndarray of shape (n_classes,)
     classes_ : ndarray of shape (n_classes,)
-    n_iter_ : int
+    n_iter_ : ndarray of shape (1,)
+        Outer (working-set) iterations, an int32 array as scikit-learn's.
     converged_ : bool
     kkt_violation_ : float
         Final largest KKT violation (the stopping criterion).
@@ -403,7 +456,8 @@ class MultinomialLogisticRegression(_SparseLogisticBase):
 
     def __init__(self, alpha=1.0, *, penalty="l1", fit_intercept=True, positive=False,
                  tol=1e-4, max_iter=50, max_pn_iter=50, p0=10, ws_strategy="subdiff",
-                 warm_start=False, verbose=0):
+                 warm_start=False, verbose=0, class_weight=None):
+        self.class_weight = class_weight
         self.alpha = alpha
         self.penalty = penalty
         self.fit_intercept = fit_intercept

@@ -13,7 +13,7 @@ from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sparsopt.linear_model._lasso import ElasticNet, Lasso
+from sparsopt.linear_model._lasso import ElasticNet, Lasso, enet_path, lasso_path
 from sparsopt.penalties import ElasticNet as ENPenalty
 from sparsopt.solvers.glm.working_set_cd import (
     alpha_max,
@@ -456,6 +456,82 @@ def test_multitarget_bad_input():
 
 
 # ----------------------------------------------------------------------------- estimator checks
+
+
+# ----------------------------------------------------------------------------- sklearn spellings
+
+
+def test_precompute_gram_is_validated_and_gives_the_same_fit():
+    X, y = correlated(n=40, p=12, seed=3)
+    ref = Lasso(alpha=0.05, fit_intercept=False, tol=1e-10).fit(X, y)
+    for pre in (True, "auto", X.T @ X):
+        est = Lasso(alpha=0.05, fit_intercept=False, tol=1e-10, precompute=pre).fit(X, y)
+        np.testing.assert_array_equal(est.coef_, ref.coef_)
+    with pytest.raises(ValueError, match="shape"):
+        Lasso(precompute=np.eye(3)).fit(X, y)
+    with pytest.raises(ValueError, match="not X\\^T X"):
+        Lasso(fit_intercept=False, precompute=X.T @ X + 1.0).fit(X, y)
+    # check_input=False skips the comparison (as scikit-learn's check_gram)
+    Lasso(fit_intercept=False, precompute=X.T @ X + 1.0).fit(X, y, check_input=False)
+    # the weighted Gram X^T diag(s) X (s rescaled to sum to n) is the right one
+    sw = np.random.default_rng(0).uniform(0.5, 2.0, 40)
+    s = sw * 40 / sw.sum()
+    ElasticNet(fit_intercept=False, precompute=(X * s[:, None]).T @ X).fit(
+        X, y, sample_weight=sw)
+    # a Gram of non-centred X with fit_intercept: ignored with scikit-learn's warning
+    with pytest.warns(UserWarning, match="centred"):
+        Lasso(alpha=0.05, precompute=(X + 1).T @ (X + 1)).fit(X + 1, y)
+
+
+def test_estimator_path_is_sklearns_choice():
+    assert Lasso.path is enet_path and ElasticNet.path is enet_path
+    X, y = correlated(n=30, p=8, seed=1)
+    a, c, g = Lasso.path(X, y, l1_ratio=1.0, alphas=5)
+    a2, c2, g2 = lasso_path(X, y, alphas=5)
+    np.testing.assert_array_equal(c, c2)
+
+
+@pytest.mark.parametrize("l1_ratio", [1.0, 0.5])
+@pytest.mark.parametrize("positive", [False, True])
+def test_enet_path_matches_sklearn(l1_ratio, positive):
+    X, y = correlated(n=40, p=15, seed=2)
+    kw = dict(l1_ratio=l1_ratio, alphas=6, eps=1e-2, positive=positive, tol=1e-12,
+              max_iter=100_000)
+    a, c, g, it = enet_path(X, y, return_n_iter=True, **kw)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ra, rc, rg = sklm.enet_path(X, y, **kw)
+    np.testing.assert_allclose(a, ra, rtol=1e-12)
+    assert c.shape == rc.shape == (15, 6) and g.shape == rg.shape == (6,)
+    assert len(it) == 6 and all(isinstance(k, int) for k in it)
+    for k in range(6):
+        ours = enet_objective(X, y, c[:, k], 0.0, a[k], l1_ratio)
+        ref = enet_objective(X, y, rc[:, k], 0.0, a[k], l1_ratio)
+        assert ours <= ref * (1 + 1e-8) + 1e-14
+
+
+def test_path_options_and_errors():
+    X, y = correlated(n=30, p=8, seed=4)
+    sw = np.random.default_rng(1).uniform(0.5, 2.0, 30)
+    a, c, _ = lasso_path(X, y, alphas=[0.3, 0.1], sample_weight=sw, tol=1e-10,
+                         coef_init=np.ones(8), Xy=X.T @ (sw * 30 / sw.sum() * y),
+                         precompute=(X * (sw * 30 / sw.sum())[:, None]).T @ X,
+                         selection="random", random_state=0, do_screening=False)
+    for k, alpha in enumerate(a):
+        est = Lasso(alpha=alpha, fit_intercept=False, tol=1e-10).fit(X, y, sample_weight=sw)
+        np.testing.assert_allclose(c[:, k], est.coef_, atol=1e-8)
+    assert lasso_path(X.astype(np.float32), y, alphas=3)[1].dtype == np.float32
+    assert lasso_path(sp.csc_matrix(X), y, alphas=3)[1].shape == (8, 3)
+    with pytest.raises(ValueError, match="unexpected"):
+        lasso_path(X, y, X_offset=np.zeros(8))
+    with pytest.raises(ValueError, match="1-D"):
+        lasso_path(X, np.c_[y, y])
+    with pytest.raises(ValueError, match="Xy"):
+        lasso_path(X, y, Xy=np.zeros(8))
+    with pytest.raises(ValueError, match="l1_ratio=0"):
+        enet_path(X, y, l1_ratio=0.0)
+    with pytest.warns(ConvergenceWarning, match="lasso_path|enet_path"):
+        lasso_path(X, y, alphas=[1e-4], tol=1e-14, max_iter=1)
 
 
 @parametrize_with_checks([Lasso(**Lasso._test_params("")),

@@ -8,10 +8,12 @@ import scipy.sparse as sp
 import sklearn.linear_model as sklm
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sklearn import config_context
 from sklearn.exceptions import ConvergenceWarning, DataConversionWarning
-from sklearn.model_selection import KFold
+from sklearn.model_selection import GroupKFold, KFold
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
+from sparsopt.linear_model._lasso import enet_path, lasso_path
 from sparsopt.linear_model._lasso_cv import ElasticNetCV, LassoCV
 from sparsopt.solvers.glm.working_set_cd import alpha_max
 
@@ -260,6 +262,56 @@ def test_enetcv_validates_every_l1_ratio(ratios):
 
 
 # ----------------------------------------------------------------------------- estimator checks
+
+
+# ----------------------------------------------------------------------------- sklearn spellings
+
+
+@pytest.mark.parametrize("Est", [LassoCV, ElasticNetCV])
+@pytest.mark.parametrize("routing", [False, True])
+def test_groups_reach_the_splitter(Est, routing):
+    X, y = data(n=60, p=20)
+    groups = np.arange(60) % 6
+    with config_context(enable_metadata_routing=routing):
+        ours = Est(cv=GroupKFold(3), alphas=8, **TIGHT).fit(X, y, groups=groups)
+        ref = getattr(sklm, Est.__name__)(cv=GroupKFold(3), alphas=8, **TIGHT)
+        if routing:
+            ref.fit(X, y, groups=groups)
+        else:  # scikit-learn refuses groups without routing: the same folds by hand
+            ref.set_params(cv=list(GroupKFold(3).split(X, y, groups))).fit(X, y)
+    assert_same_cv(ours, ref, coef_atol=1e-6)
+    with pytest.raises(ValueError):
+        Est(cv=GroupKFold(3), alphas=3).fit(X, y)  # GroupKFold needs groups
+
+
+def test_unknown_metadata_is_refused_without_routing():
+    X, y = data(n=30, p=8)
+    with pytest.raises(ValueError, match="enable_metadata_routing"):
+        LassoCV(cv=3, alphas=3).fit(X, y, foo=np.ones(30))
+
+
+def test_metadata_routing_object():
+    router = LassoCV(cv=GroupKFold(2)).get_metadata_routing()
+    assert "groups" in str(router) and "sample_weight" in str(router)
+
+
+def test_verbose_shows_progress_over_the_path_fits(capsys):
+    X, y = data(n=40, p=8)
+    ElasticNetCV(l1_ratio=[0.5, 0.9], cv=3, alphas=4, verbose=1).fit(X, y)
+    err = capsys.readouterr()
+    out = err.out + err.err
+    assert "ElasticNetCV" in out and "6/6" in out
+
+
+def test_precompute_and_path_spellings():
+    X, y = data(n=40, p=8)
+    assert LassoCV.path is lasso_path and ElasticNetCV.path is enet_path
+    a = LassoCV(cv=3, alphas=5, precompute=True).fit(X, y)
+    b = LassoCV(cv=3, alphas=5, precompute=False).fit(X, y)
+    assert a.alpha_ == b.alpha_
+    with pytest.raises(ValueError, match="shape"):
+        LassoCV(cv=3, precompute=np.eye(2)).fit(X, y)
+    assert isinstance(a.n_iter_, int) and isinstance(a.dual_gap_, float)
 
 
 @parametrize_with_checks([LassoCV(**LassoCV._test_params("")),

@@ -320,7 +320,7 @@ def test_warm_start_reuses_the_solution():
     clf = SparseLogisticRegression(alpha=0.01, tol=1e-8, warm_start=True).fit(X, y)
     coef = clf.coef_.copy()
     clf.fit(X, y)
-    assert clf.n_iter_ == 1
+    assert clf.n_iter_.tolist() == [1]
     np.testing.assert_allclose(clf.coef_, coef, atol=1e-8)
 
 
@@ -368,8 +368,8 @@ def test_estimator_errors():
         SparseLogisticRegression(alpha=-0.1).fit(X, y)
     with pytest.raises(ValueError, match="2 classes"):
         SparseLogisticRegression().fit(X, np.ones(30))
-    with pytest.raises(ValueError, match="MultinomialLogisticRegression"):
-        SparseLogisticRegression().fit(X, np.arange(30) % 3)
+    with pytest.raises(ValueError, match="class_weight"):
+        SparseLogisticRegression(class_weight="auto").fit(X, y)
     with pytest.raises(ValueError, match="penalty"):
         MultinomialLogisticRegression(penalty="l2").fit(X, y)
     Xn = X.copy()
@@ -386,10 +386,71 @@ def test_estimator_errors():
 
 @parametrize_with_checks([SparseLogisticRegression(alpha=1e-3, tol=1e-8),
                           SparseLogisticRegression(alpha=1e-3, tol=1e-8, positive=True),
+                          SparseLogisticRegression(alpha=1e-3, tol=1e-8,
+                                                   class_weight="balanced"),
                           MultinomialLogisticRegression(alpha=1e-3, tol=1e-8),
                           MultinomialLogisticRegression(alpha=1e-3, penalty="group", tol=1e-8)])
 def test_sklearn_compatible(estimator, check):
     check(estimator)
+
+
+def test_sparse_logistic_multiclass_is_the_multinomial_model():
+    """More than two classes: SparseLogisticRegression fits the softmax model of
+    MultinomialLogisticRegression (scikit-learn >= 1.5 is multinomial), not one-vs-rest."""
+    X, y = _multi_data(n=120, p=12)
+    a = SparseLogisticRegression(alpha=0.01, tol=1e-10).fit(X, y)
+    b = MultinomialLogisticRegression(alpha=0.01, tol=1e-10).fit(X, y)
+    np.testing.assert_allclose(a.coef_, b.coef_, atol=1e-8)
+    np.testing.assert_allclose(a.intercept_, b.intercept_, atol=1e-8)
+    assert a.coef_.shape == (3, 12) and a.intercept_.shape == (3,)
+    assert a.decision_function(X).shape == (120, 3)
+    np.testing.assert_allclose(a.predict_proba(X), b.predict_proba(X), atol=1e-8)
+    np.testing.assert_allclose(a.predict_log_proba(X), np.log(a.predict_proba(X)))
+    np.testing.assert_array_equal(a.predict(X), a.classes_[a.predict_proba(X).argmax(1)])
+    assert a.n_iter_.shape == (1,) and a.n_iter_.dtype == np.int32
+    # warm start across the multiclass shapes
+    w = SparseLogisticRegression(alpha=0.01, tol=1e-10, warm_start=True).fit(X, y)
+    assert w.fit(X, y).n_iter_.tolist() == [1]
+
+
+def test_binary_log_proba_is_stable_and_matches_proba():
+    X, y = _binary_data(n=50, p=6)
+    clf = SparseLogisticRegression(alpha=1e-4, tol=1e-10).fit(X * 100, y)
+    lp = clf.predict_log_proba(X * 100)
+    assert np.all(np.isfinite(lp))
+    np.testing.assert_allclose(np.exp(lp), clf.predict_proba(X * 100))
+    assert clf.n_iter_.shape == (1,) and clf.n_iter_.dtype == np.int32
+
+
+@pytest.mark.parametrize("Est", [SparseLogisticRegression, MultinomialLogisticRegression])
+def test_class_weight_is_folded_into_sample_weight(Est):
+    X, y = (_binary_data(n=80, p=8) if Est is SparseLogisticRegression
+            else _multi_data(n=90, p=8))
+    classes = np.unique(y)
+    cw = {c: float(k + 1) for k, c in enumerate(classes)}
+    sw = np.array([cw[c] for c in y])
+    a = Est(alpha=0.01, tol=1e-10, class_weight=cw).fit(X, y)
+    b = Est(alpha=0.01, tol=1e-10).fit(X, y, sample_weight=sw)
+    np.testing.assert_allclose(a.coef_, b.coef_, atol=1e-9)
+    # "balanced": n / (n_classes * count), the counts weighted by sample_weight
+    s0 = np.random.default_rng(0).uniform(0.5, 2.0, y.size)
+    counts = np.array([s0[y == c].sum() for c in classes])
+    bal = (s0.sum() / (classes.size * counts))[np.searchsorted(classes, y)]
+    a = Est(alpha=0.01, tol=1e-10, class_weight="balanced").fit(X, y, sample_weight=s0)
+    b = Est(alpha=0.01, tol=1e-10).fit(X, y, sample_weight=s0 * bal)
+    np.testing.assert_allclose(a.coef_, b.coef_, atol=1e-9)
+
+
+def test_class_weight_balanced_matches_sklearn_with_alpha_one_over_c_n():
+    X, y = _binary_data(n=80, p=8, seed=3)
+    y = np.where(np.arange(80) < 60, 1.0, y)  # unbalanced
+    C = 0.5
+    ours = SparseLogisticRegression(alpha=1 / (C * 80), tol=1e-12,
+                                    class_weight="balanced").fit(X, y)
+    ref = LogisticRegression(C=C, l1_ratio=1.0, solver="saga", tol=1e-12, max_iter=100_000,
+                             class_weight="balanced").fit(X, y)
+    np.testing.assert_allclose(ours.coef_, ref.coef_, atol=1e-6)
+    np.testing.assert_allclose(ours.intercept_, ref.intercept_, atol=1e-6)
 
 
 # ----------------------------------------------------------------------------- positive
