@@ -1,7 +1,7 @@
 """
-==========================================================
+===========================================================
 GraphLabelPropagation, used like scikit-learn's classifiers
-==========================================================
+===========================================================
 
 :class:`~sparsopt.linear_model.GraphLabelPropagation` is a semi-supervised classifier with
 scikit-learn's conventions, like :class:`~sklearn.semi_supervised.LabelPropagation`:
