@@ -9,6 +9,7 @@ The gallery in ``../examples`` is executed at build time (a few seconds).
 """
 
 import os
+import re
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 # The CuPy backend is probed lazily; keep the docs build CPU-only and deterministic.
@@ -39,7 +40,9 @@ extensions = [
 ]
 
 templates_path = ["_templates"]
-exclude_patterns = ["_build", "Thumbs.db", ".DS_Store", "**.ipynb_checkpoints"]
+# ``_*.rst`` files are fragments included by other pages (e.g. the drop-in table rows of
+# user_guide/coming_from_sklearn.rst), never pages of their own.
+exclude_patterns = ["_build", "Thumbs.db", ".DS_Store", "**.ipynb_checkpoints", "**/_*.rst"]
 source_suffix = {".rst": "restructuredtext"}
 root_doc = "index"
 default_role = "literal"
@@ -69,8 +72,38 @@ def _skip_metadata_request_methods(app, what, name, obj, skip, options):
     return None
 
 
+_TABLE_INCLUDE = re.compile(r"^(?P<indent>[ ]+)\.\. include:: (?P<path>\S*_[^/\s]+\.rst)\s*$")
+
+
+def _inline_table_includes(app, docname, source):
+    """Inline an indented ``.. include::`` of a ``_fragment.rst`` (rows of a list-table).
+
+    docutils runs an ``include`` as a directive of its own: several includes in one
+    ``list-table`` end its bullet list at each include ("exactly one bullet list
+    expected"). A table assembled from fragments (one per family, see
+    ``user_guide/coming_from_sklearn.rst``) therefore gets the fragments' lines pasted
+    in, at the include's indentation, before parsing. Top-level includes are left alone.
+    """
+    lines = source[0].splitlines()
+    if not any(_TABLE_INCLUDE.match(line) for line in lines):
+        return
+    here = os.path.dirname(app.env.doc2path(docname))
+    out = []
+    for line in lines:
+        m = _TABLE_INCLUDE.match(line)
+        if m is None:
+            out.append(line)
+            continue
+        path = os.path.normpath(os.path.join(here, m["path"]))
+        app.env.note_dependency(path)
+        with open(path, encoding="utf-8") as f:
+            out.extend(m["indent"] + row if row.strip() else "" for row in f.read().splitlines())
+    source[0] = "\n".join(out) + "\n"
+
+
 def setup(app):
     app.connect("autodoc-skip-member", _skip_metadata_request_methods)
+    app.connect("source-read", _inline_table_includes)
 
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
