@@ -654,5 +654,5 @@ default=None
     @classmethod
     def _test_params(cls, check_name):
         """Constructor parameters for scikit-learn's estimator checks (tests only)."""
-        return {"n_components": 3, "alpha": 0.1, "max_iter": 20, "tol": 1e-3,
+        return {"n_components": 3, "alpha": 1.0, "max_iter": 20, "tol": 1e-8,
                 "transform_algorithm": "lasso_lars", "random_state": 0}

@@ -105,41 +105,49 @@ def lar_codes(X, dictionary, n_nonzero_coefs, gram=None, cov=None):
     for i in range(n):
         corr = Cv[i].copy()  # D (x - c D): the correlations with the residual
         code = out[i]
-        active = []
+        active, signs = [], []
+        inactive = np.ones(m, dtype=bool)
+        grow = True  # False after a code crossed zero: the next move keeps the active set
         for _ in range(k):
-            inactive = np.ones(m, dtype=bool)
-            inactive[active] = False
             if not inactive.any():
                 break
             j = int(np.flatnonzero(inactive)[np.argmax(np.abs(corr[inactive]))])
-            big = np.abs(corr[j])
-            if active:
-                big = max(big, float(np.max(np.abs(corr[active]))))
+            big = float(np.abs(corr[j]))
             if big <= 1e3 * tiny:
                 break
-            active.append(j)
-            s = np.sign(corr[active])
+            if grow:
+                active.append(j)
+                signs.append(np.sign(corr[j]))
+                inactive[j] = False
+            s = np.asarray(signs)
             try:
                 w = np.linalg.solve(G[np.ix_(active, active)], s)
             except np.linalg.LinAlgError:
-                active.pop()
                 break
             q = float(s @ w)
             if not q > 0:
-                active.pop()
                 break
             aa = 1.0 / np.sqrt(q)
             u = aa * w  # move of the active codes per unit step
             a = G[:, active] @ u  # change of every correlation per unit step
             gamma = big / aa  # the active atoms fit the signal
-            inactive[j] = False
             if inactive.any():
                 ci, ai = corr[inactive], a[inactive]
                 with np.errstate(divide="ignore", invalid="ignore"):
                     cand = np.concatenate([(big - ci) / (aa - ai), (big + ci) / (aa + ai)])
-                cand = cand[np.isfinite(cand) & (cand > 1e-12 * gamma)]
+                cand = cand[np.isfinite(cand) & (cand > 0)]
                 if cand.size:
                     gamma = min(gamma, float(cand.min()))
+            # a code that would cross zero flips its sign in the direction of the next
+            # move, which adds no atom (scikit-learn's LAR does so)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                z = -code[active] / u
+            pos = z[np.isfinite(z) & (z > 0)]
+            grow = True
+            if pos.size and pos.min() < gamma:
+                for idx in np.flatnonzero(z == pos.min()):
+                    signs[idx] = -signs[idx]
+                grow = False
             code[active] += gamma * u
             corr -= gamma * a
     return out.astype(np.asarray(X).dtype, copy=False)
