@@ -432,10 +432,10 @@ def dict_learning_online(X, n_components=2, *, alpha=1.0, max_iter=100, return_c
     are computed) and ``method_max_iter`` for the coder, ``positive_code`` for
     non-negative codes; sparsopt's coder names (``penalty``, ``coding_solver``,
     ``n_nonzero_coefs``, ``coding_max_iter``) come last and cannot be mixed with
-    ``method``/``method_max_iter`` (``ValueError``); and returning ``(code, dictionary)`` if ``return_code`` (the
-    default, as scikit-learn; the codes of ``X`` against the final dictionary) else the
-    dictionary. Use :func:`learn_dictionary_online` for the full
-    :class:`~sparsopt.solvers.SolverResult`.
+    ``method``/``method_max_iter`` (``ValueError``); and returning
+    ``(code, dictionary)`` if ``return_code`` (the default, as scikit-learn; the codes
+    of ``X`` against the final dictionary) else the dictionary. Use
+    :func:`learn_dictionary_online` for the full :class:`~sparsopt.solvers.SolverResult`.
 
     Parameters
     ----------

@@ -7,6 +7,7 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils._param_validation import Interval, StrOptions
+
 from ..solvers.coding.encode import SOLVERS, encode
 from ..utils.estimator import SparsoptEstimatorMixin, penalty_constraint
 from ._sklearn_compat import (
