@@ -30,11 +30,12 @@ class SparseCoder(SparsoptEstimatorMixin, ClassNamePrefixFeaturesOutMixin, Trans
     contains ``alpha``) by :func:`sparsopt.solvers.encode`.
 
     Two spellings choose the coder: sparsopt's (``penalty``, ``alpha``, ``solver``,
-    ``n_nonzero_coefs``, ``max_iter``, ``tol``, ``positive``) and scikit-learn's
+    ``n_nonzero_coefs``, ``tol``, ``positive``) and scikit-learn's
     (``transform_algorithm``, ``transform_alpha``, ``transform_n_nonzero_coefs``,
-    ``transform_max_iter``, ``positive_code``). Setting parameters of both raises
-    ``ValueError``; setting none gives scikit-learn's default, OMP with 10% of the
-    features as non-zeros, so that code written for scikit-learn runs unchanged.
+    ``positive_code``); ``transform_max_iter``, ``split_sign`` and ``n_jobs`` serve
+    both. Setting parameters of both raises ``ValueError``; setting none gives
+    scikit-learn's default, OMP with 10% of the features as non-zeros, so that code
+    written for scikit-learn runs unchanged.
 
     Stateless, as scikit-learn's: :meth:`transform` works without :meth:`fit`, which
     only validates ``X`` and records ``n_features_in_``.
@@ -52,8 +53,6 @@ class SparseCoder(SparsoptEstimatorMixin, ClassNamePrefixFeaturesOutMixin, Trans
         Algorithm (``None``/``"auto"``: OMP if ``n_nonzero_coefs`` is set, the exact
         homotopy ``"lars"`` for l1, coordinate descent for the other separable
         penalties, FISTA otherwise; see :func:`~sparsopt.decomposition.sparse_encode`).
-    max_iter : int, default=None
-        Iterations (epochs for ``"cd"``, path steps for ``"lars"``; ``None``: 1000).
     tol : float, default=None
         Tolerance of the solver's stopping criterion (``None``: 1e-6).
     positive : bool, default=None
@@ -79,7 +78,9 @@ default=None
     positive_code : bool, default=False
         scikit-learn's name of ``positive``.
     transform_max_iter : int, default=1000
-        scikit-learn's name of ``max_iter``.
+        Iterations of the iterative coders (epochs for ``"cd"`` and ``"lasso_cd"``, path
+        steps for ``"lars"`` and ``"lasso_lars"``), with both spellings (the name of
+        scikit-learn's parameter; sparsopt's functions call it ``max_iter``).
 
     Attributes
     ----------
@@ -128,7 +129,6 @@ default=None
         "penalty": penalty_constraint() + [None],
         "alpha": [Interval(Real, 0, None, closed="left"), None],
         "solver": [StrOptions(set(SOLVERS)), None],
-        "max_iter": [Interval(Integral, 1, None, closed="left"), None],
         "tol": [Interval(Real, 0, None, closed="left"), None],
         "positive": ["boolean", None],
         "n_nonzero_coefs": [Interval(Integral, 1, None, closed="left"), None],
@@ -141,8 +141,8 @@ default=None
         "transform_max_iter": [Interval(Integral, 0, None, closed="left")],
     }
 
-    def __init__(self, dictionary, *, penalty=None, alpha=None, solver=None, max_iter=None,
-                 tol=None, positive=None, n_nonzero_coefs=None, n_jobs=None,
+    def __init__(self, dictionary, *, penalty=None, alpha=None, solver=None, tol=None,
+                 positive=None, n_nonzero_coefs=None, n_jobs=None,
                  transform_algorithm=None, transform_n_nonzero_coefs=None,
                  transform_alpha=None, split_sign=False, positive_code=False,
                  transform_max_iter=1000):
@@ -150,7 +150,6 @@ default=None
         self.penalty = penalty
         self.alpha = alpha
         self.solver = solver
-        self.max_iter = max_iter
         self.tol = tol
         self.positive = positive
         self.n_nonzero_coefs = n_nonzero_coefs
@@ -164,16 +163,14 @@ default=None
 
     def _spelling(self):
         """``"native"`` or ``"sklearn"``: which set of names chooses the coder."""
-        native = ("penalty", "alpha", "solver", "max_iter", "tol", "positive",
-                  "n_nonzero_coefs")
+        native = ("penalty", "alpha", "solver", "tol", "positive", "n_nonzero_coefs")
         return check_one_spelling(
             type(self).__name__,
             {name: getattr(self, name) is not None for name in native},
             {"transform_algorithm": self.transform_algorithm is not None,
              "transform_n_nonzero_coefs": self.transform_n_nonzero_coefs is not None,
              "transform_alpha": self.transform_alpha is not None,
-             "positive_code": bool(self.positive_code),
-             "transform_max_iter": self.transform_max_iter != 1000})
+             "positive_code": bool(self.positive_code)})
 
     def fit(self, X, y=None):
         """Validate the parameters and ``X``; nothing is learned (as scikit-learn).
@@ -266,7 +263,7 @@ default=None
                                  alpha=1.0 if self.alpha is None else self.alpha,
                                  positive=bool(self.positive), **extra)
         res = encode(X, D, penalty=pen, solver=self.solver or "auto",
-                     max_iter=1000 if self.max_iter is None else self.max_iter,
+                     max_iter=max(self.transform_max_iter, 1),
                      tol=1e-6 if self.tol is None else self.tol,
                      n_nonzero_coefs=self.n_nonzero_coefs, n_jobs=self.n_jobs)
         return res.x, res

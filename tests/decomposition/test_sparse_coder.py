@@ -65,7 +65,7 @@ def test_every_solver_through_the_estimator(data, solver):
     X, D, C = data
     kw = {"n_nonzero_coefs": 3} if solver in ("iht", "omp") else {"alpha": 0.05}
     Dl = D / 1.5 if solver == "lca" else D
-    coder = SparseCoder(Dl, solver=solver, max_iter=5000, tol=1e-8, **kw)
+    coder = SparseCoder(Dl, solver=solver, transform_max_iter=5000, tol=1e-8, **kw)
     codes = coder.fit_transform(X)
     assert codes.shape == (60, 32) and np.all(np.isfinite(codes))
     if solver in ("iht", "omp"):
@@ -168,8 +168,8 @@ def test_default_is_sklearn_omp_and_spellings_do_not_mix(data):
                                atol=1e-10)
     with pytest.raises(ValueError, match="penalty.*transform_algorithm"):
         SparseCoder(D, penalty="l1", transform_algorithm="omp").transform(X)
-    with pytest.raises(ValueError, match="max_iter.*transform_max_iter"):
-        SparseCoder(D, max_iter=10, transform_max_iter=10).fit(X)
+    with pytest.raises(ValueError, match="positive.*positive_code"):
+        SparseCoder(D, positive=True, positive_code=True).fit(X)
     with pytest.raises(ValueError, match="positive"):
         SparseCoder(D, transform_algorithm="omp", positive_code=True).transform(X)
 
