@@ -22,7 +22,8 @@ def sparse_encode(X, dictionary, *, gram=None, cov=None, algorithm=None, n_nonze
     coder names ``penalty``, ``solver`` and ``tol``. Setting ``algorithm`` together
     with ``penalty``, ``solver`` or ``tol`` raises ``ValueError``; setting none of them
     is scikit-learn's default, ``algorithm="lasso_lars"`` (the l1 codes of
-    ``penalty="l1", solver="auto"``).
+    ``penalty="l1", solver="auto"``), unless ``n_nonzero_coefs`` is given (then OMP:
+    scikit-learn would ignore it).
 
     The codes array of :func:`sparsopt.solvers.encode`, with scikit-learn's
     ``positive=`` flag (mapped to ``penalty + Positive()``); use ``encode`` for the
@@ -50,13 +51,14 @@ def sparse_encode(X, dictionary, *, gram=None, cov=None, algorithm=None, n_nonze
         from ``init``), ``"omp"`` is ``solver="omp"`` with ``n_nonzero_coefs``,
         ``"lars"`` is least-angle regression stopped at ``n_nonzero_coefs`` atoms and
         ``"threshold"`` soft-thresholds ``X @ dictionary.T`` at ``alpha``. ``None``:
-        ``"lasso_lars"`` unless ``penalty``, ``solver`` or ``tol`` is set.
+        ``"lasso_lars"`` unless ``penalty``, ``solver``, ``tol`` or ``n_nonzero_coefs`` is set.
     n_nonzero_coefs : int, default=None
         Sparsity of ``"omp"``, ``"lars"`` and fixed-sparsity ``"iht"``. With
         ``algorithm`` (or no coder named), ``None`` is scikit-learn's
         ``int(min(max(n_features / 10, 1), n_components))`` for ``"omp"``/``"lars"``
-        and it is unused by the other algorithms; with ``penalty``/``solver``, a value
-        selects OMP under ``solver="auto"``.
+        and it is unused by the other algorithms. Without ``algorithm``, a value
+        selects OMP (``solver="auto"``); scikit-learn's default ``"lasso_lars"`` would
+        ignore it.
     alpha : float, default=None
         Regularization strength (``None``: 1.0). Same scaling as scikit-learn's lasso
         algorithms (which divide by ``n_features`` for a mean-scaled Lasso: the same
@@ -131,8 +133,12 @@ def sparse_encode(X, dictionary, *, gram=None, cov=None, algorithm=None, n_nonze
         owner, {"penalty": penalty is not None, "solver": solver is not None,
                 "tol": tol is not None},
         {"algorithm": algorithm is not None})
-    if spelling == "sklearn":
-        return sk_encode(X, dictionary, "lasso_lars" if algorithm is None else algorithm,
+    # n_nonzero_coefs without any coder named: k-sparse codes (OMP under solver="auto";
+    # scikit-learn's default lasso_lars would ignore it)
+    if spelling == "sklearn" and algorithm is None and n_nonzero_coefs is None:
+        algorithm = "lasso_lars"
+    if algorithm is not None:
+        return sk_encode(X, dictionary, algorithm,
                          n_nonzero_coefs=n_nonzero_coefs, alpha=alpha, max_iter=max_iter,
                          init=init, gram=gram, cov=cov, positive=positive, n_jobs=n_jobs,
                          verbose=verbose, owner=owner)
