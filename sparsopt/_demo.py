@@ -251,7 +251,7 @@ def task_sparse_coding(rows, figs, quick):
         t0 = time.perf_counter()
         pts = []
         for alpha in grid:
-            coder = SparseCoder(D, penalty=name, alpha=alpha, max_iter=300, tol=1e-4)
+            coder = SparseCoder(D, penalty=name, alpha=alpha, transform_max_iter=300, tol=1e-4)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 codes = coder.fit_transform(X)

@@ -80,18 +80,19 @@ print(f"dictionary: {dl.n_steps_} mini-batches, {time.perf_counter() - start:.1f
 # %%
 # Denoising with three coders
 # ---------------------------
-# ``transform`` codes with the fit's coder unless the ``transform_*`` parameters say
-# otherwise: ``transform_alpha`` for the ℓ1 codes, ``transform_n_nonzero_coefs`` for
-# OMP (``coding_solver="auto"`` then picks OMP) and ``transform_penalty="l0"`` for the
-# ℓ0 codes. Each patch estimate is ``codes @ components_``, scaled back and with its
+# ``transform`` codes with scikit-learn's ``transform_algorithm`` (its default is
+# ``"omp"``) or with a sparsopt coder: ``transform_algorithm="lasso_lars"`` and
+# ``transform_alpha`` for the ℓ1 codes, ``"omp"`` and ``transform_n_nonzero_coefs`` for
+# OMP, and ``transform_penalty="l0"`` (sparsopt's spelling) for the ℓ0 codes. Each
+# patch estimate is ``codes @ components_``, scaled back and with its
 # mean added; :func:`sklearn.feature_extraction.image.reconstruct_from_patches_2d`
 # averages the overlapping estimates of every pixel.
 
 
 def denoise(**transform_params):
     """Rebuilt image, non-zeros of every patch and coding time for one coder."""
-    defaults = {"transform_alpha": None, "transform_n_nonzero_coefs": None,
-                "transform_penalty": None}
+    defaults = {"transform_algorithm": None, "transform_alpha": None,
+                "transform_n_nonzero_coefs": None, "transform_penalty": None}
     dl.set_params(**{**defaults, **transform_params})
     start = time.perf_counter()
     with warnings.catch_warnings():
@@ -104,8 +105,10 @@ def denoise(**transform_params):
 
 
 coders = {
-    "ℓ1 (lars)": [{"transform_alpha": a} for a in (1.0, 1.5, 2.5)],
-    "OMP": [{"transform_n_nonzero_coefs": k} for k in (1, 2, 4, 6)],
+    "ℓ1 (lars)": [{"transform_algorithm": "lasso_lars", "transform_alpha": a}
+                  for a in (1.0, 1.5, 2.5)],
+    "OMP": [{"transform_algorithm": "omp", "transform_n_nonzero_coefs": k}
+            for k in (1, 2, 4, 6)],
     "ℓ0 (cd)": [{"transform_penalty": "l0", "transform_alpha": a} for a in (2.0, 4.0, 8.0)],
 }
 results = {}
@@ -115,7 +118,8 @@ for name, settings in coders.items():
         rebuilt, counts, seconds = denoise(**params)
         nnz = counts.mean()
         results[name].append((nnz, psnr(rebuilt), rebuilt, counts))
-        value = ", ".join(f"{k.removeprefix('transform_')}={v}" for k, v in params.items())
+        value = ", ".join(f"{k.removeprefix('transform_')}={v}" for k, v in params.items()
+                          if k != "transform_algorithm")
         print(f"{name:10s} {value:28s} {nnz:5.2f} non-zeros/patch  PSNR {psnr(rebuilt):.2f} dB"
               f"  ({seconds:.2f} s)")
 

@@ -30,6 +30,15 @@ from ..utils.estimator import SparsoptEstimatorMixin, penalty_constraint
 from ..utils.validation import check_array
 from ._dict_update import resample_dead_atoms
 from ._encode import SOLVERS, sparse_encode
+from ._sklearn_compat import (
+    FIT_ALGORITHM_TO_SOLVER,
+    SK_ALGORITHMS,
+    SK_FIT_ALGORITHMS,
+    check_one_spelling,
+    sk_encode,
+    split_codes,
+    unsplit_codes,
+)
 
 UPDATES = ("bcd", "mod", "ksvd")
 _WARM_SOLVERS = ("cd", "fista", "ista", "lca", "iht")
@@ -269,6 +278,35 @@ def function_coding_spec(penalty, alpha, coding_solver, n_nonzero_coefs, coding_
                        owner, positive=positive_code)
 
 
+def function_coder_names(owner, method, method_max_iter, penalty, coding_solver,
+                         n_nonzero_coefs, coding_max_iter):
+    """The coder of a scikit-learn mirror (``dict_learning*``) from either spelling.
+
+    scikit-learn's ``method`` (``"lars"``/``"cd"``: the l1 codes) and ``method_max_iter``
+    or sparsopt's ``penalty``/``coding_solver``/``n_nonzero_coefs`` and
+    ``coding_max_iter``; mixing them raises ``ValueError``. Returns
+    ``(penalty, coding_solver, coding_max_iter)``.
+    """
+    from ._sklearn_compat import check_one_spelling
+
+    check_one_spelling(owner, {"coding_max_iter": coding_max_iter is not None},
+                       {"method_max_iter": method_max_iter is not None})
+    spelling = check_one_spelling(
+        owner, {"penalty": penalty is not None, "coding_solver": coding_solver is not None,
+                "n_nonzero_coefs": n_nonzero_coefs is not None},
+        {"method": method is not None})
+    max_iter = coding_max_iter if coding_max_iter is not None else method_max_iter
+    max_iter = 1000 if max_iter is None else max_iter
+    if spelling == "native":
+        return "l1" if penalty is None else penalty, coding_solver or "auto", max_iter
+    if method is None:
+        method = "lars"
+    if method not in FIT_ALGORITHM_TO_SOLVER:
+        raise ValueError(f"{owner}: method must be one of {SK_FIT_ALGORITHMS}, got "
+                         f"{method!r}.")
+    return "l1", FIT_ALGORITHM_TO_SOLVER[method], max_iter
+
+
 def fix_atoms(D, X, rng, spec, positive_dict):
     """Replace zero (padding) atoms, and normalise for scale-invariant coders."""
     norms = np.linalg.norm(D, axis=1)
@@ -302,9 +340,13 @@ def svd_init(X, k):
 # ----------------------------------------------------------------------------- estimators
 COMMON_CONSTRAINTS = {
     "n_components": [Interval(Integral, 1, None, closed="left"), None],
-    "penalty": penalty_constraint(),
+    "penalty": penalty_constraint() + [None],
     "alpha": [Interval(Real, 0, None, closed="left")],
-    "coding_solver": [StrOptions(set(SOLVERS))],
+    "update": [StrOptions(set(UPDATES))],
+    "coding_solver": [StrOptions(set(SOLVERS)), None],
+    "fit_algorithm": [StrOptions(set(SK_FIT_ALGORITHMS)), None],
+    "transform_algorithm": [StrOptions(set(SK_ALGORITHMS)), None],
+    "split_sign": ["boolean"],
     "n_nonzero_coefs": [Interval(Integral, 1, None, closed="left"), None],
     "transform_penalty": penalty_constraint() + [None],
     "transform_alpha": [Interval(Real, 0, None, closed="left"), None],
@@ -325,33 +367,84 @@ class BaseDictionaryLearning(SparsoptEstimatorMixin, ClassNamePrefixFeaturesOutM
                              TransformerMixin, BaseEstimator):
     """transform / inverse_transform / score shared by the dictionary learners."""
 
+    def _fit_coder(self):
+        """``(penalty, solver, n_nonzero_coefs)`` of the fit, from either spelling.
+
+        sparsopt's ``penalty``/``coding_solver``/``n_nonzero_coefs`` or scikit-learn's
+        ``fit_algorithm`` (``"lars"``: the l1 codes by the exact homotopy, ``"cd"``: by
+        coordinate descent); both set raise ``ValueError``; none: ``fit_algorithm="lars"``.
+        """
+        owner = type(self).__name__
+        spelling = check_one_spelling(
+            owner, {"penalty": self.penalty is not None,
+                    "coding_solver": self.coding_solver is not None,
+                    "n_nonzero_coefs": self.n_nonzero_coefs is not None},
+            {"fit_algorithm": self.fit_algorithm is not None})
+        if spelling == "native":
+            return ("l1" if self.penalty is None else self.penalty,
+                    self.coding_solver or "auto", self.n_nonzero_coefs)
+        return "l1", FIT_ALGORITHM_TO_SOLVER[self.fit_algorithm or "lars"], None
+
+    def _native_fit_coder(self):
+        return (self.penalty is not None or self.coding_solver is not None
+                or self.n_nonzero_coefs is not None)
+
     def _fit_spec(self):
-        return coding_spec(self.penalty, self.alpha, self.coding_solver,
-                           self.n_nonzero_coefs, self.transform_max_iter, 1e-6, self.n_jobs,
-                           type(self).__name__, positive=self.positive_code)
+        penalty, solver, k = self._fit_coder()
+        return coding_spec(penalty, self.alpha, solver, k, self.transform_max_iter, 1e-6,
+                           self.n_jobs, type(self).__name__, positive=self.positive_code,
+                           names=("penalty", "coding_solver", "positive_code",
+                                  "n_nonzero_coefs"))
 
     def _code_penalty(self):
         """The fit's penalty for the native functions: ``positive_code`` adds
         ``Positive()`` (a name stays a name otherwise, so ``"cel0"`` keeps its atom norms)."""
+        penalty = self._fit_coder()[0]
         if self.positive_code:
-            return get_penalty(self.penalty, alpha=self.alpha, positive=True)
-        return self.penalty
+            return get_penalty(penalty, alpha=self.alpha, positive=True)
+        return penalty
 
-    def _transform_spec(self):
-        pen = self.penalty if self.transform_penalty is None else self.transform_penalty
+    def _transform_spec(self, at_fit=False):
+        """The coder of :meth:`transform`: a CodingSpec (sparsopt's spelling) or the
+        dict of arguments of scikit-learn's ``transform_algorithm``.
+
+        ``transform_penalty``/``transform_solver`` (each ``None`` takes its fit
+        counterpart) or ``transform_algorithm`` (both set raise ``ValueError``). With
+        neither, a fit coder spelled the sparsopt way is reused; otherwise scikit-learn's
+        default applies, ``transform_algorithm="omp"``.
+        """
+        owner = type(self).__name__
+        spelling = check_one_spelling(
+            owner, {"transform_penalty": self.transform_penalty is not None,
+                    "transform_solver": self.transform_solver is not None},
+            {"transform_algorithm": self.transform_algorithm is not None})
         alpha = self.alpha if self.transform_alpha is None else self.transform_alpha
-        solver = self.coding_solver if self.transform_solver is None else self.transform_solver
-        k = (self.n_nonzero_coefs if self.transform_n_nonzero_coefs is None
-             else self.transform_n_nonzero_coefs)
+        if spelling == "sklearn" and (self.transform_algorithm is not None
+                                      or not self._native_fit_coder()):
+            algorithm = self.transform_algorithm or "omp"
+            from ._sklearn_compat import check_sk_algorithm
+
+            # scikit-learn's default coder refuses positive_code at transform, not at fit
+            check_sk_algorithm(algorithm, self.positive_code and not (
+                at_fit and self.transform_algorithm is None), owner, "transform_algorithm")
+            return {"algorithm": algorithm, "alpha": alpha,
+                    "n_nonzero_coefs": self.transform_n_nonzero_coefs,
+                    "max_iter": self.transform_max_iter, "positive": self.positive_code}
+        fit_pen, fit_solver, fit_k = self._fit_coder()
+        pen = fit_pen if self.transform_penalty is None else self.transform_penalty
+        solver = fit_solver if self.transform_solver is None else self.transform_solver
+        k = fit_k if self.transform_n_nonzero_coefs is None else self.transform_n_nonzero_coefs
         return coding_spec(pen, alpha, solver, k, self.transform_max_iter, 1e-6, self.n_jobs,
-                           type(self).__name__, positive=self.positive_code,
+                           owner, positive=self.positive_code,
                            names=("transform_penalty", "transform_solver", "positive_code",
                                   "transform_n_nonzero_coefs"))
 
     def transform(self, X):
         """Sparse codes of ``X`` against the learned dictionary.
 
-        Uses the ``transform_*`` parameters (each defaults to its fit counterpart).
+        The coder is ``transform_algorithm`` (scikit-learn's names, default ``"omp"``)
+        or, spelled the sparsopt way, ``transform_penalty``/``transform_solver``...
+        (each defaulting to its fit counterpart); see the class docstring.
 
         Parameters
         ----------
@@ -361,15 +454,25 @@ class BaseDictionaryLearning(SparsoptEstimatorMixin, ClassNamePrefixFeaturesOutM
         Returns
         -------
         codes : ndarray of shape (n_samples, n_components)
-            dtype of ``X`` (float32 stays float32).
+            dtype of ``X`` (float32 stays float32); ``2 n_components`` columns with
+            ``split_sign``.
         """
         check_is_fitted(self, "components_")
         X = self._validate_input(X, reset=False)
         spec = self._transform_spec()
         D = self.components_.astype(X.dtype, copy=False)
-        return sparse_encode(X, D, penalty=spec.penalty, alpha=spec.alpha, solver=spec.solver,
-                             max_iter=spec.max_iter, tol=spec.tol, positive=spec.positive,
-                             n_nonzero_coefs=spec.n_nonzero_coefs, n_jobs=spec.n_jobs)
+        if isinstance(spec, dict):
+            codes = sk_encode(X, D, spec["algorithm"], alpha=spec["alpha"],
+                              n_nonzero_coefs=spec["n_nonzero_coefs"],
+                              max_iter=spec["max_iter"], positive=spec["positive"],
+                              n_jobs=self.n_jobs, owner=type(self).__name__,
+                              name="transform_algorithm")
+        else:
+            codes = sparse_encode(X, D, penalty=spec.penalty, alpha=spec.alpha,
+                                  solver=spec.solver, max_iter=spec.max_iter, tol=spec.tol,
+                                  positive=spec.positive,
+                                  n_nonzero_coefs=spec.n_nonzero_coefs, n_jobs=spec.n_jobs)
+        return split_codes(codes) if self.split_sign else codes
 
     def inverse_transform(self, X):
         """Signals from codes: ``codes @ components_``.
@@ -377,20 +480,29 @@ class BaseDictionaryLearning(SparsoptEstimatorMixin, ClassNamePrefixFeaturesOutM
         Parameters
         ----------
         X : array-like of shape (n_samples, n_components)
-            Codes.
+            Codes (``2 n_components`` columns with ``split_sign``).
 
         Returns
         -------
         X_original : ndarray of shape (n_samples, n_features)
         """
         check_is_fitted(self, "components_")
+        if self.split_sign:
+            from sklearn.utils import check_array
+
+            X = check_array(X, dtype=[np.float64, np.float32])
+            k = self.components_.shape[0]
+            if X.shape[1] != 2 * k:
+                raise ValueError(f"{type(self).__name__}: codes have {X.shape[1]} columns, "
+                                 f"expected 2 * n_components={2 * k} (split_sign=True).")
+            X = unsplit_codes(X)
         return self._signals_from_codes(X, self.components_)
 
     def score(self, X, y=None):
         """Negative mean per-sample objective ``-(1/2 ||x - u V||^2 + alpha pen(u))``.
 
         ``u`` are the codes of the fit's coder (``penalty``, ``alpha``,
-        ``coding_solver``), so that a larger score is a better model (what
+        ``coding_solver``, or ``fit_algorithm``), so that a larger score is a better model (what
         ``GridSearchCV`` and dask-ml's ``Incremental`` maximise).
 
         Parameters
@@ -413,7 +525,7 @@ class BaseDictionaryLearning(SparsoptEstimatorMixin, ClassNamePrefixFeaturesOutM
 
     @property
     def _n_features_out(self):
-        return self.components_.shape[0]
+        return self.components_.shape[0] * (2 if self.split_sign else 1)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -12,9 +12,10 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Interval
 
-from .._core.loop import LoopMonitor, warn_not_converged
+from .._core.loop import LoopMonitor, resolve_verbose, warn_not_converged
+from .._core.progress import progress
 from ..exceptions import ConvergenceWarning
 from ..utils.validation import check_array
 from ._dict_common import (
@@ -30,6 +31,7 @@ from ._dict_common import (
     coder_note,
     encode_codes,
     fix_atoms,
+    function_coder_names,
     function_coding_spec,
     objective_per_sample,
     svd_init,
@@ -69,14 +71,17 @@ def _batch_fit(X, k, spec, *, update, max_iter, tol, dict_init, code_init, posit
         # the codes go to the callback, not into every history record
         return callback(dataclasses.replace(state, info={**state.info, **current}))
 
+    level = resolve_verbose(verbose)
+    # verbose >= 1: a progress bar (tqdm, else plain lines); >= 2: the loop's own lines too
     mon = LoopMonitor(owner, max_iter=max(max_iter, 1), tol=tol,
                       callback=None if callback is None else monitor_callback,
-                      verbose=verbose, criterion=_CRITERION, x0=D)
+                      verbose=level if level >= 2 else 0, criterion=_CRITERION, x0=D)
     history = []
     n_resampled = coder_warnings = 0
     it = 0
     last_code = code
     prev_cost = None
+    bar = progress(total=max_iter, desc=owner, verbose=level)
     for it in range(1, max_iter + 1):
         G = D @ D.T
         code, _, n_warn = encode_codes(X, D, spec, gram=G, init=code)
@@ -99,6 +104,7 @@ def _batch_fit(X, k, spec, *, update, max_iter, tol, dict_init, code_init, posit
         if not np.isfinite(cost):
             rel = np.nan  # the monitor rolls back to the last finite dictionary
         current.update(codes=code, objective_history=history + [cost])
+        bar.update(1, objective=cost)
         if mon.check(it, D, rel, cost):
             if mon.stopped_by != "nonfinite":
                 history.append(cost)
@@ -107,6 +113,7 @@ def _batch_fit(X, k, spec, *, update, max_iter, tol, dict_init, code_init, posit
         history.append(cost)
         last_code = code
         prev_cost = cost
+    bar.close()
     if max_iter == 0:
         mon.stopped_by = "max_iter"
     note = coder_note(spec, coder_warnings, it)
@@ -228,7 +235,9 @@ def learn_dictionary(X, n_components=None, *, penalty="l1", alpha=1.0, update="b
         and ``info["objective_history"]`` the objectives so far. Returning True stops
         (``converged=False``, ``stopped_by == "callback"``). Do not modify the arrays.
     verbose : int, bool or None, default=None
-        One line per iteration when > 0; ``None`` reads :func:`sparsopt.get_config`.
+        Progress when > 0 (a tqdm bar when tqdm is installed, else plain lines, with the
+        objective); > 1 also prints one line per iteration; ``None`` reads
+        :func:`sparsopt.get_config`.
 
     Returns
     -------
@@ -289,17 +298,22 @@ def learn_dictionary(X, n_components=None, *, penalty="l1", alpha=1.0, update="b
 
 
 # ----------------------------------------------------------------------------- mirror
-def dict_learning(X, n_components=None, *, penalty="l1", alpha=1.0, fit_algorithm="bcd",
-                  coding_solver="auto", n_nonzero_coefs=None, max_iter=100, tol=1e-8,
-                  dict_init=None, code_init=None, positive_code=False, positive_dict=False,
-                  coding_max_iter=1000, coding_tol=1e-6, callback=None, verbose=None,
-                  random_state=None, n_jobs=None, return_n_iter=False):
-    r"""Batch dictionary learning, with scikit-learn's return values.
+def dict_learning(X, n_components=None, *, alpha=1.0, max_iter=100, tol=1e-8, method=None,
+                  n_jobs=None, dict_init=None, code_init=None, callback=None, verbose=None,
+                  random_state=None, return_n_iter=False, positive_dict=False,
+                  positive_code=False, method_max_iter=None, penalty=None, update="bcd",
+                  coding_solver=None, n_nonzero_coefs=None, coding_max_iter=None,
+                  coding_tol=1e-6):
+    r"""Batch dictionary learning, with scikit-learn's signature and return values.
 
     The same algorithm as :func:`learn_dictionary` (see it for the model, the atom
     updates and the coders), spelled as :func:`sklearn.decomposition.dict_learning`:
-    ``positive_code`` for non-negative codes and ``fit_algorithm`` for the atom update,
-    and returning ``(code, dictionary, errors)`` (``+ n_iter`` with ``return_n_iter``).
+    ``method`` (``"lars"``/``"cd"``: how the l1 codes are computed) and
+    ``method_max_iter`` for the coder, ``positive_code`` for non-negative codes, and
+    returning ``(code, dictionary, errors)`` (``+ n_iter`` with ``return_n_iter``). The
+    sparsopt coder names (``penalty``, ``coding_solver``, ``n_nonzero_coefs``,
+    ``coding_max_iter``) come after; mixing ``method`` with them (or
+    ``method_max_iter`` with ``coding_max_iter``) raises ``ValueError``.
     Use :func:`learn_dictionary` for the full :class:`~sparsopt.solvers.SolverResult`.
 
     Parameters
@@ -308,44 +322,55 @@ def dict_learning(X, n_components=None, *, penalty="l1", alpha=1.0, fit_algorith
         Data. float32 stays float32.
     n_components : int, default=None
         Number of atoms; ``None``: ``n_features``.
-    penalty : str or Penalty, default="l1"
-        Penalty of the codes; ``"cel0"`` gets the current atom norms at every coding step.
     alpha : float, default=1.0
-        Strength of the penalty (scikit-learn's ``alpha``).
-    fit_algorithm : {"bcd", "mod", "ksvd"}, default="bcd"
-        Atom update (``update`` of :func:`learn_dictionary`).
-    coding_solver : {"auto", "lars", "cd", "fista", "ista", "lca", "iht", "omp"}, default="auto"
-        Sparse coder (see :func:`learn_dictionary`).
-    n_nonzero_coefs : int, default=None
-        Number of non-zeros per code for ``"omp"``/``"iht"``.
+        Strength of the penalty (scikit-learn's ``alpha``, same scaling).
     max_iter : int, default=100
         Maximum number of iterations (0: the initial dictionary is returned).
     tol : float, default=1e-8
         Stop when ``|E_{t-1} - E_t| <= tol * E_t``; ``0`` runs exactly ``max_iter``
         iterations (and does not warn).
+    method : {"lars", "cd"}, default=None
+        scikit-learn's coder: the l1 codes by the exact homotopy (``"lars"``) or by
+        coordinate descent (``"cd"``). ``None``: ``"lars"`` unless a sparsopt coder name
+        (``penalty``, ``coding_solver``, ``n_nonzero_coefs``) is set.
+    n_jobs : int or None, default=None
+        Threads of the coder (over blocks of samples).
     dict_init : array-like of shape (n_components, n_features), default=None
         Initial dictionary; default: scikit-learn's SVD initialisation.
     code_init : array-like of shape (n_samples, n_components), default=None
         Warm start of the first coding step.
-    positive_code : bool, default=False
-        Non-negative codes (the penalty gets ``+ Positive()``; not with OMP or IHT).
-    positive_dict : bool, default=False
-        Non-negative atoms (``fit_algorithm="bcd"`` only).
-    coding_max_iter : int, default=1000
-        ``max_iter`` of the coder.
-    coding_tol : float, default=1e-6
-        ``tol`` of the coder.
     callback : callable, default=None
         ``callback(state)`` with a :class:`~sparsopt.solvers.SolverState` after every
-        iteration (see :func:`learn_dictionary`); True stops.
+        iteration (see :func:`learn_dictionary`); True stops. (scikit-learn calls it
+        with ``locals()`` every 5 iterations and ignores its return value.)
     verbose : int, bool or None, default=None
-        One line per iteration when > 0; ``None`` reads :func:`sparsopt.get_config`.
+        Progress when > 0 (a tqdm bar when installed, else plain lines); > 1 adds one
+        line per iteration; ``None`` reads :func:`sparsopt.get_config`.
     random_state : int, RandomState instance or None, default=None
         Seed of the resampling of unused atoms.
-    n_jobs : int or None, default=None
-        Threads of the coder (over blocks of samples).
     return_n_iter : bool, default=False
         Also return the number of iterations (as scikit-learn).
+    positive_dict : bool, default=False
+        Non-negative atoms (``update="bcd"`` only).
+    positive_code : bool, default=False
+        Non-negative codes (the penalty gets ``+ Positive()``; not with OMP or IHT).
+        Unlike scikit-learn, ``method="lars"`` accepts it (the non-negative homotopy).
+    method_max_iter : int, default=None
+        ``max_iter`` of the coder (scikit-learn's name of ``coding_max_iter``;
+        ``None``: 1000).
+    penalty : str or Penalty, default=None
+        sparsopt's coder: the penalty of the codes (``None``: ``"l1"``); ``"cel0"`` gets
+        the current atom norms at every coding step.
+    update : {"bcd", "mod", "ksvd"}, default="bcd"
+        Atom update (see :func:`learn_dictionary`; scikit-learn's is ``"bcd"``).
+    coding_solver : {"auto", "lars", "cd", "fista", "ista", "lca", "iht", "omp"}, default=None
+        sparsopt's coder (see :func:`learn_dictionary`; ``None``: ``"auto"``).
+    n_nonzero_coefs : int, default=None
+        Number of non-zeros per code for ``"omp"``/``"iht"``.
+    coding_max_iter : int, default=None
+        ``max_iter`` of the coder (``None``: 1000).
+    coding_tol : float, default=1e-6
+        ``tol`` of the coder.
 
     Returns
     -------
@@ -382,14 +407,16 @@ def dict_learning(X, n_components=None, *, penalty="l1", alpha=1.0, fit_algorith
     ((200, 8), (8, 16), True)
     """
     owner = "dict_learning"
-    X, k, max_iter, tol, alpha = _validate_batch(X, n_components, alpha, fit_algorithm,
-                                                 "fit_algorithm", positive_dict, max_iter,
-                                                 tol, owner)
+    X, k, max_iter, tol, alpha = _validate_batch(X, n_components, alpha, update, "update",
+                                                 positive_dict, max_iter, tol, owner)
+    penalty, coding_solver, coding_max_iter = function_coder_names(
+        owner, method, method_max_iter, penalty, coding_solver, n_nonzero_coefs,
+        coding_max_iter)
     spec = function_coding_spec(penalty, alpha, coding_solver, n_nonzero_coefs,
                                 coding_max_iter, coding_tol, n_jobs, owner,
                                 positive_code=positive_code)
     check_callback(callback, owner)
-    res = _batch_fit(X, k, spec, update=fit_algorithm, max_iter=max_iter, tol=tol,
+    res = _batch_fit(X, k, spec, update=update, max_iter=max_iter, tol=tol,
                      dict_init=dict_init, code_init=code_init, positive_dict=positive_dict,
                      callback=callback, verbose=verbose, rng=check_random_state(random_state),
                      owner=owner)
@@ -404,7 +431,11 @@ class DictionaryLearning(BaseDictionaryLearning):
     Finds atoms ``V`` (``components_``) and sparse codes ``U`` minimising
     ``1/2 ||X - U V||_F^2 + alpha * pen(U)`` with ``||V_k||_2 <= 1`` (scikit-learn's
     model and scaling) by alternating :func:`~sparsopt.decomposition.sparse_encode` and
-    an atom update; see :func:`dict_learning`. A drop-in for
+    an atom update; see :func:`dict_learning`. scikit-learn's parameter names keep
+    their meanings (``fit_algorithm`` is the coder of the fit, ``transform_algorithm``
+    that of :meth:`transform`, default ``"omp"``); sparsopt's coder names
+    (``penalty``, ``coding_solver``, ``transform_penalty``...) come after them, and
+    ``update`` chooses the atom update. A drop-in for
     :class:`sklearn.decomposition.DictionaryLearning` with the exact homotopy coder, the
     nonconvex penalties (l0, CEL0, MCP, SCAD, l1/2...), OMP/IHT at fixed sparsity, MOD and
     K-SVD updates. For large data use :class:`MiniBatchDictionaryLearning`.
@@ -413,46 +444,68 @@ class DictionaryLearning(BaseDictionaryLearning):
     ----------
     n_components : int, default=None
         Number of atoms; ``None``: ``n_features``.
-    penalty : str or Penalty, default="l1"
-        Penalty of the codes during the fit.
     alpha : float, default=1.0
-        Strength of the penalty.
-    fit_algorithm : {"bcd", "mod", "ksvd"}, default="bcd"
-        Atom update (see :func:`dict_learning`).
-    coding_solver : {"auto", "lars", "cd", "fista", "ista", "lca", "iht", "omp"}, default="auto"
-        Sparse coder during the fit.
-    n_nonzero_coefs : int, default=None
-        Non-zeros per code for OMP/IHT during the fit.
-    transform_penalty : str or Penalty, default=None
-        Penalty of :meth:`transform`; ``None``: ``penalty``.
-    transform_alpha : float, default=None
-        ``None``: ``alpha`` (as scikit-learn).
-    transform_solver : str, default=None
-        ``None``: ``coding_solver``.
-    transform_n_nonzero_coefs : int, default=None
-        ``None``: ``n_nonzero_coefs``.
-    transform_max_iter : int, default=1000
-        ``max_iter`` of the iterative coders (fit and transform, as scikit-learn).
+        Strength of the penalty of the fit (scikit-learn's scaling).
     max_iter : int, default=1000
         Maximum number of iterations.
     tol : float, default=1e-8
         Tolerance on the relative decrease of the objective.
-    positive_code : bool, default=False
-        Non-negative codes.
-    positive_dict : bool, default=False
-        Non-negative atoms (``fit_algorithm="bcd"``).
-    dict_init : array-like of shape (n_components, n_features), default=None
-        Initial dictionary (default: SVD of ``X``).
-    code_init : array-like of shape (n_samples, n_components), default=None
-        Warm start of the first coding step.
-    callback : callable, default=None
-        ``callback(state)`` after each iteration (see :func:`learn_dictionary`); True stops.
-    verbose : int, bool or None, default=None
-        One line per iteration when > 0; ``None`` reads :func:`sparsopt.get_config`.
+    fit_algorithm : {"lars", "cd"}, default=None
+        scikit-learn's coder of the fit: the l1 codes by the exact homotopy
+        (``"lars"``) or coordinate descent (``"cd"``). ``None``: ``"lars"`` unless
+        ``penalty``, ``coding_solver`` or ``n_nonzero_coefs`` is set (setting both
+        spellings raises ``ValueError``). It is *not* the atom update: see ``update``.
+    transform_algorithm : {"lasso_lars", "lasso_cd", "lars", "omp", "threshold"}, \
+default=None
+        scikit-learn's coder of :meth:`transform` (see
+        :func:`~sparsopt.decomposition.sparse_encode`). ``None``: scikit-learn's
+        default ``"omp"``, except when the fit's coder is spelled the sparsopt way
+        (``penalty``, ``coding_solver`` or ``n_nonzero_coefs`` set) or
+        ``transform_penalty``/``transform_solver`` is set: then :meth:`transform` uses
+        the sparsopt coder (each ``transform_*`` defaulting to its fit counterpart).
+    transform_n_nonzero_coefs : int, default=None
+        Non-zeros of :meth:`transform` for ``"omp"``/``"lars"`` (``None``:
+        scikit-learn's ``int(n_features / 10)`` in ``[1, n_components]``; with the
+        sparsopt coder, ``n_nonzero_coefs``).
+    transform_alpha : float, default=None
+        ``alpha`` of :meth:`transform`; ``None``: ``alpha`` (as scikit-learn).
     n_jobs : int or None, default=None
         Threads of the coder.
+    code_init : array-like of shape (n_samples, n_components), default=None
+        Warm start of the first coding step.
+    dict_init : array-like of shape (n_components, n_features), default=None
+        Initial dictionary (default: SVD of ``X``).
+    callback : callable, default=None
+        ``callback(state)`` after each iteration (see :func:`learn_dictionary`); True
+        stops. (scikit-learn calls it with ``locals()`` every 5 iterations.)
+    verbose : int, bool or None, default=None
+        Progress when > 0 (a tqdm bar when installed, else plain lines, with the
+        objective); > 1 adds one line per iteration; ``None`` reads
+        :func:`sparsopt.get_config`.
+    split_sign : bool, default=False
+        :meth:`transform` returns ``[max(c, 0), -min(c, 0)]`` (``2 n_components``
+        columns), as scikit-learn.
     random_state : int, RandomState instance or None, default=None
         Seed of the resampling of unused atoms.
+    positive_code : bool, default=False
+        Non-negative codes (unlike scikit-learn, also with ``fit_algorithm="lars"``).
+    positive_dict : bool, default=False
+        Non-negative atoms (``update="bcd"``).
+    transform_max_iter : int, default=1000
+        ``max_iter`` of the iterative coders (fit and transform, as scikit-learn).
+    penalty : str or Penalty, default=None
+        sparsopt's coder of the fit: the penalty of the codes (``None``: ``"l1"``).
+    update : {"bcd", "mod", "ksvd"}, default="bcd"
+        Atom update (see :func:`learn_dictionary`); scikit-learn's is ``"bcd"``.
+    coding_solver : {"auto", "lars", "cd", "fista", "ista", "lca", "iht", "omp"}, \
+default=None
+        sparsopt's coder of the fit (``None``: ``"auto"``).
+    n_nonzero_coefs : int, default=None
+        Non-zeros per code for OMP/IHT during the fit.
+    transform_penalty : str or Penalty, default=None
+        Penalty of :meth:`transform` (sparsopt's coder); ``None``: the fit's.
+    transform_solver : str, default=None
+        Solver of :meth:`transform` (sparsopt's coder); ``None``: the fit's.
 
     Attributes
     ----------
@@ -466,6 +519,8 @@ class DictionaryLearning(BaseDictionaryLearning):
         Objective after each iteration.
     error_ : ndarray of shape (`n_iter_`,)
         Same as ``objective_history_`` (scikit-learn's name).
+    code_ : ndarray of shape (n_samples, n_components)
+        Codes of the last iteration of the fit (what :meth:`fit_transform` returns).
     n_features_in_ : int
         Number of features seen during ``fit``.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -488,7 +543,8 @@ class DictionaryLearning(BaseDictionaryLearning):
     >>> from sparsopt.datasets import make_sparse_coding_problem
     >>> from sparsopt.decomposition import DictionaryLearning
     >>> X, _, _ = make_sparse_coding_problem(100, 16, 8, 2, noise=0.01)
-    >>> dl = DictionaryLearning(8, alpha=0.1, max_iter=100, tol=1e-3, random_state=0)
+    >>> dl = DictionaryLearning(8, alpha=0.1, max_iter=100, tol=1e-3, random_state=0,
+    ...                         transform_algorithm="lasso_lars")
     >>> codes = dl.fit_transform(X)
     >>> codes.shape, dl.components_.shape
     ((100, 8), (8, 16))
@@ -496,39 +552,42 @@ class DictionaryLearning(BaseDictionaryLearning):
 
     _parameter_constraints = {
         **COMMON_CONSTRAINTS,
-        "fit_algorithm": [StrOptions(set(UPDATES))],
         "max_iter": [Interval(Integral, 0, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "code_init": ["array-like", None],
     }
 
-    def __init__(self, n_components=None, *, penalty="l1", alpha=1.0, fit_algorithm="bcd",
-                 coding_solver="auto", n_nonzero_coefs=None, transform_penalty=None,
-                 transform_alpha=None, transform_solver=None, transform_n_nonzero_coefs=None,
-                 transform_max_iter=1000, max_iter=1000, tol=1e-8, positive_code=False,
-                 positive_dict=False, dict_init=None, code_init=None, callback=None,
-                 verbose=None, n_jobs=None, random_state=None):
+    def __init__(self, n_components=None, *, alpha=1.0, max_iter=1000, tol=1e-8,
+                 fit_algorithm=None, transform_algorithm=None, transform_n_nonzero_coefs=None,
+                 transform_alpha=None, n_jobs=None, code_init=None, dict_init=None,
+                 callback=None, verbose=None, split_sign=False, random_state=None,
+                 positive_code=False, positive_dict=False, transform_max_iter=1000,
+                 penalty=None, update="bcd", coding_solver=None, n_nonzero_coefs=None,
+                 transform_penalty=None, transform_solver=None):
         self.n_components = n_components
-        self.penalty = penalty
         self.alpha = alpha
+        self.max_iter = max_iter
+        self.tol = tol
         self.fit_algorithm = fit_algorithm
+        self.transform_algorithm = transform_algorithm
+        self.transform_n_nonzero_coefs = transform_n_nonzero_coefs
+        self.transform_alpha = transform_alpha
+        self.n_jobs = n_jobs
+        self.code_init = code_init
+        self.dict_init = dict_init
+        self.callback = callback
+        self.verbose = verbose
+        self.split_sign = split_sign
+        self.random_state = random_state
+        self.positive_code = positive_code
+        self.positive_dict = positive_dict
+        self.transform_max_iter = transform_max_iter
+        self.penalty = penalty
+        self.update = update
         self.coding_solver = coding_solver
         self.n_nonzero_coefs = n_nonzero_coefs
         self.transform_penalty = transform_penalty
-        self.transform_alpha = transform_alpha
         self.transform_solver = transform_solver
-        self.transform_n_nonzero_coefs = transform_n_nonzero_coefs
-        self.transform_max_iter = transform_max_iter
-        self.max_iter = max_iter
-        self.tol = tol
-        self.positive_code = positive_code
-        self.positive_dict = positive_dict
-        self.dict_init = dict_init
-        self.code_init = code_init
-        self.callback = callback
-        self.verbose = verbose
-        self.n_jobs = n_jobs
-        self.random_state = random_state
 
     def fit(self, X, y=None):
         """Learn the dictionary from ``X``.
@@ -544,14 +603,39 @@ class DictionaryLearning(BaseDictionaryLearning):
         -------
         self : DictionaryLearning
         """
+        self._fit(X)
+        return self
+
+    def fit_transform(self, X, y=None):
+        """Learn the dictionary and return the codes of the fit (as scikit-learn).
+
+        The codes of the last iteration, from the fit's coder (``fit_algorithm`` or
+        ``penalty``/``coding_solver``), not from the ``transform_*`` coder; without
+        ``split_sign`` (as scikit-learn).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data.
+        y : Ignored
+            Not used, present for API consistency.
+
+        Returns
+        -------
+        codes : ndarray of shape (n_samples, n_components)
+        """
+        return self._fit(X).code_
+
+    def _fit(self, X):
         self._validate_params()
         X = self._validate_input(X)
+        penalty, coding_solver, n_nonzero_coefs = self._fit_coder()
         self._fit_spec()  # errors name the estimator's parameters
-        self._transform_spec()  # bad transform_* parameters fail before the fit
+        self._transform_spec(at_fit=True)  # bad transform_* parameters fail before the fit
         res = learn_dictionary(
             X, self.n_components, penalty=self._code_penalty(), alpha=self.alpha,
-            update=self.fit_algorithm, coding_solver=self.coding_solver,
-            n_nonzero_coefs=self.n_nonzero_coefs, max_iter=self.max_iter, tol=self.tol,
+            update=self.update, coding_solver=coding_solver,
+            n_nonzero_coefs=n_nonzero_coefs, max_iter=self.max_iter, tol=self.tol,
             dict_init=self.dict_init, code_init=self.code_init,
             positive_dict=self.positive_dict, coding_max_iter=self.transform_max_iter,
             callback=self.callback, verbose=self.verbose, random_state=self.random_state,
@@ -559,6 +643,7 @@ class DictionaryLearning(BaseDictionaryLearning):
         )
         D = res.x
         self.components_ = D
+        self.code_ = res.info["codes"]
         self.n_iter_ = int(res.n_iter)
         self.converged_ = bool(res.converged)
         self.objective_history_ = np.asarray(res.info["objective_history"])
@@ -569,5 +654,5 @@ class DictionaryLearning(BaseDictionaryLearning):
     @classmethod
     def _test_params(cls, check_name):
         """Constructor parameters for scikit-learn's estimator checks (tests only)."""
-        return {"n_components": 3, "alpha": 0.1, "max_iter": 5, "tol": 1e-3,
-                "random_state": 0}
+        return {"n_components": 3, "alpha": 1.0, "max_iter": 20, "tol": 1e-8,
+                "transform_algorithm": "lasso_lars", "random_state": 0}

@@ -12,7 +12,8 @@ import numpy as np
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 
-from .._core.loop import LoopMonitor, warn_not_converged
+from .._core.loop import LoopMonitor, resolve_verbose, warn_not_converged
+from .._core.progress import progress
 from ..backends import _kinds, dispatch
 from ..exceptions import ConvergenceWarning
 from ..penalties import get_penalty
@@ -29,6 +30,7 @@ from ._dict_common import (
     coder_note,
     encode_codes,
     fix_atoms,
+    function_coder_names,
     function_coding_spec,
 )
 from ._dict_update import DEAD_TOL, bcd_sweep, dictionary_kernel
@@ -168,7 +170,8 @@ def _encode_batch(Xb, D, G, spec, buf):
 
 
 def _minibatch_steps(X, starts, batch_size, D, A, Bt, step0, spec, positive_dict, rng,
-                     history, stopper=None, monitor=None, current=None, max_steps=None):
+                     history, stopper=None, monitor=None, current=None, max_steps=None,
+                     bar=None):
     """Run the mini-batches ``X[s:s + batch_size]`` for ``s`` in ``starts``, in place.
 
     ``A`` (k, k) and ``Bt`` (k, f) are the sufficient statistics ``sum beta C^T C / b`` and
@@ -176,7 +179,8 @@ def _minibatch_steps(X, starts, batch_size, D, A, Bt, step0, spec, positive_dict
     against the dictionary before its update). With a ``monitor`` (a
     :class:`~sparsopt._core.loop.LoopMonitor`) each mini-batch is one check (early
     stopping, callback, finiteness); ``current`` holds what the callback sees in
-    ``state.info``. Returns ``(steps_done, coder_warnings, n_resampled)``.
+    ``state.info``; ``bar`` (a :func:`~sparsopt._core.progress.progress` reporter) gets
+    one unit per mini-batch. Returns ``(steps_done, coder_warnings, n_resampled)``.
     """
     k, f = D.shape
     u = np.empty(f, dtype=np.float64)
@@ -203,6 +207,8 @@ def _minibatch_steps(X, starts, batch_size, D, A, Bt, step0, spec, positive_dict
         n_res += dead.size
         history.append(cost)
         done += 1
+        if bar is not None:
+            bar.update(1, objective=cost)
         if monitor is None:
             continue
         reason = stopper(done, cost, b, D, D_old)
@@ -237,13 +243,16 @@ def _online_fit(X, k, spec, *, batch_size, max_iter, shuffle, tol, max_no_improv
         # the batch statistics go to the callback, not into every history record
         return callback(dataclasses.replace(state, info={**state.info, **current}))
 
+    level = resolve_verbose(verbose)
+    # verbose >= 1: a progress bar over the mini-batches; >= 2: the loop's lines too
     mon = LoopMonitor(owner, max_iter=max(n_steps, 1), tol=tol,
                       callback=None if callback is None else monitor_callback,
-                      verbose=verbose, criterion=_CRITERION, x0=D)
+                      verbose=level if level >= 2 else 0, criterion=_CRITERION, x0=D)
     history = []
-    done, n_warn, n_res = _minibatch_steps(
-        Xs, starts, b, D, A, B.T, 0, spec, positive_dict, rng, history, stopper=stopper,
-        monitor=mon, current=current, max_steps=n_steps)
+    with progress(total=n_steps, desc=owner, verbose=level) as bar:
+        done, n_warn, n_res = _minibatch_steps(
+            Xs, starts, b, D, A, B.T, 0, spec, positive_dict, rng, history, stopper=stopper,
+            monitor=mon, current=current, max_steps=n_steps, bar=bar)
     note = coder_note(spec, n_warn, done, "mini-batches")
     if mon.stopped_by == "max_iter" and n_steps > 0 and (tol > 0
                                                          or max_no_improvement is not None):
@@ -354,7 +363,9 @@ def learn_dictionary_online(X, n_components=None, *, penalty="l1", alpha=1.0, ba
         ``ewa_cost``, ``objective_history`` (the batch costs so far), ``inner_stats``
         ``(A, B)``. Returning True stops. Do not modify the arrays.
     verbose : int, bool or None, default=None
-        One line per mini-batch when > 0; ``None`` reads :func:`sparsopt.get_config`.
+        Progress over the mini-batches when > 0 (a tqdm bar when installed, else plain
+        lines, with the batch objective); > 1 adds one line per mini-batch; ``None``
+        reads :func:`sparsopt.get_config`.
 
     Returns
     -------
@@ -406,32 +417,34 @@ def learn_dictionary_online(X, n_components=None, *, penalty="l1", alpha=1.0, ba
         rng=check_random_state(random_state), owner=owner)
 
 
-def dict_learning_online(X, n_components=None, *, penalty="l1", alpha=1.0, max_iter=100,
-                         return_code=True, dict_init=None, callback=None, batch_size=256,
-                         verbose=None, shuffle=True, n_jobs=None, coding_solver="auto",
-                         n_nonzero_coefs=None, random_state=None, positive_dict=False,
-                         positive_code=False, coding_max_iter=1000, coding_tol=1e-6,
-                         tol=1e-3, max_no_improvement=10):
+def dict_learning_online(X, n_components=2, *, alpha=1.0, max_iter=100, return_code=True,
+                         dict_init=None, callback=None, batch_size=256, verbose=None,
+                         shuffle=True, n_jobs=None, method=None, random_state=None,
+                         positive_dict=False, positive_code=False, method_max_iter=None,
+                         tol=1e-3, max_no_improvement=10, penalty=None, coding_solver=None,
+                         n_nonzero_coefs=None, coding_max_iter=None, coding_tol=1e-6):
     r"""Online dictionary learning, with scikit-learn's return values.
 
     The algorithm of :func:`learn_dictionary_online` (see it for the model, the
     forgetting schedule and the early stopping), spelled as
-    :func:`sklearn.decomposition.dict_learning_online`: ``positive_code`` for
-    non-negative codes, and returning ``(code, dictionary)`` if ``return_code`` (the
-    default, as scikit-learn; the codes of ``X`` against the final dictionary) else the
-    dictionary. Use :func:`learn_dictionary_online` for the full
-    :class:`~sparsopt.solvers.SolverResult`.
+    :func:`sklearn.decomposition.dict_learning_online` (its signature, in its order, with
+    ``n_components=2`` by default): ``method`` (``"lars"``/``"cd"``: how the l1 codes
+    are computed) and ``method_max_iter`` for the coder, ``positive_code`` for
+    non-negative codes; sparsopt's coder names (``penalty``, ``coding_solver``,
+    ``n_nonzero_coefs``, ``coding_max_iter``) come last and cannot be mixed with
+    ``method``/``method_max_iter`` (``ValueError``); and returning
+    ``(code, dictionary)`` if ``return_code`` (the default, as scikit-learn; the codes
+    of ``X`` against the final dictionary) else the dictionary. Use
+    :func:`learn_dictionary_online` for the full :class:`~sparsopt.solvers.SolverResult`.
 
     Parameters
     ----------
     X : array-like of shape (n_samples, n_features)
         Data.
-    n_components : int, default=None
-        Number of atoms; ``None``: ``n_features``.
-    penalty : str or Penalty, default="l1"
-        Penalty of the codes.
+    n_components : int or None, default=2
+        Number of atoms (scikit-learn's default); ``None``: ``n_features``.
     alpha : float, default=1.0
-        Its strength (scikit-learn's ``alpha``).
+        Strength of the penalty (scikit-learn's ``alpha``, same scaling).
     max_iter : int, default=100
         Maximum number of epochs (passes over the data).
     return_code : bool, default=True
@@ -444,30 +457,40 @@ def dict_learning_online(X, n_components=None, *, penalty="l1", alpha=1.0, max_i
     batch_size : int, default=256
         Samples per mini-batch (at most ``n_samples``).
     verbose : int, bool or None, default=None
-        One line per mini-batch when > 0; ``None`` reads :func:`sparsopt.get_config`.
+        Progress over the mini-batches when > 0 (a tqdm bar when installed, else plain
+        lines, with the batch objective); > 1 adds one line per mini-batch; ``None``
+        reads :func:`sparsopt.get_config`.
     shuffle : bool, default=True
         Shuffle the samples (once) before cutting the batches.
     n_jobs : int or None, default=None
         Threads of the coder.
-    coding_solver : str, default="auto"
-        Sparse coder (scikit-learn's ``method``; see
-        :func:`~sparsopt.decomposition.learn_dictionary`).
-    n_nonzero_coefs : int, default=None
-        Non-zeros per code for OMP/IHT.
+    method : {"lars", "cd"}, default=None
+        scikit-learn's coder: the l1 codes by the exact homotopy or coordinate descent;
+        ``None``: ``"lars"`` unless a sparsopt coder name is set.
     random_state : int, RandomState instance or None, default=None
         Seed of the initialisation, the shuffling and the resampling.
     positive_dict : bool, default=False
         Non-negative atoms.
     positive_code : bool, default=False
         Non-negative codes (the penalty gets ``+ Positive()``; not with OMP/IHT).
-    coding_max_iter : int, default=1000
-        ``max_iter`` of the coder (scikit-learn's ``method_max_iter``).
-    coding_tol : float, default=1e-6
-        ``tol`` of the coder.
+    method_max_iter : int, default=None
+        ``max_iter`` of the coder (scikit-learn's name of ``coding_max_iter``;
+        ``None``: 1000).
     tol : float, default=1e-3
         Early stopping on the dictionary change per atom (0 disables).
     max_no_improvement : int or None, default=10
         Early stopping on the smoothed batch cost (``None`` disables).
+    penalty : str or Penalty, default=None
+        sparsopt's coder: the penalty of the codes (``None``: ``"l1"``).
+    coding_solver : str, default=None
+        sparsopt's coder (see :func:`~sparsopt.decomposition.learn_dictionary`;
+        ``None``: ``"auto"``).
+    n_nonzero_coefs : int, default=None
+        Non-zeros per code for OMP/IHT.
+    coding_max_iter : int, default=None
+        ``max_iter`` of the coder (``None``: 1000).
+    coding_tol : float, default=1e-6
+        ``tol`` of the coder.
 
     Returns
     -------
@@ -503,6 +526,9 @@ def dict_learning_online(X, n_components=None, *, penalty="l1", alpha=1.0, max_i
     X, k, batch_size, max_iter, tol, max_no_improvement, alpha = _validate_online(
         X, n_components, alpha, batch_size, max_iter, tol, max_no_improvement, callback,
         owner)
+    penalty, coding_solver, coding_max_iter = function_coder_names(
+        owner, method, method_max_iter, penalty, coding_solver, n_nonzero_coefs,
+        coding_max_iter)
     spec = function_coding_spec(penalty, alpha, coding_solver, n_nonzero_coefs,
                                 coding_max_iter, coding_tol, n_jobs, owner,
                                 positive_code=positive_code)
@@ -528,52 +554,80 @@ class MiniBatchDictionaryLearning(BaseDictionaryLearning):
     :class:`sklearn.decomposition.MiniBatchDictionaryLearning` (same model, scaling,
     forgetting schedule and early stopping) that codes each batch with the compiled exact
     homotopy (or any penalty/solver of :func:`~sparsopt.decomposition.sparse_encode`) and
-    updates the atoms in a compiled kernel, float32 end to end.
+    updates the atoms in a compiled kernel, float32 end to end. scikit-learn's names
+    keep their meanings (``fit_algorithm``: the coder of the fit; ``transform_algorithm``:
+    that of :meth:`transform`, default ``"omp"``); sparsopt's coder names come after.
 
     Parameters
     ----------
     n_components : int, default=None
         Number of atoms; ``None``: ``n_features``.
-    penalty : str or Penalty, default="l1"
-        Penalty of the codes during the fit.
     alpha : float, default=1.0
-        Its strength.
-    batch_size : int, default=256
-        Samples per mini-batch.
+        Strength of the penalty of the fit (scikit-learn's scaling).
     max_iter : int, default=1000
         Maximum number of epochs of :meth:`fit` (it usually stops early).
+    fit_algorithm : {"lars", "cd"}, default=None
+        scikit-learn's coder of the fit: the l1 codes by the exact homotopy
+        (``"lars"``) or coordinate descent (``"cd"``). ``None``: ``"lars"`` unless
+        ``penalty``, ``coding_solver`` or ``n_nonzero_coefs`` is set (setting both
+        spellings raises ``ValueError``). The atoms are always updated by block
+        coordinate descent.
+    n_jobs : int or None, default=None
+        Threads of the coder.
+    batch_size : int, default=256
+        Samples per mini-batch.
     shuffle : bool, default=True
         Shuffle the samples (once per :meth:`fit`).
-    tol : float, default=1e-3
-        Early stopping on the dictionary change per atom (0 disables).
-    max_no_improvement : int or None, default=10
-        Early stopping on the smoothed batch cost (``None`` disables).
-    coding_solver : str, default="auto"
-        Sparse coder during the fit.
-    n_nonzero_coefs : int, default=None
-        Non-zeros per code for OMP/IHT during the fit.
-    transform_penalty, transform_alpha, transform_solver, transform_n_nonzero_coefs : \
+    dict_init : array-like of shape (n_components, n_features), default=None
+        Initial dictionary (default: an SVD of the first data seen, randomized unless
+        ``n_features`` is small).
+    transform_algorithm : {"lasso_lars", "lasso_cd", "lars", "omp", "threshold"}, \
 default=None
-        Coder of :meth:`transform`; each ``None`` takes its fit counterpart.
+        scikit-learn's coder of :meth:`transform` (see
+        :func:`~sparsopt.decomposition.sparse_encode`). ``None``: scikit-learn's
+        default ``"omp"``, except when the fit's coder is spelled the sparsopt way
+        (``penalty``, ``coding_solver`` or ``n_nonzero_coefs`` set) or
+        ``transform_penalty``/``transform_solver`` is set: then :meth:`transform` uses
+        the sparsopt coder (each ``transform_*`` defaulting to its fit counterpart).
+    transform_n_nonzero_coefs : int, default=None
+        Non-zeros of :meth:`transform` for ``"omp"``/``"lars"`` (``None``:
+        scikit-learn's ``int(n_features / 10)`` in ``[1, n_components]``; with the
+        sparsopt coder, ``n_nonzero_coefs``).
+    transform_alpha : float, default=None
+        ``alpha`` of :meth:`transform`; ``None``: ``alpha`` (as scikit-learn).
+    verbose : int, bool or None, default=None
+        Progress over the mini-batches of :meth:`fit` when > 0 (a tqdm bar when
+        installed, else plain lines); > 1 adds one line per mini-batch; ``None`` reads
+        :func:`sparsopt.get_config`.
+    split_sign : bool, default=False
+        :meth:`transform` returns ``[max(c, 0), -min(c, 0)]`` (``2 n_components``
+        columns), as scikit-learn.
+    random_state : int, RandomState instance or None, default=None
+        Seed of the initialisation, shuffling and resampling.
+    positive_code : bool, default=False
+        Non-negative codes (unlike scikit-learn, also with ``fit_algorithm="lars"``).
+    positive_dict : bool, default=False
+        Non-negative atoms.
     transform_max_iter : int, default=1000
         ``max_iter`` of the iterative coders (fit and transform, as scikit-learn).
     callback : callable, default=None
         ``callback(state)`` after every mini-batch of :meth:`fit` (see
-        :func:`learn_dictionary_online`); True stops.
-    verbose : int, bool or None, default=None
-        One line per mini-batch of :meth:`fit` when > 0; ``None`` reads
-        :func:`sparsopt.get_config`.
-    positive_code : bool, default=False
-        Non-negative codes.
-    positive_dict : bool, default=False
-        Non-negative atoms.
-    dict_init : array-like of shape (n_components, n_features), default=None
-        Initial dictionary (default: an SVD of the first data seen, randomized unless
-        ``n_features`` is small).
-    random_state : int, RandomState instance or None, default=None
-        Seed of the initialisation, shuffling and resampling.
-    n_jobs : int or None, default=None
-        Threads of the coder.
+        :func:`learn_dictionary_online`); True stops. (scikit-learn calls it with
+        ``locals()``.)
+    tol : float, default=1e-3
+        Early stopping on the dictionary change per atom (0 disables).
+    max_no_improvement : int or None, default=10
+        Early stopping on the smoothed batch cost (``None`` disables).
+    penalty : str or Penalty, default=None
+        sparsopt's coder of the fit: the penalty of the codes (``None``: ``"l1"``).
+    coding_solver : str, default=None
+        sparsopt's coder of the fit (``None``: ``"auto"``).
+    n_nonzero_coefs : int, default=None
+        Non-zeros per code for OMP/IHT during the fit.
+    transform_penalty : str or Penalty, default=None
+        Penalty of :meth:`transform` (sparsopt's coder); ``None``: the fit's.
+    transform_solver : str, default=None
+        Solver of :meth:`transform` (sparsopt's coder); ``None``: the fit's.
 
     Attributes
     ----------
@@ -612,6 +666,7 @@ default=None
     >>> from sparsopt.decomposition import MiniBatchDictionaryLearning
     >>> X, _, _ = make_sparse_coding_problem(400, 16, 12, 2, noise=0.01)
     >>> dl = MiniBatchDictionaryLearning(12, alpha=0.1, batch_size=40, max_iter=5,
+    ...                                  transform_algorithm="lasso_lars",
     ...                                  random_state=0).fit(X)
     >>> dl.components_.shape, dl.transform(X[:3]).shape, dl.n_steps_ > 0
     ((12, 16), (3, 12), True)
@@ -626,34 +681,39 @@ default=None
         "max_no_improvement": [Interval(Integral, 1, None, closed="left"), None],
     }
 
-    def __init__(self, n_components=None, *, penalty="l1", alpha=1.0, batch_size=256,
-                 max_iter=1000, shuffle=True, tol=1e-3, max_no_improvement=10,
-                 coding_solver="auto", n_nonzero_coefs=None, transform_penalty=None,
-                 transform_alpha=None, transform_solver=None, transform_n_nonzero_coefs=None,
-                 transform_max_iter=1000, callback=None, verbose=None, positive_code=False,
-                 positive_dict=False, dict_init=None, random_state=None, n_jobs=None):
+    def __init__(self, n_components=None, *, alpha=1.0, max_iter=1000, fit_algorithm=None,
+                 n_jobs=None, batch_size=256, shuffle=True, dict_init=None,
+                 transform_algorithm=None, transform_n_nonzero_coefs=None,
+                 transform_alpha=None, verbose=None, split_sign=False, random_state=None,
+                 positive_code=False, positive_dict=False, transform_max_iter=1000,
+                 callback=None, tol=1e-3, max_no_improvement=10, penalty=None,
+                 coding_solver=None, n_nonzero_coefs=None, transform_penalty=None,
+                 transform_solver=None):
         self.n_components = n_components
-        self.penalty = penalty
         self.alpha = alpha
-        self.batch_size = batch_size
         self.max_iter = max_iter
+        self.fit_algorithm = fit_algorithm
+        self.n_jobs = n_jobs
+        self.batch_size = batch_size
         self.shuffle = shuffle
+        self.dict_init = dict_init
+        self.transform_algorithm = transform_algorithm
+        self.transform_n_nonzero_coefs = transform_n_nonzero_coefs
+        self.transform_alpha = transform_alpha
+        self.verbose = verbose
+        self.split_sign = split_sign
+        self.random_state = random_state
+        self.positive_code = positive_code
+        self.positive_dict = positive_dict
+        self.transform_max_iter = transform_max_iter
+        self.callback = callback
         self.tol = tol
         self.max_no_improvement = max_no_improvement
+        self.penalty = penalty
         self.coding_solver = coding_solver
         self.n_nonzero_coefs = n_nonzero_coefs
         self.transform_penalty = transform_penalty
-        self.transform_alpha = transform_alpha
         self.transform_solver = transform_solver
-        self.transform_n_nonzero_coefs = transform_n_nonzero_coefs
-        self.transform_max_iter = transform_max_iter
-        self.callback = callback
-        self.verbose = verbose
-        self.positive_code = positive_code
-        self.positive_dict = positive_dict
-        self.dict_init = dict_init
-        self.random_state = random_state
-        self.n_jobs = n_jobs
 
     def fit(self, X, y=None):
         """Learn the dictionary from ``X`` (resets any previous state).
@@ -671,14 +731,15 @@ default=None
         """
         self._validate_params()
         X = np.ascontiguousarray(self._validate_input(X))
+        _, coding_solver, n_nonzero_coefs = self._fit_coder()
         self._fit_spec()  # errors name the estimator's parameters
-        self._transform_spec()  # bad transform_* parameters fail before the fit
+        self._transform_spec(at_fit=True)  # bad transform_* parameters fail before the fit
         self._random_state = check_random_state(self.random_state)
         res = learn_dictionary_online(
             X, self.n_components, penalty=self._code_penalty(), alpha=self.alpha,
             batch_size=self.batch_size, max_iter=self.max_iter, shuffle=self.shuffle,
             tol=self.tol, max_no_improvement=self.max_no_improvement,
-            coding_solver=self.coding_solver, n_nonzero_coefs=self.n_nonzero_coefs,
+            coding_solver=coding_solver, n_nonzero_coefs=n_nonzero_coefs,
             dict_init=self.dict_init, positive_dict=self.positive_dict,
             coding_max_iter=self.transform_max_iter, n_jobs=self.n_jobs,
             random_state=self._random_state, callback=self.callback, verbose=self.verbose)
@@ -720,7 +781,7 @@ default=None
         owner = type(self).__name__
         spec = self._fit_spec()
         if first:
-            self._transform_spec()
+            self._transform_spec(at_fit=True)
             k = check_n_components(self.n_components, X.shape[1], owner)
             self._random_state = check_random_state(self.random_state)
             D = _init_dictionary(X, k, self.dict_init, self._random_state, owner)
@@ -756,4 +817,4 @@ default=None
     def _test_params(cls, check_name):
         """Constructor parameters for scikit-learn's estimator checks (tests only)."""
         return {"n_components": 3, "alpha": 0.1, "batch_size": 8, "max_iter": 3,
-                "random_state": 0}
+                "transform_algorithm": "lasso_lars", "random_state": 0}

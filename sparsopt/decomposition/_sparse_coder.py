@@ -7,10 +7,16 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted
 
 from ..solvers.coding.encode import SOLVERS, encode
 from ..utils.estimator import SparsoptEstimatorMixin, penalty_constraint
+from ._sklearn_compat import (
+    SK_ALGORITHMS,
+    check_one_spelling,
+    sk_encode,
+    split_codes,
+    unsplit_codes,
+)
 
 
 class SparseCoder(SparsoptEstimatorMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin,
@@ -23,28 +29,58 @@ class SparseCoder(SparsoptEstimatorMixin, ClassNamePrefixFeaturesOutMixin, Trans
     ``c = argmin 1/2 ||x - c D||^2 + pen(c)`` (per-signal sum convention; ``pen``
     contains ``alpha``) by :func:`sparsopt.solvers.encode`.
 
+    Two spellings choose the coder: sparsopt's (``penalty``, ``alpha``, ``solver``,
+    ``n_nonzero_coefs``, ``tol``, ``positive``) and scikit-learn's
+    (``transform_algorithm``, ``transform_alpha``, ``transform_n_nonzero_coefs``,
+    ``positive_code``); ``transform_max_iter``, ``split_sign`` and ``n_jobs`` serve
+    both. Setting parameters of both raises ``ValueError``; setting none gives
+    scikit-learn's default, OMP with 10% of the features as non-zeros, so that code
+    written for scikit-learn runs unchanged.
+
+    Stateless, as scikit-learn's: :meth:`transform` works without :meth:`fit`, which
+    only validates ``X`` and records ``n_features_in_``.
+
     Parameters
     ----------
     dictionary : ndarray of shape (n_components, n_features)
         Atoms as rows; not modified.
-    penalty : str or Penalty, default="l1"
-        Regularizer (see :func:`~sparsopt.decomposition.sparse_encode`).
-    alpha : float, default=1.0
-        Regularization strength when ``penalty`` is a name.
-    solver : {"auto", "lars", "cd", "fista", "ista", "lca", "iht", "omp"}, default="auto"
-        Algorithm (``"auto"``: OMP if ``n_nonzero_coefs`` is set, the exact homotopy
-        ``"lars"`` for l1, coordinate descent for the other separable penalties, FISTA
-        otherwise; see :func:`~sparsopt.decomposition.sparse_encode`).
-    max_iter : int, default=1000
-        Iterations (epochs for ``"cd"``, path steps for ``"lars"``).
-    tol : float, default=1e-6
-        Tolerance of the solver's stopping criterion.
-    positive : bool, default=False
-        Non-negative codes (the penalty becomes ``penalty + Positive()``).
+    penalty : str or Penalty, default=None
+        Regularizer (see :func:`~sparsopt.decomposition.sparse_encode`); ``None``:
+        ``"l1"`` when another sparsopt coder parameter is set.
+    alpha : float, default=None
+        Regularization strength when ``penalty`` is a name (``None``: 1.0).
+    solver : {"auto", "lars", "cd", "fista", "ista", "lca", "iht", "omp"}, default=None
+        Algorithm (``None``/``"auto"``: OMP if ``n_nonzero_coefs`` is set, the exact
+        homotopy ``"lars"`` for l1, coordinate descent for the other separable
+        penalties, FISTA otherwise; see :func:`~sparsopt.decomposition.sparse_encode`).
+    tol : float, default=None
+        Tolerance of the solver's stopping criterion (``None``: 1e-6).
+    positive : bool, default=None
+        Non-negative codes (the penalty becomes ``penalty + Positive()``; ``None``:
+        False).
     n_nonzero_coefs : int, default=None
         Sparsity for ``"omp"`` and ``"iht"``.
     n_jobs : int or None, default=None
         Threads over blocks of samples.
+    transform_algorithm : {"lasso_lars", "lasso_cd", "lars", "omp", "threshold"}, \
+default=None
+        scikit-learn's coder name (see :func:`~sparsopt.decomposition.sparse_encode`);
+        ``None``: ``"omp"`` (scikit-learn's default) unless a sparsopt coder parameter
+        is set.
+    transform_n_nonzero_coefs : int, default=None
+        Non-zeros of ``"omp"``/``"lars"``; ``None``: ``int(n_features / 10)`` within
+        ``[1, n_components]`` (scikit-learn's).
+    transform_alpha : float, default=None
+        ``alpha`` of ``"lasso_lars"``, ``"lasso_cd"`` and ``"threshold"``; ``None``: 1.0.
+    split_sign : bool, default=False
+        Return ``[max(c, 0), -min(c, 0)]`` (``2 n_components`` columns), as
+        scikit-learn; works with both spellings.
+    positive_code : bool, default=False
+        scikit-learn's name of ``positive``.
+    transform_max_iter : int, default=1000
+        Iterations of the iterative coders (epochs for ``"cd"`` and ``"lasso_cd"``, path
+        steps for ``"lars"`` and ``"lasso_lars"``), with both spellings (the name of
+        scikit-learn's parameter; sparsopt's functions call it ``max_iter``).
 
     Attributes
     ----------
@@ -55,12 +91,13 @@ class SparseCoder(SparsoptEstimatorMixin, ClassNamePrefixFeaturesOutMixin, Trans
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the features, when ``X`` has string column names.
     n_iter_ : int
-        Iterations used to encode the data passed to :meth:`fit`.
+        Iterations used by the last :meth:`fit_transform` (sparsopt coders only).
     converged_ : bool
-        Whether every sample of that data converged.
+        Whether every sample of that data converged (sparsopt coders only).
     objective_ : float
-        Mean per-sample objective on that data. :meth:`transform` is stateless (as
-        scikit-learn requires); :meth:`encode` returns a per-call report.
+        Mean per-sample objective on that data (sparsopt coders only).
+        :meth:`transform` is stateless (as scikit-learn requires); :meth:`encode`
+        returns a per-call report.
 
     See Also
     --------
@@ -82,37 +119,63 @@ class SparseCoder(SparsoptEstimatorMixin, ClassNamePrefixFeaturesOutMixin, Trans
     >>> codes = coder.fit_transform(X)
     >>> codes.shape, coder.inverse_transform(codes).shape
     ((50, 64), (50, 32))
+    >>> SparseCoder(D, transform_algorithm="omp",  # scikit-learn's spelling, no fit
+    ...             transform_n_nonzero_coefs=4).transform(X).shape
+    (50, 64)
     """
 
     _parameter_constraints = {
         "dictionary": ["array-like"],
-        "penalty": penalty_constraint(),
-        "alpha": [Interval(Real, 0, None, closed="left")],
-        "solver": [StrOptions(set(SOLVERS))],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
-        "tol": [Interval(Real, 0, None, closed="left")],
-        "positive": ["boolean"],
+        "penalty": penalty_constraint() + [None],
+        "alpha": [Interval(Real, 0, None, closed="left"), None],
+        "solver": [StrOptions(set(SOLVERS)), None],
+        "tol": [Interval(Real, 0, None, closed="left"), None],
+        "positive": ["boolean", None],
         "n_nonzero_coefs": [Interval(Integral, 1, None, closed="left"), None],
         "n_jobs": [Integral, None],
+        "transform_algorithm": [StrOptions(set(SK_ALGORITHMS)), None],
+        "transform_n_nonzero_coefs": [Interval(Integral, 1, None, closed="left"), None],
+        "transform_alpha": [Interval(Real, 0, None, closed="left"), None],
+        "split_sign": ["boolean"],
+        "positive_code": ["boolean"],
+        "transform_max_iter": [Interval(Integral, 0, None, closed="left")],
     }
 
-    def __init__(self, dictionary, *, penalty="l1", alpha=1.0, solver="auto", max_iter=1000,
-                 tol=1e-6, positive=False, n_nonzero_coefs=None, n_jobs=None):
+    def __init__(self, dictionary, *, penalty=None, alpha=None, solver=None, tol=None,
+                 positive=None, n_nonzero_coefs=None, n_jobs=None,
+                 transform_algorithm=None, transform_n_nonzero_coefs=None,
+                 transform_alpha=None, split_sign=False, positive_code=False,
+                 transform_max_iter=1000):
         self.dictionary = dictionary
         self.penalty = penalty
         self.alpha = alpha
         self.solver = solver
-        self.max_iter = max_iter
         self.tol = tol
         self.positive = positive
         self.n_nonzero_coefs = n_nonzero_coefs
         self.n_jobs = n_jobs
+        self.transform_algorithm = transform_algorithm
+        self.transform_n_nonzero_coefs = transform_n_nonzero_coefs
+        self.transform_alpha = transform_alpha
+        self.split_sign = split_sign
+        self.positive_code = positive_code
+        self.transform_max_iter = transform_max_iter
+
+    def _spelling(self):
+        """``"native"`` or ``"sklearn"``: which set of names chooses the coder."""
+        native = ("penalty", "alpha", "solver", "tol", "positive", "n_nonzero_coefs")
+        return check_one_spelling(
+            type(self).__name__,
+            {name: getattr(self, name) is not None for name in native},
+            {"transform_algorithm": self.transform_algorithm is not None,
+             "transform_n_nonzero_coefs": self.transform_n_nonzero_coefs is not None,
+             "transform_alpha": self.transform_alpha is not None,
+             "positive_code": bool(self.positive_code)})
 
     def fit(self, X, y=None):
-        """Validate, then encode ``X`` once to record the solver report.
+        """Validate the parameters and ``X``; nothing is learned (as scikit-learn).
 
-        The dictionary is fixed, so nothing is learned; ``n_iter_``, ``converged_`` and
-        ``objective_`` describe the encoding of ``X``.
+        Records ``n_features_in_`` (and ``feature_names_in_``) and ``n_components_``.
 
         Parameters
         ----------
@@ -125,7 +188,10 @@ class SparseCoder(SparsoptEstimatorMixin, ClassNamePrefixFeaturesOutMixin, Trans
         -------
         self : SparseCoder
         """
-        self.fit_transform(X)
+        self._validate_params()
+        self._spelling()
+        X = self._validate_input(X)
+        self._check_dictionary(X.shape[1])
         return self
 
     def fit_transform(self, X, y=None):
@@ -141,16 +207,22 @@ class SparseCoder(SparsoptEstimatorMixin, ClassNamePrefixFeaturesOutMixin, Trans
         Returns
         -------
         codes : ndarray of shape (n_samples, n_components)
+            (``2 n_components`` columns with ``split_sign``).
         """
         self._validate_params()
         X = self._validate_input(X)
         self._check_dictionary(X.shape[1])
         codes, res = self._encode(X)
-        self.n_iter_ = int(res.n_iter)
-        self.converged_ = bool(res.converged)
-        obj = res.info.get("objective_per_sample")
-        self.objective_ = float(np.mean(obj)) if obj is not None and len(obj) else float("nan")
-        return self._wrap_output(codes, X)
+        if res is not None:
+            self.n_iter_ = int(res.n_iter)
+            self.converged_ = bool(res.converged)
+            obj = res.info.get("objective_per_sample")
+            self.objective_ = (float(np.mean(obj)) if obj is not None and len(obj)
+                               else float("nan"))
+        return self._wrap_output(self._split(codes), X)
+
+    def _split(self, codes):
+        return split_codes(codes) if self.split_sign else codes
 
     def _wrap_output(self, codes, X):
         # fit_transform is overridden, so apply set_output's container by hand
@@ -174,17 +246,30 @@ class SparseCoder(SparsoptEstimatorMixin, ClassNamePrefixFeaturesOutMixin, Trans
         return D
 
     def _encode(self, X):
+        """``(codes, SolverResult or None)``: None for scikit-learn's coders."""
         D = np.asarray(self.dictionary).astype(X.dtype, copy=False)
+        if self._spelling() == "sklearn":
+            codes = sk_encode(X, D, self.transform_algorithm or "omp",
+                              n_nonzero_coefs=self.transform_n_nonzero_coefs,
+                              alpha=self.transform_alpha, max_iter=self.transform_max_iter,
+                              positive=self.positive_code, n_jobs=self.n_jobs,
+                              owner=type(self).__name__, name="transform_algorithm")
+            return codes, None
         extra = {}
-        if isinstance(self.penalty, str) and self.penalty.strip().lower() == "cel0":
+        penalty = "l1" if self.penalty is None else self.penalty
+        if isinstance(penalty, str) and penalty.strip().lower() == "cel0":
             extra["a"] = np.linalg.norm(D.astype(np.float64), axis=1)  # CEL0 of this D
-        res = encode(X, D, penalty=self._make_penalty(**extra), solver=self.solver,
-                     max_iter=self.max_iter, tol=self.tol,
+        pen = self._make_penalty(penalty=penalty,
+                                 alpha=1.0 if self.alpha is None else self.alpha,
+                                 positive=bool(self.positive), **extra)
+        res = encode(X, D, penalty=pen, solver=self.solver or "auto",
+                     max_iter=max(self.transform_max_iter, 1),
+                     tol=1e-6 if self.tol is None else self.tol,
                      n_nonzero_coefs=self.n_nonzero_coefs, n_jobs=self.n_jobs)
         return res.x, res
 
     def transform(self, X):
-        """Sparse codes of ``X`` (stateless: the estimator is not modified).
+        """Sparse codes of ``X`` (stateless: works without :meth:`fit`).
 
         Parameters
         ----------
@@ -194,11 +279,12 @@ class SparseCoder(SparsoptEstimatorMixin, ClassNamePrefixFeaturesOutMixin, Trans
         Returns
         -------
         codes : ndarray of shape (n_samples, n_components)
+            (``2 n_components`` columns with ``split_sign``).
         """
-        return self.encode(X)[0]
+        return self._split(self.encode(X)[0])
 
     def encode(self, X):
-        """Codes of ``X`` with this call's solver report.
+        """Codes of ``X`` with this call's solver report (stateless).
 
         Parameters
         ----------
@@ -208,13 +294,16 @@ class SparseCoder(SparsoptEstimatorMixin, ClassNamePrefixFeaturesOutMixin, Trans
         Returns
         -------
         codes : ndarray of shape (n_samples, n_components)
-        result : SolverResult
-            ``n_iter``, ``converged`` and ``info["objective_per_sample"]`` of this call.
+            Without ``split_sign``.
+        result : SolverResult or None
+            ``n_iter``, ``converged`` and ``info["objective_per_sample"]`` of this call
+            (None for scikit-learn's ``transform_algorithm`` coders).
         """
-        check_is_fitted(self, "n_components_")
+        self._validate_params()
         X = self._validate_input(X, reset=False)
-        if X.shape[1] != np.shape(self.dictionary)[1]:  # dictionary replaced after fit
-            self._check_dictionary(X.shape[1])
+        D = np.asarray(self.dictionary)
+        if D.ndim != 2 or X.shape[1] != D.shape[1]:
+            self._check_dictionary(X.shape[1])  # raises the error
         return self._encode(X)
 
     def inverse_transform(self, X):
@@ -229,8 +318,16 @@ class SparseCoder(SparsoptEstimatorMixin, ClassNamePrefixFeaturesOutMixin, Trans
         -------
         X_original : ndarray of shape (n_samples, n_features)
         """
-        check_is_fitted(self, "n_components_")
-        return self._signals_from_codes(X, self.dictionary)
+        D = np.asarray(self.dictionary)
+        if self.split_sign:
+            from sklearn.utils import check_array
+
+            X = check_array(X, dtype=[np.float64, np.float32])
+            if X.shape[1] != 2 * D.shape[0]:
+                raise ValueError(f"SparseCoder: codes have {X.shape[1]} columns, expected "
+                                 f"2 * n_components_={2 * D.shape[0]} (split_sign=True).")
+            X = unsplit_codes(X)
+        return self._signals_from_codes(X, D)
 
     @property
     def components_(self):
@@ -239,10 +336,11 @@ class SparseCoder(SparsoptEstimatorMixin, ClassNamePrefixFeaturesOutMixin, Trans
 
     @property
     def _n_features_out(self):
-        return self.n_components_
+        return np.shape(self.dictionary)[0] * (2 if self.split_sign else 1)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
+        tags.requires_fit = False
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
 

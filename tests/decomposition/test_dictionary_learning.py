@@ -244,10 +244,10 @@ def test_recovers_planted_dictionary_l1(planted):
     np.testing.assert_array_less(np.linalg.norm(D, axis=1), 1 + 1e-12)
 
 
-@pytest.mark.parametrize("fit_algorithm", ["bcd", "ksvd"])
-def test_recovers_planted_dictionary_omp(planted, fit_algorithm):
+@pytest.mark.parametrize("update", ["bcd", "ksvd"])
+def test_recovers_planted_dictionary_omp(planted, update):
     X, D0, _ = planted
-    code, D, _ = dict_learning(X, 24, n_nonzero_coefs=3, fit_algorithm=fit_algorithm,
+    code, D, _ = dict_learning(X, 24, n_nonzero_coefs=3, update=update,
                                max_iter=60, tol=1e-6, random_state=0)
     assert np.all(np.count_nonzero(code, axis=1) <= 3)
     np.testing.assert_allclose(np.linalg.norm(D, axis=1), 1.0)  # scale-invariant coder
@@ -277,10 +277,10 @@ def test_beyond_l1_loop_beats_l1_at_equal_sparsity(planted, penalty, alpha):
     assert recovery(D0, D) >= recovery(D0, D1)
 
 
-@pytest.mark.parametrize("fit_algorithm", ["mod", "ksvd"])
-def test_mod_and_ksvd_loops_learn(planted, fit_algorithm):
+@pytest.mark.parametrize("update", ["mod", "ksvd"])
+def test_mod_and_ksvd_loops_learn(planted, update):
     X, _, _ = planted
-    res = learn_dictionary(X[:200], 24, alpha=0.2, update=fit_algorithm, max_iter=20,
+    res = learn_dictionary(X[:200], 24, alpha=0.2, update=update, max_iter=20,
                            tol=1e-6, random_state=0)
     D = res.x
     hist = res.info["objective_history"]
@@ -299,10 +299,10 @@ def test_positive_code_and_dict(planted):
     assert np.count_nonzero(codes) > 0
 
 
-@pytest.mark.parametrize("fit_algorithm", ["bcd", "mod", "ksvd"])
-def test_float32_end_to_end(planted, fit_algorithm):
+@pytest.mark.parametrize("update", ["bcd", "mod", "ksvd"])
+def test_float32_end_to_end(planted, update):
     X = planted[0][:150].astype(np.float32)
-    dl = DictionaryLearning(12, alpha=0.1, fit_algorithm=fit_algorithm, max_iter=10, tol=1e-4,
+    dl = DictionaryLearning(12, alpha=0.1, update=update, max_iter=10, tol=1e-4,
                             random_state=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -315,7 +315,7 @@ def test_float32_end_to_end(planted, fit_algorithm):
         warnings.simplefilter("ignore", ConvergenceWarning)
         dl64.fit(X64)
     assert dl64.components_.dtype == np.float64
-    if fit_algorithm == "bcd":
+    if update == "bcd":
         np.testing.assert_allclose(dl.components_, dl64.components_, atol=2e-3)
 
 
@@ -326,6 +326,10 @@ def test_transform_defaults_to_the_fit_coder_and_overrides(planted):
         warnings.simplefilter("ignore", ConvergenceWarning)
         dl.fit(X)
     D = dl.components_
+    # nothing spelled the sparsopt way: scikit-learn's default transform, OMP with
+    # int(n_features / 10) non-zeros
+    np.testing.assert_allclose(dl.transform(X), sparse_encode(X, D, algorithm="omp"))
+    dl.set_params(penalty="l1")  # the fit's coder spelled the sparsopt way: reused
     np.testing.assert_allclose(dl.transform(X), sparse_encode(X, D, alpha=0.1))
     dl.set_params(transform_n_nonzero_coefs=2)
     C = dl.transform(X)
@@ -388,13 +392,16 @@ def test_overcomplete_and_rank_deficient_fill_atoms():
 @pytest.mark.parametrize("kwargs,match", [
     ({"n_components": 0}, "n_components"),
     ({"n_components": -3}, "n_components"),
-    ({"fit_algorithm": "sgd"}, "fit_algorithm"),
+    ({"update": "sgd"}, "update"),
+    ({"method": "sgd"}, "method"),
+    ({"method": "cd", "coding_solver": "cd"}, "coding_solver.*method"),
+    ({"method_max_iter": 5, "coding_max_iter": 5}, "coding_max_iter.*method_max_iter"),
     ({"n_nonzero_coefs": 2, "positive_code": True}, "positive_code=True is not supported"),
     ({"coding_solver": "omp", "positive_code": True}, "positive_code=True is not supported"),
     ({"coding_solver": "lars", "penalty": "l0"}, "coding_solver='lars'"),
     ({"coding_solver": "newton"}, "coding_solver"),
     ({"penalty": "l7"}, "penalty"),
-    ({"positive_dict": True, "fit_algorithm": "mod"}, "positive_dict"),
+    ({"positive_dict": True, "update": "mod"}, "positive_dict"),
     ({"dict_init": np.ones((3, 2))}, "dict_init"),
     ({"code_init": np.ones((3, 2))}, "code_init"),
     ({"max_iter": -1}, "max_iter"),
@@ -423,10 +430,16 @@ def test_nan_and_shape_errors(small):
 @pytest.mark.parametrize("params,match", [
     ({"n_components": 0}, "n_components"),
     ({"fit_algorithm": "sgd"}, "fit_algorithm"),
+    ({"fit_algorithm": "bcd"}, "fit_algorithm"),  # the atom update is update= now
+    ({"update": "sgd"}, "update"),
+    ({"fit_algorithm": "cd", "penalty": "l1"}, "penalty.*fit_algorithm"),
+    ({"transform_algorithm": "omp", "transform_solver": "omp"},
+     "transform_solver.*transform_algorithm"),
+    ({"transform_algorithm": "lars", "positive_code": True}, "positive"),
     ({"n_nonzero_coefs": 2, "positive_code": True}, "positive_code"),
     ({"transform_solver": "omp", "positive_code": True}, "positive_code"),
     ({"transform_solver": "lars", "transform_penalty": "l0"}, "transform_solver"),
-    ({"positive_dict": True, "fit_algorithm": "ksvd"}, "positive_dict"),
+    ({"positive_dict": True, "update": "ksvd"}, "positive_dict"),
 ])
 def test_estimator_errors_name_the_parameter(small, params, match):
     with pytest.raises(ValueError, match=match):
@@ -505,9 +518,34 @@ def test_positive_codes_through_the_penalty(small):
 
 
 def test_verbose_prints_one_line_per_iteration(small, capsys):
-    learn_dictionary(small, 4, alpha=0.1, max_iter=3, tol=0.0, random_state=0, verbose=1)
-    lines = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("learn_")]
-    assert len(lines) == 4  # header + 3 iterations
+    # verbose=2: the loop's lines (header + 3 iterations) besides the progress display
+    learn_dictionary(small, 4, alpha=0.1, max_iter=3, tol=0.0, random_state=0, verbose=2)
+    import re
+
+    out = capsys.readouterr().out
+    assert len(re.findall(r"learn_dictionary:\s+iter\s+stop_crit", out)) == 1
+    assert len(re.findall(r"learn_dictionary:\s+\d+\s+\S+\s+\S+\n", out)) == 3
+
+
+@pytest.mark.parametrize("use_tqdm", [True, False])
+def test_verbose_shows_progress(small, capsys, monkeypatch, use_tqdm):
+    # verbose=1: sparsopt._core.progress (tqdm when installed, plain lines otherwise)
+    import sparsopt._core.progress as progress_mod
+
+    if not use_tqdm:
+        real = progress_mod.Progress.__init__
+
+        def no_tqdm(self, *args, **kwargs):
+            real(self, *args, **{**kwargs, "use_tqdm": False})
+
+        monkeypatch.setattr(progress_mod.Progress, "__init__", no_tqdm)
+    DictionaryLearning(4, alpha=0.1, max_iter=3, tol=0.0, random_state=0,
+                       verbose=1).fit(small)
+    captured = capsys.readouterr()
+    out = captured.out + captured.err
+    assert "learn_dictionary" in out and "objective" in out
+    if not use_tqdm:
+        assert "learn_dictionary: 3/3" in out
 
 
 def test_nonfinite_objective_rolls_back_to_last_finite_dictionary(small, monkeypatch):

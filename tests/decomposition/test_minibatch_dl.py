@@ -326,7 +326,8 @@ def test_float32_end_to_end_and_n_jobs(planted):
 def test_positive_code_and_dict(planted):
     X = np.abs(planted[0][:300])
     dl = MiniBatchDictionaryLearning(12, alpha=0.1, batch_size=32, max_iter=3,
-                                     positive_code=True, positive_dict=True, random_state=0)
+                                     positive_code=True, positive_dict=True, random_state=0,
+                                     transform_algorithm="lasso_lars")
     codes = dl.fit_transform(X)
     assert np.all(dl.components_ >= 0) and np.all(codes >= 0) and np.count_nonzero(codes)
 
@@ -348,6 +349,9 @@ def test_clone_refit_is_deterministic(planted):
     ({"coding_solver": "lars", "penalty": "mcp"}, "coding_solver='lars'"),
     ({"dict_init": np.ones((2, 2))}, "dict_init"),
     ({"tol": -1.0}, "tol"),
+    ({"method": "omp"}, "method"),
+    ({"method": "cd", "penalty": "l1"}, "penalty.*method"),
+    ({"method_max_iter": 5, "coding_max_iter": 5}, "coding_max_iter.*method_max_iter"),
 ])
 def test_function_errors_name_the_parameter(kwargs, match):
     X = np.random.default_rng(0).normal(size=(20, 4))
@@ -361,6 +365,11 @@ def test_estimator_errors():
         MiniBatchDictionaryLearning(n_components=0).fit(X)
     with pytest.raises(ValueError, match="positive_code"):
         MiniBatchDictionaryLearning(3, coding_solver="omp", positive_code=True).fit(X)
+    with pytest.raises(ValueError, match="coding_solver.*fit_algorithm"):
+        MiniBatchDictionaryLearning(3, coding_solver="cd", fit_algorithm="cd").fit(X)
+    with pytest.raises(ValueError, match="transform_penalty.*transform_algorithm"):
+        MiniBatchDictionaryLearning(3, transform_penalty="l0",
+                                    transform_algorithm="omp").fit(X)
     Xn = X.copy()
     Xn[3, 1] = np.inf
     with pytest.raises(ValueError, match="infinity|NaN"):

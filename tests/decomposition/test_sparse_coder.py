@@ -34,9 +34,10 @@ def test_transform_matches_sparse_encode_and_sklearn_objective(data):
     np.testing.assert_allclose(ours, sparse_encode(X, D, alpha=0.1, tol=1e-12), atol=1e-12)
 
 
-def test_fit_records_report_and_transform_is_stateless(data):
+def test_fit_transform_records_report_and_transform_is_stateless(data):
     X, D, _ = data
-    coder = SparseCoder(D, penalty="mcp", alpha=0.1).fit(X)
+    coder = SparseCoder(D, penalty="mcp", alpha=0.1)
+    coder.fit_transform(X)
     assert coder.n_components_ == 32 and coder.n_iter_ >= 1 and coder.converged_
     state = dict(coder.__dict__)
     coder.transform(X[:5])
@@ -64,7 +65,7 @@ def test_every_solver_through_the_estimator(data, solver):
     X, D, C = data
     kw = {"n_nonzero_coefs": 3} if solver in ("iht", "omp") else {"alpha": 0.05}
     Dl = D / 1.5 if solver == "lca" else D
-    coder = SparseCoder(Dl, solver=solver, max_iter=5000, tol=1e-8, **kw)
+    coder = SparseCoder(Dl, solver=solver, transform_max_iter=5000, tol=1e-8, **kw)
     codes = coder.fit_transform(X)
     assert codes.shape == (60, 32) and np.all(np.isfinite(codes))
     if solver in ("iht", "omp"):
@@ -143,3 +144,58 @@ def test_cel0_by_name_gets_atom_norms(data):
     res = encode(X, Ds, penalty="cel0", alpha=0.01, max_iter=5000)
     codes = res.x
     assert np.all(np.isfinite(codes)) and res.info["objective_per_sample"].shape == (60,)
+
+
+def test_fit_only_validates_and_transform_needs_no_fit(data):
+    # scikit-learn's SparseCoder is stateless: fit records n_features_in_, transform
+    # works on an unfitted coder
+    X, D, _ = data
+    coder = SparseCoder(D, alpha=0.1)
+    assert coder.__sklearn_tags__().requires_fit is False
+    unfitted = coder.transform(X)
+    coder.fit(X)
+    assert coder.n_features_in_ == 16 and not hasattr(coder, "n_iter_")
+    np.testing.assert_array_equal(coder.transform(X), unfitted)
+    with pytest.raises(ValueError, match="features"):
+        SparseCoder(D).transform(X[:, :5])
+
+
+def test_default_is_sklearn_omp_and_spellings_do_not_mix(data):
+    from sklearn.decomposition import SparseCoder as SkCoder
+
+    X, D, _ = data
+    np.testing.assert_allclose(SparseCoder(D).transform(X), SkCoder(D).transform(X),
+                               atol=1e-10)
+    with pytest.raises(ValueError, match="penalty.*transform_algorithm"):
+        SparseCoder(D, penalty="l1", transform_algorithm="omp").transform(X)
+    with pytest.raises(ValueError, match="positive.*positive_code"):
+        SparseCoder(D, positive=True, positive_code=True).fit(X)
+    with pytest.raises(ValueError, match="positive"):
+        SparseCoder(D, transform_algorithm="omp", positive_code=True).transform(X)
+
+
+@pytest.mark.parametrize("spelling", [{"alpha": 0.1},
+                                      {"transform_algorithm": "lasso_lars",
+                                       "transform_alpha": 0.1}])
+def test_split_sign(data, spelling):
+    X, D, _ = data
+    plain = SparseCoder(D, **spelling).transform(X)
+    coder = SparseCoder(D, split_sign=True, **spelling)
+    split = coder.fit_transform(X)
+    assert split.shape == (60, 64) and split.min() >= 0
+    np.testing.assert_allclose(split[:, :32] - split[:, 32:], plain)
+    np.testing.assert_allclose(coder.inverse_transform(split), plain @ D)
+    assert coder.get_feature_names_out().shape == (64,)
+
+
+def test_sparse_encode_spellings(data):
+    X, D, _ = data
+    # positional (X, dictionary) and scikit-learn's default algorithm: the l1 codes
+    np.testing.assert_allclose(sparse_encode(X, D), sparse_encode(X, D, penalty="l1"),
+                               atol=1e-10)
+    with pytest.raises(ValueError, match="solver.*algorithm"):
+        sparse_encode(X, D, algorithm="omp", solver="omp")
+    with pytest.raises(ValueError, match="algorithm must be one of"):
+        sparse_encode(X, D, algorithm="sgd")
+    codes = sparse_encode(X, D, algorithm="threshold", alpha=0.5, positive=True)
+    assert codes.min() >= 0
