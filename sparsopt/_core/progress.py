@@ -21,7 +21,7 @@ import time
 
 from .loop import resolve_verbose
 
-__all__ = ["progress", "Progress"]
+__all__ = ["progress", "Progress", "fit_progress"]
 
 
 def _fmt(value):
@@ -140,3 +140,52 @@ def progress(total=None, desc="", verbose=None, **kwargs):
     True
     """
     return Progress(total, desc, verbose, **kwargs)
+
+
+class fit_progress:
+    """A progress bar fed by a solver's ``callback(state)``: the estimator-side helper.
+
+    ::
+
+        with fit_progress(max_iter, "MyEstimator", self.verbose) as fp:
+            res = solver(..., callback=fp.callback, verbose=fp.solver_verbose)
+            fp.finish(res.n_iter)
+
+    ``fp.callback`` moves the bar to ``state.iteration`` and shows the objective (None when
+    there is nothing to show and no user callback); ``fp.solver_verbose`` is the level to
+    pass on: the solver prints its own lines only from ``verbose >= 2`` (level 1 is the
+    bar). ``user_callback`` (the estimator's own ``callback`` parameter, if any) is
+    chained: its return value stops the solver. ``finish(n_iter)`` moves the bar to the
+    last iteration (the check that meets ``tol`` does not call the callback).
+    """
+
+    def __init__(self, total, desc, verbose=None, user_callback=None, **kwargs):
+        level = resolve_verbose(verbose)
+        self.bar = Progress(total, desc, level, **kwargs)
+        self.user_callback = user_callback
+        self.solver_verbose = int(level >= 2)
+        on = self.bar.backend != "off" or user_callback is not None
+        self.callback = self._callback if on else None
+
+    def _callback(self, state):
+        if self.bar.backend != "off":
+            step = max(int(state.iteration) - self.bar.n, 0)
+            if state.objective is not None:
+                self.bar.update(step, objective=state.objective)
+            else:
+                self.bar.update(step)
+        if self.user_callback is not None:
+            return self.user_callback(state)
+        return None
+
+    def finish(self, n_iter):
+        """Move the bar to ``n_iter`` (the iterations the solver reports)."""
+        if int(n_iter) > self.bar.n:
+            self.bar.update(int(n_iter) - self.bar.n)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.bar.close()
+        return False

@@ -29,6 +29,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._core.loop import run_iterations
+from .._core.progress import fit_progress
 from ..utils.estimator import SparsoptEstimatorMixin
 from ..utils.parallel import blas_limits
 from ..utils.validation import check_array, check_int, check_scalar
@@ -515,6 +516,10 @@ class OrthogonalDictionaryLearning(SparsoptEstimatorMixin, ClassNamePrefixFeatur
         ``|code| <= transform_threshold`` become 0.
     random_state : int, RandomState instance or None, default=None
         Seed of the initialization and of the shuffling.
+    verbose : int, bool or None, default=None
+        Progress of the fit: 1 shows a progress bar (tqdm when installed, plain lines
+        otherwise), 2 adds the solver's line per iteration; ``None`` reads
+        :func:`sparsopt.get_config`.
 
     Attributes
     ----------
@@ -593,11 +598,12 @@ class OrthogonalDictionaryLearning(SparsoptEstimatorMixin, ClassNamePrefixFeatur
         "dict_init": ["array-like", None],
         "transform_threshold": [Interval(numbers.Real, 0, None, closed="left"), None],
         "random_state": ["random_state"],
+        "verbose": ["verbose", None],
     }
 
     def __init__(self, n_components=None, *, p=3, solver="gpm", max_iter=None, tol=None,
                  batch_size=256, shuffle=True, clip_rho=True, dict_init=None,
-                 transform_threshold=None, random_state=None):
+                 transform_threshold=None, random_state=None, verbose=None):
         self.n_components = n_components
         self.p = p
         self.solver = solver
@@ -609,6 +615,7 @@ class OrthogonalDictionaryLearning(SparsoptEstimatorMixin, ClassNamePrefixFeatur
         self.dict_init = dict_init
         self.transform_threshold = transform_threshold
         self.random_state = random_state
+        self.verbose = verbose
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -629,11 +636,15 @@ class OrthogonalDictionaryLearning(SparsoptEstimatorMixin, ClassNamePrefixFeatur
         name = type(self).__name__
         n_components = _check_n_components(self.n_components, X.shape[1], name)
         _check_p(self.p, name)
-        A, res = orthogonal_dictionary_learning(
-            X, n_components, p=self.p, solver=self.solver, max_iter=self.max_iter, tol=self.tol,
-            batch_size=self.batch_size, shuffle=self.shuffle, clip_rho=self.clip_rho,
-            dict_init=self.dict_init, random_state=self.random_state,
-        )
+        with fit_progress(self.max_iter, name, self.verbose) as fp:
+            A, res = orthogonal_dictionary_learning(
+                X, n_components, p=self.p, solver=self.solver, max_iter=self.max_iter,
+                tol=self.tol, batch_size=self.batch_size, shuffle=self.shuffle,
+                clip_rho=self.clip_rho, dict_init=self.dict_init,
+                random_state=self.random_state, callback=fp.callback,
+                verbose=fp.solver_verbose,
+            )
+            fp.finish(res.n_iter)
         self.components_ = A
         self.n_components_ = n_components
         self.n_iter_ = int(res.n_iter)

@@ -57,3 +57,70 @@ def test_tqdm_bar_when_installed():
 def test_bad_verbose_is_refused():
     with pytest.raises(ValueError, match="verbose"):
         progress(1, "fit", verbose=-1)
+
+
+def test_fit_progress_feeds_the_bar_and_chains_the_user_callback():
+    from sparsopt._core.progress import fit_progress
+    from sparsopt._core.result import SolverState
+
+    seen = []
+    out = io.StringIO()
+    with fit_progress(4, "est", verbose=1, user_callback=lambda s: seen.append(s.iteration),
+                      use_tqdm=False, file=out, min_interval=0) as fp:
+        for it in (1, 2, 3):
+            fp.callback(SolverState(iteration=it, x=None, stop_crit=1.0, objective=0.5,
+                                    elapsed=0.0))
+        fp.finish(4)
+    assert fp.solver_verbose == 0 and seen == [1, 2, 3]
+    assert out.getvalue().splitlines()[-1].startswith("est: 4/4")
+    with fit_progress(3, "est", verbose=0) as fp:
+        assert fp.callback is None and fp.solver_verbose == 0
+    with fit_progress(3, "est", verbose=2, use_tqdm=False, file=io.StringIO()) as fp:
+        assert fp.solver_verbose == 1
+
+
+def _long_fit_cases():
+    import numpy as np
+
+    from sparsopt.decomposition import (
+        DictionaryLearning,
+        MiniBatchDictionaryLearning,
+        OrthogonalDictionaryLearning,
+        SupervisedDictionaryLearning,
+    )
+    from sparsopt.linear_model import ElasticNetCV, KroneckerSBL, LassoCV, SBLRegressor
+    from sparsopt.ot import SinkhornTransport
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((40, 6))
+    y = X[:, 0] - 2 * X[:, 1] + 0.1 * rng.standard_normal(40)
+    labels = (X[:, 0] > 0).astype(int)
+    return [
+        (lambda v: DictionaryLearning(3, max_iter=5, random_state=0, verbose=v), (X,)),
+        (lambda v: MiniBatchDictionaryLearning(3, max_iter=2, batch_size=10, random_state=0,
+                                               verbose=v), (X,)),
+        (lambda v: OrthogonalDictionaryLearning(max_iter=5, random_state=0, verbose=v), (X,)),
+        (lambda v: SupervisedDictionaryLearning(3, max_iter=5, random_state=0, verbose=v),
+         (X, labels)),
+        (lambda v: LassoCV(cv=3, n_alphas=5, verbose=v), (X, y)),
+        (lambda v: ElasticNetCV(cv=3, n_alphas=5, verbose=v), (X, y)),
+        (lambda v: SBLRegressor(max_iter=20, verbose=v), (X, y)),
+        (lambda v: KroneckerSBL(max_iter=20, noise_variance=0.01, learn_noise=False,
+                                verbose=v), (X, y)),
+        (lambda v: SinkhornTransport(verbose=v), (X[:20], X[20:] + 1.0)),
+    ]
+
+
+@pytest.mark.parametrize("case", range(9))
+def test_every_long_fit_estimator_shows_progress(case, capsys):
+    import warnings
+
+    make, args = _long_fit_cases()[case]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        make(0).fit(*args)
+        quiet = capsys.readouterr()
+        make(1).fit(*args)
+        loud = capsys.readouterr()
+    assert quiet.out == "" and quiet.err == ""
+    assert (loud.out + loud.err).strip() != ""

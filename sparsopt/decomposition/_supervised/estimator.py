@@ -17,6 +17,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
+from ..._core.progress import fit_progress
 from ...utils.estimator import SparsoptEstimatorMixin
 from .._encode import sparse_encode
 from .learn import supervised_dictionary_learning
@@ -79,6 +80,10 @@ class SupervisedDictionaryLearning(SparsoptEstimatorMixin, ClassNamePrefixFeatur
         rank-r projection (see :func:`supervised_dictionary_learning`).
     random_state : int, RandomState instance or None, default=None
         Seeds the atoms beyond the rank of the data.
+    verbose : int, bool or None, default=None
+        Progress of the fit: 1 shows a progress bar (tqdm when installed, plain lines
+        otherwise), 2 adds the solver's line per iteration; ``None`` reads
+        :func:`sparsopt.get_config`.
 
     Attributes
     ----------
@@ -161,12 +166,13 @@ class SupervisedDictionaryLearning(SparsoptEstimatorMixin, ClassNamePrefixFeatur
         "step_decay": [Interval(Real, 0, None, closed="left")],
         "block_scale": [StrOptions({"auto"}), Interval(Real, 0, None, closed="neither")],
         "random_state": ["random_state"],
+        "verbose": ["verbose", None],
     }
 
     def __init__(self, n_components, *, xi=1.0, mode="filter", solver="bcd", aux_features=None,
                  alpha_code=0.0, alpha_dict=0.0, l2_reg=0.0, positive_code=False,
                  positive_dict=False, max_iter=200, tol=1e-4, step_size="auto",
-                 step_decay=0.0, block_scale="auto", random_state=None):
+                 step_decay=0.0, block_scale="auto", random_state=None, verbose=None):
         self.n_components = n_components
         self.xi = xi
         self.mode = mode
@@ -183,6 +189,7 @@ class SupervisedDictionaryLearning(SparsoptEstimatorMixin, ClassNamePrefixFeatur
         self.step_decay = step_decay
         self.block_scale = block_scale
         self.random_state = random_state
+        self.verbose = verbose
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
@@ -210,13 +217,17 @@ class SupervisedDictionaryLearning(SparsoptEstimatorMixin, ClassNamePrefixFeatur
         if enc.classes_.size < 2:
             raise ValueError(f"{owner}: y has {enc.classes_.size} class; a classifier needs "
                              "samples of at least 2 classes.")
-        D, res = supervised_dictionary_learning(
-            X, enc.transform(y), n_components=self.n_components, xi=self.xi, mode=self.mode,
-            solver=self.solver, aux_features=aux_idx, alpha_code=self.alpha_code,
-            alpha_dict=self.alpha_dict, l2_reg=self.l2_reg, positive_code=self.positive_code,
-            positive_dict=self.positive_dict, max_iter=self.max_iter, tol=self.tol,
-            step_size=self.step_size, step_decay=self.step_decay,
-            block_scale=self.block_scale, random_state=self.random_state)
+        with fit_progress(self.max_iter, owner, self.verbose) as fp:
+            D, res = supervised_dictionary_learning(
+                X, enc.transform(y), n_components=self.n_components, xi=self.xi,
+                mode=self.mode, solver=self.solver, aux_features=aux_idx,
+                alpha_code=self.alpha_code, alpha_dict=self.alpha_dict, l2_reg=self.l2_reg,
+                positive_code=self.positive_code, positive_dict=self.positive_dict,
+                max_iter=self.max_iter, tol=self.tol, step_size=self.step_size,
+                step_decay=self.step_decay, block_scale=self.block_scale,
+                random_state=self.random_state, callback=fp.callback,
+                verbose=fp.solver_verbose)
+            fp.finish(res.n_iter)
         self.classes_ = enc.classes_
         self.components_ = D
         self.coef_ = res.info["coef"]
