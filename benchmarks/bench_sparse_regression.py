@@ -11,8 +11,10 @@ Protocol (as ``bench_lasso.py``, benchopt style):
 * columns standardised (``||x_j||^2 / n = 1``): the coordinate prox of MCP (SCAD) needs
   ``gamma > n / ||x_j||^2`` (``> 1 + n / ||x_j||^2``) in both libraries;
 * sparsopt: :func:`sparsopt.solvers.working_set_cd` (``ws_strategy="gs-s"`` for MCP and SCAD,
-  ``"gs-r"`` for l0.5); skglm: ``GeneralizedLinearEstimator(Quadratic(), MCPenalty / SCAD /
-  L0_5, AndersonCD(ws_strategy="subdiff" / "fixpoint" for L0_5))``: the same working-set
+  ``"gs-r"`` for l0.5), from 0 and, for MCP and SCAD, also from the Lasso with the same
+  ``alpha`` (``init="l1"``, the Lasso solve included in the time); skglm:
+  ``GeneralizedLinearEstimator(Quadratic(), MCPenalty / SCAD / L0_5,
+  AndersonCD(ws_strategy="subdiff" / "fixpoint" for L0_5))``: the same working-set
   strategies (skglm's ``subdiff`` is ours ``gs-s``, ``fixpoint`` ours ``gs-r``);
 * ``F*`` = the smallest objective of the two tight runs (``tol=1e-12``), from the returned
   coefficients. Both start at 0, but a non-convex problem has many stationary points: when
@@ -121,6 +123,13 @@ def make_solvers(pen_name):
         return np.asarray(res.x, dtype=np.float64)
 
     solvers = {"sparsopt": run_ours}
+    if pen_name in ("mcp", "scad"):
+        def run_ours_l1(d, tol):  # the same solver started at the Lasso with the same alpha
+            res = working_set_cd(d["X"], d["y"], penalty=d["pen"], tol=tol, ws_strategy=ours,
+                                 max_iter=1000, max_epochs=10**6, init="l1")
+            return np.asarray(res.x, dtype=np.float64)
+
+        solvers["sparsopt init=l1"] = run_ours_l1
     try:
         import skglm.penalties as skpen
         from skglm import GeneralizedLinearEstimator
@@ -174,7 +183,7 @@ def sweep(d, name, fn, repeat):
         else:
             stuck = 0
         out.append((tol, statistics.median(times), q, q_own))
-        log(f"  {d['case']:<38}{name:<10}tol={tol:.1e}  {fmt_time(out[-1][1]):>9}  "
+        log(f"  {d['case']:<38}{name:<18}tol={tol:.1e}  {fmt_time(out[-1][1]):>9}  "
             f"(F-F*)/F(0) = {q:.2e}")
         if max(q, q_own) <= min(EPSILONS) or (stuck >= 3 and q_own <= min(EPSILONS)):
             break
@@ -190,7 +199,11 @@ def time_to(runs, eps, own=False):
 
 def main(argv=None):
     """Parse arguments, run the benchmark, print the table (and JSON)."""
-    args = parse_args(__doc__.splitlines()[0], argv)
+    def extra(parser):
+        parser.add_argument("--penalties", nargs="+", default=list(PENALTIES),
+                            choices=list(PENALTIES), help="the penalties to run")
+
+    args = parse_args(__doc__.splitlines()[0], argv, extra)
     warnings.simplefilter("ignore")
     import numba
 
@@ -213,7 +226,7 @@ def main(argv=None):
     rows, results = [], {}
     _pin_numba(args.threads)
     with threadpool_limits(limits=args.threads):
-        for pen_name in PENALTIES:
+        for pen_name in args.penalties:
             solvers, make_pen = make_solvers(pen_name)
             for data_name, (X, y) in datasets:
                 for divisor in (10, 100):

@@ -63,6 +63,10 @@ class SparseRegression(_GLMBase):
     warm_start : bool, default=False
         Start from the previous ``coef_`` (ignored when the number of features changed).
         For non-convex penalties the stationary point reached depends on the start.
+    init : {None, "l1"}, default=None
+        Start of a cold fit: zeros (None), or for MCP and SCAD the Lasso solution with the
+        same ``alpha`` (``"l1"``, their convex relaxation; usually a lower stationary point,
+        at the cost of one Lasso solve). ``warm_start`` takes precedence when it applies.
     p0 : int, default=10
         Size of the first working set.
     ws_strategy : {"gs-r", "gs-s", "gap"}, default="gs-r"
@@ -154,14 +158,15 @@ class SparseRegression(_GLMBase):
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "warm_start": ["boolean"],
+        "init": [StrOptions({"l1"}), None],
         "p0": [Interval(Integral, 1, None, closed="left")],
         "ws_strategy": [StrOptions(set(WS_STRATEGIES))],
         "verbose": ["verbose"],
     }
 
     def __init__(self, penalty="l1", alpha=1.0, *, fit_intercept=True, positive=False,
-                 max_iter=1000, tol=1e-4, warm_start=False, p0=10, ws_strategy="gs-r",
-                 verbose=0):
+                 max_iter=1000, tol=1e-4, warm_start=False, init=None, p0=10,
+                 ws_strategy="gs-r", verbose=0):
         self.penalty = penalty
         self.alpha = alpha
         self.fit_intercept = fit_intercept
@@ -169,6 +174,7 @@ class SparseRegression(_GLMBase):
         self.max_iter = max_iter
         self.tol = tol
         self.warm_start = warm_start
+        self.init = init
         self.p0 = p0
         self.ws_strategy = ws_strategy
         self.verbose = verbose
@@ -200,7 +206,7 @@ class SparseRegression(_GLMBase):
         """
         X, y, sample_weight = self._validate_xy(X, y, sample_weight)
         pen = self._make_penalty()  # positive= becomes + Positive() here
-        coef_init = None
+        coef_init = None if self.init is None else (self.init,)  # "l1": the solver's start
         if self.warm_start and getattr(self, "coef_", None) is not None:
             prev = np.asarray(self.coef_)
             if prev.shape == (X.shape[1],):

@@ -814,8 +814,12 @@ def working_set_cd(X, y, *, penalty="l1", alpha=1.0, sample_weight=None, fit_int
     fit_intercept : bool, default=False
         Centre the data (implicitly for sparse ``X``); the intercept is in
         ``result.info["intercept"]``.
-    init : ndarray of shape (n_features,), default=None
-        Initial coefficients (zeros by default); clipped to the penalty's box.
+    init : ndarray of shape (n_features,), None or "l1", default=None
+        Initial coefficients (zeros by default); clipped to the penalty's box. ``"l1"``
+        (MCP and SCAD, optionally ``+ Positive()``): start at the solution of the Lasso with
+        the same ``alpha`` (their convex relaxation; solved first, to a relative duality
+        gap of 1e-6): a lower stationary point than from 0 on the benchmark problems
+        (``result.info["init_n_epochs"]`` counts that solve's epochs).
     max_iter : int, default=100
         Maximum number of outer (working-set) iterations.
     max_epochs : int, default=50000
@@ -912,10 +916,50 @@ def working_set_cd(X, y, *, penalty="l1", alpha=1.0, sample_weight=None, fit_int
     max_iter, max_epochs, tol, p0 = _check_params(max_iter, max_epochs, tol, p0, ws_strategy,
                                                   owner)
     prob = _Problem(X, y, sample_weight, fit_intercept, owner)
-    return _solve(prob, pen, spec, init=init, max_iter=max_iter, max_epochs=max_epochs,
-                  tol=tol, p0=p0, ws_strategy=ws_strategy, anderson=anderson,
-                  screening=screening, verbose=verbose, callback=callback, engine=engine,
-                  owner=owner)
+    relax = None
+    if isinstance(init, str):
+        init, relax = _l1_relaxation(prob, pen, spec, init, max_epochs, engine, owner)
+    res = _solve(prob, pen, spec, init=init, max_iter=max_iter, max_epochs=max_epochs,
+                 tol=tol, p0=p0, ws_strategy=ws_strategy, anderson=anderson,
+                 screening=screening, verbose=verbose, callback=callback, engine=engine,
+                 owner=owner)
+    if relax is not None:
+        res = res.with_info(init="l1",
+                            init_n_epochs=int(relax.info.get("n_epochs", relax.n_iter)))
+    return res
+
+
+#: relative duality gap of the l1 solve behind ``init="l1"`` (a starting point only)
+L1_INIT_TOL = 1e-6
+
+
+def _l1_relaxation(prob, pen, spec, init, max_epochs, engine, owner):
+    """``init="l1"``: the Lasso with the penalty's slope at 0, from 0 (a starting point).
+
+    MCP and SCAD equal ``alpha |w|`` near 0 and lie below it: the Lasso is their convex
+    relaxation with the same ``alpha``, and starting the non-convex descent at its solution
+    (instead of 0) reaches a lower stationary point on every problem of
+    ``benchmarks/bench_sparse_regression.py`` (the local linear approximation of Zou & Li
+    2008, and Zhang 2010, start there too).
+    """
+    from ...penalties import L1, Positive
+
+    if init != "l1":
+        raise ValueError(f"{owner}: init must be an array, None or 'l1', got {init!r}.")
+    if isinstance(spec, GroupSpec) or spec.kind not in (_kinds.KIND_MCP, _kinds.KIND_SCAD):
+        raise ValueError(f"{owner}: init='l1' (the Lasso relaxation) is defined for MCP and "
+                         f"SCAD, whose slope at 0 is alpha; got {pen!r}.")
+    if spec.lower == 0.0 and spec.upper == np.inf:
+        relax = L1(float(spec.params[0])) + Positive()
+    elif spec.lower == -np.inf and spec.upper == np.inf:
+        relax = L1(float(spec.params[0]))
+    else:
+        raise ValueError(f"{owner}: init='l1' supports no box other than Positive(); got "
+                         f"{pen!r}.")
+    rspec = relax.spec()
+    res = _solve(prob, relax, rspec, max_iter=100, max_epochs=max_epochs, tol=L1_INIT_TOL,
+                 verbose=0, engine=engine, warn=False, owner=owner)
+    return res.x, res
 
 
 def _slope_at_zero(spec, owner):
