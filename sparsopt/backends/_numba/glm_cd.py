@@ -70,6 +70,7 @@ MAX_WEIGHT = 1e3
 _prox_apply = njit(inline="always")(_prox.prox_apply.py_func)
 _prox_consts = njit(inline="always")(_prox.prox_consts.py_func)
 _subdiff_distance = njit(inline="always")(_prox.subdiff_distance.py_func)
+_clip = njit(inline="always")(_prox.clip.py_func)
 _l1_apply = njit(inline="always")(_prox.l1_apply.py_func)
 _mcp_apply = njit(inline="always")(_prox.mcp_apply.py_func)
 _scad_apply = njit(inline="always")(_prox.scad_apply.py_func)
@@ -78,12 +79,7 @@ _scad_apply = njit(inline="always")(_prox.scad_apply.py_func)
 @njit(inline="always", **_opts)
 def prox_clip(kind, t, c, lower, upper):
     """``prox.prox_apply_clip(kind, t, c, lower, upper)``, inlined (the same formulas)."""
-    v = _prox_apply(kind, t, c)
-    if v < lower:
-        return lower
-    if v > upper:
-        return upper
-    return v
+    return _clip(_prox_apply(kind, t, c), lower, upper)
 
 
 @njit(inline="always", **_opts)
@@ -359,11 +355,7 @@ def _coord(kind, p, lower, upper, wj, g, inv_lj, consts, t, cj):
         for q in range(N_CONSTS):
             cj[q] = consts[t, q]
         v = _prox_apply(kind, z, cj)
-    if v < lower:
-        return lower
-    if v > upper:
-        return upper
-    return v
+    return _clip(v, lower, upper)
 
 
 @register_kernel("glm_cd_ws_dense", "numba")
@@ -532,6 +524,16 @@ def glm_cd_ws_sparse(data, indices, indptr, n, center, mu, v, xv, vv, w, Rs, c_a
     return ep
 
 
+@njit(inline="always", **_opts)
+def _celer_score(g, norm, const, a1, one_sided):
+    """celer's priority ``(const |g| - a1) / norm`` (``const g`` under ``w >= 0``) of a
+    feature outside the support; the lowest float for a zero column."""
+    if norm > 0.0:
+        corr = const * g if one_sided else const * abs(g)
+        return (corr - a1) / norm
+    return -1.7976931348623157e308
+
+
 @njit(**_opts)
 def _scores_l1(w, G, lc, norms, alpha1, alpha2, positive, strategy, const, screened, score):
     """Closed-form scores of l1 / elastic net (alone or under ``w >= 0``): the specialised
@@ -561,11 +563,8 @@ def _scores_l1(w, G, lc, norms, alpha1, alpha2, positive, strategy, const, scree
             den = lc[j] + alpha2
             z = g - alpha1 if positive else abs(g) - alpha1
             score[j] = z / den if (z > 0.0 and den > 0.0) else 0.0
-        elif norms[j] > 0.0:
-            corr = const * g if positive else const * abs(g)
-            score[j] = (corr - alpha1) / norms[j]
         else:
-            score[j] = -1.7976931348623157e308
+            score[j] = _celer_score(g, norms[j], const, alpha1, positive)
     return kmax, nnz
 
 
@@ -607,11 +606,8 @@ def glm_cd_scores(w, G, lc, norms, kind, params, lower, upper, strategy, crit_mo
         elif strategy == 1:
             score[j] = abs(prox_clip(kind, g / lcj, c, lower, upper) if lcj > 0.0
                            else min(max(0.0, lower), upper))
-        elif norms[j] > 0.0:  # celer's priority (L1 / elastic net only)
-            corr = const * g if one_sided else const * abs(g)
-            score[j] = (corr - a1) / norms[j]
-        else:
-            score[j] = -1.7976931348623157e308
+        else:  # celer's priority (L1 / elastic net only)
+            score[j] = _celer_score(g, norms[j], const, a1, one_sided)
     return kmax, nnz
 
 
@@ -737,6 +733,35 @@ def _group_anderson(bw, br, K, cvec, M, wacc, racc, positive, feats, ws, gptr, t
     return _group_penalty(wacc, pos, ws, gptr, thresh)
 
 
+@njit(inline="always", **_opts)
+def _group_buffers(gptr, gidx, ws, K, nr):
+    """The working set's features, one group's coefficients and gradient (``wb``, ``gb``),
+    the Anderson storage (:func:`_anderson_buffers`) and ``pos = arange(n_features)``."""
+    feats, mmax = _group_feats(gptr, gidx, ws)
+    nf = feats.size
+    bw, br, cvec, M, wacc, racc = _anderson_buffers(K, nf, nr)
+    return feats, np.empty(mmax), np.empty(mmax), bw, br, cvec, M, wacc, racc, np.arange(nf)
+
+
+@njit(inline="always", **_opts)
+def _block_grad_dense(Xt, R, w, gidx, a, m, wb, gb, inv_n):
+    """``wb[:m] = w_G`` and ``gb[:m] = X_G^T R / n`` of the group ``gidx[a:a + m]``."""
+    for k in range(m):
+        j = gidx[a + k]
+        wb[k] = w[j]
+        gb[k] = np.float64(np.dot(Xt[j], R)) * inv_n
+
+
+@njit(inline="always", **_opts)
+def _block_grad_sparse(data, indices, indptr, Rs, center, cR, sR, mu, xv, vv, w, gidx, a, m,
+                       wb, gb, inv_n):
+    """:func:`_block_grad_dense` on the implicitly centred CSC columns."""
+    for k in range(m):
+        j = gidx[a + k]
+        wb[k] = w[j]
+        gb[k] = _sparse_grad(data, indices, indptr, j, Rs, center, cR, sR, mu, xv, vv) * inv_n
+
+
 @register_kernel("glm_bcd_ws_dense", "numba")
 @njit(**_opts)
 def glm_bcd_ws_dense(Xt, w, R, gptr, gidx, ws, lg, thresh, lower, max_epochs, tol, n_anderson,
@@ -745,12 +770,7 @@ def glm_bcd_ws_dense(Xt, w, R, gptr, gidx, ws, lg, thresh, lower, max_epochs, to
     inv_n = 1.0 / n
     K = n_anderson
     positive = lower == 0.0
-    feats, mmax = _group_feats(gptr, gidx, ws)
-    nf = feats.size
-    wb = np.empty(mmax)
-    gb = np.empty(mmax)
-    bw, br, cvec, M, wacc, racc = _anderson_buffers(K, nf, n)
-    pos = np.arange(nf)
+    feats, wb, gb, bw, br, cvec, M, wacc, racc, pos = _group_buffers(gptr, gidx, ws, K, n)
     cnt = 0
     ep = 0
     for ep in range(1, max_epochs + 1):
@@ -758,10 +778,7 @@ def glm_bcd_ws_dense(Xt, w, R, gptr, gidx, ws, lg, thresh, lower, max_epochs, to
             G = ws[t]
             a = gptr[G]
             m = gptr[G + 1] - a
-            for k in range(m):
-                j = gidx[a + k]
-                wb[k] = w[j]
-                gb[k] = np.float64(np.dot(Xt[j], R)) * inv_n
+            _block_grad_dense(Xt, R, w, gidx, a, m, wb, gb, inv_n)
             block_prox(wb, gb, m, np.float64(lg[G]), thresh[G], positive)
             for k in range(m):
                 j = gidx[a + k]
@@ -786,10 +803,7 @@ def glm_bcd_ws_dense(Xt, w, R, gptr, gidx, ws, lg, thresh, lower, max_epochs, to
                 G = ws[t]
                 a = gptr[G]
                 m = gptr[G + 1] - a
-                for k in range(m):
-                    j = gidx[a + k]
-                    wb[k] = w[j]
-                    gb[k] = np.float64(np.dot(Xt[j], R)) * inv_n
+                _block_grad_dense(Xt, R, w, gidx, a, m, wb, gb, inv_n)
                 v = group_dist(wb, gb, m, thresh[G], positive)
                 if v > crit:
                     crit = v
@@ -805,12 +819,7 @@ def glm_bcd_ws_sparse(data, indices, indptr, n, center, mu, v, xv, vv, w, Rs, c_
     inv_n = 1.0 / n
     K = n_anderson
     positive = lower == 0.0
-    feats, mmax = _group_feats(gptr, gidx, ws)
-    nf = feats.size
-    wb = np.empty(mmax)
-    gb = np.empty(mmax)
-    bw, br, cvec, M, wacc, racc = _anderson_buffers(K, nf, n + 1)
-    pos = np.arange(nf)
+    feats, wb, gb, bw, br, cvec, M, wacc, racc, pos = _group_buffers(gptr, gidx, ws, K, n + 1)
     cR = np.float64(c_arr[0])
     sR = _centre_sum(center, v, Rs, n)
     cnt = 0
@@ -820,11 +829,8 @@ def glm_bcd_ws_sparse(data, indices, indptr, n, center, mu, v, xv, vv, w, Rs, c_
             G = ws[t]
             a = gptr[G]
             m = gptr[G + 1] - a
-            for k in range(m):
-                j = gidx[a + k]
-                wb[k] = w[j]
-                gb[k] = _sparse_grad(data, indices, indptr, j, Rs, center, cR, sR, mu, xv,
-                                     vv) * inv_n
+            _block_grad_sparse(data, indices, indptr, Rs, center, cR, sR, mu, xv, vv, w, gidx,
+                               a, m, wb, gb, inv_n)
             block_prox(wb, gb, m, np.float64(lg[G]), thresh[G], positive)
             for k in range(m):
                 j = gidx[a + k]
@@ -854,11 +860,8 @@ def glm_bcd_ws_sparse(data, indices, indptr, n, center, mu, v, xv, vv, w, Rs, c_
                 G = ws[t]
                 a = gptr[G]
                 m = gptr[G + 1] - a
-                for k in range(m):
-                    j = gidx[a + k]
-                    wb[k] = w[j]
-                    gb[k] = _sparse_grad(data, indices, indptr, j, Rs, center, cR, sR, mu, xv,
-                                         vv) * inv_n
+                _block_grad_sparse(data, indices, indptr, Rs, center, cR, sR, mu, xv, vv, w,
+                                   gidx, a, m, wb, gb, inv_n)
                 val = group_dist(wb, gb, m, thresh[G], positive)
                 if val > crit:
                     crit = val
