@@ -171,10 +171,11 @@ def _check_dense(op, case):
     _compare(case, out)
 
 
-def _check_sparse(op, case):
+def _sparse_inputs(case):
+    """The sparse kernels' leading arguments of a case (CSC arrays, ``n``, the centring
+    ``center, mu, v, xv, vv``) and its explicitly centred matrix ``A`` (float64)."""
     X = case["X"]
     dtype = X.dtype
-    n, p = X.shape
     Xs = sp.csc_matrix(X)
     Xs.sort_indices()
     data, indices = Xs.data.astype(dtype), Xs.indices.astype(np.int32)
@@ -183,25 +184,41 @@ def _check_sparse(op, case):
     xv = (X.astype(np.float64).T @ v.astype(np.float64)).astype(dtype)
     vv = float(v.astype(np.float64) @ v.astype(np.float64))
     A = X.astype(np.float64) - np.outer(v, mu) if center else X.astype(np.float64)
-    lc = (np.einsum("ij,ij->j", A, A) / n).astype(dtype)
+    return (data, indices, indptr, X.shape[0], center, mu, v, xv, vv), A
+
+
+def _run_sparse(op, case, args, *rest):
+    """Run ``op`` on both engines from the case's ``w`` (``Rs = y - X w``, ``c = mu^T w``):
+    ``{engine: (w, true residual, epochs, residual dtype)}``."""
+    X, (center, mu, v) = case["X"], args[4:7]
     out = {}
     for e in ("numpy", "numba"):
         w = case["w"].copy()
-        Rs = (case["y"] - X @ w).astype(dtype)
-        c = np.array([float(mu.astype(np.float64) @ w) if center else 0.0], dtype=dtype)
-        ep = dispatch(op, data, indices, indptr, n, center, mu, v, xv, vv, w, Rs, c,
-                      case["ws"], lc, case["kind"], _fit_params(case, lc), case["lower"],
-                      case["upper"], case["epochs"], 0.0, case["K"], case["crit_mode"],
-                      case["check_offset"], engine=e)
+        Rs = (case["y"] - X @ w).astype(X.dtype)
+        c = np.array([float(mu.astype(np.float64) @ w) if center else 0.0], dtype=X.dtype)
+        ep = dispatch(op, *args, w, Rs, c, *rest, engine=e)
         R_true = Rs.astype(np.float64) + (float(c[0]) * v.astype(np.float64) if center else 0.0)
         out[e] = (w, R_true, int(ep), Rs.dtype)
-    _compare(case, out)
-    # the kernel's residual is the true residual of the implicitly centred matrix
+    return out
+
+
+def _check_true_residual(case, out, A):
+    """The kernel's residual is the true residual of the implicitly centred matrix."""
     w = out["numba"][0].astype(np.float64)
     R_direct = case["y"].astype(np.float64) - A @ w
-    tol = 1e-8 if dtype == np.float64 else 1e-3
+    tol = 1e-8 if case["X"].dtype == np.float64 else 1e-3
     scale = max(1.0, float(np.abs(R_direct).max()))
     np.testing.assert_allclose(out["numba"][1], R_direct, atol=tol * scale * 10)
+
+
+def _check_sparse(op, case):
+    args, A = _sparse_inputs(case)
+    lc = (np.einsum("ij,ij->j", A, A) / args[3]).astype(case["X"].dtype)
+    out = _run_sparse(op, case, args, case["ws"], lc, case["kind"], _fit_params(case, lc),
+                      case["lower"], case["upper"], case["epochs"], 0.0, case["K"],
+                      case["crit_mode"], case["check_offset"])
+    _compare(case, out)
+    _check_true_residual(case, out, A)
 
 
 @st.composite
@@ -364,34 +381,13 @@ def _check_group_dense(op, case):
 
 
 def _check_group_sparse(op, case):
-    X = case["X"]
-    dtype = X.dtype
-    n, p = X.shape
-    Xs = sp.csc_matrix(X)
-    data, indices = Xs.data.astype(dtype), Xs.indices.astype(np.int32)
-    indptr = Xs.indptr.astype(np.int32)
-    v, mu, center = case["v"], case["mu"], case["center"]
-    xv = (X.astype(np.float64).T @ v.astype(np.float64)).astype(dtype)
-    vv = float(v.astype(np.float64) @ v.astype(np.float64))
-    A = X.astype(np.float64) - np.outer(v, mu) if center else X.astype(np.float64)
+    args, A = _sparse_inputs(case)
     lg = _block_lipschitz(A, case)
-    out = {}
-    for e in ("numpy", "numba"):
-        w = case["w"].copy()
-        Rs = (case["y"] - X @ w).astype(dtype)
-        c = np.array([float(mu.astype(np.float64) @ w) if center else 0.0], dtype=dtype)
-        ep = dispatch(op, data, indices, indptr, n, center, mu, v, xv, vv, w, Rs, c,
-                      case["gptr"], case["gidx"], case["ws"], lg, case["thresh"],
-                      case["lower"], case["epochs"], _group_tol(case), case["K"],
-                      case["check_offset"], engine=e)
-        R_true = Rs.astype(np.float64) + (float(c[0]) * v.astype(np.float64) if center else 0.0)
-        out[e] = (w, R_true, int(ep), Rs.dtype)
+    out = _run_sparse(op, case, args, case["gptr"], case["gidx"], case["ws"], lg,
+                      case["thresh"], case["lower"], case["epochs"], _group_tol(case), case["K"],
+                      case["check_offset"])
     _group_compare(case, out)
-    w = out["numba"][0].astype(np.float64)
-    R_direct = case["y"].astype(np.float64) - A @ w
-    tol = 1e-8 if dtype == np.float64 else 1e-3
-    scale = max(1.0, float(np.abs(R_direct).max()))
-    np.testing.assert_allclose(out["numba"][1], R_direct, atol=tol * scale * 10)
+    _check_true_residual(case, out, A)
 
 
 CASES = {

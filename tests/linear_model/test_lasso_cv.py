@@ -16,17 +16,14 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from sparsopt.linear_model._lasso import enet_path, lasso_path
 from sparsopt.linear_model._lasso_cv import ElasticNetCV, LassoCV
 from sparsopt.solvers.glm.working_set_cd import alpha_max
+from tests._designs import ar1_design
 
 TIGHT = dict(tol=1e-12, max_iter=100_000)
 
 
 def data(n=90, p=60, rho=0.6, k=6, seed=0):
     rng = np.random.default_rng(seed)
-    Z = rng.standard_normal((n, p))
-    X = np.empty((n, p))
-    X[:, 0] = Z[:, 0]
-    for j in range(1, p):
-        X[:, j] = rho * X[:, j - 1] + np.sqrt(1 - rho ** 2) * Z[:, j]
+    X = ar1_design(rng, n, p, rho)
     w = np.zeros(p)
     w[rng.choice(p, k, replace=False)] = rng.standard_normal(k)
     y = X @ w + 0.5 * rng.standard_normal(n) + 1.0

@@ -14,16 +14,13 @@ from sparsopt.linear_model import Lasso, SparseRegression
 from sparsopt.penalties import CEL0, L0, L1, MCP, SCAD, KSupport, Log, Lq, Positive
 from sparsopt.solvers import proximal_gradient, working_set_cd, working_set_cd_path
 from sparsopt.solvers.glm.working_set_cd import alpha_max
+from tests._designs import ar1_design
 
 
 def correlated(n=100, p=300, rho=0.5, k=10, snr=5.0, seed=0, standardize=True):
     """AR(1)-correlated Gaussian design, k-sparse truth, SNR ``snr``."""
     rng = np.random.default_rng(seed)
-    Z = rng.standard_normal((n, p))
-    X = np.empty((n, p))
-    X[:, 0] = Z[:, 0]
-    for j in range(1, p):
-        X[:, j] = rho * X[:, j - 1] + np.sqrt(1 - rho ** 2) * Z[:, j]
+    X = ar1_design(rng, n, p, rho)
     if standardize:  # ||x_j||^2 / n = 1: every gamma > 1 (MCP), > 2 (SCAD) is admissible
         X /= np.sqrt((X ** 2).mean(axis=0))
     w = np.zeros(p)

@@ -22,18 +22,9 @@ from .._kinds import (
     KIND_SCAD,
 )
 from .._registry import register_kernel
-from .prox import N_CONSTS, prox_apply_clip, prox_consts, subdiff_distance
+from .prox import N_CONSTS, clip, prox_apply_clip, prox_consts, subdiff_distance
 
 _opts = dict(cache=True, nogil=True)
-
-
-@njit(**_opts)
-def _clip(z, lower, upper):
-    if z < lower:
-        return lower
-    if z > upper:
-        return upper
-    return z
 
 
 @njit(**_opts)
@@ -59,7 +50,7 @@ def bcd_prox_steps(kind, params, lower, upper, a, v, steps, out):
             s = steps[i]
             z = abs(t) - s * l1
             z = 0.0 if z <= 0.0 else math.copysign(z, t) / (1.0 + s * l2)
-            out[i] = _clip(z, lower, upper)
+            out[i] = clip(z, lower, upper)
         return out
     c = np.zeros(N_CONSTS)
     na = a.shape[0]
@@ -181,7 +172,7 @@ def bcd_subdiff_scores(kind, params, lower, upper, a, x, g, L, signed, out):
                 lo = -math.inf
             if xi >= upper:
                 hi = math.inf
-            e = g[i] + _clip(-g[i], lo, hi)
+            e = g[i] + clip(-g[i], lo, hi)
             out[i] = e if signed else abs(e)
         return out
     c = np.zeros(N_CONSTS)

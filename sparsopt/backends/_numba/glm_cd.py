@@ -70,6 +70,7 @@ MAX_WEIGHT = 1e3
 _prox_apply = njit(inline="always")(_prox.prox_apply.py_func)
 _prox_consts = njit(inline="always")(_prox.prox_consts.py_func)
 _subdiff_distance = njit(inline="always")(_prox.subdiff_distance.py_func)
+_clip = njit(inline="always")(_prox.clip.py_func)
 _l1_apply = njit(inline="always")(_prox.l1_apply.py_func)
 _mcp_apply = njit(inline="always")(_prox.mcp_apply.py_func)
 _scad_apply = njit(inline="always")(_prox.scad_apply.py_func)
@@ -78,12 +79,7 @@ _scad_apply = njit(inline="always")(_prox.scad_apply.py_func)
 @njit(inline="always", **_opts)
 def prox_clip(kind, t, c, lower, upper):
     """``prox.prox_apply_clip(kind, t, c, lower, upper)``, inlined (the same formulas)."""
-    v = _prox_apply(kind, t, c)
-    if v < lower:
-        return lower
-    if v > upper:
-        return upper
-    return v
+    return _clip(_prox_apply(kind, t, c), lower, upper)
 
 
 @njit(inline="always", **_opts)
@@ -245,6 +241,85 @@ def _penalty(w, ws, kind, p, aws):
     return s
 
 
+@njit(inline="always", **_opts)
+def _anderson_buffers(K, nw, nr):
+    """Anderson storage: ``K + 1`` iterates of ``nw`` coefficients and ``nr`` residual
+    entries, the weights, their system and the extrapolated point."""
+    bw = np.empty((K + 1, nw))
+    br = np.empty((K + 1, nr))
+    cvec = np.empty(max(K, 1))
+    M = np.empty((max(K, 1), max(K, 1)))
+    wacc = np.empty(nw)
+    racc = np.empty(nr)
+    return bw, br, cvec, M, wacc, racc
+
+
+@njit(inline="always", **_opts)
+def _anderson_store(bw, br, cnt, w, feats, R, n):
+    """Store the iterate ``w[feats]`` and the residual ``R[:n]`` in row ``cnt``."""
+    for q in range(feats.size):
+        bw[cnt, q] = w[feats[q]]
+    for i in range(n):
+        br[cnt, i] = R[i]
+
+
+@njit(inline="always", **_opts)
+def _set_point(w, feats, wacc, R, racc, n):
+    """``w[feats] = wacc``, ``R[:n] = racc[:n]``: the extrapolated point is accepted."""
+    for q in range(feats.size):
+        w[feats[q]] = wacc[q]
+    for i in range(n):
+        R[i] = racc[i]
+
+
+@njit(inline="always", **_opts)
+def _accept_dense(w, feats, wacc, R, racc, n, inv_n, pen_acc, pen_cur):
+    """Replace ``(w[feats], R)`` by the extrapolated point when its objective is lower."""
+    r2acc = 0.0
+    r2cur = 0.0
+    for i in range(n):
+        r2acc += racc[i] * racc[i]
+        r2cur += np.float64(R[i]) * R[i]
+    f_acc = 0.5 * inv_n * r2acc + pen_acc
+    f_cur = 0.5 * inv_n * r2cur + pen_cur
+    if f_acc < f_cur:
+        _set_point(w, feats, wacc, R, racc, n)
+
+
+@njit(inline="always", **_opts)
+def _centre_sum(center, v, Rs, n):
+    """``v^T Rs`` (the running sum of the implicitly centred residual), 0 without centring."""
+    sR = 0.0
+    if center:
+        for i in range(n):
+            sR += np.float64(v[i]) * Rs[i]
+    return sR
+
+
+@njit(inline="always", **_opts)
+def _accept_sparse(w, feats, wacc, Rs, racc, n, center, v, cR, sR, inv_n, pen_acc, pen_cur):
+    """:func:`_accept_dense` on the centred residual ``Rs + cR v`` (``racc[n]`` is the
+    extrapolated ``cR``); returns the centring state ``(cR, sR)``."""
+    r2acc = 0.0
+    r2cur = 0.0
+    for i in range(n):
+        a = racc[i]
+        b = np.float64(Rs[i])
+        if center:
+            a += racc[n] * v[i]
+            b += cR * v[i]
+        r2acc += a * a
+        r2cur += b * b
+    f_acc = 0.5 * inv_n * r2acc + pen_acc
+    f_cur = 0.5 * inv_n * r2cur + pen_cur
+    if f_acc < f_cur:
+        _set_point(w, feats, wacc, Rs, racc, n)
+        if center:
+            cR = racc[n]
+            sR = _centre_sum(center, v, Rs, n)
+    return cR, sR
+
+
 @njit(**_opts)
 def _setup(ws, lc, kind, p):
     """Per working-set constants: prox constants, ``1 / L_j`` and CEL0's ``a_j``."""
@@ -280,11 +355,7 @@ def _coord(kind, p, lower, upper, wj, g, inv_lj, consts, t, cj):
         for q in range(N_CONSTS):
             cj[q] = consts[t, q]
         v = _prox_apply(kind, z, cj)
-    if v < lower:
-        return lower
-    if v > upper:
-        return upper
-    return v
+    return _clip(v, lower, upper)
 
 
 @register_kernel("glm_cd_ws_dense", "numba")
@@ -297,12 +368,7 @@ def glm_cd_ws_dense(Xt, w, R, ws, lc, kind, params, lower, upper, max_epochs, to
     K = n_anderson
     consts, inv_l, aws = _setup(ws, lc, kind, params)
     cj = np.empty(N_CONSTS)
-    bw = np.empty((K + 1, m))
-    br = np.empty((K + 1, n))  # Xt = X.T, C-contiguous: feature j is the row Xt[j]
-    cvec = np.empty(max(K, 1))
-    M = np.empty((max(K, 1), max(K, 1)))
-    wacc = np.empty(m)
-    racc = np.empty(n)
+    bw, br, cvec, M, wacc, racc = _anderson_buffers(K, m, n)
     cnt = 0
     ep = 0
     for ep in range(1, max_epochs + 1):
@@ -317,28 +383,15 @@ def glm_cd_ws_dense(Xt, w, R, ws, lc, kind, params, lower, upper, max_epochs, to
                 for i in range(n):
                     R[i] -= d * Xt[j, i]
         if K > 0:
-            for t in range(m):
-                bw[cnt, t] = w[ws[t]]
-            for i in range(n):
-                br[cnt, i] = R[i]
+            _anderson_store(bw, br, cnt, w, ws, R, n)
             cnt += 1
             if cnt == K + 1:
                 cnt = 0
                 pen_acc = _anderson_extrapolate(bw, br, K, cvec, M, wacc, racc, kind, params,
                                                 lower, upper, aws)
                 if pen_acc >= 0.0:
-                    r2acc = 0.0
-                    r2cur = 0.0
-                    for i in range(n):
-                        r2acc += racc[i] * racc[i]
-                        r2cur += np.float64(R[i]) * R[i]
-                    f_acc = 0.5 * inv_n * r2acc + pen_acc
-                    f_cur = 0.5 * inv_n * r2cur + _penalty(w, ws, kind, params, aws)
-                    if f_acc < f_cur:
-                        for t in range(m):
-                            w[ws[t]] = wacc[t]
-                        for i in range(n):
-                            R[i] = racc[i]
+                    _accept_dense(w, ws, wacc, R, racc, n, inv_n, pen_acc,
+                                  _penalty(w, ws, kind, params, aws))
         if (ep - check_offset) % CHECK_EVERY == 0 or ep == max_epochs:
             crit = 0.0
             for t in range(m):
@@ -413,17 +466,9 @@ def glm_cd_ws_sparse(data, indices, indptr, n, center, mu, v, xv, vv, w, Rs, c_a
     K = n_anderson
     consts, inv_l, aws = _setup(ws, lc, kind, params)
     cj = np.empty(N_CONSTS)
-    bw = np.empty((K + 1, m))
-    br = np.empty((K + 1, n + 1))
-    cvec = np.empty(max(K, 1))
-    M = np.empty((max(K, 1), max(K, 1)))
-    wacc = np.empty(m)
-    racc = np.empty(n + 1)
+    bw, br, cvec, M, wacc, racc = _anderson_buffers(K, m, n + 1)
     cR = np.float64(c_arr[0])
-    sR = 0.0
-    if center:
-        for i in range(n):
-            sR += np.float64(v[i]) * Rs[i]
+    sR = _centre_sum(center, v, Rs, n)
     cnt = 0
     ep = 0
     # the epoch is inlined once per update rule, the rule a constant in each copy: l1 and
@@ -452,10 +497,7 @@ def glm_cd_ws_sparse(data, indices, indptr, n, center, mu, v, xv, vv, w, Rs, c_a
             cR, sR = _sparse_epoch(data, indices, indptr, center, mu, xv, vv, w, Rs, ws, kind,
                                    params, lower, upper, consts, inv_l, cj, inv_n, cR, sR, 0)
         if K > 0:
-            for t in range(m):
-                bw[cnt, t] = w[ws[t]]
-            for i in range(n):
-                br[cnt, i] = Rs[i]
+            _anderson_store(bw, br, cnt, w, ws, Rs, n)
             br[cnt, n] = cR
             cnt += 1
             if cnt == K + 1:
@@ -463,28 +505,8 @@ def glm_cd_ws_sparse(data, indices, indptr, n, center, mu, v, xv, vv, w, Rs, c_a
                 pen_acc = _anderson_extrapolate(bw, br, K, cvec, M, wacc, racc, kind, params,
                                                 lower, upper, aws)
                 if pen_acc >= 0.0:
-                    r2acc = 0.0
-                    r2cur = 0.0
-                    for i in range(n):
-                        a = racc[i]
-                        b = np.float64(Rs[i])
-                        if center:
-                            a += racc[n] * v[i]
-                            b += cR * v[i]
-                        r2acc += a * a
-                        r2cur += b * b
-                    f_acc = 0.5 * inv_n * r2acc + pen_acc
-                    f_cur = 0.5 * inv_n * r2cur + _penalty(w, ws, kind, params, aws)
-                    if f_acc < f_cur:
-                        for t in range(m):
-                            w[ws[t]] = wacc[t]
-                        for i in range(n):
-                            Rs[i] = racc[i]
-                        if center:
-                            cR = racc[n]
-                            sR = 0.0
-                            for i in range(n):
-                                sR += np.float64(v[i]) * Rs[i]
+                    cR, sR = _accept_sparse(w, ws, wacc, Rs, racc, n, center, v, cR, sR, inv_n,
+                                            pen_acc, _penalty(w, ws, kind, params, aws))
         if (ep - check_offset) % CHECK_EVERY == 0 or ep == max_epochs:
             crit = 0.0
             for t in range(m):
@@ -500,6 +522,16 @@ def glm_cd_ws_sparse(data, indices, indptr, n, center, mu, v, xv, vv, w, Rs, c_a
                 break
     c_arr[0] = cR
     return ep
+
+
+@njit(inline="always", **_opts)
+def _celer_score(g, norm, const, a1, one_sided):
+    """celer's priority ``(const |g| - a1) / norm`` (``const g`` under ``w >= 0``) of a
+    feature outside the support; the lowest float for a zero column."""
+    if norm > 0.0:
+        corr = const * g if one_sided else const * abs(g)
+        return (corr - a1) / norm
+    return -1.7976931348623157e308
 
 
 @njit(**_opts)
@@ -531,11 +563,8 @@ def _scores_l1(w, G, lc, norms, alpha1, alpha2, positive, strategy, const, scree
             den = lc[j] + alpha2
             z = g - alpha1 if positive else abs(g) - alpha1
             score[j] = z / den if (z > 0.0 and den > 0.0) else 0.0
-        elif norms[j] > 0.0:
-            corr = const * g if positive else const * abs(g)
-            score[j] = (corr - alpha1) / norms[j]
         else:
-            score[j] = -1.7976931348623157e308
+            score[j] = _celer_score(g, norms[j], const, alpha1, positive)
     return kmax, nnz
 
 
@@ -577,11 +606,8 @@ def glm_cd_scores(w, G, lc, norms, kind, params, lower, upper, strategy, crit_mo
         elif strategy == 1:
             score[j] = abs(prox_clip(kind, g / lcj, c, lower, upper) if lcj > 0.0
                            else min(max(0.0, lower), upper))
-        elif norms[j] > 0.0:  # celer's priority (L1 / elastic net only)
-            corr = const * g if one_sided else const * abs(g)
-            score[j] = (corr - a1) / norms[j]
-        else:
-            score[j] = -1.7976931348623157e308
+        else:  # celer's priority (L1 / elastic net only)
+            score[j] = _celer_score(g, norms[j], const, a1, one_sided)
     return kmax, nnz
 
 
@@ -670,15 +696,15 @@ def _group_feats(gptr, gidx, ws):
 
 
 @njit(**_opts)
-def _group_penalty(vals, ws, gptr, thresh):
-    """``sum_G t_G ||vals_G||`` with ``vals`` laid out as the working set's features."""
+def _group_penalty(vals, feats, ws, gptr, thresh):
+    """``sum_G t_G ||vals_G||`` with ``vals[feats]`` laid out as the working set's features."""
     s = 0.0
     q = 0
     for t in range(ws.size):
         G = ws[t]
         nv2 = 0.0
         for _k in range(gptr[G + 1] - gptr[G]):
-            x = np.float64(vals[q])
+            x = np.float64(vals[feats[q]])
             nv2 += x * x
             q += 1
         s += thresh[G] * math.sqrt(nv2)
@@ -686,24 +712,54 @@ def _group_penalty(vals, ws, gptr, thresh):
 
 
 @njit(**_opts)
-def _group_anderson(bw, br, K, cvec, M, wacc, racc, positive):
-    """Anderson point of the stored iterates; False when the weights fail or it leaves the
-    orthant (the coordinate kernels' :func:`anderson_coefs`)."""
+def _group_anderson(bw, br, K, cvec, M, wacc, racc, positive, feats, ws, gptr, thresh, pos):
+    """Anderson point of the stored iterates and its penalty; -1 when the weights fail or it
+    leaves the orthant (the coordinate kernels' :func:`_anderson_extrapolate`). ``pos`` is
+    ``arange(feats.size)``: ``wacc`` is laid out as the working set's features."""
     if not anderson_coefs(bw, K, cvec, M):
-        return False
+        return -1.0
     for t in range(wacc.size):
         s = 0.0
         for k in range(K):
             s += cvec[k] * bw[k + 1, t]
         wacc[t] = s
         if positive and s < 0.0:
-            return False
+            return -1.0
     for i in range(racc.size):
         s = 0.0
         for k in range(K):
             s += cvec[k] * br[k + 1, i]
         racc[i] = s
-    return True
+    return _group_penalty(wacc, pos, ws, gptr, thresh)
+
+
+@njit(inline="always", **_opts)
+def _group_buffers(gptr, gidx, ws, K, nr):
+    """The working set's features, one group's coefficients and gradient (``wb``, ``gb``),
+    the Anderson storage (:func:`_anderson_buffers`) and ``pos = arange(n_features)``."""
+    feats, mmax = _group_feats(gptr, gidx, ws)
+    nf = feats.size
+    bw, br, cvec, M, wacc, racc = _anderson_buffers(K, nf, nr)
+    return feats, np.empty(mmax), np.empty(mmax), bw, br, cvec, M, wacc, racc, np.arange(nf)
+
+
+@njit(inline="always", **_opts)
+def _block_grad_dense(Xt, R, w, gidx, a, m, wb, gb, inv_n):
+    """``wb[:m] = w_G`` and ``gb[:m] = X_G^T R / n`` of the group ``gidx[a:a + m]``."""
+    for k in range(m):
+        j = gidx[a + k]
+        wb[k] = w[j]
+        gb[k] = np.float64(np.dot(Xt[j], R)) * inv_n
+
+
+@njit(inline="always", **_opts)
+def _block_grad_sparse(data, indices, indptr, Rs, center, cR, sR, mu, xv, vv, w, gidx, a, m,
+                       wb, gb, inv_n):
+    """:func:`_block_grad_dense` on the implicitly centred CSC columns."""
+    for k in range(m):
+        j = gidx[a + k]
+        wb[k] = w[j]
+        gb[k] = _sparse_grad(data, indices, indptr, j, Rs, center, cR, sR, mu, xv, vv) * inv_n
 
 
 @register_kernel("glm_bcd_ws_dense", "numba")
@@ -714,17 +770,7 @@ def glm_bcd_ws_dense(Xt, w, R, gptr, gidx, ws, lg, thresh, lower, max_epochs, to
     inv_n = 1.0 / n
     K = n_anderson
     positive = lower == 0.0
-    feats, mmax = _group_feats(gptr, gidx, ws)
-    nf = feats.size
-    wb = np.empty(mmax)
-    gb = np.empty(mmax)
-    bw = np.empty((K + 1, nf))
-    br = np.empty((K + 1, n))
-    cvec = np.empty(max(K, 1))
-    M = np.empty((max(K, 1), max(K, 1)))
-    wacc = np.empty(nf)
-    racc = np.empty(n)
-    wcur = np.empty(nf)
+    feats, wb, gb, bw, br, cvec, M, wacc, racc, pos = _group_buffers(gptr, gidx, ws, K, n)
     cnt = 0
     ep = 0
     for ep in range(1, max_epochs + 1):
@@ -732,10 +778,7 @@ def glm_bcd_ws_dense(Xt, w, R, gptr, gidx, ws, lg, thresh, lower, max_epochs, to
             G = ws[t]
             a = gptr[G]
             m = gptr[G + 1] - a
-            for k in range(m):
-                j = gidx[a + k]
-                wb[k] = w[j]
-                gb[k] = np.float64(np.dot(Xt[j], R)) * inv_n
+            _block_grad_dense(Xt, R, w, gidx, a, m, wb, gb, inv_n)
             block_prox(wb, gb, m, np.float64(lg[G]), thresh[G], positive)
             for k in range(m):
                 j = gidx[a + k]
@@ -745,38 +788,22 @@ def glm_bcd_ws_dense(Xt, w, R, gptr, gidx, ws, lg, thresh, lower, max_epochs, to
                     for i in range(n):
                         R[i] -= d * Xt[j, i]
         if K > 0:
-            for q in range(nf):
-                bw[cnt, q] = w[feats[q]]
-            for i in range(n):
-                br[cnt, i] = R[i]
+            _anderson_store(bw, br, cnt, w, feats, R, n)
             cnt += 1
             if cnt == K + 1:
                 cnt = 0
-                if _group_anderson(bw, br, K, cvec, M, wacc, racc, positive):
-                    r2acc = 0.0
-                    r2cur = 0.0
-                    for i in range(n):
-                        r2acc += racc[i] * racc[i]
-                        r2cur += np.float64(R[i]) * R[i]
-                    for q in range(nf):
-                        wcur[q] = w[feats[q]]
-                    f_acc = 0.5 * inv_n * r2acc + _group_penalty(wacc, ws, gptr, thresh)
-                    f_cur = 0.5 * inv_n * r2cur + _group_penalty(wcur, ws, gptr, thresh)
-                    if f_acc < f_cur:
-                        for q in range(nf):
-                            w[feats[q]] = wacc[q]
-                        for i in range(n):
-                            R[i] = racc[i]
+                pen_acc = _group_anderson(bw, br, K, cvec, M, wacc, racc, positive, feats, ws,
+                                          gptr, thresh, pos)
+                if pen_acc >= 0.0:
+                    _accept_dense(w, feats, wacc, R, racc, n, inv_n, pen_acc,
+                                  _group_penalty(w, feats, ws, gptr, thresh))
         if (ep - check_offset) % CHECK_EVERY == 0 or ep == max_epochs:
             crit = 0.0
             for t in range(ws.size):
                 G = ws[t]
                 a = gptr[G]
                 m = gptr[G + 1] - a
-                for k in range(m):
-                    j = gidx[a + k]
-                    wb[k] = w[j]
-                    gb[k] = np.float64(np.dot(Xt[j], R)) * inv_n
+                _block_grad_dense(Xt, R, w, gidx, a, m, wb, gb, inv_n)
                 v = group_dist(wb, gb, m, thresh[G], positive)
                 if v > crit:
                     crit = v
@@ -792,22 +819,9 @@ def glm_bcd_ws_sparse(data, indices, indptr, n, center, mu, v, xv, vv, w, Rs, c_
     inv_n = 1.0 / n
     K = n_anderson
     positive = lower == 0.0
-    feats, mmax = _group_feats(gptr, gidx, ws)
-    nf = feats.size
-    wb = np.empty(mmax)
-    gb = np.empty(mmax)
-    bw = np.empty((K + 1, nf))
-    br = np.empty((K + 1, n + 1))
-    cvec = np.empty(max(K, 1))
-    M = np.empty((max(K, 1), max(K, 1)))
-    wacc = np.empty(nf)
-    racc = np.empty(n + 1)
-    wcur = np.empty(nf)
+    feats, wb, gb, bw, br, cvec, M, wacc, racc, pos = _group_buffers(gptr, gidx, ws, K, n + 1)
     cR = np.float64(c_arr[0])
-    sR = 0.0
-    if center:
-        for i in range(n):
-            sR += np.float64(v[i]) * Rs[i]
+    sR = _centre_sum(center, v, Rs, n)
     cnt = 0
     ep = 0
     for ep in range(1, max_epochs + 1):
@@ -815,11 +829,8 @@ def glm_bcd_ws_sparse(data, indices, indptr, n, center, mu, v, xv, vv, w, Rs, c_
             G = ws[t]
             a = gptr[G]
             m = gptr[G + 1] - a
-            for k in range(m):
-                j = gidx[a + k]
-                wb[k] = w[j]
-                gb[k] = _sparse_grad(data, indices, indptr, j, Rs, center, cR, sR, mu, xv,
-                                     vv) * inv_n
+            _block_grad_sparse(data, indices, indptr, Rs, center, cR, sR, mu, xv, vv, w, gidx,
+                               a, m, wb, gb, inv_n)
             block_prox(wb, gb, m, np.float64(lg[G]), thresh[G], positive)
             for k in range(m):
                 j = gidx[a + k]
@@ -832,50 +843,25 @@ def glm_bcd_ws_sparse(data, indices, indptr, n, center, mu, v, xv, vv, w, Rs, c_
                         cR += d * mu[j]
                         sR -= d * xv[j]
         if K > 0:
-            for q in range(nf):
-                bw[cnt, q] = w[feats[q]]
-            for i in range(n):
-                br[cnt, i] = Rs[i]
+            _anderson_store(bw, br, cnt, w, feats, Rs, n)
             br[cnt, n] = cR
             cnt += 1
             if cnt == K + 1:
                 cnt = 0
-                if _group_anderson(bw, br, K, cvec, M, wacc, racc, positive):
-                    r2acc = 0.0
-                    r2cur = 0.0
-                    for i in range(n):
-                        a_ = racc[i]
-                        b_ = np.float64(Rs[i])
-                        if center:
-                            a_ += racc[n] * v[i]
-                            b_ += cR * v[i]
-                        r2acc += a_ * a_
-                        r2cur += b_ * b_
-                    for q in range(nf):
-                        wcur[q] = w[feats[q]]
-                    f_acc = 0.5 * inv_n * r2acc + _group_penalty(wacc, ws, gptr, thresh)
-                    f_cur = 0.5 * inv_n * r2cur + _group_penalty(wcur, ws, gptr, thresh)
-                    if f_acc < f_cur:
-                        for q in range(nf):
-                            w[feats[q]] = wacc[q]
-                        for i in range(n):
-                            Rs[i] = racc[i]
-                        if center:
-                            cR = racc[n]
-                            sR = 0.0
-                            for i in range(n):
-                                sR += np.float64(v[i]) * Rs[i]
+                pen_acc = _group_anderson(bw, br, K, cvec, M, wacc, racc, positive, feats, ws,
+                                          gptr, thresh, pos)
+                if pen_acc >= 0.0:
+                    cR, sR = _accept_sparse(w, feats, wacc, Rs, racc, n, center, v, cR, sR,
+                                            inv_n, pen_acc,
+                                            _group_penalty(w, feats, ws, gptr, thresh))
         if (ep - check_offset) % CHECK_EVERY == 0 or ep == max_epochs:
             crit = 0.0
             for t in range(ws.size):
                 G = ws[t]
                 a = gptr[G]
                 m = gptr[G + 1] - a
-                for k in range(m):
-                    j = gidx[a + k]
-                    wb[k] = w[j]
-                    gb[k] = _sparse_grad(data, indices, indptr, j, Rs, center, cR, sR, mu, xv,
-                                         vv) * inv_n
+                _block_grad_sparse(data, indices, indptr, Rs, center, cR, sR, mu, xv, vv, w,
+                                   gidx, a, m, wb, gb, inv_n)
                 val = group_dist(wb, gb, m, thresh[G], positive)
                 if val > crit:
                     crit = val

@@ -466,18 +466,23 @@ def prox_apply(kind, t, c):
 
 
 @njit(**_opts)
+def clip(v, lower, upper):
+    """``v`` clipped to ``[lower, upper]`` (scalars)."""
+    if v < lower:
+        return lower
+    if v > upper:
+        return upper
+    return v
+
+
+@njit(**_opts)
 def prox_apply_clip(kind, t, c, lower, upper):
     """Scalar prox of a penalty under the box ``[lower, upper]`` (a :class:`PenaltySpec`).
 
     Exact for the constraints :class:`~sparsopt.penalties.Constrained` accepts: orthant
     boxes with any even, non-decreasing penalty, any box with a convex one.
     """
-    v = prox_apply(kind, t, c)
-    if v < lower:
-        return lower
-    if v > upper:
-        return upper
-    return v
+    return clip(prox_apply(kind, t, c), lower, upper)
 
 
 @njit(**_opts)

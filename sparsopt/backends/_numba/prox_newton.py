@@ -21,7 +21,7 @@ from numba import njit
 
 from .._kinds import KIND_CEL0, KIND_L1, KIND_MCP, KIND_SCAD
 from .._registry import register_kernel
-from .prox import N_CONSTS, l1_apply, prox_apply, prox_apply_clip, prox_consts
+from .prox import N_CONSTS, clip, l1_apply, prox_apply, prox_apply_clip, prox_consts
 
 _opts = dict(cache=True, nogil=True)
 
@@ -55,15 +55,6 @@ def _coord_consts(kind, p, avec, lips, cst):
             lips[j] = floor
         if lips[j] > 0.0:
             prox_consts(kind, p, 1.0 / lips[j], avec[j], cst[j])
-
-
-@njit(**_opts)
-def _clip(v, lower, upper):
-    if v < lower:
-        return lower
-    if v > upper:
-        return upper
-    return v
 
 
 @njit(**_opts)
@@ -113,7 +104,7 @@ def _bin_dense_pass(XT, h, grad, w, kind, cst, lower, upper, lips, d, Xd, v, fit
         xj = XT[j]
         g = grad[j] + np.dot(xj, v)
         if soft:
-            new = _clip(l1_apply(old - g / L, cst[j, 0]), lower, upper)
+            new = clip(l1_apply(old - g / L, cst[j, 0]), lower, upper)
         else:
             new = _coord_prox(kind, old - g / L, cst, j, lower, upper)
         delta = new - old
@@ -210,7 +201,7 @@ def _bin_csc_pass(data, indices, indptr, h, grad, w, kind, cst, lower, upper, li
             i = indices[q]
             g += data[q] * h[i] * Xd[i]
         if soft:
-            new = _clip(l1_apply(old - g / L, cst[j, 0]), lower, upper)
+            new = clip(l1_apply(old - g / L, cst[j, 0]), lower, upper)
         else:
             new = _coord_prox(kind, old - g / L, cst, j, lower, upper)
         delta = new - old

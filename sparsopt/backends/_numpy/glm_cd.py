@@ -147,113 +147,149 @@ def anderson_coefs(bw):
     return c if np.abs(c).sum() <= MAX_WEIGHT else None
 
 
+class _DenseResidual:
+    """The residual ``R`` of a dense ``Xt`` (feature ``j`` is the row ``Xt[j]``), in place."""
+
+    def __init__(self, Xt, R):
+        self.Xt, self.R = Xt, R
+
+    def grad(self, j):
+        return float(self.Xt[j].astype(np.float64) @ self.R.astype(np.float64))
+
+    def update(self, j, d):
+        self.R[:] = self.R - d * self.Xt[j]
+
+    def get(self):
+        """The residual state (float64 copy), as the Anderson iterates store it."""
+        return self.R.astype(np.float64)
+
+    def set(self, r):
+        self.R[:] = r
+
+    def true(self, r):
+        """The true residual of a stored state."""
+        return r
+
+    def finish(self):
+        pass
+
+
+class _SparseResidual:
+    """The residual ``R = Rs + c v`` of a CSC matrix with implicitly centred columns
+    ``Xs_j - mu_j v`` (``center``); the state is ``Rs`` and the scalar ``c = c_arr[0]``,
+    written back by :meth:`finish`."""
+
+    def __init__(self, data, indices, indptr, n, center, mu, v, xv, vv, Rs, c_arr):
+        self.data, self.indices, self.indptr, self.n = data, indices, indptr, n
+        self.center, self.mu, self.v64, self.xv, self.vv = center, mu, v.astype(np.float64), xv, vv
+        self.Rs, self.c_arr, self.c = Rs, c_arr, float(c_arr[0])
+
+    def _col(self, j):
+        sl = slice(self.indptr[j], self.indptr[j + 1])
+        return self.indices[sl], self.data[sl]
+
+    def grad(self, j):
+        idx, val = self._col(j)
+        g = float(val.astype(np.float64) @ self.Rs[idx].astype(np.float64))
+        if self.center:  # float64 throughout (a Python float times a float32 scalar is float32)
+            c = self.c
+            s = float(self.v64 @ self.Rs.astype(np.float64))
+            g += c * float(self.xv[j]) - float(self.mu[j]) * (s + c * self.vv)
+        return g
+
+    def update(self, j, d):
+        idx, val = self._col(j)
+        self.Rs[idx] = self.Rs[idx] - d * val
+        if self.center:
+            self.c += float(d) * float(self.mu[j])
+
+    def get(self):
+        return np.append(self.Rs.astype(np.float64), self.c)
+
+    def set(self, r):
+        self.Rs[:] = r[:self.n]
+        if self.center:
+            self.c = float(r[self.n])
+
+    def true(self, r):
+        return r[:self.n] + r[self.n] * self.v64 if self.center else r[:self.n]
+
+    def finish(self):
+        self.c_arr[0] = self.c
+
+
+def _anderson_step(bw, br, K_, w, idx, res, objective, feasible):
+    """Store the iterate ``w[idx]`` and the residual state; every ``K_ + 1`` stores, replace
+    them by the Anderson extrapolation when it is ``feasible`` and lowers ``objective``."""
+    bw.append(w[idx].astype(np.float64))
+    br.append(res.get())
+    if len(bw) < K_ + 1:
+        return
+    c = anderson_coefs(np.array(bw))
+    B, Br = np.array(bw), np.array(br)
+    bw.clear()
+    br.clear()
+    if c is None:
+        return
+    wacc = c @ B[1:]
+    if not feasible(wacc):
+        return
+    racc = c @ Br[1:]
+    f_acc = objective(res.true(racc), wacc)
+    f_cur = objective(res.true(res.get()), w[idx].astype(np.float64))
+    if f_acc < f_cur:
+        w[idx] = wacc
+        res.set(racc)
+
+
 def _run(n, w, ws, lc, kind, p, lower, upper, max_epochs, tol, K_, crit_mode, check_offset,
-         grad, update,
-         get_r, set_r, r_true):
-    """Shared driver: ``grad(j)``, ``update(j, d)``, residual snapshot accessors."""
+         res):
+    """Shared driver of the coordinate kernels on the residual ``res``."""
     inv_n = 1.0 / n
     aws = np.sqrt(np.maximum(np.asarray(lc, dtype=np.float64)[ws], 0.0))
 
     def objective(R_true, wv):
         return 0.5 / n * float(R_true @ R_true) + float(pen_values(kind, p, aws, wv).sum())
 
+    def feasible(wacc):
+        return not (np.any(wacc < lower) or np.any(wacc > upper))
+
     bw, br = [], []
     ep = 0
     for ep in range(1, max_epochs + 1):
         for j in ws:
             old = w[j]
-            w[j] = coord(kind, p, lower, upper, float(old), grad(j) * inv_n, float(lc[j]))
+            w[j] = coord(kind, p, lower, upper, float(old), res.grad(j) * inv_n, float(lc[j]))
             d = w[j] - old
             if d != 0.0:
-                update(j, d)
+                res.update(j, d)
         if K_ > 0:
-            bw.append(w[ws].astype(np.float64))
-            br.append(get_r())
-            if len(bw) == K_ + 1:
-                c = anderson_coefs(np.array(bw))
-                B, Br = np.array(bw), np.array(br)
-                bw, br = [], []
-                if c is not None:
-                    wacc = c @ B[1:]
-                    if not (np.any(wacc < lower) or np.any(wacc > upper)):
-                        racc = c @ Br[1:]
-                        f_acc = objective(r_true(racc), wacc)
-                        f_cur = objective(r_true(get_r()), w[ws].astype(np.float64))
-                        if f_acc < f_cur:
-                            w[ws] = wacc
-                            set_r(racc)
+            _anderson_step(bw, br, K_, w, ws, res, objective, feasible)
         if (ep - check_offset) % CHECK_EVERY == 0 or ep == max_epochs:
             crit = 0.0
             for j in ws:
-                crit = max(crit, violation(kind, p, lower, upper, float(w[j]), grad(j) * inv_n,
-                                           float(lc[j]), crit_mode))
+                crit = max(crit, violation(kind, p, lower, upper, float(w[j]),
+                                           res.grad(j) * inv_n, float(lc[j]), crit_mode))
             if crit <= tol:
                 break
+    res.finish()
     return ep
 
 
 @register_kernel("glm_cd_ws_dense", "numpy")
 def glm_cd_ws_dense(Xt, w, R, ws, lc, kind, params, lower, upper, max_epochs, tol, n_anderson,
                     crit_mode, check_offset):
-    n = Xt.shape[1]
-
-    def grad(j):
-        return float(Xt[j].astype(np.float64) @ R.astype(np.float64))
-
-    def update(j, d):
-        R[:] = R - d * Xt[j]
-
-    def get_r():
-        return R.astype(np.float64)
-
-    def set_r(r):
-        R[:] = r
-
-    return _run(n, w, ws, lc, kind, params, lower, upper, max_epochs, tol, n_anderson,
-                crit_mode, check_offset, grad, update, get_r, set_r, lambda r: r)
+    return _run(Xt.shape[1], w, ws, lc, kind, params, lower, upper, max_epochs, tol, n_anderson,
+                crit_mode, check_offset, _DenseResidual(Xt, R))
 
 
 @register_kernel("glm_cd_ws_sparse", "numpy")
 def glm_cd_ws_sparse(data, indices, indptr, n, center, mu, v, xv, vv, w, Rs, c_arr, ws, lc,
                      kind, params, lower, upper, max_epochs, tol, n_anderson, crit_mode,
                      check_offset):
-    v64 = v.astype(np.float64)
-    st = {"c": float(c_arr[0])}
-
-    def col(j):
-        sl = slice(indptr[j], indptr[j + 1])
-        return indices[sl], data[sl]
-
-    def grad(j):
-        idx, val = col(j)
-        g = float(val.astype(np.float64) @ Rs[idx].astype(np.float64))
-        if center:
-            c = st["c"]
-            s = float(v64 @ Rs.astype(np.float64))
-            g += c * xv[j] - mu[j] * (s + c * vv)
-        return g
-
-    def update(j, d):
-        idx, val = col(j)
-        Rs[idx] = Rs[idx] - d * val
-        if center:
-            st["c"] += float(d) * mu[j]
-
-    def get_r():
-        return np.append(Rs.astype(np.float64), st["c"])
-
-    def set_r(r):
-        Rs[:] = r[:n]
-        if center:
-            st["c"] = float(r[n])
-
-    def r_true(r):
-        return r[:n] + r[n] * v64 if center else r[:n]
-
-    ep = _run(n, w, ws, lc, kind, params, lower, upper, max_epochs, tol, n_anderson, crit_mode,
-              check_offset, grad, update, get_r, set_r, r_true)
-    c_arr[0] = st["c"]
-    return ep
+    res = _SparseResidual(data, indices, indptr, n, center, mu, v, xv, vv, Rs, c_arr)
+    return _run(n, w, ws, lc, kind, params, lower, upper, max_epochs, tol, n_anderson,
+                crit_mode, check_offset, res)
 
 
 @register_kernel("glm_cd_scores", "numpy")
@@ -335,7 +371,7 @@ def block_prox(wg, gg, lg, t, positive):
 
 
 def _run_group(n, w, gptr, gidx, ws, lg, thresh, lower, max_epochs, tol, K_, check_offset,
-               grad, update, get_r, set_r, r_true):
+               res):
     inv_n = 1.0 / n
     positive = lower == 0.0
     groups = [gidx[gptr[G]:gptr[G + 1]] for G in ws]
@@ -348,101 +384,43 @@ def _run_group(n, w, gptr, gidx, ws, lg, thresh, lower, max_epochs, tol, K_, che
             q += idx.size
         return 0.5 / n * float(R_true @ R_true) + pen
 
+    def feasible(wacc):
+        return not (positive and np.any(wacc < 0.0))
+
     bw, br = [], []
     ep = 0
     for ep in range(1, max_epochs + 1):
         for G, idx in zip(ws, groups):
             old = w[idx].astype(np.float64)
-            g = np.array([grad(j) * inv_n for j in idx])
+            g = np.array([res.grad(j) * inv_n for j in idx])
             w[idx] = block_prox(old, g, float(lg[G]), thresh[G], positive)
             for j, o in zip(idx, old):
                 d = float(w[j]) - o
                 if d != 0.0:
-                    update(j, d)
+                    res.update(j, d)
         if K_ > 0:
-            bw.append(w[feats].astype(np.float64))
-            br.append(get_r())
-            if len(bw) == K_ + 1:
-                c = anderson_coefs(np.array(bw))
-                B, Br = np.array(bw), np.array(br)
-                bw, br = [], []
-                if c is not None:
-                    wacc = c @ B[1:]
-                    if not (positive and np.any(wacc < 0.0)):
-                        racc = c @ Br[1:]
-                        f_acc = objective(r_true(racc), wacc)
-                        f_cur = objective(r_true(get_r()), w[feats].astype(np.float64))
-                        if f_acc < f_cur:
-                            w[feats] = wacc
-                            set_r(racc)
+            _anderson_step(bw, br, K_, w, feats, res, objective, feasible)
         if (ep - check_offset) % CHECK_EVERY == 0 or ep == max_epochs:
             crit = 0.0
             for G, idx in zip(ws, groups):
-                g = np.array([grad(j) * inv_n for j in idx])
+                g = np.array([res.grad(j) * inv_n for j in idx])
                 crit = max(crit, group_dist(w[idx], g, thresh[G], positive))
             if crit <= tol:
                 break
+    res.finish()
     return ep
 
 
 @register_kernel("glm_bcd_ws_dense", "numpy")
 def glm_bcd_ws_dense(Xt, w, R, gptr, gidx, ws, lg, thresh, lower, max_epochs, tol, n_anderson,
                      check_offset):
-    n = Xt.shape[1]
-
-    def grad(j):
-        return float(Xt[j].astype(np.float64) @ R.astype(np.float64))
-
-    def update(j, d):
-        R[:] = R - d * Xt[j]
-
-    def get_r():
-        return R.astype(np.float64)
-
-    def set_r(r):
-        R[:] = r
-
-    return _run_group(n, w, gptr, gidx, ws, lg, thresh, lower, max_epochs, tol, n_anderson,
-                      check_offset, grad, update, get_r, set_r, lambda r: r)
+    return _run_group(Xt.shape[1], w, gptr, gidx, ws, lg, thresh, lower, max_epochs, tol,
+                      n_anderson, check_offset, _DenseResidual(Xt, R))
 
 
 @register_kernel("glm_bcd_ws_sparse", "numpy")
 def glm_bcd_ws_sparse(data, indices, indptr, n, center, mu, v, xv, vv, w, Rs, c_arr, gptr, gidx,
                       ws, lg, thresh, lower, max_epochs, tol, n_anderson, check_offset):
-    v64 = v.astype(np.float64)
-    st = {"c": float(c_arr[0])}
-
-    def col(j):
-        sl = slice(indptr[j], indptr[j + 1])
-        return indices[sl], data[sl]
-
-    def grad(j):
-        idx, val = col(j)
-        g = float(val.astype(np.float64) @ Rs[idx].astype(np.float64))
-        if center:  # float64 throughout (a Python float times a float32 scalar is float32)
-            c = st["c"]
-            s = float(v64 @ Rs.astype(np.float64))
-            g += c * float(xv[j]) - float(mu[j]) * (s + c * vv)
-        return g
-
-    def update(j, d):
-        idx, val = col(j)
-        Rs[idx] = Rs[idx] - d * val
-        if center:
-            st["c"] += float(d) * float(mu[j])
-
-    def get_r():
-        return np.append(Rs.astype(np.float64), st["c"])
-
-    def set_r(r):
-        Rs[:] = r[:n]
-        if center:
-            st["c"] = float(r[n])
-
-    def r_true(r):
-        return r[:n] + r[n] * v64 if center else r[:n]
-
-    ep = _run_group(n, w, gptr, gidx, ws, lg, thresh, lower, max_epochs, tol, n_anderson,
-                    check_offset, grad, update, get_r, set_r, r_true)
-    c_arr[0] = st["c"]
-    return ep
+    res = _SparseResidual(data, indices, indptr, n, center, mu, v, xv, vv, Rs, c_arr)
+    return _run_group(n, w, gptr, gidx, ws, lg, thresh, lower, max_epochs, tol, n_anderson,
+                      check_offset, res)

@@ -239,6 +239,39 @@ def prox_ksupport(x, indptr, indices, weights, k, lam, out):
     return out
 
 
+def prox_scalar(kind, p, step, aj, t):
+    """Reference scalar prox of ``step * pen`` at ``t`` for a penalty ``(kind, p)``."""
+    from .. import _kinds
+
+    x = np.array([t], dtype=np.float64)
+    o = np.empty_like(x)
+    if kind == _kinds.KIND_L1:
+        prox_l1(x, step * p[0], o)
+    elif kind == _kinds.KIND_L0:
+        prox_l0(x, np.sqrt(2.0 * step * p[0]), o)
+    elif kind == _kinds.KIND_LHALF:
+        prox_lhalf(x, step * p[0], o)
+    elif kind == _kinds.KIND_LTWOTHIRDS:
+        prox_ltwothirds(x, step * p[0], o)
+    elif kind == _kinds.KIND_LQ:
+        prox_lq(x, step * p[0], p[1], o)
+    elif kind == _kinds.KIND_CEL0:
+        prox_cel0(x, np.array([aj]), p[0], step, o)
+    elif kind == _kinds.KIND_MCP:
+        prox_mcp(x, p[0], p[1], step, o)
+    elif kind == _kinds.KIND_SCAD:
+        prox_scad(x, p[0], p[1], step, o)
+    elif kind == _kinds.KIND_LOG:
+        prox_log(x, step * p[0], p[1], o)
+    elif kind == _kinds.KIND_ELASTICNET:
+        prox_elasticnet(x, step * p[0] * p[1], 1.0 + step * p[0] * (1.0 - p[1]), o)
+    elif kind == _kinds.KIND_BOX:
+        prox_box(x, p[0], p[1], o)
+    else:
+        raise ValueError(f"unknown penalty kind {kind}")
+    return float(o[0])
+
+
 def subdiff_distance(kind, w, g, p, lower, upper):
     """Reference of the Numba scalar ``subdiff_distance`` on arrays ``w`` and ``g``.
 

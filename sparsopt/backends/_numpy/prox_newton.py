@@ -62,31 +62,7 @@ def pn_curvature_floor(kind, p, aj):
 def prox_clip(kind, p, step, aj, t, lower, upper):
     """Reference scalar prox of ``step * pen`` at ``t`` (penalty ``(kind, p)``), clipped to
     ``[lower, upper]`` (the Numba ``prox_apply_clip`` with ``prox_consts``)."""
-    x = np.array([t], dtype=np.float64)
-    o = np.empty_like(x)
-    if kind == K.KIND_L1:
-        _prox.prox_l1(x, step * p[0], o)
-    elif kind == K.KIND_L0:
-        _prox.prox_l0(x, np.sqrt(2.0 * step * p[0]), o)
-    elif kind == K.KIND_LHALF:
-        _prox.prox_lhalf(x, step * p[0], o)
-    elif kind == K.KIND_LTWOTHIRDS:
-        _prox.prox_ltwothirds(x, step * p[0], o)
-    elif kind == K.KIND_LQ:
-        _prox.prox_lq(x, step * p[0], p[1], o)
-    elif kind == K.KIND_CEL0:
-        _prox.prox_cel0(x, np.array([aj]), p[0], step, o)
-    elif kind == K.KIND_MCP:
-        _prox.prox_mcp(x, p[0], p[1], step, o)
-    elif kind == K.KIND_SCAD:
-        _prox.prox_scad(x, p[0], p[1], step, o)
-    elif kind == K.KIND_LOG:
-        _prox.prox_log(x, step * p[0], p[1], o)
-    elif kind == K.KIND_ELASTICNET:
-        _prox.prox_elasticnet(x, step * p[0] * p[1], 1.0 + step * p[0] * (1.0 - p[1]), o)
-    else:  # KIND_BOX
-        _prox.prox_box(x, p[0], p[1], o)
-    return float(min(max(o[0], lower), upper))
+    return float(min(max(_prox.prox_scalar(kind, p, step, aj, t), lower), upper))
 
 
 def _floored(kind, p, avec, lips):

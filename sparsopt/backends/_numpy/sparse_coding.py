@@ -4,38 +4,7 @@ import numpy as np
 
 from .. import _kinds as K
 from .._registry import register_kernel
-from . import prox as P
-
-
-def prox_scalar(kind, p, step, aj, t):
-    """Reference scalar prox of ``step * pen`` at ``t`` for a penalty ``(kind, p)``."""
-    x = np.array([t], dtype=np.float64)
-    o = np.empty_like(x)
-    if kind == K.KIND_L1:
-        P.prox_l1(x, step * p[0], o)
-    elif kind == K.KIND_L0:
-        P.prox_l0(x, np.sqrt(2.0 * step * p[0]), o)
-    elif kind == K.KIND_LHALF:
-        P.prox_lhalf(x, step * p[0], o)
-    elif kind == K.KIND_LTWOTHIRDS:
-        P.prox_ltwothirds(x, step * p[0], o)
-    elif kind == K.KIND_LQ:
-        P.prox_lq(x, step * p[0], p[1], o)
-    elif kind == K.KIND_CEL0:
-        P.prox_cel0(x, np.array([aj]), p[0], step, o)
-    elif kind == K.KIND_MCP:
-        P.prox_mcp(x, p[0], p[1], step, o)
-    elif kind == K.KIND_SCAD:
-        P.prox_scad(x, p[0], p[1], step, o)
-    elif kind == K.KIND_LOG:
-        P.prox_log(x, step * p[0], p[1], o)
-    elif kind == K.KIND_ELASTICNET:
-        P.prox_elasticnet(x, step * p[0] * p[1], 1.0 + step * p[0] * (1.0 - p[1]), o)
-    elif kind == K.KIND_BOX:
-        P.prox_box(x, p[0], p[1], o)
-    else:
-        raise ValueError(f"unknown penalty kind {kind}")
-    return float(o[0])
+from .prox import prox_scalar
 
 
 @register_kernel("cd_gram", "numpy")

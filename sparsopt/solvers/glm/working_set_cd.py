@@ -262,6 +262,35 @@ def _gap_terms(spec):
     return None
 
 
+def _outer_monitor(owner, max_iter, max_epochs, tol_s, callback, verbose, criterion, w):
+    """The outer loop's :class:`LoopMonitor` and its stop on the epoch budget."""
+    mon = LoopMonitor(owner, max_iter=max_iter, tol=tol_s, callback=callback, verbose=verbose,
+                      criterion=criterion, x0=w)
+    return mon, _OuterStop(max_iter, max_epochs)
+
+
+def _outer_check(mon, outer_stop, n_outer, w, crit, primal, n_epochs, ws_size):
+    """``(stop, stopped_by)`` after an outer iteration: the monitor's test (tolerance,
+    callback, iteration cap), then the epoch budget's (``stopped_by`` names it)."""
+    if mon.check(n_outer, w, crit, primal, n_epochs=n_epochs, ws_size=ws_size):
+        return True, None
+    stopped_by = outer_stop(n_outer, n_epochs, crit)
+    return stopped_by is not None, stopped_by
+
+
+def _init_coef(init, p, dtype, lower, upper, owner):
+    """The starting coefficients: zeros, or ``init`` (shape ``(p,)``, finite) clipped to
+    ``[lower, upper]``."""
+    if init is None:
+        return np.zeros(p, dtype=dtype)
+    w = np.array(init, dtype=dtype).ravel()
+    if w.shape != (p,):
+        raise ValueError(f"{owner}: init must have shape ({p},), got {np.shape(init)}.")
+    if not np.all(np.isfinite(w)):
+        raise ValueError(f"{owner}: init contains NaN or infinity.")
+    return np.clip(w, lower, upper).astype(dtype)
+
+
 def _check_coordinate_steps(pen, spec, lc64, owner):
     """The coordinate steps ``1 / L_j`` must make the penalty's prox well posed (MCP needs
     ``gamma > 1 / L_j``, SCAD ``gamma > 1 + 1 / L_j``): one clear ValueError otherwise."""
@@ -339,15 +368,7 @@ def _solve(prob, pen, spec, *, init=None, max_iter=100, max_epochs=50_000, tol=1
     norms = np.sqrt(prob.norms2)
     aj = np.sqrt(lc64)  # CEL0's weights under the mean datafit: ||X_j|| / sqrt(n)
     _check_coordinate_steps(pen, spec, lc64, owner)
-    if init is None:
-        w = np.zeros(p, dtype=dtype)
-    else:
-        w = np.array(init, dtype=dtype).ravel()
-        if w.shape != (p,):
-            raise ValueError(f"{owner}: init must have shape ({p},), got {np.shape(init)}.")
-        if not np.all(np.isfinite(w)):
-            raise ValueError(f"{owner}: init contains NaN or infinity.")
-        w = np.clip(w, lower, upper).astype(dtype)
+    w = _init_coef(init, p, dtype, lower, upper, owner)
     R, c = prob.residual(w)
     op = "glm_cd_ws_sparse" if prob.sparse else "glm_cd_ws_dense"
     kern = kernel_for(op, w, engine=engine)
@@ -368,13 +389,10 @@ def _solve(prob, pen, spec, *, init=None, max_iter=100, max_epochs=50_000, tol=1
                  ("fixed-point violation" if crit_mode else "subdifferential distance"))
     do_screen = bool(screening) and use_gap and a1 > 0.0 and a2 == 0.0
     screened = np.zeros(p, dtype=bool)
-    mon = LoopMonitor(owner, max_iter=max_iter, tol=tol_s, callback=callback, verbose=verbose,
-                      criterion=criterion, x0=w)
+    mon, outer_stop = _outer_monitor(owner, max_iter, max_epochs, tol_s, callback, verbose,
+                                     criterion, w)
     n_outer = n_epochs = 0
-    stopped_by = None
-    crit = float("inf")
-    outer_stop = _OuterStop(max_iter, max_epochs)
-    best_dual = -float("inf")
+    stopped_by, crit, best_dual = None, float("inf"), -float("inf")
     theta_corr = None
     const = 1.0
     ws_size = 0
@@ -405,10 +423,9 @@ def _solve(prob, pen, spec, *, init=None, max_iter=100, max_epochs=50_000, tol=1
             crit = float(kkt_max)
         else:
             crit, primal = float("nan"), float("nan")
-        if mon.check(n_outer, w, crit, primal, n_epochs=n_epochs, ws_size=ws_size):
-            break
-        stopped_by = outer_stop(n_outer, n_epochs, crit)
-        if stopped_by is not None:
+        stop, stopped_by = _outer_check(mon, outer_stop, n_outer, w, crit, primal, n_epochs,
+                                        ws_size)
+        if stop:
             break
         # gap-safe screening (Fercoq, Gramfort, Salmon 2015): |x_j^T theta| + ||x_j|| r < a1
         if do_screen:
@@ -632,15 +649,7 @@ def _solve_group(prob, pen, gspec, *, init=None, max_iter=100, max_epochs=50_000
                          f"elastic-net penalty; got {pen!r}. Use 'gs-r' or 'gs-s'.")
     grp = _Groups(prob, gspec)
     lower = grp.lower
-    if init is None:
-        w = np.zeros(p, dtype=dtype)
-    else:
-        w = np.array(init, dtype=dtype).ravel()
-        if w.shape != (p,):
-            raise ValueError(f"{owner}: init must have shape ({p},), got {np.shape(init)}.")
-        if not np.all(np.isfinite(w)):
-            raise ValueError(f"{owner}: init contains NaN or infinity.")
-        w = np.maximum(w, lower).astype(dtype)
+    w = _init_coef(init, p, dtype, lower, np.inf, owner)
     R, c = prob.residual(w)
     op = "glm_bcd_ws_sparse" if prob.sparse else "glm_bcd_ws_dense"
     kern = kernel_for(op, w, engine=engine)
@@ -650,13 +659,10 @@ def _solve_group(prob, pen, gspec, *, init=None, max_iter=100, max_epochs=50_000
     criterion = ("duality gap (<= tol * ||y||^2 / n)" if use_gap else
                  "group subdifferential distance")
     norms = np.sqrt(prob.norms2)
-    mon = LoopMonitor(owner, max_iter=max_iter, tol=tol_s, callback=callback, verbose=verbose,
-                      criterion=criterion, x0=w)
+    mon, outer_stop = _outer_monitor(owner, max_iter, max_epochs, tol_s, callback, verbose,
+                                     criterion, w)
     n_outer = n_epochs = 0
-    stopped_by = None
-    crit = float("inf")
-    outer_stop = _OuterStop(max_iter, max_epochs)
-    best_dual = -float("inf")
+    stopped_by, crit, best_dual = None, float("inf"), -float("inf")
     ws_size = 0
     while True:
         if n_outer and dtype == np.float32:
@@ -676,10 +682,9 @@ def _solve_group(prob, pen, gspec, *, init=None, max_iter=100, max_epochs=50_000
                 crit = kkt_max
         else:
             crit, primal = float("nan"), float("nan")
-        if mon.check(n_outer, w, crit, primal, n_epochs=n_epochs, ws_size=ws_size):
-            break
-        stopped_by = outer_stop(n_outer, n_epochs, crit)
-        if stopped_by is not None:
+        stop, stopped_by = _outer_check(mon, outer_stop, n_outer, w, crit, primal, n_epochs,
+                                        ws_size)
+        if stop:
             break
         # working set of GROUPS: the support forced in, then the largest scores
         support = wn > 0
