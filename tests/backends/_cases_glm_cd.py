@@ -165,8 +165,9 @@ def _check_dense(op, case):
         w = case["w"].copy()
         R = (case["y"] - X @ w).astype(X.dtype)
         ep = dispatch(op, np.ascontiguousarray(X.T), w, R, case["ws"], lc, case["kind"],
-                      _fit_params(case, lc), case["lower"], case["upper"], case["epochs"], 0.0,
-                      case["K"], case["crit_mode"], case["check_offset"], engine=e)
+                      _fit_params(case, lc), case["lower"], case["upper"], case["epochs"],
+                      _inner_tol(case), case["K"], case["crit_mode"], case["check_offset"],
+                      engine=e)
         out[e] = (w, R.astype(np.float64), int(ep), R.dtype)
     _compare(case, out)
 
@@ -215,7 +216,7 @@ def _check_sparse(op, case):
     args, A = _sparse_inputs(case)
     lc = (np.einsum("ij,ij->j", A, A) / args[3]).astype(case["X"].dtype)
     out = _run_sparse(op, case, args, case["ws"], lc, case["kind"], _fit_params(case, lc),
-                      case["lower"], case["upper"], case["epochs"], 0.0, case["K"],
+                      case["lower"], case["upper"], case["epochs"], _inner_tol(case), case["K"],
                       case["crit_mode"], case["check_offset"])
     _compare(case, out)
     _check_true_residual(case, out, A)
@@ -316,9 +317,10 @@ def _group_example(sparse):
                 mu=(rng.standard_normal(7) if sparse else np.zeros(7)))
 
 
-def _group_tol(case):
-    """Inner tolerance of a group case. A block step of an unpenalised group can reach its
-    exact minimiser, whose criterion is then 0 in one backend and ~eps in the other (float32
+def _inner_tol(case):
+    """Inner tolerance of a case (separable or group). A coordinate or block step can reach
+    its exact minimiser, whose criterion is then 0 in one backend and ~eps in the other
+    (float32
     dot products in Numba, float64 in NumPy; v^T R kept incrementally by the sparse kernel):
     short runs (compared epoch by epoch) never stop early (tol < 0); long runs stop at 1e-10
     (their epoch counts are not compared)."""
@@ -375,7 +377,7 @@ def _check_group_dense(op, case):
         R = (case["y"] - X @ w).astype(X.dtype)
         ep = dispatch(op, np.ascontiguousarray(X.T), w, R, case["gptr"], case["gidx"],
                       case["ws"], lg, case["thresh"], case["lower"], case["epochs"],
-                      _group_tol(case), case["K"], case["check_offset"], engine=e)
+                      _inner_tol(case), case["K"], case["check_offset"], engine=e)
         out[e] = (w, R.astype(np.float64), int(ep), R.dtype)
     _group_compare(case, out)
 
@@ -384,7 +386,7 @@ def _check_group_sparse(op, case):
     args, A = _sparse_inputs(case)
     lg = _block_lipschitz(A, case)
     out = _run_sparse(op, case, args, case["gptr"], case["gidx"], case["ws"], lg,
-                      case["thresh"], case["lower"], case["epochs"], _group_tol(case), case["K"],
+                      case["thresh"], case["lower"], case["epochs"], _inner_tol(case), case["K"],
                       case["check_offset"])
     _group_compare(case, out)
     _check_true_residual(case, out, A)
