@@ -281,3 +281,112 @@ def grid(head, body, markdown, right):
                          for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
 
     return [fmt(head), "  ".join("-" * w for w in widths)] + [fmt(b) for b in body]
+
+
+# ------------------------------------------------------------ time to accuracy (tol sweeps)
+# The protocol of bench_lasso.py and bench_sparse_regression.py (benchopt style): every solver
+# sweeps its ``tol`` from loose to tight, each setting is timed and scored, and the time to an
+# accuracy ``eps`` is that of the fastest setting that reaches it.
+
+SLOW_RUN = 2.0  # seconds: a tol setting whose first run takes longer is timed once
+
+
+def log(msg):
+    """A progress line on stderr."""
+    print(msg, file=sys.stderr, flush=True)
+
+
+def problem_sizes(quick):
+    """``(dense_shape, sparse_shape, sparse_density)`` of the time-to-accuracy problems."""
+    if quick:
+        return (300, 1000), (1000, 4000), 5e-3
+    return (1000, 5000), (5000, 20000), 1e-3
+
+
+def sparse_problem(n, p, density, transform=None):
+    """Sparse regression data: ``n x p`` CSC, Gaussian non-zeros, 100 non-zero true
+    coefficients, SNR 3 (seed 0). ``transform(X)`` (e.g. a column scaling) is applied
+    before ``y`` is drawn."""
+    import numpy as np
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(0)
+    X = sp.random(n, p, density=density, format="csc", random_state=0,
+                  data_rvs=rng.standard_normal)
+    if transform is not None:
+        X = transform(X)
+    w = np.zeros(p)
+    w[rng.choice(p, 100, replace=False)] = rng.standard_normal(100)
+    y = X @ w
+    y = y + rng.standard_normal(n) * np.linalg.norm(y) / (3 * np.sqrt(n))
+    return X, y
+
+
+def alpha_max(X, y):
+    """``||X^T y||_inf / n``: the smallest l1 weight whose Lasso solution is 0."""
+    return float(abs(X.T @ y).max()) / X.shape[0]
+
+
+def tol_sweep(fn, tols, repeat, score, done, label, slow_run=SLOW_RUN):
+    """Warm up ``fn(tols[0])`` (JIT compilation lands there), then time and score each ``tol``.
+
+    Each setting is timed ``repeat`` times (once if its first run takes ``slow_run`` seconds or
+    more); ``score(output)`` returns a tuple whose first entry is the relative suboptimality
+    logged. The sweep stops after the first setting for which ``done(runs)`` is true. Returns
+    ``(warm-up seconds, runs)``, ``runs`` a list of ``(tol, median seconds, *score)``.
+    """
+    t0 = time.perf_counter()
+    fn(tols[0])
+    warm = time.perf_counter() - t0
+    runs = []
+    for tol in tols:
+        times, out = time_runs(lambda tol=tol: fn(tol), 1)
+        if times[0] < slow_run and repeat > 1:
+            more, out = time_runs(lambda tol=tol: fn(tol), repeat - 1)
+            times += more
+        scores = tuple(score(out))
+        runs.append((tol, statistics.median(times), *scores))
+        log(f"  {label}tol={tol:.1e}  {fmt_time(runs[-1][1]):>9}  "
+            f"(F-F*)/F(0) = {scores[0]:.2e}")
+        if done(runs):
+            break
+    return warm, runs
+
+
+def time_to(runs, eps, column=2):
+    """``(seconds, tol)`` of the fastest setting of ``runs`` (from :func:`tol_sweep`) whose
+    ``runs[i][column]`` is ``<= eps``; None if none reaches it."""
+    ok = [(r[1], r[0]) for r in runs if r[column] <= eps]
+    return min(ok) if ok else None
+
+
+def time_to_lines(results, epsilons, peer, markdown, column=2, peer_missing=""):
+    """Table lines: per ``(case, solver)`` of ``results`` (values ``(warm-up, runs)``) the time
+    to each ``eps``, its ``tol`` and ``xR`` (``peer`` time / this time), then the warm-up.
+
+    ``peer_missing`` is appended where the row reaches ``eps`` and the peer does not."""
+    body = []
+    for (case, name), (warm, runs) in results.items():
+        peer_runs = results.get((case, peer))
+        cells = [case, name]
+        for eps in epsilons:
+            hit = time_to(runs, eps, column)
+            cell = "not reached" if hit is None else f"{fmt_time(hit[0])} (tol {hit[1]:.1e})"
+            if hit is not None and peer_runs is not None and name != peer:
+                p_hit = time_to(peer_runs[1], eps, column)
+                cell += peer_missing if p_hit is None else f" x{p_hit[0] / hit[0]:.2f}"
+            cells.append(cell)
+        cells.append(fmt_time(warm))
+        body.append(cells)
+    head = ["case", "solver"] + [f"time to {eps:.0e}" for eps in epsilons] + ["1st call"]
+    return grid(head, body, markdown, right=set(range(2, len(head))))
+
+
+def print_notes_and_json(args, notes, rows):
+    """Print the ``notes``; with ``--json PATH``, write the arguments, notes and rows there."""
+    for note in notes:
+        print(f"note: {note}")
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as fh:
+            json.dump({"args": vars(args), "notes": notes, "rows": rows}, fh, indent=2,
+                      default=str)

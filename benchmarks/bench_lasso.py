@@ -34,16 +34,14 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 # _harness first: it pins the thread-count environment variables before numpy/numba load
 from _harness import (  # noqa: I001
-    _pin_numba, fmt_time, grid, parse_args, time_runs,
+    _pin_numba, alpha_max, log, parse_args, print_notes_and_json, problem_sizes, sparse_problem,
+    time_to_lines, tol_sweep,
 )
 
 import importlib
-import statistics
-import time
 import warnings
 
 import numpy as np
-import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import threadpool_limits
 
@@ -52,13 +50,8 @@ from sparsopt.linear_model._lasso import Lasso
 
 EPSILONS = (1e-4, 1e-6, 1e-8)
 TOLS = tuple(10.0 ** (-k / 2) for k in range(4, 21))  # 1e-2, 3.2e-3, ..., 1e-10
-SLOW_RUN = 2.0  # seconds: longer runs are timed once
 PEER = "skglm"
 NOTES = []
-
-
-def log(msg):
-    print(msg, file=sys.stderr, flush=True)
 
 
 # ----------------------------------------------------------------------------- data
@@ -83,17 +76,6 @@ def correlated_data(n, p):
     X, y, _ = make_correlated_data(n_samples=n, n_features=p, rho=0.6, snr=3, density=0.1,
                                    random_state=0)
     return np.asfortranarray(X), y
-
-
-def sparse_data(n, p, density):
-    rng = np.random.default_rng(0)
-    X = sp.random(n, p, density=density, format="csc", random_state=0,
-                  data_rvs=rng.standard_normal)
-    w = np.zeros(p)
-    w[rng.choice(p, 100, replace=False)] = rng.standard_normal(100)
-    y = X @ w
-    y = y + rng.standard_normal(n) * np.linalg.norm(y) / (3 * np.sqrt(n))
-    return X, y
 
 
 def objective(w, d):
@@ -135,9 +117,7 @@ def make_solvers():
 
 # ----------------------------------------------------------------------------- protocol
 def prepare(name, X, y, divisor, solvers):
-    n = X.shape[0]
-    a_max = float(np.max(np.abs(X.T @ y))) / n
-    d = {"X": X, "y": y, "n": n, "alpha": a_max / divisor, "case": name}
+    d = {"X": X, "y": y, "n": X.shape[0], "alpha": alpha_max(X, y) / divisor, "case": name}
     d["F0"] = objective(np.zeros(X.shape[1]), d)
     log(f"{name}: F* from tight runs")
     tight = [solvers["sparsopt"](d, 1e-14)]
@@ -152,27 +132,10 @@ def prepare(name, X, y, divisor, solvers):
 
 def sweep(d, name, fn, repeat):
     """Warm-up, then the tol sweep: list of (tol, median seconds, relative suboptimality)."""
-    t0 = time.perf_counter()
-    fn(d, TOLS[0])
-    warm = time.perf_counter() - t0
-    out = []
-    for tol in TOLS:
-        times, w = time_runs(lambda tol=tol: fn(d, tol), 1)
-        if times[0] < SLOW_RUN and repeat > 1:
-            more, w = time_runs(lambda tol=tol: fn(d, tol), repeat - 1)
-            times += more
-        q = (objective(w, d) - d["Fstar"]) / d["F0"]
-        out.append((tol, statistics.median(times), q))
-        log(f"  {d['case']:<34}{name:<14}tol={tol:.1e}  {fmt_time(out[-1][1]):>9}  "
-            f"(F-F*)/F(0) = {q:.2e}")
-        if q <= min(EPSILONS):
-            break
-    return warm, out
-
-
-def time_to(runs, eps):
-    ok = [(t, tol) for tol, t, q in runs if q <= eps]
-    return min(ok) if ok else None
+    return tol_sweep(lambda tol: fn(d, tol), TOLS, repeat,
+                     score=lambda w: ((objective(w, d) - d["Fstar"]) / d["F0"],),
+                     done=lambda runs: runs[-1][2] <= min(EPSILONS),
+                     label=f"{d['case']:<34}{name:<14}")
 
 
 def main(argv=None):
@@ -189,15 +152,12 @@ def main(argv=None):
     print(f"sparsopt {sparsopt.__version__}, scikit-learn {sklearn.__version__}, numpy "
           f"{np.__version__}, numba {numba.__version__}, "
           + ", ".join(f"{k} {v}" for k, v in versions.items()) + "\n", flush=True)
-    if args.quick:
-        dense_shape, sparse_shape, density = (300, 1000), (1000, 4000), 5e-3
-    else:
-        dense_shape, sparse_shape, density = (1000, 5000), (5000, 20000), 1e-3
+    dense_shape, sparse_shape, density = problem_sizes(args.quick)
     datasets = [
         (f"dense {dense_shape[0]}x{dense_shape[1]} rho=0.6", correlated_data(*dense_shape)),
-        (f"sparse {sparse_shape[0]}x{sparse_shape[1]}", sparse_data(*sparse_shape, density)),
+        (f"sparse {sparse_shape[0]}x{sparse_shape[1]}", sparse_problem(*sparse_shape, density)),
     ]
-    rows, body, results = [], [], {}
+    rows, results = [], {}
     _pin_numba(args.threads)
     with threadpool_limits(limits=args.threads):
         for data_name, (X, y) in datasets:
@@ -214,32 +174,11 @@ def main(argv=None):
                 NOTES.append(f"{case}: F* = {d['Fstar']:.12g}, support at F* = {d['nnz']}, "
                              f"(F(sparsopt 1e-14) - F(skglm 1e-14)) spread / F(0) = "
                              f"{d['tight_spread']:.1e}")
-    for (case, name), (warm, runs) in results.items():
-        peer = results.get((case, PEER))
-        cells = [case, name]
-        for eps in EPSILONS:
-            hit = time_to(runs, eps)
-            cell = "not reached" if hit is None else f"{fmt_time(hit[0])} (tol {hit[1]:.1e})"
-            if hit is not None and peer is not None and name != PEER:
-                p_hit = time_to(peer[1], eps)
-                if p_hit is not None:
-                    cell += f" x{p_hit[0] / hit[0]:.2f}"
-            cells.append(cell)
-        cells.append(fmt_time(warm))
-        body.append(cells)
-    head = ["case", "solver"] + [f"time to {eps:.0e}" for eps in EPSILONS] + ["1st call"]
     print("time to reach (F - F*)/F(0) <= eps (median of the fastest tol setting that reaches "
           f"it); xR = {PEER} time / this time (>1: faster than {PEER})\n")
-    print("\n".join(grid(head, body, args.markdown, right=set(range(2, len(head))))))
+    print("\n".join(time_to_lines(results, EPSILONS, PEER, args.markdown)))
     print()
-    for note in NOTES:
-        print(f"note: {note}")
-    if args.json:
-        import json
-
-        with open(args.json, "w", encoding="utf-8") as fh:
-            json.dump({"args": vars(args), "notes": NOTES, "rows": rows}, fh, indent=2,
-                      default=str)
+    print_notes_and_json(args, NOTES, rows)
     return results
 
 

@@ -45,11 +45,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 # _harness first: it pins the thread-count environment variables before numpy/numba load
 from _harness import (  # noqa: I001
-    _pin_numba, fmt_time, grid, parse_args, time_runs,
+    _pin_numba, alpha_max, log, parse_args, print_notes_and_json, problem_sizes, sparse_problem,
+    time_to_lines, tol_sweep,
 )
 
-import statistics
-import time
 import warnings
 
 import numpy as np
@@ -63,7 +62,6 @@ from sparsopt.solvers import working_set_cd
 EPSILONS = (1e-4, 1e-6, 1e-8)
 TOLS = tuple(10.0 ** (-k / 2) for k in range(4, 21))  # 1e-2, 3.2e-3, ..., 1e-10
 TIGHT = 1e-12
-SLOW_RUN = 2.0
 PEER = "skglm"
 NOTES = []
 PENALTIES = {  # name: (sparsopt penalty, skglm penalty factory, skglm ws_strategy, ours)
@@ -71,10 +69,6 @@ PENALTIES = {  # name: (sparsopt penalty, skglm penalty factory, skglm ws_strate
     "scad": (lambda a: SCAD(alpha=a, gamma=3.7), "SCAD", (3.7,), "subdiff", "gs-s"),
     "l0.5": (lambda a: Lq(alpha=a, q=0.5), "L0_5", (), "fixpoint", "gs-r"),
 }
-
-
-def log(msg):
-    print(msg, file=sys.stderr, flush=True)
 
 
 # ----------------------------------------------------------------------------- data
@@ -94,18 +88,6 @@ def correlated_data(n, p):
     X, y, _ = make_correlated_data(n_samples=n, n_features=p, rho=0.6, snr=3, density=0.1,
                                    random_state=0)
     return _standardize(X), y
-
-
-def sparse_data(n, p, density):
-    rng = np.random.default_rng(0)
-    X = sp.random(n, p, density=density, format="csc", random_state=0,
-                  data_rvs=rng.standard_normal)
-    X = _standardize(X)
-    w = np.zeros(p)
-    w[rng.choice(p, 100, replace=False)] = rng.standard_normal(100)
-    y = X @ w
-    y = y + rng.standard_normal(n) * np.linalg.norm(y) / (3 * np.sqrt(n))
-    return X, y
 
 
 def objective(w, d):
@@ -152,10 +134,8 @@ def make_solvers(pen_name):
 
 # ----------------------------------------------------------------------------- protocol
 def prepare(name, X, y, divisor, solvers, make_pen):
-    n = X.shape[0]
-    a_max = float(np.max(np.abs(X.T @ y))) / n
-    alpha = a_max / divisor
-    d = {"X": X, "y": y, "n": n, "alpha": alpha, "pen": make_pen(alpha), "case": name}
+    alpha = alpha_max(X, y) / divisor
+    d = {"X": X, "y": y, "n": X.shape[0], "alpha": alpha, "pen": make_pen(alpha), "case": name}
     d["F0"] = objective(np.zeros(X.shape[1]), d)
     log(f"{name}: F* from tight runs")
     ends = {k: objective(fn(d, TIGHT), d) for k, fn in solvers.items()}
@@ -165,36 +145,22 @@ def prepare(name, X, y, divisor, solvers, make_pen):
 
 
 def sweep(d, name, fn, repeat):
-    t0 = time.perf_counter()
-    fn(d, TOLS[0])
-    warm = time.perf_counter() - t0
-    out = []
-    stuck = 0
-    for tol in TOLS:
-        times, w = time_runs(lambda tol=tol: fn(d, tol), 1)
-        if times[0] < SLOW_RUN and repeat > 1:
-            more, w = time_runs(lambda tol=tol: fn(d, tol), repeat - 1)
-            times += more
+    """Warm-up, then the tol sweep: list of (tol, median seconds, (F - F*) / F(0), (F - F_own)
+    / F(0)); it stops at 1e-8 for both, or after three settings in a row that gain nothing
+    once the solver's own end point is reached."""
+    eps = min(EPSILONS)
+
+    def score(w):
         f = objective(w, d)
-        q = (f - d["Fstar"]) / d["F0"]
-        q_own = (f - d["ends"][name]) / d["F0"]
-        if out and q >= 0.999 * out[-1][2]:
-            stuck += 1
-        else:
-            stuck = 0
-        out.append((tol, statistics.median(times), q, q_own))
-        log(f"  {d['case']:<38}{name:<18}tol={tol:.1e}  {fmt_time(out[-1][1]):>9}  "
-            f"(F-F*)/F(0) = {q:.2e}")
-        if max(q, q_own) <= min(EPSILONS) or (stuck >= 3 and q_own <= min(EPSILONS)):
-            break
-    return warm, out
+        return (f - d["Fstar"]) / d["F0"], (f - d["ends"][name]) / d["F0"]
 
+    def done(runs):
+        q, q_own = runs[-1][2:]
+        stuck = len(runs) > 3 and all(runs[i][2] >= 0.999 * runs[i - 1][2] for i in (-3, -2, -1))
+        return max(q, q_own) <= eps or (stuck and q_own <= eps)
 
-def time_to(runs, eps, own=False):
-    """Fastest setting with ``(F - F*) / F(0) <= eps``; ``own``: F* = the solver's own tight
-    objective (time to converge to its own stationary point)."""
-    ok = [(r[1], r[0]) for r in runs if r[3 if own else 2] <= eps]
-    return min(ok) if ok else None
+    return tol_sweep(lambda tol: fn(d, tol), TOLS, repeat, score, done,
+                     label=f"{d['case']:<38}{name:<18}")
 
 
 def main(argv=None):
@@ -215,13 +181,11 @@ def main(argv=None):
     print(f"Sparse regression benchmark: threads = {args.threads}, repeat = {args.repeat}")
     print(f"sparsopt {sparsopt.__version__}, numpy {np.__version__}, numba "
           f"{numba.__version__}, skglm {skglm_v}\n", flush=True)
-    if args.quick:
-        dense_shape, sparse_shape, density = (300, 1000), (1000, 4000), 5e-3
-    else:
-        dense_shape, sparse_shape, density = (1000, 5000), (5000, 20000), 1e-3
+    dense_shape, sparse_shape, density = problem_sizes(args.quick)
     datasets = [
         (f"dense {dense_shape[0]}x{dense_shape[1]}", correlated_data(*dense_shape)),
-        (f"sparse {sparse_shape[0]}x{sparse_shape[1]}", sparse_data(*sparse_shape, density)),
+        (f"sparse {sparse_shape[0]}x{sparse_shape[1]}",
+         sparse_problem(*sparse_shape, density, transform=_standardize)),
     ]
     rows, results = [], {}
     _pin_numba(args.threads)
@@ -243,39 +207,18 @@ def main(argv=None):
                     NOTES.append(f"{case}: F* = {d['Fstar']:.12g}; tight runs end at (F - F*) / "
                                  f"F(0) = {ends}"
                                  + ("" if same else " -> different stationary points"))
-    head = ["case", "solver"] + [f"time to {eps:.0e}" for eps in EPSILONS] + ["1st call"]
     for own in (False, True):
-        body = []
-        for (case, name), (warm, runs) in results.items():
-            peer = results.get((case, PEER))
-            cells = [case, name]
-            for eps in EPSILONS:
-                hit = time_to(runs, eps, own)
-                cell = ("not reached" if hit is None
-                        else f"{fmt_time(hit[0])} (tol {hit[1]:.1e})")
-                if hit is not None and peer is not None and name != PEER:
-                    p_hit = time_to(peer[1], eps, own)
-                    cell += (f" x{p_hit[0] / hit[0]:.2f}" if p_hit is not None
-                             else " (peer: not reached)")
-                cells.append(cell)
-            cells.append(fmt_time(warm))
-            body.append(cells)
         if not own:
             print("A. time to reach (F - F*)/F(0) <= eps, F* the best objective of both "
                   "libraries (equal objective); xR = skglm time / this time (>1: faster)\n")
         else:
             print("B. time to reach (F - F_own)/F(0) <= eps, F_own the solver's own tight "
                   "objective (its own stationary point); xR as above\n")
-        print("\n".join(grid(head, body, args.markdown, right=set(range(2, len(head))))))
+        lines = time_to_lines(results, EPSILONS, PEER, args.markdown, column=3 if own else 2,
+                              peer_missing=" (peer: not reached)")
+        print("\n".join(lines))
         print()
-    for note in NOTES:
-        print(f"note: {note}")
-    if args.json:
-        import json
-
-        with open(args.json, "w", encoding="utf-8") as fh:
-            json.dump({"args": vars(args), "notes": NOTES, "rows": rows}, fh, indent=2,
-                      default=str)
+    print_notes_and_json(args, NOTES, rows)
     return results
 
 

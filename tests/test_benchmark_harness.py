@@ -126,6 +126,73 @@ def test_parse_args_and_threads(tmp_path):
     assert payload["rows"][0]["warmup"] == 2.0 and payload["environment"]["threads"] == 4
 
 
+def test_tol_sweep_warmup_repeats_slow_runs_and_stop(monkeypatch):
+    # warm-up 5 s; tol 1: 1 s then 2 more; tol 2: 3 s (slow: timed once); done after tol 2
+    clock = FakeClock([5.0, 1.0, 2.0, 0.5, 3.0])
+    monkeypatch.setattr(H.time, "perf_counter", clock.perf_counter)
+    warm, runs = H.tol_sweep(lambda tol: clock.fn(tol), (1.0, 2.0, 3.0), repeat=3,
+                             score=lambda out: (out / 10, -out), done=lambda r: len(r) == 2,
+                             label="case solver ")
+    assert not clock.durations and warm == 5.0
+    assert runs == [(1.0, 1.0, 0.1, -1.0), (2.0, 3.0, 0.2, -2.0)]
+
+
+def test_time_to_and_its_table():
+    runs = [(1e-2, 1.0, 1e-3, 1e-5), (1e-3, 0.5, 1e-5, 1e-9), (1e-4, 2.0, 1e-9, 1e-9)]
+    assert H.time_to(runs, 1e-4) == (0.5, 1e-3)
+    assert H.time_to(runs, 1e-10) is None
+    assert H.time_to(runs, 1e-6, column=3) == (0.5, 1e-3)
+    peer = [(1e-2, 1.0, 1e-5, 0.0)]
+    results = {("c", "ours"): (0.25, runs), ("c", "peer"): (0.1, peer)}
+    lines = H.time_to_lines(results, (1e-4, 1e-6), "peer", False, peer_missing=" (none)")
+    assert lines[0].split() == ["case", "solver", "time", "to", "1e-04", "time", "to", "1e-06",
+                                "1st", "call"]
+    assert "500 ms (tol 1.0e-03) x2.00" in lines[2] and "(tol 1.0e-04) (none)" in lines[2]
+    assert lines[3].rstrip().endswith("100 ms") and "not reached" in lines[3]
+    md = H.time_to_lines(results, (1e-6,), "peer", True, column=3)
+    assert md[1].startswith("|---") and "| 500 ms (tol 1.0e-03) x2.00 |" in md[2]
+
+
+def test_time_to_accuracy_problem_helpers(tmp_path, capsys):
+    assert H.problem_sizes(True) == ((300, 1000), (1000, 4000), 5e-3)
+    assert H.problem_sizes(False) == ((1000, 5000), (5000, 20000), 1e-3)
+    X, y = H.sparse_problem(30, 200, 0.05)
+    assert X.format == "csc" and X.shape == (30, 200) and y.shape == (30,)
+    X2, y2 = H.sparse_problem(30, 200, 0.05, transform=lambda A: 2 * A)
+    assert np.allclose(y2, 2 * y) and np.allclose(X2.toarray(), 2 * X.toarray())
+    assert H.alpha_max(X, y) == pytest.approx(np.abs(X.T @ y).max() / 30)
+    args = H.parse_args("x", ["--json", str(tmp_path / "o.json")])
+    H.print_notes_and_json(args, ["a note"], [{"case": "c", "runs": [(1.0, 2.0, 3.0)]}])
+    assert capsys.readouterr().out == "note: a note\n"
+    payload = json.loads((tmp_path / "o.json").read_text())
+    assert payload["notes"] == ["a note"] and payload["rows"][0]["runs"] == [[1.0, 2.0, 3.0]]
+
+
+def test_lasso_and_sparse_regression_scripts_sweep_on_fake_solvers():
+    import bench_lasso
+    import bench_sparse_regression
+
+    X = np.eye(3)
+    y = np.array([1.0, 0.0, 0.0])
+    d = {"X": X, "y": y, "n": 3, "alpha": 0.0, "case": "toy", "F0": 1.0, "Fstar": 0.0}
+    # the Lasso sweep stops at the first setting within 1e-8
+    calls = []
+    warm, runs = bench_lasso.sweep(d, "fake", lambda d_, tol: calls.append(tol) or
+                                   (y if tol < 2e-3 else 0 * y), repeat=1)
+    assert [r[0] for r in runs] == list(bench_lasso.TOLS[:3])
+    assert runs[-1][2] == 0.0 and runs[0][2] == pytest.approx(1 / 6) and len(calls) == 4
+    # the sparse-regression sweep scores against F* and the solver's own end, and stops
+    # after three settings in a row that gain nothing once its own end point is reached
+    from sparsopt.penalties import MCP
+
+    d.update(pen=MCP(alpha=0.0, gamma=3.0), ends={"fake": 1 / 6})
+    warm, runs = bench_sparse_regression.sweep(d, "fake", lambda d_, tol: 0 * y, repeat=1)
+    assert len(runs) == 4 and all(r[2:] == (pytest.approx(1 / 6), 0.0) for r in runs)
+    d["ends"]["fake"] = 0.0
+    warm, runs = bench_sparse_regression.sweep(d, "fake", lambda d_, tol: y, repeat=1)
+    assert len(runs) == 1 and runs[0][2:] == (0.0, 0.0)
+
+
 def _run(cmd, cwd, env=None, timeout=600):
     # the timeout only guards against a hang (no timing is asserted: CI is shared and noisy)
     return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout,

@@ -307,6 +307,18 @@ def function_coder_names(owner, method, method_max_iter, penalty, coding_solver,
     return "l1", FIT_ALGORITHM_TO_SOLVER[method], max_iter
 
 
+def mirror_coding_spec(owner, method, method_max_iter, penalty, alpha, coding_solver,
+                       n_nonzero_coefs, coding_max_iter, coding_tol, n_jobs, positive_code):
+    """The coder of a scikit-learn mirror (``dict_learning*``): :func:`function_coder_names`
+    (either spelling), then :func:`function_coding_spec`."""
+    penalty, coding_solver, coding_max_iter = function_coder_names(
+        owner, method, method_max_iter, penalty, coding_solver, n_nonzero_coefs,
+        coding_max_iter)
+    return function_coding_spec(penalty, alpha, coding_solver, n_nonzero_coefs,
+                                coding_max_iter, coding_tol, n_jobs, owner,
+                                positive_code=positive_code)
+
+
 def fix_atoms(D, X, rng, spec, positive_dict):
     """Replace zero (padding) atoms, and normalise for scale-invariant coders."""
     norms = np.linalg.norm(D, axis=1)

@@ -31,8 +31,8 @@ from ._dict_common import (
     coder_note,
     encode_codes,
     fix_atoms,
-    function_coder_names,
     function_coding_spec,
+    mirror_coding_spec,
     objective_per_sample,
     svd_init,
 )
@@ -409,12 +409,9 @@ def dict_learning(X, n_components=None, *, alpha=1.0, max_iter=100, tol=1e-8, me
     owner = "dict_learning"
     X, k, max_iter, tol, alpha = _validate_batch(X, n_components, alpha, update, "update",
                                                  positive_dict, max_iter, tol, owner)
-    penalty, coding_solver, coding_max_iter = function_coder_names(
-        owner, method, method_max_iter, penalty, coding_solver, n_nonzero_coefs,
-        coding_max_iter)
-    spec = function_coding_spec(penalty, alpha, coding_solver, n_nonzero_coefs,
-                                coding_max_iter, coding_tol, n_jobs, owner,
-                                positive_code=positive_code)
+    spec = mirror_coding_spec(owner, method, method_max_iter, penalty, alpha, coding_solver,
+                              n_nonzero_coefs, coding_max_iter, coding_tol, n_jobs,
+                              positive_code)
     check_callback(callback, owner)
     res = _batch_fit(X, k, spec, update=update, max_iter=max_iter, tol=tol,
                      dict_init=dict_init, code_init=code_init, positive_dict=positive_dict,

@@ -30,8 +30,8 @@ from ._dict_common import (
     coder_note,
     encode_codes,
     fix_atoms,
-    function_coder_names,
     function_coding_spec,
+    mirror_coding_spec,
 )
 from ._dict_update import DEAD_TOL, bcd_sweep, dictionary_kernel
 
@@ -526,12 +526,9 @@ def dict_learning_online(X, n_components=2, *, alpha=1.0, max_iter=100, return_c
     X, k, batch_size, max_iter, tol, max_no_improvement, alpha = _validate_online(
         X, n_components, alpha, batch_size, max_iter, tol, max_no_improvement, callback,
         owner)
-    penalty, coding_solver, coding_max_iter = function_coder_names(
-        owner, method, method_max_iter, penalty, coding_solver, n_nonzero_coefs,
-        coding_max_iter)
-    spec = function_coding_spec(penalty, alpha, coding_solver, n_nonzero_coefs,
-                                coding_max_iter, coding_tol, n_jobs, owner,
-                                positive_code=positive_code)
+    spec = mirror_coding_spec(owner, method, method_max_iter, penalty, alpha, coding_solver,
+                              n_nonzero_coefs, coding_max_iter, coding_tol, n_jobs,
+                              positive_code)
     res = _online_fit(
         X, k, spec, batch_size=batch_size, max_iter=max_iter, shuffle=shuffle, tol=tol,
         max_no_improvement=max_no_improvement, dict_init=dict_init,

@@ -63,6 +63,12 @@ def _masks(labels):
     return np.eye(int(idx.max()) + 1)[idx.ravel()]
 
 
+def _carried_labels(P, labels):
+    """Soft labels of the rows of a plan ``P`` from the ``labels`` of its columns: each
+    row's mass per class (rows normalised to 1), classes in sorted order."""
+    return (P / P.sum(axis=1, keepdims=True)) @ _masks(labels)
+
+
 def _weights(w, X, name):
     try:
         w = _check_sample_weight(w, X, dtype=np.float64)
@@ -393,8 +399,7 @@ class SinkhornTransport(SparsoptEstimatorMixin, OneToOneFeatureMixin, Transforme
             plan normalised to 1), classes in sorted order.
         """
         check_is_fitted(self)
-        P = self.coupling_
-        return (P / P.sum(axis=0, keepdims=True)).T @ _masks(ys)
+        return _carried_labels(self.coupling_.T, ys)
 
     def inverse_transform_labels(self, yt):
         """Soft source labels: the target labels carried back by the plan (POT's method).
@@ -411,8 +416,7 @@ class SinkhornTransport(SparsoptEstimatorMixin, OneToOneFeatureMixin, Transforme
             normalised to 1), classes in sorted order.
         """
         check_is_fitted(self)
-        P = self.coupling_
-        return (P / P.sum(axis=1, keepdims=True)) @ _masks(yt)
+        return _carried_labels(self.coupling_, yt)
 
     def _map(self, X, X_fit, Y, pot, P):
         Xf = np.asarray(X, dtype=np.float64)

@@ -29,6 +29,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .rules import lipschitz_weights, pick_oblivious
+
 #: selection rules that make sense with blocks equal to the groups
 GROUP_SELECTIONS = ("cyclic", "random", "lipschitz", "gs", "gsl", "gsd", "gs-q", "gs-s",
                     "gs-r")
@@ -191,9 +193,7 @@ class GroupSelector:
         self.norm = block_norm
         self.rng = rng
         self.nb = pen.n_blocks
-        if selection == "lipschitz":
-            Lb = pen.Lb
-            self.p_blocks = Lb / Lb.sum() if Lb.sum() > 0 else None
+        self.p_blocks = lipschitz_weights(pen.Lb) if selection == "lipschitz" else None
         if selection == "gsd":
             L = oracle.L[pen.order]
             self._Linv = np.where(L > 0.0, 1.0 / np.where(L > 0.0, L, 1.0), 0.0)
@@ -210,15 +210,10 @@ class GroupSelector:
         return self.pen.blocks[bid], bid
 
     def _pick(self, k, g):
-        sel, nb, pen = self.sel, self.nb, self.pen
-        if sel == "cyclic":
-            return k % nb
-        if sel == "random":
-            return int(self.rng.integers(nb))
-        if sel == "lipschitz":
-            if self.p_blocks is None:
-                return int(self.rng.integers(nb))
-            return int(self.rng.choice(nb, p=self.p_blocks))
+        sel, pen = self.sel, self.pen
+        bid = pick_oblivious(sel, k, self.nb, self.rng, self.p_blocks)
+        if bid is not None:
+            return bid
         x = self.o.x
         if sel in ("gs", "gsl", "gsd", "gs-s"):
             s = pen.min_norm_subgrad(x, g)

@@ -42,6 +42,23 @@ def make_partition(kind, L, block_size, H_rows=None):
     return order.reshape(-1, block_size).astype(np.int64)
 
 
+def lipschitz_weights(L):
+    """Sampling probabilities ``L / sum(L)`` of the ``"lipschitz"`` rule (None: all zero)."""
+    return L / L.sum() if L.sum() > 0 else None
+
+
+def pick_oblivious(selection, k, n_blocks, rng, p_blocks):
+    """The fixed block of iteration ``k`` under a rule that does not read the gradient
+    (``"cyclic"``, ``"random"``, ``"lipschitz"`` with ``p_blocks``); None for the others."""
+    if selection == "cyclic":
+        return k % n_blocks
+    if selection == "random" or (selection == "lipschitz" and p_blocks is None):
+        return int(rng.integers(n_blocks))
+    if selection == "lipschitz":
+        return int(rng.choice(n_blocks, p=p_blocks))
+    return None
+
+
 def _top(score, tau):
     m = score.size
     if tau >= m:
@@ -85,12 +102,10 @@ class Selector:
         if blocks is not None:
             self.Lc = L[blocks]
             self.Lc_safe = self.L_safe[blocks]
-            if selection == "lipschitz":
-                Lb = cache["Lb"]
-                self.p_blocks = Lb / Lb.sum() if Lb.sum() > 0 else None
+            self.p_blocks = lipschitz_weights(cache["Lb"]) if selection == "lipschitz" else None
         else:
             if selection == "lipschitz":
-                self.p_coord = L / L.sum() if L.sum() > 0 else None
+                self.p_coord = lipschitz_weights(L)
             if selection == "gsl":
                 d = oracle.gershgorin()
                 self.d_gsl = np.where(d > 0.0, d, 1.0)
@@ -139,15 +154,10 @@ class Selector:
 
     # ---------------------------------------------------------------- fixed blocks
     def _fixed(self, k, g):
-        sel, nb = self.sel, self.blocks.shape[0]
-        if sel == "cyclic":
-            return k % nb
-        if sel == "random":
-            return int(self.rng.integers(nb))
-        if sel == "lipschitz":
-            if self.p_blocks is None:
-                return int(self.rng.integers(nb))
-            return int(self.rng.choice(nb, p=self.p_blocks))
+        sel = self.sel
+        bid = pick_oblivious(sel, k, self.blocks.shape[0], self.rng, self.p_blocks)
+        if bid is not None:
+            return bid
         G = g[self.blocks]
         if sel == "gs":
             score = self._agg(G)

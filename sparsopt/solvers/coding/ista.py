@@ -30,6 +30,15 @@ def _setup(X, dictionary, penalty, alpha, init, max_iter, tol, check_every, name
     return prob, pen, tol, prob.init_codes(init)
 
 
+def _check_step(step, scale, prob, pen, name):
+    """The gradient step: ``scale / ||D||_2^2`` by default, else ``step`` (> 0), that the
+    penalty's prox accepts."""
+    step = scale / prob.lipschitz() if step is None else check_scalar(
+        step, "step", name, lower=0.0, lower_inclusive=False)
+    pen.check_step(step)
+    return step
+
+
 def _split(fn, kwargs, prob, init, n_jobs, callback, verbose, name):
     """Row blocks of ``fn`` in threads (one Gram for all), or ``None`` for one block."""
     if n_jobs is None or n_jobs == 1:
@@ -130,9 +139,7 @@ def ista_run(name, X, dictionary, *, penalty, alpha, step, init, max_iter, tol, 
     """:func:`ista` under another solver's name (messages, verbose lines): penalized IHT."""
     prob, pen, tol, C = _setup(X, dictionary, penalty, alpha, init, max_iter, tol,
                                check_every, name, gram)
-    step = 0.99 / prob.lipschitz() if step is None else check_scalar(
-        step, "step", name, lower=0.0, lower_inclusive=False)
-    pen.check_step(step)
+    step = _check_step(step, 0.99, prob, pen, name)
     split = _split(partial(ista_run, name),
                    dict(penalty=pen, alpha=1.0, step=step, max_iter=max_iter, tol=tol,
                         check_every=check_every, engine=engine, callback=None, verbose=None),
@@ -196,9 +203,7 @@ def fista(X, dictionary, *, penalty="l1", alpha=1.0, step=None, init=None, resta
     name = "fista"
     prob, pen, tol, C = _setup(X, dictionary, penalty, alpha, init, max_iter, tol,
                                check_every, name, gram)
-    step = 1.0 / prob.lipschitz() if step is None else check_scalar(
-        step, "step", name, lower=0.0, lower_inclusive=False)
-    pen.check_step(step)
+    step = _check_step(step, 1.0, prob, pen, name)
     split = _split(fista, dict(penalty=pen, step=step, restart=restart, max_iter=max_iter,
                                tol=tol, check_every=check_every, engine=engine),
                    prob, init, n_jobs, callback, verbose, name)
