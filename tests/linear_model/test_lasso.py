@@ -11,7 +11,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sparsopt.linear_model._lasso import ElasticNet, Lasso
 from sparsopt.penalties import ElasticNet as ENPenalty
@@ -453,12 +452,3 @@ def test_multitarget_bad_input():
         Lasso().fit(X, Y[:-1])
     with pytest.raises(ValueError, match="sample_weight"):
         Lasso().fit(X, Y, sample_weight=np.ones(3))
-
-
-# ----------------------------------------------------------------------------- estimator checks
-
-
-@parametrize_with_checks([Lasso(**Lasso._test_params("")),
-                          ElasticNet(**ElasticNet._test_params(""))])
-def test_sklearn_estimator_checks(estimator, check):
-    check(estimator)

@@ -10,7 +10,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.exceptions import ConvergenceWarning, DataConversionWarning
 from sklearn.model_selection import KFold
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sparsopt.linear_model._lasso_cv import ElasticNetCV, LassoCV
 from sparsopt.solvers.glm.working_set_cd import alpha_max
@@ -257,12 +256,3 @@ def test_enetcv_validates_every_l1_ratio(ratios):
     else:
         with pytest.raises(ValueError, match="l1_ratio"):
             est.fit(X, y)
-
-
-# ----------------------------------------------------------------------------- estimator checks
-
-
-@parametrize_with_checks([LassoCV(**LassoCV._test_params("")),
-                          ElasticNetCV(**ElasticNetCV._test_params(""))])
-def test_sklearn_estimator_checks(estimator, check):
-    check(estimator)

@@ -384,9 +384,8 @@ def test_estimator_errors():
         SparseLogisticRegression().fit(X, np.linspace(0, 1, 30))
 
 
-@parametrize_with_checks([SparseLogisticRegression(alpha=1e-3, tol=1e-8),
-                          SparseLogisticRegression(alpha=1e-3, tol=1e-8, positive=True),
-                          MultinomialLogisticRegression(alpha=1e-3, tol=1e-8),
+# the default configurations (``_test_params``) are checked by tests/test_common.py
+@parametrize_with_checks([SparseLogisticRegression(alpha=1e-3, tol=1e-8, positive=True),
                           MultinomialLogisticRegression(alpha=1e-3, penalty="group", tol=1e-8)])
 def test_sklearn_compatible(estimator, check):
     check(estimator)
