@@ -9,7 +9,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sparsopt.datasets import make_sparse_coding_problem
 from sparsopt.decomposition import sparse_encode
@@ -472,14 +471,6 @@ def test_sparse_encode_omp_positive_is_refused(solver):
     X, D, _ = make_sparse_coding_problem(20, 16, 32, 3, random_state=0)
     with pytest.raises(ValueError, match="not supported by solver"):
         sparse_encode(X, D, solver=solver, n_nonzero_coefs=3, positive=True)
-
-
-# ----------------------------------------------------------------------------- sklearn checks
-@parametrize_with_checks([DictionaryLearning(**DictionaryLearning._test_params(""))])
-def test_sklearn_compatible(estimator, check):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        check(estimator)
 
 
 # ----------------------------------------------------------------------------- one road

@@ -9,7 +9,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sparsopt.datasets import make_sparse_coding_problem
 from sparsopt.decomposition import sparse_encode
@@ -387,15 +386,6 @@ def test_bad_batch_size_always_rejected(batch_size):
     X = np.random.default_rng(0).normal(size=(10, 3))
     with pytest.raises(ValueError, match="batch_size"):
         dict_learning_online(X, 2, batch_size=batch_size)
-
-
-# ----------------------------------------------------------------------------- sklearn checks
-@parametrize_with_checks([
-    MiniBatchDictionaryLearning(**MiniBatchDictionaryLearning._test_params(""))])
-def test_sklearn_compatible(estimator, check):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        check(estimator)
 
 
 # ----------------------------------------------------------------------------- one road

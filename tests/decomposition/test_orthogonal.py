@@ -423,10 +423,8 @@ def test_make_orthogonal_dictionary_problem():
 
 # ------------------------------------------------------------------ scikit-learn checks
 
-@parametrize_with_checks([
-    ODL(**ODL._test_params("")),
-    ODL(solver="online_fw", **ODL._test_params("")),
-])
+# ODL(**ODL._test_params(...)) is checked by tests/test_common.py: only the other solver here
+@parametrize_with_checks([ODL(solver="online_fw", **ODL._test_params(""))])
 def test_sklearn_compatible(estimator, check):
     check(estimator)
 

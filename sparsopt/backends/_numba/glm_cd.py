@@ -562,7 +562,7 @@ def _scores_l1(w, G, lc, norms, alpha1, alpha2, positive, strategy, const, scree
         elif strategy == 1:
             den = lc[j] + alpha2
             z = g - alpha1 if positive else abs(g) - alpha1
-            score[j] = z / den if (z > 0.0 and den > 0.0) else 0.0
+            score[j] = z / den if (z > 0.0 and lc[j] > 0.0) else 0.0  # lc 0: no step
         else:
             score[j] = _celer_score(g, norms[j], const, alpha1, positive)
     return kmax, nnz

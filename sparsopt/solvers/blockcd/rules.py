@@ -60,10 +60,22 @@ def pick_oblivious(selection, k, n_blocks, rng, p_blocks):
 
 
 def _top(score, tau):
+    """Sorted indices of the ``tau`` largest scores; ties go to the lowest indices.
+
+    ``argpartition`` alone leaves the choice among tied scores to NumPy's selection
+    algorithm, which changed in NumPy 2: with all scores equal (an L0 penalty at ``x = 0``
+    gives GS-s and GSL nothing to rank) the blocks, and so the iterates, depended on the
+    NumPy release. Still O(m).
+    """
     m = score.size
     if tau >= m:
         return np.arange(m, dtype=np.int64)
-    return np.sort(np.argpartition(-score, tau - 1)[:tau]).astype(np.int64)
+    kth = -np.partition(-score, tau - 1)[tau - 1]
+    above = np.flatnonzero(score > kth)
+    tied = np.flatnonzero(score == kth)[:tau - above.size]
+    if above.size + tied.size < tau:  # NaN scores: no order to keep
+        return np.sort(np.argpartition(-score, tau - 1)[:tau]).astype(np.int64)
+    return np.sort(np.concatenate([above, tied])).astype(np.int64)
 
 
 class Selector:
