@@ -11,7 +11,6 @@ from sklearn.base import BaseEstimator, _fit_context
 from sklearn.linear_model._base import LinearClassifierMixin
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
@@ -41,12 +40,21 @@ def _fold_class_weight(class_weight, classes, y, yi, sample_weight):
     weighted class count)``, computed with the sample weights, as scikit-learn does)."""
     if class_weight is None:
         return sample_weight
-    with np.errstate(divide="ignore", invalid="ignore"):
-        cw = compute_class_weight(class_weight, classes=classes, y=y,
-                                  sample_weight=sample_weight)
     sw = np.ones(yi.shape[0]) if sample_weight is None else sample_weight
+    k = len(classes)
+    if isinstance(class_weight, str):  # "balanced" (the only string the constraints allow)
+        counts = np.bincount(yi, weights=sw, minlength=k)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            cw = counts.sum() / (k * counts)
+    else:
+        known = {c: float(class_weight[c]) for c in classes if c in class_weight}
+        missing = [c for c in classes if c not in known]
+        if missing and len(known) != len(class_weight):  # scikit-learn's rule
+            raise ValueError(f"class_weight: the classes {missing} are not in class_weight "
+                             "(its other keys are not classes of y).")
+        cw = np.array([known.get(c, 1.0) for c in classes], dtype=np.float64)
     # a class whose samples all weigh 0 has an infinite "balanced" weight: they stay at 0
-    return np.where(sw > 0, sw * np.asarray(cw, dtype=np.float64)[yi], 0.0)
+    return np.where(sw > 0, sw * cw[yi], 0.0)
 
 
 class _SparseLogisticBase(SparsoptEstimatorMixin, LinearClassifierMixin, BaseEstimator):
