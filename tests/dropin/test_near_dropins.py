@@ -13,9 +13,11 @@ import pytest
 from sklearn.datasets import load_iris
 from sklearn.linear_model import ARDRegression
 from sklearn.semi_supervised import LabelPropagation
+from sklearn.utils.fixes import parse_version
 
 from sparsopt.linear_model import GraphLabelPropagation, SBLRegressor
 from sparsopt.ot import SinkhornTransport
+from tests._sklearn_compat import SKLEARN_VERSION
 
 #: SBLRegressor configured as ARDRegression's defaults (the rest of the spelling is shared)
 ARD_AS_SKLEARN = dict(solver="mackay", stop="coef", prune_rtol=0.0, threshold_lambda=1e4,
@@ -48,7 +50,10 @@ def test_ard_regression_usage_runs_alike():
     assert ours.intercept_ == pytest.approx(ref.intercept_, abs=1e-10)
     np.testing.assert_array_equal(kept_o, kept_r)
     np.testing.assert_allclose(mean_o, mean_r, atol=1e-10)
-    np.testing.assert_allclose(std_o, std_r, rtol=1e-9)
+    if SKLEARN_VERSION >= parse_version("1.9"):
+        # scikit-learn 1.9 computes the predictive std at centred points (older releases at
+        # the raw X): sparsopt follows 1.9
+        np.testing.assert_allclose(std_o, std_r, rtol=1e-9)
     # the one documented difference: sigma_ is the diagonal of sklearn's covariance
     np.testing.assert_allclose(ours.sigma_[kept_o], np.diag(ref.sigma_), rtol=1e-8)
 
@@ -95,6 +100,10 @@ def _two_domains():
     return Xs, ys, Xt, yt
 
 
+def _version(text):
+    return tuple(int(part) for part in text.split(".")[:3] if part.isdigit())
+
+
 def _pot_usage(cls, **params):
     """POT's domain-adaptation usage: keyword fit, transform, inverse_transform, labels."""
     Xs, ys, Xt, _ = _two_domains()
@@ -121,7 +130,12 @@ def test_pot_sinkhorn_transport_usage_runs_alike(params):
     ref, r = _pot_usage(ot.da.SinkhornTransport, **dict(params))
     ours, o = _pot_usage(SinkhornTransport, solver="sinkhorn", **dict(params))
     np.testing.assert_allclose(o["cost"], r["cost"], rtol=1e-12)
-    for key in ("coupling", "transp_Xs", "new_Xs", "transp_Xt", "labels", "fit_transform"):
+    keys = ["coupling", "transp_Xs", "new_Xs", "transp_Xt", "labels", "fit_transform"]
+    if _version(ot.__version__) < (0, 9, 7):
+        # checked against POT 0.9.7; POT 0.9.0 maps out-of-sample points differently (the
+        # fitted points, the plan and the labels agree)
+        keys.remove("new_Xs")
+    for key in keys:
         np.testing.assert_allclose(o[key], r[key], atol=1e-6, err_msg=key)
     # the log-scalings agree up to a constant moved from one to the other
     if "log_u" in ref.log_:

@@ -18,8 +18,10 @@ from sklearn.base import clone
 from sklearn.datasets import make_sparse_coded_signal
 
 import sparsopt.decomposition as spd
+from tests._sklearn_compat import requires_sklearn_19
 
-pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+pytestmark = [requires_sklearn_19,
+              pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")]
 
 MODULES = pytest.mark.parametrize("mod", [skd, spd], ids=["sklearn", "sparsopt"])
 

@@ -23,6 +23,9 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 import sparsopt.linear_model as solm
+from tests._sklearn_compat import requires_sklearn_19
+
+pytestmark = requires_sklearn_19
 
 SK = types.SimpleNamespace(**{k: getattr(sklm, k) for k in (
     "Lasso", "ElasticNet", "LassoCV", "ElasticNetCV", "lasso_path", "enet_path")})

@@ -20,6 +20,7 @@ from sparsopt.solvers.glm.working_set_cd import (
     working_set_cd,
     working_set_cd_path,
 )
+from tests._sklearn_compat import sk_n_alphas
 
 
 def correlated(n=100, p=300, rho=0.6, k=10, snr=3.0, seed=0):
@@ -491,12 +492,11 @@ def test_estimator_path_is_sklearns_choice():
 @pytest.mark.parametrize("positive", [False, True])
 def test_enet_path_matches_sklearn(l1_ratio, positive):
     X, y = correlated(n=40, p=15, seed=2)
-    kw = dict(l1_ratio=l1_ratio, alphas=6, eps=1e-2, positive=positive, tol=1e-12,
-              max_iter=100_000)
-    a, c, g, it = enet_path(X, y, return_n_iter=True, **kw)
+    kw = dict(l1_ratio=l1_ratio, eps=1e-2, positive=positive, tol=1e-12, max_iter=100_000)
+    a, c, g, it = enet_path(X, y, return_n_iter=True, alphas=6, **kw)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        ra, rc, rg = sklm.enet_path(X, y, **kw)
+        ra, rc, rg = sklm.enet_path(X, y, **kw, **sk_n_alphas(6))
     np.testing.assert_allclose(a, ra, rtol=1e-12)
     assert c.shape == rc.shape == (15, 6) and g.shape == rg.shape == (6,)
     assert len(it) == 6 and all(isinstance(k, int) for k in it)
