@@ -444,7 +444,10 @@ class BaseDictionaryLearning(SparsoptEstimatorMixin, ClassNamePrefixFeaturesOutM
                     "max_iter": self.transform_max_iter, "positive": self.positive_code}
         fit_pen, fit_solver, fit_k = self._fit_coder()
         pen = fit_pen if self.transform_penalty is None else self.transform_penalty
-        solver = fit_solver if self.transform_solver is None else self.transform_solver
+        # an explicit transform_penalty gets the solver chosen for it ("auto"), not the
+        # fit's (which may not solve it: "lars" is l1 / elastic net only)
+        solver = (self.transform_solver if self.transform_solver is not None
+                  else fit_solver if self.transform_penalty is None else "auto")
         k = fit_k if self.transform_n_nonzero_coefs is None else self.transform_n_nonzero_coefs
         return coding_spec(pen, alpha, solver, k, self.transform_max_iter, 1e-6, self.n_jobs,
                            owner, positive=self.positive_code,

@@ -502,7 +502,8 @@ default=None
     transform_penalty : str or Penalty, default=None
         Penalty of :meth:`transform` (sparsopt's coder); ``None``: the fit's.
     transform_solver : str, default=None
-        Solver of :meth:`transform` (sparsopt's coder); ``None``: the fit's.
+        Solver of :meth:`transform` (sparsopt's coder); ``None``: the fit's, or
+        ``"auto"`` when ``transform_penalty`` is set (the fit's solver may not solve it).
 
     Attributes
     ----------

@@ -416,3 +416,14 @@ def test_online_positive_codes_through_the_penalty(planted):
     D = dict_learning_online(X, 8, alpha=0.1, positive_code=True, batch_size=64, max_iter=2,
                              random_state=0, return_code=False, **NO_STOP)
     np.testing.assert_array_equal(res.x, D)
+
+
+def test_transform_penalty_alone_gets_a_solver_for_it():
+    # scikit-learn's spelling at fit (the exact l1 homotopy), sparsopt's at transform: an
+    # l0 transform penalty must not inherit the fit's l1-only "lars" solver
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((60, 8))
+    dl = MiniBatchDictionaryLearning(n_components=5, alpha=0.5, batch_size=20, max_iter=2,
+                                     random_state=0).fit(X)
+    codes = dl.set_params(transform_penalty="l0", transform_alpha=0.5).transform(X)
+    assert codes.shape == (60, 5) and np.isfinite(codes).all()
