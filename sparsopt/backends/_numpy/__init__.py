@@ -11,4 +11,5 @@ from . import (  # noqa: F401  (registers kernels)
     sinkhorn,
     sparse_coding,
     trees,
+    wht,
 )
