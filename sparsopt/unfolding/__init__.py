@@ -1,0 +1,3 @@
+"""Learned (unfolded) ISTA and IHT, and the LISTA family, trained with hand-derived gradients."""
+
+__all__ = []
