@@ -4,5 +4,9 @@
 """
 
 from ._fwht import fwht, ifwht
+from ._spright import SprightResult, spright
+from ._walsh import pack_bits, unpack_bits, walsh_expansion, walsh_features
 
 __all__ = ["fwht", "ifwht"]
+__all__ += ["SprightResult", "pack_bits", "spright", "unpack_bits", "walsh_expansion",
+            "walsh_features"]
