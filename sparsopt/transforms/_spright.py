@@ -322,7 +322,8 @@ def spright(query, n_bits, sparsity, *, n_hash_bits=None, n_groups=3, hash="rand
     Parameters
     ----------
     query : callable
-        ``query(X)`` with ``X`` a uint8 0/1 array of shape ``(n_queries, n_bits)`` returns
+        ``query(X)`` with ``X`` an int8 0/1 array (signed, so that ``1 - 2 * X`` does not
+        wrap) of shape ``(n_queries, n_bits)`` returns
         the function's values, an array of shape ``(n_queries,)`` of finite real numbers
         (float32 results keep the computation in float32). It is called once, on distinct
         points.

@@ -62,7 +62,7 @@ def pack_bits(X):
 
 
 def unpack_bits(packed, n_bits):
-    """Inverse of :func:`pack_bits`: a ``(len(packed), n_bits)`` uint8 0/1 matrix.
+    """Inverse of :func:`pack_bits`: a ``(len(packed), n_bits)`` int8 0/1 matrix.
 
     Parameters
     ----------
@@ -73,18 +73,18 @@ def unpack_bits(packed, n_bits):
 
     Returns
     -------
-    X : ndarray of shape (n_points, n_bits), dtype uint8
+    X : ndarray of shape (n_points, n_bits), dtype int8
 
     Examples
     --------
     >>> from sparsopt.transforms import unpack_bits
     >>> unpack_bits([5, 2], 3)
     array([[1, 0, 1],
-           [0, 1, 0]], dtype=uint8)
+           [0, 1, 0]], dtype=int8)
     """
     n_bits = check_n_bits(n_bits, "unpack_bits")
     packed = np.asarray(packed, dtype=np.int64).ravel()
-    return ((packed[:, None] >> np.arange(n_bits, dtype=np.int64)) & 1).astype(np.uint8)
+    return ((packed[:, None] >> np.arange(n_bits, dtype=np.int64)) & 1).astype(np.int8)
 
 
 def _as_packed(X, owner):
