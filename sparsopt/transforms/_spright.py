@@ -447,24 +447,28 @@ def _decode(plan, samples, *, sparsity, noise, max_iter, callback, verbose, engi
     changed = np.ones((C, B), dtype=bool)
     stalled = False
     for it in range(1, mon.max_iter + 1):
-        groups, bins = np.nonzero(changed)
-        groups = np.ascontiguousarray(groups, dtype=np.int64)
-        bins = np.ascontiguousarray(bins, dtype=np.int64)
-        m = groups.size
-        out_k = np.zeros(m, dtype=np.int64)
-        out_a = np.zeros(m, dtype=np.float64)
-        kind = np.zeros(m, dtype=np.int8)
-        classify(U, groups, bins, masks, dl, n, thresh, out_k, out_a, kind)
-        changed[:] = False
-        single = kind == 1
-        ks, inv = np.unique(out_k[single], return_inverse=True)
-        if ks.size:  # the same frequency seen in several groups: average its estimates
+        n_new = 0
+        for c in range(C):  # groups in turn: a group sees the peels of the ones before
+            bins = np.ascontiguousarray(np.flatnonzero(changed[c]), dtype=np.int64)
+            if not bins.size:
+                continue
+            m = bins.size
+            groups = np.full(m, c, dtype=np.int64)
+            out_k = np.zeros(m, dtype=np.int64)
+            out_a = np.zeros(m, dtype=np.float64)
+            kind = np.zeros(m, dtype=np.int8)
+            classify(U, groups, bins, masks, dl, n, thresh, out_k, out_a, kind)
+            changed[c, bins] = False
+            single = kind == 1
+            # a frequency decoded in two bins of one group (a wrong estimate): average
+            ks, inv = np.unique(out_k[single], return_inverse=True)
+            if not ks.size:
+                continue
             amps = np.bincount(inv.ravel(), out_a[single]) / np.bincount(inv.ravel())
             new = ~np.isin(ks, found_k)
             ks, amps = np.ascontiguousarray(ks[new]), np.ascontiguousarray(amps[new])
-        else:
-            amps = np.zeros(0)
-        if ks.size:
+            if not ks.size:
+                continue
             peel(U, masks, dl, ks, amps)
             jb = np.zeros((C, ks.size), dtype=np.int64)
             for t in range(plan.n_hash_bits):
@@ -472,12 +476,13 @@ def _decode(plan, samples, *, sparsity, noise, max_iter, callback, verbose, engi
             changed[np.arange(C)[:, None], jb] = True
             found_k = np.concatenate([found_k, ks])
             found_a = np.concatenate([found_a, amps.astype(dtype)])
+            n_new += ks.size
         energy = np.einsum("cjp,cjp->cj", U, U, dtype=np.float64) / P
         unresolved = int(np.count_nonzero(energy > thresh))
         if mon.check(it, found_a, unresolved, finite=True, n_found=int(found_k.size),
-                     n_new=int(ks.size)):
+                     n_new=n_new):
             break
-        if ks.size == 0:
+        if n_new == 0:
             stalled = True
             mon.stopped_by = "stalled"
             break
