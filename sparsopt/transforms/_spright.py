@@ -465,14 +465,20 @@ def _decode(plan, samples, *, sparsity, noise, max_iter, callback, verbose, engi
             if not ks.size:
                 continue
             amps = np.bincount(inv.ravel(), out_a[single]) / np.bincount(inv.ravel())
-            new = ~np.isin(ks, found_k)
-            ks, amps = np.ascontiguousarray(ks[new]), np.ascontiguousarray(amps[new])
-            if not ks.size:
-                continue
-            peel(U, masks, dl, ks, amps)
+            ks, amps = ks[~np.isin(ks, found_k)], amps[~np.isin(ks, found_k)]
             jb = np.zeros((C, ks.size), dtype=np.int64)
             for t in range(plan.n_hash_bits):
                 jb |= parity(ks[None, :] & masks[:, t:t + 1]) << t
+            # a frequency present in the signal lies in a non-empty bin of every group; a
+            # wrong estimate (e.g. the XOR of three frequencies sharing a bin, which passes
+            # the hash check) usually lands in an empty one
+            ub = U[np.arange(C)[:, None], jb]
+            ok = (np.einsum("cmp,cmp->cm", ub, ub, dtype=np.float64) / P > thresh).all(axis=0)
+            ks, amps, jb = (np.ascontiguousarray(ks[ok]), np.ascontiguousarray(amps[ok]),
+                            jb[:, ok])
+            if not ks.size:
+                continue
+            peel(U, masks, dl, ks, amps)
             changed[np.arange(C)[:, None], jb] = True
             found_k = np.concatenate([found_k, ks])
             found_a = np.concatenate([found_a, amps.astype(dtype)])
