@@ -4,7 +4,7 @@
 Bin observations are built from the SPRIGHT model itself: a random sparse spectrum on
 ``n <= 10`` bits hashed by random masks into ``2^b`` bins per group, observed through
 ``R (n + 1)`` delays, plus optional noise, in float32 or float64. The NumPy references
-unpack bits and vectorise; the Numba kernels use popcount loops. A bin whose decision sits
+unpack bits and vectorise; the Numba kernels xor-fold. A bin whose decision sits
 on a threshold (energy or residual within rounding of it, or a soft bit decision within
 rounding of zero) may be classified differently; every other bin must agree exactly.
 """

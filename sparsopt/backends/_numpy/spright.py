@@ -14,7 +14,7 @@ Conventions shared with ``_numba/spright.py``:
   followed by its ``n`` unit shifts ``r ^ (1 << i)``.
 
 The references compute parities by unpacking bits into a 0/1 matrix (the Numba kernels
-use a popcount loop), and vectorise over bins and frequencies.
+xor-fold), and vectorise over bins and frequencies.
 
 * ``walsh_eval(points, indices, values, out)``: ``out[q] = sum_k values[k] *
   (-1) ** popcount(points[q] & indices[k])`` (a sparse Walsh expansion at points).
