@@ -57,8 +57,10 @@ def pack_bits(X):
     check_n_bits(X.shape[1], "pack_bits")
     if X.dtype != bool and not np.all((X == 0) | (X == 1)):
         raise ValueError("pack_bits: X must hold only 0 and 1.")
-    bits = X.astype(np.int64)
-    return (bits << np.arange(X.shape[1], dtype=np.int64)).sum(axis=1, dtype=np.int64)
+    packed = np.packbits(X.astype(bool, copy=False), axis=1, bitorder="little")
+    words = np.zeros((X.shape[0], 8), dtype=np.uint8)
+    words[:, :packed.shape[1]] = packed
+    return words.view("<u8").ravel().astype(np.int64)
 
 
 def unpack_bits(packed, n_bits):
@@ -83,8 +85,10 @@ def unpack_bits(packed, n_bits):
            [0, 1, 0]], dtype=int8)
     """
     n_bits = check_n_bits(n_bits, "unpack_bits")
-    packed = np.asarray(packed, dtype=np.int64).ravel()
-    return ((packed[:, None] >> np.arange(n_bits, dtype=np.int64)) & 1).astype(np.int8)
+    packed = np.ascontiguousarray(np.asarray(packed, dtype=np.int64).ravel(), dtype="<i8")
+    bits = np.unpackbits(packed.view(np.uint8).reshape(-1, 8), axis=1, count=n_bits,
+                         bitorder="little")
+    return bits.view(np.int8)
 
 
 def _as_packed(X, owner):
