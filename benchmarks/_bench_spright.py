@@ -54,7 +54,7 @@ def add_arguments(p):
                    help="sparsities (default 10 100 1000; --quick: 10 100)")
     p.add_argument("--seeds", type=int, default=None,
                    help="seeds for the recovery rate (default 5; --quick: 2)")
-    p.add_argument("--peer-max-n", type=int, default=24,
+    p.add_argument("--peer-max-n", type=int, default=30,
                    help="largest n run with sparse-transform (default %(default)s)")
     p.add_argument("--dense-max-n", type=int, default=24,
                    help="largest n of the dense FWHT baseline (default %(default)s)")
