@@ -21,7 +21,11 @@ hashing, so ``C P B`` samples.
   ``transform`` alone (it excludes the peer's front-end FWHTs, which the signal computes at
   construction: our decode column includes ours, so the decode ratio is conservative).
 * dense: ``sparsopt.transforms.fwht`` of the full ``2^n`` vector (the transform alone, not
-  the ``2^n`` queries it would need), up to ``--dense-max-n``.
+  the ``2^n`` queries it would need), up to ``--dense-max-n`` (24); the peer runs up to
+  ``--peer-max-n`` (30).
+
+Defaults: n = 16 20 24 28 30, K = 10 100 1000, 5 seeds, about 5 minutes on 2 cores (most of it
+the peer at K = 1000). ``--r4`` prints the spec's R4-a/b table instead (about 15 s).
 
 Exact recovery is the fraction of ``--seeds`` seeds whose recovered support equals the true one
 (values within 1e-6). Times are medians of ``--repeat`` runs on seed 0 after a warm-up run
