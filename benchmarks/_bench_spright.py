@@ -25,7 +25,7 @@ hashing, so ``C P B`` samples.
   ``--peer-max-n`` (30).
 
 Defaults: n = 16 20 24 28 30, K = 10 100 1000, 5 seeds, about 5 minutes on 2 cores (most of it
-the peer at K = 1000). ``--r4`` prints the spec's R4-a/b table instead (about 15 s).
+the peer at K = 1000). ``--r4`` prints the spec's R4-a/b table instead (about 6 s).
 
 Exact recovery is the fraction of ``--seeds`` seeds whose recovered support equals the true one
 (values within 1e-6). Times are medians of ``--repeat`` runs on seed 0 after a warm-up run
