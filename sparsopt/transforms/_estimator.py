@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from itertools import combinations
 from numbers import Integral, Real
 
@@ -226,6 +227,16 @@ class SparseWHT(SparsoptEstimatorMixin, RegressorMixin, BaseEstimator):
             self.resolved_ = bool(res.resolved)
             self._store_result(res, objective=False)
         else:
+            shared = int(np.count_nonzero(np.isin(uniq, design)))
+            near = (shared >= 0.9 * design.size and uniq.size - shared <= 0.1 * design.size
+                    and 2 * design.size <= 2**n)  # not a chance overlap in a small space
+            if near:
+                warnings.warn(
+                    f"SparseWHT: X holds {shared} of the {design.size} query points of this "
+                    f"design plus {uniq.size - shared} other points; peeling needs exactly "
+                    "the points of query_points() (same n_bits, SPRIGHT parameters and "
+                    "random_state). Falling back to sparse regression.", UserWarning,
+                    stacklevel=3)
             self._fit_regression(packed, y, n, dtype)
         hit = np.flatnonzero(self.indices_ == 0)
         self.intercept_ = float(self.coef_[hit[0]]) if hit.size else 0.0

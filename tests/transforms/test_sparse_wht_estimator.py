@@ -48,6 +48,25 @@ def test_peeling_path_accepts_shuffled_and_duplicated_points():
     np.testing.assert_array_equal(est.indices_, k)
 
 
+def test_most_but_not_all_query_points_warn_and_regress():
+    query, _, _ = _problem(n=10, K=4, seed=0)
+    est = SparseWHT(n_bits=10, sparsity=4)
+    X = est.query_points()[:-3]
+    with pytest.warns(UserWarning, match="Falling back to sparse regression"):
+        est.fit(X, query(X))
+    assert est.fit_path_ == "regression"
+
+
+def test_degenerate_functions():
+    zero = spright(lambda P: np.zeros(len(P)), 10, 3, random_state=0)
+    assert zero.resolved and zero.indices.size == 0 and zero.n_rounds == 1
+    const = spright(lambda P: np.full(len(P), 2.5), 10, 3, random_state=0)
+    np.testing.assert_array_equal(const.indices, [0])
+    np.testing.assert_allclose(const.values, [2.5])
+    one_bit = spright(lambda P: 1.0 - 2.0 * P[:, 0], 1, 2, random_state=0)
+    np.testing.assert_array_equal(one_bit.indices, [1])
+
+
 def test_nso_delays_recover_a_noisy_function():
     query, k, v = _problem(n=18, K=20, seed=2, snr_db=15.0)
     est = SparseWHT(n_bits=18, sparsity=20, delays="nso", n_offsets=3, random_state=1)
