@@ -37,7 +37,9 @@ class SparseWHT(SparsoptEstimatorMixin, RegressorMixin, BaseEstimator):
       SPRIGHT parameters and ``random_state``); evaluate the function there and call
       ``fit(X, y)`` with exactly those points (in any order, duplicates allowed: their
       targets are averaged). The spectrum is then recovered by hashing and peeling, with
-      ``O(K n)`` queries and time instead of the ``2^n`` of a dense transform.
+      ``O(K n)`` queries and time instead of the ``2^n`` of a dense transform. Points that
+      are nearly but not exactly those (a few missing or extra) get a ``UserWarning``
+      before the fallback below.
     * **Sparse regression (the slower path).** On any other points, ``fit`` regresses
       ``y`` on the Walsh features of degree at most ``max_degree`` (all frequencies with
       at most ``max_degree`` ones, the constant included) by orthogonal matching pursuit
