@@ -326,6 +326,22 @@ def task_transport(rows, figs, quick):
     figs["transport"] = curves
 
 
+def task_sparse_wht(rows, figs, quick):
+    """SPRIGHT: a 100-sparse pseudo-Boolean function on 20 bits from 1.5% of its values."""
+    from .datasets import make_sparse_walsh
+    from .transforms import spright
+
+    n, K = (16, 20) if quick else (20, 100)
+    query, k, v = make_sparse_walsh(n, K, random_state=0)
+    t0 = time.perf_counter()
+    res = spright(query, n, K, random_state=0)
+    dt = time.perf_counter() - t0
+    exact = bool(np.array_equal(res.indices, k) and np.allclose(res.values, v))
+    rows.append((f"sparse WHT, n={n}, K={K}", "spright",
+                 f"exact {exact} ({res.n_queries} queries, {res.n_queries / 2**n:.2%} of 2^{n})",
+                 dt))
+
+
 def _plot(figs, out):
     try:
         import matplotlib
@@ -422,6 +438,7 @@ TASKS = [
     ("sparse coding of image patches with SparseCoder", task_sparse_coding),
     ("online dictionary learning on image patches", task_dictionary),
     ("entropic optimal transport: Sinkhorn-Newton-Sparse vs Sinkhorn", task_transport),
+    ("sparse Walsh-Hadamard transform of a black box with SPRIGHT", task_sparse_wht),
 ]
 
 

@@ -65,6 +65,7 @@ def warmup(dtypes=("float32", "float64"), verbose=False):
                 print(f"warmup: {key[0]:<45} {key[1]:<8} {timings[key]:.3f}s")
         timings.update(_warm_coding(dtype, verbose))
         timings.update(_warm_bcd(dtype, verbose))
+        timings.update(_warm_spright(dtype, verbose))
     timings.update(_warm_ot(verbose))
     timings.update(_warm_trees(verbose))
     return timings
@@ -105,6 +106,21 @@ def _warm_bcd(dtype, verbose):
                 prox_newton(A, np.where(X[:, 0] > 0, 1.0, -1.0), penalty="l0", alpha=0.01,
                             max_iter=2)
     key = ("bcd_*, glm_cd_*, glm_bcd_*, pn_* (float64)", dtype.name)
+    out = {key: time.perf_counter() - t0}
+    if verbose:
+        print(f"warmup: {key[0]:<45} {key[1]:<8} {out[key]:.3f}s")
+    return out
+
+
+def _warm_spright(dtype, verbose):
+    """Compile the SPRIGHT kernels (walsh_eval, spright_classify, spright_peel) for ``dtype``."""
+    from .datasets import make_sparse_walsh
+    from .transforms import spright
+
+    t0 = time.perf_counter()
+    query, _, _ = make_sparse_walsh(8, 3, dtype=dtype, random_state=0)
+    spright(query, 8, 3, random_state=0, engine="numba")
+    key = ("walsh_eval, spright_classify, spright_peel", dtype.name)
     out = {key: time.perf_counter() - t0}
     if verbose:
         print(f"warmup: {key[0]:<45} {key[1]:<8} {out[key]:.3f}s")

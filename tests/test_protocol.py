@@ -21,6 +21,7 @@ import sparsopt
 import sparsopt.decomposition as dec
 import sparsopt.ot as ot
 import sparsopt.solvers as sol
+import sparsopt.transforms as tr
 from sparsopt.datasets import make_sparse_coding_problem, make_sparse_signal
 from sparsopt.penalties import L1
 from sparsopt.solvers import SolverResult, SolverState
@@ -130,6 +131,15 @@ CASES.update({
                                                 dict(n_components=2, tol=1e-14))),
 })
 
+
+def _walsh():  # K / B = 1.5: peeling needs several rounds
+    from sparsopt.datasets import make_sparse_walsh
+
+    return make_sparse_walsh(10, 24, random_state=0)[0], 10, 24
+
+
+CASES["spright"] = (tr.spright, lambda: (_walsh(), dict(n_hash_bits=4, random_state=0)))
+
 #: iterating public functions that are not on the protocol, and why
 EXEMPT = {
     "lars": "finite (direct) algorithm: the exact homotopy takes a bounded number of steps",
@@ -147,7 +157,7 @@ EXEMPT = {
 
 def _public_iterative_functions():
     found = {}
-    for mod in (sol, ot, dec):
+    for mod in (sol, ot, dec, tr):
         for name in mod.__all__:
             obj = getattr(mod, name)
             if inspect.isfunction(obj) and "max_iter" in inspect.signature(obj).parameters:

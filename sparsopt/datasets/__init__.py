@@ -3,6 +3,7 @@
 from ._bcd_problems import make_bcd_problem
 from ._graph_problems import harmonic_system, make_knn_label_problem, make_lattice_label_problem
 from ._orthogonal_problem import make_orthogonal_dictionary_problem
+from ._walsh import make_sparse_walsh
 from .generators import make_kronecker_problem, make_sparse_coding_problem, make_sparse_signal
 from .images import load_image_patches
 
@@ -16,4 +17,5 @@ __all__ = [
     "make_orthogonal_dictionary_problem",
     "make_sparse_coding_problem",
     "make_sparse_signal",
+    "make_sparse_walsh",
 ]

@@ -14,5 +14,6 @@ from . import (  # noqa: E402,F401  (registers kernels)
     prox_newton,
     sinkhorn,
     sparse_coding,
+    spright,
     trees,
 )

@@ -10,6 +10,7 @@ from . import (  # noqa: F401  (registers kernels)
     prox_newton,
     sinkhorn,
     sparse_coding,
+    spright,
     trees,
     wht,
 )

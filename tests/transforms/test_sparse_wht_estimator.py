@@ -1,0 +1,136 @@
+"""``SparseWHT``: the peeling path on SPRIGHT's query points, the regression fallback,
+predict, and errors (scikit-learn's checks run in tests/test_common.py)."""
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.model_selection import cross_val_score
+from sklearn.pipeline import make_pipeline
+
+from sparsopt.datasets import make_sparse_walsh
+from sparsopt.transforms import SparseWHT, pack_bits, spright, walsh_expansion
+
+
+def _problem(n=16, K=12, seed=0, **kw):
+    return make_sparse_walsh(n, K, random_state=seed, **kw)
+
+
+def test_peeling_path_on_query_points():
+    query, k, v = _problem()
+    est = SparseWHT(n_bits=16, sparsity=12, random_state=3)
+    X = est.query_points()
+    assert X.dtype == np.int8 and X.shape[1] == 16
+    assert np.unique(pack_bits(X)).size == X.shape[0]
+    est.fit(X, query(X))
+    assert est.fit_path_ == "peeling" and est.resolved_ and est.converged_
+    np.testing.assert_array_equal(est.indices_, k)
+    np.testing.assert_allclose(est.coef_, v)
+    # the same spectrum as the function with the same design
+    res = spright(query, 16, 12, random_state=3)
+    np.testing.assert_array_equal(res.indices, est.indices_)
+    assert est.n_iter_ == res.n_rounds
+    rng = np.random.default_rng(0)
+    Xt = rng.integers(0, 2, size=(50, 16))
+    np.testing.assert_allclose(est.predict(Xt), query(Xt))
+    assert est.score(Xt, query(Xt)) == pytest.approx(1.0)
+
+
+def test_peeling_path_accepts_shuffled_and_duplicated_points():
+    query, k, v = _problem(seed=1)
+    est = SparseWHT(n_bits=16, sparsity=12)
+    X = est.query_points()
+    y = query(X)
+    perm = np.random.default_rng(0).permutation(X.shape[0])
+    Xs = np.vstack([X[perm], X[:5]]).astype(np.float64)
+    ys = np.concatenate([y[perm], y[:5]])
+    est.fit(Xs, ys)
+    assert est.fit_path_ == "peeling"
+    np.testing.assert_array_equal(est.indices_, k)
+
+
+def test_most_but_not_all_query_points_warn_and_regress():
+    query, _, _ = _problem(n=10, K=4, seed=0)
+    est = SparseWHT(n_bits=10, sparsity=4)
+    X = est.query_points()[:-3]
+    with pytest.warns(UserWarning, match="Falling back to sparse regression"):
+        est.fit(X, query(X))
+    assert est.fit_path_ == "regression"
+
+
+def test_degenerate_functions():
+    zero = spright(lambda P: np.zeros(len(P)), 10, 3, random_state=0)
+    assert zero.resolved and zero.indices.size == 0 and zero.n_rounds == 1
+    const = spright(lambda P: np.full(len(P), 2.5), 10, 3, random_state=0)
+    np.testing.assert_array_equal(const.indices, [0])
+    np.testing.assert_allclose(const.values, [2.5])
+    one_bit = spright(lambda P: 1.0 - 2.0 * P[:, 0], 1, 2, random_state=0)
+    np.testing.assert_array_equal(one_bit.indices, [1])
+
+
+def test_nso_delays_recover_a_noisy_function():
+    query, k, v = _problem(n=18, K=20, seed=2, snr_db=15.0)
+    est = SparseWHT(n_bits=18, sparsity=20, delays="nso", n_offsets=3, random_state=1)
+    X = est.query_points()
+    est.fit(X, query(X))
+    assert est.fit_path_ == "peeling"
+    np.testing.assert_array_equal(est.indices_, k)
+    np.testing.assert_allclose(est.coef_, v, atol=0.1)
+
+
+def test_float32_stays_float32():
+    query, k, v = _problem(seed=4, dtype=np.float32)
+    est = SparseWHT(n_bits=16, sparsity=12)
+    X = est.query_points().astype(np.float32)
+    est.fit(X, query(X))
+    assert est.coef_.dtype == np.float32 and est.predict(X).dtype == np.float32
+
+
+def test_regression_path_recovers_low_degree_terms():
+    rng = np.random.default_rng(0)
+    n = 12
+    idx = np.array([0, 1 << 3, (1 << 2) | (1 << 7), (1 << 0) | (1 << 11)])
+    vals = np.array([1.5, -2.0, 1.0, 0.7])
+    X = rng.integers(0, 2, size=(300, n))
+    y = walsh_expansion(X, idx, vals)
+    est = SparseWHT(sparsity=4, max_degree=2).fit(X, y)
+    assert est.fit_path_ == "regression" and not est.resolved_
+    np.testing.assert_array_equal(est.indices_, np.sort(idx))
+    np.testing.assert_allclose(est.coef_, vals[np.argsort(idx)], atol=1e-10)
+    assert est.intercept_ == pytest.approx(1.5)
+    assert est.n_bits_ == n and est.n_features_in_ == n
+
+
+def test_in_scikit_learn_tooling():
+    rng = np.random.default_rng(1)
+    X = rng.integers(0, 2, size=(200, 8)).astype(float)
+    y = 2 * (1 - 2 * X[:, 1]) - (1 - 2 * X[:, 2]) * (1 - 2 * X[:, 5])
+    scores = cross_val_score(make_pipeline(SparseWHT(sparsity=3)), X, y, cv=3)
+    assert np.all(scores > 0.99)
+    assert clone(SparseWHT(sparsity=3)).get_params()["sparsity"] == 3
+
+
+def test_non_binary_inputs_are_read_as_bits_above_one_half():
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 2, size=(100, 6))
+    y = 1.0 - 2.0 * X[:, 0]
+    est = SparseWHT(sparsity=2).fit(X, y)
+    pm1 = 2.0 * X - 1.0  # {-1, +1} data: +1 reads as 1
+    np.testing.assert_allclose(est.predict(pm1), est.predict(X))
+    np.testing.assert_allclose(est.predict(X * 0.9 + 0.05), est.predict(X))
+
+
+def test_errors():
+    with pytest.raises(ValueError, match="set n_bits"):
+        SparseWHT().query_points()
+    with pytest.raises(ValueError, match="n_bits"):
+        SparseWHT(n_bits=63).query_points()
+    with pytest.raises(ValueError, match="sparsity"):
+        SparseWHT(n_bits=10, sparsity=0).query_points()
+    with pytest.raises(ValueError, match="n_bits=5"):
+        SparseWHT(n_bits=5).fit(np.zeros((4, 6)), np.zeros(4))
+    with pytest.raises(ValueError, match="at most 62"):
+        SparseWHT().fit(np.zeros((4, 63)), np.zeros(4))
+    with pytest.raises(ValueError, match="n_groups \\* n_hash_bits <= n_bits"):
+        SparseWHT(n_bits=10, hash="disjoint", n_hash_bits=4).query_points()
+    with pytest.raises(ValueError, match="random_state"):
+        SparseWHT(n_bits=10, random_state=None).query_points()

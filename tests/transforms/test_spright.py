@@ -1,0 +1,275 @@
+"""SPRIGHT (``sparsopt.transforms.spright``): recovery, the spec's reproductions R4-a/b/c,
+the query protocol and bad input."""
+
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sparsopt.datasets import make_sparse_walsh
+from sparsopt.exceptions import ConvergenceWarning
+from sparsopt.transforms import (
+    SprightResult,
+    fwht,
+    pack_bits,
+    spright,
+    unpack_bits,
+    walsh_expansion,
+    walsh_features,
+)
+
+
+def _nmse(res, k, v):
+    est = dict(zip(res.indices.tolist(), res.values.tolist()))
+    true = dict(zip(k.tolist(), v.tolist()))
+    keys = set(est) | set(true)
+    err = sum((est.get(q, 0.0) - true.get(q, 0.0)) ** 2 for q in keys)
+    return err / sum(a * a for a in true.values())
+
+
+# ------------------------------------------------------------------ recovery
+
+
+@pytest.mark.parametrize("engine", ["numpy", "numba"])
+def test_noiseless_recovery_matches_the_dense_transform(engine):
+    # a dense function on 10 bits whose spectrum (by the dense fwht) is 12-sparse
+    rng = np.random.default_rng(0)
+    n, K = 10, 12
+    X = np.zeros(2**n)
+    X[rng.choice(2**n, K, replace=False)] = rng.choice([-2.0, -1.0, 0.5, 3.0], K)
+    x = fwht(X)  # x[m] = sum_k X[k] (-1)^<m,k>
+    res = spright(lambda P: x[pack_bits(P)], n, K, random_state=1, engine=engine)
+    assert isinstance(res, SprightResult)
+    assert res.resolved and res.converged and res.stopped_by == "tol"
+    np.testing.assert_array_equal(res.indices, np.flatnonzero(X))
+    np.testing.assert_allclose(res.values, X[res.indices], atol=1e-12)
+    assert res.x is res.values and res.n_rounds == res.n_iter
+    assert res.n_queries < 2**n
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_dtype_is_kept(dtype):
+    query, k, v = make_sparse_walsh(16, 20, dtype=dtype, random_state=0)
+    res = spright(query, 16, 20, random_state=0)
+    assert res.values.dtype == dtype
+    np.testing.assert_array_equal(res.indices, k)
+    np.testing.assert_allclose(res.values, v, rtol=1e-5 if dtype == np.float32 else 1e-12)
+
+
+def test_disjoint_hashing_when_blocks_fit():
+    query, k, v = make_sparse_walsh(24, 40, random_state=2)
+    res = spright(query, 24, 40, hash="disjoint", random_state=2)
+    assert res.info["hash"] == "disjoint" and res.info["n_hash_bits"] * 3 <= 24
+    np.testing.assert_array_equal(res.indices, k)
+
+
+def test_uniform_magnitudes_and_given_noise():
+    query, k, v = make_sparse_walsh(18, 30, magnitude=(0.5, 2.0), snr_db=15.0,
+                                    random_state=4)
+    res = spright(query, 18, 30, delays="nso", noise=query.noise_var, random_state=4)
+    np.testing.assert_array_equal(res.indices, k)
+    assert res.info["noise_var"] == query.noise_var
+    assert _nmse(res, k, v) < 0.01
+
+
+def test_queries_are_distinct_and_counted():
+    query, _, _ = make_sparse_walsh(14, 10, random_state=0)
+    seen = []
+
+    def counting(P):
+        seen.append(P.copy())
+        return query(P)
+
+    res = spright(counting, 14, 10, random_state=0)
+    assert len(seen) == 1  # one batched call
+    P = seen[0]
+    assert P.dtype == np.int8 and P.shape == (res.n_queries, 14)
+    assert np.unique(pack_bits(P)).size == res.n_queries
+    # identity delays share the point 0 (l = 0, d = 0) between the groups
+    assert res.n_queries < res.info["n_samples"]
+
+
+def test_result_pickles_and_reports_its_design():
+    query, _, _ = make_sparse_walsh(12, 8, random_state=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        res = spright(query, 12, 8, random_state=1)
+    assert res.resolved
+    back = pickle.loads(pickle.dumps(res))
+    np.testing.assert_array_equal(back.indices, res.indices)
+    assert back.resolved == res.resolved and back.n_queries == res.n_queries
+    info = res.info
+    assert info["n_bins"] == 2 ** info["n_hash_bits"] == 16  # ceil(log2 8) + 1 = 4
+    assert info["n_delays"] == 13 and info["n_groups"] == 3
+    assert info["load"] == 8 / 16
+    assert all("n_found" in h for h in res.history)
+
+
+def test_stalled_peeling_warns_and_is_not_resolved():
+    query, k, _ = make_sparse_walsh(12, 200, random_state=0)
+    with pytest.warns(ConvergenceWarning, match="stalled.*n_hash_bits"):
+        res = spright(query, 12, 200, n_hash_bits=4, random_state=0)
+    assert not res.resolved and not res.converged
+    assert res.stopped_by == "stalled" and res.stop_crit > 0
+
+
+def test_max_iter_reached_warns():
+    query, _, _ = make_sparse_walsh(10, 24, random_state=0)
+    with pytest.warns(ConvergenceWarning, match="max_iter = 1"):
+        res = spright(query, 10, 24, n_hash_bits=4, max_iter=1, random_state=0)
+    assert res.stopped_by == "max_iter" and res.n_rounds == 1 and not res.resolved
+
+
+def test_engines_agree():
+    query, _, _ = make_sparse_walsh(16, 30, snr_db=10.0, random_state=3)
+    rs = [spright(query, 16, 30, delays="nso", noise=query.noise_var, random_state=3,
+                  engine=e) for e in ("numpy", "numba")]
+    # the same design (same random_state); the noise differs between the two calls
+    assert rs[0].n_queries == rs[1].n_queries
+
+
+# ------------------------------------------------------------------ reproductions
+
+
+def test_r4a_noiseless_exact_recovery_with_the_spec_budget():
+    """R4-a: N = 2^20, K = 100, b = 7, C = 3, identity delays: >= 9/10 exact recoveries
+    using at most 8064 samples (< 1% of N)."""
+    ok = 0
+    for seed in range(10):
+        query, k, v = make_sparse_walsh(20, 100, random_state=seed)
+        res = spright(query, 20, 100, n_hash_bits=7, random_state=seed)
+        assert res.info["n_samples"] == 3 * 21 * 128 == 8064
+        assert res.n_queries <= 8064 and query.n_queries == res.n_queries
+        ok += np.array_equal(res.indices, k) and np.allclose(res.values, v)
+    assert ok >= 9, ok
+
+
+@pytest.mark.parametrize("snr_db, lo, hi", [(-5.0, 0, 2), (5.0, 9, 10), (10.0, 9, 10)])
+def test_r4b_nso_success_rate_across_the_phase_transition(snr_db, lo, hi):
+    """R4-b: NSO delays with R = 3 (P = 63), N = 2^20, K = 100, b = 7: exact support
+    recovery >= 9/10 at SNR >= +5 dB, <= 2/10 at -5 dB (SNR per query, the spec's
+    definition); NMSE small above the transition."""
+    ok, nmse = 0, []
+    for seed in range(10):
+        query, k, v = make_sparse_walsh(20, 100, snr_db=snr_db, random_state=seed)
+        assert np.isclose(query.noise_var, np.sum(v**2) / 10 ** (snr_db / 10))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            res = spright(query, 20, 100, n_hash_bits=7, delays="nso", n_offsets=3,
+                          random_state=seed)
+        assert res.info["n_samples"] == 3 * 63 * 128
+        ok += np.array_equal(res.indices, k)
+        nmse.append(_nmse(res, k, v))
+    assert lo <= ok <= hi, ok
+    if snr_db >= 5:
+        assert np.median(nmse) < 0.01, nmse
+
+
+@pytest.mark.parametrize("delays, R", [("identity", 1), ("nso", 2), ("nso", 3)])
+def test_r4c_sample_count_is_c_r_n_plus_1_b(delays, R):
+    """R4-c: the samples grow as C R (n + 1) B, linearly in n at fixed K (small n here)."""
+    K, b, C = 20, 6, 3
+    counts = []
+    for n in (12, 14, 16, 18):
+        query, k, _ = make_sparse_walsh(n, K, random_state=n)
+        kw = {} if delays == "identity" else {"n_offsets": R}
+        res = spright(query, n, K, n_hash_bits=b, n_groups=C, delays=delays,
+                      random_state=n, **kw)
+        assert res.info["n_samples"] == C * R * (n + 1) * 2**b
+        assert res.info["n_delays"] == R * (n + 1)
+        assert res.n_queries <= res.info["n_samples"]
+        np.testing.assert_array_equal(res.indices, k)
+        counts.append(res.info["n_samples"])
+    assert np.all(np.diff(counts) == C * R * 2 * 2**b)  # +2 bits: +2 C R B samples
+
+
+# ------------------------------------------------------------------ helpers
+
+
+def test_pack_unpack_and_walsh_helpers():
+    rng = np.random.default_rng(0)
+    P = rng.integers(0, 2, size=(30, 9))
+    packed = pack_bits(P)
+    np.testing.assert_array_equal(unpack_bits(packed, 9), P)
+    idx = np.array([0, 3, 256, 511])
+    F = walsh_features(P, idx)
+    np.testing.assert_array_equal(F, walsh_features(packed, idx))
+    ref = (-1.0) ** ((P[:, None, :] * unpack_bits(idx, 9)[None].astype(int)).sum(-1))
+    np.testing.assert_array_equal(F, ref)
+    vals = np.array([1.0, -2.0, 0.5, 3.0])
+    for engine in ("numpy", "numba"):
+        np.testing.assert_allclose(walsh_expansion(P, idx, vals, engine=engine), F @ vals)
+    with pytest.raises(ValueError, match="only 0 and 1"):
+        pack_bits([[0, 2]])
+    with pytest.raises(ValueError, match="n_bits"):
+        pack_bits(np.zeros((2, 63)))
+    with pytest.raises(ValueError, match="values must have the shape"):
+        walsh_expansion(P, idx, vals[:2])
+
+
+def test_make_sparse_walsh_noise_definition():
+    query, k, v = make_sparse_walsh(10, 5, snr_db=0.0, random_state=0)
+    assert np.isclose(query.noise_var, np.sum(v**2))
+    P = np.zeros((20000, 10), dtype=np.int8)
+    f = query(P)
+    assert abs(np.var(f) / query.noise_var - 1) < 0.05
+    assert abs(np.mean(f) - v.sum()) < 0.1
+    with pytest.raises(ValueError, match="sparsity"):
+        make_sparse_walsh(3, 9)
+
+
+# ------------------------------------------------------------------ bad input
+
+
+def _q(n):
+    return make_sparse_walsh(n, 3, random_state=0)[0]
+
+
+def test_bad_input_messages():
+    q = _q(10)
+    with pytest.raises(ValueError, match="n_bits must be between 1 and 62"):
+        spright(q, 63, 3)
+    with pytest.raises(ValueError, match="sparsity must be >= 1"):
+        spright(q, 10, 0)
+    with pytest.raises(TypeError, match="sparsity must be an integer"):
+        spright(q, 10, 2.5)
+    with pytest.raises(ValueError, match="n_groups \\* n_hash_bits <= n_bits"):
+        spright(q, 10, 3, hash="disjoint", n_hash_bits=4)
+    with pytest.raises(ValueError, match="hash must be"):
+        spright(q, 10, 3, hash="bogus")
+    with pytest.raises(ValueError, match="delays must be"):
+        spright(q, 10, 3, delays="bogus")
+    with pytest.raises(ValueError, match="n_offsets applies to delays='nso'"):
+        spright(q, 10, 3, n_offsets=2)
+    with pytest.raises(ValueError, match="noise must be"):
+        spright(q, 10, 3, noise=-1.0)
+    with pytest.raises(ValueError, match="n_hash_bits"):
+        spright(q, 10, 3, n_hash_bits=11)
+    with pytest.raises(TypeError, match="query must be callable"):
+        spright(np.zeros(4), 10, 3)
+
+
+@pytest.mark.parametrize("bad, match", [
+    (lambda P: np.zeros(P.shape[0] + 1), "shape \\(n_queries,\\)"),
+    (lambda P: np.zeros((P.shape[0], 1)), "shape \\(n_queries,\\)"),
+    (lambda P: np.full(P.shape[0], np.nan), "non-finite"),
+    (lambda P: np.r_[np.inf, np.zeros(P.shape[0] - 1)], "non-finite"),
+    (lambda P: np.zeros(P.shape[0], dtype=complex), "real numbers"),
+])
+def test_query_returning_garbage_is_refused(bad, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        spright(bad, 10, 3)
+
+
+@settings(max_examples=25, deadline=None)
+@given(n_bits=st.one_of(st.integers(-5, 0), st.integers(63, 200)),
+       sparsity=st.integers(-5, 0))
+def test_out_of_range_sizes_are_refused(n_bits, sparsity):
+    q = _q(10)
+    with pytest.raises(ValueError, match="n_bits"):
+        spright(q, n_bits, 3)
+    with pytest.raises(ValueError, match="sparsity"):
+        spright(q, 10, sparsity)
