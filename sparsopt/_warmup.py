@@ -65,6 +65,7 @@ def warmup(dtypes=("float32", "float64"), verbose=False):
                 print(f"warmup: {key[0]:<45} {key[1]:<8} {timings[key]:.3f}s")
         timings.update(_warm_coding(dtype, verbose))
         timings.update(_warm_bcd(dtype, verbose))
+        timings.update(_warm_wht(dtype, verbose))
     timings.update(_warm_ot(verbose))
     timings.update(_warm_trees(verbose))
     return timings
@@ -105,6 +106,26 @@ def _warm_bcd(dtype, verbose):
                 prox_newton(A, np.where(X[:, 0] > 0, 1.0, -1.0), penalty="l0", alpha=0.01,
                             max_iter=2)
     key = ("bcd_*, glm_cd_*, glm_bcd_*, pn_* (float64)", dtype.name)
+    out = {key: time.perf_counter() - t0}
+    if verbose:
+        print(f"warmup: {key[0]:<45} {key[1]:<8} {out[key]:.3f}s")
+    return out
+
+
+def _warm_wht(dtype, verbose):
+    """Compile the fast Walsh-Hadamard kernel for ``dtype``: the serial entry and the
+    two entries the threads call on one long row."""
+    import numpy as np
+
+    from .backends._numba import wht
+    from .transforms import fwht
+
+    t0 = time.perf_counter()
+    fwht(np.ones((2, 8), dtype=dtype), normalize="ortho")
+    row = np.ones(32, dtype=dtype)
+    wht._blocks(row, 16, 8, 0, 2)
+    wht._columns(row, 16, 2, 0, 16, row[0], False)
+    key = ("fwht_rows", dtype.name)
     out = {key: time.perf_counter() - t0}
     if verbose:
         print(f"warmup: {key[0]:<45} {key[1]:<8} {out[key]:.3f}s")
