@@ -224,6 +224,25 @@ def _small(v):
 
 
 @njit(**_opts)
+def _short_rows(flat, n, l1, scale, do_scale):
+    """Every ``n``-group of the contiguous ``flat`` (rows of ``n <= l1`` values, back to
+    back), transformed ``l1`` values at a time: short rows cost no per-row overhead."""
+    for s in range(0, flat.size, l1):
+        v = flat[s:s + l1]
+        if n >= 8:
+            _stages_123(v)
+            if n >= 64:
+                _stages_456(v)
+                _stages(v, 64, n)
+            else:
+                _stages(v, 8, n)
+        else:
+            _stages(v, 1, n)
+        if do_scale:
+            _scale(v, scale)
+
+
+@njit(**_opts)
 def _scale(v, scale):
     for k in range(v.size):
         v[k] *= scale
@@ -295,6 +314,9 @@ def _columns(row, block, width, c0, c1, scale, do_scale):
 def fwht_rows_serial(x, scale, do_scale, block, l1, width):
     """Transform every row of the C-contiguous 2-D ``x`` in place, in this thread."""
     n = x.shape[1]
+    if n <= l1:
+        _short_rows(x.reshape(x.size), n, l1, scale, do_scale)
+        return x
     for i in range(x.shape[0]):
         row = x[i]
         if n <= block:
