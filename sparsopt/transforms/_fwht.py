@@ -94,7 +94,7 @@ def _transform(x, axis, normalize, out, n_jobs, engine, inverse):
     if out is not None and last and out.flags.c_contiguous:
         # transform in out's own memory: in place if out is x, else one copy into out
         if out is not x:
-            if np.shares_memory(out, x):
+            if np.may_share_memory(out, x):
                 x = x.copy()
             np.copyto(out, x, casting="unsafe")
         dispatch("fwht_rows", out.reshape(-1, n), scale, n_threads, engine=engine)

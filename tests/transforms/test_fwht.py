@@ -246,3 +246,20 @@ def test_bad_arguments():
     ro.setflags(write=False)
     with pytest.raises(ValueError, match="read-only"):
         fwht(x, out=ro)
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # Python >= 3.12: fork + threads
+def test_threads_work_in_a_forked_child(tiny_geometry):
+    """The kernel's thread pool is per process: a fork after a threaded call must not
+    wait on the parent's (absent) worker threads."""
+    import multiprocessing
+
+    x = np.random.default_rng(4).standard_normal((1, 256))
+    ref = fwht(x, n_jobs=2)
+    try:
+        ctx = multiprocessing.get_context("fork")
+    except ValueError:
+        pytest.skip("no fork on this platform")
+    with ctx.Pool(1) as pool:
+        got = pool.apply_async(fwht, (x,), {"n_jobs": 2}).get(timeout=60)
+    np.testing.assert_array_equal(got, ref)

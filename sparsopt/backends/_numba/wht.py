@@ -31,6 +31,7 @@ output is the same sum of ``n`` signed inputs: in integers the results are ident
 in floating point they agree to rounding (about ``log2(n) * eps * sqrt(sum x**2)``).
 """
 
+import os
 from concurrent.futures import ThreadPoolExecutor
 
 from numba import njit
@@ -336,12 +337,14 @@ _POOLS = {}
 
 
 def _pool(n_threads):
-    """A thread pool of ``n_threads`` workers, created once (starting threads per call
-    costs more than a 2**16-point transform)."""
-    pool = _POOLS.get(n_threads)
+    """A thread pool of ``n_threads`` workers, created once per process (starting threads
+    at every call costs more than a 2**16-point transform; a forked child gets its own,
+    its parent's worker threads do not exist there)."""
+    key = (os.getpid(), n_threads)
+    pool = _POOLS.get(key)
     if pool is None:
-        pool = _POOLS.setdefault(n_threads, ThreadPoolExecutor(n_threads,
-                                                               thread_name_prefix="fwht"))
+        pool = _POOLS.setdefault(key, ThreadPoolExecutor(n_threads,
+                                                         thread_name_prefix="fwht"))
     return pool
 
 
