@@ -1,7 +1,7 @@
 """
-=======================================
+===========================================
 Speed of the dense Walsh-Hadamard transform
-=======================================
+===========================================
 
 :func:`~sparsopt.transforms.fwht` computes ``X = H_n x`` (``H_n`` the Sylvester-Hadamard
 matrix) with ``n log2(n)`` additions. A textbook implementation makes one pass over the
