@@ -161,6 +161,7 @@ def tiny_geometry(monkeypatch):
     monkeypatch.setattr(nbwht, "BLOCK_BYTES", 128)
     monkeypatch.setattr(nbwht, "L1_BYTES", 64)
     monkeypatch.setattr(nbwht, "PANEL_BYTES", 16)
+    monkeypatch.setattr(nbwht, "PANEL_MAX_BYTES", 256)
     monkeypatch.setattr(nbwht, "MIN_PARALLEL", 1)
 
 
