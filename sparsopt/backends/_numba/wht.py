@@ -14,14 +14,16 @@ How it is fast (the NumPy reference makes one pass over memory per stage):
   every 64-element group. Later stages go three at a time (radix-8 butterflies,
   ``h, 2h, 4h``), then a radix-4 or radix-2 stage for what is left. Every inner loop
   runs over slices (non-negative indices, no wrap-around test), so it vectorises.
-* **Cache blocking.** A row is cut into blocks of ``block`` elements (512 KiB, in L2);
+* **Cache blocking.** A row is cut into blocks of ``block`` elements (<= 1 MiB, in L2);
   each block is transformed completely (itself in sub-blocks of ``l1`` elements,
   32 KiB, in L1: all stages that fit in L1 first, then the rest inside the block).
   The remaining stages couple the blocks: seen as a matrix of ``R = n / block`` rows
   of ``block`` columns, they are a length-``R`` transform down every column; they are
   done on panels of ``width`` columns (an ``R x width`` panel stays in L2) with
   radix-8 butterflies vectorised along the panel's rows. So a row of 2**24 floats is
-  read and written twice, whatever its length.
+  read from and written to memory twice. Every pass costs about the same whatever its
+  radix (8, 4 or 2), so ``block`` is chosen per length for the fewest passes
+  (``_geometry``).
 * **Threads** (``n_threads > 1``, kernels release the GIL): over rows when there are
   at least as many rows as threads; for fewer, longer rows, the blocks of a row are
   shared among the threads, then (after a barrier) its column panels.
