@@ -344,14 +344,16 @@ def _geometry(x):
 
     Each pass over the data costs about the same (radix 8, 4 or 2: memory bound), so
     the stages above the L1 sub-blocks are split between the blocks and the columns to
-    make the fewest passes: e.g. 2**20 float64 = L1 (2**12) x 2**5 in L2 x 2**3 across
+    make the fewest passes (the L1 sub-blocks have 2**(3k) elements, 2**12 in float64
+    and float32, for whole radix-8 passes): e.g. 2**20 = L1 (2**12) x 2**5 in L2 x 2**3 across
     blocks (3 passes), not 2**4 x 2**4 (4 passes), with at most ``MAX_BLOCKS`` blocks
     where the size allows. Among equal splits the largest block wins. Panels are at
     most ``PANEL_MAX_BYTES`` (in L2) and ``PANEL_BYTES`` wide.
     """
     size = x.dtype.itemsize
     n = x.shape[1]
-    l1 = L1_BYTES // size
+    # L1 sub-blocks of 2**(3k) elements: their stages are 4 full passes (3 + 3 + 3 + 3)
+    l1 = 1 << (3 * (((L1_BYTES // size).bit_length() - 1) // 3))
     max_block = BLOCK_BYTES // size
     if n <= max_block:
         return max(n, 1), l1, PANEL_BYTES // size
