@@ -122,10 +122,11 @@ def _warm_wht(dtype, verbose):
 
     t0 = time.perf_counter()
     fwht(np.ones((2, 8), dtype=dtype), normalize="ortho")
+    fwht(np.ones((2, 8, 16), dtype=dtype), axis=1)  # an inner axis, where it lies
     row = np.ones(32, dtype=dtype)
     wht._blocks(row, 16, 8, 0, 2)
     wht._columns(row, 16, 2, 0, 16, row[0], False)
-    key = ("fwht_rows", dtype.name)
+    key = ("fwht_rows, fwht_axis", dtype.name)
     out = {key: time.perf_counter() - t0}
     if verbose:
         print(f"warmup: {key[0]:<45} {key[1]:<8} {out[key]:.3f}s")

@@ -264,3 +264,42 @@ def test_threads_work_in_a_forked_child(tiny_geometry):
     with ctx.Pool(1) as pool:
         got = pool.apply_async(fwht, (x,), {"n_jobs": 2}).get(timeout=60)
     np.testing.assert_array_equal(got, ref)
+
+
+@pytest.mark.parametrize("dtype", (np.float32, np.float64, np.int64))
+@pytest.mark.parametrize("shape, axis", [
+    ((3, 64, 20), 1), ((64, 100), 0), ((2, 16, 4, 4), 1), ((8, 2, 9), 0),
+    ((4, 8, 2, 8), 1), ((2, 1024, 16), -2), ((1, 1024, 8), -2),  # the last one is moved
+])
+def test_inner_axis_transformed_where_it_lies(dtype, shape, axis):
+    rng = np.random.default_rng(5)
+    x = (rng.standard_normal(shape) * 50).astype(dtype)
+    n = x.shape[axis]
+    H = hadamard(n).astype(np.float64)
+    ref = np.moveaxis(np.moveaxis(x.astype(np.float64), axis, -1) @ H, -1, axis)
+    got = fwht(x, axis=axis)
+    assert got.dtype == x.dtype
+    ref_np = fwht(x, axis=axis, engine="numpy")
+    if dtype == np.int64:
+        np.testing.assert_array_equal(got, ref.astype(np.int64))
+        np.testing.assert_array_equal(ref_np, got)
+    else:
+        np.testing.assert_allclose(got, ref, rtol=0, atol=_tol(x, n, dtype) * n)
+        np.testing.assert_allclose(ref_np, got, rtol=0, atol=_tol(x, n, dtype) * n)
+    y = x.copy()
+    ptr = y.__array_interface__["data"][0]
+    assert fwht(y, axis=axis, out=y) is y and y.__array_interface__["data"][0] == ptr
+    np.testing.assert_array_equal(y, got)
+
+
+def test_inner_axis_threads_and_long_axis_fallback(monkeypatch):
+    monkeypatch.setattr(nbwht, "MIN_PARALLEL", 1)
+    rng = np.random.default_rng(6)
+    for shape, axis in [((4, 256, 33), 1), ((1, 512, 300), 1), ((256, 64), 0)]:
+        x = rng.standard_normal(shape)
+        one = fwht(x, axis=axis)
+        for n_jobs in (2, 3):
+            np.testing.assert_array_equal(fwht(x, axis=axis, n_jobs=n_jobs), one)
+    x = rng.standard_normal((2**15, 8))  # longer than the strided kernel takes: moved last
+    np.testing.assert_allclose(fwht(x, axis=0), fwht(np.ascontiguousarray(x.T)).T,
+                               rtol=0, atol=1e-9)

@@ -425,3 +425,45 @@ def fwht_rows(x, scale=1, n_threads=1):
                                                    ab[1] * width, scale, do_scale), col_parts))
     return x
 
+
+@njit(**_opts)
+def fwht_axis_serial(x, scale, do_scale, width, c0, c1):
+    """Transform along the middle axis of the C-contiguous 3-D ``x``, columns ``c0 .. c1``
+    of every slab ``x[p]`` (an ``(n, post)`` matrix: the column kernel, ``n`` blocks of
+    ``post`` values)."""
+    for p in range(x.shape[0]):
+        slab = x[p]
+        _columns(slab.reshape(slab.size), x.shape[2], width, c0, c1, scale, do_scale)
+    return x
+
+
+@register_kernel("fwht_axis", "numba")
+def fwht_axis(x, scale=1, n_threads=1):
+    """Transform along axis 1 of the C-contiguous 3-D ``x`` of shape ``(pre, n, post)`` in
+    place, in natural order, times ``scale``; threads share the slabs, or the columns of
+    each slab when there are fewer slabs than threads. Returns ``x``.
+
+    Efficient when an ``n x width`` panel fits in L2 with ``width >= 8`` (the caller
+    moves the axis last otherwise).
+    """
+    pre, n, post = x.shape
+    size = x.dtype.itemsize
+    width = max(1, min(PANEL_BYTES, PANEL_MAX_BYTES // max(n, 1)) // size)
+    do_scale = scale != 1
+    scale = x.dtype.type(scale)
+    n_threads = max(1, int(n_threads))
+    if n_threads == 1 or x.size < MIN_PARALLEL or x.size == 0:
+        return fwht_axis_serial(x, scale, do_scale, width, 0, post)
+    if pre >= n_threads:
+        parts = _split(pre, n_threads)
+        list(_pool(len(parts)).map(
+            lambda ab: fwht_axis_serial(x[ab[0]:ab[1]], scale, do_scale, width, 0, post),
+            parts))
+        return x
+    n_pan = -(-post // width)
+    parts = _split(n_pan, n_threads)
+    list(_pool(len(parts)).map(
+        lambda ab: fwht_axis_serial(x, scale, do_scale, width, ab[0] * width,
+                                    min(ab[1] * width, post)), parts))
+    return x
+
