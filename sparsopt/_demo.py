@@ -342,6 +342,46 @@ def task_sparse_wht(rows, figs, quick):
                  dt))
 
 
+def _image_rows(quick):
+    """Grey rows of the bundled 'china' image, cropped to 2**k columns (427 x 640 -> 512)."""
+    from sklearn.datasets import load_sample_image
+
+    rgb = load_sample_image("china.jpg").astype(np.float64) / 255.0
+    grey = rgb.mean(axis=2)[:, :512]
+    return np.ascontiguousarray(grey[:128] if quick else grey)
+
+
+def _transform_fwht(X):
+    """Dense fwht of every row: round-trip error and the speed-up over the NumPy reference."""
+    from .transforms import fwht, ifwht
+
+    def best_of(fn, k=5):
+        best = np.inf
+        for _ in range(k):
+            t0 = time.perf_counter()
+            out = fn()
+            best = min(best, time.perf_counter() - t0)
+        return out, best
+
+    C, t_nb = best_of(lambda: fwht(X))
+    _, t_np = best_of(lambda: fwht(X, engine="numpy"), 3)
+    err = float(np.abs(ifwht(C) - X).max())
+    return "fwht (Numba)", f"round-trip err {err:.1e}, {t_np / t_nb:.0f}x numpy ref", t_nb
+
+
+#: one entry per transform; each takes the image rows and returns (method, quality, seconds)
+TRANSFORM_METHODS = [_transform_fwht]
+
+
+def task_transforms(rows, figs, quick):
+    """Walsh-Hadamard transforms of the rows of a bundled image."""
+    X = _image_rows(quick)
+    label = f"WHT of image rows, {X.shape[0]}x{X.shape[1]}"
+    for method in TRANSFORM_METHODS:
+        name, quality, dt = method(X)
+        rows.append((label, name, quality, dt))
+
+
 def _plot(figs, out):
     try:
         import matplotlib
@@ -439,6 +479,9 @@ TASKS = [
     ("online dictionary learning on image patches", task_dictionary),
     ("entropic optimal transport: Sinkhorn-Newton-Sparse vs Sinkhorn", task_transport),
     ("sparse Walsh-Hadamard transform of a black box with SPRIGHT", task_sparse_wht),
+
+
+    ("Walsh-Hadamard transforms of image rows", task_transforms),
 ]
 
 

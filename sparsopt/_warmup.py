@@ -66,6 +66,7 @@ def warmup(dtypes=("float32", "float64"), verbose=False):
         timings.update(_warm_coding(dtype, verbose))
         timings.update(_warm_bcd(dtype, verbose))
         timings.update(_warm_spright(dtype, verbose))
+        timings.update(_warm_wht(dtype, verbose))
     timings.update(_warm_ot(verbose))
     timings.update(_warm_trees(verbose))
     return timings
@@ -121,6 +122,27 @@ def _warm_spright(dtype, verbose):
     query, _, _ = make_sparse_walsh(8, 3, dtype=dtype, random_state=0)
     spright(query, 8, 3, random_state=0, engine="numba")
     key = ("walsh_eval, spright_classify, spright_peel", dtype.name)
+    out = {key: time.perf_counter() - t0}
+    if verbose:
+        print(f"warmup: {key[0]:<45} {key[1]:<8} {out[key]:.3f}s")
+    return out
+
+
+def _warm_wht(dtype, verbose):
+    """Compile the fast Walsh-Hadamard kernel for ``dtype``: the serial entry and the
+    two entries the threads call on one long row."""
+    import numpy as np
+
+    from .backends._numba import wht
+    from .transforms import fwht
+
+    t0 = time.perf_counter()
+    fwht(np.ones((2, 8), dtype=dtype), normalize="ortho")
+    fwht(np.ones((2, 8, 16), dtype=dtype), axis=1)  # an inner axis, where it lies
+    row = np.ones(32, dtype=dtype)
+    wht._blocks(row, 16, 8, 0, 2)
+    wht._columns(row, 16, 2, 0, 16, row[0], False)
+    key = ("fwht_rows, fwht_axis", dtype.name)
     out = {key: time.perf_counter() - t0}
     if verbose:
         print(f"warmup: {key[0]:<45} {key[1]:<8} {out[key]:.3f}s")

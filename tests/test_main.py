@@ -9,9 +9,9 @@ from sparsopt._demo import run_demo
 def test_demo_quick_runs_every_task_and_writes_plots(tmp_path, capsys):
     rows = run_demo(out=str(tmp_path), quick=True)
     tasks = {r[0] for r in rows}
-    assert len(tasks) == 8
+    assert len(tasks) == 9
     out = capsys.readouterr().out
-    assert "task" in out and "quality" in out and "[10/10]" in out
+    assert "task" in out and "quality" in out and "[11/11]" in out
     assert sorted(os.listdir(tmp_path)) == ["denoising.png", "dictionary.png",
                                             "logistic_digits.png", "recovery.png",
                                             "sparse_coding.png", "transport.png"]
@@ -28,6 +28,9 @@ def test_demo_quick_runs_every_task_and_writes_plots(tmp_path, capsys):
     assert err["SparseCoder(l1/2)"] < err["SparseCoder(l1)"]
     # sparse regression: every penalty of the one engine predicts (held-out R^2)
     r2 = {r[1]: float(r[2].split()[2].rstrip(",")) for r in rows if r[0].startswith("diabetes")}
+    # the dense Walsh-Hadamard transform inverts to rounding
+    wht = {r[1]: float(r[2].split()[2].rstrip(",")) for r in rows if r[0].startswith("WHT")}
+    assert wht["fwht (Numba)"] < 1e-12
     assert len(r2) == 3 and all(v > 0.3 for v in r2.values())
     # SPRIGHT recovers the sparse spectrum exactly from a fraction of the values
     assert any(r[0].startswith("sparse WHT") and "exact True" in r[2] for r in rows)

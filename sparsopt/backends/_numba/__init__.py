@@ -16,4 +16,5 @@ from . import (  # noqa: E402,F401  (registers kernels)
     sparse_coding,
     spright,
     trees,
+    wht,
 )

@@ -1,0 +1,193 @@
+"""Walsh-Hadamard transforms: the dense ``sparsopt.transforms.fwht`` against the NumPy
+reference, the CPU peers that install, and a memory copy (the bandwidth bound).
+
+Run ``python benchmarks/bench_wht.py`` (n = 2**10 .. 2**24, float64 and float32;
+``--quick``: up to 2**20; ``--part spright`` / ``all`` adds the sparse-WHT benchmark
+of ``benchmarks/_bench_spright.py`` when that file exists).
+
+Dense part. For each n the batch has ``max(1, 2**20 // n)`` rows, so the small sizes do
+comparable work. Every implementation transforms the same input (copied into its
+buffer before each run, untimed); the time is the minimum (and median) of ``--repeat``
+runs after one warm-up run (JIT compilation excluded and reported separately). Rows:
+
+* ``numpy reference``: sparsopt's NumPy kernel (radix-2, one vectorised pass per stage);
+* ``sparsopt``: ``fwht(buf, out=buf)`` in place, 1 thread, and ``n_jobs=2``;
+* ``ffht`` (``pip install --no-build-isolation ffht-unofficial``: its ``setup.py`` imports
+  NumPy; FALCONN's AVX FFHT, ``fht_`` in place with ``nthreads`` 1 and 2, 1-D only: a
+  Python loop over the rows), ``pyfwht`` (``backend="cpu"``; returns a new array),
+  ``hadamard-transform`` (PyTorch on the CPU, 1 torch thread; normalised, compared with
+  ``normalize="ortho"``): whichever import; the others are listed with the error;
+* ``np.copyto``: a copy of the same array, the memory-bandwidth bound of one pass.
+
+Ratios: numpy reference / sparsopt (goal >= 3), fastest one-thread peer / sparsopt 1
+thread and ffht 2 threads / sparsopt 2 threads (goal >= 1), sparsopt / copy (goal <= 2)
+for 1 and 2 threads. Outputs are checked against the NumPy
+reference before any timing. Threads are pinned with threadpoolctl (``--threads``).
+"""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+# _harness first: it pins the thread-count environment variables before numpy/numba load
+from _harness import fmt_time, parse_args  # noqa: I001
+
+import statistics
+import time
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+from sparsopt.transforms import fwht
+
+NOT_INSTALLED = {}
+
+
+def _peers():
+    """``{name: (fn(buf) -> result, normalised)}`` for the peers that import."""
+    peers = {}
+    try:
+        import ffht
+
+        def run_ffht(buf, nthreads=1):
+            for row in buf:
+                ffht.fht_(row, nthreads)
+            return buf
+
+        peers["ffht"] = (run_ffht, False)
+        peers["ffht (nthreads=2)"] = (lambda buf: run_ffht(buf, 2), False)
+    except Exception as exc:  # ImportError, or a build without this CPU's instructions
+        NOT_INSTALLED["ffht-unofficial"] = f"{type(exc).__name__}: {exc}"
+    try:
+        import pyfwht
+
+        peers["pyfwht"] = (lambda buf: pyfwht.fwht(buf, backend="cpu"), False)
+    except Exception as exc:
+        NOT_INSTALLED["pyfwht"] = f"{type(exc).__name__}: {exc}"
+    try:
+        import torch
+        from hadamard_transform import hadamard_transform
+
+        torch.set_num_threads(1)
+        peers["hadamard-transform"] = (
+            lambda buf: hadamard_transform(torch.from_numpy(buf)).numpy(), True)
+    except Exception as exc:
+        NOT_INSTALLED["hadamard-transform"] = f"{type(exc).__name__}: {exc}"
+    return peers
+
+
+def _time(fn, x, buf, repeat):
+    """Warm-up run, then ``repeat`` runs on a fresh copy of ``x``; (warm-up, min, median, out)."""
+    np.copyto(buf, x)
+    t0 = time.perf_counter()
+    out = fn(buf)
+    warm = time.perf_counter() - t0
+    times = []
+    for _ in range(repeat):
+        np.copyto(buf, x)
+        t0 = time.perf_counter()
+        out = fn(buf)
+        times.append(time.perf_counter() - t0)
+    return warm, min(times), statistics.median(times), np.array(out, copy=True)
+
+
+def bench_dense(args):
+    peers = _peers()
+    max_log = 20 if args.quick else 24
+    dtypes = {"float64": [np.float64], "float32": [np.float32],
+              "both": [np.float64, np.float32]}[args.dtype]
+    results = []
+    for dtype in dtypes:
+        for log_n in range(10, max_log + 1, 2):
+            n = 2**log_n
+            rows = max(1, 2**20 // n)
+            rng = np.random.default_rng(log_n)
+            x = rng.standard_normal((rows, n)).astype(dtype)
+            buf = np.empty_like(x)
+            repeat = args.repeat if log_n <= 20 else max(2, args.repeat // 2)
+            impls = {
+                "numpy reference": (lambda b: fwht(b, out=b, engine="numpy"), False),
+                "sparsopt (1 thread)": (lambda b: fwht(b, out=b), False),
+                "sparsopt (n_jobs=2)": (lambda b: fwht(b, out=b, n_jobs=2), False),
+                **peers,
+                "np.copyto": (lambda b, x=x: np.copyto(b, x), None),
+            }
+            ref = ref_ortho = None
+            row = {"dtype": np.dtype(dtype).name, "n": n, "rows": rows}
+            for name, (fn, normalised) in impls.items():
+                try:
+                    warm, tmin, tmed, out = _time(fn, x, buf, repeat)
+                except Exception as exc:  # a peer without this dtype
+                    if name not in peers:
+                        raise
+                    NOT_INSTALLED[f"{name} ({row['dtype']})"] = f"{type(exc).__name__}: {exc}"
+                    row[name] = None
+                    continue
+                if normalised is not None:  # check against the NumPy reference output
+                    if ref is None:
+                        ref = fwht(x, engine="numpy").astype(np.float64)
+                        ref_ortho = ref / np.sqrt(n)
+                    want = ref_ortho if normalised else ref
+                    scale = np.abs(want).max() + 1.0
+                    err = np.abs(out.astype(np.float64) - want).max() / scale
+                    tol = 1e-4 if dtype == np.float32 else 1e-10
+                    if not err < tol:
+                        raise AssertionError(f"{name} at n={n}: relative error {err:.2e}")
+                row[name] = tmin
+                print(f"  {row['dtype']} n=2**{log_n} x{rows:<5} {name:<22} min {fmt_time(tmin):>9}"
+                      f"  median {fmt_time(tmed):>9}  warm-up {fmt_time(warm)}",
+                      file=sys.stderr, flush=True)
+            results.append(row)
+    return results, list(peers)
+
+
+def print_dense(results, peer_names, markdown=True):
+    cols = ["numpy reference", "sparsopt (1 thread)", "sparsopt (n_jobs=2)", *peer_names,
+            "np.copyto"]
+    head = ["dtype", "n", "rows", *cols, "numpy/ours", "best peer/ours", "ffht(2)/ours(2)",
+            "ours/copy", "ours(2)/copy"]
+    single = [p for p in peer_names if "nthreads" not in p]
+    lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
+    for r in results:
+        one, two, copy = r["sparsopt (1 thread)"], r["sparsopt (n_jobs=2)"], r["np.copyto"]
+        best_peer = min((r[p] for p in single if r[p] is not None), default=None)
+        ffht2 = r.get("ffht (nthreads=2)")
+        cells = [r["dtype"], f"2^{int(np.log2(r['n']))}", str(r["rows"])]
+        cells += ["-" if r[c] is None else fmt_time(r[c]) for c in cols]
+        cells += [f"{r['numpy reference'] / one:.1f}",
+                  "-" if best_peer is None else f"{best_peer / one:.2f}",
+                  "-" if ffht2 is None else f"{ffht2 / two:.2f}",
+                  f"{one / copy:.2f}", f"{two / copy:.2f}"]
+        lines.append("| " + " | ".join(cells) + " |")
+    print("\n".join(lines))
+    print("\nTimes: minimum of the runs. numpy/ours and best peer/ours > 1: sparsopt (1 thread) "
+          "is faster; ours/copy: sparsopt time over one np.copyto of the same array.")
+    for name, err in NOT_INSTALLED.items():
+        print(f"note: peer {name} not available: {err}")
+    print("note: peer hadamard-transform is normalised (1/sqrt(n)); its output is checked "
+          "against the orthonormal transform, and sparsopt is timed unnormalised.")
+
+
+def main(argv=None):
+    def extra(p):
+        p.add_argument("--part", choices=("dense", "spright", "all"), default="dense",
+                       help="dense FWHT, sparse WHT (SPRIGHT) or both (default: dense)")
+        p.add_argument("--dtype", choices=("float64", "float32", "both"), default="both")
+
+    args = parse_args(__doc__.splitlines()[0], argv, add_arguments=extra)
+    with threadpool_limits(limits=args.threads):
+        if args.part in ("dense", "all"):
+            results, peer_names = bench_dense(args)
+            print_dense(results, peer_names)
+        if args.part in ("spright", "all"):
+            try:
+                from _bench_spright import bench_spright
+            except ImportError as exc:
+                print(f"note: the SPRIGHT benchmark is not available ({exc}).")
+            else:
+                bench_spright(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,469 @@
+"""Numba kernels: the dense fast Walsh-Hadamard transform (``fwht_rows``).
+
+``fwht_rows(x, scale=1, n_threads=1)`` transforms every row of a C-contiguous 2-D
+array in place, unnormalised (then multiplied by ``scale``) and in natural (Hadamard)
+order, exactly as the NumPy reference in ``backends/_numpy/wht.py``. Supported
+dtypes: float32, float64 and int64 (exact integer arithmetic; the caller checks that
+nothing overflows). ``scale`` has the dtype of ``x``.
+
+How it is fast (the NumPy reference makes one pass over memory per stage):
+
+* **Fused stages.** The first three stages (``h = 1, 2, 4``) are done on every
+  8-element group in registers, written as a loop over groups with stride-8 loads
+  that LLVM turns into vector loads and shuffles; the next three (``h = 8 .. 32``) on
+  every 64-element group. Later stages go three at a time (radix-8 butterflies,
+  ``h, 2h, 4h``), then a radix-4 or radix-2 stage for what is left. Every inner loop
+  runs over slices (non-negative indices, no wrap-around test), so it vectorises.
+* **Cache blocking.** A row is cut into blocks of ``block`` elements (<= 1 MiB, in L2);
+  each block is transformed completely (itself in sub-blocks of ``l1`` elements,
+  32 KiB, in L1: all stages that fit in L1 first, then the rest inside the block).
+  The remaining stages couple the blocks: seen as a matrix of ``R = n / block`` rows
+  of ``block`` columns, they are a length-``R`` transform down every column; they are
+  done on panels of ``width`` columns (an ``R x width`` panel stays in L2) with
+  radix-8 butterflies vectorised along the panel's rows. So a row of 2**24 floats is
+  read from and written to memory twice. Every pass costs about the same whatever its
+  radix (8, 4 or 2), so ``block`` is chosen per length for the fewest passes
+  (``_geometry``).
+* **Threads** (``n_threads > 1``, kernels release the GIL): over rows when there are
+  at least as many rows as threads; for fewer, longer rows, the blocks of a row are
+  shared among the threads, then (after a barrier) its column panels.
+
+The fused butterflies add in a different order than the radix-2 reference, but each
+output is the same sum of ``n`` signed inputs: in integers the results are identical,
+in floating point they agree to rounding (about ``log2(n) * eps * sqrt(sum x**2)``).
+"""
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+from numba import njit
+
+from .._registry import register_kernel
+
+_opts = dict(cache=True, nogil=True)
+
+#: largest block transformed at once (in L2), an L1 sub-block, a panel row (at most),
+#: a whole panel (at most)
+BLOCK_BYTES = 1 << 20
+L1_BYTES = 1 << 15
+PANEL_BYTES = 1 << 12
+PANEL_MAX_BYTES = 1 << 20
+#: at most this many blocks when the size allows (more cost extra in the column pass:
+#: 2**24 float64 in 512 blocks measured ~10-20% slower than in 256 with fewer passes)
+MAX_BLOCKS = 256
+#: below this many elements a call runs in one thread (a thread costs more than it saves)
+MIN_PARALLEL = 1 << 16
+
+
+@njit(**_opts)
+def _stages_123(v):
+    """Stages ``h = 1, 2, 4`` on every 8-group of ``v`` (``v.size % 8 == 0``)."""
+    for i in range(v.size // 8):
+        j = 8 * i
+        a0 = v[j]
+        a1 = v[j + 1]
+        a2 = v[j + 2]
+        a3 = v[j + 3]
+        a4 = v[j + 4]
+        a5 = v[j + 5]
+        a6 = v[j + 6]
+        a7 = v[j + 7]
+        b0 = a0 + a1
+        b1 = a0 - a1
+        b2 = a2 + a3
+        b3 = a2 - a3
+        b4 = a4 + a5
+        b5 = a4 - a5
+        b6 = a6 + a7
+        b7 = a6 - a7
+        c0 = b0 + b2
+        c2 = b0 - b2
+        c1 = b1 + b3
+        c3 = b1 - b3
+        c4 = b4 + b6
+        c6 = b4 - b6
+        c5 = b5 + b7
+        c7 = b5 - b7
+        v[j] = c0 + c4
+        v[j + 4] = c0 - c4
+        v[j + 1] = c1 + c5
+        v[j + 5] = c1 - c5
+        v[j + 2] = c2 + c6
+        v[j + 6] = c2 - c6
+        v[j + 3] = c3 + c7
+        v[j + 7] = c3 - c7
+
+
+@njit(**_opts)
+def _stages_456(v):
+    """Stages ``h = 8, 16, 32`` on every 64-group of ``v`` (``v.size % 64 == 0``)."""
+    for i in range(0, v.size, 64):
+        w = v[i:i + 64]
+        for k in range(8):
+            a0 = w[k]
+            a1 = w[k + 8]
+            a2 = w[k + 16]
+            a3 = w[k + 24]
+            a4 = w[k + 32]
+            a5 = w[k + 40]
+            a6 = w[k + 48]
+            a7 = w[k + 56]
+            b0 = a0 + a1
+            b1 = a0 - a1
+            b2 = a2 + a3
+            b3 = a2 - a3
+            b4 = a4 + a5
+            b5 = a4 - a5
+            b6 = a6 + a7
+            b7 = a6 - a7
+            c0 = b0 + b2
+            c2 = b0 - b2
+            c1 = b1 + b3
+            c3 = b1 - b3
+            c4 = b4 + b6
+            c6 = b4 - b6
+            c5 = b5 + b7
+            c7 = b5 - b7
+            w[k] = c0 + c4
+            w[k + 32] = c0 - c4
+            w[k + 8] = c1 + c5
+            w[k + 40] = c1 - c5
+            w[k + 16] = c2 + c6
+            w[k + 48] = c2 - c6
+            w[k + 24] = c3 + c7
+            w[k + 56] = c3 - c7
+
+
+@njit(inline="always", **_opts)
+def _radix8(v0, v1, v2, v3, v4, v5, v6, v7):
+    """Three fused stages on eight equal slices: ``v_j <- sum_i H8[j, i] v_i``."""
+    for k in range(v0.size):
+        a0 = v0[k]
+        a1 = v1[k]
+        a2 = v2[k]
+        a3 = v3[k]
+        a4 = v4[k]
+        a5 = v5[k]
+        a6 = v6[k]
+        a7 = v7[k]
+        b0 = a0 + a1
+        b1 = a0 - a1
+        b2 = a2 + a3
+        b3 = a2 - a3
+        b4 = a4 + a5
+        b5 = a4 - a5
+        b6 = a6 + a7
+        b7 = a6 - a7
+        c0 = b0 + b2
+        c2 = b0 - b2
+        c1 = b1 + b3
+        c3 = b1 - b3
+        c4 = b4 + b6
+        c6 = b4 - b6
+        c5 = b5 + b7
+        c7 = b5 - b7
+        v0[k] = c0 + c4
+        v4[k] = c0 - c4
+        v1[k] = c1 + c5
+        v5[k] = c1 - c5
+        v2[k] = c2 + c6
+        v6[k] = c2 - c6
+        v3[k] = c3 + c7
+        v7[k] = c3 - c7
+
+
+@njit(inline="always", **_opts)
+def _radix4(v0, v1, v2, v3):
+    """Two fused stages on four equal slices."""
+    for k in range(v0.size):
+        a0 = v0[k]
+        a1 = v1[k]
+        a2 = v2[k]
+        a3 = v3[k]
+        b0 = a0 + a1
+        b1 = a0 - a1
+        b2 = a2 + a3
+        b3 = a2 - a3
+        v0[k] = b0 + b2
+        v2[k] = b0 - b2
+        v1[k] = b1 + b3
+        v3[k] = b1 - b3
+
+
+@njit(inline="always", **_opts)
+def _radix2(v0, v1):
+    """One stage on two equal slices."""
+    for k in range(v0.size):
+        a0 = v0[k]
+        a1 = v1[k]
+        v0[k] = a0 + a1
+        v1[k] = a0 - a1
+
+
+@njit(**_opts)
+def _stages(v, h, m):
+    """Stages ``h, 2h, ..., m/2`` on every ``m``-group of the contiguous ``v``."""
+    while 8 * h <= m:
+        for i in range(0, v.size, 8 * h):
+            _radix8(v[i:i + h], v[i + h:i + 2 * h], v[i + 2 * h:i + 3 * h],
+                    v[i + 3 * h:i + 4 * h], v[i + 4 * h:i + 5 * h], v[i + 5 * h:i + 6 * h],
+                    v[i + 6 * h:i + 7 * h], v[i + 7 * h:i + 8 * h])
+        h *= 8
+    if 4 * h <= m:
+        for i in range(0, v.size, 4 * h):
+            _radix4(v[i:i + h], v[i + h:i + 2 * h], v[i + 2 * h:i + 3 * h],
+                    v[i + 3 * h:i + 4 * h])
+        h *= 4
+    if 2 * h <= m:
+        for i in range(0, v.size, 2 * h):
+            _radix2(v[i:i + h], v[i + h:i + 2 * h])
+
+
+@njit(**_opts)
+def _small(v):
+    """The whole transform of a contiguous ``v`` that fits in L1."""
+    m = v.size
+    if m < 64:
+        _stages(v, 1, m)
+        return
+    _stages_123(v)
+    _stages_456(v)
+    _stages(v, 64, m)
+
+
+@njit(**_opts)
+def _short_rows(flat, n, l1, scale, do_scale):
+    """Every ``n``-group of the contiguous ``flat`` (rows of ``n <= l1`` values, back to
+    back), transformed ``l1`` values at a time: short rows cost no per-row overhead."""
+    for s in range(0, flat.size, l1):
+        v = flat[s:s + l1]
+        if n >= 8:
+            _stages_123(v)
+            if n >= 64:
+                _stages_456(v)
+                _stages(v, 64, n)
+            else:
+                _stages(v, 8, n)
+        else:
+            _stages(v, 1, n)
+        if do_scale:
+            _scale(v, scale)
+
+
+@njit(**_opts)
+def _scale(v, scale):
+    for k in range(v.size):
+        v[k] *= scale
+
+
+@njit(**_opts)
+def _block(v, l1, scale, do_scale):
+    """The whole transform of a contiguous ``v`` that fits in L2 (L1 sub-blocks first)."""
+    m = v.size
+    if m <= l1:
+        _small(v)
+    else:
+        for s in range(0, m, l1):
+            _small(v[s:s + l1])
+        _stages(v, l1, m)
+    if do_scale:
+        _scale(v, scale)
+
+
+@njit(**_opts)
+def _blocks(row, block, l1, b0, b1):
+    """Transform blocks ``b0 .. b1 - 1`` (each of ``block`` elements) of ``row``."""
+    for b in range(b0, b1):
+        _block(row[b * block:(b + 1) * block], l1, row[0], False)
+
+
+@njit(**_opts)
+def _columns(row, block, width, c0, c1, scale, do_scale):
+    """The cross-block stages of ``row`` (``R`` blocks of ``block`` columns), for the
+    columns ``c0 .. c1 - 1``, on panels of ``width`` columns; then the scaling."""
+    n_blk = row.size // block
+    for cs in range(c0, c1, width):
+        ce = min(cs + width, c1)
+        h = 1
+        while 8 * h <= n_blk:
+            for i in range(0, n_blk, 8 * h):
+                for r in range(i, i + h):
+                    p = r * block
+                    s = h * block
+                    _radix8(row[p + cs:p + ce], row[p + s + cs:p + s + ce],
+                            row[p + 2 * s + cs:p + 2 * s + ce],
+                            row[p + 3 * s + cs:p + 3 * s + ce],
+                            row[p + 4 * s + cs:p + 4 * s + ce],
+                            row[p + 5 * s + cs:p + 5 * s + ce],
+                            row[p + 6 * s + cs:p + 6 * s + ce],
+                            row[p + 7 * s + cs:p + 7 * s + ce])
+            h *= 8
+        if 4 * h <= n_blk:
+            for i in range(0, n_blk, 4 * h):
+                for r in range(i, i + h):
+                    p = r * block
+                    s = h * block
+                    _radix4(row[p + cs:p + ce], row[p + s + cs:p + s + ce],
+                            row[p + 2 * s + cs:p + 2 * s + ce],
+                            row[p + 3 * s + cs:p + 3 * s + ce])
+            h *= 4
+        if 2 * h <= n_blk:
+            for i in range(0, n_blk, 2 * h):
+                for r in range(i, i + h):
+                    p = r * block
+                    s = h * block
+                    _radix2(row[p + cs:p + ce], row[p + s + cs:p + s + ce])
+        if do_scale:
+            for r in range(n_blk):
+                _scale(row[r * block + cs:r * block + ce], scale)
+
+
+@njit(**_opts)
+def fwht_rows_serial(x, scale, do_scale, block, l1, width):
+    """Transform every row of the C-contiguous 2-D ``x`` in place, in this thread."""
+    n = x.shape[1]
+    if n <= l1:
+        _short_rows(x.reshape(x.size), n, l1, scale, do_scale)
+        return x
+    for i in range(x.shape[0]):
+        row = x[i]
+        if n <= block:
+            _block(row, l1, scale, do_scale)
+        else:
+            _blocks(row, block, l1, 0, n // block)
+            _columns(row, block, width, 0, block, scale, do_scale)
+    return x
+
+
+def _passes(n_stages):
+    return -(-n_stages // 3)  # radix-8 passes, the last one radix-4 or radix-2
+
+
+def _geometry(x):
+    """``(block, l1, width)`` in elements for rows of ``x``.
+
+    Each pass over the data costs about the same (radix 8, 4 or 2: memory bound), so
+    the stages above the L1 sub-blocks are split between the blocks and the columns to
+    make the fewest passes (the L1 sub-blocks have 2**(3k) elements, 2**12 in float64
+    and float32, for whole radix-8 passes): e.g. 2**20 = L1 (2**12) x 2**5 in L2 x 2**3 across
+    blocks (3 passes), not 2**4 x 2**4 (4 passes), with at most ``MAX_BLOCKS`` blocks
+    where the size allows. Among equal splits the largest block wins. Panels are at
+    most ``PANEL_MAX_BYTES`` (in L2) and ``PANEL_BYTES`` wide.
+    """
+    size = x.dtype.itemsize
+    n = x.shape[1]
+    # L1 sub-blocks of 2**(3k) elements: their stages are 4 full passes (3 + 3 + 3 + 3)
+    l1 = 1 << (3 * (((L1_BYTES // size).bit_length() - 1) // 3))
+    max_block = BLOCK_BYTES // size
+    if n <= max_block:
+        return max(n, 1), l1, PANEL_BYTES // size
+    log_l1 = l1.bit_length() - 1
+    rest = n.bit_length() - 1 - log_l1  # stages above the L1 sub-blocks
+    max_sb = (max_block.bit_length() - 1) - log_l1
+    min_sb = min(max(1, rest - (MAX_BLOCKS.bit_length() - 1)), max_sb)
+    best = None
+    for s_b in range(min_sb, max_sb + 1):
+        cost = _passes(s_b) + _passes(rest - s_b)
+        if best is None or cost <= best[0]:
+            best = (cost, s_b)
+    block = l1 << best[1]
+    n_blk = n // block
+    width = max(1, min(PANEL_BYTES, PANEL_MAX_BYTES // n_blk) // size)
+    return block, l1, min(width, block)
+
+
+_POOLS = {}
+
+
+def _pool(n_threads):
+    """A thread pool of ``n_threads`` workers, created once per process (starting threads
+    at every call costs more than a 2**16-point transform; a forked child gets its own,
+    its parent's worker threads do not exist there)."""
+    key = (os.getpid(), n_threads)
+    pool = _POOLS.get(key)
+    if pool is None:
+        pool = _POOLS.setdefault(key, ThreadPoolExecutor(n_threads,
+                                                         thread_name_prefix="fwht"))
+    return pool
+
+
+def _split(n_items, n_parts):
+    bounds = [round(i * n_items / n_parts) for i in range(n_parts + 1)]
+    return [(bounds[i], bounds[i + 1]) for i in range(n_parts) if bounds[i] < bounds[i + 1]]
+
+
+@register_kernel("fwht_rows", "numba")
+def fwht_rows(x, scale=1, n_threads=1):
+    """Transform every row of the C-contiguous 2-D ``x`` in place (see the module doc).
+
+    ``x`` is float32, float64 or int64; ``scale`` (cast to ``x.dtype``) multiplies the
+    result; ``n_threads`` threads share the work. Returns ``x``.
+    """
+    n_rows, n = x.shape
+    block, l1, width = _geometry(x)
+    do_scale = scale != 1
+    scale = x.dtype.type(scale)
+    n_threads = max(1, int(n_threads))
+    if n_threads == 1 or x.size < MIN_PARALLEL or n_rows == 0:
+        return fwht_rows_serial(x, scale, do_scale, block, l1, width)
+    if n_rows >= n_threads or n <= block:
+        parts = _split(n_rows, n_threads)
+        if len(parts) == 1:
+            return fwht_rows_serial(x, scale, do_scale, block, l1, width)
+        list(_pool(len(parts)).map(
+            lambda ab: fwht_rows_serial(x[ab[0]:ab[1]], scale, do_scale, block, l1, width),
+            parts))
+        return x
+    # few long rows: share each row's blocks, then (a barrier) its column panels
+    blk_parts = _split(n // block, n_threads)
+    col_parts = _split(block // width, n_threads)
+    pool = _pool(n_threads)
+    for i in range(n_rows):
+        row = x[i]
+        list(pool.map(lambda ab, row=row: _blocks(row, block, l1, ab[0], ab[1]), blk_parts))
+        list(pool.map(lambda ab, row=row: _columns(row, block, width, ab[0] * width,
+                                                   ab[1] * width, scale, do_scale), col_parts))
+    return x
+
+
+@njit(**_opts)
+def fwht_axis_serial(x, scale, do_scale, width, c0, c1):
+    """Transform along the middle axis of the C-contiguous 3-D ``x``, columns ``c0 .. c1``
+    of every slab ``x[p]`` (an ``(n, post)`` matrix: the column kernel, ``n`` blocks of
+    ``post`` values)."""
+    for p in range(x.shape[0]):
+        slab = x[p]
+        _columns(slab.reshape(slab.size), x.shape[2], width, c0, c1, scale, do_scale)
+    return x
+
+
+@register_kernel("fwht_axis", "numba")
+def fwht_axis(x, scale=1, n_threads=1):
+    """Transform along axis 1 of the C-contiguous 3-D ``x`` of shape ``(pre, n, post)`` in
+    place, in natural order, times ``scale``; threads share the slabs, or the columns of
+    each slab when there are fewer slabs than threads. Returns ``x``.
+
+    Efficient when an ``n x width`` panel fits in L2 with ``width >= 8`` (the caller
+    moves the axis last otherwise).
+    """
+    pre, n, post = x.shape
+    size = x.dtype.itemsize
+    width = max(1, min(PANEL_BYTES, PANEL_MAX_BYTES // max(n, 1)) // size)
+    do_scale = scale != 1
+    scale = x.dtype.type(scale)
+    n_threads = max(1, int(n_threads))
+    if n_threads == 1 or x.size < MIN_PARALLEL or x.size == 0:
+        return fwht_axis_serial(x, scale, do_scale, width, 0, post)
+    if pre >= n_threads:
+        parts = _split(pre, n_threads)
+        list(_pool(len(parts)).map(
+            lambda ab: fwht_axis_serial(x[ab[0]:ab[1]], scale, do_scale, width, 0, post),
+            parts))
+        return x
+    n_pan = -(-post // width)
+    parts = _split(n_pan, n_threads)
+    list(_pool(len(parts)).map(
+        lambda ab: fwht_axis_serial(x, scale, do_scale, width, ab[0] * width,
+                                    min(ab[1] * width, post)), parts))
+    return x
+

@@ -1,0 +1,305 @@
+"""The dense fast Walsh-Hadamard transform: ``sparsopt.transforms.fwht`` / ``ifwht``.
+
+Against ``scipy.linalg.hadamard`` (the matrix product, in exact integers and in
+floats), against the NumPy reference kernel through the public function (any axis,
+batches, both float dtypes), with the Numba kernel's cache geometry shrunk so that
+every code path (L1 sub-blocks, L2 blocks, column panels, radix-8/4/2 remainders,
+threads over rows and within a row) runs on small arrays.
+"""
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+from scipy.linalg import hadamard
+
+import sparsopt.backends._numba.wht as nbwht
+from sparsopt.transforms import fwht, ifwht
+
+FLOATS = (np.float32, np.float64)
+
+
+def _tol(x, n, dtype):
+    eps = float(np.finfo(dtype).eps)
+    mass = float(np.abs(np.asarray(x, dtype=np.float64)).sum()) if np.size(x) else 0.0
+    return 8 * max(1, math.log2(n)) * eps * (mass + 1.0)
+
+
+@st.composite
+def _batch(draw, dtypes=FLOATS, max_log_n=8):
+    dtype = draw(st.sampled_from(dtypes))
+    log_n = draw(st.integers(0, max_log_n))
+    ndim = draw(st.integers(1, 3))
+    axis = draw(st.integers(-ndim, ndim - 1))
+    shape = [draw(st.integers(0, 3)) for _ in range(ndim)]
+    shape[axis] = 2**log_n
+    x = draw(hnp.arrays(dtype, tuple(shape),
+                        elements=st.floats(-100, 100, allow_nan=False, width=32)))
+    return x, axis
+
+
+@settings(max_examples=60, deadline=None)
+@given(case=_batch(), normalize=st.sampled_from([None, "ortho"]), n_jobs=st.sampled_from([None, 2]))
+def test_matches_numpy_reference_any_axis(case, normalize, n_jobs):
+    x, axis = case
+    n = x.shape[axis]
+    got = fwht(x, axis=axis, normalize=normalize, n_jobs=n_jobs, engine="numba")
+    ref = fwht(x, axis=axis, normalize=normalize, engine="numpy")
+    assert got.dtype == x.dtype and got.shape == x.shape
+    np.testing.assert_allclose(got, ref, rtol=0, atol=_tol(x, n, x.dtype))
+
+
+@settings(max_examples=40, deadline=None)
+@given(case=_batch(max_log_n=6))
+def test_matches_scipy_hadamard_matrix(case):
+    x, axis = case
+    n = x.shape[axis]
+    H = hadamard(n).astype(np.float64)
+    ref = np.moveaxis(np.moveaxis(x.astype(np.float64), axis, -1) @ H, -1, axis)
+    np.testing.assert_allclose(fwht(x, axis=axis), ref, rtol=0, atol=_tol(x, n, x.dtype))
+    np.testing.assert_allclose(ifwht(x, axis=axis), ref / n, rtol=0,
+                               atol=_tol(x, n, x.dtype) / n)
+
+
+@pytest.mark.parametrize("log_n", [0, 1, 2, 3, 5, 6, 7, 9, 10])
+def test_integer_exact_mode_equals_hadamard_product(log_n):
+    n = 2**log_n
+    rng = np.random.default_rng(log_n)
+    # entries near 2**44: a float64 transform would round, the int64 one must not
+    x = rng.integers(-(2**44), 2**44, size=(3, n)) + (2**44 + 1)
+    X = fwht(x)
+    assert X.dtype == np.int64
+    H = hadamard(n).astype(object)
+    ref = np.array([[int(v) for v in row] for row in x], dtype=object) @ H
+    assert X.tolist() == ref.tolist()
+    np.testing.assert_array_equal(fwht(x, engine="numpy"), X)
+    np.testing.assert_array_equal(fwht((x // 2**20).astype(np.int32)), fwht(x // 2**20))
+
+
+def test_integer_dtypes_and_booleans():
+    assert fwht(np.array([1, 0, 1, 1], dtype=np.uint8)).tolist() == [3, 1, -1, 1]
+    assert fwht(np.array([True, False])).dtype == np.int64
+    assert fwht(np.arange(4, dtype=np.int16), normalize="ortho").dtype == np.float64
+    assert ifwht(np.arange(4)).dtype == np.float64
+    assert fwht(np.arange(4, dtype=np.float16)).dtype == np.float32
+    np.testing.assert_array_equal(fwht([1, 2, 3, 4]), [10, -2, -4, 0])
+
+
+def test_integer_overflow_is_refused():
+    n = 1024
+    ok = np.full(n, (2**63 - 1) // n, dtype=np.int64)
+    assert fwht(ok)[0] == ok[0] * n
+    with pytest.raises(ValueError, match="overflow int64.*astype"):
+        fwht(ok + 1)
+    with pytest.raises(ValueError, match="overflow"):
+        fwht(np.array([np.iinfo(np.int64).min, 0]))
+    with pytest.raises(ValueError, match="overflow"):
+        fwht(np.array([2**63, 0], dtype=np.uint64))
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_ortho_is_orthogonal_and_involutive(dtype):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((4, 256)).astype(dtype)
+    X = fwht(x, normalize="ortho")
+    rtol = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(np.sum(X.astype(np.float64) ** 2, axis=1),
+                               np.sum(x.astype(np.float64) ** 2, axis=1), rtol=rtol)  # Parseval
+    np.testing.assert_allclose(fwht(X, normalize="ortho"), x, rtol=0, atol=50 * rtol)
+    np.testing.assert_allclose(ifwht(X, normalize="ortho"), x, rtol=0, atol=50 * rtol)
+    np.testing.assert_allclose(ifwht(fwht(x)), x, rtol=0, atol=50 * rtol)
+    H = hadamard(256) / 16.0
+    np.testing.assert_allclose(fwht(np.eye(256), normalize="ortho"), H, atol=1e-15)
+
+
+def test_round_trip_is_exact_on_integers():
+    x = np.random.default_rng(1).integers(-1000, 1000, size=(5, 64))
+    np.testing.assert_array_equal(ifwht(fwht(x)), x)  # power-of-two scaling, exact
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_in_place_without_copy(dtype):
+    x = np.random.default_rng(2).standard_normal((3, 64)).astype(dtype)
+    ref = fwht(x)
+    y = x.copy()
+    ptr = y.__array_interface__["data"][0]
+    out = fwht(y, out=y)
+    assert out is y and y.__array_interface__["data"][0] == ptr
+    np.testing.assert_array_equal(y, ref)
+    z = x.copy()
+    assert ifwht(z, out=z, normalize="ortho") is z
+    np.testing.assert_allclose(z, ref / 8.0, rtol=1e-6)
+    # in place along another axis, and into a separate out
+    w = np.ascontiguousarray(x.T)
+    assert fwht(w, axis=0, out=w) is w
+    np.testing.assert_array_equal(w, ref.T)
+    o = np.empty_like(x)
+    assert fwht(x, out=o) is o
+    np.testing.assert_array_equal(o, ref)
+    o2 = np.empty((64, 3), dtype=dtype).T  # not C-contiguous
+    assert fwht(x, out=o2) is o2
+    np.testing.assert_array_equal(o2, ref)
+
+
+def test_input_is_not_modified_without_out():
+    x = np.arange(16.0)
+    x0 = x.copy()
+    fwht(x)
+    fwht(x.reshape(4, 4), axis=0)
+    np.testing.assert_array_equal(x, x0)
+    x.setflags(write=False)
+    assert fwht(x)[0] == x0.sum()
+
+
+@pytest.fixture
+def tiny_geometry(monkeypatch):
+    """Cache blocks of 16 float64 elements, L1 sub-blocks of 8, panels of 2: every code
+    path of the Numba kernel at n <= 2**12."""
+    monkeypatch.setattr(nbwht, "BLOCK_BYTES", 128)
+    monkeypatch.setattr(nbwht, "L1_BYTES", 64)
+    monkeypatch.setattr(nbwht, "PANEL_BYTES", 16)
+    monkeypatch.setattr(nbwht, "PANEL_MAX_BYTES", 256)
+    monkeypatch.setattr(nbwht, "MIN_PARALLEL", 1)
+
+
+@pytest.mark.parametrize("dtype", (np.float32, np.float64, np.int64))
+@pytest.mark.parametrize("log_n", [4, 5, 6, 7, 8, 9, 10, 11, 12])
+def test_blocked_paths_and_threads(tiny_geometry, dtype, log_n):
+    n = 2**log_n
+    rng = np.random.default_rng(log_n)
+    x = (rng.standard_normal((3, n)) * 100).astype(dtype)
+    ref = fwht(x, engine="numpy")
+    one = fwht(x, engine="numba")
+    if dtype == np.int64:
+        np.testing.assert_array_equal(one, ref)
+    else:
+        np.testing.assert_allclose(one, ref, rtol=0, atol=_tol(x[0], n, dtype) * 10)
+    for n_jobs in (2, 3, -1):
+        np.testing.assert_array_equal(fwht(x, n_jobs=n_jobs), one)  # rows shared
+        np.testing.assert_array_equal(fwht(x[:1], n_jobs=n_jobs), one[:1])  # one row shared
+    if dtype != np.int64:
+        np.testing.assert_array_equal(fwht(x[:1], n_jobs=2, normalize="ortho"),
+                                      fwht(x[:1], normalize="ortho"))
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_threads_give_identical_results_at_default_geometry(dtype):
+    x = np.random.default_rng(3).standard_normal((1, 2**18)).astype(dtype)
+    one = fwht(x)
+    np.testing.assert_array_equal(fwht(x, n_jobs=2), one)
+    np.testing.assert_array_equal(fwht(np.repeat(x[:, :4096], 4, axis=0), n_jobs=2),
+                                  np.repeat(fwht(x[:, :4096]), 4, axis=0))
+    ref = fwht(x, engine="numpy")
+    np.testing.assert_allclose(one, ref, rtol=0, atol=_tol(x, x.size, dtype))
+
+
+def test_nan_and_inf_propagate_to_the_row():
+    x = np.zeros((2, 8))
+    x[0, 3] = np.nan
+    X = fwht(x)
+    assert np.isnan(X[0]).all() and np.all(X[1] == 0)
+    x[0, 3] = np.inf
+    assert np.isinf(fwht(x)[0]).all()
+
+
+@pytest.mark.parametrize("bad, match", [
+    (np.zeros(3), "power of two"),
+    (np.zeros(12), "power of two"),
+    (np.zeros((2, 0)), "power of two.*got 0"),
+])
+def test_length_not_a_power_of_two(bad, match):
+    with pytest.raises(ValueError, match=match):
+        fwht(bad)
+    with pytest.raises(ValueError, match=match):
+        ifwht(bad)
+
+
+def test_bad_arguments():
+    x = np.zeros((2, 8))
+    with pytest.raises(ValueError, match="normalize"):
+        fwht(x, normalize="forward")
+    with pytest.raises(ValueError, match="out must have the shape"):
+        fwht(x, out=np.zeros((2, 4)))
+    with pytest.raises(TypeError, match="out must have dtype float64"):
+        fwht(x, out=np.zeros((2, 8), dtype=np.float32))
+    with pytest.raises(TypeError, match="out must have dtype int64"):
+        fwht(np.zeros(8, dtype=np.int64), out=np.zeros(8))
+    with pytest.raises(TypeError, match="out must be"):
+        fwht(x, out=[0.0] * 16)
+    with pytest.raises(TypeError, match="complex"):
+        fwht(np.zeros(4, dtype=complex))
+    with pytest.raises(TypeError, match="real numeric"):
+        fwht(np.array(["a", "b"]))
+    with pytest.raises(ValueError, match="at least one dimension"):
+        fwht(np.float64(1.0))
+    with pytest.raises(ValueError, match="axis 2 is out of bounds"):
+        fwht(x, axis=2)
+    with pytest.raises(TypeError, match="axis must be an integer"):
+        fwht(x, axis=1.0)
+    with pytest.raises(ValueError, match="n_jobs"):
+        fwht(x, n_jobs=0)
+    with pytest.raises(ValueError, match="engine"):
+        fwht(x, engine="fortran")
+    ro = np.zeros((2, 8))
+    ro.setflags(write=False)
+    with pytest.raises(ValueError, match="read-only"):
+        fwht(x, out=ro)
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # Python >= 3.12: fork + threads
+def test_threads_work_in_a_forked_child(tiny_geometry):
+    """The kernel's thread pool is per process: a fork after a threaded call must not
+    wait on the parent's (absent) worker threads."""
+    import multiprocessing
+
+    x = np.random.default_rng(4).standard_normal((1, 256))
+    ref = fwht(x, n_jobs=2)
+    try:
+        ctx = multiprocessing.get_context("fork")
+    except ValueError:
+        pytest.skip("no fork on this platform")
+    with ctx.Pool(1) as pool:
+        got = pool.apply_async(fwht, (x,), {"n_jobs": 2}).get(timeout=60)
+    np.testing.assert_array_equal(got, ref)
+
+
+@pytest.mark.parametrize("dtype", (np.float32, np.float64, np.int64))
+@pytest.mark.parametrize("shape, axis", [
+    ((3, 64, 20), 1), ((64, 100), 0), ((2, 16, 4, 4), 1), ((8, 2, 9), 0),
+    ((4, 8, 2, 8), 1), ((2, 1024, 16), -2), ((1, 1024, 8), -2),  # the last one is moved
+])
+def test_inner_axis_transformed_where_it_lies(dtype, shape, axis):
+    rng = np.random.default_rng(5)
+    x = (rng.standard_normal(shape) * 50).astype(dtype)
+    n = x.shape[axis]
+    H = hadamard(n).astype(np.float64)
+    ref = np.moveaxis(np.moveaxis(x.astype(np.float64), axis, -1) @ H, -1, axis)
+    got = fwht(x, axis=axis)
+    assert got.dtype == x.dtype
+    ref_np = fwht(x, axis=axis, engine="numpy")
+    if dtype == np.int64:
+        np.testing.assert_array_equal(got, ref.astype(np.int64))
+        np.testing.assert_array_equal(ref_np, got)
+    else:
+        np.testing.assert_allclose(got, ref, rtol=0, atol=_tol(x, n, dtype) * n)
+        np.testing.assert_allclose(ref_np, got, rtol=0, atol=_tol(x, n, dtype) * n)
+    y = x.copy()
+    ptr = y.__array_interface__["data"][0]
+    assert fwht(y, axis=axis, out=y) is y and y.__array_interface__["data"][0] == ptr
+    np.testing.assert_array_equal(y, got)
+
+
+def test_inner_axis_threads_and_long_axis_fallback(monkeypatch):
+    monkeypatch.setattr(nbwht, "MIN_PARALLEL", 1)
+    rng = np.random.default_rng(6)
+    for shape, axis in [((4, 256, 33), 1), ((1, 512, 300), 1), ((256, 64), 0)]:
+        x = rng.standard_normal(shape)
+        one = fwht(x, axis=axis)
+        for n_jobs in (2, 3):
+            np.testing.assert_array_equal(fwht(x, axis=axis, n_jobs=n_jobs), one)
+    x = rng.standard_normal((2**15, 8))  # longer than the strided kernel takes: moved last
+    np.testing.assert_allclose(fwht(x, axis=0), fwht(np.ascontiguousarray(x.T)).T,
+                               rtol=0, atol=1e-9)
