@@ -10,11 +10,16 @@ cross-validation over held-out entries.
 """
 
 from ._altmin import altmin_complete
+from ._estimator import MatrixCompletion
+from ._select import RankSelection, select_rank
 from ._soft_impute import soft_impute
 from .result import CompletionResult
 
 __all__ = [
     "CompletionResult",
+    "MatrixCompletion",
+    "RankSelection",
     "altmin_complete",
+    "select_rank",
     "soft_impute",
 ]
