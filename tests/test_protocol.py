@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 
 import sparsopt
+import sparsopt.completion as comp
 import sparsopt.decomposition as dec
 import sparsopt.ot as ot
 import sparsopt.solvers as sol
@@ -130,6 +131,20 @@ CASES.update({
                                                 dict(n_components=2, tol=1e-14))),
 })
 
+# matrix completion
+def _completion():
+    from sparsopt.datasets import make_low_rank_completion
+
+    return make_low_rank_completion(40, 30, 2, density=0.5, random_state=0)[0]
+
+
+CASES.update({
+    "altmin_complete": (comp.altmin_complete,
+                        lambda: ((_completion(), 2), dict(tol=1e-15, random_state=0))),
+    "soft_impute": (comp.soft_impute,
+                    lambda: ((_completion(), 3), dict(tol=1e-15, random_state=0))),
+})
+
 #: iterating public functions that are not on the protocol, and why
 EXEMPT = {
     "lars": "finite (direct) algorithm: the exact homotopy takes a bounded number of steps",
@@ -147,7 +162,7 @@ EXEMPT = {
 
 def _public_iterative_functions():
     found = {}
-    for mod in (sol, ot, dec):
+    for mod in (sol, ot, dec, comp):
         for name in mod.__all__:
             obj = getattr(mod, name)
             if inspect.isfunction(obj) and "max_iter" in inspect.signature(obj).parameters:
