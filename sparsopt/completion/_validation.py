@@ -27,9 +27,13 @@ def check_observed(X, owner, name="X_observed"):
     if sp.issparse(X):
         if X.ndim != 2:
             raise ValueError(f"{owner}: {name} must be 2-D, got shape {X.shape}.")
-        coo = sp.coo_array(X)
-        coo.sum_duplicates()  # sorts by row then column; keeps explicit zeros
-        rows, cols, vals = coo.row, coo.col, coo.data
+        if X.format == "csr" and X.has_canonical_format:  # sorted, no duplicates
+            rows = np.repeat(np.arange(X.shape[0], dtype=np.int32), np.diff(X.indptr))
+            cols, vals = X.indices, X.data
+        else:
+            coo = sp.coo_array(X)
+            coo.sum_duplicates()  # sorts by row then column; keeps explicit zeros
+            rows, cols, vals = coo.row, coo.col, coo.data
         if vals.dtype.kind not in "fiub":
             raise TypeError(f"{owner}: {name} must be real, got dtype {vals.dtype}.")
         if not np.all(np.isfinite(vals)):

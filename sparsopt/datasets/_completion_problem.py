@@ -7,6 +7,11 @@ import numpy as np
 from ..utils.validation import check_int, check_scalar
 
 
+def _sorted_unique(a):
+    a = np.sort(a)
+    return a[np.concatenate([[True], a[1:] != a[:-1]])]
+
+
 def _sample_positions(total, density, rng):
     """Sorted distinct linear indices of a Bernoulli(``density``) subset of
     ``range(total)``, in ``O(|Omega|)`` memory (no dense mask for large sizes)."""
@@ -15,10 +20,10 @@ def _sample_positions(total, density, rng):
     count = int(rng.binomial(total, density))
     if density > 0.2:
         return np.sort(rng.choice(total, size=count, replace=False))
-    picked = np.unique(rng.integers(0, total, size=count + count // 8 + 64))
+    picked = _sorted_unique(rng.integers(0, total, size=count + count // 8 + 64))
     while picked.size < count:  # rare: too many duplicates
         more = rng.integers(0, total, size=count - picked.size + 64)
-        picked = np.unique(np.concatenate([picked, more]))
+        picked = _sorted_unique(np.concatenate([picked, more]))
     if picked.size > count:
         picked = np.sort(picked[rng.permutation(picked.size)[:count]])
     return picked
