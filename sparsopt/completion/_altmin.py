@@ -90,8 +90,8 @@ def altmin_complete(X_observed, rank, *, solver="auto", alpha=0.0, max_iter=50, 
         exactly (normal equations, Cholesky); ``"sketch"``, by CGLS preconditioned with
         a sketch of the problem (``sketch``, ``sketch_size``, ``n_inner``); ``"auto"``,
         the sketch for ``rank >= 64`` when rows and columns hold on average at least
-        twice ``sketch_size`` observations, else the normal equations (the measured
-        crossover, see the user guide).
+        ``32 * sketch_size`` observations, else the normal equations (the measured
+        crossover: below that the BLAS normal equations are faster, see the user guide).
     alpha : float, default=0.0
         Ridge on the factors (0: plain AltMin; a tiny relative ridge
         ``1e-12 trace(G_i) / k`` is always added for stability).

@@ -16,7 +16,7 @@ float64; ``F`` (the fixed factor, ``(n, k)``) and ``out`` (``(m, k)``) have the 
   ``O(|row| k^2 + k^3 / 3)``.
 * ``als_sketch_solve``: the same problems by sketch-and-precondition (Gu et al. 2023):
   a CountSketch (or Gaussian) sketch ``S A`` of the gathered ``A = F[row]`` with
-  ``s`` rows, a Householder QR ``S A = Q R`` whose ``R`` preconditions a conjugate
+  ``s`` rows, a (LAPACK) QR ``S A = Q R`` whose ``R`` preconditions a conjugate
   gradient on the (damped) normal equations, i.e. CGLS on ``A R^{-1}`` (never plain
   Richardson: it diverges when the sketch is a poor embedding), started at the
   sketch-and-solve point (or the previous ``out`` row when ``warm`` and better). Cost
@@ -208,42 +208,8 @@ def _tri_solve_upper_t(R, k, b, x):
 
 
 @njit(**_opts)
-def _householder_r(B, nr, k):
-    """Householder QR of ``B[:nr, :k]`` applied also to column ``k`` (the right-hand
-    side); on return ``B[:k, :k]`` holds ``R`` (upper) and ``B[:k, k]`` ``Q^T b``.
-    Returns False when a column is (numerically) dependent."""
-    for j in range(k):
-        nrm = 0.0
-        for r in range(j, nr):
-            nrm += B[r, j] * B[r, j]
-        nrm = math.sqrt(nrm)
-        if nrm == 0.0:
-            return False
-        alpha = -nrm if B[j, j] >= 0.0 else nrm
-        # v = x - alpha e1 stored in B[j:, j]; beta = 2 / (v . v)
-        v0 = B[j, j] - alpha
-        vv = v0 * v0 + nrm * nrm - B[j, j] * B[j, j]
-        B[j, j] = v0
-        if vv > 0.0:
-            for c in range(j + 1, k + 1):
-                s = 0.0
-                for r in range(j, nr):
-                    s += B[r, j] * B[r, c]
-                f = 2.0 * s / vv
-                for r in range(j, nr):
-                    B[r, c] -= f * B[r, j]
-        B[j, j] = alpha
-        for r in range(j + 1, nr):
-            B[r, j] = 0.0
-    for j in range(k):
-        if abs(B[j, j]) <= 1e-13 * abs(B[0, 0]):
-            return False
-    return True
-
-
-@njit(**_opts)
 def _sketch_row(indptr, indices, data, F, i, k, s, n_iter, seed, kind, ridge, reg, warm,
-                A, y, B, w, r, g, z, p, q, t, G2, out_row):
+                A, y, B, w, z, p, t, G2, out_row):
     """Sketch-and-precondition solve of row ``i`` into ``w`` (see the module docstring)."""
     p0 = indptr[i]
     n_i, tr = _gather(indptr, indices, data, F, i, k, A, y)
@@ -276,77 +242,55 @@ def _sketch_row(indptr, indices, data, F, i, k, s, n_iter, seed, kind, ridge, re
     sl = math.sqrt(lam)
     for a in range(k):
         B[s + a, a] = sl
-    if not _householder_r(B, nr, k):
-        _normal_row(indptr, indices, data, F, i, k, ridge, reg, A, y, G2, w)
-        return
+    # LAPACK QR of the (damped) sketch: R preconditions, Q^T S y starts
+    Q, R = np.linalg.qr(np.ascontiguousarray(B[:, :k]))
+    r00 = abs(R[0, 0])
     for a in range(k):
-        z[a] = B[a, k]
-    _tri_solve_upper(B, k, z, w)  # sketch-and-solve start
-    # damped residual objective of a candidate: ||y - A v||^2 + lam ||v||^2
-    if warm:
-        f_new = 0.0
-        f_old = 0.0
-        for e in range(n_i):
-            u1 = y[e]
-            u2 = y[e]
-            for a in range(k):
-                u1 -= A[e, a] * w[a]
-                u2 -= A[e, a] * out_row[a]
-            f_new += u1 * u1
-            f_old += u2 * u2
+        if not abs(R[a, a]) > 1e-13 * r00:
+            _normal_row(indptr, indices, data, F, i, k, ridge, reg, A, y, G2, w)
+            return
+    for a in range(k):  # Q^T (S y)
+        v = 0.0
+        for c in range(s + k):
+            v += Q[c, a] * B[c, k]
+        z[a] = v
+    _tri_solve_upper(R, k, z, w)  # sketch-and-solve start
+    As = A[:n_i]
+    ys = y[:n_i]
+    if warm:  # the previous iterate, if its damped objective is lower
         for a in range(k):
-            f_new += lam * w[a] * w[a]
-            f_old += lam * np.float64(out_row[a]) * out_row[a]
+            t[a] = out_row[a]
+        u1 = ys - np.dot(As, w)
+        u2 = ys - np.dot(As, t)
+        f_new = np.dot(u1, u1) + lam * np.dot(w, w)
+        f_old = np.dot(u2, u2) + lam * np.dot(t, t)
         if f_old < f_new:
             for a in range(k):
-                w[a] = out_row[a]
+                w[a] = t[a]
     # preconditioned CGLS on the damped problem, preconditioner M = R^T R
-    for e in range(n_i):
-        v = y[e]
-        for a in range(k):
-            v -= A[e, a] * w[a]
-        r[e] = v
-    for a in range(k):
-        v = -lam * w[a]
-        for e in range(n_i):
-            v += A[e, a] * r[e]
-        g[a] = v
-    _tri_solve_upper_t(B, k, g, t)
-    _tri_solve_upper(B, k, t, z)
+    rr = ys - np.dot(As, w)
+    g = np.dot(As.T, rr) - lam * w
+    _tri_solve_upper_t(R, k, g, t)
+    _tri_solve_upper(R, k, t, z)
     gamma = 0.0
     for a in range(k):
         p[a] = z[a]
         gamma += g[a] * z[a]
-    yy = 0.0
-    for e in range(n_i):
-        yy += y[e] * y[e]
-    floor = _CG_FLOOR * yy  # below: rounding noise, and beta would blow up
+    floor = _CG_FLOOR * np.dot(ys, ys)  # below: rounding noise, and beta would blow up
     for _it in range(n_iter):
         if not gamma > floor:
             break
-        delta = 0.0
-        for e in range(n_i):
-            v = 0.0
-            for a in range(k):
-                v += A[e, a] * p[a]
-            q[e] = v
-            delta += v * v
-        for a in range(k):
-            delta += lam * p[a] * p[a]
+        qq = np.dot(As, p)
+        delta = np.dot(qq, qq) + lam * np.dot(p, p)
         if not delta > 0.0:
             break
         alpha = gamma / delta
         for a in range(k):
             w[a] += alpha * p[a]
-        for e in range(n_i):
-            r[e] -= alpha * q[e]
-        for a in range(k):
-            v = -lam * w[a]
-            for e in range(n_i):
-                v += A[e, a] * r[e]
-            g[a] = v
-        _tri_solve_upper_t(B, k, g, t)
-        _tri_solve_upper(B, k, t, z)
+        rr -= alpha * qq
+        g = np.dot(As.T, rr) - lam * w
+        _tri_solve_upper_t(R, k, g, t)
+        _tri_solve_upper(R, k, t, z)
         gnew = 0.0
         for a in range(k):
             gnew += g[a] * z[a]
@@ -370,11 +314,8 @@ def als_sketch_solve(indptr, indices, data, F, ridge, reg, sketch_size, n_iter, 
     nmax = max(_max_row(indptr), 1)
     A = np.empty((nmax, k))
     y = np.empty(nmax)
-    r = np.empty(nmax)
-    q = np.empty(nmax)
     B = np.empty((s + k, k + 1))
     w = np.zeros(k)
-    g = np.zeros(k)
     z = np.zeros(k)
     p = np.zeros(k)
     t = np.zeros(k)
@@ -384,7 +325,7 @@ def als_sketch_solve(indptr, indices, data, F, ridge, reg, sketch_size, n_iter, 
             _normal_row(indptr, indices, data, F, i, k, ridge, reg, A, y, G2, w)
         else:
             _sketch_row(indptr, indices, data, F, i, k, s, n_iter, seed, kind, ridge, reg,
-                        warm, A, y, B, w, r, g, z, p, q, t, G2, out[i])
+                        warm, A, y, B, w, z, p, t, G2, out[i])
         for a in range(k):
             out[i, a] = w[a]
 
