@@ -225,18 +225,16 @@ def crossover(args):
             out = np.zeros((m, k))
             kn = kernel_for("als_normal_solve", data)
             ks = kernel_for("als_sketch_solve", data)
-            calls = {
-                "normal": lambda: kn(indptr, indices, data, F, 1e-12, 0.0, out),
-                "sketch": lambda: ks(indptr, indices, data, F, 1e-12, 0.0, s, 4, 7, 0, False,
-                                     out),
-            }
+            pat = (indptr, indices, data, F)
+            calls = {"normal": (kn, pat + (1e-12, 0.0, out)),
+                     "sketch": (ks, pat + (1e-12, 0.0, s, 4, 7, 0, False, out))}
             t = {}
-            for name, fn in calls.items():
-                fn()
+            for name, (fn, fargs) in calls.items():
+                fn(*fargs)
                 ts = []
                 for _ in range(3):
                     t0 = time.perf_counter()
-                    fn()
+                    fn(*fargs)
                     ts.append(time.perf_counter() - t0)
                 t[name] = float(np.median(ts))
             body.append([str(k), str(s), f"{L} ({mult}s)", str(m), fmt_time(t["normal"]),
