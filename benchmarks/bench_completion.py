@@ -199,7 +199,7 @@ def bench_size(n, k, args):
             row += ["(not started)" if ours is None else f"{ours:.2e}",
                     "-" if ours is None else f"{run['err'] / max(ours, 1e-300):.3g}"]
         else:
-            row += [f"{run['n_iter']} iterations", f"work |Omega| k iters = {run['work']:.3g}"]
+            row += [f"{run['n_iter']} iterations", f"work (nnz k iters) {run['work']:.3g}"]
         body.append(row)
     print("\n".join(grid(head, body, args.markdown, right=set(range(1, len(head))))))
     return runs
