@@ -89,7 +89,7 @@ def altmin_complete(X_observed, rank, *, solver="auto", alpha=0.0, max_iter=50, 
         How each row's and column's least-squares problem is solved: ``"normal"``,
         exactly (normal equations, Cholesky); ``"sketch"``, by CGLS preconditioned with
         a sketch of the problem (``sketch``, ``sketch_size``, ``n_inner``); ``"auto"``,
-        the sketch for ``rank >= 64`` when rows and columns hold on average at least
+        the sketch for ``rank >= 128`` when rows and columns hold on average at least
         ``32 * sketch_size`` observations, else the normal equations (the measured
         crossover: below that the BLAS normal equations are faster, see the user guide).
     alpha : float, default=0.0

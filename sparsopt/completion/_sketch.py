@@ -7,19 +7,21 @@ from ..utils.validation import check_int
 SKETCHES = {"countsketch": 0, "gaussian": 1}
 
 # ``solver="auto"`` rule, measured (``benchmarks/bench_completion.py --crossover``, one
-# thread, 2-core machine): time of one half step, sketch (CountSketch, s = 4k, 4 CGLS
-# iterations) / normal equations (one BLAS A^T A per row), by rank k and row length L:
+# thread, shared 2-core machine, two runs): time of one half step, sketch (CountSketch,
+# s = 4k, 4 CGLS iterations) / normal equations (one BLAS A^T A per row), by rank k and
+# row length L:
 #
-#   k \ L      2s     8s     32s
-#   5         5.9    5.0    4.0
-#   20        4.3    2.4    1.3
-#   64        3.3    1.2    0.97
-#   128       2.4    1.5    0.85
+#   k \ L      2s          8s          32s
+#   5         5.9 / 5.6   5.0 / 4.1   4.0 / 4.1
+#   20        4.3 / 3.6   2.4 / 3.9   1.3 / 1.1
+#   64        3.3 / 3.4   1.2 / 1.4   0.97 / 1.22
+#   128       2.4 / 2.1   1.5 / 1.5   0.85 / 0.91
 #
-# The sketch only wins for k >= 64 on rows of >= 32 s = 128 k observations; at the
-# oversampling that completion needs (rows of ~5 k log n observations) it never does.
+# The sketch wins (in both runs) only for k >= 128 on rows of >= 32 s = 128 k
+# observations; at the oversampling that completion needs (rows of ~5 k log n
+# observations) it never does.
 #: ``solver="auto"`` picks the sketch solves from this rank on ...
-SKETCH_MIN_RANK = 64
+SKETCH_MIN_RANK = 128
 #: ... when the mean number of observations per row and per column is at least this many
 #: times the sketch size.
 SKETCH_MIN_LENGTH_RATIO = 32.0
