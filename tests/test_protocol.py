@@ -1,6 +1,7 @@
 """The loop and result protocol, walked over every public iterative solver function.
 
-Every public function of ``sparsopt.solvers``, ``sparsopt.ot`` and ``sparsopt.decomposition``
+Every public function of ``sparsopt.solvers``, ``sparsopt.ot``, ``sparsopt.decomposition`` and
+``sparsopt.completion``
 that iterates (it has ``max_iter``) is either in ``CASES`` (a small problem on which it does
 not converge at its first check) or in ``EXEMPT`` with the reason. For each case:
 
