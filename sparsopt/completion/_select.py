@@ -64,6 +64,17 @@ def select_rank(X_observed, ranks, *, cv=5, random_state=None, **params):
     selection : RankSelection
         ``best_rank``, ``mean_rmse`` and the per-fold scores.
 
+    See Also
+    --------
+    MatrixCompletion.score : the same held-out RMSE for a
+        :class:`~sklearn.model_selection.GridSearchCV` over the imputer.
+
+    References
+    ----------
+    .. [1] R. Mazumder, T. Hastie, R. Tibshirani, "Spectral Regularization Algorithms for
+       Learning Large Incomplete Matrices", JMLR 11, 2010 (held-out observed entries to
+       choose the regularisation).
+
     Examples
     --------
     >>> from sparsopt.completion import select_rank

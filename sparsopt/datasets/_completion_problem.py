@@ -69,6 +69,11 @@ def make_low_rank_completion(n_rows, n_cols, rank, density=0.1, noise=0.0, *,
     V : ndarray of shape (n_cols, rank)
         The true factors: ``M = U @ V.T``.
 
+    References
+    ----------
+    .. [1] P. Jain, P. Netrapalli, S. Sanghavi, "Low-rank matrix completion using
+       alternating minimization", STOC 2013 (the random model and its incoherence).
+
     Examples
     --------
     >>> from sparsopt.datasets import make_low_rank_completion
