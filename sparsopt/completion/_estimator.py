@@ -15,7 +15,7 @@ from ..utils.estimator import SparsoptEstimatorMixin
 from ..utils.validation import FLOAT_DTYPES
 from ._altmin import RIDGE, altmin_complete
 from ._pattern import solve_rows
-from ._validation import check_rank
+from ._validation import _list, check_rank
 
 #: fraction of the observed entries that ``score(X)`` hides when given neither ``y`` nor
 #: ``mask``
@@ -163,10 +163,20 @@ class MatrixCompletion(OneToOneFeatureMixin, SparsoptEstimatorMixin, Transformer
         name = type(self).__name__
         check_rank(self.rank, X.shape, name)
         observed = ~np.isnan(X)
+        if not observed.any():
+            raise ValueError(f"{name}: X has no observed entries (all NaN): there is nothing "
+                             "to complete from.")
+        for what, axis in (("rows", 1), ("columns", 0)):
+            empty = np.flatnonzero(~observed.any(axis=axis))
+            if empty.size:
+                raise ValueError(
+                    f"{name}: X has {what} without any observed (non-NaN) entry ({what} "
+                    f"{_list(empty)}); an entirely missing {what[:-1]} cannot be learned "
+                    f"from. Drop these {what} from the training data.")
         counts = observed.sum(axis=0)
-        if self.center and np.all(counts > 0):
+        if self.center:
             mean = np.where(observed, X, 0.0).sum(axis=0, dtype=np.float64) / counts
-        else:  # all-missing columns are refused by the solver with a clear message
+        else:
             mean = np.zeros(X.shape[1])
         self.mean_ = mean.astype(X.dtype)
         rs = check_random_state(self.random_state)

@@ -96,7 +96,12 @@ def test_bad_rank_and_missing_rows_are_clear_errors():
         MatrixCompletion(rank=-1).fit(X)
     bad = X.copy()
     bad[3] = np.nan
-    with pytest.raises(ValueError, match="rows without any observed entry"):
+    with pytest.raises(ValueError, match=r"MatrixCompletion: X has rows without any observed "
+                                         r"\(non-NaN\) entry \(rows 3\)"):
+        MatrixCompletion(rank=2).fit(bad)
+    bad = X.copy()
+    bad[:, 1] = np.nan
+    with pytest.raises(ValueError, match="X has columns without any observed"):
         MatrixCompletion(rank=2).fit(bad)
     bad = X.copy()
     bad[0, 0] = np.inf
