@@ -20,7 +20,9 @@ float64; ``F`` (the fixed factor, ``(n, k)``) and ``out`` (``(m, k)``) have the 
   gradient on the (damped) normal equations, i.e. CGLS on ``A R^{-1}`` (never plain
   Richardson: it diverges when the sketch is a poor embedding), started at the
   sketch-and-solve point (or the previous ``out`` row when ``warm`` and better). Cost
-  ``O(|row| k (1 + n_iter) + s k^2 + k^3)``. Rows with ``|row| <= s`` (nothing to
+  ``O(|row| k (1 + n_iter) + s k^2 + k^3)``. The QR is of ``[S A; sqrt(lam_p) I]`` with
+  ``lam_p = max(lam, 1e-6 trace(A^T A) / k)``: a floor that keeps ``R`` well conditioned
+  when the sketch merges columns (CG still solves the problem damped by ``lam``). Rows with ``|row| <= s`` (nothing to
   gain) are solved exactly by the normal equations.
 * ``als_residual``: ``out_p = data_p - U_i . V_{indices_p}`` over the pattern; returns
   the float64 sum of squares.
@@ -51,6 +53,8 @@ _S63 = np.uint64(63)
 _ONE = np.uint64(1)
 # CG stops once gamma = g' M^{-1} g <= _CG_FLOOR * ||y||^2 (converged to rounding)
 _CG_FLOOR = 1e-26
+# relative floor of the damping inside the preconditioner (see _sketch_row)
+_PREC_FLOOR = 1e-6
 
 
 @njit(**_opts)
@@ -239,7 +243,10 @@ def _sketch_row(indptr, indices, data, F, i, k, s, n_iter, seed, kind, ridge, re
                 for a in range(k):
                     B[b, a] += gv * A[e, a]
                 B[b, k] += gv * y[e]
-    sl = math.sqrt(lam)
+    # the preconditioner's damping has a floor: a sketch that merges columns (CountSketch
+    # with few rows) would make R nearly singular and CG inaccurate; CG still solves the
+    # problem damped by lam, R only needs to be well conditioned
+    sl = math.sqrt(max(lam, _PREC_FLOOR * tr / k))
     for a in range(k):
         B[s + a, a] = sl
     # LAPACK QR of the (damped) sketch: R preconditions, Q^T S y starts

@@ -97,7 +97,8 @@ def als_sketch_solve(indptr, indices, data, F, ridge, reg, sketch_size, n_iter, 
             continue
         S = sketch_matrix(seed, np.arange(indptr[i], indptr[i + 1]), s, kind)
         top = S @ np.column_stack([A, y])
-        B = np.vstack([top, np.column_stack([np.sqrt(lam) * np.eye(k), np.zeros(k)])])
+        lam_p = max(lam, 1e-6 * float(np.sum(A * A)) / k)  # preconditioner damping floor
+        B = np.vstack([top, np.column_stack([np.sqrt(lam_p) * np.eye(k), np.zeros(k)])])
         Q, R = np.linalg.qr(B[:, :k])
         if np.any(np.abs(np.diag(R)) <= 1e-13 * abs(R[0, 0])):
             out[i] = _ridge_svd(A, y, lam)
