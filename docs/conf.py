@@ -132,6 +132,7 @@ sphinx_gallery_conf = {
         "../examples/bcd",
         "../examples/sbl",
         "../examples/optimal_transport",
+        "../examples/completion",
         "*",
     ],
     "download_all_examples": False,

@@ -382,6 +382,29 @@ def task_transforms(rows, figs, quick):
         rows.append((label, name, quality, dt))
 
 
+def task_completion(rows, figs, quick):
+    """Low-rank matrix completion from p = 5 k log(n) / n of the entries: AltMin vs
+    soft-impute."""
+    from .completion import altmin_complete, soft_impute
+    from .datasets import make_low_rank_completion
+
+    n, k = (500, 5) if quick else (2000, 10)
+    p = 5 * k * np.log(n) / n
+    X, U, V = make_low_rank_completion(n, n, k, density=p, random_state=0)
+    M = U @ V.T
+    label = f"complete {n}x{n} rank {k} from {100 * p:.0f}% of entries"
+    for name, run in [("altmin_complete", lambda: altmin_complete(X, k, random_state=0)),
+                      ("soft_impute (nuclear norm)", lambda: soft_impute(X, k,
+                                                                         random_state=0))]:
+        t0 = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            res = run()
+        dt = time.perf_counter() - t0
+        err = np.linalg.norm(res.U @ res.V.T - M) / np.linalg.norm(M)
+        rows.append((label, name, f"rel err {err:.1e} ({res.n_iter} it)", dt))
+
+
 def _plot(figs, out):
     try:
         import matplotlib
@@ -479,9 +502,8 @@ TASKS = [
     ("online dictionary learning on image patches", task_dictionary),
     ("entropic optimal transport: Sinkhorn-Newton-Sparse vs Sinkhorn", task_transport),
     ("sparse Walsh-Hadamard transform of a black box with SPRIGHT", task_sparse_wht),
-
-
     ("Walsh-Hadamard transforms of image rows", task_transforms),
+    ("low-rank matrix completion: AltMin vs soft-impute", task_completion),
 ]
 
 

@@ -67,6 +67,7 @@ def warmup(dtypes=("float32", "float64"), verbose=False):
         timings.update(_warm_bcd(dtype, verbose))
         timings.update(_warm_spright(dtype, verbose))
         timings.update(_warm_wht(dtype, verbose))
+        timings.update(_warm_completion(dtype, verbose))
     timings.update(_warm_ot(verbose))
     timings.update(_warm_trees(verbose))
     return timings
@@ -163,6 +164,26 @@ def _warm_trees(verbose):
         for blocks in ("greedy_tree", "tree_partition", "red_black"):
             label_propagation_bcd(A, b, blocks=blocks, max_iter=2, tol=0)
     key = ("tree_block_solve, greedy_forest, forest_partition, greedy_coloring", "float64")
+    out = {key: time.perf_counter() - t0}
+    if verbose:
+        print(f"warmup: {key[0]:<45} {key[1]:<8} {out[key]:.3f}s")
+    return out
+
+
+def _warm_completion(dtype, verbose):
+    """Compile the matrix-completion kernels (normal and sketch solves, residual)."""
+    import warnings
+
+    from .completion import altmin_complete
+    from .datasets import make_low_rank_completion
+
+    X, _, _ = make_low_rank_completion(12, 10, 2, density=0.8, dtype=dtype, random_state=0)
+    t0 = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for solver in ("normal", "sketch"):
+            altmin_complete(X, 2, solver=solver, sketch_size=3, max_iter=1, random_state=0)
+    key = ("als_normal_solve, als_sketch_solve, als_residual", dtype.name)
     out = {key: time.perf_counter() - t0}
     if verbose:
         print(f"warmup: {key[0]:<45} {key[1]:<8} {out[key]:.3f}s")

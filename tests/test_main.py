@@ -9,9 +9,9 @@ from sparsopt._demo import run_demo
 def test_demo_quick_runs_every_task_and_writes_plots(tmp_path, capsys):
     rows = run_demo(out=str(tmp_path), quick=True)
     tasks = {r[0] for r in rows}
-    assert len(tasks) == 9
+    assert len(tasks) == 10
     out = capsys.readouterr().out
-    assert "task" in out and "quality" in out and "[11/11]" in out
+    assert "task" in out and "quality" in out and "[12/12]" in out
     assert sorted(os.listdir(tmp_path)) == ["denoising.png", "dictionary.png",
                                             "logistic_digits.png", "recovery.png",
                                             "sparse_coding.png", "transport.png"]
@@ -22,6 +22,9 @@ def test_demo_quick_runs_every_task_and_writes_plots(tmp_path, capsys):
     # small-reg OT: Sinkhorn-Newton-Sparse reaches machine precision, Sinkhorn does not
     ot = {r[1]: float(r[2].split()[2]) for r in rows if r[0].startswith("entropic OT")}
     assert ot["sinkhorn_newton_sparse"] <= 1e-12 < 1e-6 <= ot["sinkhorn (log, 1000 sweeps)"]
+    # matrix completion: AltMin recovers to the solver's tolerance, soft-impute has a floor
+    mc = {r[1]: float(r[2].split()[2]) for r in rows if r[0].startswith("complete")}
+    assert mc["altmin_complete"] < 1e-6 < 1e-2 < mc["soft_impute (nuclear norm)"]
     # beyond l1: at matched sparsity the nonconvex codes reconstruct better than l1
     err = {r[1]: float(r[2].split()[1]) for r in rows if r[0].startswith("code china")}
     assert err["SparseCoder(cel0)"] < err["SparseCoder(l1)"]

@@ -1,6 +1,7 @@
 """The loop and result protocol, walked over every public iterative solver function.
 
-Every public function of ``sparsopt.solvers``, ``sparsopt.ot`` and ``sparsopt.decomposition``
+Every public function of ``sparsopt.solvers``, ``sparsopt.ot``, ``sparsopt.decomposition`` and
+``sparsopt.completion``
 that iterates (it has ``max_iter``) is either in ``CASES`` (a small problem on which it does
 not converge at its first check) or in ``EXEMPT`` with the reason. For each case:
 
@@ -18,6 +19,7 @@ import numpy as np
 import pytest
 
 import sparsopt
+import sparsopt.completion as comp
 import sparsopt.decomposition as dec
 import sparsopt.ot as ot
 import sparsopt.solvers as sol
@@ -140,6 +142,21 @@ def _walsh():  # K / B = 1.5: peeling needs several rounds
 
 CASES["spright"] = (tr.spright, lambda: (_walsh(), dict(n_hash_bits=4, random_state=0)))
 
+
+# matrix completion
+def _completion():
+    from sparsopt.datasets import make_low_rank_completion
+
+    return make_low_rank_completion(40, 30, 2, density=0.5, random_state=0)[0]
+
+
+CASES.update({
+    "altmin_complete": (comp.altmin_complete,
+                        lambda: ((_completion(), 2), dict(tol=1e-15, random_state=0))),
+    "soft_impute": (comp.soft_impute,
+                    lambda: ((_completion(), 3), dict(tol=1e-15, random_state=0))),
+})
+
 #: iterating public functions that are not on the protocol, and why
 EXEMPT = {
     "lars": "finite (direct) algorithm: the exact homotopy takes a bounded number of steps",
@@ -157,7 +174,7 @@ EXEMPT = {
 
 def _public_iterative_functions():
     found = {}
-    for mod in (sol, ot, dec, tr):
+    for mod in (sol, ot, dec, tr, comp):
         for name in mod.__all__:
             obj = getattr(mod, name)
             if inspect.isfunction(obj) and "max_iter" in inspect.signature(obj).parameters:

@@ -1,6 +1,7 @@
 """Small generators and loaders of built-in data (no network access needed)."""
 
 from ._bcd_problems import make_bcd_problem
+from ._completion_problem import make_low_rank_completion
 from ._graph_problems import harmonic_system, make_knn_label_problem, make_lattice_label_problem
 from ._orthogonal_problem import make_orthogonal_dictionary_problem
 from ._walsh import make_sparse_walsh
@@ -14,6 +15,7 @@ __all__ = [
     "make_knn_label_problem",
     "make_kronecker_problem",
     "make_lattice_label_problem",
+    "make_low_rank_completion",
     "make_orthogonal_dictionary_problem",
     "make_sparse_coding_problem",
     "make_sparse_signal",

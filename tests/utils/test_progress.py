@@ -82,6 +82,7 @@ def test_fit_progress_feeds_the_bar_and_chains_the_user_callback():
 def _long_fit_cases():
     import numpy as np
 
+    from sparsopt.completion import MatrixCompletion
     from sparsopt.decomposition import (
         DictionaryLearning,
         MiniBatchDictionaryLearning,
@@ -108,10 +109,11 @@ def _long_fit_cases():
         (lambda v: KroneckerSBL(max_iter=20, noise_variance=0.01, learn_noise=False,
                                 verbose=v), (X, y)),
         (lambda v: SinkhornTransport(verbose=v), (X[:20], X[20:] + 1.0)),
+        (lambda v: MatrixCompletion(2, max_iter=5, random_state=0, verbose=v), (X,)),
     ]
 
 
-@pytest.mark.parametrize("case", range(9))
+@pytest.mark.parametrize("case", range(10))
 def test_every_long_fit_estimator_shows_progress(case, capsys):
     import warnings
 

@@ -6,6 +6,7 @@ configure_cache()
 
 from . import (  # noqa: E402,F401  (registers kernels)
     bcd,
+    completion,
     dictionary,
     glm_cd,
     lars,

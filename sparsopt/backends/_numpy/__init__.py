@@ -2,6 +2,7 @@
 
 from . import (  # noqa: F401  (registers kernels)
     bcd,
+    completion,
     dictionary,
     glm_cd,
     lars,
