@@ -1,7 +1,7 @@
 """
-=========================================
+============================================
 Imputing masked pixels of handwritten digits
-=========================================
+============================================
 
 The 8 x 8 digits bundled with scikit-learn form a 1797 x 64 matrix that is close to low
 rank: a few "eigendigits" explain most of each image. Here 30% of the pixels of every

@@ -1,7 +1,7 @@
 """
-=======================================================
+========================================================
 Phase transition of AltMin in the number of observations
-=======================================================
+========================================================
 
 A rank-``k`` matrix of size ``m x n`` has ``k (m + n - k)`` degrees of freedom. How many
 random entries does alternating minimization need to recover it? This example sweeps the

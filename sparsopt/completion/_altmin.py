@@ -104,9 +104,8 @@ def altmin_complete(X_observed, rank, *, solver="auto", alpha=0.0, max_iter=50, 
         ... or when the relative change of ``U V^T`` on the observed entries in one
         iteration is ``<= tol_change`` (the residual stalls at the noise level on noisy
         data). For float32 input both tolerances are raised to at least ``1e-6``.
-    init : {"svd", "random"}, ndarray of shape (n_rows, rank) or CompletionResult, \
-default="svd"
-        Initial ``U``: the top-``rank`` left singular vectors of ``P_Omega(M) / p``
+    init : {"svd", "random"}, ndarray or CompletionResult, default="svd"
+        Initial ``U`` (an array has shape ``(n_rows, rank)``): the top-``rank`` left singular vectors of ``P_Omega(M) / p``
         (randomized SVD of the sparse matrix), a random Gaussian matrix, a given array,
         or an earlier result (warm start).
     sketch : {"countsketch", "gaussian"}, default="countsketch"

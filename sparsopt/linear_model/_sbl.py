@@ -106,7 +106,7 @@ class SBLRegressor(SparsoptEstimatorMixin, RegressorMixin, BaseEstimator):
         Noise variance.
     alpha_ : float
         Noise precision ``1 / noise_variance_`` (scikit-learn's ``alpha_``).
-    scores_ : ndarray of shape (n_iter_,)
+    scores_ : ndarray of shape (n_iterations,)
         With ``compute_score``, the log marginal likelihood after each iteration (to be
         maximised; scikit-learn's formula, Gamma hyperpriors included); empty otherwise.
     active_ : ndarray of bool of shape (n_features,)
