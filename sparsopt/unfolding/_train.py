@@ -128,8 +128,8 @@ def train_unfolded(model, batches, *, n_layers, loss="supervised", schedule="inc
         for t = 1..T, three stages of at most ``max_iter`` steps: the new layer only at
         ``learning_rate``, then layers 1..t at ``0.2`` and ``0.02`` times it, older layers
         damped by ``0.3`` per layer of age; each stage also stops after ``patience`` steps
-        without validation improvement. ``"all"``: ``max_iter`` steps of the loss at layer
-        T on every layer.
+        without a relative validation improvement of 1e-4. ``"all"``: ``max_iter`` steps
+        of the loss at layer T on every layer.
     max_iter : int, default=100
         Adam steps per layer (per stage for ``"stagewise"``, in all for ``"all"``).
     learning_rate : float, default=0.01
@@ -292,10 +292,10 @@ def train_unfolded(model, batches, *, n_layers, loss="supervised", schedule="inc
                 if validation is not None:
                     crit = val_loss(params, t)
                     val_curve.append(crit)
+                    # a plateau: no relative improvement above 1e-4 for ``patience`` steps
+                    since = 0 if crit < best_v - 1e-4 * abs(best_v) else since + check_every
                     if crit < best_v:
-                        best_v, best_p, since = crit, _copy(params), 0
-                    else:
-                        since += k % check_every or check_every
+                        best_v, best_p = crit, _copy(params)
                 if mon.check(it, params, crit if math.isfinite(crit) else math.inf,
                              objective=last, finite=True, layer=t):
                     stop = True
