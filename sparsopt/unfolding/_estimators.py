@@ -107,7 +107,7 @@ class _UnfoldedEstimator(SparsoptEstimatorMixin, ClassNamePrefixFeaturesOutMixin
         A = check_array(self.operator, dtype=[np.float64, np.float32], input_name="operator")
         if A.shape[0] != n_features:
             raise ValueError(f"{name}: operator has shape {A.shape}, its first dimension "
-                             f"(n_measurements) must match the {n_features} columns of Y.")
+                             f"(n_measurements) must match the {n_features} columns of X.")
         return np.ascontiguousarray(A, dtype=dtype)
 
     def _targets(self, X_true, Y, n_atoms):
@@ -119,10 +119,10 @@ class _UnfoldedEstimator(SparsoptEstimatorMixin, ClassNamePrefixFeaturesOutMixin
             return loss, None
         if X_true is None:
             raise ValueError(f"{name}: loss='supervised' needs the true codes: call "
-                             "fit(Y, X_true), or use loss='unsupervised'.")
-        X_true = check_array(X_true, dtype=Y.dtype, input_name="X_true")
+                             "fit(X, y) with the true codes y, or use loss='unsupervised'.")
+        X_true = check_array(X_true, dtype=Y.dtype, input_name="y")
         if X_true.shape != (Y.shape[0], n_atoms):
-            raise ValueError(f"{name}: X_true has shape {X_true.shape}, expected "
+            raise ValueError(f"{name}: y (the true codes) has shape {X_true.shape}, expected "
                              f"{(Y.shape[0], n_atoms)} (n_samples, n_atoms).")
         return loss, X_true
 
@@ -134,21 +134,21 @@ class _UnfoldedEstimator(SparsoptEstimatorMixin, ClassNamePrefixFeaturesOutMixin
 
     # -- fitting --------------------------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, Y, X_true=None):
+    def fit(self, X, y=None):
         """Learn the layers' parameters.
 
         Parameters
         ----------
-        Y : array-like of shape (n_samples, n_measurements)
-            Measurements, one per row.
-        X_true : array-like of shape (n_samples, n_atoms) or None
-            True codes (supervised loss); ignored by ``loss="unsupervised"``.
+        X : array-like of shape (n_samples, n_measurements)
+            Measurements ``y = A x + noise``, one signal per row.
+        y : array-like of shape (n_samples, n_atoms) or None
+            True codes ``x`` (supervised loss); ignored by ``loss="unsupervised"``.
 
         Returns
         -------
         self
         """
-        Y, A, loss, X_true = self._prepare(Y, X_true, reset=True)
+        Y, A, loss, X_true = self._prepare(X, y, reset=True)
         rng = check_random_state(self.random_state)
         n = Y.shape[0]
         n_val = int(self.validation_fraction * n) if n >= 2 else 0
@@ -181,7 +181,7 @@ class _UnfoldedEstimator(SparsoptEstimatorMixin, ClassNamePrefixFeaturesOutMixin
         self._set_params(res.x, res.n_iter)
         return self
 
-    def partial_fit(self, Y, X_true=None):
+    def partial_fit(self, X, y=None):
         """One Adam step on this batch, all layers (schedule ``"all"``), for streams.
 
         The first call initialises the parameters on ``operator``; later calls continue
@@ -189,8 +189,10 @@ class _UnfoldedEstimator(SparsoptEstimatorMixin, ClassNamePrefixFeaturesOutMixin
 
         Parameters
         ----------
-        Y : array-like of shape (n_samples, n_measurements)
-        X_true : array-like of shape (n_samples, n_atoms) or None
+        X : array-like of shape (n_samples, n_measurements)
+            Measurements.
+        y : array-like of shape (n_samples, n_atoms) or None
+            True codes.
 
         Returns
         -------
@@ -199,7 +201,7 @@ class _UnfoldedEstimator(SparsoptEstimatorMixin, ClassNamePrefixFeaturesOutMixin
         first = not hasattr(self, "params_")
         if first:
             self._validate_params()
-        Y, A, loss, X_true = self._prepare(Y, X_true, reset=first)
+        Y, A, loss, X_true = self._prepare(X, y, reset=first)
         if first:
             self.model_ = self._make_model()
             self.loss_ = loss
@@ -241,70 +243,76 @@ class _UnfoldedEstimator(SparsoptEstimatorMixin, ClassNamePrefixFeaturesOutMixin
         xs, _ = self.model_.forward(params, A, Y)
         return xs, A, Y
 
-    def transform(self, Y):
+    def transform(self, X):
         """Codes of the last layer.
 
         Parameters
         ----------
-        Y : array-like of shape (n_samples, n_measurements)
+        X : array-like of shape (n_samples, n_measurements)
+            Measurements.
 
         Returns
         -------
-        X : ndarray of shape (n_samples, n_atoms)
+        codes : ndarray of shape (n_samples, n_atoms)
         """
-        return self._forward(Y)[0][-1]
+        return self._forward(X)[0][-1]
 
-    def predict(self, Y):
+    def predict(self, X):
         """Codes of the last layer (same as :meth:`transform`)."""
-        return self.transform(Y)
+        return self.transform(X)
 
-    def layer_outputs(self, Y):
+    def layer_outputs(self, X):
         """Codes of every layer.
 
         Parameters
         ----------
-        Y : array-like of shape (n_samples, n_measurements)
+        X : array-like of shape (n_samples, n_measurements)
+            Measurements.
 
         Returns
         -------
         X_layers : ndarray of shape (n_layers, n_samples, n_atoms)
             ``X_layers[t - 1]`` is ``x_t``, the output of layer t.
         """
-        return np.stack(self._forward(Y)[0][1:])
+        return np.stack(self._forward(X)[0][1:])
 
-    def score(self, Y, X_true=None):
+    def score(self, X, y=None):
         """Negative NMSE (supervised fit) or negative mean objective (unsupervised fit).
 
-        After a supervised fit: ``-sum ||x_T - x||^2 / sum ||x||^2`` against ``X_true``
-        (required). After an unsupervised fit: ``-mean F(x_T)``, the original objective
-        (``X_true`` ignored). Larger is better either way.
+        After a supervised fit: ``-sum ||x_T - x||^2 / sum ||x||^2`` against the true codes
+        ``y`` (required). After an unsupervised fit: ``-mean F(x_T)``, the original objective
+        (``y`` ignored). Larger is better either way.
 
         Parameters
         ----------
-        Y : array-like of shape (n_samples, n_measurements)
-        X_true : array-like of shape (n_samples, n_atoms) or None
+        X : array-like of shape (n_samples, n_measurements)
+            Measurements.
+        y : array-like of shape (n_samples, n_atoms) or None
+            True codes.
 
         Returns
         -------
         score : float
         """
-        xs, A, Y = self._forward(Y)
+        xs, A, Y = self._forward(X)
         xT = xs[-1]
         if self.loss_ == "supervised":
+            X_true = y
             if X_true is None:
                 raise ValueError(f"{type(self).__name__}: score after a supervised fit "
-                                 "needs X_true.")
-            X_true = check_array(X_true, dtype=np.float64, input_name="X_true")
+                                 "needs the true codes y.")
+            X_true = check_array(X_true, dtype=np.float64, input_name="y")
             if X_true.shape != xT.shape:
-                raise ValueError(f"{type(self).__name__}: X_true has shape {X_true.shape}, "
-                                 f"expected {xT.shape}.")
+                raise ValueError(f"{type(self).__name__}: y (the true codes) has shape "
+                                 f"{X_true.shape}, expected {xT.shape}.")
             return -float(np.sum((xT - X_true) ** 2) / np.sum(X_true ** 2))
         return -objective(self.model_.objective_penalty, xT, A, Y, self.alpha,
                           delta=getattr(self.model_, "l0_delta", None))
 
-    def objective(self, Y):
-        """Mean original objective ``F(x_t)`` of every layer (shape ``(n_layers,)``)."""
-        xs, A, Y = self._forward(Y)
+    def objective(self, X):
+        """Mean original objective ``F(x_t)`` of every layer (shape ``(n_layers,)``) on the
+        measurements ``X``."""
+        xs, A, Y = self._forward(X)
         pen = self.model_.objective_penalty
         return np.array([objective(pen, x, A, Y, self.alpha) for x in xs[1:]])
 
@@ -338,8 +346,9 @@ class UnfoldedISTA(_UnfoldedEstimator):
     steps ``alpha_t`` and, by default, the tied threshold ``theta_t = alpha alpha_t`` so
     that every layer stays a prox-gradient step on ``F1 = 1/2 ||y - A x||^2 +
     alpha ||x||_1``. Trained with the spec's hand-derived gradients and Adam
-    (:func:`~sparsopt.unfolding.train_unfolded`), supervised (``fit(Y, X_true)``: MSE to
-    the true codes) or unsupervised (``fit(Y)``: F1 at the last layer).
+    (:func:`~sparsopt.unfolding.train_unfolded`), supervised (``fit(X, y)`` with the
+    measurements ``X`` and the true codes ``y``: MSE) or unsupervised (``fit(X)``: F1 at
+    the last layer).
 
     Parameters
     ----------
