@@ -104,8 +104,8 @@ def _batch_source(batches):
 
 def train_unfolded(model, batches, *, n_layers, loss="supervised", schedule="incremental",
                    max_iter=100, learning_rate=0.01, init=None, validation=None,
-                   clip_norm=None, patience=None, check_every=10, keep_best=True,
-                   optimizer=None, callback=None, verbose=None):
+                   n_validation=4, clip_norm=None, patience=None, check_every=10,
+                   keep_best=True, optimizer=None, callback=None, verbose=None):
     """Train an unfolded model with hand-derived gradients and Adam.
 
     Parameters
@@ -137,9 +137,13 @@ def train_unfolded(model, batches, *, n_layers, loss="supervised", schedule="inc
     init : dict or None
         Initial parameters (copied); None: ``model.init_params`` on the first batch's
         operator.
-    validation : tuple ``(A, Y, X_true)`` or None
-        Validation batch for keep-best and plateau stopping; None: one extra draw when
-        ``batches`` is callable, no validation for an iterable.
+    validation : tuple ``(A, Y, X_true)``, list of them, or None
+        Validation batches (their mean loss) for keep-best and plateau stopping; None:
+        ``n_validation`` extra draws when ``batches`` is callable (with a fresh operator
+        per batch, several operators make keep-best see atypical ones), no validation for
+        an iterable.
+    n_validation : int, default=4
+        Draws of the default validation set.
     clip_norm : float or None, default=None
         Clip the global gradient norm (over every parameter) to this value.
     patience : int or None
@@ -214,7 +218,9 @@ def train_unfolded(model, batches, *, n_layers, loss="supervised", schedule="inc
     else:
         params = _copy(init)
     if validation is None and is_callable:
-        validation = draw()
+        validation = [draw() for _ in range(n_validation)]
+    if validation is not None and isinstance(validation, tuple):
+        validation = [validation]
     if patience is None and schedule == "stagewise":
         patience = max(max_iter // 4, check_every)
 
@@ -247,9 +253,12 @@ def train_unfolded(model, batches, *, n_layers, loss="supervised", schedule="inc
     opt = optimizer
 
     def val_loss(p, t):
-        Av, Yv, Xv = validation
-        xs, _ = model.forward(p, Av, Yv, n_layers=t)
-        return loss_and_grad(loss, model, xs[t], Av, Yv, Xv, lam)[0]
+        total = 0.0
+        with np.errstate(over="ignore", invalid="ignore"):
+            for Av, Yv, Xv in validation:
+                xs, _ = model.forward(p, Av, Yv, n_layers=t)
+                total += loss_and_grad(loss, model, xs[t], Av, Yv, Xv, lam)[0]
+        return total / len(validation) if math.isfinite(total) else math.inf
 
     for t, lr_factor, mult in stages:
         if stop or exhausted:
