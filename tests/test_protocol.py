@@ -21,6 +21,7 @@ import sparsopt
 import sparsopt.decomposition as dec
 import sparsopt.ot as ot
 import sparsopt.solvers as sol
+import sparsopt.unfolding as unf
 from sparsopt.datasets import make_sparse_coding_problem, make_sparse_signal
 from sparsopt.penalties import L1
 from sparsopt.solvers import SolverResult, SolverState
@@ -129,6 +130,14 @@ CASES.update({
                                        lambda: (_classification(),
                                                 dict(n_components=2, tol=1e-14))),
 })
+
+
+def _unfolding():
+    X, D, codes = make_sparse_coding_problem(8, 12, 20, 3, noise=0.05, random_state=0)
+    return (unf.DUISTA(0.1), lambda: (D.T, X, codes)), dict(n_layers=2, check_every=1)
+
+
+CASES["train_unfolded"] = (unf.train_unfolded, _unfolding)
 
 #: iterating public functions that are not on the protocol, and why
 EXEMPT = {

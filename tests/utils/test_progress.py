@@ -90,6 +90,7 @@ def _long_fit_cases():
     )
     from sparsopt.linear_model import ElasticNetCV, KroneckerSBL, LassoCV, SBLRegressor
     from sparsopt.ot import SinkhornTransport
+    from sparsopt.unfolding import UnfoldedISTA
 
     rng = np.random.default_rng(0)
     X = rng.standard_normal((40, 6))
@@ -108,10 +109,11 @@ def _long_fit_cases():
         (lambda v: KroneckerSBL(max_iter=20, noise_variance=0.01, learn_noise=False,
                                 verbose=v), (X, y)),
         (lambda v: SinkhornTransport(verbose=v), (X[:20], X[20:] + 1.0)),
+        (lambda v: UnfoldedISTA(X[:8].T, n_layers=2, max_iter=5, verbose=v), (X,)),
     ]
 
 
-@pytest.mark.parametrize("case", range(9))
+@pytest.mark.parametrize("case", range(10))
 def test_every_long_fit_estimator_shows_progress(case, capsys):
     import warnings
 
