@@ -34,7 +34,7 @@ def _lipschitz(A):
 class _DUBase(UnfoldedModel):
     """Shared step parametrisation of DU-ISTA and DU-IHT."""
 
-    def __init__(self, lam, *, step_param="linear", max_step=10.0):
+    def __init__(self, lam, *, step_param="linear", max_step=10.0, step_scale="fixed"):
         if not (np.isscalar(lam) and np.isfinite(lam) and lam >= 0):
             raise ValueError(f"{type(self).__name__}: lam must be a finite number >= 0, "
                              f"got {lam!r}.")
@@ -44,8 +44,12 @@ class _DUBase(UnfoldedModel):
         if max_step is not None and not max_step > 0:
             raise ValueError(f"{type(self).__name__}: max_step must be > 0 or None, "
                              f"got {max_step!r}.")
+        if step_scale not in ("fixed", "operator"):
+            raise ValueError(f"{type(self).__name__}: step_scale must be 'fixed' or "
+                             f"'operator', got {step_scale!r}.")
         self.lam = float(lam)
         self.step_param = step_param
+        self.step_scale = step_scale
         self.max_step = None if max_step is None else float(max_step)
 
     # -- steps ---------------------------------------------------------------------------
@@ -74,11 +78,20 @@ class _DUBase(UnfoldedModel):
             return np.maximum(params["c"], 0) / params["L"]
         return np.exp(params["log_c"]) / params["L"]
 
-    def _dsteps(self, params, d_alpha):
-        """Chain ``dL/dalpha`` to the stored step parameter."""
+    def _steps_for(self, params, A):
+        """Steps used on operator ``A``: ``c_t / L`` with ``L`` the stored reference
+        (``step_scale="fixed"``) or ``||A||_2^2`` (``step_scale="operator"``)."""
+        alpha = self.steps(params)
+        if self.step_scale == "operator":
+            alpha = (alpha * (params["L"] / _lipschitz(A))).astype(alpha.dtype, copy=False)
+        return alpha
+
+    def _dsteps(self, params, d_alpha, alpha, A):
+        """Chain ``dL/dalpha`` (``alpha`` the steps used on ``A``) to the stored parameter."""
         if "c" in params:
-            return d_alpha / params["L"]
-        return d_alpha * self.steps(params)
+            L = _lipschitz(A) if self.step_scale == "operator" else params["L"]
+            return d_alpha / L
+        return d_alpha * alpha
 
     def project(self, params):
         if "c" in params:
@@ -118,6 +131,12 @@ class DUISTA(_DUBase):
     max_step : float or None, default=10.0
         Cap on ``c_t = alpha_t L`` applied by :meth:`project` (large learned steps can
         diverge on atypical operators).
+    step_scale : {"fixed", "operator"}, default="fixed"
+        ``"fixed"``: ``alpha_t = c_t / L`` with ``L`` the Lipschitz constant of the
+        operator the parameters were initialised on, the same steps for every operator
+        (the paper's setting); ``"operator"``: ``alpha_t = c_t / ||A||_2^2`` for each
+        operator ``A`` passed to :meth:`forward` (an SVD per call), which keeps learned
+        steps stable when the operator is redrawn per minibatch.
 
     References
     ----------
@@ -140,8 +159,9 @@ class DUISTA(_DUBase):
     name = "du_ista"
     objective_penalty = "l1"
 
-    def __init__(self, lam, *, thresholds="tied", step_param="linear", max_step=10.0):
-        super().__init__(lam, step_param=step_param, max_step=max_step)
+    def __init__(self, lam, *, thresholds="tied", step_param="linear", max_step=10.0,
+                 step_scale="fixed"):
+        super().__init__(lam, step_param=step_param, max_step=max_step, step_scale=step_scale)
         if thresholds not in ("tied", "layer", "coordinate"):
             raise ValueError("DUISTA: thresholds must be 'tied', 'layer' or 'coordinate', "
                              f"got {thresholds!r}.")
@@ -164,8 +184,8 @@ class DUISTA(_DUBase):
 
     def forward(self, params, A, Y, *, n_layers=None, cache=False):
         T = self._n(params, n_layers, self._step_key())
-        alpha = self.steps(params)
-        theta = self.thresholds(params)
+        alpha = self._steps_for(params, A)
+        theta = self.lam * alpha if "theta" not in params else self.thresholds(params)
         X = np.zeros((Y.shape[0], A.shape[1]), dtype=Y.dtype)
         xs = [X]
         c = [] if cache else None
@@ -180,7 +200,7 @@ class DUISTA(_DUBase):
 
     def backward(self, params, A, Y, cache, G_T, *, n_layers=None):
         T = len(cache) if n_layers is None else int(n_layers)
-        alpha = self.steps(params)
+        alpha = self._steps_for(params, A)
         d_alpha = np.zeros_like(alpha)
         d_theta = np.zeros_like(params["theta"]) if "theta" in params else None
         G = G_T
@@ -197,7 +217,8 @@ class DUISTA(_DUBase):
                 d_theta[t] = -HS.sum(axis=0)
             G = H - alpha[t] * ((H @ A.T) @ A)
         grads = {"L": np.zeros_like(params["L"]),
-                 self._step_key(): self._dsteps(params, d_alpha).astype(alpha.dtype, copy=False)}
+                 self._step_key(): self._dsteps(params, d_alpha, alpha, A).astype(alpha.dtype,
+                                                                             copy=False)}
         if d_theta is not None:
             grads["theta"] = d_theta
         return grads
@@ -229,6 +250,7 @@ class DUIHT(_DUBase):
         ``||x||_0`` whose gradient is zero.
     step_param : {"linear", "log"}, default="linear"
     max_step : float or None, default=10.0
+    step_scale : {"fixed", "operator"}, default="fixed"
         See :class:`DUISTA`.
 
     References
@@ -252,8 +274,8 @@ class DUIHT(_DUBase):
     objective_penalty = "l0"
 
     def __init__(self, lam, *, gradient="mask", temperature=0.1, l0_delta=None,
-                 step_param="linear", max_step=10.0):
-        super().__init__(lam, step_param=step_param, max_step=max_step)
+                 step_param="linear", max_step=10.0, step_scale="fixed"):
+        super().__init__(lam, step_param=step_param, max_step=max_step, step_scale=step_scale)
         if gradient not in ("mask", "straight_through", "surrogate"):
             raise ValueError("DUIHT: gradient must be 'mask', 'straight_through' or "
                              f"'surrogate', got {gradient!r}.")
@@ -278,8 +300,8 @@ class DUIHT(_DUBase):
         T = self._n(params, n_layers, self._step_key())
         if smooth is None:
             smooth = cache and self.gradient == "surrogate"
-        alpha = self.steps(params)
-        tau = self.thresholds(params).astype(Y.dtype, copy=False)
+        alpha = self._steps_for(params, A)
+        tau = np.sqrt(2.0 * self.lam * alpha).astype(Y.dtype, copy=False)
         X = np.zeros((Y.shape[0], A.shape[1]), dtype=Y.dtype)
         xs = [X]
         c = [] if cache else None
@@ -301,8 +323,8 @@ class DUIHT(_DUBase):
 
     def backward(self, params, A, Y, cache, G_T, *, n_layers=None):
         T = len(cache) if n_layers is None else int(n_layers)
-        alpha = self.steps(params)
-        tau = self.thresholds(params)
+        alpha = self._steps_for(params, A)
+        tau = np.sqrt(2.0 * self.lam * alpha)
         d_alpha = np.zeros_like(alpha)
         G = G_T
         for t in range(T - 1, -1, -1):
@@ -320,4 +342,5 @@ class DUIHT(_DUBase):
                 d_alpha[t] = np.sum(H * g)
             G = H - alpha[t] * ((H @ A.T) @ A)
         return {"L": np.zeros_like(params["L"]),
-                self._step_key(): self._dsteps(params, d_alpha).astype(alpha.dtype, copy=False)}
+                self._step_key(): self._dsteps(params, d_alpha, alpha, A).astype(alpha.dtype,
+                                                                            copy=False)}

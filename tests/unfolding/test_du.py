@@ -70,6 +70,21 @@ def test_du_iht_gradients_match_finite_differences(gradient, loss):
     assert max(errs.values()) < 1e-6, errs
 
 
+@pytest.mark.parametrize("Model", [DUISTA, DUIHT])
+@pytest.mark.parametrize("step_param", ["linear", "log"])
+def test_operator_step_scale_gradients(Model, step_param):
+    model = Model(0.05, step_param=step_param, step_scale="operator")
+    errs = _fd_errors(model, "unsupervised")
+    assert max(errs.values()) < 1e-6, errs
+    # the steps follow each operator's Lipschitz constant
+    A, Y, _ = _problem()
+    p = model.init_params(A, 2)
+    xs2 = model.forward(p, 2 * A, 2 * Y, n_layers=1)[0][1]
+    L2 = np.linalg.norm(2 * A, 2) ** 2
+    assert model._steps_for(p, 2 * A)[0] == pytest.approx(1 / L2)
+    assert np.all(np.isfinite(xs2))
+
+
 def test_straight_through_ignores_the_mask():
     A, Y, X = _problem()
     model = DUIHT(0.05, gradient="straight_through")
