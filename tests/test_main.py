@@ -9,9 +9,9 @@ from sparsopt._demo import run_demo
 def test_demo_quick_runs_every_task_and_writes_plots(tmp_path, capsys):
     rows = run_demo(out=str(tmp_path), quick=True)
     tasks = {r[0] for r in rows}
-    assert len(tasks) == 10
+    assert len(tasks) == 11
     out = capsys.readouterr().out
-    assert "task" in out and "quality" in out and "[12/12]" in out
+    assert "task" in out and "quality" in out and "[13/13]" in out
     assert sorted(os.listdir(tmp_path)) == ["denoising.png", "dictionary.png",
                                             "logistic_digits.png", "recovery.png",
                                             "sparse_coding.png", "transport.png"]

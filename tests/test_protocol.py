@@ -24,6 +24,7 @@ import sparsopt.decomposition as dec
 import sparsopt.ot as ot
 import sparsopt.solvers as sol
 import sparsopt.transforms as tr
+import sparsopt.unfolding as unf
 from sparsopt.datasets import make_sparse_coding_problem, make_sparse_signal
 from sparsopt.penalties import L1
 from sparsopt.solvers import SolverResult, SolverState
@@ -156,6 +157,12 @@ CASES.update({
     "soft_impute": (comp.soft_impute,
                     lambda: ((_completion(), 3), dict(tol=1e-15, random_state=0))),
 })
+def _unfolding():
+    X, D, codes = make_sparse_coding_problem(8, 12, 20, 3, noise=0.05, random_state=0)
+    return (unf.DUISTA(0.1), lambda: (D.T, X, codes)), dict(n_layers=2, check_every=1)
+
+
+CASES["train_unfolded"] = (unf.train_unfolded, _unfolding)
 
 #: iterating public functions that are not on the protocol, and why
 EXEMPT = {
@@ -174,7 +181,7 @@ EXEMPT = {
 
 def _public_iterative_functions():
     found = {}
-    for mod in (sol, ot, dec, tr, comp):
+    for mod in (sol, ot, dec, tr, comp, unf):
         for name in mod.__all__:
             obj = getattr(mod, name)
             if inspect.isfunction(obj) and "max_iter" in inspect.signature(obj).parameters:

@@ -105,8 +105,9 @@ def altmin_complete(X_observed, rank, *, solver="auto", alpha=0.0, max_iter=50, 
         iteration is ``<= tol_change`` (the residual stalls at the noise level on noisy
         data). For float32 input both tolerances are raised to at least ``1e-6``.
     init : {"svd", "random"}, ndarray or CompletionResult, default="svd"
-        Initial ``U`` (an array has shape ``(n_rows, rank)``): the top-``rank`` left singular vectors of ``P_Omega(M) / p``
-        (randomized SVD of the sparse matrix), a random Gaussian matrix, a given array,
+        Initial ``U`` (an array has shape ``(n_rows, rank)``): the top-``rank`` left
+        singular vectors of ``P_Omega(M) / p`` (randomized SVD of the sparse matrix), a
+        random Gaussian matrix, a given array,
         or an earlier result (warm start).
     sketch : {"countsketch", "gaussian"}, default="countsketch"
         Sketch of ``solver="sketch"``: CountSketch costs ``O(|row| k)`` to apply,

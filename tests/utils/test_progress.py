@@ -91,6 +91,7 @@ def _long_fit_cases():
     )
     from sparsopt.linear_model import ElasticNetCV, KroneckerSBL, LassoCV, SBLRegressor
     from sparsopt.ot import SinkhornTransport
+    from sparsopt.unfolding import UnfoldedISTA
 
     rng = np.random.default_rng(0)
     X = rng.standard_normal((40, 6))
@@ -110,6 +111,7 @@ def _long_fit_cases():
                                 verbose=v), (X, y)),
         (lambda v: SinkhornTransport(verbose=v), (X[:20], X[20:] + 1.0)),
         (lambda v: MatrixCompletion(2, max_iter=5, random_state=0, verbose=v), (X,)),
+        (lambda v: UnfoldedISTA(X[:8].T, n_layers=2, max_iter=5, verbose=v), (X,)),
     ]
 
 
