@@ -65,6 +65,7 @@ def warmup(dtypes=("float32", "float64"), verbose=False):
                 print(f"warmup: {key[0]:<45} {key[1]:<8} {timings[key]:.3f}s")
         timings.update(_warm_coding(dtype, verbose))
         timings.update(_warm_bcd(dtype, verbose))
+        timings.update(_warm_unfolding(dtype, verbose))
     timings.update(_warm_ot(verbose))
     timings.update(_warm_trees(verbose))
     return timings
@@ -105,6 +106,24 @@ def _warm_bcd(dtype, verbose):
                 prox_newton(A, np.where(X[:, 0] > 0, 1.0, -1.0), penalty="l0", alpha=0.01,
                             max_iter=2)
     key = ("bcd_*, glm_cd_*, glm_bcd_*, pn_* (float64)", dtype.name)
+    out = {key: time.perf_counter() - t0}
+    if verbose:
+        print(f"warmup: {key[0]:<45} {key[1]:<8} {out[key]:.3f}s")
+    return out
+
+
+def _warm_unfolding(dtype, verbose):
+    """Compile the shrinkage kernels of the unfolded layers (sparsopt.unfolding)."""
+    import numpy as np
+
+    from .unfolding._shrink import hard_shrink, soft_shrink, support_select_shrink
+
+    R = np.linspace(-2, 2, 8, dtype=dtype).reshape(2, 4)
+    t0 = time.perf_counter()
+    soft_shrink(R, 0.5, engine="numba")
+    hard_shrink(R, 0.5, engine="numba")
+    support_select_shrink(R, 0.5, 25.0, engine="numba")
+    key = ("unfold_soft_shrink, unfold_hard_shrink, unfold_support_select", dtype.name)
     out = {key: time.perf_counter() - t0}
     if verbose:
         print(f"warmup: {key[0]:<45} {key[1]:<8} {out[key]:.3f}s")

@@ -267,6 +267,7 @@ class LISTAModel(UnfoldedModel):
                 P = np.empty((T, nb, n), dtype=dtype)
         YB = Y @ params["B"].T if v == "tied" else None
         Z = np.empty((nb, n), dtype=dtype)
+        scratch = None if cache else np.empty((nb, n), dtype=bool)
         for t in range(T):
             Xt = X[t]
             if v in ("untied", "tied"):
@@ -291,13 +292,12 @@ class LISTAModel(UnfoldedModel):
                 Z += Xt
             if ss:
                 out, mask, bypass = support_select_shrink(Z, theta[t], percents[t])
+                X[t + 1] = out
                 if cache:
+                    masks[t] = mask
                     np.logical_and(mask, ~bypass, out=soft[t])
-            else:
-                out, mask = soft_shrink(Z, theta[t])
-            X[t + 1] = out
-            if cache:
-                masks[t] = mask
+            else:  # written in place into the layer outputs and the cached masks
+                soft_shrink(Z, theta[t], out=X[t + 1], mask=masks[t] if cache else scratch)
         xs = list(X)
         if not cache:
             return xs, None
@@ -430,12 +430,10 @@ class LIHTModel(UnfoldedModel):
         X = np.zeros((T + 1, nb, n), dtype=dtype)
         masks = np.empty((T, nb, n), dtype=bool) if cache else None
         YB = Y @ params["B"].T
+        scratch = None if cache else np.empty((nb, n), dtype=bool)
         for t in range(T):
             Z = YB + X[t] @ params["W"][t].T if t > 0 else YB
-            out, mask = hard_shrink(Z, theta[t])
-            X[t + 1] = out
-            if cache:
-                masks[t] = mask
+            hard_shrink(Z, theta[t], out=X[t + 1], mask=masks[t] if cache else scratch)
         xs = list(X)
         return (xs, {"X": X, "masks": masks, "T": T}) if cache else (xs, None)
 

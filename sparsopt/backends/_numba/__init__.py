@@ -15,4 +15,5 @@ from . import (  # noqa: E402,F401  (registers kernels)
     sinkhorn,
     sparse_coding,
     trees,
+    unfolding,
 )

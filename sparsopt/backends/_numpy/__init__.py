@@ -11,5 +11,6 @@ from . import (  # noqa: F401  (registers kernels)
     sinkhorn,
     sparse_coding,
     trees,
+    unfolding,
     wht,
 )
