@@ -26,8 +26,8 @@ stop-gradient mask)::
     tilista/alista:    dL/dα_t = Σ H_t ⊙ Wᵀ(y − A x_t),  dL/dW = Σ_t α_t Σ_b (y − A x_t) H_tᵀ,
                        G_t = H_t − α_t Aᵀ (W H_t)
 
-Tied parameters get the sum over the layers of their per-layer gradients. The products
-over all layers of a shared matrix are done as one GEMM on the stacked per-layer arrays.
+Tied parameters get the sum over the layers of their per-layer gradients, computed as one
+GEMM on the per-layer arrays stacked along the batch axis.
 
 References
 ----------
@@ -129,6 +129,14 @@ def alista_weight(A, *, rcond=1e-10):
 def _ss_percents(n_layers, p, p_max):
     """``p_t = min((t + 1) p, p_max)`` for the 0-based layer ``t`` (in percent)."""
     return [min((t + 1) * p, p_max) for t in range(n_layers)]
+
+
+def _n_layers(T_max, n_layers):
+    if n_layers is None:
+        return T_max
+    if not 1 <= n_layers <= T_max:
+        raise ValueError(f"n_layers must be in [1, {T_max}], got {n_layers!r}.")
+    return int(n_layers)
 
 
 def _as_data(A, Y, dtype):
@@ -249,7 +257,7 @@ class LISTAModel(UnfoldedModel):
 
     def forward(self, params, A, Y, *, n_layers=None, cache=False):
         theta = params["theta"]
-        T = theta.shape[0] if n_layers is None else int(n_layers)
+        T = _n_layers(theta.shape[0], n_layers)
         dtype = theta.dtype
         A, Y = _as_data(A, Y, dtype)
         nb = Y.shape[0]
@@ -267,7 +275,9 @@ class LISTAModel(UnfoldedModel):
                 P = np.empty((T, nb, n), dtype=dtype)
         YB = Y @ params["B"].T if v == "tied" else None
         Z = np.empty((nb, n), dtype=dtype)
+        XW = np.empty((nb, n), dtype=dtype) if v in ("untied", "tied") else None
         scratch = None if cache else np.empty((nb, n), dtype=bool)
+        Rbuf = np.empty((nb, A.shape[0]), dtype=dtype) if res is None else None
         for t in range(T):
             Xt = X[t]
             if v in ("untied", "tied"):
@@ -277,12 +287,16 @@ class LISTAModel(UnfoldedModel):
                 else:
                     Z[...] = YB
                 if t > 0:
-                    Z += Xt @ Wt.T
+                    np.matmul(Xt, Wt.T, out=XW)
+                    Z += XW
             else:
                 Wt = self._weights(params, t)
-                R = Y - Xt @ A.T if t > 0 else Y.copy()
-                if res is not None:
-                    res[t] = R
+                R = res[t] if res is not None else Rbuf
+                if t > 0:  # R = Y - X_t A^T, without temporaries
+                    np.matmul(Xt, A.T, out=R)
+                    np.subtract(Y, R, out=R)
+                else:
+                    R[...] = Y
                 if v in _STEP_VARIANTS:
                     Pt = P[t] if P is not None else np.empty((nb, n), dtype=dtype)
                     np.matmul(R, Wt, out=Pt)
@@ -317,6 +331,8 @@ class LISTAModel(UnfoldedModel):
         Hs = np.empty((T, nb, n), dtype=dtype)  # dL/dz_t, layer by layer
         G = np.array(G_T, dtype=dtype)
         S = np.empty((nb, n), dtype=dtype)
+        Gbuf = np.empty((nb, n), dtype=dtype)
+        HW = np.empty((nb, A.shape[0]), dtype=dtype)
         for t in range(T - 1, -1, -1):
             H = Hs[t]
             np.multiply(G, masks[t], out=H)
@@ -329,27 +345,31 @@ class LISTAModel(UnfoldedModel):
             grads["theta"][t] = -S.sum(dtype=np.float64)
             if v in _STEP_VARIANTS:
                 grads["alpha"][t] = np.vdot(H, cache["P"][t])
+            # per-layer matrix gradients: one 2-D GEMM each (a stacked matmul over
+            # transposed views does not reach BLAS and is several times slower)
+            if v == "untied":
+                np.matmul(H.T, Y, out=grads["B"][t])
+                if t > 0:
+                    np.matmul(H.T, X[t], out=grads["W"][t])
+            elif v in _CP_VARIANTS:
+                np.matmul(cache["res"][t].T, H, out=grads["W"][t])
             if t == 0:
                 break  # G_0 is not needed
             Wt = self._weights(params, t)
             if v in ("untied", "tied"):
-                G = H @ Wt
-            elif v in _CP_VARIANTS:
-                G = H - (H @ Wt.T) @ A
-            else:
-                a = params["alpha"][t]
-                G = H - (a * (H @ Wt.T)) @ A
-        # matrix gradients (stacked GEMMs)
-        if v == "untied":
-            np.matmul(Hs.transpose(0, 2, 1), Y, out=grads["B"][:T])
-            if T > 1:
-                np.matmul(Hs[1:].transpose(0, 2, 1), X[1:T], out=grads["W"][1:T])
-        elif v == "tied":
+                np.matmul(H, Wt, out=Gbuf)
+            else:  # G = H - a (H W^T) A
+                np.matmul(H, Wt.T, out=HW)
+                if v in _STEP_VARIANTS:
+                    HW *= params["alpha"][t]
+                np.matmul(HW, A, out=Gbuf)
+                np.subtract(H, Gbuf, out=Gbuf)
+            G = Gbuf
+        # shared matrices: one GEMM over the layers stacked along the batch axis
+        if v == "tied":
             grads["B"][...] = Hs.sum(axis=0).T @ Y
             if T > 1:
                 grads["W"][...] = Hs[1:].reshape(-1, n).T @ X[1:T].reshape(-1, n)
-        elif v in _CP_VARIANTS:
-            np.matmul(cache["res"][:T].transpose(0, 2, 1), Hs, out=grads["W"][:T])
         elif v == "tilista":
             Hs *= params["alpha"][:T, None, None]
             m = A.shape[0]
@@ -423,7 +443,7 @@ class LIHTModel(UnfoldedModel):
 
     def forward(self, params, A, Y, *, n_layers=None, cache=False):
         theta = params["theta"]
-        T = theta.shape[0] if n_layers is None else int(n_layers)
+        T = _n_layers(theta.shape[0], n_layers)
         dtype = theta.dtype
         _, Y = _as_data(A, Y, dtype)
         nb, n = Y.shape[0], params["B"].shape[0]
@@ -451,8 +471,7 @@ class LIHTModel(UnfoldedModel):
         for t in range(T - 1, -1, -1):
             np.multiply(G, masks[t], out=Hs[t])
             if t > 0:
+                np.matmul(Hs[t].T, X[t], out=grads["W"][t])
                 G = Hs[t] @ params["W"][t]
         grads["B"][...] = Hs.sum(axis=0).T @ Y
-        if T > 1:
-            np.matmul(Hs[1:].transpose(0, 2, 1), X[1:T], out=grads["W"][1:T])
         return grads

@@ -354,3 +354,12 @@ def test_du_iht_straight_through_is_the_unmasked_gradient():
         np.testing.assert_allclose(out["st_tiny"][k], out["mask_tiny"][k], rtol=1e-12, atol=0)
         assert not np.any(out["mask_big"][k])  # the fixed mask is all zero there
     assert any(np.any(out["st_big"][k]) for k in params)
+
+
+def test_n_layers_out_of_range():
+    _, A, Y, _ = _problem(13)
+    for model in (LISTAModel("cp", lam=LAM), LIHTModel(lam=LAM)):
+        params = model.init_params(A, 3, lam=LAM, dtype=np.float64)
+        for bad in (0, 4):
+            with pytest.raises(ValueError, match="n_layers"):
+                model.forward(params, A, Y, n_layers=bad)
