@@ -45,8 +45,10 @@ from _harness import fmt_time, grid, log, parse_args, time_runs  # noqa: I001
 
 import statistics
 import time
+import warnings
 
 import numpy as np
+from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import threadpool_limits
 
 from sparsopt.unfolding._lista import LISTAModel
@@ -333,6 +335,7 @@ def part_a(args, dtype):
         ("LISTA-CP", LISTA(A, variant="cp", loss="supervised", **common), True),
         ("ALISTA", LISTA(A, variant="alista", loss="supervised", **common), True),
     ]
+    warnings.filterwarnings("ignore", category=ConvergenceWarning)  # fixed its, tol=0
     n_base = 500 if args.quick else 5000
     curves = {name: _curves(A, Y_te, X_te, lam, n_base, fista=f)
               for name, f in (("ISTA", False), ("FISTA", True))}
