@@ -214,6 +214,11 @@ class LISTAModel(UnfoldedModel):
         """Keys of ``params`` that are not trained (their gradient is always zero)."""
         return ("W",) if self.variant == "alista" else ()
 
+    @property
+    def shared_keys(self):
+        """Keys of ``params`` shared by all layers (no leading layer axis)."""
+        return {"tied": ("B", "W"), "tilista": ("W",), "alista": ("W",)}.get(self.variant, ())
+
     # -- parameters -------------------------------------------------------------------
     def init_params(self, A, n_layers, *, lam=None, dtype=np.float64):
         lam = self.lam if lam is None else lam
@@ -418,6 +423,7 @@ class LIHTModel(UnfoldedModel):
     name = "liht"
     objective_penalty = "l0"
     frozen = ()
+    shared_keys = ("B",)
 
     def __init__(self, lam=0.4):
         if not (np.isfinite(lam) and lam >= 0):

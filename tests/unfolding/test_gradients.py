@@ -363,3 +363,16 @@ def test_n_layers_out_of_range():
         for bad in (0, 4):
             with pytest.raises(ValueError, match="n_layers"):
                 model.forward(params, A, Y, n_layers=bad)
+
+
+@pytest.mark.parametrize("model", [LISTAModel(v, lam=LAM) for v in VARIANTS]
+                         + [LIHTModel(lam=LAM)], ids=lambda m: getattr(m, "variant", m.name))
+def test_shared_keys_have_no_layer_axis(model):
+    """``shared_keys`` names the parameters without a leading layer axis (n = T here, so a
+    shape test alone could not tell them apart)."""
+    rng = np.random.default_rng(14)
+    A = rng.standard_normal((4, 4))
+    params = model.init_params(A, 4, lam=LAM, dtype=np.float64)
+    for k, v in params.items():
+        per_layer = k not in model.shared_keys
+        assert per_layer == (v.ndim >= 1 and k in ("theta", "alpha") or v.ndim == 3), k
