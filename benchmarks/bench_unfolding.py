@@ -58,6 +58,11 @@ try:
 except ImportError:  # before the DU half of the family is merged
     _du = None
 
+try:  # imported before any Numba kernel runs (see part_b)
+    import torch
+except ImportError:
+    torch = None
+
 SIZES = ((250, 500, 16), (75, 150, 20))
 BATCH = 64
 LR = 1e-3
@@ -232,9 +237,16 @@ def _compare(torch, kind, A, T, batches, tbatches, lam, args, dtype):
 
 
 def part_b(args, dtype):
-    try:
-        import torch
-    except ImportError:
+    """Training time per epoch against PyTorch.
+
+    PyTorch is imported at the top of the script, before ``sparsopt.warmup`` runs any Numba
+    kernel: in three runs with the import after it, the NumPy training loop of the largest
+    case was 7-25x slower at 2 threads on our shared 2-core machine, and normal in the two
+    runs with the import first (not pinned down: possibly an interaction of the threading
+    runtimes, possibly the machine's load; 1-thread runs were not affected). On a shared
+    machine prefer ``--threads 1`` for the headline.
+    """
+    if torch is None:
         log("part (b) skipped: PyTorch is not installed (pip install torch)")
         return []
     torch.set_num_threads(args.threads)
