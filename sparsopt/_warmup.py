@@ -68,6 +68,7 @@ def warmup(dtypes=("float32", "float64"), verbose=False):
         timings.update(_warm_spright(dtype, verbose))
         timings.update(_warm_wht(dtype, verbose))
         timings.update(_warm_completion(dtype, verbose))
+        timings.update(_warm_unfolding(dtype, verbose))
     timings.update(_warm_ot(verbose))
     timings.update(_warm_trees(verbose))
     return timings
@@ -144,6 +145,24 @@ def _warm_wht(dtype, verbose):
     wht._blocks(row, 16, 8, 0, 2)
     wht._columns(row, 16, 2, 0, 16, row[0], False)
     key = ("fwht_rows, fwht_axis", dtype.name)
+    out = {key: time.perf_counter() - t0}
+    if verbose:
+        print(f"warmup: {key[0]:<45} {key[1]:<8} {out[key]:.3f}s")
+    return out
+
+
+def _warm_unfolding(dtype, verbose):
+    """Compile the shrinkage kernels of the unfolded layers (sparsopt.unfolding)."""
+    import numpy as np
+
+    from .unfolding._shrink import hard_shrink, soft_shrink, support_select_shrink
+
+    R = np.linspace(-2, 2, 8, dtype=dtype).reshape(2, 4)
+    t0 = time.perf_counter()
+    soft_shrink(R, 0.5, engine="numba")
+    hard_shrink(R, 0.5, engine="numba")
+    support_select_shrink(R, 0.5, 25.0, engine="numba")
+    key = ("unfold_soft_shrink, unfold_hard_shrink, unfold_support_select", dtype.name)
     out = {key: time.perf_counter() - t0}
     if verbose:
         print(f"warmup: {key[0]:<45} {key[1]:<8} {out[key]:.3f}s")

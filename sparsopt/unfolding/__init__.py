@@ -1,7 +1,8 @@
 """Learned (unfolded) ISTA and IHT, and the LISTA family, trained with hand-derived gradients."""
 
 from ._du import DUIHT, DUISTA
-from ._estimators import UnfoldedIHT, UnfoldedISTA
+from ._estimators import LIHT, LISTA, UnfoldedIHT, UnfoldedISTA
+from ._lista import LIHTModel, LISTAModel, alista_weight
 from ._losses import loss_and_grad, nmse_db, objective
 from ._train import Adam, train_unfolded
 
@@ -9,20 +10,15 @@ __all__ = [
     "Adam",
     "DUIHT",
     "DUISTA",
+    "LIHT",
+    "LIHTModel",
+    "LISTA",
+    "LISTAModel",
     "UnfoldedIHT",
     "UnfoldedISTA",
+    "alista_weight",
     "loss_and_grad",
     "nmse_db",
     "objective",
     "train_unfolded",
 ]
-
-# the LISTA estimators need the LISTA models (``_lista.py``, the other half of the family)
-try:
-    from . import _lista  # noqa: F401
-except ImportError:  # pragma: no cover - before the two halves are merged
-    pass
-else:
-    from ._estimators import LIHT, LISTA
-
-    __all__ += ["LIHT", "LISTA"]

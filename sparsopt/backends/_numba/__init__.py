@@ -17,5 +17,6 @@ from . import (  # noqa: E402,F401  (registers kernels)
     sparse_coding,
     spright,
     trees,
+    unfolding,
     wht,
 )

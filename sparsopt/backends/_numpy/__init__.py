@@ -13,5 +13,6 @@ from . import (  # noqa: F401  (registers kernels)
     sparse_coding,
     spright,
     trees,
+    unfolding,
     wht,
 )
