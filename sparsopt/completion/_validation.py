@@ -32,8 +32,10 @@ def check_observed(X, owner, name="X_observed"):
             cols, vals = X.indices, X.data
         else:
             coo = sp.coo_array(X)
-            coo.sum_duplicates()  # sorts by row then column; keeps explicit zeros
-            rows, cols, vals = coo.row, coo.col, coo.data
+            coo.sum_duplicates()  # keeps explicit zeros
+            # SciPy < 1.11 leaves the entries in column-major order: sort by row, then column
+            order = np.lexsort((coo.col, coo.row))
+            rows, cols, vals = coo.row[order], coo.col[order], coo.data[order]
         if vals.dtype.kind not in "fiub":
             raise TypeError(f"{owner}: {name} must be real, got dtype {vals.dtype}.")
         if not np.all(np.isfinite(vals)):
