@@ -100,8 +100,8 @@ def make_sparse_walsh(n_bits, sparsity, *, magnitude=(1.0, 1.0), snr_db=None,
     --------
     >>> from sparsopt.datasets import make_sparse_walsh
     >>> query, k, v = make_sparse_walsh(8, 3, random_state=0)
-    >>> k.shape, sorted(set(abs(v)))
-    ((3,), [np.float64(1.0)])
+    >>> k.shape, sorted(set(abs(v).tolist()))
+    ((3,), [1.0])
     >>> query([[0] * 8]).round(6) == v.sum().round(6)
     array([ True])
     """
