@@ -110,7 +110,7 @@ class _ProsperBase(SparsoptEstimatorMixin, ClassNamePrefixFeaturesOutMixin, Tran
         em = bsc_em if self._model == "bsc" else gsc_em
         with fit_progress(self.n_iter, name, self.verbose) as fp:
             W, res = em(X, self.n_components, n_preselect=self.n_preselect,
-                        max_active=self.max_active, n_iter=self.n_iter, anneal=self.anneal,
+                        max_active=self.max_active, max_iter=self.n_iter, anneal=self.anneal,
                         tol=self.tol, block_size=self.block_size,
                         random_state=self.random_state, n_jobs=self.n_jobs,
                         callback=fp.callback, verbose=fp.solver_verbose,
