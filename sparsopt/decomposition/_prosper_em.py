@@ -186,6 +186,8 @@ def _em_loop(model, X, n_components, *, n_preselect, max_active, n_iter, anneal,
         psi2 = np.asarray(init.get("slab_var", np.maximum(rng.uniform(0, 2, H), 0.05)), float)
         sigma = float(init.get("noise_std", math.sqrt(float(X.astype(float).var(axis=0).mean())
                                                        + 1e-3)))
+    X64 = X.astype(np.float64, copy=False)   # the M-step accumulates in float64
+    yy = np.einsum("ij,ij->i", X64, X64)
     mon = LoopMonitor(owner, max_iter=n_iter, tol=0.0 if tol is None else tol,
                       callback=callback, verbose=verbose, criterion="relative change of the "
                       "log-likelihood", hint="or lengthen the annealing", keep_finite=False)
@@ -212,12 +214,12 @@ def _em_loop(model, X, n_components, *, n_preselect, max_active, n_iter, anneal,
             n_keep = max(1, int(math.floor(N * (1.0 - (1.0 - A) * a["ncut_factor"]))))
             w = _ncut_weights(e.logz, n_keep)
             ll = (H * math.log1p(-pi) - 0.5 * D * math.log(2 * math.pi * sigma**2) - math.log(A)
-                  + float(w @ e.logz.astype(np.float64)) / n_keep)
-            es = e.es.astype(np.float64)
+                  + float(w @ e.logz.astype(np.float64, copy=False)) / n_keep)
+            es = e.es.astype(np.float64, copy=False)
             S1 = w @ es
             Sss = e.second_moment(w)
-            SyS = (X * w[:, None].astype(dtype)).T.astype(np.float64) @ es   # (D, H)
-            yyk = float(w @ np.einsum("ij,ij->i", X, X, dtype=np.float64))
+            SyS = X64.T @ (es * w[:, None])   # (D, H)
+            yyk = float(w @ yy)
             W_new = _lstsq_rows(Sss, SyS.T)
             pi_new = float(np.clip(pi * A / B * S1.sum() / n_keep, _PI_MIN, 1 - _PI_MIN))
             Wq, Gq = (W, G_old) if prosper_compat else (W_new, W_new @ W_new.T)
@@ -232,15 +234,15 @@ def _em_loop(model, X, n_components, *, n_preselect, max_active, n_iter, anneal,
             else:
                 n_keep = N
             w = _ncut_weights(e.logz, n_keep)
-            ll = float(w @ e.logz.astype(np.float64)) / n_keep
-            es = e.es.astype(np.float64)
-            esz = e.esz.astype(np.float64)
+            ll = float(w @ e.logz.astype(np.float64, copy=False)) / n_keep
+            es = e.es.astype(np.float64, copy=False)
+            esz = e.esz.astype(np.float64, copy=False)
             S1 = w @ es
             Sz = w @ esz
-            Sz2 = w @ e.esz2.astype(np.float64)
+            Sz2 = w @ e.esz2.astype(np.float64, copy=False)
             Szz = e.second_moment(w)
-            SyZ = (X * w[:, None].astype(dtype)).T.astype(np.float64) @ esz
-            yyk = float(w @ np.einsum("ij,ij->i", X, X, dtype=np.float64))
+            SyZ = X64.T @ (esz * w[:, None])
+            yyk = float(w @ yy)
             W = _lstsq_rows(Szz, SyZ.T)
             ok = S1 > 1e-8
             mu = np.where(ok, Sz / np.where(ok, S1, 1.0), mu)
