@@ -150,6 +150,9 @@ def test_bsc_score_and_inference_are_exact_without_truncation():
     np.testing.assert_allclose(probs.sum(1), 1.0, rtol=1e-10)
     np.testing.assert_allclose(np.einsum("nt,nth->nh", probs, states), marg, atol=1e-10)
     np.testing.assert_allclose(marg, est.transform(X), atol=1e-12)
+    states_b, probs_b, _ = est.set_params(block_size=7).inference(X, n_top=16)
+    np.testing.assert_allclose(probs_b, probs, rtol=1e-12)
+    np.testing.assert_array_equal(states_b, states)
 
 
 def test_gsc_inference_matches_the_estep():
