@@ -10,7 +10,7 @@ N_cut 0 → 1 at 2/3) on 3 seeds (about 5 s each). Only ``μ_h W_h`` and ``ψ_h/
 identifiable (``W_h → c W_h``, ``z_h → z_h/c`` leaves the model unchanged), so those are
 compared with ``10·bars`` and 1. The spec's expected tolerances (MAE < 0.25,
 |σ² - 1| < 0.1) are not met at this size with H' = 7, γ = 4: measured on seeds 1-5,
-σ² = 1.09-1.18, max per-bar MAE of μW = 0.25-0.40, max |π_h - 0.2| = 0.02-0.07,
+σ² = 1.08-1.18, max per-bar MAE of μW = 0.25-0.40, max |π_h - 0.2| = 0.02-0.07,
 max |ψ/μ - 1| = 0.14-0.19. The thresholds below are set from those measurements (with
 margin); at least 2 of 3 seeds must pass.
 """
