@@ -330,7 +330,8 @@ def bsc_em(X, n_components, *, n_preselect=8, max_active=5, max_iter=50, anneal=
 
 bsc_em.__doc__ = """Binary sparse coding learned by truncated EM (Expectation Truncation).
 
-    Model: ``s_h ~ Bernoulli(π)``, ``x = Wᵀ... = Σ_h s_h W_h + ε``, ``ε ~ N(0, σ² I)``. Each
+    Model: ``s_h ~ Bernoulli(π)``, ``x = Σ_h s_h W_h + ε``, ``ε ~ N(0, σ² I)`` (``W_h`` the
+    rows of ``components``). Each
     iteration preselects ``H'`` units per data point by the cosine between the data point and
     each component, computes the truncated posterior over ``K_n`` (all singletons and the
     supports of size 2..γ of the preselected units), keeps the ``N_cut`` data points of
