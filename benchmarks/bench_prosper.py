@@ -1,0 +1,302 @@
+"""Probabilistic sparse coding (truncated EM): time per EM iteration, sparsopt vs plain NumPy.
+
+Run ``python benchmarks/bench_prosper.py`` (a few minutes on 2 cores) or ``--quick`` (under a
+minute); ``--plot out.png`` draws the four scaling panels, ``--no-patches`` skips the image-patch
+run, ``--markdown`` prints GitHub tables.
+
+Implementations (same data, same H, H', gamma, no annealing: T = 1, no N_cut truncation):
+
+* ``sparsopt``: ``BinarySparseCoding`` / ``GaussianSparseCoding`` (Numba truncated E-step in
+  blocks of samples). Its time per iteration is measured by difference, so that the one-off costs
+  of a fit (validation, initialisation, preselection set-up) are not counted:
+  ``(t(fit, n_iter = 1 + k) - t(fit, n_iter = 1)) / k`` with the minimum over ``--repeat`` runs
+  of each fit (``k = --iters``), after a warm-up fit (JIT compilation, reported apart).
+* ``numpy``: ``benchmarks/_prosper_numpy.py``, the straightforward vectorised NumPy truncated EM
+  a user would write from the spec (dense ``(N, |K|)`` log-joints, log-sum-exp, matrix products
+  and ``np.bincount`` scatters, LAPACK for the M-step); one ``*_em_step`` call from the spec's
+  standard initialisation, minimum over ``--repeat`` calls.
+* ``exact``: the exact BSC EM step over all ``2^H`` states (``bsc_exact_em_step``), where
+  ``N * 2^H <= 2e7``.
+
+Data: the bars test (spec 2(c)): ``W = 10 * bars`` of a ``size x size`` image (``H = 2 size``
+bars, ``D = size^2`` pixels), ``pi = 2 / H`` (two bars per image on average), noise sigma 2 (BSC)
+or spike-and-slab codes with ``mu = 1``, ``psi = 1``, noise variance 1 (GSC). Threads are pinned
+to ``--threads`` (2) through the environment and ``threadpoolctl`` for NumPy's BLAS and Numba.
+
+Agreement: on each BSC case the script fits sparsopt for two iterations, then evaluates the
+posterior means ``<s>`` at the fitted parameters with both implementations (``transform`` vs the
+NumPy E-step, with the same preselection) and asserts that they agree to rounding; the error is
+printed in the ``agree`` column.
+
+Image patches: ``sparsopt.datasets.load_image_patches(patch_size=(16, 16))`` of china.jpg
+(centred, scaled to unit variance), ``BinarySparseCoding`` with ``H = --patch-h`` (128) atoms;
+samples per second = N / time per iteration for both implementations.
+"""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+# _harness first: it pins the thread-count environment variables before numpy/numba load
+from _harness import fmt_time, grid, log, parse_args, write_json  # noqa: I001
+
+import time
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+import _prosper_numpy as ref
+
+
+def add_arguments(p):
+    p.add_argument("--iters", type=int, default=3,
+                   help="EM iterations timed by difference for sparsopt (default 3)")
+    p.add_argument("--plot", metavar="PNG", help="write the scaling plot there")
+    p.add_argument("--no-patches", action="store_true", help="skip the image-patch run")
+    p.add_argument("--patch-h", type=int, default=128, help="atoms of the patch run (128)")
+    p.add_argument("--no-gsc", action="store_true", help="skip the GSC table")
+
+
+# --------------------------------------------------------------------------- data
+
+
+def bars(size):
+    """``(D, H)`` bars dictionary: unit h < size is row h, unit size + h is column h."""
+    H = 2 * size
+    W = np.zeros((size, size, H))
+    for h in range(size):
+        W[h, :, h] = 1.0
+        W[:, h, size + h] = 1.0
+    return W.reshape(size * size, H)
+
+
+def bars_data(n, size, model="binary", seed=0):
+    rng = np.random.default_rng(seed)
+    W = 10.0 * bars(size)
+    H = W.shape[1]
+    S = (rng.random((n, H)) < 2.0 / H).astype(float)
+    if model == "binary":
+        return S @ W.T + 2.0 * rng.standard_normal((n, W.shape[0]))
+    Z = 1.0 + rng.standard_normal((n, H))
+    return (S * Z) @ W.T + rng.standard_normal((n, W.shape[0]))
+
+
+def standard_init(X, H, seed=0):
+    """The spec's standard init: W_h = mean + N(0, (sbar/4)^2), pi = 1/H, sigma = sbar."""
+    rng = np.random.default_rng(seed)
+    sbar = X.std(axis=0).mean()
+    W = X.mean(axis=0)[:, None] + sbar / 4.0 * rng.standard_normal((X.shape[1], H))
+    return W, 1.0 / H, sbar
+
+
+# --------------------------------------------------------------------------- timing
+
+
+def min_time(fn, repeat):
+    best = np.inf
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def _estimator(model, H, Hp, g, n_iter):
+    from sparsopt.decomposition import BinarySparseCoding, GaussianSparseCoding
+
+    cls = BinarySparseCoding if model == "binary" else GaussianSparseCoding
+    return cls(H, n_preselect=Hp, max_active=g, n_iter=n_iter, anneal=None, random_state=0)
+
+
+def sparsopt_per_iter(X, model, H, Hp, g, iters, repeat):
+    """``(seconds per iteration, warm-up seconds, fitted 2-iteration estimator)``."""
+    def fit(n):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return _estimator(model, H, Hp, g, n).fit(X)
+
+    t0 = time.perf_counter()
+    est = fit(2)
+    warm = time.perf_counter() - t0
+    t1 = min_time(lambda: fit(1), repeat)
+    tk = min_time(lambda: fit(1 + iters), repeat)
+    return max(tk - t1, 0.0) / iters, warm, est
+
+
+def numpy_per_iter(X, model, H, Hp, g, repeat):
+    W, pi, sigma = standard_init(X, H)
+    if model == "binary":
+        Sc = ref.combination_states(Hp, g)
+        step = lambda: ref.bsc_em_step(X, W, pi, sigma, Hp, g, Sc=Sc)  # noqa: E731
+    else:
+        pis, mu, psi = np.full(H, 2.0 / H), np.ones(H), np.ones(H)
+        step = lambda: ref.gsc_em_step(X, W, pis, mu, psi, sigma**2, Hp, g)  # noqa: E731
+    step()  # warm-up (first-touch of the memory)
+    return min_time(step, repeat)
+
+
+def exact_per_iter(X, H, repeat):
+    if X.shape[0] * 2**H > 2e7:
+        return None
+    W, pi, sigma = standard_init(X, H)
+    S = ref.all_states(H)
+    return min_time(lambda: ref.bsc_exact_em_step(X, W, pi, sigma, S=S), repeat)
+
+
+def agreement(est, X, Hp, g):
+    """max |<s>_sparsopt - <s>_numpy| at the fitted parameters of ``est`` (BSC)."""
+    W = np.asarray(est.components_, dtype=float).T
+    pi, sigma = float(np.mean(est.prior_)), float(est.noise_std_)
+    sel = ref.bsc_preselect(X, W, Hp)
+    Sc = ref.combination_states(Hp, g)
+    lpj, _ = ref.bsc_log_joints(X, W, pi, sigma, sel, Sc)
+    q = np.exp(lpj - lpj.max(axis=1, keepdims=True))
+    q /= q.sum(axis=1, keepdims=True)
+    Es, _ = ref.bsc_expectations(q, sel, Sc, W.shape[1])
+    return float(np.max(np.abs(est.transform(X) - Es)))
+
+
+@dataclass
+class Result:
+    panel: str
+    model: str
+    N: int
+    H: int
+    Hp: int
+    g: int
+    K: int
+    ours: float | None
+    warm: float | None
+    numpy: float
+    exact: float | None
+    agree: float | None
+
+
+def run_case(panel, model, N, H, Hp, g, args, have_sparsopt):
+    size = H // 2
+    X = bars_data(N, size, model, seed=0)
+    K = ref.n_states(H, Hp, g)
+    log(f"{panel}: {model} N={N} H={H} H'={Hp} gamma={g} |K|={K}")
+    t_np = numpy_per_iter(X, model, H, Hp, g, args.repeat)
+    t_ex = exact_per_iter(X, H, args.repeat) if model == "binary" else None
+    ours = warm = agree = None
+    if have_sparsopt:
+        ours, warm, est = sparsopt_per_iter(X, model, H, Hp, g, args.iters, args.repeat)
+        if model == "binary":
+            agree = agreement(est, X, Hp, g)
+            assert agree < 1e-6, f"sparsopt and the NumPy baseline disagree: {agree:.2e}"
+    return Result(panel, model, N, H, Hp, g, K, ours, warm, t_np, t_ex, agree)
+
+
+def grids(quick):
+    if quick:
+        return [("N", [(n, 32, 8, 3) for n in (500, 2000)]),
+                ("H", [(1000, h, 8, 3) for h in (10, 32)]),
+                ("H'", [(1000, 32, hp, 3) for hp in (6, 10)]),
+                ("gamma", [(1000, 32, 10, g) for g in (2, 4)])]
+    return [("N", [(n, 32, 8, 4) for n in (1000, 4000, 16000)]),
+            ("H", [(2000, h, 8, 4) for h in (10, 16, 32, 64)]),
+            ("H'", [(2000, 32, hp, 4) for hp in (6, 8, 10, 12)]),
+            ("gamma", [(2000, 32, 10, g) for g in (2, 3, 4, 5)])]
+
+
+def table(results, markdown):
+    head = ["scan", "model", "N", "H", "H'", "γ", "|K|", "sparsopt/it", "numpy/it",
+            "exact/it", "numpy/sparsopt", "warm-up", "agree"]
+    body = []
+    for r in results:
+        ratio = f"{r.numpy / r.ours:.1f}×" if r.ours else "-"
+        body.append([r.panel, r.model, str(r.N), str(r.H), str(r.Hp), str(r.g), str(r.K),
+                     fmt_time(r.ours) if r.ours is not None else "n/a", fmt_time(r.numpy),
+                     fmt_time(r.exact) if r.exact is not None else "-", ratio,
+                     fmt_time(r.warm) if r.warm is not None else "-",
+                     f"{r.agree:.1e}" if r.agree is not None else "-"])
+    return grid(head, body, markdown, right=set(range(2, 13)))
+
+
+def patch_run(args, have_sparsopt):
+    from sparsopt.datasets import load_image_patches
+
+    n = 2000 if args.quick else 10000
+    X = load_image_patches(patch_size=(16, 16), n_patches=n, random_state=0)
+    X = X / X.std()
+    H, Hp, g = args.patch_h, 8, 3
+    log(f"patches: N={n} D=256 H={H} H'={Hp} gamma={g}")
+    t_np = numpy_per_iter(X, "binary", H, Hp, g, max(1, args.repeat // 2))
+    ours = None
+    if have_sparsopt:
+        ours, _, _ = sparsopt_per_iter(X, "binary", H, Hp, g, args.iters,
+                                       max(1, args.repeat // 2))
+    head = ["run", "N", "D", "H", "H'", "γ", "|K|", "impl", "time/it", "samples/s"]
+    body = [["china.jpg 16×16", str(n), "256", str(H), str(Hp), str(g),
+             str(ref.n_states(H, Hp, g)), "numpy", fmt_time(t_np), f"{n / t_np:,.0f}"]]
+    if ours:
+        body.append(["", "", "", "", "", "", "", "sparsopt", fmt_time(ours), f"{n / ours:,.0f}"])
+    return grid(head, body, args.markdown, right={1, 2, 3, 4, 5, 6, 8, 9})
+
+
+def plot(results, path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    panels = [("N", "N"), ("H", "H"), ("H'", "Hp"), ("gamma", "g")]
+    fig, axes = plt.subplots(1, 4, figsize=(16, 3.6))
+    for ax, (panel, attr) in zip(axes, panels):
+        rs = [r for r in results if r.panel == panel and r.model == "binary"]
+        x = [getattr(r, attr) for r in rs]
+        ax.plot(x, [r.numpy for r in rs], "s-", label="NumPy (vectorised)")
+        if any(r.ours for r in rs):
+            ax.plot(x, [r.ours or np.nan for r in rs], "o-", label="sparsopt")
+        if any(r.exact for r in rs):
+            ax.plot(x, [r.exact or np.nan for r in rs], "^--", label="exact EM (2^H)")
+        ax.set(xlabel=panel, ylabel="s / EM iteration", yscale="log", title=f"BSC, scan {panel}")
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+
+
+def main():
+    args = parse_args(__doc__.splitlines()[0], add_arguments=add_arguments)
+    try:
+        from sparsopt.decomposition import BinarySparseCoding  # noqa: F401
+
+        have = True
+    except ImportError:
+        have = False
+        log("sparsopt.decomposition.BinarySparseCoding not found: NumPy columns only")
+    import numba
+
+    numba.set_num_threads(min(args.threads, numba.config.NUMBA_NUM_THREADS))
+    results = []
+    with threadpool_limits(args.threads):
+        for panel, cases in grids(args.quick):
+            for N, H, Hp, g in cases:
+                results.append(run_case(panel, "binary", N, H, Hp, g, args, have))
+        if not args.no_gsc:
+            gsc_cases = [(500, 10, 6, 3)] if args.quick else [(1000, 10, 7, 4), (1000, 32, 6, 3)]
+            for N, H, Hp, g in gsc_cases:
+                results.append(run_case("GSC", "spike_and_slab", N, H, Hp, g, args, have))
+        lines = table(results, args.markdown)
+        patch_lines = None if args.no_patches else patch_run(args, have)
+    print("\n## Time per EM iteration (min over repeats; ratio = numpy / sparsopt)\n")
+    print("\n".join(lines))
+    if patch_lines:
+        print("\n## Image patches (BSC)\n")
+        print("\n".join(patch_lines))
+    print(f"\nthreads = {args.threads}, repeat = {args.repeat}, iters = {args.iters}; "
+          f"load average {os.getloadavg()[0]:.2f}")
+    if args.plot:
+        plot(results, args.plot)
+        print(f"plot written to {args.plot}")
+    if args.json:
+        write_json(args.json, [], args, notes=[str(r) for r in results])
+
+
+if __name__ == "__main__":
+    main()
