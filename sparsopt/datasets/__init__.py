@@ -1,5 +1,6 @@
 """Small generators and loaders of built-in data (no network access needed)."""
 
+from ._bars import make_bars
 from ._bcd_problems import make_bcd_problem
 from ._completion_problem import make_low_rank_completion
 from ._graph_problems import harmonic_system, make_knn_label_problem, make_lattice_label_problem
@@ -11,6 +12,7 @@ from .images import load_image_patches
 __all__ = [
     "harmonic_system",
     "load_image_patches",
+    "make_bars",
     "make_bcd_problem",
     "make_knn_label_problem",
     "make_kronecker_problem",

@@ -11,6 +11,7 @@ from . import (  # noqa: E402,F401  (registers kernels)
     glm_cd,
     lars,
     omp,
+    prosper,
     prox,
     prox_newton,
     sinkhorn,

@@ -7,6 +7,7 @@ from . import (  # noqa: F401  (registers kernels)
     glm_cd,
     lars,
     omp,
+    prosper,
     prox,
     prox_newton,
     sinkhorn,
