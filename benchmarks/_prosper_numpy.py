@@ -116,6 +116,18 @@ def bsc_expectations(q, sel, Sc, H):
     return Es, Ess
 
 
+def bsc_estep(Y, W, pi, sigma, n_preselect, max_active, *, beta=1.0, anneal_prior=False,
+              Sc=None):
+    """Preselection and truncated E-step of BSC: ``(logz (N,), q (N, |K|), residuals
+    (N, |K|), sel (N, H'), Sc)`` with ``logz`` the log-sum-exp of the log-joints."""
+    if Sc is None:
+        Sc = combination_states(n_preselect, max_active)
+    sel = bsc_preselect(Y, W, n_preselect)
+    lpj, resid = bsc_log_joints(Y, W, pi, sigma, sel, Sc, beta, anneal_prior)
+    lse = logsumexp(lpj, axis=1)
+    return lse, np.exp(lpj - lse[:, None]), resid, sel, Sc
+
+
 def bsc_em_step(Y, W, pi, sigma, n_preselect, max_active, *, beta=1.0, ncut_factor=0.0,
                 anneal_prior=False, sigma_new_W=True, Sc=None):
     """One truncated EM iteration of BSC; returns ``(W, pi, sigma, loglik_per_sample)``.
@@ -126,17 +138,13 @@ def bsc_em_step(Y, W, pi, sigma, n_preselect, max_active, *, beta=1.0, ncut_fact
     """
     N, D = Y.shape
     H = W.shape[1]
-    if Sc is None:
-        Sc = combination_states(n_preselect, max_active)
-    sel = bsc_preselect(Y, W, n_preselect)
-    lpj, resid = bsc_log_joints(Y, W, pi, sigma, sel, Sc, beta, anneal_prior)
-    lse = logsumexp(lpj, axis=1)
+    lse, q, resid, sel, Sc = bsc_estep(Y, W, pi, sigma, n_preselect, max_active, beta=beta,
+                                       anneal_prior=anneal_prior, Sc=Sc)
     A, B = truncation_moments(pi, H, max_active)
     n_cut = int(np.floor(N * (1.0 - (1.0 - A) * ncut_factor)))
     if n_cut < N:
         keep = np.sort(np.argpartition(-lse, n_cut - 1)[:n_cut])
-        Y, sel, lpj, resid, lse = Y[keep], sel[keep], lpj[keep], resid[keep], lse[keep]
-    q = np.exp(lpj - lse[:, None])
+        Y, sel, q, resid, lse = Y[keep], sel[keep], q[keep], resid[keep], lse[keep]
     Es, Ess = bsc_expectations(q, sel, Sc, H)
     loglik = (H * np.log(1.0 - pi) - 0.5 * D * np.log(2.0 * np.pi * sigma**2) - np.log(A)
               + lse.mean())
@@ -249,31 +257,37 @@ def gsc_estep(Y, W, pi, mu, psi, s2, sel, max_active, beta=1.0):
     return lpj, kappa * m, Cov * mm, idx, mask
 
 
-def gsc_em_step(Y, W, pi, mu, psi, s2, n_preselect, max_active, *, beta=1.0,
-                learn_mu=True):
-    """One truncated EM iteration of GSC (scalar noise variance ``s2``, diagonal slab variances
-    ``psi``); returns ``(W, pi, mu, psi, s2, loglik_per_sample)``."""
+def gsc_expectations(Y, W, pi, mu, psi, s2, n_preselect, max_active, beta=1.0):
+    """Preselection and truncated E-step of GSC reduced to the M-step's statistics:
+    ``(logz (N,), <s> (N, H), <s z> (N, H), sum_n <(s z)(s z)^T>_n (H, H))``."""
     N, D = Y.shape
     H = W.shape[1]
     yy = np.einsum("nd,nd->n", Y, Y)
-    WtY = Y @ W
-    G = W.T @ W
-    single = _gsc_singletons(yy, WtY, G, pi, mu, psi, s2, D)
+    single = _gsc_singletons(yy, Y @ W, W.T @ W, pi, mu, psi, s2, D)
     sel = np.argpartition(-single, n_preselect - 1, axis=1)[:, :n_preselect]
     lpj, kappa, Cov, idx, mask = gsc_estep(Y, W, pi, mu, psi, s2, sel, max_active, beta)
     lse = logsumexp(lpj, axis=1)
     q = np.exp(lpj - lse[:, None])
     m = mask[None].astype(Y.dtype)
-    # expectations, scattered from the padded (N, K, gamma) layout into H dimensions
+    # scatter from the padded (N, K, gamma) layout into H dimensions
     rows = np.repeat(np.arange(N), idx.shape[1] * idx.shape[2])
     flat = rows * H + idx.reshape(-1)
-    qm = (q[:, :, None] * m).reshape(-1)
-    Es = np.bincount(flat, weights=qm, minlength=N * H).reshape(N, H)
+    Es = np.bincount(flat, weights=(q[:, :, None] * m).reshape(-1),
+                     minlength=N * H).reshape(N, H)
     Esz = np.bincount(flat, weights=(q[:, :, None] * kappa).reshape(-1),
                       minlength=N * H).reshape(N, H)
     second = q[:, :, None, None] * (kappa[..., :, None] * kappa[..., None, :] + Cov)
     pair = (idx[..., :, None] * H + idx[..., None, :]).reshape(-1)
     Eszz = np.bincount(pair, weights=second.reshape(-1), minlength=H * H).reshape(H, H)
+    return lse, Es, Esz, Eszz
+
+
+def gsc_em_step(Y, W, pi, mu, psi, s2, n_preselect, max_active, *, beta=1.0,
+                learn_mu=True):
+    """One truncated EM iteration of GSC (scalar noise variance ``s2``, diagonal slab variances
+    ``psi``); returns ``(W, pi, mu, psi, s2, loglik_per_sample)``."""
+    N, D = Y.shape
+    lse, Es, Esz, Eszz = gsc_expectations(Y, W, pi, mu, psi, s2, n_preselect, max_active, beta)
     YEsz = Y.T @ Esz
     W_new = np.linalg.lstsq(Eszz, YEsz.T, rcond=None)[0].T
     ns = Es.sum(axis=0)
@@ -281,5 +295,6 @@ def gsc_em_step(Y, W, pi, mu, psi, s2, n_preselect, max_active, *, beta=1.0,
     nsz = Esz.sum(axis=0)
     mu_new = nsz / ns if learn_mu else mu
     psi_new = (np.diag(Eszz) - 2.0 * mu_new * nsz + mu_new**2 * ns) / ns
-    s2_new = (yy.sum() - 2.0 * np.sum(YEsz * W_new) + np.sum((W_new.T @ W_new) * Eszz)) / (N * D)
+    yy = np.einsum("nd,nd->", Y, Y)
+    s2_new = (yy - 2.0 * np.sum(YEsz * W_new) + np.sum((W_new.T @ W_new) * Eszz)) / (N * D)
     return W_new, pi_new, mu_new, psi_new, s2_new, lse.mean()
