@@ -12,13 +12,16 @@ from ._orthogonal import OrthogonalDictionaryLearning, orthogonal_dictionary_lea
 from ._prosper_anneal import LinearAnnealing
 from ._prosper_em import ProsperResult, bsc_em, gsc_em, truncation_moments
 from ._prosper_estep import EStepResult, preselect, state_combinations, truncated_estep
+from ._prosper_models import BinarySparseCoding, GaussianSparseCoding
 from ._sparse_coder import SparseCoder
 from ._supervised import SupervisedDictionaryLearning, supervised_dictionary_learning
 
 __all__ = [
     "SOLVERS",
+    "BinarySparseCoding",
     "DictionaryLearning",
     "EStepResult",
+    "GaussianSparseCoding",
     "LinearAnnealing",
     "ProsperResult",
     "MiniBatchDictionaryLearning",

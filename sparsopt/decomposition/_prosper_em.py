@@ -175,7 +175,7 @@ def _em_loop(model, X, n_components, *, n_preselect, max_active, n_iter, anneal,
     if W.shape != (H, D):
         raise ValueError(f"{owner}: init['components'] must have shape {(H, D)}, got {W.shape}.")
     if model == "bsc":
-        pi = float(init.get("prior", 1.0 / H))
+        pi = float(np.clip(init.get("prior", min(1.0 / H, 0.5)), _PI_MIN, 1 - _PI_MIN))
         sigma = float(init.get("noise_std", sbar))
         mu = psi2 = None
     else:
