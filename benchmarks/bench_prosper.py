@@ -135,7 +135,8 @@ def sparsopt_per_iter(X, model, H, Hp, g, iters, repeat):
     warm = time.perf_counter() - t0
     t1 = min_time(lambda: sparsopt_em(X, model, H, Hp, g, 1), repeat)
     tk = min_time(lambda: sparsopt_em(X, model, H, Hp, g, 1 + iters), repeat)
-    done = sparsopt_em(X, model, H, Hp, g, 1 + iters)[1].n_iter  # it may stop early
+    _, res = sparsopt_em(X, model, H, Hp, g, 1 + iters)
+    done = res.n_iter  # it may stop early
     return max(tk - t1, 0.0) / max(done - 1, 1), warm, one
 
 
