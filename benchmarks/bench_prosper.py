@@ -346,8 +346,10 @@ def plot(results, path):
         if any(r.exact for r in rs):
             ax.plot(x, [r.exact or np.nan for r in rs], "^--", label="exact EM (2^H)")
         ax.set(xlabel=panel, ylabel="s / EM iteration", yscale="log", title=f"BSC, scan {panel}")
+        if panel == "N":
+            ax.set_xscale("log")
         ax.grid(alpha=0.3)
-    axes[0].legend(fontsize=8)
+        ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=90)
 
