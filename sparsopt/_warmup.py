@@ -68,6 +68,7 @@ def warmup(dtypes=("float32", "float64"), verbose=False):
         timings.update(_warm_spright(dtype, verbose))
         timings.update(_warm_wht(dtype, verbose))
         timings.update(_warm_completion(dtype, verbose))
+        timings.update(_warm_prosper(dtype, verbose))
     timings.update(_warm_ot(verbose))
     timings.update(_warm_trees(verbose))
     return timings
@@ -144,6 +145,26 @@ def _warm_wht(dtype, verbose):
     wht._blocks(row, 16, 8, 0, 2)
     wht._columns(row, 16, 2, 0, 16, row[0], False)
     key = ("fwht_rows, fwht_axis", dtype.name)
+    out = {key: time.perf_counter() - t0}
+    if verbose:
+        print(f"warmup: {key[0]:<45} {key[1]:<8} {out[key]:.3f}s")
+    return out
+
+
+def _warm_prosper(dtype, verbose):
+    """Compile the truncated E-step kernels of BSC and GSC for ``dtype``."""
+    import numpy as np
+
+    from .datasets import make_bars
+    from .decomposition import truncated_estep
+
+    X, W, _ = make_bars(4, 2, random_state=0)
+    X, W = X.astype(dtype), W.astype(dtype)
+    t0 = time.perf_counter()
+    truncated_estep(X, W, prior=0.3, noise_std=1.0, n_preselect=3, max_active=2)
+    truncated_estep(X, W, model="gsc", prior=np.full(4, 0.3), noise_std=1.0, n_preselect=3,
+                    max_active=2, slab_mean=np.ones(4), slab_var=np.ones(4))
+    key = ("prosper E-step kernels", dtype.name)
     out = {key: time.perf_counter() - t0}
     if verbose:
         print(f"warmup: {key[0]:<45} {key[1]:<8} {out[key]:.3f}s")

@@ -164,6 +164,16 @@ def _unfolding():
 
 CASES["train_unfolded"] = (unf.train_unfolded, _unfolding)
 
+
+def _bars(model):
+    from sparsopt.datasets import make_bars
+    return lambda: ((make_bars(60, 3, model=model, random_state=0)[0], 6),
+                    dict(n_preselect=4, max_active=2, max_iter=3, random_state=0))
+
+
+CASES.update({"bsc_em": (dec.bsc_em, _bars("binary")),
+              "gsc_em": (dec.gsc_em, _bars("spike_and_slab"))})
+
 #: iterating public functions that are not on the protocol, and why
 EXEMPT = {
     "lars": "finite (direct) algorithm: the exact homotopy takes a bounded number of steps",

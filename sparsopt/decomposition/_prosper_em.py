@@ -2,7 +2,7 @@
 
 ``bsc_em`` and ``gsc_em`` follow the loop protocol (``LoopMonitor``): one check per EM
 iteration, ``callback(SolverState)``, ``verbose``. With ``tol=None`` (default) they run
-the ``n_iter`` iterations of the annealing schedule and do not warn; with a ``tol`` they
+the ``max_iter`` iterations of the annealing schedule and do not warn; with a ``tol`` they
 stop once the relative change of the log-likelihood falls below it after the annealing
 has ended, and warn if it never does.
 """
@@ -107,7 +107,8 @@ def standard_init(X, n_components, rng):
     return W, sbar
 
 
-def _check_common(X, n_components, n_preselect, max_active, n_iter, block_size, owner):
+def _check_common(X, n_components, n_preselect, max_active, n_iter, block_size, owner,
+                  iter_name="n_iter"):
     X = np.asarray(X)
     if X.ndim != 2:
         raise ValueError(f"{owner}: X must be 2-D, got shape {X.shape}.")
@@ -115,7 +116,7 @@ def _check_common(X, n_components, n_preselect, max_active, n_iter, block_size, 
         X = X.astype(np.float64)
     if not np.isfinite(X).all():
         raise ValueError(f"{owner}: X contains NaN or infinity.")
-    for name, v, lo in (("n_components", n_components, 1), ("n_iter", n_iter, 1),
+    for name, v, lo in (("n_components", n_components, 1), (iter_name, n_iter, 1),
                         ("block_size", block_size, 1), ("n_preselect", n_preselect, 1),
                         ("max_active", max_active, 1)):
         if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < lo:
@@ -161,7 +162,8 @@ def _ncut_weights(logz, n_keep):
 def _em_loop(model, X, n_components, *, n_preselect, max_active, n_iter, anneal, init,
              tol, block_size, random_state, n_jobs, callback, verbose, prosper_compat,
              engine, owner):
-    X = _check_common(X, n_components, n_preselect, max_active, n_iter, block_size, owner)
+    X = _check_common(X, n_components, n_preselect, max_active, n_iter, block_size, owner,
+                      "max_iter")
     if tol is not None and not (isinstance(tol, numbers.Real) and tol >= 0):
         raise ValueError(f"{owner}: tol must be None or a number >= 0, got {tol!r}.")
     anneal = _resolve_anneal(anneal, model)
@@ -184,6 +186,8 @@ def _em_loop(model, X, n_components, *, n_preselect, max_active, n_iter, anneal,
         psi2 = np.asarray(init.get("slab_var", np.maximum(rng.uniform(0, 2, H), 0.05)), float)
         sigma = float(init.get("noise_std", math.sqrt(float(X.astype(float).var(axis=0).mean())
                                                        + 1e-3)))
+    X64 = X.astype(np.float64, copy=False)   # the M-step accumulates in float64
+    yy = np.einsum("ij,ij->i", X64, X64)
     mon = LoopMonitor(owner, max_iter=n_iter, tol=0.0 if tol is None else tol,
                       callback=callback, verbose=verbose, criterion="relative change of the "
                       "log-likelihood", hint="or lengthen the annealing", keep_finite=False)
@@ -210,12 +214,12 @@ def _em_loop(model, X, n_components, *, n_preselect, max_active, n_iter, anneal,
             n_keep = max(1, int(math.floor(N * (1.0 - (1.0 - A) * a["ncut_factor"]))))
             w = _ncut_weights(e.logz, n_keep)
             ll = (H * math.log1p(-pi) - 0.5 * D * math.log(2 * math.pi * sigma**2) - math.log(A)
-                  + float(w @ e.logz.astype(np.float64)) / n_keep)
-            es = e.es.astype(np.float64)
+                  + float(w @ e.logz.astype(np.float64, copy=False)) / n_keep)
+            es = e.es.astype(np.float64, copy=False)
             S1 = w @ es
             Sss = e.second_moment(w)
-            SyS = (X * w[:, None].astype(dtype)).T.astype(np.float64) @ es   # (D, H)
-            yyk = float(w @ np.einsum("ij,ij->i", X, X, dtype=np.float64))
+            SyS = X64.T @ (es * w[:, None])   # (D, H)
+            yyk = float(w @ yy)
             W_new = _lstsq_rows(Sss, SyS.T)
             pi_new = float(np.clip(pi * A / B * S1.sum() / n_keep, _PI_MIN, 1 - _PI_MIN))
             Wq, Gq = (W, G_old) if prosper_compat else (W_new, W_new @ W_new.T)
@@ -230,15 +234,15 @@ def _em_loop(model, X, n_components, *, n_preselect, max_active, n_iter, anneal,
             else:
                 n_keep = N
             w = _ncut_weights(e.logz, n_keep)
-            ll = float(w @ e.logz.astype(np.float64)) / n_keep
-            es = e.es.astype(np.float64)
-            esz = e.esz.astype(np.float64)
+            ll = float(w @ e.logz.astype(np.float64, copy=False)) / n_keep
+            es = e.es.astype(np.float64, copy=False)
+            esz = e.esz.astype(np.float64, copy=False)
             S1 = w @ es
             Sz = w @ esz
-            Sz2 = w @ e.esz2.astype(np.float64)
+            Sz2 = w @ e.esz2.astype(np.float64, copy=False)
             Szz = e.second_moment(w)
-            SyZ = (X * w[:, None].astype(dtype)).T.astype(np.float64) @ esz
-            yyk = float(w @ np.einsum("ij,ij->i", X, X, dtype=np.float64))
+            SyZ = X64.T @ (esz * w[:, None])
+            yyk = float(w @ yy)
             W = _lstsq_rows(Szz, SyZ.T)
             ok = S1 > 1e-8
             mu = np.where(ok, Sz / np.where(ok, S1, 1.0), mu)
@@ -281,8 +285,9 @@ _EM_DOC_PARAMS = """
         ``H'``, units preselected per data point (``<= H``).
     max_active : int, default=5
         ``γ``, the largest number of simultaneously active units (``<= H'``).
-    n_iter : int, default=50
-        EM iterations (the annealing schedule is laid over them).
+    max_iter : int, default=50
+        EM iterations (the annealing schedule is laid over them; all are run unless
+        ``tol`` is set or the callback stops).
     anneal : None, "default" or LinearAnnealing
         ``None``: no annealing (``T = 1``, no data truncation); ``"default"``: ProSper's
         bars-test schedule (:meth:`LinearAnnealing.default`).
@@ -290,7 +295,7 @@ _EM_DOC_PARAMS = """
         Initial ``components``, ``prior``, ``noise_std`` (GSC also ``slab_mean``,
         ``slab_var``); missing entries use ProSper's standard initialisation.
     tol : float or None, default=None
-        ``None`` runs all ``n_iter`` iterations (no warning). Else stop when the
+        ``None`` runs all ``max_iter`` iterations (no warning). Else stop when the
         relative change of the log-likelihood is ``<= tol`` once the annealing is over.
     block_size : int, default=1000
         Samples per E-step kernel call (bounds the memory).
@@ -313,11 +318,11 @@ _EM_DOC_PARAMS = """
 """
 
 
-def bsc_em(X, n_components, *, n_preselect=8, max_active=5, n_iter=50, anneal=None,
+def bsc_em(X, n_components, *, n_preselect=8, max_active=5, max_iter=50, anneal=None,
            init=None, tol=None, block_size=1000, random_state=None, n_jobs=None,
            callback=None, verbose=None, prosper_compat=False, engine=None):
     return _em_loop("bsc", X, n_components, n_preselect=n_preselect, max_active=max_active,
-                    n_iter=n_iter, anneal=anneal, init=init, tol=tol, block_size=block_size,
+                    n_iter=max_iter, anneal=anneal, init=init, tol=tol, block_size=block_size,
                     random_state=random_state, n_jobs=n_jobs, callback=callback,
                     verbose=verbose, prosper_compat=prosper_compat, engine=engine,
                     owner="bsc_em")
@@ -325,7 +330,8 @@ def bsc_em(X, n_components, *, n_preselect=8, max_active=5, n_iter=50, anneal=No
 
 bsc_em.__doc__ = """Binary sparse coding learned by truncated EM (Expectation Truncation).
 
-    Model: ``s_h ~ Bernoulli(π)``, ``x = Wᵀ... = Σ_h s_h W_h + ε``, ``ε ~ N(0, σ² I)``. Each
+    Model: ``s_h ~ Bernoulli(π)``, ``x = Σ_h s_h W_h + ε``, ``ε ~ N(0, σ² I)`` (``W_h`` the
+    rows of ``components``). Each
     iteration preselects ``H'`` units per data point by the cosine between the data point and
     each component, computes the truncated posterior over ``K_n`` (all singletons and the
     supports of size 2..γ of the preselected units), keeps the ``N_cut`` data points of
@@ -355,17 +361,17 @@ bsc_em.__doc__ = """Binary sparse coding learned by truncated EM (Expectation Tr
     >>> from sparsopt.datasets import make_bars
     >>> from sparsopt.decomposition import bsc_em
     >>> X, W_true, _ = make_bars(300, random_state=0)
-    >>> W, res = bsc_em(X, 10, n_preselect=6, max_active=3, n_iter=20, random_state=0)
+    >>> W, res = bsc_em(X, 10, n_preselect=6, max_active=3, max_iter=20, random_state=0)
     >>> W.shape, res.n_iter
     ((10, 25), 20)
 """
 
 
-def gsc_em(X, n_components, *, n_preselect=7, max_active=4, n_iter=50, anneal=None,
+def gsc_em(X, n_components, *, n_preselect=7, max_active=4, max_iter=50, anneal=None,
            init=None, tol=None, block_size=1000, random_state=None, n_jobs=None,
            callback=None, verbose=None, prosper_compat=False, engine=None):
     return _em_loop("gsc", X, n_components, n_preselect=n_preselect, max_active=max_active,
-                    n_iter=n_iter, anneal=anneal, init=init, tol=tol, block_size=block_size,
+                    n_iter=max_iter, anneal=anneal, init=init, tol=tol, block_size=block_size,
                     random_state=random_state, n_jobs=n_jobs, callback=callback,
                     verbose=verbose, prosper_compat=prosper_compat, engine=engine,
                     owner="gsc_em")
@@ -399,7 +405,7 @@ gsc_em.__doc__ = """Spike-and-slab (Gaussian) sparse coding learned by truncated
     >>> from sparsopt.datasets import make_bars
     >>> from sparsopt.decomposition import gsc_em
     >>> X, W_true, _ = make_bars(300, model="spike_and_slab", random_state=0)
-    >>> W, res = gsc_em(X, 10, n_preselect=5, max_active=3, n_iter=10, random_state=0)
+    >>> W, res = gsc_em(X, 10, n_preselect=5, max_active=3, max_iter=10, random_state=0)
     >>> res.slab_mean.shape
     (10,)
 """

@@ -135,12 +135,10 @@ class EStepResult:
         n, H = self.es.shape
         w = np.ones(n) if weights is None else np.asarray(weights, dtype=np.float64)
         diag = self.es if self.esz2 is None else self.esz2
-        Hp = self.cand.shape[1]
         flat = (self.cand[:, :, None] * H + self.cand[:, None, :]).ravel()
-        vals = (self.ecc.astype(np.float64) * w[:, None, None]).ravel()
+        vals = (self.ecc * w[:, None, None]).ravel()
         out = np.bincount(flat, weights=vals, minlength=H * H).reshape(H, H)
-        out[np.diag_indices(H)] += w @ diag.astype(np.float64)
-        del Hp
+        out[np.diag_indices(H)] += w @ diag.astype(np.float64, copy=False)
         return out
 
 

@@ -110,7 +110,7 @@ class _ProsperBase(SparsoptEstimatorMixin, ClassNamePrefixFeaturesOutMixin, Tran
         em = bsc_em if self._model == "bsc" else gsc_em
         with fit_progress(self.n_iter, name, self.verbose) as fp:
             W, res = em(X, self.n_components, n_preselect=self.n_preselect,
-                        max_active=self.max_active, n_iter=self.n_iter, anneal=self.anneal,
+                        max_active=self.max_active, max_iter=self.n_iter, anneal=self.anneal,
                         tol=self.tol, block_size=self.block_size,
                         random_state=self.random_state, n_jobs=self.n_jobs,
                         callback=fp.callback, verbose=fp.solver_verbose,
@@ -218,7 +218,8 @@ class _ProsperBase(SparsoptEstimatorMixin, ClassNamePrefixFeaturesOutMixin, Tran
         ----------
         X : array-like of shape (n_samples, n_features)
         n_top : int, default=5
-            Number of states returned per sample (at most ``|K_n|``).
+            Number of states returned per sample (at most ``|K_n|``). The states are
+            enumerated densely per block of ``block_size`` samples.
 
         Returns
         -------
@@ -233,13 +234,20 @@ class _ProsperBase(SparsoptEstimatorMixin, ClassNamePrefixFeaturesOutMixin, Tran
             raise ValueError(f"n_top must be an integer >= 1, got {n_top!r}.")
         X, e = self._estep(X)
         combos = state_combinations(self.n_preselect, self.max_active)
-        lj, S = _state_logjoints(self._model, X, self.components_, e.cand, combos,
-                                 self._params())
-        q = np.exp(lj - logsumexp(lj, axis=1, keepdims=True))
-        k = min(int(n_top), q.shape[1])
-        top = np.argsort(-q, axis=1, kind="stable")[:, :k]
-        rows = np.arange(q.shape[0])[:, None]
-        return S[rows, top], q[rows, top].astype(X.dtype), e.es
+        k = min(int(n_top), 1 + self.n_components_ + combos.shape[0])
+        n = X.shape[0]
+        states = np.zeros((n, k, self.n_components_), dtype=bool)
+        probs = np.zeros((n, k), dtype=X.dtype)
+        for a in range(0, n, self.block_size):  # dense states: bounded by block_size
+            b = min(a + self.block_size, n)
+            lj, S = _state_logjoints(self._model, X[a:b], self.components_, e.cand[a:b],
+                                     combos, self._params())
+            q = np.exp(lj - logsumexp(lj, axis=1, keepdims=True))
+            top = np.argsort(-q, axis=1, kind="stable")[:, :k]
+            rows = np.arange(b - a)[:, None]
+            states[a:b] = S[rows, top]
+            probs[a:b] = q[rows, top]
+        return states, probs, e.es
 
     @property
     def _n_features_out(self):

@@ -893,7 +893,8 @@ def test_every_numba_kernel_has_a_conformance_case():
 
 
 # each kernel family may keep its cases in tests/backends/_cases_<family>.py
-for _family in ("bcd", "completion", "glm_cd", "prox_newton", "trees", "spright", "wht"):
+for _family in ("bcd", "completion", "glm_cd", "prox_newton", "trees", "spright", "wht",
+                "prosper"):
     CASES.update(importlib.import_module(f"tests.backends._cases_{_family}").CASES)
 
 

@@ -84,7 +84,9 @@ def _long_fit_cases():
 
     from sparsopt.completion import MatrixCompletion
     from sparsopt.decomposition import (
+        BinarySparseCoding,
         DictionaryLearning,
+        GaussianSparseCoding,
         MiniBatchDictionaryLearning,
         OrthogonalDictionaryLearning,
         SupervisedDictionaryLearning,
@@ -112,10 +114,14 @@ def _long_fit_cases():
         (lambda v: SinkhornTransport(verbose=v), (X[:20], X[20:] + 1.0)),
         (lambda v: MatrixCompletion(2, max_iter=5, random_state=0, verbose=v), (X,)),
         (lambda v: UnfoldedISTA(X[:8].T, n_layers=2, max_iter=5, verbose=v), (X,)),
+        (lambda v: BinarySparseCoding(4, n_preselect=3, max_active=2, n_iter=3,
+                                      random_state=0, verbose=v), (X,)),
+        (lambda v: GaussianSparseCoding(4, n_preselect=3, max_active=2, n_iter=3,
+                                        random_state=0, verbose=v), (X,)),
     ]
 
 
-@pytest.mark.parametrize("case", range(10))
+@pytest.mark.parametrize("case", range(len(_long_fit_cases())))
 def test_every_long_fit_estimator_shows_progress(case, capsys):
     import warnings
 

@@ -1,0 +1,100 @@
+"""Conformance cases of the ``prosper`` kernels (truncated E-steps of BSC and GSC), merged
+into the CASES of ``test_kernel_conformance.py``: ``CASES = {op: (strategy, example, check)}``.
+
+Problems are drawn small (up to 6 samples, 6 components, 6 features), in float32 and
+float64, with random candidate sets and state supports of up to γ units. The NumPy
+references materialise the dense state matrices (and call ``numpy.linalg`` per state for
+GSC), so agreement checks the Numba kernels' Gram-expansion and small Cholesky code.
+"""
+
+import numpy as np
+from hypothesis import strategies as st
+
+from sparsopt.backends import dispatch
+from sparsopt.decomposition import state_combinations
+
+
+@st.composite
+def _problem(draw, model):
+    dtype = draw(st.sampled_from([np.float32, np.float64]))
+    n = draw(st.integers(1, 6))
+    H = draw(st.integers(1, 6))
+    Hp = draw(st.integers(1, H))
+    gamma = draw(st.integers(1, Hp))
+    D = draw(st.integers(1, 6))
+    seed = draw(st.integers(0, 2**31 - 1))
+    scale = draw(st.floats(0.1, 5.0))
+    rng = np.random.default_rng(seed)
+    W = (scale * rng.standard_normal((H, D))).astype(dtype)
+    Y = (scale * rng.standard_normal((n, D))).astype(dtype)
+    cand = np.sort(np.argsort(rng.random((n, H)), axis=1)[:, :Hp], axis=1).astype(np.int64)
+    common = dict(yw=Y @ W.T, yy=np.einsum("ij,ij->i", Y, Y), G=W @ W.T, cand=cand,
+                  combos=state_combinations(Hp, gamma), dtype=dtype)
+    sigma2 = draw(st.floats(0.2, 4.0))
+    if model == "bsc":
+        return dict(common, log_odds=draw(st.floats(-4.0, 2.0)),
+                    beta_prior=draw(st.sampled_from([1.0, 0.5])),
+                    beta_lik=draw(st.floats(0.2, 1.0)), sigma2=sigma2)
+    pi = rng.uniform(0.05, 0.9, H)
+    return dict(common, log_odds=np.log(pi / (1 - pi)), mu=rng.normal(size=H),
+                psi2=rng.uniform(0.1, 2.0, H), sigma2=sigma2, beta=draw(st.floats(0.25, 1.0)),
+                half=draw(st.sampled_from([0.5, 1.0])), const=draw(st.floats(-5.0, 5.0)))
+
+
+def _outputs(case, gsc):
+    n, H = case["yw"].shape
+    Hp = case["cand"].shape[1]
+    dt = case["dtype"]
+    shapes = [(n,), (n, H)] + ([(n, H), (n, H)] if gsc else []) + [(n, Hp, Hp)]
+    return [np.full(s, np.nan, dtype=dt) for s in shapes]
+
+
+def _compare(outs, dtype):
+    rtol = 2e-3 if dtype == np.float32 else 1e-8
+    for a, b in zip(outs["numpy"], outs["numba"]):
+        assert a.dtype == dtype and b.dtype == dtype
+        assert np.isfinite(b).all()
+        scale = 1.0 + float(np.max(np.abs(a))) if a.size else 1.0
+        np.testing.assert_allclose(b.astype(np.float64), a.astype(np.float64), rtol=rtol,
+                                   atol=rtol * scale)
+
+
+def _check_bsc(op, case):
+    outs = {}
+    for engine in ("numpy", "numba"):
+        out = _outputs(case, gsc=False)
+        dispatch(op, case["yw"], case["yy"], case["G"], case["cand"], case["combos"],
+                 case["log_odds"], case["beta_prior"], case["beta_lik"], case["sigma2"],
+                 *out, engine=engine)
+        outs[engine] = out
+    _compare(outs, case["dtype"])
+
+
+def _check_gsc(op, case):
+    outs = {}
+    for engine in ("numpy", "numba"):
+        out = _outputs(case, gsc=True)
+        dispatch(op, case["yw"], case["yy"], case["G"], case["cand"], case["combos"],
+                 case["log_odds"], case["mu"], case["psi2"], case["sigma2"], case["beta"],
+                 case["half"], case["const"], *out, engine=engine)
+        outs[engine] = out
+    _compare(outs, case["dtype"])
+
+
+def _example(model):
+    rng = np.random.default_rng(0)
+    W = rng.standard_normal((4, 5))
+    Y = rng.standard_normal((3, 5))
+    cand = np.array([[0, 1, 2], [1, 2, 3], [0, 2, 3]], dtype=np.int64)
+    case = dict(yw=Y @ W.T, yy=(Y * Y).sum(1), G=W @ W.T, cand=cand,
+                combos=state_combinations(3, 2), dtype=np.float64, sigma2=1.0)
+    if model == "bsc":
+        return dict(case, log_odds=-1.0, beta_prior=1.0, beta_lik=1.0)
+    return dict(case, log_odds=np.full(4, -1.0), mu=np.ones(4), psi2=np.ones(4), beta=1.0,
+                half=0.5, const=0.0)
+
+
+CASES = {
+    "prosper_bsc_estep": (_problem("bsc"), lambda: _example("bsc"), _check_bsc),
+    "prosper_gsc_estep": (_problem("gsc"), lambda: _example("gsc"), _check_gsc),
+}
