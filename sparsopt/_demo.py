@@ -449,7 +449,7 @@ def task_probabilistic_sparse_coding(rows, figs, quick):
 
     n = 500 if quick else 1000
     X, W_true, _ = make_bars(n, size=5, random_state=0)
-    label = f"learn 10 bars from {n} noisy 5x5 images (truncated EM)"
+    label = f"bars test: 10 bars from {n} noisy 5x5 images (truncated EM)"
     t0 = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

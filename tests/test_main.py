@@ -46,7 +46,7 @@ def test_demo_quick_runs_every_task_and_writes_plots(tmp_path, capsys):
     rec = [r for r in rows if r[0].startswith("recover") and "mcp" in r[1]]
     assert "support F1 1.00" in rec[0][2]
     # truncated EM (BSC) recovers every bar of the bars test
-    bsc = next(r for r in rows if r[0].startswith("learn 10 bars"))
+    bsc = next(r for r in rows if r[0].startswith("bars test"))
     assert float(bsc[2].split()[2]) < 0.5
 
 
