@@ -10,7 +10,7 @@ Implementations (same data, same H, H', gamma, no annealing: T = 1, no N_cut tru
   ``GaussianSparseCoding`` run; Numba truncated E-step in blocks of samples) started from the
   same ``init`` as the NumPy step. Its time per iteration is measured by difference, so that the
   one-off costs of a call (validation, set-up) are not counted:
-  ``(t(n_iter = 1 + k) - t(n_iter = 1)) / k`` with the minimum over ``--repeat`` runs of each
+  ``(t(max_iter = 1 + k) - t(max_iter = 1)) / k`` with the minimum over ``--repeat`` runs of each
   (``k = --iters``), after a warm-up call (JIT compilation, reported apart).
 * ``numpy``: ``benchmarks/_prosper_numpy.py``, the straightforward vectorised NumPy truncated EM
   a user would write from the spec (dense ``(N, |K|)`` log-joints, log-sum-exp, matrix products
@@ -121,11 +121,11 @@ def sparsopt_em(X, model, H, Hp, g, n_iter):
     if model == "binary":
         W, pi, sigma = standard_init(X, H)
         init = {"components": W.T, "prior": pi, "noise_std": sigma}
-        return bsc_em(X, H, n_preselect=Hp, max_active=g, n_iter=n_iter, init=init)
+        return bsc_em(X, H, n_preselect=Hp, max_active=g, max_iter=n_iter, init=init)
     W, pis, mu, psi, s2 = gsc_init(X, H)
     init = {"components": W.T, "prior": pis, "noise_std": np.sqrt(s2), "slab_mean": mu,
             "slab_var": psi}
-    return gsc_em(X, H, n_preselect=Hp, max_active=g, n_iter=n_iter, init=init)
+    return gsc_em(X, H, n_preselect=Hp, max_active=g, max_iter=n_iter, init=init)
 
 
 def sparsopt_per_iter(X, model, H, Hp, g, iters, repeat):

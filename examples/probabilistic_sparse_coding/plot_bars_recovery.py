@@ -43,7 +43,7 @@ def keep(state):
         snapshots[state.iteration] = np.array(state.x, copy=True)
 
 
-W, res = bsc_em(X, 10, n_preselect=8, max_active=5, n_iter=n_iter, anneal="default",
+W, res = bsc_em(X, 10, n_preselect=8, max_active=5, max_iter=n_iter, anneal="default",
                 random_state=0, callback=keep)
 shown[-1] = res.n_iter  # EM may stop early once the log-likelihood no longer changes
 snapshots[res.n_iter] = W  # the returned atoms, after the last iteration
