@@ -298,3 +298,10 @@ def gsc_em_step(Y, W, pi, mu, psi, s2, n_preselect, max_active, *, beta=1.0,
     yy = np.einsum("nd,nd->", Y, Y)
     s2_new = (yy - 2.0 * np.sum(YEsz * W_new) + np.sum((W_new.T @ W_new) * Eszz)) / (N * D)
     return W_new, pi_new, mu_new, psi_new, s2_new, lse.mean()
+
+
+def gsc_exact_em_step(Y, W, pi, mu, psi, s2, *, beta=1.0, learn_mu=True):
+    """One exact EM iteration of GSC over all ``2^H`` states: the truncated step with
+    ``H' = gamma = H`` (then K_n holds every state). Memory ``N 2^H H^2``: small H only."""
+    H = W.shape[1]
+    return gsc_em_step(Y, W, pi, mu, psi, s2, H, H, beta=beta, learn_mu=learn_mu)
