@@ -9,9 +9,9 @@ from sparsopt._demo import run_demo
 def test_demo_quick_runs_every_task_and_writes_plots(tmp_path, capsys):
     rows = run_demo(out=str(tmp_path), quick=True)
     tasks = {r[0] for r in rows}
-    assert len(tasks) == 11
+    assert len(tasks) == 12
     out = capsys.readouterr().out
-    assert "task" in out and "quality" in out and "[13/13]" in out
+    assert "task" in out and "quality" in out and "[14/14]" in out
     assert sorted(os.listdir(tmp_path)) == ["denoising.png", "dictionary.png",
                                             "logistic_digits.png", "recovery.png",
                                             "sparse_coding.png", "transport.png"]
@@ -45,6 +45,9 @@ def test_demo_quick_runs_every_task_and_writes_plots(tmp_path, capsys):
     # nonconvex penalties recover the support exactly on this easy problem
     rec = [r for r in rows if r[0].startswith("recover") and "mcp" in r[1]]
     assert "support F1 1.00" in rec[0][2]
+    # truncated EM (BSC) recovers every bar of the bars test
+    bsc = next(r for r in rows if r[0].startswith("bars test"))
+    assert float(bsc[2].split()[2]) < 0.5
 
 
 def test_warmup_compiles_both_dtypes():
