@@ -85,3 +85,25 @@ def unfold_support_select(R, theta, k, out, mask, bypass):
     else:
         kth = np.full(R.shape[0], np.inf, dtype=R.dtype)
     return _support_select_pass(R, theta, np.ascontiguousarray(kth), out, mask, bypass)
+
+
+@register_kernel("unfold_adam", "numba")
+@njit(**_opts)
+def unfold_adam(P, G, M, V, mult, gscale, lr, beta1, beta2, c1, c2, eps):
+    # one fused pass over the parameters (NumPy needs ~8 passes or temporaries); the
+    # operations are those of the textbook update, in its order (bitwise the same steps
+    # in float64 as an unfused float64 Adam)
+    nr, nc = P.shape
+    a1 = 1 - beta1
+    a2 = 1 - beta2
+    for i in range(nr):
+        s = lr * mult[i]
+        for j in range(nc):
+            g = G[i, j] * gscale
+            m = beta1 * M[i, j] + a1 * g
+            v = beta2 * V[i, j] + a2 * g * g
+            M[i, j] = m
+            V[i, j] = v
+            if s != 0:
+                P[i, j] -= s * (m / c1) / (np.sqrt(v / c2) + eps)
+    return P, M, V
