@@ -93,9 +93,9 @@ class Adam:
                 if mult is None:
                     mult = self._ones[rows, m.dtype] = np.ones(rows, m.dtype)
             M2, V2 = m.reshape(P2.shape), v.reshape(P2.shape)
-            dispatch("unfold_adam", P2, G2, M2, V2, mult, float(grad_scale),
-                     float(lr * self.scale[k]), float(b1), float(b2), float(c1), float(c2),
-                     float(self.eps), engine=self.engine)
+            coef = np.array([grad_scale, lr * self.scale[k], b1, 1 - b1, b2, 1 - b2, c1, c2,
+                             self.eps], dtype=m.dtype)
+            dispatch("unfold_adam", P2, G2, M2, V2, mult, coef, engine=self.engine)
 
 
 def _float_dtype(v):

@@ -102,14 +102,16 @@ def _adam_case(draw):
     t = draw(st.integers(1, 50))
     gscale = draw(st.sampled_from([1.0, 0.25]))
     lr = draw(st.floats(1e-4, 0.1))
-    return P, G, M, V, mult, gscale, lr, 0.9, 0.999, 1 - 0.9 ** t, 1 - 0.999 ** t, 1e-8
+    coef = np.array([gscale, lr, 0.9, 1 - 0.9, 0.999, 1 - 0.999, 1 - 0.9 ** t, 1 - 0.999 ** t,
+                     1e-8], dtype=dtype)
+    return P, G, M, V, mult, coef
 
 
 def _adam_example():
     P = np.array([[1.0, -2.0, 0.5], [0.0, 3.0, -1.0]])
     G = np.array([[0.5, -1.0, 0.0], [2.0, 0.1, -0.3]])
-    return (P, G, np.zeros_like(P), np.zeros_like(P), np.array([1.0, 0.3]), 1.0, 0.01,
-            0.9, 0.999, 0.1, 0.001, 1e-8)
+    coef = np.array([1.0, 0.01, 0.9, 0.1, 0.999, 0.001, 0.1, 0.001, 1e-8])
+    return P, G, np.zeros_like(P), np.zeros_like(P), np.array([1.0, 0.3]), coef
 
 
 def _check_adam(op, case):
