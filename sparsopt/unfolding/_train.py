@@ -22,17 +22,22 @@ SCHEDULES = ("incremental", "stagewise", "all")
 
 
 class Adam:
-    """Adam (Kingma & Ba, 2015) over a dict of arrays, written out in NumPy.
+    """Adam (Kingma & Ba, 2015) over a dict of arrays, updated in place.
 
     The learning rate is relative to each parameter's scale (pitfall 1 of the spec): a key
     whose name starts with ``log_`` moves by ``lr`` in log space; any other key by
     ``lr * mean(|p_0|)`` (``p_0`` its value when the optimiser was built; 1 when zero).
+    The moments ``m``, ``v`` have the parameters' dtype (float32 stays float32), and each
+    key's update is one fused pass over the parameter, its gradient and its moments
+    (kernel ``unfold_adam``), without temporaries.
 
     Parameters
     ----------
     params : dict of ndarray
     lr : float
     beta1, beta2, eps : float
+    engine : {"numba", "numpy"} or None
+        Backend of the update kernel; None: the library's default.
 
     Examples
     --------
