@@ -1,6 +1,7 @@
 """Unfolded ISTA / LISTA: (a) layers vs iterations at inference, (b) training speed vs PyTorch.
 
-Run ``python benchmarks/bench_unfolding.py`` (both parts, a few minutes on 2 cores) or
+Run ``python benchmarks/bench_unfolding.py`` (both parts; at ``--threads 1`` on a shared
+2-core machine part (b) took 54 s and part (a) 6.5 min) or
 ``--quick`` (fewer batches and a shorter training; about a minute); ``--part a`` / ``--part b``
 selects one part, ``--dtype float64`` switches precision (default float32, PyTorch's default).
 Part (b) needs PyTorch (``pip install torch``; the CPU wheel is enough). It is a
@@ -12,18 +13,24 @@ estimators of ``sparsopt.unfolding`` (``UnfoldedISTA``, ``LISTA``).
 at the spec's sizes (m = 250, n = 500, T = 16 and m = 75, n = 150, T = 20; batch 64), an
 epoch is ``--batches`` (default 50) minibatches of: forward pass over all T layers, the
 supervised loss (MSE over B·n entries) at ``x_T``, the backward pass, one Adam step
-(β = (0.9, 0.999), ε = 1e-8, lr 1e-3 on every parameter, no per-parameter rescaling; the
-projection ``θ ≥ 0`` / ``c ≥ 0``). The same operator (``A ~ N(0, 1/m)``, unit-norm
-columns), the same pre-drawn batches (Bernoulli-Gaussian codes, p = 0.1, noise std 0.01),
-the same initial parameters and dtype for both. PyTorch: the same layer written with tensor
-ops (``x = sign(r) relu(|r| − θ)``), ``loss.backward()``, ``torch.optim.Adam``, threads set
-by ``torch.set_num_threads(--threads)``. sparsopt: ``model.forward(cache=True)``,
-``model.backward`` (hand-derived), and an in-place NumPy Adam with the same update as
-PyTorch's (float32 state for float32 parameters). Before timing, the first-step gradients of
-the two are compared (they must agree to 1e-3 relative in float32): the hand-derived
-backward pass is checked against autograd too. Reported: the median epoch time of
-``--repeat`` epochs after one warm-up epoch, and the forward+backward-only time per batch;
-ratio = PyTorch time / sparsopt time (> 1: sparsopt faster).
+(β = (0.9, 0.999), ε = 1e-8), the projection ``θ ≥ 0`` / ``c ≥ 0``. The same operator
+(``A ~ N(0, 1/m)``, unit-norm columns), the same pre-drawn batches (Bernoulli-Gaussian
+codes, p = 0.1, noise std 0.01), the same initial parameters and dtype for both.
+sparsopt: the library's own training loop, one call of
+``train_unfolded(model, batches, schedule="all", max_iter=n_batches, init=params,
+optimizer=adam, keep_best=False)`` per epoch (no validation set: an iterable of batches;
+``sparsopt.unfolding.Adam`` continued from epoch to epoch; the hand-derived backward pass,
+the loop's gradient-norm and finiteness checks included). Its learning rate ``1e-3`` is
+relative to each parameter's mean magnitude (``sparsopt.unfolding.Adam``), so PyTorch gets
+one parameter group per parameter with ``lr = 1e-3 · mean|p_0|``: the same update.
+PyTorch: the same layer written with tensor ops (``x = sign(r) relu(|r| − θ)``),
+``loss.backward()``, ``torch.optim.Adam`` (its default implementation), threads set by
+``torch.set_num_threads(--threads)``. Before timing, the first-step gradients of the two are
+compared (they must agree to 1e-3 relative in float32): the hand-derived backward pass is
+checked against autograd. Reported: the median epoch time of ``--repeat`` epochs after one
+warm-up epoch, the forward+backward-only time per batch, and the two final training losses
+(the same optimiser on the same data: they agree to a few digits); ratio = PyTorch time /
+sparsopt time (> 1: sparsopt faster).
 
 **(a) Layers vs iterations.** Classic LISTA setting (m = 250, n = 500, p = 0.1, fixed
 column-normalised A, SNR 40 dB, λ = 0.05 for the learned models and the baselines' F1, T =
@@ -51,6 +58,7 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import threadpool_limits
 
+from sparsopt.unfolding import Adam, loss_and_grad, train_unfolded
 from sparsopt.unfolding._lista import LISTAModel
 
 try:
@@ -86,37 +94,6 @@ def _batches(A, n_batches, rng, p=0.1, sigma=0.01):
 
 # -- (b) ----------------------------------------------------------------------------------
 
-class InplaceAdam:
-    """Adam with PyTorch's update (bias-corrected, ``eps`` added to ``sqrt(v_hat)``),
-    in place, with state in the parameters' dtype; ``skip``: keys not trained."""
-
-    def __init__(self, params, lr=LR, betas=(0.9, 0.999), eps=1e-8, skip=()):
-        self.lr, self.b1, self.b2, self.eps = lr, betas[0], betas[1], eps
-        self.keys = [k for k in params if k not in skip]
-        self.m = {k: np.zeros_like(params[k]) for k in self.keys}
-        self.v = {k: np.zeros_like(params[k]) for k in self.keys}
-        self.buf = {k: np.empty_like(params[k]) for k in self.keys}
-        self.t = 0
-
-    def step(self, params, grads):
-        self.t += 1
-        c1, c2 = 1 - self.b1 ** self.t, 1 - self.b2 ** self.t
-        for k in self.keys:
-            g, m, v, b = grads[k], self.m[k], self.v[k], self.buf[k]
-            m *= self.b1
-            m += (1 - self.b1) * g
-            v *= self.b2
-            np.multiply(g, g, out=b)
-            b *= 1 - self.b2
-            v += b
-            np.divide(v, c2, out=b)
-            np.sqrt(b, out=b)
-            b += self.eps
-            np.divide(m, b, out=b)
-            b *= self.lr / c1
-            params[k] -= b
-
-
 def _sparsopt_setup(kind, A, lam, T):
     if kind == "DU-ISTA":
         model = _du.DUISTA(lam, thresholds="tied", step_param="linear", max_step=None)
@@ -128,18 +105,18 @@ def _sparsopt_setup(kind, A, lam, T):
 
 def _sparsopt_grads(model, params, A, Y, X):
     xs, cache = model.forward(params, A, Y, cache=True)
-    xT = xs[-1]
-    G = xT - X
-    loss = float(np.vdot(G, G)) / G.size
-    G *= 2.0 / G.size
+    loss, G = loss_and_grad("supervised", model, xs[-1], A, Y, X, model.lam)
     return loss, model.backward(params, A, Y, cache, G)
 
 
-def _sparsopt_epoch(model, params, opt, A, batches):
-    for Y, X in batches:
-        _, grads = _sparsopt_grads(model, params, A, Y, X)
-        opt.step(params, grads)
-        model.project(params)
+def _library_epoch(model, state, A, batches, T):
+    """One epoch of the library's training loop, continuing its Adam."""
+    res = train_unfolded(model, [(A, Y, X) for Y, X in batches], n_layers=T,
+                         loss="supervised", schedule="all", max_iter=len(batches),
+                         learning_rate=LR, init=state["params"], optimizer=state["opt"],
+                         keep_best=False, check_every=len(batches), verbose=0)
+    assert res.n_iter == len(batches) and res.info["n_skipped"] == 0
+    state["params"], state["opt"] = res.x, res.info["optimizer"]
 
 
 def _torch_setup(torch, kind, A, params, lam):
@@ -186,6 +163,7 @@ def _compare(torch, kind, A, T, batches, tbatches, lam, args, dtype):
     model, params0 = _sparsopt_setup(kind, A, lam, T)
     params = {k: v.copy() for k, v in params0.items()}
     tp, forward = _torch_setup(torch, kind, A, params0, lam)
+    opt_np = Adam(params, lr=LR)  # the library's; its lr is relative to mean|p_0|
     # first-step gradients agree (the hand-derived backward against autograd)
     Y, X = batches[0]
     Yt, Xt = tbatches[0]
@@ -199,17 +177,18 @@ def _compare(torch, kind, A, T, batches, tbatches, lam, args, dtype):
         assert err < tol, (kind, k, err)
         p.grad = None
     assert abs(loss_np - loss_t.item()) <= tol * abs(loss_np)
-    opt_np = InplaceAdam(params, skip=("L",) if kind == "DU-ISTA" else ())
-    opt_t = torch.optim.Adam(list(tp.values()), lr=LR)
+    opt_t = torch.optim.Adam([{"params": [p], "lr": LR * opt_np.scale[k]}
+                              for k, p in tp.items()], lr=LR)
+    state = {"params": params, "opt": opt_np}
 
     def epoch_np():
-        _sparsopt_epoch(model, params, opt_np, A, batches)
+        _library_epoch(model, state, A, batches, T)
 
     def epoch_t():
         _torch_epoch(torch, tp, forward, opt_t, tbatches)
 
     def fb_np():
-        _sparsopt_grads(model, params, A, Y, X)
+        _sparsopt_grads(model, state["params"], A, Y, X)
 
     def fb_t():
         loss = torch.mean((forward(Yt) - Xt) ** 2)
@@ -227,7 +206,7 @@ def _compare(torch, kind, A, T, batches, tbatches, lam, args, dtype):
             times, _ = time_runs(fn, rep)
             res[name] = statistics.median(times)
     # both trained the same way: their final losses agree roughly
-    final_np = np.mean([_sparsopt_grads(model, params, A, Yb, Xb)[0]
+    final_np = np.mean([_sparsopt_grads(model, state["params"], A, Yb, Xb)[0]
                         for Yb, Xb in batches[:3]])
     with torch.no_grad():
         final_t = np.mean([torch.mean((forward(Yb) - Xb) ** 2).item()

@@ -157,13 +157,17 @@ def _warm_unfolding(dtype, verbose):
     import numpy as np
 
     from .unfolding._shrink import hard_shrink, soft_shrink, support_select_shrink
+    from .unfolding._train import Adam
 
     R = np.linspace(-2, 2, 8, dtype=dtype).reshape(2, 4)
     t0 = time.perf_counter()
     soft_shrink(R, 0.5, engine="numba")
     hard_shrink(R, 0.5, engine="numba")
     support_select_shrink(R, 0.5, 25.0, engine="numba")
-    key = ("unfold_soft_shrink, unfold_hard_shrink, unfold_support_select", dtype.name)
+    p = {"W": R.copy()}
+    Adam(p, engine="numba").step(p, {"W": R})
+    key = ("unfold_soft_shrink, unfold_hard_shrink, unfold_support_select, unfold_adam",
+           dtype.name)
     out = {key: time.perf_counter() - t0}
     if verbose:
         print(f"warmup: {key[0]:<45} {key[1]:<8} {out[key]:.3f}s")

@@ -13,6 +13,7 @@ import math
 import numpy as np
 
 from .._core.loop import LoopMonitor, check_max_iter
+from ..backends import dispatch
 from ._losses import LOSSES, loss_and_grad
 
 __all__ = ["Adam", "train_unfolded"]
@@ -21,17 +22,22 @@ SCHEDULES = ("incremental", "stagewise", "all")
 
 
 class Adam:
-    """Adam (Kingma & Ba, 2015) over a dict of arrays, written out in NumPy.
+    """Adam (Kingma & Ba, 2015) over a dict of arrays, updated in place.
 
     The learning rate is relative to each parameter's scale (pitfall 1 of the spec): a key
     whose name starts with ``log_`` moves by ``lr`` in log space; any other key by
     ``lr * mean(|p_0|)`` (``p_0`` its value when the optimiser was built; 1 when zero).
+    The moments ``m``, ``v`` have the parameters' dtype (float32 stays float32), and each
+    key's update is one fused pass over the parameter, its gradient and its moments
+    (kernel ``unfold_adam``), without temporaries.
 
     Parameters
     ----------
     params : dict of ndarray
     lr : float
     beta1, beta2, eps : float
+    engine : {"numba", "numpy"} or None
+        Backend of the update kernel; None: the library's default.
 
     Examples
     --------
@@ -44,19 +50,26 @@ class Adam:
     array([0.9, 1.1])
     """
 
-    def __init__(self, params, lr=0.01, beta1=0.9, beta2=0.999, eps=1e-8):
+    def __init__(self, params, lr=0.01, beta1=0.9, beta2=0.999, eps=1e-8, engine=None):
         self.lr, self.beta1, self.beta2, self.eps = float(lr), beta1, beta2, eps
-        self.m = {k: np.zeros(v.shape, np.float64) for k, v in params.items()}
-        self.v = {k: np.zeros(v.shape, np.float64) for k, v in params.items()}
+        self.engine = engine
+        # moments in each parameter's dtype (float32 stays float32), 2-D views per layer
+        self.m = {k: np.zeros(v.shape, _float_dtype(v)) for k, v in params.items()}
+        self.v = {k: np.zeros(v.shape, _float_dtype(v)) for k, v in params.items()}
         self.t = 0
         self.scale = {}
+        self._ones = {}
         for k, v in params.items():
             s = float(np.mean(np.abs(v))) if v.size else 0.0
             self.scale[k] = 1.0 if k.startswith("log_") or not s > 0 else s
 
-    def step(self, params, grads, lr=None, multipliers=None):
+    def step(self, params, grads, lr=None, multipliers=None, grad_scale=1.0):
         """One update in place; ``multipliers[key]`` scales the step of that key (an array
-        broadcast along the leading axis, e.g. per layer)."""
+        broadcast along the leading axis, e.g. per layer); ``grad_scale`` multiplies every
+        gradient (clipping) without a copy.
+
+        The update of each key is one fused pass (kernel ``unfold_adam``) over the
+        parameter, its gradient and its two moments, with no temporaries."""
         lr = self.lr if lr is None else lr
         self.t += 1
         b1, b2 = self.beta1, self.beta2
@@ -64,14 +77,48 @@ class Adam:
         for k, g in grads.items():
             if k not in self.m:
                 continue
-            g = np.asarray(g, dtype=np.float64)
-            self.m[k] = b1 * self.m[k] + (1 - b1) * g
-            self.v[k] = b2 * self.v[k] + (1 - b2) * g * g
-            upd = lr * self.scale[k] * (self.m[k] / c1) / (np.sqrt(self.v[k] / c2) + self.eps)
+            p, m, v = params[k], self.m[k], self.v[k]
+            if p.size == 0:
+                continue
+            if not (isinstance(p, np.ndarray) and p.flags.c_contiguous
+                    and p.dtype == m.dtype):
+                params[k] = p = np.array(p, dtype=m.dtype, order="C")
+            rows = p.shape[0] if p.ndim > 1 else 1
+            P2 = p.reshape(rows, -1)
+            G2 = np.ascontiguousarray(g, dtype=m.dtype).reshape(rows, -1)
             if multipliers is not None and k in multipliers:
-                mult = np.asarray(multipliers[k], dtype=np.float64)
-                upd = upd * mult.reshape(mult.shape + (1,) * (upd.ndim - mult.ndim))
-            params[k] -= upd.astype(params[k].dtype, copy=False)
+                mult = np.asarray(multipliers[k], dtype=m.dtype)
+                if p.ndim <= 1 or mult.size == 1:  # a vector or a scalar: per entry
+                    mult = np.broadcast_to(mult, p.shape).reshape(rows, -1)
+                    P2, G2 = P2.reshape(-1, 1), G2.reshape(-1, 1)
+                    rows = P2.shape[0]
+                mult = np.ascontiguousarray(np.broadcast_to(mult.reshape(-1), (rows,)))
+            else:
+                mult = self._ones.get((rows, m.dtype))
+                if mult is None:
+                    mult = self._ones[rows, m.dtype] = np.ones(rows, m.dtype)
+            M2, V2 = m.reshape(P2.shape), v.reshape(P2.shape)
+            coef = np.array([grad_scale, lr * self.scale[k], b1, 1 - b1, b2, 1 - b2, c1, c2,
+                             self.eps], dtype=m.dtype)
+            dispatch("unfold_adam", P2, G2, M2, V2, mult, coef, engine=self.engine)
+
+
+def _float_dtype(v):
+    dt = np.asarray(v).dtype
+    return dt if dt in (np.float32, np.float64) else np.dtype(np.float64)
+
+
+def _sq_norm(g):
+    """Squared norm of one gradient, in its dtype (BLAS dot), float64 if that overflows."""
+    g = np.asarray(g)
+    if g.dtype not in (np.float32, np.float64):
+        g = g.astype(np.float64)
+    flat = g.reshape(-1)
+    s = float(np.dot(flat, flat))
+    if not math.isfinite(s) and np.isfinite(flat).all():
+        f64 = flat.astype(np.float64)
+        s = float(np.dot(f64, f64))
+    return s
 
 
 def _copy(params):
@@ -285,14 +332,15 @@ def train_unfolded(model, batches, *, n_layers, loss="supervised", schedule="inc
                 value, G = loss_and_grad(loss, model, xs[t], A, Y, X_true, lam)
                 grads = model.backward(params, A, Y, cache, G, n_layers=t)
             it += 1
-            gnorm = math.sqrt(sum(float(np.sum(np.asarray(g, np.float64) ** 2))
-                                  for g in grads.values()))
+            gnorm = math.sqrt(sum(_sq_norm(g) for g in grads.values()))
             if not (math.isfinite(value) and math.isfinite(gnorm)):
                 n_skipped += 1
             else:
+                gscale = 1.0
                 if clip_norm is not None and gnorm > clip_norm:
-                    grads = {key: g * (clip_norm / gnorm) for key, g in grads.items()}
-                opt.step(params, grads, lr=learning_rate * lr_factor, multipliers=mult)
+                    gscale = clip_norm / gnorm
+                opt.step(params, grads, lr=learning_rate * lr_factor, multipliers=mult,
+                         grad_scale=gscale)
                 model.project(params)
                 last = value
             loss_curve.append(value)

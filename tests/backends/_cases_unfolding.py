@@ -85,3 +85,51 @@ CASES = {
     "unfold_hard_shrink": (_batch(), _example, _check),
     "unfold_support_select": (_batch(with_k=True), lambda: _example(True), _check),
 }
+
+
+# -- unfold_adam: one fused Adam update ------------------------------------------------------
+
+@st.composite
+def _adam_case(draw):
+    dtype = draw(st.sampled_from(DTYPES))
+    nr, nc = draw(st.integers(1, 5)), draw(st.integers(1, 9))
+    el = st.floats(-10, 10, width=np.finfo(dtype).bits, allow_nan=False)
+    P = draw(hnp.arrays(dtype, (nr, nc), elements=el))
+    G = draw(hnp.arrays(dtype, (nr, nc), elements=el))
+    M = draw(hnp.arrays(dtype, (nr, nc), elements=st.floats(-1, 1, width=np.finfo(dtype).bits)))
+    V = draw(hnp.arrays(dtype, (nr, nc), elements=st.floats(0, 4, width=np.finfo(dtype).bits)))
+    mult = draw(hnp.arrays(dtype, (nr,), elements=st.sampled_from([0.0, 0.3, 1.0])))
+    t = draw(st.integers(1, 50))
+    gscale = draw(st.sampled_from([1.0, 0.25]))
+    lr = draw(st.floats(1e-4, 0.1))
+    coef = np.array([gscale, lr, 0.9, 1 - 0.9, 0.999, 1 - 0.999, 1 - 0.9 ** t, 1 - 0.999 ** t,
+                     1e-8], dtype=dtype)
+    return P, G, M, V, mult, coef
+
+
+def _adam_example():
+    P = np.array([[1.0, -2.0, 0.5], [0.0, 3.0, -1.0]])
+    G = np.array([[0.5, -1.0, 0.0], [2.0, 0.1, -0.3]])
+    coef = np.array([1.0, 0.01, 0.9, 0.1, 0.999, 0.001, 0.1, 0.001, 1e-8])
+    return P, G, np.zeros_like(P), np.zeros_like(P), np.array([1.0, 0.3]), coef
+
+
+def _check_adam(op, case):
+    P, G, M, V, mult = case[:5]
+    outs = {}
+    for engine in ("numpy", "numba"):
+        bufs = [P.copy(), G, M.copy(), V.copy()]
+        res = dispatch("unfold_adam", *bufs, *case[4:], engine=engine)
+        assert res[0] is bufs[0] and res[1] is bufs[2] and res[2] is bufs[3]  # in place
+        outs[engine] = (bufs[0], bufs[2], bufs[3])
+    eps = np.finfo(P.dtype).eps
+    for ref, got in zip(outs["numpy"], outs["numba"]):
+        assert got.dtype == P.dtype
+        np.testing.assert_allclose(got, ref, rtol=8 * eps, atol=8 * eps * (1 + np.abs(P).max()))
+    # defining properties on the reference: V >= 0, rows with a zero multiplier do not move
+    Pn, Mn, Vn = outs["numpy"]
+    assert np.all(Vn >= 0)
+    np.testing.assert_array_equal(Pn[mult == 0], P[mult == 0])
+
+
+CASES["unfold_adam"] = (_adam_case(), _adam_example, _check_adam)

