@@ -191,6 +191,10 @@ def _em_loop(model, X, n_components, *, n_preselect, max_active, n_iter, anneal,
     mon = LoopMonitor(owner, max_iter=n_iter, tol=0.0 if tol is None else tol,
                       callback=callback, verbose=verbose, criterion="relative change of the "
                       "log-likelihood", hint="or lengthen the annealing", keep_finite=False)
+    # The tolerance is tested here, after the monitor's check, so that the callback is also
+    # called at the iteration that stops the run, and so that tol=None never stops it (a
+    # change of exactly 0 would pass a tolerance of 0). The monitor's own test is disabled.
+    mon.tol = -math.inf
     curve = []
     prev = None
     for it in range(n_iter):
@@ -264,8 +268,12 @@ def _em_loop(model, X, n_components, *, n_preselect, max_active, n_iter, anneal,
         prev = ll
         finite = bool(np.isfinite(W).all() and np.isfinite(ll))
         info = {"prior": pi, "noise_std": sigma, "temperature": a["temperature"]}
-        if mon.check(it + 1, W, crit, objective=-ll, finite=finite, **info):
+        stop = mon.check(it + 1, W, crit, objective=-ll, finite=finite, **info)
+        if tol is not None and mon.stopped_by != "nonfinite" and crit <= tol:
+            mon.converged, mon.stopped_by, stop = True, "tol", True
+        if stop:
             break
+    mon.tol = 0.0 if tol is None else float(tol)
     if mon.stopped_by == "nonfinite":
         raise FloatingPointError(f"{owner}: the EM produced non-finite parameters at iteration "
                                  f"{mon.n_iter}; check the scaling of X.")

@@ -217,3 +217,25 @@ def test_make_bars():
         make_bars(10, prior=1.5)
     with pytest.raises(ValueError, match="model"):
         make_bars(10, model="ternary")
+
+
+def test_tol_none_runs_every_iteration_and_callback_sees_each():
+    # regression: with tol=None the run stopped (stopped_by="tol") at the first iteration
+    # whose log-likelihood change was exactly 0, and the callback missed that iteration
+    X, _, _ = make_bars(300, random_state=0)
+    calls = []
+    _, res = bsc_em(X, 10, n_preselect=6, max_active=3, max_iter=150, anneal="default",
+                    random_state=0, callback=lambda s: calls.append(s.iteration))
+    assert res.n_iter == 150 and res.stopped_by == "max_iter" and not res.converged
+    assert calls == list(range(1, 151))
+    assert len(res.log_likelihood_curve) == 150
+
+
+def test_callback_called_at_the_iteration_that_meets_tol():
+    X, _, _ = make_bars(100, 3, random_state=0)
+    calls = []
+    _, res = bsc_em(X, 6, n_preselect=4, max_active=2, max_iter=200, tol=1e-3, random_state=0,
+                    callback=lambda s: calls.append(s.iteration))
+    assert res.converged and res.stopped_by == "tol" and res.n_iter < 200
+    assert calls == list(range(1, res.n_iter + 1))
+    assert len(res.log_likelihood_curve) == res.n_iter
