@@ -239,3 +239,15 @@ def test_callback_called_at_the_iteration_that_meets_tol():
     assert res.converged and res.stopped_by == "tol" and res.n_iter < 200
     assert calls == list(range(1, res.n_iter + 1))
     assert len(res.log_likelihood_curve) == res.n_iter
+
+
+def test_mstep_solve_cholesky_and_singular_fallback():
+    from sparsopt.decomposition._prosper_em import _lstsq_rows
+
+    rng = np.random.default_rng(0)
+    A = rng.standard_normal((30, 6))
+    M, R = A.T @ A, rng.standard_normal((6, 4))
+    np.testing.assert_allclose(_lstsq_rows(M, R), np.linalg.solve(M, R), rtol=1e-10)
+    M[3, :] = M[:, 3] = 0.0  # a unit never active: singular, answered by least squares
+    np.testing.assert_allclose(_lstsq_rows(M, R), np.linalg.lstsq(M, R, rcond=None)[0],
+                               atol=1e-10)

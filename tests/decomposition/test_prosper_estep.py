@@ -144,3 +144,23 @@ def test_temperature_flattens_the_posterior():
     ent = [-(np.clip(e.es, 1e-12, 1) * np.log(np.clip(e.es, 1e-12, 1))).sum() for e in
            (cold, hot)]
     assert ent[1] > ent[0]
+
+
+@pytest.mark.parametrize("model", ["bsc", "gsc"])
+def test_numba_flushes_tiny_posteriors_to_zero(model):
+    # sharp posteriors (little noise): the states far from the data point have posteriors
+    # far below 1e-30 of the best one; the kernel sets them to 0 instead of leaving
+    # subnormal numbers (which slow down the M-step's products)
+    X, W, _ = make_bars(200, random_state=0)
+    kw = dict(slab_mean=np.ones(10), slab_var=np.full(10, 0.1)) if model == "gsc" else {}
+    prior = np.full(10, 0.2) if model == "gsc" else 0.2
+    e = truncated_estep(X, W, model=model, prior=prior, noise_std=0.3, n_preselect=6,
+                        max_active=3, engine="numba", **kw)
+    ref = truncated_estep(X, W, model=model, prior=prior, noise_std=0.3, n_preselect=6,
+                          max_active=3, engine="numpy", **kw)
+    for a in (e.es, e.ecc) + ((e.esz, e.esz2) if model == "gsc" else ()):
+        nz = np.abs(a[a != 0])
+        assert nz.size and nz.min() >= np.finfo(a.dtype).tiny
+    assert (e.es == 0).mean() > 0.5
+    np.testing.assert_allclose(e.es, ref.es, atol=1e-25)
+    np.testing.assert_allclose(e.logz, ref.logz, rtol=1e-12)

@@ -17,6 +17,9 @@ Outputs per data point (filled in place): ``logz[n]`` (log Σ_{K_n} exp of the l
 second moments ⟨s_i s_j⟩ between candidates ``i != j``; zero diagonal; the diagonal of
 ⟨s sᵀ⟩ is ``es``). The GSC kernel also fills ⟨s⊙z⟩ and ⟨s_h z_h²⟩ and uses ``ecc`` for
 ⟨(s⊙z)_i (s⊙z)_j⟩.
+
+Posteriors smaller than ``1e-30`` times the largest one of a data point are set to 0 (not
+left to underflow into subnormal numbers, which slow down every later product with them).
 """
 
 import math
@@ -27,6 +30,7 @@ from numba import njit
 from .._registry import register_kernel
 
 _opts = dict(cache=True, nogil=True)
+_LOG_CUT = math.log(1e-30)
 
 
 @register_kernel("prosper_bsc_estep", "numba")
@@ -69,7 +73,10 @@ def prosper_bsc_estep(yw, yy, G, cand, combos, log_odds, beta_prior, beta_lik, s
                 mx = lj[t]
         tot = 0.0
         for t in range(S):
-            lj[t] = math.exp(lj[t] - mx)
+            v = lj[t] - mx
+            # posteriors below 1e-30 of the largest are flushed to 0: they change nothing,
+            # and as subnormal numbers they would slow down the M-step's BLAS products
+            lj[t] = math.exp(v) if v > _LOG_CUT else 0.0
             tot += lj[t]
         logz[i] = mx + math.log(tot)
         for h in range(H):
@@ -201,7 +208,10 @@ def prosper_gsc_estep(yw, yy, G, cand, combos, log_odds, mu, psi2, sigma2, beta,
                 mx = lj[t]
         tot = 0.0
         for t in range(S):
-            lj[t] = math.exp(lj[t] - mx)
+            v = lj[t] - mx
+            # posteriors below 1e-30 of the largest are flushed to 0: they change nothing,
+            # and as subnormal numbers they would slow down the M-step's BLAS products
+            lj[t] = math.exp(v) if v > _LOG_CUT else 0.0
             tot += lj[t]
         logz[i] = mx + math.log(tot)
         for h in range(H):
