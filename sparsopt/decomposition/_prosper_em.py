@@ -15,13 +15,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy import sparse
 from scipy.linalg import cho_factor, cho_solve
 from scipy.special import gammaln
 from sklearn.utils import check_random_state
 
 from .._core.loop import LoopMonitor
 from .._core.result import SolverResult
+from ..backends import dispatch
 from ._prosper_anneal import LinearAnnealing
 from ._prosper_estep import truncated_estep
 
@@ -164,13 +164,15 @@ def _lstsq_rows(M, R):
     return np.linalg.lstsq(M, R, rcond=None)[0]
 
 
-def _xt_dot(X, E):
-    """``Xᵀ E`` of shape ``(D, H)``. Once the posteriors are sharp most entries of ``E``
-    (``⟨s⟩`` or ``⟨s⊙z⟩`` times the N_cut weights) are exactly 0 (the kernels flush
-    negligible posteriors): a sparse product then costs ``nnz(E) D`` instead of ``N H D``."""
+def _xt_dot(X, E, w, engine=None):
+    """``Xᵀ (w ⊙ E)`` of shape ``(D, H)``. Once the posteriors are sharp most entries of
+    ``E`` (``⟨s⟩`` or ``⟨s⊙z⟩``) are exactly 0 (the kernels flush negligible posteriors):
+    the ``prosper_xt_weighted`` kernel then costs ``nnz D`` instead of BLAS's ``N H D``."""
     if np.count_nonzero(E) < 0.25 * E.size:
-        return np.asarray(sparse.csr_matrix(E).T @ X).T
-    return X.T @ E
+        out = np.empty((E.shape[1], X.shape[1]))
+        dispatch("prosper_xt_weighted", X, E, w, out, engine=engine)
+        return out.T
+    return X.T @ (E * w[:, None])
 
 
 def _ncut_weights(logz, n_keep):
@@ -246,7 +248,7 @@ def _em_loop(model, X, n_components, *, n_preselect, max_active, n_iter, anneal,
             es = e.es.astype(np.float64, copy=False)
             S1 = w @ es
             Sss = e.second_moment(w)
-            SyS = _xt_dot(X64, es * w[:, None])   # (D, H)
+            SyS = _xt_dot(X64, es, w, engine)   # (D, H)
             yyk = float(w @ yy)
             W_new = _lstsq_rows(Sss, SyS.T)
             pi_new = float(np.clip(pi * A / B * S1.sum() / n_keep, _PI_MIN, 1 - _PI_MIN))
@@ -269,7 +271,7 @@ def _em_loop(model, X, n_components, *, n_preselect, max_active, n_iter, anneal,
             Sz = w @ esz
             Sz2 = w @ e.esz2.astype(np.float64, copy=False)
             Szz = e.second_moment(w)
-            SyZ = _xt_dot(X64, esz * w[:, None])
+            SyZ = _xt_dot(X64, esz, w, engine)
             yyk = float(w @ yy)
             W = _lstsq_rows(Szz, SyZ.T)
             ok = S1 > 1e-8

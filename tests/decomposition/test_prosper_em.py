@@ -251,3 +251,15 @@ def test_mstep_solve_cholesky_and_singular_fallback():
     M[3, :] = M[:, 3] = 0.0  # a unit never active: singular, answered by least squares
     np.testing.assert_allclose(_lstsq_rows(M, R), np.linalg.lstsq(M, R, rcond=None)[0],
                                atol=1e-10)
+
+
+def test_mstep_xt_product_sparse_and_dense_paths():
+    from sparsopt.decomposition._prosper_em import _xt_dot
+
+    rng = np.random.default_rng(0)
+    X, w = rng.standard_normal((40, 7)), (rng.random(40) < 0.7).astype(float)
+    for density in (0.05, 0.9):  # the kernel below 25% nonzeros, BLAS above
+        E = np.where(rng.random((40, 5)) < density, rng.random((40, 5)), 0.0)
+        for engine in ("numba", "numpy"):
+            np.testing.assert_allclose(_xt_dot(X, E, w, engine), X.T @ (E * w[:, None]),
+                                       rtol=1e-12, atol=1e-12)

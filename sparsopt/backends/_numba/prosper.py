@@ -304,3 +304,28 @@ def prosper_gsc_estep(yw, yy, G, cand, combos, log_odds, mu, psi2, sigma2, beta,
                     v = q * (kap[t, a] * kap[t, b] + cov[t, a, b])
                     ecc[i, pa, pb] += v
                     ecc[i, pb, pa] += v
+
+
+@register_kernel("prosper_xt_weighted", "numba")
+@njit(**_opts)
+def prosper_xt_weighted(X, E, w, out):
+    """``out = (w ⊙ E)ᵀ X`` (``(H, D)``), touching only the nonzero ``w_n E_nh``.
+
+    The M-step's ``Σ_n w_n ⟨s⟩_n x_nᵀ``: once the posteriors are sharp, ``⟨s⟩`` is mostly
+    exact zeros (flushed posteriors) and N_cut zeroes whole rows of ``w``, so this costs
+    ``nnz · D`` instead of the dense product's ``N H D``.
+    """
+    n, D = X.shape
+    H = E.shape[1]
+    for h in range(H):
+        for d in range(D):
+            out[h, d] = 0.0
+    for i in range(n):
+        wi = w[i]
+        if wi == 0.0:
+            continue
+        for h in range(H):
+            v = wi * E[i, h]
+            if v != 0.0:
+                for d in range(D):
+                    out[h, d] += v * X[i, d]
