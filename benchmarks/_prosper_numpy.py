@@ -5,7 +5,8 @@ of ``shared/specs/probabilistic_sparse_coding.md`` (section 2(b)) with NumPy alo
 independently of ``sparsopt``'s kernels. Everything is vectorised over (data points x states):
 the log-joints are dense ``(N, |K|)`` arrays, the posteriors come from a log-sum-exp over the
 state axis, the expectations are matrix products and ``np.bincount`` scatters, and the M-steps
-are linear solves (BLAS/LAPACK). Nothing is made deliberately slow; nothing is blocked either,
+are linear solves (BLAS/LAPACK: ``lstsq`` by default, ``solver="solve"`` for an LU solve).
+Nothing is made deliberately slow; nothing is blocked either,
 so memory grows as ``N * |K|`` (BSC) and ``N * |K| * gamma^2`` (GSC).
 
 Conventions (the spec's corrected model, ``prosper_compat=False`` in sparsopt):
