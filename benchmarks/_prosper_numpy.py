@@ -5,7 +5,8 @@ of ``shared/specs/probabilistic_sparse_coding.md`` (section 2(b)) with NumPy alo
 independently of ``sparsopt``'s kernels. Everything is vectorised over (data points x states):
 the log-joints are dense ``(N, |K|)`` arrays, the posteriors come from a log-sum-exp over the
 state axis, the expectations are matrix products and ``np.bincount`` scatters, and the M-steps
-are linear solves (BLAS/LAPACK). Nothing is made deliberately slow; nothing is blocked either,
+are linear solves (BLAS/LAPACK: ``lstsq`` by default, ``solver="solve"`` for an LU solve).
+Nothing is made deliberately slow; nothing is blocked either,
 so memory grows as ``N * |K|`` (BSC) and ``N * |K| * gamma^2`` (GSC).
 
 Conventions (the spec's corrected model, ``prosper_compat=False`` in sparsopt):
@@ -30,6 +31,20 @@ from math import comb
 
 import numpy as np
 from scipy.special import logsumexp
+
+# --------------------------------------------------------------------------- M-step solve
+
+
+def solve_psd(M, R, solver="lstsq"):
+    """``M^{-1} R`` for the M-step's symmetric PSD ``M``: ``"lstsq"`` (an SVD; any ``M``) or
+    ``"solve"`` (LU; least squares only if ``M`` is exactly singular)."""
+    if solver == "solve":
+        try:
+            return np.linalg.solve(M, R)
+        except np.linalg.LinAlgError:
+            pass
+    return np.linalg.lstsq(M, R, rcond=None)[0]
+
 
 # --------------------------------------------------------------------------- state sets
 
@@ -129,7 +144,7 @@ def bsc_estep(Y, W, pi, sigma, n_preselect, max_active, *, beta=1.0, anneal_prio
 
 
 def bsc_em_step(Y, W, pi, sigma, n_preselect, max_active, *, beta=1.0, ncut_factor=0.0,
-                anneal_prior=False, sigma_new_W=True, Sc=None):
+                anneal_prior=False, sigma_new_W=True, Sc=None, solver="lstsq"):
     """One truncated EM iteration of BSC; returns ``(W, pi, sigma, loglik_per_sample)``.
 
     ``Y`` ``(N, D)``; ``W`` ``(D, H)``. The data truncation keeps the
@@ -149,7 +164,7 @@ def bsc_em_step(Y, W, pi, sigma, n_preselect, max_active, *, beta=1.0, ncut_fact
     loglik = (H * np.log(1.0 - pi) - 0.5 * D * np.log(2.0 * np.pi * sigma**2) - np.log(A)
               + lse.mean())
     YEs = Y.T @ Es  # (D, H)
-    W_new = np.linalg.lstsq(Ess, YEs.T, rcond=None)[0].T
+    W_new = solve_psd(Ess, YEs.T, solver).T
     pi_new = pi * A / B * Es.sum(axis=1).mean()
     if sigma_new_W:
         yy = np.einsum("nd,nd->", Y, Y)
@@ -283,13 +298,13 @@ def gsc_expectations(Y, W, pi, mu, psi, s2, n_preselect, max_active, beta=1.0):
 
 
 def gsc_em_step(Y, W, pi, mu, psi, s2, n_preselect, max_active, *, beta=1.0,
-                learn_mu=True):
+                learn_mu=True, solver="lstsq"):
     """One truncated EM iteration of GSC (scalar noise variance ``s2``, diagonal slab variances
     ``psi``); returns ``(W, pi, mu, psi, s2, loglik_per_sample)``."""
     N, D = Y.shape
     lse, Es, Esz, Eszz = gsc_expectations(Y, W, pi, mu, psi, s2, n_preselect, max_active, beta)
     YEsz = Y.T @ Esz
-    W_new = np.linalg.lstsq(Eszz, YEsz.T, rcond=None)[0].T
+    W_new = solve_psd(Eszz, YEsz.T, solver).T
     ns = Es.sum(axis=0)
     pi_new = np.clip(ns / N, 5e-5, 1.0 - 5e-5)
     nsz = Esz.sum(axis=0)

@@ -178,6 +178,7 @@ def _warm_prosper(dtype, verbose):
     """Compile the truncated E-step kernels of BSC and GSC for ``dtype``."""
     import numpy as np
 
+    from .backends import dispatch
     from .datasets import make_bars
     from .decomposition import truncated_estep
 
@@ -187,6 +188,8 @@ def _warm_prosper(dtype, verbose):
     truncated_estep(X, W, prior=0.3, noise_std=1.0, n_preselect=3, max_active=2)
     truncated_estep(X, W, model="gsc", prior=np.full(4, 0.3), noise_std=1.0, n_preselect=3,
                     max_active=2, slab_mean=np.ones(4), slab_var=np.ones(4))
+    dispatch("prosper_xt_weighted", X.astype(np.float64), np.zeros((X.shape[0], 4)),
+             np.ones(X.shape[0]), np.empty((4, X.shape[1])))  # the M-step is float64
     key = ("prosper E-step kernels", dtype.name)
     out = {key: time.perf_counter() - t0}
     if verbose:

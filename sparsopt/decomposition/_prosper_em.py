@@ -15,11 +15,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from scipy.linalg import cho_factor, cho_solve
 from scipy.special import gammaln
 from sklearn.utils import check_random_state
 
 from .._core.loop import LoopMonitor
 from .._core.result import SolverResult
+from ..backends import dispatch
 from ._prosper_anneal import LinearAnnealing
 from ._prosper_estep import truncated_estep
 
@@ -145,8 +147,32 @@ def _resolve_anneal(anneal, model):
 
 
 def _lstsq_rows(M, R):
-    """``M⁻¹ R`` (``M`` symmetric PSD), by least squares where ``M`` is singular."""
+    """``M⁻¹ R`` (``M`` symmetric PSD): Cholesky where ``M`` is safely positive definite,
+    least squares where it is singular or nearly so (a unit that is never active).
+
+    The Cholesky solve is ~100× faster than ``lstsq`` (an SVD) on the ``H×H`` systems of
+    the M-step and gives the same answer on well-conditioned ones.
+    """
+    try:
+        c, low = cho_factor(M, lower=True, check_finite=False)
+    except np.linalg.LinAlgError:
+        c = None
+    if c is not None:
+        d = np.abs(np.diag(c))
+        if d.size and np.isfinite(c).all() and d.min() > 1e-6 * d.max():
+            return cho_solve((c, low), R, check_finite=False)
     return np.linalg.lstsq(M, R, rcond=None)[0]
+
+
+def _xt_dot(X, E, w, engine=None):
+    """``Xᵀ (w ⊙ E)`` of shape ``(D, H)``. Once the posteriors are sharp most entries of
+    ``E`` (``⟨s⟩`` or ``⟨s⊙z⟩``) are exactly 0 (the kernels flush negligible posteriors):
+    the ``prosper_xt_weighted`` kernel then costs ``nnz D`` instead of BLAS's ``N H D``."""
+    if np.count_nonzero(E) < 0.25 * E.size:
+        out = np.empty((E.shape[1], X.shape[1]))
+        dispatch("prosper_xt_weighted", X, E, w, out, engine=engine)
+        return out.T
+    return X.T @ (E * w[:, None])
 
 
 def _ncut_weights(logz, n_keep):
@@ -191,6 +217,10 @@ def _em_loop(model, X, n_components, *, n_preselect, max_active, n_iter, anneal,
     mon = LoopMonitor(owner, max_iter=n_iter, tol=0.0 if tol is None else tol,
                       callback=callback, verbose=verbose, criterion="relative change of the "
                       "log-likelihood", hint="or lengthen the annealing", keep_finite=False)
+    # The tolerance is tested here, after the monitor's check, so that the callback is also
+    # called at the iteration that stops the run, and so that tol=None never stops it (a
+    # change of exactly 0 would pass a tolerance of 0). The monitor's own test is disabled.
+    mon.tol = -math.inf
     curve = []
     prev = None
     for it in range(n_iter):
@@ -218,7 +248,7 @@ def _em_loop(model, X, n_components, *, n_preselect, max_active, n_iter, anneal,
             es = e.es.astype(np.float64, copy=False)
             S1 = w @ es
             Sss = e.second_moment(w)
-            SyS = X64.T @ (es * w[:, None])   # (D, H)
+            SyS = _xt_dot(X64, es, w, engine)   # (D, H)
             yyk = float(w @ yy)
             W_new = _lstsq_rows(Sss, SyS.T)
             pi_new = float(np.clip(pi * A / B * S1.sum() / n_keep, _PI_MIN, 1 - _PI_MIN))
@@ -241,7 +271,7 @@ def _em_loop(model, X, n_components, *, n_preselect, max_active, n_iter, anneal,
             Sz = w @ esz
             Sz2 = w @ e.esz2.astype(np.float64, copy=False)
             Szz = e.second_moment(w)
-            SyZ = X64.T @ (esz * w[:, None])
+            SyZ = _xt_dot(X64, esz, w, engine)
             yyk = float(w @ yy)
             W = _lstsq_rows(Szz, SyZ.T)
             ok = S1 > 1e-8
@@ -264,8 +294,12 @@ def _em_loop(model, X, n_components, *, n_preselect, max_active, n_iter, anneal,
         prev = ll
         finite = bool(np.isfinite(W).all() and np.isfinite(ll))
         info = {"prior": pi, "noise_std": sigma, "temperature": a["temperature"]}
-        if mon.check(it + 1, W, crit, objective=-ll, finite=finite, **info):
+        stop = mon.check(it + 1, W, crit, objective=-ll, finite=finite, **info)
+        if tol is not None and mon.stopped_by != "nonfinite" and crit <= tol:
+            mon.converged, mon.stopped_by, stop = True, "tol", True
+        if stop:
             break
+    mon.tol = 0.0 if tol is None else float(tol)
     if mon.stopped_by == "nonfinite":
         raise FloatingPointError(f"{owner}: the EM produced non-finite parameters at iteration "
                                  f"{mon.n_iter}; check the scaling of X.")

@@ -1,4 +1,5 @@
-"""Conformance cases of the ``prosper`` kernels (truncated E-steps of BSC and GSC), merged
+"""Conformance cases of the ``prosper`` kernels (truncated E-steps of BSC and GSC, and the
+M-step's sparse product ``prosper_xt_weighted``), merged
 into the CASES of ``test_kernel_conformance.py``: ``CASES = {op: (strategy, example, check)}``.
 
 Problems are drawn small (up to 6 samples, 6 components, 6 features), in float32 and
@@ -94,7 +95,35 @@ def _example(model):
                 half=0.5, const=0.0)
 
 
+@st.composite
+def _xt_problem(draw):
+    dtype = draw(st.sampled_from([np.float32, np.float64]))
+    n, H, D = draw(st.integers(1, 8)), draw(st.integers(1, 6)), draw(st.integers(1, 6))
+    rng = np.random.default_rng(draw(st.integers(0, 2**31 - 1)))
+    density = draw(st.floats(0.0, 1.0))
+    E = np.where(rng.random((n, H)) < density, rng.random((n, H)), 0.0).astype(dtype)
+    w = np.where(rng.random(n) < 0.8, 1.0, 0.0).astype(dtype)  # N_cut weights
+    return dict(X=rng.standard_normal((n, D)).astype(dtype), E=E, w=w, dtype=dtype)
+
+
+def _xt_example():
+    rng = np.random.default_rng(0)
+    E = np.array([[0.0, 1.0], [0.5, 0.0], [0.0, 0.0]])
+    return dict(X=rng.standard_normal((3, 4)), E=E, w=np.array([1.0, 0.0, 1.0]),
+                dtype=np.float64)
+
+
+def _check_xt(op, case):
+    outs = {}
+    for engine in ("numpy", "numba"):
+        out = np.full((case["E"].shape[1], case["X"].shape[1]), np.nan, dtype=case["dtype"])
+        dispatch(op, case["X"], case["E"], case["w"], out, engine=engine)
+        outs[engine] = [out]
+    _compare(outs, case["dtype"])
+
+
 CASES = {
     "prosper_bsc_estep": (_problem("bsc"), lambda: _example("bsc"), _check_bsc),
     "prosper_gsc_estep": (_problem("gsc"), lambda: _example("gsc"), _check_gsc),
+    "prosper_xt_weighted": (_xt_problem(), _xt_example, _check_xt),
 }

@@ -217,3 +217,49 @@ def test_make_bars():
         make_bars(10, prior=1.5)
     with pytest.raises(ValueError, match="model"):
         make_bars(10, model="ternary")
+
+
+def test_tol_none_runs_every_iteration_and_callback_sees_each():
+    # regression: with tol=None the run stopped (stopped_by="tol") at the first iteration
+    # whose log-likelihood change was exactly 0, and the callback missed that iteration
+    X, _, _ = make_bars(300, random_state=0)
+    calls = []
+    _, res = bsc_em(X, 10, n_preselect=6, max_active=3, max_iter=150, anneal="default",
+                    random_state=0, callback=lambda s: calls.append(s.iteration))
+    assert res.n_iter == 150 and res.stopped_by == "max_iter" and not res.converged
+    assert calls == list(range(1, 151))
+    assert len(res.log_likelihood_curve) == 150
+
+
+def test_callback_called_at_the_iteration_that_meets_tol():
+    X, _, _ = make_bars(100, 3, random_state=0)
+    calls = []
+    _, res = bsc_em(X, 6, n_preselect=4, max_active=2, max_iter=200, tol=1e-3, random_state=0,
+                    callback=lambda s: calls.append(s.iteration))
+    assert res.converged and res.stopped_by == "tol" and res.n_iter < 200
+    assert calls == list(range(1, res.n_iter + 1))
+    assert len(res.log_likelihood_curve) == res.n_iter
+
+
+def test_mstep_solve_cholesky_and_singular_fallback():
+    from sparsopt.decomposition._prosper_em import _lstsq_rows
+
+    rng = np.random.default_rng(0)
+    A = rng.standard_normal((30, 6))
+    M, R = A.T @ A, rng.standard_normal((6, 4))
+    np.testing.assert_allclose(_lstsq_rows(M, R), np.linalg.solve(M, R), rtol=1e-10)
+    M[3, :] = M[:, 3] = 0.0  # a unit never active: singular, answered by least squares
+    np.testing.assert_allclose(_lstsq_rows(M, R), np.linalg.lstsq(M, R, rcond=None)[0],
+                               atol=1e-10)
+
+
+def test_mstep_xt_product_sparse_and_dense_paths():
+    from sparsopt.decomposition._prosper_em import _xt_dot
+
+    rng = np.random.default_rng(0)
+    X, w = rng.standard_normal((40, 7)), (rng.random(40) < 0.7).astype(float)
+    for density in (0.05, 0.9):  # the kernel below 25% nonzeros, BLAS above
+        E = np.where(rng.random((40, 5)) < density, rng.random((40, 5)), 0.0)
+        for engine in ("numba", "numpy"):
+            np.testing.assert_allclose(_xt_dot(X, E, w, engine), X.T @ (E * w[:, None]),
+                                       rtol=1e-12, atol=1e-12)

@@ -144,3 +144,43 @@ def test_temperature_flattens_the_posterior():
     ent = [-(np.clip(e.es, 1e-12, 1) * np.log(np.clip(e.es, 1e-12, 1))).sum() for e in
            (cold, hot)]
     assert ent[1] > ent[0]
+
+
+@pytest.mark.parametrize("model", ["bsc", "gsc"])
+def test_numba_flushes_tiny_posteriors_to_zero(model):
+    # sharp posteriors (little noise): the states far from the data point have posteriors
+    # far below 1e-30 of the best one; the kernel sets them to 0 instead of leaving
+    # subnormal numbers (which slow down the M-step's products)
+    X, W, _ = make_bars(200, random_state=0)
+    kw = dict(slab_mean=np.ones(10), slab_var=np.full(10, 0.1)) if model == "gsc" else {}
+    prior = np.full(10, 0.2) if model == "gsc" else 0.2
+    e = truncated_estep(X, W, model=model, prior=prior, noise_std=0.3, n_preselect=6,
+                        max_active=3, engine="numba", **kw)
+    ref = truncated_estep(X, W, model=model, prior=prior, noise_std=0.3, n_preselect=6,
+                          max_active=3, engine="numpy", **kw)
+    for a in (e.es, e.ecc) + ((e.esz, e.esz2) if model == "gsc" else ()):
+        nz = np.abs(a[a != 0])
+        assert nz.size and nz.min() >= np.finfo(a.dtype).tiny
+    assert (e.es == 0).mean() > 0.5
+    np.testing.assert_allclose(e.es, ref.es, atol=1e-25)
+    np.testing.assert_allclose(e.logz, ref.logz, rtol=1e-12)
+
+
+def test_numba_bsc_kernel_any_order_of_supports():
+    # the kernel extends each support's prefix; rows given in another order than
+    # state_combinations' (parents after children) are summed from scratch instead
+    from sparsopt.backends import dispatch
+
+    rng = np.random.default_rng(0)
+    H, D, n, Hp, g = 9, 7, 20, 6, 4
+    W, Y = rng.standard_normal((H, D)), rng.standard_normal((n, D))
+    cand = np.sort(np.argsort(rng.random((n, H)), axis=1)[:, :Hp], axis=1).astype(np.int64)
+    combos = state_combinations(Hp, g)
+    combos = combos[rng.permutation(len(combos))].copy()
+    outs = {}
+    for eng in ENGINES:
+        outs[eng] = [np.empty(n), np.empty((n, H)), np.empty((n, Hp, Hp))]
+        dispatch("prosper_bsc_estep", Y @ W.T, np.einsum("ij,ij->i", Y, Y), W @ W.T, cand,
+                 combos, -1.0, 1.0, 0.7, 1.3, *outs[eng], engine=eng)
+    for a, b in zip(outs["numpy"], outs["numba"]):
+        np.testing.assert_allclose(b, a, rtol=1e-10, atol=1e-12)

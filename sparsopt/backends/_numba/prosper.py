@@ -17,6 +17,9 @@ Outputs per data point (filled in place): ``logz[n]`` (log Σ_{K_n} exp of the l
 second moments ⟨s_i s_j⟩ between candidates ``i != j``; zero diagonal; the diagonal of
 ⟨s sᵀ⟩ is ``es``). The GSC kernel also fills ⟨s⊙z⟩ and ⟨s_h z_h²⟩ and uses ``ecc`` for
 ⟨(s⊙z)_i (s⊙z)_j⟩.
+
+Posteriors smaller than ``1e-30`` times the largest one of a data point are set to 0 (not
+left to underflow into subnormal numbers, which slow down every later product with them).
 """
 
 import math
@@ -27,6 +30,48 @@ from numba import njit
 from .._registry import register_kernel
 
 _opts = dict(cache=True, nogil=True)
+_LOG_CUT = math.log(1e-30)
+
+
+@njit(**_opts)
+def _combo_parents(combos):
+    """For each support ``m`` (rows of ``combos``), ``(parent, k)``: ``parent[m]`` is the row
+    of its prefix without the last unit (``-1`` when that prefix is a singleton or is not
+    found) and ``k[m]`` its size. With the rows of ``state_combinations`` (by size, then
+    lexicographic) the prefixes come in order too, so the search is linear overall."""
+    M, gamma = combos.shape
+    parent = np.full(M, -1, dtype=np.int64)
+    size = np.zeros(M, dtype=np.int64)
+    for m in range(M):
+        k = 0
+        while k < gamma and combos[m, k] >= 0:
+            k += 1
+        size[m] = k
+    start = 0  # first row of the previous size block
+    ptr = 0
+    for m in range(M):
+        k = size[m]
+        if k <= 2:
+            continue
+        if m > 0 and size[m - 1] != k:  # first support of size k
+            while start < M and size[start] != k - 1:
+                start += 1
+            ptr = start
+        found = -1
+        for q in range(ptr, m):  # a parent row must come before its child
+            if size[q] == k - 1:
+                same = True
+                for a in range(k - 1):
+                    if combos[q, a] != combos[m, a]:
+                        same = False
+                        break
+                if same:
+                    found = q
+                    break
+        if found >= 0:
+            ptr = found
+        parent[m] = found  # -1 (rows not in that order): the kernel sums from scratch
+    return parent, size
 
 
 @register_kernel("prosper_bsc_estep", "numba")
@@ -36,53 +81,81 @@ def prosper_bsc_estep(yw, yy, G, cand, combos, log_odds, beta_prior, beta_lik, s
     """Truncated BSC E-step over a block of data points (see the module docstring).
 
     The annealed log-joint of a state with support ``A`` is
-    ``beta_prior |A| log_odds - beta_lik ||y - W s||² / (2 sigma2)``.
+    ``beta_prior |A| log_odds - beta_lik ||y - W s||² / (2 sigma2)``. Per data point the
+    candidates' projections and ``H'×H'`` Gram block are gathered once; each support of
+    size ``k >= 2`` extends its prefix by one unit ``u``, so its energy is the prefix's
+    plus ``G_uu - 2 yw_u + 2 Σ_{a∈prefix} G_au`` (``O(k)``, no allocation per state).
+    States whose posterior is flushed to 0 are skipped in the expectations.
     """
     n, H = yw.shape
     Hp = cand.shape[1]
     M, gamma = combos.shape
     S = 1 + H + M
+    parent, size = _combo_parents(combos)
     lj = np.empty(S)
+    en = np.empty(M)         # ||y - W s||² - ||y||² of each support
+    ywc = np.empty(Hp)
+    Gc = np.empty((Hp, Hp))
     cz = beta_lik / (2.0 * sigma2)
     lp = beta_prior * log_odds
     for i in range(n):
         y2 = float(yy[i])
+        for a in range(Hp):
+            ua = cand[i, a]
+            ywc[a] = yw[i, ua]
+            for b in range(Hp):
+                Gc[a, b] = G[ua, cand[i, b]]
         lj[0] = -cz * y2
+        mx = lj[0]
         for h in range(H):
-            lj[1 + h] = lp - cz * (y2 - 2.0 * yw[i, h] + G[h, h])
+            v = lp - cz * (y2 - 2.0 * yw[i, h] + G[h, h])
+            lj[1 + h] = v
+            if v > mx:
+                mx = v
         for m in range(M):
-            acc = y2
-            k = 0
-            for a in range(gamma):
-                pa = combos[m, a]
-                if pa < 0:
-                    break
-                ua = cand[i, pa]
-                acc += G[ua, ua] - 2.0 * yw[i, ua]
-                for b in range(a):
-                    acc += 2.0 * G[ua, cand[i, combos[m, b]]]
-                k += 1
-            lj[1 + H + m] = k * lp - cz * acc
-        mx = -np.inf
-        for t in range(S):
-            if lj[t] > mx:
-                mx = lj[t]
+            k = size[m]
+            u = combos[m, k - 1]
+            p0 = combos[m, 0]
+            if k == 2:
+                acc = Gc[p0, p0] - 2.0 * ywc[p0]
+            elif parent[m] >= 0:
+                acc = en[parent[m]]
+            else:
+                acc = 0.0
+                for a in range(k - 1):
+                    pa = combos[m, a]
+                    acc += Gc[pa, pa] - 2.0 * ywc[pa]
+                    for b in range(a):
+                        acc += 2.0 * Gc[pa, combos[m, b]]
+            acc += Gc[u, u] - 2.0 * ywc[u]
+            for a in range(k - 1):
+                acc += 2.0 * Gc[combos[m, a], u]
+            en[m] = acc
+            v = k * lp - cz * (y2 + acc)
+            lj[1 + H + m] = v
+            if v > mx:
+                mx = v
         tot = 0.0
         for t in range(S):
-            lj[t] = math.exp(lj[t] - mx)
+            v = lj[t] - mx
+            # posteriors below 1e-30 of the largest are flushed to 0: they change nothing,
+            # and as subnormal numbers they would slow down the M-step's BLAS products
+            lj[t] = math.exp(v) if v > _LOG_CUT else 0.0
             tot += lj[t]
         logz[i] = mx + math.log(tot)
+        inv = 1.0 / tot
         for h in range(H):
-            es[i, h] = lj[1 + h] / tot
+            es[i, h] = lj[1 + h] * inv
         for a in range(Hp):
             for b in range(Hp):
                 ecc[i, a, b] = 0.0
         for m in range(M):
-            q = lj[1 + H + m] / tot
-            for a in range(gamma):
+            q = lj[1 + H + m] * inv
+            if q == 0.0:
+                continue
+            k = size[m]
+            for a in range(k):
                 pa = combos[m, a]
-                if pa < 0:
-                    break
                 es[i, cand[i, pa]] += q
                 for b in range(a):
                     pb = combos[m, b]
@@ -201,7 +274,10 @@ def prosper_gsc_estep(yw, yy, G, cand, combos, log_odds, mu, psi2, sigma2, beta,
                 mx = lj[t]
         tot = 0.0
         for t in range(S):
-            lj[t] = math.exp(lj[t] - mx)
+            v = lj[t] - mx
+            # posteriors below 1e-30 of the largest are flushed to 0: they change nothing,
+            # and as subnormal numbers they would slow down the M-step's BLAS products
+            lj[t] = math.exp(v) if v > _LOG_CUT else 0.0
             tot += lj[t]
         logz[i] = mx + math.log(tot)
         for h in range(H):
@@ -228,3 +304,28 @@ def prosper_gsc_estep(yw, yy, G, cand, combos, log_odds, mu, psi2, sigma2, beta,
                     v = q * (kap[t, a] * kap[t, b] + cov[t, a, b])
                     ecc[i, pa, pb] += v
                     ecc[i, pb, pa] += v
+
+
+@register_kernel("prosper_xt_weighted", "numba")
+@njit(**_opts)
+def prosper_xt_weighted(X, E, w, out):
+    """``out = (w ⊙ E)ᵀ X`` (``(H, D)``), touching only the nonzero ``w_n E_nh``.
+
+    The M-step's ``Σ_n w_n ⟨s⟩_n x_nᵀ``: once the posteriors are sharp, ``⟨s⟩`` is mostly
+    exact zeros (flushed posteriors) and N_cut zeroes whole rows of ``w``, so this costs
+    ``nnz · D`` instead of the dense product's ``N H D``.
+    """
+    n, D = X.shape
+    H = E.shape[1]
+    for h in range(H):
+        for d in range(D):
+            out[h, d] = 0.0
+    for i in range(n):
+        wi = w[i]
+        if wi == 0.0:
+            continue
+        for h in range(H):
+            v = wi * E[i, h]
+            if v != 0.0:
+                for d in range(D):
+                    out[h, d] += v * X[i, d]

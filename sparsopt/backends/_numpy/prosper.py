@@ -87,3 +87,8 @@ def prosper_gsc_estep(yw, yy, G, cand, combos, log_odds, mu, psi2, sigma2, beta,
         esz[i] = q @ Z
         esz2[i] = np.einsum("s,shh->h", q, Q2)
         ecc[i] = _second_moments(q[:, None, None] * Q2, cand[i])
+
+
+@register_kernel("prosper_xt_weighted", "numpy")
+def prosper_xt_weighted(X, E, w, out):
+    out[:] = np.einsum("nh,n,nd->hd", E, w, X)
