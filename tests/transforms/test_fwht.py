@@ -17,6 +17,7 @@ from hypothesis.extra import numpy as hnp
 from scipy.linalg import hadamard
 
 import sparsopt.backends._numba.wht as nbwht
+import sparsopt.transforms._fwht as fwht_module
 from sparsopt.transforms import fwht, ifwht
 
 FLOATS = (np.float32, np.float64)
@@ -163,6 +164,7 @@ def tiny_geometry(monkeypatch):
     monkeypatch.setattr(nbwht, "PANEL_BYTES", 16)
     monkeypatch.setattr(nbwht, "PANEL_MAX_BYTES", 256)
     monkeypatch.setattr(nbwht, "MIN_PARALLEL", 1)
+    monkeypatch.setattr(fwht_module, "_MIN_THREADED_BYTES", 0)
 
 
 @pytest.mark.parametrize("dtype", (np.float32, np.float64, np.int64))
@@ -294,6 +296,7 @@ def test_inner_axis_transformed_where_it_lies(dtype, shape, axis):
 
 def test_inner_axis_threads_and_long_axis_fallback(monkeypatch):
     monkeypatch.setattr(nbwht, "MIN_PARALLEL", 1)
+    monkeypatch.setattr(fwht_module, "_MIN_THREADED_BYTES", 0)
     rng = np.random.default_rng(6)
     for shape, axis in [((4, 256, 33), 1), ((1, 512, 300), 1), ((256, 64), 0)]:
         x = rng.standard_normal(shape)
@@ -303,3 +306,17 @@ def test_inner_axis_threads_and_long_axis_fallback(monkeypatch):
     x = rng.standard_normal((2**15, 8))  # longer than the strided kernel takes: moved last
     np.testing.assert_allclose(fwht(x, axis=0), fwht(np.ascontiguousarray(x.T)).T,
                                rtol=0, atol=1e-9)
+
+
+def test_small_arrays_run_on_one_thread(monkeypatch):
+    """Below ``_MIN_THREADED_BYTES`` the kernel gets one thread whatever ``n_jobs`` says
+    (measured faster while the data stay in cache); above, the threads asked for."""
+    import sparsopt.transforms._fwht as mod
+
+    seen = []
+    monkeypatch.setattr(mod, "dispatch", lambda op, work, scale, n_threads, engine=None:
+                        seen.append(n_threads))
+    fwht(np.ones((4, 8)), n_jobs=2)
+    monkeypatch.setattr(mod, "_MIN_THREADED_BYTES", 64)
+    fwht(np.ones((4, 8)), n_jobs=2)
+    assert seen == [1, 2]
