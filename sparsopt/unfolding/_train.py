@@ -39,6 +39,11 @@ class Adam:
     engine : {"numba", "numpy"} or None
         Backend of the update kernel; None: the library's default.
 
+    References
+    ----------
+    .. [1] Kingma, D. P. and Ba, J. (2015). Adam: a method for stochastic optimization.
+       ICLR 2015, arXiv:1412.6980.
+
     Examples
     --------
     >>> import numpy as np
