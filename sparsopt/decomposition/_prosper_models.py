@@ -315,7 +315,7 @@ class BinarySparseCoding(_ProsperBase):
         ``π``.
     noise_std_ : float
         ``σ``.
-    log_likelihood_curve_ : ndarray of shape (n_iter_,)
+    log_likelihood_curve_ : ndarray of shape (n_iterations,)
         The monitored truncated log-likelihood per sample at each iteration.
     n_iter_ : int
     converged_ : bool
@@ -323,7 +323,7 @@ class BinarySparseCoding(_ProsperBase):
         Minus the log-likelihood curve.
     n_components_ : int
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (n_features,)
 
     Notes
     -----
@@ -389,13 +389,13 @@ class GaussianSparseCoding(_ProsperBase):
         ``μ``.
     slab_std_ : ndarray of shape (n_components,)
         ``ψ`` (``Ψ = diag(ψ²)``).
-    log_likelihood_curve_ : ndarray of shape (n_iter_,)
+    log_likelihood_curve_ : ndarray of shape (n_iterations,)
     n_iter_ : int
     converged_ : bool
     objective_history_ : ndarray
     n_components_ : int
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (n_features,)
 
     Notes
     -----
