@@ -1,33 +1,5 @@
 """Conformance cases of the ``wht`` kernels (merged into the CASES of
-``test_kernel_conformance.py``): ``@st.composite
-def _case_fwht_axis(draw):
-    dtype = draw(st.sampled_from(_DTYPES))
-    pre = draw(st.integers(0, 3))
-    n = 2 ** draw(st.integers(0, 10))
-    post = draw(st.integers(1, 40))
-    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
-    x = (rng.standard_normal((pre, n, post)) * 100).astype(dtype)
-    scale = 1 if dtype is np.int64 else draw(st.sampled_from([1, 1.0 / n]))
-    return x, scale, draw(st.integers(1, 3))
-
-
-def _check_fwht_axis(op, case):
-    x, scale, n_threads = case
-    a = x.copy()
-    b = x.copy()
-    assert dispatch(op, a, scale, 1, engine="numpy") is a
-    assert dispatch(op, b, scale, n_threads, engine="numba") is b
-    if x.dtype == np.int64:
-        np.testing.assert_array_equal(b, a)
-        return
-    n = x.shape[1]
-    eps = float(np.finfo(x.dtype).eps)
-    mass = float(np.abs(x.astype(np.float64)).sum(axis=1).max()) if x.size else 0.0
-    tol = 8 * max(1, math.log2(n)) * eps * mass * abs(scale) + np.finfo(x.dtype).tiny
-    np.testing.assert_allclose(b.astype(np.float64), a.astype(np.float64), rtol=0, atol=tol)
-
-
-CASES = {op: (strategy, example, check)}``.
+``test_kernel_conformance.py``): ``CASES = {op: (strategy, example, check)}``.
 
 ``fwht_rows`` (in place, every row of a C-contiguous 2-D array) on float32, float64
 and int64 rows of length ``2**0 .. 2**12`` (hypothesis-drawn entries), or, one draw in
