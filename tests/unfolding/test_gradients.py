@@ -10,9 +10,8 @@ model caches, e.g. the support-selection bypass set) is the same at ``p ± εD``
 ``p``. Tolerances: relative error < 1e-6 for DU-ISTA / DU-IHT, 4 significant digits
 (1e-4) for the LISTA family.
 
-The DU models live in ``sparsopt.unfolding._du`` (the other half of the family); their
-cases are skipped while that module is absent. The losses come from
-``sparsopt.unfolding._losses.loss_and_grad`` when present, else from the local
+The DU models live in ``sparsopt.unfolding._du``. The losses come from
+``sparsopt.unfolding._losses.loss_and_grad``, itself checked against a local
 re-statement of the spec's formulas below.
 """
 
@@ -23,17 +22,8 @@ import pytest
 
 from sparsopt.unfolding._lista import VARIANTS, LIHTModel, LISTAModel, alista_weight
 
-
-def _optional(name):
-    try:
-        return importlib.import_module(name)
-    except ImportError:
-        return None
-
-
-_du = _optional("sparsopt.unfolding._du")
-_losses = _optional("sparsopt.unfolding._losses")
-needs_du = pytest.mark.skipif(_du is None, reason="sparsopt.unfolding._du not merged yet")
+_du = importlib.import_module("sparsopt.unfolding._du")
+_losses = importlib.import_module("sparsopt.unfolding._losses")
 
 M, N, NB, T, LAM = 20, 40, 7, 5, 0.05
 EPS = 1e-7
@@ -57,9 +47,21 @@ def _local_loss_and_grad(loss, model, xT, A, Y, X_true, lam):
 
 
 def _loss_and_grad(loss, model, xT, A, Y, X_true, lam):
-    if _losses is not None:
-        return _losses.loss_and_grad(loss, model, xT, A, Y, X_true, lam)
-    return _local_loss_and_grad(loss, model, xT, A, Y, X_true, lam)
+    return _losses.loss_and_grad(loss, model, xT, A, Y, X_true, lam)
+
+
+@pytest.mark.parametrize("loss", LOSSES)
+@pytest.mark.parametrize("model", [LISTAModel("cp", lam=LAM), LIHTModel(LAM)],
+                         ids=["l1", "l0"])
+def test_library_losses_equal_the_spec_restatement(loss, model):
+    """``_losses.loss_and_grad`` (value and terminal gradient ``G_T``) equals the spec's
+    formulas written out above, for both penalties (sign(0) = 0; no l0 gradient)."""
+    rng, A, Y, X = _problem(seed=3)
+    xT = X + 0.1 * rng.standard_normal(X.shape) * (rng.random(X.shape) < 0.5)
+    v, G = _losses.loss_and_grad(loss, model, xT, A, Y, X, LAM)
+    v_ref, G_ref = _local_loss_and_grad(loss, model, xT, A, Y, X, LAM)
+    np.testing.assert_allclose(v, v_ref, rtol=1e-12)
+    np.testing.assert_allclose(G, G_ref, rtol=1e-12, atol=1e-15)
 
 
 def _problem(seed=0, m=M, n=N, nb=NB):
@@ -307,7 +309,6 @@ def _du_params(model, A, rng):
     return params
 
 
-@needs_du
 @pytest.mark.parametrize("loss", LOSSES)
 @pytest.mark.parametrize("step_param", ["linear", "log"])
 @pytest.mark.parametrize("thresholds", ["tied", "layer", "coordinate"])
@@ -318,7 +319,6 @@ def test_du_ista_gradients_match_finite_differences(thresholds, step_param, loss
     _fd_check(model, params, A, Y, X, loss, LAM, rng, rtol=1e-6, skip=_du_frozen(model))
 
 
-@needs_du
 @pytest.mark.parametrize("loss", LOSSES)
 @pytest.mark.parametrize("gradient", ["mask", "surrogate"])
 def test_du_iht_gradients_match_finite_differences(gradient, loss):
@@ -330,7 +330,6 @@ def test_du_iht_gradients_match_finite_differences(gradient, loss):
     _fd_check(model, params, A, Y, X, loss, LAM, rng, rtol=1e-6, skip=_du_frozen(model))
 
 
-@needs_du
 def test_du_iht_straight_through_is_the_unmasked_gradient():
     """Straight-through is not a true gradient; its defining property: the backward pass
     treats ``∂H/∂r`` as 1. With one layer (``x_0 = 0``, so ``r_0 = α_0 Aᵀy`` does not

@@ -1,14 +1,10 @@
-"""LISTA / LIHT estimators (they build the models of ``sparsopt.unfolding._lista``, the other
-half of the family; skipped until it is merged)."""
+"""LISTA / LIHT estimators (they build the models of ``sparsopt.unfolding._lista``)."""
 
 import numpy as np
 import pytest
+from threadpoolctl import threadpool_limits
 
-pytest.importorskip("sparsopt.unfolding._lista")
-
-from threadpoolctl import threadpool_limits  # noqa: E402
-
-from sparsopt.unfolding import LIHT, LISTA, nmse_db  # noqa: E402
+from sparsopt.unfolding import LIHT, LISTA, nmse_db
 
 
 def _data(n=200, m=15, k=30, dtype=np.float64):
