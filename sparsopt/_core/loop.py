@@ -98,10 +98,12 @@ class LoopMonitor:
         Name used in messages.
     max_iter : int
         The solver's hard iteration cap (validated here).
-    tol : float
-        The run converged when the criterion is ``<= tol``.
+    tol : float or None
+        The run converged when the criterion is ``<= tol``. ``None``: no tolerance, the
+        run goes to ``max_iter`` (or a callback stop) and reaching it is not a warning.
     callback : callable ``callback(SolverState) -> bool | None`` or None
-        Called at each check; True stops the run.
+        Called at every finite check, the one that meets ``tol`` included; True stops
+        the run (a check that also meets ``tol`` is still reported as converged).
     verbose : int, bool or None
         One printed line per check when > 0; ``None`` reads the global configuration.
     criterion : str
@@ -135,9 +137,11 @@ class LoopMonitor:
                  criterion="stopping criterion", hint="", x0=None, keep_finite=True):
         self.solver = solver
         self.max_iter = check_max_iter(max_iter, solver)
-        if not (isinstance(tol, (int, float, np.floating, np.integer)) and tol >= 0):
-            raise ValueError(f"{solver}: tol must be a non-negative number, got {tol!r}.")
-        self.tol = float(tol)
+        if tol is not None and not (isinstance(tol, (int, float, np.floating, np.integer))
+                                    and tol >= 0):
+            raise ValueError(f"{solver}: tol must be a non-negative number or None, got "
+                             f"{tol!r}.")
+        self.tol = None if tol is None else float(tol)
         if callback is not None and not callable(callback):
             raise TypeError(f"{solver}: callback must be callable or None, got "
                             f"{type(callback).__name__}.")
@@ -204,14 +208,17 @@ class LoopMonitor:
         if self.keep_finite:
             self.last_finite = _copy(x)
         self.last_finite_iter = self.n_iter
-        if crit <= self.tol:
+        # the callback sees every finite check, the last one included; when the criterion
+        # met tol at the same check, the run is reported as converged whatever it returns
+        asked = self.callback is not None and self.callback(
+            SolverState(iteration=self.n_iter, x=x, stop_crit=crit, objective=obj,
+                        elapsed=elapsed, info=info)
+        )
+        if self.tol is not None and crit <= self.tol:
             self.converged = True
             self.stopped_by = "tol"
             return True
-        if self.callback is not None and self.callback(
-            SolverState(iteration=self.n_iter, x=x, stop_crit=crit, objective=obj,
-                        elapsed=elapsed, info=info)
-        ):
+        if asked:
             self.stopped_by = "callback"
             return True
         return False
@@ -247,7 +254,7 @@ class LoopMonitor:
             n_iter = self.last_finite_iter
         elif x is None:
             x = self.last_finite
-        if self.stopped_by == "max_iter" and warn:
+        if self.stopped_by == "max_iter" and warn and self.tol is not None:
             warn_not_converged(self.solver, self.criterion, self.stop_crit, self.tol,
                                self.max_iter, self.hint, stacklevel=stacklevel + 1)
         extra = dict(stopped_by=self.stopped_by, criterion=self.criterion, tol=self.tol,

@@ -214,13 +214,9 @@ def _em_loop(model, X, n_components, *, n_preselect, max_active, n_iter, anneal,
                                                        + 1e-3)))
     X64 = X.astype(np.float64, copy=False)   # the M-step accumulates in float64
     yy = np.einsum("ij,ij->i", X64, X64)
-    mon = LoopMonitor(owner, max_iter=n_iter, tol=0.0 if tol is None else tol,
-                      callback=callback, verbose=verbose, criterion="relative change of the "
-                      "log-likelihood", hint="or lengthen the annealing", keep_finite=False)
-    # The tolerance is tested here, after the monitor's check, so that the callback is also
-    # called at the iteration that stops the run, and so that tol=None never stops it (a
-    # change of exactly 0 would pass a tolerance of 0). The monitor's own test is disabled.
-    mon.tol = -math.inf
+    mon = LoopMonitor(owner, max_iter=n_iter, tol=tol, callback=callback, verbose=verbose,
+                      criterion="relative change of the log-likelihood",
+                      hint="or lengthen the annealing", keep_finite=False)
     curve = []
     prev = None
     for it in range(n_iter):
@@ -294,17 +290,13 @@ def _em_loop(model, X, n_components, *, n_preselect, max_active, n_iter, anneal,
         prev = ll
         finite = bool(np.isfinite(W).all() and np.isfinite(ll))
         info = {"prior": pi, "noise_std": sigma, "temperature": a["temperature"]}
-        stop = mon.check(it + 1, W, crit, objective=-ll, finite=finite, **info)
-        if tol is not None and mon.stopped_by != "nonfinite" and crit <= tol:
-            mon.converged, mon.stopped_by, stop = True, "tol", True
-        if stop:
+        if mon.check(it + 1, W, crit, objective=-ll, finite=finite, **info):
             break
-    mon.tol = 0.0 if tol is None else float(tol)
     if mon.stopped_by == "nonfinite":
         raise FloatingPointError(f"{owner}: the EM produced non-finite parameters at iteration "
                                  f"{mon.n_iter}; check the scaling of X.")
-    return mon.result(W.astype(dtype), result_cls=ProsperResult, warn=tol is not None,
-                      stacklevel=3, prior=pi, noise_std=float(sigma),
+    return mon.result(W.astype(dtype), result_cls=ProsperResult, stacklevel=3, prior=pi,
+                      noise_std=float(sigma),
                       slab_mean=mu, slab_var=psi2, log_likelihood_curve=np.asarray(curve))
 
 

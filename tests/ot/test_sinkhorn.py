@@ -398,8 +398,8 @@ def test_callback_false_does_not_stop():
     seen = []
     res = sinkhorn(a, b, M, 0.05, tol=1e-10, callback=lambda s: seen.append(1) and False)
     ref = sinkhorn(a, b, M, 0.05, tol=1e-10)
-    # the loop protocol: every check calls the callback except the one that converges
-    assert res.n_iter == ref.n_iter and len(seen) == len(ref.history) - 1
+    # the loop protocol: every check calls the callback, the one that converges included
+    assert res.n_iter == ref.n_iter and len(seen) == len(ref.history)
     np.testing.assert_array_equal(res.plan, ref.plan)
 
 

@@ -131,3 +131,37 @@ def test_verbose_defaults_to_config(capsys):
     state, step, crit = _halving_problem()
     run_iterations(step, state, stop_crit=crit, max_iter=50, tol=1e-3, solver="cfg")
     assert capsys.readouterr().out == ""
+
+
+def test_callback_sees_every_check_and_convergence_wins():
+    # the callback runs at every finite check, the converging one included; asking to stop
+    # at that check does not turn a converged run into a callback stop
+    from sparsopt._core.loop import LoopMonitor
+
+    for answer in (False, True):
+        seen = []
+        mon = LoopMonitor("halving", max_iter=50, tol=1e-2, x0=np.ones(1),
+                          callback=lambda s, a=answer, seen=seen: seen.append(s.iteration) or
+                          (a and s.stop_crit <= 1e-2))
+        x = np.ones(1)
+        for it in range(1, 51):
+            x = x / 2
+            if mon.check(it, x, stop_crit=float(x[0])):
+                break
+        res = mon.result(x)
+        assert seen == list(range(1, 8)) and res.n_iter == 7
+        assert res.converged and res.stopped_by == "tol"
+
+
+def test_tol_none_runs_to_max_iter_without_warning():
+    from sparsopt._core.loop import LoopMonitor
+
+    mon = LoopMonitor("fixed", max_iter=5, tol=None, x0=np.ones(1))
+    x = np.ones(1)
+    for it in range(1, 6):
+        x = x / 2
+        assert not mon.check(it, x, stop_crit=0.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        res = mon.result(x)
+    assert res.n_iter == 5 and not res.converged and res.stopped_by == "max_iter"
