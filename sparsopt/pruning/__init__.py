@@ -11,6 +11,8 @@ kept); the density is kept / size over the prunable layers.
 * Schedules (when, and to which density): :class:`OneShot`, :class:`Iterative`,
   :class:`PolynomialDecay`, :class:`Constant`, :class:`PruneEvent`, and
   :func:`get_schedule`.
+* Sparse inference: :func:`to_sparse_network` packs the layers as compressed sparse
+  rows, :func:`sparse_network_forward` runs the fused forward pass.
 """
 
 from ._allocation import layer_counts, layer_densities
@@ -31,6 +33,7 @@ from ._schedules import (
     PruningSchedule,
     get_schedule,
 )
+from ._sparse import SparseNetwork, sparse_network_forward, to_sparse_network
 
 __all__ = [
     "Constant",
@@ -44,8 +47,11 @@ __all__ = [
     "PruningCriterion",
     "PruningSchedule",
     "RandomCriterion",
+    "SparseNetwork",
     "get_criterion",
     "get_schedule",
     "layer_counts",
     "layer_densities",
+    "sparse_network_forward",
+    "to_sparse_network",
 ]
