@@ -218,7 +218,7 @@ class _BaseSparseMLP(SparsoptEstimatorMixin, BaseEstimator):
             return min(200, n_samples)
         if self.batch_size > n_samples:
             warnings.warn("Got `batch_size` less than 1 or larger than sample size. "
-                          "It is going to be clipped", stacklevel=3)
+                          "It is going to be clipped", stacklevel=2)
         return int(np.clip(self.batch_size, 1, n_samples))
 
     # ---------------------------------------------------------------------- fitting
@@ -334,7 +334,7 @@ class _BaseSparseMLP(SparsoptEstimatorMixin, BaseEstimator):
                 f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the "
                 f"optimization hasn't converged yet (tol={self.tol}, n_iter_no_change="
                 f"{self.n_iter_no_change}); increase max_iter.", ConvergenceWarning,
-                stacklevel=3)
+                stacklevel=4)
         if self.early_stopping and self._best is not None:
             coefs, intercepts, masks = self._best
             for W, W0 in zip(eng.coefs, coefs):

@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from scipy.linalg import blas
 from scipy.special import expit, xlogy
 
 from ..backends import has_kernel, kernel_for
@@ -177,6 +178,15 @@ def forward_dense(X, coefs, intercepts, activation, out_activation, *, sparse="a
                 act(A)
     OUTPUT_ACTIVATIONS[out_activation](A)
     return A
+
+
+def _axpy(a, x, y):
+    """``y += a * x`` in place through BLAS (no temporary), for contiguous arrays."""
+    f = _AXPY[y.dtype.char]
+    f(x.ravel(), y.ravel(), a=a)
+
+
+_AXPY = {"d": blas.daxpy, "f": blas.saxpy}
 
 
 # ---------------------------------------------------------------------- optimizers
@@ -522,7 +532,7 @@ class MLPEngine:
             prev = X if i == 0 else acts[i - 1]
             np.dot(prev.T, deltas[i], out=self.coef_grads[i])
             if scale:
-                self.coef_grads[i] += scale * weights[i]
+                _axpy(scale, weights[i], self.coef_grads[i])
             np.sum(deltas[i], axis=0, out=self.intercept_grads[i])
             if i > 0:
                 np.dot(deltas[i], weights[i].T, out=deltas[i - 1])
