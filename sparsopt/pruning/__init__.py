@@ -1,4 +1,4 @@
-"""Neural-network pruning: masks, criteria, schedules (and, later, sparse MLP estimators).
+"""Neural-network pruning: masks, criteria, schedules and the sparse MLP estimators.
 
 A network's weights are a list of 2-D arrays shaped like scikit-learn's ``coefs_``
 (``(n_in, n_out)`` per layer); a mask is a boolean array of the same shape (True =
@@ -11,6 +11,8 @@ kept); the density is kept / size over the prunable layers.
 * Schedules (when, and to which density): :class:`OneShot`, :class:`Iterative`,
   :class:`PolynomialDecay`, :class:`Constant`, :class:`PruneEvent`, and
   :func:`get_schedule`.
+* Sparse MLPs: :class:`SparseMLPClassifier`, :class:`SparseMLPRegressor`, with the mask
+  updaters :class:`SRSTE`, :class:`NeuroRegeneration` and :class:`SoftShrinkage`.
 """
 
 from ._allocation import layer_counts, layer_densities
@@ -22,6 +24,7 @@ from ._criteria import (
     RandomCriterion,
     get_criterion,
 )
+from ._estimators import SparseMLPClassifier, SparseMLPRegressor
 from ._schedules import (
     Constant,
     Iterative,
@@ -31,6 +34,7 @@ from ._schedules import (
     PruningSchedule,
     get_schedule,
 )
+from ._updaters import SRSTE, MaskUpdater, NeuroRegeneration, SoftShrinkage
 
 __all__ = [
     "Constant",
@@ -48,4 +52,11 @@ __all__ = [
     "get_schedule",
     "layer_counts",
     "layer_densities",
+    # the sparse MLP and its mask updaters
+    "MaskUpdater",
+    "NeuroRegeneration",
+    "SRSTE",
+    "SoftShrinkage",
+    "SparseMLPClassifier",
+    "SparseMLPRegressor",
 ]

@@ -109,10 +109,16 @@ class SRSTE(MaskUpdater):
     def before_update(self, engine, events):
         if engine.srste_density is None or not self.decay:
             return
+        from ._mlp import _axpy
+
         lam = float(self.decay)
-        for W, G, M in zip(engine.coefs, engine.coef_grads, engine.masks):
+        # (1 - M) * W = W - W * M, and W * M is the forward pass's weight: two BLAS
+        # axpys, no temporary
+        for W, Wt, G, M in zip(engine.coefs, engine._weights(refresh=False),
+                               engine.coef_grads, engine.masks):
             if M is not None:
-                G += lam * np.where(M, 0, W)
+                _axpy(lam, W, G)
+                _axpy(-lam, Wt, G)
 
 
 class NeuroRegeneration(MaskUpdater):
