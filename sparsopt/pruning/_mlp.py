@@ -458,6 +458,10 @@ class MLPEngine:
         return (self.next_event >= len(self.plan)
                 or self.plan[self.next_event].step >= self.n_steps)
 
+    def events_left(self):
+        """Number of events not applied yet (those after the end included)."""
+        return len(self.plan) - self.next_event
+
     def finish(self):
         """Apply the remaining events (those "after the last step"); return how many."""
         n = 0

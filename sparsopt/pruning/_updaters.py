@@ -279,7 +279,7 @@ default=None
         return L1(alpha=1e-4) if self.penalty is None else self.penalty
 
     def after_update(self, engine):
-        if engine.schedule_done():
+        if not engine.events_left():
             return
         from ..penalties import Penalty
 
