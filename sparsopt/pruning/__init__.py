@@ -13,6 +13,8 @@ kept); the density is kept / size over the prunable layers.
   :func:`get_schedule`.
 * Sparse MLPs: :class:`SparseMLPClassifier`, :class:`SparseMLPRegressor`, with the mask
   updaters :class:`SRSTE`, :class:`NeuroRegeneration` and :class:`SoftShrinkage`.
+* Sparse inference: :func:`to_sparse_network` packs the layers as compressed sparse
+  rows, :func:`sparse_network_forward` runs the fused forward pass.
 """
 
 from ._allocation import layer_counts, layer_densities
@@ -34,6 +36,7 @@ from ._schedules import (
     PruningSchedule,
     get_schedule,
 )
+from ._sparse import SparseNetwork, sparse_network_forward, to_sparse_network
 from ._updaters import SRSTE, MaskUpdater, NeuroRegeneration, SoftShrinkage
 
 __all__ = [
@@ -48,6 +51,7 @@ __all__ = [
     "PruningCriterion",
     "PruningSchedule",
     "RandomCriterion",
+    "SparseNetwork",
     "get_criterion",
     "get_schedule",
     "layer_counts",
@@ -59,4 +63,6 @@ __all__ = [
     "SoftShrinkage",
     "SparseMLPClassifier",
     "SparseMLPRegressor",
+    "sparse_network_forward",
+    "to_sparse_network",
 ]
