@@ -112,13 +112,12 @@ class SRSTE(MaskUpdater):
         from ._mlp import _axpy
 
         lam = float(self.decay)
-        # (1 - M) * W = W - W * M, and W * M is the forward pass's weight: two BLAS
-        # axpys, no temporary
-        for W, Wt, G, M in zip(engine.coefs, engine._weights(refresh=False),
-                               engine.coef_grads, engine.masks):
+        # (1 - M) * W = W - W * M, and W * M is the forward pass's weight: no temporary
+        for W, Wt, G, M, S in zip(engine.coefs, engine._weights(refresh=False),
+                                  engine.coef_grads, engine.masks, engine._scratch):
             if M is not None:
-                _axpy(lam, W, G)
-                _axpy(-lam, Wt, G)
+                np.subtract(W, Wt, out=S)
+                _axpy(lam, S, G, S)
 
 
 class NeuroRegeneration(MaskUpdater):

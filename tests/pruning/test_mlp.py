@@ -270,13 +270,35 @@ def test_sparse_forward_equals_dense(dtype, activation):
     intercepts = [rng.standard_normal(30).astype(dtype), rng.standard_normal(4).astype(dtype)]
     X = rng.standard_normal((100, 20)).astype(dtype)
     dense = forward_dense(X, coefs, intercepts, activation, "softmax", sparse=False)
-    auto = forward_dense(X, coefs, intercepts, activation, "softmax")
+    cache = {}
+    auto = forward_dense(X, coefs, intercepts, activation, "softmax", cache=cache)
+    assert cache["net"] is not None  # density 0.1: the fused sparse pass ran
+    forced = forward_dense(X, coefs, intercepts, activation, "softmax", sparse=True)
     rtol = 1e-5 if dtype == np.float32 else 1e-12
-    assert auto.dtype == dtype
-    np.testing.assert_allclose(auto, dense, rtol=rtol, atol=rtol)
-    if _mlp.has_kernel("sparse_layer_forward", "numba"):
-        forced = forward_dense(X, coefs, intercepts, activation, "softmax", sparse=True)
-        np.testing.assert_allclose(forced, dense, rtol=rtol, atol=rtol)
+    for out in (auto, forced):
+        assert out.dtype == dtype
+        np.testing.assert_allclose(out, dense, rtol=rtol, atol=rtol)
+
+
+def test_sparse_network_cache_follows_the_weights():
+    rng = np.random.default_rng(2)
+    coefs = [rng.standard_normal((8, 40)) * (rng.random((8, 40)) < 0.05),
+             rng.standard_normal((40, 3)) * (rng.random((40, 3)) < 0.05)]
+    intercepts = [np.zeros(40), np.zeros(3)]
+    X = rng.standard_normal((50, 8))
+    cache = {}
+    out1 = forward_dense(X, coefs, intercepts, "relu", "identity", cache=cache)
+    net = cache["net"]
+    forward_dense(X, coefs, intercepts, "relu", "identity", cache=cache)
+    assert cache["net"] is net  # reused
+    coefs[1] *= 2  # modified in place: rebuilt
+    out2 = forward_dense(X, coefs, intercepts, "relu", "identity", cache=cache)
+    assert cache["net"] is not net
+    np.testing.assert_allclose(out2 - intercepts[1], 2 * (out1 - intercepts[1]))
+    # too dense, or too few rows: dense BLAS
+    dense_coefs = [rng.standard_normal((8, 40)), rng.standard_normal((40, 3))]
+    forward_dense(X, dense_coefs, intercepts, "relu", "identity", cache=cache)
+    assert cache["net"] is None
 
 
 def test_predict_through_sparse_layers_equals_dense(data, monkeypatch):
@@ -287,8 +309,12 @@ def test_predict_through_sparse_layers_equals_dense(data, monkeypatch):
         est = SparseMLPClassifier((32,), density=0.05, criterion="layer", max_iter=3,
                                   random_state=0).fit(X, y)
     proba = est.predict_proba(Xb)
+    assert est._sparse_cache["net"] is not None  # the sparse path ran
     monkeypatch.setattr(_mlp, "SPARSE_DENSITY_MAX", -1.0)  # force dense BLAS
-    np.testing.assert_allclose(est.predict_proba(Xb), proba, rtol=1e-12, atol=1e-14)
+    est._sparse_cache.clear()
+    dense = est.predict_proba(Xb)
+    assert est._sparse_cache["net"] is None
+    np.testing.assert_allclose(dense, proba, rtol=1e-12, atol=1e-14)
 
 
 def test_engine_pickles_without_buffers(data):
