@@ -14,9 +14,10 @@ pruning contract:
   SR-STE the trained weights are a dense shadow, the forward pass uses ``W * M(W)``;
 * the engine counts its own steps, so ``partial_fit`` epoch by epoch equals ``fit``.
 
-Per minibatch the engine allocates nothing of the network's size: activations, deltas and
-gradients live in buffers allocated once per batch size, products go through
-``np.dot(..., out=)`` and the masked Adam step is one fused kernel (``masked_adam``).
+Per minibatch the Adam path allocates no array of the weights' size: activations, deltas
+and gradients live in buffers allocated once per batch size, products go through
+``np.dot(..., out=)``, the L2 term through a scratch buffer, and the masked Adam step is
+one fused kernel (``masked_adam``; the NumPy fallback and SGD use temporaries).
 """
 
 from __future__ import annotations
