@@ -352,6 +352,11 @@ class MLPEngine:
         self.density_history = []
         self.events_applied = 0
         self.srste_density = None  # SR-STE: density of the masks recomputed each step
+        for e in self.plan:
+            r = e.rewind
+            if isinstance(r, (int, np.integer)) and not isinstance(r, bool) and r > e.step:
+                raise ValueError(f"rewind={r} is a step after the prune event at step "
+                                 f"{e.step}: weights can only be rewound to an earlier step.")
         self._snapshots = {}
         self._rewind_steps = {e.rewind for e in self.plan if isinstance(e.rewind, int)
                               and not isinstance(e.rewind, bool)}

@@ -213,6 +213,13 @@ def test_rewind_to_a_step(data):
     assert 2 in est._engine._snapshots and est.density_ == pytest.approx(0.5, abs=0.01)
 
 
+def test_rewind_to_a_later_step_is_refused(data):
+    X, y = data
+    with pytest.raises(ValueError, match="rewind"):
+        SparseMLPClassifier((8,), schedule=Iterative(n_rounds=1, rewind=100), max_iter=2,
+                            batch_size=50).fit(X, y)
+
+
 def test_partial_fit_equals_fit(data):
     X, y = data
     kw = dict(hidden_layer_sizes=(9, 7), density=0.15, criterion="erk", shuffle=False,
