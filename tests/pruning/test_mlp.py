@@ -143,6 +143,38 @@ def test_masked_weights_and_state_stay_zero_after_every_step(data, monkeypatch, 
     assert [s for s, _ in est.density_history_] == [e.step for e, _ in rec.events]
 
 
+@pytest.mark.parametrize("updater", [None, "srste"])
+def test_forward_pass_uses_masked_weights(data, monkeypatch, updater):
+    # invariant 1 (the forward pass sees W * M) and 2 (no update reaches a pruned weight
+    # except through SR-STE's dense shadow)
+    from sparsopt.pruning import SRSTE
+
+    X, y = data
+    seen = []
+    orig = MLPEngine.forward_backward
+
+    def spy(eng, Xb, Yb, lb, weights):
+        for W, M in zip(weights, eng.masks):
+            if M is not None:
+                assert not W[~M].any()
+                seen.append(True)
+        return orig(eng, Xb, Yb, lb, weights)
+
+    monkeypatch.setattr(MLPEngine, "forward_backward", spy)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est = SparseMLPClassifier((12,), density=0.3, criterion="layer",
+                                  schedule=OneShot(at=0.3), max_iter=4, batch_size=50,
+                                  mask_updater=SRSTE() if updater else None,
+                                  random_state=0).fit(X, y)
+    assert seen
+    eng = est._engine
+    if updater:  # the shadow weights are dense, the published ones masked
+        assert (eng.coefs[0] != 0).all()
+    for W, M in zip(est.coefs_, est.masks_):
+        assert not W[~M].any()
+
+
 def test_per_layer_exact_counts(data):
     X, y = data
     with warnings.catch_warnings():
