@@ -112,6 +112,9 @@ def _scores(w, mask):
 
 
 def _check_random_state(random_state):
+    """A ``RandomState`` (scikit-learn's rules), or a ``numpy.random.Generator`` as is."""
+    if isinstance(random_state, np.random.Generator):
+        return random_state
     from sklearn.utils import check_random_state
 
     return check_random_state(random_state)
@@ -161,7 +164,7 @@ class PruningCriterion(ParamsMixin):
             pruned weights stay pruned while the density decreases.
         grads : list of ndarray or None, default=None
             Dense gradients (checked for shape; used by gradient-based criteria).
-        random_state : int, RandomState instance or None, default=None
+        random_state : int, RandomState or Generator instance or None, default=None
             Seed of the random criteria.
 
         Returns
@@ -320,7 +323,7 @@ class RandomCriterion(PruningCriterion):
         from ._allocation import layer_densities
 
         dens = layer_densities(shapes, density, allocation=self.allocation, power=self.power)
-        return [rng.random_sample(shape) < d for shape, d in zip(shapes, dens)]
+        return [rng.random(shape) < d for shape, d in zip(shapes, dens)]
 
 
 # ----------------------------------------------------------------------------- N:M
