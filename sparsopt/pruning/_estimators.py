@@ -303,34 +303,39 @@ class _BaseSparseMLP(SparsoptEstimatorMixin, BaseEstimator):
         name = type(self).__name__
         self.n_iter_ = 0  # per call, as scikit-learn's MLP
         stopped = False
-        with fit_progress(n_epochs, name, self.verbose) as fp:
-            for _ in range(n_epochs):
-                order = None
-                if self.shuffle:
-                    idx = sk_shuffle(idx, random_state=self._random_state)
-                    order = idx
-                events_before = eng.events_applied
-                total = eng.train_epoch(X_tr, Y_tr, ylab_tr, batch, order)
-                self.n_iter_ += 1
-                self.loss_ = total / n
-                self.t_ += n
-                self.loss_curve_.append(self.loss_)
-                if fp.solver_verbose:
-                    print(f"Iteration {self.n_iter_}, loss = {self.loss_:.8f}")
-                fp.bar.update(1, loss=self.loss_, density=eng.density())
-                if eng.events_applied != events_before:
-                    self._reset_tracking()
-                self._publish()
-                self._update_no_improvement(X_val, y_val)
-                eng.optimizer.iteration_ends(self.t_)
-                if (self._no_improvement_count > self.n_iter_no_change
-                        and eng.schedule_done()):
-                    if eng.optimizer.trigger_stopping():
-                        stopped = True
+        try:
+            with fit_progress(n_epochs, name, self.verbose) as fp:
+                for _ in range(n_epochs):
+                    order = None
+                    if self.shuffle:
+                        idx = sk_shuffle(idx, random_state=self._random_state)
+                        order = idx
+                    events_before = eng.events_applied
+                    total = eng.train_epoch(X_tr, Y_tr, ylab_tr, batch, order)
+                    self.n_iter_ += 1
+                    self.loss_ = total / n
+                    self.t_ += n
+                    self.loss_curve_.append(self.loss_)
+                    if fp.solver_verbose:
+                        print(f"Iteration {self.n_iter_}, loss = {self.loss_:.8f}")
+                    fp.bar.update(1, loss=self.loss_, density=eng.density())
+                    if eng.events_applied != events_before:
+                        self._reset_tracking()
+                    self._publish()
+                    self._update_no_improvement(X_val, y_val)
+                    eng.optimizer.iteration_ends(self.t_)
+                    if (self._no_improvement_count > self.n_iter_no_change
+                            and eng.schedule_done()):
+                        if eng.optimizer.trigger_stopping():
+                            stopped = True
+                            break
+                        self._no_improvement_count = 0
+                    if incremental:
                         break
-                    self._no_improvement_count = 0
-                if incremental:
-                    break
+        except KeyboardInterrupt:  # keep what was trained, as scikit-learn does
+            warnings.warn("Training interrupted by user.", stacklevel=3)
+            eng.remask()
+            stopped = True
         if not incremental and not stopped and self.n_iter_ == self.max_iter:
             warnings.warn(
                 f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the "

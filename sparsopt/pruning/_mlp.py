@@ -432,6 +432,13 @@ class MLPEngine:
                 self.coefs[i] *= M
             self.optimizer.mask_state(i, M)
 
+    def remask(self):
+        """``W = W * M`` again (after an interrupted step)."""
+        if self.srste_density is None:
+            for W, M in zip(self.coefs, self.masks):
+                if M is not None:
+                    W *= M
+
     def _snapshot(self, key):
         self._snapshots[key] = ([W.copy() for W in self.coefs],
                                 [b.copy() for b in self.intercepts])

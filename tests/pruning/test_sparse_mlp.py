@@ -200,3 +200,25 @@ def test_params_are_not_mutated(clf_data):
     _fit(est, X, y)
     assert est.criterion is crit and est.schedule is sched
     assert crit.get_params() == {"m": 4, "n": 2, "skip_incompatible": True}
+
+
+def test_keyboard_interrupt_keeps_a_consistent_model(clf_data):
+    from sparsopt.pruning import MaskUpdater
+
+    class Interrupt(MaskUpdater):
+        def __init__(self, at=5):
+            self.at = at
+
+        def after_update(self, engine):
+            if engine.step == self.at:
+                raise KeyboardInterrupt
+
+    X, y = clf_data
+    with pytest.warns(UserWarning, match="interrupted"):
+        est = SparseMLPClassifier((8,), density=0.3, schedule=OneShot("init"),
+                                  mask_updater=Interrupt(5), batch_size=50, max_iter=10,
+                                  random_state=0).fit(X, y)
+    assert est._engine.step == 5 and est.density_ == pytest.approx(0.3, abs=0.01)
+    for W, M in zip(est.coefs_, est.masks_):
+        assert not W[~M].any()
+    est.predict(X)
