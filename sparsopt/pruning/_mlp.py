@@ -109,7 +109,7 @@ def _loss_sum(out_activation, Y, P, ylab):
     if out_activation == "softmax":
         eps = np.finfo(P.dtype).eps
         p = P[np.arange(P.shape[0]), ylab]
-        return -float(np.log(np.clip(p, eps, 1 - eps)).sum())
+        return -float(np.log(p.clip(eps, 1 - eps)).sum())
     if out_activation == "logistic":
         eps = np.finfo(P.dtype).eps
         Pc = np.clip(P, eps, 1 - eps)
@@ -564,7 +564,7 @@ class MLPEngine:
             np.dot(prev.T, deltas[i], out=self.coef_grads[i])
             if scale:
                 _axpy(scale, weights[i], self.coef_grads[i], self._scratch[i])
-            np.sum(deltas[i], axis=0, out=self.intercept_grads[i])
+            deltas[i].sum(axis=0, out=self.intercept_grads[i])
             if i > 0:
                 np.dot(deltas[i], weights[i].T, out=deltas[i - 1])
                 deriv(acts[i - 1], deltas[i - 1])
@@ -587,9 +587,9 @@ class MLPEngine:
             else:
                 idx = sample_idx[start:stop]
                 m = stop - start
-                Xb = np.take(X, idx, axis=0, out=self._xbuf[:m])
-                Yb = np.take(Y, idx, axis=0, out=self._ybuf[:m])
-                lb = None if ylab is None else np.take(ylab, idx, out=self._lbuf[:m])
+                Xb = X.take(idx, axis=0, out=self._xbuf[:m])
+                Yb = Y.take(idx, axis=0, out=self._ybuf[:m])
+                lb = None if ylab is None else ylab.take(idx, out=self._lbuf[:m])
             total += self.one_step(Xb, Yb, lb)
         return total
 
