@@ -1,4 +1,4 @@
-"""Neural-network pruning: masks, criteria, schedules (and, later, sparse MLP estimators).
+"""Neural-network pruning: masks, criteria, schedules and the sparse MLP estimators.
 
 A network's weights are a list of 2-D arrays shaped like scikit-learn's ``coefs_``
 (``(n_in, n_out)`` per layer); a mask is a boolean array of the same shape (True =
@@ -11,6 +11,8 @@ kept); the density is kept / size over the prunable layers.
 * Schedules (when, and to which density): :class:`OneShot`, :class:`Iterative`,
   :class:`PolynomialDecay`, :class:`Constant`, :class:`PruneEvent`, and
   :func:`get_schedule`.
+* Sparse MLPs: :class:`SparseMLPClassifier`, :class:`SparseMLPRegressor`, with the mask
+  updaters :class:`SRSTE`, :class:`NeuroRegeneration` and :class:`SoftShrinkage`.
 * Sparse inference: :func:`to_sparse_network` packs the layers as compressed sparse
   rows, :func:`sparse_network_forward` runs the fused forward pass.
 """
@@ -24,6 +26,7 @@ from ._criteria import (
     RandomCriterion,
     get_criterion,
 )
+from ._estimators import SparseMLPClassifier, SparseMLPRegressor
 from ._schedules import (
     Constant,
     Iterative,
@@ -34,6 +37,7 @@ from ._schedules import (
     get_schedule,
 )
 from ._sparse import SparseNetwork, sparse_network_forward, to_sparse_network
+from ._updaters import SRSTE, MaskUpdater, NeuroRegeneration, SoftShrinkage
 
 __all__ = [
     "Constant",
@@ -52,6 +56,13 @@ __all__ = [
     "get_schedule",
     "layer_counts",
     "layer_densities",
+    # the sparse MLP and its mask updaters
+    "MaskUpdater",
+    "NeuroRegeneration",
+    "SRSTE",
+    "SoftShrinkage",
+    "SparseMLPClassifier",
+    "SparseMLPRegressor",
     "sparse_network_forward",
     "to_sparse_network",
 ]
