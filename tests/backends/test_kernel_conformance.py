@@ -893,8 +893,8 @@ def test_every_numba_kernel_has_a_conformance_case():
 
 
 # each kernel family may keep its cases in tests/backends/_cases_<family>.py
-for _family in ("bcd", "completion", "glm_cd", "prox_newton", "prosper", "spright", "trees",
-                "unfolding", "wht"):
+for _family in ("bcd", "completion", "glm_cd", "prox_newton", "prosper", "pruning", "spright",
+                "trees", "unfolding", "wht"):
     CASES.update(importlib.import_module(f"tests.backends._cases_{_family}").CASES)
 
 

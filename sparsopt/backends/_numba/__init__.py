@@ -14,6 +14,7 @@ from . import (  # noqa: E402,F401  (registers kernels)
     prosper,
     prox,
     prox_newton,
+    pruning,
     sinkhorn,
     sparse_coding,
     spright,

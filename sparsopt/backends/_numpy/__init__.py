@@ -10,6 +10,7 @@ from . import (  # noqa: F401  (registers kernels)
     prosper,
     prox,
     prox_newton,
+    pruning,
     sinkhorn,
     sparse_coding,
     spright,

@@ -1,0 +1,51 @@
+"""Neural-network pruning: masks, criteria, schedules (and, later, sparse MLP estimators).
+
+A network's weights are a list of 2-D arrays shaped like scikit-learn's ``coefs_``
+(``(n_in, n_out)`` per layer); a mask is a boolean array of the same shape (True =
+kept); the density is kept / size over the prunable layers.
+
+* Allocation: :func:`layer_densities`, :func:`layer_counts` (uniform, ER, ERK).
+* Criteria (which weights to keep): :class:`MagnitudeCriterion`,
+  :class:`RandomCriterion`, :class:`NMCriterion`, :class:`GroupEnvelope`, and
+  :func:`get_criterion`.
+* Schedules (when, and to which density): :class:`OneShot`, :class:`Iterative`,
+  :class:`PolynomialDecay`, :class:`Constant`, :class:`PruneEvent`, and
+  :func:`get_schedule`.
+"""
+
+from ._allocation import layer_counts, layer_densities
+from ._criteria import (
+    GroupEnvelope,
+    MagnitudeCriterion,
+    NMCriterion,
+    PruningCriterion,
+    RandomCriterion,
+    get_criterion,
+)
+from ._schedules import (
+    Constant,
+    Iterative,
+    OneShot,
+    PolynomialDecay,
+    PruneEvent,
+    PruningSchedule,
+    get_schedule,
+)
+
+__all__ = [
+    "Constant",
+    "GroupEnvelope",
+    "Iterative",
+    "MagnitudeCriterion",
+    "NMCriterion",
+    "OneShot",
+    "PolynomialDecay",
+    "PruneEvent",
+    "PruningCriterion",
+    "PruningSchedule",
+    "RandomCriterion",
+    "get_criterion",
+    "get_schedule",
+    "layer_counts",
+    "layer_densities",
+]
