@@ -11,6 +11,8 @@ kept); the density is kept / size over the prunable layers.
 * Schedules (when, and to which density): :class:`OneShot`, :class:`Iterative`,
   :class:`PolynomialDecay`, :class:`Constant`, :class:`PruneEvent`, and
   :func:`get_schedule`.
+* Meta-estimator and soups: :class:`MLPPruner` (prune a scikit-learn MLP in place),
+  :func:`sparse_soup` (average pruned networks that share a mask).
 """
 
 from ._allocation import layer_counts, layer_densities
@@ -22,6 +24,7 @@ from ._criteria import (
     RandomCriterion,
     get_criterion,
 )
+from ._meta import MLPPruner
 from ._schedules import (
     Constant,
     Iterative,
@@ -31,11 +34,13 @@ from ._schedules import (
     PruningSchedule,
     get_schedule,
 )
+from ._soups import sparse_soup
 
 __all__ = [
     "Constant",
     "GroupEnvelope",
     "Iterative",
+    "MLPPruner",
     "MagnitudeCriterion",
     "NMCriterion",
     "OneShot",
@@ -48,4 +53,5 @@ __all__ = [
     "get_schedule",
     "layer_counts",
     "layer_densities",
+    "sparse_soup",
 ]

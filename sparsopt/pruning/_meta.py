@@ -429,6 +429,9 @@ class MLPPruner(MetaEstimatorMixin, BaseEstimator):
         saved = {k: getattr(est, k) for k in _FT_OVERRIDES}
         verbose = saved["verbose"]
         est.set_params(early_stopping=False, verbose=False, n_iter_no_change=2**31 - 1)
+        best_loss = getattr(est, "best_loss_", None)
+        if best_loss is None:  # fitted with early stopping: no training-loss bookkeeping
+            est.best_loss_ = np.inf
         if y.ndim == 2 and y.shape[1] == 1:
             y = y.ravel()
         step, i_ev = 0, 0
@@ -462,6 +465,8 @@ class MLPPruner(MetaEstimatorMixin, BaseEstimator):
             events_up_to(n_steps)
         finally:
             est.set_params(**saved)
+            if best_loss is None:
+                est.best_loss_ = None
         self.n_steps_ += n_steps
         return self
 

@@ -23,6 +23,8 @@ def _parts(est):
     estimator itself, or ``estimator_`` for an :class:`~sparsopt.pruning.MLPPruner`.
     ``masks`` are the estimator's ``masks_`` when it has them, else the nonzero pattern.
     """
+    if not hasattr(est, "fit"):
+        raise TypeError(f"estimators must be fitted estimators, got {type(est).__name__}.")
     check_is_fitted(est)
     holder = est.estimator_ if hasattr(est, "estimator_") and hasattr(
         est.estimator_, "coefs_") else est
@@ -110,7 +112,7 @@ def sparse_soup(estimators, *, method="uniform", X_val=None, y_val=None,
     >>> from sparsopt.pruning import MLPPruner, sparse_soup
     >>> X, y = load_digits(return_X_y=True)
     >>> X = X / 16.0
-    >>> dense = MLPClassifier((64,), max_iter=30, random_state=0).fit(X, y)
+    >>> dense = MLPClassifier(hidden_layer_sizes=(64,), max_iter=30, random_state=0).fit(X, y)
     >>> pruned = MLPPruner(dense, density=0.3, refit_estimator=False, finetune_epochs=0,
     ...                    random_state=0).fit(X, y)
     >>> ingredients = [MLPPruner(pruned.estimator_, density=0.3, refit_estimator=False,
