@@ -55,9 +55,25 @@ def _new_soup(template):
     soup = copy.deepcopy(template)
     holder = _parts(soup)[0]
     for obj in {id(soup): soup, id(holder): holder}.values():
-        if hasattr(obj, "_optimizer"):
+        if hasattr(obj, "_optimizer"):  # scikit-learn's MLP: recreated by partial_fit
             del obj._optimizer
+    engine = getattr(holder, "_engine", None)  # SparseMLP*: reset its optimizer's state
+    if engine is not None and hasattr(getattr(engine, "optimizer", None), "reset"):
+        engine.optimizer.reset(list(engine.coefs) + list(engine.intercepts))
     return soup
+
+
+def _sync_engine(holder):
+    """SparseMLP*: its training engine keeps the weights a later ``partial_fit`` continues
+    from; they are the published ``coefs_`` arrays themselves except under SR-STE (a dense
+    shadow), where the soup's averaged weights are copied in."""
+    engine = getattr(holder, "_engine", None)
+    if engine is None:
+        return
+    for dst, src in zip(list(engine.coefs) + list(engine.intercepts),
+                        list(holder.coefs_) + list(holder.intercepts_)):
+        if dst is not src:
+            dst[...] = src
 
 
 def sparse_soup(estimators, *, method="uniform", X_val=None, y_val=None,
@@ -164,5 +180,7 @@ def sparse_soup(estimators, *, method="uniform", X_val=None, y_val=None,
                 chosen.append(i)
                 best = score
     soup = _new_soup(estimators[0])
-    _average(_parts(soup), [parts[j] for j in chosen])
+    soup_parts = _parts(soup)
+    _average(soup_parts, [parts[j] for j in chosen])
+    _sync_engine(soup_parts[0])
     return (soup, sorted(chosen)) if return_ingredients else soup
