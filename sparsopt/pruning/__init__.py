@@ -1,4 +1,4 @@
-"""Neural-network pruning: masks, criteria, schedules (and, later, sparse MLP estimators).
+"""Neural-network pruning: masks, criteria, schedules and the sparse MLP estimators.
 
 A network's weights are a list of 2-D arrays shaped like scikit-learn's ``coefs_``
 (``(n_in, n_out)`` per layer); a mask is a boolean array of the same shape (True =
@@ -13,6 +13,8 @@ kept); the density is kept / size over the prunable layers.
   :func:`get_schedule`.
 * Meta-estimator and soups: :class:`MLPPruner` (prune a scikit-learn MLP in place),
   :func:`sparse_soup` (average pruned networks that share a mask).
+* Sparse MLPs: :class:`SparseMLPClassifier`, :class:`SparseMLPRegressor`, with the mask
+  updaters :class:`SRSTE`, :class:`NeuroRegeneration` and :class:`SoftShrinkage`.
 """
 
 from ._allocation import layer_counts, layer_densities
@@ -24,6 +26,7 @@ from ._criteria import (
     RandomCriterion,
     get_criterion,
 )
+from ._estimators import SparseMLPClassifier, SparseMLPRegressor
 from ._meta import MLPPruner
 from ._schedules import (
     Constant,
@@ -35,6 +38,7 @@ from ._schedules import (
     get_schedule,
 )
 from ._soups import sparse_soup
+from ._updaters import SRSTE, MaskUpdater, NeuroRegeneration, SoftShrinkage
 
 __all__ = [
     "Constant",
@@ -54,4 +58,11 @@ __all__ = [
     "layer_counts",
     "layer_densities",
     "sparse_soup",
+    # the sparse MLP and its mask updaters
+    "MaskUpdater",
+    "NeuroRegeneration",
+    "SRSTE",
+    "SoftShrinkage",
+    "SparseMLPClassifier",
+    "SparseMLPRegressor",
 ]

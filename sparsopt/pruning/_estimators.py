@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import warnings
 from numbers import Integral, Real
 
@@ -278,6 +279,9 @@ class _BaseSparseMLP(SparsoptEstimatorMixin, BaseEstimator):
         self._random_state = check_random_state(self.random_state)
         if self.early_stopping and incremental:
             raise ValueError("partial_fit does not support early_stopping=True")
+        if first:  # weights drawn before the validation split, as scikit-learn does
+            n_val = math.ceil(self.validation_fraction * X.shape[0])
+            self._initialize(X, Y, X.shape[0] - n_val if self.early_stopping else X.shape[0])
         if self.early_stopping:
             stratify = Y if (self._is_clf and Y.shape[1] == 1) else None
             parts = train_test_split(X, Y, np.arange(X.shape[0]),
@@ -291,8 +295,6 @@ class _BaseSparseMLP(SparsoptEstimatorMixin, BaseEstimator):
             ylab_tr = None if ylab is None else ylab[i_tr]
         else:
             X_tr, Y_tr, ylab_tr, X_val, y_val = X, Y, ylab, None, None
-        if first:
-            self._initialize(X_tr, Y_tr, X_tr.shape[0])
         eng = self._engine
         n = X_tr.shape[0]
         batch = self._batch_size(n)

@@ -458,6 +458,10 @@ class MLPEngine:
         return (self.next_event >= len(self.plan)
                 or self.plan[self.next_event].step >= self.n_steps)
 
+    def events_left(self):
+        """Number of events not applied yet (those after the end included)."""
+        return len(self.plan) - self.next_event
+
     def finish(self):
         """Apply the remaining events (those "after the last step"); return how many."""
         n = 0
@@ -485,12 +489,14 @@ class MLPEngine:
                 for W, M in zip(self.coefs, self.masks)]
 
     # ------------------------------------------------------------- forward/backward
-    def _weights(self):
+    def _weights(self, refresh=True):
         """The weights the forward pass uses (masked copies under SR-STE)."""
         if self.srste_density is None:
             return self.coefs
         if getattr(self, "_wshadow", None) is None:
             self._wshadow = [np.empty_like(W) for W in self.coefs]
+        elif not refresh:
+            return self._wshadow
         for W, Wt, M in zip(self.coefs, self._wshadow, self.masks):
             if M is None:
                 np.copyto(Wt, W)

@@ -109,10 +109,16 @@ class SRSTE(MaskUpdater):
     def before_update(self, engine, events):
         if engine.srste_density is None or not self.decay:
             return
+        from ._mlp import _axpy
+
         lam = float(self.decay)
-        for W, G, M in zip(engine.coefs, engine.coef_grads, engine.masks):
+        # (1 - M) * W = W - W * M, and W * M is the forward pass's weight: two BLAS
+        # axpys, no temporary
+        for W, Wt, G, M in zip(engine.coefs, engine._weights(refresh=False),
+                               engine.coef_grads, engine.masks):
             if M is not None:
-                G += lam * np.where(M, 0, W)
+                _axpy(lam, W, G)
+                _axpy(-lam, Wt, G)
 
 
 class NeuroRegeneration(MaskUpdater):
@@ -273,7 +279,7 @@ default=None
         return L1(alpha=1e-4) if self.penalty is None else self.penalty
 
     def after_update(self, engine):
-        if engine.schedule_done():
+        if not engine.events_left():
             return
         from ..penalties import Penalty
 
