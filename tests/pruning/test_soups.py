@@ -149,3 +149,34 @@ def test_regressor_soup():
     soup = sparse_soup(ings)
     assert soup.predict(X).shape == (150,)
     assert soup.density_ == pytest.approx(0.5, abs=1e-2)
+
+
+def test_soup_of_sparse_mlps_continues_from_the_soup(digits):
+    """SparseMLPClassifier ingredients: one mask (a static random mask drawn with one seed),
+    different batch orders; the soup keeps the mask and a later partial_fit trains the
+    averaged weights (its engine holds them), from a fresh optimizer state."""
+    from sparsopt.pruning import OneShot, RandomCriterion, SparseMLPClassifier
+
+    X_tr, X_te, y_tr, y_te = digits
+    X_tr, y_tr = X_tr[:500], y_tr[:500]
+    ings = []
+    for shuffle_seed in range(3):
+        est = SparseMLPClassifier(hidden_layer_sizes=(32,), density=0.3, max_iter=20,
+                                  learning_rate_init=1e-2,
+                                  criterion=RandomCriterion("erk"), schedule=OneShot("init"),
+                                  random_state=0, shuffle=True)
+        order = np.random.default_rng(shuffle_seed).permutation(500)
+        est.fit(X_tr[order], y_tr[order])
+        ings.append(est)
+    for ing in ings[1:]:
+        for a, b in zip(ing.masks_, ings[0].masks_):
+            np.testing.assert_array_equal(a, b)
+    soup = sparse_soup(ings)
+    assert type(soup) is SparseMLPClassifier
+    np.testing.assert_allclose(soup.coefs_[0], np.mean([i.coefs_[0] for i in ings], axis=0))
+    assert soup.density_ == pytest.approx(ings[0].density_)
+    acc = [i.score(X_te, y_te) for i in ings]
+    assert soup.score(X_te, y_te) >= np.mean(acc) - 0.05
+    soup.partial_fit(X_tr, y_tr)
+    for c, m in zip(soup.coefs_, ings[0].masks_):
+        assert np.all(c[~m] == 0)
