@@ -8,11 +8,14 @@ The first layer of a network on the 8x8 digits has one row per pixel. We prune a
 of that layer (pixels down, hidden units across), then the number of connections each
 pixel keeps, as an 8x8 image:
 
-* **global magnitude** keeps the large weights wherever they are: the pixels at the border
-  of the digits (constant in the data) lose every connection;
-* **random** (uniform density per layer) spreads the kept weights evenly, blind to the data;
-* **2:4** (N:M) keeps exactly 2 of every 4 consecutive weights along the input axis, the
-  pattern sparse tensor cores accelerate (its density is 50 % whatever the target).
+* **global magnitude** keeps the largest weights wherever they are: this layer keeps 8 %,
+  the small output layer more, and the pixels keep very different numbers of connections.
+  Magnitude only sees sizes: the weights of pixels that are constant in the data get no
+  gradient and keep their initial size, so they are not removed first;
+* **random** (uniform density per layer) keeps exactly 10 % of this layer, blind to the data;
+* **2:4** (N:M) keeps exactly 2 of every 4 consecutive weights along the input axis (every
+  hidden unit keeps 2 of pixels 0-3, 2 of pixels 4-7, ...), the pattern sparse tensor cores
+  accelerate; its density is 50 % whatever the target.
 """
 
 import warnings
