@@ -70,6 +70,7 @@ def warmup(dtypes=("float32", "float64"), verbose=False):
         timings.update(_warm_completion(dtype, verbose))
         timings.update(_warm_unfolding(dtype, verbose))
         timings.update(_warm_prosper(dtype, verbose))
+        timings.update(_warm_pruning(dtype, verbose))
     timings.update(_warm_ot(verbose))
     timings.update(_warm_trees(verbose))
     return timings
@@ -146,6 +147,34 @@ def _warm_wht(dtype, verbose):
     wht._blocks(row, 16, 8, 0, 2)
     wht._columns(row, 16, 2, 0, 16, row[0], False)
     key = ("fwht_rows, fwht_axis", dtype.name)
+    out = {key: time.perf_counter() - t0}
+    if verbose:
+        print(f"warmup: {key[0]:<45} {key[1]:<8} {out[key]:.3f}s")
+    return out
+
+
+def _warm_pruning(dtype, verbose):
+    """Compile the pruning kernels (sparsopt.pruning): N:M masks, the masked Adam step
+    on a layer and on a bias, and the sparse forward passes (one layer, whole MLP)."""
+    import numpy as np
+
+    from .backends import dispatch
+    from .pruning import to_sparse_network
+
+    t0 = time.perf_counter()
+    w = np.linspace(-1, 1, 32, dtype=dtype).reshape(8, 4)
+    dispatch("nm_mask", w, 2, 4, engine="numba")
+    for p in (w.copy(), w[0].copy()):
+        z = np.zeros_like(p)
+        dispatch("masked_adam", p, p, p != 0, z, z.copy(), 1e-3, 0.9, 0.999, 1e-8, 1,
+                 engine="numba")
+        dispatch("masked_adam", p, p, None, z, z.copy(), 1e-3, 0.9, 0.999, 1e-8, 1,
+                 engine="numba")
+    net = to_sparse_network([w, w.T.copy()], [np.zeros(4, dtype), np.zeros(8, dtype)])
+    X = np.ones((3, 8), dtype=dtype)
+    dispatch("sparse_mlp_forward", X, *net, 1, engine="numba")
+    dispatch("sparse_layer_forward", X, *net.layer(0), True, engine="numba")
+    key = ("nm_mask, masked_adam, sparse_*_forward", dtype.name)
     out = {key: time.perf_counter() - t0}
     if verbose:
         print(f"warmup: {key[0]:<45} {key[1]:<8} {out[key]:.3f}s")

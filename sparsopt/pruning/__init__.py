@@ -15,6 +15,8 @@ kept); the density is kept / size over the prunable layers.
   :func:`sparse_soup` (average pruned networks that share a mask).
 * Sparse MLPs: :class:`SparseMLPClassifier`, :class:`SparseMLPRegressor`, with the mask
   updaters :class:`SRSTE`, :class:`NeuroRegeneration` and :class:`SoftShrinkage`.
+* Sparse inference: :func:`to_sparse_network` packs the layers as compressed sparse
+  rows, :func:`sparse_network_forward` runs the fused forward pass.
 """
 
 from ._allocation import layer_counts, layer_densities
@@ -38,6 +40,7 @@ from ._schedules import (
     get_schedule,
 )
 from ._soups import sparse_soup
+from ._sparse import SparseNetwork, sparse_network_forward, to_sparse_network
 from ._updaters import SRSTE, MaskUpdater, NeuroRegeneration, SoftShrinkage
 
 __all__ = [
@@ -53,6 +56,7 @@ __all__ = [
     "PruningCriterion",
     "PruningSchedule",
     "RandomCriterion",
+    "SparseNetwork",
     "get_criterion",
     "get_schedule",
     "layer_counts",
@@ -65,4 +69,6 @@ __all__ = [
     "SoftShrinkage",
     "SparseMLPClassifier",
     "SparseMLPRegressor",
+    "sparse_network_forward",
+    "to_sparse_network",
 ]

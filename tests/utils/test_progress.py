@@ -93,6 +93,7 @@ def _long_fit_cases():
     )
     from sparsopt.linear_model import ElasticNetCV, KroneckerSBL, LassoCV, SBLRegressor
     from sparsopt.ot import SinkhornTransport
+    from sparsopt.pruning import SparseMLPClassifier
     from sparsopt.unfolding import UnfoldedISTA
 
     rng = np.random.default_rng(0)
@@ -118,6 +119,8 @@ def _long_fit_cases():
                                       random_state=0, verbose=v), (X,)),
         (lambda v: GaussianSparseCoding(4, n_preselect=3, max_active=2, n_iter=3,
                                         random_state=0, verbose=v), (X,)),
+        (lambda v: SparseMLPClassifier((4,), max_iter=3, random_state=0, verbose=v),
+         (X, labels)),
     ]
 
 
