@@ -494,6 +494,53 @@ class GroupEnvelope(PruningCriterion):
             out.append(np.ascontiguousarray(m.T) if transpose else m)
         return out
 
+    def _penalty(self, shape):
+        """``(WGSEF, transpose, group_size)`` of a layer of this shape."""
+        from ..penalties import WGSEF
+
+        transpose, gsize = _layer_groups(shape, self.group_by)
+        n_groups = shape[0] * shape[1] // gsize
+        pen = WGSEF(alpha=float(self.alpha), k=self._n_keep(n_groups, None),
+                    groups=gsize if gsize > 1 else None,
+                    weights=np.full(n_groups, self._group_weight(gsize)))
+        return pen, transpose
+
+    @staticmethod
+    def _flat(w, transpose):
+        """The layer as one row vector whose groups are contiguous."""
+        src = w.T if transpose else w
+        dtype = np.float32 if w.dtype == np.float32 else np.float64
+        return np.ascontiguousarray(src, dtype=dtype).reshape(1, -1)
+
+    def value(self, coefs, *, prunable=None):
+        """Penalty ``sum_l alpha * WGSEF_k(W_l)`` over the prunable layers.
+
+        Parameters
+        ----------
+        coefs : list of ndarray of shape (n_in, n_out)
+            Layer weights.
+        prunable : list of bool or None, default=None
+            Layers the penalty applies to (None: all).
+
+        Returns
+        -------
+        value : float
+            ``alpha / 2 * sum_g w_g ||x_g||^2`` exactly when every layer has at most
+            ``k`` non-zero groups; larger otherwise (the convex envelope).
+        """
+        self._validate()
+        owner = f"{type(self).__name__}.value"
+        coefs = _check_layers(coefs, owner)
+        prunable = _check_prunable(prunable, len(coefs), owner)
+        if self.k is None:
+            raise ValueError(f"{owner}: k must be set (not None) to evaluate the penalty.")
+        total = 0.0
+        for w, p in zip(coefs, prunable):
+            if p:
+                pen, transpose = self._penalty(w.shape)
+                total += float(pen.value(self._flat(w, transpose), check_finite=False))
+        return total
+
     def prox(self, coefs, step, *, prunable=None):
         """Proximal step of ``alpha * WGSEF_k`` on each prunable layer.
 
@@ -514,8 +561,6 @@ class GroupEnvelope(PruningCriterion):
             It shrinks and may zero groups; it does not keep exactly ``k`` groups
             (use :meth:`select` for that).
         """
-        from ..penalties import WGSEF
-
         self._validate()
         owner = f"{type(self).__name__}.prox"
         coefs = _check_layers(coefs, owner)
@@ -528,15 +573,9 @@ class GroupEnvelope(PruningCriterion):
             if not p or float(self.alpha) == 0.0:
                 out.append(np.array(w, copy=True))
                 continue
-            transpose, gsize = _layer_groups(w.shape, self.group_by)
-            src = w.T if transpose else w
-            x = np.ascontiguousarray(src, dtype=w.dtype if w.dtype == np.float32
-                                     else np.float64).reshape(1, -1)
-            n_groups = x.size // gsize
-            pen = WGSEF(alpha=float(self.alpha), k=self._n_keep(n_groups, None),
-                        groups=gsize if gsize > 1 else None,
-                        weights=np.full(n_groups, self._group_weight(gsize)))
-            z = pen.prox(x, step, check_finite=False).reshape(src.shape)
+            pen, transpose = self._penalty(w.shape)
+            z = pen.prox(self._flat(w, transpose), step, check_finite=False)
+            z = z.reshape((w.shape[1], w.shape[0]) if transpose else w.shape)
             out.append(np.ascontiguousarray(z.T) if transpose else z)
         return out
 
