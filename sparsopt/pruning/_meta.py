@@ -212,7 +212,8 @@ class MLPPruner(MetaEstimatorMixin, BaseEstimator):
     @classmethod
     def _test_params(cls, check_name):
         """Constructor parameters for scikit-learn's estimator checks (tests only)."""
-        mlp = MLPClassifier(hidden_layer_sizes=(16,), max_iter=300, random_state=0)
+        mlp = MLPClassifier(hidden_layer_sizes=(16,), max_iter=100, learning_rate_init=0.01,
+                            random_state=0)
         return {"estimator": mlp, "density": 0.5, "finetune_epochs": 3, "random_state": 0}
 
     # ------------------------------------------------------------------ delegation

@@ -266,7 +266,8 @@ def test_clone_keeps_parameters_unchanged():
     assert copy.deepcopy(p).get_params()["schedule"] == "iterative"
 
 
-@parametrize_with_checks([MLPPruner(MLPRegressor(hidden_layer_sizes=(16,), max_iter=300,
+@parametrize_with_checks([MLPPruner(MLPRegressor(hidden_layer_sizes=(16,), max_iter=100,
+                                                 learning_rate_init=0.01,
                                                  random_state=0),
                                     density=0.5, finetune_epochs=2, random_state=0)])
 def test_sklearn_checks_regressor(estimator, check):
