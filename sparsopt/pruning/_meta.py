@@ -24,6 +24,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._criteria import PruningCriterion, get_criterion
 from ._schedules import OneShot, PruneEvent, PruningSchedule, get_schedule
+from ._updaters import SRSTE, MaskUpdater, NeuroRegeneration, SoftShrinkage, check_mask_updater
 
 __all__ = ["MLPPruner"]
 
@@ -106,10 +107,19 @@ class MLPPruner(MetaEstimatorMixin, BaseEstimator):
         values at step 0, i.e. the dense trained network.
     finetune_epochs : int, default=20
         Epochs of masked fine-tuning after (and between) the pruning events.
-    mask_updater : None, default=None
-        Reserved for mask updaters (SR-STE, GraNet regeneration, soft shrinkage); only
-        ``None`` (fixed masks between pruning events) is supported by this wrapper. The
-        updaters are available in :class:`~sparsopt.pruning.SparseMLPClassifier`.
+    mask_updater : None, SRSTE or SoftShrinkage, default=None
+        How the masks change between pruning events. ``None``: they are fixed.
+        :class:`~sparsopt.pruning.SRSTE`: from the first event on, the wrapper keeps dense
+        shadow weights ``W``; the estimator steps on ``W * M(W)`` (its own ``partial_fit``),
+        the step is added to ``W`` (the straight-through gradient), the pruned entries decay
+        by ``learning_rate_init * decay`` per step, and ``M(W)`` is re-selected by the
+        criterion after every step (use it with :class:`~sparsopt.pruning.NMCriterion`).
+        :class:`~sparsopt.pruning.SoftShrinkage`: after every step while pruning events are
+        still to come, a proximal step of its penalty (step ``learning_rate_init``) on the
+        prunable layers (with a schedule that has events during fine-tuning, e.g.
+        ``PolynomialDecay``). :class:`~sparsopt.pruning.NeuroRegeneration` needs dense
+        gradients that scikit-learn's MLP does not expose: use
+        :class:`~sparsopt.pruning.SparseMLPClassifier` for it.
     prune_output_layer : bool, default=True
         Whether the last layer's weights are pruned too (biases are never pruned).
     refit_estimator : bool, default=True
@@ -190,7 +200,7 @@ class MLPPruner(MetaEstimatorMixin, BaseEstimator):
         "criterion": [str, PruningCriterion],
         "schedule": [str, PruningSchedule],
         "finetune_epochs": [Interval(numbers.Integral, 0, None, closed="left")],
-        "mask_updater": [None],
+        "mask_updater": [None, MaskUpdater],
         "prune_output_layer": ["boolean"],
         "refit_estimator": ["boolean"],
         "random_state": ["random_state"],
@@ -340,8 +350,18 @@ class MLPPruner(MetaEstimatorMixin, BaseEstimator):
     def _start(self, X, y, *, classes=None, incremental=False):
         """Build ``estimator_`` (dense-trained) and the fitted state before any pruning."""
         est = _check_mlp(self.estimator)
-        if self.mask_updater is not None:  # pragma: no cover - excluded by the constraints
-            raise ValueError("mask_updater: MLPPruner supports only None.")
+        updater = check_mask_updater(self.mask_updater)
+        if isinstance(updater, NeuroRegeneration):
+            raise ValueError(
+                "mask_updater=NeuroRegeneration() regrows weights where the dense gradient "
+                "is largest, which scikit-learn's MLP does not expose to MLPPruner: use "
+                "SparseMLPClassifier/SparseMLPRegressor for GraNet regeneration.")
+        if updater is not None and not isinstance(updater, (SRSTE, SoftShrinkage)):
+            raise ValueError(f"mask_updater: MLPPruner supports None, SRSTE and "
+                             f"SoftShrinkage, got {type(updater).__name__}.")
+        self._updater = updater
+        self._shadow = None  # SR-STE: dense shadow weights, once the first event came
+        self._srste_density = None
         fitted = hasattr(est, "coefs_")
         if fitted and not self.refit_estimator:
             est = copy.deepcopy(est)
@@ -396,27 +416,74 @@ class MLPPruner(MetaEstimatorMixin, BaseEstimator):
             for arr in getattr(opt, attr, None) or ():
                 arr[...] = 0
 
-    def _apply_event(self, ev, crit, snapshots, step):
+    def _select(self, weights, density, masks):
+        new = self._criterion.select(weights, density, prunable=self._prunable, masks=masks,
+                                     grads=None, random_state=self._rng)
+        return [np.asarray(m, dtype=bool).reshape(w.shape) for m, w in zip(new, weights)]
+
+    def _apply_event(self, ev, snapshots, step):
         est = self.estimator_
-        new = crit.select(est.coefs_, ev.density, prunable=self._prunable, masks=self.masks_,
-                          grads=None, random_state=self._rng)
-        self.masks_ = [np.asarray(m, dtype=bool).reshape(c.shape)
-                       for m, c in zip(new, est.coefs_)]
+        srste = isinstance(self._updater, SRSTE)
+        if srste and self._shadow is None:
+            self._shadow = [c.copy() for c in est.coefs_]
         if ev.rewind is not None:
             coefs, intercepts = snapshots[0 if ev.rewind == "init" else int(ev.rewind)]
-            for dst, src in zip(est.coefs_, coefs):
+            for dst, src in zip(self._shadow if srste else est.coefs_, coefs):
                 dst[...] = src
             for dst, src in zip(est.intercepts_, intercepts):
                 dst[...] = src
             self._reset_optimizer_state()
-        self._remask()
+        if srste:  # masks recomputed from the dense shadow at every step from now on
+            self._srste_density = ev.density
+            self.masks_ = self._select(self._shadow, ev.density, None)
+            self._publish_srste()
+        else:
+            self.masks_ = self._select(est.coefs_, ev.density, self.masks_)
+            self._remask()
         self._update_stats()
         self.density_history_.append((int(step), self.density_))
+
+    def _publish_srste(self):
+        for coef, w, mask in zip(self.estimator_.coefs_, self._shadow, self.masks_):
+            np.multiply(w, mask, out=coef)
+
+    def _srste_step(self, before):
+        """SR-STE after one ``partial_fit`` step on ``W * M``: the step goes to the dense
+        shadow ``W``, the pruned entries decay, the masks are re-selected from ``W``."""
+        est = self.estimator_
+        shrink = 1.0 - float(est.learning_rate_init) * float(self._updater.decay)
+        for w, coef, old, mask, p in zip(self._shadow, est.coefs_, before, self.masks_,
+                                         self._prunable):
+            w += coef
+            w -= old
+            if p and shrink != 1.0:
+                w[~mask] *= shrink
+        self.masks_ = self._select(self._shadow, self._srste_density, None)
+        self._publish_srste()
+
+    def _soft_shrink(self):
+        """SoftShrinkage: a proximal step of the penalty on the prunable layers."""
+        from ..penalties import L1, Penalty
+
+        pen = self._updater.penalty
+        pen = L1(alpha=1e-4) if pen is None else pen
+        step = float(self.estimator_.learning_rate_init)
+        coefs = self.estimator_.coefs_
+        if isinstance(pen, Penalty):
+            for w, p in zip(coefs, self._prunable):
+                if p:
+                    w[...] = pen.prox(w, step)
+        else:
+            new = pen.prox(coefs, step, prunable=self._prunable)
+            for w, wn, p in zip(coefs, new, self._prunable):
+                if p:
+                    w[...] = wn
+        self._remask()
 
     def _batches(self, n_samples, batch_size):
         return list(gen_batches(n_samples, batch_size))
 
-    def _finetune(self, X, y, n_epochs, *, crit=None, events=(), snapshot_steps=()):
+    def _finetune(self, X, y, n_epochs, *, events=(), snapshot_steps=()):
         """``n_epochs`` epochs of one-minibatch ``partial_fit`` calls with masks re-applied,
         applying the pruning ``events`` (steps counted from the start of this call)."""
         est = self.estimator_
@@ -440,11 +507,14 @@ class MLPPruner(MetaEstimatorMixin, BaseEstimator):
         def events_up_to(step):
             nonlocal i_ev
             if step in snapshot_steps:
-                snapshots[step] = ([c.copy() for c in est.coefs_],
+                weights = est.coefs_ if self._shadow is None else self._shadow
+                snapshots[step] = ([c.copy() for c in weights],
                                    [b.copy() for b in est.intercepts_])
             while i_ev < len(events) and events[i_ev].step <= step:
-                self._apply_event(events[i_ev], crit, snapshots, step)
+                self._apply_event(events[i_ev], snapshots, step)
                 i_ev += 1
+
+        shrinkage = isinstance(self._updater, SoftShrinkage)
 
         try:
             for epoch in range(n_epochs):
@@ -455,8 +525,14 @@ class MLPPruner(MetaEstimatorMixin, BaseEstimator):
                     idx = order[sl] if order is not None else sl
                     Xb, yb = X[idx], y[idx]
                     est.batch_size = Xb.shape[0]  # exactly one optimizer step
+                    before = None if self._shadow is None else [c.copy() for c in est.coefs_]
                     est.partial_fit(Xb, yb)
-                    self._remask()
+                    if before is not None:
+                        self._srste_step(before)
+                    else:
+                        self._remask()
+                        if shrinkage and i_ev < len(events):
+                            self._soft_shrink()
                     total += float(est.loss_) * Xb.shape[0]
                     step += 1
                 self.finetune_loss_curve_.append(total / n_samples)
@@ -464,6 +540,7 @@ class MLPPruner(MetaEstimatorMixin, BaseEstimator):
                     print(f"MLPPruner: fine-tuning epoch {epoch + 1}/{n_epochs}, loss = "
                           f"{total / n_samples:.8f}, density = {self.density_:.4f}")
             events_up_to(n_steps)
+            self._update_stats()
         finally:
             est.set_params(**saved)
             if best_loss is None:
@@ -504,9 +581,9 @@ class MLPPruner(MetaEstimatorMixin, BaseEstimator):
         events = self._plan(sched, n_steps)
         snap = {0 if ev.rewind == "init" else int(ev.rewind)
                 for ev in events if ev.rewind is not None}
+        self._criterion = crit
         self._update_stats()
-        self._finetune(X, y, self.finetune_epochs, crit=crit, events=events,
-                       snapshot_steps=snap)
+        self._finetune(X, y, self.finetune_epochs, events=events, snapshot_steps=snap)
         return self
 
     def partial_fit(self, X, y, classes=None):
@@ -537,9 +614,10 @@ class MLPPruner(MetaEstimatorMixin, BaseEstimator):
             crit, _ = self._validate_pieces()
             X, y = self._validate_fit_data(X, y, reset=True)
             self._start(X, y, classes=classes, incremental=True)
+            self._criterion = crit
             self._update_stats()
             events = [PruneEvent(step=0, density=self.density, rewind=None)]
-            return self._finetune(X, y, 1, crit=crit, events=events)
+            return self._finetune(X, y, 1, events=events)
         X, y = self._validate_fit_data(X, y, reset=False)
         return self._finetune(X, y, 1)
 

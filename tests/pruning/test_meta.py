@@ -15,13 +15,17 @@ from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.utils.estimator_checks import parametrize_with_checks
 from threadpoolctl import threadpool_limits
 
+from sparsopt.penalties import L1
 from sparsopt.pruning import (
+    SRSTE,
     Iterative,
     MagnitudeCriterion,
     MLPPruner,
+    NeuroRegeneration,
     NMCriterion,
     OneShot,
     PolynomialDecay,
+    SoftShrinkage,
 )
 from tests.pruning._meta_helpers import dense_digits_mlp, digits_split, exact_density
 
@@ -233,6 +237,48 @@ def test_prune_output_layer_false_keeps_it_dense(digits):
     assert p.density_ == pytest.approx(0.2, abs=1e-3)
 
 
+def test_srste_two_four_from_a_sklearn_mlp(digits):
+    """SR-STE in the wrapper: exact 2:4 masks re-selected from dense shadow weights after
+    every step; the estimator's weights are the masked shadow (exact zeros off the mask)."""
+    X_tr, X_te, y_tr, y_te = digits
+    dense = _small_clf().fit(X_tr, y_tr)
+    p = MLPPruner(dense, criterion=NMCriterion(2, 4), mask_updater=SRSTE(decay=1e-3),
+                  finetune_epochs=2, refit_estimator=False, random_state=0).fit(X_tr, y_tr)
+    first = MLPPruner(dense, criterion=NMCriterion(2, 4), finetune_epochs=0,
+                      refit_estimator=False, random_state=0).fit(X_tr, y_tr)
+    changed = 0
+    for mask, coef, shadow, m0 in zip(p.masks_, p.estimator_.coefs_, p._shadow,
+                                      first.masks_):
+        n_in, n_out = mask.shape
+        assert np.all(mask.reshape(n_in // 4, 4, n_out).sum(axis=1) == 2)
+        assert np.all(coef[~mask] == 0)
+        np.testing.assert_array_equal(coef[mask], shadow[mask])
+        assert np.any(shadow[~mask] != 0)  # the pruned entries live on in the shadow
+        changed += int(np.count_nonzero(mask != m0))
+    assert changed > 0  # the masks follow the shadow weights
+    assert p.density_ == pytest.approx(0.5)
+    assert p.score(X_te, y_te) >= dense.score(X_te, y_te) - 0.03
+    p.partial_fit(X_tr, y_tr)  # more SR-STE steps
+    for mask, coef in zip(p.masks_, p.estimator_.coefs_):
+        assert np.all(coef[~mask] == 0)
+
+
+def test_soft_shrinkage_during_gradual_pruning(digits):
+    X_tr, _, y_tr, _ = digits
+    sched = PolynomialDecay(begin=0.0, end=0.5, frequency=5)
+    kw = dict(density=0.2, criterion="layer", schedule=sched, finetune_epochs=2,
+              random_state=0)
+    shrunk = MLPPruner(_small_clf(batch_size=32), mask_updater=SoftShrinkage(L1(alpha=0.05)),
+                       **kw).fit(X_tr[:400], y_tr[:400])
+    plain = MLPPruner(_small_clf(batch_size=32), **kw).fit(X_tr[:400], y_tr[:400])
+    assert shrunk.density_ == pytest.approx(0.2, abs=2e-3)
+    for coef, mask in zip(shrunk.estimator_.coefs_, shrunk.masks_):
+        assert np.all(coef[~mask] == 0)
+    # the proximal steps shrank the kept weights
+    norm = [sum(float(np.abs(c).sum()) for c in q.estimator_.coefs_) for q in (shrunk, plain)]
+    assert norm[0] < norm[1]
+
+
 # --------------------------------------------------------------------- bad input
 def test_bad_input_errors_name_the_parameter(digits):
     X_tr, _, y_tr, _ = digits
@@ -252,6 +298,8 @@ def test_bad_input_errors_name_the_parameter(digits):
         MLPPruner(_small_clf()).fit(X_nan, y)
     with pytest.raises(ValueError, match="mask_updater"):
         MLPPruner(_small_clf(), mask_updater=object()).fit(X, y)
+    with pytest.raises(ValueError, match="mask_updater.*SparseMLP"):
+        MLPPruner(_small_clf(), mask_updater=NeuroRegeneration()).fit(X, y)
     dense = _small_clf().fit(X, y)
     with pytest.raises(ValueError, match="features"):
         MLPPruner(dense, refit_estimator=False).fit(X[:, :10], y)
