@@ -183,4 +183,8 @@ def sparse_soup(estimators, *, method="uniform", X_val=None, y_val=None,
     soup_parts = _parts(soup)
     _average(soup_parts, [parts[j] for j in chosen])
     _sync_engine(soup_parts[0])
+    shadow = getattr(soup, "_shadow", None)  # MLPPruner under SR-STE: its dense weights
+    if shadow is not None:
+        for dst, src in zip(shadow, soup_parts[1]):
+            dst[...] = src
     return (soup, sorted(chosen)) if return_ingredients else soup
