@@ -112,6 +112,9 @@ def _scores(w, mask):
 
 
 def _check_random_state(random_state):
+    """A ``RandomState`` (scikit-learn's rules), or a ``numpy.random.Generator`` as is."""
+    if isinstance(random_state, np.random.Generator):
+        return random_state
     from sklearn.utils import check_random_state
 
     return check_random_state(random_state)
@@ -124,7 +127,18 @@ class PruningCriterion(ParamsMixin):
     A criterion stores its parameters unchanged in ``__init__`` (scikit-learn style:
     :func:`~sklearn.base.clone`, ``get_params``/``set_params`` and ``repr`` work);
     they are checked by ``_validate``, which :meth:`select` calls.
-    Subclasses implement ``_select``.
+    Subclasses implement ``_select(coefs, density, masks, grads, random_state)`` on
+    the prunable layers only (inputs already validated) and return their masks.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sparsopt.pruning import PruningCriterion
+    >>> class KeepPositive(PruningCriterion):
+    ...     def _select(self, coefs, density, masks, grads, random_state):
+    ...         return [w > 0 for w in coefs]
+    >>> KeepPositive().select([np.array([[1.0, -1.0]])], 0.5)
+    [array([[ True, False]])]
     """
 
     #: whether ``select`` uses its ``density`` argument
@@ -139,8 +153,9 @@ class PruningCriterion(ParamsMixin):
         coefs : list of ndarray of shape (n_in, n_out)
             Layer weights (scikit-learn's ``coefs_``); never modified.
         density : float in (0, 1]
-            Target density over the prunable layers (kept / size). Ignored by
-            criteria whose density is structural (:class:`NMCriterion`).
+            Target density over the prunable layers (kept / size). Ignored (and may
+            be None) where the structure fixes it: :class:`NMCriterion`, and
+            :class:`GroupEnvelope` with ``k`` set.
         prunable : list of bool or None, default=None
             Which layers may be pruned (None: all, the output layer included).
             Non-prunable layers get all-True masks.
@@ -149,7 +164,7 @@ class PruningCriterion(ParamsMixin):
             pruned weights stay pruned while the density decreases.
         grads : list of ndarray or None, default=None
             Dense gradients (checked for shape; used by gradient-based criteria).
-        random_state : int, RandomState instance or None, default=None
+        random_state : int, RandomState or Generator instance or None, default=None
             Seed of the random criteria.
 
         Returns
@@ -308,7 +323,7 @@ class RandomCriterion(PruningCriterion):
         from ._allocation import layer_densities
 
         dens = layer_densities(shapes, density, allocation=self.allocation, power=self.power)
-        return [rng.random_sample(shape) < d for shape, d in zip(shapes, dens)]
+        return [rng.random(shape) < d for shape, d in zip(shapes, dens)]
 
 
 # ----------------------------------------------------------------------------- N:M

@@ -347,6 +347,7 @@ class _BaseSparseMLP(SparsoptEstimatorMixin, BaseEstimator):
         if not incremental or eng.step >= eng.n_steps:
             eng.finish()
         self._publish()
+        self._sparse_cache = {}  # the packed sparse network, built at the first predict
         if not all(np.isfinite(w).all() for w in self.coefs_ + self.intercepts_):
             raise ValueError("Solver produced non-finite parameter weights. The input data "
                              "may contain large values and need to be preprocessed.")
@@ -398,7 +399,7 @@ class _BaseSparseMLP(SparsoptEstimatorMixin, BaseEstimator):
         check_is_fitted(self)
         X = self._validate_input(X, reset=False)
         return forward_dense(X, self.coefs_, self.intercepts_, self.activation,
-                             self.out_activation_)
+                             self.out_activation_, cache=self._sparse_cache)
 
 
 class SparseMLPClassifier(ClassifierMixin, _BaseSparseMLP):

@@ -32,6 +32,12 @@ class PruneEvent:
     rewind : None, "init" or int
         After pruning, reset the surviving weights to their values at
         initialisation (``"init"``) or at that optimizer step; None keeps them.
+
+    Examples
+    --------
+    >>> from sparsopt.pruning import PruneEvent
+    >>> PruneEvent(step=0, density=0.1)
+    PruneEvent(step=0, density=0.1, rewind=None)
     """
 
     step: int
@@ -71,7 +77,21 @@ def _check_rewind(rewind, owner):
 
 
 class PruningSchedule(ParamsMixin):
-    """Base class of pruning schedules (parameters stored unchanged, checked by ``plan``)."""
+    """Base class of pruning schedules.
+
+    Parameters are stored unchanged in ``__init__`` and checked by ``_validate``,
+    which :meth:`plan` calls; subclasses implement ``_plan(n_steps, density,
+    initial_density)`` on validated arguments.
+
+    Examples
+    --------
+    >>> from sparsopt.pruning import PruneEvent, PruningSchedule
+    >>> class Halfway(PruningSchedule):
+    ...     def _plan(self, n_steps, density, initial_density):
+    ...         return [PruneEvent(n_steps // 2, density)]
+    >>> Halfway().plan(10, 0.2)
+    [PruneEvent(step=5, density=0.2, rewind=None)]
+    """
 
     def plan(self, n_steps, density, *, initial_density=1.0):
         """The pruning events of a run of ``n_steps`` optimizer steps.
@@ -110,6 +130,11 @@ class OneShot(PruningSchedule):
     at : "init", "end", float in [0, 1] or int, default="end"
         When: at initialisation (pruning before training), after the last step
         (then fine-tune separately), a fraction of the run, or an optimizer step.
+
+    References
+    ----------
+    .. [1] S. Han, J. Pool, J. Tran and W. J. Dally, "Learning both weights and
+       connections for efficient neural networks", NeurIPS 2015.
 
     Examples
     --------
@@ -286,6 +311,12 @@ class Constant(PruningSchedule):
     frequency : int or None, default=None
         If set, the mask is selected again at the same density every ``frequency``
         steps after ``begin`` (up to the last optimizer step).
+
+    References
+    ----------
+    .. [1] S. Liu et al., "The unreasonable effectiveness of random pruning: return
+       of the most naive baseline for sparse training", ICLR 2022 (static sparse
+       training from a mask chosen at initialisation).
 
     Examples
     --------

@@ -28,6 +28,16 @@ class SparseNetwork(NamedTuple):
     indices : ndarray of int64 of shape (nnz,)
     data : ndarray of shape (nnz,)
     bias : ndarray of shape (sum(dims[1:]),)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sparsopt.pruning import to_sparse_network
+    >>> net = to_sparse_network([np.array([[0.0, 2.0], [3.0, 0.0]])], [np.ones(2)])
+    >>> net.indptr.tolist(), net.indices.tolist(), net.data.tolist()
+    ([0, 1, 2], [1, 0], [2.0, 3.0])
+    >>> [a.tolist() for a in net.layer(0)]
+    [[0, 1, 2], [1, 0], [2.0, 3.0], [1.0, 1.0]]
     """
 
     dims: np.ndarray

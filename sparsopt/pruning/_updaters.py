@@ -47,6 +47,26 @@ class MaskUpdater(ParamsMixin):
     ``_validate`` and override some of ``before_update``, ``after_update`` and
     ``on_finish``. The engine works on a copy, so an updater given to an estimator is
     never modified by ``fit``.
+
+    Examples
+    --------
+    A custom updater: a max-norm constraint after every optimizer step (pruned weights
+    stay 0):
+
+    >>> import numpy as np
+    >>> from sparsopt.pruning import MaskUpdater, OneShot, SparseMLPRegressor
+    >>> class ClipWeights(MaskUpdater):
+    ...     def __init__(self, limit=0.3):
+    ...         self.limit = limit
+    ...     def after_update(self, engine):
+    ...         for W in engine.coefs:
+    ...             np.clip(W, -self.limit, self.limit, out=W)
+    >>> X = np.random.default_rng(0).standard_normal((40, 4))
+    >>> reg = SparseMLPRegressor((8,), density=0.5, schedule=OneShot("init"),
+    ...                          mask_updater=ClipWeights(0.3), tol=1.0, n_iter_no_change=1,
+    ...                          random_state=0).fit(X, X[:, 0])
+    >>> max(float(np.abs(W).max()) for W in reg.coefs_) <= 0.3, reg.density_
+    (True, 0.5)
     """
 
     #: keep dense (shadow) weights and recompute the masks from them every step
@@ -112,13 +132,12 @@ class SRSTE(MaskUpdater):
         from ._mlp import _axpy
 
         lam = float(self.decay)
-        # (1 - M) * W = W - W * M, and W * M is the forward pass's weight: two BLAS
-        # axpys, no temporary
-        for W, Wt, G, M in zip(engine.coefs, engine._weights(refresh=False),
-                               engine.coef_grads, engine.masks):
+        # (1 - M) * W = W - W * M, and W * M is the forward pass's weight: no temporary
+        for W, Wt, G, M, S in zip(engine.coefs, engine._weights(refresh=False),
+                                  engine.coef_grads, engine.masks, engine._scratch):
             if M is not None:
-                _axpy(lam, W, G)
-                _axpy(-lam, Wt, G)
+                np.subtract(W, Wt, out=S)
+                _axpy(lam, S, G, S)
 
 
 class NeuroRegeneration(MaskUpdater):

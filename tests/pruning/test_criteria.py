@@ -95,6 +95,15 @@ def test_random_exact_counts_and_seed(allocation):
     assert any((x != y).any() for x, y in zip(a, c))
 
 
+def test_random_accepts_a_numpy_generator():
+    coefs = _coefs()
+    for exact in (True, False):
+        crit = RandomCriterion("erk", exact=exact)
+        a = crit.select(coefs, 0.1, random_state=np.random.default_rng(5))
+        b = crit.select(coefs, 0.1, random_state=np.random.default_rng(5))
+        assert all((x == y).all() for x, y in zip(a, b))
+
+
 def test_random_bernoulli_is_close_not_exact():
     coefs = _coefs()
     masks = RandomCriterion("erk", exact=False).select(coefs, 0.1, random_state=0)

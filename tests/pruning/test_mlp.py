@@ -143,6 +143,38 @@ def test_masked_weights_and_state_stay_zero_after_every_step(data, monkeypatch, 
     assert [s for s, _ in est.density_history_] == [e.step for e, _ in rec.events]
 
 
+@pytest.mark.parametrize("updater", [None, "srste"])
+def test_forward_pass_uses_masked_weights(data, monkeypatch, updater):
+    # invariant 1 (the forward pass sees W * M) and 2 (no update reaches a pruned weight
+    # except through SR-STE's dense shadow)
+    from sparsopt.pruning import SRSTE
+
+    X, y = data
+    seen = []
+    orig = MLPEngine.forward_backward
+
+    def spy(eng, Xb, Yb, lb, weights):
+        for W, M in zip(weights, eng.masks):
+            if M is not None:
+                assert not W[~M].any()
+                seen.append(True)
+        return orig(eng, Xb, Yb, lb, weights)
+
+    monkeypatch.setattr(MLPEngine, "forward_backward", spy)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est = SparseMLPClassifier((12,), density=0.3, criterion="layer",
+                                  schedule=OneShot(at=0.3), max_iter=4, batch_size=50,
+                                  mask_updater=SRSTE() if updater else None,
+                                  random_state=0).fit(X, y)
+    assert seen
+    eng = est._engine
+    if updater:  # the shadow weights are dense, the published ones masked
+        assert (eng.coefs[0] != 0).all()
+    for W, M in zip(est.coefs_, est.masks_):
+        assert not W[~M].any()
+
+
 def test_per_layer_exact_counts(data):
     X, y = data
     with warnings.catch_warnings():
@@ -213,6 +245,13 @@ def test_rewind_to_a_step(data):
     assert 2 in est._engine._snapshots and est.density_ == pytest.approx(0.5, abs=0.01)
 
 
+def test_rewind_to_a_later_step_is_refused(data):
+    X, y = data
+    with pytest.raises(ValueError, match="rewind"):
+        SparseMLPClassifier((8,), schedule=Iterative(n_rounds=1, rewind=100), max_iter=2,
+                            batch_size=50).fit(X, y)
+
+
 def test_partial_fit_equals_fit(data):
     X, y = data
     kw = dict(hidden_layer_sizes=(9, 7), density=0.15, criterion="erk", shuffle=False,
@@ -270,13 +309,35 @@ def test_sparse_forward_equals_dense(dtype, activation):
     intercepts = [rng.standard_normal(30).astype(dtype), rng.standard_normal(4).astype(dtype)]
     X = rng.standard_normal((100, 20)).astype(dtype)
     dense = forward_dense(X, coefs, intercepts, activation, "softmax", sparse=False)
-    auto = forward_dense(X, coefs, intercepts, activation, "softmax")
+    cache = {}
+    auto = forward_dense(X, coefs, intercepts, activation, "softmax", cache=cache)
+    assert cache["net"] is not None  # density 0.1: the fused sparse pass ran
+    forced = forward_dense(X, coefs, intercepts, activation, "softmax", sparse=True)
     rtol = 1e-5 if dtype == np.float32 else 1e-12
-    assert auto.dtype == dtype
-    np.testing.assert_allclose(auto, dense, rtol=rtol, atol=rtol)
-    if _mlp.has_kernel("sparse_layer_forward", "numba"):
-        forced = forward_dense(X, coefs, intercepts, activation, "softmax", sparse=True)
-        np.testing.assert_allclose(forced, dense, rtol=rtol, atol=rtol)
+    for out in (auto, forced):
+        assert out.dtype == dtype
+        np.testing.assert_allclose(out, dense, rtol=rtol, atol=rtol)
+
+
+def test_sparse_network_cache_follows_the_weights():
+    rng = np.random.default_rng(2)
+    coefs = [rng.standard_normal((8, 40)) * (rng.random((8, 40)) < 0.05),
+             rng.standard_normal((40, 3)) * (rng.random((40, 3)) < 0.05)]
+    intercepts = [np.zeros(40), np.zeros(3)]
+    X = rng.standard_normal((50, 8))
+    cache = {}
+    out1 = forward_dense(X, coefs, intercepts, "relu", "identity", cache=cache)
+    net = cache["net"]
+    forward_dense(X, coefs, intercepts, "relu", "identity", cache=cache)
+    assert cache["net"] is net  # reused
+    coefs[1] *= 2  # modified in place: rebuilt
+    out2 = forward_dense(X, coefs, intercepts, "relu", "identity", cache=cache)
+    assert cache["net"] is not net
+    np.testing.assert_allclose(out2 - intercepts[1], 2 * (out1 - intercepts[1]))
+    # too dense, or too few rows: dense BLAS
+    dense_coefs = [rng.standard_normal((8, 40)), rng.standard_normal((40, 3))]
+    forward_dense(X, dense_coefs, intercepts, "relu", "identity", cache=cache)
+    assert cache["net"] is None
 
 
 def test_predict_through_sparse_layers_equals_dense(data, monkeypatch):
@@ -287,8 +348,12 @@ def test_predict_through_sparse_layers_equals_dense(data, monkeypatch):
         est = SparseMLPClassifier((32,), density=0.05, criterion="layer", max_iter=3,
                                   random_state=0).fit(X, y)
     proba = est.predict_proba(Xb)
+    assert est._sparse_cache["net"] is not None  # the sparse path ran
     monkeypatch.setattr(_mlp, "SPARSE_DENSITY_MAX", -1.0)  # force dense BLAS
-    np.testing.assert_allclose(est.predict_proba(Xb), proba, rtol=1e-12, atol=1e-14)
+    est._sparse_cache.clear()
+    dense = est.predict_proba(Xb)
+    assert est._sparse_cache["net"] is None
+    np.testing.assert_allclose(dense, proba, rtol=1e-12, atol=1e-14)
 
 
 def test_engine_pickles_without_buffers(data):
