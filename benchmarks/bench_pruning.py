@@ -34,7 +34,8 @@ Ratio = scikit-learn time / this time (goal >= 1 for ``SparseMLPClassifier``).
 **(c) Inference**: ``predict`` of a ``SparseMLPClassifier`` at density 0.02, 0.05 and 0.10
 (every layer at that density: layer-wise magnitude at initialisation, one epoch of training;
 global magnitude at initialisation would empty the 256x128 layer, whose Glorot weights are
-the smallest; the sparse kernel runs layers at density <= 0.3) against scikit-learn's
+the smallest; ``predict`` packs the network once and runs the fused sparse kernel when its
+density is at most 0.15) against scikit-learn's
 ``MLPClassifier.predict`` on the same weights (dense BLAS), on 100 000 rows of the large set,
 for the 64-256-128-10 network and a wider 64-1024-1024-10 one; and the fused kernel
 ``sparse_network_forward`` on the network packed once by ``to_sparse_network`` (packing not
