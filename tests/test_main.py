@@ -9,9 +9,9 @@ from sparsopt._demo import run_demo
 def test_demo_quick_runs_every_task_and_writes_plots(tmp_path, capsys):
     rows = run_demo(out=str(tmp_path), quick=True)
     tasks = {r[0] for r in rows}
-    assert len(tasks) == 12
+    assert len(tasks) == 13
     out = capsys.readouterr().out
-    assert "task" in out and "quality" in out and "[14/14]" in out
+    assert "task" in out and "quality" in out and "[15/15]" in out
     assert sorted(os.listdir(tmp_path)) == ["denoising.png", "dictionary.png",
                                             "logistic_digits.png", "recovery.png",
                                             "sparse_coding.png", "transport.png"]
@@ -48,6 +48,12 @@ def test_demo_quick_runs_every_task_and_writes_plots(tmp_path, capsys):
     # truncated EM (BSC) recovers every bar of the bars test
     bsc = next(r for r in rows if r[0].startswith("bars test"))
     assert float(bsc[2].split()[2]) < 0.5
+    # pruning: the 10 % network keeps its density and fine-tuning recovers accuracy
+    pr = {r[1]: r[2] for r in rows if r[0].startswith("prune")}
+    ft = next(v for k, v in pr.items() if k.startswith("MLPPruner") and ", 0 " not in k)
+    no_ft = next(v for k, v in pr.items() if k.startswith("MLPPruner") and ", 0 " in k)
+    acc = [float(v.split()[1].rstrip(",")) for v in (no_ft, ft)]
+    assert "density 0.10" in ft and acc[1] > max(0.88, acc[0])
 
 
 def test_warmup_compiles_both_dtypes():

@@ -11,6 +11,8 @@ kept); the density is kept / size over the prunable layers.
 * Schedules (when, and to which density): :class:`OneShot`, :class:`Iterative`,
   :class:`PolynomialDecay`, :class:`Constant`, :class:`PruneEvent`, and
   :func:`get_schedule`.
+* Meta-estimator and soups: :class:`MLPPruner` (prune a scikit-learn MLP in place),
+  :func:`sparse_soup` (average pruned networks that share a mask).
 * Sparse MLPs: :class:`SparseMLPClassifier`, :class:`SparseMLPRegressor`, with the mask
   updaters :class:`SRSTE`, :class:`NeuroRegeneration` and :class:`SoftShrinkage`.
 * Sparse inference: :func:`to_sparse_network` packs the layers as compressed sparse
@@ -27,6 +29,7 @@ from ._criteria import (
     get_criterion,
 )
 from ._estimators import SparseMLPClassifier, SparseMLPRegressor
+from ._meta import MLPPruner
 from ._schedules import (
     Constant,
     Iterative,
@@ -36,6 +39,7 @@ from ._schedules import (
     PruningSchedule,
     get_schedule,
 )
+from ._soups import sparse_soup
 from ._sparse import SparseNetwork, sparse_network_forward, to_sparse_network
 from ._updaters import SRSTE, MaskUpdater, NeuroRegeneration, SoftShrinkage
 
@@ -43,6 +47,7 @@ __all__ = [
     "Constant",
     "GroupEnvelope",
     "Iterative",
+    "MLPPruner",
     "MagnitudeCriterion",
     "NMCriterion",
     "OneShot",
@@ -56,6 +61,7 @@ __all__ = [
     "get_schedule",
     "layer_counts",
     "layer_densities",
+    "sparse_soup",
     # the sparse MLP and its mask updaters
     "MaskUpdater",
     "NeuroRegeneration",
