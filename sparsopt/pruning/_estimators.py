@@ -20,7 +20,7 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from .._core.progress import fit_progress
 from ..utils.estimator import SparsoptEstimatorMixin
-from ._criteria import get_criterion
+from ._criteria import MagnitudeCriterion, RandomCriterion, get_criterion
 from ._mlp import _SGD, MLPEngine, _Adam, forward_dense, glorot_init
 from ._schedules import get_schedule
 from ._updaters import MaskUpdater, check_mask_updater
@@ -33,6 +33,8 @@ _PARAMS_DOC = """
         Units of each hidden layer (as scikit-learn's ``MLPClassifier``).
     density : float in (0, 1], default=0.1
         Target density (kept / size) of the prunable layers at the end of the schedule.
+        ``density=1.0`` (with a magnitude or random criterion and no mask updater) is
+        scikit-learn's dense fit, stopping included, whatever the schedule.
     criterion : str or PruningCriterion, default="magnitude"
         Which weights to keep at a prune event: an instance of
         :class:`MagnitudeCriterion`, :class:`RandomCriterion`, :class:`NMCriterion`,
@@ -241,6 +243,12 @@ class _BaseSparseMLP(SparsoptEstimatorMixin, BaseEstimator):
         batch = self._batch_size(n_train)
         n_steps = self.max_iter * (-(-n_train // batch))
         plan = schedule.plan(n_steps, density)
+        if (density == 1.0 and updater is None
+                and isinstance(criterion, (MagnitudeCriterion, RandomCriterion))):
+            # nothing to prune: the no-op events of the plan would only hold the tol
+            # stopping back until the last one and restart its tracking at each, where
+            # density=1 promises scikit-learn's dense fit
+            plan = [e for e in plan if e.density < 1.0 or e.rewind is not None]
         prunable = [True] * len(coefs)
         prunable[-1] = bool(self.prune_output_layer)
         if not any(prunable):

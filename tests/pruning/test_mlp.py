@@ -379,3 +379,18 @@ def test_magnitude_criterion_instance_is_used(data):
         est = SparseMLPClassifier((10,), density=0.1, max_iter=2, random_state=0,
                                   criterion=MagnitudeCriterion(scope="layer")).fit(X, y)
     assert [round(d, 2) for d in est.layer_densities_] == [0.1, 0.1]
+
+
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_density_one_with_default_schedule_stops_as_sklearn(data, early_stopping):
+    # the default gradual plan at density 1 is only no-op events: they must neither hold
+    # the tol stopping back nor restart its tracking (dense fit promised)
+    X, y = data
+    kw = dict(hidden_layer_sizes=(8,), max_iter=80, batch_size=30, random_state=0,
+              learning_rate_init=0.02, n_iter_no_change=3, tol=2e-2,
+              early_stopping=early_stopping)
+    ref = MLPClassifier(**kw).fit(X, y)
+    ours = SparseMLPClassifier(density=1.0, **kw).fit(X, y)
+    assert ours.n_iter_ == ref.n_iter_ < 80
+    for a, b in zip(ref.coefs_, ours.coefs_):
+        np.testing.assert_allclose(b, a, rtol=1e-10, atol=1e-12)
