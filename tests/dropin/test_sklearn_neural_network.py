@@ -433,3 +433,11 @@ def test_mlppruner_keeps_the_sklearn_model(iris):
 def test_make_pipeline_step_name_follows_the_class_name():
     pipe = make_pipeline(StandardScaler(), SparseMLPClassifier())
     assert "sparsemlpclassifier__alpha" in pipe.get_params()
+
+
+def test_sparse_input_refused_with_a_type_error(iris):
+    import scipy.sparse as sp
+
+    X, y = iris
+    with pytest.raises(TypeError, match="[Ss]parse"):
+        SparseMLPClassifier(max_iter=1).fit(sp.csr_matrix(X), y)
