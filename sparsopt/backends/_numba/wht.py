@@ -10,10 +10,14 @@ How it is fast (the NumPy reference makes one pass over memory per stage):
 
 * **Fused stages.** The first three stages (``h = 1, 2, 4``) are done on every
   8-element group in registers, written as a loop over groups with stride-8 loads
-  that LLVM turns into vector loads and shuffles; the next three (``h = 8 .. 32``) on
-  every 64-element group. Later stages go three at a time (radix-8 butterflies,
-  ``h, 2h, 4h``), then a radix-4 or radix-2 stage for what is left. Every inner loop
-  runs over slices (non-negative indices, no wrap-around test), so it vectorises.
+  that LLVM turns into vector loads and shuffles; the next ones three at a time
+  (radix-8 butterflies, ``h, 2h, 4h``), then a radix-4 or radix-2 stage for what is
+  left. Inside an L1 sub-block (``h = 8, 64, 512`` and the tails) the strides are
+  literals (``_bfly8(w, k, 64)`` inlined), so each pass is one loop over ``k`` with
+  constant offsets that vectorises without runtime overlap tests; measured 5-10 %
+  faster than the same passes over eight slices (28 overlap tests per call, which
+  is what the longer strides across L1 sub-blocks and blocks still use). Every inner
+  loop runs over slices (non-negative indices, no wrap-around test).
 * **Cache blocking.** A row is cut into blocks of ``block`` elements (<= 1 MiB, in L2);
   each block is transformed completely (itself in sub-blocks of ``l1`` elements,
   32 KiB, in L1: all stages that fit in L1 first, then the rest inside the block).
@@ -94,44 +98,137 @@ def _stages_123(v):
         v[j + 7] = c3 - c7
 
 
+@njit(inline="always", **_opts)
+def _bfly8(w, k, h):
+    """Three fused stages on ``w[k], w[k + h], ..., w[k + 7h]``. Every caller passes a
+    literal ``h``: after inlining, the eight offsets are constants, so the loop around
+    it vectorises with no runtime overlap test (the slices of ``_radix8`` need 28)."""
+    a0 = w[k]
+    a1 = w[k + h]
+    a2 = w[k + 2 * h]
+    a3 = w[k + 3 * h]
+    a4 = w[k + 4 * h]
+    a5 = w[k + 5 * h]
+    a6 = w[k + 6 * h]
+    a7 = w[k + 7 * h]
+    b0 = a0 + a1
+    b1 = a0 - a1
+    b2 = a2 + a3
+    b3 = a2 - a3
+    b4 = a4 + a5
+    b5 = a4 - a5
+    b6 = a6 + a7
+    b7 = a6 - a7
+    c0 = b0 + b2
+    c2 = b0 - b2
+    c1 = b1 + b3
+    c3 = b1 - b3
+    c4 = b4 + b6
+    c6 = b4 - b6
+    c5 = b5 + b7
+    c7 = b5 - b7
+    w[k] = c0 + c4
+    w[k + 4 * h] = c0 - c4
+    w[k + h] = c1 + c5
+    w[k + 5 * h] = c1 - c5
+    w[k + 2 * h] = c2 + c6
+    w[k + 6 * h] = c2 - c6
+    w[k + 3 * h] = c3 + c7
+    w[k + 7 * h] = c3 - c7
+
+
+@njit(inline="always", **_opts)
+def _bfly4(w, k, h):
+    """Two fused stages on ``w[k], w[k + h], w[k + 2h], w[k + 3h]`` (literal ``h``)."""
+    a0 = w[k]
+    a1 = w[k + h]
+    a2 = w[k + 2 * h]
+    a3 = w[k + 3 * h]
+    b0 = a0 + a1
+    b1 = a0 - a1
+    b2 = a2 + a3
+    b3 = a2 - a3
+    w[k] = b0 + b2
+    w[k + 2 * h] = b0 - b2
+    w[k + h] = b1 + b3
+    w[k + 3 * h] = b1 - b3
+
+
+@njit(inline="always", **_opts)
+def _bfly2(w, k, h):
+    """One stage on ``w[k], w[k + h]`` (literal ``h``)."""
+    a0 = w[k]
+    a1 = w[k + h]
+    w[k] = a0 + a1
+    w[k + h] = a0 - a1
+
+
 @njit(**_opts)
 def _stages_456(v):
     """Stages ``h = 8, 16, 32`` on every 64-group of ``v`` (``v.size % 64 == 0``)."""
     for i in range(0, v.size, 64):
         w = v[i:i + 64]
         for k in range(8):
-            a0 = w[k]
-            a1 = w[k + 8]
-            a2 = w[k + 16]
-            a3 = w[k + 24]
-            a4 = w[k + 32]
-            a5 = w[k + 40]
-            a6 = w[k + 48]
-            a7 = w[k + 56]
-            b0 = a0 + a1
-            b1 = a0 - a1
-            b2 = a2 + a3
-            b3 = a2 - a3
-            b4 = a4 + a5
-            b5 = a4 - a5
-            b6 = a6 + a7
-            b7 = a6 - a7
-            c0 = b0 + b2
-            c2 = b0 - b2
-            c1 = b1 + b3
-            c3 = b1 - b3
-            c4 = b4 + b6
-            c6 = b4 - b6
-            c5 = b5 + b7
-            c7 = b5 - b7
-            w[k] = c0 + c4
-            w[k + 32] = c0 - c4
-            w[k + 8] = c1 + c5
-            w[k + 40] = c1 - c5
-            w[k + 16] = c2 + c6
-            w[k + 48] = c2 - c6
-            w[k + 24] = c3 + c7
-            w[k + 56] = c3 - c7
+            _bfly8(w, k, 8)
+
+
+@njit(**_opts)
+def _stages_789(v):
+    """Stages ``h = 64, 128, 256`` on every 512-group of ``v``."""
+    for i in range(0, v.size, 512):
+        w = v[i:i + 512]
+        for k in range(64):
+            _bfly8(w, k, 64)
+
+
+@njit(**_opts)
+def _stages_10_12(v):
+    """Stages ``h = 512, 1024, 2048`` on every 4096-group of ``v``."""
+    for i in range(0, v.size, 4096):
+        w = v[i:i + 4096]
+        for k in range(512):
+            _bfly8(w, k, 512)
+
+
+@njit(**_opts)
+def _tail(v, h, m):
+    """The last one or two stages (``h`` and ``2h`` up to ``m / 2``, ``m`` = ``2h`` or
+    ``4h``) on every ``m``-group of ``v``, with literal strides for ``h`` = 8, 64, 512."""
+    if h == 8:
+        if m == 16:
+            for i in range(0, v.size, 16):
+                w = v[i:i + 16]
+                for k in range(8):
+                    _bfly2(w, k, 8)
+        else:
+            for i in range(0, v.size, 32):
+                w = v[i:i + 32]
+                for k in range(8):
+                    _bfly4(w, k, 8)
+    elif h == 64:
+        if m == 128:
+            for i in range(0, v.size, 128):
+                w = v[i:i + 128]
+                for k in range(64):
+                    _bfly2(w, k, 64)
+        else:
+            for i in range(0, v.size, 256):
+                w = v[i:i + 256]
+                for k in range(64):
+                    _bfly4(w, k, 64)
+    elif h == 512:
+        if m == 1024:
+            for i in range(0, v.size, 1024):
+                w = v[i:i + 1024]
+                for k in range(512):
+                    _bfly2(w, k, 512)
+        else:
+            for i in range(0, v.size, 2048):
+                w = v[i:i + 2048]
+                for k in range(512):
+                    _bfly4(w, k, 512)
+    else:
+        _stages(v, h, m)
 
 
 @njit(inline="always", **_opts)
@@ -220,15 +317,34 @@ def _stages(v, h, m):
 
 
 @njit(**_opts)
-def _small(v):
-    """The whole transform of a contiguous ``v`` that fits in L1."""
-    m = v.size
-    if m < 64:
+def _in_l1(v, m):
+    """All the stages of every ``m``-group of ``v`` (``m`` a power of two, a group fits
+    in L1): fixed-stride radix-8 passes, then a radix-4 or radix-2 tail."""
+    if m < 8:
         _stages(v, 1, m)
         return
     _stages_123(v)
-    _stages_456(v)
-    _stages(v, 64, m)
+    h = 8
+    if m >= 64:
+        _stages_456(v)
+        h = 64
+    if m >= 512:
+        _stages_789(v)
+        h = 512
+    if m >= 4096:
+        _stages_10_12(v)
+        h = 4096
+    if h < m:
+        if 4 * h < m:  # larger than an L1 sub-block: the generic slices
+            _stages(v, h, m)
+        else:
+            _tail(v, h, m)
+
+
+@njit(**_opts)
+def _small(v):
+    """The whole transform of a contiguous ``v`` that fits in L1."""
+    _in_l1(v, v.size)
 
 
 @njit(**_opts)
@@ -237,15 +353,7 @@ def _short_rows(flat, n, l1, scale, do_scale):
     back), transformed ``l1`` values at a time: short rows cost no per-row overhead."""
     for s in range(0, flat.size, l1):
         v = flat[s:s + l1]
-        if n >= 8:
-            _stages_123(v)
-            if n >= 64:
-                _stages_456(v)
-                _stages(v, 64, n)
-            else:
-                _stages(v, 8, n)
-        else:
-            _stages(v, 1, n)
+        _in_l1(v, n)
         if do_scale:
             _scale(v, scale)
 
