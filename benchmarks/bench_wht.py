@@ -9,11 +9,11 @@ Dense part. For each n the batch has ``max(1, 2**20 // n)`` rows, so the small s
 comparable work. Every implementation transforms the same input (copied into its
 buffer before each run, untimed); the time is the minimum (and median) of ``--repeat``
 runs after one warm-up run (JIT compilation excluded and reported separately). The runs
-of sparsopt, ffht and the copy are interleaved: each round runs each of them once, so
-that the load of a shared machine falls on all of them alike (running one
-implementation's repeats back to back measured ratios that moved by 15 % between runs
-under load); the slow ones (the NumPy reference, pyfwht, hadamard-transform) run their
-repeats back to back first. Rows:
+of sparsopt, ffht and the copy are interleaved: each round runs each of them once, in
+an order rotated from round to round, so that the load of a shared machine falls on all
+of them alike (running one implementation's repeats back to back measured ratios that
+moved by 15 % between runs under load); the slow ones (the NumPy reference, pyfwht,
+hadamard-transform) run their repeats back to back first. Rows:
 
 * ``numpy reference``: sparsopt's NumPy kernel (radix-2, one vectorised pass per stage);
 * ``sparsopt``: ``fwht(buf, out=buf)`` in place, 1 thread, and ``n_jobs=2``;
@@ -143,10 +143,11 @@ def bench_dense(args):
             for name in slow:  # each slow one's runs back to back (they flush the caches)
                 for _ in range(repeat):
                     times[name].append(_run_once(impls[name][0], x, buf)[0])
-            for _ in range(repeat):  # then rounds of the fast ones, interleaved
-                for name in warm:
-                    if name in INTERLEAVED:
-                        times[name].append(_run_once(impls[name][0], x, buf)[0])
+            fast = [name for name in warm if name in INTERLEAVED]
+            for r in range(repeat):  # then rounds of the fast ones, interleaved, each
+                # round starting one further (the first of a round measured ~10 % slower)
+                for name in fast[r % len(fast):] + fast[:r % len(fast)]:
+                    times[name].append(_run_once(impls[name][0], x, buf)[0])
             for name, ts in times.items():
                 tmin, tmed = min(ts), statistics.median(ts)
                 row[name] = tmin

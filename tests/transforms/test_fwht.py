@@ -205,6 +205,25 @@ def test_every_in_l1_length_at_default_geometry(dtype):
             np.testing.assert_allclose(got, ref, rtol=0, atol=_tol(x[0], n, dtype) * 10)
 
 
+@pytest.mark.parametrize("dtype", (np.float32, np.float64, np.int64))
+def test_blocks_of_eight_l1_sub_blocks_at_2_20(dtype):
+    """2**20 (and 2**19) take 32 (16) blocks of 8 L1 sub-blocks and small column panels
+    (the tie-break of ``_geometry``); results equal the reference, threads included."""
+    n = 2**20
+    x = (np.random.default_rng(5).standard_normal((1, n)) * 100).astype(dtype)
+    block, l1, width = nbwht._geometry(x)
+    assert block == 8 * l1 and n // block == 32
+    assert nbwht._geometry(x[:, : n // 2])[0] == block
+    ref = fwht(x, engine="numpy")
+    got = fwht(x)
+    if dtype == np.int64:
+        np.testing.assert_array_equal(got, ref)
+    else:
+        np.testing.assert_allclose(got, ref, rtol=0, atol=_tol(x, n, dtype))
+    np.testing.assert_array_equal(fwht(x, n_jobs=2), got)
+    np.testing.assert_array_equal(fwht(x[:, : n // 2]), fwht(x[:, : n // 2], n_jobs=2))
+
+
 @pytest.mark.parametrize("dtype", FLOATS)
 def test_threads_give_identical_results_at_default_geometry(dtype):
     x = np.random.default_rng(3).standard_normal((1, 2**18)).astype(dtype)
