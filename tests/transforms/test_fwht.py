@@ -206,9 +206,11 @@ def test_every_in_l1_length_at_default_geometry(dtype):
 
 
 @pytest.mark.parametrize("dtype", (np.float32, np.float64, np.int64))
-def test_blocks_of_eight_l1_sub_blocks_at_2_20(dtype):
+def test_blocks_of_eight_l1_sub_blocks_at_2_20(dtype, monkeypatch):
     """2**20 (and 2**19) take 32 (16) blocks of 8 L1 sub-blocks and small column panels
-    (the tie-break of ``_geometry``); results equal the reference, threads included."""
+    (the tie-break of ``_geometry``); results equal the reference, threads included
+    (a row shared between two threads: blocks, then column panels)."""
+    monkeypatch.setattr(fwht_module, "_MIN_THREADED_BYTES", 0)
     n = 2**20
     x = (np.random.default_rng(5).standard_normal((1, n)) * 100).astype(dtype)
     block, l1, width = nbwht._geometry(x)
