@@ -23,7 +23,7 @@ from .._core.loop import LoopMonitor
 from .._core.result import SolverResult
 from ..backends import dispatch
 from ._prosper_anneal import LinearAnnealing
-from ._prosper_estep import truncated_estep
+from ._prosper_estep import _truncated_estep
 
 __all__ = ["ProsperResult", "bsc_em", "gsc_em", "truncation_moments",
            "truncation_moments_per_unit"]
@@ -214,6 +214,7 @@ def _em_loop(model, X, n_components, *, n_preselect, max_active, n_iter, anneal,
                                                        + 1e-3)))
     X64 = X.astype(np.float64, copy=False)   # the M-step accumulates in float64
     yy = np.einsum("ij,ij->i", X64, X64)
+    yy_x = yy if dtype == np.float64 else np.einsum("ij,ij->i", X, X)  # the E-step's
     mon = LoopMonitor(owner, max_iter=n_iter, tol=0.0 if tol is None else tol,
                       callback=callback, verbose=verbose, criterion="relative change of the "
                       "log-likelihood", hint="or lengthen the annealing", keep_finite=False)
@@ -233,11 +234,12 @@ def _em_loop(model, X, n_components, *, n_preselect, max_active, n_iter, anneal,
             pi = float(pi) if model == "bsc" else pi
         if a["noise_std_noise"] > 0:
             sigma = max(abs(sigma + float(rng.normal(0.0, a["noise_std_noise"]))), 1e-6)
-        e = truncated_estep(X, W.astype(dtype), model=model, prior=pi, noise_std=sigma,
-                            n_preselect=n_preselect, max_active=max_active, slab_mean=mu,
-                            slab_var=psi2, temperature=a["temperature"],
-                            anneal_prior=a["anneal_prior"], prosper_compat=prosper_compat,
-                            block_size=block_size, n_jobs=n_jobs, engine=engine)
+        e = _truncated_estep(X, W.astype(dtype), yy_x, model=model, prior=pi,
+                             noise_std=sigma, n_preselect=n_preselect,
+                             max_active=max_active, slab_mean=mu, slab_var=psi2,
+                             temperature=a["temperature"], anneal_prior=a["anneal_prior"],
+                             prosper_compat=prosper_compat, block_size=block_size,
+                             n_jobs=n_jobs, engine=engine)
         G_old = W @ W.T
         if model == "bsc":
             A, B = truncation_moments(pi, H, max_active)

@@ -77,13 +77,17 @@ def _scores(model, yw, yy, G, D, params, half):
     return -half * (np.log(psi2) + np.log(lam) + r / sigma2 - b**2 / lam)
 
 
-def preselect(scores, n_preselect):
+def preselect(scores, n_preselect, engine=None):
     """Indices of the ``n_preselect`` largest scores per row (ascending unit order).
+
+    Among equal scores the lower unit is taken first.
 
     Parameters
     ----------
     scores : ndarray of shape (n_samples, n_components)
     n_preselect : int
+    engine : {"numba", "numpy"} or None
+        Kernel backend (``prosper_preselect``).
 
     Returns
     -------
@@ -96,11 +100,19 @@ def preselect(scores, n_preselect):
     >>> preselect(np.array([[0.1, 0.9, 0.5]]), 2)
     array([[1, 2]])
     """
+    scores = np.asarray(scores)
     n, H = scores.shape
-    if n_preselect >= H:
-        return np.broadcast_to(np.arange(H, dtype=np.int64), (n, H)).copy()
-    idx = np.argpartition(-scores, n_preselect - 1, axis=1)[:, :n_preselect]
-    return np.sort(idx, axis=1).astype(np.int64)
+    cand = np.empty((n, n_preselect), dtype=np.int64)
+    _preselect_into(scores, cand, engine)
+    return cand
+
+
+def _preselect_into(scores, cand, engine=None):
+    n, H = scores.shape
+    if cand.shape[1] >= H:
+        cand[:] = np.arange(H, dtype=np.int64)
+    else:
+        dispatch("prosper_preselect", scores, cand, engine=engine)
 
 
 @dataclass
@@ -121,6 +133,8 @@ class EStepResult:
         The preselected units.
     esz, esz2 : ndarray of shape (n_samples, n_components) or None
         GSC only: ``⟨s_h z_h⟩`` and ``⟨s_h z_h²⟩``.
+    engine : {"numba", "numpy"} or None
+        Kernel backend of :meth:`second_moment` (that of the E-step).
     """
 
     logz: np.ndarray
@@ -129,16 +143,16 @@ class EStepResult:
     cand: np.ndarray
     esz: np.ndarray | None = None
     esz2: np.ndarray | None = None
+    engine: str | None = None
 
     def second_moment(self, weights=None):
         """``Σ_n w_n ⟨s sᵀ⟩_n`` (BSC) or ``Σ_n w_n ⟨(s⊙z)(s⊙z)ᵀ⟩_n`` (GSC), float64."""
         n, H = self.es.shape
         w = np.ones(n) if weights is None else np.asarray(weights, dtype=np.float64)
         diag = self.es if self.esz2 is None else self.esz2
-        flat = (self.cand[:, :, None] * H + self.cand[:, None, :]).ravel()
-        vals = (self.ecc * w[:, None, None]).ravel()
-        out = np.bincount(flat, weights=vals, minlength=H * H).reshape(H, H)
-        out[np.diag_indices(H)] += w @ diag.astype(np.float64, copy=False)
+        out = np.empty((H, H))
+        dispatch("prosper_pair_moments", self.cand, self.ecc, diag, w, out,
+                 engine=self.engine)
         return out
 
 
@@ -207,7 +221,22 @@ def truncated_estep(X, components, *, model="bsc", prior, noise_std, n_preselect
     dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.float64
     X = np.ascontiguousarray(X, dtype=dtype)
     W = np.ascontiguousarray(components, dtype=dtype)
+    return _truncated_estep(X, W, None, model=model, prior=prior, noise_std=noise_std,
+                            n_preselect=n_preselect, max_active=max_active,
+                            slab_mean=slab_mean, slab_var=slab_var, temperature=temperature,
+                            anneal_prior=anneal_prior, prosper_compat=prosper_compat,
+                            block_size=block_size, n_jobs=n_jobs, engine=engine)
+
+
+def _truncated_estep(X, W, yy, *, model, prior, noise_std, n_preselect, max_active,
+                     slab_mean, slab_var, temperature, anneal_prior, prosper_compat,
+                     block_size, n_jobs, engine):
+    """:func:`truncated_estep` on C-contiguous ``X`` and ``W`` of one float dtype, with
+    ``yy = ||x_n||²`` precomputed (in ``X``'s dtype) or None (the EM computes it once)."""
+    dtype = X.dtype
     n, D = X.shape
+    if yy is None:
+        yy = np.einsum("ij,ij->i", X, X)
     H = W.shape[0]
     combos = state_combinations(n_preselect, max_active)
     G = W @ W.T
@@ -239,17 +268,19 @@ def truncated_estep(X, components, *, model="bsc", prior, noise_std, n_preselect
             Xb = X[s:e]
             with blas_limits((e - s) * D * H):
                 yw = Xb @ W.T
-            yy = np.einsum("ij,ij->i", Xb, Xb)
-            cand[s:e] = preselect(_scores(model, yw.astype(np.float64), yy.astype(np.float64),
-                                          G, D, params, half), n_preselect)
+            yyb = yy[s:e]
+            _preselect_into(_scores(model, yw.astype(np.float64, copy=False),
+                                    yyb.astype(np.float64, copy=False), G, D, params, half),
+                            cand[s:e], engine)
             if model == "gsc":
-                dispatch("prosper_gsc_estep", yw, yy, G, cand[s:e], combos, log_odds,
+                dispatch("prosper_gsc_estep", yw, yyb, G, cand[s:e], combos, log_odds,
                          params["slab_mean"], params["slab_var"], sigma2, beta, half, const,
                          logz[s:e], es[s:e], esz[s:e], esz2[s:e], ecc[s:e], engine=engine)
             else:
                 bp = beta if anneal_prior else 1.0
-                dispatch("prosper_bsc_estep", yw, yy, G, cand[s:e], combos, log_odds, bp,
+                dispatch("prosper_bsc_estep", yw, yyb, G, cand[s:e], combos, log_odds, bp,
                          beta, sigma2, logz[s:e], es[s:e], ecc[s:e], engine=engine)
 
     map_row_blocks(run, n, n_jobs)
-    return EStepResult(logz=logz, es=es, ecc=ecc, cand=cand, esz=esz, esz2=esz2)
+    return EStepResult(logz=logz, es=es, ecc=ecc, cand=cand, esz=esz, esz2=esz2,
+                       engine=engine)
