@@ -77,17 +77,13 @@ def _scores(model, yw, yy, G, D, params, half):
     return -half * (np.log(psi2) + np.log(lam) + r / sigma2 - b**2 / lam)
 
 
-def preselect(scores, n_preselect, engine=None):
+def preselect(scores, n_preselect):
     """Indices of the ``n_preselect`` largest scores per row (ascending unit order).
-
-    Among equal scores the lower unit is taken first.
 
     Parameters
     ----------
     scores : ndarray of shape (n_samples, n_components)
     n_preselect : int
-    engine : {"numba", "numpy"} or None
-        Kernel backend (``prosper_preselect``).
 
     Returns
     -------
@@ -100,19 +96,11 @@ def preselect(scores, n_preselect, engine=None):
     >>> preselect(np.array([[0.1, 0.9, 0.5]]), 2)
     array([[1, 2]])
     """
-    scores = np.asarray(scores)
     n, H = scores.shape
-    cand = np.empty((n, n_preselect), dtype=np.int64)
-    _preselect_into(scores, cand, engine)
-    return cand
-
-
-def _preselect_into(scores, cand, engine=None):
-    n, H = scores.shape
-    if cand.shape[1] >= H:
-        cand[:] = np.arange(H, dtype=np.int64)
-    else:
-        dispatch("prosper_preselect", scores, cand, engine=engine)
+    if n_preselect >= H:
+        return np.broadcast_to(np.arange(H, dtype=np.int64), (n, H)).copy()
+    idx = np.argpartition(-scores, n_preselect - 1, axis=1)[:, :n_preselect]
+    return np.sort(idx, axis=1).astype(np.int64)
 
 
 @dataclass
@@ -269,9 +257,9 @@ def _truncated_estep(X, W, yy, *, model, prior, noise_std, n_preselect, max_acti
             with blas_limits((e - s) * D * H):
                 yw = Xb @ W.T
             yyb = yy[s:e]
-            _preselect_into(_scores(model, yw.astype(np.float64, copy=False),
-                                    yyb.astype(np.float64, copy=False), G, D, params, half),
-                            cand[s:e], engine)
+            cand[s:e] = preselect(_scores(model, yw.astype(np.float64, copy=False),
+                                          yyb.astype(np.float64, copy=False), G, D, params,
+                                          half), n_preselect)
             if model == "gsc":
                 dispatch("prosper_gsc_estep", yw, yyb, G, cand[s:e], combos, log_odds,
                          params["slab_mean"], params["slab_var"], sigma2, beta, half, const,

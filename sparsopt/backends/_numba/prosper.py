@@ -25,7 +25,8 @@ left to underflow into subnormal numbers, which slow down every later product wi
 import math
 
 import numpy as np
-from numba import njit
+from numba import njit, types
+from numba.extending import intrinsic
 
 from .._registry import register_kernel
 
@@ -47,20 +48,36 @@ _P13, _P12, _P11, _P10, _P9, _P8, _P7, _P6, _P5, _P4, _P3, _P2 = (
 _COLS = 64
 
 
+@intrinsic
+def _bits_as_float(typingctx, x):
+    """The float64 whose bit pattern is the int64 ``x`` (a bitcast, no conversion)."""
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], context.get_value_type(types.float64))
+    return types.float64(types.int64), codegen
+
+
+@intrinsic
+def _float_as_bits(typingctx, x):
+    """The int64 bit pattern of the float64 ``x``."""
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], context.get_value_type(types.int64))
+    return types.int64(types.float64), codegen
+
+
 @njit(cache=True, nogil=True, fastmath={"contract"})
-def _exp_cols(lj, mx, nt, nc, cut, out, tbits, tot):
+def _exp_cols(lj, mx, nt, nc, cut, out, tot):
     """``out[t, i] = exp(lj[t, i] - mx[i])`` where ``lj[t, i] - mx[i] > cut`` (else 0) for
     ``t < nt``, ``i < nc``; ``tot[i] = Σ_t out[t, i]``.
 
-    Vectorised over ``i`` (Numba's ``math.exp`` is a scalar call that LLVM cannot
-    vectorise): Cody-Waite reduction ``v = k ln 2 + r`` with ``k`` rounded by adding and
-    subtracting ``1.5·2^52``, whose low mantissa bits then hold ``k``; ``e^r`` by its
-    Taylor polynomial; ``2^k`` by writing ``k + 1023`` into the exponent bits of the int64
-    buffer ``tbits`` (shape of ``lj``), read back as float64. For ``cut <= v <= 0``
-    (``cut`` above -1000, so no under- or overflow) the result is within 2 ulp of
-    ``exp``. ``out`` must not overlap ``lj`` (LLVM would fall back to its scalar loop).
+    One branch-free loop over ``i`` that LLVM vectorises (Numba's ``math.exp`` is a
+    scalar call): Cody-Waite reduction ``v = k ln 2 + r``, ``k`` rounded by adding and
+    subtracting ``1.5·2^52`` (after which the low mantissa bits of the sum hold ``k``);
+    ``e^r`` by its Taylor polynomial; ``2^k`` by shifting ``k + 1023`` into the exponent
+    field (bitcasts). For ``cut <= v <= 0`` with ``cut > -1000`` (no under- or overflow)
+    the result is within 2 ulp of ``exp``. ``out`` must not overlap ``lj``.
     """
-    tf = tbits.view(np.float64)
+    for i in range(nc):
+        tot[i] = 0.0
     for t in range(nt):
         for i in range(nc):
             v = lj[t, i] - mx[i]
@@ -68,7 +85,7 @@ def _exp_cols(lj, mx, nt, nc, cut, out, tbits, tot):
             v = max(v, cut)
             kr = v * _LOG2E + _ROUND
             k = kr - _ROUND
-            r = (v - k * _LN2_HI) - k * _LN2_LO
+            r = (v - k * _LN2_HI) - k * _LN2_LO   # exact up to the last bit of r
             p = _P13 * r + _P12
             p = p * r + _P11
             p = p * r + _P10
@@ -82,18 +99,9 @@ def _exp_cols(lj, mx, nt, nc, cut, out, tbits, tot):
             p = p * r + _P2
             p = p * r + 1.0
             p = p * r + 1.0
-            out[t, i] = p if keep else 0.0
-            tf[t, i] = kr
-    for t in range(nt):
-        for i in range(nc):
-            # the low 12 bits of kr's bit pattern are k mod 4096; shifted into the
-            # exponent field with the bias they make 2^k (-1022 <= k <= 0 here)
-            tbits[t, i] = (tbits[t, i] + 1023) << 52
-    for i in range(nc):
-        tot[i] = 0.0
-    for t in range(nt):
-        for i in range(nc):
-            e = out[t, i] * tf[t, i]
+            # the low 12 bits of kr's pattern are k mod 4096 (-1022 <= k <= 0 here)
+            e = p * _bits_as_float((_float_as_bits(kr) + 1023) << 52)
+            e = e if keep else 0.0
             out[t, i] = e
             tot[i] += e
 
@@ -163,7 +171,6 @@ def prosper_bsc_estep(yw, yy, G, cand, combos, log_odds, beta_prior, beta_lik, s
     C = _COLS
     lj = np.empty((S, C))
     pq = np.empty((S, C))
-    tbits = np.empty((S, C), dtype=np.int64)
     en = np.empty((max(M, 1), C))   # ||y - W s||² - ||y||² of each support
     dg = np.empty((Hp, C))          # G_uu - 2 yw_u of each candidate
     P2 = np.empty((Hp, Hp, C))      # 2 G_ab of each pair of candidates
@@ -230,7 +237,7 @@ def prosper_bsc_estep(yw, yy, G, cand, combos, log_odds, beta_prior, beta_lik, s
                 mx[i] = max(mx[i], v)
         # posteriors below 1e-30 of the largest are flushed to 0: they change nothing,
         # and as subnormal numbers they would slow down the M-step's BLAS products
-        _exp_cols(lj, mx, S, nc, _LOG_CUT, pq, tbits, tot)
+        _exp_cols(lj, mx, S, nc, _LOG_CUT, pq, tot)
         for a in range(Hp):
             for i in range(nc):
                 sacc[a, i] = 0.0
@@ -429,46 +436,6 @@ def prosper_xt_weighted(X, E, w, out):
             if v != 0.0:
                 for d in range(D):
                     out[h, d] += v * X[i, d]
-
-
-@register_kernel("prosper_preselect", "numba")
-@njit(**_opts)
-def prosper_preselect(scores, cand):
-    """``cand[n]``: the ``H'`` units of largest ``scores[n]`` (ties: the lower unit first),
-    in ascending unit order (``H' = cand.shape[1]``).
-
-    One pass over each row keeping the best ``H'`` so far by insertion (``O(H H')``
-    worst case, ``O(H)`` once the row's best are found), then an insertion sort of the
-    indices.
-    """
-    n, H = scores.shape
-    Hp = cand.shape[1]
-    best = np.empty(Hp)
-    idx = np.empty(Hp, dtype=np.int64)
-    for i in range(n):
-        cnt = 0
-        for h in range(H):
-            v = float(scores[i, h])
-            if cnt == Hp and not v > best[Hp - 1]:
-                continue
-            j = cnt if cnt < Hp else Hp - 1
-            while j > 0 and v > best[j - 1]:  # strictly larger moves up: ties keep order
-                best[j] = best[j - 1]
-                idx[j] = idx[j - 1]
-                j -= 1
-            best[j] = v
-            idx[j] = h
-            if cnt < Hp:
-                cnt += 1
-        for a in range(1, Hp):
-            u = idx[a]
-            j = a
-            while j > 0 and idx[j - 1] > u:
-                idx[j] = idx[j - 1]
-                j -= 1
-            idx[j] = u
-        for a in range(Hp):
-            cand[i, a] = idx[a]
 
 
 @register_kernel("prosper_pair_moments", "numba")

@@ -94,14 +94,6 @@ def prosper_xt_weighted(X, E, w, out):
     out[:] = np.einsum("nh,n,nd->hd", E, w, X)
 
 
-@register_kernel("prosper_preselect", "numpy")
-def prosper_preselect(scores, cand):
-    Hp = cand.shape[1]
-    # a stable sort of the negated scores keeps the lower unit first among ties
-    top = np.argsort(-np.asarray(scores, dtype=np.float64), axis=1, kind="stable")[:, :Hp]
-    cand[:] = np.sort(top, axis=1)
-
-
 @register_kernel("prosper_pair_moments", "numpy")
 def prosper_pair_moments(cand, ecc, diag, w, out):
     H = out.shape[0]
