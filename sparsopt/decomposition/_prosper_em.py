@@ -224,8 +224,10 @@ def _em_loop(model, X, n_components, *, n_preselect, max_active, n_iter, anneal,
     mon.tol = -math.inf
     curve = []
     prev = None
+    a_next = anneal(0, n_iter)
     for it in range(n_iter):
-        a = anneal(it, n_iter)
+        a = a_next
+        a_next = anneal(it + 1, n_iter)   # also decides below whether the annealing is over
         if a["W_noise"] > 0:
             W = W + rng.normal(0.0, a["W_noise"], size=W.shape)
         if a["prior_noise"] > 0:
@@ -287,10 +289,9 @@ def _em_loop(model, X, n_components, *, n_preselect, max_active, n_iter, anneal,
             r = yyk - 2.0 * float(np.sum(W * SyZ.T)) + float(np.sum((W @ W.T) * Szz))
             sigma = math.sqrt(max(r, 0.0) / (n_keep * D)) or 1e-6
         curve.append(ll)
-        done_anneal = it + 1 >= n_iter or (anneal(it + 1, n_iter)["temperature"] == 1.0
+        done_anneal = it + 1 >= n_iter or (a_next["temperature"] == 1.0
                                            and a["temperature"] == 1.0
-                                           and anneal(it + 1, n_iter)["ncut_factor"]
-                                           == a["ncut_factor"])
+                                           and a_next["ncut_factor"] == a["ncut_factor"])
         crit = math.inf if prev is None or not done_anneal \
             else abs(ll - prev) / max(1.0, abs(ll))
         prev = ll
