@@ -242,7 +242,6 @@ def _em_loop(model, X, n_components, *, n_preselect, max_active, n_iter, anneal,
                              temperature=a["temperature"], anneal_prior=a["anneal_prior"],
                              prosper_compat=prosper_compat, block_size=block_size,
                              n_jobs=n_jobs, engine=engine)
-        G_old = W @ W.T
         if model == "bsc":
             A, B = truncation_moments(pi, H, max_active)
             n_keep = max(1, int(math.floor(N * (1.0 - (1.0 - A) * a["ncut_factor"]))))
@@ -256,7 +255,8 @@ def _em_loop(model, X, n_components, *, n_preselect, max_active, n_iter, anneal,
             yyk = float(w @ yy)
             W_new = _lstsq_rows(Sss, SyS.T)
             pi_new = float(np.clip(pi * A / B * S1.sum() / n_keep, _PI_MIN, 1 - _PI_MIN))
-            Wq, Gq = (W, G_old) if prosper_compat else (W_new, W_new @ W_new.T)
+            Wq = W if prosper_compat else W_new
+            Gq = Wq @ Wq.T
             r = yyk - 2.0 * float(np.sum(Wq * SyS.T)) + float(np.sum(Gq * Sss))
             sigma = math.sqrt(max(r, 0.0) / (n_keep * D)) or 1e-6
             W, pi = W_new, pi_new
