@@ -18,7 +18,7 @@ from itertools import combinations
 import numpy as np
 
 from ..backends import dispatch
-from ..utils.parallel import blas_limits, map_row_blocks
+from ..utils.parallel import blas_limits, effective_n_jobs, map_row_blocks
 
 __all__ = ["EStepResult", "truncated_estep", "state_combinations", "preselect"]
 
@@ -269,6 +269,11 @@ def _truncated_estep(X, W, yy, *, model, prior, noise_std, n_preselect, max_acti
                 dispatch("prosper_bsc_estep", yw, yyb, G, cand[s:e], combos, log_odds, bp,
                          beta, sigma2, logz[s:e], es[s:e], ecc[s:e], engine=engine)
 
-    map_row_blocks(run, n, n_jobs)
+    if effective_n_jobs(n_jobs) > 1:
+        # one BLAS thread inside each worker: the workers already use the cores
+        with blas_limits(0):
+            map_row_blocks(run, n, n_jobs)
+    else:
+        map_row_blocks(run, n, n_jobs)
     return EStepResult(logz=logz, es=es, ecc=ecc, cand=cand, esz=esz, esz2=esz2,
                        engine=engine)
