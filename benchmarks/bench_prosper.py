@@ -70,6 +70,9 @@ def add_arguments(p):
     p.add_argument("--no-patches", action="store_true", help="skip the image-patch run")
     p.add_argument("--patch-h", type=int, default=128, help="atoms of the patch run (128)")
     p.add_argument("--no-gsc", action="store_true", help="skip the GSC table")
+    p.add_argument("--case", action="append", metavar="N,H,H',GAMMA",
+                   help="run only these BSC cases (repeatable) instead of the scans; "
+                   "prefix with gsc: for a GSC case")
     p.add_argument("--clock", choices=("wall", "cpu"), default="wall",
                    help="wall: time.perf_counter (default); cpu: the CPU time of the calling "
                    "thread (time.thread_time), for a loaded shared machine: the time spent "
@@ -447,7 +450,13 @@ def main():
     N_JOBS[0] = args.threads
     results = []
     with threadpool_limits(args.threads):
-        for panel, cases in grids(args.quick):
+        if args.case:
+            for spec in args.case:
+                model = "spike_and_slab" if spec.startswith("gsc:") else "binary"
+                N, H, Hp, g = (int(v) for v in spec.removeprefix("gsc:").split(","))
+                results.append(run_case("case", model, N, H, Hp, g, args, have))
+            args.no_gsc = True
+        for panel, cases in ([] if args.case else grids(args.quick)):
             for N, H, Hp, g in cases:
                 results.append(run_case(panel, "binary", N, H, Hp, g, args, have))
         if not args.no_gsc:
