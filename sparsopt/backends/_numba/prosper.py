@@ -20,6 +20,13 @@ second moments ⟨s_i s_j⟩ between candidates ``i != j``; zero diagonal; the d
 
 Posteriors smaller than ``1e-30`` times the largest one of a data point are set to 0 (not
 left to underflow into subnormal numbers, which slow down every later product with them).
+
+The BSC kernel works on column blocks of 64 data points with the point index innermost,
+so that its loops over states vectorise, and takes its exponentials from ``_exp_cols``, a
+branch-free polynomial ``exp`` (within 2 ulp on the range used) that LLVM vectorises,
+where Numba's ``math.exp`` is a scalar call. The M-step's ``prosper_pair_moments`` sums
+the per-point second moments into the ``(H, H)`` matrix, ``prosper_xt_weighted`` forms
+``Xᵀ (w ⊙ ⟨s⟩)`` over the nonzero posteriors only.
 """
 
 import math
