@@ -113,6 +113,51 @@ def _exp_cols(lj, mx, nt, nc, cut, out, tot):
             tot[i] += e
 
 
+@njit(cache=True, nogil=True, fastmath={"contract"})
+def _exp_row_terms(x, shift, cut, out):
+    """``out = exp(x - shift)`` where ``x - shift > cut``, else 0: :func:`_exp_cols` along
+    one row (vectorised over it)."""
+    for t in range(x.shape[0]):
+        v = x[t] - shift
+        keep = v > cut
+        v = max(v, cut)
+        kr = v * _LOG2E + _ROUND
+        k = kr - _ROUND
+        r = (v - k * _LN2_HI) - k * _LN2_LO
+        p = _P13 * r + _P12
+        p = p * r + _P11
+        p = p * r + _P10
+        p = p * r + _P9
+        p = p * r + _P8
+        p = p * r + _P7
+        p = p * r + _P6
+        p = p * r + _P5
+        p = p * r + _P4
+        p = p * r + _P3
+        p = p * r + _P2
+        p = p * r + 1.0
+        p = p * r + 1.0
+        e = p * _bits_as_float((_float_as_bits(kr) + 1023) << 52)
+        out[t] = e if keep else 0.0
+
+
+@njit(cache=True, nogil=True, fastmath={"reassoc", "nsz", "contract"})
+def _sum_reassoc(x):
+    """``sum(x)`` in any order (so that it vectorises)."""
+    tot = 0.0
+    for t in range(x.shape[0]):
+        tot += x[t]
+    return tot
+
+
+@njit(**_opts)
+def _exp_row(x, shift, cut, out):
+    """``out = exp(x - shift)`` (0 where ``x - shift <= cut``); returns ``sum(out)``.
+    ``out`` must not overlap ``x`` (LLVM would fall back to its scalar loop)."""
+    _exp_row_terms(x, shift, cut, out)
+    return _sum_reassoc(out)
+
+
 @njit(**_opts)
 def _combo_parents(combos):
     """For each support ``m`` (rows of ``combos``), ``(parent, k)``: ``parent[m]`` is the row
@@ -277,9 +322,15 @@ def prosper_bsc_estep(yw, yy, G, cand, combos, log_odds, beta_prior, beta_lik, s
                     ecc[ii, b, a] = v
 
 
-@njit(**_opts)
+@njit(inline="always", **_opts)
 def _chol_inv(Lam, k, L, Linv, C):
-    """Cholesky ``Lam[:k,:k] = L Lᵀ``; ``C = Lam⁻¹``; returns ``log det Lam`` (or nan)."""
+    """Cholesky ``Lam[:k,:k] = L Lᵀ``; ``C = Lam⁻¹``; returns ``log det Lam`` (or nan).
+
+    Inlined into the kernel (a call per state with array arguments costs more than the
+    factorisation); ``log det`` is the log of the product of the pivots (one ``log``),
+    folded into a sum of logs if the product leaves ``[1e-280, 1e280]``.
+    """
+    prod = 1.0
     logdet = 0.0
     for j in range(k):
         d = Lam[j, j]
@@ -287,23 +338,26 @@ def _chol_inv(Lam, k, L, Linv, C):
             d -= L[j, p] * L[j, p]
         if d <= 0.0:
             return np.nan
+        prod *= d
+        if not 1e-280 < prod < 1e280:
+            logdet += math.log(prod)
+            prod = 1.0
         d = math.sqrt(d)
         L[j, j] = d
-        logdet += 2.0 * math.log(d)
+        Linv[j, j] = 1.0 / d
         for r in range(j + 1, k):
             v = Lam[r, j]
             for p in range(j):
                 v -= L[r, p] * L[j, p]
-            L[r, j] = v / d
+            L[r, j] = v * Linv[j, j]
     for j in range(k):  # Linv lower triangular
-        for r in range(k):
+        for r in range(j):
             Linv[r, j] = 0.0
-        Linv[j, j] = 1.0 / L[j, j]
         for r in range(j + 1, k):
             v = 0.0
             for p in range(j, r):
                 v -= L[r, p] * Linv[p, j]
-            Linv[r, j] = v / L[r, r]
+            Linv[r, j] = v * Linv[r, r]
     for a in range(k):  # C = Linvᵀ Linv
         for b in range(a + 1):
             v = 0.0
@@ -311,7 +365,7 @@ def _chol_inv(Lam, k, L, Linv, C):
                 v += Linv[p, a] * Linv[p, b]
             C[a, b] = v
             C[b, a] = v
-    return logdet
+    return logdet + math.log(prod)
 
 
 @register_kernel("prosper_gsc_estep", "numba")
@@ -332,6 +386,7 @@ def prosper_gsc_estep(yw, yy, G, cand, combos, log_odds, mu, psi2, sigma2, beta,
     S = 1 + H + M
     g1 = max(gamma, 1)
     lj = np.empty(S)
+    pq = np.empty(S)
     kap = np.zeros((S, g1))
     cov = np.zeros((S, g1, g1))
     units = np.empty(g1, dtype=np.int64)
@@ -339,6 +394,12 @@ def prosper_gsc_estep(yw, yy, G, cand, combos, log_odds, mu, psi2, sigma2, beta,
     L = np.zeros((g1, g1))
     Linv = np.zeros((g1, g1))
     bvec = np.empty(g1)
+    is2 = 1.0 / sigma2
+    lpsi_u = np.empty(H)
+    ipsi_u = np.empty(H)
+    for h in range(H):
+        lpsi_u[h] = math.log(psi2[h])
+        ipsi_u[h] = 1.0 / psi2[h]
     for i in range(n):
         y2 = float(yy[i])
         for t in range(S):
@@ -360,16 +421,16 @@ def prosper_gsc_estep(yw, yy, G, cand, combos, log_odds, mu, psi2, sigma2, beta,
             for a in range(k):
                 ua = units[a]
                 lo += log_odds[ua]
-                lpsi += math.log(psi2[ua])
+                lpsi += lpsi_u[ua]
                 r -= 2.0 * mu[ua] * yw[i, ua]
                 bv = yw[i, ua]
                 for b in range(k):
                     ub = units[b]
                     r += mu[ua] * G[ua, ub] * mu[ub]
                     bv -= G[ua, ub] * mu[ub]
-                    Lam[a, b] = G[ua, ub] / sigma2
-                Lam[a, a] += 1.0 / psi2[ua]
-                bvec[a] = bv / sigma2
+                    Lam[a, b] = G[ua, ub] * is2
+                Lam[a, a] += ipsi_u[ua]
+                bvec[a] = bv * is2
             ld = _chol_inv(Lam, k, L, Linv, cov[t])
             quad = r / sigma2
             for a in range(k):
@@ -386,13 +447,9 @@ def prosper_gsc_estep(yw, yy, G, cand, combos, log_odds, mu, psi2, sigma2, beta,
         for t in range(S):
             if lj[t] > mx:
                 mx = lj[t]
-        tot = 0.0
+        tot = _exp_row(lj, mx, _LOG_CUT, pq)
         for t in range(S):
-            v = lj[t] - mx
-            # posteriors below 1e-30 of the largest are flushed to 0: they change nothing,
-            # and as subnormal numbers they would slow down the M-step's BLAS products
-            lj[t] = math.exp(v) if v > _LOG_CUT else 0.0
-            tot += lj[t]
+            lj[t] = pq[t]
         logz[i] = mx + math.log(tot)
         for h in range(H):
             q = lj[1 + h] / tot
