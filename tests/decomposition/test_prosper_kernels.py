@@ -1,6 +1,6 @@
-"""The BSC E-step kernel's vectorised exponential and its column blocks against the NumPy
-reference (float64 to 1e-12 relative, blocks of points that cross the kernel's column
-width), and the M-step's second moments."""
+"""The BSC E-step kernel's vectorised exponential; the BSC kernel's column blocks and the GSC
+kernel against the NumPy references (float64 to 1e-12 relative, blocks of points that
+cross the BSC kernel's column width); the M-step's second moments."""
 
 import math
 
@@ -110,3 +110,21 @@ def test_pair_moments_weights_and_symmetry():
         ref[np.diag_indices(H)] += w[i] * diag[i]
     np.testing.assert_allclose(out, ref, rtol=1e-13)
     np.testing.assert_allclose(out, out.T, rtol=1e-13)
+
+
+@pytest.mark.parametrize("half", [0.5, 1.0])
+def test_gsc_kernel_equals_the_reference(half):
+    n, H, Hp, gamma = 40, 8, 5, 3
+    rng = np.random.default_rng(3)
+    yw, yy, G, cand, combos, _ = _bsc_case(n, H, Hp, gamma, np.float64, seed=3)
+    pi = rng.uniform(0.05, 0.5, H)
+    args = (yw, yy, G, cand, combos, np.log(pi / (1 - pi)), rng.normal(size=H),
+            rng.uniform(0.2, 2.0, H), 0.7, 0.8, half, -3.0)
+    outs = {}
+    for engine in ("numpy", "numba"):
+        out = [np.full(n, np.nan)] + [np.full((n, H), np.nan) for _ in range(3)] \
+            + [np.full((n, Hp, Hp), np.nan)]
+        dispatch("prosper_gsc_estep", *args, *out, engine=engine)
+        outs[engine] = out
+    for a, b in zip(outs["numpy"], outs["numba"]):
+        np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-12 * np.abs(a).max())
