@@ -22,6 +22,7 @@ from sklearn.utils import check_random_state
 from .._core.loop import LoopMonitor
 from .._core.result import SolverResult
 from ..backends import dispatch
+from ..utils.parallel import blas_limits
 from ._prosper_anneal import LinearAnnealing
 from ._prosper_estep import _truncated_estep
 
@@ -242,22 +243,26 @@ def _em_loop(model, X, n_components, *, n_preselect, max_active, n_iter, anneal,
                              temperature=a["temperature"], anneal_prior=a["anneal_prior"],
                              prosper_compat=prosper_compat, block_size=block_size,
                              n_jobs=n_jobs, engine=engine)
+        # The M-step's one large product is X^T <s> (or X^T <s z>), N D H multiply-adds; the
+        # rest works on H x H and H x D arrays, where waking BLAS threads costs more than the
+        # work (tens of ms per iteration with 2 threads on a loaded machine): one thread.
         if model == "bsc":
             A, B = truncation_moments(pi, H, max_active)
             n_keep = max(1, int(math.floor(N * (1.0 - (1.0 - A) * a["ncut_factor"]))))
             w = _ncut_weights(e.logz, n_keep)
-            ll = (H * math.log1p(-pi) - 0.5 * D * math.log(2 * math.pi * sigma**2) - math.log(A)
-                  + float(w @ e.logz.astype(np.float64, copy=False)) / n_keep)
             es = e.es.astype(np.float64, copy=False)
-            S1 = w @ es
-            Sss = e.second_moment(w)
             SyS = _xt_dot(X64, es, w, engine)   # (D, H)
-            yyk = float(w @ yy)
-            W_new = _lstsq_rows(Sss, SyS.T)
-            pi_new = float(np.clip(pi * A / B * S1.sum() / n_keep, _PI_MIN, 1 - _PI_MIN))
-            Wq = W if prosper_compat else W_new
-            Gq = Wq @ Wq.T
-            r = yyk - 2.0 * float(np.sum(Wq * SyS.T)) + float(np.sum(Gq * Sss))
+            with blas_limits(0):
+                ll = (H * math.log1p(-pi) - 0.5 * D * math.log(2 * math.pi * sigma**2)
+                      - math.log(A) + float(w @ e.logz.astype(np.float64, copy=False)) / n_keep)
+                S1 = w @ es
+                Sss = e.second_moment(w)
+                yyk = float(w @ yy)
+                W_new = _lstsq_rows(Sss, SyS.T)
+                pi_new = float(np.clip(pi * A / B * S1.sum() / n_keep, _PI_MIN, 1 - _PI_MIN))
+                Wq = W if prosper_compat else W_new
+                Gq = Wq @ Wq.T
+                r = yyk - 2.0 * float(np.sum(Wq * SyS.T)) + float(np.sum(Gq * Sss))
             sigma = math.sqrt(max(r, 0.0) / (n_keep * D)) or 1e-6
             W, pi = W_new, pi_new
         else:
@@ -268,25 +273,26 @@ def _em_loop(model, X, n_components, *, n_preselect, max_active, n_iter, anneal,
             else:
                 n_keep = N
             w = _ncut_weights(e.logz, n_keep)
-            ll = float(w @ e.logz.astype(np.float64, copy=False)) / n_keep
-            es = e.es.astype(np.float64, copy=False)
             esz = e.esz.astype(np.float64, copy=False)
-            S1 = w @ es
-            Sz = w @ esz
-            Sz2 = w @ e.esz2.astype(np.float64, copy=False)
-            Szz = e.second_moment(w)
             SyZ = _xt_dot(X64, esz, w, engine)
-            yyk = float(w @ yy)
-            W = _lstsq_rows(Szz, SyZ.T)
-            ok = S1 > 1e-8
-            mu = np.where(ok, Sz / np.where(ok, S1, 1.0), mu)
-            psi2_new = (Sz2 - 2 * mu * Sz + mu**2 * S1) / np.where(ok, S1, 1.0)
-            psi2 = np.where(ok, np.maximum(psi2_new, 1e-6), psi2)
-            pi_new = S1 / n_keep
-            if c > 0:
-                pi_new = pi * A / np.maximum(B, 1e-300) * pi_new
-            pi = np.clip(pi_new, 5e-5, 1 - 5e-5)
-            r = yyk - 2.0 * float(np.sum(W * SyZ.T)) + float(np.sum((W @ W.T) * Szz))
+            with blas_limits(0):
+                ll = float(w @ e.logz.astype(np.float64, copy=False)) / n_keep
+                es = e.es.astype(np.float64, copy=False)
+                S1 = w @ es
+                Sz = w @ esz
+                Sz2 = w @ e.esz2.astype(np.float64, copy=False)
+                Szz = e.second_moment(w)
+                yyk = float(w @ yy)
+                W = _lstsq_rows(Szz, SyZ.T)
+                ok = S1 > 1e-8
+                mu = np.where(ok, Sz / np.where(ok, S1, 1.0), mu)
+                psi2_new = (Sz2 - 2 * mu * Sz + mu**2 * S1) / np.where(ok, S1, 1.0)
+                psi2 = np.where(ok, np.maximum(psi2_new, 1e-6), psi2)
+                pi_new = S1 / n_keep
+                if c > 0:
+                    pi_new = pi * A / np.maximum(B, 1e-300) * pi_new
+                pi = np.clip(pi_new, 5e-5, 1 - 5e-5)
+                r = yyk - 2.0 * float(np.sum(W * SyZ.T)) + float(np.sum((W @ W.T) * Szz))
             sigma = math.sqrt(max(r, 0.0) / (n_keep * D)) or 1e-6
         curve.append(ll)
         done_anneal = it + 1 >= n_iter or (a_next["temperature"] == 1.0

@@ -227,7 +227,8 @@ def _truncated_estep(X, W, yy, *, model, prior, noise_std, n_preselect, max_acti
         yy = np.einsum("ij,ij->i", X, X)
     H = W.shape[0]
     combos = state_combinations(n_preselect, max_active)
-    G = W @ W.T
+    with blas_limits(H * H * D):
+        G = W @ W.T
     sigma2 = float(noise_std) ** 2
     beta = 1.0 / float(temperature)
     half = 1.0 if prosper_compat else 0.5
