@@ -304,7 +304,7 @@ def fwht(x, *, axis=-1, normalize=None, engine=None, rechunk=True):
     >>> x = np.arange(24.0).reshape(3, 8)
     >>> X = fwht(da.from_array(x, chunks=(2, 8)), axis=1)
     >>> X.compute()[0, :4]
-    array([ 28., -4., -8.,  0.])
+    array([28., -4., -8.,  0.])
     """
     from ..transforms import fwht as _fwht
 
@@ -415,7 +415,26 @@ _STACK_DOC = """
     stack. ``a`` and ``b`` are ``None`` (uniform), one marginal shared by all problems
     (one task of the graph) or a stack ``(B, n)`` / ``(B, m)`` chunked like ``M``.
     Every other keyword is the in-memory solver's (``init`` and ``callback`` are
-    refused). Returns a :class:`LazyOTResult` of Dask arrays.
+    refused). Returns a :class:`LazyOTResult` of Dask arrays; the arguments are
+    checked eagerly on one small problem.
+
+    References
+    ----------
+    .. [1] M. Cuturi, "Sinkhorn distances: lightspeed computation of optimal
+       transport", NeurIPS 2013.
+
+    Examples
+    --------
+    >>> import dask
+    >>> import dask.array as da
+    >>> import numpy as np
+    >>> from sparsopt import ot
+    >>> from sparsopt.dask import sinkhorn
+    >>> M = np.random.default_rng(0).random((10, 4, 5))
+    >>> res = sinkhorn(None, None, da.from_array(M, chunks=(3, 4, 5)), 0.1)
+    >>> plan, cost = dask.compute(res.plan, res.cost)
+    >>> bool(np.array_equal(plan, ot.sinkhorn(None, None, M, 0.1).plan))
+    True
 """
 
 
