@@ -234,8 +234,8 @@ def transform(estimator, X, *, method="transform"):
                         f"{method!r}.")
     X = _rows_2d(X, "X", owner)
     probe = np.asarray(getattr(estimator, method)(np.zeros((1, X.shape[1]), X.dtype)))
-    name = f"{method}-" + dask.base.tokenize(X, id(estimator), method)
-    est = dask.delayed(estimator, pure=False, traverse=False)
+    est = dask.delayed(estimator, pure=False, traverse=False)  # a fresh key per call
+    name = f"{method}-" + dask.base.tokenize(X, est.key, method)
     if probe.ndim == 1:
         return da.blockwise(_method_block, "i", X, "ij", est, None, method, None,
                             concatenate=True, meta=np.empty((0,), probe.dtype), name=name)

@@ -15,7 +15,7 @@ def client():
     if os.environ.get("PYTHONPATH"):
         env["PYTHONPATH"] = os.environ["PYTHONPATH"]
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None, worker_dashboard_address=None,
+                                  dashboard_address=":0", worker_dashboard_address=None,
                                   env=env) as cluster, \
             distributed.Client(cluster) as c:
         yield c
