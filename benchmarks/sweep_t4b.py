@@ -41,6 +41,10 @@ def main():
     ap.add_argument("--clip", type=float, default=None)
     ap.add_argument("--check-every", type=int, default=10)
     ap.add_argument("--n-eval", type=int, default=None)
+    ap.add_argument("--max-step", type=float, default=10.0)
+    ap.add_argument("--finetune", type=int, default=0,
+                    help="then this many steps of schedule='all' (every layer)")
+    ap.add_argument("--finetune-lr", type=float, default=0.003)
     a = ap.parse_args()
     if a.n_eval:
         import test_t4b
@@ -55,17 +59,24 @@ def main():
         for seed in a.seeds:
             t0 = time.perf_counter()
             if a.family == "ista":
-                model, lam, pen = DUISTA(LAM1, step_scale="operator"), LAM1, "l1"
+                model = DUISTA(LAM1, step_scale="operator", max_step=a.max_step)
+                lam, pen = LAM1, "l1"
             else:
                 model = DUIHT(LAM0, step_scale="operator", gradient=a.gradient,
                               temperature=a.temperature,
                               temperature_final=a.temperature_final, anneal=a.anneal,
-                              l0_delta=a.l0_delta)
+                              l0_delta=a.l0_delta, max_step=a.max_step)
                 lam, pen = LAM0, "l0"
             res = train_unfolded(model, _draw(seed), n_layers=T, loss=a.loss,
                                  schedule="incremental", max_iter=a.steps,
                                  learning_rate=a.lr, n_validation=a.n_validation,
                                  clip_norm=a.clip, check_every=a.check_every)
+            if a.finetune:
+                res = train_unfolded(model, _draw(1000 + seed), n_layers=T, loss=a.loss,
+                                     schedule="all", max_iter=a.finetune, init=res.x,
+                                     learning_rate=a.finetune_lr,
+                                     n_validation=a.n_validation, clip_norm=a.clip,
+                                     check_every=a.check_every)
             tt = time.perf_counter() - t0
             opts = " ".join(sys.argv[3:])
             nm, F = _evaluate(lambda A, Y, n, m=model, q=res.x: m.forward(q, A, Y, n_layers=n)[0],
