@@ -257,3 +257,15 @@ def test_bad_model_arguments():
     p = DUISTA(0.1).init_params(A, 2)
     with pytest.raises(ValueError, match="n_layers"):
         DUISTA(0.1).forward(p, A, Y, n_layers=3)
+
+
+def test_lipschitz_memo_follows_the_contents():
+    """``||A||^2`` is memoised on the operator's bytes: an in-place change is seen."""
+    from sparsopt.unfolding._du import _lipschitz
+
+    A, _, _ = _problem()
+    A = A.copy()
+    assert _lipschitz(A) == pytest.approx(np.linalg.norm(A, 2) ** 2, rel=1e-14)
+    A *= 2
+    assert _lipschitz(A) == pytest.approx(np.linalg.norm(A, 2) ** 2, rel=1e-14)
+    assert _lipschitz(A.astype(np.float32)) == pytest.approx(_lipschitz(A), rel=1e-6)

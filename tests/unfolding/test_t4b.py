@@ -8,7 +8,7 @@ incremental training with 100 Adam steps per added layer on batches of 50.
 What was changed, and why:
 
 * evaluation on 10 fresh operators x 50 samples (the spec: 50 x 50), baselines included
-  (CI size; the module runs in well under a minute on one core);
+  (CI size);
 * the Adam learning rate is 0.03 relative to the step scale (the spec's 2e-5 absolute on
   alpha is about 0.0084 relative; at that rate our port's DU-IHT stays near -7 dB after 100
   steps per layer, at 0.03 it reaches the spec's -11 dB);
@@ -16,19 +16,33 @@ What was changed, and why:
   keep-best validates on 12 operators: with shared absolute steps (the paper's
   parametrisation) and one to four validation operators, 3 of 8 training runs (seeds 0-3)
   diverged on some evaluation operators or missed claim (iii);
-* claims (ii), (iii) (NMSE and F of both losses against IHT at 1000 iterations) and the
-  NMSE part of (i) are asserted with the spec's criteria. Two parts are recorded, not
-  asserted, because our port does not meet them for every seed: F of the supervised
-  DU-ISTA above the unsupervised one (claim (i); 3 of 4 seeds, the gap is 0.1-2%), and the
-  two DU-IHT losses within 1.5 dB (claim (iii); 1 of 4 seeds: supervised DU-IHT is 1.4-3.6
-  dB better than unsupervised). Claim (iv), the p-mismatch test, is recorded.
+* the learned steps are capped at c_t = alpha_t ||A||^2 <= 30 (``max_step=30``; the
+  default 10 follows the spec's pitfall 2, written for shared absolute steps): with the
+  cap at 10 every DU-ISTA run sat on it and stopped short of the l1 solution, so the
+  unsupervised model missed its own objective by 0.05-0.2 and the F part of claim (i)
+  held on 3 of 4 seeds (gap 0.1-2 %);
+* the unsupervised DU-IHT learns through the smooth surrogate of the hard threshold,
+  annealed from temperature 0.5 to 0.02 of the threshold over training, with the l0 term
+  smoothed (``l0_delta=0.01``) so that it has a gradient; keep-best validates on the exact
+  F0 with the exact threshold. With the fixed-mask gradient (autograd's semantics; the l0
+  term has no gradient) the unsupervised DU-IHT ended 1.4-3.6 dB behind the supervised
+  one, and claim (iii)'s "within about 1.5 dB" held on 1 of 4 seeds. The supervised
+  DU-IHT keeps the fixed mask.
 
-Seed sweep behind these statements (training seeds 0-3, this configuration, NMSE dB / F at
-t=20; ISTA at 1000 iterations: -14.8 dB / 85.6; IHT at 1000: -9.2 dB / 42.7):
-sup DU-ISTA -13.65/85.75, -14.19/86.06, -14.27/87.82, -13.99/85.67;
-unsup DU-ISTA -14.12/85.65, -13.74/85.72, -13.54/85.81, -13.66/85.74;
-sup DU-IHT -14.00/25.26, -13.44/27.00, -14.88/25.24, -13.92/25.99;
-unsup DU-IHT -11.18/30.81, -12.04/28.55, -13.03/26.62, -10.37/32.54.
+Claims (i), (ii) and (iii) are asserted with the spec's criteria on training seed 0;
+claim (iv), the p-mismatch test, is printed.
+
+Seed sweep behind these statements (``benchmarks/sweep_t4b.py``; training seeds 0-3,
+NMSE dB / F at t=20 on this evaluation set; ISTA at 1000 iterations: -14.80 dB / 85.58,
+IHT at 1000: -9.18 dB / 42.69).
+
+This configuration (100 steps per layer):
+sup DU-ISTA -14.24/85.67, -14.14/85.65, -14.28/85.63, -14.34/85.62;
+unsup DU-ISTA -14.27/85.62, -14.30/85.62, -14.47/85.60, -14.35/85.61;
+sup DU-IHT -14.26/25.21, -13.44/27.00, -14.88/25.24, -13.94/25.87;
+unsup DU-IHT -13.79/25.98, -14.67/25.01, -13.67/26.55, -15.26/24.28.
+Claim (i) holds on every seed, but with F gaps of only 0.01-0.05 (both losses land next
+to the l1 solution, whose F is the minimum); claim (iii)'s gap is 0.47, 1.23, 1.21, 1.32 dB.
 """
 
 import numpy as np
@@ -87,8 +101,16 @@ def _baseline(lam, hard):
     return run
 
 
+# every model: steps relative to each operator's ||A||^2, capped at 30 / ||A||^2
+COMMON = dict(step_scale="operator", max_step=30.0)
+# the unsupervised DU-IHT learns through the annealed smooth surrogate with a smooth l0
+SURROGATE = dict(gradient="surrogate", temperature=0.5, temperature_final=0.02,
+                 l0_delta=0.01)
+
+
 def _trained(Model, lam, loss, seed=0):
-    model = Model(lam, step_scale="operator")
+    kw = SURROGATE if (Model is DUIHT and loss == "unsupervised") else {}
+    model = Model(lam, **COMMON, **kw)
     res = train_unfolded(model, _draw(seed), n_layers=T, loss=loss, schedule="incremental",
                          max_iter=100, learning_rate=0.03, n_validation=12)
     return model, res.x
@@ -137,12 +159,13 @@ def test_ii_unsupervised_du_ista_reaches_istas_objective_faster(results):
     assert F_uns <= 0.9 * F_ista[T]
 
 
-def test_i_supervised_du_ista_recovers_better(results):
+def test_i_supervised_du_ista_recovers_but_does_not_minimise_f(results):
     nm_sup, F_sup = results["du_ista", "supervised"]
     nm_uns, F_uns = results["du_ista", "unsupervised"]
+    print(f"\n(i) t={T}: supervised {nm_sup[T]:.2f} dB / F {F_sup[T]:.4f}, "
+          f"unsupervised {nm_uns[T]:.2f} dB / F {F_uns[T]:.4f}")
     assert nm_sup[T] <= nm_uns[T] + 0.5
-    # the F part of claim (i) is recorded, not asserted (see the module docstring)
-    print(f"\n(i) F(x_T): supervised {F_sup[T]:.2f}, unsupervised {F_uns[T]:.2f}")
+    assert F_sup[T] > F_uns[T]
 
 
 @pytest.mark.parametrize("loss", ["supervised", "unsupervised"])
@@ -153,13 +176,12 @@ def test_iii_du_iht_beats_converged_iht(results, loss):
     assert F[T] < F_iht[1000]
 
 
-def test_iii_du_iht_losses_both_beat_iht(results):
-    # the spec's "within about 1.5 dB of each other" is recorded, not asserted (see the
-    # module docstring): in our port the supervised model is 1.4-3.6 dB better
+def test_iii_du_iht_losses_perform_similarly(results):
     a = results["du_iht", "supervised"][0][T]
     b = results["du_iht", "unsupervised"][0][T]
     print(f"\n(iii) DU-IHT NMSE at t={T}: supervised {a:.2f} dB, unsupervised {b:.2f} dB")
     assert max(a, b) <= results["iht"][0][1000] - 1.0
+    assert abs(a - b) <= 1.5
 
 
 def test_baselines_match_the_spec(results):
