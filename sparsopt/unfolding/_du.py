@@ -42,7 +42,10 @@ def _lipschitz(A):
     if L is None:
         L = float(np.linalg.norm(A, 2) ** 2)
         if len(_L_MEMO) >= _L_MEMO_SIZE:
-            _L_MEMO.pop(next(iter(_L_MEMO)), None)  # the oldest entry
+            try:  # drop the oldest entry (another thread may be doing the same)
+                _L_MEMO.pop(next(iter(_L_MEMO)), None)
+            except (StopIteration, RuntimeError):
+                pass
         _L_MEMO[key] = L
     return L
 
