@@ -27,8 +27,27 @@ from ._shrink import hard_shrink, soft_shrink
 __all__ = ["DUISTA", "DUIHT"]
 
 
+_L_MEMO = {}
+_L_MEMO_SIZE = 64
+
+
 def _lipschitz(A):
-    return float(np.linalg.norm(np.asarray(A, dtype=np.float64), 2) ** 2)
+    """``||A||_2^2`` (an SVD), memoised on the operator's contents: with
+    ``step_scale="operator"`` the forward pass, the backward pass and every validation
+    check ask for the same operators' constants, and hashing the bytes costs a small
+    fraction of the SVD."""
+    A = np.asarray(A, dtype=np.float64)
+    key = (A.shape, hash(A.tobytes()))
+    L = _L_MEMO.get(key)
+    if L is None:
+        L = float(np.linalg.norm(A, 2) ** 2)
+        if len(_L_MEMO) >= _L_MEMO_SIZE:
+            try:  # drop the oldest entry (another thread may be doing the same)
+                _L_MEMO.pop(next(iter(_L_MEMO)), None)
+            except (StopIteration, RuntimeError):
+                pass
+        _L_MEMO[key] = L
+    return L
 
 
 class _DUBase(UnfoldedModel):
@@ -243,7 +262,18 @@ class DUIHT(_DUBase):
         ``r sigmoid((|r| - tau) / (temperature tau))`` and its exact derivatives (the
         threshold then gets a gradient), evaluation the exact ``H``.
     temperature : float, default=0.1
-        Relative temperature of the surrogate (a fraction of ``tau_t``).
+        Relative temperature of the surrogate (a fraction of ``tau_t``); with
+        ``temperature_final`` set, its value at the start of training.
+    temperature_final : float or None, default=None
+        Anneal the surrogate: the temperature goes geometrically from ``temperature`` to
+        ``temperature_final`` over training, ``temperature * (temperature_final /
+        temperature) ** progress`` with ``progress`` in [0, 1] given by
+        :func:`~sparsopt.unfolding.train_unfolded` (see ``anneal``), so that the
+        surrogate sharpens towards the exact hard threshold. None: a fixed temperature.
+    anneal : {"training", "layer"}, default="training"
+        What ``progress`` runs over when annealing: every step of the training
+        (``"training"``), or the steps of each layer's stage, restarting hot for each
+        added layer of an incremental or stage-wise schedule (``"layer"``).
     l0_delta : float or None, default=None
         With ``gradient="surrogate"``, the unsupervised loss replaces ``||x||_0`` by
         ``sum x^2 / (x^2 + l0_delta)`` (value and gradient); None keeps the exact
@@ -273,18 +303,27 @@ class DUIHT(_DUBase):
     name = "du_iht"
     objective_penalty = "l0"
 
-    def __init__(self, lam, *, gradient="mask", temperature=0.1, l0_delta=None,
-                 step_param="linear", max_step=10.0, step_scale="fixed"):
+    def __init__(self, lam, *, gradient="mask", temperature=0.1, temperature_final=None,
+                 anneal="training", l0_delta=None, step_param="linear", max_step=10.0,
+                 step_scale="fixed"):
         super().__init__(lam, step_param=step_param, max_step=max_step, step_scale=step_scale)
         if gradient not in ("mask", "straight_through", "surrogate"):
             raise ValueError("DUIHT: gradient must be 'mask', 'straight_through' or "
                              f"'surrogate', got {gradient!r}.")
         if not temperature > 0:
             raise ValueError(f"DUIHT: temperature must be > 0, got {temperature!r}.")
+        if temperature_final is not None and not temperature_final > 0:
+            raise ValueError("DUIHT: temperature_final must be > 0 or None, got "
+                             f"{temperature_final!r}.")
+        if anneal not in ("training", "layer"):
+            raise ValueError(f"DUIHT: anneal must be 'training' or 'layer', got {anneal!r}.")
         if l0_delta is not None and not l0_delta > 0:
             raise ValueError(f"DUIHT: l0_delta must be > 0 or None, got {l0_delta!r}.")
         self.gradient = gradient
         self.temperature = float(temperature)
+        self.temperature_final = (None if temperature_final is None
+                                  else float(temperature_final))
+        self.anneal = anneal
         self.l0_delta = None if l0_delta is None or gradient != "surrogate" else float(l0_delta)
 
     def init_params(self, A, n_layers, *, lam=None, dtype=np.float64):
@@ -294,9 +333,26 @@ class DUIHT(_DUBase):
         """Hard thresholds ``tau_t = sqrt(2 lam alpha_t)``."""
         return np.sqrt(2.0 * self.lam * self.steps(params))
 
-    def forward(self, params, A, Y, *, n_layers=None, cache=False, smooth=None):
+    @property
+    def anneals(self):
+        """True when the surrogate's temperature follows the training progress."""
+        return self.gradient == "surrogate" and self.temperature_final is not None
+
+    def surrogate_temperature(self, progress=0.0):
+        """Relative temperature of the surrogate at ``progress`` in [0, 1] of training:
+        ``temperature * (temperature_final / temperature) ** progress`` (``temperature``
+        when not annealed)."""
+        if self.temperature_final is None:
+            return self.temperature
+        q = min(max(float(progress), 0.0), 1.0)
+        return self.temperature * (self.temperature_final / self.temperature) ** q
+
+    def forward(self, params, A, Y, *, n_layers=None, cache=False, smooth=None,
+                progress=0.0):
         """Layer outputs; ``smooth`` (default: ``cache`` with ``gradient="surrogate"``)
-        uses the smooth surrogate of the hard threshold (training), else the exact one."""
+        uses the smooth surrogate of the hard threshold (training), else the exact one;
+        ``progress`` in [0, 1] sets an annealed surrogate's temperature (see
+        :meth:`surrogate_temperature`)."""
         T = self._n(params, n_layers, self._step_key())
         if smooth is None:
             smooth = cache and self.gradient == "surrogate"
@@ -305,11 +361,12 @@ class DUIHT(_DUBase):
         X = np.zeros((Y.shape[0], A.shape[1]), dtype=Y.dtype)
         xs = [X]
         c = [] if cache else None
+        temp = self.surrogate_temperature(progress) if smooth else None
         for t in range(T):
             g = self._grad(X, A, Y)
             r = X + alpha[t] * g
             if smooth:
-                eps = self.temperature * max(float(tau[t]), np.finfo(Y.dtype).tiny)
+                eps = temp * max(float(tau[t]), np.finfo(Y.dtype).tiny)
                 with np.errstate(over="ignore"):
                     s = _sigmoid((np.abs(r) - tau[t]) / eps)
                 X = (r * s).astype(Y.dtype, copy=False)

@@ -453,7 +453,12 @@ class UnfoldedIHT(_UnfoldedEstimator):
     gradient : {"mask", "straight_through", "surrogate"}, default="mask"
         See :class:`~sparsopt.unfolding.DUIHT`.
     temperature : float, default=0.1
-        Relative temperature of the surrogate.
+        Relative temperature of the surrogate (at the start of training when annealed).
+    temperature_final : float or None, default=None
+        Anneal the surrogate geometrically from ``temperature`` to this value over
+        training (sharpening it towards the hard threshold); None: a fixed temperature.
+    anneal : {"training", "layer"}, default="training"
+        Anneal over all the training steps, or afresh over each added layer's steps.
     l0_delta : float or None, default=None
         Smooth l0 of the unsupervised loss with the surrogate.
     step_param : {"linear", "log"}, default="linear"
@@ -495,13 +500,15 @@ class UnfoldedIHT(_UnfoldedEstimator):
     def __init__(self, operator=None, *, n_layers=16, alpha=0.1, loss="auto",
                  schedule="incremental", max_iter=100, batch_size=50, learning_rate=0.01,
                  validation_fraction=0.1, clip_norm=None, random_state=None, verbose=None,
-                 gradient="mask", temperature=0.1, l0_delta=None, step_param="linear",
-                 max_step=10.0):
+                 gradient="mask", temperature=0.1, temperature_final=None,
+                 anneal="training", l0_delta=None, step_param="linear", max_step=10.0):
         self._common_init(operator, n_layers, alpha, loss, schedule, max_iter, batch_size,
                           learning_rate, validation_fraction, clip_norm, random_state,
                           verbose)
         self.gradient = gradient
         self.temperature = temperature
+        self.temperature_final = temperature_final
+        self.anneal = anneal
         self.l0_delta = l0_delta
         self.step_param = step_param
         self.max_step = max_step
@@ -510,6 +517,8 @@ class UnfoldedIHT(_UnfoldedEstimator):
         **_UnfoldedEstimator._parameter_constraints,
         "gradient": [StrOptions({"mask", "straight_through", "surrogate"})],
         "temperature": [Interval(Real, 0, None, closed="neither")],
+        "temperature_final": [Interval(Real, 0, None, closed="neither"), None],
+        "anneal": [StrOptions({"training", "layer"})],
         "l0_delta": [Interval(Real, 0, None, closed="neither"), None],
         "step_param": [StrOptions({"linear", "log"})],
         "max_step": [Interval(Real, 0, None, closed="neither")],
@@ -517,6 +526,7 @@ class UnfoldedIHT(_UnfoldedEstimator):
 
     def _make_model(self):
         return DUIHT(self.alpha, gradient=self.gradient, temperature=self.temperature,
+                     temperature_final=self.temperature_final, anneal=self.anneal,
                      l0_delta=self.l0_delta, step_param=self.step_param,
                      max_step=self.max_step)
 

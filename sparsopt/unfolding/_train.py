@@ -14,7 +14,7 @@ import numpy as np
 
 from .._core.loop import LoopMonitor, check_max_iter
 from ..backends import dispatch
-from ._losses import LOSSES, loss_and_grad
+from ._losses import LOSSES, loss_and_grad, objective
 
 __all__ = ["Adam", "train_unfolded"]
 
@@ -190,7 +190,9 @@ def train_unfolded(model, batches, *, n_layers, loss="supervised", schedule="inc
         Initial parameters (copied); None: ``model.init_params`` on the first batch's
         operator.
     validation : tuple ``(A, Y, X_true)``, list of them, or None
-        Validation batches (their mean loss) for keep-best and plateau stopping; None:
+        Validation batches (their mean loss, evaluated with the exact layers and, for the
+        unsupervised loss, the exact objective even where training smooths the l0 term
+        with ``l0_delta``) for keep-best and plateau stopping; None:
         ``n_validation`` extra draws when ``batches`` is callable (with a fresh operator
         per batch, several operators make keep-best see atypical ones), no validation for
         an iterable.
@@ -304,12 +306,19 @@ def train_unfolded(model, batches, *, n_layers, loss="supervised", schedule="inc
     exhausted = False
     opt = optimizer
 
+    anneals = bool(getattr(model, "anneals", False))
+    per_layer = getattr(model, "anneal", "training") == "layer"
+    n_total = max_iter * len(stages)
+
     def val_loss(p, t):
         total = 0.0
         with np.errstate(over="ignore", invalid="ignore"):
             for Av, Yv, Xv in validation:
                 xs, _ = model.forward(p, Av, Yv, n_layers=t)
-                total += loss_and_grad(loss, model, xs[t], Av, Yv, Xv, lam)[0]
+                if loss == "unsupervised":  # the exact F, not a smoothed l0 (l0_delta)
+                    total += objective(model.objective_penalty, xs[t], Av, Yv, lam)
+                else:
+                    total += loss_and_grad(loss, model, xs[t], Av, Yv, Xv, lam)[0]
         return total / len(validation) if math.isfinite(total) else math.inf
 
     for t, lr_factor, mult in stages:
@@ -333,7 +342,15 @@ def train_unfolded(model, batches, *, n_layers, loss="supervised", schedule="inc
                     break
             A, Y, X_true = batch
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                xs, cache = model.forward(params, A, Y, n_layers=t, cache=True)
+                if anneals:  # an annealed surrogate: its temperature follows the progress
+                    if per_layer:
+                        progress = (k - 1) / max(max_iter - 1, 1)
+                    else:
+                        progress = it / max(n_total - 1, 1)
+                    xs, cache = model.forward(params, A, Y, n_layers=t, cache=True,
+                                              progress=progress)
+                else:
+                    xs, cache = model.forward(params, A, Y, n_layers=t, cache=True)
                 value, G = loss_and_grad(loss, model, xs[t], A, Y, X_true, lam)
                 grads = model.backward(params, A, Y, cache, G, n_layers=t)
             it += 1

@@ -70,6 +70,53 @@ def test_du_iht_gradients_match_finite_differences(gradient, loss):
     assert max(errs.values()) < 1e-6, errs
 
 
+@pytest.mark.parametrize("progress", [0.0, 0.5, 1.0])
+@pytest.mark.parametrize("loss", ["supervised", "unsupervised"])
+def test_annealed_surrogate_gradients_match_finite_differences(progress, loss):
+    """The annealed surrogate's gradient at the temperature of ``progress`` (0.5 -> 0.1
+    -> 0.02 of the threshold): the backward pass reads the temperature from the cache."""
+    model = DUIHT(0.05, gradient="surrogate", temperature=0.5, temperature_final=0.02,
+                  l0_delta=0.01)
+    assert model.anneals
+    assert model.surrogate_temperature(progress) == pytest.approx(0.5 * 0.04 ** progress)
+    A, Y, X = _problem()
+    p = _perturbed(model, A)
+
+    def f(q):
+        xs, cache = model.forward(q, A, Y, cache=True, progress=progress)
+        v, G = loss_and_grad(loss, model, xs[-1], A, Y, X, 0.05)
+        return v, cache, G
+
+    _, cache, G = f(p)
+    grad = model.backward(p, A, Y, cache, G)["c"]
+    num = np.zeros_like(p["c"])
+    for i in range(p["c"].size):
+        q = {k: v.copy() for k, v in p.items()}
+        q["c"][i] += 1e-7
+        a = f(q)[0]
+        q["c"][i] -= 2e-7
+        num[i] = (a - f(q)[0]) / 2e-7
+    assert np.abs(num - grad).max() < 1e-5 * np.abs(num).max()
+
+
+def test_annealed_surrogate_sharpens_towards_the_hard_threshold():
+    A, Y, _ = _problem()
+    model = DUIHT(0.05, gradient="surrogate", temperature=1.0, temperature_final=1e-4)
+    p = model.init_params(A, 3)
+    exact = model.forward(p, A, Y)[0][-1]
+    gaps = [np.abs(model.forward(p, A, Y, cache=True, progress=q)[0][-1] - exact).max()
+            for q in (0.0, 0.5, 1.0)]
+    assert gaps[0] > gaps[1] > gaps[2] and gaps[2] < 1e-2 * gaps[0]
+    # without temperature_final the temperature is fixed, whatever the progress
+    fixed = DUIHT(0.05, gradient="surrogate", temperature=0.3)
+    assert not fixed.anneals and fixed.surrogate_temperature(0.7) == 0.3
+    assert not DUIHT(0.05, temperature=0.3, temperature_final=0.01).anneals  # mask
+    with pytest.raises(ValueError, match="temperature_final"):
+        DUIHT(0.05, gradient="surrogate", temperature_final=0.0)
+    with pytest.raises(ValueError, match="anneal"):
+        DUIHT(0.05, gradient="surrogate", anneal="epoch")
+
+
 @pytest.mark.parametrize("Model", [DUISTA, DUIHT])
 @pytest.mark.parametrize("step_param", ["linear", "log"])
 def test_operator_step_scale_gradients(Model, step_param):
@@ -210,3 +257,15 @@ def test_bad_model_arguments():
     p = DUISTA(0.1).init_params(A, 2)
     with pytest.raises(ValueError, match="n_layers"):
         DUISTA(0.1).forward(p, A, Y, n_layers=3)
+
+
+def test_lipschitz_memo_follows_the_contents():
+    """``||A||^2`` is memoised on the operator's bytes: an in-place change is seen."""
+    from sparsopt.unfolding._du import _lipschitz
+
+    A, _, _ = _problem()
+    A = A.copy()
+    assert _lipschitz(A) == pytest.approx(np.linalg.norm(A, 2) ** 2, rel=1e-14)
+    A *= 2
+    assert _lipschitz(A) == pytest.approx(np.linalg.norm(A, 2) ** 2, rel=1e-14)
+    assert _lipschitz(A.astype(np.float32)) == pytest.approx(_lipschitz(A), rel=1e-6)

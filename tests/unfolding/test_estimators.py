@@ -125,3 +125,22 @@ def test_unsupervised_ignores_targets():
     a = UnfoldedIHT(A, loss="unsupervised", **KW).fit(Y, X)
     b = UnfoldedIHT(A, loss="unsupervised", **KW).fit(Y)
     np.testing.assert_array_equal(a.steps_, b.steps_)
+
+
+def test_annealed_surrogate_estimator():
+    """``temperature_final`` reaches the model; the annealed fit improves on the initial
+    steps and its evaluation uses the exact hard threshold."""
+    A, Y, X = _data()
+    est = UnfoldedIHT(A, gradient="surrogate", temperature=0.5, temperature_final=0.02,
+                      anneal="layer", l0_delta=0.01, **KW).fit(Y)
+    assert est.model_.anneals and est.model_.anneal == "layer"
+    assert est.model_.surrogate_temperature(1.0) == pytest.approx(0.02)
+    init = est.model_.init_params(A, KW["n_layers"])
+    before = est.model_.forward(init, A, Y)[0][-1]
+    after = est.transform(Y)
+    assert nmse_db(after, X) < nmse_db(before, X)
+    np.testing.assert_array_equal(after, est.model_.forward(est.params_, A, Y)[0][-1])
+    with pytest.raises(ValueError, match="anneal"):
+        UnfoldedIHT(A, anneal="epoch").fit(Y)
+    with pytest.raises(ValueError, match="temperature_final"):
+        UnfoldedIHT(A, temperature_final=-1.0).fit(Y)

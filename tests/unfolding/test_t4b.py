@@ -3,12 +3,13 @@
 Setting (the spec's, inferred from the first author's scripts): m = 75, n = 150,
 Bernoulli-Gaussian codes with p = 0.08, A with i.i.d. N(0, 1) entries redrawn for every
 minibatch, noise sigma = sqrt(p / 10), lam1 = 10 (ISTA), lam0 = 2 (IHT), T = 20 layers,
-incremental training with 100 Adam steps per added layer on batches of 50.
+incremental training with 100 Adam steps per added layer (150 for DU-ISTA, see below) on
+batches of 50.
 
 What was changed, and why:
 
 * evaluation on 10 fresh operators x 50 samples (the spec: 50 x 50), baselines included
-  (CI size; the module runs in well under a minute on one core);
+  (CI size);
 * the Adam learning rate is 0.03 relative to the step scale (the spec's 2e-5 absolute on
   alpha is about 0.0084 relative; at that rate our port's DU-IHT stays near -7 dB after 100
   steps per layer, at 0.03 it reaches the spec's -11 dB);
@@ -16,19 +17,57 @@ What was changed, and why:
   keep-best validates on 12 operators: with shared absolute steps (the paper's
   parametrisation) and one to four validation operators, 3 of 8 training runs (seeds 0-3)
   diverged on some evaluation operators or missed claim (iii);
-* claims (ii), (iii) (NMSE and F of both losses against IHT at 1000 iterations) and the
-  NMSE part of (i) are asserted with the spec's criteria. Two parts are recorded, not
-  asserted, because our port does not meet them for every seed: F of the supervised
-  DU-ISTA above the unsupervised one (claim (i); 3 of 4 seeds, the gap is 0.1-2%), and the
-  two DU-IHT losses within 1.5 dB (claim (iii); 1 of 4 seeds: supervised DU-IHT is 1.4-3.6
-  dB better than unsupervised). Claim (iv), the p-mismatch test, is recorded.
+* the learned steps are capped at c_t = alpha_t ||A||^2 <= 100 (``max_step=100``; the
+  default 10 follows the spec's pitfall 2, written for shared absolute steps). Learned
+  DU-ISTA steps reach c_t = 45-55 (unsupervised) and 80-86 (supervised), DU-IHT's 9-13.
+  With the cap at 10 every DU-ISTA run sat on it and both losses stopped near the l1
+  solution (-14.0 dB), the unsupervised one 0.07-0.23 above its minimum F: the F part of
+  claim (i) held on 3 of 4 seeds at 100 steps per layer (gap 0.1-2 %), on none at 150;
+* DU-ISTA trains 150 steps per layer, as the spec asks for claim (i) ("once training is
+  stable"): the supervised model then leaves the l1 solution (-15.1 to -15.4 dB, better
+  than the l1 solution's -14.8) and its F ends 1.0-1.5 above the unsupervised one's. At 100
+  steps (cap 30) claim (i) holds on every seed too, but with F gaps of only 0.01-0.05;
+* the unsupervised DU-IHT learns through the smooth surrogate of the hard threshold,
+  annealed from temperature 0.5 to 0.02 of the threshold over training, with the l0 term
+  smoothed (``l0_delta=0.01``) so that it has a gradient; keep-best validates on the exact
+  F0 with the exact threshold. The supervised DU-IHT keeps the fixed mask. With the
+  fixed-mask gradient (autograd's semantics; the l0 term has no gradient) the
+  unsupervised DU-IHT ended 1.4-3.6 dB behind the supervised one and claim (iii)'s
+  "within about 1.5 dB" held on 1 of 4 seeds. DU-IHT stays at 100 steps per layer: at
+  150 the supervised model's spread grows (-11.2 to -14.7 dB, one run with a mean F of
+  117) and the 1.5 dB held on 2 of 4 seeds.
 
-Seed sweep behind these statements (training seeds 0-3, this configuration, NMSE dB / F at
-t=20; ISTA at 1000 iterations: -14.8 dB / 85.6; IHT at 1000: -9.2 dB / 42.7):
-sup DU-ISTA -13.65/85.75, -14.19/86.06, -14.27/87.82, -13.99/85.67;
-unsup DU-ISTA -14.12/85.65, -13.74/85.72, -13.54/85.81, -13.66/85.74;
-sup DU-IHT -14.00/25.26, -13.44/27.00, -14.88/25.24, -13.92/25.99;
-unsup DU-IHT -11.18/30.81, -12.04/28.55, -13.03/26.62, -10.37/32.54.
+Claims (i), (ii) and (iii) are asserted with the spec's criteria on training seed 0;
+claim (iv), the p-mismatch test, is printed.
+
+Seed sweep behind these statements (``benchmarks/sweep_t4b.py``; training seeds 0-3; NMSE
+dB / F at t=20 on this evaluation set; ISTA at 1000 iterations: -14.80 dB / 85.58, IHT at
+1000: -9.18 dB / 42.69).
+
+This configuration:
+sup DU-ISTA -15.41/87.10, -15.43/87.10, -15.13/86.84, -15.10/86.60;
+unsup DU-ISTA -14.18/85.64, -14.33/85.62, -14.53/85.60, -14.39/85.61;
+sup DU-IHT -14.26/25.21, -13.44/27.00, -14.88/25.24, -13.94/25.87;
+unsup DU-IHT -13.79/25.98, -14.67/25.01, -13.67/26.55, -15.26/24.28
+(claim (iii)'s gap: 0.47, 1.23, 1.21, 1.32 dB).
+
+DU-ISTA at 100 steps, cap 30: sup -14.24/85.67, -14.14/85.65, -14.28/85.63, -14.34/85.62;
+unsup -14.27/85.62, -14.30/85.62, -14.47/85.60, -14.35/85.61. At 150 steps, cap 30: sup
+-14.98/88.59, -14.00/85.69, -15.01/89.28, -15.00/89.56; unsup -14.23/85.63, -14.52/85.60,
+-14.22/85.63, -14.47/85.60 (seed 1 misses the NMSE part of (i) by 0.02 dB). At 150 steps,
+cap 10: sup -13.95/85.67, -14.00/85.67, -14.00/85.67, -14.07/85.65; unsup -13.74/85.72,
+-13.75/85.73, -13.88/85.69, -14.00/85.67.
+
+DU-IHT at 150 steps: sup -13.86/25.49, -14.67/24.78, -12.42/29.17, -11.17/116.96; unsup
+-13.56/25.68, -15.97/23.97, -14.78/24.83, -14.70/24.83.
+
+Unsupervised DU-IHT at 100 steps, cap 10 (NMSE dB; supervised with the fixed mask: -14.00,
+-13.44, -14.88, -13.92): fixed mask -11.18, -12.04, -13.03, -10.37; the same at 150 steps
+-11.54, -13.49, -11.94, -12.34; learning rate 0.01: -10.62, -9.96, -10.29, -10.30; 0.1:
+-8.59, -10.73, -10.68, -9.85; straight-through -10.29, -10.50, -11.31, -10.26; surrogate at
+a fixed temperature 0.1: -8.35 (seed 0); annealed 0.5 -> 0.02 without ``l0_delta``: -10.99,
+-13.55, -8.11, -12.22; the same restarted per layer (``anneal="layer"``): -10.90, -12.54,
+-14.44, -10.68; annealed with ``l0_delta=0.01``: -13.81, -15.21, -13.87, -14.04.
 """
 
 import numpy as np
@@ -87,10 +126,21 @@ def _baseline(lam, hard):
     return run
 
 
+# every model: steps relative to each operator's ||A||^2, c_t = alpha_t ||A||^2 <= 100
+COMMON = dict(step_scale="operator", max_step=100.0)
+# the unsupervised DU-IHT learns through the annealed smooth surrogate with a smooth l0
+SURROGATE = dict(gradient="surrogate", temperature=0.5, temperature_final=0.02,
+                 l0_delta=0.01)
+# Adam steps per added layer: the spec's 150 for DU-ISTA (claim (i) "once training is
+# stable"), T4b's 100 for DU-IHT
+STEPS = {DUISTA: 150, DUIHT: 100}
+
+
 def _trained(Model, lam, loss, seed=0):
-    model = Model(lam, step_scale="operator")
+    kw = SURROGATE if (Model is DUIHT and loss == "unsupervised") else {}
+    model = Model(lam, **COMMON, **kw)
     res = train_unfolded(model, _draw(seed), n_layers=T, loss=loss, schedule="incremental",
-                         max_iter=100, learning_rate=0.03, n_validation=12)
+                         max_iter=STEPS[Model], learning_rate=0.03, n_validation=12)
     return model, res.x
 
 
@@ -137,12 +187,13 @@ def test_ii_unsupervised_du_ista_reaches_istas_objective_faster(results):
     assert F_uns <= 0.9 * F_ista[T]
 
 
-def test_i_supervised_du_ista_recovers_better(results):
+def test_i_supervised_du_ista_recovers_but_does_not_minimise_f(results):
     nm_sup, F_sup = results["du_ista", "supervised"]
     nm_uns, F_uns = results["du_ista", "unsupervised"]
+    print(f"\n(i) t={T}: supervised {nm_sup[T]:.2f} dB / F {F_sup[T]:.4f}, "
+          f"unsupervised {nm_uns[T]:.2f} dB / F {F_uns[T]:.4f}")
     assert nm_sup[T] <= nm_uns[T] + 0.5
-    # the F part of claim (i) is recorded, not asserted (see the module docstring)
-    print(f"\n(i) F(x_T): supervised {F_sup[T]:.2f}, unsupervised {F_uns[T]:.2f}")
+    assert F_sup[T] > F_uns[T]
 
 
 @pytest.mark.parametrize("loss", ["supervised", "unsupervised"])
@@ -153,13 +204,12 @@ def test_iii_du_iht_beats_converged_iht(results, loss):
     assert F[T] < F_iht[1000]
 
 
-def test_iii_du_iht_losses_both_beat_iht(results):
-    # the spec's "within about 1.5 dB of each other" is recorded, not asserted (see the
-    # module docstring): in our port the supervised model is 1.4-3.6 dB better
+def test_iii_du_iht_losses_perform_similarly(results):
     a = results["du_iht", "supervised"][0][T]
     b = results["du_iht", "unsupervised"][0][T]
     print(f"\n(iii) DU-IHT NMSE at t={T}: supervised {a:.2f} dB, unsupervised {b:.2f} dB")
     assert max(a, b) <= results["iht"][0][1000] - 1.0
+    assert abs(a - b) <= 1.5
 
 
 def test_baselines_match_the_spec(results):

@@ -61,6 +61,33 @@ def test_training_improves_on_the_initial_steps(schedule, loss):
     assert res.n_iter <= 40 * stages
 
 
+@pytest.mark.parametrize("anneal", ["training", "layer"])
+def test_annealed_surrogate_training(anneal):
+    """train_unfolded hands an annealed DU-IHT its progress: the temperature falls
+    geometrically from ``temperature`` to ``temperature_final`` over all the steps (or
+    over each layer's), and the training improves on the initial steps."""
+    seen = []
+
+    class Spy(DUIHT):
+        def forward(self, params, A, Y, *, progress=0.0, **kw):
+            if kw.get("cache"):
+                seen.append(self.surrogate_temperature(progress))
+            return super().forward(params, A, Y, progress=progress, **kw)
+
+    model = Spy(0.005, gradient="surrogate", temperature=0.5, temperature_final=0.05,
+                anneal=anneal)
+    val = _draw(seed=5, B=200)()
+    res = train_unfolded(model, _draw(), n_layers=3, loss="supervised", max_iter=30,
+                         learning_rate=0.03, validation=val)
+    assert len(seen) == res.n_iter == 90
+    per_stage = np.geomspace(0.5, 0.05, 30 if anneal == "layer" else 90)
+    expected = np.tile(per_stage, 3) if anneal == "layer" else per_stage
+    np.testing.assert_allclose(seen, expected, rtol=1e-12)
+    A, Y, X = val
+    before = nmse_db(model.forward(model.init_params(A, 3), A, Y)[0][-1], X)
+    assert nmse_db(model.forward(res.x, A, Y)[0][-1], X) < before - 0.3
+
+
 def test_stagewise_plateau_stops_stages_early():
     res = train_unfolded(DUISTA(0.01), _draw(), n_layers=2, schedule="stagewise", max_iter=200,
                          patience=10, check_every=5, learning_rate=1e-6)
