@@ -22,6 +22,13 @@ Implementations (same data, same H, H', gamma, no annealing: T = 1, no N_cut tru
 * ``exact``: the exact BSC EM step over all ``2^H`` states (``bsc_exact_em_step``), where
   ``N * 2^H <= 2e7``.
 
+Timing on a shared machine: the timed calls of a case (NumPy with ``lstsq`` and with
+``solve``, 1 and ``1 + k`` iterations each, sparsopt's 1 and ``1 + k`` iterations, the two
+E-steps) are interleaved: each of the ``--repeat`` rounds calls every one of them once, and
+the minimum per call is kept, so that a change of load hits all of them alike. sparsopt's
+E-step runs with ``n_jobs = --threads`` (threads over blocks of samples), NumPy with
+``--threads`` BLAS threads: both get the same number of threads.
+
 Data: the bars test (spec 2(c)): ``W = 10 * bars`` of a ``size x size`` image (``H = 2 size``
 bars, ``D = size^2`` pixels), ``pi = 2 / H`` (two bars per image on average), noise sigma 2 (BSC)
 or spike-and-slab codes with ``mu = 1``, ``psi = 1``, noise variance 1 (GSC). Threads are pinned
@@ -63,6 +70,14 @@ def add_arguments(p):
     p.add_argument("--no-patches", action="store_true", help="skip the image-patch run")
     p.add_argument("--patch-h", type=int, default=128, help="atoms of the patch run (128)")
     p.add_argument("--no-gsc", action="store_true", help="skip the GSC table")
+    p.add_argument("--case", action="append", metavar="N,H,H',GAMMA",
+                   help="run only these BSC cases (repeatable) instead of the scans; "
+                   "prefix with gsc: for a GSC case")
+    p.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                   help="wall: time.perf_counter (default); cpu: the CPU time of the calling "
+                   "thread (time.thread_time), for a loaded shared machine: the time spent "
+                   "descheduled is not counted (only with --threads 1, where BLAS and the "
+                   "kernels run in the calling thread)")
 
 
 # --------------------------------------------------------------------------- data
@@ -100,12 +115,16 @@ def standard_init(X, H, seed=0):
 # --------------------------------------------------------------------------- timing
 
 
+#: the clock of every timing (``--clock``)
+CLOCK = [time.perf_counter]
+
+
 def min_time(fn, repeat):
     best = np.inf
     for _ in range(repeat):
-        t0 = time.perf_counter()
+        t0 = CLOCK[0]()
         fn()
-        best = min(best, time.perf_counter() - t0)
+        best = min(best, CLOCK[0]() - t0)
     return best
 
 
@@ -117,17 +136,43 @@ def _em_functions():
     return bsc_em, gsc_em
 
 
+#: threads of sparsopt's E-step (``n_jobs``); ``main`` sets it to ``--threads`` so that both
+#: implementations get the same number of threads (NumPy's through BLAS)
+N_JOBS = [1]
+
+
 def sparsopt_em(X, model, H, Hp, g, n_iter):
     """``n_iter`` EM iterations of sparsopt from the standard init of this script."""
     bsc_em, gsc_em = _em_functions()
     if model == "binary":
         W, pi, sigma = standard_init(X, H)
         init = {"components": W.T, "prior": pi, "noise_std": sigma}
-        return bsc_em(X, H, n_preselect=Hp, max_active=g, max_iter=n_iter, init=init)
+        return bsc_em(X, H, n_preselect=Hp, max_active=g, max_iter=n_iter, init=init,
+                      n_jobs=N_JOBS[0])
     W, pis, mu, psi, s2 = gsc_init(X, H)
     init = {"components": W.T, "prior": pis, "noise_std": np.sqrt(s2), "slab_mean": mu,
             "slab_var": psi}
-    return gsc_em(X, H, n_preselect=Hp, max_active=g, max_iter=n_iter, init=init)
+    return gsc_em(X, H, n_preselect=Hp, max_active=g, max_iter=n_iter, init=init,
+                  n_jobs=N_JOBS[0])
+
+
+def interleaved_min(fns, repeat):
+    """``{name: min seconds}`` over ``repeat`` rounds, each round calling every function of
+    ``fns`` (a dict) once in turn, so that a load change on a shared machine hits all the
+    implementations alike."""
+    best = dict.fromkeys(fns, np.inf)
+    for _ in range(repeat):
+        for name, fn in fns.items():
+            t0 = CLOCK[0]()
+            fn()
+            best[name] = min(best[name], CLOCK[0]() - t0)
+    return best
+
+
+def per_iter(t1, tk, iters):
+    """``(t(1 + iters) - t(1)) / iters``; None when timing noise exceeds the work of the
+    extra iterations (a loaded machine)."""
+    return (tk - t1) / iters if tk > t1 else None
 
 
 def sparsopt_per_iter(X, model, H, Hp, g, iters, repeat):
@@ -136,12 +181,9 @@ def sparsopt_per_iter(X, model, H, Hp, g, iters, repeat):
     t0 = time.perf_counter()
     one = sparsopt_em(X, model, H, Hp, g, 1)
     warm = time.perf_counter() - t0
-    t1 = min_time(lambda: sparsopt_em(X, model, H, Hp, g, 1), repeat)
-    tk = min_time(lambda: sparsopt_em(X, model, H, Hp, g, 1 + iters), repeat)
-    _, res = sparsopt_em(X, model, H, Hp, g, 1 + iters)
-    done = res.n_iter  # it may stop early
-    # None when timing noise exceeds the work of the extra iterations (a loaded machine)
-    return ((tk - t1) / max(done - 1, 1) if tk > t1 else None), warm, one
+    t = interleaved_min({1: lambda: sparsopt_em(X, model, H, Hp, g, 1),
+                         2: lambda: sparsopt_em(X, model, H, Hp, g, 1 + iters)}, repeat)
+    return per_iter(t[1], t[2], iters), warm, one
 
 
 def step_agreement(one, X, model, H, Hp, g):
@@ -265,21 +307,39 @@ def run_case(panel, model, N, H, Hp, g, args, have):
     size = H // 2
     X = bars_data(N, size, model, seed=0)
     K = ref.n_states(H, Hp, g)
+    k = args.iters
     log(f"{panel}: {model} N={N} H={H} H'={Hp} gamma={g} |K|={K}")
-    t_np = numpy_per_iter(X, model, H, Hp, g, args.iters, args.repeat)
-    t_nps = numpy_per_iter(X, model, H, Hp, g, args.iters, args.repeat, solver="solve")
+    Sc = ref.combination_states(Hp, g) if model == "binary" else None
+    fns = {}
+    for solver in ("lstsq", "solve"):
+        numpy_em(X, model, H, Hp, g, 1, Sc, solver)  # warm-up (first touch of the memory)
+        fns[solver, 1] = lambda s=solver: numpy_em(X, model, H, Hp, g, 1, Sc, s)
+        fns[solver, 2] = lambda s=solver: numpy_em(X, model, H, Hp, g, 1 + k, Sc, s)
     t_ex = exact_per_iter(X, H, args.repeat) if model == "binary" else None
     ours = warm = agree = e_ours = e_np = None
     if have["estep"]:
         f_ours, f_base = estep_pair(X, model, H, Hp, g)
         agree = agreement(f_ours(), f_base())
         assert agree < 1e-8, f"sparsopt and the NumPy E-steps disagree: {agree:.2e}"
-        e_ours, e_np = min_time(f_ours, args.repeat), min_time(f_base, args.repeat)
+        fns["E ours"], fns["E numpy"] = f_ours, f_base
     if have["em"]:
-        ours, warm, one = sparsopt_per_iter(X, model, H, Hp, g, args.iters, args.repeat)
+        t0 = time.perf_counter()
+        one = sparsopt_em(X, model, H, Hp, g, 1)
+        warm = time.perf_counter() - t0
+        _, res = sparsopt_em(X, model, H, Hp, g, 1 + k)
+        assert res.n_iter == 1 + k  # tol=None runs them all
+        fns["ours", 1] = lambda: sparsopt_em(X, model, H, Hp, g, 1)
+        fns["ours", 2] = lambda: sparsopt_em(X, model, H, Hp, g, 1 + k)
         step_agree = step_agreement(one, X, model, H, Hp, g)
         assert step_agree < 1e-6, f"one EM step of sparsopt and NumPy disagree: {step_agree:.2e}"
         agree = max(agree or 0.0, step_agree)
+    t = interleaved_min(fns, args.repeat)
+    t_np = per_iter(t["lstsq", 1], t["lstsq", 2], k)
+    t_nps = per_iter(t["solve", 1], t["solve", 2], k)
+    if have["em"]:
+        ours = per_iter(t["ours", 1], t["ours", 2], k)
+    if have["estep"]:
+        e_ours, e_np = t["E ours"], t["E numpy"]
     return Result(panel, model, N, H, Hp, g, K, e_ours, e_np, ours, warm, t_np, t_nps, t_ex,
                   agree)
 
@@ -370,6 +430,10 @@ def plot(results, path):
 
 def main():
     args = parse_args(__doc__.splitlines()[0], add_arguments=add_arguments)
+    if args.clock == "cpu":
+        if args.threads != 1:
+            sys.exit("--clock cpu needs --threads 1 (other threads' time would not count)")
+        CLOCK[0] = time.thread_time
     have = {"estep": True, "em": True}
     try:
         _truncated_estep()
@@ -383,9 +447,16 @@ def main():
     import numba
 
     numba.set_num_threads(min(args.threads, numba.config.NUMBA_NUM_THREADS))
+    N_JOBS[0] = args.threads
     results = []
     with threadpool_limits(args.threads):
-        for panel, cases in grids(args.quick):
+        if args.case:
+            for spec in args.case:
+                model = "spike_and_slab" if spec.startswith("gsc:") else "binary"
+                N, H, Hp, g = (int(v) for v in spec.removeprefix("gsc:").split(","))
+                results.append(run_case("case", model, N, H, Hp, g, args, have))
+            args.no_gsc = True
+        for panel, cases in ([] if args.case else grids(args.quick)):
             for N, H, Hp, g in cases:
                 results.append(run_case(panel, "binary", N, H, Hp, g, args, have))
         if not args.no_gsc:
@@ -400,8 +471,9 @@ def main():
     if patch_lines:
         print("\n## Image patches (BSC)\n")
         print("\n".join(patch_lines))
-    print(f"\nthreads = {args.threads}, repeat = {args.repeat}, iters = {args.iters}; "
-          f"load average {os.getloadavg()[0]:.2f}")
+    print(f"\nthreads = {args.threads} (sparsopt n_jobs = {N_JOBS[0]}), repeat = "
+          f"{args.repeat}, iters = {args.iters}, clock = {args.clock}; load average "
+          f"{os.getloadavg()[0]:.2f}")
     if args.plot:
         plot(results, args.plot)
         print(f"plot written to {args.plot}")

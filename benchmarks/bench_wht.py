@@ -8,7 +8,12 @@ of ``benchmarks/_bench_spright.py`` when that file exists).
 Dense part. For each n the batch has ``max(1, 2**20 // n)`` rows, so the small sizes do
 comparable work. Every implementation transforms the same input (copied into its
 buffer before each run, untimed); the time is the minimum (and median) of ``--repeat``
-runs after one warm-up run (JIT compilation excluded and reported separately). Rows:
+runs after one warm-up run (JIT compilation excluded and reported separately). The runs
+of sparsopt, ffht and the copy are interleaved: each round runs each of them once, in
+an order rotated from round to round, so that the load of a shared machine falls on all
+of them alike (running one implementation's repeats back to back measured ratios that
+moved by 15 % between runs under load); the slow ones (the NumPy reference, pyfwht,
+hadamard-transform) run their repeats back to back first. Rows:
 
 * ``numpy reference``: sparsopt's NumPy kernel (radix-2, one vectorised pass per stage);
 * ``sparsopt``: ``fwht(buf, out=buf)`` in place, 1 thread, and ``n_jobs=2``;
@@ -42,6 +47,10 @@ from threadpoolctl import threadpool_limits
 from sparsopt.transforms import fwht
 
 NOT_INSTALLED = {}
+#: the implementations timed in interleaved rounds (the others, 10-100x slower, run
+#: their repeats back to back first: between two fast runs they would evict the buffers)
+INTERLEAVED = ("sparsopt (1 thread)", "sparsopt (n_jobs=2)", "ffht", "ffht (nthreads=2)",
+               "np.copyto")
 
 
 def _peers():
@@ -77,19 +86,12 @@ def _peers():
     return peers
 
 
-def _time(fn, x, buf, repeat):
-    """Warm-up run, then ``repeat`` runs on a fresh copy of ``x``; (warm-up, min, median, out)."""
+def _run_once(fn, x, buf):
+    """One timed run of ``fn`` on a fresh copy of ``x``: (seconds, output)."""
     np.copyto(buf, x)
     t0 = time.perf_counter()
     out = fn(buf)
-    warm = time.perf_counter() - t0
-    times = []
-    for _ in range(repeat):
-        np.copyto(buf, x)
-        t0 = time.perf_counter()
-        out = fn(buf)
-        times.append(time.perf_counter() - t0)
-    return warm, min(times), statistics.median(times), np.array(out, copy=True)
+    return time.perf_counter() - t0, out
 
 
 def bench_dense(args):
@@ -115,9 +117,11 @@ def bench_dense(args):
             }
             ref = ref_ortho = None
             row = {"dtype": np.dtype(dtype).name, "n": n, "rows": rows}
-            for name, (fn, normalised) in impls.items():
+            warm = {}
+            for name, (fn, normalised) in impls.items():  # warm-up run and output check
                 try:
-                    warm, tmin, tmed, out = _time(fn, x, buf, repeat)
+                    warm[name], out = _run_once(fn, x, buf)
+                    out = np.array(out, copy=True)
                 except Exception as exc:  # a peer without this dtype
                     if name not in peers:
                         raise
@@ -134,9 +138,21 @@ def bench_dense(args):
                     tol = 1e-4 if dtype == np.float32 else 1e-10
                     if not err < tol:
                         raise AssertionError(f"{name} at n={n}: relative error {err:.2e}")
+            times = {name: [] for name in warm}
+            slow = [name for name in warm if name not in INTERLEAVED]
+            for name in slow:  # each slow one's runs back to back (they flush the caches)
+                for _ in range(repeat):
+                    times[name].append(_run_once(impls[name][0], x, buf)[0])
+            fast = [name for name in warm if name in INTERLEAVED]
+            for r in range(repeat):  # then rounds of the fast ones, interleaved, each
+                # round starting one further (the first of a round measured ~10 % slower)
+                for name in fast[r % len(fast):] + fast[:r % len(fast)]:
+                    times[name].append(_run_once(impls[name][0], x, buf)[0])
+            for name, ts in times.items():
+                tmin, tmed = min(ts), statistics.median(ts)
                 row[name] = tmin
                 print(f"  {row['dtype']} n=2**{log_n} x{rows:<5} {name:<22} min {fmt_time(tmin):>9}"
-                      f"  median {fmt_time(tmed):>9}  warm-up {fmt_time(warm)}",
+                      f"  median {fmt_time(tmed):>9}  warm-up {fmt_time(warm[name])}",
                       file=sys.stderr, flush=True)
             results.append(row)
     return results, list(peers)

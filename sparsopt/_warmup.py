@@ -214,7 +214,8 @@ def _warm_prosper(dtype, verbose):
     X, W, _ = make_bars(4, 2, random_state=0)
     X, W = X.astype(dtype), W.astype(dtype)
     t0 = time.perf_counter()
-    truncated_estep(X, W, prior=0.3, noise_std=1.0, n_preselect=3, max_active=2)
+    truncated_estep(X, W, prior=0.3, noise_std=1.0, n_preselect=3,
+                    max_active=2).second_moment(np.ones(X.shape[0]))
     truncated_estep(X, W, model="gsc", prior=np.full(4, 0.3), noise_std=1.0, n_preselect=3,
                     max_active=2, slab_mean=np.ones(4), slab_var=np.ones(4))
     dispatch("prosper_xt_weighted", X.astype(np.float64), np.zeros((X.shape[0], 4)),

@@ -13,7 +13,11 @@ from __future__ import annotations
 
 import time
 
-from distributed import WorkerPlugin
+try:
+    from distributed import WorkerPlugin
+except ImportError as exc:  # pragma: no cover - the dask extra installs distributed
+    raise ImportError("sparsopt.dask needs distributed (Dask's scheduler): "
+                      'pip install "sparsopt[dask]"') from exc
 
 from ..utils.parallel import get_thread_limit, set_thread_limit
 

@@ -97,6 +97,9 @@ class LinearAnnealing:
         out = {"anneal_prior": bool(self.anneal_prior)}
         for key in _KEYS:
             pts = _check_schedule(key, getattr(self, key))
+            if len(pts) == 1:  # a constant (np.interp's answer too, without its cost)
+                out[key] = pts[0][1]
+                continue
             xs = []
             for p, _ in pts:
                 x = p * n_iter if isinstance(p, float) else p

@@ -22,8 +22,9 @@ from sklearn.utils import check_random_state
 from .._core.loop import LoopMonitor
 from .._core.result import SolverResult
 from ..backends import dispatch
+from ..utils.parallel import blas_limits
 from ._prosper_anneal import LinearAnnealing
-from ._prosper_estep import truncated_estep
+from ._prosper_estep import _truncated_estep
 
 __all__ = ["ProsperResult", "bsc_em", "gsc_em", "truncation_moments",
            "truncation_moments_per_unit"]
@@ -214,13 +215,16 @@ def _em_loop(model, X, n_components, *, n_preselect, max_active, n_iter, anneal,
                                                        + 1e-3)))
     X64 = X.astype(np.float64, copy=False)   # the M-step accumulates in float64
     yy = np.einsum("ij,ij->i", X64, X64)
+    yy_x = yy if dtype == np.float64 else np.einsum("ij,ij->i", X, X)  # the E-step's
     mon = LoopMonitor(owner, max_iter=n_iter, tol=tol, callback=callback, verbose=verbose,
                       criterion="relative change of the log-likelihood",
                       hint="or lengthen the annealing", keep_finite=False)
     curve = []
     prev = None
+    a_next = anneal(0, n_iter)
     for it in range(n_iter):
-        a = anneal(it, n_iter)
+        a = a_next
+        a_next = anneal(it + 1, n_iter)   # also decides below whether the annealing is over
         if a["W_noise"] > 0:
             W = W + rng.normal(0.0, a["W_noise"], size=W.shape)
         if a["prior_noise"] > 0:
@@ -229,27 +233,32 @@ def _em_loop(model, X, n_components, *, n_preselect, max_active, n_iter, anneal,
             pi = float(pi) if model == "bsc" else pi
         if a["noise_std_noise"] > 0:
             sigma = max(abs(sigma + float(rng.normal(0.0, a["noise_std_noise"]))), 1e-6)
-        e = truncated_estep(X, W.astype(dtype), model=model, prior=pi, noise_std=sigma,
-                            n_preselect=n_preselect, max_active=max_active, slab_mean=mu,
-                            slab_var=psi2, temperature=a["temperature"],
-                            anneal_prior=a["anneal_prior"], prosper_compat=prosper_compat,
-                            block_size=block_size, n_jobs=n_jobs, engine=engine)
-        G_old = W @ W.T
+        e = _truncated_estep(X, W.astype(dtype), yy_x, model=model, prior=pi,
+                             noise_std=sigma, n_preselect=n_preselect,
+                             max_active=max_active, slab_mean=mu, slab_var=psi2,
+                             temperature=a["temperature"], anneal_prior=a["anneal_prior"],
+                             prosper_compat=prosper_compat, block_size=block_size,
+                             n_jobs=n_jobs, engine=engine)
+        # The M-step's one large product is X^T <s> (or X^T <s z>), N D H multiply-adds; the
+        # rest works on H x H and H x D arrays, where waking BLAS threads costs more than the
+        # work (tens of ms per iteration with 2 threads on a loaded machine): one thread.
         if model == "bsc":
             A, B = truncation_moments(pi, H, max_active)
             n_keep = max(1, int(math.floor(N * (1.0 - (1.0 - A) * a["ncut_factor"]))))
             w = _ncut_weights(e.logz, n_keep)
-            ll = (H * math.log1p(-pi) - 0.5 * D * math.log(2 * math.pi * sigma**2) - math.log(A)
-                  + float(w @ e.logz.astype(np.float64, copy=False)) / n_keep)
             es = e.es.astype(np.float64, copy=False)
-            S1 = w @ es
-            Sss = e.second_moment(w)
             SyS = _xt_dot(X64, es, w, engine)   # (D, H)
-            yyk = float(w @ yy)
-            W_new = _lstsq_rows(Sss, SyS.T)
-            pi_new = float(np.clip(pi * A / B * S1.sum() / n_keep, _PI_MIN, 1 - _PI_MIN))
-            Wq, Gq = (W, G_old) if prosper_compat else (W_new, W_new @ W_new.T)
-            r = yyk - 2.0 * float(np.sum(Wq * SyS.T)) + float(np.sum(Gq * Sss))
+            with blas_limits(0):
+                ll = (H * math.log1p(-pi) - 0.5 * D * math.log(2 * math.pi * sigma**2)
+                      - math.log(A) + float(w @ e.logz.astype(np.float64, copy=False)) / n_keep)
+                S1 = w @ es
+                Sss = e.second_moment(w)
+                yyk = float(w @ yy)
+                W_new = _lstsq_rows(Sss, SyS.T)
+                pi_new = float(np.clip(pi * A / B * S1.sum() / n_keep, _PI_MIN, 1 - _PI_MIN))
+                Wq = W if prosper_compat else W_new
+                Gq = Wq @ Wq.T
+                r = yyk - 2.0 * float(np.sum(Wq * SyS.T)) + float(np.sum(Gq * Sss))
             sigma = math.sqrt(max(r, 0.0) / (n_keep * D)) or 1e-6
             W, pi = W_new, pi_new
         else:
@@ -260,31 +269,31 @@ def _em_loop(model, X, n_components, *, n_preselect, max_active, n_iter, anneal,
             else:
                 n_keep = N
             w = _ncut_weights(e.logz, n_keep)
-            ll = float(w @ e.logz.astype(np.float64, copy=False)) / n_keep
-            es = e.es.astype(np.float64, copy=False)
             esz = e.esz.astype(np.float64, copy=False)
-            S1 = w @ es
-            Sz = w @ esz
-            Sz2 = w @ e.esz2.astype(np.float64, copy=False)
-            Szz = e.second_moment(w)
             SyZ = _xt_dot(X64, esz, w, engine)
-            yyk = float(w @ yy)
-            W = _lstsq_rows(Szz, SyZ.T)
-            ok = S1 > 1e-8
-            mu = np.where(ok, Sz / np.where(ok, S1, 1.0), mu)
-            psi2_new = (Sz2 - 2 * mu * Sz + mu**2 * S1) / np.where(ok, S1, 1.0)
-            psi2 = np.where(ok, np.maximum(psi2_new, 1e-6), psi2)
-            pi_new = S1 / n_keep
-            if c > 0:
-                pi_new = pi * A / np.maximum(B, 1e-300) * pi_new
-            pi = np.clip(pi_new, 5e-5, 1 - 5e-5)
-            r = yyk - 2.0 * float(np.sum(W * SyZ.T)) + float(np.sum((W @ W.T) * Szz))
+            with blas_limits(0):
+                ll = float(w @ e.logz.astype(np.float64, copy=False)) / n_keep
+                es = e.es.astype(np.float64, copy=False)
+                S1 = w @ es
+                Sz = w @ esz
+                Sz2 = w @ e.esz2.astype(np.float64, copy=False)
+                Szz = e.second_moment(w)
+                yyk = float(w @ yy)
+                W = _lstsq_rows(Szz, SyZ.T)
+                ok = S1 > 1e-8
+                mu = np.where(ok, Sz / np.where(ok, S1, 1.0), mu)
+                psi2_new = (Sz2 - 2 * mu * Sz + mu**2 * S1) / np.where(ok, S1, 1.0)
+                psi2 = np.where(ok, np.maximum(psi2_new, 1e-6), psi2)
+                pi_new = S1 / n_keep
+                if c > 0:
+                    pi_new = pi * A / np.maximum(B, 1e-300) * pi_new
+                pi = np.clip(pi_new, 5e-5, 1 - 5e-5)
+                r = yyk - 2.0 * float(np.sum(W * SyZ.T)) + float(np.sum((W @ W.T) * Szz))
             sigma = math.sqrt(max(r, 0.0) / (n_keep * D)) or 1e-6
         curve.append(ll)
-        done_anneal = it + 1 >= n_iter or (anneal(it + 1, n_iter)["temperature"] == 1.0
+        done_anneal = it + 1 >= n_iter or (a_next["temperature"] == 1.0
                                            and a["temperature"] == 1.0
-                                           and anneal(it + 1, n_iter)["ncut_factor"]
-                                           == a["ncut_factor"])
+                                           and a_next["ncut_factor"] == a["ncut_factor"])
         crit = math.inf if prev is None or not done_anneal \
             else abs(ll - prev) / max(1.0, abs(ll))
         prev = ll

@@ -18,7 +18,7 @@ from itertools import combinations
 import numpy as np
 
 from ..backends import dispatch
-from ..utils.parallel import blas_limits, map_row_blocks
+from ..utils.parallel import blas_limits, effective_n_jobs, map_row_blocks
 
 __all__ = ["EStepResult", "truncated_estep", "state_combinations", "preselect"]
 
@@ -121,6 +121,8 @@ class EStepResult:
         The preselected units.
     esz, esz2 : ndarray of shape (n_samples, n_components) or None
         GSC only: ``⟨s_h z_h⟩`` and ``⟨s_h z_h²⟩``.
+    engine : {"numba", "numpy"} or None
+        Kernel backend of :meth:`second_moment` (that of the E-step).
     """
 
     logz: np.ndarray
@@ -129,16 +131,16 @@ class EStepResult:
     cand: np.ndarray
     esz: np.ndarray | None = None
     esz2: np.ndarray | None = None
+    engine: str | None = None
 
     def second_moment(self, weights=None):
         """``Σ_n w_n ⟨s sᵀ⟩_n`` (BSC) or ``Σ_n w_n ⟨(s⊙z)(s⊙z)ᵀ⟩_n`` (GSC), float64."""
         n, H = self.es.shape
         w = np.ones(n) if weights is None else np.asarray(weights, dtype=np.float64)
         diag = self.es if self.esz2 is None else self.esz2
-        flat = (self.cand[:, :, None] * H + self.cand[:, None, :]).ravel()
-        vals = (self.ecc * w[:, None, None]).ravel()
-        out = np.bincount(flat, weights=vals, minlength=H * H).reshape(H, H)
-        out[np.diag_indices(H)] += w @ diag.astype(np.float64, copy=False)
+        out = np.empty((H, H))
+        dispatch("prosper_pair_moments", self.cand, self.ecc, diag, w, out,
+                 engine=self.engine)
         return out
 
 
@@ -207,10 +209,26 @@ def truncated_estep(X, components, *, model="bsc", prior, noise_std, n_preselect
     dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.float64
     X = np.ascontiguousarray(X, dtype=dtype)
     W = np.ascontiguousarray(components, dtype=dtype)
+    return _truncated_estep(X, W, None, model=model, prior=prior, noise_std=noise_std,
+                            n_preselect=n_preselect, max_active=max_active,
+                            slab_mean=slab_mean, slab_var=slab_var, temperature=temperature,
+                            anneal_prior=anneal_prior, prosper_compat=prosper_compat,
+                            block_size=block_size, n_jobs=n_jobs, engine=engine)
+
+
+def _truncated_estep(X, W, yy, *, model, prior, noise_std, n_preselect, max_active,
+                     slab_mean, slab_var, temperature, anneal_prior, prosper_compat,
+                     block_size, n_jobs, engine):
+    """:func:`truncated_estep` on C-contiguous ``X`` and ``W`` of one float dtype, with
+    ``yy = ||x_n||²`` precomputed (in ``X``'s dtype) or None (the EM computes it once)."""
+    dtype = X.dtype
     n, D = X.shape
+    if yy is None:
+        yy = np.einsum("ij,ij->i", X, X)
     H = W.shape[0]
     combos = state_combinations(n_preselect, max_active)
-    G = W @ W.T
+    with blas_limits(H * H * D):
+        G = W @ W.T
     sigma2 = float(noise_std) ** 2
     beta = 1.0 / float(temperature)
     half = 1.0 if prosper_compat else 0.5
@@ -239,17 +257,24 @@ def truncated_estep(X, components, *, model="bsc", prior, noise_std, n_preselect
             Xb = X[s:e]
             with blas_limits((e - s) * D * H):
                 yw = Xb @ W.T
-            yy = np.einsum("ij,ij->i", Xb, Xb)
-            cand[s:e] = preselect(_scores(model, yw.astype(np.float64), yy.astype(np.float64),
-                                          G, D, params, half), n_preselect)
+            yyb = yy[s:e]
+            cand[s:e] = preselect(_scores(model, yw.astype(np.float64, copy=False),
+                                          yyb.astype(np.float64, copy=False), G, D, params,
+                                          half), n_preselect)
             if model == "gsc":
-                dispatch("prosper_gsc_estep", yw, yy, G, cand[s:e], combos, log_odds,
+                dispatch("prosper_gsc_estep", yw, yyb, G, cand[s:e], combos, log_odds,
                          params["slab_mean"], params["slab_var"], sigma2, beta, half, const,
                          logz[s:e], es[s:e], esz[s:e], esz2[s:e], ecc[s:e], engine=engine)
             else:
                 bp = beta if anneal_prior else 1.0
-                dispatch("prosper_bsc_estep", yw, yy, G, cand[s:e], combos, log_odds, bp,
+                dispatch("prosper_bsc_estep", yw, yyb, G, cand[s:e], combos, log_odds, bp,
                          beta, sigma2, logz[s:e], es[s:e], ecc[s:e], engine=engine)
 
-    map_row_blocks(run, n, n_jobs)
-    return EStepResult(logz=logz, es=es, ecc=ecc, cand=cand, esz=esz, esz2=esz2)
+    if effective_n_jobs(n_jobs) > 1:
+        # one BLAS thread inside each worker: the workers already use the cores
+        with blas_limits(0):
+            map_row_blocks(run, n, n_jobs)
+    else:
+        map_row_blocks(run, n, n_jobs)
+    return EStepResult(logz=logz, es=es, ecc=ecc, cand=cand, esz=esz, esz2=esz2,
+                       engine=engine)

@@ -1,5 +1,6 @@
 """Conformance cases of the ``prosper`` kernels (truncated E-steps of BSC and GSC, and the
-M-step's sparse product ``prosper_xt_weighted``), merged
+M-step's sparse product ``prosper_xt_weighted`` and second moments
+``prosper_pair_moments``), merged
 into the CASES of ``test_kernel_conformance.py``: ``CASES = {op: (strategy, example, check)}``.
 
 Problems are drawn small (up to 6 samples, 6 components, 6 features), in float32 and
@@ -122,8 +123,37 @@ def _check_xt(op, case):
     _compare(outs, case["dtype"])
 
 
+@st.composite
+def _pair_problem(draw):
+    dtype = draw(st.sampled_from([np.float32, np.float64]))
+    n, H = draw(st.integers(1, 7)), draw(st.integers(1, 6))
+    Hp = draw(st.integers(1, H))
+    rng = np.random.default_rng(draw(st.integers(0, 2**31 - 1)))
+    cand = np.sort(np.argsort(rng.random((n, H)), axis=1)[:, :Hp], axis=1).astype(np.int64)
+    ecc = rng.random((n, Hp, Hp))
+    ecc = (ecc + ecc.transpose(0, 2, 1)).astype(dtype)
+    w = np.where(rng.random(n) < 0.7, 1.0, 0.0)  # N_cut weights
+    return dict(cand=cand, ecc=ecc, diag=rng.random((n, H)).astype(dtype), w=w, dtype=dtype)
+
+
+def _pair_example():
+    return dict(cand=np.array([[0, 2], [1, 2]], dtype=np.int64), ecc=np.ones((2, 2, 2)),
+                diag=np.full((2, 3), 0.5), w=np.array([1.0, 0.0]), dtype=np.float64)
+
+
+def _check_pair(op, case):
+    outs = {}
+    H = case["diag"].shape[1]
+    for engine in ("numpy", "numba"):
+        out = np.full((H, H), np.nan)
+        dispatch(op, case["cand"], case["ecc"], case["diag"], case["w"], out, engine=engine)
+        outs[engine] = out
+    np.testing.assert_allclose(outs["numba"], outs["numpy"], rtol=1e-12, atol=1e-12)
+
+
 CASES = {
     "prosper_bsc_estep": (_problem("bsc"), lambda: _example("bsc"), _check_bsc),
     "prosper_gsc_estep": (_problem("gsc"), lambda: _example("gsc"), _check_gsc),
     "prosper_xt_weighted": (_xt_problem(), _xt_example, _check_xt),
+    "prosper_pair_moments": (_pair_problem(), _pair_example, _check_pair),
 }

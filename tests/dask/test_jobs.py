@@ -19,7 +19,7 @@ from sparsopt.utils.parallel import cluster_backend_active, joblib_n_jobs  # noq
 @pytest.fixture(scope="module")
 def client():
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                      dashboard_address=None) as cluster, Client(cluster) as c:
+                      dashboard_address=":0") as cluster, Client(cluster) as c:
         yield c
 
 

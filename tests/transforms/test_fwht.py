@@ -187,6 +187,45 @@ def test_blocked_paths_and_threads(tiny_geometry, dtype, log_n):
                                       fwht(x[:1], normalize="ortho"))
 
 
+@pytest.mark.parametrize("dtype", (np.float32, np.float64, np.int64))
+def test_every_in_l1_length_at_default_geometry(dtype):
+    """Every length up to 2**13 at the default geometry: the fixed-stride radix-8 passes
+    (h = 8, 64, 512) and each radix-2 / radix-4 tail after them, in short-row batches
+    and as one row."""
+    rng = np.random.default_rng(7)
+    for log_n in range(14):
+        n = 2**log_n
+        x = (rng.standard_normal((5, n)) * 100).astype(dtype)
+        ref = fwht(x, engine="numpy")
+        got = fwht(x, engine="numba")
+        if dtype == np.int64:
+            np.testing.assert_array_equal(got, ref)
+            np.testing.assert_array_equal(fwht(x[:1], engine="numba"), ref[:1])
+        else:
+            np.testing.assert_allclose(got, ref, rtol=0, atol=_tol(x[0], n, dtype) * 10)
+
+
+@pytest.mark.parametrize("dtype", (np.float32, np.float64, np.int64))
+def test_blocks_of_eight_l1_sub_blocks_at_2_20(dtype, monkeypatch):
+    """2**20 (and 2**19) take 32 (16) blocks of 8 L1 sub-blocks and small column panels
+    (the tie-break of ``_geometry``); results equal the reference, threads included
+    (a row shared between two threads: blocks, then column panels)."""
+    monkeypatch.setattr(fwht_module, "_MIN_THREADED_BYTES", 0)
+    n = 2**20
+    x = (np.random.default_rng(5).standard_normal((1, n)) * 100).astype(dtype)
+    block, l1, width = nbwht._geometry(x)
+    assert block == 8 * l1 and n // block == 32
+    assert nbwht._geometry(x[:, : n // 2])[0] == block
+    ref = fwht(x, engine="numpy")
+    got = fwht(x)
+    if dtype == np.int64:
+        np.testing.assert_array_equal(got, ref)
+    else:
+        np.testing.assert_allclose(got, ref, rtol=0, atol=_tol(x, n, dtype))
+    np.testing.assert_array_equal(fwht(x, n_jobs=2), got)
+    np.testing.assert_array_equal(fwht(x[:, : n // 2]), fwht(x[:, : n // 2], n_jobs=2))
+
+
 @pytest.mark.parametrize("dtype", FLOATS)
 def test_threads_give_identical_results_at_default_geometry(dtype):
     x = np.random.default_rng(3).standard_normal((1, 2**18)).astype(dtype)

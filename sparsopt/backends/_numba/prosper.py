@@ -20,17 +20,142 @@ second moments ⟨s_i s_j⟩ between candidates ``i != j``; zero diagonal; the d
 
 Posteriors smaller than ``1e-30`` times the largest one of a data point are set to 0 (not
 left to underflow into subnormal numbers, which slow down every later product with them).
+
+The BSC kernel works on column blocks of 64 data points with the point index innermost,
+so that its loops over states vectorise, and takes its exponentials from ``_exp_cols``, a
+branch-free polynomial ``exp`` (within 2 ulp on the range used) that LLVM vectorises,
+where Numba's ``math.exp`` is a scalar call. The M-step's ``prosper_pair_moments`` sums
+the per-point second moments into the ``(H, H)`` matrix, ``prosper_xt_weighted`` forms
+``Xᵀ (w ⊙ ⟨s⟩)`` over the nonzero posteriors only.
 """
 
 import math
 
 import numpy as np
-from numba import njit
+from numba import njit, types
+from numba.extending import intrinsic
 
 from .._registry import register_kernel
 
 _opts = dict(cache=True, nogil=True)
 _LOG_CUT = math.log(1e-30)
+
+
+_LOG2E = 1.4426950408889634
+_LN2_HI = 6.93147180369123816490e-01  # 32 significant bits: k * _LN2_HI is exact for |k| < 2**20
+_LN2_LO = 1.90821492927058770002e-10
+_ROUND = 6755399441055744.0  # 1.5 * 2**52: v + _ROUND - _ROUND rounds v to an integer
+# 1/j!, j = 13..2: the degree-13 Taylor polynomial of e^r on |r| <= ln(2)/2 (truncation
+# error r^14/14! < 5e-18 relative)
+_P13, _P12, _P11, _P10, _P9, _P8, _P7, _P6, _P5, _P4, _P3, _P2 = (
+    1.0 / 6227020800.0, 1.0 / 479001600.0, 1.0 / 39916800.0, 1.0 / 3628800.0,
+    1.0 / 362880.0, 1.0 / 40320.0, 1.0 / 5040.0, 1.0 / 720.0, 1.0 / 120.0, 1.0 / 24.0,
+    1.0 / 6.0, 0.5)
+#: points per column block of the BSC kernel (its work buffers, ``(|K|, _COLS)``, stay in L2)
+_COLS = 64
+
+
+@intrinsic
+def _bits_as_float(typingctx, x):
+    """The float64 whose bit pattern is the int64 ``x`` (a bitcast, no conversion)."""
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], context.get_value_type(types.float64))
+    return types.float64(types.int64), codegen
+
+
+@intrinsic
+def _float_as_bits(typingctx, x):
+    """The int64 bit pattern of the float64 ``x``."""
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], context.get_value_type(types.int64))
+    return types.int64(types.float64), codegen
+
+
+@njit(cache=True, nogil=True, fastmath={"contract"})
+def _exp_cols(lj, mx, nt, nc, cut, out, tot):
+    """``out[t, i] = exp(lj[t, i] - mx[i])`` where ``lj[t, i] - mx[i] > cut`` (else 0) for
+    ``t < nt``, ``i < nc``; ``tot[i] = Σ_t out[t, i]``.
+
+    One branch-free loop over ``i`` that LLVM vectorises (Numba's ``math.exp`` is a
+    scalar call): Cody-Waite reduction ``v = k ln 2 + r``, ``k`` rounded by adding and
+    subtracting ``1.5·2^52`` (after which the low mantissa bits of the sum hold ``k``);
+    ``e^r`` by its Taylor polynomial; ``2^k`` by shifting ``k + 1023`` into the exponent
+    field (bitcasts). For ``cut <= v <= 0`` with ``cut > -1000`` (no under- or overflow)
+    the result is within 2 ulp of ``exp``. ``out`` must not overlap ``lj``.
+    """
+    for i in range(nc):
+        tot[i] = 0.0
+    for t in range(nt):
+        for i in range(nc):
+            v = lj[t, i] - mx[i]
+            keep = v > cut
+            v = max(v, cut)
+            kr = v * _LOG2E + _ROUND
+            k = kr - _ROUND
+            r = (v - k * _LN2_HI) - k * _LN2_LO   # exact up to the last bit of r
+            p = _P13 * r + _P12
+            p = p * r + _P11
+            p = p * r + _P10
+            p = p * r + _P9
+            p = p * r + _P8
+            p = p * r + _P7
+            p = p * r + _P6
+            p = p * r + _P5
+            p = p * r + _P4
+            p = p * r + _P3
+            p = p * r + _P2
+            p = p * r + 1.0
+            p = p * r + 1.0
+            # the low 12 bits of kr's pattern are k mod 4096 (-1022 <= k <= 0 here)
+            e = p * _bits_as_float((_float_as_bits(kr) + 1023) << 52)
+            e = e if keep else 0.0
+            out[t, i] = e
+            tot[i] += e
+
+
+@njit(cache=True, nogil=True, fastmath={"contract"})
+def _exp_row_terms(x, shift, cut, out):
+    """``out = exp(x - shift)`` where ``x - shift > cut``, else 0: :func:`_exp_cols` along
+    one row (vectorised over it)."""
+    for t in range(x.shape[0]):
+        v = x[t] - shift
+        keep = v > cut
+        v = max(v, cut)
+        kr = v * _LOG2E + _ROUND
+        k = kr - _ROUND
+        r = (v - k * _LN2_HI) - k * _LN2_LO
+        p = _P13 * r + _P12
+        p = p * r + _P11
+        p = p * r + _P10
+        p = p * r + _P9
+        p = p * r + _P8
+        p = p * r + _P7
+        p = p * r + _P6
+        p = p * r + _P5
+        p = p * r + _P4
+        p = p * r + _P3
+        p = p * r + _P2
+        p = p * r + 1.0
+        p = p * r + 1.0
+        e = p * _bits_as_float((_float_as_bits(kr) + 1023) << 52)
+        out[t] = e if keep else 0.0
+
+
+@njit(cache=True, nogil=True, fastmath={"reassoc", "nsz", "contract"})
+def _sum_reassoc(x):
+    """``sum(x)`` in any order (so that it vectorises)."""
+    tot = 0.0
+    for t in range(x.shape[0]):
+        tot += x[t]
+    return tot
+
+
+@njit(**_opts)
+def _exp_row(x, shift, cut, out):
+    """``out = exp(x - shift)`` (0 where ``x - shift <= cut``); returns ``sum(out)``.
+    ``out`` must not overlap ``x`` (LLVM would fall back to its scalar loop)."""
+    _exp_row_terms(x, shift, cut, out)
+    return _sum_reassoc(out)
 
 
 @njit(**_opts)
@@ -81,91 +206,131 @@ def prosper_bsc_estep(yw, yy, G, cand, combos, log_odds, beta_prior, beta_lik, s
     """Truncated BSC E-step over a block of data points (see the module docstring).
 
     The annealed log-joint of a state with support ``A`` is
-    ``beta_prior |A| log_odds - beta_lik ||y - W s||² / (2 sigma2)``. Per data point the
-    candidates' projections and ``H'×H'`` Gram block are gathered once; each support of
+    ``beta_prior |A| log_odds - beta_lik ||y - W s||² / (2 sigma2)``. Each support of
     size ``k >= 2`` extends its prefix by one unit ``u``, so its energy is the prefix's
-    plus ``G_uu - 2 yw_u + 2 Σ_{a∈prefix} G_au`` (``O(k)``, no allocation per state).
-    States whose posterior is flushed to 0 are skipped in the expectations.
+    plus ``G_uu - 2 yw_u + 2 Σ_{a∈prefix} G_au`` (``O(k)``).
+
+    The data points are processed in column blocks of ``_COLS``: every buffer is laid out
+    ``(state or candidate, point)``, so that each step (energies, max, exponentials,
+    sums of the expectations) is a loop over the points of the block that LLVM
+    vectorises, the state structure (``combos``) being the same for all points.
     """
     n, H = yw.shape
     Hp = cand.shape[1]
     M, gamma = combos.shape
     S = 1 + H + M
     parent, size = _combo_parents(combos)
-    lj = np.empty(S)
-    en = np.empty(M)         # ||y - W s||² - ||y||² of each support
-    ywc = np.empty(Hp)
-    Gc = np.empty((Hp, Hp))
+    C = _COLS
+    lj = np.empty((S, C))
+    pq = np.empty((S, C))
+    en = np.empty((max(M, 1), C))   # ||y - W s||² - ||y||² of each support
+    dg = np.empty((Hp, C))          # G_uu - 2 yw_u of each candidate
+    P2 = np.empty((Hp, Hp, C))      # 2 G_ab of each pair of candidates
+    sacc = np.empty((Hp, C))
+    pacc = np.empty((Hp, Hp, C))
+    mx = np.empty(C)
+    tot = np.empty(C)
+    y2 = np.empty(C)
     cz = beta_lik / (2.0 * sigma2)
     lp = beta_prior * log_odds
-    for i in range(n):
-        y2 = float(yy[i])
-        for a in range(Hp):
-            ua = cand[i, a]
-            ywc[a] = yw[i, ua]
-            for b in range(Hp):
-                Gc[a, b] = G[ua, cand[i, b]]
-        lj[0] = -cz * y2
-        mx = lj[0]
+    for i0 in range(0, n, C):
+        nc = min(C, n - i0)
+        for i in range(nc):
+            ii = i0 + i
+            y2[i] = yy[ii]
+            for a in range(Hp):
+                ua = cand[ii, a]
+                dg[a, i] = G[ua, ua] - 2.0 * yw[ii, ua]
+                for b in range(Hp):
+                    P2[a, b, i] = 2.0 * G[ua, cand[ii, b]]
+        for i in range(nc):
+            v = -cz * y2[i]
+            lj[0, i] = v
+            mx[i] = v
         for h in range(H):
-            v = lp - cz * (y2 - 2.0 * yw[i, h] + G[h, h])
-            lj[1 + h] = v
-            if v > mx:
-                mx = v
+            ghh = float(G[h, h])
+            for i in range(nc):
+                v = lp - cz * (y2[i] - 2.0 * yw[i0 + i, h] + ghh)
+                lj[1 + h, i] = v
+                mx[i] = max(mx[i], v)
         for m in range(M):
             k = size[m]
             u = combos[m, k - 1]
             p0 = combos[m, 0]
+            par = parent[m]
             if k == 2:
-                acc = Gc[p0, p0] - 2.0 * ywc[p0]
-            elif parent[m] >= 0:
-                acc = en[parent[m]]
+                for i in range(nc):
+                    en[m, i] = dg[p0, i] + dg[u, i] + P2[p0, u, i]
             else:
-                acc = 0.0
+                if par >= 0:
+                    for i in range(nc):
+                        en[m, i] = en[par, i] + dg[u, i]
+                else:  # rows not in state_combinations' order: the prefix from scratch
+                    for i in range(nc):
+                        en[m, i] = 0.0
+                    for a in range(k - 1):
+                        pa = combos[m, a]
+                        for i in range(nc):
+                            en[m, i] += dg[pa, i]
+                        for b in range(a):
+                            pb = combos[m, b]
+                            for i in range(nc):
+                                en[m, i] += P2[pa, pb, i]
+                    for i in range(nc):
+                        en[m, i] += dg[u, i]
                 for a in range(k - 1):
                     pa = combos[m, a]
-                    acc += Gc[pa, pa] - 2.0 * ywc[pa]
-                    for b in range(a):
-                        acc += 2.0 * Gc[pa, combos[m, b]]
-            acc += Gc[u, u] - 2.0 * ywc[u]
-            for a in range(k - 1):
-                acc += 2.0 * Gc[combos[m, a], u]
-            en[m] = acc
-            v = k * lp - cz * (y2 + acc)
-            lj[1 + H + m] = v
-            if v > mx:
-                mx = v
-        tot = 0.0
-        for t in range(S):
-            v = lj[t] - mx
-            # posteriors below 1e-30 of the largest are flushed to 0: they change nothing,
-            # and as subnormal numbers they would slow down the M-step's BLAS products
-            lj[t] = math.exp(v) if v > _LOG_CUT else 0.0
-            tot += lj[t]
-        logz[i] = mx + math.log(tot)
-        inv = 1.0 / tot
-        for h in range(H):
-            es[i, h] = lj[1 + h] * inv
+                    for i in range(nc):
+                        en[m, i] += P2[pa, u, i]
+            kl = k * lp
+            for i in range(nc):
+                v = kl - cz * (y2[i] + en[m, i])
+                lj[1 + H + m, i] = v
+                mx[i] = max(mx[i], v)
+        # posteriors below 1e-30 of the largest are flushed to 0: they change nothing,
+        # and as subnormal numbers they would slow down the M-step's BLAS products
+        _exp_cols(lj, mx, S, nc, _LOG_CUT, pq, tot)
         for a in range(Hp):
+            for i in range(nc):
+                sacc[a, i] = 0.0
             for b in range(Hp):
-                ecc[i, a, b] = 0.0
+                for i in range(nc):
+                    pacc[a, b, i] = 0.0
         for m in range(M):
-            q = lj[1 + H + m] * inv
-            if q == 0.0:
-                continue
-            k = size[m]
-            for a in range(k):
+            t = 1 + H + m
+            for a in range(size[m]):
                 pa = combos[m, a]
-                es[i, cand[i, pa]] += q
+                for i in range(nc):
+                    sacc[pa, i] += pq[t, i]
                 for b in range(a):
                     pb = combos[m, b]
-                    ecc[i, pa, pb] += q
-                    ecc[i, pb, pa] += q
+                    for i in range(nc):
+                        pacc[pa, pb, i] += pq[t, i]
+        for i in range(nc):
+            ii = i0 + i
+            logz[ii] = mx[i] + math.log(tot[i])
+            inv = 1.0 / tot[i]
+            for h in range(H):
+                es[ii, h] = pq[1 + h, i] * inv
+            for a in range(Hp):
+                es[ii, cand[ii, a]] += sacc[a, i] * inv
+                ecc[ii, a, a] = 0.0
+                for b in range(a):
+                    # one triangle is summed (positions in a support increase)
+                    v = (pacc[a, b, i] + pacc[b, a, i]) * inv
+                    ecc[ii, a, b] = v
+                    ecc[ii, b, a] = v
 
 
-@njit(**_opts)
+@njit(inline="always", **_opts)
 def _chol_inv(Lam, k, L, Linv, C):
-    """Cholesky ``Lam[:k,:k] = L Lᵀ``; ``C = Lam⁻¹``; returns ``log det Lam`` (or nan)."""
+    """Cholesky ``Lam[:k,:k] = L Lᵀ``; ``C = Lam⁻¹``; returns ``log det Lam`` (or nan).
+
+    Inlined into the kernel (a call per state with array arguments costs more than the
+    factorisation); ``log det`` is the log of the product of the pivots (one ``log``),
+    folded into a sum of logs if the product leaves ``[1e-280, 1e280]``.
+    """
+    prod = 1.0
     logdet = 0.0
     for j in range(k):
         d = Lam[j, j]
@@ -173,23 +338,26 @@ def _chol_inv(Lam, k, L, Linv, C):
             d -= L[j, p] * L[j, p]
         if d <= 0.0:
             return np.nan
+        prod *= d
+        if not 1e-280 < prod < 1e280:
+            logdet += math.log(prod)
+            prod = 1.0
         d = math.sqrt(d)
         L[j, j] = d
-        logdet += 2.0 * math.log(d)
+        Linv[j, j] = 1.0 / d
         for r in range(j + 1, k):
             v = Lam[r, j]
             for p in range(j):
                 v -= L[r, p] * L[j, p]
-            L[r, j] = v / d
+            L[r, j] = v * Linv[j, j]
     for j in range(k):  # Linv lower triangular
-        for r in range(k):
+        for r in range(j):
             Linv[r, j] = 0.0
-        Linv[j, j] = 1.0 / L[j, j]
         for r in range(j + 1, k):
             v = 0.0
             for p in range(j, r):
                 v -= L[r, p] * Linv[p, j]
-            Linv[r, j] = v / L[r, r]
+            Linv[r, j] = v * Linv[r, r]
     for a in range(k):  # C = Linvᵀ Linv
         for b in range(a + 1):
             v = 0.0
@@ -197,7 +365,7 @@ def _chol_inv(Lam, k, L, Linv, C):
                 v += Linv[p, a] * Linv[p, b]
             C[a, b] = v
             C[b, a] = v
-    return logdet
+    return logdet + math.log(prod)
 
 
 @register_kernel("prosper_gsc_estep", "numba")
@@ -218,6 +386,7 @@ def prosper_gsc_estep(yw, yy, G, cand, combos, log_odds, mu, psi2, sigma2, beta,
     S = 1 + H + M
     g1 = max(gamma, 1)
     lj = np.empty(S)
+    pq = np.empty(S)
     kap = np.zeros((S, g1))
     cov = np.zeros((S, g1, g1))
     units = np.empty(g1, dtype=np.int64)
@@ -225,6 +394,12 @@ def prosper_gsc_estep(yw, yy, G, cand, combos, log_odds, mu, psi2, sigma2, beta,
     L = np.zeros((g1, g1))
     Linv = np.zeros((g1, g1))
     bvec = np.empty(g1)
+    is2 = 1.0 / sigma2
+    lpsi_u = np.empty(H)
+    ipsi_u = np.empty(H)
+    for h in range(H):
+        lpsi_u[h] = math.log(psi2[h])
+        ipsi_u[h] = 1.0 / psi2[h]
     for i in range(n):
         y2 = float(yy[i])
         for t in range(S):
@@ -246,16 +421,16 @@ def prosper_gsc_estep(yw, yy, G, cand, combos, log_odds, mu, psi2, sigma2, beta,
             for a in range(k):
                 ua = units[a]
                 lo += log_odds[ua]
-                lpsi += math.log(psi2[ua])
+                lpsi += lpsi_u[ua]
                 r -= 2.0 * mu[ua] * yw[i, ua]
                 bv = yw[i, ua]
                 for b in range(k):
                     ub = units[b]
                     r += mu[ua] * G[ua, ub] * mu[ub]
                     bv -= G[ua, ub] * mu[ub]
-                    Lam[a, b] = G[ua, ub] / sigma2
-                Lam[a, a] += 1.0 / psi2[ua]
-                bvec[a] = bv / sigma2
+                    Lam[a, b] = G[ua, ub] * is2
+                Lam[a, a] += ipsi_u[ua]
+                bvec[a] = bv * is2
             ld = _chol_inv(Lam, k, L, Linv, cov[t])
             quad = r / sigma2
             for a in range(k):
@@ -272,13 +447,9 @@ def prosper_gsc_estep(yw, yy, G, cand, combos, log_odds, mu, psi2, sigma2, beta,
         for t in range(S):
             if lj[t] > mx:
                 mx = lj[t]
-        tot = 0.0
+        tot = _exp_row(lj, mx, _LOG_CUT, pq)
         for t in range(S):
-            v = lj[t] - mx
-            # posteriors below 1e-30 of the largest are flushed to 0: they change nothing,
-            # and as subnormal numbers they would slow down the M-step's BLAS products
-            lj[t] = math.exp(v) if v > _LOG_CUT else 0.0
-            tot += lj[t]
+            lj[t] = pq[t]
         logz[i] = mx + math.log(tot)
         for h in range(H):
             q = lj[1 + h] / tot
@@ -329,3 +500,26 @@ def prosper_xt_weighted(X, E, w, out):
             if v != 0.0:
                 for d in range(D):
                     out[h, d] += v * X[i, d]
+
+
+@register_kernel("prosper_pair_moments", "numba")
+@njit(**_opts)
+def prosper_pair_moments(cand, ecc, diag, w, out):
+    """``out = Σ_n w_n (scatter of ecc[n] at (cand[n], cand[n]) + diag(diag[n]))``, the
+    ``(H, H)`` weighted sum of the per-point second moments (rows with ``w_n = 0``
+    skipped)."""
+    n, Hp = cand.shape
+    H = out.shape[0]
+    for a in range(H):
+        for b in range(H):
+            out[a, b] = 0.0
+    for i in range(n):
+        wi = float(w[i])
+        if wi == 0.0:
+            continue
+        for h in range(H):
+            out[h, h] += wi * diag[i, h]
+        for a in range(Hp):
+            ua = cand[i, a]
+            for b in range(Hp):
+                out[ua, cand[i, b]] += wi * ecc[i, a, b]

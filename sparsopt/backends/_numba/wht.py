@@ -10,10 +10,14 @@ How it is fast (the NumPy reference makes one pass over memory per stage):
 
 * **Fused stages.** The first three stages (``h = 1, 2, 4``) are done on every
   8-element group in registers, written as a loop over groups with stride-8 loads
-  that LLVM turns into vector loads and shuffles; the next three (``h = 8 .. 32``) on
-  every 64-element group. Later stages go three at a time (radix-8 butterflies,
-  ``h, 2h, 4h``), then a radix-4 or radix-2 stage for what is left. Every inner loop
-  runs over slices (non-negative indices, no wrap-around test), so it vectorises.
+  that LLVM turns into vector loads and shuffles; the next ones three at a time
+  (radix-8 butterflies, ``h, 2h, 4h``), then a radix-4 or radix-2 stage for what is
+  left. Inside an L1 sub-block (``h = 8, 64, 512`` and the tails) the strides are
+  literals (``_bfly8(w, k, 64)`` inlined), so each pass is one loop over ``k`` with
+  constant offsets that vectorises without runtime overlap tests; measured 5-10 %
+  faster than the same passes over eight slices (28 overlap tests per call, which
+  is what the longer strides across L1 sub-blocks and blocks still use). Every inner
+  loop runs over slices (non-negative indices, no wrap-around test).
 * **Cache blocking.** A row is cut into blocks of ``block`` elements (<= 1 MiB, in L2);
   each block is transformed completely (itself in sub-blocks of ``l1`` elements,
   32 KiB, in L1: all stages that fit in L1 first, then the rest inside the block).
@@ -23,7 +27,21 @@ How it is fast (the NumPy reference makes one pass over memory per stage):
   radix-8 butterflies vectorised along the panel's rows. So a row of 2**24 floats is
   read from and written to memory twice. Every pass costs about the same whatever its
   radix (8, 4 or 2), so ``block`` is chosen per length for the fewest passes
-  (``_geometry``).
+  (``_geometry``, with two measured tie-breaks: float32 2**16 in L1 sub-blocks of
+  2**13; 2**19 and 2**20 in blocks of 8 L1 sub-blocks and 64 KiB panels).
+* **Where the time goes** (one thread, per 2**20 float64 values, hot in L1, measured
+  on the shared 2-core development machine): stages 1-3 0.34 ms (the assembly shows
+  ~25 shuffles per 32 values for the interleaved loads), each later radix-8 pass in
+  L1 ~0.12 ms (256-bit vectors: LLVM prefers them on this CPU and Numba has no
+  per-function override for 512-bit ones), a pass over a block in L2 ~0.18 ms;
+  ``np.copyto`` of 2**20 float64 from L3 ~0.59 ms. So even a row that fits in L1
+  (one read and one write of memory) costs ~1.4x a copy, and each pass in L2 adds
+  ~0.3x. Non-temporal stores, which would save the read-for-ownership of the last
+  pass, are not reachable from Numba. Tried and dropped (slower): radix-16 passes
+  (not vectorised over 16 slices; 16 streams 32 KiB apart also overfill the 12-way
+  L1), FMA with +-1 multipliers (for stages 1-3, and to spread the adds of a radix-8
+  pass over more ports), straight-line code for SLP (Numba runs no SLP vectoriser by
+  default), copying column panels to a contiguous scratch, two-level column passes.
 * **Threads** (``n_threads > 1``, kernels release the GIL): over rows when there are
   at least as many rows as threads; for fewer, longer rows, the blocks of a row are
   shared among the threads, then (after a barrier) its column panels.
@@ -48,6 +66,10 @@ BLOCK_BYTES = 1 << 20
 L1_BYTES = 1 << 15
 PANEL_BYTES = 1 << 12
 PANEL_MAX_BYTES = 1 << 20
+#: a block of 8 L1 sub-blocks is preferred (at equal passes) when the column stages
+#: are at most this many (32 blocks), with panels of PANEL_SMALL_BYTES (see _geometry)
+ONE_PASS_MAX_COL_STAGES = 5
+PANEL_SMALL_BYTES = 1 << 16
 #: at most this many blocks when the size allows (more cost extra in the column pass:
 #: 2**24 float64 in 512 blocks measured ~10-20% slower than in 256 with fewer passes)
 MAX_BLOCKS = 256
@@ -94,44 +116,137 @@ def _stages_123(v):
         v[j + 7] = c3 - c7
 
 
+@njit(inline="always", **_opts)
+def _bfly8(w, k, h):
+    """Three fused stages on ``w[k], w[k + h], ..., w[k + 7h]``. Every caller passes a
+    literal ``h``: after inlining, the eight offsets are constants, so the loop around
+    it vectorises with no runtime overlap test (the slices of ``_radix8`` need 28)."""
+    a0 = w[k]
+    a1 = w[k + h]
+    a2 = w[k + 2 * h]
+    a3 = w[k + 3 * h]
+    a4 = w[k + 4 * h]
+    a5 = w[k + 5 * h]
+    a6 = w[k + 6 * h]
+    a7 = w[k + 7 * h]
+    b0 = a0 + a1
+    b1 = a0 - a1
+    b2 = a2 + a3
+    b3 = a2 - a3
+    b4 = a4 + a5
+    b5 = a4 - a5
+    b6 = a6 + a7
+    b7 = a6 - a7
+    c0 = b0 + b2
+    c2 = b0 - b2
+    c1 = b1 + b3
+    c3 = b1 - b3
+    c4 = b4 + b6
+    c6 = b4 - b6
+    c5 = b5 + b7
+    c7 = b5 - b7
+    w[k] = c0 + c4
+    w[k + 4 * h] = c0 - c4
+    w[k + h] = c1 + c5
+    w[k + 5 * h] = c1 - c5
+    w[k + 2 * h] = c2 + c6
+    w[k + 6 * h] = c2 - c6
+    w[k + 3 * h] = c3 + c7
+    w[k + 7 * h] = c3 - c7
+
+
+@njit(inline="always", **_opts)
+def _bfly4(w, k, h):
+    """Two fused stages on ``w[k], w[k + h], w[k + 2h], w[k + 3h]`` (literal ``h``)."""
+    a0 = w[k]
+    a1 = w[k + h]
+    a2 = w[k + 2 * h]
+    a3 = w[k + 3 * h]
+    b0 = a0 + a1
+    b1 = a0 - a1
+    b2 = a2 + a3
+    b3 = a2 - a3
+    w[k] = b0 + b2
+    w[k + 2 * h] = b0 - b2
+    w[k + h] = b1 + b3
+    w[k + 3 * h] = b1 - b3
+
+
+@njit(inline="always", **_opts)
+def _bfly2(w, k, h):
+    """One stage on ``w[k], w[k + h]`` (literal ``h``)."""
+    a0 = w[k]
+    a1 = w[k + h]
+    w[k] = a0 + a1
+    w[k + h] = a0 - a1
+
+
 @njit(**_opts)
 def _stages_456(v):
     """Stages ``h = 8, 16, 32`` on every 64-group of ``v`` (``v.size % 64 == 0``)."""
     for i in range(0, v.size, 64):
         w = v[i:i + 64]
         for k in range(8):
-            a0 = w[k]
-            a1 = w[k + 8]
-            a2 = w[k + 16]
-            a3 = w[k + 24]
-            a4 = w[k + 32]
-            a5 = w[k + 40]
-            a6 = w[k + 48]
-            a7 = w[k + 56]
-            b0 = a0 + a1
-            b1 = a0 - a1
-            b2 = a2 + a3
-            b3 = a2 - a3
-            b4 = a4 + a5
-            b5 = a4 - a5
-            b6 = a6 + a7
-            b7 = a6 - a7
-            c0 = b0 + b2
-            c2 = b0 - b2
-            c1 = b1 + b3
-            c3 = b1 - b3
-            c4 = b4 + b6
-            c6 = b4 - b6
-            c5 = b5 + b7
-            c7 = b5 - b7
-            w[k] = c0 + c4
-            w[k + 32] = c0 - c4
-            w[k + 8] = c1 + c5
-            w[k + 40] = c1 - c5
-            w[k + 16] = c2 + c6
-            w[k + 48] = c2 - c6
-            w[k + 24] = c3 + c7
-            w[k + 56] = c3 - c7
+            _bfly8(w, k, 8)
+
+
+@njit(**_opts)
+def _stages_789(v):
+    """Stages ``h = 64, 128, 256`` on every 512-group of ``v``."""
+    for i in range(0, v.size, 512):
+        w = v[i:i + 512]
+        for k in range(64):
+            _bfly8(w, k, 64)
+
+
+@njit(**_opts)
+def _stages_10_12(v):
+    """Stages ``h = 512, 1024, 2048`` on every 4096-group of ``v``."""
+    for i in range(0, v.size, 4096):
+        w = v[i:i + 4096]
+        for k in range(512):
+            _bfly8(w, k, 512)
+
+
+@njit(**_opts)
+def _tail(v, h, m):
+    """The last one or two stages (``h`` and ``2h`` up to ``m / 2``, ``m`` = ``2h`` or
+    ``4h``) on every ``m``-group of ``v``, with literal strides for ``h`` = 8, 64, 512."""
+    if h == 8:
+        if m == 16:
+            for i in range(0, v.size, 16):
+                w = v[i:i + 16]
+                for k in range(8):
+                    _bfly2(w, k, 8)
+        else:
+            for i in range(0, v.size, 32):
+                w = v[i:i + 32]
+                for k in range(8):
+                    _bfly4(w, k, 8)
+    elif h == 64:
+        if m == 128:
+            for i in range(0, v.size, 128):
+                w = v[i:i + 128]
+                for k in range(64):
+                    _bfly2(w, k, 64)
+        else:
+            for i in range(0, v.size, 256):
+                w = v[i:i + 256]
+                for k in range(64):
+                    _bfly4(w, k, 64)
+    elif h == 512:
+        if m == 1024:
+            for i in range(0, v.size, 1024):
+                w = v[i:i + 1024]
+                for k in range(512):
+                    _bfly2(w, k, 512)
+        else:
+            for i in range(0, v.size, 2048):
+                w = v[i:i + 2048]
+                for k in range(512):
+                    _bfly4(w, k, 512)
+    else:
+        _stages(v, h, m)
 
 
 @njit(inline="always", **_opts)
@@ -220,15 +335,34 @@ def _stages(v, h, m):
 
 
 @njit(**_opts)
-def _small(v):
-    """The whole transform of a contiguous ``v`` that fits in L1."""
-    m = v.size
-    if m < 64:
+def _in_l1(v, m):
+    """All the stages of every ``m``-group of ``v`` (``m`` a power of two, a group fits
+    in L1): fixed-stride radix-8 passes, then a radix-4 or radix-2 tail."""
+    if m < 8:
         _stages(v, 1, m)
         return
     _stages_123(v)
-    _stages_456(v)
-    _stages(v, 64, m)
+    h = 8
+    if m >= 64:
+        _stages_456(v)
+        h = 64
+    if m >= 512:
+        _stages_789(v)
+        h = 512
+    if m >= 4096:
+        _stages_10_12(v)
+        h = 4096
+    if h < m:
+        if 4 * h < m:  # larger than an L1 sub-block: the generic slices
+            _stages(v, h, m)
+        else:
+            _tail(v, h, m)
+
+
+@njit(**_opts)
+def _small(v):
+    """The whole transform of a contiguous ``v`` that fits in L1."""
+    _in_l1(v, v.size)
 
 
 @njit(**_opts)
@@ -237,15 +371,7 @@ def _short_rows(flat, n, l1, scale, do_scale):
     back), transformed ``l1`` values at a time: short rows cost no per-row overhead."""
     for s in range(0, flat.size, l1):
         v = flat[s:s + l1]
-        if n >= 8:
-            _stages_123(v)
-            if n >= 64:
-                _stages_456(v)
-                _stages(v, 64, n)
-            else:
-                _stages(v, 8, n)
-        else:
-            _stages(v, 1, n)
+        _in_l1(v, n)
         if do_scale:
             _scale(v, scale)
 
@@ -355,9 +481,18 @@ def _geometry(x):
     # L1 sub-blocks of 2**(3k) elements: their stages are 4 full passes (3 + 3 + 3 + 3)
     l1 = 1 << (3 * (((L1_BYTES // size).bit_length() - 1) // 3))
     max_block = BLOCK_BYTES // size
-    if n <= max_block:
-        return max(n, 1), l1, PANEL_BYTES // size
     log_l1 = l1.bit_length() - 1
+    if n <= max_block:
+        # one block per row. A sub-block twice as long (when it still fits in
+        # L1_BYTES: float32) costs one more pass in L1 and saves one over the block in
+        # L2 when the stages above it come to 3k + 1 (float32 2**16: 16 x 2**12 with a
+        # radix-8 and a radix-2 pass in L2 -> 8 x 2**13 with one radix-8 pass; measured
+        # 3-4 % faster)
+        log_n = n.bit_length() - 1
+        if (n > 2 * l1 and 2 * l1 * size <= L1_BYTES
+                and _passes(log_n - log_l1 - 1) < _passes(log_n - log_l1)):
+            l1 *= 2
+        return max(n, 1), l1, PANEL_BYTES // size
     rest = n.bit_length() - 1 - log_l1  # stages above the L1 sub-blocks
     max_sb = (max_block.bit_length() - 1) - log_l1
     min_sb = min(max(1, rest - (MAX_BLOCKS.bit_length() - 1)), max_sb)
@@ -366,9 +501,23 @@ def _geometry(x):
         cost = _passes(s_b) + _passes(rest - s_b)
         if best is None or cost <= best[0]:
             best = (cost, s_b)
-    block = l1 << best[1]
+    s_b = best[1]
+    panel_bytes = PANEL_MAX_BYTES
+    if (min_sb <= 3 <= max_sb and 3 < rest <= 3 + ONE_PASS_MAX_COL_STAGES
+            and _passes(3) + _passes(rest - 3) == best[0]):
+        # equal passes, and a block of 8 L1 sub-blocks (one radix-8 pass in L2) leaves
+        # at most 32 blocks: measured 7-9 % faster than the largest block at 2**20
+        # (float64: 32 x 2**15 rather than 8 x 2**17; float32 alike) with panels of
+        # PANEL_SMALL_BYTES, which stay in L2 for the two column passes
+        s_b = 3
+        panel_bytes = PANEL_SMALL_BYTES
+    block = l1 << s_b
     n_blk = n // block
-    width = max(1, min(PANEL_BYTES, PANEL_MAX_BYTES // n_blk) // size)
+    # panel rows of 8 KiB rather than 4 for at most 16 blocks: float32 2**22 (16 blocks
+    # of 1 MiB) measured 4.1-4.8 ms against 7.8-8.5 ms while other processes loaded the
+    # memory, level (3.5 ms) when they did not; float64 2**18 and float32 2**21 level
+    row_bytes = 2 * PANEL_BYTES if n_blk <= 16 else PANEL_BYTES
+    width = max(1, min(row_bytes, panel_bytes // n_blk) // size)
     return block, l1, min(width, block)
 
 

@@ -92,3 +92,14 @@ def prosper_gsc_estep(yw, yy, G, cand, combos, log_odds, mu, psi2, sigma2, beta,
 @register_kernel("prosper_xt_weighted", "numpy")
 def prosper_xt_weighted(X, E, w, out):
     out[:] = np.einsum("nh,n,nd->hd", E, w, X)
+
+
+@register_kernel("prosper_pair_moments", "numpy")
+def prosper_pair_moments(cand, ecc, diag, w, out):
+    H = out.shape[0]
+    w = np.asarray(w, dtype=np.float64)
+    flat = (cand[:, :, None] * H + cand[:, None, :]).ravel()
+    vals = (ecc * w[:, None, None]).ravel()
+    full = np.bincount(flat, weights=vals, minlength=H * H).reshape(H, H)
+    full[np.diag_indices(H)] += w @ diag.astype(np.float64)
+    out[:] = full
