@@ -13,16 +13,17 @@ before timing (the data are already on the cluster, as when read from shared sto
 n_nonzero_coefs=5)``), in row blocks of ``--block`` patches:
 ``in-memory 1 thread`` (the reference: the whole array in one call, ``n_jobs=None``),
 ``in-memory n_jobs=2`` (threads over row blocks), ``dask 1 worker`` and ``dask 2 workers``
-(``LocalCluster(processes=True, threads_per_worker=1)`` with
-:class:`sparsopt.dask.SparsoptWorkerPlugin`; the codes are reduced on the workers to their
-number of non-zeros and their sum, which the table's quality column compares with the
-reference; no codes travel back).
+(:func:`sparsopt.dask.sparse_encode` on ``LocalCluster(processes=True,
+threads_per_worker=1)`` with :class:`sparsopt.dask.SparsoptWorkerPlugin`; the codes are
+reduced on the workers to their number of non-zeros and their sum, which the table's quality
+column compares with the reference; no codes travel back).
 
 (b) Streamed dictionary learning: ``MiniBatchDictionaryLearning(n_components=128,
 batch_size=256).partial_fit`` on each row block in turn. In memory: a loop over the NumPy
-blocks. On Dask: the blocks live on the workers; each one travels to the client, which runs
-``partial_fit`` (the model stays put; the fit is sequential by nature, so the workers only
-supply data). Quality: the relative reconstruction error of a held-out block with the final
+blocks. On Dask: :func:`sparsopt.dask.fit_incremental`: the blocks live on the
+workers; each one travels to the client, which runs ``partial_fit`` while the next block is
+fetched (the model stays put; the fit is sequential by nature, so the workers only supply
+data). Quality: the relative reconstruction error of a held-out block with the final
 dictionary (same numbers expected: identical blocks in the same order).
 
 Threads are pinned (``--threads``, default 1 here: one thread per worker process, the same for
@@ -69,10 +70,6 @@ def _summary(C):
     return np.array([np.count_nonzero(C), C.sum()])
 
 
-def _encode_summary(X, D, gram):
-    return _summary(_encode(X, D, gram))[None, :]
-
-
 def main():
     args = parse_args(__doc__.splitlines()[0], add_arguments=lambda p: (
         p.add_argument("--block", type=int, default=5000, help="rows per block"),
@@ -103,8 +100,7 @@ def main():
                      for i, r in enumerate(sizes)]
             Xd = c.persist(da.concatenate(parts))  # this cluster's client, not the default
             wait(Xd)
-            D_f, G_f = c.scatter(D, broadcast=True), c.scatter(G, broadcast=True)
-            clusters[w] = (lc, c, Xd, D_f, G_f)
+            clusters[w] = (lc, c, Xd, None, None)
         return clusters[w]
 
     # (a) encode ----------------------------------------------------------------------
@@ -116,12 +112,14 @@ def main():
 
     def enc_dask(w):
         def fn(_):
-            _, c, Xd, D_f, G_f = cluster(w)
-            # D and G are scattered futures: one copy per worker, not one per block
-            parts = Xd.map_blocks(_encode_summary, D_f, G_f, dtype=float,
-                                  chunks=((1,) * Xd.numblocks[0], (2,)))
-            s = c.compute(parts).result()
-            return np.array([s[:, 0].sum(), s[:, 1].sum()])
+            from sparsopt.dask import sparse_encode as dask_encode
+
+            _, c, Xd, _, _ = cluster(w)
+            with c.as_current():  # several clusters live at once: use this one's client
+                # the dictionary and its Gram are one graph task each, sent once per worker
+                codes = dask_encode(Xd, D, gram=G, solver="omp", n_nonzero_coefs=K)
+                s = c.compute(da.stack([da.count_nonzero(codes), codes.sum()])).result()
+            return np.asarray(s)
         return fn
 
     ref = enc_mem(None)
@@ -153,14 +151,11 @@ def main():
 
     def dl_dask(w):
         def fn(_):
+            from sparsopt.dask import fit_incremental
+
             _, c, Xd, _, _ = cluster(w)
-            est = new_model()
-            blocks = Xd.to_delayed().ravel()
-            futures = c.compute(list(blocks))  # already in memory there: this only ships
-            for f in futures:                  # blocks to the client, in order
-                est.partial_fit(f.result())
-                f.release()
-            return est
+            with c.as_current():  # blocks travel worker -> client, the next one prefetched
+                return fit_incremental(new_model(), Xd)
         return fn
 
     def q_dl(est, _):
