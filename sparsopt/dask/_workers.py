@@ -105,6 +105,9 @@ class SparsoptWorkerPlugin(WorkerPlugin):
         _STATE["info"] = {"threads": threads, "nthreads": int(worker.state.nthreads),
                           "warmup_s": warm_s}
 
+    def transition(self, key, start, finish, **kwargs):
+        """No-op: the plugin acts at ``setup`` and ``teardown`` only."""
+
     def teardown(self, worker):
         """Remove the caps (the worker is closing or the plugin is replaced)."""
         set_thread_limit(None)
