@@ -2,6 +2,8 @@
 LassoCV/ElasticNetCV, GridSearchCV over a sparsopt estimator, SinkhornTransport on many
 domains; plain joblib / scikit-learn code, equal to the sequential results."""
 
+import os
+
 import numpy as np
 import pytest
 
@@ -111,3 +113,28 @@ def test_fit_inside_a_dask_task_uses_one_thread(client):
     X, y = _data(seed=4)
     assert n == 1
     assert alpha == LassoCV(cv=3, n_alphas=5).fit(X, y).alpha_
+
+
+def _fit_or_die(Xs, Xt, marker):
+    """Kill this worker process the first time any task runs (the marker file says so)."""
+    try:
+        fd = os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+    except FileExistsError:
+        return _fit_domain(Xs, Xt)
+    os.close(fd)
+    os._exit(1)
+
+
+def test_worker_killed_mid_fits_is_retried(client, tmp_path):
+    """A worker dies while the joblib tasks run: Dask reruns its task, the results are right."""
+    rng = np.random.default_rng(5)
+    domains = [(rng.normal(size=(20, 2)), rng.normal(size=(20, 2)) + k) for k in range(4)]
+    marker = str(tmp_path / "killed")
+    with joblib.parallel_config(backend="dask"):
+        fitted = joblib.Parallel(n_jobs=-1)(joblib.delayed(_fit_or_die)(Xs, Xt, marker)
+                                            for Xs, Xt in domains)
+    assert os.path.exists(marker)  # a worker did die
+    for a, (Xs, Xt) in zip(fitted, domains):
+        np.testing.assert_allclose(a.coupling_, _fit_domain(Xs, Xt).coupling_, rtol=1e-12,
+                                   atol=1e-300)
+    client.wait_for_workers(2, timeout=60)
