@@ -19,6 +19,14 @@ Streaming:
 
 - :func:`fit_incremental` -- ``partial_fit`` block by block from a Dask array or
   dataframe, one block in memory at a time.
+
+Workers and many fits:
+
+- :class:`SparsoptWorkerPlugin` -- per-task BLAS / Numba / ``n_jobs`` thread caps on
+  every worker and warm Numba kernels; :func:`worker_thread_info` reports them.
+- Many fits (``LassoCV`` folds, ``GridSearchCV``, one ``SinkhornTransport`` per domain)
+  need no helper: plain joblib / scikit-learn code inside
+  ``joblib.parallel_config(backend="dask")``.
 """
 
 try:
@@ -50,3 +58,8 @@ __all__ = [
     "sparse_encode",
     "transform",
 ]
+
+# --- DASK-B: workers ready to compute (h/dask_jobs) ---
+from ._workers import SparsoptWorkerPlugin, worker_thread_info  # noqa: E402
+
+__all__ += ["SparsoptWorkerPlugin", "worker_thread_info"]

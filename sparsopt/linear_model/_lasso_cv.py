@@ -1,13 +1,13 @@
-"""LassoCV and ElasticNetCV: warm-started paths per fold (and l1_ratio), in threads."""
+"""LassoCV and ElasticNetCV: warm-started paths per fold (and l1_ratio), through joblib."""
 
 from __future__ import annotations
 
 import warnings
-from concurrent.futures import ThreadPoolExecutor
 from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
+from joblib import Parallel, delayed
 from sklearn import get_config
 from sklearn.base import _fit_context
 from sklearn.model_selection import check_cv
@@ -18,7 +18,7 @@ from sklearn.utils.metadata_routing import MetadataRouter, MethodMapping, proces
 from .._core.progress import progress
 from ..exceptions import ConvergenceWarning
 from ..solvers.glm.working_set_cd import alpha_max, working_set_cd_path
-from ..utils.parallel import effective_n_jobs
+from ..utils.parallel import effective_n_jobs, joblib_n_jobs
 from ._lasso import (
     _COMMON_CONSTRAINTS,
     _check_gram,
@@ -114,7 +114,7 @@ class _LinearModelCV(_GLMBase):
         name = type(self).__name__
         X, y, sample_weight = self._validate_xy(X, y, sample_weight)
         _check_gram(self.precompute, X, sample_weight, self.fit_intercept, name)
-        n_threads = effective_n_jobs(self.n_jobs)  # validates n_jobs
+        effective_n_jobs(self.n_jobs)  # validates n_jobs
         l1_ratios = self._l1_ratios()
         grids = self._grids(X, y, sample_weight, l1_ratios)
         split_params = self._split_params(sample_weight, params)
@@ -123,42 +123,21 @@ class _LinearModelCV(_GLMBase):
         y64 = y.astype(np.float64)
         kw = dict(_solver_kwargs(self), warn=False)
 
-        def run(job):
-            i_r, (train, test) = job
-            Xtr, Xte = Xr[train], Xr[test]
-            if sp.issparse(Xtr):
-                Xtr = Xtr.tocsc()
-            sw_tr = None if sample_weight is None else sample_weight[train]
-            pen = _en_penalty(self, float(grids[i_r][0]), float(l1_ratios[i_r]))
-            _, coefs, icpt, gaps, _ = working_set_cd_path(
-                Xtr, y[train], alphas=grids[i_r], penalty=pen,
-                sample_weight=sw_tr, fit_intercept=self.fit_intercept, **kw)
-            pred = np.asarray(safe_sparse_dot(Xte, coefs.astype(np.float64))) + icpt[None, :]
-            sq = (y64[test][:, None] - pred) ** 2
-            if sample_weight is None:
-                mse = sq.mean(axis=0)
-            else:  # scikit-learn's _path_residuals: weighted held-out MSE
-                mse = np.average(sq, weights=sample_weight[test], axis=0)
-            # a tiny slack: the solver computes ||y||^2 in the dtype of X
-            tol_s = self.tol * _weighted_tol_scale(y[train], sw_tr, self.fit_intercept)
-            bad = grids[i_r][gaps > tol_s * (1 + 1e-6) + 1e-300]
-            return mse, bad
-
         jobs = [(i_r, f) for i_r in range(l1_ratios.size) for f in folds]
-        n_threads = min(n_threads, len(jobs))
+        # joblib, so that joblib.parallel_config(backend="dask") sends the paths to a Dask
+        # cluster; threads by default (the kernels release the GIL). The arrays are
+        # arguments, not closure cells, so the Dask backend scatters them once.
+        n_workers = joblib_n_jobs(self.n_jobs)
+        tasks = (delayed(_fold_path)(self, Xr, y, y64, sample_weight, grids[i_r],
+                                     float(l1_ratios[i_r]), train, test, kw)
+                 for i_r, (train, test) in jobs)
         out = []
         # one unit of progress per (l1_ratio, fold) path of grids.shape[1] alphas
         with progress(len(jobs), f"{name} (paths of {grids.shape[1]} alphas)",
                       self.verbose) as bar:
-            if n_threads > 1:
-                with ThreadPoolExecutor(max_workers=n_threads) as pool:
-                    for o in pool.map(run, jobs):
-                        out.append(o)
-                        bar.update(1)
-            else:
-                for j in jobs:
-                    out.append(run(j))
-                    bar.update(1)
+            for o in _run_parallel(n_workers, tasks):
+                out.append(o)
+                bar.update(1)
         mse = np.array([o[0] for o in out]).reshape(l1_ratios.size, len(folds), -1)
         n_bad = sum(o[1].size for o in out)
         if n_bad:
@@ -193,6 +172,37 @@ class _LinearModelCV(_GLMBase):
         return self
 
 
+def _run_parallel(n_jobs, tasks):
+    """``joblib.Parallel(prefer="threads")`` over ``tasks``, results as they come in order."""
+    try:  # joblib >= 1.3: a generator, so the progress bar moves per path
+        par = Parallel(n_jobs=n_jobs, prefer="threads", return_as="generator")
+    except TypeError:  # pragma: no cover - joblib 1.2 (scikit-learn 1.6's floor)
+        par = Parallel(n_jobs=n_jobs, prefer="threads")
+    return par(tasks)
+
+
+def _fold_path(est, Xr, y, y64, sample_weight, grid, l1_ratio, train, test, kw):
+    """Held-out MSE along the path of one (l1_ratio, fold), and the unconverged alphas."""
+    Xtr, Xte = Xr[train], Xr[test]
+    if sp.issparse(Xtr):
+        Xtr = Xtr.tocsc()
+    sw_tr = None if sample_weight is None else sample_weight[train]
+    pen = _en_penalty(est, float(grid[0]), l1_ratio)
+    _, coefs, icpt, gaps, _ = working_set_cd_path(
+        Xtr, y[train], alphas=grid, penalty=pen,
+        sample_weight=sw_tr, fit_intercept=est.fit_intercept, **kw)
+    pred = np.asarray(safe_sparse_dot(Xte, coefs.astype(np.float64))) + icpt[None, :]
+    sq = (y64[test][:, None] - pred) ** 2
+    if sample_weight is None:
+        mse = sq.mean(axis=0)
+    else:  # scikit-learn's _path_residuals: weighted held-out MSE
+        mse = np.average(sq, weights=sample_weight[test], axis=0)
+    # a tiny slack: the solver computes ||y||^2 in the dtype of X
+    tol_s = est.tol * _weighted_tol_scale(y[train], sw_tr, est.fit_intercept)
+    bad = grid[gaps > tol_s * (1 + 1e-6) + 1e-300]
+    return mse, bad
+
+
 class LassoCV(_LinearModelCV):
     """Lasso with ``alpha`` chosen by cross-validation over a warm-started path.
 
@@ -200,8 +210,10 @@ class LassoCV(_LinearModelCV):
     smallest ``alpha`` giving ``w = 0`` on the whole data, with the sample weights) down to
     ``eps * alpha_max``. Each fold solves the path in decreasing ``alpha`` with warm starts
     (:func:`~sparsopt.solvers.glm.working_set_cd.working_set_cd_path`); folds run in parallel
-    threads (``n_jobs``; the kernels release the GIL). The model is then refit on all the data
-    at the ``alpha`` with the smallest mean held-out (weighted) mean squared error.
+    through joblib (threads by default, ``n_jobs``; the kernels release the GIL; inside
+    ``joblib.parallel_config(backend="dask")`` they run on the Dask cluster). The model is
+    then refit on all the data at the ``alpha`` with the smallest mean held-out (weighted)
+    mean squared error.
 
     Parameters
     ----------
@@ -229,7 +241,9 @@ default="auto"
         Show progress over the (fold) path fits (a tqdm bar when tqdm is installed, plain
         lines otherwise) and print the best alpha.
     n_jobs : int or None, default=None
-        Threads over folds.
+        Parallel fold paths through joblib (threads by default). ``None`` follows
+        ``joblib.parallel_config`` as in scikit-learn (one thread, or all Dask workers
+        under the Dask backend).
     positive : bool, default=False
         Non-negative coefficients.
     random_state : int, RandomState instance or None, default=None
@@ -362,9 +376,10 @@ class ElasticNetCV(_LinearModelCV):
     ``alpha_max / l1_ratio`` (the smallest ``alpha`` giving ``w = 0``) down to ``eps``
     times it. Every (fold, ``l1_ratio``) pair solves its path in decreasing ``alpha`` with
     warm starts (:func:`~sparsopt.solvers.glm.working_set_cd.working_set_cd_path`); the pairs run in
-    parallel threads (``n_jobs``). The model is refit on all the data at the pair with the
-    smallest mean held-out (weighted) mean squared error. Minimises, per fit, the objective
-    of :class:`ElasticNet`::
+    parallel through joblib (threads by default, ``n_jobs``; on the Dask cluster inside
+    ``joblib.parallel_config(backend="dask")``). The model is refit on all the data at the
+    pair with the smallest mean held-out (weighted) mean squared error. Minimises, per fit,
+    the objective of :class:`ElasticNet`::
 
         1 / (2 * n_samples) * ||y - Xw||^2_2 + alpha * l1_ratio * ||w||_1
         + 0.5 * alpha * (1 - l1_ratio) * ||w||^2_2
@@ -399,7 +414,8 @@ default="auto"
         Show progress over the (``l1_ratio``, fold) path fits (a tqdm bar when tqdm is
         installed, plain lines otherwise) and print the selected parameters.
     n_jobs : int or None, default=None
-        Threads over the (fold, ``l1_ratio``) pairs.
+        Parallel (fold, ``l1_ratio``) paths through joblib (threads by default). ``None``
+        follows ``joblib.parallel_config`` as in scikit-learn.
     positive : bool, default=False
         Non-negative coefficients.
     random_state : int, RandomState instance or None, default=None

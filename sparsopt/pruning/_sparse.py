@@ -7,6 +7,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..backends import dispatch
+from ..utils.parallel import sync_numba_threads
 from ._criteria import _check_layers, _check_like
 
 ACTIVATIONS = {"identity": 0, "relu": 1, "tanh": 2, "logistic": 3}
@@ -182,5 +183,6 @@ def sparse_network_forward(X, network, activation="relu", engine=None):
                          f"got {X.shape}.")
     if not np.isfinite(X).all():
         raise ValueError(f"{owner}: X contains NaN or infinity.")
+    sync_numba_threads()  # a prange kernel: follow the thread cap (Dask worker plugin)
     return dispatch("sparse_mlp_forward", X, network.dims, network.indptr, network.indices,
                     network.data, network.bias, ACTIVATIONS[activation], engine=engine)
