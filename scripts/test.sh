@@ -33,7 +33,11 @@ fi
 [ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
 . "$VENV/bin/activate"
 python -m pip install -q --disable-pip-version-check --upgrade pip
-python -m pip install -q --disable-pip-version-check ${PIP_CONSTRAINTS[@]+"${PIP_CONSTRAINTS[@]}"} -e ".[test]"
+# the main run also installs the dask extra, so tests/dask run on a LocalCluster; the floors
+# run stays without Dask (tests/dask skip there)
+EXTRAS=test,dask
+[ "$VENV" = .venv-floors ] && EXTRAS=test
+python -m pip install -q --disable-pip-version-check ${PIP_CONSTRAINTS[@]+"${PIP_CONSTRAINTS[@]}"} -e ".[$EXTRAS]"
 if [ "$VENV" = .venv-floors ]; then
     python -m sparsopt versions
 fi
