@@ -1,23 +1,5 @@
 """Conformance cases of the ``bcd`` kernels (merged into the CASES of
-``test_kernel_conformance.py``): ``@st.composite
-def _case_gather(draw):
-    A, cols, _, out = draw(_case_axpy())
-    return A, cols
-
-
-def _check_gather(op, case):
-    A, cols = case
-    res = {}
-    for e in ("numpy", "numba"):
-        out = np.full((A.shape[0], cols.size), np.nan)
-        dispatch(op, A.indptr, A.indices, A.data, cols, out, engine=e)
-        res[e] = out
-    expected = A.toarray().astype(np.float64)[:, cols]
-    np.testing.assert_array_equal(res["numpy"], expected)
-    np.testing.assert_array_equal(res["numba"], expected)
-
-
-CASES = {op: (strategy, example, check)}``.
+``test_kernel_conformance.py``): ``CASES = {op: (strategy, example, check)}``.
 
 ``bcd_nnqp`` works in float64 only (the solver's block solves are float64): random
 positive definite ``Q = M^T M + delta I`` (smallest eigenvalue >= delta >= 0.05), so the

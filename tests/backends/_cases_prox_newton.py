@@ -1,24 +1,5 @@
 """Conformance cases of the ``prox_newton`` kernels (merged into the CASES of
-``test_kernel_conformance.py``): ``@st.composite
-def _xt_dot_case(draw):
-    p = draw(st.integers(0, 8))
-    n = draw(st.integers(0, 12))
-    K = draw(st.integers(1, 4))
-    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
-    return rng.standard_normal((p, n)), rng.standard_normal((K, n))
-
-
-def _check_xt_dot(op, case):
-    XT, RT = case
-    out = {e: dispatch(op, XT, RT, np.full((XT.shape[0], RT.shape[0]), np.nan), engine=e)
-           for e in ("numpy", "numba")}
-    np.testing.assert_allclose(out["numba"], out["numpy"], rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(out["numba"], XT @ RT.T, rtol=1e-12, atol=1e-12)
-
-
-CASES = {
-    "pn_xt_dot": (_xt_dot_case(), lambda: (np.ones((3, 4)), np.arange(8.0).reshape(2, 4)),
-                  _check_xt_dot),op: (strategy, example, check)}``.
+``test_kernel_conformance.py``): ``CASES = {op: (strategy, example, check)}``.
 
 The four kernels (binary / multinomial quadratic models, dense / CSC matrices) run
 coordinate-descent epochs on the model of one proximal Newton step; they are float64
