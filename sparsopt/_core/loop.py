@@ -24,18 +24,22 @@ import warnings
 import numpy as np
 
 from .._config import get_config
+from ..backends._namespace import array_namespace
 from ..exceptions import ConvergenceWarning, NonFiniteIterateWarning
 from .result import SolverResult, SolverState
 
 
 def all_finite(x):
-    """Whether every entry of ``x`` (a NumPy or CuPy array, or a tuple of them) is finite."""
+    """Whether every entry of ``x`` (an array of any namespace, or a tuple of them) is finite.
+
+    One host synchronization for device arrays (a 0-D boolean), no transfer of ``x``.
+    """
     if isinstance(x, (tuple, list)):
         return all(all_finite(a) for a in x)
-    xp = np
-    if type(x).__module__.split(".")[0] == "cupy":  # pragma: no cover - GPU only
-        import cupy as xp
-    return bool(xp.isfinite(x).all())
+    if isinstance(x, np.ndarray):
+        return bool(np.isfinite(x).all())
+    xp = array_namespace(x)
+    return bool(xp.all(xp.isfinite(x)))
 
 
 def resolve_verbose(verbose):
@@ -86,7 +90,16 @@ def warn_nonfinite(solver, iteration, last_good_iter, stacklevel=3):
 def _copy(x):
     if isinstance(x, tuple):
         return tuple(_copy(a) for a in x)
-    return x.copy()
+    if isinstance(x, np.ndarray):
+        return x.copy()
+    return copy_array(x)
+
+
+def copy_array(x):
+    """A copy of ``x`` in its own namespace and on its device (``x.copy()`` for NumPy)."""
+    if isinstance(x, np.ndarray):
+        return x.copy()
+    return array_namespace(x).asarray(x, copy=True)
 
 
 class LoopMonitor:
@@ -322,7 +335,7 @@ def run_iterations(step, state, *, stop_crit, max_iter, tol, check_every=1, obje
                       criterion=criterion, hint=hint, x0=state.x)
     for it in range(1, mon.max_iter + 1):
         check = it % check_every == 0 or it == mon.max_iter
-        x_prev = state.x.copy() if check else None
+        x_prev = _copy(state.x) if check else None
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             # overflow is caught below by the finiteness guard, with one clear warning
             step(state, it)

@@ -21,13 +21,15 @@ _BACKEND_PACKAGES = {
     "cupy": "sparsopt.backends._cupy",
 }
 _KERNELS: dict[tuple[str, str], object] = {}
+#: ops whose NumPy reference is written against the array namespace (``array_api=True``)
+_GENERIC: set[str] = set()
 _LOADED: dict[str, bool] = {}
 _LOAD_ERRORS: dict[str, str] = {}
 _lock = threading.RLock()
 _CUPY_STATE: dict[str, object] = {}
 
 
-def register_kernel(op, backend):
+def register_kernel(op, backend, *, array_api=False):
     """Decorator registering ``func`` as the kernel of ``op`` on ``backend``.
 
     Parameters
@@ -36,6 +38,11 @@ def register_kernel(op, backend):
         Name of the numerical primitive, e.g. ``"prox_l1"``.
     backend : {"numpy", "numba", "cupy"}
         Backend the kernel runs on.
+    array_api : bool, default=False
+        Only for ``backend="numpy"``: the reference is written against the input's
+        array namespace (:func:`sparsopt.backends.array_namespace`), so it also runs on
+        CuPy, ``array_api_strict`` or PyTorch arrays. Dispatch uses it for such inputs
+        when no hand-written kernel of their library is registered.
 
     Returns
     -------
@@ -54,10 +61,15 @@ def register_kernel(op, backend):
     """
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}.")
+    if array_api and backend != "numpy":
+        raise ValueError("array_api=True marks a namespace-generic NumPy reference: "
+                         f"backend must be 'numpy', got {backend!r}.")
 
     def decorator(func):
         with _lock:
             _KERNELS[(op, backend)] = func
+            if array_api:
+                _GENERIC.add(op)
         return func
 
     return decorator
@@ -141,29 +153,72 @@ def get_namespace(x):
 
 
 def array_backend(*arrays):
-    """Return ``"cupy"`` or ``"numpy"`` from the arrays' types.
+    """Where the arrays live: ``"numpy"``, ``"cupy"`` or ``"array_api"``.
 
-    Non-array arguments (scalars, ``None``) are ignored.
+    ``"array_api"`` is any other library implementing the array API standard
+    (``array_api_strict``, PyTorch ...). Non-array arguments (scalars, ``None``) are
+    ignored; SciPy sparse matrices count as NumPy.
 
     Raises
     ------
     TypeError
-        If CuPy arrays are mixed with NumPy arrays.
+        If arrays of different libraries are mixed (e.g. CuPy with NumPy).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sparsopt.backends import array_backend
+    >>> array_backend(np.ones(2), 1.0, None)
+    'numpy'
     """
+    from ._namespace import _is_array, _is_host
+
     kinds = set()
     for a in arrays:
-        if a is None or isinstance(a, (int, float, complex, bool, str)):
+        if not _is_array(a):
             continue
-        if is_cupy_array(a):
-            kinds.add("cupy")
-        elif hasattr(a, "__array__") or hasattr(a, "shape"):
+        if _is_host(a):
             kinds.add("numpy")
+        elif is_cupy_array(a):
+            kinds.add("cupy")
+        else:
+            kinds.add(type(a).__module__.split(".")[0])
     if len(kinds) > 1:
+        if kinds == {"numpy", "cupy"}:
+            raise TypeError(
+                "Mixed CuPy and NumPy arrays were passed to one sparsopt call. Move all inputs "
+                "to the same device first (cupy.asarray(...) or cupy.asnumpy(...))."
+            )
         raise TypeError(
-            "Mixed CuPy and NumPy arrays were passed to one sparsopt call. Move all inputs "
-            "to the same device first (cupy.asarray(...) or cupy.asnumpy(...))."
+            f"Arrays from different libraries ({sorted(kinds)}) were passed to one sparsopt "
+            "call. Move all inputs to one library and device first."
         )
-    return kinds.pop() if kinds else "numpy"
+    if not kinds:
+        return "numpy"
+    kind = kinds.pop()
+    return kind if kind in ("numpy", "cupy") else "array_api"
+
+
+def is_array_api_kernel(op):
+    """Whether the NumPy reference of ``op`` is namespace-generic (``array_api=True``)."""
+    _load_backend("numpy")
+    return op in _GENERIC
+
+
+def array_api_kernels():
+    """Sorted op names whose NumPy reference runs on any array-API namespace.
+
+    These are the ops a CuPy (or ``array_api_strict``, PyTorch ...) array can reach
+    without a hand-written kernel of its library.
+
+    Examples
+    --------
+    >>> from sparsopt.backends import array_api_kernels
+    >>> "prox_l1" in array_api_kernels()
+    True
+    """
+    _load_backend("numpy")
+    return sorted(_GENERIC)
 
 
 def has_kernel(op, backend):
@@ -188,29 +243,58 @@ def resolve_backend(op, *arrays, engine=None):
     Returns
     -------
     backend : str
+        For NumPy inputs, ``"numba"`` when it has the op (``"auto"``), else ``"numpy"``.
+        For CuPy inputs, ``"cupy"`` when a CuPy kernel is registered, else ``"numpy"``
+        if the op's NumPy reference is namespace-generic (it then runs on the device).
+        For other array-API inputs (``array_api_strict``, PyTorch), ``"numpy"`` for
+        namespace-generic ops.
+
+    Raises
+    ------
+    NotImplementedError
+        Non-NumPy inputs to an op with neither a kernel of their library nor a
+        namespace-generic reference.
+    TypeError
+        An engine that cannot run on the inputs (``"numba"`` with device arrays,
+        ``"cupy"`` with NumPy arrays), or mixed libraries.
     """
     engine = engine or get_config()["engine"]
+    if engine != "auto" and engine not in BACKENDS:
+        raise ValueError(f"engine must be one of ('auto',) + {BACKENDS}, got {engine!r}.")
     where = array_backend(*arrays)
-    if engine == "auto":
-        if where == "cupy":
-            backend = "cupy"
-        else:
-            backend = "numba" if has_kernel(op, "numba") else "numpy"
-    elif engine in BACKENDS:
-        backend = engine
-        if where == "cupy" and engine != "cupy":
-            raise TypeError(
-                f"engine={engine!r} runs on the host but CuPy arrays were passed to {op!r}; "
-                "use engine='cupy' or 'auto', or move the data with cupy.asnumpy()."
-            )
-        if where == "numpy" and engine == "cupy":
+    if where == "numpy":
+        if engine == "auto":
+            return "numba" if has_kernel(op, "numba") else "numpy"
+        if engine == "cupy":
             raise TypeError(
                 f"engine='cupy' needs CuPy arrays but NumPy arrays were passed to {op!r}; "
                 "move the data with cupy.asarray() or use engine='auto'."
             )
-    else:
-        raise ValueError(f"engine must be one of ('auto',) + {BACKENDS}, got {engine!r}.")
-    return backend
+        return engine
+    # device or other array-API arrays: a hand-written kernel of their library, else the
+    # namespace-generic NumPy reference (which runs on them), never the host kernels
+    if engine == "numba":
+        raise TypeError(
+            f"engine='numba' runs on NumPy arrays but {where if where == 'cupy' else 'non-NumPy'} "
+            f"arrays were passed to {op!r}; use engine='auto' (or 'numpy' for the "
+            "namespace-generic reference), or convert the inputs to NumPy."
+        )
+    if where == "array_api" and engine == "cupy":
+        raise TypeError(
+            f"engine='cupy' needs CuPy arrays but other array-API arrays were passed to {op!r}; "
+            "use engine='auto'."
+        )
+    if where == "cupy" and engine in ("auto", "cupy") and has_kernel(op, "cupy"):
+        return "cupy"
+    if is_array_api_kernel(op):
+        return "numpy"
+    raise NotImplementedError(
+        f"Op {op!r} has no kernel for {where} arrays: no hand-written "
+        f"{'CuPy ' if where == 'cupy' else ''}kernel is registered and its NumPy reference "
+        "is NumPy-only (not array-API generic). Convert the inputs to NumPy (e.g. "
+        "cupy.asnumpy(...)) for this call. The ops that run on any array-API namespace are "
+        "listed by sparsopt.backends.array_api_kernels()."
+    )
 
 
 def get_kernel(op, backend):

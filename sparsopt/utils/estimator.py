@@ -40,6 +40,39 @@ def penalty_constraint():
     return [StrOptions(set(_NAMES) | set(_CONSTRAINTS)), Penalty]
 
 
+def array_api_dispatch_enabled():
+    """Whether scikit-learn's ``array_api_dispatch`` is on (``sklearn.config_context``)."""
+    from sklearn import get_config
+
+    return bool(get_config().get("array_api_dispatch", False))
+
+
+def _array_api_namespace_of(estimator, *arrays):
+    """The inputs' namespace when they are non-NumPy arrays under array API dispatch.
+
+    ``None`` for NumPy inputs, or when scikit-learn's ``array_api_dispatch`` is off (then
+    scikit-learn's own validation converts what it can, as for its own estimators).
+    Raises ``TypeError`` naming the estimator and the namespace when the estimator does
+    not support array API inputs (its ``array_api_support`` tag is False), instead of
+    failing later inside NumPy-only code.
+    """
+    from ..backends import array_namespace, is_host_array, namespace_name
+
+    arrs = [a for a in arrays if a is not None and hasattr(a, "shape")
+            and not is_host_array(a)]
+    if not arrs or not array_api_dispatch_enabled():
+        return None
+    xp = array_namespace(*arrs)
+    if not estimator.__sklearn_tags__().array_api_support:
+        raise TypeError(
+            f"{type(estimator).__name__} does not support {namespace_name(xp)} arrays: it "
+            "runs on NumPy arrays only. Pass NumPy arrays (e.g. cupy.asnumpy(X)), or use an "
+            "estimator that supports the array API (listed in the user guide, 'GPU and "
+            "array API')."
+        )
+    return xp
+
+
 class SparsoptEstimatorMixin:
     """Shared estimator plumbing: float-preserving validation, penalties, solver results.
 
@@ -82,7 +115,11 @@ class SparsoptEstimatorMixin:
         ``y`` (even ``None``) for supervised estimators so a missing target gets
         scikit-learn's standard error.
         """
-        kwargs.setdefault("dtype", list(FLOAT_DTYPES))
+        xp = _array_api_namespace_of(self, X, None if isinstance(y, str) else y)
+        if xp is None:
+            kwargs.setdefault("dtype", list(FLOAT_DTYPES))
+        else:  # scikit-learn's array API dispatch: the namespace's own float dtypes
+            kwargs.setdefault("dtype", [xp.float64, xp.float32])
         kwargs.setdefault("ensure_all_finite", True)
         if isinstance(y, str) and y == "no_validation":
             return validate_data(self, X, reset=reset, **kwargs)
@@ -134,4 +171,10 @@ class SparsoptEstimatorMixin:
         return tags
 
 
-__all__ = ["FLOAT_DTYPES", "SparsoptEstimatorMixin", "check_is_fitted", "penalty_constraint"]
+__all__ = [
+    "FLOAT_DTYPES",
+    "SparsoptEstimatorMixin",
+    "array_api_dispatch_enabled",
+    "check_is_fitted",
+    "penalty_constraint",
+]
