@@ -15,6 +15,24 @@ from functools import reduce
 import numpy as np
 from scipy.sparse.linalg import LinearOperator
 
+from ..backends import array_namespace, is_numpy_namespace, namespace_name
+
+
+def _host_only(name, *arrays):
+    """Refuse non-NumPy array-API arrays (CuPy ...): the operator is SciPy host code."""
+    flat = []
+    for a in arrays:
+        flat.extend(a if isinstance(a, (list, tuple)) else [a])
+    if all(isinstance(a, np.ndarray) for a in flat):  # the common case, no namespace lookup
+        return
+    xp = array_namespace(*flat)
+    if not is_numpy_namespace(xp):
+        raise TypeError(
+            f"{name} runs on NumPy arrays only (a SciPy LinearOperator), got "
+            f"{namespace_name(xp)} arrays; convert them first (sparsopt.backends.to_numpy, "
+            "cupy.asnumpy)."
+        )
+
 
 def kron_apply(factors, x):
     """Apply the Kronecker product of ``factors`` to ``x`` by mode products, without forming it.
@@ -37,6 +55,7 @@ def kron_apply(factors, x):
     >>> np.allclose(kron_apply([A1, A2], x), np.kron(A1, A2) @ x)
     True
     """
+    _host_only("kron_apply", list(factors), x)
     x = np.asarray(x)
     tail = x.shape[1:]
     dims = [f.shape[1] for f in factors]
@@ -101,6 +120,8 @@ class KroneckerOperator(LinearOperator):
     def __init__(self, factors):
         if isinstance(factors, np.ndarray) and factors.ndim == 2:
             factors = [factors]
+        elif not isinstance(factors, np.ndarray) and getattr(factors, "ndim", None) == 2:
+            factors = [factors]  # one non-NumPy 2-D array (refused below)
         try:
             factors = list(factors)
         except TypeError:
@@ -110,6 +131,7 @@ class KroneckerOperator(LinearOperator):
             ) from None
         if not factors:
             raise ValueError("KroneckerOperator: factors must hold at least one matrix.")
+        _host_only("KroneckerOperator", factors)
         arrs = []
         for i, f in enumerate(factors):
             a = np.asarray(f)

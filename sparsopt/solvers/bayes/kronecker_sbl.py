@@ -33,6 +33,7 @@ from ._common import (
     SBLPosterior,
     check_noise,
     check_targets,
+    host_only,
     initial_noise,
     noise_floor,
     noise_update,
@@ -90,6 +91,8 @@ def kronecker_posterior(factors, gammas, y, sigma2):
     >>> bool(np.allclose(post.mean, dense.mean) and np.allclose(post.sdiag, dense.sdiag))
     True
     """
+    host_only("kronecker_posterior", factors, gammas, y, hint="use sbl_posterior on the formed "
+              "dictionary (it follows its input's namespace)")
     AGs = [A_i * g_i for A_i, g_i in zip(factors, gammas)]
     Cs = [AG @ A_i.conj().T for AG, A_i in zip(AGs, factors)]
     if len(Cs) > 1 and all(C.shape == Cs[0].shape for C in Cs):
@@ -341,6 +344,9 @@ def kronecker_sbl(factors, y, *, solver="svd", coupling=None, noise_variance=Non
     >>> bool(np.sum((res.x - x) ** 2) / np.sum(x ** 2) < 1e-2)
     True
     """
+    host_only("kronecker_sbl", getattr(factors, "factors", factors), y, init,
+              hint="use sbl (the dense SBL solver, which follows its input's namespace) on "
+              "the formed dictionary")
     big = _max_factor_dim(factors)
     # hundreds of tiny eigh/svd/GEMM calls: threads only add overhead (and stall badly when
     # the cores are shared), so small factors run on one BLAS thread
