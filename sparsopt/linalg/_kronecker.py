@@ -25,7 +25,9 @@ def _host_only(name, *arrays):
         flat.extend(a if isinstance(a, (list, tuple)) else [a])
     if all(isinstance(a, np.ndarray) for a in flat):  # the common case, no namespace lookup
         return
-    xp = array_namespace(*flat)
+    from array_api_compat import is_array_api_obj
+
+    xp = array_namespace(*[a for a in flat if is_array_api_obj(a)])
     if not is_numpy_namespace(xp):
         raise TypeError(
             f"{name} runs on NumPy arrays only (a SciPy LinearOperator), got "

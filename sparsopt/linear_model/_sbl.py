@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from numbers import Integral, Real
 from types import SimpleNamespace
 
@@ -12,11 +13,21 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._core.loop import resolve_verbose
 from .._core.progress import progress
+from ..backends import (
+    array_namespace,
+    asarray_on,
+    device,
+    errstate,
+    is_host_array,
+    is_numpy_namespace,
+    namespace_name,
+    to_numpy,
+)
 from ..linalg import KroneckerOperator, kron_apply
-from ..solvers.bayes._common import gamma_update, initial_noise
+from ..solvers.bayes._common import gamma_update, host_only, initial_noise
 from ..solvers.bayes.kronecker_sbl import kronecker_sbl
 from ..solvers.bayes.sbl import sbl, sbl_posterior
-from ..utils.estimator import SparsoptEstimatorMixin
+from ..utils.estimator import SparsoptEstimatorMixin, array_api_dispatch_enabled
 
 __all__ = ["KroneckerSBL", "SBLRegressor"]
 
@@ -196,7 +207,10 @@ class SBLRegressor(SparsoptEstimatorMixin, RegressorMixin, BaseEstimator):
         -------
         self : SBLRegressor
         """
-        X, y = self._validate_input(X, y, ensure_min_samples=2)
+        X, y = self._validate_input(X, *_follow_X(X, y), ensure_min_samples=2)
+        xp = array_namespace(X, y)
+        if not is_numpy_namespace(xp):  # array API dispatch: CuPy, array_api_strict ...
+            return self._fit_xp(xp, X, y)
         dtype = X.dtype
         Xw = np.asarray(X, dtype=np.float64)
         yw = np.asarray(y, dtype=np.float64)
@@ -265,13 +279,123 @@ class SBLRegressor(SparsoptEstimatorMixin, RegressorMixin, BaseEstimator):
             Only with ``return_std``.
         """
         check_is_fitted(self)
+        _check_same_namespace(self, X, "predict")
         X = self._validate_input(X, reset=False)
+        xp = array_namespace(X, self.coef_)
+        if not is_numpy_namespace(xp):
+            return self._predict_xp(xp, X, return_std)
         y_mean = X @ self.coef_ + self.intercept_
         if not return_std:
             return y_mean
         Xa = (X - self.X_offset_)[:, self.active_].astype(np.float64)
         var = np.einsum("ij,jk,ik->i", Xa, self._cov_active, Xa) + self.noise_variance_
         return y_mean, np.sqrt(np.maximum(var, 0.0)).astype(X.dtype)
+
+
+    def _fit_xp(self, xp, X, y):
+        """:meth:`fit` on namespace arrays (scikit-learn's array API dispatch): the same
+        steps, every array in ``X``'s namespace and on its device (``intercept_``,
+        ``noise_variance_`` and ``alpha_`` are host floats, as on NumPy)."""
+        dtype = X.dtype
+        dev = device(X)
+        Xw = xp.astype(X, xp.float64)
+        yw = xp.astype(y, xp.float64)
+        n_samples, n_features = Xw.shape
+        if self.fit_intercept:
+            x_off = xp.mean(Xw, axis=0)
+            y_off = float(xp.mean(yw))
+            Xw = Xw - x_off
+            yw = yw - y_off
+        else:
+            x_off = xp.zeros(n_features, dtype=xp.float64, device=dev)
+            y_off = 0.0
+        track = _ARDTrackerXP(self, n_samples, n_features,
+                              initial_noise(yw[:, None], self.noise_variance), xp, dev)
+        verbose = resolve_verbose(self.verbose)
+        with progress(self.max_iter, type(self).__name__, verbose) as bar:
+            def callback(state):
+                track.update(state)
+                bar.update(state.iteration - bar.n, objective=state.objective)
+
+            res = sbl(Xw, yw, solver=self.solver, noise_variance=self.noise_variance,
+                      learn_noise=self.learn_noise, prune_rtol=self.prune_rtol,
+                      prune_atol=1.0 / self.threshold_lambda, max_iter=self.max_iter,
+                      tol=self.tol, stop=self.stop, alpha_1=self.alpha_1,
+                      alpha_2=self.alpha_2, lambda_1=self.lambda_1, lambda_2=self.lambda_2,
+                      callback=callback, verbose=int(verbose >= 2))
+            track.finish(res, Xw, yw)
+            if res.n_iter > bar.n:
+                bar.update(res.n_iter - bar.n)
+        info = res.info
+        gamma = info["gamma"]
+        self.coef_ = xp.astype(res.x, dtype)
+        self.gamma_ = xp.astype(gamma, dtype)
+        self.sigma_ = xp.astype(info["sigma_diag"], dtype)
+        self.noise_variance_ = float(info["noise_variance"])
+        self.alpha_ = 1.0 / self.noise_variance_
+        kept = gamma > 0
+        lam = xp.where(kept, 1.0 / xp.where(kept, gamma, 1.0), track.lambda_)
+        self.lambda_ = xp.astype(lam, dtype)
+        # host lists of floats, brought next to X once (scikit-learn's rule: every fitted
+        # array attribute in X's namespace)
+        self.scores_ = asarray_on(np.asarray(track.scores, dtype=np.float64), Xw)
+        self.active_ = info["active"]
+        self.intercept_ = float(y_off - float(xp.sum(x_off * xp.astype(self.coef_,
+                                                                        xp.float64))))
+        self.X_offset_ = xp.astype(x_off, dtype)
+        if info["n_active"]:  # posterior covariance of the kept weights, for return_std
+            idx = xp.nonzero(self.active_)[0]
+            cov = sbl_posterior(xp.take(Xw, idx, axis=1), yw[:, None], xp.take(gamma, idx),
+                                self.noise_variance_, full=True).cov
+        else:
+            cov = xp.zeros((0, 0), dtype=xp.float64, device=dev)
+        self._cov_active = cov
+        self._store_result(res)
+        self.objective_history_ = asarray_on(self.objective_history_, Xw)
+        return self
+
+    def _predict_xp(self, xp, X, return_std):
+        y_mean = X @ self.coef_ + self.intercept_
+        if not return_std:
+            return y_mean
+        idx = xp.nonzero(self.active_)[0]
+        Xa = xp.astype(xp.take(X - self.X_offset_, idx, axis=1), xp.float64)
+        var = xp.sum((Xa @ self._cov_active) * Xa, axis=1) + self.noise_variance_
+        return y_mean, xp.astype(xp.sqrt(xp.maximum(var, 0.0)), X.dtype)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.array_api_support = True
+        return tags
+
+
+def _follow_X(X, y):
+    """``(y,)`` moved to ``X``'s namespace and device under array API dispatch, when ``X``
+    is a non-NumPy array and ``y`` is not already there ("everything follows X", one
+    transfer before the fit)."""
+    if (not array_api_dispatch_enabled() or is_host_array(X) or not hasattr(X, "shape")
+            or not hasattr(y, "shape")):
+        return (y,)
+    xp = array_namespace(X)
+    same = type(y).__module__.split(".")[0] == type(X).__module__.split(".")[0]
+    if same and device(y) == device(X):
+        return (y,)
+    return (xp.asarray(to_numpy(y), device=device(X)),)
+
+
+def _check_same_namespace(est, X, method):
+    """Under array API dispatch, ``X`` must come from the namespace and device of the fit."""
+    if not array_api_dispatch_enabled() or not hasattr(X, "shape"):
+        return
+    ref = est.coef_
+    ns_x, ns_fit = namespace_name(array_namespace(X)), namespace_name(array_namespace(ref))
+    if ns_x == ns_fit and device(X) == device(ref):
+        return
+    raise ValueError(
+        f"Inputs passed to {type(est).__name__}.{method}() must use the same namespace and "
+        f"the same device as those passed to fit(): got {ns_x} arrays on {device(X)!r}, "
+        f"the model was fitted on {ns_fit} arrays on {device(ref)!r}. Move X first."
+    )
 
 
 def _progress_callback(bar):
@@ -344,6 +468,68 @@ class _ARDTracker:
             s += est.alpha_1 * np.log(alpha) - est.alpha_2 * alpha
             s += 0.5 * (logdet_sigma + n * np.log(alpha) + float(np.sum(np.log(lam))))
             s -= 0.5 * (alpha * float(info["rss"]) + float(np.sum(lam * coef ** 2)))
+        return s
+
+
+class _ARDTrackerXP(_ARDTracker):
+    """:class:`_ARDTracker` for namespace arrays: the same bookkeeping with ``xp`` (the
+    scores are host floats; ``lambda_`` and ``gamma`` stay in the namespace)."""
+
+    def __init__(self, est, n_samples, n_features, sigma2_init, xp, dev):
+        self.est = est
+        self.xp = xp
+        self.n_samples = n_samples
+        self.lambda_ = xp.ones(n_features, dtype=xp.float64, device=dev)
+        self.gamma = xp.ones(n_features, dtype=xp.float64, device=dev)
+        self.sigma2 = float(sigma2_init)
+        self.scores = []
+        self.n_seen = 0
+
+    def finish(self, res, X, y):
+        if res.info["stopped_by"] != "tol" or self.n_seen >= res.n_iter:
+            return
+        est, xp = self.est, self.xp
+        active = self.gamma > 0
+        idx = xp.nonzero(active)[0]
+        g_a = xp.take(self.gamma, idx)
+        post = sbl_posterior(xp.take(X, idx, axis=1), y[:, None], g_a, self.sigma2)
+        m = post.mean[:, 0]
+        upd = gamma_update(est.solver, m * m, post.sdiag, g_a, est.lambda_1, est.lambda_2)
+        pos = xp.clip(xp.cumulative_sum(xp.astype(active, xp.int64)) - 1, min=0)
+        unpruned = xp.where(active, xp.take(upd, pos), 0.0)
+        gamma = res.info["gamma"]
+        x = xp.where(active & (gamma != 0), xp.take(m, pos), 0.0)
+        info = dict(gamma=gamma, gamma_unpruned=unpruned, logdet=post.logdet, rss=post.rss,
+                    noise_variance=res.info["noise_variance"])
+        self.update(SimpleNamespace(x=x, info=info))
+
+    def update(self, state):
+        xp = self.xp
+        self.n_seen += 1
+        info = state.info
+        was_active = self.gamma > 0
+        gu = info["gamma_unpruned"]
+        inv = xp.where(gu > 0, 1.0 / xp.where(gu > 0, gu, 1.0), xp.inf)
+        self.lambda_ = xp.where(was_active, inv, self.lambda_)
+        if self.est.compute_score:
+            self.scores.append(self._score(state, was_active))
+        self.gamma = info["gamma"]
+        self.sigma2 = float(info["noise_variance"])
+
+    def _score(self, state, was_active):
+        est, info, xp = self.est, state.info, self.xp
+        lam = self.lambda_
+        alpha = 1.0 / float(info["noise_variance"])
+        n = self.n_samples
+        g_log = xp.where(was_active, xp.log(xp.where(was_active, self.gamma, 1.0)), 0.0)
+        logdet_sigma = n * math.log(self.sigma2) + float(xp.sum(g_log)) - float(info["logdet"])
+        coef = xp.reshape(xp.astype(state.x, xp.float64), (-1,))
+        with errstate(xp, divide="ignore", invalid="ignore", over="ignore"):
+            log_lam = xp.log(lam)
+            s = float(xp.sum(est.lambda_1 * log_lam - est.lambda_2 * lam))
+            s += est.alpha_1 * math.log(alpha) - est.alpha_2 * alpha
+            s += 0.5 * (logdet_sigma + n * math.log(alpha) + float(xp.sum(log_lam)))
+            s -= 0.5 * (alpha * float(info["rss"]) + float(xp.sum(lam * coef ** 2)))
         return s
 
 
@@ -485,6 +671,9 @@ class KroneckerSBL(SparsoptEstimatorMixin, RegressorMixin, BaseEstimator):
         -------
         self : KroneckerSBL
         """
+        host_only("KroneckerSBL", getattr(X, "factors", X), y, hint="SBLRegressor (which "
+                  "follows its input's namespace under array_api_dispatch) on the formed "
+                  "dictionary")
         op = _operator_or_none(X)
         if op is None and np.issubdtype(getattr(X, "dtype", np.float64), np.complexfloating):
             raise ValueError("Complex data not supported as a plain array by KroneckerSBL: "
@@ -537,6 +726,7 @@ class KroneckerSBL(SparsoptEstimatorMixin, RegressorMixin, BaseEstimator):
         y : ndarray of shape (n_samples,) or (n_samples, n_snapshots)
         """
         check_is_fitted(self)
+        host_only("KroneckerSBL", getattr(X, "factors", X))
         op = _operator_or_none(X)
         coef = self.coef_.T if self.coef_.ndim == 2 else self.coef_
         if op is None:

@@ -21,7 +21,11 @@ def host_only(owner, *arrays):
     The bit-packed helpers and SPRIGHT are host code (int64 bit tricks, Numba kernels,
     hashing); only the dense :func:`~sparsopt.transforms.fwht` follows its input's namespace.
     """
-    xp = array_namespace(*arrays)
+    if all(isinstance(a, np.ndarray) for a in arrays):
+        return
+    from array_api_compat import is_array_api_obj
+
+    xp = array_namespace(*[a for a in arrays if is_array_api_obj(a)])
     if not is_numpy_namespace(xp):
         raise TypeError(
             f"{owner} runs on NumPy arrays only (bit-packed host code), got "

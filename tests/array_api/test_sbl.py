@@ -160,3 +160,67 @@ def test_kronecker_is_host_only(xp_name):
         KroneckerOperator(F)
     with pytest.raises(TypeError, match="kron_apply runs on NumPy arrays only"):
         kron_apply(F, to_xp(np.ones(12), xp, dev))
+
+
+def _dispatch_context():
+    sklearn = pytest.importorskip("sklearn")
+    try:
+        with sklearn.config_context(array_api_dispatch=True):
+            pass
+    except Exception as exc:  # scikit-learn refuses dispatch without SCIPY_ARRAY_API=1
+        pytest.skip(f"scikit-learn's array_api_dispatch is unavailable: {exc}")
+    return sklearn.config_context(array_api_dispatch=True)
+
+
+@pytest.mark.parametrize("xp_name", NAMESPACES)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("params", [
+    {},
+    dict(solver="mackay", compute_score=True, lambda_1=1e-6, lambda_2=1e-6, alpha_1=1e-6,
+         alpha_2=1e-6),
+    dict(fit_intercept=False, compute_score=True, threshold_lambda=1e4, prune_rtol=0.0),
+], ids=["default", "mackay-score", "ard-rule"])
+def test_sbl_regressor_under_dispatch(xp_name, dtype, params):
+    from sparsopt.linear_model import SBLRegressor
+
+    ctx = _dispatch_context()
+    xp, dev = namespace(xp_name)
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((50, 20)).astype(dtype)
+    y = (X[:, 2] - 2 * X[:, 7] + 0.01 * rng.standard_normal(50)).astype(dtype)
+    e0 = SBLRegressor(**params).fit(X, y)
+    m0, s0 = e0.predict(X[:5], return_std=True)
+    with ctx:
+        e1 = SBLRegressor(**params).fit(to_xp(X, xp, dev), to_xp(y, xp, dev))
+        m1, s1 = e1.predict(to_xp(X[:5], xp, dev), return_std=True)
+        with pytest.raises(ValueError, match="same namespace"):
+            e1.predict(X[:5])
+    assert e1.n_iter_ == e0.n_iter_ and e1.converged_ == e0.converged_
+    tol = 1e-5 if dtype == np.float32 else 1e-9
+    for name in ("coef_", "gamma_", "sigma_", "lambda_", "active_", "X_offset_", "scores_",
+                 "objective_history_"):
+        got = getattr(e1, name)
+        assert_in_namespace(got, xp)
+        np.testing.assert_allclose(to_np(got), getattr(e0, name), rtol=tol, atol=1e-9,
+                                   err_msg=name)
+    assert to_np(e1.coef_).dtype == dtype
+    for a, b in ((m1, m0), (s1, s0)):
+        assert_in_namespace(a, xp)
+        assert to_np(a).dtype == dtype
+        np.testing.assert_allclose(to_np(a), b, rtol=tol, atol=tol)
+    assert e1.intercept_ == pytest.approx(float(e0.intercept_), rel=tol, abs=1e-9)
+    assert e1.noise_variance_ == pytest.approx(e0.noise_variance_, rel=1e-8)
+
+
+@pytest.mark.parametrize("xp_name", NAMESPACES)
+def test_kronecker_sbl_estimator_refuses_under_dispatch(xp_name):
+    from sparsopt.linear_model import KroneckerSBL
+
+    ctx = _dispatch_context()
+    xp, dev = namespace(xp_name)
+    X = to_xp(np.random.default_rng(0).standard_normal((20, 6)), xp, dev)
+    y = to_xp(np.ones(20), xp, dev)
+    with ctx, pytest.raises(TypeError, match="KroneckerSBL runs on NumPy arrays only"):
+        KroneckerSBL().fit(X, y)
+    with pytest.raises(TypeError, match="KroneckerSBL runs on NumPy arrays only"):
+        KroneckerSBL().fit([X], y)  # without dispatch too, factors included

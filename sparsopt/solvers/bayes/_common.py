@@ -52,7 +52,10 @@ def host_only(name, *arrays, hint=""):
     flat = []
     for a in arrays:
         flat.extend(a if isinstance(a, (list, tuple)) else [a])
-    xp = array_namespace(*flat)
+    from array_api_compat import is_array_api_obj
+
+    # only array-API arrays decide (DataFrames, lists ... are converted later as before)
+    xp = array_namespace(*[a for a in flat if is_array_api_obj(a)])
     if not is_numpy_namespace(xp):
         raise TypeError(
             f"{name} runs on NumPy arrays only, got {namespace_name(xp)} arrays; convert "
@@ -100,6 +103,9 @@ def initial_noise(Y, noise_variance):
     """The user's value, else the variance of the targets (scikit-learn's ARD start)."""
     if noise_variance is not None:
         return float(noise_variance)
+    if not isinstance(Y, np.ndarray):  # other namespaces (CuPy ...): the same with theirs
+        xp = array_namespace(Y)
+        return float(xp.mean(xp.abs(Y - xp.mean(Y, axis=0)) ** 2)) + _EPS
     return float(np.mean(np.abs(Y - Y.mean(axis=0)) ** 2)) + np.finfo(np.float64).eps
 
 

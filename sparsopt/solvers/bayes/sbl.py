@@ -87,9 +87,10 @@ def sbl_posterior(X, y, gamma, sigma2, *, gram=None, full=False):
     >>> post.mean.ravel(), post.sdiag, round(post.rss, 12)
     (array([0.5, 0.5]), array([0.5, 0.5]), 0.5)
     """
-    xp = array_namespace(X, y, gamma, gram)
-    if not is_numpy_namespace(xp):  # CuPy, array_api_strict ...: the same in their namespace
-        return _sbl_posterior_xp(xp, X, y, gamma, float(sigma2), gram, full)
+    if not (type(X) is np.ndarray and type(y) is np.ndarray):  # the loop's common case
+        xp = array_namespace(X, y, gamma, gram)
+        if not is_numpy_namespace(xp):  # CuPy, array_api_strict ...: the same there
+            return _sbl_posterior_xp(xp, X, y, gamma, float(sigma2), gram, full)
     A, Y = X, y
     M, N = A.shape
     if M < N:  # Woodbury: C = sigma^2 I + A Gamma A^H (M x M)
