@@ -133,6 +133,14 @@ class SBLRegressor(SparsoptEstimatorMixin, RegressorMixin, BaseEstimator):
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
 
+    Notes
+    -----
+    Supports array-API inputs (CuPy, ``array_api_strict`` ...) under
+    ``sklearn.config_context(array_api_dispatch=True)``: ``fit`` runs
+    :func:`~sparsopt.solvers.sbl` in ``X``'s namespace (``y`` is moved there), the fitted
+    array attributes live there, ``predict`` (with ``return_std``) returns arrays of it
+    and refuses ``X`` from another namespace or device.
+
     See Also
     --------
     KroneckerSBL : the same model on Kronecker-structured dictionaries.

@@ -78,6 +78,13 @@ def sbl_posterior(X, y, gamma, sigma2, *, gram=None, full=False):
         ``logdet`` ``log det(sigma^2 I + X Gamma X^H)``, ``rss`` ``||y - X mean||_F^2``
         and ``cov`` (N, N) or ``None``.
 
+    Notes
+    -----
+    Array-API inputs (CuPy, ``array_api_strict`` ...) are solved in their namespace with
+    the linalg extension (``cholesky``, ``inv`` of the factor, ``eigh`` for the
+    pseudo-inverse when the system is singular); ``mean``, ``sdiag`` and ``cov`` are
+    arrays of that namespace, ``logdet`` and ``rss`` host floats.
+
     Examples
     --------
     >>> import numpy as np
@@ -215,6 +222,17 @@ def sbl(X, y, *, solver="em", noise_variance=None, learn_noise=True, prune_rtol=
     NonFiniteIterateWarning
         When an iteration produced NaN or infinity: the result is the posterior of the last
         finite ``gamma`` and ``sigma^2``.
+
+    Notes
+    -----
+    ``X`` and ``y`` may be arrays of any array-API library (CuPy on a GPU,
+    ``array_api_strict`` ...): the whole loop (E-step, updates, pruning by masks and
+    gathers, noise update, stopping test) then runs in their namespace and on their
+    device, computing in float64 (complex128) as for NumPy, and ``x``, ``info["gamma"]``,
+    ``info["sigma_diag"]`` and ``info["active"]`` are arrays of that namespace (float32
+    input gives a float32 ``x``). Each iteration reads a few scalars back to the host
+    (the cost, the noise variance, the largest ``gamma``, the stopping value, the
+    active count); ``init`` may be host data or an array of the namespace.
 
     References
     ----------
