@@ -36,6 +36,14 @@ def _host_only(name, *arrays):
         )
 
 
+def _namespace(arrays):
+    """The namespace of non-NumPy array-API arrays among ``arrays``, else None."""
+    from array_api_compat import is_array_api_obj
+
+    xp = array_namespace(*[a for a in arrays if is_array_api_obj(a)])
+    return None if is_numpy_namespace(xp) else xp
+
+
 def kron_apply(factors, x):
     """Apply the Kronecker product of ``factors`` to ``x`` by mode products, without forming it.
 
@@ -57,7 +65,12 @@ def kron_apply(factors, x):
     >>> np.allclose(kron_apply([A1, A2], x), np.kron(A1, A2) @ x)
     True
     """
-    _host_only("kron_apply", list(factors), x)
+    if not (isinstance(x, np.ndarray) and all(isinstance(f, np.ndarray) for f in factors)):
+        xp = _namespace([*factors, x])
+        if xp is not None:  # CuPy, array_api_strict ...: the same mode products there
+            from ..solvers.bayes._kronecker_xp import kron_apply_xp
+
+            return kron_apply_xp(xp, list(factors), x)
     x = np.asarray(x)
     tail = x.shape[1:]
     dims = [f.shape[1] for f in factors]
