@@ -24,9 +24,9 @@ from ..backends import (
     to_numpy,
 )
 from ..linalg import KroneckerOperator, kron_apply
-from ..solvers.bayes._common import gamma_update, host_only, initial_noise
+from ..solvers.bayes._common import gamma_update, initial_noise
 from ..solvers.bayes.kronecker_sbl import kronecker_sbl
-from ..solvers.bayes.sbl import sbl, sbl_posterior
+from ..solvers.bayes.sbl import _dtypes_xp, sbl, sbl_posterior
 from ..utils.estimator import SparsoptEstimatorMixin, array_api_dispatch_enabled
 
 __all__ = ["KroneckerSBL", "SBLRegressor"]
@@ -679,11 +679,14 @@ class KroneckerSBL(SparsoptEstimatorMixin, RegressorMixin, BaseEstimator):
         -------
         self : KroneckerSBL
         """
-        host_only("KroneckerSBL", getattr(X, "factors", X), y, hint="SBLRegressor (which "
-                  "follows its input's namespace under array_api_dispatch) on the formed "
-                  "dictionary")
+        xp = _factors_namespace(X, y)
+        if xp is not None:  # CuPy, array_api_strict ... factors or array (array API dispatch)
+            return self._fit_xp(xp, X, y)
         op = _operator_or_none(X)
-        if op is None and np.issubdtype(getattr(X, "dtype", np.float64), np.complexfloating):
+        dt = getattr(X, "dtype", None)  # a NumPy dtype, or another library's (converted below)
+        cplx = np.issubdtype(dt, np.complexfloating) if isinstance(dt, np.dtype) else \
+            "complex" in str(dt)
+        if op is None and cplx:
             raise ValueError("Complex data not supported as a plain array by KroneckerSBL: "
                              "pass a KroneckerOperator (or a list of factors), e.g. "
                              "KroneckerOperator([X]).")
@@ -734,9 +737,16 @@ class KroneckerSBL(SparsoptEstimatorMixin, RegressorMixin, BaseEstimator):
         y : ndarray of shape (n_samples,) or (n_samples, n_snapshots)
         """
         check_is_fitted(self)
-        host_only("KroneckerSBL", getattr(X, "factors", X))
-        op = _operator_or_none(X)
         coef = self.coef_.T if self.coef_.ndim == 2 else self.coef_
+        if isinstance(X, (list, tuple)) and _factors_namespace(X, None) is not None:
+            n = math.prod(f.shape[1] for f in X)
+            if n != self.n_features_in_:
+                raise ValueError(f"KroneckerSBL: X has {n} columns, the model was fitted "
+                                 f"with {self.n_features_in_}.")
+            return kron_apply(list(X), coef)  # mode products in the factors' namespace
+        if not isinstance(X, (list, tuple, KroneckerOperator)):
+            _check_same_namespace(self, X, "predict")
+        op = _operator_or_none(X)
         if op is None:
             X = self._validate_input(X, reset=False)
             return X @ coef
@@ -745,8 +755,77 @@ class KroneckerSBL(SparsoptEstimatorMixin, RegressorMixin, BaseEstimator):
                              f"with {self.n_features_in_}.")
         return kron_apply(list(op.factors), coef)
 
+    def _fit_xp(self, xp, X, y):
+        """:meth:`fit` on namespace arrays: a list of factors (any time), or one 2-D array
+        under scikit-learn's array API dispatch; fitted arrays live in that namespace."""
+        if isinstance(X, (list, tuple)):
+            factors = list(X)
+            M = math.prod(f.shape[0] for f in factors)
+            if not hasattr(y, "shape") or y.ndim not in (1, 2) or y.shape[0] != M:
+                raise ValueError(
+                    f"KroneckerSBL: y must be an array of shape ({M},) or ({M}, "
+                    f"n_snapshots) for a dictionary with {M} rows, got "
+                    f"{getattr(y, 'shape', type(y).__name__)}.")
+            dtype = _dtypes_xp(xp, *([f.dtype for f in factors] + [y.dtype]))[0]
+            self.n_features_in_ = math.prod(f.shape[1] for f in factors)
+            if hasattr(self, "feature_names_in_"):
+                del self.feature_names_in_
+        else:
+            if xp.isdtype(X.dtype, "complex floating"):
+                raise ValueError("Complex data not supported as a plain array by KroneckerSBL: "
+                                 "pass a list of factors, e.g. [X].")
+            X, y = self._validate_input(X, *_follow_X(X, y), ensure_min_samples=2,
+                                        multi_output=True)
+            factors = [X]
+            dtype = X.dtype
+        verbose = resolve_verbose(self.verbose)
+        with progress(self.max_iter, type(self).__name__, verbose) as bar:
+            res = kronecker_sbl(
+                factors, y, solver=self.solver, coupling=self.coupling,
+                noise_variance=self.noise_variance, learn_noise=self.learn_noise,
+                prune_rtol=self.prune_rtol, prune_atol=self.prune_atol,
+                max_iter=self.max_iter, tol=self.tol, am_tol=self.am_tol,
+                am_max_iter=self.am_max_iter, verbose=int(verbose >= 2),
+                callback=_progress_callback(bar) if verbose else None)
+            if res.n_iter > bar.n:
+                bar.update(res.n_iter - bar.n)
+        x = res.x
+        if not xp.isdtype(x.dtype, "complex floating"):
+            x = xp.astype(x, dtype)
+        self.coef_ = x.T if x.ndim == 2 else x
+        info = res.info
+        real = xp.float32 if dtype in (xp.float32, xp.complex64) else xp.float64
+        self.gamma_ = xp.astype(info["gamma"], real)
+        self.gamma_factors_ = [xp.astype(g, real) for g in info["gamma_factors"]]
+        self.sigma_ = xp.astype(info["sigma_diag"], real)
+        self.noise_variance_ = float(info["noise_variance"])
+        self.factor_shapes_ = tuple(tuple(f.shape) for f in factors)
+        self._store_result(res)
+        self.objective_history_ = asarray_on(self.objective_history_, factors[0],
+                                             dtype=xp.float64)
+        return self
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
+        tags.array_api_support = True
         return tags
+
+
+def _factors_namespace(X, y):
+    """The namespace of non-NumPy array-API inputs of :class:`KroneckerSBL` (a list of
+    factors, or one 2-D array under array API dispatch), else None (the NumPy road;
+    a :class:`~sparsopt.linalg.KroneckerOperator` is NumPy-only)."""
+    from array_api_compat import is_array_api_obj
+
+    if isinstance(X, KroneckerOperator):
+        return None
+    listed = isinstance(X, (list, tuple))
+    arrays = [a for a in ([*X] if listed else [X]) if is_array_api_obj(a)]
+    if not arrays or all(isinstance(a, np.ndarray) for a in arrays):
+        return None
+    if not listed and not array_api_dispatch_enabled():
+        return None  # scikit-learn's own validation decides, as for its estimators
+    xp = array_namespace(*arrays, *([y] if listed and is_array_api_obj(y) else []))
+    return None if is_numpy_namespace(xp) else xp
 

@@ -287,14 +287,46 @@ def test_sbl_regressor_under_dispatch(xp_name, dtype, params):
 
 
 @pytest.mark.parametrize("xp_name", NAMESPACES)
-def test_kronecker_sbl_estimator_refuses_under_dispatch(xp_name):
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_kronecker_sbl_estimator(xp_name, dtype):
     from sparsopt.linear_model import KroneckerSBL
 
-    ctx = _dispatch_context()
     xp, dev = namespace(xp_name)
-    X = to_xp(np.random.default_rng(0).standard_normal((20, 6)), xp, dev)
-    y = to_xp(np.ones(20), xp, dev)
-    with ctx, pytest.raises(TypeError, match="KroneckerSBL runs on NumPy arrays only"):
-        KroneckerSBL().fit(X, y)
-    with pytest.raises(TypeError, match="KroneckerSBL runs on NumPy arrays only"):
-        KroneckerSBL().fit([X], y)  # without dispatch too, factors included
+    F, y = _kron_problem(L=2)
+    F = [f.astype(dtype) for f in F]
+    y = y.astype(dtype)
+    Fx = [to_xp(f, xp, dev) for f in F]
+    tol = 1e-5 if dtype == np.float32 else 1e-9
+
+    def same(e1, e0):
+        assert e1.n_iter_ == e0.n_iter_ and e1.n_features_in_ == e0.n_features_in_
+        for name in ("coef_", "gamma_", "sigma_", "objective_history_"):
+            got = getattr(e1, name)
+            assert_in_namespace(got, xp)
+            np.testing.assert_allclose(to_np(got), getattr(e0, name), rtol=tol, atol=1e-9,
+                                       err_msg=name)
+        assert to_np(e1.coef_).dtype == dtype
+        for a, b in zip(e1.gamma_factors_, e0.gamma_factors_):
+            assert_in_namespace(a, xp)
+            np.testing.assert_allclose(to_np(a), b, rtol=tol, atol=1e-9)
+        assert e1.factor_shapes_ == e0.factor_shapes_
+
+    # a list of factors: no dispatch needed (the factors are not validated by scikit-learn)
+    e0 = KroneckerSBL().fit(F, y)
+    e1 = KroneckerSBL().fit(Fx, to_xp(y, xp, dev))
+    same(e1, e0)
+    pred = e1.predict(Fx)
+    assert_in_namespace(pred, xp)
+    np.testing.assert_allclose(to_np(pred), e0.predict(F), rtol=tol, atol=tol)
+    # one plain 2-D array under array API dispatch
+    ctx = _dispatch_context()
+    A = np.kron(F[0], F[1])
+    e0 = KroneckerSBL(max_iter=100).fit(A, y[:, 0])
+    with ctx:
+        e1 = KroneckerSBL(max_iter=100).fit(to_xp(A, xp, dev), to_xp(y[:, 0], xp, dev))
+        pred = e1.predict(to_xp(A[:5], xp, dev))
+        with pytest.raises(ValueError, match="same namespace"):
+            e1.predict(A[:5])
+    same(e1, e0)
+    assert_in_namespace(pred, xp)
+    np.testing.assert_allclose(to_np(pred), e0.predict(A[:5]), rtol=tol, atol=tol)
