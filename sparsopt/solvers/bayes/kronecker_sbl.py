@@ -92,7 +92,7 @@ def kronecker_posterior(factors, gammas, y, sigma2):
     >>> bool(np.allclose(post.mean, dense.mean) and np.allclose(post.sdiag, dense.sdiag))
     True
     """
-    xp = _namespace_of(factors, y, *gammas)
+    xp = None if isinstance(y, np.ndarray) else _namespace_of(factors, y, *gammas)
     if xp is not None:  # CuPy, array_api_strict ...
         from ._kronecker_xp import kronecker_posterior_xp
 
