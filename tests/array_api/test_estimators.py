@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import sklearn
 
-from tests._array_api import namespace, to_xp
+from tests._array_api import array_api_dispatch, namespace, to_xp
 from tests.test_common import _default_instance, discover_estimators
 
 ESTIMATORS = discover_estimators()
@@ -31,7 +30,7 @@ def test_unsupported_estimator_refuses_clearly(cls):
     X = to_xp(rng.standard_normal((16, 8)), xp, dev)
     y = to_xp((np.arange(16) % 2).astype(np.float64), xp, dev)
     est = _default_instance(cls)
-    with sklearn.config_context(array_api_dispatch=True):
+    with array_api_dispatch():
         with pytest.raises(TypeError, match=f"{cls.__name__} does not support array_api_strict"):
             if est.__sklearn_tags__().target_tags.required:
                 est.fit(X, y)
