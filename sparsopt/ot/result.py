@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from .._core.result import SolverResult
+from ..backends import array_namespace
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -114,7 +115,9 @@ class OTResult(SolverResult):
         for r in results:
             keys.extend(k for k in r.info if k not in keys)
         info = {k: tuple(r.info.get(k) for r in results) for k in keys}
-        plan = np.stack([r.plan for r in results])
+        # plans and potentials stay in their namespace (the scalars are host values)
+        stack = array_namespace(results[0].plan).stack
+        plan = stack([r.plan for r in results])
         return cls(
             x=plan,
             plan=plan,
@@ -122,8 +125,8 @@ class OTResult(SolverResult):
             converged=np.array([bool(r.converged) for r in results]),
             stop_crit=np.array([r.stop_crit for r in results]),
             cost=np.array([r.cost for r in results]),
-            f=np.stack([r.f for r in results]),
-            g=np.stack([r.g for r in results]),
+            f=stack([r.f for r in results]),
+            g=stack([r.g for r in results]),
             marginal_error=np.array([r.marginal_error for r in results]),
             objective=np.array([r.objective for r in results]),
             reg=results[0].reg,
