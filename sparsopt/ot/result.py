@@ -24,6 +24,12 @@ class OTResult(SolverResult):
     ``converged``, ``cost``, ``objective`` become arrays), ``history`` holds one tuple
     per problem and each ``info`` value is a tuple with one entry per problem.
 
+    For inputs of another array-API library (CuPy, ...) ``x``/``plan``, ``f`` and ``g``
+    are arrays of that library, on its device (as are ``info["row_scaling"]`` and
+    ``info["col_scaling"]`` of :func:`sinkhorn_knopp_scaling`); the scalars (``cost``,
+    ``marginal_error``, ``objective``, ``stop_crit``...) and ``history`` are host
+    values. Use :func:`sparsopt.backends.to_numpy` for a NumPy copy.
+
     Attributes
     ----------
     x : ndarray of shape (n, m)

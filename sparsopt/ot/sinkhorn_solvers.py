@@ -203,6 +203,12 @@ def sinkhorn(a, b, M, reg, *, solver="log", tol=1e-9, max_iter=1000, eps_scaling
     maximum shift and a vectorised exponential; the row-marginal error of every
     iterate falls out of the row log-sum-exp at no cost.
 
+    Arrays of another array-API library (CuPy on a GPU, ...) are solved in their own
+    namespace and on their device, both solvers and ``eps_scaling`` included: the
+    plan and the potentials of the result are arrays of that library (the scalars are
+    host floats), and the loops only read the stopping values on the host. Give all
+    array inputs (``a``, ``b``, ``M``, ``init``) from the same library.
+
     References
     ----------
     .. [1] M. Cuturi, "Sinkhorn distances: lightspeed computation of optimal
@@ -287,6 +293,11 @@ def sinkhorn_unbalanced(a, b, M, reg, reg_m, *, tol=1e-9, max_iter=1000, init=No
     -----
     ConvergenceWarning
         Once per call, when ``tol`` is not reached within ``max_iter`` sweeps.
+
+    Notes
+    -----
+    Arrays of another array-API library (CuPy, ...) are solved in their namespace, as
+    in :func:`sinkhorn`.
 
     References
     ----------
@@ -400,6 +411,12 @@ def sinkhorn_knopp_scaling(K, *, a=None, b=None, tol=1e-12, max_iter=10000, init
         than ``tol`` (max-abs), with the deviation and the likely cause.
     NonFiniteIterateWarning
         When the scalings overflow: those of the last finite check are used.
+
+    Notes
+    -----
+    Arrays of another array-API library (CuPy, ...) are scaled in their namespace and
+    on their device (matrix-vector products only); ``result.x`` and the scalings are
+    then arrays of that library.
 
     References
     ----------

@@ -313,6 +313,15 @@ def sinkhorn_newton_sparse(a, b, M, reg, *, n_sinkhorn=20, density=None, tol=1e-
     variables. Rows or columns of ``Kt`` that underflow entirely (extreme warm starts)
     are swept in the log domain instead.
 
+    Arrays of another array-API library (CuPy on a GPU, ...) are solved in their
+    namespace and on their device: the sparsified Hessian is then a dense masked
+    matrix (zeros off the kept entries) and CG runs with dense matrix-vector products
+    (``O(nm)`` each instead of ``O(nnz)``, which a GPU absorbs), while NumPy arrays
+    keep the CSR matrix and the Numba kernels. Both select the same entries and solve
+    the same systems; their rounding differs, so near the tolerance the two runs may
+    take a Newton step more or less. The plan and potentials of the result are arrays
+    of the input's library.
+
     References
     ----------
     .. [1] X. Tang, M. Shavlovsky, H. Rahmanian, E. Tardini, K. K. Thekumparampil,
