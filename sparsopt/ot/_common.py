@@ -93,7 +93,7 @@ class Tracker:
 
 def init_potentials(init, a, b, reg, k, batched, owner, support=(None, None)):
     """Scaled potentials ``(u, v)``: from ``init`` ((f, g) or an OTResult), else log a, b."""
-    n, m = a.size, b.size
+    n, m = a.shape[0], b.shape[0]  # (1-D; ``.size`` is a method of torch tensors)
     xp = array_namespace(a, b)
     if init is None:
         # P0 = a b^T exp(-M / reg): iterates are then equivariant under splitting a
@@ -133,15 +133,15 @@ def init_potentials(init, a, b, reg, k, batched, owner, support=(None, None)):
 def _init_potentials_xp(f, g, a, b, reg, k, batched, owner, support, xp):
     """:func:`init_potentials` for a problem in a non-NumPy namespace (``support`` holds
     the boolean masks of :func:`reduce_support`); host potentials come over once."""
-    n, m = a.size, b.size
+    n, m = a.shape[0], b.shape[0]
     f = f if array_namespace(f) is xp else asarray_on(np.asarray(f, dtype=np.float64), a)
     g = g if array_namespace(g) is xp else asarray_on(np.asarray(g, dtype=np.float64), a)
     f, g = xp.astype(f, xp.float64), xp.astype(g, xp.float64)
     if batched:
         f, g = f[k, ...], g[k, ...]
     keep_r, keep_c = support
-    if (keep_r is not None and f.ndim == g.ndim == 1 and (f.size, g.size) != (n, m)
-            and (f.size, g.size) == (keep_r.size, keep_c.size)):
+    if (keep_r is not None and f.ndim == g.ndim == 1 and (f.shape[0], g.shape[0]) != (n, m)
+            and (f.shape[0], g.shape[0]) == (keep_r.shape[0], keep_c.shape[0])):
         f, g = f[keep_r], g[keep_c]  # potentials of the full problem: keep the support
     if tuple(f.shape) != (n,) or tuple(g.shape) != (m,):
         raise ValueError(f"{owner}: init potentials have shapes {tuple(f.shape)} and "

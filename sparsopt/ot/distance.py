@@ -79,9 +79,8 @@ def _cost_matrix_xp(Xs, Xt, metric, normalize, owner, xp):
     if normalize not in _NORMALIZE:
         raise ValueError(f"{owner}: normalize must be one of {_NORMALIZE}, got {normalize!r}.")
     if normalize == "median":
-        raise TypeError(f"{owner}: normalize='median' runs on NumPy arrays only (the "
-                        f"standard has no median); use normalize='max' for "
-                        f"{namespace_name(xp)} arrays.")
+        raise TypeError(f"{owner}: normalize='median' runs on NumPy arrays only; use "
+                        f"normalize='max' for {namespace_name(xp)} arrays.")
     Xs = xp.astype(check_array_xp(Xs, "Xs", owner, xp, ndim=2), xp.float64)
     Xt = xp.astype(check_array_xp(Xt, "Xt", owner, xp, ndim=2), xp.float64)
     if Xs.shape[1] != Xt.shape[1]:
@@ -91,17 +90,20 @@ def _cost_matrix_xp(Xs, Xt, metric, normalize, owner, xp):
     M = xp.clip(M, min=0.0)
     if metric == "euclidean":
         M = xp.sqrt(M)
-    scale = 1.0
-    if normalize == "max":
-        scale = float(xp.max(M))
-        scale = scale if scale > 0 else 1.0
-    return M / scale
+    return M / cost_scale(M, normalize)
 
 
 def cost_scale(M, normalize):
     """Factor :func:`cost_matrix` divides by: the max or median cost (1 if None or zero)."""
     if normalize is None:
         return 1.0
+    xp = array_namespace(M)
+    if not is_numpy_namespace(xp):
+        if normalize != "max":
+            raise TypeError(f"cost_scale: normalize={normalize!r} runs on NumPy arrays "
+                            f"only; use normalize='max' for {namespace_name(xp)} arrays.")
+        scale = float(xp.max(M))
+        return scale if scale > 0 else 1.0
     scale = float(M.max() if normalize == "max" else np.median(M))
     return scale if scale > 0 else 1.0
 

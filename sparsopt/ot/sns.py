@@ -43,11 +43,12 @@ def _threshold(kern, k):
     if k >= total:
         return 0.0
     vals = kern.sample(SAMPLE)
-    kk = min(vals.size, max(1, round(k * vals.size / total)))
+    size = vals.shape[0]
+    kk = min(size, max(1, round(k * size / total)))
     if isinstance(vals, np.ndarray):
-        return float(np.partition(vals, vals.size - kk)[vals.size - kk])
+        return float(np.partition(vals, size - kk)[size - kk])
     xp = array_namespace(vals)  # no partition in the standard: sort the sample
-    return float(xp.sort(vals)[vals.size - kk])
+    return float(xp.sort(vals)[size - kk])
 
 
 def _sweeps(kern, a, b, tol, n_sweeps, tracker, reg, start, stage, check_every=10):
