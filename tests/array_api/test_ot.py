@@ -210,15 +210,73 @@ def test_clear_errors(xp_name):
             sinkhorn(None, None, to_xp(M, xp, dev), 0.01, max_iter=3)
 
 
-def test_sinkhorn_transport_refuses_namespace_arrays(xp_name):
-    """SinkhornTransport is host-only: under array_api_dispatch the clear error fires."""
+def _dispatch_or_skip():
     if os.environ.get("SCIPY_ARRAY_API") != "1":
         pytest.skip("scikit-learn's array_api_dispatch needs SCIPY_ARRAY_API=1 set before "
                     "SciPy is imported")
     import sklearn
 
+    return sklearn.config_context(array_api_dispatch=True)
+
+
+_FITTED = ("coupling_", "cost_", "xs_", "xt_", "mu_s_", "mu_t_", "f_", "g_")
+
+
+@pytest.mark.parametrize("params", [
+    dict(reg_e=0.1),
+    dict(reg_e=0.05, solver="sinkhorn", norm="max", metric="euclidean"),
+    dict(reg_e=0.1, norm="log", out_of_sample_map="ferradans"),
+], ids=["sns", "sinkhorn-max", "ferradans-log"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_sinkhorn_transport_in_namespace(xp_name, params, dtype):
+    ctx = _dispatch_or_skip()
     xp, dev = namespace(xp_name)
-    X = to_xp(np.random.default_rng(0).normal(size=(12, 2)), xp, dev)
-    with sklearn.config_context(array_api_dispatch=True):
-        with pytest.raises(TypeError, match="SinkhornTransport"):
-            SinkhornTransport(reg_e=0.1).fit(X, Xt=X)
+    rng = np.random.default_rng(0)
+    Xs = rng.normal(size=(20, 3)).astype(dtype)
+    Xt = (rng.normal(size=(16, 3)) + 1.0).astype(dtype)
+    ys, yt = rng.integers(0, 3, 20), rng.integers(-1, 3, 16)
+    w = rng.random(20) + 0.1
+    X = lambda z: to_xp(z, xp, dev)  # noqa: E731
+    ref = SinkhornTransport(**params).fit(Xs, Xt=Xt, ys=ys, yt=yt, sample_weight=w)
+    Xnew = Xs[:6] + dtype(0.1)
+    with ctx:
+        est = SinkhornTransport(**params).fit(X(Xs), Xt=X(Xt), ys=X(ys), yt=X(yt),
+                                              sample_weight=X(w))
+        out = {"transform": est.transform(X(Xnew)),
+               "inverse_transform": est.inverse_transform(X(Xt[:5])),
+               "transform_labels": est.transform_labels(X(ys)),
+               "inverse_transform_labels": est.inverse_transform_labels(yt)}  # host labels
+    sns = params.get("solver", "sns") == "sns"
+    rtol = 1e-6 if (sns or dtype == np.float32) else 1e-9
+    # SNS potentials agree up to the constant (f + t, g - t) of the plan (see _close)
+    shift = float(np.mean(to_np(est.f_) - ref.f_)) if sns else 0.0
+    for name in _FITTED:
+        got = getattr(est, name)
+        assert_in_namespace(got, xp)
+        got = to_np(got) - {"f_": shift, "g_": -shift}.get(name, 0.0)
+        np.testing.assert_allclose(got, getattr(ref, name), rtol=rtol, atol=1e-8,
+                                   err_msg=name)
+    assert est.converged_ and (est.n_iter_ == ref.n_iter_ or sns)
+    refs = {"transform": ref.transform(Xnew), "inverse_transform": ref.inverse_transform(Xt[:5]),
+            "transform_labels": ref.transform_labels(ys),
+            "inverse_transform_labels": ref.inverse_transform_labels(yt)}
+    for name, got in out.items():
+        assert_in_namespace(got, xp)
+        got = to_np(got)
+        assert got.dtype == refs[name].dtype, name
+        np.testing.assert_allclose(got, refs[name], rtol=1e-5, atol=1e-6, err_msg=name)
+
+
+def test_sinkhorn_transport_clear_errors(xp_name):
+    ctx = _dispatch_or_skip()
+    xp, dev = namespace(xp_name)
+    X_np = np.random.default_rng(0).normal(size=(12, 2))
+    X = to_xp(X_np, xp, dev)
+    with ctx:
+        with pytest.raises(TypeError, match="metric='cityblock' runs on NumPy arrays only"):
+            SinkhornTransport(metric="cityblock").fit(X)
+        with pytest.raises(TypeError, match="norm='median' runs on NumPy arrays only"):
+            SinkhornTransport(norm="median").fit(X)
+        est = SinkhornTransport(reg_e=0.5).fit(X)
+        with pytest.raises(ValueError, match="same namespace"):
+            est.transform(X_np)
