@@ -14,7 +14,7 @@ import warnings
 import numpy as np
 import pytest
 
-from sparsopt.exceptions import ConvergenceWarning
+from sparsopt.exceptions import ConvergenceWarning, NonFiniteIterateWarning
 from sparsopt.ot import (
     OTResult,
     SinkhornTransport,
@@ -124,6 +124,20 @@ def test_sinkhorn_batch_zero_mass_warm_start_callback(xp_name):
     out = sinkhorn(X(a2), X(b2), X(M2), 0.05, callback=stop)
     assert seen == [10] and out.stopped_by == "callback" and not out.converged
     assert_in_namespace(out.plan, xp)
+
+
+def test_scaling_overflow_rolls_back_in_namespace(xp_name):
+    # the scalings overflow: the potentials of the last finite check, as with NumPy
+    xp, dev = namespace(xp_name)
+    M = np.array([[0.0, 0.55], [0.6, 0.7]])
+    with pytest.warns(NonFiniteIterateWarning):
+        ref = sinkhorn(None, None, M, 1 / 1200, solver="scaling")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # NumPy-backed array_api_strict
+        with pytest.warns(NonFiniteIterateWarning):
+            res = sinkhorn(None, None, to_xp(M, xp, dev), 1 / 1200, solver="scaling")
+    assert res.stopped_by == "nonfinite" and not res.converged
+    _close(res, ref, xp)
 
 
 def test_sinkhorn_unbalanced_and_knopp(xp_name):
