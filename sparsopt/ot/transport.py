@@ -134,8 +134,11 @@ def _follow(v, X, xp):
                             f"{namespace_name(xp)} arrays; got dtype {v.dtype}.")
         return asarray_on(v.astype(np.float64), X, dtype=xp.float64)
     if v_xp is not xp or device(v) != device(X):
-        from sklearn.utils._array_api import move_to
-
+        try:
+            from sklearn.utils._array_api import move_to
+        except ImportError:  # scikit-learn < 1.8
+            raise TypeError(f"SinkhornTransport: weights and labels must be arrays of the "
+                            f"library and device of X ({namespace_name(xp)}).") from None
         v = move_to(v, xp=xp, device=device(X))
     return v
 
