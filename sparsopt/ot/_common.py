@@ -12,6 +12,7 @@ from ..backends import (
     device,
     dispatch,
     errstate,
+    is_host_array,
     is_numpy_namespace,
 )
 from ..utils.parallel import effective_n_jobs
@@ -110,6 +111,11 @@ def init_potentials(init, a, b, reg, k, batched, owner, support=(None, None)):
                             f"(f, g) of potentials; got {type(init).__name__}.") from exc
     if not is_numpy_namespace(xp):
         return _init_potentials_xp(f, g, a, b, reg, k, batched, owner, support, xp)
+    if not all(is_host_array(p) or not hasattr(p, "shape") for p in (f, g)):
+        raise TypeError(f"{owner}: init holds potentials of {type(f).__module__} arrays "
+                        "but the problem is given as NumPy arrays; pass a, b and M from "
+                        "the same library as init (or convert init with "
+                        "sparsopt.backends.to_numpy).")
     f = np.asarray(f, dtype=np.float64)
     g = np.asarray(g, dtype=np.float64)
     if batched:

@@ -216,6 +216,9 @@ def test_clear_errors(xp_name):
         sinkhorn(None, None, to_xp(bad, xp, dev), 0.1)
     with pytest.raises(ValueError, match="different total masses"):
         sinkhorn(to_xp(a, xp, dev), to_xp(2 * b, xp, dev), to_xp(M, xp, dev), 0.1)
+    res = sinkhorn(None, None, to_xp(M, xp, dev), 0.1)
+    with pytest.raises(TypeError, match="same library as init"):
+        sinkhorn(None, None, M, 0.1, init=res)
     with pytest.raises(ValueError, match="negative mass"):
         sinkhorn(to_xp(-a, xp, dev), None, to_xp(M, xp, dev), 0.1)
     with warnings.catch_warnings():
