@@ -75,7 +75,7 @@ def _torch_device_unusable(check):
     return None
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _torch_device_error(dev):
     try:
         import torch
