@@ -8,7 +8,6 @@ Hessian and CG) stay in the input's namespace.
 
 from __future__ import annotations
 
-import os
 import warnings
 
 import numpy as np
@@ -25,7 +24,14 @@ from sparsopt.ot import (
     sinkhorn_unbalanced,
     wasserstein_distance,
 )
-from tests._array_api import NAMESPACES, assert_in_namespace, namespace, to_np, to_xp
+from tests._array_api import (
+    NAMESPACES,
+    array_api_dispatch,
+    assert_in_namespace,
+    namespace,
+    to_np,
+    to_xp,
+)
 
 pytestmark = pytest.mark.parametrize("xp_name", NAMESPACES)
 
@@ -227,15 +233,6 @@ def test_clear_errors(xp_name):
             sinkhorn(None, None, to_xp(M, xp, dev), 0.01, max_iter=3)
 
 
-def _dispatch_or_skip():
-    if os.environ.get("SCIPY_ARRAY_API") != "1":
-        pytest.skip("scikit-learn's array_api_dispatch needs SCIPY_ARRAY_API=1 set before "
-                    "SciPy is imported")
-    import sklearn
-
-    return sklearn.config_context(array_api_dispatch=True)
-
-
 _FITTED = ("coupling_", "cost_", "xs_", "xt_", "mu_s_", "mu_t_", "f_", "g_")
 
 
@@ -246,7 +243,7 @@ _FITTED = ("coupling_", "cost_", "xs_", "xt_", "mu_s_", "mu_t_", "f_", "g_")
 ], ids=["sns", "sinkhorn-max", "ferradans-log"])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_sinkhorn_transport_in_namespace(xp_name, params, dtype):
-    ctx = _dispatch_or_skip()
+    ctx = array_api_dispatch()
     xp, dev = namespace(xp_name)
     rng = np.random.default_rng(0)
     Xs = rng.normal(size=(20, 3)).astype(dtype)
@@ -285,7 +282,7 @@ def test_sinkhorn_transport_in_namespace(xp_name, params, dtype):
 
 
 def test_sinkhorn_transport_clear_errors(xp_name):
-    ctx = _dispatch_or_skip()
+    ctx = array_api_dispatch()
     xp, dev = namespace(xp_name)
     X_np = np.random.default_rng(0).normal(size=(12, 2))
     X = to_xp(X_np, xp, dev)
