@@ -28,6 +28,7 @@ from ..backends import (
     _kinds,
     array_namespace,
     asarray_on,
+    device,
     is_numpy_namespace,
     namespace_name,
 )
@@ -414,7 +415,15 @@ def fix_atoms(D, X, rng, spec, positive_dict):
 
 
 def svd_init(X, k):
-    """scikit-learn's initialisation: ``D = S V^T`` (padded with zeros), ``code = U``."""
+    """scikit-learn's initialisation: ``D = S V^T`` (padded with zeros), ``code = U``.
+
+    Arrays of other array-API namespaces: the standard's ``linalg.svd``, in their
+    namespace, with the signs of ``svd_flip`` (the largest entry of each column of ``U``
+    positive).
+    """
+    xp = array_namespace(X)
+    if not is_numpy_namespace(xp):
+        return _svd_init_array_api(xp, X, k)
     from scipy import linalg
     from sklearn.utils.extmath import svd_flip
 
@@ -428,6 +437,25 @@ def svd_init(X, k):
         U = np.hstack([U, np.zeros((U.shape[0], k - r), dtype=U.dtype)])
         D = np.vstack([D, np.zeros((k - r, D.shape[1]), dtype=D.dtype)])
     return (np.ascontiguousarray(D, dtype=X.dtype), np.ascontiguousarray(U, dtype=X.dtype))
+
+
+def _svd_init_array_api(xp, X, k):
+    U, S, Vt = xp.linalg.svd(X, full_matrices=False)
+    lead = xp.argmax(xp.abs(U), axis=0)
+    rows = xp.arange(U.shape[0], dtype=lead.dtype, device=device(X))
+    top = xp.sum(xp.where(rows[:, None] == lead[None, :], U, xp.zeros_like(U)), axis=0)
+    signs = xp.sign(top)
+    signs = xp.where(signs == 0, xp.ones_like(signs), signs)
+    U = U * signs[None, :]
+    D = S[:, None] * (Vt * signs[:, None])
+    r = D.shape[0]
+    if k <= r:
+        U, D = U[:, :k], D[:k, :]
+    else:
+        U = xp.concat([U, xp.zeros((U.shape[0], k - r), dtype=U.dtype, device=device(X))],
+                      axis=1)
+        D = xp.concat([D, xp.zeros((k - r, D.shape[1]), dtype=D.dtype, device=device(X))])
+    return xp.astype(D, X.dtype, copy=True), xp.astype(U, X.dtype, copy=True)
 
 
 # ----------------------------------------------------------------------------- estimators

@@ -234,7 +234,7 @@ def _minibatch_steps(X, starts, batch_size, D, A, Bt, step0, spec, positive_dict
     for start in starts:
         if max_steps is not None and done >= max_steps:
             break
-        Xb = X[start:start + batch_size]
+        Xb = X[start:min(start + batch_size, X.shape[0]), :]
         b = Xb.shape[0]
         step = step0 + done
         C, obj, w = _encode_batch(Xb, D, D @ D.T, spec, buf)
