@@ -167,9 +167,11 @@ def _resample_generic(xp, D, X, dead, rng, noise, positive):
     k, f = D.shape
     mask = _dead_mask(xp, dead, k, D)
     n_dead = int(xp.sum(xp.astype(mask, xp.int64)))  # one synchronisation
+    if n_dead == 0:  # the common case: no data-dependent nonzero
+        return xp.zeros(0, dtype=xp.int64, device=device(D))
     idx = xp.nonzero(mask)[0]
-    if n_dead == 0 or X is None or X.shape[0] == 0:
-        return idx[:0] if n_dead == 0 else idx
+    if X is None or X.shape[0] == 0:
+        return idx
     n = X.shape[0]
     f64 = xp.float64
     state = rng.get_state() if positive else None
