@@ -22,6 +22,15 @@ from ._sklearn_compat import (
 )
 
 
+def _where(X):
+    """``(namespace name, device)`` of ``X`` (``("numpy", "cpu")`` for host data)."""
+    if is_host_array(X) or not hasattr(X, "shape"):
+        return ("numpy", "cpu")
+    from ..backends import device, namespace_name
+
+    return (namespace_name(array_namespace(X)), str(device(X)))
+
+
 class SparseCoder(SparsoptEstimatorMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin,
                   BaseEstimator):
     """Encode signals as sparse combinations of the atoms of a fixed dictionary.
@@ -207,6 +216,7 @@ class SparseCoder(SparsoptEstimatorMixin, ClassNamePrefixFeaturesOutMixin, Trans
         self._spelling()
         X = self._validate_input(X)
         self._check_dictionary(X.shape[1])
+        self._fit_namespace = _where(X)
         return self
 
     def fit_transform(self, X, y=None):
@@ -227,6 +237,7 @@ class SparseCoder(SparsoptEstimatorMixin, ClassNamePrefixFeaturesOutMixin, Trans
         self._validate_params()
         X = self._validate_input(X)
         self._check_dictionary(X.shape[1])
+        self._fit_namespace = _where(X)
         codes, res = self._encode(X)
         if res is not None:
             self.n_iter_ = int(res.n_iter)
@@ -326,7 +337,8 @@ class SparseCoder(SparsoptEstimatorMixin, ClassNamePrefixFeaturesOutMixin, Trans
         codes : ndarray of shape (n_samples, n_components)
             (``2 n_components`` columns with ``split_sign``).
         """
-        return self._split(self.encode(X)[0])
+        self._check_same_namespace(X, "transform")
+        return self._split(self._encode_checked(X)[0])
 
     def encode(self, X):
         """Codes of ``X`` with this call's solver report (stateless).
@@ -344,6 +356,28 @@ class SparseCoder(SparsoptEstimatorMixin, ClassNamePrefixFeaturesOutMixin, Trans
             ``n_iter``, ``converged`` and ``info["objective_per_sample"]`` of this call
             (None for scikit-learn's ``transform_algorithm`` coders).
         """
+        self._check_same_namespace(X, "encode")
+        return self._encode_checked(X)
+
+    def _check_same_namespace(self, X, method):
+        """scikit-learn's rule under ``array_api_dispatch``: after a fit, the other
+        methods take inputs of the fit's namespace and device (stateless use, without
+        fit, takes any)."""
+        from sklearn import get_config
+
+        fitted = getattr(self, "_fit_namespace", None)
+        if fitted is None or not get_config()["array_api_dispatch"]:
+            return
+        now = _where(X)
+        if now != fitted:
+            raise ValueError(
+                f"Inputs passed to {type(self).__name__}.{method}() must use the same "
+                "namespace and the same device as those passed to fit(). Array namespace "
+                f"and device used during fit: {fitted}, in {method}: {now}. Fit again "
+                "on the new inputs (SparseCoder learns nothing) or move them."
+            )
+
+    def _encode_checked(self, X):
         self._validate_params()
         X = self._validate_input(X, reset=False)
         D = self.dictionary
@@ -430,7 +464,8 @@ class SparseCoder(SparsoptEstimatorMixin, ClassNamePrefixFeaturesOutMixin, Trans
         """Constructor parameters for scikit-learn's estimator checks (tests only)."""
         rng = np.random.default_rng(0)
         n_features = cls._CHECK_N_FEATURES.get(check_name, 3)
-        if check_name == "check_array_api_input":
+        if check_name.startswith("check_array_api"):
+            n_features = 10  # scikit-learn's make_classification(n_features=10)
             # a coder that runs in the namespace; the dictionary as a list so that it is
             # not taken for a fitted array attribute (it is a constructor parameter)
             return {"dictionary": rng.normal(size=(5, n_features)).tolist(),
