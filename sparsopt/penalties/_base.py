@@ -231,8 +231,10 @@ class Penalty(ParamsMixin):
             return xp.empty_like(x) if out is None else out
         if not self.is_separable and x.ndim == 0:
             raise ValueError(f"{type(self).__name__}: x must have at least one dimension.")
-        flat_shape = (-1,) if self.is_separable else (-1, shape[-1] if shape else 1)
-        flat = xp.reshape(x, flat_shape)
+        if self.is_separable or x.ndim == 2:  # elementwise kernels take any shape
+            flat = x
+        else:
+            flat = xp.reshape(x, (-1, shape[-1]))
         if out is not None and out.shape == flat.shape:
             self._prox(flat, step, engine, out)
             return out
