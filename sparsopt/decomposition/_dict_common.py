@@ -610,14 +610,15 @@ class BaseDictionaryLearning(SparsoptEstimatorMixin, ClassNamePrefixFeaturesOutM
         return split_codes(codes) if self.split_sign else codes
 
     def _transform_array_api(self, X, spec, xp):
-        """:meth:`transform` of non-NumPy arrays: the FISTA coders only."""
+        """:meth:`transform` of non-NumPy arrays: the coders that run in their namespace
+        (FISTA/ISTA, and scikit-learn's ``"threshold"``); the others raise ``TypeError``."""
         owner = type(self).__name__
         if isinstance(spec, dict):
-            raise TypeError(
-                f"{owner}.transform: transform_algorithm={spec['algorithm']!r} runs on NumPy "
-                f"arrays only, got {namespace_name(xp)} arrays; use "
-                "transform_algorithm='fista' (or transform_solver='fista'), or pass NumPy "
-                "arrays.")
+            codes = sk_encode(X, xp.astype(self.components_, X.dtype), spec["algorithm"],
+                              alpha=spec["alpha"], n_nonzero_coefs=spec["n_nonzero_coefs"],
+                              max_iter=spec["max_iter"], positive=spec["positive"],
+                              owner=f"{owner}.transform", name="transform_algorithm")
+            return self._split_array_api(codes, xp)
         check_array_api_coder(spec, X, f"{owner}.transform",
                               f"transform_solver={spec.solver!r}",
                               "transform_algorithm='fista' or transform_solver='fista'")
@@ -626,6 +627,9 @@ class BaseDictionaryLearning(SparsoptEstimatorMixin, ClassNamePrefixFeaturesOutM
                               solver=spec.solver, max_iter=spec.max_iter, tol=spec.tol,
                               positive=spec.positive, n_nonzero_coefs=spec.n_nonzero_coefs,
                               n_jobs=spec.n_jobs)
+        return self._split_array_api(codes, xp)
+
+    def _split_array_api(self, codes, xp):
         if self.split_sign:
             codes = xp.concat([xp.clip(codes, min=0.0), -xp.clip(codes, max=0.0)], axis=1)
         return codes

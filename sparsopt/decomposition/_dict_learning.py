@@ -115,7 +115,7 @@ def _batch_fit(X, k, spec, *, update, max_iter, tol, dict_init, code_init, posit
             D, dead = update_dict_mod(X, code, random_state=rng)
         else:
             dead = update_dict_ksvd(X, D, code, random_state=rng)
-        n_resampled += int(dead.size)
+        n_resampled += int(dead.shape[0])
         with errstate(xp, over="ignore", invalid="ignore"):
             per = objective_per_sample(X, code, D, spec)
             cost = float(np.sum(per)) if host else float(xp.sum(per))

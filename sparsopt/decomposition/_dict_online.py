@@ -246,7 +246,7 @@ def _minibatch_steps(X, starts, batch_size, D, A, Bt, step0, spec, positive_dict
             D_old[...] = D
         dead = bcd_sweep(D, A, Bt, Xb, positive_dict, spec.scale_invariant, rng, DEAD_TOL,
                            None, u)
-        n_res += dead.size
+        n_res += int(dead.shape[0])
         history.append(cost)
         done += 1
         if bar is not None:

@@ -246,6 +246,7 @@ def test_minibatch_estimator(xp_name, dtype, dispatch):
     assert est.score(Xx) == pytest.approx(ref.score(X), rel=tol)
 
 
+@pytest.mark.filterwarnings("ignore::sparsopt.exceptions.ConvergenceWarning")
 @pytest.mark.parametrize("xp_name", NAMESPACES)
 def test_minibatch_partial_fit_and_split_sign(xp_name, dispatch):
     xp, dev = namespace(xp_name)
@@ -321,6 +322,13 @@ def test_estimators_refuse_host_only_coders(xp_name, dispatch):
     est.set_params(transform_algorithm="lasso_cd")
     with pytest.raises(TypeError, match="transform_algorithm='lasso_cd'"):
         est.transform(Xx)
+    est.set_params(transform_algorithm="threshold")  # generic: soft thresholding of X D^T
+    codes = est.transform(Xx)
+    assert_in_namespace(codes, xp)
+    D = to_np(est.components_)
+    X = to_np(Xx)
+    expected = np.sign(X @ D.T) * np.maximum(np.abs(X @ D.T) - 1.0, 0.0)
+    np.testing.assert_allclose(to_np(codes), expected, rtol=1e-10, atol=1e-12)
     est.set_params(transform_algorithm=None, transform_solver="lars")
     with pytest.raises(TypeError, match="transform_solver='lars'.*transform_algorithm="
                                         "'fista'"):
