@@ -12,7 +12,6 @@ The estimator tests need scikit-learn's ``array_api_dispatch``, which needs
 
 from __future__ import annotations
 
-import os
 import warnings
 
 import numpy as np
@@ -32,7 +31,14 @@ from sparsopt.decomposition._dict_update import (
     update_dict_mod,
 )
 from sparsopt.exceptions import ConvergenceWarning
-from tests._array_api import NAMESPACES, assert_in_namespace, namespace, to_np, to_xp
+from tests._array_api import (
+    NAMESPACES,
+    array_api_dispatch,
+    assert_in_namespace,
+    namespace,
+    to_np,
+    to_xp,
+)
 
 DTYPES = [np.float64, np.float32]
 
@@ -205,12 +211,7 @@ def test_learning_functions_refuse_host_only_options(xp_name):
 # ----------------------------------------------------------------------------- estimators
 @pytest.fixture
 def dispatch():
-    if os.environ.get("SCIPY_ARRAY_API") != "1":
-        pytest.skip("scikit-learn's array_api_dispatch needs SCIPY_ARRAY_API=1 set before "
-                    "SciPy is imported")
-    import sklearn
-
-    with sklearn.config_context(array_api_dispatch=True):
+    with array_api_dispatch():
         yield
 
 
