@@ -373,6 +373,21 @@ def lse_cols(K, u):
     return out
 
 
+def log_sweeps(xp, K, u, v, loga, logb, a, tau_a, tau_b, n_iter, tol, rows, cols):
+    """The sweep loop of ``sinkhorn_log_iterations`` with the reductions ``rows(K, v)`` and
+    ``cols(K, u)`` passed in (CuPy kernels on a device; emulated ones in the tests)."""
+    err = float("inf")
+    for it in range(int(n_iter)):
+        lse = rows(K, v)
+        err = float(xp.sum(xp.abs(xp.exp(u + lse) - a)))
+        if err <= tol:
+            return it, err
+        u[...] = tau_a * (loga - lse)
+        lse_c = cols(K, u)
+        v[...] = tau_b * (logb - lse_c)
+    return int(n_iter), err
+
+
 def sinkhorn_log_iterations(K, u, v, loga, logb, a, tau_a, tau_b, n_iter, tol):
     """CuPy log-domain Sinkhorn sweeps (pending); same contract as the NumPy reference.
 
@@ -385,16 +400,10 @@ def sinkhorn_log_iterations(K, u, v, loga, logb, a, tau_a, tau_b, n_iter, tol):
         raise TypeError(f"sinkhorn_log_iterations (CuPy kernel): K must be float32 or float64, "
                         f"got {K.dtype}.")
     K = cp.ascontiguousarray(K)
-    err = float("inf")
-    for it in range(int(n_iter)):
-        lse = lse_rows(K, cp.ascontiguousarray(v, dtype=cp.float64))
-        err = float(cp.sum(cp.abs(cp.exp(u + lse) - a)))
-        if err <= tol:
-            return it, err
-        u[...] = tau_a * (loga - lse)
-        lse_c = lse_cols(K, cp.ascontiguousarray(u, dtype=cp.float64))
-        v[...] = tau_b * (logb - lse_c)
-    return int(n_iter), err
+    return log_sweeps(
+        cp, K, u, v, loga, logb, a, tau_a, tau_b, n_iter, tol,
+        lambda K_, v_: lse_rows(K_, cp.ascontiguousarray(v_, dtype=cp.float64)),
+        lambda K_, u_: lse_cols(K_, cp.ascontiguousarray(u_, dtype=cp.float64)))
 
 
 # ----------------------------------------------------------------------------- fwht
@@ -498,6 +507,27 @@ def fwht_plan(n, log_tile=FWHT_LOG_TILE):
     return plan
 
 
+def fwht_launches(n_rows, n, itemsize, log_tile=FWHT_LOG_TILE):
+    """Kernel launches of :func:`fwht_rows` on an ``(n_rows, n)`` array.
+
+    A list of ``(kind, grid, block, args, shared_bytes)``: ``kind`` in ``"tile"`` (args
+    ``(log_tile,)``), ``"radix4"``/``"radix2"`` (args ``(work items, lh)``). Host-side and
+    pure (the tests emulate these launches on the CPU).
+    """
+    total = n_rows * n
+    launches = []
+    for kind, arg in (fwht_plan(n, log_tile) if total else []):
+        if kind == "tile":
+            tile = 1 << arg
+            launches.append(("tile", total // tile, max(1, min(FWHT_THREADS, tile // 2)),
+                             (arg,), tile * itemsize))
+        else:
+            work = total // (4 if kind == "radix4" else 2)
+            blocks = int(min(-(-work // FWHT_THREADS), 2**31 - 1))
+            launches.append((kind, blocks, FWHT_THREADS, (work, arg), 0))
+    return launches
+
+
 def fwht_rows(x, scale=1, n_threads=1):
     """CuPy Walsh-Hadamard transform of the rows of ``x`` in place (pending).
 
@@ -510,23 +540,14 @@ def fwht_rows(x, scale=1, n_threads=1):
         raise ValueError("fwht_rows (CuPy kernel): x must be a C-contiguous 2-D array.")
     if x.dtype not in (cp.float32, cp.float64, cp.int64):
         raise TypeError(f"fwht_rows (CuPy kernel): float32, float64 or int64, got {x.dtype}.")
-    n_rows, n = x.shape
-    plan = fwht_plan(n) if n_rows else []
     ctype = _ctype(x.dtype)
     mod = _fwht_module()
-    total = x.size
-    for kind, arg in plan:
+    for kind, grid, block, args, shared in fwht_launches(*x.shape, x.itemsize):
+        fn = mod.get_function(f"so_fwht_{kind}<{ctype}>")
         if kind == "tile":
-            tile = 1 << arg
-            threads = max(1, min(FWHT_THREADS, tile // 2))
-            mod.get_function(f"so_fwht_tile<{ctype}>")(
-                (total // tile,), (threads,), (x, np.int32(arg)),
-                shared_mem=tile * x.itemsize)
+            fn((grid,), (block,), (x, np.int32(args[0])), shared_mem=shared)
         else:
-            work = total // (4 if kind == "radix4" else 2)
-            blocks = int(min(-(-work // FWHT_THREADS), 2**31 - 1))
-            mod.get_function(f"so_fwht_{kind}<{ctype}>")(
-                (blocks,), (FWHT_THREADS,), (x, np.int64(work), np.int32(arg)))
+            fn((grid,), (block,), (x, np.int64(args[0]), np.int32(args[1])))
     if scale != 1:
         x *= x.dtype.type(scale)
     return x
