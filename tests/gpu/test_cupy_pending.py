@@ -91,6 +91,7 @@ def test_pending_prox_on_device(cp, op, dtype):
         warnings.simplefilter("ignore", RuntimeWarning)
         ref = dispatch(op, x, *params, np.empty_like(x), engine="numpy")
     xd = cp.asarray(x)
+    params = tuple(cp.asarray(p) if isinstance(p, np.ndarray) else p for p in params)
     with _registered(op):
         out = cp.empty_like(xd)
         got = dispatch(op, xd, *params, out)
