@@ -38,6 +38,10 @@ if the call raises anything other than ``NotImplementedError``/``TypeError`` (wh
 function refuses that namespace: the case is SKIPPED with the message). Exit code: 0 (all ran
 or were skipped), 1 (a case failed), 3 (``--require-device`` and no usable CuPy device).
 
+``--pending`` registers the CuPy kernels of ``sparsopt/backends/_cupy/pending.py`` (written but
+not yet verified on a device, absent from the dispatch) before timing, so that the device side
+uses them where the public function reaches their op through the dispatch.
+
 ``--namespace array_api_strict`` is a DRY RUN on the CPU: the same code path, with
 ``array_api_strict`` arrays on its fake ``device1`` in place of CuPy (they refuse any conversion
 to NumPy), at tiny sizes; it verifies this script and the generic paths, not speed.
@@ -74,6 +78,7 @@ os.environ.setdefault("SCIPY_ARRAY_API", "1")
 # _harness first: it pins the thread-count environment variables before numpy/numba load
 from _harness import Case, Impl, environment, fmt_time, parse_args, print_table, run_cases  # noqa: I001, E402
 
+import io  # noqa: E402
 import json  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -397,9 +402,16 @@ def _add_arguments(p):
     p.add_argument("--only", action="append", default=None, metavar="NAME[,NAME]",
                    help=f"cases to run (default: {', '.join(DEFAULT_CASES)}; also 'selftest')")
     p.add_argument("--budget", type=float, default=None, metavar="SECONDS",
-                   help="start no new case after this many seconds (the rest are skipped)")
+                   help="start no new case after this many seconds (the first always runs; the "
+                        "rest are then skipped)")
     p.add_argument("--require-device", action="store_true",
                    help="exit 3 (instead of 0) when CuPy has no usable device")
+    p.add_argument("--pending", action="store_true",
+                   help="register the pending (unverified) CuPy kernels of "
+                        "sparsopt/backends/_cupy/pending.py first, so that the device runs "
+                        "time them instead of the generic NumPy references (cupy only)")
+    p.add_argument("--table", metavar="PATH",
+                   help="also write the table and the case lines to PATH (text)")
     p.add_argument("--list", action="store_true", help="list the cases and their sizes, exit")
 
 
@@ -421,6 +433,9 @@ def main(argv=None):
                                          for m in ("full", "quick", "dry")))
         return 0
 
+    if args.pending and args.namespace != "cupy":
+        print("--pending needs --namespace cupy", file=sys.stderr)
+        return 2
     import sparsopt
     from sparsopt.backends import backend_info, cupy_available
 
@@ -429,8 +444,13 @@ def main(argv=None):
         print(f"CuPy backend not available ({reason}): nothing to benchmark on a GPU.")
         return 3 if args.require_device else 0
     ns = Namespace(args.namespace)
-    print(f"sparsopt {sparsopt.__version__}; device side: {ns.label}; Numba CPU threads: "
-          f"{args.threads}; sizes: {mode}; repeat: {args.repeat}", flush=True)
+    if args.pending:
+        from sparsopt.backends._cupy import pending
+
+        ns.label += " + pending CuPy kernels (" + ", ".join(pending.register_pending()) + ")"
+    header = (f"sparsopt {sparsopt.__version__}; device side: {ns.label}; Numba CPU threads: "
+              f"{args.threads}; sizes: {mode}; repeat: {args.repeat}")
+    print(header, flush=True)
     if dry:
         print("DRY RUN: array_api_strict stands in for CuPy; the timings mean nothing.")
 
@@ -438,7 +458,7 @@ def main(argv=None):
     rows, results = [], []
     for name in names:
         elapsed = time.perf_counter() - t_start
-        if args.budget is not None and elapsed > args.budget:
+        if args.budget is not None and results and elapsed > args.budget:
             results.append(({"case": name, "label": name}, "SKIPPED",
                             f"time budget of {args.budget:g} s used ({elapsed:.0f} s)"))
             continue
@@ -453,24 +473,29 @@ def main(argv=None):
              "data moved to the device before timing.",
              "fista and mbdl run in float32, the others in float64; fixed iteration counts "
              "(tol=0) where the solver allows."]
-    print()
+    buf = io.StringIO()
     if rows:
-        print_table(rows, peer=NUMBA, markdown=args.markdown, notes=notes)
+        print_table(rows, peer=NUMBA, markdown=args.markdown, notes=notes, file=buf)
     else:
-        print("(no case ran)")
-    print()
+        print("(no case ran)", file=buf)
+    print(file=buf)
     for info, status, msg in results:
         work = ""
         if "work_device" in info:
             work = (f" [device {info['work_device']}; numba {info['work_numba']}; "
                     f"rel. diff {info['max_rel_diff']:.2g}]")
-        print(f"{status:<8}{info['label']}{work}{': ' + msg if msg else ''}")
+        print(f"{status:<8}{info['label']}{work}{': ' + msg if msg else ''}", file=buf)
     ratios = [r for r in rows if r.impl == DEVICE and r.ratio is not None]
     if ratios and not dry:
         below = [r.case for r in ratios if r.ratio < 10.0]
         print(f"\ngoal >= 10x the Numba CPU path: {len(ratios) - len(below)}/{len(ratios)} "
-              f"cases reach it{'; below: ' + ', '.join(below) if below else ''}")
-    print(f"total {fmt_time(time.perf_counter() - t_start)}")
+              f"cases reach it{'; below: ' + ', '.join(below) if below else ''}", file=buf)
+    print(f"total {fmt_time(time.perf_counter() - t_start)}", file=buf)
+    report = f"{header}\n\n{buf.getvalue()}"
+    print("\n" + buf.getvalue(), end="")
+    if args.table:
+        with open(args.table, "w", encoding="utf-8") as fh:
+            fh.write(report)
     if args.json:
         payload = {"environment": environment(args.threads), "device": ns.label,
                    "args": vars(args), "notes": notes,
