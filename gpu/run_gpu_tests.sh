@@ -4,7 +4,9 @@
 #   bash gpu/run_gpu_tests.sh [bench_gpu.py options, e.g. --quick --repeat 3 --json out.json]
 #
 # Uses $PYTHON (default: python3). Installs NOTHING: CuPy, pytest, NumPy, Numba and
-# scikit-learn must already be importable (see gpu/README.md for installing from local wheels).
+# scikit-learn must already be importable (gpu/device_run.sh prepares such an environment
+# from a fresh checkout; see gpu/README.md). BENCH_DEADLINE (epoch seconds), when set, gives
+# the benchmark a --budget of two thirds of the time left after the tests.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -49,6 +51,16 @@ elif [ "$rc" -ne 0 ]; then
     exit "$rc"
 fi
 
+BUDGET_ARGS=()
+if [ -n "${BENCH_DEADLINE:-}" ]; then
+    remaining=$(( BENCH_DEADLINE - $(date +%s) ))
+    if [ "$remaining" -lt 30 ]; then
+        echo "ERROR: no time left for the benchmark (BENCH_DEADLINE)." >&2
+        exit 124
+    fi
+    BUDGET_ARGS=(--budget $(( remaining * 2 / 3 )))
+fi
+
 echo
-echo "== 3/3 GPU benchmark: gpu/bench_gpu.py $*"
-"$PYTHON" gpu/bench_gpu.py "$@"
+echo "== 3/3 GPU benchmark: gpu/bench_gpu.py $* ${BUDGET_ARGS[*]}"
+"$PYTHON" gpu/bench_gpu.py "$@" "${BUDGET_ARGS[@]}"
