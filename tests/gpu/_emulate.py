@@ -48,7 +48,7 @@ def _prox_cuda(op):
     body = pending.prox_operation(op)
     kernel = (f"template<typename T>\n__global__ void k_{op}(const T* xs, T* ys, long long size"
               f"{decl}) {{\n  long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;\n"
-              f"  if (i >= size) return;\n  T x = xs[i];\n  T y;\n{body}\n  ys[i] = y;\n}}\n")
+              f"  if (i >= size) return;\n  const T &x = xs[i];\n  T &y = ys[i];\n{body}\n}}\n")
     types = ", ".join(t for t, _ in params)
     inst = "".join(f"template __global__ void k_{op}<{t}>(const {t}*, {t}*, long long, {types});\n"
                    for t in ("float", "double"))
@@ -138,8 +138,8 @@ def _emu_source():
         decl = "".join(f", {t} {n}" for t, n in params)
         names = "".join(f", {n}" for _, n in params)
         parts.append(f"template<typename T> void e_{op}(const T* xs, T* ys, long long size{decl})"
-                     f" {{\n for (long long i = 0; i < size; ++i) {{\n  T x = xs[i];\n  T y;\n"
-                     f"{pending.prox_operation(op)}\n  ys[i] = y;\n }}\n}}\n")
+                     f" {{\n for (long long i = 0; i < size; ++i) {{\n  const T &x = xs[i];\n"
+                     f"  T &y = ys[i];\n{pending.prox_operation(op)}\n }}\n}}\n")
         for t, s in (("float", "f"), ("double", "d")):
             parts.append(f'extern "C" void emu_{op}_{s}(const {t}* xs, {t}* ys, long long size'
                          f"{decl}) {{ e_{op}<{t}>(xs, ys, size{names}); }}")
@@ -181,10 +181,12 @@ class Emulator:
     def _p(a):
         return a.ctypes.data_as(ctypes.c_void_p)
 
-    def prox(self, op, x, *params):
-        """Run the prox kernel of ``op`` on a NumPy array; returns a new array."""
+    def prox(self, op, x, *params, in_place=False):
+        """Run the prox kernel of ``op`` on a NumPy array; returns a new array, or ``x``
+        overwritten (``in_place``: ``x`` and ``y`` bound to the same elements, as CuPy does
+        when ``out is x``)."""
         x = np.ascontiguousarray(x)
-        y = np.empty_like(x)
+        y = x if in_place else np.empty_like(x)
         fn = getattr(self.lib, f"emu_{op}_{'f' if x.dtype == np.float32 else 'd'}")
         if op == "prox_cel0":  # as the CuPy wrapper: (a, lam, step) -> (a, a.size, lam, step)
             a = np.ascontiguousarray(params[0], dtype=np.float64).ravel()

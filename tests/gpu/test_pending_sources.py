@@ -92,6 +92,8 @@ def test_prox_kernel_matches_reference(emu, op, dtype):
             ref = dispatch(op, x, *params, np.empty_like(x), engine="numpy")
         got = emu.prox(op, x, *params)
         assert got.dtype == x.dtype
+        same = emu.prox(op, x.copy(), *params, in_place=True)  # out is x
+        np.testing.assert_array_equal(same, got)
         np.testing.assert_array_equal(np.isnan(got), np.isnan(ref))
         rtol = 1e-6 if dtype == np.float32 else 1e-11
         np.testing.assert_allclose(got, ref, rtol=rtol, atol=0, equal_nan=True,

@@ -50,7 +50,9 @@ __device__ __forceinline__ double so_sgn(double v) {
 """
 
 #: op -> (input params after ``T x``, body); the body reads ``x`` (type T) and writes ``y``
-#: (type T); ``xv`` is ``x`` in double; ``i`` is the element's C-order index
+#: (type T); ``xv`` is ``x`` in double; ``i`` is the element's C-order index. CuPy binds
+#: ``x`` and ``y`` as references to the arrays' elements, and ``out`` may be ``x`` itself: every
+#: body reads ``x`` before its single write of ``y``.
 PROX_KERNELS = {
     "prox_l1": ("float64 thresh", r"""
         if (isnan(xv)) { y = x; } else {
@@ -319,7 +321,7 @@ LSE_NAMES = ("so_lse_rows<float>", "so_lse_rows<double>", "so_lse_cols_partial<f
 def _lse_module():
     import cupy as cp
 
-    return cp.RawModule(code=LSE_SOURCE, options=("-std=c++14",), name_expressions=LSE_NAMES)
+    return cp.RawModule(code=LSE_SOURCE, name_expressions=LSE_NAMES)
 
 
 def _ctype(dtype):
@@ -481,7 +483,7 @@ FWHT_THREADS = 256
 def _fwht_module():
     import cupy as cp
 
-    return cp.RawModule(code=FWHT_SOURCE, options=("-std=c++14",), name_expressions=FWHT_NAMES)
+    return cp.RawModule(code=FWHT_SOURCE, name_expressions=FWHT_NAMES)
 
 
 def fwht_plan(n, log_tile=FWHT_LOG_TILE):
