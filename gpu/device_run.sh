@@ -128,8 +128,11 @@ PYEOF
         "${PIP[@]}" install "${WHEEL_OPTS[@]}" -e ".[$EXTRAS]" || fail "pip install -e .[$EXTRAS] failed."
     else
         # the project from its own files, its requirements from what is already there
-        "${PIP[@]}" install -q --no-deps --no-build-isolation -e . \
-            || fail "pip install -e . failed (it needs setuptools>=77 in the environment)."
+        if ! "${PIP[@]}" install -q --no-deps --no-build-isolation -e . ; then
+            # e.g. a setuptools older than 77 (pyproject.toml's PEP 639 licence field)
+            echo "WARNING: pip install -e . failed: using the source tree via PYTHONPATH." >&2
+            export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}"
+        fi
         MISSING=$("$PY" - "$DRY" <<'PYEOF'
 import importlib, sys
 need = {"numpy": "numpy", "scipy": "scipy", "numba": "numba", "sklearn": "scikit-learn",
