@@ -63,6 +63,8 @@ def test_list_and_unknown_case():
     assert "1e+06x64, 256 atoms" in proc.stdout and "fwht 2^26" in proc.stdout
     proc = _run("--only", "nope", "--namespace", "array_api_strict")
     assert proc.returncode == 2 and "unknown case" in proc.stderr
+    proc = _run("--pending", "--namespace", "array_api_strict")
+    assert proc.returncode == 2 and "--pending needs --namespace cupy" in proc.stderr
 
 
 def test_budget_skips_the_remaining_cases(tmp_path):
