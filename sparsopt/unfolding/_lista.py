@@ -43,10 +43,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..backends import device
-from ..backends._namespace import is_host_array
 from ._base import UnfoldedModel
 from ._shrink import hard_shrink, soft_shrink, support_select_shrink
-from ._xp import data_namespace, masked, params_to, spectral_norm, to_namespace, xp_dtype
+from ._xp import data_namespace, masked, spectral_norm, to_namespace, xp_data, xp_dtype
 
 VARIANTS = ("untied", "tied", "cp", "cpss", "tilista", "alista")
 _SS_VARIANTS = ("cpss", "tilista", "alista")
@@ -399,7 +398,7 @@ class LISTAModel(UnfoldedModel):
 
     def _forward_xp(self, xp, params, A, Y, n_layers, cache):
         """:meth:`forward` in the namespace ``xp`` (new arrays per layer, no ``out=``)."""
-        Y, A, params = _xp_data(xp, params, A, Y)
+        Y, A, params = xp_data(xp, params, A, Y)
         theta = params["theta"]
         T = _n_layers(theta.shape[0], n_layers)
         nb, n = Y.shape[0], A.shape[1]
@@ -514,7 +513,7 @@ class LISTAModel(UnfoldedModel):
 
     def _backward_xp(self, xp, params, A, Y, cache, G_T, n_layers):
         """:meth:`backward` in the namespace ``xp`` (same gradients, new arrays)."""
-        Y, A, params = _xp_data(xp, params, A, Y)
+        Y, A, params = xp_data(xp, params, A, Y)
         dtype = params["theta"].dtype
         T = cache["T"] if n_layers is None else int(n_layers)
         if T > cache["T"]:
@@ -560,18 +559,6 @@ class LISTAModel(UnfoldedModel):
             grads["W"] = xp.concat(cache["res"][:T]).T @ xp.concat(
                 [Hs[t] * alpha[t] for t in range(T)])
         return grads
-
-
-def _xp_data(xp, params, A, Y):
-    """``(Y, A, params)`` of a namespace pass: everything in ``params``' dtype, next to
-    ``Y`` (host parameters or operator are moved there: once per call)."""
-    theta = params["theta"]
-    dtype = xp_dtype(xp, theta.dtype) if hasattr(theta, "dtype") else xp.float64
-    if is_host_array(Y) or not hasattr(Y, "shape"):  # host data with namespace params
-        Y = to_namespace(Y, theta, dtype)
-    else:
-        Y = to_namespace(Y, Y, dtype)
-    return Y, to_namespace(A, Y), params_to(params, Y)
 
 
 class LIHTModel(UnfoldedModel):
@@ -658,7 +645,7 @@ class LIHTModel(UnfoldedModel):
     def forward(self, params, A, Y, *, n_layers=None, cache=False):
         xp = data_namespace(Y, A, *params.values())
         if xp is not None:
-            Y, A, params = _xp_data(xp, params, A, Y)
+            Y, A, params = xp_data(xp, params, A, Y)
             theta = params["theta"]
             T = _n_layers(theta.shape[0], n_layers)
             X = [xp.zeros((Y.shape[0], params["B"].shape[0]), dtype=Y.dtype,
@@ -710,7 +697,7 @@ class LIHTModel(UnfoldedModel):
 
     def _backward_xp(self, xp, params, A, Y, cache, G_T, n_layers):
         """:meth:`backward` in the namespace ``xp``."""
-        Y, A, params = _xp_data(xp, params, A, Y)
+        Y, A, params = xp_data(xp, params, A, Y)
         T = cache["T"] if n_layers is None else int(n_layers)
         if T > cache["T"]:
             raise ValueError(f"n_layers={T} exceeds the cached forward pass ({cache['T']}).")

@@ -56,3 +56,19 @@ def xp_dtype(xp, dtype):
                                               and issubclass(dtype, np.generic)):
         return xp.float32 if np.dtype(dtype) == np.float32 else xp.float64
     return dtype
+
+
+def xp_data(xp, params, A, Y, dtype_key="theta"):
+    """``(Y, A, params)`` of a namespace pass, next to ``Y`` (host parameters, operator or
+    data are moved there: once per call), all in one float dtype: that of
+    ``params[dtype_key]`` (default; the LISTA family casts the data to its parameters'
+    dtype) or, with ``dtype_key=None``, that of ``Y`` (the DU models)."""
+    ref = params.get(dtype_key) if dtype_key is not None else Y
+    dtype = xp_dtype(xp, ref.dtype) if hasattr(ref, "dtype") else xp.float64
+    if is_host_array(Y) or not hasattr(Y, "shape"):  # host data with namespace params
+        like = next(v for v in (A, *params.values()) if hasattr(v, "shape")
+                    and not is_host_array(v))
+        Y = to_namespace(Y, like, dtype)
+    else:
+        Y = to_namespace(Y, Y, dtype)
+    return Y, to_namespace(A, Y), params_to(params, Y)
