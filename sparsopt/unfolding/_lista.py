@@ -153,7 +153,8 @@ def _alista_weight_xp(xp, A, rcond):
     d = xp.sum(A64 * P, axis=0)  # a_iᵀ G⁺ a_i
     bad = xp.logical_not(d > 1e-12 * xp.max(d))
     if bool(xp.any(bad)):
-        idx = [int(i) for i in xp.nonzero(bad)[0][:5]]
+        nz = xp.nonzero(bad)[0]
+        idx = [int(nz[i]) for i in range(min(5, nz.shape[0]))]
         raise ValueError(f"A has a zero (or numerically zero) column(s) {idx}: "
                          "diag(W^T A) = 1 cannot hold there.")
     return xp.astype(P / d, dtype)
