@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import sklearn
+import sklearn.base
 
 from sparsopt.unfolding import (
     DUIHT,
@@ -30,7 +30,14 @@ from sparsopt.unfolding import (
     train_unfolded,
 )
 from sparsopt.unfolding._shrink import hard_shrink, soft_shrink, support_select_shrink
-from tests._array_api import NAMESPACES, assert_in_namespace, namespace, to_np, to_xp
+from tests._array_api import (
+    NAMESPACES,
+    array_api_dispatch,
+    assert_in_namespace,
+    namespace,
+    to_np,
+    to_xp,
+)
 
 DTYPES = [np.float64, np.float32]
 
@@ -199,17 +206,6 @@ def test_train_unfolded(model, schedule, loss, dtype, xp_name):
 
 # -- estimators under scikit-learn's array_api_dispatch ------------------------------------
 
-def _dispatch():
-    """A factory of ``config_context(array_api_dispatch=True)``; skips the test where
-    scikit-learn refuses it (``SCIPY_ARRAY_API=1`` not set before SciPy was imported)."""
-    try:
-        with sklearn.config_context(array_api_dispatch=True):
-            pass
-    except (RuntimeError, ImportError) as exc:
-        pytest.skip(f"scikit-learn's array_api_dispatch is unavailable: {exc}")
-    return lambda: sklearn.config_context(array_api_dispatch=True)
-
-
 ESTIMATORS = [
     UnfoldedISTA(n_layers=3, alpha=0.01, max_iter=4, random_state=0),
     UnfoldedIHT(n_layers=2, alpha=0.01, max_iter=4, random_state=0, schedule="stagewise"),
@@ -224,14 +220,13 @@ ESTIMATORS = [
 @pytest.mark.parametrize("est", ESTIMATORS, ids=lambda e: type(e).__name__)
 def test_estimator_in_namespace(est, dtype, xp_name):
     xp, dev = namespace(xp_name)
-    ctx = _dispatch()
     A, Y, X = _problem(dtype, n_samples=60)
     est = sklearn.base.clone(est).set_params(operator=A * (0.5 if isinstance(est, LIHT)
                                                            else 1.0))
     Yx, Xx = to_xp(Y, xp, dev), to_xp(X, xp, dev)
     ref = sklearn.base.clone(est).fit(Y, X)
     tol = 2e-3 if dtype == np.float32 else 1e-8
-    with ctx():
+    with array_api_dispatch():
         got = sklearn.base.clone(est).fit(Yx, Xx)
         codes = got.transform(Yx)
         layers = got.layer_outputs(Yx)
@@ -246,7 +241,7 @@ def test_estimator_in_namespace(est, dtype, xp_name):
     np.testing.assert_allclose(to_np(codes), ref.transform(Y), rtol=tol, atol=tol)
     assert tuple(layers.shape) == (est.n_layers, 60, 12)
     np.testing.assert_allclose(score, ref.score(Y, X), rtol=tol)
-    with ctx():  # partial_fit continues in the namespace
+    with array_api_dispatch():  # partial_fit continues in the namespace
         got.partial_fit(Yx, Xx)
         ref.partial_fit(Y, X)
     assert got.n_iter_ == ref.n_iter_
@@ -260,11 +255,10 @@ def test_estimator_weights_moved_once(xp_name):
     """A NumPy fit used on namespace inputs: the operator and weights are moved once per
     namespace/device/dtype and reused; the results equal the NumPy transform."""
     xp, dev = namespace(xp_name)
-    ctx = _dispatch()
     A, Y, X = _problem(np.float64, n_samples=40)
     est = LISTA(A, variant="cp", n_layers=2, max_iter=3, random_state=0).fit(Y, X)
     Yx = to_xp(Y, xp, dev)
-    with ctx():
+    with array_api_dispatch():
         first = est.transform(Yx)
         moved = est._moved(Yx)
         params_obj = moved["params"]
@@ -278,7 +272,7 @@ def test_estimator_weights_moved_once(xp_name):
     np.testing.assert_allclose(to_np(second), to_np(first))
     # refitting invalidates the moved weights
     est.fit(Y * 1.01, X)
-    with ctx():
+    with array_api_dispatch():
         assert est._moved(Yx)["params"] is not params_obj
 
 
@@ -287,9 +281,8 @@ def test_estimator_refuses_other_namespace_after_namespace_fit(xp_name):
     """scikit-learn's convention under array_api_dispatch: a fit on device arrays and a
     transform on NumPy arrays is an error naming the method (not a silent transfer)."""
     xp, dev = namespace(xp_name)
-    ctx = _dispatch()
     A, Y, X = _problem(np.float64, n_samples=30)
-    with ctx():
+    with array_api_dispatch():
         est = UnfoldedISTA(A, n_layers=2, max_iter=2, random_state=0).fit(to_xp(Y, xp, dev))
         with pytest.raises(ValueError, match=r"UnfoldedISTA.predict\(\).*same namespace"):
             est.predict(Y)
