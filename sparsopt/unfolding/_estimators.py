@@ -508,8 +508,25 @@ def _curve(values, like):
                       dtype=data_namespace(like).float64)
 
 
+_ARRAY_API_NOTE = """    Notes
+    -----
+    Array API: under ``sklearn.config_context(array_api_dispatch=True)``, ``fit``,
+    ``partial_fit``, ``transform``/``predict``, ``layer_outputs``, ``score`` and
+    ``objective`` accept CuPy, ``array_api_strict``, PyTorch ... arrays and compute in
+    their namespace and on their device; the fitted ``params_``, ``steps_``,
+    ``thresholds_`` and ``loss_curve_`` are arrays of that namespace. Minibatch rows are
+    drawn on the host with the same generator calls as a NumPy fit (all draws up front,
+    sent to the device once). An estimator fitted on NumPy arrays also serves device
+    inputs: the operator and the weights are moved once per namespace, device and dtype
+    and cached; an estimator fitted on device arrays refuses inputs of another namespace
+    or device (scikit-learn's convention).
+
+"""
+
+
 def _doc(cls_doc):
-    return cls_doc.replace("%(common)s", _COMMON_DOC.strip("\n"))
+    doc = cls_doc.replace("%(common)s", _COMMON_DOC.strip("\n"))
+    return doc.replace("    References\n", _ARRAY_API_NOTE + "    References\n", 1)
 
 
 class UnfoldedISTA(_UnfoldedEstimator):

@@ -15,7 +15,7 @@ import numpy as np
 from .._core.loop import LoopMonitor, check_max_iter, copy_array
 from ..backends import device, dispatch, errstate
 from ._losses import LOSSES, loss_and_grad, objective
-from ._xp import data_namespace, to_namespace, xp_dtype
+from ._xp import data_namespace, params_to, to_namespace, xp_dtype
 
 __all__ = ["Adam", "train_unfolded"]
 
@@ -263,7 +263,8 @@ def train_unfolded(model, batches, *, n_layers, loss="supervised", schedule="inc
         Adam's step, relative to each parameter's scale (see :class:`Adam`).
     init : dict or None
         Initial parameters (copied); None: ``model.init_params`` on the first batch's
-        operator.
+        operator. NumPy parameters with batches of another array namespace are moved to
+        the data's device once, before the first step.
     validation : tuple ``(A, Y, X_true)``, list of them, or None
         Validation batches (their mean loss, evaluated with the exact layers and, for the
         unsupervised loss, the exact objective even where training smooths the l0 term
@@ -297,6 +298,16 @@ def train_unfolded(model, batches, *, n_layers, loss="supervised", schedule="inc
         or the training loss without validation); ``info["loss_curve"]`` the training loss
         of every step, ``info["optimizer"]`` the last :class:`Adam`, ``info["n_skipped"]``
         the steps skipped because the loss or gradient was not finite.
+
+    Notes
+    -----
+    Array API: batches of CuPy, ``array_api_strict``, PyTorch ... arrays train in their
+    namespace and on their device (the layers, the hand-derived gradients and Adam are
+    dense array code; the shrinkages and Adam's update are the namespace-generic
+    references of their kernels); the learned parameters are arrays of that namespace.
+    Each step synchronises twice with the host (the loss value and the gradient norm,
+    host floats for the skip/clip decisions and the loss curve), and no array is
+    transferred inside the loop.
 
     References
     ----------
@@ -428,6 +439,15 @@ def train_unfolded(model, batches, *, n_layers, loss="supervised", schedule="inc
                     exhausted = True
                     break
             A, Y, X_true = batch
+            if xp is None and data_namespace(A, Y) is not None:
+                # NumPy parameters (init=) with batches of another namespace: moved to the
+                # data's device once, before the first step (a NumPy optimiser restarts)
+                xp = err_xp = data_namespace(A, Y)
+                like = Y if data_namespace(Y) is not None else A
+                params = params_to(params, like)
+                opt = Adam(params, lr=learning_rate)
+                if best_p is not None:
+                    best_p = params_to(best_p, like)
             with errstate(err_xp, over="ignore", invalid="ignore", divide="ignore"):
                 if anneals:  # an annealed surrogate: its temperature follows the progress
                     if per_layer:
