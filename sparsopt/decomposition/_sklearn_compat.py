@@ -14,7 +14,12 @@ scikit-learn    sparsopt
 ``omp``         ``solver="omp", n_nonzero_coefs=k``
 ``lars``        least-angle regression stopped at ``k`` active atoms (:func:`lar_codes`)
 ``threshold``   soft thresholding of ``X D^T`` at ``alpha`` (the l1 prox, one step)
+``fista``       ``penalty="l1", alpha=alpha, solver="fista"`` (sparsopt's extension)
 =============== ====================================================================
+
+``"fista"`` is not one of scikit-learn's names: it is the coder that also runs on
+array-API arrays (CuPy, ...) in their namespace, as ``"threshold"`` does; the other
+algorithms run on NumPy arrays only and raise ``TypeError`` for such arrays.
 
 with scikit-learn's defaults: ``alpha=None`` is 1.0 and ``n_nonzero_coefs=None`` is
 ``int(min(max(n_features / 10, 1), n_components))``. scikit-learn's lasso coders divide
@@ -37,6 +42,10 @@ __all__ = ["SK_ALGORITHMS", "SK_FIT_ALGORITHMS", "check_one_spelling", "sk_defau
            "sk_encode", "lar_codes", "split_codes", "unsplit_codes"]
 
 SK_ALGORITHMS = ("lasso_lars", "lasso_cd", "lars", "omp", "threshold")
+#: sparsopt's extension of the ``algorithm`` names: the l1 codes by batched FISTA
+EXT_ALGORITHMS = ("fista",)
+#: the ``algorithm`` names that run on any array-API namespace
+ARRAY_API_ALGORITHMS = ("fista", "threshold")
 SK_FIT_ALGORITHMS = ("lars", "cd")  # DictionaryLearning.fit_algorithm, dict_learning.method
 # the coder of scikit-learn's dictionary-learning fit: "lars" -> Lasso by LARS, "cd" -> CD
 FIT_ALGORITHM_TO_SOLVER = {"lars": "lars", "cd": "cd"}
@@ -64,8 +73,9 @@ def sk_default_k(n_features, n_components):
 
 
 def check_sk_algorithm(algorithm, positive, owner, name="algorithm"):
-    if algorithm not in SK_ALGORITHMS:
-        raise ValueError(f"{owner}: {name} must be one of {SK_ALGORITHMS}, got {algorithm!r}.")
+    if algorithm not in SK_ALGORITHMS + EXT_ALGORITHMS:
+        raise ValueError(f"{owner}: {name} must be one of {SK_ALGORITHMS + EXT_ALGORITHMS}, "
+                         f"got {algorithm!r}.")
     if positive and algorithm in ("omp", "lars"):
         raise ValueError(f"{owner}: positive codes are not supported by {name}="
                          f"{algorithm!r} (as in scikit-learn); use 'lasso_lars', 'lasso_cd' "
@@ -157,9 +167,28 @@ def sk_encode(X, dictionary, algorithm, *, n_nonzero_coefs=None, alpha=None, max
               init=None, gram=None, cov=None, positive=False, n_jobs=None, verbose=0,
               owner="sparse_encode", name="algorithm"):
     """Codes of ``X`` for a scikit-learn ``algorithm`` name (see the module's table)."""
+    from ..backends import array_namespace, is_numpy_namespace, namespace_name
     from ..solvers import encode
 
     check_sk_algorithm(algorithm, positive, owner, name)
+    xp = array_namespace(X, dictionary, gram, cov, init)
+    if not is_numpy_namespace(xp):
+        if algorithm not in ARRAY_API_ALGORITHMS:
+            ns = namespace_name(xp)
+            raise TypeError(
+                f"{owner}: {name}={algorithm!r} runs on NumPy arrays only, got {ns} arrays; "
+                f"use {name}='fista' (the l1 codes by batched FISTA) or 'threshold', which "
+                f"run on {ns} arrays in their namespace, or convert the inputs to NumPy.")
+        if X.dtype not in (xp.float32, xp.float64):
+            X = xp.astype(X, xp.float64)
+        D = xp.astype(dictionary, X.dtype)
+        a = 1.0 if alpha is None else float(alpha)
+        pen = get_penalty("l1", alpha=a, positive=bool(positive))
+        if algorithm == "threshold":
+            C = (X @ D.T) if cov is None else xp.astype(cov, X.dtype).T
+            return pen.prox(C, 1.0)
+        return encode(X, D, penalty=pen, solver="fista", max_iter=max(int(max_iter), 1),
+                      init=init, gram=gram, verbose=verbose).x
     X = np.asarray(X)
     D = np.asarray(dictionary).astype(X.dtype, copy=False)
     n_features, n_components = D.shape[1], D.shape[0]
@@ -176,6 +205,9 @@ def sk_encode(X, dictionary, algorithm, *, n_nonzero_coefs=None, alpha=None, max
         pen = get_penalty("l1", alpha=a, positive=bool(positive))
         return np.ascontiguousarray(pen.prox(C, 1.0), dtype=X.dtype)
     pen = get_penalty("l1", alpha=a, positive=bool(positive))
+    if algorithm == "fista":
+        return encode(X, D, penalty=pen, solver="fista", max_iter=max(int(max_iter), 1),
+                      init=init, gram=gram, n_jobs=n_jobs, verbose=verbose).x
     if algorithm == "lasso_lars":
         return encode(X, D, penalty=pen, solver="lars", max_iter=max(int(max_iter), 1),
                       gram=gram, n_jobs=n_jobs, verbose=verbose).x
@@ -185,7 +217,12 @@ def sk_encode(X, dictionary, algorithm, *, n_nonzero_coefs=None, alpha=None, max
 
 def split_codes(codes):
     """scikit-learn's ``split_sign``: ``[max(c, 0), -min(c, 0)]`` side by side."""
-    return np.hstack([np.maximum(codes, 0), -np.minimum(codes, 0)])
+    if isinstance(codes, np.ndarray):
+        return np.hstack([np.maximum(codes, 0), -np.minimum(codes, 0)])
+    from ..backends import array_namespace
+
+    xp = array_namespace(codes)
+    return xp.concat([xp.maximum(codes, 0.0), -xp.minimum(codes, 0.0)], axis=1)
 
 
 def unsplit_codes(codes):

@@ -8,15 +8,27 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from ..backends import array_namespace, asarray_on, is_host_array, to_numpy
+from ..solvers.coding._common import ARRAY_API_SOLVERS, check_namespace_array, host_only_error
 from ..solvers.coding.encode import SOLVERS, encode
 from ..utils.estimator import SparsoptEstimatorMixin, penalty_constraint
 from ._sklearn_compat import (
+    EXT_ALGORITHMS,
     SK_ALGORITHMS,
     check_one_spelling,
     sk_encode,
     split_codes,
     unsplit_codes,
 )
+
+
+def _where(X):
+    """``(namespace name, device)`` of ``X`` (``("numpy", "cpu")`` for host data)."""
+    if is_host_array(X) or not hasattr(X, "shape"):
+        return ("numpy", "cpu")
+    from ..backends import device, namespace_name
+
+    return (namespace_name(array_namespace(X)), str(device(X)))
 
 
 class SparseCoder(SparsoptEstimatorMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin,
@@ -40,6 +52,16 @@ class SparseCoder(SparsoptEstimatorMixin, ClassNamePrefixFeaturesOutMixin, Trans
     Stateless, as scikit-learn's: :meth:`transform` works without :meth:`fit`, which
     only validates ``X`` and records ``n_features_in_``.
 
+    Array API: under ``sklearn.config_context(array_api_dispatch=True)``, ``X`` of any
+    array-API namespace (CuPy, ...) is encoded in it, on its device, by the coders that
+    run there: ``solver="fista"``, ``"ista"``, ``"lca"`` (``"auto"`` picks FISTA), or
+    ``transform_algorithm="fista"`` / ``"threshold"``; the codes and
+    :meth:`inverse_transform` come back in that namespace. A NumPy ``dictionary`` is
+    copied next to ``X`` once per call (pass it in ``X``'s namespace to avoid that). The
+    other coders (LARS, OMP, coordinate descent, IHT, the scikit-learn algorithms
+    ``"lasso_lars"``, ``"lasso_cd"``, ``"lars"``, ``"omp"``, and the default ``"omp"``)
+    run on NumPy arrays only and raise ``TypeError`` naming FISTA.
+
     Parameters
     ----------
     dictionary : ndarray of shape (n_components, n_features)
@@ -62,16 +84,18 @@ class SparseCoder(SparsoptEstimatorMixin, ClassNamePrefixFeaturesOutMixin, Trans
         Sparsity for ``"omp"`` and ``"iht"``.
     n_jobs : int or None, default=None
         Threads over blocks of samples.
-    transform_algorithm : {"lasso_lars", "lasso_cd", "lars", "omp", "threshold"}, \
-default=None
+    transform_algorithm : {"lasso_lars", "lasso_cd", "lars", "omp", "threshold", \
+"fista"}, default=None
         scikit-learn's coder name (see :func:`~sparsopt.decomposition.sparse_encode`);
         ``None``: ``"omp"`` (scikit-learn's default) unless a sparsopt coder parameter
-        is set.
+        is set. ``"fista"`` (sparsopt's extension): the l1 codes of
+        ``transform_alpha`` by batched FISTA, which also runs on array-API inputs.
     transform_n_nonzero_coefs : int, default=None
         Non-zeros of ``"omp"``/``"lars"``; ``None``: ``int(n_features / 10)`` within
         ``[1, n_components]`` (scikit-learn's).
     transform_alpha : float, default=None
-        ``alpha`` of ``"lasso_lars"``, ``"lasso_cd"`` and ``"threshold"``; ``None``: 1.0.
+        ``alpha`` of ``"lasso_lars"``, ``"lasso_cd"``, ``"threshold"`` and ``"fista"``;
+        ``None``: 1.0.
     split_sign : bool, default=False
         Return ``[max(c, 0), -min(c, 0)]`` (``2 n_components`` columns), as
         scikit-learn; works with both spellings.
@@ -133,7 +157,7 @@ default=None
         "positive": ["boolean", None],
         "n_nonzero_coefs": [Interval(Integral, 1, None, closed="left"), None],
         "n_jobs": [Integral, None],
-        "transform_algorithm": [StrOptions(set(SK_ALGORITHMS)), None],
+        "transform_algorithm": [StrOptions(set(SK_ALGORITHMS) | set(EXT_ALGORITHMS)), None],
         "transform_n_nonzero_coefs": [Interval(Integral, 1, None, closed="left"), None],
         "transform_alpha": [Interval(Real, 0, None, closed="left"), None],
         "split_sign": ["boolean"],
@@ -192,6 +216,7 @@ default=None
         self._spelling()
         X = self._validate_input(X)
         self._check_dictionary(X.shape[1])
+        self._fit_namespace = _where(X)
         return self
 
     def fit_transform(self, X, y=None):
@@ -212,13 +237,14 @@ default=None
         self._validate_params()
         X = self._validate_input(X)
         self._check_dictionary(X.shape[1])
+        self._fit_namespace = _where(X)
         codes, res = self._encode(X)
         if res is not None:
             self.n_iter_ = int(res.n_iter)
             self.converged_ = bool(res.converged)
             obj = res.info.get("objective_per_sample")
-            self.objective_ = (float(np.mean(obj)) if obj is not None and len(obj)
-                               else float("nan"))
+            self.objective_ = (float(array_namespace(obj).mean(obj))
+                               if obj is not None and obj.shape[0] else float("nan"))
         return self._wrap_output(self._split(codes), X)
 
     def _split(self, codes):
@@ -231,7 +257,18 @@ default=None
         return _wrap_data_with_container("transform", codes, X, self)
 
     def _check_dictionary(self, n_features):
-        D = np.asarray(self.dictionary)
+        D = self.dictionary
+        if is_host_array(D) or not hasattr(D, "shape"):
+            D = np.asarray(D)
+        elif D.ndim == 2:  # an array of another namespace: checked there
+            check_namespace_array(D, "dictionary", "SparseCoder", 2)
+            self.n_components_ = D.shape[0]
+            if D.shape[1] != n_features:
+                raise ValueError(
+                    f"SparseCoder: X has {n_features} features but the dictionary has "
+                    f"{D.shape[1]} columns (atoms are rows)."
+                )
+            return D
         if D.ndim != 2:
             raise ValueError(f"SparseCoder: dictionary must be 2-D (n_components, n_features),"
                              f" got shape {D.shape}.")
@@ -247,7 +284,7 @@ default=None
 
     def _encode(self, X):
         """``(codes, SolverResult or None)``: None for scikit-learn's coders."""
-        D = np.asarray(self.dictionary).astype(X.dtype, copy=False)
+        D = self._dictionary_like(X)
         if self._spelling() == "sklearn":
             codes = sk_encode(X, D, self.transform_algorithm or "omp",
                               n_nonzero_coefs=self.transform_n_nonzero_coefs,
@@ -258,15 +295,34 @@ default=None
         extra = {}
         penalty = "l1" if self.penalty is None else self.penalty
         if isinstance(penalty, str) and penalty.strip().lower() == "cel0":
-            extra["a"] = np.linalg.norm(D.astype(np.float64), axis=1)  # CEL0 of this D
+            if isinstance(D, np.ndarray):
+                extra["a"] = np.linalg.norm(D.astype(np.float64), axis=1)  # CEL0 of this D
+            else:  # a penalty parameter: k floats to the host, once
+                xp = array_namespace(D)
+                extra["a"] = to_numpy(xp.linalg.vector_norm(xp.astype(D, xp.float64), axis=1))
         pen = self._make_penalty(penalty=penalty,
                                  alpha=1.0 if self.alpha is None else self.alpha,
                                  positive=bool(self.positive), **extra)
+        if not isinstance(X, np.ndarray) and (self.solver or "auto") not in (
+                ("auto",) + ARRAY_API_SOLVERS):
+            raise host_only_error(f"{type(self).__name__}: solver={self.solver!r}",
+                                  array_namespace(X))
         res = encode(X, D, penalty=pen, solver=self.solver or "auto",
                      max_iter=max(self.transform_max_iter, 1),
                      tol=1e-6 if self.tol is None else self.tol,
                      n_nonzero_coefs=self.n_nonzero_coefs, n_jobs=self.n_jobs)
         return res.x, res
+
+    def _dictionary_like(self, X):
+        """The dictionary with ``X``'s dtype, in ``X``'s namespace and on its device."""
+        D = self.dictionary
+        if isinstance(X, np.ndarray):
+            return np.asarray(D).astype(X.dtype, copy=False)
+        xp = array_namespace(X)
+        if is_host_array(D) or not hasattr(D, "shape"):
+            return asarray_on(np.asarray(D), X, dtype=X.dtype)
+        array_namespace(D, X)  # TypeError for arrays of two libraries
+        return xp.astype(D, X.dtype)
 
     def transform(self, X):
         """Sparse codes of ``X`` (stateless: works without :meth:`fit`).
@@ -281,7 +337,8 @@ default=None
         codes : ndarray of shape (n_samples, n_components)
             (``2 n_components`` columns with ``split_sign``).
         """
-        return self._split(self.encode(X)[0])
+        self._check_same_namespace(X, "transform")
+        return self._split(self._encode_checked(X)[0])
 
     def encode(self, X):
         """Codes of ``X`` with this call's solver report (stateless).
@@ -299,9 +356,33 @@ default=None
             ``n_iter``, ``converged`` and ``info["objective_per_sample"]`` of this call
             (None for scikit-learn's ``transform_algorithm`` coders).
         """
+        self._check_same_namespace(X, "encode")
+        return self._encode_checked(X)
+
+    def _check_same_namespace(self, X, method):
+        """scikit-learn's rule under ``array_api_dispatch``: after a fit, the other
+        methods take inputs of the fit's namespace and device (stateless use, without
+        fit, takes any)."""
+        from sklearn import get_config
+
+        fitted = getattr(self, "_fit_namespace", None)
+        if fitted is None or not get_config()["array_api_dispatch"]:
+            return
+        now = _where(X)
+        if now != fitted:
+            raise ValueError(
+                f"Inputs passed to {type(self).__name__}.{method}() must use the same "
+                "namespace and the same device as those passed to fit(). Array namespace "
+                f"and device used during fit: {fitted}, in {method}: {now}. Fit again "
+                "on the new inputs (SparseCoder learns nothing) or move them."
+            )
+
+    def _encode_checked(self, X):
         self._validate_params()
         X = self._validate_input(X, reset=False)
-        D = np.asarray(self.dictionary)
+        D = self.dictionary
+        if is_host_array(D) or not hasattr(D, "shape"):
+            D = np.asarray(D)
         if D.ndim != 2 or X.shape[1] != D.shape[1]:
             self._check_dictionary(X.shape[1])  # raises the error
         return self._encode(X)
@@ -318,6 +399,8 @@ default=None
         -------
         X_original : ndarray of shape (n_samples, n_features)
         """
+        if not is_host_array(X) and hasattr(X, "shape"):
+            return self._inverse_namespace(X)
         D = np.asarray(self.dictionary)
         if self.split_sign:
             from sklearn.utils import check_array
@@ -328,6 +411,20 @@ default=None
                                  f"2 * n_components_={2 * D.shape[0]} (split_sign=True).")
             X = unsplit_codes(X)
         return self._signals_from_codes(X, D)
+
+    def _inverse_namespace(self, X):
+        """:meth:`inverse_transform` of codes of another array namespace, in it."""
+        name = type(self).__name__
+        codes = check_namespace_array(X, "X", name, 2)
+        D = self._dictionary_like(codes)
+        k = D.shape[0] * (2 if self.split_sign else 1)
+        if codes.shape[1] != k:
+            raise ValueError(f"{name}: codes have {codes.shape[1]} columns, expected "
+                             f"{'2 * ' if self.split_sign else ''}n_components_={D.shape[0]}"
+                             f"{' (split_sign=True)' if self.split_sign else ''}.")
+        if self.split_sign:
+            codes = unsplit_codes(codes)
+        return codes @ D
 
     @property
     def components_(self):
@@ -342,6 +439,9 @@ default=None
         tags = super().__sklearn_tags__()
         tags.requires_fit = False
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        # the gradient coders (and "threshold") run in the input's namespace; the
+        # others raise a clear TypeError under array_api_dispatch
+        tags.array_api_support = True
         return tags
 
     # n_features of the data each scikit-learn estimator check uses (the dictionary must
@@ -364,4 +464,10 @@ default=None
         """Constructor parameters for scikit-learn's estimator checks (tests only)."""
         rng = np.random.default_rng(0)
         n_features = cls._CHECK_N_FEATURES.get(check_name, 3)
+        if check_name.startswith("check_array_api"):
+            n_features = 10  # scikit-learn's make_classification(n_features=10)
+            # a coder that runs in the namespace; the dictionary as a list so that it is
+            # not taken for a fitted array attribute (it is a constructor parameter)
+            return {"dictionary": rng.normal(size=(5, n_features)).tolist(),
+                    "transform_algorithm": "fista"}
         return {"dictionary": rng.normal(size=(5, n_features))}

@@ -6,19 +6,31 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..backends import dispatch, get_namespace
+from ..backends import (
+    array_namespace,
+    asarray_on,
+    device,
+    dispatch,
+    is_numpy_namespace,
+    namespace_name,
+)
 from ..utils._params import ParamsMixin
 from ..utils.validation import check_scalar as _check_scalar
 
 
 def _as_float_array(x):
-    """Return ``x`` as a float32/float64 array of its own namespace (NumPy or CuPy).
+    """Return ``x`` as a float32/float64 array of its own namespace (NumPy, CuPy, ...).
 
     float32 stays float32; anything else becomes float64.
     """
     arr = x if hasattr(x, "dtype") and hasattr(x, "shape") else np.asarray(x)
-    if arr.dtype not in (np.float32, np.float64):
-        arr = arr.astype(np.float64)
+    if isinstance(arr, np.ndarray):
+        if arr.dtype not in (np.float32, np.float64):
+            arr = arr.astype(np.float64)
+        return arr
+    xp = array_namespace(arr)
+    if arr.dtype not in (xp.float32, xp.float64):
+        arr = xp.astype(arr, xp.float64)
     return arr
 
 
@@ -103,8 +115,8 @@ class Penalty(ParamsMixin):
 
     # ------------------------------------------------------------------ interface
     def _check_finite(self, x, where):
-        xp = get_namespace(x)
-        if not bool(xp.isfinite(x).all()):
+        xp = array_namespace(x)
+        if not bool(xp.all(xp.isfinite(x))):
             raise ValueError(
                 f"{type(self).__name__}.{where}: x contains NaN or infinity. Remove or impute "
                 "them, or pass check_finite=False if you handle them yourself."
@@ -117,6 +129,7 @@ class Penalty(ParamsMixin):
         ----------
         x : ndarray of shape (..., n_features)
             Coefficients. For a 2-D batch, row ``i`` is one vector of coefficients.
+            Any array-API array (CuPy, ...) is computed in its namespace, on its device.
         per_row : bool, default=False
             If True, return one value per vector (summing over the last axis only).
         check_finite : bool, default=True
@@ -125,20 +138,31 @@ class Penalty(ParamsMixin):
         Returns
         -------
         value : float or ndarray of shape (...)
-            Total value, or one value per row if ``per_row``. ``inf`` outside
-            the domain of constraint penalties.
+            Total value (a host float: one synchronization for device arrays), or one
+            value per row if ``per_row`` (a float64 array of ``x``'s namespace). ``inf``
+            outside the domain of constraint penalties.
         """
         x = _as_float_array(x)
         if check_finite:
             self._check_finite(x, "value")
-        if x.ndim and x.shape[-1] == 0:  # no coefficients: the penalty is 0
-            rows = np.zeros(int(np.prod(x.shape[:-1])))
+        if isinstance(x, np.ndarray):
+            if x.ndim and x.shape[-1] == 0:  # no coefficients: the penalty is 0
+                rows = np.zeros(int(np.prod(x.shape[:-1])))
+            else:
+                x2 = x.reshape(-1, x.shape[-1]) if x.ndim else x.reshape(1, 1)
+                rows = np.asarray(self._value_rows(x2), dtype=np.float64)
+            if per_row:
+                return rows.reshape(x.shape[:-1]) if x.ndim else float(rows[0])
+            return float(rows.sum())
+        xp = array_namespace(x)
+        if x.ndim and x.shape[-1] == 0:
+            rows = xp.zeros(int(np.prod(x.shape[:-1])), dtype=xp.float64, device=device(x))
         else:
-            x2 = x.reshape(-1, x.shape[-1]) if x.ndim else x.reshape(1, 1)
-            rows = np.asarray(self._value_rows(x2), dtype=np.float64)
+            x2 = xp.reshape(x, (-1, x.shape[-1]) if x.ndim else (1, 1))
+            rows = xp.astype(self._value_rows(x2), xp.float64)
         if per_row:
-            return rows.reshape(x.shape[:-1]) if x.ndim else float(rows[0])
-        return float(rows.sum())
+            return xp.reshape(rows, x.shape[:-1]) if x.ndim else float(rows[0])
+        return float(xp.sum(rows))
 
     def prox(self, x, step=1.0, engine=None, out=None, check_finite=True):
         """Proximal operator ``argmin_z 1/2 ||z - x||^2 + step * value(z)``.
@@ -146,15 +170,17 @@ class Penalty(ParamsMixin):
         Parameters
         ----------
         x : ndarray of shape (..., n_features)
-            Point at which the prox is evaluated. float32 stays float32.
+            Point at which the prox is evaluated. float32 stays float32. Any array-API
+            array (CuPy, ...) is processed in its namespace, on its device (CuPy
+            kernel where registered, else the namespace-generic NumPy reference).
         step : float, default=1.0
             Step size (positive).
         engine : {"auto", "numpy", "numba", "cupy"} or None
             Kernel backend; ``None`` uses the global configuration.
         out : ndarray or None, default=None
             C-contiguous array of the same shape and dtype as ``x`` to write the
-            result into (it may be ``x`` itself). Solvers pass a buffer to avoid an
-            allocation per iteration.
+            result into (it may be ``x`` itself); an array of ``x``'s namespace for
+            non-NumPy ``x``. Solvers pass a buffer to avoid an allocation per iteration.
         check_finite : bool, default=True
             Raise ``ValueError`` if ``x`` contains NaN or infinity. Solvers that
             validated their inputs pass ``False`` in their inner loops.
@@ -170,7 +196,9 @@ class Penalty(ParamsMixin):
         if check_finite:
             self._check_finite(x, "prox")
         shape = x.shape
-        xp = get_namespace(x)
+        if not isinstance(x, np.ndarray):
+            return self._prox_namespace(x, step, engine, out)
+        xp = np
         if x.size == 0:
             res = xp.empty_like(x) if out is None else out
             return res
@@ -189,6 +217,59 @@ class Penalty(ParamsMixin):
             res = out.reshape(flat_shape)
         self._prox(flat, step, engine, res)
         return out if out is not None else res.reshape(shape)
+
+    def _prox_namespace(self, x, step, engine, out):
+        """:meth:`prox` of a non-NumPy array, in its namespace (no ``.flags`` check)."""
+        xp = array_namespace(x, out)
+        shape = x.shape
+        if out is not None and (out.shape != shape or out.dtype != x.dtype):
+            raise ValueError(
+                f"{type(self).__name__}.prox: out must have shape {shape} and dtype "
+                f"{x.dtype}, got shape {out.shape} and dtype {out.dtype}."
+            )
+        if x.size == 0:
+            return xp.empty_like(x) if out is None else out
+        if not self.is_separable and x.ndim == 0:
+            raise ValueError(f"{type(self).__name__}: x must have at least one dimension.")
+        if self.is_separable or x.ndim == 2:  # elementwise kernels take any shape
+            flat = x
+        else:
+            flat = xp.reshape(x, (-1, shape[-1]))
+        if out is not None and out.shape == flat.shape:
+            self._prox(flat, step, engine, out)
+            return out
+        # a reshaped ``out`` need not be a view in every namespace: a buffer, then a copy
+        res = xp.empty_like(flat)
+        self._prox(flat, step, engine, res)
+        if out is None:
+            return xp.reshape(res, shape)
+        out[...] = xp.reshape(res, shape)
+        return out
+
+    def _on_device(self, name, like, src, make, dtype):
+        """Host parameter data as an array next to ``like``, cached per namespace and device.
+
+        ``src`` is the host object the data derives from (the cache entry is rebuilt
+        when it changes identity, e.g. after ``set_params``); ``make()`` builds the host
+        array; ``dtype`` is a name (``"float64"``, ``"int64"``). NumPy ``like``: the host
+        array itself. Used by the penalties so that a solver loop moves nothing to the
+        device after its first iteration.
+        """
+        xp = array_namespace(like)
+        if is_numpy_namespace(xp):
+            return make()
+        cache = self.__dict__.setdefault("_device_cache", {})
+        key = (name, namespace_name(xp), str(device(like)), dtype)
+        hit = cache.get(key)
+        if hit is None or hit[0] is not src:
+            hit = (src, asarray_on(make(), like, dtype=getattr(xp, dtype)))
+            cache[key] = hit
+        return hit[1]
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state.pop("_device_cache", None)
+        return state
 
     def check_step(self, step):
         """Raise ``ValueError`` if the prox with this step is not well defined.

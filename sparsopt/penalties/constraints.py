@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..backends import _kinds
+from ..backends import _kinds, array_namespace, device
 from ._base import Penalty, _as_float_array
 
 
@@ -49,8 +49,9 @@ class Box(Penalty):
         return float(self.lower), float(self.upper)
 
     def _value_rows(self, x):
-        inside = np.all((x >= self.lower) & (x <= self.upper), axis=1)
-        return np.where(inside, 0.0, np.inf)
+        xp = array_namespace(x)
+        inside = xp.all((x >= float(self.lower)) & (x <= float(self.upper)), axis=1)
+        return xp.where(inside, xp.zeros(inside.shape, dtype=xp.float64, device=device(x)), np.inf)
 
     def _prox(self, x, step, engine, out):
         return self._dispatch("prox_box", x, float(self.lower), float(self.upper),
@@ -172,18 +173,19 @@ class Constrained(Penalty):
         return self.penalty._value_rows(x) + self._box()._value_rows(x)
 
     def prox(self, x, step=1.0, engine=None, out=None, check_finite=True):  # noqa: D102
-        from ..backends import get_namespace
-
         lo, hi = self._bounds()
         x = _as_float_array(x)
         if check_finite:
             self._check_finite(x, "prox")
         if self._orthant:
-            xp = get_namespace(x)
-            t = xp.maximum(x, 0) if lo == 0.0 else xp.minimum(x, 0)
+            xp = np if isinstance(x, np.ndarray) else array_namespace(x)
+            t = xp.maximum(x, 0.0) if lo == 0.0 else xp.minimum(x, 0.0)
             return self.penalty.prox(t, step, engine=engine, out=out, check_finite=False)
         z = self.penalty.prox(x, step, engine=engine, out=out, check_finite=False)
-        get_namespace(z).clip(z, lo, hi, out=z)
+        if isinstance(z, np.ndarray):
+            np.clip(z, lo, hi, out=z)
+        else:
+            z[...] = array_namespace(z).clip(z, lo, hi)
         return z
 
     prox.__doc__ = Penalty.prox.__doc__

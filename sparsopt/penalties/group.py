@@ -6,6 +6,7 @@ import numbers
 
 import numpy as np
 
+from ..backends import array_namespace, device, is_numpy_namespace
 from ._base import Penalty, _check_scalar
 
 
@@ -107,11 +108,33 @@ class _GroupPenalty(Penalty):
         return super().set_params(**params)
 
     def __getstate__(self):
-        state = self.__dict__.copy()
+        state = super().__getstate__()
         state.pop("_struct_cache", None)
         return state
 
+    def _structure_on(self, like):
+        """``(indptr, indices, w)`` as arrays next to ``like`` (cached on its device)."""
+        struct = self._structure(like.shape[-1])
+        if is_numpy_namespace(array_namespace(like)):
+            return struct
+        return tuple(
+            self._on_device(name, like, struct, lambda i=i: struct[i], dt)
+            for i, (name, dt) in enumerate(
+                (("indptr", "int64"), ("indices", "int64"), ("weights", "float64")))
+        )
+
     def _group_norms(self, x):
+        if not isinstance(x, np.ndarray):
+            from ..backends._numpy.prox import _group_layout, _group_sqnorms
+
+            xp = array_namespace(x)
+            indptr, indices, w = self._structure_on(x)
+            if indices.shape[0] == 0 or x.shape[0] == 0:
+                return xp.zeros((x.shape[0], indptr.shape[0] - 1), dtype=xp.float64,
+                                device=device(x)), w
+            feat, valid, _, _, n_groups, size = _group_layout(xp, indptr, indices, x.shape[1])
+            sq = _group_sqnorms(xp, xp.astype(x, xp.float64), feat, valid, n_groups, size)
+            return xp.sqrt(sq), w
         indptr, indices, w = self._structure(x.shape[-1])
         norms = np.stack(
             [np.sqrt((x[:, indices[indptr[g] : indptr[g + 1]]] ** 2).sum(axis=1))
@@ -163,11 +186,13 @@ class GroupL21(_GroupPenalty):
 
     def _value_rows(self, x):
         norms, w = self._group_norms(x)
-        return self.alpha * norms @ w
+        return float(self.alpha) * (norms @ w)
 
     def _prox(self, x, step, engine, out):
-        indptr, indices, w = self._structure(x.shape[-1])
-        thresh = np.ascontiguousarray(step * float(self.alpha) * w)
+        indptr, indices, w = self._structure_on(x)
+        thresh = step * float(self.alpha) * w
+        if isinstance(thresh, np.ndarray):
+            thresh = np.ascontiguousarray(thresh)
         return self._dispatch("prox_group_l2", x, indptr, indices, thresh, out, engine=engine)
 
     def _group_spec(self, n_features):
@@ -183,6 +208,8 @@ def ksupport_squared(z, k):
     ``z[k-r-2] > sum(z[k-r-1:]) / (r+1) >= z[k-r-1]`` (1-based in the paper),
     ``||z||^2 = sum_{i<k-r-1} z_i^2 + (sum_{i>=k-r-1} z_i)^2 / (r+1)``.
     """
+    if not isinstance(z, np.ndarray):
+        return _ksupport_squared_namespace(z, k)
     z = -np.sort(-np.abs(z), axis=1)
     m = z.shape[1]
     if k >= m:
@@ -202,6 +229,28 @@ def ksupport_squared(z, k):
             best = tails[0] ** 2 / k
         out[i] = best
     return out
+
+
+def _ksupport_squared_namespace(z, k):
+    """:func:`ksupport_squared` of an array-API array: all rows at once, loop over ``r``."""
+    xp = array_namespace(z)
+    z = xp.flip(xp.sort(xp.abs(z), axis=1), axis=1)
+    m = z.shape[1]
+    if k >= m:
+        return xp.sum(z * z, axis=1)
+    tails = xp.flip(xp.cumulative_sum(xp.flip(z, axis=1), axis=1), axis=1)
+    heads = xp.cumulative_sum(z * z, axis=1, include_initial=True)  # heads[:, j] = sum z[:j]^2
+    best = tails[:, 0] ** 2 / k  # ties at machine precision: the formula is continuous
+    found = xp.zeros(z.shape[0], dtype=xp.bool, device=device(z))
+    for r in range(k):
+        j = k - r - 1
+        avg = tails[:, j] / (r + 1)
+        cond = avg >= z[:, j]
+        if j > 0:
+            cond = cond & (z[:, j - 1] > avg)
+        best = xp.where(cond & ~found, heads[:, j] + tails[:, j] ** 2 / (r + 1), best)
+        found = found | cond
+    return best
 
 
 class KSupport(_GroupPenalty):
@@ -266,12 +315,13 @@ class KSupport(_GroupPenalty):
 
     def _value_rows(self, x):
         norms, w = self._group_norms(x)
-        return 0.5 * self.alpha * ksupport_squared(norms * np.sqrt(w), int(self.k))
+        xp = array_namespace(norms)
+        return 0.5 * float(self.alpha) * ksupport_squared(norms * xp.sqrt(w), int(self.k))
 
     def _prox(self, x, step, engine, out):
-        indptr, indices, w = self._structure(x.shape[-1])
-        if np.any(w <= 0):
+        if np.any(self._structure(x.shape[-1])[2] <= 0):
             raise ValueError(f"{type(self).__name__}: weights must be > 0.")
+        indptr, indices, w = self._structure_on(x)
         lam = step * float(self.alpha)
         if lam == 0.0:
             out[...] = x

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-from ..backends import _kinds
+from ..backends import _kinds, array_namespace
 from ._base import Penalty, _check_scalar
 
 
@@ -40,7 +42,8 @@ class L1(Penalty):
         return _kinds.KIND_L1, (float(self.alpha),)
 
     def _value_rows(self, x):
-        return self.alpha * np.abs(x).sum(axis=1)
+        xp = array_namespace(x)
+        return float(self.alpha) * xp.sum(xp.abs(x), axis=1)
 
     def _prox(self, x, step, engine, out):
         return self._dispatch("prox_l1", x, step * float(self.alpha), out, engine=engine)
@@ -82,7 +85,8 @@ class L0(Penalty):
         return _kinds.KIND_L0, (float(self.alpha),)
 
     def _value_rows(self, x):
-        return self.alpha * np.count_nonzero(x, axis=1).astype(np.float64)
+        xp = array_namespace(x)
+        return float(self.alpha) * xp.astype(xp.count_nonzero(x, axis=1), xp.float64)
 
     def _prox(self, x, step, engine, out):
         return self._dispatch("prox_l0", x, float(np.sqrt(2.0 * step * self.alpha)),
@@ -148,7 +152,8 @@ class Lq(Penalty):
         return kind, (float(self.alpha),)
 
     def _value_rows(self, x):
-        return self.alpha * (np.abs(x) ** float(self.q)).sum(axis=1)
+        xp = array_namespace(x)
+        return float(self.alpha) * xp.sum(xp.abs(x) ** float(self.q), axis=1)
 
     def _prox(self, x, step, engine, out):
         c = step * float(self.alpha)
@@ -229,17 +234,22 @@ class CEL0(Penalty):
     def _kernel_spec(self):
         return _kinds.KIND_CEL0, (float(self.alpha),)
 
+    def _a_on(self, like):
+        """``a`` as a float64 array next to ``like`` (cached on the device)."""
+        return self._on_device("a", like, self.a, self._a_array, "float64")
+
     def _value_rows(self, x):
-        a = self._a_array()
+        xp = array_namespace(x)
+        a = self._a_on(x)
         lam = float(self.alpha)
-        u = np.abs(x)
-        b = np.sqrt(2.0 * lam) / a
+        u = xp.abs(x)
+        b = math.sqrt(2.0 * lam) / a
         # lam - a^2/2 (u - b)^2 expanded, exact 0 at u = 0
-        inside_val = a * np.sqrt(2.0 * lam) * u - 0.5 * a * a * u * u
-        return np.where(u <= b, inside_val, lam).sum(axis=1)
+        inside_val = a * math.sqrt(2.0 * lam) * u - 0.5 * a * a * u * u
+        return xp.sum(xp.where(u <= b, inside_val, lam), axis=1)
 
     def _prox(self, x, step, engine, out):
-        a = self._a_array()
+        a = self._a_on(x)
         if a.size > 1 and x.size % a.size:
             raise ValueError(
                 f"CEL0: a has {a.size} entries but x's last axis does not match it."
@@ -248,9 +258,10 @@ class CEL0(Penalty):
 
     def prox(self, x, step=1.0, engine=None, out=None, check_finite=True):  # noqa: D102
         a = np.asarray(self.a)
-        if a.ndim == 1 and a.size > 1 and (np.ndim(x) == 0 or np.shape(x)[-1] != a.size):
+        shape = x.shape if hasattr(x, "shape") else np.shape(x)
+        if a.ndim == 1 and a.size > 1 and (len(shape) == 0 or shape[-1] != a.size):
             raise ValueError(
-                f"CEL0: a has {a.size} entries but x has shape {np.shape(x)}; its last axis "
+                f"CEL0: a has {a.size} entries but x has shape {shape}; its last axis "
                 "must match a."
             )
         return super().prox(x, step, engine, out, check_finite)
@@ -306,9 +317,11 @@ class MCP(Penalty):
         return _kinds.KIND_MCP, (float(self.alpha), float(self.gamma))
 
     def _value_rows(self, x):
+        xp = array_namespace(x)
         lam, g = float(self.alpha), float(self.gamma)
-        u = np.abs(x)
-        return np.where(u <= g * lam, lam * u - u * u / (2 * g), 0.5 * g * lam * lam).sum(axis=1)
+        u = xp.abs(x)
+        return xp.sum(xp.where(u <= g * lam, lam * u - u * u / (2 * g), 0.5 * g * lam * lam),
+                      axis=1)
 
     def _prox(self, x, step, engine, out):
         return self._dispatch("prox_mcp", x, float(self.alpha), float(self.gamma), step,
@@ -364,11 +377,12 @@ class SCAD(Penalty):
         return _kinds.KIND_SCAD, (float(self.alpha), float(self.gamma))
 
     def _value_rows(self, x):
+        xp = array_namespace(x)
         lam, a = float(self.alpha), float(self.gamma)
-        u = np.abs(x)
+        u = xp.abs(x)
         mid = (2 * a * lam * u - u * u - lam * lam) / (2 * (a - 1))
-        val = np.where(u <= lam, lam * u, np.where(u <= a * lam, mid, lam * lam * (a + 1) / 2))
-        return val.sum(axis=1)
+        val = xp.where(u <= lam, lam * u, xp.where(u <= a * lam, mid, lam * lam * (a + 1) / 2))
+        return xp.sum(val, axis=1)
 
     def _prox(self, x, step, engine, out):
         return self._dispatch("prox_scad", x, float(self.alpha), float(self.gamma), step,
@@ -413,7 +427,8 @@ class Log(Penalty):
         return _kinds.KIND_LOG, (float(self.alpha), float(self.eps))
 
     def _value_rows(self, x):
-        return self.alpha * np.log1p(np.abs(x) / self.eps).sum(axis=1)
+        xp = array_namespace(x)
+        return float(self.alpha) * xp.sum(xp.log1p(xp.abs(x) / float(self.eps)), axis=1)
 
     def _prox(self, x, step, engine, out):
         return self._dispatch("prox_log", x, step * float(self.alpha), float(self.eps),
@@ -458,8 +473,10 @@ class ElasticNet(Penalty):
         return _kinds.KIND_ELASTICNET, (float(self.alpha), float(self.l1_ratio))
 
     def _value_rows(self, x):
+        xp = array_namespace(x)
         r = float(self.l1_ratio)
-        return self.alpha * (r * np.abs(x).sum(axis=1) + 0.5 * (1 - r) * (x * x).sum(axis=1))
+        return float(self.alpha) * (r * xp.sum(xp.abs(x), axis=1)
+                                    + 0.5 * (1 - r) * xp.sum(x * x, axis=1))
 
     def _prox(self, x, step, engine, out):
         a, r = float(self.alpha), float(self.l1_ratio)

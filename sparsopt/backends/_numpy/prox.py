@@ -1,4 +1,4 @@
-"""NumPy reference proximal operators.
+"""NumPy reference proximal operators, written against the array namespace.
 
 Every function takes a C-contiguous 1-D array ``x`` (2-D ``(n_rows, n)`` for the
 group ops), scalars, and an output array ``out`` of the same shape and dtype
@@ -7,236 +7,330 @@ group ops), scalars, and an output array ``out`` of the same shape and dtype
 already multiplied by the step (``c = step * alpha``), except where noted.
 Formulas: ``shared/specs/sparse_coding.md`` (sections 1b and 5) and the
 docstrings of :mod:`sparsopt.penalties`.
+
+All the ops are registered with ``array_api=True``: they use only functions of the
+array API standard on ``xp = array_namespace(x, ...)``, so the same code is the
+oracle of the Numba kernels on NumPy arrays and the kernel of CuPy (or any other
+array-API) arrays, on their device. Array parameters (``a`` of CEL0, the group
+structure and thresholds) are arrays of the same namespace as ``x`` (the penalties
+bring them there once); computations run in float64, as the Numba kernels do, and
+the result is cast to ``out``'s dtype.
 """
+
+import math
 
 import numpy as np
 
+from .._namespace import array_namespace, device, errstate, is_numpy_namespace
 from .._registry import register_kernel
 
 
-def _out(out, values, x=None):
+def _f64(xp, a):
+    return xp.astype(a, xp.float64)
+
+
+def _out(xp, out, values, x=None):
     """Write ``values`` into ``out``; NaN entries of ``x`` stay NaN (never masked to 0)."""
     if x is not None:
-        values = np.where(np.isnan(x), np.nan, values)
-    out[...] = values
+        values = xp.where(xp.isnan(x), xp.nan, values)
+    out[...] = xp.astype(values, out.dtype)
     return out
 
 
-@register_kernel("prox_l1", "numpy")
+def _param(xp, p, like, dtype):
+    """A kernel parameter (array of the namespace, NumPy array or scalar) as an ``xp`` array."""
+    if is_numpy_namespace(xp):
+        return np.asarray(p, dtype=dtype)
+    if hasattr(p, "shape") and not isinstance(p, (np.ndarray, np.generic)):
+        return xp.astype(p, dtype)
+    return xp.asarray(np.asarray(p), dtype=dtype, device=device(like))
+
+
+@register_kernel("prox_l1", "numpy", array_api=True)
 def prox_l1(x, thresh, out):
     """Soft thresholding ``sign(x) max(|x| - thresh, 0)`` (computed in float64)."""
-    t = np.abs(x).astype(np.float64)
-    return _out(out, np.sign(x) * np.maximum(t - thresh, 0.0))
+    xp = array_namespace(x, out)
+    t = _f64(xp, xp.abs(x))
+    return _out(xp, out, xp.sign(x) * xp.maximum(t - float(thresh), 0.0))
 
 
-@register_kernel("prox_l0", "numpy")
+@register_kernel("prox_l0", "numpy", array_api=True)
 def prox_l0(x, thresh, out):
     """Hard thresholding: keep entries with ``|x| > thresh``."""
-    return _out(out, np.where(np.abs(x).astype(np.float64) > thresh, x, 0.0), x)
+    xp = array_namespace(x, out)
+    t = _f64(xp, xp.abs(x))
+    return _out(xp, out, xp.where(t > float(thresh), x, 0.0), x)
 
 
-@register_kernel("prox_elasticnet", "numpy")
+@register_kernel("prox_elasticnet", "numpy", array_api=True)
 def prox_elasticnet(x, thresh, scale, out):
     """``soft(x, thresh) / scale``."""
-    t = np.abs(x).astype(np.float64)
-    return _out(out, np.sign(x) * np.maximum(t - thresh, 0.0) / scale)
+    xp = array_namespace(x, out)
+    t = _f64(xp, xp.abs(x))
+    return _out(xp, out, xp.sign(x) * xp.maximum(t - float(thresh), 0.0) / float(scale))
 
 
-@register_kernel("prox_lhalf", "numpy")
+@register_kernel("prox_lhalf", "numpy", array_api=True)
 def prox_lhalf(x, c, out):
     """Prox of ``c * sum |x|^(1/2)`` (half thresholding, Xu et al. 2012)."""
+    xp = array_namespace(x, out)
+    c = float(c)
     if c == 0:
-        return _out(out, x)
-    t = np.abs(x).astype(np.float64)
+        return _out(xp, out, x)
+    t = _f64(xp, xp.abs(x))
     ell = 2.0 * c  # argmin (x - t)^2 + ell sqrt|x|
     thr = (54.0 ** (1.0 / 3.0) / 4.0) * ell ** (2.0 / 3.0)
-    res = np.zeros_like(t)
     m = t > thr
-    tm = t[m]
-    phi = np.arccos(np.clip((ell / 8.0) * (tm / 3.0) ** -1.5, -1.0, 1.0))
-    res[m] = (2.0 / 3.0) * tm * (1.0 + np.cos(2.0 * np.pi / 3.0 - (2.0 / 3.0) * phi))
-    return _out(out, np.sign(x) * res)
+    tm = xp.where(m, t, 1.0)  # entries below the threshold are 0: any safe value
+    phi = xp.acos(xp.clip((ell / 8.0) * (tm / 3.0) ** -1.5, -1.0, 1.0))
+    res = xp.where(m, (2.0 / 3.0) * tm * (1.0 + xp.cos(2.0 * math.pi / 3.0 - (2.0 / 3.0) * phi)),
+                   0.0)
+    return _out(xp, out, xp.sign(x) * res)
 
 
 _BIG = 1e150  # |t| / s beyond this the shrinkage is below rounding: return t
 
 
-@register_kernel("prox_ltwothirds", "numpy")
+@register_kernel("prox_ltwothirds", "numpy", array_api=True)
 def prox_ltwothirds(x, c, out):
     """Prox of ``c * sum |x|^(2/3)`` in closed form (quartic via Ferrari).
 
     Computed at ``c = 1`` through the scaling law ``prox_c(t) = s prox_1(t / s)``
     with ``s = c^(3/4)``; exactly 0 below ``|t| / s < 2 (2/3)^(3/4)``.
     """
+    xp = array_namespace(x, out)
+    c = float(c)
     if c == 0:
-        return _out(out, x)
+        return _out(xp, out, x)
     s = c**0.75
-    t = np.abs(x).astype(np.float64) / s
+    t = _f64(xp, xp.abs(x)) / s
     k = 2.0 / 3.0
-    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        arg = 3.0 * np.sqrt(3.0) * t * t / (16.0 * k**1.5)
-        base = 2.0 * np.sqrt(k / 3.0)
-        m = np.where(
+    with errstate(xp, invalid="ignore", divide="ignore", over="ignore"):
+        arg = 3.0 * math.sqrt(3.0) * t * t / (16.0 * k**1.5)
+        base = 2.0 * math.sqrt(k / 3.0)
+        m = xp.where(
             arg >= 1.0,
-            base * np.cosh(np.arccosh(np.maximum(arg, 1.0)) / 3.0),
-            base * np.cos(np.arccos(np.minimum(arg, 1.0)) / 3.0),
+            base * xp.cosh(xp.acosh(xp.maximum(arg, 1.0)) / 3.0),
+            base * xp.cos(xp.acos(xp.minimum(arg, 1.0)) / 3.0),
         )
-        r = np.sqrt(2.0 * m)
+        r = xp.sqrt(2.0 * m)
         disc = 2.0 * t / r - 2.0 * m
-        z = 0.5 * (r + np.sqrt(np.maximum(disc, 0.0)))
+        z = 0.5 * (r + xp.sqrt(xp.maximum(disc, 0.0)))
         cand = z**3
         keep = (disc >= 0) & (t >= 2.0 * k**0.75)
-        keep &= 0.5 * (cand - t) ** 2 + z * z < 0.5 * t * t
-        res = np.where(keep, np.sign(x) * cand * s, 0.0)
-    return _out(out, np.where(t > _BIG, x, res), x)
+        keep = keep & (0.5 * (cand - t) ** 2 + z * z < 0.5 * t * t)
+        res = xp.where(keep, xp.sign(x) * cand * s, 0.0)
+    return _out(xp, out, xp.where(t > _BIG, x, res), x)
 
 
-@register_kernel("prox_lq", "numpy")
+@register_kernel("prox_lq", "numpy", array_api=True)
 def prox_lq(x, c, q, out):
     """Prox of ``c * sum |x|^q`` for ``0 < q < 1`` (Newton on the stationarity equation).
 
     Computed at ``c = 1`` through ``prox_c(t) = s prox_1(t / s)``, ``s = c^(1/(2-q))``.
+    The Newton loop stops when every step is below rounding (one host ``bool`` per
+    iteration, at most 100).
     """
+    xp = array_namespace(x, out)
+    c, q = float(c), float(q)
     if c == 0:
-        return _out(out, x)
+        return _out(xp, out, x)
     s = c ** (1.0 / (2.0 - q))
-    t = np.abs(x).astype(np.float64) / s
+    t = _f64(xp, xp.abs(x)) / s
     xs = (q * (1.0 - q)) ** (1.0 / (2.0 - q))
     gmin = xs + q * xs ** (q - 1.0)
     act = (t > gmin) & (t <= _BIG)
-    z = np.where(act, t, 1.0)
+    z = xp.where(act, t, 1.0)
+    tol = 1e-15 * xp.maximum(t, 1.0)
     for _ in range(100):
         h = z + q * z ** (q - 1.0) - t
         dh = 1.0 - q * (1.0 - q) * z ** (q - 2.0)
-        step = np.where(act, h / dh, 0.0)
+        step = xp.where(act, h / dh, 0.0)
         z = z - step
-        if np.all(np.abs(step) <= 1e-15 * np.maximum(t, 1.0)):
+        if bool(xp.all(xp.abs(step) <= tol)):
             break
-    with np.errstate(over="ignore", invalid="ignore"):  # t > _BIG entries are replaced below
-        keep = act & (0.5 * (z - t) ** 2 + np.abs(z) ** q < 0.5 * t * t)
-        res = np.where(keep, np.sign(x) * z * s, 0.0)
-    return _out(out, np.where(t > _BIG, x, res), x)
+    with errstate(xp, over="ignore", invalid="ignore"):  # t > _BIG entries are replaced below
+        keep = act & (0.5 * (z - t) ** 2 + xp.abs(z) ** q < 0.5 * t * t)
+        res = xp.where(keep, xp.sign(x) * z * s, 0.0)
+    return _out(xp, out, xp.where(t > _BIG, x, res), x)
 
 
-@register_kernel("prox_cel0", "numpy")
+@register_kernel("prox_cel0", "numpy", array_api=True)
 def prox_cel0(x, a, lam, step, out):
     """CEL0 prox with per-column norms ``a`` (length 1 or ``x.size // n_rows``).
 
     ``lam`` is the penalty weight (alpha) and ``step`` the step; requires
     ``a^2 step < 1`` (checked by the caller).
     """
-    a = np.asarray(a, dtype=np.float64)
-    xv = x.reshape(-1, a.size) if a.size > 1 else x.reshape(-1, 1)
-    t = np.abs(xv).astype(np.float64)
-    thr = np.sqrt(2.0 * lam) * a * step
-    v = np.maximum(t - thr, 0.0) / (1.0 - a * a * step)
-    res = np.sign(xv) * np.minimum(t, v)
-    return _out(out, res.reshape(x.shape), x)
+    xp = array_namespace(x, out, a)
+    a = xp.reshape(_param(xp, a, x, xp.float64), (-1,))
+    lam, step = float(lam), float(step)
+    na = a.shape[0]
+    xv = xp.reshape(x, (-1, na) if na > 1 else (-1, 1))
+    t = _f64(xp, xp.abs(xv))
+    thr = math.sqrt(2.0 * lam) * a * step
+    v = xp.maximum(t - thr, 0.0) / (1.0 - a * a * step)
+    res = xp.sign(xv) * xp.minimum(t, v)
+    return _out(xp, out, xp.reshape(res, x.shape), x)
 
 
-@register_kernel("prox_mcp", "numpy")
+@register_kernel("prox_mcp", "numpy", array_api=True)
 def prox_mcp(x, lam, gamma, step, out):
     """MCP prox (firm thresholding); requires ``gamma > step``."""
-    t = np.abs(x).astype(np.float64)
-    mid = np.sign(x) * (t - step * lam) / (1.0 - step / gamma)
-    res = np.where(t <= step * lam, 0.0, np.where(t <= gamma * lam, mid, x))
-    return _out(out, res, x)
+    xp = array_namespace(x, out)
+    lam, gamma, step = float(lam), float(gamma), float(step)
+    t = _f64(xp, xp.abs(x))
+    mid = xp.sign(x) * (t - step * lam) / (1.0 - step / gamma)
+    res = xp.where(t <= step * lam, 0.0, xp.where(t <= gamma * lam, mid, _f64(xp, x)))
+    return _out(xp, out, res, x)
 
 
-@register_kernel("prox_scad", "numpy")
+@register_kernel("prox_scad", "numpy", array_api=True)
 def prox_scad(x, lam, a, step, out):
     """SCAD prox; requires ``a > 1 + step``."""
-    t = np.abs(x).astype(np.float64)
-    s = np.sign(x)
-    low = s * np.maximum(t - step * lam, 0.0)
+    xp = array_namespace(x, out)
+    lam, a, step = float(lam), float(a), float(step)
+    t = _f64(xp, xp.abs(x))
+    s = _f64(xp, xp.sign(x))
+    low = s * xp.maximum(t - step * lam, 0.0)
     mid = s * ((a - 1.0) * t - a * step * lam) / (a - 1.0 - step)
-    res = np.where(t <= lam * (1.0 + step), low, np.where(t <= a * lam, mid, x))
-    return _out(out, res, x)
+    res = xp.where(t <= lam * (1.0 + step), low, xp.where(t <= a * lam, mid, _f64(xp, x)))
+    return _out(xp, out, res, x)
 
 
-@register_kernel("prox_log", "numpy")
+@register_kernel("prox_log", "numpy", array_api=True)
 def prox_log(x, c, eps, out):
     """Prox of ``c * sum log(1 + |x| / eps)``: best of 0 and the larger stationary point."""
-    t = np.abs(x).astype(np.float64)
+    xp = array_namespace(x, out)
+    c, eps = float(c), float(eps)
+    t = _f64(xp, xp.abs(x))
     disc = (t + eps) ** 2 - 4.0 * c
-    with np.errstate(invalid="ignore"):
-        xp = 0.5 * ((t - eps) + np.sqrt(np.maximum(disc, 0.0)))
-    ok = (disc >= 0) & (xp > 0)
-    xp = np.where(ok, xp, 0.0)
-    obj = 0.5 * (xp - t) ** 2 + c * np.log1p(xp / eps)
+    with errstate(xp, invalid="ignore"):
+        z = 0.5 * ((t - eps) + xp.sqrt(xp.maximum(disc, 0.0)))
+    ok = (disc >= 0) & (z > 0)
+    z = xp.where(ok, z, 0.0)
+    obj = 0.5 * (z - t) ** 2 + c * xp.log1p(z / eps)
     keep = ok & (obj < 0.5 * t * t)
-    return _out(out, np.where(keep, np.sign(x) * xp, 0.0), x)
+    return _out(xp, out, xp.where(keep, xp.sign(x) * z, 0.0), x)
 
 
-@register_kernel("prox_box", "numpy")
+@register_kernel("prox_box", "numpy", array_api=True)
 def prox_box(x, lower, upper, out):
     """Projection onto ``[lower, upper]``."""
-    return _out(out, np.clip(x, lower, upper))
+    xp = array_namespace(x, out)
+    return _out(xp, out, xp.clip(x, float(lower), float(upper)), x)
 
 
-@register_kernel("prox_group_l2", "numpy")
+def _group_layout(xp, indptr, indices, n):
+    """Padded group layout and the feature-to-group map, computed in the namespace.
+
+    Returns ``feat`` (``(n_groups * size,)`` feature index of slot ``(g, j)``),
+    ``valid`` (``(n_groups, size)`` whether the slot is a feature of group ``g``),
+    ``member`` (``(n,)`` whether feature ``j`` is in a group) and ``gof``
+    (``(n,)`` its group, 0 for features in no group). ``size`` is the largest group
+    size (one host integer).
+    """
+    dev = device(indices)
+    n_groups = indptr.shape[0] - 1
+    n_idx = indices.shape[0]
+    sizes = indptr[1:] - indptr[:-1]
+    size = int(xp.max(sizes))
+    slot = xp.arange(size, dtype=indptr.dtype, device=dev)
+    valid = slot[None, :] < sizes[:, None]
+    flat = xp.where(valid, indptr[:-1][:, None] + slot[None, :], 0)
+    feat = xp.take(indices, xp.reshape(flat, (-1,)))
+    # group of each position of ``indices``, then of each feature (groups are disjoint)
+    pos = xp.arange(n_idx, dtype=indptr.dtype, device=dev)
+    gid = xp.searchsorted(indptr[1:], pos, side="right")
+    order = xp.argsort(indices, stable=True)
+    sorted_idx = xp.take(indices, order)
+    cols = xp.arange(n, dtype=indices.dtype, device=dev)
+    loc = xp.clip(xp.searchsorted(sorted_idx, cols), 0, n_idx - 1)
+    member = xp.take(sorted_idx, loc) == cols
+    gof = xp.where(member, xp.take(gid, xp.take(order, loc)), 0)
+    return feat, valid, member, gof, n_groups, size
+
+
+def _group_sqnorms(xp, x64, feat, valid, n_groups, size):
+    """Squared norms ``(n_rows, n_groups)`` of the groups of each row of ``x64``."""
+    blocks = xp.reshape(xp.take(x64, feat, axis=1), (x64.shape[0], n_groups, size))
+    return xp.sum(xp.where(valid[None, :, :], blocks * blocks, 0.0), axis=2)
+
+
+@register_kernel("prox_group_l2", "numpy", array_api=True)
 def prox_group_l2(x, indptr, indices, thresh, out):
     """Block soft thresholding, row by row, of the groups ``indices[indptr[g]:indptr[g+1]]``.
 
     ``thresh[g]`` is the threshold of group ``g``; features in no group are unchanged.
+    Groups are disjoint. Vectorized over rows and groups: the groups are gathered into
+    a padded ``(n_rows, n_groups, largest group)`` block.
     """
-    x = x.copy()  # out may alias x
-    out[...] = x
-    for g in range(len(indptr) - 1):
-        idx = indices[indptr[g] : indptr[g + 1]]
-        block = x[:, idx].astype(np.float64)
-        nrm = np.sqrt(np.sum(block * block, axis=1))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            scale = np.where(nrm <= thresh[g], 0.0, 1.0 - thresh[g] / nrm)  # NaN propagates
-        out[:, idx] = (block * scale[:, None]).astype(x.dtype)
-    return out
+    xp = array_namespace(x, out, indptr, indices, thresh)
+    indptr = _param(xp, indptr, x, xp.int64)
+    indices = _param(xp, indices, x, xp.int64)
+    thresh = _param(xp, thresh, x, xp.float64)
+    if indices.shape[0] == 0 or x.shape[0] == 0:
+        return _out(xp, out, x)
+    feat, valid, member, gof, n_groups, size = _group_layout(xp, indptr, indices, x.shape[1])
+    x64 = _f64(xp, x)
+    nrm = xp.sqrt(_group_sqnorms(xp, x64, feat, valid, n_groups, size))
+    with errstate(xp, divide="ignore", invalid="ignore"):
+        scale = xp.where(nrm <= thresh, 0.0, 1.0 - thresh / nrm)  # NaN propagates
+    return _out(xp, out, xp.where(member, x64 * xp.take(scale, gof, axis=1), x64))
 
 
-@register_kernel("prox_ksupport", "numpy")
+@register_kernel("prox_ksupport", "numpy", array_api=True)
 def prox_ksupport(x, indptr, indices, weights, k, lam, out):
     """Prox of ``lam * 1/2 ||(sqrt(w_g) ||x_g||)_g||_{k-sp}^2`` (group k-support / WGSEF).
 
     Uses the variational form: ``x_g = theta_g / (theta_g + lam w_g) v_g`` with
     ``theta_g = clip(tau sqrt(lam w_g) ||v_g|| - lam w_g, 0, 1)`` and ``tau`` the
-    root of ``sum_g theta_g = k`` (found exactly on the sorted breakpoints).
+    root of ``sum_g theta_g = k``. That sum is piecewise linear in ``tau`` with
+    breakpoints where a group starts (``theta_g > 0``) or saturates (``theta_g = 1``):
+    all rows at once, the breakpoints are sorted, the sum is accumulated along them
+    (slopes times gaps) and ``tau`` interpolated in the first segment reaching ``k``.
     """
-    n_groups = len(indptr) - 1
-    x = x.copy()  # out may alias x
-    out[...] = x
-    a = lam * np.asarray(weights, dtype=np.float64)
-    for i in range(x.shape[0]):
-        u = np.array(
-            [np.linalg.norm(x[i, indices[indptr[g] : indptr[g + 1]]].astype(np.float64))
-             for g in range(n_groups)]
-        )
-        pos = u > 0
-        if np.isnan(u).any():  # propagate NaN instead of treating the group as zero
-            for g in range(n_groups):
-                out[i, indices[indptr[g] : indptr[g + 1]]] = np.nan
-            continue
-        if pos.sum() <= k:
-            theta = pos.astype(np.float64)
-        else:
-            sc = np.sqrt(a) * u
-            starts = np.where(pos, a / np.where(pos, sc, 1.0), np.inf)
-            ends = np.where(pos, (1.0 + a) / np.where(pos, sc, 1.0), np.inf)
-
-            def f(tau, sc=sc, a=a, pos=pos):
-                return np.sum(np.where(pos, np.clip(tau * sc - a, 0.0, 1.0), 0.0))
-
-            bps = np.sort(np.concatenate([starts[pos], ends[pos]]))
-            vals = np.array([f(b) for b in bps])
-            j = int(np.searchsorted(vals, k))  # first breakpoint with f >= k
-            lo = bps[j - 1] if j > 0 else 0.0
-            flo = vals[j - 1] if j > 0 else 0.0
-            hi, fhi = bps[j], vals[j]
-            tau = hi if fhi == flo else lo + (k - flo) * (hi - lo) / (fhi - flo)
-            theta = np.where(pos, np.clip(tau * sc - a, 0.0, 1.0), 0.0)
-        for g in range(n_groups):
-            idx = indices[indptr[g] : indptr[g + 1]]
-            shrink = theta[g] / (theta[g] + a[g]) if theta[g] > 0 else 0.0
-            out[i, idx] = (x[i, idx] * shrink).astype(x.dtype)
-    return out
+    xp = array_namespace(x, out, indptr, indices, weights)
+    indptr = _param(xp, indptr, x, xp.int64)
+    indices = _param(xp, indices, x, xp.int64)
+    k, lam = int(k), float(lam)
+    a = lam * _param(xp, weights, x, xp.float64)
+    if indices.shape[0] == 0 or x.shape[0] == 0:
+        return _out(xp, out, x)
+    feat, valid, member, gof, n_groups, size = _group_layout(xp, indptr, indices, x.shape[1])
+    x64 = _f64(xp, x)
+    u = xp.sqrt(_group_sqnorms(xp, x64, feat, valid, n_groups, size))  # (rows, G)
+    pos = u > 0
+    npos = xp.sum(xp.astype(pos, xp.int64), axis=1)
+    sc = xp.sqrt(a) * u
+    scs = xp.where(pos, sc, 1.0)
+    inf = math.inf
+    bps = xp.concat([xp.where(pos, a / scs, inf), xp.where(pos, (1.0 + a) / scs, inf)], axis=1)
+    slopes = xp.concat([xp.where(pos, sc, 0.0), xp.where(pos, -sc, 0.0)], axis=1)
+    order = xp.argsort(bps, axis=1, stable=True)
+    bps = xp.take_along_axis(bps, order, axis=1)
+    slopes = xp.cumulative_sum(xp.take_along_axis(slopes, order, axis=1), axis=1)
+    slopes = xp.maximum(slopes, 0.0)  # >= 0 up to rounding: keeps the sum nondecreasing
+    finite = xp.isfinite(bps)
+    fb = xp.where(finite, bps, 0.0)
+    gaps = xp.where(finite[:, 1:], fb[:, 1:] - fb[:, :-1], 0.0) * slopes[:, :-1]
+    vals = xp.cumulative_sum(gaps, axis=1, include_initial=True)  # sum_g theta_g at bps
+    vals = xp.where(finite, vals, inf)
+    j = xp.sum(xp.astype(vals < k, xp.int64), axis=1)  # first breakpoint with f >= k
+    j = xp.clip(j, 1, 2 * n_groups - 1)[:, None]
+    lo = xp.take_along_axis(bps, j - 1, axis=1)[:, 0]
+    flo = xp.take_along_axis(vals, j - 1, axis=1)[:, 0]
+    hi = xp.take_along_axis(bps, j, axis=1)[:, 0]
+    fhi = xp.take_along_axis(vals, j, axis=1)[:, 0]
+    flat = fhi == flo
+    with errstate(xp, invalid="ignore", divide="ignore"):  # rows with npos <= k: unused
+        tau = xp.where(flat, hi, lo + (k - flo) * (hi - lo) / xp.where(flat, 1.0, fhi - flo))
+        theta = xp.where(pos, xp.clip(tau[:, None] * sc - a, 0.0, 1.0), 0.0)
+    theta = xp.where((npos <= k)[:, None], xp.astype(pos, xp.float64), theta)
+    shrink = xp.where(theta > 0, theta / (theta + a), 0.0)
+    res = xp.where(member, x64 * xp.take(shrink, gof, axis=1), x64)
+    nan_row = xp.any(xp.isnan(u), axis=1)[:, None]  # propagate NaN to the grouped features
+    return _out(xp, out, xp.where(nan_row & member, xp.nan, res))
 
 
 def prox_scalar(kind, p, step, aj, t):

@@ -4,6 +4,14 @@ Layout (scikit-learn's): ``X`` (n_samples, n_features), ``dictionary`` (n_compon
 n_features) with atoms as rows, codes (n_samples, n_components), ``X ~ codes @
 dictionary``. Every solver works on ``G = D D^T`` and ``B = X D^T`` only; the
 per-sample objective is ``1/2 ||x - c D||^2 + pen(c)`` (the per-signal SUM convention).
+
+Array namespaces: the iterative gradient coders (``ista``, ``fista``, ``lca``) accept any
+array-API arrays (CuPy, ...): :class:`CodingProblem` then keeps ``X``, ``D``, ``G``, ``B``
+in that namespace and on that device, the loops call the penalty's prox there, and the
+stopping test and objective bring one host float per check. The other coders run Numba
+kernels on NumPy arrays and refuse such arrays with a ``TypeError`` naming FISTA. The
+``n_jobs`` row blocks (threads over nogil kernels) are NumPy-only: other namespaces run
+the batch as one block.
 """
 
 from __future__ import annotations
@@ -14,17 +22,64 @@ import numpy as np
 
 from ..._core.loop import resolve_verbose
 from ..._core.result import SolverResult
-from ...backends import _kinds
+from ...backends import _kinds, array_namespace, device, is_numpy_namespace, namespace_name
 from ...exceptions import ConvergenceWarning
 from ...penalties import get_penalty
 from ...utils.parallel import effective_n_jobs, map_row_blocks
 from ...utils.validation import check_array
 
+#: the coders that run on any array-API namespace
+ARRAY_API_SOLVERS = ("fista", "ista", "lca")
+
+
+def host_only_error(name, xp):
+    """The ``TypeError`` of a NumPy-only coder given arrays of namespace ``xp``."""
+    ns = namespace_name(xp)
+    return TypeError(
+        f"{name} runs on NumPy arrays only (Numba kernels), got {ns} arrays; use "
+        f"solver='fista' (or 'ista', 'lca'), which runs on {ns} arrays in their namespace "
+        "and on their device, or convert the inputs to NumPy."
+    )
+
+
+def check_namespace_array(x, name, owner, ndim):
+    """A non-NumPy array validated in its namespace (the NumPy road is ``check_array``).
+
+    ``ndim`` dimensions, non-empty, finite; float32/float64 kept, other real dtypes
+    become float64. One host ``bool`` for the finiteness test.
+    """
+    xp = array_namespace(x)
+    if x.ndim != ndim:
+        raise ValueError(f"{owner}: {name} must have {ndim} dimension(s), got shape "
+                         f"{tuple(x.shape)}.")
+    if x.dtype not in (xp.float32, xp.float64):
+        if xp.isdtype(x.dtype, "complex floating"):
+            raise TypeError(f"{owner}: {name} must be real, got complex dtype {x.dtype}.")
+        x = xp.astype(x, xp.float64)
+    if x.size == 0:
+        raise ValueError(f"{owner}: {name} is empty (shape {tuple(x.shape)}).")
+    if not bool(xp.all(xp.isfinite(x))):
+        raise ValueError(f"{owner}: {name} contains NaN or infinity; remove or impute them "
+                         "first.")
+    return x
+
 
 class CodingProblem:
-    """Validated data of a batched sparse-coding call (G, B, squared norms, dtype)."""
+    """Validated data of a batched sparse-coding call (G, B, squared norms, dtype).
 
-    def __init__(self, X, dictionary, name, gram=None, cov=None):
+    ``array_api=True`` (the gradient coders) accepts arrays of any array-API namespace
+    and keeps everything there; ``False`` (the Numba coders) raises the
+    :func:`host_only_error` for them.
+    """
+
+    def __init__(self, X, dictionary, name, gram=None, cov=None, array_api=False):
+        xp = array_namespace(X, dictionary, gram, cov)
+        self.xp = xp
+        if not is_numpy_namespace(xp):
+            if not array_api:
+                raise host_only_error(name, xp)
+            self._init_namespace(xp, X, dictionary, name, gram, cov)
+            return
         X = check_array(X, "X", name, ndim=2)
         D = check_array(dictionary, "dictionary", name, ndim=2)
         if X.shape[1] != D.shape[1]:
@@ -48,16 +103,58 @@ class CodingProblem:
         self.dtype = dtype
         self.name = name
 
+    def _init_namespace(self, xp, X, dictionary, name, gram, cov):
+        """The same data as arrays of ``xp`` on the input's device (no host copy)."""
+        X = check_namespace_array(X, "X", name, 2)
+        D = check_namespace_array(dictionary, "dictionary", name, 2)
+        if X.shape[1] != D.shape[1]:
+            raise ValueError(
+                f"{name}: X has {X.shape[1]} features but dictionary has {D.shape[1]} columns "
+                "(atoms are rows: dictionary must be (n_components, n_features))."
+            )
+        dtype = xp.float32 if X.dtype == xp.float32 else xp.float64
+        self.X = X
+        self.D = xp.astype(D, dtype)
+        k = D.shape[0]
+        if gram is None:
+            gram = self.D @ self.D.T
+        else:
+            gram = check_namespace_array(gram, "gram", name, 2)
+            if tuple(gram.shape) != (k, k):
+                raise ValueError(f"{name}: gram must have shape {(k, k)}, got "
+                                 f"{tuple(gram.shape)}.")
+        self.G = xp.astype(gram, dtype)
+        self.B = xp.astype(self.X @ self.D.T if cov is None else cov, dtype)
+        X64 = xp.astype(self.X, xp.float64)
+        self.norms_sq = xp.sum(X64 * X64, axis=1)
+        self.dtype = dtype
+        self.name = name
+
     @property
     def shape(self):
         return self.B.shape
 
     def lipschitz(self):
         """``||D||_2^2``, the Lipschitz constant of the batched gradient ``C G - B``."""
+        if not is_numpy_namespace(self.xp):
+            xp = self.xp
+            return float(xp.max(xp.linalg.eigvalsh(xp.astype(self.G, xp.float64)))) \
+                * (1.0 + 1e-6)
         return float(np.linalg.eigvalsh(self.G.astype(np.float64))[-1]) * (1.0 + 1e-6)
 
     def init_codes(self, init):
         """Starting codes: a validated copy of ``init`` (zeros when ``None``)."""
+        if not is_numpy_namespace(self.xp):
+            xp = self.xp
+            if init is None:
+                return xp.zeros(self.shape, dtype=self.dtype, device=device(self.B))
+            array_namespace(init, self.B)  # the one error for mixed libraries
+            c = xp.astype(check_namespace_array(init, "init", self.name, 2), self.dtype,
+                          copy=True)
+            if tuple(c.shape) != tuple(self.shape):
+                raise ValueError(f"{self.name}: init must have shape {tuple(self.shape)}, "
+                                 f"got {tuple(c.shape)}.")
+            return c
         if init is None:
             return np.zeros(self.shape, dtype=self.dtype)
         c = check_array(init, "init", self.name, ndim=2).astype(self.dtype, copy=True)
@@ -71,6 +168,8 @@ class CodingProblem:
         ``quad``: ``1/2 c G c - c . b`` per row when the kernel already has it (from its
         final ``q = b - c G``); ``rows``: the rows of the problem that ``C`` holds.
         """
+        if not isinstance(C, np.ndarray):
+            return self._objectives_namespace(C, penalty, quad)
         C64 = C.astype(np.float64, copy=False)
         norms_sq = self.norms_sq if rows is None else self.norms_sq[rows]
         if quad is None:
@@ -80,6 +179,15 @@ class CodingProblem:
         fit = np.maximum(0.5 * norms_sq + quad, 0.0)
         return fit + penalty.value(C64, per_row=True, check_finite=False)
 
+    def _objectives_namespace(self, C, penalty, quad):
+        xp = array_namespace(C)
+        C64 = xp.astype(C, xp.float64)
+        if quad is None:
+            quad = (0.5 * xp.sum((C64 @ xp.astype(self.G, xp.float64)) * C64, axis=1)
+                    - xp.sum(C64 * xp.astype(self.B, xp.float64), axis=1))
+        fit = xp.maximum(0.5 * self.norms_sq + quad, 0.0)
+        return fit + penalty.value(C64, per_row=True, check_finite=False)
+
 
 def codes_gram(C, G, density=0.1):
     """``C @ G`` using the sparsity of the codes when fewer than ``density`` are non-zero.
@@ -87,6 +195,8 @@ def codes_gram(C, G, density=0.1):
     Sparse-coding iterates are typically a few percent dense: a CSR product then costs
     ``nnz(C) * n_components`` instead of ``n_samples * n_components^2``.
     """
+    if not isinstance(C, np.ndarray):  # array-API namespaces: the dense product
+        return C @ G
     nnz = np.count_nonzero(C)
     if nnz >= density * C.size:
         return C @ G
@@ -154,6 +264,8 @@ def solve_row_blocks(solve, X, init, n_jobs, callback, verbose, name):
     see the whole batch, so the loop is not split). The blocks' ConvergenceWarnings are
     merged into one.
     """
+    if not isinstance(X, np.ndarray):  # threads over nogil kernels: NumPy only
+        return None
     n = X.shape[0]
     if (effective_n_jobs(n_jobs) == 1 or n < 2 or callback is not None
             or resolve_verbose(verbose)):
@@ -200,6 +312,14 @@ def concat_results(parts):
 
 def rel_change(C_new, C_old):
     """Max over rows of ``||c_new - c_old||_inf / max(||c_new||_inf, tiny)``."""
+    if not isinstance(C_new, np.ndarray):  # in the namespace: one host float
+        xp = array_namespace(C_new, C_old)
+        if C_new.shape[0] == 0:
+            return 0.0
+        num = xp.astype(xp.max(xp.abs(C_new - C_old), axis=1), xp.float64)
+        den = xp.astype(xp.max(xp.abs(C_new), axis=1), xp.float64)
+        den = xp.maximum(den, float(np.finfo(np.float64).tiny))  # in float64, as on NumPy
+        return float(xp.max(num / den))
     num = np.max(np.abs(C_new - C_old), axis=1)
     den = np.maximum(np.max(np.abs(C_new), axis=1), np.finfo(np.float64).tiny)
     return float(np.max(num / den)) if num.size else 0.0
@@ -212,8 +332,22 @@ def loop_options(prob, pen, name, max_iter, tol, check_every, callback, verbose)
     warnings still point at their caller.)"""
     return dict(stop_crit=lambda s, p: rel_change(s.x, p), max_iter=max_iter, tol=tol,
                 check_every=check_every,
-                objective=lambda s: float(prob.objectives(s.x, pen).sum()),
+                objective=lambda s: total(prob.objectives(s.x, pen)),
                 callback=callback, verbose=verbose, solver=name)
+
+
+def total(values):
+    """``float(sum(values))`` for an array of any namespace (one host float)."""
+    if isinstance(values, np.ndarray):
+        return float(values.sum())
+    return float(array_namespace(values).sum(values))
+
+
+def empty_like(a):
+    """``empty_like`` in ``a``'s namespace."""
+    if isinstance(a, np.ndarray):
+        return np.empty_like(a)
+    return array_namespace(a).empty_like(a)
 
 
 def with_objectives(res, prob, pen, **extra):

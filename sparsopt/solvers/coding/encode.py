@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...backends import _kinds
+from ...backends import _kinds, array_namespace, is_numpy_namespace, namespace_name, to_numpy
 from ...penalties import Penalty, get_penalty
-from ._common import has_bounds, spec_or_none
+from ._common import ARRAY_API_SOLVERS, has_bounds, host_only_error, spec_or_none
 from .cd import cd
 from .iht import iht
 from .ista import fista, ista, lca
@@ -51,10 +51,31 @@ def resolve_solver(solver, pen, n_nonzero_coefs=None, init=None):
     return "cd"
 
 
+def _array_api_solver(solver, n_nonzero_coefs, xp, name):
+    """The solver for non-NumPy arrays: ``"auto"`` is FISTA; host-only ones raise."""
+    if solver not in SOLVERS:
+        raise ValueError(f"{name}: solver must be one of {SOLVERS}, got {solver!r}.")
+    if solver == "auto":
+        if n_nonzero_coefs is not None:
+            raise TypeError(
+                f"{name}: n_nonzero_coefs (k-sparse codes by OMP or IHT) runs on NumPy "
+                f"arrays only, got {namespace_name(xp)} arrays; use a penalty with "
+                "solver='fista' (e.g. penalty='l1' or 'l0') on them, or NumPy arrays.")
+        return "fista"
+    if solver not in ARRAY_API_SOLVERS:
+        raise host_only_error(f"{name}: solver={solver!r}", xp)
+    return solver
+
+
 def coding_penalty(penalty, alpha, dictionary, positive=False, name="encode"):
     """The penalty object of a coding call; the name ``"cel0"`` gets the atoms' norms
     as its ``a`` (the CEL0 of the problem ``1/2 ||x - c D||^2``)."""
     if isinstance(penalty, str) and penalty.strip().lower() == "cel0":
+        xp = array_namespace(dictionary)
+        if not is_numpy_namespace(xp) and getattr(dictionary, "ndim", 0) == 2:
+            # the atoms' norms: a penalty parameter, brought to the host once (k floats)
+            a = to_numpy(xp.linalg.vector_norm(xp.astype(dictionary, xp.float64), axis=1))
+            return get_penalty("cel0", alpha=alpha, positive=positive, a=a)
         D = np.asarray(dictionary, dtype=np.float64)
         if D.ndim == 2:
             return get_penalty("cel0", alpha=alpha, positive=positive,
@@ -77,9 +98,13 @@ def encode(X, dictionary, *, penalty="l1", alpha=1.0, solver="auto", max_iter=10
     Parameters
     ----------
     X : ndarray of shape (n_samples, n_features)
-        Signals. float32 stays float32.
+        Signals. float32 stays float32. Arrays of another array-API namespace (CuPy,
+        ...) are coded in it, on their device, by the gradient coders (``"fista"``,
+        ``"ista"``, ``"lca"``; ``"auto"`` picks ``"fista"`` for them); the other
+        solvers run Numba kernels on NumPy arrays and raise ``TypeError`` for them.
     dictionary : ndarray of shape (n_components, n_features)
-        Atoms as rows (scikit-learn's layout); ``X ~ codes @ dictionary``.
+        Atoms as rows (scikit-learn's layout); ``X ~ codes @ dictionary``. Same
+        namespace as ``X``.
     penalty : str or Penalty, default="l1"
         ``"l1"``, ``"l0"``, ``"l1/2"``, ``"l2/3"``, ``"lq"``, ``"cel0"``, ``"mcp"``,
         ``"scad"``, ``"log"``, ``"elasticnet"``, ``"group_l21"``, ``"ksupport"``... or a
@@ -112,7 +137,8 @@ def encode(X, dictionary, *, penalty="l1", alpha=1.0, solver="auto", max_iter=10
     gram : ndarray of shape (n_components, n_components), default=None
         Precomputed ``dictionary @ dictionary.T``.
     n_jobs : int or None, default=None
-        Threads over blocks of rows (rows are independent).
+        Threads over blocks of rows (rows are independent); NumPy arrays only (other
+        namespaces run the batch as one block).
     engine : {"auto", "numpy", "numba", "cupy"}, default=None
         Kernel backend.
     callback : callable, default=None
@@ -145,7 +171,10 @@ def encode(X, dictionary, *, penalty="l1", alpha=1.0, solver="auto", max_iter=10
     ((100, 64), 'fista', True)
     """
     name = "encode"
+    xp = array_namespace(X, dictionary, init, gram)  # TypeError for mixed libraries
     pen = coding_penalty(penalty, alpha, dictionary, name=name)
+    if not is_numpy_namespace(xp):
+        solver = _array_api_solver(solver, n_nonzero_coefs, xp, name)
     solver = resolve_solver(solver, pen, n_nonzero_coefs, init)
     if solver in ("omp", "iht") and has_bounds(pen):
         raise ValueError(f"{name}: constrained codes ({pen!r}) are not supported by "
@@ -154,11 +183,12 @@ def encode(X, dictionary, *, penalty="l1", alpha=1.0, solver="auto", max_iter=10
     if solver in ("omp", "lars") and (callback is not None or verbose):
         raise ValueError(f"{name}: solver={solver!r} is a direct (finite) algorithm: it "
                          "takes no callback or verbose; use 'cd' or 'fista' to monitor.")
-    X_arr = np.asarray(X)
+    X_arr = X if not is_numpy_namespace(xp) else np.asarray(X)
     if X_arr.ndim != 2:
         raise ValueError(f"{name}: X must be 2-D (n_samples, n_features), got shape "
-                         f"{X_arr.shape}.")
-    if gram is None and np.ndim(dictionary) == 2:  # once, shared by the row blocks
+                         f"{tuple(X_arr.shape)}.")
+    if gram is None and is_numpy_namespace(xp) and np.ndim(dictionary) == 2:
+        # once, shared by the row blocks
         Dd = np.asarray(dictionary)
         dt = np.float32 if X_arr.dtype == np.float32 else np.float64
         gram = Dd.astype(dt) @ Dd.astype(dt).T

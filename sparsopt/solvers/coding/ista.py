@@ -8,11 +8,13 @@ from types import SimpleNamespace
 import numpy as np
 
 from ..._core.capabilities import require
-from ..._core.loop import run_iterations
+from ..._core.loop import copy_array, run_iterations
+from ...backends import array_namespace, device
 from ...utils.validation import check_int, check_scalar
 from ._common import (
     CodingProblem,
     codes_gram,
+    empty_like,
     loop_options,
     make_penalty,
     solve_row_blocks,
@@ -21,7 +23,7 @@ from ._common import (
 
 
 def _setup(X, dictionary, penalty, alpha, init, max_iter, tol, check_every, name, gram):
-    prob = CodingProblem(X, dictionary, name, gram=gram)
+    prob = CodingProblem(X, dictionary, name, gram=gram, array_api=True)
     pen = make_penalty(penalty, alpha, name)
     require(pen, {"prox", "value"}, solver=name)
     check_int(max_iter, "max_iter", name, lower=1)
@@ -55,9 +57,11 @@ def _prox(pen, V, step, engine, out):
 
 _COMMON_DOC = """
     X : ndarray of shape (n_samples, n_features)
-        Signals (one per row). float32 stays float32.
+        Signals (one per row). float32 stays float32. Arrays of any array-API
+        namespace (CuPy, ...) are solved in it, on their device: the codes come back
+        there, with one host float per check (stopping test, objective).
     dictionary : ndarray of shape (n_components, n_features)
-        Atoms as rows (scikit-learn's layout).
+        Atoms as rows (scikit-learn's layout); the same namespace as ``X``.
     penalty : str or Penalty, default="l1"
         Regularizer; any penalty with a prox (see :mod:`sparsopt.penalties`).
     alpha : float, default=1.0
@@ -75,7 +79,7 @@ _COMMON_DOC = """
     n_jobs : int or None, default=None
         Threads over blocks of rows (rows are independent), each block with its own
         loop and stopping test. Not used with a ``callback`` or ``verbose`` output
-        (they see the whole batch).
+        (they see the whole batch), nor for non-NumPy arrays (one block on the device).
     engine : {"auto", "numpy", "numba", "cupy"}, default=None
         Backend of the prox kernels.
     callback : callable, default=None
@@ -147,7 +151,7 @@ def ista_run(name, X, dictionary, *, penalty, alpha, step, init, max_iter, tol, 
     if split is not None:
         return split
     G, B = prob.G, prob.B
-    state = SimpleNamespace(x=C, buf=np.empty_like(C))
+    state = SimpleNamespace(x=C, buf=empty_like(C))
 
     def one(s, it):
         V = s.x - step * (codes_gram(s.x, G) - B)
@@ -210,6 +214,9 @@ def fista(X, dictionary, *, penalty="l1", alpha=1.0, step=None, init=None, resta
     if split is not None:
         return split
     G, B = prob.G, prob.B
+    if not isinstance(C, np.ndarray):
+        return _fista_namespace(prob, pen, C, step, restart, engine, name, max_iter, tol,
+                                check_every, callback, verbose)
     state = SimpleNamespace(x=C, y=C.copy(), t=np.ones((C.shape[0], 1)), restarts=0)
 
     def one(s, it):
@@ -231,6 +238,37 @@ def fista(X, dictionary, *, penalty="l1", alpha=1.0, step=None, init=None, resta
                          criterion="max relative change of the codes",
                          info={"step": step})
     return with_objectives(res, prob, pen, restarts=state.restarts)
+
+
+def _fista_namespace(prob, pen, C, step, restart, engine, name, max_iter, tol, check_every,
+                     callback, verbose):
+    """:func:`fista`'s loop on non-NumPy arrays: the per-sample restart is a mask (no
+    host decision per iteration); the restart count comes back once, at the end."""
+    xp = array_namespace(C)
+    G, B = prob.G, prob.B
+    dev = device(C)
+    state = SimpleNamespace(x=C, y=copy_array(C),
+                            t=xp.ones((C.shape[0], 1), dtype=xp.float64, device=dev),
+                            restarts=xp.zeros((), dtype=xp.int64, device=dev))
+
+    def one(s, it):
+        V = s.y - step * (s.y @ G - B)
+        new = _prox(pen, V, step, engine, V)
+        t_new = 0.5 * (1.0 + xp.sqrt(1.0 + 4.0 * s.t * s.t))
+        mom = xp.astype((s.t - 1.0) / t_new, C.dtype)
+        if restart:
+            bad = (xp.sum((s.y - new) * (new - s.x), axis=1) > 0)[:, None]
+            s.restarts = s.restarts + xp.sum(xp.astype(bad, xp.int64))
+            t_new = xp.where(bad, 1.0, t_new)
+            mom = xp.where(bad, xp.zeros_like(mom), mom)
+        s.y = new + mom * (new - s.x)
+        s.x, s.t = new, t_new
+
+    res = run_iterations(one, state, **loop_options(prob, pen, name, max_iter, tol,
+                                                    check_every, callback, verbose),
+                         criterion="max relative change of the codes",
+                         info={"step": step})
+    return with_objectives(res, prob, pen, restarts=int(state.restarts))
 
 
 def lca(X, dictionary, *, penalty="l1", alpha=1.0, eta=0.1, init=None, max_iter=1000,
@@ -286,12 +324,12 @@ def lca(X, dictionary, *, penalty="l1", alpha=1.0, eta=0.1, init=None, max_iter=
     G, B = prob.G, prob.B
     # potentials consistent with the starting codes: u = C + (B - C G) is ISTA's argument
     state = SimpleNamespace(x=C, u=C + (B - C @ G))
-    state.x = _prox(pen, state.u, 1.0, engine, np.empty_like(C))
+    state.x = _prox(pen, state.u, 1.0, engine, empty_like(C))
 
     def one(s, it):
         drive = B - codes_gram(s.x, G) + s.x  # B - C (G - I)
         s.u = (1.0 - eta) * s.u + eta * drive
-        s.x = _prox(pen, s.u, 1.0, engine, np.empty_like(s.u))
+        s.x = _prox(pen, s.u, 1.0, engine, empty_like(s.u))
 
     res = run_iterations(one, state, **loop_options(prob, pen, name, max_iter, tol,
                                                     check_every, callback, verbose),
