@@ -14,7 +14,14 @@ import pytest
 
 from sparsopt.linalg import KroneckerOperator, kron_apply
 from sparsopt.solvers import kronecker_posterior, kronecker_sbl, sbl, sbl_posterior
-from tests._array_api import NAMESPACES, assert_in_namespace, namespace, to_np, to_xp
+from tests._array_api import (
+    NAMESPACES,
+    array_api_dispatch,
+    assert_in_namespace,
+    namespace,
+    to_np,
+    to_xp,
+)
 
 
 def _problem(M, N, L=None, complex_=False, seed=0):
@@ -236,16 +243,6 @@ def test_kronecker_posterior_and_apply(xp_name):
         KroneckerOperator(Fx)
 
 
-def _dispatch_context():
-    sklearn = pytest.importorskip("sklearn")
-    try:
-        with sklearn.config_context(array_api_dispatch=True):
-            pass
-    except Exception as exc:  # scikit-learn refuses dispatch without SCIPY_ARRAY_API=1
-        pytest.skip(f"scikit-learn's array_api_dispatch is unavailable: {exc}")
-    return sklearn.config_context(array_api_dispatch=True)
-
-
 @pytest.mark.parametrize("xp_name", NAMESPACES)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("params", [
@@ -257,14 +254,13 @@ def _dispatch_context():
 def test_sbl_regressor_under_dispatch(xp_name, dtype, params):
     from sparsopt.linear_model import SBLRegressor
 
-    ctx = _dispatch_context()
     xp, dev = namespace(xp_name)
     rng = np.random.default_rng(0)
     X = rng.standard_normal((50, 20)).astype(dtype)
     y = (X[:, 2] - 2 * X[:, 7] + 0.01 * rng.standard_normal(50)).astype(dtype)
     e0 = SBLRegressor(**params).fit(X, y)
     m0, s0 = e0.predict(X[:5], return_std=True)
-    with ctx:
+    with array_api_dispatch():
         e1 = SBLRegressor(**params).fit(to_xp(X, xp, dev), to_xp(y, xp, dev))
         m1, s1 = e1.predict(to_xp(X[:5], xp, dev), return_std=True)
         with pytest.raises(ValueError, match="same namespace"):
@@ -319,10 +315,9 @@ def test_kronecker_sbl_estimator(xp_name, dtype):
     assert_in_namespace(pred, xp)
     np.testing.assert_allclose(to_np(pred), e0.predict(F), rtol=tol, atol=tol)
     # one plain 2-D array under array API dispatch
-    ctx = _dispatch_context()
     A = np.kron(F[0], F[1])
     e0 = KroneckerSBL(max_iter=100).fit(A, y[:, 0])
-    with ctx:
+    with array_api_dispatch():
         e1 = KroneckerSBL(max_iter=100).fit(to_xp(A, xp, dev), to_xp(y[:, 0], xp, dev))
         pred = e1.predict(to_xp(A[:5], xp, dev))
         with pytest.raises(ValueError, match="same namespace"):

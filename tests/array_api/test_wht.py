@@ -21,7 +21,14 @@ from sparsopt.transforms import (
     walsh_expansion,
     walsh_features,
 )
-from tests._array_api import NAMESPACES, assert_in_namespace, namespace, to_np, to_xp
+from tests._array_api import (
+    NAMESPACES,
+    array_api_dispatch,
+    assert_in_namespace,
+    namespace,
+    to_np,
+    to_xp,
+)
 
 
 @pytest.mark.parametrize("xp_name", NAMESPACES)
@@ -116,15 +123,8 @@ def test_sparse_transform_is_host_only(xp_name):
 
 @pytest.mark.parametrize("xp_name", NAMESPACES)
 def test_sparse_wht_estimator_refuses_under_dispatch(xp_name):
-    sklearn = pytest.importorskip("sklearn")
     xp, dev = namespace(xp_name)
     X = to_xp(np.random.default_rng(0).integers(0, 2, size=(20, 4)).astype(np.float64), xp, dev)
     y = to_xp(np.ones(20), xp, dev)
-    try:
-        with sklearn.config_context(array_api_dispatch=True):
-            pass
-    except Exception as exc:  # scikit-learn refuses dispatch without SCIPY_ARRAY_API=1
-        pytest.skip(f"scikit-learn's array_api_dispatch is unavailable: {exc}")
-    with sklearn.config_context(array_api_dispatch=True), \
-            pytest.raises(TypeError, match="SparseWHT does not support"):
+    with array_api_dispatch(), pytest.raises(TypeError, match="SparseWHT does not support"):
         SparseWHT(n_bits=4).fit(X, y)
