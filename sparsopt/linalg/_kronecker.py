@@ -55,6 +55,8 @@ def kron_apply(factors, x):
     Returns
     -------
     y : ndarray of shape (m_1 ... m_I,) or (m_1 ... m_I, n_columns)
+        An array of ``x``'s namespace: CuPy (or other array-API) factors and ``x`` are
+        multiplied there.
 
     Examples
     --------
@@ -114,6 +116,12 @@ class KroneckerOperator(LinearOperator):
     dtype : numpy.dtype
         Result type of the factors (float32, float64, complex64 or complex128).
     factor_shapes : tuple of (int, int)
+
+    Notes
+    -----
+    A SciPy ``LinearOperator``: NumPy factors only (array-API arrays raise ``TypeError``;
+    pass such factors as a list to :func:`kron_apply` or
+    :func:`~sparsopt.solvers.kronecker_sbl` instead).
 
     See Also
     --------

@@ -600,6 +600,15 @@ class KroneckerSBL(SparsoptEstimatorMixin, RegressorMixin, BaseEstimator):
     n_features_in_ : int
         ``N = n_1 ... n_I`` (the number of unknowns).
 
+    Notes
+    -----
+    Supports array-API inputs (CuPy, ``array_api_strict`` ...): a list of factors of
+    that library (any time), or one 2-D array under
+    ``sklearn.config_context(array_api_dispatch=True)``, is fitted in its namespace and on
+    its device (:func:`~sparsopt.solvers.kronecker_sbl`), and the fitted arrays and
+    ``predict``'s output live there. A ``KroneckerOperator`` and ``coupling`` are
+    NumPy-only.
+
     See Also
     --------
     SBLRegressor : classical SBL on a dense design matrix.

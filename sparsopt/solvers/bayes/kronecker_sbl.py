@@ -348,6 +348,15 @@ def kronecker_sbl(factors, y, *, solver="svd", coupling=None, noise_variance=Non
         When an iteration produced NaN or infinity: the result is the posterior of the last
         finite prior and noise variance.
 
+    Notes
+    -----
+    A list of factors (or one 2-D array) and ``y`` from another array-API library (CuPy,
+    ``array_api_strict`` ...) are solved in their namespace and on their device (the same
+    E-step, M-steps and pruning; float64/complex128 work, float32 kept for ``x``); ``x``
+    and the arrays of ``info`` are arrays of that namespace. The pattern-coupled prior
+    (``coupling``, solved by SciPy's NNLS) and a :class:`~sparsopt.linalg.KroneckerOperator`
+    (a SciPy operator) are NumPy-only and raise ``TypeError`` with such arrays.
+
     References
     ----------
     .. [1] Y. He and G. Joseph, "Bayesian algorithms for Kronecker-structured sparse vector
