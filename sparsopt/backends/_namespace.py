@@ -131,6 +131,9 @@ def to_numpy(x):
     if mod == "torch":
         return x.detach().cpu().numpy()
     if mod == "array_api_strict":  # DLPack: to_device needs NumPy 2 in older releases
+        xp = array_namespace(x)
+        if x.dtype == xp.bool:  # NumPy < 2 reads no boolean DLPack
+            return np.array(np.from_dlpack(xp.astype(x, xp.uint8)), dtype=bool)
         return np.array(np.from_dlpack(x), copy=True)
     return np.asarray(x)
 
