@@ -28,6 +28,20 @@ from ...penalties import get_penalty
 from ...utils.parallel import effective_n_jobs, map_row_blocks
 from ...utils.validation import check_array
 
+
+def input_namespace(*arrays):
+    """The namespace of a public function's inputs.
+
+    :func:`~sparsopt.backends.array_namespace` of the array-API arrays among ``arrays``
+    (NumPy, CuPy, ...); other objects (lists, pandas DataFrames, SciPy sparse matrices)
+    are host data that the NumPy road converts. ``TypeError`` for mixed libraries.
+    """
+    import array_api_compat
+
+    return array_namespace(*[a for a in arrays
+                             if a is not None and array_api_compat.is_array_api_obj(a)])
+
+
 #: the coders that run on any array-API namespace
 ARRAY_API_SOLVERS = ("fista", "ista", "lca")
 
@@ -73,7 +87,7 @@ class CodingProblem:
     """
 
     def __init__(self, X, dictionary, name, gram=None, cov=None, array_api=False):
-        xp = array_namespace(X, dictionary, gram, cov)
+        xp = input_namespace(X, dictionary, gram, cov)
         self.xp = xp
         if not is_numpy_namespace(xp):
             if not array_api:
