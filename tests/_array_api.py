@@ -21,6 +21,8 @@ Use::
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import pytest
 
@@ -45,6 +47,23 @@ def namespace(name):
             pytest.skip("CuPy has no usable device")
         return cp, cp.cuda.Device(0)
     raise ValueError(name)
+
+
+@contextlib.contextmanager
+def array_api_dispatch():
+    """``sklearn.config_context(array_api_dispatch=True)``, skipping the test where
+    scikit-learn refuses to enable it (SciPy older than 1.14, as in the floors run, or
+    ``SCIPY_ARRAY_API`` unset)."""
+    import sklearn
+    from sklearn.utils._array_api import get_namespace
+
+    try:
+        with sklearn.config_context(array_api_dispatch=True):
+            get_namespace(np.ones(1))
+    except (ImportError, RuntimeError) as exc:
+        pytest.skip(f"scikit-learn's array API dispatch is unavailable here: {exc}")
+    with sklearn.config_context(array_api_dispatch=True):
+        yield
 
 
 def to_xp(a, xp, device):

@@ -11,7 +11,7 @@ from sklearn.utils.validation import check_is_fitted, check_random_state, valida
 
 from .._core.progress import fit_progress
 from ..backends import kernel_for
-from ..utils.estimator import SparsoptEstimatorMixin
+from ..utils.estimator import SparsoptEstimatorMixin, _array_api_namespace_of
 from ..utils.validation import FLOAT_DTYPES
 from ._altmin import RIDGE, altmin_complete
 from ._pattern import solve_rows
@@ -140,6 +140,7 @@ class MatrixCompletion(OneToOneFeatureMixin, SparsoptEstimatorMixin, Transformer
         self.verbose = verbose
 
     def _check_X(self, X, reset):
+        _array_api_namespace_of(self, X)  # NumPy only: a clear error under array API dispatch
         return validate_data(self, X, reset=reset, dtype=list(FLOAT_DTYPES),
                              ensure_all_finite="allow-nan")
 

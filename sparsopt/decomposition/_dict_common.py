@@ -23,7 +23,15 @@ from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, Transfo
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ..backends import _kinds
+from .._core.loop import all_finite
+from ..backends import (
+    _kinds,
+    array_namespace,
+    asarray_on,
+    device,
+    is_numpy_namespace,
+    namespace_name,
+)
 from ..exceptions import ConvergenceWarning
 from ..penalties import Penalty, get_penalty
 from ..utils.estimator import SparsoptEstimatorMixin, penalty_constraint
@@ -41,6 +49,11 @@ from ._sklearn_compat import (
 )
 
 UPDATES = ("bcd", "mod", "ksvd")
+#: coders whose batched solver runs on any array-API namespace (the others are host-only)
+ARRAY_API_SOLVERS = ("fista", "ista")
+#: sparsopt's extension of scikit-learn's ``fit_algorithm``/``transform_algorithm``: the
+#: l1 codes by batched FISTA, which also runs on array-API (e.g. CuPy) arrays
+FISTA_ALGORITHM = "fista"
 _WARM_SOLVERS = ("cd", "fista", "ista", "lca", "iht")
 
 
@@ -159,6 +172,11 @@ def penalty_for(spec, D):
     """The penalty object of ``spec`` for dictionary ``D`` (a ``"cel0"`` name gets the atom
     norms as its ``a``; ``spec.positive`` adds ``Positive()``)."""
     if isinstance(spec.penalty, str) and spec.penalty.strip().lower() == "cel0":
+        if not is_numpy_namespace(array_namespace(D)):
+            raise TypeError(
+                "penalty='cel0' (by name, with the atom norms as its a) runs on NumPy arrays "
+                f"only in dictionary learning, got {namespace_name(array_namespace(D))} "
+                "arrays; use penalty='l1' (or a CEL0 penalty object) with the 'fista' coder.")
         norms = np.linalg.norm(np.asarray(D, dtype=np.float64), axis=1)
         pen = get_penalty("cel0", alpha=spec.alpha,
                           a=np.maximum(norms, np.finfo(np.float64).tiny))
@@ -168,7 +186,18 @@ def penalty_for(spec, D):
 
 
 def objective_per_sample(X, C, D, spec):
-    """``1/2 ||x - c D||^2 + pen(c)`` per row (the data term only for a constraint)."""
+    """``1/2 ||x - c D||^2 + pen(c)`` per row (the data term only for a constraint).
+
+    In float64, in the namespace of the arrays (an array of ``xp`` for non-NumPy inputs).
+    """
+    xp = array_namespace(X, C, D)
+    if not is_numpy_namespace(xp):
+        C64 = xp.astype(C, xp.float64)
+        R = xp.astype(X, xp.float64) - C64 @ xp.astype(D, xp.float64)
+        obj = 0.5 * xp.sum(R * R, axis=1)
+        if not spec.constrained:
+            obj = obj + penalty_for(spec, D).value(C64, per_row=True, check_finite=False)
+        return obj
     C64 = np.asarray(C, dtype=np.float64)
     R = np.asarray(X, dtype=np.float64) - C64 @ np.asarray(D, dtype=np.float64)
     obj = 0.5 * np.einsum("ij,ij->i", R, R)
@@ -203,9 +232,11 @@ def encode_codes(X, D, spec, gram=None, init=None, with_objective=False):
     if with_objective:
         per = None if spec.constrained else res.info.get("objective_per_sample")
         if per is None:
-            obj = float(np.sum(objective_per_sample(X, codes, D, spec)))
-        else:
+            per = objective_per_sample(X, codes, D, spec)
+        if isinstance(per, np.ndarray):
             obj = float(np.sum(per))
+        else:  # one synchronisation, no transfer
+            obj = float(array_namespace(per).sum(per))
     return codes, obj, n_warn
 
 
@@ -219,8 +250,34 @@ def coder_note(spec, n_warn, n_calls, what="coding steps"):
 
 # ----------------------------------------------------------------------------- validation
 def check_X(X, owner):
+    """``X`` as a C-contiguous float array; arrays of other array-API namespaces stay
+    there (2-D, float32 kept, other dtypes to float64, finite)."""
+    xp = array_namespace(X)
+    if not is_numpy_namespace(xp):
+        if X.ndim != 2:
+            raise ValueError(f"{owner}: X must be 2-D, got shape {tuple(X.shape)}.")
+        if X.dtype not in (xp.float32, xp.float64):
+            X = xp.astype(X, xp.float64)
+        if not all_finite(X):
+            raise ValueError(f"{owner}: X contains NaN or infinity.")
+        return X
     X = check_array(X, "X", owner, ndim=2)
     return np.ascontiguousarray(X)
+
+
+def check_array_api_coder(spec, X, owner, name, alternative):
+    """Raise ``TypeError`` for a host-only coder on non-NumPy arrays (no-op for NumPy).
+
+    ``name`` is the parameter (and its value) that chose the coder, ``alternative`` the
+    spelling of an array-API coder for the same owner.
+    """
+    xp = array_namespace(X)
+    if is_numpy_namespace(xp) or spec.solver in ARRAY_API_SOLVERS:
+        return
+    raise TypeError(
+        f"{owner}: {name} (the {spec.solver!r} coder) runs on NumPy arrays only, got "
+        f"{namespace_name(xp)} arrays; use {alternative} (batched FISTA, which runs in the "
+        "arrays' namespace), or pass NumPy arrays.")
 
 
 def check_n_components(n_components, n_features, owner):
@@ -233,7 +290,22 @@ def check_n_components(n_components, n_features, owner):
     return int(n_components)
 
 
-def check_dict_init(dict_init, k, f, dtype, owner):
+def check_dict_init(dict_init, k, f, dtype, owner, like=None):
+    """``dict_init`` checked and copied, C-contiguous with ``dtype``; next to ``like``
+    (same namespace and device) when ``like`` is a non-NumPy array."""
+    if like is not None and not is_numpy_namespace(array_namespace(like)):
+        xp = array_namespace(like)
+        if isinstance(dict_init, np.ndarray) or not hasattr(dict_init, "shape"):
+            D = asarray_on(check_array(dict_init, "dict_init", owner, ndim=2), like,
+                           dtype=dtype)
+        else:
+            D = xp.asarray(dict_init, dtype=dtype, copy=True)
+            if D.ndim != 2 or not all_finite(D):
+                raise ValueError(f"{owner}: dict_init must be a finite 2-D array.")
+        if tuple(D.shape) != (k, f):
+            raise ValueError(f"{owner}: dict_init must have shape (n_components, n_features) "
+                             f"= {(k, f)}, got {tuple(D.shape)}.")
+        return D
     D = check_array(dict_init, "dict_init", owner, ndim=2)
     if D.shape != (k, f):
         raise ValueError(f"{owner}: dict_init must have shape (n_components, n_features) = "
@@ -321,6 +393,16 @@ def mirror_coding_spec(owner, method, method_max_iter, penalty, alpha, coding_so
 
 def fix_atoms(D, X, rng, spec, positive_dict):
     """Replace zero (padding) atoms, and normalise for scale-invariant coders."""
+    xp = array_namespace(D, X)
+    if not is_numpy_namespace(xp):
+        norms = xp.linalg.vector_norm(D, axis=1)
+        zero = ~(norms > 1e-10 * xp.clip(xp.max(norms), min=1e-300))
+        resample_dead_atoms(D, X, zero, random_state=rng, positive=positive_dict)
+        norms = xp.linalg.vector_norm(D, axis=1)
+        if spec.scale_invariant:
+            D[...] = D / norms[:, None]
+            return norms
+        return None
     norms = np.linalg.norm(D, axis=1)
     zero = np.flatnonzero(~(norms > 1e-10 * max(float(norms.max(initial=0.0)), 1e-300)))
     if zero.size:
@@ -333,7 +415,15 @@ def fix_atoms(D, X, rng, spec, positive_dict):
 
 
 def svd_init(X, k):
-    """scikit-learn's initialisation: ``D = S V^T`` (padded with zeros), ``code = U``."""
+    """scikit-learn's initialisation: ``D = S V^T`` (padded with zeros), ``code = U``.
+
+    Arrays of other array-API namespaces: the standard's ``linalg.svd``, in their
+    namespace, with the signs of ``svd_flip`` (the largest entry of each column of ``U``
+    positive).
+    """
+    xp = array_namespace(X)
+    if not is_numpy_namespace(xp):
+        return _svd_init_array_api(xp, X, k)
     from scipy import linalg
     from sklearn.utils.extmath import svd_flip
 
@@ -349,6 +439,25 @@ def svd_init(X, k):
     return (np.ascontiguousarray(D, dtype=X.dtype), np.ascontiguousarray(U, dtype=X.dtype))
 
 
+def _svd_init_array_api(xp, X, k):
+    U, S, Vt = xp.linalg.svd(X, full_matrices=False)
+    lead = xp.argmax(xp.abs(U), axis=0)
+    rows = xp.arange(U.shape[0], dtype=lead.dtype, device=device(X))
+    top = xp.sum(xp.where(rows[:, None] == lead[None, :], U, xp.zeros_like(U)), axis=0)
+    signs = xp.sign(top)
+    signs = xp.where(signs == 0, xp.ones_like(signs), signs)
+    U = U * signs[None, :]
+    D = S[:, None] * (Vt * signs[:, None])
+    r = D.shape[0]
+    if k <= r:
+        U, D = U[:, :k], D[:k, :]
+    else:
+        U = xp.concat([U, xp.zeros((U.shape[0], k - r), dtype=U.dtype, device=device(X))],
+                      axis=1)
+        D = xp.concat([D, xp.zeros((k - r, D.shape[1]), dtype=D.dtype, device=device(X))])
+    return xp.astype(D, X.dtype, copy=True), xp.astype(U, X.dtype, copy=True)
+
+
 # ----------------------------------------------------------------------------- estimators
 COMMON_CONSTRAINTS = {
     "n_components": [Interval(Integral, 1, None, closed="left"), None],
@@ -356,8 +465,8 @@ COMMON_CONSTRAINTS = {
     "alpha": [Interval(Real, 0, None, closed="left")],
     "update": [StrOptions(set(UPDATES))],
     "coding_solver": [StrOptions(set(SOLVERS)), None],
-    "fit_algorithm": [StrOptions(set(SK_FIT_ALGORITHMS)), None],
-    "transform_algorithm": [StrOptions(set(SK_ALGORITHMS)), None],
+    "fit_algorithm": [StrOptions(set(SK_FIT_ALGORITHMS) | {FISTA_ALGORITHM}), None],
+    "transform_algorithm": [StrOptions(set(SK_ALGORITHMS) | {FISTA_ALGORITHM}), None],
     "split_sign": ["boolean"],
     "n_nonzero_coefs": [Interval(Integral, 1, None, closed="left"), None],
     "transform_penalty": penalty_constraint() + [None],
@@ -384,7 +493,8 @@ class BaseDictionaryLearning(SparsoptEstimatorMixin, ClassNamePrefixFeaturesOutM
 
         sparsopt's ``penalty``/``coding_solver``/``n_nonzero_coefs`` or scikit-learn's
         ``fit_algorithm`` (``"lars"``: the l1 codes by the exact homotopy, ``"cd"``: by
-        coordinate descent); both set raise ``ValueError``; none: ``fit_algorithm="lars"``.
+        coordinate descent, and sparsopt's ``"fista"``: by batched FISTA); both set raise
+        ``ValueError``; none: ``fit_algorithm="lars"``.
         """
         owner = type(self).__name__
         spelling = check_one_spelling(
@@ -395,7 +505,8 @@ class BaseDictionaryLearning(SparsoptEstimatorMixin, ClassNamePrefixFeaturesOutM
         if spelling == "native":
             return ("l1" if self.penalty is None else self.penalty,
                     self.coding_solver or "auto", self.n_nonzero_coefs)
-        return "l1", FIT_ALGORITHM_TO_SOLVER[self.fit_algorithm or "lars"], None
+        algorithm = self.fit_algorithm or "lars"
+        return "l1", FIT_ALGORITHM_TO_SOLVER.get(algorithm, algorithm), None
 
     def _native_fit_coder(self):
         return (self.penalty is not None or self.coding_solver is not None
@@ -431,6 +542,11 @@ class BaseDictionaryLearning(SparsoptEstimatorMixin, ClassNamePrefixFeaturesOutM
                     "transform_solver": self.transform_solver is not None},
             {"transform_algorithm": self.transform_algorithm is not None})
         alpha = self.alpha if self.transform_alpha is None else self.transform_alpha
+        if self.transform_algorithm == FISTA_ALGORITHM:  # sparsopt's extension: l1 by FISTA
+            return coding_spec("l1", alpha, "fista", None, self.transform_max_iter, 1e-6,
+                               self.n_jobs, owner, positive=self.positive_code,
+                               names=("transform_penalty", "transform_algorithm",
+                                      "positive_code", "transform_n_nonzero_coefs"))
         if spelling == "sklearn" and (self.transform_algorithm is not None
                                       or not self._native_fit_coder()):
             algorithm = self.transform_algorithm or "omp"
@@ -474,7 +590,11 @@ class BaseDictionaryLearning(SparsoptEstimatorMixin, ClassNamePrefixFeaturesOutM
         """
         check_is_fitted(self, "components_")
         X = self._validate_input(X, reset=False)
+        _check_same_namespace(X, self, "transform")
         spec = self._transform_spec()
+        xp = array_namespace(X)
+        if not is_numpy_namespace(xp):
+            return self._transform_array_api(X, spec, xp)
         D = self.components_.astype(X.dtype, copy=False)
         if isinstance(spec, dict):
             codes = sk_encode(X, D, spec["algorithm"], alpha=spec["alpha"],
@@ -489,6 +609,31 @@ class BaseDictionaryLearning(SparsoptEstimatorMixin, ClassNamePrefixFeaturesOutM
                                   n_nonzero_coefs=spec.n_nonzero_coefs, n_jobs=spec.n_jobs)
         return split_codes(codes) if self.split_sign else codes
 
+    def _transform_array_api(self, X, spec, xp):
+        """:meth:`transform` of non-NumPy arrays: the coders that run in their namespace
+        (FISTA/ISTA, and scikit-learn's ``"threshold"``); the others raise ``TypeError``."""
+        owner = type(self).__name__
+        if isinstance(spec, dict):
+            codes = sk_encode(X, xp.astype(self.components_, X.dtype), spec["algorithm"],
+                              alpha=spec["alpha"], n_nonzero_coefs=spec["n_nonzero_coefs"],
+                              max_iter=spec["max_iter"], positive=spec["positive"],
+                              owner=f"{owner}.transform", name="transform_algorithm")
+            return self._split_array_api(codes, xp)
+        check_array_api_coder(spec, X, f"{owner}.transform",
+                              f"transform_solver={spec.solver!r}",
+                              "transform_algorithm='fista' or transform_solver='fista'")
+        D = xp.astype(self.components_, X.dtype)
+        codes = sparse_encode(X, D, penalty=spec.penalty, alpha=spec.alpha,
+                              solver=spec.solver, max_iter=spec.max_iter, tol=spec.tol,
+                              positive=spec.positive, n_nonzero_coefs=spec.n_nonzero_coefs,
+                              n_jobs=spec.n_jobs)
+        return self._split_array_api(codes, xp)
+
+    def _split_array_api(self, codes, xp):
+        if self.split_sign:
+            codes = xp.concat([xp.clip(codes, min=0.0), -xp.clip(codes, max=0.0)], axis=1)
+        return codes
+
     def inverse_transform(self, X):
         """Signals from codes: ``codes @ components_``.
 
@@ -502,6 +647,20 @@ class BaseDictionaryLearning(SparsoptEstimatorMixin, ClassNamePrefixFeaturesOutM
         X_original : ndarray of shape (n_samples, n_features)
         """
         check_is_fitted(self, "components_")
+        xp = array_namespace(X, self.components_)
+        if not is_numpy_namespace(xp):
+            if X.ndim != 2:
+                raise ValueError(f"{type(self).__name__}: codes must be 2-D, got shape "
+                                 f"{tuple(X.shape)}.")
+            k = self.components_.shape[0] * (2 if self.split_sign else 1)
+            if X.shape[1] != k:
+                raise ValueError(f"{type(self).__name__}: codes have {X.shape[1]} columns, "
+                                 f"expected {k}.")
+            if X.dtype not in (xp.float32, xp.float64):
+                X = xp.astype(X, xp.float64)
+            if self.split_sign:
+                X = X[:, :k // 2] - X[:, k // 2:]
+            return X @ xp.astype(self.components_, X.dtype)
         if self.split_sign:
             from sklearn.utils import check_array
 
@@ -533,10 +692,28 @@ class BaseDictionaryLearning(SparsoptEstimatorMixin, ClassNamePrefixFeaturesOutM
         """
         check_is_fitted(self, "components_")
         X = self._validate_input(X, reset=False)
+        _check_same_namespace(X, self, "score")
         spec = self._fit_spec()
-        D = self.components_.astype(X.dtype, copy=False)
+        xp = array_namespace(X)
+        if is_numpy_namespace(xp):
+            D = self.components_.astype(X.dtype, copy=False)
+        else:
+            check_array_api_coder(spec, X, f"{type(self).__name__}.score",
+                                  self._fit_coder_name(), self._fit_coder_alternative())
+            D = xp.astype(self.components_, X.dtype)
         codes, obj, _ = encode_codes(X, D, spec, with_objective=True)
         return -obj / X.shape[0]
+
+    def _fit_coder_name(self):
+        """How the fit's coder was chosen, for messages (``fit_algorithm='lars'``...)."""
+        if self._native_fit_coder():
+            return (f"coding_solver={self.coding_solver!r}" if self.coding_solver is not None
+                    else "penalty/n_nonzero_coefs with coding_solver=None ('auto')")
+        return f"fit_algorithm={self.fit_algorithm or 'lars'!r}"
+
+    def _fit_coder_alternative(self):
+        return ("coding_solver='fista'" if self._native_fit_coder()
+                else "fit_algorithm='fista'")
 
     @property
     def _n_features_out(self):
@@ -546,3 +723,13 @@ class BaseDictionaryLearning(SparsoptEstimatorMixin, ClassNamePrefixFeaturesOutM
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
+
+
+def _check_same_namespace(X, estimator, method):
+    """scikit-learn's check that ``X`` is in the namespace and device of the fit
+    (under ``array_api_dispatch`` only; absent from older scikit-learn releases)."""
+    try:
+        from sklearn.utils._array_api import check_same_namespace
+    except ImportError:  # pragma: no cover - scikit-learn < 1.8
+        return
+    check_same_namespace(X, estimator, attribute="components_", method=method)

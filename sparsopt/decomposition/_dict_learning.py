@@ -14,14 +14,16 @@ import numpy as np
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 
-from .._core.loop import LoopMonitor, resolve_verbose, warn_not_converged
+from .._core.loop import LoopMonitor, all_finite, resolve_verbose, warn_not_converged
 from .._core.progress import progress
+from ..backends import array_namespace, asarray_on, device, errstate, is_numpy_namespace
 from ..exceptions import ConvergenceWarning
 from ..utils.validation import check_array
 from ._dict_common import (
     COMMON_CONSTRAINTS,
     UPDATES,
     BaseDictionaryLearning,
+    check_array_api_coder,
     check_callback,
     check_dict_init,
     check_int_param,
@@ -50,20 +52,32 @@ def _batch_fit(X, k, spec, *, update, max_iter, tol, dict_init, code_init, posit
     """
     n, f = X.shape
     dtype = X.dtype
+    xp = array_namespace(X)
+    host = is_numpy_namespace(xp)
+    if not host and update == "ksvd":
+        raise TypeError(f"{owner}: update='ksvd' runs on NumPy arrays only (data-dependent "
+                        "supports); use update='bcd' or 'mod', which run in the arrays' "
+                        "namespace, or pass NumPy arrays.")
     code = None
     if dict_init is not None:
-        D = check_dict_init(dict_init, k, f, dtype, owner)
+        D = check_dict_init(dict_init, k, f, dtype, owner, like=X)
     else:
         D, code = svd_init(X, k)
     if code_init is not None:
-        code = check_array(code_init, "code_init", owner, ndim=2)
-        if code.shape != (n, k):
+        if host or isinstance(code_init, np.ndarray) or not hasattr(code_init, "shape"):
+            code = check_array(code_init, "code_init", owner, ndim=2)
+        else:
+            code = code_init
+        if tuple(code.shape) != (n, k):
             raise ValueError(f"{owner}: code_init must have shape (n_samples, n_components) "
-                             f"= {(n, k)}, got {code.shape}.")
-    code = None if code is None else np.array(code, dtype=dtype, order="C", copy=True)
+                             f"= {(n, k)}, got {tuple(code.shape)}.")
+    if code is not None:
+        code = (np.array(code, dtype=dtype, order="C", copy=True) if host
+                else asarray_on(code, X) if isinstance(code, np.ndarray)
+                else xp.asarray(code, dtype=dtype, copy=True))
     norms = fix_atoms(D, X, rng, spec, positive_dict)
     if norms is not None and code is not None:
-        code *= norms.astype(dtype)  # keep code @ D
+        code *= norms.astype(dtype) if host else xp.astype(norms, dtype)  # keep code @ D
 
     current = {}
 
@@ -91,14 +105,20 @@ def _batch_fit(X, k, spec, *, update, max_iter, tol, dict_init, code_init, posit
             Bt = code.T @ X
             dead = bcd_sweep(D, A, Bt, X, positive_dict, spec.scale_invariant, rng,
                                DEAD_TOL, None)
-            code[:, dead] = 0
+            if host:
+                code[:, dead] = 0
+            elif dead.shape[0]:  # the dead atoms' codes: zero (a mask, no integer indexing)
+                cols = xp.arange(k, dtype=dead.dtype, device=device(code))
+                hit = xp.any(cols[:, None] == dead[None, :], axis=1)
+                code = xp.where(hit[None, :], xp.zeros_like(code), code)
         elif update == "mod":
             D, dead = update_dict_mod(X, code, random_state=rng)
         else:
             dead = update_dict_ksvd(X, D, code, random_state=rng)
-        n_resampled += int(dead.size)
-        with np.errstate(over="ignore", invalid="ignore"):
-            cost = float(np.sum(objective_per_sample(X, code, D, spec)))
+        n_resampled += int(dead.shape[0])
+        with errstate(xp, over="ignore", invalid="ignore"):
+            per = objective_per_sample(X, code, D, spec)
+            cost = float(np.sum(per)) if host else float(xp.sum(per))
             rel = (np.inf if prev_cost is None else
                    abs(prev_cost - cost) / max(abs(cost), np.finfo(np.float64).tiny))
         if not np.isfinite(cost):
@@ -123,8 +143,9 @@ def _batch_fit(X, k, spec, *, update, max_iter, tol, dict_init, code_init, posit
     elif note:
         warnings.warn(f"{owner}: {note}.", ConvergenceWarning, stacklevel=3)
     if last_code is None:  # max_iter == 0 without an initial code
-        last_code = np.zeros((n, k), dtype=dtype)
-    if not np.all(np.isfinite(last_code)):  # pragma: no cover
+        last_code = (np.zeros((n, k), dtype=dtype) if host
+                     else xp.zeros((n, k), dtype=dtype, device=device(X)))
+    if not all_finite(last_code):  # pragma: no cover
         raise FloatingPointError(f"{owner}: non-finite codes; check the scaling of X.")
     return mon.result(D, warn=False, stacklevel=3, codes=last_code,
                       objective_history=np.asarray(history), n_resampled=n_resampled,
@@ -290,6 +311,8 @@ def learn_dictionary(X, n_components=None, *, penalty="l1", alpha=1.0, update="b
                                                  positive_dict, max_iter, tol, owner)
     spec = function_coding_spec(penalty, alpha, coding_solver, n_nonzero_coefs,
                                 coding_max_iter, coding_tol, n_jobs, owner)
+    check_array_api_coder(spec, X, owner, f"coding_solver={coding_solver!r}",
+                          "coding_solver='fista'")
     check_callback(callback, owner)
     return _batch_fit(X, k, spec, update=update, max_iter=max_iter, tol=tol,
                       dict_init=dict_init, code_init=code_init, positive_dict=positive_dict,
@@ -412,6 +435,8 @@ def dict_learning(X, n_components=None, *, alpha=1.0, max_iter=100, tol=1e-8, me
     spec = mirror_coding_spec(owner, method, method_max_iter, penalty, alpha, coding_solver,
                               n_nonzero_coefs, coding_max_iter, coding_tol, n_jobs,
                               positive_code)
+    check_array_api_coder(spec, X, owner, f"the coder ({spec.solver!r})",
+                          "coding_solver='fista'")
     check_callback(callback, owner)
     res = _batch_fit(X, k, spec, update=update, max_iter=max_iter, tol=tol,
                      dict_init=dict_init, code_init=code_init, positive_dict=positive_dict,
@@ -447,15 +472,19 @@ class DictionaryLearning(BaseDictionaryLearning):
         Maximum number of iterations.
     tol : float, default=1e-8
         Tolerance on the relative decrease of the objective.
-    fit_algorithm : {"lars", "cd"}, default=None
+    fit_algorithm : {"lars", "cd", "fista"}, default=None
         scikit-learn's coder of the fit: the l1 codes by the exact homotopy
-        (``"lars"``) or coordinate descent (``"cd"``). ``None``: ``"lars"`` unless
+        (``"lars"``) or coordinate descent (``"cd"``), or (a sparsopt extension) by
+        batched FISTA (``"fista"``, the coder that runs on array-API inputs such as
+        CuPy arrays). ``None``: ``"lars"`` unless
         ``penalty``, ``coding_solver`` or ``n_nonzero_coefs`` is set (setting both
         spellings raises ``ValueError``). It is *not* the atom update: see ``update``.
-    transform_algorithm : {"lasso_lars", "lasso_cd", "lars", "omp", "threshold"}, \
-default=None
+    transform_algorithm : {"lasso_lars", "lasso_cd", "lars", "omp", "threshold", \
+"fista"}, default=None
         scikit-learn's coder of :meth:`transform` (see
-        :func:`~sparsopt.decomposition.sparse_encode`). ``None``: scikit-learn's
+        :func:`~sparsopt.decomposition.sparse_encode`), or (a sparsopt extension)
+        ``"fista"``: the l1 codes of ``transform_alpha`` by batched FISTA, which runs on
+        array-API inputs. ``None``: scikit-learn's
         default ``"omp"``, except when the fit's coder is spelled the sparsopt way
         (``penalty``, ``coding_solver`` or ``n_nonzero_coefs`` set) or
         ``transform_penalty``/``transform_solver`` is set: then :meth:`transform` uses
@@ -523,6 +552,19 @@ default=None
         Number of features seen during ``fit``.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the features, when ``X`` has string column names.
+
+    Notes
+    -----
+    **Array API** (CuPy, PyTorch, ``array_api_strict``...): under
+    ``sklearn.config_context(array_api_dispatch=True)``, :meth:`fit`,
+    :meth:`fit_transform`, :meth:`transform`, :meth:`inverse_transform` and
+    :meth:`score` take arrays of any array-API namespace and keep them there (fitted
+    arrays in that namespace, on its device), with the FISTA coder
+    (``fit_algorithm="fista"`` or ``coding_solver="fista"``/``"ista"``;
+    ``transform_algorithm="fista"`` or ``transform_solver="fista"``) and
+    ``update="bcd"`` or ``"mod"``; host-only coders and ``update="ksvd"`` raise
+    ``TypeError`` naming the alternative. The initialisation is the standard's SVD in
+    the namespace; the host reads one scalar per iteration (the objective).
 
     See Also
     --------
@@ -628,8 +670,10 @@ default=None
         self._validate_params()
         X = self._validate_input(X)
         penalty, coding_solver, n_nonzero_coefs = self._fit_coder()
-        self._fit_spec()  # errors name the estimator's parameters
+        spec = self._fit_spec()  # errors name the estimator's parameters
         self._transform_spec(at_fit=True)  # bad transform_* parameters fail before the fit
+        check_array_api_coder(spec, X, type(self).__name__, self._fit_coder_name(),
+                              self._fit_coder_alternative())
         res = learn_dictionary(
             X, self.n_components, penalty=self._code_penalty(), alpha=self.alpha,
             update=self.update, coding_solver=coding_solver,
@@ -644,13 +688,25 @@ default=None
         self.code_ = res.info["codes"]
         self.n_iter_ = int(res.n_iter)
         self.converged_ = bool(res.converged)
-        self.objective_history_ = np.asarray(res.info["objective_history"])
+        history = np.asarray(res.info["objective_history"])
+        # in the namespace of X (host floats moved once, after the loop)
+        self.objective_history_ = (history if isinstance(X, np.ndarray)
+                                   else asarray_on(history, X, dtype=array_namespace(X).float64))
         self.error_ = self.objective_history_
         return self
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.array_api_support = True  # with the FISTA coders and update="bcd"/"mod"
+        return tags
 
     # n_features of the data used by scikit-learn's checks are small: keep fits tiny
     @classmethod
     def _test_params(cls, check_name):
         """Constructor parameters for scikit-learn's estimator checks (tests only)."""
+        if check_name.startswith("check_array_api"):  # the coders that run on the device
+            return {"n_components": 3, "alpha": 1.0, "max_iter": 20, "tol": 1e-8,
+                    "fit_algorithm": "fista", "transform_algorithm": "fista",
+                    "random_state": 0}
         return {"n_components": 3, "alpha": 1.0, "max_iter": 20, "tol": 1e-8,
                 "transform_algorithm": "lasso_lars", "random_state": 0}

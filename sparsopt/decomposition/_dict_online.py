@@ -12,15 +12,17 @@ import numpy as np
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 
-from .._core.loop import LoopMonitor, resolve_verbose, warn_not_converged
+from .._core.loop import LoopMonitor, all_finite, resolve_verbose, warn_not_converged
 from .._core.progress import progress
-from ..backends import _kinds, dispatch
+from ..backends import _kinds, array_namespace, asarray_on, device, dispatch, is_numpy_namespace
 from ..exceptions import ConvergenceWarning
 from ..penalties import get_penalty
 from ..utils.parallel import effective_n_jobs
 from ._dict_common import (
     COMMON_CONSTRAINTS,
     BaseDictionaryLearning,
+    _check_same_namespace,
+    check_array_api_coder,
     check_callback,
     check_dict_init,
     check_int_param,
@@ -56,10 +58,14 @@ def _init_dictionary(X, k, dict_init, rng, owner):
     of atoms (8x8 patches: 64 features, 100 atoms) the exact one from the eigenvectors of
     ``X^T X`` is both cheaper (``n f^2`` flops against ~``16 n f (k + 10)``) and exact.
     Rows beyond the rank are zero (they are resampled). Signs as ``svd_flip`` on ``V``.
+    Arrays of other array-API namespaces always get the exact one, in their namespace.
     """
     n, f = X.shape
     if dict_init is not None:
-        return check_dict_init(dict_init, k, f, X.dtype, owner)
+        return check_dict_init(dict_init, k, f, X.dtype, owner, like=X)
+    xp = array_namespace(X)
+    if not is_numpy_namespace(xp):
+        return _init_dictionary_array_api(xp, X, k)
     if f <= 16 * (k + 10):
         X64 = X.astype(np.float64, copy=False)
         w, V = np.linalg.eigh(X64.T @ X64)
@@ -76,6 +82,26 @@ def _init_dictionary(X, k, dict_init, rng, owner):
     if D.shape[0] < k:
         D = np.vstack([D, np.zeros((k - D.shape[0], f), dtype=D.dtype)])
     return np.ascontiguousarray(D[:k], dtype=X.dtype)
+
+
+def _init_dictionary_array_api(xp, X, k):
+    """The exact ``S V^T`` of :func:`_init_dictionary` in the namespace ``xp``."""
+    n, f = X.shape
+    X64 = xp.astype(X, xp.float64)
+    w, V = xp.linalg.eigh(X64.T @ X64)
+    order = xp.flip(xp.argsort(w))[:min(n, f, k)]
+    S = xp.sqrt(xp.clip(xp.take(w, order), min=0.0))
+    Vt = xp.take(V, order, axis=1).T
+    # the sign of each row's entry of largest magnitude (svd_flip), without integer indexing
+    lead = xp.argmax(xp.abs(Vt), axis=1)
+    cols = xp.arange(f, dtype=lead.dtype, device=device(X))
+    top = xp.sum(xp.where(cols[None, :] == lead[:, None], Vt, xp.zeros_like(Vt)), axis=1)
+    signs = xp.sign(top)
+    Vt = Vt * xp.where(signs == 0, xp.ones_like(signs), signs)[:, None]
+    D = S[:, None] * Vt
+    if D.shape[0] < k:
+        D = xp.concat([D, xp.zeros((k - D.shape[0], f), dtype=D.dtype, device=device(X))])
+    return xp.astype(D, X.dtype)
 
 
 class _EarlyStopping:
@@ -98,7 +124,11 @@ class _EarlyStopping:
         else:
             w = min(b / (self.n_samples + 1), 1.0)
             self.ewa = self.ewa * (1.0 - w) + cost * w
-        self.dict_change = float(np.linalg.norm(D - D_old)) / self.n_components
+        if isinstance(D, np.ndarray):
+            self.dict_change = float(np.linalg.norm(D - D_old)) / self.n_components
+        else:  # one synchronisation
+            xp = array_namespace(D)
+            self.dict_change = float(xp.linalg.vector_norm(D - D_old)) / self.n_components
         if self.tol > 0 and self.dict_change <= self.tol:
             return "tol"
         if self.ewa_min is None or self.ewa < self.ewa_min:
@@ -181,18 +211,30 @@ def _minibatch_steps(X, starts, batch_size, D, A, Bt, step0, spec, positive_dict
     stopping, callback, finiteness); ``current`` holds what the callback sees in
     ``state.info``; ``bar`` (a :func:`~sparsopt._core.progress.progress` reporter) gets
     one unit per mini-batch. Returns ``(steps_done, coder_warnings, n_resampled)``.
+
+    Arrays of another array-API namespace stay there: the coder is the batched FISTA of
+    :func:`sparsopt.solvers.encode` on the namespace arrays, the statistics and the atoms
+    are updated by the namespace-generic kernels, and the host sees only the scalars of
+    the stopping tests (the batch cost, the dictionary change, the number of dead atoms).
     """
     k, f = D.shape
-    u = np.empty(f, dtype=np.float64)
-    D_old = np.empty_like(D) if stopper is not None else None
-    idx = np.empty(k, dtype=np.int64)
-    stats = dictionary_kernel(None, "stats")
-    buf = _LarsBuffers(spec, batch_size, k, D.dtype)
+    host = isinstance(D, np.ndarray)
+    if host:
+        u = np.empty(f, dtype=np.float64)
+        D_old = np.empty_like(D) if stopper is not None else None
+        idx = np.empty(k, dtype=np.int64)
+        stats = dictionary_kernel(None, "stats")
+        buf = _LarsBuffers(spec, batch_size, k, D.dtype)
+    else:
+        xp = array_namespace(D)
+        u = idx = buf = None
+        D_old = xp.empty_like(D) if stopper is not None else None
+        stats = dictionary_kernel(None, "stats", like=D)
     n_warn = n_res = done = 0
     for start in starts:
         if max_steps is not None and done >= max_steps:
             break
-        Xb = X[start:start + batch_size]
+        Xb = X[start:min(start + batch_size, X.shape[0]), :]
         b = Xb.shape[0]
         step = step0 + done
         C, obj, w = _encode_batch(Xb, D, D @ D.T, spec, buf)
@@ -204,7 +246,7 @@ def _minibatch_steps(X, starts, batch_size, D, A, Bt, step0, spec, positive_dict
             D_old[...] = D
         dead = bcd_sweep(D, A, Bt, Xb, positive_dict, spec.scale_invariant, rng, DEAD_TOL,
                            None, u)
-        n_res += dead.size
+        n_res += int(dead.shape[0])
         history.append(cost)
         done += 1
         if bar is not None:
@@ -230,9 +272,17 @@ def _online_fit(X, k, spec, *, batch_size, max_iter, shuffle, tol, max_no_improv
     D = _init_dictionary(X, k, dict_init, rng, owner)
     fix_atoms(D, X, rng, spec, positive_dict)
     b = min(batch_size, n)
-    A = np.zeros((k, k), dtype=X.dtype)
-    B = np.zeros((f, k), dtype=X.dtype, order="F")  # B = X^T C; B.T is C-contiguous
-    Xs = X[rng.permutation(n)] if shuffle else X
+    xp = array_namespace(X)
+    if is_numpy_namespace(xp):
+        A = np.zeros((k, k), dtype=X.dtype)
+        B = np.zeros((f, k), dtype=X.dtype, order="F")  # B = X^T C; B.T is C-contiguous
+        Bt = B.T
+        Xs = X[rng.permutation(n)] if shuffle else X
+    else:  # the permutation is drawn on the host (same draws) and moved once
+        A = xp.zeros((k, k), dtype=X.dtype, device=device(X))
+        Bt = xp.zeros((k, f), dtype=X.dtype, device=device(X))
+        Xs = (xp.take(X, asarray_on(rng.permutation(n), X, dtype=xp.int64), axis=0)
+              if shuffle else X)
     per_epoch = math.ceil(n / b)
     n_steps = max_iter * per_epoch
     starts = (s for _ in range(max_iter) for s in range(0, n, b))
@@ -251,8 +301,9 @@ def _online_fit(X, k, spec, *, batch_size, max_iter, shuffle, tol, max_no_improv
     history = []
     with progress(total=n_steps, desc=owner, verbose=level) as bar:
         done, n_warn, n_res = _minibatch_steps(
-            Xs, starts, b, D, A, B.T, 0, spec, positive_dict, rng, history, stopper=stopper,
+            Xs, starts, b, D, A, Bt, 0, spec, positive_dict, rng, history, stopper=stopper,
             monitor=mon, current=current, max_steps=n_steps, bar=bar)
+    B = Bt.T
     note = coder_note(spec, n_warn, done, "mini-batches")
     if mon.stopped_by == "max_iter" and n_steps > 0 and (tol > 0
                                                          or max_no_improvement is not None):
@@ -410,6 +461,8 @@ def learn_dictionary_online(X, n_components=None, *, penalty="l1", alpha=1.0, ba
         owner)
     spec = function_coding_spec(penalty, alpha, coding_solver, n_nonzero_coefs,
                                 coding_max_iter, coding_tol, n_jobs, owner)
+    check_array_api_coder(spec, X, owner, f"coding_solver={coding_solver!r}",
+                          "coding_solver='fista'")
     return _online_fit(
         X, k, spec, batch_size=batch_size, max_iter=max_iter, shuffle=shuffle, tol=tol,
         max_no_improvement=max_no_improvement, dict_init=dict_init,
@@ -529,6 +582,8 @@ def dict_learning_online(X, n_components=2, *, alpha=1.0, max_iter=100, return_c
     spec = mirror_coding_spec(owner, method, method_max_iter, penalty, alpha, coding_solver,
                               n_nonzero_coefs, coding_max_iter, coding_tol, n_jobs,
                               positive_code)
+    check_array_api_coder(spec, X, owner, f"the coder ({spec.solver!r})",
+                          "coding_solver='fista'")
     res = _online_fit(
         X, k, spec, batch_size=batch_size, max_iter=max_iter, shuffle=shuffle, tol=tol,
         max_no_improvement=max_no_improvement, dict_init=dict_init,
@@ -563,12 +618,13 @@ class MiniBatchDictionaryLearning(BaseDictionaryLearning):
         Strength of the penalty of the fit (scikit-learn's scaling).
     max_iter : int, default=1000
         Maximum number of epochs of :meth:`fit` (it usually stops early).
-    fit_algorithm : {"lars", "cd"}, default=None
+    fit_algorithm : {"lars", "cd", "fista"}, default=None
         scikit-learn's coder of the fit: the l1 codes by the exact homotopy
-        (``"lars"``) or coordinate descent (``"cd"``). ``None``: ``"lars"`` unless
-        ``penalty``, ``coding_solver`` or ``n_nonzero_coefs`` is set (setting both
-        spellings raises ``ValueError``). The atoms are always updated by block
-        coordinate descent.
+        (``"lars"``) or coordinate descent (``"cd"``), or (a sparsopt extension) by
+        batched FISTA (``"fista"``, the coder that runs on array-API inputs such as
+        CuPy arrays). ``None``: ``"lars"`` unless ``penalty``, ``coding_solver`` or
+        ``n_nonzero_coefs`` is set (setting both spellings raises ``ValueError``). The
+        atoms are always updated by block coordinate descent.
     n_jobs : int or None, default=None
         Threads of the coder.
     batch_size : int, default=256
@@ -578,10 +634,12 @@ class MiniBatchDictionaryLearning(BaseDictionaryLearning):
     dict_init : array-like of shape (n_components, n_features), default=None
         Initial dictionary (default: an SVD of the first data seen, randomized unless
         ``n_features`` is small).
-    transform_algorithm : {"lasso_lars", "lasso_cd", "lars", "omp", "threshold"}, \
-default=None
+    transform_algorithm : {"lasso_lars", "lasso_cd", "lars", "omp", "threshold", \
+"fista"}, default=None
         scikit-learn's coder of :meth:`transform` (see
-        :func:`~sparsopt.decomposition.sparse_encode`). ``None``: scikit-learn's
+        :func:`~sparsopt.decomposition.sparse_encode`), or (a sparsopt extension)
+        ``"fista"``: the l1 codes of ``transform_alpha`` by batched FISTA, which runs on
+        array-API inputs. ``None``: scikit-learn's
         default ``"omp"``, except when the fit's coder is spelled the sparsopt way
         (``penalty``, ``coding_solver`` or ``n_nonzero_coefs`` set) or
         ``transform_penalty``/``transform_solver`` is set: then :meth:`transform` uses
@@ -648,6 +706,25 @@ default=None
         Number of features seen during ``fit``.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the features, when ``X`` has string column names.
+
+    Notes
+    -----
+    **Array API** (CuPy, PyTorch, ``array_api_strict``...): under
+    ``sklearn.config_context(array_api_dispatch=True)``, :meth:`fit`,
+    :meth:`partial_fit`, :meth:`transform`, :meth:`inverse_transform` and :meth:`score`
+    take arrays of any array-API namespace and keep them there (``components_``,
+    ``inner_stats_`` and ``objective_history_`` are arrays of that namespace, on its
+    device), with the FISTA coder: ``fit_algorithm="fista"`` (or
+    ``coding_solver="fista"``/``"ista"``) and ``transform_algorithm="fista"`` (or
+    ``transform_solver="fista"``). The host-only coders (``"lars"``, ``"cd"``, ``"omp"``,
+    ``"threshold"``...) raise ``TypeError`` naming this alternative. The mini-batch loop
+    stays on the device: the host reads only the scalars of the stopping tests (one
+    synchronisation each per mini-batch) and draws the random numbers (the shuffling
+    permutation, dead-atom resampling), moved to the device as small arrays; the
+    initial dictionary is always the exact SVD (no randomized SVD), so the fit equals the
+    NumPy fit with the same coder and seed up to rounding when ``n_features`` is small
+    next to ``n_components`` (``n_features <= 16 (n_components + 10)``). ``n_jobs`` is
+    not used for such arrays (the batch is coded as one block).
 
     See Also
     --------
@@ -728,10 +805,14 @@ default=None
         self : MiniBatchDictionaryLearning
         """
         self._validate_params()
-        X = np.ascontiguousarray(self._validate_input(X))
+        X = self._validate_input(X)
+        if isinstance(X, np.ndarray):
+            X = np.ascontiguousarray(X)
         _, coding_solver, n_nonzero_coefs = self._fit_coder()
-        self._fit_spec()  # errors name the estimator's parameters
+        spec = self._fit_spec()  # errors name the estimator's parameters
         self._transform_spec(at_fit=True)  # bad transform_* parameters fail before the fit
+        check_array_api_coder(spec, X, type(self).__name__, self._fit_coder_name(),
+                              self._fit_coder_alternative())
         self._random_state = check_random_state(self.random_state)
         res = learn_dictionary_online(
             X, self.n_components, penalty=self._code_penalty(), alpha=self.alpha,
@@ -747,8 +828,19 @@ default=None
         self.n_steps_ = int(done)
         self.n_iter_ = int(res.info["n_epochs"])
         self.converged_ = bool(res.converged)
-        self.objective_history_ = np.asarray(res.info["objective_history"])
+        self._set_history(list(res.info["objective_history"]), X)
         return self
+
+    def _set_history(self, history, X):
+        """``objective_history_`` from the host floats ``history``, in the namespace of
+        ``X`` (moved once, after the loop); the host list is kept for partial_fit."""
+        self._objective_history = history
+        if isinstance(X, np.ndarray):
+            self.objective_history_ = np.asarray(history)
+        else:
+            xp = array_namespace(X)
+            self.objective_history_ = asarray_on(np.asarray(history, dtype=np.float64), X,
+                                                 dtype=xp.float64)
 
     def partial_fit(self, X, y=None):
         """Update the model with the chunk ``X``, in mini-batches of ``batch_size``.
@@ -775,30 +867,45 @@ default=None
         first = not hasattr(self, "components_")
         if first:
             self._validate_params()
-        X = np.ascontiguousarray(self._validate_input(X, reset=first))
+        X = self._validate_input(X, reset=first)
+        if not first:
+            _check_same_namespace(X, self, "partial_fit")
+        xp = array_namespace(X)
+        host = is_numpy_namespace(xp)
+        if host:
+            X = np.ascontiguousarray(X)
         owner = type(self).__name__
         spec = self._fit_spec()
+        check_array_api_coder(spec, X, owner, self._fit_coder_name(),
+                              self._fit_coder_alternative())
         if first:
             self._transform_spec(at_fit=True)
             k = check_n_components(self.n_components, X.shape[1], owner)
             self._random_state = check_random_state(self.random_state)
             D = _init_dictionary(X, k, self.dict_init, self._random_state, owner)
             fix_atoms(D, X, self._random_state, spec, self.positive_dict)
-            A = np.zeros((k, k), dtype=X.dtype)
-            B = np.zeros((X.shape[1], k), dtype=X.dtype, order="F")
+            if host:
+                A = np.zeros((k, k), dtype=X.dtype)
+                B = np.zeros((X.shape[1], k), dtype=X.dtype, order="F")
+            else:
+                A = xp.zeros((k, k), dtype=X.dtype, device=device(X))
+                B = xp.zeros((k, X.shape[1]), dtype=X.dtype, device=device(X)).T
             self.n_steps_, self.n_iter_, self.converged_ = 0, 0, False
             history = []
         else:
             D = self.components_
             A, B = self.inner_stats_
             if D.dtype != X.dtype:  # keep the dtype of the first chunk
-                X = X.astype(D.dtype)
-            history = list(self.objective_history_)
+                X = X.astype(D.dtype) if host else xp.astype(X, D.dtype)
+            history = list(getattr(self, "_objective_history", None)
+                           or (self.objective_history_ if host else []))
         b = self.batch_size
+        Bt = B.T if host else xp.asarray(B.T, copy=True)  # (k, f), updated in place
         done, n_warn, _ = _minibatch_steps(
-            X, range(0, X.shape[0], b), b, D, A, B.T, self.n_steps_, spec,
+            X, range(0, X.shape[0], b), b, D, A, Bt, self.n_steps_, spec,
             self.positive_dict, self._random_state, history)
-        if not np.all(np.isfinite(D)):  # pragma: no cover - finite data give finite atoms
+        B = B if host else Bt.T
+        if not all_finite(D):  # pragma: no cover - finite data give finite atoms
             raise FloatingPointError(f"{owner}.partial_fit: non-finite dictionary; check the "
                                      "scaling of X.")
         if n_warn:
@@ -808,11 +915,20 @@ default=None
         self.components_ = D
         self.inner_stats_ = (A, B)
         self.n_steps_ += done
-        self.objective_history_ = np.asarray(history)
+        self._set_history(history, X)
         return self
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.array_api_support = True  # with the FISTA coders (see Notes)
+        return tags
 
     @classmethod
     def _test_params(cls, check_name):
         """Constructor parameters for scikit-learn's estimator checks (tests only)."""
+        if check_name.startswith("check_array_api"):  # the coders that run on the device
+            return {"n_components": 3, "alpha": 0.1, "batch_size": 8, "max_iter": 3,
+                    "fit_algorithm": "fista", "transform_algorithm": "fista",
+                    "random_state": 0}
         return {"n_components": 3, "alpha": 0.1, "batch_size": 8, "max_iter": 3,
                 "transform_algorithm": "lasso_lars", "random_state": 0}

@@ -16,6 +16,13 @@ as rows, ``X ~ C @ D``. Each atom is kept in the unit ball ``||D_k||_2 <= 1``.
 
 The BCD sweep and the online statistics are registered kernels (ops ``dict_bcd_sweep`` and
 ``dict_stats_update`` in :mod:`sparsopt.backends`), Numba by default, with NumPy references.
+
+Array API: :func:`update_dict_bcd`, :func:`update_dict_mod` and :func:`resample_dead_atoms`
+also take arrays of any array-API namespace (CuPy, ``array_api_strict``, PyTorch) and
+keep them there: the kernels' references are namespace-generic, the least squares of MOD
+use the standard's ``linalg`` extension, and the resampling draws its random numbers on the
+host (the same stream as for NumPy) and moves them to the device as one small array per
+resampling. :func:`update_dict_ksvd` (data-dependent supports) runs on NumPy only.
 """
 
 from __future__ import annotations
@@ -25,7 +32,14 @@ import math
 import numpy as np
 from sklearn.utils import check_random_state
 
-from ..backends import kernel_for
+from ..backends import (
+    array_namespace,
+    asarray_on,
+    device,
+    is_numpy_namespace,
+    kernel_for,
+    namespace_name,
+)
 
 DEAD_TOL = 1e-6  # A[k, k] below this: the atom is unused (scikit-learn's and SPAMS' threshold)
 
@@ -33,8 +47,11 @@ DEAD_TOL = 1e-6  # A[k, k] below this: the atom is unused (scikit-learn's and SP
 _OPS = {"bcd": "dict_bcd_sweep", "stats": "dict_stats_update"}
 
 
-def dictionary_kernel(engine=None, name="bcd"):
-    """Registered kernel ``name`` ("bcd" or "stats") for ``engine`` (host arrays).
+def dictionary_kernel(engine=None, name="bcd", like=None):
+    """Registered kernel ``name`` ("bcd" or "stats") for ``engine`` and the arrays ``like``.
+
+    ``like=None``: host (NumPy) arrays; an array of another namespace gets the kernel that
+    runs on it (the namespace-generic reference, or a CuPy kernel where registered).
 
     Public inside the package: the batch and online learners look the kernels up here,
     through :func:`sparsopt.backends.kernel_for`, never import them.
@@ -43,7 +60,7 @@ def dictionary_kernel(engine=None, name="bcd"):
     per-batch calls skip the dispatcher.
     """
     op = _OPS[name]
-    return kernel_for(op, _PROBE, engine=engine)
+    return kernel_for(op, _PROBE if like is None else like, engine=engine)
 
 
 _PROBE = np.empty(0)
@@ -82,7 +99,17 @@ def resample_dead_atoms(dictionary, X, dead, *, random_state=None, noise=0.01, p
     Returns
     -------
     dead : ndarray of int
-        The indices of the replaced atoms.
+        The indices of the replaced atoms (an integer array of the input's namespace for
+        non-NumPy inputs).
+
+    Notes
+    -----
+    Arrays of other array-API namespaces are updated in their namespace: the random
+    numbers are drawn on the host from ``random_state`` (the same draws, in the same order,
+    as for NumPy arrays), and moved to the device as one small array (row indices and
+    standard normals) per call; one host synchronisation reads the number of dead atoms.
+    With ``positive``, a second synchronisation checks the rare fallback (a clipped atom
+    that is zero), which then replays the draws atom by atom as the NumPy path does.
 
     Examples
     --------
@@ -95,6 +122,10 @@ def resample_dead_atoms(dictionary, X, dead, *, random_state=None, noise=0.01, p
     >>> bool(np.isclose(np.linalg.norm(D[1]), 1.0))
     True
     """
+    xp = array_namespace(dictionary, X, None if isinstance(dead, np.ndarray) else dead)
+    if not is_numpy_namespace(xp):
+        return _resample_generic(xp, dictionary, X, dead, check_random_state(random_state),
+                                 noise, positive)
     dead = np.asarray(dead)
     if dead.dtype == bool:
         dead = np.flatnonzero(dead)
@@ -114,6 +145,73 @@ def resample_dead_atoms(dictionary, X, dead, *, random_state=None, noise=0.01, p
         norm = float(np.linalg.norm(new))
         dictionary[k] = new / norm if norm > 0.0 else 1.0 / math.sqrt(new.shape[0])
     return dead
+
+
+def _dead_mask(xp, dead, k, like):
+    """``dead`` (a mask or indices, host or namespace array) as a boolean mask of ``xp``."""
+    if isinstance(dead, (list, tuple, np.ndarray)):
+        dead = np.asarray(dead)
+        if dead.dtype != bool:
+            mask = np.zeros(k, dtype=bool)
+            mask[dead.astype(np.intp)] = True
+            dead = mask
+        return asarray_on(dead, like, dtype=xp.bool)
+    if dead.dtype == xp.bool:
+        return dead
+    rows = xp.arange(k, dtype=dead.dtype, device=device(dead))
+    return xp.any(rows[:, None] == dead[None, :], axis=1)
+
+
+def _resample_generic(xp, D, X, dead, rng, noise, positive):
+    """:func:`resample_dead_atoms` in the namespace ``xp`` (no transfer to the host)."""
+    k, f = D.shape
+    mask = _dead_mask(xp, dead, k, D)
+    n_dead = int(xp.sum(xp.astype(mask, xp.int64)))  # one synchronisation
+    if n_dead == 0:  # the common case: no data-dependent nonzero
+        return xp.zeros(0, dtype=xp.int64, device=device(D))
+    idx = xp.nonzero(mask)[0]
+    if X is None or X.shape[0] == 0:
+        return idx
+    n = X.shape[0]
+    f64 = xp.float64
+    state = rng.get_state() if positive else None
+    rows = np.empty(n_dead, dtype=np.int64)
+    gauss = np.empty((n_dead, f))
+    for i in range(n_dead):  # the NumPy draws: randint, normal(0, level) = level * N(0, 1)
+        rows[i] = rng.randint(n)
+        gauss[i] = rng.normal(0.0, 1.0, size=f)
+    R = xp.astype(xp.take(X, asarray_on(rows, X, dtype=xp.int64), axis=0), f64)
+    std = xp.std(R, axis=1)
+    level = noise * xp.where(std != 0.0, std, xp.ones_like(std))  # float(std) or 1.0
+    new = R + level[:, None] * asarray_on(gauss, R)
+    if positive:
+        new = xp.clip(new, min=0.0)
+        if not bool(xp.all(xp.any(new > 0.0, axis=1))):  # a zero atom: replay atom by atom
+            rng.set_state(state)
+            new = _resample_positive_sequential(xp, X, rng, n_dead, noise)
+    nrm = xp.linalg.vector_norm(new, axis=1)
+    ok = nrm > 0.0
+    new = xp.where(ok[:, None], new / xp.where(ok, nrm, xp.ones_like(nrm))[:, None],
+                   xp.full_like(new, 1.0 / math.sqrt(f)))
+    # scatter: the atom j gets the rank(j)-th new row (dead atoms in increasing order)
+    rank = xp.cumulative_sum(xp.astype(mask, xp.int64)) - 1
+    G = xp.take(xp.astype(new, D.dtype), xp.clip(rank, min=0), axis=0)
+    D[...] = xp.where(mask[:, None], G, D)
+    return idx
+
+
+def _resample_positive_sequential(xp, X, rng, n_dead, noise):
+    """The positive resampling atom by atom (the NumPy path's draws, in its order)."""
+    f = X.shape[1]
+    out = []
+    for _ in range(n_dead):
+        row = xp.astype(X[rng.randint(X.shape[0]), :], xp.float64)
+        level = noise * (float(xp.std(row)) or 1.0)
+        new = xp.clip(row + asarray_on(rng.normal(0.0, level, size=f), row), min=0.0)
+        if not bool(xp.any(new > 0.0)):
+            new = xp.abs(row) + asarray_on(np.abs(rng.normal(0.0, level, size=f)), row)
+        out.append(new)
+    return xp.stack(out)
 
 
 def update_dict_bcd(dictionary, A, B, *, X=None, positive=False, unit_norm=False,
@@ -185,6 +283,19 @@ def update_dict_bcd(dictionary, A, B, *, X=None, positive=False, unit_norm=False
     """
     fn = "update_dict_bcd"
     D = dictionary
+    xp = array_namespace(D, A, B, X)
+    if not is_numpy_namespace(xp):
+        if getattr(D, "ndim", None) != 2 or isinstance(D, np.ndarray):
+            raise ValueError(f"{fn}: dictionary must be a 2-D array of the inputs' namespace "
+                             "(it is updated in place).")
+        k, f = D.shape
+        if A.ndim != 2 or A.shape != (k, k):
+            raise ValueError(f"{fn}: A must have shape {(k, k)}, got {tuple(A.shape)}.")
+        if B.ndim != 2 or B.shape != (f, k):
+            raise ValueError(f"{fn}: B must have shape {(f, k)} (X^T C), got "
+                             f"{tuple(B.shape)}.")
+        return bcd_sweep(D, xp.astype(A, D.dtype), xp.astype(B.T, D.dtype), X, positive,
+                         unit_norm, random_state, dead_tol, engine)
     if not (isinstance(D, np.ndarray) and D.ndim == 2 and D.flags.c_contiguous
             and D.flags.writeable):
         raise ValueError(f"{fn}: dictionary must be a writeable C-contiguous 2-D ndarray "
@@ -205,7 +316,19 @@ def bcd_sweep(D, A, Bt, X, positive, unit, random_state, dead_tol, engine, u=Non
     """:func:`update_dict_bcd` on validated arrays; ``Bt = C^T X`` of shape (k, f).
 
     Public inside the package (the batch and online learners call it once per step).
+    Arrays of another namespace stay there: the dead atoms are a device mask, and one
+    host synchronisation per call (the number of dead atoms) decides the resampling.
     """
+    if not isinstance(D, np.ndarray):
+        xp = array_namespace(D, A, Bt, X)
+        skip = xp.linalg.diagonal(A) < dead_tol
+        if X is not None and X.shape[0]:
+            dead = resample_dead_atoms(D, X, skip, random_state=random_state,
+                                       positive=positive)
+        else:
+            dead = xp.zeros(0, dtype=xp.int64, device=device(D))
+        dictionary_kernel(engine, like=D)(D, A, Bt, skip, bool(positive), bool(unit), None)
+        return dead
     diag = np.diagonal(A)
     skip = diag < dead_tol
     dead = np.flatnonzero(skip)
@@ -244,6 +367,14 @@ def update_dict_mod(X, code, *, random_state=None, dead_tol=DEAD_TOL):
     dead : ndarray of int
         Indices of the resampled atoms.
 
+    Notes
+    -----
+    Arrays of other array-API namespaces stay in their namespace: the normal equations of
+    the used atoms are solved with the standard's ``linalg`` (Cholesky to detect a
+    singular system, then ``solve``; ``pinv`` for the minimum-norm solution when it is
+    singular), with two host synchronisations (the singularity test and the number of
+    dead atoms).
+
     References
     ----------
     .. [1] K. Engan, S. O. Aase and J. H. Husoy, "Method of optimal directions for frame
@@ -260,9 +391,12 @@ def update_dict_mod(X, code, *, random_state=None, dead_tol=DEAD_TOL):
     >>> bool(np.allclose(C @ D, X)), np.linalg.norm(D, axis=1).round(6).tolist()
     (True, [1.0, 1.0, 1.0])
     """
+    fn = "update_dict_mod"
+    xp = array_namespace(X, code)
+    if not is_numpy_namespace(xp):
+        return _mod_generic(xp, X, code, random_state, dead_tol, fn)
     import scipy.linalg
 
-    fn = "update_dict_mod"
     X = _check_2d(X, "X", fn)
     code = _check_2d(code, "code", fn)
     if code.shape[0] != X.shape[0]:
@@ -290,6 +424,45 @@ def update_dict_mod(X, code, *, random_state=None, dead_tol=DEAD_TOL):
         code[:, dead] = 0
         resample_dead_atoms(D, X, dead, random_state=random_state)
     return np.ascontiguousarray(D, dtype=dtype), dead
+
+
+def _mod_generic(xp, X, code, random_state, dead_tol, fn):
+    """:func:`update_dict_mod` in the namespace ``xp``."""
+    if X.ndim != 2 or code.ndim != 2:
+        raise ValueError(f"{fn}: X and code must be 2-D, got shapes {tuple(X.shape)} and "
+                         f"{tuple(code.shape)}.")
+    if code.shape[0] != X.shape[0]:
+        raise ValueError(f"{fn}: code has {code.shape[0]} rows, X has {X.shape[0]}.")
+    dtype = X.dtype if X.dtype in (xp.float32, xp.float64) else xp.float64
+    f64 = xp.float64
+    k = code.shape[1]
+    C64 = xp.astype(code, f64)
+    A = C64.T @ C64
+    Bt = C64.T @ xp.astype(X, f64)
+    used = xp.linalg.diagonal(A) >= dead_tol
+    u = xp.astype(used, f64)
+    # the used block, with the identity on the unused atoms (whose right-hand side is 0):
+    # the same solution as the system restricted to the used atoms
+    eye = xp.eye(k, dtype=f64, device=device(A))
+    M = A * (u[:, None] * u[None, :]) + eye * (1.0 - u)[None, :]
+    R = Bt * u[:, None]
+    try:
+        xp.linalg.cholesky(M)
+        D = xp.linalg.solve(M, R)
+        ok = bool(xp.all(xp.isfinite(D)))  # some libraries return NaN instead of raising
+    except Exception:  # noqa: BLE001 - the library's LinAlgError: a singular system
+        ok = False
+    if not ok:  # singular C_used^T C_used: minimum-norm solution
+        D = xp.linalg.pinv(M) @ R
+    norms = xp.linalg.vector_norm(D, axis=1)
+    dead_mask = ~used | ~(norms > 1e-12) | ~xp.isfinite(norms)
+    live = ~dead_mask
+    scale = xp.where(live, norms, xp.ones_like(norms))
+    D = xp.where(live[:, None], D / scale[:, None], D)
+    code[...] = xp.where(dead_mask[None, :], xp.zeros_like(code),
+                         code * xp.astype(scale, code.dtype)[None, :])
+    dead = resample_dead_atoms(D, X, dead_mask, random_state=random_state)
+    return xp.astype(D, dtype), dead
 
 
 def update_dict_ksvd(X, dictionary, code, *, random_state=None):
@@ -344,6 +517,12 @@ def update_dict_ksvd(X, dictionary, code, *, random_state=None):
     True
     """
     fn = "update_dict_ksvd"
+    xp = array_namespace(X, dictionary, code)
+    if not is_numpy_namespace(xp):
+        raise TypeError(
+            f"{fn} runs on NumPy arrays only (its per-atom supports have data-dependent "
+            f"sizes), got {namespace_name(xp)} arrays; use update_dict_bcd or update_dict_mod "
+            "(update='bcd' or 'mod'), which run in any array-API namespace.")
     X = _check_2d(X, "X", fn)
     D = dictionary
     if not (isinstance(D, np.ndarray) and D.ndim == 2 and D.flags.writeable):

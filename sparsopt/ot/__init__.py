@@ -7,6 +7,11 @@ is its marginal error. They follow the library's loop protocol: ``init`` (potent
 ``(f, g)`` or an earlier result), ``solver`` (the algorithm where there is a choice),
 ``callback(SolverState)`` with ``state.x = (f, g)`` (True stops after that check),
 ``verbose=None`` (the configuration), ``n_jobs`` (threads over a batch) and ``engine``.
+
+Arrays of another array-API library (CuPy on a GPU, ...) are solved in their own
+namespace and on their device by every solver here, with the same steps as for NumPy
+arrays; :class:`SinkhornTransport` accepts them under scikit-learn's
+``array_api_dispatch``.
 """
 
 from .distance import cost_matrix, wasserstein_distance

@@ -6,7 +6,15 @@ import numpy as np
 
 from .._config import get_config
 from .._core.loop import LoopMonitor, resolve_verbose, warn_nonfinite, warn_not_converged
-from ..backends import dispatch
+from ..backends import (
+    array_namespace,
+    asarray_on,
+    device,
+    dispatch,
+    errstate,
+    is_host_array,
+    is_numpy_namespace,
+)
 from ..utils.parallel import effective_n_jobs
 from ._validation import expand_support, reduce_support
 from .result import OTResult
@@ -66,7 +74,7 @@ class Tracker:
         mon = self.mon
         f, g = reg * u, reg * v
         n_rec = len(mon.history)
-        with np.errstate(invalid="ignore"):
+        with errstate(array_namespace(u), invalid="ignore"):
             stop = mon.check(iteration, (f, g), err, stage=stage, **{self.key: float(err)},
                              f=f, g=g, reg=reg)
         if len(mon.history) > n_rec:
@@ -86,12 +94,13 @@ class Tracker:
 
 def init_potentials(init, a, b, reg, k, batched, owner, support=(None, None)):
     """Scaled potentials ``(u, v)``: from ``init`` ((f, g) or an OTResult), else log a, b."""
-    n, m = a.size, b.size
+    n, m = a.shape[0], b.shape[0]  # (1-D; ``.size`` is a method of torch tensors)
+    xp = array_namespace(a, b)
     if init is None:
         # P0 = a b^T exp(-M / reg): iterates are then equivariant under splitting a
         # sample into copies (the potentials shift by reg log(copies), the plan and the
         # entropic map do not change)
-        return np.log(a), np.log(b)
+        return xp.log(a), xp.log(b)
     if isinstance(init, OTResult):
         f, g = init.f, init.g
     else:
@@ -100,6 +109,13 @@ def init_potentials(init, a, b, reg, k, batched, owner, support=(None, None)):
         except (TypeError, ValueError) as exc:
             raise TypeError(f"{owner}: init must be None, an OTResult or a pair "
                             f"(f, g) of potentials; got {type(init).__name__}.") from exc
+    if not is_numpy_namespace(xp):
+        return _init_potentials_xp(f, g, a, b, reg, k, batched, owner, support, xp)
+    if not all(is_host_array(p) or not hasattr(p, "shape") for p in (f, g)):
+        raise TypeError(f"{owner}: init holds potentials of {type(f).__module__} arrays "
+                        "but the problem is given as NumPy arrays; pass a, b and M from "
+                        "the same library as init (or convert init with "
+                        "sparsopt.backends.to_numpy).")
     f = np.asarray(f, dtype=np.float64)
     g = np.asarray(g, dtype=np.float64)
     if batched:
@@ -115,6 +131,30 @@ def init_potentials(init, a, b, reg, k, batched, owner, support=(None, None)):
     u = f / reg
     v = g / reg
     if not (np.all(np.isfinite(u)) and np.all(np.isfinite(v))):
+        raise ValueError(f"{owner}: init potentials must be finite on the support of "
+                         "the marginals.")
+    return u, v
+
+
+def _init_potentials_xp(f, g, a, b, reg, k, batched, owner, support, xp):
+    """:func:`init_potentials` for a problem in a non-NumPy namespace (``support`` holds
+    the boolean masks of :func:`reduce_support`); host potentials come over once."""
+    n, m = a.shape[0], b.shape[0]
+    f = f if array_namespace(f) is xp else asarray_on(np.asarray(f, dtype=np.float64), a)
+    g = g if array_namespace(g) is xp else asarray_on(np.asarray(g, dtype=np.float64), a)
+    f, g = xp.astype(f, xp.float64), xp.astype(g, xp.float64)
+    if batched:
+        f, g = f[k, ...], g[k, ...]
+    keep_r, keep_c = support
+    if (keep_r is not None and f.ndim == g.ndim == 1 and (f.shape[0], g.shape[0]) != (n, m)
+            and (f.shape[0], g.shape[0]) == (keep_r.shape[0], keep_c.shape[0])):
+        f, g = f[keep_r], g[keep_c]  # potentials of the full problem: keep the support
+    if tuple(f.shape) != (n,) or tuple(g.shape) != (m,):
+        raise ValueError(f"{owner}: init potentials have shapes {tuple(f.shape)} and "
+                         f"{tuple(g.shape)}; expected ({n},) and ({m},) (after dropping "
+                         "zero-mass entries).")
+    u, v = f / reg, g / reg
+    if not (bool(xp.all(xp.isfinite(u))) and bool(xp.all(xp.isfinite(v)))):
         raise ValueError(f"{owner}: init potentials must be finite on the support of "
                          "the marginals.")
     return u, v
@@ -139,7 +179,10 @@ def make_result(M, a, b, u, v, P, r, c, reg, dtype, n_iter, tol, tracker, info,
     marginal error of the plan). ``converged`` follows it, unless a callback stopped
     the run or the potentials were rolled back after a non-finite check.
     """
-    mon = tracker.mon
+    xp = array_namespace(M, P)
+    if not is_numpy_namespace(xp):
+        return _make_result_xp(M, a, b, u, v, P, r, c, reg, dtype, n_iter, tol, tracker,
+                               info, stop_crit, xp)
     err64 = float(np.abs(r - a).sum() + np.abs(c - b).sum())
     if dtype == np.float32:
         # the float32 plan carries its own rounding (~1e-7 relative): measured on it,
@@ -151,6 +194,29 @@ def make_result(M, a, b, u, v, P, r, c, reg, dtype, n_iter, tol, tracker, info,
     cost = float(np.vdot(M, P))
     # reg * sum P (log P - 1) with log P = u_i + v_j - M_ij / reg
     objective = float(reg * (r @ u + c @ v - r.sum()))
+    return _finish(M, u, v, P, reg, n_iter, tol, tracker, info, stop_crit, err64, err,
+                   cost, objective)
+
+
+def _make_result_xp(M, a, b, u, v, P, r, c, reg, dtype, n_iter, tol, tracker, info,
+                    stop_crit, xp):
+    """:func:`make_result` in a non-NumPy namespace: the plan and potentials stay there,
+    the scalars (errors, cost, objective) come to the host as floats."""
+    err64 = float(xp.sum(xp.abs(r - a)) + xp.sum(xp.abs(c - b)))
+    if dtype == xp.float32:
+        P = xp.astype(P, xp.float32)
+        r = xp.sum(P, axis=1, dtype=xp.float64)
+        c = xp.sum(P, axis=0, dtype=xp.float64)
+    err = float(xp.sum(xp.abs(r - a)) + xp.sum(xp.abs(c - b)))
+    cost = float(xp.sum(M * P))
+    objective = float(reg * (xp.sum(r * u) + xp.sum(c * v) - xp.sum(r)))
+    return _finish(M, u, v, P, reg, n_iter, tol, tracker, info, stop_crit, err64, err,
+                   cost, objective)
+
+
+def _finish(M, u, v, P, reg, n_iter, tol, tracker, info, stop_crit, err64, err, cost,
+            objective):
+    mon = tracker.mon
     crit = err64 if stop_crit is None else float(stop_crit)
     converged, stopped_by = final_verdict(mon.stopped_by, crit, tol)
     if stopped_by == "nonfinite":
@@ -218,7 +284,8 @@ def log_sweeps(K, u, v, a, b, tol, max_iter, check_every, tracker, reg, engine,
     ``stopped`` is True when the row-marginal error of an iterate fell to ``tol`` (or
     the callback asked to stop).
     """
-    loga, logb = np.log(a), np.log(b)
+    xp = array_namespace(a, b)
+    loga, logb = xp.log(a), xp.log(b)
     it = 0
     while it < max_iter:
         chunk = min(check_every, max_iter - it)
@@ -232,6 +299,10 @@ def log_sweeps(K, u, v, a, b, tol, max_iter, check_every, tracker, reg, engine,
 
 def plan(K, u, v, engine):
     """``(P, row sums, column sums)`` for scaled potentials ``u, v``."""
-    P = np.empty(K.shape)
+    xp = array_namespace(K)
+    if is_numpy_namespace(xp):
+        P = np.empty(K.shape)
+    else:
+        P = xp.empty(K.shape, dtype=K.dtype, device=device(K))
     r, c = dispatch("ot_plan", K, u, v, P, engine=engine)
     return P, r, c

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..backends import dispatch
+from ..backends import array_namespace, device, dispatch
 from ..utils.parallel import map_row_blocks
 
 DRIFT = 30.0  # absorb once a scaling leaves [exp(-DRIFT), exp(DRIFT)]
@@ -179,6 +179,165 @@ class ScaledKernel:
         if (np.all(self.alpha == 1.0) and np.all(self.beta == 1.0)) or not (
                 np.isfinite(self.alpha).all() and np.isfinite(self.beta).all()
                 and self.alpha.min() > 0 and self.beta.min() > 0):
+            return False
+        u, v = self.potentials()
+        self.absorb(u, v)
+        return True
+
+
+class ScaledKernelXP:
+    """:class:`ScaledKernel` for arrays of a non-NumPy namespace (CuPy, ...).
+
+    The same state and steps, written against the array API: the products are device
+    matrix-vector products, the exponential passes one ``ot_plan`` call (no row-block
+    threads), and the sparsified plan of a Newton step is a dense masked matrix
+    (:meth:`masked`) instead of CSR arrays. The host reads scalars only (the drift and
+    range tests, the sweeps' error), one synchronization per decision. ``np.errstate``
+    quiets the floating-point warnings of NumPy-backed namespaces (``array_api_strict``);
+    it has no effect on the others.
+    """
+
+    def __init__(self, K, u, v, engine, n_jobs=None):
+        xp = array_namespace(K)
+        self.xp = xp
+        self.K = K
+        self.engine = engine
+        self.Kt = xp.empty(K.shape, dtype=K.dtype, device=device(K))
+        self.spare = None
+        self.n_absorb = 0
+        self.absorb(u, v)
+
+    def _ones(self, n):
+        return self.xp.ones(n, dtype=self.K.dtype, device=device(self.K))
+
+    def _drift(self, la, lb):
+        xp = self.xp
+        return float(xp.maximum(xp.max(xp.abs(la)), xp.max(xp.abs(lb))))
+
+    # -- state ---------------------------------------------------------------------
+    def absorb(self, u, v):
+        xp = self.xp
+        self.u0, self.v0 = xp.asarray(u, copy=True), xp.asarray(v, copy=True)
+        r, c = self._exp(self.u0, self.v0, self.Kt)
+        self.alpha = self._ones(self.K.shape[0])
+        self.beta = self._ones(self.K.shape[1])
+        self.n_absorb += 1
+        return r, c
+
+    def potentials(self):
+        xp = self.xp
+        with np.errstate(divide="ignore"):
+            return self.u0 + xp.log(self.alpha), self.v0 + xp.log(self.beta)
+
+    def set_point(self, u, v):
+        la, lb = u - self.u0, v - self.v0
+        if self._drift(la, lb) > DRIFT:
+            self.absorb(u, v)
+        else:
+            self.alpha, self.beta = self.xp.exp(la), self.xp.exp(lb)
+
+    # -- products ------------------------------------------------------------------
+    def marginals(self, alpha=None, beta=None):
+        alpha = self.alpha if alpha is None else alpha
+        beta = self.beta if beta is None else beta
+        return alpha * (self.Kt @ beta), beta * (self.Kt.T @ alpha)
+
+    def trial(self, u, v):
+        xp = self.xp
+        la, lb = u - self.u0, v - self.v0
+        if self._drift(la, lb) <= DRIFT:
+            with np.errstate(over="ignore", invalid="ignore"):
+                r, c = self.marginals(xp.exp(la), xp.exp(lb))
+            return r, c, None
+        if self.spare is None:
+            self.spare = xp.empty(self.K.shape, dtype=self.K.dtype, device=device(self.K))
+        with np.errstate(over="ignore", invalid="ignore"):
+            r, c = self._exp(u, v, self.spare)
+        return r, c, (xp.asarray(u, copy=True), xp.asarray(v, copy=True))
+
+    def _exp(self, u, v, out):
+        return dispatch("ot_plan", self.K, u, v, out, engine=self.engine)
+
+    def adopt(self, absorbed):
+        self.u0, self.v0 = absorbed
+        self.Kt, self.spare = self.spare, self.Kt
+        self.alpha = self._ones(self.K.shape[0])
+        self.beta = self._ones(self.K.shape[1])
+        self.n_absorb += 1
+
+    def plan(self):
+        P = self.Kt
+        r, c = dispatch("ot_scale_plan", P, self.alpha, self.beta, engine=self.engine)
+        self.Kt = self.spare = None
+        return P, r, c
+
+    def masked(self, thresh=None, mask=None):
+        """``(S, mask)``: the current plan where ``P_ij >= thresh`` (or on ``mask``),
+        zero elsewhere, as a dense matrix of the namespace."""
+        xp = self.xp
+        P = self.alpha[:, None] * self.Kt * self.beta[None, :]
+        if mask is None:
+            mask = P >= thresh
+        return xp.where(mask, P, xp.zeros_like(P)), mask
+
+    def sample(self, size, rng_state=0):
+        xp = self.xp
+        n, m = self.Kt.shape
+        total = n * m
+        if total <= size:
+            return xp.reshape(self.Kt * self.alpha[:, None] * self.beta[None, :], (-1,))
+        step = total // size
+        if step % m == 0 or m % step == 0:
+            step += 1
+        idx = xp.arange(rng_state % step, total, step, dtype=xp.int64, device=device(self.K))
+        i, j = idx // m, idx % m
+        return (xp.take(xp.reshape(self.Kt, (-1,)), idx) * xp.take(self.alpha, i)
+                * xp.take(self.beta, j))
+
+    # -- Sinkhorn ------------------------------------------------------------------
+    def sweeps(self, a, b, n_sweeps, tol):
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            return self._sweeps(a, b, n_sweeps, tol)
+
+    def _usable(self, s):
+        xp = self.xp
+        return bool(xp.all((s > _TINY) & xp.isfinite(s)))  # min > tiny, all finite
+
+    def _sweeps(self, a, b, n_sweeps, tol):
+        xp = self.xp
+        done = 0
+        while done < n_sweeps:
+            s = self.Kt @ self.beta
+            err = float(xp.sum(xp.abs(self.alpha * s - a)))
+            if err <= tol:
+                return done, err, True
+            if not self._usable(s):
+                if not self._reabsorb():
+                    return done, err, False
+                continue
+            alpha = a / s
+            t = self.Kt.T @ alpha
+            if not self._usable(t):
+                if not self._reabsorb(alpha=alpha):
+                    return done, err, False
+                continue
+            self.alpha = alpha
+            self.beta = b / t
+            done += 1
+            if self._drift(xp.log(self.alpha), xp.log(self.beta)) > DRIFT:
+                u, v = self.potentials()
+                self.absorb(u, v)
+        s = self.Kt @ self.beta
+        err = float(xp.sum(xp.abs(self.alpha * s - a)))
+        return done, err, True
+
+    def _reabsorb(self, alpha=None):
+        xp = self.xp
+        if alpha is not None:
+            self.alpha = alpha
+        ones = bool(xp.all(self.alpha == 1.0) & xp.all(self.beta == 1.0))
+        if ones or not bool(xp.all(xp.isfinite(self.alpha) & (self.alpha > 0))
+                            & xp.all(xp.isfinite(self.beta) & (self.beta > 0))):
             return False
         u, v = self.potentials()
         self.absorb(u, v)

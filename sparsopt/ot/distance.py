@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..backends import array_namespace, is_numpy_namespace, namespace_name
 from ..utils.validation import check_array, check_scalar
 
 _NORMALIZE = ("max", "median", None)
@@ -27,7 +28,9 @@ def cost_matrix(Xs, Xt, metric="sqeuclidean", *, normalize=None):
     Returns
     -------
     M : ndarray of shape (n, m)
-        float64 costs.
+        float64 costs. Arrays of another array-API library (CuPy, ...) give an array
+        of that library, for ``"sqeuclidean"`` and ``"euclidean"`` (the other metrics
+        run on the host through SciPy and raise a TypeError for such arrays).
 
     References
     ----------
@@ -42,6 +45,9 @@ def cost_matrix(Xs, Xt, metric="sqeuclidean", *, normalize=None):
     array([[5.]])
     """
     owner = "cost_matrix"
+    xp = array_namespace(Xs, Xt)
+    if not is_numpy_namespace(xp):
+        return _cost_matrix_xp(Xs, Xt, metric, normalize, owner, xp)
     Xs = check_array(Xs, "Xs", owner, ndim=2).astype(np.float64, copy=False)
     Xt = check_array(Xt, "Xt", owner, ndim=2).astype(np.float64, copy=False)
     if Xs.shape[1] != Xt.shape[1]:
@@ -63,10 +69,41 @@ def cost_matrix(Xs, Xt, metric="sqeuclidean", *, normalize=None):
     return M / cost_scale(M, normalize)
 
 
+def _cost_matrix_xp(Xs, Xt, metric, normalize, owner, xp):
+    from ._validation import check_array_xp
+
+    if metric not in ("sqeuclidean", "euclidean"):
+        raise TypeError(f"{owner}: metric={metric!r} runs on NumPy arrays only (SciPy's "
+                        f"cdist); use metric='sqeuclidean' or 'euclidean' for "
+                        f"{namespace_name(xp)} arrays.")
+    if normalize not in _NORMALIZE:
+        raise ValueError(f"{owner}: normalize must be one of {_NORMALIZE}, got {normalize!r}.")
+    if normalize == "median":
+        raise TypeError(f"{owner}: normalize='median' runs on NumPy arrays only; use "
+                        f"normalize='max' for {namespace_name(xp)} arrays.")
+    Xs = xp.astype(check_array_xp(Xs, "Xs", owner, xp, ndim=2), xp.float64)
+    Xt = xp.astype(check_array_xp(Xt, "Xt", owner, xp, ndim=2), xp.float64)
+    if Xs.shape[1] != Xt.shape[1]:
+        raise ValueError(f"{owner}: Xs has {Xs.shape[1]} features but Xt has {Xt.shape[1]}.")
+    M = (xp.sum(Xs * Xs, axis=1)[:, None] + xp.sum(Xt * Xt, axis=1)[None, :]
+         - 2.0 * (Xs @ Xt.T))
+    M = xp.clip(M, min=0.0)
+    if metric == "euclidean":
+        M = xp.sqrt(M)
+    return M / cost_scale(M, normalize)
+
+
 def cost_scale(M, normalize):
     """Factor :func:`cost_matrix` divides by: the max or median cost (1 if None or zero)."""
     if normalize is None:
         return 1.0
+    xp = array_namespace(M)
+    if not is_numpy_namespace(xp):
+        if normalize != "max":
+            raise TypeError(f"cost_scale: normalize={normalize!r} runs on NumPy arrays "
+                            f"only; use normalize='max' for {namespace_name(xp)} arrays.")
+        scale = float(xp.max(M))
+        return scale if scale > 0 else 1.0
     scale = float(M.max() if normalize == "max" else np.median(M))
     return scale if scale > 0 else 1.0
 

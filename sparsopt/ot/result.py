@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from .._core.result import SolverResult
+from ..backends import array_namespace
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -22,6 +23,12 @@ class OTResult(SolverResult):
     (``x``/``plan``, ``f``, ``g``, and ``n_iter``, ``stop_crit``, ``marginal_error``,
     ``converged``, ``cost``, ``objective`` become arrays), ``history`` holds one tuple
     per problem and each ``info`` value is a tuple with one entry per problem.
+
+    For inputs of another array-API library (CuPy, ...) ``x``/``plan``, ``f`` and ``g``
+    are arrays of that library, on its device (as are ``info["row_scaling"]`` and
+    ``info["col_scaling"]`` of :func:`sinkhorn_knopp_scaling`); the scalars (``cost``,
+    ``marginal_error``, ``objective``, ``stop_crit``...) and ``history`` are host
+    values. Use :func:`sparsopt.backends.to_numpy` for a NumPy copy.
 
     Attributes
     ----------
@@ -114,7 +121,9 @@ class OTResult(SolverResult):
         for r in results:
             keys.extend(k for k in r.info if k not in keys)
         info = {k: tuple(r.info.get(k) for r in results) for k in keys}
-        plan = np.stack([r.plan for r in results])
+        # plans and potentials stay in their namespace (the scalars are host values)
+        stack = array_namespace(results[0].plan).stack
+        plan = stack([r.plan for r in results])
         return cls(
             x=plan,
             plan=plan,
@@ -122,8 +131,8 @@ class OTResult(SolverResult):
             converged=np.array([bool(r.converged) for r in results]),
             stop_crit=np.array([r.stop_crit for r in results]),
             cost=np.array([r.cost for r in results]),
-            f=np.stack([r.f for r in results]),
-            g=np.stack([r.g for r in results]),
+            f=stack([r.f for r in results]),
+            g=stack([r.g for r in results]),
             marginal_error=np.array([r.marginal_error for r in results]),
             objective=np.array([r.objective for r in results]),
             reg=results[0].reg,

@@ -6,9 +6,15 @@ import math
 
 import numpy as np
 
-from .._core.loop import LoopMonitor, warn_nonfinite, warn_not_converged
+from .._core.loop import LoopMonitor, copy_array, warn_nonfinite, warn_not_converged
 from .._core.result import SolverResult
-from ..backends import dispatch
+from ..backends import (
+    array_namespace,
+    device,
+    dispatch,
+    errstate,
+    is_numpy_namespace,
+)
 from ..utils.parallel import map_row_blocks
 from ..utils.validation import check_array, check_int, check_scalar
 from ._common import (
@@ -21,7 +27,7 @@ from ._common import (
     plan,
     solve_problems,
 )
-from ._validation import MASS_RTOL, check_problem
+from ._validation import MASS_RTOL, check_array_xp, check_problem
 
 _SOLVERS = ("log", "scaling")
 
@@ -35,9 +41,10 @@ def _check_common(tol, max_iter, check_every, owner):
 
 def _sinkhorn_log(a, b, M, reg, tol, max_iter, eps_scaling, u, v, check_every, tracker,
                   engine):
+    xp = array_namespace(a, b, M)
     n_iter = 0
     if eps_scaling is not None:
-        spread = float(M.max() - M.min())
+        spread = float(xp.max(M) - xp.min(M))
         n_stages = max(0, math.ceil(math.log(max(spread, reg) / reg) / math.log(eps_scaling)))
         for s in range(n_stages, 0, -1):
             reg_s = reg * eps_scaling ** s
@@ -60,7 +67,7 @@ def _sinkhorn_log(a, b, M, reg, tol, max_iter, eps_scaling, u, v, check_every, t
                                  tracker, reg, engine, start=n_iter)
             n_iter += done
         P, r, c = plan(K, u, v, engine)
-        err = float(np.abs(r - a).sum() + np.abs(c - b).sum())
+        err = float(xp.sum(xp.abs(r - a)) + xp.sum(xp.abs(c - b)))
         # (tol = 0 cannot tighten: a retry that swept nothing would never end)
         if (err <= tol or n_iter >= max_iter or tracker.stop_requested
                 or sweep_tol < 1e-3 * tol or (done == 0 and sweep_tol == 0.0)):
@@ -69,35 +76,37 @@ def _sinkhorn_log(a, b, M, reg, tol, max_iter, eps_scaling, u, v, check_every, t
 
 
 def _sinkhorn_scaling(a, b, M, reg, tol, max_iter, u, v, check_every, tracker, owner):
-    Kexp = np.exp(M * (-1.0 / reg))
-    if np.any(Kexp.max(axis=1) == 0.0) or np.any(Kexp.max(axis=0) == 0.0):
+    # namespace-generic: matrix-vector products and elementwise work only
+    xp = array_namespace(a, b, M)
+    Kexp = xp.exp(M * (-1.0 / reg))
+    if bool(xp.any(xp.max(Kexp, axis=1) == 0.0)) or bool(xp.any(xp.max(Kexp, axis=0) == 0.0)):
         raise ValueError(
             f"{owner}: exp(-M / reg) underflows to an all-zero row or column at reg={reg:g} "
-            f"(max M / reg = {float(M.max()) / reg:.3g}); the scaling-domain solver cannot "
+            f"(max M / reg = {float(xp.max(M)) / reg:.3g}); the scaling-domain solver cannot "
             "represent this problem. Use solver='log' or sinkhorn_newton_sparse."
         )
-    su, sv = np.exp(u), np.exp(v)
-    if not (np.all(np.isfinite(su)) and np.all(np.isfinite(sv))):
+    su, sv = xp.exp(u), xp.exp(v)
+    if not (bool(xp.all(xp.isfinite(su))) and bool(xp.all(xp.isfinite(sv)))):
         raise ValueError(f"{owner}: the init potentials overflow exp(f / reg); use "
                          "solver='log'.")
     it = 0
     while it < max_iter:
-        with np.errstate(all="ignore"):
+        with errstate(xp, all="ignore"):
             for _ in range(min(check_every, max_iter - it)):
                 su = a / (Kexp @ sv)
                 sv = b / (Kexp.T @ su)
                 it += 1
-            err = float(np.abs(su * (Kexp @ sv) - a).sum())
-            u, v = np.log(su), np.log(sv)
+            err = float(xp.sum(xp.abs(su * (Kexp @ sv) - a)))
+            u, v = xp.log(su), xp.log(sv)
         # a non-finite check rolls (u, v) back to the last finite potentials
         if tracker.record(it, "scaling", err, u, v, reg):
             if tracker.nonfinite:
-                su, sv = np.exp(u), np.exp(v)
+                su, sv = xp.exp(u), xp.exp(v)
             break
-    with np.errstate(divide="ignore"):
-        u, v = np.log(su), np.log(sv)
+    with errstate(xp, divide="ignore"):
+        u, v = xp.log(su), xp.log(sv)
     P = su[:, None] * Kexp * sv[None, :]
-    return u, v, P, P.sum(axis=1), P.sum(axis=0), it
+    return u, v, P, xp.sum(P, axis=1), xp.sum(P, axis=0), it
 
 
 def sinkhorn(a, b, M, reg, *, solver="log", tol=1e-9, max_iter=1000, eps_scaling=None,
@@ -194,6 +203,12 @@ def sinkhorn(a, b, M, reg, *, solver="log", tol=1e-9, max_iter=1000, eps_scaling
     maximum shift and a vectorised exponential; the row-marginal error of every
     iterate falls out of the row log-sum-exp at no cost.
 
+    Arrays of another array-API library (CuPy on a GPU, ...) are solved in their own
+    namespace and on their device, both solvers and ``eps_scaling`` included: the
+    plan and the potentials of the result are arrays of that library (the scalars are
+    host floats), and the loops only read the stopping values on the host. Give all
+    array inputs (``a``, ``b``, ``M``, ``init``) from the same library.
+
     References
     ----------
     .. [1] M. Cuturi, "Sinkhorn distances: lightspeed computation of optimal
@@ -279,6 +294,11 @@ def sinkhorn_unbalanced(a, b, M, reg, reg_m, *, tol=1e-9, max_iter=1000, init=No
     ConvergenceWarning
         Once per call, when ``tol`` is not reached within ``max_iter`` sweeps.
 
+    Notes
+    -----
+    Arrays of another array-API library (CuPy, ...) are solved in their namespace, as
+    in :func:`sinkhorn`.
+
     References
     ----------
     .. [1] L. Chizat, G. Peyré, B. Schmitzer and F.-X. Vialard, "Scaling algorithms for
@@ -304,19 +324,20 @@ def sinkhorn_unbalanced(a, b, M, reg, reg_m, *, tol=1e-9, max_iter=1000, init=No
         u, v = init_potentials(init, a, b, reg, k, batched, owner, support)
         tracker = Tracker(owner, callback, verbose, tol, max_iter, u, v, reg,
                           criterion="potential change", key="potential_change")
+        xp = array_namespace(a, b, M)
         K = M * (-1.0 / reg)
-        loga, logb = np.log(a), np.log(b)
+        loga, logb = xp.log(a), xp.log(b)
         it, change = 0, np.inf
         while it < max_iter:
             chunk = min(check_every, max_iter - it)
             if chunk > 1:
                 dispatch("sinkhorn_log_iterations", K, u, v, loga, logb, a, tau, tau,
                          chunk - 1, -1.0, engine=engine)
-            u0, v0 = u.copy(), v.copy()
+            u0, v0 = copy_array(u), copy_array(v)
             dispatch("sinkhorn_log_iterations", K, u, v, loga, logb, a, tau, tau, 1, -1.0,
                      engine=engine)
             it += chunk
-            change = float(max(np.abs(u - u0).max(), np.abs(v - v0).max()))
+            change = float(xp.maximum(xp.max(xp.abs(u - u0)), xp.max(xp.abs(v - v0))))
             if tracker.record(it, "sinkhorn", change, u, v, reg):
                 break
         P, r, c = plan(K, u, v, engine)
@@ -333,9 +354,10 @@ def sinkhorn_unbalanced(a, b, M, reg, reg_m, *, tol=1e-9, max_iter=1000, init=No
 
 
 def _kl(x, y):
-    with np.errstate(divide="ignore", invalid="ignore"):
-        t = np.where(x > 0, x * np.log(x / y), 0.0)
-    return float(t.sum() - x.sum() + y.sum())
+    xp = array_namespace(x, y)
+    with errstate(xp, divide="ignore", invalid="ignore"):
+        t = xp.where(x > 0, x * xp.log(x / y), xp.zeros_like(x))
+    return float(xp.sum(t) - xp.sum(x) + xp.sum(y))
 
 
 def sinkhorn_knopp_scaling(K, *, a=None, b=None, tol=1e-12, max_iter=10000, init=None,
@@ -390,6 +412,12 @@ def sinkhorn_knopp_scaling(K, *, a=None, b=None, tol=1e-12, max_iter=10000, init
     NonFiniteIterateWarning
         When the scalings overflow: those of the last finite check are used.
 
+    Notes
+    -----
+    Arrays of another array-API library (CuPy, ...) are scaled in their namespace and
+    on their device (matrix-vector products only); ``result.x`` and the scalings are
+    then arrays of that library.
+
     References
     ----------
     .. [1] R. Sinkhorn and P. Knopp, "Concerning nonnegative matrices and doubly
@@ -405,9 +433,12 @@ def sinkhorn_knopp_scaling(K, *, a=None, b=None, tol=1e-12, max_iter=10000, init
     (True, True)
     """
     owner = "sinkhorn_knopp_scaling"
-    K = check_array(K, "K", owner, ndim=2).astype(np.float64)
     tol = check_scalar(tol, "tol", owner, lower=0.0)
     max_iter = check_int(max_iter, "max_iter", owner, lower=1)
+    xp = array_namespace(K, a, b, init)
+    if not is_numpy_namespace(xp):
+        return _knopp_xp(K, a, b, tol, max_iter, init, callback, verbose, engine, owner, xp)
+    K = check_array(K, "K", owner, ndim=2).astype(np.float64)
     n, m = K.shape
     if np.any(K < 0):
         raise ValueError(f"{owner}: K must be non-negative (min {float(K.min()):.3g}).")
@@ -462,6 +493,67 @@ def sinkhorn_knopp_scaling(K, *, a=None, b=None, tol=1e-12, max_iter=10000, init
                            "scaling exists)", stacklevel=2)
     n_iter = mon.last_finite_iter if mon.stopped_by == "nonfinite" else mon.n_iter
     return SolverResult(x=P, n_iter=n_iter, converged=converged, stop_crit=dev,
+                        history=mon.history,
+                        info=dict(stopped_by=stopped_by, criterion=mon.criterion, tol=tol,
+                                  row_scaling=x, col_scaling=y))
+
+
+def _knopp_xp(K, a, b, tol, max_iter, init, callback, verbose, engine, owner, xp):
+    """:func:`sinkhorn_knopp_scaling` for arrays of a non-NumPy namespace (same steps,
+    on the input's device; the final scaling is one ``ot_scale_plan`` call)."""
+    K = xp.astype(check_array_xp(K, "K", owner, xp, ndim=2), xp.float64, copy=True)
+    n, m = K.shape
+    if bool(xp.any(K < 0)):
+        raise ValueError(f"{owner}: K must be non-negative (min {float(xp.min(K)):.3g}).")
+    if bool(xp.any(xp.max(K, axis=1) == 0)) or bool(xp.any(xp.max(K, axis=0) == 0)):
+        raise ValueError(f"{owner}: K has a zero row or column; no scaling can give it "
+                         "positive sums.")
+    dev = device(K)
+    a = (xp.ones(n, dtype=xp.float64, device=dev) if a is None
+         else xp.astype(check_array_xp(a, "a", owner, xp, ndim=1, like=K), xp.float64))
+    b = (xp.full(m, n / m, dtype=xp.float64, device=dev) if b is None
+         else xp.astype(check_array_xp(b, "b", owner, xp, ndim=1, like=K), xp.float64))
+    if tuple(a.shape) != (n,) or tuple(b.shape) != (m,):
+        raise ValueError(f"{owner}: a and b must have shapes ({n},) and ({m},); got "
+                         f"{tuple(a.shape)} and {tuple(b.shape)}.")
+    if bool(xp.any(a <= 0)) or bool(xp.any(b <= 0)):
+        raise ValueError(f"{owner}: the target sums a and b must be positive.")
+    sa, sb = float(xp.sum(a)), float(xp.sum(b))
+    if abs(sa - sb) > MASS_RTOL * max(sa, sb):
+        raise ValueError(f"{owner}: sum(a) = {sa:.6g} and sum(b) = {sb:.6g} "
+                         "differ; no matrix has both.")
+    if init is None:
+        y = xp.ones(m, dtype=xp.float64, device=dev)
+    else:
+        y = xp.astype(check_array_xp(init, "init", owner, xp, ndim=1, like=K), xp.float64)
+        if tuple(y.shape) != (m,) or bool(xp.any(y <= 0)):
+            raise ValueError(f"{owner}: init must be a positive column scaling of shape "
+                             f"({m},); got shape {tuple(y.shape)}.")
+    x = xp.ones(n, dtype=xp.float64, device=dev)
+    verbose, engine = caller_config(verbose, engine)
+    mon = LoopMonitor(owner, max_iter=max_iter, tol=tol, callback=callback, verbose=verbose,
+                      criterion="max-abs deviation of the row sums", x0=(x, y))
+    with errstate(xp, all="ignore"):
+        for it in range(1, max_iter + 1):
+            x = a / (K @ y)
+            y = b / (K.T @ x)
+            if (it % 10 == 0 or it == max_iter) and mon.check(
+                    it, (x, y), float(xp.max(xp.abs(x * (K @ y) - a)))):
+                break
+    if mon.stopped_by == "nonfinite":
+        x, y = mon.last_finite
+    P = K  # a private float64 copy, scaled in place
+    r, c = dispatch("ot_scale_plan", P, x, y, engine=engine)
+    dev_ = float(xp.maximum(xp.max(xp.abs(r - a)), xp.max(xp.abs(c - b))))
+    converged, stopped_by = final_verdict(mon.stopped_by, dev_, tol)
+    if stopped_by == "nonfinite":
+        warn_nonfinite(owner, mon.n_iter, mon.last_finite_iter, stacklevel=3)
+    elif stopped_by == "max_iter":
+        warn_not_converged(owner, "max-abs deviation of the sums", dev_, tol, max_iter,
+                           "if K has zeros, it may lack total support (then no exact "
+                           "scaling exists)", stacklevel=3)
+    n_iter = mon.last_finite_iter if mon.stopped_by == "nonfinite" else mon.n_iter
+    return SolverResult(x=P, n_iter=n_iter, converged=converged, stop_crit=dev_,
                         history=mon.history,
                         info=dict(stopped_by=stopped_by, criterion=mon.criterion, tol=tol,
                                   row_scaling=x, col_scaling=y))

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from ..backends import dispatch
+from ..backends import array_namespace, dispatch, errstate, is_numpy_namespace
 from ..utils.validation import check_int, check_scalar
 from ._common import (
     Tracker,
@@ -16,7 +16,7 @@ from ._common import (
     make_result,
     solve_problems,
 )
-from ._scaled import ScaledKernel
+from ._scaled import ScaledKernel, ScaledKernelXP
 from ._validation import check_problem
 
 _EPS = np.finfo(np.float64).eps
@@ -43,8 +43,12 @@ def _threshold(kern, k):
     if k >= total:
         return 0.0
     vals = kern.sample(SAMPLE)
-    kk = min(vals.size, max(1, round(k * vals.size / total)))
-    return float(np.partition(vals, vals.size - kk)[vals.size - kk])
+    size = vals.shape[0]
+    kk = min(size, max(1, round(k * size / total)))
+    if isinstance(vals, np.ndarray):
+        return float(np.partition(vals, size - kk)[size - kk])
+    xp = array_namespace(vals)  # no partition in the standard: sort the sample
+    return float(xp.sort(vals)[size - kk])
 
 
 def _sweeps(kern, a, b, tol, n_sweeps, tracker, reg, start, stage, check_every=10):
@@ -55,7 +59,8 @@ def _sweeps(kern, a, b, tol, n_sweeps, tracker, reg, start, stage, check_every=1
         k, err, ok = kern.sweeps(a, b, chunk, tol)
         if not ok:  # a row or column of the absorbed kernel underflows entirely
             u, v = kern.potentials()
-            u, v = np.where(np.isfinite(u), u, kern.u0), np.where(np.isfinite(v), v, kern.v0)
+            xp = array_namespace(u, v)
+            u, v = xp.where(xp.isfinite(u), u, kern.u0), xp.where(xp.isfinite(v), v, kern.v0)
             k2, stopped = log_sweeps(kern.K, u, v, a, b, tol, chunk - k, chunk - k,
                                      tracker, reg, kern.engine, start=start + done + k,
                                      stage=stage)
@@ -76,25 +81,47 @@ def _sweeps(kern, a, b, tol, n_sweeps, tracker, reg, start, stage, check_every=1
 def _newton_stage(a, b, kern, reg, *, tol, max_iter, density, cg_rtol, cg_maxiter, c1,
                   max_linesearch, n_fallback, tracker, start, engine):
     n, m = kern.K.shape
-    mass = a.sum()
+    xp = array_namespace(a, b, kern.K)
+    # NumPy: CSR sparsification and the CSR CG kernel; other namespaces: the sparsified
+    # plan as a dense masked matrix of the namespace and the masked CG kernel
+    on_host = is_numpy_namespace(xp)
+    mass = float(xp.sum(a))
     dot_ab = lambda u, v: float(a @ u + b @ v)  # noqa: E731
+
+    def l1_err(r, c):
+        return float(xp.sum(xp.abs(r - a)) + xp.sum(xp.abs(c - b)))
+
+    def amax(x):
+        return float(xp.max(xp.abs(x)))
+
     u, v = kern.potentials()
     r, c = kern.marginals()
-    err = float(np.abs(r - a).sum() + np.abs(c - b).sum())
-    D = dot_ab(u, v) - float(r.sum())
+    err = l1_err(r, c)
+    D = dot_ab(u, v) - float(xp.sum(r))
     stats = dict(n_newton=0, n_cg=0, n_plan_evals=1, n_fallback_sweeps=0, n_failed=0,
                  densities=[])
     it = 0  # Newton attempts, accepted or not
     count = start  # iterations so far: Sinkhorn sweeps plus accepted Newton steps
     stopped = False
-    tiny = np.finfo(np.float64).tiny
+    tiny = float(np.finfo(np.float64).tiny)
     since, err_mark, stalled = 0, err, False  # stall detection over STALL_WINDOW steps
     slow_cap = min(1.0, SLOW_GROWTH * density)
     pattern = None  # (density, indptr, indices, row of each entry) of the last sparsification
     while not stopped and err > tol and it < max_iter:
         k = max(1, math.ceil(density * n * m))
         stats["densities"].append(density)
-        if pattern is not None and pattern[0] == density:
+        ga, gb = a - r, b - c
+        if not on_host:
+            if pattern is not None and pattern[0] == density:
+                S, mask = kern.masked(mask=pattern[1])
+            else:
+                S, mask = kern.masked(_threshold(kern, k))
+                pattern = (density, mask)
+            rr, cc = xp.clip(r, min=tiny), xp.clip(c, min=tiny)
+            da, db, n_cg = dispatch("ot_newton_cg_masked", S, rr, cc, ga, gb, cg_rtol,
+                                    cg_maxiter, engine=engine)
+            del S
+        elif pattern is not None and pattern[0] == density:
             # small steps change every entry by a factor exp(+-2 REUSE_STEP) at most: the
             # same entries stay the largest, only their values are refreshed (O(nnz))
             _, indptr, indices, rows = pattern
@@ -102,27 +129,27 @@ def _newton_stage(a, b, kern, reg, *, tol, max_iter, density, cg_rtol, cg_maxite
         else:
             indptr, indices, data = kern.sparsify(_threshold(kern, k))
             pattern = (density, indptr, indices, np.repeat(np.arange(n), np.diff(indptr)))
-        ga, gb = a - r, b - c
-        rr, cc = np.maximum(r, tiny), np.maximum(c, tiny)
-        da, db, n_cg = dispatch("ot_newton_cg", indptr, indices, data, rr, cc, ga, gb,
-                                cg_rtol, cg_maxiter, engine=engine)
+        if on_host:
+            rr, cc = np.maximum(r, tiny), np.maximum(c, tiny)
+            da, db, n_cg = dispatch("ot_newton_cg", indptr, indices, data, rr, cc, ga, gb,
+                                    cg_rtol, cg_maxiter, engine=engine)
         stats["n_cg"] += int(n_cg)
         slope = float(ga @ da + gb @ db)
         accepted = False
         alpha = 1.0
-        if slope > 0 and np.all(np.isfinite(da)) and np.all(np.isfinite(db)):
+        if slope > 0 and bool(xp.all(xp.isfinite(da)) & xp.all(xp.isfinite(db))):
             for _ in range(max_linesearch):
                 ut, vt = u + alpha * da, v + alpha * db
                 rt, ct, absorbed = kern.trial(ut, vt)
                 stats["n_plan_evals"] += 1
-                with np.errstate(over="ignore", invalid="ignore"):
-                    St = float(rt.sum())
+                with errstate(xp, over="ignore", invalid="ignore"):
+                    St = float(xp.sum(rt))
                     Dt = dot_ab(ut, vt) - St
-                    err_t = float(np.abs(rt - a).sum() + np.abs(ct - b).sum())
+                    err_t = l1_err(rt, ct)
                 # Armijo for ascent, with slack for round-off in D near the optimum, or a
                 # decrease of the marginal error once D cannot resolve the progress
                 slack = 8 * _EPS * (abs(float(a @ ut)) + abs(float(b @ vt)) + St)
-                if np.isfinite(Dt) and (Dt >= D + c1 * alpha * slope - slack
+                if math.isfinite(Dt) and (Dt >= D + c1 * alpha * slope - slack
                                         or (err <= 1e-8 * mass and err_t < err)):
                     accepted = True
                     break
@@ -135,7 +162,7 @@ def _newton_stage(a, b, kern, reg, *, tol, max_iter, density, cg_rtol, cg_maxite
                 # linear rather than quadratic progress near the optimum: the sparsified
                 # Hessian misses too much of the plan's mass
                 density = max(density, min(slow_cap, 2.0 * density))
-            if alpha * max(np.abs(da).max(), np.abs(db).max()) > REUSE_STEP:
+            if alpha * max(amax(da), amax(db)) > REUSE_STEP:
                 pattern = None
             if absorbed is not None:
                 kern.adopt(absorbed)
@@ -148,7 +175,7 @@ def _newton_stage(a, b, kern, reg, *, tol, max_iter, density, cg_rtol, cg_maxite
             if tracker.nonfinite:  # record wrote the last finite potentials into (u, v)
                 kern.absorb(u, v)
                 r, c = kern.marginals()
-                err = float(np.abs(r - a).sum() + np.abs(c - b).sum())
+                err = l1_err(r, c)
                 break
             since += 1
             stalled = (since >= STALL_WINDOW and err > LOCAL * mass
@@ -170,8 +197,8 @@ def _newton_stage(a, b, kern, reg, *, tol, max_iter, density, cg_rtol, cg_maxite
             u, v = kern.potentials()
             r, c = kern.marginals()
             stats["n_plan_evals"] += 1
-            err = float(np.abs(r - a).sum() + np.abs(c - b).sum())
-            D = dot_ab(u, v) - float(r.sum())
+            err = l1_err(r, c)
+            D = dot_ab(u, v) - float(xp.sum(r))
             since, err_mark, stalled = 0, err, False
     stats["n_absorb"] = kern.n_absorb
     return u, v, count, stats
@@ -287,6 +314,15 @@ def sinkhorn_newton_sparse(a, b, M, reg, *, n_sinkhorn=20, density=None, tol=1e-
     variables. Rows or columns of ``Kt`` that underflow entirely (extreme warm starts)
     are swept in the log domain instead.
 
+    Arrays of another array-API library (CuPy on a GPU, ...) are solved in their
+    namespace and on their device: the sparsified Hessian is then a dense masked
+    matrix (zeros off the kept entries) and CG runs with dense matrix-vector products
+    (``O(nm)`` each instead of ``O(nnz)``, which a GPU absorbs), while NumPy arrays
+    keep the CSR matrix and the Numba kernels. Both select the same entries and solve
+    the same systems; their rounding differs, so near the tolerance the two runs may
+    take a Newton step more or less. The plan and potentials of the result are arrays
+    of the input's library.
+
     References
     ----------
     .. [1] X. Tang, M. Shavlovsky, H. Rahmanian, E. Tardini, K. K. Thekumparampil,
@@ -334,7 +370,8 @@ def sinkhorn_newton_sparse(a, b, M, reg, *, n_sinkhorn=20, density=None, tol=1e-
         tracker = Tracker(owner, callback, verbose, tol, max_iter, u, v, reg)
         dens = density if density is not None else min(1.0, 5.0 / min(n, m))
         regs = [reg]
-        spread = float(M.max() - M.min())
+        xp = array_namespace(a, b, M)
+        spread = float(xp.max(M) - xp.min(M))
         factor = eps_scaling
         if isinstance(factor, str):
             factor = AUTO_EPS_FACTOR if spread / reg > AUTO_EPS_RATIO else None
@@ -349,8 +386,9 @@ def sinkhorn_newton_sparse(a, b, M, reg, *, n_sinkhorn=20, density=None, tol=1e-
             if s:
                 u, v = u * regs[s - 1] / reg_s, v * regs[s - 1] / reg_s
             final = s == len(regs) - 1
-            tol_s = tol if final else max(tol, 1e-6 * float(a.sum()))
-            kern = ScaledKernel(M * (-1.0 / reg_s), u, v, engine, inner_jobs)
+            tol_s = tol if final else max(tol, 1e-6 * float(xp.sum(a)))
+            kernel_cls = ScaledKernel if is_numpy_namespace(xp) else ScaledKernelXP
+            kern = kernel_cls(M * (-1.0 / reg_s), u, v, engine, inner_jobs)
             if n_sinkhorn:
                 n_sk, stopped = _sweeps(kern, a, b, tol_s, n_sinkhorn, tracker, reg_s, n_iter,
                                         "sinkhorn")

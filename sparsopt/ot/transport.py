@@ -13,6 +13,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
 from .._core.loop import resolve_verbose
 from .._core.progress import progress
+from ..backends import array_namespace, asarray_on, device, is_numpy_namespace, namespace_name
 from ..utils.estimator import SparsoptEstimatorMixin
 from .distance import cost_matrix, cost_scale
 from .sinkhorn_solvers import sinkhorn
@@ -27,10 +28,11 @@ _BLOCK = 2048  # rows of new samples mapped at once (bounds the cost-matrix memo
 
 def _normalize(C, norm, scale):
     """POT's cost normalisation: divide by ``scale`` (max or median), or the log maps."""
+    xp = array_namespace(C)
     if norm == "log":
-        return np.log1p(C)
+        return xp.log1p(C)
     if norm == "loglog":
-        return np.log1p(np.log1p(C))
+        return xp.log1p(xp.log1p(C))
     return C / scale
 
 
@@ -57,15 +59,53 @@ def _nearest_shift(X, X_fit, mapped, out_dtype):
     return out
 
 
+def _entropic_map_xp(X, Y, pot, reg, scale, metric, norm, out_dtype, xp):
+    """:func:`_entropic_map` for arrays of a non-NumPy namespace (blocks concatenated)."""
+    blocks = []
+    for s in range(0, X.shape[0], _BLOCK):
+        # (the standard has no out-of-bounds slice stops)
+        C = _normalize(cost_matrix(X[s:min(s + _BLOCK, X.shape[0]), :], Y, metric), norm,
+                       scale)
+        L = (pot[None, :] - C) / reg
+        L = L - xp.max(L, axis=1, keepdims=True)
+        W = xp.exp(L)
+        W = W / xp.sum(W, axis=1, keepdims=True)
+        blocks.append(W @ Y)
+    return xp.astype(xp.concat(blocks, axis=0), out_dtype)
+
+
+def _nearest_shift_xp(X, X_fit, mapped, out_dtype, xp):
+    """:func:`_nearest_shift` for arrays of a non-NumPy namespace."""
+    blocks = []
+    for s in range(0, X.shape[0], _BLOCK):
+        Xb = X[s:min(s + _BLOCK, X.shape[0]), :]
+        k = xp.argmin(cost_matrix(Xb, X_fit, "sqeuclidean"), axis=1)
+        blocks.append(xp.take(mapped, k, axis=0) + Xb - xp.take(X_fit, k, axis=0))
+    return xp.astype(xp.concat(blocks, axis=0), out_dtype)
+
+
 def _masks(labels):
     """One-hot masks of ``labels`` over their sorted unique values (POT's convention)."""
     _, idx = np.unique(np.asarray(labels), return_inverse=True)
     return np.eye(int(idx.max()) + 1)[idx.ravel()]
 
 
+def _masks_like(labels, P, xp):
+    """:func:`_masks` as an array next to ``P`` (namespace ``xp``): labels of ``xp``
+    are encoded there; host labels on the host, then brought over once."""
+    if not is_numpy_namespace(array_namespace(labels)):
+        values, idx = xp.unique_inverse(xp.reshape(labels, (-1,)))
+        k = xp.arange(values.shape[0], device=device(P))
+        return xp.astype(idx[:, None] == k[None, :], P.dtype)
+    return asarray_on(_masks(labels), P)
+
+
 def _carried_labels(P, labels):
     """Soft labels of the rows of a plan ``P`` from the ``labels`` of its columns: each
     row's mass per class (rows normalised to 1), classes in sorted order."""
+    xp = array_namespace(P)
+    if not is_numpy_namespace(xp):
+        return (P / xp.sum(P, axis=1, keepdims=True)) @ _masks_like(labels, P, xp)
     return (P / P.sum(axis=1, keepdims=True)) @ _masks(labels)
 
 
@@ -78,6 +118,56 @@ def _weights(w, X, name):
         raise ValueError(f"SinkhornTransport: {name} must be non-negative with a positive "
                          "sum.")
     return w
+
+
+def _follow(v, X, xp):
+    """``v`` (weights, labels) next to ``X``: host data is brought over once, arrays of
+    another library or device are moved (scikit-learn's "everything follows X")."""
+    try:
+        v_xp = array_namespace(v)
+    except TypeError:
+        v_xp = None
+    if v_xp is not None and is_numpy_namespace(v_xp):
+        v = np.asarray(v)
+        if v.dtype.kind not in "biuf":
+            raise TypeError(f"SinkhornTransport: weights and labels must be numeric for "
+                            f"{namespace_name(xp)} arrays; got dtype {v.dtype}.")
+        return asarray_on(v.astype(np.float64), X, dtype=xp.float64)
+    if v_xp is not xp or device(v) != device(X):
+        try:
+            from sklearn.utils._array_api import move_to
+        except ImportError:  # scikit-learn < 1.8
+            raise TypeError(f"SinkhornTransport: weights and labels must be arrays of the "
+                            f"library and device of X ({namespace_name(xp)}).") from None
+        v = move_to(v, xp=xp, device=device(X))
+    return v
+
+
+def _weights_xp(w, X, name, xp):
+    """:func:`_weights` for samples ``X`` of a non-NumPy namespace: float64 weights there."""
+    n = X.shape[0]
+    if w is None:
+        return xp.ones(n, dtype=xp.float64, device=device(X))
+    w = xp.astype(xp.reshape(_follow(w, X, xp), (-1,)), xp.float64)
+    if w.shape[0] != n:
+        raise ValueError(f"SinkhornTransport: {name}: sample_weight.shape == "
+                         f"{tuple(w.shape)}, expected ({n},)!")
+    if not bool(xp.all(xp.isfinite(w))):
+        raise ValueError(f"SinkhornTransport: {name} contains NaN or infinity.")
+    if bool(xp.any(w < 0)) or not float(xp.sum(w)) > 0:
+        raise ValueError(f"SinkhornTransport: {name} must be non-negative with a positive "
+                         "sum.")
+    return w
+
+
+def _same_namespace(X, est, method):
+    """Under ``array_api_dispatch``: a ValueError when ``X`` is not of the namespace and
+    device the estimator was fitted on (scikit-learn's check, where it has one)."""
+    try:
+        from sklearn.utils._array_api import check_same_namespace
+    except ImportError:  # scikit-learn < 1.8: the namespace path's own TypeError
+        return
+    check_same_namespace(X, est, attribute="coupling_", method=method)
 
 
 class SinkhornTransport(SparsoptEstimatorMixin, OneToOneFeatureMixin, TransformerMixin,
@@ -193,6 +283,14 @@ class SinkhornTransport(SparsoptEstimatorMixin, OneToOneFeatureMixin, Transforme
     smoothing), which is mostly useful for testing. The cost matrix and plan are dense:
     memory grows as ``n_source * n_target``.
 
+    Under ``sklearn.config_context(array_api_dispatch=True)`` the estimator accepts
+    arrays of another array-API library (CuPy on a GPU, ...): the solve, ``transform``,
+    ``inverse_transform`` and the label transfers run in that namespace, and the fitted
+    arrays (``coupling_``, ``cost_``, ``f_``, ``g_``, ...) are arrays of that library.
+    There ``metric`` must be ``"sqeuclidean"`` or ``"euclidean"`` and ``norm`` must not
+    be ``"median"`` (they run on the host through SciPy/NumPy: a TypeError says so),
+    and labels must be numeric.
+
     References
     ----------
     .. [1] N. Courty, R. Flamary, D. Tuia and A. Rakotomamonjy, "Optimal transport for
@@ -246,6 +344,11 @@ class SinkhornTransport(SparsoptEstimatorMixin, OneToOneFeatureMixin, Transforme
         self.limit_max = limit_max
 
     def _sample_weights(self, w, X, name):
+        xp = array_namespace(X)
+        if not is_numpy_namespace(xp):
+            if w is None and self.distribution_estimation is not None:
+                w = self.distribution_estimation(X)
+            return _weights_xp(w, X, name, xp)
         if w is None and self.distribution_estimation is not None:
             w = np.asarray(self.distribution_estimation(X), dtype=np.float64).reshape(-1)
         return _weights(w, X, name)
@@ -286,17 +389,32 @@ class SinkhornTransport(SparsoptEstimatorMixin, OneToOneFeatureMixin, Transforme
                             "(POT's spelling), not both.")
         ys = y if ys is None else ys
         X = self._validate_input(Xs)
+        xp = array_namespace(X)
+        on_host = is_numpy_namespace(xp)
+        if not on_host:
+            self._check_namespace_options(xp)
         a = self._sample_weights(sample_weight, X, "sample_weight")
         if Xt is None:
             Xt_ = X
-            b = a if target_weight is None else _weights(target_weight, X, "target_weight")
+            if target_weight is None:
+                b = a
+            elif on_host:
+                b = _weights(target_weight, X, "target_weight")
+            else:
+                b = _weights_xp(target_weight, X, "target_weight", xp)
         else:
             Xt_ = self._validate_input(Xt, reset=False)
             b = self._sample_weights(target_weight, Xt_, "target_weight")
-        a = a / a.sum()
-        b = b / b.sum()
-        xs = np.asarray(X, dtype=np.float64)
-        xt = np.asarray(Xt_, dtype=np.float64)
+        if on_host:
+            a = a / a.sum()
+            b = b / b.sum()
+            xs = np.asarray(X, dtype=np.float64)
+            xt = np.asarray(Xt_, dtype=np.float64)
+        else:
+            a = a / xp.sum(a)
+            b = b / xp.sum(b)
+            xs = xp.astype(X, xp.float64)
+            xt = xp.astype(Xt_, xp.float64)
         C = cost_matrix(xs, xt, self.metric)
         scale = cost_scale(C, self.norm) if self.norm in ("max", "median") else 1.0
         C = _normalize(C, self.norm, scale)
@@ -332,10 +450,24 @@ class SinkhornTransport(SparsoptEstimatorMixin, OneToOneFeatureMixin, Transforme
         errors.append(self.marginal_error_)
         log_u, log_v = res.f / self.reg_e, res.g / self.reg_e
         self.log_ = {"niter": self.n_iter_, "err": errors, "log_u": log_u, "log_v": log_v,
-                     "u": np.exp(log_u), "v": np.exp(log_v)}
+                     "u": xp.exp(log_u), "v": xp.exp(log_v)}
         return self
 
+    def _check_namespace_options(self, xp):
+        """The options that run on the host only, refused for arrays of ``xp``."""
+        name = namespace_name(xp)
+        if self.metric not in ("sqeuclidean", "euclidean"):
+            raise TypeError(f"SinkhornTransport: metric={self.metric!r} runs on NumPy arrays "
+                            f"only (SciPy's cdist); use metric='sqeuclidean' or 'euclidean' "
+                            f"for {name} arrays.")
+        if self.norm == "median":
+            raise TypeError(f"SinkhornTransport: norm='median' runs on NumPy arrays only; "
+                            f"use norm='max' for {name} arrays.")
+
     def _label_cost(self, C, ys, yt, n_s, n_t):
+        xp = array_namespace(C)
+        if not is_numpy_namespace(xp):
+            return self._label_cost_xp(C, ys, yt, n_s, n_t, xp)
         ys = np.asarray(ys).reshape(-1)
         yt = np.asarray(yt).reshape(-1)
         if ys.shape[0] != n_s or yt.shape[0] != n_t:
@@ -348,6 +480,19 @@ class SinkhornTransport(SparsoptEstimatorMixin, OneToOneFeatureMixin, Transforme
             limit = top + 100.0 * self.reg_e
         wrong = (ys[:, None] != -1) & (yt[None, :] != -1) & (ys[:, None] != yt[None, :])
         return np.where(wrong, np.maximum(C, limit), C)
+
+    def _label_cost_xp(self, C, ys, yt, n_s, n_t, xp):
+        def labels(y):
+            return xp.reshape(_follow(y, C, xp), (-1,))
+
+        ys, yt = labels(ys), labels(yt)
+        if ys.shape[0] != n_s or yt.shape[0] != n_t:
+            raise ValueError(f"SinkhornTransport: ys and yt must have {n_s} and {n_t} "
+                             f"labels, got {ys.shape[0]} and {yt.shape[0]}.")
+        top = float(xp.max(C))
+        limit = self.limit_max * top if np.isfinite(self.limit_max) else top + 100 * self.reg_e
+        wrong = (ys[:, None] != -1) & (yt[None, :] != -1) & (ys[:, None] != yt[None, :])
+        return xp.where(wrong, xp.clip(C, min=limit), C)
 
     def transform(self, Xs):
         """Move samples to the target domain (``out_of_sample_map``).
@@ -364,6 +509,7 @@ class SinkhornTransport(SparsoptEstimatorMixin, OneToOneFeatureMixin, Transforme
             Transported samples, in the dtype of ``Xs``.
         """
         check_is_fitted(self)
+        _same_namespace(Xs, self, "transform")
         X = self._validate_input(Xs, reset=False)
         return self._map(X, self.xs_, self.xt_, self.g_, self.coupling_)
 
@@ -381,6 +527,7 @@ class SinkhornTransport(SparsoptEstimatorMixin, OneToOneFeatureMixin, Transforme
             Samples mapped onto the source domain, in the dtype of ``Xt``.
         """
         check_is_fitted(self)
+        _same_namespace(Xt, self, "inverse_transform")
         X = self._validate_input(Xt, reset=False)
         return self._map(X, self.xt_, self.xs_, self.f_, self.coupling_.T)
 
@@ -419,6 +566,9 @@ class SinkhornTransport(SparsoptEstimatorMixin, OneToOneFeatureMixin, Transforme
         return _carried_labels(self.coupling_, yt)
 
     def _map(self, X, X_fit, Y, pot, P):
+        xp = array_namespace(X)
+        if not is_numpy_namespace(xp):
+            return self._map_xp(X, X_fit, Y, pot, P, xp)
         Xf = np.asarray(X, dtype=np.float64)
         with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
             warnings.simplefilter("ignore", RuntimeWarning)  # exp(-inf) for zero weights
@@ -431,9 +581,29 @@ class SinkhornTransport(SparsoptEstimatorMixin, OneToOneFeatureMixin, Transforme
                 return mapped.astype(X.dtype, copy=False)
             return _nearest_shift(Xf, X_fit, mapped, X.dtype)
 
+    def _map_xp(self, X, X_fit, Y, pot, P, xp):
+        if array_namespace(X_fit) is not xp:
+            raise TypeError(f"SinkhornTransport was fitted on {type(X_fit).__module__} "
+                            f"arrays; transform got {namespace_name(xp)} arrays. Transform "
+                            "arrays of the library it was fitted on.")
+        Xf = xp.astype(X, xp.float64)
+        # np.errstate quiets NumPy-backed namespaces (exp(-inf) for zero weights)
+        with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
+            warnings.simplefilter("ignore", RuntimeWarning)
+            if self.out_of_sample_map == "continuous":
+                return _entropic_map_xp(Xf, Y, pot, self.reg_e, self.cost_scale_,
+                                        self.metric, self.norm, X.dtype, xp)
+            mapped = (P @ Y) / xp.sum(P, axis=1, keepdims=True)
+            mapped = xp.where(xp.isfinite(mapped), mapped, xp.zeros_like(mapped))
+            if Xf.shape == X_fit.shape and bool(xp.all(Xf == X_fit)):
+                return xp.astype(mapped, X.dtype)
+            return _nearest_shift_xp(Xf, X_fit, mapped, X.dtype, xp)
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        # fit / transform / inverse_transform run in the input's namespace (see Notes)
+        tags.array_api_support = True
         return tags
 
 

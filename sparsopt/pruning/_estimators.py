@@ -20,7 +20,7 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from .._core.progress import fit_progress
 from ..utils.estimator import SparsoptEstimatorMixin
-from ._criteria import MagnitudeCriterion, RandomCriterion, get_criterion
+from ._criteria import get_criterion
 from ._mlp import _SGD, MLPEngine, _Adam, forward_dense, glorot_init
 from ._schedules import get_schedule
 from ._updaters import MaskUpdater, check_mask_updater
@@ -243,12 +243,6 @@ class _BaseSparseMLP(SparsoptEstimatorMixin, BaseEstimator):
         batch = self._batch_size(n_train)
         n_steps = self.max_iter * (-(-n_train // batch))
         plan = schedule.plan(n_steps, density)
-        if (density == 1.0 and updater is None
-                and isinstance(criterion, (MagnitudeCriterion, RandomCriterion))):
-            # nothing to prune: the no-op events of the plan would only hold the tol
-            # stopping back until the last one and restart its tracking at each, where
-            # density=1 promises scikit-learn's dense fit
-            plan = [e for e in plan if e.density < 1.0 or e.rewind is not None]
         prunable = [True] * len(coefs)
         prunable[-1] = bool(self.prune_output_layer)
         if not any(prunable):

@@ -22,6 +22,7 @@ from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ..utils.estimator import _array_api_namespace_of
 from ._criteria import PruningCriterion, get_criterion
 from ._schedules import OneShot, PruneEvent, PruningSchedule, get_schedule
 from ._updaters import SRSTE, MaskUpdater, NeuroRegeneration, SoftShrinkage, check_mask_updater
@@ -317,6 +318,7 @@ class MLPPruner(MetaEstimatorMixin, BaseEstimator):
 
     def _check_X(self, X):
         check_is_fitted(self)
+        _array_api_namespace_of(self, X)  # NumPy only: a clear error under array API dispatch
         return validate_data(self, X, reset=False, accept_sparse=["csr", "csc"],
                              dtype=list(_FLOAT_DTYPES))
 
@@ -549,6 +551,7 @@ class MLPPruner(MetaEstimatorMixin, BaseEstimator):
         return self
 
     def _validate_fit_data(self, X, y, reset):
+        _array_api_namespace_of(self, X, y)  # NumPy only: a clear error under array API dispatch
         X, y = validate_data(self, X, y, reset=reset, accept_sparse=["csr", "csc"],
                              dtype=list(_FLOAT_DTYPES), multi_output=True)
         if hasattr(X, "tocsr"):

@@ -310,6 +310,13 @@ class _SGD:
 
 
 # --------------------------------------------------------------------------- engine
+def _mask_changed(M0, M1):
+    """Whether two masks (``None`` = all kept) differ."""
+    if M0 is None or M1 is None:
+        return M0 is not M1
+    return not np.array_equal(M0, M1)
+
+
 class MLPEngine:
     """Training state of a masked MLP: weights, masks, optimizer, step counter, plan.
 
@@ -445,6 +452,7 @@ class MLPEngine:
 
     def _apply_event(self, event, grads=None):
         density = float(event.density)
+        before = [None if M is None else M.copy() for M in self.masks]
         upd = self.updater
         if upd is not None and getattr(upd, "dense_shadow", False):
             # SR-STE: the dense shadow stays, masks are recomputed from it every step
@@ -466,7 +474,10 @@ class MLPEngine:
             for b, b0 in zip(self.intercepts, intercepts0):
                 np.copyto(b, b0)
             self.optimizer.reset(self.coefs + self.intercepts)
-        self.events_applied += 1
+        changed = (event.rewind is not None or self.srste_density is not None
+                   or any(_mask_changed(M0, M1) for M0, M1 in zip(before, self.masks)))
+        if changed:  # counts the events that changed the network (the estimators restart
+            self.events_applied += 1  # their stopping rule's tracking after one)
         self.density_history.append((int(event.step), self.density()))
 
     def _pending(self, step):
@@ -479,10 +490,19 @@ class MLPEngine:
             self.next_event += 1
         return out
 
+    def _is_noop(self, event):
+        """Whether ``event`` cannot change the network: it keeps every weight (density 1
+        with a criterion that follows the density; N:M patterns do not), rewinds nothing,
+        and no mask updater reacts to it."""
+        return (float(event.density) >= 1.0 and event.rewind is None
+                and getattr(self.criterion, "_uses_density", True)
+                and self.updater is None and self.srste_density is None)
+
     def schedule_done(self):
-        """True when no event before the end of training is pending."""
-        return (self.next_event >= len(self.plan)
-                or self.plan[self.next_event].step >= self.n_steps)
+        """True when no event that can change the network is pending before the end of
+        training (events that keep every weight do not hold the stopping rule back)."""
+        return all(self._is_noop(e) for e in self.plan[self.next_event:]
+                   if e.step < self.n_steps)
 
     def events_left(self):
         """Number of events not applied yet (those after the end included)."""

@@ -381,16 +381,29 @@ def test_magnitude_criterion_instance_is_used(data):
     assert [round(d, 2) for d in est.layer_densities_] == [0.1, 0.1]
 
 
+@pytest.mark.parametrize("criterion", ["magnitude", "random", "random_erk", "layer"])
 @pytest.mark.parametrize("early_stopping", [False, True])
-def test_density_one_with_default_schedule_stops_as_sklearn(data, early_stopping):
+def test_density_one_with_default_schedule_stops_as_sklearn(data, early_stopping, criterion):
     # the default gradual plan at density 1 is only no-op events: they must neither hold
-    # the tol stopping back nor restart its tracking (dense fit promised)
+    # the tol stopping back nor restart its tracking (dense fit promised), whatever the
+    # density-following criterion (the engine tells events that change no mask apart)
     X, y = data
     kw = dict(hidden_layer_sizes=(8,), max_iter=80, batch_size=30, random_state=0,
               learning_rate_init=0.02, n_iter_no_change=3, tol=2e-2,
               early_stopping=early_stopping)
     ref = MLPClassifier(**kw).fit(X, y)
-    ours = SparseMLPClassifier(density=1.0, **kw).fit(X, y)
+    ours = SparseMLPClassifier(density=1.0, criterion=criterion, **kw).fit(X, y)
     assert ours.n_iter_ == ref.n_iter_ < 80
     for a, b in zip(ref.coefs_, ours.coefs_):
         np.testing.assert_allclose(b, a, rtol=1e-10, atol=1e-12)
+
+
+def test_nm_events_at_density_one_still_prune_and_hold_stopping(data):
+    # an N:M criterion ignores the density: its events at density 1 do change the masks,
+    # so they count as changes and the stopping rule waits for the schedule
+    X, y = data
+    kw = dict(hidden_layer_sizes=(8,), max_iter=60, batch_size=30, random_state=0,
+              learning_rate_init=0.02, n_iter_no_change=2, tol=0.5)
+    est = SparseMLPClassifier(density=1.0, criterion="2:4", **kw).fit(X, y)
+    assert est.layer_densities_[0] == pytest.approx(0.5)
+    assert est._engine.events_applied >= 1

@@ -16,46 +16,64 @@ and no ``exp(-M / reg)`` is ever formed (it underflows at small ``reg``).
 * ``ot_newton_cg``: Jacobi-preconditioned conjugate gradients on the sparsified
   negative Hessian of the dual, ``[[diag(r), S], [S^T, diag(c)]] [du; dv] = [ga; gb]``.
   Returns ``(du, dv, iterations)``.
+* ``ot_newton_cg_masked``: the same CG with the sparsified plan given as a dense matrix
+  ``S`` (zeros off the kept entries): the path of non-NumPy arrays (CuPy, ...), whose
+  matrix-vector products are then two dense products on the device.
+
+``sinkhorn_log_iterations``, ``ot_plan``, ``ot_scale_plan`` and ``ot_newton_cg_masked``
+are written against the inputs' array namespace (``array_api=True``): they also run on
+CuPy or any array-API library. The CSR ops stay NumPy-only (the namespace path of
+:func:`sparsopt.ot.sinkhorn_newton_sparse` does not use them).
 """
 
 import numpy as np
 
+from .._namespace import array_namespace, is_numpy_namespace
 from .._registry import register_kernel
 
 
-def _lse_rows(X):
-    mx = X.max(axis=1)
-    mx = np.where(np.isfinite(mx), mx, 0.0)
-    return mx + np.log(np.exp(X - mx[:, None]).sum(axis=1))
+def _lse_rows(xp, X):
+    mx = xp.max(X, axis=1)
+    mx = xp.where(xp.isfinite(mx), mx, xp.zeros_like(mx))
+    return mx + xp.log(xp.sum(xp.exp(X - mx[:, None]), axis=1))
 
 
-@register_kernel("sinkhorn_log_iterations", "numpy")
+@register_kernel("sinkhorn_log_iterations", "numpy", array_api=True)
 def sinkhorn_log_iterations(K, u, v, loga, logb, a, tau_a, tau_b, n_iter, tol):
     """Reference log-domain Sinkhorn sweeps (see the module docstring)."""
+    xp = array_namespace(K, u, v, loga, logb, a)
     err = np.inf
     for it in range(n_iter):
-        lse = _lse_rows(v[None, :] + K)
-        err = float(np.abs(np.exp(u + lse) - a).sum())
+        lse = _lse_rows(xp, v[None, :] + K)
+        err = float(xp.sum(xp.abs(xp.exp(u + lse) - a)))  # the stopping test: one sync
         if err <= tol:
             return it, err
-        u[:] = tau_a * (loga - lse)
-        lse_c = _lse_rows((u[:, None] + K).T)
-        v[:] = tau_b * (logb - lse_c)
+        u[...] = tau_a * (loga - lse)
+        lse_c = _lse_rows(xp, (u[:, None] + K).T)
+        v[...] = tau_b * (logb - lse_c)
     return n_iter, err
 
 
-@register_kernel("ot_plan", "numpy")
+@register_kernel("ot_plan", "numpy", array_api=True)
 def ot_plan(K, u, v, out):
     """``out = exp(u_i + v_j + K_ij)``; returns ``(out.sum(1), out.sum(0))``."""
-    np.exp(u[:, None] + v[None, :] + K, out=out)
-    return out.sum(axis=1), out.sum(axis=0)
+    xp = array_namespace(K, u, v, out)
+    if is_numpy_namespace(xp):
+        np.exp(u[:, None] + v[None, :] + K, out=out)
+    else:
+        out[...] = xp.exp(u[:, None] + v[None, :] + K)
+    return xp.sum(out, axis=1), xp.sum(out, axis=0)
 
 
-@register_kernel("ot_scale_plan", "numpy")
+@register_kernel("ot_scale_plan", "numpy", array_api=True)
 def ot_scale_plan(Kt, alpha, beta):
     """``Kt = diag(alpha) Kt diag(beta)`` in place; returns ``(Kt.sum(1), Kt.sum(0))``."""
-    np.multiply(alpha[:, None] * Kt, beta[None, :], out=Kt)
-    return Kt.sum(axis=1), Kt.sum(axis=0)
+    xp = array_namespace(Kt, alpha, beta)
+    if is_numpy_namespace(xp):
+        np.multiply(alpha[:, None] * Kt, beta[None, :], out=Kt)
+    else:
+        Kt[...] = alpha[:, None] * Kt * beta[None, :]
+    return xp.sum(Kt, axis=1), xp.sum(Kt, axis=0)
 
 
 @register_kernel("ot_sparsify", "numpy")
@@ -115,6 +133,47 @@ def ot_newton_cg(indptr, indices, data, r, c, ga, gb, rtol, maxiter):
         rb -= alpha * qb
         za, zb = ra * inv_r, rb * inv_c
         rz_new = ra @ za + rb @ zb
+        beta = rz_new / rz
+        rz = rz_new
+        pa = za + beta * pa
+        pb = zb + beta * pb
+        it += 1
+    return da, db, it
+
+
+@register_kernel("ot_newton_cg_masked", "numpy", array_api=True)
+def ot_newton_cg_masked(S, r, c, ga, gb, rtol, maxiter):
+    """:func:`ot_newton_cg` with the sparsified plan as a dense masked matrix ``S``.
+
+    Namespace-generic: the products ``S @ x`` and ``S.T @ y`` are dense (device) matrix
+    products; the host reads two scalars per iteration (the residual test and the
+    curvature check), never an array.
+    """
+    xp = array_namespace(S, r, c, ga, gb)
+    da = xp.zeros_like(ga)
+    db = xp.zeros_like(gb)
+    ra, rb = ga, gb
+    inv_r = 1.0 / r
+    inv_c = 1.0 / c
+    pa, pb = ra * inv_r, rb * inv_c
+    rz = xp.sum(ra * pa) + xp.sum(rb * pb)
+    target = rtol * xp.sqrt(xp.sum(ga * ga) + xp.sum(gb * gb))
+    it = 0
+    while it < maxiter:
+        if bool(xp.sqrt(xp.sum(ra * ra) + xp.sum(rb * rb)) <= target):
+            break
+        qa = r * pa + S @ pb
+        qb = c * pb + S.T @ pa
+        pq = xp.sum(pa * qa) + xp.sum(pb * qb)
+        if not bool(pq > 0.0):
+            break
+        alpha = rz / pq
+        da = da + alpha * pa
+        db = db + alpha * pb
+        ra = ra - alpha * qa
+        rb = rb - alpha * qb
+        za, zb = ra * inv_r, rb * inv_c
+        rz_new = xp.sum(ra * za) + xp.sum(rb * zb)
         beta = rz_new / rz
         rz = rz_new
         pa = za + beta * pa
