@@ -10,13 +10,13 @@ with the same iteration counts. FISTA's restart test is a device mask there and 
 iteration counts within two checks (see ``_same_iterations``). Host-only coders raise
 ``TypeError`` naming FISTA.
 
-The ``SparseCoder`` tests under ``sklearn.config_context(array_api_dispatch=True)`` need
-``SCIPY_ARRAY_API=1`` set before SciPy is imported: they skip without it.
+The ``SparseCoder`` tests run under ``sklearn.config_context(array_api_dispatch=True)``
+(:func:`tests._array_api.array_api_dispatch`), which needs ``SCIPY_ARRAY_API=1`` set
+before SciPy is imported: they skip where scikit-learn refuses.
 """
 
 from __future__ import annotations
 
-import os
 import warnings
 
 import numpy as np
@@ -27,7 +27,14 @@ from sparsopt.decomposition import SparseCoder, sparse_encode
 from sparsopt.exceptions import ConvergenceWarning
 from sparsopt.penalties import CEL0, L0, L1, MCP, GroupL21, Positive
 from sparsopt.solvers import encode, fista, ista, lca, proximal_gradient
-from tests._array_api import NAMESPACES, assert_in_namespace, namespace, to_np, to_xp
+from tests._array_api import (
+    NAMESPACES,
+    array_api_dispatch,
+    assert_in_namespace,
+    namespace,
+    to_np,
+    to_xp,
+)
 
 DTYPES = [np.float32, np.float64]
 
@@ -213,15 +220,6 @@ def test_encode_and_sparse_encode(coding_data):
             sparse_encode(Xn, Dn, **kw)
 
 
-def _dispatch_or_skip():
-    if os.environ.get("SCIPY_ARRAY_API") != "1":
-        pytest.skip("scikit-learn's array_api_dispatch needs SCIPY_ARRAY_API=1 set before "
-                    "SciPy is imported")
-    import sklearn
-
-    return lambda: sklearn.config_context(array_api_dispatch=True)
-
-
 SC_PARAMS = [
     dict(transform_algorithm="fista", transform_alpha=0.1),
     dict(transform_algorithm="threshold", transform_alpha=0.1, split_sign=True),
@@ -236,13 +234,12 @@ SC_PARAMS = [
 @pytest.mark.parametrize("params", SC_PARAMS, ids=lambda p: "-".join(map(str, p.values())))
 def test_sparse_coder_dispatch(params, dtype, xp_name, coding_data):
     xp, dev = namespace(xp_name)
-    ctx = _dispatch_or_skip()
     X, D = (a.astype(dtype) for a in coding_data)
     ref_coder = SparseCoder(D, **params)
     ref = ref_coder.fit_transform(X)
     Xn = to_xp(X, xp, dev)
     for dictionary in (D, to_xp(D, xp, dev)):  # a NumPy dictionary is moved next to X
-        with ctx():
+        with array_api_dispatch():
             coder = SparseCoder(dictionary, **params)
             codes = coder.fit_transform(Xn)
             again = coder.transform(Xn)
@@ -261,10 +258,9 @@ def test_sparse_coder_dispatch(params, dtype, xp_name, coding_data):
 
 def test_sparse_coder_dispatch_errors(coding_data):
     xp, dev = namespace("array_api_strict")
-    ctx = _dispatch_or_skip()
     X, D = coding_data
     Xn = to_xp(X, xp, dev)
-    with ctx():
+    with array_api_dispatch():
         with pytest.raises(TypeError, match="transform_algorithm='omp'.*'fista'"):
             SparseCoder(D).transform(Xn)  # scikit-learn's default coder: OMP
         with pytest.raises(TypeError, match="solver='cd'.*solver='fista'"):
