@@ -128,10 +128,12 @@ def prox_lq(x, c, q, out):
     """Prox of ``c * sum |x|^q`` for ``0 < q < 1`` (Newton on the stationarity equation).
 
     Computed at ``c = 1`` through ``prox_c(t) = s prox_1(t / s)``, ``s = c^(1/(2-q))``.
-    The Newton loop stops when every step is below rounding (one host ``bool`` per
-    iteration, at most 100).
+    The Newton loop stops when every step is below rounding: tested at every iteration
+    on NumPy, every 8th on other namespaces (a host ``bool`` is a device synchronization;
+    Newton converges in a few steps, the extra ones change nothing but rounding).
     """
     xp = array_namespace(x, out)
+    every = 1 if is_numpy_namespace(xp) else 8
     c, q = float(c), float(q)
     if c == 0:
         return _out(xp, out, x)
@@ -142,12 +144,12 @@ def prox_lq(x, c, q, out):
     act = (t > gmin) & (t <= _BIG)
     z = xp.where(act, t, 1.0)
     tol = 1e-15 * xp.maximum(t, 1.0)
-    for _ in range(100):
+    for it in range(100):
         h = z + q * z ** (q - 1.0) - t
         dh = 1.0 - q * (1.0 - q) * z ** (q - 2.0)
         step = xp.where(act, h / dh, 0.0)
         z = z - step
-        if bool(xp.all(xp.abs(step) <= tol)):
+        if (it + 1) % every == 0 and bool(xp.all(xp.abs(step) <= tol)):
             break
     with errstate(xp, over="ignore", invalid="ignore"):  # t > _BIG entries are replaced below
         keep = act & (0.5 * (z - t) ** 2 + xp.abs(z) ** q < 0.5 * t * t)
