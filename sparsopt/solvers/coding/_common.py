@@ -16,6 +16,7 @@ the batch as one block.
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
@@ -70,7 +71,7 @@ def check_namespace_array(x, name, owner, ndim):
         if xp.isdtype(x.dtype, "complex floating"):
             raise TypeError(f"{owner}: {name} must be real, got complex dtype {x.dtype}.")
         x = xp.astype(x, xp.float64)
-    if x.size == 0:
+    if math.prod(x.shape) == 0:  # (torch's .size is a method)
         raise ValueError(f"{owner}: {name} is empty (shape {tuple(x.shape)}).")
     if not bool(xp.all(xp.isfinite(x))):
         raise ValueError(f"{owner}: {name} contains NaN or infinity; remove or impute them "
