@@ -377,5 +377,5 @@ class Penalty(ParamsMixin):
 
     __radd__ = __add__
 
-    def _dispatch(self, op, *args, engine=None):
-        return dispatch(op, *args, engine=engine)
+    def _dispatch(self, op, *args, engine=None, **kwargs):
+        return dispatch(op, *args, engine=engine, **kwargs)
