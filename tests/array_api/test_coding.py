@@ -8,7 +8,9 @@ Numba prox kernels where registered: same formulas, so the iterates agree to rou
 with the same iteration counts. FISTA's restart test is a device mask there and a host
 ``einsum`` on NumPy: the restart counts may differ by a few (rounding at a tie); float32
 iteration counts within two checks (see ``_same_iterations``). Host-only coders raise
-``TypeError`` naming FISTA.
+``TypeError`` naming FISTA. ``test_no_host_sync_per_iteration`` counts the host scalars
+(``bool``/``float``/``int`` of arrays) of a run: they depend on the checks, not on the
+iterations.
 
 The ``SparseCoder`` tests run under ``sklearn.config_context(array_api_dispatch=True)``
 (:func:`tests._array_api.array_api_dispatch`), which needs ``SCIPY_ARRAY_API=1`` set
@@ -269,3 +271,48 @@ def test_sparse_coder_dispatch_errors(coding_data):
         with pytest.raises(ValueError, match="same namespace"):
             coder.transform(X)
     assert SparseCoder(D).__sklearn_tags__().array_api_support
+
+
+def _count_host_scalars(monkeypatch, cls):
+    """Count ``bool``/``float``/``int`` conversions of arrays of ``cls`` (host syncs)."""
+    calls = {"n": 0}
+    for name in ("__bool__", "__float__", "__int__", "__index__"):
+        orig = getattr(cls, name, None)
+        if orig is None:
+            continue
+
+        def wrapped(self, *a, _orig=orig, **k):
+            calls["n"] += 1
+            return _orig(self, *a, **k)
+
+        monkeypatch.setattr(cls, name, wrapped)
+    return calls
+
+
+@pytest.mark.parametrize("solver", ["ista", "fista", "lca", "proximal_gradient", "group"])
+def test_no_host_sync_per_iteration(solver, monkeypatch, coding_data):
+    """The host scalars a run takes depend on its number of checks, not of iterations:
+    20 and 40 iterations with one check each take the same number."""
+    xp, dev = namespace("array_api_strict")
+    X, D = coding_data
+    Xn, Dn = to_xp(X, xp, dev), to_xp(D, xp, dev)
+    A, y, *_ = _regression_data()
+    An, yn = to_xp(A, xp, dev), to_xp(y, xp, dev)
+    calls = _count_host_scalars(monkeypatch, type(Xn))
+
+    def run(n):
+        if solver == "proximal_gradient":
+            return proximal_gradient(An, yn, penalty=L1(0.05), tol=0.0, max_iter=n,
+                                     check_every=n)
+        fn = {"ista": ista, "fista": fista, "lca": lca, "group": fista}[solver]
+        pen = GroupL21(0.1, groups=4) if solver == "group" else L1(0.1)
+        return fn(Xn, Dn, penalty=pen, tol=0.0, max_iter=n, check_every=n)
+
+    counts = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for n in (20, 40):
+            calls["n"] = 0
+            assert run(n).n_iter == n
+            counts.append(calls["n"])
+    assert 0 < counts[0] == counts[1], counts
