@@ -144,8 +144,16 @@ class Multinomial(Loss):
         return y.astype(np.int64)
 
     def _onehot(self, y, z):
-        """The one-hot matrix of the classes ``y`` (checked), in ``z``'s namespace and dtype."""
+        """The one-hot matrix of the classes ``y`` (checked), in ``z``'s namespace and dtype.
+
+        Cached for the last ``y`` object (a solver passes the same target at every
+        iteration): the checks' host scalars are taken once, not per iteration.
+        """
         xp = array_namespace(y, z)
+        cached = self.__dict__.get("_onehot_cache")
+        if cached is not None and cached[0] is y and cached[1] == (z.shape[1], z.dtype):
+            return cached[2]
+        y_in = y
         y = self.check_target(y)
         if y.shape[0] and int(xp.max(y)) >= z.shape[1]:
             raise ValueError(
@@ -153,7 +161,14 @@ class Multinomial(Loss):
                 "(columns of z)."
             )
         classes = xp.arange(z.shape[1], dtype=y.dtype, device=device(z))
-        return xp.astype(y[:, None] == classes[None, :], z.dtype)
+        onehot = xp.astype(y[:, None] == classes[None, :], z.dtype)
+        self.__dict__["_onehot_cache"] = (y_in, (z.shape[1], z.dtype), onehot)
+        return onehot
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state.pop("_onehot_cache", None)
+        return state
 
     def _idx(self, y, z):
         y = self.check_target(y)

@@ -289,21 +289,25 @@ def _count_host_scalars(monkeypatch, cls):
     return calls
 
 
-@pytest.mark.parametrize("solver", ["ista", "fista", "lca", "proximal_gradient", "group"])
+@pytest.mark.parametrize("solver", ["ista", "fista", "lca", "proximal_gradient", "group",
+                                    "multinomial"])
 def test_no_host_sync_per_iteration(solver, monkeypatch, coding_data):
     """The host scalars a run takes depend on its number of checks, not of iterations:
     20 and 40 iterations with one check each take the same number."""
     xp, dev = namespace("array_api_strict")
     X, D = coding_data
     Xn, Dn = to_xp(X, xp, dev), to_xp(D, xp, dev)
-    A, y, *_ = _regression_data()
-    An, yn = to_xp(A, xp, dev), to_xp(y, xp, dev)
+    A, y, _, classes, _ = _regression_data()
+    An, yn, cn = to_xp(A, xp, dev), to_xp(y, xp, dev), to_xp(classes, xp, dev)
     calls = _count_host_scalars(monkeypatch, type(Xn))
 
     def run(n):
         if solver == "proximal_gradient":
             return proximal_gradient(An, yn, penalty=L1(0.05), tol=0.0, max_iter=n,
                                      check_every=n)
+        if solver == "multinomial":
+            return proximal_gradient(An, cn, loss="multinomial", penalty=L1(0.01), tol=0.0,
+                                     max_iter=n, check_every=n)
         fn = {"ista": ista, "fista": fista, "lca": lca, "group": fista}[solver]
         pen = GroupL21(0.1, groups=4) if solver == "group" else L1(0.1)
         return fn(Xn, Dn, penalty=pen, tol=0.0, max_iter=n, check_every=n)
