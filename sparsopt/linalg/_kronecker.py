@@ -15,6 +15,34 @@ from functools import reduce
 import numpy as np
 from scipy.sparse.linalg import LinearOperator
 
+from ..backends import array_namespace, is_numpy_namespace, namespace_name
+
+
+def _host_only(name, *arrays):
+    """Refuse non-NumPy array-API arrays (CuPy ...): the operator is SciPy host code."""
+    flat = []
+    for a in arrays:
+        flat.extend(a if isinstance(a, (list, tuple)) else [a])
+    if all(isinstance(a, np.ndarray) for a in flat):  # the common case, no namespace lookup
+        return
+    from array_api_compat import is_array_api_obj
+
+    xp = array_namespace(*[a for a in flat if is_array_api_obj(a)])
+    if not is_numpy_namespace(xp):
+        raise TypeError(
+            f"{name} runs on NumPy arrays only (a SciPy LinearOperator), got "
+            f"{namespace_name(xp)} arrays; convert them first (sparsopt.backends.to_numpy, "
+            "cupy.asnumpy)."
+        )
+
+
+def _namespace(arrays):
+    """The namespace of non-NumPy array-API arrays among ``arrays``, else None."""
+    from array_api_compat import is_array_api_obj
+
+    xp = array_namespace(*[a for a in arrays if is_array_api_obj(a)])
+    return None if is_numpy_namespace(xp) else xp
+
 
 def kron_apply(factors, x):
     """Apply the Kronecker product of ``factors`` to ``x`` by mode products, without forming it.
@@ -27,6 +55,8 @@ def kron_apply(factors, x):
     Returns
     -------
     y : ndarray of shape (m_1 ... m_I,) or (m_1 ... m_I, n_columns)
+        An array of ``x``'s namespace: CuPy (or other array-API) factors and ``x`` are
+        multiplied there.
 
     Examples
     --------
@@ -37,6 +67,12 @@ def kron_apply(factors, x):
     >>> np.allclose(kron_apply([A1, A2], x), np.kron(A1, A2) @ x)
     True
     """
+    if not isinstance(x, np.ndarray):
+        xp = _namespace([*factors, x])
+        if xp is not None:  # CuPy, array_api_strict ...: the same mode products there
+            from ..solvers.bayes._kronecker_xp import kron_apply_xp
+
+            return kron_apply_xp(xp, list(factors), x)
     x = np.asarray(x)
     tail = x.shape[1:]
     dims = [f.shape[1] for f in factors]
@@ -81,6 +117,12 @@ class KroneckerOperator(LinearOperator):
         Result type of the factors (float32, float64, complex64 or complex128).
     factor_shapes : tuple of (int, int)
 
+    Notes
+    -----
+    A SciPy ``LinearOperator``: NumPy factors only (array-API arrays raise ``TypeError``;
+    pass such factors as a list to :func:`kron_apply` or
+    :func:`~sparsopt.solvers.kronecker_sbl` instead).
+
     See Also
     --------
     sparsopt.linear_model.KroneckerSBL : sparse Bayesian learning on such operators.
@@ -101,6 +143,8 @@ class KroneckerOperator(LinearOperator):
     def __init__(self, factors):
         if isinstance(factors, np.ndarray) and factors.ndim == 2:
             factors = [factors]
+        elif not isinstance(factors, np.ndarray) and getattr(factors, "ndim", None) == 2:
+            factors = [factors]  # one non-NumPy 2-D array (refused below)
         try:
             factors = list(factors)
         except TypeError:
@@ -110,6 +154,7 @@ class KroneckerOperator(LinearOperator):
             ) from None
         if not factors:
             raise ValueError("KroneckerOperator: factors must hold at least one matrix.")
+        _host_only("KroneckerOperator", factors)
         arrs = []
         for i, f in enumerate(factors):
             a = np.asarray(f)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from numbers import Integral, Real
 from types import SimpleNamespace
 
@@ -12,11 +13,21 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._core.loop import resolve_verbose
 from .._core.progress import progress
+from ..backends import (
+    array_namespace,
+    asarray_on,
+    device,
+    errstate,
+    is_host_array,
+    is_numpy_namespace,
+    namespace_name,
+    to_numpy,
+)
 from ..linalg import KroneckerOperator, kron_apply
 from ..solvers.bayes._common import gamma_update, initial_noise
 from ..solvers.bayes.kronecker_sbl import kronecker_sbl
-from ..solvers.bayes.sbl import sbl, sbl_posterior
-from ..utils.estimator import SparsoptEstimatorMixin
+from ..solvers.bayes.sbl import _dtypes_xp, sbl, sbl_posterior
+from ..utils.estimator import SparsoptEstimatorMixin, array_api_dispatch_enabled
 
 __all__ = ["KroneckerSBL", "SBLRegressor"]
 
@@ -122,6 +133,14 @@ class SBLRegressor(SparsoptEstimatorMixin, RegressorMixin, BaseEstimator):
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
 
+    Notes
+    -----
+    Supports array-API inputs (CuPy, ``array_api_strict`` ...) under
+    ``sklearn.config_context(array_api_dispatch=True)``: ``fit`` runs
+    :func:`~sparsopt.solvers.sbl` in ``X``'s namespace (``y`` is moved there), the fitted
+    array attributes live there, ``predict`` (with ``return_std``) returns arrays of it
+    and refuses ``X`` from another namespace or device.
+
     See Also
     --------
     KroneckerSBL : the same model on Kronecker-structured dictionaries.
@@ -196,7 +215,10 @@ class SBLRegressor(SparsoptEstimatorMixin, RegressorMixin, BaseEstimator):
         -------
         self : SBLRegressor
         """
-        X, y = self._validate_input(X, y, ensure_min_samples=2)
+        X, y = self._validate_input(X, *_follow_X(X, y), ensure_min_samples=2)
+        xp = array_namespace(X, y)
+        if not is_numpy_namespace(xp):  # array API dispatch: CuPy, array_api_strict ...
+            return self._fit_xp(xp, X, y)
         dtype = X.dtype
         Xw = np.asarray(X, dtype=np.float64)
         yw = np.asarray(y, dtype=np.float64)
@@ -265,13 +287,123 @@ class SBLRegressor(SparsoptEstimatorMixin, RegressorMixin, BaseEstimator):
             Only with ``return_std``.
         """
         check_is_fitted(self)
+        _check_same_namespace(self, X, "predict")
         X = self._validate_input(X, reset=False)
+        xp = array_namespace(X, self.coef_)
+        if not is_numpy_namespace(xp):
+            return self._predict_xp(xp, X, return_std)
         y_mean = X @ self.coef_ + self.intercept_
         if not return_std:
             return y_mean
         Xa = (X - self.X_offset_)[:, self.active_].astype(np.float64)
         var = np.einsum("ij,jk,ik->i", Xa, self._cov_active, Xa) + self.noise_variance_
         return y_mean, np.sqrt(np.maximum(var, 0.0)).astype(X.dtype)
+
+
+    def _fit_xp(self, xp, X, y):
+        """:meth:`fit` on namespace arrays (scikit-learn's array API dispatch): the same
+        steps, every array in ``X``'s namespace and on its device (``intercept_``,
+        ``noise_variance_`` and ``alpha_`` are host floats, as on NumPy)."""
+        dtype = X.dtype
+        dev = device(X)
+        Xw = xp.astype(X, xp.float64)
+        yw = xp.astype(y, xp.float64)
+        n_samples, n_features = Xw.shape
+        if self.fit_intercept:
+            x_off = xp.mean(Xw, axis=0)
+            y_off = float(xp.mean(yw))
+            Xw = Xw - x_off
+            yw = yw - y_off
+        else:
+            x_off = xp.zeros(n_features, dtype=xp.float64, device=dev)
+            y_off = 0.0
+        track = _ARDTrackerXP(self, n_samples, n_features,
+                              initial_noise(yw[:, None], self.noise_variance), xp, dev)
+        verbose = resolve_verbose(self.verbose)
+        with progress(self.max_iter, type(self).__name__, verbose) as bar:
+            def callback(state):
+                track.update(state)
+                bar.update(state.iteration - bar.n, objective=state.objective)
+
+            res = sbl(Xw, yw, solver=self.solver, noise_variance=self.noise_variance,
+                      learn_noise=self.learn_noise, prune_rtol=self.prune_rtol,
+                      prune_atol=1.0 / self.threshold_lambda, max_iter=self.max_iter,
+                      tol=self.tol, stop=self.stop, alpha_1=self.alpha_1,
+                      alpha_2=self.alpha_2, lambda_1=self.lambda_1, lambda_2=self.lambda_2,
+                      callback=callback, verbose=int(verbose >= 2))
+            track.finish(res, Xw, yw)
+            if res.n_iter > bar.n:
+                bar.update(res.n_iter - bar.n)
+        info = res.info
+        gamma = info["gamma"]
+        self.coef_ = xp.astype(res.x, dtype)
+        self.gamma_ = xp.astype(gamma, dtype)
+        self.sigma_ = xp.astype(info["sigma_diag"], dtype)
+        self.noise_variance_ = float(info["noise_variance"])
+        self.alpha_ = 1.0 / self.noise_variance_
+        kept = gamma > 0
+        lam = xp.where(kept, 1.0 / xp.where(kept, gamma, 1.0), track.lambda_)
+        self.lambda_ = xp.astype(lam, dtype)
+        # host lists of floats, brought next to X once (scikit-learn's rule: every fitted
+        # array attribute in X's namespace)
+        self.scores_ = asarray_on(np.asarray(track.scores, dtype=np.float64), Xw)
+        self.active_ = info["active"]
+        self.intercept_ = float(y_off - float(xp.sum(x_off * xp.astype(self.coef_,
+                                                                        xp.float64))))
+        self.X_offset_ = xp.astype(x_off, dtype)
+        if info["n_active"]:  # posterior covariance of the kept weights, for return_std
+            idx = xp.nonzero(self.active_)[0]
+            cov = sbl_posterior(xp.take(Xw, idx, axis=1), yw[:, None], xp.take(gamma, idx),
+                                self.noise_variance_, full=True).cov
+        else:
+            cov = xp.zeros((0, 0), dtype=xp.float64, device=dev)
+        self._cov_active = cov
+        self._store_result(res)
+        self.objective_history_ = asarray_on(self.objective_history_, Xw)
+        return self
+
+    def _predict_xp(self, xp, X, return_std):
+        y_mean = X @ self.coef_ + self.intercept_
+        if not return_std:
+            return y_mean
+        idx = xp.nonzero(self.active_)[0]
+        Xa = xp.astype(xp.take(X - self.X_offset_, idx, axis=1), xp.float64)
+        var = xp.sum((Xa @ self._cov_active) * Xa, axis=1) + self.noise_variance_
+        return y_mean, xp.astype(xp.sqrt(xp.maximum(var, 0.0)), X.dtype)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.array_api_support = True
+        return tags
+
+
+def _follow_X(X, y):
+    """``(y,)`` moved to ``X``'s namespace and device under array API dispatch, when ``X``
+    is a non-NumPy array and ``y`` is not already there ("everything follows X", one
+    transfer before the fit)."""
+    if (not array_api_dispatch_enabled() or is_host_array(X) or not hasattr(X, "shape")
+            or not hasattr(y, "shape")):
+        return (y,)
+    xp = array_namespace(X)
+    same = type(y).__module__.split(".")[0] == type(X).__module__.split(".")[0]
+    if same and device(y) == device(X):
+        return (y,)
+    return (xp.asarray(to_numpy(y), device=device(X)),)
+
+
+def _check_same_namespace(est, X, method):
+    """Under array API dispatch, ``X`` must come from the namespace and device of the fit."""
+    if not array_api_dispatch_enabled() or not hasattr(X, "shape"):
+        return
+    ref = est.coef_
+    ns_x, ns_fit = namespace_name(array_namespace(X)), namespace_name(array_namespace(ref))
+    if ns_x == ns_fit and device(X) == device(ref):
+        return
+    raise ValueError(
+        f"Inputs passed to {type(est).__name__}.{method}() must use the same namespace and "
+        f"the same device as those passed to fit(): got {ns_x} arrays on {device(X)!r}, "
+        f"the model was fitted on {ns_fit} arrays on {device(ref)!r}. Move X first."
+    )
 
 
 def _progress_callback(bar):
@@ -347,6 +479,68 @@ class _ARDTracker:
         return s
 
 
+class _ARDTrackerXP(_ARDTracker):
+    """:class:`_ARDTracker` for namespace arrays: the same bookkeeping with ``xp`` (the
+    scores are host floats; ``lambda_`` and ``gamma`` stay in the namespace)."""
+
+    def __init__(self, est, n_samples, n_features, sigma2_init, xp, dev):
+        self.est = est
+        self.xp = xp
+        self.n_samples = n_samples
+        self.lambda_ = xp.ones(n_features, dtype=xp.float64, device=dev)
+        self.gamma = xp.ones(n_features, dtype=xp.float64, device=dev)
+        self.sigma2 = float(sigma2_init)
+        self.scores = []
+        self.n_seen = 0
+
+    def finish(self, res, X, y):
+        if res.info["stopped_by"] != "tol" or self.n_seen >= res.n_iter:
+            return
+        est, xp = self.est, self.xp
+        active = self.gamma > 0
+        idx = xp.nonzero(active)[0]
+        g_a = xp.take(self.gamma, idx)
+        post = sbl_posterior(xp.take(X, idx, axis=1), y[:, None], g_a, self.sigma2)
+        m = post.mean[:, 0]
+        upd = gamma_update(est.solver, m * m, post.sdiag, g_a, est.lambda_1, est.lambda_2)
+        pos = xp.clip(xp.cumulative_sum(xp.astype(active, xp.int64)) - 1, min=0)
+        unpruned = xp.where(active, xp.take(upd, pos), 0.0)
+        gamma = res.info["gamma"]
+        x = xp.where(active & (gamma != 0), xp.take(m, pos), 0.0)
+        info = dict(gamma=gamma, gamma_unpruned=unpruned, logdet=post.logdet, rss=post.rss,
+                    noise_variance=res.info["noise_variance"])
+        self.update(SimpleNamespace(x=x, info=info))
+
+    def update(self, state):
+        xp = self.xp
+        self.n_seen += 1
+        info = state.info
+        was_active = self.gamma > 0
+        gu = info["gamma_unpruned"]
+        inv = xp.where(gu > 0, 1.0 / xp.where(gu > 0, gu, 1.0), xp.inf)
+        self.lambda_ = xp.where(was_active, inv, self.lambda_)
+        if self.est.compute_score:
+            self.scores.append(self._score(state, was_active))
+        self.gamma = info["gamma"]
+        self.sigma2 = float(info["noise_variance"])
+
+    def _score(self, state, was_active):
+        est, info, xp = self.est, state.info, self.xp
+        lam = self.lambda_
+        alpha = 1.0 / float(info["noise_variance"])
+        n = self.n_samples
+        g_log = xp.where(was_active, xp.log(xp.where(was_active, self.gamma, 1.0)), 0.0)
+        logdet_sigma = n * math.log(self.sigma2) + float(xp.sum(g_log)) - float(info["logdet"])
+        coef = xp.reshape(xp.astype(state.x, xp.float64), (-1,))
+        with errstate(xp, divide="ignore", invalid="ignore", over="ignore"):
+            log_lam = xp.log(lam)
+            s = float(xp.sum(est.lambda_1 * log_lam - est.lambda_2 * lam))
+            s += est.alpha_1 * math.log(alpha) - est.alpha_2 * alpha
+            s += 0.5 * (logdet_sigma + n * math.log(alpha) + float(xp.sum(log_lam)))
+            s -= 0.5 * (alpha * float(info["rss"]) + float(xp.sum(lam * coef ** 2)))
+        return s
+
+
 def _operator_or_none(X):
     if isinstance(X, KroneckerOperator):
         return X
@@ -405,6 +599,15 @@ class KroneckerSBL(SparsoptEstimatorMixin, RegressorMixin, BaseEstimator):
     objective_history_ : ndarray
     n_features_in_ : int
         ``N = n_1 ... n_I`` (the number of unknowns).
+
+    Notes
+    -----
+    Supports array-API inputs (CuPy, ``array_api_strict`` ...): a list of factors of
+    that library (any time), or one 2-D array under
+    ``sklearn.config_context(array_api_dispatch=True)``, is fitted in its namespace and on
+    its device (:func:`~sparsopt.solvers.kronecker_sbl`), and the fitted arrays and
+    ``predict``'s output live there. A ``KroneckerOperator`` and ``coupling`` are
+    NumPy-only.
 
     See Also
     --------
@@ -485,8 +688,14 @@ class KroneckerSBL(SparsoptEstimatorMixin, RegressorMixin, BaseEstimator):
         -------
         self : KroneckerSBL
         """
+        xp = _factors_namespace(X, y)
+        if xp is not None:  # CuPy, array_api_strict ... factors or array (array API dispatch)
+            return self._fit_xp(xp, X, y)
         op = _operator_or_none(X)
-        if op is None and np.issubdtype(getattr(X, "dtype", np.float64), np.complexfloating):
+        dt = getattr(X, "dtype", None)  # a NumPy dtype, or another library's (converted below)
+        cplx = np.issubdtype(dt, np.complexfloating) if isinstance(dt, np.dtype) else \
+            "complex" in str(dt)
+        if op is None and cplx:
             raise ValueError("Complex data not supported as a plain array by KroneckerSBL: "
                              "pass a KroneckerOperator (or a list of factors), e.g. "
                              "KroneckerOperator([X]).")
@@ -537,8 +746,16 @@ class KroneckerSBL(SparsoptEstimatorMixin, RegressorMixin, BaseEstimator):
         y : ndarray of shape (n_samples,) or (n_samples, n_snapshots)
         """
         check_is_fitted(self)
-        op = _operator_or_none(X)
         coef = self.coef_.T if self.coef_.ndim == 2 else self.coef_
+        if isinstance(X, (list, tuple)) and _factors_namespace(X, None) is not None:
+            n = math.prod(f.shape[1] for f in X)
+            if n != self.n_features_in_:
+                raise ValueError(f"KroneckerSBL: X has {n} columns, the model was fitted "
+                                 f"with {self.n_features_in_}.")
+            return kron_apply(list(X), coef)  # mode products in the factors' namespace
+        if not isinstance(X, (list, tuple, KroneckerOperator)):
+            _check_same_namespace(self, X, "predict")
+        op = _operator_or_none(X)
         if op is None:
             X = self._validate_input(X, reset=False)
             return X @ coef
@@ -547,8 +764,77 @@ class KroneckerSBL(SparsoptEstimatorMixin, RegressorMixin, BaseEstimator):
                              f"with {self.n_features_in_}.")
         return kron_apply(list(op.factors), coef)
 
+    def _fit_xp(self, xp, X, y):
+        """:meth:`fit` on namespace arrays: a list of factors (any time), or one 2-D array
+        under scikit-learn's array API dispatch; fitted arrays live in that namespace."""
+        if isinstance(X, (list, tuple)):
+            factors = list(X)
+            M = math.prod(f.shape[0] for f in factors)
+            if not hasattr(y, "shape") or y.ndim not in (1, 2) or y.shape[0] != M:
+                raise ValueError(
+                    f"KroneckerSBL: y must be an array of shape ({M},) or ({M}, "
+                    f"n_snapshots) for a dictionary with {M} rows, got "
+                    f"{getattr(y, 'shape', type(y).__name__)}.")
+            dtype = _dtypes_xp(xp, *([f.dtype for f in factors] + [y.dtype]))[0]
+            self.n_features_in_ = math.prod(f.shape[1] for f in factors)
+            if hasattr(self, "feature_names_in_"):
+                del self.feature_names_in_
+        else:
+            if xp.isdtype(X.dtype, "complex floating"):
+                raise ValueError("Complex data not supported as a plain array by KroneckerSBL: "
+                                 "pass a list of factors, e.g. [X].")
+            X, y = self._validate_input(X, *_follow_X(X, y), ensure_min_samples=2,
+                                        multi_output=True)
+            factors = [X]
+            dtype = X.dtype
+        verbose = resolve_verbose(self.verbose)
+        with progress(self.max_iter, type(self).__name__, verbose) as bar:
+            res = kronecker_sbl(
+                factors, y, solver=self.solver, coupling=self.coupling,
+                noise_variance=self.noise_variance, learn_noise=self.learn_noise,
+                prune_rtol=self.prune_rtol, prune_atol=self.prune_atol,
+                max_iter=self.max_iter, tol=self.tol, am_tol=self.am_tol,
+                am_max_iter=self.am_max_iter, verbose=int(verbose >= 2),
+                callback=_progress_callback(bar) if verbose else None)
+            if res.n_iter > bar.n:
+                bar.update(res.n_iter - bar.n)
+        x = res.x
+        if not xp.isdtype(x.dtype, "complex floating"):
+            x = xp.astype(x, dtype)
+        self.coef_ = x.T if x.ndim == 2 else x
+        info = res.info
+        real = xp.float32 if dtype in (xp.float32, xp.complex64) else xp.float64
+        self.gamma_ = xp.astype(info["gamma"], real)
+        self.gamma_factors_ = [xp.astype(g, real) for g in info["gamma_factors"]]
+        self.sigma_ = xp.astype(info["sigma_diag"], real)
+        self.noise_variance_ = float(info["noise_variance"])
+        self.factor_shapes_ = tuple(tuple(f.shape) for f in factors)
+        self._store_result(res)
+        self.objective_history_ = asarray_on(self.objective_history_, factors[0],
+                                             dtype=xp.float64)
+        return self
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
+        tags.array_api_support = True
         return tags
+
+
+def _factors_namespace(X, y):
+    """The namespace of non-NumPy array-API inputs of :class:`KroneckerSBL` (a list of
+    factors, or one 2-D array under array API dispatch), else None (the NumPy road;
+    a :class:`~sparsopt.linalg.KroneckerOperator` is NumPy-only)."""
+    from array_api_compat import is_array_api_obj
+
+    if isinstance(X, KroneckerOperator):
+        return None
+    listed = isinstance(X, (list, tuple))
+    arrays = [a for a in ([*X] if listed else [X]) if is_array_api_obj(a)]
+    if not arrays or all(isinstance(a, np.ndarray) for a in arrays):
+        return None
+    if not listed and not array_api_dispatch_enabled():
+        return None  # scikit-learn's own validation decides, as for its estimators
+    xp = array_namespace(*arrays, *([y] if listed and is_array_api_obj(y) else []))
+    return None if is_numpy_namespace(xp) else xp
 

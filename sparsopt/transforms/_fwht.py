@@ -7,7 +7,7 @@ import numbers
 
 import numpy as np
 
-from ..backends import dispatch
+from ..backends import array_namespace, dispatch, is_numpy_namespace, namespace_name
 from ..utils.parallel import effective_n_jobs
 
 _INT64_MAX = 2**63 - 1
@@ -79,9 +79,12 @@ def _transform(x, axis, normalize, out, n_jobs, engine, inverse):
     # float32 batch, 20 % of a 2**14-point transform, before these shortcuts)
     if normalize is not None and normalize != "ortho":
         raise ValueError(f"normalize must be None or 'ortho', got {normalize!r}.")
+    if type(x) is not np.ndarray and not isinstance(x, np.ndarray):
+        xp = array_namespace(x)
+        if not is_numpy_namespace(xp):  # CuPy, array_api_strict ...: stays in its namespace
+            return _transform_xp(xp, x, axis, normalize, out, n_jobs, engine, inverse)
+        x = np.asarray(x)
     n_threads = 1 if n_jobs is None else effective_n_jobs(n_jobs)
-    if type(x) is not np.ndarray:
-        x = x if isinstance(x, np.ndarray) else np.asarray(x)
     ndim = x.ndim
     if ndim == 0:
         raise ValueError("x must have at least one dimension, got a scalar.")
@@ -136,6 +139,89 @@ def _transform(x, axis, normalize, out, n_jobs, engine, inverse):
         out[...] = work
         return out
     return work
+
+
+def _check_axis(axis, ndim):
+    if isinstance(axis, bool) or not isinstance(axis, numbers.Integral):
+        raise TypeError(f"axis must be an integer, got {axis!r}.")
+    axis = int(axis)
+    if not -ndim <= axis < ndim:
+        raise ValueError(f"axis {axis} is out of bounds for x with {ndim} dimensions.")
+    return axis + ndim if axis < 0 else axis
+
+
+def _transform_xp(xp, x, axis, normalize, out, n_jobs, engine, inverse):
+    """The transform of a non-NumPy array-API array (CuPy, ``array_api_strict`` ...).
+
+    Same checks, dtypes and results as the NumPy path, computed in ``x``'s namespace by
+    the namespace-generic reference kernels (``fwht_rows`` along the last axis, else
+    ``fwht_axis`` on the ``(pre, n, post)`` reshape: no axis is moved); nothing goes to
+    the host except the two integer bounds of the exact int64 mode's overflow check.
+    """
+    name = "ifwht" if inverse else "fwht"
+    if n_jobs is not None and n_jobs != 1:
+        raise ValueError(
+            f"{name}: n_jobs (host threads of the Numba kernel) applies to NumPy arrays "
+            f"only, got n_jobs={n_jobs!r} with {namespace_name(xp)} arrays; leave it None "
+            "(the namespace's own library parallelises the transform)."
+        )
+    ndim = x.ndim
+    if ndim == 0:
+        raise ValueError("x must have at least one dimension, got a scalar.")
+    axis = _check_axis(axis, ndim)
+    n = x.shape[axis]
+    _check_length(n)
+    if normalize is not None:
+        scale = 1.0 / math.sqrt(n)
+    elif inverse:
+        scale = 1.0 / n
+    else:
+        scale = 1
+    dt = x.dtype
+    if xp.isdtype(dt, "complex floating"):
+        raise TypeError(
+            "x: complex input is not supported; transform x.real and x.imag separately "
+            "(the transform is real)."
+        )
+    if xp.isdtype(dt, "real floating"):
+        dtype = xp.float64 if dt == xp.float64 else xp.float32
+    elif xp.isdtype(dt, "integral") or xp.isdtype(dt, "bool"):
+        dtype = xp.int64 if scale == 1 else xp.float64
+    else:
+        raise TypeError(f"x must be a real numeric array, got dtype {dt}.")
+    work = xp.astype(x, dtype, copy=True)
+    if dtype == xp.int64 and x.size:
+        # integer exact mode: every partial sum is bounded by max|x| * n (two host ints)
+        big = max(abs(int(xp.max(work))), abs(int(xp.min(work))))
+        if big * n > _INT64_MAX:
+            raise ValueError(
+                f"x: integer transform would overflow int64 (max|x| * n = {big} * {n} "
+                f">= 2**63); pass a float64 array for a floating-point transform."
+            )
+    if out is not None:
+        if namespace_name(array_namespace(out)) != namespace_name(xp):
+            raise TypeError(f"out must be an array of x's namespace ({namespace_name(xp)}), "
+                            f"got {type(out).__name__}.")
+        if tuple(out.shape) != tuple(x.shape):
+            raise ValueError(f"out must have the shape of x {tuple(x.shape)}, got "
+                             f"{tuple(out.shape)}.")
+        if out.dtype != dtype:
+            raise TypeError(
+                f"out must have dtype {dtype} (the dtype of the result for this x and "
+                f"normalize), got {out.dtype}."
+            )
+    pre = math.prod(x.shape[:axis])
+    post = math.prod(x.shape[axis + 1:])
+    if post == 1:
+        block = dispatch("fwht_rows", xp.reshape(work, (pre, n)), scale, 1, engine=engine)
+    else:
+        block = dispatch("fwht_axis", xp.reshape(work, (pre, n, post)), scale, 1,
+                         engine=engine)
+    res = xp.reshape(block, x.shape)
+    if out is not None:
+        out[...] = res
+        return out
+    return res
 
 
 #: below this many bytes the transform stays in cache and one thread was measured faster
@@ -201,7 +287,7 @@ def fwht(x, *, axis=-1, normalize=None, out=None, n_jobs=None, engine=None):
     Returns
     -------
     X : ndarray of the shape of ``x``
-        The transform (``out`` if given).
+        The transform (``out`` if given), an array of ``x``'s namespace.
 
     Raises
     ------
@@ -222,6 +308,14 @@ def fwht(x, *, axis=-1, normalize=None, out=None, n_jobs=None, engine=None):
     Floating-point results agree with the matrix product to rounding (relative error
     about ``log2(n) * eps``); the threaded and serial kernels compute the same sums
     in the same order.
+
+    **Array API inputs.** A CuPy (or any other array-API, e.g. ``array_api_strict``)
+    array is transformed in its own namespace and on its device by the
+    namespace-generic reference kernel (``log2(n)`` vectorised radix-2 stages, each a
+    new array), with the same dtypes and results as for NumPy; ``out`` must then be an
+    array of that namespace (written with ``out[...] = ...``), and ``n_jobs`` (host
+    threads) must stay ``None``. Only the overflow check of the exact integer mode
+    reads two scalars (``max`` and ``min``) back to the host.
 
     References
     ----------

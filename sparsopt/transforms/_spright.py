@@ -28,7 +28,7 @@ from .._core.result import SolverResult
 from ..backends import kernel_for
 from ..exceptions import ConvergenceWarning
 from ._fwht import fwht
-from ._walsh import check_n_bits, parity, unpack_bits
+from ._walsh import check_n_bits, host_only, parity, unpack_bits
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -225,6 +225,7 @@ def _call_query(query, pts, n_bits):
     if not callable(query):
         raise TypeError(f"spright: query must be callable, got {type(query).__name__}.")
     vals = query(unpack_bits(pts, n_bits))
+    host_only("spright (the values returned by query)", vals)
     vals = np.asarray(vals)
     if vals.shape != (pts.size,):
         raise ValueError(

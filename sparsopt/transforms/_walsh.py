@@ -10,9 +10,28 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..backends import dispatch
+from ..backends import array_namespace, dispatch, is_numpy_namespace, namespace_name
 
 MAX_BITS = 62
+
+
+def host_only(owner, *arrays):
+    """Refuse non-NumPy array-API arrays (CuPy, ``array_api_strict`` ...) with a clear error.
+
+    The bit-packed helpers and SPRIGHT are host code (int64 bit tricks, Numba kernels,
+    hashing); only the dense :func:`~sparsopt.transforms.fwht` follows its input's namespace.
+    """
+    if all(isinstance(a, np.ndarray) for a in arrays):
+        return
+    from array_api_compat import is_array_api_obj
+
+    xp = array_namespace(*[a for a in arrays if is_array_api_obj(a)])
+    if not is_numpy_namespace(xp):
+        raise TypeError(
+            f"{owner} runs on NumPy arrays only (bit-packed host code), got "
+            f"{namespace_name(xp)} arrays; convert them first (sparsopt.backends.to_numpy, "
+            "cupy.asnumpy). The dense fwht/ifwht accept array-API arrays."
+        )
 
 
 def check_n_bits(n_bits, owner):
@@ -51,6 +70,7 @@ def pack_bits(X):
     >>> pack_bits([[1, 0, 1], [0, 1, 0]])
     array([5, 2])
     """
+    host_only("pack_bits", X)
     X = np.asarray(X)
     if X.ndim != 2:
         raise ValueError(f"pack_bits: X must be 2-D (n_samples, n_bits), got shape {X.shape}.")
@@ -85,6 +105,7 @@ def unpack_bits(packed, n_bits):
            [0, 1, 0]], dtype=int8)
     """
     n_bits = check_n_bits(n_bits, "unpack_bits")
+    host_only("unpack_bits", packed)
     packed = np.ascontiguousarray(np.asarray(packed, dtype=np.int64).ravel(), dtype="<i8")
     bits = np.unpackbits(packed.view(np.uint8).reshape(-1, 8), axis=1, count=n_bits,
                          bitorder="little")
@@ -92,6 +113,7 @@ def unpack_bits(packed, n_bits):
 
 
 def _as_packed(X, owner):
+    host_only(owner, X)
     X = np.asarray(X)
     if X.ndim == 1:
         if X.dtype.kind not in "iu":
@@ -102,6 +124,7 @@ def _as_packed(X, owner):
 
 
 def _check_indices(indices, owner):
+    host_only(owner, indices)
     indices = np.asarray(indices)
     if indices.ndim != 1 or (indices.size and indices.dtype.kind not in "iu"):
         raise TypeError(f"{owner}: indices must be a 1-D array of bit-packed integer "
@@ -168,6 +191,7 @@ def walsh_expansion(X, indices, values, *, engine=None):
     """
     m = np.ascontiguousarray(_as_packed(X, "walsh_expansion"))
     k = np.ascontiguousarray(_check_indices(indices, "walsh_expansion"))
+    host_only("walsh_expansion", values)
     values = np.asarray(values)
     dtype = np.float32 if values.dtype == np.float32 else np.float64
     values = np.ascontiguousarray(values, dtype=dtype)

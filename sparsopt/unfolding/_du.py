@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..backends import device
 from ._base import UnfoldedModel
 from ._shrink import hard_shrink, soft_shrink
+from ._xp import data_namespace, masked, spectral_norm, to_namespace, xp_data, xp_dtype
 
 __all__ = ["DUISTA", "DUIHT"]
 
@@ -35,7 +37,11 @@ def _lipschitz(A):
     """``||A||_2^2`` (an SVD), memoised on the operator's contents: with
     ``step_scale="operator"`` the forward pass, the backward pass and every validation
     check ask for the same operators' constants, and hashing the bytes costs a small
-    fraction of the SVD."""
+    fraction of the SVD. Arrays of another namespace: computed in it each call (one
+    synchronisation for the host float)."""
+    xp = data_namespace(A)
+    if xp is not None:
+        return spectral_norm(xp, A) ** 2
     A = np.asarray(A, dtype=np.float64)
     key = (A.shape, hash(A.tobytes()))
     L = _L_MEMO.get(key)
@@ -83,6 +89,13 @@ class _DUBase(UnfoldedModel):
         L = _lipschitz(A)
         if not L > 0:
             raise ValueError(f"{type(self).__name__}: the operator is zero.")
+        xp = data_namespace(A)
+        if xp is not None:
+            dtype, dev = xp_dtype(xp, dtype), device(A)
+            p = {"L": xp.asarray(L, dtype=dtype, device=dev)}
+            key, fill = ("c", 1.0) if self.step_param == "linear" else ("log_c", 0.0)
+            p[key] = xp.full(n_layers, fill, dtype=dtype, device=dev)
+            return p
         dtype = np.dtype(dtype)
         p = {"L": np.asarray(L, dtype=dtype)}
         if self.step_param == "linear":
@@ -93,6 +106,11 @@ class _DUBase(UnfoldedModel):
 
     def steps(self, params):
         """The step sizes ``alpha_t`` (shape ``(n_layers,)``)."""
+        xp = data_namespace(*params.values())
+        if xp is not None:
+            if "c" in params:
+                return xp.clip(params["c"], min=0.0) / params["L"]
+            return xp.exp(params["log_c"]) / params["L"]
         if "c" in params:
             return np.maximum(params["c"], 0) / params["L"]
         return np.exp(params["log_c"]) / params["L"]
@@ -102,6 +120,9 @@ class _DUBase(UnfoldedModel):
         (``step_scale="fixed"``) or ``||A||_2^2`` (``step_scale="operator"``)."""
         alpha = self.steps(params)
         if self.step_scale == "operator":
+            xp = data_namespace(alpha)
+            if xp is not None:
+                return xp.astype(alpha * (params["L"] / _lipschitz(A)), alpha.dtype)
             alpha = (alpha * (params["L"] / _lipschitz(A))).astype(alpha.dtype, copy=False)
         return alpha
 
@@ -113,6 +134,15 @@ class _DUBase(UnfoldedModel):
         return d_alpha * alpha
 
     def project(self, params):
+        xp = data_namespace(*params.values())
+        if xp is not None:  # new arrays (the standard has no out=)
+            if "c" in params:
+                params["c"] = xp.clip(params["c"], min=0.0, max=self.max_step)
+            elif self.max_step is not None:
+                params["log_c"] = xp.clip(params["log_c"], max=float(np.log(self.max_step)))
+            if "theta" in params:
+                params["theta"] = xp.clip(params["theta"], min=0.0)
+            return
         if "c" in params:
             np.clip(params["c"], 0, self.max_step, out=params["c"])
         elif self.max_step is not None:
@@ -192,26 +222,39 @@ class DUISTA(_DUBase):
         if self.thresholds_mode != "tied":
             theta = lam / float(p["L"])
             shape = (n_layers,) if self.thresholds_mode == "layer" else (n_layers, A.shape[1])
-            p["theta"] = np.full(shape, theta, dtype=p["L"].dtype)
+            xp = data_namespace(A)
+            if xp is not None:
+                p["theta"] = xp.full(shape, theta, dtype=p["L"].dtype, device=device(A))
+            else:
+                p["theta"] = np.full(shape, theta, dtype=p["L"].dtype)
         return p
 
     def thresholds(self, params):
         """Thresholds ``theta_t`` (``(n_layers,)`` or ``(n_layers, n_atoms)``)."""
         if "theta" in params:
+            xp = data_namespace(params["theta"])
+            if xp is not None:
+                return xp.clip(params["theta"], min=0.0)
             return np.maximum(params["theta"], 0)
         return self.lam * self.steps(params)
 
     def forward(self, params, A, Y, *, n_layers=None, cache=False):
         T = self._n(params, n_layers, self._step_key())
+        xp = data_namespace(Y, A, *params.values())
+        if xp is not None:
+            Y, A, params = xp_data(xp, params, A, Y, dtype_key=None)
         alpha = self._steps_for(params, A)
         theta = self.lam * alpha if "theta" not in params else self.thresholds(params)
-        X = np.zeros((Y.shape[0], A.shape[1]), dtype=Y.dtype)
+        if xp is not None:
+            X = xp.zeros((Y.shape[0], A.shape[1]), dtype=Y.dtype, device=device(Y))
+        else:
+            X = np.zeros((Y.shape[0], A.shape[1]), dtype=Y.dtype)
         xs = [X]
         c = [] if cache else None
         for t in range(T):
             g = self._grad(X, A, Y)
             r = X + alpha[t] * g
-            X, mask = soft_shrink(r, theta[t])
+            X, mask = soft_shrink(r, theta[t, ...])
             xs.append(X)
             if cache:
                 c.append((g, r, mask))
@@ -219,6 +262,9 @@ class DUISTA(_DUBase):
 
     def backward(self, params, A, Y, cache, G_T, *, n_layers=None):
         T = len(cache) if n_layers is None else int(n_layers)
+        xp = data_namespace(Y, A, G_T, *params.values())
+        if xp is not None:
+            return self._backward_xp(xp, params, A, Y, cache, G_T, T)
         alpha = self._steps_for(params, A)
         d_alpha = np.zeros_like(alpha)
         d_theta = np.zeros_like(params["theta"]) if "theta" in params else None
@@ -242,9 +288,36 @@ class DUISTA(_DUBase):
             grads["theta"] = d_theta
         return grads
 
+    def _backward_xp(self, xp, params, A, Y, cache, G_T, T):
+        """:meth:`backward` in the namespace ``xp``."""
+        Y, A, params = xp_data(xp, params, A, Y, dtype_key=None)
+        alpha = self._steps_for(params, A)
+        d_alpha = xp.zeros_like(alpha)
+        d_theta = xp.zeros_like(params["theta"]) if "theta" in params else None
+        G = to_namespace(G_T, Y)
+        for t in range(T - 1, -1, -1):
+            g, r, mask = cache[t]
+            H = masked(xp, G, mask)
+            HS = H * xp.sign(r)
+            da = xp.sum(H * g)
+            if self.thresholds_mode == "tied":
+                da = da - self.lam * xp.sum(HS)
+            elif self.thresholds_mode == "layer":
+                d_theta[t] = -xp.sum(HS)
+            else:
+                d_theta[t, ...] = -xp.sum(HS, axis=0)
+            d_alpha[t] = da
+            G = H - alpha[t] * ((H @ A.T) @ A)
+        grads = {"L": xp.zeros_like(params["L"]),
+                 self._step_key(): xp.astype(self._dsteps(params, d_alpha, alpha, A),
+                                             alpha.dtype)}
+        if d_theta is not None:
+            grads["theta"] = d_theta
+        return grads
 
-def _sigmoid(u):
-    return 0.5 * (1.0 + np.tanh(0.5 * u))
+
+def _sigmoid(u, xp=np):
+    return 0.5 * (1.0 + xp.tanh(0.5 * u))
 
 
 class DUIHT(_DUBase):
@@ -331,6 +404,9 @@ class DUIHT(_DUBase):
 
     def thresholds(self, params):
         """Hard thresholds ``tau_t = sqrt(2 lam alpha_t)``."""
+        xp = data_namespace(*params.values())
+        if xp is not None:
+            return xp.sqrt(2.0 * self.lam * self.steps(params))
         return np.sqrt(2.0 * self.lam * self.steps(params))
 
     @property
@@ -356,6 +432,9 @@ class DUIHT(_DUBase):
         T = self._n(params, n_layers, self._step_key())
         if smooth is None:
             smooth = cache and self.gradient == "surrogate"
+        xp = data_namespace(Y, A, *params.values())
+        if xp is not None:
+            return self._forward_xp(xp, params, A, Y, T, cache, smooth, progress)
         alpha = self._steps_for(params, A)
         tau = np.sqrt(2.0 * self.lam * alpha).astype(Y.dtype, copy=False)
         X = np.zeros((Y.shape[0], A.shape[1]), dtype=Y.dtype)
@@ -378,8 +457,64 @@ class DUIHT(_DUBase):
                 c.append((g, r, mask, bool(smooth)))
         return xs, c
 
+    def _forward_xp(self, xp, params, A, Y, T, cache, smooth, progress):
+        """:meth:`forward` in the namespace ``xp`` (no host synchronisation)."""
+        Y, A, params = xp_data(xp, params, A, Y, dtype_key=None)
+        alpha = self._steps_for(params, A)
+        tau = xp.astype(xp.sqrt(2.0 * self.lam * alpha), Y.dtype)
+        X = xp.zeros((Y.shape[0], A.shape[1]), dtype=Y.dtype, device=device(Y))
+        xs = [X]
+        c = [] if cache else None
+        temp = self.surrogate_temperature(progress) if smooth else None
+        tiny = float(xp.finfo(Y.dtype).smallest_normal)  # NumPy's finfo.tiny
+        for t in range(T):
+            g = self._grad(X, A, Y)
+            r = X + alpha[t] * g
+            if smooth:
+                eps = temp * xp.clip(tau[t], min=tiny)
+                s = _sigmoid((xp.abs(r) - tau[t]) / eps, xp)
+                X = xp.astype(r * s, Y.dtype)
+                mask = (s, eps)
+            else:
+                X, mask = hard_shrink(r, tau[t])
+            xs.append(X)
+            if cache:
+                c.append((g, r, mask, bool(smooth)))
+        return xs, c
+
+    def _backward_xp(self, xp, params, A, Y, cache, G_T, T):
+        """:meth:`backward` in the namespace ``xp``."""
+        Y, A, params = xp_data(xp, params, A, Y, dtype_key=None)
+        alpha = self._steps_for(params, A)
+        tau = xp.sqrt(2.0 * self.lam * alpha)
+        d_alpha = xp.zeros_like(alpha)
+        G = to_namespace(G_T, Y)
+        for t in range(T - 1, -1, -1):
+            g, r, mask, smooth = cache[t]
+            if smooth:
+                s, eps = mask
+                ds = s * (1 - s)
+                absr = xp.abs(r)
+                H = G * (s + absr * ds / eps)
+                dtau = xp.sum(G * r * ds * (-absr / (eps * tau[t])))
+                pos = tau[t] > 0
+                safe = xp.where(pos, tau[t], xp.ones_like(tau[t]))
+                da = xp.sum(H * g) + xp.where(pos, dtau * self.lam / safe,
+                                              xp.zeros_like(dtau))
+            else:
+                H = G if self.gradient == "straight_through" else masked(xp, G, mask)
+                da = xp.sum(H * g)
+            d_alpha[t] = da
+            G = H - alpha[t] * ((H @ A.T) @ A)
+        return {"L": xp.zeros_like(params["L"]),
+                self._step_key(): xp.astype(self._dsteps(params, d_alpha, alpha, A),
+                                            alpha.dtype)}
+
     def backward(self, params, A, Y, cache, G_T, *, n_layers=None):
         T = len(cache) if n_layers is None else int(n_layers)
+        xp = data_namespace(Y, A, G_T, *params.values())
+        if xp is not None:
+            return self._backward_xp(xp, params, A, Y, cache, G_T, T)
         alpha = self._steps_for(params, A)
         tau = np.sqrt(2.0 * self.lam * alpha)
         d_alpha = np.zeros_like(alpha)

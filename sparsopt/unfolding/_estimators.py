@@ -16,10 +16,12 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._core.progress import fit_progress
+from ..backends import asarray_on, device, namespace_name, to_numpy
 from ..utils.estimator import SparsoptEstimatorMixin
 from ._du import DUIHT, DUISTA
 from ._losses import objective
 from ._train import SCHEDULES, train_unfolded
+from ._xp import data_namespace, to_namespace
 
 __all__ = ["UnfoldedISTA", "UnfoldedIHT", "LISTA", "LIHT"]
 
@@ -39,6 +41,8 @@ def _check_n_features(check_name):
     it); the table is SparseCoder's, which has the same constraint."""
     from ..decomposition._sparse_coder import SparseCoder
 
+    if check_name in ("check_array_api_same_namespace", "check_array_api_mixed_inputs"):
+        return 10  # make_classification's default, as in check_array_api_input
     return SparseCoder._CHECK_N_FEATURES.get(check_name, 3)
 
 _COMMON_DOC = """
@@ -110,16 +114,50 @@ class _UnfoldedEstimator(SparsoptEstimatorMixin, ClassNamePrefixFeaturesOutMixin
         raise NotImplementedError
 
     # -- validation -----------------------------------------------------------------------
-    def _operator(self, n_features, dtype):
+    def _operator(self, n_features, dtype, like=None):
+        """The operator checked, in ``dtype``; next to ``like`` (an array of another
+        namespace) when given: moved there once per namespace, device and dtype (cached
+        with the moved parameters, see :meth:`_moved`)."""
         name = type(self).__name__
         if self.operator is None:
             raise ValueError(f"{name}: operator is required (an array of shape "
                              "(n_measurements, n_atoms)).")
+        if like is not None:
+            return self._moved(like, with_params=False)["A"]
         A = check_array(self.operator, dtype=[np.float64, np.float32], input_name="operator")
         if A.shape[0] != n_features:
             raise ValueError(f"{name}: operator has shape {A.shape}, its first dimension "
                              f"(n_measurements) must match the {n_features} columns of X.")
         return np.ascontiguousarray(A, dtype=dtype)
+
+    def _moved(self, like, with_params=True):
+        """The operator and (once fitted) the parameters next to ``like`` (its namespace,
+        device and dtype), computed once and cached per namespace, device and dtype, so
+        repeated ``transform`` calls do not transfer the weights again."""
+        xp = data_namespace(like)
+        key = (namespace_name(xp) if xp is not None else "numpy",
+               str(device(like)), str(like.dtype))
+        cache = self.__dict__.setdefault("_moved_cache", {})
+        entry = cache.get(key)
+        if entry is None or entry["op"] is not self.operator:
+            name = type(self).__name__
+            op = self.operator
+            if data_namespace(op) is None:
+                op = check_array(op, dtype=[np.float64, np.float32], input_name="operator")
+            elif op.ndim != 2:
+                raise ValueError(f"{name}: operator must be a 2-D array, got shape "
+                                 f"{tuple(op.shape)}.")
+            if op.shape[0] != like.shape[1]:
+                raise ValueError(f"{name}: operator has shape {tuple(op.shape)}, its first "
+                                 "dimension (n_measurements) must match the "
+                                 f"{like.shape[1]} columns of X.")
+            cache.clear()  # a new operator: the older copies are stale
+            entry = cache[key] = {"op": self.operator, "A": _next_to(op, like),
+                                  "src": None, "params": None}
+        if with_params and entry["src"] is not self.params_:  # fitted (again) since
+            entry["params"] = {k: _next_to(v, like) for k, v in self.params_.items()}
+            entry["src"] = self.params_
+        return entry
 
     def _targets(self, X_true, Y, n_atoms):
         name = type(self).__name__
@@ -139,9 +177,28 @@ class _UnfoldedEstimator(SparsoptEstimatorMixin, ClassNamePrefixFeaturesOutMixin
 
     def _prepare(self, Y, X_true, reset):
         Y = self._validate_input(Y, reset=reset)
-        A = self._operator(Y.shape[1], Y.dtype)
-        loss, X_true = self._targets(X_true, Y, A.shape[1])
-        return Y, A, loss, X_true
+        xp = data_namespace(Y)
+        if xp is None:
+            A = self._operator(Y.shape[1], Y.dtype)
+            loss, X_true = self._targets(X_true, Y, A.shape[1])
+            return Y, A, loss, X_true
+        A = self._operator(Y.shape[1], Y.dtype, like=Y)
+        if X_true is not None and self.loss != "unsupervised":
+            X_true = _next_to(X_true, Y)
+            if tuple(X_true.shape) != (Y.shape[0], A.shape[1]):
+                raise ValueError(f"{type(self).__name__}: y (the true codes) has shape "
+                                 f"{tuple(X_true.shape)}, expected {(Y.shape[0], A.shape[1])} "
+                                 "(n_samples, n_atoms).")
+            if not bool(xp.all(xp.isfinite(X_true))):
+                raise ValueError(f"{type(self).__name__}: y (the true codes) must be finite.")
+        loss = self.loss
+        if loss == "auto":
+            loss = "unsupervised" if X_true is None else "supervised"
+        if loss == "supervised" and X_true is None:
+            raise ValueError(f"{type(self).__name__}: loss='supervised' needs the true codes: "
+                             "call fit(X, y) with the true codes y, or use "
+                             "loss='unsupervised'.")
+        return Y, A, loss, (X_true if loss == "supervised" else None)
 
     # -- fitting --------------------------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=True)
@@ -166,17 +223,21 @@ class _UnfoldedEstimator(SparsoptEstimatorMixin, ClassNamePrefixFeaturesOutMixin
         perm = rng.permutation(n)
         val, tr = perm[:n_val], perm[n_val:]
         validation = None
-        if n_val > 0:
-            validation = (A, Y[val], None if X_true is None else X_true[val])
         bs = min(self.batch_size, tr.size)
-
-        def draw():
-            idx = tr[rng.choice(tr.size, bs, replace=False)] if bs < tr.size else tr
-            return A, Y[idx], None if X_true is None else X_true[idx]
-
         model = self._make_model()
         n_stages = {"all": 1, "incremental": self.n_layers, "stagewise": 3 * self.n_layers}
         total = self.max_iter * n_stages[self.schedule]
+        xp = data_namespace(Y)
+        if xp is None:
+            if n_val > 0:
+                validation = (A, Y[val], None if X_true is None else X_true[val])
+
+            def draw():
+                idx = tr[rng.choice(tr.size, bs, replace=False)] if bs < tr.size else tr
+                return A, Y[idx], None if X_true is None else X_true[idx]
+        else:
+            validation, draw = self._namespace_batches(xp, A, Y, X_true, rng, val, tr, bs,
+                                                       total)
         with fit_progress(total, type(self).__name__, self.verbose) as fp:
             res = train_unfolded(model, draw, n_layers=self.n_layers, loss=loss,
                                  schedule=self.schedule, max_iter=self.max_iter,
@@ -187,10 +248,37 @@ class _UnfoldedEstimator(SparsoptEstimatorMixin, ClassNamePrefixFeaturesOutMixin
             fp.finish(res.n_iter)
         self.loss_ = loss
         self.model_ = model
-        self.loss_curve_ = np.asarray(res.info["loss_curve"])
+        self.loss_curve_ = _curve(res.info["loss_curve"], Y)
         self._optimizer = None
         self._set_params(res.x, res.n_iter)
         return self
+
+    @staticmethod
+    def _namespace_batches(xp, A, Y, X_true, rng, val, tr, bs, total):
+        """Validation set and minibatch source on the data's device: the minibatch rows
+        are drawn on the host with the same generator calls as the NumPy fit (so the same
+        minibatches), all of them up front, and sent to the device in one transfer;
+        each step then gathers its rows there with ``xp.take``."""
+        def rows(a, idx):
+            return None if a is None else xp.take(a, idx, axis=0)
+
+        validation = None
+        if val.size > 0:
+            iv = asarray_on(val, Y, dtype=xp.int64)
+            validation = (A, rows(Y, iv), rows(X_true, iv))
+        if bs >= tr.size:
+            itr = asarray_on(tr, Y, dtype=xp.int64)
+            batch = (A, rows(Y, itr), rows(X_true, itr))
+            return validation, lambda: batch
+        draws = np.stack([tr[rng.choice(tr.size, bs, replace=False)] for _ in range(total)])
+        idx_all = asarray_on(draws, Y, dtype=xp.int64)
+        step = iter(range(total))
+
+        def draw():
+            idx = idx_all[next(step), :]
+            return A, rows(Y, idx), rows(X_true, idx)
+
+        return validation, draw
 
     def partial_fit(self, X, y=None):
         """One Adam step on this batch, all layers (schedule ``"all"``), for streams.
@@ -216,7 +304,7 @@ class _UnfoldedEstimator(SparsoptEstimatorMixin, ClassNamePrefixFeaturesOutMixin
         if first:
             self.model_ = self._make_model()
             self.loss_ = loss
-            self.loss_curve_ = np.zeros(0)
+            self.loss_curve_ = _curve([], Y)
             self._optimizer = None
             init = self.model_.init_params(A, self.n_layers, lam=self.alpha, dtype=Y.dtype)
             n_iter = 0
@@ -224,7 +312,10 @@ class _UnfoldedEstimator(SparsoptEstimatorMixin, ClassNamePrefixFeaturesOutMixin
             if loss != self.loss_:
                 raise ValueError(f"{type(self).__name__}: partial_fit got a {loss} batch "
                                  f"after a {self.loss_} one.")
-            init = {k: v.astype(Y.dtype, copy=False) for k, v in self.params_.items()}
+            if data_namespace(Y) is None and data_namespace(*self.params_.values()) is None:
+                init = {k: v.astype(Y.dtype, copy=False) for k, v in self.params_.items()}
+            else:
+                init = {k: _next_to(v, Y) for k, v in self.params_.items()}
             n_iter = self.n_iter_
         res = train_unfolded(self.model_, [(A, Y, X_true)], n_layers=self.n_layers,
                              loss=loss, schedule="all", max_iter=1,
@@ -232,7 +323,10 @@ class _UnfoldedEstimator(SparsoptEstimatorMixin, ClassNamePrefixFeaturesOutMixin
                              clip_norm=self.clip_norm, optimizer=self._optimizer,
                              keep_best=False, check_every=1, verbose=0)
         self._optimizer = res.info["optimizer"]
-        self.loss_curve_ = np.concatenate([self.loss_curve_, res.info["loss_curve"]])
+        new = _curve(res.info["loss_curve"], self.loss_curve_)
+        xp = data_namespace(new)
+        self.loss_curve_ = (np.concatenate([self.loss_curve_, new]) if xp is None
+                            else xp.concat([self.loss_curve_, new]))
         self._set_params(res.x, n_iter + res.n_iter)
         return self
 
@@ -246,13 +340,39 @@ class _UnfoldedEstimator(SparsoptEstimatorMixin, ClassNamePrefixFeaturesOutMixin
         self.n_atoms_ = int(np.shape(self.operator)[1])
 
     # -- inference ------------------------------------------------------------------------
-    def _forward(self, Y):
+    def _forward(self, Y, method):
         check_is_fitted(self, "params_")
         Y = self._validate_input(Y, reset=False)
-        A = self._operator(Y.shape[1], Y.dtype)
-        params = {k: v.astype(Y.dtype, copy=False) for k, v in self.params_.items()}
+        self._check_same_namespace(Y, method)
+        if data_namespace(Y, *self.params_.values()) is None:
+            A = self._operator(Y.shape[1], Y.dtype)
+            params = {k: v.astype(Y.dtype, copy=False) for k, v in self.params_.items()}
+        else:  # the weights moved once to Y's namespace, device and dtype (cached)
+            moved = self._moved(Y)
+            A, params = moved["A"], moved["params"]
         xs, _ = self.model_.forward(params, A, Y)
         return xs, A, Y
+
+    def _check_same_namespace(self, Y, method):
+        """Under ``array_api_dispatch``, an estimator fitted on arrays of a namespace
+        (or device) refuses inputs from another one (scikit-learn's convention). A NumPy
+        fit is accepted everywhere: its weights are moved to the input's namespace and
+        device once (see :meth:`_moved`)."""
+        from ..utils.estimator import array_api_dispatch_enabled
+
+        ref = self.thresholds_ if self.thresholds_ is not None else self.params_["theta"]
+        fitted = data_namespace(ref)
+        if fitted is None or not array_api_dispatch_enabled():
+            return
+        got = data_namespace(Y)
+        if got is not None and namespace_name(got) == namespace_name(fitted) \
+                and device(Y) == device(ref):
+            return
+        raise ValueError(
+            f"{type(self).__name__}.{method}(): X must use the same namespace and device as "
+            f"the data used in fit: fitted on {namespace_name(fitted)} arrays on "
+            f"{device(ref)!s}, got {namespace_name(got) if got else 'numpy'} arrays on "
+            f"{device(Y)!s}. Move X there, or refit.")
 
     def transform(self, X):
         """Codes of the last layer.
@@ -266,11 +386,11 @@ class _UnfoldedEstimator(SparsoptEstimatorMixin, ClassNamePrefixFeaturesOutMixin
         -------
         codes : ndarray of shape (n_samples, n_atoms)
         """
-        return self._forward(X)[0][-1]
+        return self._forward(X, "transform")[0][-1]
 
     def predict(self, X):
         """Codes of the last layer (same as :meth:`transform`)."""
-        return self.transform(X)
+        return self._forward(X, "predict")[0][-1]
 
     def layer_outputs(self, X):
         """Codes of every layer.
@@ -285,7 +405,9 @@ class _UnfoldedEstimator(SparsoptEstimatorMixin, ClassNamePrefixFeaturesOutMixin
         X_layers : ndarray of shape (n_layers, n_samples, n_atoms)
             ``X_layers[t - 1]`` is ``x_t``, the output of layer t.
         """
-        return np.stack(self._forward(X)[0][1:])
+        xs = self._forward(X, "layer_outputs")[0][1:]
+        xp = data_namespace(*xs)
+        return np.stack(xs) if xp is None else xp.stack(xs)
 
     def score(self, X, y=None):
         """Negative NMSE (supervised fit) or negative mean objective (unsupervised fit).
@@ -305,8 +427,19 @@ class _UnfoldedEstimator(SparsoptEstimatorMixin, ClassNamePrefixFeaturesOutMixin
         -------
         score : float
         """
-        xs, A, Y = self._forward(X)
+        xs, A, Y = self._forward(X, "score")
         xT = xs[-1]
+        xp = data_namespace(xT)
+        if self.loss_ == "supervised" and xp is not None:
+            if y is None:
+                raise ValueError(f"{type(self).__name__}: score after a supervised fit "
+                                 "needs the true codes y.")
+            X_true = xp.astype(_next_to(y, xT), xp.float64)
+            if tuple(X_true.shape) != tuple(xT.shape):
+                raise ValueError(f"{type(self).__name__}: y (the true codes) has shape "
+                                 f"{tuple(X_true.shape)}, expected {tuple(xT.shape)}.")
+            D = xp.astype(xT, xp.float64) - X_true
+            return -float(xp.sum(D * D) / xp.sum(X_true * X_true))
         if self.loss_ == "supervised":
             X_true = y
             if X_true is None:
@@ -323,7 +456,7 @@ class _UnfoldedEstimator(SparsoptEstimatorMixin, ClassNamePrefixFeaturesOutMixin
     def objective(self, X):
         """Mean original objective ``F(x_t)`` of every layer (shape ``(n_layers,)``) on the
         measurements ``X``."""
-        xs, A, Y = self._forward(X)
+        xs, A, Y = self._forward(X, "objective")
         pen = self.model_.objective_penalty
         return np.array([objective(pen, x, A, Y, self.alpha) for x in xs[1:]])
 
@@ -335,6 +468,10 @@ class _UnfoldedEstimator(SparsoptEstimatorMixin, ClassNamePrefixFeaturesOutMixin
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         tags.target_tags.required = False
+        # fit and transform run in the input's namespace (CuPy, array_api_strict ...)
+        # under scikit-learn's array_api_dispatch: the layers, the hand-derived
+        # gradients and Adam are dense array code
+        tags.array_api_support = True
         return tags
 
     @classmethod
@@ -342,12 +479,54 @@ class _UnfoldedEstimator(SparsoptEstimatorMixin, ClassNamePrefixFeaturesOutMixin
         """Constructor parameters for scikit-learn's estimator checks (tests only)."""
         rng = np.random.default_rng(0)
         n_features = _check_n_features(check_name)
-        return {"operator": rng.normal(size=(n_features, 6)), "n_layers": 2, "max_iter": 3,
+        operator = rng.normal(size=(n_features, 6))
+        if check_name.startswith("check_array_api_"):
+            # that check wants every NumPy array in vars(est) in the input's namespace after
+            # a fit, constructor parameters included; the operator is user input (moved,
+            # not stored, by fit), so it is given there as an array-like list
+            operator = operator.tolist()
+        return {"operator": operator, "n_layers": 2, "max_iter": 3,
                 "loss": "unsupervised", "batch_size": 10, "random_state": 0, "verbose": 0}
 
 
+def _next_to(a, like):
+    """``a`` (host data or an array of any namespace) next to ``like``, in its dtype.
+
+    Host (NumPy) ``like``: an array of another namespace is copied to the host once
+    (``to_numpy``: a weight fitted on a device, used on NumPy inputs)."""
+    if data_namespace(like) is None:
+        host = to_numpy(a) if data_namespace(a) is not None else np.asarray(a)
+        return host.astype(like.dtype, copy=False)
+    return to_namespace(a, like)
+
+
+def _curve(values, like):
+    """A curve of host floats as a float64 array next to ``like`` (one transfer)."""
+    if data_namespace(like) is None:
+        return np.asarray(values, dtype=np.float64)
+    return asarray_on(np.asarray(values, dtype=np.float64), like,
+                      dtype=data_namespace(like).float64)
+
+
+_ARRAY_API_NOTE = """    Notes
+    -----
+    Array API: under ``sklearn.config_context(array_api_dispatch=True)``, ``fit``,
+    ``partial_fit``, ``transform``/``predict``, ``layer_outputs``, ``score`` and
+    ``objective`` accept CuPy, ``array_api_strict``, PyTorch ... arrays and compute in
+    their namespace and on their device; the fitted ``params_``, ``steps_``,
+    ``thresholds_`` and ``loss_curve_`` are arrays of that namespace. Minibatch rows are
+    drawn on the host with the same generator calls as a NumPy fit (all draws up front,
+    sent to the device once). An estimator fitted on NumPy arrays also serves device
+    inputs: the operator and the weights are moved once per namespace, device and dtype
+    and cached; an estimator fitted on device arrays refuses inputs of another namespace
+    or device (scikit-learn's convention).
+
+"""
+
+
 def _doc(cls_doc):
-    return cls_doc.replace("%(common)s", _COMMON_DOC.strip("\n"))
+    doc = cls_doc.replace("%(common)s", _COMMON_DOC.strip("\n"))
+    return doc.replace("    References\n", _ARRAY_API_NOTE + "    References\n", 1)
 
 
 class UnfoldedISTA(_UnfoldedEstimator):

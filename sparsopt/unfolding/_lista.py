@@ -42,8 +42,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..backends import device
 from ._base import UnfoldedModel
 from ._shrink import hard_shrink, soft_shrink, support_select_shrink
+from ._xp import data_namespace, masked, spectral_norm, to_namespace, xp_data, xp_dtype
 
 VARIANTS = ("untied", "tied", "cp", "cpss", "tilista", "alista")
 _SS_VARIANTS = ("cpss", "tilista", "alista")
@@ -53,6 +55,9 @@ _STEP_VARIANTS = ("tilista", "alista")
 
 def _spectral_bound(A):
     """``L~ = 1.001 ||A||_2^2`` (the spec's initialisation constant), in float64."""
+    xp = data_namespace(A)
+    if xp is not None:
+        return 1.001 * spectral_norm(xp, A) ** 2
     s = np.linalg.norm(np.asarray(A, dtype=np.float64), 2)
     return 1.001 * float(s) ** 2
 
@@ -104,6 +109,9 @@ def alista_weight(A, *, rcond=1e-10):
     >>> np.allclose(np.diag(W.T @ A), 1.0)
     True
     """
+    xp = data_namespace(A)
+    if xp is not None:
+        return _alista_weight_xp(xp, A, rcond)
     A = np.asarray(A)
     if A.ndim != 2 or A.size == 0:
         raise ValueError(f"A must be a non-empty 2-D array, got shape {A.shape}.")
@@ -124,6 +132,32 @@ def alista_weight(A, *, rcond=1e-10):
             f"A has a zero (or numerically zero) column{'' if bad.size == 1 else 's'} "
             f"{bad[:5].tolist()}: diag(W^T A) = 1 cannot hold there.")
     return (P / d).astype(dtype, copy=False)
+
+
+def _alista_weight_xp(xp, A, rcond):
+    """:func:`alista_weight` in ``A``'s namespace: the same closed form, the pseudo-inverse
+    applied by zeroing the reciprocals of the dropped eigenvalues (no boolean indexing)."""
+    if A.ndim != 2 or A.shape[0] * A.shape[1] == 0:
+        raise ValueError(f"A must be a non-empty 2-D array, got shape {A.shape}.")
+    dtype = A.dtype if A.dtype in (xp.float32, xp.float64) else xp.float64
+    A64 = xp.astype(A, xp.float64)
+    if not bool(xp.all(xp.isfinite(A64))):
+        raise ValueError("A must be finite.")
+    evals, evecs = xp.linalg.eigh(A64 @ A64.T)
+    keep = evals > rcond * max(float(xp.max(evals)), 0.0)
+    if not bool(xp.any(keep)):
+        raise ValueError("A has no non-zero singular value.")
+    ones = xp.ones_like(evals)
+    inv = xp.where(keep, ones / xp.where(keep, evals, ones), xp.zeros_like(evals))
+    P = evecs @ ((evecs.T @ A64) * xp.reshape(inv, (-1, 1)))  # G⁺ A
+    d = xp.sum(A64 * P, axis=0)  # a_iᵀ G⁺ a_i
+    bad = xp.logical_not(d > 1e-12 * xp.max(d))
+    if bool(xp.any(bad)):
+        nz = xp.nonzero(bad)[0]
+        idx = [int(nz[i]) for i in range(min(5, nz.shape[0]))]
+        raise ValueError(f"A has a zero (or numerically zero) column(s) {idx}: "
+                         "diag(W^T A) = 1 cannot hold there.")
+    return xp.astype(P / d, dtype)
 
 
 def _ss_percents(n_layers, p, p_max):
@@ -225,6 +259,9 @@ class LISTAModel(UnfoldedModel):
         n_layers = int(n_layers)
         if n_layers < 1:
             raise ValueError(f"n_layers must be >= 1, got {n_layers}.")
+        xp = data_namespace(A)
+        if xp is not None:
+            return self._init_params_xp(xp, A, n_layers, lam, dtype)
         dtype = np.dtype(dtype)
         A64 = np.asarray(A, dtype=np.float64)
         m, n = A64.shape
@@ -250,7 +287,42 @@ class LISTAModel(UnfoldedModel):
         params["theta"] = np.full(n_layers, lam / L, dtype=dtype)
         return params
 
+    def _init_params_xp(self, xp, A, n_layers, lam, dtype):
+        """:meth:`init_params` in ``A``'s namespace and on its device (``dtype`` may be a
+        NumPy dtype or one of the namespace)."""
+        dtype = xp_dtype(xp, dtype)
+        dev = device(A)
+        A64 = xp.astype(A, xp.float64)
+        m, n = A64.shape
+        L = _spectral_bound(A64)
+        params = {}
+        v = self.variant
+        if v in ("untied", "tied"):
+            B = A64.T / L
+            W = xp.eye(n, dtype=xp.float64, device=dev) - (A64.T @ A64) / L
+            if v == "untied":
+                B = xp.broadcast_to(B, (n_layers, n, m))
+                W = xp.broadcast_to(W, (n_layers, n, n))
+            params["B"] = xp.astype(B, dtype)
+            params["W"] = xp.astype(W, dtype)
+        elif v in _CP_VARIANTS:
+            params["W"] = xp.astype(xp.broadcast_to(A64 / L, (n_layers, m, n)), dtype)
+        elif v == "tilista":
+            params["W"] = xp.astype(A64 / L, dtype)
+        else:  # alista
+            params["W"] = xp.astype(alista_weight(A64), dtype)
+        if v in _STEP_VARIANTS:
+            params["alpha"] = xp.ones(n_layers, dtype=dtype, device=dev)
+        params["theta"] = xp.full(n_layers, lam / L, dtype=dtype, device=dev)
+        return params
+
     def project(self, params):
+        xp = data_namespace(params["theta"])
+        if xp is not None:  # new arrays (the standard has no out=)
+            for k in ("theta", "alpha"):
+                if k in params:
+                    params[k] = xp.clip(params[k], min=0.0)
+            return
         np.maximum(params["theta"], 0, out=params["theta"])
         if "alpha" in params:
             np.maximum(params["alpha"], 0, out=params["alpha"])
@@ -258,9 +330,12 @@ class LISTAModel(UnfoldedModel):
     # -- passes ----------------------------------------------------------------------
     def _weights(self, params, t):
         W = params["W"]
-        return W[t] if self.variant in ("untied", "cp", "cpss") else W
+        return W[t, ...] if self.variant in ("untied", "cp", "cpss") else W
 
     def forward(self, params, A, Y, *, n_layers=None, cache=False):
+        xp = data_namespace(Y, A, *params.values())
+        if xp is not None:
+            return self._forward_xp(xp, params, A, Y, n_layers, cache)
         theta = params["theta"]
         T = _n_layers(theta.shape[0], n_layers)
         dtype = theta.dtype
@@ -322,7 +397,50 @@ class LISTAModel(UnfoldedModel):
             return xs, None
         return xs, {"X": X, "masks": masks, "soft": soft, "res": res, "P": P, "T": T}
 
+    def _forward_xp(self, xp, params, A, Y, n_layers, cache):
+        """:meth:`forward` in the namespace ``xp`` (new arrays per layer, no ``out=``)."""
+        Y, A, params = xp_data(xp, params, A, Y)
+        theta = params["theta"]
+        T = _n_layers(theta.shape[0], n_layers)
+        nb, n = Y.shape[0], A.shape[1]
+        v = self.variant
+        ss = v in _SS_VARIANTS
+        percents = _ss_percents(T, self.p, self.p_max) if ss else None
+        X = [xp.zeros((nb, n), dtype=Y.dtype, device=device(Y))]
+        masks, soft, res, P = [], [], [], []
+        YB = Y @ params["B"].T if v == "tied" else None
+        for t in range(T):
+            Xt = X[t]
+            Wt = self._weights(params, t)
+            if v in ("untied", "tied"):
+                Z = Y @ params["B"][t, ...].T if v == "untied" else YB
+                if t > 0:
+                    Z = Z + Xt @ Wt.T
+            else:
+                R = Y - Xt @ A.T if t > 0 else Y
+                res.append(R)
+                if v in _STEP_VARIANTS:
+                    Pt = R @ Wt
+                    P.append(Pt)
+                    Z = Pt * params["alpha"][t] + Xt
+                else:
+                    Z = R @ Wt + Xt
+            if ss:
+                out, mask, bypass = support_select_shrink(Z, theta[t], percents[t])
+                soft.append(xp.logical_and(mask, xp.logical_not(bypass)))
+            else:
+                out, mask = soft_shrink(Z, theta[t])
+            X.append(out)
+            masks.append(mask)
+        if not cache:
+            return X, None
+        return X, {"X": X, "masks": masks, "soft": soft if ss else None,
+                   "res": res or None, "P": P or None, "T": T}
+
     def backward(self, params, A, Y, cache, G_T, *, n_layers=None):
+        xp = data_namespace(Y, A, G_T, *params.values())
+        if xp is not None:
+            return self._backward_xp(xp, params, A, Y, cache, G_T, n_layers)
         theta = params["theta"]
         dtype = theta.dtype
         A, Y = _as_data(A, Y, dtype)
@@ -394,6 +512,56 @@ class LISTAModel(UnfoldedModel):
         return grads
 
 
+    def _backward_xp(self, xp, params, A, Y, cache, G_T, n_layers):
+        """:meth:`backward` in the namespace ``xp`` (same gradients, new arrays)."""
+        Y, A, params = xp_data(xp, params, A, Y)
+        dtype = params["theta"].dtype
+        T = cache["T"] if n_layers is None else int(n_layers)
+        if T > cache["T"]:
+            raise ValueError(f"n_layers={T} exceeds the cached forward pass ({cache['T']}).")
+        X, masks, soft = cache["X"], cache["masks"], cache["soft"]
+        v = self.variant
+        grads = {k: xp.zeros_like(val) for k, val in params.items()}
+        Hs = [None] * T
+        G = to_namespace(G_T, Y, dtype)
+        for t in range(T - 1, -1, -1):
+            H = Hs[t] = masked(xp, G, masks[t])
+            S = xp.sign(X[t + 1]) * H
+            if soft is not None:
+                S = masked(xp, S, soft[t])
+            grads["theta"][t] = xp.astype(-xp.sum(xp.astype(S, xp.float64)), dtype)
+            if v in _STEP_VARIANTS:
+                grads["alpha"][t] = xp.sum(H * cache["P"][t])
+            if v == "untied":
+                grads["B"][t, ...] = H.T @ Y
+                if t > 0:
+                    grads["W"][t, ...] = H.T @ X[t]
+            elif v in _CP_VARIANTS:
+                grads["W"][t, ...] = cache["res"][t].T @ H
+            if t == 0:
+                break
+            Wt = self._weights(params, t)
+            if v in ("untied", "tied"):
+                G = H @ Wt
+            else:
+                HW = H @ Wt.T
+                if v in _STEP_VARIANTS:
+                    HW = HW * params["alpha"][t]
+                G = H - HW @ A
+        if v == "tied":
+            Hsum = Hs[0]
+            for H in Hs[1:]:
+                Hsum = Hsum + H
+            grads["B"] = Hsum.T @ Y
+            if T > 1:
+                grads["W"] = xp.concat(Hs[1:]).T @ xp.concat(X[1:T])
+        elif v == "tilista":
+            alpha = params["alpha"]
+            grads["W"] = xp.concat(cache["res"][:T]).T @ xp.concat(
+                [Hs[t] * alpha[t] for t in range(T)])
+        return grads
+
+
 class LIHTModel(UnfoldedModel):
     """Learned IHT (the ALISTA repository's LIHT): ``x_{t+1} = H_{θ_t}(B y + W_t x_t)``.
 
@@ -447,6 +615,18 @@ class LIHTModel(UnfoldedModel):
         n_layers = int(n_layers)
         if n_layers < 1:
             raise ValueError(f"n_layers must be >= 1, got {n_layers}.")
+        xp = data_namespace(A)
+        if xp is not None:
+            dtype = xp_dtype(xp, dtype)
+            A64 = xp.astype(A, xp.float64)
+            n = A64.shape[1]
+            W = xp.eye(n, dtype=xp.float64, device=device(A)) - A64.T @ A64
+            return {
+                "B": xp.astype(A64.T, dtype),
+                "W": xp.astype(xp.broadcast_to(W, (n_layers, n, n)), dtype),
+                "theta": xp.full(n_layers, float(np.sqrt(lam)), dtype=dtype,
+                                 device=device(A)),
+            }
         A64 = np.asarray(A, dtype=np.float64)
         n = A64.shape[1]
         W = np.eye(n) - A64.T @ A64
@@ -457,9 +637,28 @@ class LIHTModel(UnfoldedModel):
         }
 
     def project(self, params):
+        xp = data_namespace(params["theta"])
+        if xp is not None:
+            params["theta"] = xp.clip(params["theta"], min=0.0)
+            return
         np.maximum(params["theta"], 0, out=params["theta"])
 
     def forward(self, params, A, Y, *, n_layers=None, cache=False):
+        xp = data_namespace(Y, A, *params.values())
+        if xp is not None:
+            Y, A, params = xp_data(xp, params, A, Y)
+            theta = params["theta"]
+            T = _n_layers(theta.shape[0], n_layers)
+            X = [xp.zeros((Y.shape[0], params["B"].shape[0]), dtype=Y.dtype,
+                          device=device(Y))]
+            masks = []
+            YB = Y @ params["B"].T
+            for t in range(T):
+                Z = YB + X[t] @ params["W"][t, ...].T if t > 0 else YB
+                out, mask = hard_shrink(Z, theta[t])
+                X.append(out)
+                masks.append(mask)
+            return (X, {"X": X, "masks": masks, "T": T}) if cache else (X, None)
         theta = params["theta"]
         T = _n_layers(theta.shape[0], n_layers)
         dtype = theta.dtype
@@ -476,6 +675,9 @@ class LIHTModel(UnfoldedModel):
         return (xs, {"X": X, "masks": masks, "T": T}) if cache else (xs, None)
 
     def backward(self, params, A, Y, cache, G_T, *, n_layers=None):
+        xp = data_namespace(Y, A, G_T, *params.values())
+        if xp is not None:
+            return self._backward_xp(xp, params, A, Y, cache, G_T, n_layers)
         dtype = params["theta"].dtype
         _, Y = _as_data(A, Y, dtype)
         T = cache["T"] if n_layers is None else int(n_layers)
@@ -492,4 +694,23 @@ class LIHTModel(UnfoldedModel):
                 np.matmul(Hs[t].T, X[t], out=grads["W"][t])
                 G = Hs[t] @ params["W"][t]
         grads["B"][...] = Hs.sum(axis=0).T @ Y
+        return grads
+
+    def _backward_xp(self, xp, params, A, Y, cache, G_T, n_layers):
+        """:meth:`backward` in the namespace ``xp``."""
+        Y, A, params = xp_data(xp, params, A, Y)
+        T = cache["T"] if n_layers is None else int(n_layers)
+        if T > cache["T"]:
+            raise ValueError(f"n_layers={T} exceeds the cached forward pass ({cache['T']}).")
+        X, masks = cache["X"], cache["masks"]
+        grads = {k: xp.zeros_like(val) for k, val in params.items()}
+        G = to_namespace(G_T, Y)
+        Hsum = None
+        for t in range(T - 1, -1, -1):
+            H = masked(xp, G, masks[t])
+            Hsum = H if Hsum is None else Hsum + H
+            if t > 0:
+                grads["W"][t, ...] = H.T @ X[t]
+                G = H @ params["W"][t, ...]
+        grads["B"] = Hsum.T @ Y
         return grads

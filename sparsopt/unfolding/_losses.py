@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._xp import data_namespace, to_namespace
+
 __all__ = ["loss_and_grad", "objective", "nmse_db"]
 
 LOSSES = ("supervised", "unsupervised")
@@ -28,6 +30,9 @@ def objective(penalty, X, A, Y, lam, *, delta=None):
     >>> objective("l1", np.zeros((2, 3)), np.ones((1, 3)), np.ones((2, 1)), 1.0)
     0.5
     """
+    xp = data_namespace(X, A, Y)
+    if xp is not None:
+        return _objective_xp(xp, penalty, X, A, Y, lam, delta)
     R = Y - X @ A.T
     data = 0.5 * float(np.sum(R.astype(np.float64) ** 2))
     if penalty == "l1":
@@ -41,6 +46,24 @@ def objective(penalty, X, A, Y, lam, *, delta=None):
     else:
         raise ValueError(f"penalty must be 'l1' or 'l0', got {penalty!r}.")
     return (data + lam * pen) / X.shape[0]
+
+
+def _objective_xp(xp, penalty, X, A, Y, lam, delta):
+    """:func:`objective` in the namespace ``xp`` (one synchronisation for the float)."""
+    A, Y = to_namespace(A, X), to_namespace(Y, X)
+    R = xp.astype(Y - X @ A.T, xp.float64)
+    X64 = xp.astype(X, xp.float64)
+    if penalty == "l1":
+        pen = xp.sum(xp.abs(X64))
+    elif penalty == "l0":
+        if delta is None:
+            pen = xp.astype(xp.count_nonzero(X), xp.float64)
+        else:
+            X2 = X64 * X64
+            pen = xp.sum(X2 / (X2 + delta))
+    else:
+        raise ValueError(f"penalty must be 'l1' or 'l0', got {penalty!r}.")
+    return float(0.5 * xp.sum(R * R) + lam * pen) / X.shape[0]
 
 
 def loss_and_grad(loss, model, xT, A, Y, X_true, lam):
@@ -71,6 +94,9 @@ def loss_and_grad(loss, model, xT, A, Y, X_true, lam):
     >>> loss_and_grad("supervised", DUISTA(1.0), x, A, x, np.zeros((1, 2)), 1.0)
     (0.5, array([[1., 0.]]))
     """
+    xp = data_namespace(xT, A, Y, X_true)
+    if xp is not None:
+        return _loss_and_grad_xp(xp, loss, model, xT, A, Y, X_true, lam)
     B, n = xT.shape
     if loss == "supervised":
         if X_true is None:
@@ -89,6 +115,31 @@ def loss_and_grad(loss, model, xT, A, Y, X_true, lam):
     elif delta is not None:
         G = G + lam * (2.0 * delta * xT / (xT * xT + delta) ** 2)
     return value, (G / B).astype(xT.dtype, copy=False)
+
+
+def _loss_and_grad_xp(xp, loss, model, xT, A, Y, X_true, lam):
+    """:func:`loss_and_grad` in the namespace ``xp`` (the value is one synchronisation)."""
+    B, n = xT.shape
+    if loss == "supervised":
+        if X_true is None:
+            raise ValueError("loss='supervised' needs the true codes X_true.")
+        D = xT - to_namespace(X_true, xT)
+        D64 = xp.astype(D, xp.float64)
+        value = float(xp.mean(D64 * D64))
+        return value, (2.0 / (B * n)) * D
+    if loss != "unsupervised":
+        raise ValueError(f"loss must be 'supervised' or 'unsupervised', got {loss!r}.")
+    A, Y = to_namespace(A, xT), to_namespace(Y, xT)
+    pen = model.objective_penalty
+    delta = getattr(model, "l0_delta", None) if pen == "l0" else None
+    value = objective(pen, xT, A, Y, lam, delta=delta)
+    G = -((Y - xT @ A.T) @ A)
+    if pen == "l1":
+        G = G + lam * xp.sign(xT)
+    elif delta is not None:
+        d2 = xT * xT + delta
+        G = G + lam * (2.0 * delta * xT / (d2 * d2))
+    return value, xp.astype(G / B, xT.dtype)
 
 
 def nmse_db(xs, X_true):
@@ -112,6 +163,20 @@ def nmse_db(xs, X_true):
     >>> float(nmse_db(np.zeros((1, 2)), np.ones((1, 2))))
     0.0
     """
+    single = hasattr(xs, "ndim") and xs.ndim == 2
+    arrs = [xs] if single else list(xs)
+    xp = data_namespace(X_true, *arrs)
+    if xp is not None:  # one host float per array (a report, not a loop)
+        like = next(a for a in (X_true, *arrs) if data_namespace(a) is not None)
+        Xt = to_namespace(X_true, like)
+
+        def sq(a):
+            a = xp.astype(a, xp.float64)
+            return float(xp.sum(a * a))
+
+        ref = sq(Xt)
+        out = [10 * np.log10(sq(to_namespace(x, like) - Xt) / ref) for x in arrs]
+        return out[0] if single else np.array(out)
     ref = float(np.sum(np.asarray(X_true, dtype=np.float64) ** 2))
     if isinstance(xs, np.ndarray) and xs.ndim == 2:
         return 10 * np.log10(float(np.sum((xs - X_true).astype(np.float64) ** 2)) / ref)

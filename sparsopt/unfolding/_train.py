@@ -12,9 +12,10 @@ import math
 
 import numpy as np
 
-from .._core.loop import LoopMonitor, check_max_iter
-from ..backends import dispatch
+from .._core.loop import LoopMonitor, check_max_iter, copy_array
+from ..backends import device, dispatch, errstate
 from ._losses import LOSSES, loss_and_grad, objective
+from ._xp import data_namespace, params_to, to_namespace, xp_dtype
 
 __all__ = ["Adam", "train_unfolded"]
 
@@ -58,6 +59,17 @@ class Adam:
     def __init__(self, params, lr=0.01, beta1=0.9, beta2=0.999, eps=1e-8, engine=None):
         self.lr, self.beta1, self.beta2, self.eps = float(lr), beta1, beta2, eps
         self.engine = engine
+        xp = self._xp = data_namespace(*params.values())
+        if xp is not None:  # parameters of another namespace: moments next to them
+            self.m, self.v, self.scale, self._ones = {}, {}, {}, {}
+            for k, v in params.items():
+                dt = v.dtype if v.dtype in (xp.float32, xp.float64) else xp.float64
+                self.m[k] = xp.zeros(v.shape, dtype=dt, device=device(v))
+                self.v[k] = xp.zeros(v.shape, dtype=dt, device=device(v))
+                s = float(xp.mean(xp.abs(xp.astype(v, dt)))) if math.prod(v.shape) else 0.0
+                self.scale[k] = 1.0 if k.startswith("log_") or not s > 0 else s
+            self.t = 0
+            return
         # moments in each parameter's dtype (float32 stays float32), 2-D views per layer
         self.m = {k: np.zeros(v.shape, _float_dtype(v)) for k, v in params.items()}
         self.v = {k: np.zeros(v.shape, _float_dtype(v)) for k, v in params.items()}
@@ -79,6 +91,9 @@ class Adam:
         self.t += 1
         b1, b2 = self.beta1, self.beta2
         c1, c2 = 1 - b1 ** self.t, 1 - b2 ** self.t
+        if self._xp is not None:
+            self._step_xp(params, grads, lr, multipliers, grad_scale, c1, c2)
+            return
         for k, g in grads.items():
             if k not in self.m:
                 continue
@@ -108,6 +123,50 @@ class Adam:
             dispatch("unfold_adam", P2, G2, M2, V2, mult, coef, engine=self.engine)
 
 
+    def _step_xp(self, params, grads, lr, multipliers, grad_scale, c1, c2):
+        """:meth:`step` in the parameters' namespace: the same kernel (its generic
+        reference) on 2-D reshapes, the coefficients as host floats (no transfer)."""
+        xp = self._xp
+        b1, b2 = self.beta1, self.beta2
+        for k, g in grads.items():
+            if k not in self.m:
+                continue
+            p, m, v = params[k], self.m[k], self.v[k]
+            if math.prod(p.shape) == 0:
+                continue
+            dev = device(m)
+            if data_namespace(p) is None or p.dtype != m.dtype:
+                p = to_namespace(p, m)
+            rows = p.shape[0] if p.ndim > 1 else 1
+            shape2 = (rows, -1)
+            if multipliers is not None and k in multipliers:
+                mult = multipliers[k]
+                if isinstance(mult, (int, float)):
+                    mult = xp.full((1,), float(mult), dtype=m.dtype, device=dev)
+                else:
+                    mult = to_namespace(mult, m)
+                msize = math.prod(mult.shape)
+                if p.ndim <= 1 or msize == 1:  # a vector or a scalar: per entry
+                    base = xp.reshape(mult, () if msize == 1 else (-1,))
+                    mult = xp.reshape(xp.broadcast_to(base, p.shape), (-1,))
+                    shape2 = (-1, 1)
+                    rows = mult.shape[0]
+                else:
+                    mult = xp.broadcast_to(xp.reshape(mult, (-1,)), (rows,))
+            else:
+                mult = self._ones.get((rows, m.dtype))
+                if mult is None:
+                    mult = self._ones[rows, m.dtype] = xp.ones(rows, dtype=m.dtype, device=dev)
+            P2, M2, V2 = (xp.reshape(a, shape2) for a in (p, m, v))
+            G2 = xp.reshape(to_namespace(g, m), shape2)
+            coef = (float(grad_scale), float(lr * self.scale[k]), b1, 1 - b1, b2, 1 - b2,
+                    c1, c2, self.eps)
+            dispatch("unfold_adam", P2, G2, M2, V2, mult, coef, engine=self.engine)
+            params[k] = xp.reshape(P2, p.shape)
+            self.m[k] = xp.reshape(M2, m.shape)
+            self.v[k] = xp.reshape(V2, v.shape)
+
+
 def _float_dtype(v):
     dt = np.asarray(v).dtype
     return dt if dt in (np.float32, np.float64) else np.dtype(np.float64)
@@ -127,7 +186,23 @@ def _sq_norm(g):
 
 
 def _copy(params):
-    return {k: v.copy() for k, v in params.items()}
+    return {k: copy_array(v) for k, v in params.items()}
+
+
+def _grad_norm(grads):
+    """Global gradient norm as a host float (for arrays of another namespace, one
+    synchronisation for all the keys; float64 if the sum of squares overflows)."""
+    xp = data_namespace(*grads.values())
+    if xp is None:
+        return math.sqrt(sum(_sq_norm(g) for g in grads.values()))
+    sq = [xp.sum(g * g) for g in grads.values() if math.prod(g.shape)]
+    if not sq:
+        return 0.0
+    total = float(xp.sum(xp.stack([xp.astype(q, xp.float64) for q in sq])))
+    if not math.isfinite(total):
+        g64 = [xp.astype(g, xp.float64) for g in grads.values() if math.prod(g.shape)]
+        total = float(xp.sum(xp.stack([xp.sum(g * g) for g in g64])))
+    return math.sqrt(total)
 
 
 def _shared_keys(model, params, n_layers):
@@ -188,7 +263,8 @@ def train_unfolded(model, batches, *, n_layers, loss="supervised", schedule="inc
         Adam's step, relative to each parameter's scale (see :class:`Adam`).
     init : dict or None
         Initial parameters (copied); None: ``model.init_params`` on the first batch's
-        operator.
+        operator. NumPy parameters with batches of another array namespace are moved to
+        the data's device once, before the first step.
     validation : tuple ``(A, Y, X_true)``, list of them, or None
         Validation batches (their mean loss, evaluated with the exact layers and, for the
         unsupervised loss, the exact objective even where training smooths the l0 term
@@ -222,6 +298,16 @@ def train_unfolded(model, batches, *, n_layers, loss="supervised", schedule="inc
         or the training loss without validation); ``info["loss_curve"]`` the training loss
         of every step, ``info["optimizer"]`` the last :class:`Adam`, ``info["n_skipped"]``
         the steps skipped because the loss or gradient was not finite.
+
+    Notes
+    -----
+    Array API: batches of CuPy, ``array_api_strict``, PyTorch ... arrays train in their
+    namespace and on their device (the layers, the hand-derived gradients and Adam are
+    dense array code; the shrinkages and Adam's update are the namespace-generic
+    references of their kernels); the learned parameters are arrays of that namespace.
+    Each step synchronises twice with the host (the loss value and the gradient norm,
+    host floats for the skip/clip decisions and the loss curve), and no array is
+    transferred inside the loop.
 
     References
     ----------
@@ -267,10 +353,19 @@ def train_unfolded(model, batches, *, n_layers, loss="supervised", schedule="inc
     if init is None:
         first = draw()
         A0, Y0 = first[0], first[1]
-        params = model.init_params(np.asarray(A0), n_layers, lam=lam,
-                                   dtype=np.asarray(Y0).dtype)
+        xp = data_namespace(A0, Y0)
+        if xp is None:
+            params = model.init_params(np.asarray(A0), n_layers, lam=lam,
+                                       dtype=np.asarray(Y0).dtype)
+        else:  # initialised in the data's namespace and on its device
+            like = Y0 if data_namespace(Y0) is not None else A0
+            params = model.init_params(to_namespace(A0, like, xp_dtype(xp, like.dtype)),
+                                       n_layers, lam=lam, dtype=like.dtype)
     else:
         params = _copy(init)
+    xp = data_namespace(*params.values())
+    like = next(iter(params.values())) if xp is not None else None
+    err_xp = np if xp is None else xp  # np.errstate on the NumPy road only
     if validation is None and is_callable:
         validation = [draw() for _ in range(n_validation)]
     if validation is not None and isinstance(validation, tuple):
@@ -295,6 +390,9 @@ def train_unfolded(model, batches, *, n_layers, loss="supervised", schedule="inc
             age = np.zeros(n_layers)
             age[:t] = 0.3 ** np.arange(t - 1, -1, -1)
             m2 = _layer_mult(params, shared, n_layers, age)
+            if xp is not None:  # the per-layer weights moved next to the parameters once
+                m1, m2 = ({k: w if isinstance(w, float) else to_namespace(w, like)
+                           for k, w in mm.items()} for mm in (m1, m2))
             stages += [(t, 1.0, m1), (t, 0.2, m2), (t, 0.02, m2)]
 
     mon = LoopMonitor(solver, max_iter=max_iter * len(stages), tol=0.0, callback=callback,
@@ -312,7 +410,7 @@ def train_unfolded(model, batches, *, n_layers, loss="supervised", schedule="inc
 
     def val_loss(p, t):
         total = 0.0
-        with np.errstate(over="ignore", invalid="ignore"):
+        with errstate(err_xp, over="ignore", invalid="ignore"):
             for Av, Yv, Xv in validation:
                 xs, _ = model.forward(p, Av, Yv, n_layers=t)
                 if loss == "unsupervised":  # the exact F, not a smoothed l0 (l0_delta)
@@ -341,7 +439,16 @@ def train_unfolded(model, batches, *, n_layers, loss="supervised", schedule="inc
                     exhausted = True
                     break
             A, Y, X_true = batch
-            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            if xp is None and data_namespace(A, Y) is not None:
+                # NumPy parameters (init=) with batches of another namespace: moved to the
+                # data's device once, before the first step (a NumPy optimiser restarts)
+                xp = err_xp = data_namespace(A, Y)
+                like = Y if data_namespace(Y) is not None else A
+                params = params_to(params, like)
+                opt = Adam(params, lr=learning_rate)
+                if best_p is not None:
+                    best_p = params_to(best_p, like)
+            with errstate(err_xp, over="ignore", invalid="ignore", divide="ignore"):
                 if anneals:  # an annealed surrogate: its temperature follows the progress
                     if per_layer:
                         progress = (k - 1) / max(max_iter - 1, 1)
@@ -354,7 +461,7 @@ def train_unfolded(model, batches, *, n_layers, loss="supervised", schedule="inc
                 value, G = loss_and_grad(loss, model, xs[t], A, Y, X_true, lam)
                 grads = model.backward(params, A, Y, cache, G, n_layers=t)
             it += 1
-            gnorm = math.sqrt(sum(_sq_norm(g) for g in grads.values()))
+            gnorm = _grad_norm(grads)
             if not (math.isfinite(value) and math.isfinite(gnorm)):
                 n_skipped += 1
             else:

@@ -6,6 +6,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from ...backends import array_namespace, is_numpy_namespace, namespace_name
 from ...utils.validation import check_scalar
 
 SOLVERS = ("em", "mackay")
@@ -13,7 +14,8 @@ STOPS = ("gamma", "coef")
 #: the stopping criteria's names, as the ConvergenceWarning and ``result.info["criterion"]``
 #: spell them
 CRITERIA = {"gamma": "relative change of gamma", "coef": "coef change sum |x_new - x_old|"}
-_TINY = np.finfo(np.float64).tiny
+_TINY = float(np.finfo(np.float64).tiny)
+_EPS = float(np.finfo(np.float64).eps)
 
 
 class SBLPosterior(NamedTuple):
@@ -40,6 +42,26 @@ class SBLPosterior(NamedTuple):
     logdet: float
     rss: float
     cov: Any = None
+
+
+def host_only(name, *arrays, hint=""):
+    """Refuse non-NumPy array-API arrays (CuPy, ``array_api_strict`` ...) with a clear error.
+
+    Lists and tuples of arrays (factor lists) are looked into.
+    """
+    flat = []
+    for a in arrays:
+        flat.extend(a if isinstance(a, (list, tuple)) else [a])
+    from array_api_compat import is_array_api_obj
+
+    # only array-API arrays decide (DataFrames, lists ... are converted later as before)
+    xp = array_namespace(*[a for a in flat if is_array_api_obj(a)])
+    if not is_numpy_namespace(xp):
+        raise TypeError(
+            f"{name} runs on NumPy arrays only, got {namespace_name(xp)} arrays; convert "
+            "them first (sparsopt.backends.to_numpy, cupy.asnumpy)" + (f", or {hint}" if hint
+                                                                      else "") + "."
+        )
 
 
 def check_targets(y, n_rows, name):
@@ -81,6 +103,9 @@ def initial_noise(Y, noise_variance):
     """The user's value, else the variance of the targets (scikit-learn's ARD start)."""
     if noise_variance is not None:
         return float(noise_variance)
+    if not isinstance(Y, np.ndarray):  # other namespaces (CuPy ...): the same with theirs
+        xp = array_namespace(Y)
+        return float(xp.mean(xp.abs(Y - xp.mean(Y, axis=0)) ** 2)) + _EPS
     return float(np.mean(np.abs(Y - Y.mean(axis=0)) ** 2)) + np.finfo(np.float64).eps
 
 
@@ -93,8 +118,10 @@ def gamma_update(solver, second_moment, sdiag, gamma, lambda_1, lambda_2):
     """
     if solver == "em":
         return (second_moment + sdiag + 2.0 * lambda_2) / (1.0 + 2.0 * lambda_1)
-    g = np.maximum(1.0 - sdiag / gamma, 0.0)
-    return (second_moment + 2.0 * lambda_2) / np.maximum(g + 2.0 * lambda_1, _TINY)
+    # NumPy arrays keep np.maximum; other namespaces (CuPy ...) use their own
+    xp = np if isinstance(sdiag, np.ndarray) else array_namespace(sdiag)
+    g = xp.maximum(1.0 - sdiag / gamma, 0.0)
+    return (second_moment + 2.0 * lambda_2) / xp.maximum(g + 2.0 * lambda_1, _TINY)
 
 
 def noise_update(solver, rss, n_rows, sum_g, sigma2, alpha_1, alpha_2):

@@ -26,6 +26,7 @@ from scipy.optimize import nnls
 from threadpoolctl import ThreadpoolController
 
 from ..._core.loop import LoopMonitor, all_finite
+from ...backends import array_namespace, is_numpy_namespace
 from ...linalg import KroneckerOperator, kron_apply
 from ...utils.validation import check_int, check_scalar
 from ._common import (
@@ -33,6 +34,7 @@ from ._common import (
     SBLPosterior,
     check_noise,
     check_targets,
+    host_only,
     initial_noise,
     noise_floor,
     noise_update,
@@ -90,6 +92,11 @@ def kronecker_posterior(factors, gammas, y, sigma2):
     >>> bool(np.allclose(post.mean, dense.mean) and np.allclose(post.sdiag, dense.sdiag))
     True
     """
+    xp = None if isinstance(y, np.ndarray) else _namespace_of(factors, y, *gammas)
+    if xp is not None:  # CuPy, array_api_strict ...
+        from ._kronecker_xp import kronecker_posterior_xp
+
+        return kronecker_posterior_xp(xp, list(factors), list(gammas), y, float(sigma2))
     AGs = [A_i * g_i for A_i, g_i in zip(factors, gammas)]
     Cs = [AG @ A_i.conj().T for AG, A_i in zip(AGs, factors)]
     if len(Cs) > 1 and all(C.shape == Cs[0].shape for C in Cs):
@@ -108,6 +115,23 @@ def kronecker_posterior(factors, gammas, y, sigma2):
     logdet = float(np.sum(np.log(s)))
     rss = sigma2 ** 2 * float(np.real(np.vdot(z, z)))
     return SBLPosterior(mu, np.maximum(sdiag, 0.0), logdet, rss, None)
+
+
+def _namespace_of(factors, y, *more):
+    """The namespace of non-NumPy array-API inputs (a list of factors or one 2-D array,
+    ``y``), or None for NumPy inputs (and the host-only KroneckerOperator)."""
+    if isinstance(factors, KroneckerOperator):
+        host_only("kronecker_sbl", y)
+        return None
+    fl = [factors] if getattr(factors, "ndim", None) == 2 else (
+        list(factors) if isinstance(factors, (list, tuple)) else [factors])
+    arrays = [*fl, y, *more]
+    if all(isinstance(a, np.ndarray) or not hasattr(a, "shape") for a in arrays):
+        return None
+    from array_api_compat import is_array_api_obj
+
+    xp = array_namespace(*[a for a in arrays if is_array_api_obj(a)])
+    return None if is_numpy_namespace(xp) else xp
 
 
 def _tridiag(n, c):
@@ -324,6 +348,15 @@ def kronecker_sbl(factors, y, *, solver="svd", coupling=None, noise_variance=Non
         When an iteration produced NaN or infinity: the result is the posterior of the last
         finite prior and noise variance.
 
+    Notes
+    -----
+    A list of factors (or one 2-D array) and ``y`` from another array-API library (CuPy,
+    ``array_api_strict`` ...) are solved in their namespace and on their device (the same
+    E-step, M-steps and pruning; float64/complex128 work, float32 kept for ``x``); ``x``
+    and the arrays of ``info`` are arrays of that namespace. The pattern-coupled prior
+    (``coupling``, solved by SciPy's NNLS) and a :class:`~sparsopt.linalg.KroneckerOperator`
+    (a SciPy operator) are NumPy-only and raise ``TypeError`` with such arrays.
+
     References
     ----------
     .. [1] Y. He and G. Joseph, "Bayesian algorithms for Kronecker-structured sparse vector
@@ -341,6 +374,17 @@ def kronecker_sbl(factors, y, *, solver="svd", coupling=None, noise_variance=Non
     >>> bool(np.sum((res.x - x) ** 2) / np.sum(x ** 2) < 1e-2)
     True
     """
+    xp = _namespace_of(factors, y)
+    if xp is not None:  # CuPy, array_api_strict ...: the same algorithm in their namespace
+        from ._kronecker_xp import kronecker_sbl_xp
+
+        facs = [factors] if getattr(factors, "ndim", None) == 2 else list(factors)
+        return kronecker_sbl_xp(
+            xp, facs, y, solver=solver, coupling=coupling, noise_variance=noise_variance,
+            learn_noise=learn_noise, prune_rtol=prune_rtol, prune_atol=prune_atol,
+            max_iter=max_iter, tol=tol, am_tol=am_tol, am_max_iter=am_max_iter, init=init,
+            callback=callback, verbose=verbose, solvers=SOLVERS, prune_rtols=PRUNE_RTOL,
+            check_coupling=check_coupling)
     big = _max_factor_dim(factors)
     # hundreds of tiny eigh/svd/GEMM calls: threads only add overhead (and stall badly when
     # the cores are shared), so small factors run on one BLAS thread

@@ -17,8 +17,11 @@ import numpy as np
 from scipy import linalg as sla
 
 from ..._core.loop import LoopMonitor, all_finite
+from ...backends import array_namespace, asarray_on, device, is_numpy_namespace
 from ...utils.validation import check_scalar
 from ._common import (
+    _EPS,
+    _TINY,
     CRITERIA,
     SBLPosterior,
     check_common,
@@ -75,6 +78,13 @@ def sbl_posterior(X, y, gamma, sigma2, *, gram=None, full=False):
         ``logdet`` ``log det(sigma^2 I + X Gamma X^H)``, ``rss`` ``||y - X mean||_F^2``
         and ``cov`` (N, N) or ``None``.
 
+    Notes
+    -----
+    Array-API inputs (CuPy, ``array_api_strict`` ...) are solved in their namespace with
+    the linalg extension (``cholesky``, ``inv`` of the factor, ``eigh`` for the
+    pseudo-inverse when the system is singular); ``mean``, ``sdiag`` and ``cov`` are
+    arrays of that namespace, ``logdet`` and ``rss`` host floats.
+
     Examples
     --------
     >>> import numpy as np
@@ -84,6 +94,10 @@ def sbl_posterior(X, y, gamma, sigma2, *, gram=None, full=False):
     >>> post.mean.ravel(), post.sdiag, round(post.rss, 12)
     (array([0.5, 0.5]), array([0.5, 0.5]), 0.5)
     """
+    if not (type(X) is np.ndarray and type(y) is np.ndarray):  # the loop's common case
+        xp = array_namespace(X, y, gamma, gram)
+        if not is_numpy_namespace(xp):  # CuPy, array_api_strict ...: the same there
+            return _sbl_posterior_xp(xp, X, y, gamma, float(sigma2), gram, full)
     A, Y = X, y
     M, N = A.shape
     if M < N:  # Woodbury: C = sigma^2 I + A Gamma A^H (M x M)
@@ -209,6 +223,17 @@ def sbl(X, y, *, solver="em", noise_variance=None, learn_noise=True, prune_rtol=
         When an iteration produced NaN or infinity: the result is the posterior of the last
         finite ``gamma`` and ``sigma^2``.
 
+    Notes
+    -----
+    ``X`` and ``y`` may be arrays of any array-API library (CuPy on a GPU,
+    ``array_api_strict`` ...): the whole loop (E-step, updates, pruning by masks and
+    gathers, noise update, stopping test) then runs in their namespace and on their
+    device, computing in float64 (complex128) as for NumPy, and ``x``, ``info["gamma"]``,
+    ``info["sigma_diag"]`` and ``info["active"]`` are arrays of that namespace (float32
+    input gives a float32 ``x``). Each iteration reads a few scalars back to the host
+    (the cost, the noise variance, the largest ``gamma``, the stopping value, the
+    active count); ``init`` may be host data or an array of the namespace.
+
     References
     ----------
     .. [1] M. E. Tipping, "Sparse Bayesian learning and the relevance vector machine",
@@ -227,6 +252,11 @@ def sbl(X, y, *, solver="em", noise_variance=None, learn_noise=True, prune_rtol=
     array([ 3, 30])
     """
     name = "sbl"
+    xp = array_namespace(X, y)
+    if not is_numpy_namespace(xp):  # CuPy, array_api_strict ...: the same in their namespace
+        priors = dict(alpha_1=alpha_1, alpha_2=alpha_2, lambda_1=lambda_1, lambda_2=lambda_2)
+        return _sbl_xp(xp, X, y, solver, noise_variance, learn_noise, prune_rtol, prune_atol,
+                       max_iter, tol, stop, priors, init, callback, verbose)
     A = np.asarray(X)
     if A.ndim != 2 or 0 in A.shape:
         raise ValueError(f"{name}: X must be a non-empty 2-D array, got shape {A.shape}.")
@@ -330,3 +360,268 @@ def sbl(X, y, *, solver="em", noise_variance=None, learn_noise=True, prune_rtol=
     return mon.result(x, gamma=gamma, sigma_diag=sdiag_full, noise_variance=sigma2,
                       active=active.copy(), n_active=int(active.sum()), solver=solver,
                       stop=stop)
+
+
+# ---------------------------------------------------------------------------------------
+# Array-API path (CuPy, array_api_strict, ...): the same algorithm in the input's namespace
+# ---------------------------------------------------------------------------------------
+
+def _ht(xp, A):
+    """``A^H`` of a 2-D array (``A^T`` for real dtypes)."""
+    return xp.conj(A).T if xp.isdtype(A.dtype, "complex floating") else A.T
+
+
+def _real(xp, a):
+    return xp.real(a) if xp.isdtype(a.dtype, "complex floating") else a
+
+
+def _chol_xp(xp, S):
+    """Lower Cholesky factor of a Hermitian positive-definite ``S``, or None.
+
+    Libraries differ on failure (NumPy-backed ones raise, CuPy fills NaNs by default):
+    both read as None, the second through one finiteness test of the factor's diagonal.
+    """
+    try:
+        L = xp.linalg.cholesky(S)
+    except Exception:  # noqa: BLE001 - each library raises its own LinAlgError
+        return None
+    return L if bool(xp.all(xp.isfinite(xp.linalg.diagonal(L)))) else None
+
+
+def _pinvh_xp(xp, S):
+    """Pseudo-inverse of a Hermitian ``S`` by ``eigh`` (SciPy ``pinvh``'s default cutoff)."""
+    w, V = xp.linalg.eigh(S)
+    cutoff = float(xp.max(xp.abs(w))) * S.shape[0] * float(xp.finfo(w.dtype).eps)
+    keep = xp.abs(w) > cutoff
+    winv = xp.where(keep, 1.0 / xp.where(keep, w, 1.0), 0.0)
+    return (V * xp.astype(winv, V.dtype)) @ _ht(xp, V)
+
+
+def _logdet_eig(xp, S):
+    ev = xp.linalg.eigvalsh(S)
+    return float(xp.sum(xp.log(xp.maximum(ev, _TINY))))
+
+
+def _add_diag(xp, S, d):
+    """``S + diag(d)`` (``d`` a scalar or a vector), without writing into ``S``."""
+    n = S.shape[0]
+    eye = xp.eye(n, dtype=xp.bool, device=device(S))
+    return xp.where(eye, S + d, S)
+
+
+def _sbl_posterior_xp(xp, A, Y, gamma, sigma2, gram, full):
+    """:func:`sbl_posterior` in ``A``'s namespace: the same two systems, with the linalg
+    extension (``cholesky`` to test definiteness and for the log-determinant, ``inv`` of
+    the triangular factor for the solves; ``eigh`` when the factorisation fails).
+    ``logdet`` and ``rss`` come back as host floats (two scalar reads)."""
+    M, N = A.shape
+    AH = _ht(xp, A)
+    if M < N:  # Woodbury: C = sigma^2 I + A Gamma A^H (M x M)
+        AG = A * xp.astype(gamma, A.dtype)
+        C = _add_diag(xp, AG @ AH, sigma2)
+        Lc = _chol_xp(xp, C)
+        if Lc is None:
+            Cinv = _pinvh_xp(xp, C)
+            W = Cinv @ A
+            CiY = Cinv @ Y
+            logdet = _logdet_eig(xp, C)
+        else:
+            Li = xp.linalg.inv(Lc)
+            LiH = _ht(xp, Li)
+            W = LiH @ (Li @ A)
+            CiY = LiH @ (Li @ Y)
+            logdet = 2.0 * float(xp.sum(xp.log(xp.abs(xp.linalg.diagonal(Lc)))))
+        mu = xp.astype(gamma, A.dtype)[:, None] * (AH @ CiY)
+        sdiag = gamma - gamma ** 2 * _real(xp, xp.sum(xp.conj(A) * W, axis=0))
+        sdiag = xp.maximum(sdiag, 0.0)
+        # y - A mu = sigma^2 C^{-1} y: the residual is free
+        rss = sigma2 ** 2 * float(xp.sum(_real(xp, xp.conj(CiY) * CiY)))
+        Sigma = None
+        if full:
+            Sigma = -(_ht(xp, AG) @ W) * xp.astype(gamma, A.dtype)[None, :]
+            Sigma = _add_diag(xp, Sigma, xp.astype(gamma, A.dtype))
+        return SBLPosterior(mu, sdiag, logdet, rss, Sigma)
+    G = AH @ A if gram is None else gram
+    S = _add_diag(xp, G / sigma2, xp.astype(1.0 / gamma, G.dtype))
+    Ls = _chol_xp(xp, S)
+    if Ls is None:
+        Sigma = _pinvh_xp(xp, S)
+        logdet_s = _logdet_eig(xp, S)
+    else:
+        Li = xp.linalg.inv(Ls)
+        Sigma = _ht(xp, Li) @ Li
+        logdet_s = 2.0 * float(xp.sum(xp.log(xp.abs(xp.linalg.diagonal(Ls)))))
+    mu = Sigma @ (AH @ Y) / sigma2
+    sdiag = xp.maximum(_real(xp, xp.linalg.diagonal(Sigma)), 0.0)
+    R = Y - A @ mu
+    rss = float(xp.sum(_real(xp, xp.conj(R) * R)))
+    # det(sigma^2 I + A Gamma A^H) = sigma^{2M} det(Gamma) det(Sigma^{-1})
+    logdet = M * math.log(sigma2) + float(xp.sum(xp.log(gamma))) + logdet_s
+    return SBLPosterior(mu, sdiag, float(logdet), rss, Sigma if full else None)
+
+
+def _scatter_positions(xp, active):
+    """Where each entry of the full vector sits in the active-set vector (for ``_expand``)."""
+    pos = xp.cumulative_sum(xp.astype(active, xp.int64)) - 1
+    return xp.clip(pos, min=0)
+
+
+def _expand(xp, vals, active, pos):
+    """Active-set values back to full length along axis 0 (zeros elsewhere), by a gather."""
+    if vals.shape[0] == 0:
+        return xp.zeros((active.shape[0],) + tuple(vals.shape[1:]), dtype=vals.dtype,
+                        device=device(vals))
+    full = xp.take(vals, pos, axis=0)
+    mask = active if vals.ndim == 1 else active[:, None]
+    return xp.where(mask, full, xp.zeros_like(full))
+
+
+def _check_dense_xp(xp, X, y, name):
+    """The checks of :func:`sbl` for namespace arrays; ``(A, Y, was_1d)``."""
+    A = X
+    if A.ndim != 2 or 0 in A.shape:
+        raise ValueError(f"{name}: X must be a non-empty 2-D array, got shape {tuple(A.shape)}.")
+    numeric = ("integral", "real floating", "complex floating")
+    if not xp.isdtype(A.dtype, numeric):
+        raise TypeError(f"{name}: X must be numeric, got dtype {A.dtype}.")
+    if not bool(xp.all(xp.isfinite(A))):
+        raise ValueError(f"{name}: X contains NaN or infinity.")
+    if y.ndim not in (1, 2):
+        raise ValueError(f"{name}: y must be 1-D (M,) or 2-D (M, n_snapshots), got shape "
+                         f"{tuple(y.shape)}.")
+    if y.shape[0] != A.shape[0]:
+        raise ValueError(f"{name}: y has {y.shape[0]} rows but the dictionary has "
+                         f"{A.shape[0]} rows (measurements).")
+    if not xp.isdtype(y.dtype, numeric):
+        raise TypeError(f"{name}: y must be numeric, got dtype {y.dtype}.")
+    if not bool(xp.all(xp.isfinite(y))):
+        raise ValueError(f"{name}: y contains NaN or infinity.")
+    return A, (y[:, None] if y.ndim == 1 else y), y.ndim == 1
+
+
+def _dtypes_xp(xp, *dts):
+    """(output dtype, work dtype): float32 stays float32 (complex64 for complex), the work
+    is in float64/complex128 as on NumPy; integer inputs give float64."""
+    cplx = any(xp.isdtype(d, "complex floating") for d in dts)
+    single = all(d in (xp.float32, xp.complex64) for d in dts)
+    if cplx:
+        return (xp.complex64 if single else xp.complex128), xp.complex128
+    return (xp.float32 if single else xp.float64), xp.float64
+
+
+def _sbl_xp(xp, X, y, solver, noise_variance, learn_noise, prune_rtol, prune_atol, max_iter,
+            tol, stop, priors, init, callback, verbose):
+    """:func:`sbl` on namespace arrays: every array stays in ``X``'s namespace and device;
+    the scalars of each iteration (cost, noise variance, the largest ``gamma``, the
+    stopping value, the active count) are read as host floats, as the NumPy loop does."""
+    name = "sbl"
+    A, Y, was_1d = _check_dense_xp(xp, X, y, name)
+    check_common(name, solver, noise_variance, learn_noise, tol, stop, priors)
+    check_scalar(prune_rtol, "prune_rtol", name, lower=0.0, upper=1.0)
+    check_scalar(prune_atol, "prune_atol", name, lower=0.0)
+    lambda_1, lambda_2 = priors["lambda_1"], priors["lambda_2"]
+    alpha_1, alpha_2 = priors["alpha_1"], priors["alpha_2"]
+    out_dtype, work = _dtypes_xp(xp, A.dtype, Y.dtype)
+    A = xp.astype(A, work)
+    Y = xp.astype(Y, work)
+    M, N = A.shape
+    L = Y.shape[1]
+    dev = device(A)
+    if init is None:
+        gamma = xp.ones(N, dtype=xp.float64, device=dev)
+    else:
+        gamma = xp.reshape(asarray_on(init, A, dtype=xp.float64), (-1,))
+        if gamma.shape != (N,) or not bool(xp.all(xp.isfinite(gamma) & (gamma > 0))):
+            raise ValueError(f"{name}: init (the initial prior variances gamma) must hold {N} "
+                             "positive finite values.")
+        gamma = xp.asarray(gamma, copy=True)
+    mon = LoopMonitor(name, max_iter=max_iter, tol=tol, callback=callback, verbose=verbose,
+                      criterion=CRITERIA[stop], keep_finite=False)
+    if noise_variance is not None:
+        sigma2 = float(noise_variance)
+    else:
+        dev_y = Y - xp.mean(Y, axis=0)
+        sigma2 = float(xp.mean(_real(xp, xp.conj(dev_y) * dev_y))) + _EPS
+    floor = 1e-12 * max(float(xp.mean(_real(xp, xp.conj(Y) * Y))), _TINY)
+    gram_full = _ht(xp, A) @ A if M >= N else None
+    active = xp.ones(N, dtype=xp.bool, device=dev)
+    mu_full = xp.zeros((N, L), dtype=work, device=dev)
+    n_active = N
+    if not bool(xp.any(Y != 0)):  # y = 0: the evidence is maximal at gamma = 0, x = 0
+        active = xp.zeros(N, dtype=xp.bool, device=dev)
+        gamma = xp.zeros(N, dtype=xp.float64, device=dev)
+        n_active = 0
+        mon.converged, mon.stopped_by, mon.stop_crit = True, "zero_targets", 0.0
+    for it in range(1, mon.max_iter + 1 if n_active else 1):
+        idx = xp.nonzero(active)[0]
+        pos = _scatter_positions(xp, active)
+        g_a = xp.take(gamma, idx)
+        gram = None
+        if gram_full is not None:
+            gram = xp.take(xp.take(gram_full, idx, axis=0), idx, axis=1)
+        mu, sdiag, logdet, rss, _ = _sbl_posterior_xp(xp, xp.take(A, idx, axis=1), Y, g_a,
+                                                      sigma2, gram, False)
+        rss /= L
+        m2 = xp.mean(_real(xp, xp.conj(mu) * mu), axis=1)
+        cost = logdet + (rss / sigma2 + float(xp.sum(m2 / g_a)))
+        sum_g = float(xp.sum(1.0 - sdiag / g_a))
+        gamma_new = _expand(xp, gamma_update(solver, m2, sdiag, g_a, lambda_1, lambda_2),
+                            active, pos)
+        sigma2_new = sigma2
+        if learn_noise:
+            sigma2_new = max(noise_update(solver, rss, M, sum_g, sigma2, alpha_1, alpha_2),
+                             floor)
+        gmax = float(xp.max(gamma_new))
+        if not (math.isfinite(cost) and math.isfinite(gmax) and math.isfinite(sigma2_new)):
+            mon.n_iter, mon.stopped_by = it, "nonfinite"
+            break
+        mu_old = xp.asarray(mu_full, copy=True) if stop == "coef" else None
+        keep = active & (gamma_new > prune_atol) & (gamma_new >= prune_rtol * gmax) \
+            & (gamma_new > 0)
+        gamma_raw = xp.asarray(gamma_new, copy=True) if callback is not None else None
+        gamma_new = xp.where(keep, gamma_new, 0.0)
+        mu_full = xp.where(keep[:, None], _expand(xp, mu, active, pos), 0.0)
+        if stop == "gamma":
+            crit = _relative_change_xp(xp, gamma_new, gamma)
+        else:
+            crit = float(xp.sum(xp.abs(mu_full - mu_old))) if it > 1 else math.inf
+        gamma, sigma2, active = gamma_new, sigma2_new, keep
+        n_active = int(xp.sum(xp.astype(active, xp.int64)))
+        stop_now = mon.check(it, mu_full[:, 0] if was_1d else mu_full, crit, cost,
+                             gamma=gamma, gamma_unpruned=gamma_raw, logdet=logdet, rss=rss,
+                             noise_variance=sigma2, n_active=n_active)
+        if mon.history and mon.history[-1]["iteration"] == it:
+            rec = mon.history[-1]
+            del rec["gamma"], rec["gamma_unpruned"]
+        if stop_now:
+            break
+        if not n_active:
+            mon.converged, mon.stopped_by = True, "all_pruned"
+            break
+    # final E-step with the last (finite) gamma and sigma^2
+    mu_full = xp.zeros((N, L), dtype=work, device=dev)
+    sdiag_full = xp.zeros(N, dtype=xp.float64, device=dev)
+    if n_active:
+        idx = xp.nonzero(active)[0]
+        pos = _scatter_positions(xp, active)
+        gram = None
+        if gram_full is not None:
+            gram = xp.take(xp.take(gram_full, idx, axis=0), idx, axis=1)
+        post = _sbl_posterior_xp(xp, xp.take(A, idx, axis=1), Y, xp.take(gamma, idx), sigma2,
+                                 gram, False)
+        mu_full = _expand(xp, post.mean, active, pos)
+        sdiag_full = _expand(xp, post.sdiag, active, pos)
+    x = xp.astype(mu_full[:, 0] if was_1d else mu_full, out_dtype)
+    if mon.stopped_by == "nonfinite":
+        mon.last_finite = x if all_finite((x, sdiag_full)) else None
+    return mon.result(x, gamma=gamma, sigma_diag=sdiag_full, noise_variance=sigma2,
+                      active=xp.asarray(active, copy=True), n_active=n_active, solver=solver,
+                      stop=stop, stacklevel=3)
+
+
+def _relative_change_xp(xp, new, old):
+    """``||new - old|| / ||old||`` (``||new||`` when ``old`` is 0) as one host float."""
+    den = xp.linalg.vector_norm(old)
+    num = xp.linalg.vector_norm(new - old)
+    return float(xp.where(den > 0, num / xp.where(den > 0, den, 1.0),
+                          xp.linalg.vector_norm(new)))
