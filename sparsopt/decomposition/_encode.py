@@ -37,20 +37,26 @@ def sparse_encode(X, dictionary, *, gram=None, cov=None, algorithm=None, n_nonze
     Parameters
     ----------
     X : ndarray of shape (n_samples, n_features)
-        Signals. float32 stays float32.
+        Signals. float32 stays float32. Arrays of another array-API namespace (CuPy,
+        ...) are coded in it, on their device, by ``algorithm="fista"`` or
+        ``"threshold"``, or ``solver="fista"``/``"ista"``/``"lca"`` (``"auto"`` is FISTA
+        for them); the other coders are NumPy-only and raise ``TypeError``.
     dictionary : ndarray of shape (n_components, n_features)
-        Atoms as rows (scikit-learn's layout); ``X ~ codes @ dictionary``.
+        Atoms as rows (scikit-learn's layout); ``X ~ codes @ dictionary``. Same
+        namespace as ``X``.
     gram : ndarray of shape (n_components, n_components), default=None
         Precomputed ``dictionary @ dictionary.T``.
     cov : ndarray of shape (n_components, n_samples), default=None
         Precomputed ``dictionary @ X.T`` (scikit-learn's name); used by
         ``algorithm="threshold"`` and ``"lars"``, ignored by the other coders.
-    algorithm : {"lasso_lars", "lasso_cd", "lars", "omp", "threshold"}, default=None
+    algorithm : {"lasso_lars", "lasso_cd", "lars", "omp", "threshold", "fista"}, \
+default=None
         scikit-learn's coder names: ``"lasso_lars"`` is ``penalty="l1",
         solver="lars"``, ``"lasso_cd"`` is ``penalty="l1", solver="cd"`` (warm started
         from ``init``), ``"omp"`` is ``solver="omp"`` with ``n_nonzero_coefs``,
         ``"lars"`` is least-angle regression stopped at ``n_nonzero_coefs`` atoms and
-        ``"threshold"`` soft-thresholds ``X @ dictionary.T`` at ``alpha``. ``None``:
+        ``"threshold"`` soft-thresholds ``X @ dictionary.T`` at ``alpha``; ``"fista"``
+        (sparsopt's extension) is ``penalty="l1", solver="fista"``. ``None``:
         ``"lasso_lars"`` unless ``penalty``, ``solver``, ``tol`` or ``n_nonzero_coefs`` is set.
     n_nonzero_coefs : int, default=None
         Sparsity of ``"omp"``, ``"lars"`` and fixed-sparsity ``"iht"``. With

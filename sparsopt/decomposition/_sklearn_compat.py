@@ -167,11 +167,12 @@ def sk_encode(X, dictionary, algorithm, *, n_nonzero_coefs=None, alpha=None, max
               init=None, gram=None, cov=None, positive=False, n_jobs=None, verbose=0,
               owner="sparse_encode", name="algorithm"):
     """Codes of ``X`` for a scikit-learn ``algorithm`` name (see the module's table)."""
-    from ..backends import array_namespace, is_numpy_namespace, namespace_name
+    from ..backends import is_numpy_namespace, namespace_name
     from ..solvers import encode
+    from ..solvers.coding._common import input_namespace
 
     check_sk_algorithm(algorithm, positive, owner, name)
-    xp = array_namespace(X, dictionary, gram, cov, init)
+    xp = input_namespace(X, dictionary, gram, cov, init)
     if not is_numpy_namespace(xp):
         if algorithm not in ARRAY_API_ALGORITHMS:
             ns = namespace_name(xp)

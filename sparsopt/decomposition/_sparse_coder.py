@@ -24,8 +24,10 @@ from ._sklearn_compat import (
 
 def _where(X):
     """``(namespace name, device)`` of ``X`` (``("numpy", "cpu")`` for host data)."""
-    if is_host_array(X) or not hasattr(X, "shape"):
-        return ("numpy", "cpu")
+    import array_api_compat
+
+    if is_host_array(X) or not array_api_compat.is_array_api_obj(X):
+        return ("numpy", "cpu")  # NumPy, lists, DataFrames: host data
     from ..backends import device, namespace_name
 
     return (namespace_name(array_namespace(X)), str(device(X)))

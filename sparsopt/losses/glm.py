@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..backends import array_namespace, device
 from ..utils.validation import check_scalar
-from ._base import Loss, _weighted, _weighted_sum
+from ._base import Loss, _as_array, _is_host, _weighted, _weighted_sum
 
 
 class Squared(Loss):
@@ -28,7 +29,7 @@ class Squared(Loss):
         pass
 
     def check_target(self, y):
-        return np.asarray(y)
+        return _as_array(y)
 
     def value(self, y, z, sample_weight=None):
         """Loss value (a sum over samples)."""
@@ -62,6 +63,14 @@ class Logistic(Loss):
         pass
 
     def check_target(self, y):
+        if not _is_host(y):  # in the namespace: one host bool
+            xp = array_namespace(y)
+            if not bool(xp.all((y == 1) | (y == -1))):
+                raise ValueError(
+                    "Logistic: y must contain labels -1 and +1 only; encode classes as "
+                    "-1/+1 (e.g. 2 * (y == positive) - 1)."
+                )
+            return xp.astype(y, xp.float64)
         y = np.asarray(y)
         vals = np.unique(y)
         if not np.all(np.isin(vals, [-1, 1])):
@@ -73,10 +82,18 @@ class Logistic(Loss):
 
     def value(self, y, z, sample_weight=None):
         """Loss value (a sum over samples)."""
+        if not _is_host(z):
+            return _weighted_sum(array_namespace(z).logaddexp(0.0, -y * z), sample_weight)
         return _weighted_sum(np.logaddexp(0.0, -y * z), sample_weight)
 
     def grad(self, y, z, sample_weight=None):
         """Gradient with respect to ``z``."""
+        if not _is_host(z):
+            xp = array_namespace(y, z)
+            v = -y * z
+            e = xp.exp(-xp.abs(v))  # expit(v) without overflow
+            sig = xp.where(v >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+            return _weighted(xp.astype(-y * sig, z.dtype), sample_weight)
         from scipy.special import expit
 
         return _weighted((-y * expit(-y * z)).astype(z.dtype, copy=False), sample_weight)
@@ -107,12 +124,51 @@ class Multinomial(Loss):
         pass
 
     def check_target(self, y):
+        if not _is_host(y):  # in the namespace: one host bool
+            xp = array_namespace(y)
+            if y.ndim != 1:
+                raise ValueError(f"Multinomial: y must be 1-D class indices, got shape "
+                                 f"{tuple(y.shape)}.")
+            if not xp.isdtype(y.dtype, "integral"):
+                if not bool(xp.all(y == xp.round(y))):
+                    raise ValueError("Multinomial: y must hold non-negative integer class "
+                                     "indices.")
+            if y.shape[0] and bool(xp.any(y < 0)):
+                raise ValueError("Multinomial: y must hold non-negative integer class indices.")
+            return xp.astype(y, xp.int64)
         y = np.asarray(y)
         if y.ndim != 1:
             raise ValueError(f"Multinomial: y must be 1-D class indices, got shape {y.shape}.")
         if not np.all(np.equal(np.mod(y, 1), 0)) or (y.size and y.min() < 0):
             raise ValueError("Multinomial: y must hold non-negative integer class indices.")
         return y.astype(np.int64)
+
+    def _onehot(self, y, z):
+        """The one-hot matrix of the classes ``y`` (checked), in ``z``'s namespace and dtype.
+
+        Cached for the last ``y`` object (a solver passes the same target at every
+        iteration): the checks' host scalars are taken once, not per iteration.
+        """
+        xp = array_namespace(y, z)
+        cached = self.__dict__.get("_onehot_cache")
+        if cached is not None and cached[0] is y and cached[1] == (z.shape[1], z.dtype):
+            return cached[2]
+        y_in = y
+        y = self.check_target(y)
+        if y.shape[0] and int(xp.max(y)) >= z.shape[1]:
+            raise ValueError(
+                f"Multinomial: class index {int(xp.max(y))} >= n_classes = {z.shape[1]} "
+                "(columns of z)."
+            )
+        classes = xp.arange(z.shape[1], dtype=y.dtype, device=device(z))
+        onehot = xp.astype(y[:, None] == classes[None, :], z.dtype)
+        self.__dict__["_onehot_cache"] = (y_in, (z.shape[1], z.dtype), onehot)
+        return onehot
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state.pop("_onehot_cache", None)
+        return state
 
     def _idx(self, y, z):
         y = self.check_target(y)
@@ -124,6 +180,12 @@ class Multinomial(Loss):
 
     def value(self, y, z, sample_weight=None):
         """Loss value (a sum over samples)."""
+        if not _is_host(z):
+            xp = array_namespace(z)
+            onehot = self._onehot(y, z)
+            zmax = xp.max(z, axis=1, keepdims=True)
+            lse = xp.log(xp.sum(xp.exp(z - zmax), axis=1)) + zmax[:, 0]
+            return _weighted_sum(lse - xp.sum(z * onehot, axis=1), sample_weight)
         from scipy.special import logsumexp
 
         y = self._idx(y, z)
@@ -132,6 +194,11 @@ class Multinomial(Loss):
 
     def grad(self, y, z, sample_weight=None):
         """Gradient with respect to ``z``: ``softmax(z) - onehot(y)``."""
+        if not _is_host(z):
+            xp = array_namespace(z)
+            onehot = self._onehot(y, z)
+            e = xp.exp(z - xp.max(z, axis=1, keepdims=True))
+            return _weighted(e / xp.sum(e, axis=1, keepdims=True) - onehot, sample_weight)
         from scipy.special import log_softmax
 
         y = self._idx(y, z)
@@ -173,13 +240,15 @@ class Huber(Loss):
     def value(self, y, z, sample_weight=None):
         """Loss value (a sum over samples)."""
         d = float(self.delta)
-        r = np.abs(z - y)
-        return _weighted_sum(np.where(r <= d, 0.5 * r * r, d * (r - 0.5 * d)), sample_weight)
+        xp = np if _is_host(z) else array_namespace(z)
+        r = xp.abs(z - y)
+        return _weighted_sum(xp.where(r <= d, 0.5 * r * r, d * (r - 0.5 * d)), sample_weight)
 
     def grad(self, y, z, sample_weight=None):
         """Gradient with respect to ``z``."""
         d = float(self.delta)
-        return _weighted(np.clip(z - y, -d, d), sample_weight)
+        xp = np if _is_host(z) else array_namespace(z)
+        return _weighted(xp.clip(z - y, -d, d), sample_weight)
 
 
 _LOSSES = {"squared": Squared, "logistic": Logistic, "multinomial": Multinomial,

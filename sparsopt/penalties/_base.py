@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import numpy as np
@@ -227,7 +228,7 @@ class Penalty(ParamsMixin):
                 f"{type(self).__name__}.prox: out must have shape {shape} and dtype "
                 f"{x.dtype}, got shape {out.shape} and dtype {out.dtype}."
             )
-        if x.size == 0:
+        if math.prod(x.shape) == 0:  # (torch's .size is a method)
             return xp.empty_like(x) if out is None else out
         if not self.is_separable and x.ndim == 0:
             raise ValueError(f"{type(self).__name__}: x must have at least one dimension.")
@@ -376,5 +377,5 @@ class Penalty(ParamsMixin):
 
     __radd__ = __add__
 
-    def _dispatch(self, op, *args, engine=None):
-        return dispatch(op, *args, engine=engine)
+    def _dispatch(self, op, *args, engine=None, **kwargs):
+        return dispatch(op, *args, engine=engine, **kwargs)

@@ -112,6 +112,14 @@ class _GroupPenalty(Penalty):
         state.pop("_struct_cache", None)
         return state
 
+    def _layout_kwargs(self, x):
+        """``{"max_group_size": ...}`` for the generic kernels of non-NumPy arrays (read
+        from the host structure: no device synchronization), ``{}`` for NumPy."""
+        if isinstance(x, np.ndarray):
+            return {}
+        indptr = self._structure(x.shape[-1])[0]
+        return {"max_group_size": int(np.max(np.diff(indptr))) if indptr.size > 1 else 0}
+
     def _structure_on(self, like):
         """``(indptr, indices, w)`` as arrays next to ``like`` (cached on its device)."""
         struct = self._structure(like.shape[-1])
@@ -132,7 +140,8 @@ class _GroupPenalty(Penalty):
             if indices.shape[0] == 0 or x.shape[0] == 0:
                 return xp.zeros((x.shape[0], indptr.shape[0] - 1), dtype=xp.float64,
                                 device=device(x)), w
-            feat, valid, _, _, n_groups, size = _group_layout(xp, indptr, indices, x.shape[1])
+            feat, valid, _, _, n_groups, size = _group_layout(
+                xp, indptr, indices, x.shape[1], self._layout_kwargs(x)["max_group_size"])
             sq = _group_sqnorms(xp, xp.astype(x, xp.float64), feat, valid, n_groups, size)
             return xp.sqrt(sq), w
         indptr, indices, w = self._structure(x.shape[-1])
@@ -193,7 +202,8 @@ class GroupL21(_GroupPenalty):
         thresh = step * float(self.alpha) * w
         if isinstance(thresh, np.ndarray):
             thresh = np.ascontiguousarray(thresh)
-        return self._dispatch("prox_group_l2", x, indptr, indices, thresh, out, engine=engine)
+        return self._dispatch("prox_group_l2", x, indptr, indices, thresh, out, engine=engine,
+                              **self._layout_kwargs(x))
 
     def _group_spec(self, n_features):
         indptr, indices, w = self._structure(n_features)
@@ -327,7 +337,7 @@ class KSupport(_GroupPenalty):
             out[...] = x
             return out
         return self._dispatch("prox_ksupport", x, indptr, indices, w, int(self.k), lam,
-                              out, engine=engine)
+                              out, engine=engine, **self._layout_kwargs(x))
 
 
 class WGSEF(KSupport):

@@ -250,9 +250,10 @@ class CEL0(Penalty):
 
     def _prox(self, x, step, engine, out):
         a = self._a_on(x)
-        if a.size > 1 and x.size % a.size:
+        na, nx = math.prod(a.shape), math.prod(x.shape)  # (torch's .size is a method)
+        if na > 1 and nx % na:
             raise ValueError(
-                f"CEL0: a has {a.size} entries but x's last axis does not match it."
+                f"CEL0: a has {na} entries but x's last axis does not match it."
             )
         return self._dispatch("prox_cel0", x, a, float(self.alpha), step, out, engine=engine)
 

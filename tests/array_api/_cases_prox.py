@@ -82,11 +82,24 @@ def _group_args(groups, n, thresh_scale=1.0, weights=None):
     return indptr, indices, thresh_scale * w
 
 
+def _check_layout_hint(op, args, to_ns, xp, array_args):
+    """``max_group_size`` given (as the penalties do off NumPy) changes nothing."""
+    x = _matrix(np.float64)
+    ref = dispatch(op, x, *args, np.empty_like(x), engine="numpy")
+    ns_args = tuple(to_ns(a) if i in array_args else a for i, a in enumerate(args))
+    size = int(np.max(np.diff(args[0])))
+    got = dispatch(op, to_ns(x), *ns_args, to_ns(np.empty_like(x)), max_group_size=size)
+    assert_in_namespace(got, xp)
+    np.testing.assert_allclose(to_np(got), ref, rtol=1e-12, atol=1e-12)
+
+
 def _check_group_l2(to_ns, xp):
     for groups in (3, [[0, 4, 2], [8], [5, 6]], None):  # the list leaves features ungrouped
         indptr, indices, thresh = _group_args(groups, 9, thresh_scale=1.5)
         _compare("prox_group_l2", _matrix, (indptr, indices, thresh), to_ns, xp,
                  array_args=(0, 1, 2))
+        with np.errstate(all="ignore"):
+            _check_layout_hint("prox_group_l2", (indptr, indices, thresh), to_ns, xp, (0, 1, 2))
 
 
 def _check_ksupport(to_ns, xp):
@@ -94,6 +107,9 @@ def _check_ksupport(to_ns, xp):
         indptr, indices, w = _group_args(groups, 9)
         _compare("prox_ksupport", _matrix, (indptr, indices, w, k, 0.7), to_ns, xp,
                  array_args=(0, 1, 2))
+        with np.errstate(all="ignore"):
+            _check_layout_hint("prox_ksupport", (indptr, indices, w, k, 0.7), to_ns, xp,
+                               (0, 1, 2))
 
 
 CASES = {

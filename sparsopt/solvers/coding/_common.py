@@ -16,6 +16,7 @@ the batch as one block.
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
@@ -27,6 +28,20 @@ from ...exceptions import ConvergenceWarning
 from ...penalties import get_penalty
 from ...utils.parallel import effective_n_jobs, map_row_blocks
 from ...utils.validation import check_array
+
+
+def input_namespace(*arrays):
+    """The namespace of a public function's inputs.
+
+    :func:`~sparsopt.backends.array_namespace` of the array-API arrays among ``arrays``
+    (NumPy, CuPy, ...); other objects (lists, pandas DataFrames, SciPy sparse matrices)
+    are host data that the NumPy road converts. ``TypeError`` for mixed libraries.
+    """
+    import array_api_compat
+
+    return array_namespace(*[a for a in arrays
+                             if a is not None and array_api_compat.is_array_api_obj(a)])
+
 
 #: the coders that run on any array-API namespace
 ARRAY_API_SOLVERS = ("fista", "ista", "lca")
@@ -56,7 +71,7 @@ def check_namespace_array(x, name, owner, ndim):
         if xp.isdtype(x.dtype, "complex floating"):
             raise TypeError(f"{owner}: {name} must be real, got complex dtype {x.dtype}.")
         x = xp.astype(x, xp.float64)
-    if x.size == 0:
+    if math.prod(x.shape) == 0:  # (torch's .size is a method)
         raise ValueError(f"{owner}: {name} is empty (shape {tuple(x.shape)}).")
     if not bool(xp.all(xp.isfinite(x))):
         raise ValueError(f"{owner}: {name} contains NaN or infinity; remove or impute them "
@@ -73,7 +88,7 @@ class CodingProblem:
     """
 
     def __init__(self, X, dictionary, name, gram=None, cov=None, array_api=False):
-        xp = array_namespace(X, dictionary, gram, cov)
+        xp = input_namespace(X, dictionary, gram, cov)
         self.xp = xp
         if not is_numpy_namespace(xp):
             if not array_api:

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...backends import _kinds, array_namespace, is_numpy_namespace, namespace_name, to_numpy
+from ...backends import _kinds, is_numpy_namespace, namespace_name, to_numpy
 from ...penalties import Penalty, get_penalty
-from ._common import ARRAY_API_SOLVERS, has_bounds, host_only_error, spec_or_none
+from ._common import (
+    ARRAY_API_SOLVERS,
+    has_bounds,
+    host_only_error,
+    input_namespace,
+    spec_or_none,
+)
 from .cd import cd
 from .iht import iht
 from .ista import fista, ista, lca
@@ -71,7 +77,7 @@ def coding_penalty(penalty, alpha, dictionary, positive=False, name="encode"):
     """The penalty object of a coding call; the name ``"cel0"`` gets the atoms' norms
     as its ``a`` (the CEL0 of the problem ``1/2 ||x - c D||^2``)."""
     if isinstance(penalty, str) and penalty.strip().lower() == "cel0":
-        xp = array_namespace(dictionary)
+        xp = input_namespace(dictionary)
         if not is_numpy_namespace(xp) and getattr(dictionary, "ndim", 0) == 2:
             # the atoms' norms: a penalty parameter, brought to the host once (k floats)
             a = to_numpy(xp.linalg.vector_norm(xp.astype(dictionary, xp.float64), axis=1))
@@ -171,7 +177,7 @@ def encode(X, dictionary, *, penalty="l1", alpha=1.0, solver="auto", max_iter=10
     ((100, 64), 'fista', True)
     """
     name = "encode"
-    xp = array_namespace(X, dictionary, init, gram)  # TypeError for mixed libraries
+    xp = input_namespace(X, dictionary, init, gram)  # TypeError for mixed libraries
     pen = coding_penalty(penalty, alpha, dictionary, name=name)
     if not is_numpy_namespace(xp):
         solver = _array_api_solver(solver, n_nonzero_coefs, xp, name)
