@@ -322,3 +322,20 @@ def test_encode_callback_reaches_the_solver_and_direct_solvers_refuse_it(data):
         with pytest.raises(ValueError, match="direct"):
             encode(X, D, alpha=0.1, solver=solver, n_nonzero_coefs=3,
                    callback=lambda s: True)
+
+
+@pytest.mark.parametrize("solver", [ista, fista])
+def test_float32_zero_codes_are_not_a_nonfinite_stop(solver):
+    """A row whose codes stay 0 gives a 0/0 relative change unless the stopping value is
+    computed in float64 (NumPy 1.x rounded ``tiny`` to 0 in a float32 maximum: the solver
+    stopped at iteration 0 with a false NonFiniteIterateWarning)."""
+    rng = np.random.default_rng(0)
+    D = rng.standard_normal((6, 10)).astype(np.float32)
+    D /= np.linalg.norm(D, axis=1, keepdims=True)
+    X = np.vstack([rng.standard_normal((3, 10)), np.zeros((1, 10))]).astype(np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", NonFiniteIterateWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        res = solver(X, D, alpha=0.1, max_iter=20, tol=0.0, check_every=1)
+    assert res.n_iter == 20 and res.info["stopped_by"] == "max_iter"
+    assert res.x.dtype == np.float32 and not res.x[3].any() and res.x[:3].any()

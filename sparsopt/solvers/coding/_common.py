@@ -335,8 +335,11 @@ def rel_change(C_new, C_old):
         den = xp.astype(xp.max(xp.abs(C_new), axis=1), xp.float64)
         den = xp.maximum(den, float(np.finfo(np.float64).tiny))  # in float64, as on NumPy
         return float(xp.max(num / den))
-    num = np.max(np.abs(C_new - C_old), axis=1)
-    den = np.maximum(np.max(np.abs(C_new), axis=1), np.finfo(np.float64).tiny)
+    # in float64: with NumPy 1.x's value-based casting, ``tiny`` would round to 0 in a
+    # float32 maximum and an all-zero row of codes would give 0/0 (a false non-finite stop)
+    num = np.max(np.abs(C_new - C_old), axis=1).astype(np.float64)
+    den = np.maximum(np.max(np.abs(C_new), axis=1).astype(np.float64),
+                     np.finfo(np.float64).tiny)
     return float(np.max(num / den)) if num.size else 0.0
 
 

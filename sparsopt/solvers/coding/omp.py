@@ -184,7 +184,7 @@ def omp(X, dictionary, *, n_nonzero_coefs=None, tol=None, gram=None, n_jobs=None
         residual_sq[bad_rows] = prob.norms_sq[bad_rows]
         warn_nonfinite(name, int(n_active.max(initial=0)), 0, stacklevel=2)
     tiny = np.finfo(np.float64).tiny
-    rel = residual_sq / np.maximum(prob.norms_sq, tiny)
+    rel = residual_sq / np.maximum(np.asarray(prob.norms_sq, dtype=np.float64), tiny)
     stop_crit = float(rel.max(initial=0.0))
     n_iter = int(n_active.max(initial=0))
     return SolverResult(
