@@ -76,6 +76,22 @@ def _torch_device_unusable(check):
 
 
 @functools.cache
+def _array_api_dispatch_error():
+    """Why scikit-learn's array API dispatch cannot run here (None when it can): it needs
+    SciPy >= 1.14 and SCIPY_ARRAY_API=1 (the floors run has SciPy 1.10)."""
+    import numpy as np
+    import sklearn
+    from sklearn.utils._array_api import get_namespace
+
+    try:
+        with sklearn.config_context(array_api_dispatch=True):
+            get_namespace(np.ones(1))
+    except (ImportError, RuntimeError) as exc:
+        return str(exc).splitlines()[0][:100]
+    return None
+
+
+@functools.cache
 def _torch_device_error(dev):
     try:
         import torch
@@ -101,6 +117,8 @@ def _all_checks():
             _, check = item
             name = _check_name(check)
             reason = _torch_device_unusable(check)
+            if name.startswith("check_array_api") and _array_api_dispatch_error():
+                reason = f"array API dispatch unavailable: {_array_api_dispatch_error()}"
             if reason:
                 marks = (*marks, pytest.mark.skip(reason=reason))
             if hasattr(type(est), "_test_params"):
