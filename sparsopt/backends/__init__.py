@@ -15,6 +15,8 @@ from ._namespace import (
     is_host_array,
     is_numpy_namespace,
     namespace_name,
+    non_numpy_namespace,
+    require_host,
     to_numpy,
 )
 from ._registry import (
@@ -46,6 +48,8 @@ __all__ = [
     "is_host_array",
     "is_numpy_namespace",
     "namespace_name",
+    "non_numpy_namespace",
+    "require_host",
     "to_numpy",
     "array_backend",
     "backend_info",

@@ -21,6 +21,7 @@ from ..backends import (
     is_host_array,
     is_numpy_namespace,
     namespace_name,
+    non_numpy_namespace,
     to_numpy,
 )
 from ..linalg import KroneckerOperator, kron_apply
@@ -835,6 +836,5 @@ def _factors_namespace(X, y):
         return None
     if not listed and not array_api_dispatch_enabled():
         return None  # scikit-learn's own validation decides, as for its estimators
-    xp = array_namespace(*arrays, *([y] if listed and is_array_api_obj(y) else []))
-    return None if is_numpy_namespace(xp) else xp
+    return non_numpy_namespace(*arrays, *([y] if listed else []))
 

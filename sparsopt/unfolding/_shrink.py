@@ -19,16 +19,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..backends import array_namespace, asarray_on, device, dispatch, is_numpy_namespace
+from ..backends import asarray_on, device, dispatch, non_numpy_namespace
 from ..backends._namespace import is_host_array
 
 
 def _xp_of(R, theta):
     """The namespace of ``R`` (``theta`` may be host data next to a non-NumPy ``R``)."""
-    if is_host_array(R) or not hasattr(R, "shape"):
-        return None
-    xp = array_namespace(R)
-    return None if is_numpy_namespace(xp) else xp
+    return non_numpy_namespace(R)
 
 
 def _xp_theta(xp, R, theta, clamp):

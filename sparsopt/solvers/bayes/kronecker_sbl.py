@@ -26,7 +26,7 @@ from scipy.optimize import nnls
 from threadpoolctl import ThreadpoolController
 
 from ..._core.loop import LoopMonitor, all_finite
-from ...backends import array_namespace, is_numpy_namespace
+from ...backends import non_numpy_namespace, require_host
 from ...linalg import KroneckerOperator, kron_apply
 from ...utils.validation import check_int, check_scalar
 from ._common import (
@@ -34,7 +34,6 @@ from ._common import (
     SBLPosterior,
     check_noise,
     check_targets,
-    host_only,
     initial_noise,
     noise_floor,
     noise_update,
@@ -121,17 +120,11 @@ def _namespace_of(factors, y, *more):
     """The namespace of non-NumPy array-API inputs (a list of factors or one 2-D array,
     ``y``), or None for NumPy inputs (and the host-only KroneckerOperator)."""
     if isinstance(factors, KroneckerOperator):
-        host_only("kronecker_sbl", y)
+        require_host("kronecker_sbl", y)
         return None
     fl = [factors] if getattr(factors, "ndim", None) == 2 else (
         list(factors) if isinstance(factors, (list, tuple)) else [factors])
-    arrays = [*fl, y, *more]
-    if all(isinstance(a, np.ndarray) or not hasattr(a, "shape") for a in arrays):
-        return None
-    from array_api_compat import is_array_api_obj
-
-    xp = array_namespace(*[a for a in arrays if is_array_api_obj(a)])
-    return None if is_numpy_namespace(xp) else xp
+    return non_numpy_namespace(*fl, y, *more)
 
 
 def _tridiag(n, c):

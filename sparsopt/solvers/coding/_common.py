@@ -23,7 +23,14 @@ import numpy as np
 
 from ..._core.loop import resolve_verbose
 from ..._core.result import SolverResult
-from ...backends import _kinds, array_namespace, device, is_numpy_namespace, namespace_name
+from ...backends import (
+    _kinds,
+    array_namespace,
+    device,
+    is_numpy_namespace,
+    namespace_name,
+    non_numpy_namespace,
+)
 from ...exceptions import ConvergenceWarning
 from ...penalties import get_penalty
 from ...utils.parallel import effective_n_jobs, map_row_blocks
@@ -37,10 +44,7 @@ def input_namespace(*arrays):
     (NumPy, CuPy, ...); other objects (lists, pandas DataFrames, SciPy sparse matrices)
     are host data that the NumPy road converts. ``TypeError`` for mixed libraries.
     """
-    import array_api_compat
-
-    return array_namespace(*[a for a in arrays
-                             if a is not None and array_api_compat.is_array_api_obj(a)])
+    return non_numpy_namespace(*arrays) or array_namespace()
 
 
 #: the coders that run on any array-API namespace
