@@ -150,9 +150,19 @@ def require_host(name, *arrays, reason="", alternative=""):
     for a in arrays:
         flat.extend(a if isinstance(a, (list, tuple)) else [a])
     xp = non_numpy_namespace(*flat)
-    if xp is None:
-        return
-    raise TypeError(
+    if xp is not None:
+        raise host_only_error(name, xp, reason=reason, alternative=alternative)
+
+
+def host_only_error(name, xp, *, reason="", alternative=""):
+    """The ``TypeError`` of a NumPy-only function or option given arrays of namespace ``xp``.
+
+    ``"{name} runs on NumPy arrays only ({reason}), got {namespace} arrays; convert them
+    first (sparsopt.backends.to_numpy, cupy.asnumpy), or {alternative}."``: ``name`` is
+    the function or the option (``"owner: solver='omp'"``), ``reason`` why it is host
+    code, ``alternative`` what runs in the arrays' namespace (both optional).
+    """
+    return TypeError(
         f"{name} runs on NumPy arrays only{f' ({reason})' if reason else ''}, got "
         f"{namespace_name(xp)} arrays; convert them first (sparsopt.backends.to_numpy, "
         f"cupy.asnumpy){f', or {alternative}' if alternative else ''}."
@@ -231,6 +241,7 @@ __all__ = [
     "asarray_on",
     "device",
     "errstate",
+    "host_only_error",
     "is_host_array",
     "is_numpy_namespace",
     "namespace_name",

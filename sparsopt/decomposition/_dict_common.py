@@ -29,6 +29,7 @@ from ..backends import (
     array_namespace,
     asarray_on,
     device,
+    host_only_error,
     is_numpy_namespace,
     namespace_name,
 )
@@ -274,10 +275,9 @@ def check_array_api_coder(spec, X, owner, name, alternative):
     xp = array_namespace(X)
     if is_numpy_namespace(xp) or spec.solver in ARRAY_API_SOLVERS:
         return
-    raise TypeError(
-        f"{owner}: {name} (the {spec.solver!r} coder) runs on NumPy arrays only, got "
-        f"{namespace_name(xp)} arrays; use {alternative} (batched FISTA, which runs in the "
-        "arrays' namespace), or pass NumPy arrays.")
+    raise host_only_error(f"{owner}: {name} (the {spec.solver!r} coder)", xp,
+                          alternative=f"use {alternative} (batched FISTA, which runs in the "
+                                      "arrays' namespace)")
 
 
 def check_n_components(n_components, n_features, owner):

@@ -14,6 +14,7 @@ import numpy as np
 from ..backends import array_namespace, asarray_on, non_numpy_namespace
 from ..backends._namespace import is_host_array
 
+
 def data_namespace(*arrays):
     """The namespace of the non-host arrays among ``arrays``, or ``None`` when every
     array is a NumPy array (the NumPy road); host arrays may sit next to the others."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 
 from ..._core.loop import LoopMonitor, all_finite
-from ...backends import asarray_on, device, namespace_name
+from ...backends import asarray_on, device, host_only_error
 from ...utils.validation import check_int, check_scalar
 from ._common import (
     _EPS,
@@ -159,11 +159,9 @@ def kronecker_sbl_xp(xp, facs, y, *, solver, coupling, noise_variance, learn_noi
     was_1d = y.ndim == 1
     coupling = check_coupling(coupling, I, solver, name)
     if coupling is not None and any(c > 0 for c in coupling):
-        raise TypeError(
-            f"{name}: coupling (PC-KroSBL, solved by SciPy's NNLS) runs on NumPy arrays only, "
-            f"got {namespace_name(xp)} arrays; use coupling=None, or convert the inputs "
-            "(sparsopt.backends.to_numpy, cupy.asnumpy)."
-        )
+        raise host_only_error(f"{name}: coupling", xp,
+                              reason="PC-KroSBL, solved by SciPy's NNLS",
+                              alternative="use coupling=None")
     check_noise(name, noise_variance, learn_noise)
     rtol = prune_rtols[solver] if prune_rtol is None else check_scalar(
         prune_rtol, "prune_rtol", name, lower=0.0, upper=1.0)

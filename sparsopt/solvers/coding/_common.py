@@ -31,6 +31,7 @@ from ...backends import (
     namespace_name,
     non_numpy_namespace,
 )
+from ...backends import host_only_error as _host_only_error
 from ...exceptions import ConvergenceWarning
 from ...penalties import get_penalty
 from ...utils.parallel import effective_n_jobs, map_row_blocks
@@ -53,12 +54,10 @@ ARRAY_API_SOLVERS = ("fista", "ista", "lca")
 
 def host_only_error(name, xp):
     """The ``TypeError`` of a NumPy-only coder given arrays of namespace ``xp``."""
-    ns = namespace_name(xp)
-    return TypeError(
-        f"{name} runs on NumPy arrays only (Numba kernels), got {ns} arrays; use "
-        f"solver='fista' (or 'ista', 'lca'), which runs on {ns} arrays in their namespace "
-        "and on their device, or convert the inputs to NumPy."
-    )
+    return _host_only_error(
+        name, xp, reason="Numba kernels",
+        alternative=f"use solver='fista' (or 'ista', 'lca'), which runs on "
+                    f"{namespace_name(xp)} arrays in their namespace and on their device")
 
 
 def check_namespace_array(x, name, owner, ndim):
