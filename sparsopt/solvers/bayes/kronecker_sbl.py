@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 from contextlib import nullcontext
 
+import array_api_compat.numpy as npx
 import numpy as np
 from scipy.optimize import nnls
 from threadpoolctl import ThreadpoolController
@@ -135,26 +136,27 @@ def _tridiag(n, c):
     return C
 
 
-def _am_factor(Lam, gammas, i):
+def _am_factor(xp, Lam, gammas, i):
     """AM right-hand side of factor ``i``: the mean over the other modes of
-    ``Lam / ⊗_{k≠i} gamma_k``."""
+    ``Lam / ⊗_{k≠i} gamma_k`` (any namespace ``xp``)."""
     W = Lam
     for k, g in enumerate(gammas):
         if k == i:
             continue
         shape = [1] * Lam.ndim
-        shape[k] = g.size
-        W = W / np.maximum(g, _TINY).reshape(shape)
+        shape[k] = g.shape[0]
+        W = W / xp.reshape(xp.maximum(g, float(_TINY)), tuple(shape))
     axes = tuple(k for k in range(Lam.ndim) if k != i)
-    return W.mean(axis=axes) if axes else W.copy()
+    return xp.mean(W, axis=axes) if axes else xp.asarray(W, copy=True)
 
 
-def _normalise(gammas):
-    """Fix the scale ambiguity: unit norm for all but the last factor, which takes the scale."""
+def _normalise(gammas, norm=np.linalg.norm):
+    """Fix the scale ambiguity: unit norm for all but the last factor, which takes the scale
+    (``norm``: the namespace's vector norm; NumPy's by default)."""
     scale = 1.0
     out = []
     for g in gammas[:-1]:
-        n = float(np.linalg.norm(g))
+        n = float(norm(g))
         n = n if n > 0 else 1.0
         out.append(g / n)
         scale *= n
@@ -169,7 +171,7 @@ def _m_step_am(Lam, gammas, coupling_mats, am_tol, am_max_iter):
     sweeps = 0
     for sweeps in range(1, am_max_iter + 1):  # noqa: B007 - the count is returned
         for i in range(len(gammas)):
-            rhs = _am_factor(Lam, gammas, i)
+            rhs = _am_factor(npx, Lam, gammas, i)
             if coupling_mats[i] is not None:
                 raw, _ = nnls(coupling_mats[i], rhs)
                 gammas[i] = COUPLING_OFFSET + coupling_mats[i] @ raw
