@@ -15,14 +15,13 @@ import math
 
 from ..._core.loop import LoopMonitor, all_finite
 from ...backends import asarray_on, device, host_only_error
-from ...utils.validation import check_int, check_scalar
 from ._common import (
     CRITERIA,
     SBLPosterior,
     check_noise,
     noise_update,
 )
-from .kronecker_sbl import _am_factor, _normalise
+from .kronecker_sbl import _am_factor, _check_options, _normalise
 from .sbl import (
     _dtypes_xp,
     _expand,
@@ -146,13 +145,9 @@ def kronecker_sbl_xp(xp, facs, y, *, solver, coupling, noise_variance, learn_noi
                               reason="PC-KroSBL, solved by SciPy's NNLS",
                               alternative="use coupling=None")
     check_noise(name, noise_variance, learn_noise)
-    rtol = prune_rtols[solver] if prune_rtol is None else check_scalar(
-        prune_rtol, "prune_rtol", name, lower=0.0, upper=1.0)
-    check_scalar(prune_atol, "prune_atol", name, lower=0.0)
-    am_max_iter = check_int(am_max_iter, "am_max_iter", name, lower=1)
-    check_scalar(tol, "tol", name, lower=0.0)
-    check_scalar(am_tol, "am_tol", name, lower=0.0)
-    max_iter = check_int(max_iter, "max_iter", name, lower=1)
+    rtol, am_max_iter, max_iter = _check_options(name, prune_rtols[solver], prune_rtol,
+                                                 prune_atol, am_max_iter, tol, am_tol,
+                                                 max_iter)
     out_dtype, work = _dtypes_xp(xp, *([f.dtype for f in facs] + [y.dtype]))
     facs = [xp.astype(f, work) for f in facs]
     Y = xp.astype(y[:, None] if was_1d else y, work)

@@ -185,6 +185,20 @@ def _m_step_am(Lam, gammas, coupling_mats, am_tol, am_max_iter):
     return gammas, sweeps
 
 
+def _check_options(name, default_rtol, prune_rtol, prune_atol, am_max_iter, tol, am_tol,
+                   max_iter):
+    """The scalar options of :func:`kronecker_sbl` checked (any namespace):
+    ``(prune_rtol, am_max_iter, max_iter)``, ``default_rtol`` for a ``None`` rtol."""
+    rtol = default_rtol if prune_rtol is None else check_scalar(
+        prune_rtol, "prune_rtol", name, lower=0.0, upper=1.0)
+    check_scalar(prune_atol, "prune_atol", name, lower=0.0)
+    am_max_iter = check_int(am_max_iter, "am_max_iter", name, lower=1)
+    check_scalar(tol, "tol", name, lower=0.0)
+    check_scalar(am_tol, "am_tol", name, lower=0.0)
+    max_iter = check_int(max_iter, "max_iter", name, lower=1)
+    return rtol, am_max_iter, max_iter
+
+
 def _top_singular(R):
     """Top singular triple ``(u, s, v)`` of a non-negative ``R`` of shape (p, q), p <= q,
     from the ``p x p`` Gram matrix (only the top triple is needed, not a full SVD)."""
@@ -423,13 +437,9 @@ def _kronecker_sbl(factors, y, *, solver, coupling, noise_variance, learn_noise,
     Y, was_1d = check_targets(y, M, name)
     coupling = check_coupling(coupling, I, solver, name)
     check_noise(name, noise_variance, learn_noise)
-    rtol = PRUNE_RTOL[solver] if prune_rtol is None else check_scalar(
-        prune_rtol, "prune_rtol", name, lower=0.0, upper=1.0)
-    check_scalar(prune_atol, "prune_atol", name, lower=0.0)
-    am_max_iter = check_int(am_max_iter, "am_max_iter", name, lower=1)
-    check_scalar(tol, "tol", name, lower=0.0)
-    check_scalar(am_tol, "am_tol", name, lower=0.0)
-    max_iter = check_int(max_iter, "max_iter", name, lower=1)
+    rtol, am_max_iter, max_iter = _check_options(name, PRUNE_RTOL[solver], prune_rtol,
+                                                 prune_atol, am_max_iter, tol, am_tol,
+                                                 max_iter)
     if init is not None:
         init = _check_init(init, ns, name)
     mon = LoopMonitor(name, max_iter=max_iter, tol=tol, callback=callback, verbose=verbose,
