@@ -164,6 +164,19 @@ class _DUBase(UnfoldedModel):
         return (Y - X @ A.T) @ A
 
 
+def _smooth_hard_backward(xp, G, r, mask, tau_t):
+    """One layer of the smoothed hard threshold ``x = r sigma(u)`` backwards (any
+    namespace): ``(H, dtau)``, the gradient with respect to ``r`` and the (0-D) one with
+    respect to the threshold ``tau_t``; ``mask`` is the forward pass's ``(sigma, eps)``."""
+    s, eps = mask
+    ds = s * (1 - s)
+    absr = xp.abs(r)
+    H = G * (s + absr * ds / eps)
+    # dx/dtau = r sigma'(u) du/dtau with u = (|r| - tau) / (temperature tau)
+    dtau = xp.sum(G * r * ds * (-absr / (eps * tau_t)))
+    return H, dtau
+
+
 class DUISTA(_DUBase):
     """Deep-unfolded ISTA (DU-ISTA): learned per-layer steps, thresholds tied or free.
 
@@ -492,11 +505,7 @@ class DUIHT(_DUBase):
         for t in range(T - 1, -1, -1):
             g, r, mask, smooth = cache[t]
             if smooth:
-                s, eps = mask
-                ds = s * (1 - s)
-                absr = xp.abs(r)
-                H = G * (s + absr * ds / eps)
-                dtau = xp.sum(G * r * ds * (-absr / (eps * tau[t])))
+                H, dtau = _smooth_hard_backward(xp, G, r, mask, tau[t])
                 pos = tau[t] > 0
                 safe = xp.where(pos, tau[t], xp.ones_like(tau[t]))
                 da = xp.sum(H * g) + xp.where(pos, dtau * self.lam / safe,
@@ -522,12 +531,7 @@ class DUIHT(_DUBase):
         for t in range(T - 1, -1, -1):
             g, r, mask, smooth = cache[t]
             if smooth:
-                s, eps = mask
-                ds = s * (1 - s)
-                absr = np.abs(r)
-                H = G * (s + absr * ds / eps)
-                # dx/dtau = r sigma'(u) du/dtau with u = (|r| - tau) / (temperature tau)
-                dtau = np.sum(G * r * ds * (-absr / (eps * tau[t])))
+                H, dtau = _smooth_hard_backward(np, G, r, mask, tau[t])
                 d_alpha[t] = np.sum(H * g) + (dtau * self.lam / tau[t] if tau[t] > 0 else 0)
             else:
                 H = G if self.gradient == "straight_through" else G * mask
