@@ -451,23 +451,35 @@ class DUIHT(_DUBase):
         alpha = self._steps_for(params, A)
         tau = np.sqrt(2.0 * self.lam * alpha).astype(Y.dtype, copy=False)
         X = np.zeros((Y.shape[0], A.shape[1]), dtype=Y.dtype)
+        surrogate = None
+        if smooth:
+            temp = self.surrogate_temperature(progress)
+            tiny = np.finfo(Y.dtype).tiny
+
+            def surrogate(r, tau_t):
+                eps = temp * max(float(tau_t), tiny)
+                with np.errstate(over="ignore"):
+                    s = _sigmoid((np.abs(r) - tau_t) / eps)
+                return (r * s).astype(Y.dtype, copy=False), (s, eps)
+
+        return self._layers(X, A, Y, alpha, tau, T, cache, surrogate)
+
+    def _layers(self, X, A, Y, alpha, tau, T, cache, surrogate):
+        """The ``T`` layers from ``X`` (any namespace): ``(outputs, cache)``. Each layer
+        thresholds ``r = X + alpha_t grad`` exactly, or by ``surrogate(r, tau_t) ->
+        (X, (sigma, eps))`` (the smooth surrogate) when given."""
         xs = [X]
         c = [] if cache else None
-        temp = self.surrogate_temperature(progress) if smooth else None
         for t in range(T):
             g = self._grad(X, A, Y)
             r = X + alpha[t] * g
-            if smooth:
-                eps = temp * max(float(tau[t]), np.finfo(Y.dtype).tiny)
-                with np.errstate(over="ignore"):
-                    s = _sigmoid((np.abs(r) - tau[t]) / eps)
-                X = (r * s).astype(Y.dtype, copy=False)
-                mask = (s, eps)
+            if surrogate is not None:
+                X, mask = surrogate(r, tau[t])
             else:
                 X, mask = hard_shrink(r, tau[t])
             xs.append(X)
             if cache:
-                c.append((g, r, mask, bool(smooth)))
+                c.append((g, r, mask, surrogate is not None))
         return xs, c
 
     def _forward_xp(self, xp, params, A, Y, T, cache, smooth, progress):
@@ -476,24 +488,17 @@ class DUIHT(_DUBase):
         alpha = self._steps_for(params, A)
         tau = xp.astype(xp.sqrt(2.0 * self.lam * alpha), Y.dtype)
         X = xp.zeros((Y.shape[0], A.shape[1]), dtype=Y.dtype, device=device(Y))
-        xs = [X]
-        c = [] if cache else None
-        temp = self.surrogate_temperature(progress) if smooth else None
-        tiny = float(xp.finfo(Y.dtype).smallest_normal)  # NumPy's finfo.tiny
-        for t in range(T):
-            g = self._grad(X, A, Y)
-            r = X + alpha[t] * g
-            if smooth:
-                eps = temp * xp.clip(tau[t], min=tiny)
-                s = _sigmoid((xp.abs(r) - tau[t]) / eps, xp)
-                X = xp.astype(r * s, Y.dtype)
-                mask = (s, eps)
-            else:
-                X, mask = hard_shrink(r, tau[t])
-            xs.append(X)
-            if cache:
-                c.append((g, r, mask, bool(smooth)))
-        return xs, c
+        surrogate = None
+        if smooth:
+            temp = self.surrogate_temperature(progress)
+            tiny = float(xp.finfo(Y.dtype).smallest_normal)  # NumPy's finfo.tiny
+
+            def surrogate(r, tau_t):  # eps stays a 0-D device array: no host sync
+                eps = temp * xp.clip(tau_t, min=tiny)
+                s = _sigmoid((xp.abs(r) - tau_t) / eps, xp)
+                return xp.astype(r * s, Y.dtype), (s, eps)
+
+        return self._layers(X, A, Y, alpha, tau, T, cache, surrogate)
 
     def _backward_xp(self, xp, params, A, Y, cache, G_T, T):
         """:meth:`backward` in the namespace ``xp``."""
