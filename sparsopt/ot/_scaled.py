@@ -29,7 +29,9 @@ class _ScaledState:
 
     Subclasses provide ``xp`` (the namespace of the arrays), ``_copy`` (a float64 copy
     of a potential), ``_ones``, ``_empty`` (a buffer like ``K``), ``_drift`` (the
-    largest ``|log scaling|`` of two candidates, a host float) and ``_exp``.
+    largest ``|log scaling|`` of two candidates, a host float), ``_exp``, ``_usable``
+    (a product is positive and finite), ``_l1`` (the l1 norm, a host float),
+    ``_drifted`` (the current scalings left the drift range) and ``_reabsorb``.
     """
 
     # -- state ---------------------------------------------------------------------
@@ -102,6 +104,32 @@ class _ScaledState:
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             return self._sweeps(a, b, n_sweeps, tol)
 
+    def _sweeps(self, a, b, n_sweeps, tol):
+        done = 0
+        while done < n_sweeps:
+            s = self.Kt @ self.beta
+            err = self._l1(self.alpha * s - a)
+            if err <= tol:
+                return done, err, True
+            if not self._usable(s):  # min > tiny, all finite
+                if not self._reabsorb():
+                    return done, err, False
+                continue
+            alpha = a / s
+            t = self.Kt.T @ alpha
+            if not self._usable(t):
+                if not self._reabsorb(alpha=alpha):
+                    return done, err, False
+                continue
+            self.alpha = alpha
+            self.beta = b / t
+            done += 1
+            if self._drifted():  # a scaling left [exp(-DRIFT), exp(DRIFT)]
+                u, v = self.potentials()
+                self.absorb(u, v)
+        s = self.Kt @ self.beta
+        return done, self._l1(self.alpha * s - a), True
+
 
 class ScaledKernel(_ScaledState):
     """Absorbed kernel ``Kt`` of one problem and the current scalings (see module doc)."""
@@ -170,33 +198,15 @@ class ScaledKernel(_ScaledState):
         return self.Kt.ravel()[idx] * self.alpha[i] * self.beta[j]
 
     # -- Sinkhorn ------------------------------------------------------------------
-    def _sweeps(self, a, b, n_sweeps, tol):
-        done = 0
-        while done < n_sweeps:
-            s = self.Kt @ self.beta
-            err = float(np.abs(self.alpha * s - a).sum())
-            if err <= tol:
-                return done, err, True
-            if not (s.min() > _TINY and np.isfinite(s).all()):
-                if not self._reabsorb():
-                    return done, err, False
-                continue
-            alpha = a / s
-            t = self.Kt.T @ alpha
-            if not (t.min() > _TINY and np.isfinite(t).all()):
-                if not self._reabsorb(alpha=alpha):
-                    return done, err, False
-                continue
-            self.alpha = alpha
-            self.beta = b / t
-            done += 1
-            if (np.abs(np.log(self.alpha)).max() > DRIFT
-                    or np.abs(np.log(self.beta)).max() > DRIFT):
-                u, v = self.potentials()
-                self.absorb(u, v)
-        s = self.Kt @ self.beta
-        err = float(np.abs(self.alpha * s - a).sum())
-        return done, err, True
+    def _usable(self, s):
+        return s.min() > _TINY and np.isfinite(s).all()
+
+    def _l1(self, x):
+        return float(np.abs(x).sum())
+
+    def _drifted(self):
+        return (np.abs(np.log(self.alpha)).max() > DRIFT
+                or np.abs(np.log(self.beta)).max() > DRIFT)
 
     def _reabsorb(self, alpha=None):
         """Absorb the current scalings after a bad product; False when nothing changed."""
@@ -283,33 +293,11 @@ class ScaledKernelXP(_ScaledState):
         xp = self.xp
         return bool(xp.all((s > _TINY) & xp.isfinite(s)))  # min > tiny, all finite
 
-    def _sweeps(self, a, b, n_sweeps, tol):
-        xp = self.xp
-        done = 0
-        while done < n_sweeps:
-            s = self.Kt @ self.beta
-            err = float(xp.sum(xp.abs(self.alpha * s - a)))
-            if err <= tol:
-                return done, err, True
-            if not self._usable(s):
-                if not self._reabsorb():
-                    return done, err, False
-                continue
-            alpha = a / s
-            t = self.Kt.T @ alpha
-            if not self._usable(t):
-                if not self._reabsorb(alpha=alpha):
-                    return done, err, False
-                continue
-            self.alpha = alpha
-            self.beta = b / t
-            done += 1
-            if self._drift(xp.log(self.alpha), xp.log(self.beta)) > DRIFT:
-                u, v = self.potentials()
-                self.absorb(u, v)
-        s = self.Kt @ self.beta
-        err = float(xp.sum(xp.abs(self.alpha * s - a)))
-        return done, err, True
+    def _drifted(self):
+        return self._drift(self.xp.log(self.alpha), self.xp.log(self.beta)) > DRIFT
+
+    def _l1(self, x):
+        return float(self.xp.sum(self.xp.abs(x)))
 
     def _reabsorb(self, alpha=None):
         xp = self.xp
