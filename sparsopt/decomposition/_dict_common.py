@@ -35,7 +35,11 @@ from ..backends import (
 )
 from ..exceptions import ConvergenceWarning
 from ..penalties import Penalty, get_penalty
-from ..utils.estimator import SparsoptEstimatorMixin, penalty_constraint
+from ..utils.estimator import (
+    SparsoptEstimatorMixin,
+    check_fitted_namespace,
+    penalty_constraint,
+)
 from ..utils.validation import check_array
 from ._dict_update import resample_dead_atoms
 from ._encode import SOLVERS, sparse_encode
@@ -728,8 +732,4 @@ class BaseDictionaryLearning(SparsoptEstimatorMixin, ClassNamePrefixFeaturesOutM
 def _check_same_namespace(X, estimator, method):
     """scikit-learn's check that ``X`` is in the namespace and device of the fit
     (under ``array_api_dispatch`` only; absent from older scikit-learn releases)."""
-    try:
-        from sklearn.utils._array_api import check_same_namespace
-    except ImportError:  # pragma: no cover - scikit-learn < 1.8
-        return
-    check_same_namespace(X, estimator, attribute="components_", method=method)
+    check_fitted_namespace(X, estimator, "components_", method)

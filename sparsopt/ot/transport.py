@@ -21,7 +21,7 @@ from ..backends import (
     is_numpy_namespace,
     namespace_name,
 )
-from ..utils.estimator import SparsoptEstimatorMixin
+from ..utils.estimator import SparsoptEstimatorMixin, check_fitted_namespace
 from .distance import cost_matrix, cost_scale
 from .sinkhorn_solvers import sinkhorn
 from .sns import sinkhorn_newton_sparse
@@ -169,12 +169,9 @@ def _weights_xp(w, X, name, xp):
 
 def _same_namespace(X, est, method):
     """Under ``array_api_dispatch``: a ValueError when ``X`` is not of the namespace and
-    device the estimator was fitted on (scikit-learn's check, where it has one)."""
-    try:
-        from sklearn.utils._array_api import check_same_namespace
-    except ImportError:  # scikit-learn < 1.8: the namespace path's own TypeError
-        return
-    check_same_namespace(X, est, attribute="coupling_", method=method)
+    device the estimator was fitted on (scikit-learn's check, where it has one; else the
+    namespace path's own TypeError)."""
+    check_fitted_namespace(X, est, "coupling_", method)
 
 
 class SinkhornTransport(SparsoptEstimatorMixin, OneToOneFeatureMixin, TransformerMixin,
