@@ -75,6 +75,15 @@ def _init_data(A, dtype):
     return xp, xp.astype(A, xp.float64), lambda a: xp.astype(a, dtype)
 
 
+def _cached_layers(cache, n_layers):
+    """The layers a backward pass runs through: ``n_layers`` (default: all) of the cached
+    forward pass, never more."""
+    T = cache["T"] if n_layers is None else int(n_layers)
+    if T > cache["T"]:
+        raise ValueError(f"n_layers={T} exceeds the cached forward pass ({cache['T']}).")
+    return T
+
+
 def alista_weight(A, *, rcond=1e-10):
     """ALISTA's analytic weight: ``argmin ||Wᵀ A||_F²`` s.t. ``diag(Wᵀ A) = 1``.
 
@@ -426,9 +435,7 @@ class LISTAModel(UnfoldedModel):
         theta = params["theta"]
         dtype = theta.dtype
         A, Y = _as_data(A, Y, dtype)
-        T = cache["T"] if n_layers is None else int(n_layers)
-        if T > cache["T"]:
-            raise ValueError(f"n_layers={T} exceeds the cached forward pass ({cache['T']}).")
+        T = _cached_layers(cache, n_layers)
         X, masks, soft = cache["X"], cache["masks"], cache["soft"]
         v = self.variant
         # the per-layer matrices are written layer by layer below (one GEMM each): only
@@ -498,9 +505,7 @@ class LISTAModel(UnfoldedModel):
         """:meth:`backward` in the namespace ``xp`` (same gradients, new arrays)."""
         Y, A, params = xp_data(xp, params, A, Y)
         dtype = params["theta"].dtype
-        T = cache["T"] if n_layers is None else int(n_layers)
-        if T > cache["T"]:
-            raise ValueError(f"n_layers={T} exceeds the cached forward pass ({cache['T']}).")
+        T = _cached_layers(cache, n_layers)
         X, masks, soft = cache["X"], cache["masks"], cache["soft"]
         v = self.variant
         grads = {k: xp.zeros_like(val) for k, val in params.items()}
@@ -651,9 +656,7 @@ class LIHTModel(UnfoldedModel):
             return self._backward_xp(xp, params, A, Y, cache, G_T, n_layers)
         dtype = params["theta"].dtype
         _, Y = _as_data(A, Y, dtype)
-        T = cache["T"] if n_layers is None else int(n_layers)
-        if T > cache["T"]:
-            raise ValueError(f"n_layers={T} exceeds the cached forward pass ({cache['T']}).")
+        T = _cached_layers(cache, n_layers)
         X, masks = cache["X"], cache["masks"]
         grads = {k: np.zeros_like(val) for k, val in params.items()}
         nb, n = X.shape[1], X.shape[2]
@@ -670,9 +673,7 @@ class LIHTModel(UnfoldedModel):
     def _backward_xp(self, xp, params, A, Y, cache, G_T, n_layers):
         """:meth:`backward` in the namespace ``xp``."""
         Y, A, params = xp_data(xp, params, A, Y)
-        T = cache["T"] if n_layers is None else int(n_layers)
-        if T > cache["T"]:
-            raise ValueError(f"n_layers={T} exceeds the cached forward pass ({cache['T']}).")
+        T = _cached_layers(cache, n_layers)
         X, masks = cache["X"], cache["masks"]
         grads = {k: xp.zeros_like(val) for k, val in params.items()}
         G = to_namespace(G_T, Y)
