@@ -94,6 +94,81 @@ def array_namespace(*arrays):
         ) from None
 
 
+def non_numpy_namespace(*arrays, allow_host=False):
+    """The namespace of the non-NumPy array-API arrays among ``arrays``, else ``None``.
+
+    ``None`` means the NumPy road: every array is a NumPy array (or there is none).
+    Objects that are not array-API arrays (lists, scalars, ``None``, pandas
+    DataFrames, SciPy sparse matrices) are host data and are ignored; lists are not
+    looked into (unpack factor lists: ``non_numpy_namespace(*factors, y)``).
+
+    Parameters
+    ----------
+    *arrays : array objects or host data
+    allow_host : bool, default=False
+        Also ignore NumPy arrays next to arrays of another library (host parameters
+        that the caller moves next to the data) instead of raising ``TypeError``.
+
+    Raises
+    ------
+    TypeError
+        If the arrays come from different array libraries (NumPy included unless
+        ``allow_host``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sparsopt.backends import non_numpy_namespace
+    >>> non_numpy_namespace(np.ones(2), [1.0, 2.0], None) is None
+    True
+    """
+    if all(isinstance(a, np.ndarray) or not hasattr(a, "shape") for a in arrays):
+        return None  # the common case, without a namespace lookup
+    from array_api_compat import is_array_api_obj
+
+    xp = array_namespace(*[a for a in arrays
+                           if is_array_api_obj(a) and not (allow_host and _is_host(a))])
+    return None if is_numpy_namespace(xp) else xp
+
+
+def require_host(name, *arrays, reason="", alternative=""):
+    """Refuse non-NumPy array-API arrays for a NumPy-only (host) function.
+
+    Raises the ``TypeError`` of a host-only feature given CuPy, ``array_api_strict``
+    ... arrays: it names the function (``name``), why it is host code (``reason``,
+    optional), the namespace of the arrays, how to convert them, and the array-API
+    ``alternative`` when there is one. Lists and tuples among ``arrays`` (factor
+    lists) are looked into. NumPy arrays and host data pass silently.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sparsopt.backends import require_host
+    >>> require_host("my_function", np.ones(3), [np.ones(2)])  # NumPy: nothing happens
+    """
+    flat = []
+    for a in arrays:
+        flat.extend(a if isinstance(a, (list, tuple)) else [a])
+    xp = non_numpy_namespace(*flat)
+    if xp is not None:
+        raise host_only_error(name, xp, reason=reason, alternative=alternative)
+
+
+def host_only_error(name, xp, *, reason="", alternative=""):
+    """The ``TypeError`` of a NumPy-only function or option given arrays of namespace ``xp``.
+
+    ``"{name} runs on NumPy arrays only ({reason}), got {namespace} arrays; convert them
+    first (sparsopt.backends.to_numpy, cupy.asnumpy), or {alternative}."``: ``name`` is
+    the function or the option (``"owner: solver='omp'"``), ``reason`` why it is host
+    code, ``alternative`` what runs in the arrays' namespace (both optional).
+    """
+    return TypeError(
+        f"{name} runs on NumPy arrays only{f' ({reason})' if reason else ''}, got "
+        f"{namespace_name(xp)} arrays; convert them first (sparsopt.backends.to_numpy, "
+        f"cupy.asnumpy){f', or {alternative}' if alternative else ''}."
+    )
+
+
 def is_numpy_namespace(xp):
     """Whether ``xp`` is NumPy (plain or wrapped by ``array-api-compat``)."""
     return getattr(xp, "__name__", "") in ("numpy", "array_api_compat.numpy")
@@ -166,8 +241,11 @@ __all__ = [
     "asarray_on",
     "device",
     "errstate",
+    "host_only_error",
     "is_host_array",
     "is_numpy_namespace",
     "namespace_name",
+    "non_numpy_namespace",
+    "require_host",
     "to_numpy",
 ]

@@ -29,12 +29,17 @@ from ..backends import (
     array_namespace,
     asarray_on,
     device,
+    host_only_error,
     is_numpy_namespace,
     namespace_name,
 )
 from ..exceptions import ConvergenceWarning
 from ..penalties import Penalty, get_penalty
-from ..utils.estimator import SparsoptEstimatorMixin, penalty_constraint
+from ..utils.estimator import (
+    SparsoptEstimatorMixin,
+    check_fitted_namespace,
+    penalty_constraint,
+)
 from ..utils.validation import check_array
 from ._dict_update import resample_dead_atoms
 from ._encode import SOLVERS, sparse_encode
@@ -274,10 +279,9 @@ def check_array_api_coder(spec, X, owner, name, alternative):
     xp = array_namespace(X)
     if is_numpy_namespace(xp) or spec.solver in ARRAY_API_SOLVERS:
         return
-    raise TypeError(
-        f"{owner}: {name} (the {spec.solver!r} coder) runs on NumPy arrays only, got "
-        f"{namespace_name(xp)} arrays; use {alternative} (batched FISTA, which runs in the "
-        "arrays' namespace), or pass NumPy arrays.")
+    raise host_only_error(f"{owner}: {name} (the {spec.solver!r} coder)", xp,
+                          alternative=f"use {alternative} (batched FISTA, which runs in the "
+                                      "arrays' namespace)")
 
 
 def check_n_components(n_components, n_features, owner):
@@ -728,8 +732,4 @@ class BaseDictionaryLearning(SparsoptEstimatorMixin, ClassNamePrefixFeaturesOutM
 def _check_same_namespace(X, estimator, method):
     """scikit-learn's check that ``X`` is in the namespace and device of the fit
     (under ``array_api_dispatch`` only; absent from older scikit-learn releases)."""
-    try:
-        from sklearn.utils._array_api import check_same_namespace
-    except ImportError:  # pragma: no cover - scikit-learn < 1.8
-        return
-    check_same_namespace(X, estimator, attribute="components_", method=method)
+    check_fitted_namespace(X, estimator, "components_", method)

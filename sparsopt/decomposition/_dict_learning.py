@@ -16,7 +16,14 @@ from sklearn.utils._param_validation import Interval
 
 from .._core.loop import LoopMonitor, all_finite, resolve_verbose, warn_not_converged
 from .._core.progress import progress
-from ..backends import array_namespace, asarray_on, device, errstate, is_numpy_namespace
+from ..backends import (
+    array_namespace,
+    asarray_on,
+    device,
+    errstate,
+    host_only_error,
+    is_numpy_namespace,
+)
 from ..exceptions import ConvergenceWarning
 from ..utils.validation import check_array
 from ._dict_common import (
@@ -55,9 +62,9 @@ def _batch_fit(X, k, spec, *, update, max_iter, tol, dict_init, code_init, posit
     xp = array_namespace(X)
     host = is_numpy_namespace(xp)
     if not host and update == "ksvd":
-        raise TypeError(f"{owner}: update='ksvd' runs on NumPy arrays only (data-dependent "
-                        "supports); use update='bcd' or 'mod', which run in the arrays' "
-                        "namespace, or pass NumPy arrays.")
+        raise host_only_error(f"{owner}: update='ksvd'", xp, reason="data-dependent supports",
+                              alternative="use update='bcd' or 'mod', which run in the "
+                                          "arrays' namespace")
     code = None
     if dict_init is not None:
         D = check_dict_init(dict_init, k, f, dtype, owner, like=X)

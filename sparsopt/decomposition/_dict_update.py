@@ -36,9 +36,9 @@ from ..backends import (
     array_namespace,
     asarray_on,
     device,
+    host_only_error,
     is_numpy_namespace,
     kernel_for,
-    namespace_name,
 )
 
 DEAD_TOL = 1e-6  # A[k, k] below this: the atom is unused (scikit-learn's and SPAMS' threshold)
@@ -519,10 +519,10 @@ def update_dict_ksvd(X, dictionary, code, *, random_state=None):
     fn = "update_dict_ksvd"
     xp = array_namespace(X, dictionary, code)
     if not is_numpy_namespace(xp):
-        raise TypeError(
-            f"{fn} runs on NumPy arrays only (its per-atom supports have data-dependent "
-            f"sizes), got {namespace_name(xp)} arrays; use update_dict_bcd or update_dict_mod "
-            "(update='bcd' or 'mod'), which run in any array-API namespace.")
+        raise host_only_error(
+            fn, xp, reason="its per-atom supports have data-dependent sizes",
+            alternative="use update_dict_bcd or update_dict_mod (update='bcd' or 'mod'), "
+                        "which run in any array-API namespace")
     X = _check_2d(X, "X", fn)
     D = dictionary
     if not (isinstance(D, np.ndarray) and D.ndim == 2 and D.flags.writeable):

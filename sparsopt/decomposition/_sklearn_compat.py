@@ -167,7 +167,7 @@ def sk_encode(X, dictionary, algorithm, *, n_nonzero_coefs=None, alpha=None, max
               init=None, gram=None, cov=None, positive=False, n_jobs=None, verbose=0,
               owner="sparse_encode", name="algorithm"):
     """Codes of ``X`` for a scikit-learn ``algorithm`` name (see the module's table)."""
-    from ..backends import is_numpy_namespace, namespace_name
+    from ..backends import host_only_error, is_numpy_namespace, namespace_name
     from ..solvers import encode
     from ..solvers.coding._common import input_namespace
 
@@ -175,11 +175,11 @@ def sk_encode(X, dictionary, algorithm, *, n_nonzero_coefs=None, alpha=None, max
     xp = input_namespace(X, dictionary, gram, cov, init)
     if not is_numpy_namespace(xp):
         if algorithm not in ARRAY_API_ALGORITHMS:
-            ns = namespace_name(xp)
-            raise TypeError(
-                f"{owner}: {name}={algorithm!r} runs on NumPy arrays only, got {ns} arrays; "
-                f"use {name}='fista' (the l1 codes by batched FISTA) or 'threshold', which "
-                f"run on {ns} arrays in their namespace, or convert the inputs to NumPy.")
+            raise host_only_error(
+                f"{owner}: {name}={algorithm!r}", xp,
+                alternative=f"use {name}='fista' (the l1 codes by batched FISTA) or "
+                            f"'threshold', which run on {namespace_name(xp)} arrays in their "
+                            "namespace")
         if X.dtype not in (xp.float32, xp.float64):
             X = xp.astype(X, xp.float64)
         D = xp.astype(dictionary, X.dtype)

@@ -24,13 +24,12 @@ from ._sklearn_compat import (
 
 def _where(X):
     """``(namespace name, device)`` of ``X`` (``("numpy", "cpu")`` for host data)."""
-    import array_api_compat
+    from ..backends import device, namespace_name, non_numpy_namespace
 
-    if is_host_array(X) or not array_api_compat.is_array_api_obj(X):
+    xp = non_numpy_namespace(X)
+    if xp is None:
         return ("numpy", "cpu")  # NumPy, lists, DataFrames: host data
-    from ..backends import device, namespace_name
-
-    return (namespace_name(array_namespace(X)), str(device(X)))
+    return (namespace_name(xp), str(device(X)))
 
 
 class SparseCoder(SparsoptEstimatorMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin,

@@ -15,33 +15,7 @@ from functools import reduce
 import numpy as np
 from scipy.sparse.linalg import LinearOperator
 
-from ..backends import array_namespace, is_numpy_namespace, namespace_name
-
-
-def _host_only(name, *arrays):
-    """Refuse non-NumPy array-API arrays (CuPy ...): the operator is SciPy host code."""
-    flat = []
-    for a in arrays:
-        flat.extend(a if isinstance(a, (list, tuple)) else [a])
-    if all(isinstance(a, np.ndarray) for a in flat):  # the common case, no namespace lookup
-        return
-    from array_api_compat import is_array_api_obj
-
-    xp = array_namespace(*[a for a in flat if is_array_api_obj(a)])
-    if not is_numpy_namespace(xp):
-        raise TypeError(
-            f"{name} runs on NumPy arrays only (a SciPy LinearOperator), got "
-            f"{namespace_name(xp)} arrays; convert them first (sparsopt.backends.to_numpy, "
-            "cupy.asnumpy)."
-        )
-
-
-def _namespace(arrays):
-    """The namespace of non-NumPy array-API arrays among ``arrays``, else None."""
-    from array_api_compat import is_array_api_obj
-
-    xp = array_namespace(*[a for a in arrays if is_array_api_obj(a)])
-    return None if is_numpy_namespace(xp) else xp
+from ..backends import non_numpy_namespace, require_host
 
 
 def kron_apply(factors, x):
@@ -68,7 +42,7 @@ def kron_apply(factors, x):
     True
     """
     if not isinstance(x, np.ndarray):
-        xp = _namespace([*factors, x])
+        xp = non_numpy_namespace(*factors, x)
         if xp is not None:  # CuPy, array_api_strict ...: the same mode products there
             from ..solvers.bayes._kronecker_xp import kron_apply_xp
 
@@ -154,7 +128,7 @@ class KroneckerOperator(LinearOperator):
             ) from None
         if not factors:
             raise ValueError("KroneckerOperator: factors must hold at least one matrix.")
-        _host_only("KroneckerOperator", factors)
+        require_host("KroneckerOperator", factors, reason="a SciPy LinearOperator")
         arrs = []
         for i, f in enumerate(factors):
             a = np.asarray(f)

@@ -21,6 +21,7 @@ from ..backends import (
     is_host_array,
     is_numpy_namespace,
     namespace_name,
+    non_numpy_namespace,
     to_numpy,
 )
 from ..linalg import KroneckerOperator, kron_apply
@@ -233,21 +234,7 @@ class SBLRegressor(SparsoptEstimatorMixin, RegressorMixin, BaseEstimator):
         n_samples, n_features = Xw.shape
         track = _ARDTracker(self, n_samples, n_features, initial_noise(yw[:, None],
                                                                        self.noise_variance))
-        verbose = resolve_verbose(self.verbose)
-        with progress(self.max_iter, type(self).__name__, verbose) as bar:
-            def callback(state):
-                track.update(state)
-                bar.update(state.iteration - bar.n, objective=state.objective)
-
-            res = sbl(Xw, yw, solver=self.solver, noise_variance=self.noise_variance,
-                      learn_noise=self.learn_noise, prune_rtol=self.prune_rtol,
-                      prune_atol=1.0 / self.threshold_lambda, max_iter=self.max_iter,
-                      tol=self.tol, stop=self.stop, alpha_1=self.alpha_1,
-                      alpha_2=self.alpha_2, lambda_1=self.lambda_1, lambda_2=self.lambda_2,
-                      callback=callback, verbose=int(verbose >= 2))
-            track.finish(res, Xw, yw)
-            if res.n_iter > bar.n:
-                bar.update(res.n_iter - bar.n)
+        res = self._run_sbl(Xw, yw, track)
         info = res.info
         self.coef_ = np.asarray(res.x, dtype=dtype)
         self.gamma_ = info["gamma"].astype(dtype)
@@ -300,6 +287,26 @@ class SBLRegressor(SparsoptEstimatorMixin, RegressorMixin, BaseEstimator):
         return y_mean, np.sqrt(np.maximum(var, 0.0)).astype(X.dtype)
 
 
+    def _run_sbl(self, Xw, yw, track):
+        """:func:`~sparsopt.solvers.sbl` on the centred data (any namespace), with the
+        progress bar and the ARD tracker (scores, lambda) fed by its callback."""
+        verbose = resolve_verbose(self.verbose)
+        with progress(self.max_iter, type(self).__name__, verbose) as bar:
+            def callback(state):
+                track.update(state)
+                bar.update(state.iteration - bar.n, objective=state.objective)
+
+            res = sbl(Xw, yw, solver=self.solver, noise_variance=self.noise_variance,
+                      learn_noise=self.learn_noise, prune_rtol=self.prune_rtol,
+                      prune_atol=1.0 / self.threshold_lambda, max_iter=self.max_iter,
+                      tol=self.tol, stop=self.stop, alpha_1=self.alpha_1,
+                      alpha_2=self.alpha_2, lambda_1=self.lambda_1, lambda_2=self.lambda_2,
+                      callback=callback, verbose=int(verbose >= 2))
+            track.finish(res, Xw, yw)
+            if res.n_iter > bar.n:
+                bar.update(res.n_iter - bar.n)
+        return res
+
     def _fit_xp(self, xp, X, y):
         """:meth:`fit` on namespace arrays (scikit-learn's array API dispatch): the same
         steps, every array in ``X``'s namespace and on its device (``intercept_``,
@@ -319,21 +326,7 @@ class SBLRegressor(SparsoptEstimatorMixin, RegressorMixin, BaseEstimator):
             y_off = 0.0
         track = _ARDTrackerXP(self, n_samples, n_features,
                               initial_noise(yw[:, None], self.noise_variance), xp, dev)
-        verbose = resolve_verbose(self.verbose)
-        with progress(self.max_iter, type(self).__name__, verbose) as bar:
-            def callback(state):
-                track.update(state)
-                bar.update(state.iteration - bar.n, objective=state.objective)
-
-            res = sbl(Xw, yw, solver=self.solver, noise_variance=self.noise_variance,
-                      learn_noise=self.learn_noise, prune_rtol=self.prune_rtol,
-                      prune_atol=1.0 / self.threshold_lambda, max_iter=self.max_iter,
-                      tol=self.tol, stop=self.stop, alpha_1=self.alpha_1,
-                      alpha_2=self.alpha_2, lambda_1=self.lambda_1, lambda_2=self.lambda_2,
-                      callback=callback, verbose=int(verbose >= 2))
-            track.finish(res, Xw, yw)
-            if res.n_iter > bar.n:
-                bar.update(res.n_iter - bar.n)
+        res = self._run_sbl(Xw, yw, track)
         info = res.info
         gamma = info["gamma"]
         self.coef_ = xp.astype(res.x, dtype)
@@ -710,17 +703,7 @@ class KroneckerSBL(SparsoptEstimatorMixin, RegressorMixin, BaseEstimator):
             self.n_features_in_ = op.shape[1]
             if hasattr(self, "feature_names_in_"):
                 del self.feature_names_in_
-        verbose = resolve_verbose(self.verbose)
-        with progress(self.max_iter, type(self).__name__, verbose) as bar:
-            res = kronecker_sbl(
-                factors, y, solver=self.solver, coupling=self.coupling,
-                noise_variance=self.noise_variance, learn_noise=self.learn_noise,
-                prune_rtol=self.prune_rtol, prune_atol=self.prune_atol,
-                max_iter=self.max_iter, tol=self.tol, am_tol=self.am_tol,
-                am_max_iter=self.am_max_iter, verbose=int(verbose >= 2),
-                callback=_progress_callback(bar) if verbose else None)
-            if res.n_iter > bar.n:
-                bar.update(res.n_iter - bar.n)
+        res = self._run_kronecker_sbl(factors, y)
         x = np.asarray(res.x)
         if not np.iscomplexobj(x):
             x = x.astype(dtype, copy=False)
@@ -764,6 +747,21 @@ class KroneckerSBL(SparsoptEstimatorMixin, RegressorMixin, BaseEstimator):
                              f"with {self.n_features_in_}.")
         return kron_apply(list(op.factors), coef)
 
+    def _run_kronecker_sbl(self, factors, y):
+        """:func:`~sparsopt.solvers.kronecker_sbl` with the progress bar (any namespace)."""
+        verbose = resolve_verbose(self.verbose)
+        with progress(self.max_iter, type(self).__name__, verbose) as bar:
+            res = kronecker_sbl(
+                factors, y, solver=self.solver, coupling=self.coupling,
+                noise_variance=self.noise_variance, learn_noise=self.learn_noise,
+                prune_rtol=self.prune_rtol, prune_atol=self.prune_atol,
+                max_iter=self.max_iter, tol=self.tol, am_tol=self.am_tol,
+                am_max_iter=self.am_max_iter, verbose=int(verbose >= 2),
+                callback=_progress_callback(bar) if verbose else None)
+            if res.n_iter > bar.n:
+                bar.update(res.n_iter - bar.n)
+        return res
+
     def _fit_xp(self, xp, X, y):
         """:meth:`fit` on namespace arrays: a list of factors (any time), or one 2-D array
         under scikit-learn's array API dispatch; fitted arrays live in that namespace."""
@@ -787,17 +785,7 @@ class KroneckerSBL(SparsoptEstimatorMixin, RegressorMixin, BaseEstimator):
                                         multi_output=True)
             factors = [X]
             dtype = X.dtype
-        verbose = resolve_verbose(self.verbose)
-        with progress(self.max_iter, type(self).__name__, verbose) as bar:
-            res = kronecker_sbl(
-                factors, y, solver=self.solver, coupling=self.coupling,
-                noise_variance=self.noise_variance, learn_noise=self.learn_noise,
-                prune_rtol=self.prune_rtol, prune_atol=self.prune_atol,
-                max_iter=self.max_iter, tol=self.tol, am_tol=self.am_tol,
-                am_max_iter=self.am_max_iter, verbose=int(verbose >= 2),
-                callback=_progress_callback(bar) if verbose else None)
-            if res.n_iter > bar.n:
-                bar.update(res.n_iter - bar.n)
+        res = self._run_kronecker_sbl(factors, y)
         x = res.x
         if not xp.isdtype(x.dtype, "complex floating"):
             x = xp.astype(x, dtype)
@@ -835,6 +823,5 @@ def _factors_namespace(X, y):
         return None
     if not listed and not array_api_dispatch_enabled():
         return None  # scikit-learn's own validation decides, as for its estimators
-    xp = array_namespace(*arrays, *([y] if listed and is_array_api_obj(y) else []))
-    return None if is_numpy_namespace(xp) else xp
+    return non_numpy_namespace(*arrays, *([y] if listed else []))
 

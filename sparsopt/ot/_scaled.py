@@ -24,42 +24,39 @@ DRIFT = 30.0  # absorb once a scaling leaves [exp(-DRIFT), exp(DRIFT)]
 _TINY = 1e-290
 
 
-class ScaledKernel:
-    """Absorbed kernel ``Kt`` of one problem and the current scalings (see module doc)."""
+class _ScaledState:
+    """The state and steps both kernels share: absorption, scalings, products, trials.
 
-    def __init__(self, K, u, v, engine, n_jobs=None):
-        self.K = K
-        self.engine = engine
-        # exponentials and the final scaling in threads over row blocks (nogil kernels);
-        # the products are BLAS and follow its own thread setting
-        self.n_jobs = n_jobs if K.shape[0] >= 256 else None
-        self.Kt = np.empty(K.shape)
-        self.spare = None  # second buffer, for line-search trials that need an absorption
-        self.n_absorb = 0
-        self.absorb(u, v)
+    Subclasses provide ``xp`` (the namespace of the arrays), ``_copy`` (a float64 copy
+    of a potential), ``_ones``, ``_empty`` (a buffer like ``K``), ``_drift`` (the
+    largest ``|log scaling|`` of two candidates, a host float), ``_exp``, ``_usable``
+    (a product is positive and finite), ``_l1`` (the l1 norm, a host float),
+    ``_drifted`` (the current scalings left the drift range) and ``_reabsorb``.
+    """
 
     # -- state ---------------------------------------------------------------------
     def absorb(self, u, v):
         """Re-form ``Kt`` at ``(u, v)`` (scalings reset to 1); returns its row/col sums."""
-        self.u0, self.v0 = np.array(u, dtype=np.float64), np.array(v, dtype=np.float64)
+        self.u0, self.v0 = self._copy(u), self._copy(v)
         r, c = self._exp(self.u0, self.v0, self.Kt)
-        self.alpha = np.ones(self.K.shape[0])
-        self.beta = np.ones(self.K.shape[1])
+        self.alpha = self._ones(self.K.shape[0])
+        self.beta = self._ones(self.K.shape[1])
         self.n_absorb += 1
         return r, c
 
     def potentials(self):
         """Scaled potentials ``(u, v)`` of the current state."""
+        xp = self.xp
         with np.errstate(divide="ignore"):
-            return self.u0 + np.log(self.alpha), self.v0 + np.log(self.beta)
+            return self.u0 + xp.log(self.alpha), self.v0 + xp.log(self.beta)
 
     def set_point(self, u, v):
         """Move to ``(u, v)``, absorbing when they drift too far from ``(u0, v0)``."""
         la, lb = u - self.u0, v - self.v0
-        if max(np.abs(la).max(initial=0.0), np.abs(lb).max(initial=0.0)) > DRIFT:
+        if self._drift(la, lb) > DRIFT:
             self.absorb(u, v)
         else:
-            self.alpha, self.beta = np.exp(la), np.exp(lb)
+            self.alpha, self.beta = self.xp.exp(la), self.xp.exp(lb)
 
     # -- products ------------------------------------------------------------------
     def marginals(self, alpha=None, beta=None):
@@ -75,16 +72,92 @@ class ScaledKernel:
         served, or a new :class:`ScaledKernel`-like state absorbed at ``(u, v)`` (far
         trial points) that :meth:`adopt` can take over when the trial is accepted.
         """
+        xp = self.xp
         la, lb = u - self.u0, v - self.v0
-        if max(np.abs(la).max(initial=0.0), np.abs(lb).max(initial=0.0)) <= DRIFT:
+        if self._drift(la, lb) <= DRIFT:
             with np.errstate(over="ignore", invalid="ignore"):
-                r, c = self.marginals(np.exp(la), np.exp(lb))
+                r, c = self.marginals(xp.exp(la), xp.exp(lb))
             return r, c, None
         if self.spare is None:
-            self.spare = np.empty(self.K.shape)
+            self.spare = self._empty()
         with np.errstate(over="ignore", invalid="ignore"):
             r, c = self._exp(u, v, self.spare)
-        return r, c, (np.array(u, dtype=np.float64), np.array(v, dtype=np.float64))
+        return r, c, (self._copy(u), self._copy(v))
+
+    def adopt(self, absorbed):
+        """Take over the kernel a far :meth:`trial` absorbed."""
+        self.u0, self.v0 = absorbed
+        self.Kt, self.spare = self.spare, self.Kt
+        self.alpha = self._ones(self.K.shape[0])
+        self.beta = self._ones(self.K.shape[1])
+        self.n_absorb += 1
+
+    # -- Sinkhorn ------------------------------------------------------------------
+    def sweeps(self, a, b, n_sweeps, tol):
+        """Up to ``n_sweeps`` Sinkhorn sweeps; returns ``(done, row error, ok)``.
+
+        Stops early when the row error of an iterate (measured before its row update,
+        at no extra cost) is at most ``tol``. ``ok`` is False when a product left the
+        range where the scalings are meaningful even right after an absorption (rows of
+        ``Kt`` that underflow entirely): the caller then sweeps in the log domain.
+        """
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            return self._sweeps(a, b, n_sweeps, tol)
+
+    def _sweeps(self, a, b, n_sweeps, tol):
+        done = 0
+        while done < n_sweeps:
+            s = self.Kt @ self.beta
+            err = self._l1(self.alpha * s - a)
+            if err <= tol:
+                return done, err, True
+            if not self._usable(s):  # min > tiny, all finite
+                if not self._reabsorb():
+                    return done, err, False
+                continue
+            alpha = a / s
+            t = self.Kt.T @ alpha
+            if not self._usable(t):
+                if not self._reabsorb(alpha=alpha):
+                    return done, err, False
+                continue
+            self.alpha = alpha
+            self.beta = b / t
+            done += 1
+            if self._drifted():  # a scaling left [exp(-DRIFT), exp(DRIFT)]
+                u, v = self.potentials()
+                self.absorb(u, v)
+        s = self.Kt @ self.beta
+        return done, self._l1(self.alpha * s - a), True
+
+
+class ScaledKernel(_ScaledState):
+    """Absorbed kernel ``Kt`` of one problem and the current scalings (see module doc)."""
+
+    xp = np
+
+    def __init__(self, K, u, v, engine, n_jobs=None):
+        self.K = K
+        self.engine = engine
+        # exponentials and the final scaling in threads over row blocks (nogil kernels);
+        # the products are BLAS and follow its own thread setting
+        self.n_jobs = n_jobs if K.shape[0] >= 256 else None
+        self.Kt = np.empty(K.shape)
+        self.spare = None  # second buffer, for line-search trials that need an absorption
+        self.n_absorb = 0
+        self.absorb(u, v)
+
+    def _copy(self, u):
+        return np.array(u, dtype=np.float64)
+
+    def _ones(self, n):
+        return np.ones(n)
+
+    def _empty(self):
+        return np.empty(self.K.shape)
+
+    def _drift(self, la, lb):
+        return max(np.abs(la).max(initial=0.0), np.abs(lb).max(initial=0.0))
 
     def _exp(self, u, v, out):
         """``out = exp(K + u 1^T + 1 v^T)`` and its row and column sums."""
@@ -93,14 +166,6 @@ class ScaledKernel:
             lambda s, e: dispatch("ot_plan", K[s:e], u[s:e], v, out[s:e], engine=engine),
             K.shape[0], self.n_jobs)
         return np.concatenate([p[0] for p in parts]), sum(p[1] for p in parts)
-
-    def adopt(self, absorbed):
-        """Take over the kernel a far :meth:`trial` absorbed."""
-        self.u0, self.v0 = absorbed
-        self.Kt, self.spare = self.spare, self.Kt
-        self.alpha = np.ones(self.K.shape[0])
-        self.beta = np.ones(self.K.shape[1])
-        self.n_absorb += 1
 
     def plan(self):
         """``(P, row sums, column sums)`` of the current state, formed in place of ``Kt``.
@@ -133,44 +198,15 @@ class ScaledKernel:
         return self.Kt.ravel()[idx] * self.alpha[i] * self.beta[j]
 
     # -- Sinkhorn ------------------------------------------------------------------
-    def sweeps(self, a, b, n_sweeps, tol):
-        """Up to ``n_sweeps`` Sinkhorn sweeps; returns ``(done, row error, ok)``.
+    def _usable(self, s):
+        return s.min() > _TINY and np.isfinite(s).all()
 
-        Stops early when the row error of an iterate (measured before its row update,
-        at no extra cost) is at most ``tol``. ``ok`` is False when a product left the
-        range where the scalings are meaningful even right after an absorption (rows of
-        ``Kt`` that underflow entirely): the caller then sweeps in the log domain.
-        """
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            return self._sweeps(a, b, n_sweeps, tol)
+    def _l1(self, x):
+        return float(np.abs(x).sum())
 
-    def _sweeps(self, a, b, n_sweeps, tol):
-        done = 0
-        while done < n_sweeps:
-            s = self.Kt @ self.beta
-            err = float(np.abs(self.alpha * s - a).sum())
-            if err <= tol:
-                return done, err, True
-            if not (s.min() > _TINY and np.isfinite(s).all()):
-                if not self._reabsorb():
-                    return done, err, False
-                continue
-            alpha = a / s
-            t = self.Kt.T @ alpha
-            if not (t.min() > _TINY and np.isfinite(t).all()):
-                if not self._reabsorb(alpha=alpha):
-                    return done, err, False
-                continue
-            self.alpha = alpha
-            self.beta = b / t
-            done += 1
-            if (np.abs(np.log(self.alpha)).max() > DRIFT
-                    or np.abs(np.log(self.beta)).max() > DRIFT):
-                u, v = self.potentials()
-                self.absorb(u, v)
-        s = self.Kt @ self.beta
-        err = float(np.abs(self.alpha * s - a).sum())
-        return done, err, True
+    def _drifted(self):
+        return (np.abs(np.log(self.alpha)).max() > DRIFT
+                or np.abs(np.log(self.beta)).max() > DRIFT)
 
     def _reabsorb(self, alpha=None):
         """Absorb the current scalings after a bad product; False when nothing changed."""
@@ -185,7 +221,7 @@ class ScaledKernel:
         return True
 
 
-class ScaledKernelXP:
+class ScaledKernelXP(_ScaledState):
     """:class:`ScaledKernel` for arrays of a non-NumPy namespace (CuPy, ...).
 
     The same state and steps, written against the array API: the products are device
@@ -207,6 +243,9 @@ class ScaledKernelXP:
         self.n_absorb = 0
         self.absorb(u, v)
 
+    def _copy(self, u):
+        return self.xp.asarray(u, copy=True)
+
     def _ones(self, n):
         return self.xp.ones(n, dtype=self.K.dtype, device=device(self.K))
 
@@ -214,56 +253,11 @@ class ScaledKernelXP:
         xp = self.xp
         return float(xp.maximum(xp.max(xp.abs(la)), xp.max(xp.abs(lb))))
 
-    # -- state ---------------------------------------------------------------------
-    def absorb(self, u, v):
-        xp = self.xp
-        self.u0, self.v0 = xp.asarray(u, copy=True), xp.asarray(v, copy=True)
-        r, c = self._exp(self.u0, self.v0, self.Kt)
-        self.alpha = self._ones(self.K.shape[0])
-        self.beta = self._ones(self.K.shape[1])
-        self.n_absorb += 1
-        return r, c
-
-    def potentials(self):
-        xp = self.xp
-        with np.errstate(divide="ignore"):
-            return self.u0 + xp.log(self.alpha), self.v0 + xp.log(self.beta)
-
-    def set_point(self, u, v):
-        la, lb = u - self.u0, v - self.v0
-        if self._drift(la, lb) > DRIFT:
-            self.absorb(u, v)
-        else:
-            self.alpha, self.beta = self.xp.exp(la), self.xp.exp(lb)
-
-    # -- products ------------------------------------------------------------------
-    def marginals(self, alpha=None, beta=None):
-        alpha = self.alpha if alpha is None else alpha
-        beta = self.beta if beta is None else beta
-        return alpha * (self.Kt @ beta), beta * (self.Kt.T @ alpha)
-
-    def trial(self, u, v):
-        xp = self.xp
-        la, lb = u - self.u0, v - self.v0
-        if self._drift(la, lb) <= DRIFT:
-            with np.errstate(over="ignore", invalid="ignore"):
-                r, c = self.marginals(xp.exp(la), xp.exp(lb))
-            return r, c, None
-        if self.spare is None:
-            self.spare = xp.empty(self.K.shape, dtype=self.K.dtype, device=device(self.K))
-        with np.errstate(over="ignore", invalid="ignore"):
-            r, c = self._exp(u, v, self.spare)
-        return r, c, (xp.asarray(u, copy=True), xp.asarray(v, copy=True))
+    def _empty(self):
+        return self.xp.empty(self.K.shape, dtype=self.K.dtype, device=device(self.K))
 
     def _exp(self, u, v, out):
         return dispatch("ot_plan", self.K, u, v, out, engine=self.engine)
-
-    def adopt(self, absorbed):
-        self.u0, self.v0 = absorbed
-        self.Kt, self.spare = self.spare, self.Kt
-        self.alpha = self._ones(self.K.shape[0])
-        self.beta = self._ones(self.K.shape[1])
-        self.n_absorb += 1
 
     def plan(self):
         P = self.Kt
@@ -295,41 +289,15 @@ class ScaledKernelXP:
                 * xp.take(self.beta, j))
 
     # -- Sinkhorn ------------------------------------------------------------------
-    def sweeps(self, a, b, n_sweeps, tol):
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            return self._sweeps(a, b, n_sweeps, tol)
-
     def _usable(self, s):
         xp = self.xp
         return bool(xp.all((s > _TINY) & xp.isfinite(s)))  # min > tiny, all finite
 
-    def _sweeps(self, a, b, n_sweeps, tol):
-        xp = self.xp
-        done = 0
-        while done < n_sweeps:
-            s = self.Kt @ self.beta
-            err = float(xp.sum(xp.abs(self.alpha * s - a)))
-            if err <= tol:
-                return done, err, True
-            if not self._usable(s):
-                if not self._reabsorb():
-                    return done, err, False
-                continue
-            alpha = a / s
-            t = self.Kt.T @ alpha
-            if not self._usable(t):
-                if not self._reabsorb(alpha=alpha):
-                    return done, err, False
-                continue
-            self.alpha = alpha
-            self.beta = b / t
-            done += 1
-            if self._drift(xp.log(self.alpha), xp.log(self.beta)) > DRIFT:
-                u, v = self.potentials()
-                self.absorb(u, v)
-        s = self.Kt @ self.beta
-        err = float(xp.sum(xp.abs(self.alpha * s - a)))
-        return done, err, True
+    def _drifted(self):
+        return self._drift(self.xp.log(self.alpha), self.xp.log(self.beta)) > DRIFT
+
+    def _l1(self, x):
+        return float(self.xp.sum(self.xp.abs(x)))
 
     def _reabsorb(self, alpha=None):
         xp = self.xp

@@ -11,11 +11,8 @@ from ..utils.validation import check_array, check_scalar
 MASS_RTOL = 1e-6
 
 
-def _check_marginal(w, name, size, n_batch, owner):
-    if w is None or (hasattr(w, "__len__") and len(w) == 0):
-        shape = (size,) if n_batch is None else (n_batch, size)
-        return np.full(shape, 1.0 / size)
-    w = check_array(w, name, owner, ndim=(1, 2))
+def _check_marginal_shape(w, name, size, n_batch, owner):
+    """``w`` (1-D, or 2-D for a batch) fits the cost matrix (any namespace)."""
     if w.shape[-1] != size:
         raise ValueError(
             f"{owner}: {name} has {w.shape[-1]} entries but the cost matrix M has {size} "
@@ -23,10 +20,18 @@ def _check_marginal(w, name, size, n_batch, owner):
         )
     if w.ndim == 2 and (n_batch is None or w.shape[0] != n_batch):
         raise ValueError(
-            f"{owner}: {name} of shape {w.shape} needs a batch of cost matrices M of shape "
-            f"({w.shape[0]}, n, m); got M with {'2' if n_batch is None else n_batch} "
+            f"{owner}: {name} of shape {tuple(w.shape)} needs a batch of cost matrices M of "
+            f"shape ({w.shape[0]}, n, m); got M with {'2' if n_batch is None else n_batch} "
             f"{'dimensions' if n_batch is None else 'problems'}."
         )
+
+
+def _check_marginal(w, name, size, n_batch, owner):
+    if w is None or (hasattr(w, "__len__") and len(w) == 0):
+        shape = (size,) if n_batch is None else (n_batch, size)
+        return np.full(shape, 1.0 / size)
+    w = check_array(w, name, owner, ndim=(1, 2))
+    _check_marginal_shape(w, name, size, n_batch, owner)
     if np.any(w < 0):
         raise ValueError(
             f"{owner}: {name} has negative mass (min {float(w.min()):.3g}); marginals must be "
@@ -38,6 +43,18 @@ def _check_marginal(w, name, size, n_batch, owner):
     if n_batch is not None and w.ndim == 1:
         w = np.broadcast_to(w, (n_batch, size))
     return w
+
+
+def _check_masses(sa, sb, k, batched, owner):
+    """Balanced transport: the total masses ``sa`` and ``sb`` (host floats) must match."""
+    if abs(sa - sb) > MASS_RTOL * max(sa, sb):
+        where = f" (problem {k})" if batched else ""
+        raise ValueError(
+            f"{owner}: the marginals have different total masses{where}: "
+            f"sum(a) = {sa:.6g}, sum(b) = {sb:.6g}. Balanced optimal transport needs "
+            "equal masses: normalise a and b, or use sparsopt.ot.sinkhorn_unbalanced "
+            "(reg_m=...) to relax the marginal constraints."
+        )
 
 
 def check_problem(a, b, M, reg, owner, *, balanced=True):
@@ -66,14 +83,7 @@ def check_problem(a, b, M, reg, owner, *, balanced=True):
         bk = np.array(b[k] if batched else b, dtype=np.float64)
         sa, sb = ak.sum(), bk.sum()
         if balanced:
-            if abs(sa - sb) > MASS_RTOL * max(sa, sb):
-                where = f" (problem {k})" if batched else ""
-                raise ValueError(
-                    f"{owner}: the marginals have different total masses{where}: "
-                    f"sum(a) = {sa:.6g}, sum(b) = {sb:.6g}. Balanced optimal transport needs "
-                    "equal masses: normalise a and b, or use sparsopt.ot.sinkhorn_unbalanced "
-                    "(reg_m=...) to relax the marginal constraints."
-                )
+            _check_masses(sa, sb, k, batched, owner)
             bk *= sa / sb
         problems.append((ak, bk, np.ascontiguousarray(Ms[k] if batched else Ms)))
     return problems, batched, dtype, reg
@@ -106,17 +116,7 @@ def _check_marginal_xp(w, name, size, n_batch, owner, xp, M):
         shape = (size,) if n_batch is None else (n_batch, size)
         return xp.full(shape, 1.0 / size, dtype=xp.float64, device=device(M))
     w = check_array_xp(w, name, owner, xp, ndim=(1, 2), like=M)
-    if w.shape[-1] != size:
-        raise ValueError(
-            f"{owner}: {name} has {w.shape[-1]} entries but the cost matrix M has {size} "
-            f"{'rows' if name == 'a' else 'columns'}."
-        )
-    if w.ndim == 2 and (n_batch is None or w.shape[0] != n_batch):
-        raise ValueError(
-            f"{owner}: {name} of shape {tuple(w.shape)} needs a batch of cost matrices M of "
-            f"shape ({w.shape[0]}, n, m); got M with {'2' if n_batch is None else n_batch} "
-            f"{'dimensions' if n_batch is None else 'problems'}."
-        )
+    _check_marginal_shape(w, name, size, n_batch, owner)
     if bool(xp.any(w < 0)):
         raise ValueError(
             f"{owner}: {name} has negative mass (min {float(xp.min(w)):.3g}); marginals must "
@@ -147,14 +147,7 @@ def _check_problem_xp(a, b, M, reg, owner, balanced, xp):
         bk = xp.asarray(b[k, ...] if batched else b, copy=True)
         sa, sb = float(xp.sum(ak)), float(xp.sum(bk))
         if balanced:
-            if abs(sa - sb) > MASS_RTOL * max(sa, sb):
-                where = f" (problem {k})" if batched else ""
-                raise ValueError(
-                    f"{owner}: the marginals have different total masses{where}: "
-                    f"sum(a) = {sa:.6g}, sum(b) = {sb:.6g}. Balanced optimal transport needs "
-                    "equal masses: normalise a and b, or use sparsopt.ot.sinkhorn_unbalanced "
-                    "(reg_m=...) to relax the marginal constraints."
-                )
+            _check_masses(sa, sb, k, batched, owner)
             bk = bk * (sa / sb)
         problems.append((ak, bk, Ms[k, ...] if batched else Ms))
     return problems, batched, dtype, reg

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..backends import array_namespace, is_numpy_namespace, namespace_name
+from ..backends import array_namespace, host_only_error, is_numpy_namespace
 from ..utils.validation import check_array, check_scalar
 
 _NORMALIZE = ("max", "median", None)
@@ -73,14 +73,13 @@ def _cost_matrix_xp(Xs, Xt, metric, normalize, owner, xp):
     from ._validation import check_array_xp
 
     if metric not in ("sqeuclidean", "euclidean"):
-        raise TypeError(f"{owner}: metric={metric!r} runs on NumPy arrays only (SciPy's "
-                        f"cdist); use metric='sqeuclidean' or 'euclidean' for "
-                        f"{namespace_name(xp)} arrays.")
+        raise host_only_error(f"{owner}: metric={metric!r}", xp, reason="SciPy's cdist",
+                              alternative="use metric='sqeuclidean' or 'euclidean'")
     if normalize not in _NORMALIZE:
         raise ValueError(f"{owner}: normalize must be one of {_NORMALIZE}, got {normalize!r}.")
     if normalize == "median":
-        raise TypeError(f"{owner}: normalize='median' runs on NumPy arrays only; use "
-                        f"normalize='max' for {namespace_name(xp)} arrays.")
+        raise host_only_error(f"{owner}: normalize='median'", xp,
+                              alternative="use normalize='max'")
     Xs = xp.astype(check_array_xp(Xs, "Xs", owner, xp, ndim=2), xp.float64)
     Xt = xp.astype(check_array_xp(Xt, "Xt", owner, xp, ndim=2), xp.float64)
     if Xs.shape[1] != Xt.shape[1]:
@@ -100,8 +99,8 @@ def cost_scale(M, normalize):
     xp = array_namespace(M)
     if not is_numpy_namespace(xp):
         if normalize != "max":
-            raise TypeError(f"cost_scale: normalize={normalize!r} runs on NumPy arrays "
-                            f"only; use normalize='max' for {namespace_name(xp)} arrays.")
+            raise host_only_error(f"cost_scale: normalize={normalize!r}", xp,
+                                  alternative="use normalize='max'")
         scale = float(xp.max(M))
         return scale if scale > 0 else 1.0
     scale = float(M.max() if normalize == "max" else np.median(M))

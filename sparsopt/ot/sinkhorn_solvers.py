@@ -465,17 +465,7 @@ def sinkhorn_knopp_scaling(K, *, a=None, b=None, tol=1e-12, max_iter=10000, init
                              f"({m},); got shape {y.shape}.")
     x = np.ones(n)
     verbose, engine = caller_config(verbose, engine)
-    mon = LoopMonitor(owner, max_iter=max_iter, tol=tol, callback=callback, verbose=verbose,
-                      criterion="max-abs deviation of the row sums", x0=(x, y))
-    with np.errstate(all="ignore"):
-        for it in range(1, max_iter + 1):
-            x = a / (K @ y)
-            y = b / (K.T @ x)
-            if (it % 10 == 0 or it == max_iter) and mon.check(
-                    it, (x, y), float(np.abs(x * (K @ y) - a).max())):
-                break
-    if mon.stopped_by == "nonfinite":
-        x, y = mon.last_finite
+    mon, x, y = _knopp_loop(xp, K, a, b, x, y, tol, max_iter, callback, verbose, owner)
     P = K  # K is a private float64 copy: scaled in place, in threads over row blocks
     parts = map_row_blocks(
         lambda s, e: dispatch("ot_scale_plan", P[s:e], x[s:e], y, engine=engine),
@@ -483,14 +473,38 @@ def sinkhorn_knopp_scaling(K, *, a=None, b=None, tol=1e-12, max_iter=10000, init
     r = np.concatenate([p[0] for p in parts])
     c = sum(p[1] for p in parts)
     dev = float(max(np.abs(r - a).max(), np.abs(c - b).max()))
+    return _knopp_result(mon, P, x, y, dev, tol, max_iter, owner, stacklevel=3)
+
+
+def _knopp_loop(xp, K, a, b, x, y, tol, max_iter, callback, verbose, owner):
+    """The alternating scalings of :func:`sinkhorn_knopp_scaling` (any namespace):
+    ``(monitor, x, y)``, the last finite scalings after a non-finite stop."""
+    mon = LoopMonitor(owner, max_iter=max_iter, tol=tol, callback=callback, verbose=verbose,
+                      criterion="max-abs deviation of the row sums", x0=(x, y))
+    with errstate(xp, all="ignore"):
+        for it in range(1, max_iter + 1):
+            x = a / (K @ y)
+            y = b / (K.T @ x)
+            if (it % 10 == 0 or it == max_iter) and mon.check(
+                    it, (x, y), float(xp.max(xp.abs(x * (K @ y) - a)))):
+                break
+    if mon.stopped_by == "nonfinite":
+        x, y = mon.last_finite
+    return mon, x, y
+
+
+def _knopp_result(mon, P, x, y, dev, tol, max_iter, owner, stacklevel):
+    """The :class:`SolverResult` of :func:`sinkhorn_knopp_scaling` (``dev``: the max-abs
+    deviation of the scaled matrix's sums), with its warning (``stacklevel`` counts
+    this frame)."""
     converged, stopped_by = final_verdict(mon.stopped_by, dev, tol)
     if stopped_by == "nonfinite":
-        warn_nonfinite(owner, mon.n_iter, mon.last_finite_iter, stacklevel=2)
+        warn_nonfinite(owner, mon.n_iter, mon.last_finite_iter, stacklevel=stacklevel)
     elif stopped_by == "max_iter":
         # the exactness check of the returned matrix, rows and columns
         warn_not_converged(owner, "max-abs deviation of the sums", dev, tol, max_iter,
                            "if K has zeros, it may lack total support (then no exact "
-                           "scaling exists)", stacklevel=2)
+                           "scaling exists)", stacklevel=stacklevel)
     n_iter = mon.last_finite_iter if mon.stopped_by == "nonfinite" else mon.n_iter
     return SolverResult(x=P, n_iter=n_iter, converged=converged, stop_crit=dev,
                         history=mon.history,
@@ -531,29 +545,8 @@ def _knopp_xp(K, a, b, tol, max_iter, init, callback, verbose, engine, owner, xp
                              f"({m},); got shape {tuple(y.shape)}.")
     x = xp.ones(n, dtype=xp.float64, device=dev)
     verbose, engine = caller_config(verbose, engine)
-    mon = LoopMonitor(owner, max_iter=max_iter, tol=tol, callback=callback, verbose=verbose,
-                      criterion="max-abs deviation of the row sums", x0=(x, y))
-    with errstate(xp, all="ignore"):
-        for it in range(1, max_iter + 1):
-            x = a / (K @ y)
-            y = b / (K.T @ x)
-            if (it % 10 == 0 or it == max_iter) and mon.check(
-                    it, (x, y), float(xp.max(xp.abs(x * (K @ y) - a)))):
-                break
-    if mon.stopped_by == "nonfinite":
-        x, y = mon.last_finite
+    mon, x, y = _knopp_loop(xp, K, a, b, x, y, tol, max_iter, callback, verbose, owner)
     P = K  # a private float64 copy, scaled in place
     r, c = dispatch("ot_scale_plan", P, x, y, engine=engine)
     dev_ = float(xp.maximum(xp.max(xp.abs(r - a)), xp.max(xp.abs(c - b))))
-    converged, stopped_by = final_verdict(mon.stopped_by, dev_, tol)
-    if stopped_by == "nonfinite":
-        warn_nonfinite(owner, mon.n_iter, mon.last_finite_iter, stacklevel=3)
-    elif stopped_by == "max_iter":
-        warn_not_converged(owner, "max-abs deviation of the sums", dev_, tol, max_iter,
-                           "if K has zeros, it may lack total support (then no exact "
-                           "scaling exists)", stacklevel=3)
-    n_iter = mon.last_finite_iter if mon.stopped_by == "nonfinite" else mon.n_iter
-    return SolverResult(x=P, n_iter=n_iter, converged=converged, stop_crit=dev_,
-                        history=mon.history,
-                        info=dict(stopped_by=stopped_by, criterion=mon.criterion, tol=tol,
-                                  row_scaling=x, col_scaling=y))
+    return _knopp_result(mon, P, x, y, dev_, tol, max_iter, owner, stacklevel=4)

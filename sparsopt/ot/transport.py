@@ -13,8 +13,15 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
 from .._core.loop import resolve_verbose
 from .._core.progress import progress
-from ..backends import array_namespace, asarray_on, device, is_numpy_namespace, namespace_name
-from ..utils.estimator import SparsoptEstimatorMixin
+from ..backends import (
+    array_namespace,
+    asarray_on,
+    device,
+    host_only_error,
+    is_numpy_namespace,
+    namespace_name,
+)
+from ..utils.estimator import SparsoptEstimatorMixin, check_fitted_namespace
 from .distance import cost_matrix, cost_scale
 from .sinkhorn_solvers import sinkhorn
 from .sns import sinkhorn_newton_sparse
@@ -162,12 +169,9 @@ def _weights_xp(w, X, name, xp):
 
 def _same_namespace(X, est, method):
     """Under ``array_api_dispatch``: a ValueError when ``X`` is not of the namespace and
-    device the estimator was fitted on (scikit-learn's check, where it has one)."""
-    try:
-        from sklearn.utils._array_api import check_same_namespace
-    except ImportError:  # scikit-learn < 1.8: the namespace path's own TypeError
-        return
-    check_same_namespace(X, est, attribute="coupling_", method=method)
+    device the estimator was fitted on (scikit-learn's check, where it has one; else the
+    namespace path's own TypeError)."""
+    check_fitted_namespace(X, est, "coupling_", method)
 
 
 class SinkhornTransport(SparsoptEstimatorMixin, OneToOneFeatureMixin, TransformerMixin,
@@ -455,14 +459,13 @@ class SinkhornTransport(SparsoptEstimatorMixin, OneToOneFeatureMixin, Transforme
 
     def _check_namespace_options(self, xp):
         """The options that run on the host only, refused for arrays of ``xp``."""
-        name = namespace_name(xp)
         if self.metric not in ("sqeuclidean", "euclidean"):
-            raise TypeError(f"SinkhornTransport: metric={self.metric!r} runs on NumPy arrays "
-                            f"only (SciPy's cdist); use metric='sqeuclidean' or 'euclidean' "
-                            f"for {name} arrays.")
+            raise host_only_error(f"SinkhornTransport: metric={self.metric!r}", xp,
+                                  reason="SciPy's cdist",
+                                  alternative="use metric='sqeuclidean' or 'euclidean'")
         if self.norm == "median":
-            raise TypeError(f"SinkhornTransport: norm='median' runs on NumPy arrays only; "
-                            f"use norm='max' for {name} arrays.")
+            raise host_only_error("SinkhornTransport: norm='median'", xp,
+                                  alternative="use norm='max'")
 
     def _label_cost(self, C, ys, yt, n_s, n_t):
         xp = array_namespace(C)

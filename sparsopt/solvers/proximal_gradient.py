@@ -116,12 +116,10 @@ def proximal_gradient(X, y, *, loss="squared", penalty="l1", alpha=1.0, init=Non
     penalty = get_penalty(penalty, alpha=alpha)
     if not is_numpy_namespace(xp):
         A, y, weights, x0 = _validate_namespace(xp, X, y, init, sample_weight, loss, name)
-        dtype = A.dtype
         require(penalty, {"prox", "value"}, solver=name)
         require(loss, {"value", "grad", "lipschitz"}, solver=name)
     else:
         A, y, weights, x0 = _validate_numpy(X, y, init, sample_weight, loss, penalty, name)
-        dtype = A.dtype
     max_iter = check_int(max_iter, "max_iter", name, lower=1)
     check_every = check_int(check_every, "check_every", name, lower=1)
     tol = check_scalar(tol, "tol", name, lower=0.0)
@@ -137,54 +135,8 @@ def proximal_gradient(X, y, *, loss="squared", penalty="l1", alpha=1.0, init=Non
         step = 1.0 / lipschitz
     step = check_scalar(step, "step", name, lower=0.0, lower_inclusive=False)
     penalty.check_step(step)
-    if not is_numpy_namespace(xp):
-        return _solve_namespace(xp, A, y, weights, x0, loss, penalty, step, lipschitz,
-                                accelerated, restart, max_iter, tol, check_every, callback,
-                                verbose, engine, name)
-
-    def grad(x):
-        return np.asarray(A.T @ loss.grad(y, A @ x, weights), dtype=dtype)
-
-    def obj(x):
-        return loss.value(y, A @ x, weights) + penalty.value(x, check_finite=False)
-
-    scale = float(np.max(np.abs(grad(np.zeros(x0.shape, dtype=dtype)))))
-    scale = scale if scale > 0 else 1.0
-
-    def prox(v):
-        # inputs were validated; non-finite iterates are caught by the loop's guard
-        return penalty.prox(v, step, engine=engine, check_finite=False)
-
-    state = SimpleNamespace(x=x0, y=x0.copy(), t=1.0, restarts=0)
-
-    def one_step(s, it):
-        x_new = prox(s.y - step * grad(s.y))
-        if accelerated:
-            if restart and float(np.vdot(s.y - x_new, x_new - s.x)) > 0:
-                s.t = 1.0
-                s.y = x_new
-                s.restarts += 1
-            else:
-                # math.sqrt gives a Python float, which keeps float32 iterates float32
-                t_new = 0.5 * (1.0 + math.sqrt(1.0 + 4.0 * s.t * s.t))
-                s.y = x_new + ((s.t - 1.0) / t_new) * (x_new - s.x)
-                s.t = t_new
-        else:
-            s.y = x_new
-        s.x = x_new
-
-    def crit(s, x_prev):
-        gm = s.x - prox(s.x - step * grad(s.x))
-        return float(np.max(np.abs(gm))) / (step * scale)
-
-    result = run_iterations(
-        one_step, state, stop_crit=crit, max_iter=max_iter, tol=tol, check_every=check_every,
-        objective=lambda s: obj(s.x), callback=callback, verbose=verbose, solver=name,
-        criterion="relative gradient-mapping norm",
-        hint="for nonconvex penalties a smaller step can help",
-        info={"step": step, "lipschitz": lipschitz, "accelerated": accelerated},
-    )
-    return result.with_info(restarts=state.restarts)
+    return _solve(xp, A, y, weights, x0, loss, penalty, step, lipschitz, accelerated,
+                  restart, max_iter, tol, check_every, callback, verbose, engine, name)
 
 
 def _validate_numpy(X, y, init, sample_weight, loss, penalty, name):
@@ -263,36 +215,89 @@ def _validate_namespace(xp, X, y, init, sample_weight, loss, name):
     return A, y, weights, x0
 
 
-def _solve_namespace(xp, A, y, weights, x0, loss, penalty, step, lipschitz, accelerated,
-                     restart, max_iter, tol, check_every, callback, verbose, engine, name):
-    """:func:`proximal_gradient`'s loop on arrays of a non-NumPy namespace.
+def _solve(xp, A, y, weights, x0, loss, penalty, step, lipschitz, accelerated, restart,
+           max_iter, tol, check_every, callback, verbose, engine, name):
+    """:func:`proximal_gradient`'s loop, on NumPy (and SciPy sparse) or any namespace.
 
-    The same iteration as the NumPy loop; FISTA's restart test is evaluated on the device
-    (``t`` a float64 0-D array, the momentum zeroed by ``where``), so no host decision is
-    taken per iteration; the restart count comes to the host once, at the end.
+    Everything but the momentum step is written once; NumPy decides FISTA's restart on
+    the host per iteration (:func:`_momentum_numpy`), other namespaces on the device
+    (:func:`_momentum_namespace`).
     """
     dtype = A.dtype
-    dev = device(A)
-
-    def grad(x):
-        g = A.T @ loss.grad(y, A @ x, weights)
-        return g if g.dtype == dtype else xp.astype(g, dtype)
+    if is_numpy_namespace(xp):
+        def grad(x):
+            return np.asarray(A.T @ loss.grad(y, A @ x, weights), dtype=dtype)
+    else:
+        def grad(x):
+            g = A.T @ loss.grad(y, A @ x, weights)
+            return g if g.dtype == dtype else xp.astype(g, dtype)
 
     def obj(x):
         return loss.value(y, A @ x, weights) + penalty.value(x, check_finite=False)
 
-    scale = float(xp.max(xp.abs(grad(xp.zeros(x0.shape, dtype=dtype, device=dev)))))
+    scale = float(xp.max(xp.abs(grad(xp.zeros(x0.shape, dtype=dtype, device=device(x0))))))
     scale = scale if scale > 0 else 1.0
 
     def prox(v):
+        # inputs were validated; non-finite iterates are caught by the loop's guard
         return penalty.prox(v, step, engine=engine, check_finite=False)
 
+    momentum = _momentum_numpy if is_numpy_namespace(xp) else _momentum_namespace
+    state, one_step = momentum(xp, x0, lambda v: prox(v - step * grad(v)), accelerated,
+                               restart)
+
+    def crit(s, x_prev):
+        gm = s.x - prox(s.x - step * grad(s.x))
+        return float(xp.max(xp.abs(gm))) / (step * scale)
+
+    result = run_iterations(
+        one_step, state, stop_crit=crit, max_iter=max_iter, tol=tol, check_every=check_every,
+        objective=lambda s: obj(s.x), callback=callback, verbose=verbose, solver=name,
+        criterion="relative gradient-mapping norm",
+        hint="for nonconvex penalties a smaller step can help",
+        info={"step": step, "lipschitz": lipschitz, "accelerated": accelerated},
+    )
+    return result.with_info(restarts=int(state.restarts))
+
+
+def _momentum_numpy(xp, x0, forward_backward, accelerated, restart):
+    """``(state, one_step)`` of the NumPy loop: FISTA's restart test is a host decision."""
+    state = SimpleNamespace(x=x0, y=x0.copy(), t=1.0, restarts=0)
+
+    def one_step(s, it):
+        x_new = forward_backward(s.y)
+        if accelerated:
+            if restart and float(np.vdot(s.y - x_new, x_new - s.x)) > 0:
+                s.t = 1.0
+                s.y = x_new
+                s.restarts += 1
+            else:
+                # math.sqrt gives a Python float, which keeps float32 iterates float32
+                t_new = 0.5 * (1.0 + math.sqrt(1.0 + 4.0 * s.t * s.t))
+                s.y = x_new + ((s.t - 1.0) / t_new) * (x_new - s.x)
+                s.t = t_new
+        else:
+            s.y = x_new
+        s.x = x_new
+
+    return state, one_step
+
+
+def _momentum_namespace(xp, x0, forward_backward, accelerated, restart):
+    """``(state, one_step)`` on arrays of a non-NumPy namespace.
+
+    FISTA's restart test is evaluated on the device (``t`` a float64 0-D array, the
+    momentum zeroed by ``where``), so no host decision is taken per iteration; the
+    restart count comes to the host once, at the end.
+    """
+    dtype = x0.dtype
+    dev = device(x0)
     state = SimpleNamespace(x=x0, y=copy_array(x0),
                             t=xp.ones((), dtype=xp.float64, device=dev),
                             restarts=xp.zeros((), dtype=xp.int64, device=dev))
 
     def one_step(s, it):
-        x_new = prox(s.y - step * grad(s.y))
+        x_new = forward_backward(s.y)
         if accelerated:
             t_new = 0.5 * (1.0 + xp.sqrt(1.0 + 4.0 * s.t * s.t))
             beta = (s.t - 1.0) / t_new
@@ -307,15 +312,4 @@ def _solve_namespace(xp, A, y, weights, x0, loss, penalty, step, lipschitz, acce
             s.y = x_new
         s.x = x_new
 
-    def crit(s, x_prev):
-        gm = s.x - prox(s.x - step * grad(s.x))
-        return float(xp.max(xp.abs(gm))) / (step * scale)
-
-    result = run_iterations(
-        one_step, state, stop_crit=crit, max_iter=max_iter, tol=tol, check_every=check_every,
-        objective=lambda s: obj(s.x), callback=callback, verbose=verbose, solver=name,
-        criterion="relative gradient-mapping norm",
-        hint="for nonconvex penalties a smaller step can help",
-        info={"step": step, "lipschitz": lipschitz, "accelerated": accelerated},
-    )
-    return result.with_info(restarts=int(state.restarts))
+    return state, one_step

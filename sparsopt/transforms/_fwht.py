@@ -72,6 +72,14 @@ def _check_out(out, shape, dtype):
         raise ValueError("out is read-only.")
 
 
+def _scale(n, normalize, inverse):
+    """The factor of a length-``n`` transform: ``1/sqrt(n)`` (``"ortho"``), ``1/n`` (the
+    inverse), else the int ``1`` (no scaling: integer input stays exact)."""
+    if normalize is not None:
+        return 1.0 / math.sqrt(n)
+    return 1.0 / n if inverse else 1
+
+
 def _transform(x, axis, normalize, out, n_jobs, engine, inverse):
     # The common call (an ndarray, an int axis, the last one) runs as few Python lines
     # as the checks allow: right after the caller wrote a large array, every line runs
@@ -99,12 +107,7 @@ def _transform(x, axis, normalize, out, n_jobs, engine, inverse):
     n = x.shape[axis]
     if n < 1 or n & (n - 1):
         _check_length(n)
-    if normalize is not None:
-        scale = 1.0 / math.sqrt(n)
-    elif inverse:
-        scale = 1.0 / n
-    else:
-        scale = 1
+    scale = _scale(n, normalize, inverse)
     dtype = _result_dtype(x, scale)
     if dtype is _I64:
         _check_int_range(x, n)
@@ -171,12 +174,7 @@ def _transform_xp(xp, x, axis, normalize, out, n_jobs, engine, inverse):
     axis = _check_axis(axis, ndim)
     n = x.shape[axis]
     _check_length(n)
-    if normalize is not None:
-        scale = 1.0 / math.sqrt(n)
-    elif inverse:
-        scale = 1.0 / n
-    else:
-        scale = 1
+    scale = _scale(n, normalize, inverse)
     dt = x.dtype
     if xp.isdtype(dt, "complex floating"):
         raise TypeError(

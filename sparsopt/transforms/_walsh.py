@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..backends import array_namespace, dispatch, is_numpy_namespace, namespace_name
+from ..backends import dispatch, require_host
 
 MAX_BITS = 62
 
@@ -21,17 +21,8 @@ def host_only(owner, *arrays):
     The bit-packed helpers and SPRIGHT are host code (int64 bit tricks, Numba kernels,
     hashing); only the dense :func:`~sparsopt.transforms.fwht` follows its input's namespace.
     """
-    if all(isinstance(a, np.ndarray) for a in arrays):
-        return
-    from array_api_compat import is_array_api_obj
-
-    xp = array_namespace(*[a for a in arrays if is_array_api_obj(a)])
-    if not is_numpy_namespace(xp):
-        raise TypeError(
-            f"{owner} runs on NumPy arrays only (bit-packed host code), got "
-            f"{namespace_name(xp)} arrays; convert them first (sparsopt.backends.to_numpy, "
-            "cupy.asnumpy). The dense fwht/ifwht accept array-API arrays."
-        )
+    require_host(owner, *arrays, reason="bit-packed host code",
+                 alternative="use the dense fwht/ifwht, which accept array-API arrays")
 
 
 def check_n_bits(n_bits, owner):

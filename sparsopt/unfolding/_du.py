@@ -164,6 +164,19 @@ class _DUBase(UnfoldedModel):
         return (Y - X @ A.T) @ A
 
 
+def _smooth_hard_backward(xp, G, r, mask, tau_t):
+    """One layer of the smoothed hard threshold ``x = r sigma(u)`` backwards (any
+    namespace): ``(H, dtau)``, the gradient with respect to ``r`` and the (0-D) one with
+    respect to the threshold ``tau_t``; ``mask`` is the forward pass's ``(sigma, eps)``."""
+    s, eps = mask
+    ds = s * (1 - s)
+    absr = xp.abs(r)
+    H = G * (s + absr * ds / eps)
+    # dx/dtau = r sigma'(u) du/dtau with u = (|r| - tau) / (temperature tau)
+    dtau = xp.sum(G * r * ds * (-absr / (eps * tau_t)))
+    return H, dtau
+
+
 class DUISTA(_DUBase):
     """Deep-unfolded ISTA (DU-ISTA): learned per-layer steps, thresholds tied or free.
 
@@ -438,23 +451,35 @@ class DUIHT(_DUBase):
         alpha = self._steps_for(params, A)
         tau = np.sqrt(2.0 * self.lam * alpha).astype(Y.dtype, copy=False)
         X = np.zeros((Y.shape[0], A.shape[1]), dtype=Y.dtype)
+        surrogate = None
+        if smooth:
+            temp = self.surrogate_temperature(progress)
+            tiny = np.finfo(Y.dtype).tiny
+
+            def surrogate(r, tau_t):
+                eps = temp * max(float(tau_t), tiny)
+                with np.errstate(over="ignore"):
+                    s = _sigmoid((np.abs(r) - tau_t) / eps)
+                return (r * s).astype(Y.dtype, copy=False), (s, eps)
+
+        return self._layers(X, A, Y, alpha, tau, T, cache, surrogate)
+
+    def _layers(self, X, A, Y, alpha, tau, T, cache, surrogate):
+        """The ``T`` layers from ``X`` (any namespace): ``(outputs, cache)``. Each layer
+        thresholds ``r = X + alpha_t grad`` exactly, or by ``surrogate(r, tau_t) ->
+        (X, (sigma, eps))`` (the smooth surrogate) when given."""
         xs = [X]
         c = [] if cache else None
-        temp = self.surrogate_temperature(progress) if smooth else None
         for t in range(T):
             g = self._grad(X, A, Y)
             r = X + alpha[t] * g
-            if smooth:
-                eps = temp * max(float(tau[t]), np.finfo(Y.dtype).tiny)
-                with np.errstate(over="ignore"):
-                    s = _sigmoid((np.abs(r) - tau[t]) / eps)
-                X = (r * s).astype(Y.dtype, copy=False)
-                mask = (s, eps)
+            if surrogate is not None:
+                X, mask = surrogate(r, tau[t])
             else:
                 X, mask = hard_shrink(r, tau[t])
             xs.append(X)
             if cache:
-                c.append((g, r, mask, bool(smooth)))
+                c.append((g, r, mask, surrogate is not None))
         return xs, c
 
     def _forward_xp(self, xp, params, A, Y, T, cache, smooth, progress):
@@ -463,24 +488,17 @@ class DUIHT(_DUBase):
         alpha = self._steps_for(params, A)
         tau = xp.astype(xp.sqrt(2.0 * self.lam * alpha), Y.dtype)
         X = xp.zeros((Y.shape[0], A.shape[1]), dtype=Y.dtype, device=device(Y))
-        xs = [X]
-        c = [] if cache else None
-        temp = self.surrogate_temperature(progress) if smooth else None
-        tiny = float(xp.finfo(Y.dtype).smallest_normal)  # NumPy's finfo.tiny
-        for t in range(T):
-            g = self._grad(X, A, Y)
-            r = X + alpha[t] * g
-            if smooth:
-                eps = temp * xp.clip(tau[t], min=tiny)
-                s = _sigmoid((xp.abs(r) - tau[t]) / eps, xp)
-                X = xp.astype(r * s, Y.dtype)
-                mask = (s, eps)
-            else:
-                X, mask = hard_shrink(r, tau[t])
-            xs.append(X)
-            if cache:
-                c.append((g, r, mask, bool(smooth)))
-        return xs, c
+        surrogate = None
+        if smooth:
+            temp = self.surrogate_temperature(progress)
+            tiny = float(xp.finfo(Y.dtype).smallest_normal)  # NumPy's finfo.tiny
+
+            def surrogate(r, tau_t):  # eps stays a 0-D device array: no host sync
+                eps = temp * xp.clip(tau_t, min=tiny)
+                s = _sigmoid((xp.abs(r) - tau_t) / eps, xp)
+                return xp.astype(r * s, Y.dtype), (s, eps)
+
+        return self._layers(X, A, Y, alpha, tau, T, cache, surrogate)
 
     def _backward_xp(self, xp, params, A, Y, cache, G_T, T):
         """:meth:`backward` in the namespace ``xp``."""
@@ -492,11 +510,7 @@ class DUIHT(_DUBase):
         for t in range(T - 1, -1, -1):
             g, r, mask, smooth = cache[t]
             if smooth:
-                s, eps = mask
-                ds = s * (1 - s)
-                absr = xp.abs(r)
-                H = G * (s + absr * ds / eps)
-                dtau = xp.sum(G * r * ds * (-absr / (eps * tau[t])))
+                H, dtau = _smooth_hard_backward(xp, G, r, mask, tau[t])
                 pos = tau[t] > 0
                 safe = xp.where(pos, tau[t], xp.ones_like(tau[t]))
                 da = xp.sum(H * g) + xp.where(pos, dtau * self.lam / safe,
@@ -522,12 +536,7 @@ class DUIHT(_DUBase):
         for t in range(T - 1, -1, -1):
             g, r, mask, smooth = cache[t]
             if smooth:
-                s, eps = mask
-                ds = s * (1 - s)
-                absr = np.abs(r)
-                H = G * (s + absr * ds / eps)
-                # dx/dtau = r sigma'(u) du/dtau with u = (|r| - tau) / (temperature tau)
-                dtau = np.sum(G * r * ds * (-absr / (eps * tau[t])))
+                H, dtau = _smooth_hard_backward(np, G, r, mask, tau[t])
                 d_alpha[t] = np.sum(H * g) + (dtau * self.lam / tau[t] if tau[t] > 0 else 0)
             else:
                 H = G if self.gradient == "straight_through" else G * mask

@@ -40,6 +40,7 @@ References
 
 from __future__ import annotations
 
+import array_api_compat.numpy as npx
 import numpy as np
 
 from ..backends import device
@@ -60,6 +61,27 @@ def _spectral_bound(A):
         return 1.001 * spectral_norm(xp, A) ** 2
     s = np.linalg.norm(np.asarray(A, dtype=np.float64), 2)
     return 1.001 * float(s) ** 2
+
+
+def _init_data(A, dtype):
+    """``(xp, A64, param)`` for an ``init_params``: the namespace (``array_api_compat``'s
+    NumPy for host data), ``A`` in float64 there, and ``param(a)``, a new parameter
+    array of ``dtype`` (a NumPy dtype, or one of the namespace) from ``a``."""
+    xp = data_namespace(A)
+    if xp is None:
+        dtype = np.dtype(dtype)
+        return npx, np.asarray(A, dtype=np.float64), lambda a: np.array(a, dtype=dtype)
+    dtype = xp_dtype(xp, dtype)
+    return xp, xp.astype(A, xp.float64), lambda a: xp.astype(a, dtype)
+
+
+def _cached_layers(cache, n_layers):
+    """The layers a backward pass runs through: ``n_layers`` (default: all) of the cached
+    forward pass, never more."""
+    T = cache["T"] if n_layers is None else int(n_layers)
+    if T > cache["T"]:
+        raise ValueError(f"n_layers={T} exceeds the cached forward pass ({cache['T']}).")
+    return T
 
 
 def alista_weight(A, *, rcond=1e-10):
@@ -259,40 +281,8 @@ class LISTAModel(UnfoldedModel):
         n_layers = int(n_layers)
         if n_layers < 1:
             raise ValueError(f"n_layers must be >= 1, got {n_layers}.")
-        xp = data_namespace(A)
-        if xp is not None:
-            return self._init_params_xp(xp, A, n_layers, lam, dtype)
-        dtype = np.dtype(dtype)
-        A64 = np.asarray(A, dtype=np.float64)
-        m, n = A64.shape
-        L = _spectral_bound(A64)
-        params = {}
-        v = self.variant
-        if v in ("untied", "tied"):
-            B = A64.T / L
-            W = np.eye(n) - (A64.T @ A64) / L
-            if v == "untied":
-                B = np.broadcast_to(B, (n_layers, n, m))
-                W = np.broadcast_to(W, (n_layers, n, n))
-            params["B"] = np.array(B, dtype=dtype)
-            params["W"] = np.array(W, dtype=dtype)
-        elif v in _CP_VARIANTS:
-            params["W"] = np.array(np.broadcast_to(A64 / L, (n_layers, m, n)), dtype=dtype)
-        elif v == "tilista":
-            params["W"] = np.array(A64 / L, dtype=dtype)
-        else:  # alista
-            params["W"] = alista_weight(A64).astype(dtype)
-        if v in _STEP_VARIANTS:
-            params["alpha"] = np.ones(n_layers, dtype=dtype)
-        params["theta"] = np.full(n_layers, lam / L, dtype=dtype)
-        return params
-
-    def _init_params_xp(self, xp, A, n_layers, lam, dtype):
-        """:meth:`init_params` in ``A``'s namespace and on its device (``dtype`` may be a
-        NumPy dtype or one of the namespace)."""
-        dtype = xp_dtype(xp, dtype)
-        dev = device(A)
-        A64 = xp.astype(A, xp.float64)
+        xp, A64, param = _init_data(A, dtype)
+        dev = device(A64)
         m, n = A64.shape
         L = _spectral_bound(A64)
         params = {}
@@ -303,14 +293,15 @@ class LISTAModel(UnfoldedModel):
             if v == "untied":
                 B = xp.broadcast_to(B, (n_layers, n, m))
                 W = xp.broadcast_to(W, (n_layers, n, n))
-            params["B"] = xp.astype(B, dtype)
-            params["W"] = xp.astype(W, dtype)
+            params["B"] = param(B)
+            params["W"] = param(W)
         elif v in _CP_VARIANTS:
-            params["W"] = xp.astype(xp.broadcast_to(A64 / L, (n_layers, m, n)), dtype)
+            params["W"] = param(xp.broadcast_to(A64 / L, (n_layers, m, n)))
         elif v == "tilista":
-            params["W"] = xp.astype(A64 / L, dtype)
+            params["W"] = param(A64 / L)
         else:  # alista
-            params["W"] = xp.astype(alista_weight(A64), dtype)
+            params["W"] = param(alista_weight(A64))
+        dtype = params["W"].dtype
         if v in _STEP_VARIANTS:
             params["alpha"] = xp.ones(n_layers, dtype=dtype, device=dev)
         params["theta"] = xp.full(n_layers, lam / L, dtype=dtype, device=dev)
@@ -444,9 +435,7 @@ class LISTAModel(UnfoldedModel):
         theta = params["theta"]
         dtype = theta.dtype
         A, Y = _as_data(A, Y, dtype)
-        T = cache["T"] if n_layers is None else int(n_layers)
-        if T > cache["T"]:
-            raise ValueError(f"n_layers={T} exceeds the cached forward pass ({cache['T']}).")
+        T = _cached_layers(cache, n_layers)
         X, masks, soft = cache["X"], cache["masks"], cache["soft"]
         v = self.variant
         # the per-layer matrices are written layer by layer below (one GEMM each): only
@@ -516,9 +505,7 @@ class LISTAModel(UnfoldedModel):
         """:meth:`backward` in the namespace ``xp`` (same gradients, new arrays)."""
         Y, A, params = xp_data(xp, params, A, Y)
         dtype = params["theta"].dtype
-        T = cache["T"] if n_layers is None else int(n_layers)
-        if T > cache["T"]:
-            raise ValueError(f"n_layers={T} exceeds the cached forward pass ({cache['T']}).")
+        T = _cached_layers(cache, n_layers)
         X, masks, soft = cache["X"], cache["masks"], cache["soft"]
         v = self.variant
         grads = {k: xp.zeros_like(val) for k, val in params.items()}
@@ -615,25 +602,14 @@ class LIHTModel(UnfoldedModel):
         n_layers = int(n_layers)
         if n_layers < 1:
             raise ValueError(f"n_layers must be >= 1, got {n_layers}.")
-        xp = data_namespace(A)
-        if xp is not None:
-            dtype = xp_dtype(xp, dtype)
-            A64 = xp.astype(A, xp.float64)
-            n = A64.shape[1]
-            W = xp.eye(n, dtype=xp.float64, device=device(A)) - A64.T @ A64
-            return {
-                "B": xp.astype(A64.T, dtype),
-                "W": xp.astype(xp.broadcast_to(W, (n_layers, n, n)), dtype),
-                "theta": xp.full(n_layers, float(np.sqrt(lam)), dtype=dtype,
-                                 device=device(A)),
-            }
-        A64 = np.asarray(A, dtype=np.float64)
+        xp, A64, param = _init_data(A, dtype)
         n = A64.shape[1]
-        W = np.eye(n) - A64.T @ A64
+        W = xp.eye(n, dtype=xp.float64, device=device(A64)) - A64.T @ A64
+        B = param(A64.T)
         return {
-            "B": np.array(A64.T, dtype=dtype),
-            "W": np.array(np.broadcast_to(W, (n_layers, n, n)), dtype=dtype),
-            "theta": np.full(n_layers, np.sqrt(lam), dtype=dtype),
+            "B": B,
+            "W": param(xp.broadcast_to(W, (n_layers, n, n))),
+            "theta": xp.full(n_layers, float(np.sqrt(lam)), dtype=B.dtype, device=device(A64)),
         }
 
     def project(self, params):
@@ -680,9 +656,7 @@ class LIHTModel(UnfoldedModel):
             return self._backward_xp(xp, params, A, Y, cache, G_T, n_layers)
         dtype = params["theta"].dtype
         _, Y = _as_data(A, Y, dtype)
-        T = cache["T"] if n_layers is None else int(n_layers)
-        if T > cache["T"]:
-            raise ValueError(f"n_layers={T} exceeds the cached forward pass ({cache['T']}).")
+        T = _cached_layers(cache, n_layers)
         X, masks = cache["X"], cache["masks"]
         grads = {k: np.zeros_like(val) for k, val in params.items()}
         nb, n = X.shape[1], X.shape[2]
@@ -699,9 +673,7 @@ class LIHTModel(UnfoldedModel):
     def _backward_xp(self, xp, params, A, Y, cache, G_T, n_layers):
         """:meth:`backward` in the namespace ``xp``."""
         Y, A, params = xp_data(xp, params, A, Y)
-        T = cache["T"] if n_layers is None else int(n_layers)
-        if T > cache["T"]:
-            raise ValueError(f"n_layers={T} exceeds the cached forward pass ({cache['T']}).")
+        T = _cached_layers(cache, n_layers)
         X, masks = cache["X"], cache["masks"]
         grads = {k: xp.zeros_like(val) for k, val in params.items()}
         G = to_namespace(G_T, Y)

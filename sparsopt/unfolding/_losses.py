@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import array_api_compat.numpy as npx
 import numpy as np
 
 from ._xp import data_namespace, to_namespace
@@ -104,6 +105,13 @@ def loss_and_grad(loss, model, xT, A, Y, X_true, lam):
         D = xT - X_true
         value = float(np.mean(D.astype(np.float64) ** 2))
         return value, (2.0 / (B * n)) * D
+    value, G = _unsupervised(npx, loss, model, xT, A, Y, lam)
+    return value, G.astype(xT.dtype, copy=False)
+
+
+def _unsupervised(xp, loss, model, xT, A, Y, lam):
+    """The unsupervised loss (the objective) and its gradient divided by the batch size,
+    in ``xp`` (``A`` and ``Y`` next to ``xT``); ``ValueError`` for an unknown ``loss``."""
     if loss != "unsupervised":
         raise ValueError(f"loss must be 'supervised' or 'unsupervised', got {loss!r}.")
     pen = model.objective_penalty
@@ -111,10 +119,11 @@ def loss_and_grad(loss, model, xT, A, Y, X_true, lam):
     value = objective(pen, xT, A, Y, lam, delta=delta)
     G = -((Y - xT @ A.T) @ A)
     if pen == "l1":
-        G = G + lam * np.sign(xT)
+        G = G + lam * xp.sign(xT)
     elif delta is not None:
-        G = G + lam * (2.0 * delta * xT / (xT * xT + delta) ** 2)
-    return value, (G / B).astype(xT.dtype, copy=False)
+        d2 = xT * xT + delta
+        G = G + lam * (2.0 * delta * xT / (d2 * d2))
+    return value, G / xT.shape[0]
 
 
 def _loss_and_grad_xp(xp, loss, model, xT, A, Y, X_true, lam):
@@ -127,19 +136,9 @@ def _loss_and_grad_xp(xp, loss, model, xT, A, Y, X_true, lam):
         D64 = xp.astype(D, xp.float64)
         value = float(xp.mean(D64 * D64))
         return value, (2.0 / (B * n)) * D
-    if loss != "unsupervised":
-        raise ValueError(f"loss must be 'supervised' or 'unsupervised', got {loss!r}.")
-    A, Y = to_namespace(A, xT), to_namespace(Y, xT)
-    pen = model.objective_penalty
-    delta = getattr(model, "l0_delta", None) if pen == "l0" else None
-    value = objective(pen, xT, A, Y, lam, delta=delta)
-    G = -((Y - xT @ A.T) @ A)
-    if pen == "l1":
-        G = G + lam * xp.sign(xT)
-    elif delta is not None:
-        d2 = xT * xT + delta
-        G = G + lam * (2.0 * delta * xT / (d2 * d2))
-    return value, xp.astype(G / B, xT.dtype)
+    value, G = _unsupervised(xp, loss, model, xT, to_namespace(A, xT), to_namespace(Y, xT),
+                             lam)
+    return value, xp.astype(G, xT.dtype)
 
 
 def nmse_db(xs, X_true):

@@ -19,16 +19,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..backends import array_namespace, asarray_on, device, dispatch, is_numpy_namespace
+from ..backends import asarray_on, device, dispatch, non_numpy_namespace
 from ..backends._namespace import is_host_array
 
 
 def _xp_of(R, theta):
     """The namespace of ``R`` (``theta`` may be host data next to a non-NumPy ``R``)."""
-    if is_host_array(R) or not hasattr(R, "shape"):
-        return None
-    xp = array_namespace(R)
-    return None if is_numpy_namespace(xp) else xp
+    return non_numpy_namespace(R)
 
 
 def _xp_theta(xp, R, theta, clamp):
@@ -56,23 +53,25 @@ def _xp_run(xp, op, R, th, *extra, n_masks=1):
     return tuple(xp.reshape(b, R.shape) for b in bufs)
 
 
-def _xp_soft(xp, R, theta):
-    th = _xp_theta(xp, R, theta, True)
-    res = _xp_run(xp, "unfold_soft_shrink", R, th)
+def _xp_shrink(xp, op, R, th, kept):
+    """``(out, mask)`` of the shrinkage ``op`` (the kernel when the shapes fit it, else
+    ``where(|R| > th, kept(R), 0)`` by broadcasting)."""
+    res = _xp_run(xp, op, R, th)
     if res is not None:
         return res
     mask = xp.abs(R) > th
-    return xp.where(mask, R - xp.sign(R) * th, xp.zeros_like(R)), mask
+    return xp.where(mask, kept(R), xp.zeros_like(R)), mask
+
+
+def _xp_soft(xp, R, theta):
+    th = _xp_theta(xp, R, theta, True)
+    return _xp_shrink(xp, "unfold_soft_shrink", R, th, lambda R: R - xp.sign(R) * th)
 
 
 def _xp_hard(xp, R, tau):
     # the kernel's ``|r| > tau`` holds for any tau (no clamping, so no host check of the sign)
     th = _xp_theta(xp, R, tau, False)
-    res = _xp_run(xp, "unfold_hard_shrink", R, th)
-    if res is not None:
-        return res
-    mask = xp.abs(R) > th
-    return xp.where(mask, R, xp.zeros_like(R)), mask
+    return _xp_shrink(xp, "unfold_hard_shrink", R, th, lambda R: R)
 
 
 def _xp_support_select(xp, R, theta, k):

@@ -11,18 +11,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..backends import array_namespace, asarray_on, is_numpy_namespace
+from ..backends import array_namespace, asarray_on, non_numpy_namespace
 from ..backends._namespace import is_host_array
 
 
 def data_namespace(*arrays):
     """The namespace of the non-host arrays among ``arrays``, or ``None`` when every
-    array is a NumPy array (the NumPy road)."""
-    arrs = [a for a in arrays if a is not None and hasattr(a, "shape") and not is_host_array(a)]
-    if not arrs:
-        return None
-    xp = array_namespace(*arrs)
-    return None if is_numpy_namespace(xp) else xp
+    array is a NumPy array (the NumPy road); host arrays may sit next to the others."""
+    return non_numpy_namespace(*arrays, allow_host=True)
 
 
 def to_namespace(a, like, dtype=None):

@@ -47,6 +47,17 @@ def array_api_dispatch_enabled():
     return bool(get_config().get("array_api_dispatch", False))
 
 
+def check_fitted_namespace(X, estimator, attribute, method):
+    """scikit-learn's check that ``X`` is in the namespace and on the device of the fitted
+    ``attribute`` (a ``ValueError`` otherwise, under ``array_api_dispatch`` only); a no-op
+    with scikit-learn releases without it (< 1.8)."""
+    try:
+        from sklearn.utils._array_api import check_same_namespace
+    except ImportError:  # pragma: no cover - scikit-learn < 1.8
+        return
+    check_same_namespace(X, estimator, attribute=attribute, method=method)
+
+
 def _array_api_namespace_of(estimator, *arrays):
     """The inputs' namespace when they are non-NumPy arrays under array API dispatch.
 

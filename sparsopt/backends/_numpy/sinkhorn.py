@@ -109,30 +109,38 @@ def _matvec(indptr, indices, data, r, c, xa, xb):
 @register_kernel("ot_newton_cg", "numpy")
 def ot_newton_cg(indptr, indices, data, r, c, ga, gb, rtol, maxiter):
     """Preconditioned CG for the sparsified Newton system (see the module docstring)."""
-    da = np.zeros_like(ga)
-    db = np.zeros_like(gb)
-    ra, rb = ga.copy(), gb.copy()
+    return _pcg(array_namespace(r, c, ga, gb),
+                lambda pa, pb: _matvec(indptr, indices, data, r, c, pa, pb),
+                lambda u, v: u @ v, r, c, ga, gb, rtol, maxiter)
+
+
+def _pcg(xp, matvec, dot, r, c, ga, gb, rtol, maxiter):
+    """Jacobi-preconditioned CG on ``[[diag(r), S], [S^T, diag(c)]] d = g`` (any namespace):
+    ``matvec(pa, pb)`` applies the matrix, ``dot`` is the inner product. The host reads
+    two scalars per iteration (the residual test and the curvature check)."""
+    da = xp.zeros_like(ga)
+    db = xp.zeros_like(gb)
+    ra, rb = ga, gb
     inv_r = 1.0 / r
     inv_c = 1.0 / c
-    za, zb = ra * inv_r, rb * inv_c
-    pa, pb = za.copy(), zb.copy()
-    rz = ra @ za + rb @ zb
-    target = rtol * np.sqrt(ga @ ga + gb @ gb)
+    pa, pb = ra * inv_r, rb * inv_c
+    rz = dot(ra, pa) + dot(rb, pb)
+    target = rtol * xp.sqrt(dot(ga, ga) + dot(gb, gb))
     it = 0
     while it < maxiter:
-        if np.sqrt(ra @ ra + rb @ rb) <= target:
+        if bool(xp.sqrt(dot(ra, ra) + dot(rb, rb)) <= target):
             break
-        qa, qb = _matvec(indptr, indices, data, r, c, pa, pb)
-        pq = pa @ qa + pb @ qb
-        if not pq > 0.0:
+        qa, qb = matvec(pa, pb)
+        pq = dot(pa, qa) + dot(pb, qb)
+        if not bool(pq > 0.0):
             break
         alpha = rz / pq
-        da += alpha * pa
-        db += alpha * pb
-        ra -= alpha * qa
-        rb -= alpha * qb
+        da = da + alpha * pa
+        db = db + alpha * pb
+        ra = ra - alpha * qa
+        rb = rb - alpha * qb
         za, zb = ra * inv_r, rb * inv_c
-        rz_new = ra @ za + rb @ zb
+        rz_new = dot(ra, za) + dot(rb, zb)
         beta = rz_new / rz
         rz = rz_new
         pa = za + beta * pa
@@ -150,33 +158,5 @@ def ot_newton_cg_masked(S, r, c, ga, gb, rtol, maxiter):
     curvature check), never an array.
     """
     xp = array_namespace(S, r, c, ga, gb)
-    da = xp.zeros_like(ga)
-    db = xp.zeros_like(gb)
-    ra, rb = ga, gb
-    inv_r = 1.0 / r
-    inv_c = 1.0 / c
-    pa, pb = ra * inv_r, rb * inv_c
-    rz = xp.sum(ra * pa) + xp.sum(rb * pb)
-    target = rtol * xp.sqrt(xp.sum(ga * ga) + xp.sum(gb * gb))
-    it = 0
-    while it < maxiter:
-        if bool(xp.sqrt(xp.sum(ra * ra) + xp.sum(rb * rb)) <= target):
-            break
-        qa = r * pa + S @ pb
-        qb = c * pb + S.T @ pa
-        pq = xp.sum(pa * qa) + xp.sum(pb * qb)
-        if not bool(pq > 0.0):
-            break
-        alpha = rz / pq
-        da = da + alpha * pa
-        db = db + alpha * pb
-        ra = ra - alpha * qa
-        rb = rb - alpha * qb
-        za, zb = ra * inv_r, rb * inv_c
-        rz_new = xp.sum(ra * za) + xp.sum(rb * zb)
-        beta = rz_new / rz
-        rz = rz_new
-        pa = za + beta * pa
-        pb = zb + beta * pb
-        it += 1
-    return da, db, it
+    return _pcg(xp, lambda pa, pb: (r * pa + S @ pb, c * pb + S.T @ pa),
+                lambda u, v: xp.sum(u * v), r, c, ga, gb, rtol, maxiter)

@@ -6,7 +6,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ...backends import array_namespace, is_numpy_namespace, namespace_name
+from ...backends import array_namespace
 from ...utils.validation import check_scalar
 
 SOLVERS = ("em", "mackay")
@@ -42,26 +42,6 @@ class SBLPosterior(NamedTuple):
     logdet: float
     rss: float
     cov: Any = None
-
-
-def host_only(name, *arrays, hint=""):
-    """Refuse non-NumPy array-API arrays (CuPy, ``array_api_strict`` ...) with a clear error.
-
-    Lists and tuples of arrays (factor lists) are looked into.
-    """
-    flat = []
-    for a in arrays:
-        flat.extend(a if isinstance(a, (list, tuple)) else [a])
-    from array_api_compat import is_array_api_obj
-
-    # only array-API arrays decide (DataFrames, lists ... are converted later as before)
-    xp = array_namespace(*[a for a in flat if is_array_api_obj(a)])
-    if not is_numpy_namespace(xp):
-        raise TypeError(
-            f"{name} runs on NumPy arrays only, got {namespace_name(xp)} arrays; convert "
-            "them first (sparsopt.backends.to_numpy, cupy.asnumpy)" + (f", or {hint}" if hint
-                                                                      else "") + "."
-        )
 
 
 def check_targets(y, n_rows, name):

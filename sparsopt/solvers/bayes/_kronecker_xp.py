@@ -14,17 +14,23 @@ from __future__ import annotations
 import math
 
 from ..._core.loop import LoopMonitor, all_finite
-from ...backends import asarray_on, device, namespace_name
-from ...utils.validation import check_int, check_scalar
+from ...backends import asarray_on, device, host_only_error
 from ._common import (
-    _EPS,
-    _TINY,
     CRITERIA,
     SBLPosterior,
     check_noise,
     noise_update,
 )
-from .sbl import _dtypes_xp, _expand, _ht, _real, _relative_change_xp, _scatter_positions
+from .kronecker_sbl import _am_factor, _check_options, _normalise
+from .sbl import (
+    _dtypes_xp,
+    _expand,
+    _ht,
+    _noise_start_xp,
+    _real,
+    _relative_change_xp,
+    _scatter_positions,
+)
 
 
 def _kron_xp(xp, vectors):
@@ -73,30 +79,6 @@ def kronecker_posterior_xp(xp, factors, gammas, y, sigma2):
     return SBLPosterior(mu, xp.maximum(sdiag, 0.0), logdet, rss, None)
 
 
-def _normalise(xp, gammas):
-    scale = 1.0
-    out = []
-    for g in gammas[:-1]:
-        n = float(xp.linalg.vector_norm(g))
-        n = n if n > 0 else 1.0
-        out.append(g / n)
-        scale *= n
-    out.append(gammas[-1] * scale)
-    return out
-
-
-def _am_factor(xp, Lam, gammas, i):
-    W = Lam
-    for k, g in enumerate(gammas):
-        if k == i:
-            continue
-        shape = [1] * Lam.ndim
-        shape[k] = g.shape[0]
-        W = W / xp.reshape(xp.maximum(g, _TINY), tuple(shape))
-    axes = tuple(k for k in range(Lam.ndim) if k != i)
-    return xp.mean(W, axis=axes) if axes else xp.asarray(W, copy=True)
-
-
 def _m_step_am(xp, Lam, gammas, am_tol, am_max_iter):
     gammas = list(gammas)
     old = _kron_xp(xp, gammas)
@@ -104,7 +86,7 @@ def _m_step_am(xp, Lam, gammas, am_tol, am_max_iter):
     for sweeps in range(1, am_max_iter + 1):  # noqa: B007 - the count is returned
         for i in range(len(gammas)):
             gammas[i] = _am_factor(xp, Lam, gammas, i)
-        gammas = _normalise(xp, gammas)
+        gammas = _normalise(gammas, xp.linalg.vector_norm)
         new = _kron_xp(xp, gammas)
         if _relative_change_xp(xp, new, old) < am_tol:
             break
@@ -159,19 +141,13 @@ def kronecker_sbl_xp(xp, facs, y, *, solver, coupling, noise_variance, learn_noi
     was_1d = y.ndim == 1
     coupling = check_coupling(coupling, I, solver, name)
     if coupling is not None and any(c > 0 for c in coupling):
-        raise TypeError(
-            f"{name}: coupling (PC-KroSBL, solved by SciPy's NNLS) runs on NumPy arrays only, "
-            f"got {namespace_name(xp)} arrays; use coupling=None, or convert the inputs "
-            "(sparsopt.backends.to_numpy, cupy.asnumpy)."
-        )
+        raise host_only_error(f"{name}: coupling", xp,
+                              reason="PC-KroSBL, solved by SciPy's NNLS",
+                              alternative="use coupling=None")
     check_noise(name, noise_variance, learn_noise)
-    rtol = prune_rtols[solver] if prune_rtol is None else check_scalar(
-        prune_rtol, "prune_rtol", name, lower=0.0, upper=1.0)
-    check_scalar(prune_atol, "prune_atol", name, lower=0.0)
-    am_max_iter = check_int(am_max_iter, "am_max_iter", name, lower=1)
-    check_scalar(tol, "tol", name, lower=0.0)
-    check_scalar(am_tol, "am_tol", name, lower=0.0)
-    max_iter = check_int(max_iter, "max_iter", name, lower=1)
+    rtol, am_max_iter, max_iter = _check_options(name, prune_rtols[solver], prune_rtol,
+                                                 prune_atol, am_max_iter, tol, am_tol,
+                                                 max_iter)
     out_dtype, work = _dtypes_xp(xp, *([f.dtype for f in facs] + [y.dtype]))
     facs = [xp.astype(f, work) for f in facs]
     Y = xp.astype(y[:, None] if was_1d else y, work)
@@ -187,7 +163,7 @@ def kronecker_sbl_xp(xp, facs, y, *, solver, coupling, noise_variance, learn_noi
                 bool(xp.all(xp.isfinite(g) & (g > 0))) for g in gs):
             raise ValueError(f"{name}: init (the initial factor prior variances) must hold "
                              f"{I} vectors of positive finite values, of lengths {tuple(ns)}.")
-        gammas = _normalise(xp, gs)
+        gammas = _normalise(gs, xp.linalg.vector_norm)
     else:
         gammas = [xp.full(n, 1.0 / math.sqrt(n), dtype=xp.float64, device=dev)
                   for n in ns[:-1]]
@@ -197,12 +173,7 @@ def kronecker_sbl_xp(xp, facs, y, *, solver, coupling, noise_variance, learn_noi
                       criterion=CRITERIA["gamma"], keep_finite=False,
                       hint="AM often needs 200-300 iterations" if solver == "am" else "")
     masks = [xp.ones(n, dtype=xp.bool, device=dev) for n in ns]  # kept entries per factor
-    if noise_variance is not None:
-        sigma2 = float(noise_variance)
-    else:
-        dy = Y - xp.mean(Y, axis=0)
-        sigma2 = float(xp.mean(_real(xp, xp.conj(dy) * dy))) + _EPS
-    floor = 1e-12 * max(float(xp.mean(_real(xp, xp.conj(Y) * Y))), _TINY)
+    sigma2, floor = _noise_start_xp(xp, Y, noise_variance)
 
     def full_factors(gammas, masks):
         return [_expand(xp, g, m, _scatter_positions(xp, m)) for g, m in zip(gammas, masks)]

@@ -21,12 +21,13 @@ from __future__ import annotations
 import math
 from contextlib import nullcontext
 
+import array_api_compat.numpy as npx
 import numpy as np
 from scipy.optimize import nnls
 from threadpoolctl import ThreadpoolController
 
 from ..._core.loop import LoopMonitor, all_finite
-from ...backends import array_namespace, is_numpy_namespace
+from ...backends import non_numpy_namespace, require_host
 from ...linalg import KroneckerOperator, kron_apply
 from ...utils.validation import check_int, check_scalar
 from ._common import (
@@ -34,7 +35,6 @@ from ._common import (
     SBLPosterior,
     check_noise,
     check_targets,
-    host_only,
     initial_noise,
     noise_floor,
     noise_update,
@@ -121,17 +121,11 @@ def _namespace_of(factors, y, *more):
     """The namespace of non-NumPy array-API inputs (a list of factors or one 2-D array,
     ``y``), or None for NumPy inputs (and the host-only KroneckerOperator)."""
     if isinstance(factors, KroneckerOperator):
-        host_only("kronecker_sbl", y)
+        require_host("kronecker_sbl", y)
         return None
     fl = [factors] if getattr(factors, "ndim", None) == 2 else (
         list(factors) if isinstance(factors, (list, tuple)) else [factors])
-    arrays = [*fl, y, *more]
-    if all(isinstance(a, np.ndarray) or not hasattr(a, "shape") for a in arrays):
-        return None
-    from array_api_compat import is_array_api_obj
-
-    xp = array_namespace(*[a for a in arrays if is_array_api_obj(a)])
-    return None if is_numpy_namespace(xp) else xp
+    return non_numpy_namespace(*fl, y, *more)
 
 
 def _tridiag(n, c):
@@ -142,26 +136,27 @@ def _tridiag(n, c):
     return C
 
 
-def _am_factor(Lam, gammas, i):
+def _am_factor(xp, Lam, gammas, i):
     """AM right-hand side of factor ``i``: the mean over the other modes of
-    ``Lam / ⊗_{k≠i} gamma_k``."""
+    ``Lam / ⊗_{k≠i} gamma_k`` (any namespace ``xp``)."""
     W = Lam
     for k, g in enumerate(gammas):
         if k == i:
             continue
         shape = [1] * Lam.ndim
-        shape[k] = g.size
-        W = W / np.maximum(g, _TINY).reshape(shape)
+        shape[k] = g.shape[0]
+        W = W / xp.reshape(xp.maximum(g, float(_TINY)), tuple(shape))
     axes = tuple(k for k in range(Lam.ndim) if k != i)
-    return W.mean(axis=axes) if axes else W.copy()
+    return xp.mean(W, axis=axes) if axes else xp.asarray(W, copy=True)
 
 
-def _normalise(gammas):
-    """Fix the scale ambiguity: unit norm for all but the last factor, which takes the scale."""
+def _normalise(gammas, norm=np.linalg.norm):
+    """Fix the scale ambiguity: unit norm for all but the last factor, which takes the scale
+    (``norm``: the namespace's vector norm; NumPy's by default)."""
     scale = 1.0
     out = []
     for g in gammas[:-1]:
-        n = float(np.linalg.norm(g))
+        n = float(norm(g))
         n = n if n > 0 else 1.0
         out.append(g / n)
         scale *= n
@@ -176,7 +171,7 @@ def _m_step_am(Lam, gammas, coupling_mats, am_tol, am_max_iter):
     sweeps = 0
     for sweeps in range(1, am_max_iter + 1):  # noqa: B007 - the count is returned
         for i in range(len(gammas)):
-            rhs = _am_factor(Lam, gammas, i)
+            rhs = _am_factor(npx, Lam, gammas, i)
             if coupling_mats[i] is not None:
                 raw, _ = nnls(coupling_mats[i], rhs)
                 gammas[i] = COUPLING_OFFSET + coupling_mats[i] @ raw
@@ -188,6 +183,20 @@ def _m_step_am(Lam, gammas, coupling_mats, am_tol, am_max_iter):
             break
         old = new
     return gammas, sweeps
+
+
+def _check_options(name, default_rtol, prune_rtol, prune_atol, am_max_iter, tol, am_tol,
+                   max_iter):
+    """The scalar options of :func:`kronecker_sbl` checked (any namespace):
+    ``(prune_rtol, am_max_iter, max_iter)``, ``default_rtol`` for a ``None`` rtol."""
+    rtol = default_rtol if prune_rtol is None else check_scalar(
+        prune_rtol, "prune_rtol", name, lower=0.0, upper=1.0)
+    check_scalar(prune_atol, "prune_atol", name, lower=0.0)
+    am_max_iter = check_int(am_max_iter, "am_max_iter", name, lower=1)
+    check_scalar(tol, "tol", name, lower=0.0)
+    check_scalar(am_tol, "am_tol", name, lower=0.0)
+    max_iter = check_int(max_iter, "max_iter", name, lower=1)
+    return rtol, am_max_iter, max_iter
 
 
 def _top_singular(R):
@@ -428,13 +437,9 @@ def _kronecker_sbl(factors, y, *, solver, coupling, noise_variance, learn_noise,
     Y, was_1d = check_targets(y, M, name)
     coupling = check_coupling(coupling, I, solver, name)
     check_noise(name, noise_variance, learn_noise)
-    rtol = PRUNE_RTOL[solver] if prune_rtol is None else check_scalar(
-        prune_rtol, "prune_rtol", name, lower=0.0, upper=1.0)
-    check_scalar(prune_atol, "prune_atol", name, lower=0.0)
-    am_max_iter = check_int(am_max_iter, "am_max_iter", name, lower=1)
-    check_scalar(tol, "tol", name, lower=0.0)
-    check_scalar(am_tol, "am_tol", name, lower=0.0)
-    max_iter = check_int(max_iter, "max_iter", name, lower=1)
+    rtol, am_max_iter, max_iter = _check_options(name, PRUNE_RTOL[solver], prune_rtol,
+                                                 prune_atol, am_max_iter, tol, am_tol,
+                                                 max_iter)
     if init is not None:
         init = _check_init(init, ns, name)
     mon = LoopMonitor(name, max_iter=max_iter, tol=tol, callback=callback, verbose=verbose,

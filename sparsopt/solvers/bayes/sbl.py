@@ -331,16 +331,9 @@ def sbl(X, y, *, solver="em", noise_variance=None, learn_noise=True, prune_rtol=
             crit = float(np.sum(np.abs(mu_full - mu_old))) if it > 1 else np.inf
         gamma, sigma2, active = gamma_new, sigma2_new, keep
         n_active = int(active.sum())
-        stop_now = mon.check(it, mu_full[:, 0] if was_1d else mu_full, crit, cost,
-                             gamma=gamma, gamma_unpruned=gamma_raw, logdet=logdet, rss=rss,
-                             noise_variance=sigma2, n_active=n_active)
-        if mon.history and mon.history[-1]["iteration"] == it:
-            rec = mon.history[-1]  # for the callback only: no N-vector per record
-            del rec["gamma"], rec["gamma_unpruned"]
-        if stop_now:
-            break
-        if not n_active:
-            mon.converged, mon.stopped_by = True, "all_pruned"
+        if _check(mon, it, mu_full[:, 0] if was_1d else mu_full, crit, cost, gamma=gamma,
+                  gamma_unpruned=gamma_raw, logdet=logdet, rss=rss, noise_variance=sigma2,
+                  n_active=n_active):
             break
     # final E-step with the last (finite) gamma and sigma^2
     idx = np.flatnonzero(active)
@@ -365,6 +358,24 @@ def sbl(X, y, *, solver="em", noise_variance=None, learn_noise=True, prune_rtol=
 # ---------------------------------------------------------------------------------------
 # Array-API path (CuPy, array_api_strict, ...): the same algorithm in the input's namespace
 # ---------------------------------------------------------------------------------------
+
+def _check(mon, it, x, crit, cost, **record):
+    """The stopping check of an SBL iteration (any namespace): whether to stop.
+
+    The N-vectors ``gamma`` and ``gamma_unpruned`` of ``record`` reach the callback only
+    (dropped from the stored history); all pruned (``n_active == 0``) stops too.
+    """
+    stop_now = mon.check(it, x, crit, cost, **record)
+    if mon.history and mon.history[-1]["iteration"] == it:
+        rec = mon.history[-1]  # for the callback only: no N-vector per record
+        del rec["gamma"], rec["gamma_unpruned"]
+    if stop_now:
+        return True
+    if not record["n_active"]:
+        mon.converged, mon.stopped_by = True, "all_pruned"
+        return True
+    return False
+
 
 def _ht(xp, A):
     """``A^H`` of a 2-D array (``A^T`` for real dtypes)."""
@@ -537,12 +548,7 @@ def _sbl_xp(xp, X, y, solver, noise_variance, learn_noise, prune_rtol, prune_ato
         gamma = xp.asarray(gamma, copy=True)
     mon = LoopMonitor(name, max_iter=max_iter, tol=tol, callback=callback, verbose=verbose,
                       criterion=CRITERIA[stop], keep_finite=False)
-    if noise_variance is not None:
-        sigma2 = float(noise_variance)
-    else:
-        dev_y = Y - xp.mean(Y, axis=0)
-        sigma2 = float(xp.mean(_real(xp, xp.conj(dev_y) * dev_y))) + _EPS
-    floor = 1e-12 * max(float(xp.mean(_real(xp, xp.conj(Y) * Y))), _TINY)
+    sigma2, floor = _noise_start_xp(xp, Y, noise_variance)
     gram_full = _ht(xp, A) @ A if M >= N else None
     active = xp.ones(N, dtype=xp.bool, device=dev)
     mu_full = xp.zeros((N, L), dtype=work, device=dev)
@@ -587,16 +593,9 @@ def _sbl_xp(xp, X, y, solver, noise_variance, learn_noise, prune_rtol, prune_ato
             crit = float(xp.sum(xp.abs(mu_full - mu_old))) if it > 1 else math.inf
         gamma, sigma2, active = gamma_new, sigma2_new, keep
         n_active = int(xp.sum(xp.astype(active, xp.int64)))
-        stop_now = mon.check(it, mu_full[:, 0] if was_1d else mu_full, crit, cost,
-                             gamma=gamma, gamma_unpruned=gamma_raw, logdet=logdet, rss=rss,
-                             noise_variance=sigma2, n_active=n_active)
-        if mon.history and mon.history[-1]["iteration"] == it:
-            rec = mon.history[-1]
-            del rec["gamma"], rec["gamma_unpruned"]
-        if stop_now:
-            break
-        if not n_active:
-            mon.converged, mon.stopped_by = True, "all_pruned"
+        if _check(mon, it, mu_full[:, 0] if was_1d else mu_full, crit, cost, gamma=gamma,
+                  gamma_unpruned=gamma_raw, logdet=logdet, rss=rss, noise_variance=sigma2,
+                  n_active=n_active):
             break
     # final E-step with the last (finite) gamma and sigma^2
     mu_full = xp.zeros((N, L), dtype=work, device=dev)
@@ -617,6 +616,17 @@ def _sbl_xp(xp, X, y, solver, noise_variance, learn_noise, prune_rtol, prune_ato
     return mon.result(x, gamma=gamma, sigma_diag=sdiag_full, noise_variance=sigma2,
                       active=xp.asarray(active, copy=True), n_active=n_active, solver=solver,
                       stop=stop, stacklevel=3)
+
+
+def _noise_start_xp(xp, Y, noise_variance):
+    """``(sigma2, floor)``: the initial noise variance (the user's, else the variance of
+    the targets) and the smallest learned one (1e-12 of the data's power), host floats."""
+    if noise_variance is not None:
+        sigma2 = float(noise_variance)
+    else:
+        dev_y = Y - xp.mean(Y, axis=0)
+        sigma2 = float(xp.mean(_real(xp, xp.conj(dev_y) * dev_y))) + _EPS
+    return sigma2, 1e-12 * max(float(xp.mean(_real(xp, xp.conj(Y) * Y))), _TINY)
 
 
 def _relative_change_xp(xp, new, old):

@@ -23,7 +23,15 @@ import numpy as np
 
 from ..._core.loop import resolve_verbose
 from ..._core.result import SolverResult
-from ...backends import _kinds, array_namespace, device, is_numpy_namespace, namespace_name
+from ...backends import (
+    _kinds,
+    array_namespace,
+    device,
+    is_numpy_namespace,
+    namespace_name,
+    non_numpy_namespace,
+)
+from ...backends import host_only_error as _host_only_error
 from ...exceptions import ConvergenceWarning
 from ...penalties import get_penalty
 from ...utils.parallel import effective_n_jobs, map_row_blocks
@@ -37,10 +45,7 @@ def input_namespace(*arrays):
     (NumPy, CuPy, ...); other objects (lists, pandas DataFrames, SciPy sparse matrices)
     are host data that the NumPy road converts. ``TypeError`` for mixed libraries.
     """
-    import array_api_compat
-
-    return array_namespace(*[a for a in arrays
-                             if a is not None and array_api_compat.is_array_api_obj(a)])
+    return non_numpy_namespace(*arrays) or array_namespace()
 
 
 #: the coders that run on any array-API namespace
@@ -49,12 +54,10 @@ ARRAY_API_SOLVERS = ("fista", "ista", "lca")
 
 def host_only_error(name, xp):
     """The ``TypeError`` of a NumPy-only coder given arrays of namespace ``xp``."""
-    ns = namespace_name(xp)
-    return TypeError(
-        f"{name} runs on NumPy arrays only (Numba kernels), got {ns} arrays; use "
-        f"solver='fista' (or 'ista', 'lca'), which runs on {ns} arrays in their namespace "
-        "and on their device, or convert the inputs to NumPy."
-    )
+    return _host_only_error(
+        name, xp, reason="Numba kernels",
+        alternative=f"use solver='fista' (or 'ista', 'lca'), which runs on "
+                    f"{namespace_name(xp)} arrays in their namespace and on their device")
 
 
 def check_namespace_array(x, name, owner, ndim):

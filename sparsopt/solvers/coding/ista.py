@@ -233,11 +233,8 @@ def fista(X, dictionary, *, penalty="l1", alpha=1.0, step=None, init=None, resta
         s.y = new + mom * (new - s.x)
         s.x, s.t = new, t_new
 
-    res = run_iterations(one, state, **loop_options(prob, pen, name, max_iter, tol,
-                                                    check_every, callback, verbose),
-                         criterion="max relative change of the codes",
-                         info={"step": step})
-    return with_objectives(res, prob, pen, restarts=state.restarts)
+    return _run_fista(one, state, prob, pen, step, name, max_iter, tol, check_every, callback,
+                      verbose)
 
 
 def _fista_namespace(prob, pen, C, step, restart, engine, name, max_iter, tol, check_every,
@@ -264,6 +261,14 @@ def _fista_namespace(prob, pen, C, step, restart, engine, name, max_iter, tol, c
         s.y = new + mom * (new - s.x)
         s.x, s.t = new, t_new
 
+    return _run_fista(one, state, prob, pen, step, name, max_iter, tol, check_every, callback,
+                      verbose)
+
+
+def _run_fista(one, state, prob, pen, step, name, max_iter, tol, check_every, callback,
+               verbose):
+    """:func:`fista`'s iterations of ``one`` (either namespace) and its result; the
+    restart count (a host int, or a 0-D device array) comes to the host once."""
     res = run_iterations(one, state, **loop_options(prob, pen, name, max_iter, tol,
                                                     check_every, callback, verbose),
                          criterion="max relative change of the codes",
