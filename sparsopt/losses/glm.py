@@ -146,11 +146,14 @@ class Multinomial(Loss):
     def _onehot(self, y, z):
         """The one-hot matrix of the classes ``y`` (checked), in ``z``'s namespace and dtype.
 
-        Cached for the last ``y`` object (a solver passes the same target at every
-        iteration): the checks' host scalars are taken once, not per iteration.
+        Cached for the last ``y`` object only on the private copy a solver makes for one
+        run (it passes its own validated target at every iteration, so the checks' host
+        scalars are taken once, not per iteration); a user's direct calls are never
+        cached, so a target changed in place is always seen.
         """
         xp = array_namespace(y, z)
-        cached = self.__dict__.get("_onehot_cache")
+        use_cache = self.__dict__.get("_cache_onehot", False)
+        cached = self.__dict__.get("_onehot_cache") if use_cache else None
         if cached is not None and cached[0] is y and cached[1] == (z.shape[1], z.dtype):
             return cached[2]
         y_in = y
@@ -162,12 +165,14 @@ class Multinomial(Loss):
             )
         classes = xp.arange(z.shape[1], dtype=y.dtype, device=device(z))
         onehot = xp.astype(y[:, None] == classes[None, :], z.dtype)
-        self.__dict__["_onehot_cache"] = (y_in, (z.shape[1], z.dtype), onehot)
+        if use_cache:
+            self.__dict__["_onehot_cache"] = (y_in, (z.shape[1], z.dtype), onehot)
         return onehot
 
     def __getstate__(self):
         state = self.__dict__.copy()
         state.pop("_onehot_cache", None)
+        state.pop("_cache_onehot", None)
         return state
 
     def _idx(self, y, z):

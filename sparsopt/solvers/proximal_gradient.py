@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import math
 from types import SimpleNamespace
 
@@ -116,6 +117,9 @@ def proximal_gradient(X, y, *, loss="squared", penalty="l1", alpha=1.0, init=Non
     penalty = get_penalty(penalty, alpha=alpha)
     if not is_numpy_namespace(xp):
         A, y, weights, x0 = _validate_namespace(xp, X, y, init, sample_weight, loss, name)
+        if isinstance(loss, Multinomial):  # a private copy that may cache its one-hot target
+            loss = copy.copy(loss)  # for this run's (validated, private) y only
+            loss.__dict__["_cache_onehot"] = True
         require(penalty, {"prox", "value"}, solver=name)
         require(loss, {"value", "grad", "lipschitz"}, solver=name)
     else:

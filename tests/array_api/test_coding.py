@@ -320,3 +320,18 @@ def test_no_host_sync_per_iteration(solver, monkeypatch, coding_data):
             assert run(n).n_iter == n
             counts.append(calls["n"])
     assert 0 < counts[0] == counts[1], counts
+
+
+@pytest.mark.parametrize("xp_name", NAMESPACES)
+def test_multinomial_direct_calls_see_a_target_changed_in_place(xp_name):
+    """The one-hot cache lives only in the private copy a solver makes for one run."""
+    from sparsopt.losses import Multinomial
+
+    xp, dev = namespace(xp_name)
+    loss = Multinomial()
+    z = to_xp(np.zeros((3, 3)), xp, dev)
+    g = np.eye(3)[[0, 1, 2]]
+    y = to_xp(np.array([0, 1, 2]), xp, dev)
+    np.testing.assert_allclose(to_np(loss.grad(y, z)), 1 / 3 - g)
+    y[...] = to_xp(np.array([2, 2, 2]), xp, dev)
+    np.testing.assert_allclose(to_np(loss.grad(y, z)), 1 / 3 - np.eye(3)[[2, 2, 2]])
