@@ -67,13 +67,14 @@ def _array_api_namespace_of(estimator, *arrays):
     not support array API inputs (its ``array_api_support`` tag is False), instead of
     failing later inside NumPy-only code.
     """
-    from ..backends import array_namespace, is_host_array, namespace_name
+    from ..backends import namespace_name, non_numpy_namespace
 
-    arrs = [a for a in arrays if a is not None and hasattr(a, "shape")
-            and not is_host_array(a)]
-    if not arrs or not array_api_dispatch_enabled():
+    if not array_api_dispatch_enabled():
         return None
-    xp = array_namespace(*arrs)
+    # host data (NumPy, DataFrames, lists, SciPy sparse) is not array-API input: ignored
+    xp = non_numpy_namespace(*arrays, allow_host=True)
+    if xp is None:
+        return None
     if not estimator.__sklearn_tags__().array_api_support:
         raise TypeError(
             f"{type(estimator).__name__} does not support {namespace_name(xp)} arrays: it "

@@ -42,3 +42,17 @@ def test_supported_estimators_are_listed():
     """The estimators that declare support (kept in the user guide's table)."""
     supported = sorted(c.__name__ for c in ESTIMATORS if _supports(c))
     print("array API estimators:", supported)
+
+
+def test_dataframes_under_dispatch_stay_host_data():
+    """pandas input under array_api_dispatch is host data, as for scikit-learn's own
+    estimators: no namespace error."""
+    pd = pytest.importorskip("pandas")
+    from sparsopt.linear_model import Lasso
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.standard_normal((20, 3)), columns=list("abc"))
+    y = rng.standard_normal(20)
+    with array_api_dispatch():
+        est = Lasso(alpha=0.01).fit(X, y)
+    assert isinstance(est.coef_, np.ndarray) and list(est.feature_names_in_) == list("abc")
