@@ -13,6 +13,7 @@ import os
 import threading
 
 from .._config import get_config
+from ._namespace import _is_array, _is_host
 
 BACKENDS = ("numpy", "numba", "cupy")
 _BACKEND_PACKAGES = {
@@ -171,8 +172,6 @@ def array_backend(*arrays):
     >>> array_backend(np.ones(2), 1.0, None)
     'numpy'
     """
-    from ._namespace import _is_array, _is_host
-
     kinds = set()
     for a in arrays:
         if not _is_array(a):
