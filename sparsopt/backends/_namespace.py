@@ -161,6 +161,14 @@ def host_only_error(name, xp, *, reason="", alternative=""):
     first (sparsopt.backends.to_numpy, cupy.asnumpy), or {alternative}."``: ``name`` is
     the function or the option (``"owner: solver='omp'"``), ``reason`` why it is host
     code, ``alternative`` what runs in the arrays' namespace (both optional).
+
+    Examples
+    --------
+    >>> import array_api_strict
+    >>> from sparsopt.backends import host_only_error
+    >>> print(host_only_error("omp", array_api_strict, alternative="use 'fista'"))
+    ... # doctest: +ELLIPSIS
+    omp runs on NumPy arrays only..., got array_api_strict arrays; ...use 'fista'.
     """
     return TypeError(
         f"{name} runs on NumPy arrays only{f' ({reason})' if reason else ''}, got "
@@ -170,25 +178,57 @@ def host_only_error(name, xp, *, reason="", alternative=""):
 
 
 def is_numpy_namespace(xp):
-    """Whether ``xp`` is NumPy (plain or wrapped by ``array-api-compat``)."""
+    """Whether ``xp`` is NumPy (plain or wrapped by ``array-api-compat``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sparsopt.backends import array_namespace, is_numpy_namespace
+    >>> is_numpy_namespace(np), is_numpy_namespace(array_namespace(np.ones(1)))
+    (True, True)
+    """
     return getattr(xp, "__name__", "") in ("numpy", "array_api_compat.numpy")
 
 
 def namespace_name(xp):
-    """A short name of the namespace for messages (``"numpy"``, ``"cupy"``, ...)."""
+    """A short name of the namespace for messages (``"numpy"``, ``"cupy"``, ...).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sparsopt.backends import array_namespace, namespace_name
+    >>> namespace_name(array_namespace(np.ones(1)))
+    'numpy'
+    """
     name = getattr(xp, "__name__", str(xp))
     return name.removeprefix("array_api_compat.")
 
 
 def device(x):
-    """The device ``x`` lives on (``"cpu"`` for NumPy arrays)."""
+    """The device ``x`` lives on (``"cpu"`` for NumPy arrays).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sparsopt.backends import device
+    >>> device(np.ones(2))
+    'cpu'
+    """
     import array_api_compat
 
     return array_api_compat.device(x)
 
 
 def is_host_array(x):
-    """True for NumPy arrays (and SciPy sparse matrices): the Numba road."""
+    """True for NumPy arrays (and SciPy sparse matrices): the Numba road.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sparsopt.backends import is_host_array
+    >>> is_host_array(np.ones(2)), is_host_array([1.0])
+    (True, False)
+    """
     return _is_host(x)
 
 
@@ -197,6 +237,13 @@ def to_numpy(x):
 
     For tests, host-only steps (plots, reports) and ``cupy.asnumpy``-like needs; the
     solvers never call it inside a loop.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sparsopt.backends import to_numpy
+    >>> to_numpy(np.arange(3))
+    array([0, 1, 2])
     """
     if _is_host(x) or not _is_array(x):
         return np.asarray(x)
@@ -214,7 +261,17 @@ def to_numpy(x):
 
 
 def errstate(xp, **kwargs):
-    """``np.errstate(**kwargs)`` for NumPy, a no-op context for other namespaces."""
+    """``np.errstate(**kwargs)`` for NumPy, a no-op context for other namespaces.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sparsopt.backends import array_namespace, errstate
+    >>> x = np.zeros(1)
+    >>> with errstate(array_namespace(x), divide="ignore"):
+    ...     float((1.0 / x)[0])
+    inf
+    """
     if is_numpy_namespace(xp):
         return np.errstate(**kwargs)
     return contextlib.nullcontext()
@@ -226,6 +283,13 @@ def asarray_on(values, like, dtype=None):
     Same namespace and device as ``like``; ``dtype`` defaults to ``like``'s. Used to
     bring small parameter vectors (penalty parameters, weights) to the device once,
     before a loop.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sparsopt.backends import asarray_on
+    >>> asarray_on([1, 2], np.zeros(3, dtype=np.float32))
+    array([1., 2.], dtype=float32)
     """
     xp = array_namespace(like)
     if is_numpy_namespace(xp):

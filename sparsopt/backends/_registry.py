@@ -199,7 +199,14 @@ def array_backend(*arrays):
 
 
 def is_array_api_kernel(op):
-    """Whether the NumPy reference of ``op`` is namespace-generic (``array_api=True``)."""
+    """Whether the NumPy reference of ``op`` is namespace-generic (``array_api=True``).
+
+    Examples
+    --------
+    >>> from sparsopt.backends import is_array_api_kernel
+    >>> is_array_api_kernel("prox_l1"), is_array_api_kernel("cd_gram")
+    (True, False)
+    """
     _load_backend("numpy")
     return op in _GENERIC
 

@@ -7,6 +7,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .._core.loop import all_finite
 from ..backends import (
     array_namespace,
     asarray_on,
@@ -116,8 +117,7 @@ class Penalty(ParamsMixin):
 
     # ------------------------------------------------------------------ interface
     def _check_finite(self, x, where):
-        xp = array_namespace(x)
-        if not bool(xp.all(xp.isfinite(x))):
+        if not all_finite(x):
             raise ValueError(
                 f"{type(self).__name__}.{where}: x contains NaN or infinity. Remove or impute "
                 "them, or pass check_finite=False if you handle them yourself."
@@ -256,6 +256,8 @@ class Penalty(ParamsMixin):
         array itself. Used by the penalties so that a solver loop moves nothing to the
         device after its first iteration.
         """
+        if isinstance(like, np.ndarray):  # the NumPy road, without a namespace lookup
+            return make()
         xp = array_namespace(like)
         if is_numpy_namespace(xp):
             return make()

@@ -123,7 +123,7 @@ class _GroupPenalty(Penalty):
     def _structure_on(self, like):
         """``(indptr, indices, w)`` as arrays next to ``like`` (cached on its device)."""
         struct = self._structure(like.shape[-1])
-        if is_numpy_namespace(array_namespace(like)):
+        if isinstance(like, np.ndarray) or is_numpy_namespace(array_namespace(like)):
             return struct
         return tuple(
             self._on_device(name, like, struct, lambda i=i: struct[i], dt)

@@ -188,7 +188,7 @@ def _transform_xp(xp, x, axis, normalize, out, n_jobs, engine, inverse):
     else:
         raise TypeError(f"x must be a real numeric array, got dtype {dt}.")
     work = xp.astype(x, dtype, copy=True)
-    if dtype == xp.int64 and x.size:
+    if dtype == xp.int64 and math.prod(x.shape):  # (torch's .size is a method)
         # integer exact mode: every partial sum is bounded by max|x| * n (two host ints)
         big = max(abs(int(xp.max(work))), abs(int(xp.min(work))))
         if big * n > _INT64_MAX:

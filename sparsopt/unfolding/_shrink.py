@@ -23,11 +23,6 @@ from ..backends import asarray_on, device, dispatch, non_numpy_namespace
 from ..backends._namespace import is_host_array
 
 
-def _xp_of(R, theta):
-    """The namespace of ``R`` (``theta`` may be host data next to a non-NumPy ``R``)."""
-    return non_numpy_namespace(R)
-
-
 def _xp_theta(xp, R, theta, clamp):
     """``theta`` as an array next to ``R`` in its dtype (clamped at 0 when asked)."""
     if isinstance(theta, (int, float, np.generic)) or is_host_array(theta):
@@ -118,7 +113,7 @@ def _buffers(R, out, mask, n_masks=1):
 
 def soft_shrink(R, theta, *, out=None, mask=None, engine=None):
     """Soft thresholding ``sign(r) max(|r| - theta, 0)`` and its mask ``|r| > theta``."""
-    xp = _xp_of(R, theta)
+    xp = non_numpy_namespace(R)
     if xp is not None:
         return _xp_soft(xp, R, theta)
     fit = _batch(R, theta)
@@ -136,7 +131,7 @@ def soft_shrink(R, theta, *, out=None, mask=None, engine=None):
 
 def hard_shrink(R, tau, *, out=None, mask=None, engine=None):
     """Hard thresholding ``r 1{|r| > tau}`` and its mask."""
-    xp = _xp_of(R, tau)
+    xp = non_numpy_namespace(R)
     if xp is not None:
         return _xp_hard(xp, R, tau)
     fit = _batch(R, tau)
@@ -157,7 +152,7 @@ def support_select_shrink(R, theta, percent, *, engine=None):
     """
     n = R.shape[-1] if hasattr(R, "shape") else np.shape(R)[-1]
     k = int(np.floor(n * percent / 100.0))
-    xp = _xp_of(R, theta)
+    xp = non_numpy_namespace(R)
     if xp is not None:
         return _xp_support_select(xp, R, theta, k)
     fit = _batch(R, theta)

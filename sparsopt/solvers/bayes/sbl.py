@@ -581,10 +581,10 @@ def _sbl_xp(xp, X, y, solver, noise_variance, learn_noise, prune_rtol, prune_ato
         if not (math.isfinite(cost) and math.isfinite(gmax) and math.isfinite(sigma2_new)):
             mon.n_iter, mon.stopped_by = it, "nonfinite"
             break
-        mu_old = xp.asarray(mu_full, copy=True) if stop == "coef" else None
+        mu_old = mu_full if stop == "coef" else None  # rebound below, never written
         keep = active & (gamma_new > prune_atol) & (gamma_new >= prune_rtol * gmax) \
             & (gamma_new > 0)
-        gamma_raw = xp.asarray(gamma_new, copy=True) if callback is not None else None
+        gamma_raw = gamma_new if callback is not None else None
         gamma_new = xp.where(keep, gamma_new, 0.0)
         mu_full = xp.where(keep[:, None], _expand(xp, mu, active, pos), 0.0)
         if stop == "gamma":

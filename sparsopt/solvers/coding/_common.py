@@ -21,7 +21,7 @@ import warnings
 
 import numpy as np
 
-from ..._core.loop import resolve_verbose
+from ..._core.loop import all_finite, resolve_verbose
 from ..._core.result import SolverResult
 from ...backends import (
     _kinds,
@@ -76,7 +76,7 @@ def check_namespace_array(x, name, owner, ndim):
         x = xp.astype(x, xp.float64)
     if math.prod(x.shape) == 0:  # (torch's .size is a method)
         raise ValueError(f"{owner}: {name} is empty (shape {tuple(x.shape)}).")
-    if not bool(xp.all(xp.isfinite(x))):
+    if not all_finite(x):
         raise ValueError(f"{owner}: {name} contains NaN or infinity; remove or impute them "
                          "first.")
     return x
