@@ -7,7 +7,6 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .._core.loop import all_finite
 from ..backends import (
     array_namespace,
     asarray_on,
@@ -117,6 +116,8 @@ class Penalty(ParamsMixin):
 
     # ------------------------------------------------------------------ interface
     def _check_finite(self, x, where):
+        from .._core.loop import all_finite  # lazily: the loop imports scikit-learn
+
         if not all_finite(x):
             raise ValueError(
                 f"{type(self).__name__}.{where}: x contains NaN or infinity. Remove or impute "
