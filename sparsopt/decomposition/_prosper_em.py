@@ -46,6 +46,11 @@ class ProsperResult(SolverResult):
         GSC: ``μ`` and the diagonal of ``Ψ``.
     log_likelihood_curve : ndarray
         The monitored truncated log-likelihood per sample at each iteration.
+    preselection : str
+        The preselection rule of the last E-step (``"singleton"`` or ``"residual"``).
+    statistics : dict or None
+        The per-sample averages of the sufficient statistics of the last M-step (what
+        the estimators' ``partial_fit`` continues from).
     """
 
     prior: Any = None
@@ -53,11 +58,14 @@ class ProsperResult(SolverResult):
     slab_mean: Any = None
     slab_var: Any = None
     log_likelihood_curve: Any = field(default_factory=lambda: np.empty(0))
+    preselection: str = "singleton"
+    statistics: Any = None
 
     def _fields(self):
         f = super()._fields()
         f.update(prior=self.prior, noise_std=self.noise_std, slab_mean=self.slab_mean,
-                 slab_var=self.slab_var, log_likelihood_curve=self.log_likelihood_curve)
+                 slab_var=self.slab_var, log_likelihood_curve=self.log_likelihood_curve,
+                 preselection=self.preselection, statistics=self.statistics)
         return f
 
 
@@ -186,6 +194,131 @@ def _ncut_weights(logz, n_keep):
     return w
 
 
+def initial_params(model, X, n_components, init, rng, owner):
+    """Starting parameters (``components``, ``prior``, ``noise_std``; GSC also
+    ``slab_mean``, ``slab_var``): ``init``'s entries, else ProSper's standard init."""
+    H = n_components
+    D = X.shape[1]
+    init = dict(init or {})
+    W0, sbar = standard_init(X.astype(np.float64), H, rng)
+    W = np.asarray(init.get("components", W0), dtype=np.float64)
+    if W.shape != (H, D):
+        raise ValueError(f"{owner}: init['components'] must have shape {(H, D)}, got {W.shape}.")
+    if model == "bsc":
+        return dict(components=W, noise_std=float(init.get("noise_std", sbar)),
+                    prior=float(np.clip(init.get("prior", min(1.0 / H, 0.5)),
+                                        _PI_MIN, 1 - _PI_MIN)),
+                    slab_mean=None, slab_var=None)
+    pi = np.asarray(init.get("prior", np.maximum(rng.uniform(0, 0.95, H), 0.05)), float)
+    mu = np.asarray(init.get("slab_mean", rng.normal(size=H)), float)
+    psi2 = np.asarray(init.get("slab_var", np.maximum(rng.uniform(0, 2, H), 0.05)), float)
+    sigma = float(init.get("noise_std", math.sqrt(float(X.astype(float).var(axis=0).mean())
+                                                   + 1e-3)))
+    return dict(components=W, prior=pi, noise_std=sigma, slab_mean=mu, slab_var=psi2)
+
+
+def perturb_params(model, P, a, rng):
+    """The annealing's parameter noise (``W_noise``, ``prior_noise``, ``noise_std_noise``
+    of the schedule values ``a``) added before an E-step; ``P`` is not modified."""
+    P = dict(P)
+    if a["W_noise"] > 0:
+        P["components"] = P["components"] + rng.normal(0.0, a["W_noise"],
+                                                       size=P["components"].shape)
+    if a["prior_noise"] > 0:
+        pi = np.clip(P["prior"] + rng.normal(0.0, a["prior_noise"], size=np.shape(P["prior"])),
+                     _PI_MIN, 1 - _PI_MIN)
+        P["prior"] = float(pi) if model == "bsc" else pi
+    if a["noise_std_noise"] > 0:
+        P["noise_std"] = max(abs(P["noise_std"] + float(rng.normal(0.0, a["noise_std_noise"]))),
+                             1e-6)
+    return P
+
+
+def estep_statistics(model, X, X64, yy, yy_x, P, a, *, n_preselect, max_active, block_size,
+                     n_jobs, engine, prosper_compat):
+    """Truncated E-step on ``X`` under parameters ``P`` and schedule values ``a``, reduced
+    to the per-sample averages (over the ``N_cut`` kept points) of the sufficient
+    statistics the M-step needs, and the monitored log-likelihood per sample.
+
+    ``prior_hat`` is the E-step's truncation-corrected estimate of ``π`` (``π A/B ⟨|s|⟩``
+    for BSC, ``π_h A/B_h ⟨s_h⟩`` for GSC with data truncation), so that averages of the
+    statistics over batches (``partial_fit``) stay valid estimates.
+    """
+    N, D = X.shape
+    H = P["components"].shape[0]
+    pi = P["prior"]
+    presel = "singleton" if prosper_compat else a["preselection"]
+    e = _truncated_estep(X, P["components"].astype(X.dtype), yy_x, model=model, prior=pi,
+                         noise_std=P["noise_std"], n_preselect=n_preselect,
+                         max_active=max_active, slab_mean=P["slab_mean"],
+                         slab_var=P["slab_var"], temperature=a["temperature"],
+                         anneal_prior=a["anneal_prior"], prosper_compat=prosper_compat,
+                         block_size=block_size, n_jobs=n_jobs, engine=engine,
+                         preselection=presel)
+    # The one large product is X^T <s> (or X^T <s z>), N D H multiply-adds; the rest works
+    # on H x H and H x D arrays, where waking BLAS threads costs more than the work (tens
+    # of ms per iteration with 2 threads on a loaded machine): one thread.
+    logz = e.logz.astype(np.float64, copy=False)
+    if model == "bsc":
+        A, B = truncation_moments(pi, H, max_active)
+        n_keep = max(1, int(math.floor(N * (1.0 - (1.0 - A) * a["ncut_factor"]))))
+        w = _ncut_weights(e.logz, n_keep)
+        es = e.es.astype(np.float64, copy=False)
+        SyS = _xt_dot(X64, es, w, engine)   # (D, H)
+        sigma = P["noise_std"]
+        with blas_limits(0):
+            ll = (H * math.log1p(-pi) - 0.5 * D * math.log(2 * math.pi * sigma**2)
+                  - math.log(A) + float(w @ logz) / n_keep)
+            stats = dict(xs=SyS.T / n_keep, ss=e.second_moment(w) / n_keep,
+                         yy=float(w @ yy) / n_keep,
+                         prior_hat=pi * A / B * float((w @ es).sum()) / n_keep)
+        return stats, ll
+    c = 0.0 if prosper_compat else a["ncut_factor"]
+    if c > 0:
+        A, B = truncation_moments_per_unit(pi, max_active)
+        n_keep = max(1, int(math.floor(N * (1.0 - (1.0 - A) * c))))
+    else:
+        n_keep = N
+    w = _ncut_weights(e.logz, n_keep)
+    esz = e.esz.astype(np.float64, copy=False)
+    SyZ = _xt_dot(X64, esz, w, engine)
+    with blas_limits(0):
+        S1 = w @ e.es.astype(np.float64, copy=False) / n_keep
+        prior_hat = pi * A / np.maximum(B, 1e-300) * S1 if c > 0 else S1
+        stats = dict(xs=SyZ.T / n_keep, ss=e.second_moment(w) / n_keep,
+                     yy=float(w @ yy) / n_keep, s1=S1, sz=w @ esz / n_keep,
+                     sz2=w @ e.esz2.astype(np.float64, copy=False) / n_keep,
+                     prior_hat=prior_hat)
+        ll = float(w @ logz) / n_keep
+    return stats, ll
+
+
+def m_step(model, stats, P, *, prosper_compat=False):
+    """New parameters from the averaged sufficient statistics ``stats`` (the old ones
+    ``P`` fill in what the data leave undetermined)."""
+    D = stats["xs"].shape[1]
+    with blas_limits(0):
+        W = _lstsq_rows(stats["ss"], stats["xs"])
+        if model == "bsc":
+            Wq = P["components"] if prosper_compat else W
+            r = (stats["yy"] - 2.0 * float(np.sum(Wq * stats["xs"]))
+                 + float(np.sum((Wq @ Wq.T) * stats["ss"])))
+            return dict(components=W, noise_std=math.sqrt(max(r, 0.0) / D) or 1e-6,
+                        prior=float(np.clip(stats["prior_hat"], _PI_MIN, 1 - _PI_MIN)),
+                        slab_mean=None, slab_var=None)
+        S1 = stats["s1"]
+        ok = S1 > 1e-8
+        S1s = np.where(ok, S1, 1.0)
+        mu = np.where(ok, stats["sz"] / S1s, P["slab_mean"])
+        psi2 = (stats["sz2"] - 2 * mu * stats["sz"] + mu**2 * S1) / S1s
+        psi2 = np.where(ok, np.maximum(psi2, 1e-6), P["slab_var"])
+        r = (stats["yy"] - 2.0 * float(np.sum(W * stats["xs"]))
+             + float(np.sum((W @ W.T) * stats["ss"])))
+    return dict(components=W, noise_std=math.sqrt(max(r, 0.0) / D) or 1e-6,
+                prior=np.clip(stats["prior_hat"], 5e-5, 1 - 5e-5), slab_mean=mu,
+                slab_var=psi2)
+
+
 def _em_loop(model, X, n_components, *, n_preselect, max_active, n_iter, anneal, init,
              tol, block_size, random_state, n_jobs, callback, verbose, prosper_compat,
              engine, owner):
@@ -198,21 +331,7 @@ def _em_loop(model, X, n_components, *, n_preselect, max_active, n_iter, anneal,
     dtype = X.dtype
     N, D = X.shape
     H = n_components
-    init = dict(init or {})
-    W0, sbar = standard_init(X.astype(np.float64), H, rng)
-    W = np.asarray(init.get("components", W0), dtype=np.float64)
-    if W.shape != (H, D):
-        raise ValueError(f"{owner}: init['components'] must have shape {(H, D)}, got {W.shape}.")
-    if model == "bsc":
-        pi = float(np.clip(init.get("prior", min(1.0 / H, 0.5)), _PI_MIN, 1 - _PI_MIN))
-        sigma = float(init.get("noise_std", sbar))
-        mu = psi2 = None
-    else:
-        pi = np.asarray(init.get("prior", np.maximum(rng.uniform(0, 0.95, H), 0.05)), float)
-        mu = np.asarray(init.get("slab_mean", rng.normal(size=H)), float)
-        psi2 = np.asarray(init.get("slab_var", np.maximum(rng.uniform(0, 2, H), 0.05)), float)
-        sigma = float(init.get("noise_std", math.sqrt(float(X.astype(float).var(axis=0).mean())
-                                                       + 1e-3)))
+    P = initial_params(model, X, H, init, rng, owner)
     X64 = X.astype(np.float64, copy=False)   # the M-step accumulates in float64
     yy = np.einsum("ij,ij->i", X64, X64)
     yy_x = yy if dtype == np.float64 else np.einsum("ij,ij->i", X, X)  # the E-step's
@@ -221,92 +340,41 @@ def _em_loop(model, X, n_components, *, n_preselect, max_active, n_iter, anneal,
                       hint="or lengthen the annealing", keep_finite=False)
     curve = []
     prev = None
+    presel = "singleton"
+    stats = None
     a_next = anneal(0, n_iter)
     for it in range(n_iter):
         a = a_next
         a_next = anneal(it + 1, n_iter)   # also decides below whether the annealing is over
-        if a["W_noise"] > 0:
-            W = W + rng.normal(0.0, a["W_noise"], size=W.shape)
-        if a["prior_noise"] > 0:
-            pi = np.clip(pi + rng.normal(0.0, a["prior_noise"], size=np.shape(pi)),
-                         _PI_MIN, 1 - _PI_MIN)
-            pi = float(pi) if model == "bsc" else pi
-        if a["noise_std_noise"] > 0:
-            sigma = max(abs(sigma + float(rng.normal(0.0, a["noise_std_noise"]))), 1e-6)
-        e = _truncated_estep(X, W.astype(dtype), yy_x, model=model, prior=pi,
-                             noise_std=sigma, n_preselect=n_preselect,
-                             max_active=max_active, slab_mean=mu, slab_var=psi2,
-                             temperature=a["temperature"], anneal_prior=a["anneal_prior"],
-                             prosper_compat=prosper_compat, block_size=block_size,
-                             n_jobs=n_jobs, engine=engine)
-        # The M-step's one large product is X^T <s> (or X^T <s z>), N D H multiply-adds; the
-        # rest works on H x H and H x D arrays, where waking BLAS threads costs more than the
-        # work (tens of ms per iteration with 2 threads on a loaded machine): one thread.
-        if model == "bsc":
-            A, B = truncation_moments(pi, H, max_active)
-            n_keep = max(1, int(math.floor(N * (1.0 - (1.0 - A) * a["ncut_factor"]))))
-            w = _ncut_weights(e.logz, n_keep)
-            es = e.es.astype(np.float64, copy=False)
-            SyS = _xt_dot(X64, es, w, engine)   # (D, H)
-            with blas_limits(0):
-                ll = (H * math.log1p(-pi) - 0.5 * D * math.log(2 * math.pi * sigma**2)
-                      - math.log(A) + float(w @ e.logz.astype(np.float64, copy=False)) / n_keep)
-                S1 = w @ es
-                Sss = e.second_moment(w)
-                yyk = float(w @ yy)
-                W_new = _lstsq_rows(Sss, SyS.T)
-                pi_new = float(np.clip(pi * A / B * S1.sum() / n_keep, _PI_MIN, 1 - _PI_MIN))
-                Wq = W if prosper_compat else W_new
-                Gq = Wq @ Wq.T
-                r = yyk - 2.0 * float(np.sum(Wq * SyS.T)) + float(np.sum(Gq * Sss))
-            sigma = math.sqrt(max(r, 0.0) / (n_keep * D)) or 1e-6
-            W, pi = W_new, pi_new
-        else:
-            c = 0.0 if prosper_compat else a["ncut_factor"]
-            if c > 0:
-                A, B = truncation_moments_per_unit(pi, max_active)
-                n_keep = max(1, int(math.floor(N * (1.0 - (1.0 - A) * c))))
-            else:
-                n_keep = N
-            w = _ncut_weights(e.logz, n_keep)
-            esz = e.esz.astype(np.float64, copy=False)
-            SyZ = _xt_dot(X64, esz, w, engine)
-            with blas_limits(0):
-                ll = float(w @ e.logz.astype(np.float64, copy=False)) / n_keep
-                es = e.es.astype(np.float64, copy=False)
-                S1 = w @ es
-                Sz = w @ esz
-                Sz2 = w @ e.esz2.astype(np.float64, copy=False)
-                Szz = e.second_moment(w)
-                yyk = float(w @ yy)
-                W = _lstsq_rows(Szz, SyZ.T)
-                ok = S1 > 1e-8
-                mu = np.where(ok, Sz / np.where(ok, S1, 1.0), mu)
-                psi2_new = (Sz2 - 2 * mu * Sz + mu**2 * S1) / np.where(ok, S1, 1.0)
-                psi2 = np.where(ok, np.maximum(psi2_new, 1e-6), psi2)
-                pi_new = S1 / n_keep
-                if c > 0:
-                    pi_new = pi * A / np.maximum(B, 1e-300) * pi_new
-                pi = np.clip(pi_new, 5e-5, 1 - 5e-5)
-                r = yyk - 2.0 * float(np.sum(W * SyZ.T)) + float(np.sum((W @ W.T) * Szz))
-            sigma = math.sqrt(max(r, 0.0) / (n_keep * D)) or 1e-6
+        P = perturb_params(model, P, a, rng)
+        presel = "singleton" if prosper_compat else a["preselection"]
+        stats, ll = estep_statistics(model, X, X64, yy, yy_x, P, a, n_preselect=n_preselect,
+                                     max_active=max_active, block_size=block_size,
+                                     n_jobs=n_jobs, engine=engine,
+                                     prosper_compat=prosper_compat)
+        P = m_step(model, stats, P, prosper_compat=prosper_compat)
+        W = P["components"]
         curve.append(ll)
         done_anneal = it + 1 >= n_iter or (a_next["temperature"] == 1.0
                                            and a["temperature"] == 1.0
-                                           and a_next["ncut_factor"] == a["ncut_factor"])
+                                           and a_next["ncut_factor"] == a["ncut_factor"]
+                                           and a_next["preselection"] == a["preselection"])
         crit = math.inf if prev is None or not done_anneal \
             else abs(ll - prev) / max(1.0, abs(ll))
         prev = ll
         finite = bool(np.isfinite(W).all() and np.isfinite(ll))
-        info = {"prior": pi, "noise_std": sigma, "temperature": a["temperature"]}
+        info = {"prior": P["prior"], "noise_std": P["noise_std"],
+                "temperature": a["temperature"]}
         if mon.check(it + 1, W, crit, objective=-ll, finite=finite, **info):
             break
     if mon.stopped_by == "nonfinite":
         raise FloatingPointError(f"{owner}: the EM produced non-finite parameters at iteration "
                                  f"{mon.n_iter}; check the scaling of X.")
-    return mon.result(W.astype(dtype), result_cls=ProsperResult, stacklevel=3, prior=pi,
-                      noise_std=float(sigma),
-                      slab_mean=mu, slab_var=psi2, log_likelihood_curve=np.asarray(curve))
+    return mon.result(W.astype(dtype), result_cls=ProsperResult, stacklevel=3,
+                      prior=P["prior"], noise_std=float(P["noise_std"]),
+                      slab_mean=P["slab_mean"], slab_var=P["slab_var"],
+                      log_likelihood_curve=np.asarray(curve), preselection=presel,
+                      statistics=stats)
 
 
 _EM_DOC_PARAMS = """
@@ -419,7 +487,9 @@ gsc_em.__doc__ = """Spike-and-slab (Gaussian) sparse coding learned by truncated
     ranks units by their singleton log-likelihood. Exact M-step:
     ``W = (Σ x⟨s⊙z⟩ᵀ)(Σ⟨(s⊙z)(s⊙z)ᵀ⟩)⁻¹``, ``π_h = mean ⟨s_h⟩``,
     ``μ_h = Σ⟨s_h z_h⟩/Σ⟨s_h⟩``, ``ψ_h² = Σ⟨s_h (z_h - μ_h)²⟩/Σ⟨s_h⟩`` and
-    ``σ² = Σ_n E_q ||x_n - W (s⊙z)||² / (N D)``. No data truncation (as in the reference).
+    ``σ² = Σ_n E_q ||x_n - W (s⊙z)||² / (N_cut D)``, with the data truncation of
+    :func:`bsc_em` (``A`` and ``B_h`` from the Poisson-binomial count of active units; the
+    reference code applies none, nor does ``prosper_compat=True``).
 """ + _EM_DOC_PARAMS + """
     Notes
     -----

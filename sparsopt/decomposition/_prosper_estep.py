@@ -147,11 +147,12 @@ class EStepResult:
 def truncated_estep(X, components, *, model="bsc", prior, noise_std, n_preselect,
                     max_active, slab_mean=None, slab_var=None, temperature=1.0,
                     anneal_prior=False, prosper_compat=False, block_size=1000,
-                    n_jobs=None, engine=None):
+                    n_jobs=None, engine=None, preselection="singleton"):
     """Truncated E-step of binary (BSC) or spike-and-slab (GSC) sparse coding.
 
-    Preselects ``n_preselect`` units per sample (BSC: cosine between ``x`` and each
-    component; GSC: the singleton log-likelihood), enumerates the truncated state set
+    Preselects ``n_preselect`` units per sample (``preselection="singleton"``, BSC: cosine
+    between ``x`` and each component; GSC: the singleton log-likelihood;
+    ``"residual"``: matching pursuit), enumerates the truncated state set
     ``K_n`` and returns the truncated-posterior expectations.
 
     Parameters
@@ -183,6 +184,14 @@ def truncated_estep(X, components, *, model="bsc", prior, noise_std, n_preselect
         Threads over sample blocks.
     engine : {"numba", "numpy"} or None
         Kernel backend.
+    preselection : {"singleton", "residual"}, default="singleton"
+        ``"singleton"`` scores every unit on its own (the spec's rule). ``"residual"``
+        picks the units one at a time by matching pursuit: the unit of largest
+        ``|⟨r, W_h⟩| / ||W_h||``, then the residual ``r`` loses that unit's least-squares
+        fit. Scored alone, a weakly active unit loses to an inactive one that overlaps a
+        strongly active unit, and its state leaves ``K_n``; the residual rule finds it
+        once the strong unit is explained. It needs components that already differ (a
+        trained model), so the EM switches to it late (``LinearAnnealing(residual_from)``).
 
     Returns
     -------
@@ -213,14 +222,19 @@ def truncated_estep(X, components, *, model="bsc", prior, noise_std, n_preselect
                             n_preselect=n_preselect, max_active=max_active,
                             slab_mean=slab_mean, slab_var=slab_var, temperature=temperature,
                             anneal_prior=anneal_prior, prosper_compat=prosper_compat,
-                            block_size=block_size, n_jobs=n_jobs, engine=engine)
+                            block_size=block_size, n_jobs=n_jobs, engine=engine,
+                            preselection=preselection)
 
 
 def _truncated_estep(X, W, yy, *, model, prior, noise_std, n_preselect, max_active,
                      slab_mean, slab_var, temperature, anneal_prior, prosper_compat,
-                     block_size, n_jobs, engine):
+                     block_size, n_jobs, engine, preselection="singleton"):
     """:func:`truncated_estep` on C-contiguous ``X`` and ``W`` of one float dtype, with
     ``yy = ||x_n||²`` precomputed (in ``X``'s dtype) or None (the EM computes it once)."""
+    if preselection not in ("singleton", "residual"):
+        raise ValueError(f"preselection must be 'singleton' or 'residual', got "
+                         f"{preselection!r}.")
+    residual = preselection == "residual" and n_preselect < W.shape[0]
     dtype = X.dtype
     n, D = X.shape
     if yy is None:
@@ -258,9 +272,12 @@ def _truncated_estep(X, W, yy, *, model, prior, noise_std, n_preselect, max_acti
             with blas_limits((e - s) * D * H):
                 yw = Xb @ W.T
             yyb = yy[s:e]
-            cand[s:e] = preselect(_scores(model, yw.astype(np.float64, copy=False),
-                                          yyb.astype(np.float64, copy=False), G, D, params,
-                                          half), n_preselect)
+            if residual:
+                dispatch("prosper_residual_preselect", yw, G, cand[s:e], engine=engine)
+            else:
+                cand[s:e] = preselect(_scores(model, yw.astype(np.float64, copy=False),
+                                              yyb.astype(np.float64, copy=False), G, D,
+                                              params, half), n_preselect)
             if model == "gsc":
                 dispatch("prosper_gsc_estep", yw, yyb, G, cand[s:e], combos, log_odds,
                          params["slab_mean"], params["slab_var"], sigma2, beta, half, const,

@@ -13,13 +13,23 @@ from sklearn.base import (
     TransformerMixin,
     _fit_context,
 )
+from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._core.progress import fit_progress
 from ..utils.estimator import SparsoptEstimatorMixin
 from ._prosper_anneal import LinearAnnealing
-from ._prosper_em import _check_common, bsc_em, gsc_em
+from ._prosper_em import (
+    _check_common,
+    _resolve_anneal,
+    bsc_em,
+    estep_statistics,
+    gsc_em,
+    initial_params,
+    m_step,
+    perturb_params,
+)
 from ._prosper_estep import state_combinations, truncated_estep
 
 __all__ = ["BinarySparseCoding", "GaussianSparseCoding"]
@@ -82,6 +92,8 @@ class _ProsperBase(SparsoptEstimatorMixin, ClassNamePrefixFeaturesOutMixin, Tran
         "n_jobs": [numbers.Integral, None],
         "verbose": ["verbose", None],
         "prosper_compat": ["boolean"],
+        "learning_decay": [Interval(numbers.Real, 0.5, 1, closed="right")],
+        "learning_offset": [Interval(numbers.Real, 0, None, closed="left")],
     }
 
     def _check_sizes(self, X):
@@ -126,7 +138,98 @@ class _ProsperBase(SparsoptEstimatorMixin, ClassNamePrefixFeaturesOutMixin, Tran
             self.slab_mean_ = np.asarray(res.slab_mean, dtype=np.float64)
             self.slab_std_ = np.sqrt(np.asarray(res.slab_var, dtype=np.float64))
         self.log_likelihood_curve_ = np.asarray(res.log_likelihood_curve)
+        self.preselection_ = res.preselection
         self._store_result(res)
+        self.n_steps_ = int(res.n_iter)
+        self._online = dict(stats=res.statistics, rng=check_random_state(self.random_state),
+                            params=dict(components=W.astype(np.float64), prior=res.prior,
+                                        noise_std=float(res.noise_std),
+                                        slab_mean=res.slab_mean, slab_var=res.slab_var))
+        return self
+
+    def partial_fit(self, X, y=None):
+        """One step of online EM on the mini-batch ``X``.
+
+        The truncated E-step runs on ``X`` under the current parameters; its sufficient
+        statistics (per-sample averages over the ``N_cut`` kept points: ``Σ x⟨s⟩ᵀ``,
+        ``Σ⟨s sᵀ⟩``, ``Σ||x||²``, the truncation-corrected prior, and for GSC the slab
+        moments) are blended into running averages with the step
+        ``ρ_t = (learning_offset + t)^(-learning_decay)`` (stochastic-approximation EM,
+        Cappé and Moulines 2009), and the M-step maps the averages to new parameters.
+        The first call (``t = 0``, ``ρ = 1``) initialises the model on its batch exactly
+        as :meth:`fit` does, so one ``partial_fit`` on ``X`` equals ``fit`` with
+        ``n_iter=1``. The annealing schedule advances one position per call over
+        ``n_iter`` calls and then stays at its final values; after :meth:`fit`, the
+        updates continue from the fitted model and its last statistics. The data
+        truncation ranks the points of each batch among themselves (exact for the full
+        batch; a batch of a few points truncates coarsely).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            A mini-batch.
+        y : Ignored
+            Not used, present for API consistency.
+
+        Returns
+        -------
+        self
+
+        References
+        ----------
+        .. [1] O. Cappé and E. Moulines, "On-line expectation-maximization algorithm for
+           latent data models", JRSS B 71(3), 2009.
+        """
+        first = not hasattr(self, "components_")
+        if first:
+            self._validate_params()
+        X = self._validate_input(X, reset=first)
+        name = type(self).__name__
+        X = self._check_sizes(X)
+        model = self._model
+        if first:
+            rng = check_random_state(self.random_state)
+            self._online = dict(stats=None, rng=rng,
+                                params=initial_params(model, X, self.n_components, None,
+                                                      rng, name))
+            self.n_steps_ = 0
+            self.log_likelihood_curve_ = np.empty(0)
+        else:
+            X = np.ascontiguousarray(X, dtype=self.components_.dtype)
+        state = self._online
+        t = self.n_steps_
+        a = _resolve_anneal(self.anneal, model)(min(t, self.n_iter - 1), self.n_iter)
+        P = perturb_params(model, state["params"], a, state["rng"])
+        X64 = X.astype(np.float64, copy=False)
+        yy = np.einsum("ij,ij->i", X64, X64)
+        yy_x = yy if X.dtype == np.float64 else np.einsum("ij,ij->i", X, X)
+        stats, ll = estep_statistics(model, X, X64, yy, yy_x, P, a,
+                                     n_preselect=self.n_preselect, max_active=self.max_active,
+                                     block_size=self.block_size, n_jobs=self.n_jobs,
+                                     engine=None, prosper_compat=self.prosper_compat)
+        if state["stats"] is not None:
+            rho = float(self.learning_offset + t) ** -float(self.learning_decay)
+            stats = {k: (1.0 - rho) * v + rho * stats[k] for k, v in state["stats"].items()}
+        P = m_step(model, stats, P, prosper_compat=self.prosper_compat)
+        if not (np.isfinite(P["components"]).all() and math.isfinite(ll)):
+            raise FloatingPointError(f"{name}.partial_fit: the EM produced non-finite "
+                                     f"parameters; check the scaling of X.")
+        state.update(stats=stats, params=P)
+        self.components_ = P["components"].astype(X.dtype)
+        self.n_components_ = self.components_.shape[0]
+        self.noise_std_ = float(P["noise_std"])
+        if model == "bsc":
+            self.prior_ = float(P["prior"])
+        else:
+            self.prior_ = np.asarray(P["prior"], dtype=np.float64)
+            self.slab_mean_ = np.asarray(P["slab_mean"], dtype=np.float64)
+            self.slab_std_ = np.sqrt(np.asarray(P["slab_var"], dtype=np.float64))
+        self.preselection_ = "singleton" if self.prosper_compat else a["preselection"]
+        self.log_likelihood_curve_ = np.append(self.log_likelihood_curve_, ll)
+        self.n_steps_ = t + 1
+        self.n_iter_ = self.n_steps_
+        self.converged_ = False
+        self.objective_history_ = -self.log_likelihood_curve_
         return self
 
     def _params(self):
@@ -142,7 +245,7 @@ class _ProsperBase(SparsoptEstimatorMixin, ClassNamePrefixFeaturesOutMixin, Tran
         e = truncated_estep(X, W, model=self._model, n_preselect=self.n_preselect,
                             max_active=self.max_active, block_size=self.block_size,
                             n_jobs=self.n_jobs, prosper_compat=self.prosper_compat,
-                            **self._params())
+                            preselection=self.preselection_, **self._params())
         return X, e
 
     def transform(self, X):
@@ -291,6 +394,11 @@ _COMMON_PARAMS = """
     prosper_compat : bool, default=False
         Reproduce the ProSper reference code's conventions where they differ (see the
         Notes of :func:`{fn}`).
+    learning_decay : float in (0.5, 1], default=0.7
+        ``κ`` of the online-EM step ``ρ_t = (learning_offset + t)^(-κ)`` of
+        :meth:`partial_fit` (``κ > 1/2`` for the stochastic approximation to converge).
+    learning_offset : float >= 0, default=10.0
+        ``τ₀`` of that step: a larger value weighs the early batches less.
 """
 
 
@@ -324,12 +432,16 @@ class BinarySparseCoding(_ProsperBase):
     n_components_ : int
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (n_features,)
+    n_steps_ : int
+        EM updates so far (``fit``'s iterations plus ``partial_fit`` calls).
+    preselection_ : {"singleton", "residual"}
+        The preselection rule of the last E-step, also used by ``transform``, ``score``
+        and ``inference``.
 
     Notes
     -----
-    There is no ``partial_fit``: the data truncation ranks all data points by their
-    truncated evidence at every iteration and the π update is corrected for it, so an
-    incremental EM over chunks would not optimise the same objective.
+    :meth:`partial_fit` runs online EM (running averages of the sufficient statistics);
+    its data truncation ranks each batch's points among themselves.
 
     References
     ----------
@@ -352,7 +464,8 @@ class BinarySparseCoding(_ProsperBase):
 
     def __init__(self, n_components=10, *, n_preselect=8, max_active=5, n_iter=50,
                  anneal=None, tol=None, block_size=1000, random_state=None, n_jobs=None,
-                 verbose=None, prosper_compat=False):
+                 verbose=None, prosper_compat=False, learning_decay=0.7,
+                 learning_offset=10.0):
         self.n_components = n_components
         self.n_preselect = n_preselect
         self.max_active = max_active
@@ -364,6 +477,8 @@ class BinarySparseCoding(_ProsperBase):
         self.n_jobs = n_jobs
         self.verbose = verbose
         self.prosper_compat = prosper_compat
+        self.learning_decay = learning_decay
+        self.learning_offset = learning_offset
 
 
 class GaussianSparseCoding(_ProsperBase):
@@ -396,12 +511,15 @@ class GaussianSparseCoding(_ProsperBase):
     n_components_ : int
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (n_features,)
+    n_steps_ : int
+        EM updates so far (``fit``'s iterations plus ``partial_fit`` calls).
+    preselection_ : {"singleton", "residual"}
+        The preselection rule of the last E-step (see :class:`BinarySparseCoding`).
 
     Notes
     -----
     The model is invariant to ``W_h → c W_h``, ``(μ_h, ψ_h) → (μ_h, ψ_h) / c``: only
-    ``μ_h W_h`` and ``ψ_h / μ_h`` are identifiable. There is no ``partial_fit`` (see
-    :class:`BinarySparseCoding`).
+    ``μ_h W_h`` and ``ψ_h / μ_h`` are identifiable.
 
     References
     ----------
@@ -423,7 +541,8 @@ class GaussianSparseCoding(_ProsperBase):
 
     def __init__(self, n_components=10, *, n_preselect=7, max_active=4, n_iter=50,
                  anneal=None, tol=None, block_size=1000, random_state=None, n_jobs=None,
-                 verbose=None, prosper_compat=False):
+                 verbose=None, prosper_compat=False, learning_decay=0.7,
+                 learning_offset=10.0):
         self.n_components = n_components
         self.n_preselect = n_preselect
         self.max_active = max_active
@@ -435,3 +554,5 @@ class GaussianSparseCoding(_ProsperBase):
         self.n_jobs = n_jobs
         self.verbose = verbose
         self.prosper_compat = prosper_compat
+        self.learning_decay = learning_decay
+        self.learning_offset = learning_offset

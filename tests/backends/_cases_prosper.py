@@ -157,3 +157,36 @@ CASES = {
     "prosper_xt_weighted": (_xt_problem(), _xt_example, _check_xt),
     "prosper_pair_moments": (_pair_problem(), _pair_example, _check_pair),
 }
+
+
+@st.composite
+def _presel_problem(draw):
+    dtype = draw(st.sampled_from([np.float32, np.float64]))
+    n, H, D = draw(st.integers(1, 7)), draw(st.integers(1, 8)), draw(st.integers(1, 8))
+    Hp = draw(st.integers(1, H))
+    rng = np.random.default_rng(draw(st.integers(0, 2**31 - 1)))
+    W = rng.standard_normal((H, D))
+    if draw(st.booleans()):
+        W[rng.integers(H)] = 0.0   # a dead unit (zero norm)
+    X = rng.standard_normal((n, D))
+    return dict(yw=(X @ W.T).astype(dtype), G=(W @ W.T).astype(dtype), Hp=Hp, dtype=dtype)
+
+
+def _presel_example():
+    W = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    X = np.array([[2.0, 0.1]])
+    return dict(yw=X @ W.T, G=W @ W.T, Hp=2, dtype=np.float64)
+
+
+def _check_presel(op, case):
+    outs = {}
+    for engine in ("numpy", "numba"):
+        cand = np.full((case["yw"].shape[0], case["Hp"]), -1, dtype=np.int64)
+        dispatch(op, case["yw"], case["G"], cand, engine=engine)
+        outs[engine] = cand
+    np.testing.assert_array_equal(outs["numba"], outs["numpy"])
+    c = outs["numba"]
+    assert (np.diff(c, axis=1) > 0).all() and c.min() >= 0 and c.max() < case["G"].shape[0]
+
+
+CASES["prosper_residual_preselect"] = (_presel_problem(), _presel_example, _check_presel)

@@ -5,14 +5,23 @@ annealing: T 5 → 1 at 80 %, N_cut factor 0 → 1 at 2/3) with the spec's pass 
 |π - 0.2| < 0.01, |σ - 2| < 0.05 and every bar matched (Hungarian) with per-pixel
 MAE < 0.25, in at least 4 of 5 seeds (about 1.5 s per seed with the Numba E-step).
 
-T2b uses the spec's reduced size (N = 2000, 100 steps, H' = 7, γ = 4, T 4 → 1 at 80 %,
-N_cut 0 → 1 at 2/3) on 3 seeds (about 5 s each). Only ``μ_h W_h`` and ``ψ_h/μ_h`` are
-identifiable (``W_h → c W_h``, ``z_h → z_h/c`` leaves the model unchanged), so those are
-compared with ``10·bars`` and 1. The spec's expected tolerances (MAE < 0.25,
-|σ² - 1| < 0.1) are not met at this size with H' = 7, γ = 4: measured on seeds 1-5,
-σ² = 1.08-1.18, max per-bar MAE of μW = 0.25-0.40, max |π_h - 0.2| = 0.02-0.07,
-max |ψ/μ - 1| = 0.14-0.19. The thresholds below are set from those measurements (with
-margin); at least 2 of 3 seeds must pass.
+T2b runs at the spec's GSC defaults (N = 10000, H' = 7, γ = 4, 150 steps, T 4 → 1 at
+80 %, N_cut 0 → 1 at 2/3, and sparsopt's switch to residual preselection at 80 %) and
+judges as T2a does (at least 4 of 5 seeds) with the spec's tolerances: |σ² - 1| < 0.1,
+every bar matched with MAE < 0.25 and |μ_h - 1| < 0.1, ``π_h`` within 0.01.
+
+* Only ``μ_h W_h`` and ``ψ_h/μ_h`` are identifiable (``W_h → c W_h``, ``z_h → z_h/c``
+  leaves the model unchanged): the bars are judged on ``μ_h W_h``, ``μ_h`` in the ground
+  truth's scale of ``W_h`` (``|μ_h| ||W_h|| / ||W_true,h||``) and ``ψ_h/μ_h`` against 1.
+* ``π_h`` is judged against the frequency of bar ``h`` in the sample (and the mean of
+  ``π_h`` against 0.2): the sample's own frequencies miss 0.2 by more than 0.01 on 2 of
+  these 5 seeds at N = 10000 (max 0.0113) and on all 5 at the spec's reduced N = 2000
+  (0.012-0.026), so no estimator can meet ``|π_h - 0.2| < 0.01`` there.
+* With singleton preselection throughout (the spec's rule, ``residual_from=None``),
+  ``σ²`` is biased upwards: 1.08-1.18 at N = 2000 on seeds 1-5, the same when the EM
+  starts at the ground truth, because 13 % of the points have a true support outside
+  ``K_n`` (3.3 % expected from ``γ``) and the data truncation keeps most of them.
+  Residual preselection in the last 20 % of the steps gives 0.98-1.00.
 """
 
 import numpy as np
@@ -44,18 +53,23 @@ def test_t2a_bsc_bars():
 
 
 def _t2b(seed):
-    X, W_true, _ = make_bars(2000, 5, model="spike_and_slab", random_state=seed)
-    est = GaussianSparseCoding(10, n_preselect=7, max_active=4, n_iter=100,
-                               anneal="default", random_state=seed).fit(X)
-    mean_atoms = est.components_ * est.slab_mean_[:, None]
-    mae, cols = _match(mean_atoms, W_true)
-    cv = est.slab_std_ / np.abs(est.slab_mean_)
-    return (np.abs(est.prior_ - 0.2).max() < 0.05
-            and abs(est.noise_std_**2 - 1.0) < 0.25
-            and mae.max() < 0.5
-            and np.abs(cv[cols] - 1.0).max() < 0.3)
+    X, W_true, S = make_bars(10000, 5, model="spike_and_slab", random_state=seed)
+    est = GaussianSparseCoding(10, n_preselect=7, max_active=4, n_iter=150,
+                               anneal="default", random_state=seed, n_jobs=2).fit(X)
+    mae, cols = _match(est.components_ * est.slab_mean_[:, None], W_true)
+    active = S != 0
+    freq = active.mean(axis=0)                       # the sample's π_h
+    pi = est.prior_[cols]
+    mu = np.abs(est.slab_mean_[cols]) * (np.linalg.norm(est.components_[cols], axis=1)
+                                         / np.linalg.norm(W_true, axis=1))
+    cv = est.slab_std_[cols] / np.abs(est.slab_mean_[cols])
+    return (abs(est.noise_std_**2 - 1.0) < 0.1
+            and mae.max() < 0.25
+            and np.abs(pi - freq).max() < 0.01 and abs(pi.mean() - 0.2) < 0.01
+            and np.abs(mu - 1.0).max() < 0.1
+            and np.abs(cv - 1.0).max() < 0.1)
 
 
 def test_t2b_gsc_bars():
-    ok = [_t2b(seed) for seed in range(1, 4)]
-    assert sum(ok) >= 2, ok
+    ok = [_t2b(seed) for seed in range(1, 6)]
+    assert sum(ok) >= 4, ok

@@ -26,7 +26,8 @@ so that its loops over states vectorise, and takes its exponentials from ``_exp_
 branch-free polynomial ``exp`` (within 2 ulp on the range used) that LLVM vectorises,
 where Numba's ``math.exp`` is a scalar call. The M-step's ``prosper_pair_moments`` sums
 the per-point second moments into the ``(H, H)`` matrix, ``prosper_xt_weighted`` forms
-``Xᵀ (w ⊙ ⟨s⟩)`` over the nonzero posteriors only.
+``Xᵀ (w ⊙ ⟨s⟩)`` over the nonzero posteriors only. ``prosper_residual_preselect`` picks the
+candidates by matching pursuit on ``W y`` (``preselection="residual"``).
 """
 
 import math
@@ -523,3 +524,56 @@ def prosper_pair_moments(cand, ecc, diag, w, out):
             ua = cand[i, a]
             for b in range(Hp):
                 out[ua, cand[i, b]] += wi * ecc[i, a, b]
+
+
+@register_kernel("prosper_residual_preselect", "numba")
+@njit(**_opts)
+def prosper_residual_preselect(yw, G, cand):
+    """Residual preselection: ``cand[n]`` (ascending) are the ``H'`` units picked by
+    matching pursuit on ``x_n`` in coefficient space.
+
+    Round ``k`` picks the unused unit of largest ``|r_h| / ||W_h||`` (``r = W x`` at the
+    start), then subtracts that unit's least-squares fit, ``r -= (r_j / G_jj) G_j``; it
+    never forms a residual in data space. Units of zero norm score 0; a NaN score is
+    never picked before a finite one.
+    """
+    n, H = yw.shape
+    Hp = cand.shape[1]
+    inv = np.empty(H)
+    for h in range(H):
+        g = float(G[h, h])
+        inv[h] = 1.0 / math.sqrt(g) if g > 0.0 else 0.0
+    r = np.empty(H)
+    used = np.empty(H, dtype=np.bool_)
+    for i in range(n):
+        for h in range(H):
+            r[h] = yw[i, h]
+            used[h] = False
+        for k in range(Hp):
+            j = -1
+            best = -np.inf
+            for h in range(H):
+                if not used[h]:
+                    v = abs(r[h]) * inv[h]
+                    if v > best:
+                        best = v
+                        j = h
+            if j < 0:  # only NaN scores left: the first unused unit
+                for h in range(H):
+                    if not used[h]:
+                        j = h
+                        break
+            used[j] = True
+            cand[i, k] = j
+            gj = float(G[j, j])
+            if gj > 0.0:
+                a = r[j] / gj
+                for h in range(H):
+                    r[h] = r[h] - a * G[j, h]
+        for k in range(1, Hp):  # ascending unit order (insertion sort, Hp is small)
+            v = cand[i, k]
+            m = k - 1
+            while m >= 0 and cand[i, m] > v:
+                cand[i, m + 1] = cand[i, m]
+                m -= 1
+            cand[i, m + 1] = v

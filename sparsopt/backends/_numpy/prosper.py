@@ -103,3 +103,28 @@ def prosper_pair_moments(cand, ecc, diag, w, out):
     full = np.bincount(flat, weights=vals, minlength=H * H).reshape(H, H)
     full[np.diag_indices(H)] += w @ diag.astype(np.float64)
     out[:] = full
+
+
+@register_kernel("prosper_residual_preselect", "numpy")
+def prosper_residual_preselect(yw, G, cand):
+    """Matching pursuit in coefficient space, all rows at once: ``H'`` rounds of "pick the
+    unused unit of largest ``|r_h| / ||W_h||``, subtract its least-squares fit"."""
+    n, H = yw.shape
+    g = np.diag(G).astype(np.float64)
+    pos = g > 0
+    inv = np.where(pos, 1.0 / np.sqrt(np.where(pos, g, 1.0)), 0.0)
+    gs = np.where(pos, g, 1.0)
+    Gf = G.astype(np.float64)
+    r = yw.astype(np.float64)
+    used = np.zeros((n, H), dtype=bool)
+    rows = np.arange(n)
+    for k in range(cand.shape[1]):
+        sc = np.abs(r) * inv
+        sc[np.isnan(sc) | used] = -np.inf
+        j = np.argmax(sc, axis=1)
+        j = np.where(np.isneginf(sc[rows, j]), np.argmin(used, axis=1), j)
+        cand[:, k] = j
+        used[rows, j] = True
+        a = np.where(pos[j], r[rows, j] / gs[j], 0.0)
+        r = r - a[:, None] * Gf[j]
+    cand.sort(axis=1)
