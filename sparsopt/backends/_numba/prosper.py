@@ -249,7 +249,7 @@ def prosper_bsc_estep(yw, yy, G, cand, combos, log_odds, beta_prior, beta_lik, s
             lj[0, i] = v
             mx[i] = v
         for h in range(H):
-            ghh = float(G[h, h])
+            ghh = np.float64(G[h, h])
             for i in range(nc):
                 v = lp - cz * (y2[i] - 2.0 * yw[i0 + i, h] + ghh)
                 lj[1 + h, i] = v
@@ -402,7 +402,7 @@ def prosper_gsc_estep(yw, yy, G, cand, combos, log_odds, mu, psi2, sigma2, beta,
         lpsi_u[h] = math.log(psi2[h])
         ipsi_u[h] = 1.0 / psi2[h]
     for i in range(n):
-        y2 = float(yy[i])
+        y2 = np.float64(yy[i])
         for t in range(S):
             k = 0
             if t >= 1 + H:
@@ -541,7 +541,7 @@ def prosper_residual_preselect(yw, G, cand):
     Hp = cand.shape[1]
     inv = np.empty(H)
     for h in range(H):
-        g = float(G[h, h])
+        g = np.float64(G[h, h])
         inv[h] = 1.0 / math.sqrt(g) if g > 0.0 else 0.0
     r = np.empty(H)
     used = np.empty(H, dtype=np.bool_)
@@ -565,7 +565,7 @@ def prosper_residual_preselect(yw, G, cand):
                         break
             used[j] = True
             cand[i, k] = j
-            gj = float(G[j, j])
+            gj = np.float64(G[j, j])
             if gj > 0.0:
                 a = r[j] / gj
                 for h in range(H):
