@@ -892,6 +892,20 @@ def test_every_numba_kernel_has_a_conformance_case():
     )
 
 
+def test_numba_kernels_do_not_promote_with_float():
+    """``float(x[i])`` of a float32 element stays float32 in Numba (docs/dev/architecture.rst,
+    "Rules for kernels"): the kernels promote with ``np.float64``."""
+    import pathlib
+    import re
+
+    root = pathlib.Path(__file__).resolve().parents[2] / "sparsopt" / "backends" / "_numba"
+    pattern = re.compile(r"(?<![\w.])float\(\s*\w+\[")
+    hits = [f"{path.name}:{no}" for path in sorted(root.glob("*.py"))
+            for no, line in enumerate(path.read_text().splitlines(), 1)
+            if pattern.search(line)]
+    assert not hits, f"float(array[...]) in Numba kernels (use np.float64): {hits}"
+
+
 # each kernel family may keep its cases in tests/backends/_cases_<family>.py
 for _family in ("bcd", "completion", "glm_cd", "prox_newton", "prosper", "pruning", "spright",
                 "trees", "unfolding", "wht"):

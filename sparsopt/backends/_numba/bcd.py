@@ -264,12 +264,12 @@ def bcd_nnqp(Q, c, z, max_iter, tol):
 @njit(**_opts)
 def bcd_csc_cols_axpy(indptr, indices, data, cols, d, out):
     for a in range(cols.shape[0]):
-        dc = float(d[a])
+        dc = np.float64(d[a])
         if dc == 0.0:
             continue
         c = cols[a]
         for q in range(indptr[c], indptr[c + 1]):
-            out[indices[q]] += float(data[q]) * dc
+            out[indices[q]] += np.float64(data[q]) * dc
     return out
 
 
@@ -303,7 +303,7 @@ def bcd_csc_cols_rows(indptr, indices, data, cols, D, mark, rows, vals):
                 for t in range(k):
                     vals[cnt, t] = 0.0
                 cnt += 1
-            v = float(data[q])
+            v = np.float64(data[q])
             for t in range(k):
                 vals[pos, t] += v * D[a, t]
     for s in range(cnt):
@@ -328,7 +328,7 @@ def bcd_csr_rows_tmatvec(indptr, indices, data, rows, vals, out):
     for s in range(rows.shape[0]):
         r = rows[s]
         for q in range(indptr[r], indptr[r + 1]):
-            v = float(data[q])
+            v = np.float64(data[q])
             j = indices[q]
             for t in range(k):
                 out[j, t] += v * vals[s, t]
@@ -349,7 +349,7 @@ def bcd_csc_block_grams(indptr, indices, data, blocks, w, out):
                 c2 = blocks[i, e]
                 s = 0.0
                 for q in range(indptr[c2], indptr[c2 + 1]):
-                    s += float(data[q]) * w[indices[q]]
+                    s += np.float64(data[q]) * w[indices[q]]
                 out[i, a, e] = s
                 out[i, e, a] = s
             for q in range(indptr[c], indptr[c + 1]):

@@ -67,7 +67,7 @@ def omp_gram(G, B, norms_sq, n_nonzero, tol, out):
         amax = 0.0
         nxt = 0
         for m in range(K):
-            a = float(B[i, m])
+            a = np.float64(B[i, m])
             alpha[m] = a
             live[m] = 1.0
             out[i, m] = 0.0
@@ -76,7 +76,7 @@ def omp_gram(G, B, norms_sq, n_nonzero, tol, out):
                 nxt = m
         thr = corr_rtol * amax
         nbest = amax  # nxt, nbest: the next atom to try and its |alpha|
-        err = float(norms_sq[i])
+        err = np.float64(norms_sq[i])
         k = 0
         reason = STOP_N_NONZERO
         while True:
@@ -90,7 +90,7 @@ def omp_gram(G, B, norms_sq, n_nonzero, tol, out):
             if lam < 0 or not nbest > thr:
                 reason = STOP_ZERO_CORR
                 break
-            g = float(G[lam, lam])
+            g = np.float64(G[lam, lam])
             s = 0.0
             for j in range(k):
                 w = U[j, lam]

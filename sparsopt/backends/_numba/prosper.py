@@ -515,7 +515,7 @@ def prosper_pair_moments(cand, ecc, diag, w, out):
         for b in range(H):
             out[a, b] = 0.0
     for i in range(n):
-        wi = float(w[i])
+        wi = np.float64(w[i])
         if wi == 0.0:
             continue
         for h in range(H):

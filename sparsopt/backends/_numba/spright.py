@@ -13,6 +13,7 @@ of ``U``.
 * ``spright_peel``: subtract decoded singletons from their bin in every group.
 """
 
+import numpy as np
 from numba import njit
 
 from .._registry import register_kernel
@@ -66,7 +67,7 @@ def spright_classify(U, groups, bins, hash_masks, delays, n_bits, thresh, out_k,
         u = U[c, j]
         energy = 0.0
         for p in range(P):
-            energy += float(u[p]) * float(u[p])
+            energy += np.float64(u[p]) * np.float64(u[p])
         energy /= P
         out_k[t] = 0
         out_a[t] = 0.0
@@ -78,7 +79,7 @@ def spright_classify(U, groups, bins, hash_masks, delays, n_bits, thresh, out_k,
             v = 0.0
             for r in range(R):
                 base = r * (n_bits + 1)
-                v += float(u[base]) * float(u[base + 1 + i])
+                v += np.float64(u[base]) * np.float64(u[base + 1 + i])
             if v < 0:
                 k |= 1 << i
         if _bin_of(hash_masks, c, k) != j:
@@ -87,14 +88,14 @@ def spright_classify(U, groups, bins, hash_masks, delays, n_bits, thresh, out_k,
         a = 0.0
         for p in range(P):
             if _parity(delays[p] & k):
-                a -= float(u[p])
+                a -= np.float64(u[p])
             else:
-                a += float(u[p])
+                a += np.float64(u[p])
         a /= P
         resid = 0.0
         for p in range(P):
             s = -1.0 if _parity(delays[p] & k) else 1.0
-            e = float(u[p]) - a * s
+            e = np.float64(u[p]) - a * s
             resid += e * e
         resid /= P
         if resid <= thresh:
@@ -113,7 +114,7 @@ def spright_peel(U, hash_masks, delays, ks, amps):
     P = delays.size
     for s in range(ks.size):
         k = ks[s]
-        a = float(amps[s])
+        a = np.float64(amps[s])
         for c in range(C):
             j = _bin_of(hash_masks, c, k)
             for p in range(P):
