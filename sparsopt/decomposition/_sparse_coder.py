@@ -227,9 +227,7 @@ class SparseCoder(SparsoptEstimatorMixin, ClassNamePrefixFeaturesOutMixin, Trans
         """
         self._validate_params()
         self._spelling()
-        X = self._validate_input(X)
-        self._check_dictionary(X.shape[1])
-        self._fit_namespace = _where(X)
+        self._fit_input(X)
         return self
 
     def fit_transform(self, X, y=None):
@@ -248,9 +246,7 @@ class SparseCoder(SparsoptEstimatorMixin, ClassNamePrefixFeaturesOutMixin, Trans
             (``2 n_components`` columns with ``split_sign``).
         """
         self._validate_params()
-        X = self._validate_input(X)
-        self._check_dictionary(X.shape[1])
-        self._fit_namespace = _where(X)
+        X = self._fit_input(X)
         codes, res = self._encode(X)
         if res is not None:
             self.n_iter_ = int(res.n_iter)
@@ -259,6 +255,14 @@ class SparseCoder(SparsoptEstimatorMixin, ClassNamePrefixFeaturesOutMixin, Trans
             self.objective_ = (float(array_namespace(obj).mean(obj))
                                if obj is not None and obj.shape[0] else float("nan"))
         return self._wrap_output(self._split(codes), X)
+
+    def _fit_input(self, X):
+        """``X`` validated (``n_features_in_`` recorded), the dictionary checked against
+        it, and the namespace and device of the fit recorded."""
+        X = self._validate_input(X)
+        self._check_dictionary(X.shape[1])
+        self._fit_namespace = _where(X)
+        return X
 
     def _split(self, codes):
         return split_codes(codes) if self.split_sign else codes
