@@ -137,6 +137,14 @@ def is_cupy_array(x):
 def get_namespace(x):
     """The array module of ``x``: ``cupy`` for CuPy arrays, ``numpy`` otherwise.
 
+    The libraries' own modules, for kernel code written against NumPy's or CuPy's API.
+    Namespace-generic code uses :func:`array_namespace` instead (the array-API
+    namespace of any library, ``TypeError`` for mixed libraries).
+
+    See Also
+    --------
+    array_namespace : The array-API namespace of arrays of any library.
+
     Examples
     --------
     >>> import numpy as np

@@ -35,6 +35,7 @@ from ..backends import (
 )
 from ..exceptions import ConvergenceWarning
 from ..penalties import Penalty, get_penalty
+from ..solvers.coding._common import ARRAY_API_SOLVERS, atom_norms, is_cel0_name
 from ..utils.estimator import (
     SparsoptEstimatorMixin,
     check_fitted_namespace,
@@ -54,8 +55,10 @@ from ._sklearn_compat import (
 )
 
 UPDATES = ("bcd", "mod", "ksvd")
-#: coders whose batched solver runs on any array-API namespace (the others are host-only)
-ARRAY_API_SOLVERS = ("fista", "ista")
+#: the coders the learners run on non-NumPy arrays (the others raise TypeError): the
+#: namespace-generic coders of :mod:`sparsopt.solvers.coding` but ``"lca"``, which the
+#: learners' array-API path does not offer (nor test)
+LEARNER_ARRAY_API_SOLVERS = tuple(s for s in ARRAY_API_SOLVERS if s != "lca")
 #: sparsopt's extension of scikit-learn's ``fit_algorithm``/``transform_algorithm``: the
 #: l1 codes by batched FISTA, which also runs on array-API (e.g. CuPy) arrays
 FISTA_ALGORITHM = "fista"
@@ -176,15 +179,14 @@ def coding_spec(penalty, alpha, solver, n_nonzero_coefs, max_iter, tol, n_jobs, 
 def penalty_for(spec, D):
     """The penalty object of ``spec`` for dictionary ``D`` (a ``"cel0"`` name gets the atom
     norms as its ``a``; ``spec.positive`` adds ``Positive()``)."""
-    if isinstance(spec.penalty, str) and spec.penalty.strip().lower() == "cel0":
+    if is_cel0_name(spec.penalty):
         if not is_numpy_namespace(array_namespace(D)):
             raise TypeError(
                 "penalty='cel0' (by name, with the atom norms as its a) runs on NumPy arrays "
                 f"only in dictionary learning, got {namespace_name(array_namespace(D))} "
                 "arrays; use penalty='l1' (or a CEL0 penalty object) with the 'fista' coder.")
-        norms = np.linalg.norm(np.asarray(D, dtype=np.float64), axis=1)
         pen = get_penalty("cel0", alpha=spec.alpha,
-                          a=np.maximum(norms, np.finfo(np.float64).tiny))
+                          a=np.maximum(atom_norms(D), np.finfo(np.float64).tiny))
     else:
         pen = get_penalty(spec.penalty, alpha=spec.alpha)
     return get_penalty(pen, positive=spec.positive)
@@ -277,7 +279,7 @@ def check_array_api_coder(spec, X, owner, name, alternative):
     spelling of an array-API coder for the same owner.
     """
     xp = array_namespace(X)
-    if is_numpy_namespace(xp) or spec.solver in ARRAY_API_SOLVERS:
+    if is_numpy_namespace(xp) or spec.solver in LEARNER_ARRAY_API_SOLVERS:
         return
     raise host_only_error(f"{owner}: {name} (the {spec.solver!r} coder)", xp,
                           alternative=f"use {alternative} (batched FISTA, which runs in the "
@@ -443,13 +445,22 @@ def svd_init(X, k):
     return (np.ascontiguousarray(D, dtype=X.dtype), np.ascontiguousarray(U, dtype=X.dtype))
 
 
+def lead_signs(M, axis):
+    """``svd_flip``'s signs: +-1 per column (``axis=0``) or row (``axis=1``) of the 2-D
+    ``M``, the sign of its entry of largest magnitude (+1 for a zero one), so that
+    ``M * signs`` has that entry positive. In ``M``'s namespace (a mask, no integer
+    indexing)."""
+    xp = array_namespace(M)
+    lead = xp.argmax(xp.abs(M), axis=axis)
+    idx = xp.arange(M.shape[axis], dtype=lead.dtype, device=device(M))
+    hit = idx[:, None] == lead[None, :] if axis == 0 else lead[:, None] == idx[None, :]
+    signs = xp.sign(xp.sum(xp.where(hit, M, xp.zeros_like(M)), axis=axis))
+    return xp.where(signs == 0, xp.ones_like(signs), signs)
+
+
 def _svd_init_array_api(xp, X, k):
     U, S, Vt = xp.linalg.svd(X, full_matrices=False)
-    lead = xp.argmax(xp.abs(U), axis=0)
-    rows = xp.arange(U.shape[0], dtype=lead.dtype, device=device(X))
-    top = xp.sum(xp.where(rows[:, None] == lead[None, :], U, xp.zeros_like(U)), axis=0)
-    signs = xp.sign(top)
-    signs = xp.where(signs == 0, xp.ones_like(signs), signs)
+    signs = lead_signs(U, 0)
     U = U * signs[None, :]
     D = S[:, None] * (Vt * signs[:, None])
     r = D.shape[0]
@@ -594,7 +605,7 @@ class BaseDictionaryLearning(SparsoptEstimatorMixin, ClassNamePrefixFeaturesOutM
         """
         check_is_fitted(self, "components_")
         X = self._validate_input(X, reset=False)
-        _check_same_namespace(X, self, "transform")
+        check_fitted_namespace(X, self, "components_", "transform")
         spec = self._transform_spec()
         xp = array_namespace(X)
         if not is_numpy_namespace(xp):
@@ -696,7 +707,7 @@ class BaseDictionaryLearning(SparsoptEstimatorMixin, ClassNamePrefixFeaturesOutM
         """
         check_is_fitted(self, "components_")
         X = self._validate_input(X, reset=False)
-        _check_same_namespace(X, self, "score")
+        check_fitted_namespace(X, self, "components_", "score")
         spec = self._fit_spec()
         xp = array_namespace(X)
         if is_numpy_namespace(xp):
@@ -728,8 +739,3 @@ class BaseDictionaryLearning(SparsoptEstimatorMixin, ClassNamePrefixFeaturesOutM
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
 
-
-def _check_same_namespace(X, estimator, method):
-    """scikit-learn's check that ``X`` is in the namespace and device of the fit
-    (under ``array_api_dispatch`` only; absent from older scikit-learn releases)."""
-    check_fitted_namespace(X, estimator, "components_", method)

@@ -45,7 +45,13 @@ from ._dict_common import (
     objective_per_sample,
     svd_init,
 )
-from ._dict_update import DEAD_TOL, bcd_sweep, update_dict_ksvd, update_dict_mod
+from ._dict_update import (
+    DEAD_TOL,
+    bcd_sweep,
+    update_dict_ksvd,
+    update_dict_mod,
+    zero_dead_codes,
+)
 
 _CRITERION = "relative decrease of the objective |E_prev - E| / E"
 
@@ -112,12 +118,7 @@ def _batch_fit(X, k, spec, *, update, max_iter, tol, dict_init, code_init, posit
             Bt = code.T @ X
             dead = bcd_sweep(D, A, Bt, X, positive_dict, spec.scale_invariant, rng,
                                DEAD_TOL, None)
-            if host:
-                code[:, dead] = 0
-            elif dead.shape[0]:  # the dead atoms' codes: zero (a mask, no integer indexing)
-                cols = xp.arange(k, dtype=dead.dtype, device=device(code))
-                hit = xp.any(cols[:, None] == dead[None, :], axis=1)
-                code = xp.where(hit[None, :], xp.zeros_like(code), code)
+            code = zero_dead_codes(code, dead)
         elif update == "mod":
             D, dead = update_dict_mod(X, code, random_state=rng)
         else:

@@ -17,11 +17,11 @@ from .._core.progress import progress
 from ..backends import _kinds, array_namespace, asarray_on, device, dispatch, is_numpy_namespace
 from ..exceptions import ConvergenceWarning
 from ..penalties import get_penalty
+from ..utils.estimator import check_fitted_namespace
 from ..utils.parallel import effective_n_jobs
 from ._dict_common import (
     COMMON_CONSTRAINTS,
     BaseDictionaryLearning,
-    _check_same_namespace,
     check_array_api_coder,
     check_callback,
     check_dict_init,
@@ -33,6 +33,7 @@ from ._dict_common import (
     encode_codes,
     fix_atoms,
     function_coding_spec,
+    lead_signs,
     mirror_coding_spec,
 )
 from ._dict_update import DEAD_TOL, bcd_sweep, dictionary_kernel
@@ -72,8 +73,7 @@ def _init_dictionary(X, k, dict_init, rng, owner):
         order = np.argsort(w)[::-1][:min(n, f, k)]
         S = np.sqrt(np.maximum(w[order], 0.0))
         Vt = V[:, order].T
-        signs = np.sign(Vt[np.arange(Vt.shape[0]), np.argmax(np.abs(Vt), axis=1)])
-        Vt *= np.where(signs == 0, 1.0, signs)[:, None]
+        Vt *= lead_signs(Vt, 1)[:, None]
     else:
         from sklearn.utils.extmath import randomized_svd
 
@@ -92,12 +92,7 @@ def _init_dictionary_array_api(xp, X, k):
     order = xp.flip(xp.argsort(w))[:min(n, f, k)]
     S = xp.sqrt(xp.clip(xp.take(w, order), min=0.0))
     Vt = xp.take(V, order, axis=1).T
-    # the sign of each row's entry of largest magnitude (svd_flip), without integer indexing
-    lead = xp.argmax(xp.abs(Vt), axis=1)
-    cols = xp.arange(f, dtype=lead.dtype, device=device(X))
-    top = xp.sum(xp.where(cols[None, :] == lead[:, None], Vt, xp.zeros_like(Vt)), axis=1)
-    signs = xp.sign(top)
-    Vt = Vt * xp.where(signs == 0, xp.ones_like(signs), signs)[:, None]
+    Vt = Vt * lead_signs(Vt, 1)[:, None]  # svd_flip's signs
     D = S[:, None] * Vt
     if D.shape[0] < k:
         D = xp.concat([D, xp.zeros((k - D.shape[0], f), dtype=D.dtype, device=device(X))])
@@ -869,7 +864,7 @@ class MiniBatchDictionaryLearning(BaseDictionaryLearning):
             self._validate_params()
         X = self._validate_input(X, reset=first)
         if not first:
-            _check_same_namespace(X, self, "partial_fit")
+            check_fitted_namespace(X, self, "components_", "partial_fit")
         xp = array_namespace(X)
         host = is_numpy_namespace(xp)
         if host:

@@ -162,6 +162,19 @@ def _dead_mask(xp, dead, k, like):
     return xp.any(rows[:, None] == dead[None, :], axis=1)
 
 
+def zero_dead_codes(code, dead):
+    """``code`` with the columns of the atoms ``dead`` (indices) set to zero: in place for
+    NumPy, a new array of the namespace otherwise (a mask, no integer indexing)."""
+    if isinstance(code, np.ndarray):
+        code[:, dead] = 0
+        return code
+    if not dead.shape[0]:
+        return code
+    xp = array_namespace(code, dead)
+    mask = _dead_mask(xp, dead, code.shape[1], code)
+    return xp.where(mask[None, :], xp.zeros_like(code), code)
+
+
 def _resample_generic(xp, D, X, dead, rng, noise, positive):
     """:func:`resample_dead_atoms` in the namespace ``xp`` (no transfer to the host)."""
     k, f = D.shape

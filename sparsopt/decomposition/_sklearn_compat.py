@@ -173,47 +173,38 @@ def sk_encode(X, dictionary, algorithm, *, n_nonzero_coefs=None, alpha=None, max
 
     check_sk_algorithm(algorithm, positive, owner, name)
     xp = input_namespace(X, dictionary, gram, cov, init)
-    if not is_numpy_namespace(xp):
-        if algorithm not in ARRAY_API_ALGORITHMS:
-            raise host_only_error(
-                f"{owner}: {name}={algorithm!r}", xp,
-                alternative=f"use {name}='fista' (the l1 codes by batched FISTA) or "
-                            f"'threshold', which run on {namespace_name(xp)} arrays in their "
-                            "namespace")
-        if X.dtype not in (xp.float32, xp.float64):
-            X = xp.astype(X, xp.float64)
-        D = xp.astype(dictionary, X.dtype)
-        a = 1.0 if alpha is None else float(alpha)
-        pen = get_penalty("l1", alpha=a, positive=bool(positive))
-        if algorithm == "threshold":
-            C = (X @ D.T) if cov is None else xp.astype(cov, X.dtype).T
-            return pen.prox(C, 1.0)
-        return encode(X, D, penalty=pen, solver="fista", max_iter=max(int(max_iter), 1),
-                      init=init, gram=gram, verbose=verbose).x
-    X = np.asarray(X)
-    D = np.asarray(dictionary).astype(X.dtype, copy=False)
-    n_features, n_components = D.shape[1], D.shape[0]
-    if algorithm in ("omp", "lars"):
-        k = sk_default_k(n_features, n_components) if n_nonzero_coefs is None \
+    host = is_numpy_namespace(xp)
+    if not host and algorithm not in ARRAY_API_ALGORITHMS:
+        raise host_only_error(
+            f"{owner}: {name}={algorithm!r}", xp,
+            alternative=f"use {name}='fista' (the l1 codes by batched FISTA) or "
+                        f"'threshold', which run on {namespace_name(xp)} arrays in their "
+                        "namespace")
+    if host:  # host data (lists...) as NumPy arrays; the other namespaces' stay as given
+        X, dictionary = np.asarray(X), np.asarray(dictionary)
+        cov = None if cov is None else np.asarray(cov)
+    if X.dtype not in (xp.float32, xp.float64):  # integers: float64 codes
+        X = xp.astype(X, xp.float64)
+    D = xp.astype(dictionary, X.dtype, copy=False)
+    if algorithm in ("omp", "lars"):  # NumPy only (refused above for other namespaces)
+        k = sk_default_k(D.shape[1], D.shape[0]) if n_nonzero_coefs is None \
             else int(n_nonzero_coefs)
         if algorithm == "lars":
             return lar_codes(X, D, k, gram=gram, cov=cov)
         return encode(X, D, solver="omp", n_nonzero_coefs=k, gram=gram, n_jobs=n_jobs,
                       verbose=verbose).x
-    a = 1.0 if alpha is None else float(alpha)
+    pen = get_penalty("l1", alpha=1.0 if alpha is None else float(alpha),
+                      positive=bool(positive))
     if algorithm == "threshold":
-        C = (X @ D.T) if cov is None else np.asarray(cov, dtype=X.dtype).T
-        pen = get_penalty("l1", alpha=a, positive=bool(positive))
-        return np.ascontiguousarray(pen.prox(C, 1.0), dtype=X.dtype)
-    pen = get_penalty("l1", alpha=a, positive=bool(positive))
-    if algorithm == "fista":
-        return encode(X, D, penalty=pen, solver="fista", max_iter=max(int(max_iter), 1),
-                      init=init, gram=gram, n_jobs=n_jobs, verbose=verbose).x
-    if algorithm == "lasso_lars":
-        return encode(X, D, penalty=pen, solver="lars", max_iter=max(int(max_iter), 1),
-                      gram=gram, n_jobs=n_jobs, verbose=verbose).x
-    return encode(X, D, penalty=pen, solver="cd", max_iter=max(int(max_iter), 1), tol=1e-8,
-                  init=init, gram=gram, n_jobs=n_jobs, verbose=verbose).x
+        C = (X @ D.T) if cov is None else xp.astype(cov, X.dtype, copy=False).T
+        codes = pen.prox(C, 1.0)
+        return np.ascontiguousarray(codes, dtype=X.dtype) if host else codes
+    solver = {"fista": "fista", "lasso_lars": "lars", "lasso_cd": "cd"}[algorithm]
+    extra = {"tol": 1e-8} if solver == "cd" else {}
+    if solver != "lars":  # the homotopy always starts from zero
+        extra["init"] = init
+    return encode(X, D, penalty=pen, solver=solver, max_iter=max(int(max_iter), 1),
+                  gram=gram, n_jobs=n_jobs, verbose=verbose, **extra).x
 
 
 def split_codes(codes):

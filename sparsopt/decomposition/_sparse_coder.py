@@ -8,8 +8,14 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ..backends import array_namespace, asarray_on, is_host_array, to_numpy
-from ..solvers.coding._common import ARRAY_API_SOLVERS, check_namespace_array, host_only_error
+from ..backends import array_namespace, asarray_on, is_host_array
+from ..solvers.coding._common import (
+    ARRAY_API_SOLVERS,
+    atom_norms,
+    check_namespace_array,
+    host_only_error,
+    is_cel0_name,
+)
 from ..solvers.coding.encode import SOLVERS, encode
 from ..utils.estimator import SparsoptEstimatorMixin, penalty_constraint
 from ._sklearn_compat import (
@@ -20,6 +26,12 @@ from ._sklearn_compat import (
     split_codes,
     unsplit_codes,
 )
+
+
+def _is_host_data(a):
+    """NumPy arrays, SciPy sparse matrices and data without a shape (lists): the NumPy
+    road; anything else with a shape is an array of another namespace."""
+    return is_host_array(a) or not hasattr(a, "shape")
 
 
 def _where(X):
@@ -215,9 +227,7 @@ class SparseCoder(SparsoptEstimatorMixin, ClassNamePrefixFeaturesOutMixin, Trans
         """
         self._validate_params()
         self._spelling()
-        X = self._validate_input(X)
-        self._check_dictionary(X.shape[1])
-        self._fit_namespace = _where(X)
+        self._fit_input(X)
         return self
 
     def fit_transform(self, X, y=None):
@@ -236,9 +246,7 @@ class SparseCoder(SparsoptEstimatorMixin, ClassNamePrefixFeaturesOutMixin, Trans
             (``2 n_components`` columns with ``split_sign``).
         """
         self._validate_params()
-        X = self._validate_input(X)
-        self._check_dictionary(X.shape[1])
-        self._fit_namespace = _where(X)
+        X = self._fit_input(X)
         codes, res = self._encode(X)
         if res is not None:
             self.n_iter_ = int(res.n_iter)
@@ -247,6 +255,14 @@ class SparseCoder(SparsoptEstimatorMixin, ClassNamePrefixFeaturesOutMixin, Trans
             self.objective_ = (float(array_namespace(obj).mean(obj))
                                if obj is not None and obj.shape[0] else float("nan"))
         return self._wrap_output(self._split(codes), X)
+
+    def _fit_input(self, X):
+        """``X`` validated (``n_features_in_`` recorded), the dictionary checked against
+        it, and the namespace and device of the fit recorded."""
+        X = self._validate_input(X)
+        self._check_dictionary(X.shape[1])
+        self._fit_namespace = _where(X)
+        return X
 
     def _split(self, codes):
         return split_codes(codes) if self.split_sign else codes
@@ -257,28 +273,25 @@ class SparseCoder(SparsoptEstimatorMixin, ClassNamePrefixFeaturesOutMixin, Trans
 
         return _wrap_data_with_container("transform", codes, X, self)
 
-    def _check_dictionary(self, n_features):
+    def _dictionary_array(self):
+        """``dictionary`` as an array: host data as a NumPy array, other arrays as given."""
         D = self.dictionary
-        if is_host_array(D) or not hasattr(D, "shape"):
-            D = np.asarray(D)
-        elif D.ndim == 2:  # an array of another namespace: checked there
-            check_namespace_array(D, "dictionary", "SparseCoder", 2)
-            self.n_components_ = D.shape[0]
-            if D.shape[1] != n_features:
-                raise ValueError(
-                    f"SparseCoder: X has {n_features} features but the dictionary has "
-                    f"{D.shape[1]} columns (atoms are rows)."
-                )
-            return D
+        return np.asarray(D) if _is_host_data(D) else D
+
+    def _check_dictionary(self, n_features):
+        D = self._dictionary_array()
         if D.ndim != 2:
             raise ValueError(f"SparseCoder: dictionary must be 2-D (n_components, n_features),"
                              f" got shape {D.shape}.")
+        host = isinstance(D, np.ndarray)
+        if not host:  # an array of another namespace: checked there
+            check_namespace_array(D, "dictionary", "SparseCoder", 2)
         if D.shape[1] != n_features:
             raise ValueError(
                 f"SparseCoder: X has {n_features} features but the dictionary has "
                 f"{D.shape[1]} columns (atoms are rows)."
             )
-        if not np.all(np.isfinite(D)):
+        if host and not np.all(np.isfinite(D)):
             raise ValueError("SparseCoder: dictionary contains NaN or infinity.")
         self.n_components_ = D.shape[0]
         return D
@@ -293,14 +306,8 @@ class SparseCoder(SparsoptEstimatorMixin, ClassNamePrefixFeaturesOutMixin, Trans
                               positive=self.positive_code, n_jobs=self.n_jobs,
                               owner=type(self).__name__, name="transform_algorithm")
             return codes, None
-        extra = {}
         penalty = "l1" if self.penalty is None else self.penalty
-        if isinstance(penalty, str) and penalty.strip().lower() == "cel0":
-            if isinstance(D, np.ndarray):
-                extra["a"] = np.linalg.norm(D.astype(np.float64), axis=1)  # CEL0 of this D
-            else:  # a penalty parameter: k floats to the host, once
-                xp = array_namespace(D)
-                extra["a"] = to_numpy(xp.linalg.vector_norm(xp.astype(D, xp.float64), axis=1))
+        extra = {"a": atom_norms(D)} if is_cel0_name(penalty) else {}  # CEL0 of this D
         pen = self._make_penalty(penalty=penalty,
                                  alpha=1.0 if self.alpha is None else self.alpha,
                                  positive=bool(self.positive), **extra)
@@ -320,7 +327,7 @@ class SparseCoder(SparsoptEstimatorMixin, ClassNamePrefixFeaturesOutMixin, Trans
         if isinstance(X, np.ndarray):
             return np.asarray(D).astype(X.dtype, copy=False)
         xp = array_namespace(X)
-        if is_host_array(D) or not hasattr(D, "shape"):
+        if _is_host_data(D):
             return asarray_on(np.asarray(D), X, dtype=X.dtype)
         array_namespace(D, X)  # TypeError for arrays of two libraries
         return xp.astype(D, X.dtype)
@@ -381,9 +388,7 @@ class SparseCoder(SparsoptEstimatorMixin, ClassNamePrefixFeaturesOutMixin, Trans
     def _encode_checked(self, X):
         self._validate_params()
         X = self._validate_input(X, reset=False)
-        D = self.dictionary
-        if is_host_array(D) or not hasattr(D, "shape"):
-            D = np.asarray(D)
+        D = self._dictionary_array()
         if D.ndim != 2 or X.shape[1] != D.shape[1]:
             self._check_dictionary(X.shape[1])  # raises the error
         return self._encode(X)
@@ -400,7 +405,7 @@ class SparseCoder(SparsoptEstimatorMixin, ClassNamePrefixFeaturesOutMixin, Trans
         -------
         X_original : ndarray of shape (n_samples, n_features)
         """
-        if not is_host_array(X) and hasattr(X, "shape"):
+        if not _is_host_data(X):
             return self._inverse_namespace(X)
         D = np.asarray(self.dictionary)
         if self.split_sign:

@@ -199,3 +199,17 @@ def test_sparse_encode_spellings(data):
         sparse_encode(X, D, algorithm="sgd")
     codes = sparse_encode(X, D, algorithm="threshold", alpha=0.5, positive=True)
     assert codes.min() >= 0
+
+
+@pytest.mark.parametrize("algorithm", ["lasso_lars", "lasso_cd", "lars", "omp", "threshold",
+                                       "fista"])
+def test_sparse_encode_integer_signals_keep_the_float_dictionary(data, algorithm):
+    # integer signals are coded as float64 (scikit-learn's results); the dictionary is
+    # not cast to the signals' integer dtype
+    _, D, _ = data
+    Xi = np.random.default_rng(0).integers(-3, 4, size=(5, D.shape[1]))
+    kw = dict(algorithm=algorithm, alpha=0.1, n_nonzero_coefs=3)
+    codes = sparse_encode(Xi, D, **kw)
+    assert codes.dtype == np.float64
+    np.testing.assert_allclose(codes, sparse_encode(Xi.astype(np.float64), D, **kw),
+                               atol=1e-12)

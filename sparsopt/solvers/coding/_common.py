@@ -30,6 +30,7 @@ from ...backends import (
     is_numpy_namespace,
     namespace_name,
     non_numpy_namespace,
+    to_numpy,
 )
 from ...backends import host_only_error as _host_only_error
 from ...exceptions import ConvergenceWarning
@@ -253,6 +254,22 @@ def atom_parameter(pen):
     if a is None:
         return np.ones(1)
     return np.ascontiguousarray(np.atleast_1d(np.asarray(a, dtype=np.float64)))
+
+
+def is_cel0_name(penalty):
+    """Whether ``penalty`` is the name ``"cel0"``: the coders give it the atoms' norms
+    (:func:`atom_norms`) as its ``a``, the CEL0 of the problem ``1/2 ||x - c D||^2``."""
+    return isinstance(penalty, str) and penalty.strip().lower() == "cel0"
+
+
+def atom_norms(dictionary):
+    """The Euclidean norms of the atoms (rows) of a 2-D ``dictionary``, a float64 NumPy
+    array: CEL0's per-atom parameter ``a``. For arrays of another namespace, computed
+    there and brought to the host once (``n_components`` floats, a penalty parameter)."""
+    xp = input_namespace(dictionary)
+    if is_numpy_namespace(xp):
+        return np.linalg.norm(np.asarray(dictionary, dtype=np.float64), axis=1)
+    return to_numpy(xp.linalg.vector_norm(xp.astype(dictionary, xp.float64), axis=1))
 
 
 def uses_atom_parameter(spec):

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...backends import _kinds, is_numpy_namespace, namespace_name, to_numpy
+from ...backends import _kinds, is_numpy_namespace, namespace_name
 from ...penalties import Penalty, get_penalty
 from ._common import (
     ARRAY_API_SOLVERS,
+    atom_norms,
     has_bounds,
     host_only_error,
     input_namespace,
+    is_cel0_name,
     spec_or_none,
 )
 from .cd import cd
@@ -76,17 +78,9 @@ def _array_api_solver(solver, n_nonzero_coefs, xp, name):
 def coding_penalty(penalty, alpha, dictionary, positive=False, name="encode"):
     """The penalty object of a coding call; the name ``"cel0"`` gets the atoms' norms
     as its ``a`` (the CEL0 of the problem ``1/2 ||x - c D||^2``)."""
-    if isinstance(penalty, str) and penalty.strip().lower() == "cel0":
-        xp = input_namespace(dictionary)
-        if not is_numpy_namespace(xp) and getattr(dictionary, "ndim", 0) == 2:
-            # the atoms' norms: a penalty parameter, brought to the host once (k floats)
-            a = to_numpy(xp.linalg.vector_norm(xp.astype(dictionary, xp.float64), axis=1))
-            return get_penalty("cel0", alpha=alpha, positive=positive, a=a)
-        D = np.asarray(dictionary, dtype=np.float64)
-        if D.ndim == 2:
-            return get_penalty("cel0", alpha=alpha, positive=positive,
-                               a=np.linalg.norm(D, axis=1))
-        return get_penalty("cel0", alpha=alpha, positive=positive)
+    if is_cel0_name(penalty):
+        a = {"a": atom_norms(dictionary)} if np.ndim(dictionary) == 2 else {}
+        return get_penalty("cel0", alpha=alpha, positive=positive, **a)
     if isinstance(penalty, (str, Penalty)):
         return get_penalty(penalty, alpha=alpha, positive=positive)
     raise ValueError(f"{name}: penalty must be a name or a Penalty, got {penalty!r}.")
