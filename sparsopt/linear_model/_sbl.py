@@ -27,7 +27,7 @@ from ..backends import (
 from ..linalg import KroneckerOperator, kron_apply
 from ..solvers.bayes._common import gamma_update, initial_noise
 from ..solvers.bayes.kronecker_sbl import kronecker_sbl
-from ..solvers.bayes.sbl import _dtypes_xp, sbl, sbl_posterior
+from ..solvers.bayes.sbl import _dtypes_xp, _expand, _scatter_positions, sbl, sbl_posterior
 from ..utils.estimator import SparsoptEstimatorMixin, array_api_dispatch_enabled
 
 __all__ = ["KroneckerSBL", "SBLRegressor"]
@@ -232,8 +232,8 @@ class SBLRegressor(SparsoptEstimatorMixin, RegressorMixin, BaseEstimator):
             x_off = np.zeros(Xw.shape[1])
             y_off = 0.0
         n_samples, n_features = Xw.shape
-        track = _ARDTracker(self, n_samples, n_features, initial_noise(yw[:, None],
-                                                                       self.noise_variance))
+        track = _ARDTracker(self, n_samples, n_features,
+                            initial_noise(yw[:, None], self.noise_variance), xp, device(Xw))
         res = self._run_sbl(Xw, yw, track)
         info = res.info
         self.coef_ = np.asarray(res.x, dtype=dtype)
@@ -324,8 +324,8 @@ class SBLRegressor(SparsoptEstimatorMixin, RegressorMixin, BaseEstimator):
         else:
             x_off = xp.zeros(n_features, dtype=xp.float64, device=dev)
             y_off = 0.0
-        track = _ARDTrackerXP(self, n_samples, n_features,
-                              initial_noise(yw[:, None], self.noise_variance), xp, dev)
+        track = _ARDTracker(self, n_samples, n_features,
+                            initial_noise(yw[:, None], self.noise_variance), xp, dev)
         res = self._run_sbl(Xw, yw, track)
         info = res.info
         gamma = info["gamma"]
@@ -410,13 +410,15 @@ class _ARDTracker:
     """Follows the iterations of :func:`~sparsopt.solvers.sbl` for the attributes of
     scikit-learn's ``ARDRegression``: the precision of each weight when it is pruned
     (``lambda_``) and, with ``compute_score``, the log marginal likelihood per iteration
-    (``scores_``)."""
+    (``scores_``). Any namespace ``xp`` (NumPy included): ``lambda_`` and ``gamma`` are
+    arrays of ``xp`` on device ``dev``, the scores host floats."""
 
-    def __init__(self, est, n_samples, n_features, sigma2_init):
+    def __init__(self, est, n_samples, n_features, sigma2_init, xp, dev):
         self.est = est
+        self.xp = xp
         self.n_samples = n_samples
-        self.lambda_ = np.ones(n_features)
-        self.gamma = np.ones(n_features)  # the prior variances of the next E-step
+        self.lambda_ = xp.ones(n_features, dtype=xp.float64, device=dev)
+        self.gamma = xp.ones(n_features, dtype=xp.float64, device=dev)  # the next E-step's
         self.sigma2 = float(sigma2_init)
         self.scores = []
         self.n_seen = 0
@@ -426,69 +428,6 @@ class _ARDTracker:
         prior variances and noise it started from) for what the tracker needs."""
         if res.info["stopped_by"] != "tol" or self.n_seen >= res.n_iter:
             return
-        est = self.est
-        idx = np.flatnonzero(self.gamma > 0)
-        g_a = self.gamma[idx]
-        post = sbl_posterior(X[:, idx], y[:, None], g_a, self.sigma2)
-        unpruned = np.zeros_like(self.gamma)
-        unpruned[idx] = gamma_update(est.solver, np.abs(post.mean[:, 0]) ** 2, post.sdiag, g_a,
-                                     est.lambda_1, est.lambda_2)
-        gamma = res.info["gamma"]
-        x = np.zeros_like(self.gamma)
-        x[idx] = post.mean[:, 0]
-        x[gamma == 0] = 0.0
-        info = dict(gamma=gamma, gamma_unpruned=unpruned, logdet=post.logdet, rss=post.rss,
-                    noise_variance=res.info["noise_variance"])
-        self.update(SimpleNamespace(x=x, info=info))
-
-    def update(self, state):
-        self.n_seen += 1
-        info = state.info
-        was_active = self.gamma > 0
-        with np.errstate(divide="ignore"):
-            self.lambda_[was_active] = 1.0 / info["gamma_unpruned"][was_active]
-        if self.est.compute_score:
-            self.scores.append(self._score(state, was_active))
-        self.gamma = info["gamma"]
-        self.sigma2 = float(info["noise_variance"])
-
-    def _score(self, state, was_active):
-        """scikit-learn's objective: Gamma log-priors of the precisions, plus the Gaussian
-        log evidence terms ``(log det Sigma + n log alpha + sum log lambda - alpha sse -
-        sum lambda w^2) / 2``, with ``Sigma`` and ``sse`` those of the E-step."""
-        est, info = self.est, state.info
-        lam = self.lambda_
-        alpha = 1.0 / float(info["noise_variance"])
-        n = self.n_samples
-        # det(sigma^2 I + X Gamma X^T) = sigma^(2n) det(Gamma) / det(Sigma)
-        logdet_sigma = (n * np.log(self.sigma2) + float(np.sum(np.log(self.gamma[was_active])))
-                        - float(info["logdet"]))
-        coef = np.asarray(state.x, dtype=np.float64).reshape(-1)
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            s = float(np.sum(est.lambda_1 * np.log(lam) - est.lambda_2 * lam))
-            s += est.alpha_1 * np.log(alpha) - est.alpha_2 * alpha
-            s += 0.5 * (logdet_sigma + n * np.log(alpha) + float(np.sum(np.log(lam))))
-            s -= 0.5 * (alpha * float(info["rss"]) + float(np.sum(lam * coef ** 2)))
-        return s
-
-
-class _ARDTrackerXP(_ARDTracker):
-    """:class:`_ARDTracker` for namespace arrays: the same bookkeeping with ``xp`` (the
-    scores are host floats; ``lambda_`` and ``gamma`` stay in the namespace)."""
-
-    def __init__(self, est, n_samples, n_features, sigma2_init, xp, dev):
-        self.est = est
-        self.xp = xp
-        self.n_samples = n_samples
-        self.lambda_ = xp.ones(n_features, dtype=xp.float64, device=dev)
-        self.gamma = xp.ones(n_features, dtype=xp.float64, device=dev)
-        self.sigma2 = float(sigma2_init)
-        self.scores = []
-        self.n_seen = 0
-
-    def finish(self, res, X, y):
-        if res.info["stopped_by"] != "tol" or self.n_seen >= res.n_iter:
-            return
         est, xp = self.est, self.xp
         active = self.gamma > 0
         idx = xp.nonzero(active)[0]
@@ -496,11 +435,11 @@ class _ARDTrackerXP(_ARDTracker):
         post = sbl_posterior(xp.take(X, idx, axis=1), y[:, None], g_a, self.sigma2)
         m = post.mean[:, 0]
         upd = gamma_update(est.solver, m * m, post.sdiag, g_a, est.lambda_1, est.lambda_2)
-        pos = xp.clip(xp.cumulative_sum(xp.astype(active, xp.int64)) - 1, min=0)
-        unpruned = xp.where(active, xp.take(upd, pos), 0.0)
+        pos = _scatter_positions(xp, active)
         gamma = res.info["gamma"]
-        x = xp.where(active & (gamma != 0), xp.take(m, pos), 0.0)
-        info = dict(gamma=gamma, gamma_unpruned=unpruned, logdet=post.logdet, rss=post.rss,
+        x = xp.where(gamma != 0, _expand(xp, m, active, pos), 0.0)
+        info = dict(gamma=gamma, gamma_unpruned=_expand(xp, upd, active, pos),
+                    logdet=post.logdet, rss=post.rss,
                     noise_variance=res.info["noise_variance"])
         self.update(SimpleNamespace(x=x, info=info))
 
@@ -509,7 +448,7 @@ class _ARDTrackerXP(_ARDTracker):
         self.n_seen += 1
         info = state.info
         was_active = self.gamma > 0
-        gu = info["gamma_unpruned"]
+        gu = info["gamma_unpruned"]  # >= 0; a pruned-to-0 weight gets precision inf
         inv = xp.where(gu > 0, 1.0 / xp.where(gu > 0, gu, 1.0), xp.inf)
         self.lambda_ = xp.where(was_active, inv, self.lambda_)
         if self.est.compute_score:
@@ -518,20 +457,26 @@ class _ARDTrackerXP(_ARDTracker):
         self.sigma2 = float(info["noise_variance"])
 
     def _score(self, state, was_active):
+        """scikit-learn's objective: Gamma log-priors of the precisions, plus the Gaussian
+        log evidence terms ``(log det Sigma + n log alpha + sum log lambda - alpha sse -
+        sum lambda w^2) / 2``, with ``Sigma`` and ``sse`` those of the E-step (host
+        scalars through ``np.log``, array terms reduced in ``xp``)."""
         est, info, xp = self.est, state.info, self.xp
         lam = self.lambda_
         alpha = 1.0 / float(info["noise_variance"])
         n = self.n_samples
-        g_log = xp.where(was_active, xp.log(xp.where(was_active, self.gamma, 1.0)), 0.0)
-        logdet_sigma = n * math.log(self.sigma2) + float(xp.sum(g_log)) - float(info["logdet"])
+        # det(sigma^2 I + X Gamma X^T) = sigma^(2n) det(Gamma) / det(Sigma)
+        g_a = xp.take(self.gamma, xp.nonzero(was_active)[0])
+        logdet_sigma = (n * np.log(self.sigma2) + float(xp.sum(xp.log(g_a)))
+                        - float(info["logdet"]))
         coef = xp.reshape(xp.astype(state.x, xp.float64), (-1,))
         with errstate(xp, divide="ignore", invalid="ignore", over="ignore"):
             log_lam = xp.log(lam)
             s = float(xp.sum(est.lambda_1 * log_lam - est.lambda_2 * lam))
-            s += est.alpha_1 * math.log(alpha) - est.alpha_2 * alpha
-            s += 0.5 * (logdet_sigma + n * math.log(alpha) + float(xp.sum(log_lam)))
+            s += est.alpha_1 * np.log(alpha) - est.alpha_2 * alpha
+            s += 0.5 * (logdet_sigma + n * np.log(alpha) + float(xp.sum(log_lam)))
             s -= 0.5 * (alpha * float(info["rss"]) + float(xp.sum(lam * coef ** 2)))
-        return s
+        return float(s)
 
 
 def _operator_or_none(X):

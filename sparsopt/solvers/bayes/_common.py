@@ -79,14 +79,18 @@ def check_common(name, solver, noise_variance, learn_noise, tol, stop, priors):
         check_scalar(val, key, name, lower=0.0)
 
 
+def _namespace(a):
+    """NumPy itself for NumPy arrays (no lookup), else the array's namespace (CuPy ...)."""
+    return np if isinstance(a, np.ndarray) else array_namespace(a)
+
+
 def initial_noise(Y, noise_variance):
-    """The user's value, else the variance of the targets (scikit-learn's ARD start)."""
+    """The user's value, else the variance of the targets (scikit-learn's ARD start), a host
+    float (``Y`` of any namespace)."""
     if noise_variance is not None:
         return float(noise_variance)
-    if not isinstance(Y, np.ndarray):  # other namespaces (CuPy ...): the same with theirs
-        xp = array_namespace(Y)
-        return float(xp.mean(xp.abs(Y - xp.mean(Y, axis=0)) ** 2)) + _EPS
-    return float(np.mean(np.abs(Y - Y.mean(axis=0)) ** 2)) + np.finfo(np.float64).eps
+    xp = _namespace(Y)
+    return float(xp.mean(xp.abs(Y - xp.mean(Y, axis=0)) ** 2)) + _EPS
 
 
 def gamma_update(solver, second_moment, sdiag, gamma, lambda_1, lambda_2):
@@ -98,8 +102,7 @@ def gamma_update(solver, second_moment, sdiag, gamma, lambda_1, lambda_2):
     """
     if solver == "em":
         return (second_moment + sdiag + 2.0 * lambda_2) / (1.0 + 2.0 * lambda_1)
-    # NumPy arrays keep np.maximum; other namespaces (CuPy ...) use their own
-    xp = np if isinstance(sdiag, np.ndarray) else array_namespace(sdiag)
+    xp = _namespace(sdiag)
     g = xp.maximum(1.0 - sdiag / gamma, 0.0)
     return (second_moment + 2.0 * lambda_2) / xp.maximum(g + 2.0 * lambda_1, _TINY)
 
@@ -116,11 +119,21 @@ def noise_update(solver, rss, n_rows, sum_g, sigma2, alpha_1, alpha_2):
 
 def noise_floor(Y):
     """Smallest learned noise variance: 1e-12 of the data's power (noiseless data would
-    otherwise drive sigma^2 to 0 and the E-step to a singular system)."""
-    return 1e-12 * max(float(np.mean(np.abs(Y) ** 2)), _TINY)
+    otherwise drive sigma^2 to 0 and the E-step to a singular system); ``Y`` of any
+    namespace, a host float."""
+    xp = _namespace(Y)
+    return 1e-12 * max(float(xp.mean(xp.abs(Y) ** 2)), _TINY)
 
 
 def relative_change(new, old):
+    """``||new - old|| / ||old||`` (``||new||`` when ``old`` is 0) as a host float; arrays
+    of other namespaces are reduced there, with one scalar read."""
+    if not isinstance(new, np.ndarray):
+        xp = array_namespace(new, old)
+        den = xp.linalg.vector_norm(old)
+        num = xp.linalg.vector_norm(new - old)
+        return float(xp.where(den > 0, num / xp.where(den > 0, den, 1.0),
+                              xp.linalg.vector_norm(new)))
     den = float(np.linalg.norm(old))
     return float(np.linalg.norm(new - old)) / den if den > 0 else float(np.linalg.norm(new))
 

@@ -1,12 +1,13 @@
 """Kronecker SBL on array-API arrays (CuPy, ``array_api_strict`` ...).
 
-The same E-step (one ``eigh`` per factor, mode products), M-steps ("svd": the top
-eigenpair of a Gram matrix per unfolding; "am": alternating means) and per-factor
-pruning as :mod:`.kronecker_sbl`, written against the inputs' namespace. Kept entries are
-tracked as boolean masks per factor (kept values in order), scattered back with gathers
-(``xp.take``) since the standard has no scatter; the kept product indices in C order are
-exactly the ``True`` entries of ``mask_1 ⊗ ... ⊗ mask_I``. The pattern-coupled prior
-(``coupling``, SciPy's NNLS) stays NumPy-only.
+The same E-step (one ``eigh`` per factor, mode products) and per-factor pruning as
+:mod:`.kronecker_sbl`, written against the inputs' namespace; the M-steps ("svd": the top
+eigenpair of a Gram matrix per unfolding; "am": alternating means), the Kronecker product
+of vectors and the mode products are the NumPy path's own helpers, which take the
+namespace. Kept entries are tracked as boolean masks per factor (kept values in order),
+scattered back with gathers (``xp.take``) since the standard has no scatter; the kept
+product indices in C order are exactly the ``True`` entries of ``mask_1 ⊗ ... ⊗ mask_I``.
+The pattern-coupled prior (``coupling``, SciPy's NNLS) stays NumPy-only.
 """
 
 from __future__ import annotations
@@ -15,48 +16,18 @@ import math
 
 from ..._core.loop import LoopMonitor, all_finite
 from ...backends import asarray_on, device, host_only_error
+from ...linalg._kronecker import _mode_products
 from ._common import (
     CRITERIA,
     SBLPosterior,
     check_noise,
+    initial_noise,
+    noise_floor,
     noise_update,
+    relative_change,
 )
-from .kronecker_sbl import _am_factor, _check_options, _normalise
-from .sbl import (
-    _dtypes_xp,
-    _expand,
-    _ht,
-    _noise_start_xp,
-    _real,
-    _relative_change_xp,
-    _scatter_positions,
-)
-
-
-def _kron_xp(xp, vectors):
-    out = vectors[0]
-    for v in vectors[1:]:
-        out = xp.reshape(out[:, None] * v[None, :], (-1,))
-    return out
-
-
-def kron_apply_xp(xp, factors, x):
-    """:func:`sparsopt.linalg.kron_apply` in ``x``'s namespace (mode products by matmul)."""
-    tail = tuple(x.shape[1:])
-    dims = [f.shape[1] for f in factors]
-    L = math.prod(tail)
-    T = x
-    for i, f in enumerate(factors):
-        a = math.prod(dims[:i])
-        b = math.prod(dims[i + 1:]) * L
-        if b == 1:
-            T = xp.reshape(T, (a, dims[i])) @ f.T
-        elif a == 1:
-            T = f @ xp.reshape(T, (dims[i], b))
-        else:
-            T = f @ xp.reshape(T, (a, dims[i], b))
-        dims[i] = f.shape[0]
-    return xp.reshape(T, (-1,) + tail)
+from .kronecker_sbl import _check_options, _kron, _m_step_am, _m_step_svd, _normalise
+from .sbl import _dtypes_xp, _expand, _ht, _real, _scatter_positions
 
 
 def kronecker_posterior_xp(xp, factors, gammas, y, sigma2):
@@ -68,53 +39,15 @@ def kronecker_posterior_xp(xp, factors, gammas, y, sigma2):
         ps.append(xp.maximum(_real(xp, p), 0.0))
         Us.append(U)
     Bs = [_ht(xp, AG) @ U for AG, U in zip(AGs, Us)]
-    s = sigma2 + _kron_xp(xp, ps)
+    s = sigma2 + _kron(ps, xp)
     d = 1.0 / s
-    z = kron_apply_xp(xp, [_ht(xp, U) for U in Us], y) * xp.astype(d, y.dtype)[:, None]
-    mu = kron_apply_xp(xp, Bs, z)
+    z = _mode_products([_ht(xp, U) for U in Us], y, xp.reshape) * xp.astype(d, y.dtype)[:, None]
+    mu = _mode_products(Bs, z, xp.reshape)
     absB2 = [_real(xp, xp.conj(B) * B) for B in Bs]
-    sdiag = _kron_xp(xp, gammas) - kron_apply_xp(xp, absB2, d)
+    sdiag = _kron(gammas, xp) - _mode_products(absB2, d, xp.reshape)
     logdet = float(xp.sum(xp.log(s)))
     rss = sigma2 ** 2 * float(xp.sum(_real(xp, xp.conj(z) * z)))
     return SBLPosterior(mu, xp.maximum(sdiag, 0.0), logdet, rss, None)
-
-
-def _m_step_am(xp, Lam, gammas, am_tol, am_max_iter):
-    gammas = list(gammas)
-    old = _kron_xp(xp, gammas)
-    sweeps = 0
-    for sweeps in range(1, am_max_iter + 1):  # noqa: B007 - the count is returned
-        for i in range(len(gammas)):
-            gammas[i] = _am_factor(xp, Lam, gammas, i)
-        gammas = _normalise(gammas, xp.linalg.vector_norm)
-        new = _kron_xp(xp, gammas)
-        if _relative_change_xp(xp, new, old) < am_tol:
-            break
-        old = new
-    return gammas, sweeps
-
-
-def _top_singular(xp, R):
-    w, U = xp.linalg.eigh(R @ R.T)
-    s = math.sqrt(max(float(w[-1]), 0.0))
-    u = U[:, -1]
-    v = (R.T @ u) / s if s > 0 else xp.zeros(R.shape[1], dtype=R.dtype, device=device(R))
-    return u, s, v
-
-
-def _m_step_svd(xp, Lam):
-    shape = Lam.shape
-    gammas = []
-    R = xp.reshape(Lam, (shape[0], -1))
-    for i in range(len(shape) - 1):
-        if R.shape[0] <= R.shape[1]:
-            u, s, v = _top_singular(xp, R)
-        else:
-            v, s, u = _top_singular(xp, R.T)
-        gammas.append(xp.abs(u))
-        R = xp.reshape(xp.abs(s * v), (shape[i + 1], -1))
-    gammas.append(xp.asarray(xp.reshape(R, (-1,)), copy=True))
-    return gammas
 
 
 def kronecker_sbl_xp(xp, facs, y, *, solver, coupling, noise_variance, learn_noise,
@@ -163,7 +96,7 @@ def kronecker_sbl_xp(xp, facs, y, *, solver, coupling, noise_variance, learn_noi
                 bool(xp.all(xp.isfinite(g) & (g > 0))) for g in gs):
             raise ValueError(f"{name}: init (the initial factor prior variances) must hold "
                              f"{I} vectors of positive finite values, of lengths {tuple(ns)}.")
-        gammas = _normalise(gs, xp.linalg.vector_norm)
+        gammas = _normalise(gs, xp)
     else:
         gammas = [xp.full(n, 1.0 / math.sqrt(n), dtype=xp.float64, device=dev)
                   for n in ns[:-1]]
@@ -173,15 +106,15 @@ def kronecker_sbl_xp(xp, facs, y, *, solver, coupling, noise_variance, learn_noi
                       criterion=CRITERIA["gamma"], keep_finite=False,
                       hint="AM often needs 200-300 iterations" if solver == "am" else "")
     masks = [xp.ones(n, dtype=xp.bool, device=dev) for n in ns]  # kept entries per factor
-    sigma2, floor = _noise_start_xp(xp, Y, noise_variance)
+    sigma2, floor = initial_noise(Y, noise_variance), noise_floor(Y)
 
     def full_factors(gammas, masks):
         return [_expand(xp, g, m, _scatter_positions(xp, m)) for g, m in zip(gammas, masks)]
 
     def product_mask(masks):
-        return _kron_xp(xp, [xp.astype(m, xp.float64) for m in masks]) > 0
+        return _kron([xp.astype(m, xp.float64) for m in masks], xp) > 0
 
-    gamma_full = _kron_xp(xp, full_factors(gammas, masks))
+    gamma_full = _kron(full_factors(gammas, masks), xp)
     am_total = 0
     if not bool(xp.any(Y != 0)):  # y = 0: the evidence is maximal at gamma = 0, x = 0
         masks = [xp.zeros(n, dtype=xp.bool, device=dev) for n in ns]
@@ -204,7 +137,7 @@ def kronecker_sbl_xp(xp, facs, y, *, solver, coupling, noise_variance, learn_noi
         masks_e = list(masks)  # the E-step's kept entries (mu lives on them)
         mu, sdiag, logdet, rss, _ = kronecker_posterior_xp(xp, Fa, gammas, Y, sigma2)
         rss /= L
-        g_e = _kron_xp(xp, gammas)
+        g_e = _kron(gammas, xp)
         m2 = xp.mean(_real(xp, xp.conj(mu) * mu), axis=1)
         pos = g_e > 0
         safe = xp.where(pos, g_e, 1.0)
@@ -215,12 +148,12 @@ def kronecker_sbl_xp(xp, facs, y, *, solver, coupling, noise_variance, learn_noi
         Lam = xp.reshape(m2 + sdiag, tuple(g.shape[0] for g in gammas))
         sweeps = 0
         if solver == "svd":
-            gammas = _m_step_svd(xp, Lam)
+            gammas = _m_step_svd(Lam, xp)
         else:
-            gammas, sweeps = _m_step_am(xp, Lam, gammas, am_tol, am_max_iter)
+            gammas, sweeps = _m_step_am(Lam, gammas, [None] * I, am_tol, am_max_iter, xp)
         factors_now = full_factors(gammas, masks)
-        new_full = _kron_xp(xp, factors_now)
-        crit = _relative_change_xp(xp, new_full, gamma_full)
+        new_full = _kron(factors_now, xp)
+        crit = relative_change(new_full, gamma_full)
         if not (math.isfinite(cost) and math.isfinite(crit) and math.isfinite(sigma2)):
             gammas, masks, sigma2 = good
             mon.n_iter, mon.stopped_by = it, "nonfinite"
@@ -250,7 +183,7 @@ def kronecker_sbl_xp(xp, facs, y, *, solver, coupling, noise_variance, learn_noi
     if mon.stopped_by == "nonfinite":
         mon.last_finite = x if all_finite((x, sd_full)) else None
     return mon.result(
-        x, stacklevel=3, gamma=_kron_xp(xp, gamma_factors), gamma_factors=gamma_factors,
+        x, stacklevel=3, gamma=_kron(gamma_factors, xp), gamma_factors=gamma_factors,
         sigma_diag=sd_full, noise_variance=sigma2,
         active_factors=[xp.asarray(m, copy=True) for m in masks],
         n_active=math.prod(g.shape[0] for g in gammas), solver=solver, am_sweeps=am_total,

@@ -21,12 +21,11 @@ from __future__ import annotations
 import math
 from contextlib import nullcontext
 
-import array_api_compat.numpy as npx
 import numpy as np
 from scipy.optimize import nnls
 from threadpoolctl import ThreadpoolController
 
-from ..._core.loop import LoopMonitor, all_finite
+from ..._core.loop import LoopMonitor, all_finite, copy_array
 from ...backends import non_numpy_namespace, require_host
 from ...linalg import KroneckerOperator, kron_apply
 from ...utils.validation import check_int, check_scalar
@@ -51,11 +50,18 @@ _TINY = np.finfo(np.float64).tiny
 SMALL_FACTOR = 512  # factors up to this size run their BLAS/LAPACK calls on one thread
 
 
-def _kron(vectors):
-    """``v_1 ⊗ ... ⊗ v_I`` of vectors (outer products; ``np.kron`` is much slower)."""
+def _reshape(xp, a, shape):
+    """``xp.reshape(a, shape)``; NumPy arrays take the method (a few times faster than the
+    function on the tiny arrays of these loops)."""
+    return a.reshape(shape) if type(a) is np.ndarray else xp.reshape(a, shape)
+
+
+def _kron(vectors, xp=np):
+    """``v_1 ⊗ ... ⊗ v_I`` of vectors of namespace ``xp`` (outer products; ``np.kron`` is
+    much slower)."""
     out = vectors[0]
     for v in vectors[1:]:
-        out = np.multiply.outer(out, v).reshape(-1)
+        out = _reshape(xp, out[:, None] * v[None, :], (-1,))
     return out
 
 
@@ -145,14 +151,15 @@ def _am_factor(xp, Lam, gammas, i):
             continue
         shape = [1] * Lam.ndim
         shape[k] = g.shape[0]
-        W = W / xp.reshape(xp.maximum(g, float(_TINY)), tuple(shape))
+        W = W / _reshape(xp, xp.maximum(g, float(_TINY)), tuple(shape))
     axes = tuple(k for k in range(Lam.ndim) if k != i)
-    return xp.mean(W, axis=axes) if axes else xp.asarray(W, copy=True)
+    return xp.mean(W, axis=axes) if axes else copy_array(W)
 
 
-def _normalise(gammas, norm=np.linalg.norm):
+def _normalise(gammas, xp=np):
     """Fix the scale ambiguity: unit norm for all but the last factor, which takes the scale
-    (``norm``: the namespace's vector norm; NumPy's by default)."""
+    (the factors are arrays of namespace ``xp``)."""
+    norm = np.linalg.norm if xp is np else xp.linalg.vector_norm
     scale = 1.0
     out = []
     for g in gammas[:-1]:
@@ -164,21 +171,23 @@ def _normalise(gammas, norm=np.linalg.norm):
     return out
 
 
-def _m_step_am(Lam, gammas, coupling_mats, am_tol, am_max_iter):
-    """AM sweeps (hard cap ``am_max_iter``); returns the factors and the sweeps done."""
-    gammas = [g.copy() for g in gammas]
-    old = _kron(gammas)
+def _m_step_am(Lam, gammas, coupling_mats, am_tol, am_max_iter, xp=np):
+    """AM sweeps (hard cap ``am_max_iter``); returns the factors and the sweeps done.
+    ``coupling_mats`` (PC-KroSBL, SciPy's NNLS) are NumPy-only: all ``None`` for other
+    namespaces ``xp``."""
+    gammas = list(gammas)  # factors are replaced, never written into
+    old = _kron(gammas, xp)
     sweeps = 0
     for sweeps in range(1, am_max_iter + 1):  # noqa: B007 - the count is returned
         for i in range(len(gammas)):
-            rhs = _am_factor(npx, Lam, gammas, i)
+            rhs = _am_factor(xp, Lam, gammas, i)
             if coupling_mats[i] is not None:
                 raw, _ = nnls(coupling_mats[i], rhs)
                 gammas[i] = COUPLING_OFFSET + coupling_mats[i] @ raw
             else:
                 gammas[i] = rhs
-        gammas = _normalise(gammas)
-        new = _kron(gammas)
+        gammas = _normalise(gammas, xp)
+        new = _kron(gammas, xp)
         if relative_change(new, old) < am_tol:
             break
         old = new
@@ -199,29 +208,31 @@ def _check_options(name, default_rtol, prune_rtol, prune_atol, am_max_iter, tol,
     return rtol, am_max_iter, max_iter
 
 
-def _top_singular(R):
+def _top_singular(R, xp=np):
     """Top singular triple ``(u, s, v)`` of a non-negative ``R`` of shape (p, q), p <= q,
-    from the ``p x p`` Gram matrix (only the top triple is needed, not a full SVD)."""
-    w, U = np.linalg.eigh(R @ R.T)
-    s = float(np.sqrt(max(w[-1], 0.0)))
+    from the ``p x p`` Gram matrix (only the top triple is needed, not a full SVD); ``s``
+    a host float."""
+    w, U = xp.linalg.eigh(R @ R.T)
+    s = math.sqrt(max(float(w[-1]), 0.0))
     u = U[:, -1]
-    v = (R.T @ u) / s if s > 0 else np.zeros(R.shape[1])
+    v = (R.T @ u) / s if s > 0 else xp.zeros_like(R[0, :])
     return u, s, v
 
 
-def _m_step_svd(Lam):
-    """Sequential rank-one SVDs: gamma_1 = |u_1| of Lam as (n_1, rest), then recurse on s v."""
+def _m_step_svd(Lam, xp=np):
+    """Sequential rank-one SVDs: gamma_1 = |u_1| of Lam as (n_1, rest), then recurse on s v
+    (``Lam`` an array of namespace ``xp``)."""
     shape = Lam.shape
     gammas = []
-    R = Lam.reshape(shape[0], -1)
+    R = _reshape(xp, Lam, (shape[0], -1))
     for i in range(len(shape) - 1):
         if R.shape[0] <= R.shape[1]:
-            u, s, v = _top_singular(R)
+            u, s, v = _top_singular(R, xp)
         else:
-            v, s, u = _top_singular(R.T)
-        gammas.append(np.abs(u))  # the Perron vector, up to sign
-        R = np.abs(s * v).reshape(shape[i + 1], -1)
-    gammas.append(R.reshape(-1).copy())
+            v, s, u = _top_singular(R.T, xp)
+        gammas.append(xp.abs(u))  # the Perron vector, up to sign
+        R = _reshape(xp, xp.abs(s * v), (shape[i + 1], -1))
+    gammas.append(copy_array(_reshape(xp, R, (-1,))))
     return gammas
 
 

@@ -20,7 +20,6 @@ from ..._core.loop import LoopMonitor, all_finite
 from ...backends import array_namespace, asarray_on, device, is_numpy_namespace
 from ...utils.validation import check_scalar
 from ._common import (
-    _EPS,
     _TINY,
     CRITERIA,
     SBLPosterior,
@@ -548,7 +547,8 @@ def _sbl_xp(xp, X, y, solver, noise_variance, learn_noise, prune_rtol, prune_ato
         gamma = xp.asarray(gamma, copy=True)
     mon = LoopMonitor(name, max_iter=max_iter, tol=tol, callback=callback, verbose=verbose,
                       criterion=CRITERIA[stop], keep_finite=False)
-    sigma2, floor = _noise_start_xp(xp, Y, noise_variance)
+    sigma2 = initial_noise(Y, noise_variance)
+    floor = noise_floor(Y)
     gram_full = _ht(xp, A) @ A if M >= N else None
     active = xp.ones(N, dtype=xp.bool, device=dev)
     mu_full = xp.zeros((N, L), dtype=work, device=dev)
@@ -588,7 +588,7 @@ def _sbl_xp(xp, X, y, solver, noise_variance, learn_noise, prune_rtol, prune_ato
         gamma_new = xp.where(keep, gamma_new, 0.0)
         mu_full = xp.where(keep[:, None], _expand(xp, mu, active, pos), 0.0)
         if stop == "gamma":
-            crit = _relative_change_xp(xp, gamma_new, gamma)
+            crit = relative_change(gamma_new, gamma)
         else:
             crit = float(xp.sum(xp.abs(mu_full - mu_old))) if it > 1 else math.inf
         gamma, sigma2, active = gamma_new, sigma2_new, keep
@@ -617,21 +617,3 @@ def _sbl_xp(xp, X, y, solver, noise_variance, learn_noise, prune_rtol, prune_ato
                       active=xp.asarray(active, copy=True), n_active=n_active, solver=solver,
                       stop=stop, stacklevel=3)
 
-
-def _noise_start_xp(xp, Y, noise_variance):
-    """``(sigma2, floor)``: the initial noise variance (the user's, else the variance of
-    the targets) and the smallest learned one (1e-12 of the data's power), host floats."""
-    if noise_variance is not None:
-        sigma2 = float(noise_variance)
-    else:
-        dev_y = Y - xp.mean(Y, axis=0)
-        sigma2 = float(xp.mean(_real(xp, xp.conj(dev_y) * dev_y))) + _EPS
-    return sigma2, 1e-12 * max(float(xp.mean(_real(xp, xp.conj(Y) * Y))), _TINY)
-
-
-def _relative_change_xp(xp, new, old):
-    """``||new - old|| / ||old||`` (``||new||`` when ``old`` is 0) as one host float."""
-    den = xp.linalg.vector_norm(old)
-    num = xp.linalg.vector_norm(new - old)
-    return float(xp.where(den > 0, num / xp.where(den > 0, den, 1.0),
-                          xp.linalg.vector_norm(new)))
