@@ -131,17 +131,32 @@ class _GroupPenalty(Penalty):
                 (("indptr", "int64"), ("indices", "int64"), ("weights", "float64")))
         )
 
+    def _layout_on(self, like):
+        """The padded group layout ``(feat, valid, member, gof, n_groups, size)`` of the
+        namespace-generic kernels, built on ``like``'s device once (cached like the
+        structure: rebuilt when the groups, weights or ``n_features`` change)."""
+        from ..backends._numpy.prox import _group_layout
+
+        struct = self._structure(like.shape[-1])
+        xp = array_namespace(like)
+
+        def build():
+            indptr, indices, _ = self._structure_on(like)
+            return _group_layout(xp, indptr, indices, like.shape[-1],
+                                 self._layout_kwargs(like)["max_group_size"])
+
+        return self._device_cached("layout", xp, like, struct, build)
+
     def _group_norms(self, x):
         if not isinstance(x, np.ndarray):
-            from ..backends._numpy.prox import _group_layout, _group_sqnorms
+            from ..backends._numpy.prox import _group_sqnorms
 
             xp = array_namespace(x)
             indptr, indices, w = self._structure_on(x)
             if indices.shape[0] == 0 or x.shape[0] == 0:
                 return xp.zeros((x.shape[0], indptr.shape[0] - 1), dtype=xp.float64,
                                 device=device(x)), w
-            feat, valid, _, _, n_groups, size = _group_layout(
-                xp, indptr, indices, x.shape[1], self._layout_kwargs(x)["max_group_size"])
+            feat, valid, _, _, n_groups, size = self._layout_on(x)
             sq = _group_sqnorms(xp, xp.astype(x, xp.float64), feat, valid, n_groups, size)
             return xp.sqrt(sq), w
         indptr, indices, w = self._structure(x.shape[-1])
