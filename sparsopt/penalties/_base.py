@@ -262,12 +262,17 @@ class Penalty(ParamsMixin):
         xp = array_namespace(like)
         if is_numpy_namespace(xp):
             return make()
+        return self._device_cached((name, dtype), xp, like, src,
+                                   lambda: asarray_on(make(), like, dtype=getattr(xp, dtype)))
+
+    def _device_cached(self, name, xp, like, src, build):
+        """``build()`` (arrays of ``xp`` next to ``like``), cached per ``name``, namespace
+        and device until ``src`` changes identity (not pickled)."""
         cache = self.__dict__.setdefault("_device_cache", {})
-        key = (name, namespace_name(xp), str(device(like)), dtype)
+        key = (name, namespace_name(xp), str(device(like)))
         hit = cache.get(key)
         if hit is None or hit[0] is not src:
-            hit = (src, asarray_on(make(), like, dtype=getattr(xp, dtype)))
-            cache[key] = hit
+            hit = cache[key] = (src, build())
         return hit[1]
 
     def __getstate__(self):

@@ -113,12 +113,11 @@ class _GroupPenalty(Penalty):
         return state
 
     def _layout_kwargs(self, x):
-        """``{"max_group_size": ...}`` for the generic kernels of non-NumPy arrays (read
-        from the host structure: no device synchronization), ``{}`` for NumPy."""
-        if isinstance(x, np.ndarray):
+        """``{"layout": ...}`` (see :meth:`_layout_on`) for the generic kernels of
+        non-NumPy arrays with grouped features, ``{}`` otherwise."""
+        if isinstance(x, np.ndarray) or self._structure(x.shape[-1])[1].size == 0:
             return {}
-        indptr = self._structure(x.shape[-1])[0]
-        return {"max_group_size": int(np.max(np.diff(indptr))) if indptr.size > 1 else 0}
+        return {"layout": self._layout_on(x)}
 
     def _structure_on(self, like):
         """``(indptr, indices, w)`` as arrays next to ``like`` (cached on its device)."""
@@ -131,17 +130,34 @@ class _GroupPenalty(Penalty):
                 (("indptr", "int64"), ("indices", "int64"), ("weights", "float64")))
         )
 
+    def _layout_on(self, like):
+        """The padded group layout ``(feat, valid, member, gof, n_groups, size)`` of the
+        namespace-generic kernels (their ``layout=``), built on ``like``'s device once
+        (cached like the structure: rebuilt when the groups, weights or ``n_features``
+        change)."""
+        from ..backends._numpy.prox import _group_layout
+
+        struct = self._structure(like.shape[-1])
+        xp = array_namespace(like)
+
+        def build():  # the largest group size from the host structure: no device sync
+            indptr, indices, _ = self._structure_on(like)
+            sizes = np.diff(struct[0])
+            return _group_layout(xp, indptr, indices, like.shape[-1],
+                                 int(sizes.max()) if sizes.size else 0)
+
+        return self._device_cached("layout", xp, like, struct, build)
+
     def _group_norms(self, x):
         if not isinstance(x, np.ndarray):
-            from ..backends._numpy.prox import _group_layout, _group_sqnorms
+            from ..backends._numpy.prox import _group_sqnorms
 
             xp = array_namespace(x)
             indptr, indices, w = self._structure_on(x)
             if indices.shape[0] == 0 or x.shape[0] == 0:
                 return xp.zeros((x.shape[0], indptr.shape[0] - 1), dtype=xp.float64,
                                 device=device(x)), w
-            feat, valid, _, _, n_groups, size = _group_layout(
-                xp, indptr, indices, x.shape[1], self._layout_kwargs(x)["max_group_size"])
+            feat, valid, _, _, n_groups, size = self._layout_on(x)
             sq = _group_sqnorms(xp, xp.astype(x, xp.float64), feat, valid, n_groups, size)
             return xp.sqrt(sq), w
         indptr, indices, w = self._structure(x.shape[-1])

@@ -19,6 +19,9 @@ the active set), ``dL/dalpha_t = sum H_t g_t (+ lam dL/dtheta_t when tied)``,
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+
 import numpy as np
 
 from ..backends import device
@@ -31,17 +34,22 @@ __all__ = ["DUISTA", "DUIHT"]
 
 _L_MEMO = {}
 _L_MEMO_SIZE = 64
+_CONSTANTS = contextvars.ContextVar("sparsopt_unfolding_operator_constants", default=None)
 
 
 def _lipschitz(A):
-    """``||A||_2^2`` (an SVD), memoised on the operator's contents: with
-    ``step_scale="operator"`` the forward pass, the backward pass and every validation
-    check ask for the same operators' constants, and hashing the bytes costs a small
-    fraction of the SVD. Arrays of another namespace: computed in it each call (one
-    synchronisation for the host float)."""
+    """``||A||_2^2`` (an SVD), memoised: with ``step_scale="operator"`` the forward pass,
+    the backward pass and every validation check ask for the same operators' constants.
+    NumPy arrays: on the operator's contents (hashing the bytes costs a small fraction of
+    the SVD). Arrays of another namespace: computed in it (one synchronisation for the
+    host float), memoised by identity in the :class:`OperatorConstants` of the training
+    call in progress, if any."""
     xp = data_namespace(A)
     if xp is not None:
-        return spectral_norm(xp, A) ** 2
+        consts = _CONSTANTS.get()
+        if consts is None:
+            return spectral_norm(xp, A) ** 2
+        return consts.get(A, lambda a: spectral_norm(xp, a) ** 2)
     A = np.asarray(A, dtype=np.float64)
     key = (A.shape, hash(A.tobytes()))
     L = _L_MEMO.get(key)
@@ -54,6 +62,54 @@ def _lipschitz(A):
                 pass
         _L_MEMO[key] = L
     return L
+
+
+class OperatorConstants:
+    """``||A||_2^2`` of the device operators of one training call, memoised by identity.
+
+    Device arrays are neither hashed nor read back: an entry is keyed by the operator
+    object and versioned by the training loop, which owns the versions. An entry holds
+    for the batch that computed it (:meth:`next_batch` starts a new one, so a batch
+    source that refills one buffer in place gets fresh constants), or for the whole call
+    when computed or used under ``active(pinned=True)`` (the validation operators, which
+    must not change during the call: their losses are compared across it). Entries keep
+    their operator alive, so an ``id`` is not reused while its entry lives; the object
+    lives as long as the training call.
+    """
+
+    __slots__ = ("batch", "pinned", "_memo")
+
+    def __init__(self):
+        self.batch = 0
+        self.pinned = False
+        self._memo = {}  # id(A) -> (A, batch, or None when pinned, L)
+
+    def get(self, A, compute):
+        """``||A||_2^2`` from the memo, else ``compute(A)`` (and memoised)."""
+        entry = self._memo.get(id(A))
+        fresh = entry is not None and entry[0] is A and entry[1] in (None, self.batch)
+        L = entry[2] if fresh else compute(A)
+        # pinned: computed or used for validation (a batch's operator may be one too)
+        pinned = self.pinned or (fresh and entry[1] is None)
+        self._memo[id(A)] = (A, None if pinned else self.batch, L)
+        return L
+
+    def next_batch(self):
+        """A new training batch: the unpinned entries are dropped."""
+        self.batch += 1
+        self._memo = {k: e for k, e in self._memo.items() if e[1] is None}
+
+    @contextlib.contextmanager
+    def active(self, pinned=False):
+        """:func:`_lipschitz` uses these constants inside the block (in this thread's
+        context only); ``pinned``: what is computed there holds for the whole call."""
+        token = _CONSTANTS.set(self)
+        was, self.pinned = self.pinned, pinned
+        try:
+            yield self
+        finally:
+            self.pinned = was
+            _CONSTANTS.reset(token)
 
 
 class _DUBase(UnfoldedModel):
@@ -115,22 +171,28 @@ class _DUBase(UnfoldedModel):
             return np.maximum(params["c"], 0) / params["L"]
         return np.exp(params["log_c"]) / params["L"]
 
-    def _steps_for(self, params, A):
-        """Steps used on operator ``A``: ``c_t / L`` with ``L`` the stored reference
-        (``step_scale="fixed"``) or ``||A||_2^2`` (``step_scale="operator"``)."""
+    def _operator_L(self, A):
+        """``||A||_2^2`` with ``step_scale="operator"`` (asked once per pass, of the
+        operator as given), else None."""
+        return _lipschitz(A) if self.step_scale == "operator" else None
+
+    def _steps_for(self, params, LA):
+        """Steps used on an operator: ``c_t / L`` with ``L`` the stored reference
+        (``step_scale="fixed"``, ``LA`` None) or the operator's ``LA = ||A||_2^2``
+        (``step_scale="operator"``, see :meth:`_operator_L`)."""
         alpha = self.steps(params)
-        if self.step_scale == "operator":
+        if LA is not None:
             xp = data_namespace(alpha)
             if xp is not None:
-                return xp.astype(alpha * (params["L"] / _lipschitz(A)), alpha.dtype)
-            alpha = (alpha * (params["L"] / _lipschitz(A))).astype(alpha.dtype, copy=False)
+                return xp.astype(alpha * (params["L"] / LA), alpha.dtype)
+            alpha = (alpha * (params["L"] / LA)).astype(alpha.dtype, copy=False)
         return alpha
 
-    def _dsteps(self, params, d_alpha, alpha, A):
-        """Chain ``dL/dalpha`` (``alpha`` the steps used on ``A``) to the stored parameter."""
+    def _dsteps(self, params, d_alpha, alpha, LA):
+        """Chain ``dL/dalpha`` (``alpha`` the steps used, ``LA`` as in :meth:`_steps_for`)
+        to the stored parameter."""
         if "c" in params:
-            L = _lipschitz(A) if self.step_scale == "operator" else params["L"]
-            return d_alpha / L
+            return d_alpha / (LA if LA is not None else params["L"])
         return d_alpha * alpha
 
     def project(self, params):
@@ -197,8 +259,9 @@ class DUISTA(_DUBase):
         ``"fixed"``: ``alpha_t = c_t / L`` with ``L`` the Lipschitz constant of the
         operator the parameters were initialised on, the same steps for every operator
         (the paper's setting); ``"operator"``: ``alpha_t = c_t / ||A||_2^2`` for each
-        operator ``A`` passed to :meth:`forward` (an SVD per call), which keeps learned
-        steps stable when the operator is redrawn per minibatch.
+        operator ``A`` passed to :meth:`forward` (an SVD per pass, once per batch in
+        :func:`~sparsopt.unfolding.train_unfolded`), which keeps learned steps stable
+        when the operator is redrawn per minibatch.
 
     References
     ----------
@@ -253,10 +316,11 @@ class DUISTA(_DUBase):
 
     def forward(self, params, A, Y, *, n_layers=None, cache=False):
         T = self._n(params, n_layers, self._step_key())
+        LA = self._operator_L(A)
         xp = data_namespace(Y, A, *params.values())
         if xp is not None:
             Y, A, params = xp_data(xp, params, A, Y, dtype_key=None)
-        alpha = self._steps_for(params, A)
+        alpha = self._steps_for(params, LA)
         theta = self.lam * alpha if "theta" not in params else self.thresholds(params)
         if xp is not None:
             X = xp.zeros((Y.shape[0], A.shape[1]), dtype=Y.dtype, device=device(Y))
@@ -275,10 +339,11 @@ class DUISTA(_DUBase):
 
     def backward(self, params, A, Y, cache, G_T, *, n_layers=None):
         T = len(cache) if n_layers is None else int(n_layers)
+        LA = self._operator_L(A)
         xp = data_namespace(Y, A, G_T, *params.values())
         if xp is not None:
-            return self._backward_xp(xp, params, A, Y, cache, G_T, T)
-        alpha = self._steps_for(params, A)
+            return self._backward_xp(xp, params, A, Y, cache, G_T, T, LA)
+        alpha = self._steps_for(params, LA)
         d_alpha = np.zeros_like(alpha)
         d_theta = np.zeros_like(params["theta"]) if "theta" in params else None
         G = G_T
@@ -295,16 +360,16 @@ class DUISTA(_DUBase):
                 d_theta[t] = -HS.sum(axis=0)
             G = H - alpha[t] * ((H @ A.T) @ A)
         grads = {"L": np.zeros_like(params["L"]),
-                 self._step_key(): self._dsteps(params, d_alpha, alpha, A).astype(alpha.dtype,
+                 self._step_key(): self._dsteps(params, d_alpha, alpha, LA).astype(alpha.dtype,
                                                                              copy=False)}
         if d_theta is not None:
             grads["theta"] = d_theta
         return grads
 
-    def _backward_xp(self, xp, params, A, Y, cache, G_T, T):
+    def _backward_xp(self, xp, params, A, Y, cache, G_T, T, LA):
         """:meth:`backward` in the namespace ``xp``."""
         Y, A, params = xp_data(xp, params, A, Y, dtype_key=None)
-        alpha = self._steps_for(params, A)
+        alpha = self._steps_for(params, LA)
         d_alpha = xp.zeros_like(alpha)
         d_theta = xp.zeros_like(params["theta"]) if "theta" in params else None
         G = to_namespace(G_T, Y)
@@ -322,7 +387,7 @@ class DUISTA(_DUBase):
             d_alpha[t] = da
             G = H - alpha[t] * ((H @ A.T) @ A)
         grads = {"L": xp.zeros_like(params["L"]),
-                 self._step_key(): xp.astype(self._dsteps(params, d_alpha, alpha, A),
+                 self._step_key(): xp.astype(self._dsteps(params, d_alpha, alpha, LA),
                                              alpha.dtype)}
         if d_theta is not None:
             grads["theta"] = d_theta
@@ -445,10 +510,11 @@ class DUIHT(_DUBase):
         T = self._n(params, n_layers, self._step_key())
         if smooth is None:
             smooth = cache and self.gradient == "surrogate"
+        LA = self._operator_L(A)
         xp = data_namespace(Y, A, *params.values())
         if xp is not None:
-            return self._forward_xp(xp, params, A, Y, T, cache, smooth, progress)
-        alpha = self._steps_for(params, A)
+            return self._forward_xp(xp, params, A, Y, T, cache, smooth, progress, LA)
+        alpha = self._steps_for(params, LA)
         tau = np.sqrt(2.0 * self.lam * alpha).astype(Y.dtype, copy=False)
         X = np.zeros((Y.shape[0], A.shape[1]), dtype=Y.dtype)
         surrogate = None
@@ -482,10 +548,10 @@ class DUIHT(_DUBase):
                 c.append((g, r, mask, surrogate is not None))
         return xs, c
 
-    def _forward_xp(self, xp, params, A, Y, T, cache, smooth, progress):
+    def _forward_xp(self, xp, params, A, Y, T, cache, smooth, progress, LA):
         """:meth:`forward` in the namespace ``xp`` (no host synchronisation)."""
         Y, A, params = xp_data(xp, params, A, Y, dtype_key=None)
-        alpha = self._steps_for(params, A)
+        alpha = self._steps_for(params, LA)
         tau = xp.astype(xp.sqrt(2.0 * self.lam * alpha), Y.dtype)
         X = xp.zeros((Y.shape[0], A.shape[1]), dtype=Y.dtype, device=device(Y))
         surrogate = None
@@ -500,10 +566,10 @@ class DUIHT(_DUBase):
 
         return self._layers(X, A, Y, alpha, tau, T, cache, surrogate)
 
-    def _backward_xp(self, xp, params, A, Y, cache, G_T, T):
+    def _backward_xp(self, xp, params, A, Y, cache, G_T, T, LA):
         """:meth:`backward` in the namespace ``xp``."""
         Y, A, params = xp_data(xp, params, A, Y, dtype_key=None)
-        alpha = self._steps_for(params, A)
+        alpha = self._steps_for(params, LA)
         tau = xp.sqrt(2.0 * self.lam * alpha)
         d_alpha = xp.zeros_like(alpha)
         G = to_namespace(G_T, Y)
@@ -521,15 +587,16 @@ class DUIHT(_DUBase):
             d_alpha[t] = da
             G = H - alpha[t] * ((H @ A.T) @ A)
         return {"L": xp.zeros_like(params["L"]),
-                self._step_key(): xp.astype(self._dsteps(params, d_alpha, alpha, A),
+                self._step_key(): xp.astype(self._dsteps(params, d_alpha, alpha, LA),
                                             alpha.dtype)}
 
     def backward(self, params, A, Y, cache, G_T, *, n_layers=None):
         T = len(cache) if n_layers is None else int(n_layers)
+        LA = self._operator_L(A)
         xp = data_namespace(Y, A, G_T, *params.values())
         if xp is not None:
-            return self._backward_xp(xp, params, A, Y, cache, G_T, T)
-        alpha = self._steps_for(params, A)
+            return self._backward_xp(xp, params, A, Y, cache, G_T, T, LA)
+        alpha = self._steps_for(params, LA)
         tau = np.sqrt(2.0 * self.lam * alpha)
         d_alpha = np.zeros_like(alpha)
         G = G_T
@@ -543,5 +610,5 @@ class DUIHT(_DUBase):
                 d_alpha[t] = np.sum(H * g)
             G = H - alpha[t] * ((H @ A.T) @ A)
         return {"L": np.zeros_like(params["L"]),
-                self._step_key(): self._dsteps(params, d_alpha, alpha, A).astype(alpha.dtype,
+                self._step_key(): self._dsteps(params, d_alpha, alpha, LA).astype(alpha.dtype,
                                                                             copy=False)}

@@ -40,10 +40,9 @@ References
 
 from __future__ import annotations
 
-import array_api_compat.numpy as npx
 import numpy as np
 
-from ..backends import device
+from ..backends import array_namespace, device
 from ._base import UnfoldedModel
 from ._shrink import hard_shrink, soft_shrink, support_select_shrink
 from ._xp import data_namespace, masked, spectral_norm, to_namespace, xp_data, xp_dtype
@@ -70,7 +69,8 @@ def _init_data(A, dtype):
     xp = data_namespace(A)
     if xp is None:
         dtype = np.dtype(dtype)
-        return npx, np.asarray(A, dtype=np.float64), lambda a: np.array(a, dtype=dtype)
+        A64 = np.asarray(A, dtype=np.float64)
+        return array_namespace(A64), A64, lambda a: np.array(a, dtype=dtype)
     dtype = xp_dtype(xp, dtype)
     return xp, xp.astype(A, xp.float64), lambda a: xp.astype(a, dtype)
 

@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import array_api_compat.numpy as npx
 import numpy as np
 
 from ._xp import data_namespace, to_namespace
@@ -105,7 +104,7 @@ def loss_and_grad(loss, model, xT, A, Y, X_true, lam):
         D = xT - X_true
         value = float(np.mean(D.astype(np.float64) ** 2))
         return value, (2.0 / (B * n)) * D
-    value, G = _unsupervised(npx, loss, model, xT, A, Y, lam)
+    value, G = _unsupervised(np, loss, model, xT, A, Y, lam)
     return value, G.astype(xT.dtype, copy=False)
 
 

@@ -14,6 +14,7 @@ import numpy as np
 
 from .._core.loop import LoopMonitor, check_max_iter, copy_array
 from ..backends import device, dispatch, errstate
+from ._du import OperatorConstants
 from ._losses import LOSSES, loss_and_grad, objective
 from ._xp import data_namespace, params_to, to_namespace, xp_dtype
 
@@ -307,7 +308,10 @@ def train_unfolded(model, batches, *, n_layers, loss="supervised", schedule="inc
     references of their kernels); the learned parameters are arrays of that namespace.
     Each step synchronises twice with the host (the loss value and the gradient norm,
     host floats for the skip/clip decisions and the loss curve), and no array is
-    transferred inside the loop.
+    transferred inside the loop. With ``step_scale="operator"`` the operators' constants
+    ``||A||_2^2`` are computed once per batch and once per validation operator for the
+    call (memoised by array identity, without reading the operators back; validation
+    operators must not change during the call).
 
     References
     ----------
@@ -349,6 +353,8 @@ def train_unfolded(model, batches, *, n_layers, loss="supervised", schedule="inc
     draw, is_callable = _batch_source(batches)
     lam = float(getattr(model, "lam", 0.0))
 
+    # ||A||_2^2 of device operators, once per batch (validation: once per call)
+    consts = OperatorConstants()
     first = None
     if init is None:
         first = draw()
@@ -359,8 +365,9 @@ def train_unfolded(model, batches, *, n_layers, loss="supervised", schedule="inc
                                        dtype=np.asarray(Y0).dtype)
         else:  # initialised in the data's namespace and on its device
             like = Y0 if data_namespace(Y0) is not None else A0
-            params = model.init_params(to_namespace(A0, like, xp_dtype(xp, like.dtype)),
-                                       n_layers, lam=lam, dtype=like.dtype)
+            with consts.active():
+                params = model.init_params(to_namespace(A0, like, xp_dtype(xp, like.dtype)),
+                                           n_layers, lam=lam, dtype=like.dtype)
     else:
         params = _copy(init)
     xp = data_namespace(*params.values())
@@ -410,7 +417,7 @@ def train_unfolded(model, batches, *, n_layers, loss="supervised", schedule="inc
 
     def val_loss(p, t):
         total = 0.0
-        with errstate(err_xp, over="ignore", invalid="ignore"):
+        with errstate(err_xp, over="ignore", invalid="ignore"), consts.active(pinned=True):
             for Av, Yv, Xv in validation:
                 xs, _ = model.forward(p, Av, Yv, n_layers=t)
                 if loss == "unsupervised":  # the exact F, not a smoothed l0 (l0_delta)
@@ -438,6 +445,7 @@ def train_unfolded(model, batches, *, n_layers, loss="supervised", schedule="inc
                 except StopIteration:
                     exhausted = True
                     break
+                consts.next_batch()
             A, Y, X_true = batch
             if xp is None and data_namespace(A, Y) is not None:
                 # NumPy parameters (init=) with batches of another namespace: moved to the
@@ -448,7 +456,8 @@ def train_unfolded(model, batches, *, n_layers, loss="supervised", schedule="inc
                 opt = Adam(params, lr=learning_rate)
                 if best_p is not None:
                     best_p = params_to(best_p, like)
-            with errstate(err_xp, over="ignore", invalid="ignore", divide="ignore"):
+            with errstate(err_xp, over="ignore", invalid="ignore", divide="ignore"), \
+                    consts.active():
                 if anneals:  # an annealed surrogate: its temperature follows the progress
                     if per_layer:
                         progress = (k - 1) / max(max_iter - 1, 1)

@@ -107,3 +107,40 @@ def test_device_parameters_are_cached_and_not_pickled():
     clone = pickle.loads(pickle.dumps(pen))
     assert "_device_cache" not in clone.__dict__
     np.testing.assert_allclose(to_np(clone.prox(xn)), to_np(pen.prox(xn)))
+
+
+GROUP_PENALTIES = {
+    "GroupL21": lambda: GroupL21(0.5, groups=2),
+    "GroupL21-lists": lambda: GroupL21(0.5, groups=[[0, 3], [5]]),
+    "KSupport": lambda: KSupport(0.3, k=2),
+    "WGSEF": lambda: WGSEF(0.3, k=1, groups=[[0, 1], [2, 3, 4]], weights=[1.0, 2.0]),
+    "GroupL21+Positive": lambda: GroupL21(0.5, groups=3) + Positive(),
+}
+
+
+@pytest.mark.parametrize("make", GROUP_PENALTIES.values(), ids=GROUP_PENALTIES)
+def test_group_structure_moved_once_and_layout_built_once(make, monkeypatch):
+    """Repeated ``prox`` and ``value`` calls on device arrays (float32 and float64) move
+    the group structure (indptr, indices, weights) to the device once and build the
+    padded group layout of the generic kernels there once."""
+    import sparsopt.backends._numpy.prox as kernels
+    import sparsopt.penalties._base as base
+
+    xp, dev = namespace("array_api_strict")
+    moves, builds = [], []
+    asarray_on, group_layout = base.asarray_on, kernels._group_layout
+    monkeypatch.setattr(base, "asarray_on",
+                        lambda *a, **k: moves.append(a[0].dtype) or asarray_on(*a, **k))
+    monkeypatch.setattr(kernels, "_group_layout",
+                        lambda *a, **k: builds.append(1) or group_layout(*a, **k))
+    pen = make()
+    x = 2.0 * np.random.default_rng(0).normal(size=(3, 6))
+    with np.errstate(all="ignore"):  # array_api_strict computes with NumPy underneath
+        for dtype in (np.float64, np.float32, np.float64):
+            xn = to_xp(x.astype(dtype), xp, dev)
+            for _ in range(3):
+                np.testing.assert_allclose(to_np(pen.prox(xn, 0.4)), pen.prox(x, 0.4),
+                                           rtol=1e-5, atol=1e-6)
+                np.testing.assert_allclose(pen.value(xn), pen.value(x), rtol=1e-5)
+    assert sorted(str(d) for d in moves) == ["float64", "int64", "int64"]
+    assert len(builds) == 1

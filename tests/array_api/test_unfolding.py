@@ -286,3 +286,114 @@ def test_estimator_refuses_other_namespace_after_namespace_fit(xp_name):
         est = UnfoldedISTA(A, n_layers=2, max_iter=2, random_state=0).fit(to_xp(Y, xp, dev))
         with pytest.raises(ValueError, match=r"UnfoldedISTA.predict\(\).*same namespace"):
             est.predict(Y)
+
+
+# -- ||A||_2^2 of device operators (step_scale="operator"): SVDs counted ---------------------
+
+@pytest.fixture
+def svd_count(monkeypatch):
+    """The number of ``matrix_norm`` calls (an SVD each) made on ``array_api_strict``."""
+    import array_api_strict
+
+    calls = []
+    norm = array_api_strict.linalg.matrix_norm
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return norm(*args, **kwargs)
+
+    monkeypatch.setattr(array_api_strict.linalg, "matrix_norm", counting)
+    return calls
+
+
+@pytest.mark.parametrize("model", [DUISTA(0.05, step_scale="operator"),
+                                   DUIHT(0.02, step_scale="operator", step_param="log")],
+                         ids=_model_id)
+def test_operator_constant_once_per_pass(model, svd_count):
+    """Outside training, each forward and each backward pass computes ``||A||^2`` once."""
+    xp, dev = namespace("array_api_strict")
+    A, Y, _ = (to_xp(a, xp, dev) for a in _problem(np.float64))
+    params = model.init_params(A, 3)
+    assert len(svd_count) == 1
+    xs, cache = model.forward(params, A, Y, cache=True)
+    assert len(svd_count) == 2
+    model.backward(params, A, Y, cache, xs[-1])
+    assert len(svd_count) == 3
+
+
+def _operator_batches(n, dtype=np.float64):
+    """``n`` batches with an operator each (not all distinct: a cycle of three)."""
+    ops = [_problem(dtype, seed=s)[0] for s in range(3)]
+    rng = np.random.default_rng(5)
+    out = []
+    for k in range(n):
+        A = ops[k % 3]
+        X = rng.standard_normal((6, 12)) * (rng.random((6, 12)) < 0.3)
+        out.append((A, X @ A.T, X))
+    return out
+
+
+def _train_operator_scaled(batches, validation, max_iter):
+    return train_unfolded(DUISTA(0.05, step_scale="operator"), batches, n_layers=2,
+                          max_iter=max_iter, schedule="all", check_every=2,
+                          validation=validation)
+
+
+def test_training_computes_operator_constants_once_per_batch(svd_count):
+    """A training call computes ``||A||^2`` once per batch (init, forward and backward of
+    its first batch share one) and once per validation operator for the whole call; the
+    weights are the NumPy run's (whose memo is keyed on the contents)."""
+    xp, dev = namespace("array_api_strict")
+    batches = _operator_batches(7)
+    xb = [tuple(to_xp(a, xp, dev) for a in b) for b in batches]
+    val_ops = [_problem(np.float64, seed=10 + s) for s in range(2)]
+    xval = [tuple(to_xp(a, xp, dev) for a in v) for v in val_ops]
+    ref = _train_operator_scaled(iter(batches), val_ops, max_iter=7)
+    got = _train_operator_scaled(iter(xb), xval, max_iter=7)
+    assert got.n_iter == ref.n_iter == 7
+    assert len(svd_count) == 7 + 2  # was 3 per step and 1 per validation batch per check
+    for k in ref.x:
+        np.testing.assert_allclose(to_np(got.x[k]), ref.x[k], rtol=1e-9, atol=1e-12)
+
+
+def test_training_with_a_fixed_operator_computes_it_once(svd_count):
+    """One operator object for every batch and the validation (the estimators' case):
+    one SVD for the whole training call."""
+    xp, dev = namespace("array_api_strict")
+    A, Y, X = (to_xp(a, xp, dev) for a in _problem(np.float64, n_samples=12))
+    Yv, Xv = Y[:4, ...], X[:4, ...]
+    _train_operator_scaled(lambda: (A, Y, X), (A, Yv, Xv), max_iter=6)
+    assert len(svd_count) == 1
+
+
+def test_operator_refilled_in_place_gets_fresh_constants(svd_count):
+    """A batch source refilling one device buffer in place (same object, new operator):
+    the memo is versioned per batch by the loop, so the constants follow the contents
+    and the weights are the NumPy run's."""
+    xp, dev = namespace("array_api_strict")
+    batches = _operator_batches(6)
+    val = _problem(np.float64, seed=10)
+    buf_np, buf = np.empty_like(batches[0][0]), to_xp(np.empty_like(batches[0][0]), xp, dev)
+
+    def source(fill, buffer, conv):
+        it = iter(batches)
+
+        def draw():
+            A, Y, X = next(it)
+            fill(buffer, A)
+            return buffer, conv(Y), conv(X)
+
+        return draw
+
+    def fill_np(b, A):
+        b[...] = A
+
+    def fill_xp(b, A):
+        b[...] = to_xp(A, xp, dev)
+
+    ref = _train_operator_scaled(source(fill_np, buf_np, lambda a: a), val, max_iter=6)
+    got = _train_operator_scaled(source(fill_xp, buf, lambda a: to_xp(a, xp, dev)),
+                                 tuple(to_xp(a, xp, dev) for a in val), max_iter=6)
+    assert len(svd_count) == 6 + 1
+    for k in ref.x:
+        np.testing.assert_allclose(to_np(got.x[k]), ref.x[k], rtol=1e-9, atol=1e-12)

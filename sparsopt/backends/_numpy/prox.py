@@ -260,14 +260,15 @@ def _group_sqnorms(xp, x64, feat, valid, n_groups, size):
 
 
 @register_kernel("prox_group_l2", "numpy", array_api=True)
-def prox_group_l2(x, indptr, indices, thresh, out, *, max_group_size=None):
+def prox_group_l2(x, indptr, indices, thresh, out, *, max_group_size=None, layout=None):
     """Block soft thresholding, row by row, of the groups ``indices[indptr[g]:indptr[g+1]]``.
 
     ``thresh[g]`` is the threshold of group ``g``; features in no group are unchanged.
     Groups are disjoint. Vectorized over rows and groups: the groups are gathered into
-    a padded ``(n_rows, n_groups, largest group)`` block. ``max_group_size`` (optional,
-    the penalties pass it from their host structure) spares reading it from ``indptr``,
-    a device synchronization on a GPU.
+    a padded ``(n_rows, n_groups, largest group)`` block. ``max_group_size`` (optional)
+    spares reading it from ``indptr``, a device synchronization on a GPU; ``layout``
+    (optional, the penalties pass it, built once per device) is the output of
+    :func:`_group_layout` for these groups, which is then not rebuilt.
     """
     xp = array_namespace(x, out, indptr, indices, thresh)
     indptr = _param(xp, indptr, x, xp.int64)
@@ -275,8 +276,9 @@ def prox_group_l2(x, indptr, indices, thresh, out, *, max_group_size=None):
     thresh = _param(xp, thresh, x, xp.float64)
     if indices.shape[0] == 0 or x.shape[0] == 0:
         return _out(xp, out, x)
-    feat, valid, member, gof, n_groups, size = _group_layout(xp, indptr, indices, x.shape[1],
-                                                             max_group_size)
+    if layout is None:
+        layout = _group_layout(xp, indptr, indices, x.shape[1], max_group_size)
+    feat, valid, member, gof, n_groups, size = layout
     x64 = _f64(xp, x)
     nrm = xp.sqrt(_group_sqnorms(xp, x64, feat, valid, n_groups, size))
     with errstate(xp, divide="ignore", invalid="ignore"):
@@ -285,7 +287,8 @@ def prox_group_l2(x, indptr, indices, thresh, out, *, max_group_size=None):
 
 
 @register_kernel("prox_ksupport", "numpy", array_api=True)
-def prox_ksupport(x, indptr, indices, weights, k, lam, out, *, max_group_size=None):
+def prox_ksupport(x, indptr, indices, weights, k, lam, out, *, max_group_size=None,
+                  layout=None):
     """Prox of ``lam * 1/2 ||(sqrt(w_g) ||x_g||)_g||_{k-sp}^2`` (group k-support / WGSEF).
 
     Uses the variational form: ``x_g = theta_g / (theta_g + lam w_g) v_g`` with
@@ -294,7 +297,7 @@ def prox_ksupport(x, indptr, indices, weights, k, lam, out, *, max_group_size=No
     breakpoints where a group starts (``theta_g > 0``) or saturates (``theta_g = 1``):
     all rows at once, the breakpoints are sorted, the sum is accumulated along them
     (slopes times gaps) and ``tau`` interpolated in the first segment reaching ``k``.
-    ``max_group_size`` as in :func:`prox_group_l2`.
+    ``max_group_size`` and ``layout`` as in :func:`prox_group_l2`.
     """
     xp = array_namespace(x, out, indptr, indices, weights)
     indptr = _param(xp, indptr, x, xp.int64)
@@ -303,8 +306,9 @@ def prox_ksupport(x, indptr, indices, weights, k, lam, out, *, max_group_size=No
     a = lam * _param(xp, weights, x, xp.float64)
     if indices.shape[0] == 0 or x.shape[0] == 0:
         return _out(xp, out, x)
-    feat, valid, member, gof, n_groups, size = _group_layout(xp, indptr, indices, x.shape[1],
-                                                             max_group_size)
+    if layout is None:
+        layout = _group_layout(xp, indptr, indices, x.shape[1], max_group_size)
+    feat, valid, member, gof, n_groups, size = layout
     x64 = _f64(xp, x)
     u = xp.sqrt(_group_sqnorms(xp, x64, feat, valid, n_groups, size))  # (rows, G)
     pos = u > 0
