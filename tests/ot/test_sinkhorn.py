@@ -38,7 +38,7 @@ def _pot_log(a, b, M, reg):
 
 def _numba_exp(x):
     y = np.array(x, dtype=np.float64)
-    _exp_inplace(y, np.empty(y.size, dtype=np.int64), y.size)
+    _exp_inplace(y, y.size)
     return y
 
 
