@@ -29,9 +29,10 @@ class _ScaledState:
 
     Subclasses provide ``xp`` (the namespace of the arrays), ``_copy`` (a float64 copy
     of a potential), ``_ones``, ``_empty`` (a buffer like ``K``), ``_drift`` (the
-    largest ``|log scaling|`` of two candidates, a host float) and ``_exp``; the range
-    tests of the sweeps are written once against ``xp`` (NumPy itself for
-    :class:`ScaledKernel`), each reading one host scalar.
+    largest ``|log scaling|`` of two candidates, a host float), ``_exp`` and ``_arange``
+    (integer indices next to ``K``). The sampling and the range tests of the sweeps are
+    written once against ``xp`` (NumPy itself for :class:`ScaledKernel`); each test
+    reads one host scalar.
     """
 
     # -- state ---------------------------------------------------------------------
@@ -91,6 +92,20 @@ class _ScaledState:
         self.alpha = self._ones(self.K.shape[0])
         self.beta = self._ones(self.K.shape[1])
         self.n_absorb += 1
+
+    def sample(self, size, rng_state=0):
+        """About ``size`` plan entries on a fixed stride through ``Kt`` (for thresholds)."""
+        xp = self.xp
+        n, m = self.Kt.shape
+        total = n * m
+        if total <= size:
+            return xp.reshape(self.Kt * self.alpha[:, None] * self.beta[None, :], (-1,))
+        step = total // size
+        if step % m == 0 or m % step == 0:
+            step += 1  # a stride that walks across columns, not down one
+        idx = self._arange(rng_state % step, total, step)
+        return (xp.take(xp.reshape(self.Kt, (-1,)), idx) * xp.take(self.alpha, idx // m)
+                * xp.take(self.beta, idx % m))
 
     # -- Sinkhorn ------------------------------------------------------------------
     def sweeps(self, a, b, n_sweeps, tol):
@@ -209,18 +224,8 @@ class ScaledKernel(_ScaledState):
         return dispatch("ot_sparsify_scaled", self.Kt, self.alpha, self.beta, thresh,
                         engine=self.engine)
 
-    def sample(self, size, rng_state=0):
-        """About ``size`` plan entries on a fixed stride through ``Kt`` (for thresholds)."""
-        n, m = self.Kt.shape
-        total = n * m
-        if total <= size:
-            return (self.Kt * self.alpha[:, None] * self.beta[None, :]).ravel()
-        step = total // size
-        if step % m == 0 or m % step == 0:
-            step += 1  # a stride that walks across columns, not down one
-        idx = np.arange(rng_state % step, total, step)
-        i, j = np.divmod(idx, m)
-        return self.Kt.ravel()[idx] * self.alpha[i] * self.beta[j]
+    def _arange(self, start, stop, step):
+        return np.arange(start, stop, step)
 
 
 class ScaledKernelXP(_ScaledState):
@@ -276,16 +281,5 @@ class ScaledKernelXP(_ScaledState):
             mask = P >= thresh
         return xp.where(mask, P, xp.zeros_like(P)), mask
 
-    def sample(self, size, rng_state=0):
-        xp = self.xp
-        n, m = self.Kt.shape
-        total = n * m
-        if total <= size:
-            return xp.reshape(self.Kt * self.alpha[:, None] * self.beta[None, :], (-1,))
-        step = total // size
-        if step % m == 0 or m % step == 0:
-            step += 1
-        idx = xp.arange(rng_state % step, total, step, dtype=xp.int64, device=device(self.K))
-        i, j = idx // m, idx % m
-        return (xp.take(xp.reshape(self.Kt, (-1,)), idx) * xp.take(self.alpha, i)
-                * xp.take(self.beta, j))
+    def _arange(self, start, stop, step):
+        return self.xp.arange(start, stop, step, dtype=self.xp.int64, device=device(self.K))
