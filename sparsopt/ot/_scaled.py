@@ -29,9 +29,10 @@ class _ScaledState:
 
     Subclasses provide ``xp`` (the namespace of the arrays), ``_copy`` (a float64 copy
     of a potential), ``_ones``, ``_empty`` (a buffer like ``K``), ``_drift`` (the
-    largest ``|log scaling|`` of two candidates, a host float), ``_exp``, ``_usable``
-    (a product is positive and finite), ``_l1`` (the l1 norm, a host float),
-    ``_drifted`` (the current scalings left the drift range) and ``_reabsorb``.
+    largest ``|log scaling|`` of two candidates, a host float), ``_exp`` and ``_arange``
+    (integer indices next to ``K``). The sampling and the range tests of the sweeps are
+    written once against ``xp`` (NumPy itself for :class:`ScaledKernel`); each test
+    reads one host scalar.
     """
 
     # -- state ---------------------------------------------------------------------
@@ -92,6 +93,20 @@ class _ScaledState:
         self.beta = self._ones(self.K.shape[1])
         self.n_absorb += 1
 
+    def sample(self, size, rng_state=0):
+        """About ``size`` plan entries on a fixed stride through ``Kt`` (for thresholds)."""
+        xp = self.xp
+        n, m = self.Kt.shape
+        total = n * m
+        if total <= size:
+            return xp.reshape(self.Kt * self.alpha[:, None] * self.beta[None, :], (-1,))
+        step = total // size
+        if step % m == 0 or m % step == 0:
+            step += 1  # a stride that walks across columns, not down one
+        idx = self._arange(rng_state % step, total, step)
+        return (xp.take(xp.reshape(self.Kt, (-1,)), idx) * xp.take(self.alpha, idx // m)
+                * xp.take(self.beta, idx % m))
+
     # -- Sinkhorn ------------------------------------------------------------------
     def sweeps(self, a, b, n_sweeps, tol):
         """Up to ``n_sweeps`` Sinkhorn sweeps; returns ``(done, row error, ok)``.
@@ -129,6 +144,31 @@ class _ScaledState:
                 self.absorb(u, v)
         s = self.Kt @ self.beta
         return done, self._l1(self.alpha * s - a), True
+
+    def _usable(self, s):
+        """A product is positive (above ``_TINY``) and finite everywhere."""
+        xp = self.xp
+        return bool(xp.all((s > _TINY) & xp.isfinite(s)))
+
+    def _l1(self, x):
+        return float(self.xp.sum(self.xp.abs(x)))
+
+    def _drifted(self):
+        """The current scalings left ``[exp(-DRIFT), exp(DRIFT)]``."""
+        return self._drift(self.xp.log(self.alpha), self.xp.log(self.beta)) > DRIFT
+
+    def _reabsorb(self, alpha=None):
+        """Absorb the current scalings after a bad product; False when nothing changed."""
+        xp = self.xp
+        if alpha is not None:
+            self.alpha = alpha
+        ones = bool(xp.all(self.alpha == 1.0) & xp.all(self.beta == 1.0))
+        if ones or not bool(xp.all(xp.isfinite(self.alpha) & (self.alpha > 0))
+                            & xp.all(xp.isfinite(self.beta) & (self.beta > 0))):
+            return False
+        u, v = self.potentials()
+        self.absorb(u, v)
+        return True
 
 
 class ScaledKernel(_ScaledState):
@@ -184,41 +224,8 @@ class ScaledKernel(_ScaledState):
         return dispatch("ot_sparsify_scaled", self.Kt, self.alpha, self.beta, thresh,
                         engine=self.engine)
 
-    def sample(self, size, rng_state=0):
-        """About ``size`` plan entries on a fixed stride through ``Kt`` (for thresholds)."""
-        n, m = self.Kt.shape
-        total = n * m
-        if total <= size:
-            return (self.Kt * self.alpha[:, None] * self.beta[None, :]).ravel()
-        step = total // size
-        if step % m == 0 or m % step == 0:
-            step += 1  # a stride that walks across columns, not down one
-        idx = np.arange(rng_state % step, total, step)
-        i, j = np.divmod(idx, m)
-        return self.Kt.ravel()[idx] * self.alpha[i] * self.beta[j]
-
-    # -- Sinkhorn ------------------------------------------------------------------
-    def _usable(self, s):
-        return s.min() > _TINY and np.isfinite(s).all()
-
-    def _l1(self, x):
-        return float(np.abs(x).sum())
-
-    def _drifted(self):
-        return (np.abs(np.log(self.alpha)).max() > DRIFT
-                or np.abs(np.log(self.beta)).max() > DRIFT)
-
-    def _reabsorb(self, alpha=None):
-        """Absorb the current scalings after a bad product; False when nothing changed."""
-        if alpha is not None:
-            self.alpha = alpha
-        if (np.all(self.alpha == 1.0) and np.all(self.beta == 1.0)) or not (
-                np.isfinite(self.alpha).all() and np.isfinite(self.beta).all()
-                and self.alpha.min() > 0 and self.beta.min() > 0):
-            return False
-        u, v = self.potentials()
-        self.absorb(u, v)
-        return True
+    def _arange(self, start, stop, step):
+        return np.arange(start, stop, step)
 
 
 class ScaledKernelXP(_ScaledState):
@@ -274,39 +281,5 @@ class ScaledKernelXP(_ScaledState):
             mask = P >= thresh
         return xp.where(mask, P, xp.zeros_like(P)), mask
 
-    def sample(self, size, rng_state=0):
-        xp = self.xp
-        n, m = self.Kt.shape
-        total = n * m
-        if total <= size:
-            return xp.reshape(self.Kt * self.alpha[:, None] * self.beta[None, :], (-1,))
-        step = total // size
-        if step % m == 0 or m % step == 0:
-            step += 1
-        idx = xp.arange(rng_state % step, total, step, dtype=xp.int64, device=device(self.K))
-        i, j = idx // m, idx % m
-        return (xp.take(xp.reshape(self.Kt, (-1,)), idx) * xp.take(self.alpha, i)
-                * xp.take(self.beta, j))
-
-    # -- Sinkhorn ------------------------------------------------------------------
-    def _usable(self, s):
-        xp = self.xp
-        return bool(xp.all((s > _TINY) & xp.isfinite(s)))  # min > tiny, all finite
-
-    def _drifted(self):
-        return self._drift(self.xp.log(self.alpha), self.xp.log(self.beta)) > DRIFT
-
-    def _l1(self, x):
-        return float(self.xp.sum(self.xp.abs(x)))
-
-    def _reabsorb(self, alpha=None):
-        xp = self.xp
-        if alpha is not None:
-            self.alpha = alpha
-        ones = bool(xp.all(self.alpha == 1.0) & xp.all(self.beta == 1.0))
-        if ones or not bool(xp.all(xp.isfinite(self.alpha) & (self.alpha > 0))
-                            & xp.all(xp.isfinite(self.beta) & (self.beta > 0))):
-            return False
-        u, v = self.potentials()
-        self.absorb(u, v)
-        return True
+    def _arange(self, start, stop, step):
+        return self.xp.arange(start, stop, step, dtype=self.xp.int64, device=device(self.K))

@@ -436,44 +436,64 @@ def sinkhorn_knopp_scaling(K, *, a=None, b=None, tol=1e-12, max_iter=10000, init
     tol = check_scalar(tol, "tol", owner, lower=0.0)
     max_iter = check_int(max_iter, "max_iter", owner, lower=1)
     xp = array_namespace(K, a, b, init)
-    if not is_numpy_namespace(xp):
-        return _knopp_xp(K, a, b, tol, max_iter, init, callback, verbose, engine, owner, xp)
-    K = check_array(K, "K", owner, ndim=2).astype(np.float64)
-    n, m = K.shape
-    if np.any(K < 0):
-        raise ValueError(f"{owner}: K must be non-negative (min {float(K.min()):.3g}).")
-    if np.any(K.max(axis=1) == 0) or np.any(K.max(axis=0) == 0):
-        raise ValueError(f"{owner}: K has a zero row or column; no scaling can give it "
-                         "positive sums.")
-    a = np.ones(n) if a is None else check_array(a, "a", owner, ndim=1).astype(np.float64)
-    b = (np.full(m, n / m) if b is None
-         else check_array(b, "b", owner, ndim=1).astype(np.float64))
-    if a.shape != (n,) or b.shape != (m,):
-        raise ValueError(f"{owner}: a and b must have shapes ({n},) and ({m},); got "
-                         f"{a.shape} and {b.shape}.")
-    if np.any(a <= 0) or np.any(b <= 0):
-        raise ValueError(f"{owner}: the target sums a and b must be positive.")
-    if abs(a.sum() - b.sum()) > MASS_RTOL * max(a.sum(), b.sum()):
-        raise ValueError(f"{owner}: sum(a) = {a.sum():.6g} and sum(b) = {b.sum():.6g} "
-                         "differ; no matrix has both.")
-    if init is None:
-        y = np.ones(m)
-    else:
-        y = check_array(init, "init", owner, ndim=1).astype(np.float64)
-        if y.shape != (m,) or np.any(y <= 0):
-            raise ValueError(f"{owner}: init must be a positive column scaling of shape "
-                             f"({m},); got shape {y.shape}.")
-    x = np.ones(n)
+    K, a, b, y = _knopp_inputs(K, a, b, init, owner, xp)
+    n = K.shape[0]
+    x = xp.ones(n, dtype=xp.float64, device=device(K))
     verbose, engine = caller_config(verbose, engine)
     mon, x, y = _knopp_loop(xp, K, a, b, x, y, tol, max_iter, callback, verbose, owner)
-    P = K  # K is a private float64 copy: scaled in place, in threads over row blocks
-    parts = map_row_blocks(
-        lambda s, e: dispatch("ot_scale_plan", P[s:e], x[s:e], y, engine=engine),
-        n, n_jobs if n >= 256 else None)
-    r = np.concatenate([p[0] for p in parts])
-    c = sum(p[1] for p in parts)
-    dev = float(max(np.abs(r - a).max(), np.abs(c - b).max()))
+    P = K  # K is a private float64 copy: scaled in place
+    if is_numpy_namespace(xp):  # in threads over row blocks
+        parts = map_row_blocks(
+            lambda s, e: dispatch("ot_scale_plan", P[s:e], x[s:e], y, engine=engine),
+            n, n_jobs if n >= 256 else None)
+        r = np.concatenate([p[0] for p in parts])
+        c = sum(p[1] for p in parts)
+        dev = float(max(np.abs(r - a).max(), np.abs(c - b).max()))
+    else:
+        r, c = dispatch("ot_scale_plan", P, x, y, engine=engine)
+        dev = float(xp.maximum(xp.max(xp.abs(r - a)), xp.max(xp.abs(c - b))))
     return _knopp_result(mon, P, x, y, dev, tol, max_iter, owner, stacklevel=3)
+
+
+def _knopp_inputs(K, a, b, init, owner, xp):
+    """``(K, a, b, y)`` of :func:`sinkhorn_knopp_scaling`, checked, as float64 arrays of
+    ``xp`` on ``K``'s device (``K`` a private copy); the checks read host scalars only."""
+    if is_numpy_namespace(xp):
+        def convert(v, name, ndim, like=None, copy=False):
+            return check_array(v, name, owner, ndim=ndim).astype(np.float64)
+    else:
+        def convert(v, name, ndim, like=None, copy=False):
+            return xp.astype(check_array_xp(v, name, owner, xp, ndim=ndim, like=like),
+                             xp.float64, copy=copy)
+    K = convert(K, "K", 2, copy=True)
+    n, m = K.shape
+    if bool(xp.any(K < 0)):
+        raise ValueError(f"{owner}: K must be non-negative (min {float(xp.min(K)):.3g}).")
+    if bool(xp.any(xp.max(K, axis=1) == 0)) or bool(xp.any(xp.max(K, axis=0) == 0)):
+        raise ValueError(f"{owner}: K has a zero row or column; no scaling can give it "
+                         "positive sums.")
+    where = device(K)
+    a = (xp.ones(n, dtype=xp.float64, device=where) if a is None
+         else convert(a, "a", 1, like=K))
+    b = (xp.full(m, n / m, dtype=xp.float64, device=where) if b is None
+         else convert(b, "b", 1, like=K))
+    if tuple(a.shape) != (n,) or tuple(b.shape) != (m,):
+        raise ValueError(f"{owner}: a and b must have shapes ({n},) and ({m},); got "
+                         f"{tuple(a.shape)} and {tuple(b.shape)}.")
+    if bool(xp.any(a <= 0)) or bool(xp.any(b <= 0)):
+        raise ValueError(f"{owner}: the target sums a and b must be positive.")
+    sa, sb = float(xp.sum(a)), float(xp.sum(b))
+    if abs(sa - sb) > MASS_RTOL * max(sa, sb):
+        raise ValueError(f"{owner}: sum(a) = {sa:.6g} and sum(b) = {sb:.6g} "
+                         "differ; no matrix has both.")
+    if init is None:
+        y = xp.ones(m, dtype=xp.float64, device=where)
+    else:
+        y = convert(init, "init", 1, like=K)
+        if tuple(y.shape) != (m,) or bool(xp.any(y <= 0)):
+            raise ValueError(f"{owner}: init must be a positive column scaling of shape "
+                             f"({m},); got shape {tuple(y.shape)}.")
+    return K, a, b, y
 
 
 def _knopp_loop(xp, K, a, b, x, y, tol, max_iter, callback, verbose, owner):
@@ -510,43 +530,3 @@ def _knopp_result(mon, P, x, y, dev, tol, max_iter, owner, stacklevel):
                         history=mon.history,
                         info=dict(stopped_by=stopped_by, criterion=mon.criterion, tol=tol,
                                   row_scaling=x, col_scaling=y))
-
-
-def _knopp_xp(K, a, b, tol, max_iter, init, callback, verbose, engine, owner, xp):
-    """:func:`sinkhorn_knopp_scaling` for arrays of a non-NumPy namespace (same steps,
-    on the input's device; the final scaling is one ``ot_scale_plan`` call)."""
-    K = xp.astype(check_array_xp(K, "K", owner, xp, ndim=2), xp.float64, copy=True)
-    n, m = K.shape
-    if bool(xp.any(K < 0)):
-        raise ValueError(f"{owner}: K must be non-negative (min {float(xp.min(K)):.3g}).")
-    if bool(xp.any(xp.max(K, axis=1) == 0)) or bool(xp.any(xp.max(K, axis=0) == 0)):
-        raise ValueError(f"{owner}: K has a zero row or column; no scaling can give it "
-                         "positive sums.")
-    dev = device(K)
-    a = (xp.ones(n, dtype=xp.float64, device=dev) if a is None
-         else xp.astype(check_array_xp(a, "a", owner, xp, ndim=1, like=K), xp.float64))
-    b = (xp.full(m, n / m, dtype=xp.float64, device=dev) if b is None
-         else xp.astype(check_array_xp(b, "b", owner, xp, ndim=1, like=K), xp.float64))
-    if tuple(a.shape) != (n,) or tuple(b.shape) != (m,):
-        raise ValueError(f"{owner}: a and b must have shapes ({n},) and ({m},); got "
-                         f"{tuple(a.shape)} and {tuple(b.shape)}.")
-    if bool(xp.any(a <= 0)) or bool(xp.any(b <= 0)):
-        raise ValueError(f"{owner}: the target sums a and b must be positive.")
-    sa, sb = float(xp.sum(a)), float(xp.sum(b))
-    if abs(sa - sb) > MASS_RTOL * max(sa, sb):
-        raise ValueError(f"{owner}: sum(a) = {sa:.6g} and sum(b) = {sb:.6g} "
-                         "differ; no matrix has both.")
-    if init is None:
-        y = xp.ones(m, dtype=xp.float64, device=dev)
-    else:
-        y = xp.astype(check_array_xp(init, "init", owner, xp, ndim=1, like=K), xp.float64)
-        if tuple(y.shape) != (m,) or bool(xp.any(y <= 0)):
-            raise ValueError(f"{owner}: init must be a positive column scaling of shape "
-                             f"({m},); got shape {tuple(y.shape)}.")
-    x = xp.ones(n, dtype=xp.float64, device=dev)
-    verbose, engine = caller_config(verbose, engine)
-    mon, x, y = _knopp_loop(xp, K, a, b, x, y, tol, max_iter, callback, verbose, owner)
-    P = K  # a private float64 copy, scaled in place
-    r, c = dispatch("ot_scale_plan", P, x, y, engine=engine)
-    dev_ = float(xp.maximum(xp.max(xp.abs(r - a)), xp.max(xp.abs(c - b))))
-    return _knopp_result(mon, P, x, y, dev_, tol, max_iter, owner, stacklevel=4)

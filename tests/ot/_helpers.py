@@ -3,6 +3,7 @@
 import warnings
 
 import numpy as np
+import pytest
 from sklearn.exceptions import ConvergenceWarning
 
 
@@ -28,6 +29,23 @@ def _entropic_objective(P, M, reg):
     with np.errstate(divide="ignore", invalid="ignore"):
         ent = np.where(P > 0, P * (np.log(P) - 1.0), 0.0)
     return float((M * P).sum() + reg * ent.sum())
+
+
+def _check_against_pot(res, M, reg, P_ref, log):
+    """``res`` (an OTResult) equals POT's log-domain solution ``P_ref, log``: plan, cost,
+    objective, and potentials (those of the plan, and POT's up to the gauge f + c, g - c)."""
+    np.testing.assert_allclose(res.plan, P_ref, rtol=1e-9, atol=1e-13)
+    assert res.cost == pytest.approx(float((M * P_ref).sum()), rel=1e-10)
+    assert res.objective == pytest.approx(_entropic_objective(res.plan, M, reg), rel=1e-10,
+                                          abs=1e-13)
+    # the plan is exp((f_i + g_j - M_ij) / reg), ...
+    np.testing.assert_allclose(res.f[:, None] + res.g[None, :] - M, reg * np.log(res.plan),
+                               atol=1e-12)
+    # ... and the potentials equal POT's reg * log_u, reg * log_v up to the gauge
+    df = res.f - reg * log["log_u"]
+    dg = res.g - reg * log["log_v"]
+    assert np.ptp(df) <= 1e-9 and np.ptp(dg) <= 1e-9
+    assert df.mean() + dg.mean() == pytest.approx(0.0, abs=1e-9)
 
 
 class _Recorder:

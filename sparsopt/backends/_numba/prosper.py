@@ -23,7 +23,7 @@ left to underflow into subnormal numbers, which slow down every later product wi
 
 The BSC kernel works on column blocks of 64 data points with the point index innermost,
 so that its loops over states vectorise, and takes its exponentials from ``_exp_cols``, a
-branch-free polynomial ``exp`` (within 2 ulp on the range used) that LLVM vectorises,
+branch-free polynomial ``exp`` (:mod:`._fastmath`, within 2 ulp) that LLVM vectorises,
 where Numba's ``math.exp`` is a scalar call. The M-step's ``prosper_pair_moments`` sums
 the per-point second moments into the ``(H, H)`` matrix, ``prosper_xt_weighted`` forms
 ``Xᵀ (w ⊙ ⟨s⟩)`` over the nonzero posteriors only. ``prosper_residual_preselect`` picks the
@@ -33,43 +33,16 @@ candidates by matching pursuit on ``W y`` (``preselection="residual"``).
 import math
 
 import numpy as np
-from numba import njit, types
-from numba.extending import intrinsic
+from numba import njit
 
 from .._registry import register_kernel
+from ._fastmath import exp_poly
 
 _opts = dict(cache=True, nogil=True)
 _LOG_CUT = math.log(1e-30)
 
-
-_LOG2E = 1.4426950408889634
-_LN2_HI = 6.93147180369123816490e-01  # 32 significant bits: k * _LN2_HI is exact for |k| < 2**20
-_LN2_LO = 1.90821492927058770002e-10
-_ROUND = 6755399441055744.0  # 1.5 * 2**52: v + _ROUND - _ROUND rounds v to an integer
-# 1/j!, j = 13..2: the degree-13 Taylor polynomial of e^r on |r| <= ln(2)/2 (truncation
-# error r^14/14! < 5e-18 relative)
-_P13, _P12, _P11, _P10, _P9, _P8, _P7, _P6, _P5, _P4, _P3, _P2 = (
-    1.0 / 6227020800.0, 1.0 / 479001600.0, 1.0 / 39916800.0, 1.0 / 3628800.0,
-    1.0 / 362880.0, 1.0 / 40320.0, 1.0 / 5040.0, 1.0 / 720.0, 1.0 / 120.0, 1.0 / 24.0,
-    1.0 / 6.0, 0.5)
 #: points per column block of the BSC kernel (its work buffers, ``(|K|, _COLS)``, stay in L2)
 _COLS = 64
-
-
-@intrinsic
-def _bits_as_float(typingctx, x):
-    """The float64 whose bit pattern is the int64 ``x`` (a bitcast, no conversion)."""
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], context.get_value_type(types.float64))
-    return types.float64(types.int64), codegen
-
-
-@intrinsic
-def _float_as_bits(typingctx, x):
-    """The int64 bit pattern of the float64 ``x``."""
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], context.get_value_type(types.int64))
-    return types.int64(types.float64), codegen
 
 
 @njit(cache=True, nogil=True, fastmath={"contract"})
@@ -78,11 +51,8 @@ def _exp_cols(lj, mx, nt, nc, cut, out, tot):
     ``t < nt``, ``i < nc``; ``tot[i] = Σ_t out[t, i]``.
 
     One branch-free loop over ``i`` that LLVM vectorises (Numba's ``math.exp`` is a
-    scalar call): Cody-Waite reduction ``v = k ln 2 + r``, ``k`` rounded by adding and
-    subtracting ``1.5·2^52`` (after which the low mantissa bits of the sum hold ``k``);
-    ``e^r`` by its Taylor polynomial; ``2^k`` by shifting ``k + 1023`` into the exponent
-    field (bitcasts). For ``cut <= v <= 0`` with ``cut > -1000`` (no under- or overflow)
-    the result is within 2 ulp of ``exp``. ``out`` must not overlap ``lj``.
+    scalar call): the exponentials are :func:`~._fastmath.exp_poly`'s, within 2 ulp of
+    ``exp`` for ``cut <= v <= 0`` with ``cut >= -708``. ``out`` must not overlap ``lj``.
     """
     for i in range(nc):
         tot[i] = 0.0
@@ -90,25 +60,7 @@ def _exp_cols(lj, mx, nt, nc, cut, out, tot):
         for i in range(nc):
             v = lj[t, i] - mx[i]
             keep = v > cut
-            v = max(v, cut)
-            kr = v * _LOG2E + _ROUND
-            k = kr - _ROUND
-            r = (v - k * _LN2_HI) - k * _LN2_LO   # exact up to the last bit of r
-            p = _P13 * r + _P12
-            p = p * r + _P11
-            p = p * r + _P10
-            p = p * r + _P9
-            p = p * r + _P8
-            p = p * r + _P7
-            p = p * r + _P6
-            p = p * r + _P5
-            p = p * r + _P4
-            p = p * r + _P3
-            p = p * r + _P2
-            p = p * r + 1.0
-            p = p * r + 1.0
-            # the low 12 bits of kr's pattern are k mod 4096 (-1022 <= k <= 0 here)
-            e = p * _bits_as_float((_float_as_bits(kr) + 1023) << 52)
+            e = exp_poly(max(v, cut))
             e = e if keep else 0.0
             out[t, i] = e
             tot[i] += e
@@ -121,24 +73,7 @@ def _exp_row_terms(x, shift, cut, out):
     for t in range(x.shape[0]):
         v = x[t] - shift
         keep = v > cut
-        v = max(v, cut)
-        kr = v * _LOG2E + _ROUND
-        k = kr - _ROUND
-        r = (v - k * _LN2_HI) - k * _LN2_LO
-        p = _P13 * r + _P12
-        p = p * r + _P11
-        p = p * r + _P10
-        p = p * r + _P9
-        p = p * r + _P8
-        p = p * r + _P7
-        p = p * r + _P6
-        p = p * r + _P5
-        p = p * r + _P4
-        p = p * r + _P3
-        p = p * r + _P2
-        p = p * r + 1.0
-        p = p * r + 1.0
-        e = p * _bits_as_float((_float_as_bits(kr) + 1023) << 52)
+        e = exp_poly(max(v, cut))
         out[t] = e if keep else 0.0
 
 

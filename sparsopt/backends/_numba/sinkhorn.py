@@ -8,61 +8,38 @@ fast:
   overflows), and the column sums accumulate in one vector. Rows or columns whose sums
   leave ``[1e-280, 1e280]`` (early sweeps at small ``reg``, warm starts) are redone with
   the exact two-pass max-shifted log-sum-exp.
-* ``exp`` is a branch-free vectorisable implementation (:func:`_exp_inplace`): Cody-Waite
-  reduction ``x = k ln2 + r`` with ``|r| <= ln2 / 2``, a degree-13 Taylor polynomial
-  (truncation below 4e-18 relative) and ``2**k`` assembled from its exponent bits.
-  Arguments are clipped to ``[-708, 709]``: below, the true value is < 1e-307 and only
-  ever added to a sum holding a term near 1; above, ``exp(709)`` (8.2e307) stands in for
-  an overflow and makes any sum it enters huge, which the callers test for. Measured
-  relative error against ``np.exp`` on ``[-40, 0]``: below 1e-15. Without Intel SVML
-  (not shipped with Numba wheels) ``np.exp`` inside a Numba loop is a scalar libm call,
-  about 7x slower on the reference machine.
+* ``exp`` is a branch-free vectorisable implementation (:func:`._fastmath.exp_poly`,
+  shared with the ProSper kernels): Cody-Waite reduction ``x = k ln2 + r`` with
+  ``|r| <= ln2 / 2``, a degree-13 Taylor polynomial (truncation below 5e-18 relative)
+  and ``2**k`` assembled in its exponent bits. :func:`_exp_inplace` clips the arguments
+  to ``[-708, 709]``: below, the true value is < 1e-307 and only ever added to a sum
+  holding a term near 1; above, ``exp(709)`` (8.2e307) stands in for an overflow and
+  makes any sum it enters huge, which the callers test for. Measured relative error
+  against ``np.exp`` on ``[-40, 0]``: below 1e-15. Without Intel SVML (not shipped with
+  Numba wheels) ``np.exp`` inside a Numba loop is a scalar libm call, about 7x slower on
+  the reference machine.
 """
 
 import numpy as np
 from numba import njit
 
 from .._registry import register_kernel
+from ._fastmath import exp_poly
 
 _opts = dict(cache=True, nogil=True)
 # reductions (max, sum) may be reassociated so that they vectorise
 _fast = dict(cache=True, nogil=True, fastmath={"reassoc", "contract"})
 
-_LOG2E = 1.4426950408889634
-_LN2_HI = 0.6931471803691238  # fdlibm split: k * _LN2_HI is exact for |k| < 2**20
-_LN2_LO = 1.9082149292705877e-10
-
 
 @njit(cache=True, nogil=True, fastmath={"contract"})
-def _exp_inplace(x, kbits, n):
-    """``x[:n] = exp(x[:n])`` (see the module docstring); ``kbits`` is int64 scratch."""
+def _exp_inplace(x, n):
+    """``x[:n] = exp(x[:n])``, arguments clipped to ``[-708, 709]`` (module docstring)."""
     for i in range(n):
-        t = min(max(x[i], -708.0), 709.0)
-        k = np.floor(t * _LOG2E + 0.5)
-        r = (t - k * _LN2_HI) - k * _LN2_LO
-        p = 1.6059043836821613e-10
-        p = p * r + 2.08767569878681e-09
-        p = p * r + 2.505210838544172e-08
-        p = p * r + 2.755731922398589e-07
-        p = p * r + 2.7557319223985893e-06
-        p = p * r + 2.48015873015873e-05
-        p = p * r + 0.0001984126984126984
-        p = p * r + 0.001388888888888889
-        p = p * r + 0.008333333333333333
-        p = p * r + 0.041666666666666664
-        p = p * r + 0.16666666666666666
-        p = p * r + 0.5
-        p = p * r + 1.0
-        p = p * r + 1.0
-        x[i] = p
-        kbits[i] = (np.int64(k) + 1023) << 52
-    scale = kbits.view(np.float64)
-    for i in range(n):
-        x[i] *= scale[i]
+        x[i] = exp_poly(min(max(x[i], -708.0), 709.0))
 
 
 @njit(**_fast)
-def _col_lse(K, w, buf, kbits, mx, out):
+def _col_lse(K, w, buf, mx, out):
     """``out_j = log sum_i exp(w_i + K_ij)`` (max-shifted), traversing ``K`` by rows."""
     n, m = K.shape
     for j in range(m):
@@ -79,7 +56,7 @@ def _col_lse(K, w, buf, kbits, mx, out):
         wi = w[i]
         for j in range(m):
             buf[j] = wi + K[i, j] - mx[j]
-        _exp_inplace(buf, kbits, m)
+        _exp_inplace(buf, m)
         for j in range(m):
             out[j] += buf[j]
     for j in range(m):
@@ -103,7 +80,6 @@ def sinkhorn_log_iterations(K, u, v, loga, logb, a, tau_a, tau_b, n_iter, tol):
     n, m = K.shape
     w = max(n, m)
     buf = np.empty(w)
-    kbits = np.empty(w, dtype=np.int64)
     lse = np.empty(n)
     lse_c = np.empty(m)
     col = np.empty(m)
@@ -116,7 +92,7 @@ def sinkhorn_log_iterations(K, u, v, loga, logb, a, tau_a, tau_b, n_iter, tol):
             ui = u[i]
             for j in range(m):
                 buf[j] = ui + v[j] + K[i, j]
-            _exp_inplace(buf, kbits, m)
+            _exp_inplace(buf, m)
             s = 0.0
             for j in range(m):
                 s += buf[j]
@@ -124,7 +100,7 @@ def sinkhorn_log_iterations(K, u, v, loga, logb, a, tau_a, tau_b, n_iter, tol):
                 lse[i] = np.log(s) - ui
                 err += abs(s - a[i])
             else:
-                lse[i] = _row_lse_one(K, i, v, buf, kbits)
+                lse[i] = _row_lse_one(K, i, v, buf)
                 err += abs(np.exp(ui + lse[i]) - a[i])
         if err <= tol:
             return it, err
@@ -137,7 +113,7 @@ def sinkhorn_log_iterations(K, u, v, loga, logb, a, tau_a, tau_b, n_iter, tol):
             ui = u[i]
             for j in range(m):
                 buf[j] = ui + v[j] + K[i, j]
-            _exp_inplace(buf, kbits, m)
+            _exp_inplace(buf, m)
             for j in range(m):
                 col[j] += buf[j]
         safe = True
@@ -149,14 +125,14 @@ def sinkhorn_log_iterations(K, u, v, loga, logb, a, tau_a, tau_b, n_iter, tol):
             for j in range(m):
                 v[j] = tau_b * (logb[j] - (np.log(col[j]) - v[j]))
         else:
-            _col_lse(K, u, buf, kbits, mx, lse_c)
+            _col_lse(K, u, buf, mx, lse_c)
             for j in range(m):
                 v[j] = tau_b * (logb[j] - lse_c[j])
     return n_iter, err
 
 
 @njit(**_fast)
-def _row_lse_one(K, i, w, buf, kbits):
+def _row_lse_one(K, i, w, buf):
     """``log sum_j exp(w_j + K_ij)`` for one row (two passes, max-shifted)."""
     m = K.shape[1]
     mx = -np.inf
@@ -168,7 +144,7 @@ def _row_lse_one(K, i, w, buf, kbits):
         return mx
     for j in range(m):
         buf[j] -= mx
-    _exp_inplace(buf, kbits, m)
+    _exp_inplace(buf, m)
     s = 0.0
     for j in range(m):
         s += buf[j]
@@ -180,7 +156,6 @@ def _row_lse_one(K, i, w, buf, kbits):
 def ot_plan(K, u, v, out):
     """``out = exp(u_i + v_j + K_ij)``; returns the row and column sums."""
     n, m = K.shape
-    kbits = np.empty(m, dtype=np.int64)
     rows = np.empty(n)
     cols = np.zeros(m)
     for i in range(n):
@@ -188,7 +163,7 @@ def ot_plan(K, u, v, out):
         ui = u[i]
         for j in range(m):
             row[j] = ui + v[j] + K[i, j]
-        _exp_inplace(row, kbits, m)
+        _exp_inplace(row, m)
         s = 0.0
         for j in range(m):
             s += row[j]
