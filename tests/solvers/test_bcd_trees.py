@@ -5,7 +5,7 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.sparse.linalg import spsolve
 
@@ -109,7 +109,10 @@ def test_greedy_forest_is_a_maximal_forest(n, p, seed):
     assert np.all(np.diff(scores[blk]) <= 0)
 
 
-@settings(max_examples=20, deadline=None)
+# data_too_large: hypothesis 6.90 (the floors) once failed this health check on these scalar
+# strategies ("20 examples overran while generating 9 valid ones"), a generation hiccup that
+# says nothing about the code under test
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.data_too_large])
 @given(n=st.integers(1, 25), p=st.floats(0.05, 0.6), seed=st.integers(0, 10_000),
        order=st.sampled_from(["lipschitz", "natural"]))
 def test_partitions_cover_nodes_with_forests_and_independent_sets(n, p, seed, order):
