@@ -27,6 +27,13 @@ def _check_schedule(name, value):
     return pts
 
 
+def _position(p, n_iter):
+    """Iteration index of a schedule position: an ``int`` is an index, a ``float`` a
+    fraction of ``n_iter``; a negative one counts from the end."""
+    x = p * n_iter if isinstance(p, float) else p
+    return n_iter + x if p < 0 else x
+
+
 class LinearAnnealing:
     """Piecewise-linear schedules over the EM iterations (temperature, N_cut, noise).
 
@@ -114,20 +121,15 @@ class LinearAnnealing:
             ``prior_noise``, ``noise_std_noise``, ``preselection``.
         """
         out = {"anneal_prior": bool(self.anneal_prior), "preselection": "singleton"}
-        p = self.residual_from
-        if p is not None:
-            x = p * n_iter if isinstance(p, float) else p
-            if iteration >= (n_iter + x if p < 0 else x):
-                out["preselection"] = "residual"
+        if self.residual_from is not None \
+                and iteration >= _position(self.residual_from, n_iter):
+            out["preselection"] = "residual"
         for key in _KEYS:
             pts = _check_schedule(key, getattr(self, key))
             if len(pts) == 1:  # a constant (np.interp's answer too, without its cost)
                 out[key] = pts[0][1]
                 continue
-            xs = []
-            for p, _ in pts:
-                x = p * n_iter if isinstance(p, float) else p
-                xs.append(n_iter + x if p < 0 else x)
+            xs = [_position(p, n_iter) for p, _ in pts]
             order = np.argsort(xs, kind="stable")
             out[key] = float(np.interp(iteration, np.asarray(xs, float)[order],
                                        np.array([v for _, v in pts])[order]))

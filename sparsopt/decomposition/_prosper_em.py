@@ -194,6 +194,20 @@ def _ncut_weights(logz, n_keep):
     return w
 
 
+def data_norms(X):
+    """``X`` in float64 (the M-step accumulates in float64), ``||x_n||²`` in float64 and
+    in ``X``'s dtype (the E-step's)."""
+    X64 = X.astype(np.float64, copy=False)
+    yy = np.einsum("ij,ij->i", X64, X64)
+    return X64, yy, yy if X.dtype == np.float64 else np.einsum("ij,ij->i", X, X)
+
+
+def preselection_rule(a, prosper_compat):
+    """The E-step's preselection at schedule values ``a`` (the reference code's singleton
+    scores throughout with ``prosper_compat``)."""
+    return "singleton" if prosper_compat else a["preselection"]
+
+
 def initial_params(model, X, n_components, init, rng, owner):
     """Starting parameters (``components``, ``prior``, ``noise_std``; GSC also
     ``slab_mean``, ``slab_var``): ``init``'s entries, else ProSper's standard init."""
@@ -247,14 +261,13 @@ def estep_statistics(model, X, X64, yy, yy_x, P, a, *, n_preselect, max_active, 
     N, D = X.shape
     H = P["components"].shape[0]
     pi = P["prior"]
-    presel = "singleton" if prosper_compat else a["preselection"]
     e = _truncated_estep(X, P["components"].astype(X.dtype), yy_x, model=model, prior=pi,
                          noise_std=P["noise_std"], n_preselect=n_preselect,
                          max_active=max_active, slab_mean=P["slab_mean"],
                          slab_var=P["slab_var"], temperature=a["temperature"],
                          anneal_prior=a["anneal_prior"], prosper_compat=prosper_compat,
                          block_size=block_size, n_jobs=n_jobs, engine=engine,
-                         preselection=presel)
+                         preselection=preselection_rule(a, prosper_compat))
     # The one large product is X^T <s> (or X^T <s z>), N D H multiply-adds; the rest works
     # on H x H and H x D arrays, where waking BLAS threads costs more than the work (tens
     # of ms per iteration with 2 threads on a loaded machine): one thread.
@@ -328,13 +341,8 @@ def _em_loop(model, X, n_components, *, n_preselect, max_active, n_iter, anneal,
         raise ValueError(f"{owner}: tol must be None or a number >= 0, got {tol!r}.")
     anneal = _resolve_anneal(anneal, model)
     rng = check_random_state(random_state)
-    dtype = X.dtype
-    N, D = X.shape
-    H = n_components
-    P = initial_params(model, X, H, init, rng, owner)
-    X64 = X.astype(np.float64, copy=False)   # the M-step accumulates in float64
-    yy = np.einsum("ij,ij->i", X64, X64)
-    yy_x = yy if dtype == np.float64 else np.einsum("ij,ij->i", X, X)  # the E-step's
+    P = initial_params(model, X, n_components, init, rng, owner)
+    X64, yy, yy_x = data_norms(X)
     mon = LoopMonitor(owner, max_iter=n_iter, tol=tol, callback=callback, verbose=verbose,
                       criterion="relative change of the log-likelihood",
                       hint="or lengthen the annealing", keep_finite=False)
@@ -347,7 +355,7 @@ def _em_loop(model, X, n_components, *, n_preselect, max_active, n_iter, anneal,
         a = a_next
         a_next = anneal(it + 1, n_iter)   # also decides below whether the annealing is over
         P = perturb_params(model, P, a, rng)
-        presel = "singleton" if prosper_compat else a["preselection"]
+        presel = preselection_rule(a, prosper_compat)
         stats, ll = estep_statistics(model, X, X64, yy, yy_x, P, a, n_preselect=n_preselect,
                                      max_active=max_active, block_size=block_size,
                                      n_jobs=n_jobs, engine=engine,
@@ -370,7 +378,7 @@ def _em_loop(model, X, n_components, *, n_preselect, max_active, n_iter, anneal,
     if mon.stopped_by == "nonfinite":
         raise FloatingPointError(f"{owner}: the EM produced non-finite parameters at iteration "
                                  f"{mon.n_iter}; check the scaling of X.")
-    return mon.result(W.astype(dtype), result_cls=ProsperResult, stacklevel=3,
+    return mon.result(W.astype(X.dtype), result_cls=ProsperResult, stacklevel=3,
                       prior=P["prior"], noise_std=float(P["noise_std"]),
                       slab_mean=P["slab_mean"], slab_var=P["slab_var"],
                       log_likelihood_curve=np.asarray(curve), preselection=presel,

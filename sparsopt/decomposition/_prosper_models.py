@@ -24,11 +24,13 @@ from ._prosper_em import (
     _check_common,
     _resolve_anneal,
     bsc_em,
+    data_norms,
     estep_statistics,
     gsc_em,
     initial_params,
     m_step,
     perturb_params,
+    preselection_rule,
 )
 from ._prosper_estep import state_combinations, truncated_estep
 
@@ -128,24 +130,29 @@ class _ProsperBase(SparsoptEstimatorMixin, ClassNamePrefixFeaturesOutMixin, Tran
                         callback=fp.callback, verbose=fp.solver_verbose,
                         prosper_compat=self.prosper_compat)
             fp.finish(res.n_iter)
-        self.components_ = W
-        self.n_components_ = W.shape[0]
-        self.noise_std_ = float(res.noise_std)
-        if self._model == "bsc":
-            self.prior_ = float(res.prior)
-        else:
-            self.prior_ = np.asarray(res.prior, dtype=np.float64)
-            self.slab_mean_ = np.asarray(res.slab_mean, dtype=np.float64)
-            self.slab_std_ = np.sqrt(np.asarray(res.slab_var, dtype=np.float64))
+        params = dict(components=W.astype(np.float64), prior=res.prior,
+                      noise_std=float(res.noise_std), slab_mean=res.slab_mean,
+                      slab_var=res.slab_var)
+        self._set_model(params, W.dtype, res.preselection)
         self.log_likelihood_curve_ = np.asarray(res.log_likelihood_curve)
-        self.preselection_ = res.preselection
         self._store_result(res)
         self.n_steps_ = int(res.n_iter)
         self._online = dict(stats=res.statistics, rng=check_random_state(self.random_state),
-                            params=dict(components=W.astype(np.float64), prior=res.prior,
-                                        noise_std=float(res.noise_std),
-                                        slab_mean=res.slab_mean, slab_var=res.slab_var))
+                            params=params)
         return self
+
+    def _set_model(self, P, dtype, preselection):
+        """The fitted attributes from the EM's parameters ``P``."""
+        self.components_ = P["components"].astype(dtype)
+        self.n_components_ = self.components_.shape[0]
+        self.noise_std_ = float(P["noise_std"])
+        if self._model == "bsc":
+            self.prior_ = float(P["prior"])
+        else:
+            self.prior_ = np.asarray(P["prior"], dtype=np.float64)
+            self.slab_mean_ = np.asarray(P["slab_mean"], dtype=np.float64)
+            self.slab_std_ = np.sqrt(np.asarray(P["slab_var"], dtype=np.float64))
+        self.preselection_ = preselection
 
     def partial_fit(self, X, y=None):
         """One step of online EM on the mini-batch ``X``.
@@ -200,9 +207,7 @@ class _ProsperBase(SparsoptEstimatorMixin, ClassNamePrefixFeaturesOutMixin, Tran
         t = self.n_steps_
         a = _resolve_anneal(self.anneal, model)(min(t, self.n_iter - 1), self.n_iter)
         P = perturb_params(model, state["params"], a, state["rng"])
-        X64 = X.astype(np.float64, copy=False)
-        yy = np.einsum("ij,ij->i", X64, X64)
-        yy_x = yy if X.dtype == np.float64 else np.einsum("ij,ij->i", X, X)
+        X64, yy, yy_x = data_norms(X)
         stats, ll = estep_statistics(model, X, X64, yy, yy_x, P, a,
                                      n_preselect=self.n_preselect, max_active=self.max_active,
                                      block_size=self.block_size, n_jobs=self.n_jobs,
@@ -215,16 +220,7 @@ class _ProsperBase(SparsoptEstimatorMixin, ClassNamePrefixFeaturesOutMixin, Tran
             raise FloatingPointError(f"{name}.partial_fit: the EM produced non-finite "
                                      f"parameters; check the scaling of X.")
         state.update(stats=stats, params=P)
-        self.components_ = P["components"].astype(X.dtype)
-        self.n_components_ = self.components_.shape[0]
-        self.noise_std_ = float(P["noise_std"])
-        if model == "bsc":
-            self.prior_ = float(P["prior"])
-        else:
-            self.prior_ = np.asarray(P["prior"], dtype=np.float64)
-            self.slab_mean_ = np.asarray(P["slab_mean"], dtype=np.float64)
-            self.slab_std_ = np.sqrt(np.asarray(P["slab_var"], dtype=np.float64))
-        self.preselection_ = "singleton" if self.prosper_compat else a["preselection"]
+        self._set_model(P, X.dtype, preselection_rule(a, self.prosper_compat))
         self.log_likelihood_curve_ = np.append(self.log_likelihood_curve_, ll)
         self.n_steps_ = t + 1
         self.n_iter_ = self.n_steps_
@@ -458,6 +454,14 @@ class BinarySparseCoding(_ProsperBase):
     ...                          anneal="default", random_state=0).fit(X)
     >>> bsc.components_.shape, bsc.transform(X[:3]).shape
     ((10, 25), (3, 10))
+
+    Online EM on mini-batches:
+
+    >>> online = BinarySparseCoding(10, n_preselect=6, max_active=3, random_state=0)
+    >>> for batch in range(5):
+    ...     online = online.partial_fit(X[100 * batch:100 * (batch + 1)])
+    >>> online.n_steps_
+    5
     """
 
     _model = "bsc"

@@ -66,15 +66,18 @@ def test_learning_decay_is_validated():
         BinarySparseCoding(10, learning_decay=0.4).partial_fit(X)
 
 
-def test_residual_preselection_covers_more_true_supports():
-    """GSC bars at the ground truth: singleton scores leave the true support of about 13 %
-    of the points outside ``K_n`` (a weakly active bar loses to inactive bars crossing a
-    strong one); matching pursuit leaves about 6 % (3.3 % have more than γ bars)."""
-    X, W, S = make_bars(2000, 5, model="spike_and_slab", random_state=1)
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_residual_preselection_covers_more_true_supports(seed):
+    """GSC bars at the ground truth: about 3.3 % of the points have more than γ bars (no
+    preselection can cover them); singleton scores lose the true support of about 9 %
+    more (a weakly active bar loses to inactive bars crossing a strong one), matching
+    pursuit of about 3 %: it at least halves the preselection's misses."""
+    X, W, S = make_bars(2000, 5, model="spike_and_slab", random_state=seed)
     H, gamma = 10, 4
     kw = dict(model="gsc", prior=np.full(H, 0.2), noise_std=1.0, n_preselect=7,
               max_active=gamma, slab_mean=np.ones(H), slab_var=np.ones(H))
     support = S != 0
+    bound = np.mean(support.sum(axis=1) <= gamma)
 
     def coverage(cand):
         inside = np.zeros_like(support)
@@ -83,10 +86,9 @@ def test_residual_preselection_covers_more_true_supports():
 
     single = coverage(truncated_estep(X, W, **kw).cand)
     resid = coverage(truncated_estep(X, W, preselection="residual", **kw).cand)
-    assert single < 0.9 and resid > 0.93, (single, resid)
-    x = X[:3]
+    assert bound - resid < 0.5 * (bound - single), (bound, single, resid)
     with pytest.raises(ValueError, match="preselection"):
-        truncated_estep(x, W, preselection="greedy", **kw)
+        truncated_estep(X[:3], W, preselection="greedy", **kw)
 
 
 def test_default_gsc_schedule_ends_with_residual_preselection():
