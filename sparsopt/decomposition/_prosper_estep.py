@@ -65,10 +65,16 @@ def n_states(n_components, n_preselect, max_active):
     return 1 + n_components + sum(math.comb(n_preselect, k) for k in range(2, max_active + 1))
 
 
+def _bsc_scale(G):
+    """``1 / ||W_h||`` (0 for a unit of zero norm): the BSC score of unit ``h`` is
+    ``(W y)_h / ||W_h||``, the cosine between ``y`` and ``W_h`` up to ``||y||``."""
+    g = np.maximum(np.diag(G).astype(np.float64), 0.0)
+    return np.where(g > 0, 1.0 / np.sqrt(np.where(g > 0, g, 1.0)), 0.0)
+
+
 def _scores(model, yw, yy, G, D, params, half):
     if model == "bsc":
-        norms = np.sqrt(np.maximum(np.diag(G).astype(np.float64), 0.0))
-        return yw / np.where(norms > 0, norms, np.inf)  # ||W_h|| = 0: score 0
+        return yw * _bsc_scale(G)
     mu, psi2, sigma2 = params["slab_mean"], params["slab_var"], params["sigma2"]
     g = np.diag(G).astype(np.float64)
     lam = g / sigma2 + 1.0 / psi2
@@ -77,13 +83,17 @@ def _scores(model, yw, yy, G, D, params, half):
     return -half * (np.log(psi2) + np.log(lam) + r / sigma2 - b**2 / lam)
 
 
-def preselect(scores, n_preselect):
+def preselect(scores, n_preselect, *, engine=None):
     """Indices of the ``n_preselect`` largest scores per row (ascending unit order).
+
+    Ties go to the lower index; NaN scores count as ``-inf``.
 
     Parameters
     ----------
     scores : ndarray of shape (n_samples, n_components)
     n_preselect : int
+    engine : {"numba", "numpy"} or None
+        Kernel backend (``prosper_topk_preselect``).
 
     Returns
     -------
@@ -96,11 +106,13 @@ def preselect(scores, n_preselect):
     >>> preselect(np.array([[0.1, 0.9, 0.5]]), 2)
     array([[1, 2]])
     """
+    scores = np.asarray(scores)
     n, H = scores.shape
     if n_preselect >= H:
         return np.broadcast_to(np.arange(H, dtype=np.int64), (n, H)).copy()
-    idx = np.argpartition(-scores, n_preselect - 1, axis=1)[:, :n_preselect]
-    return np.sort(idx, axis=1).astype(np.int64)
+    cand = np.empty((n, n_preselect), dtype=np.int64)
+    dispatch("prosper_topk_preselect", scores, np.ones(H), cand, engine=engine)
+    return cand
 
 
 @dataclass
@@ -265,6 +277,8 @@ def _truncated_estep(X, W, yy, *, model, prior, noise_std, n_preselect, max_acti
         log_odds = math.log(pi) - math.log1p(-pi)
         esz = esz2 = None
 
+    bsc_scale = _bsc_scale(G) if model == "bsc" else None
+
     def run(a, b):
         for s in range(a, b, block_size):
             e = min(s + block_size, b)
@@ -274,10 +288,14 @@ def _truncated_estep(X, W, yy, *, model, prior, noise_std, n_preselect, max_acti
             yyb = yy[s:e]
             if residual:
                 dispatch("prosper_residual_preselect", yw, G, cand[s:e], engine=engine)
+            elif n_preselect >= H:
+                cand[s:e] = np.arange(H)
+            elif model == "bsc":
+                dispatch("prosper_topk_preselect", yw, bsc_scale, cand[s:e], engine=engine)
             else:
                 cand[s:e] = preselect(_scores(model, yw.astype(np.float64, copy=False),
                                               yyb.astype(np.float64, copy=False), G, D,
-                                              params, half), n_preselect)
+                                              params, half), n_preselect, engine=engine)
             if model == "gsc":
                 dispatch("prosper_gsc_estep", yw, yyb, G, cand[s:e], combos, log_odds,
                          params["slab_mean"], params["slab_var"], sigma2, beta, half, const,

@@ -190,3 +190,38 @@ def _check_presel(op, case):
 
 
 CASES["prosper_residual_preselect"] = (_presel_problem(), _presel_example, _check_presel)
+
+
+@st.composite
+def _topk_problem(draw):
+    dtype = draw(st.sampled_from([np.float32, np.float64]))
+    n, H = draw(st.integers(1, 70)), draw(st.integers(1, 9))   # n > 64: two column blocks
+    Hp = draw(st.integers(1, H))
+    rng = np.random.default_rng(draw(st.integers(0, 2**31 - 1)))
+    # few distinct values, so that ties are common; some inf, -inf and NaN
+    scores = rng.integers(-3, 4, (n, H)).astype(dtype)
+    special = rng.random((n, H))
+    scores[special < 0.05] = np.nan
+    scores[(special >= 0.05) & (special < 0.1)] = -np.inf
+    scores[(special >= 0.1) & (special < 0.12)] = np.inf
+    scale = np.where(rng.random(H) < 0.2, 0.0, rng.integers(1, 3, H).astype(float))
+    return dict(scores=scores, scale=scale, Hp=Hp)
+
+
+def _topk_example():
+    return dict(scores=np.array([[0.1, 0.9, 0.5, 0.9], [np.nan, -np.inf, 2.0, 1.0]]),
+                scale=np.ones(4), Hp=2)
+
+
+def _check_topk(op, case):
+    outs = {}
+    for engine in ("numpy", "numba"):
+        cand = np.full((case["scores"].shape[0], case["Hp"]), -1, dtype=np.int64)
+        dispatch(op, case["scores"], case["scale"], cand, engine=engine)
+        outs[engine] = cand
+    np.testing.assert_array_equal(outs["numba"], outs["numpy"])
+    c = outs["numba"]
+    assert (np.diff(c, axis=1) > 0).all() and c.min() >= 0 and c.max() < case["scale"].size
+
+
+CASES["prosper_topk_preselect"] = (_topk_problem(), _topk_example, _check_topk)

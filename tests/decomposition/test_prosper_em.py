@@ -248,6 +248,13 @@ def test_mstep_solve_cholesky_and_singular_fallback():
     A = rng.standard_normal((30, 6))
     M, R = A.T @ A, rng.standard_normal((6, 4))
     np.testing.assert_allclose(_lstsq_rows(M, R), np.linalg.solve(M, R), rtol=1e-10)
+    # more columns than rows, well conditioned: through the inverse from the factor
+    Rw = rng.standard_normal((6, 50))
+    np.testing.assert_allclose(_lstsq_rows(M, Rw), np.linalg.solve(M, Rw), rtol=1e-10)
+    # ill conditioned (cond ~ 1e8): the triangular solves
+    U = np.linalg.qr(rng.standard_normal((6, 6)))[0]
+    Mi = (U * np.logspace(0, -8, 6)) @ U.T
+    np.testing.assert_allclose(_lstsq_rows(Mi, Rw), np.linalg.solve(Mi, Rw), rtol=1e-6)
     M[3, :] = M[:, 3] = 0.0  # a unit never active: singular, answered by least squares
     np.testing.assert_allclose(_lstsq_rows(M, R), np.linalg.lstsq(M, R, rcond=None)[0],
                                atol=1e-10)

@@ -62,6 +62,10 @@ def test_preselect_takes_the_largest_scores():
     s = np.array([[0.1, 0.9, 0.5, 0.7], [4.0, 3.0, 2.0, 1.0]])
     np.testing.assert_array_equal(preselect(s, 2), [[1, 3], [0, 1]])
     np.testing.assert_array_equal(preselect(s, 4), [[0, 1, 2, 3]] * 2)
+    # ties go to the lower unit, NaN counts as -inf
+    t = np.array([[1.0, 2.0, 2.0, 2.0], [np.nan, -np.inf, 0.0, np.nan]])
+    for engine in ENGINES:
+        np.testing.assert_array_equal(preselect(t, 2, engine=engine), [[1, 2], [0, 2]])
 
 
 @pytest.mark.parametrize("engine", ENGINES)

@@ -26,8 +26,9 @@ so that its loops over states vectorise, and takes its exponentials from ``_exp_
 branch-free polynomial ``exp`` (:mod:`._fastmath`, within 2 ulp) that LLVM vectorises,
 where Numba's ``math.exp`` is a scalar call. The M-step's ``prosper_pair_moments`` sums
 the per-point second moments into the ``(H, H)`` matrix, ``prosper_xt_weighted`` forms
-``Xᵀ (w ⊙ ⟨s⟩)`` over the nonzero posteriors only. ``prosper_residual_preselect`` picks the
-candidates by matching pursuit on ``W y`` (``preselection="residual"``).
+``Xᵀ (w ⊙ ⟨s⟩)`` over the nonzero posteriors only. ``prosper_topk_preselect`` picks the
+candidates of the largest scores (``preselection="singleton"``),
+``prosper_residual_preselect`` by matching pursuit on ``W y`` (``preselection="residual"``).
 """
 
 import math
@@ -512,3 +513,59 @@ def prosper_residual_preselect(yw, G, cand):
                 cand[i, m + 1] = cand[i, m]
                 m -= 1
             cand[i, m + 1] = v
+
+
+@register_kernel("prosper_topk_preselect", "numba")
+@njit(cache=True, nogil=True, fastmath={"contract"})
+def prosper_topk_preselect(scores, scale, cand):
+    """Singleton preselection: ``cand[n]`` (ascending) are the ``H'`` units of largest
+    ``scores[n, h] * scale[h]`` (in float64); ties go to the lower unit, NaN scores count
+    as ``-inf``.
+
+    Works on column blocks of ``_COLS`` points, laid out ``(unit, point)``: each of the
+    ``H'`` rounds is a branch-free running maximum over the units, vectorised over the
+    points of the block (1.7x faster than ``argpartition`` + ``sort`` on 1000 × 32 with
+    ``H' = 8``, where a per-point insertion into a sorted list is 2x slower: its branches
+    are unpredictable). A picked unit becomes NaN, which no comparison selects.
+    """
+    n, H = scores.shape
+    Hp = cand.shape[1]
+    C = _COLS
+    v = np.empty((H, C))
+    best = np.empty(C)
+    idx = np.empty(C, dtype=np.int64)
+    ninf = -np.inf
+    for i0 in range(0, n, C):
+        nc = min(C, n - i0)
+        for i in range(nc):
+            for h in range(H):
+                x = np.float64(scores[i0 + i, h]) * scale[h]
+                v[h, i] = x if x == x else ninf
+        for k in range(Hp):
+            for i in range(nc):
+                best[i] = ninf
+                idx[i] = -1
+            for h in range(H):
+                for i in range(nc):
+                    x = v[h, i]
+                    m = x > best[i]   # strict: the lower unit keeps a tie
+                    best[i] = x if m else best[i]
+                    idx[i] = h if m else idx[i]
+            for i in range(nc):
+                j = idx[i]
+                if j < 0:   # only -inf left (or NaN, i.e. picked): the first -inf unit
+                    for h in range(H):
+                        if v[h, i] == ninf:
+                            j = h
+                            break
+                cand[i0 + i, k] = j
+                v[j, i] = np.nan
+        for i in range(nc):   # ascending unit order (insertion sort, H' is small)
+            ii = i0 + i
+            for a in range(1, Hp):
+                c = cand[ii, a]
+                m = a - 1
+                while m >= 0 and cand[ii, m] > c:
+                    cand[ii, m + 1] = cand[ii, m]
+                    m -= 1
+                cand[ii, m + 1] = c

@@ -128,3 +128,13 @@ def prosper_residual_preselect(yw, G, cand):
         a = np.where(pos[j], r[rows, j] / gs[j], 0.0)
         r = r - a[:, None] * Gf[j]
     cand.sort(axis=1)
+
+
+@register_kernel("prosper_topk_preselect", "numpy")
+def prosper_topk_preselect(scores, scale, cand):
+    """The ``H'`` largest ``scores * scale`` per row by a stable sort (ties: lower unit
+    first; NaN as ``-inf``), in ascending unit order."""
+    key = scores.astype(np.float64) * np.asarray(scale, dtype=np.float64)
+    key = np.where(np.isnan(key), -np.inf, key)
+    order = np.argsort(-key, axis=1, kind="stable")[:, :cand.shape[1]]
+    cand[:] = np.sort(order, axis=1)
