@@ -15,7 +15,7 @@ from ..backends import (
     is_host_array,
     is_numpy_namespace,
 )
-from ..utils.parallel import effective_n_jobs
+from ..utils.parallel import effective_n_jobs, thread_map
 from ._validation import expand_support, reduce_support
 from .result import OTResult
 
@@ -253,14 +253,7 @@ def solve_problems(single, problems, batched, dtype, n_jobs, owner, tol, max_ite
             res = OTResult(**fields)
         return res
 
-    n_threads = min(effective_n_jobs(n_jobs), len(problems))
-    if n_threads > 1:
-        from concurrent.futures import ThreadPoolExecutor
-
-        with ThreadPoolExecutor(n_threads) as pool:
-            results = list(pool.map(run, range(len(problems))))
-    else:
-        results = [run(k) for k in range(len(problems))]
+    results = thread_map(run, range(len(problems)), effective_n_jobs(n_jobs))
 
     def which(ks):
         return f"{owner} ({len(ks)} of {len(results)} problems)" if batched else owner

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 #: below this many multiply-adds a BLAS call is latency bound: one thread is faster (and much
@@ -14,6 +15,10 @@ _CONTROLLER = []
 #: process-wide cap on the threads one sparsopt call may use (``set_thread_limit``)
 _THREAD_LIMIT = {"n": None}
 _JOBLIB = []  # joblib's thread-local config holder and its default, looked up once
+#: persistent worker pools, one per (process, size): see ``thread_map``
+_POOLS = {}
+_POOL_LOCK = threading.Lock()
+_WORKER = threading.local()
 
 
 def blas_limits(work, threshold=SMALL_BLAS_WORK):
@@ -214,8 +219,75 @@ def row_blocks(n_rows, n_blocks):
     return [(bounds[i], bounds[i + 1]) for i in range(n_blocks) if bounds[i] < bounds[i + 1]]
 
 
+def _mark_worker():
+    _WORKER.active = True
+
+
+def in_worker_thread():
+    """True in a worker thread of sparsopt's pools (where :func:`thread_map` runs serially).
+
+    Examples
+    --------
+    >>> from sparsopt.utils.parallel import in_worker_thread, thread_map
+    >>> in_worker_thread(), thread_map(lambda _: in_worker_thread(), [0, 1], 2)
+    (False, [True, True])
+    """
+    return getattr(_WORKER, "active", False)
+
+
+def _pool(n_threads):
+    key = (os.getpid(), n_threads)  # a forked child has none of its parent's threads
+    pool = _POOLS.get(key)
+    if pool is None:
+        with _POOL_LOCK:
+            pool = _POOLS.get(key)
+            if pool is None:
+                pool = ThreadPoolExecutor(n_threads, thread_name_prefix="sparsopt",
+                                          initializer=_mark_worker)
+                _POOLS[key] = pool
+    return pool
+
+
+def thread_map(fn, items, n_threads):
+    """``[fn(item) for item in items]``, on ``n_threads`` threads of a persistent pool.
+
+    The pool of each size is created once per process and kept: starting threads at every
+    call costs more than many of the calls (a new thread also pays OpenBLAS's per-thread
+    buffer set-up: the truncated E-step of 2000 points on two threads took 2.2 ms with a
+    pool per call against 1.4 ms with a kept one, and 2.3 ms on one thread). A call made
+    from inside a pool worker (nested parallelism) runs serially in that worker, so a
+    pool never waits on itself; calls from several user threads share the pool's workers.
+
+    Parameters
+    ----------
+    fn : callable
+        Should spend its time in ``nogil`` kernels or BLAS.
+    items : sequence
+    n_threads : int
+        Workers (``<= 1``: serial, in the calling thread).
+
+    Returns
+    -------
+    results : list
+        In the order of ``items``; the first exception raised by ``fn`` is re-raised.
+
+    Examples
+    --------
+    >>> from sparsopt.utils.parallel import thread_map
+    >>> thread_map(lambda x: x * x, [1, 2, 3], 2)
+    [1, 4, 9]
+    """
+    items = list(items)
+    n = min(int(n_threads), len(items))
+    if n <= 1 or in_worker_thread():
+        return [fn(item) for item in items]
+    return list(_pool(n).map(fn, items))
+
+
 def map_row_blocks(fn, n_rows, n_jobs=None):
     """Call ``fn(start, stop)`` on row blocks, in threads when ``n_jobs`` > 1.
+
+    The threads are those of :func:`thread_map`'s persistent pools.
 
     Parameters
     ----------
@@ -238,9 +310,5 @@ def map_row_blocks(fn, n_rows, n_jobs=None):
     >>> map_row_blocks(lambda a, b: (a, b), 10, n_jobs=2)
     [(0, 5), (5, 10)]
     """
-    n = effective_n_jobs(n_jobs)
-    blocks = row_blocks(n_rows, n)
-    if len(blocks) <= 1:
-        return [fn(a, b) for a, b in blocks]
-    with ThreadPoolExecutor(max_workers=len(blocks)) as pool:
-        return list(pool.map(lambda ab: fn(*ab), blocks))
+    blocks = row_blocks(n_rows, effective_n_jobs(n_jobs))
+    return thread_map(lambda ab: fn(*ab), blocks, len(blocks))

@@ -51,11 +51,9 @@ output is the same sum of ``n`` signed inputs: in integers the results are ident
 in floating point they agree to rounding (about ``log2(n) * eps * sqrt(sum x**2)``).
 """
 
-import os
-from concurrent.futures import ThreadPoolExecutor
-
 from numba import njit
 
+from ...utils.parallel import thread_map
 from .._registry import register_kernel
 
 _opts = dict(cache=True, nogil=True)
@@ -521,21 +519,6 @@ def _geometry(x):
     return block, l1, min(width, block)
 
 
-_POOLS = {}
-
-
-def _pool(n_threads):
-    """A thread pool of ``n_threads`` workers, created once per process (starting threads
-    at every call costs more than a 2**16-point transform; a forked child gets its own,
-    its parent's worker threads do not exist there)."""
-    key = (os.getpid(), n_threads)
-    pool = _POOLS.get(key)
-    if pool is None:
-        pool = _POOLS.setdefault(key, ThreadPoolExecutor(n_threads,
-                                                         thread_name_prefix="fwht"))
-    return pool
-
-
 def _split(n_items, n_parts):
     bounds = [round(i * n_items / n_parts) for i in range(n_parts + 1)]
     return [(bounds[i], bounds[i + 1]) for i in range(n_parts) if bounds[i] < bounds[i + 1]]
@@ -559,19 +542,19 @@ def fwht_rows(x, scale=1, n_threads=1):
         parts = _split(n_rows, n_threads)
         if len(parts) == 1:
             return fwht_rows_serial(x, scale, do_scale, block, l1, width)
-        list(_pool(len(parts)).map(
-            lambda ab: fwht_rows_serial(x[ab[0]:ab[1]], scale, do_scale, block, l1, width),
-            parts))
+        thread_map(lambda ab: fwht_rows_serial(x[ab[0]:ab[1]], scale, do_scale, block, l1,
+                                               width), parts, len(parts))
         return x
     # few long rows: share each row's blocks, then (a barrier) its column panels
     blk_parts = _split(n // block, n_threads)
     col_parts = _split(block // width, n_threads)
-    pool = _pool(n_threads)
     for i in range(n_rows):
         row = x[i]
-        list(pool.map(lambda ab, row=row: _blocks(row, block, l1, ab[0], ab[1]), blk_parts))
-        list(pool.map(lambda ab, row=row: _columns(row, block, width, ab[0] * width,
-                                                   ab[1] * width, scale, do_scale), col_parts))
+        thread_map(lambda ab, row=row: _blocks(row, block, l1, ab[0], ab[1]), blk_parts,
+                   n_threads)
+        thread_map(lambda ab, row=row: _columns(row, block, width, ab[0] * width,
+                                                ab[1] * width, scale, do_scale), col_parts,
+                   n_threads)
     return x
 
 
@@ -605,14 +588,12 @@ def fwht_axis(x, scale=1, n_threads=1):
         return fwht_axis_serial(x, scale, do_scale, width, 0, post)
     if pre >= n_threads:
         parts = _split(pre, n_threads)
-        list(_pool(len(parts)).map(
-            lambda ab: fwht_axis_serial(x[ab[0]:ab[1]], scale, do_scale, width, 0, post),
-            parts))
+        thread_map(lambda ab: fwht_axis_serial(x[ab[0]:ab[1]], scale, do_scale, width, 0,
+                                               post), parts, len(parts))
         return x
     n_pan = -(-post // width)
     parts = _split(n_pan, n_threads)
-    list(_pool(len(parts)).map(
-        lambda ab: fwht_axis_serial(x, scale, do_scale, width, ab[0] * width,
-                                    min(ab[1] * width, post)), parts))
+    thread_map(lambda ab: fwht_axis_serial(x, scale, do_scale, width, ab[0] * width,
+                                           min(ab[1] * width, post)), parts, len(parts))
     return x
 
