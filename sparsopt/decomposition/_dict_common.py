@@ -56,9 +56,8 @@ from ._sklearn_compat import (
 
 UPDATES = ("bcd", "mod", "ksvd")
 #: the coders the learners run on non-NumPy arrays (the others raise TypeError): the
-#: namespace-generic coders of :mod:`sparsopt.solvers.coding` but ``"lca"``, which the
-#: learners' array-API path does not offer (nor test)
-LEARNER_ARRAY_API_SOLVERS = tuple(s for s in ARRAY_API_SOLVERS if s != "lca")
+#: namespace-generic coders of :mod:`sparsopt.solvers.coding` (FISTA, ISTA, LCA)
+LEARNER_ARRAY_API_SOLVERS = ARRAY_API_SOLVERS
 #: sparsopt's extension of scikit-learn's ``fit_algorithm``/``transform_algorithm``: the
 #: l1 codes by batched FISTA, which also runs on array-API (e.g. CuPy) arrays
 FISTA_ALGORITHM = "fista"
@@ -626,7 +625,7 @@ class BaseDictionaryLearning(SparsoptEstimatorMixin, ClassNamePrefixFeaturesOutM
 
     def _transform_array_api(self, X, spec, xp):
         """:meth:`transform` of non-NumPy arrays: the coders that run in their namespace
-        (FISTA/ISTA, and scikit-learn's ``"threshold"``); the others raise ``TypeError``."""
+        (FISTA/ISTA/LCA, and scikit-learn's ``"threshold"``); the others raise ``TypeError``."""
         owner = type(self).__name__
         if isinstance(spec, dict):
             codes = sk_encode(X, xp.astype(self.components_, X.dtype), spec["algorithm"],

@@ -177,11 +177,12 @@ def test_learn_dictionary_online(xp_name, dtype):
 
 
 @pytest.mark.parametrize("xp_name", NAMESPACES)
-@pytest.mark.parametrize("update", ["bcd", "mod"])
-def test_learn_dictionary(xp_name, update):
+@pytest.mark.parametrize("update, solver", [("bcd", "fista"), ("mod", "fista"),
+                                            ("bcd", "lca")])
+def test_learn_dictionary(xp_name, update, solver):
     xp, dev = namespace(xp_name)
     X = _data(np.float64, n=40)
-    kw = dict(alpha=0.1, update=update, max_iter=4, tol=0.0, coding_solver="fista",
+    kw = dict(alpha=0.1, update=update, max_iter=4, tol=0.0, coding_solver=solver,
               coding_max_iter=300, random_state=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -334,3 +335,19 @@ def test_estimators_refuse_host_only_coders(xp_name, dispatch):
     with pytest.raises(TypeError, match="transform_solver='lars'.*transform_algorithm="
                                         "'fista'"):
         est.transform(Xx)
+
+
+@pytest.mark.filterwarnings("ignore::sparsopt.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("xp_name", NAMESPACES)
+def test_minibatch_estimator_with_the_lca_coder(xp_name, dispatch):
+    xp, dev = namespace(xp_name)
+    X = _data(np.float64)
+    kw = {**_MB, "coding_solver": "lca", "fit_algorithm": None}
+    ref = MiniBatchDictionaryLearning(**kw).fit(X)
+    est = MiniBatchDictionaryLearning(**kw).fit(to_xp(X, xp, dev))
+    assert_in_namespace(est.components_, xp)
+    np.testing.assert_allclose(to_np(est.components_), ref.components_, rtol=1e-7,
+                               atol=1e-7)
+    # FISTA codes (200 iterations) of dictionaries equal to 1e-7: equal to 1e-6
+    np.testing.assert_allclose(to_np(est.transform(to_xp(X[:4], xp, dev))),
+                               ref.transform(X[:4]), rtol=1e-6, atol=1e-6)
