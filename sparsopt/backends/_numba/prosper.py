@@ -537,9 +537,10 @@ def prosper_topk_preselect(scores, scale, cand):
     ninf = -np.inf
     for i0 in range(0, n, C):
         nc = min(C, n - i0)
-        for i in range(nc):
-            for h in range(H):
-                x = np.float64(scores[i0 + i, h]) * scale[h]
+        for h in range(H):   # point-contiguous reads for the E-step's (W Xᵀ)ᵀ
+            sh = scale[h]
+            for i in range(nc):
+                x = np.float64(scores[i0 + i, h]) * sh
                 v[h, i] = x if x == x else ninf
         for k in range(Hp):
             for i in range(nc):
