@@ -21,6 +21,18 @@ _POOL_LOCK = threading.Lock()
 _WORKER = threading.local()
 
 
+def _after_fork_in_child():
+    """A forked child has none of its parent's pool threads, and the lock may have been
+    held by a thread that does not exist there: start afresh."""
+    global _POOL_LOCK
+    _POOL_LOCK = threading.Lock()
+    _POOLS.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 def blas_limits(work, threshold=SMALL_BLAS_WORK):
     """One BLAS thread for small, latency-bound products (``work < threshold``).
 
@@ -236,7 +248,7 @@ def in_worker_thread():
 
 
 def _pool(n_threads):
-    key = (os.getpid(), n_threads)  # a forked child has none of its parent's threads
+    key = (os.getpid(), n_threads)  # (the pid too: belt and braces for forks)
     pool = _POOLS.get(key)
     if pool is None:
         with _POOL_LOCK:
