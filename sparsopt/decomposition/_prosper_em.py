@@ -185,8 +185,11 @@ def _lstsq_rows(M, R):
 def _xt_dot(X, E, w, engine=None):
     """``Xᵀ (w ⊙ E)`` of shape ``(D, H)``. Once the posteriors are sharp most entries of
     ``E`` (``⟨s⟩`` or ``⟨s⊙z⟩``) are exactly 0 (the kernels flush negligible posteriors):
-    the ``prosper_xt_weighted`` kernel then costs ``nnz D`` instead of BLAS's ``N H D``."""
-    if np.count_nonzero(E) < 0.25 * E.size:
+    the ``prosper_xt_weighted`` kernel then costs ``nnz D`` instead of BLAS's ``N H D``.
+    The density is estimated on every 8th row (counting all of a 10 000 × 128 ``E`` took
+    1.5 ms, 4 % of an EM iteration on image patches)."""
+    sample = E[::8]
+    if np.count_nonzero(sample) < 0.25 * sample.size:
         out = np.empty((E.shape[1], X.shape[1]))
         dispatch("prosper_xt_weighted", X, E, w, out, engine=engine)
         return out.T
