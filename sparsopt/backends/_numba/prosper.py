@@ -462,6 +462,18 @@ def prosper_pair_moments(cand, ecc, diag, w, out):
                 out[ua, cand[i, b]] += wi * ecc[i, a, b]
 
 
+@njit(inline="always", **_opts)
+def _sort_row(cand, i):
+    """``cand[i]`` in ascending unit order (insertion sort: ``H'`` is small)."""
+    for k in range(1, cand.shape[1]):
+        v = cand[i, k]
+        m = k - 1
+        while m >= 0 and cand[i, m] > v:
+            cand[i, m + 1] = cand[i, m]
+            m -= 1
+        cand[i, m + 1] = v
+
+
 @register_kernel("prosper_residual_preselect", "numba")
 @njit(**_opts)
 def prosper_residual_preselect(yw, G, cand):
@@ -506,13 +518,7 @@ def prosper_residual_preselect(yw, G, cand):
                 a = r[j] / gj
                 for h in range(H):
                     r[h] = r[h] - a * G[j, h]
-        for k in range(1, Hp):  # ascending unit order (insertion sort, Hp is small)
-            v = cand[i, k]
-            m = k - 1
-            while m >= 0 and cand[i, m] > v:
-                cand[i, m + 1] = cand[i, m]
-                m -= 1
-            cand[i, m + 1] = v
+        _sort_row(cand, i)
 
 
 @register_kernel("prosper_topk_preselect", "numba")
@@ -561,12 +567,5 @@ def prosper_topk_preselect(scores, scale, cand):
                             break
                 cand[i0 + i, k] = j
                 v[j, i] = np.nan
-        for i in range(nc):   # ascending unit order (insertion sort, H' is small)
-            ii = i0 + i
-            for a in range(1, Hp):
-                c = cand[ii, a]
-                m = a - 1
-                while m >= 0 and cand[ii, m] > c:
-                    cand[ii, m + 1] = cand[ii, m]
-                    m -= 1
-                cand[ii, m + 1] = c
+        for i in range(nc):
+            _sort_row(cand, i0 + i)
