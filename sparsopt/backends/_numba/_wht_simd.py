@@ -1,0 +1,79 @@
+"""The first six stages of the fast Walsh-Hadamard transform in vector registers.
+
+:func:`bfly_1_6` is a Numba intrinsic: it emits the LLVM vector code for stages
+``h = 1, 2, ..., 32`` of one 64-element group directly. Numba runs only LLVM's loop
+vectoriser, which turns the scalar butterflies of the stages ``h < 8`` into interleaved
+loads with about 25 shuffles per 32 values (float64); here each 512-bit vector of ``L``
+consecutive values (``L = 8`` for float64 and int64, 16 for float32) does its stages
+``h < L`` with one lane permutation and one blend per stage, and the stages ``h >= L`` are
+plain vector additions between the ``64 / L`` vectors, all in registers: one load and one
+store per value for six stages. Measured on the development machine (AVX-512, float64,
+data in L1), per 2**20 values for stages 1-6: 0.33 ms, against 0.37 ms with 256-bit
+vectors and 0.47 ms for the loop-vectorised stages 1-3 followed by a radix-8 pass
+(float32: 0.22 and 0.25 ms with 512- and 256-bit vectors).
+
+The additions are those of the radix-2 butterflies in the order of the stages, so the
+results are bit-identical to the scalar code. On a CPU without AVX-512, LLVM splits each
+vector into two 256-bit halves (the permutation across the halves is then a renaming of
+registers): the same code as 256-bit vectors would give.
+"""
+
+from llvmlite import ir
+from numba import types
+from numba.extending import intrinsic
+
+_I32 = ir.IntType(32)
+_I64 = ir.IntType(64)
+
+
+def _mask(values):
+    return ir.Constant(ir.VectorType(_I32, len(values)), [ir.Constant(_I32, v) for v in values])
+
+
+@intrinsic
+def bfly_1_6(typingctx, arr, j):
+    """Stages ``h = 1 .. 32`` on ``arr[j:j + 64]`` in place (``arr`` C-contiguous 1-D
+    float64, float32 or int64; ``j`` an integer; not bounds-checked)."""
+    if not (isinstance(arr, types.Array) and arr.ndim == 1 and arr.layout == "C"
+            and arr.dtype in (types.float64, types.float32, types.int64)
+            and isinstance(j, types.Integer)):
+        return None
+    floating = arr.dtype in (types.float64, types.float32)
+    lanes = 512 // arr.dtype.bitwidth   # 512-bit vectors
+    n_vec = 64 // lanes
+
+    def codegen(context, builder, signature, args):
+        ary = context.make_array(signature.args[0])(context, builder, args[0])
+        vt = ir.VectorType(context.get_value_type(signature.args[0].dtype), lanes)
+        add = builder.fadd if floating else builder.add
+        sub = builder.fsub if floating else builder.sub
+        start = context.cast(builder, args[1], signature.args[1], types.int64)
+        base = builder.gep(ary.data, [start])
+        ptrs = [builder.bitcast(builder.gep(base, [ir.Constant(_I64, lanes * k)]),
+                                vt.as_pointer()) for k in range(n_vec)]
+        vec = [builder.load(p, align=signature.args[0].dtype.bitwidth // 8) for p in ptrs]
+        h = 1
+        while h < lanes:   # inside each vector: partner lane i ^ h
+            swap = _mask([i ^ h for i in range(lanes)])
+            # lane i takes x_i + x_{i^h} if bit h of i is clear, else x_{i^h} - x_i
+            pick = _mask([i if i & h == 0 else lanes + i for i in range(lanes)])
+            out = []
+            for x in vec:
+                xs = builder.shuffle_vector(x, x, swap)
+                out.append(builder.shuffle_vector(add(x, xs), sub(xs, x), pick))
+            vec = out
+            h *= 2
+        step = 1
+        while step < n_vec:   # across vectors: h = lanes * step
+            out = list(vec)
+            for k in range(n_vec):
+                if (k // step) % 2 == 0:
+                    out[k] = add(vec[k], vec[k + step])
+                    out[k + step] = sub(vec[k], vec[k + step])
+            vec = out
+            step *= 2
+        for p, x in zip(ptrs, vec):
+            builder.store(x, p, align=signature.args[0].dtype.bitwidth // 8)
+        return context.get_dummy_value()
+
+    return types.void(arr, j), codegen
