@@ -77,3 +77,44 @@ def bfly_1_6(typingctx, arr, j):
         return context.get_dummy_value()
 
     return types.void(arr, j), codegen
+
+
+@intrinsic
+def bfly16_lines(typingctx, arr, p, s):
+    """Four stages (``h = s, 2s, 4s, 8s``) on the 16 vectors ``arr[p + q*s : + L]``,
+    ``q = 0 .. 15``, in place (``L`` = one 512-bit vector: a whole cache line when
+    ``arr[p]`` is 64-byte aligned, which the caller arranges; not bounds-checked)."""
+    if not (isinstance(arr, types.Array) and arr.ndim == 1 and arr.layout == "C"
+            and arr.dtype in (types.float64, types.float32, types.int64)
+            and isinstance(p, types.Integer) and isinstance(s, types.Integer)):
+        return None
+    floating = arr.dtype in (types.float64, types.float32)
+    lanes = 512 // arr.dtype.bitwidth
+    align = arr.dtype.bitwidth // 8
+
+    def codegen(context, builder, signature, args):
+        ary = context.make_array(signature.args[0])(context, builder, args[0])
+        vt = ir.VectorType(context.get_value_type(signature.args[0].dtype), lanes)
+        add = builder.fadd if floating else builder.add
+        sub = builder.fsub if floating else builder.sub
+        start = context.cast(builder, args[1], signature.args[1], types.int64)
+        stride = context.cast(builder, args[2], signature.args[2], types.int64)
+        ptrs = []
+        for q in range(16):
+            off = builder.add(start, builder.mul(stride, ir.Constant(_I64, q)))
+            ptrs.append(builder.bitcast(builder.gep(ary.data, [off]), vt.as_pointer()))
+        vec = [builder.load(ptr, align=align) for ptr in ptrs]
+        step = 1
+        while step < 16:
+            out = list(vec)
+            for k in range(16):
+                if (k // step) % 2 == 0:
+                    out[k] = add(vec[k], vec[k + step])
+                    out[k + step] = sub(vec[k], vec[k + step])
+            vec = out
+            step *= 2
+        for ptr, x in zip(ptrs, vec):
+            builder.store(x, ptr, align=align)
+        return context.get_dummy_value()
+
+    return types.void(arr, p, s), codegen
