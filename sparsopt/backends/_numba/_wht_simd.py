@@ -30,51 +30,67 @@ def _mask(values):
     return ir.Constant(ir.VectorType(_I32, len(values)), [ir.Constant(_I32, v) for v in values])
 
 
+def _supported(arr, *ints):
+    return (isinstance(arr, types.Array) and arr.ndim == 1 and arr.layout == "C"
+            and arr.dtype in (types.float64, types.float32, types.int64)
+            and all(isinstance(t, types.Integer) for t in ints))
+
+
+def _butterflies(context, builder, signature, args, n_vec, in_lanes):
+    """Load the ``n_vec`` 512-bit vectors at ``arr[start + q * stride]`` (``args`` =
+    ``arr, start, stride``), do the stages inside each vector if ``in_lanes`` (partner
+    lane ``i ^ h``) and then the stages between the vectors (vector ``k`` with
+    ``k + step``), in the order of ``h``, and store them back."""
+    arrty = signature.args[0]
+    floating = arrty.dtype in (types.float64, types.float32)
+    lanes = 512 // arrty.dtype.bitwidth
+    align = arrty.dtype.bitwidth // 8
+    vt = ir.VectorType(context.get_value_type(arrty.dtype), lanes)
+    add = builder.fadd if floating else builder.add
+    sub = builder.fsub if floating else builder.sub
+    data = context.make_array(arrty)(context, builder, args[0]).data
+    start = context.cast(builder, args[1], signature.args[1], types.int64)
+    stride = context.cast(builder, args[2], signature.args[2], types.int64)
+    ptrs = [builder.bitcast(builder.gep(data, [builder.add(start, builder.mul(
+        stride, ir.Constant(_I64, q)))]), vt.as_pointer()) for q in range(n_vec)]
+    vec = [builder.load(ptr, align=align) for ptr in ptrs]
+    h = 1
+    while in_lanes and h < lanes:
+        swap = _mask([i ^ h for i in range(lanes)])
+        # lane i takes x_i + x_{i^h} if bit h of i is clear, else x_{i^h} - x_i
+        pick = _mask([i if i & h == 0 else lanes + i for i in range(lanes)])
+        out = []
+        for x in vec:
+            xs = builder.shuffle_vector(x, x, swap)
+            out.append(builder.shuffle_vector(add(x, xs), sub(xs, x), pick))
+        vec = out
+        h *= 2
+    step = 1
+    while step < n_vec:
+        out = list(vec)
+        for k in range(n_vec):
+            if (k // step) % 2 == 0:
+                out[k] = add(vec[k], vec[k + step])
+                out[k + step] = sub(vec[k], vec[k + step])
+        vec = out
+        step *= 2
+    for ptr, x in zip(ptrs, vec):
+        builder.store(x, ptr, align=align)
+    return context.get_dummy_value()
+
+
 @intrinsic
 def bfly_1_6(typingctx, arr, j):
     """Stages ``h = 1 .. 32`` on ``arr[j:j + 64]`` in place (``arr`` C-contiguous 1-D
     float64, float32 or int64; ``j`` an integer; not bounds-checked)."""
-    if not (isinstance(arr, types.Array) and arr.ndim == 1 and arr.layout == "C"
-            and arr.dtype in (types.float64, types.float32, types.int64)
-            and isinstance(j, types.Integer)):
+    if not _supported(arr, j):
         return None
-    floating = arr.dtype in (types.float64, types.float32)
-    lanes = 512 // arr.dtype.bitwidth   # 512-bit vectors
-    n_vec = 64 // lanes
+    lanes = 512 // arr.dtype.bitwidth
 
     def codegen(context, builder, signature, args):
-        ary = context.make_array(signature.args[0])(context, builder, args[0])
-        vt = ir.VectorType(context.get_value_type(signature.args[0].dtype), lanes)
-        add = builder.fadd if floating else builder.add
-        sub = builder.fsub if floating else builder.sub
-        start = context.cast(builder, args[1], signature.args[1], types.int64)
-        base = builder.gep(ary.data, [start])
-        ptrs = [builder.bitcast(builder.gep(base, [ir.Constant(_I64, lanes * k)]),
-                                vt.as_pointer()) for k in range(n_vec)]
-        vec = [builder.load(p, align=signature.args[0].dtype.bitwidth // 8) for p in ptrs]
-        h = 1
-        while h < lanes:   # inside each vector: partner lane i ^ h
-            swap = _mask([i ^ h for i in range(lanes)])
-            # lane i takes x_i + x_{i^h} if bit h of i is clear, else x_{i^h} - x_i
-            pick = _mask([i if i & h == 0 else lanes + i for i in range(lanes)])
-            out = []
-            for x in vec:
-                xs = builder.shuffle_vector(x, x, swap)
-                out.append(builder.shuffle_vector(add(x, xs), sub(xs, x), pick))
-            vec = out
-            h *= 2
-        step = 1
-        while step < n_vec:   # across vectors: h = lanes * step
-            out = list(vec)
-            for k in range(n_vec):
-                if (k // step) % 2 == 0:
-                    out[k] = add(vec[k], vec[k + step])
-                    out[k + step] = sub(vec[k], vec[k + step])
-            vec = out
-            step *= 2
-        for p, x in zip(ptrs, vec):
-            builder.store(x, p, align=signature.args[0].dtype.bitwidth // 8)
-        return context.get_dummy_value()
+        sig3 = types.void(signature.args[0], signature.args[1], types.int64)
+        return _butterflies(context, builder, sig3,
+                            (args[0], args[1], ir.Constant(_I64, lanes)), 64 // lanes, True)
 
     return types.void(arr, j), codegen
 
@@ -84,37 +100,10 @@ def bfly16_lines(typingctx, arr, p, s):
     """Four stages (``h = s, 2s, 4s, 8s``) on the 16 vectors ``arr[p + q*s : + L]``,
     ``q = 0 .. 15``, in place (``L`` = one 512-bit vector: a whole cache line when
     ``arr[p]`` is 64-byte aligned, which the caller arranges; not bounds-checked)."""
-    if not (isinstance(arr, types.Array) and arr.ndim == 1 and arr.layout == "C"
-            and arr.dtype in (types.float64, types.float32, types.int64)
-            and isinstance(p, types.Integer) and isinstance(s, types.Integer)):
+    if not _supported(arr, p, s):
         return None
-    floating = arr.dtype in (types.float64, types.float32)
-    lanes = 512 // arr.dtype.bitwidth
-    align = arr.dtype.bitwidth // 8
 
     def codegen(context, builder, signature, args):
-        ary = context.make_array(signature.args[0])(context, builder, args[0])
-        vt = ir.VectorType(context.get_value_type(signature.args[0].dtype), lanes)
-        add = builder.fadd if floating else builder.add
-        sub = builder.fsub if floating else builder.sub
-        start = context.cast(builder, args[1], signature.args[1], types.int64)
-        stride = context.cast(builder, args[2], signature.args[2], types.int64)
-        ptrs = []
-        for q in range(16):
-            off = builder.add(start, builder.mul(stride, ir.Constant(_I64, q)))
-            ptrs.append(builder.bitcast(builder.gep(ary.data, [off]), vt.as_pointer()))
-        vec = [builder.load(ptr, align=align) for ptr in ptrs]
-        step = 1
-        while step < 16:
-            out = list(vec)
-            for k in range(16):
-                if (k // step) % 2 == 0:
-                    out[k] = add(vec[k], vec[k + step])
-                    out[k + step] = sub(vec[k], vec[k + step])
-            vec = out
-            step *= 2
-        for ptr, x in zip(ptrs, vec):
-            builder.store(x, ptr, align=align)
-        return context.get_dummy_value()
+        return _butterflies(context, builder, signature, args, 16, False)
 
     return types.void(arr, p, s), codegen
