@@ -174,7 +174,7 @@ def _lstsq_rows(M, R):
     if c is not None:
         d = np.abs(np.diag(c))
         if d.size and np.isfinite(c).all() and d.min() > 1e-6 * d.max():
-            if d.min() > 1e-3 * d.max() and R.ndim == 2 and R.shape[1] > R.shape[0]:
+            if d.min() > 1e-3 * d.max() and R.shape[1] > R.shape[0]:
                 Linv = solve_triangular(c, np.eye(c.shape[0]), lower=True,
                                         check_finite=False)
                 return (Linv.T @ Linv) @ R

@@ -276,7 +276,8 @@ def _truncated_estep(X, W, yy, *, model, prior, noise_std, n_preselect, max_acti
         log_odds = math.log(pi) - math.log1p(-pi)
         esz = esz2 = None
 
-    bsc_scale = _bsc_scale(G) if model == "bsc" else None
+    # the top-k kernel ranks score * scale: BSC's cosine from W y, GSC's scores as they are
+    scale = _bsc_scale(G) if model == "bsc" else np.ones(H)
     # resolved once: a dispatch per block costs ~25 us (16 blocks at N = 16 000)
     estep = kernel_for("prosper_gsc_estep" if model == "gsc" else "prosper_bsc_estep", X,
                        engine=engine)
@@ -297,10 +298,10 @@ def _truncated_estep(X, W, yy, *, model, prior, noise_std, n_preselect, max_acti
             elif n_preselect >= H:
                 cand[s:e] = np.arange(H)
             elif model == "bsc":
-                presel(yw, bsc_scale, cand[s:e])
+                presel(yw, scale, cand[s:e])
             else:
                 presel(_gsc_scores(yw, yyb.astype(np.float64, copy=False), G, params, half),
-                       np.ones(H), cand[s:e])
+                       scale, cand[s:e])
             if model == "gsc":
                 estep(yw, yyb, G, cand[s:e], combos, log_odds, params["slab_mean"],
                       params["slab_var"], sigma2, beta, half, const, logz[s:e], es[s:e],

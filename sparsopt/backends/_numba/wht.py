@@ -37,20 +37,20 @@ How it is fast (the NumPy reference makes one pass over memory per stage):
   radix (8, 4 or 2), so ``block`` is chosen per length for the fewest passes
   (``_geometry``, with two measured tie-breaks: float32 2**16 in L1 sub-blocks of
   2**13; 2**19 and 2**20 in blocks of 8 L1 sub-blocks and 64 KiB panels).
-* **Where the time goes** (one thread, per 2**20 float64 values, hot in L1, measured
-  on the shared 2-core development machine, before the vector-register stages 1-6):
-  stages 1-3 0.34 ms (the assembly shows
-  ~25 shuffles per 32 values for the interleaved loads), each later radix-8 pass in
-  L1 ~0.12 ms (256-bit vectors: LLVM prefers them on this CPU and Numba has no
-  per-function override for 512-bit ones), a pass over a block in L2 ~0.18 ms;
-  ``np.copyto`` of 2**20 float64 from L3 ~0.59 ms. So even a row that fits in L1
-  (one read and one write of memory) costs ~1.4x a copy, and each pass in L2 adds
-  ~0.3x. Non-temporal stores, which would save the read-for-ownership of the last
-  pass, are not reachable from Numba. Tried and dropped (slower): radix-16 passes as loops
-  (not vectorised over 16 slices; 16 streams 32 KiB apart also overfill the 12-way
-  L1), FMA with +-1 multipliers (for stages 1-3, and to spread the adds of a radix-8
-  pass over more ports), straight-line code for SLP (Numba runs no SLP vectoriser by
-  default), copying column panels to a contiguous scratch, two-level column passes.
+* **Where the time goes** (one thread, per 2**20 float64 values, hot in L1, measured on
+  the shared 2-core development machine, before the vector-register stages 1-6): stages
+  1-3 0.34 ms (the assembly shows ~25 shuffles per 32 values for the interleaved loads),
+  each later radix-8 pass in L1 ~0.12 ms (256-bit vectors: LLVM prefers them on this CPU
+  and Numba has no per-function override for 512-bit ones), a pass over a block in L2
+  ~0.18 ms; ``np.copyto`` of 2**20 float64 from L3 ~0.59 ms. So even a row that fits in
+  L1 (one read and one write of memory) costs ~1.4x a copy, and each pass in L2 adds
+  ~0.3x. Non-temporal stores, which would save the read-for-ownership of the last pass,
+  need an intrinsic like those of :mod:`._wht_simd` (not tried). Tried and dropped
+  (slower): radix-16 passes as loops (not vectorised over 16 slices; 16 streams 32 KiB
+  apart also overfill the 12-way L1), FMA with +-1 multipliers (for stages 1-3, and to
+  spread the adds of a radix-8 pass over more ports), straight-line code for SLP (Numba
+  runs no SLP vectoriser by default), copying column panels to a contiguous scratch,
+  two-level column passes.
 * **Threads** (``n_threads > 1``, kernels release the GIL): over rows when there are
   at least as many rows as threads; for fewer, longer rows, the blocks of a row are
   shared among the threads, then (after a barrier) its column panels.
