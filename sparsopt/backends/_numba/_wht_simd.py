@@ -5,21 +5,28 @@
 vectoriser, which turns the scalar butterflies of the stages ``h < 8`` into interleaved
 loads with about 25 shuffles per 32 values (float64); here each 512-bit vector of ``L``
 consecutive values (``L = 8`` for float64 and int64, 16 for float32) does its stages
-``h < L`` with one lane permutation and one blend per stage, and the stages ``h >= L`` are
-plain vector additions between the ``64 / L`` vectors, all in registers: one load and one
-store per value for six stages. Measured on the development machine (AVX-512, float64,
-data in L1), per 2**20 values for stages 1-6: 0.33 ms, against 0.37 ms with 256-bit
-vectors and 0.47 ms for the loop-vectorised stages 1-3 followed by a radix-8 pass
-(float32: 0.22 and 0.25 ms with 512- and 256-bit vectors).
+``h < L`` with one lane permutation and one FMA per stage (``x * ±1 + swap(x)``; integers
+and targets without FMA: an addition, a subtraction and a blend), and the stages
+``h >= L`` are plain vector additions between the ``64 / L`` vectors, all in registers:
+one load and one store per value for six stages. Measured per 2**20 values for stages
+1-6, data in L1:
 
-The additions are those of the radix-2 butterflies in the order of the stages, so the
-results are bit-identical to the scalar code. On a CPU without AVX-512, LLVM splits each
+* Intel Xeon (AVX-512), float64, with the blend: 0.33 ms, against 0.37 ms with 256-bit
+  vectors and 0.47 ms for the loop-vectorised stages 1-3 followed by a radix-8 pass
+  (float32: 0.22 and 0.25 ms);
+* AMD EPYC (Zen 5): blend 0.159 ms, FMA 0.101 ms (float32: 0.092 and 0.058 ms); a whole
+  float64 transform of 2**20 values 10-25 % faster at every length.
+
+The additions are those of the radix-2 butterflies in the order of the stages (an FMA
+with a ±1 multiplier rounds once, like the addition it replaces), so the results are
+bit-identical to the scalar code. On a CPU without AVX-512, LLVM splits each
 vector into two 256-bit halves (the permutation across the halves is then a renaming of
 registers): the same code as 256-bit vectors would give.
 """
 
 from llvmlite import ir
 from numba import types
+from numba.core import cgutils
 from numba.extending import intrinsic
 
 _I32 = ir.IntType(32)
@@ -34,6 +41,12 @@ def _supported(arr, *ints):
     return (isinstance(arr, types.Array) and arr.ndim == 1 and arr.layout == "C"
             and arr.dtype in (types.float64, types.float32, types.int64)
             and all(isinstance(t, types.Integer) for t in ints))
+
+
+def _has_fma(context):
+    """Whether the target has FMA instructions (else ``llvm.fma`` is a libm call)."""
+    features = getattr(context.codegen(), "_tm_features", "") or ""
+    return "+fma" in features.split(",")
 
 
 def _butterflies(context, builder, signature, args, n_vec, in_lanes):
@@ -54,15 +67,26 @@ def _butterflies(context, builder, signature, args, n_vec, in_lanes):
     ptrs = [builder.bitcast(builder.gep(data, [builder.add(start, builder.mul(
         stride, ir.Constant(_I64, q)))]), vt.as_pointer()) for q in range(n_vec)]
     vec = [builder.load(ptr, align=align) for ptr in ptrs]
+    fused = floating and _has_fma(context)
     h = 1
     while in_lanes and h < lanes:
         swap = _mask([i ^ h for i in range(lanes)])
-        # lane i takes x_i + x_{i^h} if bit h of i is clear, else x_{i^h} - x_i
+        # lane i takes x_i + x_{i^h} if bit h of i is clear, else x_{i^h} - x_i: one
+        # FMA with a +-1 multiplier (exact product, one rounding: bit-identical to the
+        # addition or subtraction), or both and a blend (integers, a target without FMA)
         pick = _mask([i if i & h == 0 else lanes + i for i in range(lanes)])
         out = []
+        if fused:
+            sign = ir.Constant(vt, [1.0 if i & h == 0 else -1.0 for i in range(lanes)])
+            fma = cgutils.get_or_insert_function(
+                builder.module, ir.FunctionType(vt, [vt, vt, vt]),
+                f"llvm.fma.v{lanes}f{arrty.dtype.bitwidth}")
         for x in vec:
             xs = builder.shuffle_vector(x, x, swap)
-            out.append(builder.shuffle_vector(add(x, xs), sub(xs, x), pick))
+            if fused:
+                out.append(builder.call(fma, [x, sign, xs]))
+            else:
+                out.append(builder.shuffle_vector(add(x, xs), sub(xs, x), pick))
         vec = out
         h *= 2
     step = 1
@@ -107,3 +131,4 @@ def bfly16_lines(typingctx, arr, p, s):
         return _butterflies(context, builder, signature, args, 16, False)
 
     return types.void(arr, p, s), codegen
+

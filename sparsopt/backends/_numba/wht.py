@@ -47,8 +47,10 @@ How it is fast (the NumPy reference makes one pass over memory per stage):
   ~0.3x. Non-temporal stores, which would save the read-for-ownership of the last pass,
   need an intrinsic like those of :mod:`._wht_simd` (not tried). Tried and dropped
   (slower): radix-16 passes as loops (not vectorised over 16 slices; 16 streams 32 KiB
-  apart also overfill the 12-way L1), FMA with +-1 multipliers (for stages 1-3, and to
-  spread the adds of a radix-8 pass over more ports), straight-line code for SLP (Numba
+  apart also overfill the 12-way L1), FMA with +-1 multipliers in the loop-vectorised
+  stages 1-3 and to spread the adds of a radix-8 pass over more ports (Intel; on Zen 5 the
+  radix-8 passes measured the same either way; the register stages 1-6 do use FMA, see
+  :mod:`._wht_simd`), straight-line code for SLP (Numba
   runs no SLP vectoriser by default), copying column panels to a contiguous scratch,
   two-level column passes.
 * **Threads** (``n_threads > 1``, kernels release the GIL): over rows when there are
