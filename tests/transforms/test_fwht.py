@@ -375,26 +375,3 @@ def test_vector_register_stages_match_the_radix2_reference_exactly(dtype, groups
     nbwht._stages_1_6(got)
     want = reference(x.copy().reshape(groups, 64)).reshape(-1)
     np.testing.assert_array_equal(got, want)
-
-
-@pytest.mark.parametrize("offset", range(8))
-@pytest.mark.parametrize("dtype", [np.float64, np.int64])
-def test_block_stages_in_one_pass_at_every_alignment(offset, dtype):
-    """A 2**16 float64/int64 row takes the one-pass radix-16 block stages (whole cache lines
-    from the first 64-byte aligned column, slices before and after): every start offset
-    of the row in memory gives the reference's result."""
-    from sparsopt.backends._numpy.wht import fwht_rows as reference
-
-    n = 2**16
-    block, l1, _ = nbwht._geometry(np.empty((1, n), dtype=dtype))
-    assert block >= n and n == 16 * l1   # the path under test
-    rng = np.random.default_rng(offset)
-    buf = np.zeros(n + 8, dtype=dtype)
-    row = buf[offset:offset + n].reshape(1, n)
-    row[:] = rng.integers(-1000, 1000, n) if dtype == np.int64 else rng.standard_normal(n)
-    want = reference(row.copy())
-    nbwht.fwht_rows(row)
-    if dtype == np.int64:
-        np.testing.assert_array_equal(row, want)
-    else:
-        np.testing.assert_allclose(row, want, rtol=0, atol=1e-9 * np.abs(want).max())

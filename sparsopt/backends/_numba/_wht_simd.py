@@ -118,17 +118,3 @@ def bfly_1_6(typingctx, arr, j):
 
     return types.void(arr, j), codegen
 
-
-@intrinsic
-def bfly16_lines(typingctx, arr, p, s):
-    """Four stages (``h = s, 2s, 4s, 8s``) on the 16 vectors ``arr[p + q*s : + L]``,
-    ``q = 0 .. 15``, in place (``L`` = one 512-bit vector: a whole cache line when
-    ``arr[p]`` is 64-byte aligned, which the caller arranges; not bounds-checked)."""
-    if not _supported(arr, p, s):
-        return None
-
-    def codegen(context, builder, signature, args):
-        return _butterflies(context, builder, signature, args, 16, False)
-
-    return types.void(arr, p, s), codegen
-

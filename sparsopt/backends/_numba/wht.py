@@ -24,11 +24,12 @@ How it is fast (the NumPy reference makes one pass over memory per stage):
   loop runs over slices (non-negative indices, no wrap-around test).
 * **Cache blocking.** A row is cut into blocks of ``block`` elements (<= 1 MiB, in L2);
   each block is transformed completely (itself in sub-blocks of ``l1`` elements,
-  32 KiB, in L1: all stages that fit in L1 first, then the rest inside the block; a
-  block of exactly 16 sub-blocks does its four block stages in one pass,
-  ``_radix16_lines``, with whole cache lines of the 16 streams in vector registers from
-  the first 64-byte aligned column on: 0.92 against 0.96 ms for two radix-4 passes on a
-  float64 2**16 batch; vectors straddling lines made the same pass slower, 1.23 ms).
+  32 KiB, in L1: all stages that fit in L1 first, then the rest inside the block). A
+  one-pass radix-16 for a block of 16 sub-blocks, with whole cache lines of the 16
+  streams in vector registers, was used for a while and removed: 0.92 against 0.96 ms
+  on the Intel Xeon, but on an AMD EPYC (Zen 5) 552 against 414 us per float64 2**16
+  batch (474 against 337 on a 64-byte aligned buffer): its 16 streams 32 KiB apart
+  fall in one set of the 12-way L1.
   The remaining stages couple the blocks: seen as a matrix of ``R = n / block`` rows
   of ``block`` columns, they are a length-``R`` transform down every column; they are
   done on panels of ``width`` columns (an ``R x width`` panel stays in L2) with
@@ -66,7 +67,7 @@ from numba import njit
 
 from ...utils.parallel import thread_map
 from .._registry import register_kernel
-from ._wht_simd import bfly16_lines, bfly_1_6
+from ._wht_simd import bfly_1_6
 
 _opts = dict(cache=True, nogil=True)
 
@@ -393,30 +394,6 @@ def _scale(v, scale):
 
 
 @njit(**_opts)
-def _radix16_lines(v, h):
-    """Stages ``h, 2h, 4h, 8h`` of the contiguous ``v`` (``v.size == 16 h``) in one pass:
-    whole cache lines of the 16 streams in vector registers (:func:`._wht_simd.bfly16_lines`)
-    from the first 64-byte aligned column on; the columns before it and after the last whole
-    line by the radix-8 and radix-2 slices (the same additions in the same order)."""
-    lane = 64 // v.itemsize
-    k0 = ((64 - v.ctypes.data % 64) % 64) // v.itemsize
-    if v.ctypes.data % v.itemsize or k0 >= h:
-        k0 = h   # not element-aligned, or too short: all by the slices
-    k1 = k0 + (h - k0) // lane * lane
-    for k in range(k0, k1, lane):
-        bfly16_lines(v, k, h)
-    for a, b in ((0, k0), (k1, h)):
-        if b > a:
-            for i in range(0, 16 * h, 8 * h):
-                _radix8(v[i + a:i + b], v[i + h + a:i + h + b], v[i + 2 * h + a:i + 2 * h + b],
-                        v[i + 3 * h + a:i + 3 * h + b], v[i + 4 * h + a:i + 4 * h + b],
-                        v[i + 5 * h + a:i + 5 * h + b], v[i + 6 * h + a:i + 6 * h + b],
-                        v[i + 7 * h + a:i + 7 * h + b])
-            for i in range(8):
-                _radix2(v[i * h + a:i * h + b], v[(i + 8) * h + a:(i + 8) * h + b])
-
-
-@njit(**_opts)
 def _block(v, l1, scale, do_scale):
     """The whole transform of a contiguous ``v`` that fits in L2 (L1 sub-blocks first)."""
     m = v.size
@@ -425,10 +402,7 @@ def _block(v, l1, scale, do_scale):
     else:
         for s in range(0, m, l1):
             _small(v[s:s + l1])
-        if m == 16 * l1:   # the four block stages in one pass (measured faster than two)
-            _radix16_lines(v, l1)
-        else:
-            _stages(v, l1, m)
+        _stages(v, l1, m)
     if do_scale:
         _scale(v, scale)
 
