@@ -6,14 +6,17 @@ Run ``python benchmarks/bench_wht.py`` (n = 2**10 .. 2**24, float64 and float32;
 of ``benchmarks/_bench_spright.py`` when that file exists).
 
 Dense part. For each n the batch has ``max(1, 2**20 // n)`` rows, so the small sizes do
-comparable work. Every implementation transforms the same input (copied into its
-buffer before each run, untimed); the time is the minimum (and median) of ``--repeat``
-runs after one warm-up run (JIT compilation excluded and reported separately). The runs
-of sparsopt, ffht and the copy are interleaved: each round runs each of them once, in
-an order rotated from round to round, so that the load of a shared machine falls on all
-of them alike (running one implementation's repeats back to back measured ratios that
-moved by 15 % between runs under load); the slow ones (the NumPy reference, pyfwht,
-hadamard-transform) run their repeats back to back first. Rows:
+comparable work. Every implementation transforms the same input (copied into its buffer
+before each run, untimed), in the same buffer: it starts ``--offset`` bytes past a 64-byte
+boundary (default 16, where ``np.empty`` puts most large arrays; 0 is the aligned best
+case; ``np.empty_like`` itself gave 0, 16, 32 or 48 from run to run, and sparsopt's
+float64 2**16 batch moved by a third with it on Zen 5); the time is the minimum (and
+median) of ``--repeat`` runs after one warm-up run (JIT compilation excluded and reported
+separately). The runs of sparsopt, ffht and the copy are interleaved: each round runs each
+of them once, in an order rotated from round to round, so that the load of a shared
+machine falls on all of them alike (running one implementation's repeats back to back
+measured ratios that moved by 15 % between runs under load); the slow ones (the NumPy
+reference, pyfwht, hadamard-transform) run their repeats back to back first. Rows:
 
 * ``numpy reference``: sparsopt's NumPy kernel (radix-2, one vectorised pass per stage);
 * ``sparsopt``: ``fwht(buf, out=buf)`` in place, 1 thread, and ``n_jobs=2``;
@@ -47,6 +50,8 @@ from threadpoolctl import threadpool_limits
 from sparsopt.transforms import fwht
 
 NOT_INSTALLED = {}
+#: the --offset of the run (for the table's footer)
+OFFSET = [16]
 #: the implementations timed in interleaved rounds (the others, 10-100x slower, run
 #: their repeats back to back first: between two fast runs they would evict the buffers)
 INTERLEAVED = ("sparsopt (1 thread)", "sparsopt (n_jobs=2)", "ffht", "ffht (nthreads=2)",
@@ -106,7 +111,9 @@ def bench_dense(args):
             rows = max(1, 2**20 // n)
             rng = np.random.default_rng(log_n)
             x = rng.standard_normal((rows, n)).astype(dtype)
-            buf = np.empty_like(x)
+            raw = np.empty(x.nbytes + 128, dtype=np.uint8)
+            start = -raw.ctypes.data % 64 + args.offset
+            buf = raw[start:start + x.nbytes].view(dtype).reshape(x.shape)
             repeat = args.repeat if log_n <= 20 else max(2, args.repeat // 2)
             impls = {
                 "numpy reference": (lambda b: fwht(b, out=b, engine="numpy"), False),
@@ -179,6 +186,7 @@ def print_dense(results, peer_names, markdown=True):
     print("\n".join(lines))
     print("\nTimes: minimum of the runs. numpy/ours and best peer/ours > 1: sparsopt (1 thread) "
           "is faster; ours/copy: sparsopt time over one np.copyto of the same array.")
+    print(f"Buffers start {OFFSET[0]} bytes past a 64-byte boundary (--offset).")
     for name, err in NOT_INSTALLED.items():
         print(f"note: peer {name} not available: {err}")
     print("note: peer hadamard-transform is normalised (1/sqrt(n)); its output is checked "
@@ -190,8 +198,12 @@ def main(argv=None):
         p.add_argument("--part", choices=("dense", "spright", "all"), default="dense",
                        help="dense FWHT, sparse WHT (SPRIGHT) or both (default: dense)")
         p.add_argument("--dtype", choices=("float64", "float32", "both"), default="both")
+        p.add_argument("--offset", type=int, choices=range(0, 64, 4), default=16,
+                       metavar="BYTES", help="bytes from a 64-byte boundary to the start of "
+                       "every timed buffer (default 16: np.empty's usual; 0: aligned)")
 
     args = parse_args(__doc__.splitlines()[0], argv, add_arguments=extra)
+    OFFSET[0] = args.offset
     with threadpool_limits(limits=args.threads):
         if args.part in ("dense", "all"):
             results, peer_names = bench_dense(args)
