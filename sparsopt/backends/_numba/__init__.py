@@ -1,8 +1,9 @@
 """Numba kernels (CPU default). Imported lazily by the dispatcher."""
 
-from ._cache import configure_cache
+from ._cache import configure_cache, stamp_kernel_sources
 
 configure_cache()
+stamp_kernel_sources()
 
 from . import (  # noqa: E402,F401  (registers kernels)
     bcd,

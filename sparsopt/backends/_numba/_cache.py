@@ -1,5 +1,14 @@
-"""Choose a writable directory for Numba's on-disk kernel cache."""
+"""Numba's on-disk kernel cache: a writable directory, and a stamp over all the kernels' sources.
 
+Numba keys a cached kernel on the contents of its own source file only. A kernel that
+inlines a helper from another module of this folder (``_fastmath.exp_poly``,
+``_wht_simd``'s intrinsics, ``prox``'s operators) would keep its stale machine code
+after that helper changed (seen while developing: an edited intrinsic had no effect until
+the cache files were deleted). :func:`stamp_kernel_sources` makes every kernel of this
+folder depend on all the folder's ``.py`` files.
+"""
+
+import hashlib
 import os
 import sys
 import tempfile
@@ -57,3 +66,64 @@ def configure_cache():
     if cfg is not None:
         cfg.CACHE_DIR = path
     return path
+
+
+def sources_digest(package_dir):
+    """SHA-256 over the names and contents of the ``.py`` files of ``package_dir``."""
+    h = hashlib.sha256()
+    for name in sorted(os.listdir(package_dir)):
+        if name.endswith(".py"):
+            with open(os.path.join(package_dir, name), "rb") as f:
+                h.update(name.encode())
+                h.update(f.read())
+    return h.hexdigest()
+
+
+def stamp_kernel_sources(package_dir=None):
+    """Key the cached kernels of ``package_dir`` (default: this folder) on all its sources.
+
+    Wraps each of Numba's source-file cache locators so that, for a function defined in a
+    file of ``package_dir``, the freshness stamp is Numba's own (the file's contents) plus
+    :func:`sources_digest` of the folder; other functions are left to Numba's locators.
+    Returns False (and changes nothing) where Numba's caching internals differ from those
+    this relies on (``CacheImpl._locator_classes``).
+    """
+    package_dir = os.path.abspath(package_dir or os.path.dirname(os.path.abspath(__file__)))
+    try:
+        from numba.core import caching
+
+        impl = caching.CacheImpl
+        bases = list(impl._locator_classes)
+        mixin = caching._SourceFileBackedLocatorMixin
+    except (ImportError, AttributeError):
+        return False
+    if package_dir in getattr(impl, "_sparsopt_stamped", ()):
+        return True
+    digest = sources_digest(package_dir)
+    prefix = os.path.join(package_dir, "")
+    wrapped = []
+    for base in bases:
+        if (isinstance(base, type) and issubclass(base, mixin)
+                and not getattr(base, "_sparsopt_stamp", False)):
+            wrapped.append(_stamped_locator(base, prefix, digest))
+        wrapped.append(base)
+    impl._locator_classes = wrapped
+    impl._sparsopt_stamped = (*getattr(impl, "_sparsopt_stamped", ()), package_dir)
+    return True
+
+
+def _stamped_locator(base, prefix, digest):
+    class Locator(base):
+        _sparsopt_stamp = True
+
+        @classmethod
+        def from_function(cls, py_func, py_file):
+            if not os.path.abspath(py_file).startswith(prefix):
+                return None
+            return super().from_function(py_func, py_file)
+
+        def get_source_stamp(self):
+            return (super().get_source_stamp(), digest)
+
+    Locator.__name__ = Locator.__qualname__ = f"SparsoptStamped{base.__name__}"
+    return Locator
