@@ -31,6 +31,17 @@ from sparsopt.decomposition import sparse_encode as encode_in_memory  # noqa: E4
 from sparsopt.transforms import fwht as fwht_in_memory  # noqa: E402
 
 
+def assert_same_codes(got, want):
+    """Blockwise and in-memory codes: the same supports and values to rounding. BLAS does not
+    promise the same rounding for a row whatever the number of rows in the product (OpenBLAS's
+    Haswell kernels on an AMD Zen 5 differ by a few ulp between 17 and 53 rows), so blocks of
+    rows are not compared bit for bit."""
+    assert got.dtype == want.dtype
+    np.testing.assert_array_equal(got != 0, want != 0)
+    tol = 20 * np.finfo(want.dtype).eps * max(1.0, float(np.abs(want).max()))
+    np.testing.assert_allclose(got, want, rtol=0, atol=tol)
+
+
 @pytest.fixture(scope="module")
 def problem():
     X, D, _ = make_sparse_coding_problem(53, 16, 24, 3, noise=0.01, random_state=0)
@@ -52,7 +63,7 @@ def test_sparse_encode_equals_in_memory(client, problem, dtype, kwargs):
     assert codes.dtype == dtype
     out = codes.compute()
     assert out.dtype == dtype
-    np.testing.assert_array_equal(out, encode_in_memory(X, D, **kwargs))
+    assert_same_codes(out, encode_in_memory(X, D, **kwargs))
 
 
 def test_sparse_encode_dictionary_in_graph_once(problem):
@@ -88,12 +99,12 @@ def test_transform_estimators(client, problem):
     X, D = problem
     Xd = da.from_array(X, chunks=(19, 16))
     coder = SparseCoder(D, penalty="l0", alpha=0.01).fit(X)
-    np.testing.assert_array_equal(transform(coder, Xd).compute(), coder.transform(X))
+    assert_same_codes(transform(coder, Xd).compute(), coder.transform(X))
     dl = MiniBatchDictionaryLearning(n_components=8, batch_size=10, max_iter=2,
                                      random_state=0).fit(X)
     Y = transform(dl, Xd.astype(np.float32))
     assert Y.dtype == dl.transform(X[:2].astype(np.float32)).dtype
-    np.testing.assert_array_equal(Y.compute(), dl.transform(X.astype(np.float32)))
+    assert_same_codes(Y.compute(), dl.transform(X.astype(np.float32)))
     with pytest.raises(TypeError, match="no method"):
         transform(coder, Xd, method="predict_proba")
 
@@ -172,7 +183,7 @@ def test_worker_killed_mid_computation(client, problem, tmp_path):
     kw = dict(penalty="l1", alpha=0.05)
     out = sparse_encode(Xd, D, **kw).compute()
     assert os.path.exists(marker)  # a worker did die
-    np.testing.assert_array_equal(out, encode_in_memory(X, D, **kw))
+    assert_same_codes(out, encode_in_memory(X, D, **kw))
     client.wait_for_workers(2, timeout=60)
 
 

@@ -559,4 +559,7 @@ def test_lars_nonfinite_rows_roll_back_to_zero(data, monkeypatch):
         res = lars(X, D, alpha=0.1)
     assert res.info["n_nonfinite"] == 1 and np.all(res.x[0] == 0)
     np.testing.assert_allclose(res.info["objective_per_sample"][0], 0.5 * X[0] @ X[0])
-    np.testing.assert_array_equal(res.x[1:], ref)
+    # the same rows as without the first (a BLAS product with one row fewer may round a row
+    # differently: a few ulp on AMD Zen 5 with OpenBLAS's Haswell kernels)
+    np.testing.assert_array_equal(res.x[1:] != 0, ref != 0)
+    np.testing.assert_allclose(res.x[1:], ref, rtol=0, atol=1e-13 * np.abs(ref).max())
