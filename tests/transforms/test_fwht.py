@@ -390,3 +390,27 @@ def test_result_is_cache_line_aligned(dtype):
         np.testing.assert_array_equal(y, fwht(view, engine="numpy"))
     small = np.ones(_fwht._ALIGN_MIN_BYTES // 16, dtype=np.float64)
     assert fwht(small)[0] == small.size
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64])
+def test_rows_as_large_as_the_last_level_cache_take_small_sub_blocks(dtype, monkeypatch):
+    """A row of at least the L3's size gets L1 sub-blocks of at most 16 KiB (float64: 512
+    values instead of 4096; float32 keeps 4096), and the same result as the reference."""
+    from sparsopt.backends._numpy.wht import fwht_rows as reference
+
+    n = 2**15
+    row = np.empty((1, n), dtype=dtype)
+    _, l1_default, _ = nbwht._geometry(row)
+    monkeypatch.setattr(nbwht, "_L3", [n * row.itemsize // 2])
+    block, l1, _ = nbwht._geometry(row)
+    assert l1 * row.itemsize <= nbwht.STREAM_L1_BYTES
+    assert l1 == (l1_default if row.itemsize == 4 else 512)
+    x = np.random.default_rng(4).integers(-50, 50, size=(2, n)).astype(dtype)
+    got = nbwht.fwht_rows(x.copy())
+    want = reference(x.copy())
+    if dtype == np.int64:
+        np.testing.assert_array_equal(got, want)
+    else:
+        np.testing.assert_allclose(got, want, rtol=0, atol=1e-3 * np.abs(want).max())
+    monkeypatch.setattr(nbwht, "_L3", [0])   # unknown cache: the default sub-blocks
+    assert nbwht._geometry(row)[1] == l1_default
