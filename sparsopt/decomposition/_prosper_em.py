@@ -193,7 +193,10 @@ def _xt_dot(X, E, w, engine=None):
         out = np.empty((E.shape[1], X.shape[1]))
         dispatch("prosper_xt_weighted", X, E, w, out, engine=engine)
         return out.T
-    return ((E * w[:, None]).T @ X).T   # 10-25 % faster than X.T @ (E * w) in OpenBLAS
+    # OpenBLAS: 25 % faster than X.T @ (E * w) on the Intel Xeon (patches: 12.9 against
+    # 17.3 ms), 13 % slower on Zen 5 with its Haswell kernels (N 1000, D 1024, H 64: 2.43
+    # against 2.15 ms); kept from the first measurement
+    return ((E * w[:, None]).T @ X).T
 
 
 def _ncut_weights(logz, n_keep):

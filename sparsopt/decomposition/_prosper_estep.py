@@ -289,8 +289,9 @@ def _truncated_estep(X, W, yy, *, model, prior, noise_std, n_preselect, max_acti
             e = min(s + block_size, b)
             Xb = X[s:e]
             with blas_limits((e - s) * D * H):
-                # BSC: (W Xbᵀ)ᵀ is 15-20 % faster than Xb Wᵀ in OpenBLAS; the GSC kernel
-                # reads a point's row many times per state and wants it contiguous
+                # BSC: (W Xbᵀ)ᵀ was 15-20 % faster than Xb Wᵀ in OpenBLAS on the Intel Xeon
+                # (level on Zen 5); the GSC kernel reads a point's row many times per state
+                # and wants it contiguous
                 yw = Xb @ W.T if model == "gsc" else (W @ Xb.T).T
             yyb = yy[s:e]
             if residual:

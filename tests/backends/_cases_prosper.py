@@ -178,15 +178,20 @@ def _presel_example():
     return dict(yw=X @ W.T, G=W @ W.T, Hp=2, dtype=np.float64)
 
 
-def _check_presel(op, case):
+def _check_candidates(op, first, second, Hp, H):
+    """Both engines pick the same ``Hp`` candidates per row, ascending, within ``0..H-1``."""
     outs = {}
     for engine in ("numpy", "numba"):
-        cand = np.full((case["yw"].shape[0], case["Hp"]), -1, dtype=np.int64)
-        dispatch(op, case["yw"], case["G"], cand, engine=engine)
+        cand = np.full((first.shape[0], Hp), -1, dtype=np.int64)
+        dispatch(op, first, second, cand, engine=engine)
         outs[engine] = cand
     np.testing.assert_array_equal(outs["numba"], outs["numpy"])
     c = outs["numba"]
-    assert (np.diff(c, axis=1) > 0).all() and c.min() >= 0 and c.max() < case["G"].shape[0]
+    assert (np.diff(c, axis=1) > 0).all() and c.min() >= 0 and c.max() < H
+
+
+def _check_presel(op, case):
+    _check_candidates(op, case["yw"], case["G"], case["Hp"], case["G"].shape[0])
 
 
 CASES["prosper_residual_preselect"] = (_presel_problem(), _presel_example, _check_presel)
@@ -214,14 +219,7 @@ def _topk_example():
 
 
 def _check_topk(op, case):
-    outs = {}
-    for engine in ("numpy", "numba"):
-        cand = np.full((case["scores"].shape[0], case["Hp"]), -1, dtype=np.int64)
-        dispatch(op, case["scores"], case["scale"], cand, engine=engine)
-        outs[engine] = cand
-    np.testing.assert_array_equal(outs["numba"], outs["numpy"])
-    c = outs["numba"]
-    assert (np.diff(c, axis=1) > 0).all() and c.min() >= 0 and c.max() < case["scale"].size
+    _check_candidates(op, case["scores"], case["scale"], case["Hp"], case["scale"].size)
 
 
 CASES["prosper_topk_preselect"] = (_topk_problem(), _topk_example, _check_topk)

@@ -74,13 +74,14 @@ def _butterflies(context, builder, signature, args, n_vec, in_lanes):
         # lane i takes x_i + x_{i^h} if bit h of i is clear, else x_{i^h} - x_i: one
         # FMA with a +-1 multiplier (exact product, one rounding: bit-identical to the
         # addition or subtraction), or both and a blend (integers, a target without FMA)
-        pick = _mask([i if i & h == 0 else lanes + i for i in range(lanes)])
         out = []
         if fused:
             sign = ir.Constant(vt, [1.0 if i & h == 0 else -1.0 for i in range(lanes)])
             fma = cgutils.get_or_insert_function(
                 builder.module, ir.FunctionType(vt, [vt, vt, vt]),
                 f"llvm.fma.v{lanes}f{arrty.dtype.bitwidth}")
+        else:
+            pick = _mask([i if i & h == 0 else lanes + i for i in range(lanes)])
         for x in vec:
             xs = builder.shuffle_vector(x, x, swap)
             if fused:

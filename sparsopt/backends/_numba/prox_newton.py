@@ -337,10 +337,12 @@ def _multi_intercept(P, sw, Q, G_int, D, M, s, m):
 
 @njit(**_opts)
 def _group_step(W, D, j, gvec, u, L, alpha, lower, upper):
-    """Block soft-threshold of row ``j`` at step ``1/L``: ``gvec`` <- the change of
-    ``W[j] + D[j]``; returns its squared norm (shared by the dense and CSC kernels).
-    The point is first clipped to the orthant box ``[lower, upper]`` (exactly the prox
-    of the row norm plus the indicator of an orthant)."""
+    """Block soft-threshold of row ``j`` at step ``1/L``: ``u`` <- the new point,
+    ``gvec`` <- the change of ``W[j] + D[j]``; returns its squared norm (shared by the dense
+    and CSC kernels). The point is first clipped to the orthant box ``[lower, upper]``
+    (exactly the prox of the row norm plus the indicator of an orthant). The caller sets
+    ``D[j] = u - W[j]`` (not ``D[j] += gvec``, whose rounding could leave ``W + D`` a few
+    ulp outside the box), as the coordinate steps do."""
     K = W.shape[1]
     nrm = 0.0
     for k in range(K):
@@ -352,7 +354,8 @@ def _group_step(W, D, j, gvec, u, L, alpha, lower, upper):
         scale = 1.0 - (alpha / L) / nrm
     change = 0.0
     for k in range(K):
-        delta = scale * u[k] - (W[j, k] + D[j, k])
+        u[k] = scale * u[k]
+        delta = u[k] - (W[j, k] + D[j, k])
         gvec[k] = delta
         change += delta * delta
     return change
@@ -400,7 +403,7 @@ def pn_cd_multi_dense(X, P, sw, G, W, kind, params, lower, upper, avec, group, f
                 change = _group_step(W, D, j, gvec, u, L, alpha, lower, upper)
                 if change > 0.0:
                     for k in range(K):
-                        D[j, k] += gvec[k]
+                        D[j, k] = u[k] - W[j, k]
                     for i in range(n):
                         xij = X[i, j]
                         if xij != 0.0:
@@ -484,7 +487,7 @@ def pn_cd_multi_csc(data, indices, indptr, P, sw, G, W, kind, params, lower, upp
                 change = _group_step(W, D, j, gvec, u, L, alpha, lower, upper)
                 if change > 0.0:
                     for k in range(K):
-                        D[j, k] += gvec[k]
+                        D[j, k] = u[k] - W[j, k]
                     for q in range(indptr[j], indptr[j + 1]):
                         i = indices[q]
                         xij = data[q]

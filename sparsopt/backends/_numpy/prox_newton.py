@@ -189,10 +189,11 @@ def pn_cd_multi_dense(X, P, sw, G, W, kind, params, lower, upper, avec, group, f
                 u = np.clip(W[j] + D[j] - gvec / L, lower, upper)
                 nrm = np.sqrt(u @ u)
                 scale = 1.0 - (alpha / L) / nrm if nrm > alpha / L else 0.0
-                delta = scale * u - (W[j] + D[j])
+                new = scale * u
+                delta = new - (W[j] + D[j])
                 change = float(delta @ delta)
                 if change > 0.0:
-                    D[j] += delta
+                    D[j] = new - W[j]   # not += delta: W + D stays in the box exactly
                     M += np.outer(xj, delta)
                     s += xj * (P @ delta)
                     crit = max(crit, np.sqrt(change) * L)
