@@ -206,16 +206,18 @@ def test_every_in_l1_length_at_default_geometry(dtype):
 
 
 @pytest.mark.parametrize("dtype", (np.float32, np.float64, np.int64))
-def test_blocks_of_eight_l1_sub_blocks_at_2_20(dtype, monkeypatch):
-    """2**20 (and 2**19) take 32 (16) blocks of 8 L1 sub-blocks and small column panels
-    (the tie-break of ``_geometry``); results equal the reference, threads included
-    (a row shared between two threads: blocks, then column panels)."""
+def test_at_most_sixteen_blocks_at_2_20(dtype, monkeypatch):
+    """2**20 (and 2**19) take at most ``MAX_BLOCKS`` = 16 blocks, so a column panel has at
+    most 16 rows (it stays in the 16-way L2 even in 2 MiB pages); results equal the
+    reference, threads included (a row shared between two threads: blocks, then column
+    panels, whose width is a whole number of vectors)."""
     monkeypatch.setattr(fwht_module, "_MIN_THREADED_BYTES", 0)
     n = 2**20
     x = (np.random.default_rng(5).standard_normal((1, n)) * 100).astype(dtype)
     block, l1, width = nbwht._geometry(x)
-    assert block == 8 * l1 and n // block == 32
-    assert nbwht._geometry(x[:, : n // 2])[0] == block
+    assert nbwht.MAX_BLOCKS == 16 and 1 < n // block <= 16 and block % l1 == 0
+    assert width % (64 // x.itemsize) == 0
+    assert n // 2 // nbwht._geometry(x[:, : n // 2])[0] <= 16
     ref = fwht(x, engine="numpy")
     got = fwht(x)
     if dtype == np.int64:
@@ -414,3 +416,57 @@ def test_rows_as_large_as_the_last_level_cache_take_small_sub_blocks(dtype, monk
         np.testing.assert_allclose(got, want, rtol=0, atol=1e-3 * np.abs(want).max())
     monkeypatch.setattr(nbwht, "_L3", [0])   # unknown cache: the default sub-blocks
     assert nbwht._geometry(row)[1] == l1_default
+
+
+@settings(max_examples=30, deadline=None)
+@given(dtype=st.sampled_from([np.float64, np.float32, np.int64]),
+       radix=st.sampled_from([2, 4, 8]), vectors=st.integers(1, 3),
+       gap=st.integers(0, 2), offset=st.integers(0, 7), seed=st.integers(0, 2**31 - 1))
+def test_butterflies_between_vectors_match_the_slices_exactly(dtype, radix, vectors, gap,
+                                                              offset, seed):
+    """The ``bfly_cross`` intrinsics (one 512-bit vector per stream; on AVX-512 every
+    other butterfly as two FMAs with ``±1``) give the bits of the radix-2 stages on
+    slices, at any offset (unaligned vectors) and stride."""
+    from sparsopt.backends._numba._wht_simd import bfly_cross2, bfly_cross4, bfly_cross8
+
+    lanes = 64 // np.dtype(dtype).itemsize
+    stride = lanes * (vectors + gap)
+    rng = np.random.default_rng(seed)
+    x = (rng.standard_normal(offset + radix * stride) * 1e3).astype(dtype)
+    got = x.copy()
+    kernel = {2: bfly_cross2, 4: bfly_cross4, 8: bfly_cross8}[radix]
+
+    @nbwht.njit
+    def run(v, start, s, n):
+        for k in range(0, n, lanes):
+            kernel(v, start + k, s)
+
+    run(got, offset, stride, vectors * lanes)
+    want = x.copy()
+    streams = want[offset:].reshape(radix, stride)[:, :vectors * lanes].copy()
+    h = 1
+    while h < radix:  # radix-2 stages between the streams, in the order of h
+        for i in range(0, radix, 2 * h):
+            for k in range(i, i + h):
+                a, b = streams[k].copy(), streams[k + h].copy()
+                streams[k], streams[k + h] = a + b, a - b
+        h *= 2
+    want[offset:].reshape(radix, stride)[:, :vectors * lanes] = streams
+    np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64])
+def test_column_panels_of_whole_vectors_match_the_slices(dtype):
+    """A column panel a whole number of vectors wide takes the vector butterflies, any
+    other width the slices: the same bits either way."""
+    rng = np.random.default_rng(11)
+    n_blk, block = 32, 256
+    x = (rng.standard_normal(n_blk * block) * 100).astype(dtype)
+    one = np.array(1, dtype=dtype)[()]
+    vec = x.copy()
+    nbwht._columns(vec, block, 64, 0, block, one, False)
+    sliced = x.copy()
+    nbwht._columns(sliced, block, 63, 0, block, one, False)
+    np.testing.assert_array_equal(vec, sliced)
+    want = fwht(np.ascontiguousarray(x.reshape(n_blk, block).T), engine="numpy").T
+    np.testing.assert_allclose(vec.reshape(n_blk, block), want, rtol=1e-5, atol=1e-3)

@@ -17,12 +17,16 @@ How it is fast (the NumPy reference makes one pass over memory per stage):
   radix-8 pass took 0.47 ms). Groups shorter than 64 take the loop-vectorised stages
   1-3. The next stages go three at a time
   (radix-8 butterflies, ``h, 2h, 4h``), then a radix-4 or radix-2 stage for what is
-  left. Inside an L1 sub-block (``h = 64, 512`` and the tails) the strides are
-  literals (``_bfly8(w, k, 64)`` inlined), so each pass is one loop over ``k`` with
-  constant offsets that vectorises without runtime overlap tests; measured 5-10 %
-  faster than the same passes over eight slices (28 overlap tests per call, which
-  is what the longer strides across L1 sub-blocks and blocks still use). Every inner
-  loop runs over slices (non-negative indices, no wrap-around test).
+  left. Wherever the stride ``h`` (or a column panel's width) is a whole number of
+  512-bit vectors -- every pass at the default geometry -- a butterfly takes one
+  vector per stream (``bfly_cross8/4/2`` of :mod:`._wht_simd`: no slices, no runtime
+  overlap tests, unaligned loads), and on AVX-512 every other one is two FMAs with a
+  ``±1`` multiplier (bit-identical), so that the additions use the FMA pipes as well as
+  the adder's. Measured on Zen 5 per 2**20 float64 values: the passes ``h = 64`` and
+  ``512`` in L1 46 -> 44 and 39 us, the column pass of 2**22 and 2**24 8-11 % faster;
+  two 64-groups of the register stages at a time (``bfly_1_6x2``) 104 -> 102 us.
+  Elsewhere (short tails, panels of other widths) the loops run over slices (the
+  literal strides of ``_bfly4`` / ``_bfly2`` in the tails).
 * **Cache blocking.** A row is cut into blocks of ``block`` elements (<= 1 MiB, in L2);
   each block is transformed completely (itself in sub-blocks of ``l1`` elements,
   32 KiB, in L1 -- at most 16 KiB for a row as large as the last-level cache, which
@@ -39,8 +43,9 @@ How it is fast (the NumPy reference makes one pass over memory per stage):
   radix-8 butterflies vectorised along the panel's rows. So a row of 2**24 floats is
   read from and written to memory twice. Every pass costs about the same whatever its
   radix (8, 4 or 2), so ``block`` is chosen per length for the fewest passes
-  (``_geometry``, with two measured tie-breaks: float32 2**16 in L1 sub-blocks of
-  2**13; 2**19 and 2**20 in blocks of 8 L1 sub-blocks and 64 KiB panels).
+  (``_geometry``: float32 2**16 in L1 sub-blocks of 2**13, a measured tie-break; and
+  at most ``MAX_BLOCKS`` = 16 blocks where the size allows, since the rows of a column
+  panel, a power of two apart, share the sets of the 16-way L2 in 2 MiB pages).
 * **Where the time goes** (one thread, per 2**20 float64 values, hot in L1, measured on
   the shared 2-core development machine, before the vector-register stages 1-6): stages
   1-3 0.34 ms (the assembly shows ~25 shuffles per 32 values for the interleaved loads),
@@ -57,6 +62,18 @@ How it is fast (the NumPy reference makes one pass over memory per stage):
   :mod:`._wht_simd`), straight-line code for SLP (Numba
   runs no SLP vectoriser by default), copying column panels to a contiguous scratch,
   two-level column passes.
+* **Where the time goes on Zen 5** (one thread, float64 2**20 in 8 blocks of 2**17,
+  496-520 us in all, ``np.copyto`` 130 us, an in-place pass over the L3-resident array
+  83 us): L1 stages 1-12 ~190 us (register stages 102, two radix-8 passes 44 + 39), the
+  two passes inside each 1 MiB block ~145 us (L2 bandwidth, ~55 bytes a cycle), the
+  column pass ~81 us (one in-place pass over L3). Measured in C on the same machine:
+  512-bit stores ~0.8 a cycle, so any pass costs >= 39 us per 2**20 float64 even in L1;
+  the FP pipes do 4 additions (2 adds + 2 FMAs) a cycle at 4.19 GHz, so the
+  ``20 * 2**20`` additions alone take >= 157 us. Tried on Zen 5 and dropped (measured
+  slower or equal): software prefetch of the next column panel or L1 sub-block,
+  contiguous scratch copies of column panels (0.4-0.8x), radix-16 or -32 across the
+  sub-blocks of a block (16 or 32 streams 32 KiB apart: 470 and 1600 us against 145),
+  32 KiB sub-blocks for rows streamed from memory (2**24 block pass 10.3 against 8.3 ms).
 * **Threads** (``n_threads > 1``, kernels release the GIL): over rows when there are
   at least as many rows as threads; for fewer, longer rows, the blocks of a row are
   shared among the threads, then (after a barrier) its column panels.
@@ -72,7 +89,7 @@ from numba import njit
 
 from ...utils.parallel import thread_map
 from .._registry import register_kernel
-from ._wht_simd import bfly_1_6
+from ._wht_simd import bfly_1_6, bfly_1_6x2, bfly_cross2, bfly_cross4, bfly_cross8
 
 _opts = dict(cache=True, nogil=True)
 
@@ -82,13 +99,15 @@ BLOCK_BYTES = 1 << 20
 L1_BYTES = 1 << 15
 PANEL_BYTES = 1 << 12
 PANEL_MAX_BYTES = 1 << 20
-#: a block of 8 L1 sub-blocks is preferred (at equal passes) when the column stages
-#: are at most this many (32 blocks), with panels of PANEL_SMALL_BYTES (see _geometry)
-ONE_PASS_MAX_COL_STAGES = 5
-PANEL_SMALL_BYTES = 1 << 16
-#: at most this many blocks when the size allows (more cost extra in the column pass:
-#: 2**24 float64 in 512 blocks measured ~10-20% slower than in 256 with fewer passes)
-MAX_BLOCKS = 256
+#: at most this many blocks when the size allows. The column pass pairs rows ``block``
+#: elements apart, a power of two: in 2 MiB pages (Linux gives them to NumPy's large
+#: arrays) every row of a panel falls in the same sets of the 16-way L2, so a panel of
+#: more than 16 rows does not stay there between its passes. Measured on Zen 5, one
+#: thread: float64 2**20 512 us in 8 blocks of 2**17 against 540 in 32 of 2**15, 2**21
+#: 1256 against 1360; float32 2**20 268 against 280; no size slower. Rows of more than
+#: 16 MiB still take blocks of at most BLOCK_BYTES (earlier, on an Intel Xeon: 2**24
+#: float64 in 512 blocks ~10-20 % slower than in 256)
+MAX_BLOCKS = 16
 #: below this many elements a call runs in one thread (a thread costs more than it saves)
 MIN_PARALLEL = 1 << 16
 #: L1 sub-blocks of rows at least as large as the last-level cache (read from memory) are
@@ -139,45 +158,6 @@ def _stages_123(v):
 
 
 @njit(inline="always", **_opts)
-def _bfly8(w, k, h):
-    """Three fused stages on ``w[k], w[k + h], ..., w[k + 7h]``. Every caller passes a
-    literal ``h``: after inlining, the eight offsets are constants, so the loop around
-    it vectorises with no runtime overlap test (the slices of ``_radix8`` need 28)."""
-    a0 = w[k]
-    a1 = w[k + h]
-    a2 = w[k + 2 * h]
-    a3 = w[k + 3 * h]
-    a4 = w[k + 4 * h]
-    a5 = w[k + 5 * h]
-    a6 = w[k + 6 * h]
-    a7 = w[k + 7 * h]
-    b0 = a0 + a1
-    b1 = a0 - a1
-    b2 = a2 + a3
-    b3 = a2 - a3
-    b4 = a4 + a5
-    b5 = a4 - a5
-    b6 = a6 + a7
-    b7 = a6 - a7
-    c0 = b0 + b2
-    c2 = b0 - b2
-    c1 = b1 + b3
-    c3 = b1 - b3
-    c4 = b4 + b6
-    c6 = b4 - b6
-    c5 = b5 + b7
-    c7 = b5 - b7
-    w[k] = c0 + c4
-    w[k + 4 * h] = c0 - c4
-    w[k + h] = c1 + c5
-    w[k + 5 * h] = c1 - c5
-    w[k + 2 * h] = c2 + c6
-    w[k + 6 * h] = c2 - c6
-    w[k + 3 * h] = c3 + c7
-    w[k + 7 * h] = c3 - c7
-
-
-@njit(inline="always", **_opts)
 def _bfly4(w, k, h):
     """Two fused stages on ``w[k], w[k + h], w[k + 2h], w[k + 3h]`` (literal ``h``)."""
     a0 = w[k]
@@ -207,26 +187,29 @@ def _bfly2(w, k, h):
 def _stages_1_6(v):
     """Stages ``h = 1 .. 32`` on every 64-group of ``v`` (``v.size % 64 == 0``), in vector
     registers (:func:`._wht_simd.bfly_1_6`): one load and one store per value."""
-    for i in range(0, v.size, 64):
-        bfly_1_6(v, i)
+    end = v.size - v.size % 128
+    for i in range(0, end, 128):
+        bfly_1_6x2(v, i)
+    if end < v.size:
+        bfly_1_6(v, end)
 
 
 @njit(**_opts)
 def _stages_789(v):
     """Stages ``h = 64, 128, 256`` on every 512-group of ``v``."""
+    lanes = 64 // v.itemsize
     for i in range(0, v.size, 512):
-        w = v[i:i + 512]
-        for k in range(64):
-            _bfly8(w, k, 64)
+        for k in range(i, i + 64, lanes):
+            bfly_cross8(v, k, 64)
 
 
 @njit(**_opts)
 def _stages_10_12(v):
     """Stages ``h = 512, 1024, 2048`` on every 4096-group of ``v``."""
+    lanes = 64 // v.itemsize
     for i in range(0, v.size, 4096):
-        w = v[i:i + 4096]
-        for k in range(512):
-            _bfly8(w, k, 512)
+        for k in range(i, i + 512, lanes):
+            bfly_cross8(v, k, 512)
 
 
 @njit(**_opts)
@@ -337,8 +320,32 @@ def _radix2(v0, v1):
 
 
 @njit(**_opts)
+def _stages_vec(v, h, m, lanes):
+    """:func:`_stages` for ``h`` a multiple of the vector's ``lanes``: the butterflies
+    between whole 512-bit vectors (:mod:`._wht_simd`), no slices."""
+    while 8 * h <= m:
+        for i in range(0, v.size, 8 * h):
+            for k in range(i, i + h, lanes):
+                bfly_cross8(v, k, h)
+        h *= 8
+    if 4 * h <= m:
+        for i in range(0, v.size, 4 * h):
+            for k in range(i, i + h, lanes):
+                bfly_cross4(v, k, h)
+        h *= 4
+    if 2 * h <= m:
+        for i in range(0, v.size, 2 * h):
+            for k in range(i, i + h, lanes):
+                bfly_cross2(v, k, h)
+
+
+@njit(**_opts)
 def _stages(v, h, m):
     """Stages ``h, 2h, ..., m/2`` on every ``m``-group of the contiguous ``v``."""
+    lanes = 64 // v.itemsize
+    if h % lanes == 0:
+        _stages_vec(v, h, m, lanes)
+        return
     while 8 * h <= m:
         for i in range(0, v.size, 8 * h):
             _radix8(v[i:i + h], v[i + h:i + 2 * h], v[i + 2 * h:i + 3 * h],
@@ -426,12 +433,49 @@ def _blocks(row, block, l1, b0, b1):
 
 
 @njit(**_opts)
+def _panel_vec(row, block, n_blk, cs, ce, lanes):
+    """The cross-block stages of the columns ``cs .. ce - 1`` (a multiple of ``lanes``
+    wide) with the butterflies between whole 512-bit vectors."""
+    h = 1
+    while 8 * h <= n_blk:
+        s = h * block
+        for i in range(0, n_blk, 8 * h):
+            for r in range(i, i + h):
+                p = r * block
+                for c in range(p + cs, p + ce, lanes):
+                    bfly_cross8(row, c, s)
+        h *= 8
+    if 4 * h <= n_blk:
+        s = h * block
+        for i in range(0, n_blk, 4 * h):
+            for r in range(i, i + h):
+                p = r * block
+                for c in range(p + cs, p + ce, lanes):
+                    bfly_cross4(row, c, s)
+        h *= 4
+    if 2 * h <= n_blk:
+        s = h * block
+        for i in range(0, n_blk, 2 * h):
+            for r in range(i, i + h):
+                p = r * block
+                for c in range(p + cs, p + ce, lanes):
+                    bfly_cross2(row, c, s)
+
+
+@njit(**_opts)
 def _columns(row, block, width, c0, c1, scale, do_scale):
     """The cross-block stages of ``row`` (``R`` blocks of ``block`` columns), for the
     columns ``c0 .. c1 - 1``, on panels of ``width`` columns; then the scaling."""
     n_blk = row.size // block
+    lanes = 64 // row.itemsize
     for cs in range(c0, c1, width):
         ce = min(cs + width, c1)
+        if (ce - cs) % lanes == 0:
+            _panel_vec(row, block, n_blk, cs, ce, lanes)
+            if do_scale:
+                for r in range(n_blk):
+                    _scale(row[r * block + cs:r * block + ce], scale)
+            continue
         h = 1
         while 8 * h <= n_blk:
             for i in range(0, n_blk, 8 * h):
@@ -519,10 +563,11 @@ def _geometry(x):
     Each pass over the data costs about the same (radix 8, 4 or 2: memory bound), so
     the stages above the L1 sub-blocks are split between the blocks and the columns to
     make the fewest passes (the L1 sub-blocks have 2**(3k) elements, 2**12 in float64
-    and float32, for whole radix-8 passes): e.g. 2**20 = L1 (2**12) x 2**5 in L2 x 2**3 across
-    blocks (3 passes), not 2**4 x 2**4 (4 passes), with at most ``MAX_BLOCKS`` blocks
-    where the size allows. Among equal splits the largest block wins. Panels are at
-    most ``PANEL_MAX_BYTES`` (in L2) and ``PANEL_BYTES`` wide.
+    and float32, for whole radix-8 passes): e.g. 2**20 = L1 (2**12) x 2**5 in L2 x 2**3
+    across blocks (3 passes), not 2**4 x 2**4 (4 passes), with at most ``MAX_BLOCKS``
+    blocks where the size allows (a column panel then stays in L2). Among equal splits
+    the largest block wins. Panels are at most ``PANEL_MAX_BYTES`` (in L2) and
+    ``PANEL_BYTES`` wide.
     """
     size = x.dtype.itemsize
     n = x.shape[1]
@@ -555,22 +600,13 @@ def _geometry(x):
         if best is None or cost <= best[0]:
             best = (cost, s_b)
     s_b = best[1]
-    panel_bytes = PANEL_MAX_BYTES
-    if (min_sb <= 3 <= max_sb and 3 < rest <= 3 + ONE_PASS_MAX_COL_STAGES
-            and _passes(3) + _passes(rest - 3) == best[0]):
-        # equal passes, and a block of 8 L1 sub-blocks (one radix-8 pass in L2) leaves
-        # at most 32 blocks: measured 7-9 % faster than the largest block at 2**20
-        # (float64: 32 x 2**15 rather than 8 x 2**17; float32 alike) with panels of
-        # PANEL_SMALL_BYTES, which stay in L2 for the two column passes
-        s_b = 3
-        panel_bytes = PANEL_SMALL_BYTES
     block = l1 << s_b
     n_blk = n // block
     # panel rows of 8 KiB rather than 4 for at most 16 blocks: float32 2**22 (16 blocks
     # of 1 MiB) measured 4.1-4.8 ms against 7.8-8.5 ms while other processes loaded the
     # memory, level (3.5 ms) when they did not; float64 2**18 and float32 2**21 level
     row_bytes = 2 * PANEL_BYTES if n_blk <= 16 else PANEL_BYTES
-    width = max(1, min(row_bytes, panel_bytes // n_blk) // size)
+    width = max(1, min(row_bytes, PANEL_MAX_BYTES // n_blk) // size)
     return block, l1, min(width, block)
 
 
