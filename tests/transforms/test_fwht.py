@@ -470,3 +470,58 @@ def test_column_panels_of_whole_vectors_match_the_slices(dtype):
     np.testing.assert_array_equal(vec, sliced)
     want = fwht(np.ascontiguousarray(x.reshape(n_blk, block).T), engine="numpy").T
     np.testing.assert_allclose(vec.reshape(n_blk, block), want, rtol=1e-5, atol=1e-3)
+
+
+def _buffer_at(x, offset):
+    """A C-contiguous copy of ``x`` starting ``offset`` items past a 64-byte boundary."""
+    lanes = 64 // x.itemsize
+    raw = np.empty(x.size + 2 * lanes, dtype=x.dtype)
+    start = (offset - raw.ctypes.data // x.itemsize) % lanes
+    buf = raw[start:start + x.size].reshape(x.shape)
+    buf[...] = x
+    assert (buf.ctypes.data // x.itemsize) % lanes == offset
+    return buf
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64])
+@pytest.mark.parametrize("n, rows", [(64, 9), (512, 3), (4096, 2), (2**13, 1), (2**18, 1)])
+def test_results_do_not_depend_on_the_buffer_alignment(dtype, n, rows):
+    """In place on a buffer off the cache lines, the passes between vectors take whole
+    lines plus one masked vector for the partial lines of each range: the bits are
+    those of an aligned buffer, at every offset (short rows, L1 sub-blocks, a block in
+    L2, column panels)."""
+    rng = np.random.default_rng(n)
+    x = (rng.standard_normal((rows, n)) * 100).astype(dtype)
+    want = fwht(_buffer_at(x, 0), out=None)
+    lanes = 64 // x.itemsize
+    for offset in sorted({1, 2, lanes // 2, lanes - 1}):
+        buf = _buffer_at(x, offset)
+        fwht(buf, out=buf)
+        np.testing.assert_array_equal(buf, want)
+    if n == 2**18:
+        buf = _buffer_at(x, 1)
+        np.testing.assert_array_equal(fwht(buf, out=buf, n_jobs=2), want)
+
+
+@pytest.mark.parametrize("dtype", (np.float32, np.float64, np.int64))
+def test_misaligned_buffers_in_the_blocked_paths(tiny_geometry, dtype):
+    """The tiny geometry (blocks of 16 float64, sub-blocks of 8, panels of 2) on buffers
+    off the cache lines: every path of the kernel, same bits as aligned."""
+    rng = np.random.default_rng(2)
+    for log_n in range(4, 13):
+        x = (rng.standard_normal((2, 2**log_n)) * 100).astype(dtype)
+        want = fwht(_buffer_at(x, 0))
+        for offset in (1, 64 // x.itemsize - 1):
+            buf = _buffer_at(x, offset)
+            fwht(buf, out=buf)
+            np.testing.assert_array_equal(buf, want)
+
+
+def test_misaligned_inner_axis_panels():
+    """The column kernel on a middle axis whose rows are whole vectors apart, off the
+    cache lines: same bits as aligned."""
+    x = np.random.default_rng(8).standard_normal((3, 64, 48))
+    want = fwht(_buffer_at(x, 0), axis=1)
+    buf = _buffer_at(x, 3)
+    fwht(buf, axis=1, out=buf)
+    np.testing.assert_array_equal(buf, want)

@@ -69,6 +69,47 @@ def _fma_adds(context):
             and "+avx512f" in features)
 
 
+def _between(context, builder, arrty, vec, group, mixed=None):
+    """The stages between the vectors of ``vec`` (vector ``k`` with ``k + step`` for
+    ``step < group``: independent groups of ``group`` consecutive vectors), in the
+    order of ``step``; returns the new list."""
+    floating = arrty.dtype in (types.float64, types.float32)
+    lanes = 512 // arrty.dtype.bitwidth
+    vt = ir.VectorType(context.get_value_type(arrty.dtype), lanes)
+    add = builder.fadd if floating else builder.add
+    sub = builder.fsub if floating else builder.sub
+    # every other butterfly between vectors as two FMAs (b * +-1 + a: exact, one
+    # rounding, so bit-identical): the additions then use the FMA pipes as well as the
+    # adder's (on Zen 5 a radix-8 pass in L1 went from 46 to 39-43 us per 2**20 float64)
+    if mixed is None:
+        mixed = floating and _has_fma(context) and _fma_adds(context)
+    if mixed:
+        fma = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(vt, [vt, vt, vt]),
+            f"llvm.fma.v{lanes}f{arrty.dtype.bitwidth}")
+        barrier = ir.InlineAsm(ir.FunctionType(vt, [vt]), "", "=v,0")
+        one = builder.call(barrier, [ir.Constant(vt, [1.0] * lanes)])
+        minus = builder.call(barrier, [ir.Constant(vt, [-1.0] * lanes)])
+    n_vec = len(vec)
+    step = 1
+    count = 0
+    while step < group:
+        out = list(vec)
+        for k in range(n_vec):
+            if (k // step) % 2 == 0:
+                a, b = vec[k], vec[k + step]
+                if mixed and count % 2:
+                    out[k] = builder.call(fma, [b, one, a])
+                    out[k + step] = builder.call(fma, [b, minus, a])
+                else:
+                    out[k] = add(a, b)
+                    out[k + step] = sub(a, b)
+                count += 1
+        vec = out
+        step *= 2
+    return vec
+
+
 def _butterflies(context, builder, signature, args, n_vec, in_lanes, group=None):
     """Load the ``n_vec`` 512-bit vectors at ``arr[start + q * stride]`` (``args`` =
     ``arr, start, stride``), do the stages inside each vector if ``in_lanes`` (partner
@@ -113,31 +154,10 @@ def _butterflies(context, builder, signature, args, n_vec, in_lanes, group=None)
                 out.append(builder.shuffle_vector(add(x, xs), sub(xs, x), pick))
         vec = out
         h *= 2
-    # every other butterfly between vectors as two FMAs (b * +-1 + a: exact, one
-    # rounding, so bit-identical): the additions then use the FMA pipes as well as the
-    # adder's (on Zen 5 a radix-8 pass in L1 went from 46 to 39-43 us per 2**20 float64)
-    mixed = not in_lanes and fused and _fma_adds(context)
-    if mixed:
-        barrier = ir.InlineAsm(ir.FunctionType(vt, [vt]), "", "=v,0")
-        one = builder.call(barrier, [ir.Constant(vt, [1.0] * lanes)])
-        minus = builder.call(barrier, [ir.Constant(vt, [-1.0] * lanes)])
-    group = n_vec if group is None else group
-    step = 1
-    count = 0
-    while step < group:
-        out = list(vec)
-        for k in range(n_vec):
-            if (k // step) % 2 == 0:
-                a, b = vec[k], vec[k + step]
-                if mixed and count % 2:
-                    out[k] = builder.call(fma, [b, one, a])
-                    out[k + step] = builder.call(fma, [b, minus, a])
-                else:
-                    out[k] = add(a, b)
-                    out[k + step] = sub(a, b)
-                count += 1
-        vec = out
-        step *= 2
+    # the register stages keep plain additions between vectors: their FMA pipes are busy
+    # with the stages inside the vectors (mixing measured no faster in C)
+    vec = _between(context, builder, arrty, vec, n_vec if group is None else group,
+                   mixed=False if in_lanes else None)
     for ptr, x in zip(ptrs, vec):
         builder.store(x, ptr, align=align)
     return context.get_dummy_value()
@@ -200,3 +220,80 @@ def _cross(n_vec):
 bfly_cross8 = _cross(8)
 bfly_cross4 = _cross(4)
 bfly_cross2 = _cross(2)
+
+
+def _edge(context, builder, signature, args, n_vec):
+    """The two partial cache lines of each stream's range, as one vector: stream ``q``
+    covers ``arr[a + q * stride : a + q * stride + count]`` (``count`` a multiple of the
+    vector's ``L`` lanes) and its first aligned line starts ``s`` (``0 < s < L``) values
+    in. Its head, the ``s`` values before that line, sits in the high lanes of the line
+    that ends there; its tail, the last ``L - s`` values, in the low lanes of the line
+    that starts there. Lane ``i`` of the vector takes the tail's value if ``i < L - s``,
+    else the head's: the lanes of the whole range are all there once, and the stages
+    between streams, lane by lane, do not care which position a lane holds. Masked
+    loads and stores (``llvm.masked.*``) touch nothing outside the ranges."""
+    arrty = signature.args[0]
+    lanes = 512 // arrty.dtype.bitwidth
+    align = ir.Constant(_I32, arrty.dtype.bitwidth // 8)
+    vt = ir.VectorType(context.get_value_type(arrty.dtype), lanes)
+    mt = ir.VectorType(ir.IntType(1), lanes)
+    a, stride, count, shift = (context.cast(builder, v, t, types.int64)
+                               for v, t in zip(args[1:], signature.args[1:]))
+    data = context.make_array(arrty)(context, builder, args[0]).data
+    # mask of the tail lanes: lane index < L - s
+    limit = builder.sub(ir.Constant(_I64, lanes), shift)
+    splat = builder.shuffle_vector(
+        builder.insert_element(ir.Constant(ir.VectorType(_I64, lanes), None), limit,
+                               ir.Constant(_I32, 0)),
+        ir.Constant(ir.VectorType(_I64, lanes), None), _mask([0] * lanes))
+    tail_mask = builder.icmp_unsigned("<", ir.Constant(ir.VectorType(_I64, lanes),
+                                                       list(range(lanes))), splat)
+    head_mask = builder.xor(tail_mask, ir.Constant(mt, [1] * lanes))
+    ptr_t = vt.as_pointer()
+    suffix = f"v{lanes}{'f' if arrty.dtype in (types.float64, types.float32) else 'i'}" \
+             f"{arrty.dtype.bitwidth}.p0"
+    load = cgutils.get_or_insert_function(
+        builder.module, ir.FunctionType(vt, [ptr_t, _I32, mt, vt]),
+        f"llvm.masked.load.{suffix}")
+    store = cgutils.get_or_insert_function(
+        builder.module, ir.FunctionType(ir.VoidType(), [vt, ptr_t, _I32, mt]),
+        f"llvm.masked.store.{suffix}")
+    heads, tails, vec = [], [], []
+    for q in range(n_vec):
+        base = builder.add(a, builder.mul(stride, ir.Constant(_I64, q)))
+        head = builder.sub(builder.add(base, shift), ir.Constant(_I64, lanes))
+        tail = builder.add(head, count)
+        hp = builder.bitcast(builder.gep(data, [head]), ptr_t)
+        tp = builder.bitcast(builder.gep(data, [tail]), ptr_t)
+        x = builder.call(load, [hp, align, head_mask, ir.Constant(vt, None)])
+        vec.append(builder.call(load, [tp, align, tail_mask, x]))
+        heads.append(hp)
+        tails.append(tp)
+    vec = _between(context, builder, arrty, vec, n_vec)
+    for hp, tp, x in zip(heads, tails, vec):
+        builder.call(store, [x, hp, align, head_mask])
+        builder.call(store, [x, tp, align, tail_mask])
+    return context.get_dummy_value()
+
+
+def _edge_kernel(n_vec):
+    @intrinsic
+    def bfly_edge(typingctx, arr, a, stride, count, shift):
+        if not _supported(arr, a, stride, count, shift):
+            return None
+
+        def codegen(context, builder, signature, args):
+            return _edge(context, builder, signature, args, n_vec)
+
+        return types.void(arr, a, stride, count, shift), codegen
+
+    bfly_edge.__doc__ = (
+        f"The stages between the {n_vec} ranges ``arr[a + q * stride:][:count]`` for the "
+        f"values outside their whole aligned lines (``shift`` values to the first), as "
+        f"one masked vector per range: see :func:`_edge`.")
+    return bfly_edge
+
+
+bfly_edge8 = _edge_kernel(8)
+bfly_edge4 = _edge_kernel(4)
+bfly_edge2 = _edge_kernel(2)

@@ -27,6 +27,18 @@ How it is fast (the NumPy reference makes one pass over memory per stage):
   two 64-groups of the register stages at a time (``bfly_1_6x2``) 104 -> 102 us.
   Elsewhere (short tails, panels of other widths) the loops run over slices (the
   literal strides of ``_bfly4`` / ``_bfly2`` in the tails).
+* **Whole cache lines.** On a buffer off the 64-byte lines (``np.empty`` puts large
+  arrays 16 bytes past one; the kernel works in place on what it is given) every vector
+  would straddle two lines. The passes between vectors do not care which values share a
+  vector, only that the streams' vectors match lane for lane, so they take the whole
+  aligned lines of each range and the two partial lines at its ends as one masked
+  vector (``bfly_edge8/4/2``; stages inside a vector still load where the groups
+  start). Measured on Zen 5, one thread, 16 bytes past a line: float64 2**12 batch
+  255 -> 215 us, 2**16 386 -> 318, 2**20 490 -> 405, float32 2**20 253 -> 210, 2**22
+  1.36 -> 1.09 ms: within a few % of an aligned buffer. The aligned path is separate
+  code (``_in_l1`` / ``_in_l1_lines``, ``_stages_vec`` / ``_stages_lines``, ``_panel_vec``
+  / ``_panel_lines``): a test of the alignment inside the aligned loops, never true
+  there, measured 15-30 % slower on float64 rows of 2**22 and 2**24.
 * **Cache blocking.** A row is cut into blocks of ``block`` elements (<= 1 MiB, in L2);
   each block is transformed completely (itself in sub-blocks of ``l1`` elements,
   32 KiB, in L1 -- at most 16 KiB for a row as large as the last-level cache, which
@@ -89,7 +101,16 @@ from numba import njit
 
 from ...utils.parallel import thread_map
 from .._registry import register_kernel
-from ._wht_simd import bfly_1_6, bfly_1_6x2, bfly_cross2, bfly_cross4, bfly_cross8
+from ._wht_simd import (
+    bfly_1_6,
+    bfly_1_6x2,
+    bfly_cross2,
+    bfly_cross4,
+    bfly_cross8,
+    bfly_edge2,
+    bfly_edge4,
+    bfly_edge8,
+)
 
 _opts = dict(cache=True, nogil=True)
 
@@ -194,6 +215,58 @@ def _stages_1_6(v):
         bfly_1_6(v, end)
 
 
+@njit(inline="always", **_opts)
+def _line_shift(v, lanes):
+    """Values from ``v[0]`` (and from every ``v[k]``, ``k`` a multiple of ``lanes``) to the
+    next 64-byte boundary: 0 on an aligned buffer, 2 for float64 16 bytes past a line;
+    0 too if the items are not aligned on their size (then every vector is taken where
+    its range starts)."""
+    addr = v.ctypes.data
+    if addr % v.itemsize:
+        return 0
+    return (-(addr // v.itemsize)) & (lanes - 1)
+
+
+@njit(inline="always", **_opts)
+def _r8(v, a, h, count, shift, lanes):
+    """Radix-8 butterflies between the ranges ``v[a + q * h:][:count]``, ``q < 8``
+    (``a``, ``h`` and ``count`` multiples of ``lanes``; ``0 < shift < lanes`` from
+    :func:`_line_shift`) on a buffer off the cache lines: whole aligned lines, and the
+    two partial lines of every range as one masked vector (:func:`._wht_simd._edge`).
+    A vector that straddles two lines costs two accesses: float64 2**20, radix-8
+    passes in L1, 73 against 45 us per pass on a buffer 16 bytes past a line on Zen 5,
+    55 and 48 us this way. Callers test ``shift`` once and keep the plain loops for
+    an aligned buffer (the test inside the loops measured 10 % slower there)."""
+    for k in range(a + shift, a + count - lanes, lanes):
+        bfly_cross8(v, k, h)
+    bfly_edge8(v, a, h, count, shift)
+
+
+@njit(inline="always", **_opts)
+def _r4(v, a, h, count, shift, lanes):
+    """:func:`_r8` for four ranges."""
+    for k in range(a + shift, a + count - lanes, lanes):
+        bfly_cross4(v, k, h)
+    bfly_edge4(v, a, h, count, shift)
+
+
+@njit(inline="always", **_opts)
+def _r2(v, a, h, count, shift, lanes):
+    """:func:`_r8` for two ranges."""
+    for k in range(a + shift, a + count - lanes, lanes):
+        bfly_cross2(v, k, h)
+    bfly_edge2(v, a, h, count, shift)
+
+
+@njit(**_opts)
+def _groups_lines(v, m, h, shift):
+    """Radix-8 butterflies at stride ``h`` (``m = 8h``) in every ``m``-group of ``v``, a
+    buffer ``shift`` values off the cache lines (:func:`_r8`): stages ``h, 2h, 4h``."""
+    lanes = 64 // v.itemsize
+    for i in range(0, v.size, m):
+        _r8(v, i, h, h, shift, lanes)
+
+
 @njit(**_opts)
 def _stages_789(v):
     """Stages ``h = 64, 128, 256`` on every 512-group of ``v``."""
@@ -250,7 +323,7 @@ def _tail(v, h, m):
                 for k in range(512):
                     _bfly4(w, k, 512)
     else:
-        _stages(v, h, m)
+        _stages_slices(v, h, m)
 
 
 @njit(inline="always", **_opts)
@@ -321,8 +394,9 @@ def _radix2(v0, v1):
 
 @njit(**_opts)
 def _stages_vec(v, h, m, lanes):
-    """:func:`_stages` for ``h`` a multiple of the vector's ``lanes``: the butterflies
-    between whole 512-bit vectors (:mod:`._wht_simd`), no slices."""
+    """:func:`_stages` for ``h`` a multiple of the vector's ``lanes`` on an aligned
+    buffer: the butterflies between whole 512-bit vectors (:mod:`._wht_simd`), no
+    slices."""
     while 8 * h <= m:
         for i in range(0, v.size, 8 * h):
             for k in range(i, i + h, lanes):
@@ -340,12 +414,42 @@ def _stages_vec(v, h, m, lanes):
 
 
 @njit(**_opts)
+def _stages_lines(v, h, m, lanes, shift):
+    """:func:`_stages_vec` on a buffer ``shift`` values off the cache lines."""
+    while 8 * h <= m:
+        for i in range(0, v.size, 8 * h):
+            _r8(v, i, h, h, shift, lanes)
+        h *= 8
+    if 4 * h <= m:
+        for i in range(0, v.size, 4 * h):
+            _r4(v, i, h, h, shift, lanes)
+        h *= 4
+    if 2 * h <= m:
+        for i in range(0, v.size, 2 * h):
+            _r2(v, i, h, h, shift, lanes)
+
+
+@njit(**_opts)
 def _stages(v, h, m):
     """Stages ``h, 2h, ..., m/2`` on every ``m``-group of the contiguous ``v``."""
     lanes = 64 // v.itemsize
-    if h % lanes == 0:
-        _stages_vec(v, h, m, lanes)
+    if h % lanes:
+        _stages_slices(v, h, m)
         return
+    shift = _line_shift(v, lanes)
+    if shift:
+        _stages_lines(v, h, m, lanes, shift)
+    else:
+        _stages_vec(v, h, m, lanes)
+
+
+@njit(**_opts)
+def _stages_slices(v, h, m):
+    """:func:`_stages` over slices, any ``h``. The kernels inside L1 call it (short
+    groups, tails) rather than :func:`_stages`: with the vector and masked code of
+    :func:`_stages_vec` inlined into them, float64 rows of 2**22 and 2**24 on an
+    aligned buffer, streamed from memory, measured 15-30 % slower (5.3 against 6.3 ms
+    for their L1 sub-blocks alone), though none of that code runs there."""
     while 8 * h <= m:
         for i in range(0, v.size, 8 * h):
             _radix8(v[i:i + h], v[i + h:i + 2 * h], v[i + 2 * h:i + 3 * h],
@@ -367,7 +471,7 @@ def _in_l1(v, m):
     """All the stages of every ``m``-group of ``v`` (``m`` a power of two, a group fits
     in L1): fixed-stride radix-8 passes, then a radix-4 or radix-2 tail."""
     if m < 8:
-        _stages(v, 1, m)
+        _stages_slices(v, 1, m)
         return
     if m >= 64:
         _stages_1_6(v)
@@ -383,7 +487,30 @@ def _in_l1(v, m):
         h = 4096
     if h < m:
         if 4 * h < m:  # larger than an L1 sub-block: the generic slices
-            _stages(v, h, m)
+            _stages_slices(v, h, m)
+        else:
+            _tail(v, h, m)
+
+
+@njit(**_opts)
+def _in_l1_lines(v, m, shift):
+    """:func:`_in_l1` on a buffer ``shift`` values off the cache lines: the radix-8
+    passes take whole lines (:func:`_groups_lines`). A copy of its own rather than a
+    test inside :func:`_in_l1`: any test of the alignment in there, never true on an
+    aligned buffer, slowed float64 rows of 2**22 and 2**24 streamed from memory by
+    15-30 % (their L1 sub-blocks 5.6 against 6.3-7.2 ms), the same code otherwise."""
+    if m < 512:
+        _in_l1(v, m)
+        return
+    _stages_1_6(v)
+    _groups_lines(v, 512, 64, shift)
+    h = 512
+    if m >= 4096:
+        _groups_lines(v, 4096, 512, shift)
+        h = 4096
+    if h < m:
+        if 4 * h < m:
+            _stages_slices(v, h, m)
         else:
             _tail(v, h, m)
 
@@ -398,9 +525,13 @@ def _small(v):
 def _short_rows(flat, n, l1, scale, do_scale):
     """Every ``n``-group of the contiguous ``flat`` (rows of ``n <= l1`` values, back to
     back), transformed ``l1`` values at a time: short rows cost no per-row overhead."""
+    shift = _line_shift(flat, 64 // flat.itemsize)
     for s in range(0, flat.size, l1):
         v = flat[s:s + l1]
-        _in_l1(v, n)
+        if shift:
+            _in_l1_lines(v, n, shift)
+        else:
+            _in_l1(v, n)
         if do_scale:
             _scale(v, scale)
 
@@ -415,11 +546,15 @@ def _scale(v, scale):
 def _block(v, l1, scale, do_scale):
     """The whole transform of a contiguous ``v`` that fits in L2 (L1 sub-blocks first)."""
     m = v.size
-    if m <= l1:
-        _small(v)
+    shift = _line_shift(v, 64 // v.itemsize)
+    if shift:
+        for s in range(0, m, l1):
+            w = v[s:s + min(l1, m)]
+            _in_l1_lines(w, w.size, shift)
     else:
         for s in range(0, m, l1):
-            _small(v[s:s + l1])
+            _small(v[s:s + min(l1, m)])
+    if m > l1:
         _stages(v, l1, m)
     if do_scale:
         _scale(v, scale)
@@ -436,6 +571,11 @@ def _blocks(row, block, l1, b0, b1):
 def _panel_vec(row, block, n_blk, cs, ce, lanes):
     """The cross-block stages of the columns ``cs .. ce - 1`` (a multiple of ``lanes``
     wide) with the butterflies between whole 512-bit vectors."""
+    # one shift for all the rows when they are whole vectors apart (else plain vectors)
+    shift = (_line_shift(row, lanes) - cs) & (lanes - 1) if block % lanes == 0 else 0
+    if shift:
+        _panel_lines(row, block, n_blk, cs, ce, lanes, shift)
+        return
     h = 1
     while 8 * h <= n_blk:
         s = h * block
@@ -460,6 +600,30 @@ def _panel_vec(row, block, n_blk, cs, ce, lanes):
                 p = r * block
                 for c in range(p + cs, p + ce, lanes):
                     bfly_cross2(row, c, s)
+
+
+@njit(**_opts)
+def _panel_lines(row, block, n_blk, cs, ce, lanes, shift):
+    """:func:`_panel_vec` on rows ``shift`` values off the cache lines."""
+    w = ce - cs
+    h = 1
+    while 8 * h <= n_blk:
+        s = h * block
+        for i in range(0, n_blk, 8 * h):
+            for r in range(i, i + h):
+                _r8(row, r * block + cs, s, w, shift, lanes)
+        h *= 8
+    if 4 * h <= n_blk:
+        s = h * block
+        for i in range(0, n_blk, 4 * h):
+            for r in range(i, i + h):
+                _r4(row, r * block + cs, s, w, shift, lanes)
+        h *= 4
+    if 2 * h <= n_blk:
+        s = h * block
+        for i in range(0, n_blk, 2 * h):
+            for r in range(i, i + h):
+                _r2(row, r * block + cs, s, w, shift, lanes)
 
 
 @njit(**_opts)
