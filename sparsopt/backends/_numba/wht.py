@@ -258,6 +258,39 @@ def _r2(v, a, h, count, shift, lanes):
     bfly_edge2(v, a, h, count, shift)
 
 
+@njit(inline="always", **_opts)
+def _cross_range(v, a, h, count, lanes, radix):
+    """Radix-``radix`` butterflies between the ranges ``v[a + q * h:][:count]`` (all
+    multiples of ``lanes``), a whole vector per stream, on an aligned buffer."""
+    if radix == 8:
+        for k in range(a, a + count, lanes):
+            bfly_cross8(v, k, h)
+    elif radix == 4:
+        for k in range(a, a + count, lanes):
+            bfly_cross4(v, k, h)
+    else:
+        for k in range(a, a + count, lanes):
+            bfly_cross2(v, k, h)
+
+
+@njit(inline="always", **_opts)
+def _lines_range(v, a, h, count, shift, lanes, radix):
+    """:func:`_cross_range` on a buffer ``shift`` values off the cache lines."""
+    if radix == 8:
+        _r8(v, a, h, count, shift, lanes)
+    elif radix == 4:
+        _r4(v, a, h, count, shift, lanes)
+    else:
+        _r2(v, a, h, count, shift, lanes)
+
+
+@njit(inline="always", **_opts)
+def _radix(n, h):
+    """The radix of the pass at stride ``h`` of a length-``n`` transform: 8 while three
+    stages remain, then 4 or 2."""
+    return 8 if 8 * h <= n else (4 if 4 * h <= n else 2)
+
+
 @njit(**_opts)
 def _groups_lines(v, m, h, shift):
     """Radix-8 butterflies at stride ``h`` (``m = 8h``) in every ``m``-group of ``v``, a
@@ -397,36 +430,21 @@ def _stages_vec(v, h, m, lanes):
     """:func:`_stages` for ``h`` a multiple of the vector's ``lanes`` on an aligned
     buffer: the butterflies between whole 512-bit vectors (:mod:`._wht_simd`), no
     slices."""
-    while 8 * h <= m:
-        for i in range(0, v.size, 8 * h):
-            for k in range(i, i + h, lanes):
-                bfly_cross8(v, k, h)
-        h *= 8
-    if 4 * h <= m:
-        for i in range(0, v.size, 4 * h):
-            for k in range(i, i + h, lanes):
-                bfly_cross4(v, k, h)
-        h *= 4
-    if 2 * h <= m:
-        for i in range(0, v.size, 2 * h):
-            for k in range(i, i + h, lanes):
-                bfly_cross2(v, k, h)
+    while h < m:
+        radix = _radix(m, h)
+        for i in range(0, v.size, radix * h):
+            _cross_range(v, i, h, h, lanes, radix)
+        h *= radix
 
 
 @njit(**_opts)
 def _stages_lines(v, h, m, lanes, shift):
     """:func:`_stages_vec` on a buffer ``shift`` values off the cache lines."""
-    while 8 * h <= m:
-        for i in range(0, v.size, 8 * h):
-            _r8(v, i, h, h, shift, lanes)
-        h *= 8
-    if 4 * h <= m:
-        for i in range(0, v.size, 4 * h):
-            _r4(v, i, h, h, shift, lanes)
-        h *= 4
-    if 2 * h <= m:
-        for i in range(0, v.size, 2 * h):
-            _r2(v, i, h, h, shift, lanes)
+    while h < m:
+        radix = _radix(m, h)
+        for i in range(0, v.size, radix * h):
+            _lines_range(v, i, h, h, shift, lanes, radix)
+        h *= radix
 
 
 @njit(**_opts)
@@ -577,53 +595,24 @@ def _panel_vec(row, block, n_blk, cs, ce, lanes):
         _panel_lines(row, block, n_blk, cs, ce, lanes, shift)
         return
     h = 1
-    while 8 * h <= n_blk:
-        s = h * block
-        for i in range(0, n_blk, 8 * h):
+    while h < n_blk:
+        radix = _radix(n_blk, h)
+        for i in range(0, n_blk, radix * h):
             for r in range(i, i + h):
-                p = r * block
-                for c in range(p + cs, p + ce, lanes):
-                    bfly_cross8(row, c, s)
-        h *= 8
-    if 4 * h <= n_blk:
-        s = h * block
-        for i in range(0, n_blk, 4 * h):
-            for r in range(i, i + h):
-                p = r * block
-                for c in range(p + cs, p + ce, lanes):
-                    bfly_cross4(row, c, s)
-        h *= 4
-    if 2 * h <= n_blk:
-        s = h * block
-        for i in range(0, n_blk, 2 * h):
-            for r in range(i, i + h):
-                p = r * block
-                for c in range(p + cs, p + ce, lanes):
-                    bfly_cross2(row, c, s)
+                _cross_range(row, r * block + cs, h * block, ce - cs, lanes, radix)
+        h *= radix
 
 
 @njit(**_opts)
 def _panel_lines(row, block, n_blk, cs, ce, lanes, shift):
     """:func:`_panel_vec` on rows ``shift`` values off the cache lines."""
-    w = ce - cs
     h = 1
-    while 8 * h <= n_blk:
-        s = h * block
-        for i in range(0, n_blk, 8 * h):
+    while h < n_blk:
+        radix = _radix(n_blk, h)
+        for i in range(0, n_blk, radix * h):
             for r in range(i, i + h):
-                _r8(row, r * block + cs, s, w, shift, lanes)
-        h *= 8
-    if 4 * h <= n_blk:
-        s = h * block
-        for i in range(0, n_blk, 4 * h):
-            for r in range(i, i + h):
-                _r4(row, r * block + cs, s, w, shift, lanes)
-        h *= 4
-    if 2 * h <= n_blk:
-        s = h * block
-        for i in range(0, n_blk, 2 * h):
-            for r in range(i, i + h):
-                _r2(row, r * block + cs, s, w, shift, lanes)
+                _lines_range(row, r * block + cs, h * block, ce - cs, shift, lanes, radix)
+        h *= radix
 
 
 @njit(**_opts)
