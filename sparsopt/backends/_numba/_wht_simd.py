@@ -32,6 +32,12 @@ adder pipes; the ``±1`` vectors pass through an empty inline-asm barrier, witho
 LLVM folds ``fma(b, 1, a)`` back into ``a + b``. Measured on Zen 5 per 2**20 float64
 values in L1: 46 -> 44 us (``h = 64``) and 46 -> 39 us (``h = 512``); in C, with all
 the additions on the adder: 47 us, mixed 43 us.
+
+:func:`bfly_edge8`, :func:`bfly_edge4` and :func:`bfly_edge2` serve buffers that do not
+start on a 64-byte line: the stages between streams treat every lane alike, so the
+callers take the whole aligned lines of each stream's range with the ``bfly_cross``
+kernels and hand the two partial lines at its ends to these, as one vector assembled
+by two masked loads and written back by two masked stores (see :func:`_edge`).
 """
 
 import llvmlite.binding as ll

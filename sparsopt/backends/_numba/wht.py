@@ -235,8 +235,8 @@ def _r8(v, a, h, count, shift, lanes):
     two partial lines of every range as one masked vector (:func:`._wht_simd._edge`).
     A vector that straddles two lines costs two accesses: float64 2**20, radix-8
     passes in L1, 73 against 45 us per pass on a buffer 16 bytes past a line on Zen 5,
-    55 and 48 us this way. Callers test ``shift`` once and keep the plain loops for
-    an aligned buffer (the test inside the loops measured 10 % slower there)."""
+    55 and 48 us this way. Callers test ``shift`` once, outside, and keep separate
+    plain loops for an aligned buffer (see :func:`_in_l1_lines`)."""
     for k in range(a + shift, a + count - lanes, lanes):
         bfly_cross8(v, k, h)
     bfly_edge8(v, a, h, count, shift)
@@ -464,10 +464,9 @@ def _stages(v, h, m):
 @njit(**_opts)
 def _stages_slices(v, h, m):
     """:func:`_stages` over slices, any ``h``. The kernels inside L1 call it (short
-    groups, tails) rather than :func:`_stages`: with the vector and masked code of
-    :func:`_stages_vec` inlined into them, float64 rows of 2**22 and 2**24 on an
-    aligned buffer, streamed from memory, measured 15-30 % slower (5.3 against 6.3 ms
-    for their L1 sub-blocks alone), though none of that code runs there."""
+    groups, tails) rather than :func:`_stages`, which would inline the vector and
+    masked code into them for lengths that never use it (see :func:`_in_l1_lines` for
+    what unused code cost there)."""
     while 8 * h <= m:
         for i in range(0, v.size, 8 * h):
             _radix8(v[i:i + h], v[i + h:i + 2 * h], v[i + 2 * h:i + 3 * h],
