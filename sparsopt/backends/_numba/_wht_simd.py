@@ -60,19 +60,26 @@ def _supported(arr, *ints):
             and all(isinstance(t, types.Integer) for t in ints))
 
 
+def _features(context):
+    return (getattr(context.codegen(), "_tm_features", "") or "").split(",")
+
+
 def _has_fma(context):
     """Whether the target has FMA instructions (else ``llvm.fma`` is a libm call)."""
-    features = getattr(context.codegen(), "_tm_features", "") or ""
-    return "+fma" in features.split(",")
+    return "+fma" in _features(context)
 
 
 def _fma_adds(context):
     """Whether the stages between vectors spread their additions over the FMA pipes too:
     x86-64 with AVX-512 and FMA (the ``±1`` multipliers pass through an empty inline-asm
     barrier in a vector register, or LLVM folds ``fma(b, 1, a)`` back into ``a + b``)."""
-    features = (getattr(context.codegen(), "_tm_features", "") or "").split(",")
-    return (ll.get_process_triple().startswith("x86_64") and "+fma" in features
-            and "+avx512f" in features)
+    return (ll.get_process_triple().startswith("x86_64") and _has_fma(context)
+            and "+avx512f" in _features(context))
+
+
+def _fma_function(builder, vt, lanes, bits):
+    return cgutils.get_or_insert_function(
+        builder.module, ir.FunctionType(vt, [vt, vt, vt]), f"llvm.fma.v{lanes}f{bits}")
 
 
 def _between(context, builder, arrty, vec, group, mixed=None):
@@ -88,11 +95,9 @@ def _between(context, builder, arrty, vec, group, mixed=None):
     # rounding, so bit-identical): the additions then use the FMA pipes as well as the
     # adder's (on Zen 5 a radix-8 pass in L1 went from 46 to 39-43 us per 2**20 float64)
     if mixed is None:
-        mixed = floating and _has_fma(context) and _fma_adds(context)
+        mixed = floating and _fma_adds(context)
     if mixed:
-        fma = cgutils.get_or_insert_function(
-            builder.module, ir.FunctionType(vt, [vt, vt, vt]),
-            f"llvm.fma.v{lanes}f{arrty.dtype.bitwidth}")
+        fma = _fma_function(builder, vt, lanes, arrty.dtype.bitwidth)
         barrier = ir.InlineAsm(ir.FunctionType(vt, [vt]), "", "=v,0")
         one = builder.call(barrier, [ir.Constant(vt, [1.0] * lanes)])
         minus = builder.call(barrier, [ir.Constant(vt, [-1.0] * lanes)])
@@ -135,12 +140,9 @@ def _butterflies(context, builder, signature, args, n_vec, in_lanes, group=None)
     ptrs = [builder.bitcast(builder.gep(data, [builder.add(start, builder.mul(
         stride, ir.Constant(_I64, q)))]), vt.as_pointer()) for q in range(n_vec)]
     vec = [builder.load(ptr, align=align) for ptr in ptrs]
-    fused = floating and _has_fma(context)
-    fma = None
+    fused = in_lanes and floating and _has_fma(context)
     if fused:
-        fma = cgutils.get_or_insert_function(
-            builder.module, ir.FunctionType(vt, [vt, vt, vt]),
-            f"llvm.fma.v{lanes}f{arrty.dtype.bitwidth}")
+        fma = _fma_function(builder, vt, lanes, arrty.dtype.bitwidth)
     h = 1
     while in_lanes and h < lanes:
         swap = _mask([i ^ h for i in range(lanes)])

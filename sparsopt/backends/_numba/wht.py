@@ -69,9 +69,10 @@ How it is fast (the NumPy reference makes one pass over memory per stage):
   need an intrinsic like those of :mod:`._wht_simd` (not tried). Tried and dropped
   (slower): radix-16 passes as loops (not vectorised over 16 slices; 16 streams 32 KiB
   apart also overfill the 12-way L1), FMA with +-1 multipliers in the loop-vectorised
-  stages 1-3 and to spread the adds of a radix-8 pass over more ports (Intel; on Zen 5 the
-  radix-8 passes measured the same either way; the register stages 1-6 do use FMA, see
-  :mod:`._wht_simd`), straight-line code for SLP (Numba
+  stages 1-3 and to spread the adds of a radix-8 pass over more ports (Intel; the
+  radix-8 passes of the vector kernels now do use FMAs on AVX-512: written as
+  ``fma(b, 1, a)`` LLVM had folded them back into additions, which is why they first
+  measured no faster, see :mod:`._wht_simd`), straight-line code for SLP (Numba
   runs no SLP vectoriser by default), copying column panels to a contiguous scratch,
   two-level column passes.
 * **Where the time goes on Zen 5** (one thread, float64 2**20 in 8 blocks of 2**17,
@@ -228,37 +229,6 @@ def _line_shift(v, lanes):
 
 
 @njit(inline="always", **_opts)
-def _r8(v, a, h, count, shift, lanes):
-    """Radix-8 butterflies between the ranges ``v[a + q * h:][:count]``, ``q < 8``
-    (``a``, ``h`` and ``count`` multiples of ``lanes``; ``0 < shift < lanes`` from
-    :func:`_line_shift`) on a buffer off the cache lines: whole aligned lines, and the
-    two partial lines of every range as one masked vector (:func:`._wht_simd._edge`).
-    A vector that straddles two lines costs two accesses: float64 2**20, radix-8
-    passes in L1, 73 against 45 us per pass on a buffer 16 bytes past a line on Zen 5,
-    55 and 48 us this way. Callers test ``shift`` once, outside, and keep separate
-    plain loops for an aligned buffer (see :func:`_in_l1_lines`)."""
-    for k in range(a + shift, a + count - lanes, lanes):
-        bfly_cross8(v, k, h)
-    bfly_edge8(v, a, h, count, shift)
-
-
-@njit(inline="always", **_opts)
-def _r4(v, a, h, count, shift, lanes):
-    """:func:`_r8` for four ranges."""
-    for k in range(a + shift, a + count - lanes, lanes):
-        bfly_cross4(v, k, h)
-    bfly_edge4(v, a, h, count, shift)
-
-
-@njit(inline="always", **_opts)
-def _r2(v, a, h, count, shift, lanes):
-    """:func:`_r8` for two ranges."""
-    for k in range(a + shift, a + count - lanes, lanes):
-        bfly_cross2(v, k, h)
-    bfly_edge2(v, a, h, count, shift)
-
-
-@njit(inline="always", **_opts)
 def _cross_range(v, a, h, count, lanes, radix):
     """Radix-``radix`` butterflies between the ranges ``v[a + q * h:][:count]`` (all
     multiples of ``lanes``), a whole vector per stream, on an aligned buffer."""
@@ -275,13 +245,25 @@ def _cross_range(v, a, h, count, lanes, radix):
 
 @njit(inline="always", **_opts)
 def _lines_range(v, a, h, count, shift, lanes, radix):
-    """:func:`_cross_range` on a buffer ``shift`` values off the cache lines."""
+    """:func:`_cross_range` on a buffer off the cache lines (``0 < shift < lanes`` from
+    :func:`_line_shift`; ``a``, ``h`` and ``count`` multiples of ``lanes``): the whole
+    aligned lines of every range, then its two partial lines as one masked vector
+    (:func:`._wht_simd._edge`). A vector that straddles two lines costs two accesses:
+    float64 2**20, radix-8 passes in L1, 73 against 45 us per pass on a buffer 16 bytes
+    past a line on Zen 5, 55 and 48 us this way. Callers test ``shift`` once, outside,
+    and keep separate plain loops for an aligned buffer (see :func:`_in_l1_lines`)."""
     if radix == 8:
-        _r8(v, a, h, count, shift, lanes)
+        for k in range(a + shift, a + count - lanes, lanes):
+            bfly_cross8(v, k, h)
+        bfly_edge8(v, a, h, count, shift)
     elif radix == 4:
-        _r4(v, a, h, count, shift, lanes)
+        for k in range(a + shift, a + count - lanes, lanes):
+            bfly_cross4(v, k, h)
+        bfly_edge4(v, a, h, count, shift)
     else:
-        _r2(v, a, h, count, shift, lanes)
+        for k in range(a + shift, a + count - lanes, lanes):
+            bfly_cross2(v, k, h)
+        bfly_edge2(v, a, h, count, shift)
 
 
 @njit(inline="always", **_opts)
@@ -294,10 +276,11 @@ def _radix(n, h):
 @njit(**_opts)
 def _groups_lines(v, m, h, shift):
     """Radix-8 butterflies at stride ``h`` (``m = 8h``) in every ``m``-group of ``v``, a
-    buffer ``shift`` values off the cache lines (:func:`_r8`): stages ``h, 2h, 4h``."""
+    buffer ``shift`` values off the cache lines (:func:`_lines_range`): stages ``h, 2h,
+    4h``."""
     lanes = 64 // v.itemsize
     for i in range(0, v.size, m):
-        _r8(v, i, h, h, shift, lanes)
+        _lines_range(v, i, h, h, shift, lanes, 8)
 
 
 @njit(**_opts)
