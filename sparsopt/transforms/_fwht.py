@@ -239,16 +239,8 @@ def _transform_xp(xp, x, axis, normalize, out, n_jobs, engine, inverse):
     return res
 
 
-#: below this many bytes the transform stays in cache and one thread was measured faster
-#: than two (``benchmarks/bench_wht.py`` on the 2-core development machine: float64 2**20
-#: one row 1.43 ms on one thread, 2.21 ms on two; float32 2**22 3.96 vs 4.97 ms; from
-#: 32 MiB on, two threads win: float64 2**22 9.83 vs 7.02 ms, 2**24 46.5 vs 33.2 ms)
-_MIN_THREADED_BYTES = 32 * 2**20
-
-
 def _run(work, n, pre, post, last, scale, n_threads, engine):
-    if work.nbytes < _MIN_THREADED_BYTES:
-        n_threads = 1
+    # the kernel decides below which size its threads do not pay (MIN_PARALLEL_BYTES)
     if last:
         dispatch("fwht_rows", work if work.ndim == 2 else work.reshape(-1, n), scale,
                  n_threads, engine=engine)
@@ -292,9 +284,9 @@ def fwht(x, *, axis=-1, normalize=None, out=None, n_jobs=None, engine=None):
     n_jobs : int, default=None
         Threads at most (``None``: 1; ``-1``: all cores). With several rows, threads
         share the rows; with fewer rows than threads, each long row's cache blocks and
-        then its column panels are shared. Arrays under 32 MiB are transformed on one
-        thread, which was measured faster while the data stay in cache. Results are
-        bitwise identical for any ``n_jobs``.
+        then its column panels are shared (a row that fits in one cache block is cut
+        in eight). Arrays under 512 KiB are transformed on one thread, which was
+        measured faster there. Results are bitwise identical for any ``n_jobs``.
     engine : {"auto", "numpy", "numba"}, default=None
         Kernel backend; ``None`` follows :func:`sparsopt.get_config` (Numba when
         available).

@@ -163,8 +163,9 @@ def tiny_geometry(monkeypatch):
     monkeypatch.setattr(nbwht, "L1_BYTES", 64)
     monkeypatch.setattr(nbwht, "PANEL_BYTES", 16)
     monkeypatch.setattr(nbwht, "PANEL_MAX_BYTES", 256)
-    monkeypatch.setattr(nbwht, "MIN_PARALLEL", 1)
-    monkeypatch.setattr(fwht_module, "_MIN_THREADED_BYTES", 0)
+    monkeypatch.setattr(nbwht, "MIN_PARALLEL_BYTES", 0)
+    monkeypatch.setattr(nbwht, "POOL_MIN_BYTES", 0)
+    return monkeypatch
 
 
 @pytest.mark.parametrize("dtype", (np.float32, np.float64, np.int64))
@@ -211,7 +212,6 @@ def test_at_most_sixteen_blocks_at_2_20(dtype, monkeypatch):
     most 16 rows (it stays in the 16-way L2 even in 2 MiB pages); results equal the
     reference, threads included (a row shared between two threads: blocks, then column
     panels, whose width is a whole number of vectors)."""
-    monkeypatch.setattr(fwht_module, "_MIN_THREADED_BYTES", 0)
     n = 2**20
     x = (np.random.default_rng(5).standard_normal((1, n)) * 100).astype(dtype)
     block, l1, width = nbwht._geometry(x)
@@ -336,8 +336,8 @@ def test_inner_axis_transformed_where_it_lies(dtype, shape, axis):
 
 
 def test_inner_axis_threads_and_long_axis_fallback(monkeypatch):
-    monkeypatch.setattr(nbwht, "MIN_PARALLEL", 1)
-    monkeypatch.setattr(fwht_module, "_MIN_THREADED_BYTES", 0)
+    monkeypatch.setattr(nbwht, "MIN_PARALLEL_BYTES", 0)
+    monkeypatch.setattr(nbwht, "POOL_MIN_BYTES", 0)
     rng = np.random.default_rng(6)
     for shape, axis in [((4, 256, 33), 1), ((1, 512, 300), 1), ((256, 64), 0)]:
         x = rng.standard_normal(shape)
@@ -350,33 +350,56 @@ def test_inner_axis_threads_and_long_axis_fallback(monkeypatch):
 
 
 def test_small_arrays_run_on_one_thread(monkeypatch):
-    """Below ``_MIN_THREADED_BYTES`` the kernel gets one thread whatever ``n_jobs`` says
-    (measured faster while the data stay in cache); above, the threads asked for."""
-    import sparsopt.transforms._fwht as mod
+    """Below ``MIN_PARALLEL_BYTES`` the kernel runs on one thread whatever ``n_jobs``
+    says (two threads measured slower while a transform takes a few microseconds);
+    above, on the ``prange`` kernels with the threads asked for (at most Numba's)."""
+    import numba
 
     seen = []
-    monkeypatch.setattr(mod, "dispatch", lambda op, work, scale, n_threads, engine=None:
-                        seen.append(n_threads))
-    fwht(np.ones((4, 8)), n_jobs=2)
-    monkeypatch.setattr(mod, "_MIN_THREADED_BYTES", 64)
-    fwht(np.ones((4, 8)), n_jobs=2)
-    assert seen == [1, 2]
+    monkeypatch.setattr(nbwht, "_with_numba_threads",
+                        lambda chunks, kernel, *args: seen.append((chunks, kernel.__name__)))
+    x = np.ones((4, 8))
+    fwht(x, n_jobs=2)
+    assert seen == []
+    monkeypatch.setattr(nbwht, "MIN_PARALLEL_BYTES", 64)
+    fwht(x, n_jobs=2)
+    fwht(np.ones((1, 8)), n_jobs=2)  # one row shorter than an L1 sub-block: one thread
+    fwht(np.ones((2, 8, 64)), axis=1, n_jobs=2)
+    if numba.config.NUMBA_NUM_THREADS >= 2 and nbwht._prange_ok():
+        assert seen == [(2, "_rows_par"), (2, "_axis_par")]
+    else:  # one core, or no thread-safe layer: the pool, from POOL_MIN_BYTES on
+        assert seen == []
 
 
-@settings(max_examples=30, deadline=None)
-@given(dtype=st.sampled_from([np.float64, np.float32, np.int64]), groups=st.integers(1, 6),
-       seed=st.integers(0, 2**31 - 1))
-def test_vector_register_stages_match_the_radix2_reference_exactly(dtype, groups, seed):
-    """Stages 1-6 in vector registers (the ``bfly_1_6`` intrinsic) add in the order of the
-    radix-2 reference: every 64-group's transform is bit-identical to it."""
-    from sparsopt.backends._numpy.wht import fwht_rows as reference
+def test_prange_kernels_restore_the_thread_count():
+    import numba
 
-    rng = np.random.default_rng(seed)
-    x = (rng.standard_normal(64 * groups) * 1e3).astype(dtype)
-    got = x.copy()
-    nbwht._stages_1_6(got)
-    want = reference(x.copy().reshape(groups, 64)).reshape(-1)
-    np.testing.assert_array_equal(got, want)
+    if numba.config.NUMBA_NUM_THREADS < 2 or not nbwht._prange_ok():
+        pytest.skip("needs two Numba threads on a thread-safe layer")
+    before = numba.get_num_threads()
+    x = np.random.default_rng(8).standard_normal((3, 2**16))
+    np.testing.assert_array_equal(fwht(x, n_jobs=2), fwht(x))
+    assert numba.get_num_threads() == before
+
+
+@pytest.mark.parametrize("dtype", (np.float32, np.float64, np.int64))
+@pytest.mark.parametrize("rows", [1, 2, 3, 5])
+@pytest.mark.parametrize("log_n", [6, 9, 12])
+def test_threads_share_uneven_rows_and_single_blocks(tiny_geometry, dtype, rows, log_n):
+    """Rows that do not split evenly among the threads: whole rows a thread, the rest
+    shared (blocks, then column panels), also rows that fit in one block (cut in 8
+    blocks); bit-identical to one thread, on the ``prange`` kernels and on the pool."""
+    monkeypatch = tiny_geometry
+    monkeypatch.setattr(nbwht, "BLOCK_BYTES", 2**12)  # 512 float64: some rows fit
+    x = (np.random.default_rng(rows + log_n).standard_normal((rows, 2**log_n)) * 100
+         ).astype(dtype)
+    one = fwht(x)
+    for n_jobs in (2, 3):
+        np.testing.assert_array_equal(fwht(x, n_jobs=n_jobs), one)
+    monkeypatch.setattr(nbwht, "_prange_ok", lambda: False)
+    np.testing.assert_array_equal(fwht(x, n_jobs=2), one)
+    xt = np.ascontiguousarray(x[: 1 << (rows.bit_length() - 1)].T)  # an inner axis
+    np.testing.assert_array_equal(fwht(xt, axis=0, n_jobs=2), fwht(xt, axis=0))
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64])

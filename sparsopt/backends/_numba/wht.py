@@ -87,9 +87,15 @@ How it is fast (the NumPy reference makes one pass over memory per stage):
   contiguous scratch copies of column panels (0.4-0.8x), radix-16 or -32 across the
   sub-blocks of a block (16 or 32 streams 32 KiB apart: 470 and 1600 us against 145),
   32 KiB sub-blocks for rows streamed from memory (2**24 block pass 10.3 against 8.3 ms).
-* **Threads** (``n_threads > 1``, kernels release the GIL): over rows when there are
-  at least as many rows as threads; for fewer, longer rows, the blocks of a row are
-  shared among the threads, then (after a barrier) its column panels.
+* **Threads** (``n_threads > 1``): over rows when there are at least as many rows as
+  threads; for fewer, longer rows, the blocks of a row are shared among the threads,
+  then (after a barrier) its column panels. They run as Numba ``prange`` kernels: a
+  parallel region starts in ~1.4 us on the 2-core Zen 5 machine, where waking the
+  threads of a Python pool cost 44-141 us (more than a 2**18 transform), so two threads
+  now halve the time from 2**16 elements on (float64 2**20: 429 -> 222 us, was 584 us
+  through the pool). Where a ``prange`` kernel must not run (see :func:`_prange_ok`:
+  Numba's ``workqueue`` layer, not thread-safe, or GNU OpenMP started before this
+  process was forked) the same split runs on :func:`~sparsopt.utils.parallel.thread_map`.
 
 The fused butterflies add in a different order than the radix-2 reference, but each
 output is the same sum of ``n`` signed inputs: in integers the results are identical,
@@ -98,7 +104,8 @@ in floating point they agree to rounding (about ``log2(n) * eps * sqrt(sum x**2)
 
 import os
 
-from numba import njit
+import numba
+from numba import njit, prange
 
 from ...utils.parallel import thread_map
 from .._registry import register_kernel
@@ -130,8 +137,15 @@ PANEL_MAX_BYTES = 1 << 20
 #: 16 MiB still take blocks of at most BLOCK_BYTES (earlier, on an Intel Xeon: 2**24
 #: float64 in 512 blocks ~10-20 % slower than in 256)
 MAX_BLOCKS = 16
-#: below this many elements a call runs in one thread (a thread costs more than it saves)
-MIN_PARALLEL = 1 << 16
+#: below this many bytes a call runs in one thread. Measured on Zen 5 (2 cores), two
+#: threads against one, ``prange`` kernels: float64 rows of 2**10, 256 KiB 0.85x, 512 KiB
+#: 1.11x, 1 MiB 1.54x, 8 MiB 1.87x; float32 256 KiB 0.90x, 512 KiB 1.20x
+MIN_PARALLEL_BYTES = 1 << 19
+#: below this many bytes the thread pool (where a ``prange`` kernel may not run) leaves a
+#: call on one thread: waking its threads costs 44-141 us here. Measured through the
+#: pool: float64 2**20 one row 429 us on one thread, 584 on two; 2**22 3.99 against
+#: 2.67 ms, 2**24 20.5 against 15.0 ms
+POOL_MIN_BYTES = 32 << 20
 #: L1 sub-blocks of rows at least as large as the last-level cache (read from memory) are
 #: at most this many bytes. Measured on an AMD EPYC (Zen 5: L1d 48 KiB, L3 32 MiB), five
 #: runs each: float64 rows of 2**22 3.56-3.81 ms with 4 KiB sub-blocks against 3.76-4.27 ms
@@ -750,28 +764,86 @@ def _split(n_items, n_parts):
     return [(bounds[i], bounds[i + 1]) for i in range(n_parts) if bounds[i] < bounds[i + 1]]
 
 
-@register_kernel("fwht_rows", "numba")
-def fwht_rows(x, scale=1, n_threads=1):
-    """Transform every row of the C-contiguous 2-D ``x`` in place (see the module doc).
+#: whether this process is a fork of one that had started Numba's GNU OpenMP threads
+#: (a ``prange`` kernel there would terminate the process: "fork() called from a process
+#: already using GNU OpenMP, this is unsafe")
+_FORKED_AFTER_OMP = [False]
 
-    ``x`` is float32, float64 or int64; ``scale`` (cast to ``x.dtype``) multiplies the
-    result; ``n_threads`` threads share the work. Returns ``x``.
-    """
+
+def _after_fork_in_child():
+    try:
+        layer = numba.threading_layer()
+    except ValueError:  # no parallel region started before the fork
+        return
+    if layer == "omp":
+        _FORKED_AFTER_OMP[0] = True
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def _prange_ok():
+    """Whether the ``prange`` kernels may run here: Numba's threading layer is TBB or
+    OpenMP (``workqueue`` aborts when two Python threads start parallel regions at
+    once), and not OpenMP inherited through a fork. ``numba.get_num_threads`` starts
+    the layer if it is not running yet."""
+    if _FORKED_AFTER_OMP[0]:
+        return False
+    try:
+        numba.get_num_threads()
+        return numba.threading_layer() in ("tbb", "omp")
+    except Exception:  # no threading layer can be loaded: the thread pool
+        return False
+
+
+def _with_numba_threads(n_threads, kernel, *args):
+    """``kernel(*args, chunks)`` on ``chunks = min(n_threads, NUMBA_NUM_THREADS)`` Numba
+    threads (this thread's count restored afterwards)."""
+    chunks = max(1, min(n_threads, numba.config.NUMBA_NUM_THREADS))
+    before = numba.get_num_threads()
+    numba.set_num_threads(chunks)
+    try:
+        kernel(*args, chunks)
+    finally:
+        numba.set_num_threads(before)
+
+
+_par = dict(cache=True, nogil=True, parallel=True)
+
+
+@njit(**_par)
+def _rows_par(x, scale, do_scale, block, l1, width, chunks):
+    """:func:`fwht_rows_serial` on ``chunks`` contiguous runs of rows, one a thread."""
+    n_rows = x.shape[0]
+    for t in prange(chunks):
+        fwht_rows_serial(x[t * n_rows // chunks:(t + 1) * n_rows // chunks], scale,
+                         do_scale, block, l1, width)
+
+
+@njit(**_par)
+def _shared_rows_par(x, scale, do_scale, block, l1, width, chunks):
+    """Each row of ``x`` (longer than a block) by all ``chunks`` threads: its blocks,
+    then (the end of a ``prange`` is a barrier) its column panels."""
+    n_blk = x.shape[1] // block
+    n_pan = block // width
+    for i in range(x.shape[0]):
+        row = x[i]
+        for t in prange(chunks):
+            _blocks(row, block, l1, t * n_blk // chunks, (t + 1) * n_blk // chunks)
+        for t in prange(chunks):
+            _columns(row, block, width, (t * n_pan // chunks) * width,
+                     ((t + 1) * n_pan // chunks) * width, scale, do_scale)
+
+
+def _rows_pool(x, scale, do_scale, block, l1, width, n_threads):
+    """The split of :func:`_rows_par` and :func:`_shared_rows_par` on the thread pool."""
     n_rows, n = x.shape
-    block, l1, width = _geometry(x)
-    do_scale = scale != 1
-    scale = x.dtype.type(scale)
-    n_threads = max(1, int(n_threads))
-    if n_threads == 1 or x.size < MIN_PARALLEL or n_rows == 0:
-        return fwht_rows_serial(x, scale, do_scale, block, l1, width)
     if n_rows >= n_threads or n <= block:
         parts = _split(n_rows, n_threads)
-        if len(parts) == 1:
-            return fwht_rows_serial(x, scale, do_scale, block, l1, width)
         thread_map(lambda ab: fwht_rows_serial(x[ab[0]:ab[1]], scale, do_scale, block, l1,
                                                width), parts, len(parts))
-        return x
-    # few long rows: share each row's blocks, then (a barrier) its column panels
+        return
     blk_parts = _split(n // block, n_threads)
     col_parts = _split(block // width, n_threads)
     for i in range(n_rows):
@@ -781,6 +853,53 @@ def fwht_rows(x, scale=1, n_threads=1):
         thread_map(lambda ab, row=row: _columns(row, block, width, ab[0] * width,
                                                 ab[1] * width, scale, do_scale), col_parts,
                    n_threads)
+
+
+def _shared_geometry(n, block, l1, width, itemsize):
+    """``(block, width)`` for a row shared among threads. A row longer than a block keeps
+    its geometry; one that fits in a block is cut in 8 blocks (at least ``l1`` long), so
+    that the threads share its blocks, then its column panels: as many passes as one
+    block in one thread (float64 2**17: 2**12 L1 sub-blocks, then a radix-4 pass in each
+    block and a radix-8 column pass, against a radix-8 and a radix-4 pass in one block)."""
+    if n > block:
+        return block, width
+    block = max(l1, n >> 3)
+    return block, max(1, min(2 * PANEL_BYTES // itemsize, block))
+
+
+@register_kernel("fwht_rows", "numba")
+def fwht_rows(x, scale=1, n_threads=1):
+    """Transform every row of the C-contiguous 2-D ``x`` in place (see the module doc).
+
+    ``x`` is float32, float64 or int64; ``scale`` (cast to ``x.dtype``) multiplies the
+    result; ``n_threads`` threads share the work (one below ``MIN_PARALLEL_BYTES``).
+    Returns ``x``.
+    """
+    n_rows, n = x.shape
+    block, l1, width = _geometry(x)
+    do_scale = scale != 1
+    scale = x.dtype.type(scale)
+    n_threads = max(1, int(n_threads))
+    if n_threads == 1 or x.nbytes < MIN_PARALLEL_BYTES or n_rows == 0:
+        return fwht_rows_serial(x, scale, do_scale, block, l1, width)
+    if not _prange_ok():
+        if x.nbytes < POOL_MIN_BYTES or (n_rows < n_threads and n <= block):
+            return fwht_rows_serial(x, scale, do_scale, block, l1, width)
+        _rows_pool(x, scale, do_scale, block, l1, width, n_threads)
+        return x
+    chunks = min(n_threads, numba.config.NUMBA_NUM_THREADS)
+    if chunks == 1 or n <= l1 and n_rows < chunks:
+        return fwht_rows_serial(x, scale, do_scale, block, l1, width)
+    # whole rows a thread; rows beyond an L1 sub-block that do not split evenly among
+    # the threads are shared by all of them (3 rows on 2 threads: 1.5 rows' time, not 2)
+    whole = n_rows if n <= l1 else n_rows - n_rows % chunks
+    if whole:
+        _with_numba_threads(chunks, _rows_par, x[:whole], scale, do_scale, block, l1,
+                            width)
+    if whole < n_rows:
+        s_block, s_width = _shared_geometry(n, block, l1, width, x.itemsize)
+        _with_numba_threads(chunks, _shared_rows_par, x[whole:], scale, do_scale, s_block,
+                            l1, s_width)
     return x
 
 
@@ -793,6 +912,22 @@ def fwht_axis_serial(x, scale, do_scale, width, c0, c1):
         slab = x[p]
         _columns(slab.reshape(slab.size), x.shape[2], width, c0, c1, scale, do_scale)
     return x
+
+
+@njit(**_par)
+def _axis_par(x, scale, do_scale, width, by_slab, chunks):
+    """:func:`fwht_axis_serial` on ``chunks`` threads: runs of slabs if ``by_slab``, else
+    runs of the column panels of every slab."""
+    pre, post = x.shape[0], x.shape[2]
+    if by_slab:
+        for t in prange(chunks):
+            fwht_axis_serial(x[t * pre // chunks:(t + 1) * pre // chunks], scale, do_scale,
+                             width, 0, post)
+    else:
+        n_pan = -(-post // width)
+        for t in prange(chunks):
+            fwht_axis_serial(x, scale, do_scale, width, (t * n_pan // chunks) * width,
+                             min(((t + 1) * n_pan // chunks) * width, post))
 
 
 @register_kernel("fwht_axis", "numba")
@@ -810,7 +945,15 @@ def fwht_axis(x, scale=1, n_threads=1):
     do_scale = scale != 1
     scale = x.dtype.type(scale)
     n_threads = max(1, int(n_threads))
-    if n_threads == 1 or x.size < MIN_PARALLEL or x.size == 0:
+    if n_threads == 1 or x.nbytes < MIN_PARALLEL_BYTES or x.size == 0:
+        return fwht_axis_serial(x, scale, do_scale, width, 0, post)
+    if _prange_ok():
+        chunks = min(n_threads, numba.config.NUMBA_NUM_THREADS)
+        if chunks == 1:
+            return fwht_axis_serial(x, scale, do_scale, width, 0, post)
+        _with_numba_threads(chunks, _axis_par, x, scale, do_scale, width, pre >= chunks)
+        return x
+    if x.nbytes < POOL_MIN_BYTES:
         return fwht_axis_serial(x, scale, do_scale, width, 0, post)
     if pre >= n_threads:
         parts = _split(pre, n_threads)
@@ -822,4 +965,3 @@ def fwht_axis(x, scale=1, n_threads=1):
     thread_map(lambda ab: fwht_axis_serial(x, scale, do_scale, width, ab[0] * width,
                                            min(ab[1] * width, post)), parts, len(parts))
     return x
-
