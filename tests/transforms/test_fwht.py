@@ -17,7 +17,6 @@ from hypothesis.extra import numpy as hnp
 from scipy.linalg import hadamard
 
 import sparsopt.backends._numba.wht as nbwht
-import sparsopt.transforms._fwht as fwht_module
 from sparsopt.transforms import fwht, ifwht
 
 FLOATS = (np.float32, np.float64)

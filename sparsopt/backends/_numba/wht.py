@@ -91,11 +91,12 @@ How it is fast (the NumPy reference makes one pass over memory per stage):
   threads; for fewer, longer rows, the blocks of a row are shared among the threads,
   then (after a barrier) its column panels. They run as Numba ``prange`` kernels: a
   parallel region starts in ~1.4 us on the 2-core Zen 5 machine, where waking the
-  threads of a Python pool cost 44-141 us (more than a 2**18 transform), so two threads
-  now halve the time from 2**16 elements on (float64 2**20: 429 -> 222 us, was 584 us
-  through the pool). Where a ``prange`` kernel must not run (see :func:`_prange_ok`:
-  Numba's ``workqueue`` layer, not thread-safe, or GNU OpenMP started before this
-  process was forked) the same split runs on :func:`~sparsopt.utils.parallel.thread_map`.
+  threads of a Python pool cost 44-141 us (more than a transform of 256 KiB), so two
+  threads now pay from 512 KiB on (``MIN_PARALLEL_BYTES``; float64 2**20, one row: 429
+  -> 222 us, was 584 us through the pool). Where a ``prange`` kernel must not run (see
+  :func:`_prange_ok`: Numba's ``workqueue`` layer, not thread-safe, or GNU OpenMP
+  started before this process was forked) the same split runs on
+  :func:`~sparsopt.utils.parallel.thread_map`, from ``POOL_MIN_BYTES`` on.
 
 The fused butterflies add in a different order than the radix-2 reference, but each
 output is the same sum of ``n`` signed inputs: in integers the results are identical,
