@@ -133,8 +133,8 @@ def _warm_spright(dtype, verbose):
 
 
 def _warm_wht(dtype, verbose):
-    """Compile the fast Walsh-Hadamard kernel for ``dtype``: the serial entry and the
-    two entries the threads call on one long row."""
+    """Compile the fast Walsh-Hadamard kernel for ``dtype``: the serial entry, the two
+    entries the pool's threads call on one long row, and the ``prange`` kernels."""
     import numpy as np
 
     from .backends._numba import wht
@@ -146,6 +146,11 @@ def _warm_wht(dtype, verbose):
     row = np.ones(32, dtype=dtype)
     wht._blocks(row, 16, 8, 0, 2)
     wht._columns(row, 16, 2, 0, 16, row[0], False)
+    if wht._prange_ok():  # the kernels of n_jobs > 1 (not in a forked child: see there)
+        one = dtype.type(1)
+        wht._rows_par(np.ones((2, 8), dtype=dtype), one, False, 8, 8, 8, 1)
+        wht._shared_rows_par(np.ones((1, 32), dtype=dtype), one, False, 16, 8, 2, 1)
+        wht._axis_par(np.ones((2, 8, 16), dtype=dtype), one, False, 8, True, 1)
     key = ("fwht_rows, fwht_axis", dtype.name)
     out = {key: time.perf_counter() - t0}
     if verbose:

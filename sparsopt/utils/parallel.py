@@ -21,12 +21,26 @@ _POOL_LOCK = threading.Lock()
 _WORKER = threading.local()
 
 
+#: whether this process is a fork of one that had started Numba's OpenMP threads
+_FORKED_AFTER_OMP = [False]
+
+
 def _after_fork_in_child():
     """A forked child has none of its parent's pool threads, and the lock may have been
-    held by a thread that does not exist there: start afresh."""
+    held by a thread that does not exist there: start afresh. A parallel region of
+    Numba's GNU OpenMP layer, started in the parent, would terminate the child ("fork()
+    called from a process already using GNU OpenMP, this is unsafe"): remember it."""
     global _POOL_LOCK
     _POOL_LOCK = threading.Lock()
     _POOLS.clear()
+    numba = sys.modules.get("numba")
+    if numba is not None:
+        try:
+            layer = numba.threading_layer()
+        except Exception:  # ValueError: no parallel region before the fork
+            return
+        if layer == "omp":
+            _FORKED_AFTER_OMP[0] = True
 
 
 if hasattr(os, "register_at_fork"):
@@ -222,6 +236,33 @@ def sync_numba_threads():
     import numba
 
     numba.set_num_threads(max(1, min(limit, numba.config.NUMBA_NUM_THREADS)))
+
+
+def prange_ok(thread_safe=False):
+    """Whether Numba ``prange`` kernels may run in this process.
+
+    Not in a process forked after Numba's OpenMP threads started (GNU OpenMP would
+    terminate it); with ``thread_safe``, also not on Numba's ``workqueue`` layer, which
+    aborts when two Python threads start parallel regions at once. Starts Numba's
+    threading layer if it is not running (``numba.get_num_threads``). Callers fall back
+    to a serial kernel or to :func:`thread_map`.
+
+    Examples
+    --------
+    >>> from sparsopt.utils.parallel import prange_ok
+    >>> isinstance(prange_ok(), bool)
+    True
+    """
+    if _FORKED_AFTER_OMP[0]:
+        return False
+    try:
+        import numba
+
+        numba.get_num_threads()
+        layer = numba.threading_layer()
+    except Exception:  # no threading layer can be loaded
+        return False
+    return layer in ("tbb", "omp") if thread_safe else True
 
 
 def row_blocks(n_rows, n_blocks):

@@ -92,3 +92,23 @@ def test_bad_input_is_named():
         sparse_network_forward(np.ones((3, 64)), net, activation="softplus")
     with pytest.raises(TypeError, match="network"):
         sparse_network_forward(np.ones((3, 64)), tuple(net)[:3])
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # Python >= 3.12: fork + threads
+def test_forward_runs_in_a_forked_child():
+    """A process forked after the parallel kernels ran gets the serial ones: a parallel
+    region of Numba's GNU OpenMP layer there would terminate it."""
+    import multiprocessing
+
+    rng = np.random.default_rng(0)
+    net = to_sparse_network([rng.standard_normal((4, 8)), rng.standard_normal((8, 2))],
+                            [np.zeros(8), np.zeros(2)])
+    X = rng.standard_normal((5, 4))
+    ref = sparse_network_forward(X, net)
+    try:
+        ctx = multiprocessing.get_context("fork")
+    except ValueError:
+        pytest.skip("no fork on this platform")
+    with ctx.Pool(1) as pool:
+        got = pool.apply_async(sparse_network_forward, (X, net)).get(timeout=60)
+    np.testing.assert_allclose(got, ref, rtol=1e-12)

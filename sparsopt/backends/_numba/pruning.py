@@ -23,11 +23,15 @@ at 2 % density.
 import numpy as np
 from numba import njit, prange
 
+from ...utils.parallel import prange_ok
 from .._registry import register_kernel
 
 _opts = dict(cache=True, nogil=True)
 # "contract" only: lets LLVM fuse a * b + c into one FMA (no reassociation, NaN-safe)
 _par = dict(cache=True, nogil=True, parallel=True, fastmath={"contract"})
+# not cached: Numba keys its cache on the function's code, not on ``parallel``, so a
+# cached serial twin of a parallel kernel could load the parallel machine code
+_serial = dict(nogil=True, fastmath={"contract"})
 _BLOCK = 64  # samples per block: measured best of 16/32/64/128 (64 and 128 tie)
 
 ACT_IDENTITY, ACT_RELU, ACT_TANH, ACT_LOGISTIC = 0, 1, 2, 3
@@ -103,9 +107,8 @@ def _store_block(acc, n_out, out, b0, nbk):
             out[b0 + b, j] = acc[j, b]
 
 
-@register_kernel("sparse_layer_forward", "numba")
 @njit(**_par)
-def sparse_layer_forward(X, indptr, indices, data, bias, relu):
+def _sparse_layer_forward(X, indptr, indices, data, bias, relu):
     """``X @ W + bias`` (then ``max(., 0)`` if ``relu``) for a CSR layer ``W``.
 
     ``X`` is ``(n_samples, n_in)`` C-contiguous; ``(indptr, indices, data)`` is the
@@ -130,9 +133,8 @@ def sparse_layer_forward(X, indptr, indices, data, bias, relu):
     return out
 
 
-@register_kernel("sparse_mlp_forward", "numba")
 @njit(**_par)
-def sparse_mlp_forward(X, dims, indptr, indices, data, bias, activation):
+def _sparse_mlp_forward(X, dims, indptr, indices, data, bias, activation):
     """Forward pass of a sparse MLP; returns the output layer before its activation.
 
     ``dims`` (int64) holds ``(n_in, n_1, ..., n_out)``. Layer ``l`` (shape
@@ -166,6 +168,29 @@ def sparse_mlp_forward(X, dims, indptr, indices, data, bias, activation):
             h, g = g, h
         _store_block(h, n_out, out, b0, nbk)
     return out
+
+
+# the same kernels compiled without ``parallel`` (``prange`` is then ``range``), for a
+# process where a parallel region must not start: forked after Numba's GNU OpenMP
+# threads had started, which would terminate it
+_sparse_layer_forward_serial = njit(**_serial)(_sparse_layer_forward.py_func)
+_sparse_mlp_forward_serial = njit(**_serial)(_sparse_mlp_forward.py_func)
+
+
+@register_kernel("sparse_layer_forward", "numba")
+def sparse_layer_forward(X, indptr, indices, data, bias, relu):
+    """:func:`_sparse_layer_forward` on Numba's threads, or on this one where they must
+    not run (:func:`~sparsopt.utils.parallel.prange_ok`)."""
+    kernel = _sparse_layer_forward if prange_ok() else _sparse_layer_forward_serial
+    return kernel(X, indptr, indices, data, bias, relu)
+
+
+@register_kernel("sparse_mlp_forward", "numba")
+def sparse_mlp_forward(X, dims, indptr, indices, data, bias, activation):
+    """:func:`_sparse_mlp_forward` on Numba's threads, or on this one where they must
+    not run (:func:`~sparsopt.utils.parallel.prange_ok`)."""
+    kernel = _sparse_mlp_forward if prange_ok() else _sparse_mlp_forward_serial
+    return kernel(X, dims, indptr, indices, data, bias, activation)
 
 
 @register_kernel("masked_adam", "numba")

@@ -108,7 +108,7 @@ import os
 import numba
 from numba import njit, prange
 
-from ...utils.parallel import thread_map
+from ...utils.parallel import prange_ok, thread_map
 from .._registry import register_kernel
 from ._wht_simd import (
     bfly_1_6,
@@ -765,37 +765,11 @@ def _split(n_items, n_parts):
     return [(bounds[i], bounds[i + 1]) for i in range(n_parts) if bounds[i] < bounds[i + 1]]
 
 
-#: whether this process is a fork of one that had started Numba's GNU OpenMP threads
-#: (a ``prange`` kernel there would terminate the process: "fork() called from a process
-#: already using GNU OpenMP, this is unsafe")
-_FORKED_AFTER_OMP = [False]
-
-
-def _after_fork_in_child():
-    try:
-        layer = numba.threading_layer()
-    except ValueError:  # no parallel region started before the fork
-        return
-    if layer == "omp":
-        _FORKED_AFTER_OMP[0] = True
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_after_fork_in_child)
-
-
 def _prange_ok():
-    """Whether the ``prange`` kernels may run here: Numba's threading layer is TBB or
-    OpenMP (``workqueue`` aborts when two Python threads start parallel regions at
-    once), and not OpenMP inherited through a fork. ``numba.get_num_threads`` starts
-    the layer if it is not running yet."""
-    if _FORKED_AFTER_OMP[0]:
-        return False
-    try:
-        numba.get_num_threads()
-        return numba.threading_layer() in ("tbb", "omp")
-    except Exception:  # no threading layer can be loaded: the thread pool
-        return False
+    """Whether the ``prange`` kernels may run here (:func:`~sparsopt.utils.parallel.
+    prange_ok` with ``thread_safe``: the pool takes over on Numba's ``workqueue`` layer,
+    and in a process forked after Numba's OpenMP threads started)."""
+    return prange_ok(thread_safe=True)
 
 
 def _with_numba_threads(n_threads, kernel, *args):
