@@ -370,6 +370,21 @@ def test_small_arrays_run_on_one_thread(monkeypatch):
         assert seen == []
 
 
+def test_each_thread_gets_at_least_half_the_threshold(monkeypatch):
+    """Many cores do not split a small array thinly: a thread per half of
+    ``MIN_PARALLEL_BYTES`` at most, and never more than asked or than Numba has."""
+    import numba
+
+    monkeypatch.setattr(numba.config, "NUMBA_NUM_THREADS", 64)
+    half = nbwht.MIN_PARALLEL_BYTES // 2
+    assert nbwht._chunks(np.empty(2 * half, np.uint8), 64) == 2
+    assert nbwht._chunks(np.empty(2 * half, np.uint8), 1) == 1
+    assert nbwht._chunks(np.empty(32 * half, np.uint8), 64) == 32
+    assert nbwht._chunks(np.empty(32 * half, np.uint8), 8) == 8
+    monkeypatch.setattr(numba.config, "NUMBA_NUM_THREADS", 2)
+    assert nbwht._chunks(np.empty(32 * half, np.uint8), 8) == 2
+
+
 def test_prange_kernels_restore_the_thread_count():
     import numba
 

@@ -772,6 +772,14 @@ def _prange_ok():
     return prange_ok(thread_safe=True)
 
 
+def _chunks(x, n_threads):
+    """Threads for ``x``: at most ``n_threads`` and Numba's, each with at least half of
+    ``MIN_PARALLEL_BYTES`` (break-even on the development machine: two threads measured
+    1.1x one at 512 KiB), so that many cores do not split a small array thinly."""
+    per_thread = max(1, MIN_PARALLEL_BYTES // 2)
+    return max(1, min(n_threads, numba.config.NUMBA_NUM_THREADS, x.nbytes // per_thread))
+
+
 def _with_numba_threads(n_threads, kernel, *args):
     """``kernel(*args, chunks)`` on ``chunks = min(n_threads, NUMBA_NUM_THREADS)`` Numba
     threads (this thread's count restored afterwards)."""
@@ -862,7 +870,7 @@ def fwht_rows(x, scale=1, n_threads=1):
             return fwht_rows_serial(x, scale, do_scale, block, l1, width)
         _rows_pool(x, scale, do_scale, block, l1, width, n_threads)
         return x
-    chunks = min(n_threads, numba.config.NUMBA_NUM_THREADS)
+    chunks = _chunks(x, n_threads)
     if chunks == 1 or n <= l1 and n_rows < chunks:
         return fwht_rows_serial(x, scale, do_scale, block, l1, width)
     # whole rows a thread; rows beyond an L1 sub-block that do not split evenly among
@@ -923,7 +931,7 @@ def fwht_axis(x, scale=1, n_threads=1):
     if n_threads == 1 or x.nbytes < MIN_PARALLEL_BYTES or x.size == 0:
         return fwht_axis_serial(x, scale, do_scale, width, 0, post)
     if _prange_ok():
-        chunks = min(n_threads, numba.config.NUMBA_NUM_THREADS)
+        chunks = _chunks(x, n_threads)
         if chunks == 1:
             return fwht_axis_serial(x, scale, do_scale, width, 0, post)
         _with_numba_threads(chunks, _axis_par, x, scale, do_scale, width, pre >= chunks)
