@@ -780,10 +780,9 @@ def _chunks(x, n_threads):
     return max(1, min(n_threads, numba.config.NUMBA_NUM_THREADS, x.nbytes // per_thread))
 
 
-def _with_numba_threads(n_threads, kernel, *args):
-    """``kernel(*args, chunks)`` on ``chunks = min(n_threads, NUMBA_NUM_THREADS)`` Numba
-    threads (this thread's count restored afterwards)."""
-    chunks = max(1, min(n_threads, numba.config.NUMBA_NUM_THREADS))
+def _with_numba_threads(chunks, kernel, *args):
+    """``kernel(*args, chunks)`` on ``chunks`` Numba threads (from :func:`_chunks`; this
+    thread's count restored afterwards)."""
     before = numba.get_num_threads()
     numba.set_num_threads(chunks)
     try:
@@ -824,6 +823,9 @@ def _rows_pool(x, scale, do_scale, block, l1, width, n_threads):
     n_rows, n = x.shape
     if n_rows >= n_threads or n <= block:
         parts = _split(n_rows, n_threads)
+        if len(parts) == 1:
+            fwht_rows_serial(x, scale, do_scale, block, l1, width)
+            return
         thread_map(lambda ab: fwht_rows_serial(x[ab[0]:ab[1]], scale, do_scale, block, l1,
                                                width), parts, len(parts))
         return
@@ -866,7 +868,7 @@ def fwht_rows(x, scale=1, n_threads=1):
     if n_threads == 1 or x.nbytes < MIN_PARALLEL_BYTES or n_rows == 0:
         return fwht_rows_serial(x, scale, do_scale, block, l1, width)
     if not _prange_ok():
-        if x.nbytes < POOL_MIN_BYTES or (n_rows < n_threads and n <= block):
+        if x.nbytes < POOL_MIN_BYTES:
             return fwht_rows_serial(x, scale, do_scale, block, l1, width)
         _rows_pool(x, scale, do_scale, block, l1, width, n_threads)
         return x
