@@ -54,7 +54,9 @@ def _fold_class_weight(class_weight, classes, y, yi, sample_weight):
                              "(its other keys are not classes of y).")
         cw = np.array([known.get(c, 1.0) for c in classes], dtype=np.float64)
     # a class whose samples all weigh 0 has an infinite "balanced" weight: they stay at 0
-    return np.where(sw > 0, sw * cw[yi], 0.0)
+    # (0 * inf is NaN, masked out here)
+    with np.errstate(invalid="ignore"):
+        return np.where(sw > 0, sw * cw[yi], 0.0)
 
 
 class _SparseLogisticBase(SparsoptEstimatorMixin, LinearClassifierMixin, BaseEstimator):

@@ -134,7 +134,8 @@ def prosper_residual_preselect(yw, G, cand):
 def prosper_topk_preselect(scores, scale, cand):
     """The ``H'`` largest ``scores * scale`` per row by a stable sort (ties: lower unit
     first; NaN as ``-inf``), in ascending unit order."""
-    key = scores.astype(np.float64) * np.asarray(scale, dtype=np.float64)
+    with np.errstate(invalid="ignore"):  # inf * 0 is NaN, ranked as -inf below
+        key = scores.astype(np.float64) * np.asarray(scale, dtype=np.float64)
     key = np.where(np.isnan(key), -np.inf, key)
     order = np.argsort(-key, axis=1, kind="stable")[:, :cand.shape[1]]
     cand[:] = np.sort(order, axis=1)
