@@ -474,12 +474,14 @@ def test_rows_as_large_as_the_last_level_cache_take_small_sub_blocks(dtype, monk
 @settings(max_examples=30, deadline=None)
 @given(dtype=st.sampled_from([np.float64, np.float32, np.int64]),
        radix=st.sampled_from([2, 4, 8]), vectors=st.integers(1, 3),
-       gap=st.integers(0, 2), offset=st.integers(0, 7), seed=st.integers(0, 2**31 - 1))
+       gap=st.integers(0, 2), offset=st.integers(0, 7), seed=st.integers(0, 2**31 - 1),
+       scaled=st.booleans())
 def test_butterflies_between_vectors_match_the_slices_exactly(dtype, radix, vectors, gap,
-                                                              offset, seed):
+                                                              offset, seed, scaled):
     """The ``bfly_cross`` intrinsics (one 512-bit vector per stream; on AVX-512 every
     other butterfly as two FMAs with ``±1``) give the bits of the radix-2 stages on
-    slices, at any offset (unaligned vectors) and stride."""
+    slices, at any offset (unaligned vectors) and stride; with a ``scale``, those bits
+    multiplied afterwards."""
     from sparsopt.backends._numba._wht_simd import bfly_cross2, bfly_cross4, bfly_cross8
 
     lanes = 64 // np.dtype(dtype).itemsize
@@ -489,12 +491,14 @@ def test_butterflies_between_vectors_match_the_slices_exactly(dtype, radix, vect
     got = x.copy()
     kernel = {2: bfly_cross2, 4: bfly_cross4, 8: bfly_cross8}[radix]
 
-    @nbwht.njit
-    def run(v, start, s, n):
-        for k in range(0, n, lanes):
-            kernel(v, start + k, s)
+    scale = (dtype(3) if dtype == np.int64 else dtype(0.3)) if scaled else None
 
-    run(got, offset, stride, vectors * lanes)
+    @nbwht.njit
+    def run(v, start, s, n, scale):
+        for k in range(0, n, lanes):
+            kernel(v, start + k, s, scale)
+
+    run(got, offset, stride, vectors * lanes, scale)
     want = x.copy()
     streams = want[offset:].reshape(radix, stride)[:, :vectors * lanes].copy()
     h = 1
@@ -504,6 +508,8 @@ def test_butterflies_between_vectors_match_the_slices_exactly(dtype, radix, vect
                 a, b = streams[k].copy(), streams[k + h].copy()
                 streams[k], streams[k + h] = a + b, a - b
         h *= 2
+    if scale is not None:
+        streams *= scale
     want[offset:].reshape(radix, stride)[:, :vectors * lanes] = streams
     np.testing.assert_array_equal(got, want)
 
@@ -534,6 +540,37 @@ def _buffer_at(x, offset):
     buf[...] = x
     assert (buf.ctypes.data // x.itemsize) % lanes == offset
     return buf
+
+
+@pytest.mark.parametrize("dtype", (np.float32, np.float64))
+@pytest.mark.parametrize("geometry", ["default", "tiny"])
+def test_scaling_in_the_last_pass_gives_the_bits_of_scaling_afterwards(request, dtype,
+                                                                       geometry):
+    """``normalize="ortho"`` and :func:`ifwht` multiply in the last pass of the
+    transform, not in a pass of their own: the bits of the unscaled transform
+    multiplied afterwards, on every path (short rows with each last radix, blocks and
+    column panels at the tiny geometry, buffers off the cache lines, threads, an inner
+    axis)."""
+    if geometry == "tiny":
+        request.getfixturevalue("tiny_geometry")
+    rng = np.random.default_rng(3)
+    lanes = 64 // np.dtype(dtype).itemsize
+    for log_n in range(14 if geometry == "default" else 11):
+        n = 2**log_n
+        x = (rng.standard_normal((3, n)) * 100).astype(dtype)
+        plain = fwht(x)
+        ortho = plain * dtype(1 / math.sqrt(n))
+        inverse = plain * dtype(1 / n)
+        for offset in (0, lanes // 4):
+            buf = _buffer_at(x, offset)
+            np.testing.assert_array_equal(fwht(buf, out=buf, normalize="ortho"), ortho)
+            buf = _buffer_at(x, offset)
+            np.testing.assert_array_equal(ifwht(buf, out=buf), inverse)
+        np.testing.assert_array_equal(fwht(x, normalize="ortho", n_jobs=2), ortho)
+        np.testing.assert_array_equal(fwht(x[:1], normalize="ortho", n_jobs=2), ortho[:1])
+        xa = (rng.standard_normal((n, 16)) * 100).astype(dtype)  # transformed in place
+        np.testing.assert_array_equal(fwht(xa, axis=0, normalize="ortho"),
+                                      fwht(xa, axis=0) * dtype(1 / math.sqrt(n)))
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64])

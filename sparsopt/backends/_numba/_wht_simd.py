@@ -31,7 +31,9 @@ addition or subtraction), so the additions use the two FMA pipes as well as the 
 adder pipes; the ``±1`` vectors pass through an empty inline-asm barrier, without which
 LLVM folds ``fma(b, 1, a)`` back into ``a + b``. Measured on Zen 5 per 2**20 float64
 values in L1: 46 -> 44 us (``h = 64``) and 46 -> 39 us (``h = 512``); in C, with all
-the additions on the adder: 47 us, mixed 43 us.
+the additions on the adder: 47 us, mixed 43 us. They take a ``scale``: ``None``, or a
+number the results are multiplied by before they are stored (the last pass of a
+normalised transform; a plain multiplication, so the bits of scaling afterwards).
 
 :func:`bfly_edge8`, :func:`bfly_edge4` and :func:`bfly_edge2` serve buffers that do not
 start on a 64-byte line: the stages between streams treat every lane alike, so the
@@ -58,6 +60,32 @@ def _supported(arr, *ints):
     return (isinstance(arr, types.Array) and arr.ndim == 1 and arr.layout == "C"
             and arr.dtype in (types.float64, types.float32, types.int64)
             and all(isinstance(t, types.Integer) for t in ints))
+
+
+def _scale_ok(arr, scale):
+    """``scale`` is ``None`` (no scaling) or a number (cast to the array's dtype)."""
+    return isinstance(scale, (types.NoneType, types.Float, types.Integer))
+
+
+def _scaled(context, builder, signature, args, k, vt, lanes):
+    """The multiplier splat over a vector from argument ``k`` (``None`` when the call
+    passed ``None``): the outputs are multiplied by it before they are stored, a plain
+    multiplication after the last addition (no FMA), so the bits are those of the
+    transform multiplied afterwards (see :func:`_times`)."""
+    if isinstance(signature.args[k], types.NoneType):
+        return None
+    value = context.cast(builder, args[k], signature.args[k], signature.args[0].dtype)
+    one = builder.insert_element(ir.Constant(vt, None), value, ir.Constant(_I32, 0))
+    return builder.shuffle_vector(one, ir.Constant(vt, None), _mask([0] * lanes))
+
+
+def _times(builder, vec, scale):
+    """The vectors of ``vec`` times the splat ``scale`` (unchanged if it is ``None``)."""
+    if scale is None:
+        return vec
+    mul = builder.fmul if isinstance(scale.type.element, (ir.FloatType, ir.DoubleType)) \
+        else builder.mul
+    return [mul(x, scale) for x in vec]
 
 
 def _features(context):
@@ -121,12 +149,14 @@ def _between(context, builder, arrty, vec, group, mixed=None):
     return vec
 
 
-def _butterflies(context, builder, signature, args, n_vec, in_lanes, group=None):
+def _butterflies(context, builder, signature, args, n_vec, in_lanes, group=None,
+                 scale=None):
     """Load the ``n_vec`` 512-bit vectors at ``arr[start + q * stride]`` (``args`` =
     ``arr, start, stride``), do the stages inside each vector if ``in_lanes`` (partner
     lane ``i ^ h``) and then the stages between the vectors (vector ``k`` with
     ``k + step``, for ``step`` below ``group``: independent groups of ``group`` vectors,
-    all of them by default), in the order of ``h``, and store them back."""
+    all of them by default), in the order of ``h``, and store them back, multiplied by
+    the vector ``scale`` if one is given (:func:`_scaled`)."""
     arrty = signature.args[0]
     floating = arrty.dtype in (types.float64, types.float32)
     lanes = 512 // arrty.dtype.bitwidth
@@ -166,7 +196,7 @@ def _butterflies(context, builder, signature, args, n_vec, in_lanes, group=None)
     # with the stages inside the vectors (mixing measured no faster in C)
     vec = _between(context, builder, arrty, vec, n_vec if group is None else group,
                    mixed=False if in_lanes else None)
-    for ptr, x in zip(ptrs, vec):
+    for ptr, x in zip(ptrs, _times(builder, vec, scale)):
         builder.store(x, ptr, align=align)
     return context.get_dummy_value()
 
@@ -207,20 +237,25 @@ def bfly_1_6x2(typingctx, arr, j):
 
 def _cross(n_vec):
     @intrinsic
-    def bfly(typingctx, arr, start, stride):
-        if not _supported(arr, start, stride):
+    def bfly(typingctx, arr, start, stride, scale):
+        if not (_supported(arr, start, stride) and _scale_ok(arr, scale)):
             return None
 
         def codegen(context, builder, signature, args):
-            return _butterflies(context, builder, signature, args, n_vec, False)
+            lanes = 512 // arr.dtype.bitwidth
+            vt = ir.VectorType(context.get_value_type(arr.dtype), lanes)
+            return _butterflies(context, builder, signature, args, n_vec, False,
+                                scale=_scaled(context, builder, signature, args, 3, vt,
+                                              lanes))
 
-        return types.void(arr, start, stride), codegen
+        return types.void(arr, start, stride, scale), codegen
 
     bfly.__doc__ = (
         f"The {n_vec.bit_length() - 1} stages between the {n_vec} vectors of "
         f"64 bytes at ``arr[start + q * stride]``, ``q < {n_vec}``, in place: element "
-        f"``k`` of the ``q``-th vector takes ``sum_p H{n_vec}[q, p] v_p[k]`` (not "
-        f"bounds-checked; the vectors must not overlap).")
+        f"``k`` of the ``q``-th vector takes ``sum_p H{n_vec}[q, p] v_p[k]``, times "
+        f"``scale`` unless it is ``None`` (not bounds-checked; the vectors must not "
+        f"overlap).")
     return bfly
 
 
@@ -246,7 +281,8 @@ def _edge(context, builder, signature, args, n_vec):
     vt = ir.VectorType(context.get_value_type(arrty.dtype), lanes)
     mt = ir.VectorType(ir.IntType(1), lanes)
     a, stride, count, shift = (context.cast(builder, v, t, types.int64)
-                               for v, t in zip(args[1:], signature.args[1:]))
+                               for v, t in zip(args[1:5], signature.args[1:5]))
+    scale = _scaled(context, builder, signature, args, 5, vt, lanes)
     data = context.make_array(arrty)(context, builder, args[0]).data
     # mask of the tail lanes: lane index < L - s
     limit = builder.sub(ir.Constant(_I64, lanes), shift)
@@ -278,7 +314,7 @@ def _edge(context, builder, signature, args, n_vec):
         heads.append(hp)
         tails.append(tp)
     vec = _between(context, builder, arrty, vec, n_vec)
-    for hp, tp, x in zip(heads, tails, vec):
+    for hp, tp, x in zip(heads, tails, _times(builder, vec, scale)):
         builder.call(store, [x, hp, align, head_mask])
         builder.call(store, [x, tp, align, tail_mask])
     return context.get_dummy_value()
@@ -286,19 +322,20 @@ def _edge(context, builder, signature, args, n_vec):
 
 def _edge_kernel(n_vec):
     @intrinsic
-    def bfly_edge(typingctx, arr, a, stride, count, shift):
-        if not _supported(arr, a, stride, count, shift):
+    def bfly_edge(typingctx, arr, a, stride, count, shift, scale):
+        if not (_supported(arr, a, stride, count, shift) and _scale_ok(arr, scale)):
             return None
 
         def codegen(context, builder, signature, args):
             return _edge(context, builder, signature, args, n_vec)
 
-        return types.void(arr, a, stride, count, shift), codegen
+        return types.void(arr, a, stride, count, shift, scale), codegen
 
     bfly_edge.__doc__ = (
         f"The stages between the {n_vec} ranges ``arr[a + q * stride:][:count]`` for the "
         f"values outside their whole aligned lines (``shift`` values to the first), as "
-        f"one masked vector per range: see :func:`_edge`.")
+        f"one masked vector per range, times ``scale`` unless it is ``None``: see "
+        f":func:`_edge`.")
     return bfly_edge
 
 

@@ -4,7 +4,9 @@
 array in place, unnormalised (then multiplied by ``scale``) and in natural (Hadamard)
 order, exactly as the NumPy reference in ``backends/_numpy/wht.py``. Supported
 dtypes: float32, float64 and int64 (exact integer arithmetic; the caller checks that
-nothing overflows). ``scale`` has the dtype of ``x``.
+nothing overflows). ``scale`` has the dtype of ``x``; the last pass multiplies by it as
+it stores (rows of fewer than 128 values, and panels that are not whole vectors wide,
+take a pass of their own), with the bits of multiplying afterwards.
 
 How it is fast (the NumPy reference makes one pass over memory per stage):
 
@@ -244,22 +246,24 @@ def _line_shift(v, lanes):
 
 
 @njit(inline="always", **_opts)
-def _cross_range(v, a, h, count, lanes, radix):
+def _cross_range(v, a, h, count, lanes, radix, scale):
     """Radix-``radix`` butterflies between the ranges ``v[a + q * h:][:count]`` (all
-    multiples of ``lanes``), a whole vector per stream, on an aligned buffer."""
+    multiples of ``lanes``), a whole vector per stream, on an aligned buffer; the
+    results times ``scale`` unless it is ``None`` (a compile-time choice: Numba compiles
+    a version for each type)."""
     if radix == 8:
         for k in range(a, a + count, lanes):
-            bfly_cross8(v, k, h)
+            bfly_cross8(v, k, h, scale)
     elif radix == 4:
         for k in range(a, a + count, lanes):
-            bfly_cross4(v, k, h)
+            bfly_cross4(v, k, h, scale)
     else:
         for k in range(a, a + count, lanes):
-            bfly_cross2(v, k, h)
+            bfly_cross2(v, k, h, scale)
 
 
 @njit(inline="always", **_opts)
-def _lines_range(v, a, h, count, shift, lanes, radix):
+def _lines_range(v, a, h, count, shift, lanes, radix, scale):
     """:func:`_cross_range` on a buffer off the cache lines (``0 < shift < lanes`` from
     :func:`_line_shift`; ``a``, ``h`` and ``count`` multiples of ``lanes``): the whole
     aligned lines of every range, then its two partial lines as one masked vector
@@ -269,16 +273,16 @@ def _lines_range(v, a, h, count, shift, lanes, radix):
     and keep separate plain loops for an aligned buffer (see :func:`_in_l1_lines`)."""
     if radix == 8:
         for k in range(a + shift, a + count - lanes, lanes):
-            bfly_cross8(v, k, h)
-        bfly_edge8(v, a, h, count, shift)
+            bfly_cross8(v, k, h, scale)
+        bfly_edge8(v, a, h, count, shift, scale)
     elif radix == 4:
         for k in range(a + shift, a + count - lanes, lanes):
-            bfly_cross4(v, k, h)
-        bfly_edge4(v, a, h, count, shift)
+            bfly_cross4(v, k, h, scale)
+        bfly_edge4(v, a, h, count, shift, scale)
     else:
         for k in range(a + shift, a + count - lanes, lanes):
-            bfly_cross2(v, k, h)
-        bfly_edge2(v, a, h, count, shift)
+            bfly_cross2(v, k, h, scale)
+        bfly_edge2(v, a, h, count, shift, scale)
 
 
 @njit(inline="always", **_opts)
@@ -295,7 +299,7 @@ def _groups_lines(v, m, h, shift):
     4h``."""
     lanes = 64 // v.itemsize
     for i in range(0, v.size, m):
-        _lines_range(v, i, h, h, shift, lanes, 8)
+        _lines_range(v, i, h, h, shift, lanes, 8, None)
 
 
 @njit(**_opts)
@@ -304,7 +308,7 @@ def _stages_789(v):
     lanes = 64 // v.itemsize
     for i in range(0, v.size, 512):
         for k in range(i, i + 64, lanes):
-            bfly_cross8(v, k, 64)
+            bfly_cross8(v, k, 64, None)
 
 
 @njit(**_opts)
@@ -313,7 +317,7 @@ def _stages_10_12(v):
     lanes = 64 // v.itemsize
     for i in range(0, v.size, 4096):
         for k in range(i, i + 512, lanes):
-            bfly_cross8(v, k, 512)
+            bfly_cross8(v, k, 512, None)
 
 
 @njit(**_opts)
@@ -424,39 +428,51 @@ def _radix2(v0, v1):
 
 
 @njit(**_opts)
-def _stages_vec(v, h, m, lanes):
+def _stages_vec(v, h, m, lanes, scale):
     """:func:`_stages` for ``h`` a multiple of the vector's ``lanes`` on an aligned
     buffer: the butterflies between whole 512-bit vectors (:mod:`._wht_simd`), no
-    slices."""
+    slices; the last pass multiplies by ``scale`` unless it is ``None``."""
     while h < m:
         radix = _radix(m, h)
-        for i in range(0, v.size, radix * h):
-            _cross_range(v, i, h, h, lanes, radix)
+        if radix * h < m:
+            for i in range(0, v.size, radix * h):
+                _cross_range(v, i, h, h, lanes, radix, None)
+        else:
+            for i in range(0, v.size, radix * h):
+                _cross_range(v, i, h, h, lanes, radix, scale)
         h *= radix
 
 
 @njit(**_opts)
-def _stages_lines(v, h, m, lanes, shift):
+def _stages_lines(v, h, m, lanes, shift, scale):
     """:func:`_stages_vec` on a buffer ``shift`` values off the cache lines."""
     while h < m:
         radix = _radix(m, h)
-        for i in range(0, v.size, radix * h):
-            _lines_range(v, i, h, h, shift, lanes, radix)
+        if radix * h < m:
+            for i in range(0, v.size, radix * h):
+                _lines_range(v, i, h, h, shift, lanes, radix, None)
+        else:
+            for i in range(0, v.size, radix * h):
+                _lines_range(v, i, h, h, shift, lanes, radix, scale)
         h *= radix
 
 
 @njit(**_opts)
-def _stages(v, h, m):
-    """Stages ``h, 2h, ..., m/2`` on every ``m``-group of the contiguous ``v``."""
+def _stages(v, h, m, scale):
+    """Stages ``h, 2h, ..., m/2`` on every ``m``-group of the contiguous ``v``, then
+    times ``scale`` unless it is ``None`` (in the last pass where the vector kernels
+    serve)."""
     lanes = 64 // v.itemsize
-    if h % lanes:
+    if h % lanes or h >= m:
         _stages_slices(v, h, m)
+        if scale is not None:
+            _scale(v, scale)
         return
     shift = _line_shift(v, lanes)
     if shift:
-        _stages_lines(v, h, m, lanes, shift)
+        _stages_lines(v, h, m, lanes, shift, scale)
     else:
-        _stages_vec(v, h, m, lanes)
+        _stages_vec(v, h, m, lanes, scale)
 
 
 @njit(**_opts)
@@ -539,16 +555,50 @@ def _small(v):
 @njit(**_opts)
 def _short_rows(flat, n, l1, scale, do_scale):
     """Every ``n``-group of the contiguous ``flat`` (rows of ``n <= l1`` values, back to
-    back), transformed ``l1`` values at a time: short rows cost no per-row overhead."""
-    shift = _line_shift(flat, 64 // flat.itemsize)
+    back), transformed ``l1`` values at a time: short rows cost no per-row overhead.
+    Scaled rows of at least 128 values take their last pass apart, multiplied as it
+    stores (:func:`_last_pass`): no pass of its own for the scaling."""
+    lanes = 64 // flat.itemsize
+    shift = _line_shift(flat, lanes)
+    last = do_scale and n >= 128
+    radix = 1
+    if last:
+        log_n = 0
+        while (1 << log_n) < n:
+            log_n += 1
+        radix = 1 << ((log_n - 7) % 3 + 1)
+    m = n // radix
+    # the stages above the register stages (n >= 128: 2**6 values) are radix-8 passes,
+    # the last one radix 8, 4 or 2 (as in _in_l1): every m-group first, then that pass
     for s in range(0, flat.size, l1):
         v = flat[s:s + l1]
+        if last:
+            if shift:
+                _in_l1_lines(v, m, shift)
+            else:
+                _in_l1(v, m)
+            _last_pass(v, m, radix, shift, lanes, scale)
+            continue
         if shift:
             _in_l1_lines(v, n, shift)
         else:
             _in_l1(v, n)
         if do_scale:
             _scale(v, scale)
+
+
+@njit(**_opts)
+def _last_pass(v, h, radix, shift, lanes, scale):
+    """The last ``radix``-pass (stride ``h``, a multiple of ``lanes``) of every
+    ``radix * h``-group of ``v``, its results times ``scale``; ``shift`` from
+    :func:`_line_shift`."""
+    m = radix * h
+    if shift:
+        for i in range(0, v.size, m):
+            _lines_range(v, i, h, h, shift, lanes, radix, scale)
+    else:
+        for i in range(0, v.size, m):
+            _cross_range(v, i, h, h, lanes, radix, scale)
 
 
 @njit(**_opts)
@@ -569,10 +619,13 @@ def _block(v, l1, scale, do_scale):
     else:
         for s in range(0, m, l1):
             _small(v[s:s + min(l1, m)])
-    if m > l1:
-        _stages(v, l1, m)
-    if do_scale:
-        _scale(v, scale)
+    if m <= l1:
+        if do_scale:
+            _scale(v, scale)
+    elif do_scale:  # multiplied in the last pass
+        _stages(v, l1, m, scale)
+    else:
+        _stages(v, l1, m, None)
 
 
 @njit(**_opts)
@@ -583,32 +636,43 @@ def _blocks(row, block, l1, b0, b1):
 
 
 @njit(**_opts)
-def _panel_vec(row, block, n_blk, cs, ce, lanes):
+def _panel_vec(row, block, n_blk, cs, ce, lanes, scale):
     """The cross-block stages of the columns ``cs .. ce - 1`` (a multiple of ``lanes``
-    wide) with the butterflies between whole 512-bit vectors."""
+    wide, ``n_blk >= 2`` blocks) with the butterflies between whole 512-bit vectors; the
+    last pass multiplies by ``scale`` unless it is ``None``."""
     # one shift for all the rows when they are whole vectors apart (else plain vectors)
     shift = (_line_shift(row, lanes) - cs) & (lanes - 1) if block % lanes == 0 else 0
     if shift:
-        _panel_lines(row, block, n_blk, cs, ce, lanes, shift)
+        _panel_lines(row, block, n_blk, cs, ce, lanes, shift, scale)
         return
     h = 1
     while h < n_blk:
         radix = _radix(n_blk, h)
         for i in range(0, n_blk, radix * h):
             for r in range(i, i + h):
-                _cross_range(row, r * block + cs, h * block, ce - cs, lanes, radix)
+                if radix * h < n_blk:
+                    _cross_range(row, r * block + cs, h * block, ce - cs, lanes, radix,
+                                 None)
+                else:
+                    _cross_range(row, r * block + cs, h * block, ce - cs, lanes, radix,
+                                 scale)
         h *= radix
 
 
 @njit(**_opts)
-def _panel_lines(row, block, n_blk, cs, ce, lanes, shift):
+def _panel_lines(row, block, n_blk, cs, ce, lanes, shift, scale):
     """:func:`_panel_vec` on rows ``shift`` values off the cache lines."""
     h = 1
     while h < n_blk:
         radix = _radix(n_blk, h)
         for i in range(0, n_blk, radix * h):
             for r in range(i, i + h):
-                _lines_range(row, r * block + cs, h * block, ce - cs, shift, lanes, radix)
+                if radix * h < n_blk:
+                    _lines_range(row, r * block + cs, h * block, ce - cs, shift, lanes,
+                                 radix, None)
+                else:
+                    _lines_range(row, r * block + cs, h * block, ce - cs, shift, lanes,
+                                 radix, scale)
         h *= radix
 
 
@@ -620,11 +684,11 @@ def _columns(row, block, width, c0, c1, scale, do_scale):
     lanes = 64 // row.itemsize
     for cs in range(c0, c1, width):
         ce = min(cs + width, c1)
-        if (ce - cs) % lanes == 0:
-            _panel_vec(row, block, n_blk, cs, ce, lanes)
-            if do_scale:
-                for r in range(n_blk):
-                    _scale(row[r * block + cs:r * block + ce], scale)
+        if (ce - cs) % lanes == 0 and n_blk > 1:
+            if do_scale:  # multiplied in the last pass
+                _panel_vec(row, block, n_blk, cs, ce, lanes, scale)
+            else:
+                _panel_vec(row, block, n_blk, cs, ce, lanes, None)
             continue
         h = 1
         while 8 * h <= n_blk:
