@@ -8,8 +8,9 @@ consecutive values (``L = 8`` for float64 and int64, 16 for float32) does its st
 ``h < L`` with one lane permutation and one FMA per stage (``x * ±1 + swap(x)``; integers
 and targets without FMA: an addition, a subtraction and a blend), and the stages
 ``h >= L`` are plain vector additions between the ``64 / L`` vectors, all in registers:
-one load and one store per value for six stages. Measured per 2**20 values for stages
-1-6, data in L1:
+one load and one store per value for six stages (:func:`bfly_8`, :func:`bfly_16` and
+:func:`bfly_32`: the same code for rows shorter than 64 values). Measured per 2**20
+values for stages 1-6, data in L1:
 
 * Intel Xeon (AVX-512), float64, with the blend: 0.33 ms, against 0.37 ms with 256-bit
   vectors and 0.47 ms for the loop-vectorised stages 1-3 followed by a radix-8 pass
@@ -150,13 +151,14 @@ def _between(context, builder, arrty, vec, group, mixed=None):
 
 
 def _butterflies(context, builder, signature, args, n_vec, in_lanes, group=None,
-                 scale=None):
+                 scale=None, below=None):
     """Load the ``n_vec`` 512-bit vectors at ``arr[start + q * stride]`` (``args`` =
     ``arr, start, stride``), do the stages inside each vector if ``in_lanes`` (partner
     lane ``i ^ h``) and then the stages between the vectors (vector ``k`` with
     ``k + step``, for ``step`` below ``group``: independent groups of ``group`` vectors,
     all of them by default), in the order of ``h``, and store them back, multiplied by
-    the vector ``scale`` if one is given (:func:`_scaled`)."""
+    the vector ``scale`` if one is given (:func:`_scaled`). ``below``: only the stages
+    inside the vectors with ``h`` below it (groups shorter than a vector)."""
     arrty = signature.args[0]
     floating = arrty.dtype in (types.float64, types.float32)
     lanes = 512 // arrty.dtype.bitwidth
@@ -174,7 +176,7 @@ def _butterflies(context, builder, signature, args, n_vec, in_lanes, group=None,
     if fused:
         fma = _fma_function(builder, vt, lanes, arrty.dtype.bitwidth)
     h = 1
-    while in_lanes and h < lanes:
+    while in_lanes and h < min(lanes, below or lanes):
         swap = _mask([i ^ h for i in range(lanes)])
         # lane i takes x_i + x_{i^h} if bit h of i is clear, else x_{i^h} - x_i: one
         # FMA with a +-1 multiplier (exact product, one rounding: bit-identical to the
@@ -201,38 +203,43 @@ def _butterflies(context, builder, signature, args, n_vec, in_lanes, group=None,
     return context.get_dummy_value()
 
 
-@intrinsic
-def bfly_1_6(typingctx, arr, j):
-    """Stages ``h = 1 .. 32`` on ``arr[j:j + 64]`` in place (``arr`` C-contiguous 1-D
-    float64, float32 or int64; ``j`` an integer; not bounds-checked)."""
-    if not _supported(arr, j):
-        return None
-    lanes = 512 // arr.dtype.bitwidth
+def _groups(n, values):
+    """An intrinsic ``bfly(arr, j, scale)``: the whole transform of every ``n``-group of
+    ``arr[j:j + values]`` (``n <= 64``) in vector registers, times ``scale`` unless it is
+    ``None``."""
+    @intrinsic
+    def bfly(typingctx, arr, j, scale):
+        if not (_supported(arr, j) and _scale_ok(arr, scale)):
+            return None
+        lanes = 512 // arr.dtype.bitwidth
 
-    def codegen(context, builder, signature, args):
-        sig3 = types.void(signature.args[0], signature.args[1], types.int64)
-        return _butterflies(context, builder, sig3,
-                            (args[0], args[1], ir.Constant(_I64, lanes)), 64 // lanes, True)
+        def codegen(context, builder, signature, args):
+            vt = ir.VectorType(context.get_value_type(arr.dtype), lanes)
+            sig3 = types.void(signature.args[0], signature.args[1], types.int64)
+            return _butterflies(context, builder, sig3,
+                                (args[0], args[1], ir.Constant(_I64, lanes)), values // lanes,
+                                True, group=max(1, n // lanes), below=n,
+                                scale=_scaled(context, builder, signature, args, 2, vt,
+                                              lanes))
 
-    return types.void(arr, j), codegen
+        return types.void(arr, j, scale), codegen
+
+    return bfly
 
 
-@intrinsic
-def bfly_1_6x2(typingctx, arr, j):
-    """:func:`bfly_1_6` on the two 64-groups ``arr[j:j + 128]`` at once: their
-    instructions interleave (measured in C on Zen 5: 92 against 101 us per 2**20 float64,
-    one group's chain of dependent stages no longer waits alone)."""
-    if not _supported(arr, j):
-        return None
-    lanes = 512 // arr.dtype.bitwidth
-
-    def codegen(context, builder, signature, args):
-        sig3 = types.void(signature.args[0], signature.args[1], types.int64)
-        return _butterflies(context, builder, sig3,
-                            (args[0], args[1], ir.Constant(_I64, lanes)), 128 // lanes, True,
-                            group=64 // lanes)
-
-    return types.void(arr, j), codegen
+#: stages ``h = 1 .. 32`` of the 64-group ``arr[j:j + 64]`` in place (``arr``
+#: C-contiguous 1-D float64, float32 or int64; ``j`` an integer; not bounds-checked)
+bfly_1_6 = _groups(64, 64)
+#: :func:`bfly_1_6` on the two 64-groups ``arr[j:j + 128]`` at once: their instructions
+#: interleave (measured in C on Zen 5: 92 against 101 us per 2**20 float64, one group's
+#: chain of dependent stages no longer waits alone)
+bfly_1_6x2 = _groups(64, 128)
+#: the transforms of the 8-, 16- and 32-groups of ``arr[j:j + 64]``: rows shorter than
+#: the register stages (float64 rows of 8-32 values: 0.65-0.93 ms per 2**20 values with
+#: scalar butterflies, against 0.13 ms for rows of 64)
+bfly_8 = _groups(8, 64)
+bfly_16 = _groups(16, 64)
+bfly_32 = _groups(32, 64)
 
 
 def _cross(n_vec):

@@ -115,6 +115,9 @@ from .._registry import register_kernel
 from ._wht_simd import (
     bfly_1_6,
     bfly_1_6x2,
+    bfly_8,
+    bfly_16,
+    bfly_32,
     bfly_cross2,
     bfly_cross4,
     bfly_cross8,
@@ -223,14 +226,40 @@ def _bfly2(w, k, h):
 
 
 @njit(**_opts)
-def _stages_1_6(v):
+def _stages_1_6(v, scale):
     """Stages ``h = 1 .. 32`` on every 64-group of ``v`` (``v.size % 64 == 0``), in vector
-    registers (:func:`._wht_simd.bfly_1_6`): one load and one store per value."""
+    registers (:func:`._wht_simd.bfly_1_6`): one load and one store per value; the
+    results times ``scale`` unless it is ``None``."""
     end = v.size - v.size % 128
     for i in range(0, end, 128):
-        bfly_1_6x2(v, i)
+        bfly_1_6x2(v, i, scale)
     if end < v.size:
-        bfly_1_6(v, end)
+        bfly_1_6(v, end, scale)
+
+
+@njit(**_opts)
+def _short_groups(v, n, scale):
+    """The whole transform of every ``n``-group of ``v`` (``n`` = 8, 16, 32 or 64) in
+    vector registers, 64 values at a time, times ``scale`` unless it is ``None``; the
+    values after the last whole 64 (rows of fewer than 64 values) by the scalar
+    butterflies."""
+    end = v.size - v.size % 64
+    if n == 64:
+        _stages_1_6(v[:end], scale)
+    elif n == 32:
+        for i in range(0, end, 64):
+            bfly_32(v, i, scale)
+    elif n == 16:
+        for i in range(0, end, 64):
+            bfly_16(v, i, scale)
+    else:
+        for i in range(0, end, 64):
+            bfly_8(v, i, scale)
+    if end < v.size:
+        w = v[end:]
+        _in_l1(w, n)
+        if scale is not None:
+            _scale(w, scale)
 
 
 @njit(inline="always", **_opts)
@@ -505,7 +534,7 @@ def _in_l1(v, m):
         _stages_slices(v, 1, m)
         return
     if m >= 64:
-        _stages_1_6(v)
+        _stages_1_6(v, None)
         h = 64
     else:
         _stages_123(v)
@@ -533,7 +562,7 @@ def _in_l1_lines(v, m, shift):
     if m < 512:
         _in_l1(v, m)
         return
-    _stages_1_6(v)
+    _stages_1_6(v, None)
     _groups_lines(v, 512, 64, shift)
     h = 512
     if m >= 4096:
@@ -558,6 +587,13 @@ def _short_rows(flat, n, l1, scale, do_scale):
     back), transformed ``l1`` values at a time: short rows cost no per-row overhead.
     Scaled rows of at least 128 values take their last pass apart, multiplied as it
     stores (:func:`_last_pass`): no pass of its own for the scaling."""
+    if 8 <= n <= 64:  # one group of registers: the stages and the scaling in one pass
+        for s in range(0, flat.size, l1):
+            if do_scale:
+                _short_groups(flat[s:s + l1], n, scale)
+            else:
+                _short_groups(flat[s:s + l1], n, None)
+        return
     lanes = 64 // flat.itemsize
     shift = _line_shift(flat, lanes)
     last = do_scale and n >= 128
