@@ -8,8 +8,8 @@ consecutive values (``L = 8`` for float64 and int64, 16 for float32) does its st
 ``h < L`` with one lane permutation and one FMA per stage (``x * ±1 + swap(x)``; integers
 and targets without FMA: an addition, a subtraction and a blend), and the stages
 ``h >= L`` are plain vector additions between the ``64 / L`` vectors, all in registers:
-one load and one store per value for six stages (:func:`bfly_8`, :func:`bfly_16` and
-:func:`bfly_32`: the same code for rows shorter than 64 values). Measured per 2**20
+one load and one store per value for six stages (:func:`bfly_2` to :func:`bfly_32`: the
+same code for rows shorter than 64 values). Measured per 2**20
 values for stages 1-6, data in L1:
 
 * Intel Xeon (AVX-512), float64, with the blend: 0.33 ms, against 0.37 ms with 256-bit
@@ -234,9 +234,11 @@ bfly_1_6 = _groups(64, 64)
 #: interleave (measured in C on Zen 5: 92 against 101 us per 2**20 float64, one group's
 #: chain of dependent stages no longer waits alone)
 bfly_1_6x2 = _groups(64, 128)
-#: the transforms of the 8-, 16- and 32-groups of ``arr[j:j + 64]``: rows shorter than
-#: the register stages (float64 rows of 8-32 values: 0.65-0.93 ms per 2**20 values with
-#: scalar butterflies, against 0.13 ms for rows of 64)
+#: the transforms of the 2-, 4-, 8-, 16- and 32-groups of ``arr[j:j + 64]``: rows
+#: shorter than the register stages (float64 rows of 2-32 values: 0.65-0.93 ms per
+#: 2**20 values with scalar butterflies, against 0.13 ms for rows of 64)
+bfly_2 = _groups(2, 64)
+bfly_4 = _groups(4, 64)
 bfly_8 = _groups(8, 64)
 bfly_16 = _groups(16, 64)
 bfly_32 = _groups(32, 64)

@@ -115,6 +115,8 @@ from .._registry import register_kernel
 from ._wht_simd import (
     bfly_1_6,
     bfly_1_6x2,
+    bfly_2,
+    bfly_4,
     bfly_8,
     bfly_16,
     bfly_32,
@@ -239,7 +241,7 @@ def _stages_1_6(v, scale):
 
 @njit(**_opts)
 def _short_groups(v, n, scale):
-    """The whole transform of every ``n``-group of ``v`` (``n`` = 8, 16, 32 or 64) in
+    """The whole transform of every ``n``-group of ``v`` (``n`` = 2, 4, ..., 64) in
     vector registers, 64 values at a time, times ``scale`` unless it is ``None``; the
     values after the last whole 64 (rows of fewer than 64 values) by the scalar
     butterflies."""
@@ -252,9 +254,15 @@ def _short_groups(v, n, scale):
     elif n == 16:
         for i in range(0, end, 64):
             bfly_16(v, i, scale)
-    else:
+    elif n == 8:
         for i in range(0, end, 64):
             bfly_8(v, i, scale)
+    elif n == 4:
+        for i in range(0, end, 64):
+            bfly_4(v, i, scale)
+    else:
+        for i in range(0, end, 64):
+            bfly_2(v, i, scale)
     if end < v.size:
         w = v[end:]
         _in_l1(w, n)
@@ -587,7 +595,7 @@ def _short_rows(flat, n, l1, scale, do_scale):
     back), transformed ``l1`` values at a time: short rows cost no per-row overhead.
     Scaled rows of at least 128 values take their last pass apart, multiplied as it
     stores (:func:`_last_pass`): no pass of its own for the scaling."""
-    if 8 <= n <= 64:  # one group of registers: the stages and the scaling in one pass
+    if 2 <= n <= 64:  # one group of registers: the stages and the scaling in one pass
         for s in range(0, flat.size, l1):
             if do_scale:
                 _short_groups(flat[s:s + l1], n, scale)
