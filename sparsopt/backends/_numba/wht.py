@@ -5,8 +5,9 @@ array in place, unnormalised (then multiplied by ``scale``) and in natural (Hada
 order, exactly as the NumPy reference in ``backends/_numpy/wht.py``. Supported
 dtypes: float32, float64 and int64 (exact integer arithmetic; the caller checks that
 nothing overflows). ``scale`` has the dtype of ``x``; the last pass multiplies by it as
-it stores (rows of fewer than 128 values, and panels that are not whole vectors wide,
-take a pass of their own), with the bits of multiplying afterwards.
+it stores, with the bits of multiplying afterwards (rows of 2-64 values in their one
+register pass; a pass of its own only where the last pass runs on slices: column panels
+that are not whole vectors wide, the tails of rows of 2-32 values).
 
 How it is fast (the NumPy reference makes one pass over memory per stage):
 
@@ -593,7 +594,8 @@ def _small(v):
 def _short_rows(flat, n, l1, scale, do_scale):
     """Every ``n``-group of the contiguous ``flat`` (rows of ``n <= l1`` values, back to
     back), transformed ``l1`` values at a time: short rows cost no per-row overhead.
-    Scaled rows of at least 128 values take their last pass apart, multiplied as it
+    Rows of 2-64 values take one pass in vector registers (:func:`_short_groups`);
+    scaled rows of at least 128 values take their last pass apart, multiplied as it
     stores (:func:`_last_pass`): no pass of its own for the scaling."""
     if 2 <= n <= 64:  # one group of registers: the stages and the scaling in one pass
         for s in range(0, flat.size, l1):
