@@ -2,8 +2,9 @@
 reference, the CPU peers that install, and a memory copy (the bandwidth bound).
 
 Run ``python benchmarks/bench_wht.py`` (n = 2**10 .. 2**24, float64 and float32;
-``--quick``: up to 2**20; ``--part spright`` / ``all`` adds the sparse-WHT benchmark
-of ``benchmarks/_bench_spright.py`` when that file exists).
+``--quick``: up to 2**20; ``--short``: short rows instead, n = 2**2 .. 2**8, batches of
+2**20 values; ``--part spright`` / ``all`` adds the sparse-WHT benchmark of
+``benchmarks/_bench_spright.py`` when that file exists).
 
 Dense part. For each n the batch has ``max(1, 2**20 // n)`` rows, so the small sizes do
 comparable work. Every implementation transforms the same input (copied into its buffer
@@ -130,11 +131,12 @@ def _run_once(fn, x, buf):
 def bench_dense(args):
     peers = _peers()
     max_log = 20 if args.quick else 24
+    log_ns = range(2, 9, 2) if args.short else range(10, max_log + 1, 2)
     dtypes = {"float64": [np.float64], "float32": [np.float32],
               "both": [np.float64, np.float32]}[args.dtype]
     results = []
     for dtype in dtypes:
-        for log_n in range(10, max_log + 1, 2):
+        for log_n in log_ns:
             n = 2**log_n
             rows = max(1, 2**20 // n)
             rng = np.random.default_rng(log_n)
@@ -229,6 +231,8 @@ def main(argv=None):
         p.add_argument("--part", choices=("dense", "spright", "all"), default="dense",
                        help="dense FWHT, sparse WHT (SPRIGHT) or both (default: dense)")
         p.add_argument("--dtype", choices=("float64", "float32", "both"), default="both")
+        p.add_argument("--short", action="store_true",
+                       help="short rows (n = 2**2 .. 2**8, batches of 2**20 values) instead")
         p.add_argument("--offset", type=int, choices=range(0, 64, 4), default=16,
                        metavar="BYTES", help="bytes from a 64-byte boundary to the start of "
                        "every timed buffer (default 16: np.empty's usual; 0: aligned)")
