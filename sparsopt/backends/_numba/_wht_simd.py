@@ -75,7 +75,12 @@ def _scaled(context, builder, signature, args, k, vt, lanes):
     transform multiplied afterwards (see :func:`_times`)."""
     if isinstance(signature.args[k], types.NoneType):
         return None
-    value = context.cast(builder, args[k], signature.args[k], signature.args[0].dtype)
+    return _splat(builder, context.cast(builder, args[k], signature.args[k],
+                                        signature.args[0].dtype), vt, lanes)
+
+
+def _splat(builder, value, vt, lanes):
+    """``value`` in every lane of a vector of type ``vt``."""
     one = builder.insert_element(ir.Constant(vt, None), value, ir.Constant(_I32, 0))
     return builder.shuffle_vector(one, ir.Constant(vt, None), _mask([0] * lanes))
 
@@ -295,12 +300,9 @@ def _edge(context, builder, signature, args, n_vec):
     data = context.make_array(arrty)(context, builder, args[0]).data
     # mask of the tail lanes: lane index < L - s
     limit = builder.sub(ir.Constant(_I64, lanes), shift)
-    splat = builder.shuffle_vector(
-        builder.insert_element(ir.Constant(ir.VectorType(_I64, lanes), None), limit,
-                               ir.Constant(_I32, 0)),
-        ir.Constant(ir.VectorType(_I64, lanes), None), _mask([0] * lanes))
-    tail_mask = builder.icmp_unsigned("<", ir.Constant(ir.VectorType(_I64, lanes),
-                                                       list(range(lanes))), splat)
+    it = ir.VectorType(_I64, lanes)
+    tail_mask = builder.icmp_unsigned("<", ir.Constant(it, list(range(lanes))),
+                                      _splat(builder, limit, it, lanes))
     head_mask = builder.xor(tail_mask, ir.Constant(mt, [1] * lanes))
     ptr_t = vt.as_pointer()
     suffix = f"v{lanes}{'f' if arrty.dtype in (types.float64, types.float32) else 'i'}" \

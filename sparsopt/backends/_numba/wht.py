@@ -501,7 +501,7 @@ def _stages(v, h, m, scale):
     times ``scale`` unless it is ``None`` (in the last pass where the vector kernels
     serve)."""
     lanes = 64 // v.itemsize
-    if h % lanes or h >= m:
+    if h % lanes:
         _stages_slices(v, h, m)
         if scale is not None:
             _scale(v, scale)
@@ -607,15 +607,13 @@ def _short_rows(flat, n, l1, scale, do_scale):
     lanes = 64 // flat.itemsize
     shift = _line_shift(flat, lanes)
     last = do_scale and n >= 128
-    radix = 1
-    if last:
-        log_n = 0
-        while (1 << log_n) < n:
-            log_n += 1
-        radix = 1 << ((log_n - 7) % 3 + 1)
+    # the passes above the register stages (h = 64 on), radix 8 and then 4 or 2 as in
+    # _in_l1: every m-group first, then the last pass (stride m) on its own
+    m = 64
+    while last and m * _radix(n, m) < n:
+        m *= _radix(n, m)
+    radix = n // m if last else 1
     m = n // radix
-    # the stages above the register stages (n >= 128: 2**6 values) are radix-8 passes,
-    # the last one radix 8, 4 or 2 (as in _in_l1): every m-group first, then that pass
     for s in range(0, flat.size, l1):
         v = flat[s:s + l1]
         if last:
