@@ -274,7 +274,8 @@ def resolve_backend(op, *arrays, engine=None):
     """
     engine = engine or get_config()["engine"]
     if engine != "auto" and engine not in BACKENDS:
-        raise ValueError(f"engine must be one of ('auto',) + {BACKENDS}, got {engine!r}.")
+        raise ValueError(f"engine must be one of {('auto',) + tuple(BACKENDS)}, got "
+                         f"{engine!r}.")
     where = array_backend(*arrays)
     if where == "numpy":
         if engine == "auto":

@@ -141,7 +141,7 @@ class SparseWHT(SparsoptEstimatorMixin, RegressorMixin, BaseEstimator):
         "noise": [Interval(Real, 0, None, closed="left"), None],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "max_degree": [Interval(Integral, 0, None, closed="left")],
-        "random_state": [Interval(Integral, 0, None, closed="left")],
+        "random_state": [Interval(Integral, 0, 2**32 - 1, closed="both")],
         "engine": [StrOptions({"auto", "numpy", "numba"}), None],
     }
 

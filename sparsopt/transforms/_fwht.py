@@ -33,7 +33,9 @@ def _check_length(n, name="x"):
 
 def _result_dtype(x, scale):
     """float32 stays float32 (float16 too), integers (and booleans) stay exact int64
-    when no scaling is asked, everything else real is float64."""
+    when no scaling is asked (``scale`` the int ``1`` of :func:`_scale`; a normalised or
+    inverse transform of length 1, scale ``1.0``, is float64 as at every other length),
+    everything else real is float64."""
     dt = x.dtype
     kind = dt.kind
     if kind == "f":
@@ -45,7 +47,7 @@ def _result_dtype(x, scale):
         )
     if kind not in "biu":
         raise TypeError(f"x must be a real numeric array, got dtype {x.dtype}.")
-    return _I64 if scale == 1 else _F64
+    return _I64 if type(scale) is int else _F64
 
 
 def _check_int_range(x, n):
@@ -201,7 +203,7 @@ def _transform_xp(xp, x, axis, normalize, out, n_jobs, engine, inverse):
     if xp.isdtype(dt, "real floating"):
         dtype = xp.float64 if dt == xp.float64 else xp.float32
     elif xp.isdtype(dt, "integral") or xp.isdtype(dt, "bool"):
-        dtype = xp.int64 if scale == 1 else xp.float64
+        dtype = xp.int64 if type(scale) is int else xp.float64
     else:
         raise TypeError(f"x must be a real numeric array, got dtype {dt}.")
     work = xp.astype(x, dtype, copy=True)
@@ -362,7 +364,7 @@ def ifwht(X, *, axis=-1, normalize=None, out=None, n_jobs=None, engine=None):
     Returns
     -------
     x : ndarray of the shape of ``X``
-        float32 for float32 input, float64 otherwise.
+        float32 for float32 (and float16) input, float64 otherwise.
 
     See Also
     --------

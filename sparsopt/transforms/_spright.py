@@ -193,6 +193,11 @@ def _check_params(n_bits, sparsity, n_hash_bits, n_groups, hash, delays, n_offse
         n_hash_bits = min(n_bits, max(1, math.ceil(math.log2(sparsity)) + 1))
         if hash == "disjoint":
             n_hash_bits = max(1, min(n_hash_bits, n_bits // n_groups))
+        if n_hash_bits > 30:  # the cap of an explicit n_hash_bits
+            raise ValueError(
+                f"{owner}: sparsity = {sparsity} asks for n_hash_bits = {n_hash_bits} "
+                f"(2**{n_hash_bits} bins per group, at most 2**30): use a sparsity below "
+                f"2**29, or the dense fwht for a spectrum this dense.")
     elif isinstance(n_hash_bits, bool) or not isinstance(n_hash_bits, (int, np.integer)) \
             or not 1 <= n_hash_bits <= min(n_bits, 30):
         raise ValueError(f"{owner}: n_hash_bits must be an integer in [1, min(n_bits, 30)] "
@@ -256,8 +261,12 @@ def _noise_threshold(energy, P, sparsity, noise, n_bins, dtype):
     The bin noise is ``sigma^2 / B`` per delay, so the energy ``||U[c, j]||^2 / P`` of a
     zero-ton is ``sigma^2 / B * chi2_P / P``. The threshold is the ``1 - 0.01 / (C B)``
     quantile of that (at most one false detection in a hundred runs over all bins, and
-    at least the spec's ``(1 + gamma) sigma^2 / B`` with ``gamma = 0.5``), floored at a
-    rounding level relative to the largest bin.
+    at least the spec's ``(1 + gamma) sigma^2 / B`` with ``gamma = 0.5``), floored at the
+    rounding level of the samples: ``(8 (b + 2) eps)^2`` times their mean square (the
+    total energy of a group's bins, Parseval). The rounding error of a bin of the
+    ``1/B``-scaled ``b``-stage transform, and of a peel, is a few ``b eps`` times the
+    samples' magnitude; a floor relative to the largest bin alone (``1e4 eps``, before)
+    hid every float32 term below 0.1 % of the largest.
     """
     from scipy.stats import chi2
 
@@ -273,9 +282,18 @@ def _noise_threshold(energy, P, sparsity, noise, n_bins, dtype):
         noise_var = float(noise)
         bin_var = noise_var / n_bins
     factor = max(1.5, chi2.ppf(1.0 - 0.01 / (C * n_bins), P) / P)
-    rel = 1e4 * np.finfo(dtype).eps
-    floor = (rel * math.sqrt(float(energy.max()))) ** 2 if energy.size else 0.0
+    rel = 8.0 * (math.log2(n_bins) + 2) * float(np.finfo(dtype).eps)
+    floor = rel * rel * float(energy.sum(axis=1).max()) if energy.size else 0.0
     return noise_var, max(factor * bin_var, floor, np.finfo(np.float64).tiny)
+
+
+def _unscaled(energy, e):
+    """An energy of the scaled samples in the units of the queries (``energy * 2**e``);
+    inf beyond the float64 range (squares of amplitudes above ~1e154)."""
+    try:
+        return math.ldexp(energy, e)
+    except OverflowError:
+        return math.inf
 
 
 def spright(query, n_bits, sparsity, *, n_hash_bits=None, n_groups=3, hash="random",
@@ -290,7 +308,8 @@ def spright(query, n_bits, sparsity, *, n_hash_bits=None, n_groups=3, hash="rand
         x[m] = \sum_{k \in \mathbb{F}_2^n} X[k] (-1)^{\langle m, k\rangle} + w[m],
         \qquad N = 2^n,
 
-    (the unnormalised :func:`~sparsopt.transforms.fwht` of ``X`` is ``N x``). Each of the
+    (without noise, ``x`` is the unnormalised :func:`~sparsopt.transforms.fwht` of ``X``
+    and ``X = ifwht(x)``). Each of the
     ``C = n_groups`` groups hashes the ``N`` frequencies into ``B = 2^b`` bins through a
     matrix ``M_c`` of full column rank over F_2 (bin of ``k``: ``M_c^T k``). The function
     is queried at ``M_c l ^ d_p`` for every ``l`` in ``F_2^b`` and every delay ``d_p``; a
@@ -312,7 +331,9 @@ def spright(query, n_bits, sparsity, *, n_hash_bits=None, n_groups=3, hash="rand
     a singleton needs a residual energy at most ``t``, where ``t`` is the
     ``1 - 0.01 / (C B)`` quantile of the zero-ton energy ``sigma^2 / B chi2_P / P`` (at
     least ``1.5 sigma^2 / B``, as the ``gamma = 0.5`` rule of the reference codes), and at
-    least a rounding floor ``(1e4 eps max_bin_amplitude)^2``. With ``noise=None`` the
+    least a rounding floor ``(8 (b + 2) eps)^2`` times the mean square of the samples
+    (``eps`` of their dtype; the samples are first scaled by a power of two, exactly, so
+    that no amplitude overflows or underflows). With ``noise=None`` the
     bin noise is estimated from the lowest bin energies (the median of the expected
     ``exp(-K/B)`` fraction of zero-tons); a noiseless function gets the rounding floor.
 
@@ -411,7 +432,11 @@ def spright(query, n_bits, sparsity, *, n_hash_bits=None, n_groups=3, hash="rand
     """
     n_bits, sparsity, b, C, R = _check_params(n_bits, sparsity, n_hash_bits, n_groups, hash,
                                               delays, n_offsets, noise)
-    rng = check_random_state(random_state)
+    try:
+        rng = check_random_state(random_state)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"spright: random_state must be None, an int in [0, 2**32) or a "
+                         f"numpy.random.RandomState, got {random_state!r} ({exc})") from exc
     plan = _make_plan(n_bits, b, C, hash, delays, R, rng)
     pts = plan.points()
     uniq, inverse = np.unique(pts.ravel(), return_inverse=True)
@@ -427,6 +452,15 @@ def _decode(plan, samples, *, sparsity, noise, max_iter, callback, verbose, engi
     """Front end and peeling decoder on precomputed samples of shape ``(C, P, B)``."""
     C, P, B = samples.shape
     n = plan.n_bits
+    # the samples times a power of two (exact) that puts the largest in [0.5, 1): the
+    # energies (squares) neither overflow nor underflow, whatever the amplitudes (float64
+    # above ~1e154 overflowed, float32 thresholds above ~1e22); undone on the results
+    peak = float(np.max(np.abs(samples))) if samples.size else 0.0
+    shift = -math.frexp(peak)[1] if peak > 0 else 0
+    if shift:
+        samples = np.ldexp(samples, shift)
+        if noise is not None:
+            noise = math.ldexp(float(noise), 2 * shift)
     U = _front_end(samples)
     dtype = U.dtype
     energy = np.einsum("cjp,cjp->cj", U, U, dtype=np.float64) / P
@@ -436,7 +470,8 @@ def _decode(plan, samples, *, sparsity, noise, max_iter, callback, verbose, engi
     masks, dl = plan.hash_masks, plan.delays
     info = dict(n_bits=n, sparsity=sparsity, n_groups=C, n_hash_bits=plan.n_hash_bits,
                 n_bins=B, n_delays=P, n_samples=C * P * B, load=sparsity / B,
-                noise_var=noise_var, threshold=thresh, hash=hash, delays=delays,
+                noise_var=_unscaled(noise_var, -2 * shift),
+                threshold=_unscaled(thresh, -2 * shift), hash=hash, delays=delays,
                 n_offsets=plan.n_offsets)
     hint = (f"the load K/B = {sparsity / B:.2f} may be too high (increase n_hash_bits) or the "
             "noise too strong (use delays='nso' with more n_offsets)")
@@ -486,8 +521,8 @@ def _decode(plan, samples, *, sparsity, noise, max_iter, callback, verbose, engi
             n_new += ks.size
         energy = np.einsum("cjp,cjp->cj", U, U, dtype=np.float64) / P
         unresolved = int(np.count_nonzero(energy > thresh))
-        if mon.check(it, found_a, unresolved, finite=True, n_found=int(found_k.size),
-                     n_new=n_new):
+        if mon.check(it, np.ldexp(found_a, -shift) if shift else found_a, unresolved,
+                     finite=True, n_found=int(found_k.size), n_new=n_new):
             break
         if n_new == 0:
             stalled = True
@@ -495,11 +530,18 @@ def _decode(plan, samples, *, sparsity, noise, max_iter, callback, verbose, engi
             break
     order = np.argsort(found_k, kind="stable")
     indices, values = found_k[order], found_a[order]
+    if shift:
+        values = np.ldexp(values, -shift)
     if stalled:
         warnings.warn(
             f"spright did not resolve every bin: peeling stalled after {mon.n_iter} rounds "
             f"with {int(mon.stop_crit)} of {C * B} bins above the zero-ton threshold; "
             f"{hint}.", ConvergenceWarning, stacklevel=3)
-    return mon.result(values, result_cls=SprightResult, warn=not stalled, stacklevel=3,
+    elif mon.stopped_by == "max_iter":  # every bin must resolve: no tol to loosen
+        warnings.warn(
+            f"spright did not converge: {int(mon.stop_crit)} of {C * B} bins still above "
+            f"the zero-ton threshold after max_iter = {mon.max_iter} peeling rounds. "
+            f"Increase max_iter; {hint}.", ConvergenceWarning, stacklevel=3)
+    return mon.result(values, result_cls=SprightResult, warn=False, stacklevel=3,
                       indices=indices, values=values, n_queries=int(n_queries),
                       resolved=bool(mon.converged), n_rounds=int(mon.n_iter), **info)

@@ -79,8 +79,9 @@ def unpack_bits(packed, n_bits):
 
     Parameters
     ----------
-    packed : array_like of int
-        Bit-packed points (non-negative, below ``2 ** n_bits``).
+    packed : array_like of int, shape (n_points,)
+        Bit-packed points (non-negative, below ``2 ** n_bits``; others raise
+        ``ValueError``).
     n_bits : int
         Number of coordinates (at most 62).
 
@@ -97,7 +98,15 @@ def unpack_bits(packed, n_bits):
     """
     n_bits = check_n_bits(n_bits, "unpack_bits")
     host_only("unpack_bits", packed)
-    packed = np.ascontiguousarray(np.asarray(packed, dtype=np.int64).ravel(), dtype="<i8")
+    packed = np.asarray(packed)
+    if packed.ndim != 1 or (packed.size and packed.dtype.kind not in "iu"):
+        raise TypeError(f"unpack_bits: packed must be a 1-D array of integers, got shape "
+                        f"{packed.shape} and dtype {packed.dtype}.")
+    if packed.size and (int(packed.min()) < 0 or int(packed.max()) >= 2**n_bits):
+        raise ValueError(f"unpack_bits: packed points must be in [0, 2**n_bits) = "
+                         f"[0, 2**{n_bits}), got values in [{int(packed.min())}, "
+                         f"{int(packed.max())}].")
+    packed = np.ascontiguousarray(packed, dtype="<i8")
     bits = np.unpackbits(packed.view(np.uint8).reshape(-1, 8), axis=1, count=n_bits,
                          bitorder="little")
     return bits.view(np.int8)

@@ -88,6 +88,19 @@ def test_integer_dtypes_and_booleans():
     np.testing.assert_array_equal(fwht([1, 2, 3, 4]), [10, -2, -4, 0])
 
 
+@pytest.mark.parametrize("n", [1, 2, 4])
+def test_scaled_integer_input_is_float64_at_every_length(n):
+    # a length-1 transform scales by 1.0: still the float64 of every other length, so
+    # that code written for any n (out= included) does not break at n = 1
+    x = np.arange(2 * n).reshape(2, n)
+    assert ifwht(x).dtype == np.float64
+    assert fwht(x, normalize="ortho").dtype == np.float64
+    assert fwht(x).dtype == np.int64
+    out = np.empty((2, n))
+    assert ifwht(x, out=out) is out
+    np.testing.assert_allclose(out, ifwht(x.astype(np.float64)))
+
+
 def test_integer_overflow_is_refused():
     n = 1024
     ok = np.full(n, (2**63 - 1) // n, dtype=np.int64)

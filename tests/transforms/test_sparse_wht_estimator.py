@@ -85,6 +85,19 @@ def test_float32_stays_float32():
     assert est.coef_.dtype == np.float32 and est.predict(X).dtype == np.float32
 
 
+def test_float32_points_keep_small_terms_next_to_a_large_mean():
+    # float32 X computes in float32 (y is cast to X's dtype, as scikit-learn does): the
+    # terms 1/2000 of the mean must still be found (a network's response to masks)
+    k = np.array([0, 5, 300, 1025])
+    v = np.array([1000.0, 1.0, -1.0, 0.5])
+    est = SparseWHT(n_bits=12, sparsity=4)
+    X = est.query_points()
+    est.fit(X.astype(np.float32), walsh_expansion(X, k, v))
+    assert est.resolved_
+    np.testing.assert_array_equal(est.indices_, k)
+    np.testing.assert_allclose(est.coef_, v, rtol=1e-5, atol=1e-4)
+
+
 def test_regression_path_recovers_low_degree_terms():
     rng = np.random.default_rng(0)
     n = 12

@@ -59,6 +59,52 @@ def test_dtype_is_kept(dtype):
     np.testing.assert_allclose(res.values, v, rtol=1e-5 if dtype == np.float32 else 1e-12)
 
 
+@pytest.mark.parametrize("engine", ["numpy", "numba"])
+def test_float32_keeps_small_terms_next_to_a_large_one(engine):
+    # terms 1/2000 of the constant: the float32 samples hold them exactly, and the
+    # rounding floor of the zero-ton test (relative to the samples' magnitude, a few
+    # b eps) must not hide them (a floor of 1e4 eps of the largest bin did, resolved=True)
+    k = np.array([0, 5, 300, 1025])
+    v = np.array([1000.0, 1.0, -1.0, 0.5])
+    res = spright(lambda X: walsh_expansion(X, k, v).astype(np.float32), 12, 4,
+                  random_state=0, engine=engine)
+    assert res.resolved and res.values.dtype == np.float32
+    np.testing.assert_array_equal(res.indices, k)
+    np.testing.assert_allclose(res.values, v, rtol=1e-5, atol=1e-4)
+
+
+@pytest.mark.parametrize("dtype, scale", [(np.float32, 1e22), (np.float32, 1e-30),
+                                          (np.float64, 1e155), (np.float64, 1e-160),
+                                          (np.float64, 1e300)])
+def test_amplitudes_far_from_one(dtype, scale):
+    # the samples are scaled by a power of two before the energies are squared: the same
+    # spectrum (times scale) whatever the magnitude, not an empty one marked resolved
+    query, k, v = make_sparse_walsh(8, 3, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        res = spright(lambda X: (query(X) * scale).astype(dtype), 8, 3, random_state=0)
+        ref = spright(lambda X: query(X).astype(dtype), 8, 3, random_state=0)
+    assert res.resolved and res.values.dtype == dtype
+    np.testing.assert_array_equal(res.indices, k)
+    np.testing.assert_allclose(res.values, ref.values * dtype(scale), rtol=1e-5)
+    # the threshold is an energy (a square) in the units of the queries: it under- or
+    # overflows float64 at the extremes, where the decoding itself ran on scaled samples
+    assert res.info["threshold"] >= 0 and not np.isnan(res.info["threshold"])
+
+
+def test_given_noise_is_in_the_units_of_the_queries():
+    # noise is the variance of one query, whatever power of two the samples are scaled by
+    query, k, v = make_sparse_walsh(10, 8, random_state=0)
+    base = spright(query, 10, 8, noise=1e-6, random_state=0)
+    big = spright(lambda X: 2.0**40 * query(X), 10, 8, noise=1e-6 * 2.0**80,
+                  random_state=0)
+    assert base.resolved and big.resolved
+    np.testing.assert_array_equal(big.indices, base.indices)
+    np.testing.assert_allclose(big.values, 2.0**40 * base.values, rtol=1e-12)
+    assert big.info["noise_var"] == pytest.approx(1e-6 * 2.0**80)
+    assert big.info["threshold"] == pytest.approx(base.info["threshold"] * 2.0**80)
+
+
 def test_disjoint_hashing_when_blocks_fit():
     query, k, v = make_sparse_walsh(24, 40, random_state=2)
     res = spright(query, 24, 40, hash="disjoint", random_state=2)
@@ -118,8 +164,10 @@ def test_stalled_peeling_warns_and_is_not_resolved():
 
 def test_max_iter_reached_warns():
     query, _, _ = make_sparse_walsh(10, 24, random_state=0)
-    with pytest.warns(ConvergenceWarning, match="max_iter = 1"):
+    with pytest.warns(ConvergenceWarning, match="max_iter = 1") as rec:
         res = spright(query, 10, 24, n_hash_bits=4, max_iter=1, random_state=0)
+    # every bin must be resolved (tol = 0): the advice is max_iter, not "or tol"
+    assert "Increase max_iter;" in str(rec[0].message)
     assert res.stopped_by == "max_iter" and res.n_rounds == 1 and not res.resolved
 
 
@@ -208,6 +256,12 @@ def test_pack_unpack_and_walsh_helpers():
         pack_bits(np.zeros((2, 63)))
     with pytest.raises(ValueError, match="values must have the shape"):
         walsh_expansion(P, idx, vals[:2])
+    # points outside [0, 2**n_bits), fractions and 2-D input are refused, not wrapped
+    for bad, err in (([-1], ValueError), ([16], ValueError), ([1.7], TypeError),
+                     ([[1, 2]], TypeError)):
+        with pytest.raises(err, match="unpack_bits: packed"):
+            unpack_bits(bad, 4)
+    assert unpack_bits([], 4).shape == (0, 4)
 
 
 def test_make_sparse_walsh_noise_definition():
@@ -250,6 +304,13 @@ def test_bad_input_messages():
         spright(q, 10, 3, n_hash_bits=11)
     with pytest.raises(TypeError, match="query must be callable"):
         spright(np.zeros(4), 10, 3)
+    with pytest.raises(ValueError, match="random_state must be"):
+        spright(q, 10, 3, random_state="a")
+    with pytest.raises(ValueError, match="engine must be one of \\('auto', 'numpy'"):
+        spright(q, 10, 3, engine="bogus")
+    # the default n_hash_bits has the cap of an explicit one (not a 2**32-bin request)
+    with pytest.raises(ValueError, match="n_hash_bits = 32 .*at most 2\\*\\*30"):
+        spright(q, 40, 2**31)
 
 
 @pytest.mark.parametrize("bad, match", [
