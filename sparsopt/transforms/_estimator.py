@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import warnings
 from itertools import combinations
 from numbers import Integral, Real
@@ -15,6 +16,10 @@ from sklearn.utils.validation import check_is_fitted
 from ..utils.estimator import SparsoptEstimatorMixin
 from ._spright import _check_params, _decode, _make_plan
 from ._walsh import MAX_BITS, pack_bits, unpack_bits, walsh_expansion, walsh_features
+
+#: the regression path refuses a feature matrix larger than this (a max_degree of 5 on
+#: 62 bits asks for 7.1e6 features: 53 GiB for 1000 float64 samples)
+_MAX_FEATURE_BYTES = 2**31
 
 
 def _low_degree_frequencies(n_bits, max_degree):
@@ -44,7 +49,8 @@ class SparseWHT(SparsoptEstimatorMixin, RegressorMixin, BaseEstimator):
       ``y`` on the Walsh features of degree at most ``max_degree`` (all frequencies with
       at most ``max_degree`` ones, the constant included) by orthogonal matching pursuit
       (:func:`sparsopt.solvers.omp`) with at most ``sparsity`` terms. It costs
-      ``O(n_samples n^max_degree)`` memory and finds only low-degree terms.
+      ``O(n_samples n^max_degree)`` memory (a feature matrix above 2 GiB is refused with
+      a ``ValueError``) and finds only low-degree terms.
 
     Inputs are read as bits: an entry is 1 when it is greater than 0.5 (0/1 and boolean
     data are read exactly, ``{-1, +1}`` data maps +1 to 1), so any real data is accepted.
@@ -164,7 +170,7 @@ class SparseWHT(SparsoptEstimatorMixin, RegressorMixin, BaseEstimator):
     def _plan(self, n_bits):
         n_bits, sparsity, b, C, R = _check_params(
             n_bits, self.sparsity, self.n_hash_bits, self.n_groups, self.hash, self.delays,
-            self.n_offsets, self.noise)
+            self.n_offsets, self.noise, owner="SparseWHT")
         rng = check_random_state(int(self.random_state))
         return _make_plan(n_bits, b, C, self.hash, self.delays, R, rng), sparsity
 
@@ -247,8 +253,16 @@ class SparseWHT(SparsoptEstimatorMixin, RegressorMixin, BaseEstimator):
     def _fit_regression(self, packed, y, n, dtype):
         from ..solvers import omp
 
-        freqs = _low_degree_frequencies(n, self.max_degree)
         n_samples = packed.size
+        n_feat = sum(math.comb(n, d) for d in range(min(self.max_degree, n) + 1))
+        if n_feat * n_samples * dtype.itemsize > _MAX_FEATURE_BYTES:
+            raise ValueError(
+                f"SparseWHT: the regression path (X is not the design of query_points()) "
+                f"would build {n_feat} Walsh features of degree <= max_degree="
+                f"{self.max_degree} for {n_samples} samples "
+                f"({n_feat * n_samples * dtype.itemsize / 2**30:.1f} GiB); lower max_degree, "
+                f"or fit on the points of query_points() (the peeling path).")
+        freqs = _low_degree_frequencies(n, self.max_degree)
         scale = np.sqrt(n_samples)
         atoms = walsh_features(packed, freqs, dtype=dtype).T / dtype.type(scale)
         n_terms = min(self.sparsity, freqs.size, n_samples)

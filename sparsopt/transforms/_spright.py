@@ -179,8 +179,8 @@ def _make_plan(n_bits, n_hash_bits, n_groups, hash, delays, n_offsets, rng):
                  n_offsets=int(offsets.size))
 
 
-def _check_params(n_bits, sparsity, n_hash_bits, n_groups, hash, delays, n_offsets, noise):
-    owner = "spright"
+def _check_params(n_bits, sparsity, n_hash_bits, n_groups, hash, delays, n_offsets, noise,
+                  owner="spright"):
     n_bits = check_n_bits(n_bits, owner)
     if isinstance(sparsity, bool) or not isinstance(sparsity, (int, np.integer)):
         raise TypeError(f"{owner}: sparsity must be an integer, got {sparsity!r}.")

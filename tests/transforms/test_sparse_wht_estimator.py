@@ -147,3 +147,11 @@ def test_errors():
         SparseWHT(n_bits=10, hash="disjoint", n_hash_bits=4).query_points()
     with pytest.raises(ValueError, match="random_state"):
         SparseWHT(n_bits=10, random_state=None).query_points()
+    with pytest.raises(ValueError, match="random_state"):
+        SparseWHT(n_bits=10, random_state=2**32).query_points()
+    with pytest.raises(ValueError, match="SparseWHT: n_hash_bits"):
+        SparseWHT(n_bits=10, n_hash_bits=11).query_points()
+    # the regression path sizes its Walsh features before it builds them
+    X = np.random.default_rng(0).integers(0, 2, size=(1000, 62))
+    with pytest.raises(ValueError, match="7068621 Walsh features .* lower max_degree"):
+        SparseWHT(max_degree=5, sparsity=3).fit(X, np.zeros(1000))
