@@ -158,7 +158,9 @@ def _make_plan(n_bits, n_hash_bits, n_groups, hash, delays, n_offsets, rng):
             raise ValueError(
                 f"{owner}: hash='disjoint' needs n_groups * n_hash_bits <= n_bits, got "
                 f"{n_groups} * {n_hash_bits} > {n_bits}: some bins would never be hit and "
-                "peeling would fail silently. Use hash='random' or a smaller n_hash_bits.")
+                "peeling would fail silently. Use hash='random' or "
+                + ("a smaller n_hash_bits." if n_hash_bits > 1 else
+                   f"at most n_groups = {n_bits} groups (n_hash_bits is already 1)."))
         masks = np.array([[1 << (c * n_hash_bits + t) for t in range(n_hash_bits)]
                           for c in range(n_groups)], dtype=np.int64)
     else:

@@ -290,8 +290,10 @@ def test_bad_input_messages():
         spright(q, 10, 0)
     with pytest.raises(TypeError, match="sparsity must be an integer"):
         spright(q, 10, 2.5)
-    with pytest.raises(ValueError, match="n_groups \\* n_hash_bits <= n_bits"):
+    with pytest.raises(ValueError, match="n_groups \\* n_hash_bits <= n_bits.*smaller n_hash"):
         spright(q, 10, 3, hash="disjoint", n_hash_bits=4)
+    with pytest.raises(ValueError, match="at most n_groups = 2 groups \\(n_hash_bits is alr"):
+        spright(lambda X: np.zeros(len(X)), 2, 1, hash="disjoint")
     with pytest.raises(ValueError, match="hash must be"):
         spright(q, 10, 3, hash="bogus")
     with pytest.raises(ValueError, match="delays must be"):
