@@ -89,7 +89,17 @@ How it is fast (the NumPy reference makes one pass over memory per stage):
   slower or equal): software prefetch of the next column panel or L1 sub-block,
   contiguous scratch copies of column panels (0.4-0.8x), radix-16 or -32 across the
   sub-blocks of a block (16 or 32 streams 32 KiB apart: 470 and 1600 us against 145),
-  32 KiB sub-blocks for rows streamed from memory (2**24 block pass 10.3 against 8.3 ms).
+  32 KiB sub-blocks for rows streamed from memory (2**24 block pass 10.3 against 8.3 ms);
+  for an out-of-place call, the copy fused into the first pass over each L1 sub-block
+  (vector copies, or ``memcpy`` per sub-block) instead of ``np.copyto`` and then the
+  in-place transform: equal or slower (float64 1024 x 1024 343-410 against 332-463 us,
+  16 x 2**16 463-896 against 448-763, float32 within 3 %; the stores of the fused copy
+  read their lines for ownership, which ``np.copyto``'s string copy avoids); the column
+  stages of 2**22 and 2**24 on a contiguous scratch panel, radix-16 fused with the copy
+  in and radix-8 with the copy out, with or without a software prefetch of the next
+  panel (1.23-1.99 against 1.10 ms, 8.8-12.5 against 7.3-7.7 ms), and float64 2**20 as
+  L1 sub-blocks of 2**12 then those scratch passes down 256-row columns (676-1089
+  against 404-416 us: rows 32 KiB apart share two sets of the 16-way L2).
 * **Threads** (``n_threads > 1``): over rows when there are at least as many rows as
   threads; for fewer, longer rows, the blocks of a row are shared among the threads,
   then (after a barrier) its column panels. They run as Numba ``prange`` kernels: a
