@@ -160,6 +160,9 @@ def walsh_features(X, indices, *, dtype=np.float64):
            [ 1., -1., -1.],
            [ 1., -1.,  1.]])
     """
+    if np.dtype(dtype) not in (np.float32, np.float64):
+        raise TypeError(f"walsh_features: dtype must be np.float32 or np.float64, got "
+                        f"{np.dtype(dtype)}.")
     m = _as_packed(X, "walsh_features")
     k = _check_indices(indices, "walsh_features")
     return (1 - 2 * parity(m[:, None] & k[None, :])).astype(dtype)
@@ -193,6 +196,9 @@ def walsh_expansion(X, indices, values, *, engine=None):
     k = np.ascontiguousarray(_check_indices(indices, "walsh_expansion"))
     host_only("walsh_expansion", values)
     values = np.asarray(values)
+    if values.dtype.kind not in "biuf":
+        raise TypeError(f"walsh_expansion: values must be real numbers, got dtype "
+                        f"{values.dtype}.")
     dtype = np.float32 if values.dtype == np.float32 else np.float64
     values = np.ascontiguousarray(values, dtype=dtype)
     if values.shape != k.shape:

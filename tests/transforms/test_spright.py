@@ -262,6 +262,11 @@ def test_pack_unpack_and_walsh_helpers():
         with pytest.raises(err, match="unpack_bits: packed"):
             unpack_bits(bad, 4)
     assert unpack_bits([], 4).shape == (0, 4)
+    with pytest.raises(TypeError, match="walsh_expansion: values must be real"):
+        walsh_expansion(P, idx, vals + 1j)
+    with pytest.raises(TypeError, match="walsh_features: dtype must be"):
+        walsh_features(P, idx, dtype=int)
+    assert walsh_features(P, idx, dtype=np.float32).dtype == np.float32
 
 
 def test_make_sparse_walsh_noise_definition():
