@@ -198,7 +198,7 @@ def _check_params(n_bits, sparsity, n_hash_bits, n_groups, hash, delays, n_offse
         if n_hash_bits > 30:  # the cap of an explicit n_hash_bits
             raise ValueError(
                 f"{owner}: sparsity = {sparsity} asks for n_hash_bits = {n_hash_bits} "
-                f"(2**{n_hash_bits} bins per group, at most 2**30): use a sparsity below "
+                f"(2**{n_hash_bits} bins per group, at most 2**30): use a sparsity of at most "
                 f"2**29, or the dense fwht for a spectrum this dense.")
     elif isinstance(n_hash_bits, bool) or not isinstance(n_hash_bits, (int, np.integer)) \
             or not 1 <= n_hash_bits <= min(n_bits, 30):
