@@ -181,15 +181,21 @@ def _make_plan(n_bits, n_hash_bits, n_groups, hash, delays, n_offsets, rng):
                  n_offsets=int(offsets.size))
 
 
+def _check_int(value, name, owner):
+    """Refuse a non-integer ``value`` with a ``TypeError`` naming ``name`` (the range is
+    the caller's, a ``ValueError``), as :func:`check_n_bits` does for ``n_bits``."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{owner}: {name} must be an integer, got {value!r}.")
+
+
 def _check_params(n_bits, sparsity, n_hash_bits, n_groups, hash, delays, n_offsets, noise,
                   owner="spright"):
     n_bits = check_n_bits(n_bits, owner)
-    if isinstance(sparsity, bool) or not isinstance(sparsity, (int, np.integer)):
-        raise TypeError(f"{owner}: sparsity must be an integer, got {sparsity!r}.")
+    _check_int(sparsity, "sparsity", owner)
     if sparsity < 1:
         raise ValueError(f"{owner}: sparsity must be >= 1, got {sparsity}.")
-    if isinstance(n_groups, bool) or not isinstance(n_groups, (int, np.integer)) \
-            or n_groups < 1:
+    _check_int(n_groups, "n_groups", owner)
+    if n_groups < 1:
         raise ValueError(f"{owner}: n_groups must be an integer >= 1, got {n_groups!r}.")
     if n_hash_bits is None:
         n_hash_bits = min(n_bits, max(1, math.ceil(math.log2(sparsity)) + 1))
@@ -200,7 +206,7 @@ def _check_params(n_bits, sparsity, n_hash_bits, n_groups, hash, delays, n_offse
                 f"{owner}: sparsity = {sparsity} asks for n_hash_bits = {n_hash_bits} "
                 f"(2**{n_hash_bits} bins per group, at most 2**30): use a sparsity of at most "
                 f"2**29, or the dense fwht for a spectrum this dense.")
-    elif isinstance(n_hash_bits, bool) or not isinstance(n_hash_bits, (int, np.integer)) \
+    elif _check_int(n_hash_bits, "n_hash_bits", owner) \
             or not 1 <= n_hash_bits <= min(n_bits, 30):
         raise ValueError(f"{owner}: n_hash_bits must be an integer in [1, min(n_bits, 30)] "
                          f"= [1, {min(n_bits, 30)}], got {n_hash_bits!r}.")
@@ -215,8 +221,8 @@ def _check_params(n_bits, sparsity, n_hash_bits, n_groups, hash, delays, n_offse
         n_offsets = 1
     else:
         n_offsets = 3 if n_offsets is None else n_offsets
-        if isinstance(n_offsets, bool) or not isinstance(n_offsets, (int, np.integer)) \
-                or n_offsets < 1:
+        _check_int(n_offsets, "n_offsets", owner)
+        if n_offsets < 1:
             raise ValueError(f"{owner}: n_offsets must be an integer >= 1, got "
                              f"{n_offsets!r}.")
     if noise is not None:

@@ -295,6 +295,16 @@ def test_bad_input_messages():
         spright(q, 10, 0)
     with pytest.raises(TypeError, match="sparsity must be an integer"):
         spright(q, 10, 2.5)
+    # a float is a TypeError for every integer parameter, a bad range a ValueError
+    for kw in ({"n_groups": 2.0}, {"n_hash_bits": 2.0}, {"n_hash_bits": True},
+               {"n_offsets": 2.0, "delays": "nso"}):
+        name = next(iter(kw))
+        with pytest.raises(TypeError, match=f"spright: {name} must be an integer, got"):
+            spright(q, 10, 3, **kw)
+    with pytest.raises(ValueError, match="n_groups must be an integer >= 1, got 0"):
+        spright(q, 10, 3, n_groups=0)
+    with pytest.raises(ValueError, match="n_offsets must be an integer >= 1, got 0"):
+        spright(q, 10, 3, n_offsets=0, delays="nso")
     with pytest.raises(ValueError, match="n_groups \\* n_hash_bits <= n_bits.*smaller n_hash"):
         spright(q, 10, 3, hash="disjoint", n_hash_bits=4)
     with pytest.raises(ValueError, match="at most n_groups = 2 groups \\(n_hash_bits is alr"):
