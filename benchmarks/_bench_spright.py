@@ -29,7 +29,9 @@ the peer at K = 1000). ``--r4`` prints the spec's R4-a/b table instead (about 6 
 
 Exact recovery is the fraction of ``--seeds`` seeds whose recovered support equals the true one
 (values within 1e-6). Times are medians of ``--repeat`` runs on seed 0 after a warm-up run
-(JIT compilation; reported apart). Threads pinned (``--threads``, default 2).
+(JIT compilation; its longest time is printed under the table). Threads pinned
+(``--threads``, default 2: BLAS, and the dense FWHT's ``n_jobs``; SPRIGHT's kernels are
+serial).
 """
 
 import math
@@ -163,12 +165,12 @@ def _peer(n, K, seed, repeat):
     return out
 
 
-def _dense(n, repeat):
+def _dense(n, repeat, threads):
     from sparsopt.transforms import fwht
 
     x = np.random.default_rng(0).standard_normal(2**n)
-    fwht(x[:1024])  # warm-up
-    return float(np.median(time_runs(lambda: fwht(x), repeat)[0]))
+    fwht(x, n_jobs=threads)  # warm-up (compilation, page faults of the output)
+    return float(np.median(time_runs(lambda: fwht(x, n_jobs=threads), repeat)[0]))
 
 
 def _nmse(res, k, v):
@@ -251,7 +253,7 @@ def bench_spright(args):
                     if time.perf_counter() - t0 > args.cap:
                         peer_on = False
                 if n <= args.dense_max_n:
-                    row["dense"] = _dense(n, repeat)
+                    row["dense"] = _dense(n, repeat, args.threads)
                 rows.append(row)
     _print(rows, args)
     if getattr(args, "plot", None):
@@ -264,7 +266,10 @@ def _fmt(x):
 
 
 def _ratio(a, b):
-    return "-" if a is None or b is None or b <= 0 else f"{a / b:.1f}x"
+    if a is None or b is None or b <= 0:
+        return "-"
+    r = a / b
+    return f"{r:.1f}x" if r >= 10 else f"{r:.2g}x"
 
 
 def _print(rows, args):
@@ -283,9 +288,17 @@ def _print(rows, args):
             f"{r['peer_rate']:.0%}" if "peer_rate" in r else r.get("peer_error", "-")])
     markdown = getattr(args, "markdown", False)
     print("\n".join(grid(head, body, markdown, right=set(range(len(head))))))
-    print(f"\nthreads={args.threads}, repeat={args.repeat} (median), seeds for exact "
-          "recovery as given; ratios > 1: sparsopt is faster. 'dense fwht' transforms a "
-          "2^n vector (the queries of the full signal not counted).")
+    print(f"\nthreads={args.threads} (BLAS and the dense fwht's n_jobs; spright's kernels "
+          f"run on one), repeat={args.repeat} (median), seeds for exact recovery as given; "
+          "ratios > 1: sparsopt is faster. 'dense fwht' is sparsopt's fwht (Numba kernel) of "
+          "a 2^n vector (the queries of the full signal not counted).")
+    for who in ("ours", "peer"):
+        warm = [(r[who]["warmup"], r["n"], r["K"]) for r in rows
+                if "warmup" in r.get(who, {})]
+        if warm:
+            t, n, K = max(warm)
+            print(f"first run ({'JIT compilation and ' if who == 'ours' else ''}warm-up, "
+                  f"not in the times), {who}: at most {_fmt(t)} (n = {n}, K = {K})")
 
 
 def _plot(rows, path):

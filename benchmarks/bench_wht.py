@@ -22,17 +22,20 @@ reference, pyfwht, hadamard-transform) run their repeats back to back first. Row
 * ``numpy reference``: sparsopt's NumPy kernel (radix-2, one vectorised pass per stage);
 * ``sparsopt``: ``fwht(buf, out=buf)`` in place, 1 thread, and ``n_jobs=2``;
 * ``ffht`` (``pip install --no-build-isolation ffht-unofficial``: its ``setup.py`` imports
-  NumPy; FALCONN's AVX FFHT, ``fht_`` in place with ``nthreads`` 1 and 2, 1-D only: a
-  Python loop over the rows), ``pyfwht`` (``backend="cpu"``; returns a new array),
+  NumPy; FALCONN's AVX FFHT, ``fht_`` in place, 1-D only: a Python loop over the rows,
+  whose cost -- a call on a row of 8 values, timed -- is also taken off in the column
+  ``ffht kernel/ours``; its ``nthreads=2`` runs on one core in ffht-unofficial 0.3, CPU
+  time equal to wall time at 2**20-2**24, so FFHT is a one-thread peer), ``pyfwht``
+  (``backend="cpu"``; returns a new array),
   ``hadamard-transform`` (PyTorch on the CPU, 1 torch thread; normalised, compared with
   ``normalize="ortho"``): whichever import; the others are listed with the error;
 * ``np.copyto``: a copy of the same array, the memory-bandwidth bound of one pass;
   ``copy (2 threads)``: the same copy split in two halves, one a thread (a Numba
   ``prange`` kernel, as sparsopt's threads): the bound that two threads face. On the
-  2-core Zen 5 machine it took 0.55-0.8x the time of ``np.copyto``.
+  2-core Zen 5 machine it took 0.6-1.1x the time of ``np.copyto``.
 
-Ratios: numpy reference / sparsopt (goal >= 3), fastest one-thread peer / sparsopt 1
-thread and ffht 2 threads / sparsopt 2 threads (goal >= 1), sparsopt / copy (goal <= 2)
+Ratios: numpy reference / sparsopt (goal >= 3), fastest peer / sparsopt 1 thread (goal
+>= 1; every peer runs on one thread), sparsopt / copy (goal <= 2)
 for 1 thread against ``np.copyto`` and for 2 threads against both copies. Outputs are
 checked against the NumPy reference before any timing. Threads are pinned with
 threadpoolctl (``--threads``).
@@ -59,8 +62,10 @@ NOT_INSTALLED = {}
 OFFSET = [16]
 #: the implementations timed in interleaved rounds (the others, 10-100x slower, run
 #: their repeats back to back first: between two fast runs they would evict the buffers)
-INTERLEAVED = ("sparsopt (1 thread)", "sparsopt (n_jobs=2)", "ffht", "ffht (nthreads=2)",
-               "np.copyto", "copy (2 threads)")
+INTERLEAVED = ("sparsopt (1 thread)", "sparsopt (n_jobs=2)", "ffht", "np.copyto",
+               "copy (2 threads)")
+#: seconds of the Python loop over the rows that ffht (1-D only) needs, per (dtype, n)
+FFHT_CALLS = {}
 COPY2 = []
 
 
@@ -93,13 +98,12 @@ def _peers():
     try:
         import ffht
 
-        def run_ffht(buf, nthreads=1):
+        def run_ffht(buf):
             for row in buf:
-                ffht.fht_(row, nthreads)
+                ffht.fht_(row)
             return buf
 
         peers["ffht"] = (run_ffht, False)
-        peers["ffht (nthreads=2)"] = (lambda buf: run_ffht(buf, 2), False)
     except Exception as exc:  # ImportError, or a build without this CPU's instructions
         NOT_INSTALLED["ffht-unofficial"] = f"{type(exc).__name__}: {exc}"
     try:
@@ -186,6 +190,15 @@ def bench_dense(args):
                 # round starting one further (the first of a round measured ~10 % slower)
                 for name in fast[r % len(fast):] + fast[:r % len(fast)]:
                     times[name].append(_run_once(impls[name][0], x, buf)[0])
+            if "ffht" in times:  # the loop's own cost: calls on 8-value rows
+                import ffht
+
+                def calls(b):
+                    for r8 in b[:, :8]:
+                        ffht.fht_(r8)
+                calls(buf)
+                FFHT_CALLS[(row["dtype"], n)] = min(
+                    _run_once(calls, x, buf)[0] for _ in range(repeat))
             for name, ts in times.items():
                 tmin, tmed = min(ts), statistics.median(ts)
                 row[name] = tmin
@@ -199,25 +212,27 @@ def bench_dense(args):
 def print_dense(results, peer_names, markdown=True):
     cols = ["numpy reference", "sparsopt (1 thread)", "sparsopt (n_jobs=2)", *peer_names,
             "np.copyto", "copy (2 threads)"]
-    head = ["dtype", "n", "rows", *cols, "numpy/ours", "best peer/ours", "ffht(2)/ours(2)",
+    head = ["dtype", "n", "rows", *cols, "numpy/ours", "best peer/ours", "ffht kernel/ours",
             "ours/copy", "ours(2)/copy", "ours(2)/copy(2)"]
-    single = [p for p in peer_names if "nthreads" not in p]
     lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
     for r in results:
         one, two, copy = r["sparsopt (1 thread)"], r["sparsopt (n_jobs=2)"], r["np.copyto"]
         copy2 = r["copy (2 threads)"]
-        best_peer = min((r[p] for p in single if r[p] is not None), default=None)
-        ffht2 = r.get("ffht (nthreads=2)")
+        best_peer = min((r[p] for p in peer_names if r[p] is not None), default=None)
+        ffht, calls = r.get("ffht"), FFHT_CALLS.get((r["dtype"], r["n"]))
+        kernel = None if ffht is None or calls is None else ffht - calls
         cells = [r["dtype"], f"2^{int(np.log2(r['n']))}", str(r["rows"])]
         cells += ["-" if r[c] is None else fmt_time(r[c]) for c in cols]
         cells += [f"{r['numpy reference'] / one:.1f}",
                   "-" if best_peer is None else f"{best_peer / one:.2f}",
-                  "-" if ffht2 is None else f"{ffht2 / two:.2f}",
+                  "-" if kernel is None else f"{kernel / one:.2f}",
                   f"{one / copy:.2f}", f"{two / copy:.2f}", f"{two / copy2:.2f}"]
         lines.append("| " + " | ".join(cells) + " |")
     print("\n".join(lines))
     print("\nTimes: minimum of the runs. numpy/ours and best peer/ours > 1: sparsopt (1 thread) "
-          "is faster; ours/copy: sparsopt time over one np.copyto of the same array; "
+          "is faster; ffht kernel/ours: ffht's time less its Python loop over the rows "
+          "(calls on rows of 8 values, timed); ours/copy: sparsopt time over one np.copyto "
+          "of the same array; "
           "ours(2)/copy(2): sparsopt n_jobs=2 over the copy on two threads.")
     print(f"Buffers start {OFFSET[0]} bytes past a 64-byte boundary (--offset).")
     for name, err in NOT_INSTALLED.items():
@@ -236,6 +251,12 @@ def main(argv=None):
         p.add_argument("--offset", type=int, choices=range(0, 64, 4), default=16,
                        metavar="BYTES", help="bytes from a 64-byte boundary to the start of "
                        "every timed buffer (default 16: np.empty's usual; 0: aligned)")
+        try:  # the options of --part spright
+            from _bench_spright import add_arguments
+        except ImportError:
+            pass
+        else:
+            add_arguments(p)
 
     args = parse_args(__doc__.splitlines()[0], argv, add_arguments=extra)
     OFFSET[0] = args.offset

@@ -172,7 +172,8 @@ class SparseWHT(SparsoptEstimatorMixin, RegressorMixin, BaseEstimator):
             n_bits, self.sparsity, self.n_hash_bits, self.n_groups, self.hash, self.delays,
             self.n_offsets, self.noise, owner="SparseWHT")
         rng = check_random_state(int(self.random_state))
-        return _make_plan(n_bits, b, C, self.hash, self.delays, R, rng), sparsity
+        return (_make_plan(n_bits, b, C, self.hash, self.delays, R, rng, owner="SparseWHT"),
+                sparsity)
 
     def query_points(self):
         """The distinct points at which SPRIGHT queries the function, in sorted order.

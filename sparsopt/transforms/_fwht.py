@@ -301,10 +301,13 @@ def fwht(x, *, axis=-1, normalize=None, out=None, n_jobs=None, engine=None):
     Raises
     ------
     ValueError
-        If the length along ``axis`` is not a power of two (or is zero), ``normalize``
-        is unknown, ``out`` has the wrong shape, or an integer transform would overflow.
+        If ``x`` is 0-d, ``axis`` is out of range, the length along ``axis`` is not a
+        power of two (or is zero), ``normalize`` or ``engine`` is unknown, ``out`` has the
+        wrong shape or is read-only, ``n_jobs`` is 0 or not an integer (or given with a
+        non-NumPy array), or an integer transform would overflow.
     TypeError
-        If ``x`` is complex or not numeric, or ``out`` has the wrong dtype.
+        If ``x`` is complex or not numeric, ``axis`` is not an integer, or ``out`` is not
+        an array (of ``x``'s namespace) or has the wrong dtype.
 
     See Also
     --------

@@ -151,8 +151,8 @@ class _Plan:
         return span[:, None, :] ^ self.delays[None, :, None]
 
 
-def _make_plan(n_bits, n_hash_bits, n_groups, hash, delays, n_offsets, rng):
-    owner = "spright"
+def _make_plan(n_bits, n_hash_bits, n_groups, hash, delays, n_offsets, rng,
+               owner="spright"):
     if hash == "disjoint":
         if n_groups * n_hash_bits > n_bits:
             raise ValueError(
@@ -400,8 +400,15 @@ def spright(query, n_bits, sparsity, *, n_hash_bits=None, n_groups=3, hash="rand
     Raises
     ------
     ValueError
-        For ``n_bits > 62``, ``sparsity < 1``, disjoint hashing with ``C b > n``, or a
+        For ``n_bits`` outside ``[1, 62]``, ``sparsity < 1``, ``n_groups``,
+        ``n_hash_bits`` or ``n_offsets`` out of range (``n_offsets`` given with identity
+        delays), an unknown ``hash``, ``delays`` or ``engine``, a negative or non-finite
+        ``noise``, a bad ``random_state``, disjoint hashing with ``C b > n``, or a
         ``query`` that returns the wrong shape or non-finite values.
+    TypeError
+        For a non-integer ``n_bits``, ``sparsity``, ``n_groups``, ``n_hash_bits`` or
+        ``n_offsets``, a ``query`` that is not callable, or one that returns values that
+        are not real numbers.
 
     Warns
     -----

@@ -143,7 +143,8 @@ def test_errors():
         SparseWHT(n_bits=5).fit(np.zeros((4, 6)), np.zeros(4))
     with pytest.raises(ValueError, match="at most 62"):
         SparseWHT().fit(np.zeros((4, 63)), np.zeros(4))
-    with pytest.raises(ValueError, match="n_groups \\* n_hash_bits <= n_bits"):
+    with pytest.raises(ValueError,
+                       match="SparseWHT: hash='disjoint' needs n_groups \\* n_hash_bits"):
         SparseWHT(n_bits=10, hash="disjoint", n_hash_bits=4).query_points()
     with pytest.raises(ValueError, match="random_state"):
         SparseWHT(n_bits=10, random_state=None).query_points()
