@@ -220,7 +220,8 @@ def print_dense(results, peer_names, markdown=True):
         copy2 = r["copy (2 threads)"]
         best_peer = min((r[p] for p in peer_names if r[p] is not None), default=None)
         ffht, calls = r.get("ffht"), FFHT_CALLS.get((r["dtype"], r["n"]))
-        kernel = None if ffht is None or calls is None else ffht - calls
+        # (rows of 8 values or fewer: the calls are the whole transform)
+        kernel = None if ffht is None or calls is None or r["n"] <= 8 else ffht - calls
         cells = [r["dtype"], f"2^{int(np.log2(r['n']))}", str(r["rows"])]
         cells += ["-" if r[c] is None else fmt_time(r[c]) for c in cols]
         cells += [f"{r['numpy reference'] / one:.1f}",
