@@ -11,15 +11,33 @@ import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import _num_features, check_is_fitted
 
 from ..utils.estimator import SparsoptEstimatorMixin
 from ._spright import _check_params, _decode, _make_plan
 from ._walsh import MAX_BITS, pack_bits, unpack_bits, walsh_expansion, walsh_features
 
-#: the regression path refuses a feature matrix larger than this (a max_degree of 5 on
-#: 62 bits asks for 7.1e6 features: 53 GiB for 1000 float64 samples)
+#: the regression path refuses a feature matrix plus OMP's Gram matrix larger than this
+#: (a max_degree of 5 on 62 bits asks for 7.1e6 features: 53 GiB for 1000 float64
+#: samples; max_degree=3 on 62 bits, 39 774 features, a 12.6 GB Gram matrix)
 _MAX_FEATURE_BYTES = 2**31
+#: the features are built a chunk of frequencies at a time, with int64 temporaries of
+#: about this many bytes each (walsh_features makes three)
+_CHUNK_BYTES = 2**24
+
+
+def _looks_like_design(uniq, n):
+    """Whether the sorted distinct bit-packed points ``uniq`` look like some SPRIGHT design:
+    every delay set holds a point and its ``n`` one-bit flips, so about ``1 / (n + 1)`` of
+    the points have all ``n`` neighbours in the set, which points spread over a space at
+    most a quarter full almost never have (a fraction ``<= 4 ** -n`` of them)."""
+    if n < 4 or uniq.size * 4 > 2**n:
+        return False
+    sample = uniq[::max(1, uniq.size // 4096)]
+    flips = sample[:, None] ^ (np.int64(1) << np.arange(n, dtype=np.int64))[None, :]
+    pos = np.minimum(np.searchsorted(uniq, flips), uniq.size - 1)
+    full = np.count_nonzero((uniq[pos] == flips).all(axis=1))
+    return full >= 0.5 * sample.size / (n + 1)
 
 
 def _low_degree_frequencies(n_bits, max_degree):
@@ -43,14 +61,17 @@ class SparseWHT(SparsoptEstimatorMixin, RegressorMixin, BaseEstimator):
       ``fit(X, y)`` with exactly those points (in any order, duplicates allowed: their
       targets are averaged). The spectrum is then recovered by hashing and peeling, with
       ``O(K n)`` queries and time instead of the ``2^n`` of a dense transform. Points that
-      are nearly but not exactly those (a few missing or extra) get a ``UserWarning``
-      before the fallback below.
+      are nearly but not exactly those (a few missing or extra, where the design is at
+      most half of the ``2^n`` points), or that look like the points of another design
+      (other ``n_bits``, SPRIGHT parameters or ``random_state``: most of them come with
+      all their one-bit flips), get a ``UserWarning`` before the fallback below.
     * **Sparse regression (the slower path).** On any other points, ``fit`` regresses
       ``y`` on the Walsh features of degree at most ``max_degree`` (all frequencies with
       at most ``max_degree`` ones, the constant included) by orthogonal matching pursuit
       (:func:`sparsopt.solvers.omp`) with at most ``sparsity`` terms. It costs
-      ``O(n_samples n^max_degree)`` memory (a feature matrix above 2 GiB is refused with
-      a ``ValueError``) and finds only low-degree terms.
+      ``O(n_samples n^max_degree)`` memory and OMP's Gram matrix of the features,
+      ``O(n^(2 max_degree))`` (both together above 2 GiB are refused with a
+      ``ValueError``), and finds only low-degree terms.
 
     Inputs are read as bits: an entry is 1 when it is greater than 0.5 (0/1 and boolean
     data are read exactly, ``{-1, +1}`` data maps +1 to 1), so any real data is accepted.
@@ -64,7 +85,8 @@ class SparseWHT(SparsoptEstimatorMixin, RegressorMixin, BaseEstimator):
         Expected number of non-zero Walsh coefficients (the ``K`` of SPRIGHT; the number of
         OMP steps on the regression path).
     n_hash_bits : int, default=None
-        ``b`` of SPRIGHT (``2^b`` bins per group); default ``ceil(log2(sparsity)) + 1``.
+        ``b`` of SPRIGHT (``2^b`` bins per group); default ``ceil(log2(sparsity)) + 1``,
+        at most ``n_bits`` (and ``n_bits // n_groups`` with ``hash="disjoint"``).
     n_groups : int, default=3
         Hashing groups of SPRIGHT.
     hash : {"random", "disjoint"}, default="random"
@@ -107,6 +129,8 @@ class SparseWHT(SparsoptEstimatorMixin, RegressorMixin, BaseEstimator):
         Peeling: same as ``resolved_``; regression: True.
     n_features_in_ : int
         Number of features seen in ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features seen in ``fit``, when ``X`` has string column names.
 
     See Also
     --------
@@ -207,37 +231,54 @@ class SparseWHT(SparsoptEstimatorMixin, RegressorMixin, BaseEstimator):
         -------
         self : SparseWHT
         """
+        try:  # the width first: a refused fit leaves a fitted estimator as it was
+            width = _num_features(X)
+        except TypeError:
+            width = None  # validate_data says what is wrong with X
+        if width is not None:
+            self._check_width(width)
         X, y = self._validate_input(X, y)
         n = X.shape[1]
-        if n > MAX_BITS:
-            raise ValueError(f"SparseWHT: X has {n} features; at most {MAX_BITS} binary inputs "
-                             "are supported (points are bit-packed into int64).")
-        if self.n_bits is not None and n != self.n_bits:
-            raise ValueError(f"SparseWHT: X has {n} features but n_bits={self.n_bits}.")
+        self._check_width(n)
         dtype = X.dtype
         packed = pack_bits(X > 0.5)
         y = y.astype(dtype, copy=False)
         self.n_bits_ = n
         uniq, inverse = np.unique(packed, return_inverse=True)
-        plan, sparsity = self._plan(n)
-        pts = plan.points()
-        design = np.unique(pts)
-        if design.size == uniq.size and np.array_equal(design, uniq):
+        _, sparsity, b, C, R = _check_params(
+            n, self.sparsity, self.n_hash_bits, self.n_groups, self.hash, self.delays,
+            self.n_offsets, self.noise, owner="SparseWHT")
+        plan = design = None
+        # a design has between 2**b (one group) and C (n + 1) R 2**b distinct points: only
+        # then is it built and compared (a large sparsity on small data builds nothing)
+        if 0.9 * 2**b <= uniq.size <= 1.1 * C * (n + 1) * R * 2**b:
+            try:
+                plan = _make_plan(n, b, C, self.hash, self.delays, R,
+                                  check_random_state(int(self.random_state)),
+                                  owner="SparseWHT")
+            except ValueError:  # disjoint hashing on too few bits: X is not its design
+                plan = None
+        if plan is not None:
+            pts = plan.points()
+            design = np.unique(pts)
+        if design is not None and design.size == uniq.size \
+                and np.array_equal(design, uniq):
             counts = np.bincount(inverse.ravel())
             y_mean = (np.bincount(inverse.ravel(), y) / counts).astype(dtype)
             samples = y_mean[np.searchsorted(design, pts)]
             res = _decode(plan, samples, sparsity=sparsity, noise=self.noise,
                           max_iter=self.max_iter, callback=None, verbose=None,
                           engine=self.engine, n_queries=design.size, hash=self.hash,
-                          delays=self.delays)
+                          delays=self.delays, stacklevel=4)
             self.indices_ = res.indices
             self.coef_ = np.asarray(res.values, dtype=dtype)
             self.fit_path_ = "peeling"
             self.resolved_ = bool(res.resolved)
             self._store_result(res, objective=False)
         else:
-            shared = int(np.count_nonzero(np.isin(uniq, design)))
-            near = (shared >= 0.9 * design.size and uniq.size - shared <= 0.1 * design.size
+            shared = 0 if design is None else int(np.count_nonzero(np.isin(uniq, design)))
+            near = (design is not None and shared >= 0.9 * design.size
+                    and uniq.size - shared <= 0.1 * design.size
                     and 2 * design.size <= 2**n)  # not a chance overlap in a small space
             if near:
                 warnings.warn(
@@ -246,28 +287,53 @@ class SparseWHT(SparsoptEstimatorMixin, RegressorMixin, BaseEstimator):
                     "the points of query_points() (same n_bits, SPRIGHT parameters and "
                     "random_state). Falling back to sparse regression.", UserWarning,
                     stacklevel=3)
+            elif _looks_like_design(uniq, n):
+                warnings.warn(
+                    "SparseWHT: X looks like the query points of a SPRIGHT design (most "
+                    "points come with all their one-bit flips), but not of this one"
+                    + ("" if design is None else
+                       f" (it holds {shared} of its {design.size} points)")
+                    + ". Peeling needs exactly the points of query_points() with the "
+                    "same n_bits, SPRIGHT parameters (sparsity, n_hash_bits, n_groups, "
+                    "hash, delays, n_offsets) and random_state as the fit. Falling back to "
+                    "sparse regression.", UserWarning, stacklevel=3)
             self._fit_regression(packed, y, n, dtype)
         hit = np.flatnonzero(self.indices_ == 0)
         self.intercept_ = float(self.coef_[hit[0]]) if hit.size else 0.0
         return self
+
+    def _check_width(self, n):
+        if n > MAX_BITS:
+            raise ValueError(f"SparseWHT: X has {n} features; at most {MAX_BITS} binary inputs "
+                             "are supported (points are bit-packed into int64).")
+        if self.n_bits is not None and n != self.n_bits:
+            raise ValueError(f"SparseWHT: X has {n} features but n_bits={self.n_bits}.")
 
     def _fit_regression(self, packed, y, n, dtype):
         from ..solvers import omp
 
         n_samples = packed.size
         n_feat = sum(math.comb(n, d) for d in range(min(self.max_degree, n) + 1))
-        if n_feat * n_samples * dtype.itemsize > _MAX_FEATURE_BYTES:
+        feat_bytes = n_feat * n_samples * dtype.itemsize
+        gram_bytes = n_feat * n_feat * dtype.itemsize
+        if feat_bytes + gram_bytes > _MAX_FEATURE_BYTES:
             raise ValueError(
                 f"SparseWHT: the regression path (X is not the design of query_points()) "
                 f"would build {n_feat} Walsh features of degree <= max_degree="
-                f"{self.max_degree} for {n_samples} samples "
-                f"({n_feat * n_samples * dtype.itemsize / 2**30:.1f} GiB); lower max_degree, "
-                f"or fit on the points of query_points() (the peeling path).")
+                f"{self.max_degree} for {n_samples} samples ({feat_bytes / 2**30:.1f} GiB) "
+                f"and OMP's Gram matrix of them ({gram_bytes / 2**30:.1f} GiB); lower "
+                "max_degree, or fit on the points of query_points() (the peeling path).")
         freqs = _low_degree_frequencies(n, self.max_degree)
         scale = np.sqrt(n_samples)
-        atoms = walsh_features(packed, freqs, dtype=dtype).T / dtype.type(scale)
+        # (n_feat, n_samples), scaled, built a chunk of frequencies at a time: the int64
+        # temporaries of walsh_features stay below _CHUNK_BYTES
+        atoms = np.empty((n_feat, n_samples), dtype=dtype)
+        step = max(1, _CHUNK_BYTES // (8 * n_samples))
+        for s in range(0, n_feat, step):
+            chunk = walsh_features(packed, freqs[s:s + step], dtype=dtype).T
+            np.divide(chunk, dtype.type(scale), out=atoms[s:s + step])
         n_terms = min(self.sparsity, freqs.size, n_samples)
-        res = omp(y[None, :], np.ascontiguousarray(atoms), n_nonzero_coefs=n_terms,
+        res = omp(y[None, :], atoms, n_nonzero_coefs=n_terms,
                   engine=self.engine)
         code = np.asarray(res.x[0]) / scale
         nz = np.flatnonzero(code)

@@ -463,8 +463,9 @@ def spright(query, n_bits, sparsity, *, n_hash_bits=None, n_groups=3, hash="rand
 
 
 def _decode(plan, samples, *, sparsity, noise, max_iter, callback, verbose, engine,
-            n_queries, hash, delays):
-    """Front end and peeling decoder on precomputed samples of shape ``(C, P, B)``."""
+            n_queries, hash, delays, stacklevel=3):
+    """Front end and peeling decoder on precomputed samples of shape ``(C, P, B)``;
+    ``stacklevel`` of its warnings (3: the caller of :func:`spright`)."""
     C, P, B = samples.shape
     n = plan.n_bits
     # the samples times a power of two (exact) that puts the largest in [0.5, 1): the
@@ -551,12 +552,12 @@ def _decode(plan, samples, *, sparsity, noise, max_iter, callback, verbose, engi
         warnings.warn(
             f"spright did not resolve every bin: peeling stalled after {mon.n_iter} rounds "
             f"with {int(mon.stop_crit)} of {C * B} bins above the zero-ton threshold; "
-            f"{hint}.", ConvergenceWarning, stacklevel=3)
+            f"{hint}.", ConvergenceWarning, stacklevel=stacklevel)
     elif mon.stopped_by == "max_iter":  # every bin must resolve: no tol to loosen
         warnings.warn(
             f"spright did not converge: {int(mon.stop_crit)} of {C * B} bins still above "
             f"the zero-ton threshold after max_iter = {mon.max_iter} peeling rounds. "
-            f"Increase max_iter; {hint}.", ConvergenceWarning, stacklevel=3)
-    return mon.result(values, result_cls=SprightResult, warn=False, stacklevel=3,
+            f"Increase max_iter; {hint}.", ConvergenceWarning, stacklevel=stacklevel)
+    return mon.result(values, result_cls=SprightResult, warn=False, stacklevel=stacklevel,
                       indices=indices, values=values, n_queries=int(n_queries),
                       resolved=bool(mon.converged), n_rounds=int(mon.n_iter), **info)

@@ -1,6 +1,8 @@
 """``SparseWHT``: the peeling path on SPRIGHT's query points, the regression fallback,
 predict, and errors (scikit-learn's checks run in tests/test_common.py)."""
 
+import warnings
+
 import numpy as np
 import pytest
 from sklearn.base import clone
@@ -8,6 +10,7 @@ from sklearn.model_selection import cross_val_score
 from sklearn.pipeline import make_pipeline
 
 from sparsopt.datasets import make_sparse_walsh
+from sparsopt.exceptions import ConvergenceWarning
 from sparsopt.transforms import SparseWHT, pack_bits, spright, walsh_expansion
 
 
@@ -156,3 +159,69 @@ def test_errors():
     X = np.random.default_rng(0).integers(0, 2, size=(1000, 62))
     with pytest.raises(ValueError, match="7068621 Walsh features .* lower max_degree"):
         SparseWHT(max_degree=5, sparsity=3).fit(X, np.zeros(1000))
+    # ... and OMP's Gram matrix of them (39 774 features: 12.6 GB, the features 32 MB)
+    with pytest.raises(ValueError, match="39774 Walsh features .* Gram matrix of them"):
+        SparseWHT(max_degree=3, sparsity=3).fit(X[:100], np.zeros(100))
+
+
+def test_points_of_another_design_warn_before_regression():
+    query, k, v = _problem(n=16, K=8)
+    X = SparseWHT(n_bits=16, sparsity=8, random_state=0).query_points()
+    y = query(X)
+    for other in ({"random_state": 1}, {"sparsity": 9}, {"n_groups": 4}):
+        est = SparseWHT(n_bits=16, **{"sparsity": 8, "random_state": 0, **other})
+        with pytest.warns(UserWarning, match="looks like the query points of a SPRIGHT "
+                                             "design .* but not of this one") as rec:
+            est.fit(X, y)
+        assert est.fit_path_ == "regression"
+        assert all(w.filename == __file__ for w in rec)  # points at the caller's fit
+    # random points (not a design) regress without a word
+    Xr = np.random.default_rng(0).integers(0, 2, size=(len(X), 16))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert SparseWHT(sparsity=8).fit(Xr, query(Xr)).fit_path_ == "regression"
+
+
+def test_regression_data_never_builds_a_design_it_cannot_be(monkeypatch):
+    import sparsopt.transforms._estimator as mod
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the SPRIGHT design was built")
+
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 2, size=(200, 40))
+    y = 1.0 - 2.0 * X[:, 3]
+    monkeypatch.setattr(mod, "_make_plan", refuse)
+    # 2**16 bins a group: 200 distinct points cannot be this design (was 8 M points built)
+    est = SparseWHT(sparsity=32768).fit(X, y)
+    assert est.fit_path_ == "regression"
+    np.testing.assert_array_equal(est.indices_, [8])
+    monkeypatch.undo()
+    # disjoint hashing that does not fit 2 bits: X is not its design, so it regresses
+    est = SparseWHT(hash="disjoint", sparsity=2).fit(X[:, :2], 1.0 - 2.0 * X[:, 0])
+    assert est.fit_path_ == "regression"
+    np.testing.assert_allclose(est.predict(X[:4, :2]), 1.0 - 2.0 * X[:4, 0])
+
+
+def test_peeling_warning_points_at_the_caller():
+    query, k, v = _problem(n=12, K=200, seed=2)  # far denser than 8 bins can peel
+    est = SparseWHT(n_bits=12, sparsity=4, random_state=0, noise=0.0)
+    X = est.query_points()
+    with pytest.warns(ConvergenceWarning) as rec:
+        est.fit(X, query(X))
+    assert est.fit_path_ == "peeling" and not est.resolved_
+    assert [w.filename for w in rec if w.category is ConvergenceWarning] == [__file__]
+
+
+def test_a_refused_refit_leaves_the_fitted_model():
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 2, size=(60, 6))
+    y = 1.0 - 2.0 * X[:, 1]
+    est = SparseWHT(n_bits=5, sparsity=2).fit(X[:, :5], y)
+    before = est.predict(X[:, :5])
+    with pytest.raises(ValueError, match="X has 6 features but n_bits=5"):
+        est.fit(X, y)
+    np.testing.assert_array_equal(est.predict(X[:, :5]), before)
+    assert est.n_features_in_ == 5
+    with pytest.raises(ValueError, match="at most 62"):
+        SparseWHT(sparsity=2).fit(X[:, :5], y).fit(np.zeros((4, 63)), np.zeros(4))
