@@ -351,3 +351,22 @@ def test_out_of_range_sizes_are_refused(n_bits, sparsity):
         spright(q, n_bits, 3)
     with pytest.raises(ValueError, match="sparsity"):
         spright(q, 10, sparsity)
+
+
+def test_a_spectrum_far_denser_than_sparsity_is_not_resolved_silently():
+    # 500 terms hashed into 32 bins look like noise: every bin "resolves" with no term
+    query, k, v = make_sparse_walsh(16, 500, random_state=1)
+    with pytest.warns(UserWarning, match="estimated noise variance is .*% of the queries' "
+                                         "mean square and 0 term.* denser than sparsity"):
+        res = spright(query, 16, 10, random_state=1)
+    assert res.resolved and res.indices.size == 0
+    # a sparse spectrum at 0 dB (NSO) is recovered without that warning
+    query, k, v = make_sparse_walsh(16, 10, snr_db=0.0, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        res = spright(query, 16, 10, delays="nso", random_state=0)
+    np.testing.assert_array_equal(res.indices, k)
+    # a zero function is resolved, empty, quietly
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert spright(lambda X: np.zeros(len(X)), 12, 4).indices.size == 0
