@@ -357,7 +357,7 @@ def test_a_spectrum_far_denser_than_sparsity_is_not_resolved_silently():
     # 500 terms hashed into 32 bins look like noise: every bin "resolves" with no term
     query, k, v = make_sparse_walsh(16, 500, random_state=1)
     with pytest.warns(UserWarning, match="estimated noise variance is .*% of the queries' "
-                                         "mean square and 0 term.* denser than sparsity"):
+                                         "mean square and only 0 term.* denser than sparsity"):
         res = spright(query, 16, 10, random_state=1)
     assert res.resolved and res.indices.size == 0
     # a sparse spectrum at 0 dB (NSO) is recovered without that warning
