@@ -129,7 +129,7 @@ class SparseWHT(SparsoptEstimatorMixin, RegressorMixin, BaseEstimator):
         Peeling: same as ``resolved_``; regression: True.
     n_features_in_ : int
         Number of features seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the features seen in ``fit``, when ``X`` has string column names.
 
     See Also
