@@ -191,13 +191,16 @@ class SparseWHT(SparsoptEstimatorMixin, RegressorMixin, BaseEstimator):
         self.random_state = random_state
         self.engine = engine
 
-    def _plan(self, n_bits):
-        n_bits, sparsity, b, C, R = _check_params(
-            n_bits, self.sparsity, self.n_hash_bits, self.n_groups, self.hash, self.delays,
-            self.n_offsets, self.noise, owner="SparseWHT")
-        rng = check_random_state(int(self.random_state))
-        return (_make_plan(n_bits, b, C, self.hash, self.delays, R, rng, owner="SparseWHT"),
-                sparsity)
+    def _params(self, n_bits):
+        """The checked SPRIGHT parameters for ``n_bits`` inputs:
+        ``(sparsity, n_hash_bits, n_groups, n_offsets)``."""
+        return _check_params(n_bits, self.sparsity, self.n_hash_bits, self.n_groups,
+                             self.hash, self.delays, self.n_offsets, self.noise,
+                             owner="SparseWHT")[1:]
+
+    def _plan(self, n_bits, b, C, R):
+        return _make_plan(n_bits, b, C, self.hash, self.delays, R,
+                          check_random_state(int(self.random_state)), owner="SparseWHT")
 
     def query_points(self):
         """The distinct points at which SPRIGHT queries the function, in sorted order.
@@ -212,7 +215,8 @@ class SparseWHT(SparsoptEstimatorMixin, RegressorMixin, BaseEstimator):
         if self.n_bits is None:
             raise ValueError("SparseWHT.query_points: set n_bits (the number of binary "
                              "inputs) first.")
-        plan, _ = self._plan(self.n_bits)
+        _, b, C, R = self._params(self.n_bits)
+        plan = self._plan(self.n_bits, b, C, R)
         return unpack_bits(np.unique(plan.points()), self.n_bits)
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -232,30 +236,23 @@ class SparseWHT(SparsoptEstimatorMixin, RegressorMixin, BaseEstimator):
         self : SparseWHT
         """
         try:  # the width first: a refused fit leaves a fitted estimator as it was
-            width = _num_features(X)
-        except TypeError:
-            width = None  # validate_data says what is wrong with X
-        if width is not None:
-            self._check_width(width)
+            self._check_width(_num_features(X))
+        except TypeError:  # no width (a 1-D X...): validate_data says what is wrong
+            pass
         X, y = self._validate_input(X, y)
         n = X.shape[1]
-        self._check_width(n)
         dtype = X.dtype
         packed = pack_bits(X > 0.5)
         y = y.astype(dtype, copy=False)
         self.n_bits_ = n
         uniq, inverse = np.unique(packed, return_inverse=True)
-        _, sparsity, b, C, R = _check_params(
-            n, self.sparsity, self.n_hash_bits, self.n_groups, self.hash, self.delays,
-            self.n_offsets, self.noise, owner="SparseWHT")
+        sparsity, b, C, R = self._params(n)
         plan = design = None
         # a design has between 2**b (one group) and C (n + 1) R 2**b distinct points: only
         # then is it built and compared (a large sparsity on small data builds nothing)
         if 0.9 * 2**b <= uniq.size <= 1.1 * C * (n + 1) * R * 2**b:
             try:
-                plan = _make_plan(n, b, C, self.hash, self.delays, R,
-                                  check_random_state(int(self.random_state)),
-                                  owner="SparseWHT")
+                plan = self._plan(n, b, C, R)
             except ValueError:  # disjoint hashing on too few bits: X is not its design
                 plan = None
         if plan is not None:

@@ -27,6 +27,7 @@ from .._core.loop import LoopMonitor
 from .._core.result import SolverResult
 from ..backends import kernel_for
 from ..exceptions import ConvergenceWarning
+from ..utils.validation import check_int
 from ._fwht import fwht
 from ._walsh import check_n_bits, host_only, parity, unpack_bits
 
@@ -181,22 +182,11 @@ def _make_plan(n_bits, n_hash_bits, n_groups, hash, delays, n_offsets, rng,
                  n_offsets=int(offsets.size))
 
 
-def _check_int(value, name, owner):
-    """Refuse a non-integer ``value`` with a ``TypeError`` naming ``name`` (the range is
-    the caller's, a ``ValueError``), as :func:`check_n_bits` does for ``n_bits``."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{owner}: {name} must be an integer, got {value!r}.")
-
-
 def _check_params(n_bits, sparsity, n_hash_bits, n_groups, hash, delays, n_offsets, noise,
                   owner="spright"):
     n_bits = check_n_bits(n_bits, owner)
-    _check_int(sparsity, "sparsity", owner)
-    if sparsity < 1:
-        raise ValueError(f"{owner}: sparsity must be >= 1, got {sparsity}.")
-    _check_int(n_groups, "n_groups", owner)
-    if n_groups < 1:
-        raise ValueError(f"{owner}: n_groups must be an integer >= 1, got {n_groups!r}.")
+    sparsity = check_int(sparsity, "sparsity", owner, lower=1)
+    n_groups = check_int(n_groups, "n_groups", owner, lower=1)
     if n_hash_bits is None:
         n_hash_bits = min(n_bits, max(1, math.ceil(math.log2(sparsity)) + 1))
         if hash == "disjoint":
@@ -206,8 +196,7 @@ def _check_params(n_bits, sparsity, n_hash_bits, n_groups, hash, delays, n_offse
                 f"{owner}: sparsity = {sparsity} asks for n_hash_bits = {n_hash_bits} "
                 f"(2**{n_hash_bits} bins per group, at most 2**30): use a sparsity of at most "
                 f"2**29, or the dense fwht for a spectrum this dense.")
-    elif _check_int(n_hash_bits, "n_hash_bits", owner) \
-            or not 1 <= n_hash_bits <= min(n_bits, 30):
+    elif not 1 <= check_int(n_hash_bits, "n_hash_bits", owner) <= min(n_bits, 30):
         raise ValueError(f"{owner}: n_hash_bits must be an integer in [1, min(n_bits, 30)] "
                          f"= [1, {min(n_bits, 30)}], got {n_hash_bits!r}.")
     if hash not in ("random", "disjoint"):
@@ -221,10 +210,7 @@ def _check_params(n_bits, sparsity, n_hash_bits, n_groups, hash, delays, n_offse
         n_offsets = 1
     else:
         n_offsets = 3 if n_offsets is None else n_offsets
-        _check_int(n_offsets, "n_offsets", owner)
-        if n_offsets < 1:
-            raise ValueError(f"{owner}: n_offsets must be an integer >= 1, got "
-                             f"{n_offsets!r}.")
+        n_offsets = check_int(n_offsets, "n_offsets", owner, lower=1)
     if noise is not None:
         if isinstance(noise, bool) or not isinstance(noise, (int, float, np.number)) \
                 or not np.isfinite(noise) or noise < 0:

@@ -301,9 +301,9 @@ def test_bad_input_messages():
         name = next(iter(kw))
         with pytest.raises(TypeError, match=f"spright: {name} must be an integer, got"):
             spright(q, 10, 3, **kw)
-    with pytest.raises(ValueError, match="n_groups must be an integer >= 1, got 0"):
+    with pytest.raises(ValueError, match="n_groups must be >= 1, got 0"):
         spright(q, 10, 3, n_groups=0)
-    with pytest.raises(ValueError, match="n_offsets must be an integer >= 1, got 0"):
+    with pytest.raises(ValueError, match="n_offsets must be >= 1, got 0"):
         spright(q, 10, 3, n_offsets=0, delays="nso")
     with pytest.raises(ValueError, match="n_groups \\* n_hash_bits <= n_bits.*smaller n_hash"):
         spright(q, 10, 3, hash="disjoint", n_hash_bits=4)
@@ -354,12 +354,25 @@ def test_out_of_range_sizes_are_refused(n_bits, sparsity):
 
 
 def test_a_spectrum_far_denser_than_sparsity_is_not_resolved_silently():
-    # 500 terms hashed into 32 bins look like noise: every bin "resolves" with no term
-    query, k, v = make_sparse_walsh(16, 500, random_state=1)
-    with pytest.warns(UserWarning, match="estimated noise variance is .*% of the queries' "
-                                         "mean square and only 0 term.* denser than sparsity"):
-        res = spright(query, 16, 10, random_state=1)
-    assert res.resolved and res.indices.size == 0
+    # 40-500 terms hashed into 32 bins: peeling stalls (ConvergenceWarning) or, when the
+    # terms look like noise, every bin "resolves" with no term (the UserWarning); never
+    # silently
+    n_resolved = 0
+    for K in (40, 100, 500):
+        for seed in range(4):
+            query, k, v = make_sparse_walsh(16, K, random_state=seed)
+            with warnings.catch_warnings(record=True) as rec:
+                warnings.simplefilter("always")
+                res = spright(query, 16, 10, random_state=seed)
+            kinds = {w.category for w in rec}
+            if res.resolved:
+                n_resolved += 1
+                assert kinds == {UserWarning}, (K, seed)
+                assert res.indices.size < 10 / 4
+                assert "denser than sparsity = 10" in str(rec[0].message)
+            else:
+                assert ConvergenceWarning in kinds, (K, seed)
+    assert n_resolved >= 1  # the noise-like case does occur here
     # a sparse spectrum at 0 dB (NSO) is recovered without that warning
     query, k, v = make_sparse_walsh(16, 10, snr_db=0.0, random_state=0)
     with warnings.catch_warnings():
