@@ -298,6 +298,10 @@ def test_bad_arguments():
         fwht(x, n_jobs=0)
     with pytest.raises(ValueError, match="engine"):
         fwht(x, engine="fortran")
+    with pytest.raises(ValueError, match="engine"):  # twice: an error is never cached
+        fwht(x, engine="fortran")
+    with pytest.raises(ValueError, match="engine"):  # unhashable: the registry's error
+        fwht(x, engine=["numba"])
     ro = np.zeros((2, 8))
     ro.setflags(write=False)
     with pytest.raises(ValueError, match="read-only"):
@@ -648,3 +652,23 @@ def test_misaligned_inner_axis_panels():
     buf = _buffer_at(x, 3)
     fwht(buf, axis=1, out=buf)
     np.testing.assert_array_equal(buf, want)
+
+
+def test_numpy_inputs_follow_the_configured_engine():
+    # fwht looks the NumPy kernel up per engine (not through dispatch on every call):
+    # it must still follow config_context and an explicit engine, as dispatch does
+    import sparsopt
+    from sparsopt.backends import get_kernel
+    from sparsopt.transforms._fwht import _host_kernel
+
+    x = np.ones((2, 8))
+    numba_k, numpy_k = get_kernel("fwht_rows", "numba"), get_kernel("fwht_rows", "numpy")
+    assert _host_kernel("fwht_rows", x, None) is numba_k
+    with sparsopt.config_context(engine="numpy"):
+        assert _host_kernel("fwht_rows", x, None) is numpy_k
+        assert _host_kernel("fwht_rows", x, "numba") is numba_k
+        np.testing.assert_array_equal(fwht(x), fwht(x, engine="numba"))
+    assert _host_kernel("fwht_rows", x, None) is numba_k
+    assert _host_kernel("fwht_axis", x, "numpy") is get_kernel("fwht_axis", "numpy")
+    with pytest.raises(TypeError, match="cupy"):
+        _host_kernel("fwht_rows", x, "cupy")
