@@ -413,20 +413,27 @@ def test_prange_kernels_restore_the_thread_count():
     assert numba.get_num_threads() == before
 
 
-@settings(max_examples=30, deadline=None)
-@given(dtype=st.sampled_from([np.float64, np.float32, np.int64]), groups=st.integers(1, 6),
-       seed=st.integers(0, 2**31 - 1))
-def test_vector_register_stages_match_the_radix2_reference_exactly(dtype, groups, seed):
-    """Stages 1-6 in vector registers (the ``bfly_1_6`` intrinsic) add in the order of the
-    radix-2 reference: every 64-group's transform is bit-identical to it."""
+@settings(max_examples=40, deadline=None)
+@given(dtype=st.sampled_from([np.float64, np.float32, np.int64]), groups=st.integers(1, 12),
+       seed=st.integers(0, 2**31 - 1), offset=st.integers(0, 7), scaled=st.booleans())
+def test_vector_register_stages_match_the_radix2_reference_exactly(dtype, groups, seed,
+                                                                   offset, scaled):
+    """Stages 1-6 in vector registers (the ``bfly_1_6`` intrinsics: one or two groups at
+    a time, software-pipelined from three on) add in the order of the radix-2 reference:
+    every 64-group's transform is bit-identical to it, at any offset from a cache line,
+    and times ``scale`` in the same pass gives the bits of multiplying afterwards."""
     from sparsopt.backends._numpy.wht import fwht_rows as reference
 
     rng = np.random.default_rng(seed)
     x = (rng.standard_normal(64 * groups) * 1e3).astype(dtype)
-    got = x.copy()
-    nbwht._stages_1_6(got, None)
+    buf = np.empty(x.size + 8, dtype)[offset:offset + x.size]  # offset values in
+    buf[:] = x
+    scale = dtype(3) if scaled else None
+    nbwht._stages_1_6(buf, scale)
     want = reference(x.copy().reshape(groups, 64)).reshape(-1)
-    np.testing.assert_array_equal(got, want)
+    if scaled:
+        want = want * dtype(3)
+    np.testing.assert_array_equal(buf, want)
 
 
 @pytest.mark.parametrize("dtype", (np.float32, np.float64, np.int64))

@@ -17,8 +17,15 @@ How it is fast (the NumPy reference makes one pass over memory per stage):
   ``h`` below the vector width, vector additions above it; on the Intel Xeon, still with
   a blend instead of the FMA, 0.33 ms per 2**20 float64 values where the loop-vectorised
   stages 1-3, whose stride-8 loads LLVM turns into ~25 shuffles per 32 values, and a
-  radix-8 pass took 0.47 ms). Groups shorter than 64 take the loop-vectorised stages
-  1-3. The next stages go three at a time
+  radix-8 pass took 0.47 ms). On Zen 5 one group's stages are a chain of dependent
+  instructions (~30 cycles from its loads to its stores) that left the FP pipes
+  waiting, one or two groups at a time (``bfly_1_6x2``: 96 us per 2**20 float64 in
+  L1); from three groups on they are software-pipelined (``bfly_1_6_run``: each turn
+  of its loop loads a group, finishes the stages inside the vectors of the one before
+  and the stages between the vectors of the one before that): 75 us (float32 56 -> 47),
+  bit-identical, whole float64 transforms of 2**12-2**20 values per row 16-19 us
+  faster (1.47-2.93 copies from 1.60-3.06, aligned, same run). Groups shorter than 64
+  take the loop-vectorised stages 1-3. The next stages go three at a time
   (radix-8 butterflies, ``h, 2h, 4h``), then a radix-4 or radix-2 stage for what is
   left. Wherever the stride ``h`` (or a column panel's width) is a whole number of
   512-bit vectors -- every pass at the default geometry -- a butterfly takes one
@@ -99,7 +106,12 @@ How it is fast (the NumPy reference makes one pass over memory per stage):
   in and radix-8 with the copy out, with or without a software prefetch of the next
   panel (1.23-1.99 against 1.10 ms, 8.8-12.5 against 7.3-7.7 ms), and float64 2**20 as
   L1 sub-blocks of 2**12 then those scratch passes down 256-row columns (676-1089
-  against 404-416 us: rows 32 KiB apart share two sets of the 16-way L2).
+  against 404-416 us: rows 32 KiB apart share two sets of the 16-way L2). Also
+  dropped: the stage ``h = 4`` (and ``h = 2``) of the register stages from 256-bit
+  (128-bit) broadcast loads instead of a lane permutation (Zen 5 counts the broadcast
+  as a shuffle too: 114 and 124 against 101 us in C), and the radix-4 pass of a
+  float64 row of 2**14 (in L2) interleaved with the register stages of the next row
+  (264-270 against 268-275 us per batch of 2**20 values: within the noise).
 * **Threads** (``n_threads > 1``): over rows when there are at least as many rows as
   threads; for fewer, longer rows, the blocks of a row are shared among the threads,
   then (after a barrier) its column panels. They run as Numba ``prange`` kernels: a
@@ -125,6 +137,7 @@ from ...utils.parallel import prange_ok, thread_map
 from .._registry import register_kernel
 from ._wht_simd import (
     bfly_1_6,
+    bfly_1_6_run,
     bfly_1_6x2,
     bfly_2,
     bfly_4,
@@ -242,7 +255,11 @@ def _bfly2(w, k, h):
 def _stages_1_6(v, scale):
     """Stages ``h = 1 .. 32`` on every 64-group of ``v`` (``v.size % 64 == 0``), in vector
     registers (:func:`._wht_simd.bfly_1_6`): one load and one store per value; the
-    results times ``scale`` unless it is ``None``."""
+    results times ``scale`` unless it is ``None``. From three groups on, the groups are
+    software-pipelined (:func:`._wht_simd.bfly_1_6_run`)."""
+    if v.size >= 192:
+        bfly_1_6_run(v, 0, v.size, scale)
+        return
     end = v.size - v.size % 128
     for i in range(0, end, 128):
         bfly_1_6x2(v, i, scale)
