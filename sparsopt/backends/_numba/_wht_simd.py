@@ -390,6 +390,28 @@ def bfly_1_6_run(typingctx, arr, start, stop, scale):
     return types.void(arr, start, stop, scale), _pipelined
 
 
+@intrinsic
+def prefetch_l2(typingctx, arr, j):
+    """A hint to bring the cache line of ``arr[j]`` into L2 (``llvm.prefetch``: read,
+    locality 2, data; ``prefetcht1`` on x86-64). ``j`` may lie past the end of ``arr``
+    (a slice of a larger array): nothing is read and nothing faults."""
+    if not _supported(arr, j):
+        return None
+
+    def codegen(context, builder, signature, args):
+        data = context.make_array(signature.args[0])(context, builder, args[0]).data
+        j = context.cast(builder, args[1], signature.args[1], types.int64)
+        i8p = ir.IntType(8).as_pointer()
+        fn = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(ir.VoidType(), [i8p, _I32, _I32, _I32]),
+            "llvm.prefetch.p0")
+        builder.call(fn, [builder.bitcast(builder.gep(data, [j]), i8p),
+                          ir.Constant(_I32, 0), ir.Constant(_I32, 2), ir.Constant(_I32, 1)])
+        return context.get_dummy_value()
+
+    return types.void(arr, j), codegen
+
+
 def _cross(n_vec):
     @intrinsic
     def bfly(typingctx, arr, start, stride, scale):

@@ -150,6 +150,7 @@ from ._wht_simd import (
     bfly_edge2,
     bfly_edge4,
     bfly_edge8,
+    prefetch_l2,
 )
 
 _opts = dict(cache=True, nogil=True)
@@ -184,6 +185,13 @@ POOL_MIN_BYTES = 32 << 20
 #: with 32 KiB ones, 2**24 18.0-18.6 against 20.1-20.6 ms; rows that fit in L3 (2**21:
 #: 1.32 against 1.26 ms) and float32 (16 KiB sub-blocks; 2 KiB ones slower) keep theirs
 STREAM_L1_BYTES = 1 << 14
+#: float32 arrays prefetch the next L1 sub-block (see :func:`_in_l1`) from this many bytes
+#: on; 8-byte items always do. Zen 5, one thread, 16 bytes past a line, same runs without
+#: and with: float64 2**14-2**24 per row 1-7 % faster (295.7 -> 289.7 us at 2**14, 337.6
+#: -> 314.6 at 2**16, 448.3 -> 428.5 at 2**20, 18.4 -> 17.5 ms at 2**24); float32 batches
+#: of 4 MiB 0-6 % slower (143.6 -> 151.2 us at 2**14, 220.9 -> 228.3 at 2**20), rows of
+#: 16 MiB and 64 MiB 7-14 % faster (1.69 -> 1.45 ms at 2**22, 8.28 -> 7.70 at 2**24)
+PREFETCH_MIN_BYTES = 16 << 20
 
 
 @njit(**_opts)
@@ -293,7 +301,7 @@ def _short_groups(v, n, scale):
             bfly_2(v, i, scale)
     if end < v.size:
         w = v[end:]
-        _in_l1(w, n)
+        _in_l1(w, n, 0)
         if scale is not None:
             _scale(w, scale)
 
@@ -357,6 +365,24 @@ def _radix(n, h):
     return 8 if 8 * h <= n else (4 if 4 * h <= n else 2)
 
 
+@njit(inline="always", **_opts)
+def _prefetch(v, c, end, lanes, per):
+    """Prefetch into L2 the ``per`` cache lines from ``v[c]`` on, none at or past
+    ``end`` (both may lie past the end of the slice ``v``: the next L1 sub-block of its
+    array); returns where the next call starts."""
+    for _ in range(per):
+        if c < end:
+            prefetch_l2(v, c)
+            c += lanes
+    return c
+
+
+@njit(inline="always", **_opts)
+def _prefetching(x):
+    """Whether the L1 sub-blocks of ``x`` prefetch the next one (``PREFETCH_MIN_BYTES``)."""
+    return x.itemsize == 8 or x.nbytes >= PREFETCH_MIN_BYTES
+
+
 @njit(**_opts)
 def _groups_lines(v, m, h, shift):
     """Radix-8 butterflies at stride ``h`` (``m = 8h``) in every ``m``-group of ``v``, a
@@ -365,6 +391,20 @@ def _groups_lines(v, m, h, shift):
     lanes = 64 // v.itemsize
     for i in range(0, v.size, m):
         _lines_range(v, i, h, h, shift, lanes, 8, None)
+
+
+@njit(**_opts)
+def _groups_lines_pf(v, m, h, shift, c, end, per):
+    """:func:`_groups_lines`, prefetching ``per`` lines a butterfly from ``c`` up to
+    ``end`` (:func:`_prefetch`); returns the next line to prefetch."""
+    lanes = 64 // v.itemsize
+    for i in range(0, v.size, m):  # _lines_range, with the prefetches
+        for k in range(i + shift, i + h - lanes, lanes):
+            bfly_cross8(v, k, h, None)
+            c = _prefetch(v, c, end, lanes, per)
+        bfly_edge8(v, i, h, h, shift, None)
+        c = _prefetch(v, c, end, lanes, per)
+    return c
 
 
 @njit(**_opts)
@@ -383,6 +423,20 @@ def _stages_10_12(v):
     for i in range(0, v.size, 4096):
         for k in range(i, i + 512, lanes):
             bfly_cross8(v, k, 512, None)
+
+
+@njit(**_opts)
+def _stages_pf(v, h, c, end, per):
+    """Stages ``h, 2h, 4h`` (``h`` = 64: :func:`_stages_789`, 512: :func:`_stages_10_12`)
+    on every ``8h``-group of ``v``, prefetching ``per`` lines a butterfly from ``c`` up to
+    ``end`` (:func:`_prefetch`); returns the next line to prefetch. Separate from the
+    plain passes: the prefetch loop, even empty, cost float32 batches 5 %."""
+    lanes = 64 // v.itemsize
+    for i in range(0, v.size, 8 * h):
+        for k in range(i, i + h, lanes):
+            bfly_cross8(v, k, h, None)
+            c = _prefetch(v, c, end, lanes, per)
+    return c
 
 
 @njit(**_opts)
@@ -562,25 +616,58 @@ def _stages_slices(v, h, m):
             _radix2(v[i:i + h], v[i + h:i + 2 * h])
 
 
+@njit(inline="always", **_opts)
+def _per_call(v, m, ahead):
+    """Lines to prefetch a radix-8 butterfly of :func:`_in_l1` (its passes ``h = 64``
+    and ``h = 512``, one vector a stream) for the ``ahead`` values after ``v`` to arrive
+    in L2 by the end of the passes."""
+    lanes = 64 // v.itemsize
+    calls = 0
+    if m >= 512:
+        calls += v.size // (8 * lanes)
+    if m >= 4096:
+        calls += v.size // (8 * lanes)
+    if calls == 0 or ahead <= 0:
+        return 0
+    return (ahead // lanes + calls - 1) // calls
+
+
 @njit(**_opts)
-def _in_l1(v, m):
+def _in_l1(v, m, ahead):
     """All the stages of every ``m``-group of ``v`` (``m`` a power of two, a group fits
-    in L1): fixed-stride radix-8 passes, then a radix-4 or radix-2 tail."""
+    in L1): fixed-stride radix-8 passes, then a radix-4 or radix-2 tail. The ``ahead``
+    values after ``v`` in its array (the next L1 sub-block; 0: none) are prefetched into
+    L2 during the radix-8 passes, a few lines a butterfly: that sub-block's register
+    stages then read L2, not L3. Those are bound by L3 reads otherwise, while the
+    radix-8 passes in L1 leave the memory idle (Zen 5, float64, 2**20 values in
+    sub-blocks of 2**12 from L3: 206-224 -> 182-185 us with 4 lines a butterfly, the
+    same sub-blocks hot in L1 174; a burst of prefetches before the passes, into L1 or
+    L2: 205-228)."""
     if m < 8:
         _stages_slices(v, 1, m)
         return
+    per = _per_call(v, m, ahead)
     if m >= 64:
         _stages_1_6(v, None)
         h = 64
     else:
         _stages_123(v)
         h = 8
-    if m >= 512:
-        _stages_789(v)
-        h = 512
-    if m >= 4096:
-        _stages_10_12(v)
-        h = 4096
+    if per:
+        c = v.size
+        if m >= 512:
+            c = _stages_pf(v, 64, c, v.size + ahead, per)
+            h = 512
+        if m >= 4096:
+            _stages_pf(v, 512, c, v.size + ahead, per)
+            h = 4096
+    else:
+        if m >= 512:
+            _stages_789(v)
+            h = 512
+        if m >= 4096:
+            _stages_10_12(v)
+            h = 4096
     if h < m:
         if 4 * h < m:  # larger than an L1 sub-block: the generic slices
             _stages_slices(v, h, m)
@@ -589,20 +676,27 @@ def _in_l1(v, m):
 
 
 @njit(**_opts)
-def _in_l1_lines(v, m, shift):
+def _in_l1_lines(v, m, shift, ahead):
     """:func:`_in_l1` on a buffer ``shift`` values off the cache lines: the radix-8
     passes take whole lines (:func:`_groups_lines`). A copy of its own rather than a
     test inside :func:`_in_l1`: any test of the alignment in there, never true on an
     aligned buffer, slowed float64 rows of 2**22 and 2**24 streamed from memory by
     15-30 % (their L1 sub-blocks 5.6 against 6.3-7.2 ms), the same code otherwise."""
     if m < 512:
-        _in_l1(v, m)
+        _in_l1(v, m, ahead)
         return
+    per = _per_call(v, m, ahead)
     _stages_1_6(v, None)
-    _groups_lines(v, 512, 64, shift)
+    if per:
+        c = _groups_lines_pf(v, 512, 64, shift, v.size, v.size + ahead, per)
+    else:
+        _groups_lines(v, 512, 64, shift)
     h = 512
     if m >= 4096:
-        _groups_lines(v, 4096, 512, shift)
+        if per:
+            _groups_lines_pf(v, 4096, 512, shift, c, v.size + ahead, per)
+        else:
+            _groups_lines(v, 4096, 512, shift)
         h = 4096
     if h < m:
         if 4 * h < m:
@@ -612,13 +706,14 @@ def _in_l1_lines(v, m, shift):
 
 
 @njit(**_opts)
-def _small(v):
-    """The whole transform of a contiguous ``v`` that fits in L1."""
-    _in_l1(v, v.size)
+def _small(v, ahead):
+    """The whole transform of a contiguous ``v`` that fits in L1 (``ahead``: see
+    :func:`_in_l1`)."""
+    _in_l1(v, v.size, ahead)
 
 
 @njit(**_opts)
-def _short_rows(flat, n, l1, scale, do_scale):
+def _short_rows(flat, n, l1, scale, do_scale, pf):
     """Every ``n``-group of the contiguous ``flat`` (rows of ``n <= l1`` values, back to
     back), transformed ``l1`` values at a time: short rows cost no per-row overhead.
     Rows of 2-64 values take one pass in vector registers (:func:`_short_groups`);
@@ -643,17 +738,18 @@ def _short_rows(flat, n, l1, scale, do_scale):
     m = n // radix
     for s in range(0, flat.size, l1):
         v = flat[s:s + l1]
+        ahead = max(0, min(l1, flat.size - s - l1)) if pf else 0  # prefetched (_in_l1)
         if last:
             if shift:
-                _in_l1_lines(v, m, shift)
+                _in_l1_lines(v, m, shift, ahead)
             else:
-                _in_l1(v, m)
+                _in_l1(v, m, ahead)
             _last_pass(v, m, radix, shift, lanes, scale)
             continue
         if shift:
-            _in_l1_lines(v, n, shift)
+            _in_l1_lines(v, n, shift, ahead)
         else:
-            _in_l1(v, n)
+            _in_l1(v, n, ahead)
         if do_scale:
             _scale(v, scale)
 
@@ -681,17 +777,17 @@ def _scale(v, scale):
 
 
 @njit(**_opts)
-def _block(v, l1, scale, do_scale):
+def _block(v, l1, scale, do_scale, pf):
     """The whole transform of a contiguous ``v`` that fits in L2 (L1 sub-blocks first)."""
     m = v.size
     shift = _line_shift(v, 64 // v.itemsize)
     if shift:
         for s in range(0, m, l1):
             w = v[s:s + min(l1, m)]
-            _in_l1_lines(w, w.size, shift)
+            _in_l1_lines(w, w.size, shift, max(0, min(l1, m - s - l1)) if pf else 0)
     else:
         for s in range(0, m, l1):
-            _small(v[s:s + min(l1, m)])
+            _small(v[s:s + min(l1, m)], max(0, min(l1, m - s - l1)) if pf else 0)
     if m <= l1:
         if do_scale:
             _scale(v, scale)
@@ -702,10 +798,10 @@ def _block(v, l1, scale, do_scale):
 
 
 @njit(**_opts)
-def _blocks(row, block, l1, b0, b1):
+def _blocks(row, block, l1, b0, b1, pf):
     """Transform blocks ``b0 .. b1 - 1`` (each of ``block`` elements) of ``row``."""
     for b in range(b0, b1):
-        _block(row[b * block:(b + 1) * block], l1, row[0], False)
+        _block(row[b * block:(b + 1) * block], l1, row[0], False, pf)
 
 
 @njit(**_opts)
@@ -801,15 +897,16 @@ def _columns(row, block, width, c0, c1, scale, do_scale):
 def fwht_rows_serial(x, scale, do_scale, block, l1, width):
     """Transform every row of the C-contiguous 2-D ``x`` in place, in this thread."""
     n = x.shape[1]
+    pf = _prefetching(x)
     if n <= l1:
-        _short_rows(x.reshape(x.size), n, l1, scale, do_scale)
+        _short_rows(x.reshape(x.size), n, l1, scale, do_scale, pf)
         return x
     for i in range(x.shape[0]):
         row = x[i]
         if n <= block:
-            _block(row, l1, scale, do_scale)
+            _block(row, l1, scale, do_scale, pf)
         else:
-            _blocks(row, block, l1, 0, n // block)
+            _blocks(row, block, l1, 0, n // block, pf)
             _columns(row, block, width, 0, block, scale, do_scale)
     return x
 
@@ -946,10 +1043,11 @@ def _shared_rows_par(x, scale, do_scale, block, l1, width, chunks):
     then (the end of a ``prange`` is a barrier) its column panels."""
     n_blk = x.shape[1] // block
     n_pan = block // width
+    pf = _prefetching(x)
     for i in range(x.shape[0]):
         row = x[i]
         for t in prange(chunks):
-            _blocks(row, block, l1, t * n_blk // chunks, (t + 1) * n_blk // chunks)
+            _blocks(row, block, l1, t * n_blk // chunks, (t + 1) * n_blk // chunks, pf)
         for t in prange(chunks):
             _columns(row, block, width, (t * n_pan // chunks) * width,
                      ((t + 1) * n_pan // chunks) * width, scale, do_scale)
@@ -968,9 +1066,10 @@ def _rows_pool(x, scale, do_scale, block, l1, width, n_threads):
         return
     blk_parts = _split(n // block, n_threads)
     col_parts = _split(block // width, n_threads)
+    pf = x.itemsize == 8 or x.nbytes >= PREFETCH_MIN_BYTES  # as _prefetching
     for i in range(n_rows):
         row = x[i]
-        thread_map(lambda ab, row=row: _blocks(row, block, l1, ab[0], ab[1]), blk_parts,
+        thread_map(lambda ab, row=row: _blocks(row, block, l1, ab[0], ab[1], pf), blk_parts,
                    n_threads)
         thread_map(lambda ab, row=row: _columns(row, block, width, ab[0] * width,
                                                 ab[1] * width, scale, do_scale), col_parts,
