@@ -89,11 +89,16 @@ How it is fast (the NumPy reference makes one pass over memory per stage):
   496-520 us in all, ``np.copyto`` 130 us, an in-place pass over the L3-resident array
   83 us): L1 stages 1-12 ~190 us (register stages 102, two radix-8 passes 44 + 39), the
   two passes inside each 1 MiB block ~145 us (L2 bandwidth, ~55 bytes a cycle), the
-  column pass ~81 us (one in-place pass over L3). Measured in C on the same machine:
+  column pass ~81 us (one in-place pass over L3). With the pipelined register stages
+  (79 us hot in L1) and the prefetch of the next L1 sub-block (:func:`_in_l1`), on an
+  aligned buffer: 392-394 us in all (``np.copyto`` 134), the L1 stages from L3 ~197,
+  the passes in L2 ~120, the column pass ~75. Measured in C on the same machine:
   512-bit stores ~0.8 a cycle, so any pass costs >= 39 us per 2**20 float64 even in L1;
   the FP pipes do 4 additions (2 adds + 2 FMAs) a cycle at 4.19 GHz, so the
   ``20 * 2**20`` additions alone take >= 157 us. Tried on Zen 5 and dropped (measured
-  slower or equal): software prefetch of the next column panel or L1 sub-block,
+  slower or equal): software prefetch of the next column panel or L1 sub-block (the
+  latter as a burst before the sub-block's passes; spread over its radix-8 passes it
+  now pays, see :func:`_in_l1`),
   contiguous scratch copies of column panels (0.4-0.8x), radix-16 or -32 across the
   sub-blocks of a block (16 or 32 streams 32 KiB apart: 470 and 1600 us against 145),
   32 KiB sub-blocks for rows streamed from memory (2**24 block pass 10.3 against 8.3 ms);
