@@ -144,7 +144,7 @@ def _warm_wht(dtype, verbose):
     fwht(np.ones((2, 8), dtype=dtype), normalize="ortho")
     fwht(np.ones((2, 8, 16), dtype=dtype), axis=1)  # an inner axis, where it lies
     row = np.ones(32, dtype=dtype)
-    wht._blocks(row, 16, 8, 0, 2)
+    wht._blocks(row, 16, 8, 0, 2, True)
     wht._columns(row, 16, 2, 0, 16, row[0], False)
     if wht._prange_ok():  # the kernels of n_jobs > 1 (not in a forked child: see there)
         one = dtype.type(1)
