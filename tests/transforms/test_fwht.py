@@ -679,3 +679,17 @@ def test_numpy_inputs_follow_the_configured_engine():
     assert _host_kernel("fwht_axis", x, "numpy") is get_kernel("fwht_axis", "numpy")
     with pytest.raises(TypeError, match="cupy"):
         _host_kernel("fwht_rows", x, "cupy")
+
+
+@pytest.mark.parametrize("offset", [0, 4])
+def test_float32_arrays_from_16_mib_take_the_prefetching_passes(offset):
+    # float32 arrays of at least PREFETCH_MIN_BYTES prefetch the next L1 sub-block during
+    # the radix-8 passes (8-byte items always do, and the other tests cover them): the
+    # same butterflies, so values whose every partial sum is exact in float32 (+-1 and 0,
+    # |sums| <= 2**22 < 2**24) match the exact integer transform, aligned or not
+    assert nbwht.PREFETCH_MIN_BYTES <= 2**24
+    n = nbwht.PREFETCH_MIN_BYTES // 4
+    x = np.random.default_rng(5).integers(-1, 2, size=(1, n)).astype(np.float32)
+    buf = _buffer_at(x, offset)
+    fwht(buf, out=buf)
+    np.testing.assert_array_equal(buf, fwht(x.astype(np.int64)).astype(np.float32))
