@@ -118,10 +118,11 @@ def _fma_function(builder, vt, lanes, bits):
         builder.module, ir.FunctionType(vt, [vt, vt, vt]), f"llvm.fma.v{lanes}f{bits}")
 
 
-def _between(context, builder, arrty, vec, group, mixed=None):
-    """The stages between the vectors of ``vec`` (vector ``k`` with ``k + step`` for
-    ``step < group``: independent groups of ``group`` consecutive vectors), in the
-    order of ``step``; returns the new list."""
+def _between_gen(context, builder, arrty, vec, group, mixed=None):
+    """Generator: the stages between the vectors of the list ``vec``, in place (vector
+    ``k`` with ``k + step`` for ``step < group``: independent groups of ``group``
+    consecutive vectors), in the order of ``step``; it yields after each butterfly so
+    that :func:`_interleave` can mix its instructions with another group's."""
     floating = arrty.dtype in (types.float64, types.float32)
     lanes = 512 // arrty.dtype.bitwidth
     vt = ir.VectorType(context.get_value_type(arrty.dtype), lanes)
@@ -137,23 +138,28 @@ def _between(context, builder, arrty, vec, group, mixed=None):
         barrier = ir.InlineAsm(ir.FunctionType(vt, [vt]), "", "=v,0")
         one = builder.call(barrier, [ir.Constant(vt, [1.0] * lanes)])
         minus = builder.call(barrier, [ir.Constant(vt, [-1.0] * lanes)])
-    n_vec = len(vec)
     step = 1
     count = 0
     while step < group:
-        out = list(vec)
-        for k in range(n_vec):
+        for k in range(len(vec)):
             if (k // step) % 2 == 0:
                 a, b = vec[k], vec[k + step]
                 if mixed and count % 2:
-                    out[k] = builder.call(fma, [b, one, a])
-                    out[k + step] = builder.call(fma, [b, minus, a])
+                    vec[k] = builder.call(fma, [b, one, a])
+                    vec[k + step] = builder.call(fma, [b, minus, a])
                 else:
-                    out[k] = add(a, b)
-                    out[k + step] = sub(a, b)
+                    vec[k], vec[k + step] = add(a, b), sub(a, b)
                 count += 1
-        vec = out
+                yield
         step *= 2
+
+
+def _between(context, builder, arrty, vec, group, mixed=None):
+    """The stages between the vectors of ``vec`` (:func:`_between_gen`, run to its end);
+    returns the new list."""
+    vec = list(vec)
+    for _ in _between_gen(context, builder, arrty, vec, group, mixed):
+        pass
     return vec
 
 
@@ -167,39 +173,18 @@ def _butterflies(context, builder, signature, args, n_vec, in_lanes, group=None,
     the vector ``scale`` if one is given (:func:`_scaled`). ``below``: only the stages
     inside the vectors with ``h`` below it (groups shorter than a vector)."""
     arrty = signature.args[0]
-    floating = arrty.dtype in (types.float64, types.float32)
     lanes = 512 // arrty.dtype.bitwidth
     align = arrty.dtype.bitwidth // 8
     vt = ir.VectorType(context.get_value_type(arrty.dtype), lanes)
-    add = builder.fadd if floating else builder.add
-    sub = builder.fsub if floating else builder.sub
     data = context.make_array(arrty)(context, builder, args[0]).data
     start = context.cast(builder, args[1], signature.args[1], types.int64)
     stride = context.cast(builder, args[2], signature.args[2], types.int64)
     ptrs = [builder.bitcast(builder.gep(data, [builder.add(start, builder.mul(
         stride, ir.Constant(_I64, q)))]), vt.as_pointer()) for q in range(n_vec)]
     vec = [builder.load(ptr, align=align) for ptr in ptrs]
-    fused = in_lanes and floating and _has_fma(context)
-    if fused:
-        fma = _fma_function(builder, vt, lanes, arrty.dtype.bitwidth)
     h = 1
     while in_lanes and h < min(lanes, below or lanes):
-        swap = _mask([i ^ h for i in range(lanes)])
-        # lane i takes x_i + x_{i^h} if bit h of i is clear, else x_{i^h} - x_i: one
-        # FMA with a +-1 multiplier (exact product, one rounding: bit-identical to the
-        # addition or subtraction), or both and a blend (integers, a target without FMA)
-        out = []
-        if fused:
-            sign = ir.Constant(vt, [1.0 if i & h == 0 else -1.0 for i in range(lanes)])
-        else:
-            pick = _mask([i if i & h == 0 else lanes + i for i in range(lanes)])
-        for x in vec:
-            xs = builder.shuffle_vector(x, x, swap)
-            if fused:
-                out.append(builder.call(fma, [x, sign, xs]))
-            else:
-                out.append(builder.shuffle_vector(add(x, xs), sub(xs, x), pick))
-        vec = out
+        vec = [_lane_stage(context, builder, arrty, x, h) for x in vec]
         h *= 2
     # the register stages keep plain additions between vectors: their FMA pipes are busy
     # with the stages inside the vectors (mixing measured no faster in C)
@@ -253,8 +238,9 @@ bfly_32 = _groups(32, 64)
 
 def _lane_stage(context, builder, arrty, x, h):
     """Stage ``h`` (below the vector's lanes) of the vector ``x``: lane ``i`` takes
-    ``x_i + x_{i^h}`` if bit ``h`` of ``i`` is clear, else ``x_{i^h} - x_i`` (an FMA with
-    a ``±1`` multiplier, or both and a blend: see :func:`_butterflies`)."""
+    ``x_i + x_{i^h}`` if bit ``h`` of ``i`` is clear, else ``x_{i^h} - x_i``: one FMA
+    with a ``±1`` multiplier (exact product, one rounding: bit-identical to the addition
+    or subtraction), or both and a blend (integers, a target without FMA)."""
     floating = arrty.dtype in (types.float64, types.float32)
     lanes = 512 // arrty.dtype.bitwidth
     vt = ir.VectorType(context.get_value_type(arrty.dtype), lanes)
@@ -290,20 +276,10 @@ def _lanes_gen(context, builder, arrty, vec, stages):
 
 
 def _cross_store_gen(context, builder, arrty, vec, ptrs, scale):
-    """Generator: the stages between the vectors of ``vec`` (plain additions), then
-    the stores (times ``scale`` unless it is ``None``) to ``ptrs``."""
-    floating = arrty.dtype in (types.float64, types.float32)
-    add = builder.fadd if floating else builder.add
-    sub = builder.fsub if floating else builder.sub
-    n_vec = len(vec)
-    step = 1
-    while step < n_vec:
-        for k in range(n_vec):
-            if (k // step) % 2 == 0:
-                a, b = vec[k], vec[k + step]
-                vec[k], vec[k + step] = add(a, b), sub(a, b)
-                yield
-        step *= 2
+    """Generator: the stages between the vectors of ``vec`` (plain additions, as the
+    register stages of :func:`_butterflies`), then the stores (times ``scale`` unless it
+    is ``None``) to ``ptrs``."""
+    yield from _between_gen(context, builder, arrty, vec, len(vec), mixed=False)
     align = arrty.dtype.bitwidth // 8
     for ptr, x in zip(ptrs, _times(builder, vec, scale)):
         builder.store(x, ptr, align=align)

@@ -1071,7 +1071,7 @@ def _rows_pool(x, scale, do_scale, block, l1, width, n_threads):
         return
     blk_parts = _split(n // block, n_threads)
     col_parts = _split(block // width, n_threads)
-    pf = x.itemsize == 8 or x.nbytes >= PREFETCH_MIN_BYTES  # as _prefetching
+    pf = _prefetching(x)
     for i in range(n_rows):
         row = x[i]
         thread_map(lambda ab, row=row: _blocks(row, block, l1, ab[0], ab[1], pf), blk_parts,
