@@ -14,6 +14,8 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from sparsopt.backends import dispatch
+from sparsopt.backends._numba.completion import _PREC_FLOOR
+from sparsopt.backends._numpy.completion import sketch_matrix
 
 DTYPES = (np.float32, np.float64)
 
@@ -129,6 +131,48 @@ def _case_sketch(draw):
     return pat, 1e-10, reg, s, n_iter, seed, kind, warm
 
 
+#: largest condition number of the preconditioned system for which k + 1 CG steps (the
+#: kernels work in float64) are compared as converged: eps64 * kappa <= 1e-12. Measured on
+#: ~19,000 sketched well-posed rows at n_iter = k + 1: the error to the exact ridge solution
+#: stays below 5e-11 up to kappa 1e5, then reaches 1e-6 .. 1e-1 for kappa 3e5 .. 5e6.
+_CG_KAPPA_MAX = 1e-12 / np.finfo(np.float64).eps
+
+
+def _cg_converging_rows(indptr, indices, F, ridge, reg, s, seed, kind):
+    """Rows whose ``n_iter > k`` CG iterate is the ridge solution to rounding (compare those
+    tightly).
+
+    CG on k unknowns is exact after k steps in exact arithmetic only. In floating point it
+    takes more steps when the preconditioned matrix ``R^-T (A^T A + lam I) R^-1`` is ill
+    conditioned: a CountSketch with ``s = k + 1`` buckets can merge columns of ``A`` (``S A``
+    of rank < k), ``R`` is then held up only by the preconditioner's damping floor
+    (``_PREC_FLOOR``), kappa reaches ~1e6 through one outlying eigenvalue and CG loses
+    orthogonality. Its ``k + 1``-st iterate is then off the solution by up to 1e-1 and
+    moves by as much for a one-ulp change of the data (the solution itself, with
+    ``cond(A^T A + lam I)`` ~ 10, by 1e-15): both backends are right to rounding of a
+    sensitive quantity, and both reach the solution a few steps later. Rows solved
+    directly (``|row| <= s``, or no damping at all) always count as converging.
+    """
+    k = F.shape[1]
+    s = max(int(s), k + 1)
+    ok = []
+    for i in range(indptr.size - 1):
+        A = F[indices[indptr[i]:indptr[i + 1]]].astype(np.float64)
+        tr = float((A * A).sum())
+        lam = reg + ridge * tr / k
+        lam_p = max(lam, _PREC_FLOOR * tr / k)
+        if A.shape[0] <= s or lam_p == 0.0:
+            ok.append(True)
+            continue
+        SA = sketch_matrix(seed, np.arange(indptr[i], indptr[i + 1]), s, kind) @ A
+        R = np.linalg.qr(np.vstack([SA, np.sqrt(lam_p) * np.eye(k)]), mode="r")
+        damped = np.vstack([A, np.sqrt(lam) * np.eye(k)])
+        AR = np.linalg.solve(R.T, damped.T).T  # [A; sqrt(lam) I] R^-1
+        sv = np.linalg.svd(AR, compute_uv=False)
+        ok.append(sv[-1] > 0 and (sv[0] / sv[-1]) ** 2 <= _CG_KAPPA_MAX)
+    return np.array(ok, dtype=bool)
+
+
 def _damped(indptr, indices, data, F, ridge, reg, W):
     """Each row's damped objective ``||y - A w||^2 + lam ||w||^2`` (float64)."""
     k = F.shape[1]
@@ -144,9 +188,11 @@ def _damped(indptr, indices, data, F, ridge, reg, W):
 
 def _check_sketch(op, case):
     """The start (sketch-and-solve, n_iter=0), the first CG step and the converged
-    solution (n_iter > k) are compared tightly; in between, a near-breakdown CG step can
-    amplify rounding (both backends are right to rounding of a sensitive quantity), so
-    there each backend must only have decreased the damped objective from its start."""
+    solution (n_iter > k, on the rows where floating-point CG converges in that many steps:
+    ``_cg_converging_rows``) are compared tightly; in between (and on the other rows), a
+    near-breakdown CG step or a loss of orthogonality can amplify rounding (both backends
+    are right to rounding of a sensitive quantity), so there each backend must only have
+    decreased the damped objective from its start."""
     pat, ridge, reg, s, n_iter, seed, kind, warm = case
     indptr, indices, data, F, U = pat
     k = F.shape[1]
@@ -161,21 +207,25 @@ def _check_sketch(op, case):
     assert res["numba"].dtype == data.dtype
     assert np.all(np.isfinite(res["numba"]))
     ok = _well_posed_rows(indptr, indices, F, ridge, reg)
+    tight = ok.copy() if n_iter <= 1 else np.zeros_like(ok)
+    if n_iter > k:
+        tight = ok & _cg_converging_rows(indptr, indices, F, ridge, reg, s, seed, kind)
     scale = 1.0 + float(np.abs(res["numpy"][ok]).max(initial=0.0))
-    if n_iter <= 1 or n_iter > k:
-        np.testing.assert_allclose(res["numba"][ok], res["numpy"][ok],
-                                   **_tols(data.dtype, scale))
-    else:
+    np.testing.assert_allclose(res["numba"][tight], res["numpy"][tight],
+                               **_tols(data.dtype, scale))
+    loose = ok & ~tight
+    if loose.any():
         for engine in ("numpy", "numba"):
             start = run(engine, 0)
             f0 = _damped(indptr, indices, data, F, ridge, reg, start)
             f1 = _damped(indptr, indices, data, F, ridge, reg, res[engine])
             slack = 1e-4 if data.dtype == np.float32 else 1e-9
-            assert np.all(f1[ok] <= f0[ok] * (1 + slack) + slack), (engine, f0, f1)
+            assert np.all(f1[loose] <= f0[loose] * (1 + slack) + slack), (engine, f0, f1)
     if n_iter > k and data.dtype == np.float64:
-        # CG on k unknowns is exact after k steps: the exact ridge solution
+        # CG on k unknowns is exact after k steps (to rounding where it converges)
         exact = _ridge_rows(indptr, indices, data, F, ridge, reg)
-        np.testing.assert_allclose(res["numba"][ok], exact[ok], rtol=1e-6, atol=1e-6 * scale)
+        np.testing.assert_allclose(res["numba"][tight], exact[tight], rtol=1e-6,
+                                   atol=1e-6 * scale)
 
 
 @st.composite
