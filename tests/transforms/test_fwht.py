@@ -421,19 +421,22 @@ def test_vector_register_stages_match_the_radix2_reference_exactly(dtype, groups
     """Stages 1-6 in vector registers (the ``bfly_1_6`` intrinsics: one or two groups at
     a time, software-pipelined from three on) add in the order of the radix-2 reference:
     every 64-group's transform is bit-identical to it, at any offset from a cache line,
-    and times ``scale`` in the same pass gives the bits of multiplying afterwards."""
+    and times ``scale`` in the same pass gives the bits of multiplying afterwards. So do
+    float32's stages 1-7 on 128-groups (``bfly_1_7``)."""
     from sparsopt.backends._numpy.wht import fwht_rows as reference
 
     rng = np.random.default_rng(seed)
-    x = (rng.standard_normal(64 * groups) * 1e3).astype(dtype)
-    buf = np.empty(x.size + 8, dtype)[offset:offset + x.size]  # offset values in
-    buf[:] = x
-    scale = dtype(3) if scaled else None
-    nbwht._stages_1_6(buf, scale)
-    want = reference(x.copy().reshape(groups, 64)).reshape(-1)
-    if scaled:
-        want = want * dtype(3)
-    np.testing.assert_array_equal(buf, want)
+    sizes = (64, 128) if dtype == np.float32 else (64,)
+    for g in sizes:
+        x = (rng.standard_normal(g * groups) * 1e3).astype(dtype)
+        buf = np.empty(x.size + 8, dtype)[offset:offset + x.size]  # offset values in
+        buf[:] = x
+        scale = dtype(3) if scaled else None
+        (nbwht._stages_1_7 if g == 128 else nbwht._stages_1_6)(buf, scale)
+        want = reference(x.copy().reshape(groups, g)).reshape(-1)
+        if scaled:
+            want = want * dtype(3)
+        np.testing.assert_array_equal(buf, want)
 
 
 @pytest.mark.parametrize("dtype", (np.float32, np.float64, np.int64))
@@ -474,7 +477,8 @@ def test_result_is_cache_line_aligned(dtype):
 @pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64])
 def test_rows_as_large_as_the_last_level_cache_take_small_sub_blocks(dtype, monkeypatch):
     """A row of at least the L3's size gets L1 sub-blocks of at most 16 KiB (float64: 512
-    values instead of 4096; float32 keeps 4096), and the same result as the reference."""
+    values instead of 4096; float32: 1024 instead of 8192, one register pass of 128-groups
+    and one radix-8 pass), and the same result as the reference."""
     from sparsopt.backends._numpy.wht import fwht_rows as reference
 
     n = 2**15
@@ -483,7 +487,8 @@ def test_rows_as_large_as_the_last_level_cache_take_small_sub_blocks(dtype, monk
     monkeypatch.setattr(nbwht, "_L3", [n * row.itemsize // 2])
     block, l1, _ = nbwht._geometry(row)
     assert l1 * row.itemsize <= nbwht.STREAM_L1_BYTES
-    assert l1 == (l1_default if row.itemsize == 4 else 512)
+    assert l1 == (1024 if row.itemsize == 4 else 512)
+    assert l1_default == (8192 if row.itemsize == 4 else 4096)
     x = np.random.default_rng(4).integers(-50, 50, size=(2, n)).astype(dtype)
     got = nbwht.fwht_rows(x.copy())
     want = reference(x.copy())
@@ -618,7 +623,8 @@ def test_scaling_in_the_last_pass_gives_the_bits_of_scaling_afterwards(request, 
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64])
-@pytest.mark.parametrize("n, rows", [(64, 9), (512, 3), (4096, 2), (2**13, 1), (2**18, 1)])
+@pytest.mark.parametrize("n, rows", [(64, 9), (512, 3), (1024, 4), (2048, 2), (4096, 2),
+                                     (2**13, 1), (2**18, 1)])
 def test_results_do_not_depend_on_the_buffer_alignment(dtype, n, rows):
     """In place on a buffer off the cache lines, the passes between vectors take whole
     lines plus one masked vector for the partial lines of each range: the bits are

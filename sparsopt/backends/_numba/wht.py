@@ -24,7 +24,12 @@ How it is fast (the NumPy reference makes one pass over memory per stage):
   of its loop loads a group, finishes the stages inside the vectors of the one before
   and the stages between the vectors of the one before that): 75 us (float32 56 -> 47),
   bit-identical, whole float64 transforms of 2**12-2**20 values per row 16-19 us
-  faster (1.47-2.93 copies from 1.60-3.06, aligned, same run). Groups shorter than 64
+  faster (1.47-2.93 copies from 1.60-3.06, aligned, same run). In float32 a 64-group
+  is four vectors; rows from 1024 values on take 128-groups instead (``bfly_1_7_run``:
+  eight vectors, seven stages, as float64's 64-group), so that an L1 sub-block of
+  2**13 float32 (32 KiB) takes three passes, not four (see :func:`_group_for`; Zen 4,
+  one thread: rows of 1024 230 -> 175 us per 2**20 values, 2**13 263 -> 230, 2**16
+  328 -> 280). Groups shorter than 64
   take the loop-vectorised stages 1-3. The next stages go three at a time
   (radix-8 butterflies, ``h, 2h, 4h``), then a radix-4 or radix-2 stage for what is
   left. Wherever the stride ``h`` (or a column panel's width) is a whole number of
@@ -117,6 +122,19 @@ How it is fast (the NumPy reference makes one pass over memory per stage):
   as a shuffle too: 114 and 124 against 101 us in C), and the radix-4 pass of a
   float64 row of 2**14 (in L2) interleaved with the register stages of the next row
   (264-270 against 268-275 us per batch of 2**20 values: within the noise).
+* **On Zen 4** (AMD EPYC 9004, 2026-12-07: 512-bit operations on 256-bit units, L1d
+  32 KiB 8-way): per 2**20 float64 values hot in L1 the register stages take 196 us
+  (75 on Zen 5), a radix-8 pass 87-89 and a radix-4 pass 79: 512-bit stores into L1
+  at 118 GB/s (``benchmarks/bench_wht_bound.py``) make any pass >= 71 us, and the
+  additions run at 59 G float64 a second at best (so ``20 * 2**20`` take >= 356 us).
+  The same geometry measured best (L1 sub-blocks of 2**9-2**12, blocks of 2**13-2**17
+  swept). Tried and dropped: register stages over two 32-value groups from each of four
+  L1 sub-blocks (stages 1-5 and the two above the sub-block, pipelined, then a radix-16
+  and a radix-8 pass in L1: the radix-4 pass over the block in L2 of a row of 2**14
+  saved), 473 -> 439 us per float64 batch of 2**14 rows in a kernel with only the
+  aligned path, but 508 once the unaligned one was compiled beside it, and 503 -> 501
+  at 16 bytes past a line; the additions of the register stages between vectors as
+  half FMAs (205 against 196 us).
 * **Threads** (``n_threads > 1``): over rows when there are at least as many rows as
   threads; for fewer, longer rows, the blocks of a row are shared among the threads,
   then (after a barrier) its column panels. They run as Numba ``prange`` kernels: a
@@ -136,7 +154,8 @@ in floating point they agree to rounding (about ``log2(n) * eps * sqrt(sum x**2)
 import os
 
 import numba
-from numba import njit, prange
+from numba import njit, prange, types
+from numba.extending import overload
 
 from ...utils.parallel import prange_ok, thread_map
 from .._registry import register_kernel
@@ -144,6 +163,9 @@ from ._wht_simd import (
     bfly_1_6,
     bfly_1_6_run,
     bfly_1_6x2,
+    bfly_1_7,
+    bfly_1_7_run,
+    bfly_1_7x2,
     bfly_2,
     bfly_4,
     bfly_8,
@@ -188,7 +210,9 @@ POOL_MIN_BYTES = 32 << 20
 #: at most this many bytes. Measured on an AMD EPYC (Zen 5: L1d 48 KiB, L3 32 MiB), five
 #: runs each: float64 rows of 2**22 3.56-3.81 ms with 4 KiB sub-blocks against 3.76-4.27 ms
 #: with 32 KiB ones, 2**24 18.0-18.6 against 20.1-20.6 ms; rows that fit in L3 (2**21:
-#: 1.32 against 1.26 ms) and float32 (16 KiB sub-blocks; 2 KiB ones slower) keep theirs
+#: 1.32 against 1.26 ms) keep theirs. Float32 rows get sub-blocks of 2**10 (4 KiB: a
+#: register pass of 128-groups and one radix-8 pass; Zen 4, 2**24: 10.8 ms against 11.2
+#: with the 2**12 of the groups of 64, 10.5 with 2**13; on Zen 5 2 KiB ones were slower)
 STREAM_L1_BYTES = 1 << 14
 #: float32 arrays prefetch the next L1 sub-block (see :func:`_in_l1`) from this many bytes
 #: on; 8-byte items always do. Zen 5, one thread, 16 bytes past a line, same runs without
@@ -281,6 +305,61 @@ def _stages_1_6(v, scale):
 
 
 @njit(**_opts)
+def _stages_1_7(v, scale):
+    """Stages ``h = 1 .. 64`` on every 128-group of ``v`` (float32, ``v.size % 128 == 0``):
+    eight vectors a group, as :func:`_stages_1_6` for float64 (see
+    :func:`._wht_simd.bfly_1_7_run`)."""
+    if v.size >= 384:
+        bfly_1_7_run(v, 0, v.size, scale)
+        return
+    end = v.size - v.size % 256
+    for i in range(0, end, 256):
+        bfly_1_7x2(v, i, scale)
+    if end < v.size:
+        bfly_1_7(v, end, scale)
+
+
+def _group_for(v, m):
+    """Values a group of the register stages in the transforms of the ``m``-groups of
+    ``v``: 64 (``h = 1 .. 32``), or 128 for float32 from ``m = 1024`` on (``h = 1 .. 64``:
+    eight 512-bit vectors a group, as float64's 64; then whole radix-8 passes reach
+    ``2**13`` in three passes, not four). Measured on Zen 4, 16 bytes past a line, one
+    thread, float32 batches of 2**20: rows of 1024 230 -> 175 us, 8192 263 -> 230,
+    2**16 328 -> 280; rows of 256 and 512 (a radix-2 or -4 pass after the groups of 128,
+    against radix-4 or -8 after those of 64) 184 -> 190 and 174 -> 180, aligned 152 ->
+    183: those keep the groups of 64."""
+
+
+@overload(_group_for, inline="always")
+def _group_for_impl(v, m):
+    # a constant 64 for the other dtypes: their kernels compile as before the groups of
+    # 128 (code for them, never run, slowed float64 rows of 2**9-2**12 by 2-3 %)
+    if v.dtype == types.float32:
+        return lambda v, m: 128 if m >= 1024 else 64
+    return lambda v, m: 64
+
+
+def _register_stages(v, g, scale):
+    """The register stages of every ``g``-group of ``v`` (:func:`_group_for`):
+    ``h = 1 .. 32`` (:func:`_stages_1_6`) or ``h = 1 .. 64`` (:func:`_stages_1_7`)."""
+
+
+@overload(_register_stages, inline="always")
+def _register_stages_impl(v, g, scale):
+    # float32 only compiles the groups of 128 (see _group_for)
+    if v.dtype == types.float32:
+        def impl(v, g, scale):
+            if g == 128:
+                _stages_1_7(v, scale)
+            else:
+                _stages_1_6(v, scale)
+    else:
+        def impl(v, g, scale):
+            _stages_1_6(v, scale)
+    return impl
+
+
+@njit(**_opts)
 def _short_groups(v, n, scale):
     """The whole transform of every ``n``-group of ``v`` (``n`` = 2, 4, ..., 64) in
     vector registers, 64 values at a time, times ``scale`` unless it is ``None``; the
@@ -306,7 +385,7 @@ def _short_groups(v, n, scale):
             bfly_2(v, i, scale)
     if end < v.size:
         w = v[end:]
-        _in_l1(w, n, 0)
+        _in_l1(w, n, 0, n)
         if scale is not None:
             _scale(w, scale)
 
@@ -413,29 +492,20 @@ def _groups_lines_pf(v, m, h, shift, c, end, per):
 
 
 @njit(**_opts)
-def _stages_789(v):
-    """Stages ``h = 64, 128, 256`` on every 512-group of ``v``."""
+def _stages_r8(v, h):
+    """Stages ``h, 2h, 4h`` on every ``8h``-group of ``v`` (``h`` a multiple of the
+    vector's lanes: the passes of :func:`_in_l1` after the register stages)."""
     lanes = 64 // v.itemsize
-    for i in range(0, v.size, 512):
-        for k in range(i, i + 64, lanes):
-            bfly_cross8(v, k, 64, None)
-
-
-@njit(**_opts)
-def _stages_10_12(v):
-    """Stages ``h = 512, 1024, 2048`` on every 4096-group of ``v``."""
-    lanes = 64 // v.itemsize
-    for i in range(0, v.size, 4096):
-        for k in range(i, i + 512, lanes):
-            bfly_cross8(v, k, 512, None)
+    for i in range(0, v.size, 8 * h):
+        for k in range(i, i + h, lanes):
+            bfly_cross8(v, k, h, None)
 
 
 @njit(**_opts)
 def _stages_pf(v, h, c, end, per):
-    """Stages ``h, 2h, 4h`` (``h`` = 64: :func:`_stages_789`, 512: :func:`_stages_10_12`)
-    on every ``8h``-group of ``v``, prefetching ``per`` lines a butterfly from ``c`` up to
-    ``end`` (:func:`_prefetch`); returns the next line to prefetch. Separate from the
-    plain passes: the prefetch loop, even empty, cost float32 batches 5 %."""
+    """:func:`_stages_r8`, prefetching ``per`` lines a butterfly from ``c`` up to ``end``
+    (:func:`_prefetch`); returns the next line to prefetch. Separate from the plain
+    passes: the prefetch loop, even empty, cost float32 batches 5 %."""
     lanes = 64 // v.itemsize
     for i in range(0, v.size, 8 * h):
         for k in range(i, i + h, lanes):
@@ -483,6 +553,33 @@ def _tail(v, h, m):
                     _bfly4(w, k, 512)
     else:
         _stages_slices(v, h, m)
+
+
+@njit(**_opts)
+def _vector_tail_f32(v, h, m, shift):
+    """:func:`_tail` between whole vectors, for the strides of float32's groups of 128
+    (``h`` = 128, 1024, 8192): whole lines and a masked edge vector a range on a buffer
+    ``shift`` values off the lines (:func:`_lines_range`), else plain vectors."""
+    lanes = 64 // v.itemsize
+    if shift:
+        for i in range(0, v.size, m):
+            _lines_range(v, i, h, h, shift, lanes, m // h, None)
+    else:
+        for i in range(0, v.size, m):
+            _cross_range(v, i, h, h, lanes, m // h, None)
+
+
+def _vector_tail(v, h, m, shift):
+    """The tail of :func:`_in_l1` / :func:`_in_l1_lines` (``shift``: 0 there) at a
+    stride ``h`` that :func:`_tail` has no literal code for."""
+
+
+@overload(_vector_tail, inline="always")
+def _vector_tail_impl(v, h, m, shift):
+    # the other dtypes keep _tail (their code as before the float32 groups of 128)
+    if v.dtype == types.float32:
+        return lambda v, h, m, shift: _vector_tail_f32(v, h, m, shift)
+    return lambda v, h, m, shift: _tail(v, h, m)
 
 
 @njit(inline="always", **_opts)
@@ -622,15 +719,15 @@ def _stages_slices(v, h, m):
 
 
 @njit(inline="always", **_opts)
-def _per_call(v, m, ahead):
-    """Lines to prefetch a radix-8 butterfly of :func:`_in_l1` (its passes ``h = 64``
-    and ``h = 512``, one vector a stream) for the ``ahead`` values after ``v`` to arrive
-    in L2 by the end of the passes."""
+def _per_call(v, m, ahead, g):
+    """Lines to prefetch a radix-8 butterfly of :func:`_in_l1` (its passes ``h = g``
+    and ``h = 8g`` after the register stages of ``g``-groups, one vector a stream) for
+    the ``ahead`` values after ``v`` to arrive in L2 by the end of the passes."""
     lanes = 64 // v.itemsize
     calls = 0
-    if m >= 512:
+    if m >= 8 * g:
         calls += v.size // (8 * lanes)
-    if m >= 4096:
+    if m >= 64 * g:
         calls += v.size // (8 * lanes)
     if calls == 0 or ahead <= 0:
         return 0
@@ -638,9 +735,11 @@ def _per_call(v, m, ahead):
 
 
 @njit(**_opts)
-def _in_l1(v, m, ahead):
+def _in_l1(v, m, ahead, n):
     """All the stages of every ``m``-group of ``v`` (``m`` a power of two, a group fits
-    in L1): fixed-stride radix-8 passes, then a radix-4 or radix-2 tail. The ``ahead``
+    in L1): the register stages of its ``g``-groups (``g = _group_for(v, n)``, ``n`` the
+    length of the whole transform: ``m``, or a row whose last pass is done apart), fixed-
+    stride radix-8 passes, then a radix-4 or radix-2 tail. The ``ahead``
     values after ``v`` in its array (the next L1 sub-block; 0: none) are prefetched into
     L2 during the radix-8 passes, a few lines a butterfly: that sub-block's register
     stages then read L2, not L3. Those are bound by L3 reads otherwise, while the
@@ -651,70 +750,77 @@ def _in_l1(v, m, ahead):
     if m < 8:
         _stages_slices(v, 1, m)
         return
-    per = _per_call(v, m, ahead)
-    if m >= 64:
-        _stages_1_6(v, None)
-        h = 64
+    g = _group_for(v, n)
+    per = _per_call(v, m, ahead, g)
+    if m >= g:
+        _register_stages(v, g, None)
+        h = g
     else:
         _stages_123(v)
         h = 8
-    if per:
-        c = v.size
-        if m >= 512:
-            c = _stages_pf(v, 64, c, v.size + ahead, per)
-            h = 512
-        if m >= 4096:
-            _stages_pf(v, 512, c, v.size + ahead, per)
-            h = 4096
-    else:
-        if m >= 512:
-            _stages_789(v)
-            h = 512
-        if m >= 4096:
-            _stages_10_12(v)
-            h = 4096
+    if h == g:
+        if per:
+            c = v.size
+            if m >= 8 * g:
+                c = _stages_pf(v, g, c, v.size + ahead, per)
+                h = 8 * g
+            if m >= 64 * g:
+                _stages_pf(v, 8 * g, c, v.size + ahead, per)
+                h = 64 * g
+        else:
+            if m >= 8 * g:
+                _stages_r8(v, g)
+                h = 8 * g
+            if m >= 64 * g:
+                _stages_r8(v, 8 * g)
+                h = 64 * g
     if h < m:
         if 4 * h < m:  # larger than an L1 sub-block: the generic slices
             _stages_slices(v, h, m)
-        else:
+        elif h == 8 or h == 64 or h == 512:
             _tail(v, h, m)
+        else:
+            _vector_tail(v, h, m, 0)
 
 
 @njit(**_opts)
-def _in_l1_lines(v, m, shift, ahead):
+def _in_l1_lines(v, m, shift, ahead, n):
     """:func:`_in_l1` on a buffer ``shift`` values off the cache lines: the radix-8
     passes take whole lines (:func:`_groups_lines`). A copy of its own rather than a
     test inside :func:`_in_l1`: any test of the alignment in there, never true on an
     aligned buffer, slowed float64 rows of 2**22 and 2**24 streamed from memory by
     15-30 % (their L1 sub-blocks 5.6 against 6.3-7.2 ms), the same code otherwise."""
-    if m < 512:
-        _in_l1(v, m, ahead)
+    g = _group_for(v, n)
+    if m < 8 * g:
+        _in_l1(v, m, ahead, n)
         return
-    per = _per_call(v, m, ahead)
-    _stages_1_6(v, None)
+    per = _per_call(v, m, ahead, g)
+    _register_stages(v, g, None)
     if per:
-        c = _groups_lines_pf(v, 512, 64, shift, v.size, v.size + ahead, per)
+        c = _groups_lines_pf(v, 8 * g, g, shift, v.size, v.size + ahead, per)
     else:
-        _groups_lines(v, 512, 64, shift)
-    h = 512
-    if m >= 4096:
+        _groups_lines(v, 8 * g, g, shift)
+    h = 8 * g
+    if m >= 64 * g:
         if per:
-            _groups_lines_pf(v, 4096, 512, shift, c, v.size + ahead, per)
+            _groups_lines_pf(v, 64 * g, 8 * g, shift, c, v.size + ahead, per)
         else:
-            _groups_lines(v, 4096, 512, shift)
-        h = 4096
+            _groups_lines(v, 64 * g, 8 * g, shift)
+        h = 64 * g
     if h < m:
         if 4 * h < m:
             _stages_slices(v, h, m)
-        else:
+        elif h == 512:
             _tail(v, h, m)
+        else:
+            _vector_tail(v, h, m, shift)
 
 
 @njit(**_opts)
 def _small(v, ahead):
     """The whole transform of a contiguous ``v`` that fits in L1 (``ahead``: see
     :func:`_in_l1`)."""
-    _in_l1(v, v.size, ahead)
+    _in_l1(v, v.size, ahead, v.size)
 
 
 @njit(**_opts)
@@ -731,12 +837,13 @@ def _short_rows(flat, n, l1, scale, do_scale, pf):
             else:
                 _short_groups(flat[s:s + l1], n, None)
         return
+    g = _group_for(flat, n)
     lanes = 64 // flat.itemsize
     shift = _line_shift(flat, lanes)
-    last = do_scale and n >= 128
-    # the passes above the register stages (h = 64 on), radix 8 and then 4 or 2 as in
+    last = do_scale and n > g
+    # the passes above the register stages (h = g on), radix 8 and then 4 or 2 as in
     # _in_l1: every m-group first, then the last pass (stride m) on its own
-    m = 64
+    m = g
     while last and m * _radix(n, m) < n:
         m *= _radix(n, m)
     radix = n // m if last else 1
@@ -746,15 +853,15 @@ def _short_rows(flat, n, l1, scale, do_scale, pf):
         ahead = max(0, min(l1, flat.size - s - l1)) if pf else 0  # prefetched (_in_l1)
         if last:
             if shift:
-                _in_l1_lines(v, m, shift, ahead)
+                _in_l1_lines(v, m, shift, ahead, n)
             else:
-                _in_l1(v, m, ahead)
+                _in_l1(v, m, ahead, n)
             _last_pass(v, m, radix, shift, lanes, scale)
             continue
         if shift:
-            _in_l1_lines(v, n, shift, ahead)
+            _in_l1_lines(v, n, shift, ahead, n)
         else:
-            _in_l1(v, n, ahead)
+            _in_l1(v, n, ahead, n)
         if do_scale:
             _scale(v, scale)
 
@@ -789,7 +896,8 @@ def _block(v, l1, scale, do_scale, pf):
     if shift:
         for s in range(0, m, l1):
             w = v[s:s + min(l1, m)]
-            _in_l1_lines(w, w.size, shift, max(0, min(l1, m - s - l1)) if pf else 0)
+            _in_l1_lines(w, w.size, shift, max(0, min(l1, m - s - l1)) if pf else 0,
+                         w.size)
     else:
         for s in range(0, m, l1):
             _small(v[s:s + min(l1, m)], max(0, min(l1, m - s - l1)) if pf else 0)
@@ -951,8 +1059,9 @@ def _geometry(x):
 
     Each pass over the data costs about the same (radix 8, 4 or 2: memory bound), so
     the stages above the L1 sub-blocks are split between the blocks and the columns to
-    make the fewest passes (the L1 sub-blocks have 2**(3k) elements, 2**12 in float64
-    and float32, for whole radix-8 passes): e.g. 2**20 = L1 (2**12) x 2**5 in L2 x 2**3
+    make the fewest passes (the L1 sub-blocks have ``g * 8**k`` elements, ``g`` the group
+    of the register stages, for whole radix-8 passes: 2**12 in float64, 2**13 in float32,
+    32 KiB both): e.g. 2**20 = L1 (2**12) x 2**5 in L2 x 2**3
     across blocks (3 passes), not 2**4 x 2**4 (4 passes), with at most ``MAX_BLOCKS``
     blocks where the size allows (a column panel then stays in L2). Among equal splits
     the largest block wins. Panels are at most ``PANEL_MAX_BYTES`` (in L2) and
@@ -960,13 +1069,19 @@ def _geometry(x):
     """
     size = x.dtype.itemsize
     n = x.shape[1]
-    # L1 sub-blocks of 2**(3k) elements: their stages are 4 full passes (3 + 3 + 3 + 3)
+    # L1 sub-blocks of g * 8**k elements (g: the group of the register stages, 2**6, or
+    # 2**7 in float32): their stages are the register pass and k full radix-8 passes
     l1_bytes = L1_BYTES
     l3 = _l3_bytes()
     if l3 and n * size >= l3:
         # a row streamed from memory: sub-blocks of at most 16 KiB (see STREAM_L1_BYTES)
         l1_bytes = min(l1_bytes, STREAM_L1_BYTES)
-    l1 = 1 << (3 * (((l1_bytes // size).bit_length() - 1) // 3))
+    log_fit = (l1_bytes // size).bit_length() - 1
+    log_g = (512 // size).bit_length() - 1
+    if log_fit >= log_g:
+        l1 = 1 << (log_g + 3 * ((log_fit - log_g) // 3))
+    else:
+        l1 = 1 << (3 * (log_fit // 3))
     max_block = BLOCK_BYTES // size
     log_l1 = l1.bit_length() - 1
     if n <= max_block:
@@ -974,7 +1089,8 @@ def _geometry(x):
         # l1_bytes: float32) costs one more pass in L1 and saves one over the block in
         # L2 when the stages above it come to 3k + 1 (float32 2**16: 16 x 2**12 with a
         # radix-8 and a radix-2 pass in L2 -> 8 x 2**13 with one radix-8 pass; measured
-        # 3-4 % faster)
+        # 3-4 % faster, before float32's sub-blocks became 2**13 themselves, with the
+        # register groups of 128: the rule now serves other geometries)
         log_n = n.bit_length() - 1
         if (n > 2 * l1 and 2 * l1 * size <= l1_bytes
                 and _passes(log_n - log_l1 - 1) < _passes(log_n - log_l1)):
