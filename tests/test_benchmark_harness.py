@@ -218,3 +218,18 @@ def test_bench_gpu_without_cupy_exits_zero(tmp_path):
                    cwd=tmp_path, env={"SPARSOPT_DISABLE_CUPY": "1"})
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "SPARSOPT_DISABLE_CUPY" in proc.stdout
+
+
+def test_wht_bound_loops_count_what_they_time():
+    """benchmarks/bench_wht_bound.py: the peak-addition loops add what they claim (16
+    accumulators of 8 or 4 lanes, ``iters`` additions each) and the rates are positive."""
+    import bench_wht_bound as B
+
+    for run, lanes in ((B._run_adds512, 8), (B._run_adds256, 4)):
+        total = run(1000, 1.0)
+        assert total == pytest.approx(B.ACCUMULATORS * lanes * (1.0 + 1000 * 1e-12), rel=1e-12)
+    line = np.zeros(64)
+    B._run_stores(line, 2)
+    assert np.all(line == 1.0)
+    peak, rates, stores = B.peak_rates(1)
+    assert peak == max(rates) > 0 and stores > 0

@@ -1,0 +1,225 @@
+"""The dense FWHT's lower bound from this core's peak addition rate, against ``np.copyto``.
+
+The fast Walsh-Hadamard transform of a row of ``n = 2**k`` values makes ``k`` passes of
+``n / 2`` butterflies, ``n * k`` additions and subtractions in all, whatever the order
+of the stages or the layout in memory. This script measures, on one thread:
+
+* the core's peak rate of 512-bit floating-point additions: a loop of 16 independent
+  accumulators, half of them ``vaddpd``-style additions and half exact FMAs with a
+  multiplier of 1 (the mix ``fwht``'s passes use, which keeps both the adder and the FMA
+  pipes busy: on Zen 4 and Zen 5 more than additions alone); the same loop on 256-bit
+  vectors, whichever is faster counts;
+* the rate of 512-bit stores into L1 (every pass over the data stores each value once);
+* ``np.copyto`` of each batch of the dense table of ``bench_wht.py`` (``2**20`` values
+  a batch, ``2**20 / n`` rows of ``n``; one row from ``2**20`` on) and sparsopt's ``fwht``
+  of it, in place, on one thread, both 16 bytes past a cache line as there.
+
+It prints, per dtype and n, ``bound = n * log2(n) * rows / peak``: the time of the
+additions alone at the peak rate (no loads, stores, shuffles, loop overhead or cache
+misses), ``bound / copy`` and ``sparsopt / copy``. Where ``bound / copy > 2`` no
+implementation of the FWHT can come within 2x of the copy on this machine, one thread.
+The bound is conservative: the stages inside a vector also need a lane permutation per
+value and stage (three stages in float64, four in float32), and every pass stores its
+values (at the store rate printed).
+
+Run ``python benchmarks/bench_wht_bound.py [--repeat R] [--markdown]``; about 30 s.
+"""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from _harness import fmt_time, parse_args  # noqa: I001
+
+import time
+
+import numpy as np
+from llvmlite import ir
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
+from threadpoolctl import threadpool_limits
+
+from sparsopt.transforms import fwht
+
+_I64 = ir.IntType(64)
+ACCUMULATORS = 16
+
+
+def _adds_loop(bits):
+    """An intrinsic ``adds(iters, x)``: ``iters`` turns of ``ACCUMULATORS`` independent
+    ``bits``-bit float64 additions (every other one an FMA ``1 * c + acc``, its ``1``
+    behind an empty inline-asm barrier so that LLVM cannot fold it back into an
+    addition); returns the sum of the lanes (so that nothing is dead code)."""
+    lanes = bits // 64
+
+    @intrinsic
+    def adds(typingctx, iters, x):
+        def codegen(context, builder, signature, args):
+            dt = ir.DoubleType()
+            vt = ir.VectorType(dt, lanes)
+            n = context.cast(builder, args[0], signature.args[0], types.int64)
+            one_lane = builder.insert_element(ir.Constant(vt, None), args[1], ir.Constant(
+                ir.IntType(32), 0))
+            seed = builder.shuffle_vector(one_lane, ir.Constant(vt, None), ir.Constant(
+                ir.VectorType(ir.IntType(32), lanes), [0] * lanes))  # x in every lane
+            barrier = ir.InlineAsm(ir.FunctionType(vt, [vt]), "", "=v,0")
+            one = builder.call(barrier, [ir.Constant(vt, [1.0] * lanes)])
+            step = builder.call(barrier, [ir.Constant(vt, [1e-12] * lanes)])
+            fma = cgutils.get_or_insert_function(
+                builder.module, ir.FunctionType(vt, [vt, vt, vt]), f"llvm.fma.v{lanes}f64")
+            entry = builder.block
+            body = builder.append_basic_block("adds_body")
+            done = builder.append_basic_block("adds_done")
+            builder.branch(body)
+            builder.position_at_end(body)
+            i = builder.phi(_I64)
+            i.add_incoming(ir.Constant(_I64, 0), entry)
+            acc = [builder.phi(vt) for _ in range(ACCUMULATORS)]
+            for a in acc:
+                a.add_incoming(seed, entry)
+            new = [builder.call(fma, [step, one, a]) if k % 2 else builder.fadd(a, step)
+                   for k, a in enumerate(acc)]
+            for a, b in zip(acc, new):
+                a.add_incoming(b, body)
+            nxt = builder.add(i, ir.Constant(_I64, 1))
+            i.add_incoming(nxt, body)
+            builder.cbranch(builder.icmp_signed("<", nxt, n), body, done)
+            builder.position_at_end(done)
+            total = new[0]
+            for b in new[1:]:
+                total = builder.fadd(total, b)
+            out = builder.extract_element(total, ir.Constant(ir.IntType(32), 0))
+            for k in range(1, lanes):
+                out = builder.fadd(out, builder.extract_element(
+                    total, ir.Constant(ir.IntType(32), k)))
+            return out
+
+        return types.float64(iters, x), codegen
+
+    return adds
+
+
+@intrinsic
+def _store_line(typingctx, arr, k):
+    """Store a 512-bit vector of ones (behind an empty inline-asm barrier, so that the
+    loop around it is not turned into a ``memset``) at ``arr[k:k + 8]`` (float64)."""
+    def codegen(context, builder, signature, args):
+        vt = ir.VectorType(ir.DoubleType(), 8)
+        data = context.make_array(signature.args[0])(context, builder, args[0]).data
+        k = context.cast(builder, args[1], signature.args[1], types.int64)
+        barrier = ir.InlineAsm(ir.FunctionType(vt, [vt]), "", "=v,0")
+        value = builder.call(barrier, [ir.Constant(vt, [1.0] * 8)])
+        ptr = builder.bitcast(builder.gep(data, [k]), vt.as_pointer())
+        builder.store(value, ptr, align=8)  # vmovupd: any address
+        return context.get_dummy_value()
+
+    return types.void(arr, k), codegen
+
+
+_adds512 = _adds_loop(512)
+_adds256 = _adds_loop(256)
+
+
+@njit(cache=False)
+def _run_adds512(iters, x):
+    return _adds512(iters, x)
+
+
+@njit(cache=False)
+def _run_adds256(iters, x):
+    return _adds256(iters, x)
+
+
+@njit(cache=False)
+def _run_stores(arr, reps):
+    for _ in range(reps):
+        for k in range(0, arr.size, 8):
+            _store_line(arr, k)
+
+
+def _best(fn, repeat):
+    fn()
+    best = float("inf")
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t)
+    return best
+
+
+def peak_rates(repeat):
+    """``(float64 additions per second, 512-bit stores per second)``, best of
+    ``repeat`` runs of each loop."""
+    iters = 2_000_000
+    rates = []
+    for run, lanes in ((_run_adds512, 8), (_run_adds256, 4)):
+        t = _best(lambda run=run: run(iters, 1.0), repeat)
+        rates.append(iters * ACCUMULATORS * lanes / t)
+    line = np.zeros(2048 + 8)[:2048]  # 16 KiB: in L1
+    line = line[(-line.ctypes.data // 8) % 8:][:2040]  # on a cache line
+    reps = 2000
+    t = _best(lambda: _run_stores(line, reps), repeat)
+    return max(rates), rates, line.size // 8 * reps / t
+
+
+def _buffer(shape, dtype, offset=16):
+    nbytes = int(np.prod(shape)) * np.dtype(dtype).itemsize
+    raw = np.empty(nbytes + 128, np.uint8)
+    start = (-raw.ctypes.data) % 64 + offset
+    return raw[start:start + nbytes].view(dtype).reshape(shape)
+
+
+def main(argv=None):
+    args = parse_args(__doc__.splitlines()[0], argv)
+    repeat = max(args.repeat, 15)
+    with threadpool_limits(1):
+        peak, rates, store_rate = peak_rates(repeat)
+        sizes = range(10, 21, 2) if args.quick else range(10, 25, 2)
+        rows_out = []
+        rng = np.random.default_rng(0)
+        for dtype in ("float64", "float32"):
+            lanes_factor = 2 if dtype == "float32" else 1  # twice the values a vector
+            for k in sizes:
+                n = 1 << k
+                rows = max(1, (1 << 20) // n)
+                src = _buffer((rows, n), dtype)
+                src[...] = rng.standard_normal((rows, n))
+                buf = _buffer((rows, n), dtype)
+                fwht(buf, out=buf)  # JIT warm-up
+                copy, ours = float("inf"), float("inf")
+                for _ in range(repeat if n < (1 << 22) else max(5, repeat // 2)):
+                    t = time.perf_counter()
+                    np.copyto(buf, src)
+                    copy = min(copy, time.perf_counter() - t)
+                    t = time.perf_counter()
+                    fwht(buf, out=buf)
+                    ours = min(ours, time.perf_counter() - t)
+                bound = n * k * rows / (peak * lanes_factor)
+                rows_out.append((dtype, k, rows, bound, copy, ours))
+    head = ["dtype", "n", "rows", "additions at peak (bound)", "np.copyto", "sparsopt",
+            "bound / copy", "sparsopt / copy", "2x copy reachable?"]
+    body = [[d, f"2^{k}", str(r), fmt_time(b), fmt_time(c), fmt_time(o), f"{b / c:.2f}",
+             f"{o / c:.2f}", "no (bound > 2)" if b / c > 2 else "not excluded"]
+            for d, k, r, b, c, o in rows_out]
+    print(f"peak float64 additions, one thread: {peak / 1e9:.1f} G/s (512-bit "
+          f"{rates[0] / 1e9:.1f}, 256-bit {rates[1] / 1e9:.1f}; float32: twice); "
+          f"512-bit stores into L1: {store_rate / 1e9:.2f} G/s "
+          f"({store_rate * 64 / 1e9:.0f} GB/s)")
+    if args.markdown:
+        print("| " + " | ".join(head) + " |")
+        print("|" + "---|" * len(head))
+        for line in body:
+            print("| " + " | ".join(line) + " |")
+    else:
+        widths = [max(len(h), *(len(b[i]) for b in body)) for i, h in enumerate(head)]
+        print("  ".join(h.ljust(w) for h, w in zip(head, widths)))
+        for line in body:
+            print("  ".join(c.ljust(w) for c, w in zip(line, widths)))
+    print("Buffers 16 bytes past a cache line; minimum of the runs; one thread. The bound "
+          "counts only the n*log2(n) additions of the FWHT at the measured peak rate.")
+
+
+if __name__ == "__main__":
+    main()
