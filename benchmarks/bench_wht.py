@@ -23,9 +23,10 @@ reference, pyfwht, hadamard-transform) run their repeats back to back first. Row
 * ``sparsopt``: ``fwht(buf, out=buf)`` in place, 1 thread, and ``n_jobs=2``;
 * ``ffht`` (``pip install pybind11`` then ``pip install --no-build-isolation
   ffht-unofficial``: its ``setup.py`` imports NumPy and pybind11; FALCONN's AVX FFHT,
-  ``fht_`` in place, 1-D only: a Python loop over the rows, whose cost -- a call on a row of 8 values, timed -- is also taken off in the column
-  ``ffht kernel/ours``; its ``nthreads=2`` runs on one core in ffht-unofficial 0.3, CPU
-  time equal to wall time at 2**20-2**24, so FFHT is a one-thread peer), ``pyfwht``
+  ``fht_`` in place, 1-D only: a Python loop over the rows, whose cost -- a call on a
+  row of 8 values, timed -- is also taken off in the column ``ffht kernel/ours``; its
+  ``nthreads=2`` runs on one core in ffht-unofficial 0.3, CPU time equal to wall time at
+  2**20-2**24, so FFHT is a one-thread peer), ``pyfwht``
   (``backend="cpu"``; returns a new array),
   ``hadamard-transform`` (PyTorch on the CPU, 1 torch thread; normalised, compared with
   ``normalize="ortho"``): whichever import; the others are listed with the error;
