@@ -43,7 +43,6 @@ from threadpoolctl import threadpool_limits
 
 from sparsopt.transforms import fwht
 
-_I64 = ir.IntType(64)
 ACCUMULATORS = 16
 
 
@@ -69,24 +68,14 @@ def _adds_loop(bits):
             step = builder.call(barrier, [ir.Constant(vt, [1e-12] * lanes)])
             fma = cgutils.get_or_insert_function(
                 builder.module, ir.FunctionType(vt, [vt, vt, vt]), f"llvm.fma.v{lanes}f64")
-            entry = builder.block
-            body = builder.append_basic_block("adds_body")
-            done = builder.append_basic_block("adds_done")
-            builder.branch(body)
-            builder.position_at_end(body)
-            i = builder.phi(_I64)
-            i.add_incoming(ir.Constant(_I64, 0), entry)
-            acc = [builder.phi(vt) for _ in range(ACCUMULATORS)]
-            for a in acc:
-                a.add_incoming(seed, entry)
-            new = [builder.call(fma, [step, one, a]) if k % 2 else builder.fadd(a, step)
-                   for k, a in enumerate(acc)]
-            for a, b in zip(acc, new):
-                a.add_incoming(b, body)
-            nxt = builder.add(i, ir.Constant(_I64, 1))
-            i.add_incoming(nxt, body)
-            builder.cbranch(builder.icmp_signed("<", nxt, n), body, done)
-            builder.position_at_end(done)
+            # the accumulators live in stack slots that LLVM promotes to registers
+            slots = [cgutils.alloca_once_value(builder, seed) for _ in range(ACCUMULATORS)]
+            with cgutils.for_range(builder, n):
+                for k, slot in enumerate(slots):
+                    a = builder.load(slot)
+                    builder.store(builder.call(fma, [step, one, a]) if k % 2
+                                  else builder.fadd(a, step), slot)
+            new = [builder.load(slot) for slot in slots]
             total = new[0]
             for b in new[1:]:
                 total = builder.fadd(total, b)

@@ -288,35 +288,34 @@ def _bfly2(w, k, h):
     w[k + h] = a0 - a1
 
 
-@njit(**_opts)
-def _stages_1_6(v, scale):
-    """Stages ``h = 1 .. 32`` on every 64-group of ``v`` (``v.size % 64 == 0``), in vector
-    registers (:func:`._wht_simd.bfly_1_6`): one load and one store per value; the
-    results times ``scale`` unless it is ``None``. From three groups on, the groups are
-    software-pipelined (:func:`._wht_simd.bfly_1_6_run`)."""
-    if v.size >= 192:
-        bfly_1_6_run(v, 0, v.size, scale)
-        return
-    end = v.size - v.size % 128
-    for i in range(0, end, 128):
-        bfly_1_6x2(v, i, scale)
-    if end < v.size:
-        bfly_1_6(v, end, scale)
+def _register_pass(run, pair, one, group, doc):
+    """A kernel ``(v, scale)``: the register stages of every ``group``-group of ``v``
+    (``v.size % group == 0``), in vector registers (one load and one store per value),
+    the results times ``scale`` unless it is ``None``: from three groups on
+    software-pipelined (``run``), else two groups (``pair``) and one (``one``) at a time."""
+    @njit(**_opts)
+    def stages(v, scale):
+        if v.size >= 3 * group:
+            run(v, 0, v.size, scale)
+            return
+        end = v.size - v.size % (2 * group)
+        for i in range(0, end, 2 * group):
+            pair(v, i, scale)
+        if end < v.size:
+            one(v, end, scale)
+
+    stages.__doc__ = doc
+    return stages
 
 
-@njit(**_opts)
-def _stages_1_7(v, scale):
-    """Stages ``h = 1 .. 64`` on every 128-group of ``v`` (float32, ``v.size % 128 == 0``):
-    eight vectors a group, as :func:`_stages_1_6` for float64 (see
-    :func:`._wht_simd.bfly_1_7_run`)."""
-    if v.size >= 384:
-        bfly_1_7_run(v, 0, v.size, scale)
-        return
-    end = v.size - v.size % 256
-    for i in range(0, end, 256):
-        bfly_1_7x2(v, i, scale)
-    if end < v.size:
-        bfly_1_7(v, end, scale)
+_stages_1_6 = _register_pass(
+    bfly_1_6_run, bfly_1_6x2, bfly_1_6, 64,
+    """Stages ``h = 1 .. 32`` on every 64-group of ``v`` (:func:`._wht_simd.bfly_1_6`,
+    software-pipelined by :func:`._wht_simd.bfly_1_6_run`).""")
+_stages_1_7 = _register_pass(
+    bfly_1_7_run, bfly_1_7x2, bfly_1_7, 128,
+    """Stages ``h = 1 .. 64`` on every 128-group of ``v`` (float32: eight vectors a group,
+    as float64's 64-groups; :func:`._wht_simd.bfly_1_7_run`).""")
 
 
 def _group_for(v, m):
