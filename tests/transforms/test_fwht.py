@@ -477,8 +477,7 @@ def test_result_is_cache_line_aligned(dtype):
 @pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64])
 def test_rows_as_large_as_the_last_level_cache_take_small_sub_blocks(dtype, monkeypatch):
     """A row of at least the L3's size gets L1 sub-blocks of at most 16 KiB (float64: 512
-    values instead of 4096; float32: 1024 instead of 8192, one register pass of 128-groups
-    and one radix-8 pass), and the same result as the reference."""
+    values instead of 4096; float32 keeps 4096), and the same result as the reference."""
     from sparsopt.backends._numpy.wht import fwht_rows as reference
 
     n = 2**15
@@ -487,8 +486,7 @@ def test_rows_as_large_as_the_last_level_cache_take_small_sub_blocks(dtype, monk
     monkeypatch.setattr(nbwht, "_L3", [n * row.itemsize // 2])
     block, l1, _ = nbwht._geometry(row)
     assert l1 * row.itemsize <= nbwht.STREAM_L1_BYTES
-    assert l1 == (1024 if row.itemsize == 4 else 512)
-    assert l1_default == (8192 if row.itemsize == 4 else 4096)
+    assert l1 == (l1_default if row.itemsize == 4 else 512)
     x = np.random.default_rng(4).integers(-50, 50, size=(2, n)).astype(dtype)
     got = nbwht.fwht_rows(x.copy())
     want = reference(x.copy())

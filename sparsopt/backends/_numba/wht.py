@@ -25,11 +25,11 @@ How it is fast (the NumPy reference makes one pass over memory per stage):
   and the stages between the vectors of the one before that): 75 us (float32 56 -> 47),
   bit-identical, whole float64 transforms of 2**12-2**20 values per row 16-19 us
   faster (1.47-2.93 copies from 1.60-3.06, aligned, same run). In float32 a 64-group
-  is four vectors; rows from 1024 values on take 128-groups instead (``bfly_1_7_run``:
-  eight vectors, seven stages, as float64's 64-group), so that an L1 sub-block of
-  2**13 float32 (32 KiB) takes three passes, not four (see :func:`_group_for`; Zen 4,
-  one thread: rows of 1024 230 -> 175 us per 2**20 values, 2**13 263 -> 230, 2**16
-  328 -> 280). Groups shorter than 64
+  is four vectors; rows of 1024, 2048 and 8192 values take 128-groups instead
+  (``bfly_1_7_run``: eight vectors, seven stages, as float64's 64-group), so that an
+  L1 sub-block of 2**13 float32 (32 KiB) takes three passes, not four (see
+  :func:`_group_for`; Zen 4, one thread: rows of 1024 230 -> 175 us per 2**20 values,
+  2048 237 -> 218, 2**13 264 -> 228, 2**16 as sub-blocks of 2**13 330 -> 278). Groups shorter than 64
   take the loop-vectorised stages 1-3. The next stages go three at a time
   (radix-8 butterflies, ``h, 2h, 4h``), then a radix-4 or radix-2 stage for what is
   left. Wherever the stride ``h`` (or a column panel's width) is a whole number of
@@ -210,9 +210,7 @@ POOL_MIN_BYTES = 32 << 20
 #: at most this many bytes. Measured on an AMD EPYC (Zen 5: L1d 48 KiB, L3 32 MiB), five
 #: runs each: float64 rows of 2**22 3.56-3.81 ms with 4 KiB sub-blocks against 3.76-4.27 ms
 #: with 32 KiB ones, 2**24 18.0-18.6 against 20.1-20.6 ms; rows that fit in L3 (2**21:
-#: 1.32 against 1.26 ms) keep theirs. Float32 rows get sub-blocks of 2**10 (4 KiB: a
-#: register pass of 128-groups and one radix-8 pass; Zen 4, 2**24: 10.8 ms against 11.2
-#: with the 2**12 of the groups of 64, 10.5 with 2**13; on Zen 5 2 KiB ones were slower)
+#: 1.32 against 1.26 ms) and float32 (16 KiB sub-blocks; 2 KiB ones slower) keep theirs
 STREAM_L1_BYTES = 1 << 14
 #: float32 arrays prefetch the next L1 sub-block (see :func:`_in_l1`) from this many bytes
 #: on; 8-byte items always do. Zen 5, one thread, 16 bytes past a line, same runs without
@@ -320,13 +318,13 @@ _stages_1_7 = _register_pass(
 
 def _group_for(v, m):
     """Values a group of the register stages in the transforms of the ``m``-groups of
-    ``v``: 64 (``h = 1 .. 32``), or 128 for float32 from ``m = 1024`` on (``h = 1 .. 64``:
-    eight 512-bit vectors a group, as float64's 64; then whole radix-8 passes reach
-    ``2**13`` in three passes, not four). Measured on Zen 4, 16 bytes past a line, one
-    thread, float32 batches of 2**20: rows of 1024 230 -> 175 us, 8192 263 -> 230,
-    2**16 328 -> 280; rows of 256 and 512 (a radix-2 or -4 pass after the groups of 128,
-    against radix-4 or -8 after those of 64) 184 -> 190 and 174 -> 180, aligned 152 ->
-    183: those keep the groups of 64."""
+    ``v``: 64 (``h = 1 .. 32``), or 128 for float32 (``h = 1 .. 64``: eight 512-bit
+    vectors a group, as float64's 64) where that saves a pass or measured faster:
+    ``m`` = 1024 (two passes, not three), 8192 (three, not four) and 2048 (three both:
+    radix-8 and radix-2 after it against radix-8 and radix-4). Measured on Zen 4, 16
+    bytes past a line, one thread, float32 batches of 2**20: rows of 1024 230 -> 175 us,
+    2048 238 -> 225, 8192 264 -> 232; with groups of 128 rows of 256 and 512 took 184 ->
+    190 and 174 -> 180 (aligned 152 -> 183) and 4096 220 -> 231: those keep 64."""
 
 
 @overload(_group_for, inline="always")
@@ -334,7 +332,9 @@ def _group_for_impl(v, m):
     # a constant 64 for the other dtypes: their kernels compile as before the groups of
     # 128 (code for them, never run, slowed float64 rows of 2**9-2**12 by 2-3 %)
     if v.dtype == types.float32:
-        return lambda v, m: 128 if m >= 1024 else 64
+        # 64 or 128 without a branch (branches in an inlined overload upset Numba's IR
+        # checks): m is a power of two, and 1024 | 2048 | 8192 = 11264
+        return lambda v, m: 64 * (1 + ((m & 11264) != 0))
     return lambda v, m: 64
 
 
@@ -491,9 +491,28 @@ def _groups_lines_pf(v, m, h, shift, c, end, per):
 
 
 @njit(**_opts)
+def _stages_789(v):
+    """Stages ``h = 64, 128, 256`` on every 512-group of ``v`` (a literal stride:
+    float32 batches measured 2-3 % slower with it a variable, :func:`_stages_r8`)."""
+    lanes = 64 // v.itemsize
+    for i in range(0, v.size, 512):
+        for k in range(i, i + 64, lanes):
+            bfly_cross8(v, k, 64, None)
+
+
+@njit(**_opts)
+def _stages_10_12(v):
+    """Stages ``h = 512, 1024, 2048`` on every 4096-group of ``v``."""
+    lanes = 64 // v.itemsize
+    for i in range(0, v.size, 4096):
+        for k in range(i, i + 512, lanes):
+            bfly_cross8(v, k, 512, None)
+
+
+@njit(**_opts)
 def _stages_r8(v, h):
     """Stages ``h, 2h, 4h`` on every ``8h``-group of ``v`` (``h`` a multiple of the
-    vector's lanes: the passes of :func:`_in_l1` after the register stages)."""
+    vector's lanes: the passes of :func:`_in_l1` after float32's 128-groups)."""
     lanes = 64 // v.itemsize
     for i in range(0, v.size, 8 * h):
         for k in range(i, i + h, lanes):
@@ -502,9 +521,10 @@ def _stages_r8(v, h):
 
 @njit(**_opts)
 def _stages_pf(v, h, c, end, per):
-    """:func:`_stages_r8`, prefetching ``per`` lines a butterfly from ``c`` up to ``end``
-    (:func:`_prefetch`); returns the next line to prefetch. Separate from the plain
-    passes: the prefetch loop, even empty, cost float32 batches 5 %."""
+    """Stages ``h, 2h, 4h`` (``h`` = 64: :func:`_stages_789`, 512: :func:`_stages_10_12`)
+    on every ``8h``-group of ``v``, prefetching ``per`` lines a butterfly from ``c`` up to
+    ``end`` (:func:`_prefetch`); returns the next line to prefetch. Separate from the
+    plain passes: the prefetch loop, even empty, cost float32 batches 5 %."""
     lanes = 64 // v.itemsize
     for i in range(0, v.size, 8 * h):
         for k in range(i, i + h, lanes):
@@ -733,7 +753,89 @@ def _per_call(v, m, ahead, g):
     return (ahead // lanes + calls - 1) // calls
 
 
-@njit(**_opts)
+def _make_in_l1(g):
+    """The kernels ``(in_l1, in_l1_lines)`` of :func:`_in_l1` and :func:`_in_l1_lines` for
+    register groups of ``g`` values, a constant in their code: float32's kernels for
+    groups of 64 are then those from before the groups of 128 (a variable ``g`` cost
+    float32 rows of 2**12-2**20 1-3 %)."""
+
+    @njit(**_opts)
+    def in_l1(v, m, ahead):
+        if m < 8:
+            _stages_slices(v, 1, m)
+            return
+        per = _per_call(v, m, ahead, g)
+        if m >= g:
+            _register_stages(v, g, None)
+            h = g
+        else:
+            _stages_123(v)
+            h = 8
+        if h == g:
+            if per:
+                c = v.size
+                if m >= 8 * g:
+                    c = _stages_pf(v, g, c, v.size + ahead, per)
+                    h = 8 * g
+                if m >= 64 * g:
+                    _stages_pf(v, 8 * g, c, v.size + ahead, per)
+                    h = 64 * g
+            elif g == 64:
+                if m >= 512:
+                    _stages_789(v)
+                    h = 512
+                if m >= 4096:
+                    _stages_10_12(v)
+                    h = 4096
+            else:
+                if m >= 8 * g:
+                    _stages_r8(v, g)
+                    h = 8 * g
+                if m >= 64 * g:
+                    _stages_r8(v, 8 * g)
+                    h = 64 * g
+        if h < m:
+            if 4 * h < m:  # larger than an L1 sub-block: the generic slices
+                _stages_slices(v, h, m)
+            elif h == 8 or h == 64 or h == 512:
+                _tail(v, h, m)
+            else:
+                _vector_tail(v, h, m, 0)
+
+    @njit(**_opts)
+    def in_l1_lines(v, m, shift, ahead):
+        if m < 8 * g:
+            in_l1(v, m, ahead)
+            return
+        per = _per_call(v, m, ahead, g)
+        _register_stages(v, g, None)
+        if per:
+            c = _groups_lines_pf(v, 8 * g, g, shift, v.size, v.size + ahead, per)
+        else:
+            _groups_lines(v, 8 * g, g, shift)
+        h = 8 * g
+        if m >= 64 * g:
+            if per:
+                _groups_lines_pf(v, 64 * g, 8 * g, shift, c, v.size + ahead, per)
+            else:
+                _groups_lines(v, 64 * g, 8 * g, shift)
+            h = 64 * g
+        if h < m:
+            if 4 * h < m:
+                _stages_slices(v, h, m)
+            elif h == 512:
+                _tail(v, h, m)
+            else:
+                _vector_tail(v, h, m, shift)
+
+    return in_l1, in_l1_lines
+
+
+_in_l1_64, _in_l1_lines_64 = _make_in_l1(64)
+_in_l1_128, _in_l1_lines_128 = _make_in_l1(128)
+
+
+@njit(inline="always", **_opts)
 def _in_l1(v, m, ahead, n):
     """All the stages of every ``m``-group of ``v`` (``m`` a power of two, a group fits
     in L1): the register stages of its ``g``-groups (``g = _group_for(v, n)``, ``n`` the
@@ -746,73 +848,23 @@ def _in_l1(v, m, ahead, n):
     sub-blocks of 2**12 from L3: 206-224 -> 182-185 us with 4 lines a butterfly, the
     same sub-blocks hot in L1 174; a burst of prefetches before the passes, into L1 or
     L2: 205-228)."""
-    if m < 8:
-        _stages_slices(v, 1, m)
-        return
-    g = _group_for(v, n)
-    per = _per_call(v, m, ahead, g)
-    if m >= g:
-        _register_stages(v, g, None)
-        h = g
+    if _group_for(v, n) == 128:
+        _in_l1_128(v, m, ahead)
     else:
-        _stages_123(v)
-        h = 8
-    if h == g:
-        if per:
-            c = v.size
-            if m >= 8 * g:
-                c = _stages_pf(v, g, c, v.size + ahead, per)
-                h = 8 * g
-            if m >= 64 * g:
-                _stages_pf(v, 8 * g, c, v.size + ahead, per)
-                h = 64 * g
-        else:
-            if m >= 8 * g:
-                _stages_r8(v, g)
-                h = 8 * g
-            if m >= 64 * g:
-                _stages_r8(v, 8 * g)
-                h = 64 * g
-    if h < m:
-        if 4 * h < m:  # larger than an L1 sub-block: the generic slices
-            _stages_slices(v, h, m)
-        elif h == 8 or h == 64 or h == 512:
-            _tail(v, h, m)
-        else:
-            _vector_tail(v, h, m, 0)
+        _in_l1_64(v, m, ahead)
 
 
-@njit(**_opts)
+@njit(inline="always", **_opts)
 def _in_l1_lines(v, m, shift, ahead, n):
     """:func:`_in_l1` on a buffer ``shift`` values off the cache lines: the radix-8
     passes take whole lines (:func:`_groups_lines`). A copy of its own rather than a
     test inside :func:`_in_l1`: any test of the alignment in there, never true on an
     aligned buffer, slowed float64 rows of 2**22 and 2**24 streamed from memory by
     15-30 % (their L1 sub-blocks 5.6 against 6.3-7.2 ms), the same code otherwise."""
-    g = _group_for(v, n)
-    if m < 8 * g:
-        _in_l1(v, m, ahead, n)
-        return
-    per = _per_call(v, m, ahead, g)
-    _register_stages(v, g, None)
-    if per:
-        c = _groups_lines_pf(v, 8 * g, g, shift, v.size, v.size + ahead, per)
+    if _group_for(v, n) == 128:
+        _in_l1_lines_128(v, m, shift, ahead)
     else:
-        _groups_lines(v, 8 * g, g, shift)
-    h = 8 * g
-    if m >= 64 * g:
-        if per:
-            _groups_lines_pf(v, 64 * g, 8 * g, shift, c, v.size + ahead, per)
-        else:
-            _groups_lines(v, 64 * g, 8 * g, shift)
-        h = 64 * g
-    if h < m:
-        if 4 * h < m:
-            _stages_slices(v, h, m)
-        elif h == 512:
-            _tail(v, h, m)
-        else:
-            _vector_tail(v, h, m, shift)
+        _in_l1_lines_64(v, m, shift, ahead)
 
 
 @njit(**_opts)
@@ -1058,9 +1110,9 @@ def _geometry(x):
 
     Each pass over the data costs about the same (radix 8, 4 or 2: memory bound), so
     the stages above the L1 sub-blocks are split between the blocks and the columns to
-    make the fewest passes (the L1 sub-blocks have ``g * 8**k`` elements, ``g`` the group
-    of the register stages, for whole radix-8 passes: 2**12 in float64, 2**13 in float32,
-    32 KiB both): e.g. 2**20 = L1 (2**12) x 2**5 in L2 x 2**3
+    make the fewest passes (the L1 sub-blocks have 2**(3k) elements, 2**12 in float64
+    and float32, for whole radix-8 passes; float32 2**13 where that saves a pass): e.g.
+    2**20 = L1 (2**12) x 2**5 in L2 x 2**3
     across blocks (3 passes), not 2**4 x 2**4 (4 passes), with at most ``MAX_BLOCKS``
     blocks where the size allows (a column panel then stays in L2). Among equal splits
     the largest block wins. Panels are at most ``PANEL_MAX_BYTES`` (in L2) and
@@ -1068,30 +1120,25 @@ def _geometry(x):
     """
     size = x.dtype.itemsize
     n = x.shape[1]
-    # L1 sub-blocks of g * 8**k elements (g: the group of the register stages, 2**6, or
-    # 2**7 in float32): their stages are the register pass and k full radix-8 passes
+    # L1 sub-blocks of 2**(3k) elements: their stages are 4 full passes (3 + 3 + 3 + 3)
     l1_bytes = L1_BYTES
     l3 = _l3_bytes()
     if l3 and n * size >= l3:
         # a row streamed from memory: sub-blocks of at most 16 KiB (see STREAM_L1_BYTES)
         l1_bytes = min(l1_bytes, STREAM_L1_BYTES)
-    log_fit = (l1_bytes // size).bit_length() - 1
-    log_g = (512 // size).bit_length() - 1
-    if log_fit >= log_g:
-        l1 = 1 << (log_g + 3 * ((log_fit - log_g) // 3))
-    else:
-        l1 = 1 << (3 * (log_fit // 3))
+    l1 = 1 << (3 * (((l1_bytes // size).bit_length() - 1) // 3))
     max_block = BLOCK_BYTES // size
     log_l1 = l1.bit_length() - 1
     if n <= max_block:
         # one block per row. A sub-block twice as long (when it still fits in
-        # l1_bytes: float32) costs one more pass in L1 and saves one over the block in
-        # L2 when the stages above it come to 3k + 1 (float32 2**16: 16 x 2**12 with a
-        # radix-8 and a radix-2 pass in L2 -> 8 x 2**13 with one radix-8 pass; measured
-        # 3-4 % faster, before float32's sub-blocks became 2**13 themselves, with the
-        # register groups of 128: the rule now serves other geometries)
+        # l1_bytes: float32) saves a pass over the block in L2 when the stages above it
+        # come to 3k + 1, and costs no pass in L1 with float32's register groups of 128
+        # (see _group_for: 2**13 = 7 + 3 + 3 stages): float32 2**16 as 16 x 2**12 with a
+        # radix-8 and a radix-2 pass in L2 -> 8 x 2**13 with one radix-8 pass (Zen 4:
+        # 331 -> 283 us a batch of 2**20; with groups of 64, on Zen 5, 3-4 % faster);
+        # 2**13 as one sub-block, not two (264 -> 232)
         log_n = n.bit_length() - 1
-        if (n > 2 * l1 and 2 * l1 * size <= l1_bytes
+        if (n >= 2 * l1 and 2 * l1 * size <= l1_bytes
                 and _passes(log_n - log_l1 - 1) < _passes(log_n - log_l1)):
             l1 *= 2
         return max(n, 1), l1, PANEL_BYTES // size
