@@ -29,8 +29,9 @@ How it is fast (the NumPy reference makes one pass over memory per stage):
   (``bfly_1_7_run``: eight vectors, seven stages, as float64's 64-group), so that an
   L1 sub-block of 2**13 float32 (32 KiB) takes three passes, not four (see
   :func:`_group_for`; Zen 4, one thread: rows of 1024 230 -> 175 us per 2**20 values,
-  2048 237 -> 218, 2**13 264 -> 228, 2**16 as sub-blocks of 2**13 330 -> 278). Groups shorter than 64
-  take the loop-vectorised stages 1-3. The next stages go three at a time
+  2048 237 -> 218, 2**13 264 -> 228, 2**16 as sub-blocks of 2**13 330 -> 278).
+  Groups shorter than 64 take the loop-vectorised stages 1-3. The next stages go three
+  at a time
   (radix-8 butterflies, ``h, 2h, 4h``), then a radix-4 or radix-2 stage for what is
   left. Wherever the stride ``h`` (or a column panel's width) is a whole number of
   512-bit vectors -- every pass at the default geometry -- a butterfly takes one
