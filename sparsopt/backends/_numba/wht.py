@@ -579,14 +579,13 @@ def _tail(v, h, m):
 def _vector_tail_f32(v, h, m, shift):
     """:func:`_tail` between whole vectors, for the strides of float32's groups of 128
     (``h`` = 128, 1024, 8192): whole lines and a masked edge vector a range on a buffer
-    ``shift`` values off the lines (:func:`_lines_range`), else plain vectors."""
+    ``shift`` values off the lines (:func:`_stages_lines`), else plain vectors
+    (:func:`_stages_vec`)."""
     lanes = 64 // v.itemsize
     if shift:
-        for i in range(0, v.size, m):
-            _lines_range(v, i, h, h, shift, lanes, m // h, None)
+        _stages_lines(v, h, m, lanes, shift, None)
     else:
-        for i in range(0, v.size, m):
-            _cross_range(v, i, h, h, lanes, m // h, None)
+        _stages_vec(v, h, m, lanes, None)
 
 
 def _vector_tail(v, h, m, shift):
