@@ -500,7 +500,7 @@ def test_rows_as_large_as_the_last_level_cache_take_small_sub_blocks(dtype, monk
 
 @settings(max_examples=30, deadline=None)
 @given(dtype=st.sampled_from([np.float64, np.float32, np.int64]),
-       radix=st.sampled_from([2, 4, 8]), vectors=st.integers(1, 3),
+       radix=st.sampled_from([2, 4, 8, 16]), vectors=st.integers(1, 3),
        gap=st.integers(0, 2), offset=st.integers(0, 7), seed=st.integers(0, 2**31 - 1),
        scaled=st.booleans())
 def test_butterflies_between_vectors_match_the_slices_exactly(dtype, radix, vectors, gap,
@@ -509,14 +509,19 @@ def test_butterflies_between_vectors_match_the_slices_exactly(dtype, radix, vect
     other butterfly as two FMAs with ``±1``) give the bits of the radix-2 stages on
     slices, at any offset (unaligned vectors) and stride; with a ``scale``, those bits
     multiplied afterwards."""
-    from sparsopt.backends._numba._wht_simd import bfly_cross2, bfly_cross4, bfly_cross8
+    from sparsopt.backends._numba._wht_simd import (
+        bfly_cross2,
+        bfly_cross4,
+        bfly_cross8,
+        bfly_cross16,
+    )
 
     lanes = 64 // np.dtype(dtype).itemsize
     stride = lanes * (vectors + gap)
     rng = np.random.default_rng(seed)
     x = (rng.standard_normal(offset + radix * stride) * 1e3).astype(dtype)
     got = x.copy()
-    kernel = {2: bfly_cross2, 4: bfly_cross4, 8: bfly_cross8}[radix]
+    kernel = {2: bfly_cross2, 4: bfly_cross4, 8: bfly_cross8, 16: bfly_cross16}[radix]
 
     scale = (dtype(3) if dtype == np.int64 else dtype(0.3)) if scaled else None
 
@@ -539,6 +544,43 @@ def test_butterflies_between_vectors_match_the_slices_exactly(dtype, radix, vect
         streams *= scale
     want[offset:].reshape(radix, stride)[:, :vectors * lanes] = streams
     np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64])
+def test_sub_blocks_of_sixteen_register_groups_where_they_save_a_pass(dtype):
+    """L1 sub-blocks of 16 register groups (float64 and int64 2**10, float32 2**11:
+    register stages and one radix-16 pass) where that makes fewer passes in all than
+    sub-blocks of 2**12 (or float32's 2**13), the latter on ties; the results are the
+    reference's, aligned or not, scaled in the last pass, on two threads."""
+    g16 = 2048 if dtype == np.float32 else 1024
+    size = np.dtype(dtype).itemsize
+    takes_16 = {13, 16, 19} if size == 8 else {14, 17, 19, 20}
+    for log_n in range(13, 21):
+        row = np.empty((1, 2**log_n), dtype=dtype)
+        block, l1, _ = nbwht._geometry(row)
+        assert (l1 == g16) == (log_n in takes_16), log_n
+        assert l1 * size <= nbwht.L1_BYTES and block % l1 == 0
+    # float64 1024: 2 passes (6 + 4 stages); 4096: 3 (6 + 3 + 3); float32 2048: 2 (7 + 4)
+    assert nbwht._l1_passes(1024, 8) == 2 and nbwht._l1_passes(4096, 8) == 3
+    assert nbwht._l1_passes(2048, 4) == 2 and nbwht._l1_passes(8192, 4) == 3
+    rng = np.random.default_rng(16)
+    for log_n in sorted(takes_16 - {19, 20}):
+        x = (rng.standard_normal((2, 2**log_n)) * 100).astype(dtype)
+        want = fwht(x, engine="numpy")
+        got = fwht(_buffer_at(x, 0))
+        if dtype == np.int64:
+            np.testing.assert_array_equal(got, want)
+        else:
+            np.testing.assert_allclose(got, want, rtol=0, atol=_tol(x[0], x.shape[1], dtype))
+        for offset in (1, 64 // size - 1):
+            buf = _buffer_at(x, offset)
+            fwht(buf, out=buf)
+            np.testing.assert_array_equal(buf, got)
+        np.testing.assert_array_equal(fwht(x, n_jobs=2), got)
+        np.testing.assert_array_equal(fwht(x[:1], n_jobs=2), got[:1])
+        if dtype != np.int64:
+            ortho = got * dtype(1 / math.sqrt(x.shape[1]))
+            np.testing.assert_array_equal(fwht(x, normalize="ortho"), ortho)
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64])

@@ -29,9 +29,10 @@ bit-identical to the scalar code. On a CPU without AVX-512, LLVM splits each
 vector into two 256-bit halves (the permutation across the halves is then a renaming of
 registers): the same code as 256-bit vectors would give.
 
-:func:`bfly_cross8`, :func:`bfly_cross4` and :func:`bfly_cross2` do the stages between
-8, 4 or 2 streams, one whole vector from each (``arr[start + q * stride]``): the passes
-above the register stages, in L1, in L2 and down the column panels. On x86-64 with
+:func:`bfly_cross16`, :func:`bfly_cross8`, :func:`bfly_cross4` and :func:`bfly_cross2` do
+the stages between 16, 8, 4 or 2 streams, one whole vector from each
+(``arr[start + q * stride]``): the passes above the register stages, in L1, in L2 and
+down the column panels. On x86-64 with
 AVX-512 and FMA every other butterfly is ``fma(b, ±1, a)`` (exact, bit-identical to the
 addition or subtraction), so the additions use the two FMA pipes as well as the two
 adder pipes; the ``±1`` vectors pass through an empty inline-asm barrier, without which
@@ -41,11 +42,12 @@ the additions on the adder: 47 us, mixed 43 us. They take a ``scale``: ``None``,
 number the results are multiplied by before they are stored (the last pass of a
 normalised transform; a plain multiplication, so the bits of scaling afterwards).
 
-:func:`bfly_edge8`, :func:`bfly_edge4` and :func:`bfly_edge2` serve buffers that do not
-start on a 64-byte line: the stages between streams treat every lane alike, so the
-callers take the whole aligned lines of each stream's range with the ``bfly_cross``
-kernels and hand the two partial lines at its ends to these, as one vector assembled
-by two masked loads and written back by two masked stores (see :func:`_edge`).
+:func:`bfly_edge16`, :func:`bfly_edge8`, :func:`bfly_edge4` and :func:`bfly_edge2` serve
+buffers that do not start on a 64-byte line: the stages between streams treat every
+lane alike, so the callers take the whole aligned lines of each stream's range with
+the ``bfly_cross`` kernels and hand the two partial lines at its ends to these, as one
+vector assembled by two masked loads and written back by two masked stores (see
+:func:`_edge`).
 """
 
 import llvmlite.binding as ll
@@ -438,7 +440,10 @@ def _cross(n_vec):
     return bfly
 
 
-#: radix-8, -4 and -2 butterflies between whole 512-bit vectors (one per stream)
+#: radix-16, -8, -4 and -2 butterflies between whole 512-bit vectors (one per stream;
+#: radix 16 only where the 16 streams fall in different sets of L1: see
+#: ``wht._stages_16``)
+bfly_cross16 = _cross(16)
 bfly_cross8 = _cross(8)
 bfly_cross4 = _cross(4)
 bfly_cross2 = _cross(2)
@@ -515,6 +520,7 @@ def _edge_kernel(n_vec):
     return bfly_edge
 
 
+bfly_edge16 = _edge_kernel(16)
 bfly_edge8 = _edge_kernel(8)
 bfly_edge4 = _edge_kernel(4)
 bfly_edge2 = _edge_kernel(2)

@@ -33,9 +33,15 @@ How it is fast (the NumPy reference makes one pass over memory per stage):
   Groups shorter than 64 take the loop-vectorised stages 1-3. The next stages go three
   at a time
   (radix-8 butterflies, ``h, 2h, 4h``), then a radix-4 or radix-2 stage for what is
-  left. Wherever the stride ``h`` (or a column panel's width) is a whole number of
-  512-bit vectors -- every pass at the default geometry -- a butterfly takes one
-  vector per stream (``bfly_cross8/4/2`` of :mod:`._wht_simd`: no slices, no runtime
+  left; but in 16 register groups (float64 1024 values, float32 2048) the four stages
+  above the register stages are one radix-16 pass (:func:`_stages_16`: 16 streams 512
+  bytes apart fall in eight sets of L1): those transforms take two passes, not three
+  (Zen 5, one thread, 16 bytes past a line, batches of 2**20 values: float64 rows of
+  1024 229-252 -> 191-211 us, float32 rows of 2048 135-145 -> 101-108), and so do L1
+  sub-blocks of that size, which :func:`_geometry` takes where they save a pass in all. Wherever the
+  stride ``h`` (or a column panel's width) is a whole number of 512-bit vectors --
+  every pass at the default geometry -- a butterfly takes one vector per stream
+  (``bfly_cross16/8/4/2`` of :mod:`._wht_simd`: no slices, no runtime
   overlap tests, unaligned loads), and on AVX-512 every other one is two FMAs with a
   ``±1`` multiplier (bit-identical), so that the additions use the FMA pipes as well as
   the adder's. Measured on Zen 5 per 2**20 float64 values: the passes ``h = 64`` and
@@ -59,7 +65,15 @@ How it is fast (the NumPy reference makes one pass over memory per stage):
   each block is transformed completely (itself in sub-blocks of ``l1`` elements,
   32 KiB, in L1 -- at most 16 KiB for a row as large as the last-level cache, which
   streams from memory: ``STREAM_L1_BYTES`` -- all stages that fit in L1 first, then the
-  rest inside the block). A
+  rest inside the block). Sub-blocks of 16 register groups (8 KiB, two passes for 10
+  or 11 stages) replace those of 2**12 (three passes for 12) where the stages above
+  them then make one pass fewer: float64 rows of 2**13, 2**16 and 2**19, float32
+  2**14, 2**17, 2**19 and 2**20. Same code, same runs, Zen 5, one thread, 16 bytes past
+  a line: float64 2**13 280 -> 262 us, 2**16 330 -> 328, 2**19 407 -> 388; float32
+  2**14 149 -> 128, 2**17 182 -> 168, 2**20 218 -> 205 (aligned: 255 -> 226, 311 ->
+  304, 385 -> 373; 137 -> 116, 169 -> 147, 209 -> 186); where the passes tie, the
+  sub-blocks of 2**12 measured faster (float64 2**14 278 against 327 us, 2**20 432
+  against 468; float32 2**16 in sub-blocks of 2**13 144 against 159). A
   one-pass radix-16 for a block of 16 sub-blocks, with whole cache lines of the 16
   streams in vector registers, was used for a while and removed: 0.92 against 0.96 ms
   on the Intel Xeon, but on an AMD EPYC (Zen 5) 552 against 414 us per float64 2**16
@@ -175,9 +189,11 @@ from ._wht_simd import (
     bfly_cross2,
     bfly_cross4,
     bfly_cross8,
+    bfly_cross16,
     bfly_edge2,
     bfly_edge4,
     bfly_edge8,
+    bfly_edge16,
     prefetch_l2,
 )
 
@@ -408,7 +424,10 @@ def _cross_range(v, a, h, count, lanes, radix, scale):
     multiples of ``lanes``), a whole vector per stream, on an aligned buffer; the
     results times ``scale`` unless it is ``None`` (a compile-time choice: Numba compiles
     a version for each type)."""
-    if radix == 8:
+    if radix == 16:
+        for k in range(a, a + count, lanes):
+            bfly_cross16(v, k, h, scale)
+    elif radix == 8:
         for k in range(a, a + count, lanes):
             bfly_cross8(v, k, h, scale)
     elif radix == 4:
@@ -428,7 +447,11 @@ def _lines_range(v, a, h, count, shift, lanes, radix, scale):
     float64 2**20, radix-8 passes in L1, 73 against 45 us per pass on a buffer 16 bytes
     past a line on Zen 5, 55 and 48 us this way. Callers test ``shift`` once, outside,
     and keep separate plain loops for an aligned buffer (see :func:`_in_l1_lines`)."""
-    if radix == 8:
+    if radix == 16:
+        for k in range(a + shift, a + count - lanes, lanes):
+            bfly_cross16(v, k, h, scale)
+        bfly_edge16(v, a, h, count, shift, scale)
+    elif radix == 8:
         for k in range(a + shift, a + count - lanes, lanes):
             bfly_cross8(v, k, h, scale)
         bfly_edge8(v, a, h, count, shift, scale)
@@ -532,6 +555,35 @@ def _stages_pf(v, h, c, end, per):
             bfly_cross8(v, k, h, None)
             c = _prefetch(v, c, end, lanes, per)
     return c
+
+
+@njit(inline="always", **_opts)
+def _stages_16(v, h):
+    """Stages ``h, 2h, 4h, 8h`` on every ``16h``-group of ``v`` in one radix-16 pass
+    (``h`` = the register group ``g``, a constant where :func:`_in_l1` inlines it: 512
+    bytes in float64 and in float32's 128-groups). Sixteen streams ``h`` values apart
+    then fall in eight sets of L1, two in each (streams 4 KiB apart or more would all
+    share one set of the 12-way L1: that is why the radix-16 passes stop at 16 groups,
+    and the passes above stay radix-8); a butterfly's sixteen vectors and the ``±1``
+    constants fit in the 32 vector registers of AVX-512. Whole transforms of ``16g``
+    values (float64 1024, float32 2048) then take two passes, not three, and an L1
+    sub-block of ``16g`` values gives the rows whose stages above it come to ``3k``
+    one pass fewer than a sub-block of 2**12 (see :func:`_geometry`)."""
+    lanes = 64 // v.itemsize
+    for i in range(0, v.size, 16 * h):
+        for k in range(i, i + h, lanes):
+            bfly_cross16(v, k, h, None)
+
+
+@njit(inline="always", **_opts)
+def _lines_16(v, h, shift):
+    """:func:`_stages_16` on a buffer ``shift`` values off the cache lines (whole lines,
+    and the two partial ones of each range as one masked vector: :func:`_lines_range`)."""
+    lanes = 64 // v.itemsize
+    for i in range(0, v.size, 16 * h):
+        for k in range(i + shift, i + h - lanes, lanes):
+            bfly_cross16(v, k, h, None)
+        bfly_edge16(v, i, h, h, shift, None)
 
 
 @njit(**_opts)
@@ -771,6 +823,9 @@ def _make_in_l1(g):
         else:
             _stages_123(v)
             h = 8
+        if m == 16 * g:  # one radix-16 pass (no prefetch: see _sub16)
+            _stages_16(v, g)
+            return
         if h == g:
             if per:
                 c = v.size
@@ -809,6 +864,9 @@ def _make_in_l1(g):
             return
         per = _per_call(v, m, ahead, g)
         _register_stages(v, g, None)
+        if m == 16 * g:
+            _lines_16(v, g, shift)
+            return
         if per:
             c = _groups_lines_pf(v, 8 * g, g, shift, v.size, v.size + ahead, per)
         else:
@@ -833,6 +891,45 @@ def _make_in_l1(g):
 
 _in_l1_64, _in_l1_lines_64 = _make_in_l1(64)
 _in_l1_128, _in_l1_lines_128 = _make_in_l1(128)
+
+
+def _make_sub16(g):
+    """The kernel of :func:`_sub16` for register groups of ``g`` values (a constant in
+    its code, as in :func:`_make_in_l1`)."""
+
+    @njit(**_opts)
+    def sub16(v, shift):
+        m = 16 * g
+        for s in range(0, v.size, m):
+            w = v[s:s + m]
+            _register_stages(w, g, None)
+            if shift:
+                _lines_16(w, g, shift)
+            else:
+                _stages_16(w, g)
+
+    return sub16
+
+
+_sub16_64 = _make_sub16(64)
+_sub16_128 = _make_sub16(128)
+
+
+@njit(inline="always", **_opts)
+def _sub16(v, g, shift):
+    """The whole transforms of the ``16g``-sub-blocks of ``v`` (``g`` from
+    :func:`_group_for`, ``shift`` from :func:`_line_shift`): register stages and one
+    radix-16 pass each (:func:`_stages_16`). :func:`_in_l1` does the same, but its
+    length is a variable there: float32 batches of rows of 2**14 in sub-blocks of 2**11
+    took 134-138 us against 129-131 with the length a constant (Zen 5, one thread, 16
+    bytes past a line). No prefetch of the next sub-block (:func:`_in_l1`'s pays over
+    two radix-8 passes; over one radix-16 pass, Zen 5, float64, same runs: rows of 1024
+    199 against 181 us, sub-blocks of rows of 2**13 250 against 246, 2**16 324 against
+    323; float32 rows of 2**14 129 against 123)."""
+    if g == 128:
+        _sub16_128(v, shift)
+    else:
+        _sub16_64(v, shift)
 
 
 @njit(inline="always", **_opts)
@@ -891,11 +988,14 @@ def _short_rows(flat, n, l1, scale, do_scale, pf):
     g = _group_for(flat, n)
     lanes = 64 // flat.itemsize
     shift = _line_shift(flat, lanes)
+    if n == 16 * g and not do_scale:  # rows of 16 groups: their lengths as constants
+        _sub16(flat, g, shift)
+        return
     last = do_scale and n > g
     # the passes above the register stages (h = g on), radix 8 and then 4 or 2 as in
     # _in_l1: every m-group first, then the last pass (stride m) on its own
     m = g
-    while last and m * _radix(n, m) < n:
+    while last and m * _radix(n, m) < n and n != 16 * g:  # 16g: reg. + radix 16
         m *= _radix(n, m)
     radix = n // m if last else 1
     m = n // radix
@@ -944,7 +1044,10 @@ def _block(v, l1, scale, do_scale, pf):
     """The whole transform of a contiguous ``v`` that fits in L2 (L1 sub-blocks first)."""
     m = v.size
     shift = _line_shift(v, 64 // v.itemsize)
-    if shift:
+    g = _group_for(v, l1)
+    if m > l1 and l1 == 16 * g:
+        _sub16(v, g, shift)
+    elif shift:
         for s in range(0, m, l1):
             w = v[s:s + min(l1, m)]
             _in_l1_lines(w, w.size, shift, max(0, min(l1, m - s - l1)) if pf else 0,
@@ -1105,13 +1208,37 @@ def _passes(n_stages):
     return -(-n_stages // 3)  # radix-8 passes, the last one radix-4 or radix-2
 
 
+def _l1_passes(m, size):
+    """Passes of :func:`_in_l1` over an ``m``-group (``m >= 64``) of ``size``-byte items:
+    the register stages of its groups (:func:`_group_for`), then one radix-16 pass where
+    16 groups make it (:func:`_stages_16`), else radix-8 passes and a radix-4 or -2."""
+    g = 128 if size == 4 and m in (1024, 2048, 8192) else 64
+    above = (m.bit_length() - 1) - (g.bit_length() - 1)
+    return 1 + (1 if above == 4 else _passes(above))
+
+
+def _block_split(n, l1, max_block):
+    """``(passes, s_b)``: the fewest passes above L1 sub-blocks of ``l1`` for a row of
+    ``n > max_block``, with blocks of ``l1 << s_b`` (the largest among equal splits)."""
+    rest = n.bit_length() - 1 - (l1.bit_length() - 1)  # stages above the sub-blocks
+    max_sb = (max_block.bit_length() - 1) - (l1.bit_length() - 1)
+    min_sb = min(max(1, rest - (MAX_BLOCKS.bit_length() - 1)), max_sb)
+    best = None
+    for s_b in range(min_sb, max_sb + 1):
+        cost = _passes(s_b) + _passes(rest - s_b)
+        if best is None or cost <= best[0]:
+            best = (cost, s_b)
+    return best
+
+
 def _geometry(x):
     """``(block, l1, width)`` in elements for rows of ``x``.
 
     Each pass over the data costs about the same (radix 8, 4 or 2: memory bound), so
     the stages above the L1 sub-blocks are split between the blocks and the columns to
     make the fewest passes (the L1 sub-blocks have 2**(3k) elements, 2**12 in float64
-    and float32, for whole radix-8 passes; float32 2**13 where that saves a pass): e.g.
+    and float32, for whole radix-8 passes; float32 2**13 where that saves a pass; 16
+    register groups, float64 2**10 and float32 2**11, where that saves a pass): e.g.
     2**20 = L1 (2**12) x 2**5 in L2 x 2**3
     across blocks (3 passes), not 2**4 x 2**4 (4 passes), with at most ``MAX_BLOCKS``
     blocks where the size allows (a column panel then stays in L2). Among equal splits
@@ -1120,7 +1247,10 @@ def _geometry(x):
     """
     size = x.dtype.itemsize
     n = x.shape[1]
-    # L1 sub-blocks of 2**(3k) elements: their stages are 4 full passes (3 + 3 + 3 + 3)
+    # L1 sub-blocks of 2**(3k) elements: their stages are 4 full passes (3 + 3 + 3 + 3),
+    # or of 16 register groups (float64 2**10, float32 2**11: two passes, the second
+    # radix-16, see _stages_16) where that makes fewer passes in all: float64 2**13,
+    # 2**16, 2**19, float32 2**14, 2**17, 2**20
     l1_bytes = L1_BYTES
     l3 = _l3_bytes()
     if l3 and n * size >= l3:
@@ -1128,6 +1258,9 @@ def _geometry(x):
         l1_bytes = min(l1_bytes, STREAM_L1_BYTES)
     l1 = 1 << (3 * (((l1_bytes // size).bit_length() - 1) // 3))
     max_block = BLOCK_BYTES // size
+    l1_16 = 16 * (128 if size == 4 else 64)
+    if l1_16 * size > l1_bytes or n <= l1:
+        l1_16 = 0
     log_l1 = l1.bit_length() - 1
     if n <= max_block:
         # one block per row. A sub-block twice as long (when it still fits in
@@ -1141,16 +1274,17 @@ def _geometry(x):
         if (n >= 2 * l1 and 2 * l1 * size <= l1_bytes
                 and _passes(log_n - log_l1 - 1) < _passes(log_n - log_l1)):
             l1 *= 2
+        if l1_16 and n > l1:
+            above, above_16 = log_n - (l1.bit_length() - 1), log_n - (l1_16.bit_length() - 1)
+            if (_l1_passes(l1_16, size) + _passes(above_16)
+                    < _l1_passes(l1, size) + _passes(above)):
+                l1 = l1_16
         return max(n, 1), l1, PANEL_BYTES // size
-    rest = n.bit_length() - 1 - log_l1  # stages above the L1 sub-blocks
-    max_sb = (max_block.bit_length() - 1) - log_l1
-    min_sb = min(max(1, rest - (MAX_BLOCKS.bit_length() - 1)), max_sb)
-    best = None
-    for s_b in range(min_sb, max_sb + 1):
-        cost = _passes(s_b) + _passes(rest - s_b)
-        if best is None or cost <= best[0]:
-            best = (cost, s_b)
-    s_b = best[1]
+    cost, s_b = _block_split(n, l1, max_block)
+    if l1_16:
+        cost_16, s_b_16 = _block_split(n, l1_16, max_block)
+        if _l1_passes(l1_16, size) + cost_16 < _l1_passes(l1, size) + cost:
+            l1, s_b = l1_16, s_b_16
     block = l1 << s_b
     n_blk = n // block
     # panel rows of 8 KiB rather than 4 for at most 16 blocks: float32 2**22 (16 blocks
