@@ -548,23 +548,31 @@ def test_butterflies_between_vectors_match_the_slices_exactly(dtype, radix, vect
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64])
 def test_sub_blocks_of_sixteen_register_groups_where_they_save_a_pass(dtype):
-    """L1 sub-blocks of 16 register groups (float64 and int64 2**10, float32 2**11:
-    register stages and one radix-16 pass) where that makes fewer passes in all than
-    sub-blocks of 2**12 (or float32's 2**13), the latter on ties; the results are the
-    reference's, aligned or not, scaled in the last pass, on two threads."""
-    g16 = 2048 if dtype == np.float32 else 1024
+    """L1 sub-blocks of 16 register groups (float64 and int64 2**10, float32 2**11 and,
+    with its groups of 256, 2**12: register stages and one radix-16 pass) where that
+    makes the fewest passes; among as many passes, the fewest above L1, then float32's
+    cheaper groups of 128. The results are the reference's, aligned or not, scaled in
+    the last pass, on two threads."""
     size = np.dtype(dtype).itemsize
-    takes_16 = {13, 16, 19} if size == 8 else {14, 17, 19, 20}
-    for log_n in range(13, 21):
+    if size == 8:
+        want_l1 = {13: 1024, 14: 4096, 15: 4096, 16: 1024, 17: 4096, 18: 4096, 19: 1024,
+                   20: 4096}
+    else:
+        want_l1 = {13: 8192, 14: 2048, 15: 4096, 16: 8192, 17: 2048, 18: 4096, 19: 8192,
+                   20: 2048}
+    for log_n, l1_want in want_l1.items():
         row = np.empty((1, 2**log_n), dtype=dtype)
         block, l1, _ = nbwht._geometry(row)
-        assert (l1 == g16) == (log_n in takes_16), log_n
+        assert l1 == l1_want, log_n
         assert l1 * size <= nbwht.L1_BYTES and block % l1 == 0
-    # float64 1024: 2 passes (6 + 4 stages); 4096: 3 (6 + 3 + 3); float32 2048: 2 (7 + 4)
+    # float64 1024: 2 passes (6 + 4 stages), 4096: 3 (6 + 3 + 3); float32 2048: 2 (7 + 4),
+    # 4096: 2 (8 + 4), 8192: 3 (7 + 3 + 3)
     assert nbwht._l1_passes(1024, 8) == 2 and nbwht._l1_passes(4096, 8) == 3
-    assert nbwht._l1_passes(2048, 4) == 2 and nbwht._l1_passes(8192, 4) == 3
+    assert nbwht._l1_passes(2048, 4) == 2 and nbwht._l1_passes(4096, 4) == 2
+    assert nbwht._l1_passes(8192, 4) == 3
+    takes_16 = {13, 16} if size == 8 else {14, 15, 17}
     rng = np.random.default_rng(16)
-    for log_n in sorted(takes_16 - {19, 20}):
+    for log_n in sorted(takes_16):
         x = (rng.standard_normal((2, 2**log_n)) * 100).astype(dtype)
         want = fwht(x, engine="numpy")
         got = fwht(_buffer_at(x, 0))
@@ -739,3 +747,21 @@ def test_float32_arrays_from_16_mib_take_the_prefetching_passes(offset):
     buf = _buffer_at(x, offset)
     fwht(buf, out=buf)
     np.testing.assert_array_equal(buf, fwht(x.astype(np.int64)).astype(np.float32))
+
+
+@pytest.mark.parametrize("dtype, n", [(np.float32, 2048), (np.float32, 4096),
+                                      (np.float64, 1024)])
+def test_rows_of_sixteen_register_groups_from_16_mib_prefetch(dtype, n):
+    """Batches of rows of 16 register groups (one radix-16 pass after the register
+    stages, :func:`_sub16`) from ``PREFETCH_MIN_BYTES`` on prefetch the next row: the
+    same bits as a smaller batch, aligned or not."""
+    rows = nbwht.PREFETCH_MIN_BYTES // (n * np.dtype(dtype).itemsize)
+    small = np.random.default_rng(n).integers(-50, 50, size=(4, n)).astype(dtype)
+    want = fwht(small)
+    x = np.tile(small, (rows // 4, 1))
+    assert x.nbytes >= nbwht.PREFETCH_MIN_BYTES
+    for offset in (0, 1):
+        buf = _buffer_at(x, offset)
+        fwht(buf, out=buf)
+        np.testing.assert_array_equal(buf[:4], want)
+        np.testing.assert_array_equal(buf[-4:], want)

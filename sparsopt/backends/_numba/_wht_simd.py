@@ -235,6 +235,13 @@ bfly_1_6x2 = _groups(64, 128)
 #: :func:`bfly_1_7_run`), one group and two groups at a time
 bfly_1_7 = _groups(128, 128)
 bfly_1_7x2 = _groups(128, 256)
+#: stages ``h = 1 .. 128`` of the 256-group ``arr[j:j + 256]`` (float32: sixteen vectors,
+#: four stages inside them and four between them), one group at a time: with a radix-16
+#: pass after it, a float32 L1 sub-block of 2**12 takes two passes (8 + 4 stages), not
+#: three. Measured on Zen 5, float32 in L1, per 2**20 values: 75 us (two groups at a
+#: time 82, software-pipelined as :func:`bfly_1_7_run` 78: 48 vectors in flight do not
+#: fit in the 32 registers; :func:`bfly_1_7_run` itself 52)
+bfly_1_8 = _groups(256, 256)
 #: the transforms of the 2-, 4-, 8-, 16- and 32-groups of ``arr[j:j + 64]``: rows
 #: shorter than the register stages (float64 rows of 2-32 values: 0.65-0.93 ms per
 #: 2**20 values with scalar butterflies, against 0.13 ms for rows of 64)

@@ -181,6 +181,7 @@ from ._wht_simd import (
     bfly_1_7,
     bfly_1_7_run,
     bfly_1_7x2,
+    bfly_1_8,
     bfly_2,
     bfly_4,
     bfly_8,
@@ -333,6 +334,14 @@ _stages_1_7 = _register_pass(
     as float64's 64-groups; :func:`._wht_simd.bfly_1_7_run`).""")
 
 
+@njit(**_opts)
+def _stages_1_8(v, scale):
+    """Stages ``h = 1 .. 128`` on every 256-group of ``v`` (float32: sixteen vectors a
+    group, one group at a time: :func:`._wht_simd.bfly_1_8`)."""
+    for i in range(0, v.size, 256):
+        bfly_1_8(v, i, scale)
+
+
 def _group_for(v, m):
     """Values a group of the register stages in the transforms of the ``m``-groups of
     ``v``: 64 (``h = 1 .. 32``), or 128 for float32 (``h = 1 .. 64``: eight 512-bit
@@ -341,7 +350,9 @@ def _group_for(v, m):
     radix-8 and radix-2 after it against radix-8 and radix-4). Measured on Zen 4, 16
     bytes past a line, one thread, float32 batches of 2**20: rows of 1024 230 -> 175 us,
     2048 238 -> 225, 8192 264 -> 232; with groups of 128 rows of 256 and 512 took 184 ->
-    190 and 174 -> 180 (aligned 152 -> 183) and 4096 220 -> 231: those keep 64."""
+    190 and 174 -> 180 (aligned 152 -> 183) and 4096 220 -> 231: those keep 64. And 256
+    for float32 ``m`` = 4096 (sixteen vectors, ``h = 1 .. 128``): with one radix-16 pass
+    after them, two passes instead of three (:func:`_sub16`)."""
 
 
 @overload(_group_for, inline="always")
@@ -349,24 +360,27 @@ def _group_for_impl(v, m):
     # a constant 64 for the other dtypes: their kernels compile as before the groups of
     # 128 (code for them, never run, slowed float64 rows of 2**9-2**12 by 2-3 %)
     if v.dtype == types.float32:
-        # 64 or 128 without a branch (branches in an inlined overload upset Numba's IR
-        # checks): m is a power of two, and 1024 | 2048 | 8192 = 11264
-        return lambda v, m: 64 * (1 + ((m & 11264) != 0))
+        # 64, 128 or 256 without a branch (branches in an inlined overload upset
+        # Numba's IR checks): m is a power of two, and 1024 | 2048 | 8192 = 11264
+        return lambda v, m: 64 * (1 + ((m & 11264) != 0) + 3 * (m == 4096))
     return lambda v, m: 64
 
 
 def _register_stages(v, g, scale):
     """The register stages of every ``g``-group of ``v`` (:func:`_group_for`):
-    ``h = 1 .. 32`` (:func:`_stages_1_6`) or ``h = 1 .. 64`` (:func:`_stages_1_7`)."""
+    ``h = 1 .. 32`` (:func:`_stages_1_6`), ``h = 1 .. 64`` (:func:`_stages_1_7`) or
+    ``h = 1 .. 128`` (:func:`_stages_1_8`)."""
 
 
 @overload(_register_stages, inline="always")
 def _register_stages_impl(v, g, scale):
-    # float32 only compiles the groups of 128 (see _group_for)
+    # float32 only compiles the groups of 128 and 256 (see _group_for)
     if v.dtype == types.float32:
         def impl(v, g, scale):
             if g == 128:
                 _stages_1_7(v, scale)
+            elif g == 256:
+                _stages_1_8(v, scale)
             else:
                 _stages_1_6(v, scale)
     else:
@@ -424,10 +438,7 @@ def _cross_range(v, a, h, count, lanes, radix, scale):
     multiples of ``lanes``), a whole vector per stream, on an aligned buffer; the
     results times ``scale`` unless it is ``None`` (a compile-time choice: Numba compiles
     a version for each type)."""
-    if radix == 16:
-        for k in range(a, a + count, lanes):
-            bfly_cross16(v, k, h, scale)
-    elif radix == 8:
+    if radix == 8:
         for k in range(a, a + count, lanes):
             bfly_cross8(v, k, h, scale)
     elif radix == 4:
@@ -447,11 +458,7 @@ def _lines_range(v, a, h, count, shift, lanes, radix, scale):
     float64 2**20, radix-8 passes in L1, 73 against 45 us per pass on a buffer 16 bytes
     past a line on Zen 5, 55 and 48 us this way. Callers test ``shift`` once, outside,
     and keep separate plain loops for an aligned buffer (see :func:`_in_l1_lines`)."""
-    if radix == 16:
-        for k in range(a + shift, a + count - lanes, lanes):
-            bfly_cross16(v, k, h, scale)
-        bfly_edge16(v, a, h, count, shift, scale)
-    elif radix == 8:
+    if radix == 8:
         for k in range(a + shift, a + count - lanes, lanes):
             bfly_cross8(v, k, h, scale)
         bfly_edge8(v, a, h, count, shift, scale)
@@ -486,8 +493,12 @@ def _prefetch(v, c, end, lanes, per):
 
 @njit(inline="always", **_opts)
 def _prefetching(x):
-    """Whether the L1 sub-blocks of ``x`` prefetch the next one (``PREFETCH_MIN_BYTES``)."""
-    return x.itemsize == 8 or x.nbytes >= PREFETCH_MIN_BYTES
+    """Whether the L1 sub-blocks of ``x`` prefetch the next one: 2 from
+    ``PREFETCH_MIN_BYTES`` on (all of them), 1 for the other arrays of 8-byte items (the
+    sub-blocks of :func:`_in_l1`, not those of :func:`_sub16`), else 0."""
+    if x.nbytes >= PREFETCH_MIN_BYTES:
+        return 2
+    return 1 if x.itemsize == 8 else 0
 
 
 @njit(**_opts)
@@ -560,15 +571,18 @@ def _stages_pf(v, h, c, end, per):
 @njit(inline="always", **_opts)
 def _stages_16(v, h):
     """Stages ``h, 2h, 4h, 8h`` on every ``16h``-group of ``v`` in one radix-16 pass
-    (``h`` = the register group ``g``, a constant where :func:`_in_l1` inlines it: 512
-    bytes in float64 and in float32's 128-groups). Sixteen streams ``h`` values apart
-    then fall in eight sets of L1, two in each (streams 4 KiB apart or more would all
-    share one set of the 12-way L1: that is why the radix-16 passes stop at 16 groups,
-    and the passes above stay radix-8); a butterfly's sixteen vectors and the ``±1``
-    constants fit in the 32 vector registers of AVX-512. Whole transforms of ``16g``
-    values (float64 1024, float32 2048) then take two passes, not three, and an L1
-    sub-block of ``16g`` values gives the rows whose stages above it come to ``3k``
-    one pass fewer than a sub-block of 2**12 (see :func:`_geometry`)."""
+    (``h`` = the register group ``g``, a constant where :func:`_sub16` inlines it: 512
+    bytes in float64 and in float32's 128-groups, 1 KiB in its 256-groups). Sixteen
+    streams that close fall in eight (four) sets of L1, two (four) in each; streams
+    4 KiB apart or more would all share one set of the 12-way L1 (float64 in L2, a
+    radix-16 pass at a stride of 8 KiB: 276 us per 2**20 values, against 113 for a
+    radix-8 and a radix-2 pass), which is why the radix-16 passes stop at 16 groups and
+    the passes above stay radix-8. A butterfly's sixteen vectors and the ``±1``
+    constants fit in the 32 vector registers of AVX-512 (a radix-32 pass does not: 91
+    us per 2**20 float64 in L1, against 53 for radix 16 and 45 for radix 8). Whole
+    transforms of ``16g`` values (float64 1024, float32 2048 and 4096) then take two
+    passes, not three, and an L1 sub-block of ``16g`` values gives the rows whose
+    stages above it come to ``3k`` one pass fewer (see :func:`_geometry`)."""
     lanes = 64 // v.itemsize
     for i in range(0, v.size, 16 * h):
         for k in range(i, i + h, lanes):
@@ -584,6 +598,29 @@ def _lines_16(v, h, shift):
         for k in range(i + shift, i + h - lanes, lanes):
             bfly_cross16(v, k, h, None)
         bfly_edge16(v, i, h, h, shift, None)
+
+
+@njit(inline="always", **_opts)
+def _stages_16_pf(v, h, c, end, per):
+    """:func:`_stages_16`, prefetching ``per`` lines a butterfly from ``c`` up to ``end``
+    (:func:`_prefetch`)."""
+    lanes = 64 // v.itemsize
+    for i in range(0, v.size, 16 * h):
+        for k in range(i, i + h, lanes):
+            bfly_cross16(v, k, h, None)
+            c = _prefetch(v, c, end, lanes, per)
+
+
+@njit(inline="always", **_opts)
+def _lines_16_pf(v, h, shift, c, end, per):
+    """:func:`_lines_16`, prefetching as :func:`_stages_16_pf`."""
+    lanes = 64 // v.itemsize
+    for i in range(0, v.size, 16 * h):
+        for k in range(i + shift, i + h - lanes, lanes):
+            bfly_cross16(v, k, h, None)
+            c = _prefetch(v, c, end, lanes, per)
+        bfly_edge16(v, i, h, h, shift, None)
+        c = _prefetch(v, c, end, lanes, per)
 
 
 @njit(**_opts)
@@ -823,9 +860,6 @@ def _make_in_l1(g):
         else:
             _stages_123(v)
             h = 8
-        if m == 16 * g:  # one radix-16 pass (no prefetch: see _sub16)
-            _stages_16(v, g)
-            return
         if h == g:
             if per:
                 c = v.size
@@ -864,9 +898,6 @@ def _make_in_l1(g):
             return
         per = _per_call(v, m, ahead, g)
         _register_stages(v, g, None)
-        if m == 16 * g:
-            _lines_16(v, g, shift)
-            return
         if per:
             c = _groups_lines_pf(v, 8 * g, g, shift, v.size, v.size + ahead, per)
         else:
@@ -891,6 +922,7 @@ def _make_in_l1(g):
 
 _in_l1_64, _in_l1_lines_64 = _make_in_l1(64)
 _in_l1_128, _in_l1_lines_128 = _make_in_l1(128)
+_in_l1_256, _in_l1_lines_256 = _make_in_l1(256)
 
 
 def _make_sub16(g):
@@ -898,12 +930,21 @@ def _make_sub16(g):
     its code, as in :func:`_make_in_l1`)."""
 
     @njit(**_opts)
-    def sub16(v, shift):
+    def sub16(v, shift, pf):
         m = 16 * g
+        lanes = 64 // v.itemsize
+        calls = g // lanes  # radix-16 butterflies a sub-block
         for s in range(0, v.size, m):
             w = v[s:s + m]
+            ahead = min(m, v.size - s - m) if pf else 0
             _register_stages(w, g, None)
-            if shift:
+            if ahead > 0:  # the next sub-block into L2 (see _in_l1)
+                per = (ahead // lanes + calls - 1) // calls
+                if shift:
+                    _lines_16_pf(w, g, shift, m, m + ahead, per)
+                else:
+                    _stages_16_pf(w, g, m, m + ahead, per)
+            elif shift:
                 _lines_16(w, g, shift)
             else:
                 _stages_16(w, g)
@@ -913,23 +954,28 @@ def _make_sub16(g):
 
 _sub16_64 = _make_sub16(64)
 _sub16_128 = _make_sub16(128)
+_sub16_256 = _make_sub16(256)
 
 
 @njit(inline="always", **_opts)
-def _sub16(v, g, shift):
+def _sub16(v, g, shift, pf):
     """The whole transforms of the ``16g``-sub-blocks of ``v`` (``g`` from
     :func:`_group_for`, ``shift`` from :func:`_line_shift`): register stages and one
-    radix-16 pass each (:func:`_stages_16`). :func:`_in_l1` does the same, but its
+    radix-16 pass each (:func:`_stages_16`), prefetching the next one if ``pf``.
+    :func:`_in_l1` does the same, but its
     length is a variable there: float32 batches of rows of 2**14 in sub-blocks of 2**11
     took 134-138 us against 129-131 with the length a constant (Zen 5, one thread, 16
-    bytes past a line). No prefetch of the next sub-block (:func:`_in_l1`'s pays over
-    two radix-8 passes; over one radix-16 pass, Zen 5, float64, same runs: rows of 1024
-    199 against 181 us, sub-blocks of rows of 2**13 250 against 246, 2**16 324 against
-    323; float32 rows of 2**14 129 against 123)."""
+    bytes past a line). The prefetch of the next sub-block (callers: only for arrays
+    from ``PREFETCH_MIN_BYTES`` on) did not pay for smaller ones, which :func:`_in_l1`
+    prefetches in float64 (Zen 5, float64, same runs, without and with: rows of 1024
+    181 and 199 us, sub-blocks of rows of 2**13 246 and 250, 2**16 323 and 324; float32
+    rows of 2**14 123 and 129)."""
     if g == 128:
-        _sub16_128(v, shift)
+        _sub16_128(v, shift, pf)
+    elif g == 256:
+        _sub16_256(v, shift, pf)
     else:
-        _sub16_64(v, shift)
+        _sub16_64(v, shift, pf)
 
 
 @njit(inline="always", **_opts)
@@ -945,8 +991,11 @@ def _in_l1(v, m, ahead, n):
     sub-blocks of 2**12 from L3: 206-224 -> 182-185 us with 4 lines a butterfly, the
     same sub-blocks hot in L1 174; a burst of prefetches before the passes, into L1 or
     L2: 205-228)."""
-    if _group_for(v, n) == 128:
+    g = _group_for(v, n)
+    if g == 128:
         _in_l1_128(v, m, ahead)
+    elif g == 256:
+        _in_l1_256(v, m, ahead)
     else:
         _in_l1_64(v, m, ahead)
 
@@ -958,8 +1007,11 @@ def _in_l1_lines(v, m, shift, ahead, n):
     test inside :func:`_in_l1`: any test of the alignment in there, never true on an
     aligned buffer, slowed float64 rows of 2**22 and 2**24 streamed from memory by
     15-30 % (their L1 sub-blocks 5.6 against 6.3-7.2 ms), the same code otherwise."""
-    if _group_for(v, n) == 128:
+    g = _group_for(v, n)
+    if g == 128:
         _in_l1_lines_128(v, m, shift, ahead)
+    elif g == 256:
+        _in_l1_lines_256(v, m, shift, ahead)
     else:
         _in_l1_lines_64(v, m, shift, ahead)
 
@@ -989,7 +1041,7 @@ def _short_rows(flat, n, l1, scale, do_scale, pf):
     lanes = 64 // flat.itemsize
     shift = _line_shift(flat, lanes)
     if n == 16 * g and not do_scale:  # rows of 16 groups: their lengths as constants
-        _sub16(flat, g, shift)
+        _sub16(flat, g, shift, pf == 2)
         return
     last = do_scale and n > g
     # the passes above the register stages (h = g on), radix 8 and then 4 or 2 as in
@@ -1025,6 +1077,11 @@ def _last_pass(v, h, radix, shift, lanes, scale):
     plain (straddling) vectors: one masked edge vector per 64-value stream cost more
     (float32 rows of 128, 16 bytes past a line: 194 against 129 us per 2**20 values)."""
     m = radix * h
+    if radix == 16:  # rows of 16 register groups (h = g: plain vectors)
+        for i in range(0, v.size, m):
+            for k in range(i, i + h, lanes):
+                bfly_cross16(v, k, h, scale)
+        return
     if shift and h >= 512:
         for i in range(0, v.size, m):
             _lines_range(v, i, h, h, shift, lanes, radix, scale)
@@ -1045,8 +1102,8 @@ def _block(v, l1, scale, do_scale, pf):
     m = v.size
     shift = _line_shift(v, 64 // v.itemsize)
     g = _group_for(v, l1)
-    if m > l1 and l1 == 16 * g:
-        _sub16(v, g, shift)
+    if m >= l1 and l1 == 16 * g:  # (_in_l1 has no radix-16 pass)
+        _sub16(v, g, shift, pf == 2)
     elif shift:
         for s in range(0, m, l1):
             w = v[s:s + min(l1, m)]
@@ -1212,7 +1269,9 @@ def _l1_passes(m, size):
     """Passes of :func:`_in_l1` over an ``m``-group (``m >= 64``) of ``size``-byte items:
     the register stages of its groups (:func:`_group_for`), then one radix-16 pass where
     16 groups make it (:func:`_stages_16`), else radix-8 passes and a radix-4 or -2."""
-    g = 128 if size == 4 and m in (1024, 2048, 8192) else 64
+    g = 64
+    if size == 4 and m in (1024, 2048, 8192, 4096):
+        g = 256 if m == 4096 else 128
     above = (m.bit_length() - 1) - (g.bit_length() - 1)
     return 1 + (1 if above == 4 else _passes(above))
 
@@ -1234,57 +1293,54 @@ def _block_split(n, l1, max_block):
 def _geometry(x):
     """``(block, l1, width)`` in elements for rows of ``x``.
 
-    Each pass over the data costs about the same (radix 8, 4 or 2: memory bound), so
-    the stages above the L1 sub-blocks are split between the blocks and the columns to
-    make the fewest passes (the L1 sub-blocks have 2**(3k) elements, 2**12 in float64
-    and float32, for whole radix-8 passes; float32 2**13 where that saves a pass; 16
-    register groups, float64 2**10 and float32 2**11, where that saves a pass): e.g.
-    2**20 = L1 (2**12) x 2**5 in L2 x 2**3
-    across blocks (3 passes), not 2**4 x 2**4 (4 passes), with at most ``MAX_BLOCKS``
-    blocks where the size allows (a column panel then stays in L2). Among equal splits
-    the largest block wins. Panels are at most ``PANEL_MAX_BYTES`` (in L2) and
+    Each pass over the data costs about the same (radix 16, 8, 4 or 2: memory bound), so
+    the L1 sub-blocks and the split of the stages above them between the blocks and the
+    columns are chosen for the fewest passes in all (:func:`_l1_passes` inside a
+    sub-block): e.g. float64 2**20 = L1 (2**12) x 2**5 in L2 x 2**3 across blocks
+    (3 + 2 + 1 passes), not 2**4 x 2**4 (4 passes above L1), with at most
+    ``MAX_BLOCKS`` blocks where the size allows (a column panel then stays in L2). The
+    sub-blocks: 2**12 values (2**9 for float64 rows streamed from memory), twice that
+    where it fits in L1 (float32), or 16 register groups (float64 2**10, float32 2**11:
+    register stages and one radix-16 pass). Among as many passes, the fewer above L1
+    win (those run in L2: float64 2**14 as sub-blocks of 2**12 and one radix-4 pass in
+    L2, 278 us a batch of 2**20, against 327 as sub-blocks of 2**10 and two passes in
+    L2), then the cheaper register stages (float32's groups of 256, one at a time, cost
+    more than its pipelined groups of 128: rows of 2**14 in sub-blocks of 2**11 124 us
+    against 138 in sub-blocks of 2**12, 2**17 155 against 167, 2**20 190 against 210),
+    then the larger block. Panels are at most ``PANEL_MAX_BYTES`` (in L2) and
     ``PANEL_BYTES`` wide.
     """
     size = x.dtype.itemsize
     n = x.shape[1]
-    # L1 sub-blocks of 2**(3k) elements: their stages are 4 full passes (3 + 3 + 3 + 3),
-    # or of 16 register groups (float64 2**10, float32 2**11: two passes, the second
-    # radix-16, see _stages_16) where that makes fewer passes in all: float64 2**13,
-    # 2**16, 2**19, float32 2**14, 2**17, 2**20
     l1_bytes = L1_BYTES
     l3 = _l3_bytes()
     if l3 and n * size >= l3:
         # a row streamed from memory: sub-blocks of at most 16 KiB (see STREAM_L1_BYTES)
         l1_bytes = min(l1_bytes, STREAM_L1_BYTES)
     l1 = 1 << (3 * (((l1_bytes // size).bit_length() - 1) // 3))
-    max_block = BLOCK_BYTES // size
-    l1_16 = 16 * (128 if size == 4 else 64)
-    if l1_16 * size > l1_bytes or n <= l1:
-        l1_16 = 0
-    log_l1 = l1.bit_length() - 1
-    if n <= max_block:
-        # one block per row. A sub-block twice as long (when it still fits in
-        # l1_bytes: float32) saves a pass over the block in L2 when the stages above it
-        # come to 3k + 1, and costs no pass in L1 with float32's register groups of 128
-        # (see _group_for: 2**13 = 7 + 3 + 3 stages): float32 2**16 as 16 x 2**12 with a
-        # radix-8 and a radix-2 pass in L2 -> 8 x 2**13 with one radix-8 pass (Zen 4:
-        # 331 -> 283 us a batch of 2**20; with groups of 64, on Zen 5, 3-4 % faster);
-        # 2**13 as one sub-block, not two (264 -> 232)
-        log_n = n.bit_length() - 1
-        if (n >= 2 * l1 and 2 * l1 * size <= l1_bytes
-                and _passes(log_n - log_l1 - 1) < _passes(log_n - log_l1)):
-            l1 *= 2
-        if l1_16 and n > l1:
-            above, above_16 = log_n - (l1.bit_length() - 1), log_n - (l1_16.bit_length() - 1)
-            if (_l1_passes(l1_16, size) + _passes(above_16)
-                    < _l1_passes(l1, size) + _passes(above)):
-                l1 = l1_16
+    if n <= l1:  # short rows, l1 values at a time
         return max(n, 1), l1, PANEL_BYTES // size
-    cost, s_b = _block_split(n, l1, max_block)
-    if l1_16:
-        cost_16, s_b_16 = _block_split(n, l1_16, max_block)
-        if _l1_passes(l1_16, size) + cost_16 < _l1_passes(l1, size) + cost:
-            l1, s_b = l1_16, s_b_16
+    max_block = BLOCK_BYTES // size
+    # candidate sub-blocks: 2**(3k), twice that (float32: 2**13 = 7 + 3 + 3 stages with
+    # groups of 128, e.g. float32 2**16 as 8 x 2**13 with one radix-8 pass in L2 rather
+    # than 16 x 2**12 with two: Zen 4 331 -> 283 us a batch of 2**20; 2**13 as one
+    # sub-block 264 -> 232), 16 register groups
+    cands = [l1, 2 * l1, 16 * (128 if size == 4 else 64)]
+    best = None
+    for rank, c in enumerate(cands):
+        if c * size > l1_bytes or c > n:
+            continue
+        if n <= max_block:
+            above, s_b = _passes((n.bit_length() - 1) - (c.bit_length() - 1)), 0
+        else:
+            above, s_b = _block_split(n, c, max_block)
+        # float32 sub-blocks of 2**12 take groups of 256, the costlier register stages
+        cost = (_l1_passes(c, size) + above, above, size == 4 and c == 4096, rank)
+        if best is None or cost < best[0]:
+            best = (cost, c, s_b)
+    _, l1, s_b = best
+    if n <= max_block:
+        return n, l1, PANEL_BYTES // size
     block = l1 << s_b
     n_blk = n // block
     # panel rows of 8 KiB rather than 4 for at most 16 blocks: float32 2**22 (16 blocks
