@@ -33,9 +33,10 @@ How it is fast (the NumPy reference makes one pass over memory per stage):
   Groups shorter than 64 take the loop-vectorised stages 1-3. The next stages go three
   at a time
   (radix-8 butterflies, ``h, 2h, 4h``), then a radix-4 or radix-2 stage for what is
-  left; but in 16 register groups (float64 1024 values, float32 2048) the four stages
-  above the register stages are one radix-16 pass (:func:`_stages_16`: 16 streams 512
-  bytes apart fall in eight sets of L1): those transforms take two passes, not three
+  left; but in 16 register groups (float64 1024 values, float32 2048, and 4096 with
+  float32 groups of 256, sixteen vectors: :func:`_group_for`) the four stages above the
+  register stages are one radix-16 pass (:func:`_stages_16`: 16 streams 512 bytes or
+  1 KiB apart fall in few sets of L1): those transforms take two passes, not three
   (Zen 5, one thread, 16 bytes past a line, batches of 2**20 values: float64 rows of
   1024 229-252 -> 191-211 us, float32 rows of 2048 135-145 -> 101-108), and so do L1
   sub-blocks of that size, which :func:`_geometry` takes where they save a pass in all. Wherever the
