@@ -953,9 +953,24 @@ def _make_sub16(g):
     return sub16
 
 
-_sub16_64 = _make_sub16(64)
-_sub16_128 = _make_sub16(128)
-_sub16_256 = _make_sub16(256)
+def _by_group(k64, k128, k256):
+    """``call(g, a, b, c)``: ``k64``, ``k128`` or ``k256`` on ``(a, b, c)``, by the
+    register group ``g`` (inlined: for float64 and int64 ``g`` is the constant 64)."""
+
+    @njit(inline="always", **_opts)
+    def call(g, a, b, c):
+        if g == 128:
+            k128(a, b, c)
+        elif g == 256:
+            k256(a, b, c)
+        else:
+            k64(a, b, c)
+
+    return call
+
+
+_in_l1_by_group = _by_group(_in_l1_64, _in_l1_128, _in_l1_256)
+_sub16_by_group = _by_group(*(_make_sub16(g) for g in (64, 128, 256)))
 
 
 @njit(inline="always", **_opts)
@@ -963,20 +978,15 @@ def _sub16(v, g, shift, pf):
     """The whole transforms of the ``16g``-sub-blocks of ``v`` (``g`` from
     :func:`_group_for`, ``shift`` from :func:`_line_shift`): register stages and one
     radix-16 pass each (:func:`_stages_16`), prefetching the next one if ``pf``.
-    :func:`_in_l1` does the same, but its
-    length is a variable there: float32 batches of rows of 2**14 in sub-blocks of 2**11
-    took 134-138 us against 129-131 with the length a constant (Zen 5, one thread, 16
-    bytes past a line). The prefetch of the next sub-block (callers: only for arrays
-    from ``PREFETCH_MIN_BYTES`` on) did not pay for smaller ones, which :func:`_in_l1`
+    :func:`_in_l1` could do the same, but its length is a variable there: float32
+    batches of rows of 2**14 in sub-blocks of 2**11 took 134-138 us against 129-131
+    with the length a constant (Zen 5, one thread, 16 bytes past a line). The
+    prefetch of the next sub-block (callers: only for arrays from
+    ``PREFETCH_MIN_BYTES`` on) did not pay for smaller ones, which :func:`_in_l1`
     prefetches in float64 (Zen 5, float64, same runs, without and with: rows of 1024
     181 and 199 us, sub-blocks of rows of 2**13 246 and 250, 2**16 323 and 324; float32
     rows of 2**14 123 and 129)."""
-    if g == 128:
-        _sub16_128(v, shift, pf)
-    elif g == 256:
-        _sub16_256(v, shift, pf)
-    else:
-        _sub16_64(v, shift, pf)
+    _sub16_by_group(g, v, shift, pf)
 
 
 @njit(inline="always", **_opts)
@@ -992,13 +1002,7 @@ def _in_l1(v, m, ahead, n):
     sub-blocks of 2**12 from L3: 206-224 -> 182-185 us with 4 lines a butterfly, the
     same sub-blocks hot in L1 174; a burst of prefetches before the passes, into L1 or
     L2: 205-228)."""
-    g = _group_for(v, n)
-    if g == 128:
-        _in_l1_128(v, m, ahead)
-    elif g == 256:
-        _in_l1_256(v, m, ahead)
-    else:
-        _in_l1_64(v, m, ahead)
+    _in_l1_by_group(_group_for(v, n), v, m, ahead)
 
 
 @njit(inline="always", **_opts)
