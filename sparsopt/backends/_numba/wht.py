@@ -1271,9 +1271,9 @@ def _passes(n_stages):
 
 
 def _l1_passes(m, size):
-    """Passes of :func:`_in_l1` over an ``m``-group (``m >= 64``) of ``size``-byte items:
-    the register stages of its groups (:func:`_group_for`), then one radix-16 pass where
-    16 groups make it (:func:`_stages_16`), else radix-8 passes and a radix-4 or -2."""
+    """Passes over an L1 sub-block of ``m >= 64`` values of ``size`` bytes: the register
+    stages of its groups (:func:`_group_for`), then one radix-16 pass where 16 groups
+    make it (:func:`_sub16`), else radix-8 passes and a radix-4 or -2 (:func:`_in_l1`)."""
     g = 64
     if size == 4 and m in (1024, 2048, 8192, 4096):
         g = 256 if m == 4096 else 128
