@@ -548,13 +548,17 @@ def test_butterflies_between_vectors_match_the_slices_exactly(dtype, radix, vect
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64])
 def test_sub_blocks_of_sixteen_register_groups_where_they_save_a_pass(dtype):
-    """L1 sub-blocks of 16 register groups (float64 and int64 2**10, float32 2**11 and,
-    with its groups of 256, 2**12: register stages and one radix-16 pass) where that
+    """L1 sub-blocks of 16 register groups (float64 and int64 2**10, float64 2**11 with
+    its groups of 128, float32 2**11 and, with its groups of 256, 2**12: register
+    stages and one radix-16 pass) where that
     makes the fewest passes; among as many passes, the fewest above L1, then float32's
-    cheaper groups of 128. The results are the reference's, aligned or not, scaled in
-    the last pass, on two threads."""
+    cheaper groups (of 128 in float32, of 64 in float64). The results are the
+    reference's, aligned or not, scaled in the last pass, on two threads."""
     size = np.dtype(dtype).itemsize
-    if size == 8:
+    if dtype == np.float64:  # 2048: sixteen groups of 128 (sixteen vectors each)
+        want_l1 = {13: 1024, 14: 2048, 15: 4096, 16: 1024, 17: 2048, 18: 4096, 19: 1024,
+                   20: 2048}
+    elif dtype == np.int64:
         want_l1 = {13: 1024, 14: 4096, 15: 4096, 16: 1024, 17: 4096, 18: 4096, 19: 1024,
                    20: 4096}
     else:
@@ -565,12 +569,15 @@ def test_sub_blocks_of_sixteen_register_groups_where_they_save_a_pass(dtype):
         block, l1, _ = nbwht._geometry(row)
         assert l1 == l1_want, log_n
         assert l1 * size <= nbwht.L1_BYTES and block % l1 == 0
-    # float64 1024: 2 passes (6 + 4 stages), 4096: 3 (6 + 3 + 3); float32 2048: 2 (7 + 4),
-    # 4096: 2 (8 + 4), 8192: 3 (7 + 3 + 3)
-    assert nbwht._l1_passes(1024, 8) == 2 and nbwht._l1_passes(4096, 8) == 3
-    assert nbwht._l1_passes(2048, 4) == 2 and nbwht._l1_passes(4096, 4) == 2
-    assert nbwht._l1_passes(8192, 4) == 3
-    takes_16 = {13, 16} if size == 8 else {14, 15, 17}
+    # float64 1024: 2 passes (6 + 4 stages), 2048: 2 (7 + 4), 4096: 3 (6 + 3 + 3); int64
+    # 2048: 3 (6 + 3 + 2); float32 2048: 2 (7 + 4), 4096: 2 (8 + 4), 8192: 3 (7 + 3 + 3)
+    f64, f32 = np.dtype(np.float64), np.dtype(np.float32)
+    assert nbwht._l1_passes(1024, f64) == 2 and nbwht._l1_passes(4096, f64) == 3
+    assert nbwht._l1_passes(2048, f64) == 2
+    assert nbwht._l1_passes(2048, np.dtype(np.int64)) == 3
+    assert nbwht._l1_passes(2048, f32) == 2 and nbwht._l1_passes(4096, f32) == 2
+    assert nbwht._l1_passes(8192, f32) == 3
+    takes_16 = {13, 14, 16} if size == 8 else {14, 15, 17}
     rng = np.random.default_rng(16)
     for log_n in sorted(takes_16):
         x = (rng.standard_normal((2, 2**log_n)) * 100).astype(dtype)

@@ -33,8 +33,9 @@ How it is fast (the NumPy reference makes one pass over memory per stage):
   Groups shorter than 64 take the loop-vectorised stages 1-3. The next stages go three
   at a time
   (radix-8 butterflies, ``h, 2h, 4h``), then a radix-4 or radix-2 stage for what is
-  left; but in 16 register groups (float64 1024 values, float32 2048, and 4096 with
-  float32 groups of 256, sixteen vectors: :func:`_group_for`) the four stages above the
+  left; but in 16 register groups (float64 1024 values, float32 2048, and with groups
+  of sixteen vectors, float64 2048 and float32 4096: :func:`_group_for`) the four
+  stages above the
   register stages are one radix-16 pass (:func:`_stages_16`: 16 streams 512 bytes or
   1 KiB apart fall in few sets of L1): those transforms take two passes, not three
   (Zen 5, one thread, 16 bytes past a line, batches of 2**20 values: float64 rows of
@@ -66,14 +67,16 @@ How it is fast (the NumPy reference makes one pass over memory per stage):
   each block is transformed completely (itself in sub-blocks of ``l1`` elements,
   32 KiB, in L1 -- at most 16 KiB for a row as large as the last-level cache, which
   streams from memory: ``STREAM_L1_BYTES`` -- all stages that fit in L1 first, then the
-  rest inside the block). Sub-blocks of 16 register groups (8 KiB, two passes for 10
-  or 11 stages) replace those of 2**12 (three passes for 12) where the stages above
-  them then make one pass fewer: float64 rows of 2**13, 2**16 and 2**19, float32
-  2**14, 2**17, 2**19 and 2**20. Same code, same runs, Zen 5, one thread, 16 bytes past
-  a line: float64 2**13 280 -> 262 us, 2**16 330 -> 328, 2**19 407 -> 388; float32
-  2**14 149 -> 128, 2**17 182 -> 168, 2**20 218 -> 205 (aligned: 255 -> 226, 311 ->
-  304, 385 -> 373; 137 -> 116, 169 -> 147, 209 -> 186); where the passes tie, the
-  sub-blocks of 2**12 measured faster (float64 2**14 278 against 327 us, 2**20 432
+  rest inside the block). Sub-blocks of 16 register groups (8-16 KiB, two passes for
+  10-12 stages) replace those of 2**12 (three passes for 12) where that makes fewer
+  passes in all (:func:`_geometry`: float64 rows of 2**13, 2**16, 2**19 in sub-blocks
+  of 2**10, 2**14, 2**17, 2**20 and up in 2**11; float32 2**14, 2**17, 2**20 in 2**11,
+  2**15, 2**18, 2**21 and up in 2**12). First measured with the groups of eight
+  vectors, same code, same runs, Zen 5, one thread, 16 bytes past a line: float64
+  2**13 280 -> 262 us, 2**16 330 -> 328, 2**19 407 -> 388; float32 2**14 149 -> 128,
+  2**17 182 -> 168, 2**20 218 -> 205 (aligned: 255 -> 226, 311 -> 304, 385 -> 373;
+  137 -> 116, 169 -> 147, 209 -> 186); where the passes tie, the sub-blocks of 2**12
+  measured faster than those of 2**10 (float64 2**14 278 against 327 us, 2**20 432
   against 468; float32 2**16 in sub-blocks of 2**13 144 against 159). A
   one-pass radix-16 for a block of 16 sub-blocks, with whole cache lines of the 16
   streams in vector registers, was used for a while and removed: 0.92 against 0.96 ms
@@ -170,6 +173,7 @@ in floating point they agree to rounding (about ``log2(n) * eps * sqrt(sum x**2)
 import os
 
 import numba
+import numpy as np
 from numba import njit, prange, types
 from numba.extending import overload
 
@@ -335,12 +339,25 @@ _stages_1_7 = _register_pass(
     as float64's 64-groups; :func:`._wht_simd.bfly_1_7_run`).""")
 
 
-@njit(**_opts)
-def _stages_1_8(v, scale):
-    """Stages ``h = 1 .. 128`` on every 256-group of ``v`` (float32: sixteen vectors a
-    group, one group at a time: :func:`._wht_simd.bfly_1_8`)."""
-    for i in range(0, v.size, 256):
-        bfly_1_8(v, i, scale)
+def _one_at_a_time(bfly, group, doc):
+    """A kernel ``(v, scale)``: ``bfly`` on every ``group``-group of ``v``, one group at a
+    time (groups of sixteen vectors: two or three in flight spill registers)."""
+    @njit(**_opts)
+    def stages(v, scale):
+        for i in range(0, v.size, group):
+            bfly(v, i, scale)
+
+    stages.__doc__ = doc
+    return stages
+
+
+_stages_1_8 = _one_at_a_time(
+    bfly_1_8, 256, """Stages ``h = 1 .. 128`` on every 256-group of ``v`` (float32: sixteen
+    vectors a group, :func:`._wht_simd.bfly_1_8`).""")
+_stages_1_7_one = _one_at_a_time(
+    bfly_1_7, 128, """Stages ``h = 1 .. 64`` on every 128-group of ``v`` (float64: sixteen
+    vectors a group; 112 us per 2**20 values in L1 against 102 software-pipelined, but
+    the sub-blocks of 2**11 they serve measured 4-10 % faster this way).""")
 
 
 def _group_for(v, m):
@@ -351,9 +368,13 @@ def _group_for(v, m):
     radix-8 and radix-2 after it against radix-8 and radix-4). Measured on Zen 4, 16
     bytes past a line, one thread, float32 batches of 2**20: rows of 1024 230 -> 175 us,
     2048 238 -> 225, 8192 264 -> 232; with groups of 128 rows of 256 and 512 took 184 ->
-    190 and 174 -> 180 (aligned 152 -> 183) and 4096 220 -> 231: those keep 64. And 256
-    for float32 ``m`` = 4096 (sixteen vectors, ``h = 1 .. 128``): with one radix-16 pass
-    after them, two passes instead of three (:func:`_sub16`)."""
+    190 and 174 -> 180 (aligned 152 -> 183) and 4096 220 -> 231: those keep 64. Groups of
+    sixteen vectors for float32 ``m`` = 4096 (256, ``h = 1 .. 128``) and float64 ``m`` =
+    2048 (128): with one radix-16 pass after them, two passes instead of three
+    (:func:`_sub16`; float64 sub-blocks of 2**11 against 2**12, same runs: rows of 2**14
+    257 against 273 us, 2**17 327 against 351, 2**20 413 against 440; rows streamed from
+    memory, against sub-blocks of 2**9: 2**22 3.30 against 4.41 ms, 2**24 15.8 against
+    19.4)."""
 
 
 @overload(_group_for, inline="always")
@@ -364,6 +385,8 @@ def _group_for_impl(v, m):
         # 64, 128 or 256 without a branch (branches in an inlined overload upset
         # Numba's IR checks): m is a power of two, and 1024 | 2048 | 8192 = 11264
         return lambda v, m: 64 * (1 + ((m & 11264) != 0) + 3 * (m == 4096))
+    if v.dtype == types.float64:  # sixteen vectors for m = 2048 (see _sub16)
+        return lambda v, m: 64 * (1 + (m == 2048))
     return lambda v, m: 64
 
 
@@ -382,6 +405,12 @@ def _register_stages_impl(v, g, scale):
                 _stages_1_7(v, scale)
             elif g == 256:
                 _stages_1_8(v, scale)
+            else:
+                _stages_1_6(v, scale)
+    elif v.dtype == types.float64:
+        def impl(v, g, scale):
+            if g == 128:
+                _stages_1_7_one(v, scale)
             else:
                 _stages_1_6(v, scale)
     else:
@@ -1270,13 +1299,15 @@ def _passes(n_stages):
     return -(-n_stages // 3)  # radix-8 passes, the last one radix-4 or radix-2
 
 
-def _l1_passes(m, size):
+def _l1_passes(m, dtype):
     """Passes over an L1 sub-block of ``m >= 64`` values of ``size`` bytes: the register
     stages of its groups (:func:`_group_for`), then one radix-16 pass where 16 groups
     make it (:func:`_sub16`), else radix-8 passes and a radix-4 or -2 (:func:`_in_l1`)."""
     g = 64
-    if size == 4 and m in (1024, 2048, 8192, 4096):
+    if dtype == np.float32 and m in (1024, 2048, 8192, 4096):
         g = 256 if m == 4096 else 128
+    elif dtype == np.float64 and m == 2048:
+        g = 128
     above = (m.bit_length() - 1) - (g.bit_length() - 1)
     return 1 + (1 if above == 4 else _passes(above))
 
@@ -1330,7 +1361,7 @@ def _geometry(x):
     # groups of 128, e.g. float32 2**16 as 8 x 2**13 with one radix-8 pass in L2 rather
     # than 16 x 2**12 with two: Zen 4 331 -> 283 us a batch of 2**20; 2**13 as one
     # sub-block 264 -> 232), 16 register groups
-    cands = [l1, 2 * l1, 16 * (128 if size == 4 else 64)]
+    cands = [l1, 2 * l1, 16 * (128 if size == 4 else 64)] + [2048] * (x.dtype == np.float64)
     best = None
     for rank, c in enumerate(cands):
         if c * size > l1_bytes or c > n:
@@ -1339,8 +1370,9 @@ def _geometry(x):
             above, s_b = _passes((n.bit_length() - 1) - (c.bit_length() - 1)), 0
         else:
             above, s_b = _block_split(n, c, max_block)
-        # float32 sub-blocks of 2**12 take groups of 256, the costlier register stages
-        cost = (_l1_passes(c, size) + above, above, size == 4 and c == 4096, rank)
+        # groups of sixteen vectors (float32 256, float64 128): costlier register stages
+        costly = c == (4096 if size == 4 else 2048) and x.dtype.kind == "f"
+        cost = (_l1_passes(c, x.dtype) + above, above, costly, rank)
         if best is None or cost < best[0]:
             best = (cost, c, s_b)
     _, l1, s_b = best
