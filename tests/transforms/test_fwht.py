@@ -547,6 +547,20 @@ def test_butterflies_between_vectors_match_the_slices_exactly(dtype, radix, vect
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64])
+def test_the_pass_model_knows_the_register_groups_the_kernels_take(dtype):
+    """``_geometry`` counts passes with the Python copy of ``_group_for``'s rule: the
+    same group as the kernels' branch-free overload for every length."""
+    @nbwht.njit
+    def group(v, m):
+        return nbwht._group_for(v, m)
+
+    v = np.zeros(8, dtype=dtype)
+    for log_m in range(6, 16):
+        m = 2**log_m
+        assert group(v, m) == nbwht._group_py(np.dtype(dtype), m), m
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64])
 def test_sub_blocks_of_sixteen_register_groups_where_they_save_a_pass(dtype):
     """L1 sub-blocks of 16 register groups (float64 and int64 2**10, float64 2**11 with
     its groups of 128, float32 2**11 and, with its groups of 256, 2**12: register

@@ -33,18 +33,17 @@ How it is fast (the NumPy reference makes one pass over memory per stage):
   Groups shorter than 64 take the loop-vectorised stages 1-3. The next stages go three
   at a time
   (radix-8 butterflies, ``h, 2h, 4h``), then a radix-4 or radix-2 stage for what is
-  left; but in 16 register groups (float64 1024 values, float32 2048, and with groups
-  of sixteen vectors, float64 2048 and float32 4096: :func:`_group_for`) the four
-  stages above the
-  register stages are one radix-16 pass (:func:`_stages_16`: 16 streams 512 bytes or
-  1 KiB apart fall in few sets of L1): those transforms take two passes, not three
-  (Zen 5, one thread, 16 bytes past a line, batches of 2**20 values: float64 rows of
-  1024 229-252 -> 191-211 us, float32 rows of 2048 135-145 -> 101-108), and so do L1
-  sub-blocks of that size, which :func:`_geometry` takes where they save a pass in all. Wherever the
-  stride ``h`` (or a column panel's width) is a whole number of 512-bit vectors --
-  every pass at the default geometry -- a butterfly takes one vector per stream
-  (``bfly_cross16/8/4/2`` of :mod:`._wht_simd`: no slices, no runtime
-  overlap tests, unaligned loads), and on AVX-512 every other one is two FMAs with a
+  left; but in 16 register groups (float64 1024 values, float32 2048, and with groups of
+  sixteen vectors, float64 2048 and float32 4096: :func:`_group_for`) the four stages
+  above the register stages are one radix-16 pass (:func:`_stages_16`: 16 streams 512
+  bytes or 1 KiB apart fall in few sets of L1): those transforms take two passes, not
+  three (Zen 5, one thread, 16 bytes past a line, batches of 2**20 values: float64 rows
+  of 1024 229-252 -> 191-211 us, float32 rows of 2048 135-145 -> 101-108), and so do L1
+  sub-blocks of that size, which :func:`_geometry` takes where they save a pass in all.
+  Wherever the stride ``h`` (or a column panel's width) is a whole number of 512-bit
+  vectors -- every pass at the default geometry -- a butterfly takes one vector per
+  stream (``bfly_cross16/8/4/2`` of :mod:`._wht_simd`: no slices, no runtime overlap
+  tests, unaligned loads), and on AVX-512 every other one is two FMAs with a
   ``±1`` multiplier (bit-identical), so that the additions use the FMA pipes as well as
   the adder's. Measured on Zen 5 per 2**20 float64 values: the passes ``h = 64`` and
   ``512`` in L1 46 -> 44 and 39 us, the column pass of 2**22 and 2**24 8-11 % faster;
@@ -1299,15 +1298,21 @@ def _passes(n_stages):
     return -(-n_stages // 3)  # radix-8 passes, the last one radix-4 or radix-2
 
 
+def _group_py(dtype, m):
+    """:func:`_group_for` in Python, for :func:`_geometry`'s pass model (the overload
+    encodes the same rule without branches; a test keeps the two equal)."""
+    if dtype == np.float32 and m in (1024, 2048, 8192, 4096):
+        return 256 if m == 4096 else 128
+    if dtype == np.float64 and m == 2048:
+        return 128
+    return 64
+
+
 def _l1_passes(m, dtype):
     """Passes over an L1 sub-block of ``m >= 64`` values of ``size`` bytes: the register
     stages of its groups (:func:`_group_for`), then one radix-16 pass where 16 groups
     make it (:func:`_sub16`), else radix-8 passes and a radix-4 or -2 (:func:`_in_l1`)."""
-    g = 64
-    if dtype == np.float32 and m in (1024, 2048, 8192, 4096):
-        g = 256 if m == 4096 else 128
-    elif dtype == np.float64 and m == 2048:
-        g = 128
+    g = _group_py(dtype, m)
     above = (m.bit_length() - 1) - (g.bit_length() - 1)
     return 1 + (1 if above == 4 else _passes(above))
 
