@@ -5,11 +5,13 @@ The fast Walsh-Hadamard transform of a row of ``n = 2**k`` values makes ``k`` pa
 of the stages or the layout in memory. This script measures, on one thread:
 
 * the core's peak rate of 512-bit floating-point additions: a loop of 16 independent
-  accumulators, half of them ``vaddpd``-style additions and half exact FMAs with a
-  multiplier of 1 (the mix ``fwht``'s passes use, which keeps both the adder and the FMA
-  pipes busy: on Zen 4 and Zen 5 more than additions alone); the same loop on 256-bit
-  vectors, whichever is faster counts;
-* the rate of 512-bit stores into L1 (every pass over the data stores each value once);
+  accumulators (14 on AVX2, whose 16 registers must also hold two constants), half of
+  them ``vaddpd``-style additions and half exact FMAs with a multiplier of 1 (the mix
+  ``fwht``'s passes use on AVX-512, which keeps both the adder and the FMA pipes busy:
+  on Zen 4 and Zen 5 more than additions alone); the same loop on 256-bit vectors,
+  whichever is faster counts (only the 256-bit one without AVX-512);
+* the rate of 64-byte line stores into L1 (every pass over the data stores each value
+  once; one 512-bit store, or two 256-bit ones on a core without AVX-512);
 * ``np.copyto`` of each batch of the dense table of ``bench_wht.py`` (``2**20`` values
   a batch, ``2**20 / n`` rows of ``n``; one row from ``2**20`` on) and sparsopt's ``fwht``
   of it, in place, on one thread, both 16 bytes past a cache line as there.
@@ -34,6 +36,7 @@ from _harness import fmt_time, parse_args  # noqa: I001
 
 import time
 
+import llvmlite.binding as ll
 import numpy as np
 from llvmlite import ir
 from numba import njit, types
@@ -43,7 +46,19 @@ from threadpoolctl import threadpool_limits
 
 from sparsopt.transforms import fwht
 
-ACCUMULATORS = 16
+#: whether this core has 512-bit vector registers (AVX-512); without them (AVX2: 16
+#: registers of 256 bits) the 512-bit loop is skipped and a line is stored as two halves
+AVX512 = bool(ll.get_host_cpu_features().get("avx512f", False))
+#: independent accumulators of the additions loop: as many as the registers hold beside
+#: its two constants (on AVX2 16 accumulators spill: 13.7 G float64/s against 35.8
+#: with 14 on Zen 3)
+ACCUMULATORS = 16 if AVX512 else 14
+
+
+def _barrier(vt):
+    """An empty inline-asm barrier on a vector of type ``vt`` (``v``: any AVX-512
+    register; ``x``: the 16 of AVX2)."""
+    return ir.InlineAsm(ir.FunctionType(vt, [vt]), "", "=v,0" if AVX512 else "=x,0")
 
 
 def _adds_loop(bits):
@@ -63,7 +78,7 @@ def _adds_loop(bits):
                 ir.IntType(32), 0))
             seed = builder.shuffle_vector(one_lane, ir.Constant(vt, None), ir.Constant(
                 ir.VectorType(ir.IntType(32), lanes), [0] * lanes))  # x in every lane
-            barrier = ir.InlineAsm(ir.FunctionType(vt, [vt]), "", "=v,0")
+            barrier = _barrier(vt)
             one = builder.call(barrier, [ir.Constant(vt, [1.0] * lanes)])
             step = builder.call(barrier, [ir.Constant(vt, [1e-12] * lanes)])
             fma = cgutils.get_or_insert_function(
@@ -92,16 +107,19 @@ def _adds_loop(bits):
 
 @intrinsic
 def _store_line(typingctx, arr, k):
-    """Store a 512-bit vector of ones (behind an empty inline-asm barrier, so that the
-    loop around it is not turned into a ``memset``) at ``arr[k:k + 8]`` (float64)."""
+    """Store a 64-byte line of ones (one 512-bit vector, or two 256-bit halves without
+    AVX-512; behind an empty inline-asm barrier, so that the loop around it is not
+    turned into a ``memset``) at ``arr[k:k + 8]`` (float64)."""
     def codegen(context, builder, signature, args):
-        vt = ir.VectorType(ir.DoubleType(), 8)
+        lanes = 8 if AVX512 else 4
+        vt = ir.VectorType(ir.DoubleType(), lanes)
         data = context.make_array(signature.args[0])(context, builder, args[0]).data
         k = context.cast(builder, args[1], signature.args[1], types.int64)
-        barrier = ir.InlineAsm(ir.FunctionType(vt, [vt]), "", "=v,0")
-        value = builder.call(barrier, [ir.Constant(vt, [1.0] * 8)])
-        ptr = builder.bitcast(builder.gep(data, [k]), vt.as_pointer())
-        builder.store(value, ptr, align=8)  # vmovupd: any address
+        value = builder.call(_barrier(vt), [ir.Constant(vt, [1.0] * lanes)])
+        for half in range(0, 8, lanes):
+            at = builder.add(k, ir.Constant(ir.IntType(64), half))
+            ptr = builder.bitcast(builder.gep(data, [at]), vt.as_pointer())
+            builder.store(value, ptr, align=8)  # vmovupd: any address
         return context.get_dummy_value()
 
     return types.void(arr, k), codegen
@@ -139,18 +157,21 @@ def _best(fn, repeat):
 
 
 def peak_rates(repeat):
-    """``(float64 additions per second, 512-bit stores per second)``, best of
-    ``repeat`` runs of each loop."""
+    """``(float64 additions per second, [512-bit rate or nan, 256-bit rate], 64-byte
+    line stores per second)``, best of ``repeat`` runs of each loop."""
     iters = 2_000_000
     rates = []
     for run, lanes in ((_run_adds512, 8), (_run_adds256, 4)):
+        if lanes == 8 and not AVX512:
+            rates.append(float("nan"))
+            continue
         t = _best(lambda run=run: run(iters, 1.0), repeat)
         rates.append(iters * ACCUMULATORS * lanes / t)
     line = np.zeros(2048 + 8)[:2048]  # 16 KiB: in L1
     line = line[(-line.ctypes.data // 8) % 8:][:2040]  # on a cache line
     reps = 2000
     t = _best(lambda: _run_stores(line, reps), repeat)
-    return max(rates), rates, line.size // 8 * reps / t
+    return np.nanmax(rates), rates, line.size // 8 * reps / t
 
 
 def _buffer(shape, dtype, offset=16):
@@ -195,7 +216,7 @@ def main(argv=None):
             for d, k, r, b, c, o in rows_out]
     print(f"peak float64 additions, one thread: {peak / 1e9:.1f} G/s (512-bit "
           f"{rates[0] / 1e9:.1f}, 256-bit {rates[1] / 1e9:.1f}; float32: twice); "
-          f"512-bit stores into L1: {store_rate / 1e9:.2f} G/s "
+          f"64-byte line stores into L1: {store_rate / 1e9:.2f} G/s "
           f"({store_rate * 64 / 1e9:.0f} GB/s)")
     if args.markdown:
         print("| " + " | ".join(head) + " |")

@@ -56,6 +56,8 @@ from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
+from . import _wht_avx2
+
 _I32 = ir.IntType(32)
 _I64 = ir.IntType(64)
 
@@ -118,6 +120,23 @@ def _fma_adds(context):
             and "+avx512f" in _features(context))
 
 
+def _narrow(context):
+    """Whether the kernels are emitted in 256-bit vectors, depth first
+    (:mod:`._wht_avx2`): x86-64 with AVX2 but without AVX-512, whose sixteen registers
+    hold half of what the 512-bit code keeps in flight."""
+    features = _features(context)
+    return (ll.get_process_triple().startswith("x86_64") and "+avx2" in features
+            and "+avx512f" not in features)
+
+
+def narrow_target():
+    """Whether this process's Numba CPU target gets the 256-bit code (:func:`_narrow`;
+    ``NUMBA_CPU_NAME`` / ``NUMBA_CPU_FEATURES`` change the target)."""
+    from numba.core.registry import cpu_target
+
+    return _narrow(cpu_target.target_context)
+
+
 def _fma_function(builder, vt, lanes, bits):
     return cgutils.get_or_insert_function(
         builder.module, ir.FunctionType(vt, [vt, vt, vt]), f"llvm.fma.v{lanes}f{bits}")
@@ -177,6 +196,9 @@ def _butterflies(context, builder, signature, args, n_vec, in_lanes, group=None,
     all of them by default), in the order of ``h``, and store them back, multiplied by
     the vector ``scale`` if one is given (:func:`_scaled`). ``below``: only the stages
     inside the vectors with ``h`` below it (groups shorter than a vector)."""
+    if _narrow(context):
+        return _butterflies_narrow(context, builder, signature, args, n_vec, in_lanes,
+                                   group, scale, below)
     arrty = signature.args[0]
     lanes = 512 // arrty.dtype.bitwidth
     align = arrty.dtype.bitwidth // 8
@@ -197,6 +219,105 @@ def _butterflies(context, builder, signature, args, n_vec, in_lanes, group=None,
                    mixed=False if in_lanes else None)
     for ptr, x in zip(ptrs, _times(builder, vec, scale)):
         builder.store(x, ptr, align=align)
+    return context.get_dummy_value()
+
+
+def _narrow_net(context, builder, arrty, n_vec, offset, in_lane, steps, scale, io=None):
+    """The butterflies of :func:`_butterflies` in 256-bit vectors, depth first
+    (:func:`._wht_avx2.network`): ``2 * n_vec`` half vectors, ``offset(q, p)`` the element
+    offset (an ``i64`` value) of half ``p`` of 512-bit vector ``q``; ``in_lane``: the
+    stages inside the halves; ``steps``: the index bits of the stages between them (bit
+    1: the two halves of a 512-bit vector, bit ``2s``: 512-bit vectors ``s`` apart);
+    ``scale``: a 256-bit splat or ``None``. ``io``: ``(load, store)`` callables of
+    ``(q, p)`` (and the value) in place of plain loads and stores."""
+    data = None
+    align = arrty.dtype.bitwidth // 8
+    lanes = 256 // arrty.dtype.bitwidth
+    vt = ir.VectorType(context.get_value_type(arrty.dtype), lanes)
+    floating = arrty.dtype in (types.float64, types.float32)
+    add = builder.fadd if floating else builder.add
+    sub = builder.fsub if floating else builder.sub
+    ptrs = {}
+
+    def ptr(i):
+        if i not in ptrs:
+            ptrs[i] = builder.bitcast(builder.gep(data, [offset(i >> 1, i & 1)]),
+                                      vt.as_pointer())
+        return ptrs[i]
+
+    if io is None:
+        data = offset.data
+
+        def load(i):
+            return builder.load(ptr(i), align=align)
+
+        def store(i, x):
+            builder.store(x, ptr(i), align=align)
+    else:
+        def load(i):
+            return io[0](i >> 1, i & 1)
+
+        def store(i, x):
+            io[1](i >> 1, i & 1, x)
+
+    def leaf(idx):
+        vals = {}
+        for i in idx:
+            x = load(i)
+            for h in in_lane:
+                x = _lane_stage(context, builder, arrty, x, h)
+            vals[i] = x
+        return vals
+
+    def put(i, x):
+        store(i, _times(builder, [x], scale)[0])
+
+    _wht_avx2.network(2 * n_vec, steps, leaf, lambda a, b: (add(a, b), sub(a, b)), put)
+
+
+class _Offsets:
+    """``(q, p) ->`` the element offset ``start + q * stride + p * lanes`` (``i64``), with
+    the array's data pointer as ``.data``."""
+
+    def __init__(self, builder, data, start, stride, lanes):
+        self.builder, self.data = builder, data
+        self.start, self.stride, self.lanes = start, stride, lanes
+
+    def __call__(self, q, p):
+        b = self.builder
+        at = b.add(self.start, b.mul(self.stride, ir.Constant(_I64, q))) if q else self.start
+        return b.add(at, ir.Constant(_I64, p * self.lanes)) if p else at
+
+
+def _narrow_steps(lanes, in_lanes, n_vec, group, below):
+    """The stages of :func:`_butterflies` in the terms of :func:`_narrow_net`: the
+    stages inside the 256-bit halves and the index bits of those between them."""
+    in_lane, steps = [], []
+    if in_lanes:
+        h = 1
+        while h < min(lanes, below or lanes):
+            in_lane.append(h)
+            h *= 2
+        if below is None or below > lanes:
+            steps.append(1)
+    step = 1
+    while step < (n_vec if group is None else group):
+        steps.append(2 * step)
+        step *= 2
+    return in_lane, steps
+
+
+def _butterflies_narrow(context, builder, signature, args, n_vec, in_lanes, group, scale,
+                        below):
+    """:func:`_butterflies` in 256-bit vectors, depth first (:func:`_narrow_net`)."""
+    arrty = signature.args[0]
+    lanes = 256 // arrty.dtype.bitwidth
+    data = context.make_array(arrty)(context, builder, args[0]).data
+    start = context.cast(builder, args[1], signature.args[1], types.int64)
+    stride = context.cast(builder, args[2], signature.args[2], types.int64)
+    in_lane, steps = _narrow_steps(lanes, in_lanes, n_vec, group, below)
+    _narrow_net(context, builder, arrty, n_vec, _Offsets(builder, data, start, stride, lanes),
+                in_lane, steps, _wht_avx2.half_of(builder, scale, lanes))
     return context.get_dummy_value()
 
 
@@ -258,8 +379,8 @@ def _lane_stage(context, builder, arrty, x, h):
     with a ``±1`` multiplier (exact product, one rounding: bit-identical to the addition
     or subtraction), or both and a blend (integers, a target without FMA)."""
     floating = arrty.dtype in (types.float64, types.float32)
-    lanes = 512 // arrty.dtype.bitwidth
-    vt = ir.VectorType(context.get_value_type(arrty.dtype), lanes)
+    vt = x.type  # 512-bit, or 256-bit in the code of :mod:`._wht_avx2`
+    lanes = vt.count
     xs = builder.shuffle_vector(x, x, _mask([i ^ h for i in range(lanes)]))
     if floating and _has_fma(context):
         sign = ir.Constant(vt, [1.0 if i & h == 0 else -1.0 for i in range(lanes)])
@@ -310,7 +431,10 @@ def _pipelined(context, builder, signature, args, group=64):
     vectors of group ``g - 2`` and stores it, the three interleaved. A group's stages
     form one chain of dependent instructions (about 30 cycles from its load to its
     stores); one or two groups at a time left the FP pipes waiting on it (see
-    :data:`bfly_1_6x2`)."""
+    :data:`bfly_1_6x2`). On the cores of :mod:`._wht_avx2` one group at a time instead
+    (:func:`_group_loop`)."""
+    if _narrow(context):
+        return _group_loop(context, builder, signature, args, group)
     arrty = signature.args[0]
     lanes = 512 // arrty.dtype.bitwidth
     n_vec = group // lanes
@@ -368,6 +492,28 @@ def _pipelined(context, builder, signature, args, group=64):
                                  ptrs(builder.sub(stop, ir.Constant(_I64, 2 * group))), scale),
                 _lanes_gen(context, builder, arrty, f, hs[1:]))
     run(_cross_store_gen(context, builder, arrty, f, ptrs(last), scale))
+    return context.get_dummy_value()
+
+
+def _group_loop(context, builder, signature, args, group):
+    """:func:`_pipelined` on the cores of :mod:`._wht_avx2`: a loop over the groups, each
+    in 256-bit vectors, depth first (three groups in flight need 48 of the 16 registers:
+    float64 64-groups 589-600 us per 2**20 values in L1 software-pipelined as LLVM
+    splits the 512-bit code, 356-364 this way)."""
+    arrty = signature.args[0]
+    lanes = 256 // arrty.dtype.bitwidth
+    vt = ir.VectorType(context.get_value_type(arrty.dtype), lanes)
+    scale = _scaled(context, builder, signature, args, 3, vt, lanes)
+    data = context.make_array(arrty)(context, builder, args[0]).data
+    start = context.cast(builder, args[1], signature.args[1], types.int64)
+    stop = context.cast(builder, args[2], signature.args[2], types.int64)
+    n_vec = group // (2 * lanes)
+    in_lane, steps = _narrow_steps(lanes, True, n_vec, None, None)
+    with cgutils.for_range_slice(builder, start, stop, ir.Constant(_I64, group),
+                                 intp=_I64) as (at, _):
+        _narrow_net(context, builder, arrty, n_vec,
+                    _Offsets(builder, data, at, ir.Constant(_I64, 2 * lanes), lanes),
+                    in_lane, steps, scale)
     return context.get_dummy_value()
 
 
@@ -467,22 +613,26 @@ def _edge(context, builder, signature, args, n_vec):
     between streams, lane by lane, do not care which position a lane holds. Masked
     loads and stores (``llvm.masked.*``) touch nothing outside the ranges."""
     arrty = signature.args[0]
+    narrow = _narrow(context)
     lanes = 512 // arrty.dtype.bitwidth
+    part = lanes // 2 if narrow else lanes  # lanes a vector of the code holds
     align = ir.Constant(_I32, arrty.dtype.bitwidth // 8)
-    vt = ir.VectorType(context.get_value_type(arrty.dtype), lanes)
-    mt = ir.VectorType(ir.IntType(1), lanes)
+    vt = ir.VectorType(context.get_value_type(arrty.dtype), part)
+    mt = ir.VectorType(ir.IntType(1), part)
     a, stride, count, shift = (context.cast(builder, v, t, types.int64)
                                for v, t in zip(args[1:5], signature.args[1:5]))
-    scale = _scaled(context, builder, signature, args, 5, vt, lanes)
+    scale = _scaled(context, builder, signature, args, 5, vt, part)
     data = context.make_array(arrty)(context, builder, args[0]).data
-    # mask of the tail lanes: lane index < L - s
+    # mask of the tail lanes: lane index < L - s (lanes p * part .. of the 512-bit lane
+    # numbering for half p of the narrow code)
     limit = builder.sub(ir.Constant(_I64, lanes), shift)
-    it = ir.VectorType(_I64, lanes)
-    tail_mask = builder.icmp_unsigned("<", ir.Constant(it, list(range(lanes))),
-                                      _splat(builder, limit, it, lanes))
-    head_mask = builder.xor(tail_mask, ir.Constant(mt, [1] * lanes))
+    it = ir.VectorType(_I64, part)
+    tail_masks = [builder.icmp_unsigned("<", ir.Constant(it, list(range(p, p + part))),
+                                        _splat(builder, limit, it, part))
+                  for p in range(0, lanes, part)]
+    head_masks = [builder.xor(m, ir.Constant(mt, [1] * part)) for m in tail_masks]
     ptr_t = vt.as_pointer()
-    suffix = f"v{lanes}{'f' if arrty.dtype in (types.float64, types.float32) else 'i'}" \
+    suffix = f"v{part}{'f' if arrty.dtype in (types.float64, types.float32) else 'i'}" \
              f"{arrty.dtype.bitwidth}.p0"
     load = cgutils.get_or_insert_function(
         builder.module, ir.FunctionType(vt, [ptr_t, _I32, mt, vt]),
@@ -490,13 +640,35 @@ def _edge(context, builder, signature, args, n_vec):
     store = cgutils.get_or_insert_function(
         builder.module, ir.FunctionType(ir.VoidType(), [vt, ptr_t, _I32, mt]),
         f"llvm.masked.store.{suffix}")
+
+    def ends(q, p):
+        """Pointers to the head's and the tail's line of stream ``q`` (half ``p``)."""
+        base = builder.add(a, builder.mul(stride, ir.Constant(_I64, q)))
+        head = builder.add(builder.sub(builder.add(base, shift), ir.Constant(_I64, lanes)),
+                           ir.Constant(_I64, p * part))
+        tail = builder.add(head, count)
+        return (builder.bitcast(builder.gep(data, [head]), ptr_t),
+                builder.bitcast(builder.gep(data, [tail]), ptr_t))
+
+    if narrow:  # 256-bit halves, depth first (see _narrow_net)
+        def load_half(q, p):
+            hp, tp = ends(q, p)
+            x = builder.call(load, [hp, align, head_masks[p], ir.Constant(vt, None)])
+            return builder.call(load, [tp, align, tail_masks[p], x])
+
+        def store_half(q, p, x):
+            hp, tp = ends(q, p)
+            builder.call(store, [x, hp, align, head_masks[p]])
+            builder.call(store, [x, tp, align, tail_masks[p]])
+
+        _narrow_net(context, builder, arrty, n_vec, None, [],
+                    _narrow_steps(part, False, n_vec, None, None)[1], scale,
+                    io=(load_half, store_half))
+        return context.get_dummy_value()
+    head_mask, tail_mask = head_masks[0], tail_masks[0]
     heads, tails, vec = [], [], []
     for q in range(n_vec):
-        base = builder.add(a, builder.mul(stride, ir.Constant(_I64, q)))
-        head = builder.sub(builder.add(base, shift), ir.Constant(_I64, lanes))
-        tail = builder.add(head, count)
-        hp = builder.bitcast(builder.gep(data, [head]), ptr_t)
-        tp = builder.bitcast(builder.gep(data, [tail]), ptr_t)
+        hp, tp = ends(q, 0)
         x = builder.call(load, [hp, align, head_mask, ir.Constant(vt, None)])
         vec.append(builder.call(load, [tp, align, tail_mask, x]))
         heads.append(hp)

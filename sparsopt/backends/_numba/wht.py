@@ -199,6 +199,7 @@ from ._wht_simd import (
     bfly_edge4,
     bfly_edge8,
     bfly_edge16,
+    narrow_target,
     prefetch_l2,
 )
 
@@ -1376,7 +1377,12 @@ def _geometry(x):
         else:
             above, s_b = _block_split(n, c, max_block)
         # groups of sixteen vectors (float32 256, float64 128): costlier register stages
-        costly = c == (4096 if size == 4 else 2048) and x.dtype.kind == "f"
+        # than the software-pipelined groups of eight, which the 256-bit code does not
+        # have (there, one group at a time either way: float32 rows of 2**14 in
+        # sub-blocks of 2**12 557 us against 611 in 2**11, 2**17 664 against 716, 2**20
+        # 1026 against 1134; Zen 3, one thread, same runs)
+        costly = (c == (4096 if size == 4 else 2048) and x.dtype.kind == "f"
+                  and not _narrow())
         cost = (_l1_passes(c, x.dtype) + above, above, costly, rank)
         if best is None or cost < best[0]:
             best = (cost, c, s_b)
@@ -1391,6 +1397,16 @@ def _geometry(x):
     row_bytes = 2 * PANEL_BYTES if n_blk <= 16 else PANEL_BYTES
     width = max(1, min(row_bytes, PANEL_MAX_BYTES // n_blk) // size)
     return block, l1, min(width, block)
+
+
+_NARROW = []
+
+
+def _narrow():
+    """Whether the kernels are the 256-bit ones (:func:`._wht_simd.narrow_target`)."""
+    if not _NARROW:
+        _NARROW.append(narrow_target())
+    return _NARROW[0]
 
 
 def _split(n_items, n_parts):
