@@ -25,9 +25,10 @@ values for stages 1-6, data in L1:
 
 The additions are those of the radix-2 butterflies in the order of the stages (an FMA
 with a ±1 multiplier rounds once, like the addition it replaces), so the results are
-bit-identical to the scalar code. On a CPU without AVX-512, LLVM splits each
-vector into two 256-bit halves (the permutation across the halves is then a renaming of
-registers): the same code as 256-bit vectors would give.
+bit-identical to the scalar code. On x86-64 with AVX2 but without AVX-512 the same
+butterflies are emitted in 256-bit halves, depth first (:mod:`._wht_avx2`, chosen by
+:func:`_narrow` from the target's features): LLVM's own split of the 512-bit code kept
+twice as many vectors in flight as the 16 registers hold and spilled.
 
 :func:`bfly_cross16`, :func:`bfly_cross8`, :func:`bfly_cross4` and :func:`bfly_cross2` do
 the stages between 16, 8, 4 or 2 streams, one whole vector from each

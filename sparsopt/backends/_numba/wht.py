@@ -153,6 +153,22 @@ How it is fast (the NumPy reference makes one pass over memory per stage):
   aligned path, but 508 once the unaligned one was compiled beside it, and 503 -> 501
   at 16 bytes past a line; the additions of the register stages between vectors as
   half FMAs (205 against 196 us).
+* **On AVX2 cores** (x86-64 without AVX-512: AMD EPYC Zen 3, 2026-12-07, L1d 32 KiB
+  8-way, L2 512 KiB): the vector kernels are emitted in 256-bit halves, depth first
+  (:mod:`._wht_avx2`); as LLVM split the 512-bit code, a radix-16 butterfly had 150
+  spill and reload instructions and the pipelined register stages 276 (6 and 14
+  now). Per 2**20 float64 values hot in L1: a radix-4 pass 90 us, radix-8 134,
+  radix-16 180, the register stages of 64-groups 360 (589 before): ~45 us a stage
+  between vectors whatever the radix, two 256-bit additions a cycle (FMAs by ``±1``
+  for half of them measured slower there: radix-8 148 -> 155-178 us), so the passes
+  are bound by the adders more than by the stores. Whole transforms, one thread, 16
+  bytes past a line, same runs: 13-49 % faster (float64 rows of 2**14 2.63 -> 1.52
+  ms a batch of 2**20, float32 2**12 1.00 -> 0.51). There the groups of sixteen vectors
+  cost no more than those of eight (no software pipelining), and a sub-block of 32 KiB
+  fills the L1, so float32 rows from 2**12 on all take sub-blocks of 2**12
+  (:func:`_geometry`; against 2**11: rows of 2**14 557 against 611 us, 2**17 664
+  against 716, 2**20 1026 against 1134; against 2**13: rows of 2**13 718 against 782,
+  2**16 687 against 772).
 * **Threads** (``n_threads > 1``): over rows when there are at least as many rows as
   threads; for fewer, longer rows, the blocks of a row are shared among the threads,
   then (after a barrier) its column panels. They run as Numba ``prange`` kernels: a
@@ -1346,11 +1362,12 @@ def _geometry(x):
     register stages and one radix-16 pass). Among as many passes, the fewer above L1
     win (those run in L2: float64 2**14 as sub-blocks of 2**12 and one radix-4 pass in
     L2, 278 us a batch of 2**20, against 327 as sub-blocks of 2**10 and two passes in
-    L2), then the cheaper register stages (float32's groups of 256, one at a time, cost
+    L2), then the cheaper register stages (the 512-bit code's float32 groups of 256 cost
     more than its pipelined groups of 128: rows of 2**14 in sub-blocks of 2**11 124 us
     against 138 in sub-blocks of 2**12, 2**17 155 against 167, 2**20 190 against 210),
-    then the larger block. Panels are at most ``PANEL_MAX_BYTES`` (in L2) and
-    ``PANEL_BYTES`` wide.
+    then the larger block; in the 256-bit code (AVX2 cores) the groups of 256 cost no
+    more and float32 takes no sub-blocks of 2**13 (32 KiB: a whole L1 of Zen 3).
+    Panels are at most ``PANEL_MAX_BYTES`` (in L2) and ``PANEL_BYTES`` wide.
     """
     size = x.dtype.itemsize
     n = x.shape[1]
@@ -1371,6 +1388,11 @@ def _geometry(x):
     best = None
     for rank, c in enumerate(cands):
         if c * size > l1_bytes or c > n:
+            continue
+        if c == 2 * l1 and _narrow():
+            # float32 2**13 (32 KiB, a whole L1 of Zen 3): in the 256-bit code 2**12 and
+            # the groups of 256 measured faster (Zen 3, one thread, same runs: rows of
+            # 2**13 718 against 782 us a batch of 2**20, 2**16 687 against 772)
             continue
         if n <= max_block:
             above, s_b = _passes((n.bit_length() - 1) - (c.bit_length() - 1)), 0
