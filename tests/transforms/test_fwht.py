@@ -477,7 +477,8 @@ def test_result_is_cache_line_aligned(dtype):
 @pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64])
 def test_rows_as_large_as_the_last_level_cache_take_small_sub_blocks(dtype, monkeypatch):
     """A row of at least the L3's size gets L1 sub-blocks of at most 16 KiB (float64: 512
-    values instead of 4096; float32 keeps 4096), and the same result as the reference."""
+    values instead of 4096; float32 4096, or 2048 on Zen 4, instead of 4096 or 8192),
+    and the same result as the reference."""
     from sparsopt.backends._numpy.wht import fwht_rows as reference
 
     n = 2**15
@@ -486,7 +487,8 @@ def test_rows_as_large_as_the_last_level_cache_take_small_sub_blocks(dtype, monk
     monkeypatch.setattr(nbwht, "_L3", [n * row.itemsize // 2])
     block, l1, _ = nbwht._geometry(row)
     assert l1 * row.itemsize <= nbwht.STREAM_L1_BYTES
-    assert l1 == (l1_default if row.itemsize == 4 else 512)
+    # (float32 2**12, sixteen groups of 256; on Zen 4, where they come last, 2**11)
+    assert l1 == (512 if row.itemsize == 8 else 2048 if nbwht._half_width() else 4096)
     x = np.random.default_rng(4).integers(-50, 50, size=(2, n)).astype(dtype)
     got = nbwht.fwht_rows(x.copy())
     want = reference(x.copy())
@@ -561,7 +563,7 @@ def test_the_pass_model_knows_the_register_groups_the_kernels_take(dtype):
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64])
-def test_sub_blocks_of_sixteen_register_groups_where_they_save_a_pass(dtype):
+def test_sub_blocks_of_sixteen_register_groups_where_they_save_a_pass(dtype, monkeypatch):
     """L1 sub-blocks of 16 register groups (float64 and int64 2**10, float64 2**11 with
     its groups of 128, float32 2**11 and, with its groups of 256, 2**12: register
     stages and one radix-16 pass) where that
@@ -569,6 +571,8 @@ def test_sub_blocks_of_sixteen_register_groups_where_they_save_a_pass(dtype):
     cheaper groups (of 128 in float32, of 64 in float64). The results are the
     reference's, aligned or not, scaled in the last pass, on two threads."""
     size = np.dtype(dtype).itemsize
+    # the rules of cores with full-width AVX-512 pipes (or of AVX2 cores) here
+    monkeypatch.setattr(nbwht, "HALF_WIDTH_CPUS", ())
     if dtype == np.float64:  # 2048: sixteen groups of 128 (sixteen vectors each)
         want_l1 = {13: 1024, 14: 2048, 15: 4096, 16: 1024, 17: 2048, 18: 4096, 19: 1024,
                    20: 2048}
@@ -612,6 +616,32 @@ def test_sub_blocks_of_sixteen_register_groups_where_they_save_a_pass(dtype):
         if dtype != np.int64:
             ortho = got * dtype(1 / math.sqrt(x.shape[1]))
             np.testing.assert_array_equal(fwht(x, normalize="ortho"), ortho)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_half_width_avx512_cores_take_the_groups_of_sixteen_vectors_last(dtype,
+                                                                        monkeypatch):
+    """On an AVX-512 core with 256-bit pipes (Zen 4) the sub-blocks of sixteen groups of
+    sixteen vectors (float64 2**11, float32 2**12) come after every other sub-block,
+    even one that makes a pass more; the rows still match the reference."""
+    if nbwht._narrow():
+        pytest.skip("the 256-bit code's groups of sixteen vectors cost no more")
+    monkeypatch.setattr(nbwht, "_HOST_CPU", ["znver4"])
+    assert nbwht._half_width()
+    if dtype == np.float64:
+        want_l1 = {13: 1024, 14: 4096, 16: 1024, 17: 4096, 19: 1024, 20: 4096}
+    else:
+        want_l1 = {14: 2048, 15: 8192, 17: 2048, 18: 8192, 20: 2048}
+    for log_n, l1_want in want_l1.items():
+        assert nbwht._geometry(np.empty((1, 2**log_n), dtype=dtype))[1] == l1_want, log_n
+    row = np.empty((1, 2**15), dtype=dtype)  # streamed from memory: sub-blocks of 16 KiB
+    monkeypatch.setattr(nbwht, "_L3", [row.nbytes // 2])
+    assert nbwht._geometry(row)[1] == (512 if dtype == np.float64 else 2048)
+    x = (np.random.default_rng(3).standard_normal((2, 2**15)) * 100).astype(dtype)
+    np.testing.assert_allclose(fwht(x), fwht(x, engine="numpy"), rtol=0,
+                               atol=_tol(x[0], x.shape[1], dtype))
+    monkeypatch.setattr(nbwht, "_HOST_CPU", ["znver5"])
+    assert not nbwht._half_width()
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64])

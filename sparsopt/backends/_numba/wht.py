@@ -76,7 +76,11 @@ How it is fast (the NumPy reference makes one pass over memory per stage):
   2**17 182 -> 168, 2**20 218 -> 205 (aligned: 255 -> 226, 311 -> 304, 385 -> 373;
   137 -> 116, 169 -> 147, 209 -> 186); where the passes tie, the sub-blocks of 2**12
   measured faster than those of 2**10 (float64 2**14 278 against 327 us, 2**20 432
-  against 468; float32 2**16 in sub-blocks of 2**13 144 against 159). A
+  against 468; float32 2**16 in sub-blocks of 2**13 144 against 159). On Zen 4, whose
+  pipes are 256 bits wide, the groups of sixteen vectors (float64 2**11, float32
+  2**12 sub-blocks) lose even where they save a pass, so there they come last
+  (``HALF_WIDTH_CPUS``; one thread, same runs: float64 2**20 in sub-blocks of 2**12
+  766-774 against 795-914 us, 2**24 in 2**9 22.2-23.6 against 28.2-29.0 ms). A
   one-pass radix-16 for a block of 16 sub-blocks, with whole cache lines of the 16
   streams in vector registers, was used for a while and removed: 0.92 against 0.96 ms
   on the Intel Xeon, but on an AMD EPYC (Zen 5) 552 against 414 us per float64 2**16
@@ -187,6 +191,7 @@ in floating point they agree to rounding (about ``log2(n) * eps * sqrt(sum x**2)
 
 import os
 
+import llvmlite.binding as ll
 import numba
 import numpy as np
 from numba import njit, prange, types
@@ -1405,7 +1410,14 @@ def _geometry(x):
         # 1026 against 1134; Zen 3, one thread, same runs)
         costly = (c == (4096 if size == 4 else 2048) and x.dtype.kind == "f"
                   and not _narrow())
-        cost = (_l1_passes(c, x.dtype) + above, above, costly, rank)
+        # on AVX-512 cores with 256-bit pipes (Zen 4) those groups lose even where they
+        # save a pass: they come last (one thread, 16 bytes past a line, same runs:
+        # float64 rows of 2**14 in sub-blocks of 2**12 521 us a batch of 2**20 against
+        # 564 in 2**11, 2**17 641 against 694, 2**20 766-774 against 795-914, 2**24 in
+        # 2**10 23.6 ms against 28.2; float32 2**15 in 2**13 266 against 282, 2**18 318
+        # against 339, 2**24 in 2**10 10.5 ms against 12.4)
+        cost = (costly and _half_width(), _l1_passes(c, x.dtype) + above, above, costly,
+                rank)
         if best is None or cost < best[0]:
             best = (cost, c, s_b)
     _, l1, s_b = best
@@ -1423,12 +1435,28 @@ def _geometry(x):
 
 _NARROW = []
 
+#: AVX-512 cores whose vector pipes are 256 bits wide (a 512-bit operation takes two
+#: passes through them), by LLVM's name for the host CPU
+HALF_WIDTH_CPUS = ("znver4",)
+
 
 def _narrow():
     """Whether the kernels are the 256-bit ones (:func:`._wht_simd.narrow_target`)."""
     if not _NARROW:
         _NARROW.append(narrow_target())
     return _NARROW[0]
+
+
+def _half_width():
+    """Whether the kernels are the 512-bit ones on a core that runs them on 256-bit
+    pipes (``HALF_WIDTH_CPUS``: Zen 4), where :func:`_geometry` takes the groups of
+    sixteen vectors last."""
+    if not _HOST_CPU:
+        _HOST_CPU.append(ll.get_host_cpu_name())
+    return not _narrow() and _HOST_CPU[0] in HALF_WIDTH_CPUS
+
+
+_HOST_CPU = []
 
 
 def _split(n_items, n_parts):
