@@ -1414,9 +1414,9 @@ def _geometry(x):
         # save a pass: they come last (one thread, 16 bytes past a line, same runs:
         # float64 rows of 2**14 in sub-blocks of 2**12 521-537 us a batch of 2**20
         # against 564-572 in 2**11, 2**17 641-658 against 694-779, 2**20 766-1071
-        # against 795-1130, 2**24 in
-        # 2**9 22.2-23.6 ms against 28.2-29.0; float32 2**15 in 2**13 266 against 282,
-        # 2**18 318 against 339, 2**24 in 2**11 10.9-11.0 ms against 12.3-12.4)
+        # against 795-1130, 2**24 in 2**9 22.2-23.6 ms against 28.2-29.0; float32 2**15
+        # in 2**13 266 against 282, 2**18 318 against 339, 2**24 in 2**11 10.9-11.0 ms
+        # against 12.3-12.4)
         cost = (costly and _half_width(), _l1_passes(c, x.dtype) + above, above, costly,
                 rank)
         if best is None or cost < best[0]:
