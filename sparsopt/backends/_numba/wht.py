@@ -1435,6 +1435,7 @@ def _geometry(x):
 
 
 _NARROW = []
+_HOST_CPU = []
 
 #: AVX-512 cores whose vector pipes are 256 bits wide (a 512-bit operation takes two
 #: passes through them), by LLVM's name for the host CPU
@@ -1455,9 +1456,6 @@ def _half_width():
     if not _HOST_CPU:
         _HOST_CPU.append(ll.get_host_cpu_name())
     return not _narrow() and _HOST_CPU[0] in HALF_WIDTH_CPUS
-
-
-_HOST_CPU = []
 
 
 def _split(n_items, n_parts):
