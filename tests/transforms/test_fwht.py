@@ -548,6 +548,57 @@ def test_butterflies_between_vectors_match_the_slices_exactly(dtype, radix, vect
     np.testing.assert_array_equal(got, want)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("cpu", ["znver4", "znver5"])
+def test_half_width_cores_take_fewer_fmas_between_vectors(dtype, cpu, monkeypatch):
+    """On an AVX-512 core with 256-bit pipes (Zen 4) the butterflies between 16 and 8
+    vectors take an FMA pair every third and every fourth butterfly (``FMA_PATTERNS``),
+    elsewhere every other one: as many ``llvm.fma`` calls in the code, the same bits
+    as the radix-2 stages on slices either way."""
+    from sparsopt.backends._numba import _wht_simd as simd
+
+    monkeypatch.setattr(simd, "_target_cpu", lambda context: cpu)
+    half = cpu in simd.HALF_WIDTH_CPUS
+    assert simd._fma_pattern(None, 16) == ("001" if half else "01")
+    assert simd._fma_pattern(None, 8) == ("0001" if half else "01")
+    assert simd._fma_pattern(None, 4) == simd._fma_pattern(None, 2) == "01"
+    lanes = 64 // np.dtype(dtype).itemsize
+    rng = np.random.default_rng(7)
+    def compiled(kernel):  # a fresh function: its code is emitted for the patched CPU
+        @nbwht.njit
+        def run(v, s, n):
+            for k in range(0, n, lanes):
+                kernel(v, k, s, None)
+
+        return run
+
+    for radix, kernel in ((16, simd.bfly_cross16), (8, simd.bfly_cross8)):
+        run = compiled(kernel)
+        stride = 2 * lanes
+        x = (rng.standard_normal(radix * stride) * 1e3).astype(dtype)
+        got = x.copy()
+        run(got, stride, stride)
+        streams = x.reshape(radix, stride).copy()
+        h = 1
+        while h < radix:
+            for i in range(0, radix, 2 * h):
+                for k in range(i, i + h):
+                    a, b = streams[k].copy(), streams[k + h].copy()
+                    streams[k], streams[k + h] = a + b, a - b
+            h *= 2
+        np.testing.assert_array_equal(got, streams.reshape(-1))
+        from numba.core.registry import cpu_target
+
+        if nbwht._narrow() or not simd._fma_adds(cpu_target.target_context):
+            continue  # the 256-bit code, or no FMA pipes to share the additions with
+        pattern = simd._fma_pattern(None, radix)
+        butterflies = (radix.bit_length() - 1) * radix // 2
+        want_fmas = 2 * sum(pattern[c % len(pattern)] == "1" for c in range(butterflies))
+        ir = "".join(run.inspect_llvm().values())
+        fmas = sum(line.count("@llvm.fma.v") for line in ir.splitlines() if " call " in line)
+        assert fmas == want_fmas, (radix, fmas)
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64])
 def test_the_pass_model_knows_the_register_groups_the_kernels_take(dtype):
     """``_geometry`` counts passes with the Python copy of ``_group_for``'s rule: the
@@ -623,7 +674,8 @@ def test_half_width_avx512_cores_take_the_groups_of_sixteen_vectors_last(dtype,
                                                                         monkeypatch):
     """On an AVX-512 core with 256-bit pipes (Zen 4) the sub-blocks of sixteen groups of
     sixteen vectors (float64 2**11, float32 2**12) come after every other sub-block,
-    even one that makes a pass more; the rows still match the reference."""
+    even one that makes a pass more, and the column panels of rows streamed from memory
+    have rows of 16 KiB; the rows still match the reference."""
     if nbwht._narrow():
         pytest.skip("the 256-bit code's groups of sixteen vectors cost no more")
     monkeypatch.setattr(nbwht, "_HOST_CPU", ["znver4"])
@@ -637,11 +689,25 @@ def test_half_width_avx512_cores_take_the_groups_of_sixteen_vectors_last(dtype,
     row = np.empty((1, 2**15), dtype=dtype)  # streamed from memory: sub-blocks of 16 KiB
     monkeypatch.setattr(nbwht, "_L3", [row.nbytes // 2])
     assert nbwht._geometry(row)[1] == (512 if dtype == np.float64 else 2048)
+    # rows streamed from memory and longer than a block: column panels of 16 KiB rows,
+    # whatever the number of blocks (4 or 8 KiB where the full-width rules hold)
+    long_row = np.empty((1, 2**22), dtype=dtype)
+    monkeypatch.setattr(nbwht, "_L3", [long_row.nbytes // 4])
+    block, _, width = nbwht._geometry(long_row)
+    assert long_row.shape[1] // block >= 16
+    assert width * long_row.itemsize == nbwht.STREAM_PANEL_BYTES
     x = (np.random.default_rng(3).standard_normal((2, 2**15)) * 100).astype(dtype)
     np.testing.assert_allclose(fwht(x), fwht(x, engine="numpy"), rtol=0,
                                atol=_tol(x[0], x.shape[1], dtype))
+    one = np.ones((), dtype=dtype)[()]
+    y = (np.random.default_rng(5).standard_normal(2**18) * 100).astype(dtype)
+    got = y.copy().reshape(1, -1)
+    nbwht.fwht_rows_serial(got, one, False, 2**12, 2**9, width)  # 64 blocks, wide panels
+    np.testing.assert_allclose(got[0], fwht(y, engine="numpy"), rtol=0,
+                               atol=_tol(y, y.size, dtype))
     monkeypatch.setattr(nbwht, "_HOST_CPU", ["znver5"])
     assert not nbwht._half_width()
+    assert nbwht._geometry(long_row)[2] * long_row.itemsize < nbwht.STREAM_PANEL_BYTES
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64])

@@ -39,7 +39,13 @@ addition or subtraction), so the additions use the two FMA pipes as well as the 
 adder pipes; the ``±1`` vectors pass through an empty inline-asm barrier, without which
 LLVM folds ``fma(b, 1, a)`` back into ``a + b``. Measured on Zen 5 per 2**20 float64
 values in L1: 46 -> 44 us (``h = 64``) and 46 -> 39 us (``h = 512``); in C, with all
-the additions on the adder: 47 us, mixed 43 us. They take a ``scale``: ``None``, or a
+the additions on the adder: 47 us, mixed 43 us. On AVX-512 cores whose pipes are 256
+bits wide (``HALF_WIDTH_CPUS``: Zen 4) fewer of them measured faster: every third
+butterfly of a radix-16 and every fourth of a radix-8 (``FMA_PATTERNS``; per 2**20 values
+hot in L1, aligned, both versions compiled in one process and timed in turn: float64
+radix-16 120 -> 99 us, radix-8 89 -> 80, radix-4 71 either way; float32 61 -> 50 and
+45 -> 40; all additions on the adders: 142 and 107; every butterfly as FMAs: 190 and
+153). They take a ``scale``: ``None``, or a
 number the results are multiplied by before they are stored (the last pass of a
 normalised transform; a plain multiplication, so the bits of scaling afterwards).
 
@@ -138,6 +144,29 @@ def narrow_target():
     return _narrow(cpu_target.target_context)
 
 
+#: AVX-512 cores whose vector pipes are 256 bits wide (a 512-bit operation takes two
+#: passes through them), by LLVM's name for the CPU
+HALF_WIDTH_CPUS = ("znver4",)
+#: on those cores, which butterflies between vectors are two FMAs by ``±1`` (``"1"``)
+#: rather than an addition and a subtraction, repeating in the order they are emitted,
+#: by the number of vectors; other radices and other cores take every other one
+FMA_PATTERNS = {16: "001", 8: "0001"}
+
+
+def _target_cpu(context):
+    """LLVM's name for the CPU the code is compiled for (``NUMBA_CPU_NAME`` or the host)."""
+    codegen = context.codegen()
+    name = getattr(codegen, "_get_host_cpu_name", None)
+    return name() if name is not None else ll.get_host_cpu_name()
+
+
+def _fma_pattern(context, n_vec):
+    """Which of the butterflies between ``n_vec`` vectors are FMAs (:func:`_between_gen`)."""
+    if _target_cpu(context) in HALF_WIDTH_CPUS:
+        return FMA_PATTERNS.get(n_vec, "01")
+    return "01"
+
+
 def _fma_function(builder, vt, lanes, bits):
     return cgutils.get_or_insert_function(
         builder.module, ir.FunctionType(vt, [vt, vt, vt]), f"llvm.fma.v{lanes}f{bits}")
@@ -155,10 +184,12 @@ def _between_gen(context, builder, arrty, vec, group, mixed=None):
     sub = builder.fsub if floating else builder.sub
     # every other butterfly between vectors as two FMAs (b * +-1 + a: exact, one
     # rounding, so bit-identical): the additions then use the FMA pipes as well as the
-    # adder's (on Zen 5 a radix-8 pass in L1 went from 46 to 39-43 us per 2**20 float64)
+    # adder's (on Zen 5 a radix-8 pass in L1 went from 46 to 39-43 us per 2**20 float64);
+    # on Zen 4 fewer of them (FMA_PATTERNS: radix-8 89 -> 80 us, radix-16 120 -> 99)
     if mixed is None:
         mixed = floating and _fma_adds(context)
     if mixed:
+        pattern = _fma_pattern(context, len(vec))
         fma = _fma_function(builder, vt, lanes, arrty.dtype.bitwidth)
         barrier = ir.InlineAsm(ir.FunctionType(vt, [vt]), "", "=v,0")
         one = builder.call(barrier, [ir.Constant(vt, [1.0] * lanes)])
@@ -169,7 +200,7 @@ def _between_gen(context, builder, arrty, vec, group, mixed=None):
         for k in range(len(vec)):
             if (k // step) % 2 == 0:
                 a, b = vec[k], vec[k + step]
-                if mixed and count % 2:
+                if mixed and pattern[count % len(pattern)] == "1":
                     vec[k] = builder.call(fma, [b, one, a])
                     vec[k + step] = builder.call(fma, [b, minus, a])
                 else:

@@ -200,6 +200,7 @@ from numba.extending import overload
 from ...utils.parallel import prange_ok, thread_map
 from .._registry import register_kernel
 from ._wht_simd import (
+    HALF_WIDTH_CPUS,
     bfly_1_6,
     bfly_1_6_run,
     bfly_1_6x2,
@@ -256,6 +257,14 @@ POOL_MIN_BYTES = 32 << 20
 #: with 32 KiB ones, 2**24 18.0-18.6 against 20.1-20.6 ms; rows that fit in L3 (2**21:
 #: 1.32 against 1.26 ms) and float32 (16 KiB sub-blocks; 2 KiB ones slower) keep theirs
 STREAM_L1_BYTES = 1 << 14
+#: column-panel rows of rows streamed from memory on the AVX-512 cores with 256-bit pipes
+#: (``HALF_WIDTH_CPUS``), whatever the number of blocks: there a panel of 32 rows or
+#: more, a power of two apart, does not stay in the 8-way L2 anyway, and the longer runs
+#: of each row measured faster (Zen 4, one thread, 16 bytes past a line, same runs:
+#: float64 2**24 20.3-21.0 ms against 21.6-22.1 with rows of 4 KiB, 2**22 4.47-4.70
+#: against 4.68-4.88; float32 2**24 10.1-10.3 against 10.6-10.7 with 4 KiB, 2**23
+#: 4.63-4.66 against 4.74-4.83); elsewhere unmeasured, so unchanged
+STREAM_PANEL_BYTES = 1 << 14
 #: float32 arrays prefetch the next L1 sub-block (see :func:`_in_l1`) from this many bytes
 #: on; 8-byte items always do. Zen 5, one thread, 16 bytes past a line, same runs without
 #: and with: float64 2**14-2**24 per row 1-7 % faster (295.7 -> 289.7 us at 2**14, 337.6
@@ -1378,7 +1387,8 @@ def _geometry(x):
     n = x.shape[1]
     l1_bytes = L1_BYTES
     l3 = _l3_bytes()
-    if l3 and n * size >= l3:
+    streamed = bool(l3) and n * size >= l3
+    if streamed:
         # a row streamed from memory: sub-blocks of at most 16 KiB (see STREAM_L1_BYTES)
         l1_bytes = min(l1_bytes, STREAM_L1_BYTES)
     l1 = 1 << (3 * (((l1_bytes // size).bit_length() - 1) // 3))
@@ -1431,15 +1441,15 @@ def _geometry(x):
     # memory, level (3.5 ms) when they did not; float64 2**18 and float32 2**21 level
     row_bytes = 2 * PANEL_BYTES if n_blk <= 16 else PANEL_BYTES
     width = max(1, min(row_bytes, PANEL_MAX_BYTES // n_blk) // size)
+    if streamed and _half_width():
+        width = STREAM_PANEL_BYTES // size
     return block, l1, min(width, block)
 
 
 _NARROW = []
 _HOST_CPU = []
-
-#: AVX-512 cores whose vector pipes are 256 bits wide (a 512-bit operation takes two
-#: passes through them), by LLVM's name for the host CPU
-HALF_WIDTH_CPUS = ("znver4",)
+# HALF_WIDTH_CPUS (from ._wht_simd, whose kernels take fewer FMAs there): the AVX-512
+# cores whose vector pipes are 256 bits wide, by LLVM's name for the host CPU
 
 
 def _narrow():
