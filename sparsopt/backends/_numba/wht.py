@@ -146,7 +146,9 @@ How it is fast (the NumPy reference makes one pass over memory per stage):
   (264-270 against 268-275 us per batch of 2**20 values: within the noise).
 * **On Zen 4** (AMD EPYC 9004, 2026-12-07: 512-bit operations on 256-bit units, L1d
   32 KiB 8-way): per 2**20 float64 values hot in L1 the register stages take 196 us
-  (75 on Zen 5), a radix-8 pass 87-89 and a radix-4 pass 79: 512-bit stores into L1
+  (75 on Zen 5), a radix-8 pass 87-89 and a radix-4 pass 79 (a later machine: radix-2
+  and -4 71, radix-8 80 and radix-16 99 with the FMA mix of :mod:`._wht_simd`'s
+  ``FMA_PATTERNS``, 89 and 120 with every other butterfly): 512-bit stores into L1
   at 118 GB/s (``benchmarks/bench_wht_bound.py``) make any pass >= 71 us, and the
   additions run at 59 G float64 a second at best (so ``20 * 2**20`` take >= 356 us).
   The same geometry measured best (L1 sub-blocks of 2**9-2**12, blocks of 2**13-2**17
