@@ -44,8 +44,8 @@ bits wide (``HALF_WIDTH_CPUS``: Zen 4) fewer of them measured faster: every thir
 butterfly of a radix-16 and every fourth of a radix-8 (``FMA_PATTERNS``; per 2**20 values
 hot in L1, aligned, both versions compiled in one process and timed in turn: float64
 radix-16 120 -> 99 us, radix-8 89 -> 80, radix-4 71 either way; float32 61 -> 50 and
-45 -> 40; all additions on the adders: 142 and 107; every butterfly as FMAs: 190 and
-153). They take a ``scale``: ``None``, or a
+45 -> 40; all additions on the adders: 142 and 107; every butterfly as FMAs, timed in
+separate processes: 190 and 153). They take a ``scale``: ``None``, or a
 number the results are multiplied by before they are stored (the last pass of a
 normalised transform; a plain multiplication, so the bits of scaling afterwards).
 
