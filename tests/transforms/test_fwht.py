@@ -555,6 +555,8 @@ def test_half_width_cores_take_fewer_fmas_between_vectors(dtype, cpu, monkeypatc
     vectors take an FMA pair every third and every fourth butterfly (``FMA_PATTERNS``),
     elsewhere every other one: as many ``llvm.fma`` calls in the code, the same bits
     as the radix-2 stages on slices either way."""
+    from numba.core.registry import cpu_target
+
     from sparsopt.backends._numba import _wht_simd as simd
 
     monkeypatch.setattr(simd, "_target_cpu", lambda context: cpu)
@@ -564,6 +566,7 @@ def test_half_width_cores_take_fewer_fmas_between_vectors(dtype, cpu, monkeypatc
     assert simd._fma_pattern(None, 4) == simd._fma_pattern(None, 2) == "01"
     lanes = 64 // np.dtype(dtype).itemsize
     rng = np.random.default_rng(7)
+
     def compiled(kernel):  # a fresh function: its code is emitted for the patched CPU
         @nbwht.njit
         def run(v, s, n):
@@ -587,8 +590,6 @@ def test_half_width_cores_take_fewer_fmas_between_vectors(dtype, cpu, monkeypatc
                     streams[k], streams[k + h] = a + b, a - b
             h *= 2
         np.testing.assert_array_equal(got, streams.reshape(-1))
-        from numba.core.registry import cpu_target
-
         if nbwht._narrow() or not simd._fma_adds(cpu_target.target_context):
             continue  # the 256-bit code, or no FMA pipes to share the additions with
         pattern = simd._fma_pattern(None, radix)
