@@ -160,6 +160,14 @@ def _target_cpu(context):
     return name() if name is not None else ll.get_host_cpu_name()
 
 
+def target_cpu_name():
+    """LLVM's name for the CPU this process's Numba CPU target compiles for (the name the
+    kernels' FMA patterns follow; :func:`narrow_target` for their width)."""
+    from numba.core.registry import cpu_target
+
+    return _target_cpu(cpu_target.target_context)
+
+
 def _fma_pattern(context, n_vec):
     """Which of the butterflies between ``n_vec`` vectors are FMAs (:func:`_between_gen`)."""
     if _target_cpu(context) in HALF_WIDTH_CPUS:

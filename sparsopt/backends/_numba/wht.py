@@ -193,7 +193,6 @@ in floating point they agree to rounding (about ``log2(n) * eps * sqrt(sum x**2)
 
 import os
 
-import llvmlite.binding as ll
 import numba
 import numpy as np
 from numba import njit, prange, types
@@ -225,6 +224,7 @@ from ._wht_simd import (
     bfly_edge16,
     narrow_target,
     prefetch_l2,
+    target_cpu_name,
 )
 
 _opts = dict(cache=True, nogil=True)
@@ -1465,8 +1465,8 @@ def _half_width():
     """Whether the kernels are the 512-bit ones on a core that runs them on 256-bit
     pipes (``HALF_WIDTH_CPUS``: Zen 4), where :func:`_geometry` takes the groups of
     sixteen vectors last."""
-    if not _HOST_CPU:
-        _HOST_CPU.append(ll.get_host_cpu_name())
+    if not _HOST_CPU:  # the kernels' target (NUMBA_CPU_NAME, else the host)
+        _HOST_CPU.append(target_cpu_name())
     return not _narrow() and _HOST_CPU[0] in HALF_WIDTH_CPUS
 
 
