@@ -600,6 +600,62 @@ def test_half_width_cores_take_fewer_fmas_between_vectors(dtype, cpu, monkeypatc
         assert fmas == want_fmas, (radix, fmas)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("cpu", ["znver4", "znver5"])
+def test_half_width_cores_run_register_groups_in_256_bit_halves(dtype, cpu, monkeypatch):
+    """On an AVX-512 core with 256-bit pipes (Zen 4) the register stages of the groups of
+    sixteen vectors (float64 128-groups, float32 256-groups), and float32's
+    software-pipelined 64-groups, run in 256-bit halves (the stage between the halves of
+    a vector as additions between registers, no lane permutation): 256-bit additions in
+    the emitted code there, 512-bit ones elsewhere, and the bits of the radix-2
+    reference either way, at any offset, scaled or not."""
+    from numba.core.registry import cpu_target
+
+    from sparsopt.backends._numba import _wht_simd as simd
+    from sparsopt.backends._numpy.wht import fwht_rows as reference
+
+    monkeypatch.setattr(simd, "_target_cpu", lambda context: cpu)
+    halves = cpu in simd.HALF_WIDTH_CPUS and simd._fma_adds(cpu_target.target_context)
+    width = 256 if halves and not nbwht._narrow() else None
+    lanes = 64 // np.dtype(dtype).itemsize
+    sixteen = simd.bfly_1_7 if dtype == np.float64 else simd.bfly_1_8
+
+    def one_at_a_time(kernel, g):  # fresh functions: their code is for the patched CPU
+        @nbwht.njit
+        def run(v, scale):
+            for i in range(0, v.size, g):
+                kernel(v, i, scale)
+
+        return run
+
+    @nbwht.njit
+    def pipelined(v, scale):
+        simd.bfly_1_6_run(v, 0, v.size, scale)
+
+    cases = [(one_at_a_time(sixteen, 16 * lanes), 16 * lanes, True)]
+    if dtype == np.float32:
+        cases.append((pipelined, 64, True))
+    if dtype == np.float64:
+        cases.append((pipelined, 64, False))  # 48 halves in flight would spill: 512-bit
+    rng = np.random.default_rng(11)
+    for run, g, in_halves in cases:
+        for groups, offset, scaled in ((3, 0, False), (4, 3, True), (5, 1, False)):
+            x = (rng.standard_normal(g * groups) * 1e3).astype(dtype)
+            buf = np.empty(x.size + 16, dtype)[offset:offset + x.size]
+            buf[:] = x
+            run(buf, dtype(3) if scaled else None)
+            want = reference(x.copy().reshape(groups, g)).reshape(-1)
+            if scaled:
+                want = want * dtype(3)
+            np.testing.assert_array_equal(buf, want)
+        if width is None:
+            continue
+        ir = "".join(run.inspect_llvm().values())
+        short = "<4 x double>" if dtype == np.float64 else "<8 x float>"
+        adds = [line for line in ir.splitlines() if " fadd " in line or " fsub " in line]
+        assert any(short in line for line in adds) == in_halves, (g, in_halves)
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64])
 def test_the_pass_model_knows_the_register_groups_the_kernels_take(dtype):
     """``_geometry`` counts passes with the Python copy of ``_group_for``'s rule: the

@@ -38,7 +38,7 @@ from llvmlite import ir
 LEAF = 8
 
 
-def network(n_idx, steps, leaf, butterfly, store):
+def network(n_idx, steps, leaf, butterfly, store, leaf_size=LEAF):
     """Emit the butterflies over the 256-bit vectors ``0 .. n_idx - 1`` depth first.
 
     ``steps`` lists, in increasing order, the index bits ``s`` (powers of two) whose
@@ -47,12 +47,13 @@ def network(n_idx, steps, leaf, butterfly, store):
     emits the loads (and the stages inside the vectors) of the vectors ``idx`` and
     returns ``{i: value}``; ``butterfly(a, b)`` returns ``(a + b, a - b)``;
     ``store(i, value)`` emits the store of a finished vector. A set of more than
-    :data:`LEAF` vectors is split on an independent bit if one is left (each part
-    finished and stored before the next is loaded), else on its last stage's bit (the
-    two parts' results then meet in that stage, stored as they come out)."""
+    ``leaf_size`` vectors (:data:`LEAF` for sixteen registers) is split on an independent
+    bit if one is left (each part finished and stored before the next is loaded), else
+    on its last stage's bit (the two parts' results then meet in that stage, stored as
+    they come out)."""
 
     def rec(idx, steps, final):
-        if len(idx) <= LEAF:
+        if len(idx) <= leaf_size:
             vals = leaf(idx)
             for s in steps:
                 for i in idx:

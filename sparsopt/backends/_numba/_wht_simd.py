@@ -49,6 +49,19 @@ separate processes: 190 and 153). They take a ``scale``: ``None``, or a
 number the results are multiplied by before they are stored (the last pass of a
 normalised transform; a plain multiplication, so the bits of scaling afterwards).
 
+On those cores the register stages of the groups of sixteen vectors (:func:`bfly_1_7`
+for float64, :func:`bfly_1_8` for float32) and float32's software-pipelined 64-groups
+(:func:`bfly_1_6_run`) run in 256-bit halves (``HALVES_GROUPS``, :func:`_halves`): the
+stage between the two halves of a vector is then additions between registers instead
+of a lane permutation and an FMA (there, a permutation takes an issue slot of the same
+pipes as an addition, and a 512-bit store about one more), with the stages between
+the registers mixing FMAs in every other butterfly. Per 2**20 values hot in L1, both
+versions compiled in one process: float64 128-groups 262 -> 225-230 us, float32
+256-groups 153-157 -> 131-146, float32 64-groups pipelined 101 -> 91. Not for float64's
+pipelined 64-groups: three groups of sixteen halves in flight spill (180 -> 251 us), and
+joining the halves into 512-bit vectors before the stages between them costs what the
+permutation did (180 -> 214).
+
 :func:`bfly_edge16`, :func:`bfly_edge8`, :func:`bfly_edge4` and :func:`bfly_edge2` serve
 buffers that do not start on a 64-byte line: the stages between streams treat every
 lane alike, so the callers take the whole aligned lines of each stream's range with
@@ -168,6 +181,28 @@ def target_cpu_name():
     return _target_cpu(cpu_target.target_context)
 
 
+#: on those cores, the register stages of the groups of this many vectors (float64
+#: 128-groups, float32 256-groups) run in 256-bit halves: the stage between the halves
+#: of each vector is then additions between registers rather than a lane permutation
+#: and an FMA, and its butterflies between registers take FMAs in this pattern
+HALVES_GROUPS = (16,)
+HALVES_PATTERN = "01"
+
+
+def _halves(context, arrty):
+    """Whether the register stages of :data:`HALVES_GROUPS` run in 256-bit halves here:
+    floating point, FMA between vectors (:func:`_fma_adds`), a ``HALF_WIDTH_CPUS`` core."""
+    return (arrty.dtype in (types.float64, types.float32) and _fma_adds(context)
+            and _target_cpu(context) in HALF_WIDTH_CPUS)
+
+
+def _halves_run(context, arrty, group):
+    """Whether :func:`_pipelined` runs the ``group``-groups in 256-bit halves: as
+    :func:`_halves`, where the three groups in flight hold at most 24 halves (float32
+    64-groups; more spill: float64 64-groups 180 -> 251 us per 2**20 values in L1)."""
+    return _halves(context, arrty) and group * arrty.dtype.bitwidth <= 8 * 256
+
+
 def _fma_pattern(context, n_vec):
     """Which of the butterflies between ``n_vec`` vectors are FMAs (:func:`_between_gen`)."""
     if _target_cpu(context) in HALF_WIDTH_CPUS:
@@ -186,8 +221,8 @@ def _between_gen(context, builder, arrty, vec, group, mixed=None):
     consecutive vectors), in the order of ``step``; it yields after each butterfly so
     that :func:`_interleave` can mix its instructions with another group's."""
     floating = arrty.dtype in (types.float64, types.float32)
-    lanes = 512 // arrty.dtype.bitwidth
-    vt = ir.VectorType(context.get_value_type(arrty.dtype), lanes)
+    vt = vec[0].type  # 512-bit, or 256-bit halves (see _halves)
+    lanes = vt.count
     add = builder.fadd if floating else builder.add
     sub = builder.fsub if floating else builder.sub
     # every other butterfly between vectors as two FMAs (b * +-1 + a: exact, one
@@ -239,6 +274,10 @@ def _butterflies(context, builder, signature, args, n_vec, in_lanes, group=None,
     if _narrow(context):
         return _butterflies_narrow(context, builder, signature, args, n_vec, in_lanes,
                                    group, scale, below)
+    if in_lanes and n_vec in HALVES_GROUPS and _halves(context, signature.args[0]):
+        return _butterflies_narrow(context, builder, signature, args, n_vec, in_lanes,
+                                   group, scale, below, pattern=HALVES_PATTERN,
+                                   leaf_size=2 * n_vec)
     arrty = signature.args[0]
     lanes = 512 // arrty.dtype.bitwidth
     align = arrty.dtype.bitwidth // 8
@@ -262,14 +301,17 @@ def _butterflies(context, builder, signature, args, n_vec, in_lanes, group=None,
     return context.get_dummy_value()
 
 
-def _narrow_net(context, builder, arrty, n_vec, offset, in_lane, steps, scale, io=None):
+def _narrow_net(context, builder, arrty, n_vec, offset, in_lane, steps, scale, io=None,
+                pattern=None, leaf_size=_wht_avx2.LEAF):
     """The butterflies of :func:`_butterflies` in 256-bit vectors, depth first
     (:func:`._wht_avx2.network`): ``2 * n_vec`` half vectors, ``offset(q, p)`` the element
     offset (an ``i64`` value) of half ``p`` of 512-bit vector ``q``; ``in_lane``: the
     stages inside the halves; ``steps``: the index bits of the stages between them (bit
     1: the two halves of a 512-bit vector, bit ``2s``: 512-bit vectors ``s`` apart);
     ``scale``: a 256-bit splat or ``None``. ``io``: ``(load, store)`` callables of
-    ``(q, p)`` (and the value) in place of plain loads and stores."""
+    ``(q, p)`` (and the value) in place of plain loads and stores. ``pattern``: which
+    butterflies between the halves are two FMAs by ``±1`` (as :func:`_between_gen`;
+    ``None``: none); ``leaf_size``: the halves in flight at most."""
     data = None
     align = arrty.dtype.bitwidth // 8
     lanes = 256 // arrty.dtype.bitwidth
@@ -312,7 +354,21 @@ def _narrow_net(context, builder, arrty, n_vec, offset, in_lane, steps, scale, i
     def put(i, x):
         store(i, _times(builder, [x], scale)[0])
 
-    _wht_avx2.network(2 * n_vec, steps, leaf, lambda a, b: (add(a, b), sub(a, b)), put)
+    butterfly = lambda a, b: (add(a, b), sub(a, b))  # noqa: E731
+    if pattern is not None:
+        fma = _fma_function(builder, vt, lanes, arrty.dtype.bitwidth)
+        barrier = ir.InlineAsm(ir.FunctionType(vt, [vt]), "", "=v,0")
+        one = builder.call(barrier, [ir.Constant(vt, [1.0] * lanes)])
+        minus = builder.call(barrier, [ir.Constant(vt, [-1.0] * lanes)])
+        count = [0]
+
+        def butterfly(a, b):
+            count[0] += 1
+            if pattern[(count[0] - 1) % len(pattern)] == "1":
+                return builder.call(fma, [b, one, a]), builder.call(fma, [b, minus, a])
+            return add(a, b), sub(a, b)
+
+    _wht_avx2.network(2 * n_vec, steps, leaf, butterfly, put, leaf_size)
 
 
 class _Offsets:
@@ -348,7 +404,7 @@ def _narrow_steps(lanes, in_lanes, n_vec, group, below):
 
 
 def _butterflies_narrow(context, builder, signature, args, n_vec, in_lanes, group, scale,
-                        below):
+                        below, pattern=None, leaf_size=_wht_avx2.LEAF):
     """:func:`_butterflies` in 256-bit vectors, depth first (:func:`_narrow_net`)."""
     arrty = signature.args[0]
     lanes = 256 // arrty.dtype.bitwidth
@@ -357,7 +413,8 @@ def _butterflies_narrow(context, builder, signature, args, n_vec, in_lanes, grou
     stride = context.cast(builder, args[2], signature.args[2], types.int64)
     in_lane, steps = _narrow_steps(lanes, in_lanes, n_vec, group, below)
     _narrow_net(context, builder, arrty, n_vec, _Offsets(builder, data, start, stride, lanes),
-                in_lane, steps, _wht_avx2.half_of(builder, scale, lanes))
+                in_lane, steps, _wht_avx2.half_of(builder, scale, lanes), pattern=pattern,
+                leaf_size=leaf_size)
     return context.get_dummy_value()
 
 
@@ -452,11 +509,11 @@ def _lanes_gen(context, builder, arrty, vec, stages):
             yield
 
 
-def _cross_store_gen(context, builder, arrty, vec, ptrs, scale):
+def _cross_store_gen(context, builder, arrty, vec, ptrs, scale, mixed=False):
     """Generator: the stages between the vectors of ``vec`` (plain additions, as the
-    register stages of :func:`_butterflies`), then the stores (times ``scale`` unless it
-    is ``None``) to ``ptrs``."""
-    yield from _between_gen(context, builder, arrty, vec, len(vec), mixed=False)
+    register stages of :func:`_butterflies`, unless ``mixed``), then the stores (times
+    ``scale`` unless it is ``None``) to ``ptrs``."""
+    yield from _between_gen(context, builder, arrty, vec, len(vec), mixed=mixed)
     align = arrty.dtype.bitwidth // 8
     for ptr, x in zip(ptrs, _times(builder, vec, scale)):
         builder.store(x, ptr, align=align)
@@ -476,7 +533,8 @@ def _pipelined(context, builder, signature, args, group=64):
     if _narrow(context):
         return _group_loop(context, builder, signature, args, group)
     arrty = signature.args[0]
-    lanes = 512 // arrty.dtype.bitwidth
+    halves = _halves_run(context, arrty, group)
+    lanes = (256 if halves else 512) // arrty.dtype.bitwidth
     n_vec = group // lanes
     align = arrty.dtype.bitwidth // 8
     vt = ir.VectorType(context.get_value_type(arrty.dtype), lanes)
@@ -519,7 +577,8 @@ def _pipelined(context, builder, signature, args, group=64):
     _interleave(_lanes_gen(context, builder, arrty, f, hs[:1]),
                 _lanes_gen(context, builder, arrty, ve, hs[1:]),
                 _cross_store_gen(context, builder, arrty, va,
-                                 ptrs(builder.sub(at, ir.Constant(_I64, 2 * group))), scale))
+                                 ptrs(builder.sub(at, ir.Constant(_I64, 2 * group))), scale,
+                                 halves))
     nxt = builder.add(at, ir.Constant(_I64, group))
     at.add_incoming(nxt, body)
     for phi, x in zip(pa + pe, ve + f):
@@ -529,9 +588,10 @@ def _pipelined(context, builder, signature, args, group=64):
     # epilogue: the last two groups
     last = builder.sub(stop, ir.Constant(_I64, group))
     _interleave(_cross_store_gen(context, builder, arrty, ve,
-                                 ptrs(builder.sub(stop, ir.Constant(_I64, 2 * group))), scale),
+                                 ptrs(builder.sub(stop, ir.Constant(_I64, 2 * group))), scale,
+                                 halves),
                 _lanes_gen(context, builder, arrty, f, hs[1:]))
-    run(_cross_store_gen(context, builder, arrty, f, ptrs(last), scale))
+    run(_cross_store_gen(context, builder, arrty, f, ptrs(last), scale, halves))
     return context.get_dummy_value()
 
 
