@@ -563,17 +563,20 @@ def _prefetching(x):
     return 1 if x.itemsize == 8 else 0
 
 
-@njit(**_opts)
+@njit(inline="always", **_opts)
 def _groups_lines(v, m, h, shift):
     """Radix-8 butterflies at stride ``h`` (``m = 8h``) in every ``m``-group of ``v``, a
     buffer ``shift`` values off the cache lines (:func:`_lines_range`): stages ``h, 2h,
-    4h``."""
+    4h``. Inlined, so that the strides of :func:`_in_l1_lines` are constants in its code:
+    on Zen 4, float64 in L1 16 bytes past a line, a pass at ``h`` = 512 took 93.7 us per
+    2**20 values with ``h`` a variable and 83.2 with it a constant (aligned, literal:
+    81); float64 rows of 2**12 402 -> 390 us a batch of 2**20, 2**20 723 -> 711."""
     lanes = 64 // v.itemsize
     for i in range(0, v.size, m):
         _lines_range(v, i, h, h, shift, lanes, 8, None)
 
 
-@njit(**_opts)
+@njit(inline="always", **_opts)
 def _groups_lines_pf(v, m, h, shift, c, end, per):
     """:func:`_groups_lines`, prefetching ``per`` lines a butterfly from ``c`` up to
     ``end`` (:func:`_prefetch`); returns the next line to prefetch."""
