@@ -20,11 +20,28 @@ It prints, per dtype and n, ``bound = n * log2(n) * rows / peak``: the time of t
 additions alone at the peak rate (no loads, stores, shuffles, loop overhead or cache
 misses), ``bound / copy`` and ``sparsopt / copy``. Where ``bound / copy > 2`` no
 implementation of the FWHT can come within 2x of the copy on this machine, one thread.
-The bound is conservative: the stages inside a vector also need a lane permutation per
-value and stage (three stages in float64, four in float32), and every pass stores its
-values (at the store rate printed).
 
-Run ``python benchmarks/bench_wht_bound.py [--repeat R] [--markdown]``; about 30 s.
+It also measures what the additions share their pipes with (:func:`pipe_costs`): loops
+of additions with lane permutations (``x[i ^ 1]``, as a stage inside a vector takes)
+and with stores of whole vectors, each mix with its best share of FMAs. Where a
+permutation or a store takes issue slots the additions could have used (on Zen 4 both
+do: a permutation one slot, a 512-bit store about one more), their times add up, and
+the **pipe bound** counts, besides the additions:
+
+* the permutations: a stage inside a vector of ``L`` lanes needs one per vector, except
+  one of the ``log2(L)`` stages, which can be had without (as additions between the two
+  256-bit halves of a vector, or from broadcast loads): at least ``log2(L) - 1`` a
+  vector;
+* the stores: every pass over the data stores each vector once, and a pass keeps at
+  most the ``R`` vector registers of values in flight (32 with AVX-512, 16 without),
+  so it does at most ``log2(R * L)`` stages: at least ``ceil(k / log2(R * L))`` passes
+  (and never less than the stores alone take, at the rate of the line stores).
+
+That bound assumes the radix-2 butterflies (``n * log2(n)`` additions, as every FFT-like
+FWHT) in vector registers; within it, it is the measured cost of this core. Where it
+exceeds two copies, the verdict says so.
+
+Run ``python benchmarks/bench_wht_bound.py [--repeat R] [--markdown]``; about a minute.
 """
 
 import os
@@ -128,6 +145,135 @@ def _store_line(typingctx, arr, k):
 _adds512 = _adds_loop(512)
 _adds256 = _adds_loop(256)
 
+#: the vector width of the mixed loops of :func:`pipe_costs` (the one ``fwht`` uses)
+MIX_BITS = 512 if AVX512 else 256
+#: their independent accumulators and permuted registers (beside three constants: what
+#: the 32 or 16 registers hold)
+MIX_ACC, MIX_PERM = (16, 8) if AVX512 else (8, 4)
+#: vector registers: a pass keeps at most this many vectors of values in flight
+REGISTERS = 32 if AVX512 else 16
+
+
+def _mix_loop(n_adds, n_perms, n_stores, pattern):
+    """An intrinsic ``mix(arr, iters)``: ``iters`` turns of ``n_adds`` float64 vector
+    additions over ``MIX_ACC`` accumulators (the ``k``-th an FMA ``1 * c + acc`` where
+    ``pattern[k % len(pattern)]`` is ``"1"``), ``n_perms`` lane permutations
+    (``x[i ^ 1]``) over ``MIX_PERM`` registers and ``n_stores`` stores of accumulators
+    as whole vectors into ``arr`` (64-byte aligned, 16 KiB: L1), each result behind an
+    empty inline-asm barrier so that nothing folds; returns a sum of lanes."""
+    lanes = MIX_BITS // 64
+
+    @intrinsic
+    def mix(typingctx, arr, iters):
+        def codegen(context, builder, signature, args):
+            dt = ir.DoubleType()
+            vt = ir.VectorType(dt, lanes)
+            i32, i64 = ir.IntType(32), ir.IntType(64)
+            data = context.make_array(signature.args[0])(context, builder, args[0]).data
+            n = context.cast(builder, args[1], signature.args[1], types.int64)
+            barrier = _barrier(vt)
+            one = builder.call(barrier, [ir.Constant(vt, [1.0] * lanes)])
+            step = builder.call(barrier, [ir.Constant(vt, [1e-12] * lanes)])
+            fma = cgutils.get_or_insert_function(
+                builder.module, ir.FunctionType(vt, [vt, vt, vt]), f"llvm.fma.v{lanes}f64")
+            swap = ir.Constant(ir.VectorType(i32, lanes), [i ^ 1 for i in range(lanes)])
+            accs = [cgutils.alloca_once_value(builder, step) for _ in range(MIX_ACC)]
+            perms = [cgutils.alloca_once_value(builder, one) for _ in range(MIX_PERM)]
+            pos = cgutils.alloca_once_value(builder, ir.Constant(i64, 0))
+            with cgutils.for_range(builder, n):
+                acc = [builder.load(a) for a in accs]
+                per = [builder.load(p) for p in perms]
+                for k in range(max(n_adds, n_perms)):
+                    if k < n_adds:
+                        a = acc[k % MIX_ACC]
+                        acc[k % MIX_ACC] = (builder.call(fma, [step, one, a])
+                                            if pattern[k % len(pattern)] == "1"
+                                            else builder.fadd(a, step))
+                    if k < n_perms:
+                        x = per[k % MIX_PERM]
+                        per[k % MIX_PERM] = builder.call(barrier, [
+                            builder.shuffle_vector(x, x, swap)])
+                at = builder.load(pos)
+                for j in range(n_stores):
+                    ptr = builder.bitcast(builder.gep(data, [builder.add(
+                        at, ir.Constant(i64, lanes * j))]), vt.as_pointer())
+                    builder.store(builder.call(barrier, [acc[j % MIX_ACC]]), ptr,
+                                  align=MIX_BITS // 8)
+                builder.store(builder.and_(builder.add(
+                    at, ir.Constant(i64, lanes * max(n_stores, 1))),
+                    ir.Constant(i64, 2047)), pos)  # 2048 float64 values: 16 KiB
+                for slot, x in zip(accs + perms, acc + per):
+                    builder.store(x, slot)
+            total = builder.load(accs[0])
+            for slot in accs[1:] + perms:
+                total = builder.fadd(total, builder.load(slot))
+            return builder.extract_element(total, ir.Constant(i32, 0))
+
+        return types.float64(arr, iters), codegen
+
+    @njit(cache=False)
+    def run(arr, iters):
+        return mix(arr, iters)
+
+    return run
+
+
+#: the additions, permutations and stores of one turn of the mixed loops (the ratio of
+#: a pass of register stages: a permutation per vector and stage inside the vectors)
+MIX_ADDS, MIX_PERMS, MIX_STORES = 2 * MIX_ACC, MIX_PERM, MIX_PERM // 2
+#: the shares of FMAs among the additions tried for each mix (the best one counts)
+MIX_PATTERNS = ("0", "01", "001")
+_MIXES = {}
+
+
+def _mix(n_adds, n_perms, n_stores, pattern):
+    key = (n_adds, n_perms, n_stores, pattern)
+    if key not in _MIXES:
+        _MIXES[key] = _mix_loop(*key)
+    return _MIXES[key]
+
+
+def _mix_buffer():
+    raw = np.zeros(2048 + 64)
+    return raw[(-raw.ctypes.data // 8) % 8:][:2048 + 8 * MIX_STORES]
+
+
+def pipe_costs(repeat, iters=400_000):
+    """``(op seconds, permutation slots, store slots)``: the time of one vector addition
+    in the best mix of additions and FMAs, and what a lane permutation and a store of a
+    vector add to a loop of additions, in units of that time (0 where they overlap with
+    the additions; never below 0). Each mix is timed with every pattern of
+    ``MIX_PATTERNS``, best of ``repeat`` runs, the fastest pattern counting."""
+    buf = _mix_buffer()
+
+    def best(n_adds, n_perms, n_stores):
+        times = []
+        for pattern in MIX_PATTERNS:
+            run = _mix(n_adds, n_perms, n_stores, pattern)
+            times.append(_best(lambda run=run: run(buf, iters), repeat))
+        return min(times) / iters
+
+    adds = best(MIX_ADDS, 0, 0)
+    perms = best(MIX_ADDS, MIX_PERMS, 0)
+    stores = best(MIX_ADDS, MIX_PERMS, MIX_STORES)
+    op = adds / MIX_ADDS
+    return (op, max(0.0, (perms - adds) / (MIX_PERMS * op)),
+            max(0.0, (stores - perms) / (MIX_STORES * op)))
+
+
+def pipe_bound(n, rows, itemsize, op, perm_slots, store_slots, line_rate):
+    """The pipe bound of one thread's FWHT of ``rows`` rows of ``n`` values of
+    ``itemsize`` bytes (see the module's docstring), in seconds."""
+    lanes = MIX_BITS // (8 * itemsize)
+    k = n.bit_length() - 1
+    vectors = n * rows // lanes
+    per_pass = (REGISTERS * lanes).bit_length() - 1  # stages a pass can do at most
+    passes = -(-k // per_pass)
+    perms = max(0, min(k, lanes.bit_length() - 1) - 1) * vectors
+    slots = k * vectors + perm_slots * perms + store_slots * passes * vectors
+    lines = passes * n * rows * itemsize / 64
+    return max(slots * op, lines / line_rate)
+
 
 @njit(cache=False)
 def _run_adds512(iters, x):
@@ -186,6 +332,7 @@ def main(argv=None):
     repeat = max(args.repeat, 15)
     with threadpool_limits(1):
         peak, rates, store_rate = peak_rates(repeat)
+        op, perm_slots, store_slots = pipe_costs(repeat)
         sizes = range(10, 21, 2) if args.quick else range(10, 25, 2)
         rows_out = []
         rng = np.random.default_rng(0)
@@ -208,16 +355,23 @@ def main(argv=None):
                     fwht(buf, out=buf)
                     ours = min(ours, time.perf_counter() - t)
                 bound = n * k * rows / (peak * lanes_factor)
-                rows_out.append((dtype, k, rows, bound, copy, ours))
-    head = ["dtype", "n", "rows", "additions at peak (bound)", "np.copyto", "sparsopt",
-            "bound / copy", "sparsopt / copy", "2x copy reachable?"]
-    body = [[d, f"2^{k}", str(r), fmt_time(b), fmt_time(c), fmt_time(o), f"{b / c:.2f}",
-             f"{o / c:.2f}", "no (bound > 2)" if b / c > 2 else "not excluded"]
-            for d, k, r, b, c, o in rows_out]
+                pipes = pipe_bound(n, rows, np.dtype(dtype).itemsize, op, perm_slots,
+                                   store_slots, store_rate)
+                rows_out.append((dtype, k, rows, bound, pipes, copy, ours))
+    head = ["dtype", "n", "rows", "additions at peak (bound)", "pipe bound", "np.copyto",
+            "sparsopt", "bound / copy", "pipe bound / copy", "sparsopt / copy",
+            "2x copy reachable?"]
+    body = [[d, f"2^{k}", str(r), fmt_time(b), fmt_time(p), fmt_time(c), fmt_time(o),
+             f"{b / c:.2f}", f"{p / c:.2f}", f"{o / c:.2f}", _verdict(b / c, p / c)]
+            for d, k, r, b, p, c, o in rows_out]
     print(f"peak float64 additions, one thread: {peak / 1e9:.1f} G/s (512-bit "
           f"{rates[0] / 1e9:.1f}, 256-bit {rates[1] / 1e9:.1f}; float32: twice); "
           f"64-byte line stores into L1: {store_rate / 1e9:.2f} G/s "
           f"({store_rate * 64 / 1e9:.0f} GB/s)")
+    print(f"{MIX_BITS}-bit vector addition in the best mix with FMAs: {op * 1e9:.3f} ns; "
+          f"a lane permutation adds {perm_slots:.2f} of that, a vector store "
+          f"{store_slots:.2f} (loops of {MIX_ADDS} additions, {MIX_PERMS} permutations, "
+          f"{MIX_STORES} stores a turn)")
     if args.markdown:
         print("| " + " | ".join(head) + " |")
         print("|" + "---|" * len(head))
@@ -229,7 +383,15 @@ def main(argv=None):
         for line in body:
             print("  ".join(c.ljust(w) for c, w in zip(line, widths)))
     print("Buffers 16 bytes past a cache line; minimum of the runs; one thread. The bound "
-          "counts only the n*log2(n) additions of the FWHT at the measured peak rate.")
+          "counts only the n*log2(n) additions of the FWHT at the measured peak rate; the "
+          "pipe bound adds the fewest lane permutations and stores a vector FWHT needs, at "
+          "their measured cost beside the additions.")
+
+
+def _verdict(bound, pipes):
+    if bound > 2:
+        return "no (bound > 2)"
+    return "no (pipe bound > 2)" if pipes > 2 else "not excluded"
 
 
 if __name__ == "__main__":

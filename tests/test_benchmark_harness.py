@@ -236,3 +236,31 @@ def test_wht_bound_loops_count_what_they_time():
     peak, rates, stores = B.peak_rates(1)
     assert peak == np.nanmax(rates) > 0 and stores > 0
     assert np.isnan(rates[0]) != B.AVX512  # the 512-bit rate: measured iff AVX-512
+
+
+def test_wht_pipe_bound_loops_and_count():
+    """benchmarks/bench_wht_bound.py's pipe bound: the mixed loop adds, permutes and
+    stores what it claims, the costs it measures are not negative, and the bound counts
+    ``k`` additions, ``log2(L) - 1`` permutations and one store per pass of a vector."""
+    import bench_wht_bound as B
+
+    lanes = B.MIX_BITS // 64
+    buf = B._mix_buffer()
+    total = B._mix(4, 2, 2, "01")(buf, 100)
+    assert total == pytest.approx(B.MIX_ACC * 1e-12 + 4 * 100 * 1e-12 + B.MIX_PERM, rel=1e-9)
+    assert np.count_nonzero(buf) == min(2048, 100 * 2 * lanes)  # two vectors a turn
+    op, perm_slots, store_slots = B.pipe_costs(1, iters=2000)
+    assert op > 0 and perm_slots >= 0 and store_slots >= 0
+    n, itemsize = 1 << 10, 8
+    vectors = n // lanes
+    per_pass = (B.REGISTERS * lanes).bit_length() - 1
+    passes = -(-10 // per_pass)
+    perms = (lanes.bit_length() - 2) * vectors
+    want = 10 * vectors + 0.5 * perms + 2.0 * passes * vectors
+    assert B.pipe_bound(n, 1, itemsize, 1.0, 0.5, 2.0, float("inf")) == pytest.approx(want)
+    # the line stores alone, where they take longer
+    lines = passes * n * itemsize / 64
+    assert B.pipe_bound(n, 1, itemsize, 1e-30, 0, 0, 1.0) == pytest.approx(lines)
+    assert B._verdict(2.1, 1.0) == "no (bound > 2)"
+    assert B._verdict(1.5, 2.2) == "no (pipe bound > 2)"
+    assert B._verdict(1.5, 1.9) == "not excluded"
