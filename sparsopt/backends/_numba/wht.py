@@ -1431,7 +1431,10 @@ def _geometry(x):
         # against 564-572 in 2**11, 2**17 641-658 against 694-779, 2**20 766-1071
         # against 795-1130, 2**24 in 2**9 22.2-23.6 ms against 28.2-29.0; float32 2**15
         # in 2**13 266 against 282, 2**18 318 against 339, 2**24 in 2**11 10.9-11.0 ms
-        # against 12.3-12.4)
+        # against 12.3-12.4); still so with those groups' register stages in 256-bit
+        # halves (_wht_simd.HALVES_GROUPS; same runs: float64 2**14 498 against 501 us,
+        # 2**18 634 against 707, 2**20 730 either way; float32 2**14 240 against 263,
+        # 2**16 261 against 300)
         cost = (costly and _half_width(), _l1_passes(c, x.dtype) + above, above, costly,
                 rank)
         if best is None or cost < best[0]:
