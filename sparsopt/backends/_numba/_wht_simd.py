@@ -54,8 +54,8 @@ for float64, :func:`bfly_1_8` for float32) and float32's software-pipelined 64-g
 (:func:`bfly_1_6_run`) run in 256-bit halves (``HALVES_GROUPS``, :func:`_halves`): the
 stage between the two halves of a vector is then additions between registers instead
 of a lane permutation and an FMA (there, a permutation takes an issue slot of the same
-pipes as an addition, and a 512-bit store about one more), with the stages between
-the registers mixing FMAs in every other butterfly. Per 2**20 values hot in L1, both
+pipes as an addition: ``benchmarks/bench_wht_bound.py``), with the stages between the
+registers mixing FMAs in every other butterfly. Per 2**20 values hot in L1, both
 versions compiled in one process: float64 128-groups 262 -> 225-230 us, float32
 256-groups 153-157 -> 131-146, float32 64-groups pipelined 101 -> 91. Not for float64's
 pipelined 64-groups: three groups of sixteen halves in flight spill (180 -> 251 us), and
@@ -181,10 +181,11 @@ def target_cpu_name():
     return _target_cpu(cpu_target.target_context)
 
 
-#: on those cores, the register stages of the groups of this many vectors (float64
-#: 128-groups, float32 256-groups) run in 256-bit halves: the stage between the halves
-#: of each vector is then additions between registers rather than a lane permutation
-#: and an FMA, and its butterflies between registers take FMAs in this pattern
+#: on those cores, the register stages of this many vectors at a time (float64
+#: 128-groups, float32 256-groups; two groups of eight vectors in :func:`bfly_1_6x2` and
+#: :func:`bfly_1_7x2`) run in 256-bit halves: the stage between the halves of each
+#: vector is then additions between registers rather than a lane permutation and an
+#: FMA, and their butterflies between registers take FMAs in this pattern
 HALVES_GROUPS = (16,)
 HALVES_PATTERN = "01"
 
