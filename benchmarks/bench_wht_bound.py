@@ -78,6 +78,20 @@ def _barrier(vt):
     return ir.InlineAsm(ir.FunctionType(vt, [vt]), "", "=v,0" if AVX512 else "=x,0")
 
 
+def _constants(builder, lanes):
+    """``(vector type, barrier, one, step, fma)`` of the loops: float64 vectors of
+    ``lanes`` lanes, the empty inline-asm barrier, the splats 1 and 1e-12 behind it (so
+    that LLVM cannot fold ``fma(step, 1, acc)`` back into an addition) and
+    ``llvm.fma``."""
+    vt = ir.VectorType(ir.DoubleType(), lanes)
+    barrier = _barrier(vt)
+    one = builder.call(barrier, [ir.Constant(vt, [1.0] * lanes)])
+    step = builder.call(barrier, [ir.Constant(vt, [1e-12] * lanes)])
+    fma = cgutils.get_or_insert_function(
+        builder.module, ir.FunctionType(vt, [vt, vt, vt]), f"llvm.fma.v{lanes}f64")
+    return vt, barrier, one, step, fma
+
+
 def _adds_loop(bits):
     """An intrinsic ``adds(iters, x)``: ``iters`` turns of ``ACCUMULATORS`` independent
     ``bits``-bit float64 additions (every other one an FMA ``1 * c + acc``, its ``1``
@@ -88,18 +102,12 @@ def _adds_loop(bits):
     @intrinsic
     def adds(typingctx, iters, x):
         def codegen(context, builder, signature, args):
-            dt = ir.DoubleType()
-            vt = ir.VectorType(dt, lanes)
+            vt, _, one, step, fma = _constants(builder, lanes)
             n = context.cast(builder, args[0], signature.args[0], types.int64)
             one_lane = builder.insert_element(ir.Constant(vt, None), args[1], ir.Constant(
                 ir.IntType(32), 0))
             seed = builder.shuffle_vector(one_lane, ir.Constant(vt, None), ir.Constant(
                 ir.VectorType(ir.IntType(32), lanes), [0] * lanes))  # x in every lane
-            barrier = _barrier(vt)
-            one = builder.call(barrier, [ir.Constant(vt, [1.0] * lanes)])
-            step = builder.call(barrier, [ir.Constant(vt, [1e-12] * lanes)])
-            fma = cgutils.get_or_insert_function(
-                builder.module, ir.FunctionType(vt, [vt, vt, vt]), f"llvm.fma.v{lanes}f64")
             # the accumulators live in stack slots that LLVM promotes to registers
             slots = [cgutils.alloca_once_value(builder, seed) for _ in range(ACCUMULATORS)]
             with cgutils.for_range(builder, n):
@@ -166,16 +174,10 @@ def _mix_loop(n_adds, n_perms, n_stores, pattern):
     @intrinsic
     def mix(typingctx, arr, iters):
         def codegen(context, builder, signature, args):
-            dt = ir.DoubleType()
-            vt = ir.VectorType(dt, lanes)
+            vt, barrier, one, step, fma = _constants(builder, lanes)
             i32, i64 = ir.IntType(32), ir.IntType(64)
             data = context.make_array(signature.args[0])(context, builder, args[0]).data
             n = context.cast(builder, args[1], signature.args[1], types.int64)
-            barrier = _barrier(vt)
-            one = builder.call(barrier, [ir.Constant(vt, [1.0] * lanes)])
-            step = builder.call(barrier, [ir.Constant(vt, [1e-12] * lanes)])
-            fma = cgutils.get_or_insert_function(
-                builder.module, ir.FunctionType(vt, [vt, vt, vt]), f"llvm.fma.v{lanes}f64")
             swap = ir.Constant(ir.VectorType(i32, lanes), [i ^ 1 for i in range(lanes)])
             accs = [cgutils.alloca_once_value(builder, step) for _ in range(MIX_ACC)]
             perms = [cgutils.alloca_once_value(builder, one) for _ in range(MIX_PERM)]
