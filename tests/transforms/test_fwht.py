@@ -500,6 +500,40 @@ def test_rows_as_large_as_the_last_level_cache_take_small_sub_blocks(dtype, monk
     assert nbwht._geometry(row)[1] == l1_default
 
 
+def test_rows_streamed_from_memory_take_larger_blocks_where_that_saves_a_pass(monkeypatch):
+    """A row of at least the L3's size takes blocks of up to ``STREAM_BLOCK_BYTES`` (past
+    L2) where that makes fewer passes, ``BLOCK_BYTES`` on a tie: float64 2**24 as 64
+    blocks of 2**18 (3 + 3 + 2 passes, not 3 + 3 + 3 in 128 blocks of 2**17), float32
+    2**25 as 64 of 2**19; float64 2**22 and float32 2**24 keep 1 MiB blocks. Rows that
+    are not streamed never take them. The transform with such blocks is the
+    reference's."""
+    from sparsopt.backends._numpy.wht import fwht_rows as reference
+
+    monkeypatch.setattr(nbwht, "_L3", [32 << 20])
+    cases = {(np.float64, 24): 2**18, (np.float64, 22): 2**17, (np.float64, 25): 2**17,
+             (np.float32, 25): 2**19, (np.float32, 24): 2**18}
+    for (dtype, log_n), want in cases.items():
+        row = np.empty((1, 2**log_n), dtype=dtype)  # not touched: no memory used
+        block, l1, _ = nbwht._geometry(row)
+        assert block == want, (dtype, log_n, block)
+        passes = nbwht._block_split(row.shape[1], l1, block)[0] if block > l1 else 0
+        if block * row.itemsize > nbwht.BLOCK_BYTES:
+            narrow = nbwht._block_split(row.shape[1], l1, nbwht.BLOCK_BYTES // row.itemsize)
+            assert passes < narrow[0]
+    monkeypatch.setattr(nbwht, "_L3", [1 << 30])  # the same rows, not streamed
+    assert nbwht._geometry(np.empty((1, 2**24)))[0] * 8 <= nbwht.BLOCK_BYTES
+    # shrunk: a 2 MiB row streamed, blocks of 32 KiB rather than 8 KiB save a pass
+    monkeypatch.setattr(nbwht, "_L3", [1 << 20])
+    monkeypatch.setattr(nbwht, "BLOCK_BYTES", 1 << 13)
+    monkeypatch.setattr(nbwht, "STREAM_BLOCK_BYTES", 1 << 15)
+    for dtype in (np.float64, np.int64):
+        x = np.random.default_rng(6).integers(-50, 50, size=(1, 2**18)).astype(dtype)
+        block, l1, _ = nbwht._geometry(x)
+        assert block * x.itemsize > nbwht.BLOCK_BYTES
+        got = nbwht.fwht_rows(x.copy())
+        np.testing.assert_array_equal(got, reference(x.copy()))
+
+
 @settings(max_examples=30, deadline=None)
 @given(dtype=st.sampled_from([np.float64, np.float32, np.int64]),
        radix=st.sampled_from([2, 4, 8, 16]), vectors=st.integers(1, 3),
@@ -750,6 +784,7 @@ def test_half_width_avx512_cores_take_the_groups_of_sixteen_vectors_last(dtype,
     # whatever the number of blocks (4 or 8 KiB where the full-width rules hold)
     long_row = np.empty((1, 2**22), dtype=dtype)
     monkeypatch.setattr(nbwht, "_L3", [long_row.nbytes // 4])
+    monkeypatch.setattr(nbwht, "STREAM_BLOCK_BYTES", nbwht.BLOCK_BYTES)  # 1 MiB blocks
     block, _, width = nbwht._geometry(long_row)
     assert long_row.shape[1] // block >= 16
     assert width * long_row.itemsize == nbwht.STREAM_PANEL_BYTES
