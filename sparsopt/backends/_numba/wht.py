@@ -1393,7 +1393,8 @@ def _geometry(x):
     against 138 in sub-blocks of 2**12, 2**17 155 against 167, 2**20 190 against 210),
     then the larger block; in the 256-bit code (AVX2 cores) the groups of 256 cost no
     more and float32 takes no sub-blocks of 2**13 (32 KiB: a whole L1 of Zen 3).
-    Panels are at most ``PANEL_MAX_BYTES`` (in L2) and ``PANEL_BYTES`` wide.
+    Rows streamed from memory may take blocks of up to ``STREAM_BLOCK_BYTES`` where that
+    saves a pass. Panels are at most ``PANEL_MAX_BYTES`` (in L2) and ``PANEL_BYTES`` wide.
     """
     size = x.dtype.itemsize
     n = x.shape[1]
