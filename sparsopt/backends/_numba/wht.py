@@ -242,7 +242,8 @@ PANEL_MAX_BYTES = 1 << 20
 #: thread: float64 2**20 512 us in 8 blocks of 2**17 against 540 in 32 of 2**15, 2**21
 #: 1256 against 1360; float32 2**20 268 against 280; no size slower. Rows of more than
 #: 16 MiB still take blocks of at most BLOCK_BYTES (earlier, on an Intel Xeon: 2**24
-#: float64 in 512 blocks ~10-20 % slower than in 256)
+#: float64 in 512 blocks ~10-20 % slower than in 256), or STREAM_BLOCK_BYTES where
+#: that saves a pass
 MAX_BLOCKS = 16
 #: rows streamed from memory (at least the L3's size) may take blocks this large (past
 #: L2, in L3) where that saves a pass over the row: float64 2**24 from sub-blocks of
