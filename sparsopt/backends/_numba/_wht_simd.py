@@ -223,7 +223,6 @@ def _between_gen(context, builder, arrty, vec, group, mixed=None):
     that :func:`_interleave` can mix its instructions with another group's."""
     floating = arrty.dtype in (types.float64, types.float32)
     vt = vec[0].type  # 512-bit, or 256-bit halves (see _halves)
-    lanes = vt.count
     add = builder.fadd if floating else builder.add
     sub = builder.fsub if floating else builder.sub
     # every other butterfly between vectors as two FMAs (b * +-1 + a: exact, one
@@ -232,26 +231,39 @@ def _between_gen(context, builder, arrty, vec, group, mixed=None):
     # on Zen 4 fewer of them (FMA_PATTERNS: radix-8 89 -> 80 us, radix-16 120 -> 99)
     if mixed is None:
         mixed = floating and _fma_adds(context)
-    if mixed:
-        pattern = _fma_pattern(context, len(vec))
-        fma = _fma_function(builder, vt, lanes, arrty.dtype.bitwidth)
-        barrier = ir.InlineAsm(ir.FunctionType(vt, [vt]), "", "=v,0")
-        one = builder.call(barrier, [ir.Constant(vt, [1.0] * lanes)])
-        minus = builder.call(barrier, [ir.Constant(vt, [-1.0] * lanes)])
+    butterfly = _fma_pairs(builder, vt, arrty.dtype.bitwidth,
+                           _fma_pattern(context, len(vec)) if mixed else None, add, sub)
     step = 1
-    count = 0
     while step < group:
         for k in range(len(vec)):
             if (k // step) % 2 == 0:
-                a, b = vec[k], vec[k + step]
-                if mixed and pattern[count % len(pattern)] == "1":
-                    vec[k] = builder.call(fma, [b, one, a])
-                    vec[k + step] = builder.call(fma, [b, minus, a])
-                else:
-                    vec[k], vec[k + step] = add(a, b), sub(a, b)
-                count += 1
+                vec[k], vec[k + step] = butterfly(vec[k], vec[k + step])
                 yield
         step *= 2
+
+
+def _fma_pairs(builder, vt, bits, pattern, add, sub):
+    """``butterfly(a, b) -> (a + b, a - b)`` on vectors of type ``vt``: the ``c``-th call
+    (in the order they are emitted) as two FMAs ``b * ±1 + a`` where
+    ``pattern[c % len(pattern)]`` is ``"1"`` (the ``±1`` behind an empty inline-asm
+    barrier, so that LLVM keeps the FMAs), else ``add`` and ``sub``; ``pattern`` ``None``:
+    always ``add`` and ``sub``."""
+    if pattern is None:
+        return lambda a, b: (add(a, b), sub(a, b))
+    lanes = vt.count
+    fma = _fma_function(builder, vt, lanes, bits)
+    barrier = ir.InlineAsm(ir.FunctionType(vt, [vt]), "", "=v,0")
+    one = builder.call(barrier, [ir.Constant(vt, [1.0] * lanes)])
+    minus = builder.call(barrier, [ir.Constant(vt, [-1.0] * lanes)])
+    count = [0]
+
+    def butterfly(a, b):
+        count[0] += 1
+        if pattern[(count[0] - 1) % len(pattern)] == "1":
+            return builder.call(fma, [b, one, a]), builder.call(fma, [b, minus, a])
+        return add(a, b), sub(a, b)
+
+    return butterfly
 
 
 def _between(context, builder, arrty, vec, group, mixed=None):
@@ -355,20 +367,7 @@ def _narrow_net(context, builder, arrty, n_vec, offset, in_lane, steps, scale, i
     def put(i, x):
         store(i, _times(builder, [x], scale)[0])
 
-    butterfly = lambda a, b: (add(a, b), sub(a, b))  # noqa: E731
-    if pattern is not None:
-        fma = _fma_function(builder, vt, lanes, arrty.dtype.bitwidth)
-        barrier = ir.InlineAsm(ir.FunctionType(vt, [vt]), "", "=v,0")
-        one = builder.call(barrier, [ir.Constant(vt, [1.0] * lanes)])
-        minus = builder.call(barrier, [ir.Constant(vt, [-1.0] * lanes)])
-        count = [0]
-
-        def butterfly(a, b):
-            count[0] += 1
-            if pattern[(count[0] - 1) % len(pattern)] == "1":
-                return builder.call(fma, [b, one, a]), builder.call(fma, [b, minus, a])
-            return add(a, b), sub(a, b)
-
+    butterfly = _fma_pairs(builder, vt, arrty.dtype.bitwidth, pattern, add, sub)
     _wht_avx2.network(2 * n_vec, steps, leaf, butterfly, put, leaf_size)
 
 
